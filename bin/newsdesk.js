@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `newsdesk` executable: refuse an unsupported Node before anything else loads,
+// then hand over to the TypeScript CLI through tsx.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  console.error(
+    `newsdesk needs Node 22.12 or newer, but this is Node ${process.versions.node}: run it through npm (npm run newsdesk -- <command>), which uses the Node 22 from node_modules/.bin.`,
+  );
+  process.exit(1);
+}
+const { register } = await import('tsx/esm/api');
+register();
+const { main } = await import('../scripts/index.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,268 @@
+// The embedded content store: a dataset file in Sanity's export format (NDJSON, one
+// document a line) queried with groq-js. Writes are serialised (an in-process queue
+// plus a lock file against other processes) and atomic (temp file, fsync, rename), so
+// a crash mid-write leaves the previous dataset whole.
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { evaluate, parse } from 'groq-js';
+import { NewsdeskError } from '../core/errors.ts';
+import { applyMutations } from './mutations.ts';
+import type { ContentStore, FetchOptions, Mutation, MutationResult, Perspective, SanityDocument } from './store.ts';
+
+export interface GroqJsStoreOptions {
+  /** The dataset file this store reads and writes. */
+  datasetPath: string;
+  /** When datasetPath does not exist yet, it is created as a copy of this file. */
+  seedFrom?: string;
+  /** Clock for _createdAt/_updatedAt; tests pass a fixed one. */
+  now?: () => Date;
+  /** How long to wait for another process's write lock before giving up. */
+  lockTimeoutMs?: number;
+}
+
+interface Snapshot {
+  mtimeMs: number;
+  size: number;
+  documents: SanityDocument[];
+  views: Map<Perspective, SanityDocument[]>;
+}
+
+export class GroqJsStore implements ContentStore {
+  readonly description: string;
+  readonly #path: string;
+  readonly #seedFrom: string | undefined;
+  readonly #now: () => Date;
+  readonly #lockTimeoutMs: number;
+  #snapshot: Snapshot | undefined;
+  #writeQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: GroqJsStoreOptions) {
+    this.#path = path.resolve(options.datasetPath);
+    this.#seedFrom = options.seedFrom;
+    this.#now = options.now ?? (() => new Date());
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    this.description = `local dataset ${path.relative(process.cwd(), this.#path) || this.#path}`;
+  }
+
+  get datasetPath(): string {
+    return this.#path;
+  }
+
+  async fetch<T = unknown>(query: string, params: Record<string, unknown> = {}, options: FetchOptions = {}): Promise<T> {
+    const snapshot = await this.#load();
+    const dataset = viewFor(snapshot, options.perspective ?? 'published');
+    let tree;
+    try {
+      tree = parse(query, { params });
+    } catch (error) {
+      throw new NewsdeskError('QUERY_FAILED', `GROQ query could not be parsed: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      const result = await evaluate(tree, { dataset, params });
+      return (await result.get()) as T;
+    } catch (error) {
+      throw new NewsdeskError('QUERY_FAILED', `GROQ query failed on ${this.description}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  mutate(mutations: Mutation[]): Promise<MutationResult> {
+    const run = this.#writeQueue.then(() => this.#mutateLocked(mutations));
+    this.#writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** All stored documents, drafts included; for export and tests. */
+  async documents(): Promise<SanityDocument[]> {
+    return structuredClone((await this.#load()).documents);
+  }
+
+  async #mutateLocked(mutations: Mutation[]): Promise<MutationResult> {
+    const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
+    try {
+      // Re-read under the lock: another process may have written since our last look.
+      const snapshot = await this.#load();
+      const transactionId = randomBytes(11).toString('base64url');
+      const { documents, results } = applyMutations(snapshot.documents, mutations, {
+        now: this.#now().toISOString(),
+        transactionId,
+      });
+      await writeAtomically(this.#path, serialise(documents));
+      const stat = await fs.stat(this.#path);
+      this.#snapshot = { mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
+      return { transactionId, results };
+    } finally {
+      await release();
+    }
+  }
+
+  async #load(): Promise<Snapshot> {
+    await this.#seedIfMissing();
+    const stat = await fs.stat(this.#path);
+    const cached = this.#snapshot;
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
+    const text = await fs.readFile(this.#path, 'utf8');
+    const documents = parseDataset(text, this.#path);
+    this.#snapshot = { mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
+    return this.#snapshot;
+  }
+
+  async #seedIfMissing(): Promise<void> {
+    try {
+      await fs.access(this.#path);
+      return;
+    } catch {
+      // missing: seed below
+    }
+    await fs.mkdir(path.dirname(this.#path), { recursive: true });
+    const seed = this.#seedFrom ? await fs.readFile(this.#seedFrom, 'utf8') : '';
+    if (this.#seedFrom) parseDataset(seed, this.#seedFrom); // refuse to seed from a broken sample
+    try {
+      // COPYFILE_EXCL semantics: two processes seeding at once must not clobber each other.
+      const tmp = `${this.#path}.${process.pid}.${randomBytes(4).toString('hex')}.seed`;
+      await fs.writeFile(tmp, seed);
+      await fs.link(tmp, this.#path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      await fs.rm(tmp, { force: true });
+    } catch (error) {
+      throw new NewsdeskError('DATASET_WRITE', `Could not create the dataset ${this.#path}: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'Check that the folder is writable, or point NEWSDESK_DATASET elsewhere.',
+      });
+    }
+  }
+}
+
+/** Parses an NDJSON dataset, naming the file and line of anything that is not a document. */
+export function parseDataset(text: string, file: string): SanityDocument[] {
+  const documents: SanityDocument[] = [];
+  const seen = new Map<string, number>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    const where = `${file}:${i + 1}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${i + 1} is not valid JSON (${(error as Error).message})`, {
+        hint: 'Each line of a dataset file must be one whole JSON document; fix or remove that line.',
+      });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${i + 1} is not a JSON object`, {
+        hint: 'Each line of a dataset file must be one document object with _id and _type.',
+      });
+    }
+    const doc = value as Record<string, unknown>;
+    if (typeof doc._id !== 'string' || doc._id === '' || typeof doc._type !== 'string' || doc._type === '') {
+      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${i + 1} has no _id or no _type`, {
+        hint: 'Every document needs a string _id and _type, as in a `sanity dataset export`.',
+      });
+    }
+    const earlier = seen.get(doc._id);
+    if (earlier !== undefined) {
+      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${i + 1} repeats _id "${doc._id}" from line ${earlier}`, {
+        hint: 'Document ids must be unique; remove one of the two lines.',
+      });
+    }
+    seen.set(doc._id, i + 1);
+    documents.push(doc as SanityDocument);
+  }
+  return documents;
+}
+
+export function serialise(documents: SanityDocument[]): string {
+  return documents.map((d) => JSON.stringify(d)).join('\n') + (documents.length ? '\n' : '');
+}
+
+function viewFor(snapshot: Snapshot, perspective: Perspective): SanityDocument[] {
+  let view = snapshot.views.get(perspective);
+  if (!view) {
+    view = buildView(snapshot.documents, perspective);
+    snapshot.views.set(perspective, view);
+  }
+  return view;
+}
+
+/** Sanity's perspectives, which groq-js leaves to us. */
+export function buildView(documents: SanityDocument[], perspective: Perspective): SanityDocument[] {
+  if (perspective === 'raw') return documents;
+  const published = documents.filter((d) => !d._id.startsWith('drafts.'));
+  if (perspective === 'published') return published;
+  const drafts = new Map(
+    documents.filter((d) => d._id.startsWith('drafts.')).map((d) => [d._id.slice('drafts.'.length), d] as const),
+  );
+  const out: SanityDocument[] = [];
+  for (const doc of published) {
+    const draft = drafts.get(doc._id);
+    if (draft) {
+      out.push({ ...draft, _id: doc._id, _originalId: draft._id });
+      drafts.delete(doc._id);
+    } else out.push(doc);
+  }
+  for (const [id, draft] of drafts) out.push({ ...draft, _id: id, _originalId: draft._id });
+  return out;
+}
+
+/** Writes a file so that readers see either the old or the new content, never a mix. */
+export async function writeAtomically(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (error) {
+    await fs.rm(tmp, { force: true });
+    throw new NewsdeskError('DATASET_WRITE', `Could not write ${file}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'The previous content is unchanged. Check free disk space and permissions, then try again.',
+    });
+  }
+}
+
+/**
+ * A lock file created with O_EXCL holding the owner's pid. A lock whose owner is dead
+ * is stale and taken over, so a crash never wedges the dataset.
+ */
+async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    try {
+      const handle = await fs.open(lockPath, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => fs.rm(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number(await fs.readFile(lockPath, 'utf8').catch(() => ''));
+    if (owner && owner !== process.pid && !isAlive(owner)) {
+      await fs.rm(lockPath, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new NewsdeskError('DATASET_WRITE', `The dataset is locked by process ${owner || '(unknown)'} (${lockPath})`, {
+        hint: 'Another newsdesk command is writing; wait for it, or delete the lock file if no such process runs.',
+      });
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

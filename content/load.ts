@@ -1,0 +1,63 @@
+// Loading content through a store and the read models: the only way the rest of
+// newsdesk gets issues, settings, links and tags.
+import { NewsdeskError } from '../core/errors.ts';
+import {
+  issueSchema,
+  linkSchema,
+  parseOrThrow,
+  settingsSchema,
+  tagSchema,
+  type Issue,
+  type Link,
+  type LinkStatus,
+  type Settings,
+  type Tag,
+} from './model.ts';
+import { issueByIdQuery, issueByNumberQuery, issuesQuery, linksQuery, settingsQuery, tagsQuery } from './queries.ts';
+import type { ContentStore, Perspective } from './store.ts';
+
+/** Every issue the perspective shows (published by default), newest first. */
+export async function loadIssues(store: ContentStore, perspective: Perspective = 'published'): Promise<Issue[]> {
+  return parseOrThrow(issueSchema, await store.fetch(issuesQuery, {}, { perspective }), 'issue');
+}
+
+export async function loadIssueByNumber(store: ContentStore, number: number, perspective: Perspective = 'published'): Promise<Issue> {
+  const raw = await store.fetch(issueByNumberQuery, { number }, { perspective });
+  if (raw === null) {
+    throw new NewsdeskError('NOT_FOUND', `There is no ${perspective === 'published' ? 'published ' : ''}issue number ${number}`, {
+      hint: 'Run `newsdesk issues` to see the issues and their numbers.',
+    });
+  }
+  return parseOrThrow(issueSchema, [raw], 'issue')[0]!;
+}
+
+/** An issue by id, draft overlaying published: what previews show. */
+export async function loadIssueById(store: ContentStore, id: string): Promise<Issue | undefined> {
+  const publishedId = id.replace(/^drafts\./, '');
+  const raw = await store.fetch(issueByIdQuery, { id: publishedId }, { perspective: 'drafts' });
+  return raw === null ? undefined : parseOrThrow(issueSchema, [raw], 'issue')[0];
+}
+
+export async function loadSettings(store: ContentStore): Promise<Settings> {
+  const raw = await store.fetch(settingsQuery);
+  if (raw === null) {
+    throw new NewsdeskError('NOT_FOUND', 'The newsletter settings document (type "newsletter") is missing', {
+      hint: 'Open Settings in the Studio and publish it, or add a newsletter document to the dataset.',
+    });
+  }
+  const [settings] = parseOrThrow(settingsSchema, [{ _id: 'newsletter', ...(raw as object) }], 'settings');
+  return settings!;
+}
+
+export async function loadLinks(
+  store: ContentStore,
+  filter: { status?: LinkStatus | undefined; tag?: string | undefined; unused?: boolean | undefined } = {},
+): Promise<Link[]> {
+  const raw = await store.fetch(linksQuery, { status: filter.status ?? null, tag: filter.tag ?? null }, { perspective: 'published' });
+  const links = parseOrThrow(linkSchema, raw, 'link');
+  return filter.unused ? links.filter((l) => l.usedIn.length === 0) : links;
+}
+
+export async function loadTags(store: ContentStore): Promise<Tag[]> {
+  return parseOrThrow(tagSchema, await store.fetch(tagsQuery), 'tag');
+}

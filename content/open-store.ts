@@ -1,0 +1,11 @@
+// Picks the content store the configuration asks for: Sanity when SANITY_PROJECT_ID is
+// set, otherwise the local dataset (seeded from the shipped sample on first use).
+import type { ContentConfig } from '../core/config.ts';
+import { GroqJsStore } from './groq-js-store.ts';
+import { SanityClientStore } from './sanity-client-store.ts';
+import type { ContentStore } from './store.ts';
+
+export function openContentStore(content: ContentConfig): ContentStore {
+  if (content.kind === 'sanity') return new SanityClientStore(content);
+  return new GroqJsStore({ datasetPath: content.datasetPath, seedFrom: content.samplePath });
+}

@@ -1,0 +1,112 @@
+// Every GROQ query newsdesk runs, in one place. Projections shape documents into the
+// read models of model.ts (references followed, assets resolved), so both backends
+// answer with the same shapes.
+
+const linkTarget = `{ "id": _id, url, title, siteName, description }`;
+
+const markDefs = `markDefs[]{
+  ...,
+  _type == "linkReference" => { "link": reference->${linkTarget} }
+}`;
+
+/** Projection for one Portable Text array (intro, section body, sign-off). */
+const portableText = `{
+  ...,
+  ${markDefs},
+  _type == "block" => {
+    children[]{
+      ...,
+      _type == "editorialNote" => { body[]{ ..., ${markDefs} } }
+    }
+  },
+  _type == "editorialNote" => { body[]{ ..., ${markDefs} } },
+  _type == "linkCard" => { "link": link->${linkTarget} },
+  _type == "image" => {
+    "url": asset->url,
+    "width": asset->metadata.dimensions.width,
+    "height": asset->metadata.dimensions.height
+  }
+}`;
+
+const tagRef = `{ title, "slug": slug.current }`;
+
+export const issueProjection = `{
+  "id": _id,
+  "isDraft": _id in path("drafts.**") || defined(_originalId) && _originalId in path("drafts.**"),
+  number,
+  title,
+  "slug": slug.current,
+  date,
+  summary,
+  byline,
+  "intro": intro[]${portableText},
+  "sections": sections[]{
+    "key": _key,
+    heading,
+    "topic": topic->${tagRef},
+    "body": body[]${portableText}
+  },
+  "signOff": signOff[]${portableText},
+  "tags": tags[]->${tagRef},
+  "updatedAt": _updatedAt
+}`;
+
+/** All issues the perspective shows, newest number first. */
+export const issuesQuery = `*[_type == "issue"] | order(number desc) ${issueProjection}`;
+
+/** One issue by number. */
+export const issueByNumberQuery = `*[_type == "issue" && number == $number][0] ${issueProjection}`;
+
+/** One issue by document id (either the published id or its draft id). */
+export const issueByIdQuery = `*[_type == "issue" && (_id == $id || _id == "drafts." + $id)][0] ${issueProjection}`;
+
+/** Compact listing for `newsdesk issues`: counts, not content. */
+export const issueSummariesQuery = `*[_type == "issue"] | order(number desc) {
+  "id": _id,
+  number,
+  title,
+  date,
+  "sections": count(sections),
+  "links": coalesce(count(sections[].body[].markDefs[_type in ["externalLink", "linkReference"]]), 0)
+    + coalesce(count(intro[].markDefs[_type in ["externalLink", "linkReference"]]), 0)
+    + coalesce(count(sections[].body[_type == "linkCard"]), 0)
+}`;
+
+export const settingsQuery = `*[_type == "newsletter"][0]{
+  title, description, siteUrl, senderName, senderEmail, replyTo, postalAddress,
+  accentColor, "logoUrl": logo.asset->url, language, defaultSectionHeadings
+}`;
+
+export const linkProjection = `{
+  "id": _id,
+  url,
+  normalizedUrl,
+  title,
+  description,
+  siteName,
+  capturedAt,
+  foundAt,
+  "tags": tags[]->${tagRef},
+  status,
+  note,
+  needsEnrichment,
+  "usedIn": *[_type == "issue" && !(_id in path("drafts.**")) && references(^._id)] | order(number asc) { number, title }
+}`;
+
+/** Links, newest capture first; filters are optional parameters (null = any). */
+export const linksQuery = `*[_type == "link"
+  && ($status == null || status == $status)
+  && ($tag == null || $tag in tags[]->slug.current)
+] | order(capturedAt desc) ${linkProjection}`;
+
+export const linkByNormalizedUrlQuery = `*[_type == "link" && normalizedUrl == $normalizedUrl][0] ${linkProjection}`;
+
+export const tagsQuery = `*[_type == "tag"] | order(title asc) { "id": _id, title, "slug": slug.current, description }`;
+
+/** Everything that `newsdesk check` validates, in one round trip. */
+export const everythingQuery = `{
+  "settings": *[_type == "newsletter"],
+  "issues": *[_type == "issue"] ${issueProjection},
+  "links": *[_type == "link"] ${linkProjection},
+  "tags": *[_type == "tag"] { "id": _id, title, "slug": slug.current, description }
+}`;

@@ -1,0 +1,58 @@
+// The content-store interface every stage reads and writes through. Two adapters
+// implement it: the local dataset (groq-js over an NDJSON file, the default) and
+// Sanity's Content Lake (@sanity/client). Mutations use Sanity's own format, so the
+// same code writes to either backend.
+
+/** Which documents a query sees. */
+export type Perspective =
+  /** Published documents only: ids starting with "drafts." are invisible. */
+  | 'published'
+  /** Drafts overlay their published twins (the twin's id is kept, `_originalId` names the draft). */
+  | 'drafts'
+  /** Everything exactly as stored, drafts included under their own ids. */
+  | 'raw';
+
+export interface FetchOptions {
+  perspective?: Perspective;
+}
+
+export type SanityDocument = {
+  _id: string;
+  _type: string;
+  _rev?: string;
+  _createdAt?: string;
+  _updatedAt?: string;
+  [field: string]: unknown;
+};
+
+export type NewDocument = Omit<SanityDocument, '_id'> & { _id?: string };
+
+export interface PatchOperations {
+  set?: Record<string, unknown>;
+  setIfMissing?: Record<string, unknown>;
+  unset?: string[];
+  /** Sanity's `insert` patch, for appending to arrays (e.g. tags). */
+  insert?: { before?: string; after?: string; replace?: string; items: unknown[] };
+  ifRevisionID?: string;
+}
+
+export type Mutation =
+  | { create: NewDocument }
+  | { createOrReplace: SanityDocument }
+  | { createIfNotExists: SanityDocument }
+  | { patch: PatchOperations & { id: string } }
+  | { delete: { id: string } };
+
+export interface MutationResult {
+  transactionId: string;
+  results: Array<{ id: string; operation: 'create' | 'update' | 'delete' | 'none' }>;
+}
+
+export interface ContentStore {
+  /** Runs a GROQ query; the result is unvalidated and must go through a read model. */
+  fetch<T = unknown>(query: string, params?: Record<string, unknown>, options?: FetchOptions): Promise<T>;
+  /** Applies the mutations as one transaction: all of them or none. */
+  mutate(mutations: Mutation[]): Promise<MutationResult>;
+  /** A short description for messages, e.g. "local dataset .newsdesk/dataset.ndjson". */
+  readonly description: string;
+}

@@ -1,0 +1,70 @@
+// What every renderer (email, text, web, feeds) shares: the explicit context it is
+// handed instead of reading the environment or the clock, the per-recipient
+// placeholders delivery fills in, and the site's URL layout.
+import type { Issue, Settings } from '../content/model.ts';
+
+export interface RenderContext {
+  /** Absolute base URL of the public site without a trailing slash, e.g. https://news.example.org */
+  baseUrl: string;
+  settings: Settings;
+}
+
+/** Something a renderer chose to leave out, reported by the build (never printed by the renderer). */
+export interface RenderWarning {
+  /** e.g. "issue 12" */
+  where: string;
+  /** Field path, e.g. "sections[3].body[2].markDefs[0].href" */
+  field: string;
+  message: string;
+}
+
+/**
+ * Per-recipient parts of a rendered issue email. Rendered once per issue; delivery
+ * replaces these markers per recipient without re-rendering. They survive MJML and
+ * HTML escaping unchanged (only letters, digits, colon, underscore and braces).
+ */
+export const placeholders = {
+  unsubscribeUrl: '{{newsdesk:unsubscribe_url}}',
+  recipientEmail: '{{newsdesk:recipient_email}}',
+} as const;
+
+export function fillPlaceholders(template: string, values: { unsubscribeUrl: string; recipientEmail: string }, escapeHtml: boolean): string {
+  const esc = escapeHtml ? escapeHtmlText : (s: string) => s;
+  return template
+    .replaceAll(placeholders.unsubscribeUrl, esc(values.unsubscribeUrl))
+    .replaceAll(placeholders.recipientEmail, esc(values.recipientEmail));
+}
+
+export function escapeHtmlText(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Site-relative path of an issue's web page, with trailing slash: "issues/12-the-slug/". */
+export function issuePath(issue: Pick<Issue, 'number' | 'slug'>): string {
+  return `issues/${issue.number}-${issue.slug}/`;
+}
+
+export function tagPath(slug: string): string {
+  return `tags/${slug}/`;
+}
+
+export function absoluteUrl(ctx: Pick<RenderContext, 'baseUrl'>, sitePath: string): string {
+  return `${ctx.baseUrl.replace(/\/+$/, '')}/${sitePath.replace(/^\/+/, '')}`;
+}
+
+/** "2026-03-14" → "14 March 2026", in UTC so the machine's zone never shifts a date. */
+export function formatIssueDate(date: string, language = 'en'): string {
+  return new Intl.DateTimeFormat(language, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${date}T00:00:00Z`),
+  );
+}
+
+/** Strips CR, LF and other control characters from text bound for an email header. */
+export function toHeaderText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** The email subject for an issue. */
+export function issueSubject(issue: Pick<Issue, 'number' | 'title'>, settings: Pick<Settings, 'title'>): string {
+  return toHeaderText(`${settings.title} #${issue.number}: ${issue.title}`);
+}

@@ -1,0 +1,62 @@
+// `newsdesk issues`: the issues in the configured content store, drafts included.
+import { issueSummariesQuery } from '../content/queries.ts';
+import { openContentStore } from '../content/open-store.ts';
+import { z } from 'zod';
+import { parseOrThrow } from '../content/model.ts';
+import { type Command, formatTable, parseOptions } from './cli.ts';
+
+const summarySchema = z.object({
+  id: z.string(),
+  number: z.number().nullable(),
+  title: z.string().nullable(),
+  date: z.string().nullable(),
+  sections: z.number().nullable(),
+  links: z.number().nullable(),
+});
+
+export const issuesCommand: Command = {
+  name: 'issues',
+  summary: 'list issues with number, title, date, status, section and link counts',
+  usage: 'issues [--published] [--json]',
+  options: [
+    ['--published', 'only published issues (drafts are listed by default)'],
+    ['--json', 'print JSON instead of a table'],
+  ],
+  examples: ['newsdesk issues', 'newsdesk issues --published --json'],
+  async run(args, ctx) {
+    const { values } = parseOptions(this, args, { published: { type: 'boolean' }, json: { type: 'boolean' } }, false);
+    const store = openContentStore(ctx.config().content);
+    const raw = parseOrThrow(summarySchema, await store.fetch(issueSummariesQuery, {}, { perspective: 'raw' }), 'issue');
+    const publishedIds = new Set(raw.filter((r) => !r.id.startsWith('drafts.')).map((r) => r.id));
+    const rows = raw
+      .map((r) => {
+        const isDraft = r.id.startsWith('drafts.');
+        const status = !isDraft ? 'published' : publishedIds.has(r.id.slice(7)) ? 'published (changed draft)' : 'draft';
+        return { ...r, status, isDraft };
+      })
+      // A draft of a published issue is shown as a status on that issue, not twice.
+      .filter((r) => !(r.isDraft && publishedIds.has(r.id.slice(7))) || false)
+      .map((r) => {
+        const changed = !r.isDraft && raw.some((d) => d.id === `drafts.${r.id}`);
+        return { ...r, status: changed ? 'published, draft changes' : r.status };
+      })
+      .filter((r) => !values.published || !r.isDraft)
+      .sort((a, b) => (b.number ?? 0) - (a.number ?? 0));
+    if (values.json) {
+      ctx.out(JSON.stringify(rows.map(({ isDraft: _d, ...r }) => r), null, 2));
+      return 0;
+    }
+    if (rows.length === 0) {
+      ctx.out(`No issues in ${store.description}.`);
+      return 0;
+    }
+    ctx.out(
+      formatTable(
+        ['#', 'date', 'status', 'sections', 'links', 'title'],
+        rows.map((r) => [String(r.number ?? '?'), r.date ?? '—', r.status, String(r.sections ?? 0), String(r.links ?? 0), r.title ?? '(untitled)']),
+      ),
+    );
+    ctx.out(`\n${rows.length} issue(s) in ${store.description}`);
+    return 0;
+  },
+};

@@ -8,6 +8,13 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(1);
 }
+// `newsdesk issues | head` closes the pipe early; that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
 const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../scripts/index.ts');

@@ -61,6 +61,16 @@ function formatUsage(): string {
 }
 
 function suggest(name: string): string {
-  const close = commands.map((c) => c.name).filter((c) => c.startsWith(name.slice(0, 3)) || name.startsWith(c.slice(0, 3)));
+  const close = commands.map((c) => c.name).filter((c) => editDistance(c, name) <= 2 || c.startsWith(name));
   return close.length ? ` (did you mean ${close.map((c) => `"${c}"`).join(' or ')}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }

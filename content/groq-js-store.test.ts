@@ -1,0 +1,183 @@
+import { fork } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isNewsdeskError } from '../core/errors.ts';
+import { makeTempDir } from '../tests/helpers/temp.ts';
+import { GroqJsStore, parseDataset } from './groq-js-store.ts';
+import { loadIssues } from './load.ts';
+import type { SanityDocument } from './store.ts';
+
+const fixedNow = () => new Date('2026-05-01T10:00:00Z');
+
+const issueDoc = (id: string, number: number, title: string): SanityDocument => ({
+  _id: id,
+  _type: 'issue',
+  number,
+  title,
+  slug: { _type: 'slug', current: `issue-${number}` },
+  date: '2026-04-01',
+  sections: [{ _key: 's1', _type: 'section', heading: 'News', body: [] }],
+});
+
+async function storeWith(docs: SanityDocument[]) {
+  const dir = await makeTempDir();
+  const datasetPath = path.join(dir, 'dataset.ndjson');
+  await fs.writeFile(datasetPath, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  return { store: new GroqJsStore({ datasetPath, now: fixedNow }), datasetPath, dir };
+}
+
+describe('perspectives', () => {
+  const docs = [
+    issueDoc('issue-1', 1, 'Published one'),
+    issueDoc('drafts.issue-1', 1, 'Edited one'),
+    issueDoc('drafts.issue-2', 2, 'Draft only'),
+  ];
+
+  it('published hides every draft', async () => {
+    const { store } = await storeWith(docs);
+    const titles = await store.fetch<string[]>('*[_type == "issue"] | order(number asc).title', {}, { perspective: 'published' });
+    expect(titles).toEqual(['Published one']);
+  });
+
+  it('drafts overlays a draft on its published twin under the published id and adds draft-only documents', async () => {
+    const { store } = await storeWith(docs);
+    const rows = await store.fetch<Array<{ _id: string; title: string; _originalId: string }>>(
+      '*[_type == "issue"] | order(number asc){ _id, title, _originalId }',
+      {},
+      { perspective: 'drafts' },
+    );
+    expect(rows).toEqual([
+      { _id: 'issue-1', title: 'Edited one', _originalId: 'drafts.issue-1' },
+      { _id: 'issue-2', title: 'Draft only', _originalId: 'drafts.issue-2' },
+    ]);
+  });
+
+  it('raw shows drafts under their own ids', async () => {
+    const { store } = await storeWith(docs);
+    const ids = await store.fetch<string[]>('*[_type == "issue"] | order(_id asc)._id', {}, { perspective: 'raw' });
+    expect(ids).toEqual(['drafts.issue-1', 'drafts.issue-2', 'issue-1']);
+  });
+
+  it('defaults to published when no perspective is given', async () => {
+    const { store } = await storeWith(docs);
+    expect(await store.fetch('count(*[_type == "issue"])')).toBe(1);
+  });
+});
+
+describe('mutations', () => {
+  it('applies create, createOrReplace, createIfNotExists, patch and delete in one transaction', async () => {
+    const { store } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    const result = await store.mutate([
+      { create: { _id: 'tag-a', _type: 'tag', title: 'A' } },
+      { createOrReplace: issueDoc('issue-2', 2, 'Two') },
+      { createIfNotExists: { _id: 'tag-a', _type: 'tag', title: 'ignored' } },
+      { patch: { id: 'issue-1', set: { title: 'One, revised', 'slug.current': 'one-revised' }, setIfMissing: { summary: 'Hello' }, unset: ['date'] } },
+      { patch: { id: 'issue-1', insert: { after: 'tags[-1]', items: [{ _key: 't1', _type: 'reference', _ref: 'tag-a' }] } } },
+      { delete: { id: 'issue-2' } },
+    ]);
+    expect(result.results.map((r) => r.operation)).toEqual(['create', 'create', 'none', 'update', 'update', 'delete']);
+    const one = await store.fetch<Record<string, unknown>>('*[_id == "issue-1"][0]{title, "slug": slug.current, summary, date, "tag": tags[0]->title, _updatedAt}');
+    expect(one).toEqual({ title: 'One, revised', slug: 'one-revised', summary: 'Hello', date: null, tag: 'A', _updatedAt: '2026-05-01T10:00:00.000Z' });
+    expect(await store.fetch('count(*[_id == "issue-2"])')).toBe(0);
+  });
+
+  it('writes nothing when any mutation in the transaction fails', async () => {
+    const { store, datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    const before = await fs.readFile(datasetPath, 'utf8');
+    const attempt = store.mutate([
+      { patch: { id: 'issue-1', set: { title: 'changed' } } },
+      { create: { _id: 'issue-1', _type: 'issue' } },
+    ]);
+    await expect(attempt).rejects.toMatchObject({ code: 'MUTATION_FAILED', message: expect.stringContaining('already exists') });
+    expect(await fs.readFile(datasetPath, 'utf8')).toBe(before);
+    expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('One');
+  });
+
+  it('serialises writers in two stores on the same file so no update is lost', async () => {
+    const { datasetPath } = await storeWith([{ _id: 'counter', _type: 'counter', items: [] }]);
+    const a = new GroqJsStore({ datasetPath });
+    const b = new GroqJsStore({ datasetPath });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).mutate([{ patch: { id: 'counter', insert: { after: 'items[-1]', items: [i] } } }]),
+      ),
+    );
+    const items = await new GroqJsStore({ datasetPath }).fetch<number[]>('*[_id == "counter"][0].items');
+    expect([...items].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
+
+describe('atomic writes', () => {
+  it('leaves a readable dataset when the writing process is killed mid-write', async () => {
+    const { datasetPath } = await storeWith([issueDoc('issue-1', 1, 'Survivor')]);
+    for (let round = 0; round < 3; round++) {
+      const child = fork(path.resolve(import.meta.dirname, '../tests/helpers/dataset-writer-child.ts'), [datasetPath], {
+        execArgv: ['--import', 'tsx'],
+        stdio: 'ignore',
+      });
+      await new Promise((resolve) => child.once('message', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 150 + round * 70));
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      // Whatever moment the kill hit, the file is a whole dataset: old or new, never a mix.
+      const docs = parseDataset(await fs.readFile(datasetPath, 'utf8'), datasetPath);
+      expect(docs.find((d) => d._id === 'issue-1')?.title).toBe('Survivor');
+    }
+    // The dead writer's lock is stale and is taken over; the next write succeeds.
+    const store = new GroqJsStore({ datasetPath, lockTimeoutMs: 2000 });
+    await store.mutate([{ patch: { id: 'issue-1', set: { title: 'After the crash' } } }]);
+    expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('After the crash');
+    const leftovers = (await fs.readdir(path.dirname(datasetPath))).filter((f) => f.endsWith('.lock'));
+    expect(leftovers).toEqual([]);
+  });
+});
+
+describe('reading dataset files', () => {
+  it('names the file and line of a line that is not JSON', async () => {
+    const dir = await makeTempDir();
+    const datasetPath = path.join(dir, 'broken.ndjson');
+    await fs.writeFile(datasetPath, `${JSON.stringify(issueDoc('issue-1', 1, 'Fine'))}\n\n{"_id": "x", "_type": oops}\n`);
+    const error = await new GroqJsStore({ datasetPath }).fetch('*').catch((e: unknown) => e);
+    expect(isNewsdeskError(error, 'DATASET_PARSE')).toBe(true);
+    expect((error as Error).message).toContain(`${datasetPath}:3`);
+    expect((error as Error).message).toContain('line 3 is not valid JSON');
+  });
+
+  it('refuses documents without _id or _type, and repeated ids, by line', () => {
+    expect(() => parseDataset('{"_type":"tag"}\n', 'd.ndjson')).toThrow(/d\.ndjson:1: line 1 has no _id/);
+    expect(() => parseDataset('{"_id":"a","_type":"t"}\n{"_id":"a","_type":"t"}\n', 'd.ndjson')).toThrow(/line 2 repeats _id "a" from line 1/);
+  });
+
+  it('seeds a missing dataset from the sample and never writes to the sample', async () => {
+    const dir = await makeTempDir();
+    const samplePath = path.join(dir, 'sample.ndjson');
+    const sample = `${JSON.stringify(issueDoc('issue-1', 1, 'Sample'))}\n`;
+    await fs.writeFile(samplePath, sample);
+    const store = new GroqJsStore({ datasetPath: path.join(dir, 'mine', 'dataset.ndjson'), seedFrom: samplePath });
+    expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('Sample');
+    await store.mutate([{ patch: { id: 'issue-1', set: { title: 'Mine now' } } }]);
+    expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('Mine now');
+    expect(await fs.readFile(samplePath, 'utf8')).toBe(sample);
+  });
+
+  it('sees writes made by another process (re-reads a changed file)', async () => {
+    const { store, datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('One');
+    await new GroqJsStore({ datasetPath }).mutate([{ patch: { id: 'issue-1', set: { title: 'Changed elsewhere' } } }]);
+    expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('Changed elsewhere');
+  });
+});
+
+describe('read models at the boundary', () => {
+  it('names the document id and field path of content that does not fit', async () => {
+    const bad = issueDoc('issue-7', 7, 'Bad');
+    (bad.sections as Array<Record<string, unknown>>)[0]!.body = [
+      { _type: 'block', _key: 'b1', style: 'normal', markDefs: [], children: [{ _type: 'span', _key: 's', text: 42 }] },
+    ];
+    const { store } = await storeWith([issueDoc('issue-1', 1, 'Good'), bad]);
+    const error = await loadIssues(store).catch((e: unknown) => e);
+    expect(isNewsdeskError(error, 'CONTENT_INVALID')).toBe(true);
+    expect((error as Error).message).toContain('issue 7 (issue-7): sections[0].body[0].children[0].text:');
+  });
+});

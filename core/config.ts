@@ -45,11 +45,10 @@ const ratioFrom = z
   .transform(Number)
   .pipe(z.number({ error: 'must be a number between 0 and 1' }).gt(0).lte(1));
 
-const httpUrl = z
-  .string()
-  .trim()
-  .url('must be an absolute URL such as https://news.example.org')
-  .refine((v) => /^https?:\/\//i.test(v), 'must start with http:// or https://');
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: 'must be an absolute http(s) URL such as https://news.example.org',
+});
 
 const envSchema = z.object({
   NEWSDESK_DATA_DIR: optionalString,

@@ -27,23 +27,18 @@ export const issuesCommand: Command = {
     const { values } = parseOptions(this, args, { published: { type: 'boolean' }, json: { type: 'boolean' } }, false);
     const store = openContentStore(ctx.config().content);
     const raw = parseOrThrow(summarySchema, await store.fetch(issueSummariesQuery, {}, { perspective: 'raw' }), 'issue');
-    const publishedIds = new Set(raw.filter((r) => !r.id.startsWith('drafts.')).map((r) => r.id));
+    const ids = new Set(raw.map((r) => r.id));
     const rows = raw
-      .map((r) => {
-        const isDraft = r.id.startsWith('drafts.');
-        const status = !isDraft ? 'published' : publishedIds.has(r.id.slice(7)) ? 'published (changed draft)' : 'draft';
-        return { ...r, status, isDraft };
-      })
-      // A draft of a published issue is shown as a status on that issue, not twice.
-      .filter((r) => !(r.isDraft && publishedIds.has(r.id.slice(7))) || false)
-      .map((r) => {
-        const changed = !r.isDraft && raw.some((d) => d.id === `drafts.${r.id}`);
-        return { ...r, status: changed ? 'published, draft changes' : r.status };
-      })
-      .filter((r) => !values.published || !r.isDraft)
+      // A draft of a published issue shows as that issue's status, not as a second row.
+      .filter((r) => !(r.id.startsWith('drafts.') && ids.has(r.id.slice('drafts.'.length))))
+      .map((r) => ({
+        ...r,
+        status: r.id.startsWith('drafts.') ? 'draft' : ids.has(`drafts.${r.id}`) ? 'published, draft changes' : 'published',
+      }))
+      .filter((r) => !values.published || r.status !== 'draft')
       .sort((a, b) => (b.number ?? 0) - (a.number ?? 0));
     if (values.json) {
-      ctx.out(JSON.stringify(rows.map(({ isDraft: _d, ...r }) => r), null, 2));
+      ctx.out(JSON.stringify(rows, null, 2));
       return 0;
     }
     if (rows.length === 0) {

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaults, loadConfig } from './config.ts';
+
+const cwd = '/srv/news';
+
+describe('loadConfig', () => {
+  it('runs on the embedded dataset and the outbox with no configuration at all', () => {
+    const config = loadConfig({}, cwd);
+    expect(config.content).toEqual({
+      kind: 'local',
+      datasetPath: path.join(cwd, '.newsdesk/dataset.ndjson'),
+      samplePath: expect.stringMatching(/content\/sample\/dataset\.ndjson$/),
+    });
+    expect(config.transport).toEqual({ kind: 'outbox', dir: path.join(cwd, '.newsdesk/outbox') });
+    expect(config.dbPath).toBe(path.join(cwd, '.newsdesk/newsdesk.db'));
+    expect(config.outDir).toBe(path.join(cwd, 'dist'));
+    expect(config.server.port).toBe(defaults.port);
+    expect(config.dkim).toBeUndefined();
+  });
+
+  it('chooses Sanity when SANITY_PROJECT_ID is set, with defaults for the rest', () => {
+    const config = loadConfig({ SANITY_PROJECT_ID: 'abc123', SANITY_TOKEN: 'sk' }, cwd);
+    expect(config.content).toEqual({ kind: 'sanity', projectId: 'abc123', dataset: 'production', apiVersion: defaults.sanityApiVersion, token: 'sk', apiHost: undefined });
+  });
+
+  it('chooses SMTP when SMTP_URL is set', () => {
+    expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.org:465' }, cwd).transport).toEqual({ kind: 'smtp', url: 'smtps://u:p@mail.example.org:465' });
+  });
+
+  it('reports every bad variable in one error, each with what would fix it', () => {
+    let message = '';
+    try {
+      loadConfig({ NEWSDESK_PORT: 'http', NEWSDESK_SEND_PAUSE_ERROR_RATE: '3', NEWSDESK_BASE_URL: 'news.example.org', NEWSDESK_SECRET: 'short' }, cwd);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('4 problem(s)');
+    expect(message).toContain('NEWSDESK_PORT must be a whole number');
+    expect(message).toContain('NEWSDESK_SEND_PAUSE_ERROR_RATE');
+    expect(message).toContain('NEWSDESK_BASE_URL must be an absolute http(s) URL');
+    expect(message).toContain('NEWSDESK_SECRET must be at least 16 characters');
+  });
+
+  it('refuses half a DKIM configuration and Sanity variables without a project', () => {
+    expect(() => loadConfig({ DKIM_DOMAIN: 'example.org', SANITY_TOKEN: 'sk' }, cwd)).toThrow(
+      /DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE must be set together[\s\S]*SANITY_TOKEN is set but SANITY_PROJECT_ID is not/,
+    );
+  });
+
+  it('strips a trailing slash from the base URL', () => {
+    expect(loadConfig({ NEWSDESK_BASE_URL: 'https://news.example.org/' }, cwd).baseUrl).toBe('https://news.example.org');
+  });
+});

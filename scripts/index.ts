@@ -1,5 +1,6 @@
 // The `newsdesk` CLI entry: it only wires commands (one file each), prints errors and
 // chooses the exit code. Commands never exit the process themselves.
+import { readFile } from 'node:fs/promises';
 import { isNewsdeskError } from '../core/errors.ts';
 import { type Command, formatHelp, makeContext } from './cli.ts';
 import { checkCommand } from './check.ts';
@@ -12,6 +13,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${formatUsage()}\n`);
     return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`newsdesk ${pkg.version} (Node ${process.versions.node})\n`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {

@@ -23,6 +23,9 @@ export const defaults = {
   fetchTimeoutMs: 8000,
   fetchMaxBytes: 2_000_000,
   fetchMaxRedirects: 5,
+  trustProxy: 0,
+  subscribeRate: '5/minute',
+  studioOrigins: 'http://localhost:3333 https://*.sanity.studio',
 } satisfies Record<string, string | number>;
 
 const optionalString = z
@@ -71,6 +74,28 @@ const envSchema = z.object({
   NEWSDESK_SEND_PAUSE_WINDOW: intFrom(5, 100_000).optional(),
   NEWSDESK_FETCH_TIMEOUT_MS: intFrom(100, 120_000).optional(),
   NEWSDESK_FETCH_MAX_BYTES: intFrom(1024, 100_000_000).optional(),
+  /** How many reverse proxies in front of `serve` append to X-Forwarded-For (0: ignore the header). */
+  NEWSDESK_TRUST_PROXY: z
+    .string()
+    .trim()
+    .transform((v) => ({ true: '1', yes: '1', false: '0', no: '0', '': '0' })[v.toLowerCase()] ?? v)
+    .pipe(intFrom(0, 10))
+    .optional(),
+  /** POST /subscribe allowance per client address: "<count>/<second|minute|hour>" or "off". */
+  NEWSDESK_SUBSCRIBE_RATE: z
+    .string()
+    .trim()
+    .regex(/^(off|\d+\/(second|minute|hour))$/i, 'must be like "5/minute" (count per second, minute or hour) or "off"')
+    .optional(),
+  /** Origins allowed to frame previews and call the preview API (the Studio), space or comma separated. */
+  NEWSDESK_STUDIO_ORIGIN: z
+    .string()
+    .trim()
+    .refine(
+      (v) => v.split(/[\s,]+/).filter(Boolean).every((o) => /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(o)),
+      'must be origins like https://news.sanity.studio or http://localhost:3333 (a leading *. is allowed), separated by spaces',
+    )
+    .optional(),
   SMTP_URL: z
     .string()
     .trim()
@@ -124,7 +149,19 @@ export interface Config {
   baseUrl: string | undefined;
   /** HMAC secret for tokens; undefined means "use the generated one in dataDir". */
   secret: string | undefined;
-  server: { host: string; port: number; previewSecret: string | undefined; apiToken: string | undefined; webhookSecret: string | undefined };
+  server: {
+    host: string;
+    port: number;
+    previewSecret: string | undefined;
+    apiToken: string | undefined;
+    webhookSecret: string | undefined;
+    /** Reverse proxies whose X-Forwarded-For entries are believed (0: use the socket address). */
+    trustProxy: number;
+    /** Token bucket for POST /subscribe per client address; undefined turns the limit off. */
+    subscribeRate: { count: number; perMs: number } | undefined;
+    /** Origins allowed to frame previews and call /preview (the Studio); may start with "https://*.". */
+    studioOrigins: string[];
+  };
   confirmTtlHours: number;
   unsubscribeMailto: string | undefined;
   send: { rate: number; concurrency: number; maxAttempts: number; pauseErrorRate: number; pauseWindow: number };
@@ -190,6 +227,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       previewSecret: e.NEWSDESK_PREVIEW_SECRET,
       apiToken: e.NEWSDESK_API_TOKEN,
       webhookSecret: e.SANITY_WEBHOOK_SECRET,
+      trustProxy: e.NEWSDESK_TRUST_PROXY ?? defaults.trustProxy,
+      subscribeRate: parseRate(e.NEWSDESK_SUBSCRIBE_RATE ?? defaults.subscribeRate),
+      studioOrigins: (e.NEWSDESK_STUDIO_ORIGIN ?? defaults.studioOrigins).split(/[\s,]+/).filter(Boolean),
     },
     confirmTtlHours: e.NEWSDESK_CONFIRM_TTL_HOURS ?? defaults.confirmTtlHours,
     unsubscribeMailto: e.NEWSDESK_UNSUBSCRIBE_MAILTO,
@@ -210,6 +250,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       maxRedirects: defaults.fetchMaxRedirects,
     },
   };
+}
+
+function parseRate(value: string): { count: number; perMs: number } | undefined {
+  const match = /^(\d+)\/(second|minute|hour)$/i.exec(value);
+  if (!match || Number(match[1]) === 0) return undefined;
+  const unit = { second: 1000, minute: 60_000, hour: 3_600_000 }[match[2]!.toLowerCase() as 'second' | 'minute' | 'hour'];
+  return { count: Number(match[1]), perMs: unit };
 }
 
 function configError(problems: string[]): NewsdeskError {

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { Settings } from '../../content/model.ts';
+import { renderConfirmationEmail, renderWelcomeEmail } from './render.ts';
+
+function someSettings(overrides: Partial<Settings> = {}): Settings {
+  return {
+    title: 'Tidepool Notes',
+    description: 'A fortnightly look at what moved in the ecosystem.',
+    siteUrl: 'https://news.example.org',
+    senderName: 'Tidepool Notes',
+    senderEmail: 'hello@news.example.org',
+    replyTo: undefined,
+    postalAddress: '12 Harbour Row\nPortsmouth PO1 2AB',
+    accentColor: '#1d6b5f',
+    logoUrl: undefined,
+    language: 'en',
+    defaultSectionHeadings: [],
+    ...overrides,
+  };
+}
+
+describe('transactional emails', () => {
+  it('puts the confirmation link in both the HTML and the plain-text part, with how long it lasts', async () => {
+    const url = 'https://news.example.org/confirm?token=abc.def.ghi.jkl';
+    const mail = await renderConfirmationEmail({ settings: someSettings(), email: 'reader@example.com', confirmUrl: url, ttlHours: 48 });
+    expect(mail.subject).toBe('Confirm your subscription to Tidepool Notes');
+    expect(mail.html).toContain(`href="${url}"`);
+    expect(mail.text).toContain(url);
+    expect(mail.text).toContain('2 days');
+    expect(mail.text).toContain('12 Harbour Row, Portsmouth PO1 2AB');
+  });
+
+  it('escapes what the reader typed instead of letting it become markup', async () => {
+    const mail = await renderWelcomeEmail({
+      settings: someSettings(),
+      name: '<img src=x onerror=alert(1)>',
+      archiveUrl: 'https://news.example.org/',
+      unsubscribeUrl: 'https://news.example.org/unsubscribe?token=t.s',
+    });
+    expect(mail.html).not.toContain('<img src=x');
+    expect(mail.html).toContain('&lt;img');
+    expect(mail.text).toContain('https://news.example.org/unsubscribe?token=t.s');
+  });
+
+  it('keeps a line break in the newsletter title out of the subject header', async () => {
+    const mail = await renderWelcomeEmail({ settings: someSettings({ title: 'Tide\r\nBcc: x@evil.test' }), name: undefined, archiveUrl: 'https://a/', unsubscribeUrl: 'https://a/u' });
+    expect(mail.subject).not.toMatch(/[\r\n]/);
+  });
+});

@@ -1,0 +1,119 @@
+// One issue of the newsletter: numbered, dated, summarised (the summary is the email
+// preheader and feed description), written as an intro, sections and a sign-off.
+import { EnvelopeIcon } from '@sanity/icons';
+import { defineArrayMember, defineField, defineType } from 'sanity';
+import { slugify } from '../../content/rules.ts';
+import { lakeClient } from '../lake-client.ts';
+import {
+  checkDate,
+  checkIssueNumber,
+  checkIssueNumberUnique,
+  checkSections,
+  checkSlug,
+  checkSlugUnique,
+  checkSummaryLength,
+  checkSummaryPresent,
+  requireText,
+} from '../validation.ts';
+
+/** Today as YYYY-MM-DD in the editor's time zone, the default publication date. */
+function today(): string {
+  const now = new Date();
+  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+}
+
+export const issue = defineType({
+  name: 'issue',
+  title: 'Issue',
+  type: 'document',
+  icon: EnvelopeIcon,
+  groups: [
+    { name: 'content', title: 'Content', default: true },
+    { name: 'details', title: 'Details' },
+  ],
+  fields: [
+    defineField({
+      name: 'number',
+      title: 'Number',
+      type: 'number',
+      group: 'details',
+      validation: (rule) => [
+        rule.custom(checkIssueNumber),
+        rule.custom((value, context) => checkIssueNumberUnique(value, context.document?._id, lakeClient(context))),
+      ],
+    }),
+    defineField({
+      name: 'title',
+      title: 'Title',
+      type: 'string',
+      group: ['content', 'details'],
+      validation: (rule) => rule.custom(requireText('Give the issue a title; it is the email subject line.')),
+    }),
+    defineField({
+      name: 'slug',
+      title: 'Slug',
+      type: 'slug',
+      group: 'details',
+      description: 'The issue’s web address: /issues/<slug>/',
+      options: {
+        source: 'title',
+        slugify: (input: string) => slugify(input),
+        // Uniqueness is checked by the rule below, which names the clashing issue;
+        // Sanity's built-in check only says "already in use" and queries with a
+        // function the local stand-in cannot run.
+        isUnique: () => true,
+      },
+      validation: (rule) => [
+        rule.custom((value) => checkSlug(value)),
+        rule.custom((value, context) => checkSlugUnique(value, 'issue', context.document?._id, lakeClient(context))),
+      ],
+    }),
+    defineField({
+      name: 'date',
+      title: 'Publication date',
+      type: 'date',
+      group: 'details',
+      initialValue: today,
+      validation: (rule) => rule.custom(checkDate),
+    }),
+    defineField({
+      name: 'summary',
+      title: 'Summary',
+      type: 'text',
+      rows: 2,
+      group: ['content', 'details'],
+      description: 'One sentence, up to 140 characters: the inbox preheader and the feed description.',
+      validation: (rule) => [rule.custom(checkSummaryPresent), rule.custom(checkSummaryLength).warning()],
+    }),
+    defineField({ name: 'byline', title: 'Byline', type: 'string', group: 'details' }),
+    defineField({ name: 'intro', title: 'Intro', type: 'portableText', group: 'content' }),
+    defineField({
+      name: 'sections',
+      title: 'Sections',
+      type: 'array',
+      group: 'content',
+      of: [defineArrayMember({ type: 'section' })],
+      validation: (rule) => rule.custom(checkSections),
+    }),
+    defineField({ name: 'signOff', title: 'Sign-off', type: 'portableText', group: 'content' }),
+    defineField({
+      name: 'tags',
+      title: 'Tags',
+      type: 'array',
+      group: 'details',
+      of: [defineArrayMember({ type: 'reference', to: [{ type: 'tag' }] })],
+      validation: (rule) => rule.unique().error('Each tag only once, please: remove the repeated tag.'),
+    }),
+  ],
+  orderings: [
+    { title: 'Number, newest first', name: 'numberDesc', by: [{ field: 'number', direction: 'desc' }] },
+    { title: 'Date, newest first', name: 'dateDesc', by: [{ field: 'date', direction: 'desc' }] },
+  ],
+  preview: {
+    select: { number: 'number', title: 'title', date: 'date' },
+    prepare: ({ number, title, date }: { number?: number; title?: string; date?: string }) => ({
+      title: `${typeof number === 'number' ? `#${number}` : '#?'} — ${title || 'Untitled issue'}`,
+      subtitle: date || 'no date yet',
+    }),
+  },
+});

@@ -1,0 +1,21 @@
+// Annotation: text linked to a captured `link` document, so the link's URL and title
+// live in one place and `references()` can tell which issues used it.
+import { BookmarkIcon } from '@sanity/icons';
+import { defineField, defineType } from 'sanity';
+import { checkReference } from '../validation.ts';
+
+export const linkReference = defineType({
+  name: 'linkReference',
+  title: 'Link from the inbox',
+  type: 'object',
+  icon: BookmarkIcon,
+  fields: [
+    defineField({
+      name: 'reference',
+      title: 'Link',
+      type: 'reference',
+      to: [{ type: 'link' }],
+      validation: (rule) => rule.custom(checkReference('Choose a link from the inbox, or use an external link instead.')),
+    }),
+  ],
+});

@@ -1,0 +1,51 @@
+// The rich text of intros, section bodies and sign-offs. Every feature an issue uses
+// is here and nothing else, so every renderer can handle everything an editor can write.
+import { ImageIcon } from '@sanity/icons';
+import { defineArrayMember, defineField, defineType } from 'sanity';
+import { checkAlt } from '../validation.ts';
+
+export const portableText = defineType({
+  name: 'portableText',
+  title: 'Rich text',
+  type: 'array',
+  of: [
+    defineArrayMember({
+      type: 'block',
+      styles: [
+        { title: 'Normal', value: 'normal' },
+        { title: 'Heading', value: 'h3' },
+        { title: 'Quote', value: 'blockquote' },
+      ],
+      lists: [
+        { title: 'Bullets', value: 'bullet' },
+        { title: 'Numbered', value: 'number' },
+      ],
+      marks: {
+        decorators: [
+          { title: 'Strong', value: 'strong' },
+          { title: 'Emphasis', value: 'em' },
+          { title: 'Code', value: 'code' },
+          { title: 'Strike', value: 'strike-through' },
+        ],
+        annotations: [{ type: 'externalLink' }, { type: 'linkReference' }],
+      },
+      of: [defineArrayMember({ type: 'editorialNote' })],
+    }),
+    defineArrayMember({ type: 'editorialNote' }),
+    defineArrayMember({ type: 'linkCard' }),
+    defineArrayMember({
+      type: 'image',
+      icon: ImageIcon,
+      fields: [
+        defineField({
+          name: 'alt',
+          title: 'Alternative text',
+          type: 'string',
+          description: 'What the image shows, for screen readers and email clients that block images.',
+          validation: (rule) => rule.custom(checkAlt),
+        }),
+        defineField({ name: 'caption', title: 'Caption', type: 'string' }),
+      ],
+    }),
+  ],
+});

@@ -1,0 +1,146 @@
+// The issue email: one MJML document per issue, compiled to HTML once and shared by all
+// recipients (their unsubscribe URL and address are placeholders delivery fills in),
+// alongside the plain-text part from issue-text.ts. Pure: no clock, no environment.
+import mjml2html from 'mjml';
+import type { Issue } from '../content/model.ts';
+import { isHttpUrl } from '../content/rules.ts';
+import { NewsdeskError } from '../core/errors.ts';
+import {
+  absoluteUrl,
+  formatIssueDate,
+  issuePath,
+  issueSubject,
+  placeholders,
+  type RenderContext,
+  type RenderWarning,
+} from '../core/render.ts';
+import { renderIssueText } from './issue-text.ts';
+import { mutedClass, renderPortableTextHtml, type EmailTheme } from './portable-text-html.ts';
+import { escapeCmsHtml, issueLabel, issuePreheader } from './portable-text.ts';
+
+export interface RenderedIssueEmail {
+  subject: string;
+  preheader: string;
+  html: string;
+  text: string;
+  warnings: RenderWarning[];
+}
+
+const layout = {
+  width: 600,
+  sidePadding: 24,
+  text: '#1f2328',
+  muted: '#6b7280',
+  background: '#ffffff',
+  darkBackground: '#0d1117',
+  darkText: '#e6edf3',
+  darkMuted: '#9ca3af',
+  fonts: "-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif",
+} as const;
+
+export async function renderIssueEmail(issue: Issue, ctx: RenderContext): Promise<RenderedIssueEmail> {
+  const html = await compileMjml(buildIssueMjml(issue, ctx), issueLabel(issue));
+  const { text, warnings } = renderIssueText(issue, ctx);
+  return { subject: issueSubject(issue, ctx.settings), preheader: issuePreheader(issue), html, text, warnings };
+}
+
+/** MJML → HTML with strict validation; a template mistake is a RENDER_FAILED naming what was rendered. */
+export async function compileMjml(source: string, label: string): Promise<string> {
+  try {
+    const { html } = await mjml2html(source, { validationLevel: 'strict', keepComments: false });
+    return html;
+  } catch (error) {
+    throw new NewsdeskError('RENDER_FAILED', `The email template for ${label} is not valid MJML:\n  - ${mjmlMessages(error).join('\n  - ')}`, {
+      hint: 'This is a bug in the email template (emails/issue-email.ts), not in the content; report it with the issue number.',
+      cause: error,
+    });
+  }
+}
+
+/** The MJML source of an issue email; exported so tests and previews can inspect it. */
+export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
+  const { settings } = ctx;
+  const accent = settings.accentColor;
+  const theme: EmailTheme = { accent, muted: layout.muted, contentWidth: layout.width - 2 * layout.sidePadding };
+  const pt = (blocks: Issue['intro']) => renderPortableTextHtml(blocks, theme);
+  const esc = escapeCmsHtml;
+  const webUrl = absoluteUrl(ctx, issuePath(issue));
+  const mutedStyle = `class="${mutedClass}" style="color:${layout.muted}"`;
+
+  const header = [
+    settings.logoUrl && isHttpUrl(settings.logoUrl)
+      ? `<img src="${esc(settings.logoUrl)}" alt="${esc(settings.title)}" width="120" style="display:block;max-width:120px;height:auto;border:0;margin:0 0 12px">`
+      : '',
+    `<div style="font-size:14px;font-weight:bold;letter-spacing:.04em;text-transform:uppercase;color:${accent}">${esc(settings.title)}</div>`,
+    `<div ${mutedStyle.replace('style="', 'style="font-size:14px;')}>Issue #${issue.number} · ${esc(formatIssueDate(issue.date, settings.language))}</div>`,
+    `<h1 style="margin:8px 0 0;font-size:28px;line-height:1.25">${esc(issue.title)}</h1>`,
+    issue.byline?.trim() ? `<p ${mutedStyle.replace('style="', 'style="margin:8px 0 0;')}>${esc(issue.byline)}</p>` : '',
+  ].join('');
+
+  const sections = issue.sections.map(
+    (section) =>
+      `<mj-text><h2 style="margin:32px 0 12px;padding-top:16px;border-top:2px solid ${accent};font-size:22px;line-height:1.3">${esc(section.heading)}</h2>${pt(section.body)}</mj-text>`,
+  );
+
+  const footer = [
+    `<p style="margin:0 0 8px">You are receiving this because you subscribed to ${esc(settings.title)} with ${placeholders.recipientEmail}.</p>`,
+    `<p style="margin:0 0 8px"><a href="${placeholders.unsubscribeUrl}" style="color:${layout.muted}" class="${mutedClass}">Unsubscribe</a>`,
+    ` · <a href="${esc(webUrl)}" style="color:${layout.muted}" class="${mutedClass}">View in browser</a></p>`,
+    `<p style="margin:0">${esc(settings.postalAddress.trim()).replace(/\n+/g, '<br>')}</p>`,
+  ].join('');
+
+  // Dark mode: Apple Mail and others honour prefers-color-scheme; clients that strip
+  // <style> keep the light colours, which are readable in either mode.
+  const darkCss =
+    `:root{color-scheme:light dark;supported-color-schemes:light dark}` +
+    `@media (prefers-color-scheme:dark){` +
+    `body,.nd-body{background:${layout.darkBackground} !important}` +
+    `.nd-t>div{color:${layout.darkText} !important}` +
+    `.nd-t a{color:${lighten(accent, 0.45)} !important}` +
+    `.nd-t .${mutedClass},.nd-t a.${mutedClass}{color:${layout.darkMuted} !important}}`;
+
+  return `<mjml lang="${esc(settings.language)}">
+<mj-head>
+<mj-title>${esc(issueSubject(issue, settings))}</mj-title>
+<mj-preview>${esc(issuePreheader(issue))}</mj-preview>
+<mj-raw><meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark"></mj-raw>
+<mj-attributes>
+<mj-all font-family="${layout.fonts}"/>
+<mj-section padding="0"/>
+<mj-text font-size="16px" line-height="1.6" color="${layout.text}" padding="0 ${layout.sidePadding}px" css-class="nd-t"/>
+<mj-class name="small" font-size="13px" line-height="1.5" color="${layout.muted}"/>
+</mj-attributes>
+<mj-style>${darkCss}</mj-style>
+</mj-head>
+<mj-body width="${layout.width}px" background-color="${layout.background}" css-class="nd-body">
+<mj-section padding="12px 0 0"><mj-column>
+<mj-text mj-class="small" align="right"><a href="${esc(webUrl)}" style="color:${layout.muted}" class="${mutedClass}">View in browser</a></mj-text>
+<mj-text padding="16px ${layout.sidePadding}px 8px">${header}</mj-text>
+${issue.intro.length > 0 ? `<mj-text padding="16px ${layout.sidePadding}px 0">${pt(issue.intro)}</mj-text>` : ''}
+${sections.join('\n')}
+${issue.signOff.length > 0 ? `<mj-text padding="24px ${layout.sidePadding}px 0">${pt(issue.signOff)}</mj-text>` : ''}
+<mj-divider border-width="1px" border-color="#d0d7de" padding="24px ${layout.sidePadding}px"/>
+<mj-text mj-class="small" padding="0 ${layout.sidePadding}px 32px">${footer}</mj-text>
+</mj-column></mj-section>
+</mj-body>
+</mjml>`;
+}
+
+function mjmlMessages(error: unknown): string[] {
+  if (typeof error === 'object' && error !== null && 'errors' in error && Array.isArray(error.errors)) {
+    const messages = error.errors.map((e: { formattedMessage?: string; message?: string }) => e.formattedMessage ?? e.message ?? String(e));
+    if (messages.length > 0) return messages;
+  }
+  return [error instanceof Error ? error.message : String(error)];
+}
+
+/** Mixes a "#rrggbb" colour towards white, for links on a dark background. */
+function lighten(hex: string, amount: number): string {
+  const channel = (i: number) => {
+    const value = Number.parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16);
+    return Math.round(value + (255 - value) * amount)
+      .toString(16)
+      .padStart(2, '0');
+  };
+  return `#${channel(0)}${channel(1)}${channel(2)}`;
+}

@@ -80,6 +80,20 @@ export function normaliseUrl(value: string): string {
   return out;
 }
 
+/**
+ * The URL as given minus tracking parameters: what a stored link keeps, so another
+ * newsletter's campaign tags never travel on in ours. Case, fragment and order are left
+ * as the author wrote them.
+ */
+export function stripTrackingParameters(value: string): string {
+  const url = parseHttpUrl(value);
+  if (!url) return value.trim();
+  const names = [...url.searchParams.keys()];
+  if (!names.some(isTrackingParameter)) return url.toString();
+  for (const name of new Set(names)) if (isTrackingParameter(name)) url.searchParams.delete(name);
+  return url.toString();
+}
+
 /** True when both are http(s) URLs that normalise to the same string. */
 export function isSameUrl(a: string, b: string): boolean {
   const ua = parseHttpUrl(a);

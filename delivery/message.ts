@@ -1,0 +1,69 @@
+// Turns the issue email, rendered once per send, into one recipient's message: the
+// placeholders filled (HTML-escaped in the HTML part), a personal signed unsubscribe
+// link, the RFC 2369/8058 list headers and a Message-ID stable per (issue,
+// subscriber). Pure: everything it needs is handed in.
+import type { Settings } from '../content/model.ts';
+import { fillPlaceholders, toHeaderText, type RenderWarning } from '../core/render.ts';
+import { createMessageId, createUnsubscribeToken } from './tokens.ts';
+import type { OutgoingMessage } from './transport.ts';
+
+/** What emails/issue-email.ts renderIssueEmail returns. */
+export interface RenderedEmail {
+  subject: string;
+  preheader: string;
+  html: string;
+  text: string;
+  warnings: RenderWarning[];
+}
+
+export interface MessageContext {
+  issueNumber: number;
+  settings: Pick<Settings, 'title' | 'senderName' | 'senderEmail' | 'replyTo'>;
+  /** Public site URL without trailing slash; the unsubscribe page lives under it. */
+  baseUrl: string;
+  secret: string;
+  /** Address for mailto: unsubscribes; defaults to the reply-to or sender address. */
+  unsubscribeMailto: string | undefined;
+  date: Date;
+}
+
+export interface MessageRecipient {
+  email: string;
+  name: string | undefined;
+  /** The subscriber's opaque token. */
+  token: string;
+}
+
+export function unsubscribeUrl(baseUrl: string, token: string, secret: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/unsubscribe?token=${encodeURIComponent(createUnsubscribeToken(token, secret))}`;
+}
+
+/** RFC 2919 list identifier: a dot-atom under the site's host, e.g. "newsletter.news.example.org". */
+export function listId(title: string, baseUrl: string): string {
+  const host = new URL(baseUrl).hostname.toLowerCase();
+  const label = title.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'newsletter';
+  return `${toHeaderText(title).replace(/["\\]/g, '')} <${label}.${host}>`.trim();
+}
+
+export function composeIssueMessage(email: RenderedEmail, recipient: MessageRecipient, ctx: MessageContext): OutgoingMessage {
+  const url = unsubscribeUrl(ctx.baseUrl, recipient.token, ctx.secret);
+  const values = { unsubscribeUrl: url, recipientEmail: recipient.email };
+  const domain = ctx.settings.senderEmail.slice(ctx.settings.senderEmail.lastIndexOf('@') + 1).toLowerCase();
+  const mailto = ctx.unsubscribeMailto ?? ctx.settings.replyTo ?? ctx.settings.senderEmail;
+  const mailtoToken = createUnsubscribeToken(recipient.token, ctx.secret);
+  return {
+    from: { name: toHeaderText(ctx.settings.senderName), address: ctx.settings.senderEmail },
+    to: { name: recipient.name === undefined ? undefined : toHeaderText(recipient.name) || undefined, address: recipient.email },
+    replyTo: ctx.settings.replyTo,
+    subject: toHeaderText(email.subject),
+    text: fillPlaceholders(email.text, values, false),
+    html: fillPlaceholders(email.html, values, true),
+    messageId: createMessageId(ctx.issueNumber, recipient.token, ctx.secret, domain),
+    date: ctx.date,
+    headers: {
+      'List-Unsubscribe': `<${url}>, <mailto:${mailto}?subject=${encodeURIComponent(`unsubscribe ${mailtoToken}`)}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': listId(ctx.settings.title, ctx.baseUrl),
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// SMTP through nodemailer's connection pool: the real path. TLS follows the URL
+// (smtps:// is implicit TLS; smtp:// upgrades with STARTTLS when offered).
+import nodemailer from 'nodemailer';
+import { loadDkim, toNodemailerMessage, type DkimOptions } from './nodemailer-message.ts';
+import type { OutgoingMessage, SendResult, Transport } from './transport.ts';
+import type { Config } from '../core/config.ts';
+
+export interface SmtpTransportOptions {
+  url: string;
+  /** Pooled connections; the send loop keeps at most this many messages in flight. */
+  maxConnections: number;
+  dkim?: DkimOptions | undefined;
+  /** Socket time-outs; tests shorten them. */
+  timeoutMs?: number;
+}
+
+export class SmtpTransport implements Transport {
+  readonly description: string;
+  readonly #mailer;
+
+  constructor(options: SmtpTransportOptions) {
+    const url = new URL(options.url);
+    this.description = `SMTP ${url.protocol === 'smtps:' ? 'TLS ' : ''}${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)} (pool of ${options.maxConnections})`;
+    const timeout = options.timeoutMs ?? 60_000;
+    this.#mailer = nodemailer.createTransport({
+      url: options.url,
+      pool: true,
+      maxConnections: options.maxConnections,
+      maxMessages: Infinity,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+      ...(options.dkim ? { dkim: options.dkim } : {}),
+    } as Parameters<typeof nodemailer.createTransport>[0]);
+  }
+
+  static fromConfig(config: Pick<Config, 'send' | 'dkim'> & { transport: { kind: 'smtp'; url: string } }): SmtpTransport {
+    return new SmtpTransport({ url: config.transport.url, maxConnections: config.send.concurrency, dkim: loadDkim(config.dkim) });
+  }
+
+  async send(message: OutgoingMessage): Promise<SendResult> {
+    const info = await this.#mailer.sendMail(toNodemailerMessage(message));
+    return { messageId: info.messageId ?? message.messageId, response: String(info.response ?? '') };
+  }
+
+  async close(): Promise<void> {
+    this.#mailer.close();
+  }
+}

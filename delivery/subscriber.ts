@@ -1,0 +1,92 @@
+// What a subscriber is, independent of where subscribers are stored: the states and
+// which moves between them are allowed, how an address is normalised, and the zod
+// schema every row from outside (CSV import, CLI, HTTP form) goes through.
+import { z } from 'zod';
+import { toHeaderText } from '../core/render.ts';
+
+export const subscriberStates = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const;
+export type SubscriberState = (typeof subscriberStates)[number];
+
+/** States an address never leaves by import or re-subscription: the law and the inbox providers say so. */
+export const suppressedStates: ReadonlySet<SubscriberState> = new Set(['unsubscribed', 'bounced', 'complained']);
+
+export function isSuppressed(state: SubscriberState): boolean {
+  return suppressedStates.has(state);
+}
+
+/**
+ * Whether `from → to` is a move newsdesk makes on its own authority. Leaving a
+ * suppressed state is never automatic; only a fresh, confirmed opt-in by the person
+ * (the server's confirm flow, actor "subscriber") may do that.
+ */
+export function canTransition(from: SubscriberState, to: SubscriberState, actor: 'subscriber' | 'system'): boolean {
+  if (from === to) return false;
+  if (isSuppressed(from)) return actor === 'subscriber' && to === 'pending';
+  if (from === 'pending') return true;
+  // active → pending makes no sense: consent was already given.
+  return to !== 'pending';
+}
+
+/** Trims, lower-cases the domain (the local part is case-sensitive by RFC 5321). */
+export function normalizeEmail(raw: string): string {
+  const trimmed = raw.trim();
+  const at = trimmed.lastIndexOf('@');
+  if (at <= 0) return trimmed;
+  return `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`;
+}
+
+export const emailSchema = z
+  .string()
+  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters or line breaks')
+  .transform(normalizeEmail)
+  .pipe(z.string().min(3, 'is empty').max(254, 'is longer than 254 characters').email('is not a valid email address'));
+
+const nameSchema = z
+  .string()
+  .max(200, 'is longer than 200 characters')
+  // Names reach the To: header; no line break may survive into it.
+  .transform((v) => toHeaderText(v))
+  .transform((v) => (v === '' ? undefined : v));
+
+export const subscriberInputSchema = z.object({
+  email: emailSchema,
+  name: nameSchema.optional(),
+  /** Only the suppressed states may be imported as such (moving a suppression list in). */
+  state: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.enum(subscriberStates, { error: `must be one of ${subscriberStates.join(', ')}` }).optional())
+    .optional(),
+  source: z
+    .string()
+    .trim()
+    .max(100)
+    .transform((v) => (v === '' ? undefined : v))
+    .optional(),
+});
+export type SubscriberInput = z.infer<typeof subscriberInputSchema>;
+
+export interface Subscriber {
+  id: number;
+  email: string;
+  name: string | undefined;
+  state: SubscriberState;
+  source: string;
+  /** Opaque random value that unsubscribe links carry (signed); says nothing about the person. */
+  token: string;
+  attributes: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SubscriberEvent {
+  subscriberId: number;
+  from: SubscriberState | undefined;
+  to: SubscriberState;
+  /** Who or what made the change, e.g. "import:list.csv", "send:issue-12", "subscriber", "admin". */
+  actor: string;
+  reason: string | undefined;
+  at: string;
+}

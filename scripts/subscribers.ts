@@ -1,0 +1,190 @@
+// `newsdesk subscribers add|import|export|list|remove|stats`: the subscriber list in
+// the delivery database. Imports never re-activate an address that unsubscribed,
+// bounced or complained.
+import fs from 'node:fs';
+import path from 'node:path';
+import { NewsdeskError, formatZodIssues } from '../core/errors.ts';
+import { openDelivery } from '../delivery/open-delivery.ts';
+import { csvHeader, parseSubscriberCsv, toCsvLine } from '../delivery/subscriber-csv.ts';
+import { subscriberInputSchema, subscriberStates } from '../delivery/subscriber.ts';
+import { type Command, type CommandContext, formatTable, oneOf, parseOptions, positiveInt } from './cli.ts';
+
+const actions = ['add', 'import', 'export', 'list', 'remove', 'stats'] as const;
+
+export const subscribersCommand: Command = {
+  name: 'subscribers',
+  summary: 'add, import, export, list, remove subscribers and show counts',
+  usage: [
+    'subscribers add <email> [--name NAME] [--pending] [--source SOURCE]',
+    '       newsdesk subscribers import <file.csv> [--pending] [--source SOURCE] [--dry-run]',
+    '       newsdesk subscribers export [--state STATE] [--out FILE]',
+    '       newsdesk subscribers list [--state STATE] [--limit N] [--json]',
+    '       newsdesk subscribers remove <email> [--erase]',
+    '       newsdesk subscribers stats',
+  ].join('\n'),
+  options: [
+    ['--pending', 'add/import as pending (double opt-in: they get no issue until they confirm)'],
+    ['--source SOURCE', 'where these subscribers came from (default: "cli" or "import:<file>")'],
+    ['--dry-run', 'import: report what would happen and change nothing'],
+    ['--name NAME', 'add: the subscriber\'s name'],
+    ['--state STATE', `list/export: only this state (${subscriberStates.join(', ')})`],
+    ['--limit N', 'list: at most N rows (default 100)'],
+    ['--out FILE', 'export: write to FILE instead of standard output'],
+    ['--erase', 'remove: delete the address and its history (it is then no longer suppressed)'],
+    ['--json', 'list: print JSON'],
+  ],
+  examples: [
+    'newsdesk subscribers add ada@example.org --name "Ada Lovelace"',
+    'newsdesk subscribers import people.csv --dry-run',
+    'newsdesk subscribers import people.csv --pending --source signup-sheet',
+    'newsdesk subscribers export --out backup.csv',
+    'newsdesk subscribers list --state unsubscribed',
+    'newsdesk subscribers remove ada@example.org',
+    'newsdesk subscribers stats',
+  ],
+  async run(args, ctx) {
+    const { values, positionals } = parseOptions(this, args, {
+      pending: { type: 'boolean' },
+      source: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      name: { type: 'string' },
+      state: { type: 'string' },
+      limit: { type: 'string' },
+      out: { type: 'string' },
+      erase: { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    const [actionArg, target, ...extra] = positionals;
+    if (actionArg === undefined) throw new NewsdeskError('USAGE', 'newsdesk subscribers needs an action', { hint: `Use one of: ${actions.join(', ')}.` });
+    const action = oneOf('subscribers action', actionArg, actions);
+    if (extra.length > 0) throw new NewsdeskError('USAGE', `Unexpected argument(s): ${extra.join(' ')}`);
+    const needsTarget = action === 'add' || action === 'import' || action === 'remove';
+    if (needsTarget && target === undefined) {
+      throw new NewsdeskError('USAGE', `newsdesk subscribers ${action} needs ${action === 'import' ? 'a CSV file' : 'an email address'}`);
+    }
+    if (!needsTarget && target !== undefined) throw new NewsdeskError('USAGE', `newsdesk subscribers ${action} takes no argument, got "${target}"`);
+    const state = values.state === undefined ? undefined : oneOf('--state', values.state, subscriberStates);
+
+    const delivery = openDelivery(ctx.config());
+    try {
+      const now = new Date();
+      const { subscribers } = delivery;
+      switch (action) {
+        case 'add': {
+          const parsed = subscriberInputSchema.safeParse({ email: target, name: values.name, source: values.source });
+          if (!parsed.success) {
+            throw new NewsdeskError('SUBSCRIBER_INVALID', `"${target}": ${formatZodIssues(parsed.error.issues).join('; ')}`);
+          }
+          const { subscriber, created } = subscribers.add(parsed.data, values.pending ? 'pending' : 'active', {
+            actor: 'cli',
+            now,
+          });
+          ctx.out(created ? `Added ${subscriber.email} (${subscriber.state}).` : `${subscriber.email} is already on the list (${subscriber.state}); nothing changed.`);
+          return 0;
+        }
+        case 'import':
+          return importCsv(ctx, delivery, target!, { pending: Boolean(values.pending), source: values.source, dryRun: Boolean(values['dry-run']), now });
+        case 'export': {
+          const write = values.out ? openWriter(path.resolve(ctx.cwd, values.out)) : { write: (s: string) => process.stdout.write(s), close: () => {} };
+          let n = 0;
+          write.write(csvHeader());
+          for (const s of subscribers.iterate({ state })) {
+            write.write(toCsvLine(s));
+            n++;
+          }
+          write.close();
+          if (values.out) ctx.out(`Wrote ${n} subscriber(s) to ${values.out}.`);
+          return 0;
+        }
+        case 'list': {
+          const limit = values.limit === undefined ? 100 : positiveInt('--limit', values.limit);
+          const rows = [];
+          for (const s of subscribers.iterate({ state })) {
+            if (rows.length >= limit) break;
+            rows.push(s);
+          }
+          if (values.json) {
+            ctx.out(JSON.stringify(rows.map(({ token: _t, ...s }) => s), null, 2));
+            return 0;
+          }
+          if (rows.length === 0) {
+            ctx.out(state ? `No ${state} subscribers.` : 'No subscribers yet. Add one with `newsdesk subscribers add <email>` or import a CSV.');
+            return 0;
+          }
+          ctx.out(formatTable(['email', 'name', 'state', 'source', 'since'], rows.map((s) => [s.email, s.name ?? '', s.state, s.source, s.createdAt.slice(0, 10)])));
+          return 0;
+        }
+        case 'remove': {
+          const email = target!;
+          if (values.erase) {
+            if (!subscribers.erase(email)) throw notOnList(email);
+            ctx.out(`Erased ${email} and its history. Note: it is no longer suppressed and could be imported again.`);
+            return 0;
+          }
+          if (!subscribers.unsubscribe(email, { actor: 'cli:remove', now })) throw notOnList(email);
+          ctx.out(`${email} is unsubscribed and will not be sent anything again (kept on the suppression list).`);
+          return 0;
+        }
+        case 'stats': {
+          const stats = subscribers.stats();
+          ctx.out(formatTable(['state', 'subscribers'], subscriberStates.map((s) => [s, String(stats.byState[s])])));
+          ctx.out(`\n${stats.total} in total`);
+          if (stats.bySource.length > 0) {
+            ctx.out('');
+            ctx.out(formatTable(['source', 'subscribers'], stats.bySource.map((s) => [s.source, String(s.count)])));
+          }
+          return 0;
+        }
+      }
+    } finally {
+      delivery.close();
+    }
+  },
+};
+
+function notOnList(email: string): NewsdeskError {
+  return new NewsdeskError('NOT_FOUND', `${email} is not on the list`, { hint: 'Run `newsdesk subscribers list` to see who is.' });
+}
+
+function openWriter(file: string) {
+  const fd = fs.openSync(file, 'w');
+  return { write: (s: string) => fs.writeSync(fd, s), close: () => fs.closeSync(fd) };
+}
+
+function importCsv(
+  ctx: CommandContext,
+  delivery: ReturnType<typeof openDelivery>,
+  file: string,
+  options: { pending: boolean; source: string | undefined; dryRun: boolean; now: Date },
+): number {
+  const full = path.resolve(ctx.cwd, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(full, 'utf8');
+  } catch (error) {
+    throw new NewsdeskError('IMPORT_FAILED', `Could not read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const { rows, bad } = parseSubscriberCsv(text, file);
+  for (const b of bad) ctx.err(`${file}:${b.line}: ${b.reason}`);
+  const report = delivery.subscribers.import(rows, {
+    state: options.pending ? 'pending' : 'active',
+    source: options.source ?? `import:${path.basename(file)}`,
+    dryRun: options.dryRun,
+    by: { actor: `import:${path.basename(file)}`, now: options.now },
+  });
+  const c = report.counts;
+  const verb = options.dryRun ? 'would be' : 'were';
+  ctx.out(`${options.dryRun ? 'Dry run — nothing changed. ' : ''}${file}: ${rows.length + bad.length} row(s) read.`);
+  ctx.out(`  ${c.added} new subscriber(s) ${verb} added as ${options.pending ? 'pending' : 'active'}`);
+  if (c.activated) ctx.out(`  ${c.activated} pending subscriber(s) ${verb} activated`);
+  if (c.unchanged) ctx.out(`  ${c.unchanged} already on the list, unchanged`);
+  if (c.suppressed) ctx.out(`  ${c.suppressed} unsubscribed/bounced/complained address(es) left as they are (never re-activated)`);
+  if (c['newly-suppressed']) ctx.out(`  ${c['newly-suppressed']} existing address(es) ${verb} moved to the suppressed state the file gives`);
+  if (c.duplicate) ctx.out(`  ${c.duplicate} duplicate row(s) in the file ignored`);
+  if (bad.length) {
+    ctx.out(`  ${bad.length} bad row(s) ${options.dryRun ? 'would be' : 'were'} skipped (listed above by line)`);
+    return 1;
+  }
+  return 0;
+}
+

@@ -125,6 +125,12 @@ describe('renderIssueEmail', () => {
     );
   });
 
+  it('keeps a space between an inline note and the sentence it follows', async () => {
+    const issue = anIssue({ sections: [aSection({ body: [aParagraph('It shipped.', aNote('Finally'), '.')] })] });
+    const body = bodyOf((await renderIssueEmail(issue, ctx)).html);
+    expect(body).toContain('It shipped. <span class="nd-m" style="font-style:italic;color:#6b7280">[Finally\u00a0—Ed.]</span>.</p>');
+  });
+
   it('renders lists as real ul and ol elements', async () => {
     const issue = anIssue({
       sections: [aSection({ body: [aListItem('bullet', 'one'), aListItem('bullet', 'two'), aParagraph('Then:'), aListItem('number', 'first')] })],

@@ -89,6 +89,11 @@ describe('renderIssueText', () => {
     expect(text).toContain('[A first thought.\n\nA second one. —Dana]');
   });
 
+  it('keeps a space between an inline note and the words around it, but not before punctuation', () => {
+    const text = textOf({ body: [aParagraph('It shipped.', aNote('Finally'), 'Then', aNote('twice'), '.')] });
+    expect(text).toContain('It shipped. [Finally —Ed.] Then [twice —Ed.].');
+  });
+
   it('renders bullet, numbered and nested lists with indented markers', () => {
     const text = textOf({
       body: [

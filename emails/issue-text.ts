@@ -17,7 +17,16 @@ import {
 import type { PortableTextBlock, TypedObject } from '@portabletext/types';
 import type { EditorialNote, ImageBlock, Issue, LinkCard, MarkDef, NoteBlock, PortableBlock, TextBlock } from '../content/model.ts';
 import { absoluteUrl, formatIssueDate, issuePath, placeholders, type RenderContext, type RenderWarning } from '../core/render.ts';
-import { cardTitle, cleanText, collectRenderWarnings, defuseMarkers, imageSource, resolveCardLink, resolveLinkMark } from './portable-text.ts';
+import {
+  cardTitle,
+  cleanText,
+  collectRenderWarnings,
+  defuseMarkers,
+  imageSource,
+  resolveCardLink,
+  resolveLinkMark,
+  spaceInlineNotes,
+} from './portable-text.ts';
 import { glue, wrapText } from './wrap-text.ts';
 
 export const textWidth = 72;
@@ -84,7 +93,7 @@ export function renderPortableTextText(blocks: PortableBlock[], options: TextOpt
   const width = options.width ?? textWidth;
   const links = new LinkNumbers(options.firstLinkNumber ?? 1);
   const paragraphs: string[] = [];
-  for (const node of nestLists(blocks as unknown as TypedObject[], 'html')) {
+  for (const node of nestLists(spaceInlineNotes(blocks) as unknown as TypedObject[], 'html')) {
     const rendered = isPortableTextToolkitList(node)
       ? renderList(node as ToolkitPortableTextHtmlList, links, width)
       : renderBlock(node as unknown as PortableBlock, links, width);

@@ -5,7 +5,7 @@
 import { toHTML, type PortableTextComponents, type PortableTextMarkComponentOptions } from '@portabletext/to-html';
 import type { PortableTextBlock, TypedObject } from '@portabletext/types';
 import type { EditorialNote, ImageBlock, LinkCard, MarkDef, NoteBlock, PortableBlock } from '../content/model.ts';
-import { cardTitle, escapeCmsHtml, imageSource, resolveCardLink, resolveLinkMark, type ResolvedLink } from './portable-text.ts';
+import { cardTitle, escapeCmsHtml, imageSource, resolveCardLink, resolveLinkMark, spaceInlineNotes, type ResolvedLink } from './portable-text.ts';
 
 export interface EmailTheme {
   accent: string;
@@ -19,7 +19,7 @@ export interface EmailTheme {
 export const mutedClass = 'nd-m';
 
 export function renderPortableTextHtml(blocks: PortableBlock[], theme: EmailTheme): string {
-  return toHTML(blocks as unknown as TypedObject[], { components: emailComponents(theme), onMissingComponent: false });
+  return toHTML(spaceInlineNotes(blocks) as unknown as TypedObject[], { components: emailComponents(theme), onMissingComponent: false });
 }
 
 function emailComponents(theme: EmailTheme): PortableTextComponents {

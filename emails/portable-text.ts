@@ -175,3 +175,31 @@ export function issuePreheader(issue: Issue, maxLength = 140): string {
 function oneLine(text: string): string {
   return cleanText(text).replace(/\s+/g, ' ').trim();
 }
+
+/**
+ * An inline editorial note is a second voice, so it never touches the words around it:
+ * "alone.[Guilty —Ed.]" reads as "alone. [Guilty —Ed.]" in every output. Adds plain
+ * spans; the stored content is left as it is.
+ */
+export function spaceInlineNotes(blocks: PortableBlock[]): PortableBlock[] {
+  return blocks.map((block) => {
+    if (block._type !== 'block' || !block.children.some((c) => c._type === 'editorialNote')) return block;
+    const children: typeof block.children = [];
+    block.children.forEach((child, i) => {
+      const before = block.children[i - 1];
+      const after = block.children[i + 1];
+      if (child._type === 'editorialNote' && before?._type === 'span' && /[^\s([{“‘"'—–-]$/.test(before.text)) {
+        children.push(space(`${child._key}-before`));
+      }
+      children.push(child);
+      if (child._type === 'editorialNote' && after?._type === 'span' && /^[^\s.,;:!?)\]}”’"'—–-]/.test(after.text)) {
+        children.push(space(`${child._key}-after`));
+      }
+    });
+    return { ...block, children };
+  });
+}
+
+function space(key: string) {
+  return { _type: 'span' as const, _key: key, text: ' ', marks: [] };
+}

@@ -2,6 +2,7 @@
 // title, site and description) and an inbox of newer captures in every triage state,
 // so the link views have something to show on first run.
 import type { SanityDocument } from '../../store.ts';
+import { normalizeLinkUrl } from '../../../schemas/validation.ts';
 import { Keyer, references, tagId } from './kit.ts';
 
 interface LinkSpec {
@@ -273,21 +274,10 @@ const linkSpecs: LinkSpec[] = [
   },
 ];
 
-/**
- * Lower-case scheme and host, no "www.", no fragment, no tracking parameters, no
- * trailing slash: the form links are de-duplicated by.
- */
-export function normalizeSampleUrl(raw: string): string {
-  const url = new URL(raw);
-  url.hash = '';
-  url.hostname = url.hostname.replace(/^www\./, '');
-  for (const name of [...url.searchParams.keys()]) if (name.startsWith('utm_')) url.searchParams.delete(name);
-  const text = url.toString();
-  return text.endsWith('/') && url.pathname !== '/' ? text.slice(0, -1) : text;
-}
-
 export function buildLinks(): SanityDocument[] {
   return linkSpecs.map((spec) => {
+    const normalizedUrl = normalizeLinkUrl(spec.url);
+    if (!normalizedUrl) throw new Error(`sample link ${spec.id}: ${spec.url} is not an http(s) URL`);
     const keys = new Keyer(spec.id.replace(/[^a-z0-9]/gi, '').slice(4, 12));
     return {
       _id: spec.id,
@@ -295,7 +285,8 @@ export function buildLinks(): SanityDocument[] {
       _createdAt: spec.capturedAt,
       _updatedAt: spec.capturedAt,
       url: spec.url,
-      normalizedUrl: normalizeSampleUrl(spec.url),
+      // The same key the Studio and link capture compute, so re-capturing a sample URL is a duplicate.
+      normalizedUrl,
       ...(spec.title ? { title: spec.title } : {}),
       ...(spec.description ? { description: spec.description } : {}),
       ...(spec.siteName ? { siteName: spec.siteName } : {}),

@@ -3,13 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import { isNewsdeskError } from '../core/errors.ts';
 import { type Command, formatHelp, makeContext } from './cli.ts';
+import { buildCommand } from './build.ts';
 import { checkCommand } from './check.ts';
 import { issuesCommand } from './issues.ts';
 import { sendCommand } from './send.ts';
 import { sendsCommand } from './sends.ts';
 import { subscribersCommand } from './subscribers.ts';
 
-export const commands: Command[] = [issuesCommand, checkCommand, subscribersCommand, sendCommand, sendsCommand];
+export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand];
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
   const [name, ...args] = argv;

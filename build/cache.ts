@@ -1,0 +1,95 @@
+// The build cache: each issue's rendered artifacts stored under a key that hashes
+// everything they depend on (the issue, its neighbours, settings, base URL and the
+// template sources). Entries are written once into a temporary folder and renamed into
+// place, and never changed afterwards, which is what makes hard-linking them into the
+// output safe.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { RenderWarning } from '../core/render.ts';
+import type { IssueArtifacts, IssueJob } from './render-issue.ts';
+
+export const artifactFiles = {
+  page: 'page.html',
+  body: 'body.html',
+  emailHtml: 'email.html',
+  emailText: 'email.txt',
+} as const;
+
+const metaSchema = z.object({
+  number: z.number(),
+  subject: z.string(),
+  warnings: z.array(z.object({ where: z.string(), field: z.string(), message: z.string() })),
+});
+export type EntryMeta = z.infer<typeof metaSchema>;
+
+/** `fingerprint` covers the issue and everything it references (sources.ts). */
+export function cacheKey(
+  input: { fingerprint: string; neighbours: IssueJob['neighbours']; ctx: IssueJob['ctx'] },
+  templateVersion: string,
+): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ templateVersion, fingerprint: input.fingerprint, neighbours: input.neighbours, baseUrl: input.ctx.baseUrl, settings: input.ctx.settings }))
+    .digest('hex');
+}
+
+export class BuildCache {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  entryDir(key: string): string {
+    return path.join(this.dir, key.slice(0, 2), key);
+  }
+
+  artifactPath(key: string, artifact: keyof typeof artifactFiles): string {
+    return path.join(this.entryDir(key), artifactFiles[artifact]);
+  }
+
+  /** The entry's metadata, or undefined when there is no complete entry under this key. */
+  async readMeta(key: string): Promise<EntryMeta | undefined> {
+    try {
+      const parsed = metaSchema.safeParse(JSON.parse(await fs.readFile(path.join(this.entryDir(key), 'meta.json'), 'utf8')));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async write(key: string, number: number, artifacts: IssueArtifacts): Promise<EntryMeta> {
+    const final = this.entryDir(key);
+    const temp = `${final}.tmp-${randomBytes(6).toString('hex')}`;
+    await fs.mkdir(temp, { recursive: true });
+    const meta: EntryMeta = { number, subject: artifacts.subject, warnings: artifacts.warnings };
+    try {
+      await Promise.all([
+        ...Object.entries(artifactFiles).map(([name, file]) => fs.writeFile(path.join(temp, file), artifacts[name as keyof typeof artifactFiles])),
+        // meta.json marks the entry complete, so it is written with the rest and checked on read.
+        fs.writeFile(path.join(temp, 'meta.json'), JSON.stringify(meta)),
+      ]);
+      await fs.rename(temp, final);
+    } catch (error) {
+      await fs.rm(temp, { recursive: true, force: true });
+      // Another build wrote the same key first: its entry is identical, keep it.
+      if (!((error as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (error as NodeJS.ErrnoException).code === 'EEXIST')) throw error;
+    }
+    return meta;
+  }
+
+  /** Removes entries not in `keep`, so the cache holds one entry per issue, not its history. */
+  async prune(keep: Set<string>): Promise<void> {
+    const shards = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const shard of shards) {
+      const shardDir = path.join(this.dir, shard);
+      const entries = await fs.readdir(shardDir).catch(() => [] as string[]);
+      await Promise.all(
+        entries.filter((name) => !keep.has(name)).map((name) => fs.rm(path.join(shardDir, name), { recursive: true, force: true })),
+      );
+    }
+  }
+}
+
+export type { RenderWarning };

@@ -1,0 +1,77 @@
+// Atomic output: a build writes into a staging folder next to the output folder (same
+// file system) and only a finished build is swapped in, so a failed or interrupted
+// build leaves the previous output exactly as it was.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+export class StagedOutput {
+  readonly outDir: string;
+  readonly dir: string;
+  #madeDirs = new Set<string>();
+
+  private constructor(outDir: string, dir: string) {
+    this.outDir = outDir;
+    this.dir = dir;
+  }
+
+  static async create(outDir: string): Promise<StagedOutput> {
+    const parent = path.dirname(outDir);
+    await fs.mkdir(parent, { recursive: true });
+    const dir = path.join(parent, `.${path.basename(outDir)}.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await fs.mkdir(dir);
+    return new StagedOutput(outDir, dir);
+  }
+
+  async #ensureDir(rel: string): Promise<string> {
+    const target = path.join(this.dir, rel);
+    const dir = path.dirname(target);
+    if (!this.#madeDirs.has(dir)) {
+      await fs.mkdir(dir, { recursive: true });
+      this.#madeDirs.add(dir);
+    }
+    return target;
+  }
+
+  async write(rel: string, content: string): Promise<void> {
+    await fs.writeFile(await this.#ensureDir(rel), content);
+  }
+
+  /**
+   * Places a cache file in the output by hard link (instant, no extra disk); falls back
+   * to a copy when the cache and output are on different file systems.
+   */
+  async linkFrom(rel: string, source: string): Promise<void> {
+    const target = await this.#ensureDir(rel);
+    try {
+      await fs.link(source, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error;
+      await fs.copyFile(source, target);
+    }
+  }
+
+  /** Swaps the staging folder in as the output folder; the old output is removed afterwards. */
+  async commit(): Promise<void> {
+    const old = path.join(path.dirname(this.outDir), `.${path.basename(this.outDir)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
+    let hadOld = true;
+    try {
+      await fs.rename(this.outDir, old);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      hadOld = false;
+    }
+    try {
+      await fs.rename(this.dir, this.outDir);
+    } catch (error) {
+      if (hadOld) await fs.rename(old, this.outDir).catch(() => undefined);
+      throw error;
+    }
+    if (hadOld) await fs.rm(old, { recursive: true, force: true });
+  }
+
+  async discard(): Promise<void> {
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}

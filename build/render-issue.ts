@@ -1,0 +1,59 @@
+// Everything one issue contributes to the output, rendered in one go (in the main
+// thread or a worker): its web page, the body the feeds carry, and the email exactly as
+// it will be sent (with the per-recipient placeholders). Pure apart from being async.
+import type { Issue } from '../content/model.ts';
+import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
+import type { RenderContext, RenderWarning } from '../core/render.ts';
+import { renderIssueEmail } from '../emails/issue-email.ts';
+import { renderIssueBody, renderIssuePageWithBody, type Neighbours } from '../web/issue-page.tsx';
+
+export interface IssueJob {
+  issue: Issue;
+  neighbours: Neighbours;
+  ctx: RenderContext;
+  /** Cache key: the artifacts are stored under it. */
+  key: string;
+}
+
+export interface IssueArtifacts {
+  page: string;
+  body: string;
+  emailHtml: string;
+  emailText: string;
+  subject: string;
+  warnings: RenderWarning[];
+}
+
+export async function renderIssueArtifacts(job: IssueJob): Promise<IssueArtifacts> {
+  const { issue, neighbours, ctx } = job;
+  try {
+    const body = renderIssueBody(issue);
+    const page = renderIssuePageWithBody(issue, neighbours, ctx, body);
+    const email = await renderIssueEmail(issue, ctx);
+    return {
+      page: page.html,
+      body,
+      emailHtml: email.html,
+      emailText: email.text,
+      subject: email.subject,
+      warnings: dedupeWarnings([...page.warnings, ...email.warnings]),
+    };
+  } catch (error) {
+    if (isNewsdeskError(error)) throw error;
+    throw new NewsdeskError('RENDER_FAILED', `Rendering issue ${issue.number} ("${issue.title}") failed: ${(error as Error)?.message ?? String(error)}`, {
+      hint: 'Run `newsdesk check` to find content problems; if it reports none, this is a bug in the templates.',
+      cause: error,
+    });
+  }
+}
+
+/** The web and email renderers report the same dropped link; say it once. */
+export function dedupeWarnings(warnings: RenderWarning[]): RenderWarning[] {
+  const seen = new Set<string>();
+  return warnings.filter((w) => {
+    const id = `${w.where}\0${w.field}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}

@@ -1,0 +1,177 @@
+// Loading what the build needs without re-projecting unchanged issues. Following every
+// reference of every issue (issueProjection) costs milliseconds per issue in groq-js, so
+// the build fetches the raw published documents once (cheap), fingerprints each issue
+// with the documents it references, and projects through the contract query only the
+// issues whose fingerprint it has not seen. Each issue's listing (what the archive, tag
+// pages, feeds and sitemap need) is kept per fingerprint in the build cache.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { issueSchema, parseOrThrow, tagRefSchema, type Issue } from '../content/model.ts';
+import { issueProjection } from '../content/queries.ts';
+import type { ContentStore, SanityDocument } from '../content/store.ts';
+
+export const listingSchema = z.object({
+  id: z.string(),
+  number: z.number(),
+  slug: z.string(),
+  title: z.string(),
+  date: z.string(),
+  summary: z.string().optional(),
+  byline: z.string().optional(),
+  tags: z.array(tagRefSchema),
+  topics: z.array(tagRefSchema),
+});
+/** An issue's metadata: enough for the archive, tag pages, feeds and sitemap. */
+export type Listing = z.infer<typeof listingSchema>;
+
+const indexSchema = z.object({ entries: z.record(z.string(), listingSchema) });
+
+export interface IssueSource {
+  id: string;
+  fingerprint: string;
+  listing: Listing | undefined;
+}
+
+/** A link as the tag pages show it, resolved from raw documents. */
+export interface TaggedLink {
+  id: string;
+  url: string;
+  title: string | undefined;
+  siteName: string | undefined;
+  description: string | undefined;
+  tags: Array<{ title: string; slug: string }>;
+  usedIn: Array<{ number: number; title: string }>;
+}
+
+export function listingOf(issue: Issue): Listing {
+  return {
+    id: issue.id,
+    number: issue.number,
+    slug: issue.slug,
+    title: issue.title,
+    date: issue.date,
+    ...(issue.summary === undefined ? {} : { summary: issue.summary }),
+    ...(issue.byline === undefined ? {} : { byline: issue.byline }),
+    tags: issue.tags,
+    topics: issue.sections.flatMap((s) => (s.topic ? [s.topic] : [])),
+  };
+}
+
+export class SourceIndex {
+  readonly #file: string;
+  #entries: Record<string, Listing> = {};
+
+  constructor(cacheDir: string) {
+    this.#file = path.join(cacheDir, 'sources.json');
+  }
+
+  async load(): Promise<void> {
+    try {
+      const parsed = indexSchema.safeParse(JSON.parse(await fs.readFile(this.#file, 'utf8')));
+      if (parsed.success) this.#entries = parsed.data.entries;
+    } catch {
+      this.#entries = {};
+    }
+  }
+
+  get(fingerprint: string): Listing | undefined {
+    return this.#entries[fingerprint];
+  }
+
+  /** Keeps exactly the given fingerprints and writes the index atomically. */
+  async save(current: Map<string, Listing>): Promise<void> {
+    this.#entries = Object.fromEntries(current);
+    await fs.mkdir(path.dirname(this.#file), { recursive: true });
+    const temp = `${this.#file}.tmp-${randomBytes(4).toString('hex')}`;
+    await fs.writeFile(temp, JSON.stringify({ entries: this.#entries }));
+    await fs.rename(temp, this.#file);
+  }
+}
+
+export interface RawContent {
+  issues: SanityDocument[];
+  byId: Map<string, SanityDocument>;
+}
+
+/** Every published document, raw: one cheap query instead of one projection per issue. */
+export async function fetchRawContent(store: ContentStore): Promise<RawContent> {
+  const docs = await store.fetch<SanityDocument[]>('*', {}, { perspective: 'published' });
+  const list = Array.isArray(docs) ? docs : [];
+  const byId = new Map(list.map((d) => [d._id, d] as const));
+  return { issues: list.filter((d) => d._type === 'issue'), byId };
+}
+
+/** Hash of an issue document and every document it references (links, tags, image assets). */
+export function fingerprintIssue(issue: SanityDocument, byId: Map<string, SanityDocument>): string {
+  const refs = [...collectRefs(issue)].sort();
+  return createHash('sha256')
+    .update(JSON.stringify([issue, refs.map((id) => byId.get(id) ?? null)]))
+    .digest('hex');
+}
+
+function collectRefs(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) collectRefs(v, out);
+  else if (value !== null && typeof value === 'object') {
+    const ref = (value as { _ref?: unknown })._ref;
+    if (typeof ref === 'string') out.add(ref);
+    for (const v of Object.values(value)) if (v !== null && typeof v === 'object') collectRefs(v, out);
+  }
+  return out;
+}
+
+/** Projects the given issues through the contract query and parses them with the read model. */
+export async function projectIssues(store: ContentStore, ids: string[]): Promise<Issue[]> {
+  if (ids.length === 0) return [];
+  const raw = await store.fetch(`*[_type == "issue" && _id in $ids] ${issueProjection}`, { ids }, { perspective: 'published' });
+  return parseOrThrow(issueSchema, raw, 'issue');
+}
+
+const rawLinkSchema = z.object({
+  _id: z.string(),
+  url: z.string(),
+  title: z.string().nullish(),
+  siteName: z.string().nullish(),
+  description: z.string().nullish(),
+  status: z.string().nullish(),
+  tags: z.array(z.object({ _ref: z.string() }).passthrough()).nullish(),
+});
+
+/**
+ * Links that carry a tag and are used in a published issue, resolved from raw documents.
+ * Unused inbox links stay off the public site: they are the editor's working material.
+ */
+export function taggedLinks(raw: RawContent, listings: Map<string, Listing>): TaggedLink[] {
+  const usedIn = new Map<string, Array<{ number: number; title: string }>>();
+  for (const doc of raw.issues) {
+    const listing = listings.get(doc._id);
+    if (!listing) continue;
+    for (const id of collectRefs(doc)) {
+      if (raw.byId.get(id)?._type !== 'link') continue;
+      let list = usedIn.get(id);
+      if (!list) usedIn.set(id, (list = []));
+      list.push({ number: listing.number, title: listing.title });
+    }
+  }
+  const out: TaggedLink[] = [];
+  for (const [id, uses] of usedIn) {
+    const parsed = rawLinkSchema.safeParse(raw.byId.get(id));
+    if (!parsed.success || parsed.data.status === 'discarded' || !parsed.data.tags?.length) continue;
+    const tags = parsed.data.tags.flatMap((ref) => {
+      const tag = raw.byId.get(ref._ref) as { title?: unknown; slug?: { current?: unknown } } | undefined;
+      return typeof tag?.title === 'string' && typeof tag.slug?.current === 'string' ? [{ title: tag.title, slug: tag.slug.current }] : [];
+    });
+    if (tags.length === 0) continue;
+    out.push({
+      id,
+      url: parsed.data.url,
+      title: parsed.data.title ?? undefined,
+      siteName: parsed.data.siteName ?? undefined,
+      description: parsed.data.description ?? undefined,
+      tags,
+      usedIn: uses.sort((a, b) => a.number - b.number),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+// The web version of one issue. The article body (intro, sections, sign-off) is
+// rendered once to HTML and reused: embedded in the page and carried whole by the feeds.
+// Pure: (issue, neighbours, context) -> HTML; the preview endpoint renders drafts with it.
+import { renderToStaticMarkup } from 'react-dom/server';
+import type { Issue } from '../content/model.ts';
+import { slugify } from '../content/rules.ts';
+import { formatIssueDate, issuePath, tagPath, type RenderContext, type RenderWarning } from '../core/render.ts';
+import { Layout, renderDocument } from './layout.tsx';
+import { RichText } from './portable-text.tsx';
+import { isSafeSlug, siteHref, stripControlChars } from './site.ts';
+import { collectUrlWarnings } from './url-warnings.ts';
+
+export type IssueRef = Pick<Issue, 'number' | 'slug' | 'title'>;
+
+/** The issues either side of this one in the archive: previous is older, next is newer. */
+export interface Neighbours {
+  previous?: IssueRef | undefined;
+  next?: IssueRef | undefined;
+}
+
+export interface RenderedPage {
+  html: string;
+  warnings: RenderWarning[];
+}
+
+/** Section anchors from headings, made unique within the issue. */
+export function sectionAnchors(issue: Pick<Issue, 'sections'>): string[] {
+  const seen = new Set<string>();
+  return issue.sections.map((section, i) => {
+    const base = slugify(section.heading) || `section-${i + 1}`;
+    let id = base;
+    for (let n = 2; seen.has(id); n++) id = `${base}-${n}`;
+    seen.add(id);
+    return id;
+  });
+}
+
+function IssueBody({ issue }: { issue: Issue }) {
+  const anchors = sectionAnchors(issue);
+  return (
+    <>
+      <RichText value={issue.intro} level="top" />
+      {issue.sections.map((section, i) => (
+        <section key={section.key} aria-labelledby={anchors[i]}>
+          <h2 id={anchors[i]}>{section.heading}</h2>
+          <RichText value={section.body} level="section" />
+        </section>
+      ))}
+      <RichText value={issue.signOff} level="top" />
+    </>
+  );
+}
+
+/** The issue's content as an HTML fragment: what the page embeds and the feeds carry in full. */
+export function renderIssueBody(issue: Issue): string {
+  return stripControlChars(renderToStaticMarkup(<IssueBody issue={issue} />));
+}
+
+/** The whole web page of an issue. */
+export function renderIssuePage(issue: Issue, neighbours: Neighbours, ctx: RenderContext): RenderedPage {
+  return renderIssuePageWithBody(issue, neighbours, ctx, renderIssueBody(issue));
+}
+
+/** As renderIssuePage, with the body already rendered (the build renders it once for page and feeds). */
+export function renderIssuePageWithBody(issue: Issue, neighbours: Neighbours, ctx: RenderContext, bodyHtml: string): RenderedPage {
+  const { settings } = ctx;
+  const date = formatIssueDate(issue.date, settings.language);
+  const tags = issue.tags.filter((t) => isSafeSlug(t.slug));
+  const html = renderDocument(
+    <Layout
+      title={`#${issue.number}: ${issue.title}`}
+      ctx={ctx}
+      description={issue.summary ?? settings.description}
+      canonicalPath={issuePath(issue)}
+      ogType="article"
+      head={<meta property="article:published_time" content={issue.date} />}
+    >
+      <article className="issue">
+        <header>
+          <p className="meta">
+            Issue #{issue.number} · <time dateTime={issue.date}>{date}</time>
+            {issue.byline ? <> · {issue.byline}</> : null}
+          </p>
+          <h1>{issue.title}</h1>
+          {issue.summary ? <p className="summary">{issue.summary}</p> : null}
+        </header>
+        <div className="issue-body" dangerouslySetInnerHTML={{ __html: bodyHtml }} />
+        {tags.length > 0 ? (
+          <footer>
+            <h2>Tags</h2>
+            <ul className="tags">
+              {tags.map((tag) => (
+                <li key={tag.slug}>
+                  <a href={siteHref(ctx, tagPath(tag.slug))}>{tag.title}</a>
+                </li>
+              ))}
+            </ul>
+          </footer>
+        ) : null}
+      </article>
+      {neighbours.previous || neighbours.next ? (
+        <nav className="pager" aria-label="Previous and next issue">
+          <ul>
+            {neighbours.previous ? (
+              <li>
+                <a rel="prev" href={siteHref(ctx, issuePath(neighbours.previous))}>
+                  ← #{neighbours.previous.number}: {neighbours.previous.title}
+                </a>
+              </li>
+            ) : null}
+            {neighbours.next ? (
+              <li>
+                <a rel="next" href={siteHref(ctx, issuePath(neighbours.next))}>
+                  #{neighbours.next.number}: {neighbours.next.title} →
+                </a>
+              </li>
+            ) : null}
+          </ul>
+        </nav>
+      ) : null}
+    </Layout>,
+  );
+  return { html, warnings: collectUrlWarnings(issue) };
+}

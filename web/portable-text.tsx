@@ -1,0 +1,148 @@
+// Portable Text to React for the web version and the feeds: the house components for
+// editorial notes (italic, muted, bracketed, signed), link cards, images and links.
+// Links whose URL is not http(s)/mailto are rendered as plain text; url-warnings.ts
+// reports them, so rendering stays a pure function of the content.
+import { PortableText, type PortableTextComponents, type PortableTextMarkComponentProps } from '@portabletext/react';
+import { Fragment, type ReactNode } from 'react';
+import type { EditorialNote, ImageBlock, LinkCard, LinkTarget, NoteBlock, PortableBlock, TextBlock } from '../content/model.ts';
+import { isHttpUrl, isSafeLinkUrl } from '../content/rules.ts';
+
+type Mark<T> = PortableTextMarkComponentProps<{ _type: string } & T>;
+
+function ExternalLink({ value, children }: Mark<{ href?: string }>) {
+  const href = value?.href;
+  return href && isSafeLinkUrl(href) ? <a href={href}>{children}</a> : <>{children}</>;
+}
+
+function LinkReference({ value, children }: Mark<{ link?: LinkTarget | null }>) {
+  const url = value?.link?.url;
+  return url && isSafeLinkUrl(url) ? <a href={url}>{children}</a> : <>{children}</>;
+}
+
+const marks: PortableTextComponents['marks'] = {
+  strong: ({ children }) => <strong>{children}</strong>,
+  em: ({ children }) => <em>{children}</em>,
+  code: ({ children }) => <code>{children}</code>,
+  'strike-through': ({ children }) => <s>{children}</s>,
+  externalLink: ExternalLink,
+  linkReference: LinkReference,
+};
+
+/** Renders one note paragraph's spans without a wrapping element. */
+const noteInlineComponents: PortableTextComponents = {
+  marks,
+  block: { normal: ({ children }) => <>{children}</> },
+  unknownBlockStyle: ({ children }) => <>{children}</>,
+};
+
+function NoteParagraphs({ body, inline }: { body: NoteBlock[]; inline: boolean }): ReactNode {
+  return body.map((block, i) => (
+    <Fragment key={block._key ?? i}>
+      {inline && i > 0 ? ' ' : null}
+      <PortableText value={[block as never]} components={noteInlineComponents} onMissingComponent={false} />
+    </Fragment>
+  ));
+}
+
+export function EditorialNoteView({ note, inline }: { note: EditorialNote; inline: boolean }) {
+  const signature = `\u2014${note.signature}`;
+  if (inline) {
+    return (
+      <span className="ed-note">
+        [<NoteParagraphs body={note.body} inline /> {signature}]
+      </span>
+    );
+  }
+  const last = note.body.length - 1;
+  return (
+    <div className="ed-note" role="note">
+      {note.body.map((block, i) => (
+        <p key={block._key ?? i}>
+          {i === 0 ? '[' : null}
+          <NoteParagraphs body={[block]} inline />
+          {i === last ? ` ${signature}]` : null}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+function LinkCardView({ card }: { card: LinkCard }) {
+  const link = card.link;
+  if (!link || !isSafeLinkUrl(link.url)) return null;
+  return (
+    <div className="link-card">
+      <p>
+        <a href={link.url}>
+          <strong>{link.title ?? link.url}</strong>
+        </a>
+        {link.siteName ? <span className="site"> · {link.siteName}</span> : null}
+      </p>
+      {link.description ? <p>{link.description}</p> : null}
+      {card.comment ? <p className="ed-note">[{card.comment} {'\u2014'}Ed.]</p> : null}
+    </div>
+  );
+}
+
+function ImageView({ image }: { image: ImageBlock }) {
+  if (!image.url || !isHttpUrl(image.url)) return null;
+  const img = (
+    <img
+      src={image.url}
+      alt={image.alt}
+      width={image.width ? Math.round(image.width) : undefined}
+      height={image.height ? Math.round(image.height) : undefined}
+      loading="lazy"
+      decoding="async"
+    />
+  );
+  return (
+    <figure>
+      {img}
+      {image.caption ? <figcaption>{image.caption}</figcaption> : null}
+    </figure>
+  );
+}
+
+function isEmptyBlock(value: TextBlock): boolean {
+  return value.children.every((c) => c._type === 'span' && c.text.trim() === '');
+}
+
+/**
+ * Components for one Portable Text field. `subheading` is the element for the "h3"
+ * style: h3 inside a section (under its h2), h2 in the intro and sign-off (directly
+ * under the page's h1), so the outline never skips a level.
+ */
+export function portableTextComponents(subheading: 'h2' | 'h3'): PortableTextComponents {
+  const Sub = subheading;
+  return {
+    marks,
+    block: {
+      normal: ({ value, children }) => (isEmptyBlock(value as TextBlock) ? null : <p>{children}</p>),
+      h3: ({ children }) => <Sub>{children}</Sub>,
+      blockquote: ({ children }) => <blockquote><p>{children}</p></blockquote>,
+    },
+    unknownBlockStyle: ({ children }) => <p>{children}</p>,
+    types: {
+      editorialNote: ({ value, isInline }) => <EditorialNoteView note={value as EditorialNote} inline={isInline} />,
+      linkCard: ({ value }) => <LinkCardView card={value as LinkCard} />,
+      image: ({ value }) => <ImageView image={value as ImageBlock} />,
+    },
+    unknownType: () => null,
+    unknownMark: ({ children }) => <>{children}</>,
+  };
+}
+
+const sectionComponents = portableTextComponents('h3');
+const topComponents = portableTextComponents('h2');
+
+export function RichText({ value, level }: { value: PortableBlock[]; level: 'top' | 'section' }) {
+  if (value.length === 0) return null;
+  return (
+    <PortableText
+      value={value as never}
+      components={level === 'top' ? topComponents : sectionComponents}
+      onMissingComponent={false}
+    />
+  );
+}

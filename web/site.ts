@@ -1,0 +1,39 @@
+// Where things live on the public site, as links a page can use: root-relative paths
+// that keep working when the site is served under a sub-path of baseUrl, on the
+// static host and from the server's own pages alike.
+import type { RenderContext } from '../core/render.ts';
+
+/** The path part of baseUrl without a trailing slash: "" or e.g. "/news". */
+export function sitePrefix(ctx: Pick<RenderContext, 'baseUrl'>): string {
+  let pathname = '';
+  try {
+    pathname = new URL(ctx.baseUrl).pathname;
+  } catch {
+    pathname = '';
+  }
+  return pathname.replace(/\/+$/, '');
+}
+
+/** A root-relative link to a site path such as "issues/12-x/" or "feed.xml". */
+export function siteHref(ctx: Pick<RenderContext, 'baseUrl'>, sitePath: string): string {
+  return `${sitePrefix(ctx)}/${sitePath.replace(/^\/+/, '')}`;
+}
+
+export const feedFiles = { rss: 'feed.xml', atom: 'atom.xml', json: 'feed.json' } as const;
+
+/** How many issues each feed carries. */
+export const feedLength = 20;
+
+/**
+ * Removes characters that are invalid in XML 1.0 and parse errors in HTML (C0 controls
+ * other than tab/LF/CR, DEL, lone surrogates' neighbours U+FFFE/U+FFFF). Applied to
+ * finished output, so no CMS text can smuggle them through any renderer.
+ */
+export function stripControlChars(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/g, '');
+}
+
+/** Tag slugs become folder names, so only plain lower-case words joined by hyphens are used. */
+export function isSafeSlug(slug: string): boolean {
+  return /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(slug);
+}

@@ -31,7 +31,6 @@ const layout = {
   sidePadding: 24,
   text: '#1f2328',
   muted: '#6b7280',
-  background: '#ffffff',
   darkBackground: '#0d1117',
   darkText: '#e6edf3',
   darkMuted: '#9ca3af',
@@ -90,7 +89,9 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
   ].join('');
 
   // Dark mode: Apple Mail and others honour prefers-color-scheme; clients that strip
-  // <style> keep the light colours, which are readable in either mode.
+  // <style> keep the light colours, which are readable in either mode. The body has no
+  // background colour of its own (MJML would inline it where the media query cannot
+  // reach), so the client's canvas shows through: white, or dark in dark mode.
   const darkCss =
     `:root{color-scheme:light dark;supported-color-schemes:light dark}` +
     `@media (prefers-color-scheme:dark){` +
@@ -112,7 +113,7 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
 </mj-attributes>
 <mj-style>${darkCss}</mj-style>
 </mj-head>
-<mj-body width="${layout.width}px" background-color="${layout.background}" css-class="nd-body">
+<mj-body width="${layout.width}px" css-class="nd-body">
 <mj-section padding="12px 0 0"><mj-column>
 <mj-text mj-class="small" align="right"><a href="${esc(webUrl)}" style="color:${layout.muted}" class="${mutedClass}">View in browser</a></mj-text>
 <mj-text padding="16px ${layout.sidePadding}px 8px">${header}</mj-text>

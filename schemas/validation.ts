@@ -2,6 +2,7 @@
 // so they can be unit-tested without a Studio. Each returns `true` when the value is
 // fine, or a message that says what to fix. Thresholds come from content/rules.ts so
 // the Studio and `newsdesk check` tell an editor the same thing.
+import { normaliseUrl, parseHttpUrl } from '../content/normalize-url.ts';
 import { isHttpUrl, isSafeLinkUrl, slugify, summaryMaxLength, summaryMinLength } from '../content/rules.ts';
 
 export type RuleResult = true | string;
@@ -101,21 +102,11 @@ export function checkLinkStatus(value: unknown): RuleResult {
 }
 
 /**
- * The de-duplication key of a link: scheme and host lower-cased, "www." and the
- * fragment dropped, tracking parameters (utm_*, fbclid, gclid) removed, remaining
- * parameters sorted, no trailing slash. Two captures of the same page get the same key.
+ * The de-duplication key of a link, spelled exactly as link capture spells it
+ * (content/normalize-url.ts), or undefined when the value is not an http(s) URL.
  */
 export function normalizeLinkUrl(value: string): string | undefined {
-  if (!isHttpUrl(value)) return undefined;
-  const url = new URL(value.trim());
-  url.hash = '';
-  url.hostname = url.hostname.toLowerCase().replace(/^www\./, '');
-  url.protocol = 'https:';
-  const kept = [...url.searchParams.entries()].filter(([name]) => !/^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref)$/i.test(name));
-  kept.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  url.search = new URLSearchParams(kept).toString();
-  const text = url.toString();
-  return text.endsWith('/') ? text.slice(0, -1) : text;
+  return parseHttpUrl(value) ? normaliseUrl(value) : undefined;
 }
 
 // ── images, notes, settings ──────────────────────────────────────────────────
@@ -205,7 +196,10 @@ export async function checkSlugUnique(value: unknown, type: string, documentId: 
 
 export const linkDuplicateQuery = `*[_type == "link" && normalizedUrl == $normalizedUrl && ${notThisDocument}] | order(_id asc)[0]{ _id, title, status }`;
 
-/** A warning, not an error: capturing the same page twice is harmless but clutters the inbox. */
+/**
+ * A warning, not an error: capturing the same page twice is harmless but clutters the
+ * inbox. `value` is the link's normalizedUrl (or its URL, normalised here).
+ */
 export async function checkLinkNotDuplicate(value: unknown, documentId: string | undefined, client: QueryClient): Promise<RuleResult> {
   if (typeof value !== 'string' || !documentId) return true;
   const normalizedUrl = normalizeLinkUrl(value);

@@ -1,6 +1,9 @@
 // The Studio's desk: the link inbox by triage status (with live counts), issues by
 // number, tags, and the one Settings document.
-import { CogIcon, EnvelopeIcon, InboxIcon, TagIcon } from '@sanity/icons';
+import { CogIcon } from '@sanity/icons/Cog';
+import { EnvelopeIcon } from '@sanity/icons/Envelope';
+import { InboxIcon } from '@sanity/icons/Inbox';
+import { TagIcon } from '@sanity/icons/Tag';
 import { map } from 'rxjs';
 import type { DefaultDocumentNodeResolver, StructureBuilder, StructureResolver, StructureResolverContext } from 'sanity/structure';
 import { linkStatusOptions } from '../schemas/documents/link.ts';

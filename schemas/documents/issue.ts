@@ -1,6 +1,6 @@
 // One issue of the newsletter: numbered, dated, summarised (the summary is the email
 // preheader and feed description), written as an intro, sections and a sign-off.
-import { EnvelopeIcon } from '@sanity/icons';
+import { EnvelopeIcon } from '@sanity/icons/Envelope';
 import { defineArrayMember, defineField, defineType } from 'sanity';
 import { slugify } from '../../content/rules.ts';
 import { lakeClient } from '../lake-client.ts';

@@ -1,6 +1,6 @@
 // A captured link: the raw material of issues. Editors triage links from the inbox
 // (inbox → shortlisted | discarded) and cite them from issue text or as link cards.
-import { LinkIcon } from '@sanity/icons';
+import { LinkIcon } from '@sanity/icons/Link';
 import { defineArrayMember, defineField, defineType } from 'sanity';
 import { NormalizedUrlInput } from '../../studio/components/NormalizedUrlInput.tsx';
 import { lakeClient } from '../lake-client.ts';
@@ -22,10 +22,7 @@ export const link = defineType({
       name: 'url',
       title: 'URL',
       type: 'url',
-      validation: (rule) => [
-        rule.required().uri({ scheme: ['http', 'https'] }).error(httpUrlMessage),
-        rule.custom((value, context) => checkLinkNotDuplicate(value, context.document?._id, lakeClient(context))).warning(),
-      ],
+      validation: (rule) => rule.required().uri({ scheme: ['http', 'https'] }).error(httpUrlMessage),
     }),
     defineField({
       name: 'normalizedUrl',
@@ -33,7 +30,12 @@ export const link = defineType({
       type: 'string',
       description: 'Filled in from the URL; used to spot the same page captured twice.',
       components: { input: NormalizedUrlInput },
-      validation: (rule) => rule.custom(requireText('Filled in from the URL: enter a valid URL above.')),
+      // The duplicate check sits here, not on `url`, because a url field's rules all
+      // carry Sanity's built-in URL check, which would then repeat as a warning.
+      validation: (rule) => [
+        rule.custom(requireText('Filled in from the URL: enter a valid URL above.')),
+        rule.custom((value, context) => checkLinkNotDuplicate(value, context.document?._id, lakeClient(context))).warning(),
+      ],
     }),
     defineField({ name: 'title', title: 'Title', type: 'string' }),
     defineField({ name: 'description', title: 'Description', type: 'text', rows: 3 }),

@@ -1,6 +1,6 @@
 // The newsletter's settings, one document with the fixed id "newsletter": who sends
 // it, where the archive lives, and what every email footer must carry.
-import { CogIcon } from '@sanity/icons';
+import { CogIcon } from '@sanity/icons/Cog';
 import { defineArrayMember, defineField, defineType } from 'sanity';
 import { checkEmail, checkHexColor, requireText, siteUrlMessage } from '../validation.ts';
 

@@ -1,5 +1,5 @@
 // A topic. Tags drive the topic pages of the web archive and group captured links.
-import { TagIcon } from '@sanity/icons';
+import { TagIcon } from '@sanity/icons/Tag';
 import { defineField, defineType } from 'sanity';
 import { slugify } from '../../content/rules.ts';
 import { lakeClient } from '../lake-client.ts';

@@ -1,7 +1,7 @@
 // The second voice of an issue: a short bracketed aside signed "—Ed.", used inline
 // inside a paragraph and as a block of its own. Its preview in the editor is italic and
 // bracketed so it reads as an aside while writing, as it will in every output.
-import { CommentIcon } from '@sanity/icons';
+import { CommentIcon } from '@sanity/icons/Comment';
 import { defineArrayMember, defineField, defineType } from 'sanity';
 import { EditorialNotePreview } from '../../studio/components/EditorialNotePreview.tsx';
 import { checkNoteBody } from '../validation.ts';

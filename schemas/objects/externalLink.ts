@@ -1,5 +1,5 @@
 // Annotation: a link from text to any web page or mail address.
-import { LinkIcon } from '@sanity/icons';
+import { LinkIcon } from '@sanity/icons/Link';
 import { defineField, defineType } from 'sanity';
 import { externalHrefMessage } from '../validation.ts';
 

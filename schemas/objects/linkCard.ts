@@ -1,6 +1,6 @@
 // Block object: a captured link shown as a card (title, site, description) with an
 // optional comment from the editor.
-import { DocumentIcon } from '@sanity/icons';
+import { DocumentIcon } from '@sanity/icons/Document';
 import { defineField, defineType } from 'sanity';
 import { checkReference } from '../validation.ts';
 

@@ -1,6 +1,6 @@
 // Annotation: text linked to a captured `link` document, so the link's URL and title
 // live in one place and `references()` can tell which issues used it.
-import { BookmarkIcon } from '@sanity/icons';
+import { BookmarkIcon } from '@sanity/icons/Bookmark';
 import { defineField, defineType } from 'sanity';
 import { checkReference } from '../validation.ts';
 

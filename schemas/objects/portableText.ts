@@ -1,6 +1,6 @@
 // The rich text of intros, section bodies and sign-offs. Every feature an issue uses
 // is here and nothing else, so every renderer can handle everything an editor can write.
-import { ImageIcon } from '@sanity/icons';
+import { ImageIcon } from '@sanity/icons/Image';
 import { defineArrayMember, defineField, defineType } from 'sanity';
 import { checkAlt } from '../validation.ts';
 

@@ -1,6 +1,6 @@
 // One titled part of an issue ("News", "Package Updates", …) with its own rich text
 // and, optionally, the tag whose topic page it feeds.
-import { BlockContentIcon } from '@sanity/icons';
+import { BlockContentIcon } from '@sanity/icons/BlockContent';
 import { defineField, defineType } from 'sanity';
 import { requireText } from '../validation.ts';
 

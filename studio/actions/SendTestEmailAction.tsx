@@ -1,7 +1,8 @@
 // Document action on issues: send this issue to one address through the preview
 // server. The address is remembered in this browser for next time.
-import { EnvelopeIcon } from '@sanity/icons';
-import { Button, Flex, Stack, Text, TextInput, useToast } from '@sanity/ui';
+import { EnvelopeIcon } from '@sanity/icons/Envelope';
+import { Button, Flex, Stack, Text, TextInput } from '@sanity/ui';
+import { useToast } from '@sanity/ui/toast';
 import { useState } from 'react';
 import type { DocumentActionComponent } from 'sanity';
 import { checkEmail } from '../../schemas/validation.ts';
@@ -58,7 +59,7 @@ export const SendTestEmailAction: DocumentActionComponent = (props) => {
                 void send();
               }}
             >
-              <Stack space={3}>
+              <Stack gap={3}>
                 <Text size={1}>The preview server renders this issue and sends it to:</Text>
                 <TextInput
                   type="email"

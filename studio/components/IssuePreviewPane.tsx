@@ -1,6 +1,6 @@
 // The "Preview" view of an issue: the preview server's email, web and plain-text
 // renderings in an iframe, reloaded whenever the document changes.
-import { LaunchIcon } from '@sanity/icons';
+import { LaunchIcon } from '@sanity/icons/Launch';
 import { Box, Button, Card, Flex, Tab, TabList, Text } from '@sanity/ui';
 import { useState } from 'react';
 import type { UserViewComponent } from 'sanity/structure';
@@ -16,7 +16,7 @@ export const IssuePreviewPane: UserViewComponent = (props) => {
     <Flex direction="column" height="fill">
       <Card padding={2} borderBottom>
         <Flex align="center" gap={2}>
-          <TabList space={1}>
+          <TabList gap={1}>
             {previewFormats.map((f) => (
               <Tab
                 key={f.id}

@@ -52,7 +52,7 @@ export function absoluteUrl(ctx: Pick<RenderContext, 'baseUrl'>, sitePath: strin
   return `${ctx.baseUrl.replace(/\/+$/, '')}/${sitePath.replace(/^\/+/, '')}`;
 }
 
-/** "2026-03-14" → "14 March 2026", in UTC so the machine's zone never shifts a date. */
+/** "2026-03-14" → "March 14, 2026" (in the newsletter's language), in UTC so the machine's zone never shifts a date. */
 export function formatIssueDate(date: string, language = 'en'): string {
   return new Intl.DateTimeFormat(language, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
     new Date(`${date}T00:00:00Z`),

@@ -4,8 +4,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { renderEmailGoldens, repositoryRoot } from './email-goldens.ts';
+import { renderWebGoldens } from './web-goldens.ts';
 
-const goldens = [...(await renderEmailGoldens())];
+const goldens = [...(await renderEmailGoldens()), ...(await renderWebGoldens())];
 for (const golden of goldens) {
   const target = path.join(repositoryRoot, golden.file);
   await fs.mkdir(path.dirname(target), { recursive: true });

@@ -1,7 +1,7 @@
 // Issue 4: the full-size sample, shaped like a real tracking issue — a dozen sections,
 // links in nearly every sentence, lists, and the editor's bracketed asides both inside
 // and after paragraphs and as blocks of their own.
-import { a, b, bullet, card, code, i, note, noteBlock, numbered, p, q, quote, ref, section, type IssueSpec } from './kit.ts';
+import { a, b, bullet, card, code, h3, i, note, noteBlock, numbered, p, q, quote, ref, section, strike, type IssueSpec } from './kit.ts';
 
 const gh = (path: string) => `https://github.com/${path}`;
 const docs = (path: string) => `https://docs.marrow.example.org/${path}`;
@@ -213,7 +213,7 @@ export function issue4(): IssueSpec {
       section(
         'Things You Can Do',
         'community',
-        p('Four ways to help this fortnight, from five minutes to an afternoon:'),
+        p('Four ways to help this fortnight, from five minutes to ', strike('a weekend'), ' an afternoon:'),
         numbered(
           'Fill in ',
           ref('link-survey', 'the 2026 community survey'),
@@ -626,6 +626,7 @@ export function issue4(): IssueSpec {
         'Around the Ecosystem',
         'community',
         p('Smaller things that caught our eye:'),
+        h3('Libraries and widgets'),
         bullet(a(gh('fernhill/slate-sql'), b('slate-sql')), ': SQL cells with results as tables, against any database that has a driver.'),
         bullet(
           a(gh('orrery-astro/skychart-quay'), b('skychart-quay')),
@@ -635,6 +636,14 @@ export function issue4(): IssueSpec {
           note('whose members, we are told, mostly use it to settle arguments'),
           '.',
         ),
+        bullet(a(gh('gannet-ml/gannet'), b('gannet')), ': experiment tracking that writes results back into the slate that produced them.'),
+        bullet(
+          a(gh('petrel-geo/petrel-maps'), b('petrel-maps')),
+          ': map tiles as slate outputs, with ',
+          a('https://petrel-geo.example.org/gallery', 'a gallery'),
+          ' of what people have drawn with it.',
+        ),
+        h3('Tools'),
         bullet(a(gh('brackwater/tidemark-vscode'), b('tidemark-vscode')), ': side-by-side diffs of slates in the editor, powered by ', b('tidemark'), '.'),
         bullet(a(gh('lowtide-labs/slate-to-pdf'), b('slate-to-pdf')), ': print-quality PDFs without installing a typesetting system.'),
         bullet(
@@ -642,13 +651,6 @@ export function issue4(): IssueSpec {
           ': an accessibility checker for slates, with ',
           a('https://kettle-collective.example.org/a11y-findings', 'a write-up of what it found'),
           ' in the hundred most-starred public slates.',
-        ),
-        bullet(a(gh('gannet-ml/gannet'), b('gannet')), ': experiment tracking that writes results back into the slate that produced them.'),
-        bullet(
-          a(gh('petrel-geo/petrel-maps'), b('petrel-maps')),
-          ': map tiles as slate outputs, with ',
-          a('https://petrel-geo.example.org/gallery', 'a gallery'),
-          ' of what people have drawn with it.',
         ),
         bullet(a(gh('sandpiper-tools/slate-sync'), b('slate-sync')), ': keeps a folder of slates in step with a shared drive, for teams that live in one.'),
         p(

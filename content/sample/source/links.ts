@@ -2,7 +2,7 @@
 // title, site and description) and an inbox of newer captures in every triage state,
 // so the link views have something to show on first run.
 import type { SanityDocument } from '../../store.ts';
-import { normalizeLinkUrl } from '../../../schemas/validation.ts';
+import { normaliseUrl } from '../../normalize-url.ts';
 import { Keyer, references, tagId } from './kit.ts';
 
 interface LinkSpec {
@@ -276,8 +276,6 @@ const linkSpecs: LinkSpec[] = [
 
 export function buildLinks(): SanityDocument[] {
   return linkSpecs.map((spec) => {
-    const normalizedUrl = normalizeLinkUrl(spec.url);
-    if (!normalizedUrl) throw new Error(`sample link ${spec.id}: ${spec.url} is not an http(s) URL`);
     const keys = new Keyer(spec.id.replace(/[^a-z0-9]/gi, '').slice(4, 12));
     return {
       _id: spec.id,
@@ -285,8 +283,8 @@ export function buildLinks(): SanityDocument[] {
       _createdAt: spec.capturedAt,
       _updatedAt: spec.capturedAt,
       url: spec.url,
-      // The same key the Studio and link capture compute, so re-capturing a sample URL is a duplicate.
-      normalizedUrl,
+      // Link capture's own spelling, so capturing a sample URL again finds this document.
+      normalizedUrl: normaliseUrl(spec.url),
       ...(spec.title ? { title: spec.title } : {}),
       ...(spec.description ? { description: spec.description } : {}),
       ...(spec.siteName ? { siteName: spec.siteName } : {}),

@@ -3,7 +3,7 @@
 import type { SanityDocument } from '../../store.ts';
 import { tagId } from './kit.ts';
 
-export const created = '2026-01-02T09:00:00.000Z';
+const created = '2026-01-02T09:00:00.000Z';
 
 export function buildSettings(): SanityDocument {
   return {

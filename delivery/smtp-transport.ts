@@ -1,6 +1,7 @@
 // SMTP through nodemailer's connection pool: the real path. TLS follows the URL
 // (smtps:// is implicit TLS; smtp:// upgrades with STARTTLS when offered).
 import nodemailer from 'nodemailer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared/index.js';
 import { loadDkim, toNodemailerMessage, type DkimOptions } from './nodemailer-message.ts';
 import type { OutgoingMessage, SendResult, Transport } from './transport.ts';
 import type { Config } from '../core/config.ts';
@@ -22,8 +23,10 @@ export class SmtpTransport implements Transport {
     const url = new URL(options.url);
     this.description = `SMTP ${url.protocol === 'smtps:' ? 'TLS ' : ''}${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)} (pool of ${options.maxConnections})`;
     const timeout = options.timeoutMs ?? 60_000;
+    // nodemailer ignores every other option when given `url`, so the URL is parsed here
+    // and the pool, time-outs and DKIM are laid over it.
     this.#mailer = nodemailer.createTransport({
-      url: options.url,
+      ...parseConnectionUrl(options.url),
       pool: true,
       maxConnections: options.maxConnections,
       maxMessages: Infinity,

@@ -1,0 +1,136 @@
+// Shared parts of the delivery integration tests: a real SMTP server (smtp-server on
+// port 0) whose behaviour each test scripts per recipient, messages read back with
+// mailparser, and builders for a rendered email and a seeded delivery database.
+import type { Socket } from 'node:net';
+import path from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { placeholders } from '../core/render.ts';
+import { openDatabase } from '../delivery/db.ts';
+import type { MessageContext, RenderedEmail } from '../delivery/message.ts';
+import type { SendOptions } from '../delivery/send-loop.ts';
+import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
+import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
+import { makeTempDir } from './helpers/temp.ts';
+
+export interface ReceivedMessage {
+  to: string;
+  raw: Buffer;
+  parsed: ParsedMail;
+}
+
+/** What the server does with one message: accept, answer with an SMTP error, or hang up. */
+export type Verdict = 'accept' | 'drop' | { code: number; message: string };
+
+export interface ScriptedServer {
+  port: number;
+  url: string;
+  received: ReceivedMessage[];
+  copiesTo(address: string): number;
+  close(): Promise<void>;
+}
+
+export async function startSmtpServer(
+  options: {
+    /** Called for each complete message, with how many times this recipient has been seen before. */
+    onMessage?: (to: string, seenBefore: number) => Verdict | Promise<Verdict>;
+    /** Rejects a recipient at RCPT TO. */
+    onRecipient?: (to: string) => Verdict;
+    delayMs?: number;
+  } = {},
+): Promise<ScriptedServer> {
+  const received: ReceivedMessage[] = [];
+  const seen = new Map<string, number>();
+  const sockets = new Map<number, Socket>();
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      const verdict = options.onRecipient?.(address.address) ?? 'accept';
+      if (verdict === 'accept' || verdict === 'drop') return callback();
+      callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
+    },
+    onData(stream, session: SMTPServerSession, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        const raw = Buffer.concat(chunks);
+        const to = session.envelope.rcptTo[0]?.address ?? '';
+        const before = seen.get(to) ?? 0;
+        seen.set(to, before + 1);
+        const verdict = (await options.onMessage?.(to, before)) ?? 'accept';
+        if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+        if (verdict === 'drop') {
+          sockets.get(session.remotePort)?.destroy();
+          return;
+        }
+        if (verdict !== 'accept') return callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
+        received.push({ to, raw, parsed: await simpleParser(raw) });
+        callback(null, 'Ok: queued');
+      });
+    },
+  });
+  // smtp-server keeps its sockets private; the "drop" verdict needs them.
+  (server as unknown as { server: import('node:net').Server }).server.on('connection', (socket: Socket) => {
+    const port = socket.remotePort ?? 0;
+    sockets.set(port, socket);
+    socket.on('close', () => sockets.delete(port));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = ((server as unknown as { server: import('node:net').Server }).server.address() as import('node:net').AddressInfo).port;
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    copiesTo: (address) => received.filter((m) => m.to === address).length,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets.values()) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function aRenderedEmail(overrides: Partial<RenderedEmail> = {}): RenderedEmail {
+  return {
+    subject: 'Ecosystem Tracker #7: Lockfiles everywhere',
+    preheader: 'What moved this fortnight',
+    html: `<html><body><p>Hello ${placeholders.recipientEmail}</p><p><a href="${placeholders.unsubscribeUrl}">Unsubscribe</a></p></body></html>`,
+    text: `Hello ${placeholders.recipientEmail}\n\nUnsubscribe: ${placeholders.unsubscribeUrl}\n`,
+    warnings: [],
+    ...overrides,
+  };
+}
+
+export function aMessageContext(overrides: Partial<MessageContext> = {}): MessageContext {
+  return {
+    issueNumber: 7,
+    settings: { title: 'Ecosystem Tracker', senderName: 'Ecosystem Tracker', senderEmail: 'tracker@news.example.org', replyTo: 'editors@news.example.org' },
+    baseUrl: 'https://news.example.org',
+    secret: 'test-secret-test-secret-0123456789',
+    unsubscribeMailto: 'unsubscribe@news.example.org',
+    date: new Date('2026-03-14T09:00:00Z'),
+    ...overrides,
+  };
+}
+
+export function someSendOptions(overrides: Partial<SendOptions> = {}): SendOptions {
+  return { rate: 1000, concurrency: 2, maxAttempts: 4, pauseErrorRate: 0.5, pauseWindow: 50, retryBaseMs: 5, retryMaxMs: 20, ...overrides };
+}
+
+export const fixedNow = new Date('2026-03-14T09:00:00Z');
+
+/** A delivery database in a temp folder with `addresses` active subscribers. */
+export async function aDeliveryDb(addresses: string[]) {
+  const dir = await makeTempDir('newsdesk-delivery-');
+  const file = path.join(dir, 'newsdesk.db');
+  const db = openDatabase(file);
+  const subscribers = new SqliteSubscriberStore(db);
+  for (const email of addresses) subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+  return { dir, file, db, subscribers, ledger: new SqliteLedger(db) };
+}
+
+export function addresses(n: number, prefix = 'reader'): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(3, '0')}@example.org`);
+}

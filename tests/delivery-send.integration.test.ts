@@ -1,0 +1,203 @@
+// The send loop against a real SMTP server (smtp-server on port 0), with the SQLite
+// ledger in a temp folder: what arrives, and what the ledger says afterwards, when the
+// server accepts, defers, hangs up, rejects an address, or fails everything.
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { composeIssueMessage } from '../delivery/message.ts';
+import { dkimSignedHeaders } from '../delivery/nodemailer-message.ts';
+import { runSend, type SendOptions } from '../delivery/send-loop.ts';
+import { SmtpTransport } from '../delivery/smtp-transport.ts';
+import { createMessageId, verifyUnsubscribeToken } from '../delivery/tokens.ts';
+import { aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow, type ScriptedServer, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
+import { makeTempDir } from './helpers/temp.ts';
+
+const issue = 7;
+let server: ScriptedServer | undefined;
+let transport: SmtpTransport | undefined;
+
+afterEach(async () => {
+  await transport?.close();
+  await server?.close();
+  transport = server = undefined;
+});
+
+async function sendTo(
+  list: string[],
+  script: Parameters<typeof startSmtpServer>[0] = {},
+  options: Partial<SendOptions> = {},
+  extra: { dkim?: ConstructorParameters<typeof SmtpTransport>[0]['dkim']; signal?: AbortSignal } = {},
+) {
+  const delivery = await aDeliveryDb(list);
+  server = await startSmtpServer(script);
+  const sendOptions = someSendOptions(options);
+  transport = new SmtpTransport({ url: server.url, maxConnections: sendOptions.concurrency, dkim: extra.dkim, timeoutMs: 5000 });
+  const ctx = aMessageContext();
+  const email = aRenderedEmail();
+  const run = async () => {
+    delivery.ledger.startSend(issue, email.subject, transport!.description, fixedNow);
+    delivery.ledger.enqueueActive(issue, fixedNow);
+    const outcome = await runSend({
+      issue,
+      ledger: delivery.ledger,
+      bounces: delivery.subscribers,
+      transport: transport!,
+      compose: (r) => composeIssueMessage(email, r, ctx),
+      options: sendOptions,
+      signal: extra.signal ?? new AbortController().signal,
+    });
+    if (outcome.status === 'completed') delivery.ledger.skipInactive(issue, fixedNow);
+    delivery.ledger.setStatus(issue, outcome.status, outcome.status === 'paused' ? outcome.reason : undefined, fixedNow);
+    return outcome;
+  };
+  return { ...delivery, server, ctx, run };
+}
+
+describe('sending an issue over SMTP', () => {
+  it('delivers one multipart message per active subscriber with list headers, a personal unsubscribe link and a stable Message-ID', async () => {
+    const list = addresses(3);
+    const { run, server, subscribers, ctx, ledger } = await sendTo(list);
+    const outcome = await run();
+    expect(outcome).toMatchObject({ status: 'completed', sent: 3, failed: 0 });
+    expect(server.received.map((m) => m.to).sort()).toEqual(list);
+    for (const email of list) {
+      const m = server.received.find((r) => r.to === email)!.parsed;
+      const s = subscribers.get(email)!;
+      expect(m.messageId).toBe(createMessageId(issue, s.token, ctx.secret, 'news.example.org'));
+      expect(m.subject).toBe('Ecosystem Tracker #7: Lockfiles everywhere');
+      expect(m.from?.value).toEqual([{ name: 'Ecosystem Tracker', address: 'tracker@news.example.org' }]);
+      expect(m.replyTo?.text).toBe('editors@news.example.org');
+      expect(m.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
+      expect(m.text).toContain(`Hello ${email}`);
+      expect(m.html).toContain(`Hello ${email}`);
+      const headerLine = (key: string) => m.headerLines.find((h) => h.key === key)?.line;
+      expect(headerLine('list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+      const list = m.headers.get('list') as { unsubscribe: { url: string; mail: string }; id: { id: string } };
+      const listUnsubscribe = list.unsubscribe;
+      expect(listUnsubscribe.url).toMatch(/^https:\/\/news\.example\.org\/unsubscribe\?token=/);
+      expect(listUnsubscribe.mail).toMatch(/^unsubscribe@news\.example\.org\?subject=unsubscribe/);
+      expect(list.id.id).toBe('ecosystem-tracker.news.example.org');
+      const token = new URL(listUnsubscribe.url).searchParams.get('token')!;
+      expect(token).not.toContain(email);
+      expect(token).not.toContain(String(s.id) + '.');
+      expect(verifyUnsubscribeToken(token, ctx.secret)).toEqual({ subscriberToken: s.token });
+      expect(m.html).toContain(listUnsubscribe.url);
+    }
+    expect(ledger.counts(issue)).toMatchObject({ sent: 3, queued: 0, sending: 0 });
+  });
+
+  it('retries a 451 deferral with backoff and delivers exactly once', async () => {
+    const { run, server, ledger } = await sendTo(['slow@example.org', 'fine@example.org'], {
+      onMessage: (to, before): Verdict => (to === 'slow@example.org' && before === 0 ? { code: 451, message: '4.3.2 Try again later' } : 'accept'),
+    });
+    const outcome = await run();
+    expect(outcome).toMatchObject({ status: 'completed', sent: 2, retried: 1, failed: 0 });
+    expect(server.copiesTo('slow@example.org')).toBe(1);
+    expect(ledger.deliveries(issue).find((d) => d.email === 'slow@example.org')).toMatchObject({ state: 'sent', attempts: 2 });
+  });
+
+  it('retries after the server drops the connection mid-message and delivers exactly once', async () => {
+    const list = addresses(4);
+    const { run, server, ledger } = await sendTo(list, {
+      onMessage: (to, before): Verdict => (before === 0 && (to === list[0] || to === list[2]) ? 'drop' : 'accept'),
+    });
+    const outcome = await run();
+    expect(outcome).toMatchObject({ status: 'completed', sent: 4, failed: 0 });
+    for (const a of list) expect(server.copiesTo(a)).toBe(1);
+    expect(ledger.deliveries(issue).filter((d) => d.attempts === 2).map((d) => d.email)).toEqual([list[0], list[2]]);
+  });
+
+  it('marks a 550 5.1.1 delivery failed without retrying and the subscriber bounced', async () => {
+    const { run, server, ledger, subscribers } = await sendTo(['gone@example.org', 'here@example.org'], {
+      onRecipient: (to): Verdict => (to === 'gone@example.org' ? { code: 550, message: '5.1.1 No such mailbox' } : 'accept'),
+    });
+    const outcome = await run();
+    expect(outcome).toMatchObject({ status: 'completed', sent: 1, failed: 1, bounced: 1, retried: 0 });
+    expect(server.copiesTo('here@example.org')).toBe(1);
+    const gone = ledger.deliveries(issue).find((d) => d.email === 'gone@example.org')!;
+    expect(gone).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(gone.lastError).toContain('5.1.1');
+    const subscriber = subscribers.get('gone@example.org')!;
+    expect(subscriber.state).toBe('bounced');
+    expect(subscribers.history(subscriber.id).at(-1)).toMatchObject({ from: 'active', to: 'bounced', actor: 'send:issue-7' });
+  });
+
+  it('honours an unsubscribe that arrives during the send for everyone not yet sent', async () => {
+    const list = addresses(6);
+    let delivery: Awaited<ReturnType<typeof sendTo>> | undefined;
+    delivery = await sendTo(
+      list,
+      {
+        onMessage: (to) => {
+          // The reader at the end of the list unsubscribes while the first message is in flight.
+          if (to === list[0]) delivery!.subscribers.unsubscribe(list[5]!, { actor: 'subscriber', now: fixedNow });
+          return 'accept';
+        },
+      },
+      { concurrency: 1 },
+    );
+    const outcome = await delivery.run();
+    expect(outcome).toMatchObject({ status: 'completed', sent: 5 });
+    expect(delivery.server.copiesTo(list[5]!)).toBe(0);
+    expect(delivery.ledger.deliveries(issue).find((d) => d.email === list[5])).toMatchObject({ state: 'skipped', lastError: 'subscriber is unsubscribed' });
+  });
+
+  it('pauses itself on an error storm, says why, and a second run resumes without doubling anything', async () => {
+    const list = addresses(20);
+    let storm = true;
+    const delivery = await sendTo(
+      list,
+      { onMessage: (): Verdict => (storm ? { code: 421, message: '4.7.0 Too many messages, slow down' } : 'accept') },
+      { pauseWindow: 5, pauseErrorRate: 0.5, maxAttempts: 10, concurrency: 1 },
+    );
+    const first = await delivery.run();
+    expect(first.status).toBe('paused');
+    expect(first.status === 'paused' && first.reason).toMatch(/5 of the last 5 deliveries failed .*4\.7\.0 Too many messages/);
+    expect(delivery.ledger.getSend(issue)).toMatchObject({ status: 'paused' });
+    expect(delivery.server.received).toHaveLength(0);
+
+    storm = false;
+    const second = await delivery.run();
+    expect(second).toMatchObject({ status: 'completed', sent: 20 });
+    for (const a of list) expect(delivery.server.copiesTo(a)).toBe(1);
+    expect(delivery.ledger.getSend(issue)).toMatchObject({ status: 'completed', counts: { sent: 20, sending: 0, queued: 0 } });
+  });
+
+  it('stops taking deliveries when aborted, records what was in flight, and leaves the rest queued', async () => {
+    const list = addresses(10);
+    const controller = new AbortController();
+    const delivery = await sendTo(list, { onMessage: () => { if (!controller.signal.aborted) controller.abort(); return 'accept'; }, delayMs: 30 }, { concurrency: 2 }, { signal: controller.signal });
+    const outcome = await delivery.run();
+    expect(outcome.status).toBe('interrupted');
+    const counts = delivery.ledger.counts(issue);
+    expect(counts.sending).toBe(0);
+    expect(counts.sent).toBe(delivery.server.received.length);
+    expect(counts.queued).toBe(10 - counts.sent);
+  });
+
+  it('signs with DKIM over the List-Unsubscribe headers, and the signature verifies', async () => {
+    const dir = await makeTempDir();
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyFile = path.join(dir, 'dkim.pem');
+    fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const dkim = { domainName: 'news.example.org', keySelector: 'nd2026', privateKey: fs.readFileSync(keyFile, 'utf8'), headerFieldNames: dkimSignedHeaders };
+    const { run, server } = await sendTo(['signed@example.org'], {}, {}, { dkim });
+    await run();
+    const raw = server.received[0]!.raw;
+    const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const result = await dkimVerify(raw, {
+      resolver: async (name: string, type: string) => {
+        if (type === 'TXT' && name === 'nd2026._domainkey.news.example.org') return [[`v=DKIM1; k=rsa; p=${p}`]];
+        throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+      },
+    });
+    const [signature] = result.results;
+    expect(signature?.status.result).toBe('pass');
+    expect(signature?.signingDomain).toBe('news.example.org');
+    const signed = String((signature as unknown as { signingHeaders: { keys: string } }).signingHeaders.keys).toLowerCase().split(': ').join(':');
+    expect(signed).toContain('list-unsubscribe');
+    expect(signed).toContain('list-unsubscribe-post');
+  });
+});

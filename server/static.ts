@@ -1,0 +1,134 @@
+// Serves the built web output (config.outDir) safely: only files inside the folder
+// (no "..", no encoded tricks, no dot-files such as a build's staging folders, no
+// symlinks leading out), the right content type, validators for conditional requests,
+// and cache lifetimes by kind (hashed assets forever, HTML revalidated every time).
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { getMimeType } from 'hono/utils/mime';
+
+export type StaticResult =
+  | { kind: 'file'; response: Response }
+  | { kind: 'redirect'; location: string }
+  | { kind: 'miss' };
+
+/** Files above this size are streamed; smaller ones are read whole (faster for pages). */
+const streamAbove = 512 * 1024;
+
+const extraTypes: Record<string, string> = {
+  xml: 'application/xml; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  txt: 'text/plain; charset=utf-8',
+  eml: 'message/rfc822',
+};
+
+export function contentTypeFor(file: string): string {
+  const ext = path.extname(file).slice(1).toLowerCase();
+  if (extraTypes[ext]) return extraTypes[ext];
+  const type = getMimeType(file) ?? 'application/octet-stream';
+  return /^text\/|javascript|svg\+xml/.test(type) && !/charset=/i.test(type) ? `${type}; charset=utf-8` : type;
+}
+
+export function cacheControlFor(sitePath: string): string {
+  if (/\.[0-9a-f]{8,}\.(css|js|woff2?|png|jpe?g|svg|webp|avif)$/i.test(sitePath)) return 'public, max-age=31536000, immutable';
+  if (/(\.html|\/)$/.test(sitePath)) return 'public, no-cache';
+  if (/\.(xml|json)$/.test(sitePath)) return 'public, max-age=300';
+  return 'public, max-age=3600';
+}
+
+/** The decoded path segments of a URL path, or undefined when any is unsafe to map to a file. */
+export function safeSegments(urlPath: string): string[] | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (/[\u0000-\u001f\\]/.test(decoded)) return undefined;
+  const segments = decoded.split('/').filter((s) => s !== '');
+  // A leading dot covers ".", "..", ".env" and the build's ".dist.staging-…" siblings alike.
+  if (segments.some((s) => s.startsWith('.'))) return undefined;
+  return segments;
+}
+
+export class StaticSite {
+  readonly root: string;
+  #realRoot: string | undefined;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  async serve(request: Request, urlPath: string): Promise<StaticResult> {
+    const segments = safeSegments(urlPath);
+    if (!segments) return { kind: 'miss' };
+    let file = path.join(this.root, ...segments);
+    let stat = await statOrUndefined(file);
+    if (stat?.isDirectory()) {
+      // Pages are folders ("issues/12-x/"); without the slash their relative links would break.
+      if (!urlPath.endsWith('/')) return { kind: 'redirect', location: `${urlPath}/` };
+      file = path.join(file, 'index.html');
+      stat = await statOrUndefined(file);
+    }
+    if (!stat?.isFile() || !(await this.#inside(file))) return { kind: 'miss' };
+    return { kind: 'file', response: await this.#respond(request, file, stat, urlPath, 200) };
+  }
+
+  /** 404.html from the output, when the build made one. */
+  async notFound(request: Request): Promise<Response | undefined> {
+    const file = path.join(this.root, '404.html');
+    const stat = await statOrUndefined(file);
+    if (!stat?.isFile()) return undefined;
+    return this.#respond(request, file, stat, '/404.html', 404);
+  }
+
+  async hasIndex(): Promise<boolean> {
+    return Boolean((await statOrUndefined(path.join(this.root, 'index.html')))?.isFile());
+  }
+
+  async #inside(file: string): Promise<boolean> {
+    // The output folder is swapped whole by each build, so its real path is looked up again when missing.
+    try {
+      this.#realRoot ??= await fs.realpath(this.root);
+      const real = await fs.realpath(file);
+      if (real.startsWith(this.#realRoot + path.sep)) return true;
+      this.#realRoot = await fs.realpath(this.root);
+      return real.startsWith(this.#realRoot + path.sep);
+    } catch {
+      return false;
+    }
+  }
+
+  async #respond(request: Request, file: string, stat: import('node:fs').Stats, sitePath: string, status: number): Promise<Response> {
+    const etag = `W/"${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`;
+    const headers = new Headers({
+      'content-type': contentTypeFor(file),
+      'cache-control': status === 404 ? 'no-store' : cacheControlFor(sitePath),
+      etag,
+      'last-modified': stat.mtime.toUTCString(),
+    });
+    if (status === 200 && matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
+    headers.set('content-length', String(stat.size));
+    if (request.method === 'HEAD') return new Response(null, { status, headers });
+    const body =
+      stat.size > streamAbove ? (Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>) : new Uint8Array(await fs.readFile(file));
+    return new Response(body, { status, headers });
+  }
+}
+
+function matchesEtag(header: string | null, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const v = t.trim();
+    return v === '*' || v === etag || v === etag.slice(2);
+  });
+}
+
+async function statOrUndefined(file: string) {
+  try {
+    return await fs.stat(file);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,107 @@
+// The build pipeline end to end with real files: the `newsdesk build` command on the
+// sample dataset (and its cache on a second run), byte-identical output, incremental
+// rebuilds, worker threads, and atomic output when a build fails midway.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildSite } from '../build/build-site.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { isNewsdeskError } from '../core/errors.ts';
+import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { runCli } from './helpers/run-cli.ts';
+import { makeTempDir } from './helpers/temp.ts';
+import { listFiles } from './web-build-fixture.ts';
+
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const file of await listFiles(dir)) out[file] = createHash('sha256').update(await fs.readFile(path.join(dir, file))).digest('hex');
+  return out;
+}
+
+async function smallDataset(dir: string, issues = 5) {
+  const datasetPath = path.join(dir, 'dataset.ndjson');
+  await writeDataset(datasetPath, syntheticDataset({ issues, sectionsPerIssue: 3, linksPerIssue: 9, withDraft: true }));
+  return datasetPath;
+}
+
+describe('newsdesk build', () => {
+  it('writes the full output for the sample dataset, and a second build reuses every issue from the cache', async () => {
+    const dir = await makeTempDir();
+    const env = { NEWSDESK_DATA_DIR: path.join(dir, 'data'), NEWSDESK_OUT_DIR: path.join(dir, 'out') };
+    const first = await runCli(['build'], { env });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const [, issues, rendered] = /built (\d+) issue\(s\) into .*: (\d+) rendered, 0 reused from cache, [\d.]+ s, 0 warning\(s\)/.exec(first.stdout) ?? [];
+    expect(Number(issues)).toBeGreaterThan(0);
+    expect(rendered).toBe(issues);
+    const files = await listFiles(env.NEWSDESK_OUT_DIR);
+    for (const f of ['index.html', '404.html', 'feed.xml', 'atom.xml', 'feed.json', 'sitemap.xml', 'emails/1.html', 'emails/1.txt']) expect(files).toContain(f);
+
+    const second = await runCli(['build'], { env });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`built ${issues} issue(s)`);
+    expect(second.stdout).toContain(`0 rendered, ${issues} reused from cache`);
+  });
+
+  it('rejects unknown options by listing the valid ones', async () => {
+    const result = await runCli(['build', '--fast']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--threads');
+  });
+});
+
+describe('buildSite', () => {
+  it('builds byte-identical output from the same content, in worker threads or in one thread', async () => {
+    const dir = await makeTempDir();
+    const store = new GroqJsStore({ datasetPath: await smallDataset(dir, 12) });
+    const a = await buildSite({ config: { outDir: path.join(dir, 'a'), dataDir: path.join(dir, 'data-a'), baseUrl: undefined }, store, threads: 2, workerThreshold: 8 });
+    const b = await buildSite({ config: { outDir: path.join(dir, 'b'), dataDir: path.join(dir, 'data-b'), baseUrl: undefined }, store, threads: 1 });
+    expect(a.threads).toBe(2);
+    expect(b.threads).toBe(0);
+    expect(a.rendered).toBe(12);
+    expect(b.rendered).toBe(12);
+    expect(await snapshot(path.join(dir, 'a'))).toEqual(await snapshot(path.join(dir, 'b')));
+  });
+
+  it('re-renders only the changed issue when one issue changes', async () => {
+    const dir = await makeTempDir();
+    const datasetPath = await smallDataset(dir);
+    const store = new GroqJsStore({ datasetPath });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    await buildSite({ config, store });
+    await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'A changed summary for the third issue.' } } }]);
+    const summary = await buildSite({ config, store });
+    expect(summary).toMatchObject({ issues: 5, rendered: 1, reused: 4 });
+    expect(await fs.readFile(path.join(config.outDir, 'issues/3-issue-3/index.html'), 'utf8')).toContain('A changed summary for the third issue.');
+    expect(await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8')).toContain('A changed summary for the third issue.');
+  });
+
+  it('leaves the previous output untouched when a step fails before the swap', async () => {
+    const dir = await makeTempDir();
+    const store = new GroqJsStore({ datasetPath: await smallDataset(dir) });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    await buildSite({ config, store });
+    const before = await snapshot(config.outDir);
+    await store.mutate([{ patch: { id: 'issue-2', set: { title: 'A title the failed build must not publish' } } }]);
+    await expect(
+      buildSite({ config, store, beforeCommit: () => Promise.reject(new Error('disk full (injected)')) }),
+    ).rejects.toThrow(/disk full \(injected\).*unchanged/);
+    expect(await snapshot(config.outDir)).toEqual(before);
+    expect((await fs.readdir(dir)).filter((n) => n.includes('staging'))).toEqual([]);
+  });
+
+  it('leaves the previous output untouched when an issue cannot be rendered', async () => {
+    const dir = await makeTempDir();
+    const store = new GroqJsStore({ datasetPath: await smallDataset(dir) });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    await buildSite({ config, store });
+    const before = await snapshot(config.outDir);
+    // A section without a heading does not fit the content model: the build must stop, not publish half a site.
+    await store.mutate([{ patch: { id: 'issue-4', set: { 'sections[0].heading': '' } } }]);
+    const error = await buildSite({ config, store }).catch((e: unknown) => e);
+    expect(isNewsdeskError(error, 'CONTENT_INVALID')).toBe(true);
+    expect(String((error as Error).message)).toContain('issue 4');
+    expect(await snapshot(config.outDir)).toEqual(before);
+  });
+});

@@ -276,7 +276,7 @@ const linkSpecs: LinkSpec[] = [
 
 export function buildLinks(): SanityDocument[] {
   return linkSpecs.map((spec) => {
-    const keys = new Keyer(spec.id.replace(/[^a-z0-9]/gi, '').slice(4, 12));
+    const keys = new Keyer('tag');
     return {
       _id: spec.id,
       _type: 'link',

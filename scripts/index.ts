@@ -9,8 +9,9 @@ import { issuesCommand } from './issues.ts';
 import { sendCommand } from './send.ts';
 import { sendsCommand } from './sends.ts';
 import { subscribersCommand } from './subscribers.ts';
+import { serveCommand } from './serve.ts';
 
-export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand];
+export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand, serveCommand];
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
   const [name, ...args] = argv;

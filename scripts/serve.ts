@@ -1,0 +1,50 @@
+// `newsdesk serve`: the reader-facing server (built site, subscribe/confirm/unsubscribe,
+// Sanity webhook rebuilds, Studio previews, capture API) on NEWSDESK_HOST:NEWSDESK_PORT.
+// Builds the site first when the output folder has none, and runs until SIGINT/SIGTERM.
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildSite } from '../build/build-site.ts';
+import { openContentStore } from '../content/open-store.ts';
+import { startServer } from '../server/server.ts';
+import { type Command, parseOptions } from './cli.ts';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve the site with sign-up, confirm, unsubscribe, webhook rebuilds and Studio previews',
+  usage: 'serve [--no-build]',
+  options: [['--no-build', 'do not build the site first when the output folder has no index.html']],
+  examples: [
+    'newsdesk serve',
+    'NEWSDESK_PORT=8080 NEWSDESK_BASE_URL=https://news.example.org NEWSDESK_TRUST_PROXY=1 newsdesk serve',
+    'NEWSDESK_PREVIEW_SECRET=$(openssl rand -hex 16) SANITY_WEBHOOK_SECRET=… newsdesk serve',
+  ],
+  async run(args, ctx) {
+    const { values } = parseOptions(this, args, { 'no-build': { type: 'boolean' } }, false);
+    const config = ctx.config();
+    const store = openContentStore(config.content);
+    const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
+    if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {
+      if (values['no-build']) {
+        ctx.err(`${rel}/ has no index.html yet: the server will answer 404 until you run \`npm run build\`.`);
+      } else {
+        ctx.out(`${rel}/ has no site yet; building it first…`);
+        const summary = await buildSite({ config, store, signal: ctx.signal });
+        ctx.out(`✓ built ${summary.issues} issue(s) into ${rel}/ in ${(summary.durationMs / 1000).toFixed(2)} s`);
+      }
+    }
+    const server = await startServer({ config, store, log: (line) => ctx.err(`${new Date().toISOString()} ${line}`) });
+    ctx.out(`newsdesk is serving ${rel}/ at ${server.url}`);
+    if (!config.baseUrl) ctx.out(`  Links in emails point to ${server.publicUrl}; set NEWSDESK_BASE_URL to the public address.`);
+    ctx.out(`  Mail goes through ${server.transport.description}.`);
+    if (!config.server.previewSecret) ctx.out('  Studio previews are off (set NEWSDESK_PREVIEW_SECRET to turn them on).');
+    if (!config.server.webhookSecret) ctx.out('  Sanity webhooks are refused (set SANITY_WEBHOOK_SECRET to rebuild on publish).');
+    ctx.out('  Press Ctrl+C to stop.');
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await server.close();
+    ctx.out('newsdesk serve stopped.');
+    return 0;
+  },
+};

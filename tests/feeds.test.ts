@@ -5,6 +5,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadIssues } from '../content/load.ts';
 import type { Issue } from '../content/model.ts';
+import { escapeHtmlText } from '../core/render.ts';
 import { buildSample, type BuiltSite } from './web-build-fixture.ts';
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['item', 'entry', 'link', 'category'].includes(name) });
@@ -24,7 +25,7 @@ describe('the feeds', () => {
     expect(rss['@version']).toBe('2.0');
     const items = rss.channel.item as Array<Record<string, unknown>>;
     expect(items.map((i) => (i.link as string[])[0])).toEqual(issues.map(issueUrl));
-    expect(items.map((i) => i.title)).toEqual(issues.map((i) => `#${i.number}: ${i.title}`));
+    expect(items.map((i) => i.title)).toEqual(issues.map((i) => escapeHtmlText(`#${i.number}: ${i.title}`)));
     expect(items.map((i) => new Date(String(i.pubDate)).toISOString().slice(0, 10))).toEqual(issues.map((i) => i.date));
     for (const [n, item] of items.entries()) expect(String(item['content:encoded'])).toContain(`<h2 id=`), expect(String(item['content:encoded'])).toContain(issues[n]!.sections[0]!.heading.replace(/&/g, '&amp;'));
     expect(new Date(rss.channel.lastBuildDate).toISOString().slice(0, 10)).toBe(issues[0]!.date);

@@ -22,8 +22,9 @@ const issueDate = (date: string) => new Date(`${date}T00:00:00Z`);
 
 /**
  * Atom's title and summary are type="html" and RSS's description is HTML, so CMS text
- * goes into those escaped; RSS titles and JSON Feed strings are plain text and go in as is
- * (the feed package wraps XML text in CDATA and splits any "]]>").
+ * goes into those escaped. RSS titles are escaped too: many readers treat them as HTML,
+ * and a literal "&lt;" in a pathological title beats markup running in a reader. JSON Feed
+ * strings are plain text. (The feed package wraps XML text in CDATA and splits any "]]>".)
  */
 function makeFeed(entries: FeedEntry[], ctx: RenderContext, format: 'rss' | 'atom' | 'json'): Feed {
   const { settings } = ctx;
@@ -53,7 +54,7 @@ function makeFeed(entries: FeedEntry[], ctx: RenderContext, format: 'rss' | 'ato
     const title = `#${issue.number}: ${issue.title}`;
     const summary = issue.summary ?? '';
     const item: Item = {
-      title: format === 'atom' ? html(title) : clean(title),
+      title: format === 'json' ? clean(title) : html(title),
       id: url,
       guid: url,
       link: url,
@@ -97,5 +98,6 @@ function toJsonFeed11(json: string, entries: FeedEntry[], ctx: RenderContext): s
       delete item.author;
     }
   });
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  // Same text once parsed; "<" escaped so the file can never be mistaken for markup if a server sniffs it.
+  return `${JSON.stringify(doc, null, 2).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')}\n`;
 }

@@ -62,7 +62,8 @@ export async function requestTestEmail(
   let message = text.trim();
   try {
     const body = JSON.parse(text) as { message?: unknown; error?: unknown; hint?: unknown };
-    const parts = [body.message, body.error, body.hint].filter((p): p is string => typeof p === 'string' && p !== '');
+    const headline = typeof body.message === 'string' && body.message !== '' ? body.message : body.error;
+    const parts = [headline, body.hint].filter((p): p is string => typeof p === 'string' && p !== '');
     if (parts.length > 0) message = parts.join(' ');
   } catch {
     // Not JSON: show the text as it came.

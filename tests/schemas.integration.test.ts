@@ -352,3 +352,49 @@ describe('newsletter settings', () => {
     expect(findings).toHaveLength(7);
   });
 });
+
+describe('the sample dataset', () => {
+  const samplePath = path.join(import.meta.dirname, '..', 'content', 'sample', 'dataset.ndjson');
+  let sampleLake: SanityStandIn;
+  let sampleWorkspace: Workspace;
+  let sampleIds: Set<string>;
+  let sampleDocuments: SanityDocument[];
+
+  beforeAll(async () => {
+    const text = await fs.readFile(samplePath, 'utf8');
+    sampleDocuments = text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as SanityDocument);
+    sampleIds = new Set(sampleDocuments.map((d) => d._id));
+    const dir = await makeTempDir('newsdesk-schemas-sample-');
+    sampleLake = await startSanityStandIn(new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), seedFrom: samplePath }));
+    const sampleClient = createClient({ apiHost: sampleLake.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false });
+    sampleWorkspace = { schema, getClient: () => sampleClient } as unknown as Workspace;
+  });
+
+  afterAll(async () => {
+    await sampleLake?.close();
+  });
+
+  // The 'cli' environment adds Sanity's unknown-field check, so this also proves the
+  // stored shapes (shapes.md) use only fields the schema declares.
+  const validateSample = async (document: SanityDocument) =>
+    (
+      await validateDocument({
+        document: document as Parameters<typeof validateDocument>[0]['document'],
+        workspace: sampleWorkspace,
+        environment: 'cli',
+        getDocumentExists: async ({ id }) => sampleIds.has(id),
+      })
+    ).map((m) => `${document._id} ${pathToString(m.path)}: ${m.level}: ${m.message}`);
+
+  it('passes the Studio’s validation and uses only fields the schema declares, document by document', async () => {
+    expect(sampleDocuments.length).toBeGreaterThan(0);
+    const findings = (await Promise.all(sampleDocuments.map(validateSample))).flat();
+    expect(findings).toEqual([]);
+  });
+
+  it('would report a field the schema does not declare', async () => {
+    const tag = sampleDocuments.find((d) => d._type === 'tag');
+    expect(tag).toBeDefined();
+    expect(await validateSample({ ...tag!, colour: 'teal' })).toEqual([`${tag!._id} colour: warning: Field 'colour' does not exist on type 'tag'`]);
+  });
+});

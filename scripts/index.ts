@@ -10,8 +10,11 @@ import { sendCommand } from './send.ts';
 import { sendsCommand } from './sends.ts';
 import { subscribersCommand } from './subscribers.ts';
 import { serveCommand } from './serve.ts';
+import { captureCommand } from './capture.ts';
+import { linksCommand } from './links.ts';
+import { importCommand } from './import.ts';
 
-export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand, serveCommand];
+export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand, serveCommand, captureCommand, linksCommand, importCommand];
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
   const [name, ...args] = argv;

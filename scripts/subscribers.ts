@@ -175,7 +175,10 @@ function importCsv(
   const c = report.counts;
   const verb = options.dryRun ? 'would be' : 'were';
   ctx.out(`${options.dryRun ? 'Dry run — nothing changed. ' : ''}${file}: ${rows.length + bad.length} row(s) read.`);
-  ctx.out(`  ${c.added} new subscriber(s) ${verb} added as ${options.pending ? 'pending' : 'active'}`);
+  const addedByState = new Map<string, number>();
+  for (const r of report.rows) if (r.outcome === 'added') addedByState.set(r.state, (addedByState.get(r.state) ?? 0) + 1);
+  const breakdown = [...addedByState].map(([state, n]) => `${n} ${state}`).join(', ');
+  ctx.out(`  ${c.added} new subscriber(s) ${verb} added${c.added ? ` (${breakdown})` : ''}`);
   if (c.activated) ctx.out(`  ${c.activated} pending subscriber(s) ${verb} activated`);
   if (c.unchanged) ctx.out(`  ${c.unchanged} already on the list, unchanged`);
   if (c.suppressed) ctx.out(`  ${c.suppressed} unsubscribed/bounced/complained address(es) left as they are (never re-activated)`);

@@ -1,0 +1,92 @@
+// The delivery commands as a newcomer uses them, on the shipped sample dataset in a
+// temp data dir: import a CSV with good and bad rows, look at the plan, send to the
+// outbox, and open what would have gone out.
+import fs from 'node:fs';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../delivery/db.ts';
+import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
+import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
+import { verifyUnsubscribeToken } from '../delivery/tokens.ts';
+import { runCli } from './helpers/run-cli.ts';
+import { makeTempDir } from './helpers/temp.ts';
+
+const fixture = path.resolve(import.meta.dirname, 'fixtures/subscribers.csv');
+
+describe('newsdesk subscribers import, then newsdesk send', () => {
+  it('imports the good rows, reports the bad ones by line, and writes one complete .eml per active subscriber to the outbox', async () => {
+    const dataDir = await makeTempDir('newsdesk-cli-send-');
+    const env = { NEWSDESK_DATA_DIR: dataDir };
+
+    const imported = await runCli(['subscribers', 'import', fixture], { env });
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toContain('subscribers.csv:4: email: is not a valid email address');
+    expect(imported.stderr).toMatch(/subscribers\.csv:9: email: /);
+    expect(imported.stderr).toMatch(/subscribers\.csv:10: state: must be one of pending, active/);
+    expect(imported.stdout).toContain('5 new subscriber(s) were added (4 active, 1 unsubscribed)');
+    expect(imported.stdout).toContain('1 duplicate row(s) in the file ignored');
+    expect(imported.stdout).toContain('3 bad row(s) were skipped');
+
+    const plan = await runCli(['send', '1'], { env });
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('Recipients: 4 to send');
+    expect(plan.stdout).toContain('Nothing sent. Run again with --yes to send.');
+    expect(fs.existsSync(path.join(dataDir, 'outbox'))).toBe(false);
+
+    const sent = await runCli(['send', '1', '--yes'], { env });
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toContain('Issue #1: completed. This run: 4 sent, 0 failed');
+
+    const files = fs.readdirSync(path.join(dataDir, 'outbox')).filter((f) => f.endsWith('.eml'));
+    expect(files).toHaveLength(4);
+    const secret = fs.readFileSync(path.join(dataDir, 'secret'), 'utf8').trim();
+    expect(fs.statSync(path.join(dataDir, 'secret')).mode & 0o777).toBe(0o600);
+    const recipients: string[] = [];
+    for (const file of files) {
+      const raw = fs.readFileSync(path.join(dataDir, 'outbox', file));
+      const m = await simpleParser(raw);
+      const to = (m.to as { value: Array<{ address: string }> }).value[0]!.address;
+      recipients.push(to);
+      const keys = m.headerLines.map((h) => h.key);
+      expect(keys).not.toContain('bcc');
+      expect(m.subject).toMatch(/#1: /);
+      expect(m.messageId).toMatch(/^<issue1\.[A-Za-z0-9_-]+@/);
+      expect(m.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+      const list = m.headers.get('list') as { unsubscribe: { url: string; mail: string }; id: { id: string } };
+      expect(list.unsubscribe.mail).toMatch(/\?subject=unsubscribe/);
+      expect(list.id.id).toBeTruthy();
+      const token = new URL(list.unsubscribe.url).searchParams.get('token')!;
+      expect(verifyUnsubscribeToken(token, secret)).toBeDefined();
+      expect(m.text).toContain(list.unsubscribe.url);
+      expect(m.html).toContain(list.unsubscribe.url);
+      expect(`${m.text}${m.html}`).not.toContain('{{newsdesk:');
+      expect(raw.toString()).toMatch(/Content-Type: multipart\/alternative/);
+    }
+    expect(recipients.sort()).toEqual(['ada@example.org', 'grace@example.org', 'mallory@example.org', 'margaret@example.org']);
+
+    const sends = await runCli(['sends'], { env });
+    expect(sends.stdout).toMatch(/^1\s+completed\s+4\s+0\s+0\s+0\s+0/m);
+  });
+
+  it('exports CSV that imports back with the same states, unsubscribes included', async () => {
+    const first = await makeTempDir('newsdesk-cli-export-');
+    const second = await makeTempDir('newsdesk-cli-reimport-');
+    await runCli(['subscribers', 'import', fixture], { env: { NEWSDESK_DATA_DIR: first } });
+    const exportFile = path.join(first, 'export.csv');
+    const exported = await runCli(['subscribers', 'export', '--out', exportFile], { env: { NEWSDESK_DATA_DIR: first } });
+    expect(exported.stdout).toContain('Wrote 5 subscriber(s)');
+    const reimported = await runCli(['subscribers', 'import', exportFile], { env: { NEWSDESK_DATA_DIR: second } });
+    expect(reimported.code, reimported.stderr).toBe(0);
+    const states = (dir: string) => {
+      const db = openDatabase(path.join(dir, 'newsdesk.db'));
+      const store = new SqliteSubscriberStore(db);
+      const out = [...store.iterate()].map((s) => `${s.email} ${s.state} ${s.name ?? ''}`);
+      db.close();
+      return out;
+    };
+    expect(states(second)).toEqual(states(first));
+    expect(states(second)).toContain('linus@example.org unsubscribed ');
+    expect(new SqliteLedger(openDatabase(path.join(second, 'newsdesk.db'))).listSends()).toEqual([]);
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseSubscriberCsv } from './subscriber-csv.ts';
+import { canTransition, normalizeEmail, subscriberInputSchema } from './subscriber.ts';
+
+describe('normalising addresses', () => {
+  it('trims and lower-cases the domain but keeps the local part as written', () => {
+    expect(normalizeEmail('  Ada.Lovelace@Example.ORG \n')).toBe('Ada.Lovelace@example.org');
+  });
+
+  it('refuses an address with a line break, even one that would otherwise parse', () => {
+    const result = subscriberInputSchema.safeParse({ email: 'eve@example.org\r\nBcc: x@example.org' });
+    expect(result.success).toBe(false);
+  });
+
+  it('folds a name with line breaks into one line', () => {
+    expect(subscriberInputSchema.parse({ email: 'a@example.org', name: 'Eve\r\nBcc: x@example.org' }).name).toBe('Eve Bcc: x@example.org');
+  });
+});
+
+describe('state changes', () => {
+  it('never lets the system lift an address out of unsubscribed, bounced or complained', () => {
+    for (const from of ['unsubscribed', 'bounced', 'complained'] as const) {
+      expect(canTransition(from, 'active', 'system')).toBe(false);
+      expect(canTransition(from, 'pending', 'system')).toBe(false);
+    }
+  });
+
+  it('lets a person re-subscribe through a fresh opt-in only (back to pending, not straight to active)', () => {
+    expect(canTransition('unsubscribed', 'pending', 'subscriber')).toBe(true);
+    expect(canTransition('unsubscribed', 'active', 'subscriber')).toBe(false);
+  });
+
+  it('moves pending to active and active to any suppressed state', () => {
+    expect(canTransition('pending', 'active', 'system')).toBe(true);
+    expect(canTransition('active', 'bounced', 'system')).toBe(true);
+    expect(canTransition('active', 'pending', 'system')).toBe(false);
+  });
+});
+
+describe('reading subscriber CSV', () => {
+  it('reports each bad row with its line number and keeps the good ones with extra columns as attributes', () => {
+    const csv = 'Email,Name,Company\nada@example.org,Ada,Engines\nnope,Bob,\n"grace@example.org","Grace\nHopper",Navy\n';
+    const { rows, bad } = parseSubscriberCsv(csv, 'people.csv');
+    expect(bad).toEqual([{ line: 3, reason: 'email: is not a valid email address' }]);
+    expect(rows.map((r) => [r.line, r.email, r.name, r.attributes])).toEqual([
+      [2, 'ada@example.org', 'Ada', { company: 'Engines' }],
+      [5, 'grace@example.org', 'Grace Hopper', { company: 'Navy' }],
+    ]);
+  });
+
+  it('refuses a file without an email column, naming the columns it found', () => {
+    expect(() => parseSubscriberCsv('mail,name\na@example.org,A\n', 'x.csv')).toThrow(/no "email" column \(found: mail, name\)/);
+  });
+});

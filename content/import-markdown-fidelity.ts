@@ -33,7 +33,7 @@ export function checkImportFidelity(source: string, renderedText: string, file: 
     walkInline(token.children ?? [], (child) => {
       const href = child.type === 'link_open' ? child.attrGet('href') : child.type === 'image' ? child.attrGet('src') : null;
       if (!href || !parseHttpUrl(href)) return;
-      const n = normaliseUrl(href);
+      const n = urlKey(href);
       if (!seen.has(n)) {
         seen.add(n);
         sourceUrls.push({ url: href, line: (token.map?.[0] ?? 0) + bodyLine });
@@ -45,16 +45,16 @@ export function checkImportFidelity(source: string, renderedText: string, file: 
   for (const m of renderedText.matchAll(/https?:\/\/[^\s<>"\]]+/g)) {
     const url = m[0].replace(/[.,;:!?)]+$/, '');
     if (!parseHttpUrl(url)) continue;
-    const n = normaliseUrl(url);
+    const n = urlKey(url);
     if (!renderedSeen.has(n)) {
       renderedSeen.add(n);
       renderedUrls.push(n);
     }
   }
-  const wanted = new Set(sourceUrls.map((u) => normaliseUrl(u.url)));
+  const wanted = new Set(sourceUrls.map((u) => urlKey(u.url)));
   const renderedOrder = renderedUrls.filter((u) => wanted.has(u));
   for (const [i, { url, line }] of sourceUrls.entries()) {
-    const n = normaliseUrl(url);
+    const n = urlKey(url);
     if (!renderedSeen.has(n)) throw lost(file, line, `the link ${url} is missing from the converted issue`);
     if (renderedOrder[i] !== n) throw lost(file, line, `the link ${url} is out of order in the converted issue (link ${i + 1} of ${sourceUrls.length})`);
   }
@@ -88,6 +88,11 @@ export function checkImportFidelity(source: string, renderedText: string, file: 
     at = pos + 1;
   }
   return { links: sourceUrls.length, asides: sourceAsides.length, paragraphs: paragraphs.length };
+}
+
+/** Same page and same place on it: normalised, but the fragment a reader is sent to still counts. */
+function urlKey(url: string): string {
+  return normaliseUrl(url) + new URL(url).hash;
 }
 
 function lost(file: string, line: number, message: string) {

@@ -132,12 +132,22 @@ function referenceLinks(block: StoredBlock, links: Map<string, KnownLink>): Stor
     markDefs: b.markDefs.map((def) => {
       if (def._type !== 'externalLink' || !def.href || !parseHttpUrl(def.href)) return def;
       const target = links.get(normaliseUrl(def.href))!;
+      // The link library keys pages without fragments; a link to a place on a page keeps its exact address.
+      if (new URL(def.href).hash !== '' && new URL(def.href).hash !== safeHash(target.url)) return def;
       return { _type: 'linkReference', _key: def._key, reference: { _type: 'reference', _ref: target._id } };
     }),
   });
   const note = (n: StoredNote) => ({ ...n, body: n.body.map(swap) });
   if (block._type === 'editorialNote') return note(block) as unknown as StoredBlock;
   return { ...swap(block), children: (block as StoredTextBlock).children.map((c) => (c._type === 'editorialNote' ? note(c) : c)) } as unknown as StoredBlock;
+}
+
+function safeHash(url: string): string {
+  try {
+    return new URL(url).hash;
+  } catch {
+    return '';
+  }
 }
 
 /** The stored issue as the issue query would project it: references followed, sections keyed. */

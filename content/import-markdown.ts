@@ -608,7 +608,11 @@ function checkSignaturesClosed(chars: Char[], asides: AsideRange[], block: RawBl
   for (const m of text.matchAll(looseSignature)) {
     nth++;
     const inside = asides.some((r) => m.index > r.start && m.index < r.end);
-    if (inside) continue;
+    // "\[quoting an aside —Ed.\]": the author escaped the brackets, so it is meant as text.
+    let after = m.index + m[0].length;
+    while (chars[after]?.ch === ' ') after++;
+    const literal = chars[after]?.ch === ']' && chars[after]!.escaped;
+    if (inside || literal) continue;
     // Find the source line holding this signature: the nth one within the block's lines.
     let line = block.line;
     let seen = 0;

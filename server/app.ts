@@ -279,7 +279,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/preview/issues/:id', async (c) => {
     const query = previewQuery.safeParse(c.req.query());
-    const refused = previewRefusal(c, bearer(c) ?? (query.success ? query.data.secret : undefined));
+    const refused = previewRefusal(c, bearer(c) ?? c.req.query('secret'));
     if (refused) return refused;
     const params = previewParams.safeParse(c.req.param());
     if (!params.success || !query.success) {

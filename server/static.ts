@@ -67,9 +67,9 @@ export class StaticSite {
     let stat = await statOrUndefined(file);
     if (stat?.isDirectory()) {
       // Pages are folders ("issues/12-x/"); without the slash their relative links would break.
-      if (!urlPath.endsWith('/')) return { kind: 'redirect', location: `${urlPath}/` };
       file = path.join(file, 'index.html');
       stat = await statOrUndefined(file);
+      if (stat?.isFile() && !urlPath.endsWith('/')) return { kind: 'redirect', location: `${urlPath}/` };
     }
     if (!stat?.isFile() || !(await this.#inside(file))) return { kind: 'miss' };
     return { kind: 'file', response: await this.#respond(request, file, stat, urlPath, 200) };

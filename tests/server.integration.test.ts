@@ -1,0 +1,387 @@
+// The reader-facing server over real HTTP on port 0, with a real SQLite file, the real
+// outbox transport and the sample newsletter: sign-up, confirmation, unsubscribe,
+// webhooks, previews, headers and limits, as a browser, a mail provider or Sanity
+// would exercise them.
+import { encodeSignatureHeader, SIGNATURE_HEADER_NAME } from '@sanity/webhook';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConfirmToken, createUnsubscribeToken } from '../delivery/tokens.ts';
+import type { OutgoingMessage, Transport } from '../delivery/transport.ts';
+import { confirmLinkIn, formPost, jsonPost, previewSecret, readOutbox, startTestServer, tokenSecret, webhookSecret, type TestServer } from './server-kit.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.close());
+
+const subscriberOf = (email: string) => server.delivery.subscribers.get(email);
+
+async function subscribeAndConfirm(email: string): Promise<void> {
+  const before = (await readOutbox(server.outbox)).length;
+  expect((await jsonPost(`${server.url}/subscribe`, { email })).status).toBe(202);
+  const mails = (await readOutbox(server.outbox)).filter((m) => m.to.includes(email) && /^Confirm/.test(m.subject));
+  expect((await readOutbox(server.outbox)).length).toBeGreaterThan(before);
+  expect((await fetch(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
+}
+
+describe('subscribing with double opt-in', () => {
+  it('stores a pending subscriber, mails a confirmation link, and activates and welcomes them when it is followed', async () => {
+    const response = await formPost(`${server.url}/subscribe`, { email: 'ada@example.com', name: 'Ada', website: '' }, server.url);
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/subscribe/thanks');
+    expect(subscriberOf('ada@example.com')?.state).toBe('pending');
+
+    const confirmation = (await readOutbox(server.outbox)).find((m) => m.to.includes('ada@example.com'));
+    expect(confirmation?.subject).toBe('Confirm your subscription to Marrow Fortnight');
+    const link = confirmLinkIn(confirmation!);
+    expect(link.startsWith(`${server.url}/confirm?token=`)).toBe(true);
+
+    const confirmed = await fetch(link);
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.text()).toContain('Subscription confirmed');
+    const subscriber = subscriberOf('ada@example.com')!;
+    expect(subscriber.state).toBe('active');
+    expect(server.delivery.subscribers.history(subscriber.id).map((e) => `${e.from ?? '-'}→${e.to}`)).toEqual(['-→pending', 'pending→active']);
+
+    const welcome = (await readOutbox(server.outbox)).find((m) => m.to.includes('ada@example.com') && m.subject.startsWith('Welcome'));
+    expect(welcome).toBeDefined();
+    expect(welcome!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
+    expect(welcome!.text).toContain(`${server.url}/unsubscribe?token=`);
+  });
+
+  it('answers a known and an unknown address identically, as a form and as JSON', async () => {
+    await subscribeAndConfirm('known@example.com');
+    const answer = async (email: string, json: boolean) => {
+      const r = json ? await jsonPost(`${server.url}/subscribe`, { email }) : await formPost(`${server.url}/subscribe`, { email }, server.url);
+      return { status: r.status, location: r.headers.get('location'), type: r.headers.get('content-type'), body: await r.text() };
+    };
+    expect(await answer('known@example.com', false)).toEqual(await answer('stranger@example.com', false));
+    expect(await answer('known@example.com', true)).toEqual(await answer('stranger2@example.com', true));
+    // The already-active address was not mailed again.
+    const toKnown = (await readOutbox(server.outbox)).filter((m) => m.to.includes('known@example.com') && m.subject.startsWith('Confirm'));
+    expect(toKnown).toHaveLength(1);
+  });
+
+  it('stores one subscriber when the same address signs up many times at once', async () => {
+    const responses = await Promise.all(Array.from({ length: 20 }, () => jsonPost(`${server.url}/subscribe`, { email: 'Twin@Example.COM' })));
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(202));
+    const rows = server.delivery.db.prepare("SELECT count(*) AS n FROM subscribers WHERE email = 'Twin@example.com'").get() as { n: number };
+    expect(rows.n).toBe(1);
+  });
+
+  it('accepts a filled honeypot with the usual answer but stores nothing', async () => {
+    const response = await formPost(`${server.url}/subscribe`, { email: 'bot@example.com', website: 'http://spam.example' }, server.url);
+    expect(response.status).toBe(303);
+    expect(subscriberOf('bot@example.com')).toBeUndefined();
+  });
+
+  it('explains what is wrong with an invalid address and stores nothing', async () => {
+    const form = await formPost(`${server.url}/subscribe`, { email: 'not-an-address' }, server.url);
+    expect(form.status).toBe(400);
+    expect(await form.text()).toContain('Email address: is not a valid email address');
+    const json = await jsonPost(`${server.url}/subscribe`, { email: 'x@y', name: 7 });
+    expect(json.status).toBe(400);
+    expect((await json.json()) as object).toMatchObject({ ok: false, error: 'invalid' });
+  });
+
+  it('refuses a form posted from another site', async () => {
+    const response = await formPost(`${server.url}/subscribe`, { email: 'csrf@example.com' }, 'https://evil.example');
+    expect(response.status).toBe(403);
+    expect(subscriberOf('csrf@example.com')).toBeUndefined();
+  });
+});
+
+describe('confirmation links', () => {
+  it('shows the expired page for a link older than the configured lifetime and activates nobody', async () => {
+    await jsonPost(`${server.url}/subscribe`, { email: 'late@example.com' });
+    const link = confirmLinkIn((await readOutbox(server.outbox)).find((m) => m.to.includes('late@example.com'))!);
+    server.clock.advanceHours(server.config.confirmTtlHours + 1);
+    try {
+      const response = await fetch(link);
+      expect(response.status).toBe(410);
+      expect(await response.text()).toContain('This confirmation link has expired');
+      expect(subscriberOf('late@example.com')?.state).toBe('pending');
+    } finally {
+      server.clock.advanceHours(-(server.config.confirmTtlHours + 1));
+    }
+  });
+
+  it('refuses a forged link', async () => {
+    await jsonPost(`${server.url}/subscribe`, { email: 'forged@example.com' });
+    const subscriber = subscriberOf('forged@example.com')!;
+    const forged = createConfirmToken(subscriber.token, 'some-other-secret-0123456789', { now: server.clock.now(), ttlHours: 48 });
+    const response = await fetch(`${server.url}/confirm?token=${encodeURIComponent(forged)}`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('This confirmation link does not work');
+    expect((await fetch(`${server.url}/confirm?token=garbage`)).status).toBe(400);
+    expect((await fetch(`${server.url}/confirm`)).status).toBe(400);
+    expect(subscriberOf('forged@example.com')?.state).toBe('pending');
+  });
+
+  it('works once: a second use says so without changing anything', async () => {
+    await jsonPost(`${server.url}/subscribe`, { email: 'twice@example.com' });
+    const link = confirmLinkIn((await readOutbox(server.outbox)).find((m) => m.to.includes('twice@example.com'))!);
+    expect((await fetch(link)).status).toBe(200);
+    const again = await fetch(link);
+    expect(again.status).toBe(410);
+    expect(await again.text()).toContain('already used');
+    const welcomes = (await readOutbox(server.outbox)).filter((m) => m.to.includes('twice@example.com') && m.subject.startsWith('Welcome'));
+    expect(welcomes).toHaveLength(1);
+  });
+
+  it('brings an unsubscribed reader back only once they confirm again', async () => {
+    await subscribeAndConfirm('returning@example.com');
+    const s = subscriberOf('returning@example.com')!;
+    const token = createUnsubscribeToken(s.token, tokenSecret);
+    await fetch(`${server.url}/unsubscribe?token=${encodeURIComponent(token)}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(subscriberOf('returning@example.com')?.state).toBe('unsubscribed');
+    await jsonPost(`${server.url}/subscribe`, { email: 'returning@example.com' });
+    expect(subscriberOf('returning@example.com')?.state).toBe('unsubscribed');
+    const mails = (await readOutbox(server.outbox)).filter((m) => m.to.includes('returning@example.com') && m.subject.startsWith('Confirm'));
+    expect((await fetch(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
+    expect(subscriberOf('returning@example.com')?.state).toBe('active');
+  });
+});
+
+describe('unsubscribing', () => {
+  const unsubscribeUrlFor = (email: string) => `${server.url}/unsubscribe?token=${encodeURIComponent(createUnsubscribeToken(subscriberOf(email)!.token, tokenSecret))}`;
+
+  it('accepts the RFC 8058 one-click POST from a mail provider: cross-origin, no cookies, form-encoded', async () => {
+    await subscribeAndConfirm('oneclick@example.com');
+    const response = await fetch(unsubscribeUrlFor('oneclick@example.com'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://mail.provider.example', 'sec-fetch-site': 'cross-site' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(response.status).toBe(200);
+    expect(subscriberOf('oneclick@example.com')?.state).toBe('unsubscribed');
+    const history = server.delivery.subscribers.history(subscriberOf('oneclick@example.com')!.id);
+    expect(history.at(-1)).toMatchObject({ to: 'unsubscribed', actor: 'subscriber', reason: 'one-click (RFC 8058)' });
+  });
+
+  it('accepts the one-click POST as multipart/form-data too, and a repeat is still a success', async () => {
+    await subscribeAndConfirm('multipart@example.com');
+    const body = new FormData();
+    body.set('List-Unsubscribe', 'One-Click');
+    const first = await fetch(unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
+    expect(first.status).toBe(200);
+    const second = await fetch(unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
+    expect(second.status).toBe(200);
+    expect(subscriberOf('multipart@example.com')?.state).toBe('unsubscribed');
+  });
+
+  it('shows a page with one button, and the button unsubscribes', async () => {
+    await subscribeAndConfirm('button@example.com');
+    const url = unsubscribeUrlFor('button@example.com');
+    const pageHtml = await (await fetch(url)).text();
+    expect(pageHtml).toContain('<button type="submit">Unsubscribe</button>');
+    expect(subscriberOf('button@example.com')?.state).toBe('active');
+    const response = await formPost(url, { confirm: 'yes' }, server.url);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('You are unsubscribed');
+    expect(subscriberOf('button@example.com')?.state).toBe('unsubscribed');
+  });
+
+  it('refuses the page form (not one-click) when posted from another site', async () => {
+    await subscribeAndConfirm('victim@example.com');
+    const response = await formPost(unsubscribeUrlFor('victim@example.com'), { confirm: 'yes' }, 'https://evil.example');
+    expect(response.status).toBe(403);
+    expect(subscriberOf('victim@example.com')?.state).toBe('active');
+  });
+
+  it('refuses a forged unsubscribe token', async () => {
+    const response = await fetch(`${server.url}/unsubscribe?token=${encodeURIComponent('AAAAAAAAAAAAAAAAAAAAAA.forgedsignature0000000')}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(response.status).toBe(400);
+  });
+});
+
+describe('the Sanity webhook', () => {
+  const payload = JSON.stringify({ _id: 'issue-4', _type: 'issue' });
+
+  it('schedules one rebuild for a burst of validly signed calls', async () => {
+    const signature = await encodeSignatureHeader(payload, Date.now(), webhookSecret);
+    const responses = await Promise.all(
+      [1, 2, 3].map(() => fetch(`${server.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: signature }, body: payload })),
+    );
+    expect(responses.map((r) => r.status)).toEqual([202, 202, 202]);
+    await server.rebuilds.idle();
+    expect(server.rebuildRuns.at(-1)).toEqual(['webhook: issue issue-4', 'webhook: issue issue-4', 'webhook: issue issue-4']);
+  });
+
+  it('refuses a call signed with another secret, or with the body changed, or unsigned', async () => {
+    const runs = server.rebuildRuns.length;
+    const wrong = await encodeSignatureHeader(payload, Date.now(), 'not-the-webhook-secret');
+    const right = await encodeSignatureHeader(payload, Date.now(), webhookSecret);
+    const post = (headers: Record<string, string>, body = payload) => fetch(`${server.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    expect((await post({ [SIGNATURE_HEADER_NAME]: wrong })).status).toBe(401);
+    expect((await post({ [SIGNATURE_HEADER_NAME]: right }, payload.replace('issue-4', 'issue-5'))).status).toBe(401);
+    expect((await post({ [SIGNATURE_HEADER_NAME]: 'garbage' })).status).toBe(401);
+    expect((await post({})).status).toBe(401);
+    await server.rebuilds.idle();
+    expect(server.rebuildRuns.length).toBe(runs);
+  });
+});
+
+describe('previews for the Studio', () => {
+  const previewUrl = (id: string, as: string, secret = previewSecret) => `${server.url}/preview/issues/${id}?as=${as}&secret=${encodeURIComponent(secret)}`;
+
+  it('renders the draft, not the published issue, as web page, email and text', async () => {
+    const web = await fetch(previewUrl('issue-3', 'web'));
+    expect(web.status).toBe(200);
+    const html = await web.text();
+    expect(html).toContain('Widgets, a winter sprint (14–15 Feb) and the survey');
+    expect(web.headers.get('content-security-policy')).toContain("frame-ancestors 'self' http://localhost:3333 https://*.sanity.studio");
+    expect(web.headers.get('x-frame-options')).toBeNull();
+
+    const draftOnly = await fetch(previewUrl('drafts.issue-5', 'email'));
+    expect(draftOnly.status).toBe(200);
+    expect(await draftOnly.text()).toContain('Election week');
+    expect(draftOnly.headers.get('content-security-policy')).toMatch(/sandbox/);
+
+    const text = await fetch(`${server.url}/preview/issues/issue-5?as=text`, { headers: { authorization: `Bearer ${previewSecret}` } });
+    expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await text.text()).toContain('Election week');
+  });
+
+  it('refuses without the secret or with a wrong one', async () => {
+    expect((await fetch(`${server.url}/preview/issues/issue-5?as=web`)).status).toBe(401);
+    expect((await fetch(previewUrl('issue-5', 'web', 'wrong'))).status).toBe(401);
+  });
+
+  it('says 404 for an unknown issue and 400 for a bad format', async () => {
+    expect((await fetch(previewUrl('issue-404', 'web'))).status).toBe(404);
+    expect((await fetch(previewUrl('issue-5', 'pdf'))).status).toBe(400);
+  });
+
+  it('sends the draft as a test email to the given address through the transport', async () => {
+    const response = await jsonPost(`${server.url}/preview/issues/issue-5/send-test`, { to: 'editor@example.com' }, { authorization: `Bearer ${previewSecret}`, origin: 'http://localhost:3333' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3333');
+    expect(((await response.json()) as { message: string }).message).toContain('editor@example.com');
+    const mail = (await readOutbox(server.outbox)).find((m) => m.to.includes('editor@example.com'));
+    expect(mail?.subject).toMatch(/^\[Test\] Marrow Fortnight #5: Election week/);
+  });
+
+  it('refuses a test send without the bearer secret and answers the Studio preflight', async () => {
+    expect((await jsonPost(`${server.url}/preview/issues/issue-5/send-test`, { to: 'x@example.com' })).status).toBe(401);
+    const preflight = await fetch(`${server.url}/preview/issues/issue-5/send-test`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://tidepool.sanity.studio', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://tidepool.sanity.studio');
+  });
+});
+
+describe('the built site and the HTTP hygiene around it', () => {
+  it('serves pages with a strict CSP, nosniff, no framing and a referrer policy', async () => {
+    const response = await fetch(`${server.url}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await response.text()).toContain('action="/subscribe"');
+  });
+
+  it('answers a repeat request with 304 and caches the hashed stylesheet forever', async () => {
+    const first = await fetch(`${server.url}/`);
+    const again = await fetch(`${server.url}/`, { headers: { 'if-none-match': first.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    const css = (await fs.readdir(server.config.outDir)).find((f) => /^style\.[0-9a-f]+\.css$/.test(f))!;
+    const style = await fetch(`${server.url}/${css}`);
+    expect(style.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(style.headers.get('cache-control')).toContain('immutable');
+  });
+
+  it('serves 404.html for misses and never a file outside the output folder', async () => {
+    await fs.writeFile(path.join(server.dir, 'secret.txt'), 'do not serve');
+    for (const p of ['/no-such-page/', '/..%2fsecret.txt', '/%2e%2e/secret.txt', '/.%2e/secret.txt', '/issues/..%5c..%5csecret.txt']) {
+      const response = await fetch(`${server.url}${p}`);
+      expect(response.status, p).toBe(404);
+      const body = await response.text();
+      expect(body, p).not.toContain('do not serve');
+      expect(body, p).toContain('Page not found');
+    }
+  });
+
+  it('refuses an oversized body before reading it', async () => {
+    const response = await jsonPost(`${server.url}/subscribe`, { email: 'big@example.com', name: 'x'.repeat(40_000) });
+    expect(response.status).toBe(413);
+    const streamed = await fetch(`${server.url}/subscribe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(`{"email":"big@example.com","name":"${'y'.repeat(40_000)}"}`)); c.close(); } }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(subscriberOf('big@example.com')).toBeUndefined();
+  });
+
+  it('answers the health check and mounts the capture API', async () => {
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({ ok: true });
+    const capture = await jsonPost(`${server.url}/api/links`, { url: 'https://example.org/' });
+    expect(capture.status).toBe(503);
+  });
+});
+
+describe('with a rate limit', () => {
+  it('refuses a client past its burst with 429 and Retry-After, counting clients by the trusted proxy address', async () => {
+    const limited = await startTestServer({ build: false, env: { NEWSDESK_SUBSCRIBE_RATE: '2/minute', NEWSDESK_TRUST_PROXY: '1' } });
+    try {
+      const from = (ip: string, n: number) => jsonPost(`${limited.url}/subscribe`, { email: `r${n}@example.com` }, { 'x-forwarded-for': `198.51.100.1, ${ip}` });
+      expect((await from('203.0.113.1', 1)).status).toBe(202);
+      expect((await from('203.0.113.1', 2)).status).toBe(202);
+      const refused = await from('203.0.113.1', 3);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await from('203.0.113.2', 4)).status).toBe(202);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('when mail cannot be sent', () => {
+  it('keeps the subscriber pending and says clearly that the confirmation mail failed, without a 500', async () => {
+    const broken: Transport = {
+      description: 'a relay that is down',
+      send: async (_m: OutgoingMessage) => {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ECONNECTION' });
+      },
+      close: async () => undefined,
+    };
+    const failing = await startTestServer({ build: false, transport: broken });
+    try {
+      const form = await formPost(`${failing.url}/subscribe`, { email: 'unlucky@example.com' }, failing.url);
+      expect(form.status).toBe(503);
+      expect(await form.text()).toContain('We could not send the confirmation email');
+      const json = await jsonPost(`${failing.url}/subscribe`, { email: 'unlucky@example.com' });
+      expect(json.status).toBe(503);
+      expect(await json.json()).toMatchObject({ ok: false, error: 'mail_failed' });
+      expect(failing.delivery.subscribers.get('unlucky@example.com')?.state).toBe('pending');
+    } finally {
+      await failing.close();
+    }
+  });
+
+  it('refuses previews when no preview secret is configured', async () => {
+    const noSecret = await startTestServer({ build: false, env: { NEWSDESK_PREVIEW_SECRET: '' } });
+    try {
+      const response = await fetch(`${noSecret.url}/preview/issues/issue-5?as=web&secret=anything`);
+      expect(response.status).toBe(403);
+    } finally {
+      await noSecret.close();
+    }
+  });
+});

@@ -3,7 +3,8 @@
 import { EnvelopeIcon } from '@sanity/icons/Envelope';
 import { defineArrayMember, defineField, defineType } from 'sanity';
 import { slugify } from '../../content/rules.ts';
-import { lakeClient } from '../lake-client.ts';
+import { newIssueDefaults, newIssueDefaultsQuery, type NewIssueFacts } from '../initial-values.ts';
+import { lakeClient, validationApiVersion } from '../lake-client.ts';
 import {
   checkDate,
   checkIssueNumber,
@@ -27,6 +28,16 @@ export const issue = defineType({
   title: 'Issue',
   type: 'document',
   icon: EnvelopeIcon,
+  initialValue: async (_params, context) => {
+    // Raw perspective: a number taken by an unpublished draft is taken too.
+    const facts = await context
+      .getClient({ apiVersion: validationApiVersion })
+      .withConfig({ perspective: 'raw' })
+      .fetch<Omit<NewIssueFacts, 'today'>>(newIssueDefaultsQuery)
+      // Offline or no access: start blank; the number rule then asks for one.
+      .catch(() => ({}));
+    return newIssueDefaults({ ...facts, today: today() });
+  },
   groups: [
     { name: 'content', title: 'Content', default: true },
     { name: 'details', title: 'Details' },

@@ -1,7 +1,7 @@
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { placeholders } from '../core/render.ts';
 import { composeIssueMessage, listId } from './message.ts';
-import { toNodemailerMessage } from './nodemailer-message.ts';
 import { classifySendError } from './transport.ts';
 
 const ctx = {
@@ -28,12 +28,13 @@ describe('composing one recipient\'s message', () => {
     expect(message.html).toContain('o&#39;brien+news@example.org');
   });
 
-  it('keeps every header on one line whatever the subject, names or settings contain', () => {
-    const m = toNodemailerMessage(message);
-    for (const value of [m.subject, JSON.stringify(m.from), JSON.stringify(m.to), ...Object.values(m.headers as Record<string, string>)]) {
-      expect(value).not.toMatch(/[\r\n]/);
-    }
-    expect(m.subject).toBe('Issue 3 Bcc: victim@example.org');
+  it('keeps every header on one line whatever the subject, names or settings contain', async () => {
+    const parsed = await simpleParser(message.mime!);
+    expect(parsed.headerLines.map((h) => h.key)).not.toContain('bcc');
+    expect(parsed.bcc).toBeUndefined();
+    expect(parsed.subject).toBe('Issue 3 Bcc: victim@example.org');
+    expect(parsed.from?.value).toEqual([{ name: 'Tracker Bcc: x@evil.example', address: 'tracker@News.Example.org' }]);
+    expect((parsed.to as { value: unknown[] }).value).toEqual([{ name: 'Pat Bcc: y@evil.example', address: "o'brien+news@example.org" }]);
   });
 
   it('offers https and mailto unsubscribes and one-click POST', () => {
@@ -55,4 +56,27 @@ describe('sorting SMTP failures', () => {
     expect(classifySendError({ responseCode: 552, response: '552 5.3.4 Message too big' }).kind).toBe('permanent');
     expect(classifySendError({ responseCode: 550, response: '550 5.1.1 No such user' }).kind).toBe('bounce');
   });
+});
+
+describe('the message built from the once-encoded body', () => {
+  const long = 'x'.repeat(300);
+  const cases = {
+    'placeholders at the very start and end': `${placeholders.unsubscribeUrl} middle ${placeholders.recipientEmail}`,
+    'long unbroken lines and non-ASCII text': `${long} “quoted” — ünïcödé ${placeholders.unsubscribeUrl}${long}\n= sign = and trailing space \nnext`,
+    'a placeholder inside a long line': `${'word '.repeat(40)}${placeholders.recipientEmail}${'tail '.repeat(40)}`,
+  };
+  for (const [name, template] of Object.entries(cases)) {
+    it(`decodes to exactly the filled-in parts: ${name}`, async () => {
+      const rendered = { ...email, subject: 'Ünïcödé subject — with a dash', text: template, html: `<p>${template}</p>` };
+      const m = composeIssueMessage(rendered, { email: 'x=y@example.org', name: 'Zoë', token: 'FFFFFFFFFFFFFFFFFFFFFF' }, ctx);
+      const [head, ...body] = m.mime!.split('\r\n\r\n');
+      for (const line of head!.split('\r\n')) expect(line.length).toBeLessThanOrEqual(998);
+      for (const line of body.join('\r\n\r\n').split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
+      const parsed = await simpleParser(m.mime!);
+      expect(parsed.text?.replace(/\r?\n$/, '')).toBe(m.text);
+      expect(parsed.html?.replace(/\r?\n$/, '')).toBe(m.html);
+      expect(parsed.subject).toBe('Ünïcödé subject — with a dash');
+      expect((parsed.to as { value: unknown[] }).value).toEqual([{ name: 'Zoë', address: 'x=y@example.org' }]);
+    });
+  }
 });

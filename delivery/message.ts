@@ -4,6 +4,7 @@
 // subscriber). Pure: everything it needs is handed in.
 import type { Settings } from '../content/model.ts';
 import { fillPlaceholders, toHeaderText, type RenderWarning } from '../core/render.ts';
+import { buildMime, compileMimeTemplate, type MimeTemplate } from './mime-template.ts';
 import { createMessageId, createUnsubscribeToken } from './tokens.ts';
 import type { OutgoingMessage } from './transport.ts';
 
@@ -45,13 +46,17 @@ export function listId(title: string, baseUrl: string): string {
   return `${toHeaderText(title).replace(/["\\]/g, '')} <${label}.${host}>`.trim();
 }
 
+// One send renders one email and composes every recipient's message from it: the
+// encoded body is compiled on first use and kept as long as the email object lives.
+const templates = new WeakMap<RenderedEmail, MimeTemplate>();
+
 export function composeIssueMessage(email: RenderedEmail, recipient: MessageRecipient, ctx: MessageContext): OutgoingMessage {
   const url = unsubscribeUrl(ctx.baseUrl, recipient.token, ctx.secret);
   const values = { unsubscribeUrl: url, recipientEmail: recipient.email };
   const domain = ctx.settings.senderEmail.slice(ctx.settings.senderEmail.lastIndexOf('@') + 1).toLowerCase();
   const mailto = ctx.unsubscribeMailto ?? ctx.settings.replyTo ?? ctx.settings.senderEmail;
   const mailtoToken = createUnsubscribeToken(recipient.token, ctx.secret);
-  return {
+  const message: OutgoingMessage = {
     from: { name: toHeaderText(ctx.settings.senderName), address: ctx.settings.senderEmail },
     to: { name: recipient.name === undefined ? undefined : toHeaderText(recipient.name) || undefined, address: recipient.email },
     replyTo: ctx.settings.replyTo,
@@ -66,4 +71,8 @@ export function composeIssueMessage(email: RenderedEmail, recipient: MessageReci
       'List-Id': listId(ctx.settings.title, ctx.baseUrl),
     },
   };
+  let template = templates.get(email);
+  if (!template) templates.set(email, (template = compileMimeTemplate(email)));
+  message.mime = buildMime(template, message, values);
+  return message;
 }

@@ -35,6 +35,7 @@ export function loadDkim(dkim: Config['dkim']): DkimOptions | undefined {
 }
 
 export function toNodemailerMessage(m: OutgoingMessage): Mail.Options {
+  if (m.mime !== undefined) return { envelope: { from: m.from.address, to: [m.to.address] }, raw: m.mime };
   const headers: Record<string, string> = {};
   // Defence in depth: whatever built the message, no CR/LF reaches a header line.
   for (const [name, value] of Object.entries(m.headers)) headers[toHeaderText(name).replace(/[^A-Za-z0-9-]/g, '')] = toHeaderText(value);

@@ -15,6 +15,11 @@ export interface OutgoingMessage {
   date: Date;
   /** Extra headers (List-Unsubscribe, List-Id …); values are already single-line. */
   headers: Record<string, string>;
+  /**
+   * The complete message, already built from the fields above (see mime-template.ts).
+   * When present, adapters send it as it is instead of composing it again.
+   */
+  mime?: string | undefined;
 }
 
 export interface SendResult {

@@ -1,0 +1,163 @@
+// Benchmark (not a test): seed N subscribers, send the largest sample issue through the
+// real send loop, SQLite ledger and nodemailer SMTP pool to Postfix's smtp-sink on
+// loopback, and compare with Postfix's smtp-source pushing the same number of messages
+// of the same size at the same sink: the physical limit of this machine.
+//
+//   npm run bench:send                       # 100,000 subscribers
+//   npm run bench:send -- --subscribers 10000 --concurrency 10
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import nodemailer from 'nodemailer';
+import { loadIssues, loadSettings } from '../content/load.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { samplePath } from '../core/config.ts';
+import { openDatabase, transaction } from '../delivery/db.ts';
+import { composeIssueMessage } from '../delivery/message.ts';
+import { toNodemailerMessage } from '../delivery/nodemailer-message.ts';
+import { runSend } from '../delivery/send-loop.ts';
+import { SmtpTransport } from '../delivery/smtp-transport.ts';
+import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
+import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
+import { createSubscriberToken } from '../delivery/tokens.ts';
+import { renderIssueEmail } from '../emails/issue-email.ts';
+
+const { values } = parseArgs({
+  options: {
+    subscribers: { type: 'string', default: '100000' },
+    concurrency: { type: 'string', default: '10' },
+    'no-smtp-source': { type: 'boolean', default: false },
+  },
+});
+const n = Number(values.subscribers);
+const concurrency = Number(values.concurrency);
+if (!Number.isInteger(n) || n < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
+  console.error('usage: npm run bench:send -- [--subscribers N] [--concurrency C] [--no-smtp-source]');
+  process.exit(2);
+}
+
+ensurePostfixTools();
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-bench-'));
+const port = await freePort();
+// smtp-sink accepts everything and keeps nothing: the sink is never the bottleneck we measure.
+const sink = spawn('/usr/sbin/smtp-sink', ['-u', 'nobody', `127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
+try {
+  await waitForPort(port);
+
+  // ── The message: the largest issue of the sample newsletter, rendered once ──
+  const store = new GroqJsStore({ datasetPath: path.join(work, 'dataset.ndjson'), seedFrom: samplePath });
+  const [issues, settings] = await Promise.all([loadIssues(store), loadSettings(store)]);
+  const issue = issues.reduce((a, b) => (JSON.stringify(b).length > JSON.stringify(a).length ? b : a));
+  const email = await renderIssueEmail(issue, { baseUrl: settings.siteUrl, settings });
+  const ctx = { issueNumber: issue.number, settings, baseUrl: settings.siteUrl, secret: 'bench-secret-0123456789abcdef', unsubscribeMailto: undefined, date: new Date() };
+  const sample = composeIssueMessage(email, { email: 'reader@example.org', name: 'A Reader', token: createSubscriberToken() }, ctx);
+  const raw = (await nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' }).sendMail(toNodemailerMessage(sample))).message as Buffer;
+  const size = raw.length;
+
+  // ── Seed ──
+  const db = openDatabase(path.join(work, 'newsdesk.db'));
+  const seedStart = performance.now();
+  seed(db, n);
+  const seedMs = performance.now() - seedStart;
+
+  // ── Our send ──
+  const ledger = new SqliteLedger(db);
+  const subscribers = new SqliteSubscriberStore(db);
+  const transport = new SmtpTransport({ url: `smtp://127.0.0.1:${port}`, maxConnections: concurrency });
+  const rssSamples: Array<[number, number]> = [];
+  let sentSoFar = 0;
+  const sampler = setInterval(() => rssSamples.push([sentSoFar, process.memoryUsage.rss()]), 250);
+  const rssBefore = process.memoryUsage.rss();
+  const start = performance.now();
+  ledger.startSend(issue.number, email.subject, transport.description, new Date());
+  ledger.enqueueActive(issue.number, new Date());
+  const outcome = await runSend({
+    issue: issue.number,
+    ledger,
+    bounces: subscribers,
+    transport,
+    compose: (r) => composeIssueMessage(email, r, ctx),
+    options: { rate: 1_000_000, concurrency, maxAttempts: 5, pauseErrorRate: 0.2, pauseWindow: 50, retryBaseMs: 1000, retryMaxMs: 30_000 },
+    signal: new AbortController().signal,
+    onProgress: (p) => (sentSoFar = p.sent),
+  });
+  const ourSeconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  await transport.close();
+  const ours = outcome.sent / ourSeconds;
+  const peakRss = Math.max(...rssSamples.map(([, r]) => r), process.memoryUsage.rss());
+  const counts = ledger.counts(issue.number);
+
+  console.log(`newsdesk send benchmark — ${n.toLocaleString('en')} subscribers, issue #${issue.number} (${(size / 1024).toFixed(1)} KB per message), ${concurrency} SMTP connections, loopback smtp-sink`);
+  console.log(`  seeding:        ${(seedMs / 1000).toFixed(1)} s`);
+  console.log(`  newsdesk send:  ${outcome.sent.toLocaleString('en')} messages in ${ourSeconds.toFixed(1)} s = ${ours.toFixed(0)} msg/s (${outcome.status})`);
+  console.log(`  memory:         RSS ${mb(rssBefore)} MB before the send, peak ${mb(peakRss)} MB (process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
+  const quarters = [0.25, 0.5, 0.75, 1].map((q) => rssSamples.find(([s]) => s >= q * n * 0.999)?.[1]).map((r) => (r === undefined ? '—' : `${mb(r)} MB`));
+  console.log(`  RSS at 25/50/75/100% of the list: ${quarters.join(' / ')}`);
+  console.log(`  ledger after:   ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+
+  // ── The physical limit ──
+  if (!values['no-smtp-source']) {
+    const t = performance.now();
+    // -d: keep each connection for many messages, as our pool does; -s: parallel sessions.
+    execFileSync('/usr/sbin/smtp-source', ['-d', '-s', String(concurrency), '-m', String(n), '-l', String(size), '-f', 'bench@example.org', '-t', 'reader@example.org', `127.0.0.1:${port}`], { stdio: 'ignore' });
+    const sourceSeconds = (performance.now() - t) / 1000;
+    const limit = n / sourceSeconds;
+    console.log(`  smtp-source:    ${n.toLocaleString('en')} messages of ${size} bytes in ${sourceSeconds.toFixed(1)} s = ${limit.toFixed(0)} msg/s`);
+    console.log(`  ratio:          newsdesk / smtp-source = ${(ours / limit).toFixed(2)}× (target ≥ 0.6×)`);
+  }
+  db.close();
+} finally {
+  sink.kill('SIGTERM');
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+function seed(db: ReturnType<typeof openDatabase>, count: number): void {
+  const insert = db.prepare("INSERT INTO subscribers (email, name, state, source, token, created_at, updated_at) VALUES (?, ?, 'active', 'bench', ?, ?, ?)");
+  const at = new Date().toISOString();
+  for (let from = 0; from < count; from += 10_000) {
+    transaction(db, () => {
+      for (let i = from; i < Math.min(count, from + 10_000); i++) insert.run(`reader${i}@example.org`, `Reader ${i}`, createSubscriberToken(), at, at);
+    });
+  }
+}
+
+function ensurePostfixTools(): void {
+  if (fs.existsSync('/usr/sbin/smtp-sink') && fs.existsSync('/usr/sbin/smtp-source')) return;
+  console.log('Installing postfix for smtp-sink and smtp-source …');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', 'postfix'], { env, stdio: 'inherit' }).status === 0;
+  if (!install()) {
+    spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'inherit' });
+    if (!install()) throw new Error('Could not install postfix (needed for smtp-sink and smtp-source).');
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitForPort(p: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(p, '127.0.0.1', () => (c.end(), resolve(true)));
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`smtp-sink did not start on port ${p}`);
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(0);
+}

@@ -76,8 +76,8 @@ const previewQuery = z.object({
 const sendTestSchema = z.object({ to: emailSchema });
 const webhookBodySchema = z.looseObject({ _id: z.string().optional(), _type: z.string().optional() });
 
-/** Stands in for a recipient in previews and test sends; its unsubscribe link works for nobody. */
-const previewRecipient = { email: 'preview@example.invalid', name: undefined, token: 'preview-recipient' } as const;
+/** Stands in for the recipient in previews. */
+const previewRecipient = { email: 'preview@example.invalid' } as const;
 
 export function createApp(deps: AppDeps): Hono {
   const { config } = deps;
@@ -318,18 +318,14 @@ export function createApp(deps: AppDeps): Hono {
     if (loaded.kind === 'invalid') return c.json({ ok: false, error: 'invalid_draft', message: `This draft cannot be sent yet: ${loaded.message}` }, 422);
     const ctx = await buildContext();
     const email = await renderIssueEmail(loaded.issue, ctx);
-    const now = deps.now();
-    const message = composeIssueMessage(email, { ...previewRecipient, email: body.data.to }, {
-      issueNumber: loaded.issue.number,
-      settings: ctx.settings,
-      baseUrl: ctx.baseUrl,
-      secret: deps.secret,
-      unsubscribeMailto: config.unsubscribeMailto,
-      date: now,
-    });
-    const domain = ctx.settings.senderEmail.slice(ctx.settings.senderEmail.lastIndexOf('@') + 1);
+    // A fresh recipient token per test: its own Message-ID, and an unsubscribe link that matches nobody.
+    const message = composeIssueMessage(
+      { ...email, subject: `[Test] ${email.subject}` },
+      { email: body.data.to, name: undefined, token: randomBytes(16).toString('base64url') },
+      { issueNumber: loaded.issue.number, settings: ctx.settings, baseUrl: ctx.baseUrl, secret: deps.secret, unsubscribeMailto: config.unsubscribeMailto, date: deps.now() },
+    );
     try {
-      await deps.transport.send({ ...message, subject: `[Test] ${message.subject}`, messageId: `<test.${randomBytes(12).toString('base64url')}@${domain}>` });
+      await deps.transport.send(message);
     } catch (error) {
       deps.log(`send-test: issue ${loaded.issue.number} to a test address failed: ${(error as Error)?.message ?? String(error)}`);
       return c.json({ ok: false, error: 'send_failed', message: `The test email could not be sent through ${deps.transport.description}: ${(error as Error)?.message ?? String(error)}` }, 502);

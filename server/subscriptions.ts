@@ -12,7 +12,7 @@ import { isSuppressed, type Subscriber } from '../delivery/subscriber.ts';
 import { createConfirmToken, verifyConfirmToken, verifyUnsubscribeToken } from '../delivery/tokens.ts';
 import type { OutgoingMessage, Transport } from '../delivery/transport.ts';
 import { toHeaderText } from '../core/render.ts';
-import { renderConfirmationEmail, renderWelcomeEmail, type RenderedTransactionalEmail } from '../emails/transactional/render.ts';
+import { fillConfirmation, renderConfirmationTemplate, renderWelcomeEmail, type RenderedTransactionalEmail } from '../emails/transactional/render.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 export interface SubscriptionDeps {
@@ -58,6 +58,8 @@ const perAddressRate = { count: 3, perMs: 60 * 60_000 };
 export class Subscriptions {
   readonly #deps: SubscriptionDeps;
   readonly #addressLimiter: RateLimiter;
+  /** The confirmation mail rendered once per settings object (a webhook reload makes a new one). */
+  readonly #templates = new WeakMap<Settings, Promise<RenderedTransactionalEmail>>();
 
   constructor(deps: SubscriptionDeps) {
     this.#deps = deps;
@@ -81,7 +83,7 @@ export class Subscriptions {
     const token = createConfirmToken(subscriber.token, this.#deps.secret, { now, ttlHours: this.#deps.confirmTtlHours });
     const confirmUrl = `${baseUrl}/confirm?token=${encodeURIComponent(token)}`;
     try {
-      const mail = await renderConfirmationEmail({ settings, email: subscriber.email, confirmUrl, ttlHours: this.#deps.confirmTtlHours });
+      const mail = fillConfirmation(await this.#confirmationTemplate(settings), { confirmUrl, email: subscriber.email });
       await this.#deps.transport.send(this.#message(mail, subscriber, settings, now, 'confirm'));
       return { kind: 'confirmation-sent', subscriber };
     } catch (error) {
@@ -132,6 +134,17 @@ export class Subscriptions {
       subscribers.setState(subscriber.id, 'unsubscribed', { actor: 'subscriber', reason: how === 'one-click' ? 'one-click (RFC 8058)' : 'unsubscribe page', now: this.#deps.now() });
       return { kind: 'unsubscribed', email: subscriber.email, changed: true };
     });
+  }
+
+  #confirmationTemplate(settings: Settings): Promise<RenderedTransactionalEmail> {
+    let template = this.#templates.get(settings);
+    if (!template) {
+      template = renderConfirmationTemplate(settings, this.#deps.confirmTtlHours);
+      // A failed render is not cached: the next sign-up tries again.
+      template.catch(() => this.#templates.delete(settings));
+      this.#templates.set(settings, template);
+    }
+    return template;
   }
 
   async #sendWelcome(subscriber: Subscriber, now: Date): Promise<'sent' | 'failed'> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Settings } from '../../content/model.ts';
-import { renderConfirmationEmail, renderWelcomeEmail } from './render.ts';
+import { fillConfirmation, renderConfirmationEmail, renderConfirmationTemplate, renderWelcomeEmail } from './render.ts';
 
 function someSettings(overrides: Partial<Settings> = {}): Settings {
   return {
@@ -45,5 +45,12 @@ describe('transactional emails', () => {
   it('keeps a line break in the newsletter title out of the subject header', async () => {
     const mail = await renderWelcomeEmail({ settings: someSettings({ title: 'Tide\r\nBcc: x@evil.test' }), name: undefined, archiveUrl: 'https://a/', unsubscribeUrl: 'https://a/u' });
     expect(mail.subject).not.toMatch(/[\r\n]/);
+  });
+
+  it('gives the same confirmation mail from the once-rendered template as from a fresh render', async () => {
+    const values = { confirmUrl: 'https://news.example.org/confirm?token=a.b.c.d&x=<1>', email: 'o\'neil+news@example.com' };
+    const fresh = await renderConfirmationEmail({ settings: someSettings(), ttlHours: 48, ...values });
+    const filled = fillConfirmation(await renderConfirmationTemplate(someSettings(), 48), values);
+    expect(filled).toEqual(fresh);
   });
 });

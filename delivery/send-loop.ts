@@ -22,7 +22,10 @@ export interface Ledger {
    * *now* to "sending" and returns them. Two senders never get the same delivery.
    */
   claim(issue: number, limit: number, now: Date): Promise<Recipient[]>;
-  markSent(issue: number, subscriberId: number, result: SendResult, now: Date): Promise<void>;
+  /** Gives claimed deliveries that were never attempted back to the queue (on stop). */
+  release(issue: number, subscriberIds: number[]): Promise<void>;
+  /** Records several accepted messages in one write. */
+  markSent(issue: number, sent: Array<{ subscriberId: number; result: SendResult }>, now: Date): Promise<void>;
   /** Back to queued, not to be claimed before notBefore. */
   markRetry(issue: number, subscriberId: number, error: string, notBefore: Date, now: Date): Promise<void>;
   markFailed(issue: number, subscriberId: number, error: string, retryable: boolean, now: Date): Promise<void>;
@@ -85,6 +88,39 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
   let stop: { status: 'interrupted' } | { status: 'paused'; reason: string } | undefined;
   let inFlight = 0;
   const limiter = new RateLimiter(options.rate);
+  // Claims are taken a few at a time (no more than can be in flight at once), so what
+  // is claimed goes out at once and an unsubscribe still reaches everyone not yet sent.
+  const claimBatch = Math.max(1, Math.min(options.concurrency, 32));
+  const claimed: Recipient[] = [];
+  let claiming: Promise<void> | undefined;
+  const next = async (): Promise<Recipient | undefined> => {
+    while (claimed.length === 0) {
+      if (!claiming) {
+        claiming = ledger.claim(issue, claimBatch, now()).then((rs) => void claimed.push(...rs));
+        try {
+          await claiming;
+        } finally {
+          claiming = undefined;
+        }
+        break;
+      }
+      await claiming;
+    }
+    return claimed.shift();
+  };
+  // Accepted messages are recorded in small batches: a crash before a batch is written
+  // leaves those deliveries "sending", i.e. reported as unknown and never re-sent blindly.
+  let sentBatch: Array<{ subscriberId: number; result: SendResult }> = [];
+  let writing: Promise<void> = Promise.resolve();
+  const flushSent = (): Promise<void> => {
+    if (sentBatch.length > 0) {
+      const batch = sentBatch;
+      sentBatch = [];
+      writing = writing.then(() => ledger.markSent(issue, batch, now()));
+    }
+    return writing;
+  };
+  const flushTimer = setInterval(() => void flushSent().catch(() => undefined), 100);
 
   const record = (failed: boolean) => {
     recent.push(failed);
@@ -109,7 +145,8 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
     }
     const at = now();
     if (result) {
-      await ledger.markSent(issue, recipient.subscriberId, result, at);
+      sentBatch.push({ subscriberId: recipient.subscriberId, result });
+      if (sentBatch.length >= 64) await flushSent();
       progress.sent++;
       record(false);
       return;
@@ -139,7 +176,7 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
       }
       await limiter.take(signal);
       if (stop || signal.aborted) continue;
-      const [recipient] = await ledger.claim(issue, 1, now());
+      const recipient = await next();
       if (!recipient) {
         const due = await ledger.nextDue(issue);
         if (due === undefined && inFlight === 0) return;
@@ -157,7 +194,13 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
     }
   };
 
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+  } finally {
+    clearInterval(flushTimer);
+    await flushSent();
+    if (claimed.length > 0) await ledger.release(issue, claimed.splice(0).map((r) => r.subscriberId));
+  }
   if (!stop && signal.aborted) stop = { status: 'interrupted' };
   return stop ? { ...progress, ...stop } : { ...progress, status: 'completed' };
 }

@@ -74,8 +74,19 @@ export class SqliteLedger implements Ledger {
     });
   }
 
-  async markSent(issue: number, subscriberId: number, result: SendResult, now: Date): Promise<void> {
-    this.#sent.run(result.messageId, now.toISOString(), issue, subscriberId);
+  async release(issue: number, subscriberIds: number[]): Promise<void> {
+    const release = this.#db.prepare(`UPDATE deliveries SET state = 'queued', attempts = attempts - 1, claimed_at = NULL
+      WHERE issue_number = ? AND subscriber_id = ? AND state = 'sending'`);
+    transaction(this.#db, () => {
+      for (const id of subscriberIds) release.run(issue, id);
+    });
+  }
+
+  async markSent(issue: number, sent: Array<{ subscriberId: number; result: SendResult }>, now: Date): Promise<void> {
+    const at = now.toISOString();
+    transaction(this.#db, () => {
+      for (const { subscriberId, result } of sent) this.#sent.run(result.messageId, at, issue, subscriberId);
+    });
   }
 
   async markRetry(issue: number, subscriberId: number, error: string, notBefore: Date, _now: Date): Promise<void> {

@@ -1,0 +1,55 @@
+// The Hono app called directly through app.fetch (web-standard Request in, Response
+// out, no socket): what a reader sees when something breaks on our side.
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ContentStore } from '../content/store.ts';
+import { loadConfig } from '../core/config.ts';
+import { openDelivery } from '../delivery/open-delivery.ts';
+import { makeTempDir } from './helpers/temp.ts';
+import { createApp } from '../server/app.ts';
+
+const brokenStore: ContentStore = {
+  description: 'a store whose disk has gone',
+  fetch: async () => {
+    throw new Error('EIO: i/o error, read /srv/news/dataset.ndjson\n    at secret/internal/path.ts:12:3');
+  },
+  mutate: async () => {
+    throw new Error('EIO');
+  },
+};
+
+async function anAppOverABrokenStore() {
+  const dir = await makeTempDir('newsdesk-app-');
+  const config = loadConfig({ NEWSDESK_DATA_DIR: path.join(dir, 'data'), NEWSDESK_OUT_DIR: path.join(dir, 'dist'), NEWSDESK_SECRET: 'app-test-secret-0123456789' }, dir);
+  const delivery = openDelivery(config);
+  afterAll(() => delivery.close());
+  const logged: string[] = [];
+  const app = createApp({
+    config,
+    store: brokenStore,
+    delivery,
+    transport: { description: 'nowhere', send: async () => ({ messageId: '', response: '' }), close: async () => undefined },
+    secret: 'app-test-secret-0123456789',
+    publicUrl: () => 'http://news.test',
+    rebuild: undefined,
+    fetchPage: async () => ({ ok: false, reason: 'offline' }) as never,
+    now: () => new Date('2026-03-02T10:00:00Z'),
+    log: (line) => logged.push(line),
+  });
+  return { app, logged };
+}
+
+describe('when the server fails on its side', () => {
+  it('answers a friendly 500 without the error text or a stack trace, and logs the details', async () => {
+    const { app, logged } = await anAppOverABrokenStore();
+    const page = await app.fetch(new Request('http://news.test/subscribe'));
+    expect(page.status).toBe(500);
+    const body = await page.text();
+    expect(body).not.toMatch(/EIO|internal\/path|at \S+:\d+/);
+    expect(logged.join('\n')).toContain('EIO');
+
+    const json = await app.fetch(new Request('http://news.test/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@example.com"}' }));
+    expect(json.status).toBe(500);
+    expect(await json.json()).toEqual({ ok: false, error: 'internal', message: 'Something went wrong on our side; please try again.' });
+  });
+});

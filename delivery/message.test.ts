@@ -69,7 +69,7 @@ describe('the message built from the once-encoded body', () => {
     it(`decodes to exactly the filled-in parts: ${name}`, async () => {
       const rendered = { ...email, subject: 'Ünïcödé subject — with a dash', text: template, html: `<p>${template}</p>` };
       const m = composeIssueMessage(rendered, { email: 'x=y@example.org', name: 'Zoë', token: 'FFFFFFFFFFFFFFFFFFFFFF' }, ctx);
-      const [head, ...body] = m.mime!.split('\r\n\r\n');
+      const [head, ...body] = m.mime!.toString('utf8').split('\r\n\r\n');
       for (const line of head!.split('\r\n')) expect(line.length).toBeLessThanOrEqual(998);
       for (const line of body.join('\r\n\r\n').split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
       const parsed = await simpleParser(m.mime!);

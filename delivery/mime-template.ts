@@ -23,8 +23,8 @@ const qpLine = 74;
 
 interface EncodedPart {
   contentType: string;
-  /** Encoded literal text; segments[i] is followed by the value of keys[i]. */
-  segments: string[];
+  /** Encoded literal text as bytes; segments[i] is followed by the value of keys[i]. */
+  segments: Buffer[];
   keys: Key[];
   escapeHtml: boolean;
 }
@@ -39,15 +39,15 @@ function encodeQp(text: string): string {
 }
 
 function encodePart(template: string, contentType: string, escapeHtml: boolean): EncodedPart {
-  const segments: string[] = [];
+  const segments: Buffer[] = [];
   const keys: Key[] = [];
   let last = 0;
   for (const match of template.matchAll(placeholderPattern)) {
-    segments.push(encodeQp(template.slice(last, match.index)));
+    segments.push(Buffer.from(encodeQp(template.slice(last, match.index))));
     keys.push(keyOf.get(match[0])!);
     last = match.index + match[0].length;
   }
-  segments.push(encodeQp(template.slice(last)));
+  segments.push(Buffer.from(encodeQp(template.slice(last))));
   return { contentType, segments, keys, escapeHtml };
 }
 
@@ -59,14 +59,13 @@ export function compileMimeTemplate(email: { text: string; html: string }): Mime
   };
 }
 
-function fillPart(part: EncodedPart, values: Record<Key, string>): string {
-  let out = part.segments[0]!;
+function fillPart(part: EncodedPart, values: Record<Key, string>, out: Buffer[]): void {
+  out.push(part.segments[0]!);
   for (let i = 0; i < part.keys.length; i++) {
     const raw = values[part.keys[i]!];
     // Soft breaks around the value: it sits on lines of its own, so no line grows past 76.
-    out += `=\r\n${encodeQp(part.escapeHtml ? escapeHtmlText(raw) : raw)}=\r\n${part.segments[i + 1]!}`;
+    out.push(Buffer.from(`=\r\n${encodeQp(part.escapeHtml ? escapeHtmlText(raw) : raw)}=\r\n`), part.segments[i + 1]!);
   }
-  return out;
 }
 
 function header(name: string, value: string): string {
@@ -89,8 +88,8 @@ function rfc2822Date(date: Date): string {
   return date.toUTCString().replace(/GMT$/, '+0000');
 }
 
-/** The whole RFC 5322 message for one recipient, CRLF line ends. */
-export function buildMime(template: MimeTemplate, message: OutgoingMessage, values: Record<Key, string>): string {
+/** The whole RFC 5322 message for one recipient, CRLF line ends, as bytes (the shared body parts are not copied into a string). */
+export function buildMime(template: MimeTemplate, message: OutgoingMessage, values: Record<Key, string>): Buffer {
   let out = '';
   for (const [name, value] of Object.entries(message.headers)) out += header(name.replace(/[^A-Za-z0-9-]/g, ''), toHeaderText(value));
   out += header('From', mailbox(message.from));
@@ -101,9 +100,13 @@ export function buildMime(template: MimeTemplate, message: OutgoingMessage, valu
   out += header('Date', rfc2822Date(message.date));
   out += 'MIME-Version: 1.0\r\n';
   out += `Content-Type: multipart/alternative;\r\n boundary="${template.boundary}"\r\n\r\n`;
+  const chunks: Buffer[] = [];
   for (const part of template.parts) {
     out += `--${template.boundary}\r\nContent-Type: ${part.contentType}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`;
-    out += `${fillPart(part, values)}\r\n`;
+    chunks.push(Buffer.from(out));
+    fillPart(part, values, chunks);
+    out = '\r\n';
   }
-  return `${out}--${template.boundary}--\r\n`;
+  chunks.push(Buffer.from(`${out}--${template.boundary}--\r\n`));
+  return Buffer.concat(chunks);
 }

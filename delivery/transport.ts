@@ -19,7 +19,7 @@ export interface OutgoingMessage {
    * The complete message, already built from the fields above (see mime-template.ts).
    * When present, adapters send it as it is instead of composing it again.
    */
-  mime?: string | undefined;
+  mime?: Buffer | undefined;
 }
 
 export interface SendResult {

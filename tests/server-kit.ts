@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { buildSite } from '../build/build-site.ts';
 import { openContentStore } from '../content/open-store.ts';
+import type { ContentStore } from '../content/store.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import type { Transport } from '../delivery/transport.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../server/server.ts';
@@ -22,6 +23,7 @@ export function aClock(iso = '2026-03-02T10:00:00Z') {
 
 export interface TestServer extends RunningServer {
   config: Config;
+  store: ContentStore;
   dir: string;
   outbox: string;
   clock: ReturnType<typeof aClock>;
@@ -30,7 +32,7 @@ export interface TestServer extends RunningServer {
 
 /** A server on port 0 over its own data folder; the site is built once unless `build: false`. */
 export async function startTestServer(
-  options: { env?: Record<string, string>; build?: boolean; transport?: Transport; rebuildDebounceMs?: number } & Partial<Pick<ServerOptions, 'fetchPage'>> = {},
+  options: { env?: Record<string, string>; build?: boolean; transport?: Transport; rebuildDebounceMs?: number; realRebuild?: boolean } & Partial<Pick<ServerOptions, 'fetchPage'>> = {},
 ): Promise<TestServer> {
   const dir = await makeTempDir('newsdesk-server-');
   const config = loadConfig(
@@ -56,11 +58,11 @@ export async function startTestServer(
     now: clock.now,
     log: () => undefined,
     rebuildDebounceMs: options.rebuildDebounceMs ?? 5,
-    rebuildSite: async (reasons) => void rebuildRuns.push(reasons),
+    ...(options.realRebuild ? {} : { rebuildSite: async (reasons: string[]) => void rebuildRuns.push(reasons) }),
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.fetchPage ? { fetchPage: options.fetchPage } : {}),
   });
-  return { ...server, config, dir, outbox: config.transport.kind === 'outbox' ? config.transport.dir : '', clock, rebuildRuns };
+  return { ...server, store, config, dir, outbox: config.transport.kind === 'outbox' ? config.transport.dir : '', clock, rebuildRuns };
 }
 
 export interface OutboxMail {

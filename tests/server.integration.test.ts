@@ -228,6 +228,28 @@ describe('the Sanity webhook', () => {
   });
 });
 
+describe('webhook rebuilds of the real site', () => {
+  it('rebuilds the web output with the published change', async () => {
+    const live = await startTestServer({ realRebuild: true });
+    try {
+      const before = await (await fetch(`${live.url}/`)).text();
+      expect(before).not.toContain('Retitled by the webhook test');
+      await live.store.mutate([{ patch: { id: 'issue-4', set: { title: 'Retitled by the webhook test' } } }]);
+      const payload = JSON.stringify({ _id: 'issue-4', _type: 'issue' });
+      const response = await fetch(`${live.url}/hooks/sanity`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: await encodeSignatureHeader(payload, Date.now(), webhookSecret) },
+        body: payload,
+      });
+      expect(response.status).toBe(202);
+      await live.rebuilds.idle();
+      expect(await (await fetch(`${live.url}/`)).text()).toContain('Retitled by the webhook test');
+    } finally {
+      await live.close();
+    }
+  });
+});
+
 describe('previews for the Studio', () => {
   const previewUrl = (id: string, as: string, secret = previewSecret) => `${server.url}/preview/issues/${id}?as=${as}&secret=${encodeURIComponent(secret)}`;
 

@@ -276,6 +276,15 @@ describe('previews for the Studio', () => {
     expect((await fetch(previewUrl('issue-5', 'web', 'wrong'))).status).toBe(401);
   });
 
+  it('tells the editor why a half-written draft cannot be previewed yet, instead of failing', async () => {
+    await server.store.mutate([{ createOrReplace: { _id: 'drafts.issue-half', _type: 'issue', number: 9, slug: { _type: 'slug', current: 'half-done' }, date: '2026-04-01' } }]);
+    const response = await fetch(previewUrl('issue-half', 'web'));
+    expect(response.status).toBe(422);
+    const text = await response.text();
+    expect(text).toContain('cannot be previewed yet');
+    expect(text).toContain('title');
+  });
+
   it('says 404 for an unknown issue and 400 for a bad format', async () => {
     expect((await fetch(previewUrl('issue-404', 'web'))).status).toBe(404);
     expect((await fetch(previewUrl('issue-5', 'pdf'))).status).toBe(400);

@@ -51,4 +51,12 @@ describe('loadConfig', () => {
   it('strips a trailing slash from the base URL', () => {
     expect(loadConfig({ NEWSDESK_BASE_URL: 'https://news.example.org/' }, cwd).baseUrl).toBe('https://news.example.org');
   });
+
+  it('reads the server settings: proxy trust, sign-up rate (or off) and Studio origins', () => {
+    const server = loadConfig({ NEWSDESK_TRUST_PROXY: 'true', NEWSDESK_SUBSCRIBE_RATE: '10/hour', NEWSDESK_STUDIO_ORIGIN: 'https://news.sanity.studio, http://localhost:3333' }, cwd).server;
+    expect(server).toMatchObject({ trustProxy: 1, subscribeRate: { count: 10, perMs: 3_600_000 }, studioOrigins: ['https://news.sanity.studio', 'http://localhost:3333'] });
+    expect(loadConfig({ NEWSDESK_SUBSCRIBE_RATE: 'off' }, cwd).server.subscribeRate).toBeUndefined();
+    expect(loadConfig({}, cwd).server).toMatchObject({ trustProxy: 0, subscribeRate: { count: 5, perMs: 60_000 } });
+    expect(() => loadConfig({ NEWSDESK_SUBSCRIBE_RATE: 'lots', NEWSDESK_STUDIO_ORIGIN: 'studio.example' }, cwd)).toThrow(/NEWSDESK_SUBSCRIBE_RATE must be like "5\/minute"[\s\S]*NEWSDESK_STUDIO_ORIGIN must be origins/);
+  });
 });

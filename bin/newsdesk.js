@@ -15,6 +15,9 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
+// tsx would otherwise look for a tsconfig in the working directory, and newsdesk may be
+// run from anywhere (the JSX settings must be ours). Workers inherit the variable.
+process.env.TSX_TSCONFIG_PATH ??= new URL('../tsconfig.json', import.meta.url).pathname;
 const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../scripts/index.ts');

@@ -11,8 +11,17 @@ const summarySchema = z.object({
   title: z.string().nullable(),
   date: z.string().nullable(),
   sections: z.number().nullable(),
-  links: z.number().nullable(),
+  content: z.unknown(),
 });
+
+/** Links in an issue: annotations (also inside editorial notes) and link cards. */
+export function countLinks(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + countLinks(v), 0);
+  if (typeof value !== 'object' || value === null) return 0;
+  const type = (value as { _type?: unknown })._type;
+  const own = type === 'externalLink' || type === 'linkReference' || type === 'linkCard' ? 1 : 0;
+  return own + Object.values(value).reduce((n: number, v) => n + countLinks(v), 0);
+}
 
 export const issuesCommand: Command = {
   name: 'issues',
@@ -31,8 +40,9 @@ export const issuesCommand: Command = {
     const rows = raw
       // A draft of a published issue shows as that issue's status, not as a second row.
       .filter((r) => !(r.id.startsWith('drafts.') && ids.has(r.id.slice('drafts.'.length))))
-      .map((r) => ({
+      .map(({ content, ...r }) => ({
         ...r,
+        links: countLinks(content),
         status: r.id.startsWith('drafts.') ? 'draft' : ids.has(`drafts.${r.id}`) ? 'published, draft changes' : 'published',
       }))
       .filter((r) => !values.published || r.status !== 'draft')

@@ -1,43 +1,90 @@
 // The archive (the site's index page), tag pages and the 404 page: lists built from
-// issue metadata, cheap enough to re-render on every build.
+// issue metadata, cheap enough to re-render on every build (their long lists are
+// written as strings: see escapeHtml).
+import type { ReactNode } from 'react';
 import type { Issue, Link, Tag } from '../content/model.ts';
 import { isSafeLinkUrl } from '../content/rules.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import { Layout, renderDocument } from './layout.tsx';
-import { siteHref } from './site.ts';
+import { siteHref, stripControlChars } from './site.ts';
 
 export type IssueListing = Pick<Issue, 'number' | 'slug' | 'title' | 'date'> & { summary?: string | undefined };
 
-function IssueList({ issues, ctx, headingLevel }: { issues: IssueListing[]; ctx: RenderContext; headingLevel: 'h2' | 'h3' }) {
-  const H = headingLevel;
-  return (
-    <ol className="issue-list" reversed>
-      {issues.map((issue) => (
-        <li key={issue.number}>
-          <H>
-            <a href={siteHref(ctx, issuePath(issue))}>
-              #{issue.number}: {issue.title}
-            </a>
-          </H>
-          <p className="meta">
-            <time dateTime={issue.date}>{formatIssueDate(issue.date, ctx.settings.language)}</time>
-          </p>
-          {issue.summary ? <p>{issue.summary}</p> : null}
-        </li>
-      ))}
-    </ol>
-  );
+/**
+ * The archive and tag pages list thousands of issues and tens of thousands of links, so
+ * their lists are written as strings rather than React elements (rendering 80,000 links
+ * through React took seconds). The markup and escaping are exactly what React's
+ * renderToStaticMarkup produces for the same elements, so the output is unchanged.
+ */
+function escapeHtml(text: string): string {
+  return text.replace(/["&'<>]/g, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : c === "'" ? '&#x27;' : c === '<' ? '&lt;' : '&gt;'));
+}
+
+/** Formatting a date builds an Intl formatter; a long list shares one result per date. */
+function dateFormatter(language: string): (date: string) => string {
+  const seen = new Map<string, string>();
+  return (date) => {
+    let text = seen.get(date);
+    if (text === undefined) seen.set(date, (text = formatIssueDate(date, language)));
+    return text;
+  };
+}
+
+function issueListHtml(issues: IssueListing[], ctx: RenderContext, headingLevel: 'h2' | 'h3'): string {
+  const h = headingLevel;
+  const formatDate = dateFormatter(ctx.settings.language);
+  let html = '<ol class="issue-list" reversed="">';
+  for (const issue of issues) {
+    html +=
+      `<li><${h}><a href="${escapeHtml(siteHref(ctx, issuePath(issue)))}">#${issue.number}: ${escapeHtml(issue.title)}</a></${h}>` +
+      `<p class="meta"><time dateTime="${escapeHtml(issue.date)}">${escapeHtml(formatDate(issue.date))}</time></p>` +
+      (issue.summary ? `<p>${escapeHtml(issue.summary)}</p>` : '') +
+      '</li>';
+  }
+  return `${html}</ol>`;
+}
+
+function linkListHtml(links: TagPageLink[]): string {
+  const parts: string[] = ['<ul class="link-list">'];
+  for (const link of links) {
+    parts.push(
+      `<li><h3><a href="${escapeHtml(link.url)}">${escapeHtml(link.title ?? link.url)}</a></h3>` +
+        (link.siteName ? `<p class="meta">${escapeHtml(link.siteName)}</p>` : '') +
+        (link.description ? `<p>${escapeHtml(link.description)}</p>` : '') +
+        (link.usedIn.length > 0 ? `<p class="meta">In ${link.usedIn.map((u, i) => `<span>${i > 0 ? ', ' : ''}issue #${u.number}</span>`).join('')}</p>` : '') +
+        '</li>',
+    );
+  }
+  parts.push('</ul>');
+  return parts.join('');
+}
+
+/** Stands in for the page content while React renders the frame; plain letters, so React leaves it as is. */
+const contentMarker = 'NEWSDESKPAGECONTENTMARKER';
+
+/** A <Layout> page whose <main> content is ready-made HTML (see escapeHtml). */
+function renderDocumentAround(layout: (children: ReactNode) => ReactNode, mainHtml: string): string {
+  const frame = renderDocument(layout(contentMarker));
+  const slot = `<main id="main" class="wrap">${contentMarker}</main>`;
+  const at = frame.indexOf(slot);
+  if (at < 0) throw new Error('The page layout has no <main id="main" class="wrap"> element to fill');
+  return `${frame.slice(0, at)}<main id="main" class="wrap">${stripControlChars(mainHtml)}</main>${frame.slice(at + slot.length)}`;
 }
 
 /** index.html: every published issue, newest first. */
 export function renderArchivePage(issues: IssueListing[], ctx: RenderContext): string {
   const newestFirst = [...issues].sort((a, b) => b.number - a.number);
-  return renderDocument(
-    <Layout title={ctx.settings.title} ctx={ctx} canonicalPath="">
-      <h1>{ctx.settings.title}</h1>
-      {ctx.settings.description ? <p className="summary">{ctx.settings.description}</p> : null}
-      {newestFirst.length === 0 ? <p>No issues have been published yet.</p> : <IssueList issues={newestFirst} ctx={ctx} headingLevel="h2" />}
-    </Layout>,
+  const main =
+    `<h1>${escapeHtml(ctx.settings.title)}</h1>` +
+    (ctx.settings.description ? `<p class="summary">${escapeHtml(ctx.settings.description)}</p>` : '') +
+    (newestFirst.length === 0 ? '<p>No issues have been published yet.</p>' : issueListHtml(newestFirst, ctx, 'h2'));
+  return renderDocumentAround(
+    (children) => (
+      <Layout title={ctx.settings.title} ctx={ctx} canonicalPath="">
+        {children}
+      </Layout>
+    ),
+    main,
   );
 }
 
@@ -47,43 +94,20 @@ export type TagPageLink = Pick<Link, 'id' | 'url' | 'title' | 'siteName' | 'desc
 export function renderTagPage(tag: Pick<Tag, 'title' | 'slug' | 'description'>, issues: IssueListing[], links: TagPageLink[], ctx: RenderContext): string {
   const newestFirst = [...issues].sort((a, b) => b.number - a.number);
   const safeLinks = links.filter((l) => isSafeLinkUrl(l.url));
-  return renderDocument(
-    <Layout title={`Tag: ${tag.title}`} ctx={ctx} canonicalPath={tagPath(tag.slug)} description={tag.description}>
-      <h1>Tag: {tag.title}</h1>
-      {tag.description ? <p className="summary">{tag.description}</p> : null}
-      {newestFirst.length > 0 ? (
-        <section aria-labelledby="tag-issues">
-          <h2 id="tag-issues">Issues</h2>
-          <IssueList issues={newestFirst} ctx={ctx} headingLevel="h3" />
-        </section>
-      ) : null}
-      {safeLinks.length > 0 ? (
-        <section aria-labelledby="tag-links">
-          <h2 id="tag-links">Links</h2>
-          <ul className="link-list">
-            {safeLinks.map((link) => (
-              <li key={link.id}>
-                <h3>
-                  <a href={link.url}>{link.title ?? link.url}</a>
-                </h3>
-                {link.siteName ? <p className="meta">{link.siteName}</p> : null}
-                {link.description ? <p>{link.description}</p> : null}
-                {link.usedIn.length > 0 ? (
-                  <p className="meta">
-                    In{' '}
-                    {link.usedIn.map((u, i) => (
-                      <span key={u.number}>
-                        {i > 0 ? ', ' : null}issue #{u.number}
-                      </span>
-                    ))}
-                  </p>
-                ) : null}
-              </li>
-            ))}
-          </ul>
-        </section>
-      ) : null}
-    </Layout>,
+  const main =
+    `<h1>Tag: ${escapeHtml(tag.title)}</h1>` +
+    (tag.description ? `<p class="summary">${escapeHtml(tag.description)}</p>` : '') +
+    (newestFirst.length > 0
+      ? `<section aria-labelledby="tag-issues"><h2 id="tag-issues">Issues</h2>${issueListHtml(newestFirst, ctx, 'h3')}</section>`
+      : '') +
+    (safeLinks.length > 0 ? `<section aria-labelledby="tag-links"><h2 id="tag-links">Links</h2>${linkListHtml(safeLinks)}</section>` : '');
+  return renderDocumentAround(
+    (children) => (
+      <Layout title={`Tag: ${tag.title}`} ctx={ctx} canonicalPath={tagPath(tag.slug)} description={tag.description}>
+        {children}
+      </Layout>
+    ),
+    main,
   );
 }
 

@@ -7,7 +7,6 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadSettings, loadTags } from '../content/load.ts';
-import type { Issue } from '../content/model.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
@@ -20,10 +19,20 @@ import { renderSitemap } from '../web/sitemap.ts';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { BuildCache, cacheKey, type EntryMeta } from './cache.ts';
 import { StagedOutput } from './output.ts';
-import { renderIssueArtifacts, type IssueJob } from './render-issue.ts';
-import { SourceIndex, fetchRawContent, fingerprintIssue, listingOf, projectIssues, taggedLinks, type Listing, type TaggedLink } from './sources.ts';
+import { renderIssueArtifacts } from './render-issue.ts';
+import {
+  SourceIndex,
+  fetchListings,
+  fetchProjectedIssues,
+  fetchRawContent,
+  fingerprintIssue,
+  parseProjectedIssue,
+  taggedLinks,
+  type Listing,
+  type TaggedLink,
+} from './sources.ts';
 import { templateVersion } from './template-version.ts';
-import { renderInWorkers } from './worker-pool.ts';
+import { RenderPool } from './worker-pool.ts';
 
 export interface BuildProgress {
   phase: 'load' | 'render' | 'write';
@@ -47,6 +56,8 @@ export interface BuildSummary {
   files: number;
   warnings: RenderWarning[];
   durationMs: number;
+  /** Milliseconds per build step (load, fingerprint, listings, plan, render, link, pages, swap, prune), for benchmarks. */
+  spans: Record<string, number>;
 }
 
 export interface BuildOptions {
@@ -64,159 +75,225 @@ export interface BuildOptions {
 
 export const buildCacheFolder = 'build-cache';
 
+/** Issues projected per query: big enough that groq-js's scan of the dataset is amortised, small enough to keep memory flat. */
+const projectionChunk = 100;
+
 export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   const started = performance.now();
+  const spans: Record<string, number> = {};
+  let mark = started;
+  const span = (name: string) => {
+    const now = performance.now();
+    spans[name] = (spans[name] ?? 0) + (now - mark);
+    mark = now;
+  };
   const { config, store } = options;
   const progress = options.onProgress ?? (() => undefined);
   progress({ phase: 'load', done: 0, total: 0 });
 
-  const [settings, raw, tags] = await Promise.all([loadSettings(store), fetchRawContent(store), loadTags(store)]);
-  const ctx: RenderContext = { baseUrl: (config.baseUrl ?? settings.siteUrl).replace(/\/+$/, ''), settings };
-  const version = await templateVersion();
+  const threads = Math.max(1, options.threads ?? availableParallelism());
+  const threshold = options.workerThreshold ?? 8;
   const cache = new BuildCache(path.join(config.dataDir, buildCacheFolder));
   const sourceIndex = new SourceIndex(cache.dir);
-  await sourceIndex.load();
+  const [version] = await Promise.all([templateVersion(), sourceIndex.load()]);
+  // Starting a worker costs about a second; on a first build or after a template change
+  // every issue is rendered, so start them now and let them load while content loads.
+  let pool: RenderPool | undefined;
+  const startPool = () => (pool ??= RenderPool.start({ threads, cacheDir: cache.dir }));
+  if (threads > 1 && (sourceIndex.templateVersion === undefined || sourceIndex.templateVersion !== version)) startPool();
 
-  // Project (follow references, validate) only issues whose content we have not seen.
-  const sources = raw.issues.map((doc) => {
-    const fingerprint = fingerprintIssue(doc, raw.byId);
-    return { id: doc._id, fingerprint, listing: sourceIndex.get(fingerprint) };
-  });
-  const projected = new Map<string, Issue>();
-  const project = async (ids: string[]) => {
-    for (const issue of await projectIssues(store, ids)) projected.set(issue.id, issue);
-  };
-  await project(sources.filter((s) => !s.listing).map((s) => s.id));
-  const listings = new Map<string, Listing>();
-  for (const source of sources) {
-    const issue = projected.get(source.id);
-    const listing = source.listing ?? (issue ? listingOf(issue) : undefined);
-    if (!listing) throw new NewsdeskError('BUILD_FAILED', `Issue ${source.id} disappeared while building`, { hint: 'Build again.' });
-    listings.set(source.id, listing);
-  }
-
-  // Oldest first, so neighbours are simply the entries either side.
-  const ordered = sources.map((s) => ({ ...s, listing: listings.get(s.id)! })).sort((a, b) => a.listing.number - b.listing.number);
-  const duplicate = ordered.find((s, i) => i > 0 && ordered[i - 1]!.listing.number === s.listing.number);
-  if (duplicate) {
-    throw new NewsdeskError('BUILD_FAILED', `Two published issues have number ${duplicate.listing.number}`, {
-      hint: 'Give each issue its own number, then run `newsdesk check`.',
-    });
-  }
-  const planned = ordered.map((source, i) => {
-    const neighbours: Neighbours = { previous: ref(ordered[i - 1]?.listing), next: ref(ordered[i + 1]?.listing) };
-    return { ...source, neighbours, key: cacheKey({ fingerprint: source.fingerprint, neighbours, ctx }, version) };
-  });
-
-  const metas = new Map<string, EntryMeta>();
-  const missing: typeof planned = [];
-  await Promise.all(
-    planned.map(async (p) => {
-      const meta = await cache.readMeta(p.key);
-      if (meta) metas.set(p.key, meta);
-      else missing.push(p);
-    }),
-  );
-  // A known issue whose page must change anyway (a neighbour's title, the templates): project it now.
-  await project(missing.filter((p) => !projected.has(p.id)).map((p) => p.id));
-  const misses: IssueJob[] = missing
-    .map((p) => ({ issue: projected.get(p.id)!, neighbours: p.neighbours, ctx, key: p.key }))
-    .sort((a, b) => b.issue.number - a.issue.number);
-
-  let done = 0;
-  progress({ phase: 'render', done, total: misses.length });
-  const threads = Math.max(1, options.threads ?? availableParallelism());
-  const useWorkers = threads > 1 && misses.length > (options.workerThreshold ?? 8);
-  if (useWorkers) {
-    const result = await renderInWorkers(misses, {
-      threads,
-      cacheDir: cache.dir,
-      signal: options.signal,
-      onDone: () => progress({ phase: 'render', done: ++done, total: misses.length }),
-    });
-    for (const [key, meta] of result.metas) metas.set(key, meta);
-  } else {
-    for (const job of misses) {
-      if (options.signal?.aborted) throw interrupted();
-      const artifacts = await renderIssueArtifacts(job);
-      metas.set(job.key, await cache.write(job.key, job.issue.number, artifacts));
-      progress({ phase: 'render', done: ++done, total: misses.length });
-    }
-  }
-
-  progress({ phase: 'write', done, total: misses.length });
-  const staged = await StagedOutput.create(path.resolve(config.outDir));
-  let files = 0;
-  const write = async (rel: string, content: string) => {
-    await staged.write(rel, content);
-    files++;
-  };
   try {
+    return await build();
+  } finally {
+    await pool?.close();
+  }
+
+  async function build(): Promise<BuildSummary> {
+    const [settings, raw, tags] = await Promise.all([loadSettings(store), fetchRawContent(store), loadTags(store)]);
+    const ctx: RenderContext = { baseUrl: (config.baseUrl ?? settings.siteUrl).replace(/\/+$/, ''), settings };
+    span('load');
+
+    // Fetch listings only for issues whose content we have not seen.
+    const sources = raw.issues.map((doc) => {
+      const fingerprint = fingerprintIssue(doc, raw.byId);
+      return { id: doc._id, fingerprint, listing: sourceIndex.get(fingerprint) };
+    });
+    span('fingerprint');
+    const unknown = sources.filter((s) => !s.listing).map((s) => s.id);
+    if (threads > 1 && unknown.length > threshold) startPool();
+    const fetched = new Map((await fetchListings(store, unknown)).map((l) => [l.id, l] as const));
+    const listings = new Map<string, Listing>();
+    for (const source of sources) {
+      const listing = source.listing ?? fetched.get(source.id);
+      if (!listing) throw new NewsdeskError('BUILD_FAILED', `Issue ${source.id} disappeared while building`, { hint: 'Build again.' });
+      listings.set(source.id, listing);
+    }
+    span('listings');
+
+    // Oldest first, so neighbours are simply the entries either side.
+    const ordered = sources.map((s) => ({ ...s, listing: listings.get(s.id)! })).sort((a, b) => a.listing.number - b.listing.number);
+    const duplicate = ordered.find((s, i) => i > 0 && ordered[i - 1]!.listing.number === s.listing.number);
+    if (duplicate) {
+      throw new NewsdeskError('BUILD_FAILED', `Two published issues have number ${duplicate.listing.number}`, {
+        hint: 'Give each issue its own number, then run `newsdesk check`.',
+      });
+    }
+    const planned = ordered.map((source, i) => {
+      const neighbours: Neighbours = { previous: ref(ordered[i - 1]?.listing), next: ref(ordered[i + 1]?.listing) };
+      return { ...source, neighbours, key: cacheKey({ fingerprint: source.fingerprint, neighbours, ctx }, version) };
+    });
+
+    const metas = new Map<string, EntryMeta>();
+    const missing: typeof planned = [];
     await Promise.all(
-      planned.flatMap((p) => {
-        const n = p.listing.number;
-        files += 3;
-        return [
-          staged.linkFrom(`${issuePath(p.listing)}index.html`, cache.artifactPath(p.key, 'page')),
-          staged.linkFrom(`emails/${n}.html`, cache.artifactPath(p.key, 'emailHtml')),
-          staged.linkFrom(`emails/${n}.txt`, cache.artifactPath(p.key, 'emailText')),
-        ];
+      planned.map(async (p) => {
+        const meta = await cache.readMeta(p.key);
+        if (meta) metas.set(p.key, meta);
+        else missing.push(p);
       }),
     );
+    // Newest first: the issues readers are most likely to open are ready first.
+    missing.sort((a, b) => b.listing.number - a.listing.number);
+    span('plan');
 
-    const feedEntries: FeedEntry[] = await Promise.all(
-      planned
-        .slice(-feedLength)
-        .map(async (p) => ({ issue: p.listing, contentHtml: await fs.readFile(cache.artifactPath(p.key, 'body'), 'utf8') })),
-    );
-    const feeds = buildFeeds(feedEntries, ctx);
-    const issueListings = planned.map((p) => p.listing);
-    const tagPages = collectTagPages(issueListings, taggedLinks(raw, listings), tags);
-
-    await Promise.all([
-      write(stylesheetPath(settings), renderStylesheet(settings)),
-      write('index.html', renderArchivePage(issueListings, ctx)),
-      write('404.html', renderNotFoundPage(ctx)),
-      write(feedFiles.rss, feeds.rss),
-      write(feedFiles.atom, feeds.atom),
-      write(feedFiles.json, feeds.json),
-      write(
-        'sitemap.xml',
-        renderSitemap(
-          issueListings,
-          tagPages.map((t) => ({ slug: t.tag.slug, lastmod: t.issues.at(-1)?.date })),
-          ctx,
-        ),
-      ),
-      ...tagPages.map((t) => write(`${tagPath(t.tag.slug)}index.html`, renderTagPage(t.tag, t.issues, t.links, ctx))),
-    ]);
-
+    let done = 0;
+    progress({ phase: 'render', done, total: missing.length });
+    const useWorkers = threads > 1 && missing.length > threshold;
+    if (useWorkers) {
+      const workers = startPool();
+      const rendering: Promise<void>[] = [];
+      for (let i = 0; i < missing.length; i += projectionChunk) {
+        // Project only as fast as the workers render, so projected issues never pile up.
+        await workers.drained(threads * 2);
+        if (options.signal?.aborted) throw interrupted();
+        if (workers.failed) break;
+        const chunk = missing.slice(i, i + projectionChunk);
+        const projected = await fetchProjectedIssues(store, chunk.map((p) => p.listing));
+        for (const p of chunk) {
+          const issue = projected.get(p.id);
+          if (!issue) throw disappeared(p.listing);
+          const job = workers
+            .render({ key: p.key, issueJson: JSON.stringify(issue), listing: p.listing, neighbours: p.neighbours, ctx })
+            .then((meta) => {
+              metas.set(p.key, meta);
+              progress({ phase: 'render', done: ++done, total: missing.length });
+            });
+          // Failures are collected below; this only keeps an early exit from leaving them unhandled.
+          job.catch(() => undefined);
+          rendering.push(job);
+        }
+      }
+      // Settle every job before leaving, so a failure reports the first error, not a stopped pool.
+      const results = await Promise.allSettled(rendering);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } else {
+      await pool?.close();
+      pool = undefined;
+      for (let i = 0; i < missing.length; i += projectionChunk) {
+        const chunk = missing.slice(i, i + projectionChunk);
+        const projected = await fetchProjectedIssues(store, chunk.map((p) => p.listing));
+        for (const p of chunk) {
+          if (options.signal?.aborted) throw interrupted();
+          const raw = projected.get(p.id);
+          if (!raw) throw disappeared(p.listing);
+          const issue = parseProjectedIssue(raw, p.listing);
+          const artifacts = await renderIssueArtifacts({ issue, neighbours: p.neighbours, ctx, key: p.key });
+          metas.set(p.key, await cache.write(p.key, issue.number, artifacts));
+          progress({ phase: 'render', done: ++done, total: missing.length });
+        }
+      }
+    }
     if (options.signal?.aborted) throw interrupted();
-    await options.beforeCommit?.();
-    await staged.commit();
-  } catch (error) {
-    await staged.discard();
-    if (isNewsdeskError(error)) throw error;
-    throw new NewsdeskError('BUILD_FAILED', `Writing the output failed: ${(error as Error)?.message ?? String(error)}; ${config.outDir} is unchanged`, {
-      hint: 'Check that the output folder is writable and the disk has space, then build again.',
-      cause: error,
-    });
-  }
-  // Only after a successful swap: a failed build keeps the entries the old output links to.
-  await cache.prune(new Set(planned.map((p) => p.key)));
-  await sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])));
+    await pool?.close();
+    span('render');
 
-  const warnings = planned.flatMap((p) => metas.get(p.key)?.warnings ?? []);
-  return {
-    outDir: path.resolve(config.outDir),
-    issues: planned.length,
-    rendered: misses.length,
-    reused: planned.length - misses.length,
-    threads: useWorkers ? Math.min(threads, misses.length) : 0,
-    files,
-    warnings,
-    durationMs: performance.now() - started,
-  };
+    progress({ phase: 'write', done, total: missing.length });
+    const staged = await StagedOutput.create(path.resolve(config.outDir));
+    let files = 0;
+    const write = async (rel: string, content: string) => {
+      await staged.write(rel, content);
+      files++;
+    };
+    try {
+      await Promise.all(
+        planned.flatMap((p) => {
+          const n = p.listing.number;
+          files += 3;
+          return [
+            staged.linkFrom(`${issuePath(p.listing)}index.html`, cache.artifactPath(p.key, 'page')),
+            staged.linkFrom(`emails/${n}.html`, cache.artifactPath(p.key, 'emailHtml')),
+            staged.linkFrom(`emails/${n}.txt`, cache.artifactPath(p.key, 'emailText')),
+          ];
+        }),
+      );
+      span('link');
+
+      const feedEntries: FeedEntry[] = await Promise.all(
+        planned
+          .slice(-feedLength)
+          .map(async (p) => ({ issue: p.listing, contentHtml: await fs.readFile(cache.artifactPath(p.key, 'body'), 'utf8') })),
+      );
+      const feeds = buildFeeds(feedEntries, ctx);
+      const issueListings = planned.map((p) => p.listing);
+      const tagPages = collectTagPages(issueListings, taggedLinks(raw, listings), tags);
+
+      await Promise.all([
+        write(stylesheetPath(settings), renderStylesheet(settings)),
+        write('index.html', renderArchivePage(issueListings, ctx)),
+        write('404.html', renderNotFoundPage(ctx)),
+        write(feedFiles.rss, feeds.rss),
+        write(feedFiles.atom, feeds.atom),
+        write(feedFiles.json, feeds.json),
+        write(
+          'sitemap.xml',
+          renderSitemap(
+            issueListings,
+            tagPages.map((t) => ({ slug: t.tag.slug, lastmod: t.issues.at(-1)?.date })),
+            ctx,
+          ),
+        ),
+        // One tag page at a time: each is rendered, written and dropped before the next.
+        (async () => {
+          for (const t of tagPages) await write(`${tagPath(t.tag.slug)}index.html`, renderTagPage(t.tag, t.issues, t.links, ctx));
+        })(),
+      ]);
+      span('pages');
+
+      if (options.signal?.aborted) throw interrupted();
+      await options.beforeCommit?.();
+      await staged.commit();
+      span('swap');
+    } catch (error) {
+      await staged.discard();
+      if (isNewsdeskError(error)) throw error;
+      throw new NewsdeskError('BUILD_FAILED', `Writing the output failed: ${(error as Error)?.message ?? String(error)}; ${config.outDir} is unchanged`, {
+        hint: 'Check that the output folder is writable and the disk has space, then build again.',
+        cause: error,
+      });
+    }
+    // Only after a successful swap: a failed build keeps the entries the old output links to.
+    await cache.prune(new Set(planned.map((p) => p.key)));
+    await sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version);
+    span('prune');
+
+    const warnings = planned.flatMap((p) => metas.get(p.key)?.warnings ?? []);
+    return {
+      outDir: path.resolve(config.outDir),
+      issues: planned.length,
+      rendered: missing.length,
+      reused: planned.length - missing.length,
+      threads: useWorkers ? Math.min(threads, missing.length) : 0,
+      files,
+      warnings,
+      durationMs: performance.now() - started,
+      spans,
+    };
+  }
+}
+
+function disappeared(listing: Listing): NewsdeskError {
+  return new NewsdeskError('BUILD_FAILED', `Issue ${listing.number} disappeared while building`, { hint: 'Build again.' });
 }
 
 function ref(issue: Listing | undefined) {

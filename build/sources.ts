@@ -1,15 +1,17 @@
 // Loading what the build needs without re-projecting unchanged issues. Following every
 // reference of every issue (issueProjection) costs milliseconds per issue in groq-js, so
 // the build fetches the raw published documents once (cheap), fingerprints each issue
-// with the documents it references, and projects through the contract query only the
-// issues whose fingerprint it has not seen. Each issue's listing (what the archive, tag
-// pages, feeds and sitemap need) is kept per fingerprint in the build cache.
+// with the documents it references, fetches listings (what the archive, tag pages, feeds
+// and sitemap need) only for fingerprints it has not seen, and projects through the
+// contract query only the issues it must render. Listings are kept per fingerprint in
+// the build cache.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { issueSchema, parseOrThrow, tagRefSchema, type Issue } from '../content/model.ts';
-import { issueProjection } from '../content/queries.ts';
+import { issueSchema, parseOrThrow, sectionSchema, tagRefSchema, type Issue } from '../content/model.ts';
+import { issueListingsByIdQuery, issueListingsQuery, issuesByIdQuery, issuesByNumberRangeQuery } from '../content/queries.ts';
+import { NewsdeskError } from '../core/errors.ts';
 import type { ContentStore, SanityDocument } from '../content/store.ts';
 
 export const listingSchema = z.object({
@@ -26,7 +28,7 @@ export const listingSchema = z.object({
 /** An issue's metadata: enough for the archive, tag pages, feeds and sitemap. */
 export type Listing = z.infer<typeof listingSchema>;
 
-const indexSchema = z.object({ entries: z.record(z.string(), listingSchema) });
+const indexSchema = z.object({ templateVersion: z.string().optional(), entries: z.record(z.string(), listingSchema) });
 
 export interface IssueSource {
   id: string;
@@ -62,6 +64,7 @@ export function listingOf(issue: Issue): Listing {
 export class SourceIndex {
   readonly #file: string;
   #entries: Record<string, Listing> = {};
+  #templateVersion: string | undefined;
 
   constructor(cacheDir: string) {
     this.#file = path.join(cacheDir, 'sources.json');
@@ -70,10 +73,18 @@ export class SourceIndex {
   async load(): Promise<void> {
     try {
       const parsed = indexSchema.safeParse(JSON.parse(await fs.readFile(this.#file, 'utf8')));
-      if (parsed.success) this.#entries = parsed.data.entries;
+      if (parsed.success) {
+        this.#entries = parsed.data.entries;
+        this.#templateVersion = parsed.data.templateVersion;
+      }
     } catch {
       this.#entries = {};
     }
+  }
+
+  /** The template version of the last build; undefined before the first. */
+  get templateVersion(): string | undefined {
+    return this.#templateVersion;
   }
 
   get(fingerprint: string): Listing | undefined {
@@ -81,11 +92,12 @@ export class SourceIndex {
   }
 
   /** Keeps exactly the given fingerprints and writes the index atomically. */
-  async save(current: Map<string, Listing>): Promise<void> {
+  async save(current: Map<string, Listing>, templateVersion: string): Promise<void> {
     this.#entries = Object.fromEntries(current);
+    this.#templateVersion = templateVersion;
     await fs.mkdir(path.dirname(this.#file), { recursive: true });
     const temp = `${this.#file}.tmp-${randomBytes(4).toString('hex')}`;
-    await fs.writeFile(temp, JSON.stringify({ entries: this.#entries }));
+    await fs.writeFile(temp, JSON.stringify({ templateVersion, entries: this.#entries }));
     await fs.rename(temp, this.#file);
   }
 }
@@ -121,11 +133,68 @@ function collectRefs(value: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
-/** Projects the given issues through the contract query and parses them with the read model. */
-export async function projectIssues(store: ContentStore, ids: string[]): Promise<Issue[]> {
+const listingSourceSchema = issueSchema
+  .pick({ id: true, number: true, title: true, slug: true, date: true, summary: true, byline: true, tags: true })
+  .extend({ sections: z.array(sectionSchema.pick({ topic: true })).nullish().transform((s) => s ?? []) });
+
+/** Beyond this many ids, fetching all issues is cheaper in groq-js than testing `_id in $ids` on each. */
+const idListLimit = 32;
+
+/**
+ * Listings of the given issues through a light projection (no Portable Text), parsed
+ * with the same field schemas as the full read model, so they equal listingOf(issue).
+ */
+export async function fetchListings(store: ContentStore, ids: string[]): Promise<Listing[]> {
   if (ids.length === 0) return [];
-  const raw = await store.fetch(`*[_type == "issue" && _id in $ids] ${issueProjection}`, { ids }, { perspective: 'published' });
-  return parseOrThrow(issueSchema, raw, 'issue');
+  const wanted = new Set(ids);
+  const raw =
+    ids.length <= idListLimit
+      ? await store.fetch<unknown>(issueListingsByIdQuery, { ids }, { perspective: 'published' })
+      : await store.fetch<unknown>(issueListingsQuery, {}, { perspective: 'published' });
+  const docs = (Array.isArray(raw) ? raw : []).filter((d: { id?: unknown } | null) => typeof d?.id === 'string' && wanted.has(d.id));
+  return parseOrThrow(listingSourceSchema, docs, 'issue').map(({ sections, ...rest }) => ({
+    id: rest.id,
+    number: rest.number,
+    slug: rest.slug,
+    title: rest.title,
+    date: rest.date,
+    ...(rest.summary === undefined ? {} : { summary: rest.summary }),
+    ...(rest.byline === undefined ? {} : { byline: rest.byline }),
+    tags: rest.tags,
+    topics: sections.flatMap((s) => (s.topic ? [s.topic] : [])),
+  }));
+}
+
+/**
+ * The given issues through the contract projection, unparsed (whoever renders an issue
+ * parses it, in a worker thread when there are many), keyed by id. Asks for their range
+ * of numbers when that is barely wider than the list (see issuesByNumberRangeQuery).
+ */
+export async function fetchProjectedIssues(store: ContentStore, issues: Array<Pick<Listing, 'id' | 'number'>>): Promise<Map<string, Record<string, unknown>>> {
+  if (issues.length === 0) return new Map();
+  const numbers = issues.map((i) => i.number);
+  const from = Math.min(...numbers);
+  const to = Math.max(...numbers);
+  const raw =
+    issues.length > 2 && to - from + 1 <= 2 * issues.length
+      ? await store.fetch<unknown>(issuesByNumberRangeQuery, { from, to }, { perspective: 'published' })
+      : await store.fetch<unknown>(issuesByIdQuery, { ids: issues.map((i) => i.id) }, { perspective: 'published' });
+  const wanted = new Set(issues.map((i) => i.id));
+  const out = new Map<string, Record<string, unknown>>();
+  for (const doc of Array.isArray(raw) ? raw : []) {
+    const id = typeof doc === 'object' && doc !== null ? (doc as { id?: unknown }).id : undefined;
+    if (typeof id === 'string' && wanted.has(id)) out.set(id, doc as Record<string, unknown>);
+  }
+  return out;
+}
+
+/** Parses one projected issue with the read model and checks it still matches the listing the build planned with. */
+export function parseProjectedIssue(raw: unknown, listing: Listing): Issue {
+  const issue = parseOrThrow(issueSchema, [raw], 'issue')[0]!;
+  if (JSON.stringify(listingOf(issue)) !== JSON.stringify(listing)) {
+    throw new NewsdeskError('BUILD_FAILED', `Issue ${listing.number} changed while it was being built`, { hint: 'Build again.' });
+  }
+  return issue;
 }
 
 const rawLinkSchema = z.object({

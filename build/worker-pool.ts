@@ -1,82 +1,172 @@
-// Renders issues across worker threads, one job in flight per worker, and writes their
-// cache entries from the workers. Workers load TypeScript through tsx (registered with
-// --import), resolved from this package so it works from any working directory.
+// A pool of render worker threads that lives for one build. It is started as early as
+// the build can tell it will have many issues to render, so the workers load their
+// modules (a second or so each) while the main thread is still loading content. Jobs
+// cross as JSON strings (one copy, no object graph to clone); each worker keeps two in
+// flight so it never waits for the main thread, and writes its cache entries itself,
+// so only a little metadata comes back. Workers load TypeScript through tsx (registered
+// with --import), resolved from this package so it works from any working directory.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { RenderContext } from '../core/render.ts';
 import { NewsdeskError, type ErrorCode, errorCodes } from '../core/errors.ts';
+import type { Neighbours } from '../web/issue-page.tsx';
 import type { EntryMeta } from './cache.ts';
-import type { IssueJob } from './render-issue.ts';
+import type { Listing } from './sources.ts';
 
-export type WorkerRequest = { type: 'render'; job: IssueJob } | { type: 'exit' };
+/** One issue to render: the projected issue is parsed (and checked against its listing) in the worker. */
+export interface RenderRequest {
+  key: string;
+  /** The issue as the contract projection returned it, as JSON. */
+  issueJson: string;
+  listing: Listing;
+  neighbours: Neighbours;
+  ctx: RenderContext;
+}
+
+export type WorkerRequest = { type: 'render'; request: RenderRequest };
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done'; key: string; meta: EntryMeta }
-  | { type: 'failed'; key: string; error: { code: string | undefined; message: string; hint: string | undefined; stack: string | undefined } }
-  | { type: 'exited'; maxRssKb: number };
+  | { type: 'failed'; key: string; error: { code: string | undefined; message: string; hint: string | undefined; stack: string | undefined } };
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-export interface PoolResult {
-  metas: Map<string, EntryMeta>;
+/** Jobs each worker holds at once: one rendering, one waiting, so no worker idles between replies. */
+const inFlightPerWorker = 2;
+
+interface Pending {
+  request: RenderRequest;
+  resolve: (meta: EntryMeta) => void;
+  reject: (error: unknown) => void;
 }
 
-/**
- * Runs every job; resolves when all are done, rejects with the first failure (after
- * stopping the workers, so a failed build does not leave threads rendering).
- */
-export async function renderInWorkers(
-  jobs: IssueJob[],
-  options: { threads: number; cacheDir: string; onDone: (job: IssueJob, meta: EntryMeta) => void; signal?: AbortSignal | undefined },
-): Promise<PoolResult> {
-  const metas = new Map<string, EntryMeta>();
-  const queue = [...jobs];
-  const byKey = new Map(jobs.map((j) => [j.key, j]));
-  const workers: Worker[] = [];
-  let failure: unknown;
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  inFlight: Map<string, Pending>;
+}
 
-  const runWorker = (worker: Worker) =>
-    new Promise<void>((resolve) => {
-      const next = () => {
-        const job = failure === undefined && !options.signal?.aborted ? queue.shift() : undefined;
-        worker.postMessage(job ? ({ type: 'render', job } satisfies WorkerRequest) : ({ type: 'exit' } satisfies WorkerRequest));
-      };
-      worker.on('message', (reply: WorkerReply) => {
-        if (reply.type === 'ready') next();
-        else if (reply.type === 'done') {
-          metas.set(reply.key, reply.meta);
-          options.onDone(byKey.get(reply.key)!, reply.meta);
-          next();
-        } else if (reply.type === 'failed') {
-          failure ??= toError(reply.error);
-          next();
-        } else if (reply.type === 'exited') resolve();
-      });
-      worker.on('error', (error) => {
-        failure ??= new NewsdeskError('BUILD_FAILED', `A build worker crashed: ${error.message}`, { cause: error });
-        resolve();
-      });
-      worker.on('exit', () => resolve());
-    });
+export class RenderPool {
+  readonly threads: number;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Pending[] = [];
+  readonly #drainWaiters: Array<{ limit: number; resolve: () => void }> = [];
+  #failure: unknown;
+  #closed = false;
 
-  const count = Math.max(1, Math.min(options.threads, jobs.length));
-  const runs: Promise<void>[] = [];
-  for (let i = 0; i < count; i++) {
+  private constructor(threads: number) {
+    this.threads = threads;
+  }
+
+  /** Starts the workers now; they take jobs as soon as each has loaded. */
+  static start(options: { threads: number; cacheDir: string }): RenderPool {
+    const pool = new RenderPool(options.threads);
+    for (let i = 0; i < options.threads; i++) pool.#spawn(options.cacheDir);
+    return pool;
+  }
+
+  #spawn(cacheDir: string): void {
     const worker = new Worker(new URL('./worker.ts', import.meta.url), {
       execArgv: ['--import', tsxLoader],
-      workerData: { cacheDir: options.cacheDir },
+      workerData: { cacheDir },
+      // React's production build renders the same markup as its development build
+      // (the tests compare worker and main-thread output byte for byte) at a third of the cost.
+      env: { ...process.env, NODE_ENV: 'production' },
     });
-    workers.push(worker);
-    runs.push(runWorker(worker));
+    const slot: Slot = { worker, ready: false, inFlight: new Map() };
+    this.#slots.push(slot);
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'ready') slot.ready = true;
+      else {
+        const pending = slot.inFlight.get(reply.key);
+        slot.inFlight.delete(reply.key);
+        if (reply.type === 'done') pending?.resolve(reply.meta);
+        else {
+          const error = toError(reply.error);
+          this.#fail(error);
+          pending?.reject(error);
+        }
+      }
+      this.#pump();
+    });
+    worker.on('error', (error) => {
+      const failure = new NewsdeskError('BUILD_FAILED', `A build worker crashed: ${error.message}`, { cause: error });
+      this.#fail(failure);
+      for (const pending of slot.inFlight.values()) pending.reject(failure);
+      slot.inFlight.clear();
+    });
+    worker.on('exit', (code) => {
+      if (this.#closed || slot.inFlight.size === 0) return;
+      const failure = new NewsdeskError('BUILD_FAILED', `A build worker stopped (exit code ${code})`, {});
+      this.#fail(failure);
+      for (const pending of slot.inFlight.values()) pending.reject(failure);
+      slot.inFlight.clear();
+    });
   }
-  try {
-    await Promise.all(runs);
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+
+  /** True once a job has failed or a worker has crashed: nothing more will be rendered. */
+  get failed(): boolean {
+    return this.#failure !== undefined;
   }
-  if (failure !== undefined) throw failure;
-  if (options.signal?.aborted) throw new NewsdeskError('BUILD_FAILED', 'The build was interrupted', { hint: 'The previous output is untouched; run the build again.' });
-  return { metas };
+
+  /** Renders one issue in a worker and writes its cache entry; resolves with the entry's metadata. */
+  render(request: RenderRequest): Promise<EntryMeta> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new NewsdeskError('BUILD_FAILED', 'The render workers were stopped', {}));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  /** Resolves once at most `limit` jobs wait for a worker: lets the caller project issues only as fast as they are rendered. */
+  drained(limit: number): Promise<void> {
+    if (this.#queue.length <= limit || this.#failure !== undefined || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push({ limit, resolve }));
+  }
+
+  #pump(): void {
+    for (const slot of this.#slots) {
+      while (slot.ready && slot.inFlight.size < inFlightPerWorker && this.#queue.length > 0) {
+        const pending = this.#queue.shift()!;
+        slot.inFlight.set(pending.request.key, pending);
+        slot.worker.postMessage({ type: 'render', request: pending.request } satisfies WorkerRequest);
+      }
+    }
+    this.#wakeDrainWaiters();
+  }
+
+  #wakeDrainWaiters(): void {
+    for (let i = this.#drainWaiters.length - 1; i >= 0; i--) {
+      const waiter = this.#drainWaiters[i]!;
+      if (this.#queue.length <= waiter.limit || this.#failure !== undefined || this.#closed) {
+        this.#drainWaiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= error;
+    // Nothing more starts after a failure; queued jobs fail with it.
+    for (const pending of this.#queue.splice(0)) pending.reject(this.#failure);
+    this.#wakeDrainWaiters();
+  }
+
+  /** Stops every worker (mid-render too: a failed or interrupted build must not leave threads running). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const stopped = new NewsdeskError('BUILD_FAILED', 'The render workers were stopped', {});
+    for (const pending of this.#queue.splice(0)) pending.reject(stopped);
+    for (const slot of this.#slots) {
+      for (const pending of slot.inFlight.values()) pending.reject(stopped);
+      slot.inFlight.clear();
+    }
+    this.#wakeDrainWaiters();
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
 }
 
 function toError(e: { code: string | undefined; message: string; hint: string | undefined; stack: string | undefined }): Error {

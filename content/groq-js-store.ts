@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { evaluate, evaluateSync, parse, toJS } from 'groq-js';
+import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
 import { applyMutations } from './mutations.ts';
 import type { ContentStore, FetchOptions, Mutation, MutationResult, Perspective, SanityDocument } from './store.ts';
@@ -36,6 +36,7 @@ export class GroqJsStore implements ContentStore {
   readonly #now: () => Date;
   readonly #lockTimeoutMs: number;
   #snapshot: Snapshot | undefined;
+  #reading: { version: string; promise: Promise<Snapshot> } | undefined;
   #writeQueue: Promise<unknown> = Promise.resolve();
 
   constructor(options: GroqJsStoreOptions) {
@@ -64,7 +65,8 @@ export class GroqJsStore implements ContentStore {
       // groq-js's synchronous evaluator gives the same results 2-3× faster (no promise per
       // node); a few functions (diff::, delta::) exist only in the async one.
       try {
-        return toJS(evaluateSync(tree, evaluation)) as T;
+        // The plain data, as the async result's get() gives it (toJS would walk all of it).
+        return evaluateSync(tree, evaluation).data as T;
       } catch (error) {
         if (!isSyncUnsupported(error)) throw error;
       }
@@ -110,10 +112,29 @@ export class GroqJsStore implements ContentStore {
     const stat = await fs.stat(this.#path);
     const cached = this.#snapshot;
     if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
-    const text = await fs.readFile(this.#path, 'utf8');
-    const documents = parseDataset(text, this.#path);
-    this.#snapshot = { mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
-    return this.#snapshot;
+    // Queries started together (the build starts several) share one read of the file
+    // instead of each parsing (and holding) its own copy of the dataset.
+    const version = `${stat.mtimeMs}:${stat.size}`;
+    if (this.#reading?.version !== version) {
+      const reading = {
+        version,
+        promise: (async () => {
+          const text = await fs.readFile(this.#path, 'utf8');
+          const documents = parseDataset(text, this.#path);
+          return { mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() } satisfies Snapshot;
+        })(),
+      };
+      this.#reading = reading;
+      reading.promise
+        .then((snapshot) => {
+          if (this.#reading === reading) this.#snapshot = snapshot;
+        })
+        .finally(() => {
+          if (this.#reading === reading) this.#reading = undefined;
+        })
+        .catch(() => undefined);
+    }
+    return this.#reading.promise;
   }
 
   async #seedIfMissing(): Promise<void> {

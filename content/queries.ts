@@ -60,6 +60,32 @@ export const issueByNumberQuery = `*[_type == "issue" && number == $number][0] $
 /** One issue by document id (either the published id or its draft id). */
 export const issueByIdQuery = `*[_type == "issue" && (_id == $id || _id == "drafts." + $id)][0] ${issueProjection}`;
 
+/**
+ * Issues by id or by a range of numbers: what the build renders. groq-js tests `in $ids`
+ * element by element for every issue, so the build asks for a range of numbers when the
+ * issues it needs are (nearly) consecutive.
+ */
+export const issuesByIdQuery = `*[_type == "issue" && _id in $ids] ${issueProjection}`;
+export const issuesByNumberRangeQuery = `*[_type == "issue" && number >= $from && number <= $to] ${issueProjection}`;
+
+/**
+ * The metadata fields of issueProjection only (sections carry just their topic): what the
+ * build's archive, tag pages, feeds and sitemap need, without following every link.
+ */
+const issueListingProjection = `{
+  "id": _id,
+  number,
+  title,
+  "slug": slug.current,
+  date,
+  summary,
+  byline,
+  "sections": sections[]{ "topic": topic->${tagRef} },
+  "tags": tags[]->${tagRef}
+}`;
+export const issueListingsQuery = `*[_type == "issue"] ${issueListingProjection}`;
+export const issueListingsByIdQuery = `*[_type == "issue" && _id in $ids] ${issueListingProjection}`;
+
 /** Compact listing for `newsdesk issues`: the Portable Text comes along only to count links. */
 export const issueSummariesQuery = `*[_type == "issue"] | order(number desc) {
   "id": _id,

@@ -144,6 +144,19 @@ describe('reading dataset files', () => {
     expect((error as Error).message).toContain('line 3 is not valid JSON');
   });
 
+  it('reads a dataset of several read blocks, with characters split between blocks and no final newline, as parseDataset does', async () => {
+    const dir = await makeTempDir();
+    const datasetPath = path.join(dir, 'large.ndjson');
+    // Over 1 MB (the read block), with multi-byte characters at every offset.
+    const docs = Array.from({ length: 3000 }, (_, i) => issueDoc(`issue-${i}`, i + 1, `Ünïcødé title ${'✓€'.repeat(i % 200)} #${i}`));
+    const text = docs.map((d) => JSON.stringify(d)).join('\n');
+    expect(Buffer.byteLength(text)).toBeGreaterThan(2 ** 21);
+    await fs.writeFile(datasetPath, text);
+    const read = await new GroqJsStore({ datasetPath }).fetch('*', {}, { perspective: 'raw' });
+    expect(read).toEqual(parseDataset(text, datasetPath));
+    expect(read).toEqual(docs);
+  });
+
   it('refuses documents without _id or _type, and repeated ids, by line', () => {
     expect(() => parseDataset('{"_type":"tag"}\n', 'd.ndjson')).toThrow(/d\.ndjson:1: line 1 has no _id/);
     expect(() => parseDataset('{"_id":"a","_type":"t"}\n{"_id":"a","_type":"t"}\n', 'd.ndjson')).toThrow(/line 2 repeats _id "a" from line 1/);

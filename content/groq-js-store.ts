@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
 import { applyMutations } from './mutations.ts';
@@ -119,8 +120,7 @@ export class GroqJsStore implements ContentStore {
       const reading = {
         version,
         promise: (async () => {
-          const text = await fs.readFile(this.#path, 'utf8');
-          const documents = parseDataset(text, this.#path);
+          const documents = await readDataset(this.#path);
           return { mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() } satisfies Snapshot;
         })(),
       };
@@ -166,42 +166,84 @@ export class GroqJsStore implements ContentStore {
 
 /** Parses an NDJSON dataset, naming the file and line of anything that is not a document. */
 export function parseDataset(text: string, file: string): SanityDocument[] {
-  const documents: SanityDocument[] = [];
-  const seen = new Map<string, number>();
+  const parser = new DatasetParser(file);
   const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    const where = `${file}:${i + 1}`;
+  for (let i = 0; i < lines.length; i++) parser.line(lines[i]!, i + 1);
+  return parser.documents;
+}
+
+/**
+ * Reads and parses a dataset file a block at a time: a large dataset is never held as
+ * one string next to its parsed documents, which keeps the peak memory of a load
+ * close to the documents alone.
+ */
+export async function readDataset(file: string): Promise<SanityDocument[]> {
+  const parser = new DatasetParser(file);
+  const handle = await fs.open(file, 'r');
+  try {
+    const decoder = new StringDecoder('utf8');
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let rest = '';
+    let lineNumber = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const text = bytesRead === 0 ? rest + decoder.end() : rest + decoder.write(buffer.subarray(0, bytesRead));
+      let start = 0;
+      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+        parser.line(text.slice(start, end), ++lineNumber);
+        start = end + 1;
+      }
+      rest = text.slice(start);
+      if (bytesRead === 0) break;
+    }
+    parser.line(rest, ++lineNumber);
+  } finally {
+    await handle.close();
+  }
+  return parser.documents;
+}
+
+class DatasetParser {
+  readonly documents: SanityDocument[] = [];
+  readonly #file: string;
+  readonly #seen = new Map<string, number>();
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  line(text: string, lineNumber: number): void {
+    const line = text.trim();
+    if (line === '') return;
+    const where = `${this.#file}:${lineNumber}`;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (error) {
-      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${i + 1} is not valid JSON (${(error as Error).message})`, {
+      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} is not valid JSON (${(error as Error).message})`, {
         hint: 'Each line of a dataset file must be one whole JSON document; fix or remove that line.',
       });
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${i + 1} is not a JSON object`, {
+      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} is not a JSON object`, {
         hint: 'Each line of a dataset file must be one document object with _id and _type.',
       });
     }
     const doc = value as Record<string, unknown>;
     if (typeof doc._id !== 'string' || doc._id === '' || typeof doc._type !== 'string' || doc._type === '') {
-      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${i + 1} has no _id or no _type`, {
+      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} has no _id or no _type`, {
         hint: 'Every document needs a string _id and _type, as in a `sanity dataset export`.',
       });
     }
-    const earlier = seen.get(doc._id);
+    const earlier = this.#seen.get(doc._id);
     if (earlier !== undefined) {
-      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${i + 1} repeats _id "${doc._id}" from line ${earlier}`, {
+      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} repeats _id "${doc._id}" from line ${earlier}`, {
         hint: 'Document ids must be unique; remove one of the two lines.',
       });
     }
-    seen.set(doc._id, i + 1);
-    documents.push(doc as SanityDocument);
+    this.#seen.set(doc._id, lineNumber);
+    this.documents.push(doc as SanityDocument);
   }
-  return documents;
 }
 
 export function serialise(documents: SanityDocument[]): string {

@@ -19,7 +19,6 @@ import { renderSitemap } from '../web/sitemap.ts';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { BuildCache, cacheKey, type EntryMeta } from './cache.ts';
 import { StagedOutput } from './output.ts';
-import { renderIssueArtifacts } from './render-issue.ts';
 import {
   SourceIndex,
   fetchListings,
@@ -101,6 +100,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   let pool: RenderPool | undefined;
   const startPool = () => (pool ??= RenderPool.start({ threads, cacheDir: cache.dir }));
   if (threads > 1 && (sourceIndex.templateVersion === undefined || sourceIndex.templateVersion !== version)) startPool();
+
+  // The renderers (MJML, React) take the best part of a second to load: load them while
+  // content loads, in the thread that renders when there are few issues to render.
+  let renderer: Promise<typeof import('./render-issue.ts')> | undefined;
+  const renderModule = () => (renderer ??= import('./render-issue.ts'));
+  if (!pool) renderModule().catch(() => undefined);
 
   try {
     return await build();
@@ -198,6 +203,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           const raw = projected.get(p.id);
           if (!raw) throw disappeared(p.listing);
           const issue = parseProjectedIssue(raw, p.listing);
+          const { renderIssueArtifacts } = await renderModule();
           const artifacts = await renderIssueArtifacts({ issue, neighbours: p.neighbours, ctx, key: p.key });
           metas.set(p.key, await cache.write(p.key, issue.number, artifacts));
           progress({ phase: 'render', done: ++done, total: missing.length });

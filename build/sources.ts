@@ -5,7 +5,7 @@
 // and sitemap need) only for fingerprints it has not seen, and projects through the
 // contract query only the issues it must render. Listings are kept per fingerprint in
 // the build cache.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -115,20 +115,47 @@ export async function fetchRawContent(store: ContentStore): Promise<RawContent> 
   return { issues: list.filter((d) => d._type === 'issue'), byId };
 }
 
-/** Hash of an issue document and every document it references (links, tags, image assets). */
+/**
+ * Hash of an issue document and every document it references (links, tags, image assets).
+ * Per-document hashes and reference lists are remembered per document object: stores
+ * hand out a new object whenever a document changes (GroqJsStore replaces patched
+ * documents, the Sanity client parses every response afresh), so a long-running process
+ * (the server rebuilding on webhooks) hashes only what changed.
+ */
 export function fingerprintIssue(issue: SanityDocument, byId: Map<string, SanityDocument>): string {
-  const refs = [...collectRefs(issue)].sort();
-  return createHash('sha256')
-    .update(JSON.stringify([issue, refs.map((id) => byId.get(id) ?? null)]))
-    .digest('hex');
+  const parts = [documentHash(issue)];
+  for (const id of referencesOf(issue)) {
+    const doc = byId.get(id);
+    parts.push(`${id}:${doc ? documentHash(doc) : 'missing'}`);
+  }
+  return hash('sha256', parts.join('\n'));
+}
+
+const documentHashes = new WeakMap<object, string>();
+function documentHash(doc: SanityDocument): string {
+  let digest = documentHashes.get(doc);
+  if (digest === undefined) documentHashes.set(doc, (digest = hash('sha256', JSON.stringify(doc))));
+  return digest;
+}
+
+const documentReferences = new WeakMap<object, string[]>();
+/** Ids a document references, sorted and without repeats. */
+function referencesOf(doc: SanityDocument): string[] {
+  let refs = documentReferences.get(doc);
+  if (refs === undefined) documentReferences.set(doc, (refs = [...collectRefs(doc)].sort()));
+  return refs;
 }
 
 function collectRefs(value: unknown, out = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) for (const v of value) collectRefs(v, out);
-  else if (value !== null && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    for (const v of value) if (v !== null && typeof v === 'object') collectRefs(v, out);
+  } else if (value !== null && typeof value === 'object') {
     const ref = (value as { _ref?: unknown })._ref;
     if (typeof ref === 'string') out.add(ref);
-    for (const v of Object.values(value)) if (v !== null && typeof v === 'object') collectRefs(v, out);
+    for (const key in value) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== null && typeof v === 'object') collectRefs(v, out);
+    }
   }
   return out;
 }
@@ -207,6 +234,14 @@ const rawLinkSchema = z.object({
   tags: z.array(z.object({ _ref: z.string() }).passthrough()).nullish(),
 });
 
+const parsedLinks = new WeakMap<object, ReturnType<typeof rawLinkSchema.safeParse>>();
+/** A link document through rawLinkSchema, remembered per document object (see fingerprintIssue). */
+function parseRawLink(doc: SanityDocument) {
+  let parsed = parsedLinks.get(doc);
+  if (parsed === undefined) parsedLinks.set(doc, (parsed = rawLinkSchema.safeParse(doc)));
+  return parsed;
+}
+
 /**
  * Links that carry a tag and are used in a published issue, resolved from raw documents.
  * Unused inbox links stay off the public site: they are the editor's working material.
@@ -216,7 +251,7 @@ export function taggedLinks(raw: RawContent, listings: Map<string, Listing>): Ta
   for (const doc of raw.issues) {
     const listing = listings.get(doc._id);
     if (!listing) continue;
-    for (const id of collectRefs(doc)) {
+    for (const id of referencesOf(doc)) {
       if (raw.byId.get(id)?._type !== 'link') continue;
       let list = usedIn.get(id);
       if (!list) usedIn.set(id, (list = []));
@@ -225,7 +260,7 @@ export function taggedLinks(raw: RawContent, listings: Map<string, Listing>): Ta
   }
   const out: TaggedLink[] = [];
   for (const [id, uses] of usedIn) {
-    const parsed = rawLinkSchema.safeParse(raw.byId.get(id));
+    const parsed = parseRawLink(raw.byId.get(id)!);
     if (!parsed.success || parsed.data.status === 'discarded' || !parsed.data.tags?.length) continue;
     const tags = parsed.data.tags.flatMap((ref) => {
       const tag = raw.byId.get(ref._ref) as { title?: unknown; slug?: { current?: unknown } } | undefined;

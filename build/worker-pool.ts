@@ -73,6 +73,9 @@ export class RenderPool {
       // React's production build renders the same markup as its development build
       // (the tests compare worker and main-thread output byte for byte) at a third of the cost.
       env: { ...process.env, NODE_ENV: 'production' },
+      // Left alone, each worker's heap grows to hundreds of MB of garbage before V8
+      // collects; rendering one issue needs a few MB, so a small heap costs little time.
+      resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 },
     });
     const slot: Slot = { worker, ready: false, inFlight: new Map() };
     this.#slots.push(slot);

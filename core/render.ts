@@ -52,11 +52,17 @@ export function absoluteUrl(ctx: Pick<RenderContext, 'baseUrl'>, sitePath: strin
   return `${ctx.baseUrl.replace(/\/+$/, '')}/${sitePath.replace(/^\/+/, '')}`;
 }
 
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** "2026-03-14" → "March 14, 2026" (in the newsletter's language), in UTC so the machine's zone never shifts a date. */
 export function formatIssueDate(date: string, language = 'en'): string {
-  return new Intl.DateTimeFormat(language, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
-    new Date(`${date}T00:00:00Z`),
-  );
+  // Building a formatter costs far more than formatting; archive and tag pages format thousands of dates.
+  let format = dateFormats.get(language);
+  if (!format) {
+    format = new Intl.DateTimeFormat(language, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+    dateFormats.set(language, format);
+  }
+  return format.format(new Date(`${date}T00:00:00Z`));
 }
 
 /** Strips CR, LF and other control characters from text bound for an email header. */

@@ -20,24 +20,13 @@ function escapeHtml(text: string): string {
   return text.replace(/["&'<>]/g, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : c === "'" ? '&#x27;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
-/** Formatting a date builds an Intl formatter; a long list shares one result per date. */
-function dateFormatter(language: string): (date: string) => string {
-  const seen = new Map<string, string>();
-  return (date) => {
-    let text = seen.get(date);
-    if (text === undefined) seen.set(date, (text = formatIssueDate(date, language)));
-    return text;
-  };
-}
-
 function issueListHtml(issues: IssueListing[], ctx: RenderContext, headingLevel: 'h2' | 'h3'): string {
   const h = headingLevel;
-  const formatDate = dateFormatter(ctx.settings.language);
   let html = '<ol class="issue-list" reversed="">';
   for (const issue of issues) {
     html +=
       `<li><${h}><a href="${escapeHtml(siteHref(ctx, issuePath(issue)))}">#${issue.number}: ${escapeHtml(issue.title)}</a></${h}>` +
-      `<p class="meta"><time dateTime="${escapeHtml(issue.date)}">${escapeHtml(formatDate(issue.date))}</time></p>` +
+      `<p class="meta"><time dateTime="${escapeHtml(issue.date)}">${escapeHtml(formatIssueDate(issue.date, ctx.settings.language))}</time></p>` +
       (issue.summary ? `<p>${escapeHtml(issue.summary)}</p>` : '') +
       '</li>';
   }

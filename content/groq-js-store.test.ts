@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isNewsdeskError } from '../core/errors.ts';
 import { makeTempDir } from '../tests/helpers/temp.ts';
-import { GroqJsStore, parseDataset } from './groq-js-store.ts';
+import { GroqJsStore, parseDataset, serialise, serialiseInParts } from './groq-js-store.ts';
 import { loadIssues } from './load.ts';
 import type { SanityDocument } from './store.ts';
 
@@ -155,6 +155,14 @@ describe('reading dataset files', () => {
     const read = await new GroqJsStore({ datasetPath }).fetch('*', {}, { perspective: 'raw' });
     expect(read).toEqual(parseDataset(text, datasetPath));
     expect(read).toEqual(docs);
+  });
+
+  it('writes a dataset in parts that join to exactly the serialised dataset', () => {
+    const docs = Array.from({ length: 5000 }, (_, i) => issueDoc(`issue-${i}`, i + 1, `Title ${'x'.repeat(i % 700)}`));
+    const parts = [...serialiseInParts(docs)];
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.join('')).toBe(serialise(docs));
+    expect([...serialiseInParts([])].join('')).toBe(serialise([]));
   });
 
   it('refuses documents without _id or _type, and repeated ids, by line', () => {

@@ -99,7 +99,7 @@ export class GroqJsStore implements ContentStore {
         now: this.#now().toISOString(),
         transactionId,
       });
-      await writeAtomically(this.#path, serialise(documents));
+      await writeAtomically(this.#path, serialiseInParts(documents));
       const stat = await fs.stat(this.#path);
       this.#snapshot = { mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
       return { transactionId, results };
@@ -299,13 +299,27 @@ export function buildView(documents: SanityDocument[], perspective: Perspective)
   return out;
 }
 
+/** As serialise, a megabyte or so at a time: a large dataset is never one string in memory. */
+export function* serialiseInParts(documents: SanityDocument[]): Generator<string> {
+  let part = '';
+  for (const doc of documents) {
+    part += `${JSON.stringify(doc)}\n`;
+    if (part.length >= 1 << 20) {
+      yield part;
+      part = '';
+    }
+  }
+  if (part) yield part;
+}
+
 /** Writes a file so that readers see either the old or the new content, never a mix. */
-export async function writeAtomically(file: string, content: string): Promise<void> {
+export async function writeAtomically(file: string, content: string | Iterable<string>): Promise<void> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     const handle = await fs.open(tmp, 'w');
     try {
-      await handle.writeFile(content);
+      if (typeof content === 'string') await handle.writeFile(content);
+      else for (const part of content) await handle.writeFile(part);
       await handle.sync();
     } finally {
       await handle.close();

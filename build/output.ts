@@ -8,7 +8,7 @@ import path from 'node:path';
 export class StagedOutput {
   readonly outDir: string;
   readonly dir: string;
-  #madeDirs = new Set<string>();
+  #madeDirs = new Map<string, Promise<void>>();
 
   private constructor(outDir: string, dir: string) {
     this.outDir = outDir;
@@ -25,12 +25,28 @@ export class StagedOutput {
 
   async #ensureDir(rel: string): Promise<string> {
     const target = path.join(this.dir, rel);
-    const dir = path.dirname(target);
-    if (!this.#madeDirs.has(dir)) {
-      await fs.mkdir(dir, { recursive: true });
-      this.#madeDirs.add(dir);
-    }
+    await this.#mkdir(path.dirname(target));
     return target;
+  }
+
+  /**
+   * Creates a folder once, however many files are placed in it at the same time (thousands
+   * of emails/ links start together), and with one plain mkdir when its parent exists.
+   */
+  #mkdir(dir: string): Promise<void> {
+    let made = this.#madeDirs.get(dir);
+    if (!made) {
+      made =
+        dir === this.dir
+          ? Promise.resolve()
+          : this.#mkdir(path.dirname(dir)).then(async () => {
+              await fs.mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+                if (error.code !== 'EEXIST') throw error;
+              });
+            });
+      this.#madeDirs.set(dir, made);
+    }
+    return made;
   }
 
   async write(rel: string, content: string): Promise<void> {

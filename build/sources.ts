@@ -251,31 +251,58 @@ export function taggedLinks(raw: RawContent, listings: Map<string, Listing>): Ta
   for (const doc of raw.issues) {
     const listing = listings.get(doc._id);
     if (!listing) continue;
+    const use = { number: listing.number, title: listing.title };
     for (const id of referencesOf(doc)) {
       if (raw.byId.get(id)?._type !== 'link') continue;
-      let list = usedIn.get(id);
-      if (!list) usedIn.set(id, (list = []));
-      list.push({ number: listing.number, title: listing.title });
+      const list = usedIn.get(id);
+      if (list) list.push(use);
+      else usedIn.set(id, [use]);
     }
   }
+  const tagRefs = new Map<string, { title: string; slug: string } | undefined>();
+  const tagRef = (id: string) => {
+    if (!tagRefs.has(id)) {
+      const tag = raw.byId.get(id) as { title?: unknown; slug?: { current?: unknown } } | undefined;
+      tagRefs.set(id, typeof tag?.title === 'string' && typeof tag.slug?.current === 'string' ? { title: tag.title, slug: tag.slug.current } : undefined);
+    }
+    return tagRefs.get(id);
+  };
   const out: TaggedLink[] = [];
   for (const [id, uses] of usedIn) {
-    const parsed = parseRawLink(raw.byId.get(id)!);
+    const doc = raw.byId.get(id)!;
+    const parsed = parseRawLink(doc);
     if (!parsed.success || parsed.data.status === 'discarded' || !parsed.data.tags?.length) continue;
-    const tags = parsed.data.tags.flatMap((ref) => {
-      const tag = raw.byId.get(ref._ref) as { title?: unknown; slug?: { current?: unknown } } | undefined;
-      return typeof tag?.title === 'string' && typeof tag.slug?.current === 'string' ? [{ title: tag.title, slug: tag.slug.current }] : [];
-    });
+    const tags = parsed.data.tags.flatMap((ref) => tagRef(ref._ref) ?? []);
     if (tags.length === 0) continue;
-    out.push({
+    if (uses.length > 1) uses.sort((a, b) => a.number - b.number);
+    // The same link object as last build when nothing about it changed, so the tag
+    // page renderer's per-link memo (web/archive-page.tsx) can reuse its markup.
+    const previous = taggedLinkMemo.get(doc);
+    if (previous && sameRefs(previous.tags, tags) && sameUses(previous.usedIn, uses)) {
+      out.push(previous);
+      continue;
+    }
+    const link: TaggedLink = {
       id,
       url: parsed.data.url,
       title: parsed.data.title ?? undefined,
       siteName: parsed.data.siteName ?? undefined,
       description: parsed.data.description ?? undefined,
       tags,
-      usedIn: uses.sort((a, b) => a.number - b.number),
-    });
+      usedIn: uses,
+    };
+    taggedLinkMemo.set(doc, link);
+    out.push(link);
   }
   return out;
 }
+
+function sameRefs(a: Array<{ title: string; slug: string }>, b: Array<{ title: string; slug: string }>): boolean {
+  return a.length === b.length && a.every((x, i) => x.title === b[i]!.title && x.slug === b[i]!.slug);
+}
+
+function sameUses(a: Array<{ number: number; title: string }>, b: Array<{ number: number; title: string }>): boolean {
+  return a.length === b.length && a.every((x, i) => x.number === b[i]!.number && x.title === b[i]!.title);
+}
+
+const taggedLinkMemo = new WeakMap<object, TaggedLink>();

@@ -33,19 +33,27 @@ function issueListHtml(issues: IssueListing[], ctx: RenderContext, headingLevel:
   return `${html}</ol>`;
 }
 
-function linkListHtml(links: TagPageLink[]): string {
-  const parts: string[] = ['<ul class="link-list">'];
-  for (const link of links) {
-    parts.push(
-      `<li><h3><a href="${escapeHtml(link.url)}">${escapeHtml(link.title ?? link.url)}</a></h3>` +
-        (link.siteName ? `<p class="meta">${escapeHtml(link.siteName)}</p>` : '') +
-        (link.description ? `<p>${escapeHtml(link.description)}</p>` : '') +
-        (link.usedIn.length > 0 ? `<p class="meta">In ${link.usedIn.map((u, i) => `<span>${i > 0 ? ', ' : ''}issue #${u.number}</span>`).join('')}</p>` : '') +
-        '</li>',
-    );
-  }
-  parts.push('</ul>');
-  return parts.join('');
+function linkHtml(link: TagPageLink): string {
+  return (
+    `<li><h3><a href="${escapeHtml(link.url)}">${escapeHtml(link.title ?? link.url)}</a></h3>` +
+    (link.siteName ? `<p class="meta">${escapeHtml(link.siteName)}</p>` : '') +
+    (link.description ? `<p>${escapeHtml(link.description)}</p>` : '') +
+    (link.usedIn.length > 0 ? `<p class="meta">In ${link.usedIn.map((u, i) => `<span>${i > 0 ? ', ' : ''}issue #${u.number}</span>`).join('')}</p>` : '') +
+    '</li>'
+  );
+}
+
+/**
+ * A link's list item ("" for a link whose URL is not safe to show), remembered per link
+ * object. Links are read-only values: the build hands the same object again when nothing
+ * about the link changed, so a rebuild renders only the links that did.
+ */
+const linkItems = new WeakMap<TagPageLink, string>();
+
+function linkItem(link: TagPageLink): string {
+  let item = linkItems.get(link);
+  if (item === undefined) linkItems.set(link, (item = isSafeLinkUrl(link.url) ? linkHtml(link) : ''));
+  return item;
 }
 
 /** Stands in for the page content while React renders the frame; plain letters, so React leaves it as is. */
@@ -82,14 +90,14 @@ export type TagPageLink = Pick<Link, 'id' | 'url' | 'title' | 'siteName' | 'desc
 
 export function renderTagPage(tag: Pick<Tag, 'title' | 'slug' | 'description'>, issues: IssueListing[], links: TagPageLink[], ctx: RenderContext): string {
   const newestFirst = [...issues].sort((a, b) => b.number - a.number);
-  const safeLinks = links.filter((l) => isSafeLinkUrl(l.url));
+  const items = links.map(linkItem).filter((item) => item !== '');
   const main =
     `<h1>Tag: ${escapeHtml(tag.title)}</h1>` +
     (tag.description ? `<p class="summary">${escapeHtml(tag.description)}</p>` : '') +
     (newestFirst.length > 0
       ? `<section aria-labelledby="tag-issues"><h2 id="tag-issues">Issues</h2>${issueListHtml(newestFirst, ctx, 'h3')}</section>`
       : '') +
-    (safeLinks.length > 0 ? `<section aria-labelledby="tag-links"><h2 id="tag-links">Links</h2>${linkListHtml(safeLinks)}</section>` : '');
+    (items.length > 0 ? `<section aria-labelledby="tag-links"><h2 id="tag-links">Links</h2><ul class="link-list">${items.join('')}</ul></section>` : '');
   return renderDocumentAround(
     (children) => (
       <Layout title={`Tag: ${tag.title}`} ctx={ctx} canonicalPath={tagPath(tag.slug)} description={tag.description}>

@@ -234,12 +234,39 @@ const rawLinkSchema = z.object({
   tags: z.array(z.object({ _ref: z.string() }).passthrough()).nullish(),
 });
 
-const parsedLinks = new WeakMap<object, ReturnType<typeof rawLinkSchema.safeParse>>();
-/** A link document through rawLinkSchema, remembered per document object (see fingerprintIssue). */
-function parseRawLink(doc: SanityDocument) {
-  let parsed = parsedLinks.get(doc);
-  if (parsed === undefined) parsedLinks.set(doc, (parsed = rawLinkSchema.safeParse(doc)));
-  return parsed;
+/** What a link document contributes to tag pages, before its tags are resolved; null when it has none to give. */
+interface LinkBase {
+  url: string;
+  title: string | undefined;
+  siteName: string | undefined;
+  description: string | undefined;
+  tagIds: string[];
+}
+
+/**
+ * Per link document object (see fingerprintIssue): its parsed base, and the TaggedLink last
+ * built from it, handed out again while nothing about the link changed so the tag page
+ * renderer's per-link memo (web/archive-page.tsx) can reuse its markup.
+ */
+const linkMemo = new WeakMap<object, { base: LinkBase | null; link?: TaggedLink }>();
+
+function linkMemoOf(doc: SanityDocument) {
+  let memo = linkMemo.get(doc);
+  if (!memo) {
+    const parsed = rawLinkSchema.safeParse(doc);
+    const base: LinkBase | null =
+      !parsed.success || parsed.data.status === 'discarded' || !parsed.data.tags?.length
+        ? null
+        : {
+            url: parsed.data.url,
+            title: parsed.data.title ?? undefined,
+            siteName: parsed.data.siteName ?? undefined,
+            description: parsed.data.description ?? undefined,
+            tagIds: parsed.data.tags.map((t) => t._ref),
+          };
+    linkMemo.set(doc, (memo = { base }));
+  }
+  return memo;
 }
 
 /**
@@ -269,30 +296,18 @@ export function taggedLinks(raw: RawContent, listings: Map<string, Listing>): Ta
   };
   const out: TaggedLink[] = [];
   for (const [id, uses] of usedIn) {
-    const doc = raw.byId.get(id)!;
-    const parsed = parseRawLink(doc);
-    if (!parsed.success || parsed.data.status === 'discarded' || !parsed.data.tags?.length) continue;
-    const tags = parsed.data.tags.flatMap((ref) => tagRef(ref._ref) ?? []);
+    const memo = linkMemoOf(raw.byId.get(id)!);
+    const base = memo.base;
+    if (!base) continue;
+    const tags = base.tagIds.flatMap((tagId) => tagRef(tagId) ?? []);
     if (tags.length === 0) continue;
     if (uses.length > 1) uses.sort((a, b) => a.number - b.number);
-    // The same link object as last build when nothing about it changed, so the tag
-    // page renderer's per-link memo (web/archive-page.tsx) can reuse its markup.
-    const previous = taggedLinkMemo.get(doc);
-    if (previous && sameRefs(previous.tags, tags) && sameUses(previous.usedIn, uses)) {
-      out.push(previous);
+    if (memo.link && sameRefs(memo.link.tags, tags) && sameUses(memo.link.usedIn, uses)) {
+      out.push(memo.link);
       continue;
     }
-    const link: TaggedLink = {
-      id,
-      url: parsed.data.url,
-      title: parsed.data.title ?? undefined,
-      siteName: parsed.data.siteName ?? undefined,
-      description: parsed.data.description ?? undefined,
-      tags,
-      usedIn: uses,
-    };
-    taggedLinkMemo.set(doc, link);
-    out.push(link);
+    memo.link = { id, url: base.url, title: base.title, siteName: base.siteName, description: base.description, tags, usedIn: uses };
+    out.push(memo.link);
   }
   return out;
 }
@@ -305,4 +320,3 @@ function sameUses(a: Array<{ number: number; title: string }>, b: Array<{ number
   return a.length === b.length && a.every((x, i) => x.number === b[i]!.number && x.title === b[i]!.title);
 }
 
-const taggedLinkMemo = new WeakMap<object, TaggedLink>();

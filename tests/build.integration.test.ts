@@ -77,6 +77,40 @@ describe('buildSite', () => {
     expect(await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8')).toContain('A changed summary for the third issue.');
   });
 
+  it('builds after an edit exactly what a build from scratch of the edited content gives', async () => {
+    const dir = await makeTempDir();
+    const datasetPath = await smallDataset(dir, 12);
+    const store = new GroqJsStore({ datasetPath });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    await buildSite({ config, store, threads: 2, workerThreshold: 4 });
+    // A link's title shows on its issue page, in the email and on a tag page; a title shows on the neighbours' pages.
+    await store.mutate([
+      { patch: { id: 'link-5-0', set: { title: 'A renamed link' } } },
+      { patch: { id: 'issue-8', set: { title: 'A retitled eighth issue' } } },
+    ]);
+    const rebuilt = await buildSite({ config, store, threads: 2, workerThreshold: 4 });
+    expect(rebuilt.rendered).toBe(4); // issue 5 (the link), 8, and its neighbours 7 and 9
+    const scratch = { outDir: path.join(dir, 'scratch'), dataDir: path.join(dir, 'data-scratch'), baseUrl: undefined };
+    await buildSite({ config: scratch, store: new GroqJsStore({ datasetPath }), threads: 1 });
+    expect(await snapshot(config.outDir)).toEqual(await snapshot(scratch.outDir));
+    expect(await fs.readFile(path.join(config.outDir, 'issues/9-issue-9/index.html'), 'utf8')).toContain('A retitled eighth issue');
+  });
+
+  it('stops the worker threads and leaves the previous output untouched when an issue fails in a worker', async () => {
+    const dir = await makeTempDir();
+    const store = new GroqJsStore({ datasetPath: await smallDataset(dir, 12) });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    await buildSite({ config, store, threads: 1 });
+    const before = await snapshot(config.outDir);
+    // A new base URL changes every page, so all twelve are rendered, in workers; one does not fit the content model.
+    await store.mutate([{ patch: { id: 'issue-7', set: { 'sections[0].heading': '' } } }]);
+    const error = await buildSite({ config: { ...config, baseUrl: 'https://elsewhere.example.org' }, store, threads: 2, workerThreshold: 4 }).catch((e: unknown) => e);
+    expect(isNewsdeskError(error, 'CONTENT_INVALID')).toBe(true);
+    expect(String((error as Error).message)).toContain('issue 7');
+    expect(await snapshot(config.outDir)).toEqual(before);
+    expect((await fs.readdir(dir)).filter((n) => n.includes('staging'))).toEqual([]);
+  });
+
   it('leaves the previous output untouched when a step fails before the swap', async () => {
     const dir = await makeTempDir();
     const store = new GroqJsStore({ datasetPath: await smallDataset(dir) });

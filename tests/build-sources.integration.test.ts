@@ -1,0 +1,72 @@
+// The build's content loading against the contract: listings from the light query equal
+// the listing of the fully projected and parsed issue, and issues fetched by a range of
+// numbers are the ones fetched by id, on the shipped sample and on synthetic datasets.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fetchListings, fetchProjectedIssues, fetchRawContent, fingerprintIssue, listingOf, parseProjectedIssue } from '../build/sources.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { loadIssues } from '../content/load.ts';
+import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { sampleDataset } from './email-goldens.ts';
+import { makeTempDir } from './helpers/temp.ts';
+
+async function syntheticStore(issues: number, hostile = false) {
+  const dir = await makeTempDir();
+  const datasetPath = path.join(dir, 'dataset.ndjson');
+  await writeDataset(datasetPath, syntheticDataset({ issues, sectionsPerIssue: 4, linksPerIssue: 8, withDraft: true, hostile }));
+  return new GroqJsStore({ datasetPath });
+}
+
+const stores = {
+  'the sample dataset': async () => new GroqJsStore({ datasetPath: sampleDataset }),
+  'a synthetic dataset with hostile content and a draft': () => syntheticStore(40, true),
+};
+
+describe.each(Object.entries(stores))('build sources on %s', (_, open) => {
+  it('give each published issue the listing its full projection gives, through the id list and through the all-issues query', async () => {
+    const store = await open();
+    const issues = await loadIssues(store);
+    const expected = new Map(issues.map((i) => [i.id, listingOf(i)]));
+    const ids = [...expected.keys()];
+    const few = await fetchListings(store, ids.slice(0, 3));
+    const all = await fetchListings(store, ids);
+    expect(new Map(few.map((l) => [l.id, l]))).toEqual(new Map(ids.slice(0, 3).map((id) => [id, expected.get(id)!])));
+    expect(new Map(all.map((l) => [l.id, l]))).toEqual(expected);
+  });
+
+  it('fetch the same projected issues by a range of numbers as by their ids, and parse them to the loaded issues', async () => {
+    const store = await open();
+    const issues = await loadIssues(store);
+    const byNumber = [...issues].sort((a, b) => a.number - b.number);
+    const consecutive = byNumber.slice(0, Math.max(3, Math.floor(byNumber.length / 2)));
+    const sparse = [byNumber[0]!, byNumber.at(-1)!];
+    for (const wanted of [consecutive, sparse]) {
+      const projected = await fetchProjectedIssues(store, wanted);
+      expect([...projected.keys()].sort()).toEqual(wanted.map((i) => i.id).sort());
+      for (const issue of wanted) expect(parseProjectedIssue(projected.get(issue.id), listingOf(issue))).toEqual(issue);
+    }
+  });
+
+  it('change an issue fingerprint when a document it references changes, and no other', async () => {
+    const store = await open();
+    const before = await fetchRawContent(store);
+    const issue = before.issues.find((d) => JSON.stringify(d).includes('"_ref"'))!;
+    const referenced = JSON.stringify(issue).match(/"_ref":"([^"]+)"/)![1]!;
+    const changed = new Map(before.byId);
+    changed.set(referenced, { ...before.byId.get(referenced)!, _rev: 'edited-elsewhere' });
+    expect(fingerprintIssue(issue, changed)).not.toBe(fingerprintIssue(issue, before.byId));
+    const other = before.issues.find((d) => d._id !== issue._id && !JSON.stringify(d).includes(`"${referenced}"`));
+    if (other) expect(fingerprintIssue(other, changed)).toBe(fingerprintIssue(other, before.byId));
+  });
+});
+
+describe('parseProjectedIssue', () => {
+  it('refuses an issue whose listing changed since the build planned with it', async () => {
+    const store = await syntheticStore(3);
+    const [issue] = await loadIssues(store);
+    const projected = await fetchProjectedIssues(store, [issue!]);
+    expect(() => parseProjectedIssue(projected.get(issue!.id), { ...listingOf(issue!), title: 'A title from an older snapshot' })).toThrow(
+      /changed while it was being built/,
+    );
+  });
+});

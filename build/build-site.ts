@@ -58,7 +58,7 @@ export interface BuildSummary {
   files: number;
   warnings: RenderWarning[];
   durationMs: number;
-  /** Milliseconds per build step (load, fingerprint, listings, plan, render, link, pages, swap, prune), for benchmarks. */
+  /** Milliseconds per build step (load, fingerprint, listings, plan, render, link, pages, swap, cleanup), for benchmarks. */
   spans: Record<string, number>;
 }
 
@@ -282,9 +282,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       });
     }
     // Only after a successful swap: a failed build keeps the entries the old output links to.
-    await cache.prune(new Set(planned.map((p) => p.key)));
-    await sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version);
-    span('prune');
+    await Promise.all([
+      staged.removePrevious(),
+      cache.prune(new Set(planned.map((p) => p.key))),
+      sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version),
+    ]);
+    span('cleanup');
 
     const warnings = planned.flatMap((p) => metas.get(p.key)?.warnings ?? []);
     return {
@@ -344,8 +347,23 @@ function collectTagPages(issues: Listing[], links: TaggedLink[], tags: Array<{ t
   for (const link of links) {
     for (const tag of link.tags) if (isSafeSlug(tag.slug)) pageFor(tag).links.push(link);
   }
-  for (const page of pages.values()) page.links.sort((a, b) => compare(a.title ?? a.url, b.title ?? b.url) || compare(a.id, b.id));
+  for (const page of pages.values()) page.links = sortedLinks(page.tag.slug, page.links);
   return [...pages.values()].sort((a, b) => compare(a.tag.slug, b.tag.slug));
+}
+
+/**
+ * The last sort per tag: sources.ts hands out the same link objects in the same order
+ * while nothing about them changed, so a rebuild after an unrelated edit skips sorting
+ * tens of thousands of links again.
+ */
+const lastSorts = new Map<string, { input: TaggedLink[]; sorted: TaggedLink[] }>();
+
+function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
+  const last = lastSorts.get(slug);
+  if (last && last.input.length === links.length && last.input.every((link, i) => link === links[i])) return last.sorted;
+  const sorted = [...links].sort((a, b) => compare(a.title ?? a.url, b.title ?? b.url) || compare(a.id, b.id));
+  lastSorts.set(slug, { input: links, sorted });
+  return sorted;
 }
 
 /** Code-point order: the same on every machine, unlike localeCompare. */

@@ -9,6 +9,7 @@ export class StagedOutput {
   readonly outDir: string;
   readonly dir: string;
   #madeDirs = new Map<string, Promise<void>>();
+  #previous: string | undefined;
 
   private constructor(outDir: string, dir: string) {
     this.outDir = outDir;
@@ -68,7 +69,7 @@ export class StagedOutput {
     }
   }
 
-  /** Swaps the staging folder in as the output folder; the old output is removed afterwards. */
+  /** Swaps the staging folder in as the output folder; removePrevious() then deletes the old output. */
   async commit(): Promise<void> {
     const old = path.join(path.dirname(this.outDir), `.${path.basename(this.outDir)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
     let hadOld = true;
@@ -84,7 +85,14 @@ export class StagedOutput {
       if (hadOld) await fs.rename(old, this.outDir).catch(() => undefined);
       throw error;
     }
-    if (hadOld) await fs.rm(old, { recursive: true, force: true });
+    if (hadOld) this.#previous = old;
+  }
+
+  /** Deletes the output the commit replaced (thousands of files: the caller may do other work meanwhile). */
+  async removePrevious(): Promise<void> {
+    const previous = this.#previous;
+    this.#previous = undefined;
+    if (previous) await fs.rm(previous, { recursive: true, force: true });
   }
 
   async discard(): Promise<void> {

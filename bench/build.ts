@@ -32,7 +32,7 @@ if (values['generate-into']) {
   const store = new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson') });
   const threads = values.threads === undefined ? {} : { threads: Number(values.threads) };
   const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, ...threads });
-  console.log(JSON.stringify({ seconds: summary.durationMs / 1000, rendered: summary.rendered, peakMb: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ seconds: summary.durationMs / 1000, rendered: summary.rendered, peakMb: process.resourceUsage().maxRSS / 1024, spans: spans(summary) }));
 } else if (values['mjml-floor']) {
   console.log((await mjmlFloor(values['mjml-floor'])).toFixed(2));
 } else {
@@ -112,8 +112,14 @@ async function bench(): Promise<void> {
 
     // What `newsdesk build` does after an edit: a new process that loads the dataset first.
     await store.mutate([{ patch: { id: `issue-${Math.ceil(issues / 3)}`, set: { summary: 'Another edited summary, for a fresh process.' } } }]);
-    const fresh = JSON.parse(child(['--fresh-build', dir, ...(values.threads ? ['--threads', values.threads] : [])])) as { seconds: number; rendered: number; peakMb: number };
+    const fresh = JSON.parse(child(['--fresh-build', dir, ...(values.threads ? ['--threads', values.threads] : [])])) as {
+      seconds: number;
+      rendered: number;
+      peakMb: number;
+      spans: string;
+    };
     console.log(`fresh process:     ${fresh.seconds.toFixed(2)} s for a one-issue rebuild including loading the dataset (${fresh.rendered} rendered), peak RSS ${fresh.peakMb.toFixed(0)} MB`);
+    console.log(`                   ms: ${fresh.spans}`);
 
     const mjmlMs = Number(child(['--mjml-floor', datasetPath]).trim());
     const floorS = (mjmlMs * issues) / 1000 / Math.max(1, full.threads || 1);

@@ -15,6 +15,13 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
+// node:sqlite works fine on Node 22 but announces itself as experimental on every run;
+// that line is noise to someone sending a newsletter.
+const emitWarning = process.emitWarning;
+process.emitWarning = function (warning, ...rest) {
+  if (String(warning?.message ?? warning).includes('SQLite is an experimental feature')) return;
+  return emitWarning.call(process, warning, ...rest);
+};
 // tsx would otherwise look for a tsconfig in the working directory, and newsdesk may be
 // run from anywhere (the JSX settings must be ours). Workers inherit the variable.
 process.env.TSX_TSCONFIG_PATH ??= new URL('../tsconfig.json', import.meta.url).pathname;

@@ -30,15 +30,18 @@ const portableText = `{
 
 const tagRef = `{ title, "slug": slug.current }`;
 
-export const issueProjection = `{
+/** The fields every issue listing shares, from the archive line to the full issue. */
+const issueMetadata = `
   "id": _id,
-  "isDraft": _id in path("drafts.**") || defined(_originalId) && _originalId in path("drafts.**"),
   number,
   title,
   "slug": slug.current,
   date,
   summary,
-  byline,
+  byline`;
+
+export const issueProjection = `{${issueMetadata},
+  "isDraft": _id in path("drafts.**") || defined(_originalId) && _originalId in path("drafts.**"),
   "intro": intro[]${portableText},
   "sections": sections[]{
     "key": _key,
@@ -72,14 +75,7 @@ export const issuesByNumberRangeQuery = `*[_type == "issue" && number >= $from &
  * The metadata fields of issueProjection only (sections carry just their topic): what the
  * build's archive, tag pages, feeds and sitemap need, without following every link.
  */
-const issueListingProjection = `{
-  "id": _id,
-  number,
-  title,
-  "slug": slug.current,
-  date,
-  summary,
-  byline,
+const issueListingProjection = `{${issueMetadata},
   "sections": sections[]{ "topic": topic->${tagRef} },
   "tags": tags[]->${tagRef}
 }`;

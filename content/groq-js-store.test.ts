@@ -133,6 +133,28 @@ describe('atomic writes', () => {
   });
 });
 
+describe('write locks', () => {
+  it('takes over a lock left by a dead process and one that names no owner', async () => {
+    const { datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    const store = new GroqJsStore({ datasetPath, lockTimeoutMs: 1000 });
+    await fs.writeFile(`${datasetPath}.lock`, '999999999');
+    await store.mutate([{ patch: { id: 'issue-1', set: { title: 'after a dead owner' } } }]);
+    await fs.writeFile(`${datasetPath}.lock`, '');
+    const old = new Date(Date.now() - 60_000);
+    await fs.utimes(`${datasetPath}.lock`, old, old);
+    await store.mutate([{ patch: { id: 'issue-1', set: { title: 'after an ownerless lock' } } }]);
+    expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('after an ownerless lock');
+  });
+
+  it('waits for a live owner and then says who holds the lock', async () => {
+    const { datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    await fs.writeFile(`${datasetPath}.lock`, String(process.ppid));
+    const attempt = new GroqJsStore({ datasetPath, lockTimeoutMs: 100 }).mutate([{ delete: { id: 'issue-1' } }]);
+    await expect(attempt).rejects.toMatchObject({ code: 'DATASET_WRITE', message: expect.stringContaining(`locked by process ${process.ppid}`) });
+    await fs.rm(`${datasetPath}.lock`);
+  });
+});
+
 describe('reading dataset files', () => {
   it('names the file and line of a line that is not JSON', async () => {
     const dir = await makeTempDir();

@@ -3,7 +3,6 @@
 // plus a lock file against other processes) and atomic (temp file, fsync, rename), so
 // a crash mid-write leaves the previous dataset whole.
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -340,26 +339,35 @@ export async function writeAtomically(file: string, content: string | Iterable<s
  */
 async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => Promise<void>> {
   const deadline = Date.now() + timeoutMs;
-  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
-    try {
-      const handle = await fs.open(lockPath, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => fs.rm(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  // The lock appears complete or not at all: the pid is written to a private file first,
+  // then hard-linked into place (link fails if the lock exists). A writer killed at any
+  // moment never leaves a lock without an owner to check.
+  const candidate = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await fs.writeFile(candidate, String(process.pid));
+  try {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      try {
+        await fs.link(candidate, lockPath);
+        return () => fs.rm(lockPath, { force: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const owner = Number(await fs.readFile(lockPath, 'utf8').catch(() => ''));
+      const age = await fs.stat(lockPath).then((st) => Date.now() - st.mtimeMs, () => 0);
+      // Stale: its owner is dead, or it names no owner and is old (written by something else).
+      if ((owner && owner !== process.pid && !isAlive(owner)) || (!owner && age > 5_000)) {
+        await fs.rm(lockPath, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new NewsdeskError('DATASET_WRITE', `The dataset is locked by process ${owner || '(unknown)'} (${lockPath})`, {
+          hint: 'Another newsdesk command is writing; wait for it, or delete the lock file if no such process runs.',
+        });
+      }
+      await new Promise((r) => setTimeout(r, delay));
     }
-    const owner = Number(await fs.readFile(lockPath, 'utf8').catch(() => ''));
-    if (owner && owner !== process.pid && !isAlive(owner)) {
-      await fs.rm(lockPath, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new NewsdeskError('DATASET_WRITE', `The dataset is locked by process ${owner || '(unknown)'} (${lockPath})`, {
-        hint: 'Another newsdesk command is writing; wait for it, or delete the lock file if no such process runs.',
-      });
-    }
-    await new Promise((r) => setTimeout(r, delay));
+  } finally {
+    await fs.rm(candidate, { force: true });
   }
 }
 

@@ -281,9 +281,14 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         cause: error,
       });
     }
+    // Deleting the replaced output (thousands of files) is not awaited: it sits under a
+    // name unique to this build that nothing else reads or links to, so the summary need
+    // not wait for it. The process stays alive until it finishes (pending file operations
+    // keep Node's event loop running); a failure only leaves a stray hidden folder.
+    staged.removePrevious().catch(() => undefined);
     // Only after a successful swap: a failed build keeps the entries the old output links to.
+    // Awaited: pruning while the next build writes new entries would delete them.
     await Promise.all([
-      staged.removePrevious(),
       cache.prune(new Set(planned.map((p) => p.key))),
       sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version),
     ]);

@@ -82,13 +82,16 @@ export class BuildCache {
   /** Removes entries not in `keep`, so the cache holds one entry per issue, not its history. */
   async prune(keep: Set<string>): Promise<void> {
     const shards = await fs.readdir(this.dir).catch(() => [] as string[]);
-    for (const shard of shards) {
-      const shardDir = path.join(this.dir, shard);
-      const entries = await fs.readdir(shardDir).catch(() => [] as string[]);
-      await Promise.all(
-        entries.filter((name) => !keep.has(name)).map((name) => fs.rm(path.join(shardDir, name), { recursive: true, force: true })),
-      );
-    }
+    // All shards at once: one after another, 256 folder reads cost a rebuild 100 ms or more.
+    await Promise.all(
+      shards.map(async (shard) => {
+        const shardDir = path.join(this.dir, shard);
+        const entries = await fs.readdir(shardDir).catch(() => [] as string[]);
+        await Promise.all(
+          entries.filter((name) => !keep.has(name)).map((name) => fs.rm(path.join(shardDir, name), { recursive: true, force: true })),
+        );
+      }),
+    );
   }
 }
 

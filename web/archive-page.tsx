@@ -59,13 +59,37 @@ function linkItem(link: TagPageLink): string {
 /** Stands in for the page content while React renders the frame; plain letters, so React leaves it as is. */
 const contentMarker = 'NEWSDESKPAGECONTENTMARKER';
 
-/** A <Layout> page whose <main> content is ready-made HTML (see escapeHtml). */
-function renderDocumentAround(layout: (children: ReactNode) => ReactNode, mainHtml: string): string {
+/**
+ * A tag page's links section, control characters already stripped, remembered per links
+ * array: the build hands the same (read-only) sorted array while none of a tag's links
+ * changed, and this section is most of a tag page's megabytes.
+ */
+const linkSections = new WeakMap<readonly TagPageLink[], string>();
+
+function linkSection(links: readonly TagPageLink[]): string {
+  let section = linkSections.get(links);
+  if (section === undefined) {
+    const items = links.map(linkItem).filter((item) => item !== '');
+    section =
+      items.length > 0
+        ? stripControlChars(`<section aria-labelledby="tag-links"><h2 id="tag-links">Links</h2><ul class="link-list">${items.join('')}</ul></section>`)
+        : '';
+    linkSections.set(links, section);
+  }
+  return section;
+}
+
+/**
+ * A <Layout> page whose <main> content is ready-made HTML (see escapeHtml), followed by
+ * `strippedTail`, HTML whose control characters are already stripped (stripping works
+ * character by character, so stripping parts equals stripping the whole).
+ */
+function renderDocumentAround(layout: (children: ReactNode) => ReactNode, mainHtml: string, strippedTail = ''): string {
   const frame = renderDocument(layout(contentMarker));
   const slot = `<main id="main" class="wrap">${contentMarker}</main>`;
   const at = frame.indexOf(slot);
   if (at < 0) throw new Error('The page layout has no <main id="main" class="wrap"> element to fill');
-  return `${frame.slice(0, at)}<main id="main" class="wrap">${stripControlChars(mainHtml)}</main>${frame.slice(at + slot.length)}`;
+  return `${frame.slice(0, at)}<main id="main" class="wrap">${stripControlChars(mainHtml)}${strippedTail}</main>${frame.slice(at + slot.length)}`;
 }
 
 /** index.html: every published issue, newest first. */
@@ -90,14 +114,12 @@ export type TagPageLink = Pick<Link, 'id' | 'url' | 'title' | 'siteName' | 'desc
 
 export function renderTagPage(tag: Pick<Tag, 'title' | 'slug' | 'description'>, issues: IssueListing[], links: TagPageLink[], ctx: RenderContext): string {
   const newestFirst = [...issues].sort((a, b) => b.number - a.number);
-  const items = links.map(linkItem).filter((item) => item !== '');
   const main =
     `<h1>Tag: ${escapeHtml(tag.title)}</h1>` +
     (tag.description ? `<p class="summary">${escapeHtml(tag.description)}</p>` : '') +
     (newestFirst.length > 0
       ? `<section aria-labelledby="tag-issues"><h2 id="tag-issues">Issues</h2>${issueListHtml(newestFirst, ctx, 'h3')}</section>`
-      : '') +
-    (items.length > 0 ? `<section aria-labelledby="tag-links"><h2 id="tag-links">Links</h2><ul class="link-list">${items.join('')}</ul></section>` : '');
+      : '');
   return renderDocumentAround(
     (children) => (
       <Layout title={`Tag: ${tag.title}`} ctx={ctx} canonicalPath={tagPath(tag.slug)} description={tag.description}>
@@ -105,6 +127,7 @@ export function renderTagPage(tag: Pick<Tag, 'title' | 'slug' | 'description'>, 
       </Layout>
     ),
     main,
+    linkSection(links),
   );
 }
 

@@ -274,6 +274,63 @@ function linkMemoOf(doc: SanityDocument) {
  * Unused inbox links stay off the public site: they are the editor's working material.
  */
 export function taggedLinks(raw: RawContent, listings: Map<string, Listing>): TaggedLink[] {
+  const uses = usesOf(raw, listings);
+  // Called whatever lastTagged holds: it records the documents the next build compares with.
+  const unchanged = sameUsage(lastTagged?.uses ?? [], uses, raw);
+  if (lastTagged && unchanged && lastTagged.tagDocs.every(([id, doc]) => raw.byId.get(id) === doc)) return lastTagged.out;
+  const out = resolveTaggedLinks(raw, listings);
+  const tagDocs = new Map<string, SanityDocument | undefined>();
+  for (const link of out) for (const tagId of linkMemoOf(raw.byId.get(link.id)!).base?.tagIds ?? []) tagDocs.set(tagId, raw.byId.get(tagId));
+  lastTagged = { uses, tagDocs: [...tagDocs], out };
+  return out;
+}
+
+/**
+ * What the tagged links were last resolved from: each issue's number, title and
+ * referenced documents (by object: see fingerprintIssue), and the tag documents the links
+ * name. Editing an issue's text changes none of these, so a rebuild after such an edit
+ * hands out the last result instead of walking tens of thousands of references again.
+ */
+interface IssueUsage {
+  number: number;
+  title: string;
+  refs: string[];
+  refDocs: Array<SanityDocument | undefined>;
+}
+let lastTagged: { uses: IssueUsage[]; tagDocs: Array<[string, SanityDocument | undefined]>; out: TaggedLink[] } | undefined;
+
+function usesOf(raw: RawContent, listings: Map<string, Listing>): IssueUsage[] {
+  const out: IssueUsage[] = [];
+  for (const doc of raw.issues) {
+    const listing = listings.get(doc._id);
+    if (!listing) continue;
+    const refs = referencesOf(doc);
+    out.push({ number: listing.number, title: listing.title, refs, refDocs: [] });
+  }
+  return out;
+}
+
+/** Whether `current` references the same documents as `last` did; fills in current's refDocs either way. */
+function sameUsage(last: IssueUsage[], current: IssueUsage[], raw: RawContent): boolean {
+  let same = last.length === current.length;
+  for (let i = 0; i < current.length; i++) {
+    const now = current[i]!;
+    const before = same ? last[i]! : undefined;
+    if (before && (before.number !== now.number || before.title !== now.title || !sameStrings(before.refs, now.refs))) same = false;
+    for (let j = 0; j < now.refs.length; j++) {
+      const doc = raw.byId.get(now.refs[j]!);
+      now.refDocs.push(doc);
+      if (same && before!.refDocs[j] !== doc) same = false;
+    }
+  }
+  return same;
+}
+
+function sameStrings(a: string[], b: string[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+}
+
+function resolveTaggedLinks(raw: RawContent, listings: Map<string, Listing>): TaggedLink[] {
   const usedIn = new Map<string, Array<{ number: number; title: string }>>();
   for (const doc of raw.issues) {
     const listing = listings.get(doc._id);

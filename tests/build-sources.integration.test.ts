@@ -3,7 +3,7 @@
 // numbers are the ones fetched by id, on the shipped sample and on synthetic datasets.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fetchListings, fetchProjectedIssues, fetchRawContent, fingerprintIssue, listingOf, parseProjectedIssue } from '../build/sources.ts';
+import { fetchListings, fetchProjectedIssues, fetchRawContent, fingerprintIssue, listingOf, parseProjectedIssue, taggedLinks } from '../build/sources.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { loadIssues } from '../content/load.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
@@ -68,5 +68,29 @@ describe('parseProjectedIssue', () => {
     expect(() => parseProjectedIssue(projected.get(issue!.id), { ...listingOf(issue!), title: 'A title from an older snapshot' })).toThrow(
       /changed while it was being built/,
     );
+  });
+});
+
+describe('taggedLinks', () => {
+  it('gives after each kind of edit the links a fresh load of the edited content gives', async () => {
+    const store = await syntheticStore(6);
+    const resolve = async (s: GroqJsStore) => {
+      const raw = await fetchRawContent(s);
+      const listings = await fetchListings(s, raw.issues.map((d) => d._id));
+      return taggedLinks(raw, new Map(listings.map((l) => [l.id, l])));
+    };
+    await resolve(store);
+    const edits = [
+      { patch: { id: 'issue-2', set: { summary: 'Only the text of an issue changed.' } } },
+      { patch: { id: 'issue-3', set: { title: 'A retitled third issue' } } },
+      { patch: { id: 'link-4-1', set: { title: 'A renamed link' } } },
+      { patch: { id: 'tag-widgets', set: { title: 'Gadgets' } } },
+    ];
+    for (const edit of edits) {
+      await store.mutate([edit]);
+      const incremental = await resolve(store);
+      const fresh = await resolve(new GroqJsStore({ datasetPath: store.datasetPath }));
+      expect(incremental).toEqual(fresh);
+    }
   });
 });

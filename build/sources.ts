@@ -47,7 +47,12 @@ export interface TaggedLink {
   usedIn: Array<{ number: number; title: string }>;
 }
 
-export function listingOf(issue: Issue): Listing {
+/** An issue's listing, from the full read model or from the light listing projection. */
+export function listingOf(
+  issue: Pick<Issue, 'id' | 'number' | 'slug' | 'title' | 'date' | 'summary' | 'byline' | 'tags'> & {
+    sections: Array<{ topic?: Issue['tags'][number] | undefined }>;
+  },
+): Listing {
   return {
     id: issue.id,
     number: issue.number,
@@ -179,17 +184,7 @@ export async function fetchListings(store: ContentStore, ids: string[]): Promise
       ? await store.fetch<unknown>(issueListingsByIdQuery, { ids }, { perspective: 'published' })
       : await store.fetch<unknown>(issueListingsQuery, {}, { perspective: 'published' });
   const docs = (Array.isArray(raw) ? raw : []).filter((d: { id?: unknown } | null) => typeof d?.id === 'string' && wanted.has(d.id));
-  return parseOrThrow(listingSourceSchema, docs, 'issue').map(({ sections, ...rest }) => ({
-    id: rest.id,
-    number: rest.number,
-    slug: rest.slug,
-    title: rest.title,
-    date: rest.date,
-    ...(rest.summary === undefined ? {} : { summary: rest.summary }),
-    ...(rest.byline === undefined ? {} : { byline: rest.byline }),
-    tags: rest.tags,
-    topics: sections.flatMap((s) => (s.topic ? [s.topic] : [])),
-  }));
+  return parseOrThrow(listingSourceSchema, docs, 'issue').map(listingOf);
 }
 
 /**

@@ -73,7 +73,7 @@ describe('mutations', () => {
       { createOrReplace: issueDoc('issue-2', 2, 'Two') },
       { createIfNotExists: { _id: 'tag-a', _type: 'tag', title: 'ignored' } },
       { patch: { id: 'issue-1', set: { title: 'One, revised', 'slug.current': 'one-revised' }, setIfMissing: { summary: 'Hello' }, unset: ['date'] } },
-      { patch: { id: 'issue-1', insert: { after: 'tags[-1]', items: [{ _key: 't1', _type: 'reference', _ref: 'tag-a' }] } } },
+      { patch: { id: 'issue-1', setIfMissing: { tags: [] }, insert: { after: 'tags[-1]', items: [{ _key: 't1', _type: 'reference', _ref: 'tag-a' }] } } },
       { delete: { id: 'issue-2' } },
     ]);
     expect(result.results.map((r) => r.operation)).toEqual(['create', 'create', 'none', 'update', 'update', 'delete']);
@@ -89,7 +89,7 @@ describe('mutations', () => {
       { patch: { id: 'issue-1', set: { title: 'changed' } } },
       { create: { _id: 'issue-1', _type: 'issue' } },
     ]);
-    await expect(attempt).rejects.toMatchObject({ code: 'MUTATION_FAILED', message: expect.stringContaining('already exists') });
+    await expect(attempt).rejects.toMatchObject({ code: 'MUTATION_CONFLICT', message: expect.stringContaining('already exists') });
     expect(await fs.readFile(datasetPath, 'utf8')).toBe(before);
     expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('One');
   });

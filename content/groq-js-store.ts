@@ -3,13 +3,14 @@
 // plus a lock file against other processes) and atomic (temp file, fsync, rename), so
 // a crash mid-write leaves the previous dataset whole.
 import { randomBytes } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
 import { applyMutations } from './mutations.ts';
-import type { ContentStore, FetchOptions, Mutation, MutationResult, Perspective, SanityDocument } from './store.ts';
+import type { ContentStore, DocumentChange, FetchOptions, MutateOptions, Mutation, MutationResult, Perspective, SanityDocument } from './store.ts';
 
 export interface GroqJsStoreOptions {
   /** The dataset file this store reads and writes. */
@@ -22,7 +23,21 @@ export interface GroqJsStoreOptions {
   lockTimeoutMs?: number;
 }
 
+/** A committed write, as the local Content Lake reports it to listeners and history. */
+export interface StoreTransaction {
+  id: string;
+  timestamp: string;
+  /** Who wrote: the author given to mutate(), or "outside" for a write by another process. */
+  author: string;
+  /** The mutations as sent, when this store applied them; absent for writes seen in the file. */
+  mutations?: Mutation[];
+  changes: DocumentChange[];
+}
+
+export type StoreListener = (transaction: StoreTransaction) => void;
+
 interface Snapshot {
+  ino: number;
   mtimeMs: number;
   size: number;
   documents: SanityDocument[];
@@ -38,6 +53,10 @@ export class GroqJsStore implements ContentStore {
   #snapshot: Snapshot | undefined;
   #reading: { version: string; promise: Promise<Snapshot> } | undefined;
   #writeQueue: Promise<unknown> = Promise.resolve();
+  readonly #listeners = new Set<StoreListener>();
+  /** The documents listeners last heard about; outside writes are found by comparing with it. */
+  #announced: SanityDocument[] | undefined;
+  #watcher: FSWatcher | undefined;
 
   constructor(options: GroqJsStoreOptions) {
     this.#path = path.resolve(options.datasetPath);
@@ -77,10 +96,66 @@ export class GroqJsStore implements ContentStore {
     }
   }
 
-  mutate(mutations: Mutation[]): Promise<MutationResult> {
-    const run = this.#writeQueue.then(() => this.#mutateLocked(mutations));
+  mutate(mutations: Mutation[], options: MutateOptions = {}): Promise<MutationResult & { changes: DocumentChange[] }> {
+    const run = this.#writeQueue.then(() => this.#mutateLocked(mutations, options));
     this.#writeQueue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Calls the listener after every committed write: this store's own, and (once
+   * watchForOutsideChanges has been called) those other processes make to the file.
+   */
+  subscribe(listener: StoreListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Watches the dataset file for writes by other processes (the CLI while the Studio is
+   * open) and reports each changed document to subscribers, grouped by the revision the
+   * writer gave it. Resolves once the current state is the baseline.
+   */
+  async watchForOutsideChanges(): Promise<void> {
+    if (this.#watcher) return;
+    this.#announced ??= (await this.#load()).documents;
+    let timer: NodeJS.Timeout | undefined;
+    // The file is replaced by rename on every write, so watch its folder, not the file.
+    this.#watcher = watch(path.dirname(this.#path), (_event, name) => {
+      if (name !== path.basename(this.#path)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void this.#noticeOutsideWrite(), 15);
+    });
+    this.#watcher.on('error', () => undefined);
+  }
+
+  /** Stops watching the file (listeners stay subscribed to this store's own writes). */
+  close(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  #noticeOutsideWrite(): Promise<void> {
+    // Through the write queue: never compare while this store is itself mid-write.
+    const run = this.#writeQueue.then(async () => {
+      const snapshot = await this.#load().catch(() => undefined);
+      if (!snapshot || !this.#announced || snapshot.documents === this.#announced) return;
+      const transactions = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
+      this.#announced = snapshot.documents;
+      for (const transaction of transactions) this.#emit(transaction);
+    });
+    this.#writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  #emit(transaction: StoreTransaction): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(transaction);
+      } catch {
+        // A listener's failure is its own; the write has happened.
+      }
+    }
   }
 
   /** All stored documents, drafts included; for export and tests. */
@@ -88,22 +163,29 @@ export class GroqJsStore implements ContentStore {
     return structuredClone((await this.#load()).documents);
   }
 
-  async #mutateLocked(mutations: Mutation[]): Promise<MutationResult> {
+  async #mutateLocked(mutations: Mutation[], options: MutateOptions): Promise<MutationResult & { changes: DocumentChange[] }> {
     const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
+    let transaction: StoreTransaction | undefined;
+    let outside: StoreTransaction[] = [];
     try {
       // Re-read under the lock: another process may have written since our last look.
       const snapshot = await this.#load();
-      const transactionId = randomBytes(11).toString('base64url');
-      const { documents, results } = applyMutations(snapshot.documents, mutations, {
-        now: this.#now().toISOString(),
-        transactionId,
-      });
+      if (this.#announced && snapshot.documents !== this.#announced) {
+        outside = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
+      }
+      const transactionId = options.transactionId ?? randomBytes(11).toString('base64url');
+      const timestamp = this.#now().toISOString();
+      const { documents, results, changes } = applyMutations(snapshot.documents, mutations, { now: timestamp, transactionId });
       await writeAtomically(this.#path, serialiseInParts(documents));
       const stat = await fs.stat(this.#path);
-      this.#snapshot = { mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
-      return { transactionId, results };
+      this.#snapshot = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
+      if (this.#announced) this.#announced = documents;
+      transaction = { id: transactionId, timestamp, author: options.author ?? 'newsdesk', mutations, changes };
+      return { transactionId, results, changes };
     } finally {
       await release();
+      for (const t of outside) this.#emit(t);
+      if (transaction) this.#emit(transaction);
     }
   }
 
@@ -111,16 +193,18 @@ export class GroqJsStore implements ContentStore {
     await this.#seedIfMissing();
     const stat = await fs.stat(this.#path);
     const cached = this.#snapshot;
-    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
+    // Every write renames a new file into place, so a new inode means new content even
+    // when two writes land within the clock's resolution with the same size.
+    if (cached && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
     // Queries started together (the build starts several) share one read of the file
     // instead of each parsing (and holding) its own copy of the dataset.
-    const version = `${stat.mtimeMs}:${stat.size}`;
+    const version = `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
     if (this.#reading?.version !== version) {
       const reading = {
         version,
         promise: (async () => {
           const documents = await readDataset(this.#path);
-          return { mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() } satisfies Snapshot;
+          return { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() } satisfies Snapshot;
         })(),
       };
       this.#reading = reading;
@@ -161,6 +245,34 @@ export class GroqJsStore implements ContentStore {
       });
     }
   }
+}
+
+/**
+ * What changed between two states of the dataset, as transactions: documents another
+ * process wrote together carry the same new revision, so grouping by it recovers them.
+ */
+export function diffAsTransactions(was: SanityDocument[], now: SanityDocument[], timestamp: string): StoreTransaction[] {
+  const previous = new Map(was.map((d) => [d._id, d] as const));
+  const groups = new Map<string, DocumentChange[]>();
+  const add = (rev: string, change: DocumentChange) => {
+    const group = groups.get(rev);
+    if (group) group.push(change);
+    else groups.set(rev, [change]);
+  };
+  for (const doc of now) {
+    const old = previous.get(doc._id);
+    previous.delete(doc._id);
+    if (old && (old === doc || (old._rev !== undefined && old._rev === doc._rev && old._updatedAt === doc._updatedAt))) continue;
+    if (old && JSON.stringify(old) === JSON.stringify(doc)) continue;
+    add(doc._rev ?? '', { id: doc._id, before: old ?? null, after: doc });
+  }
+  for (const [id, old] of previous) add('', { id, before: old, after: null });
+  return [...groups].map(([rev, changes]) => ({
+    id: rev || randomBytes(11).toString('base64url'),
+    timestamp,
+    author: 'outside',
+    changes,
+  }));
 }
 
 /** Parses an NDJSON dataset, naming the file and line of anything that is not a document. */

@@ -2,7 +2,7 @@
 // @sanity/client. Tests point it at a local stand-in of the query/mutate endpoints.
 import { createClient, type SanityClient } from '@sanity/client';
 import { NewsdeskError } from '../core/errors.ts';
-import type { ContentStore, FetchOptions, Mutation, MutationResult } from './store.ts';
+import type { MutateOptions, ContentStore, FetchOptions, Mutation, MutationResult } from './store.ts';
 
 export interface SanityClientStoreOptions {
   projectId: string;
@@ -41,9 +41,13 @@ export class SanityClientStore implements ContentStore {
     }
   }
 
-  async mutate(mutations: Mutation[]): Promise<MutationResult> {
+  async mutate(mutations: Mutation[], options: MutateOptions = {}): Promise<MutationResult> {
     try {
-      const res = await this.client.mutate(mutations as never, { returnDocuments: false, visibility: 'sync' });
+      const res = await this.client.mutate(mutations as never, {
+        returnDocuments: false,
+        visibility: 'sync',
+        ...(options.transactionId ? { transactionId: options.transactionId } : {}),
+      });
       return {
         transactionId: res.transactionId,
         results: res.results.map((r) => ({ id: r.id, operation: r.operation as MutationResult['results'][number]['operation'] })),

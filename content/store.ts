@@ -40,7 +40,7 @@ export type Mutation =
   | { create: NewDocument }
   | { createOrReplace: SanityDocument }
   | { createIfNotExists: SanityDocument }
-  | { patch: PatchOperations & { id: string } }
+  | { patch: PatchOperations & { id: string; [operation: string]: unknown } }
   | { delete: { id: string } };
 
 export interface MutationResult {
@@ -48,11 +48,25 @@ export interface MutationResult {
   results: Array<{ id: string; operation: 'create' | 'update' | 'delete' | 'none' }>;
 }
 
+/** One document a transaction touched: null before means created, null after means deleted. */
+export interface DocumentChange {
+  id: string;
+  before: SanityDocument | null;
+  after: SanityDocument | null;
+}
+
+export interface MutateOptions {
+  /** Becomes the new `_rev` of every document the transaction changes (the Studio supplies its own). */
+  transactionId?: string;
+  /** Who made the change, for history ("newsdesk CLI" when unset). */
+  author?: string;
+}
+
 export interface ContentStore {
   /** Runs a GROQ query; the result is unvalidated and must go through a read model. */
   fetch<T = unknown>(query: string, params?: Record<string, unknown>, options?: FetchOptions): Promise<T>;
   /** Applies the mutations as one transaction: all of them or none. */
-  mutate(mutations: Mutation[]): Promise<MutationResult>;
+  mutate(mutations: Mutation[], options?: MutateOptions): Promise<MutationResult>;
   /** A short description for messages, e.g. "local dataset .newsdesk/dataset.ndjson". */
   readonly description: string;
 }

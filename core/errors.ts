@@ -9,6 +9,7 @@ export const errorCodes = {
   CONTENT_INVALID: 'stored content does not match the content model',
   QUERY_FAILED: 'a GROQ query failed',
   MUTATION_FAILED: 'a mutation could not be applied',
+  MUTATION_CONFLICT: 'a mutation clashes with what is stored (the document exists, or changed since it was read)',
   NOT_FOUND: 'the thing asked for does not exist',
   USAGE: 'the command was called wrongly',
   BUILD_FAILED: 'the build failed',

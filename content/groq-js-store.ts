@@ -2,7 +2,7 @@
 // document a line) queried with groq-js. Writes are serialised (an in-process queue
 // plus a lock file against other processes) and atomic (temp file, fsync, rename), so
 // a crash mid-write leaves the previous dataset whole.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -79,7 +79,7 @@ export class GroqJsStore implements ContentStore {
     } catch (error) {
       throw new NewsdeskError('QUERY_FAILED', `GROQ query could not be parsed: ${(error as Error).message}`, { cause: error });
     }
-    const evaluation = { dataset, params, dereference: dereferencer(dataset) };
+    const evaluation = { dataset, params, dereference: dereferencer(dataset), ...(options.identity ? { identity: options.identity } : {}) };
     try {
       // groq-js's synchronous evaluator gives the same results 2-3× faster (no promise per
       // node); a few functions (diff::, delta::) exist only in the async one.
@@ -97,7 +97,18 @@ export class GroqJsStore implements ContentStore {
   }
 
   mutate(mutations: Mutation[], options: MutateOptions = {}): Promise<MutationResult & { changes: DocumentChange[] }> {
-    const run = this.#writeQueue.then(() => this.#mutateLocked(mutations, options));
+    return this.transact(() => mutations, options);
+  }
+
+  /**
+   * Plans the mutations from the stored state under the write lock, then applies them as
+   * one transaction: what `plan` reads cannot change before its mutations are written.
+   */
+  transact(
+    plan: (lookup: (id: string) => SanityDocument | undefined, now: string) => Mutation[],
+    options: MutateOptions = {},
+  ): Promise<MutationResult & { changes: DocumentChange[] }> {
+    const run = this.#writeQueue.then(() => this.#mutateLocked(plan, options));
     this.#writeQueue = run.catch(() => undefined);
     return run;
   }
@@ -163,7 +174,22 @@ export class GroqJsStore implements ContentStore {
     return structuredClone((await this.#load()).documents);
   }
 
-  async #mutateLocked(mutations: Mutation[], options: MutateOptions): Promise<MutationResult & { changes: DocumentChange[] }> {
+  /** The documents a perspective sees (drafts overlaid for "drafts"); shared, never modify them. */
+  async view(perspective: Perspective): Promise<() => SanityDocument[]> {
+    const snapshot = await this.#load();
+    return () => viewFor(snapshot, perspective);
+  }
+
+  /** Stored documents by id, drafts included, exactly as stored (undefined where missing). */
+  async getDocuments(ids: string[]): Promise<Array<SanityDocument | undefined>> {
+    const index = indexOf((await this.#load()).documents);
+    return ids.map((id) => index.get(id));
+  }
+
+  async #mutateLocked(
+    plan: (lookup: (id: string) => SanityDocument | undefined, now: string) => Mutation[],
+    options: MutateOptions,
+  ): Promise<MutationResult & { changes: DocumentChange[] }> {
     const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
     let transaction: StoreTransaction | undefined;
     let outside: StoreTransaction[] = [];
@@ -175,6 +201,8 @@ export class GroqJsStore implements ContentStore {
       }
       const transactionId = options.transactionId ?? randomBytes(11).toString('base64url');
       const timestamp = this.#now().toISOString();
+      const index = indexOf(snapshot.documents);
+      const mutations = plan((id) => index.get(id), timestamp);
       const { documents, results, changes } = applyMutations(snapshot.documents, mutations, { now: timestamp, transactionId });
       await writeAtomically(this.#path, serialiseInParts(documents));
       const stat = await fs.stat(this.#path);
@@ -203,7 +231,7 @@ export class GroqJsStore implements ContentStore {
       const reading = {
         version,
         promise: (async () => {
-          const documents = await readDataset(this.#path);
+          const documents = withRevisions(await readDataset(this.#path));
           return { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() } satisfies Snapshot;
         })(),
       };
@@ -357,6 +385,18 @@ class DatasetParser {
   }
 }
 
+/**
+ * Every document needs a revision: the Studio chains live changes by previous and next
+ * revision. A hand-written document without one gets one derived from its content, so
+ * every process reading the same file derives the same.
+ */
+function withRevisions(documents: SanityDocument[]): SanityDocument[] {
+  for (const doc of documents) {
+    if (typeof doc._rev !== 'string' || doc._rev === '') doc._rev = `r${createHash('sha1').update(JSON.stringify(doc)).digest('base64url').slice(0, 20)}`;
+  }
+  return documents;
+}
+
 export function serialise(documents: SanityDocument[]): string {
   return documents.map((d) => JSON.stringify(d)).join('\n') + (documents.length ? '\n' : '');
 }
@@ -371,13 +411,17 @@ function isSyncUnsupported(error: unknown): boolean {
  * seconds (added by the build work item).
  */
 const idIndexes = new WeakMap<SanityDocument[], Map<string, SanityDocument>>();
-function dereferencer(dataset: SanityDocument[]) {
+function indexOf(dataset: SanityDocument[]): Map<string, SanityDocument> {
   let index = idIndexes.get(dataset);
   if (!index) {
     index = new Map(dataset.map((d) => [d._id, d] as const));
     idIndexes.set(dataset, index);
   }
-  const byId = index;
+  return index;
+}
+
+function dereferencer(dataset: SanityDocument[]) {
+  const byId = indexOf(dataset);
   return ({ _ref }: { _ref: string }) => byId.get(_ref) ?? null;
 }
 

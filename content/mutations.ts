@@ -95,6 +95,15 @@ export function applyMutations(current: SanityDocument[], mutations: Mutation[],
   return { documents, results, changes };
 }
 
+/** The id of the document a mutation writes (undefined for a create that lets the store pick one). */
+export function mutationTarget(mutation: Mutation): string | undefined {
+  if ('create' in mutation) return mutation.create._id;
+  if ('createOrReplace' in mutation) return mutation.createOrReplace._id;
+  if ('createIfNotExists' in mutation) return mutation.createIfNotExists._id;
+  if ('patch' in mutation) return mutation.patch.id;
+  return mutation.delete.id;
+}
+
 function applyPatch(doc: SanityDocument, patch: Record<string, unknown> & { id: string }, where: string): SanityDocument {
   let patched: SanityDocument | null;
   try {

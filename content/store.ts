@@ -14,6 +14,8 @@ export type Perspective =
 
 export interface FetchOptions {
   perspective?: Perspective;
+  /** What GROQ's identity() returns: the user a query runs for (the local lake's editor). */
+  identity?: string;
 }
 
 export type SanityDocument = {

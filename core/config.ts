@@ -14,6 +14,7 @@ export const defaults = {
   sanityApiVersion: '2025-02-19',
   host: '127.0.0.1',
   port: 3000,
+  studioPort: 3334,
   sendRate: 14,
   sendConcurrency: 5,
   sendMaxAttempts: 5,
@@ -63,6 +64,8 @@ const envSchema = z.object({
   NEWSDESK_SECRET: z.string().min(16, 'must be at least 16 characters (try: openssl rand -hex 32)').optional(),
   NEWSDESK_HOST: optionalString,
   NEWSDESK_PORT: intFrom(0, 65535).optional(),
+  /** Where `newsdesk studio` serves the local Studio over HTTPS (HTTP/2). */
+  NEWSDESK_STUDIO_PORT: intFrom(0, 65535).optional(),
   NEWSDESK_PREVIEW_SECRET: optionalString,
   NEWSDESK_API_TOKEN: optionalString,
   NEWSDESK_CONFIRM_TTL_HOURS: intFrom(1, 24 * 365).optional(),
@@ -152,6 +155,8 @@ export interface Config {
   server: {
     host: string;
     port: number;
+    /** HTTPS port of `newsdesk studio` (the local Studio, its Content Lake, previews and the site). */
+    studioPort: number;
     previewSecret: string | undefined;
     apiToken: string | undefined;
     webhookSecret: string | undefined;
@@ -224,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     server: {
       host: e.NEWSDESK_HOST ?? defaults.host,
       port: e.NEWSDESK_PORT ?? defaults.port,
+      studioPort: e.NEWSDESK_STUDIO_PORT ?? defaults.studioPort,
       previewSecret: e.NEWSDESK_PREVIEW_SECRET,
       apiToken: e.NEWSDESK_API_TOKEN,
       webhookSecret: e.SANITY_WEBHOOK_SECRET,

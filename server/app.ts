@@ -51,6 +51,10 @@ export interface AppDeps {
   fetchPage: FetchPage;
   now: () => Date;
   log: (line: string) => void;
+  /** The local Studio's token, accepted like the preview secret when the Studio is served here. */
+  studioToken?: string;
+  /** Registers a callback for content changes made in this process or seen in the dataset. */
+  onContentChange?: (listener: () => void) => void;
 }
 
 /** Request bodies: forms and small JSON; the webhook carries a whole document. */
@@ -87,6 +91,9 @@ export function createApp(deps: AppDeps): Hono {
   const limiter = config.server.subscribeRate ? new RateLimiter(config.server.subscribeRate) : undefined;
 
   let settingsPromise: Promise<Settings> | undefined;
+  deps.onContentChange?.(() => {
+    settingsPromise = undefined;
+  });
   const settings = () => {
     settingsPromise ??= loadSettings(deps.store).catch((error: unknown) => {
       settingsPromise = undefined;
@@ -270,10 +277,10 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   const previewRefusal = (c: Context, given: string | undefined) => {
-    const expected = config.server.previewSecret;
+    const accepted = [config.server.previewSecret, deps.studioToken].filter((s): s is string => Boolean(s));
     c.header('cache-control', 'no-store');
-    if (!expected) return c.json({ ok: false, error: 'previews_disabled', message: 'Previews are off: set NEWSDESK_PREVIEW_SECRET on the server (and the same value as SANITY_STUDIO_PREVIEW_SECRET for the Studio).' }, 403);
-    if (!given || !secretsMatch(given, expected)) return c.json({ ok: false, error: 'unauthorized', message: 'The preview secret is missing or wrong.' }, 401);
+    if (accepted.length === 0) return c.json({ ok: false, error: 'previews_disabled', message: 'Previews are off: set NEWSDESK_PREVIEW_SECRET on the server (and the same value as SANITY_STUDIO_PREVIEW_SECRET for the Studio).' }, 403);
+    if (!given || !accepted.some((expected) => secretsMatch(given, expected))) return c.json({ ok: false, error: 'unauthorized', message: 'The preview secret is missing or wrong.' }, 401);
     return undefined;
   };
 

@@ -2,9 +2,12 @@
 // delivery database, transport, secret, rebuilds), listens on the configured host and
 // port (0 picks a free one, as tests do) and closes everything it opened, in order.
 import { serve, type ServerType } from '@hono/node-server';
+import { createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { buildSite } from '../build/build-site.ts';
 import { makePageFetcher, type FetchPage } from '../content/capture/fetch-page.ts';
+import { GroqJsStore, type StoreTransaction } from '../content/groq-js-store.ts';
+import { ContentLake, lakeDirFor, type LakeOptions } from '../content/lake/lake.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
@@ -12,8 +15,11 @@ import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/open-transport.ts';
 import { resolveSecret } from '../delivery/secret.ts';
 import type { Transport } from '../delivery/transport.ts';
+import { NewsdeskError } from '../core/errors.ts';
+import { studioDefaults } from '../studio/env.ts';
 import { createApp } from './app.ts';
 import { RebuildScheduler } from './rebuild.ts';
+import { createStudioHost, defaultStudioDir, studioPaths } from './studio-host.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -28,6 +34,13 @@ export interface ServerOptions {
   /** Quiet time before a webhook rebuild starts (default 2 s: publishing fires bursts). */
   rebuildDebounceMs?: number;
   log?: (line: string) => void;
+  /**
+   * Serve the local Studio (/studio/) and Content Lake (/lake/) too; needs the local
+   * dataset. `studioDir` is the built Studio (default studio-dist/).
+   */
+  studio?: { studioDir?: string; allowedOrigins?: string[]; editorName?: string; onRequest?: LakeOptions['onRequest'] };
+  /** Listen with TLS and HTTP/2 (HTTP/1.1 still accepted), as the Studio needs locally. */
+  tls?: { key: string; cert: string };
 }
 
 export interface RunningServer {
@@ -38,7 +51,17 @@ export interface RunningServer {
   rebuilds: RebuildScheduler;
   delivery: Delivery;
   transport: Transport;
+  /** The local Content Lake, when the Studio is served. */
+  lake: ContentLake | undefined;
   close(): Promise<void>;
+}
+
+/** Changes to published documents are what the built site shows; drafts never reach it. */
+function publishedChange(transaction: StoreTransaction): string | undefined {
+  const change = transaction.changes.find((c) => !c.id.startsWith('drafts.') && !c.id.startsWith('versions.'));
+  if (!change) return undefined;
+  const type = change.after?._type ?? change.before?._type ?? 'document';
+  return `${change.after ? 'published' : 'removed'} ${type} ${change.id}`;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -54,10 +77,46 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const summary = await buildSite({ config, store });
         log(`rebuild: ${summary.issues} issue(s), ${summary.rendered} rendered, ${summary.reused} reused in ${Math.round(summary.durationMs)} ms`);
       }),
-    { debounceMs: options.rebuildDebounceMs ?? 2000, onError: (error) => log(`rebuild failed: ${(error as Error)?.message ?? String(error)}`) },
+    // A Sanity publish fires a burst of webhooks; a local publish is one transaction.
+    { debounceMs: options.rebuildDebounceMs ?? (store instanceof GroqJsStore ? 300 : 2000), onError: (error) => log(`rebuild failed: ${(error as Error)?.message ?? String(error)}`) },
   );
 
   let publicUrl = config.baseUrl ?? '';
+  let lake: ContentLake | undefined;
+  const contentListeners: Array<() => void> = [];
+  let stopWatching = () => {};
+  if (store instanceof GroqJsStore) {
+    // Writes by the Studio here and by the CLI elsewhere both rebuild the site: no webhook needed locally.
+    await store.watchForOutsideChanges();
+    const unsubscribe = store.subscribe((transaction) => {
+      const reason = publishedChange(transaction);
+      if (!reason) return;
+      for (const listener of contentListeners) listener();
+      rebuilds.request(reason);
+    });
+    stopWatching = () => {
+      unsubscribe();
+      store.close();
+    };
+  }
+  if (options.studio) {
+    if (!(store instanceof GroqJsStore)) {
+      throw new NewsdeskError('USAGE', 'The local Studio edits the local dataset, but SANITY_PROJECT_ID points newsdesk at a Sanity project', {
+        hint: 'With a Sanity project, run the Studio with `npm run studio:dev` or deploy it; unset SANITY_PROJECT_ID to edit the local dataset.',
+      });
+    }
+    lake = await ContentLake.open({
+      store,
+      lakeDir: lakeDirFor(store.datasetPath),
+      projectId: studioDefaults.projectId,
+      dataset: studioDefaults.dataset,
+      allowedOrigins: options.studio.allowedOrigins ?? [],
+      publicUrl: () => `${publicUrl}${studioPaths.lake}`,
+      editorName: options.studio.editorName,
+      onRequest: options.studio.onRequest,
+      log,
+    });
+  }
   const app = createApp({
     config,
     store,
@@ -69,14 +128,34 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     fetchPage: options.fetchPage ?? makePageFetcher({ limits: config.fetch }),
     now: options.now ?? (() => new Date()),
     log,
+    studioToken: lake?.token,
+    onContentChange: (listener) => contentListeners.push(listener),
   });
+  const studioHost = lake ? createStudioHost(lake, options.studio?.studioDir ?? defaultStudioDir) : undefined;
+  const fetch = studioHost ? (request: Request) => studioHost.fetch(request) ?? app.fetch(request) : app.fetch;
 
   let server: ServerType;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
-    server = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, (info) => resolve(info));
+    server = options.tls
+      ? serve(
+          {
+            fetch,
+            hostname: config.server.host,
+            port: config.server.port,
+            createServer: createSecureServer,
+            serverOptions: { key: options.tls.key, cert: options.tls.cert, allowHTTP1: true },
+          },
+          (info) => resolve(info),
+        )
+      : serve({ fetch, hostname: config.server.host, port: config.server.port }, (info) => resolve(info));
     server.once('error', reject);
   });
-  const url = `http://${urlHost(address.address)}:${address.port}`;
+  if (studioHost) {
+    server!.on('upgrade', (request, socket, head) => {
+      if (!studioHost.upgrade(request, socket, head)) socket.destroy();
+    });
+  }
+  const url = `${options.tls ? 'https' : 'http'}://${urlHost(address.address, Boolean(options.tls))}:${address.port}`;
   publicUrl ||= url;
 
   let closed: Promise<void> | undefined;
@@ -87,15 +166,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // Keep-alive connections would hold close() open until they time out.
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
+      lake?.close();
+      stopWatching();
       await rebuilds.close();
       if (!options.transport) await transport.close();
       if (!options.delivery) delivery.close();
     })());
 
-  return { url, publicUrl, rebuilds, delivery, transport, close };
+  return { url, publicUrl, rebuilds, delivery, transport, lake, close };
 }
 
-function urlHost(address: string): string {
-  if (address === '0.0.0.0' || address === '::') return 'localhost';
+function urlHost(address: string, tls = false): string {
+  // The local certificate names localhost; the address itself would not match it in a browser.
+  if (address === '0.0.0.0' || address === '::' || (tls && (address === '127.0.0.1' || address === '::1'))) return 'localhost';
   return address.includes(':') ? `[${address}]` : address;
 }

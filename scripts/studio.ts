@@ -1,0 +1,167 @@
+// `newsdesk studio`: the editor's Studio with no Sanity account. It serves the built
+// Studio, the local Content Lake over the dataset file, previews and the site on one
+// HTTPS origin (HTTP/2, certificate from a local authority kept in the data folder),
+// building the Studio first when its sources changed. With a Sanity project configured
+// it runs `sanity dev` against the hosted project instead, as before.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildSite } from '../build/build-site.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { lakeDirFor, lakeToken } from '../content/lake/lake.ts';
+import { loadLakeTls, trustInstruction } from '../content/lake/tls.ts';
+import { openContentStore } from '../content/open-store.ts';
+import { NewsdeskError } from '../core/errors.ts';
+import { defaultStudioDir, studioPaths } from '../server/studio-host.ts';
+import { startServer } from '../server/server.ts';
+import { type Command, type CommandContext, parseOptions } from './cli.ts';
+
+const projectRoot = path.resolve(import.meta.dirname, '..');
+/** What the built Studio is made of: any of these newer than the build means building again. */
+const studioSources = ['sanity.config.ts', 'sanity.cli.ts', 'schemas', 'studio', 'package-lock.json'];
+const devPort = 3333;
+
+export const studioCommand: Command = {
+  name: 'studio',
+  summary: 'write issues in Sanity Studio on the local dataset: no account, no network',
+  usage: 'studio [--dev] [--no-build] [--print-url] [--trace]',
+  options: [
+    ['--dev', 'also run `sanity dev` (hot reload on http://localhost:3333) for working on the Studio itself'],
+    ['--no-build', 'serve studio-dist/ as it is, even when the Studio sources are newer'],
+    ['--print-url', 'print the Studio link (it carries the token) and exit'],
+    ['--trace', 'print every request the local Content Lake answers (status, method, path, time)'],
+  ],
+  examples: ['npm run studio', 'npm run newsdesk -- studio --print-url', 'NEWSDESK_STUDIO_PORT=4444 npm run newsdesk -- studio'],
+  async run(args, ctx) {
+    const { values } = parseOptions(this, args, { dev: { type: 'boolean' }, 'no-build': { type: 'boolean' }, 'print-url': { type: 'boolean' }, trace: { type: 'boolean' } }, false);
+    if (ctx.env.SANITY_STUDIO_PROJECT_ID && !ctx.env.SANITY_STUDIO_API_HOST) return runHostedStudio(ctx);
+    const config = ctx.config();
+    const store = openContentStore(config.content);
+    if (!(store instanceof GroqJsStore)) {
+      throw new NewsdeskError('USAGE', 'SANITY_PROJECT_ID is set, so content lives in a Sanity project, not the local dataset', {
+        hint: 'Set SANITY_STUDIO_PROJECT_ID to the same project to run the hosted Studio, or unset SANITY_PROJECT_ID to edit the local dataset.',
+      });
+    }
+    const host = config.server.host;
+    const origin = `https://${hostForUrl(host)}:${config.server.studioPort}`;
+    const tls = await loadLakeTls(path.join(config.dataDir, 'tls'), [...new Set(['localhost', '127.0.0.1', '::1', host])]);
+
+    if (values['print-url']) {
+      ctx.out(`Studio: ${origin}${studioPaths.studio}/#token=${await lakeToken(lakeDirFor(store.datasetPath))}`);
+      return 0;
+    }
+
+    if (!values['no-build'] && !values.dev) await buildStudioIfStale(ctx);
+    const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
+    if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {
+      ctx.out(`${rel}/ has no site yet; building it first…`);
+      await buildSite({ config, store, signal: ctx.signal });
+    }
+
+    const studioConfig = { ...config, server: { ...config.server, port: config.server.studioPort } };
+    const server = await startServer({
+      config: studioConfig,
+      store,
+      tls,
+      studio: {
+        studioDir: defaultStudioDir,
+        allowedOrigins: values.dev ? [`http://localhost:${devPort}`] : [],
+        editorName: editorName(),
+        onRequest: values.trace ? (r) => ctx.err(`lake: ${r.status} ${r.method} ${r.path}${r.search.size ? `?${r.search}` : ''} ${Math.round(r.ms)} ms`) : undefined,
+      },
+      log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
+    });
+    const token = server.lake!.token;
+    let dev: ChildProcess | undefined;
+    if (values.dev) dev = startDevStudio(ctx, `${server.url}${studioPaths.lake}`);
+    const studioUrl = values.dev ? `http://localhost:${devPort}/#token=${token}` : `${server.url}${studioPaths.studio}/#token=${token}`;
+    ctx.out(`Studio: ${studioUrl}`);
+    ctx.out(`  ${trustInstruction(tls.caFile)}`);
+    ctx.out(`  Editing ${store.description}; the site, previews and test emails are at ${server.url}/ (mail goes through ${server.transport.description}).`);
+    ctx.out('  Publishing rebuilds the site. Press Ctrl+C to stop.');
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    dev?.kill('SIGTERM');
+    await server.close();
+    ctx.out('newsdesk studio stopped.');
+    return 0;
+  },
+};
+
+/** Builds studio-dist/ when it is missing or older than any Studio source. */
+async function buildStudioIfStale(ctx: CommandContext): Promise<void> {
+  const built = statTime(path.join(defaultStudioDir, 'index.html'));
+  const newest = Math.max(...studioSources.map((s) => newestTime(path.join(projectRoot, s))));
+  if (built !== undefined && built >= newest) return;
+  ctx.out(built === undefined ? 'Building the Studio (first run, about 15 s)…' : 'The Studio sources changed; building the Studio again (about 15 s)…');
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(sanityBin(), ['build', defaultStudioDir, '--yes'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'inherit'], env: studioBuildEnv(ctx.env) });
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) throw new NewsdeskError('BUILD_FAILED', 'Building the Studio failed (see the messages above)', { hint: 'Fix the schema or Studio code it names, or run `npm run studio:build` to see the whole output.' });
+}
+
+function runHostedStudio(ctx: CommandContext): Promise<number> {
+  ctx.out(`Studio for Sanity project ${ctx.env.SANITY_STUDIO_PROJECT_ID}: starting \`sanity dev\`…`);
+  ctx.out(`Studio: http://localhost:${devPort}`);
+  const child = spawn(sanityBin(), ['dev'], { cwd: projectRoot, stdio: 'inherit', env: ctx.env });
+  ctx.signal.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
+}
+
+function startDevStudio(ctx: CommandContext, apiHost: string): ChildProcess {
+  const child = spawn(sanityBin(), ['dev', '--port', String(devPort)], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    // The dev server's page is http://localhost:3333; it reaches the lake on the HTTPS origin.
+    env: { ...studioBuildEnv(ctx.env), SANITY_STUDIO_API_HOST: apiHost },
+  });
+  return child;
+}
+
+/** The Studio bundle is built for the local lake: no project id reaches it. */
+function studioBuildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { SANITY_STUDIO_PROJECT_ID: _p, ...rest } = env;
+  return rest;
+}
+
+function sanityBin(): string {
+  return path.join(projectRoot, 'node_modules', '.bin', process.platform === 'win32' ? 'sanity.cmd' : 'sanity');
+}
+
+function editorName(): string {
+  try {
+    return os.userInfo().username || 'Editor';
+  } catch {
+    return 'Editor';
+  }
+}
+
+function hostForUrl(host: string): string {
+  if (host === '127.0.0.1' || host === '::1' || host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function statTime(file: string): number | undefined {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function newestTime(entry: string): number {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(entry);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const name of fs.readdirSync(entry)) newest = Math.max(newest, newestTime(path.join(entry, name)));
+  return newest;
+}

@@ -13,13 +13,11 @@ import { lakeDirFor, lakeToken } from '../content/lake/lake.ts';
 import { loadLakeTls, trustInstruction } from '../content/lake/tls.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { NewsdeskError } from '../core/errors.ts';
+import { buildStudioIfStale, projectRoot, sanityBin, studioBuildEnv } from '../server/studio-build.ts';
 import { defaultStudioDir, studioPaths } from '../server/studio-host.ts';
 import { startServer } from '../server/server.ts';
 import { type Command, type CommandContext, parseOptions } from './cli.ts';
 
-const projectRoot = path.resolve(import.meta.dirname, '..');
-/** What the built Studio is made of: any of these newer than the build means building again. */
-const studioSources = ['sanity.config.ts', 'sanity.cli.ts', 'schemas', 'studio', 'package-lock.json'];
 const devPort = 3333;
 
 export const studioCommand: Command = {
@@ -52,7 +50,9 @@ export const studioCommand: Command = {
       return 0;
     }
 
-    if (!values['no-build'] && !values.dev) await buildStudioIfStale(ctx);
+    if (!values['no-build'] && !values.dev) {
+      await buildStudioIfStale({ env: ctx.env, onStart: (first) => ctx.out(first ? 'Building the Studio (first run, about 15 s)…' : 'The Studio sources changed; building the Studio again (about 15 s)…') });
+    }
     const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
     if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {
       ctx.out(`${rel}/ has no site yet; building it first…`);
@@ -91,19 +91,6 @@ export const studioCommand: Command = {
   },
 };
 
-/** Builds studio-dist/ when it is missing or older than any Studio source. */
-async function buildStudioIfStale(ctx: CommandContext): Promise<void> {
-  const built = statTime(path.join(defaultStudioDir, 'index.html'));
-  const newest = Math.max(...studioSources.map((s) => newestTime(path.join(projectRoot, s))));
-  if (built !== undefined && built >= newest) return;
-  ctx.out(built === undefined ? 'Building the Studio (first run, about 15 s)…' : 'The Studio sources changed; building the Studio again (about 15 s)…');
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(sanityBin(), ['build', defaultStudioDir, '--yes'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'inherit'], env: studioBuildEnv(ctx.env) });
-    child.on('exit', (c) => resolve(c ?? 1));
-  });
-  if (code !== 0) throw new NewsdeskError('BUILD_FAILED', 'Building the Studio failed (see the messages above)', { hint: 'Fix the schema or Studio code it names, or run `npm run studio:build` to see the whole output.' });
-}
-
 function runHostedStudio(ctx: CommandContext): Promise<number> {
   ctx.out(`Studio for Sanity project ${ctx.env.SANITY_STUDIO_PROJECT_ID}: starting \`sanity dev\`…`);
   ctx.out(`Studio: http://localhost:${devPort}`);
@@ -122,15 +109,7 @@ function startDevStudio(ctx: CommandContext, apiHost: string): ChildProcess {
   return child;
 }
 
-/** The Studio bundle is built for the local lake: no project id reaches it. */
-function studioBuildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { SANITY_STUDIO_PROJECT_ID: _p, ...rest } = env;
-  return rest;
-}
 
-function sanityBin(): string {
-  return path.join(projectRoot, 'node_modules', '.bin', process.platform === 'win32' ? 'sanity.cmd' : 'sanity');
-}
 
 function editorName(): string {
   try {
@@ -145,23 +124,4 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function statTime(file: string): number | undefined {
-  try {
-    return fs.statSync(file).mtimeMs;
-  } catch {
-    return undefined;
-  }
-}
 
-function newestTime(entry: string): number {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(entry);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const name of fs.readdirSync(entry)) newest = Math.max(newest, newestTime(path.join(entry, name)));
-  return newest;
-}

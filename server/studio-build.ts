@@ -1,0 +1,75 @@
+// Building the local Studio (studio-dist/) when its sources changed: `newsdesk studio`
+// does it before serving, and the Studio's browser tests before they start.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { NewsdeskError } from '../core/errors.ts';
+import { defaultStudioDir } from './studio-host.ts';
+
+export const projectRoot = path.resolve(import.meta.dirname, '..');
+
+/** What the built Studio is made of: any of these newer than the build means building again. */
+const studioSources = ['sanity.config.ts', 'sanity.cli.ts', 'schemas', 'studio', 'package-lock.json'];
+
+export interface StudioBuildOptions {
+  env?: NodeJS.ProcessEnv;
+  outDir?: string;
+  /** Told before a build starts (true: there was none yet). */
+  onStart?: (first: boolean) => void;
+}
+
+/** Builds the Studio when it is missing or older than any Studio source; returns whether it built. */
+export async function buildStudioIfStale(options: StudioBuildOptions = {}): Promise<boolean> {
+  const outDir = options.outDir ?? defaultStudioDir;
+  const built = statTime(path.join(outDir, 'index.html'));
+  const newest = Math.max(...studioSources.map((s) => newestTime(path.join(projectRoot, s))));
+  if (built !== undefined && built >= newest) return false;
+  options.onStart?.(built === undefined);
+  const stderr: string[] = [];
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(sanityBin(), ['build', outDir, '--yes'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'], env: studioBuildEnv(options.env ?? process.env) });
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) {
+    throw new NewsdeskError('BUILD_FAILED', `Building the Studio failed:\n${stderr.join('').trim()}`, {
+      hint: 'Fix the schema or Studio code it names, or run `npm run studio:build` to see the whole output.',
+    });
+  }
+  return true;
+}
+
+/** The Studio bundle is built for the local lake: no project id reaches it. */
+export function studioBuildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { SANITY_STUDIO_PROJECT_ID: _p, ...rest } = env;
+  return rest;
+}
+
+export function sanityBin(): string {
+  return path.join(projectRoot, 'node_modules', '.bin', process.platform === 'win32' ? 'sanity.cmd' : 'sanity');
+}
+
+function statTime(file: string): number | undefined {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function newestTime(entry: string): number {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(entry);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const name of fs.readdirSync(entry)) {
+    // Tests beside the Studio code do not go into the bundle.
+    if (name.endsWith('.test.ts')) continue;
+    newest = Math.max(newest, newestTime(path.join(entry, name)));
+  }
+  return newest;
+}

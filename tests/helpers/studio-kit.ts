@@ -1,0 +1,115 @@
+// Set-up for tests that drive the real built Studio: a temp data folder seeded with the
+// sample newsletter, `newsdesk studio`'s server (site, previews, local Content Lake,
+// Studio) over HTTPS on port 0 with a certificate from a throwaway local authority, and
+// a Chromium page signed in through the link the command prints.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildSite } from '../../build/build-site.ts';
+import { GroqJsStore } from '../../content/groq-js-store.ts';
+import { loadLakeTls } from '../../content/lake/tls.ts';
+import { openContentStore } from '../../content/open-store.ts';
+import { loadConfig, type Config } from '../../core/config.ts';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import { buildStudioIfStale } from '../../server/studio-build.ts';
+import { studioPaths } from '../../server/studio-host.ts';
+import type { LakeRequest } from '../../content/lake/lake.ts';
+import { launchChromium } from './chromium.ts';
+import { makeTempDir } from './temp.ts';
+
+export interface StudioServer {
+  config: Config;
+  store: GroqJsStore;
+  server: RunningServer;
+  dir: string;
+  token: string;
+  /** Every request the lake answered, in order (contract tests read it). */
+  requests: LakeRequest[];
+  /** https://localhost:<port> */
+  url: string;
+  studioUrl: string;
+  outbox: string;
+  /** Stops the server and starts it again on the same data folder and port. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds studio-dist/ when its sources changed (about 15 s), once per test run. */
+export function ensureStudioBuilt(): Promise<boolean> {
+  return buildStudioIfStale();
+}
+
+export async function startStudioServer(options: { dir?: string } = {}): Promise<StudioServer> {
+  const dir = options.dir ?? (await makeTempDir('newsdesk-studio-'));
+  const config = loadConfig({ NEWSDESK_DATA_DIR: path.join(dir, 'data'), NEWSDESK_OUT_DIR: path.join(dir, 'dist'), NEWSDESK_PORT: '0', NEWSDESK_SUBSCRIBE_RATE: 'off' }, dir);
+  const tls = await loadLakeTls(path.join(config.dataDir, 'tls'), ['localhost', '127.0.0.1', '::1']);
+  const requests: LakeRequest[] = [];
+  let store = openContentStore(config.content) as GroqJsStore;
+  await buildSite({ config, store, threads: 1 });
+  const start = async (port: number) =>
+    startServer({ config: { ...config, server: { ...config.server, port } }, store, tls, studio: { onRequest: (r) => requests.push(r) }, log: () => undefined });
+  let server = await start(0);
+  const port = Number(new URL(server.url).port);
+  const kit: StudioServer = {
+    config,
+    get store() {
+      return store;
+    },
+    get server() {
+      return server;
+    },
+    dir,
+    token: server.lake!.token,
+    requests,
+    url: server.url,
+    studioUrl: `${server.url}${studioPaths.studio}/`,
+    outbox: config.transport.kind === 'outbox' ? config.transport.dir : '',
+    async restart() {
+      await server.close();
+      store = openContentStore(config.content) as GroqJsStore;
+      server = await start(port);
+    },
+    close: () => server.close(),
+  };
+  return kit;
+}
+
+/** Hosted services the local Studio is kept from calling, and the start-up calls it may make to hosted-only endpoints. */
+const expectedNoise = [
+  /violates the following Content Security Policy directive/,
+  /Failed to fetch version for package/,
+  /Fetch API cannot load https:\/\//,
+  /Failed to load resource: the server responded with a status of 404/,
+  /Failed to load resource: net::ERR_/,
+  /WebSocket connection to .* failed: WebSocket is closed before the connection is established/,
+];
+
+export interface StudioPage {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Page errors and console errors other than the expected ones above. */
+  problems: string[];
+}
+
+/** Opens the Studio the way an editor does: through the printed link that carries the token. */
+export async function openStudio(kit: StudioServer, browser?: Browser, viewport = { width: 1600, height: 1000 }): Promise<StudioPage> {
+  const b = browser ?? (await launchChromium());
+  const context = await b.newContext({ viewport, ignoreHTTPSErrors: true });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !expectedNoise.some((re) => re.test(m.text()))) problems.push(`console: ${m.text().slice(0, 500)}`);
+  });
+  await page.goto(`${kit.studioUrl}#token=${kit.token}`);
+  await page.getByRole('link', { name: 'Issues' }).first().waitFor({ timeout: 30_000 });
+  return { browser: b, context, page, problems };
+}
+
+/** Where screenshots for the README's walkthrough go: docs/studio/ when asked for, else a scratch folder. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.NEWSDESK_SCREENSHOTS ?? path.resolve(import.meta.dirname, '../.out/screenshots');
+  await fs.mkdir(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}

@@ -1,0 +1,110 @@
+// What an editor does in the Studio's forms, as Playwright steps: fill a field, select
+// text in a Portable Text editor, apply an annotation, insert an inline or block object,
+// pick a reference, publish. The toolbar folds buttons into "more" menus when narrow, so
+// actions look for a visible button first and then in those menus.
+import { deflateSync } from 'node:zlib';
+import type { Locator, Page } from 'playwright-core';
+
+/** The field whose data-testid is field-<path>, e.g. `title` or `sections[_key=="a"].body`. */
+export function field(scope: Page | Locator, pathOrEnd: string): Locator {
+  return scope.locator(`[data-testid="field-${pathOrEnd}"], [data-testid^="field-"][data-testid$="${pathOrEnd}"]`).first();
+}
+
+/** Clicks the toolbar action named `label` (aria-label or menu item) inside a Portable Text field. */
+export async function toolbarAction(page: Page, ptField: Locator, label: string): Promise<void> {
+  const direct = ptField.locator(`button[aria-label="${label}"]:visible`);
+  if ((await direct.count()) > 0) {
+    await direct.first().click();
+    return;
+  }
+  const menus = ptField.locator('button[data-testid="action-menu-button"]:visible, button[data-testid="insert-menu-button"]:visible');
+  for (let i = 0; i < (await menus.count()); i++) {
+    await menus.nth(i).click();
+    const item = page.locator(`[role="menuitem"]:visible`).filter({ hasText: label.replace(/^Insert (.*) \((inline|block)\)$/, '$1') });
+    const byLabel = page.locator(`[role="menuitem"][aria-label="${label}"]:visible, [role="menuitem"][data-testid="${label}"]:visible`);
+    if ((await byLabel.count()) > 0) {
+      await byLabel.first().click();
+      return;
+    }
+    if ((await item.count()) === 1) {
+      await item.first().click();
+      return;
+    }
+    await page.keyboard.press('Escape');
+  }
+  throw new Error(`no toolbar action "${label}" in the field`);
+}
+
+/** Selects the first occurrence of `text` in a contenteditable, as a mouse drag would. */
+export async function selectText(editor: Locator, text: string): Promise<void> {
+  await editor.evaluate((root, wanted) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.textContent?.indexOf(wanted) ?? -1;
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + wanted.length);
+      const selection = window.getSelection()!;
+      selection.removeAllRanges();
+      selection.addRange(range);
+      return;
+    }
+    throw new Error(`"${wanted}" is not in the editor`);
+  }, text);
+  // The editor picks the DOM selection up on selectionchange.
+  await editor.page().waitForTimeout(200);
+}
+
+/** Types into a reference input and picks the option whose text contains `optionText`. */
+export async function pickReference(page: Page, input: Locator, search: string, optionText: string | RegExp): Promise<void> {
+  await input.click();
+  await input.fill(search);
+  const option = page.locator('[role="option"]:visible, [data-testid="autocomplete-popover"] button:visible').filter({ hasText: optionText }).first();
+  await option.waitFor({ timeout: 15_000 });
+  await option.click();
+}
+
+/** Publishes the open document and waits for the Studio to say so. */
+export async function publish(page: Page): Promise<void> {
+  const button = page.locator('[data-testid="action-publish"]:visible').first();
+  await button.waitFor();
+  // Publish is disabled while the last edits are being saved.
+  await page.waitForFunction(() => {
+    const b = [...document.querySelectorAll<HTMLButtonElement>('[data-testid="action-publish"]')].find((x) => x.offsetParent);
+    return b !== undefined && !b.disabled && b.getAttribute('data-disabled') !== 'true';
+  }, undefined, { timeout: 20_000 });
+  await button.click();
+  await page.getByText(/was published/).first().waitFor({ timeout: 20_000 });
+}
+
+/** A small valid PNG (solid colour), made here so no image file ships with the tests. */
+export function aPng(width = 64, height = 32, rgb: [number, number, number] = [31, 95, 122]): Buffer {
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) raw.set(rgb, row + 1 + x * 3);
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function crc32(bytes: Buffer): number {
+  let crc = ~0;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return ~crc >>> 0;
+}

@@ -2,8 +2,9 @@
 // the subscribe form on the home page, the confirmation link from the outbox .eml, the
 // confirmed page, then the unsubscribe link from the welcome mail and its one button.
 // Every page must work under the server's CSP with nothing blocked.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium } from './helpers/chromium.ts';
 import { confirmLinkIn, readOutbox, startTestServer, type TestServer } from './server-kit.ts';
 
 let server: TestServer;
@@ -11,10 +12,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   server = await startTestServer();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

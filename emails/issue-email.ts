@@ -46,7 +46,9 @@ export async function renderIssueEmail(issue: Issue, ctx: RenderContext): Promis
 /** MJML → HTML with strict validation; a template mistake is a RENDER_FAILED naming what was rendered. */
 export async function compileMjml(source: string, label: string): Promise<string> {
   try {
-    const { html } = await mjml2html(source, { validationLevel: 'strict', keepComments: false });
+    // No web fonts: MJML would otherwise link Google Fonts for any family it knows
+    // (Roboto is in our stack), and every open would tell Google who read the issue.
+    const { html } = await mjml2html(source, { validationLevel: 'strict', keepComments: false, fonts: {} });
     return html;
   } catch (error) {
     throw new NewsdeskError('RENDER_FAILED', `The email template for ${label} is not valid MJML:\n  - ${mjmlMessages(error).join('\n  - ')}`, {

@@ -1,4 +1,5 @@
 import * as cheerio from 'cheerio';
+import { getContrast } from 'color2k';
 import { describe, expect, it } from 'vitest';
 import { isNewsdeskError } from '../core/errors.ts';
 import { placeholders } from '../core/render.ts';
@@ -112,6 +113,18 @@ describe('renderIssueEmail', () => {
     const { html } = await renderIssueEmail(issue, aRenderContext({ settings }));
     expect(html).toContain('<a href="https://a.example/" style="color:#aa3300">this</a>');
     expect(html).toContain('border-top:2px solid #aa3300');
+  });
+
+  it('darkens an accent too pale to read on white, and lightens one too dark for dark mode, to at least 4.5:1', async () => {
+    const withLink = anIssue({ sections: [aSection({ body: [aParagraph('See ', aLink('this', 'https://a.example/'), '.')] })] });
+    const colourOf = (html: string, pattern: RegExp) => pattern.exec(html)?.[1] ?? 'missing';
+
+    const pale = (await renderIssueEmail(withLink, aRenderContext({ settings: someSettings({ accentColor: '#ffd966' }) }))).html;
+    expect(getContrast(colourOf(pale, /<a href="https:\/\/a\.example\/" style="color:(#[0-9a-f]{6})"/), '#ffffff')).toBeGreaterThanOrEqual(4.5);
+    expect(getContrast(colourOf(pale, /class="nd-a" style="[^"]*color:(#[0-9a-f]{6})"/), '#ffffff')).toBeGreaterThanOrEqual(4.5);
+
+    const deep = (await renderIssueEmail(withLink, aRenderContext({ settings: someSettings({ accentColor: '#102a43' }) }))).html;
+    expect(getContrast(colourOf(deep, /\.nd-t \.nd-a\{color:(#[0-9a-f]{6}) !important\}/), '#0d1117')).toBeGreaterThanOrEqual(4.5);
   });
 
   it('renders each section as a heading followed by its text', async () => {

@@ -36,7 +36,11 @@ export interface MessageRecipient {
 }
 
 export function unsubscribeUrl(baseUrl: string, token: string, secret: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/unsubscribe?token=${encodeURIComponent(createUnsubscribeToken(token, secret))}`;
+  return unsubscribeLink(baseUrl, createUnsubscribeToken(token, secret));
+}
+
+function unsubscribeLink(baseUrl: string, signedToken: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/unsubscribe?token=${encodeURIComponent(signedToken)}`;
 }
 
 /** RFC 2919 list identifier: a dot-atom under the site's host, e.g. "newsletter.news.example.org". */
@@ -50,12 +54,31 @@ export function listId(title: string, baseUrl: string): string {
 // encoded body is compiled on first use and kept as long as the email object lives.
 const templates = new WeakMap<RenderedEmail, MimeTemplate>();
 
-export function composeIssueMessage(email: RenderedEmail, recipient: MessageRecipient, ctx: MessageContext): OutgoingMessage {
-  const url = unsubscribeUrl(ctx.baseUrl, recipient.token, ctx.secret);
-  const values = { unsubscribeUrl: url, recipientEmail: recipient.email };
-  const domain = ctx.settings.senderEmail.slice(ctx.settings.senderEmail.lastIndexOf('@') + 1).toLowerCase();
+/**
+ * One subscriber's RFC 2369/8058 unsubscribe headers: their signed https link (one-click
+ * POST) and a mailto whose subject carries the same signed token, so an unsubscribe by
+ * mail names the subscriber even when it comes from another address.
+ */
+export function listUnsubscribeHeaders(
+  subscriberToken: string,
+  ctx: Pick<MessageContext, 'baseUrl' | 'secret' | 'unsubscribeMailto'> & { settings: Pick<Settings, 'replyTo' | 'senderEmail'> },
+): { url: string; headers: { 'List-Unsubscribe': string; 'List-Unsubscribe-Post': string } } {
+  const token = createUnsubscribeToken(subscriberToken, ctx.secret);
+  const url = unsubscribeLink(ctx.baseUrl, token);
   const mailto = ctx.unsubscribeMailto ?? ctx.settings.replyTo ?? ctx.settings.senderEmail;
-  const mailtoToken = createUnsubscribeToken(recipient.token, ctx.secret);
+  return {
+    url,
+    headers: {
+      'List-Unsubscribe': `<${url}>, <mailto:${mailto}?subject=${encodeURIComponent(`unsubscribe ${token}`)}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
+  };
+}
+
+export function composeIssueMessage(email: RenderedEmail, recipient: MessageRecipient, ctx: MessageContext): OutgoingMessage {
+  const unsubscribe = listUnsubscribeHeaders(recipient.token, ctx);
+  const values = { unsubscribeUrl: unsubscribe.url, recipientEmail: recipient.email };
+  const domain = ctx.settings.senderEmail.slice(ctx.settings.senderEmail.lastIndexOf('@') + 1).toLowerCase();
   const message: OutgoingMessage = {
     from: { name: toHeaderText(ctx.settings.senderName), address: ctx.settings.senderEmail },
     to: { name: recipient.name === undefined ? undefined : toHeaderText(recipient.name) || undefined, address: recipient.email },
@@ -65,11 +88,7 @@ export function composeIssueMessage(email: RenderedEmail, recipient: MessageReci
     html: fillPlaceholders(email.html, values, true),
     messageId: createMessageId(ctx.issueNumber, recipient.token, ctx.secret, domain),
     date: ctx.date,
-    headers: {
-      'List-Unsubscribe': `<${url}>, <mailto:${mailto}?subject=${encodeURIComponent(`unsubscribe ${mailtoToken}`)}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'List-Id': listId(ctx.settings.title, ctx.baseUrl),
-    },
+    headers: { ...unsubscribe.headers, 'List-Id': listId(ctx.settings.title, ctx.baseUrl) },
   };
   let template = templates.get(email);
   if (!template) templates.set(email, (template = compileMimeTemplate(email)));

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { loadDkim, toNodemailerMessage, type DkimOptions } from './nodemailer-message.ts';
+import { dkimPlugin, loadDkim, type DkimOptions } from './dkim-signer.ts';
+import { toNodemailerMessage } from './nodemailer-message.ts';
 import type { OutgoingMessage, SendResult, Transport } from './transport.ts';
 import type { Config } from '../core/config.ts';
 
@@ -17,7 +18,8 @@ export class OutboxTransport implements Transport {
   constructor(options: { dir: string; dkim?: DkimOptions | undefined }) {
     this.#dir = options.dir;
     this.description = `outbox ${path.relative(process.cwd(), options.dir) || options.dir}`;
-    this.#mailer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows', ...(options.dkim ? { dkim: options.dkim } : {}) });
+    this.#mailer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+    if (options.dkim) this.#mailer.use('stream', dkimPlugin(options.dkim));
   }
 
   static fromConfig(config: Pick<Config, 'dkim'> & { transport: { kind: 'outbox'; dir: string } }): OutboxTransport {

@@ -2,7 +2,8 @@
 // (smtps:// is implicit TLS; smtp:// upgrades with STARTTLS when offered).
 import nodemailer from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared/index.js';
-import { loadDkim, toNodemailerMessage, type DkimOptions } from './nodemailer-message.ts';
+import { dkimPlugin, loadDkim, type DkimOptions } from './dkim-signer.ts';
+import { toNodemailerMessage } from './nodemailer-message.ts';
 import type { OutgoingMessage, SendResult, Transport } from './transport.ts';
 import type { Config } from '../core/config.ts';
 
@@ -24,7 +25,7 @@ export class SmtpTransport implements Transport {
     this.description = `SMTP ${url.protocol === 'smtps:' ? 'TLS ' : ''}${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)} (pool of ${options.maxConnections})`;
     const timeout = options.timeoutMs ?? 60_000;
     // nodemailer ignores every other option when given `url`, so the URL is parsed here
-    // and the pool, time-outs and DKIM are laid over it.
+    // and the pool and time-outs are laid over it.
     this.#mailer = nodemailer.createTransport({
       ...parseConnectionUrl(options.url),
       pool: true,
@@ -33,8 +34,8 @@ export class SmtpTransport implements Transport {
       connectionTimeout: timeout,
       greetingTimeout: timeout,
       socketTimeout: timeout,
-      ...(options.dkim ? { dkim: options.dkim } : {}),
     } as Parameters<typeof nodemailer.createTransport>[0]);
+    if (options.dkim) this.#mailer.use('stream', dkimPlugin(options.dkim));
   }
 
   static fromConfig(config: Pick<Config, 'send' | 'dkim'> & { transport: { kind: 'smtp'; url: string } }): SmtpTransport {

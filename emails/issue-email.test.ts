@@ -1,3 +1,5 @@
+import * as cheerio from 'cheerio';
+import { getContrast } from 'color2k';
 import { describe, expect, it } from 'vitest';
 import { isNewsdeskError } from '../core/errors.ts';
 import { placeholders } from '../core/render.ts';
@@ -45,7 +47,23 @@ describe('renderIssueEmail', () => {
     const email = await renderIssueEmail(anIssue({ number: 12, title: 'Proxies', summary: 'Proxies got simpler this fortnight, and here is why.' }), ctx);
     expect(email.subject).toBe('Ecosystem Tracker #12: Proxies');
     expect(email.preheader).toBe('Proxies got simpler this fortnight, and here is why.');
-    expect(email.html).toMatch(/<div style="display:none;[^"]*">Proxies got simpler this fortnight, and here is why\.<\/div>/);
+    expect(email.html).toMatch(/<div style="display:none;[^"]*">Proxies got simpler this fortnight, and here is why\.[^<]*<\/div>/);
+  });
+
+  it('hides the preheader without colouring it, so no filter reads it as white-on-white text', async () => {
+    const { html } = await renderIssueEmail(anIssue({ summary: 'Short summary.' }), ctx);
+    const [, style] = /<div style="([^"]*)">Short summary\./.exec(html) ?? [];
+    expect(style).toContain('display:none');
+    expect(style).not.toMatch(/(^|;)\s*color\s*:/);
+  });
+
+  it('pads the preheader with invisible spacers, so an inbox preview shows nothing of the email after the summary', async () => {
+    const { html } = await renderIssueEmail(anIssue({ summary: 'Short summary.' }), ctx);
+    // What an inbox previews: the body's text in document order.
+    const text = cheerio.load(html)('body').text().replace(/\s+/g, ' ').trim();
+    expect(text.startsWith('Short summary.')).toBe(true);
+    const next200 = [...text.slice('Short summary.'.length)].slice(0, 200).join('');
+    expect(next200).toMatch(/^[\u034f\u200c\u00a0 ]{200}$/);
   });
 
   it('falls back to the start of the intro for the preheader when there is no summary', async () => {
@@ -95,6 +113,18 @@ describe('renderIssueEmail', () => {
     const { html } = await renderIssueEmail(issue, aRenderContext({ settings }));
     expect(html).toContain('<a href="https://a.example/" style="color:#aa3300">this</a>');
     expect(html).toContain('border-top:2px solid #aa3300');
+  });
+
+  it('darkens an accent too pale to read on white, and lightens one too dark for dark mode, to at least 4.5:1', async () => {
+    const withLink = anIssue({ sections: [aSection({ body: [aParagraph('See ', aLink('this', 'https://a.example/'), '.')] })] });
+    const colourOf = (html: string, pattern: RegExp) => pattern.exec(html)?.[1] ?? 'missing';
+
+    const pale = (await renderIssueEmail(withLink, aRenderContext({ settings: someSettings({ accentColor: '#ffd966' }) }))).html;
+    expect(getContrast(colourOf(pale, /<a href="https:\/\/a\.example\/" style="color:(#[0-9a-f]{6})"/), '#ffffff')).toBeGreaterThanOrEqual(4.5);
+    expect(getContrast(colourOf(pale, /class="nd-a" style="[^"]*color:(#[0-9a-f]{6})"/), '#ffffff')).toBeGreaterThanOrEqual(4.5);
+
+    const deep = (await renderIssueEmail(withLink, aRenderContext({ settings: someSettings({ accentColor: '#102a43' }) }))).html;
+    expect(getContrast(colourOf(deep, /\.nd-t \.nd-a\{color:(#[0-9a-f]{6}) !important\}/), '#0d1117')).toBeGreaterThanOrEqual(4.5);
   });
 
   it('renders each section as a heading followed by its text', async () => {

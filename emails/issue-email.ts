@@ -17,6 +17,7 @@ import {
 import { renderIssueText } from './issue-text.ts';
 import { mutedClass, renderPortableTextHtml, type EmailTheme } from './portable-text-html.ts';
 import { escapeCmsHtml, issueLabel, issuePreheader } from './portable-text.ts';
+import { readableOn, tint } from './colour.ts';
 
 export interface RenderedIssueEmail {
   subject: string;
@@ -31,11 +32,18 @@ const layout = {
   sidePadding: 24,
   text: '#1f2328',
   muted: '#6b7280',
+  /** What light-mode clients paint behind the email: the body has no background of its own. */
+  lightBackground: '#ffffff',
   darkBackground: '#0d1117',
   darkText: '#e6edf3',
   darkMuted: '#9ca3af',
   fonts: "-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif",
 } as const;
+
+/** Classes dark mode recolours by: accent text, section rules, and the small print whose wrapper sets a muted colour. */
+const accentClass = 'nd-a';
+const ruleClass = 'nd-r';
+const smallClass = 'nd-s';
 
 export async function renderIssueEmail(issue: Issue, ctx: RenderContext): Promise<RenderedIssueEmail> {
   const html = await compileMjml(buildIssueMjml(issue, ctx), issueLabel(issue));
@@ -46,7 +54,9 @@ export async function renderIssueEmail(issue: Issue, ctx: RenderContext): Promis
 /** MJML → HTML with strict validation; a template mistake is a RENDER_FAILED naming what was rendered. */
 export async function compileMjml(source: string, label: string): Promise<string> {
   try {
-    const { html } = await mjml2html(source, { validationLevel: 'strict', keepComments: false });
+    // No web fonts: MJML would otherwise link Google Fonts for any family it knows
+    // (Roboto is in our stack), and every open would tell Google who read the issue.
+    const { html } = await mjml2html(source, { validationLevel: 'strict', keepComments: false, fonts: {} });
     return html;
   } catch (error) {
     throw new NewsdeskError('RENDER_FAILED', `The email template for ${label} is not valid MJML:\n  - ${mjmlMessages(error).join('\n  - ')}`, {
@@ -59,7 +69,10 @@ export async function compileMjml(source: string, label: string): Promise<string
 /** The MJML source of an issue email; exported so tests and previews can inspect it. */
 export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
   const { settings } = ctx;
-  const accent = settings.accentColor;
+  // The accent colours text (masthead, links) and section rules, so in each scheme it
+  // is the nearest colour to the chosen one that reads on that scheme's background.
+  const accent = readableOn(settings.accentColor, layout.lightBackground);
+  const darkAccent = readableOn(tint(settings.accentColor, 0.45), layout.darkBackground);
   const theme: EmailTheme = { accent, muted: layout.muted, contentWidth: layout.width - 2 * layout.sidePadding };
   const pt = (blocks: Issue['intro']) => renderPortableTextHtml(blocks, theme);
   const esc = escapeCmsHtml;
@@ -70,7 +83,7 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
     settings.logoUrl && isHttpUrl(settings.logoUrl)
       ? `<img src="${esc(settings.logoUrl)}" alt="${esc(settings.title)}" width="120" style="display:block;max-width:120px;height:auto;border:0;margin:0 0 12px">`
       : '',
-    `<div style="font-size:14px;font-weight:bold;letter-spacing:.04em;text-transform:uppercase;color:${accent}">${esc(settings.title)}</div>`,
+    `<div class="${accentClass}" style="font-size:14px;font-weight:bold;letter-spacing:.04em;text-transform:uppercase;color:${accent}">${esc(settings.title)}</div>`,
     `<div ${mutedStyle.replace('style="', 'style="font-size:14px;')}>Issue #${issue.number} · ${esc(formatIssueDate(issue.date, settings.language))}</div>`,
     `<h1 style="margin:8px 0 0;font-size:28px;line-height:1.25">${esc(issue.title)}</h1>`,
     issue.byline?.trim() ? `<p ${mutedStyle.replace('style="', 'style="margin:8px 0 0;')}>${esc(issue.byline)}</p>` : '',
@@ -78,7 +91,7 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
 
   const sections = issue.sections.map(
     (section) =>
-      `<mj-text><h2 style="margin:32px 0 12px;padding-top:16px;border-top:2px solid ${accent};font-size:22px;line-height:1.3">${esc(section.heading)}</h2>${pt(section.body)}</mj-text>`,
+      `<mj-text><h2 class="${ruleClass}" style="margin:32px 0 12px;padding-top:16px;border-top:2px solid ${accent};font-size:22px;line-height:1.3">${esc(section.heading)}</h2>${pt(section.body)}</mj-text>`,
   );
 
   const footer = [
@@ -97,13 +110,13 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
     `@media (prefers-color-scheme:dark){` +
     `body,.nd-body{background:${layout.darkBackground} !important}` +
     `.nd-t>div{color:${layout.darkText} !important}` +
-    `.nd-t a{color:${lighten(accent, 0.45)} !important}` +
-    `.nd-t .${mutedClass},.nd-t a.${mutedClass}{color:${layout.darkMuted} !important}}`;
+    `.nd-t a,.nd-t .${accentClass}{color:${darkAccent} !important}` +
+    `.nd-t .${ruleClass}{border-top-color:${darkAccent} !important}` +
+    `.nd-t.${smallClass}>div,.nd-t .${mutedClass},.nd-t a.${mutedClass}{color:${layout.darkMuted} !important}}`;
 
   return `<mjml lang="${esc(settings.language)}">
 <mj-head>
 <mj-title>${esc(issueSubject(issue, settings))}</mj-title>
-<mj-preview>${esc(issuePreheader(issue))}</mj-preview>
 <mj-raw><meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark"></mj-raw>
 <mj-attributes>
 <mj-all font-family="${layout.fonts}"/>
@@ -114,18 +127,35 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
 <mj-style>${darkCss}</mj-style>
 </mj-head>
 <mj-body width="${layout.width}px" css-class="nd-body">
+<mj-raw>${renderPreheader(issuePreheader(issue))}</mj-raw>
 <mj-section padding="12px 0 0"><mj-column>
-<mj-text mj-class="small" align="right"><a href="${esc(webUrl)}" style="color:${layout.muted}" class="${mutedClass}">View in browser</a></mj-text>
+<mj-text mj-class="small" css-class="nd-t ${smallClass}" align="right"><a href="${esc(webUrl)}" style="color:${layout.muted}" class="${mutedClass}">View in browser</a></mj-text>
 <mj-text padding="16px ${layout.sidePadding}px 8px">${header}</mj-text>
 ${issue.intro.length > 0 ? `<mj-text padding="16px ${layout.sidePadding}px 0">${pt(issue.intro)}</mj-text>` : ''}
 ${sections.join('\n')}
 ${issue.signOff.length > 0 ? `<mj-text padding="24px ${layout.sidePadding}px 0">${pt(issue.signOff)}</mj-text>` : ''}
 <mj-divider border-width="1px" border-color="#d0d7de" padding="24px ${layout.sidePadding}px"/>
-<mj-text mj-class="small" padding="0 ${layout.sidePadding}px 32px">${footer}</mj-text>
+<mj-text mj-class="small" css-class="nd-t ${smallClass}" padding="0 ${layout.sidePadding}px 32px">${footer}</mj-text>
 </mj-column></mj-section>
 </mj-body>
 </mjml>`;
 }
+
+/**
+ * The hidden preview text inboxes show after the subject. Not MJML's <mj-preview>: that
+ * one hides the text white on white, which spam filters score as hidden text
+ * (SpamAssassin's HTML_FONT_LOW_CONTRAST). Display:none hides it without a colour.
+ * After it come invisible spacers (combining grapheme joiner, zero-width non-joiner,
+ * no-break space), so the inbox shows blank space rather than the email's first words
+ * ("View in browser …") once the summary ends.
+ */
+function renderPreheader(text: string): string {
+  const spacer = '&#847;&zwnj;&nbsp;'.repeat(preheaderSpacers);
+  return `<div style="display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all">${escapeCmsHtml(text)}${spacer}</div>`;
+}
+
+/** Enough to fill the longest preview an inbox shows (about 200 characters) after a short summary. */
+const preheaderSpacers = 120;
 
 function mjmlMessages(error: unknown): string[] {
   if (typeof error === 'object' && error !== null && 'errors' in error && Array.isArray(error.errors)) {
@@ -133,15 +163,4 @@ function mjmlMessages(error: unknown): string[] {
     if (messages.length > 0) return messages;
   }
   return [error instanceof Error ? error.message : String(error)];
-}
-
-/** Mixes a "#rrggbb" colour towards white, for links on a dark background. */
-function lighten(hex: string, amount: number): string {
-  const channel = (i: number) => {
-    const value = Number.parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16);
-    return Math.round(value + (255 - value) * amount)
-      .toString(16)
-      .padStart(2, '0');
-  };
-  return `#${channel(0)}${channel(1)}${channel(2)}`;
 }

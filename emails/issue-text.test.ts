@@ -154,7 +154,7 @@ describe('renderIssueText', () => {
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u202e]/);
   });
 
-  it('wraps at 72 columns without ever breaking a URL', () => {
+  it('wraps at 72 columns without ever breaking a URL or a word', () => {
     const longUrl = `https://example.com/${'very-long-path-segment/'.repeat(5)}`;
     const text = textOf({
       body: [
@@ -164,9 +164,15 @@ describe('renderIssueText', () => {
       ],
     });
     expect(text).toContain(longUrl);
+    expect(text).toMatch(/^x{100}$/m);
     for (const line of text.split('\n')) {
-      if ([...line].length > 72) expect(line).toMatch(urlLine);
+      if ([...line].length > 72) expect(line).toMatch(/^\S+$/);
     }
+  });
+
+  it('underlines a CJK heading as wide as it is displayed', () => {
+    const text = textOf({ heading: '更新与发布' });
+    expect(text).toContain('更新与发布\n----------\n');
   });
 
   it('keeps every line of a real-size issue within 72 columns except lone URLs, and every URL present', () => {

@@ -1,5 +1,6 @@
 // The plain-text part of an issue email, readable on its own: underlined headings,
-// "  - " lists, "> " quotes, editorial notes as "[… —Ed.]", wrapped at 72 columns.
+// "  - " lists, "> " quotes, editorial notes as "[… —Ed.]", wrapped at 72 columns of
+// display width (wrap-text.ts).
 // Links become numbered references ("text [3]") listed under each section, because a
 // real issue has several links per paragraph and inline URLs would bury the prose;
 // the list keeps every URL whole on a line of its own, where mail clients make it
@@ -15,6 +16,7 @@ import {
   type ToolkitPortableTextListItem,
 } from '@portabletext/toolkit';
 import type { PortableTextBlock, TypedObject } from '@portabletext/types';
+import stringWidth from 'string-width';
 import type { EditorialNote, ImageBlock, Issue, LinkCard, MarkDef, NoteBlock, PortableBlock, TextBlock } from '../content/model.ts';
 import { absoluteUrl, formatIssueDate, issuePath, placeholders, type RenderContext, type RenderWarning } from '../core/render.ts';
 import {
@@ -32,7 +34,7 @@ import { glue, wrapText } from './wrap-text.ts';
 export const textWidth = 72;
 
 export interface TextOptions {
-  /** Column to wrap at; URLs longer than a line are never broken. */
+  /** Column to wrap at; words (URLs among them) longer than a line are never broken. */
   width?: number;
   /** Number of the first link reference, so numbering runs on across sections. */
   firstLinkNumber?: number;
@@ -223,6 +225,6 @@ function plain(text: string): string {
 
 function underline(heading: string, char: '=' | '-', width: number): string {
   const lines = wrapText(heading, { width });
-  const longest = Math.max(...lines.map((l) => [...l].length));
+  const longest = Math.max(...lines.map((l) => stringWidth(l)));
   return `${lines.join('\n')}\n${char.repeat(Math.min(width, Math.max(3, longest)))}`;
 }

@@ -1,11 +1,17 @@
-// Word wrapping for the plain-text part: greedy, by code point, with a prefix for the
-// first and following lines (list markers, "> " quotes). URLs are never broken, since a
-// broken URL is a dead link; other words longer than a line are split.
+// Word wrapping for the plain-text part: greedy, by display width (a CJK character or
+// an emoji takes two columns, a combining mark none: string-width), with a prefix for
+// the first and following lines (list markers, "> " quotes).
+//
+// Lines break at spaces, and inside runs of Chinese or Japanese (which have no spaces)
+// between characters where Unicode's line breaking rules allow it (css-line-break, strict
+// kinsoku: never before 。，」 or a small kana, never after 「). Never inside a Latin
+// word, a URL or an address, even one embedded in CJK text: a broken URL is a dead link,
+// so a word longer than the line stays whole on a line of its own.
+import { LineBreaker } from 'css-line-break';
+import stringWidth from 'string-width';
 
 /** Joins two words so that wrapping never separates them; becomes a plain space in the output. */
 export const glue = '\uE000';
-
-const urlLike = /(?:[a-z][a-z0-9+.-]*:\/\/|mailto:)\S/i;
 
 export interface WrapOptions {
   width: number;
@@ -15,7 +21,7 @@ export interface WrapOptions {
   rest?: string;
 }
 
-/** Wraps text to lines no wider than `width`, except lines holding a URL that alone is wider. */
+/** Wraps text to lines no wider than `width` columns, except lines holding one word that alone is wider. */
 export function wrapText(text: string, options: WrapOptions): string[] {
   const first = options.first ?? '';
   const rest = options.rest ?? first;
@@ -23,40 +29,66 @@ export function wrapText(text: string, options: WrapOptions): string[] {
   let prefix = first;
   for (const hardLine of text.split('\n')) {
     let line = '';
+    let used = 0;
+    let room = options.width - stringWidth(prefix);
     const flush = () => {
       lines.push((prefix + line).replace(/\s+$/, ''));
       prefix = rest;
+      room = options.width - stringWidth(prefix);
       line = '';
+      used = 0;
+    };
+    const add = (piece: string, pieceWidth: number, separator: string) => {
+      if (line !== '') {
+        line += separator;
+        used += separator.length;
+      }
+      line += piece;
+      used += pieceWidth;
     };
     for (const word of hardLine.split(/[ \t]+/).filter((w) => w !== '')) {
-      const room = options.width - length(prefix);
-      const candidate = line === '' ? word : `${line} ${word}`;
-      if (length(candidate) <= room) {
-        line = candidate;
-        continue;
+      const units = breakableUnits(word);
+      let separator = ' ';
+      for (const unit of units) {
+        const unitWidth = stringWidth(unit);
+        if (line !== '' && used + separator.length + unitWidth > room) flush();
+        add(unit, unitWidth, separator);
+        separator = '';
       }
-      if (line !== '') flush();
-      const freshRoom = options.width - length(prefix);
-      if (length(word) <= freshRoom || urlLike.test(word) || freshRoom < 8) {
-        line = word;
-        continue;
-      }
-      const chars = [...word];
-      const piece = () => Math.max(8, options.width - length(prefix));
-      while (chars.length > piece()) {
-        line = chars.splice(0, piece()).join('');
-        flush();
-      }
-      line = chars.join('');
     }
     if (line !== '' || lines.length === 0 || hardLine.trim() === '') flush();
   }
   return lines.map((l) => l.replaceAll(glue, ' '));
 }
 
-/** Length in code points, so "é" or "—" counts as one column. */
-function length(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * The pieces a space-free word may be broken into: the whole word unless it holds wide
+ * characters, else the pieces between Unicode line break opportunities that touch a
+ * wide character. Runs of narrow characters (a Latin word, a URL, an address, a
+ * reference glued to its text) stay in one piece.
+ */
+function breakableUnits(word: string): string[] {
+  if (/^[\x00-\x7f]*$/.test(word)) return [word];
+  const breaker = LineBreaker(word, { lineBreak: 'strict', wordBreak: 'normal' });
+  const units: string[] = [];
+  for (let next = breaker.next(); !next.done; next = breaker.next()) {
+    const piece = next.value.slice();
+    const previous = units.at(-1);
+    if (previous !== undefined && !isBreakBetween(previous, piece)) units[units.length - 1] = previous + piece;
+    else units.push(piece);
+  }
+  return units;
+}
+
+function isBreakBetween(before: string, after: string): boolean {
+  if (before.endsWith(glue) || after.startsWith(glue)) return false;
+  const last = [...graphemes.segment(before)].at(-1)?.segment ?? '';
+  const firstOfAfter = graphemes.segment(after)[Symbol.iterator]().next().value?.segment ?? '';
+  return isWide(last) || isWide(firstOfAfter);
+}
+
+function isWide(grapheme: string): boolean {
+  return stringWidth(grapheme) >= 2;
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Settings } from '../content/model.ts';
 import { transaction, type Database } from '../delivery/db.ts';
-import { listId, unsubscribeUrl } from '../delivery/message.ts';
+import { listId, listUnsubscribeHeaders, unsubscribeUrl } from '../delivery/message.ts';
 import type { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
 import { isSuppressed, type Subscriber } from '../delivery/subscriber.ts';
 import { createConfirmToken, verifyConfirmToken, verifyUnsubscribeToken } from '../delivery/tokens.ts';
@@ -177,10 +177,8 @@ export class Subscriptions {
     const headers: Record<string, string> = {};
     if (kind === 'welcome' && baseUrl) {
       // The welcome mail is the first list mail: it carries the same one-click headers as every issue.
-      const https = unsubscribeUrl(baseUrl, subscriber.token, this.#deps.secret);
-      const mailto = this.#deps.unsubscribeMailto ?? settings.replyTo ?? settings.senderEmail;
-      headers['List-Unsubscribe'] = `<${https}>, <mailto:${mailto}?subject=unsubscribe>`;
-      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+      const { secret, unsubscribeMailto } = this.#deps;
+      Object.assign(headers, listUnsubscribeHeaders(subscriber.token, { baseUrl, secret, unsubscribeMailto, settings }).headers);
       headers['List-Id'] = listId(settings.title, baseUrl);
     }
     return {

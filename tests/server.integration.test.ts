@@ -6,7 +6,7 @@ import { encodeSignatureHeader, SIGNATURE_HEADER_NAME } from '@sanity/webhook';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConfirmToken, createUnsubscribeToken } from '../delivery/tokens.ts';
+import { createConfirmToken, createUnsubscribeToken, verifyUnsubscribeToken } from '../delivery/tokens.ts';
 import type { OutgoingMessage, Transport } from '../delivery/transport.ts';
 import { confirmLinkIn, formPost, jsonPost, previewSecret, readOutbox, startTestServer, tokenSecret, webhookSecret, type TestServer } from './server-kit.ts';
 
@@ -49,6 +49,16 @@ describe('subscribing with double opt-in', () => {
     expect(welcome).toBeDefined();
     expect(welcome!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
     expect(welcome!.text).toContain(`${server.url}/unsubscribe?token=`);
+  });
+
+  it('puts the subscriber\'s signed token in the welcome mail\'s mailto unsubscribe, as in issue mails', async () => {
+    await subscribeAndConfirm('mailto@example.com');
+    const welcome = (await readOutbox(server.outbox)).find((m) => m.to.includes('mailto@example.com') && m.subject.startsWith('Welcome'))!;
+    const header = /^List-Unsubscribe:(.*(?:\r\n[ \t].*)*)/m.exec(welcome.raw)![1]!.replace(/\r\n[ \t]+/g, ' ').trim();
+    const [, https, mailtoSubject] = /^<([^>]+)>, <mailto:[^?>]+\?subject=([^>]+)>$/.exec(header)!;
+    const mailtoToken = /^unsubscribe (\S+)$/.exec(decodeURIComponent(mailtoSubject!))![1]!;
+    expect(mailtoToken).toBe(new URL(https!).searchParams.get('token'));
+    expect(verifyUnsubscribeToken(mailtoToken, tokenSecret)).toEqual({ subscriberToken: subscriberOf('mailto@example.com')!.token });
   });
 
   it('answers a known and an unknown address identically, as a form and as JSON', async () => {

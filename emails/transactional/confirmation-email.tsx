@@ -30,7 +30,7 @@ export function ConfirmationEmail({ settings, email, confirmUrl, ttlHours }: Con
       </Section>
       <Text style={emailStyles.muted}>
         The button works for {lasts}. If it does not open, paste this address into your browser:{' '}
-        <Link href={confirmUrl}>{confirmUrl}</Link>
+        <Link href={confirmUrl} style={emailStyles.link(settings.accentColor)}>{confirmUrl}</Link>
       </Text>
       <Text style={emailStyles.muted}>Did not ask for this? Ignore this email and you will not hear from us again.</Text>
     </EmailFrame>

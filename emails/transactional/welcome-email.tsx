@@ -23,10 +23,10 @@ export function WelcomeEmail({ settings, name, archiveUrl, unsubscribeUrl }: Wel
       </Text>
       {settings.description ? <Text style={emailStyles.text}>{settings.description}</Text> : null}
       <Text style={emailStyles.text}>
-        Past issues are in the <Link href={archiveUrl}>archive</Link>.
+        Past issues are in the <Link href={archiveUrl} style={emailStyles.link(settings.accentColor)}>archive</Link>.
       </Text>
       <Text style={emailStyles.muted}>
-        Changed your mind? <Link href={unsubscribeUrl}>Unsubscribe</Link> with one click, at any time.
+        Changed your mind? <Link href={unsubscribeUrl} style={emailStyles.link(settings.accentColor)}>Unsubscribe</Link> with one click, at any time.
       </Text>
     </EmailFrame>
   );

@@ -1,0 +1,72 @@
+import stringWidth from 'string-width';
+import { describe, expect, it } from 'vitest';
+import { glue, wrapText } from './wrap-text.ts';
+
+const zh =
+  '新版本把输出从文档里移了出来，这样文件更小，合并也更容易。我们说：「这是一次很大的变化。」' +
+  '维护者希望大家在正式发布之前试用测试版，并在论坛上反馈遇到的问题，尤其是升级旧文档时的问题。';
+const ja = 'ちょっと待ってください。新しいバージョンでは、出力がスレートの外に保存されるようになりました。ぜひ試してみてください！';
+
+describe('wrapping plain text by display width', () => {
+  it('counts CJK characters as two columns and fills each line as far as the width allows', () => {
+    const lines = wrapText(zh, { width: 30 });
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(30);
+    // Greedy: a line ends early only when the next character could not fit or may not start a line.
+    for (const line of lines.slice(0, -1)) expect(stringWidth(line)).toBeGreaterThanOrEqual(26);
+    expect(lines.join('')).toBe(zh);
+  });
+
+  it('never starts a line with closing punctuation or a small kana, nor ends one with an opening bracket', () => {
+    for (const width of [10, 11, 12, 13, 17, 23]) {
+      for (const text of [zh, ja]) {
+        const lines = wrapText(text, { width });
+        expect(lines.join('')).toBe(text);
+        for (const line of lines.slice(1)) expect(line, `width ${width}: ${line}`).not.toMatch(/^[。，、：；！？」』）ょっゃゅ]/u);
+        for (const line of lines) expect(line, `width ${width}: ${line}`).not.toMatch(/[「『（]$/u);
+      }
+    }
+  });
+
+  it('never breaks a URL, an email address or a Latin word that sits inside CJK text', () => {
+    const text = '详情请访问https://docs.example.org/guide/upgrading-to-3.0了解更多，或者写信给maintainers@example.org询问，也可以使用marrow-upgrade命令。';
+    for (const width of [16, 20, 24, 30, 40]) {
+      const lines = wrapText(text, { width });
+      expect(lines.join('')).toBe(text);
+      for (const whole of ['https://docs.example.org/guide/upgrading-to-3.0', 'maintainers@example.org', 'marrow-upgrade']) {
+        expect(lines.some((line) => line.includes(whole)), `width ${width}: ${whole}`).toBe(true);
+      }
+    }
+  });
+
+  it('keeps a word longer than the line whole, on a line of its own', () => {
+    const long = 'supercalifragilisticexpialidocious-and-then-some';
+    expect(wrapText(`short words then ${long} and more`, { width: 20 })).toEqual(['short words then', long, 'and more']);
+    expect(wrapText(`中文${long}中文`, { width: 20 })).toEqual(['中文', long, '中文']);
+  });
+
+  it('counts an emoji as two columns and keeps its modifiers and joined parts together', () => {
+    const text = 'Ship it 🚀🚀🚀 today 👩🏽‍💻👩🏽‍💻 now';
+    const lines = wrapText(text, { width: 10 });
+    for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(10);
+    expect(lines.join(' ')).toContain('👩🏽‍💻');
+    expect(lines.every((line) => !/^\u200d|\u200d$/.test(line))).toBe(true);
+  });
+
+  it('counts a combining accent as no column at all', () => {
+    const word = 'cafe\u0301';
+    expect(wrapText(`${word} ${word} ${word}`, { width: 15 })).toEqual([`${word} ${word} ${word}`]);
+  });
+
+  it('keeps glued words together in CJK text, and turns the glue into a space', () => {
+    const lines = wrapText(`这是一个很长的句子，后面跟着一个链接${glue}[12]`, { width: 12 });
+    expect(lines.at(-1)).toMatch(/接 \[12\]$/);
+  });
+
+  it('measures prefixes by width too, and indents continuation lines with the rest prefix', () => {
+    const lines = wrapText('一二三四五六七八九十一二三四五六七八九十', { width: 14, first: '  - ', rest: '    ' });
+    expect(lines[0]).toBe('  - 一二三四五');
+    expect(lines[1]).toBe('    六七八九十');
+    for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(14);
+  });
+});

@@ -7,7 +7,7 @@ const months = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 
 export function parseDate(text: string): string | undefined {
   const t = text.trim().replace(/^(?:date|published|posted|sent)\s*:?\s*/i, '').replace(/[.,]$/, '');
   let y: number, m: number, d: number;
-  let match = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(t);
+  let match = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+\s?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(t);
   if (match) [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
   else if ((match = /^(\d{4})年(\d{1,2})月(\d{1,2})日$/.exec(t))) [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
   else if ((match = /^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$/.exec(t))) [d, m, y] = [Number(match[1]), monthNumber(match[2]!), Number(match[3])];

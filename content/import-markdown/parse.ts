@@ -175,8 +175,10 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
         if (t.markup === 'linkify') {
           const split = splitLinkifiedUrl(children, i);
           if (split) {
-            openLink(split.href, split.text);
-            if (split.rest) result.push(textToken(split.rest));
+            for (const part of split.parts) {
+              if (part.href === undefined) result.push(textToken(part.text));
+              else openLink(part.href, part.text);
+            }
             i = split.closeIndex;
             break;
           }
@@ -237,15 +239,33 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
   return result;
 }
 
-/** linkify-it reads CJK text after an address as part of it ("https://x.org/a。下一句"); cut it there. */
-function splitLinkifiedUrl(children: Token[], openIndex: number): { href: string; text: string; rest: string; closeIndex: number } | undefined {
+const cjk = /[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]/u;
+
+/**
+ * linkify-it reads CJK text after an address as part of it ("https://x.org/a。下一句"),
+ * even across a second address; cut each address where CJK text begins and linkify the rest again.
+ */
+function splitLinkifiedUrl(children: Token[], openIndex: number): { parts: Array<{ href?: string; text: string }>; closeIndex: number } | undefined {
   const text = children[openIndex + 1];
   const close = children[openIndex + 2];
-  if (text?.type !== 'text' || close?.type !== 'link_close') return undefined;
-  const cut = text.content.search(/[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]/u);
-  if (cut <= 0) return undefined;
-  const url = text.content.slice(0, cut);
-  return { href: markdownParser().normalizeLink(url), text: url, rest: text.content.slice(cut), closeIndex: openIndex + 2 };
+  if (text?.type !== 'text' || close?.type !== 'link_close' || !cjk.test(text.content)) return undefined;
+  const md = markdownParser();
+  const parts: Array<{ href?: string; text: string }> = [];
+  let rest = text.content;
+  while (rest !== '') {
+    const match = md.linkify.match(rest)?.[0];
+    if (!match) {
+      parts.push({ text: rest });
+      break;
+    }
+    if (match.index > 0) parts.push({ text: rest.slice(0, match.index) });
+    const raw = rest.slice(match.index, match.lastIndex);
+    const cut = raw.search(cjk);
+    const url = cut === -1 ? raw : raw.slice(0, cut);
+    parts.push({ href: md.normalizeLink(url), text: url });
+    rest = rest.slice(match.index + url.length);
+  }
+  return { parts, closeIndex: openIndex + 2 };
 }
 
 function resolveLink(href: string, baseUrl: string | undefined): string | undefined {
@@ -268,17 +288,10 @@ interface Tag {
 /** One HTML tag read with htmlparser2 (never a regular expression). */
 function readTag(html: string): Tag | undefined {
   let tag: Tag | undefined;
-  const closing = /^<\//.test(html);
-  const parser = new Parser(
-    {
-      onopentag: (name, attrs) => (tag ??= { name, closing: false, attrs }),
-      onclosetag: (name) => {
-        if (closing) tag ??= { name, closing: true, attrs: {} };
-      },
-    },
-    { decodeEntities: true, lowerCaseTags: true },
-  );
-  parser.write(html);
+  // A lone closing tag fires nothing in htmlparser2; read it as the opening tag it closes.
+  const closing = html.startsWith('</');
+  const parser = new Parser({ onopentag: (name, attrs) => (tag ??= { name, closing, attrs: closing ? {} : attrs }) }, { decodeEntities: true, lowerCaseTags: true });
+  parser.write(closing ? `<${html.slice(2)}` : html);
   parser.end();
   return tag;
 }

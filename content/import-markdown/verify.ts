@@ -43,7 +43,7 @@ interface Reading {
   headings: Array<{ text: string; level: number; section: boolean; line: number }>;
   items: Array<{ type: string; depth: number; line: number }>;
   quotes: Array<{ line: number }>;
-  asides: Array<{ text: string; line: number }>;
+  asides: Array<{ text: string; line: number; raw?: string }>;
   title: string | undefined;
 }
 
@@ -96,7 +96,7 @@ export function verifyFidelity(source: SourceView, stored: StoredView): Fidelity
   for (let i = 0; i < Math.max(want.asides.length, got.asides.length); i++) {
     if (want.asides[i]?.text === got.asides[i]?.text) continue;
     const w = want.asides[i];
-    refuse(w?.line ?? want.asides.at(-1)?.line, w ? `editorial aside ${i + 1} ("${shorten(w.text)}") was not kept as an editorial note` : `the converted issue has an extra editorial note`);
+    refuse(w?.line ?? want.asides.at(-1)?.line, w ? `editorial aside ${i + 1} ("${shorten(w.raw ?? w.text)}") was not kept as an editorial note` : `the converted issue has an extra editorial note`);
   }
 
   return { characters: want.chars.length, links: want.links.length, headings: want.headings.length, listItems: want.items.length, quotes: want.quotes.length, asides: want.asides.length };
@@ -180,7 +180,8 @@ function readInline(children: Token[], line: number, syntax: AsideSyntax, into: 
   for (const r of asides) {
     syntaxAt.add(r.start).add(r.end);
     for (let k = r.signatureAt; k < r.end; k++) syntaxAt.add(k);
-    into.asides.push({ text: letters(chars.slice(r.start + 1, r.signatureAt).map((c) => c.ch).join('')), line: chars[r.start]!.line });
+    const raw = chars.slice(r.start + 1, r.signatureAt).map((c) => c.ch).join('');
+    into.asides.push({ text: letters(raw), raw: raw.replace(/\s+/g, ' ').trim(), line: chars[r.start]!.line });
   }
   chars.forEach((c, k) => {
     if (!syntaxAt.has(k) && counted.test(c.ch)) into.chars.push({ ch: c.ch, line: c.line });

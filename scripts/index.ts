@@ -13,8 +13,9 @@ import { serveCommand } from './serve.ts';
 import { captureCommand } from './capture.ts';
 import { linksCommand } from './links.ts';
 import { importCommand } from './import.ts';
+import { migrateCommand } from './migrate.ts';
 
-export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand, serveCommand, captureCommand, linksCommand, importCommand];
+export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand, serveCommand, captureCommand, linksCommand, importCommand, migrateCommand];
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
   const [name, ...args] = argv;

@@ -128,8 +128,12 @@ async function readLibrary(store: ContentStore): Promise<Library> {
       { perspective: 'raw' },
     ),
   );
-  const library: Library = { links: new Map(), issues: new Map(), tags: new Map() };
-  for (const l of raw.links) if (l.normalizedUrl && l.url && !library.links.has(l.normalizedUrl)) library.links.set(l.normalizedUrl, { _id: l._id, url: l.url });
+  const library: Library = { links: new Map(), linkUrls: new Map(), issues: new Map(), tags: new Map() };
+  for (const l of raw.links) {
+    if (!l.normalizedUrl || !l.url || library.links.has(l.normalizedUrl)) continue;
+    library.links.set(l.normalizedUrl, { _id: l._id, url: l.url });
+    library.linkUrls.set(l._id, l.url);
+  }
   for (const i of raw.issues) if (typeof i.number === 'number') library.issues.set(i.number, [...(library.issues.get(i.number) ?? []), i._id]);
   for (const t of raw.tags) if (t.slug) library.tags.set(t.slug, t._id);
   return library;

@@ -7,7 +7,7 @@ import { planIssueImport, type Library } from './plan.ts';
 import type { StoredBlock, StoredNote, StoredSpan, StoredTextBlock } from './shapes.ts';
 
 const now = () => new Date('2026-03-20T08:00:00Z');
-const emptyLibrary = (): Library => ({ links: new Map(), issues: new Map(), tags: new Map() });
+const emptyLibrary = (): Library => ({ links: new Map(), linkUrls: new Map(), issues: new Map(), tags: new Map() });
 
 /** Converts and plans (the plan runs the fidelity check); returns both. */
 function importOf(markdown: string, options: Parameters<typeof convertMarkdownIssue>[2] = {}) {
@@ -242,5 +242,28 @@ describe('metadata headers', () => {
 
   it('names the line of a broken YAML header', () => {
     expect(() => convertMarkdownIssue('---\ntitle: a\n  bad: [\n---\nx\n', 'x.md')).toThrow(/^x\.md:\d+: the YAML front matter is not valid/);
+  });
+});
+
+describe('what the plan refuses', () => {
+  it('turns warnings into a refusal naming the line under --strict', () => {
+    const converted = convertMarkdownIssue('# T\n\nJoin [us](irc://irc.example.net/#x).\n', 'x.md', { number: 1, date: '2026-01-01' });
+    expect(() => planIssueImport(converted, emptyLibrary(), { now, strict: true })).toThrow(/^x\.md:3: link to irc:\/\/irc\.example\.net\/#x kept as plain text.*--strict/);
+  });
+
+  it('refuses a number the store already holds unless told to replace it', () => {
+    const library = emptyLibrary();
+    library.issues.set(1, ['issue-1']);
+    const converted = convertMarkdownIssue('# T\n\nText.\n', 'x.md', { number: 1, date: '2026-01-01' });
+    expect(() => planIssueImport(converted, library, { now })).toThrow('x.md: issue 1 already exists (issue-1)');
+    expect(planIssueImport(converted, library, { now, replace: true }).mutations).toContainEqual({ delete: { id: 'issue-1' } });
+  });
+
+  it('reuses a link document the library already holds, and adds new ones for the next file', () => {
+    const library = emptyLibrary();
+    const first = planIssueImport(convertMarkdownIssue('# T\n\n[a](https://a.example/x?utm_source=mail) [b](https://b.example/)\n', 'one.md', { number: 1, date: '2026-01-01' }), library, { now });
+    const second = planIssueImport(convertMarkdownIssue('# T\n\n[again](https://A.example/x/)\n', 'two.md', { number: 2, date: '2026-01-08' }), library, { now });
+    expect(first.summary.links).toMatchObject({ created: 2, reused: 0 });
+    expect(second.summary.links).toMatchObject({ created: 0, reused: 1 });
   });
 });

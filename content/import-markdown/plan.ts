@@ -21,6 +21,8 @@ export interface KnownLink {
 /** What the store holds, kept current across the files of one archive import. */
 export interface Library {
   links: Map<string, KnownLink>;
+  /** Link document id → its URL: what the fidelity check follows a reference to. */
+  linkUrls: Map<string, string>;
   /** Issue number → ids of the documents holding it (published and draft). */
   issues: Map<number, string[]>;
   /** Tag slug → id. */
@@ -101,6 +103,7 @@ export function planIssueImport(converted: ConvertedIssue, library: Library, opt
     };
     newLinks.push(doc);
     library.links.set(n, { _id: doc._id, url: doc.url });
+    library.linkUrls.set(doc._id, doc.url);
   }
   const distinct = new Set(web.map((l) => normaliseUrl(l.href))).size;
 
@@ -137,12 +140,11 @@ export function planIssueImport(converted: ConvertedIssue, library: Library, opt
   };
 
   // The check runs on exactly what would be stored, following references to the URLs they hold.
-  const byId = new Map([...library.links.values()].map((l) => [l._id, l.url] as const));
   const fidelity = verifyFidelity(converted, {
     title: converted.title,
     intro: issueDoc.intro as unknown[],
     sections: issueDoc.sections as Array<{ heading: string; body: unknown[] }>,
-    hrefOf: (def) => def.href ?? byId.get(def.reference?._ref ?? def.link?._ref ?? ''),
+    hrefOf: (def) => def.href ?? library.linkUrls.get(def.reference?._ref ?? def.link?._ref ?? ''),
   });
 
   const replaced = holders;

@@ -183,10 +183,15 @@ describe('structure from the document’s own headings', () => {
     expect(converted.warnings.map((w) => w.line)).toEqual([7, 9]);
   });
 
-  it('picks the section level: repeated shallowest level, else the shallowest', () => {
-    expect(sectionLevelOf([2, 3, 2, 1, 4])).toBe(2);
-    expect(sectionLevelOf([1, 1, 2])).toBe(1);
-    expect(sectionLevelOf([3, 2])).toBe(2);
+  it('takes the section level from the first heading', () => {
+    expect(sectionLevelOf([2, 3, 2, 1, 4, 1])).toBe(2);
+    expect(sectionLevelOf([1, 2, 2])).toBe(1);
+    expect(sectionLevelOf([])).toBe(1);
+  });
+
+  it('keeps "##" sections when "#" headings follow them, once or more', () => {
+    const { converted } = importOf('---\ntitle: W\n---\nIntro.\n\n## Releases\n\nA.\n\n### Small\n\n# Jobs\n\nJ.\n\n# Quote of the Week\n\n> Q.\n');
+    expect(converted.sections.map((s) => s.heading)).toEqual(['Releases', 'Jobs', 'Quote of the Week']);
   });
 
   it('keeps a heading’s link as a link card under it', () => {

@@ -149,15 +149,13 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
 }
 
 /**
- * The heading level that starts sections: the shallowest level the document uses more
- * than once (a lone "# Quote of the Week" after "##" sections is one section among
- * them, not a level above them), else the shallowest level there is.
+ * The heading level that starts sections, from the headings in document order: the
+ * level of the first one. Shallower headings later on start sections too, so a
+ * "# Quote of the Week" or "# Jobs" after "##" sections is one more section, never a
+ * level above them that would fold every earlier section into the intro.
  */
 export function sectionLevelOf(levels: number[]): number {
-  const counts = new Map<number, number>();
-  for (const l of levels) counts.set(l, (counts.get(l) ?? 0) + 1);
-  const repeated = [...counts].filter(([, n]) => n > 1).map(([l]) => l);
-  return repeated.length ? Math.min(...repeated) : levels.length ? Math.min(...levels) : 1;
+  return levels[0] ?? 1;
 }
 
 // ── Checks on the whole file ─────────────────────────────────────────────────

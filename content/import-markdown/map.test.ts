@@ -272,3 +272,11 @@ describe('what the plan refuses', () => {
     expect(second.summary.links).toMatchObject({ created: 0, reused: 1 });
   });
 });
+
+describe('links a heading cannot hold', () => {
+  it('refuses, naming the line, rather than store a mail link in a section heading', () => {
+    const converted = convertMarkdownIssue('# T\n\n## [Write to us](mailto:eds@example.org)\n\nText.\n', 'x.md', { number: 1, date: '2026-01-01' });
+    expect(converted.warnings.map((w) => w.kind)).toEqual(['heading']);
+    expect(() => planIssueImport(converted, emptyLibrary(), { now })).toThrow('x.md:3: the link to mailto:eds@example.org was lost');
+  });
+});

@@ -4,11 +4,11 @@
 // hierarchy, Portable Text for everything else (inline.ts), editorial asides as notes.
 // Pure: text in, documents out; links stay hrefs until plan.ts resolves them.
 import type Token from 'markdown-it/lib/token.mjs';
-import { slugify, summaryMaxLength } from '../rules.ts';
+import { isHttpUrl, slugify, summaryMaxLength } from '../rules.ts';
 import { readAsideSyntax, type AsideSyntax } from './aside-syntax.ts';
 import { dateFromFileName, numberFromFileName, numberFromTitle, parseDate } from './dates.ts';
 import { importError, type ImportWarning } from './errors.ts';
-import { splitMetadata, type SplitSource } from './front-matter.ts';
+import { splitMetadata } from './front-matter.ts';
 import { convertInline, plainInline, type InlineContext } from './inline.ts';
 import { parseMarkdown } from './parse.ts';
 import type { ImportedAside, ImportedLink, ImportedLinkCard, ImportedSection, StoredBlock, StoredTextBlock } from './shapes.ts';
@@ -363,12 +363,23 @@ function headingLinkCards(heading: RawBlock | undefined, what: string, keys: () 
   if (!heading) return [];
   const cards: ImportedLinkCard[] = [];
   let text = '';
+  let skip = false;
   for (const t of heading.inline) {
     if (t.type === 'link_open') {
       const href = t.attrGet('href') ?? '';
+      // A card shows a link document, and only web pages become link documents; the check then reports the lost link.
+      if (!isHttpUrl(href)) {
+        warnings.push({ line: heading.line, kind: 'heading', message: `the ${what}'s link to ${href} cannot be kept (a heading holds plain text, and only a web page can be a link card)` });
+        skip = true;
+        continue;
+      }
       cards.push({ _type: 'linkCard', _key: keys(), href });
       text = '';
     } else if (t.type === 'link_close') {
+      if (skip) {
+        skip = false;
+        continue;
+      }
       links.push({ href: cards.at(-1)!.href, text: text.trim(), line: heading.line });
       warnings.push({ line: heading.line, kind: 'heading', message: `the ${what}'s link to ${cards.at(-1)!.href} kept as a link card under it (a heading holds plain text)` });
     } else text += t.content ?? '';
@@ -400,4 +411,3 @@ function keyMaker(): () => string {
   return () => `k${(n++).toString(36).padStart(3, '0')}`;
 }
 
-export type { SplitSource };

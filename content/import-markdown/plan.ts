@@ -181,8 +181,9 @@ export function planIssueImport(converted: ConvertedIssue, library: Library, opt
 /** Web links become references to link documents; a link to a place on a page keeps its exact address. */
 function referenceLinks(block: StoredBlock, links: Map<string, KnownLink>): StoredBlock {
   if (block._type === 'linkCard') {
-    const target = isHttpUrl(block.href) ? links.get(normaliseUrl(block.href)) : undefined;
-    return (target && hashOf(target.url) === hashOf(block.href) ? { _type: 'linkCard', _key: block._key, link: { _type: 'reference', _ref: target._id } } : block) as unknown as StoredBlock;
+    // Every web link has a document by now; a card to another place on the page than the document's is caught by the fidelity check.
+    const target = links.get(normaliseUrl(block.href))!;
+    return { _type: 'linkCard', _key: block._key, link: { _type: 'reference', _ref: target._id } } as unknown as StoredBlock;
   }
   const swap = <B extends { markDefs: Array<{ _type: string; _key: string; href?: string }> }>(b: B) => ({
     ...b,

@@ -280,3 +280,12 @@ describe('links a heading cannot hold', () => {
     expect(() => planIssueImport(converted, emptyLibrary(), { now })).toThrow('x.md:3: the link to mailto:eds@example.org was lost');
   });
 });
+
+describe('HTML from other platforms', () => {
+  it('reads an HTML table as a table (one paragraph per row) and <del> as strikethrough', () => {
+    const { converted } = importOf('# T\n\n<table><tr><th>tool</th><th>note</th></tr><tr><td><a href="https://a.example/t">Tarn</a></td><td><del>beta</del> stable</td></tr></table>\n');
+    const rows = textBlocks(converted);
+    expect(rows.map(textOf)).toEqual(['tool | note', 'Tarn | beta stable']);
+    expect((rows[1]!.children as StoredSpan[]).find((s) => s.text === 'beta')?.marks).toEqual(['strike-through']);
+  });
+});

@@ -8,6 +8,7 @@ import { Parser } from 'htmlparser2';
 import MarkdownIt from 'markdown-it';
 import Token from 'markdown-it/lib/token.mjs';
 import TurndownService from 'turndown';
+import { gfm } from 'turndown-plugin-gfm';
 import { isSafeLinkUrl } from '../rules.ts';
 import type { ImportWarning } from './errors.ts';
 
@@ -40,7 +41,13 @@ export function markdownParser(): MarkdownIt {
 let sharedTurndown: TurndownService | undefined;
 
 function turndown(): TurndownService {
-  sharedTurndown ??= new TurndownService({ headingStyle: 'atx', bulletListMarker: '-', codeBlockStyle: 'fenced', emDelimiter: '*' });
+  if (!sharedTurndown) {
+    sharedTurndown = new TurndownService({ headingStyle: 'atx', bulletListMarker: '-', codeBlockStyle: 'fenced', emDelimiter: '*' });
+    // Tables and strikethrough as GitHub writes them, so they reach the import as tables and ~~strike~~.
+    sharedTurndown.use(gfm);
+    // The plugin writes ~one~ tilde; markdown-it (like CommonMark's GFM) strikes through ~~two~~.
+    sharedTurndown.addRule('strikethroughWithTwoTildes', { filter: ['del', 's'], replacement: (content) => `~~${content}~~` });
+  }
   return sharedTurndown;
 }
 

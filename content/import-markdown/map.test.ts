@@ -2,7 +2,7 @@
 // converter makes of it, and that the fidelity check (run through planIssueImport on
 // exactly what would be stored) passes it without a false refusal.
 import { describe, expect, it } from 'vitest';
-import { convertMarkdownIssue, sectionLevelOf, type ConvertedIssue } from './map.ts';
+import { convertMarkdownIssue, findSectionLevel, type ConvertedIssue } from './map.ts';
 import { planIssueImport, type Library } from './plan.ts';
 import type { StoredBlock, StoredNote, StoredSpan, StoredTextBlock } from './shapes.ts';
 
@@ -184,9 +184,9 @@ describe('structure from the document’s own headings', () => {
   });
 
   it('takes the section level from the first heading', () => {
-    expect(sectionLevelOf([2, 3, 2, 1, 4, 1])).toBe(2);
-    expect(sectionLevelOf([1, 2, 2])).toBe(1);
-    expect(sectionLevelOf([])).toBe(1);
+    expect(findSectionLevel([2, 3, 2, 1, 4, 1])).toBe(2);
+    expect(findSectionLevel([1, 2, 2])).toBe(1);
+    expect(findSectionLevel([])).toBe(1);
   });
 
   it('keeps "##" sections when "#" headings follow them, once or more', () => {

@@ -74,7 +74,7 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   const titleBlock = titleIndex === -1 ? undefined : raw[titleIndex]!;
   const headingTitle = titleBlock ? flat(plainInline(titleBlock.inline)) : undefined;
   const rest = raw.filter((_, i) => i !== titleIndex);
-  const level = sectionLevelOf(rest.filter((b) => b.kind === 'heading' && b.topLevel).map((b) => b.level!));
+  const level = findSectionLevel(rest.filter((b) => b.kind === 'heading' && b.topLevel).map((b) => b.level!));
   const isSection = (b: RawBlock) => b.kind === 'heading' && b.topLevel && b.level! <= level;
   const firstSection = firstIndex(rest, isSection);
 
@@ -154,7 +154,7 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
  * "# Quote of the Week" or "# Jobs" after "##" sections is one more section, never a
  * level above them that would fold every earlier section into the intro.
  */
-export function sectionLevelOf(levels: number[]): number {
+export function findSectionLevel(levels: number[]): number {
   return levels[0] ?? 1;
 }
 

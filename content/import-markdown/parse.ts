@@ -26,7 +26,7 @@ export interface ParsedMarkdown {
 
 let sharedParser: MarkdownIt | undefined;
 
-export function markdownParser(): MarkdownIt {
+export function getMarkdownParser(): MarkdownIt {
   if (sharedParser) return sharedParser;
   // html: on, so comments and tags arrive as HTML tokens instead of printing as text.
   // linkify: only explicit http(s):// addresses, never "Node.js" or a bare e-mail address.
@@ -58,7 +58,7 @@ export function htmlToMarkdown(html: string): string {
 
 /** `body` is the Markdown after any front matter; `bodyLine` the source line it starts on. */
 export function parseMarkdown(body: string, bodyLine: number, options: ParseOptions = {}): ParsedMarkdown {
-  const md = markdownParser();
+  const md = getMarkdownParser();
   const out: ParsedMarkdown = { tokens: [], warnings: [], comments: 0 };
   out.tokens = normaliseBlocks(md.parse(body, {}), bodyLine, options, out);
   return out;
@@ -83,7 +83,7 @@ function normaliseBlocks(tokens: Token[], bodyLine: number, options: ParseOption
           break;
         }
         out.warnings.push({ line: lineOf(token), kind: 'HTML', message: `HTML block ${describeHtml(withoutComments)} converted to Markdown` });
-        const inner = markdownParser().parse(markdown, {});
+        const inner = getMarkdownParser().parse(markdown, {});
         result.push(...normaliseBlocks(inner, bodyLine, options, out, lineOf(token)));
         break;
       }
@@ -256,7 +256,7 @@ function splitLinkifiedUrl(children: Token[], openIndex: number): { parts: Array
   const text = children[openIndex + 1];
   const close = children[openIndex + 2];
   if (text?.type !== 'text' || close?.type !== 'link_close' || !cjk.test(text.content)) return undefined;
-  const md = markdownParser();
+  const md = getMarkdownParser();
   const parts: Array<{ href?: string; text: string }> = [];
   let rest = text.content;
   while (rest !== '') {

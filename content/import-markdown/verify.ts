@@ -9,7 +9,7 @@ import type Token from 'markdown-it/lib/token.mjs';
 import { normaliseUrl } from '../normalize-url.ts';
 import { findAsides, type AsideChar, type AsideSyntax } from './aside-syntax.ts';
 import { importError } from './errors.ts';
-import { sectionLevelOf } from './map.ts';
+import { findSectionLevel } from './map.ts';
 
 /** The stored issue as verify reads it; `hrefOf` follows a link annotation or card to its URL. */
 export interface StoredView {
@@ -159,7 +159,7 @@ function readSource(source: SourceView): Reading {
         break;
     }
   }
-  const sectionLevel = sectionLevelOf(topHeadings.map((h) => h.level));
+  const sectionLevel = findSectionLevel(topHeadings.map((h) => h.level));
   for (const h of topHeadings) reading.headings[h.index]!.section = h.level <= sectionLevel;
   return reading;
 }

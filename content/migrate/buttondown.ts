@@ -6,7 +6,7 @@ import { splitMetadata } from '../import-markdown/front-matter.ts';
 import { decodeUtf8 } from '../import-markdown/import-issue.ts';
 import type { SubscriberState } from '../../delivery/subscriber.ts';
 import { findFile, readCsv, type ExportFiles } from './export-files.ts';
-import { inPublicationOrder, isoDay, toMarkdownIssue, type Migration, type MigratedSubscriber } from './migration.ts';
+import { sortByPublication, parseIsoDay, formatMarkdownIssue, type Migration, type MigratedSubscriber } from './migration.ts';
 
 /** Buttondown's subscriber types and what each means here. */
 const typeStates: Record<string, SubscriberState> = {
@@ -32,14 +32,14 @@ export function readButtondownExport(files: ExportFiles, subscriberFiles: Export
   const emails: Array<{ id: string; date: string; record: Record<string, string>; line: number }> = [];
   for (const { record, line } of readCsv(files, emailsCsv)) {
     const id = record.id || record.slug || '';
-    const date = isoDay(record.publish_date) ?? isoDay(record.creation_date);
+    const date = parseIsoDay(record.publish_date) ?? parseIsoDay(record.creation_date);
     if (!id || !date) {
       migration.skipped.push(`${emailsCsv}:${line}: no id or publish_date`);
       continue;
     }
     emails.push({ id, date, record, line });
   }
-  for (const email of inPublicationOrder(emails)) {
+  for (const email of sortByPublication(emails)) {
     const { record } = email;
     const candidates = [record.slug, record.id].filter(Boolean).map((n) => `emails/${n}.md`);
     const bodyName = files.names.find((n) => candidates.some((c) => n === c || n.endsWith(`/${c}`)));
@@ -49,7 +49,7 @@ export function readButtondownExport(files: ExportFiles, subscriberFiles: Export
       continue;
     }
     const status = record.status?.toLowerCase();
-    const source = toMarkdownIssue({ title: record.subject || email.id, date: email.date, summary: record.description, slug: record.slug, draft: status === 'draft' }, stripOwnFrontMatter(body, bodyName ?? emailsCsv));
+    const source = formatMarkdownIssue({ title: record.subject || email.id, date: email.date, summary: record.description, slug: record.slug, draft: status === 'draft' }, stripOwnFrontMatter(body, bodyName ?? emailsCsv));
     migration.issues.push({ file: bodyName ?? `${emailsCsv}:${email.line}`, source });
   }
 

@@ -6,9 +6,9 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { NewsdeskError, formatZodIssues } from '../../core/errors.ts';
-import { markdownParser, htmlToMarkdown } from '../import-markdown/parse.ts';
+import { getMarkdownParser, htmlToMarkdown } from '../import-markdown/parse.ts';
 import { readCsv, type ExportFiles } from './export-files.ts';
-import { inPublicationOrder, isoDay, toMarkdownIssue, type Migration, type MigratedSubscriber } from './migration.ts';
+import { sortByPublication, parseIsoDay, formatMarkdownIssue, type Migration, type MigratedSubscriber } from './migration.ts';
 
 // Ghost's renderers ship CommonJS builds that load cleanly only through require().
 const require = createRequire(import.meta.url);
@@ -74,14 +74,14 @@ async function readPosts(files: ExportFiles, jsonName: string, migration: Migrat
       migration.skipped.push(`${jsonName}: "${post.title ?? post.id}" is a page, not an issue`);
       continue;
     }
-    const date = isoDay(post.published_at) ?? isoDay(post.created_at);
+    const date = parseIsoDay(post.published_at) ?? parseIsoDay(post.created_at);
     if (!date) {
       migration.skipped.push(`${jsonName}: "${post.title ?? post.id}" has no date`);
       continue;
     }
     posts.push({ ...post, date });
   }
-  for (const post of inPublicationOrder(posts)) {
+  for (const post of sortByPublication(posts)) {
     const html = post.html ?? (post.lexical ? await renderLexical(post.lexical) : post.mobiledoc ? renderMobiledoc(post.mobiledoc) : undefined);
     if (html === undefined) {
       migration.skipped.push(`${jsonName}: "${post.title ?? post.id}" has no content (no html, lexical or mobiledoc)`);
@@ -90,7 +90,7 @@ async function readPosts(files: ExportFiles, jsonName: string, migration: Migrat
     // Tags starting with "#" are Ghost's internal tags, never shown to readers.
     const tags = (data.posts_tags ?? []).filter((pt) => pt.post_id === post.id).map((pt) => tagNames.get(pt.tag_id)).filter((t): t is string => t !== undefined && !t.startsWith('#'));
     const authors = (data.posts_authors ?? []).filter((pa) => pa.post_id === post.id).map((pa) => userNames.get(pa.author_id)).filter((a): a is string => a !== undefined);
-    const source = toMarkdownIssue(
+    const source = formatMarkdownIssue(
       { title: post.title || post.slug || post.id, date: post.date, summary: post.custom_excerpt ?? undefined, slug: post.slug ?? undefined, author: authors.join(', ') || undefined, tags, draft: !['published', 'sent'].includes(post.status ?? 'published') },
       htmlToMarkdown(html),
     );
@@ -122,7 +122,7 @@ function renderMobiledoc(mobiledoc: string): string {
   const escape = (v: unknown) => text(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
   const renderer = new MobiledocHtmlRenderer({
     cards: [
-      card('markdown', (p) => markdownParser().render(text(p.markdown))),
+      card('markdown', (p) => getMarkdownParser().render(text(p.markdown))),
       card('html', (p) => text(p.html)),
       card('image', (p) => `<p><img src="${escape(p.src)}" alt="${escape(p.alt)}">${p.caption ? `<br>${text(p.caption)}` : ''}</p>`),
       card('bookmark', (p) => {

@@ -34,7 +34,7 @@ export interface PostFields {
 }
 
 /** A post as a Markdown back-issue: YAML front matter written by the `yaml` library, then the body. */
-export function toMarkdownIssue(fields: PostFields, body: string): string {
+export function formatMarkdownIssue(fields: PostFields, body: string): string {
   const front = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)));
   return `---\n${stringify(front)}---\n\n${body.trim()}\n`;
 }
@@ -47,12 +47,12 @@ export function describeStateMapping(subscribers: MigratedSubscriber[]): string[
 }
 
 /** Posts in publication order (then by id), so issue numbers follow the archive. */
-export function inPublicationOrder<T extends { date: string; id: string }>(posts: T[]): T[] {
+export function sortByPublication<T extends { date: string; id: string }>(posts: T[]): T[] {
   return [...posts].sort((a, b) => a.date.localeCompare(b.date) || a.id.localeCompare(b.id, 'en', { numeric: true }));
 }
 
 /** "2024-05-03T10:00:00.000Z" or a Unix time in milliseconds → "2024-05-03". */
-export function isoDay(value: string | number | null | undefined): string | undefined {
+export function parseIsoDay(value: string | number | null | undefined): string | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   const date = typeof value === 'number' || /^\d+$/.test(value) ? new Date(Number(value)) : new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString().slice(0, 10);

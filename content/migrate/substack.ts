@@ -5,7 +5,7 @@
 import { decodeUtf8 } from '../import-markdown/import-issue.ts';
 import { htmlToMarkdown } from '../import-markdown/parse.ts';
 import { findFile, readCsv, type ExportFiles } from './export-files.ts';
-import { inPublicationOrder, isoDay, toMarkdownIssue, type Migration, type MigratedSubscriber } from './migration.ts';
+import { sortByPublication, parseIsoDay, formatMarkdownIssue, type Migration, type MigratedSubscriber } from './migration.ts';
 
 export function readSubstackExport(files: ExportFiles, subscriberFiles: ExportFiles | undefined): Migration {
   const migration: Migration = { issues: [], subscribers: [], skipped: [] };
@@ -13,7 +13,7 @@ export function readSubstackExport(files: ExportFiles, subscriberFiles: ExportFi
   const posts: Array<{ id: string; date: string; record: Record<string, string>; line: number }> = [];
   for (const { record, line } of readCsv(files, postsCsv)) {
     const id = record.post_id ?? '';
-    const date = isoDay(record.post_date) ?? isoDay(record.email_sent_at);
+    const date = parseIsoDay(record.post_date) ?? parseIsoDay(record.email_sent_at);
     if (!id || !date) {
       migration.skipped.push(`${postsCsv}:${line}: no post_id or post_date`);
       continue;
@@ -24,7 +24,7 @@ export function readSubstackExport(files: ExportFiles, subscriberFiles: ExportFi
     }
     posts.push({ id, date, record, line });
   }
-  for (const post of inPublicationOrder(posts)) {
+  for (const post of sortByPublication(posts)) {
     const htmlName = files.names.find((n) => n === `posts/${post.id}.html` || n.endsWith(`/posts/${post.id}.html`));
     if (!htmlName) {
       migration.skipped.push(`${postsCsv}:${post.line}: post ${post.id} has no posts/${post.id}.html in the export`);
@@ -32,7 +32,7 @@ export function readSubstackExport(files: ExportFiles, subscriberFiles: ExportFi
     }
     const body = htmlToMarkdown(decodeUtf8(files.read(htmlName)!, htmlName));
     const slug = post.id.includes('.') ? post.id.slice(post.id.indexOf('.') + 1) : undefined;
-    const source = toMarkdownIssue(
+    const source = formatMarkdownIssue(
       { title: post.record.title || slug || post.id, date: post.date, summary: post.record.subtitle, slug, draft: post.record.is_published === 'false' },
       body,
     );

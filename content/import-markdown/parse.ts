@@ -85,6 +85,8 @@ function normaliseBlocks(tokens: Token[], bodyLine: number, options: ParseOption
         if (withoutComments.trim() === '') break;
         const markdown = htmlToMarkdown(withoutComments);
         if (markdown.trim() === '') {
+          // A lone closing tag (the end of a <details> whose opening was already read) says nothing.
+          if (describeHtml(withoutComments) === '') break;
           out.warnings.push({ line: lineOf(token), kind: 'HTML', message: `HTML block ${describeHtml(withoutComments)} left out: it has no text` });
           break;
         }

@@ -1,75 +1,112 @@
-// `newsdesk import`: a back-issue in Markdown becomes an issue (a draft unless --publish),
-// its links become link documents, and a fidelity check refuses any lossy conversion.
+// `newsdesk import`: back-issues in Markdown become issues (drafts unless --publish),
+// their links join the link library, and a structural fidelity check refuses any
+// conversion that would lose text, links, headings, list items, quotes or asides.
+// One file prints its full summary; several files, a folder or a glob print a table.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { formatImportSummary, importMarkdownIssue } from '../content/import-markdown-store.ts';
-import { loadSettings } from '../content/load.ts';
-import type { Settings } from '../content/model.ts';
+import { decodeUtf8, importIssues, type ImportInput } from '../content/import-markdown/import-issue.ts';
+import { formatArchiveReport, formatIssueSummary } from '../content/import-markdown/report.ts';
+import { parseDate } from '../content/import-markdown/dates.ts';
 import { openContentStore } from '../content/open-store.ts';
-import { isNewsdeskError, NewsdeskError } from '../core/errors.ts';
-import { renderIssueText } from '../emails/issue-text.ts';
+import { isHttpUrl } from '../content/rules.ts';
+import { NewsdeskError } from '../core/errors.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
+
+const markdownExtensions = /\.(md|markdown|mdown|mkd|txt)$/i;
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'import a back-issue written in Markdown as an issue (links go to the link library)',
-  usage: 'import <file.md> [--number N] [--publish] [--replace] [--dry-run]',
+  summary: 'import back-issues written in Markdown (one file, a folder or a glob) as issues',
+  usage: 'import <file.md|folder|glob>... [--number N] [--date YYYY-MM-DD] [--renumber] [--base-url URL] [--publish] [--replace] [--strict] [--dry-run] [--verbose]',
   options: [
-    ['--number <N>', 'the issue number (default: from front matter `number:` or the title, e.g. "#12")'],
-    ['--publish', 'store it published (default: a draft)'],
-    ['--replace', 'overwrite an existing issue with that number'],
-    ['--dry-run', 'convert and check, print the summary, write nothing'],
+    ['--number <N>', 'one file: its issue number (default: metadata `number:`, the title "#12", or the file name "issue-12.md")'],
+    ['--date <YYYY-MM-DD>', 'the date of files that have none (metadata, a date line under the title, or a 2026-03-14-… file name)'],
+    ['--renumber', 'number the files by date, after the highest issue number already stored'],
+    ['--base-url <URL>', 'resolve relative links ("/2024/05/post") against the site the archive was written for'],
+    ['--publish', 'store them published (default: drafts; `draft: true` metadata stays a draft)'],
+    ['--replace', 'overwrite existing issues with the same numbers'],
+    ['--strict', 'refuse a file whenever the import would change a construct (the warnings)'],
+    ['--dry-run', 'convert and check everything, print the report, write nothing'],
+    ['--verbose', 'an archive: list every warning with its file and line'],
   ],
-  examples: ['newsdesk import back-issues/12.md --dry-run', 'newsdesk import back-issues/12.md --number 12 --publish --replace'],
+  examples: [
+    'newsdesk import back-issues/12.md --dry-run',
+    'newsdesk import back-issues/12.md --number 12 --publish --replace',
+    'newsdesk import back-issues/ --publish',
+    'newsdesk import "content/*.md" --renumber --dry-run --verbose',
+  ],
   async run(args, ctx) {
     const { values, positionals } = parseOptions(this, args, {
       number: { type: 'string' },
+      date: { type: 'string' },
+      renumber: { type: 'boolean' },
+      'base-url': { type: 'string' },
       publish: { type: 'boolean' },
       replace: { type: 'boolean' },
+      strict: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      verbose: { type: 'boolean' },
     });
-    const [file, ...extra] = positionals;
-    if (file === undefined || extra.length > 0) throw new NewsdeskError('USAGE', 'import takes one Markdown file', { hint: 'newsdesk import back-issue.md --dry-run' });
+    if (positionals.length === 0) throw new NewsdeskError('USAGE', 'import needs a Markdown file, a folder or a glob', { hint: 'newsdesk import back-issue.md --dry-run' });
     const number = values.number === undefined ? undefined : positiveInt('--number', values.number);
-    const absolute = path.resolve(ctx.cwd, file);
-    const bytes = await fs.readFile(absolute).catch((error: NodeJS.ErrnoException) => {
-      throw new NewsdeskError('IMPORT_FAILED', `${file}: cannot read it (${error.code ?? error.message})`, { hint: 'Check the path.' });
-    });
-    const source = new TextDecoder('utf-8').decode(bytes);
+    const date = values.date === undefined ? undefined : (parseDate(values.date) ?? usage(`--date "${values.date}" is not a date`, 'Write it as 2026-03-14.'));
+    const baseUrl = values['base-url'];
+    if (baseUrl !== undefined && !isHttpUrl(baseUrl)) usage(`--base-url "${baseUrl}" is not an http(s) address`, 'Write it as https://news.example.org/.');
 
-    const config = ctx.config();
-    const store = openContentStore(config.content);
-    const settings = await loadSettings(store).catch((error: unknown) => {
-      if (isNewsdeskError(error, 'NOT_FOUND')) return fallbackSettings;
-      throw error;
-    });
-    const renderContext = { baseUrl: config.baseUrl ?? settings.siteUrl, settings };
-    const summary = await importMarkdownIssue(store, source, {
-      file,
-      number,
+    const files = await expandPaths(positionals, ctx.cwd);
+    if (number !== undefined && files.length > 1) usage(`--number applies to one file, and ${files.length} were given`, 'Use --renumber for an archive.');
+    if (number !== undefined && values.renumber) usage('--number and --renumber cannot be used together', 'Pick one.');
+    const inputs: ImportInput[] = [];
+    for (const file of files) inputs.push({ file: path.relative(ctx.cwd, file) || file, source: await readText(file, ctx.cwd), number });
+
+    const store = openContentStore(ctx.config().content);
+    const report = await importIssues(store, inputs, {
       publish: values.publish,
       replace: values.replace,
+      strict: values.strict,
       dryRun: values['dry-run'],
+      renumber: values.renumber,
+      date,
+      baseUrl,
       now: () => new Date(),
-      renderText: (issue) => renderIssueText(issue, renderContext).text,
     });
-    for (const line of formatImportSummary(summary)) ctx.out(line);
-    ctx.out(summary.written ? `\nStored in ${store.description}.` : '\nDry run: nothing was written.');
-    return 0;
+    const single = report.results.length === 1 ? report.results[0]! : undefined;
+    if (single && !single.ok) throw single.error;
+    const lines = single?.ok ? formatIssueSummary(single.summary) : formatArchiveReport(report.results, { verbose: values.verbose });
+    for (const line of lines) ctx.out(line);
+    ctx.out(report.written ? `\nStored in ${store.description}.` : values['dry-run'] ? '\nDry run: nothing was written.' : '\nNothing was written.');
+    return report.results.every((r) => r.ok) ? 0 : 1;
   },
 };
 
-/** Only for rendering the fidelity check when the store has no settings yet; never stored. */
-const fallbackSettings: Settings = {
-  title: 'Newsletter',
-  description: undefined,
-  siteUrl: 'https://newsletter.invalid',
-  senderName: 'Newsletter',
-  senderEmail: 'newsletter@newsletter.invalid',
-  replyTo: undefined,
-  postalAddress: '(postal address)',
-  accentColor: '#1d6b5f',
-  logoUrl: undefined,
-  language: 'en',
-  defaultSectionHeadings: [],
-};
+/** Files, folders (every Markdown file under them) and globs, in natural order, each once. */
+export async function expandPaths(patterns: string[], cwd: string): Promise<string[]> {
+  const found = new Set<string>();
+  for (const pattern of patterns) {
+    const absolute = path.resolve(cwd, pattern);
+    const stat = await fs.stat(absolute).catch(() => undefined);
+    if (stat?.isFile()) found.add(absolute);
+    else if (stat?.isDirectory()) {
+      for (const entry of await fs.readdir(absolute, { recursive: true, withFileTypes: true })) {
+        if (entry.isFile() && markdownExtensions.test(entry.name)) found.add(path.join(entry.parentPath, entry.name));
+      }
+    } else {
+      const matches: string[] = [];
+      for await (const match of fs.glob(pattern, { cwd })) matches.push(path.resolve(cwd, match));
+      if (matches.length === 0) usage(`${pattern}: no such file, folder or matching files`, 'Check the path; quote a glob so the shell does not expand it.');
+      for (const m of matches) found.add(m);
+    }
+  }
+  return [...found].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+async function readText(file: string, cwd: string): Promise<string> {
+  const bytes = await fs.readFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw new NewsdeskError('IMPORT_FAILED', `${path.relative(cwd, file)}: cannot read it (${error.code ?? error.message})`, { hint: 'Check the path and its permissions.' });
+  });
+  return decodeUtf8(bytes, path.relative(cwd, file));
+}
+
+function usage(message: string, hint: string): never {
+  throw new NewsdeskError('USAGE', message, { hint });
+}

@@ -61,6 +61,13 @@ export const newsletter = defineType({
     defineField({ name: 'logo', title: 'Logo', type: 'image' }),
     defineField({ name: 'language', title: 'Language', type: 'string', initialValue: 'en', description: 'BCP 47 code, e.g. en or de.' }),
     defineField({
+      name: 'asideSignature',
+      title: 'Aside signature',
+      type: 'string',
+      initialValue: '—Ed.',
+      description: 'What signs an editorial aside in imported back-issues, e.g. "—Ed." in "[… —Ed.]".',
+    }),
+    defineField({
       name: 'defaultSectionHeadings',
       title: 'Default section headings',
       type: 'array',

@@ -1,0 +1,166 @@
+// The import's only I/O: read what the content store already holds, convert and plan
+// each back-issue (one bad file never stops the rest), and write the good ones. An
+// archive is written in transactions of a few dozen issues, so a large import neither
+// rewrites the dataset per issue nor builds one enormous transaction.
+import { z } from 'zod';
+import { isNewsdeskError, NewsdeskError } from '../../core/errors.ts';
+import type { ContentStore, Mutation } from '../store.ts';
+import { defaultAsideSignature } from './aside-syntax.ts';
+import { importError } from './errors.ts';
+import { convertMarkdownIssue, type ConvertOptions } from './map.ts';
+import { planIssueImport, type ImportSummary, type Library, type PlanOptions } from './plan.ts';
+
+export interface ImportInput {
+  /** Name used in messages (the path as the user gave it, or the export's post id). */
+  file: string;
+  source: string;
+  /** A number decided outside the file (the platform export's order, --number). */
+  number?: number | undefined;
+}
+
+export interface ImportIssuesOptions extends PlanOptions {
+  dryRun?: boolean | undefined;
+  /** For files without a date of their own. */
+  date?: string | undefined;
+  baseUrl?: string | undefined;
+  /** Number the files by date (then name), after the highest number already stored. */
+  renumber?: boolean | undefined;
+  /** Issues per transaction when writing. */
+  batchSize?: number | undefined;
+}
+
+export type ImportResult = { file: string; ok: true; summary: ImportSummary } | { file: string; ok: false; error: NewsdeskError };
+
+export interface ImportReport {
+  results: ImportResult[];
+  written: boolean;
+}
+
+const settingsSchema = z.object({ title: z.string().nullish(), asideSignature: z.string().nullish() }).nullable();
+const librarySchema = z.object({
+  links: z.array(z.object({ _id: z.string(), url: z.string().nullish(), normalizedUrl: z.string().nullish() })),
+  issues: z.array(z.object({ _id: z.string(), number: z.number().nullish() })),
+  tags: z.array(z.object({ _id: z.string(), slug: z.string().nullish() })),
+});
+
+export async function importIssues(store: ContentStore, inputs: ImportInput[], options: ImportIssuesOptions): Promise<ImportReport> {
+  const [settings, library] = await Promise.all([readImportSettings(store), readLibrary(store)]);
+  const convertOptions: ConvertOptions = { asideSignature: settings.asideSignature, baseUrl: options.baseUrl, date: options.date, newsletterTitle: settings.title };
+
+  // Convert everything first: renumbering needs every file's date.
+  const converted = inputs.map((input) => {
+    try {
+      return { input, issue: convertMarkdownIssue(input.source, input.file, { ...convertOptions, number: input.number }) };
+    } catch (error) {
+      return { input, error: asImportError(error, input.file) };
+    }
+  });
+  if (options.renumber) {
+    let next = Math.max(0, ...library.issues.keys()) + 1;
+    const dated = converted.filter((c) => c.issue).sort((a, b) => (a.issue!.date ?? '').localeCompare(b.issue!.date ?? '') || a.input.file.localeCompare(b.input.file, 'en', { numeric: true }));
+    for (const c of dated) c.issue!.number = next++;
+  }
+
+  const results: ImportResult[] = [];
+  const pending: Array<{ index: number; mutations: Mutation[] }> = [];
+  const claimed = new Map<number, string>();
+  for (const c of converted) {
+    if (!c.issue) {
+      results.push({ file: c.input.file, ok: false, error: c.error! });
+      continue;
+    }
+    try {
+      const number = c.issue.number;
+      if (number !== undefined && claimed.has(number)) {
+        throw importError(c.input.file, undefined, `issue number ${number} is already taken by ${claimed.get(number)} in this import`, 'Number the archive with --renumber, or fix the number in one of the two files.');
+      }
+      const plan = planIssueImport(c.issue, library, options);
+      claimed.set(plan.summary.number, c.input.file);
+      results.push({ file: c.input.file, ok: true, summary: plan.summary });
+      pending.push({ index: results.length - 1, mutations: plan.mutations });
+    } catch (error) {
+      results.push({ file: c.input.file, ok: false, error: asImportError(error, c.input.file) });
+    }
+  }
+  if (options.dryRun || pending.length === 0) return { results, written: false };
+
+  const batch = options.batchSize ?? 50;
+  for (let i = 0; i < pending.length; i += batch) {
+    const chunk = pending.slice(i, i + batch);
+    try {
+      await store.mutate(dedupeCreates(chunk.flatMap((p) => p.mutations)));
+    } catch (error) {
+      const reason = isNewsdeskError(error) ? error.message : (error as Error).message;
+      for (const p of chunk) {
+        const file = results[p.index]!.file;
+        results[p.index] = { file, ok: false, error: new NewsdeskError('IMPORT_FAILED', `${file}: writing failed (${reason})`, { hint: 'Nothing of this batch was stored; fix the store problem and import these files again.', cause: error }) };
+      }
+    }
+  }
+  return { results, written: results.some((r) => r.ok) };
+}
+
+/** Two issues of one batch may create the same link or tag; a transaction creates each once. */
+function dedupeCreates(mutations: Mutation[]): Mutation[] {
+  const seen = new Set<string>();
+  return mutations.filter((m) => {
+    if (!('createIfNotExists' in m)) return true;
+    if (seen.has(m.createIfNotExists._id)) return false;
+    seen.add(m.createIfNotExists._id);
+    return true;
+  });
+}
+
+async function readImportSettings(store: ContentStore): Promise<{ title: string | undefined; asideSignature: string }> {
+  const raw = settingsSchema.parse(await store.fetch(`*[_type == "newsletter"][0]{ title, asideSignature }`, {}, { perspective: 'published' }));
+  return { title: raw?.title ?? undefined, asideSignature: raw?.asideSignature?.trim() || defaultAsideSignature };
+}
+
+async function readLibrary(store: ContentStore): Promise<Library> {
+  const raw = librarySchema.parse(
+    await store.fetch(
+      `{
+        "links": *[_type == "link" && !(_id in path("drafts.**"))]{ _id, url, normalizedUrl },
+        "issues": *[_type == "issue"]{ _id, number },
+        "tags": *[_type == "tag" && !(_id in path("drafts.**"))]{ _id, "slug": slug.current }
+      }`,
+      {},
+      { perspective: 'raw' },
+    ),
+  );
+  const library: Library = { links: new Map(), linkUrls: new Map(), issues: new Map(), tags: new Map() };
+  for (const l of raw.links) {
+    if (!l.normalizedUrl || !l.url || library.links.has(l.normalizedUrl)) continue;
+    library.links.set(l.normalizedUrl, { _id: l._id, url: l.url });
+    library.linkUrls.set(l._id, l.url);
+  }
+  for (const i of raw.issues) if (typeof i.number === 'number') library.issues.set(i.number, [...(library.issues.get(i.number) ?? []), i._id]);
+  for (const t of raw.tags) if (t.slug) library.tags.set(t.slug, t._id);
+  return library;
+}
+
+function asImportError(error: unknown, file: string): NewsdeskError {
+  if (isNewsdeskError(error)) return error;
+  return new NewsdeskError('IMPORT_FAILED', `${file}: ${(error as Error)?.message ?? String(error)}`, { hint: 'This is a bug in the importer; please report it with the file.', cause: error });
+}
+
+/** Bytes → text, refusing anything that is not UTF-8 with the line of the first bad byte. */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    let line = 1;
+    for (let i = 0, start = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, i));
+        } catch {
+          break;
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    throw importError(file, line, 'the file is not UTF-8 text (an undecodable byte)', 'Save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`) and import again.');
+  }
+}

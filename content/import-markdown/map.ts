@@ -1,0 +1,413 @@
+// A back-issue in Markdown → the stored shape of an `issue`: metadata from the header
+// (front-matter.ts), title from metadata or the first heading, date and byline from
+// metadata or the lines under the title, sections from the document's own heading
+// hierarchy, Portable Text for everything else (inline.ts), editorial asides as notes.
+// Pure: text in, documents out; links stay hrefs until plan.ts resolves them.
+import type Token from 'markdown-it/lib/token.mjs';
+import { isHttpUrl, slugify, summaryMaxLength } from '../rules.ts';
+import { readAsideSyntax, type AsideSyntax } from './aside-syntax.ts';
+import { dateFromFileName, numberFromFileName, numberFromTitle, parseDate } from './dates.ts';
+import { importError, type ImportWarning } from './errors.ts';
+import { splitMetadata } from './front-matter.ts';
+import { convertInline, plainInline, type InlineContext } from './inline.ts';
+import { parseMarkdown } from './parse.ts';
+import type { ImportedAside, ImportedLink, ImportedLinkCard, ImportedSection, StoredBlock, StoredTextBlock } from './shapes.ts';
+
+export interface ConvertOptions {
+  /** What signs an aside (the newsletter's `asideSignature`), default "—Ed.". */
+  asideSignature?: string | undefined;
+  /** Resolves relative links. */
+  baseUrl?: string | undefined;
+  /** Overrides any number found in the file. */
+  number?: number | undefined;
+  /** For a file that has no date of its own. */
+  date?: string | undefined;
+  /** Names an issue that has no title of its own: "<newsletter title> #<number>". */
+  newsletterTitle?: string | undefined;
+}
+
+export interface ConvertedIssue {
+  file: string;
+  title: string;
+  /** Source line of the heading read as the title, when the title came from one. */
+  titleLine: number | undefined;
+  number: number | undefined;
+  date: string | undefined;
+  byline: string | undefined;
+  summary: string | undefined;
+  slug: string;
+  tags: string[];
+  draft: boolean;
+  intro: StoredBlock[];
+  sections: ImportedSection[];
+  /** Every link in document order (intro, then sections), repeats included. */
+  links: ImportedLink[];
+  asides: ImportedAside[];
+  /** Source lines read as date/byline (not content). */
+  metaLines: number[];
+  warnings: ImportWarning[];
+  comments: number;
+  stats: { bulletItems: number; numberedItems: number; quotes: number; strong: number; em: number; code: number };
+  /** The normalised parse, for the fidelity check. */
+  tokens: Token[];
+  bodyLine: number;
+  syntax: AsideSyntax;
+}
+
+export function convertMarkdownIssue(source: string, file: string, options: ConvertOptions = {}): ConvertedIssue {
+  checkIsText(source, file);
+  const split = splitMetadata(source, file);
+  const { metadata } = split;
+  const warnings: ImportWarning[] = metadata.ignored.map(({ key, line }) => ({ line, kind: 'metadata', message: `metadata "${key}" not imported (an issue has no such field)` }));
+  const parsed = parseMarkdown(split.body, split.bodyLine, { baseUrl: options.baseUrl });
+  warnings.push(...parsed.warnings);
+  const lineOf = (t: Token) => (t.map ? t.map[0] + split.bodyLine : split.bodyLine);
+  const raw = collectBlocks(parsed.tokens, lineOf, warnings);
+  const syntax = readAsideSyntax(options.asideSignature);
+  const keys = keyMaker();
+
+  // Title: metadata, or a heading that opens the document (or repeats the metadata title).
+  const firstText = raw.findIndex((b) => b.kind !== 'heading');
+  const titleIndex = raw.findIndex(
+    (b, i) => b.kind === 'heading' && b.topLevel && (metadata.title === undefined ? firstText === -1 || i < firstText : sameText(plainInline(b.inline), metadata.title)),
+  );
+  const titleBlock = titleIndex === -1 ? undefined : raw[titleIndex]!;
+  const headingTitle = titleBlock ? flat(plainInline(titleBlock.inline)) : undefined;
+  const rest = raw.filter((_, i) => i !== titleIndex);
+  const level = findSectionLevel(rest.filter((b) => b.kind === 'heading' && b.topLevel).map((b) => b.level!));
+  const isSection = (b: RawBlock) => b.kind === 'heading' && b.topLevel && b.level! <= level;
+  const firstSection = firstIndex(rest, isSection);
+
+  // Header region: read date and byline lines there; everything else is the intro.
+  let date = metadata.date === undefined ? undefined : (parseDate(metadata.date) ?? failDate(file, metadata.lines.date ?? 1, metadata.date));
+  let byline = metadata.author;
+  const introRaw: RawBlock[] = [];
+  const metaLines: number[] = [];
+  for (const block of rest.slice(0, firstSection)) {
+    const meta = block.kind === 'text' && !block.listItem && block.style === 'normal' && introRaw.length < 3 ? readMetaLines(plainInline(block.inline)) : undefined;
+    if (meta && (meta.date || meta.byline)) {
+      if (meta.date && date === undefined) date = meta.date;
+      if (meta.byline && byline === undefined) byline = meta.byline;
+      metaLines.push(block.line);
+      continue;
+    }
+    introRaw.push(block);
+  }
+  date ??= dateFromFileName(file) ?? options.date;
+
+  const links: ImportedLink[] = [];
+  const asides: ImportedAside[] = [];
+  const stats = { bulletItems: 0, numberedItems: 0, quotes: 0, strong: 0, em: 0, code: 0 };
+  const convert = (blocks: RawBlock[]) => convertBlocks(blocks, { keys, syntax, links, asides, warnings, stats, sectionLevel: level });
+
+  const intro = [...headingLinkCards(titleBlock, 'title', keys, links, warnings), ...convert(introRaw)];
+  const sections: ImportedSection[] = [];
+  let current: { heading: RawBlock; blocks: RawBlock[] } | undefined;
+  const finish = () => {
+    if (!current) return;
+    const cards = headingLinkCards(current.heading, 'section heading', keys, links, warnings);
+    sections.push({ _type: 'section', _key: keys(), heading: flat(plainInline(current.heading.inline)) || '(untitled)', body: [...cards, ...convert(current.blocks)], line: current.heading.line });
+  };
+  for (const block of rest.slice(firstSection)) {
+    if (isSection(block)) {
+      finish();
+      current = { heading: block, blocks: [] };
+    } else current!.blocks.push(block);
+  }
+  finish();
+
+  const number = options.number ?? positiveOrUndefined(metadata.number, file, metadata.lines.number) ?? numberFromTitle(metadata.title ?? headingTitle ?? '') ?? numberFromFileName(file);
+  let title = metadata.title ?? headingTitle;
+  if (title === undefined || title === '') {
+    title = `${options.newsletterTitle ?? 'Issue'}${number === undefined ? '' : ` #${number}`}`;
+    warnings.push({ line: split.bodyLine, kind: 'title', message: `no title in the file; titled "${title}"` });
+  }
+  warnings.sort((a, b) => a.line - b.line);
+  return {
+    file,
+    title,
+    titleLine: titleBlock?.line,
+    number,
+    date,
+    byline: byline?.trim() || undefined,
+    summary: metadata.summary ?? deriveSummary([...intro, ...(sections[0]?.body ?? [])]),
+    slug: metadata.slug ? slugify(metadata.slug) || slugify(title) : slugify(title) || `issue-${number ?? 0}`,
+    tags: metadata.tags,
+    draft: metadata.draft,
+    intro,
+    sections,
+    links,
+    asides,
+    metaLines,
+    warnings,
+    comments: parsed.comments,
+    stats,
+    tokens: parsed.tokens,
+    bodyLine: split.bodyLine,
+    syntax,
+  };
+}
+
+/**
+ * The heading level that starts sections, from the headings in document order: the
+ * level of the first one. Shallower headings later on start sections too, so a
+ * "# Quote of the Week" or "# Jobs" after "##" sections is one more section, never a
+ * level above them that would fold every earlier section into the intro.
+ */
+export function findSectionLevel(levels: number[]): number {
+  return levels[0] ?? 1;
+}
+
+// ── Checks on the whole file ─────────────────────────────────────────────────
+
+function checkIsText(source: string, file: string): void {
+  if (source.trim() === '') throw importError(file, undefined, 'the file is empty', 'Give the path of a back-issue in Markdown.');
+  const bad = source.indexOf('\u0000');
+  if (bad !== -1) {
+    const line = source.slice(0, bad).split('\n').length;
+    throw importError(file, line, 'the file is not text (it holds a NUL byte)', 'Export the back-issue as UTF-8 Markdown and try again.');
+  }
+}
+
+/**
+ * Reads a header paragraph made only of meta lines: a date, "by Someone", "date: …",
+ * "author: …", or "date · by Someone". Undefined when any line is ordinary prose.
+ */
+function readMetaLines(text: string): { date?: string; byline?: string } | undefined {
+  const found: { date?: string; byline?: string } = {};
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.trim();
+    if (line === '') continue;
+    for (const part of line.split(/\s+[·|•]\s+|\s+[—–]\s+(?=by\b)/i)) {
+      const kv = /^(byline|author|written by)\s*:\s*(.+)$/i.exec(part);
+      const by = /^(?:by|written by)\s+(.+)$/i.exec(part);
+      const date = parseDate(part);
+      if (date) found.date = date;
+      else if (kv) found.byline = kv[2]!.trim();
+      else if (by && by[1]!.split(/\s+/).length <= 6) found.byline = by[1]!.trim();
+      else return undefined;
+    }
+  }
+  return found;
+}
+
+function positiveOrUndefined(value: string | undefined, file: string, line: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const digits = value.replace(/^#/, '');
+  if (!/^\d+$/.test(digits) || Number(digits) < 1) throw importError(file, line, `the issue number "${value}" is not a positive whole number`, 'Write e.g. `number: 42`, or pass --number N.');
+  return Number(digits);
+}
+
+function failDate(file: string, line: number, value: string): never {
+  throw importError(file, line, `the metadata date "${value}" is not a date`, 'Write dates as 2026-03-14, 14 March 2026 or March 14, 2026.');
+}
+
+// ── Block structure ──────────────────────────────────────────────────────────
+
+interface RawBlock {
+  kind: 'heading' | 'text' | 'code';
+  line: number;
+  /** Outside lists and quotes: only such headings shape the issue. */
+  topLevel: boolean;
+  level?: number;
+  style: 'normal' | 'blockquote';
+  listItem?: 'bullet' | 'number';
+  listLevel?: number;
+  inline: Token[];
+}
+
+/**
+ * Walks the tokens into blocks. A list item holds one Portable Text block, so its
+ * later paragraphs, quotes and code join its first block after a line break; nested
+ * lists become deeper list blocks.
+ */
+function collectBlocks(tokens: Token[], lineOf: (t: Token) => number, warnings: ImportWarning[]): RawBlock[] {
+  const blocks: RawBlock[] = [];
+  const lists: Array<'bullet' | 'number'> = [];
+  const items: Array<{ block: RawBlock | undefined; quoteDepth: number }> = [];
+  let quoteDepth = 0;
+  let lastListBlock: RawBlock | undefined;
+
+  const place = (token: Token, kind: RawBlock['kind'], inline: Token[], level?: number) => {
+    const item = items.at(-1);
+    if (item?.block) {
+      // A later block of the same list item: joins the item's last list block.
+      const target = lastListBlock!;
+      target.inline.push(breakToken(), breakToken(), ...inline);
+      if (quoteDepth > item.quoteDepth) warnings.push({ line: lineOf(token), kind: 'list', message: 'quote inside a list item kept as a paragraph of the item (a list item cannot hold a quote)' });
+      else if (kind === 'heading') warnings.push({ line: lineOf(token), kind: 'list', message: 'heading inside a list item kept as a paragraph of the item' });
+      return;
+    }
+    const block: RawBlock = {
+      kind,
+      line: lineOf(token),
+      topLevel: lists.length === 0 && quoteDepth === 0,
+      style: quoteDepth > 0 ? 'blockquote' : 'normal',
+      inline,
+      ...(level === undefined ? {} : { level }),
+      ...(lists.length ? { listItem: lists.at(-1)!, listLevel: lists.length } : {}),
+    };
+    if (kind === 'heading' && !block.topLevel && !item) warnings.push({ line: block.line, kind: 'heading', message: 'heading inside a quote kept as a quoted paragraph' });
+    if (item) {
+      item.block = block;
+      lastListBlock = block;
+    }
+    blocks.push(block);
+  };
+
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    switch (token.type) {
+      case 'bullet_list_open':
+      case 'ordered_list_open':
+        // "* * item": the outer item is empty but still comes before the nested one.
+        if (items.length && !items.at(-1)!.block) place(token, 'text', []);
+        lists.push(token.type === 'bullet_list_open' ? 'bullet' : 'number');
+        break;
+      case 'bullet_list_close':
+      case 'ordered_list_close':
+        lists.pop();
+        break;
+      case 'list_item_open':
+        items.push({ block: undefined, quoteDepth });
+        break;
+      case 'list_item_close': {
+        const item = items.pop()!;
+        // An empty item is still an item.
+        if (!item.block) {
+          items.push(item);
+          place(token, 'text', []);
+          items.pop();
+        }
+        break;
+      }
+      case 'blockquote_open':
+        quoteDepth++;
+        break;
+      case 'blockquote_close':
+        quoteDepth--;
+        break;
+      case 'heading_open':
+        place(token, 'heading', [...(tokens[i + 1]!.children ?? [])], Number(token.tag.slice(1)));
+        i += 2;
+        break;
+      case 'paragraph_open':
+        place(token, 'text', [...(tokens[i + 1]!.children ?? [])]);
+        i += 2;
+        break;
+      case 'fence':
+      case 'code_block': {
+        const code = codeToken(token.content.replace(/\n$/, ''));
+        warnings.push({ line: lineOf(token), kind: 'code', message: 'code block kept as a paragraph in code style' });
+        place(token, 'code', [code]);
+        break;
+      }
+      default:
+        break; // paragraph_close and the like: structure already recorded
+    }
+  }
+  return blocks;
+}
+
+function breakToken(): Token {
+  return { type: 'hardbreak', content: '', children: null } as unknown as Token;
+}
+
+function codeToken(content: string): Token {
+  return { type: 'code_inline', content, children: null } as unknown as Token;
+}
+
+function firstIndex<T>(list: T[], test: (x: T) => boolean): number {
+  const i = list.findIndex(test);
+  return i === -1 ? list.length : i;
+}
+
+// ── Blocks → Portable Text ───────────────────────────────────────────────────
+
+interface BlockContext extends Omit<InlineContext, 'line' | 'stats'> {
+  stats: ConvertedIssue['stats'];
+  sectionLevel: number;
+}
+
+function convertBlocks(blocks: RawBlock[], ctx: BlockContext): StoredBlock[] {
+  const out: StoredBlock[] = [];
+  for (const block of blocks) {
+    const style = block.kind === 'heading' && block.topLevel ? 'h3' : block.style;
+    if (block.kind === 'heading' && block.topLevel && block.level! > ctx.sectionLevel + 1) {
+      ctx.warnings.push({ line: block.line, kind: 'heading', message: `${'#'.repeat(block.level!)} heading imported as a sub-heading (issues have one sub-heading level)` });
+    }
+    if (block.listItem === 'bullet') ctx.stats.bulletItems++;
+    if (block.listItem === 'number') ctx.stats.numberedItems++;
+    if (block.style === 'blockquote') ctx.stats.quotes++;
+    const converted = convertInline(block.inline, { ...ctx, line: block.line });
+    if (converted.wholeNote && style === 'normal' && !block.listItem) {
+      ctx.asides[ctx.asides.length - 1]!.placement = 'block';
+      out.push(converted.wholeNote);
+      continue;
+    }
+    const textBlock: StoredTextBlock = {
+      _type: 'block',
+      _key: ctx.keys(),
+      style,
+      ...(block.listItem ? { listItem: block.listItem, level: block.listLevel ?? 1 } : {}),
+      markDefs: converted.markDefs,
+      children: converted.children,
+    };
+    out.push(textBlock);
+  }
+  return out;
+}
+
+/** A heading is plain text in an issue; its links become link cards right under it. */
+function headingLinkCards(heading: RawBlock | undefined, what: string, keys: () => string, links: ImportedLink[], warnings: ImportWarning[]): ImportedLinkCard[] {
+  if (!heading) return [];
+  const cards: ImportedLinkCard[] = [];
+  let text = '';
+  let skip = false;
+  for (const t of heading.inline) {
+    if (t.type === 'link_open') {
+      const href = t.attrGet('href') ?? '';
+      // A card shows a link document, and only web pages become link documents; the check then reports the lost link.
+      if (!isHttpUrl(href)) {
+        warnings.push({ line: heading.line, kind: 'heading', message: `the ${what}'s link to ${href} cannot be kept (a heading holds plain text, and only a web page can be a link card)` });
+        skip = true;
+        continue;
+      }
+      cards.push({ _type: 'linkCard', _key: keys(), href });
+      text = '';
+    } else if (t.type === 'link_close') {
+      if (skip) {
+        skip = false;
+        continue;
+      }
+      links.push({ href: cards.at(-1)!.href, text: text.trim(), line: heading.line });
+      warnings.push({ line: heading.line, kind: 'heading', message: `the ${what}'s link to ${cards.at(-1)!.href} kept as a link card under it (a heading holds plain text)` });
+    } else text += t.content ?? '';
+  }
+  return cards;
+}
+
+function deriveSummary(blocks: StoredBlock[]): string | undefined {
+  const first = blocks.find((b): b is StoredTextBlock => b._type === 'block' && b.style === 'normal' && !b.listItem);
+  if (!first) return undefined;
+  const text = flat(first.children.map((c) => (c._type === 'span' ? c.text : '')).join(''));
+  if (text === '') return undefined;
+  if (text.length <= summaryMaxLength) return text;
+  const cut = text.slice(0, summaryMaxLength - 1);
+  return `${cut.slice(0, cut.lastIndexOf(' ') > 40 ? cut.lastIndexOf(' ') : cut.length).replace(/[\s,;:.—–-]+$/, '')}…`;
+}
+
+function flat(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function sameText(a: string, b: string): boolean {
+  const norm = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+  return norm(a) === norm(b);
+}
+
+function keyMaker(): () => string {
+  let n = 0;
+  return () => `k${(n++).toString(36).padStart(3, '0')}`;
+}
+

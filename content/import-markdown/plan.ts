@@ -1,0 +1,230 @@
+// The import's decisions, pure: a converted issue plus what the content store already
+// holds (links by normalised URL, issue numbers, tags) → the documents to write, the
+// fidelity check on exactly those documents, and a summary. Nothing here reads or
+// writes; import-issue.ts does the I/O around it, for one file or a whole archive.
+import { createHash } from 'node:crypto';
+import { NewsdeskError } from '../../core/errors.ts';
+import { linkIdFor } from '../capture/capture-link.ts';
+import { normaliseUrl, stripTrackingParameters } from '../normalize-url.ts';
+import { isHttpUrl, slugify } from '../rules.ts';
+import type { Mutation, SanityDocument } from '../store.ts';
+import { importError, type ImportWarning } from './errors.ts';
+import type { ConvertedIssue } from './map.ts';
+import type { StoredBlock, StoredNote } from './shapes.ts';
+import { verifyFidelity, type FidelityReport } from './verify.ts';
+
+export interface KnownLink {
+  _id: string;
+  url: string;
+}
+
+/** What the store holds, kept current across the files of one archive import. */
+export interface Library {
+  links: Map<string, KnownLink>;
+  /** Link document id → its URL: what the fidelity check follows a reference to. */
+  linkUrls: Map<string, string>;
+  /** Issue number → ids of the documents holding it (published and draft). */
+  issues: Map<number, string[]>;
+  /** Tag slug → id. */
+  tags: Map<string, string>;
+}
+
+export interface PlanOptions {
+  publish?: boolean | undefined;
+  replace?: boolean | undefined;
+  /** Refuse instead of warn for constructs that were mapped to something close. */
+  strict?: boolean | undefined;
+  now: () => Date;
+}
+
+export interface ImportSummary {
+  file: string;
+  id: string;
+  number: number;
+  title: string;
+  date: string;
+  byline: string | undefined;
+  published: boolean;
+  replaced: string[];
+  sections: Array<{ heading: string; blocks: number; links: number; notes: number }>;
+  links: { total: number; distinct: number; created: number; reused: number; mail: number };
+  notes: { inline: number; block: number };
+  lists: { bullet: number; number: number };
+  tags: string[];
+  comments: number;
+  fidelity: FidelityReport;
+  warnings: ImportWarning[];
+}
+
+export interface IssuePlan {
+  mutations: Mutation[];
+  summary: ImportSummary;
+}
+
+/** Plans one issue and records what it adds in `library`, so the next file of an archive sees it. */
+export function planIssueImport(converted: ConvertedIssue, library: Library, options: PlanOptions): IssuePlan {
+  const { file } = converted;
+  const number = converted.number;
+  if (number === undefined) {
+    throw importError(file, undefined, 'no issue number: none in the metadata, the title or the file name', 'Add `number: N` to the front matter, or pass --number N (one file) or --renumber (an archive).');
+  }
+  if (converted.date === undefined) {
+    throw importError(file, undefined, 'no date: none in the metadata, under the title or in the file name', 'Add `date: 2026-03-14` to the front matter or a date line under the title, or pass --date YYYY-MM-DD.');
+  }
+  if (options.strict && converted.warnings.length > 0) {
+    const w = converted.warnings[0]!;
+    throw importError(file, w.line, `${w.message} (--strict refuses what the import would change${converted.warnings.length > 1 ? `; ${converted.warnings.length - 1} more` : ''})`, 'Import without --strict to accept these changes, or edit the Markdown.');
+  }
+  const holders = library.issues.get(number) ?? [];
+  if (holders.length > 0 && !options.replace) {
+    throw new NewsdeskError('IMPORT_FAILED', `${file}: issue ${number} already exists (${holders.join(', ')})`, {
+      hint: 'Pass --replace to overwrite it, or give it another number (--number N for one file, --renumber for an archive).',
+    });
+  }
+
+  // Links: reuse documents by normalised URL, create the rest (shortlisted: they made it into an issue).
+  const capturedAt = options.now().toISOString();
+  const newLinks: SanityDocument[] = [];
+  const web = converted.links.filter((l) => isHttpUrl(l.href));
+  for (const link of web) {
+    const n = normaliseUrl(link.href);
+    if (library.links.has(n)) continue;
+    const doc = {
+      _id: linkIdFor(n),
+      _type: 'link',
+      url: stripTrackingParameters(link.href),
+      normalizedUrl: n,
+      capturedAt,
+      foundAt: `issue ${number} (imported from ${file.split(/[\\/]/).pop()})`,
+      status: 'shortlisted',
+      // Titles and descriptions come from the pages themselves: `newsdesk links enrich`.
+      needsEnrichment: true,
+      tags: [],
+    };
+    newLinks.push(doc);
+    library.links.set(n, { _id: doc._id, url: doc.url });
+    library.linkUrls.set(doc._id, doc.url);
+  }
+  const distinct = new Set(web.map((l) => normaliseUrl(l.href))).size;
+
+  const newTags: SanityDocument[] = [];
+  const tagRefs = converted.tags.flatMap((title) => {
+    const slug = slugify(title);
+    if (slug === '') return [];
+    let id = library.tags.get(slug);
+    if (id === undefined) {
+      id = `tag-${slug}`;
+      library.tags.set(slug, id);
+      newTags.push({ _id: id, _type: 'tag', title, slug: { _type: 'slug', current: slug } });
+    }
+    return [{ _type: 'reference', _ref: id, _key: shortHash(id) }];
+  });
+
+  const publish = options.publish && !converted.draft;
+  const id = `issue-${number}`;
+  const docId = publish ? id : `drafts.${id}`;
+  const toStored = (blocks: StoredBlock[]) => blocks.map((b) => referenceLinks(b, library.links));
+  const issueDoc: SanityDocument = {
+    _id: docId,
+    _type: 'issue',
+    number,
+    title: converted.title,
+    slug: { _type: 'slug', current: converted.slug },
+    date: converted.date,
+    ...(converted.summary ? { summary: converted.summary } : {}),
+    ...(converted.byline ? { byline: converted.byline } : {}),
+    intro: toStored(converted.intro),
+    sections: converted.sections.map(({ line: _line, ...s }) => ({ ...s, body: toStored(s.body) })),
+    signOff: [],
+    ...(tagRefs.length ? { tags: tagRefs } : {}),
+  };
+
+  // The check runs on exactly what would be stored, following references to the URLs they hold.
+  const fidelity = verifyFidelity(converted, {
+    title: converted.title,
+    intro: issueDoc.intro as unknown[],
+    sections: issueDoc.sections as Array<{ heading: string; body: unknown[] }>,
+    hrefOf: (def) => def.href ?? library.linkUrls.get(def.reference?._ref ?? def.link?._ref ?? ''),
+  });
+
+  const replaced = holders;
+  library.issues.set(number, [docId]);
+  const mutations: Mutation[] = [
+    ...newTags.map((doc) => ({ createIfNotExists: doc })),
+    ...newLinks.map((doc) => ({ createIfNotExists: doc })),
+    ...replaced.filter((d) => d !== docId).map((d) => ({ delete: { id: d } })),
+    { createOrReplace: issueDoc },
+  ];
+  return {
+    mutations,
+    summary: {
+      file,
+      id: docId,
+      number,
+      title: converted.title,
+      date: converted.date,
+      byline: converted.byline,
+      published: Boolean(publish),
+      replaced,
+      sections: converted.sections.map((s) => ({ heading: s.heading, blocks: s.body.length, ...countIn(s.body) })),
+      links: { total: converted.links.length, distinct, created: newLinks.length, reused: distinct - newLinks.length, mail: converted.links.length - web.length },
+      notes: { inline: converted.asides.filter((a) => a.placement === 'inline').length, block: converted.asides.filter((a) => a.placement === 'block').length },
+      lists: { bullet: converted.stats.bulletItems, number: converted.stats.numberedItems },
+      tags: converted.tags,
+      comments: converted.comments,
+      fidelity,
+      warnings: converted.warnings,
+    },
+  };
+}
+
+/** Web links become references to link documents; a link to a place on a page keeps its exact address. */
+function referenceLinks(block: StoredBlock, links: Map<string, KnownLink>): StoredBlock {
+  if (block._type === 'linkCard') {
+    // Every web link has a document by now; a card to another place on the page than the document's is caught by the fidelity check.
+    const target = links.get(normaliseUrl(block.href))!;
+    return { _type: 'linkCard', _key: block._key, link: { _type: 'reference', _ref: target._id } } as unknown as StoredBlock;
+  }
+  const swap = <B extends { markDefs: Array<{ _type: string; _key: string; href?: string }> }>(b: B) => ({
+    ...b,
+    markDefs: b.markDefs.map((def) => {
+      if (def._type !== 'externalLink' || !def.href || !isHttpUrl(def.href)) return def;
+      const target = links.get(normaliseUrl(def.href))!;
+      // The link library keys pages without fragments: a link whose place on the page differs from the document's keeps its own address.
+      if (new URL(def.href).hash !== hashOf(target.url)) return def;
+      return { _type: 'linkReference', _key: def._key, reference: { _type: 'reference', _ref: target._id } };
+    }),
+  });
+  const note = (n: StoredNote) => ({ ...n, body: n.body.map(swap) });
+  if (block._type === 'editorialNote') return note(block) as unknown as StoredBlock;
+  return { ...swap(block), children: block.children.map((c) => (c._type === 'editorialNote' ? note(c) : c)) } as unknown as StoredBlock;
+}
+
+function countIn(blocks: StoredBlock[]): { links: number; notes: number } {
+  let links = 0;
+  let notes = 0;
+  const noteLinks = (n: StoredNote) => n.body.reduce((sum, b) => sum + b.markDefs.length, 0);
+  for (const b of blocks) {
+    if (b._type === 'linkCard') links++;
+    else if (b._type === 'editorialNote') {
+      notes++;
+      links += noteLinks(b);
+    } else {
+      links += b.markDefs.length;
+      for (const c of b.children) if (c._type === 'editorialNote') (notes++, (links += noteLinks(c)));
+    }
+  }
+  return { links, notes };
+}
+
+function hashOf(url: string): string {
+  try {
+    return new URL(url).hash;
+  } catch {
+    return '';
+  }
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}

@@ -1,0 +1,39 @@
+// The one place a migration hands subscribers to the delivery database, through the
+// subscriber store's public import. Rows are validated by the same schema as every
+// other way in; suppressed states (unsubscribed, bounced, complained) travel with the
+// row and are never undone; pending readers stay pending, everyone else arrives active.
+import { formatZodIssues } from '../../core/errors.ts';
+import type { ImportReport, ImportRow } from '../../delivery/sqlite-subscriber-store.ts';
+import { subscriberInputSchema } from '../../delivery/subscriber.ts';
+import type { MigratedSubscriber } from './migration.ts';
+
+/** What this needs of the subscriber store. */
+export interface SubscriberImporter {
+  import(rows: ImportRow[], options: { state: 'pending' | 'active'; source: string; dryRun: boolean; by: { actor: string; now: Date } }): ImportReport;
+}
+
+export interface MovedSubscribers {
+  /** Outcome → count, over both imports. */
+  counts: Record<string, number>;
+  invalid: Array<{ origin: string; reason: string }>;
+}
+
+export function moveSubscribers(store: SubscriberImporter, subscribers: MigratedSubscriber[], options: { source: string; dryRun: boolean; now: Date }): MovedSubscribers {
+  const invalid: MovedSubscribers['invalid'] = [];
+  const byTarget: Record<'pending' | 'active', ImportRow[]> = { pending: [], active: [] };
+  subscribers.forEach((s, i) => {
+    const parsed = subscriberInputSchema.safeParse({ email: s.email, name: s.name, state: s.state === 'active' || s.state === 'pending' ? undefined : s.state, source: options.source });
+    if (!parsed.success) {
+      invalid.push({ origin: s.origin, reason: formatZodIssues(parsed.error.issues).join('; ') });
+      return;
+    }
+    byTarget[s.state === 'pending' ? 'pending' : 'active'].push({ ...parsed.data, line: i + 1 });
+  });
+  const counts: Record<string, number> = {};
+  for (const state of ['active', 'pending'] as const) {
+    if (byTarget[state].length === 0) continue;
+    const report = store.import(byTarget[state], { state, source: options.source, dryRun: options.dryRun, by: { actor: options.source, now: options.now } });
+    for (const [outcome, n] of Object.entries(report.counts)) counts[outcome] = (counts[outcome] ?? 0) + n;
+  }
+  return { counts, invalid };
+}

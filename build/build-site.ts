@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadSettings, loadTags } from '../content/load.ts';
+import { localImagesDir, localMediaBase, mediaPath, settingsWithLocalMedia, withLocalMedia } from '../content/media.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
@@ -63,7 +64,8 @@ export interface BuildSummary {
 }
 
 export interface BuildOptions {
-  config: Pick<Config, 'outDir' | 'dataDir' | 'baseUrl'>;
+  /** `content` says whether images are the local dataset's own (published under /media/). */
+  config: Pick<Config, 'outDir' | 'dataDir' | 'baseUrl'> & Partial<Pick<Config, 'content'>>;
   store: ContentStore;
   onProgress?: (progress: BuildProgress) => void;
   signal?: AbortSignal;
@@ -117,8 +119,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   }
 
   async function build(): Promise<BuildSummary> {
-    const [settings, raw, tags] = await Promise.all([loadSettings(store), fetchRawContent(store), loadTags(store)]);
-    const ctx: RenderContext = { baseUrl: (config.baseUrl ?? settings.siteUrl).replace(/\/+$/, ''), settings };
+    const [storedSettings, raw, tags] = await Promise.all([loadSettings(store), fetchRawContent(store), loadTags(store)]);
+    const baseUrl = (config.baseUrl ?? storedSettings.siteUrl).replace(/\/+$/, '');
+    const mediaBase = localMediaBase(config, baseUrl);
+    const settings = settingsWithLocalMedia(storedSettings, mediaBase);
+    const ctx: RenderContext = { baseUrl, settings };
     span('load');
 
     // Fetch listings only for issues whose content we have not seen.
@@ -181,7 +186,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           const issue = projected.get(p.id);
           if (!issue) throw disappeared(p.listing);
           const job = workers
-            .render({ key: p.key, issueJson: JSON.stringify(issue), listing: p.listing, neighbours: p.neighbours, ctx })
+            .render({ key: p.key, issueJson: JSON.stringify(issue), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase })
             .then((meta) => {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
@@ -205,7 +210,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           if (options.signal?.aborted) throw interrupted();
           const raw = projected.get(p.id);
           if (!raw) throw disappeared(p.listing);
-          const issue = parseProjectedIssue(raw, p.listing);
+          const issue = withLocalMedia(parseProjectedIssue(raw, p.listing), mediaBase);
           const { renderIssueArtifacts } = await renderModule();
           const artifacts = await renderIssueArtifacts({ issue, neighbours: p.neighbours, ctx, key: p.key });
           metas.set(p.key, await cache.write(p.key, issue.number, artifacts));
@@ -236,6 +241,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           ];
         }),
       );
+      files += await publishLocalImages(staged, localImagesDir(config));
       span('link');
 
       const feedEntries: FeedEntry[] = await Promise.all(
@@ -374,4 +380,13 @@ function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
 /** Code-point order: the same on every machine, unlike localeCompare. */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Puts every image uploaded to the local dataset into the output's media folder (hard links: no copies). */
+async function publishLocalImages(staged: StagedOutput, dir: string | undefined): Promise<number> {
+  if (!dir) return 0;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const images = names.filter((n) => /^[a-f0-9]{40}-\d+x\d+\.[a-z0-9]+$/.test(n));
+  await Promise.all(images.map((name) => staged.linkFrom(`${mediaPath}/${name}`, path.join(dir, name))));
+  return images.length;
 }

@@ -22,6 +22,8 @@ export interface RenderRequest {
   listing: Listing;
   neighbours: Neighbours;
   ctx: RenderContext;
+  /** Where the site publishes the local dataset's images (content/media.ts); undefined with a Sanity project. */
+  mediaBase?: string | undefined;
 }
 
 export type WorkerRequest = { type: 'render'; request: RenderRequest };

@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BuildCache } from './cache.ts';
 import { renderIssueArtifacts } from './render-issue.ts';
+import { withLocalMedia } from '../content/media.ts';
 import { parseProjectedIssue } from './sources.ts';
 import type { WorkerReply, WorkerRequest } from './worker-pool.ts';
 
@@ -13,7 +14,7 @@ const cache = new BuildCache((workerData as { cacheDir: string }).cacheDir);
 
 port.on('message', async ({ request }: WorkerRequest) => {
   try {
-    const issue = parseProjectedIssue(JSON.parse(request.issueJson), request.listing);
+    const issue = withLocalMedia(parseProjectedIssue(JSON.parse(request.issueJson), request.listing), request.mediaBase);
     const artifacts = await renderIssueArtifacts({ issue, neighbours: request.neighbours, ctx: request.ctx, key: request.key });
     const meta = await cache.write(request.key, issue.number, artifacts);
     port.postMessage({ type: 'done', key: request.key, meta } satisfies WorkerReply);

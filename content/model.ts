@@ -74,6 +74,8 @@ export const imageSchema = z.object({
   _type: z.literal('image'),
   _key: key,
   url: opt(z.string()),
+  /** The uploaded file's stored path, when the image is an asset of this dataset. */
+  assetPath: opt(z.string()),
   alt: z.string().trim().min(1, 'an image needs alt text'),
   caption: opt(z.string()),
   width: opt(z.number()),
@@ -144,6 +146,7 @@ export const settingsSchema = z.object({
     (c) => c ?? '#1d6b5f',
   ),
   logoUrl: opt(z.string()),
+  logoPath: opt(z.string()),
   language: opt(z.string()).transform((l) => l ?? 'en'),
   defaultSectionHeadings: opt(z.array(z.string())).transform((h) => h ?? []),
 });

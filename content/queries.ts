@@ -23,6 +23,7 @@ const portableText = `{
   _type == "linkCard" => { "link": link->${linkTarget} },
   _type == "image" => {
     "url": asset->url,
+    "assetPath": asset->path,
     "width": asset->metadata.dimensions.width,
     "height": asset->metadata.dimensions.height
   }
@@ -94,7 +95,7 @@ export const issueSummariesQuery = `*[_type == "issue"] | order(number desc) {
 
 export const settingsQuery = `*[_type == "newsletter"][0]{
   title, description, siteUrl, senderName, senderEmail, replyTo, postalAddress,
-  accentColor, "logoUrl": logo.asset->url, language, defaultSectionHeadings
+  accentColor, "logoUrl": logo.asset->url, "logoPath": logo.asset->path, language, defaultSectionHeadings
 }`;
 
 export const linkProjection = `{

@@ -13,6 +13,7 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { FetchPage } from '../content/capture/fetch-page.ts';
 import { loadIssueById, loadSettings } from '../content/load.ts';
+import { localMediaBase, withLocalMedia } from '../content/media.ts';
 import type { Settings } from '../content/model.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
@@ -293,7 +294,8 @@ export function createApp(deps: AppDeps): Hono {
       return c.json({ ok: false, error: 'invalid', problems: formatZodIssues([...(params.error?.issues ?? []), ...(query.error?.issues ?? [])]) }, 400);
     }
     c.header('x-robots-tag', 'noindex');
-    const loaded = await loadDraft(deps.store, params.data.id);
+    // The editor's browser sees uploaded images from this server until the site is built.
+    const loaded = await loadDraft(deps.store, params.data.id, localMediaBase(config, deps.publicUrl()));
     if (loaded.kind === 'missing') return c.text(`There is no issue with id "${params.data.id}", as a draft or published.`, 404);
     if (loaded.kind === 'invalid') return c.text(`This draft cannot be previewed yet:\n\n${loaded.message}`, 422);
     const ctx = await buildContext();
@@ -320,10 +322,11 @@ export function createApp(deps: AppDeps): Hono {
       const problems = formatZodIssues([...(params.error?.issues ?? []), ...(body.error?.issues ?? [])]);
       return c.json({ ok: false, error: 'invalid', message: `Send {"to": "address"} as JSON: ${problems.join('; ')}` }, 400);
     }
-    const loaded = await loadDraft(deps.store, params.data.id);
+    const ctx = await buildContext();
+    // A test copy goes to a real inbox: its images come from the public site, as the issue's will.
+    const loaded = await loadDraft(deps.store, params.data.id, localMediaBase(config, ctx.baseUrl));
     if (loaded.kind === 'missing') return c.json({ ok: false, error: 'not_found', message: `There is no issue with id "${params.data.id}".` }, 404);
     if (loaded.kind === 'invalid') return c.json({ ok: false, error: 'invalid_draft', message: `This draft cannot be sent yet: ${loaded.message}` }, 422);
-    const ctx = await buildContext();
     const email = await renderIssueEmail(loaded.issue, ctx);
     // A fresh recipient token per test: its own Message-ID, and an unsubscribe link that matches nobody.
     const message = composeIssueMessage(
@@ -366,10 +369,10 @@ export function createApp(deps: AppDeps): Hono {
 
 type DraftLoad = { kind: 'ok'; issue: NonNullable<Awaited<ReturnType<typeof loadIssueById>>> } | { kind: 'missing' } | { kind: 'invalid'; message: string };
 
-async function loadDraft(store: ContentStore, id: string): Promise<DraftLoad> {
+async function loadDraft(store: ContentStore, id: string, mediaBase: string | undefined): Promise<DraftLoad> {
   try {
     const issue = await loadIssueById(store, id);
-    return issue ? { kind: 'ok', issue } : { kind: 'missing' };
+    return issue ? { kind: 'ok', issue: withLocalMedia(issue, mediaBase) } : { kind: 'missing' };
   } catch (error) {
     // A draft mid-edit may not fit the read model yet; the editor should see why, not a 500.
     if (isNewsdeskError(error, 'CONTENT_INVALID')) return { kind: 'invalid', message: error.message };

@@ -18,6 +18,8 @@ import type { Transport } from '../delivery/transport.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { studioDefaults } from '../studio/env.ts';
 import { createApp } from './app.ts';
+import { localImagesDir } from '../content/media.ts';
+import { serveLocalMedia } from './local-media.ts';
 import { RebuildScheduler } from './rebuild.ts';
 import { createStudioHost, defaultStudioDir, studioPaths } from './studio-host.ts';
 
@@ -132,7 +134,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onContentChange: (listener) => contentListeners.push(listener),
   });
   const studioHost = lake ? createStudioHost(lake, options.studio?.studioDir ?? defaultStudioDir) : undefined;
-  const fetch = studioHost ? (request: Request) => studioHost.fetch(request) ?? app.fetch(request) : app.fetch;
+  const imagesDir = localImagesDir(config);
+  const media = imagesDir ? serveLocalMedia(imagesDir) : undefined;
+  const fetch = async (request: Request): Promise<Response> =>
+    (await studioHost?.fetch(request)) ?? (await media?.(request)) ?? app.fetch(request);
 
   let server: ServerType;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
@@ -158,15 +163,34 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const url = `${options.tls ? 'https' : 'http'}://${urlHost(address.address, Boolean(options.tls))}:${address.port}`;
   publicUrl ||= url;
 
+  // HTTP/2 sessions (and the Studio's event streams in them) stay open until told to go.
+  const sessions = new Set<import('node:http2').ServerHttp2Session>();
+  const sockets = new Set<import('node:net').Socket>();
+  server!.on('session', (session: import('node:http2').ServerHttp2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+  server!.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
+      // The lake first: its listeners are told to reconnect and its sockets close.
+      lake?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive connections would hold close() open until they time out.
         if ('closeIdleConnections' in server) server.closeIdleConnections();
+        for (const session of sessions) session.close();
+        // Whatever is still open after a moment (a stream mid-response) is cut.
+        setTimeout(() => {
+          for (const session of sessions) session.destroy();
+          for (const socket of sockets) socket.destroy();
+        }, 1000).unref();
       });
-      lake?.close();
       stopWatching();
       await rebuilds.close();
       if (!options.transport) await transport.close();

@@ -243,7 +243,4 @@ export async function lakeToken(lakeDir: string): Promise<string> {
   return token;
 }
 
-/** The lake folder beside a dataset file: dataset.ndjson → dataset.lake/. */
-export function lakeDirFor(datasetPath: string): string {
-  return datasetPath.replace(/\.ndjson$/i, '') + '.lake';
-}
+export { lakeDirFor } from './paths.ts';

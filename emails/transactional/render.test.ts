@@ -13,6 +13,7 @@ function someSettings(overrides: Partial<Settings> = {}): Settings {
     postalAddress: '12 Harbour Row\nPortsmouth PO1 2AB',
     accentColor: '#1d6b5f',
     logoUrl: undefined,
+    logoPath: undefined,
     language: 'en',
     defaultSectionHeadings: [],
     ...overrides,

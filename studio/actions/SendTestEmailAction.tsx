@@ -6,8 +6,8 @@ import { useToast } from '@sanity/ui/toast';
 import { useState } from 'react';
 import type { DocumentActionComponent } from 'sanity';
 import { checkEmail } from '../../schemas/validation.ts';
-import { studioEnv } from '../env.ts';
 import { requestTestEmail } from '../preview-urls.ts';
+import { usePreviewTarget } from '../use-preview-target.ts';
 
 const storageKey = 'newsdesk.testEmailAddress';
 const checkAddress = checkEmail(true, 'address to send the test to');
@@ -22,6 +22,7 @@ function rememberedAddress(): string {
 
 export const SendTestEmailAction: DocumentActionComponent = (props) => {
   const toast = useToast();
+  const target = usePreviewTarget();
   const [open, setOpen] = useState(false);
   const [to, setTo] = useState(rememberedAddress);
   const [sending, setSending] = useState(false);
@@ -35,7 +36,7 @@ export const SendTestEmailAction: DocumentActionComponent = (props) => {
     } catch {
       // Private windows may refuse storage; sending still works.
     }
-    const result = await requestTestEmail(studioEnv, props.id, to.trim());
+    const result = await requestTestEmail(target, props.id, to.trim());
     setSending(false);
     toast.push({ status: result.ok ? 'success' : 'error', title: result.ok ? 'Test email sent' : 'Test email not sent', description: result.message, closable: true });
     if (result.ok) setOpen(false);

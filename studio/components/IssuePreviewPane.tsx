@@ -6,11 +6,13 @@ import { useState } from 'react';
 import type { UserViewComponent } from 'sanity/structure';
 import { studioEnv } from '../env.ts';
 import { issuePreviewUrl, previewFormats, type PreviewFormat } from '../preview-urls.ts';
+import { usePreviewTarget } from '../use-preview-target.ts';
 
 export const IssuePreviewPane: UserViewComponent = (props) => {
   const [format, setFormat] = useState<PreviewFormat>('email');
   const id = props.documentId;
-  const src = issuePreviewUrl(studioEnv, id, format);
+  const target = usePreviewTarget();
+  const src = issuePreviewUrl(target, id, format);
   const revision = (props.document.displayed as { _rev?: string } | undefined)?._rev ?? 'new';
   return (
     <Flex direction="column" height="fill">
@@ -33,7 +35,7 @@ export const IssuePreviewPane: UserViewComponent = (props) => {
         </Flex>
       </Card>
       <Card flex={1} tone="transparent">
-        {studioEnv.previewSecret === '' ? (
+        {target.previewSecret === '' ? (
           <Box padding={3}>
             <Text size={1} muted>
               Set SANITY_STUDIO_PREVIEW_SECRET (and SANITY_STUDIO_PREVIEW_URL if the server is not on {studioEnv.previewUrl}) so the preview server accepts the Studio.

@@ -53,6 +53,7 @@ export function mountProjectRoutes(app: Hono, ctx: LakeContext): void {
     return c.json([{ filter: '_id in path("**")', permissions: ['history', 'read', 'update', 'create', 'manage'] }]);
   });
   app.get('/projects/:id/features', (c) => c.json([]));
+  app.get('/projects/:id/user-applications', (c) => c.json([]));
   app.get('/projects/:id/features/:feature', (c) => c.json(false));
   app.get('/features', (c) => c.json([]));
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { runCli } from './helpers/run-cli.ts';
-import { startSanityStandIn, type SanityStandIn } from './helpers/sanity-stand-in.ts';
+import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const docs = [
@@ -16,13 +16,13 @@ const docs = [
 
 let dir: string;
 let datasetPath: string;
-let standIn: SanityStandIn;
+let standIn: LocalLake;
 
 beforeAll(async () => {
   dir = await makeTempDir();
   datasetPath = path.join(dir, 'dataset.ndjson');
   await fs.writeFile(datasetPath, docs.map((d) => JSON.stringify(d)).join('\n'));
-  standIn = await startSanityStandIn(new GroqJsStore({ datasetPath }));
+  standIn = await startLocalLake(new GroqJsStore({ datasetPath }));
 });
 afterAll(() => standIn.close());
 
@@ -55,13 +55,13 @@ describe('newsdesk CLI', () => {
     expect(res.stderr).toContain('SMTP_URL must be an smtp:// or smtps:// URL');
   });
 
-  it('lists the same issues from the local dataset and from Sanity (through the stand-in)', async () => {
+  it('lists the same issues from the local dataset and from Sanity (through the local Content Lake)', async () => {
     const local = await runCli(['issues'], { env: { NEWSDESK_DATASET: datasetPath } });
     expect(local.code).toBe(0);
     expect(local.stdout).toMatch(/2\s+2026-01-19\s+draft\s+0\s+0\s+Still drafting/);
     expect(local.stdout).toMatch(/1\s+2026-01-05\s+published\s+1\s+1\s+Opening the desk/);
     const sanity = await runCli(['issues'], {
-      env: { SANITY_PROJECT_ID: 'standin', SANITY_DATASET: 'production', SANITY_API_HOST: standIn.url },
+      env: { SANITY_PROJECT_ID: 'standin', SANITY_DATASET: 'production', SANITY_API_HOST: standIn.url, SANITY_TOKEN: standIn.token },
     });
     expect(sanity.code).toBe(0);
     const table = (out: string) => out.split('\n\n')[0];

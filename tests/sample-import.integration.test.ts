@@ -12,18 +12,18 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { samplePath } from '../core/config.ts';
 import { GroqJsStore, parseDataset } from '../content/groq-js-store.ts';
 import type { SanityDocument } from '../content/store.ts';
-import { startSanityStandIn, type SanityStandIn } from './helpers/sanity-stand-in.ts';
+import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
 
 let dir: string;
 let lake: GroqJsStore;
-let standIn: SanityStandIn;
+let standIn: LocalLake;
 
 beforeAll(async () => {
   dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'newsdesk-sample-import-'));
   const file = path.join(dir, 'lake.ndjson');
   await fsp.writeFile(file, '');
   lake = new GroqJsStore({ datasetPath: file, now: () => new Date('2026-03-01T12:00:00Z') });
-  standIn = await startSanityStandIn(lake, { token: 'sample-import-token' });
+  standIn = await startLocalLake(lake, { token: 'sample-import-token' });
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { loadIssues } from '../content/load.ts';
 import { SanityClientStore } from '../content/sanity-client-store.ts';
-import { startSanityStandIn, type SanityStandIn } from './helpers/sanity-stand-in.ts';
+import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const docs = [
@@ -17,7 +17,7 @@ const docs = [
 ];
 
 let local: GroqJsStore;
-let standIn: SanityStandIn;
+let standIn: LocalLake;
 let sanity: SanityClientStore;
 
 beforeAll(async () => {
@@ -25,7 +25,7 @@ beforeAll(async () => {
   const datasetPath = path.join(dir, 'dataset.ndjson');
   await fs.writeFile(datasetPath, docs.map((d) => JSON.stringify(d)).join('\n'));
   local = new GroqJsStore({ datasetPath });
-  standIn = await startSanityStandIn(local, { token: 'sk-test-token' });
+  standIn = await startLocalLake(local, { token: 'sk-test-token' });
   sanity = new SanityClientStore({ projectId: 'standin', dataset: 'production', apiVersion: '2025-02-19', token: 'sk-test-token', apiHost: standIn.url });
 });
 afterAll(() => standIn.close());

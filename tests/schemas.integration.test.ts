@@ -11,7 +11,7 @@ import { GroqJsStore } from '../content/groq-js-store.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { schemaTypes } from '../schemas/index.ts';
 import { externalHrefMessage, httpUrlMessage, siteUrlMessage } from '../schemas/validation.ts';
-import { startSanityStandIn, type SanityStandIn } from './helpers/sanity-stand-in.ts';
+import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const schema = createSchema({ name: 'newsdesk', types: schemaTypes });
@@ -125,7 +125,7 @@ const lakeDocuments: SanityDocument[] = [
   anIssueDoc({ _id: 'drafts.issue-12', title: 'Spring cleaning (edited)' }),
 ];
 
-let standIn: SanityStandIn;
+let standIn: LocalLake;
 let client: SanityClient;
 let workspace: Workspace;
 
@@ -133,8 +133,8 @@ beforeAll(async () => {
   const dir = await makeTempDir('newsdesk-schemas-');
   const datasetPath = path.join(dir, 'dataset.ndjson');
   await fs.writeFile(datasetPath, lakeDocuments.map((d) => JSON.stringify(d)).join('\n'));
-  standIn = await startSanityStandIn(new GroqJsStore({ datasetPath }));
-  client = createClient({ apiHost: standIn.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false });
+  standIn = await startLocalLake(new GroqJsStore({ datasetPath }), { dataset: 'test' });
+  client = createClient({ apiHost: standIn.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false, token: standIn.token });
   // validateDocument needs only the schema and a client from the workspace.
   workspace = { schema, getClient: () => client } as unknown as Workspace;
 });
@@ -355,7 +355,7 @@ describe('newsletter settings', () => {
 
 describe('the sample dataset', () => {
   const samplePath = path.join(import.meta.dirname, '..', 'content', 'sample', 'dataset.ndjson');
-  let sampleLake: SanityStandIn;
+  let sampleLake: LocalLake;
   let sampleWorkspace: Workspace;
   let sampleIds: Set<string>;
   let sampleDocuments: SanityDocument[];
@@ -365,8 +365,8 @@ describe('the sample dataset', () => {
     sampleDocuments = text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as SanityDocument);
     sampleIds = new Set(sampleDocuments.map((d) => d._id));
     const dir = await makeTempDir('newsdesk-schemas-sample-');
-    sampleLake = await startSanityStandIn(new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), seedFrom: samplePath }));
-    const sampleClient = createClient({ apiHost: sampleLake.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false });
+    sampleLake = await startLocalLake(new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), seedFrom: samplePath }), { dataset: 'test' });
+    const sampleClient = createClient({ apiHost: sampleLake.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false, token: sampleLake.token });
     sampleWorkspace = { schema, getClient: () => sampleClient } as unknown as Workspace;
   });
 

@@ -197,6 +197,9 @@ export class ContentLake {
     mountAssetRoutes(app, ctx, { publicOnly: true });
     // The Studio checks the connection before it has a token.
     app.get('/ping', (c) => c.json({ ok: true }));
+    // Telemetry has nowhere to go: say it is off, and accept batches without keeping them.
+    app.get('/intake/telemetry-status', (c) => c.json({ status: 'denied' }));
+    app.post('/intake/*', (c) => c.json({}));
     // Where the Studio's login screen points when it has no token.
     app.get('/auth/local', (c) =>
       c.html(

@@ -82,7 +82,4 @@ export function mountProjectRoutes(app: Hono, ctx: LakeContext): void {
     return c.json(pairs);
   });
 
-  // Telemetry has nowhere to go: say it is off, and accept batches without keeping them.
-  app.get('/intake/telemetry-status', (c) => c.json({ status: 'denied' }));
-  app.post('/intake/*', (c) => c.json({}));
 }

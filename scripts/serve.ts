@@ -6,20 +6,25 @@ import path from 'node:path';
 import { buildSite } from '../build/build-site.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { startServer } from '../server/server.ts';
+import { studioPaths } from '../server/studio-host.ts';
 import { type Command, parseOptions } from './cli.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the site with sign-up, confirm, unsubscribe, webhook rebuilds and Studio previews',
-  usage: 'serve [--no-build]',
-  options: [['--no-build', 'do not build the site first when the output folder has no index.html']],
+  usage: 'serve [--no-build] [--studio]',
+  options: [
+    ['--no-build', 'do not build the site first when the output folder has no index.html'],
+    ['--studio', 'also serve the local Studio (/studio/) and its Content Lake (/lake/) on the same port; put an HTTPS proxy with HTTP/2 in front'],
+  ],
   examples: [
     'newsdesk serve',
     'NEWSDESK_PORT=8080 NEWSDESK_BASE_URL=https://news.example.org NEWSDESK_TRUST_PROXY=1 newsdesk serve',
     'NEWSDESK_PREVIEW_SECRET=$(openssl rand -hex 16) SANITY_WEBHOOK_SECRET=… newsdesk serve',
+    'NEWSDESK_BASE_URL=https://news.example.org NEWSDESK_TRUST_PROXY=1 newsdesk serve --studio',
   ],
   async run(args, ctx) {
-    const { values } = parseOptions(this, args, { 'no-build': { type: 'boolean' } }, false);
+    const { values } = parseOptions(this, args, { 'no-build': { type: 'boolean' }, studio: { type: 'boolean' } }, false);
     const config = ctx.config();
     const store = openContentStore(config.content);
     const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
@@ -32,8 +37,17 @@ export const serveCommand: Command = {
         ctx.out(`✓ built ${summary.issues} issue(s) into ${rel}/ in ${(summary.durationMs / 1000).toFixed(2)} s`);
       }
     }
-    const server = await startServer({ config, store, log: (line) => ctx.err(`${new Date().toISOString()} ${line}`) });
+    const server = await startServer({
+      config,
+      store,
+      ...(values.studio ? { studio: { allowedOrigins: config.baseUrl ? [new URL(config.baseUrl).origin] : [] } } : {}),
+      log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
+    });
     ctx.out(`newsdesk is serving ${rel}/ at ${server.url}`);
+    if (server.lake) {
+      ctx.out(`Studio: ${server.publicUrl}${studioPaths.studio}/#token=${server.lake.token}`);
+      if (!server.publicUrl.startsWith('https:')) ctx.out('  The Studio needs HTTP/2: serve it through an HTTPS proxy (see the README), or use `newsdesk studio` on this computer.');
+    }
     if (!config.baseUrl) ctx.out(`  Links in emails point to ${server.publicUrl}; set NEWSDESK_BASE_URL to the public address.`);
     ctx.out(`  Mail goes through ${server.transport.description}.`);
     if (!config.server.previewSecret) ctx.out('  Studio previews are off (set NEWSDESK_PREVIEW_SECRET to turn them on).');

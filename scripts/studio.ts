@@ -3,7 +3,7 @@
 // HTTPS origin (HTTP/2, certificate from a local authority kept in the data folder),
 // building the Studio first when its sources changed. With a Sanity project configured
 // it runs `sanity dev` against the hosted project instead, as before.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { lakeDirFor, lakeToken } from '../content/lake/lake.ts';
 import { loadLakeTls, trustInstruction } from '../content/lake/tls.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { NewsdeskError } from '../core/errors.ts';
-import { buildStudioIfStale, projectRoot, sanityBin, studioBuildEnv } from '../server/studio-build.ts';
+import { buildStudioIfStale, spawnSanity, studioBuildEnv } from '../server/studio-build.ts';
 import { defaultStudioDir, studioPaths } from '../server/studio-host.ts';
 import { startServer } from '../server/server.ts';
 import { type Command, type CommandContext, parseOptions } from './cli.ts';
@@ -94,14 +94,13 @@ export const studioCommand: Command = {
 function runHostedStudio(ctx: CommandContext): Promise<number> {
   ctx.out(`Studio for Sanity project ${ctx.env.SANITY_STUDIO_PROJECT_ID}: starting \`sanity dev\`…`);
   ctx.out(`Studio: http://localhost:${devPort}`);
-  const child = spawn(sanityBin(), ['dev'], { cwd: projectRoot, stdio: 'inherit', env: ctx.env });
+  const child = spawnSanity(['dev'], { stdio: 'inherit', env: ctx.env });
   ctx.signal.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
 }
 
 function startDevStudio(ctx: CommandContext, apiHost: string): ChildProcess {
-  const child = spawn(sanityBin(), ['dev', '--port', String(devPort)], {
-    cwd: projectRoot,
+  const child = spawnSanity(['dev', '--port', String(devPort)], {
     stdio: ['ignore', 'ignore', 'inherit'],
     // The dev server's page is http://localhost:3333; it reaches the lake on the HTTPS origin.
     env: { ...studioBuildEnv(ctx.env), SANITY_STUDIO_API_HOST: apiHost },

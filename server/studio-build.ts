@@ -1,6 +1,6 @@
 // Building the local Studio (studio-dist/) when its sources changed: `newsdesk studio`
 // does it before serving, and the Studio's browser tests before they start.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NewsdeskError } from '../core/errors.ts';
@@ -27,8 +27,8 @@ export async function buildStudioIfStale(options: StudioBuildOptions = {}): Prom
   options.onStart?.(built === undefined);
   const stderr: string[] = [];
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(sanityBin(), ['build', outDir, '--yes'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'], env: studioBuildEnv(options.env ?? process.env) });
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    const child = spawnSanity(['build', outDir, '--yes'], { stdio: ['ignore', 'ignore', 'pipe'], env: studioBuildEnv(options.env ?? process.env) });
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     child.on('exit', (c) => resolve(c ?? 1));
   });
   if (code !== 0) {
@@ -45,8 +45,13 @@ export function studioBuildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-export function sanityBin(): string {
-  return path.join(projectRoot, 'node_modules', '.bin', process.platform === 'win32' ? 'sanity.cmd' : 'sanity');
+/**
+ * Runs the `sanity` CLI with the Node running newsdesk: its launcher asks for `node` on
+ * the PATH, which outside `npm run` may be an older Node than the CLI needs.
+ */
+export function spawnSanity(args: string[], options: SpawnOptions & { env: NodeJS.ProcessEnv }): ChildProcess {
+  const cli = fs.realpathSync(path.join(projectRoot, 'node_modules', '.bin', 'sanity'));
+  return spawn(process.execPath, [cli, ...args], { cwd: projectRoot, ...options });
 }
 
 function statTime(file: string): number | undefined {

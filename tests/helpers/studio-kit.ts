@@ -82,6 +82,8 @@ const expectedNoise = [
   /Failed to load resource: the server responded with a status of 404/,
   /Failed to load resource: net::ERR_/,
   /WebSocket connection to .* failed: WebSocket is closed before the connection is established/,
+  // The Studio says goodbye on a socket the browser already closed when a page navigates away.
+  /WebSocket is already in CLOSING or CLOSED state/,
 ];
 
 export interface StudioPage {

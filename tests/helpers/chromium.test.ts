@@ -45,7 +45,9 @@ describe('getting the test browser', () => {
   it('leaves no partial file behind when the archive is corrupt', async () => {
     const dir = await makeTempDir();
     const source = path.join(dir, 'broken.br');
-    fs.writeFileSync(source, randomBytes(4096));
+    // A real archive cut short: random bytes can happen to be a valid Brotli stream, this never is.
+    const whole = brotliCompressSync(randomBytes(64 * 1024));
+    fs.writeFileSync(source, whole.subarray(0, whole.length >> 1));
     const target = path.join(dir, 'browser');
     await expect(decompressOnce(source, target)).rejects.toThrow();
     expect(fs.readdirSync(dir)).toEqual(['broken.br']);

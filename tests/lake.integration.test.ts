@@ -87,6 +87,18 @@ describe('writes', () => {
     expect(await client.getDocuments(['tag-x', 'drafts.tag-x']).then((d) => d.map((x) => x?._id ?? null))).toEqual([null, null]);
   });
 
+  it('loses no change when the Studio and another process write at the same time', async () => {
+    const cli = new GroqJsStore({ datasetPath });
+    await client.patch('link-b').set({ studio: [] }).commit();
+    await Promise.all([
+      ...Array.from({ length: 15 }, (_, i) => client.patch('link-b').setIfMissing({ studio: [] }).append('studio', [`s${i}`]).commit({ autoGenerateArrayKeys: false })),
+      ...Array.from({ length: 15 }, (_, i) => cli.mutate([{ patch: { id: 'link-b', setIfMissing: { cli: [] }, insert: { after: 'cli[-1]', items: [`c${i}`] } } }])),
+    ]);
+    const doc = (await client.getDocument('link-b'))!;
+    expect((doc.studio as string[]).length).toBe(15);
+    expect((doc.cli as string[]).length).toBe(15);
+  });
+
   it('refuses to publish a draft that changed since the revision the editor saw', async () => {
     await expect(
       client.action({ actionType: 'sanity.action.document.publish', draftId: 'drafts.issue-1', publishedId: 'issue-1', ifDraftRevisionId: 'stale' }),
@@ -168,6 +180,15 @@ describe('assets', () => {
     const again = await client.assets.upload('image', png, { filename: 'copy.png' });
     expect(again._id).toBe(asset._id);
     expect(await client.fetch('count(*[_type == "sanity.imageAsset"])')).toBe(1);
+  });
+
+  it('stores other files as file assets and serves them back as they came', async () => {
+    const bytes = Buffer.from('%PDF-1.4 the sprint plan, in short\n');
+    const asset = await client.assets.upload('file', bytes, { filename: 'sprint-plan.pdf', contentType: 'application/pdf' });
+    expect(asset).toMatchObject({ _type: 'sanity.fileAsset', extension: 'pdf', mimeType: 'application/pdf', originalFilename: 'sprint-plan.pdf' });
+    const served = await fetch(asset.url);
+    expect(served.headers.get('content-type')).toBe('application/pdf');
+    expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
   });
 
   it('refuses an upload that is not an image it can describe, saying what it accepts', async () => {

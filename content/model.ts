@@ -127,7 +127,8 @@ export const issueSchema = z.object({
   summary: opt(z.string()),
   byline: opt(z.string()),
   intro: portableTextSchema,
-  sections: opt(z.array(sectionSchema)).transform((s) => s ?? []),
+  // A default section the editor left empty is not sent as a bare heading (the Studio warns about it).
+  sections: opt(z.array(sectionSchema)).transform((s) => (s ?? []).filter((section) => section.body.length > 0)),
   signOff: portableTextSchema,
   tags: opt(z.array(tagRefSchema.nullable())).transform((t) => (t ?? []).filter((x): x is TagRef => x !== null)),
   updatedAt: opt(z.string()),

@@ -16,6 +16,7 @@ import {
   checkLinkStatus,
   checkNoteBody,
   checkReference,
+  checkEmptySections,
   checkSections,
   checkSiteUrl,
   checkSlug,
@@ -149,6 +150,15 @@ describe('sections and dates', () => {
     expect(checkSections([])).toMatch(/at least one section/);
     expect(checkSections(undefined)).toMatch(/at least one section/);
     expect(checkSections([{ _key: 'a', _type: 'section', heading: 'News' }])).toBe(true);
+  });
+
+  it('warns about sections still empty, by heading, because they are left out', () => {
+    const block = { _type: 'block', _key: 'b', children: [] };
+    expect(checkEmptySections([{ heading: 'News', body: [block] }])).toBe(true);
+    expect(checkEmptySections([{ heading: 'News', body: [block] }, { heading: 'Deployment', body: [] }])).toBe(
+      '“Deployment” has no content yet and will be left out of the email and the page. Fill it or remove it.',
+    );
+    expect(checkEmptySections([{ heading: 'Proxies' }, { heading: ' ' }])).toMatch(/^“Proxies”, an untitled section have no content yet/);
   });
 
   it('needs a YYYY-MM-DD date', () => {

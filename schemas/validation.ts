@@ -63,6 +63,17 @@ export function checkSections(value: unknown): RuleResult {
   return true;
 }
 
+/** Sections still empty at publish time are left out of every output; say which. */
+export function checkEmptySections(value: unknown): RuleResult {
+  if (!Array.isArray(value)) return true;
+  const empty = value
+    .filter((s): s is { heading?: unknown; body?: unknown } => typeof s === 'object' && s !== null)
+    .filter((s) => !Array.isArray(s.body) || s.body.length === 0)
+    .map((s) => (typeof s.heading === 'string' && s.heading.trim() ? `“${s.heading.trim()}”` : 'an untitled section'));
+  if (empty.length === 0) return true;
+  return `${empty.join(', ')} ${empty.length === 1 ? 'has' : 'have'} no content yet and will be left out of the email and the page. Fill ${empty.length === 1 ? 'it' : 'them'} or remove ${empty.length === 1 ? 'it' : 'them'}.`;
+}
+
 export function checkDate(value: unknown): RuleResult {
   if (isBlank(value)) return 'Pick the publication date; it is printed in the email and orders the archive.';
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return `Use a date like 2026-03-14, not "${String(value)}".`;

@@ -9,6 +9,7 @@ import {
   checkDate,
   checkIssueNumber,
   checkIssueNumberUnique,
+  checkEmptySections,
   checkSections,
   checkSlug,
   checkSlugUnique,
@@ -104,7 +105,7 @@ export const issue = defineType({
       type: 'array',
       group: 'content',
       of: [defineArrayMember({ type: 'section' })],
-      validation: (rule) => rule.custom(checkSections),
+      validation: (rule) => [rule.custom(checkSections), rule.custom(checkEmptySections).warning()],
     }),
     defineField({ name: 'signOff', title: 'Sign-off', type: 'portableText', group: 'content' }),
     defineField({

@@ -237,8 +237,14 @@ describe('section and rich text', () => {
     anIssueDoc({ _id: 'drafts.issue-12', sections: [{ _type: 'section', _key: 'sec1', heading, body }] });
 
   it('needs a section heading', async () => {
-    const findings = await validate(issueWithBody([], ''));
+    const paragraph = { _type: 'block', _key: 'p1', style: 'normal', markDefs: [], children: [{ _type: 'span', _key: 's1', text: 'Hello', marks: [] }] };
+    const findings = await validate(issueWithBody([paragraph], ''));
     expect(findings).toEqual([{ path: 'sections[_key=="sec1"].heading', level: 'error', message: 'Give the section a heading, e.g. "News" or "Package Updates".' }]);
+  });
+
+  it('warns, without refusing to publish, that an empty section will be left out', async () => {
+    const findings = await validate(issueWithBody([], 'Deployment'));
+    expect(findings).toEqual([{ path: 'sections', level: 'warning', message: '“Deployment” has no content yet and will be left out of the email and the page. Fill it or remove it.' }]);
   });
 
   it('needs alt text on an image', async () => {

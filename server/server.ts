@@ -1,6 +1,7 @@
 // Puts the app on a socket: opens whatever the caller did not hand in (content store,
-// delivery database, transport, secret, rebuilds), listens on the configured host and
-// port (0 picks a free one, as tests do) and closes everything it opened, in order.
+// delivery database, transport, secret, rebuilds), starts the worker that sends the
+// queued confirmation and welcome mails, listens on the configured host and port (0
+// picks a free one, as tests do) and closes everything it opened, in order.
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { buildSite } from '../build/build-site.ts';
@@ -10,8 +11,14 @@ import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/open-transport.ts';
+import { SqliteMailQueue } from '../delivery/mail-queue.ts';
+import { MailWorker, type MailWorkerOptions } from '../delivery/mail-worker.ts';
 import { resolveSecret } from '../delivery/secret.ts';
+import { Subscriptions } from '../delivery/subscriptions.ts';
+import { createTransactionalComposer } from '../delivery/transactional-message.ts';
 import type { Transport } from '../delivery/transport.ts';
+import { loadSettings } from '../content/load.ts';
+import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import { RebuildScheduler } from './rebuild.ts';
 
@@ -27,6 +34,10 @@ export interface ServerOptions {
   rebuildSite?: (reasons: string[]) => Promise<void>;
   /** Quiet time before a webhook rebuild starts (default 2 s: publishing fires bursts). */
   rebuildDebounceMs?: number;
+  /** Retry timing of the transactional mail worker (tests shorten it). */
+  mailWorker?: Partial<MailWorkerOptions>;
+  /** Further route families, mounted before the static site. */
+  routes?: Array<{ path: string; app: Hono }>;
   log?: (line: string) => void;
 }
 
@@ -38,6 +49,8 @@ export interface RunningServer {
   rebuilds: RebuildScheduler;
   delivery: Delivery;
   transport: Transport;
+  /** Sends the queued confirmation and welcome mails; idle() resolves once nothing is due. */
+  mail: MailWorker;
   close(): Promise<void>;
 }
 
@@ -58,17 +71,36 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
 
   let publicUrl = config.baseUrl ?? '';
+  const now = options.now ?? (() => new Date());
+  const mail = new MailWorker({
+    queue: new SqliteMailQueue(delivery.db),
+    transport,
+    compose: createTransactionalComposer({
+      secret,
+      confirmTtlHours: config.confirmTtlHours,
+      now,
+      // Loaded per batch of mail: a settings change reaches the next mail without a restart.
+      site: async () => ({ settings: await loadSettings(store), baseUrl: publicUrl }),
+      unsubscribeMailto: config.unsubscribeMailto,
+    }),
+    now,
+    options: options.mailWorker,
+    log,
+  });
+  const subscriptions = new Subscriptions({ store: delivery.subscribers, secret, now, onMailQueued: () => mail.wake() });
   const app = createApp({
     config,
     store,
-    delivery,
+    subscriptions,
+    checkHealth: () => delivery.checkHealth(),
     transport,
     secret,
     publicUrl: () => publicUrl,
     rebuild: rebuilds,
     fetchPage: options.fetchPage ?? makePageFetcher({ limits: config.fetch }),
-    now: options.now ?? (() => new Date()),
+    now,
     log,
+    ...(options.routes ? { routes: options.routes } : {}),
   });
 
   let server: ServerType;
@@ -78,6 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const url = `http://${urlHost(address.address)}:${address.port}`;
   publicUrl ||= url;
+  mail.start();
 
   let closed: Promise<void> | undefined;
   const close = () =>
@@ -88,11 +121,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
       await rebuilds.close();
+      await mail.stop();
       if (!options.transport) await transport.close();
       if (!options.delivery) delivery.close();
     })());
 
-  return { url, publicUrl, rebuilds, delivery, transport, close };
+  return { url, publicUrl, rebuilds, delivery, transport, mail, close };
 }
 
 function urlHost(address: string): string {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ContentStore } from '../content/store.ts';
 import { loadConfig } from '../core/config.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
+import { Subscriptions } from '../delivery/subscriptions.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { createApp } from '../server/app.ts';
 
@@ -24,16 +25,18 @@ async function anAppOverABrokenStore() {
   const delivery = openDelivery(config);
   afterAll(() => delivery.close());
   const logged: string[] = [];
+  const now = () => new Date('2026-03-02T10:00:00Z');
   const app = createApp({
     config,
     store: brokenStore,
-    delivery,
+    subscriptions: new Subscriptions({ store: delivery.subscribers, secret: 'app-test-secret-0123456789', now }),
+    checkHealth: delivery.checkHealth,
     transport: { description: 'nowhere', send: async () => ({ messageId: '', response: '' }), close: async () => undefined },
     secret: 'app-test-secret-0123456789',
     publicUrl: () => 'http://news.test',
     rebuild: undefined,
     fetchPage: async () => ({ ok: false, reason: 'offline' }) as never,
-    now: () => new Date('2026-03-02T10:00:00Z'),
+    now,
     log: (line) => logged.push(line),
   });
   return { app, logged };
@@ -48,8 +51,16 @@ describe('when the server fails on its side', () => {
     expect(body).not.toMatch(/EIO|internal\/path|at \S+:\d+/);
     expect(logged.join('\n')).toContain('EIO');
 
-    const json = await app.fetch(new Request('http://news.test/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@example.com"}' }));
+    const json = await app.fetch(new Request('http://news.test/subscribe', { headers: { accept: 'application/json' } }));
     expect(json.status).toBe(500);
     expect(await json.json()).toEqual({ ok: false, error: 'internal', message: 'Something went wrong on our side; please try again.' });
+  });
+});
+
+describe('a sign-up while the content store is down', () => {
+  it('is still stored and answered: the confirmation mail waits in the queue, not in the request', async () => {
+    const { app } = await anAppOverABrokenStore();
+    const response = await app.fetch(new Request('http://news.test/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@example.com"}' }));
+    expect(response.status).toBe(202);
   });
 });

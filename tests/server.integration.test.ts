@@ -7,8 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfirmToken, createUnsubscribeToken } from '../delivery/tokens.ts';
-import type { OutgoingMessage, Transport } from '../delivery/transport.ts';
-import { confirmLinkIn, formPost, jsonPost, previewSecret, readOutbox, startTestServer, tokenSecret, webhookSecret, type TestServer } from './server-kit.ts';
+import { confirmLinkIn, formPost, jsonPost, previewSecret, startTestServer, tokenSecret, webhookSecret, type TestServer } from './server-kit.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -19,10 +18,10 @@ afterAll(() => server?.close());
 const subscriberOf = (email: string) => server.delivery.subscribers.get(email);
 
 async function subscribeAndConfirm(email: string): Promise<void> {
-  const before = (await readOutbox(server.outbox)).length;
+  const before = (await server.outboxMail()).length;
   expect((await jsonPost(`${server.url}/subscribe`, { email })).status).toBe(202);
-  const mails = (await readOutbox(server.outbox)).filter((m) => m.to.includes(email) && /^Confirm/.test(m.subject));
-  expect((await readOutbox(server.outbox)).length).toBeGreaterThan(before);
+  const mails = (await server.outboxMail()).filter((m) => m.to.includes(email) && /^Confirm/.test(m.subject));
+  expect((await server.outboxMail()).length).toBeGreaterThan(before);
   expect((await fetch(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
 }
 
@@ -33,7 +32,7 @@ describe('subscribing with double opt-in', () => {
     expect(response.headers.get('location')).toBe('/subscribe/thanks');
     expect(subscriberOf('ada@example.com')?.state).toBe('pending');
 
-    const confirmation = (await readOutbox(server.outbox)).find((m) => m.to.includes('ada@example.com'));
+    const confirmation = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com'));
     expect(confirmation?.subject).toBe('Confirm your subscription to Marrow Fortnight');
     const link = confirmLinkIn(confirmation!);
     expect(link.startsWith(`${server.url}/confirm?token=`)).toBe(true);
@@ -45,7 +44,7 @@ describe('subscribing with double opt-in', () => {
     expect(subscriber.state).toBe('active');
     expect(server.delivery.subscribers.history(subscriber.id).map((e) => `${e.from ?? '-'}→${e.to}`)).toEqual(['-→pending', 'pending→active']);
 
-    const welcome = (await readOutbox(server.outbox)).find((m) => m.to.includes('ada@example.com') && m.subject.startsWith('Welcome'));
+    const welcome = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com') && m.subject.startsWith('Welcome'));
     expect(welcome).toBeDefined();
     expect(welcome!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
     expect(welcome!.text).toContain(`${server.url}/unsubscribe?token=`);
@@ -60,15 +59,34 @@ describe('subscribing with double opt-in', () => {
     expect(await answer('known@example.com', false)).toEqual(await answer('stranger@example.com', false));
     expect(await answer('known@example.com', true)).toEqual(await answer('stranger2@example.com', true));
     // The already-active address was not mailed again.
-    const toKnown = (await readOutbox(server.outbox)).filter((m) => m.to.includes('known@example.com') && m.subject.startsWith('Confirm'));
+    const toKnown = (await server.outboxMail()).filter((m) => m.to.includes('known@example.com') && m.subject.startsWith('Confirm'));
     expect(toKnown).toHaveLength(1);
   });
 
   it('stores one subscriber when the same address signs up many times at once', async () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => jsonPost(`${server.url}/subscribe`, { email: 'Twin@Example.COM' })));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(202));
-    const rows = server.delivery.db.prepare("SELECT count(*) AS n FROM subscribers WHERE email = 'Twin@example.com'").get() as { n: number };
-    expect(rows.n).toBe(1);
+    const rows = server.delivery.db.prepare("SELECT email FROM subscribers WHERE email_key = 'twin@example.com'").all();
+    expect(rows).toEqual([{ email: 'Twin@example.com' }]);
+  });
+
+  it('treats letter-case variants of an address as one subscriber, and mails it at most three confirmations an hour', async () => {
+    const variants = ['Carol@Example.com', 'carol@example.com', 'CAROL@example.com', 'cArol@example.com', 'caRol@example.com', 'carOl@example.com', 'caroL@example.com', 'CArol@example.com', 'caROL@example.com', 'CAROl@example.com'];
+    for (const email of variants) expect((await jsonPost(`${server.url}/subscribe`, { email })).status).toBe(202);
+    const stored = server.delivery.db.prepare("SELECT email, state FROM subscribers WHERE email_key = 'carol@example.com'").all();
+    expect(stored).toEqual([{ email: 'Carol@example.com', state: 'pending' }]);
+    const confirmations = (await server.outboxMail()).filter((m) => m.to.toLowerCase().includes('carol@example.com'));
+    expect(confirmations).toHaveLength(3);
+  });
+
+  it('isolates a name with right-to-left override characters in the welcome mail, so it cannot reorder the sentence', async () => {
+    const name = 'Mallory \u202Etxet desrever';
+    expect((await jsonPost(`${server.url}/subscribe`, { email: 'rtl@example.com', name })).status).toBe(202);
+    const confirmation = (await server.outboxMail()).find((m) => m.to.includes('rtl@example.com'))!;
+    expect(confirmation.html).toMatch(/<bdi>rtl@example\.com<\/bdi>/);
+    expect((await fetch(confirmLinkIn(confirmation))).status).toBe(200);
+    const welcome = (await server.outboxMail()).find((m) => m.to.includes('rtl@example.com') && m.subject.startsWith('Welcome'))!;
+    expect(welcome.html).toContain(`Welcome, <bdi>${name}</bdi>!`);
   });
 
   it('accepts a filled honeypot with the usual answer but stores nothing', async () => {
@@ -96,7 +114,7 @@ describe('subscribing with double opt-in', () => {
 describe('confirmation links', () => {
   it('shows the expired page for a link older than the configured lifetime and activates nobody', async () => {
     await jsonPost(`${server.url}/subscribe`, { email: 'late@example.com' });
-    const link = confirmLinkIn((await readOutbox(server.outbox)).find((m) => m.to.includes('late@example.com'))!);
+    const link = confirmLinkIn((await server.outboxMail()).find((m) => m.to.includes('late@example.com'))!);
     server.clock.advanceHours(server.config.confirmTtlHours + 1);
     try {
       const response = await fetch(link);
@@ -122,12 +140,12 @@ describe('confirmation links', () => {
 
   it('works once: a second use says so without changing anything', async () => {
     await jsonPost(`${server.url}/subscribe`, { email: 'twice@example.com' });
-    const link = confirmLinkIn((await readOutbox(server.outbox)).find((m) => m.to.includes('twice@example.com'))!);
+    const link = confirmLinkIn((await server.outboxMail()).find((m) => m.to.includes('twice@example.com'))!);
     expect((await fetch(link)).status).toBe(200);
     const again = await fetch(link);
     expect(again.status).toBe(410);
     expect(await again.text()).toContain('already used');
-    const welcomes = (await readOutbox(server.outbox)).filter((m) => m.to.includes('twice@example.com') && m.subject.startsWith('Welcome'));
+    const welcomes = (await server.outboxMail()).filter((m) => m.to.includes('twice@example.com') && m.subject.startsWith('Welcome'));
     expect(welcomes).toHaveLength(1);
   });
 
@@ -139,7 +157,7 @@ describe('confirmation links', () => {
     expect(subscriberOf('returning@example.com')?.state).toBe('unsubscribed');
     await jsonPost(`${server.url}/subscribe`, { email: 'returning@example.com' });
     expect(subscriberOf('returning@example.com')?.state).toBe('unsubscribed');
-    const mails = (await readOutbox(server.outbox)).filter((m) => m.to.includes('returning@example.com') && m.subject.startsWith('Confirm'));
+    const mails = (await server.outboxMail()).filter((m) => m.to.includes('returning@example.com') && m.subject.startsWith('Confirm'));
     expect((await fetch(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
     expect(subscriberOf('returning@example.com')?.state).toBe('active');
   });
@@ -205,7 +223,7 @@ describe('the Sanity webhook', () => {
   const payload = JSON.stringify({ _id: 'issue-4', _type: 'issue' });
 
   it('schedules one rebuild for a burst of validly signed calls', async () => {
-    const signature = await encodeSignatureHeader(payload, Date.now(), webhookSecret);
+    const signature = await encodeSignatureHeader(payload, server.clock.now().getTime(), webhookSecret);
     const responses = await Promise.all(
       [1, 2, 3].map(() => fetch(`${server.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: signature }, body: payload })),
     );
@@ -216,8 +234,8 @@ describe('the Sanity webhook', () => {
 
   it('refuses a call signed with another secret, or with the body changed, or unsigned', async () => {
     const runs = server.rebuildRuns.length;
-    const wrong = await encodeSignatureHeader(payload, Date.now(), 'not-the-webhook-secret');
-    const right = await encodeSignatureHeader(payload, Date.now(), webhookSecret);
+    const wrong = await encodeSignatureHeader(payload, server.clock.now().getTime(), 'not-the-webhook-secret');
+    const right = await encodeSignatureHeader(payload, server.clock.now().getTime(), webhookSecret);
     const post = (headers: Record<string, string>, body = payload) => fetch(`${server.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     expect((await post({ [SIGNATURE_HEADER_NAME]: wrong })).status).toBe(401);
     expect((await post({ [SIGNATURE_HEADER_NAME]: right }, payload.replace('issue-4', 'issue-5'))).status).toBe(401);
@@ -225,6 +243,22 @@ describe('the Sanity webhook', () => {
     expect((await post({})).status).toBe(401);
     await server.rebuilds.idle();
     expect(server.rebuildRuns.length).toBe(runs);
+  });
+
+  it('refuses a validly signed call made more than five minutes ago (a replay)', async () => {
+    const runs = server.rebuildRuns.length;
+    const post = (at: number) =>
+      encodeSignatureHeader(payload, at, webhookSecret).then((signature) =>
+        fetch(`${server.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: signature }, body: payload }),
+      );
+    const now = server.clock.now().getTime();
+    const replayed = await post(now - 6 * 60_000);
+    expect(replayed.status).toBe(401);
+    expect(((await replayed.json()) as { message: string }).message).toContain('replay');
+    expect((await post(now + 6 * 60_000)).status).toBe(401);
+    await server.rebuilds.idle();
+    expect(server.rebuildRuns.length).toBe(runs);
+    expect((await post(now - 4 * 60_000)).status).toBe(202);
   });
 });
 
@@ -238,7 +272,7 @@ describe('webhook rebuilds of the real site', () => {
       const payload = JSON.stringify({ _id: 'issue-4', _type: 'issue' });
       const response = await fetch(`${live.url}/hooks/sanity`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: await encodeSignatureHeader(payload, Date.now(), webhookSecret) },
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: await encodeSignatureHeader(payload, live.clock.now().getTime(), webhookSecret) },
         body: payload,
       });
       expect(response.status).toBe(202);
@@ -295,7 +329,7 @@ describe('previews for the Studio', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3333');
     expect(((await response.json()) as { message: string }).message).toContain('editor@example.com');
-    const mail = (await readOutbox(server.outbox)).find((m) => m.to.includes('editor@example.com'));
+    const mail = (await server.outboxMail()).find((m) => m.to.includes('editor@example.com'));
     expect(mail?.subject).toMatch(/^\[Test\] Marrow Fortnight #5: Election week/);
   });
 
@@ -384,28 +418,6 @@ describe('with a rate limit', () => {
 });
 
 describe('when mail cannot be sent', () => {
-  it('keeps the subscriber pending and says clearly that the confirmation mail failed, without a 500', async () => {
-    const broken: Transport = {
-      description: 'a relay that is down',
-      send: async (_m: OutgoingMessage) => {
-        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ECONNECTION' });
-      },
-      close: async () => undefined,
-    };
-    const failing = await startTestServer({ build: false, transport: broken });
-    try {
-      const form = await formPost(`${failing.url}/subscribe`, { email: 'unlucky@example.com' }, failing.url);
-      expect(form.status).toBe(503);
-      expect(await form.text()).toContain('We could not send the confirmation email');
-      const json = await jsonPost(`${failing.url}/subscribe`, { email: 'unlucky@example.com' });
-      expect(json.status).toBe(503);
-      expect(await json.json()).toMatchObject({ ok: false, error: 'mail_failed' });
-      expect(failing.delivery.subscribers.get('unlucky@example.com')?.state).toBe('pending');
-    } finally {
-      await failing.close();
-    }
-  });
-
   it('refuses previews when no preview secret is configured', async () => {
     const noSecret = await startTestServer({ build: false, env: { NEWSDESK_PREVIEW_SECRET: '' } });
     try {

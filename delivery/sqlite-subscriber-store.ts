@@ -66,6 +66,8 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
   readonly #appendEvent;
   readonly #queueMail;
   readonly #recentConfirmations;
+  readonly #importLookup;
+  readonly #importInsert;
 
   constructor(db: Database) {
     this.#db = db;
@@ -80,6 +82,9 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
     this.#appendEvent = db.prepare('INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)');
     this.#queueMail = db.prepare("INSERT INTO mail_queue (kind, subscriber_id, state, created_at) VALUES (?, ?, 'queued', ?)");
     this.#recentConfirmations = db.prepare("SELECT count(*) AS n FROM mail_queue WHERE subscriber_id = ? AND kind = 'confirm' AND created_at > ?");
+    this.#importLookup = db.prepare('SELECT id, state FROM subscribers WHERE email_key = ?');
+    this.#importInsert = db.prepare(`INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
   /** The subscriber for an address, in any letter case. */
@@ -186,16 +191,25 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
   // ── Imports (see import-subscribers.ts) ─────────────────────────────────────
 
   async importChunk(rows: readonly ImportRow[], options: ImportOptions): Promise<RowPlan[]> {
-    const plan = () => rows.map((row) => planImportRow(this.get(row.email)?.state, row, options.state));
-    if (options.dryRun) return plan();
+    const stateOf = (row: ImportRow) => this.#importLookup.get(emailKey(row.email)) as { id: number; state: SubscriberState } | undefined;
+    if (options.dryRun) return rows.map((row) => planImportRow(stateOf(row)?.state, row, options.state));
     return retryOnBusy(() =>
       transaction(this.#db, () => {
-        const by = { actor: options.actor, now: options.now() };
+        const at = options.now().toISOString();
         return rows.map((row) => {
-          const existing = this.get(row.email);
+          const existing = stateOf(row);
           const decided = planImportRow(existing?.state, row, options.state);
-          if (decided.outcome === 'added') this.#insertSubscriber({ ...row, source: row.source ?? options.source }, decided.state, by);
-          else if (existing && (decided.outcome === 'activated' || decided.outcome === 'newly-suppressed')) this.#changeState(existing, decided.state, by);
+          if (decided.outcome === 'added') {
+            const email = normalizeEmail(row.email);
+            const id = Number(
+              this.#importInsert.run(email, emailKey(email), row.name ?? null, decided.state, row.source ?? options.source, createSubscriberToken(), JSON.stringify(row.attributes ?? {}), at, at)
+                .lastInsertRowid,
+            );
+            this.#appendEvent.run(id, null, decided.state, options.actor, null, at);
+          } else if (existing && (decided.outcome === 'activated' || decided.outcome === 'newly-suppressed')) {
+            this.#setState.run(decided.state, at, existing.id);
+            this.#appendEvent.run(existing.id, existing.state, decided.state, options.actor, null, at);
+          }
           return decided;
         });
       }),

@@ -27,9 +27,9 @@ async function aLargeCsv(file: string, rows: number): Promise<void> {
   const out = fs.createWriteStream(file);
   out.write('email,name,company\n');
   for (let i = 0; i < rows; i++) {
-    if (!out.write(`person-${i}@imported.example,Person ${i},Company ${i % 997}\n`)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(`person-${i}@imported.example,Person ${i},Company ${i % 997}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise((resolve) => out.end(resolve));
+  await new Promise<void>((resolve) => out.end(() => resolve()));
 }
 
 describe('a large import beside the server and a send', () => {

@@ -127,8 +127,17 @@ export const migrations: ReadonlyArray<Migration> = [
   },
   {
     version: 3,
-    name: 'transactional mail queue',
+    name: 'sign-up requests and the transactional mail queue',
     up: `
+      -- A sign-up is recorded as it came, the same single write whoever the address
+      -- belongs to; the mail worker admits it (subscriber, limits, confirmation) later.
+      CREATE TABLE signup_requests (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        name TEXT,
+        source TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
       CREATE TABLE mail_queue (
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL CHECK (kind IN ('confirm','welcome')),

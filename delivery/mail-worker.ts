@@ -1,5 +1,6 @@
 // Drains the transactional mail queue (confirmation and welcome mails) inside
-// `serve`: claims due mails, composes and sends each through the transport, and on a
+// `serve` (first letting the caller admit recorded sign-ups, which queues their mail):
+// claims due mails, composes and sends each through the transport, and on a
 // transient failure (relay down, 4xx) puts it back with a growing delay, so an outage
 // of the relay delays these mails instead of losing them. Wakes at once when a request
 // queues mail, and otherwise when the next retry is due.
@@ -25,6 +26,8 @@ export const defaultMailWorkerOptions: MailWorkerOptions = { baseMs: 5_000, maxM
 
 export interface MailWorkerDeps {
   queue: MailQueue;
+  /** Runs before each look at the queue, e.g. admitting recorded sign-ups (which queues their mail). */
+  beforeEachLook?: () => Promise<unknown>;
   transport: Transport;
   compose: (mail: QueuedMail) => Promise<Composed>;
   now: () => Date;
@@ -80,6 +83,7 @@ export class MailWorker {
     while (!this.#stop.signal.aborted) {
       // Renewed before each look: a wake-up from here on cuts the sleep below short.
       this.#wake = new AbortController();
+      await this.#deps.beforeEachLook?.();
       const batch = await queue.claimDue(this.#options.concurrency, now());
       if (batch.length > 0) {
         await Promise.all(batch.map((mail) => this.#send(mail)));

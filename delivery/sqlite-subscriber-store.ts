@@ -2,13 +2,13 @@
 // appends to the history, so "who changed this and when" is always answerable. One
 // mailbox is one row, whatever the letter case (email_key). The subscription steps
 // behind the public forms are single transactions that also queue the mail they
-// cause, so a sign-up is never stored without its confirmation mail or the reverse.
+// cause, so a subscriber is never admitted without its confirmation mail or the reverse.
 import type { Database } from './db.ts';
 import { retryOnBusy, transaction } from './db.ts';
 import { planImportRow, type ImportOptions, type ImportRow, type RowPlan, type SubscriberImporter } from './import-subscribers.ts';
 import type { MailKind } from './mail-queue.ts';
 import type { BounceRecorder } from './send-loop.ts';
-import type { ConfirmResult, SubscriptionRequest, SubscriptionStore, UnsubscribeResult } from './subscriptions.ts';
+import type { AdmittedSignup, ConfirmResult, SignupRequest, SubscriptionStore, UnsubscribeResult } from './subscriptions.ts';
 import {
   canTransition,
   emailKey,
@@ -68,6 +68,9 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
   readonly #recentConfirmations;
   readonly #importLookup;
   readonly #importInsert;
+  readonly #recordSignup;
+  readonly #pendingSignups;
+  readonly #deleteSignup;
 
   constructor(db: Database) {
     this.#db = db;
@@ -82,6 +85,9 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
     this.#appendEvent = db.prepare('INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)');
     this.#queueMail = db.prepare("INSERT INTO mail_queue (kind, subscriber_id, state, created_at) VALUES (?, ?, 'queued', ?)");
     this.#recentConfirmations = db.prepare("SELECT count(*) AS n FROM mail_queue WHERE subscriber_id = ? AND kind = 'confirm' AND created_at > ?");
+    this.#recordSignup = db.prepare('INSERT INTO signup_requests (email, name, source, created_at) VALUES (?, ?, ?, ?)');
+    this.#pendingSignups = db.prepare('SELECT id, email, name, source, created_at FROM signup_requests ORDER BY id LIMIT ?');
+    this.#deleteSignup = db.prepare('DELETE FROM signup_requests WHERE id = ?');
     this.#importLookup = db.prepare('SELECT id, state FROM subscribers WHERE email_key = ?');
     this.#importInsert = db.prepare(`INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -218,19 +224,26 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
 
   // ── The public forms (see subscriptions.ts) ────────────────────────────────
 
-  requestConfirmation(request: SubscriptionRequest): Promise<{ subscriber: Subscriber; queued: boolean; why?: 'active' | 'complained' | 'address-throttled' }> {
+  async recordSignup(request: SignupRequest): Promise<void> {
+    await retryOnBusy(() => this.#recordSignup.run(request.email, request.name ?? null, request.source, request.at.getTime()));
+  }
+
+  admitSignups(max: number, limit: { count: number; perMs: number }, at: Date): Promise<AdmittedSignup[]> {
     return retryOnBusy(() =>
       transaction(this.#db, () => {
-        const by = { actor: 'subscriber', reason: 'subscribe form', now: request.at };
-        const subscriber = this.get(request.email) ?? this.#insertSubscriber({ email: request.email, name: request.name, source: request.source }, 'pending', by);
-        if (subscriber.state === 'active') return { subscriber, queued: false, why: 'active' as const };
-        // Someone who reported us as spam gets no mail from a form anyone can fill in.
-        if (subscriber.state === 'complained') return { subscriber, queued: false, why: 'complained' as const };
-        const since = request.at.getTime() - request.limit.perMs;
-        const { n } = this.#recentConfirmations.get(subscriber.id, since) as { n: number };
-        if (n >= request.limit.count) return { subscriber, queued: false, why: 'address-throttled' as const };
-        this.#queue('confirm', subscriber.id, request.at);
-        return { subscriber, queued: true };
+        const requests = this.#pendingSignups.all(max) as Array<{ id: number; email: string; name: string | null; source: string; created_at: number }>;
+        return requests.map((request): AdmittedSignup => {
+          this.#deleteSignup.run(request.id);
+          const by = { actor: 'subscriber', reason: 'subscribe form', now: new Date(request.created_at) };
+          const subscriber = this.get(request.email) ?? this.#insertSubscriber({ email: request.email, name: request.name ?? undefined, source: request.source }, 'pending', by);
+          if (subscriber.state === 'active') return { subscriber, queued: false, why: 'active' };
+          // Someone who reported us as spam gets no mail from a form anyone can fill in.
+          if (subscriber.state === 'complained') return { subscriber, queued: false, why: 'complained' };
+          const { n } = this.#recentConfirmations.get(subscriber.id, at.getTime() - limit.perMs) as { n: number };
+          if (n >= limit.count) return { subscriber, queued: false, why: 'address-throttled' };
+          this.#queue('confirm', subscriber.id, at);
+          return { subscriber, queued: true };
+        });
       }),
     );
   }

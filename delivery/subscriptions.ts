@@ -1,19 +1,20 @@
 // The subscription steps behind the public forms: subscribe (double opt-in), confirm
-// and unsubscribe. Each is one transaction in the store that also queues the mail it
-// causes; no mail is sent here. The mail worker (mail-worker.ts) sends it afterwards,
-// with retries. So a sign-up costs the same, answers the same and survives a relay
-// outage whatever the address: nothing about the reply depends on the mail.
+// and unsubscribe. A sign-up is only recorded while the request waits (one insert,
+// whoever the address belongs to) and admitted afterwards by the mail worker: then the
+// subscriber is stored as pending and the confirmation queued, in one transaction. So
+// a sign-up costs the same, answers the same and survives a relay outage whatever the
+// address. Confirm and unsubscribe are one transaction each, queueing any mail they cause.
 import { verifyConfirmToken, verifyUnsubscribeToken } from './tokens.ts';
 import type { Subscriber } from './subscriber.ts';
 
-export interface SubscriptionRequest {
+export interface SignupRequest {
   email: string;
   name: string | undefined;
   source: string;
   at: Date;
-  /** Confirmation mails to one mailbox: enough for someone retrying, too few to bomb a stranger's inbox. */
-  limit: { count: number; perMs: number };
 }
+
+export type AdmittedSignup = { subscriber: Subscriber; queued: true } | { subscriber: Subscriber; queued: false; why: 'active' | 'complained' | 'address-throttled' };
 
 export type ConfirmResult =
   | { kind: 'confirmed'; subscriber: Subscriber }
@@ -29,18 +30,19 @@ export interface UnsubscribeResult {
 
 /** What the subscription steps need from storage; each method is one transaction. */
 export interface SubscriptionStore {
-  /** Records the address as pending unless known, and queues a confirmation mail when its state and the per-mailbox limit allow. */
-  requestConfirmation(request: SubscriptionRequest): Promise<{ subscriber: Subscriber; queued: boolean; why?: 'active' | 'complained' | 'address-throttled' }>;
+  /** Records a sign-up as it came; nothing is looked up. */
+  recordSignup(request: SignupRequest): Promise<void>;
+  /**
+   * Admits up to `max` recorded sign-ups, oldest first: each address is stored as
+   * pending unless known, and a confirmation mail queued when its state and the
+   * per-mailbox limit (`limit.count` within `limit.perMs` of `at`) allow.
+   */
+  admitSignups(max: number, limit: { count: number; perMs: number }, at: Date): Promise<AdmittedSignup[]>;
   /** Uses up the nonce, activates the subscriber (through pending when it was suppressed) and queues the welcome mail. */
   confirmSubscription(subscriberToken: string, nonce: string, at: Date): Promise<ConfirmResult>;
   findByToken(subscriberToken: string): Promise<Subscriber | undefined>;
   unsubscribeByToken(subscriberToken: string, reason: string, at: Date): Promise<UnsubscribeResult>;
 }
-
-export type SubscribeOutcome =
-  | { kind: 'confirmation-queued'; subscriber: Subscriber }
-  /** Nothing queued: already active, complained, or too many mails to this mailbox lately. */
-  | { kind: 'nothing-queued'; subscriber: Subscriber; why: 'active' | 'complained' | 'address-throttled' };
 
 export type ConfirmOutcome = ConfirmResult | { kind: 'expired' };
 
@@ -48,6 +50,7 @@ export type UnsubscribeLookup = { kind: 'found'; subscriber: Subscriber } | { ki
 
 export type UnsubscribeOutcome = { kind: 'unsubscribed'; email: string | undefined; changed: boolean } | { kind: 'invalid' };
 
+/** Confirmation mails to one mailbox: enough for someone retrying, too few to bomb a stranger's inbox. */
 export const confirmationLimit = { count: 3, perMs: 60 * 60_000 } as const;
 
 export interface SubscriptionDeps {
@@ -65,12 +68,18 @@ export class Subscriptions {
     this.#deps = deps;
   }
 
-  /** Records the address as pending (once, whatever the letter case or concurrency) and queues the confirmation mail. */
-  async subscribe(input: { email: string; name: string | undefined }, source = 'form'): Promise<SubscribeOutcome> {
-    const result = await this.#deps.store.requestConfirmation({ ...input, source, at: this.#deps.now(), limit: confirmationLimit });
-    if (!result.queued) return { kind: 'nothing-queued', subscriber: result.subscriber, why: result.why ?? 'active' };
+  /** Records the sign-up; the mail worker admits it moments later (see admitSignups). */
+  async subscribe(input: { email: string; name: string | undefined }, source = 'form'): Promise<void> {
+    await this.#deps.store.recordSignup({ ...input, source, at: this.#deps.now() });
     this.#deps.onMailQueued?.();
-    return { kind: 'confirmation-queued', subscriber: result.subscriber };
+  }
+
+  /**
+   * Admits recorded sign-ups a batch at a time: one subscriber per mailbox whatever the
+   * letter case or concurrency, pending until confirmed, with its confirmation queued.
+   */
+  async admitSignups(max = 200): Promise<AdmittedSignup[]> {
+    return this.#deps.store.admitSignups(max, confirmationLimit, this.#deps.now());
   }
 
   /** Checks the link, activates the subscriber and queues the welcome mail, in one transaction. */

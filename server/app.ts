@@ -44,13 +44,15 @@ export interface AppDeps {
   log: (line: string) => void;
   /** Further route families (e.g. a Studio backend), mounted before the static site. */
   routes?: Array<{ path: string; app: Hono }>;
+  /** The newsletter settings, shared with whoever else renders for this server (the mail worker). */
+  settings?: SettingsCache;
 }
 
 export function createApp(deps: AppDeps): Hono {
   const { config } = deps;
   const app = new Hono();
   const site = new StaticSite(config.outDir);
-  const settings = new SettingsCache(deps.store);
+  const settings = deps.settings ?? new SettingsCache(deps.store);
   const renderContext = async (): Promise<RenderContext> => ({ baseUrl: deps.publicUrl(), settings: await settings.get() });
   const buildContext = async (): Promise<RenderContext> => {
     const s = await settings.get();

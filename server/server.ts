@@ -17,9 +17,9 @@ import { resolveSecret } from '../delivery/secret.ts';
 import { Subscriptions } from '../delivery/subscriptions.ts';
 import { createTransactionalComposer } from '../delivery/transactional-message.ts';
 import type { Transport } from '../delivery/transport.ts';
-import { loadSettings } from '../content/load.ts';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
+import { SettingsCache } from './http.ts';
 import { RebuildScheduler } from './rebuild.ts';
 
 export interface ServerOptions {
@@ -72,22 +72,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let publicUrl = config.baseUrl ?? '';
   const now = options.now ?? (() => new Date());
+  const settings = new SettingsCache(store);
+  // A request records a sign-up and wakes the worker, which admits it and sends its mail.
+  const subscriptions = new Subscriptions({ store: delivery.subscribers, secret, now, onMailQueued: () => mail.wake() });
   const mail = new MailWorker({
     queue: new SqliteMailQueue(delivery.db),
+    beforeEachLook: async () => {
+      while ((await subscriptions.admitSignups(200)).length === 200);
+    },
     transport,
     compose: createTransactionalComposer({
       secret,
       confirmTtlHours: config.confirmTtlHours,
       now,
-      // Loaded per batch of mail: a settings change reaches the next mail without a restart.
-      site: async () => ({ settings: await loadSettings(store), baseUrl: publicUrl }),
+      // The pages' settings cache: a webhook reload reaches the next mail too.
+      site: async () => ({ settings: await settings.get(), baseUrl: publicUrl }),
       unsubscribeMailto: config.unsubscribeMailto,
     }),
     now,
     options: options.mailWorker,
     log,
   });
-  const subscriptions = new Subscriptions({ store: delivery.subscribers, secret, now, onMailQueued: () => mail.wake() });
+
   const app = createApp({
     config,
     store,
@@ -100,6 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     fetchPage: options.fetchPage ?? makePageFetcher({ limits: config.fetch }),
     now,
     log,
+    settings,
     ...(options.routes ? { routes: options.routes } : {}),
   });
 

@@ -39,7 +39,7 @@ async function anAppOverABrokenStore() {
     now,
     log: (line) => logged.push(line),
   });
-  return { app, logged };
+  return { app, logged, delivery };
 }
 
 describe('when the server fails on its side', () => {
@@ -57,10 +57,18 @@ describe('when the server fails on its side', () => {
   });
 });
 
-describe('a sign-up while the content store is down', () => {
-  it('is still stored and answered: the confirmation mail waits in the queue, not in the request', async () => {
-    const { app } = await anAppOverABrokenStore();
-    const response = await app.fetch(new Request('http://news.test/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@example.com"}' }));
-    expect(response.status).toBe(202);
+describe('a sign-up request', () => {
+  it('does the same single write for a known and an unknown address, and nothing else until the mail worker admits it', async () => {
+    const { app, delivery } = await anAppOverABrokenStore();
+    delivery.subscribers.add({ email: 'known@example.com' }, 'active', { actor: 'test', now: new Date('2026-03-01T00:00:00Z') });
+    const before = () => delivery.db.prepare('SELECT (SELECT count(*) FROM subscribers) AS subscribers, (SELECT count(*) FROM subscriber_events) AS events, (SELECT count(*) FROM mail_queue) AS mail').get();
+    const untouched = before();
+    const post = (email: string) => app.fetch(new Request('http://news.test/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) }));
+    const known = await post('known@example.com');
+    const unknown = await post('stranger@example.com');
+    expect([known.status, await known.text()]).toEqual([unknown.status, await unknown.text()]);
+    expect(known.status).toBe(202);
+    expect(before()).toEqual(untouched);
+    expect(delivery.db.prepare('SELECT email FROM signup_requests ORDER BY id').all()).toEqual([{ email: 'known@example.com' }, { email: 'stranger@example.com' }]);
   });
 });

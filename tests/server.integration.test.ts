@@ -15,7 +15,11 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const subscriberOf = (email: string) => server.delivery.subscribers.get(email);
+/** The stored subscriber, once the mail worker has admitted the sign-ups recorded so far. */
+const subscriberOf = async (email: string) => {
+  await server.mail.idle();
+  return server.delivery.subscribers.get(email);
+};
 
 async function subscribeAndConfirm(email: string): Promise<void> {
   const before = (await server.outboxMail()).length;
@@ -30,7 +34,7 @@ describe('subscribing with double opt-in', () => {
     const response = await formPost(`${server.url}/subscribe`, { email: 'ada@example.com', name: 'Ada', website: '' }, server.url);
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/subscribe/thanks');
-    expect(subscriberOf('ada@example.com')?.state).toBe('pending');
+    expect((await subscriberOf('ada@example.com'))?.state).toBe('pending');
 
     const confirmation = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com'));
     expect(confirmation?.subject).toBe('Confirm your subscription to Marrow Fortnight');
@@ -40,7 +44,7 @@ describe('subscribing with double opt-in', () => {
     const confirmed = await fetch(link);
     expect(confirmed.status).toBe(200);
     expect(await confirmed.text()).toContain('Subscription confirmed');
-    const subscriber = subscriberOf('ada@example.com')!;
+    const subscriber = (await subscriberOf('ada@example.com'))!;
     expect(subscriber.state).toBe('active');
     expect(server.delivery.subscribers.history(subscriber.id).map((e) => `${e.from ?? '-'}→${e.to}`)).toEqual(['-→pending', 'pending→active']);
 
@@ -66,6 +70,7 @@ describe('subscribing with double opt-in', () => {
   it('stores one subscriber when the same address signs up many times at once', async () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => jsonPost(`${server.url}/subscribe`, { email: 'Twin@Example.COM' })));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(202));
+    await server.mail.idle();
     const rows = server.delivery.db.prepare("SELECT email FROM subscribers WHERE email_key = 'twin@example.com'").all();
     expect(rows).toEqual([{ email: 'Twin@example.com' }]);
   });
@@ -73,6 +78,7 @@ describe('subscribing with double opt-in', () => {
   it('treats letter-case variants of an address as one subscriber, and mails it at most three confirmations an hour', async () => {
     const variants = ['Carol@Example.com', 'carol@example.com', 'CAROL@example.com', 'cArol@example.com', 'caRol@example.com', 'carOl@example.com', 'caroL@example.com', 'CArol@example.com', 'caROL@example.com', 'CAROl@example.com'];
     for (const email of variants) expect((await jsonPost(`${server.url}/subscribe`, { email })).status).toBe(202);
+    await server.mail.idle();
     const stored = server.delivery.db.prepare("SELECT email, state FROM subscribers WHERE email_key = 'carol@example.com'").all();
     expect(stored).toEqual([{ email: 'Carol@example.com', state: 'pending' }]);
     const confirmations = (await server.outboxMail()).filter((m) => m.to.toLowerCase().includes('carol@example.com'));
@@ -92,7 +98,7 @@ describe('subscribing with double opt-in', () => {
   it('accepts a filled honeypot with the usual answer but stores nothing', async () => {
     const response = await formPost(`${server.url}/subscribe`, { email: 'bot@example.com', website: 'http://spam.example' }, server.url);
     expect(response.status).toBe(303);
-    expect(subscriberOf('bot@example.com')).toBeUndefined();
+    expect(await subscriberOf('bot@example.com')).toBeUndefined();
   });
 
   it('explains what is wrong with an invalid address and stores nothing', async () => {
@@ -107,7 +113,7 @@ describe('subscribing with double opt-in', () => {
   it('refuses a form posted from another site', async () => {
     const response = await formPost(`${server.url}/subscribe`, { email: 'csrf@example.com' }, 'https://evil.example');
     expect(response.status).toBe(403);
-    expect(subscriberOf('csrf@example.com')).toBeUndefined();
+    expect(await subscriberOf('csrf@example.com')).toBeUndefined();
   });
 });
 
@@ -120,7 +126,7 @@ describe('confirmation links', () => {
       const response = await fetch(link);
       expect(response.status).toBe(410);
       expect(await response.text()).toContain('This confirmation link has expired');
-      expect(subscriberOf('late@example.com')?.state).toBe('pending');
+      expect((await subscriberOf('late@example.com'))?.state).toBe('pending');
     } finally {
       server.clock.advanceHours(-(server.config.confirmTtlHours + 1));
     }
@@ -128,14 +134,14 @@ describe('confirmation links', () => {
 
   it('refuses a forged link', async () => {
     await jsonPost(`${server.url}/subscribe`, { email: 'forged@example.com' });
-    const subscriber = subscriberOf('forged@example.com')!;
+    const subscriber = (await subscriberOf('forged@example.com'))!;
     const forged = createConfirmToken(subscriber.token, 'some-other-secret-0123456789', { now: server.clock.now(), ttlHours: 48 });
     const response = await fetch(`${server.url}/confirm?token=${encodeURIComponent(forged)}`);
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('This confirmation link does not work');
     expect((await fetch(`${server.url}/confirm?token=garbage`)).status).toBe(400);
     expect((await fetch(`${server.url}/confirm`)).status).toBe(400);
-    expect(subscriberOf('forged@example.com')?.state).toBe('pending');
+    expect((await subscriberOf('forged@example.com'))?.state).toBe('pending');
   });
 
   it('works once: a second use says so without changing anything', async () => {
@@ -151,31 +157,31 @@ describe('confirmation links', () => {
 
   it('brings an unsubscribed reader back only once they confirm again', async () => {
     await subscribeAndConfirm('returning@example.com');
-    const s = subscriberOf('returning@example.com')!;
+    const s = (await subscriberOf('returning@example.com'))!;
     const token = createUnsubscribeToken(s.token, tokenSecret);
     await fetch(`${server.url}/unsubscribe?token=${encodeURIComponent(token)}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
-    expect(subscriberOf('returning@example.com')?.state).toBe('unsubscribed');
+    expect((await subscriberOf('returning@example.com'))?.state).toBe('unsubscribed');
     await jsonPost(`${server.url}/subscribe`, { email: 'returning@example.com' });
-    expect(subscriberOf('returning@example.com')?.state).toBe('unsubscribed');
+    expect((await subscriberOf('returning@example.com'))?.state).toBe('unsubscribed');
     const mails = (await server.outboxMail()).filter((m) => m.to.includes('returning@example.com') && m.subject.startsWith('Confirm'));
     expect((await fetch(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
-    expect(subscriberOf('returning@example.com')?.state).toBe('active');
+    expect((await subscriberOf('returning@example.com'))?.state).toBe('active');
   });
 });
 
 describe('unsubscribing', () => {
-  const unsubscribeUrlFor = (email: string) => `${server.url}/unsubscribe?token=${encodeURIComponent(createUnsubscribeToken(subscriberOf(email)!.token, tokenSecret))}`;
+  const unsubscribeUrlFor = async (email: string) => `${server.url}/unsubscribe?token=${encodeURIComponent(createUnsubscribeToken((await subscriberOf(email))!.token, tokenSecret))}`;
 
   it('accepts the RFC 8058 one-click POST from a mail provider: cross-origin, no cookies, form-encoded', async () => {
     await subscribeAndConfirm('oneclick@example.com');
-    const response = await fetch(unsubscribeUrlFor('oneclick@example.com'), {
+    const response = await fetch(await unsubscribeUrlFor('oneclick@example.com'), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://mail.provider.example', 'sec-fetch-site': 'cross-site' },
       body: 'List-Unsubscribe=One-Click',
     });
     expect(response.status).toBe(200);
-    expect(subscriberOf('oneclick@example.com')?.state).toBe('unsubscribed');
-    const history = server.delivery.subscribers.history(subscriberOf('oneclick@example.com')!.id);
+    expect((await subscriberOf('oneclick@example.com'))?.state).toBe('unsubscribed');
+    const history = server.delivery.subscribers.history((await subscriberOf('oneclick@example.com'))!.id);
     expect(history.at(-1)).toMatchObject({ to: 'unsubscribed', actor: 'subscriber', reason: 'one-click (RFC 8058)' });
   });
 
@@ -183,30 +189,30 @@ describe('unsubscribing', () => {
     await subscribeAndConfirm('multipart@example.com');
     const body = new FormData();
     body.set('List-Unsubscribe', 'One-Click');
-    const first = await fetch(unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
+    const first = await fetch(await unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
     expect(first.status).toBe(200);
-    const second = await fetch(unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
+    const second = await fetch(await unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
     expect(second.status).toBe(200);
-    expect(subscriberOf('multipart@example.com')?.state).toBe('unsubscribed');
+    expect((await subscriberOf('multipart@example.com'))?.state).toBe('unsubscribed');
   });
 
   it('shows a page with one button, and the button unsubscribes', async () => {
     await subscribeAndConfirm('button@example.com');
-    const url = unsubscribeUrlFor('button@example.com');
+    const url = await unsubscribeUrlFor('button@example.com');
     const pageHtml = await (await fetch(url)).text();
     expect(pageHtml).toContain('<button type="submit">Unsubscribe</button>');
-    expect(subscriberOf('button@example.com')?.state).toBe('active');
+    expect((await subscriberOf('button@example.com'))?.state).toBe('active');
     const response = await formPost(url, { confirm: 'yes' }, server.url);
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('You are unsubscribed');
-    expect(subscriberOf('button@example.com')?.state).toBe('unsubscribed');
+    expect((await subscriberOf('button@example.com'))?.state).toBe('unsubscribed');
   });
 
   it('refuses the page form (not one-click) when posted from another site', async () => {
     await subscribeAndConfirm('victim@example.com');
-    const response = await formPost(unsubscribeUrlFor('victim@example.com'), { confirm: 'yes' }, 'https://evil.example');
+    const response = await formPost(await unsubscribeUrlFor('victim@example.com'), { confirm: 'yes' }, 'https://evil.example');
     expect(response.status).toBe(403);
-    expect(subscriberOf('victim@example.com')?.state).toBe('active');
+    expect((await subscriberOf('victim@example.com'))?.state).toBe('active');
   });
 
   it('refuses a forged unsubscribe token', async () => {
@@ -390,7 +396,7 @@ describe('the built site and the HTTP hygiene around it', () => {
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
-    expect(subscriberOf('big@example.com')).toBeUndefined();
+    expect(await subscriberOf('big@example.com')).toBeUndefined();
   });
 
   it('answers the health check and mounts the capture API', async () => {

@@ -7,7 +7,7 @@
 // writer's lock asynchronously (retryOnBusy), so a busy database slows a send down
 // instead of stopping it.
 import type { Database } from './db.ts';
-import { retryOnBusy, transaction } from './db.ts';
+import { GroupCommit, retryOnBusy, transaction } from './db.ts';
 import type { LeaseHolder, LeaseRequest, SendStore } from './send-issue.ts';
 import type { Ledger, Recipient } from './send-loop.ts';
 import type { SendResult } from './transport.ts';
@@ -234,9 +234,11 @@ class SqliteIssueLedger implements Ledger {
   readonly #retry;
   readonly #failed;
   readonly #nextDue;
+  readonly #writes: GroupCommit;
 
   constructor(db: Database, issue: number, leaseToken: string) {
     this.#db = db;
+    this.#writes = new GroupCommit(db);
     this.#issue = issue;
     this.#token = leaseToken;
     // INDEXED BY: without statistics the planner walks the primary key and re-reads every
@@ -284,7 +286,7 @@ class SqliteIssueLedger implements Ledger {
   }
 
   async markTransmitting(subscriberId: number, now: Date): Promise<void> {
-    const changed = await retryOnBusy(() => Number(this.#transmitting.run(now.toISOString(), this.#issue, subscriberId, this.#issue, this.#token).changes));
+    const changed = await this.#writes.run(() => Number(this.#transmitting.run(now.toISOString(), this.#issue, subscriberId, this.#issue, this.#token).changes));
     if (changed !== 1) throw new Error(`issue ${this.#issue}: delivery to subscriber #${subscriberId} is no longer held by this send (its lease was taken over)`);
   }
 
@@ -297,15 +299,15 @@ class SqliteIssueLedger implements Ledger {
   }
 
   async markSent(subscriberId: number, result: SendResult, now: Date): Promise<void> {
-    await retryOnBusy(() => this.#sent.run(result.messageId, now.toISOString(), this.#issue, subscriberId));
+    await this.#writes.run(() => this.#sent.run(result.messageId, now.toISOString(), this.#issue, subscriberId));
   }
 
   async markRetry(subscriberId: number, error: string, notBefore: Date): Promise<void> {
-    await retryOnBusy(() => this.#retry.run(error, notBefore.getTime(), this.#issue, subscriberId));
+    await this.#writes.run(() => this.#retry.run(error, notBefore.getTime(), this.#issue, subscriberId));
   }
 
   async markFailed(subscriberId: number, error: string, retryable: boolean, now: Date): Promise<void> {
-    await retryOnBusy(() => this.#failed.run(retryable ? 1 : 0, error, now.toISOString(), this.#issue, subscriberId));
+    await this.#writes.run(() => this.#failed.run(retryable ? 1 : 0, error, now.toISOString(), this.#issue, subscriberId));
   }
 
   async nextDue(): Promise<Date | undefined> {

@@ -83,15 +83,28 @@ export class MailWorker {
     while (!this.#stop.signal.aborted) {
       // Renewed before each look: a wake-up from here on cuts the sleep below short.
       this.#wake = new AbortController();
-      await this.#deps.beforeEachLook?.();
-      const batch = await queue.claimDue(this.#options.concurrency, now());
-      if (batch.length > 0) {
-        await Promise.all(batch.map((mail) => this.#send(mail)));
-        continue;
+      let wait: number;
+      try {
+        await this.#deps.beforeEachLook?.();
+        const batch = await queue.claimDue(this.#options.concurrency, now());
+        if (batch.length > 0) {
+          const results = await Promise.allSettled(batch.map((mail) => this.#send(mail)));
+          const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          // A mail whose outcome could not be recorded is still "sending": nothing of ours is in flight now, so it goes back.
+          if (failed) {
+            await queue.requeueInterrupted();
+            throw failed.reason;
+          }
+          continue;
+        }
+        for (const resolve of this.#idleWaiters.splice(0)) resolve();
+        const due = await queue.nextDue();
+        wait = due === undefined ? this.#options.pollMs : Math.min(this.#options.pollMs, Math.max(0, due.getTime() - now().getTime()));
+      } catch (error) {
+        // The database busy past every retry, say: the mail stays queued; look again later.
+        this.#deps.log?.(`mail: ${(error as Error)?.message ?? String(error)}; trying again in ${Math.round(this.#options.pollMs / 1000)} s`);
+        wait = this.#options.pollMs;
       }
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
-      const due = await queue.nextDue();
-      const wait = due === undefined ? this.#options.pollMs : Math.min(this.#options.pollMs, Math.max(0, due.getTime() - now().getTime()));
       await sleep(wait, AbortSignal.any([this.#stop.signal, this.#wake.signal]));
     }
   }

@@ -1,7 +1,8 @@
 // Benchmark (not a test): seed N subscribers, send the largest sample issue through the
-// real send loop, SQLite ledger and nodemailer SMTP pool to Postfix's smtp-sink on
-// loopback, and compare with Postfix's smtp-source pushing the same number of messages
-// of the same size at the same sink: the physical limit of this machine.
+// real send service (lease, each hand-off and reply recorded), SQLite ledger and SMTP
+// pool to Postfix's smtp-sink on loopback, and compare with Postfix's smtp-source
+// pushing the same number of messages of the same size at the same sink: the physical
+// limit of this machine.
 //
 //   npm run bench:send                       # 100,000 subscribers
 //   npm run bench:send -- --subscribers 10000 --concurrency 10
@@ -18,7 +19,7 @@ import { samplePath } from '../core/config.ts';
 import { openDatabase, transaction } from '../delivery/db.ts';
 import { composeIssueMessage } from '../delivery/message.ts';
 import { toNodemailerMessage } from '../delivery/nodemailer-message.ts';
-import { runSend } from '../delivery/send-loop.ts';
+import { sendIssue } from '../delivery/send-issue.ts';
 import { SmtpTransport } from '../delivery/smtp-transport.ts';
 import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
@@ -72,11 +73,10 @@ try {
   const sampler = setInterval(() => rssSamples.push([sentSoFar, process.memoryUsage.rss()]), 250);
   const rssBefore = process.memoryUsage.rss();
   const start = performance.now();
-  ledger.startSend(issue.number, email.subject, transport.description, new Date());
-  ledger.enqueueActive(issue.number, new Date());
-  const outcome = await runSend({
+  const { outcome, counts } = await sendIssue({
     issue: issue.number,
-    ledger,
+    subject: email.subject,
+    store: ledger,
     bounces: subscribers,
     transport,
     compose: (r) => composeIssueMessage(email, r, ctx),
@@ -89,7 +89,6 @@ try {
   await transport.close();
   const ours = outcome.sent / ourSeconds;
   const peakRss = Math.max(...rssSamples.map(([, r]) => r), process.memoryUsage.rss());
-  const counts = ledger.counts(issue.number);
 
   console.log(`newsdesk send benchmark — ${n.toLocaleString('en')} subscribers, issue #${issue.number} (${(size / 1024).toFixed(1)} KB per message), ${concurrency} SMTP connections, loopback smtp-sink`);
   console.log(`  seeding:        ${(seedMs / 1000).toFixed(1)} s`);
@@ -116,11 +115,11 @@ try {
 }
 
 function seed(db: ReturnType<typeof openDatabase>, count: number): void {
-  const insert = db.prepare("INSERT INTO subscribers (email, name, state, source, token, created_at, updated_at) VALUES (?, ?, 'active', 'bench', ?, ?, ?)");
+  const insert = db.prepare("INSERT INTO subscribers (email, email_key, name, state, source, token, created_at, updated_at) VALUES (?, ?, ?, 'active', 'bench', ?, ?, ?)");
   const at = new Date().toISOString();
   for (let from = 0; from < count; from += 10_000) {
     transaction(db, () => {
-      for (let i = from; i < Math.min(count, from + 10_000); i++) insert.run(`reader${i}@example.org`, `Reader ${i}`, createSubscriberToken(), at, at);
+      for (let i = from; i < Math.min(count, from + 10_000); i++) insert.run(`reader${i}@example.org`, `reader${i}@example.org`, `Reader ${i}`, createSubscriberToken(), at, at);
     });
   }
 }

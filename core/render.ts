@@ -29,10 +29,18 @@ export const placeholders = {
 } as const;
 
 export function fillPlaceholders(template: string, values: { unsubscribeUrl: string; recipientEmail: string }, escapeHtml: boolean): string {
-  const esc = escapeHtml ? escapeHtmlText : (s: string) => s;
-  return template
-    .replaceAll(placeholders.unsubscribeUrl, esc(values.unsubscribeUrl))
-    .replaceAll(placeholders.recipientEmail, esc(values.recipientEmail));
+  const fill = (key: keyof typeof placeholders) => (escapeHtml ? placeholderHtml(key, values[key]) : values[key]);
+  return template.replaceAll(placeholders.unsubscribeUrl, fill('unsubscribeUrl')).replaceAll(placeholders.recipientEmail, fill('recipientEmail'));
+}
+
+/**
+ * A placeholder's value as HTML. The recipient's address is text someone typed into a
+ * form, so it is isolated (<bdi>): right-to-left override characters in it cannot
+ * reorder the sentence around it. It may therefore only stand in text, never in an
+ * attribute; the unsubscribe URL goes into href and is only escaped.
+ */
+export function placeholderHtml(key: keyof typeof placeholders, value: string): string {
+  return key === 'recipientEmail' ? `<bdi>${escapeHtmlText(value)}</bdi>` : escapeHtmlText(value);
 }
 
 export function escapeHtmlText(text: string): string {

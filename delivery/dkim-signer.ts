@@ -37,7 +37,7 @@ export function loadDkim(dkim: Config['dkim']): DkimOptions | undefined {
   return options;
 }
 
-function rsaKeyOf(options: DkimOptions, source = 'the DKIM key'): KeyObject {
+export function rsaKeyOf(options: DkimOptions, source = 'the DKIM key'): KeyObject {
   let key: KeyObject;
   try {
     key = createPrivateKey(options.privateKey);

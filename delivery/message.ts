@@ -84,14 +84,23 @@ export function composeIssueMessage(email: RenderedEmail, recipient: MessageReci
     to: { name: recipient.name === undefined ? undefined : toHeaderText(recipient.name) || undefined, address: recipient.email },
     replyTo: ctx.settings.replyTo,
     subject: toHeaderText(email.subject),
-    text: fillPlaceholders(email.text, values, false),
-    html: fillPlaceholders(email.html, values, true),
+    text: '',
+    html: '',
     messageId: createMessageId(ctx.issueNumber, recipient.token, ctx.secret, domain),
     date: ctx.date,
     headers: { ...unsubscribe.headers, 'List-Id': listId(ctx.settings.title, ctx.baseUrl) },
   };
+  // The filled parts are only read when something composes the message again (adapters
+  // send `mime` as it is), so they are filled on first read rather than per recipient.
+  lazily(message, 'text', () => fillPlaceholders(email.text, values, false));
+  lazily(message, 'html', () => fillPlaceholders(email.html, values, true));
   let template = templates.get(email);
   if (!template) templates.set(email, (template = compileMimeTemplate(email)));
   message.mime = buildMime(template, message, values);
   return message;
+}
+
+function lazily<K extends 'text' | 'html'>(message: OutgoingMessage, key: K, fill: () => string): void {
+  let value: string | undefined;
+  Object.defineProperty(message, key, { enumerable: true, configurable: true, get: () => (value ??= fill()), set: (v: string) => void (value = v) });
 }

@@ -5,7 +5,7 @@
 // line, so per recipient only the short values are encoded and the pieces joined.
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { escapeHtmlText, placeholders, toHeaderText } from '../core/render.ts';
+import { placeholderHtml, placeholders, toHeaderText } from '../core/render.ts';
 import type { OutgoingMessage } from './transport.ts';
 
 // nodemailer's own encoders, so these messages encode exactly like the ones it composes.
@@ -64,7 +64,7 @@ function fillPart(part: EncodedPart, values: Record<Key, string>, out: Buffer[])
   for (let i = 0; i < part.keys.length; i++) {
     const raw = values[part.keys[i]!];
     // Soft breaks around the value: it sits on lines of its own, so no line grows past 76.
-    out.push(Buffer.from(`=\r\n${encodeQp(part.escapeHtml ? escapeHtmlText(raw) : raw)}=\r\n`), part.segments[i + 1]!);
+    out.push(Buffer.from(`=\r\n${encodeQp(part.escapeHtml ? placeholderHtml(part.keys[i]!, raw) : raw)}=\r\n`), part.segments[i + 1]!);
   }
 }
 

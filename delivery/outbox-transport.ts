@@ -7,7 +7,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { dkimPlugin, loadDkim, type DkimOptions } from './dkim-signer.ts';
 import { toNodemailerMessage } from './nodemailer-message.ts';
-import type { OutgoingMessage, SendResult, Transport } from './transport.ts';
+import type { OutgoingMessage, SendResult, TransmitHooks, Transport } from './transport.ts';
 import type { Config } from '../core/config.ts';
 
 export class OutboxTransport implements Transport {
@@ -31,10 +31,12 @@ export class OutboxTransport implements Transport {
     return path.join(this.#dir, `${messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._-]+/g, '_')}.eml`);
   }
 
-  async send(message: OutgoingMessage): Promise<SendResult> {
+  async send(message: OutgoingMessage, hooks: TransmitHooks = {}): Promise<SendResult> {
     const info = await this.#mailer.sendMail(toNodemailerMessage(message));
     const file = this.fileFor(message.messageId);
     await fs.mkdir(this.#dir, { recursive: true });
+    // The outbox's hand-off: from here the file may exist.
+    await hooks.onTransmit?.();
     // Temp file then rename: a crash never leaves half a message in the outbox.
     const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
     await fs.writeFile(tmp, info.message as Buffer);

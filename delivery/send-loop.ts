@@ -1,10 +1,17 @@
-// The send loop: claims deliveries one at a time from the ledger, sends them through
-// the transport at the configured rate and concurrency, and records every outcome
-// before taking more work. It declares the small interfaces it needs (Ledger,
-// BounceRecorder) so the SQLite adapters can be swapped for PostgreSQL ones, and it
-// never assumes it is the only sender: a delivery is ours only once claim() said so.
+// The send loop: claims deliveries a few at a time from the ledger, sends them through
+// the transport at the send's rate and concurrency, and records every outcome before
+// the worker that sent it takes more work. The hand-off is recorded at the last moment
+// before a message leaves (the transport's onTransmit), so at any instant each worker
+// has at most one delivery whose outcome a crash would leave unknown. It declares the
+// small interfaces it needs (Ledger, BounceRecorder) so the SQLite adapters can be
+// swapped for PostgreSQL ones, and never assumes it is the only sender: a delivery is
+// ours only once claim() said so.
+import { PauseWindow } from './pause-window.ts';
+import { AdaptiveRate, SlotLimiter } from './rate-limiter.ts';
+import { retryDelayMs } from './retry-delay.ts';
+import { sleep } from './sleep.ts';
 import type { ClassifiedFailure, OutgoingMessage, SendResult, Transport } from './transport.ts';
-import { classifySendError } from './transport.ts';
+import { classifySendError, HandOffRefused } from './transport.ts';
 
 export interface Recipient {
   subscriberId: number;
@@ -16,21 +23,23 @@ export interface Recipient {
   attempts: number;
 }
 
+/** One issue's deliveries, as the send that holds the issue's lease sees them. */
 export interface Ledger {
   /**
    * Atomically moves up to `limit` due, queued deliveries whose subscriber is active
-   * *now* to "sending" and returns them. Two senders never get the same delivery.
+   * *now* to "claimed" and returns them. Two senders never get the same delivery.
    */
-  claim(issue: number, limit: number, now: Date): Promise<Recipient[]>;
+  claim(limit: number, now: Date): Promise<Recipient[]>;
+  /** Claimed → sending, just before the message leaves. Throws when the delivery is no longer ours. */
+  markTransmitting(subscriberId: number, now: Date): Promise<void>;
   /** Gives claimed deliveries that were never attempted back to the queue (on stop). */
-  release(issue: number, subscriberIds: number[]): Promise<void>;
-  /** Records several accepted messages in one write. */
-  markSent(issue: number, sent: Array<{ subscriberId: number; result: SendResult }>, now: Date): Promise<void>;
+  release(subscriberIds: number[]): Promise<void>;
+  markSent(subscriberId: number, result: SendResult, now: Date): Promise<void>;
   /** Back to queued, not to be claimed before notBefore. */
-  markRetry(issue: number, subscriberId: number, error: string, notBefore: Date, now: Date): Promise<void>;
-  markFailed(issue: number, subscriberId: number, error: string, retryable: boolean, now: Date): Promise<void>;
+  markRetry(subscriberId: number, error: string, notBefore: Date): Promise<void>;
+  markFailed(subscriberId: number, error: string, retryable: boolean, now: Date): Promise<void>;
   /** When the earliest queued delivery becomes due; undefined when nothing claimable is queued. */
-  nextDue(issue: number): Promise<Date | undefined>;
+  nextDue(): Promise<Date | undefined>;
 }
 
 export interface BounceRecorder {
@@ -38,12 +47,12 @@ export interface BounceRecorder {
 }
 
 export interface SendOptions {
-  /** Messages per second across all connections. */
+  /** Messages per second for this send, across all its connections (the ceiling when the relay defers). */
   rate: number;
   /** Deliveries in flight at once (= SMTP connections in the pool). */
   concurrency: number;
   maxAttempts: number;
-  /** Pause when more than this share of the last `pauseWindow` outcomes failed. */
+  /** Pause when more than this share of the last `pauseWindow` deliveries failed for good. */
   pauseErrorRate: number;
   pauseWindow: number;
   /** First retry delay; doubles per attempt, with jitter. */
@@ -58,6 +67,10 @@ export interface SendProgress {
   failed: number;
   bounced: number;
   retried: number;
+  /** Messages per second now (lower than configured while the relay defers). */
+  rate: number;
+  /** The lowest rate this run slowed down to. */
+  lowestRate: number;
 }
 
 export interface SendDeps {
@@ -75,19 +88,24 @@ export interface SendDeps {
 }
 
 export type SendOutcome = SendProgress &
-  ({ status: 'completed' } | { status: 'interrupted' } | { status: 'paused'; reason: string });
+  ({ status: 'completed' } | { status: 'interrupted'; reason?: string } | { status: 'paused'; reason: string });
+
+/** SMTP replies that mean "not now, slow down" (RFC 5321 421/450/451/452), the signal to lower the rate. */
+function isDeferral(failure: ClassifiedFailure): boolean {
+  return failure.kind === 'transient' && /^(421|45[012])\b/.test(failure.message);
+}
 
 export async function runSend(deps: SendDeps): Promise<SendOutcome> {
   const { issue, ledger, transport, options, signal } = deps;
   const now = deps.now ?? (() => new Date());
   const random = deps.random ?? Math.random;
-  const progress: SendProgress = { sent: 0, failed: 0, bounced: 0, retried: 0 };
-  const recent: boolean[] = [];
-  let recentFailures = 0;
+  const pace = new AdaptiveRate(options.rate);
+  const limiter = new SlotLimiter(options.rate, { now: () => performance.now(), sleep });
+  const window = new PauseWindow(options.pauseWindow, options.pauseErrorRate);
+  const progress: SendProgress = { sent: 0, failed: 0, bounced: 0, retried: 0, rate: options.rate, lowestRate: options.rate };
   let lastError = '';
-  let stop: { status: 'interrupted' } | { status: 'paused'; reason: string } | undefined;
+  let stop: { status: 'interrupted'; reason?: string } | { status: 'paused'; reason: string } | undefined;
   let inFlight = 0;
-  const limiter = new RateLimiter(options.rate);
   // Claims are taken a few at a time (no more than can be in flight at once), so what
   // is claimed goes out at once and an unsubscribe still reaches everyone not yet sent.
   const claimBatch = Math.max(1, Math.min(options.concurrency, 32));
@@ -96,7 +114,7 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
   const next = async (): Promise<Recipient | undefined> => {
     while (claimed.length === 0) {
       if (!claiming) {
-        claiming = ledger.claim(issue, claimBatch, now()).then((rs) => void claimed.push(...rs));
+        claiming = ledger.claim(claimBatch, now()).then((rs) => void claimed.push(...rs));
         try {
           await claiming;
         } finally {
@@ -108,64 +126,55 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
     }
     return claimed.shift();
   };
-  // Accepted messages are recorded in small batches: a crash before a batch is written
-  // leaves those deliveries "sending", i.e. reported as unknown and never re-sent blindly.
-  let sentBatch: Array<{ subscriberId: number; result: SendResult }> = [];
-  let writing: Promise<void> = Promise.resolve();
-  const flushSent = (): Promise<void> => {
-    if (sentBatch.length > 0) {
-      const batch = sentBatch;
-      sentBatch = [];
-      writing = writing.then(() => ledger.markSent(issue, batch, now()));
-    }
-    return writing;
-  };
-  const flushTimer = setInterval(() => void flushSent().catch(() => undefined), 100);
 
-  const record = (failed: boolean) => {
-    recent.push(failed);
-    if (failed) recentFailures++;
-    if (recent.length > options.pauseWindow && recent.shift()) recentFailures--;
-    if (!stop && recent.length >= options.pauseWindow && recentFailures / recent.length > options.pauseErrorRate) {
-      stop = {
-        status: 'paused',
-        reason: `${recentFailures} of the last ${recent.length} deliveries failed (more than ${Math.round(options.pauseErrorRate * 100)}%); last error: ${lastError}`,
-      };
-    }
-    deps.onProgress?.(progress);
+  const adjustPace = (deferred: boolean) => {
+    if (!pace.record(deferred)) return;
+    limiter.setRate(pace.rate);
+    progress.rate = pace.rate;
+    progress.lowestRate = pace.lowest;
   };
 
   const deliver = async (recipient: Recipient) => {
-    let failure: ClassifiedFailure | undefined;
     let result: SendResult | undefined;
+    let failure: ClassifiedFailure | undefined;
     try {
-      result = await transport.send(deps.compose(recipient));
+      result = await transport.send(deps.compose(recipient), { onTransmit: () => ledger.markTransmitting(recipient.subscriberId, now()) });
     } catch (error) {
+      if (error instanceof HandOffRefused) {
+        // Nothing left; the delivery is still claimed and goes back to the queue.
+        stop ??= { status: 'interrupted', reason: error.message };
+        await ledger.release([recipient.subscriberId]).catch(() => undefined);
+        return;
+      }
       failure = classifySendError(error);
     }
     const at = now();
     if (result) {
-      sentBatch.push({ subscriberId: recipient.subscriberId, result });
-      if (sentBatch.length >= 64) await flushSent();
+      await ledger.markSent(recipient.subscriberId, result, at);
       progress.sent++;
-      record(false);
+      adjustPace(false);
+      window.record(false);
+      deps.onProgress?.(progress);
       return;
     }
     lastError = failure!.message;
+    adjustPace(isDeferral(failure!));
     if (failure!.kind === 'transient' && recipient.attempts < options.maxAttempts) {
-      const cap = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (recipient.attempts - 1));
-      const delay = cap / 2 + (random() * cap) / 2;
-      await ledger.markRetry(issue, recipient.subscriberId, failure!.message, new Date(at.getTime() + delay), at);
+      const delay = retryDelayMs({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs }, recipient.attempts, random);
+      await ledger.markRetry(recipient.subscriberId, failure!.message, new Date(at.getTime() + delay));
       progress.retried++;
     } else {
-      await ledger.markFailed(issue, recipient.subscriberId, failure!.message, failure!.kind === 'transient', at);
+      await ledger.markFailed(recipient.subscriberId, failure!.message, failure!.kind === 'transient', at);
       progress.failed++;
       if (failure!.kind === 'bounce') {
         await deps.bounces.markBounced(recipient.subscriberId, `send:issue-${issue}`, failure!.message, at);
         progress.bounced++;
       }
+      // Only final failures say something about the list or the relay; deferrals are retried.
+      window.record(true);
+      if (!stop && window.tripped) stop = { status: 'paused', reason: window.describe(lastError) };
     }
-    record(true);
+    deps.onProgress?.(progress);
   };
 
   const worker = async () => {
@@ -178,7 +187,7 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
       if (stop || signal.aborted) continue;
       const recipient = await next();
       if (!recipient) {
-        const due = await ledger.nextDue(issue);
+        const due = await ledger.nextDue();
         if (due === undefined && inFlight === 0) return;
         // Something is waiting for its retry time, or in flight elsewhere and may come back.
         const wait = due === undefined ? 50 : Math.max(5, Math.min(500, due.getTime() - now().getTime()));
@@ -194,45 +203,19 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
     }
   };
 
-  try {
-    await Promise.all(Array.from({ length: options.concurrency }, worker));
-  } finally {
-    clearInterval(flushTimer);
-    await flushSent();
-    if (claimed.length > 0) await ledger.release(issue, claimed.splice(0).map((r) => r.subscriberId));
-  }
+  // A worker that fails (the database gone, say) stops the others before the error is passed on,
+  // so no message leaves after the send has given up.
+  let failure: { error: unknown } | undefined;
+  await Promise.all(
+    Array.from({ length: options.concurrency }, () =>
+      worker().catch((error: unknown) => {
+        failure ??= { error };
+        stop ??= { status: 'interrupted', reason: (error as Error)?.message ?? String(error) };
+      }),
+    ),
+  );
+  if (claimed.length > 0) await ledger.release(claimed.splice(0).map((r) => r.subscriberId)).catch(() => undefined);
+  if (failure) throw failure.error;
   if (!stop && signal.aborted) stop = { status: 'interrupted' };
   return stop ? { ...progress, ...stop } : { ...progress, status: 'completed' };
-}
-
-/** Evenly spaced slots at `rate` per second shared by all workers. */
-class RateLimiter {
-  readonly #intervalMs: number;
-  #next = 0;
-
-  constructor(rate: number) {
-    this.#intervalMs = 1000 / rate;
-  }
-
-  async take(signal: AbortSignal): Promise<void> {
-    const t = performance.now();
-    const slot = Math.max(t, this.#next);
-    // Slots left unused while idle are not banked, so an idle spell is never followed by a burst.
-    this.#next = slot + this.#intervalMs;
-    const wait = slot - t;
-    if (wait >= 1) await sleep(wait, signal);
-  }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

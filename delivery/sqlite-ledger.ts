@@ -1,17 +1,23 @@
 // The send ledger in SQLite: one row per (issue, subscriber) saying what happened to
-// that delivery. Claims are a conditional UPDATE … RETURNING inside a write
-// transaction that also checks the subscriber is active, the SQLite counterpart of
-// PostgreSQL's SELECT … FOR UPDATE SKIP LOCKED.
+// that delivery, and one row per send with its status and lease. A delivery moves
+// queued → claimed (taken by the send holding the lease) → sending (its message has
+// started to leave) → sent | failed | skipped. Claims are a conditional UPDATE …
+// RETURNING that also checks the subscriber is active now, the SQLite counterpart of
+// PostgreSQL's SELECT … FOR UPDATE SKIP LOCKED. Every write waits out another
+// writer's lock asynchronously (retryOnBusy), so a busy database slows a send down
+// instead of stopping it.
 import type { Database } from './db.ts';
-import { transaction } from './db.ts';
+import { GroupCommit, retryOnBusy, transaction } from './db.ts';
+import type { LeaseHolder, LeaseRequest, SendStore } from './send-issue.ts';
 import type { Ledger, Recipient } from './send-loop.ts';
 import type { SendResult } from './transport.ts';
 
-export const deliveryStates = ['queued', 'sending', 'sent', 'failed', 'skipped'] as const;
+export const deliveryStates = ['queued', 'claimed', 'sending', 'sent', 'failed', 'skipped'] as const;
 export type DeliveryState = (typeof deliveryStates)[number];
 export type DeliveryCounts = Record<DeliveryState, number>;
 
-export type SendStatus = 'running' | 'paused' | 'interrupted' | 'completed';
+/** unresolved: everything else is done, but some deliveries' outcome is unknown (see `send --help`). */
+export type SendStatus = 'running' | 'paused' | 'interrupted' | 'completed' | 'unresolved';
 
 export interface SendRecord {
   issueNumber: number;
@@ -22,6 +28,8 @@ export interface SendRecord {
   createdAt: string;
   updatedAt: string;
   completedAt: string | undefined;
+  /** Who holds the send's lease, and until when (ms); undefined when nobody does. */
+  lease: { holder: LeaseHolder; expiresAt: number } | undefined;
   counts: DeliveryCounts;
 }
 
@@ -33,78 +41,21 @@ export interface DeliveryRow {
   messageId: string | undefined;
 }
 
-const emptyCounts = (): DeliveryCounts => ({ queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
+const emptyCounts = (): DeliveryCounts => ({ queued: 0, claimed: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
 
-export class SqliteLedger implements Ledger {
+export class SqliteLedger implements SendStore {
   readonly #db: Database;
-  readonly #claim;
-  readonly #recipient;
-  readonly #sent;
-  readonly #retry;
-  readonly #failed;
-  readonly #nextDue;
 
   constructor(db: Database) {
     this.#db = db;
-    // INDEXED BY: without statistics the planner walks the primary key and re-reads every
-    // already-sent row on each claim, which makes a send quadratic in the list size.
-    this.#claim = db.prepare(`
-      UPDATE deliveries SET state = 'sending', attempts = attempts + 1, claimed_at = :now
-      WHERE issue_number = :issue AND state = 'queued' AND subscriber_id IN (
-        SELECT d.subscriber_id FROM deliveries d INDEXED BY deliveries_by_state JOIN subscribers s ON s.id = d.subscriber_id
-        WHERE d.issue_number = :issue AND d.state = 'queued' AND d.not_before <= :nowMs AND s.state = 'active'
-        ORDER BY d.subscriber_id LIMIT :limit)
-      RETURNING subscriber_id, attempts`);
-    this.#recipient = db.prepare('SELECT email, name, token FROM subscribers WHERE id = ?');
-    this.#sent = db.prepare(`UPDATE deliveries SET state = 'sent', message_id = ?, last_error = NULL, finished_at = ?
-      WHERE issue_number = ? AND subscriber_id = ? AND state = 'sending'`);
-    this.#retry = db.prepare(`UPDATE deliveries SET state = 'queued', retryable = 1, last_error = ?, not_before = ?
-      WHERE issue_number = ? AND subscriber_id = ? AND state = 'sending'`);
-    this.#failed = db.prepare(`UPDATE deliveries SET state = 'failed', retryable = ?, last_error = ?, finished_at = ?
-      WHERE issue_number = ? AND subscriber_id = ? AND state = 'sending'`);
-    this.#nextDue = db.prepare(`SELECT min(d.not_before) AS due FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-      WHERE d.issue_number = ? AND d.state = 'queued' AND s.state = 'active'`);
   }
 
-  async claim(issue: number, limit: number, now: Date): Promise<Recipient[]> {
-    return transaction(this.#db, () => {
-      const rows = this.#claim.all({ now: now.toISOString(), issue, nowMs: now.getTime(), limit }) as Array<{ subscriber_id: number; attempts: number }>;
-      return rows.map((r) => {
-        const s = this.#recipient.get(r.subscriber_id) as { email: string; name: string | null; token: string };
-        return { subscriberId: r.subscriber_id, email: s.email, name: s.name ?? undefined, token: s.token, attempts: r.attempts };
-      });
-    });
+  /** The deliveries of one issue as the send holding `leaseToken` sees them: what the send loop works on. */
+  deliveriesFor(issue: number, leaseToken: string): Ledger {
+    return new SqliteIssueLedger(this.#db, issue, leaseToken);
   }
 
-  async release(issue: number, subscriberIds: number[]): Promise<void> {
-    const release = this.#db.prepare(`UPDATE deliveries SET state = 'queued', attempts = attempts - 1, claimed_at = NULL
-      WHERE issue_number = ? AND subscriber_id = ? AND state = 'sending'`);
-    transaction(this.#db, () => {
-      for (const id of subscriberIds) release.run(issue, id);
-    });
-  }
-
-  async markSent(issue: number, sent: Array<{ subscriberId: number; result: SendResult }>, now: Date): Promise<void> {
-    const at = now.toISOString();
-    transaction(this.#db, () => {
-      for (const { subscriberId, result } of sent) this.#sent.run(result.messageId, at, issue, subscriberId);
-    });
-  }
-
-  async markRetry(issue: number, subscriberId: number, error: string, notBefore: Date, _now: Date): Promise<void> {
-    this.#retry.run(error, notBefore.getTime(), issue, subscriberId);
-  }
-
-  async markFailed(issue: number, subscriberId: number, error: string, retryable: boolean, now: Date): Promise<void> {
-    this.#failed.run(retryable ? 1 : 0, error, now.toISOString(), issue, subscriberId);
-  }
-
-  async nextDue(issue: number): Promise<Date | undefined> {
-    const row = this.#nextDue.get(issue) as { due: number | null };
-    return row.due === null ? undefined : new Date(row.due);
-  }
-
-  // ── Around the loop: starting, resuming, reporting ─────────────────────────
+  // ── Starting, leasing, resuming, reporting ─────────────────────────────────
 
   getSend(issue: number): SendRecord | undefined {
     const row = this.#db.prepare('SELECT * FROM sends WHERE issue_number = ?').get(issue) as SendRow | undefined;
@@ -116,28 +67,60 @@ export class SqliteLedger implements Ledger {
     return rows.map((r) => toSendRecord(r, this.counts(r.issue_number)));
   }
 
-  /** Creates the send or marks an existing one running again. */
-  startSend(issue: number, subject: string, transport: string, now: Date): void {
-    const at = now.toISOString();
-    this.#db
-      .prepare(`INSERT INTO sends (issue_number, subject, status, transport, created_at, updated_at) VALUES (?, ?, 'running', ?, ?, ?)
-        ON CONFLICT (issue_number) DO UPDATE SET status = 'running', pause_reason = NULL, subject = excluded.subject,
-          transport = excluded.transport, updated_at = excluded.updated_at`)
-      .run(issue, subject, transport, at, at);
+  /**
+   * Creates the send or marks an existing one running again, taking its lease, unless
+   * another live holder has it: then nothing changes and that holder is returned.
+   */
+  async startSend(issue: number, subject: string, transport: string, request: LeaseRequest): Promise<{ ok: true } | { ok: false; holder: LeaseHolder; expiresAt: number }> {
+    return retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const current = this.#db.prepare('SELECT lease_token, lease_holder, lease_expires_at FROM sends WHERE issue_number = ?').get(issue) as
+          | Pick<SendRow, 'lease_token' | 'lease_holder' | 'lease_expires_at'>
+          | undefined;
+        if (current?.lease_token && current.lease_holder && current.lease_expires_at !== null) {
+          const holder = JSON.parse(current.lease_holder) as LeaseHolder;
+          if (request.isLive(holder, current.lease_expires_at)) return { ok: false as const, holder, expiresAt: current.lease_expires_at };
+        }
+        const at = request.now.toISOString();
+        this.#db
+          .prepare(`INSERT INTO sends (issue_number, subject, status, transport, created_at, updated_at, lease_token, lease_holder, lease_expires_at)
+            VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (issue_number) DO UPDATE SET status = 'running', pause_reason = NULL, subject = excluded.subject,
+              transport = excluded.transport, updated_at = excluded.updated_at, lease_token = excluded.lease_token,
+              lease_holder = excluded.lease_holder, lease_expires_at = excluded.lease_expires_at`)
+          .run(issue, subject, transport, at, at, request.token, JSON.stringify(request.holder), request.now.getTime() + request.ttlMs);
+        return { ok: true as const };
+      }),
+    );
   }
 
-  setStatus(issue: number, status: SendStatus, reason: string | undefined, now: Date): void {
+  /** Extends the lease; false when it is no longer ours (another send took it over). */
+  async renewLease(issue: number, token: string, expiresAt: number): Promise<boolean> {
+    return retryOnBusy(
+      () => Number(this.#db.prepare('UPDATE sends SET lease_expires_at = ? WHERE issue_number = ? AND lease_token = ?').run(expiresAt, issue, token).changes) === 1,
+    );
+  }
+
+  async releaseLease(issue: number, token: string): Promise<void> {
+    await retryOnBusy(() =>
+      this.#db.prepare('UPDATE sends SET lease_token = NULL, lease_holder = NULL, lease_expires_at = NULL WHERE issue_number = ? AND lease_token = ?').run(issue, token),
+    );
+  }
+
+  async setStatus(issue: number, status: SendStatus, reason: string | undefined, now: Date): Promise<void> {
     const at = now.toISOString();
-    this.#db
-      .prepare('UPDATE sends SET status = ?, pause_reason = ?, updated_at = ?, completed_at = CASE WHEN ? = \'completed\' THEN ? ELSE completed_at END WHERE issue_number = ?')
-      .run(status, reason ?? null, at, status, at, issue);
+    await retryOnBusy(() =>
+      this.#db
+        .prepare("UPDATE sends SET status = ?, pause_reason = ?, updated_at = ?, completed_at = CASE WHEN ? = 'completed' THEN ? ELSE completed_at END WHERE issue_number = ?")
+        .run(status, reason ?? null, at, status, at, issue),
+    );
   }
 
   /**
    * Queues every active subscriber who has no delivery for this issue yet, in batches
    * so memory stays flat and the write lock is released between batches.
    */
-  enqueueActive(issue: number, now: Date, batchSize = 5000): number {
+  async enqueueActive(issue: number, now: Date, batchSize = 2000): Promise<number> {
     const select = this.#db.prepare(`SELECT id FROM subscribers s WHERE s.state = 'active' AND s.id > ?
       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_number = ? AND d.subscriber_id = s.id) ORDER BY s.id LIMIT ?`);
     const insert = this.#db.prepare(`INSERT INTO deliveries (issue_number, subscriber_id, state, queued_at) VALUES (?, ?, 'queued', ?)
@@ -146,11 +129,15 @@ export class SqliteLedger implements Ledger {
     let after = 0;
     let queued = 0;
     for (;;) {
-      const ids = (select.all(after, issue, batchSize) as Array<{ id: number }>).map((r) => r.id);
+      const ids = (await retryOnBusy(() => select.all(after, issue, batchSize) as Array<{ id: number }>)).map((r) => r.id);
       if (ids.length === 0) return queued;
-      transaction(this.#db, () => {
-        for (const id of ids) queued += Number(insert.run(issue, id, at).changes);
-      });
+      queued += await retryOnBusy(() =>
+        transaction(this.#db, () => {
+          let n = 0;
+          for (const id of ids) n += Number(insert.run(issue, id, at).changes);
+          return n;
+        }),
+      );
       after = ids[ids.length - 1]!;
     }
   }
@@ -164,32 +151,46 @@ export class SqliteLedger implements Ledger {
     return row.n;
   }
 
+  countRetryableFailed(issue: number): number {
+    return (this.#db.prepare("SELECT count(*) AS n FROM deliveries WHERE issue_number = ? AND state = 'failed' AND retryable = 1").get(issue) as { n: number }).n;
+  }
+
+  /** Deliveries a send that died had claimed but not started go back to the queue, their attempt not counted. */
+  async requeueAbandoned(issue: number): Promise<number> {
+    return this.#update(`UPDATE deliveries SET state = 'queued', attempts = max(0, attempts - 1), claimed_at = NULL
+      WHERE issue_number = ? AND state = 'claimed'`, issue);
+  }
+
   /** Deliveries that failed for a passing reason in an earlier run get a fresh set of attempts. */
-  requeueRetryable(issue: number): number {
-    return Number(
-      this.#db
-        .prepare(`UPDATE deliveries SET state = 'queued', attempts = 0, not_before = 0, finished_at = NULL
-          WHERE issue_number = ? AND state = 'failed' AND retryable = 1`)
-        .run(issue).changes,
-    );
+  async requeueRetryable(issue: number): Promise<number> {
+    return this.#update(`UPDATE deliveries SET state = 'queued', attempts = 0, not_before = 0, finished_at = NULL
+      WHERE issue_number = ? AND state = 'failed' AND retryable = 1`, issue);
   }
 
   /** Only on request: these may already have been delivered. */
-  requeueUnknown(issue: number): number {
-    return Number(
-      this.#db.prepare(`UPDATE deliveries SET state = 'queued', not_before = 0 WHERE issue_number = ? AND state = 'sending'`).run(issue).changes,
+  async requeueUnknown(issue: number): Promise<number> {
+    return this.#update(`UPDATE deliveries SET state = 'queued', not_before = 0 WHERE issue_number = ? AND state = 'sending'`, issue);
+  }
+
+  /** Only on request: closes unknown deliveries without sending again, so the send can complete. */
+  async skipUnknown(issue: number, now: Date): Promise<number> {
+    return this.#update(
+      `UPDATE deliveries SET state = 'skipped', finished_at = ?, last_error = 'outcome unknown after an interrupted transmission; not sent again'
+        WHERE issue_number = ? AND state = 'sending'`,
+      now.toISOString(),
+      issue,
     );
   }
 
   /** Queued deliveries whose subscriber left meanwhile are closed as skipped, with the reason. */
-  skipInactive(issue: number, now: Date): number {
-    return Number(
-      this.#db
-        .prepare(`UPDATE deliveries SET state = 'skipped', finished_at = ?,
-            last_error = 'subscriber is ' || (SELECT state FROM subscribers s WHERE s.id = deliveries.subscriber_id)
-          WHERE issue_number = ? AND state = 'queued'
-            AND subscriber_id IN (SELECT id FROM subscribers WHERE state != 'active')`)
-        .run(now.toISOString(), issue).changes,
+  async skipInactive(issue: number, now: Date): Promise<number> {
+    return this.#update(
+      `UPDATE deliveries SET state = 'skipped', finished_at = ?,
+          last_error = 'subscriber is ' || (SELECT state FROM subscribers s WHERE s.id = deliveries.subscriber_id)
+        WHERE issue_number = ? AND state = 'queued'
+          AND subscriber_id IN (SELECT id FROM subscribers WHERE state != 'active')`,
+      now.toISOString(),
+      issue,
     );
   }
 
@@ -203,12 +204,115 @@ export class SqliteLedger implements Ledger {
     return counts;
   }
 
+  async countsNow(issue: number): Promise<DeliveryCounts> {
+    return retryOnBusy(() => this.counts(issue));
+  }
+
   deliveries(issue: number, state?: DeliveryState, limit = 1_000_000): DeliveryRow[] {
     const rows = this.#db
       .prepare(`SELECT s.email, d.state, d.attempts, d.last_error, d.message_id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
         WHERE d.issue_number = ? AND (? IS NULL OR d.state = ?) ORDER BY d.subscriber_id LIMIT ?`)
       .all(issue, state ?? null, state ?? null, limit) as Array<{ email: string; state: DeliveryState; attempts: number; last_error: string | null; message_id: string | null }>;
     return rows.map((r) => ({ email: r.email, state: r.state, attempts: r.attempts, lastError: r.last_error ?? undefined, messageId: r.message_id ?? undefined }));
+  }
+
+  async #update(sql: string, ...params: Array<string | number>): Promise<number> {
+    return retryOnBusy(() => Number(this.#db.prepare(sql).run(...params).changes));
+  }
+}
+
+/** One issue's deliveries for the send loop, bound to the lease its send holds. */
+class SqliteIssueLedger implements Ledger {
+  readonly #db: Database;
+  readonly #issue: number;
+  readonly #token: string;
+  readonly #claim;
+  readonly #recipient;
+  readonly #transmitting;
+  readonly #release;
+  readonly #sent;
+  readonly #retry;
+  readonly #failed;
+  readonly #nextDue;
+  readonly #writes: GroupCommit;
+
+  constructor(db: Database, issue: number, leaseToken: string) {
+    this.#db = db;
+    this.#writes = new GroupCommit(db);
+    this.#issue = issue;
+    this.#token = leaseToken;
+    // INDEXED BY: without statistics the planner walks the primary key and re-reads every
+    // already-sent row on each claim, which makes a send quadratic in the list size.
+    this.#claim = db.prepare(`
+      UPDATE deliveries SET state = 'claimed', attempts = attempts + 1, claimed_at = :now
+      WHERE issue_number = :issue AND state = 'queued' AND subscriber_id IN (
+        SELECT d.subscriber_id FROM deliveries d INDEXED BY deliveries_by_state JOIN subscribers s ON s.id = d.subscriber_id
+        WHERE d.issue_number = :issue AND d.state = 'queued' AND d.not_before <= :nowMs AND s.state = 'active'
+        ORDER BY d.subscriber_id LIMIT :limit)
+        AND (SELECT lease_token FROM sends WHERE issue_number = :issue) = :token
+      RETURNING subscriber_id, attempts`);
+    this.#recipient = db.prepare('SELECT email, name, token FROM subscribers WHERE id = ?');
+    // The hand-off checks the lease as well: a send that lost it must not put anything on the wire.
+    this.#transmitting = db.prepare(`UPDATE deliveries SET state = 'sending', transmitted_at = ?
+      WHERE issue_number = ? AND subscriber_id = ? AND state = 'claimed'
+        AND (SELECT lease_token FROM sends WHERE issue_number = ?) = ?`);
+    this.#release = db.prepare(`UPDATE deliveries SET state = 'queued', attempts = max(0, attempts - 1), claimed_at = NULL
+      WHERE issue_number = ? AND subscriber_id = ? AND state = 'claimed'`);
+    this.#sent = db.prepare(`UPDATE deliveries SET state = 'sent', message_id = ?, last_error = NULL, finished_at = ?
+      WHERE issue_number = ? AND subscriber_id = ? AND state IN ('claimed', 'sending')`);
+    this.#retry = db.prepare(`UPDATE deliveries SET state = 'queued', retryable = 1, last_error = ?, not_before = ?
+      WHERE issue_number = ? AND subscriber_id = ? AND state IN ('claimed', 'sending')`);
+    this.#failed = db.prepare(`UPDATE deliveries SET state = 'failed', retryable = ?, last_error = ?, finished_at = ?
+      WHERE issue_number = ? AND subscriber_id = ? AND state IN ('claimed', 'sending')`);
+    this.#nextDue = db.prepare(`SELECT min(d.not_before) AS due FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+      WHERE d.issue_number = ? AND d.state = 'queued' AND s.state = 'active'`);
+  }
+
+  claim(limit: number, now: Date): Promise<Recipient[]> {
+    return retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const rows = this.#claim.all({ now: now.toISOString(), issue: this.#issue, nowMs: now.getTime(), limit, token: this.#token }) as Array<{
+          subscriber_id: number;
+          attempts: number;
+        }>;
+        return rows
+          .sort((a, b) => a.subscriber_id - b.subscriber_id)
+          .map((r) => {
+            const s = this.#recipient.get(r.subscriber_id) as { email: string; name: string | null; token: string };
+            return { subscriberId: r.subscriber_id, email: s.email, name: s.name ?? undefined, token: s.token, attempts: r.attempts };
+          });
+      }),
+    );
+  }
+
+  async markTransmitting(subscriberId: number, now: Date): Promise<void> {
+    const changed = await this.#writes.run(() => Number(this.#transmitting.run(now.toISOString(), this.#issue, subscriberId, this.#issue, this.#token).changes));
+    if (changed !== 1) throw new Error(`issue ${this.#issue}: delivery to subscriber #${subscriberId} is no longer held by this send (its lease was taken over)`);
+  }
+
+  async release(subscriberIds: number[]): Promise<void> {
+    await retryOnBusy(() =>
+      transaction(this.#db, () => {
+        for (const id of subscriberIds) this.#release.run(this.#issue, id);
+      }),
+    );
+  }
+
+  async markSent(subscriberId: number, result: SendResult, now: Date): Promise<void> {
+    await this.#writes.run(() => this.#sent.run(result.messageId, now.toISOString(), this.#issue, subscriberId));
+  }
+
+  async markRetry(subscriberId: number, error: string, notBefore: Date): Promise<void> {
+    await this.#writes.run(() => this.#retry.run(error, notBefore.getTime(), this.#issue, subscriberId));
+  }
+
+  async markFailed(subscriberId: number, error: string, retryable: boolean, now: Date): Promise<void> {
+    await this.#writes.run(() => this.#failed.run(retryable ? 1 : 0, error, now.toISOString(), this.#issue, subscriberId));
+  }
+
+  async nextDue(): Promise<Date | undefined> {
+    const row = (await retryOnBusy(() => this.#nextDue.get(this.#issue))) as { due: number | null };
+    return row.due === null ? undefined : new Date(row.due);
   }
 }
 
@@ -221,6 +325,9 @@ interface SendRow {
   created_at: string;
   updated_at: string;
   completed_at: string | null;
+  lease_token: string | null;
+  lease_holder: string | null;
+  lease_expires_at: number | null;
 }
 
 function toSendRecord(r: SendRow, counts: DeliveryCounts): SendRecord {
@@ -233,6 +340,7 @@ function toSendRecord(r: SendRow, counts: DeliveryCounts): SendRecord {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     completedAt: r.completed_at ?? undefined,
+    lease: r.lease_token && r.lease_holder && r.lease_expires_at !== null ? { holder: JSON.parse(r.lease_holder) as LeaseHolder, expiresAt: r.lease_expires_at } : undefined,
     counts,
   };
 }

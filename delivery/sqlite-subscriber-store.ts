@@ -1,12 +1,17 @@
 // Subscribers in SQLite: every state change goes through one method that also
-// appends to the history, so "who changed this and when" is always answerable.
-// Imports run in one transaction (dry runs roll it back, so they report exactly what
-// a real run would do) and never lift an address out of a suppressed state.
+// appends to the history, so "who changed this and when" is always answerable. One
+// mailbox is one row, whatever the letter case (email_key). The subscription steps
+// behind the public forms are single transactions that also queue the mail they
+// cause, so a subscriber is never admitted without its confirmation mail or the reverse.
 import type { Database } from './db.ts';
-import { transaction } from './db.ts';
+import { retryOnBusy, transaction } from './db.ts';
+import { planImportRow, type ImportOptions, type ImportRow, type RowPlan, type SubscriberImporter } from './import-subscribers.ts';
+import type { MailKind } from './mail-queue.ts';
 import type { BounceRecorder } from './send-loop.ts';
+import type { AdmittedSignup, ConfirmResult, SignupRequest, SubscriptionStore, UnsubscribeResult } from './subscriptions.ts';
 import {
   canTransition,
+  emailKey,
   isSuppressed,
   normalizeEmail,
   subscriberStates,
@@ -17,7 +22,7 @@ import {
 } from './subscriber.ts';
 import { createSubscriberToken } from './tokens.ts';
 
-interface Row {
+export interface SubscriberRow {
   id: number;
   email: string;
   name: string | null;
@@ -29,7 +34,7 @@ interface Row {
   updated_at: string;
 }
 
-function toSubscriber(r: Row): Subscriber {
+export function subscriberFromRow(r: SubscriberRow): Subscriber {
   return {
     id: r.id,
     email: r.email,
@@ -43,56 +48,66 @@ function toSubscriber(r: Row): Subscriber {
   };
 }
 
-export interface ImportRow extends SubscriberInput {
-  /** Line in the file, for the report. */
-  line: number;
-  attributes?: Record<string, string>;
-}
-
-export type ImportOutcome =
-  | 'added'
-  /** An existing pending subscriber became active. */
-  | 'activated'
-  /** Already there in a state the import does not change. */
-  | 'unchanged'
-  /** Unsubscribed, bounced or complained: left as it is, never re-activated. */
-  | 'suppressed'
-  /** The row itself carried a suppressed state and moved an existing address into it. */
-  | 'newly-suppressed'
-  | 'duplicate';
-
-export interface ImportReport {
-  counts: Record<ImportOutcome, number>;
-  rows: Array<{ line: number; email: string; outcome: ImportOutcome; state: SubscriberState }>;
-}
-
 export interface ChangeBy {
   actor: string;
   reason?: string | undefined;
   now: Date;
 }
 
-export class SqliteSubscriberStore implements BounceRecorder {
+const columns = 'id, email, name, state, source, token, attributes, created_at, updated_at';
+
+export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter, SubscriptionStore {
   readonly #db: Database;
+  readonly #byKey;
+  readonly #byId;
+  readonly #byToken;
+  readonly #insert;
+  readonly #setState;
+  readonly #appendEvent;
+  readonly #queueMail;
+  readonly #recentConfirmations;
+  readonly #importLookup;
+  readonly #importInsert;
+  readonly #recordSignup;
+  readonly #pendingSignups;
+  readonly #deleteSignup;
 
   constructor(db: Database) {
     this.#db = db;
+    this.#byKey = db.prepare(`SELECT ${columns} FROM subscribers WHERE email_key = ?`);
+    this.#byId = db.prepare(`SELECT ${columns} FROM subscribers WHERE id = ?`);
+    this.#byToken = db.prepare(`SELECT ${columns} FROM subscribers WHERE token = :token
+      UNION ALL SELECT ${columns.replace(/(\w+)/g, 's.$1')} FROM subscriber_aliases a JOIN subscribers s ON s.id = a.subscriber_id WHERE a.token = :token
+      LIMIT 1`);
+    this.#insert = db.prepare(`INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${columns}`);
+    this.#setState = db.prepare('UPDATE subscribers SET state = ?, updated_at = ? WHERE id = ?');
+    this.#appendEvent = db.prepare('INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#queueMail = db.prepare("INSERT INTO mail_queue (kind, subscriber_id, state, created_at) VALUES (?, ?, 'queued', ?)");
+    this.#recentConfirmations = db.prepare("SELECT count(*) AS n FROM mail_queue WHERE subscriber_id = ? AND kind = 'confirm' AND created_at > ?");
+    this.#recordSignup = db.prepare('INSERT INTO signup_requests (email, name, source, created_at) VALUES (?, ?, ?, ?)');
+    this.#pendingSignups = db.prepare('SELECT id, email, name, source, created_at FROM signup_requests ORDER BY id LIMIT ?');
+    this.#deleteSignup = db.prepare('DELETE FROM signup_requests WHERE id = ?');
+    this.#importLookup = db.prepare('SELECT id, state FROM subscribers WHERE email_key = ?');
+    this.#importInsert = db.prepare(`INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
+  /** The subscriber for an address, in any letter case. */
   get(email: string): Subscriber | undefined {
-    const row = this.#db.prepare('SELECT * FROM subscribers WHERE email = ?').get(normalizeEmail(email)) as Row | undefined;
-    return row && toSubscriber(row);
+    const row = this.#byKey.get(emailKey(email)) as SubscriberRow | undefined;
+    return row && subscriberFromRow(row);
   }
 
   getById(id: number): Subscriber | undefined {
-    const row = this.#db.prepare('SELECT * FROM subscribers WHERE id = ?').get(id) as Row | undefined;
-    return row && toSubscriber(row);
+    const row = this.#byId.get(id) as SubscriberRow | undefined;
+    return row && subscriberFromRow(row);
   }
 
-  /** The subscriber an unsubscribe/confirm link points at (after its signature was verified). */
+  /** The subscriber an unsubscribe/confirm link points at (after its signature was verified), merged records included. */
   getByToken(token: string): Subscriber | undefined {
-    const row = this.#db.prepare('SELECT * FROM subscribers WHERE token = ?').get(token) as Row | undefined;
-    return row && toSubscriber(row);
+    const row = this.#byToken.get({ token }) as SubscriberRow | undefined;
+    return row && subscriberFromRow(row);
   }
 
   /** Adds a new subscriber, or reports the existing one unchanged. */
@@ -100,7 +115,7 @@ export class SqliteSubscriberStore implements BounceRecorder {
     return transaction(this.#db, () => {
       const existing = this.get(input.email);
       if (existing) return { subscriber: existing, created: false };
-      return { subscriber: this.#insert(input, state, by), created: true };
+      return { subscriber: this.#insertSubscriber(input, state, by), created: true };
     });
   }
 
@@ -119,7 +134,7 @@ export class SqliteSubscriberStore implements BounceRecorder {
   }
 
   async markBounced(subscriberId: number, actor: string, reason: string, now: Date): Promise<void> {
-    this.setState(subscriberId, 'bounced', { actor, reason, now });
+    await retryOnBusy(() => this.setState(subscriberId, 'bounced', { actor, reason, now }));
   }
 
   /** Marks an address unsubscribed (kept, so it stays suppressed). False when unknown. */
@@ -144,11 +159,6 @@ export class SqliteSubscriberStore implements BounceRecorder {
     });
   }
 
-  /** Records a confirmation token's nonce; false when it was already used. */
-  consumeConfirmNonce(nonce: string, now: Date): boolean {
-    return Number(this.#db.prepare('INSERT INTO confirm_nonces (nonce, used_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(nonce, now.toISOString()).changes) === 1;
-  }
-
   history(id: number): SubscriberEvent[] {
     const rows = this.#db.prepare('SELECT * FROM subscriber_events WHERE subscriber_id = ? ORDER BY id').all(id) as Array<{
       subscriber_id: number;
@@ -163,12 +173,12 @@ export class SqliteSubscriberStore implements BounceRecorder {
 
   /** Streams subscribers in id order, a page at a time, so memory stays flat for any list size. */
   *iterate(filter: { state?: SubscriberState | undefined } = {}, pageSize = 1000): Generator<Subscriber> {
-    const page = this.#db.prepare('SELECT * FROM subscribers WHERE id > ? AND (? IS NULL OR state = ?) ORDER BY id LIMIT ?');
+    const page = this.#db.prepare(`SELECT ${columns} FROM subscribers WHERE id > ? AND (? IS NULL OR state = ?) ORDER BY id LIMIT ?`);
     let after = 0;
     for (;;) {
-      const rows = page.all(after, filter.state ?? null, filter.state ?? null, pageSize) as unknown as Row[];
+      const rows = page.all(after, filter.state ?? null, filter.state ?? null, pageSize) as unknown as SubscriberRow[];
       if (rows.length === 0) return;
-      for (const r of rows) yield toSubscriber(r);
+      for (const r of rows) yield subscriberFromRow(r);
       after = rows[rows.length - 1]!.id;
     }
   }
@@ -184,76 +194,108 @@ export class SqliteSubscriberStore implements BounceRecorder {
     return { byState, bySource, total: Object.values(byState).reduce((a, b) => a + b, 0) };
   }
 
-  /**
-   * Imports validated rows in one transaction. New addresses become `state`
-   * (active, or pending for double opt-in); pending ones are activated by an active
-   * import; suppressed addresses are never touched except to suppress further.
-   */
-  import(rows: ImportRow[], options: { state: 'pending' | 'active'; source: string; dryRun: boolean; by: ChangeBy }): ImportReport {
-    const counts: Record<ImportOutcome, number> = { added: 0, activated: 0, unchanged: 0, suppressed: 0, 'newly-suppressed': 0, duplicate: 0 };
-    const report: ImportReport = { counts, rows: [] };
-    const seen = new Set<string>();
-    const apply = () => {
-      for (const row of rows) {
-        const outcome = this.#importOne(row, seen, options);
-        counts[outcome.outcome]++;
-        report.rows.push({ line: row.line, email: row.email, ...outcome });
-      }
-    };
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      apply();
-      this.#db.exec(options.dryRun ? 'ROLLBACK' : 'COMMIT');
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
-    return report;
+  // ── Imports (see import-subscribers.ts) ─────────────────────────────────────
+
+  async importChunk(rows: readonly ImportRow[], options: ImportOptions): Promise<RowPlan[]> {
+    const stateOf = (row: ImportRow) => this.#importLookup.get(emailKey(row.email)) as { id: number; state: SubscriberState } | undefined;
+    if (options.dryRun) return rows.map((row) => planImportRow(stateOf(row)?.state, row, options.state));
+    return retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const at = options.now().toISOString();
+        return rows.map((row) => {
+          const existing = stateOf(row);
+          const decided = planImportRow(existing?.state, row, options.state);
+          if (decided.outcome === 'added') {
+            const email = normalizeEmail(row.email);
+            const id = Number(
+              this.#importInsert.run(email, emailKey(email), row.name ?? null, decided.state, row.source ?? options.source, createSubscriberToken(), JSON.stringify(row.attributes ?? {}), at, at)
+                .lastInsertRowid,
+            );
+            this.#appendEvent.run(id, null, decided.state, options.actor, null, at);
+          } else if (existing && (decided.outcome === 'activated' || decided.outcome === 'newly-suppressed')) {
+            this.#setState.run(decided.state, at, existing.id);
+            this.#appendEvent.run(existing.id, existing.state, decided.state, options.actor, null, at);
+          }
+          return decided;
+        });
+      }),
+    );
   }
 
-  #importOne(
-    row: ImportRow,
-    seen: Set<string>,
-    options: { state: 'pending' | 'active'; source: string; by: ChangeBy },
-  ): { outcome: ImportOutcome; state: SubscriberState } {
-    if (seen.has(row.email)) return { outcome: 'duplicate', state: this.get(row.email)?.state ?? options.state };
-    seen.add(row.email);
-    const wanted: SubscriberState = row.state && isSuppressed(row.state) ? row.state : options.state;
-    const existing = this.get(row.email);
-    if (!existing) {
-      this.#insert({ ...row, source: row.source ?? options.source }, wanted, options.by);
-      return { outcome: 'added', state: wanted };
-    }
-    if (isSuppressed(existing.state)) return { outcome: 'suppressed', state: existing.state };
-    if (isSuppressed(wanted)) {
-      this.#changeState(existing, wanted, options.by);
-      return { outcome: 'newly-suppressed', state: wanted };
-    }
-    if (existing.state === 'pending' && wanted === 'active') {
-      this.#changeState(existing, 'active', options.by);
-      return { outcome: 'activated', state: 'active' };
-    }
-    return { outcome: 'unchanged', state: existing.state };
+  // ── The public forms (see subscriptions.ts) ────────────────────────────────
+
+  async recordSignup(request: SignupRequest): Promise<void> {
+    await retryOnBusy(() => this.#recordSignup.run(request.email, request.name ?? null, request.source, request.at.getTime()));
   }
 
-  #insert(input: SubscriberInput & { attributes?: Record<string, string> }, state: SubscriberState, by: ChangeBy): Subscriber {
+  admitSignups(max: number, limit: { count: number; perMs: number }, at: Date): Promise<AdmittedSignup[]> {
+    return retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const requests = this.#pendingSignups.all(max) as Array<{ id: number; email: string; name: string | null; source: string; created_at: number }>;
+        return requests.map((request): AdmittedSignup => {
+          this.#deleteSignup.run(request.id);
+          const by = { actor: 'subscriber', reason: 'subscribe form', now: new Date(request.created_at) };
+          const subscriber = this.get(request.email) ?? this.#insertSubscriber({ email: request.email, name: request.name ?? undefined, source: request.source }, 'pending', by);
+          if (subscriber.state === 'active') return { subscriber, queued: false, why: 'active' };
+          // Someone who reported us as spam gets no mail from a form anyone can fill in.
+          if (subscriber.state === 'complained') return { subscriber, queued: false, why: 'complained' };
+          const { n } = this.#recentConfirmations.get(subscriber.id, at.getTime() - limit.perMs) as { n: number };
+          if (n >= limit.count) return { subscriber, queued: false, why: 'address-throttled' };
+          this.#queue('confirm', subscriber.id, at);
+          return { subscriber, queued: true };
+        });
+      }),
+    );
+  }
+
+  confirmSubscription(subscriberToken: string, nonce: string, at: Date): Promise<ConfirmResult> {
+    return retryOnBusy(() =>
+      transaction(this.#db, (): ConfirmResult => {
+        const subscriber = this.getByToken(subscriberToken);
+        if (!subscriber) return { kind: 'invalid' };
+        const fresh = Number(this.#db.prepare('INSERT INTO confirm_nonces (nonce, used_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(nonce, at.toISOString()).changes) === 1;
+        if (!fresh) return { kind: 'used', active: subscriber.state === 'active' };
+        if (subscriber.state === 'active') return { kind: 'already-active', subscriber };
+        const by = { actor: 'subscriber', now: at, as: 'subscriber' as const };
+        // Coming back from a suppressed state is a fresh opt-in: recorded as two steps in the history.
+        if (isSuppressed(subscriber.state)) this.setState(subscriber.id, 'pending', { ...by, reason: 're-subscribed and confirmed' });
+        this.setState(subscriber.id, 'active', { ...by, reason: 'confirmed by link' });
+        this.#queue('welcome', subscriber.id, at);
+        return { kind: 'confirmed', subscriber: this.getById(subscriber.id)! };
+      }),
+    );
+  }
+
+  findByToken(subscriberToken: string): Promise<Subscriber | undefined> {
+    return retryOnBusy(() => this.getByToken(subscriberToken));
+  }
+
+  unsubscribeByToken(subscriberToken: string, reason: string, at: Date): Promise<UnsubscribeResult> {
+    return retryOnBusy(() =>
+      transaction(this.#db, (): UnsubscribeResult => {
+        const subscriber = this.getByToken(subscriberToken);
+        if (!subscriber) return { subscriber: undefined, changed: false };
+        if (isSuppressed(subscriber.state)) return { subscriber, changed: false };
+        this.#changeState(subscriber, 'unsubscribed', { actor: 'subscriber', reason, now: at });
+        return { subscriber: this.getById(subscriber.id)!, changed: true };
+      }),
+    );
+  }
+
+  #queue(kind: MailKind, subscriberId: number, at: Date): void {
+    this.#queueMail.run(kind, subscriberId, at.getTime());
+  }
+
+  #insertSubscriber(input: SubscriberInput & { attributes?: Record<string, string> | undefined }, state: SubscriberState, by: ChangeBy): Subscriber {
     const at = by.now.toISOString();
-    const row = this.#db
-      .prepare(`INSERT INTO subscribers (email, name, state, source, token, attributes, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
-      .get(input.email, input.name ?? null, state, input.source ?? by.actor, createSubscriberToken(), JSON.stringify(input.attributes ?? {}), at, at) as unknown as Row;
-    this.#appendEvent(row.id, undefined, state, by);
-    return toSubscriber(row);
+    const email = normalizeEmail(input.email);
+    const row = this.#insert.get(email, emailKey(email), input.name ?? null, state, input.source ?? by.actor, createSubscriberToken(), JSON.stringify(input.attributes ?? {}), at, at) as unknown as SubscriberRow;
+    this.#appendEvent.run(row.id, null, state, by.actor, by.reason ?? null, at);
+    return subscriberFromRow(row);
   }
 
   #changeState(current: Subscriber, to: SubscriberState, by: ChangeBy): void {
-    this.#db.prepare('UPDATE subscribers SET state = ?, updated_at = ? WHERE id = ?').run(to, by.now.toISOString(), current.id);
-    this.#appendEvent(current.id, current.state, to, by);
-  }
-
-  #appendEvent(id: number, from: SubscriberState | undefined, to: SubscriberState, by: ChangeBy): void {
-    this.#db
-      .prepare('INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, from ?? null, to, by.actor, by.reason ?? null, by.now.toISOString());
+    this.#setState.run(to, by.now.toISOString(), current.id);
+    this.#appendEvent.run(current.id, current.state, to, by.actor, by.reason ?? null, by.now.toISOString());
   }
 }

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { parseSubscriberCsv } from './subscriber-csv.ts';
-import { canTransition, normalizeEmail, subscriberInputSchema } from './subscriber.ts';
+import { canTransition, emailKey, normalizeEmail, subscriberInputSchema } from './subscriber.ts';
 
 describe('normalising addresses', () => {
   it('trims and lower-cases the domain but keeps the local part as written', () => {
     expect(normalizeEmail('  Ada.Lovelace@Example.ORG \n')).toBe('Ada.Lovelace@example.org');
+  });
+
+  it('identifies a mailbox by the whole address in any letter case', () => {
+    expect(emailKey(' Carol@X.org')).toBe(emailKey('carol@x.org'));
+    expect(emailKey('CAROL@x.ORG')).toBe('carol@x.org');
+    expect(emailKey('carol@x.org')).not.toBe(emailKey('caro1@x.org'));
   });
 
   it('refuses an address with a line break, even one that would otherwise parse', () => {
@@ -34,21 +39,5 @@ describe('state changes', () => {
     expect(canTransition('pending', 'active', 'system')).toBe(true);
     expect(canTransition('active', 'bounced', 'system')).toBe(true);
     expect(canTransition('active', 'pending', 'system')).toBe(false);
-  });
-});
-
-describe('reading subscriber CSV', () => {
-  it('reports each bad row with its line number and keeps the good ones with extra columns as attributes', () => {
-    const csv = 'Email,Name,Company\nada@example.org,Ada,Engines\nnope,Bob,\n"grace@example.org","Grace\nHopper",Navy\n';
-    const { rows, bad } = parseSubscriberCsv(csv, 'people.csv');
-    expect(bad).toEqual([{ line: 3, reason: 'email: is not a valid email address' }]);
-    expect(rows.map((r) => [r.line, r.email, r.name, r.attributes])).toEqual([
-      [2, 'ada@example.org', 'Ada', { company: 'Engines' }],
-      [5, 'grace@example.org', 'Grace Hopper', { company: 'Navy' }],
-    ]);
-  });
-
-  it('refuses a file without an email column, naming the columns it found', () => {
-    expect(() => parseSubscriberCsv('mail,name\na@example.org,A\n', 'x.csv')).toThrow(/no "email" column \(found: mail, name\)/);
   });
 });

@@ -27,13 +27,28 @@ export function canTransition(from: SubscriberState, to: SubscriberState, actor:
   return to !== 'pending';
 }
 
-/** Trims, lower-cases the domain (the local part is case-sensitive by RFC 5321). */
+/**
+ * How an address is shown and mailed: trimmed, the domain lower-cased, the local part
+ * as the person typed it.
+ */
 export function normalizeEmail(raw: string): string {
   const trimmed = raw.trim();
   const at = trimmed.lastIndexOf('@');
   if (at <= 0) return trimmed;
   return `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`;
 }
+
+/**
+ * Who an address is: the whole address lower-cased. RFC 5321 lets a local part be
+ * case-sensitive, but no mailbox provider in use treats Carol@ and carol@ as two
+ * people, and treating them as two re-subscribes the unsubscribed and doubles mail.
+ */
+export function emailKey(raw: string): string {
+  return normalizeEmail(raw).normalize('NFC').toLowerCase();
+}
+
+/** How restrictive a state is, for merging two records of one mailbox: the stricter one wins. */
+export const stateStrictness: Readonly<Record<SubscriberState, number>> = { pending: 0, active: 1, unsubscribed: 2, bounced: 3, complained: 4 };
 
 export const emailSchema = z
   .string()

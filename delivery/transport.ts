@@ -1,7 +1,7 @@
-// The transport interface the send loop (and the server's confirmation mails) use:
-// anything with send(message). Adapters: smtp-transport.ts (nodemailer pool) and
-// outbox-transport.ts (.eml files). Also the one place SMTP failures are sorted into
-// "try again later", "never again" and "this address does not exist".
+// The transport interface the send loop and the transactional mail worker use:
+// anything with send(message). Adapters: smtp-transport.ts (a pool of SMTP
+// connections) and outbox-transport.ts (.eml files). Also the one place SMTP failures
+// are sorted into "try again later", "never again" and "this address does not exist".
 
 export interface OutgoingMessage {
   from: { name: string; address: string };
@@ -28,11 +28,30 @@ export interface SendResult {
   response: string;
 }
 
+export interface TransmitHooks {
+  /**
+   * Called once, at the last moment before the message itself leaves (over SMTP: after
+   * the server accepted DATA, before the first byte of the message). The transport
+   * waits for it and sends nothing if it throws; the send loop records the hand-off
+   * here, so a delivery counts as "outcome unknown" only once it may really have arrived.
+   * Not called when the send fails earlier (connection, MAIL FROM, RCPT TO, DATA refused).
+   */
+  onTransmit?: () => void | Promise<void>;
+}
+
 export interface Transport {
   /** For plans and logs, e.g. "SMTP smtp.example.org:587 (pool of 5)" or "outbox .newsdesk/outbox". */
   readonly description: string;
-  send(message: OutgoingMessage): Promise<SendResult>;
+  send(message: OutgoingMessage, hooks?: TransmitHooks): Promise<SendResult>;
   close(): Promise<void>;
+}
+
+/** The hand-off hook refused (e.g. the send lost its lease): the message was not sent. */
+export class HandOffRefused extends Error {
+  constructor(cause: unknown) {
+    super(`not sent: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'HandOffRefused';
+  }
 }
 
 export type FailureKind =
@@ -53,6 +72,7 @@ const transientCodes = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNRES
 
 /** Sorts an error thrown by a transport. Unknown errors count as transient: retrying is bounded by maxAttempts. */
 export function classifySendError(error: unknown): ClassifiedFailure {
+  if (error instanceof HandOffRefused) return { kind: 'transient', message: error.message };
   const e = (error ?? {}) as { responseCode?: unknown; response?: unknown; code?: unknown; message?: unknown };
   const text = String(e.response ?? e.message ?? error).replace(/\s+/g, ' ').trim().slice(0, 500);
   const code = typeof e.responseCode === 'number' ? e.responseCode : Number(/^([2-5]\d\d)[ -]/.exec(text)?.[1] ?? NaN);

@@ -1,11 +1,12 @@
 // `newsdesk check`: validate everything in the content store and report every
 // problem at once, each naming the document, field and what to fix.
 import { z } from 'zod';
-import { describeProblem, issueSchema, linkSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem, type PortableBlock } from '../content/model.ts';
+import { describeProblem, issueSchema, linkSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem } from '../content/model.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { everythingQuery } from '../content/queries.ts';
-import { isHttpUrl, isSafeLinkUrl, summaryMaxLength } from '../content/rules.ts';
+import { isSafeLinkUrl, summaryMaxLength } from '../content/rules.ts';
 import type { ContentStore } from '../content/store.ts';
+import { collectUrlWarnings, describeUrl } from '../web/url-warnings.ts';
 import { type Command, parseOptions } from './cli.ts';
 
 export const checkCommand: Command = {
@@ -46,7 +47,12 @@ export async function checkContent(store: ContentStore): Promise<ContentProblem[
         found.push({ id: 'newsletter', label: 'settings', path: '(document)', message: 'no published newsletter settings document; create and publish Settings' });
       }
       found.push(...parseDocuments(settingsSchema, all.settings, 'settings').problems);
-      found.push(...parseDocuments(linkSchema, all.links, 'link').problems);
+      const links = parseDocuments(linkSchema, all.links, 'link');
+      found.push(...links.problems);
+      for (const link of links.documents) {
+        // The build leaves such a link out wherever an issue uses it; say so before it is used.
+        if (!isSafeLinkUrl(link.url)) found.push({ id: link.id, label: 'link', path: 'url', message: `${describeUrl(link.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
+      }
       found.push(...parseDocuments(tagSchema, all.tags, 'tag').problems);
     }
     const { documents: issues, problems: issueProblems } = parseDocuments(issueSchema, all.issues, 'issue');
@@ -81,27 +87,8 @@ function checkIssueRules(issues: z.infer<typeof issueSchema>[], published: boole
       at('summary', `is ${issue.summary.length} characters; keep it to ${summaryMaxLength} so inboxes show it whole as the preheader`);
     }
     if (published && issue.sections.length === 0) at('sections', 'a published issue needs at least one section');
-    const blocks: Array<[string, PortableBlock[]]> = [
-      ['intro', issue.intro],
-      ...issue.sections.map((s, i): [string, PortableBlock[]] => [`sections[${i}].body`, s.body]),
-      ['signOff', issue.signOff],
-    ];
-    for (const [path, list] of blocks) checkBlocks(list, path, at);
+    // Exactly the links and images the build would leave out, with the same field paths.
+    for (const w of collectUrlWarnings(issue)) at(w.field, w.message);
   }
   return problems;
-}
-
-function checkBlocks(blocks: PortableBlock[], path: string, at: (path: string, message: string) => void): void {
-  blocks.forEach((block, b) => {
-    const here = `${path}[${b}]`;
-    if (block._type === 'linkCard' && block.link === null) at(`${here}.link`, 'the link card points to a link document that does not exist (or is not published)');
-    if (block._type === 'linkCard' && block.link && !isHttpUrl(block.link.url)) at(`${here}.link`, `link URL "${block.link.url}" must start with http:// or https://`);
-    const markDefSets = block._type === 'block' ? [[here, block.markDefs] as const, ...block.children.flatMap((c, i) => (c._type === 'editorialNote' ? c.body.map((nb, j) => [`${here}.children[${i}].body[${j}]`, nb.markDefs] as const) : []))] : block._type === 'editorialNote' ? block.body.map((nb, j) => [`${here}.body[${j}]`, nb.markDefs] as const) : [];
-    for (const [where, defs] of markDefSets) {
-      defs.forEach((def, d) => {
-        if (def._type === 'externalLink' && !isSafeLinkUrl(def.href)) at(`${where}.markDefs[${d}].href`, `"${def.href}" is not an http(s) or mailto URL; it will be dropped from the output`);
-        if (def._type === 'linkReference' && def.link === null) at(`${where}.markDefs[${d}].reference`, 'links to a link document that does not exist (or is not published)');
-      });
-    }
-  });
 }

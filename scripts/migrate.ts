@@ -72,7 +72,7 @@ export const migrateCommand: Command = {
     if (!values['no-subscribers'] && migration.subscribers.length > 0) {
       const delivery = openDelivery(ctx.config());
       try {
-        const moved = moveSubscribers(delivery.subscribers, migration.subscribers, { source: `migrate:${kind}`, dryRun, now: new Date() });
+        const moved = await moveSubscribers(delivery.subscribers, migration.subscribers, { source: `migrate:${kind}`, dryRun, now: new Date() });
         ctx.out(`\nSubscribers: ${migration.subscribers.length} row(s); platform state → newsdesk state:`);
         for (const line of describeStateMapping(migration.subscribers)) ctx.out(`  ${line}`);
         ctx.out(`  outcome: ${Object.entries(moved.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing to do'}`);

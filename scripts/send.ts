@@ -1,7 +1,8 @@
 // `newsdesk send <issue-number>`: shows the plan, and with --yes sends the issue to
-// every active subscriber through the ledger (resumable, never doubling a message).
-// --to sends one test copy and leaves the ledger alone.
+// every active subscriber (delivery/send-issue.ts: resumable, one send per issue at a
+// time, never doubling a message). --to sends one test copy and leaves the ledger alone.
 import { loadIssueByNumber, loadSettings } from '../content/load.ts';
+import { localMediaBase, settingsWithLocalMedia, withLocalMedia } from '../content/media.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { Config } from '../core/config.ts';
 import { NewsdeskError } from '../core/errors.ts';
@@ -11,7 +12,9 @@ import { openDelivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/open-transport.ts';
 import { createProgressBar, formatDuration } from '../delivery/progress.ts';
 import { resolveSecret } from '../delivery/secret.ts';
-import { defaultRetry, runSend, type SendOutcome } from '../delivery/send-loop.ts';
+import { describeHolder, sendIssue, type SendIssueResult } from '../delivery/send-issue.ts';
+import { defaultRetry } from '../delivery/send-loop.ts';
+import type { SendRecord } from '../delivery/sqlite-ledger.ts';
 import { emailSchema } from '../delivery/subscriber.ts';
 import { createSubscriberToken } from '../delivery/tokens.ts';
 import { type Command, type CommandContext, parseOptions, positiveInt } from './cli.ts';
@@ -19,11 +22,12 @@ import { type Command, type CommandContext, parseOptions, positiveInt } from './
 export const sendCommand: Command = {
   name: 'send',
   summary: 'send an issue to every active subscriber (shows the plan unless --yes)',
-  usage: 'send <issue-number> [--yes] [--resend-unknown] | send <issue-number> --to <address>',
+  usage: 'send <issue-number> [--yes] [--resend-unknown | --skip-unknown] | send <issue-number> --to <address>',
   options: [
     ['--yes', 'really send (without it, only the plan is shown); also resumes a paused or interrupted send'],
     ['--to ADDRESS', 'send one test copy to ADDRESS; the ledger is not touched'],
-    ['--resend-unknown', 'also re-send deliveries whose outcome is unknown after a crash (they may arrive twice)'],
+    ['--resend-unknown', 'also re-send deliveries whose outcome is unknown (their transmission had started when a run stopped abruptly; they may arrive twice)'],
+    ['--skip-unknown', 'close deliveries whose outcome is unknown as skipped, without sending them again, so the send can complete'],
   ],
   examples: ['newsdesk send 12', 'newsdesk send 12 --to me@example.org', 'newsdesk send 12 --yes', 'SMTP_URL=smtps://user:pass@smtp.example.org:465 newsdesk send 12 --yes'],
   async run(args, ctx) {
@@ -31,16 +35,22 @@ export const sendCommand: Command = {
       yes: { type: 'boolean' },
       to: { type: 'string' },
       'resend-unknown': { type: 'boolean' },
+      'skip-unknown': { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new NewsdeskError('USAGE', 'newsdesk send needs exactly one issue number', { hint: 'e.g. `newsdesk send 12`; `newsdesk issues` lists them.' });
     const issueNumber = positiveInt('The issue number', positionals[0]);
-    if (values.to !== undefined && (values.yes || values['resend-unknown'])) {
-      throw new NewsdeskError('USAGE', '--to sends a single test copy and cannot be combined with --yes or --resend-unknown');
+    if (values.to !== undefined && (values.yes || values['resend-unknown'] || values['skip-unknown'])) {
+      throw new NewsdeskError('USAGE', '--to sends a single test copy and cannot be combined with --yes, --resend-unknown or --skip-unknown');
     }
+    if (values['resend-unknown'] && values['skip-unknown']) throw new NewsdeskError('USAGE', 'Choose one of --resend-unknown and --skip-unknown');
     const config = ctx.config();
     const store = openContentStore(config.content);
-    const [issue, settings] = await Promise.all([loadIssueByNumber(store, issueNumber), loadSettings(store)]);
-    const baseUrl = config.baseUrl ?? settings.siteUrl.replace(/\/+$/, '');
+    const [storedIssue, storedSettings] = await Promise.all([loadIssueByNumber(store, issueNumber), loadSettings(store)]);
+    const baseUrl = config.baseUrl ?? storedSettings.siteUrl.replace(/\/+$/, '');
+    // Images uploaded to the local dataset are on the public site, as the built pages link them.
+    const mediaBase = localMediaBase(config, baseUrl);
+    const issue = withLocalMedia(storedIssue, mediaBase);
+    const settings = settingsWithLocalMedia(storedSettings, mediaBase);
     const secret = resolveSecret(config);
     const messageContext: MessageContext = { issueNumber, settings, baseUrl, secret, unsubscribeMailto: config.unsubscribeMailto, date: new Date() };
 
@@ -66,16 +76,18 @@ export const sendCommand: Command = {
       const existing = ledger.getSend(issueNumber);
       const counts = ledger.counts(issueNumber);
       const fresh = ledger.countUnqueuedActive(issueNumber);
-      const retryableFailed = countRetryableFailed(delivery.db, issueNumber);
-      const toSend = fresh + counts.queued + retryableFailed + (values['resend-unknown'] ? counts.sending : 0);
+      const retryableFailed = ledger.countRetryableFailed(issueNumber);
+      const unknownChoice = values['resend-unknown'] ? 'resend' : values['skip-unknown'] ? 'skip' : 'leave';
+      const toSend = fresh + counts.queued + counts.claimed + retryableFailed + (unknownChoice === 'resend' ? counts.sending : 0);
       const transportDescription = describeTransport(config);
       ctx.out(`Issue #${issue.number}: ${issue.title}`);
-      if (existing) ctx.out(`Earlier send: ${existing.status}${existing.pauseReason ? ` (${existing.pauseReason})` : ''}; ${counts.sent} sent, ${counts.failed} failed, ${counts.skipped} skipped so far`);
-      ctx.out(`Recipients: ${toSend} to send${existing ? ` (${fresh} not yet queued, ${counts.queued} queued, ${retryableFailed} to retry)` : ''}`);
+      if (existing) ctx.out(`Earlier send: ${describeStatus(existing)}; ${counts.sent} sent, ${counts.failed} failed, ${counts.skipped} skipped so far`);
+      ctx.out(`Recipients: ${toSend} to send${existing ? ` (${fresh} not yet queued, ${counts.queued + counts.claimed} queued, ${retryableFailed} to retry)` : ''}`);
       ctx.out(`Transport:  ${transportDescription}`);
       ctx.out(`Rate:       ${config.send.rate} msg/s, ${config.send.concurrency} at once; about ${formatDuration((toSend / config.send.rate) * 1000)}`);
       if (counts.sending > 0) {
-        ctx.out(`Unknown:    ${counts.sending} delivery(ies) were being sent when an earlier run stopped abruptly; they may have arrived and are ${values['resend-unknown'] ? 'RE-SENT (--resend-unknown)' : 'not re-sent (add --resend-unknown to re-send them)'}`);
+        const fate = { resend: 'RE-SENT (--resend-unknown)', skip: 'closed as skipped without sending (--skip-unknown)', leave: 'not re-sent (add --resend-unknown to re-send them, or --skip-unknown to close them)' }[unknownChoice];
+        ctx.out(`Unknown:    ${counts.sending} delivery(ies) were being transmitted when an earlier run stopped abruptly; they may have arrived and are ${fate}`);
         for (const d of ledger.deliveries(issueNumber, 'sending', 20)) ctx.out(`  ? ${d.email}`);
       }
       if (!values.yes) {
@@ -88,45 +100,45 @@ export const sendCommand: Command = {
       }
 
       const email = await render(ctx, issue, baseUrl, settings);
-      const now = () => new Date();
-      ledger.startSend(issueNumber, email.subject, transportDescription, now());
-      ledger.enqueueActive(issueNumber, now());
-      ledger.requeueRetryable(issueNumber);
-      if (values['resend-unknown']) ledger.requeueUnknown(issueNumber);
-      const total = ledger.counts(issueNumber).queued;
-
       const transport = openTransport(config);
-      const bar = ctx.isTTY ? createProgressBar((s) => process.stdout.write(s), total) : undefined;
-      let outcome: SendOutcome;
+      let bar: ReturnType<typeof createProgressBar> | undefined;
+      let result: SendIssueResult;
       try {
-        outcome = await runSend({
+        result = await sendIssue({
           issue: issueNumber,
-          ledger,
+          subject: email.subject,
+          store: ledger,
           bounces: delivery.subscribers,
           transport,
           compose: (r) => composeIssueMessage(email, r, messageContext),
           options: { ...config.send, ...defaultRetry },
           signal: ctx.signal,
-          onProgress: bar ? (p) => bar.update(p) : undefined,
+          unknown: unknownChoice,
+          onStart: (total) => (bar = ctx.isTTY ? createProgressBar((s) => process.stdout.write(s), total) : undefined),
+          onProgress: (p) => bar?.update(p),
         });
       } finally {
         await transport.close();
       }
       if (bar) {
-        bar.update(outcome, true);
+        bar.update(result.outcome, true);
         bar.done();
       }
-      if (outcome.status === 'completed') ledger.skipInactive(issueNumber, now());
-      ledger.setStatus(issueNumber, outcome.status, outcome.status === 'paused' ? outcome.reason : undefined, now());
-      printSummary(ctx, issueNumber, outcome, ledger.counts(issueNumber));
+      printSummary(ctx, issueNumber, result, config.send.rate);
+      const { outcome } = result;
       if (outcome.status === 'paused') {
         throw new NewsdeskError('SEND_PAUSED', `The send paused itself: ${outcome.reason}`, {
           hint: `Fix the cause (relay limits, credentials, a bad list), then run \`newsdesk send ${issueNumber} --yes\` to resume.`,
         });
       }
       if (outcome.status === 'interrupted') {
-        ctx.err(`Interrupted. Run \`newsdesk send ${issueNumber} --yes\` to resume where it stopped.`);
+        ctx.err(`Interrupted${outcome.reason ? ` (${outcome.reason})` : ''}. Run \`newsdesk send ${issueNumber} --yes\` to resume where it stopped.`);
         return 130;
+      }
+      if (result.status === 'unresolved') {
+        throw new NewsdeskError('SEND_UNRESOLVED', `Issue #${issueNumber} went to everyone else, but ${result.counts.sending} delivery(ies) have an unknown outcome: their transmission had started when an earlier run stopped abruptly`, {
+          hint: `Check your relay's log for them (\`newsdesk send ${issueNumber}\` lists them). Then run \`newsdesk send ${issueNumber} --yes --resend-unknown\` to send them again (some may arrive twice), or \`--skip-unknown\` to close them without sending.`,
+        });
       }
       return 0;
     } finally {
@@ -147,11 +159,16 @@ function describeTransport(config: Config): string {
   return `SMTP ${url.protocol === 'smtps:' ? 'over TLS ' : ''}${url.hostname}:${url.port || (url.protocol === 'smtps:' ? '465' : '587')}${config.dkim ? `, DKIM d=${config.dkim.domain} s=${config.dkim.selector}` : ''}`;
 }
 
-function countRetryableFailed(db: ReturnType<typeof openDelivery>['db'], issue: number): number {
-  return (db.prepare("SELECT count(*) AS n FROM deliveries WHERE issue_number = ? AND state = 'failed' AND retryable = 1").get(issue) as { n: number }).n;
+function describeStatus(send: SendRecord): string {
+  if (send.status === 'running' && send.lease) return `running (${describeHolder(send.lease.holder)})`;
+  if (send.status === 'running') return 'stopped abruptly';
+  return `${send.status}${send.pauseReason ? ` (${send.pauseReason})` : ''}`;
 }
 
-function printSummary(ctx: CommandContext, issue: number, outcome: SendOutcome, counts: ReturnType<ReturnType<typeof openDelivery>['ledger']['counts']>): void {
-  ctx.out(`\nIssue #${issue}: ${outcome.status}. This run: ${outcome.sent} sent, ${outcome.failed} failed (${outcome.bounced} bounced), ${outcome.retried} retries.`);
-  ctx.out(`Ledger: ${counts.sent} sent, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.queued} queued, ${counts.sending} unknown.`);
+function printSummary(ctx: CommandContext, issue: number, result: SendIssueResult, configuredRate: number): void {
+  const { outcome, counts } = result;
+  const slowed = outcome.lowestRate < configuredRate ? ` The relay deferred messages; the rate went down to ${Number(outcome.lowestRate.toFixed(2))} msg/s at its lowest.` : '';
+  ctx.out(`\nIssue #${issue}: ${result.status}. This run: ${outcome.sent} sent, ${outcome.failed} failed (${outcome.bounced} bounced), ${outcome.retried} retries.${slowed}`);
+  if (result.requeued > 0) ctx.out(`${result.requeued} delivery(ies) an earlier run had claimed but never started went back to the queue.`);
+  ctx.out(`Ledger: ${counts.sent} sent, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.queued + counts.claimed} queued, ${counts.sending} unknown.`);
 }

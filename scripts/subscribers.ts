@@ -1,11 +1,13 @@
 // `newsdesk subscribers add|import|export|list|remove|stats`: the subscriber list in
-// the delivery database. Imports never re-activate an address that unsubscribed,
+// the delivery database. Imports stream the file in short transactions (a server and a
+// send keep working beside them) and never re-activate an address that unsubscribed,
 // bounced or complained.
 import fs from 'node:fs';
 import path from 'node:path';
 import { NewsdeskError, formatZodIssues } from '../core/errors.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
-import { csvHeader, parseSubscriberCsv, toCsvLine } from '../delivery/subscriber-csv.ts';
+import { importSubscribers } from '../delivery/import-subscribers.ts';
+import { checkSubscriberCsv, csvHeader, openCsv, readSubscriberCsv, toCsvLine } from '../delivery/subscriber-csv.ts';
 import { subscriberInputSchema, subscriberStates } from '../delivery/subscriber.ts';
 import { type Command, type CommandContext, formatTable, oneOf, parseOptions, positiveInt } from './cli.ts';
 
@@ -29,7 +31,7 @@ export const subscribersCommand: Command = {
     ['--name NAME', 'add: the subscriber\'s name'],
     ['--state STATE', `list/export: only this state (${subscriberStates.join(', ')})`],
     ['--limit N', 'list: at most N rows (default 100)'],
-    ['--out FILE', 'export: write to FILE instead of standard output'],
+    ['--out FILE', 'export: write to FILE instead of standard output; cells starting with = + - @ (or a tab or CR) get a leading \' so spreadsheets do not run them as formulas, and import takes it off again'],
     ['--erase', 'remove: delete the address and its history (it is then no longer suppressed)'],
     ['--json', 'list: print JSON'],
   ],
@@ -83,7 +85,7 @@ export const subscribersCommand: Command = {
           return 0;
         }
         case 'import':
-          return importCsv(ctx, delivery, target!, { pending: Boolean(values.pending), source: values.source, dryRun: Boolean(values['dry-run']), now });
+          return await importCsv(ctx, delivery, target!, { pending: Boolean(values.pending), source: values.source, dryRun: Boolean(values['dry-run']) });
         case 'export': {
           const write = values.out ? openWriter(path.resolve(ctx.cwd, values.out)) : { write: (s: string) => process.stdout.write(s), close: () => {} };
           let n = 0;
@@ -151,43 +153,40 @@ function openWriter(file: string) {
   return { write: (s: string) => fs.writeSync(fd, s), close: () => fs.closeSync(fd) };
 }
 
-function importCsv(
+async function importCsv(
   ctx: CommandContext,
   delivery: ReturnType<typeof openDelivery>,
   file: string,
-  options: { pending: boolean; source: string | undefined; dryRun: boolean; now: Date },
-): number {
+  options: { pending: boolean; source: string | undefined; dryRun: boolean },
+): Promise<number> {
   const full = path.resolve(ctx.cwd, file);
-  let text: string;
-  try {
-    text = fs.readFileSync(full, 'utf8');
-  } catch (error) {
-    throw new NewsdeskError('IMPORT_FAILED', `Could not read ${file}: ${(error as Error).message}`, { cause: error });
-  }
-  const { rows, bad } = parseSubscriberCsv(text, file);
-  for (const b of bad) ctx.err(`${file}:${b.line}: ${b.reason}`);
-  const report = delivery.subscribers.import(rows, {
+  // A first pass over the file refuses one that is not CSV before anything is written;
+  // the import itself then streams it, committing a few hundred rows at a time.
+  await checkSubscriberCsv(openCsv(full, file), file);
+  const actor = `import:${path.basename(file)}`;
+  const report = await importSubscribers(readSubscriberCsv(openCsv(full, file), file), delivery.subscribers, {
     state: options.pending ? 'pending' : 'active',
-    source: options.source ?? `import:${path.basename(file)}`,
+    source: options.source ?? actor,
     dryRun: options.dryRun,
-    by: { actor: `import:${path.basename(file)}`, now: options.now },
+    actor,
+    now: () => new Date(),
+    onBad: (b) => ctx.err(`${file}:${b.line}: ${b.reason}`),
+    signal: ctx.signal,
   });
   const c = report.counts;
   const verb = options.dryRun ? 'would be' : 'were';
-  ctx.out(`${options.dryRun ? 'Dry run — nothing changed. ' : ''}${file}: ${rows.length + bad.length} row(s) read.`);
-  const addedByState = new Map<string, number>();
-  for (const r of report.rows) if (r.outcome === 'added') addedByState.set(r.state, (addedByState.get(r.state) ?? 0) + 1);
-  const breakdown = [...addedByState].map(([state, n]) => `${n} ${state}`).join(', ');
+  const read = Object.values(c).reduce((a, b) => a + b, 0) + report.bad;
+  ctx.out(`${options.dryRun ? 'Dry run — nothing changed. ' : ''}${file}: ${read} row(s) read${ctx.signal.aborted ? ' before the import was interrupted' : ''}.`);
+  const breakdown = Object.entries(report.addedByState).map(([state, n]) => `${n} ${state}`).join(', ');
   ctx.out(`  ${c.added} new subscriber(s) ${verb} added${c.added ? ` (${breakdown})` : ''}`);
   if (c.activated) ctx.out(`  ${c.activated} pending subscriber(s) ${verb} activated`);
   if (c.unchanged) ctx.out(`  ${c.unchanged} already on the list, unchanged`);
   if (c.suppressed) ctx.out(`  ${c.suppressed} unsubscribed/bounced/complained address(es) left as they are (never re-activated)`);
   if (c['newly-suppressed']) ctx.out(`  ${c['newly-suppressed']} existing address(es) ${verb} moved to the suppressed state the file gives`);
-  if (c.duplicate) ctx.out(`  ${c.duplicate} duplicate row(s) in the file ignored`);
-  if (bad.length) {
-    ctx.out(`  ${bad.length} bad row(s) ${options.dryRun ? 'would be' : 'were'} skipped (listed above by line)`);
+  if (c.duplicate) ctx.out(`  ${c.duplicate} duplicate row(s) in the file ignored (the same address, whatever the letter case)`);
+  if (report.bad) {
+    ctx.out(`  ${report.bad} bad row(s) ${options.dryRun ? 'would be' : 'were'} skipped (listed above by line)`);
     return 1;
   }
-  return 0;
+  return ctx.signal.aborted ? 130 : 0;
 }
-

@@ -1,7 +1,9 @@
 // The server's own pages (subscribe, thank-you, confirmed, expired or invalid links,
 // unsubscribe): React rendered on the server inside the site's layout and stylesheet,
 // so they look like the rest of the site and hold under the same strict CSP (no
-// scripts, no inline styles). Pure: (page, context) -> HTML.
+// scripts, no inline styles). An address someone typed is shown in <bdi>, so
+// right-to-left control characters in it cannot reorder the text around it.
+// Pure: (page, context) -> HTML.
 import type { ReactNode } from 'react';
 import type { RenderContext } from '../core/render.ts';
 import { Layout, renderDocument, SubscribeForm } from '../web/layout.tsx';
@@ -11,7 +13,6 @@ export type ServerPage =
   | { kind: 'subscribe' }
   | { kind: 'thanks' }
   | { kind: 'subscribe-invalid'; problems: string[] }
-  | { kind: 'subscribe-mail-failed' }
   | { kind: 'rate-limited'; retryAfterSeconds: number }
   | { kind: 'confirmed'; alreadyActive: boolean }
   | { kind: 'confirm-expired' }
@@ -22,6 +23,7 @@ export type ServerPage =
   | { kind: 'unsubscribe-invalid' }
   | { kind: 'forbidden' }
   | { kind: 'too-large' }
+  | { kind: 'busy' }
   | { kind: 'error' };
 
 function Message({ ctx, title, showSubscribe = false, children }: { ctx: RenderContext; title: string; showSubscribe?: boolean; children: ReactNode }) {
@@ -72,15 +74,6 @@ function pageElement(page: ServerPage, ctx: RenderContext): ReactNode {
           <SubscribeForm ctx={ctx} />
         </Layout>
       );
-    case 'subscribe-mail-failed':
-      return (
-        <Message ctx={ctx} title="We could not send the confirmation email">
-          <p>
-            Your request was received, but the confirmation email could not be sent just now. Please try again in a few
-            minutes; nothing is sent to you until you confirm.
-          </p>
-        </Message>
-      );
     case 'rate-limited':
       return (
         <Message ctx={ctx} title="Too many requests">
@@ -128,11 +121,17 @@ function pageElement(page: ServerPage, ctx: RenderContext): ReactNode {
       return (
         <Message ctx={ctx} title={page.alreadyUnsubscribed ? 'You are unsubscribed' : `Unsubscribe from ${title}`}>
           {page.alreadyUnsubscribed ? (
-            <p>{page.email} no longer receives {title}.</p>
+            <p>
+              <bdi>{page.email}</bdi> no longer receives {title}.
+            </p>
           ) : (
             <section className="subscribe" aria-label="Unsubscribe">
               <p>
-                Stop sending {title} to <strong>{page.email}</strong>?
+                Stop sending {title} to{' '}
+                <strong>
+                  <bdi>{page.email}</bdi>
+                </strong>
+                ?
               </p>
               <form method="post" action={`${siteHref(ctx, 'unsubscribe')}?token=${encodeURIComponent(page.token)}`}>
                 <input type="hidden" name="confirm" value="yes" />
@@ -146,7 +145,7 @@ function pageElement(page: ServerPage, ctx: RenderContext): ReactNode {
       return (
         <Message ctx={ctx} title="You are unsubscribed">
           <p>
-            {page.email ? `${page.email} will` : 'This address will'} not receive {title} any more. Sorry to see you go.
+            {page.email ? <bdi>{page.email}</bdi> : 'This address'} will not receive {title} any more. Sorry to see you go.
           </p>
           <p className="meta">Changed your mind? You can subscribe again from any page of the site.</p>
         </Message>
@@ -170,6 +169,12 @@ function pageElement(page: ServerPage, ctx: RenderContext): ReactNode {
       return (
         <Message ctx={ctx} title="Request too large">
           <p>That was more than this form accepts. Please go back and shorten what you entered.</p>
+        </Message>
+      );
+    case 'busy':
+      return (
+        <Message ctx={ctx} title="Busy for a moment">
+          <p>We could not do that just now because the server is busy. Please try again in a few seconds.</p>
         </Message>
       );
     case 'error':

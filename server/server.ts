@@ -1,24 +1,31 @@
 // Puts the app on a socket: opens whatever the caller did not hand in (content store,
-// delivery database, transport, secret, rebuilds), listens on the configured host and
-// port (0 picks a free one, as tests do) and closes everything it opened, in order.
+// delivery database, transport, secret, rebuilds), starts the worker that sends the
+// queued confirmation and welcome mails, listens on the configured host and port (0
+// picks a free one, as tests do) and closes everything it opened, in order.
 import { serve, type ServerType } from '@hono/node-server';
-import { createSecureServer } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { createSecureServer, type ServerHttp2Session } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { buildSite } from '../build/build-site.ts';
 import { makePageFetcher, type FetchPage } from '../content/capture/fetch-page.ts';
-import { GroqJsStore, type StoreTransaction } from '../content/groq-js-store.ts';
-import { ContentLake, lakeDirFor, type LakeOptions } from '../content/lake/lake.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/open-transport.ts';
+import { SqliteMailQueue } from '../delivery/mail-queue.ts';
+import { MailWorker, type MailWorkerOptions } from '../delivery/mail-worker.ts';
 import { resolveSecret } from '../delivery/secret.ts';
+import { Subscriptions } from '../delivery/subscriptions.ts';
+import { createTransactionalComposer } from '../delivery/transactional-message.ts';
 import type { Transport } from '../delivery/transport.ts';
+import type { Hono } from 'hono';
+import { createApp } from './app.ts';
+import { SettingsCache } from './http.ts';
+import { GroqJsStore, type StoreTransaction } from '../content/groq-js-store.ts';
+import { ContentLake, lakeDirFor, type LakeOptions } from '../content/lake/lake.ts';
+import { localImagesDir } from '../content/media.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { studioDefaults } from '../studio/env.ts';
-import { createApp } from './app.ts';
-import { localImagesDir } from '../content/media.ts';
 import { serveLocalMedia } from './local-media.ts';
 import { RebuildScheduler } from './rebuild.ts';
 import { createStudioHost, defaultStudioDir, studioPaths } from './studio-host.ts';
@@ -35,6 +42,10 @@ export interface ServerOptions {
   rebuildSite?: (reasons: string[]) => Promise<void>;
   /** Quiet time before a webhook rebuild starts (default 2 s: publishing fires bursts). */
   rebuildDebounceMs?: number;
+  /** Retry timing of the transactional mail worker (tests shorten it). */
+  mailWorker?: Partial<MailWorkerOptions>;
+  /** Further route families, mounted before the static site. */
+  routes?: Array<{ path: string; app: Hono }>;
   log?: (line: string) => void;
   /**
    * Serve the local Studio (/studio/) and Content Lake (/lake/) too; needs the local
@@ -53,6 +64,8 @@ export interface RunningServer {
   rebuilds: RebuildScheduler;
   delivery: Delivery;
   transport: Transport;
+  /** Sends the queued confirmation and welcome mails; idle() resolves once nothing is due. */
+  mail: MailWorker;
   /** The local Content Lake, when the Studio is served. */
   lake: ContentLake | undefined;
   close(): Promise<void>;
@@ -85,7 +98,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let publicUrl = config.baseUrl ?? '';
   let lake: ContentLake | undefined;
-  const contentListeners: Array<() => void> = [];
   let stopWatching = () => {};
   if (store instanceof GroqJsStore) {
     // Writes by the Studio here and by the CLI elsewhere both rebuild the site: no webhook needed locally.
@@ -93,7 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const unsubscribe = store.subscribe((transaction) => {
       const reason = publishedChange(transaction);
       if (!reason) return;
-      for (const listener of contentListeners) listener();
+      settings.invalidate();
       rebuilds.request(reason);
     });
     stopWatching = () => {
@@ -119,19 +131,44 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       log,
     });
   }
+  const now = options.now ?? (() => new Date());
+  const settings = new SettingsCache(store);
+  // A request records a sign-up and wakes the worker, which admits it and sends its mail.
+  const subscriptions = new Subscriptions({ store: delivery.subscribers, secret, now, onMailQueued: () => mail.wake() });
+  const mail = new MailWorker({
+    queue: new SqliteMailQueue(delivery.db),
+    beforeEachLook: async () => {
+      while ((await subscriptions.admitSignups(200)).length === 200);
+    },
+    transport,
+    compose: createTransactionalComposer({
+      secret,
+      confirmTtlHours: config.confirmTtlHours,
+      now,
+      // The pages' settings cache: a webhook reload reaches the next mail too.
+      site: async () => ({ settings: await settings.get(), baseUrl: publicUrl }),
+      unsubscribeMailto: config.unsubscribeMailto,
+    }),
+    now,
+    options: options.mailWorker,
+    log,
+  });
+
   const app = createApp({
     config,
     store,
-    delivery,
+    subscriptions,
+    checkHealth: () => delivery.checkHealth(),
     transport,
     secret,
     publicUrl: () => publicUrl,
     rebuild: rebuilds,
     fetchPage: options.fetchPage ?? makePageFetcher({ limits: config.fetch }),
-    now: options.now ?? (() => new Date()),
+    now,
     log,
+    settings,
+    ...(options.routes ? { routes: options.routes } : {}),
     studioToken: lake?.token,
-    onContentChange: (listener) => contentListeners.push(listener),
   });
   const studioHost = lake ? createStudioHost(lake, options.studio?.studioDir ?? defaultStudioDir) : undefined;
   const imagesDir = localImagesDir(config);
@@ -164,16 +201,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   publicUrl ||= url;
 
   // HTTP/2 sessions (and the Studio's event streams in them) stay open until told to go.
-  const sessions = new Set<import('node:http2').ServerHttp2Session>();
-  const sockets = new Set<import('node:net').Socket>();
-  server!.on('session', (session: import('node:http2').ServerHttp2Session) => {
+  const sessions = new Set<ServerHttp2Session>();
+  const sockets = new Set<Socket>();
+  server!.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
   });
-  server!.on('connection', (socket: import('node:net').Socket) => {
+  server!.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+
+  mail.start();
 
   let closed: Promise<void> | undefined;
   const close = () =>
@@ -193,11 +232,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       stopWatching();
       await rebuilds.close();
+      await mail.stop();
       if (!options.transport) await transport.close();
       if (!options.delivery) delivery.close();
     })());
 
-  return { url, publicUrl, rebuilds, delivery, transport, lake, close };
+  return { url, publicUrl, rebuilds, delivery, transport, mail, lake, close };
 }
 
 function urlHost(address: string, tls = false): string {

@@ -83,4 +83,21 @@ describe('newsdesk CLI', () => {
     expect(res.stderr).toContain('issue 1 (issue-3): title:');
     expect(res.stderr).toContain('issue 1 (issue-3): date: must be a date like 2026-03-14');
   });
+
+  it('check flags javascript: and other unsafe URLs in link documents and where issues use them, as the build does', async () => {
+    const unsafe = path.join(dir, 'unsafe.ndjson');
+    const link = (id: string, url: string) => ({ _id: id, _type: 'link', url, normalizedUrl: url, capturedAt: '2026-01-01T00:00:00Z', status: 'inbox' });
+    const usingIt = {
+      ...docs[1],
+      sections: [{ _key: 'a', _type: 'section', heading: 'News', body: [{ _type: 'block', _key: 'b', style: 'normal', markDefs: [{ _key: 'm', _type: 'linkReference', reference: { _type: 'reference', _ref: 'link-evil' } }], children: [{ _type: 'span', _key: 's', text: 'Click', marks: ['m'] }] }] }],
+    };
+    const dataset = [docs[0], usingIt, link('link-evil', 'javascript:alert(document.cookie)'), link('link-data', 'data:text/html,<script>x</script>'), link('link-fine', 'https://fine.example.org/')];
+    await fs.writeFile(unsafe, dataset.map((d) => JSON.stringify(d)).join('\n'));
+    const res = await runCli(['check'], { env: { NEWSDESK_DATASET: unsafe } });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('link (link-evil): url: "javascript:alert(document.cookie)" is not an http(s) or mailto URL');
+    expect(res.stderr).toContain('link (link-data): url: "data:text/html,<script>x</script>" is not an http(s) or mailto URL');
+    expect(res.stderr).toContain('issue 1 (issue-1): sections[0].body[0].markDefs[0].link.url: link to "javascript:alert(document.cookie)" left out');
+    expect(res.stderr).not.toContain('link-fine');
+  });
 });

@@ -4,11 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../delivery/db.ts';
 import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
 import { verifyUnsubscribeToken } from '../delivery/tokens.ts';
+import { addresses, fixedNow, type ScriptedServer, startSmtpServer, type Verdict } from './delivery-kit.ts';
 import { runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
@@ -88,5 +89,95 @@ describe('newsdesk subscribers import, then newsdesk send', () => {
     expect(states(second)).toEqual(states(first));
     expect(states(second)).toContain('linus@example.org unsubscribed ');
     expect(new SqliteLedger(openDatabase(path.join(second, 'newsdesk.db'))).listSends()).toEqual([]);
+  });
+});
+
+describe('subscriber lists from people and spreadsheets', () => {
+  it('treats an address in any letter case as one subscriber: remove, import and stats all agree', async () => {
+    const dataDir = await makeTempDir('newsdesk-cli-case-');
+    const env = { NEWSDESK_DATA_DIR: dataDir };
+    expect((await runCli(['subscribers', 'add', 'Carol@x.org'], { env })).code).toBe(0);
+    const removed = await runCli(['subscribers', 'remove', 'carol@X.ORG'], { env });
+    expect(removed.code, removed.stderr).toBe(0);
+    const csv = path.join(dataDir, 'again.csv');
+    fs.writeFileSync(csv, 'email\ncarol@x.org\nCAROL@x.org\n');
+    const imported = await runCli(['subscribers', 'import', csv], { env });
+    expect(imported.stdout).toContain('1 unsubscribed/bounced/complained address(es) left as they are');
+    expect(imported.stdout).toContain('1 duplicate row(s) in the file ignored');
+    const stats = await runCli(['subscribers', 'stats'], { env });
+    expect(stats.stdout).toMatch(/active\s+0/);
+    expect(stats.stdout).toMatch(/unsubscribed\s+1/);
+    expect(stats.stdout).toContain('1 in total');
+  });
+
+  it('exports a name that is a spreadsheet formula as text, and imports it back unchanged', async () => {
+    const first = await makeTempDir('newsdesk-cli-formula-');
+    const second = await makeTempDir('newsdesk-cli-formula-back-');
+    const formula = '=HYPERLINK("http://evil.example","x")';
+    const csv = path.join(first, 'in.csv');
+    fs.writeFileSync(csv, `email,name\nmallory@example.org,"${formula.replaceAll('"', '""')}"\nplain@example.org,-5\n`);
+    await runCli(['subscribers', 'import', csv], { env: { NEWSDESK_DATA_DIR: first } });
+    const out = path.join(first, 'out.csv');
+    await runCli(['subscribers', 'export', '--out', out], { env: { NEWSDESK_DATA_DIR: first } });
+    const exported = fs.readFileSync(out, 'utf8');
+    expect(exported).toContain(`mallory@example.org,"'=HYPERLINK(""http://evil.example"",""x"")"`);
+    expect(exported).toContain("plain@example.org,'-5,");
+    expect(exported).not.toMatch(/,=HYPERLINK/);
+    expect((await runCli(['subscribers', 'export', '--help'])).stdout).toContain('spreadsheets do not run them as formulas');
+    await runCli(['subscribers', 'import', out], { env: { NEWSDESK_DATA_DIR: second } });
+    const db = openDatabase(path.join(second, 'newsdesk.db'));
+    const store = new SqliteSubscriberStore(db);
+    expect([store.get('mallory@example.org')?.name, store.get('plain@example.org')?.name]).toEqual([formula, '-5']);
+    db.close();
+  });
+
+  it('refuses a row that is not UTF-8 with its line number instead of importing mangled text', async () => {
+    const dataDir = await makeTempDir('newsdesk-cli-utf8-');
+    const csv = path.join(dataDir, 'latin1.csv');
+    fs.writeFileSync(csv, Buffer.concat([Buffer.from('email,name\nada@example.org,Ada\nzoe@example.org,Zo'), Buffer.from([0xeb]), Buffer.from('\n')]));
+    const imported = await runCli(['subscribers', 'import', csv], { env: { NEWSDESK_DATA_DIR: dataDir } });
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toContain('latin1.csv:3: name: is not valid UTF-8');
+    expect(imported.stdout).toContain('1 new subscriber(s) were added');
+  });
+});
+
+describe('sending over SMTP from the command line', () => {
+  let server: ScriptedServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  async function aListAndRelay(count: number, script: Parameters<typeof startSmtpServer>[0]) {
+    const dataDir = await makeTempDir('newsdesk-cli-smtp-');
+    const db = openDatabase(path.join(dataDir, 'newsdesk.db'));
+    const store = new SqliteSubscriberStore(db);
+    const list = addresses(count);
+    for (const email of list) store.add({ email }, 'active', { actor: 'test', now: fixedNow });
+    db.close();
+    server = await startSmtpServer(script);
+    return { list, server, env: { NEWSDESK_DATA_DIR: dataDir, NEWSDESK_SECRET: 'cli-smtp-secret-0123456789', SMTP_URL: server.url, NEWSDESK_SEND_RATE: '1000' } };
+  }
+
+  it('goes on through a quarter of deliveries deferred once (greylisting), with the default auto-pause, and delivers each exactly once', async () => {
+    const { list, server, env } = await aListAndRelay(60, {
+      onMessage: (to, before): Verdict => (before === 0 && Number(/(\d+)@/.exec(to)![1]) % 4 === 0 ? { code: 451, message: '4.7.1 Greylisted, try again later' } : 'accept'),
+    });
+    const sent = await runCli(['send', '1', '--yes'], { env });
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toContain('Issue #1: completed. This run: 60 sent, 0 failed (0 bounced), 15 retries.');
+    for (const email of list) expect(server.copiesTo(email)).toBe(1);
+  });
+
+  it('runs one send of an issue at a time: a second one started alongside is refused, naming the process that holds it', async () => {
+    const { list, server, env } = await aListAndRelay(20, { delayMs: 30 });
+    const [a, b] = await Promise.all([runCli(['send', '1', '--yes'], { env: { ...env, NEWSDESK_SEND_CONCURRENCY: '2' } }), runCli(['send', '1', '--yes'], { env: { ...env, NEWSDESK_SEND_CONCURRENCY: '2' } })]);
+    const [winner, loser] = a.code === 0 ? [a, b] : [b, a];
+    expect(winner.code, winner.stderr).toBe(0);
+    expect(winner.stdout).toContain('Issue #1: completed. This run: 20 sent');
+    expect(loser.code).toBe(1);
+    expect(loser.stderr).toMatch(/Issue #1 is already being sent by process \d+ on /);
+    for (const email of list) expect(server.copiesTo(email)).toBe(1);
   });
 });

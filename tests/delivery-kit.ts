@@ -1,13 +1,15 @@
 // Shared parts of the delivery integration tests: a real SMTP server (smtp-server on
 // port 0) whose behaviour each test scripts per recipient, messages read back with
 // mailparser, and builders for a rendered email and a seeded delivery database.
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { placeholders } from '../core/render.ts';
-import { openDatabase } from '../delivery/db.ts';
-import type { MessageContext, RenderedEmail } from '../delivery/message.ts';
+import { openDatabase, type Database } from '../delivery/db.ts';
+import { composeIssueMessage, type MessageContext, type RenderedEmail } from '../delivery/message.ts';
+import { sendIssue, type SendIssueRequest } from '../delivery/send-issue.ts';
+import type { Transport } from '../delivery/transport.ts';
 import type { SendOptions } from '../delivery/send-loop.ts';
 import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
@@ -26,6 +28,8 @@ export interface ScriptedServer {
   port: number;
   url: string;
   received: ReceivedMessage[];
+  /** Recipients whose message transmission began (DATA accepted), once per attempt. */
+  transmissions: string[];
   copiesTo(address: string): number;
   close(): Promise<void>;
 }
@@ -37,9 +41,12 @@ export async function startSmtpServer(
     /** Rejects a recipient at RCPT TO. */
     onRecipient?: (to: string) => Verdict;
     delayMs?: number;
+    /** Listen on this port (to bring a relay back where it was); 0 picks a free one. */
+    port?: number;
   } = {},
 ): Promise<ScriptedServer> {
   const received: ReceivedMessage[] = [];
+  const transmissions: string[] = [];
   const seen = new Map<string, number>();
   const sockets = new Map<number, Socket>();
   const server = new SMTPServer({
@@ -52,6 +59,7 @@ export async function startSmtpServer(
       callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
     },
     onData(stream, session: SMTPServerSession, callback) {
+      transmissions.push(session.envelope.rcptTo[0]?.address ?? '');
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
@@ -71,18 +79,21 @@ export async function startSmtpServer(
       });
     },
   });
+  // A client killed mid-session resets its connection; that is the point of some tests, not an error.
+  server.on('error', () => undefined);
   // smtp-server keeps its sockets private; the "drop" verdict needs them.
   (server as unknown as { server: import('node:net').Server }).server.on('connection', (socket: Socket) => {
     const port = socket.remotePort ?? 0;
     sockets.set(port, socket);
     socket.on('close', () => sockets.delete(port));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = ((server as unknown as { server: import('node:net').Server }).server.address() as import('node:net').AddressInfo).port;
   return {
     port,
     url: `smtp://127.0.0.1:${port}`,
     received,
+    transmissions,
     copiesTo: (address) => received.filter((m) => m.to === address).length,
     close: () =>
       new Promise<void>((resolve) => {
@@ -90,6 +101,15 @@ export async function startSmtpServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** A free loopback port, for a relay that is down now and comes up later on the same address. */
+export async function aFreePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 export function aRenderedEmail(overrides: Partial<RenderedEmail> = {}): RenderedEmail {
@@ -122,13 +142,45 @@ export function someSendOptions(overrides: Partial<SendOptions> = {}): SendOptio
 export const fixedNow = new Date('2026-03-14T09:00:00Z');
 
 /** A delivery database in a temp folder with `addresses` active subscribers. */
-export async function aDeliveryDb(addresses: string[]) {
+export async function aDeliveryDb(addresses: string[]): Promise<DeliveryDb> {
   const dir = await makeTempDir('newsdesk-delivery-');
   const file = path.join(dir, 'newsdesk.db');
   const db = openDatabase(file);
   const subscribers = new SqliteSubscriberStore(db);
   for (const email of addresses) subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
   return { dir, file, db, subscribers, ledger: new SqliteLedger(db) };
+}
+
+export interface DeliveryDb {
+  dir: string;
+  file: string;
+  db: Database;
+  subscribers: SqliteSubscriberStore;
+  ledger: SqliteLedger;
+}
+
+/** Sends one issue through the send service, as `newsdesk send N --yes` does. */
+export function sendIssueWith(
+  delivery: Pick<DeliveryDb, 'ledger' | 'subscribers'>,
+  transport: Transport,
+  options: Partial<SendOptions> & { issue?: number; signal?: AbortSignal; unknown?: SendIssueRequest['unknown']; isProcessAlive?: (pid: number) => boolean; leaseTtlMs?: number } = {},
+) {
+  const { issue = 7, signal, unknown, isProcessAlive, leaseTtlMs, ...sendOptions } = options;
+  const ctx = aMessageContext({ issueNumber: issue });
+  const email = aRenderedEmail();
+  return sendIssue({
+    issue,
+    subject: email.subject,
+    store: delivery.ledger,
+    bounces: delivery.subscribers,
+    transport,
+    compose: (r) => composeIssueMessage(email, r, ctx),
+    options: someSendOptions(sendOptions),
+    signal: signal ?? new AbortController().signal,
+    ...(unknown ? { unknown } : {}),
+    ...(isProcessAlive ? { isProcessAlive } : {}),
+    ...(leaseTtlMs ? { leaseTtlMs } : {}),
+  });
 }
 
 export function addresses(n: number, prefix = 'reader'): string[] {

@@ -6,11 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { composeIssueMessage } from '../delivery/message.ts';
-import { runSend, type SendOptions } from '../delivery/send-loop.ts';
+import type { SendOptions } from '../delivery/send-loop.ts';
 import { SmtpTransport } from '../delivery/smtp-transport.ts';
 import { createMessageId, verifyUnsubscribeToken } from '../delivery/tokens.ts';
-import { aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow, type ScriptedServer, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
+import { aDeliveryDb, addresses, aMessageContext, fixedNow, type ScriptedServer, sendIssueWith, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const issue = 7;
@@ -34,23 +33,7 @@ async function sendTo(
   const sendOptions = someSendOptions(options);
   transport = new SmtpTransport({ url: server.url, maxConnections: sendOptions.concurrency, dkim: extra.dkim, timeoutMs: 5000 });
   const ctx = aMessageContext();
-  const email = aRenderedEmail();
-  const run = async () => {
-    delivery.ledger.startSend(issue, email.subject, transport!.description, fixedNow);
-    delivery.ledger.enqueueActive(issue, fixedNow);
-    const outcome = await runSend({
-      issue,
-      ledger: delivery.ledger,
-      bounces: delivery.subscribers,
-      transport: transport!,
-      compose: (r) => composeIssueMessage(email, r, ctx),
-      options: sendOptions,
-      signal: extra.signal ?? new AbortController().signal,
-    });
-    if (outcome.status === 'completed') delivery.ledger.skipInactive(issue, fixedNow);
-    delivery.ledger.setStatus(issue, outcome.status, outcome.status === 'paused' ? outcome.reason : undefined, fixedNow);
-    return outcome;
-  };
+  const run = async () => (await sendIssueWith(delivery, transport!, { ...sendOptions, issue, ...(extra.signal ? { signal: extra.signal } : {}) })).outcome;
   return { ...delivery, server, ctx, run };
 }
 
@@ -70,7 +53,7 @@ describe('sending an issue over SMTP', () => {
       expect(m.replyTo?.text).toBe('editors@news.example.org');
       expect(m.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
       expect(m.text).toContain(`Hello ${email}`);
-      expect(m.html).toContain(`Hello ${email}`);
+      expect(m.html).toContain(`Hello <bdi>${email}</bdi>`);
       const headerLine = (key: string) => m.headerLines.find((h) => h.key === key)?.line;
       expect(headerLine('list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
       const list = m.headers.get('list') as { unsubscribe: { url: string; mail: string }; id: { id: string } };
@@ -149,7 +132,7 @@ describe('sending an issue over SMTP', () => {
     const delivery = await sendTo(
       list,
       { onMessage: (): Verdict => (storm ? { code: 421, message: '4.7.0 Too many messages, slow down' } : 'accept') },
-      { pauseWindow: 5, pauseErrorRate: 0.5, maxAttempts: 10, concurrency: 1 },
+      { pauseWindow: 5, pauseErrorRate: 0.5, maxAttempts: 2, concurrency: 1 },
     );
     const first = await delivery.run();
     expect(first.status).toBe('paused');
@@ -198,5 +181,79 @@ describe('sending an issue over SMTP', () => {
     const signed = String((signature as unknown as { signingHeaders: { keys: string } }).signingHeaders.keys).toLowerCase().split(': ').join(':');
     expect(signed).toContain('list-unsubscribe');
     expect(signed).toContain('list-unsubscribe-post');
+  });
+});
+
+describe('the pace of a send', () => {
+  it('slows down in a storm of 421 deferrals instead of pausing, then delivers everyone exactly once', async () => {
+    const list = addresses(30);
+    let deferrals = 12;
+    const delivery = await sendTo(
+      list,
+      { onMessage: (): Verdict => (deferrals-- > 0 ? { code: 421, message: '4.7.0 Too many messages, slow down' } : 'accept') },
+      { rate: 1000, concurrency: 2, maxAttempts: 10, pauseWindow: 5, pauseErrorRate: 0.2 },
+    );
+    const outcome = await delivery.run();
+    expect(outcome).toMatchObject({ status: 'completed', sent: 30, failed: 0, retried: 12 });
+    expect(outcome.lowestRate).toBeLessThan(1000);
+    for (const a of list) expect(delivery.server.copiesTo(a)).toBe(1);
+  });
+});
+
+describe('one send per issue at a time', () => {
+  it('refuses a second send of the same issue while the first runs, naming who holds it, and the first sends everyone once', async () => {
+    const list = addresses(8);
+    const delivery = await aDeliveryDb(list);
+    server = await startSmtpServer({ delayMs: 40 });
+    transport = new SmtpTransport({ url: server.url, maxConnections: 2, timeoutMs: 5000 });
+    const first = sendIssueWith(delivery, transport, { issue, concurrency: 2 });
+    // The second starts once the first holds the lease and is sending.
+    while (server.transmissions.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await expect(sendIssueWith(delivery, transport, { issue, concurrency: 2 })).rejects.toMatchObject({
+      code: 'SEND_BUSY',
+      message: expect.stringMatching(new RegExp(`Issue #7 is already being sent by process ${process.pid} on `)),
+    });
+    expect((await first).status).toBe('completed');
+    for (const a of list) expect(server.copiesTo(a)).toBe(1);
+    expect(delivery.ledger.getSend(issue)?.lease).toBeUndefined();
+  });
+
+  it('takes over the lease of a send whose process died: claimed deliveries go back to the queue, unknown ones are reported and not re-sent', async () => {
+    const list = addresses(6);
+    const delivery = await aDeliveryDb(list);
+    // What a send killed mid-way leaves: its lease, two deliveries claimed but not started, one mid-transmission.
+    const dead = { pid: 999_999, host: (await import('node:os')).hostname(), startedAt: fixedNow.toISOString() };
+    await delivery.ledger.startSend(issue, 'Subject', 'SMTP', { token: 'dead-send', holder: dead, now: new Date(), ttlMs: 60_000, isLive: () => false });
+    await delivery.ledger.enqueueActive(issue, fixedNow);
+    const claimed = await delivery.ledger.deliveriesFor(issue, 'dead-send').claim(3, fixedNow);
+    await delivery.ledger.deliveriesFor(issue, 'dead-send').markTransmitting(claimed[0]!.subscriberId, fixedNow);
+    expect(delivery.ledger.counts(issue)).toMatchObject({ claimed: 2, sending: 1, queued: 3 });
+
+    server = await startSmtpServer();
+    transport = new SmtpTransport({ url: server.url, maxConnections: 2, timeoutMs: 5000 });
+    const result = await sendIssueWith(delivery, transport, { issue, isProcessAlive: (pid) => pid !== dead.pid });
+    expect(result.requeued).toBe(2);
+    expect(result.status).toBe('unresolved');
+    expect(result.counts).toMatchObject({ sent: 5, sending: 1, claimed: 0, queued: 0 });
+    expect(server.copiesTo(claimed[0]!.email)).toBe(0);
+    for (const r of claimed.slice(1)) expect(server.copiesTo(r.email)).toBe(1);
+    expect(delivery.ledger.deliveries(issue).find((d) => d.email === claimed[1]!.email)?.attempts).toBe(1);
+
+    const closed = await sendIssueWith(delivery, transport, { issue, unknown: 'skip' });
+    expect(closed.status).toBe('completed');
+    expect(delivery.ledger.deliveries(issue).find((d) => d.email === claimed[0]!.email)).toMatchObject({ state: 'skipped', lastError: expect.stringContaining('outcome unknown') });
+    expect(server.copiesTo(claimed[0]!.email)).toBe(0);
+  });
+
+  it('waits for the lease of a live holder on another machine until it expires', async () => {
+    const delivery = await aDeliveryDb(addresses(2));
+    const elsewhere = { pid: process.pid, host: 'another-machine.example', startedAt: fixedNow.toISOString() };
+    await delivery.ledger.startSend(issue, 'Subject', 'SMTP', { token: 'remote', holder: elsewhere, now: new Date(), ttlMs: 200, isLive: () => false });
+    server = await startSmtpServer();
+    transport = new SmtpTransport({ url: server.url, maxConnections: 1, timeoutMs: 5000 });
+    await expect(sendIssueWith(delivery, transport, { issue })).rejects.toMatchObject({ code: 'SEND_BUSY', message: expect.stringContaining('another-machine.example') });
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await sendIssueWith(delivery, transport, { issue })).status).toBe('completed');
+    expect(server.received).toHaveLength(2);
   });
 });

@@ -1,9 +1,11 @@
 // The SQLite subscriber store, ledger and outbox on real files in temp folders.
 import fs from 'node:fs';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../delivery/db.ts';
+import { migrations, openDatabase } from '../delivery/db.ts';
+import { importSubscribers, type ImportRow } from '../delivery/import-subscribers.ts';
 import { composeIssueMessage } from '../delivery/message.ts';
 import { OutboxTransport } from '../delivery/outbox-transport.ts';
 import { resolveSecret } from '../delivery/secret.ts';
@@ -12,8 +14,9 @@ import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
 import { aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow } from './delivery-kit.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
-const by = { actor: 'import:list.csv', now: fixedNow };
 const row = (email: string, line = 2, extra: { state?: 'unsubscribed' | 'bounced' | 'complained' } = {}) => ({ email, line, ...extra });
+const importRows = (store: SqliteSubscriberStore, rows: ImportRow[], options: { state?: 'active' | 'pending'; dryRun?: boolean } = {}) =>
+  importSubscribers(rows, store, { state: options.state ?? 'active', source: 'import:list.csv', dryRun: options.dryRun ?? false, actor: 'import:list.csv', now: () => fixedNow });
 
 describe('importing subscribers', () => {
   it('never re-activates an address that unsubscribed, bounced or complained', async () => {
@@ -22,12 +25,7 @@ describe('importing subscribers', () => {
     subscribers.setState(subscribers.get('bounced@example.org')!.id, 'bounced', { actor: 'send:issue-1', now: fixedNow });
     subscribers.setState(subscribers.get('angry@example.org')!.id, 'complained', { actor: 'fbl', now: fixedNow });
 
-    const report = subscribers.import([row('left@example.org'), row('bounced@example.org'), row('angry@example.org')], {
-      state: 'active',
-      source: 'import:list.csv',
-      dryRun: false,
-      by,
-    });
+    const report = await importRows(subscribers, [row('left@example.org'), row('bounced@example.org'), row('angry@example.org')]);
     expect(report.counts.suppressed).toBe(3);
     expect(subscribers.get('left@example.org')?.state).toBe('unsubscribed');
     expect(subscribers.get('bounced@example.org')?.state).toBe('bounced');
@@ -37,7 +35,7 @@ describe('importing subscribers', () => {
   it('activates pending addresses, adds new ones, de-duplicates, and records who did it in the history', async () => {
     const { subscribers } = await aDeliveryDb([]);
     subscribers.add({ email: 'waiting@example.org' }, 'pending', { actor: 'subscriber', now: fixedNow });
-    const report = subscribers.import([row('waiting@example.org', 2), row('new@example.org', 3), row('new@example.org', 4)], { state: 'active', source: 'import:list.csv', dryRun: false, by });
+    const report = await importRows(subscribers, [row('waiting@example.org', 2), row('new@example.org', 3), row('new@example.org', 4)]);
     expect(report.counts).toMatchObject({ activated: 1, added: 1, duplicate: 1 });
     const waiting = subscribers.get('waiting@example.org')!;
     expect(subscribers.history(waiting.id).map((e) => [e.from, e.to, e.actor])).toEqual([
@@ -48,16 +46,16 @@ describe('importing subscribers', () => {
 
   it('with --pending adds new addresses as pending, and a dry run changes nothing', async () => {
     const { subscribers } = await aDeliveryDb([]);
-    const dry = subscribers.import([row('a@example.org')], { state: 'pending', source: 's', dryRun: true, by });
+    const dry = await importRows(subscribers, [row('a@example.org')], { state: 'pending', dryRun: true });
     expect(dry.counts.added).toBe(1);
     expect(subscribers.get('a@example.org')).toBeUndefined();
-    subscribers.import([row('a@example.org')], { state: 'pending', source: 's', dryRun: false, by });
+    await importRows(subscribers, [row('a@example.org')], { state: 'pending' });
     expect(subscribers.get('a@example.org')?.state).toBe('pending');
   });
 
   it('moves an existing active address into a suppressed state the file gives it', async () => {
     const { subscribers } = await aDeliveryDb(['moving@example.org']);
-    const report = subscribers.import([row('moving@example.org', 2, { state: 'unsubscribed' })], { state: 'active', source: 's', dryRun: false, by });
+    const report = await importRows(subscribers, [row('moving@example.org', 2, { state: 'unsubscribed' })]);
     expect(report.counts['newly-suppressed']).toBe(1);
     expect(subscribers.get('moving@example.org')?.state).toBe('unsubscribed');
   });
@@ -74,19 +72,20 @@ describe('the delivery database', () => {
     db.close();
     const again = openDatabase(file);
     expect(again.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
-    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: migrations.length });
     expect(again.prepare('SELECT count(*) AS n FROM subscribers').get()).toEqual({ n: 1 });
   });
 
-  it('never hands the same delivery to two senders claiming from separate connections', async () => {
+  it('never hands the same delivery to two workers of a send claiming from separate connections', async () => {
     const { file, ledger } = await aDeliveryDb(addresses(50));
-    ledger.startSend(1, 'Subject', 'test', fixedNow);
-    ledger.enqueueActive(1, fixedNow, 7);
-    const other = new SqliteLedger(openDatabase(file));
+    await ledger.startSend(1, 'Subject', 'test', { token: 'lease', holder: { pid: 1, host: 'h', startedAt: '' }, now: fixedNow, ttlMs: 60_000, isLive: () => false });
+    await ledger.enqueueActive(1, fixedNow, 7);
+    const mine = ledger.deliveriesFor(1, 'lease');
+    const other = new SqliteLedger(openDatabase(file)).deliveriesFor(1, 'lease');
     const claimed: number[] = [];
     for (;;) {
-      const a = await ledger.claim(1, 3, fixedNow);
-      const b = await other.claim(1, 4, fixedNow);
+      const a = await mine.claim(3, fixedNow);
+      const b = await other.claim(4, fixedNow);
       if (a.length === 0 && b.length === 0) break;
       claimed.push(...a.map((r) => r.subscriberId), ...b.map((r) => r.subscriberId));
     }
@@ -94,10 +93,20 @@ describe('the delivery database', () => {
     expect(new Set(claimed).size).toBe(50);
   });
 
-  it('records a confirmation nonce once and refuses it the second time', async () => {
+  it('gives nothing to a send that does not hold the lease', async () => {
+    const { ledger } = await aDeliveryDb(addresses(3));
+    await ledger.startSend(1, 'Subject', 'test', { token: 'holder', holder: { pid: 1, host: 'h', startedAt: '' }, now: fixedNow, ttlMs: 60_000, isLive: () => false });
+    await ledger.enqueueActive(1, fixedNow);
+    expect(await ledger.deliveriesFor(1, 'not-the-holder').claim(3, fixedNow)).toEqual([]);
+    const [first] = await ledger.deliveriesFor(1, 'holder').claim(1, fixedNow);
+    await expect(ledger.deliveriesFor(1, 'not-the-holder').markTransmitting(first!.subscriberId, fixedNow)).rejects.toThrow(/no longer held by this send/);
+  });
+
+  it('uses a confirmation link once and refuses it the second time', async () => {
     const { subscribers } = await aDeliveryDb([]);
-    expect(subscribers.consumeConfirmNonce('n-1', fixedNow)).toBe(true);
-    expect(subscribers.consumeConfirmNonce('n-1', fixedNow)).toBe(false);
+    const { subscriber } = subscribers.add({ email: 'new@example.org' }, 'pending', { actor: 'test', now: fixedNow });
+    expect(await subscribers.confirmSubscription(subscriber.token, 'n-1', fixedNow)).toMatchObject({ kind: 'confirmed' });
+    expect(await subscribers.confirmSubscription(subscriber.token, 'n-1', fixedNow)).toEqual({ kind: 'used', active: true });
   });
 });
 
@@ -124,6 +133,73 @@ describe('the outbox transport', () => {
     const parsed = await simpleParser(fs.readFileSync(path.join(dir, files[0]!)));
     expect(parsed.messageId).toBe(message.messageId);
     expect(parsed.text).toContain('Hello reader@example.org');
-    expect(parsed.html).toContain('Hello reader@example.org');
+    expect(parsed.html).toContain('Hello <bdi>reader@example.org</bdi>');
+  });
+});
+
+describe('one mailbox, one subscriber', () => {
+  it('treats an address in any letter case as the same subscriber, keeping it as first typed', async () => {
+    const { subscribers } = await aDeliveryDb([]);
+    const first = subscribers.add({ email: 'Carol@x.org' }, 'active', { actor: 'test', now: fixedNow });
+    const again = subscribers.add({ email: 'carol@X.ORG' }, 'active', { actor: 'test', now: fixedNow });
+    expect(again).toEqual({ subscriber: first.subscriber, created: false });
+    expect(subscribers.get('CAROL@x.org')?.email).toBe('Carol@x.org');
+    expect(subscribers.unsubscribe('cArOl@x.org', { actor: 'cli:remove', now: fixedNow })).toBe(true);
+    expect(subscribers.stats().total).toBe(1);
+  });
+
+  it('never re-subscribes an unsubscribed reader through an import that writes the address in other letter case', async () => {
+    const { subscribers } = await aDeliveryDb(['Carol@x.org']);
+    subscribers.unsubscribe('Carol@x.org', { actor: 'subscriber', now: fixedNow });
+    const report = await importRows(subscribers, [row('carol@x.org', 2), row('CAROL@X.ORG', 3)]);
+    expect(report.counts).toMatchObject({ suppressed: 1, duplicate: 1, added: 0 });
+    expect(subscribers.stats().byState).toMatchObject({ active: 0, unsubscribed: 1 });
+  });
+
+  it('merges case variants stored before, keeping the strictest state, all history, the deliveries and working unsubscribe links', async () => {
+    const dir = await makeTempDir('newsdesk-merge-');
+    const file = path.join(dir, 'newsdesk.db');
+    // A database as the first schema left it, with one mailbox stored three times.
+    const old = new DatabaseSync(file);
+    old.exec(migrations[0]!.up as string);
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL); INSERT INTO schema_migrations VALUES (1, 'v1', '2026-01-01')");
+    const insert = old.prepare("INSERT INTO subscribers (id, email, name, state, source, token, created_at, updated_at) VALUES (?, ?, ?, ?, 'test', ?, '2026-01-01', '2026-01-01')");
+    insert.run(1, 'Carol@x.org', null, 'active', 'token-one-aaaa');
+    insert.run(2, 'carol@x.org', 'Carol', 'unsubscribed', 'token-two-bbbb');
+    insert.run(3, 'CAROL@x.org', null, 'pending', 'token-three-cc');
+    insert.run(4, 'dan@x.org', null, 'active', 'token-four-ddd');
+    const event = old.prepare("INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, at) VALUES (?, ?, ?, 'test', ?)");
+    event.run(1, null, 'active', '2026-01-01');
+    event.run(2, null, 'active', '2026-01-02');
+    event.run(2, 'active', 'unsubscribed', '2026-01-03');
+    event.run(3, null, 'pending', '2026-01-04');
+    old.exec("INSERT INTO sends (issue_number, subject, status, transport, created_at, updated_at) VALUES (3, 's', 'completed', 't', 'x', 'x'), (4, 's', 'completed', 't', 'x', 'x')");
+    const delivery = old.prepare("INSERT INTO deliveries (issue_number, subscriber_id, state, queued_at) VALUES (?, ?, ?, 'x')");
+    delivery.run(3, 1, 'queued');
+    delivery.run(3, 2, 'sent');
+    delivery.run(4, 2, 'sent');
+    delivery.run(4, 3, 'skipped');
+    old.close();
+
+    const db = openDatabase(file);
+    const subscribers = new SqliteSubscriberStore(db);
+    const carol = subscribers.get('carol@x.org')!;
+    expect(carol).toMatchObject({ id: 1, email: 'Carol@x.org', name: 'Carol', state: 'unsubscribed' });
+    expect(subscribers.stats().total).toBe(2);
+    expect(subscribers.history(1).map((e) => `${e.from ?? '-'}→${e.to} ${e.actor}`)).toEqual([
+      '-→active test',
+      '-→active test',
+      'active→unsubscribed test',
+      '-→pending test',
+      'active→unsubscribed migration',
+    ]);
+    expect(subscribers.history(1).at(-1)?.reason).toContain('carol@x.org, CAROL@x.org');
+    const ledger = new SqliteLedger(db);
+    expect(ledger.deliveries(3)).toMatchObject([{ email: 'Carol@x.org', state: 'sent' }]);
+    expect(ledger.deliveries(4)).toMatchObject([{ email: 'Carol@x.org', state: 'sent' }]);
+    // Unsubscribe links already sent to the merged rows still find the subscriber.
+    expect(subscribers.getByToken('token-three-cc')?.id).toBe(1);
+    expect(() => db.exec("INSERT INTO subscribers (email, email_key, state, source, token, created_at, updated_at) VALUES ('cArol@x.org', 'carol@x.org', 'active', 't', 'tok-x-12345678', 'x', 'x')")).toThrow(/UNIQUE/);
+    expect(() => db.exec("UPDATE subscriber_events SET actor = 'x'")).toThrow(/append-only/);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ContentStore } from '../content/store.ts';
 import { loadConfig } from '../core/config.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
+import { Subscriptions } from '../delivery/subscriptions.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { createApp } from '../server/app.ts';
 
@@ -24,19 +25,21 @@ async function anAppOverABrokenStore() {
   const delivery = openDelivery(config);
   afterAll(() => delivery.close());
   const logged: string[] = [];
+  const now = () => new Date('2026-03-02T10:00:00Z');
   const app = createApp({
     config,
     store: brokenStore,
-    delivery,
+    subscriptions: new Subscriptions({ store: delivery.subscribers, secret: 'app-test-secret-0123456789', now }),
+    checkHealth: delivery.checkHealth,
     transport: { description: 'nowhere', send: async () => ({ messageId: '', response: '' }), close: async () => undefined },
     secret: 'app-test-secret-0123456789',
     publicUrl: () => 'http://news.test',
     rebuild: undefined,
     fetchPage: async () => ({ ok: false, reason: 'offline' }) as never,
-    now: () => new Date('2026-03-02T10:00:00Z'),
+    now,
     log: (line) => logged.push(line),
   });
-  return { app, logged };
+  return { app, logged, delivery };
 }
 
 describe('when the server fails on its side', () => {
@@ -48,8 +51,24 @@ describe('when the server fails on its side', () => {
     expect(body).not.toMatch(/EIO|internal\/path|at \S+:\d+/);
     expect(logged.join('\n')).toContain('EIO');
 
-    const json = await app.fetch(new Request('http://news.test/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@example.com"}' }));
+    const json = await app.fetch(new Request('http://news.test/subscribe', { headers: { accept: 'application/json' } }));
     expect(json.status).toBe(500);
     expect(await json.json()).toEqual({ ok: false, error: 'internal', message: 'Something went wrong on our side; please try again.' });
+  });
+});
+
+describe('a sign-up request', () => {
+  it('does the same single write for a known and an unknown address, and nothing else until the mail worker admits it', async () => {
+    const { app, delivery } = await anAppOverABrokenStore();
+    delivery.subscribers.add({ email: 'known@example.com' }, 'active', { actor: 'test', now: new Date('2026-03-01T00:00:00Z') });
+    const before = () => delivery.db.prepare('SELECT (SELECT count(*) FROM subscribers) AS subscribers, (SELECT count(*) FROM subscriber_events) AS events, (SELECT count(*) FROM mail_queue) AS mail').get();
+    const untouched = before();
+    const post = (email: string) => app.fetch(new Request('http://news.test/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) }));
+    const known = await post('known@example.com');
+    const unknown = await post('stranger@example.com');
+    expect([known.status, await known.text()]).toEqual([unknown.status, await unknown.text()]);
+    expect(known.status).toBe(202);
+    expect(before()).toEqual(untouched);
+    expect(delivery.db.prepare('SELECT email FROM signup_requests ORDER BY id').all()).toEqual([{ email: 'known@example.com' }, { email: 'stranger@example.com' }]);
   });
 });

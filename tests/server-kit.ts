@@ -1,6 +1,6 @@
 // Shared set-up for the server's HTTP tests: a temp data folder seeded with the sample
-// newsletter, a built site, a fixed clock the test can move, and helpers to read the
-// outbox the server writes mail into.
+// newsletter, a built site, a clock the test can move, and helpers to read the outbox
+// the server's mail worker writes confirmation and welcome mail into.
 import { simpleParser } from 'mailparser';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -16,9 +16,11 @@ export const previewSecret = 'preview-secret-for-tests';
 export const webhookSecret = 'webhook-secret-for-tests';
 export const tokenSecret = 'token-secret-for-tests-0123456789';
 
+/** Starts at a fixed moment and runs at real speed (the mail worker's retries wait on it); tests can jump it. */
 export function aClock(iso = '2026-03-02T10:00:00Z') {
-  let now = new Date(iso);
-  return { now: () => new Date(now), advanceHours: (h: number) => void (now = new Date(now.getTime() + h * 3_600_000)) };
+  const started = performance.now();
+  let offset = new Date(iso).getTime();
+  return { now: () => new Date(offset + (performance.now() - started)), advanceHours: (h: number) => void (offset += h * 3_600_000) };
 }
 
 export interface TestServer extends RunningServer {
@@ -28,11 +30,13 @@ export interface TestServer extends RunningServer {
   outbox: string;
   clock: ReturnType<typeof aClock>;
   rebuildRuns: string[][];
+  /** The outbox once the mail worker has sent everything due. */
+  outboxMail(): Promise<OutboxMail[]>;
 }
 
 /** A server on port 0 over its own data folder; the site is built once unless `build: false`. */
 export async function startTestServer(
-  options: { env?: Record<string, string>; build?: boolean; transport?: Transport; rebuildDebounceMs?: number; realRebuild?: boolean } & Partial<Pick<ServerOptions, 'fetchPage'>> = {},
+  options: { env?: Record<string, string>; build?: boolean; transport?: Transport; rebuildDebounceMs?: number; realRebuild?: boolean } & Partial<Pick<ServerOptions, 'fetchPage' | 'mailWorker'>> = {},
 ): Promise<TestServer> {
   const dir = await makeTempDir('newsdesk-server-');
   const config = loadConfig(
@@ -61,8 +65,14 @@ export async function startTestServer(
     ...(options.realRebuild ? {} : { rebuildSite: async (reasons: string[]) => void rebuildRuns.push(reasons) }),
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.fetchPage ? { fetchPage: options.fetchPage } : {}),
+    ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
   });
-  return { ...server, store, config, dir, outbox: config.transport.kind === 'outbox' ? config.transport.dir : '', clock, rebuildRuns };
+  const outbox = config.transport.kind === 'outbox' ? config.transport.dir : '';
+  const outboxMail = async () => {
+    await server.mail.idle();
+    return readOutbox(outbox);
+  };
+  return { ...server, store, config, dir, outbox, clock, rebuildRuns, outboxMail };
 }
 
 export interface OutboxMail {

@@ -16,13 +16,17 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const subscriberOf = (email: string) => server.delivery.subscribers.get(email);
+/** The stored subscriber, once the mail worker has admitted the sign-ups recorded so far. */
+const subscriberOf = async (email: string) => {
+  await server.mail.idle();
+  return server.delivery.subscribers.get(email);
+};
 
 async function subscribeAndConfirm(email: string): Promise<void> {
-  const before = (await readOutbox(server.outbox)).length;
+  const before = (await server.outboxMail()).length;
   expect((await jsonPost(`${server.url}/subscribe`, { email })).status).toBe(202);
-  const mails = (await readOutbox(server.outbox)).filter((m) => m.to.includes(email) && /^Confirm/.test(m.subject));
-  expect((await readOutbox(server.outbox)).length).toBeGreaterThan(before);
+  const mails = (await server.outboxMail()).filter((m) => m.to.includes(email) && /^Confirm/.test(m.subject));
+  expect((await server.outboxMail()).length).toBeGreaterThan(before);
   expect((await fetch(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
 }
 
@@ -31,9 +35,9 @@ describe('subscribing with double opt-in', () => {
     const response = await formPost(`${server.url}/subscribe`, { email: 'ada@example.com', name: 'Ada', website: '' }, server.url);
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/subscribe/thanks');
-    expect(subscriberOf('ada@example.com')?.state).toBe('pending');
+    expect((await subscriberOf('ada@example.com'))?.state).toBe('pending');
 
-    const confirmation = (await readOutbox(server.outbox)).find((m) => m.to.includes('ada@example.com'));
+    const confirmation = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com'));
     expect(confirmation?.subject).toBe('Confirm your subscription to Marrow Fortnight');
     const link = confirmLinkIn(confirmation!);
     expect(link.startsWith(`${server.url}/confirm?token=`)).toBe(true);
@@ -41,11 +45,11 @@ describe('subscribing with double opt-in', () => {
     const confirmed = await fetch(link);
     expect(confirmed.status).toBe(200);
     expect(await confirmed.text()).toContain('Subscription confirmed');
-    const subscriber = subscriberOf('ada@example.com')!;
+    const subscriber = (await subscriberOf('ada@example.com'))!;
     expect(subscriber.state).toBe('active');
     expect(server.delivery.subscribers.history(subscriber.id).map((e) => `${e.from ?? '-'}→${e.to}`)).toEqual(['-→pending', 'pending→active']);
 
-    const welcome = (await readOutbox(server.outbox)).find((m) => m.to.includes('ada@example.com') && m.subject.startsWith('Welcome'));
+    const welcome = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com') && m.subject.startsWith('Welcome'));
     expect(welcome).toBeDefined();
     expect(welcome!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
     expect(welcome!.text).toContain(`${server.url}/unsubscribe?token=`);
@@ -53,12 +57,12 @@ describe('subscribing with double opt-in', () => {
 
   it('puts the subscriber\'s signed token in the welcome mail\'s mailto unsubscribe, as in issue mails', async () => {
     await subscribeAndConfirm('mailto@example.com');
-    const welcome = (await readOutbox(server.outbox)).find((m) => m.to.includes('mailto@example.com') && m.subject.startsWith('Welcome'))!;
+    const welcome = (await server.outboxMail()).find((m) => m.to.includes('mailto@example.com') && m.subject.startsWith('Welcome'))!;
     const header = /^List-Unsubscribe:(.*(?:\r\n[ \t].*)*)/m.exec(welcome.raw)![1]!.replace(/\r\n[ \t]+/g, ' ').trim();
     const [, https, mailtoSubject] = /^<([^>]+)>, <mailto:[^?>]+\?subject=([^>]+)>$/.exec(header)!;
     const mailtoToken = /^unsubscribe (\S+)$/.exec(decodeURIComponent(mailtoSubject!))![1]!;
     expect(mailtoToken).toBe(new URL(https!).searchParams.get('token'));
-    expect(verifyUnsubscribeToken(mailtoToken, tokenSecret)).toEqual({ subscriberToken: subscriberOf('mailto@example.com')!.token });
+    expect(verifyUnsubscribeToken(mailtoToken, tokenSecret)).toEqual({ subscriberToken: (await subscriberOf('mailto@example.com'))!.token });
   });
 
   it('answers a known and an unknown address identically, as a form and as JSON', async () => {
@@ -70,21 +74,42 @@ describe('subscribing with double opt-in', () => {
     expect(await answer('known@example.com', false)).toEqual(await answer('stranger@example.com', false));
     expect(await answer('known@example.com', true)).toEqual(await answer('stranger2@example.com', true));
     // The already-active address was not mailed again.
-    const toKnown = (await readOutbox(server.outbox)).filter((m) => m.to.includes('known@example.com') && m.subject.startsWith('Confirm'));
+    const toKnown = (await server.outboxMail()).filter((m) => m.to.includes('known@example.com') && m.subject.startsWith('Confirm'));
     expect(toKnown).toHaveLength(1);
   });
 
   it('stores one subscriber when the same address signs up many times at once', async () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => jsonPost(`${server.url}/subscribe`, { email: 'Twin@Example.COM' })));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(202));
-    const rows = server.delivery.db.prepare("SELECT count(*) AS n FROM subscribers WHERE email = 'Twin@example.com'").get() as { n: number };
-    expect(rows.n).toBe(1);
+    await server.mail.idle();
+    const rows = server.delivery.db.prepare("SELECT email FROM subscribers WHERE email_key = 'twin@example.com'").all();
+    expect(rows).toEqual([{ email: 'Twin@example.com' }]);
+  });
+
+  it('treats letter-case variants of an address as one subscriber, and mails it at most three confirmations an hour', async () => {
+    const variants = ['Carol@Example.com', 'carol@example.com', 'CAROL@example.com', 'cArol@example.com', 'caRol@example.com', 'carOl@example.com', 'caroL@example.com', 'CArol@example.com', 'caROL@example.com', 'CAROl@example.com'];
+    for (const email of variants) expect((await jsonPost(`${server.url}/subscribe`, { email })).status).toBe(202);
+    await server.mail.idle();
+    const stored = server.delivery.db.prepare("SELECT email, state FROM subscribers WHERE email_key = 'carol@example.com'").all();
+    expect(stored).toEqual([{ email: 'Carol@example.com', state: 'pending' }]);
+    const confirmations = (await server.outboxMail()).filter((m) => m.to.toLowerCase().includes('carol@example.com'));
+    expect(confirmations).toHaveLength(3);
+  });
+
+  it('isolates a name with right-to-left override characters in the welcome mail, so it cannot reorder the sentence', async () => {
+    const name = 'Mallory \u202Etxet desrever';
+    expect((await jsonPost(`${server.url}/subscribe`, { email: 'rtl@example.com', name })).status).toBe(202);
+    const confirmation = (await server.outboxMail()).find((m) => m.to.includes('rtl@example.com'))!;
+    expect(confirmation.html).toMatch(/<bdi>rtl@example\.com<\/bdi>/);
+    expect((await fetch(confirmLinkIn(confirmation))).status).toBe(200);
+    const welcome = (await server.outboxMail()).find((m) => m.to.includes('rtl@example.com') && m.subject.startsWith('Welcome'))!;
+    expect(welcome.html).toContain(`Welcome, <bdi>${name}</bdi>!`);
   });
 
   it('accepts a filled honeypot with the usual answer but stores nothing', async () => {
     const response = await formPost(`${server.url}/subscribe`, { email: 'bot@example.com', website: 'http://spam.example' }, server.url);
     expect(response.status).toBe(303);
-    expect(subscriberOf('bot@example.com')).toBeUndefined();
+    expect(await subscriberOf('bot@example.com')).toBeUndefined();
   });
 
   it('explains what is wrong with an invalid address and stores nothing', async () => {
@@ -99,20 +124,20 @@ describe('subscribing with double opt-in', () => {
   it('refuses a form posted from another site', async () => {
     const response = await formPost(`${server.url}/subscribe`, { email: 'csrf@example.com' }, 'https://evil.example');
     expect(response.status).toBe(403);
-    expect(subscriberOf('csrf@example.com')).toBeUndefined();
+    expect(await subscriberOf('csrf@example.com')).toBeUndefined();
   });
 });
 
 describe('confirmation links', () => {
   it('shows the expired page for a link older than the configured lifetime and activates nobody', async () => {
     await jsonPost(`${server.url}/subscribe`, { email: 'late@example.com' });
-    const link = confirmLinkIn((await readOutbox(server.outbox)).find((m) => m.to.includes('late@example.com'))!);
+    const link = confirmLinkIn((await server.outboxMail()).find((m) => m.to.includes('late@example.com'))!);
     server.clock.advanceHours(server.config.confirmTtlHours + 1);
     try {
       const response = await fetch(link);
       expect(response.status).toBe(410);
       expect(await response.text()).toContain('This confirmation link has expired');
-      expect(subscriberOf('late@example.com')?.state).toBe('pending');
+      expect((await subscriberOf('late@example.com'))?.state).toBe('pending');
     } finally {
       server.clock.advanceHours(-(server.config.confirmTtlHours + 1));
     }
@@ -120,54 +145,54 @@ describe('confirmation links', () => {
 
   it('refuses a forged link', async () => {
     await jsonPost(`${server.url}/subscribe`, { email: 'forged@example.com' });
-    const subscriber = subscriberOf('forged@example.com')!;
+    const subscriber = (await subscriberOf('forged@example.com'))!;
     const forged = createConfirmToken(subscriber.token, 'some-other-secret-0123456789', { now: server.clock.now(), ttlHours: 48 });
     const response = await fetch(`${server.url}/confirm?token=${encodeURIComponent(forged)}`);
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('This confirmation link does not work');
     expect((await fetch(`${server.url}/confirm?token=garbage`)).status).toBe(400);
     expect((await fetch(`${server.url}/confirm`)).status).toBe(400);
-    expect(subscriberOf('forged@example.com')?.state).toBe('pending');
+    expect((await subscriberOf('forged@example.com'))?.state).toBe('pending');
   });
 
   it('works once: a second use says so without changing anything', async () => {
     await jsonPost(`${server.url}/subscribe`, { email: 'twice@example.com' });
-    const link = confirmLinkIn((await readOutbox(server.outbox)).find((m) => m.to.includes('twice@example.com'))!);
+    const link = confirmLinkIn((await server.outboxMail()).find((m) => m.to.includes('twice@example.com'))!);
     expect((await fetch(link)).status).toBe(200);
     const again = await fetch(link);
     expect(again.status).toBe(410);
     expect(await again.text()).toContain('already used');
-    const welcomes = (await readOutbox(server.outbox)).filter((m) => m.to.includes('twice@example.com') && m.subject.startsWith('Welcome'));
+    const welcomes = (await server.outboxMail()).filter((m) => m.to.includes('twice@example.com') && m.subject.startsWith('Welcome'));
     expect(welcomes).toHaveLength(1);
   });
 
   it('brings an unsubscribed reader back only once they confirm again', async () => {
     await subscribeAndConfirm('returning@example.com');
-    const s = subscriberOf('returning@example.com')!;
+    const s = (await subscriberOf('returning@example.com'))!;
     const token = createUnsubscribeToken(s.token, tokenSecret);
     await fetch(`${server.url}/unsubscribe?token=${encodeURIComponent(token)}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
-    expect(subscriberOf('returning@example.com')?.state).toBe('unsubscribed');
+    expect((await subscriberOf('returning@example.com'))?.state).toBe('unsubscribed');
     await jsonPost(`${server.url}/subscribe`, { email: 'returning@example.com' });
-    expect(subscriberOf('returning@example.com')?.state).toBe('unsubscribed');
-    const mails = (await readOutbox(server.outbox)).filter((m) => m.to.includes('returning@example.com') && m.subject.startsWith('Confirm'));
+    expect((await subscriberOf('returning@example.com'))?.state).toBe('unsubscribed');
+    const mails = (await server.outboxMail()).filter((m) => m.to.includes('returning@example.com') && m.subject.startsWith('Confirm'));
     expect((await fetch(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
-    expect(subscriberOf('returning@example.com')?.state).toBe('active');
+    expect((await subscriberOf('returning@example.com'))?.state).toBe('active');
   });
 });
 
 describe('unsubscribing', () => {
-  const unsubscribeUrlFor = (email: string) => `${server.url}/unsubscribe?token=${encodeURIComponent(createUnsubscribeToken(subscriberOf(email)!.token, tokenSecret))}`;
+  const unsubscribeUrlFor = async (email: string) => `${server.url}/unsubscribe?token=${encodeURIComponent(createUnsubscribeToken((await subscriberOf(email))!.token, tokenSecret))}`;
 
   it('accepts the RFC 8058 one-click POST from a mail provider: cross-origin, no cookies, form-encoded', async () => {
     await subscribeAndConfirm('oneclick@example.com');
-    const response = await fetch(unsubscribeUrlFor('oneclick@example.com'), {
+    const response = await fetch(await unsubscribeUrlFor('oneclick@example.com'), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://mail.provider.example', 'sec-fetch-site': 'cross-site' },
       body: 'List-Unsubscribe=One-Click',
     });
     expect(response.status).toBe(200);
-    expect(subscriberOf('oneclick@example.com')?.state).toBe('unsubscribed');
-    const history = server.delivery.subscribers.history(subscriberOf('oneclick@example.com')!.id);
+    expect((await subscriberOf('oneclick@example.com'))?.state).toBe('unsubscribed');
+    const history = server.delivery.subscribers.history((await subscriberOf('oneclick@example.com'))!.id);
     expect(history.at(-1)).toMatchObject({ to: 'unsubscribed', actor: 'subscriber', reason: 'one-click (RFC 8058)' });
   });
 
@@ -175,30 +200,30 @@ describe('unsubscribing', () => {
     await subscribeAndConfirm('multipart@example.com');
     const body = new FormData();
     body.set('List-Unsubscribe', 'One-Click');
-    const first = await fetch(unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
+    const first = await fetch(await unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
     expect(first.status).toBe(200);
-    const second = await fetch(unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
+    const second = await fetch(await unsubscribeUrlFor('multipart@example.com'), { method: 'POST', body });
     expect(second.status).toBe(200);
-    expect(subscriberOf('multipart@example.com')?.state).toBe('unsubscribed');
+    expect((await subscriberOf('multipart@example.com'))?.state).toBe('unsubscribed');
   });
 
   it('shows a page with one button, and the button unsubscribes', async () => {
     await subscribeAndConfirm('button@example.com');
-    const url = unsubscribeUrlFor('button@example.com');
+    const url = await unsubscribeUrlFor('button@example.com');
     const pageHtml = await (await fetch(url)).text();
     expect(pageHtml).toContain('<button type="submit">Unsubscribe</button>');
-    expect(subscriberOf('button@example.com')?.state).toBe('active');
+    expect((await subscriberOf('button@example.com'))?.state).toBe('active');
     const response = await formPost(url, { confirm: 'yes' }, server.url);
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('You are unsubscribed');
-    expect(subscriberOf('button@example.com')?.state).toBe('unsubscribed');
+    expect((await subscriberOf('button@example.com'))?.state).toBe('unsubscribed');
   });
 
   it('refuses the page form (not one-click) when posted from another site', async () => {
     await subscribeAndConfirm('victim@example.com');
-    const response = await formPost(unsubscribeUrlFor('victim@example.com'), { confirm: 'yes' }, 'https://evil.example');
+    const response = await formPost(await unsubscribeUrlFor('victim@example.com'), { confirm: 'yes' }, 'https://evil.example');
     expect(response.status).toBe(403);
-    expect(subscriberOf('victim@example.com')?.state).toBe('active');
+    expect((await subscriberOf('victim@example.com'))?.state).toBe('active');
   });
 
   it('refuses a forged unsubscribe token', async () => {
@@ -215,7 +240,7 @@ describe('the Sanity webhook', () => {
   const payload = JSON.stringify({ _id: 'issue-4', _type: 'issue' });
 
   it('schedules one rebuild for a burst of validly signed calls', async () => {
-    const signature = await encodeSignatureHeader(payload, Date.now(), webhookSecret);
+    const signature = await encodeSignatureHeader(payload, server.clock.now().getTime(), webhookSecret);
     const responses = await Promise.all(
       [1, 2, 3].map(() => fetch(`${server.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: signature }, body: payload })),
     );
@@ -226,8 +251,8 @@ describe('the Sanity webhook', () => {
 
   it('refuses a call signed with another secret, or with the body changed, or unsigned', async () => {
     const runs = server.rebuildRuns.length;
-    const wrong = await encodeSignatureHeader(payload, Date.now(), 'not-the-webhook-secret');
-    const right = await encodeSignatureHeader(payload, Date.now(), webhookSecret);
+    const wrong = await encodeSignatureHeader(payload, server.clock.now().getTime(), 'not-the-webhook-secret');
+    const right = await encodeSignatureHeader(payload, server.clock.now().getTime(), webhookSecret);
     const post = (headers: Record<string, string>, body = payload) => fetch(`${server.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     expect((await post({ [SIGNATURE_HEADER_NAME]: wrong })).status).toBe(401);
     expect((await post({ [SIGNATURE_HEADER_NAME]: right }, payload.replace('issue-4', 'issue-5'))).status).toBe(401);
@@ -235,6 +260,22 @@ describe('the Sanity webhook', () => {
     expect((await post({})).status).toBe(401);
     await server.rebuilds.idle();
     expect(server.rebuildRuns.length).toBe(runs);
+  });
+
+  it('refuses a validly signed call made more than five minutes ago (a replay)', async () => {
+    const runs = server.rebuildRuns.length;
+    const post = (at: number) =>
+      encodeSignatureHeader(payload, at, webhookSecret).then((signature) =>
+        fetch(`${server.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: signature }, body: payload }),
+      );
+    const now = server.clock.now().getTime();
+    const replayed = await post(now - 6 * 60_000);
+    expect(replayed.status).toBe(401);
+    expect(((await replayed.json()) as { message: string }).message).toContain('replay');
+    expect((await post(now + 6 * 60_000)).status).toBe(401);
+    await server.rebuilds.idle();
+    expect(server.rebuildRuns.length).toBe(runs);
+    expect((await post(now - 4 * 60_000)).status).toBe(202);
   });
 });
 
@@ -248,7 +289,7 @@ describe('webhook rebuilds of the real site', () => {
       const payload = JSON.stringify({ _id: 'issue-4', _type: 'issue' });
       const response = await fetch(`${live.url}/hooks/sanity`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: await encodeSignatureHeader(payload, Date.now(), webhookSecret) },
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: await encodeSignatureHeader(payload, live.clock.now().getTime(), webhookSecret) },
         body: payload,
       });
       expect(response.status).toBe(202);
@@ -305,7 +346,7 @@ describe('previews for the Studio', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3333');
     expect(((await response.json()) as { message: string }).message).toContain('editor@example.com');
-    const mail = (await readOutbox(server.outbox)).find((m) => m.to.includes('editor@example.com'));
+    const mail = (await server.outboxMail()).find((m) => m.to.includes('editor@example.com'));
     expect(mail?.subject).toMatch(/^\[Test\] Marrow Fortnight #5: Election week/);
   });
 
@@ -366,7 +407,7 @@ describe('the built site and the HTTP hygiene around it', () => {
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
-    expect(subscriberOf('big@example.com')).toBeUndefined();
+    expect(await subscriberOf('big@example.com')).toBeUndefined();
   });
 
   it('answers the health check and mounts the capture API', async () => {
@@ -394,28 +435,6 @@ describe('with a rate limit', () => {
 });
 
 describe('when mail cannot be sent', () => {
-  it('keeps the subscriber pending and says clearly that the confirmation mail failed, without a 500', async () => {
-    const broken: Transport = {
-      description: 'a relay that is down',
-      send: async (_m: OutgoingMessage) => {
-        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ECONNECTION' });
-      },
-      close: async () => undefined,
-    };
-    const failing = await startTestServer({ build: false, transport: broken });
-    try {
-      const form = await formPost(`${failing.url}/subscribe`, { email: 'unlucky@example.com' }, failing.url);
-      expect(form.status).toBe(503);
-      expect(await form.text()).toContain('We could not send the confirmation email');
-      const json = await jsonPost(`${failing.url}/subscribe`, { email: 'unlucky@example.com' });
-      expect(json.status).toBe(503);
-      expect(await json.json()).toMatchObject({ ok: false, error: 'mail_failed' });
-      expect(failing.delivery.subscribers.get('unlucky@example.com')?.state).toBe('pending');
-    } finally {
-      await failing.close();
-    }
-  });
-
   it('refuses previews when no preview secret is configured', async () => {
     const noSecret = await startTestServer({ build: false, env: { NEWSDESK_PREVIEW_SECRET: '' } });
     try {

@@ -39,13 +39,13 @@ it('a reader subscribes from the home page, confirms from the email, and later u
   expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Check your inbox');
   expect(await page.evaluate(() => getComputedStyle(document.body).fontFamily)).toContain('system-ui');
 
-  const confirmation = (await readOutbox(server.outbox)).find((m) => m.to.includes('reader@example.com'));
+  const confirmation = (await server.outboxMail()).find((m) => m.to.includes('reader@example.com'));
   expect(confirmation?.subject).toMatch(/^Confirm your subscription/);
   await page.goto(confirmLinkIn(confirmation!));
   expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Subscription confirmed');
   expect(server.delivery.subscribers.get('reader@example.com')?.state).toBe('active');
 
-  const welcome = (await readOutbox(server.outbox)).find((m) => m.to.includes('reader@example.com') && m.subject.startsWith('Welcome'));
+  const welcome = (await server.outboxMail()).find((m) => m.to.includes('reader@example.com') && m.subject.startsWith('Welcome'));
   const unsubscribeLink = /https?:\/\/\S+\/unsubscribe\?token=[^\s\]>)]+/.exec(welcome!.text)![0];
   await page.goto(unsubscribeLink);
   expect(await page.getByText('reader@example.com').count()).toBeGreaterThan(0);

@@ -35,8 +35,8 @@ function issueListHtml(issues: IssueListing[], ctx: RenderContext, headingLevel:
 
 function linkHtml(link: TagPageLink): string {
   return (
-    `<li><h3><a href="${escapeHtml(link.url)}">${escapeHtml(link.title ?? link.url)}</a></h3>` +
-    (link.siteName ? `<p class="meta">${escapeHtml(link.siteName)}</p>` : '') +
+    `<li><h3><a href="${escapeHtml(link.url)}"><bdi>${escapeHtml(link.title ?? link.url)}</bdi></a></h3>` +
+    (link.siteName ? `<p class="meta"><bdi>${escapeHtml(link.siteName)}</bdi></p>` : '') +
     (link.description ? `<p>${escapeHtml(link.description)}</p>` : '') +
     (link.usedIn.length > 0 ? `<p class="meta">In ${link.usedIn.map((u, i) => `<span>${i > 0 ? ', ' : ''}issue #${u.number}</span>`).join('')}</p>` : '') +
     '</li>'

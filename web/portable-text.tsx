@@ -74,9 +74,16 @@ function LinkCardView({ card }: { card: LinkCard }) {
     <div className="link-card">
       <p>
         <a href={link.url}>
-          <strong>{link.title ?? link.url}</strong>
+          <strong>
+            <bdi>{link.title ?? link.url}</bdi>
+          </strong>
         </a>
-        {link.siteName ? <span className="site"> · {link.siteName}</span> : null}
+        {link.siteName ? (
+          <span className="site">
+            {' · '}
+            <bdi>{link.siteName}</bdi>
+          </span>
+        ) : null}
       </p>
       {link.description ? <p>{link.description}</p> : null}
       {card.comment ? <p className="ed-note">[{card.comment} {'\u2014'}Ed.]</p> : null}

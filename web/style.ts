@@ -12,7 +12,7 @@ export function renderStylesheet(settings: Pick<Settings, 'accentColor'>): strin
 @media (prefers-color-scheme:dark){:root{--accent:color-mix(in srgb,${accent} 45%,#fff);--bg:#15171a;--fg:#e6e8ea;--muted:#a9b0b8;--line:#343a40;--card:#1e2125}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
-body{margin:0;background:var(--bg);color:var(--fg);font:1.0625rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+body{margin:0;background:var(--bg);color:var(--fg);font:1.0625rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;overflow-wrap:anywhere}
 a{color:var(--accent);text-underline-offset:.15em}
 a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .wrap{max-width:42rem;margin:0 auto;padding:0 1rem}

@@ -56,7 +56,7 @@ export function collectUrlWarnings(issue: Issue): RenderWarning[] {
 }
 
 /** A URL quoted for a message: control characters removed, long ones shortened. */
-function describeUrl(url: string): string {
+export function describeUrl(url: string): string {
   const clean = url.replace(/[\u0000-\u001f\u007f]/g, '');
   return JSON.stringify(clean.length > 60 ? `${clean.slice(0, 57)}...` : clean);
 }

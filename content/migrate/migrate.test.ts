@@ -1,7 +1,7 @@
 // Reading each platform's export into issues and subscribers (pure, over in-memory
 // files), and handing subscribers to the store through the one import call.
 import { describe, expect, it } from 'vitest';
-import type { ImportReport, ImportRow } from '../../delivery/sqlite-subscriber-store.ts';
+import type { ImportRow } from '../../delivery/import-subscribers.ts';
 import { readButtondownExport } from './buttondown.ts';
 import type { ExportFiles } from './export-files.ts';
 import { readGhostExport } from './ghost.ts';
@@ -58,15 +58,15 @@ describe('Buttondown', () => {
 });
 
 describe('moving subscribers', () => {
-  it('imports pending readers as pending and the rest as active, suppressed states travelling with their rows', () => {
+  it('imports pending readers as pending and the rest as active, suppressed states travelling with their rows', async () => {
     const calls: Array<{ rows: ImportRow[]; state: string }> = [];
     const fake: SubscriberImporter = {
-      import(rows, options): ImportReport {
-        calls.push({ rows, state: options.state });
-        return { counts: { added: rows.length, activated: 0, unchanged: 0, suppressed: 0, 'newly-suppressed': 0, duplicate: 0 }, rows: [] };
+      async importChunk(rows, options) {
+        calls.push({ rows: [...rows], state: options.state });
+        return rows.map(() => ({ outcome: 'added' as const, state: options.state }));
       },
     };
-    const moved = moveSubscribers(
+    const moved = await moveSubscribers(
       fake,
       [
         { origin: 'l:2', email: 'a@example.org', state: 'active', platformState: 'regular' },

@@ -1,16 +1,14 @@
 // The one place a migration hands subscribers to the delivery database, through the
-// subscriber store's public import. Rows are validated by the same schema as every
-// other way in; suppressed states (unsubscribed, bounced, complained) travel with the
-// row and are never undone; pending readers stay pending, everyone else arrives active.
+// delivery's own import (streamed, a few hundred rows per short transaction, so a big
+// list never blocks unsubscribes). Rows are validated by the same schema as every other
+// way in; suppressed states (unsubscribed, bounced, complained) travel with the row and
+// are never undone; pending readers stay pending, everyone else arrives active.
 import { formatZodIssues } from '../../core/errors.ts';
-import type { ImportReport, ImportRow } from '../../delivery/sqlite-subscriber-store.ts';
+import { importSubscribers, type ImportRow, type SubscriberImporter } from '../../delivery/import-subscribers.ts';
 import { subscriberInputSchema } from '../../delivery/subscriber.ts';
 import type { MigratedSubscriber } from './migration.ts';
 
-/** What this needs of the subscriber store. */
-export interface SubscriberImporter {
-  import(rows: ImportRow[], options: { state: 'pending' | 'active'; source: string; dryRun: boolean; by: { actor: string; now: Date } }): ImportReport;
-}
+export type { SubscriberImporter };
 
 export interface MovedSubscribers {
   /** Outcome → count, over both imports. */
@@ -18,7 +16,11 @@ export interface MovedSubscribers {
   invalid: Array<{ origin: string; reason: string }>;
 }
 
-export function moveSubscribers(store: SubscriberImporter, subscribers: MigratedSubscriber[], options: { source: string; dryRun: boolean; now: Date }): MovedSubscribers {
+export async function moveSubscribers(
+  store: SubscriberImporter,
+  subscribers: MigratedSubscriber[],
+  options: { source: string; dryRun: boolean; now: Date },
+): Promise<MovedSubscribers> {
   const invalid: MovedSubscribers['invalid'] = [];
   const byTarget: Record<'pending' | 'active', ImportRow[]> = { pending: [], active: [] };
   subscribers.forEach((s, i) => {
@@ -32,8 +34,8 @@ export function moveSubscribers(store: SubscriberImporter, subscribers: Migrated
   const counts: Record<string, number> = {};
   for (const state of ['active', 'pending'] as const) {
     if (byTarget[state].length === 0) continue;
-    const report = store.import(byTarget[state], { state, source: options.source, dryRun: options.dryRun, by: { actor: options.source, now: options.now } });
-    for (const [outcome, n] of Object.entries(report.counts)) counts[outcome] = (counts[outcome] ?? 0) + n;
+    const report = await importSubscribers(byTarget[state], store, { state, source: options.source, dryRun: options.dryRun, actor: options.source, now: () => options.now });
+    for (const [outcome, n] of Object.entries(report.counts)) if (n > 0) counts[outcome] = (counts[outcome] ?? 0) + n;
   }
   return { counts, invalid };
 }

@@ -20,7 +20,7 @@ export function ConfirmationEmail({ settings, email, confirmUrl, ttlHours }: Con
         Please confirm your subscription
       </Heading>
       <Text style={emailStyles.text}>
-        Someone, hopefully you, asked for {settings.title} to be sent to {email}. Confirm below and the next issue will
+        Someone, hopefully you, asked for {settings.title} to be sent to <bdi>{email}</bdi>. Confirm below and the next issue will
         land in this inbox.
       </Text>
       <Section style={{ margin: '8px 0 24px' }}>

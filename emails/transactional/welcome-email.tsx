@@ -15,7 +15,13 @@ export function WelcomeEmail({ settings, name, archiveUrl, unsubscribeUrl }: Wel
   return (
     <EmailFrame settings={settings} preview={`You are subscribed to ${settings.title}`}>
       <Heading as="h1" style={emailStyles.heading}>
-        {name ? `Welcome, ${name}!` : 'Welcome aboard!'}
+        {name ? (
+          <>
+            Welcome, <bdi>{name}</bdi>!
+          </>
+        ) : (
+          'Welcome aboard!'
+        )}
       </Heading>
       <Text style={emailStyles.text}>
         Your subscription to {settings.title} is confirmed. Each new issue will arrive in this inbox from{' '}

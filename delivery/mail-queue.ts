@@ -1,0 +1,91 @@
+// The transactional mail queue in SQLite (confirmation and welcome mails): rows are
+// added by the subscription steps in the same transaction as the change that causes
+// them, and drained by the mail worker inside `serve`. A row is claimed ("sending")
+// while one attempt runs; a crash leaves it "sending", and the next worker start puts
+// it back (a second confirmation mail is harmless, a lost one is not).
+import type { Database } from './db.ts';
+import { retryOnBusy, transaction } from './db.ts';
+import { subscriberFromRow, type SubscriberRow } from './sqlite-subscriber-store.ts';
+import type { Subscriber } from './subscriber.ts';
+
+export type MailKind = 'confirm' | 'welcome';
+export type MailState = 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
+
+export interface QueuedMail {
+  id: number;
+  kind: MailKind;
+  /** Attempts including the one just claimed. */
+  attempts: number;
+  /** Undefined when the subscriber was erased after the mail was queued. */
+  subscriber: Subscriber | undefined;
+}
+
+/** What the mail worker needs from the queue. */
+export interface MailQueue {
+  /** Puts mails a crashed worker left mid-attempt back in the queue. */
+  requeueInterrupted(): Promise<number>;
+  /** Moves up to `limit` due mails to "sending" and returns them, oldest first. */
+  claimDue(limit: number, now: Date): Promise<QueuedMail[]>;
+  markSent(id: number, now: Date): Promise<void>;
+  markRetry(id: number, error: string, notBefore: Date): Promise<void>;
+  markFinal(id: number, state: 'failed' | 'skipped', reason: string, now: Date): Promise<void>;
+  /** When the earliest queued mail is due; undefined when none is queued. */
+  nextDue(): Promise<Date | undefined>;
+  counts(): Promise<Record<MailState, number>>;
+}
+
+export class SqliteMailQueue implements MailQueue {
+  readonly #db: Database;
+  readonly #claim;
+  readonly #subscriber;
+
+  constructor(db: Database) {
+    this.#db = db;
+    this.#claim = db.prepare(`UPDATE mail_queue SET state = 'sending', attempts = attempts + 1
+      WHERE id IN (SELECT id FROM mail_queue WHERE state = 'queued' AND not_before <= ? ORDER BY id LIMIT ?)
+      RETURNING id, kind, attempts, subscriber_id`);
+    this.#subscriber = db.prepare('SELECT * FROM subscribers WHERE id = ?');
+  }
+
+  requeueInterrupted(): Promise<number> {
+    return retryOnBusy(() => Number(this.#db.prepare("UPDATE mail_queue SET state = 'queued' WHERE state = 'sending'").run().changes));
+  }
+
+  claimDue(limit: number, now: Date): Promise<QueuedMail[]> {
+    return retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const rows = this.#claim.all(now.getTime(), limit) as Array<{ id: number; kind: MailKind; attempts: number; subscriber_id: number }>;
+        return rows
+          .sort((a, b) => a.id - b.id)
+          .map((r) => {
+            const s = this.#subscriber.get(r.subscriber_id) as SubscriberRow | undefined;
+            return { id: r.id, kind: r.kind, attempts: r.attempts, subscriber: s && subscriberFromRow(s) };
+          });
+      }),
+    );
+  }
+
+  async markSent(id: number, now: Date): Promise<void> {
+    await retryOnBusy(() => this.#db.prepare("UPDATE mail_queue SET state = 'sent', last_error = NULL, finished_at = ? WHERE id = ?").run(now.getTime(), id));
+  }
+
+  async markRetry(id: number, error: string, notBefore: Date): Promise<void> {
+    await retryOnBusy(() => this.#db.prepare("UPDATE mail_queue SET state = 'queued', last_error = ?, not_before = ? WHERE id = ?").run(error, notBefore.getTime(), id));
+  }
+
+  async markFinal(id: number, state: 'failed' | 'skipped', reason: string, now: Date): Promise<void> {
+    await retryOnBusy(() => this.#db.prepare('UPDATE mail_queue SET state = ?, last_error = ?, finished_at = ? WHERE id = ?').run(state, reason, now.getTime(), id));
+  }
+
+  async nextDue(): Promise<Date | undefined> {
+    const row = (await retryOnBusy(() => this.#db.prepare("SELECT min(not_before) AS due FROM mail_queue WHERE state = 'queued'").get())) as { due: number | null };
+    return row.due === null ? undefined : new Date(row.due);
+  }
+
+  async counts(): Promise<Record<MailState, number>> {
+    const counts: Record<MailState, number> = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
+    const rows = (await retryOnBusy(() => this.#db.prepare('SELECT state, count(*) AS n FROM mail_queue GROUP BY state').all())) as Array<{ state: MailState; n: number }>;
+    for (const r of rows) counts[r.state] = r.n;
+    return counts;
+  }
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { BadRow, ImportRow } from './import-subscribers.ts';
+import { csvHeader, neutralizeCell, readSubscriberCsv, restoreCell, toCsvLine } from './subscriber-csv.ts';
+import type { Subscriber } from './subscriber.ts';
+
+async function read(bytes: Buffer | string, file = 'people.csv') {
+  const rows: ImportRow[] = [];
+  const bad: BadRow[] = [];
+  // Fed in small pieces, as a file stream would, so rows and characters straddle chunks.
+  const data = Buffer.from(bytes);
+  const chunks = Array.from({ length: Math.ceil(data.length / 7) }, (_, i) => data.subarray(i * 7, i * 7 + 7));
+  for await (const item of readSubscriberCsv((async function* () { yield* chunks; })(), file)) {
+    if ('reason' in item) bad.push(item);
+    else rows.push(item);
+  }
+  return { rows, bad };
+}
+
+function aSubscriber(overrides: Partial<Subscriber> = {}): Subscriber {
+  return { id: 1, email: 'ada@example.org', name: 'Ada', state: 'active', source: 'form', token: 'TTTTTTTTTTTT', attributes: {}, createdAt: '2026-03-01T00:00:00.000Z', updatedAt: '2026-03-01T00:00:00.000Z', ...overrides };
+}
+
+describe('reading subscriber CSV', () => {
+  it('reports each bad row with its line number and keeps the good ones with extra columns as attributes', async () => {
+    const { rows, bad } = await read('Email,Name,Company\nada@example.org,Ada,Engines\nnope,Bob,\n"grace@example.org","Grace\nHopper",Navy\n');
+    expect(bad).toEqual([{ line: 3, reason: 'email: is not a valid email address' }]);
+    expect(rows.map((r) => [r.line, r.email, r.name, r.attributes])).toEqual([
+      [2, 'ada@example.org', 'Ada', { company: 'Engines' }],
+      [5, 'grace@example.org', 'Grace Hopper', { company: 'Navy' }],
+    ]);
+  });
+
+  it('keeps UTF-8 names whole, including characters split across read chunks', async () => {
+    const { rows } = await read('email,name\nzoe@example.org,Zoë Ünal 山田\n');
+    expect(rows[0]?.name).toBe('Zoë Ünal 山田');
+  });
+
+  it('refuses a row whose bytes are not UTF-8 with its line number, instead of replacing them', async () => {
+    const bytes = Buffer.concat([Buffer.from('email,name\nada@example.org,Ada\nbob@example.org,B'), Buffer.from([0xe9, 0x62]), Buffer.from('\ncy@example.org,Cy\n')]);
+    const { rows, bad } = await read(bytes);
+    expect(bad).toEqual([{ line: 3, reason: 'name: is not valid UTF-8 (save the file as UTF-8 and import it again)' }]);
+    expect(rows.map((r) => r.email)).toEqual(['ada@example.org', 'cy@example.org']);
+  });
+
+  it('refuses a file without an email column, naming the columns it found', async () => {
+    await expect(read('mail,name\na@example.org,A\n', 'x.csv')).rejects.toThrow(/no "email" column \(found: mail, name\)/);
+  });
+
+  it('refuses a file that is not CSV, naming it', async () => {
+    await expect(read('email,name\n"ada@example.org,Ada\n', 'broken.csv')).rejects.toThrow(/broken\.csv is not readable CSV/);
+  });
+});
+
+describe('writing subscriber CSV', () => {
+  it('neutralises cells a spreadsheet would run as a formula', () => {
+    const line = toCsvLine(aSubscriber({ name: '=HYPERLINK("http://evil.example","x")', source: '@import' }));
+    expect(line).toBe(`ada@example.org,"'=HYPERLINK(""http://evil.example"",""x"")",active,'@import,2026-03-01T00:00:00.000Z,2026-03-01T00:00:00.000Z\n`);
+    for (const start of ['=', '+', '-', '@', '\t', '\r']) expect(neutralizeCell(`${start}1+1`)).toBe(`'${start}1+1`);
+    expect(neutralizeCell('Ada Lovelace')).toBe('Ada Lovelace');
+  });
+
+  it('reads what it wrote back unchanged, even cells that started with an apostrophe', async () => {
+    const names = ['=HYPERLINK("http://evil.example","x")', "'=already quoted", "'plain", '-5', 'O\'Brien', '+1 555'];
+    const csv = csvHeader() + names.map((name, i) => toCsvLine(aSubscriber({ email: `p${i}@example.org`, name }))).join('');
+    const { rows } = await read(csv);
+    expect(rows.map((r) => r.name)).toEqual(names);
+    for (const name of names) expect(restoreCell(neutralizeCell(name))).toBe(name);
+  });
+});

@@ -1,0 +1,144 @@
+// Previews for the Studio: the draft of an issue rendered by the build's own renderers
+// (web page, email, plain text), and a test send of the draft to one address. Both
+// need NEWSDESK_PREVIEW_SECRET; only the Studio's origins may frame or call them.
+import { randomBytes } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import { z } from 'zod';
+import { loadIssueById } from '../../content/load.ts';
+import type { ContentStore } from '../../content/store.ts';
+import type { Config } from '../../core/config.ts';
+import { formatZodIssues, isNewsdeskError } from '../../core/errors.ts';
+import { fillPlaceholders, type RenderContext } from '../../core/render.ts';
+import { composeIssueMessage } from '../../delivery/message.ts';
+import { emailSchema } from '../../delivery/subscriber.ts';
+import type { Transport } from '../../delivery/transport.ts';
+import { renderIssueEmail } from '../../emails/issue-email.ts';
+import { renderIssueText } from '../../emails/issue-text.ts';
+import { renderIssuePage } from '../../web/issue-page.tsx';
+import { bearer, bodyLimits, jsonError, limitBody, secretsMatch, type Pages } from '../http.ts';
+import { localMediaBase, withLocalMedia } from '../../content/media.ts';
+import { emailPreviewCsp, isStudioOrigin } from '../security.ts';
+
+export interface PreviewRouteDeps {
+  config: Pick<Config, 'server' | 'unsubscribeMailto' | 'content'>;
+  store: ContentStore;
+  transport: Transport;
+  secret: string;
+  /** Renders exactly as the build does: the configured or the newsletter's own site URL. */
+  buildContext: () => Promise<RenderContext>;
+  pages: Pages;
+  now: () => Date;
+  log: (line: string) => void;
+  /** This server's own URL: previews show the dataset's uploaded images from it until the site is rebuilt. */
+  publicUrl: () => string;
+  /** The local Studio's token, accepted like the preview secret when the Studio is served here. */
+  studioToken?: string | undefined;
+}
+
+const previewParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'is not a document id') });
+const previewQuery = z.object({
+  as: z.enum(['email', 'web', 'text'], { error: 'must be one of email, web, text' }).default('web'),
+  secret: z.string().max(512).optional(),
+});
+const sendTestSchema = z.object({ to: emailSchema });
+
+/** Stands in for the recipient in previews. */
+const previewRecipient = { email: 'preview@example.invalid' } as const;
+
+export function previewRoutes(deps: PreviewRouteDeps): Hono {
+  const { config } = deps;
+  const studioOrigins = config.server.studioOrigins;
+  const app = new Hono();
+  app.use(
+    '/preview/*',
+    cors({
+      origin: (origin) => (isStudioOrigin(origin, studioOrigins) ? origin : null),
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type'],
+      maxAge: 600,
+    }),
+  );
+
+  const refusal = (c: Context, given: string | undefined) => {
+    const accepted = [config.server.previewSecret, deps.studioToken].filter((s): s is string => Boolean(s));
+    c.header('cache-control', 'no-store');
+    if (accepted.length === 0) return jsonError(c, 'previews_disabled');
+    if (!given || !accepted.some((expected) => secretsMatch(given, expected))) return jsonError(c, 'unauthorized');
+    return undefined;
+  };
+
+  app.get('/preview/issues/:id', async (c) => {
+    const query = previewQuery.safeParse(c.req.query());
+    const refused = refusal(c, bearer(c) ?? c.req.query('secret'));
+    if (refused) return refused;
+    const params = previewParams.safeParse(c.req.param());
+    if (!params.success || !query.success) {
+      return jsonError(c, 'invalid', { problems: formatZodIssues([...(params.error?.issues ?? []), ...(query.error?.issues ?? [])]) });
+    }
+    c.header('x-robots-tag', 'noindex');
+    // The editor's browser sees uploaded images from this server until the site is built.
+    const loaded = await loadDraft(deps.store, params.data.id, localMediaBase(config, deps.publicUrl()));
+    if (loaded.kind === 'missing') return c.text(`There is no issue with id "${params.data.id}", as a draft or published.`, 404);
+    if (loaded.kind === 'invalid') return c.text(`This draft cannot be previewed yet:\n\n${loaded.message}`, 422);
+    const ctx = await deps.buildContext();
+    const fill = { unsubscribeUrl: `${ctx.baseUrl}/unsubscribe?token=preview`, recipientEmail: previewRecipient.email };
+    switch (query.data.as) {
+      case 'web':
+        return c.html(renderIssuePage(loaded.issue, {}, ctx).html);
+      case 'email': {
+        const email = await renderIssueEmail(loaded.issue, ctx);
+        c.header('content-security-policy', emailPreviewCsp(studioOrigins));
+        return c.html(fillPlaceholders(email.html, fill, true));
+      }
+      case 'text':
+        return c.text(fillPlaceholders(renderIssueText(loaded.issue, ctx).text, fill, false));
+    }
+  });
+
+  app.post('/preview/issues/:id/send-test', limitBody(bodyLimits.form, deps.pages), async (c) => {
+    const refused = refusal(c, bearer(c));
+    if (refused) return refused;
+    const params = previewParams.safeParse(c.req.param());
+    const body = sendTestSchema.safeParse(await c.req.json().catch(() => undefined));
+    if (!params.success || !body.success) {
+      const problems = formatZodIssues([...(params.error?.issues ?? []), ...(body.error?.issues ?? [])]);
+      return jsonError(c, 'invalid', { message: `Send {"to": "address"} as JSON: ${problems.join('; ')}` });
+    }
+    const ctx = await deps.buildContext();
+    // A test copy goes to a real inbox: its images come from the public site, as the issue's will.
+    const loaded = await loadDraft(deps.store, params.data.id, localMediaBase(config, ctx.baseUrl));
+    if (loaded.kind === 'missing') return jsonError(c, 'not_found', { message: `There is no issue with id "${params.data.id}".` });
+    if (loaded.kind === 'invalid') return jsonError(c, 'invalid_draft', { message: `This draft cannot be sent yet: ${loaded.message}` });
+    const email = await renderIssueEmail(loaded.issue, ctx);
+    // A fresh recipient token per test: its own Message-ID, and an unsubscribe link that matches nobody.
+    const message = composeIssueMessage(
+      { ...email, subject: `[Test] ${email.subject}` },
+      { email: body.data.to, name: undefined, token: randomBytes(16).toString('base64url') },
+      { issueNumber: loaded.issue.number, settings: ctx.settings, baseUrl: ctx.baseUrl, secret: deps.secret, unsubscribeMailto: config.unsubscribeMailto, date: deps.now() },
+    );
+    try {
+      await deps.transport.send(message);
+    } catch (error) {
+      const why = (error as Error)?.message ?? String(error);
+      deps.log(`send-test: issue ${loaded.issue.number} to a test address failed: ${why}`);
+      return jsonError(c, 'send_failed', { message: `The test email could not be sent through ${deps.transport.description}: ${why}` });
+    }
+    return c.json({ ok: true, message: `Test email of issue #${loaded.issue.number}${loaded.issue.isDraft ? ' (draft)' : ''} sent to ${body.data.to} through ${deps.transport.description}.` });
+  });
+
+  return app;
+}
+
+type DraftLoad = { kind: 'ok'; issue: NonNullable<Awaited<ReturnType<typeof loadIssueById>>> } | { kind: 'missing' } | { kind: 'invalid'; message: string };
+
+async function loadDraft(store: ContentStore, id: string, mediaBase: string | undefined): Promise<DraftLoad> {
+  try {
+    const issue = await loadIssueById(store, id);
+    return issue ? { kind: 'ok', issue: withLocalMedia(issue, mediaBase) } : { kind: 'missing' };
+  } catch (error) {
+    // A draft mid-edit may not fit the read model yet; the editor should see why, not a 500.
+    if (isNewsdeskError(error, 'CONTENT_INVALID')) return { kind: 'invalid', message: error.message };
+    throw error;
+  }
+}

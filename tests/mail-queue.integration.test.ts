@@ -1,0 +1,77 @@
+// Confirmation and welcome mail go through the durable queue in the delivery database,
+// sent by the worker inside `serve` over a real SMTP server (smtp-server on loopback):
+// a sign-up answers the same whatever the address and whether the relay is up, and a
+// relay that is down and comes back later loses no mail.
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../delivery/db.ts';
+import { aFreePort, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
+import { jsonPost, startTestServer, type TestServer } from './server-kit.ts';
+
+let relay: ScriptedServer | undefined;
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  await relay?.close();
+  relay = server = undefined;
+});
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('transactional mail through the queue', () => {
+  it('answers a sign-up identically for a known and an unknown address while the relay is down, then delivers the confirmation and welcome once it is back', async () => {
+    const port = await aFreePort();
+    server = await startTestServer({ build: false, env: { SMTP_URL: `smtp://127.0.0.1:${port}` }, mailWorker: { baseMs: 40, maxMs: 150, pollMs: 100 } });
+    server.delivery.subscribers.add({ email: 'known@example.com' }, 'active', { actor: 'test', now: server.clock.now() });
+
+    const answer = async (email: string) => {
+      const r = await jsonPost(`${server!.url}/subscribe`, { email });
+      return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+    };
+    const known = await answer('known@example.com');
+    expect(known.status).toBe(202);
+    expect(await answer('stranger@example.com')).toEqual(known);
+
+    // The relay refuses connections; the worker keeps the mail and tries again.
+    const attempted = server.delivery.db.prepare("SELECT attempts, last_error FROM mail_queue WHERE kind = 'confirm'");
+    const failedOnce = await until('a failed attempt', () => {
+      const row = attempted.get() as { attempts: number; last_error: string | null } | undefined;
+      return row && row.attempts >= 2 && row.last_error ? row : undefined;
+    });
+    expect(failedOnce.last_error).toMatch(/ECONNREFUSED|connect/i);
+
+    relay = await startSmtpServer({ port });
+    const confirmation = await until('the confirmation mail', () => relay!.received.find((m) => m.to === 'stranger@example.com'));
+    expect(confirmation.parsed.subject).toMatch(/^Confirm your subscription/);
+    const link = /https?:\/\/\S+\/confirm\?token=[^\s\]>)]+/.exec(confirmation.parsed.text ?? '')![0];
+    expect((await fetch(link)).status).toBe(200);
+    await until('the welcome mail', () => relay!.received.find((m) => m.to === 'stranger@example.com' && /^Welcome/.test(m.parsed.subject ?? '')));
+    await server.mail.idle();
+
+    expect(relay.received.map((m) => `${m.to} ${m.parsed.subject?.split(' ')[0]}`).sort()).toEqual(['stranger@example.com Confirm', 'stranger@example.com Welcome']);
+    expect(server.delivery.db.prepare('SELECT kind, state FROM mail_queue ORDER BY id').all()).toEqual([
+      { kind: 'confirm', state: 'sent' },
+      { kind: 'welcome', state: 'sent' },
+    ]);
+  });
+
+  it('sends mail a crashed server left mid-attempt when the next one starts', async () => {
+    server = await startTestServer({ build: false });
+    const { subscriber } = server.delivery.subscribers.add({ email: 'left@example.com' }, 'pending', { actor: 'test', now: server.clock.now() });
+    await server.close();
+    // What a kill during an attempt leaves behind.
+    const db = openDatabase(server.config.dbPath);
+    db.prepare("INSERT INTO mail_queue (kind, subscriber_id, state, attempts, created_at) VALUES ('confirm', ?, 'sending', 1, ?)").run(subscriber.id, Date.now());
+    db.close();
+    const again = await startTestServer({ build: false, env: { NEWSDESK_DATA_DIR: server.config.dataDir } });
+    server = again;
+    const mails = await again.outboxMail();
+    expect(mails.filter((m) => m.to.includes('left@example.com')).map((m) => m.subject)).toEqual(['Confirm your subscription to Marrow Fortnight']);
+  });
+});

@@ -1,0 +1,29 @@
+// Text that comes from outside (titles and site names of captured pages) cannot
+// reorder the page around it with bidi control characters, and very long words wrap.
+import { describe, expect, it } from 'vitest';
+import { aLinkCard, aLinkTarget, anIssue, aRenderContext, aSection } from '../tests/builders.ts';
+import { renderTagPage } from './archive-page.tsx';
+import { renderIssuePage } from './issue-page.tsx';
+import { renderStylesheet } from './style.ts';
+
+const spoofed = aLinkTarget({ title: 'Release notes \u202Efdp.exe', siteName: 'Kernels \u202EgolB' });
+
+describe('text from captured pages', () => {
+  it('is isolated in link cards on issue pages', () => {
+    const html = renderIssuePage(anIssue({ sections: [aSection({ body: [aLinkCard({ link: spoofed })] })] }), {}, aRenderContext()).html;
+    expect(html).toContain('<bdi>Release notes \u202Efdp.exe</bdi>');
+    expect(html).toContain('<bdi>Kernels \u202EgolB</bdi>');
+  });
+
+  it('is isolated in the link lists of tag pages', () => {
+    const html = renderTagPage({ title: 'Kernels', slug: 'kernels', description: undefined }, [], [{ ...spoofed, usedIn: [] }], aRenderContext());
+    expect(html).toContain('<bdi>Release notes \u202Efdp.exe</bdi>');
+    expect(html).toContain('<bdi>Kernels \u202EgolB</bdi>');
+  });
+});
+
+describe('the stylesheet', () => {
+  it('wraps a word too long for the line instead of widening the page', () => {
+    expect(renderStylesheet({ accentColor: '#1d6b5f' })).toMatch(/body\{[^}]*overflow-wrap:anywhere/);
+  });
+});

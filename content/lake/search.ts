@@ -31,13 +31,16 @@ export function rewriteTextQuery(query: string, params: Record<string, unknown>,
 
 interface Term {
   text: string;
-  prefix: boolean;
   negated: boolean;
   /** A quoted phrase: its words in order. */
   phrase?: string[];
 }
 
-/** text::query syntax: words (all must match), `word*` prefixes, `-word` exclusions, "quoted phrases". */
+/**
+ * text::query syntax: words (all must match), `-word` exclusions, "quoted phrases". A
+ * word matches the start of a word (the Studio searches as the editor types, and marks
+ * the last word with `*`), so `merg` and `merg*` both find "Merging".
+ */
 export function parseTextQuery(input: string): Term[] {
   const terms: Term[] = [];
   const re = /(-?)"([^"]*)"|(-?)(\S+)/g;
@@ -45,13 +48,10 @@ export function parseTextQuery(input: string): Term[] {
   while ((m = re.exec(input)) !== null) {
     if (m[2] !== undefined) {
       const phrase = words(m[2]);
-      if (phrase.length) terms.push({ text: phrase.join(' '), prefix: false, negated: m[1] === '-', phrase });
+      if (phrase.length) terms.push({ text: phrase.join(' '), negated: m[1] === '-', phrase });
       continue;
     }
-    const raw = m[4]!;
-    if (raw === '*') continue;
-    const prefix = raw.endsWith('*');
-    for (const word of words(raw)) terms.push({ text: word, prefix, negated: m[3] === '-' });
+    for (const word of words(m[4]!)) terms.push({ text: word, negated: m[3] === '-' });
   }
   return terms;
 }
@@ -60,7 +60,7 @@ function matchesTerms(haystack: string[], terms: Term[]): boolean {
   return terms.every((term) => {
     const found = term.phrase
       ? containsPhrase(haystack, term.phrase)
-      : haystack.some((w) => (term.prefix ? w.startsWith(term.text) : w === term.text || w.startsWith(term.text)));
+      : haystack.some((w) => w.startsWith(term.text));
     return term.negated ? !found : found;
   });
 }

@@ -94,6 +94,23 @@ describe('mutations', () => {
     expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('One');
   });
 
+  it('writes transactions that queue up together, each still all-or-nothing on its own', async () => {
+    const { store, datasetPath } = await storeWith([{ _id: 'counter', _type: 'counter', items: [] }]);
+    const heard: string[] = [];
+    store.subscribe((t) => heard.push(t.id));
+    const attempts = Array.from({ length: 12 }, (_, i) =>
+      i === 5
+        ? store.mutate([{ patch: { id: 'counter', insert: { after: 'items[-1]', items: ['bad'] } } }, { create: { _id: 'counter', _type: 'counter' } }])
+        : store.mutate([{ patch: { id: 'counter', insert: { after: 'items[-1]', items: [i] } } }], { transactionId: `t${i}` }),
+    );
+    const settled = await Promise.allSettled(attempts);
+    expect(settled.map((r) => r.status)).toEqual(settled.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')));
+    const items = await store.fetch<number[]>('*[_id == "counter"][0].items');
+    expect(items).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+    expect(heard).toEqual(['t0', 't1', 't2', 't3', 't4', 't6', 't7', 't8', 't9', 't10', 't11']);
+    expect(await new GroqJsStore({ datasetPath }).fetch('*[_id == "counter"][0]._rev')).toBe('t11');
+  });
+
   it('serialises writers in two stores on the same file so no update is lost', async () => {
     const { datasetPath } = await storeWith([{ _id: 'counter', _type: 'counter', items: [] }]);
     const a = new GroqJsStore({ datasetPath });

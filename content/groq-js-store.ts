@@ -36,6 +36,13 @@ export interface StoreTransaction {
 
 export type StoreListener = (transaction: StoreTransaction) => void;
 
+interface PendingTransaction {
+  plan: (lookup: (id: string) => SanityDocument | undefined, now: string) => Mutation[];
+  options: MutateOptions;
+  resolve: (result: MutationResult & { changes: DocumentChange[] }) => void;
+  reject: (error: unknown) => void;
+}
+
 interface Snapshot {
   ino: number;
   mtimeMs: number;
@@ -53,6 +60,9 @@ export class GroqJsStore implements ContentStore {
   #snapshot: Snapshot | undefined;
   #reading: { version: string; promise: Promise<Snapshot> } | undefined;
   #writeQueue: Promise<unknown> = Promise.resolve();
+  /** Transactions waiting for the next write; see #commitPending. */
+  #pending: PendingTransaction[] = [];
+  #committing = false;
   readonly #listeners = new Set<StoreListener>();
   /** The documents listeners last heard about; outside writes are found by comparing with it. */
   #announced: SanityDocument[] | undefined;
@@ -108,9 +118,17 @@ export class GroqJsStore implements ContentStore {
     plan: (lookup: (id: string) => SanityDocument | undefined, now: string) => Mutation[],
     options: MutateOptions = {},
   ): Promise<MutationResult & { changes: DocumentChange[] }> {
-    const run = this.#writeQueue.then(() => this.#mutateLocked(plan, options));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ plan, options, resolve, reject });
+      this.#startCommitting();
+    });
+  }
+
+  #startCommitting(): void {
+    if (this.#committing) return;
+    this.#committing = true;
+    const run = this.#writeQueue.then(() => this.#commitPending());
     this.#writeQueue = run.catch(() => undefined);
-    return run;
   }
 
   /**
@@ -186,36 +204,76 @@ export class GroqJsStore implements ContentStore {
     return ids.map((id) => index.get(id));
   }
 
-  async #mutateLocked(
-    plan: (lookup: (id: string) => SanityDocument | undefined, now: string) => Mutation[],
-    options: MutateOptions,
-  ): Promise<MutationResult & { changes: DocumentChange[] }> {
-    const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
-    let transaction: StoreTransaction | undefined;
-    let outside: StoreTransaction[] = [];
+  /**
+   * Writes every waiting transaction with one rewrite of the file (group commit): while
+   * one write is under way, the Studio's next edits and a CLI command queue up and go
+   * out together, so a large dataset costs one write per batch, not per keystroke.
+   * Each transaction is still all-or-nothing on its own: one that fails is refused and
+   * the others in the batch are written.
+   */
+  async #commitPending(): Promise<void> {
     try {
-      // Re-read under the lock: another process may have written since our last look.
-      const snapshot = await this.#load();
-      if (this.#announced && snapshot.documents !== this.#announced) {
-        outside = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
-      }
-      const transactionId = options.transactionId ?? randomBytes(11).toString('base64url');
-      const timestamp = this.#now().toISOString();
-      const index = indexOf(snapshot.documents);
-      const mutations = plan((id) => index.get(id), timestamp);
-      const { documents, results, changes } = applyMutations(snapshot.documents, mutations, { now: timestamp, transactionId });
-      await writeAtomically(this.#path, serialiseInParts(documents));
-      const stat = await fs.stat(this.#path);
-      this.#snapshot = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
-      if (this.#announced) this.#announced = documents;
-      transaction = { id: transactionId, timestamp, author: options.author ?? 'newsdesk', mutations, changes };
-      return { transactionId, results, changes };
+      await this.#commitBatches();
     } finally {
-      await release();
-      for (const t of outside) this.#emit(t);
-      if (transaction) this.#emit(transaction);
+      this.#committing = false;
+      // A transaction that arrived while the last batch was being acknowledged.
+      if (this.#pending.length > 0) this.#startCommitting();
     }
   }
+
+  async #commitBatches(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0);
+      const done: Array<{ entry: PendingTransaction; result: MutationResult & { changes: DocumentChange[] }; transaction: StoreTransaction }> = [];
+      let outside: StoreTransaction[] = [];
+      let release: (() => Promise<void>) | undefined;
+      try {
+        release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
+        // Re-read under the lock: another process may have written since our last look.
+        const snapshot = await this.#load();
+        if (this.#announced && snapshot.documents !== this.#announced) {
+          outside = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
+        }
+        let documents = snapshot.documents;
+        for (const entry of batch) {
+          try {
+            const transactionId = entry.options.transactionId ?? randomBytes(11).toString('base64url');
+            const timestamp = this.#now().toISOString();
+            const index = indexOf(documents);
+            const mutations = entry.plan((id) => index.get(id), timestamp);
+            const applied = applyMutations(documents, mutations, { now: timestamp, transactionId });
+            documents = applied.documents;
+            done.push({
+              entry,
+              result: { transactionId, results: applied.results, changes: applied.changes },
+              transaction: { id: transactionId, timestamp, author: entry.options.author ?? 'newsdesk', mutations, changes: applied.changes },
+            });
+          } catch (error) {
+            entry.reject(error);
+          }
+        }
+        if (done.length > 0) {
+          await writeAtomically(this.#path, serialiseInParts(documents));
+          const stat = await fs.stat(this.#path);
+          this.#snapshot = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
+          if (this.#announced) this.#announced = documents;
+        }
+      } catch (error) {
+        // The lock or the write failed: nothing of this batch is stored.
+        for (const { entry } of done) entry.reject(error);
+        for (const entry of batch) if (!done.some((d) => d.entry === entry)) entry.reject(error);
+        done.length = 0;
+      } finally {
+        await release?.();
+      }
+      for (const t of outside) this.#emit(t);
+      for (const { entry, result, transaction } of done) {
+        this.#emit(transaction);
+        entry.resolve(result);
+      }
+    }
+  }
+
 
   async #load(): Promise<Snapshot> {
     await this.#seedIfMissing();

@@ -18,25 +18,54 @@ export interface StudioBuildOptions {
   onStart?: (first: boolean) => void;
 }
 
-/** Builds the Studio when it is missing or older than any Studio source; returns whether it built. */
+/**
+ * Builds the Studio when it is missing or older than any Studio source; returns whether
+ * it built. Two processes asking at once (two test files, a test and `newsdesk studio`)
+ * build it once: the second waits for the first's lock, then finds the build fresh.
+ */
 export async function buildStudioIfStale(options: StudioBuildOptions = {}): Promise<boolean> {
   const outDir = options.outDir ?? defaultStudioDir;
-  const built = statTime(path.join(outDir, 'index.html'));
-  const newest = Math.max(...studioSources.map((s) => newestTime(path.join(projectRoot, s))));
-  if (built !== undefined && built >= newest) return false;
-  options.onStart?.(built === undefined);
-  const stderr: string[] = [];
-  const code = await new Promise<number>((resolve) => {
-    const child = spawnSanity(['build', outDir, '--yes'], { stdio: ['ignore', 'ignore', 'pipe'], env: studioBuildEnv(options.env ?? process.env) });
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-    child.on('exit', (c) => resolve(c ?? 1));
-  });
-  if (code !== 0) {
-    throw new NewsdeskError('BUILD_FAILED', `Building the Studio failed:\n${stderr.join('').trim()}`, {
-      hint: 'Fix the schema or Studio code it names, or run `npm run studio:build` to see the whole output.',
+  if (isFresh(outDir)) return false;
+  const lock = `${outDir}.building`;
+  const release = await takeLock(lock);
+  try {
+    if (isFresh(outDir)) return false;
+    options.onStart?.(statTime(path.join(outDir, 'index.html')) === undefined);
+    const stderr: string[] = [];
+    const code = await new Promise<number>((resolve) => {
+      const child = spawnSanity(['build', outDir, '--yes'], { stdio: ['ignore', 'ignore', 'pipe'], env: studioBuildEnv(options.env ?? process.env) });
+      child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+      child.on('exit', (c) => resolve(c ?? 1));
     });
+    if (code !== 0) {
+      throw new NewsdeskError('BUILD_FAILED', `Building the Studio failed:\n${stderr.join('').trim()}`, {
+        hint: 'Fix the schema or Studio code it names, or run `npm run studio:build` to see the whole output.',
+      });
+    }
+    return true;
+  } finally {
+    release();
   }
-  return true;
+}
+
+function isFresh(outDir: string): boolean {
+  const built = statTime(path.join(outDir, 'index.html'));
+  return built !== undefined && built >= Math.max(...studioSources.map((s) => newestTime(path.join(projectRoot, s))));
+}
+
+/** A lock file created exclusively; one left by a dead process (older than a build can take) is taken over. */
+async function takeLock(file: string): Promise<() => void> {
+  for (;;) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const age = Date.now() - (statTime(file) ?? Date.now());
+    if (age > 5 * 60_000) fs.rmSync(file, { force: true });
+    else await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** The Studio bundle is built for the local lake: no project id reaches it. */

@@ -202,6 +202,16 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX deliveries_by_state ON deliveries(issue_number, state, subscriber_id);
     `,
   },
+  {
+    version: 5,
+    name: 'who claimed a transactional mail',
+    up: `
+      -- Several serve processes may share one database: a starting worker puts back only
+      -- the mails whose claimant is gone, never another live worker's.
+      ALTER TABLE mail_queue ADD COLUMN claimed_by TEXT;
+      ALTER TABLE mail_queue ADD COLUMN claimed_at INTEGER;
+    `,
+  },
 ];
 
 export interface OpenOptions {

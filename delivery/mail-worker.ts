@@ -78,7 +78,7 @@ export class MailWorker {
 
   async #loop(): Promise<void> {
     const { queue, now } = this.#deps;
-    const interrupted = await queue.requeueInterrupted();
+    const interrupted = await queue.requeueInterrupted(now());
     if (interrupted > 0) this.#deps.log?.(`mail: ${interrupted} mail(s) left mid-attempt by an earlier run are queued again`);
     while (!this.#stop.signal.aborted) {
       // Renewed before each look: a wake-up from here on cuts the sleep below short.
@@ -92,7 +92,7 @@ export class MailWorker {
           const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
           // A mail whose outcome could not be recorded is still "sending": nothing of ours is in flight now, so it goes back.
           if (failed) {
-            await queue.requeueInterrupted();
+            await queue.requeueInterrupted(now(), true);
             throw failed.reason;
           }
           continue;

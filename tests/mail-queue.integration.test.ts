@@ -4,6 +4,8 @@
 // relay that is down and comes back later loses no mail.
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../delivery/db.ts';
+import { SqliteMailQueue } from '../delivery/mail-queue.ts';
+import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
 import { aFreePort, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
 import { jsonPost, startTestServer, type TestServer } from './server-kit.ts';
 
@@ -73,5 +75,28 @@ describe('transactional mail through the queue', () => {
     server = again;
     const mails = await again.outboxMail();
     expect(mails.filter((m) => m.to.includes('left@example.com')).map((m) => m.subject)).toEqual(['Confirm your subscription to Marrow Fortnight']);
+  });
+
+  it('puts back a mail whose worker is gone, but never one another live worker on the same database is sending', async () => {
+    const first = await startTestServer({ build: false });
+    await first.close();
+    const db = openDatabase(first.config.dbPath);
+    const { subscriber } = new SqliteSubscriberStore(db).add({ email: 'shared@example.com' }, 'pending', { actor: 'test', now: new Date() });
+    const insert = db.prepare("INSERT INTO mail_queue (kind, subscriber_id, state, attempts, created_at, claimed_by, claimed_at) VALUES ('confirm', ?, 'sending', 1, ?, ?, ?)");
+    const now = new Date('2026-03-02T10:00:00Z');
+    insert.run(subscriber.id, now.getTime(), 'this-host:111', now.getTime()); // a live worker here
+    insert.run(subscriber.id, now.getTime(), 'this-host:222', now.getTime()); // a dead worker here
+    insert.run(subscriber.id, now.getTime(), 'other-host:333', now.getTime() - 20 * 60_000); // another host, long silent
+    insert.run(subscriber.id, now.getTime(), 'other-host:444', now.getTime()); // another host, sending now
+    const queue = new SqliteMailQueue(db, { claimant: { host: 'this-host', pid: 999 }, isProcessAlive: (pid) => pid === 111 });
+    expect(await queue.requeueInterrupted(now)).toBe(2);
+    const states = db.prepare("SELECT claimed_by, state FROM mail_queue ORDER BY id").all().map((r) => [(r as { claimed_by: string | null }).claimed_by, (r as { state: string }).state]);
+    expect(states).toEqual([
+      ['this-host:111', 'sending'],
+      [null, 'queued'],
+      [null, 'queued'],
+      ['other-host:444', 'sending'],
+    ]);
+    db.close();
   });
 });

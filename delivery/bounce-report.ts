@@ -6,7 +6,7 @@
 // delivered notice changes nothing. Which delivery a report is about is left to the
 // caller, from the return paths and Message-IDs found in it.
 import { createHash } from 'node:crypto';
-import { simpleParser, type Attachment } from 'mailparser';
+import type { Attachment } from 'mailparser';
 
 export type ReportKind = 'hard' | 'soft' | 'complaint' | 'delayed' | 'delivered';
 
@@ -38,6 +38,8 @@ export async function readMailboxReport(raw: Buffer): Promise<MailboxReport> {
   const reportId = headerValue(raw, 'message-id');
   // A report is the same report by its own Message-ID; without one, by its bytes.
   const fingerprint = `mail:${createHash('sha256').update(reportId ?? raw).digest('base64url')}`;
+  // Loaded on first use: commands that read no mail start without it.
+  const { simpleParser } = await import('mailparser');
   let parsed: Awaited<ReturnType<typeof simpleParser>>;
   try {
     parsed = await simpleParser(raw, { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });

@@ -6,7 +6,7 @@
 // own retries are off: SES has no idempotency key, so a request retried after a lost
 // answer could deliver twice without the ledger knowing). Throttling answers are
 // passed on as "slow down", so the send lowers its pace and tries again later.
-import { GetAccountCommand, SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import nodemailer from 'nodemailer';
 import type { Config } from '../core/config.ts';
 import { NewsdeskError } from '../core/errors.ts';
@@ -27,40 +27,17 @@ const hooksKey = Symbol('newsdesk.transmitHooks');
 
 export class SesTransport implements Transport {
   readonly description: string;
-  readonly #client: SESv2Client;
-  readonly #mailer;
   readonly #options: SesTransportOptions;
+  #ready: ReturnType<typeof openSes> | undefined;
   #limiter: Promise<SlotLimiter> | undefined;
 
   constructor(options: SesTransportOptions) {
     this.#options = options;
     this.description = `Amazon SES ${options.region}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
-    this.#client = new SESv2Client({
-      region: options.region,
-      maxAttempts: 1,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.credentials ? { credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: options.credentials.secretAccessKey, ...(options.credentials.sessionToken ? { sessionToken: options.credentials.sessionToken } : {}) } } : {}),
-    });
-    const client = this.#client;
-    const handingOff = {
-      config: client.config,
-      async send(command: SendEmailCommand) {
-        const input = command.input as SendEmailCommand['input'] & { [hooksKey]?: TransmitHooks };
-        const hooks = input[hooksKey];
-        delete input[hooksKey];
-        try {
-          await hooks?.onTransmit?.();
-        } catch (error) {
-          throw new HandOffRefused(error);
-        }
-        try {
-          return await client.send(command);
-        } catch (error) {
-          throw new ServiceError(classifySesError(error), error);
-        }
-      },
-    };
-    this.#mailer = nodemailer.createTransport({ SES: { sesClient: handingOff, SendEmailCommand } });
+  }
+
+  #open() {
+    return (this.#ready ??= openSes(this.#options));
   }
 
   static fromConfig(config: { transport: Extract<Config['transport'], { kind: 'ses' }> }): SesTransport {
@@ -71,8 +48,9 @@ export class SesTransport implements Transport {
   /** Messages per second this transport keeps to: SES_SEND_RATE, else the account's maximum. */
   async rate(): Promise<number> {
     if (this.#options.rate) return this.#options.rate;
+    const { client, GetAccountCommand } = await this.#open();
     try {
-      const account = await this.#client.send(new GetAccountCommand({}));
+      const account = await client.send(new GetAccountCommand({}));
       return Math.max(1, Math.floor(account.SendQuota?.MaxSendRate ?? 1));
     } catch (error) {
       throw new NewsdeskError('SEND_FAILED', `Could not read the SES account's send rate (GetAccount): ${(error as Error).message}`, {
@@ -94,14 +72,48 @@ export class SesTransport implements Transport {
     const ses: Record<string | symbol, unknown> = { [hooksKey]: hooks };
     if (this.#options.configurationSet) ses.ConfigurationSetName = this.#options.configurationSet;
     if (message.deliveryToken) ses.EmailTags = [{ Name: sesDeliveryTag, Value: message.deliveryToken }];
-    const info = await this.#mailer.sendMail({ ...toNodemailerMessage(message), ses } as nodemailer.SendMailOptions);
+    const { mailer } = await this.#open();
+    const info = await mailer.sendMail({ ...toNodemailerMessage(message), ses } as nodemailer.SendMailOptions);
     return { messageId: message.messageId, response: `SES accepted it as ${String(info.response)}` };
   }
 
   async close(): Promise<void> {
-    this.#mailer.close();
-    this.#client.destroy();
+    if (!this.#ready) return;
+    const { mailer, client } = await this.#ready;
+    mailer.close();
+    client.destroy();
   }
+}
+
+/** The AWS SDK is loaded on first use: every other command starts without it. */
+async function openSes(options: SesTransportOptions) {
+  const { SESv2Client, SendEmailCommand, GetAccountCommand } = await import('@aws-sdk/client-sesv2');
+  const client: SESv2Client = new SESv2Client({
+    region: options.region,
+    maxAttempts: 1,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: options.credentials.secretAccessKey, ...(options.credentials.sessionToken ? { sessionToken: options.credentials.sessionToken } : {}) } } : {}),
+  });
+  const handingOff = {
+    config: client.config,
+    async send(command: SendEmailCommand) {
+      const input = command.input as SendEmailCommand['input'] & { [hooksKey]?: TransmitHooks };
+      const hooks = input[hooksKey];
+      delete input[hooksKey];
+      try {
+        await hooks?.onTransmit?.();
+      } catch (error) {
+        throw new HandOffRefused(error);
+      }
+      try {
+        return await client.send(command);
+      } catch (error) {
+        throw new ServiceError(classifySesError(error), error);
+      }
+    },
+  };
+  const mailer = nodemailer.createTransport({ SES: { sesClient: handingOff, SendEmailCommand } });
+  return { client, mailer, GetAccountCommand };
 }
 
 const throttling = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'LimitExceededException']);

@@ -73,6 +73,7 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
   readonly #recordSignup;
   readonly #pendingSignups;
   readonly #deleteSignup;
+  readonly #recordRefusal;
 
   constructor(db: Database) {
     this.#db = db;
@@ -90,6 +91,9 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
     this.#recordSignup = db.prepare('INSERT INTO signup_requests (email, name, source, created_at) VALUES (?, ?, ?, ?)');
     this.#pendingSignups = db.prepare('SELECT id, email, name, source, created_at FROM signup_requests ORDER BY id LIMIT ?');
     this.#deleteSignup = db.prepare('DELETE FROM signup_requests WHERE id = ?');
+    // A refusal during the send is a bounce report too, so the issue's counts include it.
+    this.#recordRefusal = db.prepare(`INSERT INTO bounce_reports (fingerprint, source, kind, issue_number, subscriber_id, status, diagnostic, outcome, received_at)
+      VALUES (?, 'smtp', 'hard', ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING`);
     this.#importLookup = db.prepare('SELECT id, state FROM subscribers WHERE email_key = ?');
     this.#importInsert = db.prepare(`INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -136,7 +140,13 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
   }
 
   async markBounced(subscriberId: number, actor: string, reason: string, now: Date, evidence?: ChangeEvidence): Promise<void> {
-    await retryOnBusy(() => this.setState(subscriberId, 'bounced', { actor, reason, now, evidence }));
+    await retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const changed = this.setState(subscriberId, 'bounced', { actor, reason, now, evidence });
+        if (evidence?.issue === undefined) return;
+        this.#recordRefusal.run(`send:${evidence.issue}:${subscriberId}`, evidence.issue, subscriberId, evidence.status ?? null, evidence.diagnostic ?? null, changed ? 'bounced' : 'refused during the send', now.toISOString());
+      }),
+    );
   }
 
   /** Marks an address unsubscribed (kept, so it stays suppressed). False when unknown. */

@@ -36,7 +36,7 @@ export async function sendToOutbox(delivery: DeliveryDb, issue: number): Promise
     signal: new AbortController().signal,
   });
   const sent = new Map<string, SentMessage>();
-  for (const file of fs.readdirSync(dir)) {
+  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
     const raw = fs.readFileSync(path.join(dir, file), 'utf8');
     const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(raw)?.[1]?.trim() ?? '';
     const recipient = header('To');

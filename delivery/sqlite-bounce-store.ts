@@ -134,6 +134,18 @@ export class SqliteBounceStore implements BounceStore {
     return rows.map((r) => ({ id: r.id, source: r.source, reason: r.reason, receivedAt: r.received_at, raw: Buffer.from(r.raw) }));
   }
 
+  /** Bounces and complaints of the last `sends` sends, newest first. */
+  reputation(sends: number): SendReputation[] {
+    return this.#db
+      .prepare(`SELECT s.issue_number AS issue,
+          (SELECT count(*) FROM deliveries d WHERE d.issue_number = s.issue_number AND d.state IN ('sent', 'failed')) AS attempted,
+          (SELECT count(*) FROM deliveries d WHERE d.issue_number = s.issue_number AND d.state = 'sent') AS sent,
+          (SELECT count(DISTINCT subscriber_id) FROM bounce_reports b WHERE b.issue_number = s.issue_number AND b.kind = 'hard') AS hard,
+          (SELECT count(DISTINCT subscriber_id) FROM bounce_reports b WHERE b.issue_number = s.issue_number AND b.kind = 'complaint') AS complained
+        FROM sends s ORDER BY s.issue_number DESC LIMIT ?`)
+      .all(sends) as unknown as SendReputation[];
+  }
+
   /** Distinct subscribers with a hard bounce, a soft bounce (and no hard one) and a complaint, for one issue. */
   countsFor(issue: number): IssueReportCounts {
     const row = this.#db
@@ -146,6 +158,18 @@ export class SqliteBounceStore implements BounceStore {
     return row;
   }
 }
+
+export interface SendReputation {
+  issue: number;
+  /** Messages that left: accepted by the relay or refused by it. */
+  attempted: number;
+  sent: number;
+  hard: number;
+  complained: number;
+}
+
+/** Inbox providers' thresholds: Gmail and Yahoo want complaints under 0.3%; SES reviews accounts above 5% bounces and warns from 2%. */
+export const reputationLimits = { complaintRate: 0.003, bounceRate: 0.02 } as const;
 
 function label(kind: ReportKind): string {
   return { hard: 'hard bounce', soft: 'soft bounce', complaint: 'complaint', delayed: 'delay notice', delivered: 'delivery notice' }[kind];

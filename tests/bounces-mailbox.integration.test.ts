@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BounceProcessor } from '../delivery/bounce-processor.ts';
 import { openDatabase } from '../delivery/db.ts';
+import { readMailbox } from '../delivery/mailbox-reader.ts';
 import { returnPathFor } from '../delivery/return-path.ts';
 import { SqliteBounceStore } from '../delivery/sqlite-bounce-store.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
@@ -101,6 +103,15 @@ describe('processing the bounce mailbox', () => {
     const listed = await runCli(['bounces', 'aside', '--out', path.join(delivery.dir, 'aside')], { env: env(delivery.file, delivery.dir) });
     expect(listed.stdout).toContain('an automatic reply (out of office or similar)');
     expect(fs.readdirSync(path.join(delivery.dir, 'aside'))).toHaveLength(3);
+
+    const report = await runCli(['sends', '7', '--json'], { env: env(delivery.file, delivery.dir) });
+    expect(report.code, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout)).toMatchObject({ issue: 7, status: 'completed', sent: 6, delivered: 3, bounced: { hard: 2, soft: 1 }, complained: 2, failed: 0, unknown: 0 });
+
+    const stats = await runCli(['subscribers', 'stats'], { env: env(delivery.file, delivery.dir) });
+    expect(stats.stdout).toMatch(/#7\s+6\s+2\s+33\.33%\s+2\s+33\.33%/);
+    expect(stats.stdout).toContain('warning: the complaint rate 33.33% is above 0.30%');
+    expect(stats.stdout).toContain('warning: the bounce rate 33.33% is above 2.00%');
   });
 
   it('makes an address bounced after soft bounces in three of its last five sends, counting one per issue, and marks each Maildir message seen', async () => {
@@ -113,10 +124,14 @@ describe('processing the bounce mailbox', () => {
     const maildir = path.join(delivery.dir, 'Maildir');
     // Issue 7 bounced twice (a retry's report), then issue 8: two issues, not yet three.
     writeMaildir(maildir, [soft(7), soft(7, 'second-report'), soft(8)]);
+    // The first pass in this process, through the same reader and processor the command uses.
+    const processor = new BounceProcessor({ store: new SqliteBounceStore(delivery.db, delivery.subscribers), secret, softLimit: { bounces: 3, sends: 5 }, now: () => new Date() });
+    const results = [];
+    for await (const message of readMailbox(maildir)) {
+      results.push(...(await processor.processMessage(message.raw, 'mailbox:Maildir')));
+      await message.done();
+    }
     delivery.db.close();
-    const first = await runCli(['bounces', 'process', maildir, '--json'], { env: env(delivery.file, delivery.dir) });
-    expect(first.code, first.stderr).toBe(0);
-    const results = first.stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome: string; detail: string });
     expect(results.map((r) => r.outcome)).toEqual(['counted', 'counted', 'counted']);
     expect(results[2]!.detail).toContain('2 soft bounce(s) within the last 5 send(s)');
     expect(fs.readdirSync(path.join(maildir, 'new'))).toEqual([]);

@@ -349,7 +349,7 @@ type Env = z.infer<typeof envSchema>;
 /** What each transport needs, and what makes no sense beside it, as problems for the one error. */
 function transportProblems(kind: (typeof transportKinds)[number], e: Env): string[] {
   const problems: string[] = [];
-  const chosen = e.NEWSDESK_TRANSPORT ? `NEWSDESK_TRANSPORT=${kind}` : 'the default transport';
+  const chosen = e.NEWSDESK_TRANSPORT ? 'NEWSDESK_TRANSPORT' : 'the transport (by default)';
   if (kind === 'smtp' && !e.SMTP_URL) problems.push('NEWSDESK_TRANSPORT=smtp needs SMTP_URL (e.g. smtps://user:pass@smtp.example.org:465)');
   if (kind !== 'smtp' && e.SMTP_URL) problems.push(`SMTP_URL is set but ${chosen} is ${kind}: unset SMTP_URL, or set NEWSDESK_TRANSPORT=smtp`);
   if (kind === 'ses' && !e.SES_REGION) problems.push('NEWSDESK_TRANSPORT=ses needs SES_REGION (e.g. eu-west-1)');

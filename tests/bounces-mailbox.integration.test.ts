@@ -108,6 +108,10 @@ describe('processing the bounce mailbox', () => {
     expect(report.code, report.stderr).toBe(0);
     expect(JSON.parse(report.stdout)).toMatchObject({ issue: 7, status: 'completed', sent: 6, delivered: 3, bounced: { hard: 2, soft: 1 }, complained: 2, failed: 0, unknown: 0 });
 
+    const history = await runCli(['subscribers', 'history', 'marta@example.org'], { env: env(delivery.file, delivery.dir) });
+    expect(history.stdout).toMatch(/active → bounced {2}by bounce:mailbox:bounces\.mbox: hard bounce: 5\.1\.1 smtp; 550 5\.1\.1/);
+    expect(history.stdout).toMatch(/evidence: issue=7; status=5\.1\.1; diagnostic=smtp; 550 .*; source=mailbox:bounces\.mbox; report=<20260314090112\.4Vq2sT1kQzz9sRT@relay\.news\.example\.org>/);
+
     const stats = await runCli(['subscribers', 'stats'], { env: env(delivery.file, delivery.dir) });
     expect(stats.stdout).toMatch(/#7\s+6\s+2\s+33\.33%\s+2\s+33\.33%/);
     expect(stats.stdout).toContain('warning: the complaint rate 33.33% is above 0.30%');

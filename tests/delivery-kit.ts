@@ -17,6 +17,8 @@ import { makeTempDir } from './helpers/temp.ts';
 
 export interface ReceivedMessage {
   to: string;
+  /** The envelope sender (MAIL FROM). */
+  from: string;
   raw: Buffer;
   parsed: ParsedMail;
 }
@@ -74,7 +76,7 @@ export async function startSmtpServer(
           return;
         }
         if (verdict !== 'accept') return callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
-        received.push({ to, raw, parsed: await simpleParser(raw) });
+        received.push({ to, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', raw, parsed: await simpleParser(raw) });
         callback(null, 'Ok: queued');
       });
     },

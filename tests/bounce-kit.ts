@@ -3,10 +3,8 @@
 // really put on the wire, and an mbox or Maildir written from them.
 import fs from 'node:fs';
 import path from 'node:path';
-import { composeIssueMessage } from '../delivery/message.ts';
 import { OutboxTransport } from '../delivery/outbox-transport.ts';
-import { sendIssue } from '../delivery/send-issue.ts';
-import { aMessageContext, aRenderedEmail, someSendOptions, type DeliveryDb } from './delivery-kit.ts';
+import { aMessageContext, aRenderedEmail, sendIssueWith, type DeliveryDb } from './delivery-kit.ts';
 
 export const bounceAddress = 'bounces@bounce.news.example.org';
 export const secret = aMessageContext().secret;
@@ -22,19 +20,8 @@ export interface SentMessage {
 /** Sends `issue` to every active subscriber through the outbox and reads back what each message carried. */
 export async function sendToOutbox(delivery: DeliveryDb, issue: number): Promise<Map<string, SentMessage>> {
   const dir = path.join(delivery.dir, `outbox-${issue}`);
-  const transport = new OutboxTransport({ dir });
-  const ctx = aMessageContext({ issueNumber: issue, bounceAddress });
   const email = aRenderedEmail({ subject: `Ecosystem Tracker #${issue}: Lockfiles everywhere` });
-  await sendIssue({
-    issue,
-    subject: email.subject,
-    store: delivery.ledger,
-    bounces: delivery.subscribers,
-    transport,
-    compose: (r) => composeIssueMessage(email, r, ctx),
-    options: someSendOptions(),
-    signal: new AbortController().signal,
-  });
+  await sendIssueWith(delivery, new OutboxTransport({ dir }), { issue, email, context: { bounceAddress } });
   const sent = new Map<string, SentMessage>();
   for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
     const raw = fs.readFileSync(path.join(dir, file), 'utf8');

@@ -165,11 +165,18 @@ export interface DeliveryDb {
 export function sendIssueWith(
   delivery: Pick<DeliveryDb, 'ledger' | 'subscribers'>,
   transport: Transport,
-  options: Partial<SendOptions> & { issue?: number; signal?: AbortSignal; unknown?: SendIssueRequest['unknown']; isProcessAlive?: (pid: number) => boolean; leaseTtlMs?: number } = {},
+  options: Partial<SendOptions> & {
+    issue?: number;
+    signal?: AbortSignal;
+    unknown?: SendIssueRequest['unknown'];
+    isProcessAlive?: (pid: number) => boolean;
+    leaseTtlMs?: number;
+    context?: Partial<MessageContext>;
+    email?: RenderedEmail;
+  } = {},
 ) {
-  const { issue = 7, signal, unknown, isProcessAlive, leaseTtlMs, ...sendOptions } = options;
-  const ctx = aMessageContext({ issueNumber: issue });
-  const email = aRenderedEmail();
+  const { issue = 7, signal, unknown, isProcessAlive, leaseTtlMs, context, email = aRenderedEmail(), ...sendOptions } = options;
+  const ctx = aMessageContext({ issueNumber: issue, ...context });
   return sendIssue({
     issue,
     subject: email.subject,

@@ -8,11 +8,9 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SendOptions } from '../delivery/send-loop.ts';
 import { SmtpTransport } from '../delivery/smtp-transport.ts';
-import { composeIssueMessage } from '../delivery/message.ts';
 import { readReturnPath } from '../delivery/return-path.ts';
-import { sendIssue } from '../delivery/send-issue.ts';
 import { createMessageId, verifyUnsubscribeToken } from '../delivery/tokens.ts';
-import { aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow, type ScriptedServer, sendIssueWith, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
+import { aDeliveryDb, addresses, aMessageContext, fixedNow, type ScriptedServer, sendIssueWith, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const issue = 7;
@@ -169,8 +167,7 @@ describe('sending an issue over SMTP', () => {
     server = await startSmtpServer();
     transport = new SmtpTransport({ url: server.url, maxConnections: 1, dkim, timeoutMs: 5000 });
     const ctx = aMessageContext({ bounceAddress: 'bounces@bounce.news.example.org' });
-    const email = aRenderedEmail();
-    await sendIssue({ issue, subject: email.subject, store: delivery.ledger, bounces: delivery.subscribers, transport, compose: (r) => composeIssueMessage(email, r, ctx), options: someSendOptions(), signal: new AbortController().signal });
+    await sendIssueWith(delivery, transport, { issue, context: ctx });
     const [message] = server.received;
     expect(message!.from).toMatch(/^bounces\+[a-z2-7]{26}@bounce\.news\.example\.org$/);
     expect(readReturnPath([message!.from], ctx.secret)).toEqual({ issue, subscriberId: delivery.subscribers.get('verp@example.org')!.id });

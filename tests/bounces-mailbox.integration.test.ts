@@ -14,7 +14,11 @@ import { SqliteBounceStore } from '../delivery/sqlite-bounce-store.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
 import { aReport, bounceAddress, secret, sendToOutbox, writeMaildir, writeMbox } from './bounce-kit.ts';
 import { aDeliveryDb } from './delivery-kit.ts';
+import { bouncesCommand } from '../scripts/bounces.ts';
+import { sendsCommand } from '../scripts/sends.ts';
+import { subscribersCommand } from '../scripts/subscribers.ts';
 import { runCli } from './helpers/run-cli.ts';
+import { runCommand } from './helpers/run-command.ts';
 
 const env = (file: string, dir: string) => ({ NEWSDESK_DATA_DIR: dir, NEWSDESK_DB: file, NEWSDESK_SECRET: secret });
 
@@ -91,7 +95,8 @@ describe('processing the bounce mailbox', () => {
     const eventsBefore = db.prepare('SELECT count(*) AS n FROM subscriber_events').get();
     db.close();
 
-    const again = await runCli(['bounces', 'process', mbox], { env: env(delivery.file, delivery.dir) });
+    // The rest in this process (the same commands, without a process each).
+    const again = await runCommand(bouncesCommand, ['process', mbox], { env: env(delivery.file, delivery.dir) });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('8 message(s) read from');
     expect(again.stdout).toContain(': 8 duplicate.');
@@ -100,19 +105,19 @@ describe('processing the bounce mailbox', () => {
     expect(after.bounces.countsFor(7)).toEqual({ hard: 2, soft: 1, complained: 2 });
     after.db.close();
 
-    const listed = await runCli(['bounces', 'aside', '--out', path.join(delivery.dir, 'aside')], { env: env(delivery.file, delivery.dir) });
+    const listed = await runCommand(bouncesCommand, ['aside', '--out', path.join(delivery.dir, 'aside')], { env: env(delivery.file, delivery.dir) });
     expect(listed.stdout).toContain('an automatic reply (out of office or similar)');
     expect(fs.readdirSync(path.join(delivery.dir, 'aside'))).toHaveLength(3);
 
-    const report = await runCli(['sends', '7', '--json'], { env: env(delivery.file, delivery.dir) });
+    const report = await runCommand(sendsCommand, ['7', '--json'], { env: env(delivery.file, delivery.dir) });
     expect(report.code, report.stderr).toBe(0);
     expect(JSON.parse(report.stdout)).toMatchObject({ issue: 7, status: 'completed', sent: 6, delivered: 3, bounced: { hard: 2, soft: 1 }, complained: 2, failed: 0, unknown: 0 });
 
-    const history = await runCli(['subscribers', 'history', 'marta@example.org'], { env: env(delivery.file, delivery.dir) });
+    const history = await runCommand(subscribersCommand, ['history', 'marta@example.org'], { env: env(delivery.file, delivery.dir) });
     expect(history.stdout).toMatch(/active → bounced {2}by bounce:mailbox:bounces\.mbox: hard bounce: 5\.1\.1 smtp; 550 5\.1\.1/);
     expect(history.stdout).toMatch(/evidence: issue=7; status=5\.1\.1; diagnostic=smtp; 550 .*; source=mailbox:bounces\.mbox; report=<20260314090112\.4Vq2sT1kQzz9sRT@relay\.news\.example\.org>/);
 
-    const stats = await runCli(['subscribers', 'stats'], { env: env(delivery.file, delivery.dir) });
+    const stats = await runCommand(subscribersCommand, ['stats'], { env: env(delivery.file, delivery.dir) });
     expect(stats.stdout).toMatch(/#7\s+6\s+2\s+33\.33%\s+2\s+33\.33%/);
     expect(stats.stdout).toContain('warning: the complaint rate 33.33% is above 0.30%');
     expect(stats.stdout).toContain('warning: the bounce rate 33.33% is above 2.00%');

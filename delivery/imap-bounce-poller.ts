@@ -44,6 +44,7 @@ export class ImapBouncePoller {
   readonly #stop = new AbortController();
   #wake: (() => void) | undefined;
   #running: Promise<void> | undefined;
+  #client: ImapFlow | undefined;
   #drained: Array<() => void> = [];
 
   constructor(deps: ImapBouncePollerDeps) {
@@ -65,6 +66,8 @@ export class ImapBouncePoller {
   async stop(): Promise<void> {
     this.#stop.abort();
     this.#wake?.();
+    // A connection attempt to a server that does not answer would otherwise hold the stop for its whole time-out.
+    this.#client?.close();
     await this.#running;
     for (const resolve of this.#drained.splice(0)) resolve();
   }
@@ -74,7 +77,7 @@ export class ImapBouncePoller {
     const { client: options, mailbox } = imapClientOptions(this.#deps.options.url);
     const where = `${options.host}:${options.port}/${mailbox}`;
     for (let failures = 0; !this.#stop.signal.aborted; ) {
-      const client = new ImapFlow(options);
+      const client = (this.#client = new ImapFlow(options));
       // imapflow reports a dropped connection as an event; the loop below notices it closed.
       client.on('error', (error: Error) => this.#deps.log(`bounce mailbox ${where}: ${error.message}`));
       client.on('exists', () => this.#wake?.());
@@ -87,11 +90,12 @@ export class ImapBouncePoller {
           await this.#drain(client, mailbox);
           for (const resolve of waiting) resolve();
           if (this.#drained.length > 0) continue;
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-            void sleep(this.#deps.options.pollMs, this.#stop.signal).then(resolve);
-            client.once('close', resolve);
-          });
+          const waited = new AbortController();
+          const wake = () => waited.abort();
+          this.#wake = wake;
+          client.once('close', wake);
+          await sleep(this.#deps.options.pollMs, AbortSignal.any([this.#stop.signal, waited.signal]));
+          client.off('close', wake);
           this.#wake = undefined;
         }
       } catch (error) {

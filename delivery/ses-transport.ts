@@ -69,7 +69,9 @@ export class SesTransport implements Transport {
       },
     );
     await (await this.#limiter).take();
-    const ses: Record<string | symbol, unknown> = { [hooksKey]: hooks };
+    // SES bounces through its own MAIL FROM domain and reports back by event: the
+    // identity it checks is the From address, never a per-delivery return path.
+    const ses: Record<string | symbol, unknown> = { [hooksKey]: hooks, FromEmailAddress: message.from.address };
     if (this.#options.configurationSet) ses.ConfigurationSetName = this.#options.configurationSet;
     if (message.deliveryToken) ses.EmailTags = [{ Name: sesDeliveryTag, Value: message.deliveryToken }];
     const { mailer } = await this.#open();

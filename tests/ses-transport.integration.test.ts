@@ -23,13 +23,13 @@ function sesTransport(endpoint: string, rate?: number) {
 }
 
 describe('sending an issue through Amazon SES', () => {
-  it('delivers one message per subscriber, each tagged with its own signed delivery, at the rate the account allows', async () => {
+  it('delivers one message per subscriber from the From address, each tagged with its own signed delivery, at the rate the account allows', async () => {
     ses = await startSesStandIn({ maxSendRate: 40 });
     transport = sesTransport(ses.endpoint);
     expect(await transport.rate()).toBe(40);
     const list = addresses(6);
     const delivery = await aDeliveryDb(list);
-    const result = await sendIssueWith(delivery, transport, { issue: 7, concurrency: 3 });
+    const result = await sendIssueWith(delivery, transport, { issue: 7, concurrency: 3, context: { bounceAddress: 'bounces@bounce.news.example.org' } });
     expect(result.status).toBe('completed');
     expect(result.counts).toMatchObject({ sent: 6, sending: 0, queued: 0, failed: 0 });
     const emails = await ses.emails();
@@ -38,7 +38,7 @@ describe('sending an issue through Amazon SES', () => {
     const tagged = ses.accepted.map((r) => readDeliveryToken(r.EmailTags?.find((t) => t.Name === sesDeliveryTag)?.Value ?? '', aMessageContext().secret));
     expect(tagged.map((t) => t?.subscriberId).sort()).toEqual(list.map((a) => delivery.subscribers.get(a)!.id).sort());
     expect(new Set(tagged.map((t) => t?.issue))).toEqual(new Set([7]));
-    expect(ses.accepted.every((r) => r.ConfigurationSetName === 'newsletter-events')).toBe(true);
+    expect(ses.accepted.every((r) => r.ConfigurationSetName === 'newsletter-events' && r.FromEmailAddress === 'tracker@news.example.org')).toBe(true);
   });
 
   it('retries SES throttling as a deferral, slows the send down, and still delivers every message once', async () => {

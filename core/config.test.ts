@@ -4,6 +4,15 @@ import { defaults, loadConfig } from './config.ts';
 
 const cwd = '/srv/news';
 
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env, cwd);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
+}
+
 describe('loadConfig', () => {
   it('runs on the embedded dataset and the outbox with no configuration at all', () => {
     const config = loadConfig({}, cwd);
@@ -26,6 +35,28 @@ describe('loadConfig', () => {
 
   it('chooses SMTP when SMTP_URL is set', () => {
     expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.org:465' }, cwd).transport).toEqual({ kind: 'smtp', url: 'smtps://u:p@mail.example.org:465' });
+  });
+
+  it('chooses an email service by NEWSDESK_TRANSPORT and says what each one is missing or what clashes with it', () => {
+    expect(loadConfig({ NEWSDESK_TRANSPORT: 'ses', SES_REGION: 'eu-west-1' }, cwd).transport).toEqual({ kind: 'ses', region: 'eu-west-1', endpoint: undefined, configurationSet: undefined, rate: undefined, credentials: undefined });
+    expect(loadConfig({ NEWSDESK_TRANSPORT: 'resend', RESEND_API_KEY: 're_123' }, cwd).transport).toEqual({ kind: 'resend', apiKey: 're_123', apiUrl: 'https://api.resend.com', requestsPerSecond: 2 });
+    const clashes = problemsOf({ NEWSDESK_TRANSPORT: 'ses', SMTP_URL: 'smtp://mail.example.org', RESEND_API_KEY: 're_1', AWS_ACCESS_KEY_ID: 'AKID' });
+    expect(clashes).toContain('4 problem(s)');
+    expect(clashes).toContain('NEWSDESK_TRANSPORT=ses needs SES_REGION');
+    expect(clashes).toContain('SMTP_URL is set but NEWSDESK_TRANSPORT is ses: unset SMTP_URL, or set NEWSDESK_TRANSPORT=smtp');
+    expect(clashes).toContain('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
+    expect(clashes).toContain('RESEND_API_KEY is set but NEWSDESK_TRANSPORT is ses: set NEWSDESK_TRANSPORT=resend to send through it, or unset RESEND_API_KEY');
+    expect(() => loadConfig({ NEWSDESK_TRANSPORT: 'pigeon' }, cwd)).toThrow(/NEWSDESK_TRANSPORT must be one of outbox, smtp, ses, resend/);
+  });
+
+  it('reads the bounce settings: return path, soft-bounce limit, IMAP mailbox and webhook secrets', () => {
+    expect(loadConfig({}, cwd).bounces).toEqual({ address: undefined, softLimit: { bounces: 3, sends: 5 }, imap: undefined, sns: { topicArns: [], certHosts: ['sns.*.amazonaws.com', 'sns.*.amazonaws.com.cn'] }, resendWebhookSecret: undefined });
+    const bounces = loadConfig({ NEWSDESK_BOUNCE_ADDRESS: 'bounces@b.example.org', NEWSDESK_SOFT_BOUNCE_LIMIT: '2/4', NEWSDESK_BOUNCE_IMAP_URL: 'imaps://b:pw@imap.example.org/INBOX', SES_SNS_TOPIC_ARNS: 'arn:aws:sns:eu-west-1:123456789012:ses-events' }, cwd).bounces;
+    expect(bounces).toMatchObject({ address: 'bounces@b.example.org', softLimit: { bounces: 2, sends: 4 }, imap: { url: 'imaps://b:pw@imap.example.org/INBOX', moveTo: undefined, pollMs: 60_000 }, sns: { topicArns: ['arn:aws:sns:eu-west-1:123456789012:ses-events'] } });
+    const problems = problemsOf({ NEWSDESK_SOFT_BOUNCE_LIMIT: '5/2', NEWSDESK_BOUNCE_IMAP_URL: 'imap.example.org', RESEND_WEBHOOK_SECRET: 'secret' });
+    expect(problems).toContain('NEWSDESK_SOFT_BOUNCE_LIMIT needs at least 1 soft bounce, within at least as many sends');
+    expect(problems).toContain('NEWSDESK_BOUNCE_IMAP_URL must be an imap:// or imaps:// URL');
+    expect(problems).toContain('RESEND_WEBHOOK_SECRET must be the signing secret Resend shows for the webhook, starting with whsec_');
   });
 
   it('reports every bad variable in one error, each with what would fix it', () => {

@@ -27,7 +27,15 @@ export const defaults = {
   trustProxy: 0,
   subscribeRate: '5/minute',
   studioOrigins: 'http://localhost:3333 https://*.sanity.studio',
+  resendApiUrl: 'https://api.resend.com',
+  resendRequestsPerSecond: 2,
+  softBounceLimit: '3/5',
+  bounceImapPollSeconds: 60,
+  snsCertHosts: 'sns.*.amazonaws.com sns.*.amazonaws.com.cn',
 } satisfies Record<string, string | number>;
+
+/** How mail leaves: NEWSDESK_TRANSPORT, or SMTP when SMTP_URL is set, else the outbox. */
+export const transportKinds = ['outbox', 'smtp', 'ses', 'resend'] as const;
 
 const optionalString = z
   .string()
@@ -104,6 +112,50 @@ const envSchema = z.object({
     .trim()
     .refine((v) => /^smtps?:\/\//i.test(v), 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.org:465')
     .optional(),
+  NEWSDESK_TRANSPORT: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(transportKinds, { error: `must be one of ${transportKinds.join(', ')}` }))
+    .optional(),
+  /** Amazon SES (v2 API): region, and an endpoint only for a stand-in or a VPC endpoint. */
+  SES_REGION: z.string().trim().regex(/^[a-z0-9-]+$/, 'must be an AWS region such as eu-west-1').optional(),
+  SES_ENDPOINT: httpUrl.optional(),
+  SES_CONFIGURATION_SET: optionalString,
+  /** Messages per second through SES; default: the account's own maximum send rate. */
+  SES_SEND_RATE: intFrom(1, 100_000).optional(),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  AWS_SESSION_TOKEN: optionalString,
+  /** SNS topics whose notifications POST /hooks/ses accepts (space separated ARNs). */
+  SES_SNS_TOPIC_ARNS: z
+    .string()
+    .trim()
+    .refine((v) => v.split(/[\s,]+/).filter(Boolean).every((a) => /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(a)), 'must be SNS topic ARNs like arn:aws:sns:eu-west-1:123456789012:ses-events, separated by spaces')
+    .optional(),
+  /** Hosts SNS signing certificates may be fetched from ("*" stands for one label). */
+  SES_SNS_CERT_HOSTS: optionalString,
+  RESEND_API_KEY: optionalString,
+  RESEND_API_URL: httpUrl.optional(),
+  RESEND_REQUESTS_PER_SECOND: intFrom(1, 1000).optional(),
+  RESEND_WEBHOOK_SECRET: z.string().trim().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be the signing secret Resend shows for the webhook, starting with whsec_').optional(),
+  /** The mailbox bounces come back to: each delivery's return path is <local>+<token>@<domain>. */
+  NEWSDESK_BOUNCE_ADDRESS: z.string().trim().email('must be an email address such as bounces@bounce.news.example.org').optional(),
+  /** "<soft bounces>/<sends>": that many soft bounces within the subscriber's last sends make the address bounced. */
+  NEWSDESK_SOFT_BOUNCE_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+\/\d+$/, 'must be like "3/5" (3 soft bounces within the last 5 sends)')
+    .refine((v) => { const [n, m] = v.split('/').map(Number); return n! >= 1 && m! >= n!; }, 'needs at least 1 soft bounce, within at least as many sends')
+    .optional(),
+  /** The bounce mailbox over IMAP, read inside `serve`: imap(s)://user:pass@host[:port][/mailbox]. */
+  NEWSDESK_BOUNCE_IMAP_URL: z
+    .string()
+    .trim()
+    .refine((v) => /^imaps?:\/\/[^/]+@[^/]+/i.test(v), 'must be an imap:// or imaps:// URL with a user, e.g. imaps://bounces:secret@imap.example.org/INBOX')
+    .optional(),
+  NEWSDESK_BOUNCE_IMAP_MOVE_TO: optionalString,
+  NEWSDESK_BOUNCE_IMAP_POLL_SECONDS: intFrom(5, 86_400).optional(),
   DKIM_DOMAIN: optionalString,
   DKIM_SELECTOR: optionalString,
   DKIM_PRIVATE_KEY_FILE: optionalString,
@@ -139,7 +191,31 @@ export type ContentConfig =
 
 export type TransportConfig =
   | { kind: 'outbox'; dir: string }
-  | { kind: 'smtp'; url: string };
+  | { kind: 'smtp'; url: string }
+  | {
+      kind: 'ses';
+      region: string;
+      /** Only to point the client at a stand-in or a VPC endpoint. */
+      endpoint: string | undefined;
+      configurationSet: string | undefined;
+      /** Messages per second; undefined: ask the account (GetAccount) for its maximum. */
+      rate: number | undefined;
+      /** Undefined: the AWS SDK's own credential chain (instance role, shared files). */
+      credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string | undefined } | undefined;
+    }
+  | { kind: 'resend'; apiKey: string; apiUrl: string; requestsPerSecond: number };
+
+export interface BounceConfig {
+  /** VERP: the address each delivery's signed return path is made from; undefined sends with the From address. */
+  address: string | undefined;
+  /** This many soft bounces within a subscriber's last `sends` sends make the address bounced. */
+  softLimit: { bounces: number; sends: number };
+  imap: { url: string; moveTo: string | undefined; pollMs: number } | undefined;
+  /** POST /hooks/ses: the SNS topics accepted (none: the webhook is off) and where certificates may come from. */
+  sns: { topicArns: string[]; certHosts: string[] };
+  /** POST /hooks/resend: the webhook's signing secret (undefined: the webhook is off). */
+  resendWebhookSecret: string | undefined;
+}
 
 export interface Config {
   cwd: string;
@@ -172,6 +248,7 @@ export interface Config {
   send: { rate: number; concurrency: number; maxAttempts: number; pauseErrorRate: number; pauseWindow: number };
   dkim: { domain: string; selector: string; privateKeyFile: string } | undefined;
   fetch: { timeoutMs: number; maxBytes: number; maxRedirects: number };
+  bounces: BounceConfig;
 }
 
 /** Where the shipped sample newsletter lives. */
@@ -198,6 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       if (value) problems.push(`${name} is set but SANITY_PROJECT_ID is not: set SANITY_PROJECT_ID to use Sanity, or unset ${name} to use the local dataset`);
     }
   }
+  const transportKind = e.NEWSDESK_TRANSPORT ?? (e.SMTP_URL ? 'smtp' : 'outbox');
+  problems.push(...transportProblems(transportKind, e));
   if (problems.length > 0) throw configError(problems);
 
   const content: ContentConfig = e.SANITY_PROJECT_ID
@@ -221,9 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     outDir: resolve(e.NEWSDESK_OUT_DIR ?? defaults.outDir),
     dbPath: resolve(e.NEWSDESK_DB ?? path.join(dataDir, 'newsdesk.db')),
     content,
-    transport: e.SMTP_URL
-      ? { kind: 'smtp', url: e.SMTP_URL }
-      : { kind: 'outbox', dir: resolve(e.NEWSDESK_OUTBOX ?? path.join(dataDir, 'outbox')) },
+    transport: toTransportConfig(transportKind, e, () => resolve(e.NEWSDESK_OUTBOX ?? path.join(dataDir, 'outbox'))),
     baseUrl: e.NEWSDESK_BASE_URL?.replace(/\/+$/, ''),
     secret: e.NEWSDESK_SECRET,
     server: {
@@ -255,7 +332,68 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       maxBytes: e.NEWSDESK_FETCH_MAX_BYTES ?? defaults.fetchMaxBytes,
       maxRedirects: defaults.fetchMaxRedirects,
     },
+    bounces: {
+      address: e.NEWSDESK_BOUNCE_ADDRESS,
+      softLimit: parseSoftLimit(e.NEWSDESK_SOFT_BOUNCE_LIMIT ?? defaults.softBounceLimit),
+      imap: e.NEWSDESK_BOUNCE_IMAP_URL
+        ? { url: e.NEWSDESK_BOUNCE_IMAP_URL, moveTo: e.NEWSDESK_BOUNCE_IMAP_MOVE_TO, pollMs: (e.NEWSDESK_BOUNCE_IMAP_POLL_SECONDS ?? defaults.bounceImapPollSeconds) * 1000 }
+        : undefined,
+      sns: { topicArns: splitList(e.SES_SNS_TOPIC_ARNS ?? ''), certHosts: splitList(e.SES_SNS_CERT_HOSTS ?? defaults.snsCertHosts) },
+      resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
+    },
   };
+}
+
+type Env = z.infer<typeof envSchema>;
+
+/** What each transport needs, and what makes no sense beside it, as problems for the one error. */
+function transportProblems(kind: (typeof transportKinds)[number], e: Env): string[] {
+  const problems: string[] = [];
+  const chosen = e.NEWSDESK_TRANSPORT ? 'NEWSDESK_TRANSPORT' : 'the transport (by default)';
+  if (kind === 'smtp' && !e.SMTP_URL) problems.push('NEWSDESK_TRANSPORT=smtp needs SMTP_URL (e.g. smtps://user:pass@smtp.example.org:465)');
+  if (kind !== 'smtp' && e.SMTP_URL) problems.push(`SMTP_URL is set but ${chosen} is ${kind}: unset SMTP_URL, or set NEWSDESK_TRANSPORT=smtp`);
+  if (kind === 'ses' && !e.SES_REGION) problems.push('NEWSDESK_TRANSPORT=ses needs SES_REGION (e.g. eu-west-1)');
+  if (kind === 'resend' && !e.RESEND_API_KEY) problems.push('NEWSDESK_TRANSPORT=resend needs RESEND_API_KEY (an API key with sending access, re_…)');
+  if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (or neither, to use the instance role)');
+  const sesOnly = { SES_REGION: e.SES_REGION, SES_ENDPOINT: e.SES_ENDPOINT, SES_CONFIGURATION_SET: e.SES_CONFIGURATION_SET, SES_SEND_RATE: e.SES_SEND_RATE };
+  const resendOnly = { RESEND_API_KEY: e.RESEND_API_KEY, RESEND_API_URL: e.RESEND_API_URL, RESEND_REQUESTS_PER_SECOND: e.RESEND_REQUESTS_PER_SECOND };
+  for (const [only, owner] of [[sesOnly, 'ses'], [resendOnly, 'resend']] as const) {
+    if (kind === owner) continue;
+    for (const [name, value] of Object.entries(only)) {
+      if (value !== undefined) problems.push(`${name} is set but ${chosen} is ${kind}: set NEWSDESK_TRANSPORT=${owner} to send through it, or unset ${name}`);
+    }
+  }
+  if (e.NEWSDESK_BOUNCE_IMAP_MOVE_TO && !e.NEWSDESK_BOUNCE_IMAP_URL) problems.push('NEWSDESK_BOUNCE_IMAP_MOVE_TO is set but NEWSDESK_BOUNCE_IMAP_URL is not');
+  return problems;
+}
+
+function toTransportConfig(kind: (typeof transportKinds)[number], e: Env, outboxDir: () => string): TransportConfig {
+  switch (kind) {
+    case 'smtp':
+      return { kind, url: e.SMTP_URL! };
+    case 'ses':
+      return {
+        kind,
+        region: e.SES_REGION!,
+        endpoint: e.SES_ENDPOINT,
+        configurationSet: e.SES_CONFIGURATION_SET,
+        rate: e.SES_SEND_RATE,
+        credentials: e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN } : undefined,
+      };
+    case 'resend':
+      return { kind, apiKey: e.RESEND_API_KEY!, apiUrl: (e.RESEND_API_URL ?? defaults.resendApiUrl).replace(/\/+$/, ''), requestsPerSecond: e.RESEND_REQUESTS_PER_SECOND ?? defaults.resendRequestsPerSecond };
+    case 'outbox':
+      return { kind, dir: outboxDir() };
+  }
+}
+
+function parseSoftLimit(value: string): BounceConfig['softLimit'] {
+  const [bounces, sends] = value.split('/').map(Number) as [number, number];
+  return { bounces, sends };
+}
+
+function splitList(value: string): string[] {
+  return value.split(/[\s,]+/).filter(Boolean);
 }
 
 function parseRate(value: string): { count: number; perMs: number } | undefined {

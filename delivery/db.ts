@@ -212,6 +212,46 @@ export const migrations: ReadonlyArray<Migration> = [
       ALTER TABLE mail_queue ADD COLUMN claimed_at INTEGER;
     `,
   },
+  {
+    version: 6,
+    name: 'bounce and complaint reports, evidence in the subscriber history',
+    up: `
+      -- What a state change rests on (status code, diagnostic, issue, report), as JSON.
+      ALTER TABLE subscriber_events ADD COLUMN evidence TEXT;
+
+      -- Every bounce, complaint or delay report read, from a mailbox, a webhook or the
+      -- relay's own refusal. The fingerprint makes a report count once: a replayed or
+      -- re-read report finds its row here and changes nothing.
+      CREATE TABLE bounce_reports (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('hard','soft','complaint','delayed','delivered')),
+        issue_number INTEGER,
+        subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE CASCADE,
+        status TEXT,
+        diagnostic TEXT,
+        outcome TEXT NOT NULL,
+        received_at TEXT NOT NULL
+      );
+      CREATE INDEX bounce_reports_by_issue ON bounce_reports(issue_number, kind, subscriber_id);
+      CREATE INDEX bounce_reports_by_subscriber ON bounce_reports(subscriber_id, kind, issue_number);
+
+      -- Messages in the bounce mailbox that are no bounce or complaint we can act on,
+      -- kept whole with the reason, never dropped.
+      CREATE TABLE bounce_set_aside (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        received_at TEXT NOT NULL
+      );
+
+      -- A report that quotes the original Message-ID finds its delivery through this.
+      CREATE INDEX deliveries_by_message_id ON deliveries(message_id);
+    `,
+  },
 ];
 
 export interface OpenOptions {

@@ -1,10 +1,11 @@
 // Turns the issue email, rendered once per send, into one recipient's message: the
 // placeholders filled (HTML-escaped in the HTML part), a personal signed unsubscribe
-// link, the RFC 2369/8058 list headers and a Message-ID stable per (issue,
-// subscriber). Pure: everything it needs is handed in.
+// link, the RFC 2369/8058 list headers, a Message-ID stable per (issue, subscriber)
+// and the delivery's own signed return path. Pure: everything it needs is handed in.
 import type { Settings } from '../content/model.ts';
 import { fillPlaceholders, toHeaderText, type RenderWarning } from '../core/render.ts';
 import { buildMime, compileMimeTemplate, type MimeTemplate } from './mime-template.ts';
+import { createDeliveryToken, returnPathFor } from './return-path.ts';
 import { createMessageId, createUnsubscribeToken } from './tokens.ts';
 import type { OutgoingMessage } from './transport.ts';
 
@@ -26,6 +27,8 @@ export interface MessageContext {
   /** Address for mailto: unsubscribes; defaults to the reply-to or sender address. */
   unsubscribeMailto: string | undefined;
   date: Date;
+  /** The mailbox bounces come back to; each delivery's envelope sender is a signed variant of it (VERP). */
+  bounceAddress?: string | undefined;
 }
 
 export interface MessageRecipient {
@@ -33,6 +36,8 @@ export interface MessageRecipient {
   name: string | undefined;
   /** The subscriber's opaque token. */
   token: string;
+  /** Known for real deliveries (not test copies): names the delivery in its return path and tags. */
+  subscriberId?: number | undefined;
 }
 
 export function unsubscribeUrl(baseUrl: string, token: string, secret: string): string {
@@ -92,6 +97,11 @@ export function composeIssueMessage(email: RenderedEmail, recipient: MessageReci
   };
   // The filled parts are only read when something composes the message again (adapters
   // send `mime` as it is), so they are filled on first read rather than per recipient.
+  if (recipient.subscriberId !== undefined) {
+    const ref = { issue: ctx.issueNumber, subscriberId: recipient.subscriberId };
+    message.deliveryToken = createDeliveryToken(ref, ctx.secret);
+    if (ctx.bounceAddress) message.returnPath = returnPathFor(ref, ctx.bounceAddress, ctx.secret);
+  }
   lazily(message, 'text', () => fillPlaceholders(email.text, values, false));
   lazily(message, 'html', () => fillPlaceholders(email.html, values, true));
   let template = templates.get(email);

@@ -5,7 +5,7 @@ import { toHeaderText } from '../core/render.ts';
 import type { OutgoingMessage } from './transport.ts';
 
 export function toNodemailerMessage(m: OutgoingMessage): Mail.Options {
-  if (m.mime !== undefined) return { envelope: { from: m.from.address, to: [m.to.address] }, raw: m.mime };
+  if (m.mime !== undefined) return { envelope: { from: m.returnPath ?? m.from.address, to: [m.to.address] }, raw: m.mime };
   const headers: Record<string, string> = {};
   // Defence in depth: whatever built the message, no CR/LF reaches a header line.
   for (const [name, value] of Object.entries(m.headers)) headers[toHeaderText(name).replace(/[^A-Za-z0-9-]/g, '')] = toHeaderText(value);
@@ -19,5 +19,6 @@ export function toNodemailerMessage(m: OutgoingMessage): Mail.Options {
     messageId: m.messageId,
     date: m.date,
     headers,
+    ...(m.returnPath ? { envelope: { from: m.returnPath, to: [m.to.address] } } : {}),
   };
 }

@@ -1,10 +1,22 @@
-// Picks the transport the configuration asks for: SMTP when SMTP_URL is set, the outbox folder otherwise.
+// Picks the transport the configuration asks for: SMTP when SMTP_URL is set, the outbox
+// folder otherwise, or an email service (SES, Resend) named by NEWSDESK_TRANSPORT.
 import type { Config } from '../core/config.ts';
 import { OutboxTransport } from './outbox-transport.ts';
+import { ResendTransport } from './resend-transport.ts';
+import { SesTransport } from './ses-transport.ts';
 import { SmtpTransport } from './smtp-transport.ts';
 import type { Transport } from './transport.ts';
 
 export function openTransport(config: Pick<Config, 'transport' | 'send' | 'dkim'>): Transport {
   const t = config.transport;
-  return t.kind === 'smtp' ? SmtpTransport.fromConfig({ ...config, transport: t }) : OutboxTransport.fromConfig({ ...config, transport: t });
+  switch (t.kind) {
+    case 'smtp':
+      return SmtpTransport.fromConfig({ ...config, transport: t });
+    case 'ses':
+      return SesTransport.fromConfig({ transport: t });
+    case 'resend':
+      return ResendTransport.fromConfig({ transport: t });
+    case 'outbox':
+      return OutboxTransport.fromConfig({ ...config, transport: t });
+  }
 }

@@ -39,7 +39,9 @@ export class OutboxTransport implements Transport {
     await hooks.onTransmit?.();
     // Temp file then rename: a crash never leaves half a message in the outbox.
     const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-    await fs.writeFile(tmp, info.message as Buffer);
+    // As a mailbox would file it: the envelope sender on top, where a bounce goes.
+    const returnPath = message.returnPath ? Buffer.from(`Return-Path: <${message.returnPath}>\r\n`) : undefined;
+    await fs.writeFile(tmp, returnPath ? Buffer.concat([returnPath, info.message as Buffer]) : (info.message as Buffer));
     await fs.rename(tmp, file);
     return { messageId: message.messageId, response: `written to ${file}` };
   }

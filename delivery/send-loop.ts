@@ -10,6 +10,7 @@ import { PauseWindow } from './pause-window.ts';
 import { AdaptiveRate, SlotLimiter } from './rate-limiter.ts';
 import { retryDelayMs } from './retry-delay.ts';
 import { sleep } from './sleep.ts';
+import type { ChangeEvidence } from './subscriber.ts';
 import type { ClassifiedFailure, OutgoingMessage, SendResult, Transport } from './transport.ts';
 import { classifySendError, HandOffRefused } from './transport.ts';
 
@@ -43,7 +44,8 @@ export interface Ledger {
 }
 
 export interface BounceRecorder {
-  markBounced(subscriberId: number, actor: string, reason: string, now: Date): Promise<void>;
+  /** `evidence` lands in the subscriber's history with the change. */
+  markBounced(subscriberId: number, actor: string, reason: string, now: Date, evidence?: ChangeEvidence): Promise<void>;
 }
 
 export interface SendOptions {
@@ -90,9 +92,9 @@ export interface SendDeps {
 export type SendOutcome = SendProgress &
   ({ status: 'completed' } | { status: 'interrupted'; reason?: string } | { status: 'paused'; reason: string });
 
-/** SMTP replies that mean "not now, slow down" (RFC 5321 421/450/451/452), the signal to lower the rate. */
+/** SMTP replies that mean "not now, slow down" (RFC 5321 421/450/451/452) or a service's throttling: the signal to lower the rate. */
 function isDeferral(failure: ClassifiedFailure): boolean {
-  return failure.kind === 'transient' && /^(421|45[012])\b/.test(failure.message);
+  return failure.kind === 'transient' && (failure.throttled === true || /^(421|45[012])\b/.test(failure.message));
 }
 
 export async function runSend(deps: SendDeps): Promise<SendOutcome> {
@@ -167,7 +169,12 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
       await ledger.markFailed(recipient.subscriberId, failure!.message, failure!.kind === 'transient', at);
       progress.failed++;
       if (failure!.kind === 'bounce') {
-        await deps.bounces.markBounced(recipient.subscriberId, `send:issue-${issue}`, failure!.message, at);
+        await deps.bounces.markBounced(recipient.subscriberId, `send:issue-${issue}`, failure!.message, at, {
+          issue,
+          status: /\b5\.1\.\d{1,3}\b/.exec(failure!.message)?.[0],
+          diagnostic: failure!.message,
+          source: 'smtp',
+        });
         progress.bounced++;
       }
       // Only final failures say something about the list or the relay; deferrals are retried.

@@ -53,7 +53,7 @@ export class SmtpTransport implements Transport {
     const raw = await this.#sign(message.mime ?? (await compose(message)));
     const connection = await this.#acquire();
     try {
-      const response = await connection.send({ from: message.from.address, to: [message.to.address] }, raw, hooks);
+      const response = await connection.send({ from: message.returnPath ?? message.from.address, to: [message.to.address] }, raw, hooks);
       return { messageId: message.messageId, response };
     } finally {
       this.#release(connection);

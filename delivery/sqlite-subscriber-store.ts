@@ -12,6 +12,7 @@ import type { AdmittedSignup, ConfirmResult, SignupRequest, SubscriptionStore, U
 import {
   canTransition,
   emailKey,
+  type ChangeEvidence,
   isSuppressed,
   normalizeEmail,
   subscriberStates,
@@ -52,6 +53,7 @@ export interface ChangeBy {
   actor: string;
   reason?: string | undefined;
   now: Date;
+  evidence?: ChangeEvidence | undefined;
 }
 
 const columns = 'id, email, name, state, source, token, attributes, created_at, updated_at';
@@ -71,6 +73,7 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
   readonly #recordSignup;
   readonly #pendingSignups;
   readonly #deleteSignup;
+  readonly #recordRefusal;
 
   constructor(db: Database) {
     this.#db = db;
@@ -82,12 +85,15 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
     this.#insert = db.prepare(`INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${columns}`);
     this.#setState = db.prepare('UPDATE subscribers SET state = ?, updated_at = ? WHERE id = ?');
-    this.#appendEvent = db.prepare('INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#appendEvent = db.prepare('INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.#queueMail = db.prepare("INSERT INTO mail_queue (kind, subscriber_id, state, created_at) VALUES (?, ?, 'queued', ?)");
     this.#recentConfirmations = db.prepare("SELECT count(*) AS n FROM mail_queue WHERE subscriber_id = ? AND kind = 'confirm' AND created_at > ?");
     this.#recordSignup = db.prepare('INSERT INTO signup_requests (email, name, source, created_at) VALUES (?, ?, ?, ?)');
     this.#pendingSignups = db.prepare('SELECT id, email, name, source, created_at FROM signup_requests ORDER BY id LIMIT ?');
     this.#deleteSignup = db.prepare('DELETE FROM signup_requests WHERE id = ?');
+    // A refusal during the send is a bounce report too, so the issue's counts include it.
+    this.#recordRefusal = db.prepare(`INSERT INTO bounce_reports (fingerprint, source, kind, issue_number, subscriber_id, status, diagnostic, outcome, received_at)
+      VALUES (?, 'smtp', 'hard', ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING`);
     this.#importLookup = db.prepare('SELECT id, state FROM subscribers WHERE email_key = ?');
     this.#importInsert = db.prepare(`INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -133,8 +139,14 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
     return this.#db.isTransaction ? run() : transaction(this.#db, run);
   }
 
-  async markBounced(subscriberId: number, actor: string, reason: string, now: Date): Promise<void> {
-    await retryOnBusy(() => this.setState(subscriberId, 'bounced', { actor, reason, now }));
+  async markBounced(subscriberId: number, actor: string, reason: string, now: Date, evidence?: ChangeEvidence): Promise<void> {
+    await retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const changed = this.setState(subscriberId, 'bounced', { actor, reason, now, evidence });
+        if (evidence?.issue === undefined) return;
+        this.#recordRefusal.run(`send:${evidence.issue}:${subscriberId}`, evidence.issue, subscriberId, evidence.status ?? null, evidence.diagnostic ?? null, changed ? 'bounced' : 'refused during the send', now.toISOString());
+      }),
+    );
   }
 
   /** Marks an address unsubscribed (kept, so it stays suppressed). False when unknown. */
@@ -167,8 +179,17 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
       actor: string;
       reason: string | null;
       at: string;
+      evidence: string | null;
     }>;
-    return rows.map((r) => ({ subscriberId: r.subscriber_id, from: r.from_state ?? undefined, to: r.to_state, actor: r.actor, reason: r.reason ?? undefined, at: r.at }));
+    return rows.map((r) => ({
+      subscriberId: r.subscriber_id,
+      from: r.from_state ?? undefined,
+      to: r.to_state,
+      actor: r.actor,
+      reason: r.reason ?? undefined,
+      at: r.at,
+      ...(r.evidence ? { evidence: JSON.parse(r.evidence) as ChangeEvidence } : {}),
+    }));
   }
 
   /** Streams subscribers in id order, a page at a time, so memory stays flat for any list size. */
@@ -211,10 +232,10 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
               this.#importInsert.run(email, emailKey(email), row.name ?? null, decided.state, row.source ?? options.source, createSubscriberToken(), JSON.stringify(row.attributes ?? {}), at, at)
                 .lastInsertRowid,
             );
-            this.#appendEvent.run(id, null, decided.state, options.actor, null, at);
+            this.#appendEvent.run(id, null, decided.state, options.actor, null, at, null);
           } else if (existing && (decided.outcome === 'activated' || decided.outcome === 'newly-suppressed')) {
             this.#setState.run(decided.state, at, existing.id);
-            this.#appendEvent.run(existing.id, existing.state, decided.state, options.actor, null, at);
+            this.#appendEvent.run(existing.id, existing.state, decided.state, options.actor, null, at, null);
           }
           return decided;
         });
@@ -290,12 +311,12 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
     const at = by.now.toISOString();
     const email = normalizeEmail(input.email);
     const row = this.#insert.get(email, emailKey(email), input.name ?? null, state, input.source ?? by.actor, createSubscriberToken(), JSON.stringify(input.attributes ?? {}), at, at) as unknown as SubscriberRow;
-    this.#appendEvent.run(row.id, null, state, by.actor, by.reason ?? null, at);
+    this.#appendEvent.run(row.id, null, state, by.actor, by.reason ?? null, at, null);
     return subscriberFromRow(row);
   }
 
   #changeState(current: Subscriber, to: SubscriberState, by: ChangeBy): void {
     this.#setState.run(to, by.now.toISOString(), current.id);
-    this.#appendEvent.run(current.id, current.state, to, by.actor, by.reason ?? null, by.now.toISOString());
+    this.#appendEvent.run(current.id, current.state, to, by.actor, by.reason ?? null, by.now.toISOString(), by.evidence ? JSON.stringify(by.evidence) : null);
   }
 }

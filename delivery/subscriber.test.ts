@@ -30,6 +30,13 @@ describe('state changes', () => {
     }
   });
 
+  it('lets a spam report move an unsubscribed or bounced address to complained, and nothing else move them', () => {
+    expect(canTransition('unsubscribed', 'complained', 'system')).toBe(true);
+    expect(canTransition('bounced', 'complained', 'system')).toBe(true);
+    expect(canTransition('unsubscribed', 'bounced', 'system')).toBe(false);
+    expect(canTransition('complained', 'bounced', 'system')).toBe(false);
+  });
+
   it('lets a person re-subscribe through a fresh opt-in only (back to pending, not straight to active)', () => {
     expect(canTransition('unsubscribed', 'pending', 'subscriber')).toBe(true);
     expect(canTransition('unsubscribed', 'active', 'subscriber')).toBe(false);

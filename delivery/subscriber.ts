@@ -21,7 +21,8 @@ export function isSuppressed(state: SubscriberState): boolean {
  */
 export function canTransition(from: SubscriberState, to: SubscriberState, actor: 'subscriber' | 'system'): boolean {
   if (from === to) return false;
-  if (isSuppressed(from)) return actor === 'subscriber' && to === 'pending';
+  // A spam report outranks an unsubscribe or a bounce: it also keeps the form from mailing them.
+  if (isSuppressed(from)) return (actor === 'subscriber' && to === 'pending') || (actor === 'system' && to === 'complained');
   if (from === 'pending') return true;
   // active → pending makes no sense: consent was already given.
   return to !== 'pending';
@@ -96,6 +97,24 @@ export interface Subscriber {
   updatedAt: string;
 }
 
+/** What a change made by a report rests on: kept with the change in the history. */
+export interface ChangeEvidence {
+  /** The issue whose delivery the report is about. */
+  issue?: number | undefined;
+  /** Enhanced status code (RFC 3463), e.g. "5.1.1"; or the service's bounce type. */
+  status?: string | undefined;
+  /** The receiving server's words, e.g. "smtp; 550 5.1.1 user unknown". */
+  diagnostic?: string | undefined;
+  /** ARF Feedback-Type (RFC 5965), e.g. "abuse". */
+  feedbackType?: string | undefined;
+  /** Where the report came from: "mailbox:bounces.mbox", "imap", "ses", "resend", "smtp". */
+  source?: string | undefined;
+  /** The report's own id: a DSN's Message-ID, an SNS MessageId, a webhook id. */
+  report?: string | undefined;
+  /** Issues with a soft bounce that added up to this change. */
+  softBounceIssues?: number[] | undefined;
+}
+
 export interface SubscriberEvent {
   subscriberId: number;
   from: SubscriberState | undefined;
@@ -104,4 +123,5 @@ export interface SubscriberEvent {
   actor: string;
   reason: string | undefined;
   at: string;
+  evidence?: ChangeEvidence | undefined;
 }

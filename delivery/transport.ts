@@ -1,7 +1,8 @@
 // The transport interface the send loop and the transactional mail worker use:
 // anything with send(message). Adapters: smtp-transport.ts (a pool of SMTP
-// connections) and outbox-transport.ts (.eml files). Also the one place SMTP failures
-// are sorted into "try again later", "never again" and "this address does not exist".
+// connections), ses-transport.ts (Amazon SES), resend-transport.ts (Resend's batch
+// API) and outbox-transport.ts (.eml files). Also the one place failures are sorted
+// into "try again later", "never again" and "this address does not exist".
 
 export interface OutgoingMessage {
   from: { name: string; address: string };
@@ -20,6 +21,13 @@ export interface OutgoingMessage {
    * When present, adapters send it as it is instead of composing it again.
    */
   mime?: Buffer | undefined;
+  /**
+   * The envelope sender (SMTP MAIL FROM) when it is not the From address: the
+   * delivery's own return path (return-path.ts). The From header is never changed.
+   */
+  returnPath?: string | undefined;
+  /** The delivery's signed token, for services that hand tags back in their events. */
+  deliveryToken?: string | undefined;
 }
 
 export interface SendResult {
@@ -66,6 +74,19 @@ export interface ClassifiedFailure {
   kind: FailureKind;
   /** One line, safe to store and print. */
   message: string;
+  /** The service asked us to slow down (HTTP 429, a throttling error): the send lowers its pace. */
+  throttled?: boolean;
+}
+
+/** A refusal by an email service, already sorted by its adapter (which knows the service's codes). */
+export class ServiceError extends Error {
+  readonly failure: ClassifiedFailure;
+
+  constructor(failure: ClassifiedFailure, cause?: unknown) {
+    super(failure.message, cause === undefined ? undefined : { cause });
+    this.name = 'ServiceError';
+    this.failure = failure;
+  }
 }
 
 const transientCodes = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EDNS', 'ETLS', 'EPROTOCOL', 'ESTREAM', 'EMAXLIMIT']);
@@ -73,6 +94,7 @@ const transientCodes = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNRES
 /** Sorts an error thrown by a transport. Unknown errors count as transient: retrying is bounded by maxAttempts. */
 export function classifySendError(error: unknown): ClassifiedFailure {
   if (error instanceof HandOffRefused) return { kind: 'transient', message: error.message };
+  if (error instanceof ServiceError) return error.failure;
   const e = (error ?? {}) as { responseCode?: unknown; response?: unknown; code?: unknown; message?: unknown };
   const text = String(e.response ?? e.message ?? error).replace(/\s+/g, ' ').trim().slice(0, 500);
   const code = typeof e.responseCode === 'number' ? e.responseCode : Number(/^([2-5]\d\d)[ -]/.exec(text)?.[1] ?? NaN);

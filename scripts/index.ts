@@ -15,8 +15,9 @@ import { linksCommand } from './links.ts';
 import { importCommand } from './import.ts';
 import { studioCommand } from './studio.ts';
 import { migrateCommand } from './migrate.ts';
+import { bouncesCommand } from './bounces.ts';
 
-export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand, serveCommand, studioCommand, captureCommand, linksCommand, importCommand, migrateCommand];
+export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand, bouncesCommand, serveCommand, studioCommand, captureCommand, linksCommand, importCommand, migrateCommand];
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
   const [name, ...args] = argv;

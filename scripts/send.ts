@@ -52,7 +52,7 @@ export const sendCommand: Command = {
     const issue = withLocalMedia(storedIssue, mediaBase);
     const settings = settingsWithLocalMedia(storedSettings, mediaBase);
     const secret = resolveSecret(config);
-    const messageContext: MessageContext = { issueNumber, settings, baseUrl, secret, unsubscribeMailto: config.unsubscribeMailto, date: new Date() };
+    const messageContext: MessageContext = { issueNumber, settings, baseUrl, secret, unsubscribeMailto: config.unsubscribeMailto, date: new Date(), bounceAddress: config.bounces.address };
 
     if (values.to !== undefined) {
       const to = emailSchema.safeParse(values.to);
@@ -154,9 +154,13 @@ async function render(ctx: CommandContext, issue: Awaited<ReturnType<typeof load
 }
 
 function describeTransport(config: Config): string {
-  if (config.transport.kind === 'outbox') return `outbox folder ${config.transport.dir} (set SMTP_URL to send for real)`;
-  const url = new URL(config.transport.url);
-  return `SMTP ${url.protocol === 'smtps:' ? 'over TLS ' : ''}${url.hostname}:${url.port || (url.protocol === 'smtps:' ? '465' : '587')}${config.dkim ? `, DKIM d=${config.dkim.domain} s=${config.dkim.selector}` : ''}`;
+  const t = config.transport;
+  const returnPath = config.bounces.address ? `; bounces come back to ${config.bounces.address.replace('@', '+<delivery>@')}` : '';
+  if (t.kind === 'outbox') return `outbox folder ${t.dir} (set SMTP_URL to send for real)${returnPath}`;
+  if (t.kind === 'ses') return `Amazon SES ${t.region}${t.endpoint ? ` at ${t.endpoint}` : ''}, ${t.rate ? `${t.rate} msg/s` : "the account's maximum send rate"}${t.configurationSet ? `, configuration set ${t.configurationSet}` : ''}`;
+  if (t.kind === 'resend') return `Resend ${new URL(t.apiUrl).host}, batches of up to 100, ${t.requestsPerSecond} request(s)/s`;
+  const url = new URL(t.url);
+  return `SMTP ${url.protocol === 'smtps:' ? 'over TLS ' : ''}${url.hostname}:${url.port || (url.protocol === 'smtps:' ? '465' : '587')}${config.dkim ? `, DKIM d=${config.dkim.domain} s=${config.dkim.selector}` : ''}${returnPath}`;
 }
 
 function describeStatus(send: SendRecord): string {

@@ -50,6 +50,10 @@ export const serveCommand: Command = {
     }
     if (!config.baseUrl) ctx.out(`  Links in emails point to ${server.publicUrl}; set NEWSDESK_BASE_URL to the public address.`);
     ctx.out(`  Mail goes through ${server.transport.description}.`);
+    const { bounces } = config;
+    if (bounces.imap) ctx.out(`  Bounces and complaints are read from ${new URL(bounces.imap.url).host}${new URL(bounces.imap.url).pathname || '/INBOX'} over IMAP.`);
+    if (bounces.sns.topicArns.length > 0) ctx.out(`  SES events are accepted at /hooks/ses from ${bounces.sns.topicArns.join(', ')}.`);
+    if (bounces.resendWebhookSecret) ctx.out('  Resend events are accepted at /hooks/resend.');
     if (!config.server.previewSecret) ctx.out('  Studio previews are off (set NEWSDESK_PREVIEW_SECRET to turn them on).');
     if (!config.server.webhookSecret) ctx.out('  Sanity webhooks are refused (set SANITY_WEBHOOK_SECRET to rebuild on publish).');
     ctx.out('  Press Ctrl+C to stop.');

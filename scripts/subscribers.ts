@@ -6,23 +6,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NewsdeskError, formatZodIssues } from '../core/errors.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
+import { reputationLimits, type SendReputation } from '../delivery/sqlite-bounce-store.ts';
 import { importSubscribers } from '../delivery/import-subscribers.ts';
 import { checkSubscriberCsv, csvHeader, openCsv, readSubscriberCsv, toCsvLine } from '../delivery/subscriber-csv.ts';
 import { subscriberInputSchema, subscriberStates } from '../delivery/subscriber.ts';
 import { type Command, type CommandContext, formatTable, oneOf, parseOptions, positiveInt } from './cli.ts';
 
-const actions = ['add', 'import', 'export', 'list', 'remove', 'stats'] as const;
+const actions = ['add', 'import', 'export', 'list', 'remove', 'history', 'stats'] as const;
 
 export const subscribersCommand: Command = {
   name: 'subscribers',
-  summary: 'add, import, export, list, remove subscribers and show counts',
+  summary: 'add, import, export, list, remove subscribers; their history; counts and bounce/complaint rates',
   usage: [
     'subscribers add <email> [--name NAME] [--pending] [--source SOURCE]',
     '       newsdesk subscribers import <file.csv> [--pending] [--source SOURCE] [--dry-run]',
     '       newsdesk subscribers export [--state STATE] [--out FILE]',
     '       newsdesk subscribers list [--state STATE] [--limit N] [--json]',
     '       newsdesk subscribers remove <email> [--erase]',
-    '       newsdesk subscribers stats',
+    '       newsdesk subscribers history <email> [--json]',
+    '       newsdesk subscribers stats [--sends N]',
   ].join('\n'),
   options: [
     ['--pending', 'add/import as pending (double opt-in: they get no issue until they confirm)'],
@@ -34,6 +36,7 @@ export const subscribersCommand: Command = {
     ['--out FILE', 'export: write to FILE instead of standard output; cells starting with = + - @ (or a tab or CR) get a leading \' so spreadsheets do not run them as formulas, and import takes it off again'],
     ['--erase', 'remove: delete the address and its history (it is then no longer suppressed)'],
     ['--json', 'list: print JSON'],
+    ['--sends N', 'stats: bounce and complaint rates over the last N sends (default 5)'],
   ],
   examples: [
     'newsdesk subscribers add ada@example.org --name "Ada Lovelace"',
@@ -42,7 +45,9 @@ export const subscribersCommand: Command = {
     'newsdesk subscribers export --out backup.csv',
     'newsdesk subscribers list --state unsubscribed',
     'newsdesk subscribers remove ada@example.org',
+    'newsdesk subscribers history ada@example.org',
     'newsdesk subscribers stats',
+    'newsdesk subscribers stats --sends 10',
   ],
   async run(args, ctx) {
     const { values, positionals } = parseOptions(this, args, {
@@ -55,12 +60,13 @@ export const subscribersCommand: Command = {
       out: { type: 'string' },
       erase: { type: 'boolean' },
       json: { type: 'boolean' },
+      sends: { type: 'string' },
     });
     const [actionArg, target, ...extra] = positionals;
     if (actionArg === undefined) throw new NewsdeskError('USAGE', 'newsdesk subscribers needs an action', { hint: `Use one of: ${actions.join(', ')}.` });
     const action = oneOf('subscribers action', actionArg, actions);
     if (extra.length > 0) throw new NewsdeskError('USAGE', `Unexpected argument(s): ${extra.join(' ')}`);
-    const needsTarget = action === 'add' || action === 'import' || action === 'remove';
+    const needsTarget = action === 'add' || action === 'import' || action === 'remove' || action === 'history';
     if (needsTarget && target === undefined) {
       throw new NewsdeskError('USAGE', `newsdesk subscribers ${action} needs ${action === 'import' ? 'a CSV file' : 'an email address'}`);
     }
@@ -127,6 +133,21 @@ export const subscribersCommand: Command = {
           ctx.out(`${email} is unsubscribed and will not be sent anything again (kept on the suppression list).`);
           return 0;
         }
+        case 'history': {
+          const subscriber = subscribers.get(target!);
+          if (!subscriber) throw notOnList(target!);
+          const events = subscribers.history(subscriber.id);
+          if (values.json) {
+            ctx.out(JSON.stringify({ email: subscriber.email, state: subscriber.state, history: events }, null, 2));
+            return 0;
+          }
+          ctx.out(`${subscriber.email}: ${subscriber.state}`);
+          for (const e of events) {
+            const evidence = e.evidence ? Object.entries(e.evidence).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join('; ') : '';
+            ctx.out(`  ${e.at.slice(0, 19).replace('T', ' ')}  ${e.from ?? '(new)'} → ${e.to}  by ${e.actor}${e.reason ? `: ${e.reason}` : ''}${evidence ? `\n      evidence: ${evidence}` : ''}`);
+          }
+          return 0;
+        }
         case 'stats': {
           const stats = subscribers.stats();
           ctx.out(formatTable(['state', 'subscribers'], subscriberStates.map((s) => [s, String(stats.byState[s])])));
@@ -135,6 +156,7 @@ export const subscribersCommand: Command = {
             ctx.out('');
             ctx.out(formatTable(['source', 'subscribers'], stats.bySource.map((s) => [s.source, String(s.count)])));
           }
+          printReputation(ctx, delivery.bounces.reputation(values.sends === undefined ? 5 : positiveInt('--sends', values.sends)));
           return 0;
         }
       }
@@ -143,6 +165,30 @@ export const subscribersCommand: Command = {
     }
   },
 };
+
+/** Bounce and complaint rates over the last sends, with a warning where inbox providers start to block. */
+function printReputation(ctx: CommandContext, sends: SendReputation[]): void {
+  if (sends.length === 0) return;
+  const rate = (n: number, of: number) => (of > 0 ? n / of : 0);
+  const percent = (r: number) => `${(r * 100).toFixed(2)}%`;
+  ctx.out(`\nBounces and complaints over the last ${sends.length} send(s):`);
+  ctx.out(
+    formatTable(
+      ['issue', 'sent', 'hard bounces', 'bounce rate', 'complaints', 'complaint rate'],
+      sends.map((s) => [`#${s.issue}`, String(s.attempted), String(s.hard), percent(rate(s.hard, s.attempted)), String(s.complained), percent(rate(s.complained, s.sent))]),
+    ),
+  );
+  const total = sends.reduce((t, s) => ({ attempted: t.attempted + s.attempted, sent: t.sent + s.sent, hard: t.hard + s.hard, complained: t.complained + s.complained }), { attempted: 0, sent: 0, hard: 0, complained: 0 });
+  const bounceRate = rate(total.hard, total.attempted);
+  const complaintRate = rate(total.complained, total.sent);
+  ctx.out(`all: bounce rate ${percent(bounceRate)} (${total.hard} of ${total.attempted}), complaint rate ${percent(complaintRate)} (${total.complained} of ${total.sent})`);
+  if (complaintRate > reputationLimits.complaintRate) {
+    ctx.out(`warning: the complaint rate ${percent(complaintRate)} is above ${percent(reputationLimits.complaintRate)}: Gmail and Yahoo start to send bulk mail to spam or refuse it. Send only to people who confirmed, make unsubscribing easy, and look at what the complaints were about.`);
+  }
+  if (bounceRate > reputationLimits.bounceRate) {
+    ctx.out(`warning: the bounce rate ${percent(bounceRate)} is above ${percent(reputationLimits.bounceRate)}: the list has old or mistyped addresses, which relays and email services take as a sign of a bought or stale list. Bounced addresses are no longer mailed; check where new sign-ups come from.`);
+  }
+}
 
 function notOnList(email: string): NewsdeskError {
   return new NewsdeskError('NOT_FOUND', `${email} is not on the list`, { hint: 'Run `newsdesk subscribers list` to see who is.' });

@@ -1,7 +1,7 @@
 // The reader-facing HTTP application (Hono), built from its collaborators: the built
 // site, the subscribe / confirm / unsubscribe flow, the Sanity webhook that rebuilds
-// the site, the Studio's previews and test sends, the capture API, and any further
-// route families the caller mounts. Handlers are web-standard Request -> Response, so
+// the site, the email services' bounce and complaint webhooks, the Studio's previews
+// and test sends, the capture API, and any further route families the caller mounts. Handlers are web-standard Request -> Response, so
 // tests can call app.fetch directly; server.ts puts it on a socket.
 import { Hono } from 'hono';
 import { csrf } from 'hono/csrf';
@@ -11,6 +11,7 @@ import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { isNewsdeskError } from '../core/errors.ts';
 import type { RenderContext } from '../core/render.ts';
+import type { BounceProcessor } from '../delivery/bounce-processor.ts';
 import type { Subscriptions } from '../delivery/subscriptions.ts';
 import type { Transport } from '../delivery/transport.ts';
 import { renderNotFoundPage } from '../web/archive-page.tsx';
@@ -18,6 +19,7 @@ import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { handleCaptureRequest } from './capture-api.ts';
 import { bodyLimits, jsonError, limitBody, pageResponder, prefersJson, SettingsCache } from './http.ts';
 import type { RebuildScheduler } from './rebuild.ts';
+import { bounceRoutes } from './routes/bounce-routes.ts';
 import { previewRoutes } from './routes/preview-routes.ts';
 import { subscriptionRoutes } from './routes/subscription-routes.ts';
 import { webhookRoutes } from './routes/webhook-routes.ts';
@@ -48,6 +50,8 @@ export interface AppDeps {
   settings?: SettingsCache;
   /** The local Studio's token, accepted like the preview secret when the Studio is served here. */
   studioToken?: string | undefined;
+  /** Applies bounces and complaints from the email services' webhooks; undefined leaves those routes out. */
+  bounces?: BounceProcessor | undefined;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -85,6 +89,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route('/', subscriptionRoutes({ config, subscriptions: deps.subscriptions, pages, sameOrigin }));
   app.route('/', webhookRoutes({ config, rebuild: deps.rebuild, onContentChanged: () => settings.invalidate(), pages, now: deps.now }));
+  if (deps.bounces) app.route('/', bounceRoutes({ config, processor: deps.bounces, pages, now: deps.now, log: deps.log }));
   app.route('/', previewRoutes({ config, store: deps.store, transport: deps.transport, secret: deps.secret, buildContext, pages, now: deps.now, log: deps.log, publicUrl: deps.publicUrl, studioToken: deps.studioToken }));
   app.on(['POST', 'OPTIONS'], '/api/links', limitBody(bodyLimits.capture, pages), (c) =>
     handleCaptureRequest(c.req.raw, { store: deps.store, apiToken: config.server.apiToken, fetchPage: deps.fetchPage, now: deps.now, maxBodyBytes: bodyLimits.capture }),

@@ -19,6 +19,8 @@ export const apiErrors = {
   invalid: { status: 400, message: 'Please check the request.' },
   bad_signature: { status: 401, message: 'Missing, invalid or expired signature.' },
   webhook_disabled: { status: 401, message: 'Set SANITY_WEBHOOK_SECRET on the server to accept Sanity webhooks.' },
+  ses_webhook_disabled: { status: 401, message: 'Set SES_SNS_TOPIC_ARNS on the server to accept SES notifications through SNS.' },
+  resend_webhook_disabled: { status: 401, message: "Set RESEND_WEBHOOK_SECRET on the server (the webhook's signing secret) to accept Resend events." },
   unauthorized: { status: 401, message: 'The preview secret is missing or wrong.' },
   previews_disabled: { status: 403, message: 'Previews are off: set NEWSDESK_PREVIEW_SECRET on the server (and the same value as SANITY_STUDIO_PREVIEW_SECRET for the Studio).' },
   forbidden: { status: 403, message: 'Cross-site form posts are refused.' },

@@ -1,7 +1,8 @@
 // Puts the app on a socket: opens whatever the caller did not hand in (content store,
 // delivery database, transport, secret, rebuilds), starts the worker that sends the
-// queued confirmation and welcome mails, listens on the configured host and port (0
-// picks a free one, as tests do) and closes everything it opened, in order.
+// queued confirmation and welcome mails and, when configured, the reader of the bounce
+// mailbox over IMAP, listens on the configured host and port (0 picks a free one, as
+// tests do) and closes everything it opened, in order.
 import { serve, type ServerType } from '@hono/node-server';
 import { createSecureServer, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
@@ -12,6 +13,8 @@ import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/open-transport.ts';
+import { BounceProcessor } from '../delivery/bounce-processor.ts';
+import { ImapBouncePoller } from '../delivery/imap-bounce-poller.ts';
 import { SqliteMailQueue } from '../delivery/mail-queue.ts';
 import { MailWorker, type MailWorkerOptions } from '../delivery/mail-worker.ts';
 import { resolveSecret } from '../delivery/secret.ts';
@@ -68,6 +71,8 @@ export interface RunningServer {
   mail: MailWorker;
   /** The local Content Lake, when the Studio is served. */
   lake: ContentLake | undefined;
+  /** Reads the bounce mailbox over IMAP, when NEWSDESK_BOUNCE_IMAP_URL is set. */
+  bounceMailbox: ImapBouncePoller | undefined;
   close(): Promise<void>;
 }
 
@@ -154,6 +159,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log,
   });
 
+  const bounces = new BounceProcessor({ store: delivery.bounces, secret, softLimit: config.bounces.softLimit, now });
+  const bounceMailbox = config.bounces.imap ? new ImapBouncePoller({ options: config.bounces.imap, processor: bounces, log }) : undefined;
+
   const app = createApp({
     config,
     store,
@@ -169,6 +177,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     settings,
     ...(options.routes ? { routes: options.routes } : {}),
     studioToken: lake?.token,
+    bounces,
   });
   const studioHost = lake ? createStudioHost(lake, options.studio?.studioDir ?? defaultStudioDir) : undefined;
   const imagesDir = localImagesDir(config);
@@ -213,6 +222,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   mail.start();
+  bounceMailbox?.start();
 
   let closed: Promise<void> | undefined;
   const close = () =>
@@ -233,11 +243,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       stopWatching();
       await rebuilds.close();
       await mail.stop();
+      await bounceMailbox?.stop();
       if (!options.transport) await transport.close();
       if (!options.delivery) delivery.close();
     })());
 
-  return { url, publicUrl, rebuilds, delivery, transport, mail, lake, close };
+  return { url, publicUrl, rebuilds, delivery, transport, mail, lake, bounceMailbox, close };
 }
 
 function urlHost(address: string, tls = false): string {

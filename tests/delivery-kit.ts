@@ -17,6 +17,8 @@ import { makeTempDir } from './helpers/temp.ts';
 
 export interface ReceivedMessage {
   to: string;
+  /** The envelope sender (MAIL FROM). */
+  from: string;
   raw: Buffer;
   parsed: ParsedMail;
 }
@@ -74,7 +76,7 @@ export async function startSmtpServer(
           return;
         }
         if (verdict !== 'accept') return callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
-        received.push({ to, raw, parsed: await simpleParser(raw) });
+        received.push({ to, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', raw, parsed: await simpleParser(raw) });
         callback(null, 'Ok: queued');
       });
     },
@@ -163,11 +165,18 @@ export interface DeliveryDb {
 export function sendIssueWith(
   delivery: Pick<DeliveryDb, 'ledger' | 'subscribers'>,
   transport: Transport,
-  options: Partial<SendOptions> & { issue?: number; signal?: AbortSignal; unknown?: SendIssueRequest['unknown']; isProcessAlive?: (pid: number) => boolean; leaseTtlMs?: number } = {},
+  options: Partial<SendOptions> & {
+    issue?: number;
+    signal?: AbortSignal;
+    unknown?: SendIssueRequest['unknown'];
+    isProcessAlive?: (pid: number) => boolean;
+    leaseTtlMs?: number;
+    context?: Partial<MessageContext>;
+    email?: RenderedEmail;
+  } = {},
 ) {
-  const { issue = 7, signal, unknown, isProcessAlive, leaseTtlMs, ...sendOptions } = options;
-  const ctx = aMessageContext({ issueNumber: issue });
-  const email = aRenderedEmail();
+  const { issue = 7, signal, unknown, isProcessAlive, leaseTtlMs, context, email = aRenderedEmail(), ...sendOptions } = options;
+  const ctx = aMessageContext({ issueNumber: issue, ...context });
   return sendIssue({
     issue,
     subject: email.subject,

@@ -8,6 +8,7 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SendOptions } from '../delivery/send-loop.ts';
 import { SmtpTransport } from '../delivery/smtp-transport.ts';
+import { readReturnPath } from '../delivery/return-path.ts';
 import { createMessageId, verifyUnsubscribeToken } from '../delivery/tokens.ts';
 import { aDeliveryDb, addresses, aMessageContext, fixedNow, type ScriptedServer, sendIssueWith, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
 import { makeTempDir } from './helpers/temp.ts';
@@ -157,6 +158,29 @@ describe('sending an issue over SMTP', () => {
     expect(counts.sending).toBe(0);
     expect(counts.sent).toBe(delivery.server.received.length);
     expect(counts.queued).toBe(10 - counts.sent);
+  });
+
+  it('leaves with its own signed return path as the envelope sender, the From unchanged and DKIM still verifying', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const dkim = { domainName: 'news.example.org', keySelector: 'nd2026', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    const delivery = await aDeliveryDb(['verp@example.org']);
+    server = await startSmtpServer();
+    transport = new SmtpTransport({ url: server.url, maxConnections: 1, dkim, timeoutMs: 5000 });
+    const ctx = aMessageContext({ bounceAddress: 'bounces@bounce.news.example.org' });
+    await sendIssueWith(delivery, transport, { issue, context: ctx });
+    const [message] = server.received;
+    expect(message!.from).toMatch(/^bounces\+[a-z2-7]{26}@bounce\.news\.example\.org$/);
+    expect(readReturnPath([message!.from], ctx.secret)).toEqual({ issue, subscriberId: delivery.subscribers.get('verp@example.org')!.id });
+    expect(message!.parsed.from?.value).toEqual([{ name: 'Ecosystem Tracker', address: 'tracker@news.example.org' }]);
+    const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const result = await dkimVerify(message!.raw, {
+      sender: message!.from,
+      resolver: async (name: string, type: string) => {
+        if (type === 'TXT' && name === 'nd2026._domainkey.news.example.org') return [[`v=DKIM1; k=rsa; p=${p}`]];
+        throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+      },
+    });
+    expect(result.results[0]?.status.result).toBe('pass');
   });
 
   it('signs with DKIM over the List-Unsubscribe headers, and the signature verifies', async () => {

@@ -36,7 +36,7 @@ export interface TestServer extends RunningServer {
 
 /** A server on port 0 over its own data folder; the site is built once unless `build: false`. */
 export async function startTestServer(
-  options: { env?: Record<string, string>; build?: boolean; transport?: Transport; rebuildDebounceMs?: number; realRebuild?: boolean } & Partial<Pick<ServerOptions, 'fetchPage' | 'mailWorker'>> = {},
+  options: { env?: Record<string, string>; build?: boolean; transport?: Transport; rebuildDebounceMs?: number; realRebuild?: boolean; clockStart?: string } & Partial<Pick<ServerOptions, 'fetchPage' | 'mailWorker'>> = {},
 ): Promise<TestServer> {
   const dir = await makeTempDir('newsdesk-server-');
   const config = loadConfig(
@@ -54,7 +54,7 @@ export async function startTestServer(
   );
   const store = openContentStore(config.content);
   if (options.build !== false) await buildSite({ config, store, threads: 1 });
-  const clock = aClock();
+  const clock = aClock(options.clockStart);
   const rebuildRuns: string[][] = [];
   const server = await startServer({
     config,

@@ -8,6 +8,7 @@ import { checkCommand } from './check.ts';
 import { issuesCommand } from './issues.ts';
 import { sendCommand } from './send.ts';
 import { sendsCommand } from './sends.ts';
+import { scheduleCommand } from './schedule.ts';
 import { subscribersCommand } from './subscribers.ts';
 import { serveCommand } from './serve.ts';
 import { captureCommand } from './capture.ts';
@@ -16,7 +17,7 @@ import { importCommand } from './import.ts';
 import { studioCommand } from './studio.ts';
 import { migrateCommand } from './migrate.ts';
 
-export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand, serveCommand, studioCommand, captureCommand, linksCommand, importCommand, migrateCommand];
+export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, scheduleCommand, sendsCommand, serveCommand, studioCommand, captureCommand, linksCommand, importCommand, migrateCommand];
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
   const [name, ...args] = argv;

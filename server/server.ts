@@ -17,6 +17,14 @@ import { MailWorker, type MailWorkerOptions } from '../delivery/mail-worker.ts';
 import { resolveSecret } from '../delivery/secret.ts';
 import { Subscriptions } from '../delivery/subscriptions.ts';
 import { createTransactionalComposer } from '../delivery/transactional-message.ts';
+import { checkIssueForSend } from '../content/check.ts';
+import { loadIssueMail, renderIssueMail } from '../delivery/issue-mail.ts';
+import { SendScheduler } from '../delivery/scheduler.ts';
+import { issuesHeldFromWeb, type SchedulingDeps } from '../delivery/scheduling.ts';
+import { defaultRetry, type SendOptions } from '../delivery/send-loop.ts';
+import { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
+import { scheduleRoutes } from './routes/schedule-routes.ts';
+import { pageResponder } from './http.ts';
 import type { Transport } from '../delivery/transport.ts';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
@@ -52,6 +60,11 @@ export interface ServerOptions {
    * dataset. `studioDir` is the built Studio (default studio-dist/).
    */
   studio?: { studioDir?: string; allowedOrigins?: string[]; editorName?: string; onRequest?: LakeOptions['onRequest'] };
+  /**
+   * The scheduler that starts scheduled sends (on unless false); tests shorten its look
+   * interval, the send's retry timing and the lease.
+   */
+  scheduler?: false | { pollMs?: number; leaseTtlMs?: number; send?: Partial<SendOptions> };
   /** Listen with TLS and HTTP/2 (HTTP/1.1 still accepted), as the Studio needs locally. */
   tls?: { key: string; cert: string };
 }
@@ -68,6 +81,9 @@ export interface RunningServer {
   mail: MailWorker;
   /** The local Content Lake, when the Studio is served. */
   lake: ContentLake | undefined;
+  schedules: SqliteScheduleStore;
+  /** Starts scheduled sends; undefined when turned off. */
+  scheduler: SendScheduler | undefined;
   close(): Promise<void>;
 }
 
@@ -86,10 +102,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const delivery = options.delivery ?? openDelivery(config);
   const transport = options.transport ?? openTransport(config);
   const secret = options.secret ?? resolveSecret(config);
+  const schedules = new SqliteScheduleStore(delivery.db);
   const rebuilds = new RebuildScheduler(
     options.rebuildSite ??
       (async () => {
-        const summary = await buildSite({ config, store });
+        const summary = await buildSite({ config, store, withheld: await issuesHeldFromWeb(config, schedules) });
         log(`rebuild: ${summary.issues} issue(s), ${summary.rendered} rendered, ${summary.reused} reused in ${Math.round(summary.durationMs)} ms`);
       }),
     // A Sanity publish fires a burst of webhooks; a local publish is one transaction.
@@ -154,6 +171,34 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log,
   });
 
+  // Scheduled sends go out as `newsdesk send --yes` would send them: the published issue, checked and rendered at send time.
+  const scheduler =
+    options.scheduler === false
+      ? undefined
+      : new SendScheduler({
+          schedules,
+          sends: delivery.ledger,
+          bounces: delivery.subscribers,
+          transport,
+          prepare: async (issueNumber) => {
+            await checkIssueForSend(store, issueNumber);
+            const { email, compose } = await renderIssueMail(await loadIssueMail({ config, store, issueNumber, secret, date: now() }));
+            return { subject: email.subject, compose };
+          },
+          // Scheduling, cancelling and starting a send change what the site leaves out.
+          onWaitingChanged: (issues) => {
+            if (config.schedule.webPublish === 'at-send') rebuilds.request(`issues waiting for their send: ${issues.map((n) => `#${n}`).join(', ') || 'none'}`);
+          },
+          options: { ...config.send, ...defaultRetry, ...options.scheduler?.send },
+          graceMs: config.schedule.graceMinutes * 60_000,
+          ...(options.scheduler?.pollMs ? { pollMs: options.scheduler.pollMs } : {}),
+          ...(options.scheduler?.leaseTtlMs ? { leaseTtlMs: options.scheduler.leaseTtlMs } : {}),
+          now,
+          log,
+        });
+  const scheduling = (): SchedulingDeps => ({ store, schedules, sends: delivery.ledger, now: now() });
+  const schedulePages = pageResponder(async () => ({ baseUrl: publicUrl, settings: await settings.get() }));
+
   const app = createApp({
     config,
     store,
@@ -167,7 +212,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     now,
     log,
     settings,
-    ...(options.routes ? { routes: options.routes } : {}),
+    routes: [
+      ...(options.routes ?? []),
+      {
+        path: '/',
+        app: scheduleRoutes({
+          config,
+          store,
+          scheduling,
+          onScheduleChanged: () => scheduler?.wake(),
+          pages: schedulePages,
+          studioToken: lake?.token,
+        }),
+      },
+    ],
     studioToken: lake?.token,
   });
   const studioHost = lake ? createStudioHost(lake, options.studio?.studioDir ?? defaultStudioDir) : undefined;
@@ -213,6 +271,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   mail.start();
+  scheduler?.start();
 
   let closed: Promise<void> | undefined;
   const close = () =>
@@ -230,6 +289,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           for (const socket of sockets) socket.destroy();
         }, 1000).unref();
       });
+      // A send in flight finishes what is on the wire and records itself interrupted, to be resumed.
+      await scheduler?.stop();
       stopWatching();
       await rebuilds.close();
       await mail.stop();
@@ -237,7 +298,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!options.delivery) delivery.close();
     })());
 
-  return { url, publicUrl, rebuilds, delivery, transport, mail, lake, close };
+  return { url, publicUrl, rebuilds, delivery, transport, mail, lake, schedules, scheduler, close };
 }
 
 function urlHost(address: string, tls = false): string {

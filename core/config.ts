@@ -103,7 +103,7 @@ const envSchema = z.object({
     )
     .optional(),
   /** How late a scheduled send may still start when `serve` was down at its time. */
-  NEWSDESK_SCHEDULE_GRACE_MINUTES: intFrom(0, 7 * 24 * 60).optional(),
+  NEWSDESK_SCHEDULE_GRACE_MINUTES: intFrom(1, 7 * 24 * 60).optional(),
   /** When a scheduled issue reaches the web archive and feeds: when its send starts, or as soon as it is published. */
   NEWSDESK_WEB_PUBLISH: z.enum(['at-send', 'on-publish'], { error: 'must be "at-send" or "on-publish"' }).optional(),
   /** The zone `newsdesk schedule` reads and shows times in when none is named (default: this machine's). */

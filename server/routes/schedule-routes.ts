@@ -25,7 +25,7 @@ export interface ScheduleRouteDeps {
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'is not a document id') });
 const scheduleBody = z.union([
   z.object({ at: z.string().min(1).max(100), timeZone: z.string().max(100).optional() }),
-  z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'), time: z.string().regex(/^\d{1,2}:\d{2}$/, 'must be HH:MM'), timeZone: z.string().min(1).max(100) }),
+  z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'), time: z.string().regex(/^\d{1,2}:\d{2}(:\d{2})?$/, 'must be HH:MM or HH:MM:SS'), timeZone: z.string().min(1).max(100) }),
 ]);
 const sendNowBody = z.object({ confirm: z.union([z.number(), z.string()]).transform((v) => String(v).trim()) });
 

@@ -44,6 +44,9 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): Hono {
     return found;
   };
 
+  /** The issue a call from the Studio is about, once the call has proved itself. */
+  const authorisedIssue = async (c: Context): Promise<number | Response> => access.refusal(c, bearer(c)) ?? issueNumberOf(c);
+
   const answerError = (c: Context, error: unknown): Response => {
     if (isNewsdeskError(error, 'SEND_REFUSED')) return jsonError(c, 'send_refused', { message: error.message, hint: error.hint });
     if (isNewsdeskError(error, 'USAGE')) return jsonError(c, 'invalid', { message: error.message, hint: error.hint });
@@ -58,17 +61,13 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): Hono {
   });
 
   app.get('/preview/issues/:id/delivery', async (c) => {
-    const refused = access.refusal(c, bearer(c));
-    if (refused) return refused;
-    const issueNumber = await issueNumberOf(c);
+    const issueNumber = await authorisedIssue(c);
     if (issueNumber instanceof Response) return issueNumber;
     return c.json({ ok: true, delivery: await readDeliveryStatus(deps.scheduling(), issueNumber) });
   });
 
   app.post('/preview/issues/:id/schedule', limitBody(bodyLimits.form, deps.pages), async (c) => {
-    const refused = access.refusal(c, bearer(c));
-    if (refused) return refused;
-    const issueNumber = await issueNumberOf(c);
+    const issueNumber = await authorisedIssue(c);
     if (issueNumber instanceof Response) return issueNumber;
     const body = scheduleBody.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) {
@@ -88,9 +87,7 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): Hono {
   });
 
   app.post('/preview/issues/:id/send-now', limitBody(bodyLimits.form, deps.pages), async (c) => {
-    const refused = access.refusal(c, bearer(c));
-    if (refused) return refused;
-    const issueNumber = await issueNumberOf(c);
+    const issueNumber = await authorisedIssue(c);
     if (issueNumber instanceof Response) return issueNumber;
     const body = sendNowBody.safeParse(await c.req.json().catch(() => undefined));
     // Typing the number is the editor's confirmation; the server checks it too.
@@ -108,9 +105,7 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): Hono {
   });
 
   app.post('/preview/issues/:id/cancel-schedule', async (c) => {
-    const refused = access.refusal(c, bearer(c));
-    if (refused) return refused;
-    const issueNumber = await issueNumberOf(c);
+    const issueNumber = await authorisedIssue(c);
     if (issueNumber instanceof Response) return issueNumber;
     try {
       const scheduling = deps.scheduling();

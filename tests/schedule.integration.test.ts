@@ -328,6 +328,14 @@ describe('the Studio\'s endpoints', () => {
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
 
     expect((await call('delivery', undefined, 'wrong')).status).toBe(401);
+    // A Studio on another origin (a hosted project, `sanity dev`) may call them; others may not.
+    const preflight = (origin: string) =>
+      fetch(`${server.url}/preview/issues/issue-2/schedule`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      }).then((r) => r.headers.get('access-control-allow-origin'));
+    expect(await preflight('http://localhost:3333')).toBe('http://localhost:3333');
+    expect(await preflight('https://elsewhere.example')).toBeNull();
     const scheduled = await call('schedule', { date: '2030-12-04', time: '08:00', timeZone: 'Europe/Berlin' });
     expect(scheduled).toMatchObject({ status: 200, body: { ok: true, message: 'Issue #2 scheduled for Wed 4 Dec 2030, 08:00 Europe/Berlin (07:00 UTC), to 5 active subscriber(s).' } });
     expect((await call('delivery')).body.delivery).toMatchObject({ phase: 'scheduled', activeSubscribers: 5, schedule: { scheduledBy: 'the Studio', timeZone: 'Europe/Berlin' } });

@@ -62,7 +62,7 @@ describe('sending from the Studio', () => {
     expect(await page.getByText('Publish the issue first: only a published issue is sent.').count()).toBeGreaterThan(0);
   });
 
-  it('schedules an issue with a date, time and zone, marks it in the Issues list, and cancels it', async () => {
+  it('schedules an issue with a date, time and zone, marks it in the Issues list, points out a later edit, and cancels it', async () => {
     await openIssue('issue-1');
     await (await menuItem(/Schedule send/)).click();
     const form = page.locator('[data-testid="schedule-send-form"]');
@@ -79,7 +79,14 @@ describe('sending from the Studio', () => {
     await page.goto(`${kit.studioUrl}structure/issues`);
     await expect.poll(() => mark(1).catch(() => ''), { timeout: 15_000 }).toBe('Scheduled Wed 4 Dec, 08:00 Europe/Berlin');
 
+    // An edit published after scheduling (here by another writer) is pointed out before the send.
     await openIssue('issue-1');
+    await page.getByRole('tab', { name: 'Delivery' }).click();
+    await page.locator('[data-testid="delivery-phase"][data-phase="scheduled"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('[data-testid="delivery-changed"]').count()).toBe(0);
+    await kit.store.mutate([{ patch: { id: 'issue-1', set: { summary: 'Edited after it was scheduled.' } } }]);
+    await page.locator('[data-testid="delivery-changed"]').waitFor({ timeout: 15_000 });
+
     await (await menuItem(/Cancel schedule/)).click();
     await page.getByRole('button', { name: /Confirm|OK|Yes/ }).last().click();
     await page.getByText('Schedule cancelled').first().waitFor({ timeout: 15_000 });

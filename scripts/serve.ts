@@ -12,7 +12,7 @@ import { type Command, parseOptions } from './cli.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'serve the site with sign-up, confirm, unsubscribe, webhook rebuilds and Studio previews',
+  summary: 'serve the site with sign-up, confirm, unsubscribe, webhook rebuilds, Studio previews and scheduled sends',
   usage: 'serve [--no-build] [--studio]',
   options: [
     ['--no-build', 'do not build the site first when the output folder has no index.html'],

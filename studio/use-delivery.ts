@@ -49,10 +49,15 @@ function feedFor<T>(key: string, load: () => Promise<DeliveryResult<T>>, interva
   return feed;
 }
 
-function useFeed<T>(key: string, load: () => Promise<DeliveryResult<T>>, intervalMs: (value: T | undefined) => number): FeedState<T> & { refresh: () => void } {
-  const feed = feedFor(key, load, intervalMs);
+/** Without a secret the server would refuse every look: the Studio is not set up to send. */
+const unconfigured: FeedState<never> = { value: undefined, error: 'Set SANITY_STUDIO_PREVIEW_SECRET (and SANITY_STUDIO_PREVIEW_URL) so the Studio can reach `newsdesk serve` to schedule and watch sends.' };
+
+function useFeed<T>(target: PreviewTarget, what: string, load: () => Promise<DeliveryResult<T>>, intervalMs: (value: T | undefined) => number): FeedState<T> & { refresh: () => void } {
+  const feed = feedFor(`${target.previewUrl}\n${target.previewSecret}\n${what}`, load, intervalMs);
+  const enabled = target.previewSecret !== '';
   const subscribe = useCallback(
     (listener: () => void) => {
+      if (!enabled) return () => undefined;
       feed.listeners.add(listener);
       if (feed.listeners.size === 1) feed.look();
       return () => {
@@ -60,9 +65,9 @@ function useFeed<T>(key: string, load: () => Promise<DeliveryResult<T>>, interva
         if (feed.listeners.size === 0) clearTimeout(feed.timer);
       };
     },
-    [feed],
+    [feed, enabled],
   );
-  const state = useSyncExternalStore(subscribe, () => feed.state);
+  const state = useSyncExternalStore(subscribe, () => (enabled ? feed.state : unconfigured));
   return { ...state, refresh: () => feed.look() };
 }
 
@@ -76,21 +81,18 @@ export function pollInterval(status: DeliveryStatus | undefined, now = Date.now(
   return 5000;
 }
 
-function keyOf(target: PreviewTarget, what: string): string {
-  return `${target.previewUrl}\n${target.previewSecret}\n${what}`;
-}
-
 /** One issue's delivery status, live. */
 export function useDelivery(documentId: string): FeedState<DeliveryStatus> & { refresh: () => void } {
   const target = usePreviewTarget();
-  return useFeed(keyOf(target, documentId.replace(/^drafts\./, '')), () => fetchDelivery(target, documentId), (s) => pollInterval(s));
+  return useFeed(target, documentId.replace(/^drafts\./, ''), () => fetchDelivery(target, documentId), (s) => pollInterval(s));
 }
 
 /** Every issue's delivery status by number, for the Issues list. */
 export function useDeliveries(): FeedState<Map<number, DeliveryStatus>> {
   const target = usePreviewTarget();
   return useFeed(
-    keyOf(target, '*'),
+    target,
+    '*',
     async () => {
       const result = await fetchDeliveries(target);
       return result.ok ? { ...result, value: new Map(result.value.map((s) => [s.issueNumber, s] as const)) } : result;

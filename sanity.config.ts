@@ -5,6 +5,7 @@ import { createClient, type ClientConfig } from '@sanity/client';
 import { defineConfig } from 'sanity';
 import { structureTool } from 'sanity/structure';
 import { schemaTypes, singletonTypes } from './schemas/index.ts';
+import { CancelScheduleAction, ScheduleSendAction, SendNowAction } from './studio/actions/DeliveryActions.tsx';
 import { SendTestEmailAction } from './studio/actions/SendTestEmailAction.tsx';
 import { studioEnv } from './studio/env.ts';
 import { localLoginProviders } from './studio/local-lake.ts';
@@ -52,7 +53,7 @@ export default defineConfig({
     newDocumentOptions: (options) => options.filter(({ templateId }) => !singletonTypes.has(templateId)),
     actions: (actions, { schemaType }) => {
       if (singletonTypes.has(schemaType)) return actions.filter(({ action }) => action !== undefined && singletonActions.has(action));
-      if (schemaType === 'issue') return [...actions, SendTestEmailAction];
+      if (schemaType === 'issue') return [...actions, SendTestEmailAction, ScheduleSendAction, SendNowAction, CancelScheduleAction];
       return actions;
     },
   },

@@ -73,6 +73,11 @@ export interface BuildOptions {
   threads?: number;
   /** Fewer cache misses than this are rendered in the calling thread (starting workers costs more). */
   workerThreshold?: number;
+  /**
+   * Published issues kept off the site for now: those scheduled for sending while the
+   * web follows the send (delivery/scheduling.ts issuesHeldFromWeb).
+   */
+  withheld?: ReadonlySet<number>;
   /** Test seam: runs after everything is staged and before the swap; a throw aborts the build. */
   beforeCommit?: () => void | Promise<void>;
 }
@@ -119,7 +124,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   }
 
   async function build(): Promise<BuildSummary> {
-    const [storedSettings, raw, tags] = await Promise.all([loadSettings(store), fetchRawContent(store), loadTags(store)]);
+    const [storedSettings, everything, tags] = await Promise.all([loadSettings(store), fetchRawContent(store), loadTags(store)]);
+    const withheld = options.withheld ?? new Set<number>();
+    const raw = withheld.size === 0 ? everything : { ...everything, issues: everything.issues.filter((doc) => !withheld.has(doc.number as number)) };
     const baseUrl = (config.baseUrl ?? storedSettings.siteUrl).replace(/\/+$/, '');
     const mediaBase = localMediaBase(config, baseUrl);
     const settings = settingsWithLocalMedia(storedSettings, mediaBase);

@@ -1,5 +1,6 @@
 // Loading content through a store and the read models: the only way the rest of
 // newsdesk gets issues, settings, links and tags.
+import { z } from 'zod';
 import { NewsdeskError } from '../core/errors.ts';
 import {
   issueSchema,
@@ -60,4 +61,32 @@ export async function loadLinks(
 
 export async function loadTags(store: ContentStore): Promise<Tag[]> {
   return parseOrThrow(tagSchema, await store.fetch(tagsQuery), 'tag');
+}
+
+/** Where an issue stands in the store: its published document and revision (if published), and whether a draft waits. */
+export interface IssueRevision {
+  documentId: string;
+  /** The published `_rev`; undefined while the issue is only a draft. */
+  revision: string | undefined;
+  draftPending: boolean;
+}
+
+const issueRevisionsSchema = z.array(z.object({ _id: z.string(), _rev: z.string().nullish(), number: z.number().nullish() }));
+
+/** Every issue's revision by number (or one issue's), read raw so drafts and published documents are told apart. */
+export async function loadIssueRevisions(store: ContentStore, number?: number): Promise<Map<number, IssueRevision>> {
+  const raw = issueRevisionsSchema.parse(
+    await store.fetch('*[_type == "issue" && ($number == null || number == $number)]{ _id, _rev, number }', { number: number ?? null }, { perspective: 'raw' }),
+  );
+  const revisions = new Map<number, IssueRevision>();
+  // Published documents first, so a draft with the same number finds its published twin.
+  for (const doc of [...raw].sort((a, b) => Number(a._id.startsWith('drafts.')) - Number(b._id.startsWith('drafts.')))) {
+    if (typeof doc.number !== 'number' || doc._id.startsWith('versions.')) continue;
+    const draft = doc._id.startsWith('drafts.');
+    const entry = revisions.get(doc.number) ?? { documentId: doc._id.replace(/^drafts\./, ''), revision: undefined, draftPending: false };
+    if (draft) entry.draftPending = true;
+    else entry.revision = doc._rev ?? '';
+    revisions.set(doc.number, entry);
+  }
+  return revisions;
 }

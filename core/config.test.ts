@@ -59,6 +59,18 @@ describe('loadConfig', () => {
     expect(problems).toContain('RESEND_WEBHOOK_SECRET must be the signing secret Resend shows for the webhook, starting with whsec_');
   });
 
+  it('reads the schedule settings: grace period, when the web follows the send, the default time zone', () => {
+    expect(loadConfig({}, cwd).schedule).toEqual({ graceMinutes: 60, webPublish: 'at-send', timeZone: undefined });
+    expect(loadConfig({ NEWSDESK_SCHEDULE_GRACE_MINUTES: '15', NEWSDESK_WEB_PUBLISH: 'on-publish', NEWSDESK_TIME_ZONE: 'Europe/Berlin' }, cwd).schedule).toEqual({
+      graceMinutes: 15,
+      webPublish: 'on-publish',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(() => loadConfig({ NEWSDESK_WEB_PUBLISH: 'later', NEWSDESK_TIME_ZONE: 'Berlin', NEWSDESK_SCHEDULE_GRACE_MINUTES: '-5' }, cwd)).toThrow(
+      /3 problem\(s\)[\s\S]*NEWSDESK_SCHEDULE_GRACE_MINUTES must be a whole number[\s\S]*NEWSDESK_WEB_PUBLISH must be "at-send" or "on-publish"[\s\S]*NEWSDESK_TIME_ZONE must be a time zone/,
+    );
+  });
+
   it('reports every bad variable in one error, each with what would fix it', () => {
     let message = '';
     try {

@@ -3,6 +3,7 @@
 // the variable and what would fix it. Commands receive a Config and never touch
 // process.env themselves.
 import path from 'node:path';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { NewsdeskError } from './errors.ts';
 
@@ -32,6 +33,8 @@ export const defaults = {
   softBounceLimit: '3/5',
   bounceImapPollSeconds: 60,
   snsCertHosts: 'sns.*.amazonaws.com sns.*.amazonaws.com.cn',
+  scheduleGraceMinutes: 60,
+  webPublish: 'at-send' as 'at-send' | 'on-publish',
 } satisfies Record<string, string | number>;
 
 /** How mail leaves: NEWSDESK_TRANSPORT, or SMTP when SMTP_URL is set, else the outbox. */
@@ -106,6 +109,16 @@ const envSchema = z.object({
       (v) => v.split(/[\s,]+/).filter(Boolean).every((o) => /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(o)),
       'must be origins like https://news.sanity.studio or http://localhost:3333 (a leading *. is allowed), separated by spaces',
     )
+    .optional(),
+  /** How late a scheduled send may still start when `serve` was down at its time. */
+  NEWSDESK_SCHEDULE_GRACE_MINUTES: intFrom(1, 7 * 24 * 60).optional(),
+  /** When a scheduled issue reaches the web archive and feeds: when its send starts, or as soon as it is published. */
+  NEWSDESK_WEB_PUBLISH: z.enum(['at-send', 'on-publish'], { error: 'must be "at-send" or "on-publish"' }).optional(),
+  /** The zone `newsdesk schedule` reads and shows times in when none is named (default: this machine's). */
+  NEWSDESK_TIME_ZONE: z
+    .string()
+    .trim()
+    .refine((v) => IANAZone.isValidZone(v), 'must be a time zone of the IANA database, such as Europe/Berlin or UTC')
     .optional(),
   SMTP_URL: z
     .string()
@@ -247,6 +260,14 @@ export interface Config {
   unsubscribeMailto: string | undefined;
   send: { rate: number; concurrency: number; maxAttempts: number; pauseErrorRate: number; pauseWindow: number };
   dkim: { domain: string; selector: string; privateKeyFile: string } | undefined;
+  schedule: {
+    /** A scheduled send found this late (serve was down at its time) waits for the editor instead. */
+    graceMinutes: number;
+    /** at-send: an issue scheduled for sending stays off the web until its send starts. */
+    webPublish: 'at-send' | 'on-publish';
+    /** The zone for times written without one; undefined: this machine's. */
+    timeZone: string | undefined;
+  };
   fetch: { timeoutMs: number; maxBytes: number; maxRedirects: number };
   bounces: BounceConfig;
 }
@@ -327,6 +348,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY_FILE
         ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKeyFile: resolve(e.DKIM_PRIVATE_KEY_FILE) }
         : undefined,
+    schedule: {
+      graceMinutes: e.NEWSDESK_SCHEDULE_GRACE_MINUTES ?? defaults.scheduleGraceMinutes,
+      webPublish: e.NEWSDESK_WEB_PUBLISH ?? defaults.webPublish,
+      timeZone: e.NEWSDESK_TIME_ZONE,
+    },
     fetch: {
       timeoutMs: e.NEWSDESK_FETCH_TIMEOUT_MS ?? defaults.fetchTimeoutMs,
       maxBytes: e.NEWSDESK_FETCH_MAX_BYTES ?? defaults.fetchMaxBytes,

@@ -18,6 +18,7 @@ export const errorCodes = {
   SEND_PAUSED: 'the send paused itself',
   SEND_BUSY: 'another send of the same issue is running',
   SEND_UNRESOLVED: 'the send finished with deliveries whose outcome is unknown',
+  SEND_REFUSED: 'an issue cannot be scheduled or sent as it is',
   DATABASE_BUSY: 'the delivery database stayed locked by another process',
   IMPORT_FAILED: 'an import was refused',
   CAPTURE_FAILED: 'a link could not be captured',

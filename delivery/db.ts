@@ -252,6 +252,30 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX deliveries_by_message_id ON deliveries(message_id);
     `,
   },
+  {
+    version: 7,
+    name: 'scheduled sends',
+    up: `
+      -- One schedule per issue. scheduled → started (claimed by one server, which runs the
+      -- send) | missed (found later than the grace period) | refused (not sendable at its
+      -- time) | cancelled. The published revision at scheduling time tells later edits apart.
+      CREATE TABLE schedules (
+        issue_number INTEGER PRIMARY KEY,
+        send_at INTEGER NOT NULL,
+        time_zone TEXT NOT NULL,
+        document_id TEXT NOT NULL,
+        revision TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('scheduled','started','missed','refused','cancelled')),
+        reason TEXT,
+        scheduled_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_at INTEGER
+      );
+      CREATE INDEX schedules_due ON schedules(state, send_at);
+    `,
+  },
 ];
 
 export interface OpenOptions {

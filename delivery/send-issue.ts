@@ -90,6 +90,11 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Whether a holder's claim still counts: unexpired and, on this host, its process alive. */
+export function isHolderLive(holder: LeaseHolder, expiresAt: number, now: Date, alive: (pid: number) => boolean = isProcessAlive): boolean {
+  return expiresAt > now.getTime() && !(holder.host === os.hostname() && !alive(holder.pid));
+}
+
 export function describeHolder(holder: LeaseHolder): string {
   return `process ${holder.pid} on ${holder.host} (started ${holder.startedAt.slice(0, 19).replace('T', ' ')} UTC)`;
 }
@@ -101,13 +106,12 @@ export async function sendIssue(request: SendIssueRequest): Promise<SendIssueRes
   const alive = request.isProcessAlive ?? isProcessAlive;
   const token = randomBytes(16).toString('base64url');
   const holder = request.holder ?? thisProcess(now());
-  const host = os.hostname();
   const started = await store.startSend(issue, request.subject, request.transport.description, {
     token,
     holder,
     now: now(),
     ttlMs,
-    isLive: (h, expiresAt) => expiresAt > now().getTime() && !(h.host === host && !alive(h.pid)),
+    isLive: (h, expiresAt) => isHolderLive(h, expiresAt, now(), alive),
   });
   if (!started.ok) {
     throw new NewsdeskError('SEND_BUSY', `Issue #${issue} is already being sent by ${describeHolder(started.holder)}`, {

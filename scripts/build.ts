@@ -3,6 +3,7 @@
 import pc from 'picocolors';
 import { openContentStore } from '../content/open-store.ts';
 import { buildSite, type BuildProgress } from '../build/build-site.ts';
+import { readIssuesHeldFromWeb } from '../delivery/scheduling.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
 
 export const buildCommand: Command = {
@@ -19,7 +20,8 @@ export const buildCommand: Command = {
     const bar = progressLine(ctx.isTTY, (s) => process.stdout.write(s));
     let summary;
     try {
-      summary = await buildSite({ config, store, onProgress: bar.update, signal: ctx.signal, ...(threads ? { threads } : {}) });
+      const withheld = await readIssuesHeldFromWeb(config);
+      summary = await buildSite({ config, store, withheld, onProgress: bar.update, signal: ctx.signal, ...(threads ? { threads } : {}) });
     } finally {
       bar.clear();
     }

@@ -8,6 +8,7 @@ import { checkCommand } from './check.ts';
 import { issuesCommand } from './issues.ts';
 import { sendCommand } from './send.ts';
 import { sendsCommand } from './sends.ts';
+import { scheduleCommand } from './schedule.ts';
 import { subscribersCommand } from './subscribers.ts';
 import { serveCommand } from './serve.ts';
 import { captureCommand } from './capture.ts';
@@ -17,7 +18,7 @@ import { studioCommand } from './studio.ts';
 import { migrateCommand } from './migrate.ts';
 import { bouncesCommand } from './bounces.ts';
 
-export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, sendsCommand, bouncesCommand, serveCommand, studioCommand, captureCommand, linksCommand, importCommand, migrateCommand];
+export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, scheduleCommand, sendsCommand, bouncesCommand, serveCommand, studioCommand, captureCommand, linksCommand, importCommand, migrateCommand];
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
   const [name, ...args] = argv;

@@ -1,13 +1,10 @@
 // `newsdesk send <issue-number>`: shows the plan, and with --yes sends the issue to
 // every active subscriber (delivery/send-issue.ts: resumable, one send per issue at a
 // time, never doubling a message). --to sends one test copy and leaves the ledger alone.
-import { loadIssueByNumber, loadSettings } from '../content/load.ts';
-import { localMediaBase, settingsWithLocalMedia, withLocalMedia } from '../content/media.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { Config } from '../core/config.ts';
 import { NewsdeskError } from '../core/errors.ts';
-import { renderIssueEmail } from '../emails/issue-email.ts';
-import { composeIssueMessage, type MessageContext, type RenderedEmail } from '../delivery/message.ts';
+import { loadIssueMail, renderIssueMail, type IssueMail, type RenderedIssueMail } from '../delivery/issue-mail.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/open-transport.ts';
 import { createProgressBar, formatDuration } from '../delivery/progress.ts';
@@ -15,6 +12,8 @@ import { resolveSecret } from '../delivery/secret.ts';
 import { describeHolder, sendIssue, type SendIssueResult } from '../delivery/send-issue.ts';
 import { defaultRetry } from '../delivery/send-loop.ts';
 import type { SendRecord } from '../delivery/sqlite-ledger.ts';
+import { formatSendTime } from '../delivery/send-time.ts';
+import { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
 import { emailSchema } from '../delivery/subscriber.ts';
 import { createSubscriberToken } from '../delivery/tokens.ts';
 import { type Command, type CommandContext, parseOptions, positiveInt } from './cli.ts';
@@ -45,23 +44,17 @@ export const sendCommand: Command = {
     if (values['resend-unknown'] && values['skip-unknown']) throw new NewsdeskError('USAGE', 'Choose one of --resend-unknown and --skip-unknown');
     const config = ctx.config();
     const store = openContentStore(config.content);
-    const [storedIssue, storedSettings] = await Promise.all([loadIssueByNumber(store, issueNumber), loadSettings(store)]);
-    const baseUrl = config.baseUrl ?? storedSettings.siteUrl.replace(/\/+$/, '');
-    // Images uploaded to the local dataset are on the public site, as the built pages link them.
-    const mediaBase = localMediaBase(config, baseUrl);
-    const issue = withLocalMedia(storedIssue, mediaBase);
-    const settings = settingsWithLocalMedia(storedSettings, mediaBase);
-    const secret = resolveSecret(config);
-    const messageContext: MessageContext = { issueNumber, settings, baseUrl, secret, unsubscribeMailto: config.unsubscribeMailto, date: new Date(), bounceAddress: config.bounces.address };
+    const mail = await loadIssueMail({ config, store, issueNumber, secret: resolveSecret(config), date: new Date() });
+    const { issue } = mail;
 
     if (values.to !== undefined) {
       const to = emailSchema.safeParse(values.to);
       if (!to.success) throw new NewsdeskError('USAGE', `--to "${values.to}" is not a valid email address`);
-      const email = await render(ctx, issue, baseUrl, settings);
+      const { compose } = await render(ctx, mail);
       const transport = openTransport(config);
       try {
         // A throwaway token: the test copy's unsubscribe link points at nobody.
-        const message = composeIssueMessage(email, { email: to.data, name: undefined, token: createSubscriberToken() }, messageContext);
+        const message = compose({ email: to.data, name: undefined, token: createSubscriberToken() });
         const result = await transport.send(message);
         ctx.out(`Test copy of issue #${issueNumber} sent to ${to.data} via ${transport.description}: ${result.response}`);
       } finally {
@@ -94,12 +87,19 @@ export const sendCommand: Command = {
         ctx.out('\nNothing sent. Run again with --yes to send.');
         return 0;
       }
+      // A scheduled send belongs to the server that will start it; sending it here too would race it.
+      const schedule = await new SqliteScheduleStore(delivery.db).get(issueNumber);
+      if (schedule && (schedule.state === 'scheduled' || schedule.state === 'missed')) {
+        throw new NewsdeskError('SEND_REFUSED', `Issue #${issueNumber} is scheduled for ${formatSendTime(schedule.sendAt, schedule.timeZone)}${schedule.state === 'missed' ? ' (missed)' : ''}`, {
+          hint: `Cancel the schedule first (\`newsdesk schedule ${issueNumber} --cancel\`), then send, or leave it to the server.`,
+        });
+      }
       if (existing?.status === 'completed' && toSend === 0) {
         ctx.out('\nThis issue has already gone to every active subscriber; nothing to send.');
         return 0;
       }
 
-      const email = await render(ctx, issue, baseUrl, settings);
+      const { email, compose } = await render(ctx, mail);
       const transport = openTransport(config);
       let bar: ReturnType<typeof createProgressBar> | undefined;
       let result: SendIssueResult;
@@ -110,7 +110,7 @@ export const sendCommand: Command = {
           store: ledger,
           bounces: delivery.subscribers,
           transport,
-          compose: (r) => composeIssueMessage(email, r, messageContext),
+          compose,
           options: { ...config.send, ...defaultRetry },
           signal: ctx.signal,
           unknown: unknownChoice,
@@ -147,10 +147,10 @@ export const sendCommand: Command = {
   },
 };
 
-async function render(ctx: CommandContext, issue: Awaited<ReturnType<typeof loadIssueByNumber>>, baseUrl: string, settings: Awaited<ReturnType<typeof loadSettings>>): Promise<RenderedEmail> {
-  const email = await renderIssueEmail(issue, { baseUrl, settings });
-  for (const w of email.warnings) ctx.err(`warning: ${w.where}: ${w.field}: ${w.message}`);
-  return email;
+async function render(ctx: CommandContext, mail: IssueMail): Promise<RenderedIssueMail> {
+  const rendered = await renderIssueMail(mail);
+  for (const w of rendered.email.warnings) ctx.err(`warning: ${w.where}: ${w.field}: ${w.message}`);
+  return rendered;
 }
 
 function describeTransport(config: Config): string {

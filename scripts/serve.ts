@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildSite } from '../build/build-site.ts';
+import { readIssuesHeldFromWeb } from '../delivery/scheduling.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { startServer } from '../server/server.ts';
 import { studioPaths } from '../server/studio-host.ts';
@@ -11,7 +12,7 @@ import { type Command, parseOptions } from './cli.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'serve the site with sign-up, confirm, unsubscribe, webhook rebuilds and Studio previews',
+  summary: 'serve the site with sign-up, confirm, unsubscribe, webhook rebuilds, Studio previews and scheduled sends',
   usage: 'serve [--no-build] [--studio]',
   options: [
     ['--no-build', 'do not build the site first when the output folder has no index.html'],
@@ -33,7 +34,7 @@ export const serveCommand: Command = {
         ctx.err(`${rel}/ has no index.html yet: the server will answer 404 until you run \`npm run build\`.`);
       } else {
         ctx.out(`${rel}/ has no site yet; building it first…`);
-        const summary = await buildSite({ config, store, signal: ctx.signal });
+        const summary = await buildSite({ config, store, signal: ctx.signal, withheld: await readIssuesHeldFromWeb(config) });
         ctx.out(`✓ built ${summary.issues} issue(s) into ${rel}/ in ${(summary.durationMs / 1000).toFixed(2)} s`);
       }
     }

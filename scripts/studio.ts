@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildSite } from '../build/build-site.ts';
+import { readIssuesHeldFromWeb } from '../delivery/scheduling.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { lakeDirFor, lakeToken } from '../content/lake/lake.ts';
 import { loadLakeTls, trustInstruction } from '../content/lake/tls.ts';
@@ -56,7 +57,7 @@ export const studioCommand: Command = {
     const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
     if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {
       ctx.out(`${rel}/ has no site yet; building it first…`);
-      await buildSite({ config, store, signal: ctx.signal });
+      await buildSite({ config, store, signal: ctx.signal, withheld: await readIssuesHeldFromWeb(config) });
     }
 
     const studioConfig = { ...config, server: { ...config.server, port: config.server.studioPort } };

@@ -25,6 +25,7 @@ export const apiErrors = {
   previews_disabled: { status: 403, message: 'Previews are off: set NEWSDESK_PREVIEW_SECRET on the server (and the same value as SANITY_STUDIO_PREVIEW_SECRET for the Studio).' },
   forbidden: { status: 403, message: 'Cross-site form posts are refused.' },
   not_found: { status: 404, message: 'Nothing answers this request.' },
+  send_refused: { status: 409, message: 'The send cannot be scheduled or started as things are.' },
   too_large: { status: 413, message: 'The request body is too large.' },
   unsupported: { status: 415, message: 'Send the form as application/x-www-form-urlencoded, multipart/form-data or application/json.' },
   invalid_draft: { status: 422, message: 'This draft cannot be used yet.' },

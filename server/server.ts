@@ -20,6 +20,10 @@ import { MailWorker, type MailWorkerOptions } from '../delivery/mail-worker.ts';
 import { resolveSecret } from '../delivery/secret.ts';
 import { Subscriptions } from '../delivery/subscriptions.ts';
 import { createTransactionalComposer } from '../delivery/transactional-message.ts';
+import type { SendScheduler } from '../delivery/scheduler.ts';
+import type { SendOptions } from '../delivery/send-loop.ts';
+import type { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
+import { setUpScheduledSends } from './scheduled-sends.ts';
 import type { Transport } from '../delivery/transport.ts';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
@@ -55,6 +59,11 @@ export interface ServerOptions {
    * dataset. `studioDir` is the built Studio (default studio-dist/).
    */
   studio?: { studioDir?: string; allowedOrigins?: string[]; editorName?: string; onRequest?: LakeOptions['onRequest'] };
+  /**
+   * The scheduler that starts scheduled sends (on unless false); tests shorten its look
+   * interval, the send's retry timing and the lease.
+   */
+  scheduler?: false | { pollMs?: number; leaseTtlMs?: number; send?: Partial<SendOptions> };
   /** Listen with TLS and HTTP/2 (HTTP/1.1 still accepted), as the Studio needs locally. */
   tls?: { key: string; cert: string };
 }
@@ -73,6 +82,9 @@ export interface RunningServer {
   lake: ContentLake | undefined;
   /** Reads the bounce mailbox over IMAP, when NEWSDESK_BOUNCE_IMAP_URL is set. */
   bounceMailbox: ImapBouncePoller | undefined;
+  schedules: SqliteScheduleStore;
+  /** Starts scheduled sends; undefined when turned off. */
+  scheduler: SendScheduler | undefined;
   close(): Promise<void>;
 }
 
@@ -94,7 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const rebuilds = new RebuildScheduler(
     options.rebuildSite ??
       (async () => {
-        const summary = await buildSite({ config, store });
+        const summary = await buildSite({ config, store, withheld: await scheduled.withheld() });
         log(`rebuild: ${summary.issues} issue(s), ${summary.rendered} rendered, ${summary.reused} reused in ${Math.round(summary.durationMs)} ms`);
       }),
     // A Sanity publish fires a burst of webhooks; a local publish is one transaction.
@@ -161,6 +173,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const bounces = new BounceProcessor({ store: delivery.bounces, secret, softLimit: config.bounces.softLimit, now });
   const bounceMailbox = config.bounces.imap ? new ImapBouncePoller({ options: config.bounces.imap, processor: bounces, log }) : undefined;
+  const scheduled = setUpScheduledSends({
+    config,
+    store,
+    delivery,
+    transport,
+    secret,
+    now,
+    log,
+    rebuilds: () => rebuilds,
+    settings,
+    publicUrl: () => publicUrl,
+    studioToken: lake?.token,
+    scheduler: options.scheduler,
+  });
+  const { schedules, scheduler } = scheduled;
 
   const app = createApp({
     config,
@@ -175,7 +202,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     now,
     log,
     settings,
-    ...(options.routes ? { routes: options.routes } : {}),
+    routes: [...(options.routes ?? []), scheduled.routes],
     studioToken: lake?.token,
     bounces,
   });
@@ -223,6 +250,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   mail.start();
   bounceMailbox?.start();
+  scheduler?.start();
 
   let closed: Promise<void> | undefined;
   const close = () =>
@@ -240,6 +268,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           for (const socket of sockets) socket.destroy();
         }, 1000).unref();
       });
+      // A send in flight finishes what is on the wire and records itself interrupted, to be resumed.
+      await scheduler?.stop();
       stopWatching();
       await rebuilds.close();
       await mail.stop();
@@ -248,7 +278,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!options.delivery) delivery.close();
     })());
 
-  return { url, publicUrl, rebuilds, delivery, transport, mail, lake, bounceMailbox, close };
+  return { url, publicUrl, rebuilds, delivery, transport, mail, lake, bounceMailbox, schedules, scheduler, close };
 }
 
 function urlHost(address: string, tls = false): string {

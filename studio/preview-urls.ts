@@ -35,6 +35,31 @@ export interface SendTestResult {
   message: string;
 }
 
+/** What the server answered, as one message for people (its own message and hint when it gave them) and the JSON body. */
+export async function readServerAnswer(response: Response): Promise<{ message: string; body: Record<string, unknown> | undefined }> {
+  const text = await response.text();
+  let message = text.trim();
+  let body: Record<string, unknown> | undefined;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+    const headline = typeof body.message === 'string' && body.message !== '' ? body.message : body.error;
+    const parts = [headline, body.hint].filter((p): p is string => typeof p === 'string' && p !== '');
+    if (parts.length > 0) message = parts.join(' ');
+  } catch {
+    // Not JSON: show the text as it came.
+  }
+  return { message, body };
+}
+
+/** Why a call to the server failed, for people: the server's words, else what its status means. */
+export function failureText(response: Response, message: string): string {
+  return message || (response.status === 401 || response.status === 403 ? 'the preview secret was refused; check SANITY_STUDIO_PREVIEW_SECRET' : response.statusText);
+}
+
+export function unreachable(target: PreviewTarget, error: unknown): string {
+  return `Could not reach the preview server at ${target.previewUrl} (${(error as Error).message}). Is \`newsdesk serve\` running, and is SANITY_STUDIO_PREVIEW_URL right?`;
+}
+
 /**
  * Asks the preview server to send the issue to one address. Never throws: every
  * outcome becomes a message for a toast. `fetchImpl` is a seam for tests.
@@ -53,22 +78,9 @@ export async function requestTestEmail(
       body: JSON.stringify({ to }),
     });
   } catch (error) {
-    return {
-      ok: false,
-      message: `Could not reach the preview server at ${target.previewUrl} (${(error as Error).message}). Is \`newsdesk serve\` running, and is SANITY_STUDIO_PREVIEW_URL right?`,
-    };
+    return { ok: false, message: unreachable(target, error) };
   }
-  const text = await response.text();
-  let message = text.trim();
-  try {
-    const body = JSON.parse(text) as { message?: unknown; error?: unknown; hint?: unknown };
-    const headline = typeof body.message === 'string' && body.message !== '' ? body.message : body.error;
-    const parts = [headline, body.hint].filter((p): p is string => typeof p === 'string' && p !== '');
-    if (parts.length > 0) message = parts.join(' ');
-  } catch {
-    // Not JSON: show the text as it came.
-  }
+  const { message } = await readServerAnswer(response);
   if (response.ok) return { ok: true, message: message || `Test email sent to ${to}.` };
-  const fallback = response.status === 401 || response.status === 403 ? 'the preview secret was refused; check SANITY_STUDIO_PREVIEW_SECRET' : response.statusText;
-  return { ok: false, message: `Sending failed (HTTP ${response.status}): ${message || fallback}` };
+  return { ok: false, message: `Sending failed (HTTP ${response.status}): ${failureText(response, message)}` };
 }

@@ -8,6 +8,7 @@ import { map } from 'rxjs';
 import type { DefaultDocumentNodeResolver, StructureBuilder, StructureResolver, StructureResolverContext } from 'sanity/structure';
 import { linkStatusOptions } from '../schemas/documents/link.ts';
 import { newsletterDocumentId } from '../schemas/documents/newsletter.ts';
+import { IssueDeliveryPane } from './components/IssueDeliveryPane.tsx';
 import { IssuePreviewPane } from './components/IssuePreviewPane.tsx';
 
 export const structureApiVersion = '2025-02-19';
@@ -89,5 +90,9 @@ export const structure: StructureResolver = (S, context) =>
 
 export const defaultDocumentNode: DefaultDocumentNodeResolver = (S, { schemaType }) =>
   schemaType === 'issue'
-    ? S.document().views([S.view.form(), S.view.component(IssuePreviewPane).id('preview').title('Preview')])
+    ? S.document().views([
+        S.view.form(),
+        S.view.component(IssuePreviewPane).id('preview').title('Preview'),
+        S.view.component(IssueDeliveryPane).id('delivery').title('Delivery'),
+      ])
     : S.document();

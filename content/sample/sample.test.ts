@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePath } from '../../core/config.ts';
-import { checkContent } from '../../scripts/check.ts';
+import { checkContent } from '../check.ts';
 import { GroqJsStore, parseDataset } from '../groq-js-store.ts';
 import { loadIssues, loadLinks, loadSettings, loadTags } from '../load.ts';
 import type { Issue, PortableBlock } from '../model.ts';

@@ -3,6 +3,7 @@
 import { EnvelopeIcon } from '@sanity/icons/Envelope';
 import { defineArrayMember, defineField, defineType } from 'sanity';
 import { slugify } from '../../content/rules.ts';
+import { issueMedia } from '../../studio/components/IssueDeliveryMark.tsx';
 import { newIssueDefaults, newIssueDefaultsQuery, type NewIssueFacts } from '../initial-values.ts';
 import { lakeClient, validationApiVersion } from '../lake-client.ts';
 import {
@@ -126,6 +127,8 @@ export const issue = defineType({
     prepare: ({ number, title, date }: { number?: number; title?: string; date?: string }) => ({
       title: `${typeof number === 'number' ? `#${number}` : '#?'} — ${title || 'Untitled issue'}`,
       subtitle: date || 'no date yet',
+      // In the desk, whether the issue is scheduled, sending or sent.
+      media: issueMedia(number),
     }),
   },
 });

@@ -2,8 +2,7 @@
 // (web page, email, plain text), and a test send of the draft to one address. Both
 // need NEWSDESK_PREVIEW_SECRET; only the Studio's origins may frame or call them.
 import { randomBytes } from 'node:crypto';
-import { Hono, type Context } from 'hono';
-import { cors } from 'hono/cors';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import { loadIssueById } from '../../content/load.ts';
 import type { ContentStore } from '../../content/store.ts';
@@ -16,9 +15,10 @@ import type { Transport } from '../../delivery/transport.ts';
 import { renderIssueEmail } from '../../emails/issue-email.ts';
 import { renderIssueText } from '../../emails/issue-text.ts';
 import { renderIssuePage } from '../../web/issue-page.tsx';
-import { bearer, bodyLimits, jsonError, limitBody, secretsMatch, type Pages } from '../http.ts';
+import { bearer, bodyLimits, jsonError, limitBody, type Pages } from '../http.ts';
 import { localMediaBase, withLocalMedia } from '../../content/media.ts';
-import { emailPreviewCsp, isStudioOrigin } from '../security.ts';
+import { studioAccess } from '../preview-access.ts';
+import { emailPreviewCsp } from '../security.ts';
 
 export interface PreviewRouteDeps {
   config: Pick<Config, 'server' | 'unsubscribeMailto' | 'content'>;
@@ -50,23 +50,9 @@ export function previewRoutes(deps: PreviewRouteDeps): Hono {
   const { config } = deps;
   const studioOrigins = config.server.studioOrigins;
   const app = new Hono();
-  app.use(
-    '/preview/*',
-    cors({
-      origin: (origin) => (isStudioOrigin(origin, studioOrigins) ? origin : null),
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type'],
-      maxAge: 600,
-    }),
-  );
-
-  const refusal = (c: Context, given: string | undefined) => {
-    const accepted = [config.server.previewSecret, deps.studioToken].filter((s): s is string => Boolean(s));
-    c.header('cache-control', 'no-store');
-    if (accepted.length === 0) return jsonError(c, 'previews_disabled');
-    if (!given || !accepted.some((expected) => secretsMatch(given, expected))) return jsonError(c, 'unauthorized');
-    return undefined;
-  };
+  const access = studioAccess(config, deps.studioToken);
+  app.use('/preview/*', access.cors);
+  const refusal = access.refusal;
 
   app.get('/preview/issues/:id', async (c) => {
     const query = previewQuery.safeParse(c.req.query());

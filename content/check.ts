@@ -1,0 +1,145 @@
+// The content checks `newsdesk check` runs over the whole store, and the same rules for
+// one issue about to be scheduled or sent: every problem is reported, each naming the
+// document, field and what to fix.
+import { z } from 'zod';
+import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
+import { collectUrlWarnings, describeUrl } from '../web/url-warnings.ts';
+import { loadIssueByNumber, loadSettings } from './load.ts';
+import { describeProblem, issueSchema, linkSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem, type Issue } from './model.ts';
+import { everythingQuery } from './queries.ts';
+import { isSafeLinkUrl, summaryMaxLength } from './rules.ts';
+import type { ContentStore } from './store.ts';
+
+const everythingSchema = z.object({
+  settings: z.array(z.unknown()),
+  issues: z.array(z.unknown()),
+  links: z.array(z.unknown()),
+  tags: z.array(z.unknown()),
+});
+
+/** Every problem in the store: model violations plus the cross-document rules. */
+export async function checkContent(store: ContentStore): Promise<ContentProblem[]> {
+  const problems: ContentProblem[] = [];
+  // Published content, then drafts overlaid: a broken draft is worth knowing about too.
+  for (const perspective of ['published', 'drafts'] as const) {
+    const all = everythingSchema.parse(await store.fetch(everythingQuery, {}, { perspective }));
+    const found: ContentProblem[] = [];
+    if (perspective === 'published') {
+      if (all.settings.length === 0) {
+        found.push({ id: 'newsletter', label: 'settings', path: '(document)', message: 'no published newsletter settings document; create and publish Settings' });
+      }
+      found.push(...parseDocuments(settingsSchema, all.settings, 'settings').problems);
+      const links = parseDocuments(linkSchema, all.links, 'link');
+      found.push(...links.problems);
+      for (const link of links.documents) {
+        // The build leaves such a link out wherever an issue uses it; say so before it is used.
+        if (!isSafeLinkUrl(link.url)) found.push({ id: link.id, label: 'link', path: 'url', message: `${describeUrl(link.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
+      }
+      found.push(...parseDocuments(tagSchema, all.tags, 'tag').problems);
+    }
+    const { documents: issues, problems: issueProblems } = parseDocuments(issueSchema, all.issues, 'issue');
+    found.push(...issueProblems);
+    found.push(...checkIssueClashes(issues));
+    for (const issue of issues) found.push(...checkIssueFields(issue, perspective === 'published'));
+    for (const p of found) {
+      if (perspective === 'drafts' && problems.some((q) => q.id === p.id && q.path === p.path && q.message === p.message)) continue;
+      problems.push(perspective === 'drafts' && !p.label.includes('draft') && isDraftProblem(p, all.issues) ? { ...p, label: `${p.label} (draft)` } : p);
+    }
+  }
+  return problems;
+}
+
+function isDraftProblem(p: ContentProblem, issues: unknown[]): boolean {
+  return issues.some((i) => typeof i === 'object' && i !== null && (i as { id?: string; isDraft?: boolean }).id === p.id && (i as { isDraft?: boolean }).isDraft === true);
+}
+
+/** Numbers and slugs each issue must have to itself. */
+function checkIssueClashes(issues: Array<Pick<Issue, 'id' | 'number' | 'slug'>>): ContentProblem[] {
+  const problems: ContentProblem[] = [];
+  const byNumber = new Map<number, string>();
+  const bySlug = new Map<string, string>();
+  for (const issue of issues) {
+    const at = (path: string, message: string) => problems.push({ id: issue.id, label: `issue ${issue.number}`, path, message });
+    const otherNumber = byNumber.get(issue.number);
+    if (otherNumber) at('number', `number ${issue.number} is also used by ${otherNumber}; give each issue its own number`);
+    byNumber.set(issue.number, issue.id);
+    const otherSlug = bySlug.get(issue.slug);
+    if (otherSlug) at('slug', `slug "${issue.slug}" is also used by ${otherSlug}; slugs must be unique`);
+    bySlug.set(issue.slug, issue.id);
+  }
+  return problems;
+}
+
+/** The rules one issue must meet on its own. */
+function checkIssueFields(issue: Issue, published: boolean): ContentProblem[] {
+  const problems: ContentProblem[] = [];
+  const at = (path: string, message: string) => problems.push({ id: issue.id, label: `issue ${issue.number}`, path, message });
+  if (issue.summary && issue.summary.length > summaryMaxLength) {
+    at('summary', `is ${issue.summary.length} characters; keep it to ${summaryMaxLength} so inboxes show it whole as the preheader`);
+  }
+  if (published && issue.sections.length === 0) at('sections', 'a published issue needs at least one section');
+  // Exactly the links and images the build would leave out, with the same field paths.
+  for (const w of collectUrlWarnings(issue)) at(w.field, w.message);
+  return problems;
+}
+
+/** A published issue that may be sent: what was checked, and the revision that was. */
+export interface SendableIssue {
+  issue: Issue;
+  /** The published document's id and revision now: a later revision means it was edited since. */
+  documentId: string;
+  revision: string;
+  /** The issue has unpublished changes (a draft), which a send leaves out. */
+  draftPending: boolean;
+}
+
+const sendFactsQuery = `{
+  "published": *[_type == "issue" && number == $number && !(_id in path("drafts.**"))][0]{ _id, _rev },
+  "draft": *[_type == "issue" && number == $number && _id in path("drafts.**")][0]{ _id },
+  "others": *[_type == "issue" && number == $number && !(_id in path("drafts.**"))]{ "id": _id, number, "slug": slug.current }
+}`;
+const sendFactsSchema = z.object({
+  published: z.object({ _id: z.string(), _rev: z.string().optional() }).nullable(),
+  draft: z.object({ _id: z.string() }).nullable(),
+  others: z.array(z.object({ id: z.string(), number: z.number(), slug: z.string().nullish() })),
+});
+
+/**
+ * The published issue `issueNumber`, if it may be sent: not only a draft, the settings
+ * and the issue fit the content model, and it has none of the problems `newsdesk check`
+ * would report for it. Otherwise a SEND_REFUSED error naming every problem.
+ */
+export async function checkIssueForSend(store: ContentStore, issueNumber: number): Promise<SendableIssue> {
+  const facts = sendFactsSchema.parse(await store.fetch(sendFactsQuery, { number: issueNumber }, { perspective: 'raw' }));
+  if (!facts.published) {
+    throw new NewsdeskError('SEND_REFUSED', facts.draft ? `Issue #${issueNumber} is a draft: only a published issue is sent` : `There is no issue number ${issueNumber}`, {
+      hint: facts.draft ? 'Publish it first (in the Studio, or `newsdesk import --publish`); what goes out is the issue as published at send time.' : 'Run `newsdesk issues` to see the issues and their numbers.',
+    });
+  }
+  const problems: ContentProblem[] = [];
+  const collect = async <T>(load: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await load();
+    } catch (error) {
+      if (!isNewsdeskError(error, 'CONTENT_INVALID') && !isNewsdeskError(error, 'NOT_FOUND')) throw error;
+      problems.push({ id: '', label: 'content', path: '', message: error.message });
+      return undefined;
+    }
+  };
+  const [issue] = await Promise.all([collect(() => loadIssueByNumber(store, issueNumber)), collect(() => loadSettings(store))]);
+  if (issue) {
+    problems.push(...checkIssueFields(issue, true));
+    // Slug clashes need the other issues' slugs: a second query only for this issue's slug.
+    const sameSlug = z
+      .array(z.object({ id: z.string(), number: z.number(), slug: z.string() }))
+      .parse(await store.fetch('*[_type == "issue" && slug.current == $slug && !(_id in path("drafts.**"))]{ "id": _id, number, "slug": slug.current }', { slug: issue.slug }, { perspective: 'raw' }));
+    const others = [...facts.others, ...sameSlug].filter((o) => o.id !== issue.id).map((o) => ({ id: o.id, number: o.number, slug: o.slug ?? '' }));
+    problems.push(...checkIssueClashes([...others, issue]).filter((p) => p.id === issue.id));
+  }
+  if (problems.length > 0 || !issue) {
+    throw new NewsdeskError('SEND_REFUSED', `Issue #${issueNumber} cannot be sent yet: ${problems.length} problem(s):\n  - ${problems.map((p) => (p.id ? describeProblem(p) : p.message)).join('\n  - ')}`, {
+      hint: 'Fix them in the Studio and publish again (`newsdesk check` lists every problem in the content).',
+    });
+  }
+  return { issue, documentId: facts.published._id, revision: facts.published._rev ?? '', draftPending: facts.draft !== null };
+}

@@ -289,7 +289,7 @@ export class GroqJsStore implements ContentStore {
       const reading = {
         version,
         promise: (async () => {
-          const documents = withRevisions(await readDataset(this.#path));
+          const documents = await readDataset(this.#path, { deriveRevisions: true });
           return { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() } satisfies Snapshot;
         })(),
       };
@@ -374,8 +374,8 @@ export function parseDataset(text: string, file: string): SanityDocument[] {
  * one string next to its parsed documents, which keeps the peak memory of a load
  * close to the documents alone.
  */
-export async function readDataset(file: string): Promise<SanityDocument[]> {
-  const parser = new DatasetParser(file);
+export async function readDataset(file: string, options: { deriveRevisions?: boolean } = {}): Promise<SanityDocument[]> {
+  const parser = new DatasetParser(file, options.deriveRevisions ?? false);
   const handle = await fs.open(file, 'r');
   try {
     const decoder = new StringDecoder('utf8');
@@ -403,10 +403,12 @@ export async function readDataset(file: string): Promise<SanityDocument[]> {
 class DatasetParser {
   readonly documents: SanityDocument[] = [];
   readonly #file: string;
+  readonly #deriveRevisions: boolean;
   readonly #seen = new Map<string, number>();
 
-  constructor(file: string) {
+  constructor(file: string, deriveRevisions = false) {
     this.#file = file;
+    this.#deriveRevisions = deriveRevisions;
   }
 
   line(text: string, lineNumber: number): void {
@@ -439,20 +441,14 @@ class DatasetParser {
       });
     }
     this.#seen.set(doc._id, lineNumber);
+    // Every document needs a revision: the Studio chains live changes by previous and
+    // next revision. A hand-written line without one gets one derived from its text, so
+    // every process reading the same file derives the same.
+    if (this.#deriveRevisions && (typeof doc._rev !== 'string' || doc._rev === '')) {
+      doc._rev = `r${createHash('sha1').update(line).digest('base64url').slice(0, 20)}`;
+    }
     this.documents.push(doc as SanityDocument);
   }
-}
-
-/**
- * Every document needs a revision: the Studio chains live changes by previous and next
- * revision. A hand-written document without one gets one derived from its content, so
- * every process reading the same file derives the same.
- */
-function withRevisions(documents: SanityDocument[]): SanityDocument[] {
-  for (const doc of documents) {
-    if (typeof doc._rev !== 'string' || doc._rev === '') doc._rev = `r${createHash('sha1').update(JSON.stringify(doc)).digest('base64url').slice(0, 20)}`;
-  }
-  return documents;
 }
 
 export function serialise(documents: SanityDocument[]): string {

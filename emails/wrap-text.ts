@@ -10,6 +10,11 @@
 import { LineBreaker } from 'css-line-break';
 import stringWidth from 'string-width';
 
+/** Columns a string takes: printable ASCII (most of an English issue) is one a character, counted without string-width's grapheme work. */
+function displayWidth(text: string): number {
+  return /^[\x20-\x7e]*$/.test(text) ? text.length : stringWidth(text);
+}
+
 /** Joins two words so that wrapping never separates them; becomes a plain space in the output. */
 export const glue = '\uE000';
 
@@ -30,11 +35,11 @@ export function wrapText(text: string, options: WrapOptions): string[] {
   for (const hardLine of text.split('\n')) {
     let line = '';
     let used = 0;
-    let room = options.width - stringWidth(prefix);
+    let room = options.width - displayWidth(prefix);
     const flush = () => {
       lines.push((prefix + line).replace(/\s+$/, ''));
       prefix = rest;
-      room = options.width - stringWidth(prefix);
+      room = options.width - displayWidth(prefix);
       line = '';
       used = 0;
     };
@@ -50,7 +55,7 @@ export function wrapText(text: string, options: WrapOptions): string[] {
       const units = breakableUnits(word);
       let separator = ' ';
       for (const unit of units) {
-        const unitWidth = stringWidth(unit);
+        const unitWidth = displayWidth(unit);
         if (line !== '' && used + separator.length + unitWidth > room) flush();
         add(unit, unitWidth, separator);
         separator = '';

@@ -4,7 +4,7 @@
 // computer. With a Sanity project, images stay on Sanity's CDN as their asset URL says.
 import path from 'node:path';
 import type { Config } from '../core/config.ts';
-import { lakeDirFor } from './lake/paths.ts';
+import { assetsDirIn, lakeDirFor } from './lake/paths.ts';
 import type { Issue, PortableBlock, Settings } from './model.ts';
 
 /** The site path the dataset's own images are published under. */
@@ -17,7 +17,7 @@ export function localMediaBase(config: Partial<Pick<Config, 'content'>>, baseUrl
 
 /** The folder the local Content Lake keeps uploaded images in; undefined with a Sanity project. */
 export function localImagesDir(config: Partial<Pick<Config, 'content'>>): string | undefined {
-  return config.content?.kind === 'local' ? path.join(lakeDirFor(config.content.datasetPath), 'assets', 'images') : undefined;
+  return config.content?.kind === 'local' ? path.join(assetsDirIn(lakeDirFor(config.content.datasetPath)), 'images') : undefined;
 }
 
 /** The public URL of an uploaded asset, from its stored path (images/<project>/<dataset>/<file>). */

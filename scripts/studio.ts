@@ -16,7 +16,7 @@ import { openContentStore } from '../content/open-store.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { buildStudioIfStale, spawnSanity, studioBuildEnv } from '../server/studio-build.ts';
 import { defaultStudioDir, studioPaths } from '../server/studio-host.ts';
-import { startServer } from '../server/server.ts';
+import { startServer, urlHost } from '../server/server.ts';
 import { type Command, type CommandContext, parseOptions } from './cli.ts';
 
 const devPort = 3333;
@@ -43,7 +43,7 @@ export const studioCommand: Command = {
       });
     }
     const host = config.server.host;
-    const origin = `https://${hostForUrl(host)}:${config.server.studioPort}`;
+    const origin = `https://${urlHost(host, true)}:${config.server.studioPort}`;
     const tls = await loadLakeTls(path.join(config.dataDir, 'tls'), [...new Set(['localhost', '127.0.0.1', '::1', host])]);
 
     if (values['print-url']) {
@@ -109,8 +109,6 @@ function startDevStudio(ctx: CommandContext, apiHost: string): ChildProcess {
   return child;
 }
 
-
-
 function editorName(): string {
   try {
     return os.userInfo().username || 'Editor';
@@ -118,10 +116,4 @@ function editorName(): string {
     return 'Editor';
   }
 }
-
-function hostForUrl(host: string): string {
-  if (host === '127.0.0.1' || host === '::1' || host === '0.0.0.0' || host === '::') return 'localhost';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 

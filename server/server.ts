@@ -281,7 +281,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return { url, publicUrl, rebuilds, delivery, transport, mail, lake, bounceMailbox, schedules, scheduler, close };
 }
 
-function urlHost(address: string, tls = false): string {
+/** The host part of a URL for a listening address (localhost for loopback over TLS: the certificate names it). */
+export function urlHost(address: string, tls = false): string {
   // The local certificate names localhost; the address itself would not match it in a browser.
   if (address === '0.0.0.0' || address === '::' || (tls && (address === '127.0.0.1' || address === '::1'))) return 'localhost';
   return address.includes(':') ? `[${address}]` : address;

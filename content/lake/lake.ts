@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import type { GroqJsStore } from '../groq-js-store.ts';
 import { DocumentHistory } from './history.ts';
+import { assetsDirIn } from './paths.ts';
 import { ListenHub } from './listen-hub.ts';
 import { PresenceHub } from './presence.ts';
 import { errorResponse, LakeError, versionPrefix } from './protocol.ts';
@@ -86,7 +87,7 @@ export class ContentLake {
       users,
       history,
       listeners,
-      assetsDir: path.join(options.lakeDir, 'assets'),
+      assetsDir: assetsDirIn(options.lakeDir),
       keyValueFile: path.join(options.lakeDir, 'keyvalue.json'),
       publicUrl: options.publicUrl,
       now: options.now ?? (() => new Date()),

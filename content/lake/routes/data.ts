@@ -2,7 +2,7 @@
 // perspectives, writes through the local store as one transaction each.
 import type { Hono } from 'hono';
 import { NewsdeskError } from '../../../core/errors.ts';
-import { applyMutations } from '../../mutations.ts';
+import { applyMutations, mutationTarget } from '../../mutations.ts';
 import type { Mutation, SanityDocument } from '../../store.ts';
 import { planActions, type Action } from '../actions.ts';
 import type { LakeContext } from '../lake.ts';
@@ -57,7 +57,7 @@ export function mountDataRoutes(app: Hono, ctx: LakeContext): void {
     const transactionId = body.transactionId ?? search.get('transactionId') ?? undefined;
     const returnDocuments = search.get('returnDocuments') === 'true';
     if (search.get('dryRun') === 'true') {
-      const ids = mutations.map((m) => Object.values(m)[0] as { id?: string; _id?: string }).map((t) => t.id ?? t._id ?? '');
+      const ids = mutations.map(mutationTarget).filter((id): id is string => id !== undefined);
       const current = (await ctx.store.getDocuments(ids)).filter((d): d is SanityDocument => d !== undefined);
       const { results, changes } = applyMutations(current, mutations, { now: ctx.now().toISOString(), transactionId: transactionId ?? 'dry-run' });
       return c.json({ transactionId: transactionId ?? 'dry-run', results: withDocuments(results, changes, returnDocuments) });

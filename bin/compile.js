@@ -1,0 +1,169 @@
+// Compiles the CLI's TypeScript once into cli-dist/ (esbuild, code-split ES modules, npm
+// packages left as imports), and tells bin/newsdesk.js whether that output is still
+// current so an edited source is never run stale. Plain JavaScript on purpose: it runs
+// before anything can load TypeScript. `node bin/compile.js` compiles unconditionally
+// (the package's prepare script and `npm run build` call it).
+//
+// Each compile writes a new folder cli-dist/<build>/ and then swaps cli-dist/current.json
+// to point at it in one rename, so two processes compiling at once never mix files, and a
+// running process whose chunks load later (commands import their heavy parts lazily)
+// keeps finding them: the last few builds stay on disk.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+export const outputDir = path.join(projectRoot, 'cli-dist');
+const pointerPath = path.join(outputDir, 'current.json');
+
+/**
+ * Modules the compiled code loads by path at run time rather than by import: each
+ * becomes its own output file, and `new URL('<source>', import.meta.url)` pointing at
+ * it is rewritten to point at that file. The CLI entry is `index`.
+ */
+const entryPoints = {
+  index: 'scripts/index.ts',
+  'build-worker': 'build/worker.ts',
+};
+
+/** Files that shape the output without being imported by it. */
+const configInputs = ['tsconfig.json', 'bin/compile.js'];
+
+/** Builds kept besides the current one, for processes still running from them. */
+const keptBuilds = 2;
+
+/**
+ * Where the compiled CLI entry is, when the last compile is newer than every file it was
+ * made from; undefined when there is none or a source changed since (a few ms: one
+ * small JSON file and a stat per source file).
+ */
+export function findCurrentBuild() {
+  let pointer;
+  try {
+    pointer = JSON.parse(fs.readFileSync(pointerPath, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  // Some filesystems keep mtimes to the second: a file saved in the same second as the
+  // compile started could be newer than what was read, so that second counts as stale.
+  const since = pointer.startedAt - 1000;
+  for (const input of pointer.inputs) {
+    let stat;
+    try {
+      stat = fs.statSync(path.join(projectRoot, input));
+    } catch {
+      return undefined;
+    }
+    if (stat.mtimeMs >= since) return undefined;
+  }
+  const entry = path.join(outputDir, pointer.build, 'index.js');
+  return fs.existsSync(entry) ? entry : undefined;
+}
+
+/** Compiles the CLI and makes it current; returns the path of the compiled entry. */
+export async function compile() {
+  const startedAt = Date.now();
+  const build = `b${startedAt.toString(36)}-${process.pid}`;
+  const buildDir = path.join(outputDir, build);
+  const esbuild = await loadEsbuild();
+  const result = await esbuild.build({
+    absWorkingDir: projectRoot,
+    entryPoints: Object.fromEntries(Object.entries(entryPoints).map(([name, source]) => [name, path.join(projectRoot, source)])),
+    outdir: buildDir,
+    entryNames: '[name]',
+    chunkNames: 'chunk-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    packages: 'external',
+    jsx: 'automatic',
+    // Stack traces can name the TypeScript files a developer edits (bin/newsdesk.js).
+    sourcemap: 'linked',
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [keepSourceLocations(buildDir)],
+  });
+  const inputs = [...Object.keys(result.metafile.inputs).filter((input) => !input.includes(':')), ...configInputs];
+  fs.writeFileSync(path.join(buildDir, 'package.json'), '{"type":"module"}\n');
+  const next = `${pointerPath}.${build}`;
+  fs.writeFileSync(next, `${JSON.stringify({ build, startedAt, inputs }, null, 1)}\n`);
+  fs.renameSync(next, pointerPath);
+  removeOldBuilds(build);
+  return path.join(buildDir, 'index.js');
+}
+
+// esbuild comes with tsx (a dependency); it is usually hoisted to the top of node_modules,
+// but is reached through tsx when it is not.
+async function loadEsbuild() {
+  try {
+    return await import('esbuild');
+  } catch {
+    const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
+    return import(pathToFileURL(fromTsx.resolve('esbuild')).href);
+  }
+}
+
+/**
+ * Sources find files next to them through import.meta (the sample dataset, the Studio
+ * folder, package.json); bundled, import.meta would name the output chunk instead. This
+ * rewrites import.meta.url/dirname/filename in each project source to its own location,
+ * relative to the output folder (so the project can move), and points
+ * `new URL('./x.ts', import.meta.url)` at the compiled entry made from x.ts.
+ */
+function keepSourceLocations(buildDir) {
+  const compiledEntry = new Map(Object.entries(entryPoints).map(([name, source]) => [path.join(projectRoot, source), `./${name}.js`]));
+  return {
+    name: 'newsdesk-source-locations',
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        const source = fs.readFileSync(args.path, 'utf8');
+        if (!source.includes('import.meta')) return undefined;
+        const errors = [];
+        // A path-loaded module points at the compiled file next to the chunk, so its
+        // import.meta.url must survive the rewrite below: it is parked in a placeholder.
+        let contents = source.replace(/new URL\(\s*(['"])([^'"]+\.[cm]?[jt]sx?)\1\s*,\s*import\.meta\.url\s*\)/g, (whole, _quote, target) => {
+          const compiled = compiledEntry.get(path.resolve(path.dirname(args.path), target));
+          if (compiled) return `new URL(${JSON.stringify(compiled)}, __newsdeskChunkUrl)`;
+          errors.push({ text: `${target} is loaded by path at run time but is not compiled: add it to entryPoints in bin/compile.js` });
+          return whole;
+        });
+        const relative = (to) => path.relative(buildDir, to).split(path.sep).map(encodeURIComponent).join('/');
+        const ownUrl = `new URL(${JSON.stringify(relative(args.path))}, import.meta.url)`;
+        contents = contents
+          .replace(/\bimport\.meta\.url\b/g, `${ownUrl}.href`)
+          .replace(/\bimport\.meta\.filename\b/g, `__newsdeskFileURLToPath(${ownUrl})`)
+          .replace(/\bimport\.meta\.dirname\b/g, `__newsdeskPathDirname(__newsdeskFileURLToPath(${ownUrl}))`)
+          .replaceAll('__newsdeskChunkUrl', 'import.meta.url');
+        if (contents.includes('__newsdesk')) {
+          contents = `import { fileURLToPath as __newsdeskFileURLToPath } from 'node:url';\nimport { dirname as __newsdeskPathDirname } from 'node:path';\n${contents}`;
+        }
+        const loader = /\.[cm]?tsx$/.test(args.path) ? 'tsx' : /\.[cm]?ts$/.test(args.path) ? 'ts' : /x$/.test(args.path) ? 'jsx' : 'js';
+        return { contents, loader, errors };
+      });
+    },
+  };
+}
+
+function removeOldBuilds(current) {
+  const builds = fs
+    .readdirSync(outputDir)
+    .filter((name) => name !== current && /^b[0-9a-z]+-\d+$/.test(name))
+    .sort((a, b) => parseInt(b.slice(1), 36) - parseInt(a.slice(1), 36));
+  for (const old of builds.slice(keptBuilds)) fs.rmSync(path.join(outputDir, old), { recursive: true, force: true });
+  for (const name of fs.readdirSync(outputDir)) {
+    // A pointer left by a compile that died between writing it and renaming it.
+    const file = path.join(outputDir, name);
+    if (name.startsWith('current.json.') && Date.now() - fs.statSync(file).mtimeMs > 60_000) fs.rmSync(file, { force: true });
+  }
+}
+
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const began = performance.now();
+  const entry = await compile();
+  console.log(`newsdesk: compiled the CLI into ${path.relative(projectRoot, path.dirname(entry))}/ in ${Math.round(performance.now() - began)} ms`);
+}

@@ -2,15 +2,17 @@
 // TypeScript through tsx), a command's modules load only when that command runs, and an
 // edited source is compiled before the next run uses it. Which modules a run loaded is
 // recorded by a module hook in the child process itself.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../scripts/index.ts';
 import { cleanEnv, binPath, type CliResult } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
+const execFileAsync = promisify(execFile);
 
 /** Records every module the process loads (ES modules and require alike) into a file. */
 const recordLoads = `data:text/javascript,${encodeURIComponent(`
@@ -133,6 +135,16 @@ describe('newsdesk in a fresh copy of the project', () => {
     expect(edited.stdout).toContain('Usage: newsdesk issues-edited');
     expect(await pointer()).not.toBe(firstBuild);
     expect(edited.loaded.filter((url) => /\.tsx?$/.test(url))).toEqual([]);
+  });
+
+  it('is compiled by the prepare script, which npm ci runs after installing', async () => {
+    const before = await pointer();
+    const { stdout } = await execFileAsync('npm', ['run', '-s', 'prepare'], { cwd: copy, env: cleanEnv() });
+    expect(stdout).toMatch(/^newsdesk: compiled the CLI into cli-dist\/[^/]+\/ in \d+ ms$/m);
+    const after = await pointer();
+    expect(after).not.toBe(before);
+    const run = await runTraced(['--help'], { bin: path.join(copy, 'bin/newsdesk.js') });
+    expect(run.loaded.some((url) => url.startsWith(`file://${copy}/cli-dist/${after}/`))).toBe(true);
   });
 
   it('runs from the TypeScript sources, saying so, when it cannot compile', async () => {

@@ -3,6 +3,8 @@
 // then run the CLI compiled from TypeScript into cli-dist/ (bin/compile.js), compiling
 // it first when it is missing or older than a source file; through tsx from the sources
 // only when it cannot be compiled (a read-only install, say).
+import module from 'node:module';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -38,6 +40,9 @@ if (!entry) {
 }
 let main;
 if (entry) {
+  // V8's compiled code for the modules, kept with the build it belongs to (and removed
+  // with it): later runs skip parsing and compiling them.
+  module.enableCompileCache?.(path.join(path.dirname(entry), '.compile-cache'));
   ({ main } = await import(pathToFileURL(entry).href));
 } else {
   // tsx would otherwise look for a tsconfig in the working directory, and newsdesk may be

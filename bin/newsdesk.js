@@ -34,7 +34,8 @@ if (!entry) {
   try {
     entry = await compile();
   } catch (error) {
-    const reason = error?.errors?.length ? error.errors.map((e) => e.text).join('; ') : (error?.message ?? String(error));
+    const where = (e) => (e.location ? `${e.location.file}:${e.location.line}: ` : '');
+    const reason = error?.errors?.length ? error.errors.map((e) => `${where(e)}${e.text}`).join('; ') : (error?.message ?? String(error));
     process.stderr.write(`newsdesk: could not compile the CLI (${reason}); running it from the TypeScript sources instead, which starts slower.\n`);
   }
 }

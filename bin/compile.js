@@ -17,15 +17,16 @@ export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 export const outputDir = path.join(projectRoot, 'cli-dist');
 const pointerPath = path.join(outputDir, 'current.json');
 
+/** The CLI entry; it becomes index.js. */
+const cliEntry = 'scripts/index.ts';
+
 /**
- * Modules the compiled code loads by path at run time rather than by import: each
- * becomes its own output file, and `new URL('<source>', import.meta.url)` pointing at
- * it is rewritten to point at that file. The CLI entry is `index`.
+ * Modules the compiled code loads by path at run time rather than by import (worker
+ * threads): each becomes its own output file, and `new URL('<source>', import.meta.url)`
+ * pointing at it is rewritten to point at that file. A compile that meets one not listed
+ * here compiles again with it added, so a new worker needs no change here.
  */
-const entryPoints = {
-  index: 'scripts/index.ts',
-  'build-worker': 'build/worker.ts',
-};
+const knownPathLoaded = ['build/worker.ts'];
 
 /**
  * npm packages compiled in rather than imported: nearly every command loads them, and
@@ -75,25 +76,34 @@ export async function compile() {
   const build = `b${startedAt.toString(36)}-${process.pid}`;
   const buildDir = path.join(outputDir, build);
   const esbuild = await loadEsbuild();
-  const result = await esbuild.build({
-    absWorkingDir: projectRoot,
-    entryPoints: Object.fromEntries(Object.entries(entryPoints).map(([name, source]) => [name, path.join(projectRoot, source)])),
-    outdir: buildDir,
-    entryNames: '[name]',
-    chunkNames: 'chunk-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    jsx: 'automatic',
-    // Stack traces can name the TypeScript files a developer edits (bin/newsdesk.js).
-    sourcemap: 'linked',
-    sourcesContent: false,
-    metafile: true,
-    logLevel: 'silent',
-    plugins: [keepSourceLocations(buildDir), keepPackagesExternal()],
-  });
+  const pathLoaded = new Set(knownPathLoaded);
+  let result;
+  for (;;) {
+    const entries = new Map([[path.join(projectRoot, cliEntry), 'index'], ...[...pathLoaded].map((source) => [path.join(projectRoot, source), entryName(source)])]);
+    const found = new Set();
+    result = await esbuild.build({
+      absWorkingDir: projectRoot,
+      entryPoints: Object.fromEntries([...entries].map(([source, name]) => [name, source])),
+      outdir: buildDir,
+      entryNames: '[name]',
+      chunkNames: 'chunk-[hash]',
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      jsx: 'automatic',
+      // Stack traces can name the TypeScript files a developer edits (bin/newsdesk.js).
+      sourcemap: 'linked',
+      sourcesContent: false,
+      metafile: true,
+      logLevel: 'silent',
+      plugins: [keepSourceLocations(buildDir, entries, found), keepPackagesExternal()],
+    });
+    if (found.size === 0) break;
+    for (const source of found) pathLoaded.add(source);
+    fs.rmSync(buildDir, { recursive: true, force: true });
+  }
   const inputs = [...new Set([...Object.keys(result.metafile.inputs).filter((input) => !input.includes(':')).map(ownManifest), ...configInputs])];
   fs.writeFileSync(path.join(buildDir, 'package.json'), '{"type":"module"}\n');
   const next = `${pointerPath}.${build}`;
@@ -101,6 +111,11 @@ export async function compile() {
   fs.renameSync(next, pointerPath);
   removeOldBuilds(build);
   return path.join(buildDir, 'index.js');
+}
+
+/** build/worker.ts → build-worker: every output file sits in one folder. */
+function entryName(source) {
+  return source.replace(/\.[cm]?[jt]sx?$/, '').split(/[\\/]/).join('-');
 }
 
 // esbuild comes with tsx (a dependency); it is usually hoisted to the top of node_modules,
@@ -121,8 +136,7 @@ async function loadEsbuild() {
  * relative to the output folder (so the project can move), and points
  * `new URL('./x.ts', import.meta.url)` at the compiled entry made from x.ts.
  */
-function keepSourceLocations(buildDir) {
-  const compiledEntry = new Map(Object.entries(entryPoints).map(([name, source]) => [path.join(projectRoot, source), `./${name}.js`]));
+function keepSourceLocations(buildDir, entries, found) {
   return {
     name: 'newsdesk-source-locations',
     setup(build) {
@@ -130,13 +144,14 @@ function keepSourceLocations(buildDir) {
         if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
         const source = fs.readFileSync(args.path, 'utf8');
         if (!source.includes('import.meta')) return undefined;
-        const errors = [];
         // A path-loaded module points at the compiled file next to the chunk, so its
         // import.meta.url must survive the rewrite below: it is parked in a placeholder.
         let contents = source.replace(/new URL\(\s*(['"])([^'"]+\.[cm]?[jt]sx?)\1\s*,\s*import\.meta\.url\s*\)/g, (whole, _quote, target) => {
-          const compiled = compiledEntry.get(path.resolve(path.dirname(args.path), target));
-          if (compiled) return `new URL(${JSON.stringify(compiled)}, __newsdeskChunkUrl)`;
-          errors.push({ text: `${target} is loaded by path at run time but is not compiled: add it to entryPoints in bin/compile.js` });
+          const targetPath = path.resolve(path.dirname(args.path), target);
+          const compiled = entries.get(targetPath);
+          if (compiled) return `new URL(${JSON.stringify(`./${compiled}.js`)}, __newsdeskChunkUrl)`;
+          // Not an entry yet: this build is thrown away and done again with it as one.
+          found.add(path.relative(projectRoot, targetPath));
           return whole;
         });
         const relative = (to) => path.relative(buildDir, to).split(path.sep).map(encodeURIComponent).join('/');
@@ -150,7 +165,7 @@ function keepSourceLocations(buildDir) {
           contents = `import { fileURLToPath as __newsdeskFileURLToPath } from 'node:url';\nimport { dirname as __newsdeskPathDirname } from 'node:path';\n${contents}`;
         }
         const loader = /\.[cm]?tsx$/.test(args.path) ? 'tsx' : /\.[cm]?ts$/.test(args.path) ? 'ts' : /x$/.test(args.path) ? 'jsx' : 'js';
-        return { contents, loader, errors };
+        return { contents, loader };
       });
     },
   };

@@ -56,6 +56,10 @@ const heavy = ['mjml', 'react', 'react-dom', '@react-email/render', '@aws-sdk/cl
 
 beforeAll(async () => {
   dir = await makeTempDir();
+  // What a user runs after npm ci: a compiled CLI as new as the sources (the tests below
+  // on a fresh copy cover compiling on the way).
+  const compiled = `import(${JSON.stringify(path.join(root, 'bin/compile.js'))}).then(async (c) => { while (!c.findCurrentBuild()) await c.compile(); })`;
+  await execFileAsync(process.execPath, ['--input-type=module', '-e', compiled]);
 });
 
 describe('newsdesk startup', () => {
@@ -135,6 +139,21 @@ describe('newsdesk in a fresh copy of the project', () => {
     expect(edited.stdout).toContain('Usage: newsdesk issues-edited');
     expect(await pointer()).not.toBe(firstBuild);
     expect(edited.loaded.filter((url) => /\.tsx?$/.test(url))).toEqual([]);
+  });
+
+  it('compiles a worker thread that a source starts by path, with no list to update', async () => {
+    await fs.writeFile(
+      path.join(copy, 'scripts/probe-worker.ts'),
+      "import { parentPort } from 'node:worker_threads';\nimport { formatTable } from './cli.ts';\nparentPort!.postMessage(formatTable(['probe'], [['ok']]).replace('\\n', ' '));\n",
+    );
+    await fs.appendFile(
+      path.join(copy, 'scripts/issues.ts'),
+      "\nimport { Worker } from 'node:worker_threads';\nif (process.env.NEWSDESK_TEST_PROBE) {\n  const url = new URL('./probe-worker.ts', import.meta.url);\n  console.log(`worker at ${url.pathname}`);\n  new Worker(url).on('message', (m) => console.log(`worker says ${m}`));\n}\n",
+    );
+    const run = await runTraced(['issues', '--help'], { bin: path.join(copy, 'bin/newsdesk.js'), env: { NEWSDESK_TEST_PROBE: '1' } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`worker at ${copy}/cli-dist/${await pointer()}/scripts-probe-worker.js`);
+    expect(run.stdout).toContain('worker says probe ok');
   });
 
   it('is compiled by the prepare script, which npm ci runs after installing', async () => {

@@ -93,7 +93,7 @@ export async function compile() {
       platform: 'node',
       target: 'node22',
       jsx: 'automatic',
-      // Stack traces can name the TypeScript files a developer edits (bin/newsdesk.js).
+      // With --enable-source-maps, stack traces name the TypeScript files a developer edits.
       sourcemap: 'linked',
       sourcesContent: false,
       metafile: true,

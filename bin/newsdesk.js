@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 // The `newsdesk` executable: refuse an unsupported Node before anything else loads,
-// then hand over to the TypeScript CLI through tsx.
+// then run the CLI compiled from TypeScript into cli-dist/ (bin/compile.js), compiling
+// it first when it is missing or older than a source file; through tsx from the sources
+// only when it cannot be compiled (a read-only install, say).
+import module from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
   console.error(
@@ -22,10 +28,29 @@ process.emitWarning = function (warning, ...rest) {
   if (String(warning?.message ?? warning).includes('SQLite is an experimental feature')) return;
   return emitWarning.call(process, warning, ...rest);
 };
-// tsx would otherwise look for a tsconfig in the working directory, and newsdesk may be
-// run from anywhere (the JSX settings must be ours). Workers inherit the variable.
-process.env.TSX_TSCONFIG_PATH ??= new URL('../tsconfig.json', import.meta.url).pathname;
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../scripts/index.ts');
+const { compile, findCurrentBuild } = await import('./compile.js');
+let entry = findCurrentBuild();
+if (!entry) {
+  try {
+    entry = await compile();
+  } catch (error) {
+    const where = (e) => (e.location ? `${e.location.file}:${e.location.line}: ` : '');
+    const reason = error?.errors?.length ? error.errors.map((e) => `${where(e)}${e.text}`).join('; ') : (error?.message ?? String(error));
+    process.stderr.write(`newsdesk: could not compile the CLI (${reason}); running it from the TypeScript sources instead, which starts slower.\n`);
+  }
+}
+let main;
+if (entry) {
+  // V8's compiled code for the modules, kept with the build it belongs to (and removed
+  // with it): later runs skip parsing and compiling them.
+  module.enableCompileCache?.(path.join(path.dirname(entry), '.compile-cache'));
+  ({ main } = await import(pathToFileURL(entry).href));
+} else {
+  // tsx would otherwise look for a tsconfig in the working directory, and newsdesk may be
+  // run from anywhere (the JSX settings must be ours). Workers inherit the variable.
+  process.env.TSX_TSCONFIG_PATH ??= new URL('../tsconfig.json', import.meta.url).pathname;
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../scripts/index.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

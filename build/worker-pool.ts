@@ -3,8 +3,9 @@
 // modules (a second or so each) while the main thread is still loading content. Jobs
 // cross as JSON strings (one copy, no object graph to clone); each worker keeps two in
 // flight so it never waits for the main thread, and writes its cache entries itself,
-// so only a little metadata comes back. Workers load TypeScript through tsx (registered
-// with --import), resolved from this package so it works from any working directory.
+// so only a little metadata comes back. In the compiled CLI (bin/compile.js) the worker
+// is compiled JavaScript; run from the sources, workers load TypeScript through tsx
+// (registered with --import), resolved from this package so it works from any working directory.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -32,7 +33,9 @@ export type WorkerReply =
   | { type: 'done'; key: string; meta: EntryMeta }
   | { type: 'failed'; key: string; error: { code: string | undefined; message: string; hint: string | undefined; stack: string | undefined } };
 
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+// bin/compile.js points this at the compiled worker next to the compiled pool.
+const workerEntry = new URL('./worker.ts', import.meta.url);
+const workerExecArgv = workerEntry.pathname.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
 
 /** Jobs each worker holds at once: one rendering, one waiting, so no worker idles between replies. */
 const inFlightPerWorker = 2;
@@ -69,8 +72,8 @@ export class RenderPool {
   }
 
   #spawn(cacheDir: string): void {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      execArgv: ['--import', tsxLoader],
+    const worker = new Worker(workerEntry, {
+      execArgv: workerExecArgv,
       workerData: { cacheDir },
       // React's production build renders the same markup as its development build
       // (the tests compare worker and main-thread output byte for byte) at a third of the cost.

@@ -4,10 +4,16 @@
 // so a failed transaction changes nothing. Patches are applied by @sanity/mutator, the
 // library the Studio itself uses, so every operation the Studio sends (set, unset,
 // setIfMissing, insert, inc, dec, diffMatchPatch) means here what it means in Sanity.
-import { Mutation as SanityMutation } from '@sanity/mutator';
+import type { Mutation as SanityMutation } from '@sanity/mutator';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { NewsdeskError } from '../core/errors.ts';
 import type { DocumentChange, Mutation, MutationResult, NewDocument, SanityDocument } from './store.ts';
+
+// @sanity/mutator takes over 100 ms to load and only patches need it, so reading commands
+// never load it; require() keeps applyMutations synchronous.
+let patcher: typeof SanityMutation | undefined;
+const loadPatcher = () => (patcher ??= (createRequire(import.meta.url)('@sanity/mutator') as typeof import('@sanity/mutator')).Mutation);
 
 interface ApplyContext {
   now: string;
@@ -107,7 +113,7 @@ export function mutationTarget(mutation: Mutation): string | undefined {
 function applyPatch(doc: SanityDocument, patch: Record<string, unknown> & { id: string }, where: string): SanityDocument {
   let patched: SanityDocument | null;
   try {
-    patched = new SanityMutation({ mutations: [{ patch: structuredClone(patch) as never }] }).apply(structuredClone(doc)) as SanityDocument | null;
+    patched = new (loadPatcher())({ mutations: [{ patch: structuredClone(patch) as never }] }).apply(structuredClone(doc)) as SanityDocument | null;
   } catch (error) {
     fail(`${where}: patch on "${patch.id}" could not be applied (${(error as Error).message})`, 'Check the paths, e.g. title, slug.current, tags[-1] or sections[_key=="abc"].heading.');
   }

@@ -1,6 +1,6 @@
 // The Sanity content store: the same interface over a project's Content Lake through
 // @sanity/client. Tests point it at a local stand-in of the query/mutate endpoints.
-import { createClient, type SanityClient } from '@sanity/client';
+import type { SanityClient } from '@sanity/client';
 import { NewsdeskError } from '../core/errors.ts';
 import type { MutateOptions, ContentStore, FetchOptions, Mutation, MutationResult } from './store.ts';
 
@@ -15,24 +15,34 @@ export interface SanityClientStoreOptions {
 
 export class SanityClientStore implements ContentStore {
   readonly description: string;
-  readonly client: SanityClient;
+  readonly #options: SanityClientStoreOptions;
+  #client: Promise<SanityClient> | undefined;
 
   constructor(options: SanityClientStoreOptions) {
-    this.client = createClient({
-      projectId: options.projectId,
-      dataset: options.dataset,
-      apiVersion: options.apiVersion,
-      token: options.token,
-      // Drafts and fresh writes must be visible, so never the CDN.
-      useCdn: false,
-      ...(options.apiHost ? { apiHost: options.apiHost, useProjectHostname: false } : {}),
-    });
+    this.#options = options;
     this.description = `Sanity project ${options.projectId}, dataset ${options.dataset}`;
+  }
+
+  // @sanity/client and its RxJS take a quarter of a second to load: only commands that
+  // talk to Sanity pay for it, not every command that opens a content store.
+  #connect(): Promise<SanityClient> {
+    const options = this.#options;
+    return (this.#client ??= import('@sanity/client').then(({ createClient }) =>
+      createClient({
+        projectId: options.projectId,
+        dataset: options.dataset,
+        apiVersion: options.apiVersion,
+        token: options.token,
+        // Drafts and fresh writes must be visible, so never the CDN.
+        useCdn: false,
+        ...(options.apiHost ? { apiHost: options.apiHost, useProjectHostname: false } : {}),
+      }),
+    ));
   }
 
   async fetch<T = unknown>(query: string, params: Record<string, unknown> = {}, options: FetchOptions = {}): Promise<T> {
     try {
-      return await this.client.fetch<T>(query, params, { perspective: options.perspective ?? 'published' });
+      return await (await this.#connect()).fetch<T>(query, params, { perspective: options.perspective ?? 'published' });
     } catch (error) {
       throw new NewsdeskError('QUERY_FAILED', `Query to ${this.description} failed: ${(error as Error).message}`, {
         cause: error,
@@ -43,7 +53,7 @@ export class SanityClientStore implements ContentStore {
 
   async mutate(mutations: Mutation[], options: MutateOptions = {}): Promise<MutationResult> {
     try {
-      const res = await this.client.mutate(mutations as never, {
+      const res = await (await this.#connect()).mutate(mutations as never, {
         returnDocuments: false,
         visibility: 'sync',
         ...(options.transactionId ? { transactionId: options.transactionId } : {}),

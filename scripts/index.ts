@@ -2,23 +2,36 @@
 // chooses the exit code. Commands never exit the process themselves.
 import { readFile } from 'node:fs/promises';
 import { isNewsdeskError } from '../core/errors.ts';
-import { type Command, formatHelp, makeContext } from './cli.ts';
-import { buildCommand } from './build.ts';
-import { checkCommand } from './check.ts';
-import { issuesCommand } from './issues.ts';
-import { sendCommand } from './send.ts';
-import { sendsCommand } from './sends.ts';
-import { scheduleCommand } from './schedule.ts';
-import { subscribersCommand } from './subscribers.ts';
-import { serveCommand } from './serve.ts';
-import { captureCommand } from './capture.ts';
-import { linksCommand } from './links.ts';
-import { importCommand } from './import.ts';
-import { studioCommand } from './studio.ts';
-import { migrateCommand } from './migrate.ts';
-import { bouncesCommand } from './bounces.ts';
+import type { Command } from './cli.ts';
 
-export const commands: Command[] = [issuesCommand, checkCommand, buildCommand, subscribersCommand, sendCommand, scheduleCommand, sendsCommand, bouncesCommand, serveCommand, studioCommand, captureCommand, linksCommand, importCommand, migrateCommand];
+/**
+ * A command as the entry knows it before running it: `--help`, `--version` and
+ * suggestions need only names and summaries, so a command's module (and the MJML, React,
+ * SDK or mail client behind it) is loaded only when that command runs or shows its help.
+ * The summary repeats the module's own (tests/cli-startup.integration.test.ts keeps them equal).
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const commands: CommandEntry[] = [
+  { name: 'issues', summary: 'list issues with number, title, date, status, section and link counts', load: async () => (await import('./issues.ts')).issuesCommand },
+  { name: 'check', summary: 'validate the whole content store and report every problem at once', load: async () => (await import('./check.ts')).checkCommand },
+  { name: 'build', summary: 'render published issues to the web site, feeds and emails in the output folder', load: async () => (await import('./build.ts')).buildCommand },
+  { name: 'subscribers', summary: 'add, import, export, list, remove subscribers; their history; counts and bounce/complaint rates', load: async () => (await import('./subscribers.ts')).subscribersCommand },
+  { name: 'send', summary: 'send an issue to every active subscriber (shows the plan unless --yes)', load: async () => (await import('./send.ts')).sendCommand },
+  { name: 'schedule', summary: "schedule an issue's send for a time, list scheduled sends, cancel one", load: async () => (await import('./schedule.ts')).scheduleCommand },
+  { name: 'sends', summary: "list sends with their counts; one issue's delivered, bounced (hard/soft), complained, failed and unknown", load: async () => (await import('./sends.ts')).sendsCommand },
+  { name: 'bounces', summary: 'process bounces and complaints from a mailbox; list what was kept aside', load: async () => (await import('./bounces.ts')).bouncesCommand },
+  { name: 'serve', summary: 'serve the site with sign-up, confirm, unsubscribe, webhook rebuilds, Studio previews and scheduled sends', load: async () => (await import('./serve.ts')).serveCommand },
+  { name: 'studio', summary: 'write issues in Sanity Studio on the local dataset: no account, no network', load: async () => (await import('./studio.ts')).studioCommand },
+  { name: 'capture', summary: 'capture a link (or a file of links / a bookmarks export) into the link inbox', load: async () => (await import('./capture.ts')).captureCommand },
+  { name: 'links', summary: 'list captured links; set their status; retry offline captures; print the bookmarklet', load: async () => (await import('./links.ts')).linksCommand },
+  { name: 'import', summary: 'import back-issues written in Markdown (one file, a folder or a glob) as issues', load: async () => (await import('./import.ts')).importCommand },
+  { name: 'migrate', summary: 'move a newsletter in from Substack, Ghost or Buttondown: posts become issues, subscribers keep their state', load: async () => (await import('./migrate.ts')).migrateCommand },
+];
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
   const [name, ...args] = argv;
@@ -31,11 +44,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     process.stdout.write(`newsdesk ${pkg.version} (Node ${process.versions.node})\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`newsdesk: unknown command "${name}"${suggest(name)}\n\n${formatUsage()}\n`);
     return 2;
   }
+  const command = await entry.load();
+  // Loaded by the command module already; the entry itself stays free of config parsing.
+  const { formatHelp, makeContext } = await import('./cli.ts');
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${formatHelp(command)}\n`);
     return 0;

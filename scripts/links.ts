@@ -1,7 +1,6 @@
 // `newsdesk links`: the link library — list and filter, triage, retry offline captures,
 // and print the capture bookmarklet.
 import { enrichLinks, setLinkStatus } from '../content/capture/capture-link.ts';
-import { makePageFetcher } from '../content/capture/fetch-page.ts';
 import { loadLinks } from '../content/load.ts';
 import { linkStatusSchema } from '../content/model.ts';
 import { openContentStore } from '../content/open-store.ts';
@@ -68,6 +67,8 @@ export const linksCommand: Command = {
       return 0;
     }
     if (sub === 'enrich') {
+      // open-graph-scraper and its HTML parsers are for enrich only, not for listing.
+      const { makePageFetcher } = await import('../content/capture/fetch-page.ts');
       const outcomes = await enrichLinks(store, { fetchPage: makePageFetcher({ limits: config.fetch, signal: ctx.signal }) }, { signal: ctx.signal });
       if (outcomes.length === 0) ctx.out('No links are waiting for metadata.');
       for (const o of outcomes) ctx.out(`${o.kind.padEnd(13)} ${o.url} [${o.id}] — ${o.message}`);

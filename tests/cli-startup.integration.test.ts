@@ -1,0 +1,184 @@
+// How the `newsdesk` executable starts: it runs the CLI compiled into cli-dist/ (not the
+// TypeScript through tsx), a command's modules load only when that command runs, and an
+// edited source is compiled before the next run uses it. Which modules a run loaded is
+// recorded by a module hook in the child process itself.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { commands } from '../scripts/index.ts';
+import { cleanEnv, binPath, type CliResult } from './helpers/run-cli.ts';
+import { makeTempDir } from './helpers/temp.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const execFileAsync = promisify(execFile);
+
+/** Records every module the process loads (ES modules and require alike) into a file. */
+const recordLoads = `data:text/javascript,${encodeURIComponent(`
+import { registerHooks } from 'node:module';
+import { writeFileSync } from 'node:fs';
+const loaded = [];
+registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+process.on('exit', () => writeFileSync(process.env.NEWSDESK_TEST_LOADS, JSON.stringify(loaded)));
+`)}`;
+
+interface TracedRun extends CliResult {
+  loaded: string[];
+}
+
+let dir: string;
+
+async function runTraced(args: string[], options: { bin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TracedRun> {
+  const loadsFile = path.join(dir, `loads-${Math.random().toString(36).slice(2)}.json`);
+  const result = await new Promise<CliResult>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', recordLoads, options.bin ?? binPath, ...args], {
+      cwd: dir,
+      env: { ...cleanEnv(), NEWSDESK_DATA_DIR: path.join(dir, 'data'), ...options.env, NEWSDESK_TEST_LOADS: loadsFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { ...result, loaded: JSON.parse(await fs.readFile(loadsFile, 'utf8')) as string[] };
+}
+
+/** npm packages a run loaded, by name. */
+function packagesLoaded(loaded: string[]): Set<string> {
+  return new Set(loaded.flatMap((url) => url.match(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? []));
+}
+
+const heavy = ['mjml', 'react', 'react-dom', '@react-email/render', '@aws-sdk/client-sesv2', 'imapflow', 'nodemailer', '@sanity/client', '@sanity/mutator', 'open-graph-scraper', 'hono'];
+
+beforeAll(async () => {
+  dir = await makeTempDir();
+  // What a user runs after npm ci: a compiled CLI as new as the sources (the tests below
+  // on a fresh copy cover compiling on the way).
+  const compiled = `import(${JSON.stringify(path.join(root, 'bin/compile.js'))}).then(async (c) => { while (!c.findCurrentBuild()) await c.compile(); })`;
+  await execFileAsync(process.execPath, ['--input-type=module', '-e', compiled]);
+});
+
+describe('newsdesk startup', () => {
+  it('runs the compiled CLI, and --help, --version and a wrong command load no npm package at all', async () => {
+    for (const args of [['--help'], ['--version'], ['isues']]) {
+      const run = await runTraced(args);
+      expect(run.code, run.stderr).toBe(args[0] === 'isues' ? 2 : 0);
+      expect(run.loaded.some((url) => /\/cli-dist\/[^/]+\/index\.js$/.test(url))).toBe(true);
+      expect(run.loaded.filter((url) => /\.tsx?$/.test(url))).toEqual([]);
+      expect([...packagesLoaded(run.loaded)]).toEqual([]);
+    }
+  });
+
+  it('loads only the asked command for its --help, and lists issues and scheduled sends without email, React, SDK or mail client', async () => {
+    const help = await runTraced(['issues', '--help']);
+    expect(help.stdout).toContain('Usage: newsdesk issues');
+    expect([...packagesLoaded(help.loaded)].filter((p) => heavy.includes(p))).toEqual([]);
+    // The send command's own help does need MJML: the difference shows what is measured.
+    const sendHelp = await runTraced(['send', '--help']);
+    expect(packagesLoaded(sendHelp.loaded).has('mjml')).toBe(true);
+
+    const issues = await runTraced(['issues']);
+    expect(issues.code, issues.stderr).toBe(0);
+    expect(issues.stdout).toContain('Hello, Fortnight');
+    expect([...packagesLoaded(issues.loaded)].filter((p) => heavy.includes(p))).toEqual([]);
+    const scheduled = await runTraced(['schedule', '--list']);
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect([...packagesLoaded(scheduled.loaded)].filter((p) => heavy.includes(p))).toEqual([]);
+  });
+
+  it('lists each command with the summary its own module gives', async () => {
+    for (const entry of commands) {
+      const command = await entry.load();
+      expect({ name: command.name, summary: command.summary }).toEqual({ name: entry.name, summary: entry.summary });
+    }
+  });
+});
+
+describe('newsdesk in a fresh copy of the project', () => {
+  let copy: string;
+  const pointer = () => fs.readFile(path.join(copy, 'cli-dist/current.json'), 'utf8').then((text) => (JSON.parse(text) as { build: string }).build);
+
+  beforeAll(async () => {
+    copy = path.join(dir, 'project');
+    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+    // Sources an hour old, so the first compile is plainly newer than all of them.
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    for (const file of files) {
+      const from = path.join(root, file);
+      if (!(await fs.stat(from).catch(() => undefined))?.isFile()) continue;
+      await fs.mkdir(path.dirname(path.join(copy, file)), { recursive: true });
+      await fs.copyFile(from, path.join(copy, file));
+      await fs.utimes(path.join(copy, file), anHourAgo, anHourAgo);
+    }
+    await fs.symlink(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
+  });
+
+  it('compiles when there is no compiled CLI, reuses it while sources are unchanged, and recompiles after a source is edited', async () => {
+    const bin = path.join(copy, 'bin/newsdesk.js');
+    await expect(fs.stat(path.join(copy, 'cli-dist'))).rejects.toThrow();
+    const first = await runTraced(['issues', '--help'], { bin });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.loaded.some((url) => url.startsWith(`file://${copy}/cli-dist/`))).toBe(true);
+    const firstBuild = await pointer();
+
+    const again = await runTraced(['issues', '--help'], { bin });
+    expect(again.stdout).toBe(first.stdout);
+    expect(await pointer()).toBe(firstBuild);
+
+    // A command module loaded lazily, edited: the next run must show the edit.
+    const issuesSource = path.join(copy, 'scripts/issues.ts');
+    const source = await fs.readFile(issuesSource, 'utf8');
+    expect(source).toContain("usage: 'issues");
+    await fs.writeFile(issuesSource, source.replace("usage: 'issues", "usage: 'issues-edited"));
+    const edited = await runTraced(['issues', '--help'], { bin });
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.stdout).toContain('Usage: newsdesk issues-edited');
+    expect(await pointer()).not.toBe(firstBuild);
+    expect(edited.loaded.filter((url) => /\.tsx?$/.test(url))).toEqual([]);
+  });
+
+  it('compiles a worker thread that a source starts by path, with no list to update', async () => {
+    await fs.writeFile(
+      path.join(copy, 'scripts/probe-worker.ts'),
+      "import { parentPort } from 'node:worker_threads';\nimport { formatTable } from './cli.ts';\nparentPort!.postMessage(formatTable(['probe'], [['ok']]).replace('\\n', ' '));\n",
+    );
+    await fs.appendFile(
+      path.join(copy, 'scripts/issues.ts'),
+      "\nimport { Worker } from 'node:worker_threads';\nif (process.env.NEWSDESK_TEST_PROBE) {\n  const url = new URL('./probe-worker.ts', import.meta.url);\n  console.log(`worker at ${url.pathname}`);\n  new Worker(url).on('message', (m) => console.log(`worker says ${m}`));\n}\n",
+    );
+    const run = await runTraced(['issues', '--help'], { bin: path.join(copy, 'bin/newsdesk.js'), env: { NEWSDESK_TEST_PROBE: '1' } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`worker at ${copy}/cli-dist/${await pointer()}/scripts-probe-worker.js`);
+    expect(run.stdout).toContain('worker says probe ok');
+  });
+
+  it('is compiled by the prepare script, which npm ci runs after installing', async () => {
+    const before = await pointer();
+    const { stdout } = await execFileAsync('npm', ['run', '-s', 'prepare'], { cwd: copy, env: cleanEnv() });
+    expect(stdout).toMatch(/^newsdesk: compiled the CLI into cli-dist\/[^/]+\/ in \d+ ms$/m);
+    const after = await pointer();
+    expect(after).not.toBe(before);
+    const run = await runTraced(['--help'], { bin: path.join(copy, 'bin/newsdesk.js') });
+    expect(run.loaded.some((url) => url.startsWith(`file://${copy}/cli-dist/${after}/`))).toBe(true);
+  });
+
+  it('runs from the TypeScript sources, saying so, when it cannot compile', async () => {
+    // A file where the output folder should be: nothing can be written there.
+    const blocked = path.join(dir, 'blocked');
+    await fs.mkdir(blocked);
+    for (const name of ['bin', 'scripts', 'core', 'content', 'delivery', 'build', 'server', 'web', 'emails', 'schemas', 'studio', 'package.json', 'tsconfig.json']) {
+      await fs.cp(path.join(copy, name), path.join(blocked, name), { recursive: true });
+    }
+    await fs.symlink(path.join(root, 'node_modules'), path.join(blocked, 'node_modules'));
+    await fs.writeFile(path.join(blocked, 'cli-dist'), 'not a folder');
+    const run = await runTraced(['issues', '--help'], { bin: path.join(blocked, 'bin/newsdesk.js') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Usage: newsdesk issues');
+    expect(run.stderr).toContain('could not compile the CLI');
+    expect(run.loaded.some((url) => url.endsWith('/scripts/issues.ts'))).toBe(true);
+  });
+});

@@ -9,9 +9,8 @@
 // running process whose chunks load later (commands import their heavy parts lazily)
 // keeps finding them: the last few builds stay on disk.
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 export const outputDir = path.join(projectRoot, 'cli-dist');
@@ -75,7 +74,7 @@ export async function compile() {
   const startedAt = Date.now();
   const build = `b${startedAt.toString(36)}-${process.pid}`;
   const buildDir = path.join(outputDir, build);
-  const esbuild = await loadEsbuild();
+  const esbuild = await import('esbuild');
   const pathLoaded = new Set(knownPathLoaded);
   let result;
   for (;;) {
@@ -116,17 +115,6 @@ export async function compile() {
 /** build/worker.ts → build-worker: every output file sits in one folder. */
 function entryName(source) {
   return source.replace(/\.[cm]?[jt]sx?$/, '').split(/[\\/]/).join('-');
-}
-
-// esbuild comes with tsx (a dependency); it is usually hoisted to the top of node_modules,
-// but is reached through tsx when it is not.
-async function loadEsbuild() {
-  try {
-    return await import('esbuild');
-  } catch {
-    const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
-    return import(pathToFileURL(fromTsx.resolve('esbuild')).href);
-  }
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Transport } from '../../delivery/transport.ts';
 import { renderIssueEmail } from '../../emails/issue-email.ts';
 import { renderIssueText } from '../../emails/issue-text.ts';
 import { renderIssuePage } from '../../web/issue-page.tsx';
-import { bearer, bodyLimits, jsonError, limitBody, type Pages } from '../http.ts';
+import { bearer, bodyLimits, jsonError, limitBody, readJson, type Pages } from '../http.ts';
 import { localMediaBase, withLocalMedia } from '../../content/media.ts';
 import { studioAccess } from '../preview-access.ts';
 import { emailPreviewCsp } from '../security.ts';
@@ -86,7 +86,7 @@ export function previewRoutes(deps: PreviewRouteDeps): Hono {
     const refused = refusal(c, bearer(c));
     if (refused) return refused;
     const params = previewParams.safeParse(c.req.param());
-    const body = sendTestSchema.safeParse(await c.req.json().catch(() => undefined));
+    const body = sendTestSchema.safeParse(await readJson(c));
     if (!params.success || !body.success) {
       const problems = formatZodIssues([...(params.error?.issues ?? []), ...(body.error?.issues ?? [])]);
       return jsonError(c, 'invalid', { message: `Send {"to": "address"} as JSON: ${problems.join('; ')}` });

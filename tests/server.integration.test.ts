@@ -39,6 +39,7 @@ describe('subscribing with double opt-in', () => {
 
     const confirmation = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com'));
     expect(confirmation?.subject).toBe('Confirm your subscription to Marrow Fortnight');
+    expect(confirmation!.raw).toMatch(/^Feedback-ID: confirm:marrow-fortnight:newsdesk:[a-z0-9.-]+\r$/m);
     const link = confirmLinkIn(confirmation!);
     expect(link.startsWith(`${server.url}/confirm?token=`)).toBe(true);
 
@@ -52,6 +53,7 @@ describe('subscribing with double opt-in', () => {
     const welcome = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com') && m.subject.startsWith('Welcome'));
     expect(welcome).toBeDefined();
     expect(welcome!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
+    expect(welcome!.raw).toMatch(/^Feedback-ID: welcome:marrow-fortnight:newsdesk:[a-z0-9.-]+\r$/m);
     expect(welcome!.text).toContain(`${server.url}/unsubscribe?token=`);
   });
 

@@ -235,6 +235,7 @@ describe('unsubscribing', () => {
   it('shows a page with one button, and the button unsubscribes', async () => {
     await subscribeAndConfirm('button@example.com');
     const url = await unsubscribeUrlFor('button@example.com');
+    expect((await fetch(url, { method: 'HEAD' })).status).toBe(200);
     const pageHtml = await (await fetch(url)).text();
     expect(pageHtml).toContain('<button type="submit">Unsubscribe</button>');
     expect((await subscriberOf('button@example.com'))?.state).toBe('active');

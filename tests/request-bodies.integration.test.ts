@@ -96,6 +96,8 @@ describe('the Content Lake', () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { description: string } }).error.description).toMatch(/nested more than 100 levels/);
     expect((await post('query', `{"query":"*","params":{"x":${deep(100_000)}}}`)).status).toBe(400);
+    const inUrl = await fetch(`${lake.url}/v2026-05-04/data/query/production?query=*&$x=${deep(5_000)}`, { headers: { authorization: `Bearer ${lake.token}` } });
+    expect(inUrl.status).toBe(400);
   });
 });
 

@@ -3,7 +3,7 @@
 // (`{error: {description, type}}`), with one table from newsdesk error codes to statuses.
 import { z } from 'zod';
 import { isNewsdeskError, NewsdeskError, type ErrorCode } from '../../core/errors.ts';
-import { readJsonBody, RequestBodyError } from '../../core/request-body.ts';
+import { parseJsonText, readJsonBody, RequestBodyError } from '../../core/request-body.ts';
 import type { Perspective } from '../store.ts';
 
 /** The API versions the lake answers under, e.g. /v2026-05-04/… and /v1/…. */
@@ -44,9 +44,9 @@ export function paramsFromSearch(search: URLSearchParams): Record<string, unknow
   for (const [key, value] of search) {
     if (!key.startsWith('$')) continue;
     try {
-      out[key.slice(1)] = JSON.parse(value);
+      out[key.slice(1)] = parseJsonText(value);
     } catch {
-      throw new LakeError(400, 'queryParseError', `The parameter ${key} is not valid JSON.`);
+      throw new LakeError(400, 'queryParseError', `The parameter ${key} is not valid JSON (or is nested too deeply).`);
     }
   }
   return out;

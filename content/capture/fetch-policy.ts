@@ -174,7 +174,7 @@ function checkedLookup(policy: OutboundPolicy, port: number): LookupFunction {
           return refusal === undefined && (!options.family || options.family === entry.family);
         });
         if (allowed.length === 0) {
-          const reason = refusals[0] ? `${hostname} resolves to ${refusals[0]}` : `${hostname} has no address`;
+          const reason = refusals[0] ? `${hostname} resolves only to addresses newsdesk does not fetch: ${refusals[0]}` : `${hostname} has no address`;
           callback(new OutboundFetchError(reason, refusals.length > 0), '', 0);
           return;
         }

@@ -86,8 +86,13 @@ describe('the capture API', () => {
       const body = (await response.json()) as { title: string | null; message: string };
       expect(body.title, url).toBeNull();
       expect(body.message, url).toMatch(/only fetches pages on public addresses/);
+      expect(body.message, url).not.toContain('links enrich');
     }
     expect(admin.hits).toEqual([]);
+    // Nothing to retry: a refused address is not flagged for enrichment.
+    const captured = await server.store.fetch<Array<{ needsEnrichment?: boolean }>>('*[_type == "link" && url match $port]{ needsEnrichment }', { port: `*:${admin.port}*` }, { perspective: 'raw' });
+    expect(captured.length).toBe(spellings(admin.port).length);
+    expect(captured.filter((l) => l.needsEnrichment)).toEqual([]);
   });
 });
 

@@ -23,8 +23,11 @@ export type PageFetch =
   | { status: 'fetched'; finalUrl: string; metadata: PageMetadata; truncated: boolean }
   /** Reachable, but a PDF, an image, JSON…: nothing to read metadata from, nothing to retry. */
   | { status: 'not-html'; finalUrl: string; contentType: string }
-  /** Could not be fetched now (time-out, refused, redirect loop, 5xx…): worth retrying later. */
-  | { status: 'unreachable'; reason: string };
+  /**
+   * Could not be fetched now (time-out, connection refused, redirect loop, 5xx…): worth
+   * retrying later; `refused` when the fetch policy will not fetch it at all.
+   */
+  | { status: 'unreachable'; reason: string; refused?: true };
 
 export type FetchPage = (url: string) => Promise<PageFetch>;
 
@@ -68,7 +71,7 @@ export async function fetchPageMetadata(url: string, options: FetchPageOptions):
     const html = decode(bytes, contentType);
     return { status: 'fetched', finalUrl, metadata: await extractMetadata(html, finalUrl), truncated };
   } catch (error) {
-    if (error instanceof OutboundFetchError) return { status: 'unreachable', reason: error.refused ? `refused: ${error.message}` : error.message };
+    if (error instanceof OutboundFetchError) return error.refused ? { status: 'unreachable', reason: `refused: ${error.message}`, refused: true } : { status: 'unreachable', reason: error.message };
     if (options.signal?.aborted) return { status: 'unreachable', reason: 'stopped' };
     return { status: 'unreachable', reason: (error as Error).message };
   }

@@ -35,12 +35,13 @@ export function fillPlaceholders(template: string, values: { unsubscribeUrl: str
 
 /**
  * A placeholder's value as HTML. The recipient's address is text someone typed into a
- * form, so it is isolated (<bdi>): right-to-left override characters in it cannot
- * reorder the sentence around it. It may therefore only stand in text, never in an
+ * form, so it is isolated (a span with dir and unicode-bidi; <bdi> is dropped by Gmail,
+ * Outlook and Yahoo): right-to-left override characters in it cannot reorder the
+ * sentence around it. It may therefore only stand in text, never in an
  * attribute; the unsubscribe URL goes into href and is only escaped.
  */
 export function placeholderHtml(key: keyof typeof placeholders, value: string): string {
-  return key === 'recipientEmail' ? `<bdi>${escapeHtmlText(value)}</bdi>` : escapeHtmlText(value);
+  return key === 'recipientEmail' ? `<span dir="ltr" style="unicode-bidi:isolate">${escapeHtmlText(value)}</span>` : escapeHtmlText(value);
 }
 
 export function escapeHtmlText(text: string): string {

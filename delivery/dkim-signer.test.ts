@@ -58,6 +58,7 @@ function withAddedHeader(signed: Buffer, field: string, where: 'top' | 'bottom')
 
 const forgeries: Record<(typeof overSignedHeaders)[number], string> = {
   From: 'From: Ecosystem Tracker <billing@attacker.example>',
+  Sender: 'Sender: billing@attacker.example',
   Subject: 'Subject: Your account is suspended',
   To: 'To: someone-else@example.org',
   Cc: 'Cc: harvest@attacker.example',
@@ -76,7 +77,8 @@ describe('DKIM signing', () => {
     const count = (name: string) => signedHeaders.filter((h) => h === name).length;
     for (const name of ['from', 'subject', 'to', 'reply-to', 'list-unsubscribe', 'list-unsubscribe-post']) expect(count(name), name).toBe(2);
     expect(count('cc')).toBe(1);
-    for (const name of ['date', 'message-id', 'mime-version', 'content-type', 'list-id']) expect(count(name), name).toBe(1);
+    expect(count('sender')).toBe(1);
+    for (const name of ['date', 'message-id', 'mime-version', 'content-type', 'list-id', 'feedback-id']) expect(count(name), name).toBe(1);
   });
 
   for (const [name, field] of Object.entries(forgeries)) {

@@ -1,7 +1,8 @@
 // DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of every message both transports
 // send, as a nodemailer stream plugin. nodemailer's own signer lists each header at most
-// once and only when present; ours over-signs the headers a reader trusts (From,
-// Subject, To, Cc, Reply-To and the unsubscribe headers): each is named in h= once more
+// once and only when present; ours over-signs the headers a reader trusts (From, Sender
+// — which clients show as "on behalf of" —, Subject, To, Cc, Reply-To and the
+// unsubscribe headers): each is named in h= once more
 // than it occurs, so a relay that adds a second From or List-Unsubscribe, or one that
 // was absent, breaks the signature instead of riding on it.
 import { createPrivateKey, createHash, sign, type KeyObject } from 'node:crypto';
@@ -11,9 +12,9 @@ import type { Config } from '../core/config.ts';
 import { NewsdeskError } from '../core/errors.ts';
 
 /** Named in h= one more time than they occur. */
-export const overSignedHeaders = ['From', 'Subject', 'To', 'Cc', 'Reply-To', 'List-Unsubscribe', 'List-Unsubscribe-Post'] as const;
+export const overSignedHeaders = ['From', 'Sender', 'Subject', 'To', 'Cc', 'Reply-To', 'List-Unsubscribe', 'List-Unsubscribe-Post'] as const;
 /** Signed as often as they occur. */
-export const signedHeaders = ['Sender', 'Date', 'Message-ID', 'MIME-Version', 'Content-Type', 'List-Id'] as const;
+export const signedHeaders = ['Date', 'Message-ID', 'MIME-Version', 'Content-Type', 'List-Id', 'Feedback-ID'] as const;
 
 export interface DkimOptions {
   domainName: string;

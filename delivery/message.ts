@@ -2,6 +2,7 @@
 // placeholders filled (HTML-escaped in the HTML part), a personal signed unsubscribe
 // link, the RFC 2369/8058 list headers, a Message-ID stable per (issue, subscriber)
 // and the delivery's own signed return path. Pure: everything it needs is handed in.
+import { randomBytes } from 'node:crypto';
 import type { Settings } from '../content/model.ts';
 import { fillPlaceholders, toHeaderText, type RenderWarning } from '../core/render.ts';
 import { buildMime, compileMimeTemplate, type MimeTemplate } from './mime-template.ts';
@@ -51,8 +52,27 @@ function unsubscribeLink(baseUrl: string, signedToken: string): string {
 /** RFC 2919 list identifier: a dot-atom under the site's host, e.g. "newsletter.news.example.org". */
 export function listId(title: string, baseUrl: string): string {
   const host = new URL(baseUrl).hostname.toLowerCase();
-  const label = title.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'newsletter';
+  const label = listLabel(title);
   return `${toHeaderText(title).replace(/["\\]/g, '')} <${label}.${host}>`.trim();
+}
+
+function listLabel(title: string): string {
+  return title.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'newsletter';
+}
+
+/**
+ * Gmail's Feedback-ID ("campaign:list:newsdesk:sender domain"): the Postmaster Tools
+ * feedback loop reports complaint rates per issue (or per transactional kind) with it.
+ * No field is unique per recipient, as the feedback loop requires.
+ */
+export function feedbackId(campaign: string, title: string, senderEmail: string): string {
+  const domain = senderEmail.slice(senderEmail.lastIndexOf('@') + 1).toLowerCase();
+  return `${campaign}:${listLabel(title)}:newsdesk:${domain}`;
+}
+
+/** A test copy of an issue: "[Test]" before the subject, and a throwaway token so its unsubscribe link matches nobody. */
+export function composeTestCopy(email: RenderedEmail, to: string, ctx: MessageContext): OutgoingMessage {
+  return composeIssueMessage({ ...email, subject: `[Test] ${email.subject}` }, { email: to, name: undefined, token: randomBytes(16).toString('base64url') }, ctx);
 }
 
 // One send renders one email and composes every recipient's message from it: the
@@ -93,7 +113,7 @@ export function composeIssueMessage(email: RenderedEmail, recipient: MessageReci
     html: '',
     messageId: createMessageId(ctx.issueNumber, recipient.token, ctx.secret, domain),
     date: ctx.date,
-    headers: { ...unsubscribe.headers, 'List-Id': listId(ctx.settings.title, ctx.baseUrl) },
+    headers: { ...unsubscribe.headers, 'List-Id': listId(ctx.settings.title, ctx.baseUrl), 'Feedback-ID': feedbackId(String(ctx.issueNumber), ctx.settings.title, ctx.settings.senderEmail) },
   };
   // The filled parts are only read when something composes the message again (adapters
   // send `mime` as it is), so they are filled on first read rather than per recipient.

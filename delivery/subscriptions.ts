@@ -82,6 +82,12 @@ export class Subscriptions {
     return this.#deps.store.admitSignups(max, confirmationLimit, this.#deps.now());
   }
 
+  /** Whether a confirmation link is genuine and unexpired, changing nothing (the page with the button). */
+  checkConfirmLink(token: string): 'valid' | 'expired' | 'invalid' {
+    const verified = verifyConfirmToken(token, this.#deps.secret, this.#deps.now());
+    return verified.ok ? 'valid' : verified.reason === 'expired' ? 'expired' : 'invalid';
+  }
+
   /** Checks the link, activates the subscriber and queues the welcome mail, in one transaction. */
   async confirm(token: string): Promise<ConfirmOutcome> {
     const now = this.#deps.now();

@@ -9,7 +9,7 @@ import { toHeaderText } from '../core/render.ts';
 import { fillConfirmation, renderConfirmationTemplate, renderWelcomeEmail, type RenderedTransactionalEmail } from '../emails/transactional/render.ts';
 import type { QueuedMail } from './mail-queue.ts';
 import type { Composed } from './mail-worker.ts';
-import { listId, listUnsubscribeHeaders } from './message.ts';
+import { feedbackId, listId, listUnsubscribeHeaders } from './message.ts';
 import type { Subscriber } from './subscriber.ts';
 import { createConfirmToken } from './tokens.ts';
 import type { OutgoingMessage } from './transport.ts';
@@ -81,6 +81,6 @@ function composeTransactional(
     text: mail.text,
     messageId: `<${extra.kind}.${randomBytes(12).toString('base64url')}@${domain}>`,
     date: now,
-    headers: extra.headers ?? {},
+    headers: { ...extra.headers, 'Feedback-ID': feedbackId(extra.kind, settings.title, settings.senderEmail) },
   };
 }

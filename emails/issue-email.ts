@@ -32,7 +32,7 @@ const layout = {
   sidePadding: 24,
   text: '#1f2328',
   muted: '#6b7280',
-  /** What light-mode clients paint behind the email: the body has no background of its own. */
+  /** The light theme's background, set on the body so the text never falls on a client's dark canvas. */
   lightBackground: '#ffffff',
   darkBackground: '#0d1117',
   darkText: '#e6edf3',
@@ -101,14 +101,16 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
     `<p style="margin:0">${esc(settings.postalAddress.trim()).replace(/\n+/g, '<br>')}</p>`,
   ].join('');
 
-  // Dark mode: Apple Mail and others honour prefers-color-scheme; clients that strip
-  // <style> keep the light colours, which are readable in either mode. The body has no
-  // background colour of its own (MJML would inline it where the media query cannot
-  // reach), so the client's canvas shows through: white, or dark in dark mode.
+  // Dark mode: Apple Mail and others honour prefers-color-scheme, and the !important
+  // rules below override the light colours MJML inlines. Clients that strip <style> keep
+  // the light colours, text and background together: the body sets its white explicitly,
+  // since such a client may still honour color-scheme and paint a dark canvas, on which
+  // the dark text alone would fall to about 1.2:1.
   const darkCss =
     `:root{color-scheme:light dark;supported-color-schemes:light dark}` +
     `@media (prefers-color-scheme:dark){` +
-    `body,.nd-body{background:${layout.darkBackground} !important}` +
+    // MJML inlines the light background on the body and on its wrapper (body>div).
+    `body,.nd-body,.nd-body>div{background:${layout.darkBackground} !important}` +
     `.nd-t>div{color:${layout.darkText} !important}` +
     `.nd-t a,.nd-t .${accentClass}{color:${darkAccent} !important}` +
     `.nd-t .${ruleClass}{border-top-color:${darkAccent} !important}` +
@@ -126,7 +128,7 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
 </mj-attributes>
 <mj-style>${darkCss}</mj-style>
 </mj-head>
-<mj-body width="${layout.width}px" css-class="nd-body">
+<mj-body width="${layout.width}px" background-color="${layout.lightBackground}" css-class="nd-body">
 <mj-raw>${renderPreheader(issuePreheader(issue))}</mj-raw>
 <mj-section padding="12px 0 0"><mj-column>
 <mj-text mj-class="small" css-class="nd-t ${smallClass}" align="right"><a href="${esc(webUrl)}" style="color:${layout.muted}" class="${mutedClass}">View in browser</a></mj-text>

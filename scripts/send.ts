@@ -5,6 +5,7 @@ import { openContentStore } from '../content/open-store.ts';
 import type { Config } from '../core/config.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { loadIssueMail, renderIssueMail, type IssueMail, type RenderedIssueMail } from '../delivery/issue-mail.ts';
+import { composeTestCopy } from '../delivery/message.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/open-transport.ts';
 import { createProgressBar, formatDuration } from '../delivery/progress.ts';
@@ -15,7 +16,6 @@ import type { SendRecord } from '../delivery/sqlite-ledger.ts';
 import { formatSendTime } from '../delivery/send-time.ts';
 import { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
 import { emailSchema } from '../delivery/subscriber.ts';
-import { createSubscriberToken } from '../delivery/tokens.ts';
 import { type Command, type CommandContext, parseOptions, positiveInt } from './cli.ts';
 
 export const sendCommand: Command = {
@@ -50,11 +50,10 @@ export const sendCommand: Command = {
     if (values.to !== undefined) {
       const to = emailSchema.safeParse(values.to);
       if (!to.success) throw new NewsdeskError('USAGE', `--to "${values.to}" is not a valid email address`);
-      const { compose } = await render(ctx, mail);
+      const { email } = await render(ctx, mail);
       const transport = openTransport(config);
       try {
-        // A throwaway token: the test copy's unsubscribe link points at nobody.
-        const message = compose({ email: to.data, name: undefined, token: createSubscriberToken() });
+        const message = composeTestCopy(email, to.data, mail.context);
         const result = await transport.send(message);
         ctx.out(`Test copy of issue #${issueNumber} sent to ${to.data} via ${transport.description}: ${result.response}`);
       } finally {

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { formatZodIssues } from '../core/errors.ts';
+import { parseJsonText } from '../core/request-body.ts';
 import { captureLink, type CaptureDeps, type CaptureOutcome } from '../content/capture/capture-link.ts';
 import type { ContentStore } from '../content/store.ts';
 
@@ -72,9 +73,9 @@ export async function handleCaptureRequest(request: Request, deps: CaptureApiDep
   if (text === undefined) return json(413, { error: 'too_large', message: `The body may be at most ${limit} bytes.` });
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
-    return json(400, { error: 'invalid_json', message: 'The body is not valid JSON.' });
+    body = parseJsonText(text);
+  } catch (error) {
+    return json(400, { error: 'invalid_json', message: (error as Error).message });
   }
   const parsed = captureRequestSchema.safeParse(body);
   if (!parsed.success) {

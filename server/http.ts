@@ -5,10 +5,12 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { loadSettings } from '../content/load.ts';
 import type { Settings } from '../content/model.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { RenderContext } from '../core/render.ts';
+import { parseJsonText, RequestBodyError } from '../core/request-body.ts';
 import { renderServerPage, type ServerPage } from './pages.tsx';
 
 /** Request bodies: forms and small JSON; the webhook carries a whole document. */
@@ -17,6 +19,7 @@ export const bodyLimits = { form: 16 * 1024, webhook: 1024 * 1024, capture: 64 *
 /** Every JSON error the server answers with: its status and what the reader (or client) is told. */
 export const apiErrors = {
   invalid: { status: 400, message: 'Please check the request.' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   bad_signature: { status: 401, message: 'Missing, invalid or expired signature.' },
   webhook_disabled: { status: 401, message: 'Set SANITY_WEBHOOK_SECRET on the server to accept Sanity webhooks.' },
   ses_webhook_disabled: { status: 401, message: 'Set SES_SNS_TOPIC_ARNS on the server to accept SES notifications through SNS.' },
@@ -110,11 +113,24 @@ export function prefersJson(c: Context): boolean {
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
+/**
+ * The JSON body; malformed, empty or too deeply nested JSON is answered with a 400 that
+ * says so (thrown, for app.onError to send). The size limit is the route's limitBody.
+ */
+export async function readJson(c: Context): Promise<unknown> {
+  try {
+    return parseJsonText(await c.req.text());
+  } catch (error) {
+    if (error instanceof RequestBodyError) throw new HTTPException(400, { res: jsonError(c, 'invalid_json', { message: error.message }) });
+    throw error;
+  }
+}
+
 /** Form or JSON body as a plain object; undefined for other content types. */
 export async function readBody(c: Context): Promise<Record<string, unknown> | undefined> {
   const type = c.req.header('content-type') ?? '';
   if (isJsonRequest(c)) {
-    const value: unknown = await c.req.json().catch(() => null);
+    const value = await readJson(c);
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   }
   if (/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) {

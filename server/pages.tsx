@@ -14,6 +14,7 @@ export type ServerPage =
   | { kind: 'thanks' }
   | { kind: 'subscribe-invalid'; problems: string[] }
   | { kind: 'rate-limited'; retryAfterSeconds: number }
+  | { kind: 'confirm'; token: string }
   | { kind: 'confirmed'; alreadyActive: boolean }
   | { kind: 'confirm-expired' }
   | { kind: 'confirm-invalid' }
@@ -78,6 +79,19 @@ function pageElement(page: ServerPage, ctx: RenderContext): ReactNode {
       return (
         <Message ctx={ctx} title="Too many requests">
           <p>Please wait {formatWait(page.retryAfterSeconds)} and try again.</p>
+        </Message>
+      );
+    case 'confirm':
+      // The link in the mail only shows this page: link scanners and prefetchers open
+      // (GET or HEAD) every link in a message, and must not confirm on the reader's behalf.
+      return (
+        <Message ctx={ctx} title={`Confirm your subscription to ${title}`}>
+          <section className="subscribe" aria-label="Confirm your subscription">
+            <p>One more step: press the button to start receiving {title}.</p>
+            <form method="post" action={`${siteHref(ctx, 'confirm')}?token=${encodeURIComponent(page.token)}`}>
+              <button type="submit">Confirm subscription</button>
+            </form>
+          </section>
         </Message>
       );
     case 'confirmed':

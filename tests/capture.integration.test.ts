@@ -113,6 +113,8 @@ async function startSite(): Promise<Site> {
 // ── per-test store ───────────────────────────────────────────────────────────
 
 let site: Site;
+/** The one test-only allowance: the loopback test site, by address and port, and nothing else. */
+const sitePolicy = () => ({ allowPrivateAddresses: [new URL(site.base).host] });
 let dir: string;
 let store: GroqJsStore;
 let deps: CaptureDeps;
@@ -167,7 +169,7 @@ beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'newsdesk-capture-'));
   await fs.writeFile(path.join(dir, 'dataset.ndjson'), tinyDataset());
   store = new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), now: fixedNow });
-  deps = { fetchPage: makePageFetcher({ limits }), now: fixedNow };
+  deps = { fetchPage: makePageFetcher({ limits, policy: sitePolicy() }), now: fixedNow };
   site.down = false;
 });
 afterEach(async () => {
@@ -224,13 +226,13 @@ describe('capturing one link', () => {
   });
 
   it('refuses more redirects than the limit allows', async () => {
-    const fetchPage = makePageFetcher({ limits: { ...limits, maxRedirects: 0 } });
+    const fetchPage = makePageFetcher({ limits: { ...limits, maxRedirects: 0 }, policy: sitePolicy() });
     expect(await fetchPage(`${site.base}/hop`)).toEqual({ status: 'unreachable', reason: 'more than 0 redirects' });
-    expect(await makePageFetcher({ limits })(`${site.base}/hop`)).toMatchObject({ status: 'fetched', finalUrl: `${site.base}/og` });
+    expect(await makePageFetcher({ limits, policy: sitePolicy() })(`${site.base}/hop`)).toMatchObject({ status: 'fetched', finalUrl: `${site.base}/og` });
   });
 
   it('reads a huge page only up to the size limit and still finds the title in its head', async () => {
-    const result = await makePageFetcher({ limits })(`${site.base}/huge`);
+    const result = await makePageFetcher({ limits, policy: sitePolicy() })(`${site.base}/huge`);
     expect(result).toMatchObject({ status: 'fetched', truncated: true, metadata: { title: 'The Very Long Page' } });
     const outcome = await captureLink(store, { url: `${site.base}/huge` }, deps);
     expect(outcome).toMatchObject({ kind: 'created', title: 'The Very Long Page' });

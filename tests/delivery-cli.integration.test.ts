@@ -16,6 +16,18 @@ import { makeTempDir } from './helpers/temp.ts';
 const fixture = path.resolve(import.meta.dirname, 'fixtures/subscribers.csv');
 
 describe('newsdesk subscribers import, then newsdesk send', () => {
+  it('sends a test copy with --to: "[Test]" before the subject, a Feedback-ID for the issue, and nothing in the ledger', async () => {
+    const dataDir = await makeTempDir('newsdesk-cli-test-copy-');
+    const env = { NEWSDESK_DATA_DIR: dataDir };
+    const sent = await runCli(['send', '1', '--to', 'editor@example.org'], { env });
+    expect(sent.code, sent.stderr).toBe(0);
+    const files = fs.readdirSync(path.join(dataDir, 'outbox')).filter((f) => f.endsWith('.eml'));
+    expect(files).toHaveLength(1);
+    const m = await simpleParser(fs.readFileSync(path.join(dataDir, 'outbox', files[0]!)));
+    expect(m.subject).toMatch(/^\[Test\] .*#1: /);
+    expect(m.headerLines.find((h) => h.key === 'feedback-id')?.line).toMatch(/^Feedback-ID: 1:[a-z0-9-]+:newsdesk:[a-z0-9.-]+$/);
+  });
+
   it('imports the good rows, reports the bad ones by line, and writes one complete .eml per active subscriber to the outbox', async () => {
     const dataDir = await makeTempDir('newsdesk-cli-send-');
     const env = { NEWSDESK_DATA_DIR: dataDir };
@@ -51,7 +63,8 @@ describe('newsdesk subscribers import, then newsdesk send', () => {
       recipients.push(to);
       const keys = m.headerLines.map((h) => h.key);
       expect(keys).not.toContain('bcc');
-      expect(m.subject).toMatch(/#1: /);
+      expect(m.subject).toMatch(/^(?!\[Test\]).*#1: /);
+      expect(m.headerLines.find((h) => h.key === 'feedback-id')?.line).toMatch(/^Feedback-ID: 1:[a-z0-9-]+:newsdesk:[a-z0-9.-]+$/);
       expect(m.messageId).toMatch(/^<issue1\.[A-Za-z0-9_-]+@/);
       expect(m.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
       const list = m.headers.get('list') as { unsubscribe: { url: string; mail: string }; id: { id: string } };

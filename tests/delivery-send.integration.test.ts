@@ -54,7 +54,7 @@ describe('sending an issue over SMTP', () => {
       expect(m.replyTo?.text).toBe('editors@news.example.org');
       expect(m.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
       expect(m.text).toContain(`Hello ${email}`);
-      expect(m.html).toContain(`Hello <bdi>${email}</bdi>`);
+      expect(m.html).toContain(`Hello <span dir="ltr" style="unicode-bidi:isolate">${email}</span>`);
       const headerLine = (key: string) => m.headerLines.find((h) => h.key === key)?.line;
       expect(headerLine('list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
       const list = m.headers.get('list') as { unsubscribe: { url: string; mail: string }; id: { id: string } };

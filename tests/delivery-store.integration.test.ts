@@ -133,7 +133,7 @@ describe('the outbox transport', () => {
     const parsed = await simpleParser(fs.readFileSync(path.join(dir, files[0]!)));
     expect(parsed.messageId).toBe(message.messageId);
     expect(parsed.text).toContain('Hello reader@example.org');
-    expect(parsed.html).toContain('Hello <bdi>reader@example.org</bdi>');
+    expect(parsed.html).toContain('Hello <span dir="ltr" style="unicode-bidi:isolate">reader@example.org</span>');
   });
 });
 

@@ -2,7 +2,8 @@
 // each sample issue, the confirmation and the welcome mail are opened in real Chromium
 // with prefers-color-scheme light and dark (what Apple Mail and other clients that
 // honour the media query do), and every visible text's colour is measured against the
-// background it is painted on. WCAG AA for normal text: at least 4.5:1.
+// background it is painted on, and once more with the styles stripped on a dark canvas.
+// WCAG AA for normal text: at least 4.5:1.
 import { getContrast } from 'color2k';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,23 @@ describe('email text contrast in Chromium', () => {
       expect(measured).toBeGreaterThan(emails.length * 10);
     });
   }
+
+  // Some clients strip <style> but keep the color-scheme meta tag, and so paint a dark
+  // canvas behind an email whose inline colours are the light ones.
+  it('keeps every text at 4.5:1 when a client strips <style> but keeps color-scheme and paints a dark canvas', async () => {
+    const failures: string[] = [];
+    // Only the issue emails declare color-scheme; the transactional ones get the light canvas.
+    const declaring = emails.filter((e) => e.html.includes('name="color-scheme"'));
+    expect(declaring.map((e) => e.name)).toContain('issue 4');
+    for (const email of declaring) {
+      const stripped = email.html.replace(/<style\b[\s\S]*?<\/style>/gi, '');
+      for (const t of await paintedTexts(stripped, 'dark')) {
+        const ratio = getContrast(t.color, t.background);
+        if (ratio < 4.5) failures.push(`${email.name}: "${t.text}" ${t.color} on ${t.background} is ${ratio.toFixed(2)}:1`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
 
   it('switches the issue email to its dark colours under prefers-color-scheme: dark', async () => {
     const issue = emails.find((e) => e.name.startsWith('issue'))!;

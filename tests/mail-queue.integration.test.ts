@@ -7,7 +7,7 @@ import { openDatabase } from '../delivery/db.ts';
 import { SqliteMailQueue } from '../delivery/mail-queue.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
 import { aFreePort, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
-import { jsonPost, startTestServer, type TestServer } from './server-kit.ts';
+import { confirmVia, jsonPost, startTestServer, type TestServer } from './server-kit.ts';
 
 let relay: ScriptedServer | undefined;
 let server: TestServer | undefined;
@@ -52,7 +52,7 @@ describe('transactional mail through the queue', () => {
     const confirmation = await until('the confirmation mail', () => relay!.received.find((m) => m.to === 'stranger@example.com'));
     expect(confirmation.parsed.subject).toMatch(/^Confirm your subscription/);
     const link = /https?:\/\/\S+\/confirm\?token=[^\s\]>)]+/.exec(confirmation.parsed.text ?? '')![0];
-    expect((await fetch(link)).status).toBe(200);
+    expect((await confirmVia(link)).status).toBe(200);
     await until('the welcome mail', () => relay!.received.find((m) => m.to === 'stranger@example.com' && /^Welcome/.test(m.parsed.subject ?? '')));
     await server.mail.idle();
 

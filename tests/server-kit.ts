@@ -112,6 +112,21 @@ export function confirmLinkIn(mail: Pick<OutboxMail, 'text'>): string {
   return match[0];
 }
 
+/**
+ * Follows a confirmation link as a reader does: opens the page, then presses its button
+ * (the form's POST, from the page's own origin). An error page (expired, invalid) is
+ * answered by the GET and returned as is.
+ */
+export async function confirmVia(link: string): Promise<Response> {
+  const shown = await fetch(link);
+  if (shown.status !== 200) return shown;
+  const html = await shown.text();
+  const action = /<form\b[^>]*\baction="([^"]+)"[^>]*>/.exec(html)?.[1];
+  if (!action) throw new Error(`no confirmation form on the page:\n${html}`);
+  const target = new URL(action.replace(/&amp;/g, '&'), link);
+  return formPost(target.toString(), {}, new URL(link).origin);
+}
+
 export function formPost(url: string, fields: Record<string, string>, origin: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: 'POST', redirect: 'manual', headers: { origin, ...headers }, body: new URLSearchParams(fields) });
 }

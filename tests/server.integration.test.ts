@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfirmToken, createUnsubscribeToken, verifyUnsubscribeToken } from '../delivery/tokens.ts';
 import type { OutgoingMessage, Transport } from '../delivery/transport.ts';
-import { confirmLinkIn, formPost, jsonPost, previewSecret, readOutbox, startTestServer, tokenSecret, webhookSecret, type TestServer } from './server-kit.ts';
+import { confirmLinkIn, confirmVia, formPost, jsonPost, previewSecret, readOutbox, startTestServer, tokenSecret, webhookSecret, type TestServer } from './server-kit.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -27,7 +27,7 @@ async function subscribeAndConfirm(email: string): Promise<void> {
   expect((await jsonPost(`${server.url}/subscribe`, { email })).status).toBe(202);
   const mails = (await server.outboxMail()).filter((m) => m.to.includes(email) && /^Confirm/.test(m.subject));
   expect((await server.outboxMail()).length).toBeGreaterThan(before);
-  expect((await fetch(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
+  expect((await confirmVia(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
 }
 
 describe('subscribing with double opt-in', () => {
@@ -39,10 +39,11 @@ describe('subscribing with double opt-in', () => {
 
     const confirmation = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com'));
     expect(confirmation?.subject).toBe('Confirm your subscription to Marrow Fortnight');
+    expect(confirmation!.raw).toMatch(/^Feedback-ID: confirm:marrow-fortnight:newsdesk:[a-z0-9.-]+\r$/m);
     const link = confirmLinkIn(confirmation!);
     expect(link.startsWith(`${server.url}/confirm?token=`)).toBe(true);
 
-    const confirmed = await fetch(link);
+    const confirmed = await confirmVia(link);
     expect(confirmed.status).toBe(200);
     expect(await confirmed.text()).toContain('Subscription confirmed');
     const subscriber = (await subscriberOf('ada@example.com'))!;
@@ -52,6 +53,7 @@ describe('subscribing with double opt-in', () => {
     const welcome = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com') && m.subject.startsWith('Welcome'));
     expect(welcome).toBeDefined();
     expect(welcome!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
+    expect(welcome!.raw).toMatch(/^Feedback-ID: welcome:marrow-fortnight:newsdesk:[a-z0-9.-]+\r$/m);
     expect(welcome!.text).toContain(`${server.url}/unsubscribe?token=`);
   });
 
@@ -100,10 +102,10 @@ describe('subscribing with double opt-in', () => {
     const name = 'Mallory \u202Etxet desrever';
     expect((await jsonPost(`${server.url}/subscribe`, { email: 'rtl@example.com', name })).status).toBe(202);
     const confirmation = (await server.outboxMail()).find((m) => m.to.includes('rtl@example.com'))!;
-    expect(confirmation.html).toMatch(/<bdi>rtl@example\.com<\/bdi>/);
-    expect((await fetch(confirmLinkIn(confirmation))).status).toBe(200);
+    expect(confirmation.html).toContain('<span dir="ltr" style="unicode-bidi:isolate">rtl@example.com</span>');
+    expect((await confirmVia(confirmLinkIn(confirmation))).status).toBe(200);
     const welcome = (await server.outboxMail()).find((m) => m.to.includes('rtl@example.com') && m.subject.startsWith('Welcome'))!;
-    expect(welcome.html).toContain(`Welcome, <bdi>${name}</bdi>!`);
+    expect(welcome.html).toContain(`Welcome, <span dir="auto" style="unicode-bidi:isolate">${name}</span>!`);
   });
 
   it('accepts a filled honeypot with the usual answer but stores nothing', async () => {
@@ -129,12 +131,35 @@ describe('subscribing with double opt-in', () => {
 });
 
 describe('confirmation links', () => {
+  it('changes nothing when the link is only opened (a link scanner\'s HEAD or GET); the page\'s button confirms', async () => {
+    await jsonPost(`${server.url}/subscribe`, { email: 'scanned@example.com' });
+    const link = confirmLinkIn((await server.outboxMail()).find((m) => m.to.includes('scanned@example.com'))!);
+    expect((await fetch(link, { method: 'HEAD' })).status).toBe(200);
+    const shown = await fetch(link);
+    expect(shown.status).toBe(200);
+    const html = await shown.text();
+    expect(html).toMatch(/<form action="[^"]*\/confirm\?token=[^"]+" method="post"><button type="submit">Confirm subscription<\/button><\/form>/);
+    expect((await subscriberOf('scanned@example.com'))?.state).toBe('pending');
+    // The token is still unused: pressing the button now confirms.
+    const pressed = await confirmVia(link);
+    expect(pressed.status).toBe(200);
+    expect(await pressed.text()).toContain('Subscription confirmed');
+    expect((await subscriberOf('scanned@example.com'))?.state).toBe('active');
+  });
+
+  it('refuses a confirmation posted from another site', async () => {
+    await jsonPost(`${server.url}/subscribe`, { email: 'csrf-confirm@example.com' });
+    const link = confirmLinkIn((await server.outboxMail()).find((m) => m.to.includes('csrf-confirm@example.com'))!);
+    expect((await formPost(link, {}, 'https://evil.example')).status).toBe(403);
+    expect((await subscriberOf('csrf-confirm@example.com'))?.state).toBe('pending');
+  });
+
   it('shows the expired page for a link older than the configured lifetime and activates nobody', async () => {
     await jsonPost(`${server.url}/subscribe`, { email: 'late@example.com' });
     const link = confirmLinkIn((await server.outboxMail()).find((m) => m.to.includes('late@example.com'))!);
     server.clock.advanceHours(server.config.confirmTtlHours + 1);
     try {
-      const response = await fetch(link);
+      const response = await confirmVia(link);
       expect(response.status).toBe(410);
       expect(await response.text()).toContain('This confirmation link has expired');
       expect((await subscriberOf('late@example.com'))?.state).toBe('pending');
@@ -158,8 +183,8 @@ describe('confirmation links', () => {
   it('works once: a second use says so without changing anything', async () => {
     await jsonPost(`${server.url}/subscribe`, { email: 'twice@example.com' });
     const link = confirmLinkIn((await server.outboxMail()).find((m) => m.to.includes('twice@example.com'))!);
-    expect((await fetch(link)).status).toBe(200);
-    const again = await fetch(link);
+    expect((await confirmVia(link)).status).toBe(200);
+    const again = await confirmVia(link);
     expect(again.status).toBe(410);
     expect(await again.text()).toContain('already used');
     const welcomes = (await server.outboxMail()).filter((m) => m.to.includes('twice@example.com') && m.subject.startsWith('Welcome'));
@@ -175,7 +200,7 @@ describe('confirmation links', () => {
     await jsonPost(`${server.url}/subscribe`, { email: 'returning@example.com' });
     expect((await subscriberOf('returning@example.com'))?.state).toBe('unsubscribed');
     const mails = (await server.outboxMail()).filter((m) => m.to.includes('returning@example.com') && m.subject.startsWith('Confirm'));
-    expect((await fetch(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
+    expect((await confirmVia(confirmLinkIn(mails.at(-1)!))).status).toBe(200);
     expect((await subscriberOf('returning@example.com'))?.state).toBe('active');
   });
 });
@@ -210,6 +235,7 @@ describe('unsubscribing', () => {
   it('shows a page with one button, and the button unsubscribes', async () => {
     await subscribeAndConfirm('button@example.com');
     const url = await unsubscribeUrlFor('button@example.com');
+    expect((await fetch(url, { method: 'HEAD' })).status).toBe(200);
     const pageHtml = await (await fetch(url)).text();
     expect(pageHtml).toContain('<button type="submit">Unsubscribe</button>');
     expect((await subscriberOf('button@example.com'))?.state).toBe('active');

@@ -15,7 +15,7 @@ import { composeIssueMessage } from '../delivery/message.ts';
 import { OutboxTransport } from '../delivery/outbox-transport.ts';
 import { sampleDataset } from './email-goldens.ts';
 import { makeTempDir } from './helpers/temp.ts';
-import { confirmLinkIn, jsonPost, startTestServer, type TestServer } from './server-kit.ts';
+import { confirmLinkIn, confirmVia, jsonPost, startTestServer, type TestServer } from './server-kit.ts';
 
 const installed = spawnSync('spamassassin', ['--version'], { encoding: 'utf8' }).status === 0;
 // In CI a missing SpamAssassin fails the test instead of skipping it.
@@ -82,7 +82,7 @@ describe('SpamAssassin', () => {
     expect((await jsonPost(`${server.url}/subscribe`, { email: 'rae@example.com', name: 'Rae' })).status).toBe(202);
     // Sign-up mail leaves through the server's mail queue; outboxMail waits for it.
     const [confirmation] = await server.outboxMail();
-    expect((await fetch(confirmLinkIn(confirmation!))).status).toBe(200);
+    expect((await confirmVia(confirmLinkIn(confirmation!))).status).toBe(200);
     const welcome = (await server.outboxMail()).find((m) => m.subject.startsWith('Welcome'));
     messages.push({ name: 'confirmation', raw: confirmation!.raw }, { name: 'welcome', raw: welcome!.raw });
 

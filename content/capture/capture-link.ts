@@ -97,7 +97,8 @@ export async function captureLink(store: ContentStore, input: CaptureInput, deps
     tags: tagWrites.ids.map((ref) => ({ _type: 'reference', _ref: ref, _key: keyFor(ref) })),
     status: 'inbox' satisfies LinkStatus,
     ...(input.note?.trim() ? { note: input.note.trim() } : {}),
-    ...(page.status === 'unreachable' ? { needsEnrichment: true } : {}),
+    // An address the fetch policy refuses is refused again later: nothing to retry.
+    ...(page.status === 'unreachable' && !page.refused ? { needsEnrichment: true } : {}),
   };
   try {
     await store.mutate([...tagWrites.mutations, { create: doc }]);
@@ -113,7 +114,7 @@ export async function captureLink(store: ContentStore, input: CaptureInput, deps
       id,
       url: doc.url,
       title: metadata.title,
-      message: `captured without metadata (${page.reason}); flagged for \`newsdesk links enrich\``,
+      message: page.refused ? `captured without metadata (${page.reason})` : `captured without metadata (${page.reason}); flagged for \`newsdesk links enrich\``,
     };
   }
   const extra = page.status === 'not-html' ? ` (${page.contentType}, no metadata to read)` : page.truncated ? ' (page cut at the size limit)' : '';

@@ -3,6 +3,7 @@
 // (`{error: {description, type}}`), with one table from newsdesk error codes to statuses.
 import { z } from 'zod';
 import { isNewsdeskError, NewsdeskError, type ErrorCode } from '../../core/errors.ts';
+import { parseJsonText, readJsonBody, RequestBodyError } from '../../core/request-body.ts';
 import type { Perspective } from '../store.ts';
 
 /** The API versions the lake answers under, e.g. /v2026-05-04/… and /v1/…. */
@@ -29,15 +30,23 @@ export const actionsBody = z.object({
   dryRun: z.boolean().optional(),
 });
 
+/** JSON request bodies (queries, mutations, actions); uploads have their own limit (assetLimits). */
+export const lakeBodyLimits = { json: 16 * 1024 * 1024 } as const;
+
+/** A JSON body read with a streamed size limit: 413 past it, 400 for malformed or too deeply nested JSON. */
+export function readLakeJson(request: Request): Promise<unknown> {
+  return readJsonBody(request, lakeBodyLimits.json);
+}
+
 /** `$name=<json>` query-string parameters, as the client sends GROQ parameters on GET. */
 export function paramsFromSearch(search: URLSearchParams): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of search) {
     if (!key.startsWith('$')) continue;
     try {
-      out[key.slice(1)] = JSON.parse(value);
+      out[key.slice(1)] = parseJsonText(value);
     } catch {
-      throw new LakeError(400, 'queryParseError', `The parameter ${key} is not valid JSON.`);
+      throw new LakeError(400, 'queryParseError', `The parameter ${key} is not valid JSON (or is nested too deeply).`);
     }
   }
   return out;
@@ -88,6 +97,10 @@ export function errorResponse(error: unknown): { status: number; body: { error: 
     status = statusOfCode[error.code] ?? 500;
     type = error.code === 'MUTATION_CONFLICT' ? 'documentConflictError' : error.code === 'QUERY_FAILED' ? 'queryParseError' : 'validationError';
     description = error.hint ? `${error.message}. ${error.hint}` : error.message;
+  } else if (error instanceof RequestBodyError) {
+    status = error.status;
+    type = error.reason === 'too_large' ? 'payloadTooLargeError' : 'invalidJsonError';
+    description = error.message;
   } else if (error instanceof z.ZodError) {
     status = 400;
     type = 'validationError';

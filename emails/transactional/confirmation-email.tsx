@@ -3,7 +3,7 @@
 // what to do if the reader never asked (nothing: we will not write again).
 import { Button, Heading, Link, Section, Text } from '@react-email/components';
 import type { Settings } from '../../content/model.ts';
-import { EmailFrame, emailStyles } from './parts.tsx';
+import { EmailFrame, emailStyles, Isolated } from './parts.tsx';
 
 export interface ConfirmationEmailProps {
   settings: Settings;
@@ -20,7 +20,7 @@ export function ConfirmationEmail({ settings, email, confirmUrl, ttlHours }: Con
         Please confirm your subscription
       </Heading>
       <Text style={emailStyles.text}>
-        Someone, hopefully you, asked for {settings.title} to be sent to <bdi>{email}</bdi>. Confirm below and the next issue will
+        Someone, hopefully you, asked for {settings.title} to be sent to <Isolated dir="ltr">{email}</Isolated>. Confirm below and the next issue will
         land in this inbox.
       </Text>
       <Section style={{ margin: '8px 0 24px' }}>

@@ -24,6 +24,19 @@ export const emailStyles = {
   hr: { borderColor: '#e5e7eb', margin: '24px 0' },
 } as const;
 
+/**
+ * Text someone typed (an address, a name), isolated so that right-to-left override
+ * characters in it cannot reorder the sentence around it. Not <bdi>: Gmail, Outlook and
+ * Yahoo drop the element; a span with dir and unicode-bidi is kept everywhere.
+ */
+export function Isolated({ dir, children }: { dir: 'ltr' | 'auto'; children: ReactNode }) {
+  return (
+    <span dir={dir} style={{ unicodeBidi: 'isolate' }}>
+      {children}
+    </span>
+  );
+}
+
 export function EmailFrame({ settings, preview, children }: { settings: Settings; preview: string; children: ReactNode }) {
   return (
     <Html lang={settings.language}>

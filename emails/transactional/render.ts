@@ -5,6 +5,8 @@ import { render } from '@react-email/render';
 import { createElement, type ReactElement } from 'react';
 import type { Settings } from '../../content/model.ts';
 import { toHeaderText } from '../../core/render.ts';
+import { textWidth } from '../issue-text.ts';
+import { wrapText } from '../wrap-text.ts';
 import { ConfirmationEmail, type ConfirmationEmailProps } from './confirmation-email.tsx';
 import { WelcomeEmail, type WelcomeEmailProps } from './welcome-email.tsx';
 
@@ -19,12 +21,21 @@ async function renderParts(subject: string, element: ReactElement): Promise<Rend
   return { subject: toHeaderText(subject), html, text };
 }
 
+/**
+ * The plain-text part wrapped to the issue text's width: the renderer leaves each
+ * paragraph on one line, and text-only readers and quoting clients show it as it is.
+ * URLs and addresses are never broken (wrap-text.ts).
+ */
+function wrapParts(mail: RenderedTransactionalEmail): RenderedTransactionalEmail {
+  return { ...mail, text: wrapText(mail.text, { width: textWidth }).join('\n') };
+}
+
 export function confirmationSubject(settings: Pick<Settings, 'title'>): string {
   return `Confirm your subscription to ${settings.title}`;
 }
 
-export function renderConfirmationEmail(props: ConfirmationEmailProps): Promise<RenderedTransactionalEmail> {
-  return renderParts(confirmationSubject(props.settings), createElement(ConfirmationEmail, props));
+export async function renderConfirmationEmail(props: ConfirmationEmailProps): Promise<RenderedTransactionalEmail> {
+  return wrapParts(await renderParts(confirmationSubject(props.settings), createElement(ConfirmationEmail, props)));
 }
 
 /**
@@ -35,14 +46,16 @@ export function renderConfirmationEmail(props: ConfirmationEmailProps): Promise<
  */
 export const confirmationPlaceholders = { confirmUrl: '{{newsdesk:confirm_url}}', email: '{{newsdesk:recipient_email}}' } as const;
 
+/** The template's text is left unwrapped: it is wrapped once the link and address are in, as they change the line lengths. */
 export function renderConfirmationTemplate(settings: Settings, ttlHours: number): Promise<RenderedTransactionalEmail> {
-  return renderConfirmationEmail({ settings, ttlHours, email: confirmationPlaceholders.email, confirmUrl: confirmationPlaceholders.confirmUrl });
+  const props = { settings, ttlHours, email: confirmationPlaceholders.email, confirmUrl: confirmationPlaceholders.confirmUrl };
+  return renderParts(confirmationSubject(settings), createElement(ConfirmationEmail, props));
 }
 
 export function fillConfirmation(template: RenderedTransactionalEmail, values: { confirmUrl: string; email: string }): RenderedTransactionalEmail {
   const fill = (text: string, escape: (s: string) => string) =>
     text.replaceAll(confirmationPlaceholders.confirmUrl, escape(values.confirmUrl)).replaceAll(confirmationPlaceholders.email, escape(values.email));
-  return { subject: template.subject, html: fill(template.html, escapeLikeReact), text: fill(template.text, (s) => s) };
+  return wrapParts({ subject: template.subject, html: fill(template.html, escapeLikeReact), text: fill(template.text, (s) => s) });
 }
 
 /** The escaping React applies to text and attributes, so a filled template equals a fresh render byte for byte. */
@@ -50,6 +63,6 @@ function escapeLikeReact(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!);
 }
 
-export function renderWelcomeEmail(props: WelcomeEmailProps): Promise<RenderedTransactionalEmail> {
-  return renderParts(`Welcome to ${props.settings.title}`, createElement(WelcomeEmail, props));
+export async function renderWelcomeEmail(props: WelcomeEmailProps): Promise<RenderedTransactionalEmail> {
+  return wrapParts(await renderParts(`Welcome to ${props.settings.title}`, createElement(WelcomeEmail, props)));
 }

@@ -2,7 +2,7 @@
 // archive, and carries a working unsubscribe link from the very first mail.
 import { Heading, Link, Text } from '@react-email/components';
 import type { Settings } from '../../content/model.ts';
-import { EmailFrame, emailStyles } from './parts.tsx';
+import { EmailFrame, emailStyles, Isolated } from './parts.tsx';
 
 export interface WelcomeEmailProps {
   settings: Settings;
@@ -17,7 +17,7 @@ export function WelcomeEmail({ settings, name, archiveUrl, unsubscribeUrl }: Wel
       <Heading as="h1" style={emailStyles.heading}>
         {name ? (
           <>
-            Welcome, <bdi>{name}</bdi>!
+            Welcome, <Isolated dir="auto">{name}</Isolated>!
           </>
         ) : (
           'Welcome aboard!'

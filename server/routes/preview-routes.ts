@@ -1,7 +1,6 @@
 // Previews for the Studio: the draft of an issue rendered by the build's own renderers
 // (web page, email, plain text), and a test send of the draft to one address. Both
 // need NEWSDESK_PREVIEW_SECRET; only the Studio's origins may frame or call them.
-import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { loadIssueById } from '../../content/load.ts';
@@ -9,13 +8,13 @@ import type { ContentStore } from '../../content/store.ts';
 import type { Config } from '../../core/config.ts';
 import { formatZodIssues, isNewsdeskError } from '../../core/errors.ts';
 import { fillPlaceholders, type RenderContext } from '../../core/render.ts';
-import { composeIssueMessage } from '../../delivery/message.ts';
+import { composeTestCopy } from '../../delivery/message.ts';
 import { emailSchema } from '../../delivery/subscriber.ts';
 import type { Transport } from '../../delivery/transport.ts';
 import { renderIssueEmail } from '../../emails/issue-email.ts';
 import { renderIssueText } from '../../emails/issue-text.ts';
 import { renderIssuePage } from '../../web/issue-page.tsx';
-import { bearer, bodyLimits, jsonError, limitBody, type Pages } from '../http.ts';
+import { bearer, bodyLimits, jsonError, limitBody, readJson, type Pages } from '../http.ts';
 import { localMediaBase, withLocalMedia } from '../../content/media.ts';
 import { studioAccess } from '../preview-access.ts';
 import { emailPreviewCsp } from '../security.ts';
@@ -86,7 +85,7 @@ export function previewRoutes(deps: PreviewRouteDeps): Hono {
     const refused = refusal(c, bearer(c));
     if (refused) return refused;
     const params = previewParams.safeParse(c.req.param());
-    const body = sendTestSchema.safeParse(await c.req.json().catch(() => undefined));
+    const body = sendTestSchema.safeParse(await readJson(c));
     if (!params.success || !body.success) {
       const problems = formatZodIssues([...(params.error?.issues ?? []), ...(body.error?.issues ?? [])]);
       return jsonError(c, 'invalid', { message: `Send {"to": "address"} as JSON: ${problems.join('; ')}` });
@@ -97,12 +96,14 @@ export function previewRoutes(deps: PreviewRouteDeps): Hono {
     if (loaded.kind === 'missing') return jsonError(c, 'not_found', { message: `There is no issue with id "${params.data.id}".` });
     if (loaded.kind === 'invalid') return jsonError(c, 'invalid_draft', { message: `This draft cannot be sent yet: ${loaded.message}` });
     const email = await renderIssueEmail(loaded.issue, ctx);
-    // A fresh recipient token per test: its own Message-ID, and an unsubscribe link that matches nobody.
-    const message = composeIssueMessage(
-      { ...email, subject: `[Test] ${email.subject}` },
-      { email: body.data.to, name: undefined, token: randomBytes(16).toString('base64url') },
-      { issueNumber: loaded.issue.number, settings: ctx.settings, baseUrl: ctx.baseUrl, secret: deps.secret, unsubscribeMailto: config.unsubscribeMailto, date: deps.now() },
-    );
+    const message = composeTestCopy(email, body.data.to, {
+      issueNumber: loaded.issue.number,
+      settings: ctx.settings,
+      baseUrl: ctx.baseUrl,
+      secret: deps.secret,
+      unsubscribeMailto: config.unsubscribeMailto,
+      date: deps.now(),
+    });
     try {
       await deps.transport.send(message);
     } catch (error) {

@@ -8,7 +8,7 @@ import type { Config } from '../../core/config.ts';
 import { formatZodIssues, isNewsdeskError } from '../../core/errors.ts';
 import { cancelSchedule, readDeliveryStatus, readDeliveryStatuses, scheduleSend, type SchedulingDeps } from '../../delivery/scheduling.ts';
 import { localTimeZone, parseSendTime, sendTimeFromParts } from '../../delivery/send-time.ts';
-import { bearer, bodyLimits, jsonError, limitBody, type Pages } from '../http.ts';
+import { bearer, bodyLimits, jsonError, limitBody, readJson, type Pages } from '../http.ts';
 import { studioAccess } from '../preview-access.ts';
 
 export interface ScheduleRouteDeps {
@@ -69,7 +69,7 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): Hono {
   app.post('/preview/issues/:id/schedule', limitBody(bodyLimits.form, deps.pages), async (c) => {
     const issueNumber = await authorisedIssue(c);
     if (issueNumber instanceof Response) return issueNumber;
-    const body = scheduleBody.safeParse(await c.req.json().catch(() => undefined));
+    const body = scheduleBody.safeParse(await readJson(c));
     if (!body.success) {
       return jsonError(c, 'invalid', { message: 'Send {"date": "YYYY-MM-DD", "time": "HH:MM", "timeZone": "Europe/Berlin"} or {"at": "2026-12-04 08:00 Europe/Berlin"} as JSON.', problems: formatZodIssues(body.error.issues) });
     }
@@ -89,7 +89,7 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): Hono {
   app.post('/preview/issues/:id/send-now', limitBody(bodyLimits.form, deps.pages), async (c) => {
     const issueNumber = await authorisedIssue(c);
     if (issueNumber instanceof Response) return issueNumber;
-    const body = sendNowBody.safeParse(await c.req.json().catch(() => undefined));
+    const body = sendNowBody.safeParse(await readJson(c));
     // Typing the number is the editor's confirmation; the server checks it too.
     if (!body.success || body.data.confirm !== String(issueNumber)) {
       return jsonError(c, 'invalid', { message: `Confirm by sending {"confirm": ${issueNumber}}: the number of the issue to send.` });

@@ -1,6 +1,7 @@
-// Subscribe (double opt-in), confirm and unsubscribe (the page with one button, and
-// RFC 8058 one-click from mail providers). No mail is sent while a request waits: the
-// subscription step queues it (delivery/subscriptions.ts), so a sign-up answers the
+// Subscribe (double opt-in), confirm (a page with one button that posts) and unsubscribe
+// (the page with one button, and RFC 8058 one-click from mail providers): no GET or HEAD
+// changes anything, since link scanners follow every link in a mail. No mail is sent
+// while a request waits: the subscription step queues it (delivery/subscriptions.ts), so a sign-up answers the
 // same, in the same time, for a known and an unknown address and with the relay down.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
@@ -82,7 +83,21 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Hono {
     });
   });
 
+  // GET (and HEAD) only show the button: mail scanners open links, people press buttons.
   app.get('/confirm', async (c) => {
+    const query = tokenQuery.safeParse(c.req.query());
+    if (!query.success) return page(c, { kind: 'confirm-invalid' }, 400);
+    switch (subscriptions.checkConfirmLink(query.data.token)) {
+      case 'expired':
+        return page(c, { kind: 'confirm-expired' }, 410);
+      case 'invalid':
+        return page(c, { kind: 'confirm-invalid' }, 400);
+      case 'valid':
+        return page(c, { kind: 'confirm', token: query.data.token });
+    }
+  });
+
+  app.post('/confirm', limitBody(bodyLimits.form, pages), sameOrigin, async (c) => {
     const query = tokenQuery.safeParse(c.req.query());
     if (!query.success) return page(c, { kind: 'confirm-invalid' }, 400);
     return orBusy(c, false, async () => {

@@ -2,6 +2,7 @@
 // local lake does not resize; the Studio scales thumbnails in the browser).
 import fs from 'node:fs/promises';
 import type { Hono } from 'hono';
+import { readBodyBytes, RequestBodyError } from '../../../core/request-body.ts';
 import { assetFilePath, assetLimits, describeAsset, mimeTypeOf, storeAssetBytes, type AssetKind } from '../assets.ts';
 import type { LakeContext } from '../lake.ts';
 import { LakeError } from '../protocol.ts';
@@ -37,11 +38,12 @@ export function mountAssetRoutes(app: Hono, ctx: LakeContext, { publicOnly }: { 
     const kind = c.req.param('kind') as AssetKind;
     const dataset = c.req.param('dataset');
     ctx.requireDataset(dataset);
-    const length = Number(c.req.header('content-length') ?? 0);
-    if (length > assetLimits.maxBytes) throw new LakeError(413, 'payloadTooLargeError', `Uploads are limited to ${assetLimits.maxBytes / 1024 / 1024} MB.`);
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    // Counted while it arrives: a chunked upload has no length to check first.
+    const bytes = await readBodyBytes(c.req.raw, assetLimits.maxBytes).catch((error: unknown) => {
+      if (error instanceof RequestBodyError) throw new LakeError(413, 'payloadTooLargeError', `Uploads are limited to ${assetLimits.maxBytes / 1024 / 1024} MB.`);
+      throw error;
+    });
     if (bytes.byteLength === 0) throw new LakeError(400, 'validationError', 'The upload is empty.');
-    if (bytes.byteLength > assetLimits.maxBytes) throw new LakeError(413, 'payloadTooLargeError', `Uploads are limited to ${assetLimits.maxBytes / 1024 / 1024} MB.`);
     const { document, file } = describeAsset({
       kind,
       bytes,

@@ -6,7 +6,7 @@ import { applyMutations, mutationTarget } from '../../mutations.ts';
 import type { Mutation, SanityDocument } from '../../store.ts';
 import { planActions, type Action } from '../actions.ts';
 import type { LakeContext } from '../lake.ts';
-import { actionsBody, LakeError, mutateBody, paramsFromSearch, perspectiveOf, queryBody } from '../protocol.ts';
+import { actionsBody, LakeError, mutateBody, paramsFromSearch, perspectiveOf, queryBody, readLakeJson } from '../protocol.ts';
 import { rewriteTextQuery } from '../search.ts';
 import { editorId } from '../users.ts';
 
@@ -31,7 +31,7 @@ export function mountDataRoutes(app: Hono, ctx: LakeContext): void {
   });
   app.post('/data/query/:dataset', async (c) => {
     const search = new URL(c.req.url).searchParams;
-    return c.json(await runQuery(c.req.param('dataset'), search, queryBody.parse(await c.req.json())));
+    return c.json(await runQuery(c.req.param('dataset'), search, queryBody.parse(await readLakeJson(c.req.raw))));
   });
 
   app.get('/data/doc/:dataset/:ids', async (c) => {
@@ -47,7 +47,7 @@ export function mountDataRoutes(app: Hono, ctx: LakeContext): void {
   app.post('/data/mutate/:dataset', async (c) => {
     ctx.requireDataset(c.req.param('dataset'));
     const search = new URL(c.req.url).searchParams;
-    const body = mutateBody.parse(await c.req.json());
+    const body = mutateBody.parse(await readLakeJson(c.req.raw));
     const mutations = body.mutations as Mutation[];
     for (const [i, m] of mutations.entries()) {
       if ('patch' in m && typeof (m.patch as { query?: unknown }).query === 'string') {
@@ -68,7 +68,7 @@ export function mountDataRoutes(app: Hono, ctx: LakeContext): void {
 
   app.post('/data/actions/:dataset', async (c) => {
     ctx.requireDataset(c.req.param('dataset'));
-    const body = actionsBody.parse(await c.req.json());
+    const body = actionsBody.parse(await readLakeJson(c.req.raw));
     const actions = body.actions as Action[];
     if (body.dryRun) {
       const ids = actions.flatMap((a) => [a.draftId, a.publishedId, (a.attributes as { _id?: string } | undefined)?._id]).filter((x): x is string => typeof x === 'string');

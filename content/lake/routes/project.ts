@@ -6,6 +6,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { writeAtomically } from '../../groq-js-store.ts';
 import type { LakeContext } from '../lake.ts';
+import { readLakeJson } from '../protocol.ts';
 import { editorId } from '../users.ts';
 
 const keyValueBody = z.array(z.object({ key: z.string().min(1).max(200), value: z.unknown() })).max(100);
@@ -71,7 +72,7 @@ export function mountProjectRoutes(app: Hono, ctx: LakeContext): void {
     return c.json(c.req.param('keys').split(',').map((key) => ({ key, value: stored[key] ?? null })));
   });
   app.put('/users/me/keyvalue', async (c) => {
-    const pairs = keyValueBody.parse(await c.req.json());
+    const pairs = keyValueBody.parse(await readLakeJson(c.req.raw));
     const run = writing.then(async () => {
       const stored = await readStore();
       for (const { key, value } of pairs) stored[key] = value;

@@ -1,7 +1,11 @@
 // The embedded content store: a dataset file in Sanity's export format (NDJSON, one
 // document a line) queried with groq-js. Writes are serialised (an in-process queue
-// plus a lock file against other processes) and atomic (temp file, fsync, rename), so
-// a crash mid-write leaves the previous dataset whole.
+// plus a lock file against other processes) and appended to a journal beside the
+// dataset (content/journal.ts), fsynced before they are acknowledged: a write costs the
+// size of its change, not of the archive. Readers (this process and others) see the
+// dataset with the journal applied. Once the journal outgrows a share of the dataset it
+// is folded into a fresh dataset file (temp file, fsync, rename), so the file stays a
+// valid Sanity export and a crash at any moment leaves a whole dataset.
 import { createHash, randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -9,7 +13,8 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
-import { applyMutations } from './mutations.ts';
+import { appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalPathFor, readJournal, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
+import { applyMutations, mutationTarget } from './mutations.ts';
 import type { ContentStore, DocumentChange, FetchOptions, MutateOptions, Mutation, MutationResult, Perspective, SanityDocument } from './store.ts';
 
 export interface GroqJsStoreOptions {
@@ -21,6 +26,11 @@ export interface GroqJsStoreOptions {
   now?: () => Date;
   /** How long to wait for another process's write lock before giving up. */
   lockTimeoutMs?: number;
+  /**
+   * When the journal is folded into the dataset file: once it holds more than this
+   * share of the dataset's size (default 0.25) and more than minBytes (default 1 MiB).
+   */
+  compaction?: { ratio?: number; minBytes?: number };
 }
 
 /** A committed write, as the local Content Lake reports it to listeners and history. */
@@ -34,7 +44,12 @@ export interface StoreTransaction {
   changes: DocumentChange[];
 }
 
-export type StoreListener = (transaction: StoreTransaction) => void;
+/**
+ * Told about each committed write, in commit order. A listener that returns a promise
+ * (the lake's history, appending durably) holds back the write's acknowledgement until
+ * it settles, so what a writer was told is stored is also in what the listener keeps.
+ */
+export type StoreListener = (transaction: StoreTransaction) => unknown;
 
 interface PendingTransaction {
   plan: (lookup: (id: string) => SanityDocument | undefined, now: string) => Mutation[];
@@ -43,10 +58,20 @@ interface PendingTransaction {
   reject: (error: unknown) => void;
 }
 
-interface Snapshot {
+/** The dataset file a snapshot was read from. */
+interface BaseState {
   ino: number;
   mtimeMs: number;
   size: number;
+  fingerprint: string;
+}
+
+interface Snapshot {
+  base: BaseState;
+  /** How far the journal has been read (its records are applied to documents and dropped). */
+  journal: JournalRead | undefined;
+  /** The journal belongs to another dataset file (replaced by hand): its records are not applied. */
+  journalStale: boolean;
   documents: SanityDocument[];
   views: Map<Perspective, SanityDocument[]>;
 }
@@ -57,6 +82,9 @@ export class GroqJsStore implements ContentStore {
   readonly #seedFrom: string | undefined;
   readonly #now: () => Date;
   readonly #lockTimeoutMs: number;
+  readonly #journalPath: string;
+  readonly #compaction: { ratio: number; minBytes: number };
+  #startingUp: Promise<void> | undefined;
   #snapshot: Snapshot | undefined;
   #reading: { version: string; promise: Promise<Snapshot> } | undefined;
   #writeQueue: Promise<unknown> = Promise.resolve();
@@ -73,11 +101,18 @@ export class GroqJsStore implements ContentStore {
     this.#seedFrom = options.seedFrom;
     this.#now = options.now ?? (() => new Date());
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    this.#journalPath = journalPathFor(this.#path);
+    this.#compaction = { ratio: options.compaction?.ratio ?? 0.25, minBytes: options.compaction?.minBytes ?? 1 << 20 };
     this.description = `local dataset ${path.relative(process.cwd(), this.#path) || this.#path}`;
   }
 
   get datasetPath(): string {
     return this.#path;
+  }
+
+  /** The journal beside the dataset file (dataset.ndjson.journal). */
+  get journalPath(): string {
+    return this.#journalPath;
   }
 
   async fetch<T = unknown>(query: string, params: Record<string, unknown> = {}, options: FetchOptions = {}): Promise<T> {
@@ -149,9 +184,11 @@ export class GroqJsStore implements ContentStore {
     if (this.#watcher) return;
     this.#announced ??= (await this.#load()).documents;
     let timer: NodeJS.Timeout | undefined;
-    // The file is replaced by rename on every write, so watch its folder, not the file.
+    // Writes append to the journal; compaction replaces both files by rename and removal.
+    // So watch the folder, not the files.
+    const names = new Set([path.basename(this.#path), path.basename(this.#journalPath)]);
     this.#watcher = watch(path.dirname(this.#path), (_event, name) => {
-      if (name !== path.basename(this.#path)) return;
+      if (!name || !names.has(name)) return;
       clearTimeout(timer);
       timer = setTimeout(() => void this.#noticeOutsideWrite(), 15);
     });
@@ -171,20 +208,24 @@ export class GroqJsStore implements ContentStore {
       if (!snapshot || !this.#announced || snapshot.documents === this.#announced) return;
       const transactions = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
       this.#announced = snapshot.documents;
-      for (const transaction of transactions) this.#emit(transaction);
+      await Promise.all(transactions.map((transaction) => this.#emit(transaction)));
     });
     this.#writeQueue = run.catch(() => undefined);
     return run;
   }
 
-  #emit(transaction: StoreTransaction): void {
+  /** Tells every listener; settles when the promises they return have (never rejects). */
+  #emit(transaction: StoreTransaction): Promise<void> {
+    const waits: Array<Promise<void>> = [];
     for (const listener of this.#listeners) {
       try {
-        listener(transaction);
+        const result = listener(transaction);
+        if (result instanceof Promise) waits.push(result.catch(() => undefined));
       } catch {
         // A listener's failure is its own; the write has happened.
       }
     }
+    return waits.length ? Promise.all(waits).then(() => undefined) : Promise.resolve();
   }
 
   /** All stored documents, drafts included; for export and tests. */
@@ -205,15 +246,15 @@ export class GroqJsStore implements ContentStore {
   }
 
   /**
-   * Writes every waiting transaction with one rewrite of the file (group commit): while
-   * one write is under way, the Studio's next edits and a CLI command queue up and go
-   * out together, so a large dataset costs one write per batch, not per keystroke.
-   * Each transaction is still all-or-nothing on its own: one that fails is refused and
-   * the others in the batch are written.
+   * Writes every waiting transaction with one append to the journal (group commit):
+   * while one write is under way, the Studio's next edits and a CLI command queue up and
+   * go out together, one fsync per batch. Each transaction is still all-or-nothing on
+   * its own: one that fails is refused and the others in the batch are written.
    */
   async #commitPending(): Promise<void> {
     try {
       await this.#commitBatches();
+      await this.#compactIfDue(false).catch(() => undefined);
     } finally {
       this.#committing = false;
       // A transaction that arrived while the last batch was being acknowledged.
@@ -222,6 +263,7 @@ export class GroqJsStore implements ContentStore {
   }
 
   async #commitBatches(): Promise<void> {
+    await this.#startUp();
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0);
       const done: Array<{ entry: PendingTransaction; result: MutationResult & { changes: DocumentChange[] }; transaction: StoreTransaction }> = [];
@@ -234,28 +276,48 @@ export class GroqJsStore implements ContentStore {
         if (this.#announced && snapshot.documents !== this.#announced) {
           outside = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
         }
-        let documents = snapshot.documents;
+        // Each transaction sees the ones before it in the batch through `written`.
+        const stored = indexOf(snapshot.documents);
+        const written = new Map<string, SanityDocument | null>();
+        const lookup = (id: string) => (written.has(id) ? (written.get(id) ?? undefined) : stored.get(id));
+        const records: JournalRecord[] = [];
         for (const entry of batch) {
           try {
             const transactionId = entry.options.transactionId ?? randomBytes(11).toString('base64url');
             const timestamp = this.#now().toISOString();
-            const index = indexOf(documents);
-            const mutations = entry.plan((id) => index.get(id), timestamp);
-            const applied = applyMutations(documents, mutations, { now: timestamp, transactionId });
-            documents = applied.documents;
+            const mutations = entry.plan(lookup, timestamp);
+            // Only the documents the mutations name take part: the cost is the change's, not the dataset's.
+            const targets = new Set(mutations.map((m) => (m && typeof m === 'object' ? safeTarget(m) : undefined)).filter((id): id is string => id !== undefined));
+            const current = [...targets].map(lookup).filter((d): d is SanityDocument => d !== undefined);
+            const applied = applyMutations(current, mutations, { now: timestamp, transactionId });
+            for (const change of applied.changes) written.set(change.id, change.after);
+            const author = entry.options.author ?? 'newsdesk';
+            records.push({
+              tx: transactionId,
+              at: timestamp,
+              by: author,
+              mutations,
+              put: applied.changes.flatMap((c) => (c.after ? [c.after] : [])),
+              del: applied.changes.flatMap((c) => (c.after ? [] : [c.id])),
+            });
             done.push({
               entry,
               result: { transactionId, results: applied.results, changes: applied.changes },
-              transaction: { id: transactionId, timestamp, author: entry.options.author ?? 'newsdesk', mutations, changes: applied.changes },
+              transaction: { id: transactionId, timestamp, author, mutations, changes: applied.changes },
             });
           } catch (error) {
             entry.reject(error);
           }
         }
         if (done.length > 0) {
-          await writeAtomically(this.#path, serialiseInParts(documents));
-          const stat = await fs.stat(this.#path);
-          this.#snapshot = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
+          let journal = snapshot.journal;
+          if (journal && (snapshot.journalStale || journal.base === undefined)) {
+            await this.#setAsideJournal(snapshot);
+            journal = undefined;
+          }
+          const appended = await appendToJournal(this.#journalPath, records, journal ? { end: journal.end } : { createFor: snapshot.base.fingerprint });
+          const documents = applyRecords(snapshot.documents, records);
+          this.#settle({ base: snapshot.base, journal: { ...appended, base: journal?.base ?? snapshot.base.fingerprint, records: [] }, journalStale: false, documents, views: new Map() });
           if (this.#announced) this.#announced = documents;
         }
       } catch (error) {
@@ -266,33 +328,90 @@ export class GroqJsStore implements ContentStore {
       } finally {
         await release?.();
       }
-      for (const t of outside) this.#emit(t);
-      for (const { entry, result, transaction } of done) {
-        this.#emit(transaction);
-        entry.resolve(result);
-      }
+      // In commit order; a listener that keeps the write durably (the history) is waited for.
+      await Promise.all([...outside.map((t) => this.#emit(t)), ...done.map((d) => this.#emit(d.transaction))]);
+      for (const { entry, result } of done) entry.resolve(result);
     }
   }
 
+  /** Folds the journal into a fresh dataset file now (it is also done on its own as the journal grows). */
+  compact(): Promise<void> {
+    const run = this.#writeQueue.then(async () => {
+      await this.#startUp();
+      await this.#compactIfDue(true);
+    });
+    this.#writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  #isCompactionDue(snapshot: Snapshot | undefined): boolean {
+    const journal = snapshot?.journal;
+    if (!snapshot || !journal) return false;
+    return journal.end > this.#compaction.minBytes && journal.end > snapshot.base.size * this.#compaction.ratio;
+  }
+
+  /**
+   * Writes the documents as a new dataset file (temp file, fsync, rename), then removes
+   * the journal. A crash between the two leaves a journal whose base is gone: readers
+   * pass over it and the next writer removes it (its records are already in the file).
+   */
+  async #compactIfDue(force: boolean): Promise<void> {
+    if (!force && !this.#isCompactionDue(this.#snapshot)) return;
+    const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
+    try {
+      const snapshot = await this.#load();
+      if (!snapshot.journal || (!force && !this.#isCompactionDue(snapshot))) return;
+      if (snapshot.journalStale || snapshot.journal.base === undefined) {
+        await this.#setAsideJournal(snapshot);
+        this.#settle({ ...snapshot, journal: undefined, journalStale: false });
+        return;
+      }
+      await writeAtomically(this.#path, serialiseInParts(snapshot.documents));
+      await syncFolder(path.dirname(this.#path));
+      const base = await statBase(this.#path);
+      await fs.rm(this.#journalPath, { force: true });
+      await syncFolder(path.dirname(this.#path));
+      this.#settle({ base, journal: undefined, journalStale: false, documents: snapshot.documents, views: snapshot.views });
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * Removes a journal that does not belong to the dataset file, under the lock: when its
+   * records are all in the file (a compaction cut short) it is removed; otherwise (the
+   * dataset was replaced by hand) it is kept aside as dataset.ndjson.journal.<time>.set-aside.
+   */
+  async #setAsideJournal(snapshot: Snapshot): Promise<void> {
+    const read = await readJournal(this.#journalPath);
+    if (!read) return;
+    if (read.base === undefined || read.base === snapshot.base.fingerprint || isFoldedInto(read.records, snapshot.documents)) {
+      await fs.rm(this.#journalPath, { force: true });
+    } else {
+      await fs.rename(this.#journalPath, `${this.#journalPath}.${new Date().toISOString().replace(/[:.]/g, '-')}.set-aside`);
+    }
+    await syncFolder(path.dirname(this.#path));
+  }
+
+  /** Makes a snapshot this store wrote the current one (a read still under way must not replace it). */
+  #settle(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#reading = undefined;
+  }
 
   async #load(): Promise<Snapshot> {
     await this.#seedIfMissing();
-    const stat = await fs.stat(this.#path);
+    await this.#startUp();
+    const [stat, journalStat] = await Promise.all([fs.stat(this.#path), statIfExists(this.#journalPath)]);
     const cached = this.#snapshot;
-    // Every write renames a new file into place, so a new inode means new content even
-    // when two writes land within the clock's resolution with the same size.
-    if (cached && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
-    // Queries started together (the build starts several) share one read of the file
-    // instead of each parsing (and holding) its own copy of the dataset.
-    const version = `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+    const sameBase = cached !== undefined && isSameBase(cached.base, stat);
+    if (sameBase && sameJournalState(cached.journal, journalStat)) return cached;
+    // Queries started together (the build starts several) share one read instead of each
+    // parsing (and holding) its own copy of the dataset.
+    const version = `${stat.ino}:${stat.mtimeMs}:${stat.size}|${journalStat ? `${journalStat.ino}:${journalStat.size}:${journalStat.mtimeMs}` : '-'}`;
     if (this.#reading?.version !== version) {
-      const reading = {
-        version,
-        promise: (async () => {
-          const documents = await readDataset(this.#path, { deriveRevisions: true });
-          return { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() } satisfies Snapshot;
-        })(),
-      };
+      // Only the journal changed (a write by this or another process): read what was appended.
+      const reading = { version, promise: sameBase && journalStat ? this.#readAppended(cached) : this.#readWhole() };
       this.#reading = reading;
       reading.promise
         .then((snapshot) => {
@@ -304,6 +423,71 @@ export class GroqJsStore implements ContentStore {
         .catch(() => undefined);
     }
     return this.#reading.promise;
+  }
+
+  async #readAppended(from: Snapshot): Promise<Snapshot> {
+    const read = await readJournal(this.#journalPath, from.journal);
+    // Compaction by another process replaces the dataset file before it removes the
+    // journal: a new dataset file means the journal read may be of another base.
+    const stat = await fs.stat(this.#path);
+    if (!read || !isSameBase(from.base, stat)) return this.#readWhole();
+    const previous = from.journal && from.journal.end > 0 ? from.journal : undefined;
+    const continued = previous !== undefined && read.ino === previous.ino && read.size >= previous.end;
+    // A different journal file under the same dataset file (removed by hand): start over.
+    if (previous && !continued) return this.#readWhole();
+    const stale = continued ? from.journalStale : read.base !== undefined && read.base !== from.base.fingerprint;
+    const documents = stale ? from.documents : applyRecords(from.documents, read.records);
+    return { base: from.base, journal: { ...read, records: [] }, journalStale: stale, documents, views: documents === from.documents ? from.views : new Map() };
+  }
+
+  async #readWhole(): Promise<Snapshot> {
+    for (let attempt = 0; ; attempt++) {
+      const handle = await fs.open(this.#path, 'r');
+      let base: BaseState;
+      let documents: SanityDocument[];
+      try {
+        const stat = await handle.stat();
+        base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint: await fingerprintOf(handle, stat.size) };
+        documents = await readDatasetFrom(handle, this.#path, { deriveRevisions: true });
+      } finally {
+        await handle.close();
+      }
+      const journal = await readJournal(this.#journalPath);
+      // Replaced while we read (another process compacted): the journal may not be this file's.
+      if (attempt < 5 && !isSameBase(base, await fs.stat(this.#path))) continue;
+      const stale = journal?.base !== undefined && journal.base !== base.fingerprint;
+      if (journal && !stale) documents = applyRecords(documents, journal.records);
+      return { base, journal: journal && { ...journal, records: [] }, journalStale: stale, documents, views: new Map() };
+    }
+  }
+
+  /**
+   * Once per store: removes what writers killed mid-write left behind (temporary dataset
+   * files, half-made seeds and lock candidates), under the lock so no live write loses its file.
+   */
+  #startUp(): Promise<void> {
+    this.#startingUp ??= this.#removeStrayFiles().catch(() => undefined);
+    return this.#startingUp;
+  }
+
+  async #removeStrayFiles(): Promise<void> {
+    const folder = path.dirname(this.#path);
+    const name = escapeRegExp(path.basename(this.#path));
+    const temporary = new RegExp(`^${name}\\.\\d+\\.[0-9a-f]{8}\\.tmp$`);
+    const owned = new RegExp(`^${name}\\.(?:lock\\.)?(\\d+)\\.[0-9a-f]{8}(?:\\.seed)?$`);
+    const strays = (names: string[]) =>
+      names.filter((n) => {
+        if (temporary.test(n)) return true;
+        const pid = Number(owned.exec(n)?.[1]);
+        return pid > 0 && pid !== process.pid && !isAlive(pid);
+      });
+    if (strays(await fs.readdir(folder).catch(() => [])).length === 0) return;
+    const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
+    try {
+      for (const file of strays(await fs.readdir(folder))) await fs.rm(path.join(folder, file), { force: true });
+    } finally {
+      await release();
+    }
   }
 
   async #seedIfMissing(): Promise<void> {
@@ -375,15 +559,25 @@ export function parseDataset(text: string, file: string): SanityDocument[] {
  * close to the documents alone.
  */
 export async function readDataset(file: string, options: { deriveRevisions?: boolean } = {}): Promise<SanityDocument[]> {
-  const parser = new DatasetParser(file, options.deriveRevisions ?? false);
   const handle = await fs.open(file, 'r');
   try {
+    return await readDatasetFrom(handle, file, options);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readDatasetFrom(handle: fs.FileHandle, file: string, options: { deriveRevisions?: boolean } = {}): Promise<SanityDocument[]> {
+  const parser = new DatasetParser(file, options.deriveRevisions ?? false);
+  {
     const decoder = new StringDecoder('utf8');
     const buffer = Buffer.allocUnsafe(1 << 20);
     let rest = '';
     let lineNumber = 0;
+    let position = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      position += bytesRead;
       const text = bytesRead === 0 ? rest + decoder.end() : rest + decoder.write(buffer.subarray(0, bytesRead));
       let start = 0;
       for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
@@ -394,8 +588,6 @@ export async function readDataset(file: string, options: { deriveRevisions?: boo
       if (bytesRead === 0) break;
     }
     parser.line(rest, ++lineNumber);
-  } finally {
-    await handle.close();
   }
   return parser.documents;
 }
@@ -579,6 +771,46 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
   } finally {
     await fs.rm(candidate, { force: true });
   }
+}
+
+async function statBase(file: string): Promise<BaseState> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const stat = await handle.stat();
+    return { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint: await fingerprintOf(handle, stat.size) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function isSameBase(base: BaseState, stat: { ino: number; mtimeMs: number; size: number }): boolean {
+  // Compaction renames a new file into place, so a new inode means new content even when
+  // two writes land within the clock's resolution with the same size.
+  return base.ino === stat.ino && base.mtimeMs === stat.mtimeMs && base.size === stat.size;
+}
+
+async function statIfExists(file: string): Promise<{ ino: number; size: number; mtimeMs: number } | undefined> {
+  try {
+    const { ino, size, mtimeMs } = await fs.stat(file);
+    return { ino, size, mtimeMs };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The document a mutation names; a malformed one is left for applyMutations to refuse. */
+function safeTarget(mutation: Mutation): string | undefined {
+  try {
+    const id = mutationTarget(mutation);
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function isAlive(pid: number): boolean {

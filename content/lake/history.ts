@@ -64,6 +64,9 @@ export class DocumentHistory {
   readonly #transactions: StoredTransaction[] = [];
   readonly #byDocument = new Map<string, Entry[]>();
   readonly #ids = new Set<string>();
+  /** Lines waiting for the next append; see #flush. */
+  #queued: string[] = [];
+  #flushing: Promise<void> | undefined;
   #writing: Promise<void> = Promise.resolve();
 
   private constructor(file: string) {
@@ -73,6 +76,7 @@ export class DocumentHistory {
   /** Opens the log at `file` (created on the first write), reading what it holds. */
   static async open(file: string): Promise<DocumentHistory> {
     const history = new DocumentHistory(file);
+    await cutTornLine(file);
     if (fs.existsSync(file)) {
       const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
       for await (const line of lines) {
@@ -92,7 +96,11 @@ export class DocumentHistory {
     return this.#ids.has(transactionId);
   }
 
-  /** Records a committed transaction; returns once it is on disk. */
+  /**
+   * Records a committed transaction; returns once it is on disk (fsynced): the store
+   * waits for this before it acknowledges the write, so the log holds every
+   * acknowledged transaction even when the process is killed right after.
+   */
   record(transaction: StoreTransaction): Promise<void> {
     const stored: StoredTransaction = { id: transaction.id, timestamp: transaction.timestamp, author: transaction.author, documents: {} };
     for (const change of transaction.changes) {
@@ -111,9 +119,23 @@ export class DocumentHistory {
       stored.documents[change.id] = keep;
     }
     this.#index(stored);
-    const line = `${JSON.stringify(stored)}\n`;
-    this.#writing = this.#writing.then(() => fsp.appendFile(this.#file, line)).catch(() => undefined);
-    return this.#writing;
+    this.#queued.push(`${JSON.stringify(stored)}\n`);
+    return this.#flush();
+  }
+
+  /**
+   * Appends the queued lines with one write and one fsync (group commit): lines recorded
+   * while an append is under way go out together in the next one, in order.
+   */
+  #flush(): Promise<void> {
+    this.#flushing ??= this.#writing.then(async () => {
+      this.#flushing = undefined;
+      const lines = this.#queued.splice(0);
+      await appendDurably(this.#file, lines.join(''));
+    });
+    const flushing = this.#flushing;
+    this.#writing = flushing.catch(() => undefined);
+    return flushing;
   }
 
   /**
@@ -250,6 +272,51 @@ export class DocumentHistory {
     } else start = -1;
     for (let i = start + 1; i <= position; i++) state = replayEntry(state, entries[i]!);
     return state;
+  }
+}
+
+async function appendDurably(file: string, text: string): Promise<void> {
+  const handle = await fsp.open(file, 'a');
+  try {
+    await handle.write(text);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A line cut short by a crash (no newline at the end of the file) is removed before
+ * anything is appended: otherwise the next entry would be glued to it and lost with it.
+ */
+async function cutTornLine(file: string): Promise<void> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, 'r+');
+  } catch {
+    return;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    if (last[0] === 0x0a) return;
+    // Search back for the last newline, a block at a time.
+    const block = Buffer.alloc(64 * 1024);
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - block.length);
+      await handle.read(block, 0, end - start, start);
+      const at = block.subarray(0, end - start).lastIndexOf(0x0a);
+      if (at >= 0) {
+        await handle.truncate(start + at + 1);
+        return;
+      }
+      end = start;
+    }
+    await handle.truncate(0);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -316,7 +316,7 @@ export class GroqJsStore implements ContentStore {
             journal = undefined;
           }
           const appended = await appendToJournal(this.#journalPath, records, journal ? { end: journal.end } : { createFor: snapshot.base.fingerprint });
-          const documents = applyRecords(snapshot.documents, records);
+          const documents = applyRecordsIndexed(snapshot.documents, records);
           this.#settle({ base: snapshot.base, journal: { ...appended, base: journal?.base ?? snapshot.base.fingerprint, records: [] }, journalStale: false, documents, views: new Map() });
           if (this.#announced) this.#announced = documents;
         }
@@ -436,7 +436,7 @@ export class GroqJsStore implements ContentStore {
     // A different journal file under the same dataset file (removed by hand): start over.
     if (previous && !continued) return this.#readWhole();
     const stale = continued ? from.journalStale : read.base !== undefined && read.base !== from.base.fingerprint;
-    const documents = stale ? from.documents : applyRecords(from.documents, read.records);
+    const documents = stale ? from.documents : applyRecordsIndexed(from.documents, read.records);
     return { base: from.base, journal: { ...read, records: [] }, journalStale: stale, documents, views: documents === from.documents ? from.views : new Map() };
   }
 
@@ -456,7 +456,7 @@ export class GroqJsStore implements ContentStore {
       // Replaced while we read (another process compacted): the journal may not be this file's.
       if (attempt < 5 && !isSameBase(base, await fs.stat(this.#path))) continue;
       const stale = journal?.base !== undefined && journal.base !== base.fingerprint;
-      if (journal && !stale) documents = applyRecords(documents, journal.records);
+      if (journal && !stale) documents = applyRecordsIndexed(documents, journal.records);
       return { base, journal: journal && { ...journal, records: [] }, journalStale: stale, documents, views: new Map() };
     }
   }
@@ -664,6 +664,20 @@ function indexOf(dataset: SanityDocument[]): Map<string, SanityDocument> {
     idIndexes.set(dataset, index);
   }
   return index;
+}
+
+/**
+ * Applies journal records, handing the id index of the old array on to the new one
+ * (updated, not rebuilt). A query still running over the old array may then follow a
+ * reference to a newer version of a document: as if it had started a moment later.
+ */
+function applyRecordsIndexed(documents: SanityDocument[], records: JournalRecord[]): SanityDocument[] {
+  if (records.length === 0) return documents;
+  const index = indexOf(documents);
+  const result = applyRecords(documents, records, index);
+  idIndexes.delete(documents);
+  idIndexes.set(result, index);
+  return result;
 }
 
 function dereferencer(dataset: SanityDocument[]) {

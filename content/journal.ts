@@ -182,27 +182,41 @@ export async function syncFolder(folder: string): Promise<void> {
   }
 }
 
-/** Applies journal records over documents, copying only the array: unchanged documents stay shared. */
-export function applyRecords(documents: SanityDocument[], records: JournalRecord[]): SanityDocument[] {
+/**
+ * Applies journal records over documents. Only the array is copied (unchanged documents
+ * stay shared) and `index` (id → document, for `documents`) is updated in place to serve
+ * the result: a write costs a copy of references, not a pass that hashes every id.
+ */
+export function applyRecords(documents: SanityDocument[], records: JournalRecord[], index: Map<string, SanityDocument>): SanityDocument[] {
   if (records.length === 0) return documents;
-  const position = new Map<string, number>();
-  documents.forEach((d, i) => position.set(d._id, i));
   const out: Array<SanityDocument | undefined> = documents.slice();
+  // Where this call put or removed a document (-1: removed).
+  const placed = new Map<string, number>();
+  const positionOf = (id: string): number => {
+    const known = placed.get(id);
+    if (known !== undefined) return known;
+    const doc = index.get(id);
+    return doc ? out.indexOf(doc) : -1;
+  };
+  let removed = false;
   for (const record of records) {
     for (const id of record.del) {
-      const at = position.get(id);
-      if (at !== undefined) {
+      const at = positionOf(id);
+      if (at >= 0) {
         out[at] = undefined;
-        position.delete(id);
+        removed = true;
       }
+      placed.set(id, -1);
+      index.delete(id);
     }
     for (const doc of record.put) {
-      const at = position.get(doc._id);
-      if (at !== undefined) out[at] = doc;
-      else position.set(doc._id, out.push(doc) - 1);
+      const at = positionOf(doc._id);
+      if (at >= 0) out[at] = doc;
+      else placed.set(doc._id, out.push(doc) - 1);
+      index.set(doc._id, doc);
     }
   }
-  return out.some((d) => d === undefined) ? out.filter((d): d is SanityDocument => d !== undefined) : (out as SanityDocument[]);
+  return removed ? out.filter((d): d is SanityDocument => d !== undefined) : (out as SanityDocument[]);
 }
 
 /** Whether every record's last word on a document is what `documents` holds (the journal was folded into them). */

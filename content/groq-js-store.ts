@@ -296,7 +296,6 @@ export class GroqJsStore implements ContentStore {
               tx: transactionId,
               at: timestamp,
               by: author,
-              mutations,
               put: applied.changes.flatMap((c) => (c.after ? [c.after] : [])),
               del: applied.changes.flatMap((c) => (c.after ? [] : [c.id])),
             });

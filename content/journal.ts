@@ -12,14 +12,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { NewsdeskError } from '../core/errors.ts';
-import type { Mutation, SanityDocument } from './store.ts';
+import type { SanityDocument } from './store.ts';
 
 /** One committed transaction, as the journal keeps it. */
 export interface JournalRecord {
   tx: string;
   at: string;
   by: string;
-  mutations?: Mutation[];
   /** Documents written, whole, in the order the transaction wrote them. */
   put: SanityDocument[];
   /** Ids deleted. */

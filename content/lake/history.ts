@@ -4,9 +4,9 @@
 // the Studio: small patches), and as the whole document otherwise, and every so often,
 // so any past revision can be rebuilt by replaying a short run of entries.
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import readline from 'node:readline';
 import { isDeepStrictEqual } from 'node:util';
+import { AppendLog } from '../append-log.ts';
 import type { StoreTransaction } from '../groq-js-store.ts';
 import { applyMutations, mutationTarget } from '../mutations.ts';
 import type { Mutation, SanityDocument } from '../store.ts';
@@ -60,23 +60,18 @@ export interface HistoryTransaction {
 const snapshotEvery = 50;
 
 export class DocumentHistory {
-  readonly #file: string;
   readonly #transactions: StoredTransaction[] = [];
   readonly #byDocument = new Map<string, Entry[]>();
   readonly #ids = new Set<string>();
-  /** Lines waiting for the next append; see #flush. */
-  #queued: string[] = [];
-  #flushing: Promise<void> | undefined;
-  #writing: Promise<void> = Promise.resolve();
+  readonly #log: AppendLog;
 
-  private constructor(file: string) {
-    this.#file = file;
+  private constructor(log: AppendLog) {
+    this.#log = log;
   }
 
   /** Opens the log at `file` (created on the first write), reading what it holds. */
   static async open(file: string): Promise<DocumentHistory> {
-    const history = new DocumentHistory(file);
-    await cutTornLine(file);
+    const history = new DocumentHistory(await AppendLog.open(file));
     if (fs.existsSync(file)) {
       const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
       for await (const line of lines) {
@@ -119,23 +114,7 @@ export class DocumentHistory {
       stored.documents[change.id] = keep;
     }
     this.#index(stored);
-    this.#queued.push(`${JSON.stringify(stored)}\n`);
-    return this.#flush();
-  }
-
-  /**
-   * Appends the queued lines with one write and one fsync (group commit): lines recorded
-   * while an append is under way go out together in the next one, in order.
-   */
-  #flush(): Promise<void> {
-    this.#flushing ??= this.#writing.then(async () => {
-      this.#flushing = undefined;
-      const lines = this.#queued.splice(0);
-      await appendDurably(this.#file, lines.join(''));
-    });
-    const flushing = this.#flushing;
-    this.#writing = flushing.catch(() => undefined);
-    return flushing;
+    return this.#log.append(JSON.stringify(stored));
   }
 
   /**
@@ -272,51 +251,6 @@ export class DocumentHistory {
     } else start = -1;
     for (let i = start + 1; i <= position; i++) state = replayEntry(state, entries[i]!);
     return state;
-  }
-}
-
-async function appendDurably(file: string, text: string): Promise<void> {
-  const handle = await fsp.open(file, 'a');
-  try {
-    await handle.write(text);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * A line cut short by a crash (no newline at the end of the file) is removed before
- * anything is appended: otherwise the next entry would be glued to it and lost with it.
- */
-async function cutTornLine(file: string): Promise<void> {
-  let handle: fsp.FileHandle;
-  try {
-    handle = await fsp.open(file, 'r+');
-  } catch {
-    return;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return;
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    if (last[0] === 0x0a) return;
-    // Search back for the last newline, a block at a time.
-    const block = Buffer.alloc(64 * 1024);
-    for (let end = size; end > 0; ) {
-      const start = Math.max(0, end - block.length);
-      await handle.read(block, 0, end - start, start);
-      const at = block.subarray(0, end - start).lastIndexOf(0x0a);
-      if (at >= 0) {
-        await handle.truncate(start + at + 1);
-        return;
-      }
-      end = start;
-    }
-    await handle.truncate(0);
-  } finally {
-    await handle.close();
   }
 }
 

@@ -4,8 +4,9 @@
 // dataset (content/journal.ts), fsynced before they are acknowledged: a write costs the
 // size of its change, not of the archive. Readers (this process and others) see the
 // dataset with the journal applied. Once the journal outgrows a share of the dataset it
-// is folded into a fresh dataset file (temp file, fsync, rename), so the file stays a
-// valid Sanity export and a crash at any moment leaves a whole dataset.
+// is folded into a fresh dataset file (written while writes go on, then temp file, fsync,
+// rename), so the file stays a valid Sanity export and a crash at any moment leaves a
+// whole dataset.
 import { createHash, randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
-import { appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalPathFor, readJournal, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
+import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
 import type { ContentStore, DocumentChange, FetchOptions, MutateOptions, Mutation, MutationResult, Perspective, SanityDocument } from './store.ts';
 
@@ -85,6 +86,8 @@ export class GroqJsStore implements ContentStore {
   readonly #journalPath: string;
   readonly #compaction: { ratio: number; minBytes: number };
   #startingUp: Promise<void> | undefined;
+  #compacting: Promise<void> = Promise.resolve();
+  #compactionQueued = false;
   #snapshot: Snapshot | undefined;
   #reading: { version: string; promise: Promise<Snapshot> } | undefined;
   #writeQueue: Promise<unknown> = Promise.resolve();
@@ -254,7 +257,7 @@ export class GroqJsStore implements ContentStore {
   async #commitPending(): Promise<void> {
     try {
       await this.#commitBatches();
-      await this.#compactIfDue(false).catch(() => undefined);
+      if (this.#isCompactionDue(this.#snapshot)) this.#compact(false).catch(() => undefined);
     } finally {
       this.#committing = false;
       // A transaction that arrived while the last batch was being acknowledged.
@@ -310,13 +313,13 @@ export class GroqJsStore implements ContentStore {
         }
         if (done.length > 0) {
           let journal = snapshot.journal;
-          if (journal && (snapshot.journalStale || journal.base === undefined)) {
+          if (journal && (snapshot.journalStale || journal.bases.length === 0)) {
             await this.#setAsideJournal(snapshot);
             journal = undefined;
           }
           const appended = await appendToJournal(this.#journalPath, records, journal ? { end: journal.end } : { createFor: snapshot.base.fingerprint });
           const documents = applyRecordsIndexed(snapshot.documents, records);
-          this.#settle({ base: snapshot.base, journal: { ...appended, base: journal?.base ?? snapshot.base.fingerprint, records: [] }, journalStale: false, documents, views: new Map() });
+          this.#settle({ base: snapshot.base, journal: { ...appended, bases: journal?.bases ?? [snapshot.base.fingerprint], records: [] }, journalStale: false, documents, views: new Map() });
           if (this.#announced) this.#announced = documents;
         }
       } catch (error) {
@@ -335,11 +338,18 @@ export class GroqJsStore implements ContentStore {
 
   /** Folds the journal into a fresh dataset file now (it is also done on its own as the journal grows). */
   compact(): Promise<void> {
-    const run = this.#writeQueue.then(async () => {
-      await this.#startUp();
-      await this.#compactIfDue(true);
+    return this.#compact(true);
+  }
+
+  /** One compaction at a time per store; one due on its own is not queued twice. */
+  #compact(force: boolean): Promise<void> {
+    if (!force && this.#compactionQueued) return this.#compacting;
+    this.#compactionQueued = true;
+    const run = this.#compacting.then(() => {
+      this.#compactionQueued = false;
+      return this.#compactOnce(force);
     });
-    this.#writeQueue = run.catch(() => undefined);
+    this.#compacting = run.catch(() => undefined);
     return run;
   }
 
@@ -350,27 +360,74 @@ export class GroqJsStore implements ContentStore {
   }
 
   /**
-   * Writes the documents as a new dataset file (temp file, fsync, rename), then removes
-   * the journal. A crash between the two leaves a journal whose base is gone: readers
-   * pass over it and the next writer removes it (its records are already in the file).
+   * Writes the documents as a new dataset file while writes go on (they are appended to
+   * the journal), then, under the lock: names the new file in the journal, renames the
+   * file into place, and replaces the journal with the records the file lacks. Readers
+   * apply a journal over any file it names, and its records hold whole documents, so a
+   * crash between the steps loses nothing (see journal.ts).
    */
-  async #compactIfDue(force: boolean): Promise<void> {
-    if (!force && !this.#isCompactionDue(this.#snapshot)) return;
+  async #compactOnce(force: boolean): Promise<void> {
+    await this.#startUp();
+    // The state to fold, taken in the write queue: no write of this store is half-applied.
+    const snapshot = await this.#inWriteQueue(() => this.#load());
+    const journal = snapshot.journal;
+    if (!journal) return;
+    if (snapshot.journalStale || journal.bases.length === 0) {
+      await this.#inWriteQueue(() =>
+        this.#underLock(async () => {
+          const now = await this.#load();
+          if (!now.journal || !(now.journalStale || now.journal.bases.length === 0)) return;
+          await this.#setAsideJournal(now);
+          this.#settle({ ...now, journal: undefined, journalStale: false });
+        }),
+      );
+      return;
+    }
+    if (!force && !this.#isCompactionDue(snapshot)) return;
+    const folder = path.dirname(this.#path);
+    const tmp = temporaryPathFor(this.#path);
+    try {
+      // In small parts: between two, the event loop answers the edits made meanwhile.
+      await writeDurably(tmp, serialiseInParts(snapshot.documents, 64 * 1024));
+      const fingerprint = await fingerprintFile(tmp);
+      await this.#inWriteQueue(() =>
+        this.#underLock(async () => {
+          const now = await this.#load();
+          // Another process compacted, or the dataset was replaced, meanwhile: this file is not needed.
+          if (!isSameBase(now.base, snapshot.base) || !now.journal || now.journalStale || now.journal.ino !== journal.ino || now.journal.end < journal.end) return;
+          await appendRebase(this.#journalPath, now.journal.end, fingerprint);
+          await fs.rename(tmp, this.#path);
+          await syncFolder(folder);
+          // The records appended while the file was written (whole lines, so whole UTF-8).
+          const carried = (await readJournalBytes(this.#journalPath, journal.end, now.journal.end)).toString('utf8');
+          let next: JournalRead | undefined;
+          if (carried === '') await fs.rm(this.#journalPath, { force: true });
+          else {
+            await writeAtomically(this.#journalPath, [journalHeader(fingerprint), carried]);
+            const stat = await fs.stat(this.#journalPath);
+            next = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, end: stat.size, bases: [fingerprint], records: [] };
+          }
+          await syncFolder(folder);
+          const stat = await fs.stat(this.#path);
+          const base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint };
+          this.#settle({ base, journal: next, journalStale: false, documents: now.documents, views: now.views });
+        }),
+      );
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  #inWriteQueue<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#writeQueue.then(work);
+    this.#writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #underLock<T>(work: () => Promise<T>): Promise<T> {
     const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
     try {
-      const snapshot = await this.#load();
-      if (!snapshot.journal || (!force && !this.#isCompactionDue(snapshot))) return;
-      if (snapshot.journalStale || snapshot.journal.base === undefined) {
-        await this.#setAsideJournal(snapshot);
-        this.#settle({ ...snapshot, journal: undefined, journalStale: false });
-        return;
-      }
-      await writeAtomically(this.#path, serialiseInParts(snapshot.documents));
-      await syncFolder(path.dirname(this.#path));
-      const base = await statBase(this.#path);
-      await fs.rm(this.#journalPath, { force: true });
-      await syncFolder(path.dirname(this.#path));
-      this.#settle({ base, journal: undefined, journalStale: false, documents: snapshot.documents, views: snapshot.views });
+      return await work();
     } finally {
       await release();
     }
@@ -384,7 +441,7 @@ export class GroqJsStore implements ContentStore {
   async #setAsideJournal(snapshot: Snapshot): Promise<void> {
     const read = await readJournal(this.#journalPath);
     if (!read) return;
-    if (read.base === undefined || read.base === snapshot.base.fingerprint || isFoldedInto(read.records, snapshot.documents)) {
+    if (read.bases.length === 0 || read.bases.includes(snapshot.base.fingerprint) || isFoldedInto(read.records, snapshot.documents)) {
       await fs.rm(this.#journalPath, { force: true });
     } else {
       await fs.rename(this.#journalPath, `${this.#journalPath}.${new Date().toISOString().replace(/[:.]/g, '-')}.set-aside`);
@@ -434,7 +491,7 @@ export class GroqJsStore implements ContentStore {
     const continued = previous !== undefined && read.ino === previous.ino && read.size >= previous.end;
     // A different journal file under the same dataset file (removed by hand): start over.
     if (previous && !continued) return this.#readWhole();
-    const stale = continued ? from.journalStale : read.base !== undefined && read.base !== from.base.fingerprint;
+    const stale = continued ? from.journalStale : !belongs(read, from.base.fingerprint);
     const documents = stale ? from.documents : applyRecordsIndexed(from.documents, read.records);
     return { base: from.base, journal: { ...read, records: [] }, journalStale: stale, documents, views: documents === from.documents ? from.views : new Map() };
   }
@@ -454,7 +511,7 @@ export class GroqJsStore implements ContentStore {
       const journal = await readJournal(this.#journalPath);
       // Replaced while we read (another process compacted): the journal may not be this file's.
       if (attempt < 5 && !isSameBase(base, await fs.stat(this.#path))) continue;
-      const stale = journal?.base !== undefined && journal.base !== base.fingerprint;
+      const stale = journal !== undefined && !belongs(journal, base.fingerprint);
       if (journal && !stale) documents = applyRecordsIndexed(documents, journal.records);
       return { base, journal: journal && { ...journal, records: [] }, journalStale: stale, documents, views: new Map() };
     }
@@ -462,7 +519,8 @@ export class GroqJsStore implements ContentStore {
 
   /**
    * Once per store: removes what writers killed mid-write left behind (temporary dataset
-   * files, half-made seeds and lock candidates), under the lock so no live write loses its file.
+   * and journal files, half-made seeds and lock candidates): files named after a process
+   * that no longer runs, removed under the lock.
    */
   #startUp(): Promise<void> {
     this.#startingUp ??= this.#removeStrayFiles().catch(() => undefined);
@@ -472,11 +530,11 @@ export class GroqJsStore implements ContentStore {
   async #removeStrayFiles(): Promise<void> {
     const folder = path.dirname(this.#path);
     const name = escapeRegExp(path.basename(this.#path));
-    const temporary = new RegExp(`^${name}\\.\\d+\\.[0-9a-f]{8}\\.tmp$`);
-    const owned = new RegExp(`^${name}\\.(?:lock\\.)?(\\d+)\\.[0-9a-f]{8}(?:\\.seed)?$`);
+    // dataset.ndjson.<pid>.<hex>.tmp (compaction), dataset.ndjson.journal.<pid>.<hex>.tmp,
+    // dataset.ndjson.<pid>.<hex>.seed, dataset.ndjson.lock.<pid>.<hex>: each names its writer.
+    const owned = new RegExp(`^${name}\\.(?:lock\\.|journal\\.)?(\\d+)\\.[0-9a-f]{8}(?:\\.seed|\\.tmp)?$`);
     const strays = (names: string[]) =>
       names.filter((n) => {
-        if (temporary.test(n)) return true;
         const pid = Number(owned.exec(n)?.[1]);
         return pid > 0 && pid !== process.pid && !isAlive(pid);
       });
@@ -713,12 +771,12 @@ export function buildView(documents: SanityDocument[], perspective: Perspective)
   return out;
 }
 
-/** As serialise, a megabyte or so at a time: a large dataset is never one string in memory. */
-export function* serialiseInParts(documents: SanityDocument[]): Generator<string> {
+/** As serialise, a megabyte (or `partSize` characters) or so at a time: a large dataset is never one string in memory. */
+export function* serialiseInParts(documents: SanityDocument[], partSize = 1 << 20): Generator<string> {
   let part = '';
   for (const doc of documents) {
     part += `${JSON.stringify(doc)}\n`;
-    if (part.length >= 1 << 20) {
+    if (part.length >= partSize) {
       yield part;
       part = '';
     }
@@ -728,9 +786,24 @@ export function* serialiseInParts(documents: SanityDocument[]): Generator<string
 
 /** Writes a file so that readers see either the old or the new content, never a mix. */
 export async function writeAtomically(file: string, content: string | Iterable<string>): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = temporaryPathFor(file);
   try {
-    const handle = await fs.open(tmp, 'w');
+    await writeDurably(tmp, content);
+    await fs.rename(tmp, file);
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/** A temporary file beside `file`, named after this process (so a later start-up can tell it is stray). */
+function temporaryPathFor(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/** Writes and fsyncs a new file, in parts when given parts. */
+async function writeDurably(file: string, content: string | Iterable<string>): Promise<void> {
+  try {
+    const handle = await fs.open(file, 'w');
     try {
       if (typeof content === 'string') await handle.writeFile(content);
       else for (const part of content) await handle.writeFile(part);
@@ -738,14 +811,27 @@ export async function writeAtomically(file: string, content: string | Iterable<s
     } finally {
       await handle.close();
     }
-    await fs.rename(tmp, file);
   } catch (error) {
-    await fs.rm(tmp, { force: true });
+    await fs.rm(file, { force: true });
     throw new NewsdeskError('DATASET_WRITE', `Could not write ${file}: ${(error as Error).message}`, {
       cause: error,
       hint: 'The previous content is unchanged. Check free disk space and permissions, then try again.',
     });
   }
+}
+
+async function fingerprintFile(file: string): Promise<string> {
+  const handle = await fs.open(file, 'r');
+  try {
+    return await fingerprintOf(handle, (await handle.stat()).size);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether a journal belongs to the dataset file with this fingerprint (one without a header holds nothing). */
+function belongs(journal: JournalRead, fingerprint: string): boolean {
+  return journal.bases.length === 0 || journal.bases.includes(fingerprint);
 }
 
 /**
@@ -783,16 +869,6 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
     }
   } finally {
     await fs.rm(candidate, { force: true });
-  }
-}
-
-async function statBase(file: string): Promise<BaseState> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const stat = await handle.stat();
-    return { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint: await fingerprintOf(handle, stat.size) };
-  } finally {
-    await handle.close();
   }
 }
 

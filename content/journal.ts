@@ -6,8 +6,11 @@
 //
 // The first line names the dataset file the journal belongs to (its fingerprint), so a
 // journal left over from before the dataset was replaced by hand (a restored backup) is
-// never applied to the wrong base. Records hold whole documents, so applying one twice
-// is harmless: a crash between compaction's rename and the journal's removal loses nothing.
+// never applied to the wrong base. Records hold whole documents, so applying one again
+// over a file that already holds it changes nothing. Compaction relies on that: it first
+// appends a "rebase" line naming the new dataset file (the journal now belongs to both),
+// then renames the new file into place, then replaces the journal with one holding only
+// the records the new file lacks. A crash between any two steps loses nothing.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -30,6 +33,11 @@ interface JournalHeader {
   base: string;
 }
 
+/** Says the journal also belongs to this dataset file (written by compaction before it installs the file). */
+interface RebaseLine {
+  rebase: string;
+}
+
 /** What a read of the journal found. */
 export interface JournalRead {
   ino: number;
@@ -37,8 +45,8 @@ export interface JournalRead {
   mtimeMs: number;
   /** Bytes up to the end of the last whole line: where the next read or append starts. */
   end: number;
-  /** The fingerprint of the dataset file the journal belongs to (undefined: no whole header line yet). */
-  base: string | undefined;
+  /** Fingerprints of the dataset files the journal belongs to (none: no whole header line yet). */
+  bases: string[];
   records: JournalRecord[];
 }
 
@@ -101,7 +109,7 @@ export async function readJournal(file: string, since?: JournalRead): Promise<Jo
     const bytes = Buffer.allocUnsafe(stat.size - start);
     await readFully(handle, bytes, start);
     const whole = bytes.lastIndexOf(0x0a) + 1;
-    const read: JournalRead = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, end: start + whole, base: continuing ? since.base : undefined, records: [] };
+    const read: JournalRead = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, end: start + whole, bases: continuing ? [...since.bases] : [], records: [] };
     const lines = bytes.subarray(0, whole).toString('utf8').split('\n');
     lines.pop();
     let first = !continuing;
@@ -110,19 +118,45 @@ export async function readJournal(file: string, since?: JournalRead): Promise<Jo
         first = false;
         const header = parseLine(line) as Partial<JournalHeader> | undefined;
         if (header?.journal === 1 && typeof header.base === 'string') {
-          read.base = header.base;
+          read.bases.push(header.base);
           continue;
         }
         // No header: nothing in this file was ever acknowledged (the header goes out with the first record).
         read.end = 0;
         return read;
       }
-      const record = parseLine(line) as JournalRecord | undefined;
+      const record = parseLine(line) as JournalRecord | Partial<RebaseLine> | undefined;
+      if (record && 'rebase' in record && typeof record.rebase === 'string') {
+        read.bases.push(record.rebase);
+        continue;
+      }
       // A damaged line in the middle (not something a crash leaves) is passed over: the
       // records are whole documents, so the ones after it still give the latest state.
-      if (record && typeof record.tx === 'string' && Array.isArray(record.put) && Array.isArray(record.del)) read.records.push(record);
+      if (isRecord(record)) read.records.push(record);
     }
     return read;
+  } finally {
+    await handle.close();
+  }
+}
+
+function isRecord(value: unknown): value is JournalRecord {
+  const record = value as Partial<JournalRecord> | undefined;
+  return typeof record?.tx === 'string' && Array.isArray(record.put) && Array.isArray(record.del);
+}
+
+/** The first line of a journal belonging to the dataset file with this fingerprint. */
+export function journalHeader(fingerprint: string): string {
+  return `${JSON.stringify({ journal: 1, base: fingerprint } satisfies JournalHeader)}\n`;
+}
+
+/** Bytes `start` to `end` of the journal, as written. */
+export async function readJournalBytes(file: string, start: number, end: number): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const bytes = Buffer.alloc(Math.max(0, end - start));
+    await readFully(handle, bytes, start);
+    return bytes;
   } finally {
     await handle.close();
   }
@@ -142,10 +176,18 @@ function parseLine(line: string): unknown {
  * never swallows the next record. With `createFor`, starts a new journal for that base.
  * On failure the journal is cut back to `at`: a batch is on disk whole or not at all.
  */
-export async function appendToJournal(file: string, records: JournalRecord[], at: { end: number } | { createFor: string }): Promise<JournalRead> {
+export function appendToJournal(file: string, records: JournalRecord[], at: { end: number } | { createFor: string }): Promise<JournalRead> {
+  const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+  return appendText(file, 'createFor' in at ? journalHeader(at.createFor) + text : text, at, records);
+}
+
+/** Records, durably, that the journal also belongs to the dataset file with this fingerprint. */
+export function appendRebase(file: string, end: number, fingerprint: string): Promise<JournalRead> {
+  return appendText(file, `${JSON.stringify({ rebase: fingerprint } satisfies RebaseLine)}\n`, { end }, []);
+}
+
+async function appendText(file: string, text: string, at: { end: number } | { createFor: string }, records: JournalRecord[]): Promise<JournalRead> {
   const creating = 'createFor' in at;
-  let text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
-  if (creating) text = `${JSON.stringify({ journal: 1, base: at.createFor } satisfies JournalHeader)}\n${text}`;
   const start = creating ? 0 : at.end;
   let handle: fs.FileHandle | undefined;
   try {
@@ -156,7 +198,7 @@ export async function appendToJournal(file: string, records: JournalRecord[], at
     await handle.datasync();
     const stat = await handle.stat();
     if (creating) await syncFolder(path.dirname(file));
-    return { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, end: start + buffer.length, base: creating ? at.createFor : undefined, records };
+    return { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, end: start + buffer.length, bases: creating ? [at.createFor] : [], records };
   } catch (error) {
     await handle?.truncate(start).catch(() => undefined);
     throw new NewsdeskError('DATASET_WRITE', `Could not write to the journal ${file}: ${(error as Error).message}`, {

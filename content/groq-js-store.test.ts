@@ -145,7 +145,7 @@ describe('atomic writes', () => {
     const store = new GroqJsStore({ datasetPath, lockTimeoutMs: 2000 });
     await store.mutate([{ patch: { id: 'issue-1', set: { title: 'After the crash' } } }]);
     expect(await store.fetch('*[_id == "issue-1"][0].title')).toBe('After the crash');
-    const leftovers = (await fs.readdir(path.dirname(datasetPath))).filter((f) => f.endsWith('.lock'));
+    const leftovers = (await fs.readdir(path.dirname(datasetPath))).filter((f) => f.endsWith('.lock') || f.endsWith('.tmp'));
     expect(leftovers).toEqual([]);
   });
 });
@@ -241,5 +241,105 @@ describe('read models at the boundary', () => {
     const error = await loadIssues(store).catch((e: unknown) => e);
     expect(isNewsdeskError(error, 'CONTENT_INVALID')).toBe(true);
     expect((error as Error).message).toContain('issue 7 (issue-7): sections[0].body[0].children[0].text:');
+  });
+});
+
+describe('the journal', () => {
+  const journalLines = async (file: string) => (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('appends a write to the journal, leaves the dataset file as it was, and other stores read both', async () => {
+    const { store, datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One'), issueDoc('issue-2', 2, 'Two')]);
+    const before = await fs.readFile(datasetPath, 'utf8');
+    const inode = (await fs.stat(datasetPath)).ino;
+    await store.mutate([{ patch: { id: 'issue-1', set: { title: 'One, edited' } } }], { transactionId: 'tx-a', author: 'pEditor' });
+    await store.mutate([{ delete: { id: 'issue-2' } }, { create: { _id: 'tag-a', _type: 'tag', title: 'A' } }], { transactionId: 'tx-b' });
+    expect(await fs.readFile(datasetPath, 'utf8')).toBe(before);
+    expect((await fs.stat(datasetPath)).ino).toBe(inode);
+    const [header, ...records] = await journalLines(store.journalPath);
+    expect(header).toMatchObject({ journal: 1, base: expect.any(String) });
+    expect(records.map((r) => [r.tx, r.by, r.del])).toEqual([['tx-a', 'pEditor', []], ['tx-b', 'newsdesk', ['issue-2']]]);
+    const other = new GroqJsStore({ datasetPath });
+    expect(await other.fetch('*[_type in ["issue", "tag"]] | order(_id)._id')).toEqual(['issue-1', 'tag-a']);
+    expect(await other.fetch('*[_id == "issue-1"][0]{title, _rev}')).toEqual({ title: 'One, edited', _rev: 'tx-a' });
+  });
+
+  it('folds the journal into a fresh dataset file that is a valid export of every document, once it outgrows the threshold', async () => {
+    const { datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    const store = new GroqJsStore({ datasetPath, now: fixedNow, compaction: { ratio: 0.25, minBytes: 2_000 } });
+    for (let i = 0; i < 40; i++) await store.mutate([{ createOrReplace: { _id: `note-${i % 7}`, _type: 'note', i, text: 'y'.repeat(200) } }]);
+    const expected = await store.documents();
+    // Folded on its own, beside the writes: the dataset file itself holds notes now.
+    const notesInFile = async () => parseDataset(await fs.readFile(datasetPath, 'utf8'), datasetPath).filter((d) => d._type === 'note').length;
+    await expect.poll(notesInFile, { timeout: 10_000 }).toBeGreaterThan(0);
+    await store.compact();
+    await expect(fs.access(store.journalPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    const exported = parseDataset(await fs.readFile(datasetPath, 'utf8'), datasetPath);
+    expect(exported).toEqual(expected);
+    expect(exported.find((d) => d._id === 'note-4')).toMatchObject({ i: 39, _rev: expect.any(String) });
+    expect(await new GroqJsStore({ datasetPath }).documents()).toEqual(expected);
+  });
+
+  it('passes over a last journal line cut short by a crash and cuts it off before the next write', async () => {
+    const { store, datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    await store.mutate([{ patch: { id: 'issue-1', set: { title: 'Acknowledged' } } }], { transactionId: 'tx-ok' });
+    await fs.appendFile(store.journalPath, '{"tx":"tx-torn","at":"2026-05-01T10:00:00Z","by":"x","put":[{"_id":"issue-1","_type":"issue","title":"Nev');
+    const reopened = new GroqJsStore({ datasetPath });
+    expect(await reopened.fetch('*[_id == "issue-1"][0].title')).toBe('Acknowledged');
+    await reopened.mutate([{ create: { _id: 'tag-a', _type: 'tag' } }], { transactionId: 'tx-next' });
+    const records = await journalLines(reopened.journalPath);
+    expect(records.slice(1).map((r) => r.tx)).toEqual(['tx-ok', 'tx-next']);
+    expect(await new GroqJsStore({ datasetPath }).fetch('*[_id in ["issue-1", "tag-a"]] | order(_id)._id')).toEqual(['issue-1', 'tag-a']);
+  });
+
+  it('never applies a journal to a dataset file replaced by hand, and keeps it aside at the next write', async () => {
+    const { store, datasetPath, dir } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    await store.mutate([{ patch: { id: 'issue-1', set: { title: 'Edited before the restore' } } }]);
+    // A backup restored over the dataset file.
+    await fs.writeFile(datasetPath, `${JSON.stringify(issueDoc('issue-1', 1, 'From the backup'))}\n`);
+    const after = new GroqJsStore({ datasetPath });
+    expect(await after.fetch('*[_id == "issue-1"][0].title')).toBe('From the backup');
+    await after.mutate([{ create: { _id: 'tag-a', _type: 'tag' } }]);
+    expect(await new GroqJsStore({ datasetPath }).fetch('*[_id in ["issue-1", "tag-a"]] | order(_id) .title')).toEqual(['From the backup', null]);
+    const aside = (await fs.readdir(dir)).filter((f) => f.endsWith('.set-aside'));
+    expect(aside).toHaveLength(1);
+    expect(await fs.readFile(path.join(dir, aside[0]!), 'utf8')).toContain('Edited before the restore');
+  });
+
+  it('loses nothing when compaction is cut short between writing the dataset file and removing the journal', async () => {
+    const { store, datasetPath, dir } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    for (let i = 0; i < 5; i++) await store.mutate([{ patch: { id: 'issue-1', set: { title: `Edit ${i}` } } }]);
+    const journal = await fs.readFile(store.journalPath);
+    await store.compact();
+    // As if killed right after the rename: the old journal is still there.
+    await fs.writeFile(store.journalPath, journal);
+    const reopened = new GroqJsStore({ datasetPath });
+    expect(await reopened.fetch('*[_id == "issue-1"][0].title')).toBe('Edit 4');
+    await reopened.mutate([{ patch: { id: 'issue-1', set: { title: 'Edit 5' } } }]);
+    expect(await new GroqJsStore({ datasetPath }).fetch('*[_id == "issue-1"][0].title')).toBe('Edit 5');
+    // Its records were all in the dataset file: removed, not kept aside.
+    expect((await fs.readdir(dir)).filter((f) => f.endsWith('.set-aside'))).toEqual([]);
+  });
+
+  it('removes temporary files a killed writer left, at start-up', async () => {
+    const { datasetPath, dir } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    await fs.writeFile(`${datasetPath}.999999998.0a1b2c3d.tmp`, 'half a dataset');
+    await fs.writeFile(`${datasetPath}.journal.999999998.0a1b2c3d.tmp`, 'half a journal');
+    await fs.writeFile(`${datasetPath}.lock.999999999.0a1b2c3d`, '999999999');
+    await fs.writeFile(path.join(dir, 'unrelated.tmp'), 'not ours');
+    expect(await new GroqJsStore({ datasetPath }).fetch('count(*)')).toBe(1);
+    expect((await fs.readdir(dir)).sort()).toEqual(['dataset.ndjson', 'unrelated.tmp']);
+  });
+
+  it('tells listeners of another process\'s writes read from the journal, once each', async () => {
+    const { store, datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    const heard: string[] = [];
+    store.subscribe((t) => heard.push(`${t.author}:${t.changes.map((c) => c.id).join(',')}`));
+    await store.watchForOutsideChanges();
+    const other = new GroqJsStore({ datasetPath });
+    await other.mutate([{ patch: { id: 'issue-1', set: { title: 'Elsewhere' } } }]);
+    await expect.poll(() => heard, { timeout: 5_000 }).toEqual(['outside:issue-1']);
+    await store.mutate([{ create: { _id: 'tag-a', _type: 'tag' } }]);
+    expect(heard).toEqual(['outside:issue-1', 'newsdesk:tag-a']);
+    store.close();
   });
 });

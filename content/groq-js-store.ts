@@ -1,7 +1,12 @@
 // The embedded content store: a dataset file in Sanity's export format (NDJSON, one
 // document a line) queried with groq-js. Writes are serialised (an in-process queue
-// plus a lock file against other processes) and atomic (temp file, fsync, rename), so
-// a crash mid-write leaves the previous dataset whole.
+// plus a lock file against other processes) and appended to a journal beside the
+// dataset (content/journal.ts), fsynced before they are acknowledged: a write costs the
+// size of its change, not of the archive. Readers (this process and others) see the
+// dataset with the journal applied. Once the journal outgrows a share of the dataset it
+// is folded into a fresh dataset file (written while writes go on, then temp file, fsync,
+// rename), so the file stays a valid Sanity export and a crash at any moment leaves a
+// whole dataset.
 import { createHash, randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -9,7 +14,8 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
-import { applyMutations } from './mutations.ts';
+import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
+import { applyMutations, mutationTarget } from './mutations.ts';
 import type { ContentStore, DocumentChange, FetchOptions, MutateOptions, Mutation, MutationResult, Perspective, SanityDocument } from './store.ts';
 
 export interface GroqJsStoreOptions {
@@ -21,6 +27,11 @@ export interface GroqJsStoreOptions {
   now?: () => Date;
   /** How long to wait for another process's write lock before giving up. */
   lockTimeoutMs?: number;
+  /**
+   * When the journal is folded into the dataset file: once it holds more than this
+   * share of the dataset's size (default 0.25) and more than minBytes (default 1 MiB).
+   */
+  compaction?: { ratio?: number; minBytes?: number };
 }
 
 /** A committed write, as the local Content Lake reports it to listeners and history. */
@@ -34,7 +45,12 @@ export interface StoreTransaction {
   changes: DocumentChange[];
 }
 
-export type StoreListener = (transaction: StoreTransaction) => void;
+/**
+ * Told about each committed write, in commit order. A listener that returns a promise
+ * (the lake's history, appending durably) holds back the write's acknowledgement until
+ * it settles, so what a writer was told is stored is also in what the listener keeps.
+ */
+export type StoreListener = (transaction: StoreTransaction) => unknown;
 
 interface PendingTransaction {
   plan: (lookup: (id: string) => SanityDocument | undefined, now: string) => Mutation[];
@@ -43,10 +59,20 @@ interface PendingTransaction {
   reject: (error: unknown) => void;
 }
 
-interface Snapshot {
+/** The dataset file a snapshot was read from. */
+interface BaseState {
   ino: number;
   mtimeMs: number;
   size: number;
+  fingerprint: string;
+}
+
+interface Snapshot {
+  base: BaseState;
+  /** How far the journal has been read (its records are applied to documents and dropped). */
+  journal: JournalRead | undefined;
+  /** The journal belongs to another dataset file (replaced by hand): its records are not applied. */
+  journalStale: boolean;
   documents: SanityDocument[];
   views: Map<Perspective, SanityDocument[]>;
 }
@@ -57,6 +83,11 @@ export class GroqJsStore implements ContentStore {
   readonly #seedFrom: string | undefined;
   readonly #now: () => Date;
   readonly #lockTimeoutMs: number;
+  readonly #journalPath: string;
+  readonly #compaction: { ratio: number; minBytes: number };
+  #startingUp: Promise<void> | undefined;
+  #compacting: Promise<void> = Promise.resolve();
+  #compactionQueued = false;
   #snapshot: Snapshot | undefined;
   #reading: { version: string; promise: Promise<Snapshot> } | undefined;
   #writeQueue: Promise<unknown> = Promise.resolve();
@@ -73,11 +104,18 @@ export class GroqJsStore implements ContentStore {
     this.#seedFrom = options.seedFrom;
     this.#now = options.now ?? (() => new Date());
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    this.#journalPath = journalPathFor(this.#path);
+    this.#compaction = { ratio: options.compaction?.ratio ?? 0.25, minBytes: options.compaction?.minBytes ?? 1 << 20 };
     this.description = `local dataset ${path.relative(process.cwd(), this.#path) || this.#path}`;
   }
 
   get datasetPath(): string {
     return this.#path;
+  }
+
+  /** The journal beside the dataset file (dataset.ndjson.journal). */
+  get journalPath(): string {
+    return this.#journalPath;
   }
 
   async fetch<T = unknown>(query: string, params: Record<string, unknown> = {}, options: FetchOptions = {}): Promise<T> {
@@ -149,9 +187,11 @@ export class GroqJsStore implements ContentStore {
     if (this.#watcher) return;
     this.#announced ??= (await this.#load()).documents;
     let timer: NodeJS.Timeout | undefined;
-    // The file is replaced by rename on every write, so watch its folder, not the file.
+    // Writes append to the journal; compaction replaces both files by rename and removal.
+    // So watch the folder, not the files.
+    const names = new Set([path.basename(this.#path), path.basename(this.#journalPath)]);
     this.#watcher = watch(path.dirname(this.#path), (_event, name) => {
-      if (name !== path.basename(this.#path)) return;
+      if (!name || !names.has(name)) return;
       clearTimeout(timer);
       timer = setTimeout(() => void this.#noticeOutsideWrite(), 15);
     });
@@ -171,20 +211,24 @@ export class GroqJsStore implements ContentStore {
       if (!snapshot || !this.#announced || snapshot.documents === this.#announced) return;
       const transactions = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
       this.#announced = snapshot.documents;
-      for (const transaction of transactions) this.#emit(transaction);
+      await Promise.all(transactions.map((transaction) => this.#emit(transaction)));
     });
     this.#writeQueue = run.catch(() => undefined);
     return run;
   }
 
-  #emit(transaction: StoreTransaction): void {
+  /** Tells every listener; settles when the promises they return have (never rejects). */
+  #emit(transaction: StoreTransaction): Promise<void> {
+    const waits: Array<Promise<void>> = [];
     for (const listener of this.#listeners) {
       try {
-        listener(transaction);
+        const result = listener(transaction);
+        if (result instanceof Promise) waits.push(result.catch(() => undefined));
       } catch {
         // A listener's failure is its own; the write has happened.
       }
     }
+    return waits.length ? Promise.all(waits).then(() => undefined) : Promise.resolve();
   }
 
   /** All stored documents, drafts included; for export and tests. */
@@ -205,15 +249,15 @@ export class GroqJsStore implements ContentStore {
   }
 
   /**
-   * Writes every waiting transaction with one rewrite of the file (group commit): while
-   * one write is under way, the Studio's next edits and a CLI command queue up and go
-   * out together, so a large dataset costs one write per batch, not per keystroke.
-   * Each transaction is still all-or-nothing on its own: one that fails is refused and
-   * the others in the batch are written.
+   * Writes every waiting transaction with one append to the journal (group commit):
+   * while one write is under way, the Studio's next edits and a CLI command queue up and
+   * go out together, one fsync per batch. Each transaction is still all-or-nothing on
+   * its own: one that fails is refused and the others in the batch are written.
    */
   async #commitPending(): Promise<void> {
     try {
       await this.#commitBatches();
+      if (this.#isCompactionDue(this.#snapshot)) this.#compact(false).catch(() => undefined);
     } finally {
       this.#committing = false;
       // A transaction that arrived while the last batch was being acknowledged.
@@ -222,6 +266,7 @@ export class GroqJsStore implements ContentStore {
   }
 
   async #commitBatches(): Promise<void> {
+    await this.#startUp();
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0);
       const done: Array<{ entry: PendingTransaction; result: MutationResult & { changes: DocumentChange[] }; transaction: StoreTransaction }> = [];
@@ -234,28 +279,47 @@ export class GroqJsStore implements ContentStore {
         if (this.#announced && snapshot.documents !== this.#announced) {
           outside = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
         }
-        let documents = snapshot.documents;
+        // Each transaction sees the ones before it in the batch through `written`.
+        const stored = indexOf(snapshot.documents);
+        const written = new Map<string, SanityDocument | null>();
+        const lookup = (id: string) => (written.has(id) ? (written.get(id) ?? undefined) : stored.get(id));
+        const records: JournalRecord[] = [];
         for (const entry of batch) {
           try {
             const transactionId = entry.options.transactionId ?? randomBytes(11).toString('base64url');
             const timestamp = this.#now().toISOString();
-            const index = indexOf(documents);
-            const mutations = entry.plan((id) => index.get(id), timestamp);
-            const applied = applyMutations(documents, mutations, { now: timestamp, transactionId });
-            documents = applied.documents;
+            const mutations = entry.plan(lookup, timestamp);
+            // Only the documents the mutations name take part: the cost is the change's, not the dataset's.
+            const targets = new Set(mutations.map((m) => (m && typeof m === 'object' ? safeTarget(m) : undefined)).filter((id): id is string => id !== undefined));
+            const current = [...targets].map(lookup).filter((d): d is SanityDocument => d !== undefined);
+            const applied = applyMutations(current, mutations, { now: timestamp, transactionId });
+            for (const change of applied.changes) written.set(change.id, change.after);
+            const author = entry.options.author ?? 'newsdesk';
+            records.push({
+              tx: transactionId,
+              at: timestamp,
+              by: author,
+              put: applied.changes.flatMap((c) => (c.after ? [c.after] : [])),
+              del: applied.changes.flatMap((c) => (c.after ? [] : [c.id])),
+            });
             done.push({
               entry,
               result: { transactionId, results: applied.results, changes: applied.changes },
-              transaction: { id: transactionId, timestamp, author: entry.options.author ?? 'newsdesk', mutations, changes: applied.changes },
+              transaction: { id: transactionId, timestamp, author, mutations, changes: applied.changes },
             });
           } catch (error) {
             entry.reject(error);
           }
         }
         if (done.length > 0) {
-          await writeAtomically(this.#path, serialiseInParts(documents));
-          const stat = await fs.stat(this.#path);
-          this.#snapshot = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() };
+          let journal = snapshot.journal;
+          if (journal && (snapshot.journalStale || journal.bases.length === 0)) {
+            await this.#setAsideJournal(snapshot);
+            journal = undefined;
+          }
+          const appended = await appendToJournal(this.#journalPath, records, journal ? { end: journal.end } : { createFor: snapshot.base.fingerprint });
+          const documents = applyRecordsIndexed(snapshot.documents, records);
+          this.#settle({ base: snapshot.base, journal: { ...appended, bases: journal?.bases ?? [snapshot.base.fingerprint], records: [] }, journalStale: false, documents, views: new Map() });
           if (this.#announced) this.#announced = documents;
         }
       } catch (error) {
@@ -266,33 +330,144 @@ export class GroqJsStore implements ContentStore {
       } finally {
         await release?.();
       }
-      for (const t of outside) this.#emit(t);
-      for (const { entry, result, transaction } of done) {
-        this.#emit(transaction);
-        entry.resolve(result);
-      }
+      // In commit order; a listener that keeps the write durably (the history) is waited for.
+      await Promise.all([...outside.map((t) => this.#emit(t)), ...done.map((d) => this.#emit(d.transaction))]);
+      for (const { entry, result } of done) entry.resolve(result);
     }
   }
 
+  /** Folds the journal into a fresh dataset file now (it is also done on its own as the journal grows). */
+  compact(): Promise<void> {
+    return this.#compact(true);
+  }
+
+  /** One compaction at a time per store; one due on its own is not queued twice. */
+  #compact(force: boolean): Promise<void> {
+    if (!force && this.#compactionQueued) return this.#compacting;
+    this.#compactionQueued = true;
+    const run = this.#compacting.then(() => {
+      this.#compactionQueued = false;
+      return this.#compactOnce(force);
+    });
+    this.#compacting = run.catch(() => undefined);
+    return run;
+  }
+
+  #isCompactionDue(snapshot: Snapshot | undefined): boolean {
+    const journal = snapshot?.journal;
+    if (!snapshot || !journal) return false;
+    return journal.end > this.#compaction.minBytes && journal.end > snapshot.base.size * this.#compaction.ratio;
+  }
+
+  /**
+   * Writes the documents as a new dataset file while writes go on (they are appended to
+   * the journal), then, under the lock: names the new file in the journal, renames the
+   * file into place, and replaces the journal with the records the file lacks. Readers
+   * apply a journal over any file it names, and its records hold whole documents, so a
+   * crash between the steps loses nothing (see journal.ts).
+   */
+  async #compactOnce(force: boolean): Promise<void> {
+    await this.#startUp();
+    // The state to fold, taken in the write queue: no write of this store is half-applied.
+    const snapshot = await this.#inWriteQueue(() => this.#load());
+    const journal = snapshot.journal;
+    if (!journal) return;
+    if (snapshot.journalStale || journal.bases.length === 0) {
+      await this.#inWriteQueue(() =>
+        this.#underLock(async () => {
+          const now = await this.#load();
+          if (!now.journal || !(now.journalStale || now.journal.bases.length === 0)) return;
+          await this.#setAsideJournal(now);
+          this.#settle({ ...now, journal: undefined, journalStale: false });
+        }),
+      );
+      return;
+    }
+    if (!force && !this.#isCompactionDue(snapshot)) return;
+    const folder = path.dirname(this.#path);
+    const tmp = temporaryPathFor(this.#path);
+    try {
+      // In small parts: between two, the event loop answers the edits made meanwhile.
+      await writeDurably(tmp, serialiseInParts(snapshot.documents, 64 * 1024));
+      const fingerprint = await fingerprintFile(tmp);
+      await this.#inWriteQueue(() =>
+        this.#underLock(async () => {
+          const now = await this.#load();
+          // Another process compacted, or the dataset was replaced, meanwhile: this file is not needed.
+          if (!isSameBase(now.base, snapshot.base) || !now.journal || now.journalStale || now.journal.ino !== journal.ino || now.journal.end < journal.end) return;
+          await appendRebase(this.#journalPath, now.journal.end, fingerprint);
+          await fs.rename(tmp, this.#path);
+          await syncFolder(folder);
+          // The records appended while the file was written (whole lines, so whole UTF-8).
+          const carried = (await readJournalBytes(this.#journalPath, journal.end, now.journal.end)).toString('utf8');
+          let next: JournalRead | undefined;
+          if (carried === '') await fs.rm(this.#journalPath, { force: true });
+          else {
+            await writeAtomically(this.#journalPath, [journalHeader(fingerprint), carried]);
+            const stat = await fs.stat(this.#journalPath);
+            next = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, end: stat.size, bases: [fingerprint], records: [] };
+          }
+          await syncFolder(folder);
+          const stat = await fs.stat(this.#path);
+          const base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint };
+          this.#settle({ base, journal: next, journalStale: false, documents: now.documents, views: now.views });
+        }),
+      );
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  #inWriteQueue<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#writeQueue.then(work);
+    this.#writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #underLock<T>(work: () => Promise<T>): Promise<T> {
+    const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
+    try {
+      return await work();
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * Removes a journal that does not belong to the dataset file, under the lock: when its
+   * records are all in the file (a compaction cut short) it is removed; otherwise (the
+   * dataset was replaced by hand) it is kept aside as dataset.ndjson.journal.<time>.set-aside.
+   */
+  async #setAsideJournal(snapshot: Snapshot): Promise<void> {
+    const read = await readJournal(this.#journalPath);
+    if (!read) return;
+    if (read.bases.length === 0 || read.bases.includes(snapshot.base.fingerprint) || isFoldedInto(read.records, snapshot.documents)) {
+      await fs.rm(this.#journalPath, { force: true });
+    } else {
+      await fs.rename(this.#journalPath, `${this.#journalPath}.${new Date().toISOString().replace(/[:.]/g, '-')}.set-aside`);
+    }
+    await syncFolder(path.dirname(this.#path));
+  }
+
+  /** Makes a snapshot this store wrote the current one (a read still under way must not replace it). */
+  #settle(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#reading = undefined;
+  }
 
   async #load(): Promise<Snapshot> {
     await this.#seedIfMissing();
-    const stat = await fs.stat(this.#path);
+    await this.#startUp();
+    const [stat, journalStat] = await Promise.all([fs.stat(this.#path), statIfExists(this.#journalPath)]);
     const cached = this.#snapshot;
-    // Every write renames a new file into place, so a new inode means new content even
-    // when two writes land within the clock's resolution with the same size.
-    if (cached && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
-    // Queries started together (the build starts several) share one read of the file
-    // instead of each parsing (and holding) its own copy of the dataset.
-    const version = `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+    const sameBase = cached !== undefined && isSameBase(cached.base, stat);
+    if (sameBase && sameJournalState(cached.journal, journalStat)) return cached;
+    // Queries started together (the build starts several) share one read instead of each
+    // parsing (and holding) its own copy of the dataset.
+    const version = `${stat.ino}:${stat.mtimeMs}:${stat.size}|${journalStat ? `${journalStat.ino}:${journalStat.size}:${journalStat.mtimeMs}` : '-'}`;
     if (this.#reading?.version !== version) {
-      const reading = {
-        version,
-        promise: (async () => {
-          const documents = await readDataset(this.#path, { deriveRevisions: true });
-          return { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, documents, views: new Map() } satisfies Snapshot;
-        })(),
-      };
+      // Only the journal changed (a write by this or another process): read what was appended.
+      const reading = { version, promise: sameBase && journalStat ? this.#readAppended(cached) : this.#readWhole() };
       this.#reading = reading;
       reading.promise
         .then((snapshot) => {
@@ -304,6 +479,72 @@ export class GroqJsStore implements ContentStore {
         .catch(() => undefined);
     }
     return this.#reading.promise;
+  }
+
+  async #readAppended(from: Snapshot): Promise<Snapshot> {
+    const read = await readJournal(this.#journalPath, from.journal);
+    // Compaction by another process replaces the dataset file before it removes the
+    // journal: a new dataset file means the journal read may be of another base.
+    const stat = await fs.stat(this.#path);
+    if (!read || !isSameBase(from.base, stat)) return this.#readWhole();
+    const previous = from.journal && from.journal.end > 0 ? from.journal : undefined;
+    const continued = previous !== undefined && read.ino === previous.ino && read.size >= previous.end;
+    // A different journal file under the same dataset file (removed by hand): start over.
+    if (previous && !continued) return this.#readWhole();
+    const stale = continued ? from.journalStale : !belongs(read, from.base.fingerprint);
+    const documents = stale ? from.documents : applyRecordsIndexed(from.documents, read.records);
+    return { base: from.base, journal: { ...read, records: [] }, journalStale: stale, documents, views: documents === from.documents ? from.views : new Map() };
+  }
+
+  async #readWhole(): Promise<Snapshot> {
+    for (let attempt = 0; ; attempt++) {
+      const handle = await fs.open(this.#path, 'r');
+      let base: BaseState;
+      let documents: SanityDocument[];
+      try {
+        const stat = await handle.stat();
+        base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint: await fingerprintOf(handle, stat.size) };
+        documents = await readDatasetFrom(handle, this.#path, { deriveRevisions: true });
+      } finally {
+        await handle.close();
+      }
+      const journal = await readJournal(this.#journalPath);
+      // Replaced while we read (another process compacted): the journal may not be this file's.
+      if (attempt < 5 && !isSameBase(base, await fs.stat(this.#path))) continue;
+      const stale = journal !== undefined && !belongs(journal, base.fingerprint);
+      if (journal && !stale) documents = applyRecordsIndexed(documents, journal.records);
+      return { base, journal: journal && { ...journal, records: [] }, journalStale: stale, documents, views: new Map() };
+    }
+  }
+
+  /**
+   * Once per store: removes what writers killed mid-write left behind (temporary dataset
+   * and journal files, half-made seeds and lock candidates): files named after a process
+   * that no longer runs, removed under the lock.
+   */
+  #startUp(): Promise<void> {
+    this.#startingUp ??= this.#removeStrayFiles().catch(() => undefined);
+    return this.#startingUp;
+  }
+
+  async #removeStrayFiles(): Promise<void> {
+    const folder = path.dirname(this.#path);
+    const name = escapeRegExp(path.basename(this.#path));
+    // dataset.ndjson.<pid>.<hex>.tmp (compaction), dataset.ndjson.journal.<pid>.<hex>.tmp,
+    // dataset.ndjson.<pid>.<hex>.seed, dataset.ndjson.lock.<pid>.<hex>: each names its writer.
+    const owned = new RegExp(`^${name}\\.(?:lock\\.|journal\\.)?(\\d+)\\.[0-9a-f]{8}(?:\\.seed|\\.tmp)?$`);
+    const strays = (names: string[]) =>
+      names.filter((n) => {
+        const pid = Number(owned.exec(n)?.[1]);
+        return pid > 0 && pid !== process.pid && !isAlive(pid);
+      });
+    if (strays(await fs.readdir(folder).catch(() => [])).length === 0) return;
+    const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
+    try {
+      for (const file of strays(await fs.readdir(folder))) await fs.rm(path.join(folder, file), { force: true });
+    } finally {
+      await release();
+    }
   }
 
   async #seedIfMissing(): Promise<void> {
@@ -375,15 +616,25 @@ export function parseDataset(text: string, file: string): SanityDocument[] {
  * close to the documents alone.
  */
 export async function readDataset(file: string, options: { deriveRevisions?: boolean } = {}): Promise<SanityDocument[]> {
-  const parser = new DatasetParser(file, options.deriveRevisions ?? false);
   const handle = await fs.open(file, 'r');
   try {
+    return await readDatasetFrom(handle, file, options);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readDatasetFrom(handle: fs.FileHandle, file: string, options: { deriveRevisions?: boolean } = {}): Promise<SanityDocument[]> {
+  const parser = new DatasetParser(file, options.deriveRevisions ?? false);
+  {
     const decoder = new StringDecoder('utf8');
     const buffer = Buffer.allocUnsafe(1 << 20);
     let rest = '';
     let lineNumber = 0;
+    let position = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      position += bytesRead;
       const text = bytesRead === 0 ? rest + decoder.end() : rest + decoder.write(buffer.subarray(0, bytesRead));
       let start = 0;
       for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
@@ -394,8 +645,6 @@ export async function readDataset(file: string, options: { deriveRevisions?: boo
       if (bytesRead === 0) break;
     }
     parser.line(rest, ++lineNumber);
-  } finally {
-    await handle.close();
   }
   return parser.documents;
 }
@@ -474,6 +723,20 @@ function indexOf(dataset: SanityDocument[]): Map<string, SanityDocument> {
   return index;
 }
 
+/**
+ * Applies journal records, handing the id index of the old array on to the new one
+ * (updated, not rebuilt). A query still running over the old array may then follow a
+ * reference to a newer version of a document: as if it had started a moment later.
+ */
+function applyRecordsIndexed(documents: SanityDocument[], records: JournalRecord[]): SanityDocument[] {
+  if (records.length === 0) return documents;
+  const index = indexOf(documents);
+  const result = applyRecords(documents, records, index);
+  idIndexes.delete(documents);
+  idIndexes.set(result, index);
+  return result;
+}
+
 function dereferencer(dataset: SanityDocument[]) {
   const byId = indexOf(dataset);
   return ({ _ref }: { _ref: string }) => byId.get(_ref) ?? null;
@@ -508,12 +771,12 @@ export function buildView(documents: SanityDocument[], perspective: Perspective)
   return out;
 }
 
-/** As serialise, a megabyte or so at a time: a large dataset is never one string in memory. */
-export function* serialiseInParts(documents: SanityDocument[]): Generator<string> {
+/** As serialise, a megabyte (or `partSize` characters) or so at a time: a large dataset is never one string in memory. */
+export function* serialiseInParts(documents: SanityDocument[], partSize = 1 << 20): Generator<string> {
   let part = '';
   for (const doc of documents) {
     part += `${JSON.stringify(doc)}\n`;
-    if (part.length >= 1 << 20) {
+    if (part.length >= partSize) {
       yield part;
       part = '';
     }
@@ -523,9 +786,24 @@ export function* serialiseInParts(documents: SanityDocument[]): Generator<string
 
 /** Writes a file so that readers see either the old or the new content, never a mix. */
 export async function writeAtomically(file: string, content: string | Iterable<string>): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = temporaryPathFor(file);
   try {
-    const handle = await fs.open(tmp, 'w');
+    await writeDurably(tmp, content);
+    await fs.rename(tmp, file);
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/** A temporary file beside `file`, named after this process (so a later start-up can tell it is stray). */
+function temporaryPathFor(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/** Writes and fsyncs a new file, in parts when given parts. */
+async function writeDurably(file: string, content: string | Iterable<string>): Promise<void> {
+  try {
+    const handle = await fs.open(file, 'w');
     try {
       if (typeof content === 'string') await handle.writeFile(content);
       else for (const part of content) await handle.writeFile(part);
@@ -533,14 +811,27 @@ export async function writeAtomically(file: string, content: string | Iterable<s
     } finally {
       await handle.close();
     }
-    await fs.rename(tmp, file);
   } catch (error) {
-    await fs.rm(tmp, { force: true });
+    await fs.rm(file, { force: true });
     throw new NewsdeskError('DATASET_WRITE', `Could not write ${file}: ${(error as Error).message}`, {
       cause: error,
       hint: 'The previous content is unchanged. Check free disk space and permissions, then try again.',
     });
   }
+}
+
+async function fingerprintFile(file: string): Promise<string> {
+  const handle = await fs.open(file, 'r');
+  try {
+    return await fingerprintOf(handle, (await handle.stat()).size);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether a journal belongs to the dataset file with this fingerprint (one without a header holds nothing). */
+function belongs(journal: JournalRead, fingerprint: string): boolean {
+  return journal.bases.length === 0 || journal.bases.includes(fingerprint);
 }
 
 /**
@@ -579,6 +870,36 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
   } finally {
     await fs.rm(candidate, { force: true });
   }
+}
+
+function isSameBase(base: BaseState, stat: { ino: number; mtimeMs: number; size: number }): boolean {
+  // Compaction renames a new file into place, so a new inode means new content even when
+  // two writes land within the clock's resolution with the same size.
+  return base.ino === stat.ino && base.mtimeMs === stat.mtimeMs && base.size === stat.size;
+}
+
+async function statIfExists(file: string): Promise<{ ino: number; size: number; mtimeMs: number } | undefined> {
+  try {
+    const { ino, size, mtimeMs } = await fs.stat(file);
+    return { ino, size, mtimeMs };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The document a mutation names; a malformed one is left for applyMutations to refuse. */
+function safeTarget(mutation: Mutation): string | undefined {
+  try {
+    const id = mutationTarget(mutation);
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function isAlive(pid: number): boolean {

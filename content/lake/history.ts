@@ -4,9 +4,9 @@
 // the Studio: small patches), and as the whole document otherwise, and every so often,
 // so any past revision can be rebuilt by replaying a short run of entries.
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import readline from 'node:readline';
 import { isDeepStrictEqual } from 'node:util';
+import { AppendLog } from '../append-log.ts';
 import type { StoreTransaction } from '../groq-js-store.ts';
 import { applyMutations, mutationTarget } from '../mutations.ts';
 import type { Mutation, SanityDocument } from '../store.ts';
@@ -60,19 +60,18 @@ export interface HistoryTransaction {
 const snapshotEvery = 50;
 
 export class DocumentHistory {
-  readonly #file: string;
   readonly #transactions: StoredTransaction[] = [];
   readonly #byDocument = new Map<string, Entry[]>();
   readonly #ids = new Set<string>();
-  #writing: Promise<void> = Promise.resolve();
+  readonly #log: AppendLog;
 
-  private constructor(file: string) {
-    this.#file = file;
+  private constructor(log: AppendLog) {
+    this.#log = log;
   }
 
   /** Opens the log at `file` (created on the first write), reading what it holds. */
   static async open(file: string): Promise<DocumentHistory> {
-    const history = new DocumentHistory(file);
+    const history = new DocumentHistory(await AppendLog.open(file));
     if (fs.existsSync(file)) {
       const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
       for await (const line of lines) {
@@ -92,7 +91,11 @@ export class DocumentHistory {
     return this.#ids.has(transactionId);
   }
 
-  /** Records a committed transaction; returns once it is on disk. */
+  /**
+   * Records a committed transaction; returns once it is on disk (fsynced): the store
+   * waits for this before it acknowledges the write, so the log holds every
+   * acknowledged transaction even when the process is killed right after.
+   */
   record(transaction: StoreTransaction): Promise<void> {
     const stored: StoredTransaction = { id: transaction.id, timestamp: transaction.timestamp, author: transaction.author, documents: {} };
     for (const change of transaction.changes) {
@@ -111,9 +114,7 @@ export class DocumentHistory {
       stored.documents[change.id] = keep;
     }
     this.#index(stored);
-    const line = `${JSON.stringify(stored)}\n`;
-    this.#writing = this.#writing.then(() => fsp.appendFile(this.#file, line)).catch(() => undefined);
-    return this.#writing;
+    return this.#log.append(JSON.stringify(stored));
   }
 
   /**

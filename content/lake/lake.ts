@@ -98,9 +98,10 @@ export class ContentLake {
     };
     this.#allowedOrigins = new Set(options.allowedOrigins);
     this.#onRequest = options.onRequest;
+    // The store acknowledges a write once the history has it on disk (the promise returned).
     this.#unsubscribe = options.store.subscribe((transaction) => {
       listeners.publish(transaction);
-      void history.record(transaction);
+      return history.record(transaction);
     });
     this.presence = new PresenceHub({ authorize: (t) => this.#tokenMatches(t), userId: editorId });
     this.app = this.#buildApp();

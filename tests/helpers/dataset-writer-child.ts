@@ -1,4 +1,4 @@
-// Child process for the crash test: rewrites a large dataset in a loop until killed.
+// Child process for the crash test: writes large documents in a loop (journal appends and the compactions they trigger) until killed.
 import { GroqJsStore } from '../../content/groq-js-store.ts';
 
 const [datasetPath] = process.argv.slice(2);

@@ -37,6 +37,8 @@ function brokenDataset(): Doc[] {
   // A draft-only issue with a problem, and one without.
   docs.push({ ...structuredClone(issue(21)), _id: 'drafts.issue-40', number: 40, slug: { _type: 'slug', current: 'issue-40' }, summary: 'z'.repeat(160) });
   docs.push({ ...structuredClone(issue(22)), _id: 'drafts.issue-41', number: 41, slug: { _type: 'slug', current: 'issue-41' } });
+  // A draft over a link an issue uses: the issue as the drafts show it links to javascript:.
+  docs.push({ ...structuredClone(link(23, 0)), _id: 'drafts.link-23-0', url: 'javascript:void(0)' });
   return docs;
 }
 
@@ -44,7 +46,7 @@ function brokenDataset(): Doc[] {
 function aloneDataset(docs: Doc[], n: number): Doc[] {
   // The draft-only issues are copies of 21 and 22 and use those issues' links.
   const linksOf = ({ 40: 21, 41: 22 } as Record<number, number>)[n] ?? n;
-  const own = (d: Doc) => d._id === `issue-${n}` || d._id === `drafts.issue-${n}` || d._id.startsWith(`link-${linksOf}-`);
+  const own = (d: Doc) => d._id === `issue-${n}` || d._id === `drafts.issue-${n}` || d._id.startsWith(`link-${linksOf}-`) || d._id.startsWith(`drafts.link-${linksOf}-`);
   return docs.filter((d) => d._type === 'newsletter' || d._type === 'tag' || own(d));
 }
 
@@ -75,6 +77,7 @@ describe('checkContent', () => {
     const issue2 = docs.find((d) => d._id === 'issue-2')!;
     (issue2.sections as Section[])[0]!.body[0]!.markDefs.push({ _type: 'linkReference', _key: 'shared', reference: { _type: 'reference', _ref: 'link-3-0' } });
     docs.find((d) => d._id === 'issue-6')!.slug = { _type: 'slug', current: 'issue-4' };
+    docs.find((d) => d._id === 'drafts.issue-41')!.number = 20;
     expect(await checkDataset(dir, 'order', docs)).toEqual(expectedOrder);
   });
 });
@@ -101,5 +104,8 @@ const expectedOrder: string[] = [
   'issue 13 (issue-13): sections[0].body[0].markDefs[2].reference: link left out: the referenced link document is missing or unpublished',
   'issue 15 (issue-15): summary: is 150 characters; keep it to 140 so inboxes show it whole as the preheader',
   'issue 15 (draft) (issue-15): date: must be a date like 2026-03-14',
+  'issue 20 (draft) (issue-41): number: number 20 is also used by issue-20; give each issue its own number',
+  'issue 23 (issue-23): sections[0].body[0].markDefs[0].link.url: link to "javascript:void(0)" left out: only http(s) and mailto links are allowed',
+  'issue 23 (issue-23): sections[2].body[1].link.url: link card to "javascript:void(0)" left out: only http(s) and mailto links are allowed',
   'issue 40 (draft) (issue-40): summary: is 160 characters; keep it to 140 so inboxes show it whole as the preheader',
 ];

@@ -6,7 +6,7 @@ import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import { collectUrlWarnings, describeUrl } from '../web/url-warnings.ts';
 import { loadIssueByNumber, loadSettings } from './load.ts';
 import { describeProblem, issueSchema, linkSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem, type Issue } from './model.ts';
-import { everythingQuery } from './queries.ts';
+import { everythingQuery, issuesByIdQuery } from './queries.ts';
 import { isSafeLinkUrl, summaryMaxLength } from './rules.ts';
 import type { ContentStore } from './store.ts';
 
@@ -15,42 +15,123 @@ const everythingSchema = z.object({
   issues: z.array(z.unknown()),
   links: z.array(z.unknown()),
   tags: z.array(z.unknown()),
+  referrers: z.array(z.object({ usedIn: z.unknown(), document: z.unknown() })),
 });
+type Referrer = z.infer<typeof everythingSchema>['referrers'][number];
 
 /** Every problem in the store: model violations plus the cross-document rules. */
 export async function checkContent(store: ContentStore): Promise<ContentProblem[]> {
+  const all = everythingSchema.parse(await store.fetch(everythingQuery, {}, { perspective: 'published' }));
+  const found: ContentProblem[] = [];
+  if (all.settings.length === 0) {
+    found.push({ id: 'newsletter', label: 'settings', path: '(document)', message: 'no published newsletter settings document; create and publish Settings' });
+  }
+  found.push(...parseDocuments(settingsSchema, all.settings, 'settings').problems);
+  const links = parseDocuments(linkSchema, attachUsedIn(all.links, all.referrers), 'link');
+  found.push(...links.problems);
+  for (const link of links.documents) {
+    // The build leaves such a link out wherever an issue uses it; say so before it is used.
+    if (!isSafeLinkUrl(link.url)) found.push({ id: link.id, label: 'link', path: 'url', message: `${describeUrl(link.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
+  }
+  found.push(...parseDocuments(tagSchema, all.tags, 'tag').problems);
+  const { documents: issues, problems: issueProblems } = parseDocuments(issueSchema, all.issues, 'issue');
+  found.push(...issueProblems);
+  found.push(...checkIssueClashes(issues));
+  for (const issue of issues) found.push(...checkIssueFields(issue, true));
+  const reported = new Set(found.map(keyProblem));
+  return [...found, ...(await checkDrafts(store, issues, all.referrers, reported))];
+}
+
+const draftIdsQuery = `*[_id in path("drafts.**")]._id`;
+const issueIdsQuery = `*[_type == "issue"]._id`;
+
+/**
+ * What the drafts add: the issues as the drafts perspective shows them, less what the
+ * published check already reported, labelled "(draft)" where a draft says it. An issue
+ * shows as published there unless it or a document it refers to has a draft, so only
+ * those issues are projected and checked again (all of them, were every one changed);
+ * the others' problems would all repeat. Number and slug clashes still look at all.
+ */
+async function checkDrafts(store: ContentStore, published: Issue[], referrers: Referrer[], reported: Set<string>): Promise<ContentProblem[]> {
+  const draftIds = z.array(z.string()).parse(await store.fetch(draftIdsQuery, {}, { perspective: 'raw' }));
+  if (draftIds.length === 0) return [];
+  const changed = new Set(draftIds.map((id) => id.slice('drafts.'.length)));
+  const affected = new Set(changed);
+  for (const { document } of referrers) {
+    const id = (document as { _id?: unknown })._id;
+    if (typeof id !== 'string' || affected.has(id)) continue;
+    for (const ref of collectReferences(document, new Set(), true)) {
+      if (changed.has(ref as string)) {
+        affected.add(id);
+        break;
+      }
+    }
+  }
+  const order = z.array(z.string()).parse(await store.fetch(issueIdsQuery, {}, { perspective: 'drafts' }));
+  const ids = order.filter((id) => affected.has(id));
+  const raw = z.array(z.unknown()).parse(await store.fetch(issuesByIdQuery, { ids }, { perspective: 'drafts' }));
+  const { documents: fresh, problems: freshProblems } = parseDocuments(issueSchema, raw, 'issue');
+  const byId = new Map<string, Issue>();
+  for (const issue of published) byId.set(issue.id, issue);
+  for (const id of affected) byId.delete(id);
+  for (const issue of fresh) byId.set(issue.id, issue);
+  const inOrder = order.flatMap((id) => byId.get(id) ?? []);
+  const found = [...freshProblems, ...checkIssueClashes(inOrder)];
+  for (const issue of fresh) found.push(...checkIssueFields(issue, false));
+  const drafts = collectDraftIds(raw);
   const problems: ContentProblem[] = [];
-  // Published content, then drafts overlaid: a broken draft is worth knowing about too.
-  for (const perspective of ['published', 'drafts'] as const) {
-    const all = everythingSchema.parse(await store.fetch(everythingQuery, {}, { perspective }));
-    const found: ContentProblem[] = [];
-    if (perspective === 'published') {
-      if (all.settings.length === 0) {
-        found.push({ id: 'newsletter', label: 'settings', path: '(document)', message: 'no published newsletter settings document; create and publish Settings' });
-      }
-      found.push(...parseDocuments(settingsSchema, all.settings, 'settings').problems);
-      const links = parseDocuments(linkSchema, all.links, 'link');
-      found.push(...links.problems);
-      for (const link of links.documents) {
-        // The build leaves such a link out wherever an issue uses it; say so before it is used.
-        if (!isSafeLinkUrl(link.url)) found.push({ id: link.id, label: 'link', path: 'url', message: `${describeUrl(link.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
-      }
-      found.push(...parseDocuments(tagSchema, all.tags, 'tag').problems);
-    }
-    const { documents: issues, problems: issueProblems } = parseDocuments(issueSchema, all.issues, 'issue');
-    found.push(...issueProblems);
-    found.push(...checkIssueClashes(issues));
-    for (const issue of issues) found.push(...checkIssueFields(issue, perspective === 'published'));
-    for (const p of found) {
-      if (perspective === 'drafts' && problems.some((q) => q.id === p.id && q.path === p.path && q.message === p.message)) continue;
-      problems.push(perspective === 'drafts' && !p.label.includes('draft') && isDraftProblem(p, all.issues) ? { ...p, label: `${p.label} (draft)` } : p);
-    }
+  for (const p of found) {
+    const key = keyProblem(p);
+    if (reported.has(key)) continue;
+    reported.add(key);
+    problems.push(!p.label.includes('draft') && drafts.has(p.id) ? { ...p, label: `${p.label} (draft)` } : p);
   }
   return problems;
 }
 
-function isDraftProblem(p: ContentProblem, issues: unknown[]): boolean {
-  return issues.some((i) => typeof i === 'object' && i !== null && (i as { id?: string; isDraft?: boolean }).id === p.id && (i as { isDraft?: boolean }).isDraft === true);
+function keyProblem(p: ContentProblem): string {
+  return JSON.stringify([p.id, p.path, p.message]);
+}
+
+/**
+ * Each link with the published issues that use it, as linkProjection's usedIn gives them:
+ * an issue uses a link when any reference in it, at any depth, names the link (what GROQ's
+ * references() tests). One walk over each issue instead of one per link and issue.
+ */
+function attachUsedIn(links: unknown[], referrers: Referrer[]): unknown[] {
+  const usedIn = new Map<unknown, unknown[]>();
+  for (const referrer of referrers) {
+    for (const ref of collectReferences(referrer.document)) {
+      let list = usedIn.get(ref);
+      if (!list) usedIn.set(ref, (list = []));
+      list.push(referrer.usedIn);
+    }
+  }
+  return links.map((link) => (typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link));
+}
+
+/**
+ * The targets of a document's references. Like references(), it stops at an object with a
+ * _ref unless `deep`, which finds every reference a projection might follow.
+ */
+function collectReferences(value: unknown, into = new Set<unknown>(), deep = false): Set<unknown> {
+  if (Array.isArray(value)) {
+    for (const v of value) collectReferences(v, into, deep);
+  } else if (typeof value === 'object' && value !== null) {
+    const ref = (value as { _ref?: unknown })._ref;
+    if (ref) into.add(ref);
+    if (!ref || deep) for (const v of Object.values(value)) collectReferences(v, into, deep);
+  }
+  return into;
+}
+
+/** The ids of the issues in a drafts-perspective answer that are drafts. */
+function collectDraftIds(issues: unknown[]): Set<string> {
+  const ids = new Set<string>();
+  for (const i of issues) {
+    if (typeof i === 'object' && i !== null && (i as { isDraft?: unknown }).isDraft === true) ids.add((i as { id?: string }).id as string);
+  }
+  return ids;
 }
 
 /** Numbers and slugs each issue must have to itself. */

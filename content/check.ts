@@ -34,12 +34,41 @@ export async function checkContent(store: ContentStore): Promise<ContentProblem[
     if (!isSafeLinkUrl(link.url)) found.push({ id: link.id, label: 'link', path: 'url', message: `${describeUrl(link.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
   }
   found.push(...parseDocuments(tagSchema, all.tags, 'tag').problems);
-  const { documents: issues, problems: issueProblems } = parseDocuments(issueSchema, all.issues, 'issue');
-  found.push(...issueProblems);
-  found.push(...checkIssueClashes(issues));
-  for (const issue of issues) found.push(...checkIssueFields(issue, true));
+  const issues = checkIssues(all.issues, true);
+  found.push(...issues.problems);
   const reported = new Set(found.map(keyProblem));
-  return [...found, ...(await checkDrafts(store, issues, all.referrers, reported))];
+  return [...found, ...(await checkDrafts(store, issues.valid, all.referrers, reported))];
+}
+
+type IssueIdentity = Pick<Issue, 'id' | 'number' | 'slug'>;
+
+/**
+ * The problems of projected issues, in the order a whole-list check gives them: what does
+ * not fit the model, then clashes, then each issue's own rules. Each issue is parsed and
+ * checked, then let go (its slot in `raw` emptied), so a large archive's parsed copies die
+ * young instead of all being kept for the garbage collector to walk again and again.
+ */
+function checkIssues(
+  raw: unknown[],
+  published: boolean,
+  clashesAmong: (valid: IssueIdentity[]) => IssueIdentity[] = (valid) => valid,
+): { problems: ContentProblem[]; valid: IssueIdentity[]; drafts: Set<string> } {
+  const parseProblems: ContentProblem[] = [];
+  const fieldProblems: ContentProblem[] = [];
+  const valid: IssueIdentity[] = [];
+  const drafts = new Set<string>();
+  for (let i = 0; i < raw.length; i++) {
+    const doc = raw[i];
+    raw[i] = undefined;
+    if (typeof doc === 'object' && doc !== null && (doc as { isDraft?: unknown }).isDraft === true) drafts.add((doc as { id?: string }).id as string);
+    const { documents, problems } = parseDocuments(issueSchema, [doc], 'issue');
+    parseProblems.push(...problems);
+    for (const issue of documents) {
+      valid.push({ id: issue.id, number: issue.number, slug: issue.slug });
+      fieldProblems.push(...checkIssueFields(issue, published));
+    }
+  }
+  return { problems: [...parseProblems, ...checkIssueClashes(clashesAmong(valid)), ...fieldProblems], valid, drafts };
 }
 
 const draftIdsQuery = `*[_id in path("drafts.**")]._id`;
@@ -52,7 +81,7 @@ const issueIdsQuery = `*[_type == "issue"]._id`;
  * those issues are projected and checked again (all of them, were every one changed);
  * the others' problems would all repeat. Number and slug clashes still look at all.
  */
-async function checkDrafts(store: ContentStore, published: Issue[], referrers: Referrer[], reported: Set<string>): Promise<ContentProblem[]> {
+async function checkDrafts(store: ContentStore, published: IssueIdentity[], referrers: Referrer[], reported: Set<string>): Promise<ContentProblem[]> {
   const draftIds = z.array(z.string()).parse(await store.fetch(draftIdsQuery, {}, { perspective: 'raw' }));
   if (draftIds.length === 0) return [];
   const changed = new Set(draftIds.map((id) => id.slice('drafts.'.length)));
@@ -70,15 +99,13 @@ async function checkDrafts(store: ContentStore, published: Issue[], referrers: R
   const order = z.array(z.string()).parse(await store.fetch(issueIdsQuery, {}, { perspective: 'drafts' }));
   const ids = order.filter((id) => affected.has(id));
   const raw = z.array(z.unknown()).parse(await store.fetch(issuesByIdQuery, { ids }, { perspective: 'drafts' }));
-  const { documents: fresh, problems: freshProblems } = parseDocuments(issueSchema, raw, 'issue');
-  const byId = new Map<string, Issue>();
-  for (const issue of published) byId.set(issue.id, issue);
-  for (const id of affected) byId.delete(id);
-  for (const issue of fresh) byId.set(issue.id, issue);
-  const inOrder = order.flatMap((id) => byId.get(id) ?? []);
-  const found = [...freshProblems, ...checkIssueClashes(inOrder)];
-  for (const issue of fresh) found.push(...checkIssueFields(issue, false));
-  const drafts = collectDraftIds(raw);
+  // Clashes are between every issue the drafts show: the changed ones as they are now.
+  const { problems: found, drafts } = checkIssues(raw, false, (changedValid) => {
+    const byId = new Map(published.map((issue) => [issue.id, issue] as const));
+    for (const id of affected) byId.delete(id);
+    for (const issue of changedValid) byId.set(issue.id, issue);
+    return order.flatMap((id) => byId.get(id) ?? []);
+  });
   const problems: ContentProblem[] = [];
   for (const p of found) {
     const key = keyProblem(p);
@@ -95,8 +122,8 @@ function keyProblem(p: ContentProblem): string {
 
 /**
  * Each link with the published issues that use it, as linkProjection's usedIn gives them:
- * an issue uses a link when any reference in it, at any depth, names the link (what GROQ's
- * references() tests). One walk over each issue instead of one per link and issue.
+ * an issue uses a link when a reference in it names the link (what GROQ's references()
+ * tests). One walk over each issue instead of one per link and issue.
  */
 function attachUsedIn(links: unknown[], referrers: Referrer[]): unknown[] {
   const usedIn = new Map<unknown, unknown[]>();
@@ -123,15 +150,6 @@ function collectReferences(value: unknown, into = new Set<unknown>(), deep = fal
     if (!ref || deep) for (const v of Object.values(value)) collectReferences(v, into, deep);
   }
   return into;
-}
-
-/** The ids of the issues in a drafts-perspective answer that are drafts. */
-function collectDraftIds(issues: unknown[]): Set<string> {
-  const ids = new Set<string>();
-  for (const i of issues) {
-    if (typeof i === 'object' && i !== null && (i as { isDraft?: unknown }).isDraft === true) ids.add((i as { id?: string }).id as string);
-  }
-  return ids;
 }
 
 /** Numbers and slugs each issue must have to itself. */

@@ -183,7 +183,7 @@ describe('sending over SMTP from the command line', { timeout: hangAfter(2) }, (
       onMessage: async () => {
         firstArrived();
         await released;
-        return 'accept';
+        return 'accept' as const;
       },
     });
     const sendEnv = { ...env, NEWSDESK_SEND_CONCURRENCY: '2' };

@@ -45,8 +45,9 @@ type IssueIdentity = Pick<Issue, 'id' | 'number' | 'slug'>;
 /**
  * The problems of projected issues, in the order a whole-list check gives them: what does
  * not fit the model, then clashes, then each issue's own rules. Each issue is parsed and
- * checked, then let go (its slot in `raw` emptied), so a large archive's parsed copies die
- * young instead of all being kept for the garbage collector to walk again and again.
+ * checked, then let go (its slot in `raw` emptied: callers pass zod's copy of the array,
+ * never the store's), so a large archive's parsed copies die young instead of all being
+ * kept for the garbage collector to walk again and again.
  */
 function checkIssues(
   raw: unknown[],

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { hangAfter, hangMs } from './tests/helpers/hang.ts';
 
 // The suite runs on the Node 22 that npm scripts put first on PATH; say so plainly
 // instead of failing later on a missing node:sqlite or type stripping.
@@ -11,8 +12,12 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts', '**/*.test.tsx'],
     exclude: ['node_modules/**', 'dist/**', 'studio-dist/**', '.newsdesk/**'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Hang catchers only (tests wait for events, never for time): a loaded 2-core machine
+    // running the suite twice can stretch a build or a child process several-fold.
+    testTimeout: hangAfter(2),
+    hookTimeout: hangAfter(2),
+    // expect.poll waits for what a page or a server shows; its default second is a race.
+    expect: { poll: { timeout: hangMs } },
     pool: 'forks',
     // Vitest's default is one worker per core but one; many of our files mostly wait on a
     // child process, a browser or a socket, so two at a time on the 2-core CI machine

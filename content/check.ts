@@ -6,7 +6,7 @@ import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import { collectUrlWarnings, describeUrl } from '../web/url-warnings.ts';
 import { loadIssueByNumber, loadSettings } from './load.ts';
 import { describeProblem, issueSchema, linkSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem, type Issue } from './model.ts';
-import { everythingQuery } from './queries.ts';
+import { everythingQuery, issuesByIdQuery } from './queries.ts';
 import { isSafeLinkUrl, summaryMaxLength } from './rules.ts';
 import type { ContentStore } from './store.ts';
 
@@ -15,42 +15,142 @@ const everythingSchema = z.object({
   issues: z.array(z.unknown()),
   links: z.array(z.unknown()),
   tags: z.array(z.unknown()),
+  referrers: z.array(z.object({ usedIn: z.unknown(), document: z.unknown() })),
 });
+type Referrer = z.infer<typeof everythingSchema>['referrers'][number];
 
 /** Every problem in the store: model violations plus the cross-document rules. */
 export async function checkContent(store: ContentStore): Promise<ContentProblem[]> {
+  const all = everythingSchema.parse(await store.fetch(everythingQuery, {}, { perspective: 'published' }));
+  const found: ContentProblem[] = [];
+  if (all.settings.length === 0) {
+    found.push({ id: 'newsletter', label: 'settings', path: '(document)', message: 'no published newsletter settings document; create and publish Settings' });
+  }
+  found.push(...parseDocuments(settingsSchema, all.settings, 'settings').problems);
+  const links = parseDocuments(linkSchema, attachUsedIn(all.links, all.referrers), 'link');
+  found.push(...links.problems);
+  for (const link of links.documents) {
+    // The build leaves such a link out wherever an issue uses it; say so before it is used.
+    if (!isSafeLinkUrl(link.url)) found.push({ id: link.id, label: 'link', path: 'url', message: `${describeUrl(link.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
+  }
+  found.push(...parseDocuments(tagSchema, all.tags, 'tag').problems);
+  const issues = checkIssues(all.issues, true);
+  found.push(...issues.problems);
+  const reported = new Set(found.map(keyProblem));
+  return [...found, ...(await checkDrafts(store, issues.valid, all.referrers, reported))];
+}
+
+type IssueIdentity = Pick<Issue, 'id' | 'number' | 'slug'>;
+
+/**
+ * The problems of projected issues, in the order a whole-list check gives them: what does
+ * not fit the model, then clashes, then each issue's own rules. Each issue is parsed and
+ * checked, then let go (its slot in `raw` emptied: callers pass zod's copy of the array,
+ * never the store's), so a large archive's parsed copies die young instead of all being
+ * kept for the garbage collector to walk again and again.
+ */
+function checkIssues(
+  raw: unknown[],
+  published: boolean,
+  clashesAmong: (valid: IssueIdentity[]) => IssueIdentity[] = (valid) => valid,
+): { problems: ContentProblem[]; valid: IssueIdentity[]; drafts: Set<string> } {
+  const parseProblems: ContentProblem[] = [];
+  const fieldProblems: ContentProblem[] = [];
+  const valid: IssueIdentity[] = [];
+  const drafts = new Set<string>();
+  for (let i = 0; i < raw.length; i++) {
+    const doc = raw[i];
+    raw[i] = undefined;
+    if (typeof doc === 'object' && doc !== null && (doc as { isDraft?: unknown }).isDraft === true) drafts.add((doc as { id?: string }).id as string);
+    const { documents, problems } = parseDocuments(issueSchema, [doc], 'issue');
+    parseProblems.push(...problems);
+    for (const issue of documents) {
+      valid.push({ id: issue.id, number: issue.number, slug: issue.slug });
+      fieldProblems.push(...checkIssueFields(issue, published));
+    }
+  }
+  return { problems: [...parseProblems, ...checkIssueClashes(clashesAmong(valid)), ...fieldProblems], valid, drafts };
+}
+
+const draftIdsQuery = `*[_id in path("drafts.**")]._id`;
+const issueIdsQuery = `*[_type == "issue"]._id`;
+
+/**
+ * What the drafts add: the issues as the drafts perspective shows them, less what the
+ * published check already reported, labelled "(draft)" where a draft says it. An issue
+ * shows as published there unless it or a document it refers to has a draft, so only
+ * those issues are projected and checked again (all of them, were every one changed);
+ * the others' problems would all repeat. Number and slug clashes still look at all.
+ */
+async function checkDrafts(store: ContentStore, published: IssueIdentity[], referrers: Referrer[], reported: Set<string>): Promise<ContentProblem[]> {
+  const draftIds = z.array(z.string()).parse(await store.fetch(draftIdsQuery, {}, { perspective: 'raw' }));
+  if (draftIds.length === 0) return [];
+  const changed = new Set(draftIds.map((id) => id.slice('drafts.'.length)));
+  const affected = new Set(changed);
+  for (const { document } of referrers) {
+    const id = (document as { _id?: unknown })._id;
+    if (typeof id !== 'string' || affected.has(id)) continue;
+    for (const ref of collectReferences(document, new Set(), true)) {
+      if (changed.has(ref as string)) {
+        affected.add(id);
+        break;
+      }
+    }
+  }
+  const order = z.array(z.string()).parse(await store.fetch(issueIdsQuery, {}, { perspective: 'drafts' }));
+  const ids = order.filter((id) => affected.has(id));
+  const raw = z.array(z.unknown()).parse(await store.fetch(issuesByIdQuery, { ids }, { perspective: 'drafts' }));
+  // Clashes are between every issue the drafts show: the changed ones as they are now.
+  const { problems: found, drafts } = checkIssues(raw, false, (changedValid) => {
+    const byId = new Map(published.map((issue) => [issue.id, issue] as const));
+    for (const id of affected) byId.delete(id);
+    for (const issue of changedValid) byId.set(issue.id, issue);
+    return order.flatMap((id) => byId.get(id) ?? []);
+  });
   const problems: ContentProblem[] = [];
-  // Published content, then drafts overlaid: a broken draft is worth knowing about too.
-  for (const perspective of ['published', 'drafts'] as const) {
-    const all = everythingSchema.parse(await store.fetch(everythingQuery, {}, { perspective }));
-    const found: ContentProblem[] = [];
-    if (perspective === 'published') {
-      if (all.settings.length === 0) {
-        found.push({ id: 'newsletter', label: 'settings', path: '(document)', message: 'no published newsletter settings document; create and publish Settings' });
-      }
-      found.push(...parseDocuments(settingsSchema, all.settings, 'settings').problems);
-      const links = parseDocuments(linkSchema, all.links, 'link');
-      found.push(...links.problems);
-      for (const link of links.documents) {
-        // The build leaves such a link out wherever an issue uses it; say so before it is used.
-        if (!isSafeLinkUrl(link.url)) found.push({ id: link.id, label: 'link', path: 'url', message: `${describeUrl(link.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
-      }
-      found.push(...parseDocuments(tagSchema, all.tags, 'tag').problems);
-    }
-    const { documents: issues, problems: issueProblems } = parseDocuments(issueSchema, all.issues, 'issue');
-    found.push(...issueProblems);
-    found.push(...checkIssueClashes(issues));
-    for (const issue of issues) found.push(...checkIssueFields(issue, perspective === 'published'));
-    for (const p of found) {
-      if (perspective === 'drafts' && problems.some((q) => q.id === p.id && q.path === p.path && q.message === p.message)) continue;
-      problems.push(perspective === 'drafts' && !p.label.includes('draft') && isDraftProblem(p, all.issues) ? { ...p, label: `${p.label} (draft)` } : p);
-    }
+  for (const p of found) {
+    const key = keyProblem(p);
+    if (reported.has(key)) continue;
+    reported.add(key);
+    problems.push(!p.label.includes('draft') && drafts.has(p.id) ? { ...p, label: `${p.label} (draft)` } : p);
   }
   return problems;
 }
 
-function isDraftProblem(p: ContentProblem, issues: unknown[]): boolean {
-  return issues.some((i) => typeof i === 'object' && i !== null && (i as { id?: string; isDraft?: boolean }).id === p.id && (i as { isDraft?: boolean }).isDraft === true);
+function keyProblem(p: ContentProblem): string {
+  return JSON.stringify([p.id, p.path, p.message]);
+}
+
+/**
+ * Each link with the published issues that use it, as linkProjection's usedIn gives them:
+ * an issue uses a link when a reference in it names the link (what GROQ's references()
+ * tests). One walk over each issue instead of one per link and issue.
+ */
+function attachUsedIn(links: unknown[], referrers: Referrer[]): unknown[] {
+  const usedIn = new Map<unknown, unknown[]>();
+  for (const referrer of referrers) {
+    for (const ref of collectReferences(referrer.document)) {
+      let list = usedIn.get(ref);
+      if (!list) usedIn.set(ref, (list = []));
+      list.push(referrer.usedIn);
+    }
+  }
+  return links.map((link) => (typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link));
+}
+
+/**
+ * The targets of a document's references. Like references(), it stops at an object with a
+ * _ref unless `deep`, which finds every reference a projection might follow.
+ */
+function collectReferences(value: unknown, into = new Set<unknown>(), deep = false): Set<unknown> {
+  if (Array.isArray(value)) {
+    for (const v of value) collectReferences(v, into, deep);
+  } else if (typeof value === 'object' && value !== null) {
+    const ref = (value as { _ref?: unknown })._ref;
+    if (ref) into.add(ref);
+    if (!ref || deep) for (const v of Object.values(value)) collectReferences(v, into, deep);
+  }
+  return into;
 }
 
 /** Numbers and slugs each issue must have to itself. */

@@ -98,7 +98,7 @@ export const settingsQuery = `*[_type == "newsletter"][0]{
   accentColor, "logoUrl": logo.asset->url, "logoPath": logo.asset->path, language, defaultSectionHeadings
 }`;
 
-export const linkProjection = `{
+const linkFields = `
   "id": _id,
   url,
   normalizedUrl,
@@ -110,8 +110,13 @@ export const linkProjection = `{
   "tags": tags[]->${tagRef},
   status,
   note,
-  needsEnrichment,
-  "usedIn": *[_type == "issue" && !(_id in path("drafts.**")) && references(^._id)] | order(number asc) { number, title }
+  needsEnrichment`;
+
+/** Which published issues use a link, as linkProjection's usedIn lists them. */
+const usedInProjection = `{ number, title }`;
+
+export const linkProjection = `{${linkFields},
+  "usedIn": *[_type == "issue" && !(_id in path("drafts.**")) && references(^._id)] | order(number asc) ${usedInProjection}
 }`;
 
 /** Links, newest capture first; filters are optional parameters (null = any). */
@@ -124,10 +129,16 @@ export const linkByNormalizedUrlQuery = `*[_type == "link" && normalizedUrl == $
 
 export const tagsQuery = `*[_type == "tag"] | order(title asc) { "id": _id, title, "slug": slug.current, description }`;
 
-/** Everything that `newsdesk check` validates, in one round trip. */
+/**
+ * Everything that `newsdesk check` validates, in one round trip. Links come without
+ * usedIn: asked per link, references() walks every issue for every link (hours for a few
+ * hundred issues), so the check derives it from `referrers` in one pass over the issues
+ * (see content/check.ts), the published issues in usedIn's order, each whole.
+ */
 export const everythingQuery = `{
   "settings": *[_type == "newsletter"],
   "issues": *[_type == "issue"] ${issueProjection},
-  "links": *[_type == "link"] ${linkProjection},
-  "tags": *[_type == "tag"] { "id": _id, title, "slug": slug.current, description }
+  "links": *[_type == "link"] {${linkFields}},
+  "tags": *[_type == "tag"] { "id": _id, title, "slug": slug.current, description },
+  "referrers": *[_type == "issue" && !(_id in path("drafts.**"))] | order(number asc) { "usedIn": ${usedInProjection}, "document": @ }
 }`;

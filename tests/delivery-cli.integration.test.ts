@@ -10,12 +10,14 @@ import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
 import { verifyUnsubscribeToken } from '../delivery/tokens.ts';
 import { addresses, fixedNow, type ScriptedServer, startSmtpServer, type Verdict } from './delivery-kit.ts';
+import { hangAfter } from './helpers/hang.ts';
 import { runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const fixture = path.resolve(import.meta.dirname, 'fixtures/subscribers.csv');
 
-describe('newsdesk subscribers import, then newsdesk send', () => {
+// Each test runs the CLI in child processes, one after another: its limit counts them.
+describe('newsdesk subscribers import, then newsdesk send', { timeout: hangAfter(5) }, () => {
   it('sends a test copy with --to: "[Test]" before the subject, a Feedback-ID for the issue, and nothing in the ledger', async () => {
     const dataDir = await makeTempDir('newsdesk-cli-test-copy-');
     const env = { NEWSDESK_DATA_DIR: dataDir };
@@ -105,7 +107,7 @@ describe('newsdesk subscribers import, then newsdesk send', () => {
   });
 });
 
-describe('subscriber lists from people and spreadsheets', () => {
+describe('subscriber lists from people and spreadsheets', { timeout: hangAfter(5) }, () => {
   it('treats an address in any letter case as one subscriber: remove, import and stats all agree', async () => {
     const dataDir = await makeTempDir('newsdesk-cli-case-');
     const env = { NEWSDESK_DATA_DIR: dataDir };
@@ -155,7 +157,7 @@ describe('subscriber lists from people and spreadsheets', () => {
   });
 });
 
-describe('sending over SMTP from the command line', () => {
+describe('sending over SMTP from the command line', { timeout: hangAfter(2) }, () => {
   let server: ScriptedServer | undefined;
   afterEach(async () => {
     await server?.close();
@@ -184,13 +186,33 @@ describe('sending over SMTP from the command line', () => {
   });
 
   it('runs one send of an issue at a time: a second one started alongside is refused, naming the process that holds it', async () => {
-    const { list, server, env } = await aListAndRelay(20, { delayMs: 30 });
-    const [a, b] = await Promise.all([runCli(['send', '1', '--yes'], { env: { ...env, NEWSDESK_SEND_CONCURRENCY: '2' } }), runCli(['send', '1', '--yes'], { env: { ...env, NEWSDESK_SEND_CONCURRENCY: '2' } })]);
-    const [winner, loser] = a.code === 0 ? [a, b] : [b, a];
+    // The relay holds its first reply until the second send has given up, so the first
+    // holds the send throughout however slowly either process starts.
+    let firstArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
+    let releaseRelay!: () => void;
+    const released = new Promise<void>((resolve) => (releaseRelay = resolve));
+    const { list, server, env } = await aListAndRelay(20, {
+      onMessage: async () => {
+        firstArrived();
+        await released;
+        return 'accept' as const;
+      },
+    });
+    const sendEnv = { ...env, NEWSDESK_SEND_CONCURRENCY: '2' };
+    const first = runCli(['send', '1', '--yes'], { env: sendEnv });
+    const endedEarly = first.then((r) => {
+      throw new Error(`the first send ended before its first message: ${r.stderr}`);
+    });
+    endedEarly.catch(() => undefined);
+    await Promise.race([arrived, endedEarly]);
+    const second = await runCli(['send', '1', '--yes'], { env: sendEnv });
+    releaseRelay();
+    const winner = await first;
     expect(winner.code, winner.stderr).toBe(0);
     expect(winner.stdout).toContain('Issue #1: completed. This run: 20 sent');
-    expect(loser.code).toBe(1);
-    expect(loser.stderr).toMatch(/Issue #1 is already being sent by process \d+ on /);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/Issue #1 is already being sent by process \d+ on /);
     for (const email of list) expect(server.copiesTo(email)).toBe(1);
   });
 });

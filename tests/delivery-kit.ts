@@ -171,11 +171,13 @@ export function sendIssueWith(
     unknown?: SendIssueRequest['unknown'];
     isProcessAlive?: (pid: number) => boolean;
     leaseTtlMs?: number;
+    /** The send's clock (leases, claims); real time unless a test moves it. */
+    now?: () => Date;
     context?: Partial<MessageContext>;
     email?: RenderedEmail;
   } = {},
 ) {
-  const { issue = 7, signal, unknown, isProcessAlive, leaseTtlMs, context, email = aRenderedEmail(), ...sendOptions } = options;
+  const { issue = 7, signal, unknown, isProcessAlive, leaseTtlMs, now, context, email = aRenderedEmail(), ...sendOptions } = options;
   const ctx = aMessageContext({ issueNumber: issue, ...context });
   return sendIssue({
     issue,
@@ -189,6 +191,7 @@ export function sendIssueWith(
     ...(unknown ? { unknown } : {}),
     ...(isProcessAlive ? { isProcessAlive } : {}),
     ...(leaseTtlMs ? { leaseTtlMs } : {}),
+    ...(now ? { now } : {}),
   });
 }
 

@@ -11,7 +11,9 @@ import { SmtpTransport } from '../delivery/smtp-transport.ts';
 import { readReturnPath } from '../delivery/return-path.ts';
 import { createMessageId, verifyUnsubscribeToken } from '../delivery/tokens.ts';
 import { aDeliveryDb, addresses, aMessageContext, fixedNow, type ScriptedServer, sendIssueWith, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
+import { hangMs } from './helpers/hang.ts';
 import { makeTempDir } from './helpers/temp.ts';
+import { aClock } from './server-kit.ts';
 
 const issue = 7;
 let server: ScriptedServer | undefined;
@@ -32,7 +34,7 @@ async function sendTo(
   const delivery = await aDeliveryDb(list);
   server = await startSmtpServer(script);
   const sendOptions = someSendOptions(options);
-  transport = new SmtpTransport({ url: server.url, maxConnections: sendOptions.concurrency, dkim: extra.dkim, timeoutMs: 5000 });
+  transport = new SmtpTransport({ url: server.url, maxConnections: sendOptions.concurrency, dkim: extra.dkim, timeoutMs: hangMs });
   const ctx = aMessageContext();
   const run = async () => (await sendIssueWith(delivery, transport!, { ...sendOptions, issue, ...(extra.signal ? { signal: extra.signal } : {}) })).outcome;
   return { ...delivery, server, ctx, run };
@@ -165,7 +167,7 @@ describe('sending an issue over SMTP', () => {
     const dkim = { domainName: 'news.example.org', keySelector: 'nd2026', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
     const delivery = await aDeliveryDb(['verp@example.org']);
     server = await startSmtpServer();
-    transport = new SmtpTransport({ url: server.url, maxConnections: 1, dkim, timeoutMs: 5000 });
+    transport = new SmtpTransport({ url: server.url, maxConnections: 1, dkim, timeoutMs: hangMs });
     const ctx = aMessageContext({ bounceAddress: 'bounces@bounce.news.example.org' });
     await sendIssueWith(delivery, transport, { issue, context: ctx });
     const [message] = server.received;
@@ -228,8 +230,11 @@ describe('one send per issue at a time', () => {
   it('refuses a second send of the same issue while the first runs, naming who holds it, and the first sends everyone once', async () => {
     const list = addresses(8);
     const delivery = await aDeliveryDb(list);
-    server = await startSmtpServer({ delayMs: 40 });
-    transport = new SmtpTransport({ url: server.url, maxConnections: 2, timeoutMs: 5000 });
+    // The relay answers nothing until the second send has been refused: the first is still sending then.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    server = await startSmtpServer({ onMessage: async () => (await released, 'accept' as const) });
+    transport = new SmtpTransport({ url: server.url, maxConnections: 2, timeoutMs: hangMs });
     const first = sendIssueWith(delivery, transport, { issue, concurrency: 2 });
     // The second starts once the first holds the lease and is sending.
     while (server.transmissions.length === 0) await new Promise((r) => setTimeout(r, 5));
@@ -237,6 +242,7 @@ describe('one send per issue at a time', () => {
       code: 'SEND_BUSY',
       message: expect.stringMatching(new RegExp(`Issue #7 is already being sent by process ${process.pid} on `)),
     });
+    release();
     expect((await first).status).toBe('completed');
     for (const a of list) expect(server.copiesTo(a)).toBe(1);
     expect(delivery.ledger.getSend(issue)?.lease).toBeUndefined();
@@ -254,7 +260,7 @@ describe('one send per issue at a time', () => {
     expect(delivery.ledger.counts(issue)).toMatchObject({ claimed: 2, sending: 1, queued: 3 });
 
     server = await startSmtpServer();
-    transport = new SmtpTransport({ url: server.url, maxConnections: 2, timeoutMs: 5000 });
+    transport = new SmtpTransport({ url: server.url, maxConnections: 2, timeoutMs: hangMs });
     const result = await sendIssueWith(delivery, transport, { issue, isProcessAlive: (pid) => pid !== dead.pid });
     expect(result.requeued).toBe(2);
     expect(result.status).toBe('unresolved');
@@ -272,12 +278,14 @@ describe('one send per issue at a time', () => {
   it('waits for the lease of a live holder on another machine until it expires', async () => {
     const delivery = await aDeliveryDb(addresses(2));
     const elsewhere = { pid: process.pid, host: 'another-machine.example', startedAt: fixedNow.toISOString() };
-    await delivery.ledger.startSend(issue, 'Subject', 'SMTP', { token: 'remote', holder: elsewhere, now: new Date(), ttlMs: 200, isLive: () => false });
+    // On a test clock: the lease runs out when the clock is moved past it, not after a wait.
+    const clock = aClock(fixedNow.toISOString());
+    await delivery.ledger.startSend(issue, 'Subject', 'SMTP', { token: 'remote', holder: elsewhere, now: clock.now(), ttlMs: 60_000, isLive: () => false });
     server = await startSmtpServer();
-    transport = new SmtpTransport({ url: server.url, maxConnections: 1, timeoutMs: 5000 });
-    await expect(sendIssueWith(delivery, transport, { issue })).rejects.toMatchObject({ code: 'SEND_BUSY', message: expect.stringContaining('another-machine.example') });
-    await new Promise((r) => setTimeout(r, 250));
-    expect((await sendIssueWith(delivery, transport, { issue })).status).toBe('completed');
+    transport = new SmtpTransport({ url: server.url, maxConnections: 1, timeoutMs: hangMs });
+    await expect(sendIssueWith(delivery, transport, { issue, now: clock.now })).rejects.toMatchObject({ code: 'SEND_BUSY', message: expect.stringContaining('another-machine.example') });
+    clock.advanceHours(1);
+    expect((await sendIssueWith(delivery, transport, { issue, now: clock.now })).status).toBe('completed');
     expect(server.received).toHaveLength(2);
   });
 });

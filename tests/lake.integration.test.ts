@@ -5,11 +5,12 @@
 import { createClient, type SanityClient } from '@sanity/client';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { firstValueFrom, filter, take, toArray, timeout } from 'rxjs';
+import { firstValueFrom, filter, shareReplay, timeout, type Observable, type Subscription } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import type { SanityDocument } from '../content/store.ts';
+import { hangMs } from './helpers/hang.ts';
 import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
 import { aPng } from './helpers/studio-page.ts';
 import { makeTempDir } from './helpers/temp.ts';
@@ -107,13 +108,22 @@ describe('writes', () => {
 });
 
 describe('live events', () => {
+  // A listener is connected once the lake has said welcome; a write before that could go
+  // unheard, so each test waits for it instead of for a while.
+  const open: Subscription[] = [];
+  afterEach(() => open.splice(0).forEach((s) => s.unsubscribe()));
+  async function listening(query: string, options: Parameters<SanityClient['listen']>[2]): Promise<(type: string) => Promise<Record<string, any>>> {
+    const events = (client.listen(query, {}, options) as Observable<Record<string, any>>).pipe(shareReplay({ refCount: true }));
+    open.push(events.subscribe());
+    const next = (type: string) => firstValueFrom(events.pipe(filter((e) => e.type === type), timeout(hangMs)));
+    await next('welcome');
+    return next;
+  }
+
   it('sends welcome, then mutation events with revisions, transition, effects and the result', async () => {
-    const events = client.listen('*[_type == "link"]', {}, { events: ['welcome', 'mutation'], includeResult: true, effectFormat: 'mendoza' });
-    const received = firstValueFrom(events.pipe(take(2), toArray(), timeout(10_000)));
-    await new Promise((r) => setTimeout(r, 300));
+    const next = await listening('*[_type == "link"]', { events: ['welcome', 'mutation'], includeResult: true, effectFormat: 'mendoza' });
     await client.patch('link-a').set({ title: 'GPU pools, revised' }).commit({ transactionId: 'tx-edit' });
-    const [welcome, mutation] = (await received) as Array<Record<string, any>>;
-    expect(welcome!.type).toBe('welcome');
+    const mutation = await next('mutation');
     expect(mutation).toMatchObject({
       type: 'mutation',
       documentId: 'link-a',
@@ -127,19 +137,15 @@ describe('live events', () => {
   });
 
   it('reports a write another process makes to the dataset file, as the CLI does while the Studio is open', async () => {
-    const events = client.listen('*[_type == "link"]', {}, { events: ['mutation'], includeResult: true });
-    const received = firstValueFrom(events.pipe(filter((e) => e.type === 'mutation'), take(1), timeout(10_000)));
-    await new Promise((r) => setTimeout(r, 300));
+    const next = await listening('*[_type == "link"]', { events: ['welcome', 'mutation'], includeResult: true });
     await new GroqJsStore({ datasetPath }).mutate([{ create: { _id: 'link-c', _type: 'link', url: 'https://example.org/c', status: 'inbox' } }]);
-    expect(await received).toMatchObject({ documentId: 'link-c', transition: 'appear', result: { url: 'https://example.org/c' } });
+    expect(await next('mutation')).toMatchObject({ documentId: 'link-c', transition: 'appear', result: { url: 'https://example.org/c' } });
   });
 
   it('tells listeners to reconnect when the lake stops', async () => {
-    const events = client.listen('*', {}, { events: ['welcome', 'reconnect'] });
-    const received = firstValueFrom(events.pipe(filter((e) => e.type === 'reconnect'), take(1), timeout(10_000)));
-    await new Promise((r) => setTimeout(r, 300));
+    const next = await listening('*', { events: ['welcome', 'reconnect'] });
     lake.lake.close();
-    expect((await received).type).toBe('reconnect');
+    expect((await next('reconnect')).type).toBe('reconnect');
   });
 });
 

@@ -7,6 +7,7 @@ import { openDatabase } from '../delivery/db.ts';
 import { SqliteMailQueue } from '../delivery/mail-queue.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
 import { aFreePort, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
+import { hangMs } from './helpers/hang.ts';
 import { confirmVia, jsonPost, startTestServer, type TestServer } from './server-kit.ts';
 
 let relay: ScriptedServer | undefined;
@@ -17,8 +18,10 @@ afterEach(async () => {
   relay = server = undefined;
 });
 
+/** Waits for `probe` to give a value, looking every 25 ms; the limit only catches a hang. */
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 400; i++) {
+  const started = performance.now();
+  while (performance.now() - started < hangMs) {
     const value = await probe();
     if (value !== undefined) return value;
     await new Promise((r) => setTimeout(r, 25));

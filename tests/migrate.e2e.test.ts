@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePath } from '../core/config.ts';
 import { startSmtpServer, type ScriptedServer } from './delivery-kit.ts';
+import { hangAfter } from './helpers/hang.ts';
 import { runCli, type CliResult } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
@@ -40,7 +41,8 @@ beforeAll(async () => {
   runs.ghost = await newsdesk('migrate', 'ghost', path.join(fixtures, 'migrate/ghost/harbor-log.ghost.2026-01-01.json'), '--subscribers', path.join(fixtures, 'migrate/ghost/members.csv'), '--publish');
   runs.buttondown = await newsdesk('migrate', 'buttondown', path.join(fixtures, 'migrate/buttondown'), '--publish');
   runs.build = await newsdesk('build', '--threads', '1');
-}, 120_000);
+  // Seven CLI runs one after another, each a child process: the limit counts them.
+}, hangAfter(7));
 
 afterAll(async () => {
   await smtp?.close();
@@ -56,7 +58,7 @@ async function testCopy(number: number) {
   return smtp.received.at(-1)!.parsed;
 }
 
-describe('moving a newsletter in', () => {
+describe('moving a newsletter in', { timeout: hangAfter(1) }, () => {
   it('imports the Markdown archive with a table of every file and the warning for the irc: link', () => {
     expect(runs.archive!.stdout).toMatch(/^file\s+number\s+sections\s+links\s+asides\s+warnings\s+refused$/m);
     expect(runs.archive!.stdout).toContain('3 of 3 file(s) imported, 0 refused.');

@@ -3,6 +3,9 @@
 // database in SQLite, the outbox or a real SMTP server, the CLI in a child process.
 // Restarts before and after the time, two servers on one database, cancel, reschedule,
 // edits after scheduling, refusals, and a server killed mid-send whose send is resumed.
+// The servers run on a test clock: a send is scheduled an hour or more ahead and its
+// time is reached by moving the clock on and waking the schedulers, so nothing here
+// depends on how quickly the machine gets to the next line.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +19,7 @@ import { cancelSchedule, readDeliveryStatus, scheduleSend, type SchedulingDeps }
 import { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../server/server.ts';
 import { addresses, startSmtpServer, type ScriptedServer } from './delivery-kit.ts';
+import { hangAfter, hangMs } from './helpers/hang.ts';
 import { binPath, cleanEnv, runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { aClock, previewSecret, readOutbox, tokenSecret } from './server-kit.ts';
@@ -34,10 +38,14 @@ interface Desk {
   list: string[];
   logs: string[];
   servers: RunningServer[];
+  /** The servers' clock: real time, until reach() moves it on. */
+  clock: ReturnType<typeof aClock>;
   start(options?: Partial<ServerOptions>): Promise<RunningServer>;
   scheduling(now?: Date): SchedulingDeps;
   /** Schedules issue `n` `inMs` from now, in Europe/Berlin, as the CLI and the Studio do. */
   schedule(inMs: number, n?: number, now?: Date): Promise<Date>;
+  /** Moves the clock on to `at` (if it is not there yet) and has every running scheduler look. */
+  reach(at: Date): void;
   outbox(): ReturnType<typeof readOutbox>;
   archive(): Promise<string>;
 }
@@ -69,6 +77,7 @@ async function aDesk(options: { subscribers?: number; env?: Record<string, strin
   const schedules = new SqliteScheduleStore(delivery.db);
   const logs: string[] = [];
   const servers: RunningServer[] = [];
+  const clock = aClock(new Date().toISOString());
   const desk: Desk = {
     dir,
     config,
@@ -79,22 +88,30 @@ async function aDesk(options: { subscribers?: number; env?: Record<string, strin
     list,
     logs,
     servers,
+    clock,
     async start(extra = {}) {
       const server = await startServer({
         config,
         log: (line) => logs.push(line),
-        scheduler: { leaseTtlMs: 1500, send: { retryBaseMs: 5, retryMaxMs: 20 } },
+        now: clock.now,
+        // The default lease (30 s): a short one can lapse while a loaded machine stalls a server.
+        scheduler: { send: { retryBaseMs: 5, retryMaxMs: 20 } },
         ...extra,
       });
       servers.push(server);
       open.push(server);
       return server;
     },
-    scheduling: (now = new Date()) => ({ store, schedules, sends: delivery.ledger, now }),
-    async schedule(inMs, n = issue, now = new Date()) {
+    scheduling: (now = clock.now()) => ({ store, schedules, sends: delivery.ledger, now }),
+    async schedule(inMs, n = issue, now = clock.now()) {
       const at = new Date(now.getTime() + inMs);
       await scheduleSend(desk.scheduling(now), { issueNumber: n, at: { at, timeZone: 'Europe/Berlin' }, scheduledBy: 'test' });
       return at;
+    },
+    reach(at) {
+      const behind = at.getTime() - clock.now().getTime();
+      if (behind >= 0) clock.advanceHours((behind + 1) / 3_600_000);
+      for (const server of servers) server.scheduler?.wake();
     },
     outbox: () => readOutbox(path.join(config.dataDir, 'outbox')),
     archive: () => fs.readFile(path.join(config.outDir, 'index.html'), 'utf8'),
@@ -102,7 +119,8 @@ async function aDesk(options: { subscribers?: number; env?: Record<string, strin
   return desk;
 }
 
-async function until<T>(what: string, probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+/** Waits for `done`, looking every 50 ms; the limit only catches a hang. */
+async function until<T>(what: string, probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = hangMs): Promise<T> {
   const started = Date.now();
   for (;;) {
     const value = await probe();
@@ -121,17 +139,18 @@ function firstClaimAt(desk: Desk, n = issue): Date {
   return new Date(row.at);
 }
 
-describe('a scheduled send with the server running', () => {
-  it('starts within a few seconds of its time, reaches every active subscriber exactly once, and the issue reaches the site only then', async () => {
+describe('a scheduled send with the server running', { timeout: hangAfter(2) }, () => {
+  it('starts at its time, reaches every active subscriber exactly once, and the issue reaches the site only then', async () => {
     const desk = await aDesk({ env: {} });
     const server = await desk.start();
     // The sample site has the issue; scheduling it takes it off until its send (NEWSDESK_WEB_PUBLISH=at-send).
     expect(await desk.archive()).toContain(issueTitle);
-    const at = await desk.schedule(2500);
+    const at = await desk.schedule(60 * 60_000);
     await until('the site to leave the issue out', () => desk.archive(), (html) => !html.includes(issueTitle));
     expect(await readFeed(desk)).not.toContain(issueTitle);
     expect(await desk.outbox()).toEqual([]);
 
+    desk.reach(at);
     await finished(desk);
     // How soon after its time is measured by `npm run bench:schedule`; here, never before it.
     expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(at.getTime());
@@ -156,13 +175,14 @@ describe('a scheduled send with the server running', () => {
   });
 });
 
-describe('restarts', () => {
+describe('restarts', { timeout: hangAfter(2) }, () => {
   it('a server restarted before the time sends at the time', async () => {
     const desk = await aDesk();
     const first = await desk.start();
-    const at = await desk.schedule(2000);
+    const at = await desk.schedule(60 * 60_000);
     await first.close();
     await desk.start();
+    desk.reach(at);
     await finished(desk);
     expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(at.getTime());
     expect(sentCounts(desk)).toMatchObject({ sent: 5, queued: 0 });
@@ -170,10 +190,11 @@ describe('restarts', () => {
 
   it('a server down at the time starts the send when it comes back within the grace period', async () => {
     const desk = await aDesk();
-    const at = await desk.schedule(300);
-    await new Promise((r) => setTimeout(r, 1200));
+    const at = await desk.schedule(60 * 60_000);
+    // Its time passes with no server running; one comes up a minute later.
+    desk.reach(new Date(at.getTime() + 60_000));
     expect(desk.delivery.ledger.getSend(issue)).toBeUndefined();
-    const started = Date.now();
+    const started = desk.clock.now().getTime();
     await desk.start();
     await finished(desk);
     expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(Math.max(started, at.getTime()));
@@ -195,12 +216,13 @@ describe('restarts', () => {
   });
 });
 
-describe('two servers on one database', () => {
+describe('two servers on one database', { timeout: hangAfter(2) }, () => {
   it('start the send exactly once; each subscriber gets one copy', async () => {
     const desk = await aDesk({ subscribers: 12 });
     const [a, b] = [await desk.start(), await desk.start()];
     expect(a.delivery).not.toBe(b.delivery);
-    await desk.schedule(1500);
+    // Both look at the same moment once the time has come.
+    desk.reach(await desk.schedule(60 * 60_000));
     await finished(desk);
     await Promise.all([a.scheduler!.idle(), b.scheduler!.idle()]);
     const mail = await desk.outbox();
@@ -210,15 +232,21 @@ describe('two servers on one database', () => {
   });
 
   it('when the server sending stops, the other one resumes the send', async () => {
-    const smtp = await slowSmtp(150);
-    const desk = await aDesk({ subscribers: 30, env: { SMTP_URL: smtp.url, NEWSDESK_SEND_CONCURRENCY: '2' } });
+    // The relay answers four messages, then holds its replies until the first server is stopping.
+    const relay = await heldSmtp(4);
+    const desk = await aDesk({ subscribers: 30, env: { SMTP_URL: relay.smtp.url, NEWSDESK_SEND_CONCURRENCY: '2' } });
+    const smtp = relay.smtp;
     const a = await desk.start();
-    await desk.schedule(800);
-    await until('a few messages', () => smtp.received.length, (n) => n >= 4);
+    desk.reach(await desk.schedule(60 * 60_000));
+    await relay.holding;
     // Only one server ran when the send started; the second comes up while it runs, then the first stops.
     const b = await desk.start();
+    const stopping = a.scheduler!.stop();
+    relay.release();
+    await stopping;
     await a.close();
     expect(desk.logs).toContainEqual(expect.stringMatching(/^schedule: issue #2 interrupted: \d+ sent/));
+    b.scheduler!.wake();
     await until('the send to complete', () => desk.delivery.ledger.getSend(issue)?.status, (s) => s === 'completed');
     await b.scheduler!.idle();
     for (const email of desk.list) expect({ email, copies: smtp.copiesTo(email) }).toEqual({ email, copies: 1 });
@@ -227,14 +255,15 @@ describe('two servers on one database', () => {
   });
 });
 
-describe('changing a schedule', () => {
+describe('changing a schedule', { timeout: hangAfter(2) }, () => {
   it('a cancelled schedule sends nothing, and the issue is back on the site', async () => {
     const desk = await aDesk();
     const server = await desk.start();
-    await desk.schedule(1500);
+    const at = await desk.schedule(60 * 60_000);
     await until('the site to leave the issue out', () => desk.archive(), (html) => !html.includes(issueTitle));
     await cancelSchedule(desk.scheduling(), issue);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Its time comes and goes.
+    desk.reach(at);
     await server.scheduler!.idle();
     expect(await desk.outbox()).toEqual([]);
     expect(desk.delivery.ledger.getSend(issue)).toBeUndefined();
@@ -248,9 +277,13 @@ describe('changing a schedule', () => {
 
   it('a rescheduled send goes at the new time, not the old one', async () => {
     const desk = await aDesk();
-    await desk.start();
-    await desk.schedule(1000);
-    const later = await desk.schedule(2200);
+    const server = await desk.start();
+    const earlier = await desk.schedule(60 * 60_000);
+    const later = await desk.schedule(2 * 60 * 60_000);
+    desk.reach(earlier);
+    await server.scheduler!.idle();
+    expect(desk.delivery.ledger.getSend(issue)).toBeUndefined();
+    desk.reach(later);
     await finished(desk);
     expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(later.getTime());
     expect((await desk.outbox()).length).toBe(5);
@@ -268,15 +301,16 @@ describe('changing a schedule', () => {
     await desk.store.mutate([{ createOrReplace: { ...(await rawDoc(desk, 'issue-2')), _id: 'drafts.issue-2', title: 'Not yet' } }]);
     expect(await readDeliveryStatus(desk.scheduling(), issue)).toMatchObject({ changedSinceScheduled: true, unpublishedChanges: true });
 
-    await desk.schedule(800);
+    const at = await desk.schedule(2 * 60 * 60_000);
     await desk.start();
+    desk.reach(at);
     await finished(desk);
     const subjects = new Set((await desk.outbox()).map((m) => m.subject));
     expect(subjects).toEqual(new Set(['Marrow Fortnight #2: slatehouse 4.1, revised']));
   });
 });
 
-describe('what may be scheduled', () => {
+describe('what may be scheduled', { timeout: hangAfter(2) }, () => {
   it('refuses a draft, a time in the past and an issue with problems, saying what to do', async () => {
     const desk = await aDesk();
     const draft = await runCli(['schedule', '5', '--at', '2030-12-04 08:00 Europe/Berlin'], { env: desk.env });
@@ -297,10 +331,11 @@ describe('what may be scheduled', () => {
 
   it('an issue unpublished after scheduling is not sent at its time, and the reason is kept', async () => {
     const desk = await aDesk();
-    await desk.schedule(800);
+    const at = await desk.schedule(60 * 60_000);
     const doc = await rawDoc(desk, 'issue-2');
     await desk.store.mutate([{ delete: { id: 'issue-2' } }, { createOrReplace: { ...doc, _id: 'drafts.issue-2' } }]);
     await desk.start();
+    desk.reach(at);
     const status = await until('the schedule to be refused', () => readDeliveryStatus(desk.scheduling(), issue), (s) => s.phase === 'refused');
     expect(status.schedule?.reason).toContain('Issue #2 is a draft: only a published issue is sent');
     expect(await desk.outbox()).toEqual([]);
@@ -316,7 +351,7 @@ describe('what may be scheduled', () => {
   });
 });
 
-describe('the Studio\'s endpoints', () => {
+describe('the Studio\'s endpoints', { timeout: hangAfter(2) }, () => {
   it('schedule with a date, time and zone, show the delivery, send now on the typed number, and refuse without the secret', async () => {
     const desk = await aDesk();
     const server = await desk.start();
@@ -355,19 +390,29 @@ describe('the Studio\'s endpoints', () => {
   });
 });
 
-describe('a server killed mid-send', () => {
+describe('a server killed mid-send', { timeout: hangAfter(2) }, () => {
   it('leaves at most one unknown delivery per connection; the next server resumes, sends the rest once and reports the unknown ones', async () => {
     const connections = 3;
-    const smtp = await slowSmtp(40);
+    // The server is killed when the sixth message arrives, before it is answered.
+    let arrived = 0;
+    let kill = () => {};
+    const smtp = await startSmtpServer({
+      onMessage: async () => {
+        if (++arrived === 6) kill();
+        await new Promise((r) => setTimeout(r, 40));
+        return 'accept' as const;
+      },
+    });
+    open.push(smtp);
     const desk = await aDesk({ subscribers: 40, env: { SMTP_URL: smtp.url, NEWSDESK_SEND_CONCURRENCY: String(connections) } });
-    await desk.schedule(2500);
+    // `serve` in a child process runs on the real clock: due in a moment, or already due (within the grace period) once it is up.
+    await desk.schedule(1000);
     const child = spawn(process.execPath, [binPath, 'serve', '--no-build'], { env: { ...cleanEnv(), ...desk.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    kill = () => void child.kill('SIGKILL');
     child.stdout.resume();
     child.stderr.resume();
     open.push({ close: () => void child.kill('SIGKILL') });
-    await until('the send to be under way', () => smtp.received.length, (n) => n >= 6, 30_000);
-    child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     const afterCrash = desk.delivery.ledger.counts(issue);
     expect(afterCrash.sent, 'killed before the send finished').toBeLessThan(40);
@@ -388,10 +433,24 @@ describe('a server killed mid-send', () => {
   });
 });
 
-async function slowSmtp(replyDelayMs: number): Promise<ScriptedServer> {
-  const smtp = await startSmtpServer({ onMessage: async () => (await new Promise((r) => setTimeout(r, replyDelayMs)), 'accept' as const) });
+/** A relay that answers the first `answered` messages and holds the rest until release(). */
+async function heldSmtp(answered: number): Promise<{ smtp: ScriptedServer; holding: Promise<void>; release: () => void }> {
+  let arrived = 0;
+  let nowHolding!: () => void;
+  const holding = new Promise<void>((resolve) => (nowHolding = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const smtp = await startSmtpServer({
+    onMessage: async () => {
+      if (++arrived > answered) {
+        nowHolding();
+        await released;
+      }
+      return 'accept' as const;
+    },
+  });
   open.push(smtp);
-  return smtp;
+  return { smtp, holding, release };
 }
 
 async function readFeed(desk: Desk): Promise<string> {

@@ -15,6 +15,7 @@ import { ensureStudioBuilt, openStudio, screenshot, startStudioServer, type Stud
 import { aPng, field, pickReference, publish, selectText, toolbarAction } from './helpers/studio-page.ts';
 import { readOutbox } from './server-kit.ts';
 import { answerShapes, entriesOf, normalisePath, type ContractEntry } from './helpers/studio-contract.ts';
+import { hangAfter, hangMs } from './helpers/hang.ts';
 
 let kit: StudioServer;
 let browser: Browser;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   studio = await openStudio(kit, browser);
   page = studio.page;
-}, 180_000);
+}, hangAfter(3));
 
 afterAll(async () => {
   await browser?.close();
@@ -53,7 +54,7 @@ describe('writing an issue in the local Studio', () => {
     issueId = decodeURIComponent(page.url()).match(/issues;([^,;/]+)/)![1]!;
     await field(page, 'title').locator('input').fill('Made in the local Studio');
     await field(page, 'summary').locator('textarea').fill('Written, published and built with no account and no network.');
-    await expect.poll(async () => (await stored(`drafts.${issueId}`))?.title, { timeout: 15_000 }).toBe('Made in the local Studio');
+    await expect.poll(async () => (await stored(`drafts.${issueId}`))?.title, { timeout: hangMs }).toBe('Made in the local Studio');
     const draft = (await stored(`drafts.${issueId}`))!;
     expect(draft.number).toBe(6);
     expect(draft.date).toBe(new Date().toISOString().slice(0, 10));
@@ -88,7 +89,7 @@ describe('writing an issue in the local Studio', () => {
           link: blocks.some((b) => b.markDefs?.some((m) => m._type === 'linkReference')),
           note: blocks.some((b) => b.children?.some((c) => c._type === 'editorialNote')),
         };
-      }, { timeout: 15_000 })
+      }, { timeout: hangMs })
       .toEqual({ link: true, note: true });
   });
 
@@ -106,7 +107,7 @@ describe('writing an issue in the local Studio', () => {
     const upload = page.locator('input[type="file"]').last();
     await upload.setInputFiles({ name: 'sprint-board.png', mimeType: 'image/png', buffer: aPng(120, 60) });
     const alt = page.locator('input[id$=".alt"]:visible').last();
-    await alt.waitFor({ timeout: 20_000 });
+    await alt.waitFor({ timeout: hangMs });
     await alt.fill('The sprint board, one column a team');
     await screenshot(page, '3-image');
     await page.keyboard.press('Escape');
@@ -119,7 +120,7 @@ describe('writing an issue in the local Studio', () => {
           image: typeof image?.asset?._ref === 'string' && image.asset._ref.startsWith('image-'),
           alt: image?.alt,
         };
-      }, { timeout: 20_000 })
+      }, { timeout: hangMs })
       .toEqual({ card: 'link-kelpie-gpus', image: true, alt: 'The sprint board, one column a team' });
   });
 
@@ -129,7 +130,7 @@ describe('writing an issue in the local Studio', () => {
     // The web address comes from the title, on the editor's word.
     await page.locator('[data-testid="group-tab-details"]:visible').first().click();
     await field(page, 'slug').getByRole('button', { name: 'Generate' }).click();
-    await expect.poll(async () => ((await stored(`drafts.${issueId}`))?.slug as { current?: string } | undefined)?.current, { timeout: 15_000 }).toBe('made-in-the-local-studio');
+    await expect.poll(async () => ((await stored(`drafts.${issueId}`))?.slug as { current?: string } | undefined)?.current, { timeout: hangMs }).toBe('made-in-the-local-studio');
     await publish(page);
     await screenshot(page, '4-published');
     const published = (await stored(issueId))!;
@@ -137,7 +138,7 @@ describe('writing an issue in the local Studio', () => {
     expect(await stored(`drafts.${issueId}`)).toBeUndefined();
     await kit.server.rebuilds.idle();
     const page6 = path.join(kit.config.outDir, 'issues', '6-made-in-the-local-studio', 'index.html');
-    await expect.poll(() => fs.readFile(page6, 'utf8').catch(() => ''), { timeout: 20_000 }).toContain('Made in the local Studio');
+    await expect.poll(() => fs.readFile(page6, 'utf8').catch(() => ''), { timeout: hangMs }).toContain('Made in the local Studio');
     const html = await fs.readFile(page6, 'utf8');
     expect(html).toMatch(/Bring questions\./);
     // The uploaded image is published with the site and linked on the site's own host.
@@ -153,12 +154,12 @@ describe('writing an issue in the local Studio', () => {
     await page.goto(`${kit.studioUrl}structure/issues;${issueId}`);
     await page.getByRole('tab', { name: 'Preview' }).first().click();
     const frame = page.frameLocator('#issue-preview-frame');
-    await expect.poll(() => frame.locator('body').innerText().catch(() => ''), { timeout: 20_000 }).toContain('Made in the local Studio');
+    await expect.poll(() => frame.locator('body').innerText().catch(() => ''), { timeout: hangMs }).toContain('Made in the local Studio');
     await screenshot(page, '5-preview-email');
     await page.getByRole('tab', { name: 'Web' }).click();
-    await expect.poll(() => frame.locator('h1').first().innerText().catch(() => ''), { timeout: 20_000 }).toContain('Made in the local Studio');
+    await expect.poll(() => frame.locator('h1').first().innerText().catch(() => ''), { timeout: hangMs }).toContain('Made in the local Studio');
     await page.getByRole('tab', { name: 'Plain text' }).click();
-    await expect.poll(() => frame.locator('body').innerText().catch(() => ''), { timeout: 20_000 }).toMatch(/\[Bring\s+questions\.\s+—Ed\.\]/);
+    await expect.poll(() => frame.locator('body').innerText().catch(() => ''), { timeout: hangMs }).toMatch(/\[Bring\s+questions\.\s+—Ed\.\]/);
   });
 
   it('sends a test email that arrives in the outbox', async () => {
@@ -167,7 +168,7 @@ describe('writing an issue in the local Studio', () => {
     const address = page.locator('input[type="email"]:visible');
     await address.fill('editor@example.org');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
-    await page.getByText('Test email sent').first().waitFor({ timeout: 20_000 });
+    await page.getByText('Test email sent').first().waitFor({ timeout: hangMs });
     const mails = await readOutbox(kit.outbox);
     const test = mails.find((m) => m.to.includes('editor@example.org'));
     expect(test?.subject).toMatch(/^\[Test\] .*Made in the local Studio/);
@@ -185,12 +186,12 @@ describe('the link inbox', () => {
   it('moves a link from the inbox to the shortlist, and the counts follow', async () => {
     await page.goto(`${kit.studioUrl}structure/links`);
     await page.locator('[data-testid^="pane-item-Inbox"]').first().waitFor();
-    await expect.poll(counts, { timeout: 15_000 }).toEqual({ inbox: 5, shortlisted: 15 });
+    await expect.poll(counts, { timeout: hangMs }).toEqual({ inbox: 5, shortlisted: 15 });
     await page.goto(`${kit.studioUrl}structure/links;inbox;link-driftwood-rules`);
     await field(page, 'status').getByText('Shortlisted', { exact: true }).click();
     await publish(page);
     await page.goto(`${kit.studioUrl}structure/links`);
-    await expect.poll(counts, { timeout: 15_000 }).toEqual({ inbox: 4, shortlisted: 16 });
+    await expect.poll(counts, { timeout: hangMs }).toEqual({ inbox: 4, shortlisted: 16 });
     await screenshot(page, '6-link-inbox');
   });
 
@@ -202,8 +203,8 @@ describe('the link inbox', () => {
       env: { NEWSDESK_DATA_DIR: kit.config.dataDir, NEWSDESK_OUT_DIR: kit.config.outDir },
     });
     expect(captured.code, captured.stderr).toBe(0);
-    await expect.poll(() => page.getByText(/captured-while-open/).count(), { timeout: 15_000 }).toBeGreaterThan(0);
-    await expect.poll(counts, { timeout: 15_000 }).toEqual({ inbox: 5, shortlisted: 16 });
+    await expect.poll(() => page.getByText(/captured-while-open/).count(), { timeout: hangMs }).toBeGreaterThan(0);
+    await expect.poll(counts, { timeout: hangMs }).toEqual({ inbox: 5, shortlisted: 16 });
   });
 });
 
@@ -218,9 +219,9 @@ describe('two editors', () => {
       await summary(page).waitFor();
       await summary(second.page).waitFor();
       await summary(page).fill('Edited in the first tab.');
-      await expect.poll(() => summary(second.page).inputValue(), { timeout: 15_000 }).toBe('Edited in the first tab.');
+      await expect.poll(() => summary(second.page).inputValue(), { timeout: hangMs }).toBe('Edited in the first tab.');
       await summary(second.page).fill('And answered in the second.');
-      await expect.poll(() => summary(page).inputValue(), { timeout: 15_000 }).toBe('And answered in the second.');
+      await expect.poll(() => summary(page).inputValue(), { timeout: hangMs }).toBe('And answered in the second.');
       expect(second.problems).toEqual([]);
     } finally {
       await second.context.close();
@@ -236,12 +237,12 @@ describe('history', () => {
       await page.getByRole('menuitem', { name: /Review changes/ }).click();
     });
     const revert = page.locator('[data-testid="single-change-revert-button-summary"]:visible').first();
-    await revert.waitFor({ timeout: 20_000 });
+    await revert.waitFor({ timeout: hangMs });
     await screenshot(page, '7-review-changes');
     await revert.click();
     await page.getByRole('button', { name: /^Revert/ }).last().click().catch(() => undefined);
     const published = (await stored('issue-1'))!;
-    await expect.poll(async () => (await stored('drafts.issue-1'))?.summary ?? null, { timeout: 15_000 }).toBe(published.summary);
+    await expect.poll(async () => (await stored('drafts.issue-1'))?.summary ?? null, { timeout: hangMs }).toBe(published.summary);
   });
 });
 
@@ -253,7 +254,7 @@ describe('after a restart', () => {
     await page.goto('about:blank');
     studio.problems.length = 0;
     await page.goto(`${kit.studioUrl}structure/issues;${issueId}`);
-    await expect.poll(() => field(page, 'title').locator('input').inputValue().catch(() => ''), { timeout: 30_000 }).toBe('Made in the local Studio');
+    await expect.poll(() => field(page, 'title').locator('input').inputValue().catch(() => ''), { timeout: hangMs }).toBe('Made in the local Studio');
     expect((await stored(issueId))?.title).toBe('Made in the local Studio');
     expect((await stored('drafts.issue-1'))?.summary).toBe((await stored('issue-1'))?.summary);
     expect((await stored('link-driftwood-rules'))?.status).toBe('shortlisted');

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { hangMs } from './hang.ts';
 
 const cli = path.join(path.dirname(createRequire(import.meta.url).resolve('aws-ses-v2-local/package.json')), 'dist/cli.js');
 
@@ -49,7 +50,7 @@ export async function startSesStandIn(options: { maxSendRate?: number } = {}): P
   });
   const upstream = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`aws-ses-v2-local did not start:\n${out}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`aws-ses-v2-local did not start:\n${out}`)), hangMs);
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       const match = /server running at (http:\/\/\S+)/.exec(out);

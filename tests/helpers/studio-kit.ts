@@ -16,6 +16,7 @@ import { studioPaths } from '../../server/studio-host.ts';
 import type { LakeRequest } from '../../content/lake/lake.ts';
 import { launchChromium } from './chromium.ts';
 import { makeTempDir } from './temp.ts';
+import { hangMs } from './hang.ts';
 
 export interface StudioServer {
   config: Config;
@@ -39,7 +40,7 @@ export function ensureStudioBuilt(): Promise<boolean> {
   return buildStudioIfStale();
 }
 
-export async function startStudioServer(options: { dir?: string } = {}): Promise<StudioServer> {
+export async function startStudioServer(options: { dir?: string; now?: () => Date } = {}): Promise<StudioServer> {
   const dir = options.dir ?? (await makeTempDir('newsdesk-studio-'));
   const config = loadConfig({ NEWSDESK_DATA_DIR: path.join(dir, 'data'), NEWSDESK_OUT_DIR: path.join(dir, 'dist'), NEWSDESK_PORT: '0', NEWSDESK_SUBSCRIBE_RATE: 'off' }, dir);
   const tls = await loadLakeTls(path.join(config.dataDir, 'tls'), ['localhost', '127.0.0.1', '::1']);
@@ -47,7 +48,7 @@ export async function startStudioServer(options: { dir?: string } = {}): Promise
   let store = openContentStore(config.content) as GroqJsStore;
   await buildSite({ config, store, threads: 1 });
   const start = async (port: number) =>
-    startServer({ config: { ...config, server: { ...config.server, port } }, store, tls, studio: { onRequest: (r) => requests.push(r) }, log: () => undefined });
+    startServer({ config: { ...config, server: { ...config.server, port } }, store, tls, studio: { onRequest: (r) => requests.push(r) }, log: () => undefined, ...(options.now ? { now: options.now } : {}) });
   let server = await start(0);
   const port = Number(new URL(server.url).port);
   const kit: StudioServer = {
@@ -98,6 +99,8 @@ export interface StudioPage {
 export async function openStudio(kit: StudioServer, browser?: Browser, viewport = { width: 1600, height: 1000 }): Promise<StudioPage> {
   const b = browser ?? (await launchChromium());
   const context = await b.newContext({ viewport, ignoreHTTPSErrors: true });
+  // Playwright's 30 s default is a race on a loaded machine; a wait only ends early on a hang.
+  context.setDefaultTimeout(hangMs);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -105,7 +108,7 @@ export async function openStudio(kit: StudioServer, browser?: Browser, viewport 
     if (m.type() === 'error' && !expectedNoise.some((re) => re.test(m.text()))) problems.push(`console: ${m.text().slice(0, 500)}`);
   });
   await page.goto(`${kit.studioUrl}#token=${kit.token}`);
-  await page.getByRole('link', { name: 'Issues' }).first().waitFor({ timeout: 30_000 });
+  await page.getByRole('link', { name: 'Issues' }).first().waitFor({ timeout: hangMs });
   return { browser: b, context, page, problems };
 }
 

@@ -4,6 +4,7 @@
 // actions look for a visible button first and then in those menus.
 import { deflateSync } from 'node:zlib';
 import type { Locator, Page } from 'playwright-core';
+import { hangMs } from './hang.ts';
 
 /** The field whose data-testid is field-<path>, e.g. `title` or `sections[_key=="a"].body`. */
 export function field(scope: Page | Locator, pathOrEnd: string): Locator {
@@ -61,7 +62,7 @@ export async function pickReference(page: Page, input: Locator, search: string, 
   await input.click();
   await input.fill(search);
   const option = page.locator('[role="option"]:visible, [data-testid="autocomplete-popover"] button:visible').filter({ hasText: optionText }).first();
-  await option.waitFor({ timeout: 15_000 });
+  await option.waitFor({ timeout: hangMs });
   await option.click();
 }
 
@@ -73,9 +74,9 @@ export async function publish(page: Page): Promise<void> {
   await page.waitForFunction(() => {
     const b = [...document.querySelectorAll<HTMLButtonElement>('[data-testid="action-publish"]')].find((x) => x.offsetParent);
     return b !== undefined && !b.disabled && b.getAttribute('data-disabled') !== 'true';
-  }, undefined, { timeout: 20_000 });
+  }, undefined, { timeout: hangMs });
   await button.click();
-  await page.getByText(/was published/).first().waitFor({ timeout: 20_000 });
+  await page.getByText(/was published/).first().waitFor({ timeout: hangMs });
 }
 
 /** A small valid PNG (solid colour), made here so no image file ships with the tests. */

@@ -54,6 +54,18 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/**
+ * The message was transmitted in full (over SMTP: the final "." was written; over HTTP:
+ * the request was sent) and the connection was lost before the reply: the relay may
+ * have accepted it. Never retried by itself, since a retry could deliver it twice.
+ */
+export class OutcomeUnknown extends Error {
+  constructor(cause: unknown) {
+    super(`outcome unknown: the connection was lost after the message was transmitted, before the reply (${oneLine(cause)})`, { cause });
+    this.name = 'OutcomeUnknown';
+  }
+}
+
 /** The hand-off hook refused (e.g. the send lost its lease): the message was not sent. */
 export class HandOffRefused extends Error {
   constructor(cause: unknown) {
@@ -68,7 +80,9 @@ export type FailureKind =
   /** 5xx: this message will not be accepted. */
   | 'permanent'
   /** 5.1.x: the address itself is bad; the subscriber is marked bounced. */
-  | 'bounce';
+  | 'bounce'
+  /** Transmitted, no reply: it may have arrived. Left for a person to resolve, never retried by itself. */
+  | 'unknown';
 
 export interface ClassifiedFailure {
   kind: FailureKind;
@@ -95,6 +109,7 @@ const transientCodes = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNRES
 export function classifySendError(error: unknown): ClassifiedFailure {
   if (error instanceof HandOffRefused) return { kind: 'transient', message: error.message };
   if (error instanceof ServiceError) return error.failure;
+  if (error instanceof OutcomeUnknown) return { kind: 'unknown', message: error.message };
   const e = (error ?? {}) as { responseCode?: unknown; response?: unknown; code?: unknown; message?: unknown };
   const text = String(e.response ?? e.message ?? error).replace(/\s+/g, ' ').trim().slice(0, 500);
   const code = typeof e.responseCode === 'number' ? e.responseCode : Number(/^([2-5]\d\d)[ -]/.exec(text)?.[1] ?? NaN);
@@ -106,4 +121,10 @@ export function classifySendError(error: unknown): ClassifiedFailure {
   const errno = typeof e.code === 'string' ? e.code : '';
   if (errno === 'EENVELOPE' || errno === 'EMESSAGE') return { kind: 'permanent', message: `${errno}: ${text}` };
   return { kind: 'transient', message: errno && !transientCodes.has(errno) ? `${errno}: ${text}` : text };
+}
+
+function oneLine(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  const text = String(e?.message ?? error).replace(/\s+/g, ' ').trim().slice(0, 300);
+  return typeof e?.code === 'string' && !text.startsWith(e.code) ? `${e.code}: ${text}` : text;
 }

@@ -125,3 +125,35 @@ describe('a send that is killed and run again', () => {
     expect(ledger.counts(1)).toMatchObject({ sent: 30, queued: 0, sending: 0 });
   });
 });
+
+describe('a relay that takes a message and hangs up before its 250', () => {
+  it('leaves those deliveries unknown: nobody gets two copies, the ledger and `sends` report them, and the send does not claim "completed"', async () => {
+    const dataDir = await makeTempDir('newsdesk-drop-');
+    const db = openDatabase(path.join(dataDir, 'newsdesk.db'));
+    const subscribers = new SqliteSubscriberStore(db);
+    const list = addresses(40);
+    for (const email of list) subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+    // Every fifth reader: the relay queues the message, then the connection dies before the reply.
+    const dropped = list.filter((_, i) => i % 5 === 2);
+    server = await startSmtpServer({ onMessage: (to, before) => (before === 0 && dropped.includes(to) ? 'accept-then-drop' : 'accept') });
+    const env = { NEWSDESK_DATA_DIR: dataDir, NEWSDESK_SECRET: 'crash-test-secret-0123456789abcdef', SMTP_URL: server.url, NEWSDESK_SEND_RATE: '1000', NEWSDESK_SEND_CONCURRENCY: '3' };
+    const ledger = new SqliteLedger(db);
+
+    for (const run of [1, 2]) {
+      const sent = await runCli(['send', '1', '--yes'], { env });
+      for (const email of list) expect({ run, email, copies: server.copiesTo(email) }).toEqual({ run, email, copies: 1 });
+      expect(new Set(ledger.deliveries(1, 'sending').map((d) => d.email))).toEqual(new Set(dropped));
+      expect(ledger.counts(1)).toMatchObject({ queued: 0, claimed: 0, failed: 0, sending: dropped.length, sent: list.length - dropped.length });
+      expect(sent.code, sent.stderr).toBe(1);
+      expect(sent.stdout).toContain('Issue #1: unresolved.');
+      expect(sent.stdout).toContain(`${dropped.length} unknown.`);
+      expect(sent.stderr).toContain(`${dropped.length} delivery(ies) have an unknown outcome`);
+      expect(sent.stderr).toContain('--resend-unknown');
+    }
+    const sends = await runCli(['sends'], { env });
+    expect(sends.stdout).toMatch(/^1\s+unresolved\s/m);
+    expect(sends.stdout).toContain(`#1: ${dropped.length} delivery(ies) have an unknown outcome`);
+    const one = await runCli(['sends', '1', '--json'], { env });
+    expect(JSON.parse(one.stdout)).toMatchObject({ status: 'unresolved', unknown: dropped.length, sent: list.length - dropped.length });
+  });
+});

@@ -124,7 +124,7 @@ describe('sending an issue over SMTP', () => {
   it('a connection lost while the message is still being handed over is an ordinary retry, not an unknown outcome', async () => {
     server = await startSmtpServer({ onMessage: () => 'accept' });
     transport = new SmtpTransport({ url: server.url, maxConnections: 1, timeoutMs: 5000 });
-    const message = composeIssueMessage(aRenderedEmail(), { subscriberId: 1, email: 'reader@example.org', name: undefined, token: 'AAAAAAAAAAAAAAAAAAAAAA', attempts: 1 }, aMessageContext());
+    const message = composeIssueMessage(aRenderedEmail(), { subscriberId: 1, email: 'reader@example.org', name: undefined, token: 'AAAAAAAAAAAAAAAAAAAAAA' }, aMessageContext());
     let settled: Promise<unknown> | undefined;
     const sending = transport.send(message, {
       // DATA was accepted; the relay hangs up before any of the message was written, and

@@ -123,6 +123,29 @@ export function classifySendError(error: unknown): ClassifiedFailure {
   return { kind: 'transient', message: errno && !transientCodes.has(errno) ? `${errno}: ${text}` : text };
 }
 
+/** Failures that happen before a connection exists: whatever was to be sent never left. */
+const notConnected = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Failures of a connection that was open: a request written to it may have been taken. */
+const lostConnection = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+
+/**
+ * For the HTTP services (SES, Resend): whether a request that got no answer may still
+ * have been acted on, i.e. the connection broke or timed out after the request was
+ * written. An answered request (any HTTP status) or one that never connected was not.
+ */
+export function mayHaveBeenSent(error: unknown): boolean {
+  for (let e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; $metadata?: { httpStatusCode?: number } } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.$metadata?.httpStatusCode) return false;
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (notConnected.has(code)) return false;
+    if (lostConnection.has(code)) return true;
+    const message = String(e.message ?? '');
+    if (e.name === 'TimeoutError') return !/without establishing a connection/i.test(message);
+    if (/socket hang up|other side closed/i.test(message)) return true;
+  }
+  return false;
+}
+
 function oneLine(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown } | undefined;
   const text = String(e?.message ?? error).replace(/\s+/g, ' ').trim().slice(0, 300);

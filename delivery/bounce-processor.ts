@@ -2,9 +2,11 @@
 // from: a message in the bounce mailbox (a file, a Maildir or IMAP) or an email
 // service's event (SES through SNS, Resend's webhook). A report acts only on the
 // delivery it proves it is about — a signed return path or token, or the Message-ID of
-// a message we really sent — and only once: a replayed or re-read report finds its
-// fingerprint already recorded and changes nothing. A message that is no report, or
-// names no delivery of ours, is kept aside with the reason, never dropped.
+// a message we really sent — and only once: a report is recorded by what it reports
+// (the delivery and the kind of outcome), so a replayed, re-read or second report of
+// the same thing, by whatever route, changes nothing. A message that is no report, or
+// names no delivery of ours, is kept aside with the reason, never dropped; a message is
+// told apart from another by its bytes, never by a Message-ID a sender chose.
 import type { MailboxReport, ReportKind } from './bounce-report.ts';
 import { readMailboxReport } from './bounce-report.ts';
 import { looksLikeReturnPath, readDeliveryToken, readReturnPath, type DeliveryRef } from './return-path.ts';
@@ -97,7 +99,7 @@ export class BounceProcessor {
     const located = await this.#locate([], event.token ? [event.token] : [], event.messageId ? [event.messageId] : []);
     if ('reason' in located) return this.#setAside(event.fingerprint, source, located.reason, Buffer.from(event.raw));
     return this.#deps.store.applyReport(
-      { fingerprint: event.fingerprint, source, reportId: event.reportId, kind: event.kind, delivery: located.delivery, status: event.status, diagnostic: event.diagnostic, feedbackType: event.feedbackType },
+      { fingerprint: reportFingerprint(located.delivery, event.kind), source, reportId: event.reportId, kind: event.kind, delivery: located.delivery, status: event.status, diagnostic: event.diagnostic, feedbackType: event.feedbackType },
       this.#deps.softLimit,
       this.#deps.now(),
     );
@@ -110,7 +112,7 @@ export class BounceProcessor {
     const outcome = [...report.outcomes].sort((a, b) => rank[b.kind] - rank[a.kind])[0]!;
     return [
       await this.#deps.store.applyReport(
-        { fingerprint: report.fingerprint, source, reportId: report.reportId, kind: outcome.kind, delivery, status: outcome.status, diagnostic: outcome.diagnostic, feedbackType: outcome.feedbackType },
+        { fingerprint: reportFingerprint(delivery, outcome.kind), source, reportId: report.reportId, kind: outcome.kind, delivery, status: outcome.status, diagnostic: outcome.diagnostic, feedbackType: outcome.feedbackType },
         this.#deps.softLimit,
         this.#deps.now(),
       ),
@@ -137,4 +139,9 @@ export class BounceProcessor {
     const kept = await this.#deps.store.setAside({ fingerprint, source, reason, raw }, this.#deps.now());
     return kept === 'duplicate' ? { outcome: 'duplicate', detail: 'kept aside before' } : { outcome: 'set-aside', detail: reason };
   }
+}
+
+/** What a report says, as the key it is recorded under: one outcome of a kind per delivery (each has one recipient). */
+function reportFingerprint(delivery: FoundDelivery, kind: ReportKind): string {
+  return `report:${delivery.issue}:${delivery.subscriberId}:${kind}`;
 }

@@ -36,8 +36,10 @@ const complaintTypes = new Set(['abuse', 'fraud', 'virus', 'other']);
 
 export async function readMailboxReport(raw: Buffer): Promise<MailboxReport> {
   const reportId = headerValue(raw, 'message-id');
-  // A report is the same report by its own Message-ID; without one, by its bytes.
-  const fingerprint = `mail:${createHash('sha256').update(reportId ?? raw).digest('base64url')}`;
+  // The same message is the same bytes. Never its Message-ID alone: anyone can send a
+  // message with a real report's Message-ID first. Reports themselves are told apart by
+  // what they report (bounce-processor.ts), whatever message carried them.
+  const fingerprint = `mail:${createHash('sha256').update(raw).digest('base64url')}`;
   // Loaded on first use: commands that read no mail start without it.
   const { simpleParser } = await import('mailparser');
   let parsed: Awaited<ReturnType<typeof simpleParser>>;

@@ -141,7 +141,8 @@ describe('processing the bounce mailbox', () => {
       await message.done();
     }
     delivery.db.close();
-    expect(results.map((r) => r.outcome)).toEqual(['counted', 'counted', 'counted']);
+    // The second report of issue 7's soft bounce reports nothing new: it counts once.
+    expect(results.map((r) => r.outcome)).toEqual(['counted', 'duplicate', 'counted']);
     expect(results[2]!.detail).toContain('2 soft bounce(s) within the last 5 send(s)');
     expect(fs.readdirSync(path.join(maildir, 'new'))).toEqual([]);
     expect(fs.readdirSync(path.join(maildir, 'cur')).every((f) => f.endsWith(':2,S'))).toBe(true);
@@ -155,6 +156,37 @@ describe('processing the bounce mailbox', () => {
     const gus = subscribers.get('gus@example.org')!;
     expect(gus.state).toBe('bounced');
     expect(subscribers.history(gus.id).at(-1)!.evidence).toMatchObject({ issue: 9, status: '5.2.2', softBounceIssues: [7, 8, 9] });
+    expect(subscribers.get('calm@example.org')!.state).toBe('active');
+    db.close();
+  });
+
+  it('applies a real hard bounce that arrives after junk with the same Message-ID, keeps the junk aside, and counts a second report of the same bounce once', async () => {
+    const delivery = await aDeliveryDb(['marta@example.org', 'calm@example.org']);
+    const sent = await sendToOutbox(delivery, 7);
+    const bounce = aReport('postfix-user-unknown.eml', sent.get('marta@example.org')!);
+    const reportId = '<20260314090112.4Vq2sT1kQzz9sRT@relay.news.example.org>';
+    // Anyone can send to the bounce address, with whatever Message-ID they like.
+    const junk = Buffer.from(
+      ['From: someone@elsewhere.example', `To: ${bounceAddress}`, 'Subject: hello', `Message-ID: ${reportId}`, 'Date: Sat, 14 Mar 2026 08:59:00 +0000', '', 'Not a report at all.', ''].join('\r\n'),
+    );
+    // The same bounce again, as another relay on the way reported it (its own Message-ID).
+    const sameBounceAgain = Buffer.from(bounce.toString().replace(reportId, '<second-relay.7781@mx2.relay.example>'));
+    const mbox = path.join(delivery.dir, 'bounces.mbox');
+    writeMbox(mbox, [junk, bounce, sameBounceAgain]);
+    delivery.db.close();
+
+    const run = await runCli(['bounces', 'process', mbox], { env: env(delivery.file, delivery.dir) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('bounces.mbox#2: bounced marta@example.org (issue #7)');
+    expect(run.stdout).toContain('1 bounced, 1 duplicate, 1 set-aside');
+    const { db, subscribers, bounces } = reopen(delivery.file);
+    const marta = subscribers.get('marta@example.org')!;
+    expect(marta.state).toBe('bounced');
+    expect(subscribers.history(marta.id).at(-1)).toMatchObject({ to: 'bounced', evidence: { issue: 7, status: '5.1.1', report: reportId } });
+    expect(bounces.countsFor(7)).toEqual({ hard: 1, soft: 0, complained: 0 });
+    const aside = bounces.listSetAside();
+    expect(aside.map((a) => a.reason)).toEqual(['neither a delivery status notification (RFC 3464) nor a feedback report (RFC 5965)']);
+    expect(aside[0]!.raw.toString()).toContain('Not a report at all.');
     expect(subscribers.get('calm@example.org')!.state).toBe('active');
     db.close();
   });

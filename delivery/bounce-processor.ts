@@ -9,12 +9,15 @@
 // told apart from another by its bytes, never by a Message-ID a sender chose.
 import type { MailboxReport, ReportKind } from './bounce-report.ts';
 import { readMailboxReport } from './bounce-report.ts';
-import { looksLikeReturnPath, readDeliveryToken, readReturnPath, type DeliveryRef } from './return-path.ts';
+import { looksLikeReturnPath, readDeliveryToken, readReturnPath, transactionalMail, type DeliveryRef } from './return-path.ts';
 
 export interface FoundDelivery {
+  /** The issue, or transactionalMail (0) for a confirmation or welcome mail. */
   issue: number;
   subscriberId: number;
   email: string;
+  /** Which transactional mail, when it is one. */
+  mail?: 'confirm' | 'welcome' | undefined;
 }
 
 /** One report about one delivery, ready to apply. */
@@ -125,7 +128,8 @@ export class BounceProcessor {
     if (ref) {
       const delivery = await store.findDelivery(ref);
       if (delivery) return { delivery };
-      return { reason: `its return path names issue #${ref.issue} to subscriber #${ref.subscriberId}, but no such message was sent` };
+      const what = ref.issue === transactionalMail ? 'a confirmation or welcome mail' : `issue #${ref.issue}`;
+      return { reason: `its return path names ${what} to subscriber #${ref.subscriberId}, but no such message was sent` };
     }
     for (const id of messageIds) {
       const delivery = await store.findDeliveryByMessageId(`<${id.trim().replace(/^<|>$/g, '')}>`);

@@ -7,7 +7,7 @@ import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBoun
 import type { ReportKind } from './bounce-report.ts';
 import type { Database } from './db.ts';
 import { retryOnBusy, transaction } from './db.ts';
-import type { DeliveryRef } from './return-path.ts';
+import { transactionalMail, type DeliveryRef } from './return-path.ts';
 import type { SqliteSubscriberStore } from './sqlite-subscriber-store.ts';
 import { canTransition, type ChangeEvidence } from './subscriber.ts';
 
@@ -32,6 +32,7 @@ export class SqliteBounceStore implements BounceStore {
   readonly #subscribers: SqliteSubscriberStore;
   readonly #byRef;
   readonly #byMessageId;
+  readonly #byMail;
   readonly #known;
   readonly #insert;
   readonly #softIssues;
@@ -44,6 +45,9 @@ export class SqliteBounceStore implements BounceStore {
       WHERE d.issue_number = ? AND d.subscriber_id = ? AND ${delivered}`);
     this.#byMessageId = db.prepare(`SELECT d.issue_number AS issue, d.subscriber_id AS subscriberId, s.email FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
       WHERE d.message_id = ? AND ${delivered} LIMIT 1`);
+    // A transactional mail's return path names its subscriber: the latest such mail that went out.
+    this.#byMail = db.prepare(`SELECT 0 AS issue, m.subscriber_id AS subscriberId, s.email, m.kind AS mail FROM mail_queue m JOIN subscribers s ON s.id = m.subscriber_id
+      WHERE m.subscriber_id = ? AND m.state IN ('sent', 'sending') ORDER BY m.id DESC LIMIT 1`);
     this.#known = db.prepare('SELECT 1 FROM bounce_reports WHERE fingerprint = ? UNION ALL SELECT 1 FROM bounce_set_aside WHERE fingerprint = ? LIMIT 1');
     this.#insert = db.prepare(`INSERT INTO bounce_reports (fingerprint, source, kind, issue_number, subscriber_id, status, diagnostic, outcome, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING`);
@@ -56,6 +60,7 @@ export class SqliteBounceStore implements BounceStore {
   }
 
   async findDelivery(ref: DeliveryRef): Promise<FoundDelivery | undefined> {
+    if (ref.issue === transactionalMail) return retryOnBusy(() => this.#byMail.get(ref.subscriberId) as FoundDelivery | undefined);
     return retryOnBusy(() => this.#byRef.get(ref.issue, ref.subscriberId) as FoundDelivery | undefined);
   }
 
@@ -79,8 +84,9 @@ export class SqliteBounceStore implements BounceStore {
     const subscriber = this.#subscribers.getById(delivery.subscriberId);
     const base = { issue: delivery.issue, subscriberId: delivery.subscriberId, email: delivery.email };
     if (!subscriber) return { outcome: 'duplicate', detail: 'the subscriber was erased' };
+    const about = delivery.mail ? `the ${delivery.mail === 'confirm' ? 'confirmation' : 'welcome'} mail` : `issue #${delivery.issue}`;
     const evidence: ChangeEvidence = {
-      issue: delivery.issue,
+      ...(delivery.mail ? { mail: delivery.mail } : { issue: delivery.issue }),
       status: report.status,
       diagnostic: report.diagnostic,
       feedbackType: report.feedbackType,
@@ -89,7 +95,7 @@ export class SqliteBounceStore implements BounceStore {
     };
     const change = (to: 'bounced' | 'complained', reason: string, extra: Partial<ChangeEvidence> = {}) =>
       this.#subscribers.setState(subscriber.id, to, { actor: `${to === 'complained' ? 'complaint' : 'bounce'}:${report.source}`, reason, now, evidence: { ...evidence, ...extra } });
-    const what = `${[report.status, report.diagnostic].filter(Boolean).join(' ') || 'no diagnostic'} (issue #${delivery.issue})`;
+    const what = `${[report.status, report.diagnostic].filter(Boolean).join(' ') || 'no diagnostic'} (${about})`;
 
     switch (report.kind) {
       case 'hard':
@@ -99,7 +105,7 @@ export class SqliteBounceStore implements BounceStore {
           const detail = `${label(report.kind)}; the subscriber was already ${subscriber.state}`;
           return record(detail) ? { outcome: 'unchanged', detail, ...base } : duplicate();
         }
-        const reason = report.kind === 'hard' ? `hard bounce: ${what}` : `spam complaint (${report.feedbackType ?? 'abuse'}) about issue #${delivery.issue}`;
+        const reason = report.kind === 'hard' ? `hard bounce: ${what}` : `spam complaint (${report.feedbackType ?? 'abuse'}) about ${about}`;
         if (!record(to)) return duplicate();
         change(to, reason);
         return { outcome: to, detail: reason, ...base };

@@ -101,6 +101,8 @@ export interface Subscriber {
 export interface ChangeEvidence {
   /** The issue whose delivery the report is about. */
   issue?: number | undefined;
+  /** Or the transactional mail it is about: "confirm", "welcome". */
+  mail?: string | undefined;
   /** Enhanced status code (RFC 3463), e.g. "5.1.1"; or the service's bounce type. */
   status?: string | undefined;
   /** The receiving server's words, e.g. "smtp; 550 5.1.1 user unknown". */

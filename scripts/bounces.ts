@@ -8,6 +8,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { BounceProcessor, type ReportOutcome } from '../delivery/bounce-processor.ts';
 import { readMailbox } from '../delivery/mailbox-reader.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
+import { transactionalMail } from '../delivery/return-path.ts';
 import { resolveSecret } from '../delivery/secret.ts';
 import { type Command, formatTable, oneOf, parseOptions, positiveInt } from './cli.ts';
 
@@ -83,6 +84,6 @@ function describe(result: ReportOutcome): string {
     case 'set-aside':
       return `kept aside: ${result.detail}`;
     default:
-      return `${result.outcome} ${result.email} (issue #${result.issue}): ${result.detail}`;
+      return `${result.outcome} ${result.email} (${result.issue === transactionalMail ? 'transactional mail' : `issue #${result.issue}`}): ${result.detail}`;
   }
 }

@@ -7,8 +7,13 @@
 // the same thing, by whatever route, changes nothing. A message that is no report, or
 // names no delivery of ours, is kept aside with the reason, never dropped; a message is
 // told apart from another by its bytes, never by a Message-ID a sender chose.
+// The same mailbox receives unsubscribe requests by mail (List-Unsubscribe's mailto,
+// the signed token in the subject): a genuine token unsubscribes its subscriber at
+// once, with the mail as evidence; a missing or forged one is kept aside and changes nothing.
 import type { MailboxReport, ReportKind } from './bounce-report.ts';
 import { readMailboxReport } from './bounce-report.ts';
+import type { ChangeEvidence } from './subscriber.ts';
+import { verifyUnsubscribeToken } from './tokens.ts';
 import { looksLikeReturnPath, readDeliveryToken, readReturnPath, transactionalMail, type DeliveryRef } from './return-path.ts';
 
 export interface FoundDelivery {
@@ -35,6 +40,7 @@ export interface ReportToApply {
 
 export type ReportOutcome =
   | { outcome: 'bounced' | 'complained' | 'counted' | 'noted' | 'unchanged'; detail: string; issue: number; subscriberId: number; email: string }
+  | { outcome: 'unsubscribed' | 'already-unsubscribed'; detail: string; subscriberId: number; email: string }
   | { outcome: 'duplicate'; detail: string }
   | { outcome: 'set-aside'; detail: string };
 
@@ -54,6 +60,16 @@ export interface BounceStore {
   /** Records the report and makes the state change it calls for, in one transaction; a known fingerprint changes nothing. */
   applyReport(report: ReportToApply, policy: SoftBouncePolicy, now: Date): Promise<ReportOutcome>;
   setAside(item: { fingerprint: string; source: string; reason: string; raw: Buffer }, now: Date): Promise<'kept' | 'duplicate'>;
+  /** Unsubscribes the token's subscriber and records the mail, in one transaction; a known fingerprint changes nothing. */
+  unsubscribeByMail(request: UnsubscribeByMail, now: Date): Promise<ReportOutcome | { outcome: 'no-subscriber' }>;
+}
+
+export interface UnsubscribeByMail {
+  fingerprint: string;
+  source: string;
+  /** From a verified unsubscribe token. */
+  subscriberToken: string;
+  evidence: ChangeEvidence;
 }
 
 /** An email service's event, parsed from its webhook (service-events.ts). */
@@ -91,6 +107,7 @@ export class BounceProcessor {
     const report = await readMailboxReport(raw);
     if (await this.#deps.store.isRecorded(report.fingerprint)) return [{ outcome: 'duplicate', detail: 'this report was processed before' }];
     if (report.type === 'unrecognised') return [await this.#setAside(report.fingerprint, source, report.reason, raw)];
+    if (report.type === 'unsubscribe') return [await this.#unsubscribe(report, source, raw)];
     const located = await this.#locate(report.clues.returnPaths, [], report.clues.messageIds);
     if ('reason' in located) return [await this.#setAside(report.fingerprint, source, located.reason, raw)];
     return this.#applyAll(report, located.delivery, source);
@@ -137,6 +154,20 @@ export class BounceProcessor {
     }
     if (returnPaths.some(looksLikeReturnPath) || tokens.length > 0) return { reason: 'it carries a delivery token that was not made with this newsletter\'s secret (forged or damaged)' };
     return { reason: 'it names no delivery of ours: no signed return path, and no Message-ID of a message we sent' };
+  }
+
+  async #unsubscribe(request: Extract<MailboxReport, { type: 'unsubscribe' }>, source: string, raw: Buffer): Promise<ReportOutcome> {
+    if (!request.token) {
+      return this.#setAside(request.fingerprint, source, `an unsubscribe request by mail without the token the List-Unsubscribe address puts in its subject; nothing changed (sent by ${request.sender ?? 'an unknown sender'}: unsubscribe that address by hand if the request is genuine)`, raw);
+    }
+    const verified = verifyUnsubscribeToken(request.token, this.#deps.secret);
+    if (!verified) return this.#setAside(request.fingerprint, source, "an unsubscribe request whose token was not made with this newsletter's secret (forged or damaged); nothing changed", raw);
+    const result = await this.#deps.store.unsubscribeByMail(
+      { fingerprint: request.fingerprint, source, subscriberToken: verified.subscriberToken, evidence: { source, sender: request.sender, report: request.reportId } },
+      this.#deps.now(),
+    );
+    if (result.outcome === 'no-subscriber') return this.#setAside(request.fingerprint, source, 'an unsubscribe request for a subscriber who no longer exists (erased); nothing changed', raw);
+    return result;
   }
 
   async #setAside(fingerprint: string, source: string, reason: string, raw: Buffer): Promise<ReportOutcome> {

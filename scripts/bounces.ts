@@ -66,7 +66,7 @@ export const bouncesCommand: Command = {
       }
       const total = [...tally.values()].reduce((a, b) => a + b, 0);
       if (!values.json) {
-        const parts = (['bounced', 'complained', 'counted', 'unchanged', 'noted', 'duplicate', 'set-aside'] as const).filter((o) => tally.get(o)).map((o) => `${tally.get(o)} ${o}`);
+        const parts = (['bounced', 'complained', 'counted', 'unchanged', 'noted', 'unsubscribed', 'already-unsubscribed', 'duplicate', 'set-aside'] as const).filter((o) => tally.get(o)).map((o) => `${tally.get(o)} ${o}`);
         ctx.out(`\n${total} message(s) read from ${target}${parts.length ? `: ${parts.join(', ')}` : ''}.`);
         if (tally.get('set-aside')) ctx.out('Messages set aside are kept in the database with the reason: `newsdesk bounces aside` lists them.');
       }
@@ -83,6 +83,9 @@ function describe(result: ReportOutcome): string {
       return `already processed, nothing changed (${result.detail})`;
     case 'set-aside':
       return `kept aside: ${result.detail}`;
+    case 'unsubscribed':
+    case 'already-unsubscribed':
+      return `${result.outcome} ${result.email}: ${result.detail}`;
     default:
       return `${result.outcome} ${result.email} (${result.issue === transactionalMail ? 'transactional mail' : `issue #${result.issue}`}): ${result.detail}`;
   }

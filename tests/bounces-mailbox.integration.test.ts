@@ -5,6 +5,7 @@
 // report is kept aside with the reason.
 import fs from 'node:fs';
 import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { BounceProcessor } from '../delivery/bounce-processor.ts';
 import { openDatabase } from '../delivery/db.ts';
@@ -189,5 +190,71 @@ describe('processing the bounce mailbox', () => {
     expect(aside[0]!.raw.toString()).toContain('Not a report at all.');
     expect(subscribers.get('calm@example.org')!.state).toBe('active');
     db.close();
+  });
+
+  it('applies unsubscribe requests sent to the List-Unsubscribe mailto from the same mailbox, with the mail as evidence; a forged or missing token changes nothing and is kept aside', async () => {
+    const delivery = await aDeliveryDb(['leaving@example.org', 'calm@example.org']);
+    await sendToOutbox(delivery, 7);
+    // What a mail program makes of the issue's mailto: the address and the subject it names.
+    const outbox = path.join(delivery.dir, 'outbox-7');
+    const mailtoOf = async (email: string) => {
+      for (const file of fs.readdirSync(outbox)) {
+        const parsed = await simpleParser(fs.readFileSync(path.join(outbox, file)));
+        if (parsed.to && !Array.isArray(parsed.to) && parsed.to.value[0]?.address === email) {
+          const list = parsed.headers.get('list') as { unsubscribe: { mail: string } };
+          const url = new URL(`mailto:${list.unsubscribe.mail}`);
+          return { to: url.pathname, subject: url.searchParams.get('subject')! };
+        }
+      }
+      throw new Error(`no message to ${email}`);
+    };
+    const mail = (from: string, to: string, subject: string, id: string) =>
+      Buffer.from([`From: ${from}`, `To: ${to}`, `Subject: ${subject}`, `Message-ID: <${id}@mail.example.org>`, 'Date: Sat, 14 Mar 2026 10:00:00 +0000', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Please take me off the list.', ''].join('\r\n'));
+    const leaving = await mailtoOf('leaving@example.org');
+    const calm = await mailtoOf('calm@example.org');
+    expect(leaving.subject).toMatch(/^unsubscribe \S+\.\S+$/);
+    const calmToken = calm.subject.split(' ')[1]!;
+    const forgedToken = `${calmToken.split('.')[0]}.${'A'.repeat(calmToken.split('.')[1]!.length)}`;
+    const maildir = path.join(delivery.dir, 'Maildir');
+    writeMaildir(maildir, [
+      mail('Leaving Reader <leaving@example.org>', leaving.to, leaving.subject, 'unsub-1'),
+      // Someone who knows calm@'s subscriber token but not the signature.
+      mail('prankster@elsewhere.example', calm.to, `unsubscribe ${forgedToken}`, 'forged-1'),
+      mail('calm@example.org', calm.to, 'Re: unsubscribe', 'no-token-1'),
+    ]);
+    delivery.db.close();
+
+    const run = await runCli(['bounces', 'process', maildir], { env: env(delivery.file, delivery.dir) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('new/1773478872.M0P4242.mx1: unsubscribed leaving@example.org: unsubscribe by mail (List-Unsubscribe mailto)');
+    expect(run.stdout).toContain('3 message(s) read from');
+    expect(run.stdout).toContain('1 unsubscribed, 2 set-aside');
+    const { db, subscribers, bounces } = reopen(delivery.file);
+    const left = subscribers.get('leaving@example.org')!;
+    expect(left.state).toBe('unsubscribed');
+    expect(subscribers.history(left.id).at(-1)).toMatchObject({
+      from: 'active',
+      to: 'unsubscribed',
+      actor: 'subscriber',
+      reason: 'unsubscribe by mail (List-Unsubscribe mailto), read from mailbox:Maildir',
+      evidence: { source: 'mailbox:Maildir', sender: 'leaving@example.org', report: '<unsub-1@mail.example.org>' },
+    });
+    const stayed = subscribers.get('calm@example.org')!;
+    expect(stayed.state).toBe('active');
+    expect(subscribers.history(stayed.id)).toHaveLength(1);
+    expect(bounces.listSetAside().map((a) => a.reason)).toEqual([
+      expect.stringMatching(/^an unsubscribe request by mail without the token .*sent by calm@example\.org/),
+      "an unsubscribe request whose token was not made with this newsletter's secret (forged or damaged); nothing changed",
+    ]);
+
+    // Subscribed again since: reading the same mail once more must not unsubscribe them again.
+    for (const to of ['pending', 'active'] as const) expect(subscribers.setState(left.id, to, { actor: 'subscriber', as: 'subscriber', reason: 'signed up again', now: new Date() })).toBe(true);
+    db.close();
+    fs.renameSync(path.join(maildir, 'cur', fs.readdirSync(path.join(maildir, 'cur'))[0]!), path.join(maildir, 'new', 'again'));
+    const again = await runCli(['bounces', 'process', maildir], { env: env(delivery.file, delivery.dir) });
+    expect(again.stdout).toContain('3 duplicate');
+    const after = reopen(delivery.file);
+    expect(after.subscribers.get('leaving@example.org')!.state).toBe('active');
+    after.db.close();
   });
 });

@@ -1,5 +1,6 @@
 // `newsdesk bounces process <mbox | Maildir>`: reads the bounce mailbox and applies
-// every delivery status notification and complaint in it (delivery/bounce-processor.ts);
+// every delivery status notification, complaint and unsubscribe request by mail in it
+// (delivery/bounce-processor.ts);
 // `newsdesk bounces aside`: the messages kept aside because they were no report we could
 // act on, with the reason, and optionally written out as .eml files to read.
 import fs from 'node:fs/promises';

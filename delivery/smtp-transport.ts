@@ -5,9 +5,10 @@
 // DATA) to record the hand-off, and because nodemailer's pool quietly re-sends a
 // message whose connection closed mid-transmission, which could deliver it twice.
 // nodemailer reports every lost connection alike (ECONNECTION or ETIMEDOUT, command
-// "CONN"), so this pool watches the message itself: once all of it has been handed to
-// the connection (the final "." follows it), a loss without a reply is OutcomeUnknown,
-// and before that the relay cannot have accepted it, so it is an ordinary retry.
+// "CONN"), so this pool watches the message itself: once all of it, the final "." too,
+// has left the socket's buffer, a loss without a reply is OutcomeUnknown; before that
+// the relay cannot have accepted it, so it is an ordinary retry.
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { parseConnectionUrl } from 'nodemailer/lib/shared/index.js';
@@ -207,8 +208,15 @@ class PooledConnection {
             );
         },
       });
-      // 'end': the connection has read all of it, so the terminating "." is being written.
-      message.on('end', () => (transmitted = pushed));
+      // 'end': the connection has taken all of it, and the terminating "." follows it into the
+      // socket's buffer; written once that buffer has drained. A loss before then cannot have
+      // delivered it (the relay never saw the end of DATA).
+      message.on('end', () => {
+        if (!pushed) return;
+        const socket = (this.#connection as unknown as { _socket?: Socket | false | null })._socket;
+        if (!socket || socket.writableLength === 0) transmitted = true;
+        else socket.once('drain', () => (transmitted = true));
+      });
       message.on('error', (error) => finish(error instanceof HandOffRefused ? error : Object.assign(error, { code: 'ESTREAM' })));
       this.#connection.send(envelope, message, (error, info) => finish(error, info?.response));
     });

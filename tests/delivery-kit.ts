@@ -49,6 +49,8 @@ export async function startSmtpServer(
     onMessage?: (to: string, seenBefore: number) => Verdict | Promise<Verdict>;
     /** Rejects a recipient at RCPT TO. */
     onRecipient?: (to: string) => Verdict;
+    /** Hangs up as soon as the first part of this recipient's message arrives (mid-DATA). */
+    hangUpMidMessage?: (to: string) => boolean;
     delayMs?: number;
     /** Listen on this port (to bring a relay back where it was); 0 picks a free one. */
     port?: number;
@@ -71,6 +73,10 @@ export async function startSmtpServer(
     onData(stream, session: SMTPServerSession, callback) {
       transmissions.push(session.envelope.rcptTo[0]?.address ?? '');
       const chunks: Buffer[] = [];
+      if (options.hangUpMidMessage?.(session.envelope.rcptTo[0]?.address ?? '')) {
+        stream.once('data', () => sockets.get(session.remotePort)?.destroy());
+        return;
+      }
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
         const raw = Buffer.concat(chunks);

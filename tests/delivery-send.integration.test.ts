@@ -142,6 +142,25 @@ describe('sending an issue over SMTP', () => {
     expect(server.received).toHaveLength(0);
   });
 
+  it('a connection lost while a large message is still leaving (its end never written) is an ordinary retry, delivered once', async () => {
+    const list = addresses(2);
+    const seen = new Set<string>();
+    // Big enough that most of it is still in our socket's buffer when the relay hangs up.
+    const email = aRenderedEmail({ text: `Hello\n${'All the links of the fortnight. '.repeat(300_000)}\n` });
+    const delivery = await aDeliveryDb(list);
+    server = await startSmtpServer({
+      hangUpMidMessage: (to) => {
+        const first = !seen.has(to);
+        seen.add(to);
+        return first && to === list[0];
+      },
+    });
+    transport = new SmtpTransport({ url: server.url, maxConnections: 1, timeoutMs: 20_000 });
+    const result = await sendIssueWith(delivery, transport, { ...someSendOptions({ concurrency: 1 }), issue, email });
+    expect(result.outcome).toMatchObject({ status: 'completed', sent: 2, retried: 1, unknown: 0 });
+    for (const a of list) expect(server.copiesTo(a)).toBe(1);
+  }, 60_000);
+
   it('marks a 550 5.1.1 delivery failed without retrying and the subscriber bounced', async () => {
     const { run, server, ledger, subscribers } = await sendTo(['gone@example.org', 'here@example.org'], {
       onRecipient: (to): Verdict => (to === 'gone@example.org' ? { code: 550, message: '5.1.1 No such mailbox' } : 'accept'),

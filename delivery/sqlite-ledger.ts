@@ -254,7 +254,8 @@ class SqliteIssueLedger implements Ledger {
       RETURNING subscriber_id, attempts`);
     this.#recipient = db.prepare('SELECT email, name, token FROM subscribers WHERE id = ?');
     // The hand-off checks the lease as well: a send that lost it must not put anything on the wire.
-    this.#transmitting = db.prepare(`UPDATE deliveries SET state = 'sending', transmitted_at = ?
+    // An earlier attempt's error is cleared: while "sending", last_error says why the outcome is unknown, if known.
+    this.#transmitting = db.prepare(`UPDATE deliveries SET state = 'sending', transmitted_at = ?, last_error = NULL
       WHERE issue_number = ? AND subscriber_id = ? AND state = 'claimed'
         AND (SELECT lease_token FROM sends WHERE issue_number = ?) = ?`);
     this.#release = db.prepare(`UPDATE deliveries SET state = 'queued', attempts = max(0, attempts - 1), claimed_at = NULL

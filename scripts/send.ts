@@ -81,7 +81,7 @@ export const sendCommand: Command = {
       if (counts.sending > 0) {
         const fate = { resend: 'RE-SENT (--resend-unknown)', skip: 'closed as skipped without sending (--skip-unknown)', leave: 'not re-sent (add --resend-unknown to re-send them, or --skip-unknown to close them)' }[unknownChoice];
         ctx.out(`Unknown:    ${counts.sending} delivery(ies) went out without a recorded reply (connection lost before the relay answered, or a run stopped abruptly); they may have arrived and are ${fate}`);
-        for (const d of ledger.deliveries(issueNumber, 'sending', 20)) ctx.out(`  ? ${d.email}`);
+        for (const d of ledger.deliveries(issueNumber, 'sending', 20)) ctx.out(`  ? ${d.email}: ${d.lastError ?? 'a run stopped while it was being transmitted'}`);
       }
       if (!values.yes) {
         ctx.out('\nNothing sent. Run again with --yes to send.');

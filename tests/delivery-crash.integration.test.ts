@@ -157,6 +157,9 @@ describe('a relay that takes a message and hangs up before its 250', () => {
     const sends = await runCommand(sendsCommand, [], { env });
     expect(sends.stdout).toMatch(/^1\s+unresolved\s/m);
     expect(sends.stdout).toContain(`#1: ${dropped.length} delivery(ies) have an unknown outcome`);
+    // The plan names each unknown delivery and why its outcome is unknown.
+    const plan = await runCommand(sendCommand, ['1'], { env });
+    for (const email of dropped) expect(plan.stdout).toContain(`  ? ${email}: outcome unknown: the connection was lost after the message was transmitted, before the reply`);
     const one = await runCommand(sendsCommand, ['1', '--json'], { env });
     expect(JSON.parse(one.stdout)).toMatchObject({ status: 'unresolved', unknown: dropped.length, sent: list.length - dropped.length });
   });

@@ -39,7 +39,7 @@ export const bouncesCommand: Command = {
       if (action === 'aside') {
         const kept = delivery.bounces.listSetAside(values.limit === undefined ? 50 : positiveInt('--limit', values.limit));
         if (kept.length === 0) {
-          ctx.out('Nothing kept aside: every message read so far was a report about one of our deliveries.');
+          ctx.out('Nothing kept aside: every message read so far was a report about one of our deliveries or a genuine unsubscribe request.');
           return 0;
         }
         ctx.out(formatTable(['id', 'received', 'from', 'reason'], kept.map((k) => [String(k.id), k.receivedAt.slice(0, 16).replace('T', ' '), k.source, k.reason])));

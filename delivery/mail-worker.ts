@@ -125,7 +125,7 @@ export class MailWorker {
     } catch (error) {
       const failure = classifySendError(error);
       // An unknown outcome is tried again here, unlike an issue delivery: a second
-      // confirmation mail carries the same link, a missing one loses the subscriber.
+      // confirmation or welcome mail is harmless, a missing one loses the subscriber.
       await this.#retryOrFail(mail, failure.message, failure.kind === 'transient' || failure.kind === 'unknown');
     }
   }

@@ -2,17 +2,27 @@
 // from: a message in the bounce mailbox (a file, a Maildir or IMAP) or an email
 // service's event (SES through SNS, Resend's webhook). A report acts only on the
 // delivery it proves it is about — a signed return path or token, or the Message-ID of
-// a message we really sent — and only once: a replayed or re-read report finds its
-// fingerprint already recorded and changes nothing. A message that is no report, or
-// names no delivery of ours, is kept aside with the reason, never dropped.
+// a message we really sent — and only once: a report is recorded by what it reports
+// (the delivery and the kind of outcome), so a replayed, re-read or second report of
+// the same thing, by whatever route, changes nothing. A message that is no report, or
+// names no delivery of ours, is kept aside with the reason, never dropped; a message is
+// told apart from another by its bytes, never by a Message-ID a sender chose.
+// The same mailbox receives unsubscribe requests by mail (List-Unsubscribe's mailto,
+// the signed token in the subject): a genuine token unsubscribes its subscriber at
+// once, with the mail as evidence; a missing or forged one is kept aside and changes nothing.
 import type { MailboxReport, ReportKind } from './bounce-report.ts';
 import { readMailboxReport } from './bounce-report.ts';
-import { looksLikeReturnPath, readDeliveryToken, readReturnPath, type DeliveryRef } from './return-path.ts';
+import type { ChangeEvidence } from './subscriber.ts';
+import { verifyUnsubscribeToken } from './tokens.ts';
+import { looksLikeReturnPath, readDeliveryToken, readReturnPath, transactionalMail, type DeliveryRef } from './return-path.ts';
 
 export interface FoundDelivery {
+  /** The issue, or transactionalMail (0) for a confirmation or welcome mail. */
   issue: number;
   subscriberId: number;
   email: string;
+  /** Which transactional mail, when it is one. */
+  mail?: 'confirm' | 'welcome' | undefined;
 }
 
 /** One report about one delivery, ready to apply. */
@@ -30,6 +40,7 @@ export interface ReportToApply {
 
 export type ReportOutcome =
   | { outcome: 'bounced' | 'complained' | 'counted' | 'noted' | 'unchanged'; detail: string; issue: number; subscriberId: number; email: string }
+  | { outcome: 'unsubscribed' | 'already-unsubscribed'; detail: string; subscriberId: number; email: string }
   | { outcome: 'duplicate'; detail: string }
   | { outcome: 'set-aside'; detail: string };
 
@@ -49,6 +60,16 @@ export interface BounceStore {
   /** Records the report and makes the state change it calls for, in one transaction; a known fingerprint changes nothing. */
   applyReport(report: ReportToApply, policy: SoftBouncePolicy, now: Date): Promise<ReportOutcome>;
   setAside(item: { fingerprint: string; source: string; reason: string; raw: Buffer }, now: Date): Promise<'kept' | 'duplicate'>;
+  /** Unsubscribes the token's subscriber and records the mail, in one transaction; a known fingerprint changes nothing. */
+  unsubscribeByMail(request: UnsubscribeByMail, now: Date): Promise<ReportOutcome | { outcome: 'no-subscriber' }>;
+}
+
+export interface UnsubscribeByMail {
+  fingerprint: string;
+  source: string;
+  /** From a verified unsubscribe token. */
+  subscriberToken: string;
+  evidence: ChangeEvidence;
 }
 
 /** An email service's event, parsed from its webhook (service-events.ts). */
@@ -86,6 +107,7 @@ export class BounceProcessor {
     const report = await readMailboxReport(raw);
     if (await this.#deps.store.isRecorded(report.fingerprint)) return [{ outcome: 'duplicate', detail: 'this report was processed before' }];
     if (report.type === 'unrecognised') return [await this.#setAside(report.fingerprint, source, report.reason, raw)];
+    if (report.type === 'unsubscribe') return [await this.#unsubscribe(report, source, raw)];
     const located = await this.#locate(report.clues.returnPaths, [], report.clues.messageIds);
     if ('reason' in located) return [await this.#setAside(report.fingerprint, source, located.reason, raw)];
     return this.#applyAll(report, located.delivery, source);
@@ -97,7 +119,7 @@ export class BounceProcessor {
     const located = await this.#locate([], event.token ? [event.token] : [], event.messageId ? [event.messageId] : []);
     if ('reason' in located) return this.#setAside(event.fingerprint, source, located.reason, Buffer.from(event.raw));
     return this.#deps.store.applyReport(
-      { fingerprint: event.fingerprint, source, reportId: event.reportId, kind: event.kind, delivery: located.delivery, status: event.status, diagnostic: event.diagnostic, feedbackType: event.feedbackType },
+      { fingerprint: reportFingerprint(located.delivery, event.kind), source, reportId: event.reportId, kind: event.kind, delivery: located.delivery, status: event.status, diagnostic: event.diagnostic, feedbackType: event.feedbackType },
       this.#deps.softLimit,
       this.#deps.now(),
     );
@@ -110,7 +132,7 @@ export class BounceProcessor {
     const outcome = [...report.outcomes].sort((a, b) => rank[b.kind] - rank[a.kind])[0]!;
     return [
       await this.#deps.store.applyReport(
-        { fingerprint: report.fingerprint, source, reportId: report.reportId, kind: outcome.kind, delivery, status: outcome.status, diagnostic: outcome.diagnostic, feedbackType: outcome.feedbackType },
+        { fingerprint: reportFingerprint(delivery, outcome.kind), source, reportId: report.reportId, kind: outcome.kind, delivery, status: outcome.status, diagnostic: outcome.diagnostic, feedbackType: outcome.feedbackType },
         this.#deps.softLimit,
         this.#deps.now(),
       ),
@@ -123,7 +145,8 @@ export class BounceProcessor {
     if (ref) {
       const delivery = await store.findDelivery(ref);
       if (delivery) return { delivery };
-      return { reason: `its return path names issue #${ref.issue} to subscriber #${ref.subscriberId}, but no such message was sent` };
+      const what = ref.issue === transactionalMail ? 'a confirmation or welcome mail' : `issue #${ref.issue}`;
+      return { reason: `its return path names ${what} to subscriber #${ref.subscriberId}, but no such message was sent` };
     }
     for (const id of messageIds) {
       const delivery = await store.findDeliveryByMessageId(`<${id.trim().replace(/^<|>$/g, '')}>`);
@@ -133,8 +156,27 @@ export class BounceProcessor {
     return { reason: 'it names no delivery of ours: no signed return path, and no Message-ID of a message we sent' };
   }
 
+  async #unsubscribe(request: Extract<MailboxReport, { type: 'unsubscribe' }>, source: string, raw: Buffer): Promise<ReportOutcome> {
+    if (!request.token) {
+      return this.#setAside(request.fingerprint, source, `an unsubscribe request by mail without the token the List-Unsubscribe address puts in its subject; nothing changed (sent by ${request.sender ?? 'an unknown sender'}: unsubscribe that address by hand if the request is genuine)`, raw);
+    }
+    const verified = verifyUnsubscribeToken(request.token, this.#deps.secret);
+    if (!verified) return this.#setAside(request.fingerprint, source, "an unsubscribe request whose token was not made with this newsletter's secret (forged or damaged); nothing changed", raw);
+    const result = await this.#deps.store.unsubscribeByMail(
+      { fingerprint: request.fingerprint, source, subscriberToken: verified.subscriberToken, evidence: { source, sender: request.sender, report: request.reportId } },
+      this.#deps.now(),
+    );
+    if (result.outcome === 'no-subscriber') return this.#setAside(request.fingerprint, source, 'an unsubscribe request for a subscriber who no longer exists (erased); nothing changed', raw);
+    return result;
+  }
+
   async #setAside(fingerprint: string, source: string, reason: string, raw: Buffer): Promise<ReportOutcome> {
     const kept = await this.#deps.store.setAside({ fingerprint, source, reason, raw }, this.#deps.now());
     return kept === 'duplicate' ? { outcome: 'duplicate', detail: 'kept aside before' } : { outcome: 'set-aside', detail: reason };
   }
+}
+
+/** What a report says, as the key it is recorded under: one outcome of a kind per delivery (each has one recipient). */
+function reportFingerprint(delivery: FoundDelivery, kind: ReportKind): string {
+  return `report:${delivery.issue}:${delivery.subscriberId}:${kind}`;
 }

@@ -1,6 +1,7 @@
 // Reads one message from the bounce mailbox (parsed with mailparser) and says what it
 // reports: a delivery status notification (RFC 3464), a feedback-loop complaint
-// (RFC 5965 ARF), or neither, with the reason. What it reports is sorted here too: a
+// (RFC 5965 ARF), an unsubscribe request sent to List-Unsubscribe's mailto (its
+// subject "unsubscribe <token>"), or none of them, with the reason. What it reports is sorted here too: a
 // failed delivery is a hard bounce when the address itself is bad and a soft one when
 // the failure may pass (a full mailbox, a policy or a network refusal); a delayed or
 // delivered notice changes nothing. Which delivery a report is about is left to the
@@ -29,6 +30,7 @@ export interface ReportedOutcome {
 
 export type MailboxReport =
   | { type: 'dsn' | 'arf'; fingerprint: string; reportId: string | undefined; reporter: string | undefined; outcomes: ReportedOutcome[]; clues: DeliveryClues }
+  | { type: 'unsubscribe'; fingerprint: string; reportId: string | undefined; token: string | undefined; sender: string | undefined }
   | { type: 'unrecognised'; fingerprint: string; reportId: string | undefined; reason: string };
 
 /** Feedback types that are a reader's complaint (RFC 5965 §7.3); not-spam and auth-failure are not. */
@@ -36,8 +38,10 @@ const complaintTypes = new Set(['abuse', 'fraud', 'virus', 'other']);
 
 export async function readMailboxReport(raw: Buffer): Promise<MailboxReport> {
   const reportId = headerValue(raw, 'message-id');
-  // A report is the same report by its own Message-ID; without one, by its bytes.
-  const fingerprint = `mail:${createHash('sha256').update(reportId ?? raw).digest('base64url')}`;
+  // The same message is the same bytes. Never its Message-ID alone: anyone can send a
+  // message with a real report's Message-ID first. Reports themselves are told apart by
+  // what they report (bounce-processor.ts), whatever message carried them.
+  const fingerprint = `mail:${createHash('sha256').update(raw).digest('base64url')}`;
   // Loaded on first use: commands that read no mail start without it.
   const { simpleParser } = await import('mailparser');
   let parsed: Awaited<ReturnType<typeof simpleParser>>;
@@ -87,6 +91,12 @@ export async function readMailboxReport(raw: Buffer): Promise<MailboxReport> {
         messageIds: compact([originalHeaders.get('message-id')]),
       },
     };
+  }
+
+  // A mail program answering the mailto writes the subject as given; a reply or forward may prefix it.
+  const request = /^(?:(?:re|fwd?|aw|sv|tr)\s*:\s*)*unsubscribe(?:\s+(\S+))?\s*$/i.exec((parsed.subject ?? '').trim());
+  if (request && !/auto-replied|auto-generated/i.test(own('auto-submitted') ?? '')) {
+    return { type: 'unsubscribe', fingerprint, reportId, token: request[1], sender: parsed.from?.value[0]?.address };
   }
 
   const type = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;

@@ -276,6 +276,22 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX schedules_due ON schedules(state, send_at);
     `,
   },
+  {
+    version: 8,
+    name: 'unsubscribe requests read from the bounce mailbox',
+    up: `
+      -- Each unsubscribe mail (List-Unsubscribe's mailto) is applied once, by its bytes:
+      -- re-reading a mailbox never unsubscribes someone who has subscribed again since.
+      CREATE TABLE mailbox_unsubscribes (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE SET NULL,
+        outcome TEXT NOT NULL,
+        received_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export interface OpenOptions {

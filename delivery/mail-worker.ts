@@ -124,7 +124,9 @@ export class MailWorker {
       await queue.markSent(mail.id, now());
     } catch (error) {
       const failure = classifySendError(error);
-      await this.#retryOrFail(mail, failure.message, failure.kind === 'transient');
+      // An unknown outcome is tried again here, unlike an issue delivery: a second
+      // confirmation or welcome mail is harmless, a missing one loses the subscriber.
+      await this.#retryOrFail(mail, failure.message, failure.kind === 'transient' || failure.kind === 'unknown');
     }
   }
 

@@ -3,12 +3,12 @@
 import type { SendProgress } from './send-loop.ts';
 
 export function formatProgress(p: SendProgress, total: number, elapsedMs: number, width = 24): string {
-  const done = p.sent + p.failed;
+  const done = p.sent + p.failed + p.unknown;
   const remaining = Math.max(0, total - done);
   const rate = elapsedMs > 0 ? (p.sent / elapsedMs) * 1000 : 0;
   const filled = total > 0 ? Math.round((done / total) * width) : width;
   const eta = rate > 0 ? formatDuration((remaining / rate) * 1000) : '—';
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.sent} sent, ${p.failed} failed, ${remaining} remaining · ${rate.toFixed(1)}/s · ETA ${eta}`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.sent} sent, ${p.failed} failed, ${p.unknown > 0 ? `${p.unknown} unknown, ` : ''}${remaining} remaining · ${rate.toFixed(1)}/s · ETA ${eta}`;
 }
 
 export function formatDuration(ms: number): string {

@@ -14,7 +14,7 @@ import type { Config } from '../core/config.ts';
 import { SlotLimiter } from './rate-limiter.ts';
 import { retryDelayMs } from './retry-delay.ts';
 import { sleep } from './sleep.ts';
-import { HandOffRefused, ServiceError, type ClassifiedFailure, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from './transport.ts';
+import { HandOffRefused, mayHaveBeenSent, OutcomeUnknown, ServiceError, type ClassifiedFailure, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from './transport.ts';
 
 export interface ResendTransportOptions {
   apiKey: string;
@@ -115,18 +115,23 @@ export class ResendTransport implements Transport {
     const key = `newsdesk/${createHash('sha256').update(items.map((i) => i.message.messageId).join('\n')).digest('base64url')}`;
     const body = JSON.stringify(items.map((i) => toResendEmail(i.message)));
     let failure: ClassifiedFailure = { kind: 'transient', message: 'not sent' };
+    // Once a post may have reached Resend, only its own answer under this key can say; a later
+    // retry by the send loop goes out in another batch, under another key, and could send twice.
+    let mayHaveArrived = false;
     for (let attempt = 1; attempt <= this.#options.maxRequestAttempts; attempt++) {
       const answer = await this.#request(body, key);
       if (answer.ok) return settle(items, answer.body);
       failure = answer.failure;
+      mayHaveArrived ||= answer.mayHaveArrived === true;
       if (failure.kind !== 'transient' || !answer.retry || attempt === this.#options.maxRequestAttempts) break;
       // The same batch under the same key: Resend sends it once even if an earlier post got through.
       await sleep(answer.retryAfterMs ?? retryDelayMs({ baseMs: 500, maxMs: 10_000 }, attempt, this.#options.random ?? Math.random));
     }
-    for (const item of items) item.reject(new ServiceError(failure));
+    const error = mayHaveArrived && failure.kind === 'transient' ? new OutcomeUnknown(new Error(failure.message)) : new ServiceError(failure);
+    for (const item of items) item.reject(error);
   }
 
-  async #request(body: string, idempotencyKey: string): Promise<{ ok: true; body: z.infer<typeof batchResponse> } | { ok: false; failure: ClassifiedFailure; retry: boolean; retryAfterMs?: number }> {
+  async #request(body: string, idempotencyKey: string): Promise<{ ok: true; body: z.infer<typeof batchResponse> } | { ok: false; failure: ClassifiedFailure; retry: boolean; retryAfterMs?: number; mayHaveArrived?: boolean }> {
     let response: Response;
     try {
       response = await (this.#options.fetch ?? fetch)(`${this.#options.apiUrl}/emails/batch`, {
@@ -142,14 +147,14 @@ export class ResendTransport implements Transport {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
-      return { ok: false, failure: { kind: 'transient', message: `Resend unreachable: ${cause ?? (error as Error).message}` }, retry: true };
+      return { ok: false, failure: { kind: 'transient', message: `Resend unreachable: ${cause ?? (error as Error).message}` }, retry: true, mayHaveArrived: mayHaveBeenSent(error) };
     }
     const text = await response.text().catch(() => '');
     if (response.ok) {
       const parsed = batchResponse.safeParse(safeJson(text));
       if (parsed.success) return { ok: true, body: parsed.data };
       // Accepted, but in words we cannot read: retrying under the same key returns the same answer.
-      return { ok: false, failure: { kind: 'transient', message: `Resend answered ${response.status} with an unexpected body: ${text.slice(0, 200)}` }, retry: false };
+      return { ok: false, failure: { kind: 'transient', message: `Resend answered ${response.status} with an unexpected body: ${text.slice(0, 200)}` }, retry: false, mayHaveArrived: true };
     }
     const error = errorResponse.safeParse(safeJson(text));
     const name = error.success ? error.data.name : undefined;

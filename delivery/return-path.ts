@@ -10,9 +10,13 @@
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 
 export interface DeliveryRef {
+  /** The issue, or transactionalMail for the subscriber's confirmation and welcome mail. */
   issue: number;
   subscriberId: number;
 }
+
+/** Issue numbers start at 1: "issue 0" in a token names the subscriber's transactional mail (mail queue). */
+export const transactionalMail = 0;
 
 const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
 /** 128 bits in base32: 26 characters. */

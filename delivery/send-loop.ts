@@ -39,6 +39,12 @@ export interface Ledger {
   /** Back to queued, not to be claimed before notBefore. */
   markRetry(subscriberId: number, error: string, notBefore: Date): Promise<void>;
   markFailed(subscriberId: number, error: string, retryable: boolean, now: Date): Promise<void>;
+  /**
+   * Transmitted, but no reply came back (the connection was lost after the message went
+   * out): stays "sending", the state whose outcome is unknown, with the reason recorded.
+   * Only a person decides whether it is sent again.
+   */
+  markUnknown(subscriberId: number, error: string, now: Date): Promise<void>;
   /** When the earliest queued delivery becomes due; undefined when nothing claimable is queued. */
   nextDue(): Promise<Date | undefined>;
 }
@@ -69,6 +75,8 @@ export interface SendProgress {
   failed: number;
   bounced: number;
   retried: number;
+  /** Transmitted but unanswered (the connection was lost before the reply): may have arrived, not retried. */
+  unknown: number;
   /** Messages per second now (lower than configured while the relay defers). */
   rate: number;
   /** The lowest rate this run slowed down to. */
@@ -104,7 +112,7 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
   const pace = new AdaptiveRate(options.rate);
   const limiter = new SlotLimiter(options.rate, { now: () => performance.now(), sleep });
   const window = new PauseWindow(options.pauseWindow, options.pauseErrorRate);
-  const progress: SendProgress = { sent: 0, failed: 0, bounced: 0, retried: 0, rate: options.rate, lowestRate: options.rate };
+  const progress: SendProgress = { sent: 0, failed: 0, bounced: 0, retried: 0, unknown: 0, rate: options.rate, lowestRate: options.rate };
   let lastError = '';
   let stop: { status: 'interrupted'; reason?: string } | { status: 'paused'; reason: string } | undefined;
   let inFlight = 0;
@@ -161,7 +169,13 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
     }
     lastError = failure!.message;
     adjustPace(isDeferral(failure!));
-    if (failure!.kind === 'transient' && recipient.attempts < options.maxAttempts) {
+    if (failure!.kind === 'unknown') {
+      await ledger.markUnknown(recipient.subscriberId, failure!.message, at);
+      progress.unknown++;
+      // A relay that keeps hanging up after the message counts towards pausing: the pile of unknowns stops growing.
+      window.record(true);
+      if (!stop && window.tripped) stop = { status: 'paused', reason: window.describe(lastError) };
+    } else if (failure!.kind === 'transient' && recipient.attempts < options.maxAttempts) {
       const delay = retryDelayMs({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs }, recipient.attempts, random);
       await ledger.markRetry(recipient.subscriberId, failure!.message, new Date(at.getTime() + delay));
       progress.retried++;

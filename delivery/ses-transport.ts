@@ -13,7 +13,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { toNodemailerMessage } from './nodemailer-message.ts';
 import { SlotLimiter } from './rate-limiter.ts';
 import { sleep } from './sleep.ts';
-import { HandOffRefused, ServiceError, type ClassifiedFailure, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from './transport.ts';
+import { HandOffRefused, mayHaveBeenSent, OutcomeUnknown, ServiceError, type ClassifiedFailure, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from './transport.ts';
 
 export type SesTransportOptions = Omit<Extract<Config['transport'], { kind: 'ses' }>, 'kind'>;
 
@@ -110,6 +110,8 @@ async function openSes(options: SesTransportOptions) {
       try {
         return await client.send(command);
       } catch (error) {
+        // SES has no idempotency key: a request that may have been taken is not sent again by itself.
+        if (mayHaveBeenSent(error)) throw new OutcomeUnknown(error);
         throw new ServiceError(classifySesError(error), error);
       }
     },

@@ -4,6 +4,11 @@
 // loop must know the moment a message starts to leave (after the server's 354 to
 // DATA) to record the hand-off, and because nodemailer's pool quietly re-sends a
 // message whose connection closed mid-transmission, which could deliver it twice.
+// nodemailer reports every lost connection alike (ECONNECTION or ETIMEDOUT, command
+// "CONN"), so this pool watches the message itself: once all of it, the final "." too,
+// has left the socket's buffer, a loss without a reply is OutcomeUnknown; before that
+// the relay cannot have accepted it, so it is an ordinary retry.
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { parseConnectionUrl } from 'nodemailer/lib/shared/index.js';
@@ -11,7 +16,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Config } from '../core/config.ts';
 import { loadDkim, rsaKeyOf, signMessage, type DkimOptions } from './dkim-signer.ts';
 import { toNodemailerMessage } from './nodemailer-message.ts';
-import { HandOffRefused, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from './transport.ts';
+import { HandOffRefused, OutcomeUnknown, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from './transport.ts';
 
 export interface SmtpTransportOptions {
   url: string;
@@ -153,12 +158,19 @@ class PooledConnection {
     return new Promise((resolve, reject) => {
       let settled = false;
       let handedOff = false;
+      let pushed = false;
+      let transmitted = false;
       const finish = (error: Error | null, response?: string) => {
         if (settled) return;
         settled = true;
         this.#inFlight = undefined;
         if (!error) return resolve(response ?? '');
         const code = (error as { responseCode?: number }).responseCode;
+        // No 4xx/5xx reply to a message sent in full: the relay may have queued it.
+        if (transmitted && !(typeof code === 'number' && code >= 400)) {
+          this.#usable = false;
+          return reject(new OutcomeUnknown(error));
+        }
         // The server refused this message but the session can go on: RSET before the next one.
         // Anything else (421, a dropped connection, a refused hand-off mid-DATA) ends the session.
         if (!this.#usable || typeof code !== 'number' || code === 421 || error instanceof HandOffRefused) {
@@ -188,12 +200,22 @@ class PooledConnection {
             .then(() => hooks.onTransmit?.())
             .then(
               () => {
+                pushed = true;
                 this.push(raw);
                 this.push(null);
               },
               (error: unknown) => this.destroy(new HandOffRefused(error)),
             );
         },
+      });
+      // 'end': the connection has taken all of it, and the terminating "." follows it into the
+      // socket's buffer; written once that buffer has drained. A loss before then cannot have
+      // delivered it (the relay never saw the end of DATA).
+      message.on('end', () => {
+        if (!pushed) return;
+        const socket = (this.#connection as unknown as { _socket?: Socket | false | null })._socket;
+        if (!socket || socket.writableLength === 0) transmitted = true;
+        else socket.once('drain', () => (transmitted = true));
       });
       message.on('error', (error) => finish(error instanceof HandOffRefused ? error : Object.assign(error, { code: 'ESTREAM' })));
       this.#connection.send(envelope, message, (error, info) => finish(error, info?.response));

@@ -4,7 +4,9 @@
 // certificate named in the message — fetched only from the configured hosts (Amazon's
 // SNS hosts), over HTTPS (plain HTTP only on loopback, for a local stand-in), and
 // cached. A valid signature proves SNS sent it, not which account's topic did, so only
-// the configured topics are accepted.
+// the configured topics are accepted. A signed message stays valid forever, so one
+// published longer ago (or further ahead) than the webhooks' age window is refused:
+// a message captured once cannot be replayed later.
 import { verify, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 
@@ -56,6 +58,8 @@ export interface SnsVerifierOptions {
   certHosts: readonly string[];
   topicArns: readonly string[];
   now: () => Date;
+  /** How far a message's Timestamp may be from now, either way (the same window as every signed webhook). */
+  maxAgeMs: number;
   /** Reads a certificate (PEM); defaults to fetch with a time and size limit. */
   fetchCertificate?: (url: string) => Promise<string>;
 }
@@ -84,13 +88,22 @@ export class SnsVerifier {
     if (!isAllowedSnsUrl(message.SigningCertURL, this.#options.certHosts, { pem: true })) {
       return { ok: false, reason: `the signing certificate URL ${message.SigningCertURL} is not on an allowed host (SES_SNS_CERT_HOSTS)` };
     }
+    const now = this.#options.now();
+    const published = Date.parse(message.Timestamp);
+    if (!Number.isFinite(published)) return { ok: false, reason: `the Timestamp ${message.Timestamp} is not a date` };
+    const age = now.getTime() - published;
+    if (Math.abs(age) > this.#options.maxAgeMs) {
+      return {
+        ok: false,
+        reason: `the message was published ${formatAge(age)}; only messages published within ${Math.round(this.#options.maxAgeMs / 60_000)} minutes of now are accepted (replay protection). Check the server's clock`,
+      };
+    }
     let certificate: X509Certificate;
     try {
       certificate = await this.#certificate(message.SigningCertURL);
     } catch (error) {
       return { ok: false, reason: `the signing certificate could not be read: ${(error as Error).message}` };
     }
-    const now = this.#options.now();
     if (now < new Date(certificate.validFrom) || now > new Date(certificate.validTo)) return { ok: false, reason: 'the signing certificate is not valid now' };
     const valid = verify(message.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(snsStringToSign(message), 'utf8'), certificate.publicKey, Buffer.from(message.Signature, 'base64'));
     return valid ? { ok: true, message } : { ok: false, reason: 'the signature does not match the message' };
@@ -106,6 +119,12 @@ export class SnsVerifier {
     }
     return certificate;
   }
+}
+
+function formatAge(ms: number): string {
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  const span = minutes < 120 ? `${minutes} minute(s)` : minutes < 2 * 24 * 60 ? `${Math.round(minutes / 60)} hour(s)` : `${Math.round(minutes / (24 * 60))} day(s)`;
+  return ms >= 0 ? `${span} ago` : `${span} in the future`;
 }
 
 async function fetchPem(url: string): Promise<string> {

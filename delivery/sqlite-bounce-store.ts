@@ -3,13 +3,13 @@
 // report is never applied twice nor recorded without its effect. Soft bounces add up
 // per issue: enough of them within a subscriber's last sends make the address bounced.
 // Also the counts behind `newsdesk sends <n>` and `newsdesk subscribers stats`.
-import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBouncePolicy } from './bounce-processor.ts';
+import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBouncePolicy, UnsubscribeByMail } from './bounce-processor.ts';
 import type { ReportKind } from './bounce-report.ts';
 import type { Database } from './db.ts';
 import { retryOnBusy, transaction } from './db.ts';
-import type { DeliveryRef } from './return-path.ts';
+import { transactionalMail, type DeliveryRef } from './return-path.ts';
 import type { SqliteSubscriberStore } from './sqlite-subscriber-store.ts';
-import { canTransition, type ChangeEvidence } from './subscriber.ts';
+import { canTransition, isSuppressed, type ChangeEvidence } from './subscriber.ts';
 
 export interface IssueReportCounts {
   hard: number;
@@ -32,10 +32,12 @@ export class SqliteBounceStore implements BounceStore {
   readonly #subscribers: SqliteSubscriberStore;
   readonly #byRef;
   readonly #byMessageId;
+  readonly #byMail;
   readonly #known;
   readonly #insert;
   readonly #softIssues;
   readonly #aside;
+  readonly #unsubscribeMail;
 
   constructor(db: Database, subscribers: SqliteSubscriberStore) {
     this.#db = db;
@@ -44,7 +46,13 @@ export class SqliteBounceStore implements BounceStore {
       WHERE d.issue_number = ? AND d.subscriber_id = ? AND ${delivered}`);
     this.#byMessageId = db.prepare(`SELECT d.issue_number AS issue, d.subscriber_id AS subscriberId, s.email FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
       WHERE d.message_id = ? AND ${delivered} LIMIT 1`);
-    this.#known = db.prepare('SELECT 1 FROM bounce_reports WHERE fingerprint = ? UNION ALL SELECT 1 FROM bounce_set_aside WHERE fingerprint = ? LIMIT 1');
+    // A transactional mail's return path names its subscriber: the latest such mail that went out.
+    this.#byMail = db.prepare(`SELECT 0 AS issue, m.subscriber_id AS subscriberId, s.email, m.kind AS mail FROM mail_queue m JOIN subscribers s ON s.id = m.subscriber_id
+      WHERE m.subscriber_id = ? AND m.state IN ('sent', 'sending') ORDER BY m.id DESC LIMIT 1`);
+    this.#known = db.prepare(`SELECT 1 FROM bounce_reports WHERE fingerprint = :f UNION ALL SELECT 1 FROM bounce_set_aside WHERE fingerprint = :f
+      UNION ALL SELECT 1 FROM mailbox_unsubscribes WHERE fingerprint = :f LIMIT 1`);
+    this.#unsubscribeMail = db.prepare(`INSERT INTO mailbox_unsubscribes (fingerprint, source, subscriber_id, outcome, received_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (fingerprint) DO NOTHING`);
     this.#insert = db.prepare(`INSERT INTO bounce_reports (fingerprint, source, kind, issue_number, subscriber_id, status, diagnostic, outcome, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING`);
     // The issues of the subscriber's last sends that drew a soft bounce.
@@ -56,6 +64,7 @@ export class SqliteBounceStore implements BounceStore {
   }
 
   async findDelivery(ref: DeliveryRef): Promise<FoundDelivery | undefined> {
+    if (ref.issue === transactionalMail) return retryOnBusy(() => this.#byMail.get(ref.subscriberId) as FoundDelivery | undefined);
     return retryOnBusy(() => this.#byRef.get(ref.issue, ref.subscriberId) as FoundDelivery | undefined);
   }
 
@@ -64,7 +73,7 @@ export class SqliteBounceStore implements BounceStore {
   }
 
   async isRecorded(fingerprint: string): Promise<boolean> {
-    return retryOnBusy(() => this.#known.get(fingerprint, fingerprint) !== undefined);
+    return retryOnBusy(() => this.#known.get({ f: fingerprint }) !== undefined);
   }
 
   async applyReport(report: ReportToApply, policy: SoftBouncePolicy, now: Date): Promise<ReportOutcome> {
@@ -79,8 +88,9 @@ export class SqliteBounceStore implements BounceStore {
     const subscriber = this.#subscribers.getById(delivery.subscriberId);
     const base = { issue: delivery.issue, subscriberId: delivery.subscriberId, email: delivery.email };
     if (!subscriber) return { outcome: 'duplicate', detail: 'the subscriber was erased' };
+    const about = delivery.mail ? `the ${delivery.mail === 'confirm' ? 'confirmation' : 'welcome'} mail` : `issue #${delivery.issue}`;
     const evidence: ChangeEvidence = {
-      issue: delivery.issue,
+      ...(delivery.mail ? { mail: delivery.mail } : { issue: delivery.issue }),
       status: report.status,
       diagnostic: report.diagnostic,
       feedbackType: report.feedbackType,
@@ -89,7 +99,7 @@ export class SqliteBounceStore implements BounceStore {
     };
     const change = (to: 'bounced' | 'complained', reason: string, extra: Partial<ChangeEvidence> = {}) =>
       this.#subscribers.setState(subscriber.id, to, { actor: `${to === 'complained' ? 'complaint' : 'bounce'}:${report.source}`, reason, now, evidence: { ...evidence, ...extra } });
-    const what = `${[report.status, report.diagnostic].filter(Boolean).join(' ') || 'no diagnostic'} (issue #${delivery.issue})`;
+    const what = `${[report.status, report.diagnostic].filter(Boolean).join(' ') || 'no diagnostic'} (${about})`;
 
     switch (report.kind) {
       case 'hard':
@@ -99,7 +109,7 @@ export class SqliteBounceStore implements BounceStore {
           const detail = `${label(report.kind)}; the subscriber was already ${subscriber.state}`;
           return record(detail) ? { outcome: 'unchanged', detail, ...base } : duplicate();
         }
-        const reason = report.kind === 'hard' ? `hard bounce: ${what}` : `spam complaint (${report.feedbackType ?? 'abuse'}) about issue #${delivery.issue}`;
+        const reason = report.kind === 'hard' ? `hard bounce: ${what}` : `spam complaint (${report.feedbackType ?? 'abuse'}) about ${about}`;
         if (!record(to)) return duplicate();
         change(to, reason);
         return { outcome: to, detail: reason, ...base };
@@ -121,6 +131,23 @@ export class SqliteBounceStore implements BounceStore {
         return record(detail) ? { outcome: 'noted', detail, ...base } : duplicate();
       }
     }
+  }
+
+  async unsubscribeByMail(request: UnsubscribeByMail, now: Date): Promise<ReportOutcome | { outcome: 'no-subscriber' }> {
+    return retryOnBusy(() =>
+      transaction(this.#db, (): ReportOutcome | { outcome: 'no-subscriber' } => {
+        const subscriber = this.#subscribers.getByToken(request.subscriberToken);
+        if (!subscriber) return { outcome: 'no-subscriber' };
+        const base = { subscriberId: subscriber.id, email: subscriber.email };
+        const suppressed = isSuppressed(subscriber.state);
+        const detail = suppressed ? `unsubscribe by mail; the subscriber was already ${subscriber.state}` : 'unsubscribe by mail (List-Unsubscribe mailto)';
+        const recorded = Number(this.#unsubscribeMail.run(request.fingerprint, request.source, subscriber.id, suppressed ? 'unchanged' : 'unsubscribed', now.toISOString()).changes) === 1;
+        if (!recorded) return duplicate();
+        if (suppressed) return { outcome: 'already-unsubscribed', detail, ...base };
+        this.#subscribers.setState(subscriber.id, 'unsubscribed', { actor: 'subscriber', as: 'subscriber', reason: `${detail}, read from ${request.source}`, now, evidence: request.evidence });
+        return { outcome: 'unsubscribed', detail, ...base };
+      }),
+    );
   }
 
   async setAside(item: { fingerprint: string; source: string; reason: string; raw: Buffer }, now: Date): Promise<'kept' | 'duplicate'> {

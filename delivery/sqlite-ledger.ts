@@ -233,6 +233,7 @@ class SqliteIssueLedger implements Ledger {
   readonly #sent;
   readonly #retry;
   readonly #failed;
+  readonly #unknown;
   readonly #nextDue;
   readonly #writes: GroupCommit;
 
@@ -253,7 +254,8 @@ class SqliteIssueLedger implements Ledger {
       RETURNING subscriber_id, attempts`);
     this.#recipient = db.prepare('SELECT email, name, token FROM subscribers WHERE id = ?');
     // The hand-off checks the lease as well: a send that lost it must not put anything on the wire.
-    this.#transmitting = db.prepare(`UPDATE deliveries SET state = 'sending', transmitted_at = ?
+    // An earlier attempt's error is cleared: while "sending", last_error says why the outcome is unknown, if known.
+    this.#transmitting = db.prepare(`UPDATE deliveries SET state = 'sending', transmitted_at = ?, last_error = NULL
       WHERE issue_number = ? AND subscriber_id = ? AND state = 'claimed'
         AND (SELECT lease_token FROM sends WHERE issue_number = ?) = ?`);
     this.#release = db.prepare(`UPDATE deliveries SET state = 'queued', attempts = max(0, attempts - 1), claimed_at = NULL
@@ -263,6 +265,9 @@ class SqliteIssueLedger implements Ledger {
     this.#retry = db.prepare(`UPDATE deliveries SET state = 'queued', retryable = 1, last_error = ?, not_before = ?
       WHERE issue_number = ? AND subscriber_id = ? AND state IN ('claimed', 'sending')`);
     this.#failed = db.prepare(`UPDATE deliveries SET state = 'failed', retryable = ?, last_error = ?, finished_at = ?
+      WHERE issue_number = ? AND subscriber_id = ? AND state IN ('claimed', 'sending')`);
+    // Stays (or becomes) "sending": the one state `send` reports as unknown and never re-sends unasked.
+    this.#unknown = db.prepare(`UPDATE deliveries SET state = 'sending', last_error = ?, transmitted_at = coalesce(transmitted_at, ?)
       WHERE issue_number = ? AND subscriber_id = ? AND state IN ('claimed', 'sending')`);
     this.#nextDue = db.prepare(`SELECT min(d.not_before) AS due FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
       WHERE d.issue_number = ? AND d.state = 'queued' AND s.state = 'active'`);
@@ -308,6 +313,10 @@ class SqliteIssueLedger implements Ledger {
 
   async markFailed(subscriberId: number, error: string, retryable: boolean, now: Date): Promise<void> {
     await this.#writes.run(() => this.#failed.run(retryable ? 1 : 0, error, now.toISOString(), this.#issue, subscriberId));
+  }
+
+  async markUnknown(subscriberId: number, error: string, now: Date): Promise<void> {
+    await this.#writes.run(() => this.#unknown.run(error, now.toISOString(), this.#issue, subscriberId));
   }
 
   async nextDue(): Promise<Date | undefined> {

@@ -101,6 +101,8 @@ export interface Subscriber {
 export interface ChangeEvidence {
   /** The issue whose delivery the report is about. */
   issue?: number | undefined;
+  /** Or the transactional mail it is about: "confirm", "welcome". */
+  mail?: string | undefined;
   /** Enhanced status code (RFC 3463), e.g. "5.1.1"; or the service's bounce type. */
   status?: string | undefined;
   /** The receiving server's words, e.g. "smtp; 550 5.1.1 user unknown". */
@@ -109,7 +111,9 @@ export interface ChangeEvidence {
   feedbackType?: string | undefined;
   /** Where the report came from: "mailbox:bounces.mbox", "imap", "ses", "resend", "smtp". */
   source?: string | undefined;
-  /** The report's own id: a DSN's Message-ID, an SNS MessageId, a webhook id. */
+  /** The From address of an unsubscribe mail (the token, not this address, says who is unsubscribed). */
+  sender?: string | undefined;
+  /** The report's own id: a DSN's Message-ID, an SNS MessageId, a webhook id, an unsubscribe mail's Message-ID. */
   report?: string | undefined;
   /** Issues with a soft bounce that added up to this change. */
   softBounceIssues?: number[] | undefined;

@@ -3,11 +3,14 @@
 // expiring token) or the welcome mail (the first list mail, so it carries the same
 // one-click unsubscribe headers as every issue). Mail that is no longer wanted (the
 // subscriber was erased, confirmed meanwhile, or left) is skipped with the reason.
+// Each leaves with the subscriber's own signed return path (return-path.ts, "issue 0"),
+// so a bounce of a confirmation counts against the address like one of an issue.
 import { randomBytes } from 'node:crypto';
 import type { Settings } from '../content/model.ts';
 import { toHeaderText } from '../core/render.ts';
 import { fillConfirmation, renderConfirmationTemplate, renderWelcomeEmail, type RenderedTransactionalEmail } from '../emails/transactional/render.ts';
 import type { QueuedMail } from './mail-queue.ts';
+import { createDeliveryToken, returnPathFor, transactionalMail } from './return-path.ts';
 import type { Composed } from './mail-worker.ts';
 import { feedbackId, listId, listUnsubscribeHeaders } from './message.ts';
 import type { Subscriber } from './subscriber.ts';
@@ -22,6 +25,8 @@ export interface TransactionalDeps {
   site: () => Promise<{ settings: Settings; baseUrl: string }>;
   /** Address for mailto: unsubscribes in List-Unsubscribe; defaults to reply-to or sender. */
   unsubscribeMailto?: string | undefined;
+  /** The bounce mailbox (NEWSDESK_BOUNCE_ADDRESS): the envelope sender becomes its per-subscriber return path. */
+  bounceAddress?: string | undefined;
 }
 
 export function createTransactionalComposer(deps: TransactionalDeps): (mail: QueuedMail) => Promise<Composed> {
@@ -49,19 +54,31 @@ export function createTransactionalComposer(deps: TransactionalDeps): (mail: Que
       const token = createConfirmToken(subscriber.token, deps.secret, { now, ttlHours: deps.confirmTtlHours });
       const confirmUrl = `${baseUrl}/confirm?token=${encodeURIComponent(token)}`;
       const filled = fillConfirmation(await confirmationTemplate(settings), { confirmUrl, email: subscriber.email });
-      return { message: composeTransactional(filled, subscriber, settings, now, { kind: 'confirm' }) };
+      return { message: withReturnPath(composeTransactional(filled, subscriber, settings, now, { kind: 'confirm' }), subscriber, deps) };
     }
     if (subscriber.state !== 'active') return { skip: `the subscriber is ${subscriber.state}` };
     // The welcome mail is the first list mail: it carries the same one-click headers as every issue.
     const unsubscribe = listUnsubscribeHeaders(subscriber.token, { baseUrl, secret: deps.secret, unsubscribeMailto: deps.unsubscribeMailto, settings });
     const welcome = await renderWelcomeEmail({ settings, name: subscriber.name, archiveUrl: `${baseUrl}/`, unsubscribeUrl: unsubscribe.url });
     return {
-      message: composeTransactional(welcome, subscriber, settings, now, {
-        kind: 'welcome',
-        headers: { ...unsubscribe.headers, 'List-Id': listId(settings.title, baseUrl) },
-      }),
+      message: withReturnPath(
+        composeTransactional(welcome, subscriber, settings, now, {
+          kind: 'welcome',
+          headers: { ...unsubscribe.headers, 'List-Id': listId(settings.title, baseUrl) },
+        }),
+        subscriber,
+        deps,
+      ),
     };
   };
+}
+
+/** The signed token names the subscriber's transactional mail; services that hand tags back get it too. */
+function withReturnPath(message: OutgoingMessage, subscriber: Subscriber, deps: TransactionalDeps): OutgoingMessage {
+  const ref = { issue: transactionalMail, subscriberId: subscriber.id };
+  message.deliveryToken = createDeliveryToken(ref, deps.secret);
+  if (deps.bounceAddress) message.returnPath = returnPathFor(ref, deps.bounceAddress, deps.secret);
+  return message;
 }
 
 function composeTransactional(

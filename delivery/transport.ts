@@ -54,6 +54,18 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/**
+ * The message was transmitted in full (over SMTP: the final "." was written; over HTTP:
+ * the request was sent) and the connection was lost before the reply: the relay may
+ * have accepted it. Never retried by itself, since a retry could deliver it twice.
+ */
+export class OutcomeUnknown extends Error {
+  constructor(cause: unknown) {
+    super(`outcome unknown: the connection was lost after the message was transmitted, before the reply (${oneLine(cause)})`, { cause });
+    this.name = 'OutcomeUnknown';
+  }
+}
+
 /** The hand-off hook refused (e.g. the send lost its lease): the message was not sent. */
 export class HandOffRefused extends Error {
   constructor(cause: unknown) {
@@ -68,7 +80,9 @@ export type FailureKind =
   /** 5xx: this message will not be accepted. */
   | 'permanent'
   /** 5.1.x: the address itself is bad; the subscriber is marked bounced. */
-  | 'bounce';
+  | 'bounce'
+  /** Transmitted, no reply: it may have arrived. Left for a person to resolve, never retried by itself. */
+  | 'unknown';
 
 export interface ClassifiedFailure {
   kind: FailureKind;
@@ -95,6 +109,7 @@ const transientCodes = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNRES
 export function classifySendError(error: unknown): ClassifiedFailure {
   if (error instanceof HandOffRefused) return { kind: 'transient', message: error.message };
   if (error instanceof ServiceError) return error.failure;
+  if (error instanceof OutcomeUnknown) return { kind: 'unknown', message: error.message };
   const e = (error ?? {}) as { responseCode?: unknown; response?: unknown; code?: unknown; message?: unknown };
   const text = String(e.response ?? e.message ?? error).replace(/\s+/g, ' ').trim().slice(0, 500);
   const code = typeof e.responseCode === 'number' ? e.responseCode : Number(/^([2-5]\d\d)[ -]/.exec(text)?.[1] ?? NaN);
@@ -106,4 +121,33 @@ export function classifySendError(error: unknown): ClassifiedFailure {
   const errno = typeof e.code === 'string' ? e.code : '';
   if (errno === 'EENVELOPE' || errno === 'EMESSAGE') return { kind: 'permanent', message: `${errno}: ${text}` };
   return { kind: 'transient', message: errno && !transientCodes.has(errno) ? `${errno}: ${text}` : text };
+}
+
+/** Failures that happen before a connection exists: whatever was to be sent never left. */
+const notConnected = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Failures of a connection that was open: a request written to it may have been taken. */
+const lostConnection = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+
+/**
+ * For the HTTP services (SES, Resend): whether a request that got no answer may still
+ * have been acted on, i.e. the connection broke or timed out after the request was
+ * written. An answered request (any HTTP status) or one that never connected was not.
+ */
+export function mayHaveBeenSent(error: unknown): boolean {
+  for (let e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; $metadata?: { httpStatusCode?: number } } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.$metadata?.httpStatusCode) return false;
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (notConnected.has(code)) return false;
+    if (lostConnection.has(code)) return true;
+    const message = String(e.message ?? '');
+    if (e.name === 'TimeoutError') return !/without establishing a connection/i.test(message);
+    if (/socket hang up|other side closed/i.test(message)) return true;
+  }
+  return false;
+}
+
+function oneLine(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  const text = String(e?.message ?? error).replace(/\s+/g, ' ').trim().slice(0, 300);
+  return typeof e?.code === 'string' && !text.startsWith(e.code) ? `${e.code}: ${text}` : text;
 }

@@ -1,5 +1,6 @@
 // `newsdesk bounces process <mbox | Maildir>`: reads the bounce mailbox and applies
-// every delivery status notification and complaint in it (delivery/bounce-processor.ts);
+// every delivery status notification, complaint and unsubscribe request by mail in it
+// (delivery/bounce-processor.ts);
 // `newsdesk bounces aside`: the messages kept aside because they were no report we could
 // act on, with the reason, and optionally written out as .eml files to read.
 import fs from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { BounceProcessor, type ReportOutcome } from '../delivery/bounce-processor.ts';
 import { readMailbox } from '../delivery/mailbox-reader.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
+import { transactionalMail } from '../delivery/return-path.ts';
 import { resolveSecret } from '../delivery/secret.ts';
 import { type Command, formatTable, oneOf, parseOptions, positiveInt } from './cli.ts';
 
@@ -37,7 +39,7 @@ export const bouncesCommand: Command = {
       if (action === 'aside') {
         const kept = delivery.bounces.listSetAside(values.limit === undefined ? 50 : positiveInt('--limit', values.limit));
         if (kept.length === 0) {
-          ctx.out('Nothing kept aside: every message read so far was a report about one of our deliveries.');
+          ctx.out('Nothing kept aside: every message read so far was a report about one of our deliveries or a genuine unsubscribe request.');
           return 0;
         }
         ctx.out(formatTable(['id', 'received', 'from', 'reason'], kept.map((k) => [String(k.id), k.receivedAt.slice(0, 16).replace('T', ' '), k.source, k.reason])));
@@ -65,7 +67,7 @@ export const bouncesCommand: Command = {
       }
       const total = [...tally.values()].reduce((a, b) => a + b, 0);
       if (!values.json) {
-        const parts = (['bounced', 'complained', 'counted', 'unchanged', 'noted', 'duplicate', 'set-aside'] as const).filter((o) => tally.get(o)).map((o) => `${tally.get(o)} ${o}`);
+        const parts = (['bounced', 'complained', 'counted', 'unchanged', 'noted', 'unsubscribed', 'already-unsubscribed', 'duplicate', 'set-aside'] as const).filter((o) => tally.get(o)).map((o) => `${tally.get(o)} ${o}`);
         ctx.out(`\n${total} message(s) read from ${target}${parts.length ? `: ${parts.join(', ')}` : ''}.`);
         if (tally.get('set-aside')) ctx.out('Messages set aside are kept in the database with the reason: `newsdesk bounces aside` lists them.');
       }
@@ -82,7 +84,10 @@ function describe(result: ReportOutcome): string {
       return `already processed, nothing changed (${result.detail})`;
     case 'set-aside':
       return `kept aside: ${result.detail}`;
+    case 'unsubscribed':
+    case 'already-unsubscribed':
+      return `${result.outcome} ${result.email}: ${result.detail}`;
     default:
-      return `${result.outcome} ${result.email} (issue #${result.issue}): ${result.detail}`;
+      return `${result.outcome} ${result.email} (${result.issue === transactionalMail ? 'transactional mail' : `issue #${result.issue}`}): ${result.detail}`;
   }
 }

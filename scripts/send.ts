@@ -25,7 +25,7 @@ export const sendCommand: Command = {
   options: [
     ['--yes', 'really send (without it, only the plan is shown); also resumes a paused or interrupted send'],
     ['--to ADDRESS', 'send one test copy to ADDRESS; the ledger is not touched'],
-    ['--resend-unknown', 'also re-send deliveries whose outcome is unknown (their transmission had started when a run stopped abruptly; they may arrive twice)'],
+    ['--resend-unknown', 'also re-send deliveries whose outcome is unknown (their message went out but no reply was recorded: a lost connection or a run that stopped abruptly; they may arrive twice)'],
     ['--skip-unknown', 'close deliveries whose outcome is unknown as skipped, without sending them again, so the send can complete'],
   ],
   examples: ['newsdesk send 12', 'newsdesk send 12 --to me@example.org', 'newsdesk send 12 --yes', 'SMTP_URL=smtps://user:pass@smtp.example.org:465 newsdesk send 12 --yes'],
@@ -79,8 +79,8 @@ export const sendCommand: Command = {
       ctx.out(`Rate:       ${config.send.rate} msg/s, ${config.send.concurrency} at once; about ${formatDuration((toSend / config.send.rate) * 1000)}`);
       if (counts.sending > 0) {
         const fate = { resend: 'RE-SENT (--resend-unknown)', skip: 'closed as skipped without sending (--skip-unknown)', leave: 'not re-sent (add --resend-unknown to re-send them, or --skip-unknown to close them)' }[unknownChoice];
-        ctx.out(`Unknown:    ${counts.sending} delivery(ies) were being transmitted when an earlier run stopped abruptly; they may have arrived and are ${fate}`);
-        for (const d of ledger.deliveries(issueNumber, 'sending', 20)) ctx.out(`  ? ${d.email}`);
+        ctx.out(`Unknown:    ${counts.sending} delivery(ies) went out without a recorded reply (connection lost before the relay answered, or a run stopped abruptly); they may have arrived and are ${fate}`);
+        for (const d of ledger.deliveries(issueNumber, 'sending', 20)) ctx.out(`  ? ${d.email}: ${d.lastError ?? 'a run stopped while it was being transmitted'}`);
       }
       if (!values.yes) {
         ctx.out('\nNothing sent. Run again with --yes to send.');
@@ -135,7 +135,7 @@ export const sendCommand: Command = {
         return 130;
       }
       if (result.status === 'unresolved') {
-        throw new NewsdeskError('SEND_UNRESOLVED', `Issue #${issueNumber} went to everyone else, but ${result.counts.sending} delivery(ies) have an unknown outcome: their transmission had started when an earlier run stopped abruptly`, {
+        throw new NewsdeskError('SEND_UNRESOLVED', `Issue #${issueNumber} went to everyone else, but ${result.counts.sending} delivery(ies) have an unknown outcome: their message went out but no reply was recorded (the connection was lost before the relay's reply, or a run stopped abruptly)`, {
           hint: `Check your relay's log for them (\`newsdesk send ${issueNumber}\` lists them). Then run \`newsdesk send ${issueNumber} --yes --resend-unknown\` to send them again (some may arrive twice), or \`--skip-unknown\` to close them without sending.`,
         });
       }
@@ -171,7 +171,7 @@ function describeStatus(send: SendRecord): string {
 function printSummary(ctx: CommandContext, issue: number, result: SendIssueResult, configuredRate: number): void {
   const { outcome, counts } = result;
   const slowed = outcome.lowestRate < configuredRate ? ` The relay deferred messages; the rate went down to ${Number(outcome.lowestRate.toFixed(2))} msg/s at its lowest.` : '';
-  ctx.out(`\nIssue #${issue}: ${result.status}. This run: ${outcome.sent} sent, ${outcome.failed} failed (${outcome.bounced} bounced), ${outcome.retried} retries.${slowed}`);
+  ctx.out(`\nIssue #${issue}: ${result.status}. This run: ${outcome.sent} sent, ${outcome.failed} failed (${outcome.bounced} bounced), ${outcome.retried} retries${outcome.unknown > 0 ? `, ${outcome.unknown} unknown (the connection was lost after the message went out, before the relay's reply; not re-sent)` : ''}.${slowed}`);
   if (result.requeued > 0) ctx.out(`${result.requeued} delivery(ies) an earlier run had claimed but never started went back to the queue.`);
   ctx.out(`Ledger: ${counts.sent} sent, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.queued + counts.claimed} queued, ${counts.sending} unknown.`);
 }

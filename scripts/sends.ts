@@ -47,7 +47,7 @@ export const sendsCommand: Command = {
       for (const s of sends.filter((x) => x.status === 'paused')) ctx.out(`#${s.issueNumber} paused: ${s.pauseReason ?? 'no reason recorded'}`);
       for (const s of sends.filter((x) => x.counts.sending > 0)) {
         ctx.out(
-          `#${s.issueNumber}: ${s.counts.sending} delivery(ies) have an unknown outcome (their transmission had started when a run stopped abruptly). ` +
+          `#${s.issueNumber}: ${s.counts.sending} delivery(ies) have an unknown outcome (their message went out but no reply was recorded: the connection was lost before the relay's reply, or a run stopped abruptly). ` +
             `\`newsdesk send ${s.issueNumber}\` lists them; \`newsdesk send ${s.issueNumber} --yes --resend-unknown\` sends them again, \`--skip-unknown\` closes them.`,
         );
       }
@@ -95,7 +95,7 @@ function showIssue(ctx: CommandContext, delivery: Delivery, issue: number, json:
         ['bounced, soft', String(reports.soft), `a passing failure (full mailbox, policy); counted towards NEWSDESK_SOFT_BOUNCE_LIMIT${pct(reports.soft)}`],
         ['complained', String(reports.complained), `reported as spam; never mailed again${pct(reports.complained)}`],
         ['failed', String(counts.failed), 'refused during the send (5.1.x refusals also count as hard bounces)'],
-        ['unknown', String(counts.sending), 'transmission started when a run stopped abruptly; no reply recorded'],
+        ['unknown', String(counts.sending), 'transmitted, no reply recorded (connection lost or run stopped); may have arrived'],
         ['skipped', String(counts.skipped), 'unsubscribed or gone before their turn'],
         ['queued', String(report.queued), 'not sent yet'],
       ],

@@ -165,6 +165,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // The pages' settings cache: a webhook reload reaches the next mail too.
       site: async () => ({ settings: await settings.get(), baseUrl: publicUrl }),
       unsubscribeMailto: config.unsubscribeMailto,
+      bounceAddress: config.bounces.address,
     }),
     now,
     options: options.mailWorker,

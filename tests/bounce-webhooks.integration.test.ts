@@ -148,6 +148,25 @@ describe('SES notifications through SNS', () => {
   });
 });
 
+describe('the age of an SNS message', () => {
+  it('refuses a validly signed bounce published long ago (a replay), or too far ahead, and changes nothing; one from a minute ago applies', async () => {
+    const { server, sent } = await aServerAfterASend(['old@example.org']);
+    const { subscribers } = server.delivery;
+    const old = subscribers.get('old@example.org')!;
+    const event = sesBounce(sent.get('old@example.org')!, createDeliveryToken({ issue: 7, subscriberId: old.id }, secret), 'Permanent', '5.1.1', 'smtp; 550 5.1.1 user unknown');
+    for (const [when, words] of [[new Date('2015-06-01T10:00:00Z'), /published \d+ day\(s\) ago; only messages published within 5 minutes/], [new Date(Date.now() + 60 * 60_000), /in the future/]] as const) {
+      const answer = await post('/hooks/ses', snsMessage({ Type: 'Notification', Message: event, Timestamp: when.toISOString() }));
+      expect(answer.status).toBe(401);
+      expect(await answer.json()).toMatchObject({ message: expect.stringMatching(words) });
+    }
+    expect(subscribers.get('old@example.org')!.state).toBe('active');
+    expect(subscribers.history(old.id)).toHaveLength(1);
+
+    const recent = await post('/hooks/ses', snsMessage({ Type: 'Notification', Message: event, Timestamp: new Date(Date.now() - 60_000).toISOString() }));
+    expect(await recent.json()).toMatchObject({ ok: true, outcome: 'bounced' });
+  });
+});
+
 describe("Resend's webhook", () => {
   const resendEvent = (type: string, to: string, token: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({ type, created_at: new Date().toISOString(), data: { email_id: randomUUID(), created_at: new Date().toISOString(), from: 'Ecosystem Tracker <tracker@news.example.org>', to: [to], subject: 'Ecosystem Tracker #7', tags: [{ name: 'newsdesk_delivery', value: token }], ...extra } });

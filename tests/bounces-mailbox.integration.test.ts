@@ -5,6 +5,7 @@
 // report is kept aside with the reason.
 import fs from 'node:fs';
 import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { BounceProcessor } from '../delivery/bounce-processor.ts';
 import { openDatabase } from '../delivery/db.ts';
@@ -141,7 +142,8 @@ describe('processing the bounce mailbox', () => {
       await message.done();
     }
     delivery.db.close();
-    expect(results.map((r) => r.outcome)).toEqual(['counted', 'counted', 'counted']);
+    // The second report of issue 7's soft bounce reports nothing new: it counts once.
+    expect(results.map((r) => r.outcome)).toEqual(['counted', 'duplicate', 'counted']);
     expect(results[2]!.detail).toContain('2 soft bounce(s) within the last 5 send(s)');
     expect(fs.readdirSync(path.join(maildir, 'new'))).toEqual([]);
     expect(fs.readdirSync(path.join(maildir, 'cur')).every((f) => f.endsWith(':2,S'))).toBe(true);
@@ -157,5 +159,102 @@ describe('processing the bounce mailbox', () => {
     expect(subscribers.history(gus.id).at(-1)!.evidence).toMatchObject({ issue: 9, status: '5.2.2', softBounceIssues: [7, 8, 9] });
     expect(subscribers.get('calm@example.org')!.state).toBe('active');
     db.close();
+  });
+
+  it('applies a real hard bounce that arrives after junk with the same Message-ID, keeps the junk aside, and counts a second report of the same bounce once', async () => {
+    const delivery = await aDeliveryDb(['marta@example.org', 'calm@example.org']);
+    const sent = await sendToOutbox(delivery, 7);
+    const bounce = aReport('postfix-user-unknown.eml', sent.get('marta@example.org')!);
+    const reportId = '<20260314090112.4Vq2sT1kQzz9sRT@relay.news.example.org>';
+    // Anyone can send to the bounce address, with whatever Message-ID they like.
+    const junk = Buffer.from(
+      ['From: someone@elsewhere.example', `To: ${bounceAddress}`, 'Subject: hello', `Message-ID: ${reportId}`, 'Date: Sat, 14 Mar 2026 08:59:00 +0000', '', 'Not a report at all.', ''].join('\r\n'),
+    );
+    // The same bounce again, as another relay on the way reported it (its own Message-ID).
+    const sameBounceAgain = Buffer.from(bounce.toString().replace(reportId, '<second-relay.7781@mx2.relay.example>'));
+    const mbox = path.join(delivery.dir, 'bounces.mbox');
+    writeMbox(mbox, [junk, bounce, sameBounceAgain]);
+    delivery.db.close();
+
+    const run = await runCli(['bounces', 'process', mbox], { env: env(delivery.file, delivery.dir) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('bounces.mbox#2: bounced marta@example.org (issue #7)');
+    expect(run.stdout).toContain('1 bounced, 1 duplicate, 1 set-aside');
+    const { db, subscribers, bounces } = reopen(delivery.file);
+    const marta = subscribers.get('marta@example.org')!;
+    expect(marta.state).toBe('bounced');
+    expect(subscribers.history(marta.id).at(-1)).toMatchObject({ to: 'bounced', evidence: { issue: 7, status: '5.1.1', report: reportId } });
+    expect(bounces.countsFor(7)).toEqual({ hard: 1, soft: 0, complained: 0 });
+    const aside = bounces.listSetAside();
+    expect(aside.map((a) => a.reason)).toEqual(['neither a delivery status notification (RFC 3464) nor a feedback report (RFC 5965)']);
+    expect(aside[0]!.raw.toString()).toContain('Not a report at all.');
+    expect(subscribers.get('calm@example.org')!.state).toBe('active');
+    db.close();
+  });
+
+  it('applies unsubscribe requests sent to the List-Unsubscribe mailto from the same mailbox, with the mail as evidence; a forged or missing token changes nothing and is kept aside', async () => {
+    const delivery = await aDeliveryDb(['leaving@example.org', 'calm@example.org']);
+    await sendToOutbox(delivery, 7);
+    // What a mail program makes of the issue's mailto: the address and the subject it names.
+    const outbox = path.join(delivery.dir, 'outbox-7');
+    const mailtoOf = async (email: string) => {
+      for (const file of fs.readdirSync(outbox)) {
+        const parsed = await simpleParser(fs.readFileSync(path.join(outbox, file)));
+        if (parsed.to && !Array.isArray(parsed.to) && parsed.to.value[0]?.address === email) {
+          const list = parsed.headers.get('list') as { unsubscribe: { mail: string } };
+          const url = new URL(`mailto:${list.unsubscribe.mail}`);
+          return { to: url.pathname, subject: url.searchParams.get('subject')! };
+        }
+      }
+      throw new Error(`no message to ${email}`);
+    };
+    const mail = (from: string, to: string, subject: string, id: string) =>
+      Buffer.from([`From: ${from}`, `To: ${to}`, `Subject: ${subject}`, `Message-ID: <${id}@mail.example.org>`, 'Date: Sat, 14 Mar 2026 10:00:00 +0000', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Please take me off the list.', ''].join('\r\n'));
+    const leaving = await mailtoOf('leaving@example.org');
+    const calm = await mailtoOf('calm@example.org');
+    expect(leaving.subject).toMatch(/^unsubscribe \S+\.\S+$/);
+    const calmToken = calm.subject.split(' ')[1]!;
+    const forgedToken = `${calmToken.split('.')[0]}.${'A'.repeat(calmToken.split('.')[1]!.length)}`;
+    const maildir = path.join(delivery.dir, 'Maildir');
+    writeMaildir(maildir, [
+      mail('Leaving Reader <leaving@example.org>', leaving.to, leaving.subject, 'unsub-1'),
+      // Someone who knows calm@'s subscriber token but not the signature.
+      mail('prankster@elsewhere.example', calm.to, `unsubscribe ${forgedToken}`, 'forged-1'),
+      mail('calm@example.org', calm.to, 'Re: unsubscribe', 'no-token-1'),
+    ]);
+    delivery.db.close();
+
+    const run = await runCli(['bounces', 'process', maildir], { env: env(delivery.file, delivery.dir) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('new/1773478872.M0P4242.mx1: unsubscribed leaving@example.org: unsubscribe by mail (List-Unsubscribe mailto)');
+    expect(run.stdout).toContain('3 message(s) read from');
+    expect(run.stdout).toContain('1 unsubscribed, 2 set-aside');
+    const { db, subscribers, bounces } = reopen(delivery.file);
+    const left = subscribers.get('leaving@example.org')!;
+    expect(left.state).toBe('unsubscribed');
+    expect(subscribers.history(left.id).at(-1)).toMatchObject({
+      from: 'active',
+      to: 'unsubscribed',
+      actor: 'subscriber',
+      reason: 'unsubscribe by mail (List-Unsubscribe mailto), read from mailbox:Maildir',
+      evidence: { source: 'mailbox:Maildir', sender: 'leaving@example.org', report: '<unsub-1@mail.example.org>' },
+    });
+    const stayed = subscribers.get('calm@example.org')!;
+    expect(stayed.state).toBe('active');
+    expect(subscribers.history(stayed.id)).toHaveLength(1);
+    expect(bounces.listSetAside().map((a) => a.reason)).toEqual([
+      expect.stringMatching(/^an unsubscribe request by mail without the token .*sent by calm@example\.org/),
+      "an unsubscribe request whose token was not made with this newsletter's secret (forged or damaged); nothing changed",
+    ]);
+
+    // Subscribed again since: reading the same mail once more must not unsubscribe them again.
+    for (const to of ['pending', 'active'] as const) expect(subscribers.setState(left.id, to, { actor: 'subscriber', as: 'subscriber', reason: 'signed up again', now: new Date() })).toBe(true);
+    db.close();
+    fs.renameSync(path.join(maildir, 'cur', fs.readdirSync(path.join(maildir, 'cur'))[0]!), path.join(maildir, 'new', 'again'));
+    const again = await runCli(['bounces', 'process', maildir], { env: env(delivery.file, delivery.dir) });
+    expect(again.stdout).toContain('3 duplicate');
+    const after = reopen(delivery.file);
+    expect(after.subscribers.get('leaving@example.org')!.state).toBe('active');
+    after.db.close();
   });
 });

@@ -13,6 +13,9 @@ import { addresses, fixedNow, type ScriptedServer, startSmtpServer } from './del
 import { hangAfter } from './helpers/hang.ts';
 import { binPath, cleanEnv, runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
+import { runCommand } from './helpers/run-command.ts';
+import { sendCommand } from '../scripts/send.ts';
+import { sendsCommand } from '../scripts/sends.ts';
 
 let server: ScriptedServer | undefined;
 afterEach(async () => {
@@ -128,5 +131,41 @@ describe('a send that is killed and run again', { timeout: hangAfter(6) }, () =>
     expect(resumed.code).toBe(0);
     for (const email of list) expect({ email, copies: server.copiesTo(email) }).toEqual({ email, copies: 1 });
     expect(ledger.counts(1)).toMatchObject({ sent: 30, queued: 0, sending: 0 });
+  });
+});
+
+describe('a relay that takes a message and hangs up before its 250', () => {
+  it('leaves those deliveries unknown: nobody gets two copies, the ledger and `sends` report them, and the send does not claim "completed"', async () => {
+    const dataDir = await makeTempDir('newsdesk-drop-');
+    const db = openDatabase(path.join(dataDir, 'newsdesk.db'));
+    const subscribers = new SqliteSubscriberStore(db);
+    const list = addresses(40);
+    for (const email of list) subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+    // Every fifth reader: the relay queues the message, then the connection dies before the reply.
+    const dropped = list.filter((_, i) => i % 5 === 2);
+    server = await startSmtpServer({ onMessage: (to, before) => (before === 0 && dropped.includes(to) ? 'accept-then-drop' : 'accept') });
+    const env = { NEWSDESK_DATA_DIR: dataDir, NEWSDESK_SECRET: 'crash-test-secret-0123456789abcdef', SMTP_URL: server.url, NEWSDESK_SEND_RATE: '1000', NEWSDESK_SEND_CONCURRENCY: '3' };
+    const ledger = new SqliteLedger(db);
+
+    // The first run as its own process; the second, and the reports, in this one (the same commands).
+    for (const run of [1, 2]) {
+      const sent = run === 1 ? await runCli(['send', '1', '--yes'], { env }) : await runCommand(sendCommand, ['1', '--yes'], { env });
+      for (const email of list) expect({ run, email, copies: server.copiesTo(email) }).toEqual({ run, email, copies: 1 });
+      expect(new Set(ledger.deliveries(1, 'sending').map((d) => d.email))).toEqual(new Set(dropped));
+      expect(ledger.counts(1)).toMatchObject({ queued: 0, claimed: 0, failed: 0, sending: dropped.length, sent: list.length - dropped.length });
+      expect(sent.code, sent.stderr).toBe(1);
+      expect(sent.stdout).toContain('Issue #1: unresolved.');
+      expect(sent.stdout).toContain(`${dropped.length} unknown.`);
+      expect(sent.stderr).toContain(`${dropped.length} delivery(ies) have an unknown outcome`);
+      expect(sent.stderr).toContain('--resend-unknown');
+    }
+    const sends = await runCommand(sendsCommand, [], { env });
+    expect(sends.stdout).toMatch(/^1\s+unresolved\s/m);
+    expect(sends.stdout).toContain(`#1: ${dropped.length} delivery(ies) have an unknown outcome`);
+    // The plan names each unknown delivery and why its outcome is unknown.
+    const plan = await runCommand(sendCommand, ['1'], { env });
+    for (const email of dropped) expect(plan.stdout).toContain(`  ? ${email}: outcome unknown: the connection was lost after the message was transmitted, before the reply`);
+    const one = await runCommand(sendsCommand, ['1', '--json'], { env });
+    expect(JSON.parse(one.stdout)).toMatchObject({ status: 'unresolved', unknown: dropped.length, sent: list.length - dropped.length });
   });
 });

@@ -23,8 +23,13 @@ export interface ReceivedMessage {
   parsed: ParsedMail;
 }
 
-/** What the server does with one message: accept, answer with an SMTP error, or hang up. */
-export type Verdict = 'accept' | 'drop' | { code: number; message: string };
+/**
+ * What the server does with one message: accept, answer with an SMTP error, or hang up
+ * without a reply, either refusing it ('drop') or after taking it ('accept-then-drop':
+ * the relay queued it and the 250 is lost, so it counts as received). At RCPT TO,
+ * 'drop' hangs up before any of the message is sent.
+ */
+export type Verdict = 'accept' | 'drop' | 'accept-then-drop' | { code: number; message: string };
 
 export interface ScriptedServer {
   port: number;
@@ -33,6 +38,8 @@ export interface ScriptedServer {
   /** Recipients whose message transmission began (DATA accepted), once per attempt. */
   transmissions: string[];
   copiesTo(address: string): number;
+  /** Hangs up every open connection at once, without a word. */
+  dropAll(): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +49,8 @@ export async function startSmtpServer(
     onMessage?: (to: string, seenBefore: number) => Verdict | Promise<Verdict>;
     /** Rejects a recipient at RCPT TO. */
     onRecipient?: (to: string) => Verdict;
+    /** Hangs up as soon as the first part of this recipient's message arrives (mid-DATA). */
+    hangUpMidMessage?: (to: string) => boolean;
     delayMs?: number;
     /** Listen on this port (to bring a relay back where it was); 0 picks a free one. */
     port?: number;
@@ -55,14 +64,19 @@ export async function startSmtpServer(
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onRcptTo(address, _session, callback) {
+    onRcptTo(address, session, callback) {
       const verdict = options.onRecipient?.(address.address) ?? 'accept';
-      if (verdict === 'accept' || verdict === 'drop') return callback();
+      if (verdict === 'drop') return void sockets.get(session.remotePort)?.destroy();
+      if (verdict === 'accept' || verdict === 'accept-then-drop') return callback();
       callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
     },
     onData(stream, session: SMTPServerSession, callback) {
       transmissions.push(session.envelope.rcptTo[0]?.address ?? '');
       const chunks: Buffer[] = [];
+      if (options.hangUpMidMessage?.(session.envelope.rcptTo[0]?.address ?? '')) {
+        stream.once('data', () => sockets.get(session.remotePort)?.destroy());
+        return;
+      }
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
         const raw = Buffer.concat(chunks);
@@ -71,7 +85,8 @@ export async function startSmtpServer(
         seen.set(to, before + 1);
         const verdict = (await options.onMessage?.(to, before)) ?? 'accept';
         if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
-        if (verdict === 'drop') {
+        if (verdict === 'drop' || verdict === 'accept-then-drop') {
+          if (verdict === 'accept-then-drop') received.push({ to, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', raw, parsed: await simpleParser(raw) });
           sockets.get(session.remotePort)?.destroy();
           return;
         }
@@ -97,6 +112,9 @@ export async function startSmtpServer(
     received,
     transmissions,
     copiesTo: (address) => received.filter((m) => m.to === address).length,
+    dropAll: () => {
+      for (const s of sockets.values()) s.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets.values()) s.destroy();

@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { composeIssueMessage } from '../delivery/message.ts';
 import type { SendOptions } from '../delivery/send-loop.ts';
 import { SmtpTransport } from '../delivery/smtp-transport.ts';
 import { readReturnPath } from '../delivery/return-path.ts';
+import { classifySendError, OutcomeUnknown } from '../delivery/transport.ts';
 import { createMessageId, verifyUnsubscribeToken } from '../delivery/tokens.ts';
-import { aDeliveryDb, addresses, aMessageContext, fixedNow, type ScriptedServer, sendIssueWith, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
+import { aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow, type ScriptedServer, sendIssueWith, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
 import { hangMs } from './helpers/hang.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { aClock } from './server-kit.ts';
@@ -36,8 +38,9 @@ async function sendTo(
   const sendOptions = someSendOptions(options);
   transport = new SmtpTransport({ url: server.url, maxConnections: sendOptions.concurrency, dkim: extra.dkim, timeoutMs: hangMs });
   const ctx = aMessageContext();
-  const run = async () => (await sendIssueWith(delivery, transport!, { ...sendOptions, issue, ...(extra.signal ? { signal: extra.signal } : {}) })).outcome;
-  return { ...delivery, server, ctx, run };
+  const send = () => sendIssueWith(delivery, transport!, { ...sendOptions, issue, ...(extra.signal ? { signal: extra.signal } : {}) });
+  const run = async () => (await send()).outcome;
+  return { ...delivery, server, ctx, run, send };
 }
 
 describe('sending an issue over SMTP', () => {
@@ -83,16 +86,82 @@ describe('sending an issue over SMTP', () => {
     expect(ledger.deliveries(issue).find((d) => d.email === 'slow@example.org')).toMatchObject({ state: 'sent', attempts: 2 });
   });
 
-  it('retries after the server drops the connection mid-message and delivers exactly once', async () => {
+  it('retries after the server hangs up before the message was sent (at RCPT TO) and delivers exactly once', async () => {
     const list = addresses(4);
+    const seen = new Set<string>();
     const { run, server, ledger } = await sendTo(list, {
-      onMessage: (to, before): Verdict => (before === 0 && (to === list[0] || to === list[2]) ? 'drop' : 'accept'),
+      onRecipient: (to): Verdict => {
+        const first = !seen.has(to);
+        seen.add(to);
+        return first && (to === list[0] || to === list[2]) ? 'drop' : 'accept';
+      },
     });
     const outcome = await run();
-    expect(outcome).toMatchObject({ status: 'completed', sent: 4, failed: 0 });
+    expect(outcome).toMatchObject({ status: 'completed', sent: 4, failed: 0, unknown: 0 });
     for (const a of list) expect(server.copiesTo(a)).toBe(1);
     expect(ledger.deliveries(issue).filter((d) => d.attempts === 2).map((d) => d.email)).toEqual([list[0], list[2]]);
   });
+
+  it('leaves a delivery unknown, never re-sent by itself, when the relay takes the message and hangs up before its 250', async () => {
+    const list = addresses(4);
+    const { send, server, ledger } = await sendTo(list, {
+      onMessage: (to, before): Verdict => (before === 0 && (to === list[0] || to === list[2]) ? 'accept-then-drop' : 'accept'),
+    });
+    const result = await send();
+    for (const a of list) expect({ a, copies: server.copiesTo(a) }).toEqual({ a, copies: 1 });
+    expect(result.outcome).toMatchObject({ sent: 2, failed: 0, retried: 0, unknown: 2 });
+    // Never "completed" with deliveries whose outcome is unknown.
+    expect(result.status).toBe('unresolved');
+    expect(ledger.getSend(issue)).toMatchObject({ status: 'unresolved', counts: { sent: 2, sending: 2, queued: 0 } });
+    const unknown = ledger.deliveries(issue, 'sending');
+    expect(unknown.map((d) => d.email)).toEqual([list[0], list[2]]);
+    for (const d of unknown) expect(d).toMatchObject({ attempts: 1, lastError: expect.stringMatching(/^outcome unknown: the connection was lost after the message was transmitted/) });
+
+    // A plain re-run leaves them alone; only --resend-unknown would send them again.
+    const again = await send();
+    expect(again.status).toBe('unresolved');
+    for (const a of list) expect(server.copiesTo(a)).toBe(1);
+  });
+
+  it('a connection lost while the message is still being handed over is an ordinary retry, not an unknown outcome', async () => {
+    server = await startSmtpServer({ onMessage: () => 'accept' });
+    transport = new SmtpTransport({ url: server.url, maxConnections: 1, timeoutMs: 5000 });
+    const message = composeIssueMessage(aRenderedEmail(), { subscriberId: 1, email: 'reader@example.org', name: undefined, token: 'AAAAAAAAAAAAAAAAAAAAAA' }, aMessageContext());
+    let settled: Promise<unknown> | undefined;
+    const sending = transport.send(message, {
+      // DATA was accepted; the relay hangs up before any of the message was written, and
+      // the message is held back until the transport has seen it: what is lost here cannot have arrived.
+      onTransmit: async () => {
+        server!.dropAll();
+        await settled;
+      },
+    });
+    settled = sending.catch(() => undefined);
+    const error = await sending.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(OutcomeUnknown);
+    expect(classifySendError(error).kind).toBe('transient');
+    expect(server.received).toHaveLength(0);
+  });
+
+  it('a connection lost while a large message is still leaving (its end never written) is an ordinary retry, delivered once', async () => {
+    const list = addresses(2);
+    const seen = new Set<string>();
+    // Big enough that most of it is still in our socket's buffer when the relay hangs up.
+    const email = aRenderedEmail({ text: `Hello\n${'All the links of the fortnight. '.repeat(300_000)}\n` });
+    const delivery = await aDeliveryDb(list);
+    server = await startSmtpServer({
+      hangUpMidMessage: (to) => {
+        const first = !seen.has(to);
+        seen.add(to);
+        return first && to === list[0];
+      },
+    });
+    transport = new SmtpTransport({ url: server.url, maxConnections: 1, timeoutMs: 20_000 });
+    const result = await sendIssueWith(delivery, transport, { ...someSendOptions({ concurrency: 1 }), issue, email });
+    expect(result.outcome).toMatchObject({ status: 'completed', sent: 2, retried: 1, unknown: 0 });
+    for (const a of list) expect(server.copiesTo(a)).toBe(1);
+  }, 60_000);
 
   it('marks a 550 5.1.1 delivery failed without retrying and the subscriber bounced', async () => {
     const { run, server, ledger, subscribers } = await sendTo(['gone@example.org', 'here@example.org'], {

@@ -9,6 +9,7 @@ import { ImapFlow } from 'imapflow';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aReport, secret, sendToOutbox } from './bounce-kit.ts';
 import { startTestServer, type TestServer } from './server-kit.ts';
+import { createUnsubscribeToken } from '../delivery/tokens.ts';
 
 interface Hoodiecrow {
   listen(port: number, host: string, done: () => void): void;
@@ -75,6 +76,29 @@ describe('the bounce mailbox over IMAP inside serve', () => {
     expect(subscribers.history(marta.id).filter((e) => e.to === 'bounced')).toHaveLength(1);
     expect(await other.count('Processed')).toBe(3);
     expect(subscribers.get('calm@example.org')!.state).toBe('active');
+    await other.close();
+  });
+
+  it("applies an unsubscribe request sent to List-Unsubscribe's mailto from the same mailbox, and keeps a forged one aside", async () => {
+    const port = await anImapServer();
+    server = await startTestServer({
+      build: false,
+      env: { NEWSDESK_SECRET: secret, NEWSDESK_BOUNCE_IMAP_URL: `imap://testuser:testpass@127.0.0.1:${port}/INBOX`, NEWSDESK_BOUNCE_IMAP_POLL_SECONDS: '60' },
+    });
+    const { subscribers, bounces } = server.delivery;
+    const leaving = subscribers.add({ email: 'leaving@example.org' }, 'active', { actor: 'test', now: new Date() }).subscriber;
+    const calm = subscribers.add({ email: 'calm@example.org' }, 'active', { actor: 'test', now: new Date() }).subscriber;
+    const request = (from: string, token: string, id: string) =>
+      Buffer.from([`From: ${from}`, 'To: unsubscribe@news.example.org', `Subject: unsubscribe ${token}`, `Message-ID: <${id}@mail.example.org>`, 'Date: Sat, 14 Mar 2026 10:00:00 +0000', '', 'unsubscribe', ''].join('\r\n'));
+    const other = await mailbox(port);
+    await other.deliver(request('leaving@example.org', createUnsubscribeToken(leaving.token, secret), 'unsub-imap-1'));
+    await other.deliver(request('prankster@elsewhere.example', createUnsubscribeToken(calm.token, 'not-this-newsletters-secret-0123456789'), 'forged-imap-1'));
+    await server.bounceMailbox!.pollNow();
+
+    expect(subscribers.get('leaving@example.org')!.state).toBe('unsubscribed');
+    expect(subscribers.history(leaving.id).at(-1)).toMatchObject({ to: 'unsubscribed', actor: 'subscriber', evidence: { source: 'imap', sender: 'leaving@example.org', report: '<unsub-imap-1@mail.example.org>' } });
+    expect(subscribers.get('calm@example.org')!.state).toBe('active');
+    expect(bounces.listSetAside().map((a) => [a.source, a.reason])).toEqual([['imap', "an unsubscribe request whose token was not made with this newsletter's secret (forged or damaged); nothing changed"]]);
     await other.close();
   });
 });

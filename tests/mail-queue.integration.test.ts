@@ -8,7 +8,11 @@ import { SqliteMailQueue } from '../delivery/mail-queue.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
 import { aFreePort, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
 import { hangMs } from './helpers/hang.ts';
-import { confirmVia, jsonPost, startTestServer, type TestServer } from './server-kit.ts';
+import { confirmVia, jsonPost, startTestServer, tokenSecret, type TestServer } from './server-kit.ts';
+import path from 'node:path';
+import { aReport, writeMbox } from './bounce-kit.ts';
+import { runCommand } from './helpers/run-command.ts';
+import { bouncesCommand } from '../scripts/bounces.ts';
 
 let relay: ScriptedServer | undefined;
 let server: TestServer | undefined;
@@ -101,5 +105,28 @@ describe('transactional mail through the queue', () => {
       ['other-host:444', 'sending'],
     ]);
     db.close();
+  });
+
+  it('sends the confirmation with its own signed return path, and a hard bounce of it makes the address bounced, with the evidence', async () => {
+    relay = await startSmtpServer();
+    const bounceAddress = 'bounces@bounce.news.example.org';
+    server = await startTestServer({ build: false, env: { SMTP_URL: relay.url, NEWSDESK_BOUNCE_ADDRESS: bounceAddress }, mailWorker: { baseMs: 40, maxMs: 150, pollMs: 100 } });
+    expect((await jsonPost(`${server.url}/subscribe`, { email: 'ghost@example.com' })).status).toBe(202);
+    const confirmation = await until('the confirmation mail', () => relay!.received.find((m) => m.to === 'ghost@example.com'));
+    await server.mail.idle();
+    // The envelope sender is the subscriber's own return path; the From stays the newsletter's.
+    expect(confirmation.from).toMatch(/^bounces\+[a-z2-7]{26}@bounce\.news\.example\.org$/);
+    expect(confirmation.parsed.from?.value[0]?.address).not.toBe(confirmation.from);
+
+    // The receiving server bounces it to that return path, as Postfix writes it.
+    const mbox = path.join(server.dir, 'bounces.mbox');
+    writeMbox(mbox, [aReport('postfix-user-unknown.eml', { 'return-path': confirmation.from, 'message-id': confirmation.parsed.messageId ?? '', recipient: 'ghost@example.com', subject: confirmation.parsed.subject ?? '' })]);
+    const processed = await runCommand(bouncesCommand, ['process', mbox], { env: { NEWSDESK_DATA_DIR: server.config.dataDir, NEWSDESK_SECRET: tokenSecret } });
+    expect(processed.code, processed.stderr).toBe(0);
+    expect(processed.stdout).toContain('bounced ghost@example.com (transactional mail): hard bounce: 5.1.1');
+    const { subscribers } = server.delivery;
+    const ghost = subscribers.get('ghost@example.com')!;
+    expect(ghost.state).toBe('bounced');
+    expect(subscribers.history(ghost.id).at(-1)).toMatchObject({ from: 'pending', to: 'bounced', evidence: { mail: 'confirm', status: '5.1.1', source: 'mailbox:bounces.mbox' } });
   });
 });

@@ -80,4 +80,17 @@ describe('sending an issue through Resend', () => {
     expect(copiesTo(resend, 'reader003@example.org')).toBe(0);
     for (const address of list.filter((a) => a !== 'reader003@example.org')) expect(copiesTo(resend, address)).toBe(1);
   });
+
+  it('leaves a batch whose every answer was lost unknown: the send loop does not post it again under a new key', async () => {
+    resend = await startResendStandIn();
+    transport = new ResendTransport({ apiKey: resend.apiKey, apiUrl: resend.url, requestsPerSecond: 1000, batchSize: 4, lingerMs: 5, maxRequestAttempts: 2 });
+    const list = addresses(4);
+    const delivery = await aDeliveryDb(list);
+    resend.dropAnswers(2);
+    const result = await sendIssueWith(delivery, transport, { issue: 7, concurrency: 1, maxAttempts: 4 });
+    for (const address of list) expect({ address, copies: copiesTo(resend, address) }).toEqual({ address, copies: 1 });
+    expect(result.status).toBe('unresolved');
+    expect(result.outcome).toMatchObject({ unknown: 1, retried: 0 });
+    expect(result.counts).toMatchObject({ sent: 3, sending: 1, queued: 0 });
+  });
 });

@@ -65,4 +65,19 @@ describe('sending an issue through Amazon SES', () => {
     expect(ses.requests).toBe(0);
     expect(await ses.emails()).toHaveLength(0);
   });
+
+  it('leaves a message SES took but whose answer was lost unknown: not sent again, the send unresolved', async () => {
+    ses = await startSesStandIn();
+    transport = sesTransport(ses.endpoint, 1000);
+    const list = addresses(4);
+    const delivery = await aDeliveryDb(list);
+    ses.loseAnswers(1);
+    const result = await sendIssueWith(delivery, transport, { issue: 7, concurrency: 1, maxAttempts: 4 });
+    const emails = await ses.emails();
+    for (const address of list) expect({ address, copies: emails.filter((e) => e.destination.to.some((to) => to.includes(address))).length }).toEqual({ address, copies: 1 });
+    expect(result.status).toBe('unresolved');
+    expect(result.outcome).toMatchObject({ sent: 3, unknown: 1, retried: 0 });
+    expect(result.counts).toMatchObject({ sent: 3, sending: 1, queued: 0 });
+    expect(delivery.ledger.deliveries(7, 'sending')[0]?.lastError).toMatch(/^outcome unknown/);
+  });
 });

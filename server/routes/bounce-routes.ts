@@ -1,7 +1,7 @@
 // Email services' event webhooks: bounces and complaints reported by Amazon SES
 // (through an SNS topic: POST /hooks/ses) and by Resend (POST /hooks/resend), applied
 // by the same processor as the bounce mailbox. SNS messages must carry a valid SNS
-// signature from an accepted topic; a subscription is confirmed by visiting its
+// signature from an accepted topic, published within five minutes of now; a subscription is confirmed by visiting its
 // SubscribeURL on an SNS host. Resend's calls must carry a valid signature (Svix's
 // scheme, through the standardwebhooks library) made within five minutes of now.
 // A replayed event finds its fingerprint recorded and changes nothing.
@@ -29,7 +29,7 @@ export function bounceRoutes(deps: BounceRouteDeps): Hono {
   const app = new Hono();
   const { sns, resendWebhookSecret } = deps.config.bounces;
   const httpFetch = deps.fetch ?? fetch;
-  const verifier = new SnsVerifier({ certHosts: sns.certHosts, topicArns: sns.topicArns, now: deps.now });
+  const verifier = new SnsVerifier({ certHosts: sns.certHosts, topicArns: sns.topicArns, now: deps.now, maxAgeMs: webhookMaxAgeMs });
 
   app.post('/hooks/ses', limitBody(bodyLimits.webhook, deps.pages), async (c) => {
     if (sns.topicArns.length === 0) return jsonError(c, 'ses_webhook_disabled');

@@ -32,6 +32,8 @@ export interface ResendStandIn {
   requests: Array<{ size: number; status: number; idempotencyKey: string | undefined }>;
   /** Process the next accepted batch but cut the connection before answering. */
   dropNextAnswer(): void;
+  /** Hangs up instead of answering the next n batch posts, new or repeated (what Resend took, it keeps). */
+  dropAnswers(n: number): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,8 @@ export async function startResendStandIn(options: { requestsPerSecond?: number; 
   const idempotent = new Map<string, { bodyHash: string; status: number; body: string }>();
   const window = { start: 0, count: 0 };
   let dropNext = false;
+  /** Answers to hang up on, whether the batch is new or a repeat under a known key. */
+  let dropAll = 0;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -78,6 +82,11 @@ export async function startResendStandIn(options: { requestsPerSecond?: number; 
         if (key.length > 256) return error(422, 'invalid_idempotency_key', 'The key must be between 1-256 chars.');
         const earlier = idempotent.get(key);
         if (earlier && earlier.bodyHash !== bodyHash) return error(409, 'invalid_idempotent_request', 'Same idempotency key used with a different request payload. Change your idempotency key or payload.');
+        if (earlier && dropAll > 0) {
+          dropAll--;
+          requests.push({ size: emails.length, status: 0, idempotencyKey: key });
+          return req.socket.destroy();
+        }
         if (earlier) {
           requests.push({ size: emails.length, status: earlier.status, idempotencyKey: key });
           return res.writeHead(earlier.status, { 'content-type': 'application/json', ...rateHeaders(limit - window.count) }).end(earlier.body);
@@ -97,8 +106,9 @@ export async function startResendStandIn(options: { requestsPerSecond?: number; 
       });
       const body = JSON.stringify(permissive ? { data, errors: problems } : { data });
       if (key) idempotent.set(key, { bodyHash, status: 200, body });
-      if (dropNext) {
-        dropNext = false;
+      if (dropNext || dropAll > 0) {
+        if (dropNext) dropNext = false;
+        else dropAll--;
         requests.push({ size: emails.length, status: 0, idempotencyKey: key });
         return req.socket.destroy();
       }
@@ -113,6 +123,7 @@ export async function startResendStandIn(options: { requestsPerSecond?: number; 
     sent,
     requests,
     dropNextAnswer: () => void (dropNext = true),
+    dropAnswers: (n) => void (dropAll = n),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

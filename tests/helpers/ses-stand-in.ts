@@ -2,7 +2,9 @@
 // aws-ses-v2-local in a child process on a free loopback port, with an account whose
 // maximum send rate the test chooses. `emails()` reads what it accepted (GET /store).
 // `throttleFirst(n)` puts a small loopback proxy in front that answers the next n
-// SendEmail requests the way SES does when the send rate is exceeded.
+// SendEmail requests the way SES does when the send rate is exceeded;
+// `loseAnswers(n)` lets the next n SendEmail requests through to SES and then hangs up
+// instead of passing its answer on (the message was taken; the caller cannot know).
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +33,7 @@ export interface SesStandIn {
   /** The SendEmail requests SES accepted, without their content. */
   accepted: Array<{ EmailTags?: Array<{ Name: string; Value: string }>; ConfigurationSetName?: string; FromEmailAddress?: string; Destination?: { ToAddresses?: string[] } }>;
   throttleFirst(n: number): void;
+  loseAnswers(n: number): void;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export async function startSesStandIn(options: { maxSendRate?: number } = {}): P
   });
 
   let throttled = 0;
+  let losing = 0;
   const proxy = { requests: 0, accepted: [] as SesStandIn['accepted'] };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -81,6 +85,11 @@ export async function startSesStandIn(options: { maxSendRate?: number } = {}): P
           // Only what tests look at: keeping the content would grow with every message.
           const { EmailTags, ConfigurationSetName, FromEmailAddress, Destination } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SesStandIn['accepted'][number];
           proxy.accepted.push({ EmailTags, ConfigurationSetName, FromEmailAddress, Destination });
+          if (losing > 0) {
+            losing--;
+            answer.resume();
+            return req.socket.destroy();
+          }
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -105,6 +114,9 @@ export async function startSesStandIn(options: { maxSendRate?: number } = {}): P
     },
     throttleFirst(n) {
       throttled = n;
+    },
+    loseAnswers(n) {
+      losing = n;
     },
     close: () => stop(child, server),
   };

@@ -30,6 +30,7 @@ export const commands: CommandEntry[] = [
   { name: 'capture', summary: 'capture a link (or a file of links / a bookmarks export) into the link inbox', load: async () => (await import('./capture.ts')).captureCommand },
   { name: 'links', summary: 'list captured links; set their status; retry offline captures; print the bookmarklet', load: async () => (await import('./links.ts')).linksCommand },
   { name: 'import', summary: 'import back-issues written in Markdown (one file, a folder or a glob) as issues', load: async () => (await import('./import.ts')).importCommand },
+  { name: 'export', summary: 'write every document of the local dataset (latest edits included) to one NDJSON file for sanity dataset import or a backup', load: async () => (await import('./export.ts')).exportCommand },
   { name: 'migrate', summary: 'move a newsletter in from Substack, Ghost or Buttondown: posts become issues, subscribers keep their state', load: async () => (await import('./migrate.ts')).migrateCommand },
 ];
 

@@ -14,6 +14,8 @@ const manifestSchema = z.object({
   outDir: z.string(),
   /** The output folder's inode when the manifest was written: another folder swapped in means it no longer applies. */
   dirIno: z.number(),
+  /** …and its index.html's (inodes are reused: a folder made anew may get the old folder's number). */
+  index: z.object({ ino: z.number(), mtimeMs: z.number() }),
   files: z.record(z.string(), z.string()),
 });
 type Manifest = z.infer<typeof manifestSchema>;
@@ -36,7 +38,8 @@ export class OutputManifest {
     try {
       const parsed = manifestSchema.safeParse(JSON.parse(await fs.readFile(this.file, 'utf8')));
       if (!parsed.success || parsed.data.outDir !== outDir) return undefined;
-      if ((await fs.stat(outDir)).ino !== parsed.data.dirIno) return undefined;
+      const [dir, index] = await Promise.all([fs.stat(outDir), fs.stat(path.join(outDir, 'index.html'))]);
+      if (dir.ino !== parsed.data.dirIno || index.ino !== parsed.data.index.ino || index.mtimeMs !== parsed.data.index.mtimeMs) return undefined;
       return new Map(Object.entries(parsed.data.files));
     } catch {
       return undefined;
@@ -44,7 +47,8 @@ export class OutputManifest {
   }
 
   async save(outDir: string, files: Map<string, string>): Promise<void> {
-    const manifest: Manifest = { outDir, dirIno: (await fs.stat(outDir)).ino, files: Object.fromEntries(files) };
+    const [dir, index] = await Promise.all([fs.stat(outDir), fs.stat(path.join(outDir, 'index.html'))]);
+    const manifest: Manifest = { outDir, dirIno: dir.ino, index: { ino: index.ino, mtimeMs: index.mtimeMs }, files: Object.fromEntries(files) };
     const temp = `${this.file}.tmp-${randomBytes(4).toString('hex')}`;
     await fs.mkdir(path.dirname(this.file), { recursive: true });
     await fs.writeFile(temp, JSON.stringify(manifest));

@@ -70,10 +70,16 @@ export const studioCommand: Command = {
         allowedOrigins: values.dev ? [`http://localhost:${devPort}`] : [],
         editorName: editorName(),
         onRequest: values.trace ? (r) => ctx.err(`lake: ${r.status} ${r.method} ${r.path}${r.search.size ? `?${r.search}` : ''} ${Math.round(r.ms)} ms`) : undefined,
+        // The link is printed while the dataset loads; the Studio's first queries wait for it.
+        openInBackground: true,
       },
       log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
     });
-    const token = server.lake!.token;
+    const token = server.studioToken!;
+    // Bring the site up to date now rather than on the first publish: this run loads the
+    // dataset and the renderers and fills the build's in-memory caches, so a publish later
+    // rewrites only its own pages. Nothing is written when the site is already current.
+    server.rebuilds.request('start-up: bring the site up to date');
     let dev: ChildProcess | undefined;
     if (values.dev) dev = startDevStudio(ctx, `${server.url}${studioPaths.lake}`);
     const studioUrl = values.dev ? `http://localhost:${devPort}/#token=${token}` : `${server.url}${studioPaths.studio}/#token=${token}`;

@@ -281,7 +281,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
 
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
-        write('index.html', renderArchivePage(issueListings, ctx)),
+        write('index.html', renderOnce('index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx))),
         write('404.html', renderNotFoundPage(ctx)),
         write(feedFiles.rss, feeds.rss),
         write(feedFiles.atom, feeds.atom),
@@ -296,7 +296,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         ),
         // One tag page at a time: each is rendered, written and dropped before the next.
         (async () => {
-          for (const t of tagPages) await write(`${tagPath(t.tag.slug)}index.html`, renderTagPage(t.tag, t.issues, t.links, ctx));
+          for (const t of tagPages) {
+            const rel = `${tagPath(t.tag.slug)}index.html`;
+            await write(rel, renderOnce(rel, [t.tag, t.issues, ctx], [t.links], () => renderTagPage(t.tag, t.issues, t.links, ctx)));
+          }
         })(),
       ]);
       span('pages');
@@ -409,6 +412,24 @@ function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
   const sorted = [...links].sort((a, b) => compare(a.title ?? a.url, b.title ?? b.url) || compare(a.id, b.id));
   lastSorts.set(slug, { input: links, sorted });
   return sorted;
+}
+
+/**
+ * The last page rendered per output path, with what it was rendered from: a server
+ * rebuilding after a publish renders the archive and each tag page again only when
+ * something they show changed (a tag page of thousands of links takes a good part of a
+ * second). `same` are compared by identity: the tagged links sources.ts hands out again
+ * while unchanged (sortedLinks keeps its sorted array too).
+ */
+const lastPages = new Map<string, { inputs: string; same: unknown[]; html: string }>();
+
+function renderOnce(rel: string, inputs: unknown[], same: unknown[], render: () => string): string {
+  const json = JSON.stringify(inputs);
+  const last = lastPages.get(rel);
+  if (last && last.inputs === json && last.same.length === same.length && last.same.every((x, i) => x === same[i])) return last.html;
+  const html = render();
+  lastPages.set(rel, { inputs: json, same, html });
+  return html;
 }
 
 /** Code-point order: the same on every machine, unlike localeCompare. */

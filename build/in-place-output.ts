@@ -24,7 +24,16 @@ type Manifest = z.infer<typeof manifestSchema>;
 export const contentKey = {
   link: (source: string) => `link:${source}`,
   text: (content: string) => `sha256:${createHash('sha256').update(content).digest('base64url')}`,
+  /** The same, remembered per path: a page the build reused (build-site.ts renderOnce) is the same string, not hashed again. */
+  textAt(rel: string, content: string): string {
+    const last = lastTextKeys.get(rel);
+    if (last?.content === content) return last.key;
+    const key = contentKey.text(content);
+    lastTextKeys.set(rel, { content, key });
+    return key;
+  },
 };
+const lastTextKeys = new Map<string, { content: string; key: string }>();
 
 export class OutputManifest {
   readonly file: string;
@@ -77,7 +86,7 @@ export class InPlaceOutput {
   }
 
   async write(rel: string, content: string): Promise<void> {
-    if (!this.#changed(rel, contentKey.text(content))) return;
+    if (!this.#changed(rel, contentKey.textAt(rel, content))) return;
     await this.#replace(rel, (temp) => fs.writeFile(temp, content));
   }
 

@@ -54,7 +54,7 @@ export class StagedOutput {
   }
 
   async write(rel: string, content: string): Promise<void> {
-    this.files.set(rel, contentKey.text(content));
+    this.files.set(rel, contentKey.textAt(rel, content));
     await fs.writeFile(await this.#ensureDir(rel), content);
   }
 

@@ -7,14 +7,14 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createSecureServer, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { buildSite } from '../build/build-site.ts';
-import { makePageFetcher, type FetchPage } from '../content/capture/fetch-page.ts';
+import type { FetchPage } from '../content/capture/fetch-page.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/open-transport.ts';
 import { BounceProcessor } from '../delivery/bounce-processor.ts';
-import { ImapBouncePoller } from '../delivery/imap-bounce-poller.ts';
+import type { ImapBouncePoller } from '../delivery/imap-bounce-poller.ts';
 import { SqliteMailQueue } from '../delivery/mail-queue.ts';
 import { MailWorker, type MailWorkerOptions } from '../delivery/mail-worker.ts';
 import { resolveSecret } from '../delivery/secret.ts';
@@ -200,7 +200,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const bounces = new BounceProcessor({ store: delivery.bounces, secret, softLimit: config.bounces.softLimit, now });
-  const bounceMailbox = config.bounces.imap ? new ImapBouncePoller({ options: config.bounces.imap, processor: bounces, log }) : undefined;
+  // The IMAP client (and the page fetcher below) load only when used: they weigh on every start.
+  const bounceMailbox = config.bounces.imap
+    ? new (await import('../delivery/imap-bounce-poller.ts')).ImapBouncePoller({ options: config.bounces.imap, processor: bounces, log })
+    : undefined;
   const scheduled = setUpScheduledSends({
     config,
     store,
@@ -226,7 +229,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     secret,
     publicUrl: () => publicUrl,
     rebuild: rebuilds,
-    fetchPage: options.fetchPage ?? makePageFetcher({ limits: config.fetch }),
+    fetchPage: options.fetchPage ?? fetchPagesLazily(config.fetch),
     now,
     log,
     settings,
@@ -323,6 +326,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     scheduler,
     close,
   };
+}
+
+/** makePageFetcher, loaded (with its HTML parser and HTTP client) on the first capture. */
+function fetchPagesLazily(limits: Config['fetch']): FetchPage {
+  let fetcher: Promise<FetchPage> | undefined;
+  return async (url) => (await (fetcher ??= import('../content/capture/fetch-page.ts').then((m) => m.makePageFetcher({ limits }))))(url);
 }
 
 /** The host part of a URL for a listening address (localhost for loopback over TLS: the certificate names it). */

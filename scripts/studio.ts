@@ -87,12 +87,19 @@ export const studioCommand: Command = {
     ctx.out(`  ${trustInstruction(tls.caFile)}`);
     ctx.out(`  Editing ${store.description}; the site, previews and test emails are at ${server.url}/ (mail goes through ${server.transport.description}).`);
     ctx.out('  Publishing rebuilds the site. Press Ctrl+C to stop.');
+    let failure: unknown;
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      // A dataset that cannot be read ends the command with its error, link printed or not.
+      server.lakeReady.catch((error: unknown) => {
+        failure = error;
+        resolve();
+      });
     });
     dev?.kill('SIGTERM');
     await server.close();
+    if (failure) throw failure;
     ctx.out('newsdesk studio stopped.');
     return 0;
   },

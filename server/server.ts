@@ -174,7 +174,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     return lake;
   })();
-  if (studio?.openInBackground) opening.catch((error) => log(`opening the dataset failed: ${(error as Error)?.message ?? String(error)}`));
+  // In the background, the caller hears of a failure through lakeReady.
+  if (studio?.openInBackground) opening.catch(() => undefined);
   else await opening;
   const now = options.now ?? (() => new Date());
   const settings = new SettingsCache(store);

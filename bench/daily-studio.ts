@@ -33,8 +33,14 @@ async function prepareArchive(): Promise<string> {
   const dir = path.join(root, 'bench', '.out', `daily-studio-${issues}`);
   const done = path.join(dir, 'prepared');
   if (await exists(done)) {
-    // Brings the kept site up to date with the current templates (quick when it already is).
-    await run([cli, 'build'], envFor(dir, 0));
+    // After a template change, bring the kept site up to date first: otherwise the studio's
+    // start-up rebuild would re-render the whole archive while we measure.
+    const { templateVersion } = await import('../build/template-version.ts');
+    const sources = JSON.parse(await fs.readFile(path.join(dir, 'data', 'build-cache', 'sources.json'), 'utf8').catch(() => '{}')) as { templateVersion?: string };
+    if (sources.templateVersion !== (await templateVersion())) {
+      console.error('the templates changed since the kept archive was built: building it again (once)…');
+      await run([cli, 'build'], envFor(dir, 0));
+    }
     return dir;
   }
   await fs.rm(dir, { recursive: true, force: true });

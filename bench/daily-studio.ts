@@ -2,8 +2,9 @@
 // as an editor meets it, over a synthetic archive of real size (tests/build-dataset.ts):
 //   - warm start: from spawning `node bin/newsdesk.js studio` (Studio already built, site
 //     already built) to /healthz answering, median of 3 (target <= 3 s);
-//   - first publish: from publishing an issue through the lake's actions endpoint, right
-//     after a start, to that issue's page on disk showing the change (target <= 2 s).
+//   - first publish: from publishing an issue through the lake's actions endpoint, the
+//     first after a start (once the start-up rebuild is done), to that issue's page on
+//     disk showing the change, median of 3 starts (target <= 2 s).
 // The archive, its built site and build cache are kept in bench/.out/ between runs (the
 // first run builds them once, which takes a while for a big archive); each run works on
 // a fresh copy, so runs do not feed each other.
@@ -171,20 +172,18 @@ try {
   await (await startStudio(dir)).stop();
 
   const starts: number[] = [];
-  let publishMs = 0;
+  const publishes: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const studio = await startStudio(dir);
     starts.push(studio.readyMs);
-    if (i === rounds - 1) {
-      // The studio brings the site up to date in the background after it starts (a no-op
-      // here, as the site is current); the editor's first publish comes after that.
-      await waitFor(studio, /rebuild: /);
-      publishMs = await measureFirstPublish(dir, studio);
-    }
+    // The studio brings the site up to date in the background after it starts (a no-op
+    // here, as the site is current); the editor's first publish comes after that.
+    await waitFor(studio, /rebuild: /);
+    publishes.push(await measureFirstPublish(dir, studio));
     await studio.stop();
   }
   console.log(`studio warm start to ready, ${issues}-issue archive (median of ${rounds}): ${(median(starts) / 1000).toFixed(2)} s (target <= ${targets.startS} s)`);
-  console.log(`studio first publish to page on disk, ${issues}-issue archive: ${(publishMs / 1000).toFixed(2)} s (target <= ${targets.publishS} s)`);
+  console.log(`studio first publish to page on disk, ${issues}-issue archive (median of ${rounds}): ${(median(publishes) / 1000).toFixed(2)} s (target <= ${targets.publishS} s)`);
 } finally {
   await fs.rm(dir, { recursive: true, force: true });
 }

@@ -107,6 +107,18 @@ describe('buildSite in place', () => {
     await expectSameAsFullBuild(store, dir, config.outDir, 'add-remove');
   });
 
+  it('after an in-place rebuild that failed half-way, writes a whole new folder, equal to a full build', async () => {
+    const { dir, store, config } = await setUp(4);
+    await store.mutate([{ patch: { id: 'issue-2', set: { summary: 'Written by a rebuild that then failed.' } } }]);
+    const failing = buildSite({ config, store, threads: 1, inPlace: true, beforeCommit: () => Promise.reject(new Error('disk gone')) });
+    await expect(failing).rejects.toThrow(/some files .* may be new and others old/);
+    await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'And another edit.' } } }]);
+    const summary = await buildSite({ config, store, threads: 1, inPlace: true });
+    // The half-written folder is not trusted: no record of it survived the failure.
+    expect(summary.inPlace).toBe(false);
+    await expectSameAsFullBuild(store, dir, config.outDir, 'after-failure');
+  });
+
   it('writes a new folder again when the output was replaced behind its back', async () => {
     const { store, config } = await setUp(4);
     // Another build (the CLI) swapped in its own folder: the record no longer describes it.

@@ -22,6 +22,7 @@ import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { BuildCache, cacheKey, type EntryMeta } from './cache.ts';
+import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
 import {
   SourceIndex,
@@ -55,8 +56,12 @@ export interface BuildSummary {
   reused: number;
   /** Worker threads used (0: rendered in the calling thread). */
   threads: number;
-  /** Files written to the output. */
+  /** Files in the output. */
   files: number;
+  /** Files written or replaced: all of them in a full build, only the changed ones in an in-place rebuild. */
+  written: number;
+  /** Whether only changed files were written into the existing output (BuildOptions.inPlace). */
+  inPlace: boolean;
   warnings: RenderWarning[];
   durationMs: number;
   /** Milliseconds per build step (load, fingerprint, listings, plan, render, link, pages, swap, cleanup), for benchmarks. */
@@ -78,7 +83,16 @@ export interface BuildOptions {
    * web follows the send (delivery/scheduling.ts issuesHeldFromWeb).
    */
   withheld?: ReadonlySet<number>;
-  /** Test seam: runs after everything is staged and before the swap; a throw aborts the build. */
+  /**
+   * Write only the files whose content changed into the existing output folder, and
+   * delete the ones the site no longer has, instead of building a new folder and swapping
+   * it in: what the server does after a publish, so its cost follows the change, not the
+   * archive. Files are replaced one by one (each atomically), so the folder is not
+   * swapped as a whole. Needs the manifest an earlier build of this folder left; without
+   * it the build writes a new folder as usual.
+   */
+  inPlace?: boolean;
+  /** Test seam: runs after everything is staged (written, in place) and before the swap; a throw aborts the build. */
   beforeCommit?: () => void | Promise<void>;
 }
 
@@ -230,7 +244,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     span('render');
 
     progress({ phase: 'write', done, total: missing.length });
-    const staged = await StagedOutput.create(path.resolve(config.outDir));
+    const outDir = path.resolve(config.outDir);
+    const manifest = new OutputManifest(cache.dir);
+    const previous = options.inPlace ? await manifest.read(outDir) : undefined;
+    // Files are about to change one by one: a crash half-way must leave no manifest claiming the old state.
+    if (previous) await manifest.forget();
+    const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir);
     let files = 0;
     const write = async (rel: string, content: string) => {
       await staged.write(rel, content);
@@ -262,7 +281,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
 
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
-        write('index.html', renderArchivePage(issueListings, ctx)),
+        write('index.html', renderOnce('index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx))),
         write('404.html', renderNotFoundPage(ctx)),
         write(feedFiles.rss, feeds.rss),
         write(feedFiles.atom, feeds.atom),
@@ -277,19 +296,24 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         ),
         // One tag page at a time: each is rendered, written and dropped before the next.
         (async () => {
-          for (const t of tagPages) await write(`${tagPath(t.tag.slug)}index.html`, renderTagPage(t.tag, t.issues, t.links, ctx));
+          for (const t of tagPages) {
+            const rel = `${tagPath(t.tag.slug)}index.html`;
+            await write(rel, renderOnce(rel, [t.tag, t.issues, ctx], [t.links], () => renderTagPage(t.tag, t.issues, t.links, ctx)));
+          }
         })(),
       ]);
       span('pages');
 
       if (options.signal?.aborted) throw interrupted();
       await options.beforeCommit?.();
-      await staged.commit();
+      if (staged instanceof StagedOutput) await staged.commit();
+      else await staged.removeStale();
       span('swap');
     } catch (error) {
-      await staged.discard();
+      if (staged instanceof StagedOutput) await staged.discard();
       if (isNewsdeskError(error)) throw error;
-      throw new NewsdeskError('BUILD_FAILED', `Writing the output failed: ${(error as Error)?.message ?? String(error)}; ${config.outDir} is unchanged`, {
+      const state = staged instanceof StagedOutput ? `${config.outDir} is unchanged` : `some files in ${config.outDir} may be new and others old until the next build`;
+      throw new NewsdeskError('BUILD_FAILED', `Writing the output failed: ${(error as Error)?.message ?? String(error)}; ${state}`, {
         hint: 'Check that the output folder is writable and the disk has space, then build again.',
         cause: error,
       });
@@ -298,12 +322,16 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     // name unique to this build that nothing else reads or links to, so the summary need
     // not wait for it. The process stays alive until it finishes (pending file operations
     // keep Node's event loop running); a failure only leaves a stray hidden folder.
-    staged.removePrevious().catch(() => undefined);
+    if (staged instanceof StagedOutput) staged.removePrevious().catch(() => undefined);
     // Only after a successful swap: a failed build keeps the entries the old output links to.
-    // Awaited: pruning while the next build writes new entries would delete them.
+    // Awaited: pruning while the next build writes new entries would delete them. An
+    // in-place rebuild drops just the entries the output stopped using (a full build
+    // sweeps the whole cache, leftovers of failed builds included).
+    const keep = new Set(planned.map((p) => p.key));
     await Promise.all([
-      cache.prune(new Set(planned.map((p) => p.key))),
+      previous ? cache.remove([...cacheKeysIn(previous.values(), cache)].filter((key) => !keep.has(key))) : cache.prune(keep),
       sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version),
+      manifest.save(outDir, staged.files),
     ]);
     span('cleanup');
 
@@ -315,6 +343,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       reused: planned.length - missing.length,
       threads: useWorkers ? Math.min(threads, missing.length) : 0,
       files,
+      written: staged instanceof StagedOutput ? staged.files.size : staged.written.length,
+      inPlace: !(staged instanceof StagedOutput),
       warnings,
       durationMs: performance.now() - started,
       spans,
@@ -384,13 +414,39 @@ function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
   return sorted;
 }
 
+/**
+ * The last page rendered per output path, with what it was rendered from: a server
+ * rebuilding after a publish renders the archive and each tag page again only when
+ * something they show changed (a tag page of thousands of links takes a good part of a
+ * second). `same` are compared by identity: the tagged links sources.ts hands out again
+ * while unchanged (sortedLinks keeps its sorted array too).
+ */
+const lastPages = new Map<string, { inputs: string; same: unknown[]; html: string }>();
+
+function renderOnce(rel: string, inputs: unknown[], same: unknown[], render: () => string): string {
+  const json = JSON.stringify(inputs);
+  const last = lastPages.get(rel);
+  if (last && last.inputs === json && last.same.length === same.length && last.same.every((x, i) => x === same[i])) return last.html;
+  const html = render();
+  lastPages.set(rel, { inputs: json, same, html });
+  return html;
+}
+
 /** Code-point order: the same on every machine, unlike localeCompare. */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Cache entries that output files (by their manifest keys) are hard links to. */
+function cacheKeysIn(keys: Iterable<string>, cache: BuildCache): Set<string> {
+  const prefix = contentKey.link(`${cache.dir}${path.sep}`);
+  const out = new Set<string>();
+  for (const key of keys) if (key.startsWith(prefix)) out.add(path.basename(path.dirname(key.slice(contentKey.link('').length))));
+  return out;
+}
+
 /** Puts every image uploaded to the local dataset into the output's media folder (hard links: no copies). */
-async function publishLocalImages(staged: StagedOutput, dir: string | undefined): Promise<number> {
+async function publishLocalImages(staged: Pick<StagedOutput, 'linkFrom'>, dir: string | undefined): Promise<number> {
   if (!dir) return 0;
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const images = names.filter((n) => /^[a-f0-9]{40}-\d+x\d+\.[a-z0-9]+$/.test(n));

@@ -79,6 +79,11 @@ export class BuildCache {
     return meta;
   }
 
+  /** Removes the given entries (those an in-place rebuild stopped linking to). */
+  async remove(keys: Iterable<string>): Promise<void> {
+    await Promise.all([...keys].map((key) => fs.rm(this.entryDir(key), { recursive: true, force: true })));
+  }
+
   /** Removes entries not in `keep`, so the cache holds one entry per issue, not its history. */
   async prune(keep: Set<string>): Promise<void> {
     const shards = await fs.readdir(this.dir).catch(() => [] as string[]);

@@ -4,10 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { contentKey } from './in-place-output.ts';
 
 export class StagedOutput {
   readonly outDir: string;
   readonly dir: string;
+  /** Every file placed, by content key: the manifest that lets the next rebuild write only what changed. */
+  readonly files = new Map<string, string>();
   #madeDirs = new Map<string, Promise<void>>();
   #previous: string | undefined;
 
@@ -51,6 +54,7 @@ export class StagedOutput {
   }
 
   async write(rel: string, content: string): Promise<void> {
+    this.files.set(rel, contentKey.textAt(rel, content));
     await fs.writeFile(await this.#ensureDir(rel), content);
   }
 
@@ -59,6 +63,7 @@ export class StagedOutput {
    * to a copy when the cache and output are on different file systems.
    */
   async linkFrom(rel: string, source: string): Promise<void> {
+    this.files.set(rel, contentKey.link(source));
     const target = await this.#ensureDir(rel);
     try {
       await fs.link(source, target);

@@ -1,13 +1,26 @@
 // A fingerprint of the code that turns content into output: every source file in
-// emails/, web/ and build/ (plus core/render.ts). It is part of each cache key, so
-// editing a template re-renders everything without anyone remembering to bump a constant.
+// emails/ and web/, and the files of build/, core/ and content/ that shape what an
+// issue renders to (its projection, parsing, media URLs, rendering). It is part of each
+// cache key, so editing a template re-renders everything without anyone remembering to
+// bump a constant. The rest of build/ (planning, caching, writing the output) is left
+// out on purpose: changing how the output is written must not re-render every issue of
+// the archive on the next publish.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const folders = ['emails', 'web', 'build'];
-const files = ['core/render.ts', 'content/model.ts', 'package-lock.json'];
+const folders = ['emails', 'web'];
+const files = [
+  'core/render.ts',
+  'content/model.ts',
+  'content/queries.ts',
+  'content/media.ts',
+  'content/rules.ts',
+  'build/render-issue.ts',
+  'build/sources.ts',
+  'package-lock.json',
+];
 
 let cached: Promise<string> | undefined;
 

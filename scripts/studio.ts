@@ -70,10 +70,16 @@ export const studioCommand: Command = {
         allowedOrigins: values.dev ? [`http://localhost:${devPort}`] : [],
         editorName: editorName(),
         onRequest: values.trace ? (r) => ctx.err(`lake: ${r.status} ${r.method} ${r.path}${r.search.size ? `?${r.search}` : ''} ${Math.round(r.ms)} ms`) : undefined,
+        // The link is printed while the dataset loads; the Studio's first queries wait for it.
+        openInBackground: true,
       },
       log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
     });
-    const token = server.lake!.token;
+    const token = server.studioToken!;
+    // Bring the site up to date now rather than on the first publish: this run loads the
+    // dataset and the renderers and fills the build's in-memory caches, so a publish later
+    // rewrites only its own pages. Nothing is written when the site is already current.
+    server.rebuilds.request('start-up: bring the site up to date');
     let dev: ChildProcess | undefined;
     if (values.dev) dev = startDevStudio(ctx, `${server.url}${studioPaths.lake}`);
     const studioUrl = values.dev ? `http://localhost:${devPort}/#token=${token}` : `${server.url}${studioPaths.studio}/#token=${token}`;
@@ -81,12 +87,19 @@ export const studioCommand: Command = {
     ctx.out(`  ${trustInstruction(tls.caFile)}`);
     ctx.out(`  Editing ${store.description}; the site, previews and test emails are at ${server.url}/ (mail goes through ${server.transport.description}).`);
     ctx.out('  Publishing rebuilds the site. Press Ctrl+C to stop.');
+    let failure: unknown;
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      // A dataset that cannot be read ends the command with its error, link printed or not.
+      server.lakeReady.catch((error: unknown) => {
+        failure = error;
+        resolve();
+      });
     });
     dev?.kill('SIGTERM');
     await server.close();
+    if (failure) throw failure;
     ctx.out('newsdesk studio stopped.');
     return 0;
   },

@@ -7,14 +7,14 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createSecureServer, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { buildSite } from '../build/build-site.ts';
-import { makePageFetcher, type FetchPage } from '../content/capture/fetch-page.ts';
+import type { FetchPage } from '../content/capture/fetch-page.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/open-transport.ts';
 import { BounceProcessor } from '../delivery/bounce-processor.ts';
-import { ImapBouncePoller } from '../delivery/imap-bounce-poller.ts';
+import type { ImapBouncePoller } from '../delivery/imap-bounce-poller.ts';
 import { SqliteMailQueue } from '../delivery/mail-queue.ts';
 import { MailWorker, type MailWorkerOptions } from '../delivery/mail-worker.ts';
 import { resolveSecret } from '../delivery/secret.ts';
@@ -29,7 +29,7 @@ import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import { SettingsCache } from './http.ts';
 import { GroqJsStore, type StoreTransaction } from '../content/groq-js-store.ts';
-import { ContentLake, lakeDirFor, type LakeOptions } from '../content/lake/lake.ts';
+import { ContentLake, lakeDirFor, lakeToken, type LakeOptions } from '../content/lake/lake.ts';
 import { localImagesDir } from '../content/media.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { studioDefaults } from '../studio/env.ts';
@@ -58,7 +58,18 @@ export interface ServerOptions {
    * Serve the local Studio (/studio/) and Content Lake (/lake/) too; needs the local
    * dataset. `studioDir` is the built Studio (default studio-dist/).
    */
-  studio?: { studioDir?: string; allowedOrigins?: string[]; editorName?: string; onRequest?: LakeOptions['onRequest'] };
+  studio?: {
+    studioDir?: string;
+    allowedOrigins?: string[];
+    editorName?: string;
+    onRequest?: LakeOptions['onRequest'];
+    /**
+     * Listen before the dataset is loaded and the lake opened (lake requests wait for
+     * them), so `newsdesk studio` answers as soon as it starts however big the archive;
+     * `lake` is set once open (`lakeReady`).
+     */
+    openInBackground?: boolean;
+  };
   /**
    * The scheduler that starts scheduled sends (on unless false); tests shorten its look
    * interval, the send's retry timing and the lease.
@@ -78,8 +89,12 @@ export interface RunningServer {
   transport: Transport;
   /** Sends the queued confirmation and welcome mails; idle() resolves once nothing is due. */
   mail: MailWorker;
-  /** The local Content Lake, when the Studio is served. */
+  /** The local Content Lake, when the Studio is served (with studio.openInBackground: once open). */
   lake: ContentLake | undefined;
+  /** Resolves once the dataset is loaded and the lake (if any) is open. */
+  lakeReady: Promise<ContentLake | undefined>;
+  /** The token the Studio signs in with, when it is served. */
+  studioToken: string | undefined;
   /** Reads the bounce mailbox over IMAP, when NEWSDESK_BOUNCE_IMAP_URL is set. */
   bounceMailbox: ImapBouncePoller | undefined;
   schedules: SqliteScheduleStore;
@@ -106,8 +121,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const rebuilds = new RebuildScheduler(
     options.rebuildSite ??
       (async () => {
-        const summary = await buildSite({ config, store, withheld: await scheduled.withheld() });
-        log(`rebuild: ${summary.issues} issue(s), ${summary.rendered} rendered, ${summary.reused} reused in ${Math.round(summary.durationMs)} ms`);
+        // In place: a publish rewrites the pages it changes, not a new copy of the whole site.
+        const summary = await buildSite({ config, store, withheld: await scheduled.withheld(), inPlace: true });
+        log(
+          `rebuild: ${summary.issues} issue(s), ${summary.rendered} rendered, ${summary.reused} reused, ${summary.written} file(s) written${summary.inPlace ? ' in place' : ''} in ${Math.round(summary.durationMs)} ms`,
+        );
       }),
     // A Sanity publish fires a burst of webhooks; a local publish is one transaction.
     { debounceMs: options.rebuildDebounceMs ?? (store instanceof GroqJsStore ? 300 : 2000), onError: (error) => log(`rebuild failed: ${(error as Error)?.message ?? String(error)}`) },
@@ -116,38 +134,49 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let publicUrl = config.baseUrl ?? '';
   let lake: ContentLake | undefined;
   let stopWatching = () => {};
-  if (store instanceof GroqJsStore) {
-    // Writes by the Studio here and by the CLI elsewhere both rebuild the site: no webhook needed locally.
-    await store.watchForOutsideChanges();
-    const unsubscribe = store.subscribe((transaction) => {
-      const reason = publishedChange(transaction);
-      if (!reason) return;
-      settings.invalidate();
-      rebuilds.request(reason);
+  const studio = options.studio;
+  if (studio && !(store instanceof GroqJsStore)) {
+    throw new NewsdeskError('USAGE', 'The local Studio edits the local dataset, but SANITY_PROJECT_ID points newsdesk at a Sanity project', {
+      hint: 'With a Sanity project, run the Studio with `npm run studio:dev` or deploy it; unset SANITY_PROJECT_ID to edit the local dataset.',
     });
-    stopWatching = () => {
-      unsubscribe();
-      store.close();
-    };
   }
-  if (options.studio) {
-    if (!(store instanceof GroqJsStore)) {
-      throw new NewsdeskError('USAGE', 'The local Studio edits the local dataset, but SANITY_PROJECT_ID points newsdesk at a Sanity project', {
-        hint: 'With a Sanity project, run the Studio with `npm run studio:dev` or deploy it; unset SANITY_PROJECT_ID to edit the local dataset.',
+  const lakeDir = studio && store instanceof GroqJsStore ? lakeDirFor(store.datasetPath) : undefined;
+  const studioToken = lakeDir ? await lakeToken(lakeDir) : undefined;
+  // Both load the whole dataset: with a big archive, seconds that need not stand between starting and answering.
+  const opening = (async () => {
+    if (store instanceof GroqJsStore) {
+      // Writes by the Studio here and by the CLI elsewhere both rebuild the site: no webhook needed locally.
+      await store.watchForOutsideChanges();
+      const unsubscribe = store.subscribe((transaction) => {
+        const reason = publishedChange(transaction);
+        if (!reason) return;
+        settings.invalidate();
+        rebuilds.request(reason);
+      });
+      stopWatching = () => {
+        unsubscribe();
+        store.close();
+      };
+    }
+    if (studio && lakeDir && store instanceof GroqJsStore) {
+      lake = await ContentLake.open({
+        store,
+        lakeDir,
+        token: studioToken,
+        projectId: studioDefaults.projectId,
+        dataset: studioDefaults.dataset,
+        allowedOrigins: studio.allowedOrigins ?? [],
+        publicUrl: () => `${publicUrl}${studioPaths.lake}`,
+        editorName: studio.editorName,
+        onRequest: studio.onRequest,
+        log,
       });
     }
-    lake = await ContentLake.open({
-      store,
-      lakeDir: lakeDirFor(store.datasetPath),
-      projectId: studioDefaults.projectId,
-      dataset: studioDefaults.dataset,
-      allowedOrigins: options.studio.allowedOrigins ?? [],
-      publicUrl: () => `${publicUrl}${studioPaths.lake}`,
-      editorName: options.studio.editorName,
-      onRequest: options.studio.onRequest,
-      log,
-    });
-  }
+    return lake;
+  })();
+  // In the background, the caller hears of a failure through lakeReady.
+  if (studio?.openInBackground) opening.catch(() => undefined);
+  else await opening;
   const now = options.now ?? (() => new Date());
   const settings = new SettingsCache(store);
   // A request records a sign-up and wakes the worker, which admits it and sends its mail.
@@ -173,7 +202,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const bounces = new BounceProcessor({ store: delivery.bounces, secret, softLimit: config.bounces.softLimit, now });
-  const bounceMailbox = config.bounces.imap ? new ImapBouncePoller({ options: config.bounces.imap, processor: bounces, log }) : undefined;
+  // The IMAP client (and the page fetcher below) load only when used: they weigh on every start.
+  const bounceMailbox = config.bounces.imap
+    ? new (await import('../delivery/imap-bounce-poller.ts')).ImapBouncePoller({ options: config.bounces.imap, processor: bounces, log })
+    : undefined;
   const scheduled = setUpScheduledSends({
     config,
     store,
@@ -185,7 +217,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     rebuilds: () => rebuilds,
     settings,
     publicUrl: () => publicUrl,
-    studioToken: lake?.token,
+    studioToken,
     scheduler: options.scheduler,
   });
   const { schedules, scheduler } = scheduled;
@@ -199,15 +231,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     secret,
     publicUrl: () => publicUrl,
     rebuild: rebuilds,
-    fetchPage: options.fetchPage ?? makePageFetcher({ limits: config.fetch }),
+    fetchPage: options.fetchPage ?? fetchPagesLazily(config.fetch),
     now,
     log,
     settings,
     routes: [...(options.routes ?? []), scheduled.routes],
-    studioToken: lake?.token,
+    studioToken,
     bounces,
   });
-  const studioHost = lake ? createStudioHost(lake, options.studio?.studioDir ?? defaultStudioDir) : undefined;
+  const studioHost = studio ? createStudioHost(lake ?? opening.then((l) => l!), studio.studioDir ?? defaultStudioDir) : undefined;
   const imagesDir = localImagesDir(config);
   const media = imagesDir ? serveLocalMedia(imagesDir) : undefined;
   const fetch = async (request: Request): Promise<Response> =>
@@ -257,7 +289,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = () =>
     (closed ??= (async () => {
       // The lake first: its listeners are told to reconnect and its sockets close.
-      lake?.close();
+      (await opening.catch(() => undefined))?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive connections would hold close() open until they time out.
@@ -279,7 +311,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!options.delivery) delivery.close();
     })());
 
-  return { url, publicUrl, rebuilds, delivery, transport, mail, lake, bounceMailbox, schedules, scheduler, close };
+  return {
+    url,
+    publicUrl,
+    rebuilds,
+    delivery,
+    transport,
+    mail,
+    get lake() {
+      return lake;
+    },
+    lakeReady: opening,
+    studioToken,
+    bounceMailbox,
+    schedules,
+    scheduler,
+    close,
+  };
+}
+
+/** makePageFetcher, loaded (with its HTML parser and HTTP client) on the first capture. */
+function fetchPagesLazily(limits: Config['fetch']): FetchPage {
+  let fetcher: Promise<FetchPage> | undefined;
+  return async (url) => (await (fetcher ??= import('../content/capture/fetch-page.ts').then((m) => m.makePageFetcher({ limits }))))(url);
 }
 
 /** The host part of a URL for a listening address (localhost for loopback over TLS: the certificate names it). */

@@ -1,6 +1,7 @@
 // Building the local Studio (studio-dist/) when its sources changed: `newsdesk studio`
 // does it before serving, and the Studio's browser tests before they start.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NewsdeskError } from '../core/errors.ts';
@@ -8,8 +9,14 @@ import { defaultStudioDir } from './studio-host.ts';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
 
-/** What the built Studio is made of: any of these newer than the build means building again. */
+/**
+ * What the built Studio is made of: these, and the project files they import (content/,
+ * core/, delivery/ helpers the bundle takes in). Their contents, not their times, decide:
+ * a checkout or a copy that touches every file must not cost a 15 s build on each start.
+ */
 const studioSources = ['sanity.config.ts', 'sanity.cli.ts', 'schemas', 'studio', 'package-lock.json'];
+/** Beside the build: the hash of the sources it was built from. */
+const sourcesHashFile = '.newsdesk-sources';
 
 export interface StudioBuildOptions {
   env?: NodeJS.ProcessEnv;
@@ -25,11 +32,12 @@ export interface StudioBuildOptions {
  */
 export async function buildStudioIfStale(options: StudioBuildOptions = {}): Promise<boolean> {
   const outDir = options.outDir ?? defaultStudioDir;
-  if (isFresh(outDir)) return false;
+  const sources = hashStudioSources();
+  if (isFresh(outDir, sources)) return false;
   const lock = `${outDir}.building`;
   const release = await takeLock(lock);
   try {
-    if (isFresh(outDir)) return false;
+    if (isFresh(outDir, sources)) return false;
     options.onStart?.(statTime(path.join(outDir, 'index.html')) === undefined);
     const stderr: string[] = [];
     const code = await new Promise<number>((resolve) => {
@@ -42,15 +50,71 @@ export async function buildStudioIfStale(options: StudioBuildOptions = {}): Prom
         hint: 'Fix the schema or Studio code it names, or run `npm run studio:build` to see the whole output.',
       });
     }
+    fs.writeFileSync(path.join(outDir, sourcesHashFile), `${sources}\n`);
     return true;
   } finally {
     release();
   }
 }
 
-function isFresh(outDir: string): boolean {
-  const built = statTime(path.join(outDir, 'index.html'));
-  return built !== undefined && built >= Math.max(...studioSources.map((s) => newestTime(path.join(projectRoot, s))));
+function isFresh(outDir: string, sources: string): boolean {
+  if (statTime(path.join(outDir, 'index.html')) === undefined) return false;
+  try {
+    return fs.readFileSync(path.join(outDir, sourcesHashFile), 'utf8').trim() === sources;
+  } catch {
+    return false;
+  }
+}
+
+/** A hash of every Studio source file and every project file they import, by path and content (a few ms). */
+export function hashStudioSources(root: string = projectRoot): string {
+  const files = new Set<string>();
+  const queue = studioSources.flatMap((s) => listFiles(path.join(root, s)));
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    if (/\.(ts|tsx|js|mjs)$/.test(file)) queue.push(...localImports(file, root));
+  }
+  const hash = createHash('sha256');
+  for (const file of [...files].sort()) {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch {
+      continue;
+    }
+    hash.update(`${path.relative(root, file)}\0${bytes.length}\0`).update(bytes);
+  }
+  return hash.digest('hex');
+}
+
+function listFiles(entry: string): string[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(entry);
+  } catch {
+    return [];
+  }
+  if (!stat.isDirectory()) return [entry];
+  // Tests beside the Studio code do not go into the bundle.
+  return fs.readdirSync(entry).flatMap((name) => (/\.test\.tsx?$/.test(name) ? [] : listFiles(path.join(entry, name))));
+}
+
+/** Project files a module imports by relative path (inside the project only; packages are covered by package-lock.json). */
+function localImports(file: string, root: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const match of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+    const target = path.resolve(path.dirname(file), match[1]!);
+    if (target.startsWith(`${root}${path.sep}`) && !target.includes(`${path.sep}node_modules${path.sep}`)) out.push(target);
+  }
+  return out;
 }
 
 /** A lock file created exclusively; one left by a dead process (older than a build can take) is taken over. */
@@ -89,21 +153,4 @@ function statTime(file: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function newestTime(entry: string): number {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(entry);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const name of fs.readdirSync(entry)) {
-    // Tests beside the Studio code do not go into the bundle.
-    if (name.endsWith('.test.ts')) continue;
-    newest = Math.max(newest, newestTime(path.join(entry, name)));
-  }
-  return newest;
 }

@@ -20,14 +20,18 @@ export interface StudioHost {
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
-export function createStudioHost(lake: ContentLake, studioDir: string = defaultStudioDir): StudioHost {
+/** `lake` may still be opening (`newsdesk studio` listens first): its requests wait for it, the Studio's files do not. */
+export function createStudioHost(lake: ContentLake | Promise<ContentLake>, studioDir: string = defaultStudioDir): StudioHost {
   const files = new StaticSite(studioDir);
+  let open: ContentLake | undefined = lake instanceof Promise ? undefined : lake;
+  if (lake instanceof Promise) lake.then((l) => (open = l)).catch(() => undefined);
   return {
     fetch(request) {
       const url = new URL(request.url);
       if (url.pathname === studioPaths.lake || url.pathname.startsWith(`${studioPaths.lake}/`)) {
         url.pathname = url.pathname.slice(studioPaths.lake.length) || '/';
-        return lake.fetch(new Request(url, request));
+        const forward = new Request(url, request);
+        return open ? open.fetch(forward) : Promise.resolve(lake).then((l) => l.fetch(forward));
       }
       if (url.pathname === studioPaths.studio) return Response.redirect(new URL(`${studioPaths.studio}/${url.search}${url.hash}`, url), 301);
       if (url.pathname.startsWith(`${studioPaths.studio}/`)) return serveStudio(files, request, url.pathname.slice(studioPaths.studio.length));
@@ -36,7 +40,16 @@ export function createStudioHost(lake: ContentLake, studioDir: string = defaultS
     upgrade(request, socket, head) {
       const pathname = new URL(request.url ?? '/', 'http://lake').pathname;
       if (!pathname.startsWith(`${studioPaths.lake}/`)) return false;
-      return lake.handleUpgrade(request, socket, head, pathname.slice(studioPaths.lake.length));
+      const rest = pathname.slice(studioPaths.lake.length);
+      if (open) return open.handleUpgrade(request, socket, head, rest);
+      // Still opening: hold the socket until the lake can say whether it is its own.
+      Promise.resolve(lake).then(
+        (l) => {
+          if (!l.handleUpgrade(request, socket, head, rest)) socket.destroy();
+        },
+        () => socket.destroy(),
+      );
+      return true;
     },
   };
 }

@@ -58,6 +58,23 @@ describe('serve --studio', () => {
     expect((await fetch(`${server.url}/preview/issues/issue-1?as=text&secret=wrong`)).status).toBe(401);
   });
 
+  it('opens the lake in the background when told to: its requests wait for it, and lakeReady hands it over', async () => {
+    const dir = await makeTempDir('newsdesk-serve-studio-background-');
+    const config = loadConfig({ NEWSDESK_DATA_DIR: path.join(dir, 'data'), NEWSDESK_OUT_DIR: path.join(dir, 'dist'), NEWSDESK_PORT: '0' }, dir);
+    const background = await startServer({ config, store: openContentStore(config.content), studio: { studioDir, openInBackground: true }, log: () => undefined });
+    try {
+      const me = await fetch(`${background.url}/lake/v2026-05-04/data/query/production?query=${encodeURIComponent('count(*[_type == "issue"])')}`, {
+        headers: { authorization: `Bearer ${background.studioToken}` },
+      });
+      expect(me.status).toBe(200);
+      expect(((await me.json()) as { result: number }).result).toBeGreaterThan(0);
+      expect((await background.lakeReady)?.token).toBe(background.studioToken);
+      expect(background.lake).toBe(await background.lakeReady);
+    } finally {
+      await background.close();
+    }
+  });
+
   it('still serves the site and the reader pages around them', async () => {
     expect((await fetch(`${server.url}/`)).status).toBe(200);
     expect((await fetch(`${server.url}/subscribe`)).status).toBe(200);

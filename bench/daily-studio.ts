@@ -1,0 +1,219 @@
+// Daily benchmark (not a test) for `newsdesk studio`, measured from outside the process
+// as an editor meets it, over a synthetic archive of real size (tests/build-dataset.ts):
+//   - warm start: from spawning `node bin/newsdesk.js studio` (Studio already built, site
+//     already built) to /healthz answering, median of 3 (target <= 3 s);
+//   - first publish: from publishing an issue through the lake's actions endpoint, the
+//     first after a start (once the start-up rebuild is done), to that issue's page on
+//     disk showing the change, median of 3 starts (target <= 2 s).
+// The archive, its built site and build cache are kept in bench/.out/ between runs (the
+// first run builds them once, which takes a while for a big archive); each run works on
+// a fresh copy, so runs do not feed each other.
+//   npx tsx bench/daily-studio.ts [--issues 1000] [--rounds 3]
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { Agent, request } from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(import.meta.dirname, '..');
+const { values } = parseArgs({ options: { issues: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } } });
+const issues = Number(values.issues);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(issues) || issues < 2 || !Number.isInteger(rounds) || rounds < 1) {
+  console.error('usage: npx tsx bench/daily-studio.ts [--issues N (>= 2)] [--rounds N]');
+  process.exit(2);
+}
+const targets = { startS: 3, publishS: 2 };
+
+const cli = path.join(root, 'bin', 'newsdesk.js');
+const agent = new Agent({ rejectUnauthorized: false, keepAlive: false });
+
+/** A prepared archive: dataset, built site and build cache; reused across runs. */
+async function prepareArchive(): Promise<string> {
+  const dir = path.join(root, 'bench', '.out', `daily-studio-${issues}`);
+  const done = path.join(dir, 'prepared');
+  if (await exists(done)) {
+    // After a template change, bring the kept site up to date first: otherwise the studio's
+    // start-up rebuild would re-render the whole archive while we measure.
+    const { templateVersion } = await import('../build/template-version.ts');
+    const sources = JSON.parse(await fs.readFile(path.join(dir, 'data', 'build-cache', 'sources.json'), 'utf8').catch(() => '{}')) as { templateVersion?: string };
+    if (sources.templateVersion !== (await templateVersion())) {
+      console.error('the templates changed since the kept archive was built: building it again (once)…');
+      await run([cli, 'build'], envFor(dir, 0));
+    }
+    return dir;
+  }
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(path.join(dir, 'data'), { recursive: true });
+  const started = performance.now();
+  const { syntheticDataset, writeDataset } = await import('../tests/build-dataset.ts');
+  await writeDataset(path.join(dir, 'data', 'dataset.ndjson'), syntheticDataset({ issues }));
+  await run([cli, 'build'], envFor(dir, 0));
+  await fs.writeFile(done, new Date().toISOString());
+  console.error(`prepared an archive of ${issues} issues in ${((performance.now() - started) / 1000).toFixed(0)} s (once; kept in ${path.relative(root, dir)})`);
+  return dir;
+}
+
+function envFor(dir: string, port: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NEWSDESK_DATA_DIR: path.join(dir, 'data'),
+    NEWSDESK_OUT_DIR: path.join(dir, 'dist'),
+    NEWSDESK_STUDIO_PORT: String(port),
+    NEWSDESK_PORT: '0',
+  };
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A free port: the studio command takes its port from NEWSDESK_STUDIO_PORT (0 would leave us guessing). */
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Studio {
+  child: ChildProcess;
+  origin: string;
+  output: string[];
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `newsdesk studio` and resolves once /healthz answers 200. */
+async function startStudio(dir: string): Promise<Studio> {
+  const port = await freePort();
+  const origin = `https://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child = spawn(process.execPath, [cli, 'studio'], { cwd: root, env: envFor(dir, port), stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
+  child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`newsdesk studio exited before it was ready:\n${output.join('')}`);
+    if ((await get(`${origin}/healthz`).catch(() => 0)) === 200) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const readyMs = performance.now() - started;
+  return {
+    child,
+    origin,
+    output,
+    readyMs,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        child.on('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timed out')));
+    req.end();
+  });
+}
+
+function post(url: string, token: string, body: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+async function waitFor(studio: Studio, pattern: RegExp): Promise<void> {
+  const started = performance.now();
+  while (!pattern.test(studio.output.join(''))) {
+    if (performance.now() - started > 300_000) throw new Error(`newsdesk studio never printed ${pattern}:\n${studio.output.join('')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const archive = await prepareArchive();
+const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'newsdesk-bench-daily-studio-'));
+try {
+  // A real copy per run (cp -a keeps the site's hard links to the build cache within the copy).
+  execFileSync('cp', ['-a', `${archive}/.`, dir]);
+  // One start first, so the Studio build check and the certificate are behind us, as on any day but the first.
+  await (await startStudio(dir)).stop();
+
+  const starts: number[] = [];
+  const publishes: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const studio = await startStudio(dir);
+    starts.push(studio.readyMs);
+    // The studio brings the site up to date in the background after it starts (a no-op
+    // here, as the site is current); the editor's first publish comes after that.
+    await waitFor(studio, /rebuild: /);
+    publishes.push(await measureFirstPublish(dir, studio));
+    await studio.stop();
+  }
+  console.log(`studio warm start to ready, ${issues}-issue archive (median of ${rounds}): ${(median(starts) / 1000).toFixed(2)} s (target <= ${targets.startS} s)`);
+  console.log(`studio first publish to page on disk, ${issues}-issue archive (median of ${rounds}): ${(median(publishes) / 1000).toFixed(2)} s (target <= ${targets.publishS} s)`);
+} finally {
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+/** Edits the newest issue's summary as a draft, publishes it, and times publish → page on disk. */
+async function measureFirstPublish(dir: string, studio: Studio): Promise<number> {
+  const token = (await fs.readFile(path.join(dir, 'data', 'dataset.lake', 'token'), 'utf8')).trim();
+  const lake = `${studio.origin}/lake/v2026-05-04`;
+  const id = `issue-${issues}`;
+  const text = `Summary published at ${new Date().toISOString()}.`;
+  const edit = await post(`${lake}/data/actions/production`, token, {
+    actions: [{ actionType: 'sanity.action.document.edit', draftId: `drafts.${id}`, publishedId: id, patch: { set: { summary: text } } }],
+  });
+  if (edit.status !== 200) throw new Error(`editing ${id} failed: ${edit.status} ${edit.text}`);
+  const page = path.join(dir, 'dist', 'issues', `${issues}-issue-${issues}`, 'index.html');
+  const started = performance.now();
+  const published = await post(`${lake}/data/actions/production`, token, { actions: [{ actionType: 'sanity.action.document.publish', draftId: `drafts.${id}`, publishedId: id }] });
+  if (published.status !== 200) throw new Error(`publishing ${id} failed: ${published.status} ${published.text}`);
+  const answered = performance.now() - started;
+  for (;;) {
+    if ((await fs.readFile(page, 'utf8').catch(() => '')).includes(text)) {
+      const ms = performance.now() - started;
+      if (process.env.BENCH_VERBOSE) {
+        // What the server says about the rebuild comes just after the page is in place.
+        await waitFor(studio, /rebuild: [^\n]*\n[\s\S]*rebuild: /).catch(() => undefined);
+        console.error(`the lake answered the publish after ${Math.round(answered)} ms\n${studio.output.join('')}`);
+      }
+      return ms;
+    }
+    if (performance.now() - started > 300_000) throw new Error(`the page ${page} did not show the published summary within 5 minutes:\n${studio.output.join('')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,153 @@
+// Incremental output for rebuilds in a running server (a publish in the Studio): the
+// build computes every output file as a full build does, but only files whose content
+// differs from what the last build left are written, each by rename over the old one,
+// and files the site no longer has are deleted. What the last build left is recorded in
+// a manifest in the build cache (each file's content key), so a rebuild after a publish
+// writes a handful of files however big the archive is. The manifest only counts while
+// the output folder is the one it describes (a full build swaps in a new folder).
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+const manifestSchema = z.object({
+  outDir: z.string(),
+  /** The output folder's inode when the manifest was written: another folder swapped in means it no longer applies. */
+  dirIno: z.number(),
+  /** …and its index.html's (inodes are reused: a folder made anew may get the old folder's number). */
+  index: z.object({ ino: z.number(), mtimeMs: z.number() }),
+  files: z.record(z.string(), z.string()),
+});
+type Manifest = z.infer<typeof manifestSchema>;
+
+/** What identifies a file's content: a placed cache file's path (entries never change) or the written text's hash. */
+export const contentKey = {
+  link: (source: string) => `link:${source}`,
+  text: (content: string) => `sha256:${createHash('sha256').update(content).digest('base64url')}`,
+  /** The same, remembered per path: a page the build reused (build-site.ts renderOnce) is the same string, not hashed again. */
+  textAt(rel: string, content: string): string {
+    const last = lastTextKeys.get(rel);
+    if (last?.content === content) return last.key;
+    const key = contentKey.text(content);
+    lastTextKeys.set(rel, { content, key });
+    return key;
+  },
+};
+const lastTextKeys = new Map<string, { content: string; key: string }>();
+
+export class OutputManifest {
+  readonly file: string;
+
+  constructor(cacheDir: string) {
+    this.file = path.join(cacheDir, 'output.json');
+  }
+
+  /** The files the output folder holds now, by content key; undefined when unknown (no manifest, or another folder). */
+  async read(outDir: string): Promise<Map<string, string> | undefined> {
+    try {
+      const parsed = manifestSchema.safeParse(JSON.parse(await fs.readFile(this.file, 'utf8')));
+      if (!parsed.success || parsed.data.outDir !== outDir) return undefined;
+      const [dir, index] = await Promise.all([fs.stat(outDir), fs.stat(path.join(outDir, 'index.html'))]);
+      if (dir.ino !== parsed.data.dirIno || index.ino !== parsed.data.index.ino || index.mtimeMs !== parsed.data.index.mtimeMs) return undefined;
+      return new Map(Object.entries(parsed.data.files));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async save(outDir: string, files: Map<string, string>): Promise<void> {
+    const [dir, index] = await Promise.all([fs.stat(outDir), fs.stat(path.join(outDir, 'index.html'))]);
+    const manifest: Manifest = { outDir, dirIno: dir.ino, index: { ino: index.ino, mtimeMs: index.mtimeMs }, files: Object.fromEntries(files) };
+    const temp = `${this.file}.tmp-${randomBytes(4).toString('hex')}`;
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    await fs.writeFile(temp, JSON.stringify(manifest));
+    await fs.rename(temp, this.file);
+  }
+
+  /** Forgets the output: while files are being replaced one by one, a crash must not leave a manifest that lies. */
+  async forget(): Promise<void> {
+    await fs.rm(this.file, { force: true });
+  }
+}
+
+/** Writes into the live output folder only the files whose content changed since `previous`. */
+export class InPlaceOutput {
+  readonly outDir: string;
+  /** Every file of the new output, by content key (the next manifest). */
+  readonly files = new Map<string, string>();
+  /** Files actually written (new or changed), relative to the output folder. */
+  readonly written: string[] = [];
+  readonly #previous: Map<string, string>;
+  #madeDirs = new Map<string, Promise<void>>();
+
+  constructor(outDir: string, previous: Map<string, string>) {
+    this.outDir = outDir;
+    this.#previous = previous;
+  }
+
+  async write(rel: string, content: string): Promise<void> {
+    if (!this.#changed(rel, contentKey.textAt(rel, content))) return;
+    await this.#replace(rel, (temp) => fs.writeFile(temp, content));
+  }
+
+  /** Places a cache file by hard link (a copy across file systems), as the staged output does. */
+  async linkFrom(rel: string, source: string): Promise<void> {
+    if (!this.#changed(rel, contentKey.link(source))) return;
+    await this.#replace(rel, async (temp) => {
+      try {
+        await fs.link(source, temp);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error;
+        await fs.copyFile(source, temp);
+      }
+    });
+  }
+
+  /** Deletes the files the new output no longer has (and folders left empty); returns their paths. */
+  async removeStale(): Promise<string[]> {
+    const stale = [...this.#previous.keys()].filter((rel) => !this.files.has(rel));
+    await Promise.all(stale.map((rel) => fs.rm(path.join(this.outDir, rel), { force: true })));
+    const dirs = new Set(stale.map((rel) => path.dirname(rel)).filter((d) => d !== '.'));
+    // Deepest first, so a folder emptied by removing its only subfolder goes too.
+    for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
+      for (let d = dir; d !== '.'; d = path.dirname(d)) {
+        const removed = await fs.rmdir(path.join(this.outDir, d)).then(
+          () => true,
+          () => false,
+        );
+        if (!removed) break;
+      }
+    }
+    return stale;
+  }
+
+  #changed(rel: string, key: string): boolean {
+    this.files.set(rel, key);
+    return this.#previous.get(rel) !== key;
+  }
+
+  /** Writes the new content beside the file and renames it over: readers see the old file or the new one, never half of one. */
+  async #replace(rel: string, put: (temp: string) => Promise<void>): Promise<void> {
+    const target = path.join(this.outDir, rel);
+    await this.#mkdir(path.dirname(target));
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
+    try {
+      await put(temp);
+      await fs.rename(temp, target);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw error;
+    }
+    this.written.push(rel);
+  }
+
+  #mkdir(dir: string): Promise<void> {
+    let made = this.#madeDirs.get(dir);
+    if (!made) {
+      made = fs.mkdir(dir, { recursive: true }).then(() => undefined);
+      this.#madeDirs.set(dir, made);
+    }
+    return made;
+  }
+}

@@ -1,0 +1,132 @@
+// In-place rebuilds (what the server runs after a publish): only the files a change
+// affects are written, files the site no longer has are deleted, and the result is the
+// same bytes a full build of the same content writes into a fresh folder.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildSite } from '../build/build-site.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { makeTempDir } from './helpers/temp.ts';
+import { listFiles } from './web-build-fixture.ts';
+
+interface FileState {
+  ino: number;
+  mtimeMs: number;
+  content: Buffer;
+}
+
+async function readTree(dir: string): Promise<Map<string, FileState>> {
+  const out = new Map<string, FileState>();
+  for (const rel of await listFiles(dir)) {
+    const file = path.join(dir, rel);
+    const stat = await fs.stat(file);
+    out.set(rel, { ino: stat.ino, mtimeMs: stat.mtimeMs, content: await fs.readFile(file) });
+  }
+  return out;
+}
+
+/** Files whose directory entry changed (a new file, or one replaced): what a rebuild wrote. */
+function rewritten(before: Map<string, FileState>, after: Map<string, FileState>): string[] {
+  return [...after].filter(([rel, now]) => before.get(rel)?.ino !== now.ino || before.get(rel)?.mtimeMs !== now.mtimeMs).map(([rel]) => rel);
+}
+
+async function expectSameAsFullBuild(store: GroqJsStore, dir: string, outDir: string, name: string) {
+  const reference = path.join(dir, `reference-${name}`);
+  await buildSite({ config: { outDir: reference, dataDir: path.join(dir, `data-${name}`), baseUrl: undefined }, store, threads: 1 });
+  const [ours, theirs] = await Promise.all([readTree(outDir), readTree(reference)]);
+  expect([...ours.keys()]).toEqual([...theirs.keys()]);
+  for (const [rel, state] of theirs) expect(ours.get(rel)!.content.equals(state.content), rel).toBe(true);
+  // No folder left empty where a full build has none.
+  const folders = async (root: string) => (await fs.readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => path.relative(root, path.join(e.parentPath, e.name))).sort();
+  expect(await folders(outDir)).toEqual(await folders(reference));
+}
+
+async function setUp(issues = 8) {
+  const dir = await makeTempDir('newsdesk-in-place-');
+  const datasetPath = path.join(dir, 'dataset.ndjson');
+  await writeDataset(datasetPath, syntheticDataset({ issues, sectionsPerIssue: 3, linksPerIssue: 9 }));
+  const store = new GroqJsStore({ datasetPath });
+  const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+  const first = await buildSite({ config, store, threads: 1, inPlace: true });
+  return { dir, store, config, first };
+}
+
+describe('buildSite in place', () => {
+  it('builds a new folder when there is no record of the output, and rewrites nothing when nothing changed', async () => {
+    const { store, config, first } = await setUp();
+    // No earlier output to write into: a full build into a fresh folder.
+    expect(first.inPlace).toBe(false);
+    const before = await readTree(config.outDir);
+    const again = await buildSite({ config, store, threads: 1, inPlace: true });
+    expect(again.inPlace).toBe(true);
+    expect(again.written).toBe(0);
+    expect(rewritten(before, await readTree(config.outDir))).toEqual([]);
+  });
+
+  it('after a publish rewrites only the pages the issue appears on, and they equal a full build', async () => {
+    const { dir, store, config } = await setUp();
+    const before = await readTree(config.outDir);
+    await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'A summary written after the first build.' } } }]);
+
+    const summary = await buildSite({ config, store, threads: 1, inPlace: true });
+    expect(summary).toMatchObject({ inPlace: true, rendered: 1 });
+    const after = await readTree(config.outDir);
+    const written = rewritten(before, after);
+    expect(summary.written).toBe(written.length);
+    // The issue itself and the site-wide pages that list it; no other issue's page or email.
+    expect(written).toEqual(expect.arrayContaining(['issues/3-issue-3/index.html', 'emails/3.html', 'emails/3.txt', 'index.html']));
+    expect(written.filter((f) => f.startsWith('issues/') || f.startsWith('emails/')).sort()).toEqual(['emails/3.html', 'emails/3.txt', 'issues/3-issue-3/index.html']);
+    // Site-wide pages are written only when their bytes change (a re-rendered issue's
+    // files are placed together from its new cache entry, its unchanged text part too).
+    for (const rel of written.filter((f) => !f.startsWith('issues/') && !f.startsWith('emails/'))) {
+      expect(before.get(rel)?.content.equals(after.get(rel)!.content), rel).not.toBe(true);
+    }
+    expect(after.get('issues/3-issue-3/index.html')!.content.toString()).toContain('A summary written after the first build.');
+    await expectSameAsFullBuild(store, dir, config.outDir, 'edit');
+  });
+
+  it('adds a newly published issue with its neighbour, and removes an unpublished one and its folder', async () => {
+    const { dir, store, config } = await setUp();
+    const docs = await store.documents();
+    const template = docs.find((d) => d._id === 'issue-8')!;
+    await store.mutate([
+      { create: { ...template, _id: 'issue-9', number: 9, title: 'Issue nine', slug: { _type: 'slug', current: 'issue-9' } } },
+      { delete: { id: 'issue-2' } },
+    ]);
+    const before = await readTree(config.outDir);
+    await buildSite({ config, store, threads: 1, inPlace: true });
+    const after = await readTree(config.outDir);
+    const written = rewritten(before, after);
+    expect(written).toEqual(expect.arrayContaining(['issues/9-issue-9/index.html', 'emails/9.html', 'issues/8-issue-8/index.html']));
+    // Issue 2's neighbours now point past it; the issues further away are untouched.
+    expect(written).not.toContain('issues/5-issue-5/index.html');
+    expect(after.has('issues/2-issue-2/index.html')).toBe(false);
+    expect(after.has('emails/2.html')).toBe(false);
+    await expect(fs.stat(path.join(config.outDir, 'issues', '2-issue-2'))).rejects.toThrow();
+    await expectSameAsFullBuild(store, dir, config.outDir, 'add-remove');
+  });
+
+  it('after an in-place rebuild that failed half-way, writes a whole new folder, equal to a full build', async () => {
+    const { dir, store, config } = await setUp(4);
+    await store.mutate([{ patch: { id: 'issue-2', set: { summary: 'Written by a rebuild that then failed.' } } }]);
+    const failing = buildSite({ config, store, threads: 1, inPlace: true, beforeCommit: () => Promise.reject(new Error('disk gone')) });
+    await expect(failing).rejects.toThrow(/some files .* may be new and others old/);
+    await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'And another edit.' } } }]);
+    const summary = await buildSite({ config, store, threads: 1, inPlace: true });
+    // The half-written folder is not trusted: no record of it survived the failure.
+    expect(summary.inPlace).toBe(false);
+    await expectSameAsFullBuild(store, dir, config.outDir, 'after-failure');
+  });
+
+  it('writes a new folder again when the output was replaced behind its back', async () => {
+    const { store, config } = await setUp(4);
+    // Another build (the CLI) swapped in its own folder: the record no longer describes it.
+    await buildSite({ config, store, threads: 1 });
+    await fs.rm(config.outDir, { recursive: true });
+    await fs.mkdir(config.outDir);
+    const summary = await buildSite({ config, store, threads: 1, inPlace: true });
+    expect(summary.inPlace).toBe(false);
+    expect(await listFiles(config.outDir)).toContain('index.html');
+  });
+});

@@ -3,6 +3,10 @@
 // kept as its mutations when replaying them gives exactly the stored result (typing in
 // the Studio: small patches), and as the whole document otherwise, and every so often,
 // so any past revision can be rebuilt by replaying a short run of entries.
+// Reading a document's history walks its own entries once, keeping the running state
+// (never replaying from a snapshot per transaction), in slices that give the event loop
+// back every few milliseconds; the states of recently read documents are kept, so the
+// Studio's next request about the same document only replays what is new.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import readline from 'node:readline';
@@ -33,6 +37,22 @@ interface StoredTransaction {
 interface Entry {
   transaction: StoredTransaction;
   change: StoredChange;
+  /** The transaction's place in the whole log: merging two documents' entries keeps log order. */
+  seq: number;
+}
+
+/** One document's entries in log order, and where each transaction sits among them. */
+interface DocumentLog {
+  entries: Entry[];
+  positionOf: Map<StoredTransaction, number>;
+  /** The first position of each transaction id (a revision is the id of the transaction that made it). */
+  positionOfId: Map<string, number>;
+}
+
+/** The states a document had after each of its entries, computed once in order. */
+interface StateCache {
+  states: Array<SanityDocument | null>;
+  extending: Promise<void> | undefined;
 }
 
 export interface DocumentEvent {
@@ -59,12 +79,21 @@ export interface HistoryTransaction {
 /** Replay never runs longer than this many patch entries before a whole document. */
 const snapshotEvery = 50;
 
+/** How long one slice of replaying may hold the event loop before it yields. */
+const sliceMs = 8;
+
+/** States kept for recently read documents, over all of them (the one being read is always kept). */
+const cachedStatesLimit = 5_000;
+
 export class DocumentHistory {
   readonly #file: string;
   readonly #transactions: StoredTransaction[] = [];
-  readonly #byDocument = new Map<string, Entry[]>();
+  readonly #byDocument = new Map<string, DocumentLog>();
   readonly #ids = new Set<string>();
+  /** Least recently read first. */
+  readonly #stateCache = new Map<string, StateCache>();
   #writing: Promise<void> = Promise.resolve();
+  #replayed = 0;
 
   private constructor(file: string) {
     this.#file = file;
@@ -87,6 +116,11 @@ export class DocumentHistory {
     return history;
   }
 
+  /** How many entries reading has replayed since the log was opened: each at most once while its document stays cached. */
+  get replayed(): number {
+    return this.#replayed;
+  }
+
   /** Whether a transaction with this id has been recorded. */
   has(transactionId: string): boolean {
     return this.#ids.has(transactionId);
@@ -96,7 +130,7 @@ export class DocumentHistory {
   record(transaction: StoreTransaction): Promise<void> {
     const stored: StoredTransaction = { id: transaction.id, timestamp: transaction.timestamp, author: transaction.author, documents: {} };
     for (const change of transaction.changes) {
-      const entries = this.#byDocument.get(change.id);
+      const entries = this.#byDocument.get(change.id)?.entries;
       const last = entries?.at(-1);
       const chained = last !== undefined && revisionAfter(last) === (change.before?._rev ?? null);
       const own = transaction.mutations?.filter((m) => mutationTarget(m) === change.id) ?? [];
@@ -120,9 +154,9 @@ export class DocumentHistory {
    * Transactions touching any of `ids`, newest first when `reverse`, with whole-document
    * effects; `toTransaction` (inclusive) is where a reverse listing continues.
    */
-  transactions(ids: string[], options: { reverse?: boolean; limit?: number; fromTransaction?: string; toTransaction?: string; onlyIdentified?: boolean }): HistoryTransaction[] {
+  async transactions(ids: string[], options: { reverse?: boolean; limit?: number; fromTransaction?: string; toTransaction?: string; onlyIdentified?: boolean }): Promise<HistoryTransaction[]> {
     const wanted = new Set(ids);
-    let list = this.#transactions.filter((t) => Object.keys(t.documents).some((id) => wanted.has(id)));
+    let list = mergeInLogOrder([...wanted].map((id) => this.#byDocument.get(id)?.entries ?? [])).map((e) => e.transaction);
     if (options.fromTransaction) {
       const from = list.findIndex((t) => t.id === options.fromTransaction);
       if (from >= 0) list = list.slice(from);
@@ -133,18 +167,17 @@ export class DocumentHistory {
     }
     if (options.reverse) list = [...list].reverse();
     list = list.slice(0, options.limit ?? 100);
-    return list.map((t) => {
+    const out: HistoryTransaction[] = [];
+    for (const t of list) {
       const documentIDs = Object.keys(t.documents).filter((id) => !options.onlyIdentified || wanted.has(id));
       const effects: HistoryTransaction['effects'] = {};
       for (const id of documentIDs) {
-        const position = this.#byDocument.get(id)!.findIndex((e) => e.transaction === t);
-        effects[id] = {
-          apply: [0, withoutRevision(this.#stateAfter(id, position))],
-          revert: [0, withoutRevision(this.#stateBefore(id, position))],
-        };
+        const { before, after } = await this.#states(id, t);
+        effects[id] = { apply: [0, withoutRevision(after)], revert: [0, withoutRevision(before)] };
       }
-      return { id: t.id, timestamp: t.timestamp, author: t.author, documentIDs, effects };
-    });
+      out.push({ id: t.id, timestamp: t.timestamp, author: t.author, documentIDs, effects });
+    }
+    return out;
   }
 
   /**
@@ -152,25 +185,33 @@ export class DocumentHistory {
    * created, published, unpublished, discarded, the whole group deleted. Edits in between
    * the Studio derives itself from the transactions.
    */
-  events(documentId: string): DocumentEvent[] {
+  async events(documentId: string): Promise<DocumentEvent[]> {
     const publishedId = documentId.replace(/^drafts\./, '');
     const draftId = `drafts.${publishedId}`;
     const variant = documentId.startsWith('drafts.') ? 'draft' : 'published';
-    const events: DocumentEvent[] = [];
-    const draftRevisionBefore = (position: number) => {
-      const entries = this.#byDocument.get(draftId) ?? [];
-      const index = entries.findIndex((e) => e.transaction === this.#transactions[position]);
+    const draftLog = this.#byDocument.get(draftId);
+    const publishedLog = this.#byDocument.get(publishedId);
+    const draftStates = await this.#afterStates(draftId);
+    const publishedStates = await this.#afterStates(publishedId);
+    const stateAround = (log: DocumentLog, states: ReadonlyArray<SanityDocument | null>, position: number) => ({
+      before: stateBefore(log.entries, states, position),
+      after: states[position] ?? null,
+    });
+    const draftRevisionBefore = (t: StoredTransaction) => {
+      const entries = draftLog?.entries ?? [];
+      const index = draftLog?.positionOf.get(t) ?? -1;
       return index > 0 ? (revisionAfter(entries[index - 1]!) ?? undefined) : (entries[0]?.change.before?._rev ?? undefined);
     };
-    this.#transactions.forEach((t, position) => {
-      const draft = t.documents[draftId];
-      const published = t.documents[publishedId];
-      if (!draft && !published) return;
+    const events: DocumentEvent[] = [];
+    for (const { transaction: t } of mergeInLogOrder([draftLog?.entries ?? [], publishedLog?.entries ?? []])) {
+      const draftPosition = draftLog?.positionOf.get(t);
+      const publishedPosition = publishedLog?.positionOf.get(t);
+      const draft = draftPosition !== undefined;
       const base = { id: t.id, timestamp: t.timestamp, author: userIdOfAuthor(t.author), documentId: publishedId, documentVariantType: variant };
-      const draftState = draft ? this.#states(draftId, t) : undefined;
-      const publishedState = published ? this.#states(publishedId, t) : undefined;
+      const draftState = draft ? stateAround(draftLog!, draftStates, draftPosition) : undefined;
+      const publishedState = publishedPosition !== undefined ? stateAround(publishedLog!, publishedStates, publishedPosition) : undefined;
       if (draftState && publishedState && draftState.before && !draftState.after && publishedState.after) {
-        events.push({ ...base, type: 'publishDocumentVersion', versionId: draftId, versionRevisionId: draftRevisionBefore(position) ?? t.id, revisionId: t.id, publishCause: 'document.publish' });
+        events.push({ ...base, type: 'publishDocumentVersion', versionId: draftId, versionRevisionId: draftRevisionBefore(t) ?? t.id, revisionId: t.id, publishCause: 'document.publish' });
       } else if (publishedState && publishedState.before && !publishedState.after && draftState?.after) {
         events.push({ ...base, type: 'unpublishDocument', versionId: draftId, versionRevisionId: t.id });
       } else if (publishedState && publishedState.before && !publishedState.after) {
@@ -180,77 +221,137 @@ export class DocumentHistory {
       } else if (draftState && !draftState.before && draftState.after) {
         events.push({ ...base, type: 'createDocumentVersion', versionId: draftId, versionRevisionId: t.id });
       } else if (draftState && draftState.before && !draftState.after) {
-        events.push({ ...base, type: 'deleteDocumentVersion', versionId: draftId, versionRevisionId: draftRevisionBefore(position) ?? t.id });
+        events.push({ ...base, type: 'deleteDocumentVersion', versionId: draftId, versionRevisionId: draftRevisionBefore(t) ?? t.id });
       }
-    });
+    }
     return events.reverse();
   }
 
-  #states(id: string, transaction: StoredTransaction): { before: SanityDocument | null; after: SanityDocument | null } {
-    const position = this.#byDocument.get(id)!.findIndex((e) => e.transaction === transaction);
-    return { before: this.#stateBefore(id, position), after: this.#stateAfter(id, position) };
-  }
-
   /** The document as it was right after the transaction `revision` (undefined: not known). */
-  atRevision(id: string, revision: string): SanityDocument | null | undefined {
-    const entries = this.#byDocument.get(id);
-    const position = entries?.findIndex((e) => e.transaction.id === revision) ?? -1;
-    if (position >= 0) return this.#stateAfter(id, position);
+  async atRevision(id: string, revision: string): Promise<SanityDocument | null | undefined> {
+    const log = this.#byDocument.get(id);
+    const position = log?.positionOfId.get(revision);
+    if (position !== undefined) return (await this.#afterStates(id))[position] ?? null;
     // The state before the first recorded change may be the asked-for one.
-    const first = entries?.[0]?.change.before;
+    const first = log?.entries[0]?.change.before;
     return first?._rev === revision ? first : undefined;
   }
 
   /** The document as it was at `time`: after the last transaction at or before it. */
-  atTime(id: string, time: string): SanityDocument | null | undefined {
-    const entries = this.#byDocument.get(id);
+  async atTime(id: string, time: string): Promise<SanityDocument | null | undefined> {
+    const entries = this.#byDocument.get(id)?.entries;
     if (!entries) return undefined;
     let position = -1;
     entries.forEach((e, i) => {
       if (e.transaction.timestamp <= time) position = i;
     });
-    return position >= 0 ? this.#stateAfter(id, position) : (entries[0]!.change.before ?? undefined);
+    return position >= 0 ? ((await this.#afterStates(id))[position] ?? null) : (entries[0]!.change.before ?? undefined);
   }
 
   /** The last state in which the document existed (for restoring a deleted one). */
-  lastRevision(id: string): SanityDocument | undefined {
-    const entries = this.#byDocument.get(id) ?? [];
+  async lastRevision(id: string): Promise<SanityDocument | undefined> {
+    const entries = this.#byDocument.get(id)?.entries ?? [];
+    const states = await this.#afterStates(id);
     for (let i = entries.length - 1; i >= 0; i--) {
-      const state = this.#stateAfter(id, i);
+      const state = states[i];
       if (state) return state;
     }
     return entries[0]?.change.before ?? undefined;
   }
 
+  async #states(id: string, transaction: StoredTransaction): Promise<{ before: SanityDocument | null; after: SanityDocument | null }> {
+    const log = this.#byDocument.get(id)!;
+    const position = log.positionOf.get(transaction)!;
+    const states = await this.#afterStates(id);
+    return { before: stateBefore(log.entries, states, position), after: states[position] ?? null };
+  }
+
   #index(transaction: StoredTransaction): void {
+    const seq = this.#transactions.length;
     this.#transactions.push(transaction);
     this.#ids.add(transaction.id);
     for (const [id, change] of Object.entries(transaction.documents)) {
-      const entries = this.#byDocument.get(id) ?? [];
-      entries.push({ transaction, change });
-      this.#byDocument.set(id, entries);
+      let log = this.#byDocument.get(id);
+      if (!log) {
+        log = { entries: [], positionOf: new Map(), positionOfId: new Map() };
+        this.#byDocument.set(id, log);
+      }
+      log.positionOf.set(transaction, log.entries.length);
+      if (!log.positionOfId.has(transaction.id)) log.positionOfId.set(transaction.id, log.entries.length);
+      log.entries.push({ transaction, change, seq });
     }
   }
 
-  #stateBefore(id: string, position: number): SanityDocument | null {
-    const change = this.#byDocument.get(id)![position]!.change;
-    if (change.before !== undefined) return change.before;
-    return position > 0 ? this.#stateAfter(id, position - 1) : null;
+  /**
+   * The document's state after each of its entries: one walk over its entries, carrying
+   * the state forward, continued from where the last read of this document stopped.
+   */
+  async #afterStates(id: string): Promise<ReadonlyArray<SanityDocument | null>> {
+    const entries = this.#byDocument.get(id)?.entries;
+    if (!entries) return [];
+    let cache = this.#stateCache.get(id);
+    if (cache) this.#stateCache.delete(id);
+    else cache = { states: [], extending: undefined };
+    this.#stateCache.set(id, cache);
+    for (;;) {
+      if (cache.extending) await cache.extending;
+      else if (cache.states.length < entries.length) {
+        const from = cache.states.length;
+        const extending = extendStates(entries, cache.states).finally(() => {
+          this.#replayed += cache.states.length - from;
+        });
+        cache.extending = extending;
+        await extending.finally(() => {
+          if (cache.extending === extending) cache.extending = undefined;
+        });
+      } else break;
+    }
+    this.#evictStates(id);
+    return cache.states;
   }
 
-  #stateAfter(id: string, position: number): SanityDocument | null {
-    const entries = this.#byDocument.get(id)!;
-    // Walk back to the nearest whole document, then replay forward.
-    let start = position;
-    while (start >= 0 && entries[start]!.change.after === undefined && entries[start]!.change.before === undefined) start--;
-    let state: SanityDocument | null = null;
-    if (start >= 0) {
-      const change = entries[start]!.change;
-      state = change.after !== undefined ? change.after : replayEntry(change.before ?? null, entries[start]!);
-    } else start = -1;
-    for (let i = start + 1; i <= position; i++) state = replayEntry(state, entries[i]!);
-    return state;
+  #evictStates(keep: string): void {
+    let total = 0;
+    for (const cache of this.#stateCache.values()) total += cache.states.length;
+    for (const [id, cache] of this.#stateCache) {
+      if (total <= cachedStatesLimit) break;
+      if (id === keep || cache.extending) continue;
+      total -= cache.states.length;
+      this.#stateCache.delete(id);
+    }
   }
+}
+
+/** Appends the state after each entry not yet in `states`, yielding to the event loop between slices. */
+async function extendStates(entries: Entry[], states: Array<SanityDocument | null>): Promise<void> {
+  let sliceStart = performance.now();
+  while (states.length < entries.length) {
+    const i = states.length;
+    const entry = entries[i]!;
+    const base = entry.change.before !== undefined ? entry.change.before : i > 0 ? states[i - 1]! : null;
+    states.push(replayEntry(base, entry));
+    if (performance.now() - sliceStart > sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+function stateBefore(entries: Entry[], states: ReadonlyArray<SanityDocument | null>, position: number): SanityDocument | null {
+  const change = entries[position]!.change;
+  if (change.before !== undefined) return change.before;
+  return position > 0 ? (states[position - 1] ?? null) : null;
+}
+
+/** The entries of several documents as one list in log order, each transaction once. */
+function mergeInLogOrder(lists: Entry[][]): Entry[] {
+  const nonEmpty = lists.filter((l) => l.length > 0);
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  const seen = new Set<number>();
+  return nonEmpty
+    .flat()
+    .sort((a, b) => a.seq - b.seq)
+    .filter((e) => (seen.has(e.seq) ? false : (seen.add(e.seq), true)));
 }
 
 function replayEntry(state: SanityDocument | null, entry: Entry): SanityDocument | null {
@@ -277,4 +378,3 @@ function lastWholeIndex(entries: Entry[]): number {
 function revisionAfter(entry: Entry): string | null {
   return entry.change.after !== undefined ? (entry.change.after?._rev ?? null) : entry.transaction.id;
 }
-

@@ -1,0 +1,186 @@
+// The lake's GROQ queries run in worker threads (query-worker.ts), each with a copy of
+// the dataset, so no query holds the event loop that the site, subscriptions and the
+// scheduler share. Each query has a budget: past its time, or the worker's heap limit,
+// the worker is stopped, the query answered with an error that says what to do, and a
+// fresh worker takes its place. Every committed transaction is forwarded to the workers
+// before the write is acknowledged, and a worker's messages are handled in order, so a
+// query sees every write acknowledged before it was asked (read-your-writes).
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { errorCodes, NewsdeskError, type ErrorCode } from '../../core/errors.ts';
+import type { GroqJsStore, StoreTransaction } from '../groq-js-store.ts';
+import type { Perspective, SanityDocument } from '../store.ts';
+import { LakeError } from './protocol.ts';
+
+export type QueryWorkerRequest =
+  | { type: 'load'; documents: SanityDocument[] }
+  | { type: 'apply'; changes: Array<{ id: string; after: SanityDocument | null }> }
+  | { type: 'query'; key: number; query: string; params: Record<string, unknown>; perspective: Perspective; identity: string | undefined };
+
+export type QueryWorkerReply =
+  | { type: 'ready' }
+  | { type: 'result'; key: number; json: string | undefined }
+  | { type: 'failed'; key: number; error: { code: string | undefined; message: string; hint: string | undefined } };
+
+export interface QueryBudget {
+  /** Wall time one query may run in its worker. */
+  ms: number;
+  /** The worker's heap (its copy of the dataset included). */
+  memoryMb: number;
+}
+
+export const defaultQueryBudget: QueryBudget = { ms: 5_000, memoryMb: 384 };
+
+/** Node strips the worker's types itself where it can (22.18+); before that, tsx loads it. */
+const workerExecArgv = process.features.typescript ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+
+interface Job {
+  key: number;
+  request: Omit<Extract<QueryWorkerRequest, { type: 'query' }>, 'key' | 'type'>;
+  resolve: (json: string | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  job: Job | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class QueryPool {
+  readonly #budget: QueryBudget;
+  readonly #size: number;
+  readonly #description: string;
+  /** The store's documents by id, in its order: what a new worker is loaded with. */
+  readonly #mirror = new Map<string, SanityDocument>();
+  readonly #slots = new Set<Slot>();
+  readonly #queue: Job[] = [];
+  #unsubscribe: () => void = () => undefined;
+  #nextKey = 1;
+  #closed = false;
+  /** Workers stopped for running past their budget, since the pool started. */
+  replaced = 0;
+
+  private constructor(options: { budget: QueryBudget; size: number; description: string }) {
+    this.#budget = options.budget;
+    this.#size = options.size;
+    this.#description = options.description;
+  }
+
+  /** Mirrors the store's documents and starts the workers; queries wait until one has loaded. */
+  static async start(store: GroqJsStore, options: { budget?: Partial<QueryBudget>; size?: number } = {}): Promise<QueryPool> {
+    const pool = new QueryPool({ budget: { ...defaultQueryBudget, ...options.budget }, size: options.size ?? 2, description: store.description });
+    // Writes committed while the documents are read are replayed over them, in order.
+    let early: StoreTransaction[] | undefined = [];
+    pool.#unsubscribe = store.subscribe((transaction) => (early ? early.push(transaction) : pool.#forward(transaction)));
+    for (const doc of (await store.view('raw'))()) pool.#mirror.set(doc._id, doc);
+    for (const transaction of early) pool.#applyToMirror(transaction);
+    early = undefined;
+    for (let i = 0; i < pool.#size; i++) pool.#spawn();
+    return pool;
+  }
+
+  /** Evaluates a query in a worker; resolves with the result as JSON text (undefined: no result). */
+  query(request: Job['request']): Promise<string | undefined> {
+    if (this.#closed) return Promise.reject(new LakeError(503, 'serviceUnavailable', 'The local Content Lake is stopping; try again when it is back.'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ key: this.#nextKey++, request, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#unsubscribe();
+    for (const slot of this.#slots) {
+      clearTimeout(slot.timer);
+      slot.job?.reject(new LakeError(503, 'serviceUnavailable', 'The local Content Lake stopped while the query ran; run it again when it is back.'));
+      void slot.worker.terminate();
+    }
+    this.#slots.clear();
+    for (const job of this.#queue.splice(0)) job.reject(new LakeError(503, 'serviceUnavailable', 'The local Content Lake is stopping; try again when it is back.'));
+  }
+
+  #applyToMirror(transaction: StoreTransaction): void {
+    for (const { id, after } of transaction.changes) {
+      if (after) this.#mirror.set(id, after);
+      else this.#mirror.delete(id);
+    }
+  }
+
+  #forward(transaction: StoreTransaction): void {
+    this.#applyToMirror(transaction);
+    const message: QueryWorkerRequest = { type: 'apply', changes: transaction.changes.map(({ id, after }) => ({ id, after })) };
+    for (const slot of this.#slots) slot.worker.postMessage(message);
+  }
+
+  #spawn(): void {
+    const worker = new Worker(new URL('./query-worker.ts', import.meta.url), {
+      execArgv: workerExecArgv,
+      workerData: { description: this.#description },
+      resourceLimits: { maxOldGenerationSizeMb: this.#budget.memoryMb },
+    });
+    // A query worker never keeps the process alive on its own.
+    worker.unref();
+    const slot: Slot = { worker, ready: false, job: undefined, timer: undefined };
+    this.#slots.add(slot);
+    // Posted now, before any later change: the worker handles its messages in order.
+    worker.postMessage({ type: 'load', documents: [...this.#mirror.values()] } satisfies QueryWorkerRequest);
+    worker.on('message', (reply: QueryWorkerReply) => {
+      if (reply.type === 'ready') slot.ready = true;
+      else if (slot.job?.key === reply.key) {
+        const job = slot.job;
+        clearTimeout(slot.timer);
+        slot.job = undefined;
+        if (reply.type === 'result') job.resolve(reply.json);
+        else job.reject(toError(reply.error));
+      }
+      this.#pump();
+    });
+    worker.on('error', (error) => {
+      const outOfMemory = (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.#retire(slot, outOfMemory ? this.#overBudget('memory') : new LakeError(500, 'internalError', `The query worker failed: ${error.message}. Run the query again.`));
+    });
+    worker.on('exit', () => this.#retire(slot, new LakeError(500, 'internalError', 'The query worker stopped. Run the query again.')));
+  }
+
+  /** Takes a worker out of the pool, answers its query with `error`, and starts another in its place. */
+  #retire(slot: Slot, error: unknown): void {
+    if (!this.#slots.delete(slot)) return;
+    clearTimeout(slot.timer);
+    slot.job?.reject(error);
+    slot.job = undefined;
+    void slot.worker.terminate();
+    if (this.#closed) return;
+    this.replaced++;
+    this.#spawn();
+  }
+
+  #pump(): void {
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) return;
+      if (!slot.ready || slot.job) continue;
+      const job = this.#queue.shift()!;
+      slot.job = job;
+      slot.timer = setTimeout(() => this.#retire(slot, this.#overBudget('time')), this.#budget.ms);
+      slot.worker.postMessage({ type: 'query', key: job.key, ...job.request } satisfies QueryWorkerRequest);
+    }
+  }
+
+  #overBudget(what: 'time' | 'memory'): LakeError {
+    const limit = what === 'time' ? `${this.#budget.ms / 1000} s` : `${this.#budget.memoryMb} MB of memory`;
+    return new LakeError(
+      422,
+      'queryBudgetExceeded',
+      `The query ran past the local Content Lake's budget (${limit}) and was stopped. ` +
+        'Make it smaller: filter before projecting (e.g. *[_type == "issue"]), avoid *[] inside a projection (use references, ->), and slice long lists ([0...100]).',
+    );
+  }
+}
+
+function toError(e: { code: string | undefined; message: string; hint: string | undefined }): Error {
+  if (e.code && e.code in errorCodes) return new NewsdeskError(e.code as ErrorCode, e.message, { hint: e.hint });
+  return new Error(e.message);
+}

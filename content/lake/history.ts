@@ -3,10 +3,12 @@
 // kept as its mutations when replaying them gives exactly the stored result (typing in
 // the Studio: small patches), and as the whole document otherwise, and every so often,
 // so any past revision can be rebuilt by replaying a short run of entries.
-// Reading a document's history walks its own entries once, keeping the running state
-// (never replaying from a snapshot per transaction), in slices that give the event loop
-// back every few milliseconds; the states of recently read documents are kept, so the
-// Studio's next request about the same document only replays what is new.
+// Reading a document's history never replays from a snapshot per transaction: a state is
+// replayed from the nearest state already known (or whole document) and every state on
+// the way is kept, so a listing costs one replay per entry listed, plus at most one run
+// to a whole document; replays run in slices that give the event loop back every few
+// milliseconds. The history panel's events need only whether each version existed,
+// which a walk over the entries gives without replaying anything.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import readline from 'node:readline';
@@ -49,10 +51,10 @@ interface DocumentLog {
   positionOfId: Map<string, number>;
 }
 
-/** The states a document had after each of its entries, computed once in order. */
+/** The states a document had after its entries, where known (undefined: not replayed yet). */
 interface StateCache {
-  states: Array<SanityDocument | null>;
-  extending: Promise<void> | undefined;
+  states: Array<SanityDocument | null | undefined>;
+  known: number;
 }
 
 export interface DocumentEvent {
@@ -116,7 +118,7 @@ export class DocumentHistory {
     return history;
   }
 
-  /** How many entries reading has replayed since the log was opened: each at most once while its document stays cached. */
+  /** How many entries reading has replayed since the log was opened (each once while its document's states stay cached). */
   get replayed(): number {
     return this.#replayed;
   }
@@ -168,7 +170,12 @@ export class DocumentHistory {
     if (options.reverse) list = [...list].reverse();
     list = list.slice(0, options.limit ?? 100);
     const out: HistoryTransaction[] = [];
+    let sliceStart = performance.now();
     for (const t of list) {
+      if (performance.now() - sliceStart > sliceMs) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
       const documentIDs = Object.keys(t.documents).filter((id) => !options.onlyIdentified || wanted.has(id));
       const effects: HistoryTransaction['effects'] = {};
       for (const id of documentIDs) {
@@ -191,11 +198,11 @@ export class DocumentHistory {
     const variant = documentId.startsWith('drafts.') ? 'draft' : 'published';
     const draftLog = this.#byDocument.get(draftId);
     const publishedLog = this.#byDocument.get(publishedId);
-    const draftStates = await this.#afterStates(draftId);
-    const publishedStates = await this.#afterStates(publishedId);
-    const stateAround = (log: DocumentLog, states: ReadonlyArray<SanityDocument | null>, position: number) => ({
-      before: stateBefore(log.entries, states, position),
-      after: states[position] ?? null,
+    const draftExists = existence(draftLog?.entries ?? []);
+    const publishedExists = existence(publishedLog?.entries ?? []);
+    const stateAround = (log: DocumentLog, exists: boolean[], position: number) => ({
+      before: log.entries[position]!.change.before !== undefined ? log.entries[position]!.change.before !== null : position > 0 && exists[position - 1]!,
+      after: exists[position]!,
     });
     const draftRevisionBefore = (t: StoredTransaction) => {
       const entries = draftLog?.entries ?? [];
@@ -208,8 +215,8 @@ export class DocumentHistory {
       const publishedPosition = publishedLog?.positionOf.get(t);
       const draft = draftPosition !== undefined;
       const base = { id: t.id, timestamp: t.timestamp, author: userIdOfAuthor(t.author), documentId: publishedId, documentVariantType: variant };
-      const draftState = draft ? stateAround(draftLog!, draftStates, draftPosition) : undefined;
-      const publishedState = publishedPosition !== undefined ? stateAround(publishedLog!, publishedStates, publishedPosition) : undefined;
+      const draftState = draft ? stateAround(draftLog!, draftExists, draftPosition) : undefined;
+      const publishedState = publishedPosition !== undefined ? stateAround(publishedLog!, publishedExists, publishedPosition) : undefined;
       if (draftState && publishedState && draftState.before && !draftState.after && publishedState.after) {
         events.push({ ...base, type: 'publishDocumentVersion', versionId: draftId, versionRevisionId: draftRevisionBefore(t) ?? t.id, revisionId: t.id, publishCause: 'document.publish' });
       } else if (publishedState && publishedState.before && !publishedState.after && draftState?.after) {
@@ -231,7 +238,7 @@ export class DocumentHistory {
   async atRevision(id: string, revision: string): Promise<SanityDocument | null | undefined> {
     const log = this.#byDocument.get(id);
     const position = log?.positionOfId.get(revision);
-    if (position !== undefined) return (await this.#afterStates(id))[position] ?? null;
+    if (position !== undefined) return this.#stateAfter(id, position);
     // The state before the first recorded change may be the asked-for one.
     const first = log?.entries[0]?.change.before;
     return first?._rev === revision ? first : undefined;
@@ -245,25 +252,21 @@ export class DocumentHistory {
     entries.forEach((e, i) => {
       if (e.transaction.timestamp <= time) position = i;
     });
-    return position >= 0 ? ((await this.#afterStates(id))[position] ?? null) : (entries[0]!.change.before ?? undefined);
+    return position >= 0 ? this.#stateAfter(id, position) : (entries[0]!.change.before ?? undefined);
   }
 
   /** The last state in which the document existed (for restoring a deleted one). */
   async lastRevision(id: string): Promise<SanityDocument | undefined> {
     const entries = this.#byDocument.get(id)?.entries ?? [];
-    const states = await this.#afterStates(id);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const state = states[i];
-      if (state) return state;
-    }
+    const last = existence(entries).lastIndexOf(true);
+    if (last >= 0) return (await this.#stateAfter(id, last)) ?? undefined;
     return entries[0]?.change.before ?? undefined;
   }
 
   async #states(id: string, transaction: StoredTransaction): Promise<{ before: SanityDocument | null; after: SanityDocument | null }> {
-    const log = this.#byDocument.get(id)!;
-    const position = log.positionOf.get(transaction)!;
-    const states = await this.#afterStates(id);
-    return { before: stateBefore(log.entries, states, position), after: states[position] ?? null };
+    const position = this.#byDocument.get(id)!.positionOf.get(transaction)!;
+    const after = await this.#stateAfter(id, position);
+    return { before: await this.#stateBefore(id, position), after };
   }
 
   #index(transaction: StoredTransaction): void {
@@ -282,65 +285,75 @@ export class DocumentHistory {
     }
   }
 
+  async #stateBefore(id: string, position: number): Promise<SanityDocument | null> {
+    const change = this.#byDocument.get(id)!.entries[position]!.change;
+    if (change.before !== undefined) return change.before;
+    return position > 0 ? this.#stateAfter(id, position - 1) : null;
+  }
+
   /**
-   * The document's state after each of its entries: one walk over its entries, carrying
-   * the state forward, continued from where the last read of this document stopped.
+   * The document right after its entry at `position`: replayed forward from the nearest
+   * known state or whole document before it (at most `snapshotEvery` entries back), each
+   * state on the way kept for the next request.
    */
-  async #afterStates(id: string): Promise<ReadonlyArray<SanityDocument | null>> {
-    const entries = this.#byDocument.get(id)?.entries;
-    if (!entries) return [];
+  async #stateAfter(id: string, position: number): Promise<SanityDocument | null> {
+    const entries = this.#byDocument.get(id)!.entries;
     let cache = this.#stateCache.get(id);
     if (cache) this.#stateCache.delete(id);
-    else cache = { states: [], extending: undefined };
+    else cache = { states: [], known: 0 };
     this.#stateCache.set(id, cache);
-    for (;;) {
-      if (cache.extending) await cache.extending;
-      else if (cache.states.length < entries.length) {
-        const from = cache.states.length;
-        const extending = extendStates(entries, cache.states).finally(() => {
-          this.#replayed += cache.states.length - from;
-        });
-        cache.extending = extending;
-        await extending.finally(() => {
-          if (cache.extending === extending) cache.extending = undefined;
-        });
-      } else break;
+    const { states } = cache;
+    const known = states[position];
+    if (known !== undefined) return known;
+    let start = position;
+    while (start > 0 && states[start - 1] === undefined && !isWhole(entries[start]!)) start--;
+    let sliceStart = performance.now();
+    for (let i = start; i <= position; i++) {
+      if (states[i] === undefined) {
+        const entry = entries[i]!;
+        const base = entry.change.before !== undefined ? entry.change.before : i > 0 ? (states[i - 1] ?? null) : null;
+        states[i] = replayEntry(base, entry);
+        cache.known++;
+        this.#replayed++;
+      }
+      if (performance.now() - sliceStart > sliceMs) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
     }
     this.#evictStates(id);
-    return cache.states;
+    return states[position] ?? null;
   }
 
   #evictStates(keep: string): void {
     let total = 0;
-    for (const cache of this.#stateCache.values()) total += cache.states.length;
+    for (const cache of this.#stateCache.values()) total += cache.known;
     for (const [id, cache] of this.#stateCache) {
       if (total <= cachedStatesLimit) break;
-      if (id === keep || cache.extending) continue;
-      total -= cache.states.length;
+      if (id === keep) continue;
+      total -= cache.known;
       this.#stateCache.delete(id);
     }
   }
 }
 
-/** Appends the state after each entry not yet in `states`, yielding to the event loop between slices. */
-async function extendStates(entries: Entry[], states: Array<SanityDocument | null>): Promise<void> {
-  let sliceStart = performance.now();
-  while (states.length < entries.length) {
-    const i = states.length;
-    const entry = entries[i]!;
-    const base = entry.change.before !== undefined ? entry.change.before : i > 0 ? states[i - 1]! : null;
-    states.push(replayEntry(base, entry));
-    if (performance.now() - sliceStart > sliceMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
-  }
+/** Whether an entry holds a whole document (after, or before) to replay from. */
+function isWhole(entry: Entry): boolean {
+  return entry.change.after !== undefined || entry.change.before !== undefined;
 }
 
-function stateBefore(entries: Entry[], states: ReadonlyArray<SanityDocument | null>, position: number): SanityDocument | null {
-  const change = entries[position]!.change;
-  if (change.before !== undefined) return change.before;
-  return position > 0 ? (states[position - 1] ?? null) : null;
+/**
+ * Whether the document existed after each entry, without replaying: a patch keeps a
+ * document in being (the log keeps a change as patches only when replaying them gave
+ * exactly the stored result).
+ */
+function existence(entries: Entry[]): boolean[] {
+  const exists: boolean[] = [];
+  entries.forEach((entry, i) => {
+    if (entry.change.after !== undefined) exists.push(entry.change.after !== null);
+    else exists.push(entry.change.before !== undefined ? entry.change.before !== null : i > 0 && exists[i - 1]!);
+  });
+  return exists;
 }
 
 /** The entries of several documents as one list in log order, each transaction once. */
@@ -377,4 +390,8 @@ function lastWholeIndex(entries: Entry[]): number {
 /** The revision an entry left the document at (null: deleted); patches stamp the transaction id. */
 function revisionAfter(entry: Entry): string | null {
   return entry.change.after !== undefined ? (entry.change.after?._rev ?? null) : entry.transaction.id;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -14,7 +14,7 @@ import type { Perspective, SanityDocument } from '../store.ts';
 import { LakeError } from './protocol.ts';
 
 export type QueryWorkerRequest =
-  | { type: 'load'; documents: SanityDocument[] }
+  | { type: 'load'; documents: SanityDocument[]; first: boolean }
   | { type: 'apply'; changes: Array<{ id: string; after: SanityDocument | null }> }
   | { type: 'query'; key: number; query: string; params: Record<string, unknown>; perspective: Perspective; identity: string | undefined };
 
@@ -45,6 +45,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
+  /** Changes held back while the worker is still being sent the documents (see #load). */
+  held: QueryWorkerRequest[] | undefined;
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
 }
@@ -113,7 +115,10 @@ export class QueryPool {
   #forward(transaction: StoreTransaction): void {
     this.#applyToMirror(transaction);
     const message: QueryWorkerRequest = { type: 'apply', changes: transaction.changes.map(({ id, after }) => ({ id, after })) };
-    for (const slot of this.#slots) slot.worker.postMessage(message);
+    for (const slot of this.#slots) {
+      if (slot.held) slot.held.push(message);
+      else slot.worker.postMessage(message);
+    }
   }
 
   #spawn(): void {
@@ -124,12 +129,20 @@ export class QueryPool {
     });
     // A query worker never keeps the process alive on its own.
     worker.unref();
-    const slot: Slot = { worker, ready: false, job: undefined, timer: undefined };
+    const slot: Slot = { worker, ready: false, held: [], job: undefined, timer: undefined };
     this.#slots.add(slot);
-    // Posted now, before any later change: the worker handles its messages in order.
-    worker.postMessage({ type: 'load', documents: [...this.#mirror.values()] } satisfies QueryWorkerRequest);
+    let loaded = false;
+    let started = false;
+    void this.#load(slot).then(() => {
+      loaded = true;
+      slot.ready = started;
+      this.#pump();
+    });
     worker.on('message', (reply: QueryWorkerReply) => {
-      if (reply.type === 'ready') slot.ready = true;
+      if (reply.type === 'ready') {
+        started = true;
+        slot.ready = loaded;
+      }
       else if (slot.job?.key === reply.key) {
         const job = slot.job;
         clearTimeout(slot.timer);
@@ -144,6 +157,23 @@ export class QueryPool {
       this.#retire(slot, outOfMemory ? this.#overBudget('memory') : new LakeError(500, 'internalError', `The query worker failed: ${error.message}. Run the query again.`));
     });
     worker.on('exit', () => this.#retire(slot, new LakeError(500, 'internalError', 'The query worker stopped. Run the query again.')));
+  }
+
+  /**
+   * Sends a new worker the documents as they are now, a slice at a time (copying a large
+   * dataset in one message would hold the event loop), then the changes committed since,
+   * in order: the worker ends where the store is.
+   */
+  async #load(slot: Slot): Promise<void> {
+    const documents = [...this.#mirror.values()];
+    const perSlice = 500;
+    for (let from = 0; from === 0 || from < documents.length; from += perSlice) {
+      if (!this.#slots.has(slot)) return;
+      slot.worker.postMessage({ type: 'load', documents: documents.slice(from, from + perSlice), first: from === 0 } satisfies QueryWorkerRequest);
+      if (from + perSlice < documents.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    for (const message of slot.held ?? []) slot.worker.postMessage(message);
+    slot.held = undefined;
   }
 
   /** Takes a worker out of the pool, answers its query with `error`, and starts another in its place. */

@@ -86,7 +86,7 @@ async function runQuery(request: Extract<QueryWorkerRequest, { type: 'query' }>)
 
 port.on('message', async (request: QueryWorkerRequest) => {
   if (request.type === 'load') {
-    documents.clear();
+    if (request.first) documents.clear();
     for (const doc of request.documents) documents.set(doc._id, doc);
     views = new Map();
     return;

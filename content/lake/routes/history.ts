@@ -1,14 +1,15 @@
 // data/history: the transactions that touched documents (NDJSON, with whole-document
 // effects the Studio's timeline replays) and documents as they were at a revision or a
 // time, for "Review changes" and "Restore". A listing of many whole documents is
-// serialised a slice at a time, so a long one never holds the event loop.
+// serialised and sent a part at a time, so a long one never holds the event loop.
 import type { Hono } from 'hono';
 import type { SanityDocument } from '../../store.ts';
 import type { LakeContext } from '../lake.ts';
 import { userIdOf } from '../users.ts';
 
-/** How long serialising may hold the event loop before it yields. */
+/** How long serialising one part of a listing may hold the event loop. */
 const sliceMs = 8;
+const partChars = 1 << 18;
 
 export function mountHistoryRoutes(app: Hono, ctx: LakeContext): void {
   app.get('/data/history/:dataset/transactions/:ids', async (c) => {
@@ -23,17 +24,22 @@ export function mountHistoryRoutes(app: Hono, ctx: LakeContext): void {
       toTransaction: q('toTransaction'),
       onlyIdentified: q('includeIdentifiedDocumentsOnly') === 'true',
     });
-    const lines: string[] = [];
-    let sliceStart = performance.now();
-    for (const t of transactions) {
-      lines.push(JSON.stringify({ ...t, author: userIdOf(t.author) }));
-      if (performance.now() - sliceStart > sliceMs) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
-      }
-    }
-    const body = lines.join('\n');
-    return c.body(body ? `${body}\n` : '', 200, { 'content-type': 'application/x-ndjson' });
+    // Streamed a part at a time: a long listing of whole documents is megabytes of text.
+    const encoder = new TextEncoder();
+    let next = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (next >= transactions.length) return controller.close();
+        let part = '';
+        const started = performance.now();
+        while (next < transactions.length && part.length < partChars && performance.now() - started < sliceMs) {
+          const t = transactions[next++]!;
+          part += `${JSON.stringify({ ...t, author: userIdOf(t.author) })}\n`;
+        }
+        controller.enqueue(encoder.encode(part));
+      },
+    });
+    return c.body(body, 200, { 'content-type': 'application/x-ndjson' });
   });
 
   app.get('/data/history/:dataset/events/documents/:id', async (c) => {

@@ -62,6 +62,10 @@ export class QueryPool {
   #unsubscribe: () => void = () => undefined;
   #nextKey = 1;
   #closed = false;
+  /** Workers in a row that stopped before they were ready: past a few, starting more is pointless. */
+  #failedStarts = 0;
+  /** Why no worker can run queries, once starting them has failed again and again. */
+  #broken: LakeError | undefined;
   /** Workers stopped for running past their budget, since the pool started. */
   replaced = 0;
 
@@ -86,6 +90,7 @@ export class QueryPool {
 
   /** Evaluates a query in a worker; resolves with the result as JSON text (undefined: no result). */
   query(request: Job['request']): Promise<string | undefined> {
+    if (this.#broken) return Promise.reject(this.#broken);
     if (this.#closed) return Promise.reject(new LakeError(503, 'serviceUnavailable', 'The local Content Lake is stopping; try again when it is back.'));
     return new Promise((resolve, reject) => {
       this.#queue.push({ key: this.#nextKey++, request, resolve, reject });
@@ -142,6 +147,7 @@ export class QueryPool {
       if (reply.type === 'ready') {
         started = true;
         slot.ready = loaded;
+        this.#failedStarts = 0;
       }
       else if (slot.job?.key === reply.key) {
         const job = slot.job;
@@ -154,7 +160,10 @@ export class QueryPool {
     });
     worker.on('error', (error) => {
       const outOfMemory = (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.#retire(slot, outOfMemory ? this.#overBudget('memory') : new LakeError(500, 'internalError', `The query worker failed: ${error.message}. Run the query again.`));
+      if (!slot.ready) {
+        const why = outOfMemory ? `the dataset does not fit in ${this.#budget.memoryMb} MB` : error.message;
+        this.#retire(slot, new LakeError(500, 'internalError', `A query worker could not start: ${why}. See the terminal running newsdesk.`));
+      } else this.#retire(slot, outOfMemory ? this.#overBudget('memory') : new LakeError(500, 'internalError', `The query worker failed: ${error.message}. Run the query again.`));
     });
     worker.on('exit', () => this.#retire(slot, new LakeError(500, 'internalError', 'The query worker stopped. Run the query again.')));
   }
@@ -184,6 +193,13 @@ export class QueryPool {
     slot.job = undefined;
     void slot.worker.terminate();
     if (this.#closed) return;
+    if (!slot.ready && ++this.#failedStarts >= 3) {
+      // Starting yet another would fail the same way: say so to every query instead.
+      if (this.#slots.size > 0) return;
+      this.#broken = new LakeError(500, 'internalError', `${error instanceof Error ? error.message : String(error)} Restart newsdesk once that is fixed.`);
+      for (const job of this.#queue.splice(0)) job.reject(this.#broken);
+      return;
+    }
     this.replaced++;
     this.#spawn();
   }

@@ -10,14 +10,14 @@ import { QueryPool, type QueryBudget } from './query-pool.ts';
 const bomb = 'count(*[]{"a":*[]{"b":*[]{"c":*[]{"d":*[]{_id}}}}})';
 const pools: QueryPool[] = [];
 
-async function openPool(budget: Partial<QueryBudget> = {}): Promise<{ store: GroqJsStore; pool: QueryPool }> {
+async function openPool(budget: Partial<QueryBudget> = {}): Promise<{ store: GroqJsStore; pool: QueryPool; datasetPath: string }> {
   const datasetPath = path.join(await makeTempDir(), 'dataset.ndjson');
   const docs: SanityDocument[] = Array.from({ length: 200 }, (_, i) => ({ _id: `link-${i}`, _type: 'link', _rev: `r${i}`, title: `Link ${i}` }));
   await fs.writeFile(datasetPath, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
   const store = new GroqJsStore({ datasetPath });
   const pool = await QueryPool.start(store, { budget });
   pools.push(pool);
-  return { store, pool };
+  return { store, pool, datasetPath };
 }
 
 const ask = (pool: QueryPool, query: string, perspective: 'raw' | 'drafts' | 'published' = 'raw') =>
@@ -37,6 +37,13 @@ describe('query workers', () => {
     await store.mutate([{ create: { _id: 'drafts.link-3', _type: 'link', title: 'Draft' } }, { delete: { id: 'link-4' } }]);
     expect(await ask(pool, '*[_id == "link-3"][0].title', 'drafts')).toBe('Draft');
     expect(await ask(pool, 'count(*[_type == "link"])', 'published')).toBe(199);
+  });
+
+  it('see a write another process made to the dataset file, as the store reads it', async () => {
+    const { pool, datasetPath } = await openPool();
+    // This store does not watch the file: only the workers catching up with the store's reading can show it.
+    await new GroqJsStore({ datasetPath }).mutate([{ patch: { id: 'link-7', set: { title: 'From the CLI' } } }, { delete: { id: 'link-8' } }]);
+    expect(await ask(pool, '*[_id in ["link-7", "link-8"]].title')).toEqual(['From the CLI']);
   });
 
   it('answer a broken query with the error the store gives', async () => {

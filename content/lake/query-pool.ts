@@ -4,7 +4,9 @@
 // the worker is stopped, the query answered with an error that says what to do, and a
 // fresh worker takes its place. Every committed transaction is forwarded to the workers
 // before the write is acknowledged, and a worker's messages are handled in order, so a
-// query sees every write acknowledged before it was asked (read-your-writes).
+// query sees every write acknowledged before it was asked (read-your-writes); before each
+// query the mirror also catches up with the dataset as the store reads it (another
+// process's write), as the store's own queries did.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -69,7 +71,14 @@ export class QueryPool {
   /** Workers stopped for running past their budget, since the pool started. */
   replaced = 0;
 
-  private constructor(options: { budget: QueryBudget; size: number; description: string }) {
+  readonly #store: GroqJsStore;
+  /** The store's documents as last compared with the mirror (see #catchUp). */
+  #seen: SanityDocument[] | undefined;
+  /** Transactions forwarded so far. */
+  #forwarded = 0;
+
+  private constructor(store: GroqJsStore, options: { budget: QueryBudget; size: number; description: string }) {
+    this.#store = store;
     this.#budget = options.budget;
     this.#size = options.size;
     this.#description = options.description;
@@ -77,11 +86,12 @@ export class QueryPool {
 
   /** Mirrors the store's documents and starts the workers; queries wait until one has loaded. */
   static async start(store: GroqJsStore, options: { budget?: Partial<QueryBudget>; size?: number } = {}): Promise<QueryPool> {
-    const pool = new QueryPool({ budget: { ...defaultQueryBudget, ...options.budget }, size: options.size ?? 2, description: store.description });
+    const pool = new QueryPool(store, { budget: { ...defaultQueryBudget, ...options.budget }, size: options.size ?? 2, description: store.description });
     // Writes committed while the documents are read are replayed over them, in order.
     let early: StoreTransaction[] | undefined = [];
     pool.#unsubscribe = store.subscribe((transaction) => (early ? early.push(transaction) : pool.#forward(transaction)));
-    for (const doc of (await store.view('raw'))()) pool.#mirror.set(doc._id, doc);
+    pool.#seen = (await store.view('raw'))();
+    for (const doc of pool.#seen) pool.#mirror.set(doc._id, doc);
     for (const transaction of early) pool.#applyToMirror(transaction);
     early = undefined;
     for (let i = 0; i < pool.#size; i++) pool.#spawn();
@@ -89,9 +99,10 @@ export class QueryPool {
   }
 
   /** Evaluates a query in a worker; resolves with the result as JSON text (undefined: no result). */
-  query(request: Job['request']): Promise<string | undefined> {
-    if (this.#broken) return Promise.reject(this.#broken);
-    if (this.#closed) return Promise.reject(new LakeError(503, 'serviceUnavailable', 'The local Content Lake is stopping; try again when it is back.'));
+  async query(request: Job['request']): Promise<string | undefined> {
+    if (this.#broken) throw this.#broken;
+    if (this.#closed) throw new LakeError(503, 'serviceUnavailable', 'The local Content Lake is stopping; try again when it is back.');
+    await this.#catchUp();
     return new Promise((resolve, reject) => {
       this.#queue.push({ key: this.#nextKey++, request, resolve, reject });
       this.#pump();
@@ -110,20 +121,44 @@ export class QueryPool {
     for (const job of this.#queue.splice(0)) job.reject(new LakeError(503, 'serviceUnavailable', 'The local Content Lake is stopping; try again when it is back.'));
   }
 
-  #applyToMirror(transaction: StoreTransaction): void {
+  #applyToMirror(transaction: Pick<StoreTransaction, 'changes'>): void {
     for (const { id, after } of transaction.changes) {
       if (after) this.#mirror.set(id, after);
       else this.#mirror.delete(id);
     }
   }
 
-  #forward(transaction: StoreTransaction): void {
+  #forward(transaction: Pick<StoreTransaction, 'changes'>): void {
+    this.#forwarded++;
     this.#applyToMirror(transaction);
     const message: QueryWorkerRequest = { type: 'apply', changes: transaction.changes.map(({ id, after }) => ({ id, after })) };
     for (const slot of this.#slots) {
       if (slot.held) slot.held.push(message);
       else slot.worker.postMessage(message);
     }
+  }
+
+  /**
+   * Brings the mirror up to the dataset as the store reads it now, as its own queries
+   * did: a write another process made is seen even before the store reports it (or when
+   * watching the file fails). Documents are compared by revision, so a re-read of an
+   * unchanged file sends nothing.
+   */
+  async #catchUp(): Promise<void> {
+    const forwarded = this.#forwarded;
+    const documents = (await this.#store.view('raw'))();
+    // A transaction reported meanwhile is newer than what was read: it wins.
+    if (documents === this.#seen || forwarded !== this.#forwarded) return;
+    this.#seen = documents;
+    const changes: Array<{ id: string; before: SanityDocument | null; after: SanityDocument | null }> = [];
+    const present = new Set<string>();
+    for (const doc of documents) {
+      present.add(doc._id);
+      const mirrored = this.#mirror.get(doc._id);
+      if (mirrored !== doc && (mirrored === undefined || mirrored._rev !== doc._rev || mirrored._updatedAt !== doc._updatedAt)) changes.push({ id: doc._id, before: mirrored ?? null, after: doc });
+    }
+    for (const [id, mirrored] of this.#mirror) if (!present.has(id)) changes.push({ id, before: mirrored, after: null });
+    if (changes.length > 0) this.#forward({ changes });
   }
 
   #spawn(): void {

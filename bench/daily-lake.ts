@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { startLocalLake } from '../tests/helpers/local-lake.ts';
 import { writeLongHistoryDataset } from '../tests/helpers/long-history.ts';
+import { watchEventLoop } from '../tests/helpers/loop-watch.ts';
 
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'newsdesk-bench-lake-'));
 try {
@@ -32,9 +33,10 @@ try {
     return (performance.now() - started) / 1000;
   });
 
-  const maxDelayMs = await withLake(async (get) => {
+  const heavy = await withLake(async (get) => {
     const histogram = monitorEventLoopDelay({ resolution: 5 });
     histogram.enable();
+    const watch = watchEventLoop();
     const [bomb, ...rest] = await Promise.all([
       get(`/data/query/production?query=${encodeURIComponent('count(*[]{"a":*[]{"b":*[]{"c":*[]{"d":*[]{_id}}}}})')}`),
       get(`/data/history/production/events/documents/${draftId}?limit=1000`),
@@ -42,8 +44,9 @@ try {
       get(`/data/history/production/documents/${draftId}?revision=${data.revisions[300]}`),
     ]);
     histogram.disable();
+    const { maxCpuMs } = watch.stop();
     if (bomb !== 422 || rest.some((status) => status !== 200)) throw new Error(`the heavy requests answered ${[bomb, ...rest].join(', ')}`);
-    return histogram.max / 1e6;
+    return { maxDelayMs: histogram.max / 1e6, maxCpuMs };
   });
 
   const medianMs = await withLake(async (get) => {
@@ -58,7 +61,9 @@ try {
   });
 
   console.log(`history open, 1000 transactions: ${openSeconds.toFixed(3)} s (target <= 0.3 s)`);
-  console.log(`max event-loop delay during heavy lake requests: ${maxDelayMs.toFixed(1)} ms (target <= 100 ms)`);
+  console.log(`max event-loop delay during heavy lake requests: ${heavy.maxDelayMs.toFixed(1)} ms (target <= 100 ms)`);
+  // The same, counted in the main thread's CPU time: what the lake itself held, without the waits for a core of a loaded machine.
+  console.log(`longest event-loop turn during heavy lake requests, main-thread CPU: ${heavy.maxCpuMs.toFixed(1)} ms (target <= 100 ms)`);
   console.log(`cheap lake query round trip, median: ${medianMs.toFixed(2)} ms (target <= 10 ms)`);
 
   /** Opens the lake on the dataset, waits for its query workers, runs `phase` with a GET that answers the status. */

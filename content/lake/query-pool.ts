@@ -68,14 +68,13 @@ export class QueryPool {
   #failedStarts = 0;
   /** Why no worker can run queries, once starting them has failed again and again. */
   #broken: LakeError | undefined;
-  /** Workers stopped for running past their budget, since the pool started. */
-  replaced = 0;
-
   readonly #store: GroqJsStore;
   /** The store's documents as last compared with the mirror (see #catchUp). */
   #seen: SanityDocument[] | undefined;
-  /** Transactions forwarded so far. */
+  /** Changes forwarded to the workers so far. */
   #forwarded = 0;
+  /** Workers replaced since the pool started (stopped past their budget, or failed). */
+  replaced = 0;
 
   private constructor(store: GroqJsStore, options: { budget: QueryBudget; size: number; description: string }) {
     this.#store = store;

@@ -85,7 +85,7 @@ const snapshotEvery = 50;
 const sliceMs = 8;
 
 /** States kept for recently read documents, over all of them (the one being read is always kept). */
-const cachedStatesLimit = 5_000;
+const cachedStatesLimit = 2_000;
 
 export class DocumentHistory {
   readonly #file: string;

@@ -46,6 +46,13 @@ describe('query workers', () => {
     expect(await ask(pool, '*[_id in ["link-7", "link-8"]].title')).toEqual(['From the CLI']);
   });
 
+  it('go on answering for a moment after the lake closes, as a stopping server finishes its open requests', async () => {
+    const { store, pool } = await openPool();
+    pool.close();
+    await store.mutate([{ patch: { id: 'link-9', set: { title: 'After close' } } }]);
+    expect(await ask(pool, '*[_id == "link-9"][0].title')).toBe('After close');
+  });
+
   it('answer a broken query with the error the store gives', async () => {
     const { store, pool } = await openPool();
     const fromStore = await store.fetch('*[_type == ').catch((error: Error) => error);

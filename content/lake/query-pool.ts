@@ -34,6 +34,12 @@ export interface QueryBudget {
 
 export const defaultQueryBudget: QueryBudget = { ms: 5_000, memoryMb: 384 };
 
+/**
+ * How long a closed pool goes on answering after its last query: a server that stops
+ * lets the requests it has open finish, and the Studio keeps asking until it is cut off.
+ */
+const drainMs = 2_000;
+
 const workerUrl = new URL('./query-worker.ts', import.meta.url);
 /**
  * Node strips the worker's types itself where it can (22.18+, and not inside
@@ -69,6 +75,8 @@ export class QueryPool {
   #unsubscribe: () => void = () => undefined;
   #nextKey = 1;
   #closed = false;
+  #stopped = false;
+  #stopTimer: NodeJS.Timeout | undefined;
   /** Workers in a row that stopped before they were ready: past a few, starting more is pointless. */
   #failedStarts = 0;
   /** Why no worker can run queries, once starting them has failed again and again. */
@@ -105,7 +113,8 @@ export class QueryPool {
   /** Evaluates a query in a worker; resolves with the result as JSON text (undefined: no result). */
   async query(request: Job['request']): Promise<string | undefined> {
     if (this.#broken) throw this.#broken;
-    if (this.#closed) throw new LakeError(503, 'serviceUnavailable', 'The local Content Lake is stopping; try again when it is back.');
+    if (this.#stopped) throw new LakeError(503, 'serviceUnavailable', 'The local Content Lake has stopped; run the query again when it is back.');
+    if (this.#closed) this.#stopLater();
     await this.#catchUp();
     return new Promise((resolve, reject) => {
       this.#queue.push({ key: this.#nextKey++, request, resolve, reject });
@@ -113,16 +122,30 @@ export class QueryPool {
     });
   }
 
+  /** Stops taking the store's changes; the workers stop once no query has come for a moment (drainMs). */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
+    this.#stopLater();
+  }
+
+  #stopLater(): void {
+    clearTimeout(this.#stopTimer);
+    this.#stopTimer = setTimeout(() => this.#stop(), drainMs);
+    this.#stopTimer.unref();
+  }
+
+  #stop(): void {
+    const busy = [...this.#slots].some((slot) => slot.job !== undefined);
+    if ((busy || this.#queue.length > 0) && this.#slots.size > 0) return this.#stopLater();
+    this.#stopped = true;
     for (const slot of this.#slots) {
       clearTimeout(slot.timer);
-      slot.job?.reject(new LakeError(503, 'serviceUnavailable', 'The local Content Lake stopped while the query ran; run it again when it is back.'));
       void slot.worker.terminate();
     }
     this.#slots.clear();
-    for (const job of this.#queue.splice(0)) job.reject(new LakeError(503, 'serviceUnavailable', 'The local Content Lake is stopping; try again when it is back.'));
+    for (const job of this.#queue.splice(0)) job.reject(new LakeError(503, 'serviceUnavailable', 'The local Content Lake has stopped; run the query again when it is back.'));
   }
 
   #applyToMirror(transaction: Pick<StoreTransaction, 'changes'>): void {
@@ -231,7 +254,8 @@ export class QueryPool {
     slot.job?.reject(error);
     slot.job = undefined;
     void slot.worker.terminate();
-    if (this.#closed) return;
+    // A closing pool does not start workers again; it stops when the last one has gone.
+    if (this.#closed) return this.#slots.size === 0 ? this.#stop() : undefined;
     if (!slot.ready && ++this.#failedStarts >= 3) {
       // Starting yet another would fail the same way: say so to every query instead.
       if (this.#slots.size > 0) return;

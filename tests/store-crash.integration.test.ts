@@ -55,7 +55,7 @@ describe('killing a writer at random moments', () => {
     expect(await store.fetch('*[_id == "counter"][0].last')).toMatch(/^tx-7-\d+$/);
     const history = await DocumentHistory.open(path.join(lakeDirFor(datasetPath), 'history.ndjson'));
     expect(acknowledged.filter((tx) => !history.has(tx))).toEqual([]);
-    expect(history.transactions([`note-7-0`], {})[0]?.id).toBe('tx-7-0');
+    expect((await history.transactions([`note-7-0`], {}))[0]?.id).toBe('tx-7-0');
     // The dataset file itself is a valid export, whatever moment the kills hit, and the
     // journal was folded into it along the way (so kills could land in compactions).
     const exported = parseDataset(await fs.readFile(datasetPath, 'utf8'), datasetPath);

@@ -28,9 +28,9 @@ describe('document history', () => {
     // Most entries are the small patches; a whole document now and then bounds the replay.
     expect(lines.filter((l) => l.documents['drafts.a']!.mutations).length).toBeGreaterThan(50);
     history = await DocumentHistory.open(file);
-    expect(history.atRevision('drafts.a', 't25')?.title).toBe('x'.repeat(25));
-    expect(history.atTime('drafts.a', '2026-03-01T10:00:40.500Z')?.title).toBe('x'.repeat(40));
-    const [latest] = history.transactions(['drafts.a'], { reverse: true, limit: 1 });
+    expect((await history.atRevision('drafts.a', 't25'))?.title).toBe('x'.repeat(25));
+    expect((await history.atTime('drafts.a', '2026-03-01T10:00:40.500Z'))?.title).toBe('x'.repeat(40));
+    const [latest] = await history.transactions(['drafts.a'], { reverse: true, limit: 1 });
     expect(latest!.effects['drafts.a']).toEqual({ apply: [0, expect.objectContaining({ title: 'x'.repeat(60) })], revert: [0, expect.objectContaining({ title: 'x'.repeat(59) })] });
   });
 
@@ -41,7 +41,41 @@ describe('document history', () => {
     await history.record({ id: 'p1', timestamp: '2026-03-01T10:01:00.000Z', author: 'pLocalEditor', changes });
     const published = changes.find((c) => c.id === 'b')!.after!;
     await commit(history, published, [{ delete: { id: 'b' } }], 'd1', '2026-03-01T10:02:00.000Z');
-    expect(history.events('drafts.b').map((e) => e.type)).toEqual(['deleteDocumentGroup', 'publishDocumentVersion', 'createDocumentVersion']);
-    expect(history.lastRevision('b')?.title).toBe('B');
+    expect((await history.events('drafts.b')).map((e) => e.type)).toEqual(['deleteDocumentGroup', 'publishDocumentVersion', 'createDocumentVersion']);
+    expect((await history.lastRevision('b'))?.title).toBe('B');
+  });
+
+  it('reads a long history without replaying from a snapshot per transaction', async () => {
+    const file = path.join(await makeTempDir(), 'long.ndjson');
+    let history = await DocumentHistory.open(file);
+    let doc = await commit(history, null, [{ create: { _id: 'drafts.c', _type: 'issue', title: '', count: 0 } }], 'l0', '2026-03-01T10:00:00.000Z');
+    const total = 400;
+    for (let i = 1; i < total; i++) {
+      const at = new Date(Date.UTC(2026, 2, 1, 10, 0, 0, i)).toISOString();
+      doc = await commit(history, doc, [{ patch: { id: 'drafts.c', inc: { count: 1 } } }], `l${i}`, at);
+    }
+    history = await DocumentHistory.open(file);
+    // The history panel's events need no replaying at all.
+    expect((await history.events('drafts.c')).map((e) => e.type)).toEqual(['createDocumentVersion']);
+    expect(history.replayed).toBe(0);
+    // One revision replays from the nearest whole document: a short run, not the whole history.
+    expect((await history.atRevision('drafts.c', 'l250'))?.count).toBe(250);
+    expect(history.replayed).toBeGreaterThan(0);
+    expect(history.replayed).toBeLessThanOrEqual(50);
+    const listing = await history.transactions(['drafts.c'], { limit: 1000 });
+    expect(listing).toHaveLength(total);
+    // Every listed transaction's effects are the states on either side of it.
+    listing.forEach((t, i) => {
+      expect(t.effects['drafts.c']!.apply).toEqual([0, expect.objectContaining({ count: i })]);
+      expect(t.effects['drafts.c']!.revert).toEqual([0, i === 0 ? null : expect.objectContaining({ count: i - 1 })]);
+    });
+    for (let i = 0; i < total; i += 37) expect((await history.atRevision('drafts.c', `l${i}`))?.count).toBe(i);
+    expect((await history.lastRevision('drafts.c'))?.count).toBe(total - 1);
+    // Each state was replayed once over all of it (per transaction from a snapshot: ~25 each).
+    expect(history.replayed).toBe(total);
+    // A new transaction is replayed on top of what was read, not from the start.
+    doc = await commit(history, doc, [{ patch: { id: 'drafts.c', inc: { count: 1 } } }], 'l-next', '2026-03-01T11:00:00.000Z');
+    expect((await history.atRevision('drafts.c', 'l-next'))?.count).toBe(total);
+    expect(history.replayed).toBe(total + 1);
   });
 });

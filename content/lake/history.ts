@@ -3,6 +3,12 @@
 // kept as its mutations when replaying them gives exactly the stored result (typing in
 // the Studio: small patches), and as the whole document otherwise, and every so often,
 // so any past revision can be rebuilt by replaying a short run of entries.
+// Reading a document's history never replays from a snapshot per transaction: a state is
+// replayed from the nearest state already known (or whole document) and every state on
+// the way is kept, so a listing costs one replay per entry listed, plus at most one run
+// to a whole document; replays run in slices that give the event loop back every few
+// milliseconds. The history panel's events need only whether each version existed,
+// which a walk over the entries gives without replaying anything.
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { isDeepStrictEqual } from 'node:util';
@@ -33,6 +39,22 @@ interface StoredTransaction {
 interface Entry {
   transaction: StoredTransaction;
   change: StoredChange;
+  /** The transaction's place in the whole log: merging two documents' entries keeps log order. */
+  seq: number;
+}
+
+/** One document's entries in log order, and where each transaction sits among them. */
+interface DocumentLog {
+  entries: Entry[];
+  positionOf: Map<StoredTransaction, number>;
+  /** The first position of each transaction id (a revision is the id of the transaction that made it). */
+  positionOfId: Map<string, number>;
+}
+
+/** The states a document had after its entries, where known (undefined: not replayed yet). */
+interface StateCache {
+  states: Array<SanityDocument | null | undefined>;
+  known: number;
 }
 
 export interface DocumentEvent {
@@ -59,11 +81,20 @@ export interface HistoryTransaction {
 /** Replay never runs longer than this many patch entries before a whole document. */
 const snapshotEvery = 50;
 
+/** How long one slice of replaying may hold the event loop before it yields. */
+const sliceMs = 8;
+
+/** States kept for recently read documents, over all of them (the one being read is always kept). */
+const cachedStatesLimit = 2_000;
+
 export class DocumentHistory {
   readonly #transactions: StoredTransaction[] = [];
-  readonly #byDocument = new Map<string, Entry[]>();
+  readonly #byDocument = new Map<string, DocumentLog>();
   readonly #ids = new Set<string>();
   readonly #log: AppendLog;
+  /** Least recently read first. */
+  readonly #stateCache = new Map<string, StateCache>();
+  #replayed = 0;
 
   private constructor(log: AppendLog) {
     this.#log = log;
@@ -86,6 +117,11 @@ export class DocumentHistory {
     return history;
   }
 
+  /** How many entries reading has replayed since the log was opened (each once while its document's states stay cached). */
+  get replayed(): number {
+    return this.#replayed;
+  }
+
   /** Whether a transaction with this id has been recorded. */
   has(transactionId: string): boolean {
     return this.#ids.has(transactionId);
@@ -99,7 +135,7 @@ export class DocumentHistory {
   record(transaction: StoreTransaction): Promise<void> {
     const stored: StoredTransaction = { id: transaction.id, timestamp: transaction.timestamp, author: transaction.author, documents: {} };
     for (const change of transaction.changes) {
-      const entries = this.#byDocument.get(change.id);
+      const entries = this.#byDocument.get(change.id)?.entries;
       const last = entries?.at(-1);
       const chained = last !== undefined && revisionAfter(last) === (change.before?._rev ?? null);
       const own = transaction.mutations?.filter((m) => mutationTarget(m) === change.id) ?? [];
@@ -121,9 +157,9 @@ export class DocumentHistory {
    * Transactions touching any of `ids`, newest first when `reverse`, with whole-document
    * effects; `toTransaction` (inclusive) is where a reverse listing continues.
    */
-  transactions(ids: string[], options: { reverse?: boolean; limit?: number; fromTransaction?: string; toTransaction?: string; onlyIdentified?: boolean }): HistoryTransaction[] {
+  async transactions(ids: string[], options: { reverse?: boolean; limit?: number; fromTransaction?: string; toTransaction?: string; onlyIdentified?: boolean }): Promise<HistoryTransaction[]> {
     const wanted = new Set(ids);
-    let list = this.#transactions.filter((t) => Object.keys(t.documents).some((id) => wanted.has(id)));
+    let list = mergeInLogOrder([...wanted].map((id) => this.#byDocument.get(id)?.entries ?? [])).map((e) => e.transaction);
     if (options.fromTransaction) {
       const from = list.findIndex((t) => t.id === options.fromTransaction);
       if (from >= 0) list = list.slice(from);
@@ -134,18 +170,22 @@ export class DocumentHistory {
     }
     if (options.reverse) list = [...list].reverse();
     list = list.slice(0, options.limit ?? 100);
-    return list.map((t) => {
+    const out: HistoryTransaction[] = [];
+    let sliceStart = performance.now();
+    for (const t of list) {
+      if (performance.now() - sliceStart > sliceMs) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
       const documentIDs = Object.keys(t.documents).filter((id) => !options.onlyIdentified || wanted.has(id));
       const effects: HistoryTransaction['effects'] = {};
       for (const id of documentIDs) {
-        const position = this.#byDocument.get(id)!.findIndex((e) => e.transaction === t);
-        effects[id] = {
-          apply: [0, withoutRevision(this.#stateAfter(id, position))],
-          revert: [0, withoutRevision(this.#stateBefore(id, position))],
-        };
+        const { before, after } = await this.#states(id, t);
+        effects[id] = { apply: [0, withoutRevision(after)], revert: [0, withoutRevision(before)] };
       }
-      return { id: t.id, timestamp: t.timestamp, author: t.author, documentIDs, effects };
-    });
+      out.push({ id: t.id, timestamp: t.timestamp, author: t.author, documentIDs, effects });
+    }
+    return out;
   }
 
   /**
@@ -153,25 +193,33 @@ export class DocumentHistory {
    * created, published, unpublished, discarded, the whole group deleted. Edits in between
    * the Studio derives itself from the transactions.
    */
-  events(documentId: string): DocumentEvent[] {
+  async events(documentId: string): Promise<DocumentEvent[]> {
     const publishedId = documentId.replace(/^drafts\./, '');
     const draftId = `drafts.${publishedId}`;
     const variant = documentId.startsWith('drafts.') ? 'draft' : 'published';
-    const events: DocumentEvent[] = [];
-    const draftRevisionBefore = (position: number) => {
-      const entries = this.#byDocument.get(draftId) ?? [];
-      const index = entries.findIndex((e) => e.transaction === this.#transactions[position]);
+    const draftLog = this.#byDocument.get(draftId);
+    const publishedLog = this.#byDocument.get(publishedId);
+    const draftExists = existence(draftLog?.entries ?? []);
+    const publishedExists = existence(publishedLog?.entries ?? []);
+    const stateAround = (log: DocumentLog, exists: boolean[], position: number) => ({
+      before: log.entries[position]!.change.before !== undefined ? log.entries[position]!.change.before !== null : position > 0 && exists[position - 1]!,
+      after: exists[position]!,
+    });
+    const draftRevisionBefore = (t: StoredTransaction) => {
+      const entries = draftLog?.entries ?? [];
+      const index = draftLog?.positionOf.get(t) ?? -1;
       return index > 0 ? (revisionAfter(entries[index - 1]!) ?? undefined) : (entries[0]?.change.before?._rev ?? undefined);
     };
-    this.#transactions.forEach((t, position) => {
-      const draft = t.documents[draftId];
-      const published = t.documents[publishedId];
-      if (!draft && !published) return;
+    const events: DocumentEvent[] = [];
+    for (const { transaction: t } of mergeInLogOrder([draftLog?.entries ?? [], publishedLog?.entries ?? []])) {
+      const draftPosition = draftLog?.positionOf.get(t);
+      const publishedPosition = publishedLog?.positionOf.get(t);
+      const draft = draftPosition !== undefined;
       const base = { id: t.id, timestamp: t.timestamp, author: userIdOfAuthor(t.author), documentId: publishedId, documentVariantType: variant };
-      const draftState = draft ? this.#states(draftId, t) : undefined;
-      const publishedState = published ? this.#states(publishedId, t) : undefined;
+      const draftState = draft ? stateAround(draftLog!, draftExists, draftPosition) : undefined;
+      const publishedState = publishedPosition !== undefined ? stateAround(publishedLog!, publishedExists, publishedPosition) : undefined;
       if (draftState && publishedState && draftState.before && !draftState.after && publishedState.after) {
-        events.push({ ...base, type: 'publishDocumentVersion', versionId: draftId, versionRevisionId: draftRevisionBefore(position) ?? t.id, revisionId: t.id, publishCause: 'document.publish' });
+        events.push({ ...base, type: 'publishDocumentVersion', versionId: draftId, versionRevisionId: draftRevisionBefore(t) ?? t.id, revisionId: t.id, publishCause: 'document.publish' });
       } else if (publishedState && publishedState.before && !publishedState.after && draftState?.after) {
         events.push({ ...base, type: 'unpublishDocument', versionId: draftId, versionRevisionId: t.id });
       } else if (publishedState && publishedState.before && !publishedState.after) {
@@ -181,30 +229,25 @@ export class DocumentHistory {
       } else if (draftState && !draftState.before && draftState.after) {
         events.push({ ...base, type: 'createDocumentVersion', versionId: draftId, versionRevisionId: t.id });
       } else if (draftState && draftState.before && !draftState.after) {
-        events.push({ ...base, type: 'deleteDocumentVersion', versionId: draftId, versionRevisionId: draftRevisionBefore(position) ?? t.id });
+        events.push({ ...base, type: 'deleteDocumentVersion', versionId: draftId, versionRevisionId: draftRevisionBefore(t) ?? t.id });
       }
-    });
+    }
     return events.reverse();
   }
 
-  #states(id: string, transaction: StoredTransaction): { before: SanityDocument | null; after: SanityDocument | null } {
-    const position = this.#byDocument.get(id)!.findIndex((e) => e.transaction === transaction);
-    return { before: this.#stateBefore(id, position), after: this.#stateAfter(id, position) };
-  }
-
   /** The document as it was right after the transaction `revision` (undefined: not known). */
-  atRevision(id: string, revision: string): SanityDocument | null | undefined {
-    const entries = this.#byDocument.get(id);
-    const position = entries?.findIndex((e) => e.transaction.id === revision) ?? -1;
-    if (position >= 0) return this.#stateAfter(id, position);
+  async atRevision(id: string, revision: string): Promise<SanityDocument | null | undefined> {
+    const log = this.#byDocument.get(id);
+    const position = log?.positionOfId.get(revision);
+    if (position !== undefined) return this.#stateAfter(id, position);
     // The state before the first recorded change may be the asked-for one.
-    const first = entries?.[0]?.change.before;
+    const first = log?.entries[0]?.change.before;
     return first?._rev === revision ? first : undefined;
   }
 
   /** The document as it was at `time`: after the last transaction at or before it. */
-  atTime(id: string, time: string): SanityDocument | null | undefined {
-    const entries = this.#byDocument.get(id);
+  async atTime(id: string, time: string): Promise<SanityDocument | null | undefined> {
+    const entries = this.#byDocument.get(id)?.entries;
     if (!entries) return undefined;
     let position = -1;
     entries.forEach((e, i) => {
@@ -214,44 +257,115 @@ export class DocumentHistory {
   }
 
   /** The last state in which the document existed (for restoring a deleted one). */
-  lastRevision(id: string): SanityDocument | undefined {
-    const entries = this.#byDocument.get(id) ?? [];
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const state = this.#stateAfter(id, i);
-      if (state) return state;
-    }
+  async lastRevision(id: string): Promise<SanityDocument | undefined> {
+    const entries = this.#byDocument.get(id)?.entries ?? [];
+    const last = existence(entries).lastIndexOf(true);
+    if (last >= 0) return (await this.#stateAfter(id, last)) ?? undefined;
     return entries[0]?.change.before ?? undefined;
   }
 
+  async #states(id: string, transaction: StoredTransaction): Promise<{ before: SanityDocument | null; after: SanityDocument | null }> {
+    const position = this.#byDocument.get(id)!.positionOf.get(transaction)!;
+    const after = await this.#stateAfter(id, position);
+    return { before: await this.#stateBefore(id, position), after };
+  }
+
   #index(transaction: StoredTransaction): void {
+    const seq = this.#transactions.length;
     this.#transactions.push(transaction);
     this.#ids.add(transaction.id);
     for (const [id, change] of Object.entries(transaction.documents)) {
-      const entries = this.#byDocument.get(id) ?? [];
-      entries.push({ transaction, change });
-      this.#byDocument.set(id, entries);
+      let log = this.#byDocument.get(id);
+      if (!log) {
+        log = { entries: [], positionOf: new Map(), positionOfId: new Map() };
+        this.#byDocument.set(id, log);
+      }
+      log.positionOf.set(transaction, log.entries.length);
+      if (!log.positionOfId.has(transaction.id)) log.positionOfId.set(transaction.id, log.entries.length);
+      log.entries.push({ transaction, change, seq });
     }
   }
 
-  #stateBefore(id: string, position: number): SanityDocument | null {
-    const change = this.#byDocument.get(id)![position]!.change;
+  async #stateBefore(id: string, position: number): Promise<SanityDocument | null> {
+    const change = this.#byDocument.get(id)!.entries[position]!.change;
     if (change.before !== undefined) return change.before;
     return position > 0 ? this.#stateAfter(id, position - 1) : null;
   }
 
-  #stateAfter(id: string, position: number): SanityDocument | null {
-    const entries = this.#byDocument.get(id)!;
-    // Walk back to the nearest whole document, then replay forward.
+  /**
+   * The document right after its entry at `position`: replayed forward from the nearest
+   * known state or whole document before it (at most `snapshotEvery` entries back), each
+   * state on the way kept for the next request.
+   */
+  async #stateAfter(id: string, position: number): Promise<SanityDocument | null> {
+    const entries = this.#byDocument.get(id)!.entries;
+    let cache = this.#stateCache.get(id);
+    if (cache) this.#stateCache.delete(id);
+    else cache = { states: [], known: 0 };
+    this.#stateCache.set(id, cache);
+    const { states } = cache;
+    const known = states[position];
+    if (known !== undefined) return known;
     let start = position;
-    while (start >= 0 && entries[start]!.change.after === undefined && entries[start]!.change.before === undefined) start--;
-    let state: SanityDocument | null = null;
-    if (start >= 0) {
-      const change = entries[start]!.change;
-      state = change.after !== undefined ? change.after : replayEntry(change.before ?? null, entries[start]!);
-    } else start = -1;
-    for (let i = start + 1; i <= position; i++) state = replayEntry(state, entries[i]!);
-    return state;
+    while (start > 0 && states[start - 1] === undefined && !isWhole(entries[start]!)) start--;
+    let sliceStart = performance.now();
+    for (let i = start; i <= position; i++) {
+      if (states[i] === undefined) {
+        const entry = entries[i]!;
+        const base = entry.change.before !== undefined ? entry.change.before : i > 0 ? (states[i - 1] ?? null) : null;
+        states[i] = replayEntry(base, entry);
+        cache.known++;
+        this.#replayed++;
+      }
+      if (performance.now() - sliceStart > sliceMs) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
+    this.#evictStates(id);
+    return states[position] ?? null;
   }
+
+  #evictStates(keep: string): void {
+    let total = 0;
+    for (const cache of this.#stateCache.values()) total += cache.known;
+    for (const [id, cache] of this.#stateCache) {
+      if (total <= cachedStatesLimit) break;
+      if (id === keep) continue;
+      total -= cache.known;
+      this.#stateCache.delete(id);
+    }
+  }
+}
+
+/** Whether an entry holds a whole document (after, or before) to replay from. */
+function isWhole(entry: Entry): boolean {
+  return entry.change.after !== undefined || entry.change.before !== undefined;
+}
+
+/**
+ * Whether the document existed after each entry, without replaying: a patch keeps a
+ * document in being (the log keeps a change as patches only when replaying them gave
+ * exactly the stored result).
+ */
+function existence(entries: Entry[]): boolean[] {
+  const exists: boolean[] = [];
+  entries.forEach((entry, i) => {
+    if (entry.change.after !== undefined) exists.push(entry.change.after !== null);
+    else exists.push(entry.change.before !== undefined ? entry.change.before !== null : i > 0 && exists[i - 1]!);
+  });
+  return exists;
+}
+
+/** The entries of several documents as one list in log order, each transaction once. */
+function mergeInLogOrder(lists: Entry[][]): Entry[] {
+  const nonEmpty = lists.filter((l) => l.length > 0);
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  const seen = new Set<number>();
+  return nonEmpty
+    .flat()
+    .sort((a, b) => a.seq - b.seq)
+    .filter((e) => (seen.has(e.seq) ? false : (seen.add(e.seq), true)));
 }
 
 function replayEntry(state: SanityDocument | null, entry: Entry): SanityDocument | null {
@@ -279,3 +393,6 @@ function revisionAfter(entry: Entry): string | null {
   return entry.change.after !== undefined ? (entry.change.after?._rev ?? null) : entry.transaction.id;
 }
 
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -15,6 +15,7 @@ import { assetsDirIn } from './paths.ts';
 import { ListenHub } from './listen-hub.ts';
 import { PresenceHub } from './presence.ts';
 import { errorResponse, LakeError, versionPrefix } from './protocol.ts';
+import { QueryPool, type QueryBudget } from './query-pool.ts';
 import { mountAssetRoutes } from './routes/assets.ts';
 import { mountDataRoutes } from './routes/data.ts';
 import { mountHistoryRoutes } from './routes/history.ts';
@@ -38,6 +39,8 @@ export interface LakeOptions {
   editorName?: string;
   now?: () => Date;
   log?: (line: string) => void;
+  /** How long, and with how much memory, one GROQ query may run (default 5 s, 384 MB). */
+  queryBudget?: Partial<QueryBudget>;
   /** Told about every request answered (method, path without the API version, status): traces and contract tests. */
   onRequest?: (request: LakeRequest) => void;
 }
@@ -57,6 +60,8 @@ export interface LakeContext {
   dataset: string;
   users: Record<string, LakeUser>;
   history: DocumentHistory;
+  /** Where GROQ queries run: worker threads, each query within its budget. */
+  queries: QueryPool;
   listeners: ListenHub;
   assetsDir: string;
   keyValueFile: string;
@@ -76,7 +81,7 @@ export class ContentLake {
   readonly #allowedOrigins: Set<string>;
   readonly #onRequest: LakeOptions['onRequest'];
 
-  private constructor(options: LakeOptions, token: string, history: DocumentHistory) {
+  private constructor(options: LakeOptions, token: string, history: DocumentHistory, queries: QueryPool) {
     this.token = token;
     const users = lakeUsers(options.editorName ?? 'Editor');
     const listeners = new ListenHub(userIdOf);
@@ -86,6 +91,7 @@ export class ContentLake {
       dataset: options.dataset,
       users,
       history,
+      queries,
       listeners,
       assetsDir: assetsDirIn(options.lakeDir),
       keyValueFile: path.join(options.lakeDir, 'keyvalue.json'),
@@ -113,7 +119,8 @@ export class ContentLake {
     const token = options.token ?? (await lakeToken(options.lakeDir));
     const history = await DocumentHistory.open(path.join(options.lakeDir, 'history.ndjson'));
     await options.store.watchForOutsideChanges();
-    return new ContentLake(options, token, history);
+    const queries = await QueryPool.start(options.store, { budget: options.queryBudget });
+    return new ContentLake(options, token, history, queries);
   }
 
   /** The lake's requests, with the API version stripped from the path: /v2026-05-04/data/… → /data/…. */
@@ -141,6 +148,7 @@ export class ContentLake {
 
   close(): void {
     this.#unsubscribe();
+    this.#context.queries.close();
     this.#context.listeners.disconnectAll();
     this.presence.close();
     this.#context.store.close();

@@ -1,5 +1,6 @@
-// data/query, data/doc, data/mutate and data/actions: reads through groq-js with Sanity's
-// perspectives, writes through the local store as one transaction each.
+// data/query, data/doc, data/mutate and data/actions: queries through groq-js with Sanity's
+// perspectives in the query workers (query-pool.ts), writes through the local store as one
+// transaction each.
 import type { Hono } from 'hono';
 import { NewsdeskError } from '../../../core/errors.ts';
 import { applyMutations, mutationTarget } from '../../mutations.ts';
@@ -7,31 +8,29 @@ import type { Mutation, SanityDocument } from '../../store.ts';
 import { planActions, type Action } from '../actions.ts';
 import type { LakeContext } from '../lake.ts';
 import { actionsBody, LakeError, mutateBody, paramsFromSearch, perspectiveOf, queryBody, readLakeJson } from '../protocol.ts';
-import { rewriteTextQuery } from '../search.ts';
 import { editorId } from '../users.ts';
 
 export function mountDataRoutes(app: Hono, ctx: LakeContext): void {
-  const runQuery = async (dataset: string, url: URLSearchParams, body: { query?: string; params?: Record<string, unknown>; perspective?: string | string[] }) => {
+  /** The answer as JSON text: the result comes from the query worker already serialised. */
+  const runQuery = async (dataset: string, url: URLSearchParams, body: { query?: string; params?: Record<string, unknown>; perspective?: string | string[] }): Promise<string> => {
     ctx.requireDataset(dataset);
     const query = body.query ?? url.get('query') ?? '';
     if (query === '') throw new LakeError(400, 'queryParseError', 'The query is empty.');
     const params = { ...paramsFromSearch(url), ...(body.params ?? {}) };
     const perspective = perspectiveOf(url.get('perspective') ?? body.perspective);
     const started = performance.now();
-    const search = rewriteTextQuery(query, params, await ctx.store.view(perspective));
-    const result = await ctx.store.fetch(search.query, search.params, { perspective, identity: editorId });
-    const answer: Record<string, unknown> = { result, ms: Math.round(performance.now() - started) };
-    if (url.get('returnQuery') !== 'false') answer.query = query;
-    return answer;
+    const result = await ctx.queries.query({ query, params, perspective, identity: editorId });
+    const parts = [...(result === undefined ? [] : [`"result":${result}`]), `"ms":${Math.round(performance.now() - started)}`];
+    if (url.get('returnQuery') !== 'false') parts.push(`"query":${JSON.stringify(query)}`);
+    return `{${parts.join(',')}}`;
   };
-
   app.get('/data/query/:dataset', async (c) => {
     const search = new URL(c.req.url).searchParams;
-    return c.json(await runQuery(c.req.param('dataset'), search, {}));
+    return c.body(await runQuery(c.req.param('dataset'), search, {}), 200, { 'content-type': 'application/json' });
   });
   app.post('/data/query/:dataset', async (c) => {
     const search = new URL(c.req.url).searchParams;
-    return c.json(await runQuery(c.req.param('dataset'), search, queryBody.parse(await readLakeJson(c.req.raw))));
+    return c.body(await runQuery(c.req.param('dataset'), search, queryBody.parse(await readLakeJson(c.req.raw))), 200, { 'content-type': 'application/json' });
   });
 
   app.get('/data/doc/:dataset/:ids', async (c) => {

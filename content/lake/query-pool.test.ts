@@ -1,0 +1,76 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../tests/helpers/temp.ts';
+import { GroqJsStore } from '../groq-js-store.ts';
+import type { SanityDocument } from '../store.ts';
+import { LakeError } from './protocol.ts';
+import { QueryPool, type QueryBudget } from './query-pool.ts';
+
+const bomb = 'count(*[]{"a":*[]{"b":*[]{"c":*[]{"d":*[]{_id}}}}})';
+const pools: QueryPool[] = [];
+
+async function openPool(budget: Partial<QueryBudget> = {}): Promise<{ store: GroqJsStore; pool: QueryPool; datasetPath: string }> {
+  const datasetPath = path.join(await makeTempDir(), 'dataset.ndjson');
+  const docs: SanityDocument[] = Array.from({ length: 200 }, (_, i) => ({ _id: `link-${i}`, _type: 'link', _rev: `r${i}`, title: `Link ${i}` }));
+  await fs.writeFile(datasetPath, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const store = new GroqJsStore({ datasetPath });
+  const pool = await QueryPool.start(store, { budget });
+  pools.push(pool);
+  return { store, pool, datasetPath };
+}
+
+const ask = (pool: QueryPool, query: string, perspective: 'raw' | 'drafts' | 'published' = 'raw') =>
+  pool.query({ query, params: {}, perspective, identity: undefined }).then((json) => (json === undefined ? undefined : JSON.parse(json)));
+
+afterEach(() => {
+  for (const pool of pools.splice(0)) pool.close();
+});
+
+describe('query workers', () => {
+  it('see every write as soon as the store has acknowledged it', async () => {
+    const { store, pool } = await openPool();
+    for (let i = 0; i < 30; i++) {
+      await store.mutate([{ patch: { id: 'link-3', set: { title: `Edit ${i}` } } }]);
+      expect(await ask(pool, '*[_id == "link-3"][0].title')).toBe(`Edit ${i}`);
+    }
+    await store.mutate([{ create: { _id: 'drafts.link-3', _type: 'link', title: 'Draft' } }, { delete: { id: 'link-4' } }]);
+    expect(await ask(pool, '*[_id == "link-3"][0].title', 'drafts')).toBe('Draft');
+    expect(await ask(pool, 'count(*[_type == "link"])', 'published')).toBe(199);
+  });
+
+  it('see a write another process made to the dataset file, as the store reads it', async () => {
+    const { pool, datasetPath } = await openPool();
+    // This store does not watch the file: only the workers catching up with the store's reading can show it.
+    await new GroqJsStore({ datasetPath }).mutate([{ patch: { id: 'link-7', set: { title: 'From the CLI' } } }, { delete: { id: 'link-8' } }]);
+    expect(await ask(pool, '*[_id in ["link-7", "link-8"]].title')).toEqual(['From the CLI']);
+  });
+
+  it('go on answering for a moment after the lake closes, as a stopping server finishes its open requests', async () => {
+    const { store, pool } = await openPool();
+    pool.close();
+    await store.mutate([{ patch: { id: 'link-9', set: { title: 'After close' } } }]);
+    expect(await ask(pool, '*[_id == "link-9"][0].title')).toBe('After close');
+  });
+
+  it('answer a broken query with the error the store gives', async () => {
+    const { store, pool } = await openPool();
+    const fromStore = await store.fetch('*[_type == ').catch((error: Error) => error);
+    await expect(ask(pool, '*[_type == ')).rejects.toMatchObject({ code: 'QUERY_FAILED', message: (fromStore as Error).message });
+  });
+
+  it('stop a query past its time, say what to do, and carry on with a fresh worker', async () => {
+    const { pool } = await openPool({ ms: 300 });
+    const error = await ask(pool, bomb).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LakeError);
+    expect(error).toMatchObject({ status: 422, type: 'queryBudgetExceeded', message: expect.stringMatching(/budget \(0\.3 s\).*filter before projecting/) });
+    expect(pool.replaced).toBe(1);
+    expect(await ask(pool, 'count(*)')).toBe(200);
+  });
+
+  it('stop a query past its memory', async () => {
+    const { pool } = await openPool({ ms: 120_000, memoryMb: 64 });
+    await expect(ask(pool, bomb)).rejects.toMatchObject({ status: 422, message: expect.stringMatching(/64 MB of memory/) });
+    expect(await ask(pool, 'count(*)')).toBe(200);
+  });
+});

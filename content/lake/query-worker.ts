@@ -1,0 +1,114 @@
+// A query worker thread of the local Content Lake: it keeps its own copy of the dataset,
+// kept current by the changes the main thread forwards from the store, and evaluates the
+// Studio's GROQ queries (text::query() search included) on it, so a heavy query costs
+// this thread, never the lake's event loop. The main thread stops it when a query runs
+// past its budget (query-pool.ts). Results cross back as JSON text, ready to send.
+// It imports only groq-js and the search rewrite (no store, no error classes): a worker
+// that loads in a few hundred milliseconds is back quickly after one was stopped.
+import { parentPort, workerData } from 'node:worker_threads';
+import { evaluate, evaluateSync, parse } from 'groq-js';
+import type { Perspective, SanityDocument } from '../store.ts';
+import type { QueryWorkerReply, QueryWorkerRequest } from './query-pool.ts';
+import { rewriteTextQuery } from './search.ts';
+
+const port = parentPort;
+if (!port) throw new Error('content/lake/query-worker.ts is a worker thread entry, not a module to import');
+const { description } = workerData as { description: string };
+
+const documents = new Map<string, SanityDocument>();
+let views = new Map<Perspective, { dataset: SanityDocument[]; byId: Map<string, SanityDocument> }>();
+
+function viewOf(perspective: Perspective): { dataset: SanityDocument[]; byId: Map<string, SanityDocument> } {
+  let view = views.get(perspective);
+  if (!view) {
+    const dataset = viewFor([...documents.values()], perspective);
+    view = { dataset, byId: new Map(dataset.map((d) => [d._id, d] as const)) };
+    views.set(perspective, view);
+  }
+  return view;
+}
+
+/** Sanity's perspectives over the raw documents, exactly as the store's buildView (groq-js-store.ts) makes them. */
+function viewFor(raw: SanityDocument[], perspective: Perspective): SanityDocument[] {
+  if (perspective === 'raw') return raw;
+  const published = raw.filter((d) => !d._id.startsWith('drafts.'));
+  if (perspective === 'published') return published;
+  const drafts = new Map(raw.filter((d) => d._id.startsWith('drafts.')).map((d) => [d._id.slice('drafts.'.length), d] as const));
+  const out: SanityDocument[] = [];
+  for (const doc of published) {
+    const draft = drafts.get(doc._id);
+    if (draft) {
+      out.push({ ...draft, _id: doc._id, _originalId: draft._id });
+      drafts.delete(doc._id);
+    } else out.push(doc);
+  }
+  for (const [id, draft] of drafts) out.push({ ...draft, _id: id, _originalId: draft._id });
+  return out;
+}
+
+/** A query error as the store words it; the main thread makes it a NewsdeskError. */
+class QueryFailed {
+  readonly code = 'QUERY_FAILED';
+  readonly message: string;
+  constructor(message: string) {
+    this.message = message;
+  }
+}
+
+async function runQuery(request: Extract<QueryWorkerRequest, { type: 'query' }>): Promise<string | undefined> {
+  const { dataset, byId } = viewOf(request.perspective);
+  const search = rewriteTextQuery(request.query, request.params, () => dataset);
+  let tree;
+  try {
+    tree = parse(search.query, { params: search.params });
+  } catch (error) {
+    throw new QueryFailed(`GROQ query could not be parsed: ${(error as Error).message}`);
+  }
+  const evaluation = {
+    dataset,
+    params: search.params,
+    dereference: ({ _ref }: { _ref: string }) => byId.get(_ref) ?? null,
+    ...(request.identity ? { identity: request.identity } : {}),
+  };
+  try {
+    // As the store does: the synchronous evaluator is 2-3× faster; diff:: and delta:: exist only in the async one.
+    try {
+      return JSON.stringify(evaluateSync(tree, evaluation).data);
+    } catch (error) {
+      if (!(error instanceof Error && /not supported|synchronous mode/.test(error.message))) throw error;
+    }
+    const result = await evaluate(tree, evaluation);
+    return JSON.stringify(await result.get());
+  } catch (error) {
+    throw new QueryFailed(`GROQ query failed on ${description}: ${(error as Error).message}`);
+  }
+}
+
+port.on('message', async (request: QueryWorkerRequest) => {
+  if (request.type === 'load') {
+    if (request.first) documents.clear();
+    for (const doc of request.documents) documents.set(doc._id, doc);
+    views = new Map();
+    return;
+  }
+  if (request.type === 'apply') {
+    for (const { id, after } of request.changes) {
+      if (after) documents.set(id, after);
+      else documents.delete(id);
+    }
+    views = new Map();
+    return;
+  }
+  try {
+    const json = await runQuery(request);
+    port.postMessage({ type: 'result', key: request.key, json } satisfies QueryWorkerReply);
+  } catch (error) {
+    const e = error as { code?: unknown; message?: string; hint?: string };
+    port.postMessage({
+      type: 'failed',
+      key: request.key,
+      error: { code: typeof e.code === 'string' ? e.code : undefined, message: e.message ?? String(error), hint: e.hint },
+    } satisfies QueryWorkerReply);
+  }
+});
+port.postMessage({ type: 'ready' } satisfies QueryWorkerReply);

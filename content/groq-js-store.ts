@@ -16,6 +16,7 @@ import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
+import { buildView } from './perspective-view.ts';
 import type { ContentStore, DocumentChange, FetchOptions, MutateOptions, Mutation, MutationResult, Perspective, SanityDocument } from './store.ts';
 
 export interface GroqJsStoreOptions {
@@ -749,26 +750,6 @@ function viewFor(snapshot: Snapshot, perspective: Perspective): SanityDocument[]
     snapshot.views.set(perspective, view);
   }
   return view;
-}
-
-/** Sanity's perspectives, which groq-js leaves to us. */
-export function buildView(documents: SanityDocument[], perspective: Perspective): SanityDocument[] {
-  if (perspective === 'raw') return documents;
-  const published = documents.filter((d) => !d._id.startsWith('drafts.'));
-  if (perspective === 'published') return published;
-  const drafts = new Map(
-    documents.filter((d) => d._id.startsWith('drafts.')).map((d) => [d._id.slice('drafts.'.length), d] as const),
-  );
-  const out: SanityDocument[] = [];
-  for (const doc of published) {
-    const draft = drafts.get(doc._id);
-    if (draft) {
-      out.push({ ...draft, _id: doc._id, _originalId: draft._id });
-      drafts.delete(doc._id);
-    } else out.push(doc);
-  }
-  for (const [id, draft] of drafts) out.push({ ...draft, _id: id, _originalId: draft._id });
-  return out;
 }
 
 /** As serialise, a megabyte (or `partSize` characters) or so at a time: a large dataset is never one string in memory. */

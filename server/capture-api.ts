@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { formatZodIssues } from '../core/errors.ts';
-import { parseJsonText } from '../core/request-body.ts';
+import { readJsonBody, RequestBodyError } from '../core/request-body.ts';
 import { captureLink, type CaptureDeps, type CaptureOutcome } from '../content/capture/capture-link.ts';
 import type { ContentStore } from '../content/store.ts';
 
@@ -69,13 +69,13 @@ export async function handleCaptureRequest(request: Request, deps: CaptureApiDep
     return json(415, { error: 'unsupported_media_type', message: 'Send a JSON body with content-type: application/json.' });
   }
   const limit = deps.maxBodyBytes ?? 16_384;
-  const text = await readText(request, limit);
-  if (text === undefined) return json(413, { error: 'too_large', message: `The body may be at most ${limit} bytes.` });
   let body: unknown;
   try {
-    body = parseJsonText(text);
+    body = await readJsonBody(request, limit);
   } catch (error) {
-    return json(400, { error: 'invalid_json', message: (error as Error).message });
+    if (!(error instanceof RequestBodyError)) throw error;
+    if (error.reason === 'too_large') return json(413, { error: 'too_large', message: `The body may be at most ${limit} bytes.` });
+    return json(400, { error: 'invalid_json', message: error.message });
   }
   const parsed = captureRequestSchema.safeParse(body);
   if (!parsed.success) {
@@ -89,26 +89,6 @@ export async function handleCaptureRequest(request: Request, deps: CaptureApiDep
   } catch (error) {
     return json(500, { error: 'capture_failed', message: (error as Error).message });
   }
-}
-
-async function readText(request: Request, limit: number): Promise<string | undefined> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > limit) return undefined;
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

@@ -2,13 +2,13 @@
 // TypeScript through tsx), a command's modules load only when that command runs, and an
 // edited source is compiled before the next run uses it. Which modules a run loaded is
 // recorded by a module hook in the child process itself.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../scripts/index.ts';
-import { cleanEnv, binPath, type CliResult } from './helpers/run-cli.ts';
+import { cleanEnv, binPath, type CliResult, runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -31,18 +31,11 @@ let dir: string;
 
 async function runTraced(args: string[], options: { bin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TracedRun> {
   const loadsFile = path.join(dir, `loads-${Math.random().toString(36).slice(2)}.json`);
-  const result = await new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', recordLoads, options.bin ?? binPath, ...args], {
-      cwd: dir,
-      env: { ...cleanEnv(), NEWSDESK_DATA_DIR: path.join(dir, 'data'), ...options.env, NEWSDESK_TEST_LOADS: loadsFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const result = await runCli(args, {
+    cwd: dir,
+    bin: options.bin,
+    nodeArgs: ['--import', recordLoads],
+    env: { NEWSDESK_DATA_DIR: path.join(dir, 'data'), ...options.env, NEWSDESK_TEST_LOADS: loadsFile },
   });
   return { ...result, loaded: JSON.parse(await fs.readFile(loadsFile, 'utf8')) as string[] };
 }

@@ -3,13 +3,15 @@
 // Studio's GROQ queries (text::query() search included) on it, so a heavy query costs
 // this thread, never the lake's event loop. The main thread stops it when a query runs
 // past its budget (query-pool.ts). Results cross back as JSON text, ready to send.
-// It imports only groq-js and the search rewrite (no store, no error classes): a worker
-// that loads in a few hundred milliseconds is back quickly after one was stopped.
+// It imports only groq-js, the search rewrite and the perspective views (no store, no
+// error classes): a worker that loads in a few hundred milliseconds is back quickly after
+// one was stopped.
 import { parentPort, workerData } from 'node:worker_threads';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import type { Perspective, SanityDocument } from '../store.ts';
 import type { QueryWorkerReply, QueryWorkerRequest } from './query-pool.ts';
 import { rewriteTextQuery } from './search.ts';
+import { buildView } from '../perspective-view.ts';
 
 const port = parentPort;
 if (!port) throw new Error('content/lake/query-worker.ts is a worker thread entry, not a module to import');
@@ -21,29 +23,11 @@ let views = new Map<Perspective, { dataset: SanityDocument[]; byId: Map<string, 
 function viewOf(perspective: Perspective): { dataset: SanityDocument[]; byId: Map<string, SanityDocument> } {
   let view = views.get(perspective);
   if (!view) {
-    const dataset = viewFor([...documents.values()], perspective);
+    const dataset = buildView([...documents.values()], perspective);
     view = { dataset, byId: new Map(dataset.map((d) => [d._id, d] as const)) };
     views.set(perspective, view);
   }
   return view;
-}
-
-/** Sanity's perspectives over the raw documents, exactly as the store's buildView (groq-js-store.ts) makes them. */
-function viewFor(raw: SanityDocument[], perspective: Perspective): SanityDocument[] {
-  if (perspective === 'raw') return raw;
-  const published = raw.filter((d) => !d._id.startsWith('drafts.'));
-  if (perspective === 'published') return published;
-  const drafts = new Map(raw.filter((d) => d._id.startsWith('drafts.')).map((d) => [d._id.slice('drafts.'.length), d] as const));
-  const out: SanityDocument[] = [];
-  for (const doc of published) {
-    const draft = drafts.get(doc._id);
-    if (draft) {
-      out.push({ ...draft, _id: doc._id, _originalId: draft._id });
-      drafts.delete(doc._id);
-    } else out.push(doc);
-  }
-  for (const [id, draft] of drafts) out.push({ ...draft, _id: id, _originalId: draft._id });
-  return out;
 }
 
 /** A query error as the store words it; the main thread makes it a NewsdeskError. */

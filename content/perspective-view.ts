@@ -1,0 +1,23 @@
+// Sanity's perspectives over raw documents (published only, or drafts laid over what they
+// edit), which groq-js leaves to us. Shared by the store and the lake's query workers, so
+// it imports nothing but types: a worker thread loads it without the store behind it.
+import type { Perspective, SanityDocument } from './store.ts';
+
+export function buildView(documents: SanityDocument[], perspective: Perspective): SanityDocument[] {
+  if (perspective === 'raw') return documents;
+  const published = documents.filter((d) => !d._id.startsWith('drafts.'));
+  if (perspective === 'published') return published;
+  const drafts = new Map(
+    documents.filter((d) => d._id.startsWith('drafts.')).map((d) => [d._id.slice('drafts.'.length), d] as const),
+  );
+  const out: SanityDocument[] = [];
+  for (const doc of published) {
+    const draft = drafts.get(doc._id);
+    if (draft) {
+      out.push({ ...draft, _id: doc._id, _originalId: draft._id });
+      drafts.delete(doc._id);
+    } else out.push(doc);
+  }
+  for (const [id, draft] of drafts) out.push({ ...draft, _id: id, _originalId: draft._id });
+  return out;
+}

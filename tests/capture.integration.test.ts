@@ -214,7 +214,7 @@ describe('capturing one link', () => {
   });
 
   it('flags a page that does not answer within the time-out instead of waiting for it', async () => {
-    const outcome = await captureLink(store, { url: `${site.base}/slow`, note: 'slow server' }, { ...deps, fetchPage: makePageFetcher({ limits: { ...limits, timeoutMs: 400 } }) });
+    const outcome = await captureLink(store, { url: `${site.base}/slow`, note: 'slow server' }, { ...deps, fetchPage: makePageFetcher({ limits: { ...limits, timeoutMs: 400 }, policy: sitePolicy() }) });
     expect(outcome.kind).toBe('offline');
     expect(outcome.message).toContain('no answer within 400 ms');
     expect(await storedLink(linkIdFor(`${site.base}/slow`))).toMatchObject({ needsEnrichment: true, note: 'slow server' });

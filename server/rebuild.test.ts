@@ -31,6 +31,20 @@ describe('RebuildScheduler', () => {
     expect(build.calls).toEqual([['a', 'b', 'c']]);
   });
 
+  it('starts a rebuild waiting for its quiet time at once when flushed', async () => {
+    const build = aControllableBuild();
+    const scheduler = new RebuildScheduler(build.run, { debounceMs: 3_600_000 });
+    scheduler.flush();
+    expect(build.calls).toEqual([]);
+    scheduler.request('a');
+    scheduler.request('b');
+    scheduler.flush();
+    expect(build.calls).toEqual([['a', 'b']]);
+    build.finishNext();
+    await scheduler.idle();
+    expect(build.calls).toEqual([['a', 'b']]);
+  });
+
   it('never runs two rebuilds at once and runs once more for requests made during a run', async () => {
     const build = aControllableBuild();
     const scheduler = new RebuildScheduler(build.run, { debounceMs: 1 });

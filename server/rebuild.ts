@@ -35,6 +35,14 @@ export class RebuildScheduler {
     this.#arm();
   }
 
+  /** Starts a rebuild that is waiting out its quiet time now, instead of when the quiet time ends. */
+  flush(): void {
+    if (!this.#timer) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#start();
+  }
+
   get busy(): boolean {
     return this.#running !== undefined || this.#timer !== undefined;
   }

@@ -266,13 +266,22 @@ describe('the Sanity webhook', () => {
   const payload = JSON.stringify({ _id: 'issue-4', _type: 'issue' });
 
   it('schedules one rebuild for a burst of validly signed calls', async () => {
-    const signature = await encodeSignatureHeader(payload, server.clock.now().getTime(), webhookSecret);
-    const responses = await Promise.all(
-      [1, 2, 3].map(() => fetch(`${server.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: signature }, body: payload })),
-    );
-    expect(responses.map((r) => r.status)).toEqual([202, 202, 202]);
-    await server.rebuilds.idle();
-    expect(server.rebuildRuns.at(-1)).toEqual(['webhook: issue issue-4', 'webhook: issue issue-4', 'webhook: issue issue-4']);
+    // Its own server whose quiet time outlasts any machine's pace: the burst is folded
+    // because the calls came before the quiet time ended, however slowly they arrive.
+    const patient = await startTestServer({ build: false, rebuildDebounceMs: 3_600_000 });
+    try {
+      const signature = await encodeSignatureHeader(payload, patient.clock.now().getTime(), webhookSecret);
+      const responses = await Promise.all(
+        [1, 2, 3].map(() => fetch(`${patient.url}/hooks/sanity`, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER_NAME]: signature }, body: payload })),
+      );
+      expect(responses.map((r) => r.status)).toEqual([202, 202, 202]);
+      expect(patient.rebuildRuns).toEqual([]);
+      patient.rebuilds.flush();
+      await patient.rebuilds.idle();
+      expect(patient.rebuildRuns).toEqual([['webhook: issue issue-4', 'webhook: issue issue-4', 'webhook: issue issue-4']]);
+    } finally {
+      await patient.close();
+    }
   });
 
   it('refuses a call signed with another secret, or with the body changed, or unsigned', async () => {

@@ -145,3 +145,21 @@ describe('importing real-shaped archives with no flags', () => {
     expect(ids.sort()).toEqual(['drafts.issue-3', 'drafts.issue-5', 'issue-1', 'issue-2', 'issue-3', 'issue-4']);
   });
 });
+
+describe('numbers an archive cannot keep', () => {
+  it('numbers the archive by date order when two files claim one number, and says so', async () => {
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+    const files = [
+      { file: 'c.md', source: '# Harbour #3\n\n2022-03-01\n\nC.\n' },
+      { file: 'a.md', source: '# Harbour #3\n\n2022-01-01\n\nA.\n' },
+      { file: 'b.md', source: '# Harbour (no number)\n\n2022-02-01\n\nB.\n' },
+    ];
+    const report = await importIssues(store, files, { now: () => new Date('2026-03-20T08:00:00Z') });
+    expect(report.results.map((r) => (r.ok ? [r.file, r.summary.number] : r.error.message))).toEqual([
+      ['c.md', 3],
+      ['a.md', 1],
+      ['b.md', 2],
+    ]);
+    expect(report.notes).toEqual(['Numbered the archive by date order, 1–3: 1 file(s) had no issue number and number(s) 3 appeared more than once (give each file a `number:` to keep your own).']);
+  });
+});

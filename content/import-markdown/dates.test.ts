@@ -84,3 +84,10 @@ describe('file names and folders', () => {
     expect(numberFromFileName('2022.md')).toBeUndefined();
   });
 });
+
+describe('page bundles', () => {
+  it('numbers "issue-12/index.md" by its folder', () => {
+    expect(numberFromFileName('content/issue-12/index.md')).toBe(12);
+    expect(numberFromFileName('content/2022-06-29-harbour/index.md')).toBeUndefined();
+  });
+});

@@ -102,7 +102,10 @@ export function numberFromTitle(title: string): number | undefined {
 
 /** "issue-350.md", "0027.md", "27-tides-turning.md" (not a date prefix) → the number. */
 export function numberFromFileName(file: string): number | undefined {
-  const base = file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '');
+  const parts = file.split(/[\\/]/);
+  let base = parts.pop()!.replace(/\.[^.]+$/, '');
+  // Hugo and Astro page bundles: "issue-12/index.md" is named by its folder.
+  if (/^(?:_?index|readme)$/i.test(base) && parts.length) base = parts.pop()!;
   if (/^\d{4}[-_.]?\d{2}[-_.]?\d{2}/.test(base) || /^\d{1,2}[-_.]\d{1,2}[-_.]\d{4}/.test(base)) return undefined;
   const m = /^(?:issue|no|number|n)?[-_ ]?0*(\d{1,6})(?:\b|[-_])/i.exec(base) ?? /(?:issue|no)[-_ ]?0*(\d{1,6})$/i.exec(base);
   if (!m) return undefined;

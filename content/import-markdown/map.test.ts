@@ -337,3 +337,11 @@ describe('addresses exactly as written', () => {
     ]);
   });
 });
+
+describe('numbers in the front matter', () => {
+  it('reads "No. 12" and "第 12 期" in a number field, under its other names too', () => {
+    expect(convertMarkdownIssue('---\ntitle: Harbour\nissue_no: "No. 12"\n---\nHi.\n', 'x.md').number).toBe(12);
+    expect(convertMarkdownIssue('---\ntitle: 潮池\nedition: 第 12 期\n---\nHi.\n', 'x.md').number).toBe(12);
+    expect(() => convertMarkdownIssue('---\ntitle: Harbour\nnumber: soon\n---\nHi.\n', 'x.md')).toThrow('x.md:3: the issue number "soon" is not a positive whole number');
+  });
+});

@@ -204,6 +204,9 @@ function readMetaLines(text: string, order?: DateOrder): { date?: string; byline
 function positiveOrUndefined(value: string | undefined, file: string, line: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   const digits = value.replace(/^#/, '');
+  // "No. 12", "Issue #12", "第 12 期" in a number field: the same patterns as a title.
+  const written = /^\d+$/.test(digits) ? undefined : numberFromTitle(value);
+  if (written !== undefined && written > 0) return written;
   if (!/^\d+$/.test(digits) || Number(digits) < 1) throw importError(file, line, `the issue number "${value}" is not a positive whole number`, 'Write e.g. `number: 42`, or pass --number N.');
   return Number(digits);
 }

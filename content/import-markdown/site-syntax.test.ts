@@ -44,3 +44,12 @@ describe('stripSiteSyntax', () => {
     expect(stripSiteSyntax(body, 1)).toEqual({ body, warnings: [], dropped: {} });
   });
 });
+
+describe('syntax shown on purpose', () => {
+  it('keeps Liquid in inline code and MDX comments in fenced code', () => {
+    const body = 'Write `{{ site.url }}` or ``{% raw %}`` in a template, not {{ site.url }}.\n\n```mdx\n{/* kept */}\n```\n';
+    const out = stripSiteSyntax(body, 1);
+    expect(out.body).toBe('Write `{{ site.url }}` or ``{% raw %}`` in a template, not .\n\n```mdx\n{/* kept */}\n```\n');
+    expect(out.dropped).toEqual({ 'Liquid tag': 1 });
+  });
+});

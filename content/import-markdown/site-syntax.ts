@@ -34,12 +34,14 @@ export function stripSiteSyntax(body: string, bodyLine: number): StrippedSource 
   };
   const lines = body.split('\n');
   let fence: string | undefined;
+  const fenced = new Set<number>();
   let inEsm = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const at = i + bodyLine;
     const fenceMark = /^\s{0,3}(`{3,}|~{3,})/.exec(line)?.[1];
     if (fence !== undefined) {
+      fenced.add(i);
       if (fenceMark && fenceMark[0] === fence[0] && fenceMark.length >= fence.length && line.trim() === fenceMark.trim()) fence = undefined;
       continue;
     }
@@ -65,20 +67,24 @@ export function stripSiteSyntax(body: string, bodyLine: number): StrippedSource 
       continue;
     }
     let text = line;
-    if (/^\s{0,3}#{1,6}\s/.test(text)) {
+    if (/^\s{0,3}#{1,6}(?:\s|$)/.test(text)) {
       text = text.replace(/\s*\{#[\w:.-]+\}\s*(#*\s*)$/, (_m, closing: string) => {
         note('heading id', at);
         return closing ? ` ${closing.trim()}` : '';
       });
     }
-    text = text.replace(/\{\{[<%][\s\S]*?[>%]\}\}/g, () => (note('Hugo shortcode', at), ''));
-    text = text.replace(/\{%[\s\S]*?%\}|\{\{[\s\S]*?\}\}/g, () => (note('Liquid tag', at), ''));
+    // Inline code shows the syntax on purpose ("write `{{ site.url }}`"): only the text around it loses it.
+    text = outsideInlineCode(text, (part) =>
+      part.replace(/\{\{[<%][\s\S]*?[>%]\}\}/g, () => (note('Hugo shortcode', at), '')).replace(/\{%[\s\S]*?%\}|\{\{[\s\S]*?\}\}/g, () => (note('Liquid tag', at), '')),
+    );
     lines[i] = text;
   }
-  // Comments may span lines: removed over the whole text, keeping their line breaks.
-  let joined = lines.join('\n');
-  joined = joined.replace(/\{\/\*[\s\S]*?\*\/\}/g, (comment, offset: number) => {
-    note('MDX comment', bodyLine + joined.slice(0, offset).split('\n').length - 1);
+  // Comments may span lines: removed over the whole text, keeping their line breaks, never inside fenced code.
+  const joined = lines.join('\n');
+  const stripped = joined.replace(/\{\/\*[\s\S]*?\*\/\}/g, (comment: string, offset: number) => {
+    const index = joined.slice(0, offset).split('\n').length - 1;
+    if (fenced.has(index)) return comment;
+    note('MDX comment', bodyLine + index);
     return comment.replace(/[^\n]/g, '');
   });
   const warnings: ImportWarning[] = [...found].map(([kind, { line, count }]) => ({
@@ -88,5 +94,19 @@ export function stripSiteSyntax(body: string, bodyLine: number): StrippedSource 
   }));
   const dropped: Record<string, number> = {};
   for (const [kind, { count }] of found) dropped[kind] = count;
-  return { body: joined, warnings, dropped };
+  return { body: stripped, warnings, dropped };
+}
+
+/** Applies `change` to the parts of a line outside `code spans` (any run of backticks). */
+function outsideInlineCode(line: string, change: (part: string) => string): string {
+  let out = '';
+  let rest = line;
+  for (;;) {
+    const open = /`+/.exec(rest);
+    if (!open) return out + change(rest);
+    const close = rest.indexOf(open[0], open.index + open[0].length);
+    if (close === -1) return out + change(rest);
+    out += change(rest.slice(0, open.index)) + rest.slice(open.index, close + open[0].length);
+    rest = rest.slice(close + open[0].length);
+  }
 }

@@ -50,6 +50,15 @@ export function detectDateOrder(texts: string[]): DateOrder | undefined {
   return dayFirst === monthFirst ? undefined : dayFirst ? 'day-first' : 'month-first';
 }
 
+/** The first "03-04-2022"-like date in a text whose day and month could trade places. */
+export function ambiguousDateIn(text: string): string | undefined {
+  for (const m of text.matchAll(/(?<![\d.-])(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?!\d)/g)) {
+    const [a, b] = [Number(m[1]), Number(m[2])];
+    if (a !== b && a >= 1 && b >= 1 && a <= 12 && b <= 12) return m[0];
+  }
+  return undefined;
+}
+
 function monthNumber(name: string): number {
   const lower = name.toLowerCase();
   return months.findIndex((full) => lower.length >= 3 && full.startsWith(lower)) + 1;

@@ -345,3 +345,17 @@ describe('numbers in the front matter', () => {
     expect(() => convertMarkdownIssue('---\ntitle: Harbour\nnumber: soon\n---\nHi.\n', 'x.md')).toThrow('x.md:3: the issue number "soon" is not a positive whole number');
   });
 });
+
+describe('dates the text alone cannot settle', () => {
+  it('reads 03-04-2022 by the archive’s order without a word, and by custom with a warning when nothing settles it', () => {
+    const md = '---\ntitle: Harbour 3\ndate: 03-04-2022\n---\nHi.\n';
+    const settled = convertMarkdownIssue(md, 'x.md', { dateOrder: 'day-first' });
+    expect(settled.date).toBe('2022-04-03');
+    expect(settled.warnings.filter((w) => w.kind === 'date')).toEqual([]);
+    const guessed = convertMarkdownIssue(md, 'x.md');
+    expect(guessed.date).toBe('2022-03-04');
+    expect(guessed.warnings.filter((w) => w.kind === 'date').map((w) => [w.line, w.message])).toEqual([[3, 'the date 03-04-2022 could be day or month first; read as 2022-03-04 (dashes and slashes are usually month first) — write it as YYYY-MM-DD if that is wrong']]);
+    const line = convertMarkdownIssue('# Harbour 3\n\n03.04.2022\n\nHi.\n', 'x.md');
+    expect([line.date, line.warnings.map((w) => w.line)]).toEqual(['2022-04-03', [3]]);
+  });
+});

@@ -6,7 +6,7 @@
 import type Token from 'markdown-it/lib/token.mjs';
 import { isHttpUrl, slugify, summaryMaxLength } from '../rules.ts';
 import { readAsideSyntax, type AsideSyntax } from './aside-syntax.ts';
-import { dateFromFileName, numberFromFileName, numberFromTitle, parseDate, type DateOrder } from './dates.ts';
+import { ambiguousDateIn, dateFromFileName, numberFromFileName, numberFromTitle, parseDate, type DateOrder } from './dates.ts';
 import { importError, type ImportWarning } from './errors.ts';
 import { splitMetadata } from './front-matter.ts';
 import { convertInline, plainInline, type InlineContext } from './inline.ts';
@@ -89,13 +89,22 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
 
   // Header region: read date and byline lines there; everything else is the intro.
   let date = metadata.date === undefined ? undefined : (parseDate(metadata.date, options.dateOrder) ?? failDate(file, metadata.lines.date ?? 1, metadata.date));
+  // "03-04-2022" with nothing in the archive to settle the order: read by the separator's custom, and said.
+  const warnAmbiguous = (text: string, line: number, read: string) => {
+    const written = ambiguousDateIn(text);
+    if (written && options.dateOrder === undefined) warnings.push({ line, kind: 'date', message: `the date ${written} could be day or month first; read as ${read} (${/\./.test(written) ? 'dots are usually day first' : 'dashes and slashes are usually month first'}) — write it as YYYY-MM-DD if that is wrong` });
+  };
+  if (date !== undefined && metadata.date !== undefined) warnAmbiguous(metadata.date, metadata.lines.date ?? 1, date);
   let byline = metadata.author;
   const introRaw: RawBlock[] = [];
   const metaLines: number[] = [];
   for (const block of rest.slice(0, firstSection)) {
     const meta = block.kind === 'text' && !block.listItem && block.style === 'normal' && introRaw.length < 3 ? readMetaLines(plainInline(block.inline), options.dateOrder) : undefined;
     if (meta && (meta.date || meta.byline)) {
-      if (meta.date && date === undefined) date = meta.date;
+      if (meta.date && date === undefined) {
+        date = meta.date;
+        warnAmbiguous(plainInline(block.inline), block.line, date);
+      }
       if (meta.byline && byline === undefined) byline = meta.byline;
       metaLines.push(block.line);
       continue;

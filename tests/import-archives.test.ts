@@ -126,6 +126,14 @@ describe('importing real-shaped archives with no flags', () => {
     expect(textOf(issues.find((i) => i.number === 14)!)).not.toContain('site.tagline');
   });
 
+  it('counts the site syntax left out in one file’s summary, and leaves the sample alone for a file that does not claim its numbers', async () => {
+    const result = await runCommand(importCommand, ['mdx/issue-12.mdx', '--dry-run'], { env: { NEWSDESK_DATA_DIR: dataDir }, cwd: archives });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Issue 12: Tidepool Notes #12 (2022-06-29) → drafts.issue-12 (draft)');
+    expect(result.stdout).toContain('Site syntax left out: MDX import/export 2, heading id 2, JSX component 1, MDX comment 1');
+    expect(result.stdout).not.toContain('sample');
+  });
+
   it('refuses a folder with no Markdown in it instead of importing "0 of 0"', async () => {
     await fs.mkdir(path.join(dataDir, 'empty'));
     const result = await runCommand(importCommand, [path.join(dataDir, 'empty')], { env: { NEWSDESK_DATA_DIR: dataDir }, cwd: dataDir });

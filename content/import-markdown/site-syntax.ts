@@ -66,6 +66,8 @@ export function stripSiteSyntax(body: string, bodyLine: number): StrippedSource 
       lines[i] = '';
       continue;
     }
+    // Everything below needs a brace: most lines of an issue have none.
+    if (!line.includes('{')) continue;
     let text = line;
     if (/^\s{0,3}#{1,6}(?:\s|$)/.test(text)) {
       text = text.replace(/\s*\{#[\w:.-]+\}\s*(#*\s*)$/, (_m, closing: string) => {
@@ -81,7 +83,7 @@ export function stripSiteSyntax(body: string, bodyLine: number): StrippedSource 
   }
   // Comments may span lines: removed over the whole text, keeping their line breaks, never inside fenced code.
   const joined = lines.join('\n');
-  const stripped = joined.replace(/\{\/\*[\s\S]*?\*\/\}/g, (comment: string, offset: number) => {
+  const stripped = !joined.includes('{/*') ? joined : joined.replace(/\{\/\*[\s\S]*?\*\/\}/g, (comment: string, offset: number) => {
     const index = joined.slice(0, offset).split('\n').length - 1;
     if (fenced.has(index)) return comment;
     note('MDX comment', bodyLine + index);

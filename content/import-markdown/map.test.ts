@@ -359,3 +359,12 @@ describe('dates the text alone cannot settle', () => {
     expect([line.date, line.warnings.map((w) => w.line)]).toEqual(['2022-04-03', [3]]);
   });
 });
+
+describe('headings above the title', () => {
+  it('reads a date heading above the # title as the date, and takes the shallowest opening heading as the title', () => {
+    const md = '### June 29, 2022\n\n# Harbour Notes: Fog\n\nIntro.\n\n## One\n\nA.\n\n## Two\n\nB.\n';
+    const { converted, plan } = importOf(md, { date: undefined });
+    expect([converted.title, converted.date, converted.sections.map((s) => s.heading)]).toEqual(['Harbour Notes: Fog', '2022-06-29', ['One', 'Two']]);
+    expect(plan.summary.fidelity.headings).toBe(2);
+  });
+});

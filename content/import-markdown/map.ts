@@ -77,12 +77,26 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   // Title: metadata, or a heading that opens the document, even below a date line or a
   // byline (or a heading that repeats the metadata title).
   const firstText = raw.findIndex((b) => b.kind !== 'heading' && !(b.kind === 'text' && !b.listItem && b.style === 'normal' && readMetaLines(plainInline(b.inline), options.dateOrder)));
-  const titleIndex = raw.findIndex(
-    (b, i) => b.kind === 'heading' && b.topLevel && (metadata.title === undefined ? firstText === -1 || i < firstText : sameText(plainInline(b.inline), metadata.title)),
-  );
+  const opening = firstText === -1 ? raw.length : firstText;
+  const isTopHeading = (b: RawBlock | undefined) => b !== undefined && b.kind === 'heading' && b.topLevel;
+  const headingDate = (b: RawBlock) => readMetaLines(plainInline(b.inline), options.dateOrder)?.date;
+  // A heading above the title that holds only a date ("### June 29, 2022") dates the issue; it is no section.
+  const dateHeadings = new Set<number>();
+  if (metadata.title === undefined) {
+    for (let i = 0; i < opening; i++) {
+      if (isTopHeading(raw[i]) && headingDate(raw[i]!) && raw.slice(i + 1, opening).some((b) => isTopHeading(b) && !headingDate(b))) dateHeadings.add(i);
+    }
+  }
+  // Without a metadata title, the shallowest of the opening headings (the first of them at that level).
+  const openingHeadings = raw.flatMap((b, i) => (i < opening && isTopHeading(b) && !dateHeadings.has(i) ? [i] : []));
+  const titleLevel = Math.min(...openingHeadings.map((i) => raw[i]!.level!));
+  const titleIndex =
+    metadata.title === undefined
+      ? (openingHeadings.find((i) => raw[i]!.level === titleLevel) ?? -1)
+      : raw.findIndex((b) => isTopHeading(b) && sameText(plainInline(b.inline), metadata.title!));
   const titleBlock = titleIndex === -1 ? undefined : raw[titleIndex]!;
   const headingTitle = titleBlock ? flat(plainInline(titleBlock.inline)) : undefined;
-  const rest = raw.filter((_, i) => i !== titleIndex);
+  const rest = raw.filter((_, i) => i !== titleIndex && !dateHeadings.has(i));
   const level = findSectionLevel(rest.filter((b) => b.kind === 'heading' && b.topLevel).map((b) => b.level!));
   const isSection = (b: RawBlock) => b.kind === 'heading' && b.topLevel && b.level! <= level;
   const firstSection = firstIndex(rest, isSection);
@@ -98,6 +112,10 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   let byline = metadata.author;
   const introRaw: RawBlock[] = [];
   const metaLines: number[] = [];
+  for (const i of dateHeadings) {
+    date ??= headingDate(raw[i]!);
+    metaLines.push(raw[i]!.line);
+  }
   for (const block of rest.slice(0, firstSection)) {
     const meta = block.kind === 'text' && !block.listItem && block.style === 'normal' && introRaw.length < 3 ? readMetaLines(plainInline(block.inline), options.dateOrder) : undefined;
     if (meta && (meta.date || meta.byline)) {

@@ -7,24 +7,26 @@ import path from 'node:path';
 import { decodeUtf8, importIssues, type ImportInput } from '../content/import-markdown/import-issue.ts';
 import { formatArchiveReport, formatIssueSummary } from '../content/import-markdown/report.ts';
 import { parseDate } from '../content/import-markdown/dates.ts';
+import { parseDataset } from '../content/groq-js-store.ts';
 import { openContentStore } from '../content/open-store.ts';
+import type { SanityDocument } from '../content/store.ts';
 import { isHttpUrl } from '../content/rules.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
 
-const markdownExtensions = /\.(md|markdown|mdown|mkd|txt)$/i;
+const markdownExtensions = /\.(md|mdx|markdown|mdown|mkd|txt)$/i;
 
 export const importCommand: Command = {
   name: 'import',
   summary: 'import back-issues written in Markdown (one file, a folder or a glob) as issues',
   usage: 'import <file.md|folder|glob>... [--number N] [--date YYYY-MM-DD] [--renumber] [--base-url URL] [--publish] [--replace] [--strict] [--dry-run] [--verbose]',
   options: [
-    ['--number <N>', 'one file: its issue number (default: metadata `number:`, the title "#12", or the file name "issue-12.md")'],
-    ['--date <YYYY-MM-DD>', 'the date of files that have none (metadata, a date line under the title, or a 2026-03-14-… file name)'],
-    ['--renumber', 'number the files by date, after the highest issue number already stored'],
+    ['--number <N>', 'one file: its issue number (default: metadata `number:`, the title "#12", "No. 12", "Issue 12", "第 12 期", "12 期", or the file name "issue-12.md")'],
+    ['--date <YYYY-MM-DD>', 'the date of files that have none (metadata, a date line near the title, a 2026-03-14-… file name or a 2026/03/14/ folder)'],
+    ['--renumber', 'number the files by date, after the highest issue number already stored (automatic when an archive\'s numbers are missing or repeat)'],
     ['--base-url <URL>', 'resolve relative links ("/2024/05/post") against the site the archive was written for'],
     ['--publish', 'store them published (default: drafts; `draft: true` metadata stays a draft)'],
-    ['--replace', 'overwrite existing issues with the same numbers'],
+    ['--replace', 'overwrite existing issues with the same numbers (the untouched shipped sample gives way without it)'],
     ['--strict', 'refuse a file whenever the import would change a construct (the warnings)'],
     ['--dry-run', 'convert and check everything, print the report, write nothing'],
     ['--verbose', 'an archive: list every warning with its file and line'],
@@ -54,13 +56,16 @@ export const importCommand: Command = {
     if (baseUrl !== undefined && !isHttpUrl(baseUrl)) usage(`--base-url "${baseUrl}" is not an http(s) address`, 'Write it as https://news.example.org/.');
 
     const files = await expandPaths(positionals, ctx.cwd);
+    if (files.length === 0) usage(`no Markdown files (.md, .mdx, .markdown) in ${positionals.join(', ')}`, 'Give the folder that holds the back-issues, or a glob such as "posts/*.md".');
     if (number !== undefined && files.length > 1) usage(`--number applies to one file, and ${files.length} were given`, 'Use --renumber for an archive.');
     if (number !== undefined && values.renumber) usage('--number and --renumber cannot be used together', 'Pick one.');
     const inputs: ImportInput[] = [];
     for (const file of files) inputs.push({ file: path.relative(ctx.cwd, file) || file, source: await readText(file, ctx.cwd), number });
 
-    const store = openContentStore(ctx.config().content);
+    const content = ctx.config().content;
+    const store = openContentStore(content);
     const report = await importIssues(store, inputs, {
+      sample: content.kind === 'local' ? await readSample(content.samplePath) : undefined,
       publish: values.publish,
       replace: values.replace,
       strict: values.strict,
@@ -74,6 +79,8 @@ export const importCommand: Command = {
     if (single && !single.ok) throw single.error;
     const lines = single?.ok ? formatIssueSummary(single.summary) : formatArchiveReport(report.results, { verbose: values.verbose });
     for (const line of lines) ctx.out(line);
+    if (report.notes.length) ctx.out('');
+    for (const note of report.notes) ctx.out(note);
     ctx.out(report.written ? `\nStored in ${store.description}.` : values['dry-run'] ? '\nDry run: nothing was written.' : '\nNothing was written.');
     return report.results.every((r) => r.ok) ? 0 : 1;
   },
@@ -105,6 +112,13 @@ async function readText(file: string, cwd: string): Promise<string> {
     throw new NewsdeskError('IMPORT_FAILED', `${path.relative(cwd, file)}: cannot read it (${error.code ?? error.message})`, { hint: 'Check the path and its permissions.' });
   });
   return decodeUtf8(bytes, path.relative(cwd, file));
+}
+
+/** The shipped sample, whose untouched issues give way to an archive; none when it cannot be read. */
+async function readSample(samplePath: string | undefined): Promise<SanityDocument[] | undefined> {
+  if (!samplePath) return undefined;
+  const text = await fs.readFile(samplePath, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseDataset(text, samplePath);
 }
 
 function usage(message: string, hint: string): never {

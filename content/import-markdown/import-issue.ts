@@ -2,10 +2,17 @@
 // each back-issue (one bad file never stops the rest), and write the good ones. An
 // archive is written in transactions of a few dozen issues, so a large import neither
 // rewrites the dataset per issue nor builds one enormous transaction.
+//
+// Archive-wide decisions live here, so a real archive needs no flags: the day-month
+// order of "03-04-2022" dates is settled by the archive's other dates; an archive whose
+// numbers are missing or repeat is numbered by date order; and the shipped sample issues
+// give way to an archive when the store holds nothing else (see sampleGivesWay).
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { isNewsdeskError, NewsdeskError } from '../../core/errors.ts';
-import type { ContentStore, Mutation } from '../store.ts';
+import type { ContentStore, Mutation, SanityDocument } from '../store.ts';
 import { defaultAsideSignature } from './aside-syntax.ts';
+import { detectDateOrder } from './dates.ts';
 import { importError } from './errors.ts';
 import { convertMarkdownIssue, type ConvertOptions } from './map.ts';
 import { planIssueImport, type ImportSummary, type Library, type PlanOptions } from './plan.ts';
@@ -27,6 +34,8 @@ export interface ImportIssuesOptions extends PlanOptions {
   renumber?: boolean | undefined;
   /** Issues per transaction when writing. */
   batchSize?: number | undefined;
+  /** The shipped sample dataset: its issues, while untouched, give way to an imported archive. */
+  sample?: SanityDocument[] | undefined;
 }
 
 export type ImportResult = { file: string; ok: true; summary: ImportSummary } | { file: string; ok: false; error: NewsdeskError };
@@ -34,6 +43,8 @@ export type ImportResult = { file: string; ok: true; summary: ImportSummary } | 
 export interface ImportReport {
   results: ImportResult[];
   written: boolean;
+  /** Decisions taken for the whole archive (numbering, the sample giving way), one sentence each. */
+  notes: string[];
 }
 
 const settingsSchema = z.object({ title: z.string().nullish(), asideSignature: z.string().nullish() }).nullable();
@@ -45,7 +56,9 @@ const librarySchema = z.object({
 
 export async function importIssues(store: ContentStore, inputs: ImportInput[], options: ImportIssuesOptions): Promise<ImportReport> {
   const [settings, library] = await Promise.all([readImportSettings(store), readLibrary(store)]);
-  const convertOptions: ConvertOptions = { asideSignature: settings.asideSignature, baseUrl: options.baseUrl, date: options.date, newsletterTitle: settings.title };
+  const dateOrder = detectDateOrder(inputs.map((i) => `${i.file}\n${i.source}`));
+  const convertOptions: ConvertOptions = { asideSignature: settings.asideSignature, baseUrl: options.baseUrl, date: options.date, newsletterTitle: settings.title, dateOrder };
+  const notes: string[] = [];
 
   // Convert everything first: renumbering needs every file's date.
   const converted = inputs.map((input) => {
@@ -55,10 +68,28 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
       return { input, error: asImportError(error, input.file) };
     }
   });
-  if (options.renumber) {
+
+  // The untouched sample leaves before numbers are compared, so an archive never collides with it.
+  const giveWay = options.sample ? await findSampleGivingWay(store, options.sample, inputs.length, converted.flatMap((c) => (c.issue?.number === undefined ? [] : [c.issue.number]))) : [];
+  if (giveWay.length) {
+    for (const [number, ids] of library.issues) if (ids.every((id) => giveWay.includes(id))) library.issues.delete(number);
+    notes.push(`The store held only the untouched sample issues: ${giveWay.join(', ')} ${options.dryRun ? 'would be' : 'were'} removed to make way for this archive (an issue you edited or created is never removed without --replace).`);
+  }
+
+  const kept = converted.filter((c) => c.issue);
+  const numbers = kept.map((c) => c.issue!.number);
+  const missing = numbers.filter((n) => n === undefined).length;
+  const repeated = [...new Set(numbers.filter((n, i) => n !== undefined && numbers.indexOf(n) !== i))];
+  const autoNumber = !options.renumber && inputs.length > 1 && (missing > 0 || repeated.length > 0);
+  if (options.renumber || autoNumber) {
     let next = Math.max(0, ...library.issues.keys()) + 1;
-    const dated = converted.filter((c) => c.issue).sort((a, b) => (a.issue!.date ?? '').localeCompare(b.issue!.date ?? '') || a.input.file.localeCompare(b.input.file, 'en', { numeric: true }));
+    const first = next;
+    const dated = kept.sort((a, b) => (a.issue!.date ?? '\uffff').localeCompare(b.issue!.date ?? '\uffff') || a.input.file.localeCompare(b.input.file, 'en', { numeric: true }));
     for (const c of dated) c.issue!.number = next++;
+    if (autoNumber && dated.length) {
+      const why = [missing ? `${missing} file(s) had no issue number` : '', repeated.length ? `number(s) ${repeated.join(', ')} appeared more than once` : ''].filter(Boolean).join(' and ');
+      notes.push(`Numbered the archive by date order, ${first}–${next - 1}: ${why} (give each file a \`number:\` to keep your own).`);
+    }
   }
 
   const results: ImportResult[] = [];
@@ -82,7 +113,8 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
       results.push({ file: c.input.file, ok: false, error: asImportError(error, c.input.file) });
     }
   }
-  if (options.dryRun || pending.length === 0) return { results, written: false };
+  if (options.dryRun || pending.length === 0) return { results, written: false, notes };
+  if (giveWay.length) pending[0]!.mutations.unshift(...giveWay.map((id) => ({ delete: { id } })));
 
   const batch = options.batchSize ?? 50;
   for (let i = 0; i < pending.length; i += batch) {
@@ -97,7 +129,32 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
       }
     }
   }
-  return { results, written: results.some((r) => r.ok) };
+  return { results, written: results.some((r) => r.ok), notes };
+}
+
+/**
+ * The sample issues a fresh data folder ships with, when they should make way: the store
+ * holds no issue but the shipped sample's, each exactly as shipped, and the import is an
+ * archive (several files) or claims one of their numbers. Anything edited or created by
+ * the editor keeps the store as it is (a collision then needs --replace).
+ */
+async function findSampleGivingWay(store: ContentStore, sample: SanityDocument[], files: number, numbers: number[]): Promise<string[]> {
+  const shipped = new Map(sample.filter((d) => d._type === 'issue').map((d) => [d._id, d]));
+  if (shipped.size === 0) return [];
+  const stored = z.array(z.object({ _id: z.string() }).passthrough()).parse(await store.fetch(`*[_type == "issue"]`, {}, { perspective: 'raw' })) as SanityDocument[];
+  if (stored.length === 0) return [];
+  const untouched = stored.every((doc) => {
+    const original = shipped.get(doc._id);
+    return original !== undefined && isDeepStrictEqual(withoutSystemFields(doc), withoutSystemFields(original));
+  });
+  if (!untouched) return [];
+  const claims = stored.some((doc) => typeof doc.number === 'number' && numbers.includes(doc.number));
+  return files > 1 || claims ? stored.map((d) => d._id).sort() : [];
+}
+
+function withoutSystemFields(doc: SanityDocument): Record<string, unknown> {
+  const { _rev: _r, _createdAt: _c, _updatedAt: _u, ...rest } = doc as Record<string, unknown>;
+  return rest;
 }
 
 /** Two issues of one batch may create the same link or tag; a transaction creates each once. */

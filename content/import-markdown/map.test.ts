@@ -289,3 +289,82 @@ describe('HTML from other platforms', () => {
     expect((rows[1]!.children as StoredSpan[]).find((s) => s.text === 'beta')?.marks).toEqual(['strike-through']);
   });
 });
+
+describe('the title wherever it stands', () => {
+  it('finds the # title below a date line and a byline, reads both, and makes the ## headings the sections', () => {
+    const md = 'June 29, 2022\n\nBy Ada Quill\n\n# Harbour Notes: Fog\n\nIntro words.\n\n## One\n\nA.\n\n## Two\n\nB.\n\n## Three\n\nC.\n';
+    const c = convertMarkdownIssue(md, 'x.md');
+    expect([c.title, c.date, c.byline, c.summary]).toEqual(['Harbour Notes: Fog', '2022-06-29', 'Ada Quill', 'Intro words.']);
+    expect(c.sections.map((s) => s.heading)).toEqual(['One', 'Two', 'Three']);
+    expect(c.warnings.filter((w) => w.kind === 'title')).toEqual([]);
+  });
+
+  it('takes # headings as sections when the title is in the front matter', () => {
+    const c = convertMarkdownIssue('---\ntitle: Harbour Notes 4\ndate: 29.06.2022\n---\nHi.\n\n# One\n\nA.\n\n# Two\n\nB.\n', 'x.md');
+    expect([c.title, c.number, c.date]).toEqual(['Harbour Notes 4', 4, '2022-06-29']);
+    expect(c.sections.map((s) => s.heading)).toEqual(['One', 'Two']);
+  });
+
+  it('reads a front-matter date written MM-DD-YYYY, and a Jekyll "Week Ending" title without taking its year as the number', () => {
+    const c = convertMarkdownIssue('---\ntitle: "Week Ending January 14, 2018"\ndate: 01-14-2018\n---\nHi.\n', 'posts/week.md');
+    expect([c.number, c.date]).toEqual([undefined, '2018-01-14']);
+  });
+});
+
+describe('addresses exactly as written', () => {
+  it('stores the author’s spelling on the annotation and the link document, keying only the normalised URL', () => {
+    const library = emptyLibrary();
+    const first = planIssueImport(convertMarkdownIssue('# T\n\n[a](https://a.example/x/?utm_source=mail&utm_medium=email)\n', 'one.md', { number: 1, date: '2026-01-01' }), library, { now });
+    const doc = first.mutations.flatMap((m) => ('createIfNotExists' in m && m.createIfNotExists._type === 'link' ? [m.createIfNotExists] : []))[0]!;
+    expect(doc.url).toBe('https://a.example/x/?utm_source=mail&utm_medium=email');
+    const second = planIssueImport(convertMarkdownIssue('# T\n\n[b](https://a.example/x)\n', 'two.md', { number: 2, date: '2026-01-08' }), library, { now });
+    const issue = second.mutations.flatMap((m) => ('createOrReplace' in m ? [m.createOrReplace] : []))[0]! as unknown as { intro: StoredTextBlock[] };
+    expect(issue.intro[0]!.markDefs).toEqual([{ _type: 'externalLink', _key: expect.any(String), href: 'https://a.example/x' }]);
+    expect(second.summary.links).toMatchObject({ created: 0, reused: 1 });
+  });
+
+  it('keeps non-ASCII and escapes as written, where markdown-it would re-encode them', () => {
+    const { converted } = importOf('# T\n\n[a](https://a.example/straße?q=ä%20b) and <https://a.example/über>\n');
+    expect(hrefs(converted)).toEqual(['https://a.example/straße?q=ä%20b', 'https://a.example/über']);
+  });
+
+  it('keeps a malformed address as written and warns with its line', () => {
+    const { converted, plan } = importOf('# T\n\nText.\n\n[repo](http://https://git.example.com/a/b) and [host](https://localhostish/x).\n');
+    expect(hrefs(converted)).toEqual(['http://https://git.example.com/a/b', 'https://localhostish/x']);
+    expect(plan.summary.warnings.map((w) => [w.line, w.kind, w.message])).toEqual([
+      [5, 'malformed URL', 'the address http://https://git.example.com/a/b looks malformed (a second scheme inside it); kept exactly as written'],
+      [5, 'malformed URL', 'the address https://localhostish/x looks malformed (the host "localhostish" has no domain); kept exactly as written'],
+    ]);
+  });
+});
+
+describe('numbers in the front matter', () => {
+  it('reads "No. 12" and "第 12 期" in a number field, under its other names too', () => {
+    expect(convertMarkdownIssue('---\ntitle: Harbour\nissue_no: "No. 12"\n---\nHi.\n', 'x.md').number).toBe(12);
+    expect(convertMarkdownIssue('---\ntitle: 潮池\nedition: 第 12 期\n---\nHi.\n', 'x.md').number).toBe(12);
+    expect(() => convertMarkdownIssue('---\ntitle: Harbour\nnumber: soon\n---\nHi.\n', 'x.md')).toThrow('x.md:3: the issue number "soon" is not a positive whole number');
+  });
+});
+
+describe('dates the text alone cannot settle', () => {
+  it('reads 03-04-2022 by the archive’s order without a word, and by custom with a warning when nothing settles it', () => {
+    const md = '---\ntitle: Harbour 3\ndate: 03-04-2022\n---\nHi.\n';
+    const settled = convertMarkdownIssue(md, 'x.md', { dateOrder: 'day-first' });
+    expect(settled.date).toBe('2022-04-03');
+    expect(settled.warnings.filter((w) => w.kind === 'date')).toEqual([]);
+    const guessed = convertMarkdownIssue(md, 'x.md');
+    expect(guessed.date).toBe('2022-03-04');
+    expect(guessed.warnings.filter((w) => w.kind === 'date').map((w) => [w.line, w.message])).toEqual([[3, 'the date 03-04-2022 could be day or month first; read as 2022-03-04 (dashes and slashes are usually month first) — write it as YYYY-MM-DD if that is wrong']]);
+    const line = convertMarkdownIssue('# Harbour 3\n\n03.04.2022\n\nHi.\n', 'x.md');
+    expect([line.date, line.warnings.map((w) => w.line)]).toEqual(['2022-04-03', [3]]);
+  });
+});
+
+describe('headings above the title', () => {
+  it('reads a date heading above the # title as the date, and takes the shallowest opening heading as the title', () => {
+    const md = '### June 29, 2022\n\n# Harbour Notes: Fog\n\nIntro.\n\n## One\n\nA.\n\n## Two\n\nB.\n';
+    const { converted, plan } = importOf(md, { date: undefined });
+    expect([converted.title, converted.date, converted.sections.map((s) => s.heading)]).toEqual(['Harbour Notes: Fog', '2022-06-29', ['One', 'Two']]);
+    expect(plan.summary.fidelity.headings).toBe(2);
+  });
+});

@@ -6,11 +6,12 @@
 import type Token from 'markdown-it/lib/token.mjs';
 import { isHttpUrl, slugify, summaryMaxLength } from '../rules.ts';
 import { readAsideSyntax, type AsideSyntax } from './aside-syntax.ts';
-import { dateFromFileName, numberFromFileName, numberFromTitle, parseDate } from './dates.ts';
+import { ambiguousDateIn, dateFromFileName, numberFromFileName, numberFromTitle, parseDate, type DateOrder } from './dates.ts';
 import { importError, type ImportWarning } from './errors.ts';
 import { splitMetadata } from './front-matter.ts';
 import { convertInline, plainInline, type InlineContext } from './inline.ts';
 import { parseMarkdown } from './parse.ts';
+import { stripSiteSyntax } from './site-syntax.ts';
 import type { ImportedAside, ImportedLink, ImportedLinkCard, ImportedSection, StoredBlock, StoredTextBlock } from './shapes.ts';
 
 export interface ConvertOptions {
@@ -22,6 +23,8 @@ export interface ConvertOptions {
   number?: number | undefined;
   /** For a file that has no date of its own. */
   date?: string | undefined;
+  /** How the archive writes an ambiguous "03-04-2022" (detectDateOrder). */
+  dateOrder?: DateOrder | undefined;
   /** Names an issue that has no title of its own: "<newsletter title> #<number>". */
   newsletterTitle?: string | undefined;
 }
@@ -47,6 +50,8 @@ export interface ConvertedIssue {
   metaLines: number[];
   warnings: ImportWarning[];
   comments: number;
+  /** MDX and site-generator syntax left out, by kind (site-syntax.ts). */
+  siteSyntax: Record<string, number>;
   stats: { bulletItems: number; numberedItems: number; quotes: number; strong: number; em: number; code: number };
   /** The normalised parse, for the fidelity check. */
   tokens: Token[];
@@ -59,41 +64,72 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   const split = splitMetadata(source, file);
   const { metadata } = split;
   const warnings: ImportWarning[] = metadata.ignored.map(({ key, line }) => ({ line, kind: 'metadata', message: `metadata "${key}" not imported (an issue has no such field)` }));
-  const parsed = parseMarkdown(split.body, split.bodyLine, { baseUrl: options.baseUrl });
+  // MDX and site-generator syntax never reaches the parser: it would print as text.
+  const site = stripSiteSyntax(split.body, split.bodyLine);
+  warnings.push(...site.warnings);
+  const parsed = parseMarkdown(site.body, split.bodyLine, { baseUrl: options.baseUrl });
   warnings.push(...parsed.warnings);
   const lineOf = (t: Token) => (t.map ? t.map[0] + split.bodyLine : split.bodyLine);
   const raw = collectBlocks(parsed.tokens, lineOf, warnings);
   const syntax = readAsideSyntax(options.asideSignature);
   const keys = keyMaker();
 
-  // Title: metadata, or a heading that opens the document (or repeats the metadata title).
-  const firstText = raw.findIndex((b) => b.kind !== 'heading');
-  const titleIndex = raw.findIndex(
-    (b, i) => b.kind === 'heading' && b.topLevel && (metadata.title === undefined ? firstText === -1 || i < firstText : sameText(plainInline(b.inline), metadata.title)),
-  );
+  // Title: metadata, or a heading that opens the document, even below a date line or a
+  // byline (or a heading that repeats the metadata title).
+  const firstText = raw.findIndex((b) => b.kind !== 'heading' && !(b.kind === 'text' && !b.listItem && b.style === 'normal' && readMetaLines(plainInline(b.inline), options.dateOrder)));
+  const opening = firstText === -1 ? raw.length : firstText;
+  const isTopHeading = (b: RawBlock | undefined) => b !== undefined && b.kind === 'heading' && b.topLevel;
+  const headingDate = (b: RawBlock) => readMetaLines(plainInline(b.inline), options.dateOrder)?.date;
+  // A heading above the title that holds only a date ("### June 29, 2022") dates the issue; it is no section.
+  const dateHeadings = new Set<number>();
+  if (metadata.title === undefined) {
+    for (let i = 0; i < opening; i++) {
+      if (isTopHeading(raw[i]) && headingDate(raw[i]!) && raw.slice(i + 1, opening).some((b) => isTopHeading(b) && !headingDate(b))) dateHeadings.add(i);
+    }
+  }
+  // Without a metadata title, the shallowest of the opening headings (the first of them at that level).
+  const openingHeadings = raw.flatMap((b, i) => (i < opening && isTopHeading(b) && !dateHeadings.has(i) ? [i] : []));
+  const titleLevel = Math.min(...openingHeadings.map((i) => raw[i]!.level!));
+  const titleIndex =
+    metadata.title === undefined
+      ? (openingHeadings.find((i) => raw[i]!.level === titleLevel) ?? -1)
+      : raw.findIndex((b) => isTopHeading(b) && sameText(plainInline(b.inline), metadata.title!));
   const titleBlock = titleIndex === -1 ? undefined : raw[titleIndex]!;
   const headingTitle = titleBlock ? flat(plainInline(titleBlock.inline)) : undefined;
-  const rest = raw.filter((_, i) => i !== titleIndex);
+  const rest = raw.filter((_, i) => i !== titleIndex && !dateHeadings.has(i));
   const level = findSectionLevel(rest.filter((b) => b.kind === 'heading' && b.topLevel).map((b) => b.level!));
   const isSection = (b: RawBlock) => b.kind === 'heading' && b.topLevel && b.level! <= level;
   const firstSection = firstIndex(rest, isSection);
 
   // Header region: read date and byline lines there; everything else is the intro.
-  let date = metadata.date === undefined ? undefined : (parseDate(metadata.date) ?? failDate(file, metadata.lines.date ?? 1, metadata.date));
+  let date = metadata.date === undefined ? undefined : (parseDate(metadata.date, options.dateOrder) ?? failDate(file, metadata.lines.date ?? 1, metadata.date));
+  // "03-04-2022" with nothing in the archive to settle the order: read by the separator's custom, and said.
+  const warnAmbiguous = (text: string, line: number, read: string) => {
+    const written = ambiguousDateIn(text);
+    if (written && options.dateOrder === undefined) warnings.push({ line, kind: 'date', message: `the date ${written} could be day or month first; read as ${read} (${/\./.test(written) ? 'dots are usually day first' : 'dashes and slashes are usually month first'}) — write it as YYYY-MM-DD if that is wrong` });
+  };
+  if (date !== undefined && metadata.date !== undefined) warnAmbiguous(metadata.date, metadata.lines.date ?? 1, date);
   let byline = metadata.author;
   const introRaw: RawBlock[] = [];
   const metaLines: number[] = [];
+  for (const i of dateHeadings) {
+    date ??= headingDate(raw[i]!);
+    metaLines.push(raw[i]!.line);
+  }
   for (const block of rest.slice(0, firstSection)) {
-    const meta = block.kind === 'text' && !block.listItem && block.style === 'normal' && introRaw.length < 3 ? readMetaLines(plainInline(block.inline)) : undefined;
+    const meta = block.kind === 'text' && !block.listItem && block.style === 'normal' && introRaw.length < 3 ? readMetaLines(plainInline(block.inline), options.dateOrder) : undefined;
     if (meta && (meta.date || meta.byline)) {
-      if (meta.date && date === undefined) date = meta.date;
+      if (meta.date && date === undefined) {
+        date = meta.date;
+        warnAmbiguous(plainInline(block.inline), block.line, date);
+      }
       if (meta.byline && byline === undefined) byline = meta.byline;
       metaLines.push(block.line);
       continue;
     }
     introRaw.push(block);
   }
-  date ??= dateFromFileName(file) ?? options.date;
+  date ??= dateFromFileName(file, options.dateOrder) ?? options.date;
 
   const links: ImportedLink[] = [];
   const asides: ImportedAside[] = [];
@@ -141,6 +177,7 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
     metaLines,
     warnings,
     comments: parsed.comments,
+    siteSyntax: site.dropped,
     stats,
     tokens: parsed.tokens,
     bodyLine: split.bodyLine,
@@ -173,7 +210,7 @@ function checkIsText(source: string, file: string): void {
  * Reads a header paragraph made only of meta lines: a date, "by Someone", "date: …",
  * "author: …", or "date · by Someone". Undefined when any line is ordinary prose.
  */
-function readMetaLines(text: string): { date?: string; byline?: string } | undefined {
+function readMetaLines(text: string, order?: DateOrder): { date?: string; byline?: string } | undefined {
   const found: { date?: string; byline?: string } = {};
   for (const rawLine of text.split('\n')) {
     const line = rawLine.trim();
@@ -181,7 +218,7 @@ function readMetaLines(text: string): { date?: string; byline?: string } | undef
     for (const part of line.split(/\s+[·|•]\s+|\s+[—–]\s+(?=by\b)/i)) {
       const kv = /^(byline|author|written by)\s*:\s*(.+)$/i.exec(part);
       const by = /^(?:by|written by)\s+(.+)$/i.exec(part);
-      const date = parseDate(part);
+      const date = parseDate(part, order);
       if (date) found.date = date;
       else if (kv) found.byline = kv[2]!.trim();
       else if (by && by[1]!.split(/\s+/).length <= 6) found.byline = by[1]!.trim();
@@ -194,12 +231,15 @@ function readMetaLines(text: string): { date?: string; byline?: string } | undef
 function positiveOrUndefined(value: string | undefined, file: string, line: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   const digits = value.replace(/^#/, '');
+  // "No. 12", "Issue #12", "第 12 期" in a number field: the same patterns as a title.
+  const written = /^\d+$/.test(digits) ? undefined : numberFromTitle(value);
+  if (written !== undefined && written > 0) return written;
   if (!/^\d+$/.test(digits) || Number(digits) < 1) throw importError(file, line, `the issue number "${value}" is not a positive whole number`, 'Write e.g. `number: 42`, or pass --number N.');
   return Number(digits);
 }
 
 function failDate(file: string, line: number, value: string): never {
-  throw importError(file, line, `the metadata date "${value}" is not a date`, 'Write dates as 2026-03-14, 14 March 2026 or March 14, 2026.');
+  throw importError(file, line, `the metadata date "${value}" is not a date`, 'Write dates as 2026-03-14, 06-29-2022, 29.06.2022, 14 March 2026 or March 14, 2026.');
 }
 
 // ── Block structure ──────────────────────────────────────────────────────────

@@ -40,6 +40,9 @@ export function getMarkdownParser(): MarkdownIt {
   md.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false });
   // Escapes stay their own tokens so "\[" is known to be a written bracket.
   md.core.ruler.disable('text_join');
+  // Addresses stay exactly as the author wrote them: markdown-it would percent-encode
+  // and re-punycode them (and mangle a malformed one); only the link library's key is normalised.
+  md.normalizeLink = (url) => url;
   sharedParser = md;
   return md;
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { NewsdeskError } from '../../core/errors.ts';
 import { linkIdFor } from '../capture/capture-link.ts';
-import { normaliseUrl, stripTrackingParameters } from '../normalize-url.ts';
+import { normaliseUrl } from '../normalize-url.ts';
 import { isHttpUrl, slugify } from '../rules.ts';
 import type { Mutation, SanityDocument } from '../store.ts';
 import { importError, type ImportWarning } from './errors.ts';
@@ -52,6 +52,8 @@ export interface ImportSummary {
   lists: { bullet: number; number: number };
   tags: string[];
   comments: number;
+  /** MDX and site-generator syntax left out, by kind. */
+  siteSyntax: Record<string, number>;
   fidelity: FidelityReport;
   warnings: ImportWarning[];
 }
@@ -62,15 +64,25 @@ export interface IssuePlan {
 }
 
 /** Plans one issue and records what it adds in `library`, so the next file of an archive sees it. */
-export function planIssueImport(converted: ConvertedIssue, library: Library, options: PlanOptions): IssuePlan {
+export function planIssueImport(input: ConvertedIssue, library: Library, options: PlanOptions): IssuePlan {
+  let converted = input;
   const { file } = converted;
   const number = converted.number;
   if (number === undefined) {
     throw importError(file, undefined, 'no issue number: none in the metadata, the title or the file name', 'Add `number: N` to the front matter, or pass --number N (one file) or --renumber (an archive).');
   }
-  if (converted.date === undefined) {
+  const date = converted.date;
+  if (date === undefined) {
     throw importError(file, undefined, 'no date: none in the metadata, under the title or in the file name', 'Add `date: 2026-03-14` to the front matter or a date line under the title, or pass --date YYYY-MM-DD.');
   }
+  // A malformed address is kept exactly as written (it may be the author's typo of a real page) and reported.
+  const warnings = [...converted.warnings];
+  for (const link of converted.links) {
+    const problem = describeMalformedUrl(link.href);
+    if (problem) warnings.push({ line: link.line, kind: 'malformed URL', message: `the address ${link.href} looks malformed (${problem}); kept exactly as written` });
+  }
+  warnings.sort((a, b) => a.line - b.line);
+  converted = { ...converted, warnings };
   if (options.strict && converted.warnings.length > 0) {
     const w = converted.warnings[0]!;
     throw importError(file, w.line, `${w.message} (--strict refuses what the import would change${converted.warnings.length > 1 ? `; ${converted.warnings.length - 1} more` : ''})`, 'Import without --strict to accept these changes, or edit the Markdown.');
@@ -92,7 +104,8 @@ export function planIssueImport(converted: ConvertedIssue, library: Library, opt
     const doc = {
       _id: linkIdFor(n),
       _type: 'link',
-      url: stripTrackingParameters(link.href),
+      // The author's spelling, byte for byte; only the de-duplication key is normalised.
+      url: link.href,
       normalizedUrl: n,
       capturedAt,
       foundAt: `issue ${number} (imported from ${file.split(/[\\/]/).pop()})`,
@@ -130,7 +143,7 @@ export function planIssueImport(converted: ConvertedIssue, library: Library, opt
     number,
     title: converted.title,
     slug: { _type: 'slug', current: converted.slug },
-    date: converted.date,
+    date,
     ...(converted.summary ? { summary: converted.summary } : {}),
     ...(converted.byline ? { byline: converted.byline } : {}),
     intro: toStored(converted.intro),
@@ -162,7 +175,7 @@ export function planIssueImport(converted: ConvertedIssue, library: Library, opt
       id: docId,
       number,
       title: converted.title,
-      date: converted.date,
+      date,
       byline: converted.byline,
       published: Boolean(publish),
       replaced,
@@ -172,6 +185,7 @@ export function planIssueImport(converted: ConvertedIssue, library: Library, opt
       lists: { bullet: converted.stats.bulletItems, number: converted.stats.numberedItems },
       tags: converted.tags,
       comments: converted.comments,
+      siteSyntax: converted.siteSyntax,
       fidelity,
       warnings: converted.warnings,
     },
@@ -190,8 +204,10 @@ function referenceLinks(block: StoredBlock, links: Map<string, KnownLink>): Stor
     markDefs: b.markDefs.map((def) => {
       if (def._type !== 'externalLink' || !def.href || !isHttpUrl(def.href)) return def;
       const target = links.get(normaliseUrl(def.href))!;
-      // The link library keys pages without fragments: a link whose place on the page differs from the document's keeps its own address.
-      if (new URL(def.href).hash !== hashOf(target.url)) return def;
+      // A link stores the address exactly as its author wrote it: one spelled differently
+      // from the document's (tracking parameters, a trailing slash, another place on the
+      // page) keeps its own href instead of taking the document's spelling.
+      if (def.href !== target.url) return def;
       return { _type: 'linkReference', _key: def._key, reference: { _type: 'reference', _ref: target._id } };
     }),
   });
@@ -217,12 +233,20 @@ function countIn(blocks: StoredBlock[]): { links: number; notes: number } {
   return { links, notes };
 }
 
-function hashOf(url: string): string {
+/** Why an http(s) address cannot be what its author meant, or undefined when it reads as one. */
+export function describeMalformedUrl(href: string): string | undefined {
+  if (!/^https?:/i.test(href)) return undefined;
+  if (/^https?:\/\/(?:https?|ftp|www)(?::|\/\/|\/|$)/i.test(href) && /^https?:\/\/https?:/i.test(href)) return 'a second scheme inside it';
+  if (!/^https?:\/\/[^/?#\s]/i.test(href)) return 'no host after the scheme';
+  if (/\s/.test(href)) return 'it holds white space';
+  let url: URL;
   try {
-    return new URL(url).hash;
+    url = new URL(href);
   } catch {
-    return '';
+    return 'it does not parse as an address';
   }
+  if (!url.hostname.includes('.') && url.hostname !== 'localhost' && !/^\[/.test(url.hostname)) return `the host "${url.hostname}" has no domain`;
+  return undefined;
 }
 
 function shortHash(text: string): string {

@@ -16,6 +16,8 @@ export function formatIssueSummary(s: ImportSummary): string[] {
     ...(s.tags.length ? [`Tags: ${s.tags.join(', ')}`] : []),
     `Fidelity: ${s.fidelity.characters} characters, ${s.fidelity.links} link(s) in order, ${s.fidelity.headings} heading(s), ${s.fidelity.listItems} list item(s), ${s.fidelity.quotes} quote(s), ${s.fidelity.asides} aside(s) — all kept`,
   ];
+  const site = Object.entries(s.siteSyntax);
+  if (site.length) lines.push(`Site syntax left out: ${site.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   if (s.comments) lines.push(`HTML comments left out: ${s.comments} (never visible in the original)`);
   if (s.replaced.length) lines.push(`Replaces: ${s.replaced.join(', ')}`);
   if (s.warnings.length) lines.push(`Warnings (${s.warnings.length}): imported, but not exactly as written:`, ...s.warnings.map((w) => `  ${s.file}:${w.line}: ${w.message}`));

@@ -1,0 +1,173 @@
+// Real-shaped archives imported with no flags through `newsdesk import <folder>`, run in
+// process into a fresh data folder that still holds the shipped sample: an MDX archive
+// (site syntax, heading ids, a malformed address, an ambiguous date settled by the
+// archive), a Jekyll archive dated only by its file names and titled "Week Ending …",
+// and a Chinese weekly ("384 期", a date line and a byline above the title, a folder
+// date). Fixtures are under tests/fixtures/archives/.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GroqJsStore, parseDataset } from '../content/groq-js-store.ts';
+import { importIssues } from '../content/import-markdown/import-issue.ts';
+import type { SanityDocument } from '../content/store.ts';
+import { samplePath } from '../core/config.ts';
+import { importCommand } from '../scripts/import.ts';
+import { runCommand } from './helpers/run-command.ts';
+
+const archives = path.join(import.meta.dirname, 'fixtures/archives');
+let dataDir: string;
+
+beforeEach(async () => {
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'newsdesk-archives-'));
+});
+afterEach(async () => {
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+interface StoredIssue extends SanityDocument {
+  number: number;
+  date: string;
+  title: string;
+  byline?: string;
+  summary?: string;
+  sections: Array<{ heading: string; body: Array<{ _type: string; markDefs?: Array<{ _type: string; href?: string; reference?: { _ref: string } }>; children?: Array<{ text?: string }> }> }>;
+}
+
+let linkUrls = new Map<string, string>();
+
+async function storedIssues(): Promise<StoredIssue[]> {
+  const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+  const links = (await store.fetch(`*[_type == "link"]{ _id, url }`, {}, { perspective: 'raw' })) as Array<{ _id: string; url: string }>;
+  linkUrls = new Map(links.map((l) => [l._id, l.url]));
+  return (await store.fetch(`*[_type == "issue"] | order(number asc)`, {}, { perspective: 'raw' })) as StoredIssue[];
+}
+
+async function storedLinkUrls(): Promise<string[]> {
+  const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+  return (await store.fetch(`*[_type == "link"].url`, {}, { perspective: 'raw' })) as string[];
+}
+
+/** Every link's address as a reader gets it: an external link's own, a reference's document URL. */
+const hrefsOf = (issue: StoredIssue) => issue.sections.flatMap((s) => s.body).flatMap((b) => (b.markDefs ?? []).map((d) => d.href ?? linkUrls.get(d.reference?._ref ?? '') ?? '?'));
+const textOf = (issue: StoredIssue) => JSON.stringify(issue.sections);
+
+async function importFolder(folder: string) {
+  return runCommand(importCommand, [folder, '--verbose'], { env: { NEWSDESK_DATA_DIR: dataDir }, cwd: archives });
+}
+
+describe('importing real-shaped archives with no flags', () => {
+  it('imports an MDX, a Jekyll and a Chinese archive into a fresh data folder, the sample giving way', async () => {
+    const mdx = await importFolder('mdx');
+    expect(mdx.stderr).toBe('');
+    expect(mdx.code).toBe(0);
+    expect(mdx.stdout).toContain('2 of 2 file(s) imported, 0 refused.');
+    expect(mdx.stdout).toMatch(/The store held only the untouched sample issues: drafts\.issue-3, drafts\.issue-5, issue-1, issue-2, issue-3, issue-4 were removed/);
+    // One warning per kind per file, each with its file and line; nothing of the site syntax prints.
+    expect(mdx.stdout).toContain('Warnings (7), by kind:');
+    for (const line of [
+      'mdx/issue-12.mdx:5: 2 MDX import/export line(s) left out',
+      'mdx/issue-12.mdx:8: 1 MDX comment(s)',
+      'mdx/issue-12.mdx:12: 2 heading id(s) {#id} left out',
+      'mdx/issue-12.mdx:14: 1 self-closing JSX component line(s)',
+      'mdx/issue-12.mdx:17: the address http://https://git.example.com/tidepool/kelp looks malformed (a second scheme inside it); kept exactly as written',
+      'mdx/issue-13.md:5: 1 Liquid tag(s)',
+      'mdx/issue-13.md:15: 1 Hugo shortcode(s)',
+    ])
+      expect(mdx.stdout).toContain(line);
+
+    let issues = await storedIssues();
+    expect(issues.map((i) => [i._id, i.number, i.date, i.title])).toEqual([
+      ['drafts.issue-12', 12, '2022-06-29', 'Tidepool Notes #12'],
+      // "07-04-2022" could be either order; the archive's "06-29-2022" says month first.
+      ['drafts.issue-13', 13, '2022-07-04', 'Tidepool Notes #13'],
+    ]);
+    const [twelve, thirteen] = issues;
+    expect(twelve!.sections.map((s) => s.heading)).toEqual(['🧰 Tools', '📚 Reading']);
+    expect(thirteen!.sections.map((s) => s.heading)).toEqual(['Tools', 'Watching']);
+    expect(textOf(twelve!)).not.toMatch(/import|export|Callout|ferry|\{#/);
+    expect(textOf(thirteen!)).not.toMatch(/\{%|\{\{|youtube/);
+    expect(twelve!.summary).toBe('Low tide, long reads.');
+    // Addresses byte for byte: tracking parameters, trailing slash, escapes, fragment and the malformed one.
+    expect(hrefsOf(twelve!)).toEqual(['https://kelp.example.org/guide/?utm_source=tidepool&utm_medium=email', 'http://https://git.example.com/tidepool/kelp', 'https://reads.example.net/Salt%20Marsh?x=1&y=2#part-2']);
+    // Another spelling of the same page keeps its own, never the first issue's.
+    expect(hrefsOf(thirteen!)).toContain('https://kelp.example.org/guide');
+    const urls = await storedLinkUrls();
+    expect(urls).toContain('https://kelp.example.org/guide/?utm_source=tidepool&utm_medium=email');
+    expect(urls).not.toContain('https://kelp.example.org/guide');
+    expect(urls).toContain('http://https://git.example.com/tidepool/kelp');
+
+    const jekyll = await importFolder('jekyll');
+    expect(jekyll.code).toBe(0);
+    expect(jekyll.stdout).toContain('Numbered the archive by date order, 14–15: 2 file(s) had no issue number');
+    expect(jekyll.stdout).toContain('jekyll/_posts/2018-01-14-week-ending.md:9: 1 Liquid tag(s)');
+
+    const zh = await importFolder('weekly-zh');
+    expect(zh.code).toBe(0);
+    expect(zh.stdout).toContain('2 of 2 file(s) imported, 0 refused.');
+    expect(zh.stdout).not.toContain('Numbered the archive');
+
+    issues = await storedIssues();
+    expect(issues.map((i) => [i.number, i.date, i.title, i.sections.map((s) => s.heading)])).toEqual([
+      [12, '2022-06-29', 'Tidepool Notes #12', ['🧰 Tools', '📚 Reading']],
+      [13, '2022-07-04', 'Tidepool Notes #13', ['Tools', 'Watching']],
+      // The year in "Week Ending January 14, 2018" is never the number; the file name gives the date.
+      [14, '2018-01-14', 'Week Ending January 14, 2018', ['Releases', 'Reading']],
+      [15, '2018-01-21', 'Week Ending January 21, 2018', ['Releases', 'Reading']],
+      // The title below a date line and a byline; the folder 2024/03/09 dates the second.
+      [384, '2024-03-02', '潮池周报 384 期（2024 年 3 月）', ['工具', '阅读']],
+      [385, '2024-03-09', '潮池周报 385 期', ['工具', '阅读']],
+    ]);
+    const zh384 = issues.find((i) => i.number === 384)!;
+    expect(zh384.byline).toBe('林小海');
+    expect(zh384.summary).toBe('本周海风很大。');
+    expect(hrefsOf(zh384)).toEqual(['https://tides.example.cn/table?city=xiamen&utm_source=weekly', 'https://read.example.cn/kelp-life']);
+    expect(hrefsOf(issues.find((i) => i.number === 385)!)).toEqual(['https://tides.example.cn/table?city=xiamen', 'https://read.example.cn/birds']);
+    expect(textOf(issues.find((i) => i.number === 14)!)).not.toContain('site.tagline');
+  });
+
+  it('counts the site syntax left out in one file’s summary, and leaves the sample alone for a file that does not claim its numbers', async () => {
+    const result = await runCommand(importCommand, ['mdx/issue-12.mdx', '--dry-run'], { env: { NEWSDESK_DATA_DIR: dataDir }, cwd: archives });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Issue 12: Tidepool Notes #12 (2022-06-29) → drafts.issue-12 (draft)');
+    expect(result.stdout).toContain('Site syntax left out: MDX import/export 2, heading id 2, JSX component 1, MDX comment 1');
+    expect(result.stdout).not.toContain('sample');
+  });
+
+  it('refuses a folder with no Markdown in it instead of importing "0 of 0"', async () => {
+    await fs.mkdir(path.join(dataDir, 'empty'));
+    const result = await runCommand(importCommand, [path.join(dataDir, 'empty')], { env: { NEWSDESK_DATA_DIR: dataDir }, cwd: dataDir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no Markdown files (.md, .mdx, .markdown)');
+  });
+
+  it('keeps the sample when the editor has touched it: a colliding number still needs --replace', async () => {
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson'), seedFrom: samplePath });
+    const sample = parseDataset(await fs.readFile(samplePath, 'utf8'), samplePath);
+    await store.mutate([{ patch: { id: 'issue-2', set: { title: 'Edited by the editor' } } }]);
+    const files = ['a.md', 'b.md'].map((file, i) => ({ file, source: `---\ntitle: Real ${i + 1}\ndate: 2022-0${i + 1}-01\nnumber: ${i + 1}\n---\nText.\n\n## S\n\nBody.\n` }));
+    const report = await importIssues(store, files, { sample, now: () => new Date('2026-03-20T08:00:00Z') });
+    expect(report.notes).toEqual([]);
+    expect(report.results.map((r) => (r.ok ? 'ok' : r.error.message))).toEqual(['a.md: issue 1 already exists (issue-1)', 'b.md: issue 2 already exists (issue-2)']);
+    const ids = (await store.fetch(`*[_type == "issue"]._id`, {}, { perspective: 'raw' })) as string[];
+    expect(ids.sort()).toEqual(['drafts.issue-3', 'drafts.issue-5', 'issue-1', 'issue-2', 'issue-3', 'issue-4']);
+  });
+});
+
+describe('numbers an archive cannot keep', () => {
+  it('numbers the archive by date order when two files claim one number, and says so', async () => {
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+    const files = [
+      { file: 'c.md', source: '# Harbour #3\n\n2022-03-01\n\nC.\n' },
+      { file: 'a.md', source: '# Harbour #3\n\n2022-01-01\n\nA.\n' },
+      { file: 'b.md', source: '# Harbour (no number)\n\n2022-02-01\n\nB.\n' },
+    ];
+    const report = await importIssues(store, files, { now: () => new Date('2026-03-20T08:00:00Z') });
+    expect(report.results.map((r) => (r.ok ? [r.file, r.summary.number] : r.error.message))).toEqual([
+      ['c.md', 3],
+      ['a.md', 1],
+      ['b.md', 2],
+    ]);
+    expect(report.notes).toEqual(['Numbered the archive by date order, 1–3: 1 file(s) had no issue number and number(s) 3 appeared more than once (give each file a `number:` to keep your own).']);
+  });
+});

@@ -73,8 +73,10 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   const giveWay = options.sample ? await findSampleGivingWay(store, options.sample, inputs.length, converted.flatMap((c) => (c.issue?.number === undefined ? [] : [c.issue.number]))) : [];
   if (giveWay.length) {
     for (const [number, ids] of library.issues) if (ids.every((id) => giveWay.includes(id))) library.issues.delete(number);
-    notes.push(`The store held only the untouched sample issues: ${giveWay.join(', ')} ${options.dryRun ? 'would be' : 'were'} removed to make way for this archive (an issue you edited or created is never removed without --replace).`);
   }
+  // Said once the outcome is known: the sample leaves only with the first write.
+  const giveWayNote = (removed: boolean) =>
+    `The store held only the untouched sample issues: ${giveWay.join(', ')} ${removed ? 'were' : 'would be'} removed to make way for this archive (an issue you edited or created is never removed without --replace).`;
 
   const kept = converted.filter((c) => c.issue);
   const numbers = kept.map((c) => c.issue!.number);
@@ -113,8 +115,11 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
       results.push({ file: c.input.file, ok: false, error: asImportError(error, c.input.file) });
     }
   }
-  if (options.dryRun || pending.length === 0) return { results, written: false, notes };
-  if (giveWay.length) pending[0]!.mutations.unshift(...giveWay.map((id) => ({ delete: { id } })));
+  if (options.dryRun || pending.length === 0) return { results, written: false, notes: giveWay.length ? [giveWayNote(false), ...notes] : notes };
+  if (giveWay.length) {
+    pending[0]!.mutations.unshift(...giveWay.map((id) => ({ delete: { id } })));
+    notes.unshift(giveWayNote(true));
+  }
 
   const batch = options.batchSize ?? 50;
   for (let i = 0; i < pending.length; i += batch) {

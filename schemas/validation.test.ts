@@ -17,6 +17,7 @@ import {
   checkNoteBody,
   checkReference,
   checkIssueRules,
+  checkIssueSlug,
   checkLinkHref,
   indexPath,
   checkSiteUrl,
@@ -95,9 +96,15 @@ describe('slug', () => {
     expect(checkSlug({ _type: 'slug', current: 'issue-12-spring-cleaning' })).toBe(true);
   });
 
-  it('lets a missing or blank slug follow the title (the lake sets it on publish)', () => {
-    expect(checkSlug(undefined)).toBe(true);
-    expect(checkSlug({ current: '  ' })).toBe(true);
+  it('asks for a slug when it is missing or blank', () => {
+    expect(checkSlug(undefined)).toMatch(/Add a slug/);
+    expect(checkSlug({ current: '  ' })).toMatch(/Add a slug/);
+  });
+
+  it('lets an issue without a slug follow its title (the lake sets it on publish)', () => {
+    expect(checkIssueSlug(undefined)).toBe(true);
+    expect(checkIssueSlug({ current: '  ' })).toBe(true);
+    expect(checkIssueSlug({ current: 'Spring Cleaning!' })).toMatch(/e\.g\. "spring-cleaning"/);
   });
 
   it('suggests the cleaned-up form of a slug with capitals or spaces', () => {

@@ -32,14 +32,19 @@ export function checkIssueNumber(value: unknown): RuleResult {
 
 export function checkSlug(value: unknown, example = 'issue-12-spring-cleaning'): RuleResult {
   const current = typeof value === 'object' && value !== null ? (value as { current?: unknown }).current : undefined;
-  // No slug yet: the page address follows the title (the lake sets it on publish).
-  if (current === undefined || current === null || (typeof current === 'string' && current.trim() === '')) return true;
-  if (typeof current !== 'string') return 'Press "Generate" to derive the slug from the title; it becomes the page address.';
+  if (typeof current !== 'string' || current.trim() === '') return 'Add a slug (press "Generate" to derive it from the title); it becomes the page address.';
   if (!slugPattern.test(current)) {
     const suggestion = slugify(current);
     return `Use lower-case letters, digits and single hyphens only, e.g. "${suggestion || example}".`;
   }
   return true;
+}
+
+/** An issue's slug may be left empty: its page address then follows the title (the lake sets it on publish). */
+export function checkIssueSlug(value: unknown): RuleResult {
+  const current = typeof value === 'object' && value !== null ? (value as { current?: unknown }).current : undefined;
+  if (current === undefined || current === null || (typeof current === 'string' && current.trim() === '')) return true;
+  return checkSlug(value);
 }
 
 /** Empty summaries are errors: the summary is the email preheader and the feed description. */

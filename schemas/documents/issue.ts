@@ -11,7 +11,7 @@ import {
   checkIssueNumber,
   checkIssueNumberUnique,
   checkIssueRules,
-  checkSlug,
+  checkIssueSlug,
   checkSlugUnique,
   checkSummaryLength,
   checkSummaryPresent,
@@ -75,7 +75,7 @@ export const issue = defineType({
         isUnique: () => true,
       },
       validation: (rule) => [
-        rule.custom((value) => checkSlug(value)),
+        rule.custom(checkIssueSlug),
         rule.custom((value, context) => checkSlugUnique(value, 'issue', context.document?._id, lakeClient(context))),
       ],
     }),

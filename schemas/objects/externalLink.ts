@@ -12,9 +12,10 @@ export const externalLink = defineType({
     defineField({
       name: 'href',
       title: 'URL',
-      type: 'url',
+      // A string, not Sanity's url type: that type always adds its own generic URL message
+      // beside the rule book's, which names the section and the link.
+      type: 'string',
       description: 'https://…, http://… or mailto:…',
-      // Sanity's uri() lets a space in the host through; the rule book's URL test does not.
       validation: (rule) => rule.custom(checkLinkHref),
     }),
   ],

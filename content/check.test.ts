@@ -83,7 +83,7 @@ describe('checkContent', () => {
 });
 
 // What `newsdesk check` printed for brokenDataset() before the check indexed the store
-// (the rule book's two lines aside).
+// (the rule book's three lines aside).
 const expectedOrder: string[] = [
   'link (link-3-0): usedIn[1].title: Invalid input: expected string, received null',
   'link (link-3-1): usedIn[0].title: Invalid input: expected string, received null',
@@ -94,7 +94,7 @@ const expectedOrder: string[] = [
   'link (link-11-4): url: Invalid URL',
   'link (link-19-1): status: Invalid option: expected one of "inbox"|"shortlisted"|"discarded"',
   'link (link-11-2): url: "ftp://files.example.org/a" is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link',
-  'issue 3 (issue-3): title: Invalid input: expected string, received null',
+  'issue 3 (issue-3): title: This issue has no title yet: give it one; it is the email subject line.',
   'issue 17 (issue-17): date: must be a date like 2026-03-14',
   'issue 6 (issue-6): slug: slug "issue-4" is also used by issue-4; slugs must be unique',
   // Since the rule book (content/rules.ts): in the Studio's words, naming the section.

@@ -63,14 +63,22 @@ function checkIssues(
     raw[i] = undefined;
     if (typeof doc === 'object' && doc !== null && (doc as { isDraft?: unknown }).isDraft === true) drafts.add((doc as { id?: string }).id as string);
     const { documents, problems } = parseDocuments(issueSchema, [doc], 'issue');
-    parseProblems.push(...problems);
     const rules = checkIssueRules(doc, published);
+    // Where the rule book and the model both object to a field, the rule book's words win:
+    // they are the Studio's.
+    const used = new Set<ContentProblem>();
+    for (const problem of problems) {
+      const rule = rules.find((r) => r.path === problem.path);
+      if (rule && used.has(rule)) continue;
+      if (rule) used.add(rule);
+      parseProblems.push(rule ?? problem);
+    }
     for (const issue of documents) {
       valid.push({ id: issue.id, number: issue.number, slug: issue.slug });
       fieldProblems.push(...rules, ...checkIssueFields(issue));
     }
-    // A document the model refuses still hears the rule book, which reads any shape.
-    if (documents.length === 0) fieldProblems.push(...rules.filter((r) => !problems.some((p) => p.path === r.path)));
+    // A document the model refuses still hears the rest of the rule book, which reads any shape.
+    if (documents.length === 0) fieldProblems.push(...rules.filter((r) => !used.has(r)));
   }
   return { problems: [...parseProblems, ...checkIssueClashes(clashesAmong(valid)), ...fieldProblems], valid, drafts };
 }
@@ -175,14 +183,14 @@ function checkIssueClashes(issues: Array<Pick<Issue, 'id' | 'number' | 'slug'>>)
 
 /**
  * The rule book's errors (content/rules.ts) for one projected issue, as the Studio states
- * them. A draft may still be empty or untitled: only its links are judged.
+ * them. A draft may still be empty: that is judged when it is published.
  */
 function checkIssueRules(doc: unknown, published: boolean): ContentProblem[] {
   const record = (typeof doc === 'object' && doc !== null ? doc : {}) as { id?: unknown; _id?: unknown; number?: unknown };
   const id = typeof record.id === 'string' ? record.id : typeof record._id === 'string' ? record._id : '(no id)';
   const label = typeof record.number === 'number' ? `issue ${record.number}` : 'issue';
   return findIssueRuleErrors(doc)
-    .filter((f) => published || f.path.includes('.href'))
+    .filter((f) => published || f.path !== 'sections')
     .map((f) => ({ id, label, path: f.path, message: f.message }));
 }
 

@@ -369,6 +369,16 @@ describe('previews for the Studio', () => {
     const titled = await (await fetch(previewUrl('issue-half', 'web'))).text();
     expect(titled).toContain('Kernels, half done');
     expect(titled).not.toContain('Not ready to publish yet');
+    // Rich text mid-edit: an image without alt text yet, an editorial note not yet written.
+    const image = { _type: 'image', _key: 'img', asset: { _type: 'reference', _ref: 'image-abc-10x10-png' } };
+    const note = { _type: 'editorialNote', _key: 'n', body: [] };
+    await server.store.mutate([{ patch: { id: 'drafts.issue-half', set: { 'sections[_key=="a"].body': [para, image, note] } } }]);
+    const midEdit = await fetch(previewUrl('issue-half', 'web'));
+    expect(midEdit.status).toBe(200);
+    const shown = await midEdit.text();
+    expect(shown).toContain('Half a thought about kernels');
+    expect(shown).toContain('An image in section “News” has no alternative text yet.');
+    expect(shown).toContain('An editorial note in section “News” is still empty, so it is not shown.');
     // An empty draft still previews, listing what the rule book would refuse at publish.
     await server.store.mutate([{ createOrReplace: { _id: 'drafts.issue-blank', _type: 'issue' } }]);
     const blank = await fetch(previewUrl('issue-blank', 'text'));

@@ -154,16 +154,39 @@ async function loadPreview(store: ContentStore, id: string, mediaBase: string | 
   if (Array.isArray(doc.sections)) {
     doc.sections = doc.sections.map((section: unknown, i: number) => {
       const s = (typeof section === 'object' && section !== null ? section : {}) as Record<string, unknown>;
-      if (typeof s.heading === 'string' && s.heading.trim() !== '') return s;
+      const body = fillBlocksForPreview(s.body, nameSection(s, i), notes);
+      if (typeof s.heading === 'string' && s.heading.trim() !== '') return { ...s, body };
       notes.push(`Section ${i + 1} has no heading yet.`);
-      return { ...s, heading: `Section ${i + 1}` };
+      return { ...s, body, heading: `Section ${i + 1}` };
     });
   }
+  doc.intro = fillBlocksForPreview(doc.intro, 'the intro', notes);
+  doc.signOff = fillBlocksForPreview(doc.signOff, 'the sign-off', notes);
   for (const finding of findIssueRuleErrors(raw)) if (finding.path !== 'title') notes.push(finding.message);
   const { documents, problems } = parseDocuments(previewIssueSchema, [doc], 'issue');
   const issue = documents[0];
   if (!issue) return { kind: 'invalid', notes: [...notes, ...problems.map((p) => describeForEditor(doc, p.path, p.message))] };
   return { kind: 'ok', issue: withLocalMedia(issue, mediaBase), notes };
+}
+
+/**
+ * Rich text mid-edit: an image still without alternative text is shown with a stand-in,
+ * and an editorial note not yet written is left out, each named in a note.
+ */
+function fillBlocksForPreview(blocks: unknown, owner: string, notes: string[]): unknown {
+  if (!Array.isArray(blocks)) return blocks;
+  return blocks.flatMap((block: unknown) => {
+    const b = (typeof block === 'object' && block !== null ? block : {}) as Record<string, unknown>;
+    if (b._type === 'image' && (typeof b.alt !== 'string' || b.alt.trim() === '')) {
+      notes.push(`An image in ${owner} has no alternative text yet.`);
+      return [{ ...b, alt: 'An image without alternative text yet' }];
+    }
+    if (b._type === 'editorialNote' && (!Array.isArray(b.body) || b.body.length === 0)) {
+      notes.push(`An editorial note in ${owner} is still empty, so it is not shown.`);
+      return [];
+    }
+    return [b];
+  });
 }
 
 /** A field path an editor can find: "section “News”, body block 2: an image needs alt text". */

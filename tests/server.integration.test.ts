@@ -401,6 +401,15 @@ describe('previews for the Studio', () => {
     expect(mail?.subject).toMatch(/^\[Test\] Marrow Fortnight #5: Election week/);
   });
 
+  it('refuses a test send of an unfinished draft, saying in the editor\'s words what is missing', async () => {
+    await server.store.mutate([{ createOrReplace: { _id: 'drafts.issue-bare', _type: 'issue', number: 9, date: '2026-04-01', sections: [{ _type: 'section', _key: 'a', heading: 'News', body: [] }] } }]);
+    const response = await jsonPost(`${server.url}/preview/issues/issue-bare/send-test`, { to: 'editor@example.com' }, { authorization: `Bearer ${previewSecret}`, origin: 'http://localhost:3333' });
+    expect(response.status).toBe(422);
+    const { message } = (await response.json()) as { message: string };
+    expect(message).toMatch(/^This draft cannot be sent yet: This issue has no title yet.* Every section is empty/);
+    expect(message).not.toMatch(/Invalid input|expected string/);
+  });
+
   it('refuses a test send without the bearer secret and answers the Studio preflight', async () => {
     expect((await jsonPost(`${server.url}/preview/issues/issue-5/send-test`, { to: 'x@example.com' })).status).toBe(401);
     const preflight = await fetch(`${server.url}/preview/issues/issue-5/send-test`, {

@@ -3,13 +3,12 @@
 // need NEWSDESK_PREVIEW_SECRET; only the Studio's origins may frame or call them.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { loadIssueById } from '../../content/load.ts';
 import { issueSchema, parseDocuments, type Issue } from '../../content/model.ts';
 import { issueByIdQuery } from '../../content/queries.ts';
 import { findIssueRuleErrors, nameSection } from '../../content/rules.ts';
 import type { ContentStore } from '../../content/store.ts';
 import type { Config } from '../../core/config.ts';
-import { formatZodIssues, isNewsdeskError } from '../../core/errors.ts';
+import { formatZodIssues } from '../../core/errors.ts';
 import { fillPlaceholders, type RenderContext } from '../../core/render.ts';
 import { composeTestCopy } from '../../delivery/message.ts';
 import { emailSchema } from '../../delivery/subscriber.ts';
@@ -97,9 +96,10 @@ export function previewRoutes(deps: PreviewRouteDeps): Hono {
     }
     const ctx = await deps.buildContext();
     // A test copy goes to a real inbox: its images come from the public site, as the issue's will.
-    const loaded = await loadDraft(deps.store, params.data.id, localMediaBase(config, ctx.baseUrl));
+    const loaded = await loadPreview(deps.store, params.data.id, localMediaBase(config, ctx.baseUrl), deps.now());
     if (loaded.kind === 'missing') return jsonError(c, 'not_found', { message: `There is no issue with id "${params.data.id}".` });
-    if (loaded.kind === 'invalid') return jsonError(c, 'invalid_draft', { message: `This draft cannot be sent yet: ${loaded.message}` });
+    // A preview may fill gaps with stand-ins; a message to a real inbox may not.
+    if (loaded.kind === 'invalid' || loaded.notes.length > 0) return jsonError(c, 'invalid_draft', { message: `This draft cannot be sent yet: ${loaded.notes.join(' ')}` });
     const email = await renderIssueEmail(loaded.issue, ctx);
     const message = composeTestCopy(email, body.data.to, {
       issueNumber: loaded.issue.number,
@@ -209,17 +209,4 @@ function withNotes(html: string, notes: string[]): string {
   const box = `<div role="status" data-preview-notes style="font:15px/1.4 system-ui,sans-serif;background:#fff4ce;color:#3b2f00;border:1px solid #d6b600;padding:12px 16px;margin:0 0 12px"><strong>${notesHeading}</strong><ul style="margin:6px 0 0;padding-left:20px">${notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul></div>`;
   const body = /<body[^>]*>/i.exec(html);
   return body ? html.slice(0, body.index + body[0].length) + box + html.slice(body.index + body[0].length) : box + html;
-}
-
-type DraftLoad = { kind: 'ok'; issue: NonNullable<Awaited<ReturnType<typeof loadIssueById>>> } | { kind: 'missing' } | { kind: 'invalid'; message: string };
-
-async function loadDraft(store: ContentStore, id: string, mediaBase: string | undefined): Promise<DraftLoad> {
-  try {
-    const issue = await loadIssueById(store, id);
-    return issue ? { kind: 'ok', issue: withLocalMedia(issue, mediaBase) } : { kind: 'missing' };
-  } catch (error) {
-    // A draft mid-edit may not fit the read model yet; the editor should see why, not a 500.
-    if (isNewsdeskError(error, 'CONTENT_INVALID')) return { kind: 'invalid', message: error.message };
-    throw error;
-  }
 }

@@ -7,7 +7,7 @@ import { collectUrlWarnings, describeUrl } from '../web/url-warnings.ts';
 import { loadIssueByNumber, loadSettings } from './load.ts';
 import { describeProblem, issueSchema, linkSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem, type Issue } from './model.ts';
 import { everythingQuery, issuesByIdQuery } from './queries.ts';
-import { isSafeLinkUrl, summaryMaxLength } from './rules.ts';
+import { findIssueRuleErrors, isSafeLinkUrl, summaryMaxLength, summaryTooLongMessage } from './rules.ts';
 import type { ContentStore } from './store.ts';
 
 const everythingSchema = z.object({
@@ -63,11 +63,22 @@ function checkIssues(
     raw[i] = undefined;
     if (typeof doc === 'object' && doc !== null && (doc as { isDraft?: unknown }).isDraft === true) drafts.add((doc as { id?: string }).id as string);
     const { documents, problems } = parseDocuments(issueSchema, [doc], 'issue');
-    parseProblems.push(...problems);
+    const rules = checkIssueRules(doc, published);
+    // Where the rule book and the model both object to a field, the rule book's words win:
+    // they are the Studio's.
+    const used = new Set<ContentProblem>();
+    for (const problem of problems) {
+      const rule = rules.find((r) => r.path === problem.path);
+      if (rule && used.has(rule)) continue;
+      if (rule) used.add(rule);
+      parseProblems.push(rule ?? problem);
+    }
     for (const issue of documents) {
       valid.push({ id: issue.id, number: issue.number, slug: issue.slug });
-      fieldProblems.push(...checkIssueFields(issue, published));
+      fieldProblems.push(...rules, ...checkIssueFields(issue));
     }
+    // A document the model refuses still hears the rest of the rule book, which reads any shape.
+    if (documents.length === 0) fieldProblems.push(...rules.filter((r) => !used.has(r)));
   }
   return { problems: [...parseProblems, ...checkIssueClashes(clashesAmong(valid)), ...fieldProblems], valid, drafts };
 }
@@ -170,16 +181,30 @@ function checkIssueClashes(issues: Array<Pick<Issue, 'id' | 'number' | 'slug'>>)
   return problems;
 }
 
-/** The rules one issue must meet on its own. */
-function checkIssueFields(issue: Issue, published: boolean): ContentProblem[] {
+/**
+ * The rule book's errors (content/rules.ts) for one projected issue, as the Studio states
+ * them. A draft may still be empty: that is judged when it is published.
+ */
+function checkIssueRules(doc: unknown, published: boolean): ContentProblem[] {
+  const record = (typeof doc === 'object' && doc !== null ? doc : {}) as { id?: unknown; _id?: unknown; number?: unknown };
+  const id = typeof record.id === 'string' ? record.id : typeof record._id === 'string' ? record._id : '(no id)';
+  const label = typeof record.number === 'number' ? `issue ${record.number}` : 'issue';
+  return findIssueRuleErrors(doc)
+    .filter((f) => published || f.path !== 'sections')
+    .map((f) => ({ id, label, path: f.path, message: f.message }));
+}
+
+/** The rules one issue must meet on its own, beyond the rule book. */
+function checkIssueFields(issue: Issue): ContentProblem[] {
   const problems: ContentProblem[] = [];
   const at = (path: string, message: string) => problems.push({ id: issue.id, label: `issue ${issue.number}`, path, message });
   if (issue.summary && issue.summary.length > summaryMaxLength) {
-    at('summary', `is ${issue.summary.length} characters; keep it to ${summaryMaxLength} so inboxes show it whole as the preheader`);
+    at('summary', summaryTooLongMessage(issue.summary.length));
   }
-  if (published && issue.sections.length === 0) at('sections', 'a published issue needs at least one section');
-  // Exactly the links and images the build would leave out, with the same field paths.
-  for (const w of collectUrlWarnings(issue)) at(w.field, w.message);
+  // Exactly the links and images the build would leave out, with the same field paths;
+  // the rule book's own findings are reported from the stored shape already.
+  const ruleBook = new Set(findIssueRuleErrors(issue).map((f) => f.message));
+  for (const w of collectUrlWarnings(issue)) if (!ruleBook.has(w.message)) at(w.field, w.message);
   return problems;
 }
 
@@ -228,7 +253,7 @@ export async function checkIssueForSend(store: ContentStore, issueNumber: number
   };
   const [issue] = await Promise.all([collect(() => loadIssueByNumber(store, issueNumber)), collect(() => loadSettings(store))]);
   if (issue) {
-    problems.push(...checkIssueFields(issue, true));
+    problems.push(...checkIssueRules(issue, true), ...checkIssueFields(issue));
     // Slug clashes need the other issues' slugs: a second query only for this issue's slug.
     const sameSlug = z
       .array(z.object({ id: z.string(), number: z.number(), slug: z.string() }))

@@ -7,6 +7,7 @@
 // (references already followed, image assets resolved to URLs).
 import { z } from 'zod';
 import { NewsdeskError, formatZodIssues } from '../core/errors.ts';
+import { deriveIssueSlug } from './rules.ts';
 
 /** GROQ answers null for a missing field; downstream code wants undefined. */
 const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
@@ -211,7 +212,7 @@ export function parseDocuments<S extends z.ZodType>(
   const documents: z.infer<S>[] = [];
   const problems: ContentProblem[] = [];
   for (const doc of list) {
-    const result = schema.safeParse(doc);
+    const result = schema.safeParse(kind === 'issue' ? withDerivedSlug(doc) : doc);
     if (result.success) {
       documents.push(result.data);
       continue;
@@ -239,6 +240,16 @@ export function contentError(problems: ContentProblem[]): NewsdeskError {
     `Content does not match the content model (${problems.length} problem(s)):\n  - ${problems.map(describeProblem).join('\n  - ')}`,
     { hint: 'Fix the fields named above in the Studio or the dataset file, then run `newsdesk check`.' },
   );
+}
+
+/**
+ * An issue without a slug gets the one "Generate" would make from its title, so a draft
+ * previews, checks and builds before the editor sets one (the lake stores it on publish).
+ */
+export function withDerivedSlug(doc: unknown): unknown {
+  if (!isRecord(doc) || (doc.slug !== undefined && doc.slug !== null && doc.slug !== '')) return doc;
+  const slug = deriveIssueSlug(doc.title);
+  return slug === undefined ? doc : { ...doc, slug };
 }
 
 function describeId(doc: unknown): string {

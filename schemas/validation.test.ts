@@ -16,8 +16,10 @@ import {
   checkLinkStatus,
   checkNoteBody,
   checkReference,
-  checkEmptySections,
-  checkSections,
+  checkIssueRules,
+  checkIssueSlug,
+  checkLinkHref,
+  indexPath,
   checkSiteUrl,
   checkSlug,
   checkSlugUnique,
@@ -99,6 +101,12 @@ describe('slug', () => {
     expect(checkSlug({ current: '  ' })).toMatch(/Add a slug/);
   });
 
+  it('lets an issue without a slug follow its title (the lake sets it on publish)', () => {
+    expect(checkIssueSlug(undefined)).toBe(true);
+    expect(checkIssueSlug({ current: '  ' })).toBe(true);
+    expect(checkIssueSlug({ current: 'Spring Cleaning!' })).toMatch(/e\.g\. "spring-cleaning"/);
+  });
+
   it('suggests the cleaned-up form of a slug with capitals or spaces', () => {
     expect(checkSlug({ current: 'Spring Cleaning!' })).toBe('Use lower-case letters, digits and single hyphens only, e.g. "spring-cleaning".');
   });
@@ -146,19 +154,19 @@ describe('summary', () => {
 });
 
 describe('sections and dates', () => {
-  it('needs at least one section', () => {
-    expect(checkSections([])).toMatch(/at least one section/);
-    expect(checkSections(undefined)).toMatch(/at least one section/);
-    expect(checkSections([{ _key: 'a', _type: 'section', heading: 'News' }])).toBe(true);
-  });
-
-  it('warns about sections still empty, by heading, because they are left out', () => {
-    const block = { _type: 'block', _key: 'b', children: [] };
-    expect(checkEmptySections([{ heading: 'News', body: [block] }])).toBe(true);
-    expect(checkEmptySections([{ heading: 'News', body: [block] }, { heading: 'Deployment', body: [] }])).toBe(
-      '“Deployment” has no content yet and will be left out of the email and the page. Fill it or remove it.',
+  it('refuses an issue whose sections are all empty, and only warns when some are', () => {
+    const block = { _type: 'block', _key: 'b', children: [{ _type: 'span', text: 'x' }] };
+    const at = (sections: unknown, level: 'error' | 'warning') =>
+      checkIssueRules(level)(sections, { document: { _type: 'issue', title: 'T', sections }, path: ['sections'] });
+    expect(at([], 'error')).toMatch(/Every section is empty/);
+    expect(at(undefined, 'error')).toMatch(/Every section is empty/);
+    expect(at([{ _key: 'a', heading: 'News', body: [] }, { _key: 'b', heading: 'Deployment' }], 'error')).toMatch(/Every section is empty/);
+    expect(at([{ _key: 'a', heading: 'News', body: [block] }], 'error')).toBe(true);
+    expect(at([{ _key: 'a', heading: 'News', body: [block] }, { _key: 'c', heading: 'Deployment', body: [] }], 'error')).toBe(true);
+    expect(at([{ _key: 'a', heading: 'News', body: [block] }, { _key: 'c', heading: 'Deployment', body: [] }], 'warning')).toBe(
+      'section “Deployment” has no content yet and will be left out of the email and the page. Fill it or remove it.',
     );
-    expect(checkEmptySections([{ heading: 'Proxies' }, { heading: ' ' }])).toMatch(/^“Proxies”, an untitled section have no content yet/);
+    expect(at([{ _key: 'a', heading: 'News', body: [block] }, { _key: 'b', heading: ' ' }], 'warning')).toMatch(/^section 2 \(untitled\) has no content yet/);
   });
 
   it('needs a YYYY-MM-DD date', () => {
@@ -184,6 +192,29 @@ describe('URLs', () => {
     expect(checkExternalHref('mailto:ed@example.org')).toBe(true);
     expect(checkExternalHref('https://example.org')).toBe(true);
     expect(checkExternalHref('javascript:alert(1)')).toBe(externalHrefMessage);
+  });
+
+  it('refuses a link URL with a space, naming the section and the link words', () => {
+    const document = {
+      _type: 'issue',
+      title: 'T',
+      sections: [
+        { _key: 's1', heading: 'News', body: [{ _type: 'block', _key: 'p', children: [{ _type: 'span', text: 'fine' }] }] },
+        {
+          _key: 's2',
+          heading: 'Tools',
+          body: [{ _type: 'block', _key: 'p', markDefs: [{ _type: 'externalLink', _key: 'x', href: 'https://exa mple.com/a b' }], children: [{ _type: 'span', text: 'the new tool', marks: ['x'] }] }],
+        },
+      ],
+    };
+    const path = ['sections', { _key: 's2' }, 'body', { _key: 'p' }, 'markDefs', { _key: 'x' }, 'href'];
+    expect(indexPath(document, path)).toBe('sections[1].body[0].markDefs[0].href');
+    expect(checkLinkHref('https://exa mple.com/a b', { document, path })).toBe(
+      'Section “Tools”: the link “the new tool” goes to "https://exa mple.com/a b", which is not a full web or mail address (https://…, http://… or mailto:…), so it would disappear from the email and the page. Fix the URL.',
+    );
+    // Outside an issue (no rule-book path), the plain URL test, and an empty URL is asked for.
+    expect(checkLinkHref('https://exa mple.com', { document: { _type: 'newsletter' }, path: ['x'] })).toBe(externalHrefMessage);
+    expect(checkLinkHref('', { document, path })).toBe(externalHrefMessage);
   });
 
   it('accepts an absolute site URL only', () => {

@@ -3,7 +3,7 @@
 // fine, or a message that says what to fix. Thresholds come from content/rules.ts so
 // the Studio and `newsdesk check` tell an editor the same thing.
 import { normaliseUrl, parseHttpUrl } from '../content/normalize-url.ts';
-import { isHttpUrl, isSafeLinkUrl, slugify, summaryMaxLength, summaryMinLength } from '../content/rules.ts';
+import { findIssueRuleProblems, isHttpUrl, isSafeLinkUrl, slugify, summaryMaxLength, summaryMinLength, type IssueRuleFinding } from '../content/rules.ts';
 
 export type RuleResult = true | string;
 
@@ -40,6 +40,13 @@ export function checkSlug(value: unknown, example = 'issue-12-spring-cleaning'):
   return true;
 }
 
+/** An issue's slug may be left empty: its page address then follows the title (the lake sets it on publish). */
+export function checkIssueSlug(value: unknown): RuleResult {
+  const current = typeof value === 'object' && value !== null ? (value as { current?: unknown }).current : undefined;
+  if (current === undefined || current === null || (typeof current === 'string' && current.trim() === '')) return true;
+  return checkSlug(value);
+}
+
 /** Empty summaries are errors: the summary is the email preheader and the feed description. */
 export function checkSummaryPresent(value: unknown): RuleResult {
   return isBlank(value) ? 'Write a one-sentence summary: it is shown as the inbox preheader and the feed description.' : true;
@@ -58,20 +65,58 @@ export function checkSummaryLength(value: unknown): RuleResult {
   return true;
 }
 
-export function checkSections(value: unknown): RuleResult {
-  if (!Array.isArray(value) || value.length === 0) return 'Add at least one section before publishing; an issue without sections is an empty email.';
-  return true;
+// ── the rule book (content/rules.ts) in the Studio ───────────────────────────
+
+/** The part of a validation context the rule book needs: the document and the field's path. */
+export interface RuleContext {
+  document?: unknown;
+  path?: ReadonlyArray<unknown>;
 }
 
-/** Sections still empty at publish time are left out of every output; say which. */
-export function checkEmptySections(value: unknown): RuleResult {
-  if (!Array.isArray(value)) return true;
-  const empty = value
-    .filter((s): s is { heading?: unknown; body?: unknown } => typeof s === 'object' && s !== null)
-    .filter((s) => !Array.isArray(s.body) || s.body.length === 0)
-    .map((s) => (typeof s.heading === 'string' && s.heading.trim() ? `“${s.heading.trim()}”` : 'an untitled section'));
-  if (empty.length === 0) return true;
-  return `${empty.join(', ')} ${empty.length === 1 ? 'has' : 'have'} no content yet and will be left out of the email and the page. Fill ${empty.length === 1 ? 'it' : 'them'} or remove ${empty.length === 1 ? 'it' : 'them'}.`;
+/**
+ * A Studio path (keys as `{_key}`) as the rule book spells it: "sections[1].body[0].href".
+ * Keys are looked up in the document; undefined when one is not there.
+ */
+export function indexPath(document: unknown, path: ReadonlyArray<unknown>): string | undefined {
+  let here: unknown = document;
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'string') {
+      out += out ? `.${segment}` : segment;
+      here = typeof here === 'object' && here !== null ? (here as Record<string, unknown>)[segment] : undefined;
+    } else if (typeof segment === 'number' || (typeof segment === 'object' && segment !== null && '_key' in segment)) {
+      if (!Array.isArray(here)) return undefined;
+      const index = typeof segment === 'number' ? segment : here.findIndex((item) => (item as { _key?: unknown })?._key === (segment as { _key: unknown })._key);
+      if (index < 0) return undefined;
+      out += `[${index}]`;
+      here = here[index];
+    } else {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+/** The rule book's findings of one level at this field, as one Studio message. */
+export function checkIssueRules(level: IssueRuleFinding['level']): (value: unknown, context: RuleContext) => RuleResult {
+  return (_value, context) => {
+    const at = context.path ? indexPath(context.document, context.path) : undefined;
+    if (!at) return true;
+    const messages = findIssueRuleProblems(context.document)
+      .filter((f) => f.level === level && f.path === at)
+      .map((f) => f.message);
+    return messages.length === 0 ? true : messages.join(' ');
+  };
+}
+
+/**
+ * An external link's URL: required, and in an issue judged by the rule book (which names the
+ * section and the link); elsewhere by the same URL test.
+ */
+export function checkLinkHref(value: unknown, context: RuleContext): RuleResult {
+  if (isBlank(value)) return externalHrefMessage;
+  if ((context.document as { _type?: unknown } | undefined)?._type === 'issue') return checkIssueRules('error')(value, context);
+  return checkExternalHref(value);
 }
 
 export function checkDate(value: unknown): RuleResult {

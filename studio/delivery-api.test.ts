@@ -75,6 +75,14 @@ describe('sendBlockedReason', () => {
   it('keeps the send actions off for a draft and for unpublished changes, saying why', () => {
     expect(sendBlockedReason({ draft: { _id: 'drafts.issue-12' }, published: null })).toBe('Publish the issue first: only a published issue is sent.');
     expect(sendBlockedReason({ draft: { _id: 'drafts.issue-12' }, published: { _id: 'issue-12' } })).toBe('Publish your changes first: the send takes the issue as published.');
-    expect(sendBlockedReason({ draft: null, published: { _id: 'issue-12' } })).toBeUndefined();
+    const ready = { _id: 'issue-12', title: 'Spring', sections: [{ _key: 's', heading: 'News', body: [{ _type: 'block', _key: 'b', children: [] }] }] };
+    expect(sendBlockedReason({ draft: null, published: ready })).toBeUndefined();
+  });
+
+  it('keeps them off, with the reason, for a published issue `check` would refuse', () => {
+    const empty = { _id: 'issue-12', title: 'Spring', sections: [{ _key: 's', heading: 'News', body: [] }] };
+    expect(sendBlockedReason({ draft: null, published: empty })).toMatch(/^Fix this first: Every section is empty/);
+    const long = { ...empty, summary: 'x'.repeat(150), sections: [{ _key: 's', heading: 'News', body: [{ _type: 'block', _key: 'b', children: [] }] }] };
+    expect(sendBlockedReason({ draft: null, published: long })).toBe('Fix this first: The summary is 150 characters; keep it to 140 so inboxes show it whole as the preheader.');
   });
 });

@@ -2,6 +2,7 @@
 // status (and every issue's, for the Issues list), schedule it, send it now, cancel the
 // schedule. Same server and secret as the previews. Never throws: every outcome is a
 // result with a message for people. `fetchImpl` is a seam for tests.
+import { findSendRefusals } from '../content/rules.ts';
 import type { DeliveryStatus } from '../delivery/delivery-status.ts';
 import { failureText, publishedIdOf, readServerAnswer, unreachable, type PreviewTarget } from './preview-urls.ts';
 
@@ -92,5 +93,16 @@ export function deliveryMark(status: DeliveryStatus | undefined): string | undef
 export function sendBlockedReason(document: { draft: unknown; published: unknown }): string | undefined {
   if (!document.published) return 'Publish the issue first: only a published issue is sent.';
   if (document.draft) return 'Publish your changes first: the send takes the issue as published.';
-  return undefined;
+  return ruleBookReason(document.published);
+}
+
+/**
+ * What `newsdesk check` would refuse in this issue, judged by the same rule book in the
+ * Studio, so the editor learns it before filling a dialog; undefined when nothing.
+ */
+export function ruleBookReason(issue: unknown): string | undefined {
+  const refusals = findSendRefusals(issue);
+  if (refusals.length === 0) return undefined;
+  const more = refusals.length > 1 ? ` (and ${refusals.length - 1} more problem${refusals.length > 2 ? 's' : ''})` : '';
+  return `Fix this first: ${refusals[0]!.message}${more}`;
 }

@@ -7,6 +7,7 @@ import { GroqJsStore } from '../content/groq-js-store.ts';
 import { runCli } from './helpers/run-cli.ts';
 import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
 import { makeTempDir } from './helpers/temp.ts';
+import { emptyIssueMessage } from '../content/rules.ts';
 
 const docs = [
   { _id: 'newsletter', _type: 'newsletter', title: 'CLI Weekly', siteUrl: 'https://news.example.org', senderName: 'Ed', senderEmail: 'ed@example.org', postalAddress: '1 Example Street' },
@@ -79,7 +80,7 @@ describe('newsdesk CLI', () => {
     await fs.writeFile(broken, bad.map((d) => JSON.stringify(d)).join('\n'));
     const res = await runCli(['check'], { env: { NEWSDESK_DATASET: broken } });
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain('issue 1 (issue-1): sections: a published issue needs at least one section');
+    expect(res.stderr).toContain(`issue 1 (issue-1): sections: ${emptyIssueMessage}`);
     expect(res.stderr).toContain('issue 1 (issue-3): title:');
     expect(res.stderr).toContain('issue 1 (issue-3): date: must be a date like 2026-03-14');
   });

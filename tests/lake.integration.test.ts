@@ -100,6 +100,19 @@ describe('writes', () => {
     expect((doc.cli as string[]).length).toBe(15);
   });
 
+  it('refuses to publish an issue the rule book refuses, with the reason the Studio shows, and fills a missing slug', async () => {
+    const block = (markDefs: unknown[] = []) => ({ _type: 'block', _key: 'b', markDefs, children: [{ _type: 'span', _key: 's', text: 'a tool', marks: markDefs.length ? ['x'] : [] }] });
+    await client.createOrReplace({ _id: 'drafts.issue-7', _type: 'issue', number: 7, title: 'Quiet week', sections: [{ _key: 'a', heading: 'News', body: [] }, { _key: 'b', heading: 'Tools', body: [] }] });
+    const publish = () => client.action({ actionType: 'sanity.action.document.publish', draftId: 'drafts.issue-7', publishedId: 'issue-7' });
+    await expect(publish()).rejects.toMatchObject({ statusCode: 409, message: expect.stringMatching(/cannot be published yet\. Every section is empty/) });
+    await client.patch('drafts.issue-7').set({ 'sections[_key=="b"].body': [block([{ _type: 'externalLink', _key: 'x', href: 'https://exa mple.com/a b' }])] }).commit();
+    await expect(publish()).rejects.toMatchObject({ statusCode: 409, message: expect.stringMatching(/Section “Tools”: the link “a tool” goes to "https:\/\/exa mple\.com\/a b"/) });
+    expect(await client.getDocument('issue-7')).toBeUndefined();
+    await client.patch('drafts.issue-7').set({ 'sections[_key=="b"].body': [block([{ _type: 'externalLink', _key: 'x', href: 'https://example.com/a' }])] }).commit();
+    await publish();
+    expect((await client.getDocument('issue-7'))?.slug).toEqual({ _type: 'slug', current: 'quiet-week' });
+  });
+
   it('refuses to publish a draft that changed since the revision the editor saw', async () => {
     await expect(
       client.action({ actionType: 'sanity.action.document.publish', draftId: 'drafts.issue-1', publishedId: 'issue-1', ifDraftRevisionId: 'stale' }),

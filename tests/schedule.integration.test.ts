@@ -23,6 +23,7 @@ import { hangAfter, hangMs } from './helpers/hang.ts';
 import { binPath, cleanEnv, runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { aClock, previewSecret, readOutbox, tokenSecret } from './server-kit.ts';
+import { emptyIssueMessage } from '../content/rules.ts';
 
 /** Issue 2 of the sample is published, small and valid: quick to render. */
 const issue = 2;
@@ -325,7 +326,7 @@ describe('what may be scheduled', { timeout: hangAfter(2) }, () => {
     );
     expect(invalid).toContain('Issue #2 cannot be sent yet: 2 problem(s)');
     expect(invalid).toContain('issue 2 (issue-2): summary: is 200 characters');
-    expect(invalid).toContain('issue 2 (issue-2): sections: a published issue needs at least one section');
+    expect(invalid).toContain(`issue 2 (issue-2): sections: ${emptyIssueMessage}`);
     expect(await desk.schedules.list()).toEqual([]);
   });
 

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { schemaTypes } from '../schemas/index.ts';
-import { externalHrefMessage, httpUrlMessage, siteUrlMessage } from '../schemas/validation.ts';
+import { badLinkMessage, emptyIssueMessage, noTitleMessage } from '../content/rules.ts';
+import { httpUrlMessage, siteUrlMessage } from '../schemas/validation.ts';
 import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
@@ -187,11 +188,11 @@ describe('issue', () => {
     expect(errorsOf(findings)).toEqual(
       expect.arrayContaining([
         { path: 'number', level: 'error', message: 'The issue number must be 1 or more, not 0.' },
-        { path: 'title', level: 'error', message: 'Give the issue a title; it is the email subject line.' },
+        { path: 'title', level: 'error', message: noTitleMessage },
         { path: 'slug', level: 'error', message: 'Use lower-case letters, digits and single hyphens only, e.g. "spring-cleaning".' },
         { path: 'date', level: 'error', message: 'Pick the publication date; it is printed in the email and orders the archive.' },
         { path: 'summary', level: 'error', message: 'Write a one-sentence summary: it is shown as the inbox preheader and the feed description.' },
-        { path: 'sections', level: 'error', message: 'Add at least one section before publishing; an issue without sections is an empty email.' },
+        { path: 'sections', level: 'error', message: emptyIssueMessage },
       ]),
     );
   });
@@ -243,8 +244,20 @@ describe('section and rich text', () => {
   });
 
   it('warns, without refusing to publish, that an empty section will be left out', async () => {
+    const fine = paragraph('p', [span('Hello')]);
+    const findings = await validate(
+      anIssueDoc({ _id: 'drafts.issue-12', sections: [{ _type: 'section', _key: 'sec1', heading: 'News', body: [fine] }, { _type: 'section', _key: 'sec2', heading: 'Deployment', body: [] }] }),
+    );
+    expect(findings).toEqual([{ path: 'sections', level: 'warning', message: 'section “Deployment” has no content yet and will be left out of the email and the page. Fill it or remove it.' }]);
+  });
+
+  it('refuses to publish an issue whose sections are all empty', async () => {
     const findings = await validate(issueWithBody([], 'Deployment'));
-    expect(findings).toEqual([{ path: 'sections', level: 'warning', message: '“Deployment” has no content yet and will be left out of the email and the page. Fill it or remove it.' }]);
+    expect(findings).toEqual([{ path: 'sections', level: 'error', message: emptyIssueMessage }]);
+  });
+
+  it('lets an issue without a slug through: its address follows the title', async () => {
+    expect(await validate(anIssueDoc({ _id: 'drafts.issue-12', slug: undefined }))).toEqual([]);
   });
 
   it('needs alt text on an image', async () => {
@@ -261,7 +274,14 @@ describe('section and rich text', () => {
   it('rejects script URLs in text links and accepts mailto', async () => {
     const bad = paragraph('p', [span('click', ['x'])], [{ _type: 'externalLink', _key: 'x', href: 'javascript:alert(1)' }]);
     const findings = await validate(issueWithBody([bad]));
-    expect(findings).toEqual([{ path: 'sections[_key=="sec1"].body[_key=="p"].markDefs[_key=="x"].href', level: 'error', message: externalHrefMessage }]);
+    expect(findings).toEqual([
+      { path: 'sections[_key=="sec1"].body[_key=="p"].markDefs[_key=="x"].href', level: 'error', message: badLinkMessage('section “News”', 'click', 'javascript:alert(1)') },
+    ]);
+    // A space in the address: Sanity's own URL test took it, the rule book does not.
+    const spaced = paragraph('p', [span('a b', ['x'])], [{ _type: 'externalLink', _key: 'x', href: 'https://exa mple.com/a b' }]);
+    expect(await validate(issueWithBody([spaced]))).toEqual([
+      { path: 'sections[_key=="sec1"].body[_key=="p"].markDefs[_key=="x"].href', level: 'error', message: badLinkMessage('section “News”', 'a b', 'https://exa mple.com/a b') },
+    ]);
   });
 
   it('needs a chosen link in a link card and in a link-from-the-inbox annotation', async () => {

@@ -362,13 +362,38 @@ describe('previews for the Studio', () => {
     expect((await fetch(previewUrl('issue-5', 'web', 'wrong'))).status).toBe(401);
   });
 
-  it('tells the editor why a half-written draft cannot be previewed yet, instead of failing', async () => {
-    await server.store.mutate([{ createOrReplace: { _id: 'drafts.issue-half', _type: 'issue', number: 9, slug: { _type: 'slug', current: 'half-done' }, date: '2026-04-01' } }]);
-    const response = await fetch(previewUrl('issue-half', 'web'));
-    expect(response.status).toBe(422);
-    const text = await response.text();
-    expect(text).toContain('cannot be previewed yet');
-    expect(text).toContain('title');
+  it('previews a draft with no title and no slug yet, saying in the editor\'s words what is missing', async () => {
+    const para = { _type: 'block', _key: 'p', style: 'normal', markDefs: [], children: [{ _type: 'span', _key: 's', text: 'Half a thought about kernels', marks: [] }] };
+    await server.store.mutate([{ createOrReplace: { _id: 'drafts.issue-half', _type: 'issue', number: 9, date: '2026-04-01', sections: [{ _type: 'section', _key: 'a', heading: 'News', body: [para] }] } }]);
+    for (const as of ['web', 'email', 'text']) {
+      const response = await fetch(previewUrl('issue-half', as));
+      expect(response.status, as).toBe(200);
+      const body = await response.text();
+      expect(body, as).toContain('Half a thought about kernels');
+      expect(body, as).toContain('This issue has no title yet');
+      expect(body, as).not.toMatch(/Invalid input|expected string/);
+    }
+    // With a title but still no slug: the address follows the title, and nothing is missing.
+    await server.store.mutate([{ patch: { id: 'drafts.issue-half', set: { title: 'Kernels, half done' } } }]);
+    const titled = await (await fetch(previewUrl('issue-half', 'web'))).text();
+    expect(titled).toContain('Kernels, half done');
+    expect(titled).not.toContain('Not ready to publish yet');
+    // Rich text mid-edit: an image without alt text yet, an editorial note not yet written.
+    const image = { _type: 'image', _key: 'img', asset: { _type: 'reference', _ref: 'image-abc-10x10-png' } };
+    const note = { _type: 'editorialNote', _key: 'n', body: [] };
+    await server.store.mutate([{ patch: { id: 'drafts.issue-half', set: { 'sections[_key=="a"].body': [para, image, note] } } }]);
+    const midEdit = await fetch(previewUrl('issue-half', 'web'));
+    expect(midEdit.status).toBe(200);
+    const shown = await midEdit.text();
+    expect(shown).toContain('Half a thought about kernels');
+    expect(shown).toContain('An image in section “News” has no alternative text yet.');
+    expect(shown).toContain('An editorial note in section “News” is still empty, so it is not shown.');
+    // An empty draft still previews, listing what the rule book would refuse at publish.
+    await server.store.mutate([{ createOrReplace: { _id: 'drafts.issue-blank', _type: 'issue' } }]);
+    const blank = await fetch(previewUrl('issue-blank', 'text'));
+    expect(blank.status).toBe(200);
+    const said = await blank.text();
+    for (const words of ['no number yet', 'no title yet', 'no publication date yet', 'Every section is empty']) expect(said).toContain(words);
   });
 
   it('says 404 for an unknown issue and 400 for a bad format', async () => {
@@ -383,6 +408,15 @@ describe('previews for the Studio', () => {
     expect(((await response.json()) as { message: string }).message).toContain('editor@example.com');
     const mail = (await server.outboxMail()).find((m) => m.to.includes('editor@example.com'));
     expect(mail?.subject).toMatch(/^\[Test\] Marrow Fortnight #5: Election week/);
+  });
+
+  it('refuses a test send of an unfinished draft, saying in the editor\'s words what is missing', async () => {
+    await server.store.mutate([{ createOrReplace: { _id: 'drafts.issue-bare', _type: 'issue', number: 9, date: '2026-04-01', sections: [{ _type: 'section', _key: 'a', heading: 'News', body: [] }] } }]);
+    const response = await jsonPost(`${server.url}/preview/issues/issue-bare/send-test`, { to: 'editor@example.com' }, { authorization: `Bearer ${previewSecret}`, origin: 'http://localhost:3333' });
+    expect(response.status).toBe(422);
+    const { message } = (await response.json()) as { message: string };
+    expect(message).toMatch(/^This draft cannot be sent yet: This issue has no title yet.* Every section is empty/);
+    expect(message).not.toMatch(/Invalid input|expected string/);
   });
 
   it('refuses a test send without the bearer secret and answers the Studio preflight', async () => {

@@ -127,14 +127,13 @@ describe('writing an issue in the local Studio', () => {
   it('publishes, and the rebuilt site has the issue with its image on the site\'s own host', async () => {
     await page.keyboard.press('Escape');
     await page.locator('button[aria-label="Close dialog"]:visible').first().click().catch(() => undefined);
-    // The web address comes from the title, on the editor's word.
-    await page.locator('[data-testid="group-tab-details"]:visible').first().click();
-    await field(page, 'slug').getByRole('button', { name: 'Generate' }).click();
-    await expect.poll(async () => ((await stored(`drafts.${issueId}`))?.slug as { current?: string } | undefined)?.current, { timeout: hangMs }).toBe('made-in-the-local-studio');
+    // No slug set: the web address follows the title, set by the lake on publish.
+    expect(((await stored(`drafts.${issueId}`))?.slug as { current?: string } | undefined)?.current).toBeUndefined();
     await publish(page);
     await screenshot(page, '4-published');
     const published = (await stored(issueId))!;
     expect(published.title).toBe('Made in the local Studio');
+    expect((published.slug as { current?: string }).current).toBe('made-in-the-local-studio');
     expect(await stored(`drafts.${issueId}`)).toBeUndefined();
     await kit.server.rebuilds.idle();
     const page6 = path.join(kit.config.outDir, 'issues', '6-made-in-the-local-studio', 'index.html');

@@ -1,9 +1,9 @@
 // Finds every URL in an issue that the web, feed and email renderers will refuse to
-// link (anything but http(s) and mailto, or a link document that no longer exists) and
-// names it by issue and field path. Renderers drop such links silently; the build
+// link (anything but http(s) and mailto, or a link document that no longer exists), and
+// whatever else the rule book (content/rules.ts) refuses, and names it by issue and field path. Renderers drop such links silently; the build
 // prints these warnings, so an editor learns exactly which field to fix.
 import type { Issue, MarkDef, NoteBlock, PortableBlock } from '../content/model.ts';
-import { isHttpUrl, isSafeLinkUrl } from '../content/rules.ts';
+import { findIssueRuleErrors, isHttpUrl, isSafeLinkUrl } from '../content/rules.ts';
 import type { RenderWarning } from '../core/render.ts';
 
 export function collectUrlWarnings(issue: Issue): RenderWarning[] {
@@ -13,9 +13,9 @@ export function collectUrlWarnings(issue: Issue): RenderWarning[] {
 
   const markDefs = (defs: MarkDef[], base: string) => {
     defs.forEach((def, i) => {
-      if (def._type === 'externalLink') {
-        if (!isSafeLinkUrl(def.href)) warn(`${base}.markDefs[${i}].href`, `link to ${describeUrl(def.href)} left out: only http(s) and mailto links are allowed`);
-      } else if (def.link === null) {
+      // External links are the rule book's (below), which names the section and the link.
+      if (def._type === 'externalLink') return;
+      if (def.link === null) {
         warn(`${base}.markDefs[${i}].reference`, 'link left out: the referenced link document is missing or unpublished');
       } else if (!isSafeLinkUrl(def.link.url)) {
         warn(`${base}.markDefs[${i}].link.url`, `link to ${describeUrl(def.link.url)} left out: only http(s) and mailto links are allowed`);
@@ -49,6 +49,9 @@ export function collectUrlWarnings(issue: Issue): RenderWarning[] {
     });
   };
 
+  // The rule book's errors: an issue that gets this far was not published through the
+  // Studio (the lake refuses it there), so the build says what is broken in its words.
+  for (const error of findIssueRuleErrors(issue)) warn(error.path, error.message);
   blocks(issue.intro, 'intro');
   issue.sections.forEach((section, s) => blocks(section.body, `sections[${s}].body`));
   blocks(issue.signOff, 'signOff');

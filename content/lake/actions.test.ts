@@ -11,7 +11,8 @@ const stored = (docs: SanityDocument[]) => {
 
 describe('planning actions', () => {
   it('lets a publish in the same request see the edit before it', () => {
-    const lookup = stored([{ _id: 'issue-1', _type: 'issue', title: 'Old', _rev: 'p1', _createdAt: '2026-01-01T00:00:00.000Z' }]);
+    const sections = [{ _key: 's', heading: 'News', body: [{ _type: 'block', _key: 'b', children: [{ _type: 'span', text: 'Hi' }] }] }];
+    const lookup = stored([{ _id: 'issue-1', _type: 'issue', title: 'Old', sections, _rev: 'p1', _createdAt: '2026-01-01T00:00:00.000Z' }]);
     const mutations = planActions(
       [
         { actionType: 'sanity.action.document.edit', draftId: 'drafts.issue-1', publishedId: 'issue-1', patch: { set: { title: 'New' } } },
@@ -21,8 +22,27 @@ describe('planning actions', () => {
       now,
     );
     const published = mutations.find((m) => 'createOrReplace' in m) as { createOrReplace: SanityDocument };
-    expect(published.createOrReplace).toMatchObject({ _id: 'issue-1', title: 'New', _createdAt: '2026-01-01T00:00:00.000Z' });
+    // Without a slug, the issue is published with the one "Generate" would make.
+    expect(published.createOrReplace).toMatchObject({ _id: 'issue-1', title: 'New', slug: { _type: 'slug', current: 'new' }, _createdAt: '2026-01-01T00:00:00.000Z' });
     expect(mutations.at(-1)).toEqual({ delete: { id: 'drafts.issue-1' } });
+  });
+
+  it('refuses to publish an issue the rule book refuses, saying why in the Studio\'s words', () => {
+    const link = { _type: 'block', _key: 'b', markDefs: [{ _type: 'externalLink', _key: 'x', href: 'https://exa mple.com/a b' }], children: [{ _type: 'span', text: 'a tool', marks: ['x'] }] };
+    const lookup = stored([
+      { _id: 'drafts.issue-2', _type: 'issue', title: 'Empty', sections: [{ _key: 's', heading: 'News', body: [] }] },
+      { _id: 'drafts.issue-3', _type: 'issue', title: 'Bad link', slug: { _type: 'slug', current: 'mine' }, sections: [{ _key: 's', heading: 'Tools', body: [link] }] },
+    ]);
+    const attempt = (n: number) => {
+      try {
+        planActions([{ actionType: 'sanity.action.document.publish', draftId: `drafts.issue-${n}`, publishedId: `issue-${n}` }], lookup, now);
+        return undefined;
+      } catch (error) {
+        return error instanceof LakeError ? [error.status, error.type, error.message] : error;
+      }
+    };
+    expect(attempt(2)).toEqual([409, 'validationError', expect.stringMatching(/cannot be published yet\. Every section is empty/)]);
+    expect(attempt(3)).toEqual([409, 'validationError', expect.stringMatching(/Section “Tools”: the link “a tool” goes to "https:\/\/exa mple.com\/a b"/)]);
   });
 
   it('refuses what the hosted lake refuses, with its error types', () => {

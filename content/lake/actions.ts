@@ -2,6 +2,7 @@
 // each action into ordinary mutations against the state the store holds under its write
 // lock, so an action sees every earlier action of its own request. Pure.
 import { applyMutations, mutationTarget } from '../mutations.ts';
+import { deriveIssueSlug, findIssueRuleErrors } from '../rules.ts';
 import type { Mutation, SanityDocument } from '../store.ts';
 import { LakeError } from './protocol.ts';
 
@@ -67,6 +68,7 @@ function mutationsForAction(action: Action, get: Lookup, n: number): Mutation[] 
         throw new LakeError(409, 'documentRevisionMismatchError', `${where}: the published document changed since revision ${action.ifPublishedRevisionId}`);
       }
       const content = strengthenReferences(withoutSystemFields(draft));
+      if (content._type === 'issue') prepareIssueForPublish(content, where);
       return [
         { createOrReplace: { ...content, _id: publishedId, ...(published?._createdAt ? { _createdAt: published._createdAt } : {}) } as SanityDocument },
         { delete: { id: draftId } },
@@ -107,6 +109,23 @@ function mutationsForAction(action: Action, get: Lookup, n: number): Mutation[] 
   }
 }
 
+/**
+ * An issue is published only when the rule book (content/rules.ts) finds nothing that
+ * would build broken: the editor sees this refusal in the Studio, naming each problem.
+ * Without a slug it gets the one "Generate" would make, so its page has an address.
+ */
+function prepareIssueForPublish(issue: Record<string, unknown>, where: string): void {
+  const errors = findIssueRuleErrors(issue);
+  if (errors.length > 0) {
+    const list = errors.map((e) => e.message).join(' ');
+    throw new LakeError(409, 'validationError', `${where}: this issue cannot be published yet. ${list}`);
+  }
+  const slug = issue.slug as { current?: unknown } | undefined;
+  if (typeof slug?.current !== 'string' || slug.current.trim() === '') {
+    const derived = deriveIssueSlug(issue.title);
+    if (derived) issue.slug = { _type: 'slug', current: derived };
+  }
+}
 
 /** A copy without the fields the store sets itself; _createdAt is kept by the caller when it matters. */
 function withoutSystemFields<T extends Partial<SanityDocument>>(doc: T): T & { _id: string; _type: string } {

@@ -10,13 +10,11 @@ import {
   checkDate,
   checkIssueNumber,
   checkIssueNumberUnique,
-  checkEmptySections,
-  checkSections,
-  checkSlug,
+  checkIssueRules,
+  checkIssueSlug,
   checkSlugUnique,
   checkSummaryLength,
   checkSummaryPresent,
-  requireText,
 } from '../validation.ts';
 
 /** Today as YYYY-MM-DD in the editor's time zone, the default publication date. */
@@ -60,14 +58,14 @@ export const issue = defineType({
       title: 'Title',
       type: 'string',
       group: ['content', 'details'],
-      validation: (rule) => rule.custom(requireText('Give the issue a title; it is the email subject line.')),
+      validation: (rule) => rule.custom(checkIssueRules('error')),
     }),
     defineField({
       name: 'slug',
       title: 'Slug',
       type: 'slug',
       group: 'details',
-      description: 'The issue’s web address: /issues/<slug>/',
+      description: 'The issue’s web address: /issues/<number>-<slug>/. Left empty, it follows the title (set on publish).',
       options: {
         source: 'title',
         slugify: (input: string) => slugify(input),
@@ -77,7 +75,7 @@ export const issue = defineType({
         isUnique: () => true,
       },
       validation: (rule) => [
-        rule.custom((value) => checkSlug(value)),
+        rule.custom(checkIssueSlug),
         rule.custom((value, context) => checkSlugUnique(value, 'issue', context.document?._id, lakeClient(context))),
       ],
     }),
@@ -106,7 +104,7 @@ export const issue = defineType({
       type: 'array',
       group: 'content',
       of: [defineArrayMember({ type: 'section' })],
-      validation: (rule) => [rule.custom(checkSections), rule.custom(checkEmptySections).warning()],
+      validation: (rule) => [rule.custom(checkIssueRules('error')), rule.custom(checkIssueRules('warning')).warning()],
     }),
     defineField({ name: 'signOff', title: 'Sign-off', type: 'portableText', group: 'content' }),
     defineField({

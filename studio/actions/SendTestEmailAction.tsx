@@ -6,6 +6,7 @@ import { useToast } from '@sanity/ui/toast';
 import { useState } from 'react';
 import type { DocumentActionComponent } from 'sanity';
 import { checkEmail } from '../../schemas/validation.ts';
+import { ruleBookReason } from '../delivery-api.ts';
 import { requestTestEmail } from '../preview-urls.ts';
 import { usePreviewTarget } from '../use-preview-target.ts';
 
@@ -22,6 +23,8 @@ function rememberedAddress(): string {
 
 export const SendTestEmailAction: DocumentActionComponent = (props) => {
   const toast = useToast();
+  // The test copy is the issue as edited: judged by the same rule book as a real send.
+  const blocked = ruleBookReason(props.draft ?? props.published);
   const target = usePreviewTarget();
   const [open, setOpen] = useState(false);
   const [to, setTo] = useState(rememberedAddress);
@@ -45,8 +48,8 @@ export const SendTestEmailAction: DocumentActionComponent = (props) => {
   return {
     label: sending ? 'Sending test…' : 'Send test email',
     icon: EnvelopeIcon,
-    disabled: sending || !props.draft && !props.published,
-    title: 'Send this issue (including unpublished changes) to one address',
+    disabled: sending || (!props.draft && !props.published) || blocked !== undefined,
+    title: blocked ?? 'Send this issue (including unpublished changes) to one address',
     onHandle: () => setOpen(true),
     dialog: open
       ? {

@@ -56,7 +56,7 @@ export const editorialNoteSchema = z.object({
 export const textBlockSchema = z.object({
   _type: z.literal('block'),
   _key: key,
-  style: opt(z.enum(['normal', 'h3', 'blockquote'])).transform((s) => s ?? 'normal'),
+  style: opt(z.enum(['normal', 'h3', 'h4', 'blockquote'])).transform((s) => s ?? 'normal'),
   listItem: opt(z.enum(['bullet', 'number'])),
   level: opt(z.number().int().min(1)),
   children: z.array(z.discriminatedUnion('_type', [spanSchema, editorialNoteSchema])),
@@ -76,7 +76,10 @@ export const imageSchema = z.object({
   url: opt(z.string()),
   /** The uploaded file's stored path, when the image is an asset of this dataset. */
   assetPath: opt(z.string()),
-  alt: z.string().trim().min(1, 'an image needs alt text'),
+  /** Empty when an import found none: the Studio asks for it, renderers mark the image decorative. */
+  alt: opt(z.string()).transform((a) => a?.trim() ?? ''),
+  /** Where a click on the image goes, when the image is a link. */
+  link: opt(z.string()),
   caption: opt(z.string()),
   width: opt(z.number()),
   height: opt(z.number()),

@@ -85,7 +85,7 @@ const notesIn = (blocks: StoredBlock[]): PlacedNote[] =>
   blocks.flatMap((b): PlacedNote[] =>
     b._type === 'editorialNote'
       ? [{ note: b, placement: 'block' }]
-      : b._type === 'linkCard'
+      : b._type === 'linkCard' || b._type === 'image'
         ? []
         : b.children.filter((c): c is StoredNote => c._type === 'editorialNote').map((note): PlacedNote => ({ note, placement: 'inline' })),
   );
@@ -118,8 +118,10 @@ describe('converting the shape of a real issue', () => {
 
   it('keeps every link, in source order, including links inside asides', () => {
     const issue = convertMarkdownIssue(source, 'back-issue.md');
-    const inSource = [...source.matchAll(/\]\((https?:\/\/[^)\s]+)\)/g)].map((m) => m[1]);
-    expect(issue.links).toHaveLength(67);
+    // Every `](address)` but an image's `![alt](address)`.
+    const inSource = [...source.matchAll(/(!?)\[[^\]]*\]\((https?:\/\/[^)\s]+)\)/g)].filter((m) => m[1] === '').map((m) => m[2]);
+    // The chart is an image block now, its address no longer one of the issue's links.
+    expect(issue.links).toHaveLength(66);
     expect(issue.links.map((l) => l.href)).toEqual(inSource);
     expect(issue.links[0]).toMatchObject({ href: 'https://kelp-tracker.example.org/share', text: 'tell a colleague about it' });
   });
@@ -244,7 +246,7 @@ describe('storing an imported issue', () => {
     };
     const summary = await importMarkdownIssue(counting, source, await options());
     expect(mutateCalls).toHaveLength(1);
-    expect(summary).toMatchObject({ id: 'drafts.issue-27', written: true, notes: { inline: 18, block: 1 }, links: { total: 67, distinct: 65, created: 65, reused: 0 } });
+    expect(summary).toMatchObject({ id: 'drafts.issue-27', written: true, notes: { inline: 18, block: 1 }, links: { total: 66, distinct: 64, created: 64, reused: 0 } });
 
     const issue = await loadIssueByNumber(store, 27, 'drafts');
     expect(issue.isDraft).toBe(true);
@@ -253,7 +255,7 @@ describe('storing an imported issue', () => {
     // A link to a place on a page already in the library keeps its exact address.
     expect(defs.filter((d) => d._type === 'externalLink').map((d) => (d._type === 'externalLink' ? d.href : ''))).toEqual(['https://docs.example.org/kelp/proxies#websockets']);
     const imported = (await loadLinks(store)).filter((l) => l.foundAt === 'issue 27 (imported from back-issue.md)');
-    expect(imported).toHaveLength(65);
+    expect(imported).toHaveLength(64);
     expect(imported.every((l) => l.status === 'shortlisted' && l.needsEnrichment)).toBe(true);
     // Tracking parameters do not travel into the library.
     expect(imported.map((l) => l.url)).toContain('https://foundation.example.org/roadmap-2026');
@@ -263,7 +265,7 @@ describe('storing an imported issue', () => {
     const deps = { fetchPage: async () => ({ status: 'unreachable' as const, reason: 'offline in tests' }), now: fixedNow };
     const captured = await captureLink(store, { url: 'https://KELPIE.example.cloud/blog/autoscaling/?ref=tracker' }, deps);
     const summary = await importMarkdownIssue(store, source, await options({ publish: true }));
-    expect(summary.links).toMatchObject({ created: 64, reused: 1 });
+    expect(summary.links).toMatchObject({ created: 63, reused: 1 });
     const link = (await loadLinks(store)).find((l) => l.id === ('id' in captured ? captured.id : ''));
     expect(link?.usedIn).toEqual([{ number: 27, title: 'Kelp Tracker #27: Tides Turning' }]);
   });
@@ -276,7 +278,7 @@ describe('storing an imported issue', () => {
 
     const edited = source.replace('Tides Turning', 'Tides Turned');
     const replaced = await importMarkdownIssue(store, edited, await options({ replace: true }));
-    expect(replaced).toMatchObject({ id: 'drafts.issue-27', replaced: ['issue-27'], links: { created: 0, reused: 65 } });
+    expect(replaced).toMatchObject({ id: 'drafts.issue-27', replaced: ['issue-27'], links: { created: 0, reused: 64 } });
     const docs = (await store.documents()).filter((d) => d._type === 'issue' && d.number === 27);
     expect(docs.map((d) => [d._id, d.title])).toEqual([['drafts.issue-27', 'Kelp Tracker #27: Tides Turned']]);
   });
@@ -287,7 +289,7 @@ describe('storing an imported issue', () => {
     const summary = await importMarkdownIssue(store, source, await options({ dryRun: true }));
     expect(summary.written).toBe(false);
     expect(summary.sections).toHaveLength(12);
-    expect(summary.fidelity).toMatchObject({ links: 67, asides: 19 });
+    expect(summary.fidelity).toMatchObject({ links: 66, asides: 19, images: 1 });
     expect(await fs.readFile(path.join(dir, 'dataset.ndjson'), 'utf8')).toBe(before);
   });
 });
@@ -295,7 +297,7 @@ describe('storing an imported issue', () => {
 describe('fidelity check', () => {
   it('passes the real-sized fixture, comparing its whole structure', async () => {
     const summary = await importMarkdownIssue(store, source, await options({ dryRun: true }));
-    expect(summary.fidelity).toMatchObject({ links: 67, headings: 12, listItems: 15, quotes: 1, asides: 19 });
+    expect(summary.fidelity).toMatchObject({ links: 66, headings: 12, listItems: 15, quotes: 1, asides: 19, images: 1 });
     expect(summary.fidelity.characters).toBeGreaterThan(5000);
   });
 });

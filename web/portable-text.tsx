@@ -105,10 +105,17 @@ function ImageView({ image }: { image: ImageBlock }) {
   );
   return (
     <figure>
-      {img}
+      {image.link && isHttpUrl(image.link) ? <a href={image.link}>{img}</a> : img}
       {image.caption ? <figcaption>{image.caption}</figcaption> : null}
     </figure>
   );
+}
+
+/** A quote inside a quote (`level` 2 and deeper) sits inside as many outer quotes. */
+function nestQuote(quote: ReactNode, level: number | undefined): ReactNode {
+  let out = quote;
+  for (let depth = level ?? 1; depth > 1; depth--) out = <blockquote>{out}</blockquote>;
+  return out;
 }
 
 function isEmptyBlock(value: TextBlock): boolean {
@@ -122,12 +129,14 @@ function isEmptyBlock(value: TextBlock): boolean {
  */
 export function portableTextComponents(subheading: 'h2' | 'h3'): PortableTextComponents {
   const Sub = subheading;
+  const SubSub = subheading === 'h2' ? 'h3' : 'h4';
   return {
     marks,
     block: {
       normal: ({ value, children }) => (isEmptyBlock(value as TextBlock) ? null : <p>{children}</p>),
       h3: ({ children }) => <Sub>{children}</Sub>,
-      blockquote: ({ children }) => <blockquote><p>{children}</p></blockquote>,
+      h4: ({ children }) => <SubSub>{children}</SubSub>,
+      blockquote: ({ value, children }) => nestQuote(<blockquote><p>{children}</p></blockquote>, (value as TextBlock).level),
     },
     unknownBlockStyle: ({ children }) => <p>{children}</p>,
     types: {

@@ -106,7 +106,14 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   const finish = () => {
     if (!current) return;
     const cards = headingLinkCards(current.heading, 'section heading', keys, links, warnings);
-    sections.push({ _type: 'section', _key: keys(), heading: flat(plainInline(current.heading.inline)) || '(untitled)', body: [...cards, ...convert(current.blocks)], line: current.heading.line });
+    const body = [...cards, ...convert(current.blocks)];
+    const heading = flat(plainInline(current.heading.inline)) || '(untitled)';
+    if (body.length === 0) {
+      // An issue leaves out sections with nothing in them (an unused default section); an empty paragraph keeps this heading.
+      body.push({ _type: 'block', _key: keys(), style: 'normal', markDefs: [], children: [{ _type: 'span', _key: keys(), text: '', marks: [] }] });
+      warnings.push({ line: current.heading.line, kind: 'section', message: `section "${heading}" has no text of its own; kept as a heading over an empty paragraph` });
+    }
+    sections.push({ _type: 'section', _key: keys(), heading, body, line: current.heading.line });
   };
   for (const block of rest.slice(firstSection)) {
     if (isSection(block)) {
@@ -315,7 +322,7 @@ function collectBlocks(tokens: Token[], lineOf: (t: Token) => number, warnings: 
           break;
         }
         // A list item or a quote holds text only: its words stay together and the pictures follow it.
-        if (texts.length > 0 || (items.length > 0 && !items.at(-1)!.block)) place(token, 'text', texts.flatMap((p) => p.inline));
+        if (texts.length > 0 || (items.length > 0 && !items.at(-1)!.block)) place(token, 'text', joinTexts(texts.map((p) => p.inline)));
         warnings.push({ line: lineOf(token), kind: 'image', message: `image inside a ${items.length > 0 ? 'list item' : 'quote'} placed right after it as its own block` });
         for (const p of images) pushImage(p.image);
         break;
@@ -358,6 +365,20 @@ function splitAtImages(inline: Token[]): Array<{ inline: Token[]; image?: RawBlo
   }
   parts.push({ inline: current });
   return parts.filter((p) => p.image || hasText(p.inline));
+}
+
+/** Text runs an image stood between, as one run with one space where the image was. */
+function joinTexts(runs: Token[][]): Token[] {
+  const joined: Token[] = [];
+  for (const run of runs) {
+    const last = joined.findLast((t) => t.type === 'text');
+    const first = run.findIndex((t) => t.type === 'text');
+    if (last && first !== -1 && /\s$/.test(last.content) && /^\s/.test(run[first]!.content)) {
+      const trimmed = { ...run[first]!, content: run[first]!.content.trimStart() } as Token;
+      joined.push(...run.slice(0, first), trimmed, ...run.slice(first + 1));
+    } else joined.push(...run);
+  }
+  return joined;
 }
 
 function hasText(inline: Token[]): boolean {

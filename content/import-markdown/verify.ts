@@ -308,6 +308,8 @@ function readStored(stored: StoredView): Reading {
   };
   readBlocks(stored.intro);
   for (const section of stored.sections) {
+    // The read model leaves out a section with an empty body, so such a heading is lost.
+    if (section.body.length === 0) continue;
     reading.headings.push({ text: letters(section.heading), level: 0, section: true, line: 0 });
     pushText(section.heading);
     readBlocks(section.body);

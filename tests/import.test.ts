@@ -17,9 +17,11 @@ import type { Issue } from '../content/model.ts';
 import type { ContentStore, Mutation } from '../content/store.ts';
 import { loadConfig, samplePath } from '../core/config.ts';
 import { isNewsdeskError, type NewsdeskError } from '../core/errors.ts';
+import { renderIssueEmail } from '../emails/issue-email.ts';
 import { renderIssueText } from '../emails/issue-text.ts';
 import { buildCommand } from '../scripts/build.ts';
 import type { CommandContext } from '../scripts/cli.ts';
+import { renderIssueBody } from '../web/issue-page.tsx';
 
 const fixturePath = path.join(import.meta.dirname, 'fixtures/back-issue.md');
 const fixedNow = () => new Date('2026-03-20T08:00:00Z');
@@ -323,8 +325,32 @@ describe('import then build', () => {
     const html = await fs.readFile(path.join(dir, 'dist', String(page)), 'utf8');
     expect(html).toContain('Widget Architectures');
     expect(html).toContain('https://widgets.example.org/spec/v3-migration#breaking');
+    // The chart is shown as a picture, not as a link reading its alt text.
+    expect(html).toContain('<img src="https://survey.example.org/notebooks-2025/sharing-chart.png" alt="A bar chart of how respondents share notebooks, with email the longest bar"');
     // And the text part still carries every aside.
     const text = await renderText(await loadIssueByNumber(store, 27));
     expect(text.match(/—Ed\.\]/g)).toHaveLength(19);
+  });
+
+  it('shows an imported image on the web page and in the email, inside its link when it was linked', async () => {
+    const markdown = '---\nnumber: 41\ndate: 2026-02-01\n---\n\n# Harbour notes\n\nMorning at the quay.\n\n## Pictures\n\n[![Boats at the quay](https://pics.example/quay.png)](https://pics.example/quay)\n\n![](https://pics.example/gulls.png)\n\n### Deeper\n\n#### Deepest\n\n> Outer.\n>\n> > Inner.\n';
+    const summary = await importMarkdownIssue(store, markdown, await options({ file: 'harbour.md', publish: true }));
+    expect(summary.fidelity).toMatchObject({ images: 2, quotes: 2, headings: 3 });
+    const issue = await loadIssueByNumber(store, summary.number);
+    const settings = await loadSettings(store);
+
+    const page = renderIssueBody(issue);
+    expect(page).toMatch(/<a href="https:\/\/pics.example\/quay"><img src="https:\/\/pics.example\/quay.png" alt="Boats at the quay"[^>]*\/?><\/a>/);
+    expect(page).toMatch(/<img src="https:\/\/pics.example\/gulls.png" alt=""/);
+    expect(page).toContain('<h3>Deeper</h3>');
+    expect(page).toContain('<h4>Deepest</h4>');
+    expect(page).toContain('<blockquote><blockquote><p>Inner.</p></blockquote></blockquote>');
+
+    const email = await renderIssueEmail(issue, { baseUrl: 'https://news.example.org', settings });
+    expect(email.html).toMatch(/<a href="https:\/\/pics.example\/quay"><img src="https:\/\/pics.example\/quay.png" alt="Boats at the quay"/);
+    expect(email.html).toMatch(/<img src="https:\/\/pics.example\/gulls.png" alt=""/);
+    expect(email.html).toMatch(/<h4[^>]*>Deepest<\/h4>/);
+    expect(email.text).toContain('[Image: Boats at the quay]\n  https://pics.example/quay');
+    expect(email.text).toContain('> > Inner.');
   });
 });

@@ -55,7 +55,7 @@ function emailComponents(theme: EmailTheme): PortableTextComponents {
       strong: ({ children }) => `<strong>${children}</strong>`,
       em: ({ children }) => `<em>${children}</em>`,
       code: ({ children }) =>
-        `<code style="font-family:Menlo,Consolas,monospace;font-size:.9em;background:rgba(127,127,127,.15);padding:0 3px">${children}</code>`,
+        `<code style="font-family:Menlo,Consolas,monospace;font-size:.9em;background:rgba(127,127,127,.15);padding:0 3px;white-space:pre-wrap">${children}</code>`,
       'strike-through': ({ children }) => `<s>${children}</s>`,
       externalLink: linkMark,
       linkReference: linkMark,

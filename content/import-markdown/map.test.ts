@@ -202,11 +202,24 @@ describe('structure from the document’s own headings', () => {
     expect(plan.mutations.at(-1)).toMatchObject({ createOrReplace: { sections: [{ body: [{ _type: 'linkCard', link: { _type: 'reference' } }, {}] }, {}] } });
   });
 
-  it('keeps a quote inside a list item in that item instead of making more items', () => {
+  it('places a quote inside a bullet item right after the item, as a quote, instead of making more items', () => {
     const md = '# T\n\n- [A post](https://a.example/a) by Ada\n  > The quoted summary.\n- [B post](https://a.example/b)\n\n  Second paragraph of B.\n';
     const { converted, plan } = importOf(md);
-    const items = textBlocks(converted).filter((b) => b.listItem);
-    expect(items.map(textOf)).toEqual(['A post by Ada\n\nThe quoted summary.', 'B post\n\nSecond paragraph of B.']);
+    expect(textBlocks(converted).map((b) => [b.listItem ?? b.style, textOf(b)])).toEqual([
+      ['bullet', 'A post by Ada'],
+      ['blockquote', 'The quoted summary.'],
+      ['bullet', 'B post\n\nSecond paragraph of B.'],
+    ]);
+    expect(plan.summary.fidelity).toMatchObject({ listItems: 2, quotes: 1 });
+    expect(converted.warnings.map((w) => w.message)).toEqual(['quote inside a list item placed right after the item (a list item cannot hold a quote)']);
+  });
+
+  it('keeps a quote inside a numbered item in that item, so the count does not restart', () => {
+    const { converted, plan } = importOf('# T\n\n1. First\n   > Quoted.\n2. Second\n');
+    expect(textBlocks(converted).map((b) => [b.listItem ?? b.style, textOf(b)])).toEqual([
+      ['number', 'First\n\nQuoted.'],
+      ['number', 'Second'],
+    ]);
     expect(plan.summary.fidelity).toMatchObject({ listItems: 2, quotes: 0 });
     expect(converted.warnings.map((w) => w.kind)).toEqual(['list']);
   });

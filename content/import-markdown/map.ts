@@ -240,6 +240,12 @@ function collectBlocks(tokens: Token[], lineOf: (t: Token) => number, warnings: 
 
   const place = (token: Token, kind: RawBlock['kind'], inline: Token[], level?: number) => {
     const item = items.at(-1);
+    if (item?.block && quoteDepth > item.quoteDepth && kind !== 'heading' && lists.at(-1) === 'bullet') {
+      // A bullet item cannot hold a quote, but a quote right after it reads the same; a numbered list would restart its count, so there it joins the item.
+      warnings.push({ line: lineOf(token), kind: 'list', message: 'quote inside a list item placed right after the item (a list item cannot hold a quote)' });
+      blocks.push({ kind, line: lineOf(token), topLevel: false, style: 'blockquote', quoteDepth, inline });
+      return;
+    }
     if (item?.block) {
       // A later block of the same list item: joins the item's last list block.
       const target = lastListBlock!;

@@ -129,6 +129,13 @@ describe('structure', () => {
     expect(refusalOf(converted, (intro) => delete (intro[1] as StoredTextBlock).level)).toMatch(/a quote 2 deep became one 1 deep/);
   });
 
+  it('places a quote under a bullet item after it, and refuses a mapping that loses the quote', () => {
+    const { converted, fidelity } = importOf('# T\n\n- Item\n\n  > Said of it.\n');
+    expect(shapeOf(converted.intro)).toEqual([['bullet1', 'Item'], ['blockquote', 'Said of it.']]);
+    expect(fidelity.quotes).toBe(1);
+    expect(refusalOf(converted, (intro) => ((intro[1] as StoredTextBlock).style = 'normal'))).toMatch(/the Markdown has 1 quoted paragraph\(s\), the converted issue 0/);
+  });
+
   it('keeps h3 and h4 sub-headings apart and refuses a mapping that folds them into one level', () => {
     const { converted, fidelity } = importOf('# T\n\n## Section\n\n### Level three\n\ntext\n\n#### Level four\n\nmore\n');
     expect(shapeOf(converted.sections[0]!.body)).toEqual([

@@ -137,12 +137,25 @@ function readSource(source: SourceView): Reading {
   const skip = new Set(source.metaLines);
   const lineOf = (t: Token) => (t.map ? t.map[0] + source.bodyLine : source.bodyLine);
   const topHeadings: Array<{ level: number; index: number }> = [];
+  // The list items open around the current token: the quote depth each opened at, and whether it has a first block yet.
+  const items: Array<{ quoteDepth: number; started: boolean }> = [];
+  /** A quoted block is a quote outside lists, or a later block of a bullet item quoted inside it (the converter places those after the item). */
+  const isQuote = () => {
+    const item = items.at(-1);
+    return quoteDepth > 0 && (lists.length === 0 || (item !== undefined && item.started && quoteDepth > item.quoteDepth && lists.at(-1) === 'bullet'));
+  };
+  const startItem = () => {
+    const item = items.at(-1);
+    if (item) item.started = true;
+  };
 
   for (let i = 0; i < source.tokens.length; i++) {
     const t = source.tokens[i]!;
     switch (t.type) {
       case 'bullet_list_open':
       case 'ordered_list_open':
+        // A nested list's outer item gets a (possibly empty) first block of its own.
+        startItem();
         lists.push(t.type === 'bullet_list_open' ? 'bullet' : 'number');
         break;
       case 'bullet_list_close':
@@ -151,6 +164,10 @@ function readSource(source: SourceView): Reading {
         break;
       case 'list_item_open':
         reading.items.push({ type: lists.at(-1)!, depth: lists.length, line: lineOf(t) });
+        items.push({ quoteDepth, started: false });
+        break;
+      case 'list_item_close':
+        items.pop();
         break;
       case 'blockquote_open':
         quoteDepth++;
@@ -160,7 +177,8 @@ function readSource(source: SourceView): Reading {
         break;
       case 'fence':
       case 'code_block':
-        if (quoteDepth > 0 && lists.length === 0) reading.quotes.push({ depth: quoteDepth, line: lineOf(t) });
+        if (isQuote()) reading.quotes.push({ depth: quoteDepth, line: lineOf(t) });
+        startItem();
         for (const ch of t.content) if (counted.test(ch)) reading.chars.push({ ch, line: lineOf(t) });
         break;
       case 'heading_open':
@@ -168,6 +186,8 @@ function readSource(source: SourceView): Reading {
         const line = lineOf(t);
         const inline = source.tokens[i + 1]!.children ?? [];
         i += 2;
+        const quoted = isQuote();
+        startItem();
         if (skip.has(line)) break;
         if (t.type === 'heading_open' && line === source.titleLine) {
           reading.title = letters(flatText(inline));
@@ -178,7 +198,7 @@ function readSource(source: SourceView): Reading {
           topHeadings.push({ level: Number(t.tag.slice(1)), index: reading.headings.length });
           reading.headings.push({ text: letters(flatText(inline)), level: Number(t.tag.slice(1)), section: false, line });
           // A quoted paragraph that is only pictures leaves no quoted text: its images are compared on their own.
-        } else if (quoteDepth > 0 && lists.length === 0 && inline.some((c) => (c.type === 'text' || c.type === 'text_special' || c.type === 'code_inline') && c.content.trim() !== '')) {
+        } else if (quoted && inline.some((c) => (c.type === 'text' || c.type === 'text_special' || c.type === 'code_inline') && c.content.trim() !== '')) {
           reading.quotes.push({ depth: quoteDepth, line });
         }
         readInline(inline, line, source.syntax, reading);

@@ -238,7 +238,9 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
         if (linkKept.pop()) result.push(t);
         break;
       case 'image': {
-        keepImage(t.attrGet('src') ?? '', t.content.trim());
+        // The alt text as readers get it: `![*big* map](…)` is "big map", not the markup.
+        const alt = t.children?.length ? t.children.map((c) => (c.type === 'softbreak' || c.type === 'hardbreak' ? ' ' : c.content)).join('') : t.content;
+        keepImage(t.attrGet('src') ?? '', alt.trim());
         break;
       }
       case 'html_inline': {

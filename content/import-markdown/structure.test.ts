@@ -52,6 +52,11 @@ describe('images', () => {
     expect(fidelity).toMatchObject({ images: 1, links: 0 });
   });
 
+  it('reads the alt text of an image without its markup', () => {
+    const { converted } = importOf('# T\n\n![The *old* `harbour` map](https://pics.example/map.png)\n');
+    expect(shapeOf(converted.intro)).toEqual([['image', 'https://pics.example/map.png', 'The old harbour map', null]]);
+  });
+
   it('keeps an image without alt text without inventing any, and warns', () => {
     const { converted, fidelity } = importOf('# T\n\n![](https://pics.example/plain.png)\n');
     expect(converted.intro).toEqual([{ _type: 'image', _key: expect.any(String), url: 'https://pics.example/plain.png' }]);

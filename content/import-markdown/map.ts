@@ -228,8 +228,10 @@ interface RawBlock {
 
 /**
  * Walks the tokens into blocks. A list item holds one Portable Text block, so its
- * later paragraphs, quotes and code join its first block after a line break; nested
- * lists become deeper list blocks.
+ * later paragraphs and code join its first block after a line break, and a quote under
+ * a bullet item follows the item as a quote (under a numbered item it joins too, so the
+ * count does not restart); nested lists become deeper list blocks, nested quotes keep
+ * their depth, and a paragraph's images become image blocks of their own.
  */
 function collectBlocks(tokens: Token[], lineOf: (t: Token) => number, warnings: ImportWarning[]): RawBlock[] {
   const blocks: RawBlock[] = [];

@@ -104,6 +104,18 @@ export type LinkCard = z.infer<typeof linkCardSchema>;
 export type ImageBlock = z.infer<typeof imageSchema>;
 export type PortableBlock = z.infer<typeof portableBlockSchema>;
 
+/** A quote block marked with its depth (2 for a quote inside a quote), for renderers. */
+export type QuoteDepthBlock = TextBlock & { quoteDepth?: number };
+
+/**
+ * Marks each quote outside a list with its depth (its `level`), before rendering: the
+ * Portable Text renderers pass a list item's block on without `listItem`, so a
+ * renderer could not tell a quote's depth from a quoted list item's nesting.
+ */
+export function markQuoteDepth(blocks: PortableBlock[]): PortableBlock[] {
+  return blocks.map((b) => (b._type === 'block' && b.style === 'blockquote' && !b.listItem && (b.level ?? 1) > 1 ? ({ ...b, quoteDepth: b.level } as QuoteDepthBlock) : b));
+}
+
 // ── Documents ────────────────────────────────────────────────────────────────
 
 export const tagRefSchema = z.object({ title: z.string().min(1), slug: z.string().min(1) });

@@ -132,7 +132,8 @@ function renderBlock(block: PortableBlock, links: LinkNumbers, width: number): s
       if (block.style === 'h3') return wrapText(text, { width, first: '### ', rest: '    ' }).join('\n');
       if (block.style === 'h4') return wrapText(text, { width, first: '#### ', rest: '     ' }).join('\n');
       if (block.style === 'blockquote') {
-        const marker = '> '.repeat(Math.max(1, block.level ?? 1));
+        // On a list item `level` is the list's nesting, not a quote's.
+        const marker = '> '.repeat(block.listItem ? 1 : Math.max(1, block.level ?? 1));
         return wrapText(text, { width, first: marker, rest: marker }).join('\n');
       }
       return wrapText(text, { width }).join('\n');

@@ -4,7 +4,7 @@
 // output goes inside MJML's mj-text blocks.
 import { toHTML, type PortableTextComponents, type PortableTextMarkComponentOptions } from '@portabletext/to-html';
 import type { PortableTextBlock, TypedObject } from '@portabletext/types';
-import type { EditorialNote, ImageBlock, LinkCard, MarkDef, NoteBlock, PortableBlock } from '../content/model.ts';
+import { markQuoteDepth, type EditorialNote, type ImageBlock, type LinkCard, type MarkDef, type NoteBlock, type PortableBlock, type QuoteDepthBlock } from '../content/model.ts';
 import { isHttpUrl } from '../content/rules.ts';
 import { cardTitle, escapeCmsHtml, imageSource, resolveCardLink, resolveLinkMark, spaceInlineNotes, type ResolvedLink } from './portable-text.ts';
 
@@ -20,7 +20,7 @@ export interface EmailTheme {
 export const mutedClass = 'nd-m';
 
 export function renderPortableTextHtml(blocks: PortableBlock[], theme: EmailTheme): string {
-  return toHTML(spaceInlineNotes(blocks) as unknown as TypedObject[], { components: emailComponents(theme), onMissingComponent: false });
+  return toHTML(spaceInlineNotes(markQuoteDepth(blocks)) as unknown as TypedObject[], { components: emailComponents(theme), onMissingComponent: false });
 }
 
 function emailComponents(theme: EmailTheme): PortableTextComponents {
@@ -41,7 +41,7 @@ function emailComponents(theme: EmailTheme): PortableTextComponents {
       blockquote: ({ value, children }) => {
         // A quote inside a quote (level 2 and deeper) sits inside as many outer quotes.
         const open = `<blockquote style="margin:0 0 16px;padding:0 0 0 14px;border-left:3px solid rgba(127,127,127,.4)">`;
-        const depth = Math.max(1, (value as { level?: number }).level ?? 1);
+        const depth = Math.max(1, (value as QuoteDepthBlock).quoteDepth ?? 1);
         return `${open.repeat(depth)}${children}${'</blockquote>'.repeat(depth)}`;
       },
     },

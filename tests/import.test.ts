@@ -333,7 +333,7 @@ describe('import then build', () => {
   });
 
   it('shows an imported image on the web page and in the email, inside its link when it was linked', async () => {
-    const markdown = '---\nnumber: 41\ndate: 2026-02-01\n---\n\n# Harbour notes\n\nMorning at the quay.\n\n## Pictures\n\n[![Boats at the quay](https://pics.example/quay.png)](https://pics.example/quay)\n\n![](https://pics.example/gulls.png)\n\n### Deeper\n\n#### Deepest\n\n> Outer.\n>\n> > Inner.\n';
+    const markdown = '---\nnumber: 41\ndate: 2026-02-01\n---\n\n# Harbour notes\n\nMorning at the quay.\n\n## Pictures\n\n[![Boats at the quay](https://pics.example/quay.png)](https://pics.example/quay)\n\n![](https://pics.example/gulls.png)\n\n### Deeper\n\n#### Deepest\n\n> Outer.\n>\n> > Inner.\n\n> - Quoted item\n>   - Quoted sub-item\n';
     const summary = await importMarkdownIssue(store, markdown, await options({ file: 'harbour.md', publish: true }));
     expect(summary.fidelity).toMatchObject({ images: 2, quotes: 2, headings: 3 });
     const issue = await loadIssueByNumber(store, summary.number);
@@ -345,11 +345,16 @@ describe('import then build', () => {
     expect(page).toContain('<h3>Deeper</h3>');
     expect(page).toContain('<h4>Deepest</h4>');
     expect(page).toContain('<blockquote><blockquote><p>Inner.</p></blockquote></blockquote>');
+    // A list item's level is its list nesting: a quoted sub-item is not a quote in a quote.
+    expect(page).not.toMatch(/<blockquote><blockquote><p>Quoted sub-item/);
+    expect(page).toContain('Quoted sub-item');
 
     const email = await renderIssueEmail(issue, { baseUrl: 'https://news.example.org', settings });
     expect(email.html).toMatch(/<a href="https:\/\/pics.example\/quay"><img src="https:\/\/pics.example\/quay.png" alt="Boats at the quay"/);
     expect(email.html).toMatch(/<img src="https:\/\/pics.example\/gulls.png" alt=""/);
     expect(email.html).toMatch(/<h4[^>]*>Deepest<\/h4>/);
+    expect(email.html).toMatch(/(<blockquote[^>]*>){2}Inner\./);
+    expect(email.html).not.toMatch(/(<blockquote[^>]*>){2}Quoted sub-item/);
     expect(email.text).toContain('[Image: Boats at the quay]\n  https://pics.example/quay');
     expect(email.text).toContain('> > Inner.');
   });

@@ -2,9 +2,9 @@
 // an issue can hold, so the converter and the fidelity check read the same document:
 // HTML comments out (they were never visible), HTML blocks through turndown into
 // Markdown, inline HTML tags to their Markdown meaning (a, br, b, i, …) or to their
-// text, tables to one paragraph per row, images at web addresses kept as image tokens (others
-// to their alt text), links the build would drop
-// (irc:, relative) to their text. Every such change is reported with its line.
+// text, tables to one paragraph per row, images at web addresses kept as image tokens
+// (in headings, inside a link's text or at other addresses: their alt text), links the
+// build would drop (irc:, relative) to their text. Every such change is reported with its line.
 //
 // Why markdown-it tokens and not @portabletext/markdown's markdownToPortableText: its
 // 2.2.0 loses the emphasis around a link and leaks the link mark into what follows
@@ -109,7 +109,7 @@ function normaliseBlocks(tokens: Token[], bodyLine: number, options: ParseOption
         out.warnings.push({ line: lineOf(token), kind: 'rule', message: 'horizontal rule left out' });
         break;
       case 'inline':
-        token.children = normaliseInline(token.children ?? [], lineOf(token), options, out);
+        token.children = normaliseInline(token.children ?? [], lineOf(token), options, out, tokens[i - 1]?.type === 'heading_open');
         result.push(token);
         break;
       default:
@@ -152,7 +152,7 @@ const htmlElements = new Set(
 );
 const droppedWithContent = new Set(['script', 'style', 'iframe', 'video', 'audio', 'object', 'embed', 'input', 'button', 'select', 'textarea', 'svg', 'canvas']);
 
-function normaliseInline(children: Token[], blockLine: number, options: ParseOptions, out: ParsedMarkdown): Token[] {
+function normaliseInline(children: Token[], blockLine: number, options: ParseOptions, out: ParsedMarkdown, inHeading = false): Token[] {
   const result: Token[] = [];
   const linkKept: boolean[] = [];
   const htmlLinks: boolean[] = [];
@@ -186,6 +186,11 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
   const keepImage = (src: string, alt: string) => {
     const target = src === '' ? undefined : resolveLink(src, options.baseUrl);
     const where = src === '' ? 'without an address' : quoteUrl(src);
+    if (inHeading) {
+      if (alt) result.push(textToken(alt));
+      warn('image', `image ${where} in a heading ${alt ? 'kept as its alt text' : 'left out (it has no alt text)'}: a heading holds plain text`);
+      return;
+    }
     if (insideLink() && !imageLinks.at(-1)) {
       if (alt) result.push(textToken(alt));
       warn('image', `image ${where} inside a link's text ${alt ? 'kept as its alt text' : 'left out (it has no alt text)'}: an image block cannot sit inside a sentence's link`);

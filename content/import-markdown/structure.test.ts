@@ -92,6 +92,13 @@ describe('images', () => {
     expect(messages(without.converted)).toEqual(['3: image img/boat.png kept as its alt text: only images at http(s) addresses are kept (pass --base-url to resolve relative image paths)']);
   });
 
+  it('keeps an image in a heading as its alt text', () => {
+    const { converted, fidelity } = importOf('# T\n\n## ![Anchor](https://pics.example/anchor.png) News\n\nText.\n');
+    expect(converted.sections.map((s) => s.heading)).toEqual(['Anchor News']);
+    expect(messages(converted)).toEqual(['3: image https://pics.example/anchor.png in a heading kept as its alt text: a heading holds plain text']);
+    expect(fidelity.images).toBe(0);
+  });
+
   it('reads an HTML <img> inside an <a> as a linked image', () => {
     const { converted } = importOf('# T\n\nSee <a href="https://shop.example/"><img src="https://shop.example/logo.gif" alt="Shop logo"></a> now.\n');
     expect(shapeOf(converted.intro)).toEqual([

@@ -12,7 +12,9 @@ import { importIssues } from '../content/import-markdown/import-issue.ts';
 import { convertMarkdownIssue } from '../content/import-markdown/map.ts';
 import type { ImportSummary } from '../content/import-markdown/plan.ts';
 import type { StoredBlock, StoredNote, StoredTextBlock } from '../content/import-markdown/shapes.ts';
+import { assetsDirIn, lakeDirFor } from '../content/lake/paths.ts';
 import { loadIssueByNumber, loadLinks, loadSettings } from '../content/load.ts';
+import { withLocalMedia } from '../content/media.ts';
 import type { Issue } from '../content/model.ts';
 import type { ContentStore, Mutation } from '../content/store.ts';
 import { loadConfig, samplePath } from '../core/config.ts';
@@ -22,6 +24,7 @@ import { renderIssueText } from '../emails/issue-text.ts';
 import { buildCommand } from '../scripts/build.ts';
 import type { CommandContext } from '../scripts/cli.ts';
 import { renderIssueBody } from '../web/issue-page.tsx';
+import { aPng } from './helpers/studio-page.ts';
 
 const fixturePath = path.join(import.meta.dirname, 'fixtures/back-issue.md');
 const fixedNow = () => new Date('2026-03-20T08:00:00Z');
@@ -301,6 +304,43 @@ describe('fidelity check', () => {
     const summary = await importMarkdownIssue(store, source, await options({ dryRun: true }));
     expect(summary.fidelity).toMatchObject({ links: 66, headings: 12, listItems: 15, quotes: 1, asides: 19, images: 1 });
     expect(summary.fidelity.characters).toBeGreaterThan(5000);
+  });
+});
+
+describe('pictures beside the Markdown file', () => {
+  it('copies a local picture into the dataset as an uploaded image, which the site serves from its media folder', async () => {
+    const archive = path.join(dir, 'archive');
+    await fs.mkdir(path.join(archive, 'img'), { recursive: true });
+    await fs.writeFile(path.join(archive, 'img', 'chart.png'), aPng(40, 30));
+    const markdown = '---\nnumber: 42\ndate: 2026-02-02\n---\n\n# Local pictures\n\n## Chart\n\n[![A small chart](img/chart.png)](https://charts.example/)\n\n![Missing](img/missing.png)\n';
+    const report = await importIssues(store, [{ file: 'archive/local.md', source: markdown, dir: archive }], { publish: true, now: fixedNow });
+    const [result] = report.results;
+    if (!result?.ok) throw result?.error ?? new Error('no result');
+    expect(result.summary.warnings.map((w) => w.message)).toEqual([
+      "image img/chart.png copied into the site's media",
+      'image img/missing.png kept as its alt text: only images at http(s) addresses are kept (pass --base-url to resolve relative image paths)',
+    ]);
+    expect(result.summary.fidelity.images).toBe(1);
+
+    const issue = await loadIssueByNumber(store, 42);
+    const image = issue.sections[0]!.body.find((b) => b._type === 'image');
+    expect(image).toMatchObject({ alt: 'A small chart', link: 'https://charts.example/', width: 40, height: 30, assetPath: expect.stringMatching(/^images\/newsdesk0\/production\/[a-f0-9]{40}-40x30\.png$/) });
+    // The bytes sit where the local lake keeps uploads, so the Studio shows the picture too.
+    const stored = path.join(assetsDirIn(lakeDirFor(store.datasetPath)), 'images', path.posix.basename(image!._type === 'image' ? image!.assetPath! : ''));
+    expect(await fs.readFile(stored)).toEqual(aPng(40, 30));
+
+    const page = renderIssueBody(withLocalMedia(issue, 'https://news.example.org/media'));
+    expect(page).toMatch(/<a href="https:\/\/charts.example\/"><img src="https:\/\/news.example.org\/media\/[a-f0-9]{40}-40x30.png" alt="A small chart" width="40" height="30"/);
+  });
+
+  it('writes no picture on a dry run', async () => {
+    const archive = path.join(dir, 'dry');
+    await fs.mkdir(archive, { recursive: true });
+    await fs.writeFile(path.join(archive, 'dot.png'), aPng(8, 8));
+    const markdown = '---\nnumber: 43\ndate: 2026-02-03\n---\n\n# Dry\n\n## Dot\n\n![A dot](dot.png)\n';
+    const report = await importIssues(store, [{ file: 'dry/dot.md', source: markdown, dir: archive }], { dryRun: true, now: fixedNow });
+    expect(report.results[0]).toMatchObject({ ok: true });
+    await expect(fs.readdir(path.join(assetsDirIn(lakeDirFor(store.datasetPath)), 'images'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 

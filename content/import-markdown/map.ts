@@ -18,6 +18,8 @@ export interface ConvertOptions {
   asideSignature?: string | undefined;
   /** Resolves relative links. */
   baseUrl?: string | undefined;
+  /** Whether an image address names a picture beside the file that the import copies (local-images.ts). */
+  localImage?: ((src: string) => boolean) | undefined;
   /** Overrides any number found in the file. */
   number?: number | undefined;
   /** For a file that has no date of its own. */
@@ -59,7 +61,7 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   const split = splitMetadata(source, file);
   const { metadata } = split;
   const warnings: ImportWarning[] = metadata.ignored.map(({ key, line }) => ({ line, kind: 'metadata', message: `metadata "${key}" not imported (an issue has no such field)` }));
-  const parsed = parseMarkdown(split.body, split.bodyLine, { baseUrl: options.baseUrl });
+  const parsed = parseMarkdown(split.body, split.bodyLine, { baseUrl: options.baseUrl, localImage: options.localImage });
   warnings.push(...parsed.warnings);
   const lineOf = (t: Token) => (t.map ? t.map[0] + split.bodyLine : split.bodyLine);
   const raw = collectBlocks(parsed.tokens, lineOf, warnings);

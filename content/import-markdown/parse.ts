@@ -22,6 +22,8 @@ import type { ImportWarning } from './errors.ts';
 export interface ParseOptions {
   /** Resolves relative links ("/2024/05/post") against the site they were written for. */
   baseUrl?: string | undefined;
+  /** Whether an image address names a picture beside the Markdown file that the import copies. */
+  localImage?: ((src: string) => boolean) | undefined;
 }
 
 export interface ParsedMarkdown {
@@ -194,6 +196,16 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
     if (insideLink() && !imageLinks.at(-1)) {
       if (alt) result.push(textToken(alt));
       warn('image', `image ${where} inside a link's text ${alt ? 'kept as its alt text' : 'left out (it has no alt text)'}: an image block cannot sit inside a sentence's link`);
+      return;
+    }
+    if (options.localImage?.(src)) {
+      const image = new Token('image', 'img', 0);
+      image.attrs = [['src', src]];
+      image.content = alt;
+      image.children = [];
+      result.push(image);
+      warn('image', `image ${where} copied into the site's media`);
+      if (!alt) warn('image', `image ${where} has no alt text: describe it in the Studio for readers who cannot see it`);
       return;
     }
     if (target === undefined || !isHttpUrl(target)) {

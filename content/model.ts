@@ -57,7 +57,7 @@ export const editorialNoteSchema = z.object({
 export const textBlockSchema = z.object({
   _type: z.literal('block'),
   _key: key,
-  style: opt(z.enum(['normal', 'h3', 'blockquote'])).transform((s) => s ?? 'normal'),
+  style: opt(z.enum(['normal', 'h3', 'h4', 'blockquote'])).transform((s) => s ?? 'normal'),
   listItem: opt(z.enum(['bullet', 'number'])),
   level: opt(z.number().int().min(1)),
   children: z.array(z.discriminatedUnion('_type', [spanSchema, editorialNoteSchema])),
@@ -77,7 +77,10 @@ export const imageSchema = z.object({
   url: opt(z.string()),
   /** The uploaded file's stored path, when the image is an asset of this dataset. */
   assetPath: opt(z.string()),
-  alt: z.string().trim().min(1, 'an image needs alt text'),
+  /** Empty when an import found none: the Studio asks for it, renderers mark the image decorative. */
+  alt: opt(z.string()).transform((a) => a?.trim() ?? ''),
+  /** Where a click on the image goes, when the image is a link. */
+  link: opt(z.string()),
   caption: opt(z.string()),
   width: opt(z.number()),
   height: opt(z.number()),
@@ -101,6 +104,18 @@ export type TextBlock = z.infer<typeof textBlockSchema>;
 export type LinkCard = z.infer<typeof linkCardSchema>;
 export type ImageBlock = z.infer<typeof imageSchema>;
 export type PortableBlock = z.infer<typeof portableBlockSchema>;
+
+/** A quote block marked with its depth (2 for a quote inside a quote), for renderers. */
+export type QuoteDepthBlock = TextBlock & { quoteDepth?: number };
+
+/**
+ * Marks each quote outside a list with its depth (its `level`), before rendering: the
+ * Portable Text renderers pass a list item's block on without `listItem`, so a
+ * renderer could not tell a quote's depth from a quoted list item's nesting.
+ */
+export function markQuoteDepth(blocks: PortableBlock[]): PortableBlock[] {
+  return blocks.map((b) => (b._type === 'block' && b.style === 'blockquote' && !b.listItem && (b.level ?? 1) > 1 ? ({ ...b, quoteDepth: b.level } as QuoteDepthBlock) : b));
+}
 
 // ── Documents ────────────────────────────────────────────────────────────────
 

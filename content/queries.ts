@@ -22,7 +22,8 @@ const portableText = `{
   _type == "editorialNote" => { body[]{ ..., ${markDefs} } },
   _type == "linkCard" => { "link": link->${linkTarget} },
   _type == "image" => {
-    "url": asset->url,
+    // An imported image may live at its original address instead of an uploaded asset.
+    "url": coalesce(asset->url, url),
     "assetPath": asset->path,
     "width": asset->metadata.dimensions.width,
     "height": asset->metadata.dimensions.height

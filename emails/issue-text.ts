@@ -18,6 +18,7 @@ import {
 import type { PortableTextBlock, TypedObject } from '@portabletext/types';
 import stringWidth from 'string-width';
 import type { EditorialNote, ImageBlock, Issue, LinkCard, MarkDef, NoteBlock, PortableBlock, TextBlock } from '../content/model.ts';
+import { isHttpUrl } from '../content/rules.ts';
 import { absoluteUrl, formatIssueDate, issuePath, placeholders, type RenderContext, type RenderWarning } from '../core/render.ts';
 import {
   cardTitle,
@@ -129,7 +130,12 @@ function renderBlock(block: PortableBlock, links: LinkNumbers, width: number): s
       const text = renderInline(block, links);
       if (text.trim() === '') return '';
       if (block.style === 'h3') return wrapText(text, { width, first: '### ', rest: '    ' }).join('\n');
-      if (block.style === 'blockquote') return wrapText(text, { width, first: '> ' }).join('\n');
+      if (block.style === 'h4') return wrapText(text, { width, first: '#### ', rest: '     ' }).join('\n');
+      if (block.style === 'blockquote') {
+        // On a list item `level` is the list's nesting, not a quote's.
+        const marker = '> '.repeat(block.listItem ? 1 : Math.max(1, block.level ?? 1));
+        return wrapText(text, { width, first: marker, rest: marker }).join('\n');
+      }
       return wrapText(text, { width }).join('\n');
     }
     case 'editorialNote':
@@ -213,8 +219,9 @@ function renderLinkCard(card: LinkCard, width: number): string {
 
 function renderImage(image: ImageBlock, width: number): string {
   if (imageSource(image) === undefined) return '';
-  const lines = wrapText(`[Image: ${plain(image.alt)}]`, { width });
+  const lines = wrapText(image.alt ? `[Image: ${plain(image.alt)}]` : '[Image]', { width });
   if (image.caption?.trim()) lines.push(...wrapText(plain(image.caption), { width }));
+  if (image.link !== undefined && isHttpUrl(image.link)) lines.push(`  ${image.link}`);
   return lines.join('\n');
 }
 

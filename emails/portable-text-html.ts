@@ -4,7 +4,8 @@
 // output goes inside MJML's mj-text blocks.
 import { toHTML, type PortableTextComponents, type PortableTextMarkComponentOptions } from '@portabletext/to-html';
 import type { PortableTextBlock, TypedObject } from '@portabletext/types';
-import type { EditorialNote, ImageBlock, LinkCard, MarkDef, NoteBlock, PortableBlock } from '../content/model.ts';
+import { markQuoteDepth, type EditorialNote, type ImageBlock, type LinkCard, type MarkDef, type NoteBlock, type PortableBlock, type QuoteDepthBlock } from '../content/model.ts';
+import { isHttpUrl } from '../content/rules.ts';
 import { cardTitle, escapeCmsHtml, imageSource, resolveCardLink, resolveLinkMark, spaceInlineNotes, type ResolvedLink } from './portable-text.ts';
 
 export interface EmailTheme {
@@ -19,7 +20,7 @@ export interface EmailTheme {
 export const mutedClass = 'nd-m';
 
 export function renderPortableTextHtml(blocks: PortableBlock[], theme: EmailTheme): string {
-  return toHTML(spaceInlineNotes(blocks) as unknown as TypedObject[], { components: emailComponents(theme), onMissingComponent: false });
+  return toHTML(spaceInlineNotes(markQuoteDepth(blocks)) as unknown as TypedObject[], { components: emailComponents(theme), onMissingComponent: false });
 }
 
 function emailComponents(theme: EmailTheme): PortableTextComponents {
@@ -36,8 +37,13 @@ function emailComponents(theme: EmailTheme): PortableTextComponents {
     block: {
       normal: ({ children }) => `<p style="margin:0 0 16px">${children}</p>`,
       h3: ({ children }) => `<h3 style="margin:24px 0 8px;font-size:18px;line-height:1.3">${children}</h3>`,
-      blockquote: ({ children }) =>
-        `<blockquote style="margin:0 0 16px;padding:0 0 0 14px;border-left:3px solid rgba(127,127,127,.4)">${children}</blockquote>`,
+      h4: ({ children }) => `<h4 style="margin:20px 0 6px;font-size:16px;line-height:1.3">${children}</h4>`,
+      blockquote: ({ value, children }) => {
+        // A quote inside a quote (level 2 and deeper) sits inside as many outer quotes.
+        const open = `<blockquote style="margin:0 0 16px;padding:0 0 0 14px;border-left:3px solid rgba(127,127,127,.4)">`;
+        const depth = Math.max(1, (value as QuoteDepthBlock).quoteDepth ?? 1);
+        return `${open.repeat(depth)}${children}${'</blockquote>'.repeat(depth)}`;
+      },
     },
     list: {
       bullet: ({ children }) => `<ul style="margin:0 0 16px;padding:0 0 0 24px">${children}</ul>`,
@@ -49,7 +55,7 @@ function emailComponents(theme: EmailTheme): PortableTextComponents {
       strong: ({ children }) => `<strong>${children}</strong>`,
       em: ({ children }) => `<em>${children}</em>`,
       code: ({ children }) =>
-        `<code style="font-family:Menlo,Consolas,monospace;font-size:.9em;background:rgba(127,127,127,.15);padding:0 3px">${children}</code>`,
+        `<code style="font-family:Menlo,Consolas,monospace;font-size:.9em;background:rgba(127,127,127,.15);padding:0 3px;white-space:pre-wrap">${children}</code>`,
       'strike-through': ({ children }) => `<s>${children}</s>`,
       externalLink: linkMark,
       linkReference: linkMark,
@@ -111,8 +117,9 @@ function renderImage(image: ImageBlock, theme: EmailTheme): string {
   const caption = image.caption?.trim()
     ? `<br><span class="${mutedClass}" style="font-size:13px;color:${theme.muted}">${escapeCmsHtml(image.caption)}</span>`
     : '';
-  return (
-    `<p style="margin:0 0 16px"><img src="${escapeCmsHtml(src)}" alt="${escapeCmsHtml(image.alt)}" width="${width}"${height}` +
-    ` style="display:block;width:100%;max-width:${width}px;height:auto;border:0">${caption}</p>`
-  );
+  const img =
+    `<img src="${escapeCmsHtml(src)}" alt="${escapeCmsHtml(image.alt)}" width="${width}"${height}` +
+    ` style="display:block;width:100%;max-width:${width}px;height:auto;border:0">`;
+  const link = image.link !== undefined && isHttpUrl(image.link) ? image.link : undefined;
+  return `<p style="margin:0 0 16px">${link ? `<a href="${escapeCmsHtml(link)}">${img}</a>` : img}${caption}</p>`;
 }

@@ -60,7 +60,7 @@ export const importCommand: Command = {
     if (number !== undefined && files.length > 1) usage(`--number applies to one file, and ${files.length} were given`, 'Use --renumber for an archive.');
     if (number !== undefined && values.renumber) usage('--number and --renumber cannot be used together', 'Pick one.');
     const inputs: ImportInput[] = [];
-    for (const file of files) inputs.push({ file: path.relative(ctx.cwd, file) || file, source: await readText(file, ctx.cwd), number });
+    for (const file of files) inputs.push({ file: path.relative(ctx.cwd, file) || file, source: await readText(file, ctx.cwd), number, dir: path.dirname(path.resolve(ctx.cwd, file)) });
 
     const content = ctx.config().content;
     const store = openContentStore(content);

@@ -167,6 +167,7 @@ export function anImage(overrides: Partial<ImageBlock> = {}): ImageBlock {
     url: 'https://cdn.example.org/images/diagram-1200x600.png',
     assetPath: undefined,
     alt: 'A diagram of the proxy chain',
+    link: undefined,
     caption: undefined,
     width: 1200,
     height: 600,

@@ -12,14 +12,19 @@ import { importIssues } from '../content/import-markdown/import-issue.ts';
 import { convertMarkdownIssue } from '../content/import-markdown/map.ts';
 import type { ImportSummary } from '../content/import-markdown/plan.ts';
 import type { StoredBlock, StoredNote, StoredTextBlock } from '../content/import-markdown/shapes.ts';
+import { assetsDirIn, lakeDirFor } from '../content/lake/paths.ts';
 import { loadIssueByNumber, loadLinks, loadSettings } from '../content/load.ts';
+import { withLocalMedia } from '../content/media.ts';
 import type { Issue } from '../content/model.ts';
 import type { ContentStore, Mutation } from '../content/store.ts';
 import { loadConfig, samplePath } from '../core/config.ts';
 import { isNewsdeskError, type NewsdeskError } from '../core/errors.ts';
+import { renderIssueEmail } from '../emails/issue-email.ts';
 import { renderIssueText } from '../emails/issue-text.ts';
 import { buildCommand } from '../scripts/build.ts';
 import type { CommandContext } from '../scripts/cli.ts';
+import { renderIssueBody } from '../web/issue-page.tsx';
+import { aPng } from './helpers/studio-page.ts';
 
 const fixturePath = path.join(import.meta.dirname, 'fixtures/back-issue.md');
 const fixedNow = () => new Date('2026-03-20T08:00:00Z');
@@ -85,7 +90,7 @@ const notesIn = (blocks: StoredBlock[]): PlacedNote[] =>
   blocks.flatMap((b): PlacedNote[] =>
     b._type === 'editorialNote'
       ? [{ note: b, placement: 'block' }]
-      : b._type === 'linkCard'
+      : b._type === 'linkCard' || b._type === 'image'
         ? []
         : b.children.filter((c): c is StoredNote => c._type === 'editorialNote').map((note): PlacedNote => ({ note, placement: 'inline' })),
   );
@@ -118,8 +123,10 @@ describe('converting the shape of a real issue', () => {
 
   it('keeps every link, in source order, including links inside asides', () => {
     const issue = convertMarkdownIssue(source, 'back-issue.md');
-    const inSource = [...source.matchAll(/\]\((https?:\/\/[^)\s]+)\)/g)].map((m) => m[1]);
-    expect(issue.links).toHaveLength(67);
+    // Every `](address)` but an image's `![alt](address)`.
+    const inSource = [...source.matchAll(/(!?)\[[^\]]*\]\((https?:\/\/[^)\s]+)\)/g)].filter((m) => m[1] === '').map((m) => m[2]);
+    // The chart is an image block now, its address no longer one of the issue's links.
+    expect(issue.links).toHaveLength(66);
     expect(issue.links.map((l) => l.href)).toEqual(inSource);
     expect(issue.links[0]).toMatchObject({ href: 'https://kelp-tracker.example.org/share', text: 'tell a colleague about it' });
   });
@@ -244,7 +251,7 @@ describe('storing an imported issue', () => {
     };
     const summary = await importMarkdownIssue(counting, source, await options());
     expect(mutateCalls).toHaveLength(1);
-    expect(summary).toMatchObject({ id: 'drafts.issue-27', written: true, notes: { inline: 18, block: 1 }, links: { total: 67, distinct: 65, created: 65, reused: 0 } });
+    expect(summary).toMatchObject({ id: 'drafts.issue-27', written: true, notes: { inline: 18, block: 1 }, links: { total: 66, distinct: 64, created: 64, reused: 0 } });
 
     const issue = await loadIssueByNumber(store, 27, 'drafts');
     expect(issue.isDraft).toBe(true);
@@ -253,7 +260,7 @@ describe('storing an imported issue', () => {
     // A link to a place on a page already in the library keeps its exact address.
     expect(defs.filter((d) => d._type === 'externalLink').map((d) => (d._type === 'externalLink' ? d.href : ''))).toEqual(['https://docs.example.org/kelp/proxies#websockets']);
     const imported = (await loadLinks(store)).filter((l) => l.foundAt === 'issue 27 (imported from back-issue.md)');
-    expect(imported).toHaveLength(65);
+    expect(imported).toHaveLength(64);
     expect(imported.every((l) => l.status === 'shortlisted' && l.needsEnrichment)).toBe(true);
     // The link document keeps the author's address byte for byte; only its key drops the tracking parameters.
     expect(imported.map((l) => l.url)).toContain('https://foundation.example.org/roadmap-2026?utm_source=tracker&utm_medium=email');
@@ -264,7 +271,7 @@ describe('storing an imported issue', () => {
     const deps = { fetchPage: async () => ({ status: 'unreachable' as const, reason: 'offline in tests' }), now: fixedNow };
     const captured = await captureLink(store, { url: 'https://KELPIE.example.cloud/blog/autoscaling/?ref=tracker' }, deps);
     const summary = await importMarkdownIssue(store, source, await options({ publish: true }));
-    expect(summary.links).toMatchObject({ created: 64, reused: 1 });
+    expect(summary.links).toMatchObject({ created: 63, reused: 1 });
     const links = await loadLinks(store);
     expect(links.filter((l) => /kelpie\.example\.cloud\/blog\/autoscaling/i.test(l.url))).toHaveLength(1);
     // The issue's link keeps the author's spelling, never the captured document's.
@@ -281,7 +288,7 @@ describe('storing an imported issue', () => {
 
     const edited = source.replace('Tides Turning', 'Tides Turned');
     const replaced = await importMarkdownIssue(store, edited, await options({ replace: true }));
-    expect(replaced).toMatchObject({ id: 'drafts.issue-27', replaced: ['issue-27'], links: { created: 0, reused: 65 } });
+    expect(replaced).toMatchObject({ id: 'drafts.issue-27', replaced: ['issue-27'], links: { created: 0, reused: 64 } });
     const docs = (await store.documents()).filter((d) => d._type === 'issue' && d.number === 27);
     expect(docs.map((d) => [d._id, d.title])).toEqual([['drafts.issue-27', 'Kelp Tracker #27: Tides Turned']]);
   });
@@ -292,7 +299,7 @@ describe('storing an imported issue', () => {
     const summary = await importMarkdownIssue(store, source, await options({ dryRun: true }));
     expect(summary.written).toBe(false);
     expect(summary.sections).toHaveLength(12);
-    expect(summary.fidelity).toMatchObject({ links: 67, asides: 19 });
+    expect(summary.fidelity).toMatchObject({ links: 66, asides: 19, images: 1 });
     expect(await fs.readFile(path.join(dir, 'dataset.ndjson'), 'utf8')).toBe(before);
   });
 });
@@ -300,8 +307,45 @@ describe('storing an imported issue', () => {
 describe('fidelity check', () => {
   it('passes the real-sized fixture, comparing its whole structure', async () => {
     const summary = await importMarkdownIssue(store, source, await options({ dryRun: true }));
-    expect(summary.fidelity).toMatchObject({ links: 67, headings: 12, listItems: 15, quotes: 1, asides: 19 });
+    expect(summary.fidelity).toMatchObject({ links: 66, headings: 12, listItems: 15, quotes: 1, asides: 19, images: 1 });
     expect(summary.fidelity.characters).toBeGreaterThan(5000);
+  });
+});
+
+describe('pictures beside the Markdown file', () => {
+  it('copies a local picture into the dataset as an uploaded image, which the site serves from its media folder', async () => {
+    const archive = path.join(dir, 'archive');
+    await fs.mkdir(path.join(archive, 'img'), { recursive: true });
+    await fs.writeFile(path.join(archive, 'img', 'chart.png'), aPng(40, 30));
+    const markdown = '---\nnumber: 42\ndate: 2026-02-02\n---\n\n# Local pictures\n\n## Chart\n\n[![A small chart](img/chart.png)](https://charts.example/)\n\n![Missing](img/missing.png)\n';
+    const report = await importIssues(store, [{ file: 'archive/local.md', source: markdown, dir: archive }], { publish: true, now: fixedNow });
+    const [result] = report.results;
+    if (!result?.ok) throw result?.error ?? new Error('no result');
+    expect(result.summary.warnings.map((w) => w.message)).toEqual([
+      "image img/chart.png copied into the site's media",
+      'image img/missing.png kept as its alt text: only images at http(s) addresses are kept (pass --base-url to resolve relative image paths)',
+    ]);
+    expect(result.summary.fidelity.images).toBe(1);
+
+    const issue = await loadIssueByNumber(store, 42);
+    const image = issue.sections[0]!.body.find((b) => b._type === 'image');
+    expect(image).toMatchObject({ alt: 'A small chart', link: 'https://charts.example/', width: 40, height: 30, assetPath: expect.stringMatching(/^images\/newsdesk0\/production\/[a-f0-9]{40}-40x30\.png$/) });
+    // The bytes sit where the local lake keeps uploads, so the Studio shows the picture too.
+    const stored = path.join(assetsDirIn(lakeDirFor(store.datasetPath)), 'images', path.posix.basename(image!._type === 'image' ? image!.assetPath! : ''));
+    expect(await fs.readFile(stored)).toEqual(aPng(40, 30));
+
+    const page = renderIssueBody(withLocalMedia(issue, 'https://news.example.org/media'));
+    expect(page).toMatch(/<a href="https:\/\/charts.example\/"><img src="https:\/\/news.example.org\/media\/[a-f0-9]{40}-40x30.png" alt="A small chart" width="40" height="30"/);
+  });
+
+  it('writes no picture on a dry run', async () => {
+    const archive = path.join(dir, 'dry');
+    await fs.mkdir(archive, { recursive: true });
+    await fs.writeFile(path.join(archive, 'dot.png'), aPng(8, 8));
+    const markdown = '---\nnumber: 43\ndate: 2026-02-03\n---\n\n# Dry\n\n## Dot\n\n![A dot](dot.png)\n';
+    const report = await importIssues(store, [{ file: 'dry/dot.md', source: markdown, dir: archive }], { dryRun: true, now: fixedNow });
+    expect(report.results[0]).toMatchObject({ ok: true });
+    await expect(fs.readdir(path.join(assetsDirIn(lakeDirFor(store.datasetPath)), 'images'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 
@@ -326,8 +370,37 @@ describe('import then build', () => {
     const html = await fs.readFile(path.join(dir, 'dist', String(page)), 'utf8');
     expect(html).toContain('Widget Architectures');
     expect(html).toContain('https://widgets.example.org/spec/v3-migration#breaking');
+    // The chart is shown as a picture, not as a link reading its alt text.
+    expect(html).toContain('<img src="https://survey.example.org/notebooks-2025/sharing-chart.png" alt="A bar chart of how respondents share notebooks, with email the longest bar"');
     // And the text part still carries every aside.
     const text = await renderText(await loadIssueByNumber(store, 27));
     expect(text.match(/—Ed\.\]/g)).toHaveLength(19);
+  });
+
+  it('shows an imported image on the web page and in the email, inside its link when it was linked', async () => {
+    const markdown = '---\nnumber: 41\ndate: 2026-02-01\n---\n\n# Harbour notes\n\nMorning at the quay.\n\n## Pictures\n\n[![Boats at the quay](https://pics.example/quay.png)](https://pics.example/quay)\n\n![](https://pics.example/gulls.png)\n\n### Deeper\n\n#### Deepest\n\n> Outer.\n>\n> > Inner.\n\n> - Quoted item\n>   - Quoted sub-item\n';
+    const summary = await importMarkdownIssue(store, markdown, await options({ file: 'harbour.md', publish: true }));
+    expect(summary.fidelity).toMatchObject({ images: 2, quotes: 2, headings: 3 });
+    const issue = await loadIssueByNumber(store, summary.number);
+    const settings = await loadSettings(store);
+
+    const page = renderIssueBody(issue);
+    expect(page).toMatch(/<a href="https:\/\/pics.example\/quay"><img src="https:\/\/pics.example\/quay.png" alt="Boats at the quay"[^>]*\/?><\/a>/);
+    expect(page).toMatch(/<img src="https:\/\/pics.example\/gulls.png" alt=""/);
+    expect(page).toContain('<h3>Deeper</h3>');
+    expect(page).toContain('<h4>Deepest</h4>');
+    expect(page).toContain('<blockquote><blockquote><p>Inner.</p></blockquote></blockquote>');
+    // A list item's level is its list nesting: a quoted sub-item is not a quote in a quote.
+    expect(page).not.toMatch(/<blockquote><blockquote><p>Quoted sub-item/);
+    expect(page).toContain('Quoted sub-item');
+
+    const email = await renderIssueEmail(issue, { baseUrl: 'https://news.example.org', settings });
+    expect(email.html).toMatch(/<a href="https:\/\/pics.example\/quay"><img src="https:\/\/pics.example\/quay.png" alt="Boats at the quay"/);
+    expect(email.html).toMatch(/<img src="https:\/\/pics.example\/gulls.png" alt=""/);
+    expect(email.html).toMatch(/<h4[^>]*>Deepest<\/h4>/);
+    expect(email.html).toMatch(/(<blockquote[^>]*>){2}Inner\./);
+    expect(email.html).not.toMatch(/(<blockquote[^>]*>){2}Quoted sub-item/);
+    expect(email.text).toContain('[Image: Boats at the quay]\n  https://pics.example/quay');
+    expect(email.text).toContain('> > Inner.');
   });
 });

@@ -4,7 +4,7 @@
 // reports them, so rendering stays a pure function of the content.
 import { PortableText, type PortableTextComponents, type PortableTextMarkComponentProps } from '@portabletext/react';
 import { Fragment, type ReactNode } from 'react';
-import type { EditorialNote, ImageBlock, LinkCard, LinkTarget, NoteBlock, PortableBlock, TextBlock } from '../content/model.ts';
+import { markQuoteDepth, type EditorialNote, type ImageBlock, type LinkCard, type LinkTarget, type NoteBlock, type PortableBlock, type QuoteDepthBlock, type TextBlock } from '../content/model.ts';
 import { isHttpUrl, isSafeLinkUrl } from '../content/rules.ts';
 
 type Mark<T> = PortableTextMarkComponentProps<{ _type: string } & T>;
@@ -105,10 +105,17 @@ function ImageView({ image }: { image: ImageBlock }) {
   );
   return (
     <figure>
-      {img}
+      {image.link && isHttpUrl(image.link) ? <a href={image.link}>{img}</a> : img}
       {image.caption ? <figcaption>{image.caption}</figcaption> : null}
     </figure>
   );
+}
+
+/** A quote inside a quote sits inside as many outer quotes. */
+function nestQuote(quote: ReactNode, depth: number): ReactNode {
+  let out = quote;
+  for (let d = depth; d > 1; d--) out = <blockquote>{out}</blockquote>;
+  return out;
 }
 
 function isEmptyBlock(value: TextBlock): boolean {
@@ -122,12 +129,14 @@ function isEmptyBlock(value: TextBlock): boolean {
  */
 export function portableTextComponents(subheading: 'h2' | 'h3'): PortableTextComponents {
   const Sub = subheading;
+  const SubSub = subheading === 'h2' ? 'h3' : 'h4';
   return {
     marks,
     block: {
       normal: ({ value, children }) => (isEmptyBlock(value as TextBlock) ? null : <p>{children}</p>),
       h3: ({ children }) => <Sub>{children}</Sub>,
-      blockquote: ({ children }) => <blockquote><p>{children}</p></blockquote>,
+      h4: ({ children }) => <SubSub>{children}</SubSub>,
+      blockquote: ({ value, children }) => nestQuote(<blockquote><p>{children}</p></blockquote>, (value as QuoteDepthBlock).quoteDepth ?? 1),
     },
     unknownBlockStyle: ({ children }) => <p>{children}</p>,
     types: {
@@ -147,7 +156,7 @@ export function RichText({ value, level }: { value: PortableBlock[]; level: 'top
   if (value.length === 0) return null;
   return (
     <PortableText
-      value={value as never}
+      value={markQuoteDepth(value) as never}
       components={level === 'top' ? topComponents : sectionComponents}
       onMissingComponent={false}
     />

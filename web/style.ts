@@ -30,7 +30,7 @@ h3{font-size:1.15rem;margin:1.5rem 0 .5rem}
 .meta{color:var(--muted);font-size:.95rem}
 .summary{font-size:1.1rem}
 blockquote{margin:1rem 0;padding-left:1rem;border-left:3px solid var(--line);color:var(--muted)}
-code{font-size:.9em;background:var(--card);padding:.1em .3em;border-radius:3px}
+code{font-size:.9em;white-space:pre-wrap;background:var(--card);padding:.1em .3em;border-radius:3px}
 img{max-width:100%;height:auto}
 figure{margin:1.5rem 0}
 figcaption{color:var(--muted);font-size:.9rem}

@@ -14,6 +14,7 @@ import type { ContentStore, Mutation, SanityDocument } from '../store.ts';
 import { defaultAsideSignature } from './aside-syntax.ts';
 import { detectDateOrder } from './dates.ts';
 import { importError } from './errors.ts';
+import { attachLocalImages, findLocalImage, localAssetsDir } from './local-images.ts';
 import { convertMarkdownIssue, type ConvertOptions } from './map.ts';
 import { planIssueImport, type ImportSummary, type Library, type PlanOptions } from './plan.ts';
 
@@ -23,6 +24,8 @@ export interface ImportInput {
   source: string;
   /** A number decided outside the file (the platform export's order, --number). */
   number?: number | undefined;
+  /** The folder the file is in: pictures beside it are copied into a local dataset. */
+  dir?: string | undefined;
 }
 
 export interface ImportIssuesOptions extends PlanOptions {
@@ -60,10 +63,13 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   const convertOptions: ConvertOptions = { asideSignature: settings.asideSignature, baseUrl: options.baseUrl, date: options.date, newsletterTitle: settings.title, dateOrder };
   const notes: string[] = [];
 
+  const assetsDir = localAssetsDir(store);
   // Convert everything first: renumbering needs every file's date.
   const converted = inputs.map((input) => {
+    const dir = input.dir;
+    const localImage = assetsDir && dir ? (src: string) => findLocalImage(dir, src) !== undefined : undefined;
     try {
-      return { input, issue: convertMarkdownIssue(input.source, input.file, { ...convertOptions, number: input.number }) };
+      return { input, issue: convertMarkdownIssue(input.source, input.file, { ...convertOptions, number: input.number, localImage }) };
     } catch (error) {
       return { input, error: asImportError(error, input.file) };
     }
@@ -108,9 +114,10 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
         throw importError(c.input.file, undefined, `issue number ${number} is already taken by ${claimed.get(number)} in this import`, 'Number the archive with --renumber, or fix the number in one of the two files.');
       }
       const plan = planIssueImport(c.issue, library, options);
+      const mutations = assetsDir && c.input.dir ? await attachLocalImages(plan.mutations, c.input.file, c.input.dir, assetsDir, { dryRun: Boolean(options.dryRun), now: (options.now ?? (() => new Date()))() }) : plan.mutations;
       claimed.set(plan.summary.number, c.input.file);
       results.push({ file: c.input.file, ok: true, summary: plan.summary });
-      pending.push({ index: results.length - 1, mutations: plan.mutations });
+      pending.push({ index: results.length - 1, mutations });
     } catch (error) {
       results.push({ file: c.input.file, ok: false, error: asImportError(error, c.input.file) });
     }

@@ -93,9 +93,9 @@ export interface ConvertedInline {
 export function convertInline(tokens: Token[], ctx: InlineContext): ConvertedInline {
   const hrefs: string[] = [];
   const chars = toChars(tokens, hrefs, ctx.stats);
-  // Soft-wrapped source lines may leave a stray space at either end.
-  while (chars[0]?.ch === ' ') chars.shift();
-  while (chars.at(-1)?.ch === ' ') chars.pop();
+  // Soft-wrapped source lines may leave a stray space at either end; code keeps its indentation.
+  while (chars[0]?.ch === ' ' && !chars[0].code) chars.shift();
+  while (chars.at(-1)?.ch === ' ' && !chars.at(-1)!.code) chars.pop();
   const asides = findAsides(chars, ctx.syntax);
   for (const at of findStraySignatures(chars, asides, ctx.syntax)) {
     ctx.warnings.push({ line: ctx.line, kind: 'aside', message: `"${snippet(chars, at)}" looks like an aside signature outside brackets; kept as text (write [… ${ctx.syntax.signature}] to make it an editorial note)` });

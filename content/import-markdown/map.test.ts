@@ -162,10 +162,11 @@ describe('HTML inside Markdown', () => {
     expect(converted.warnings[0]).toMatchObject({ line: 3, kind: 'table' });
   });
 
-  it('keeps a picture as a link to it', () => {
-    const { converted } = importOf('# T\n\n![A chart](https://a.example/c.png)\n');
-    expect(textBlocks(converted).map(textOf)).toEqual(['A chart']);
-    expect(hrefs(converted)).toEqual(['https://a.example/c.png']);
+  it('keeps a picture as an image block at its address', () => {
+    const { converted } = importOf('# T\n\n<img src="https://a.example/c.png" alt="A chart">\n');
+    expect(textBlocks(converted)).toEqual([]);
+    expect(converted.intro).toEqual([{ _type: 'image', _key: expect.any(String), url: 'https://a.example/c.png', alt: 'A chart' }]);
+    expect(hrefs(converted)).toEqual([]);
   });
 });
 
@@ -177,10 +178,10 @@ describe('structure from the document’s own headings', () => {
     expect(textBlocks(converted).filter((b) => b.style === 'h3').map(textOf)).toEqual(['Official']);
   });
 
-  it('makes deeper headings sub-headings inside their section, warning for levels it flattens', () => {
+  it('keeps two sub-heading levels inside a section, warning for the deeper ones it folds into the second', () => {
     const { converted } = importOf('# T\n\n## S\n\n### Three\n\n#### Four\n\n##### Five\n');
-    expect(converted.sections[0]!.body.map((b) => (b._type === 'block' ? [b.style, textOf(b)] : b._type))).toEqual([['h3', 'Three'], ['h3', 'Four'], ['h3', 'Five']]);
-    expect(converted.warnings.map((w) => w.line)).toEqual([7, 9]);
+    expect(converted.sections[0]!.body.map((b) => (b._type === 'block' ? [b.style, textOf(b)] : b._type))).toEqual([['h3', 'Three'], ['h4', 'Four'], ['h4', 'Five']]);
+    expect(converted.warnings.map((w) => w.line)).toEqual([9]);
   });
 
   it('takes the section level from the first heading', () => {
@@ -201,11 +202,24 @@ describe('structure from the document’s own headings', () => {
     expect(plan.mutations.at(-1)).toMatchObject({ createOrReplace: { sections: [{ body: [{ _type: 'linkCard', link: { _type: 'reference' } }, {}] }, {}] } });
   });
 
-  it('keeps a quote inside a list item in that item instead of making more items', () => {
+  it('places a quote inside a bullet item right after the item, as a quote, instead of making more items', () => {
     const md = '# T\n\n- [A post](https://a.example/a) by Ada\n  > The quoted summary.\n- [B post](https://a.example/b)\n\n  Second paragraph of B.\n';
     const { converted, plan } = importOf(md);
-    const items = textBlocks(converted).filter((b) => b.listItem);
-    expect(items.map(textOf)).toEqual(['A post by Ada\n\nThe quoted summary.', 'B post\n\nSecond paragraph of B.']);
+    expect(textBlocks(converted).map((b) => [b.listItem ?? b.style, textOf(b)])).toEqual([
+      ['bullet', 'A post by Ada'],
+      ['blockquote', 'The quoted summary.'],
+      ['bullet', 'B post\n\nSecond paragraph of B.'],
+    ]);
+    expect(plan.summary.fidelity).toMatchObject({ listItems: 2, quotes: 1 });
+    expect(converted.warnings.map((w) => w.message)).toEqual(['quote inside a list item placed right after the item (a list item cannot hold a quote)']);
+  });
+
+  it('keeps a quote inside a numbered item in that item, so the count does not restart', () => {
+    const { converted, plan } = importOf('# T\n\n1. First\n   > Quoted.\n2. Second\n');
+    expect(textBlocks(converted).map((b) => [b.listItem ?? b.style, textOf(b)])).toEqual([
+      ['number', 'First\n\nQuoted.'],
+      ['number', 'Second'],
+    ]);
     expect(plan.summary.fidelity).toMatchObject({ listItems: 2, quotes: 0 });
     expect(converted.warnings.map((w) => w.kind)).toEqual(['list']);
   });

@@ -19,6 +19,8 @@ export interface ConvertOptions {
   asideSignature?: string | undefined;
   /** Resolves relative links. */
   baseUrl?: string | undefined;
+  /** Whether an image address names a picture beside the file that the import copies (local-images.ts). */
+  localImage?: ((src: string) => boolean) | undefined;
   /** Overrides any number found in the file. */
   number?: number | undefined;
   /** For a file that has no date of its own. */
@@ -67,7 +69,7 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   // MDX and site-generator syntax never reaches the parser: it would print as text.
   const site = stripSiteSyntax(split.body, split.bodyLine);
   warnings.push(...site.warnings);
-  const parsed = parseMarkdown(site.body, split.bodyLine, { baseUrl: options.baseUrl });
+  const parsed = parseMarkdown(site.body, split.bodyLine, { baseUrl: options.baseUrl, localImage: options.localImage });
   warnings.push(...parsed.warnings);
   const lineOf = (t: Token) => (t.map ? t.map[0] + split.bodyLine : split.bodyLine);
   const raw = collectBlocks(parsed.tokens, lineOf, warnings);
@@ -142,7 +144,14 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   const finish = () => {
     if (!current) return;
     const cards = headingLinkCards(current.heading, 'section heading', keys, links, warnings);
-    sections.push({ _type: 'section', _key: keys(), heading: flat(plainInline(current.heading.inline)) || '(untitled)', body: [...cards, ...convert(current.blocks)], line: current.heading.line });
+    const body = [...cards, ...convert(current.blocks)];
+    const heading = flat(plainInline(current.heading.inline)) || '(untitled)';
+    if (body.length === 0) {
+      // An issue leaves out sections with nothing in them (an unused default section); an empty paragraph keeps this heading.
+      body.push({ _type: 'block', _key: keys(), style: 'normal', markDefs: [], children: [{ _type: 'span', _key: keys(), text: '', marks: [] }] });
+      warnings.push({ line: current.heading.line, kind: 'section', message: `section "${heading}" has no text of its own; kept as a heading over an empty paragraph` });
+    }
+    sections.push({ _type: 'section', _key: keys(), heading, body, line: current.heading.line });
   };
   for (const block of rest.slice(firstSection)) {
     if (isSection(block)) {
@@ -245,7 +254,7 @@ function failDate(file: string, line: number, value: string): never {
 // ── Block structure ──────────────────────────────────────────────────────────
 
 interface RawBlock {
-  kind: 'heading' | 'text' | 'code';
+  kind: 'heading' | 'text' | 'code' | 'image';
   line: number;
   /** Outside lists and quotes: only such headings shape the issue. */
   topLevel: boolean;
@@ -253,13 +262,18 @@ interface RawBlock {
   style: 'normal' | 'blockquote';
   listItem?: 'bullet' | 'number';
   listLevel?: number;
+  /** How many quotes the block sits in. */
+  quoteDepth?: number;
   inline: Token[];
+  image?: { src: string; alt: string; link: string | undefined };
 }
 
 /**
  * Walks the tokens into blocks. A list item holds one Portable Text block, so its
- * later paragraphs, quotes and code join its first block after a line break; nested
- * lists become deeper list blocks.
+ * later paragraphs and code join its first block after a line break, and a quote under
+ * a bullet item follows the item as a quote (under a numbered item it joins too, so the
+ * count does not restart); nested lists become deeper list blocks, nested quotes keep
+ * their depth, and a paragraph's images become image blocks of their own.
  */
 function collectBlocks(tokens: Token[], lineOf: (t: Token) => number, warnings: ImportWarning[]): RawBlock[] {
   const blocks: RawBlock[] = [];
@@ -270,6 +284,12 @@ function collectBlocks(tokens: Token[], lineOf: (t: Token) => number, warnings: 
 
   const place = (token: Token, kind: RawBlock['kind'], inline: Token[], level?: number) => {
     const item = items.at(-1);
+    if (item?.block && quoteDepth > item.quoteDepth && kind !== 'heading' && lists.at(-1) === 'bullet') {
+      // A bullet item cannot hold a quote, but a quote right after it reads the same; a numbered list would restart its count, so there it joins the item.
+      warnings.push({ line: lineOf(token), kind: 'list', message: 'quote inside a list item placed right after the item (a list item cannot hold a quote)' });
+      blocks.push({ kind, line: lineOf(token), topLevel: false, style: 'blockquote', quoteDepth, inline });
+      return;
+    }
     if (item?.block) {
       // A later block of the same list item: joins the item's last list block.
       const target = lastListBlock!;
@@ -283,6 +303,7 @@ function collectBlocks(tokens: Token[], lineOf: (t: Token) => number, warnings: 
       line: lineOf(token),
       topLevel: lists.length === 0 && quoteDepth === 0,
       style: quoteDepth > 0 ? 'blockquote' : 'normal',
+      quoteDepth,
       inline,
       ...(level === undefined ? {} : { level }),
       ...(lists.length ? { listItem: lists.at(-1)!, listLevel: lists.length } : {}),
@@ -331,12 +352,34 @@ function collectBlocks(tokens: Token[], lineOf: (t: Token) => number, warnings: 
         place(token, 'heading', [...(tokens[i + 1]!.children ?? [])], Number(token.tag.slice(1)));
         i += 2;
         break;
-      case 'paragraph_open':
-        place(token, 'text', [...(tokens[i + 1]!.children ?? [])]);
+      case 'paragraph_open': {
+        const parts = splitAtImages(tokens[i + 1]!.children ?? []);
         i += 2;
+        const images = parts.filter((p) => p.image);
+        if (images.length === 0) {
+          place(token, 'text', parts[0]?.inline ?? []);
+          break;
+        }
+        const pushImage = (image: RawBlock['image']) => blocks.push({ kind: 'image', line: lineOf(token), topLevel: false, style: 'normal', inline: [], image });
+        const texts = parts.filter((p) => !p.image && hasText(p.inline));
+        if (items.length === 0 && quoteDepth === 0) {
+          // In the open, a picture between two sentences splits the paragraph where it stood.
+          if (texts.length > 0) warnings.push({ line: lineOf(token), kind: 'image', message: 'image inside a paragraph placed as its own block where it stood, splitting the paragraph' });
+          for (const p of parts) {
+            if (p.image) pushImage(p.image);
+            else if (hasText(p.inline)) place(token, 'text', p.inline);
+          }
+          break;
+        }
+        // A list item or a quote holds text only: its words stay together and the pictures follow it.
+        if (texts.length > 0 || (items.length > 0 && !items.at(-1)!.block)) place(token, 'text', joinTexts(texts.map((p) => p.inline)));
+        warnings.push({ line: lineOf(token), kind: 'image', message: `image inside a ${items.length > 0 ? 'list item' : 'quote'} placed right after it as its own block` });
+        for (const p of images) pushImage(p.image);
         break;
+      }
       case 'fence':
       case 'code_block': {
+        // Every line keeps its indentation: code's meaning is in its layout.
         const code = codeToken(token.content.replace(/\n$/, ''));
         warnings.push({ line: lineOf(token), kind: 'code', message: 'code block kept as a paragraph in code style' });
         place(token, 'code', [code]);
@@ -347,6 +390,53 @@ function collectBlocks(tokens: Token[], lineOf: (t: Token) => number, warnings: 
     }
   }
   return blocks;
+}
+
+/**
+ * A paragraph's inline tokens cut at each image: text runs (links closed before an
+ * image and opened again after it) and the images, each with the link it sits in.
+ * parse.ts has kept an image token only where it can be an image block.
+ */
+function splitAtImages(inline: Token[]): Array<{ inline: Token[]; image?: RawBlock['image'] }> {
+  if (!inline.some((t) => t.type === 'image')) return [{ inline: [...inline] }];
+  const parts: Array<{ inline: Token[]; image?: RawBlock['image'] }> = [];
+  const open: Token[] = [];
+  let current: Token[] = [];
+  for (const t of inline) {
+    if (t.type === 'image') {
+      parts.push({ inline: [...current, ...open.map(() => closeLinkToken())] });
+      parts.push({ inline: [], image: { src: t.attrGet('src') ?? '', alt: t.content.trim(), link: open.at(-1)?.attrGet('href') ?? undefined } });
+      current = [...open];
+      continue;
+    }
+    if (t.type === 'link_open') open.push(t);
+    else if (t.type === 'link_close') open.pop();
+    current.push(t);
+  }
+  parts.push({ inline: current });
+  return parts.filter((p) => p.image || hasText(p.inline));
+}
+
+/** Text runs an image stood between, as one run with one space where the image was. */
+function joinTexts(runs: Token[][]): Token[] {
+  const joined: Token[] = [];
+  for (const run of runs) {
+    const last = joined.findLast((t) => t.type === 'text');
+    const first = run.findIndex((t) => t.type === 'text');
+    if (last && first !== -1 && /\s$/.test(last.content) && /^\s/.test(run[first]!.content)) {
+      const trimmed = { ...run[first]!, content: run[first]!.content.trimStart() } as Token;
+      joined.push(...run.slice(0, first), trimmed, ...run.slice(first + 1));
+    } else joined.push(...run);
+  }
+  return joined;
+}
+
+function hasText(inline: Token[]): boolean {
+  return inline.some((t) => (t.type === 'text' || t.type === 'text_special' || t.type === 'code_inline') && t.content.trim() !== '');
+}
+
+function closeLinkToken(): Token {
+  return { type: 'link_close', content: '', children: null } as unknown as Token;
 }
 
 function breakToken(): Token {
@@ -372,9 +462,14 @@ interface BlockContext extends Omit<InlineContext, 'line' | 'stats'> {
 function convertBlocks(blocks: RawBlock[], ctx: BlockContext): StoredBlock[] {
   const out: StoredBlock[] = [];
   for (const block of blocks) {
-    const style = block.kind === 'heading' && block.topLevel ? 'h3' : block.style;
-    if (block.kind === 'heading' && block.topLevel && block.level! > ctx.sectionLevel + 1) {
-      ctx.warnings.push({ line: block.line, kind: 'heading', message: `${'#'.repeat(block.level!)} heading imported as a sub-heading (issues have one sub-heading level)` });
+    if (block.image) {
+      const { src, alt, link } = block.image;
+      out.push({ _type: 'image', _key: ctx.keys(), url: src, ...(alt ? { alt } : {}), ...(link ? { link } : {}) });
+      continue;
+    }
+    const style = block.kind === 'heading' && block.topLevel ? subheadingStyle(block.level! - ctx.sectionLevel) : block.style;
+    if (block.kind === 'heading' && block.topLevel && block.level! > ctx.sectionLevel + 2) {
+      ctx.warnings.push({ line: block.line, kind: 'heading', message: `${'#'.repeat(block.level!)} heading imported as a second-level sub-heading (issues have two sub-heading levels)` });
     }
     if (block.listItem === 'bullet') ctx.stats.bulletItems++;
     if (block.listItem === 'number') ctx.stats.numberedItems++;
@@ -389,13 +484,18 @@ function convertBlocks(blocks: RawBlock[], ctx: BlockContext): StoredBlock[] {
       _type: 'block',
       _key: ctx.keys(),
       style,
-      ...(block.listItem ? { listItem: block.listItem, level: block.listLevel ?? 1 } : {}),
+      ...(block.listItem ? { listItem: block.listItem, level: block.listLevel ?? 1 } : style === 'blockquote' && (block.quoteDepth ?? 1) > 1 ? { level: block.quoteDepth } : {}),
       markDefs: converted.markDefs,
       children: converted.children,
     };
     out.push(textBlock);
   }
   return out;
+}
+
+/** The sub-heading style for a heading `depth` levels under the section headings: h3, then h4 for anything deeper. */
+export function subheadingStyle(depth: number): 'h3' | 'h4' {
+  return depth <= 1 ? 'h3' : 'h4';
 }
 
 /** A heading is plain text in an issue; its links become link cards right under it. */

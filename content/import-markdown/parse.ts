@@ -2,8 +2,9 @@
 // an issue can hold, so the converter and the fidelity check read the same document:
 // HTML comments out (they were never visible), HTML blocks through turndown into
 // Markdown, inline HTML tags to their Markdown meaning (a, br, b, i, …) or to their
-// text, tables to one paragraph per row, images to links, links the build would drop
-// (irc:, relative) to their text. Every such change is reported with its line.
+// text, tables to one paragraph per row, images at web addresses kept as image tokens
+// (in headings, inside a link's text or at other addresses: their alt text), links the
+// build would drop (irc:, relative) to their text. Every such change is reported with its line.
 //
 // Why markdown-it tokens and not @portabletext/markdown's markdownToPortableText: its
 // 2.2.0 loses the emphasis around a link and leaks the link mark into what follows
@@ -15,12 +16,14 @@ import MarkdownIt from 'markdown-it';
 import Token from 'markdown-it/lib/token.mjs';
 import TurndownService from 'turndown';
 import { gfm } from 'turndown-plugin-gfm';
-import { isSafeLinkUrl } from '../rules.ts';
+import { isHttpUrl, isSafeLinkUrl } from '../rules.ts';
 import type { ImportWarning } from './errors.ts';
 
 export interface ParseOptions {
   /** Resolves relative links ("/2024/05/post") against the site they were written for. */
   baseUrl?: string | undefined;
+  /** Whether an image address names a picture beside the Markdown file that the import copies. */
+  localImage?: ((src: string) => boolean) | undefined;
 }
 
 export interface ParsedMarkdown {
@@ -111,7 +114,7 @@ function normaliseBlocks(tokens: Token[], bodyLine: number, options: ParseOption
         out.warnings.push({ line: lineOf(token), kind: 'rule', message: 'horizontal rule left out' });
         break;
       case 'inline':
-        token.children = normaliseInline(token.children ?? [], lineOf(token), options, out);
+        token.children = normaliseInline(token.children ?? [], lineOf(token), options, out, tokens[i - 1]?.type === 'heading_open');
         result.push(token);
         break;
       default:
@@ -154,7 +157,7 @@ const htmlElements = new Set(
 );
 const droppedWithContent = new Set(['script', 'style', 'iframe', 'video', 'audio', 'object', 'embed', 'input', 'button', 'select', 'textarea', 'svg', 'canvas']);
 
-function normaliseInline(children: Token[], blockLine: number, options: ParseOptions, out: ParsedMarkdown): Token[] {
+function normaliseInline(children: Token[], blockLine: number, options: ParseOptions, out: ParsedMarkdown, inHeading = false): Token[] {
   const result: Token[] = [];
   const linkKept: boolean[] = [];
   const htmlLinks: boolean[] = [];
@@ -179,6 +182,48 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
     return true;
   };
   const insideLink = () => linkKept.some(Boolean) || htmlLinks.some(Boolean);
+  // Links whose only content is images: the images carry the link; any other link keeps its text.
+  const imageLinks: boolean[] = [];
+  /**
+   * An image stays an image when its address is a web address (or resolves to one) and
+   * it is not part of a link's text; otherwise its alt text stands in, with a warning.
+   */
+  const keepImage = (src: string, alt: string) => {
+    const target = src === '' ? undefined : resolveLink(src, options.baseUrl);
+    const where = src === '' ? 'without an address' : quoteUrl(src);
+    if (inHeading) {
+      if (alt) result.push(textToken(alt));
+      warn('image', `image ${where} in a heading ${alt ? 'kept as its alt text' : 'left out (it has no alt text)'}: a heading holds plain text`);
+      return;
+    }
+    if (insideLink() && !imageLinks.at(-1)) {
+      if (alt) result.push(textToken(alt));
+      warn('image', `image ${where} inside a link's text ${alt ? 'kept as its alt text' : 'left out (it has no alt text)'}: an image block cannot sit inside a sentence's link`);
+      return;
+    }
+    if (options.localImage?.(src)) {
+      const image = new Token('image', 'img', 0);
+      image.attrs = [['src', src]];
+      image.content = alt;
+      image.children = [];
+      result.push(image);
+      warn('image', `image ${where} copied into the site's media`);
+      if (!alt) warn('image', `image ${where} has no alt text: describe it in the Studio for readers who cannot see it`);
+      return;
+    }
+    if (target === undefined || !isHttpUrl(target)) {
+      if (alt) result.push(textToken(alt));
+      warn('image', `image ${where} ${alt ? 'kept as its alt text' : 'left out (it has no alt text)'}: only images at http(s) addresses are kept${/^[a-z][a-z0-9+.-]*:/i.test(src) || src === '' ? '' : ' (pass --base-url to resolve relative image paths)'}`);
+      return;
+    }
+    const image = new Token('image', 'img', 0);
+    image.attrs = [['src', target]];
+    image.content = alt;
+    image.children = [];
+    result.push(image);
+    warn('image', `image ${quoteUrl(target)} kept at its original address: it is not copied to the site, so it shows only while that address serves it`);
+    if (!alt) warn('image', `image ${quoteUrl(target)} has no alt text: describe it in the Studio for readers who cannot see it`);
+  };
 
   for (let i = 0; i < children.length; i++) {
     const t = children[i]!;
@@ -203,23 +248,19 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
         }
         const kept = openLink(href, undefined);
         linkKept.push(kept);
+        imageLinks.push(isImageOnlyLink(children, i));
         // A link without text would vanish from every output: show its address instead.
         if (kept && children[i + 1]?.type === 'link_close') result.push(textToken(href));
         break;
       }
       case 'link_close':
+        imageLinks.pop();
         if (linkKept.pop()) result.push(t);
         break;
       case 'image': {
-        const alt = t.content.trim();
-        const src = t.attrGet('src') ?? '';
-        if (insideLink()) {
-          result.push(textToken(alt || 'Image'));
-          warn('image', `image ${quoteUrl(src)} inside a link kept as its alt text`);
-        } else {
-          if (openLink(src, alt || 'Image')) warn('image', `image ${quoteUrl(src)} kept as a link to the picture${alt ? '' : ' (it has no alt text, so the link reads "Image")'}`);
-          else result.push(textToken(alt || 'Image'));
-        }
+        // The alt text as readers get it: `![*big* map](…)` is "big map", not the markup.
+        const alt = t.children?.length ? t.children.map((c) => (c.type === 'softbreak' || c.type === 'hardbreak' ? ' ' : c.content)).join('') : t.content;
+        keepImage(t.attrGet('src') ?? '', alt.trim());
         break;
       }
       case 'html_inline': {
@@ -236,14 +277,15 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
         if (tag.name === 'br') result.push(new Token('hardbreak', 'br', 0));
         else if (tag.name === 'a') {
           if (tag.closing) {
+            imageLinks.pop();
             if (htmlLinks.pop()) result.push(new Token('link_close', 'a', -1));
-          } else htmlLinks.push(tag.attrs.href ? openLink(tag.attrs.href, undefined) : false);
+          } else {
+            htmlLinks.push(tag.attrs.href ? openLink(tag.attrs.href, undefined) : false);
+            imageLinks.push(isImageOnlyLink(children, i));
+          }
         } else if (decorator) result.push(new Token(`${decorator}_${tag.closing ? 'close' : 'open'}`, tag.name, tag.closing ? -1 : 1));
-        else if (tag.name === 'img') {
-          const alt = (tag.attrs.alt ?? '').trim();
-          if (insideLink() || !tag.attrs.src) result.push(textToken(alt || 'Image'));
-          else if (openLink(tag.attrs.src, alt || 'Image')) warn('image', `image ${quoteUrl(tag.attrs.src)} kept as a link to the picture`);
-        } else if (droppedWithContent.has(tag.name)) {
+        else if (tag.name === 'img') keepImage(tag.attrs.src ?? '', (tag.attrs.alt ?? '').trim());
+        else if (droppedWithContent.has(tag.name)) {
           if (!tag.closing) warn('HTML', `<${tag.name}> left out (embedded content has no place in an issue)`);
         } else if (!tag.closing) warn('HTML', `<${tag.name}> tag dropped; its text is kept`);
         break;
@@ -255,6 +297,28 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
   // Unbalanced HTML: close what was opened so marks never leak past the paragraph.
   while (htmlLinks.length) if (htmlLinks.pop()) result.push(new Token('link_close', 'a', -1));
   return result;
+}
+
+/**
+ * Whether the link opened at `openIndex` (Markdown or an HTML <a>) holds images and
+ * nothing else but white space, so it is the images' link rather than a text link.
+ */
+export function isImageOnlyLink(children: Token[], openIndex: number): boolean {
+  let images = 0;
+  let depth = 0;
+  for (let j = openIndex + 1; j < children.length; j++) {
+    const t = children[j]!;
+    const tag = t.type === 'html_inline' ? readTag(t.content) : undefined;
+    if (t.type === 'link_open' || (tag?.name === 'a' && !tag.closing)) depth++;
+    else if (t.type === 'link_close' || (tag?.name === 'a' && tag.closing)) {
+      if (depth === 0) return images > 0;
+      depth--;
+    } else if (t.type === 'image' || (tag?.name === 'img' && !tag.closing)) images++;
+    else if (t.type === 'softbreak' || t.type === 'hardbreak' || ((t.type === 'text' || t.type === 'text_special') && t.content.trim() === '')) continue;
+    else if (t.type === 'html_inline' && (!tag || tag.name !== 'br')) return false;
+    else if (t.type !== 'html_inline') return false;
+  }
+  return false;
 }
 
 const cjk = /[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]/u;

@@ -194,6 +194,8 @@ export function planIssueImport(input: ConvertedIssue, library: Library, options
 
 /** Web links become references to link documents; a link to a place on a page keeps its exact address. */
 function referenceLinks(block: StoredBlock, links: Map<string, KnownLink>): StoredBlock {
+  // An image's link stays its own address: a picture is not an entry of the link library.
+  if (block._type === 'image') return block;
   if (block._type === 'linkCard') {
     // Every web link has a document by now; a card to another place on the page than the document's is caught by the fidelity check.
     const target = links.get(normaliseUrl(block.href))!;
@@ -221,7 +223,8 @@ function countIn(blocks: StoredBlock[]): { links: number; notes: number } {
   let notes = 0;
   const noteLinks = (n: StoredNote) => n.body.reduce((sum, b) => sum + b.markDefs.length, 0);
   for (const b of blocks) {
-    if (b._type === 'linkCard') links++;
+    if (b._type === 'image') links += b.link ? 1 : 0;
+    else if (b._type === 'linkCard') links++;
     else if (b._type === 'editorialNote') {
       notes++;
       links += noteLinks(b);

@@ -14,7 +14,7 @@ export function formatIssueSummary(s: ImportSummary): string[] {
     `Editorial notes: ${s.notes.inline + s.notes.block} (${s.notes.inline} inline, ${s.notes.block} whole-paragraph)`,
     `Lists: ${s.lists.bullet} bullet item(s), ${s.lists.number} numbered item(s)`,
     ...(s.tags.length ? [`Tags: ${s.tags.join(', ')}`] : []),
-    `Fidelity: ${s.fidelity.characters} characters, ${s.fidelity.links} link(s) in order, ${s.fidelity.headings} heading(s), ${s.fidelity.listItems} list item(s), ${s.fidelity.quotes} quote(s), ${s.fidelity.asides} aside(s) — all kept`,
+    `Fidelity: ${s.fidelity.characters} characters, ${s.fidelity.links} link(s) in order, ${s.fidelity.headings} heading(s), ${s.fidelity.listItems} list item(s), ${s.fidelity.quotes} quote(s), ${s.fidelity.asides} aside(s), ${s.fidelity.images} image(s) — all kept`,
   ];
   const site = Object.entries(s.siteSyntax);
   if (site.length) lines.push(`Site syntax left out: ${site.map(([k, n]) => `${k} ${n}`).join(', ')}`);

@@ -29,8 +29,9 @@ export interface StoredNote {
 export interface StoredTextBlock {
   _type: 'block';
   _key: string;
-  style: 'normal' | 'h3' | 'blockquote';
+  style: 'normal' | 'h3' | 'h4' | 'blockquote';
   listItem?: 'bullet' | 'number';
+  /** A list item's nesting, or a quote's depth (2 for a quote inside a quote). */
   level?: number;
   markDefs: ImportedLinkDef[];
   children: Array<StoredSpan | StoredNote>;
@@ -41,7 +42,16 @@ export interface ImportedLinkCard {
   _key: string;
   href: string;
 }
-export type StoredBlock = StoredTextBlock | StoredNote | ImportedLinkCard;
+/** An image kept at its original web address (no uploaded asset), with the link it was wrapped in. */
+export interface ImportedImage {
+  _type: 'image';
+  _key: string;
+  url: string;
+  /** Absent when the Markdown had none: the Studio then asks for it. */
+  alt?: string;
+  link?: string;
+}
+export type StoredBlock = StoredTextBlock | StoredNote | ImportedLinkCard | ImportedImage;
 
 export interface ImportedSection {
   _type: 'section';

@@ -53,7 +53,7 @@ const block = (body: StoredBlock[], i: number) => body[i] as StoredTextBlock;
 describe('the structural fidelity check', () => {
   it('passes a faithful conversion and counts what it compared', () => {
     const c = convert();
-    expect(verifyFidelity(c, view(c))).toEqual({ characters: expect.any(Number), links: 3, headings: 3, listItems: 3, quotes: 1, asides: 1 });
+    expect(verifyFidelity(c, view(c))).toEqual({ characters: expect.any(Number), links: 3, headings: 3, listItems: 3, quotes: 1, asides: 1, images: 0 });
   });
 
   it('refuses a lost word, naming its line and the text around it', () => {

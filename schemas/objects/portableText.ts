@@ -14,6 +14,7 @@ export const portableText = defineType({
       styles: [
         { title: 'Normal', value: 'normal' },
         { title: 'Heading', value: 'h3' },
+        { title: 'Sub-heading', value: 'h4' },
         { title: 'Quote', value: 'blockquote' },
       ],
       lists: [
@@ -45,6 +46,14 @@ export const portableText = defineType({
           validation: (rule) => rule.custom(checkAlt),
         }),
         defineField({ name: 'caption', title: 'Caption', type: 'string' }),
+        defineField({ name: 'link', title: 'Link', type: 'url', description: 'Where a click on the image goes (optional).' }),
+        defineField({
+          name: 'url',
+          title: 'Image address',
+          type: 'url',
+          description: 'An image kept at its original address by the import; upload the file above to host it with the site instead.',
+          hidden: ({ parent }) => !(parent as { url?: string } | undefined)?.url,
+        }),
       ],
     }),
   ],

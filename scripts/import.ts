@@ -27,7 +27,7 @@ export const importCommand: Command = {
     ['--base-url <URL>', 'resolve relative links ("/2024/05/post") against the site the archive was written for'],
     ['--publish', 'store them published (default: drafts; `draft: true` metadata stays a draft)'],
     ['--replace', 'overwrite existing issues with the same numbers (the untouched shipped sample gives way without it)'],
-    ['--strict', 'refuse a file whenever the import would change a construct (the warnings)'],
+    ['--strict', 'refuse a file whenever the import would lose or change something (a warning); notes that change nothing pass: a picture kept at its address or copied, a missing alt text, a malformed address kept as written'],
     ['--dry-run', 'convert and check everything, print the report, write nothing'],
     ['--verbose', 'an archive: list every warning with its file and line'],
   ],

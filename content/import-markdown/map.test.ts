@@ -270,6 +270,15 @@ describe('what the plan refuses', () => {
     expect(() => planIssueImport(converted, emptyLibrary(), { now, strict: true })).toThrow(/^x\.md:3: link to irc:\/\/irc\.example\.net\/#x kept as plain text.*--strict/);
   });
 
+  it('lets --strict pass a picture kept at its address or without alt text, which lose nothing, and still refuse one it turns into text', () => {
+    const kept = convertMarkdownIssue('# T\n\n![](https://pics.example/a.png)\n\n![Map](https://pics.example/map.png)\n\n<https://http://x.example/>\n', 'x.md', { number: 1, date: '2026-01-01' });
+    expect(kept.warnings.map((w) => w.kind).sort()).toEqual(['alt text', 'remote image', 'remote image']);
+    const plan = planIssueImport(kept, emptyLibrary(), { now, strict: true });
+    expect(plan.summary.warnings.map((w) => w.kind)).toContain('malformed URL');
+    const lost = convertMarkdownIssue('# T\n\n![Map](https://pics.example/map.png)\n\n## A ![Logo](https://pics.example/logo.png) heading\n\nText.\n', 'x.md', { number: 1, date: '2026-01-01' });
+    expect(() => planIssueImport(lost, emptyLibrary(), { now, strict: true })).toThrow(/^x\.md:5: image .*logo\.png in a heading kept as its alt text.*--strict/);
+  });
+
   it('refuses a number the store already holds unless told to replace it', () => {
     const library = emptyLibrary();
     library.issues.set(1, ['issue-1']);

@@ -237,6 +237,24 @@ describe('structure from the document’s own headings', () => {
   });
 });
 
+describe('an empty first section is no title', () => {
+  it('keeps a first ## heading over nothing as a section when every heading is a section, and titles the issue after the newsletter', () => {
+    const { converted, plan } = importOf('## Coming up\n\n## Links\n\n- [x](https://a.example/x)\n\n## Jobs\n\nJ.\n', { newsletterTitle: 'Haskell Notes', number: 538 });
+    expect(converted.title).toBe('Haskell Notes #538');
+    expect(converted.sections.map((s) => s.heading)).toEqual(['Coming up', 'Links', 'Jobs']);
+    const title = converted.warnings.find((w) => w.kind === 'title')!;
+    expect(title.line).toBe(1);
+    expect(title.message).toContain('"Coming up", opens an empty section');
+    expect(plan.summary.fidelity.headings).toBe(3);
+  });
+
+  it('still takes a ## heading with text under it, or one over deeper headings, as the title', () => {
+    expect(importOf('## Tides\n\nIntro.\n\n## Links\n\nA.\n').converted.title).toBe('Tides');
+    const deeper = importOf('## Tides\n\n### Links\n\nA.\n\n### Jobs\n\nB.\n').converted;
+    expect([deeper.title, deeper.sections.map((s) => s.heading)]).toEqual(['Tides', ['Links', 'Jobs']]);
+  });
+});
+
 describe('metadata headers', () => {
   it('reads Jekyll YAML front matter', () => {
     const c = convertMarkdownIssue('---\nlayout: post\ntitle: "Issue #12: Tides"\ndate: 2024-05-03 10:00:00 +0200\nauthor: [Ada, Sam]\ntags: [rust, weekly]\ndescription: A short week.\nmood: calm\n---\nHello.\n', 'x.md');

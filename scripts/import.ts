@@ -62,6 +62,7 @@ export const importCommand: Command = {
     const inputs: ImportInput[] = [];
     for (const file of files) inputs.push({ file: path.relative(ctx.cwd, file) || file, source: await readText(file, ctx.cwd), number, dir: path.dirname(path.resolve(ctx.cwd, file)) });
 
+    const started = performance.now();
     const content = ctx.config().content;
     const store = openContentStore(content);
     const report = await importIssues(store, inputs, {
@@ -77,7 +78,7 @@ export const importCommand: Command = {
     });
     const single = report.results.length === 1 ? report.results[0]! : undefined;
     if (single && !single.ok) throw single.error;
-    const lines = single?.ok ? formatIssueSummary(single.summary) : formatArchiveReport(report.results, { verbose: values.verbose });
+    const lines = single?.ok ? formatIssueSummary(single.summary) : formatArchiveReport(report.results, { verbose: values.verbose, seconds: (performance.now() - started) / 1000 });
     for (const line of lines) ctx.out(line);
     if (report.notes.length) ctx.out('');
     for (const note of report.notes) ctx.out(note);

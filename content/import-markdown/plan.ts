@@ -55,6 +55,8 @@ export interface ImportSummary {
   /** MDX and site-generator syntax left out, by kind. */
   siteSyntax: Record<string, number>;
   fidelity: FidelityReport;
+  /** Image blocks: pictures beside the file (copied into a local dataset) and pictures kept at their web address. */
+  images: { copied: number; remote: number };
   warnings: ImportWarning[];
 }
 
@@ -189,9 +191,17 @@ export function planIssueImport(input: ConvertedIssue, library: Library, options
       comments: converted.comments,
       siteSyntax: converted.siteSyntax,
       fidelity,
+      images: countImages([...converted.intro, ...converted.sections.flatMap((s) => s.body)]),
       warnings: converted.warnings,
     },
   };
+}
+
+/** A kept image has a web address, or the path of a picture beside the file that the write copies. */
+function countImages(blocks: StoredBlock[]): ImportSummary['images'] {
+  const urls = blocks.flatMap((b) => (b._type === 'image' ? [(b as { url?: string }).url ?? ''] : []));
+  const remote = urls.filter((u) => isHttpUrl(u)).length;
+  return { copied: urls.length - remote, remote };
 }
 
 /** Web links become references to link documents; a link to a place on a page keeps its exact address. */

@@ -116,7 +116,7 @@ async function readText(file: string, cwd: string): Promise<string> {
 }
 
 /** The shipped sample, whose untouched issues give way to an archive; none when it cannot be read. */
-async function readSample(samplePath: string | undefined): Promise<SanityDocument[] | undefined> {
+export async function readSample(samplePath: string | undefined): Promise<SanityDocument[] | undefined> {
   if (!samplePath) return undefined;
   const text = await fs.readFile(samplePath, 'utf8').catch(() => undefined);
   return text === undefined ? undefined : parseDataset(text, samplePath);

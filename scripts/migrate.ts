@@ -16,6 +16,7 @@ import { openContentStore } from '../content/open-store.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
 import { type Command, oneOf, parseOptions } from './cli.ts';
+import { readSample } from './import.ts';
 
 const kinds = ['substack', 'ghost', 'buttondown'] as const;
 
@@ -58,10 +59,16 @@ export const migrateCommand: Command = {
     const migration: Migration =
       kind === 'substack' ? readSubstackExport(files, subscriberFiles) : kind === 'ghost' ? await readGhostExport(files, subscriberFiles) : readButtondownExport(files, subscriberFiles);
 
-    const store = openContentStore(ctx.config().content);
-    const report = await importIssues(store, migration.issues, { publish: values.publish, replace: values.replace, strict: values.strict, dryRun, renumber: true, now: () => new Date() });
+    const started = performance.now();
+    const content = ctx.config().content;
+    const store = openContentStore(content);
+    // As for `import`: the untouched shipped sample gives way to the migrated posts.
+    const sample = content.kind === 'local' ? await readSample(content.samplePath) : undefined;
+    const report = await importIssues(store, migration.issues, { sample, publish: values.publish, replace: values.replace, strict: values.strict, dryRun, renumber: true, now: () => new Date() });
     ctx.out(`Posts: ${migration.issues.length} from the ${kind} export`);
-    for (const line of formatArchiveReport(report.results, { verbose: values.verbose })) ctx.out(line);
+    for (const line of formatArchiveReport(report.results, { verbose: values.verbose, seconds: (performance.now() - started) / 1000 })) ctx.out(line);
+    if (report.notes.length) ctx.out('');
+    for (const note of report.notes) ctx.out(note);
     if (migration.skipped.length) {
       ctx.out('');
       ctx.out(`Left out (${migration.skipped.length}):`);

@@ -3,7 +3,8 @@
 // (site syntax, heading ids, a malformed address, an ambiguous date settled by the
 // archive), a Jekyll archive dated only by its file names and titled "Week Ending …",
 // and a Chinese weekly ("384 期", a date line and a byline above the title, a folder
-// date). Fixtures are under tests/fixtures/archives/.
+// date), and a folder of pictures (one beside the files, others at web addresses) with
+// files --strict refuses. Fixtures are under tests/fixtures/archives/.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,7 +62,7 @@ describe('importing real-shaped archives with no flags', () => {
     const mdx = await importFolder('mdx');
     expect(mdx.stderr).toBe('');
     expect(mdx.code).toBe(0);
-    expect(mdx.stdout).toContain('2 of 2 file(s) imported, 0 refused.');
+    expect(mdx.stdout).toMatch(/^2 of 2 file\(s\) imported, 0 refused \(\d+(\.\d)? s\)\.$/m);
     expect(mdx.stdout).toMatch(/The store held only the untouched sample issues: drafts\.issue-3, drafts\.issue-5, issue-1, issue-2, issue-3, issue-4 were removed/);
     // One warning per kind per file, each with its file and line; nothing of the site syntax prints.
     expect(mdx.stdout).toContain('Warnings (7), by kind:');
@@ -104,7 +105,7 @@ describe('importing real-shaped archives with no flags', () => {
 
     const zh = await importFolder('weekly-zh');
     expect(zh.code).toBe(0);
-    expect(zh.stdout).toContain('2 of 2 file(s) imported, 0 refused.');
+    expect(zh.stdout).toMatch(/^2 of 2 file\(s\) imported, 0 refused \(\d+(\.\d)? s\)\.$/m);
     expect(zh.stdout).not.toContain('Numbered the archive');
 
     issues = await storedIssues();
@@ -124,6 +125,26 @@ describe('importing real-shaped archives with no flags', () => {
     expect(hrefsOf(zh384)).toEqual(['https://tides.example.cn/table?city=xiamen&utm_source=weekly', 'https://read.example.cn/kelp-life']);
     expect(hrefsOf(issues.find((i) => i.number === 385)!)).toEqual(['https://tides.example.cn/table?city=xiamen', 'https://read.example.cn/birds']);
     expect(textOf(issues.find((i) => i.number === 14)!)).not.toContain('site.tagline');
+  });
+
+  it('passes pictures under --strict, and sums up an archive: refusals by reason, warnings by kind, images copied or kept remote, the time taken', async () => {
+    const result = await runCommand(importCommand, ['pictures', '--strict'], { env: { NEWSDESK_DATA_DIR: dataDir }, cwd: archives });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^2 of 4 file\(s\) imported, 2 refused \(\d+(\.\d)? s\)\.$/m);
+    expect(result.stdout).toContain("Images: 3 kept, 1 copied into the site's media, 2 at their web address.");
+    expect(result.stdout).toContain('Refused (2), by reason: --strict 1, no date 1; nothing of these files was stored:');
+    expect(result.stdout).toContain('pictures/issue-3.md:10: <small> tag dropped; its text is kept (--strict refuses what the import would change)');
+    expect(result.stdout).toContain('Warnings (4), by kind: remote image 2, image copied 1, alt text 1');
+    const issues = await storedIssues();
+    expect(issues.map((i) => [i.number, i.title])).toEqual([
+      [1, 'Harbour Pictures 1'],
+      [2, 'Harbour Pictures 2'],
+    ]);
+    const images = issues[0]!.sections[0]!.body as unknown as Array<{ _type: string; url?: string; alt?: string; asset?: { _ref: string } }>;
+    expect(images.map((b) => [b._type, b.url ?? (b.asset?._ref.startsWith('image-') ? 'uploaded' : b.asset?._ref), b.alt ?? null])).toEqual([
+      ['image', 'uploaded', 'The old harbour map'],
+      ['image', 'https://pics.example.org/tide.png', null],
+    ]);
   });
 
   it('counts the site syntax left out in one file’s summary, and leaves the sample alone for a file that does not claim its numbers', async () => {

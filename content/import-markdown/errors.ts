@@ -12,3 +12,15 @@ export interface ImportWarning {
   kind: string;
   message: string;
 }
+
+/**
+ * Warning kinds that report without anything of the text being lost or changed, so
+ * --strict lets them pass: a picture kept at its address or copied beside the issue, a
+ * malformed address stored exactly as written, and a missing alt text (the Markdown has
+ * none to lose; the report still asks for one, as readers of screen readers need it).
+ */
+export const informationalKinds: ReadonlySet<string> = new Set(['remote image', 'image copied', 'alt text', 'malformed URL']);
+
+export function isInformational(warning: ImportWarning): boolean {
+  return informationalKinds.has(warning.kind);
+}

@@ -237,6 +237,24 @@ describe('structure from the document’s own headings', () => {
   });
 });
 
+describe('an empty first section is no title', () => {
+  it('keeps a first ## heading over nothing as a section when every heading is a section, and titles the issue after the newsletter', () => {
+    const { converted, plan } = importOf('## Coming up\n\n## Links\n\n- [x](https://a.example/x)\n\n## Jobs\n\nJ.\n', { newsletterTitle: 'Haskell Notes', number: 538 });
+    expect(converted.title).toBe('Haskell Notes #538');
+    expect(converted.sections.map((s) => s.heading)).toEqual(['Coming up', 'Links', 'Jobs']);
+    const title = converted.warnings.find((w) => w.kind === 'title')!;
+    expect(title.line).toBe(1);
+    expect(title.message).toContain('"Coming up", opens an empty section');
+    expect(plan.summary.fidelity.headings).toBe(3);
+  });
+
+  it('still takes a ## heading with text under it, or one over deeper headings, as the title', () => {
+    expect(importOf('## Tides\n\nIntro.\n\n## Links\n\nA.\n').converted.title).toBe('Tides');
+    const deeper = importOf('## Tides\n\n### Links\n\nA.\n\n### Jobs\n\nB.\n').converted;
+    expect([deeper.title, deeper.sections.map((s) => s.heading)]).toEqual(['Tides', ['Links', 'Jobs']]);
+  });
+});
+
 describe('metadata headers', () => {
   it('reads Jekyll YAML front matter', () => {
     const c = convertMarkdownIssue('---\nlayout: post\ntitle: "Issue #12: Tides"\ndate: 2024-05-03 10:00:00 +0200\nauthor: [Ada, Sam]\ntags: [rust, weekly]\ndescription: A short week.\nmood: calm\n---\nHello.\n', 'x.md');
@@ -268,6 +286,15 @@ describe('what the plan refuses', () => {
   it('turns warnings into a refusal naming the line under --strict', () => {
     const converted = convertMarkdownIssue('# T\n\nJoin [us](irc://irc.example.net/#x).\n', 'x.md', { number: 1, date: '2026-01-01' });
     expect(() => planIssueImport(converted, emptyLibrary(), { now, strict: true })).toThrow(/^x\.md:3: link to irc:\/\/irc\.example\.net\/#x kept as plain text.*--strict/);
+  });
+
+  it('lets --strict pass a picture kept at its address or without alt text, which lose nothing, and still refuse one it turns into text', () => {
+    const kept = convertMarkdownIssue('# T\n\n![](https://pics.example/a.png)\n\n![Map](https://pics.example/map.png)\n\n<https://http://x.example/>\n', 'x.md', { number: 1, date: '2026-01-01' });
+    expect(kept.warnings.map((w) => w.kind).sort()).toEqual(['alt text', 'remote image', 'remote image']);
+    const plan = planIssueImport(kept, emptyLibrary(), { now, strict: true });
+    expect(plan.summary.warnings.map((w) => w.kind)).toContain('malformed URL');
+    const lost = convertMarkdownIssue('# T\n\n![Map](https://pics.example/map.png)\n\n## A ![Logo](https://pics.example/logo.png) heading\n\nText.\n', 'x.md', { number: 1, date: '2026-01-01' });
+    expect(() => planIssueImport(lost, emptyLibrary(), { now, strict: true })).toThrow(/^x\.md:5: image .*logo\.png in a heading kept as its alt text.*--strict/);
   });
 
   it('refuses a number the store already holds unless told to replace it', () => {

@@ -92,9 +92,17 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   // Without a metadata title, the shallowest of the opening headings (the first of them at that level).
   const openingHeadings = raw.flatMap((b, i) => (i < opening && isTopHeading(b) && !dateHeadings.has(i) ? [i] : []));
   const titleLevel = Math.min(...openingHeadings.map((i) => raw[i]!.level!));
+  const candidate = openingHeadings.find((i) => raw[i]!.level === titleLevel);
+  // A heading directly followed by another heading of its level, in a file whose headings are
+  // all at that level, opens an empty section (every heading is a section): it stays one.
+  const opensEmptySection =
+    candidate !== undefined &&
+    isTopHeading(raw[candidate + 1]) &&
+    raw[candidate + 1]!.level === titleLevel &&
+    raw.every((b, i) => !isTopHeading(b) || dateHeadings.has(i) || b.level === titleLevel);
   const titleIndex =
     metadata.title === undefined
-      ? (openingHeadings.find((i) => raw[i]!.level === titleLevel) ?? -1)
+      ? (opensEmptySection ? -1 : (candidate ?? -1))
       : raw.findIndex((b) => isTopHeading(b) && sameText(plainInline(b.inline), metadata.title!));
   const titleBlock = titleIndex === -1 ? undefined : raw[titleIndex]!;
   const headingTitle = titleBlock ? flat(plainInline(titleBlock.inline)) : undefined;
@@ -165,7 +173,8 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
   let title = metadata.title ?? headingTitle;
   if (title === undefined || title === '') {
     title = `${options.newsletterTitle ?? 'Issue'}${number === undefined ? '' : ` #${number}`}`;
-    warnings.push({ line: split.bodyLine, kind: 'title', message: `no title in the file; titled "${title}"` });
+    const why = opensEmptySection && metadata.title === undefined ? ` (the first heading, "${flat(plainInline(raw[candidate!]!.inline))}", opens an empty section like the file's other sections, so it stays a section)` : '';
+    warnings.push({ line: opensEmptySection ? raw[candidate!]!.line : split.bodyLine, kind: 'title', message: `no title in the file; titled "${title}"${why}` });
   }
   warnings.sort((a, b) => a.line - b.line);
   return {

@@ -207,8 +207,8 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
       image.content = alt;
       image.children = [];
       result.push(image);
-      warn('image', `image ${where} copied into the site's media`);
-      if (!alt) warn('image', `image ${where} has no alt text: describe it in the Studio for readers who cannot see it`);
+      warn('image copied', `image ${where} copied into the site's media`);
+      if (!alt) warn('alt text', `image ${where} has no alt text: describe it in the Studio for readers who cannot see it`);
       return;
     }
     if (target === undefined || !isHttpUrl(target)) {
@@ -221,8 +221,8 @@ function normaliseInline(children: Token[], blockLine: number, options: ParseOpt
     image.content = alt;
     image.children = [];
     result.push(image);
-    warn('image', `image ${quoteUrl(target)} kept at its original address: it is not copied to the site, so it shows only while that address serves it`);
-    if (!alt) warn('image', `image ${quoteUrl(target)} has no alt text: describe it in the Studio for readers who cannot see it`);
+    warn('remote image', `image ${quoteUrl(target)} kept at its original address: it is not copied to the site, so it shows only while that address serves it`);
+    if (!alt) warn('alt text', `image ${quoteUrl(target)} has no alt text: describe it in the Studio for readers who cannot see it`);
   };
 
   for (let i = 0; i < children.length; i++) {

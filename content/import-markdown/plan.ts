@@ -8,7 +8,7 @@ import { linkIdFor } from '../capture/capture-link.ts';
 import { normaliseUrl } from '../normalize-url.ts';
 import { isHttpUrl, slugify } from '../rules.ts';
 import type { Mutation, SanityDocument } from '../store.ts';
-import { importError, type ImportWarning } from './errors.ts';
+import { importError, isInformational, type ImportWarning } from './errors.ts';
 import type { ConvertedIssue } from './map.ts';
 import type { StoredBlock, StoredNote } from './shapes.ts';
 import { verifyFidelity, type FidelityReport } from './verify.ts';
@@ -55,6 +55,8 @@ export interface ImportSummary {
   /** MDX and site-generator syntax left out, by kind. */
   siteSyntax: Record<string, number>;
   fidelity: FidelityReport;
+  /** Image blocks: pictures beside the file (copied into a local dataset) and pictures kept at their web address. */
+  images: { copied: number; remote: number };
   warnings: ImportWarning[];
 }
 
@@ -83,9 +85,11 @@ export function planIssueImport(input: ConvertedIssue, library: Library, options
   }
   warnings.sort((a, b) => a.line - b.line);
   converted = { ...converted, warnings };
-  if (options.strict && converted.warnings.length > 0) {
-    const w = converted.warnings[0]!;
-    throw importError(file, w.line, `${w.message} (--strict refuses what the import would change${converted.warnings.length > 1 ? `; ${converted.warnings.length - 1} more` : ''})`, 'Import without --strict to accept these changes, or edit the Markdown.');
+  // --strict refuses only what the import would lose or change; a note (a picture kept at its address) passes.
+  const changes = options.strict ? converted.warnings.filter((w) => !isInformational(w)) : [];
+  if (changes.length > 0) {
+    const w = changes[0]!;
+    throw importError(file, w.line, `${w.message} (--strict refuses what the import would change${changes.length > 1 ? `; ${changes.length - 1} more` : ''})`, 'Import without --strict to accept these changes, or edit the Markdown.');
   }
   const holders = library.issues.get(number) ?? [];
   if (holders.length > 0 && !options.replace) {
@@ -187,9 +191,17 @@ export function planIssueImport(input: ConvertedIssue, library: Library, options
       comments: converted.comments,
       siteSyntax: converted.siteSyntax,
       fidelity,
+      images: countImages([...converted.intro, ...converted.sections.flatMap((s) => s.body)]),
       warnings: converted.warnings,
     },
   };
+}
+
+/** A kept image has a web address, or the path of a picture beside the file that the write copies. */
+function countImages(blocks: StoredBlock[]): ImportSummary['images'] {
+  const urls = blocks.flatMap((b) => (b._type === 'image' ? [(b as { url?: string }).url ?? ''] : []));
+  const remote = urls.filter((u) => isHttpUrl(u)).length;
+  return { copied: urls.length - remote, remote };
 }
 
 /** Web links become references to link documents; a link to a place on a page keeps its exact address. */

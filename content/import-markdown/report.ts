@@ -1,6 +1,7 @@
 // What an import prints: the detailed summary of one issue, and for an archive the
 // table of every file (file, number, sections, links, asides, warnings, refused)
-// followed by the refusals and, grouped by kind, the warnings.
+// followed by the counts and time taken, the images kept, the refusals grouped by reason
+// and the warnings grouped by kind.
 import type { ImportWarning } from './errors.ts';
 import type { ImportResult } from './import-issue.ts';
 import type { ImportSummary } from './plan.ts';
@@ -24,7 +25,34 @@ export function formatIssueSummary(s: ImportSummary): string[] {
   return lines;
 }
 
-export function formatArchiveReport(results: ImportResult[], options: { verbose?: boolean } = {}): string[] {
+/** Why a file was refused, in a few words, to group an archive's refusals; the full messages follow. */
+const refusalReasons: Array<[RegExp, string]> = [
+  [/--strict refuses/, '--strict'],
+  [/already exists/, 'number already stored'],
+  [/already taken by/, 'number repeated in the import'],
+  [/no issue number/, 'no number'],
+  [/: no date/, 'no date'],
+  [/not UTF-8|not text/, 'not text'],
+  [/writing failed/, 'write failed'],
+  [/issue number "/, 'bad number'],
+  [/front matter|metadata/, 'metadata'],
+  [/the file is empty/, 'empty file'],
+  [/the picture .* is not an image/, 'unreadable picture'],
+];
+
+export function describeRefusal(error: { message: string; hint?: string | undefined }): string {
+  // The fidelity check's refusals all say the converter would have lost something.
+  if (error.hint?.includes('converter limitation')) return 'would lose content';
+  return refusalReasons.find(([pattern]) => pattern.test(error.message))?.[1] ?? 'other';
+}
+
+const countBy = (keys: string[]) => {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+};
+
+export function formatArchiveReport(results: ImportResult[], options: { verbose?: boolean; seconds?: number } = {}): string[] {
   const rows = results.map((r) =>
     r.ok
       ? [r.file, String(r.summary.number), String(r.summary.sections.length), String(r.summary.links.total), String(r.summary.notes.inline + r.summary.notes.block), String(r.summary.warnings.length), '']
@@ -36,16 +64,17 @@ export function formatArchiveReport(results: ImportResult[], options: { verbose?
   const out = [line(header), ...rows.map(line)];
   const ok = results.filter((r) => r.ok);
   const refused = results.filter((r) => !r.ok);
-  out.push('', `${ok.length} of ${results.length} file(s) imported, ${refused.length} refused.`);
+  const took = options.seconds === undefined ? '' : ` (${options.seconds < 10 ? options.seconds.toFixed(1) : Math.round(options.seconds)} s)`;
+  out.push('', `${ok.length} of ${results.length} file(s) imported, ${refused.length} refused${took}.`);
+  const images = ok.reduce((sum, r) => (r.ok ? { copied: sum.copied + r.summary.images.copied, remote: sum.remote + r.summary.images.remote } : sum), { copied: 0, remote: 0 });
+  if (images.copied + images.remote > 0) out.push(`Images: ${images.copied + images.remote} kept, ${images.copied} copied into the site's media, ${images.remote} at their web address.`);
   if (refused.length) {
-    out.push('', 'Refused (nothing of these files was stored):');
+    out.push('', `Refused (${refused.length}), by reason: ${countBy(refused.map((r) => (r.ok ? '' : describeRefusal(r.error))))}; nothing of these files was stored:`);
     for (const r of refused) if (!r.ok) out.push(`  ${r.error.message}`, ...(r.error.hint ? [`    → ${r.error.hint}`] : []));
   }
   const warnings: Array<ImportWarning & { file: string }> = ok.flatMap((r) => (r.ok ? r.summary.warnings.map((w) => ({ ...w, file: r.file })) : []));
   if (warnings.length) {
-    const byKind = new Map<string, number>();
-    for (const w of warnings) byKind.set(w.kind, (byKind.get(w.kind) ?? 0) + 1);
-    out.push('', `Warnings (${warnings.length}), by kind: ${[...byKind].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    out.push('', `Warnings (${warnings.length}), by kind: ${countBy(warnings.map((w) => w.kind))}`);
     if (options.verbose) out.push(...warnings.map((w) => `  ${w.file}:${w.line}: ${w.message}`));
     else out.push('  (--verbose lists each with its file and line)');
   }

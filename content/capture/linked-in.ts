@@ -1,0 +1,75 @@
+// "Already linked in #N": the published issues a URL already appeared in, matched by the
+// de-duplication key (normaliseUrl), whether an issue uses the captured link document or
+// links the page by an external link annotation. Built as an index from one walk over the
+// published issues (content/used-in.ts), so a bulk capture asks the store once.
+import { z } from 'zod';
+import { normaliseUrl, parseHttpUrl } from '../normalize-url.ts';
+import type { ContentStore } from '../store.ts';
+import { collectReferences, indexUsedIn } from '../used-in.ts';
+
+export interface LinkedIn {
+  number: number;
+  title: string;
+  date: string;
+}
+
+// Drafts never count: an editor is told about what readers have already been sent.
+const linkedInQuery = `{
+  "links": *[_type == "link"]{ _id, url, normalizedUrl },
+  "referrers": *[_type == "issue" && !(_id in path("drafts.**"))] | order(number asc) { "usedIn": { number, title, date }, "document": @ }
+}`;
+
+const linkedInSchema = z.object({
+  links: z.array(z.object({ _id: z.string(), url: z.string().nullish(), normalizedUrl: z.string().nullish() })),
+  referrers: z.array(
+    z.object({
+      usedIn: z.object({ number: z.number(), title: z.string().nullish(), date: z.string().nullish() }),
+      document: z.unknown(),
+    }),
+  ),
+});
+
+/** The de-duplication key of an address, or undefined for anything that is not http(s). */
+function keyOf(url: string | null | undefined): string | undefined {
+  return url && parseHttpUrl(url) ? normaliseUrl(url) : undefined;
+}
+
+/** Looks up the published issues that linked any of the given URLs, by number. */
+export type LinkedInLookup = (urls: string[]) => LinkedIn[];
+
+/** Reads the published issues once and answers, for any URL, the issues that linked it. */
+export async function loadLinkedIn(store: ContentStore): Promise<LinkedInLookup> {
+  const { links, referrers } = linkedInSchema.parse(await store.fetch(linkedInQuery, {}, { perspective: 'published' }));
+  const keyByLinkId = new Map<unknown, string>();
+  for (const link of links) {
+    const key = link.normalizedUrl ?? keyOf(link.url);
+    if (key) keyByLinkId.set(link._id, key);
+  }
+  const index = indexUsedIn(
+    referrers.map((r) => ({ usedIn: { number: r.usedIn.number, title: r.usedIn.title ?? '', date: r.usedIn.date ?? '' }, document: r.document })),
+    (document) => {
+      const hrefs = new Set<string>();
+      const keys = new Set<string>();
+      for (const ref of collectReferences(document, new Set(), { hrefs })) {
+        const key = keyByLinkId.get(ref);
+        if (key) keys.add(key);
+      }
+      for (const href of hrefs) {
+        const key = keyOf(href);
+        if (key) keys.add(key);
+      }
+      return keys;
+    },
+  );
+  return (urls) => {
+    const byNumber = new Map<number, LinkedIn>();
+    for (const url of urls) for (const issue of index.get(keyOf(url)) ?? []) byNumber.set(issue.number, issue);
+    return [...byNumber.values()].sort((a, b) => a.number - b.number);
+  };
+}
+
+/** "#12 (2026-02-06), #20 (2026-03-01) and #31 (2026-05-01)". */
+export function describeLinkedIn(issues: LinkedIn[]): string {
+  const named = issues.map((i) => (i.date ? `#${i.number} (${i.date})` : `#${i.number}`));
+  return named.length <= 1 ? (named[0] ?? '') : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
+}

@@ -72,12 +72,13 @@ export const captureCommand: Command = {
         hint: 'newsdesk capture https://example.org/post --tag notebooks',
       });
     }
-    const outcome = await captureLink(store, { url, tags, note: values.note, foundAt: values['found-at'] }, deps);
+    // Reading the published issues takes as long as the archive is big: do it while the page is fetched.
+    const [outcome, linkedIn] = await Promise.all([captureLink(store, { url, tags, note: values.note, foundAt: values['found-at'] }, deps), loadLinkedIn(store)]);
     if (outcome.kind === 'invalid') {
       throw new NewsdeskError('CAPTURE_FAILED', outcome.message, { hint: 'Give the whole address, starting with https:// or http://.' });
     }
     // The address as given and the one it was merged into may differ (canonical, redirect).
-    const seen = { ...outcome, linkedIn: (await loadLinkedIn(store))([url, outcome.url]) };
+    const seen = { ...outcome, linkedIn: linkedIn([url, outcome.url]) };
     if (values.json) ctx.out(JSON.stringify(seen, null, 2));
     else ctx.out(formatOutcome(seen));
     return 0;

@@ -84,10 +84,11 @@ export async function handleCaptureRequest(request: Request, deps: CaptureApiDep
   }
 
   try {
-    const outcome = await captureLink(deps.store, parsed.data, deps);
+    // Reading the published issues takes as long as the archive is big: do it while the page is fetched.
+    const [outcome, linkedInLookup] = await Promise.all([captureLink(deps.store, parsed.data, deps), loadLinkedIn(deps.store)]);
     if (outcome.kind === 'invalid') return json(400, { error: 'invalid_url', outcome: outcome.kind, url: outcome.url, message: outcome.message });
     // The address as given and the one it was merged into may differ (canonical, redirect).
-    const linkedIn = (await loadLinkedIn(deps.store))([parsed.data.url, outcome.url]);
+    const linkedIn = linkedInLookup([parsed.data.url, outcome.url]);
     // The bookmarklet shows only the message, so it says it too.
     const message = linkedIn.length ? `${outcome.message}; already linked in ${describeLinkedIn(linkedIn)}` : outcome.message;
     return json(statusFor[outcome.kind], { outcome: outcome.kind, id: outcome.id, url: outcome.url, title: outcome.title ?? null, message, linkedIn });

@@ -62,13 +62,15 @@ function issue(id: string, number: number, date: string, body: object[]) {
  * issue 902; `hrefOnly` is only ever an annotation (902); `draftOnly` is used by a draft of
  * the published issue 903 and by the draft-only issue 904, so it counts nowhere.
  */
-function documents(spelling: { seenLink: string; seenHref: string; hrefOnly: string; draftOnly: string }) {
+function documents(spelling: { seenLink: string; seenHref: string; hrefOnly: string; draftOnly: string; oldKey: string }) {
   const ref = (key: string, to: string) => ({ _type: 'linkReference', _key: key, reference: { _type: 'reference', _ref: to } });
   const ext = (key: string, href: string) => ({ _type: 'externalLink', _key: key, href });
   return [
     { _id: 'link-seen-before', _type: 'link', url: spelling.seenLink, normalizedUrl: normaliseUrl(spelling.seenLink), status: 'used' },
     { _id: 'link-draft-only', _type: 'link', url: spelling.draftOnly, normalizedUrl: normaliseUrl(spelling.draftOnly), status: 'shortlisted' },
-    issue('issue-901', 901, '2026-02-06', [block('b1', [ref('m1', 'link-seen-before')])]),
+    // A key written by an older rule: the link's URL still says which page it is.
+    { _id: 'link-old-key', _type: 'link', url: spelling.oldKey, normalizedUrl: 'old-rule:/old-key', status: 'used' },
+    issue('issue-901', 901, '2026-02-06', [block('b1', [ref('m1', 'link-seen-before'), ref('m5', 'link-old-key')])]),
     issue('issue-902', 902, '2026-03-01', [block('b2', [ext('m2', spelling.seenHref), ext('m3', spelling.hrefOnly)])]),
     issue('issue-903', 903, '2026-04-01', [block('b3', [])]),
     issue('drafts.issue-903', 903, '2026-04-01', [block('b3', [ref('m4', 'link-draft-only')])]),
@@ -91,6 +93,7 @@ describe('newsdesk capture: already linked in', () => {
       seenHref: `HTTP://127.0.0.1:${site.port}/seen?fbclid=abc#top`,
       hrefOnly: `${base}/href-only/`,
       draftOnly: `${base}/draft-only`,
+      oldKey: `${base}/old-key`,
     });
     await fs.writeFile(path.join(dataDir, 'dataset.ndjson'), docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
     env = { NEWSDESK_DATA_DIR: dataDir };
@@ -111,6 +114,12 @@ describe('newsdesk capture: already linked in', () => {
     const outcome = JSON.parse(result.stdout);
     expect(outcome.kind).not.toBe('merged');
     expect(outcome.linkedIn).toEqual([{ number: 902, title: 'Issue 902', date: '2026-03-01' }]);
+  });
+
+  it('finds a link document by its URL when its stored key was written by another rule', async () => {
+    const result = await runCommand(captureCommand, [`${site.base}/old-key/`, '--json'], { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).linkedIn).toEqual([{ number: 901, title: 'Issue 901', date: '2026-02-06' }]);
   });
 
   it('does not count drafts, and says nothing for a URL never linked', async () => {
@@ -154,6 +163,7 @@ describe('POST /api/links: linkedIn', () => {
         seenHref: `http://NEWS.EXAMPLE:${site.port}/seen/`,
         hrefOnly: `${origin}/href-only?gclid=x`,
         draftOnly: `${origin}/draft-only`,
+        oldKey: `${origin}/old-key`,
       }).map((doc) => ({ createOrReplace: doc })),
     );
   });

@@ -40,10 +40,12 @@ export type LinkedInLookup = (urls: string[]) => LinkedIn[];
 /** Reads the published issues once and answers, for any URL, the issues that linked it. */
 export async function loadLinkedIn(store: ContentStore): Promise<LinkedInLookup> {
   const { links, referrers } = linkedInSchema.parse(await store.fetch(linkedInQuery, {}, { perspective: 'published' }));
-  const keyByLinkId = new Map<unknown, string>();
+  // The stored key is what capture de-duplicates by; the URL's own key also counts, so a
+  // link whose key was written by an older rule or by hand is still found.
+  const keysByLinkId = new Map<unknown, string[]>();
   for (const link of links) {
-    const key = link.normalizedUrl ?? keyOf(link.url);
-    if (key) keyByLinkId.set(link._id, key);
+    const keys = [...new Set([link.normalizedUrl, keyOf(link.url)])].filter((k): k is string => Boolean(k));
+    if (keys.length > 0) keysByLinkId.set(link._id, keys);
   }
   const index = indexUsedIn(
     referrers.map((r) => ({ usedIn: { number: r.usedIn.number, title: r.usedIn.title ?? '', date: r.usedIn.date ?? '' }, document: r.document })),
@@ -51,8 +53,7 @@ export async function loadLinkedIn(store: ContentStore): Promise<LinkedInLookup>
       const hrefs = new Set<string>();
       const keys = new Set<string>();
       for (const ref of collectReferences(document, new Set(), { hrefs })) {
-        const key = keyByLinkId.get(ref);
-        if (key) keys.add(key);
+        for (const key of keysByLinkId.get(ref) ?? []) keys.add(key);
       }
       for (const href of hrefs) {
         const key = keyOf(href);

@@ -13,10 +13,11 @@ export interface LinkedIn {
   date: string;
 }
 
-// Drafts never count: an editor is told about what readers have already been sent.
-const linkedInQuery = `{
-  "links": *[_type == "link"]{ _id, url, normalizedUrl },
-  "referrers": *[_type == "issue" && !(_id in path("drafts.**"))] | order(number asc) { "usedIn": { number, title, date }, "document": @ }
+// Drafts (and release versions) never count: an editor is told what readers were already
+// sent. The filter holds in any perspective, so the Studio's raw client can ask it too.
+export const linkedInQuery = `{
+  "links": *[_type == "link" && !(_id in path("drafts.**")) && !(_id in path("versions.**"))]{ _id, url, normalizedUrl },
+  "referrers": *[_type == "issue" && !(_id in path("drafts.**")) && !(_id in path("versions.**"))] | order(number asc) { "usedIn": { number, title, date }, "document": @ }
 }`;
 
 const linkedInSchema = z.object({
@@ -39,7 +40,12 @@ export type LinkedInLookup = (urls: string[]) => LinkedIn[];
 
 /** Reads the published issues once and answers, for any URL, the issues that linked it. */
 export async function loadLinkedIn(store: ContentStore): Promise<LinkedInLookup> {
-  const { links, referrers } = linkedInSchema.parse(await store.fetch(linkedInQuery, {}, { perspective: 'published' }));
+  return indexLinkedIn(await store.fetch(linkedInQuery, {}, { perspective: 'published' }));
+}
+
+/** The lookup over what linkedInQuery answered, whichever client asked it. */
+export function indexLinkedIn(answer: unknown): LinkedInLookup {
+  const { links, referrers } = linkedInSchema.parse(answer);
   // The stored key is what capture de-duplicates by; the URL's own key also counts, so a
   // link whose key was written by an older rule or by hand is still found.
   const keysByLinkId = new Map<unknown, string[]>();

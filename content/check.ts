@@ -9,6 +9,7 @@ import { describeProblem, issueSchema, linkSchema, parseDocuments, settingsSchem
 import { everythingQuery, issuesByIdQuery } from './queries.ts';
 import { findIssueRuleErrors, isSafeLinkUrl, summaryMaxLength, summaryTooLongMessage } from './rules.ts';
 import type { ContentStore } from './store.ts';
+import { collectReferences, indexUsedIn } from './used-in.ts';
 
 const everythingSchema = z.object({
   settings: z.array(z.unknown()),
@@ -101,7 +102,7 @@ async function checkDrafts(store: ContentStore, published: IssueIdentity[], refe
   for (const { document } of referrers) {
     const id = (document as { _id?: unknown })._id;
     if (typeof id !== 'string' || affected.has(id)) continue;
-    for (const ref of collectReferences(document, new Set(), true)) {
+    for (const ref of collectReferences(document, new Set(), { deep: true })) {
       if (changed.has(ref as string)) {
         affected.add(id);
         break;
@@ -138,30 +139,8 @@ function keyProblem(p: ContentProblem): string {
  * tests). One walk over each issue instead of one per link and issue.
  */
 function attachUsedIn(links: unknown[], referrers: Referrer[]): unknown[] {
-  const usedIn = new Map<unknown, unknown[]>();
-  for (const referrer of referrers) {
-    for (const ref of collectReferences(referrer.document)) {
-      let list = usedIn.get(ref);
-      if (!list) usedIn.set(ref, (list = []));
-      list.push(referrer.usedIn);
-    }
-  }
+  const usedIn = indexUsedIn(referrers);
   return links.map((link) => (typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link));
-}
-
-/**
- * The targets of a document's references. Like references(), it stops at an object with a
- * _ref unless `deep`, which finds every reference a projection might follow.
- */
-function collectReferences(value: unknown, into = new Set<unknown>(), deep = false): Set<unknown> {
-  if (Array.isArray(value)) {
-    for (const v of value) collectReferences(v, into, deep);
-  } else if (typeof value === 'object' && value !== null) {
-    const ref = (value as { _ref?: unknown })._ref;
-    if (ref) into.add(ref);
-    if (!ref || deep) for (const v of Object.values(value)) collectReferences(v, into, deep);
-  }
-  return into;
 }
 
 /** Numbers and slugs each issue must have to itself. */

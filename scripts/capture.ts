@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { captureLink, captureMany, type BulkOutcome, type CaptureOutcome } from '../content/capture/capture-link.ts';
 import { makePageFetcher } from '../content/capture/fetch-page.ts';
+import { describeLinkedIn, loadLinkedIn, type LinkedIn } from '../content/capture/linked-in.ts';
 import { isBookmarksExport, parseCaptureList } from '../content/capture/capture-list.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { NewsdeskError } from '../core/errors.ts';
@@ -56,8 +57,10 @@ export const captureCommand: Command = {
       }
       ctx.err(`Capturing ${entries.length} link(s) from ${isBookmarksExport(text) ? 'a bookmarks export' : 'a URL list'} into ${store.description}…`);
       const outcomes = await captureMany(store, entries, deps, { signal: ctx.signal });
-      if (values.json) ctx.out(JSON.stringify(outcomes, null, 2));
-      else for (const o of outcomes) ctx.out(formatOutcome(o));
+      const linkedIn = await loadLinkedIn(store);
+      const seen = outcomes.map((o) => ({ ...o, linkedIn: o.kind === 'invalid' ? [] : linkedIn([o.url]) }));
+      if (values.json) ctx.out(JSON.stringify(seen, null, 2));
+      else for (const o of seen) ctx.out(formatOutcome(o));
       const counts = countOutcomes(outcomes);
       ctx.out(`\n${counts.created} created, ${counts.merged} merged, ${counts.offline} offline-flagged, ${counts.invalid} invalid`);
       return counts.invalid > 0 ? 1 : 0;
@@ -69,20 +72,24 @@ export const captureCommand: Command = {
         hint: 'newsdesk capture https://example.org/post --tag notebooks',
       });
     }
-    const outcome = await captureLink(store, { url, tags, note: values.note, foundAt: values['found-at'] }, deps);
+    // Reading the published issues takes as long as the archive is big: do it while the page is fetched.
+    const [outcome, linkedIn] = await Promise.all([captureLink(store, { url, tags, note: values.note, foundAt: values['found-at'] }, deps), loadLinkedIn(store)]);
     if (outcome.kind === 'invalid') {
       throw new NewsdeskError('CAPTURE_FAILED', outcome.message, { hint: 'Give the whole address, starting with https:// or http://.' });
     }
-    if (values.json) ctx.out(JSON.stringify(outcome, null, 2));
-    else ctx.out(formatOutcome(outcome));
+    // The address as given and the one it was merged into may differ (canonical, redirect).
+    const seen = { ...outcome, linkedIn: linkedIn([url, outcome.url]) };
+    if (values.json) ctx.out(JSON.stringify(seen, null, 2));
+    else ctx.out(formatOutcome(seen));
     return 0;
   },
 };
 
-export function formatOutcome(o: CaptureOutcome | BulkOutcome): string {
+export function formatOutcome(o: (CaptureOutcome | BulkOutcome) & { linkedIn?: LinkedIn[] }): string {
   const where = 'where' in o ? `${o.where}: ` : '';
   const id = 'id' in o ? ` [${o.id}]` : '';
-  return `${where}${o.kind.padEnd(7)} ${o.url}${id} — ${o.message}`;
+  const linked = o.linkedIn?.length ? `; already linked in ${describeLinkedIn(o.linkedIn)}` : '';
+  return `${where}${o.kind.padEnd(7)} ${o.url}${id} — ${o.message}${linked}`;
 }
 
 function countOutcomes(outcomes: BulkOutcome[]) {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { formatZodIssues } from '../core/errors.ts';
 import { readJsonBody, RequestBodyError } from '../core/request-body.ts';
 import { captureLink, type CaptureDeps, type CaptureOutcome } from '../content/capture/capture-link.ts';
+import { describeLinkedIn, loadLinkedIn } from '../content/capture/linked-in.ts';
 import type { ContentStore } from '../content/store.ts';
 
 export interface CaptureApiDeps extends CaptureDeps {
@@ -83,9 +84,14 @@ export async function handleCaptureRequest(request: Request, deps: CaptureApiDep
   }
 
   try {
-    const outcome = await captureLink(deps.store, parsed.data, deps);
+    // Reading the published issues takes as long as the archive is big: do it while the page is fetched.
+    const [outcome, linkedInLookup] = await Promise.all([captureLink(deps.store, parsed.data, deps), loadLinkedIn(deps.store)]);
     if (outcome.kind === 'invalid') return json(400, { error: 'invalid_url', outcome: outcome.kind, url: outcome.url, message: outcome.message });
-    return json(statusFor[outcome.kind], { outcome: outcome.kind, id: outcome.id, url: outcome.url, title: outcome.title ?? null, message: outcome.message });
+    // The address as given and the one it was merged into may differ (canonical, redirect).
+    const linkedIn = linkedInLookup([parsed.data.url, outcome.url]);
+    // The bookmarklet shows only the message, so it says it too.
+    const message = linkedIn.length ? `${outcome.message}; already linked in ${describeLinkedIn(linkedIn)}` : outcome.message;
+    return json(statusFor[outcome.kind], { outcome: outcome.kind, id: outcome.id, url: outcome.url, title: outcome.title ?? null, message, linkedIn });
   } catch (error) {
     return json(500, { error: 'capture_failed', message: (error as Error).message });
   }

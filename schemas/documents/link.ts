@@ -3,6 +3,7 @@
 import { LinkIcon } from '@sanity/icons/Link';
 import { defineArrayMember, defineField, defineType } from 'sanity';
 import { NormalizedUrlInput } from '../../studio/components/NormalizedUrlInput.tsx';
+import { linkedInCheck } from '../../studio/linked-in.ts';
 import { lakeClient } from '../lake-client.ts';
 import { checkLinkNotDuplicate, checkLinkStatus, httpUrlMessage, requireText } from '../validation.ts';
 
@@ -35,6 +36,7 @@ export const link = defineType({
       validation: (rule) => [
         rule.custom(requireText('Filled in from the URL: enter a valid URL above.')),
         rule.custom((value, context) => checkLinkNotDuplicate(value, context.document?._id, lakeClient(context))).warning(),
+        rule.custom((value, context) => linkedInCheck.forUrl(value, lakeClient(context))).info(),
       ],
     }),
     defineField({ name: 'title', title: 'Title', type: 'string' }),

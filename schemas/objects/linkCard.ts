@@ -2,6 +2,8 @@
 // optional comment from the editor.
 import { DocumentIcon } from '@sanity/icons/Document';
 import { defineField, defineType } from 'sanity';
+import { linkedInCheck } from '../../studio/linked-in.ts';
+import { lakeClient } from '../lake-client.ts';
 import { checkReference } from '../validation.ts';
 
 export const linkCard = defineType({
@@ -15,7 +17,10 @@ export const linkCard = defineType({
       title: 'Link',
       type: 'reference',
       to: [{ type: 'link' }],
-      validation: (rule) => rule.custom(checkReference('Choose the link this card shows.')),
+      validation: (rule) => [
+        rule.custom(checkReference('Choose the link this card shows.')),
+        rule.custom((value: { _ref?: unknown } | undefined, context) => linkedInCheck.forReference(value?._ref, context.document?.number, lakeClient(context))).info(),
+      ],
     }),
     defineField({ name: 'comment', title: 'Comment', type: 'string', description: 'Optional: one line on why it is worth reading.' }),
   ],

@@ -2,6 +2,8 @@
 // live in one place and `references()` can tell which issues used it.
 import { BookmarkIcon } from '@sanity/icons/Bookmark';
 import { defineField, defineType } from 'sanity';
+import { linkedInCheck } from '../../studio/linked-in.ts';
+import { lakeClient } from '../lake-client.ts';
 import { checkReference } from '../validation.ts';
 
 export const linkReference = defineType({
@@ -15,7 +17,10 @@ export const linkReference = defineType({
       title: 'Link',
       type: 'reference',
       to: [{ type: 'link' }],
-      validation: (rule) => rule.custom(checkReference('Choose a link from the inbox, or use an external link instead.')),
+      validation: (rule) => [
+        rule.custom(checkReference('Choose a link from the inbox, or use an external link instead.')),
+        rule.custom((value: { _ref?: unknown } | undefined, context) => linkedInCheck.forReference(value?._ref, context.document?.number, lakeClient(context))).info(),
+      ],
     }),
   ],
 });

@@ -1,0 +1,91 @@
+// The Studio's "already linked in #N" notices under Sanity's own validation, through a real
+// @sanity/client against the local stand-in of the Content Lake: on a link document in the
+// inbox, and on a link inserted into a draft issue (leaving out that issue itself). Drafts
+// never count.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createClient } from '@sanity/client';
+import { createSchema, pathToString, validateDocument, type Workspace } from 'sanity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { normaliseUrl } from '../content/normalize-url.ts';
+import type { SanityDocument } from '../content/store.ts';
+import { schemaTypes } from '../schemas/index.ts';
+import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
+import { makeTempDir } from './helpers/temp.ts';
+
+const schema = createSchema({ name: 'newsdesk', types: schemaTypes });
+
+const linkDoc = (id: string, url: string): SanityDocument => ({ _id: id, _type: 'link', url, normalizedUrl: normaliseUrl(url), status: 'inbox' });
+
+const issueDoc = (id: string, number: number, markDefs: object[]): SanityDocument => ({
+  _id: id,
+  _type: 'issue',
+  number,
+  title: `Issue ${number}`,
+  slug: { _type: 'slug', current: `issue-${number}` },
+  date: '2026-02-06',
+  summary: 'A round-up.',
+  sections: [
+    {
+      _type: 'section',
+      _key: 'sec',
+      heading: 'News',
+      body: [{ _type: 'block', _key: 'p', style: 'normal', markDefs, children: [{ _type: 'span', _key: 's', text: 'a link', marks: markDefs.map((m) => (m as { _key: string })._key) }] }],
+    },
+  ],
+});
+const ref = (key: string, to: string) => ({ _type: 'linkReference', _key: key, reference: { _type: 'reference', _ref: to } });
+const ext = (key: string, href: string) => ({ _type: 'externalLink', _key: key, href });
+
+const lakeDocuments: SanityDocument[] = [
+  linkDoc('link-seen', 'https://example.org/seen'),
+  linkDoc('link-draft-only', 'https://example.org/draft-only'),
+  linkDoc('link-new', 'https://example.org/new'),
+  issueDoc('issue-12', 12, [ref('a', 'link-seen')]),
+  // Another spelling, by annotation only.
+  issueDoc('issue-31', 31, [ext('b', 'https://EXAMPLE.org/seen/?utm_source=feed')]),
+  issueDoc('drafts.issue-40', 40, [ref('c', 'link-draft-only')]),
+];
+
+let lake: LocalLake;
+let workspace: Workspace;
+
+beforeAll(async () => {
+  const dir = await makeTempDir('newsdesk-studio-linked-in-');
+  const datasetPath = path.join(dir, 'dataset.ndjson');
+  await fs.writeFile(datasetPath, lakeDocuments.map((d) => JSON.stringify(d)).join('\n'));
+  lake = await startLocalLake(new GroqJsStore({ datasetPath }), { dataset: 'test' });
+  const client = createClient({ apiHost: lake.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false, token: lake.token });
+  workspace = { schema, getClient: () => client } as unknown as Workspace;
+});
+afterAll(async () => {
+  await lake?.close();
+});
+
+async function notices(document: SanityDocument): Promise<string[]> {
+  const ids = new Set(lakeDocuments.map((d) => d._id));
+  const markers = await validateDocument({
+    document: document as Parameters<typeof validateDocument>[0]['document'],
+    workspace,
+    environment: 'studio',
+    getDocumentExists: async ({ id }) => ids.has(id),
+  });
+  return markers.filter((m) => m.level === 'info').map((m) => `${pathToString(m.path)}: ${m.message}`);
+}
+
+describe('already linked in, in the Studio', () => {
+  it('tells on an inbox link which published issues linked its page, in any spelling', async () => {
+    expect(await notices(lakeDocuments[0]!)).toEqual(['normalizedUrl: Already linked in #12 (2026-02-06) and #31 (2026-02-06).']);
+  });
+
+  it('says nothing for a link used only in a draft, or never used', async () => {
+    expect(await notices(lakeDocuments[1]!)).toEqual([]);
+    expect(await notices(lakeDocuments[2]!)).toEqual([]);
+  });
+
+  it('tells when a used link is inserted into a draft issue, leaving out that issue itself', async () => {
+    const draft = issueDoc('drafts.issue-12', 12, [ref('a', 'link-seen'), ref('d', 'link-new')]);
+    expect(await notices(draft)).toEqual(['sections[_key=="sec"].body[_key=="p"].markDefs[_key=="a"].reference: Already linked in #31 (2026-02-06).']);
+  });
+});

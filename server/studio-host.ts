@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ContentLake } from '../content/lake/lake.ts';
 import { StaticSite } from './static.ts';
+import { makeStudioPageOffline } from './studio-offline.ts';
 
 export const studioPaths = { studio: '/studio', lake: '/lake' } as const;
 
@@ -84,8 +85,8 @@ async function serveStudio(files: StaticSite, request: Request, sitePath: string
   if (result.kind === 'file') return withStudioHeaders(result.response);
   if (result.kind === 'redirect') return Response.redirect(new URL(`${studioPaths.studio}${result.location}`, request.url), 301);
   if (/\.[a-z0-9]+$/i.test(sitePath) && sitePath !== '/index.html') return new Response('Not found.', { status: 404 });
-  // The Studio's own routes all load index.html, without the hosted dashboard's bridge script.
-  const html = (await fs.promises.readFile(indexFile, 'utf8')).replace(/<script[^>]*\bsrc="https:\/\/[^"]*"[^>]*><\/script>/g, '');
+  // The Studio's own routes all load index.html, made to ask nothing of Sanity's hosts.
+  const html = makeStudioPageOffline(await fs.promises.readFile(indexFile, 'utf8'));
   return withStudioHeaders(new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } }));
 }
 

@@ -45,8 +45,18 @@ const systemSans = `-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helv
 export function makeStudioPageOffline(html: string, version: string = pinnedStudioVersion): string {
   const guard = `<script>${createFetchGuard(version)}</script>`;
   const fonts = `<style>:root{--sans:${systemSans}}</style>`;
-  return html
+  return removeHostedFontFaces(html)
     .replace(/<script[^>]*\bsrc="https:\/\/[^"]*"[^>]*><\/script>/g, '')
     .replace(/<head>/, `<head>${guard}`)
     .replace(/<\/head>/, `${fonts}</head>`);
+}
+
+/**
+ * Drops the @font-face rules whose files live on another host (Sanity's stylesheet and
+ * page declare Inter from its font CDNs; no installed package ships the files). The
+ * Studio's font stacks name the system fonts after Inter, so text falls through to them;
+ * an editor who has Inter installed still sees it through local().
+ */
+export function removeHostedFontFaces(css: string): string {
+  return css.replace(/@font-face\s*\{[^}]*\}/g, (rule) => (/url\(\s*["']?(https?:)?\/\//.test(rule) ? '' : rule));
 }

@@ -110,7 +110,8 @@ export async function openStudio(kit: StudioServer, browser?: Browser, viewport 
   const consoleErrors: string[] = [];
   const otherHostRequests: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text().slice(0, 500));
+    // The address says which resource failed: a 404's text does not.
+    if (m.type() === 'error') consoleErrors.push(`${m.text().slice(0, 500)} (${m.location().url})`);
   });
   const ownHost = new URL(kit.url).host;
   page.on('request', (r) => {

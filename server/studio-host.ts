@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ContentLake } from '../content/lake/lake.ts';
 import { StaticSite } from './static.ts';
+import { makeStudioPageOffline, removeHostedFontFaces } from './studio-offline.ts';
 
 export const studioPaths = { studio: '/studio', lake: '/lake' } as const;
 
@@ -81,11 +82,18 @@ async function serveStudio(files: StaticSite, request: Request, sitePath: string
     return new Response('The Studio has not been built yet: run `npm run studio:build`, then reload.', { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   }
   const result = sitePath === '/' || sitePath === '/index.html' ? ({ kind: 'miss' } as const) : await files.serve(request, sitePath);
+  if (result.kind === 'file' && result.response.status === 200 && sitePath.endsWith('.css')) {
+    // Built stylesheets are a few hundred kB at most: rewritten on each (cached) request.
+    const headers = new Headers(result.response.headers);
+    headers.delete('content-length');
+    const css = request.method === 'HEAD' ? null : removeHostedFontFaces(await result.response.text());
+    return withStudioHeaders(new Response(css, { status: 200, headers }));
+  }
   if (result.kind === 'file') return withStudioHeaders(result.response);
   if (result.kind === 'redirect') return Response.redirect(new URL(`${studioPaths.studio}${result.location}`, request.url), 301);
   if (/\.[a-z0-9]+$/i.test(sitePath) && sitePath !== '/index.html') return new Response('Not found.', { status: 404 });
-  // The Studio's own routes all load index.html, without the hosted dashboard's bridge script.
-  const html = (await fs.promises.readFile(indexFile, 'utf8')).replace(/<script[^>]*\bsrc="https:\/\/[^"]*"[^>]*><\/script>/g, '');
+  // The Studio's own routes all load index.html, made to ask nothing of Sanity's hosts.
+  const html = makeStudioPageOffline(await fs.promises.readFile(indexFile, 'utf8'));
   return withStudioHeaders(new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } }));
 }
 

@@ -52,9 +52,10 @@ function feedFor<T>(key: string, load: () => Promise<DeliveryResult<T>>, interva
 /** Without a secret the server would refuse every look: the Studio is not set up to send. */
 const unconfigured: FeedState<never> = { value: undefined, error: 'Set SANITY_STUDIO_PREVIEW_SECRET (and SANITY_STUDIO_PREVIEW_URL) so the Studio can reach `newsdesk serve` to schedule and watch sends.' };
 
-function useFeed<T>(target: PreviewTarget, what: string, load: () => Promise<DeliveryResult<T>>, intervalMs: (value: T | undefined) => number): FeedState<T> & { refresh: () => void } {
+function useFeed<T>(target: PreviewTarget, what: string, load: () => Promise<DeliveryResult<T>>, intervalMs: (value: T | undefined) => number, ready = true): FeedState<T> & { refresh: () => void } {
   const feed = feedFor(`${target.previewUrl}\n${target.previewSecret}\n${what}`, load, intervalMs);
-  const enabled = target.previewSecret !== '';
+  const configured = target.previewSecret !== '';
+  const enabled = configured && ready;
   const subscribe = useCallback(
     (listener: () => void) => {
       if (!enabled) return () => undefined;
@@ -67,7 +68,7 @@ function useFeed<T>(target: PreviewTarget, what: string, load: () => Promise<Del
     },
     [feed, enabled],
   );
-  const state = useSyncExternalStore(subscribe, () => (enabled ? feed.state : unconfigured));
+  const state = useSyncExternalStore(subscribe, () => (!configured ? unconfigured : enabled ? feed.state : notYetSaved));
   return { ...state, refresh: () => feed.look() };
 }
 
@@ -81,10 +82,13 @@ export function pollInterval(status: DeliveryStatus | undefined, now = Date.now(
   return 5000;
 }
 
-/** One issue's delivery status, live. */
-export function useDelivery(documentId: string): FeedState<DeliveryStatus> & { refresh: () => void } {
+/** A new issue the lake has not stored yet: the server knows no number for it, so there is nothing to ask. */
+const notYetSaved: FeedState<never> = { value: undefined, error: undefined };
+
+/** One issue's delivery status, live; `saved` false (a new, untouched issue) asks nothing until it is. */
+export function useDelivery(documentId: string, saved = true): FeedState<DeliveryStatus> & { refresh: () => void } {
   const target = usePreviewTarget();
-  return useFeed(target, documentId.replace(/^drafts\./, ''), () => fetchDelivery(target, documentId), (s) => pollInterval(s));
+  return useFeed(target, documentId.replace(/^drafts\./, ''), () => fetchDelivery(target, documentId), (s) => pollInterval(s), saved);
 }
 
 /** Every issue's delivery status by number, for the Issues list. */

@@ -48,6 +48,27 @@ describe('serve --studio', () => {
     expect((await fetch(`${server.url}/studio/static/missing.js`)).status).toBe(404);
   });
 
+  it('serves the page and stylesheets without fonts from other hosts, and answers the Studio\'s calls to Sanity\'s services in the page', async () => {
+    const hostedFace = '@font-face{font-family:Inter;src:url(https://studio-static.sanity.io/Inter-Regular.woff2) format("woff2")}';
+    const localFace = '@font-face{font-family:Local;src:url(/studio/static/local.woff2) format("woff2")}';
+    await fs.writeFile(
+      path.join(studioDir, 'index.html'),
+      `<!doctype html><html><head><style>${hostedFace}${localFace}</style><script src="/studio/static/app.js" type="module"></script></head><body></body></html>`,
+    );
+    await fs.writeFile(path.join(studioDir, 'static', 'lib.css'), `${hostedFace}\n${localFace}\nbody{font-family:var(--sans)}`);
+    const html = await (await fetch(`${server.url}/studio/`)).text();
+    const css = await (await fetch(`${server.url}/studio/static/lib.css`)).text();
+    for (const text of [html, css]) {
+      expect(text).not.toContain('studio-static.sanity.io');
+      expect(text).toContain('/studio/static/local.woff2');
+    }
+    expect(css).toContain('body{font-family:var(--sans)}');
+    // The guard runs before any Studio script: the first script of the page.
+    expect(html.indexOf('window.fetch =')).toBeGreaterThan(-1);
+    expect(html.indexOf('window.fetch =')).toBeLessThan(html.indexOf('/studio/static/app.js'));
+    expect(html).toMatch(/:root\{--sans:[^}]*system-ui/);
+  });
+
   it('answers the lake under /lake/ with its token only, and takes that token for previews', async () => {
     const token = server.lake!.token;
     expect((await fetch(`${server.url}/lake/v2026-05-04/users/me`)).status).toBe(401);

@@ -149,6 +149,14 @@ describe('writing an issue in the local Studio', () => {
     expect(email).toContain(src);
   });
 
+  it('opened the desk and published with no console error and no request to another host', async () => {
+    // Sanity's font hosts, its module CDN and its feedback service included: the local
+    // Studio works offline, and every endpoint it asks of the lake is answered.
+    expect(studio.consoleErrors).toEqual([]);
+    expect(studio.otherHostRequests).toEqual([]);
+    expect(kit.requests.filter((r) => r.status === 404).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
   it('previews the issue as email, web page and plain text', async () => {
     await page.goto(`${kit.studioUrl}structure/issues;${issueId}`);
     await page.getByRole('tab', { name: 'Preview' }).first().click();

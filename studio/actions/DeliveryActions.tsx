@@ -33,7 +33,7 @@ function issueNumberOf(props: DocumentActionProps): number | undefined {
 function useSendAction(props: DocumentActionProps) {
   const toast = useToast();
   const target = usePreviewTarget();
-  const { value: status } = useDelivery(props.id);
+  const { value: status } = useDelivery(props.id, Boolean(props.draft || props.published));
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState(false);
   const run = async (title: string, request: () => Promise<DeliveryResult<unknown>>): Promise<boolean> => {

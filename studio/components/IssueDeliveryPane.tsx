@@ -41,7 +41,7 @@ function Count(props: { label: string; value: string | number; id: string }) {
 }
 
 export const IssueDeliveryPane: UserViewComponent = (props) => {
-  const { value: status, error } = useDelivery(props.documentId);
+  const { value: status, error } = useDelivery(props.documentId, Boolean(props.document.draft || props.document.published));
   const blocked = sendBlockedReason({ draft: props.document.draft, published: props.document.published });
   return (
     <Box padding={4}>

@@ -45,4 +45,10 @@ export const answerShapes: Record<string, z.ZodType> = {
   'GET /data/doc/:dataset/:ids': z.object({ documents: z.array(z.object({ _id: z.string(), _type: z.string(), _rev: z.string() })), omitted: z.array(z.object({ id: z.string(), reason: z.string() })) }),
   'GET /data/history/:dataset/events/documents/:id': z.object({ events: z.record(z.string(), z.array(z.object({ type: z.string(), timestamp: z.string(), author: z.string() }))), nextCursor: z.string() }),
   'GET /users/me/keyvalue/:keys': z.array(z.object({ key: z.string(), value: z.unknown() })),
+  // Read by resource, then grant name (deployStudio decides whether the Studio uploads its schema).
+  'GET /projects/:project/grants': z.record(z.string(), z.array(z.object({ grants: z.array(z.object({ name: z.string() })) }))),
+  // An upsell dialog's content, or null for none; the trial answer's showOnLoad decides whether a dialog opens.
+  'GET /journey/:feature': z.union([z.null(), z.object({ showOnLoad: z.unknown() })]),
+  // The help menu reads its sections from resources.sectionArray.
+  'GET /help': z.object({ resources: z.object({ sectionArray: z.array(z.unknown()) }) }),
 };

@@ -75,12 +75,8 @@ export async function startStudioServer(options: { dir?: string; now?: () => Dat
   return kit;
 }
 
-/** Hosted services the local Studio is kept from calling, and the start-up calls it may make to hosted-only endpoints. */
+/** Errors a page may log when the server goes away under it (a restart) or it navigates away. */
 const expectedNoise = [
-  /violates the following Content Security Policy directive/,
-  /Failed to fetch version for package/,
-  /Fetch API cannot load https:\/\//,
-  /Failed to load resource: the server responded with a status of 404/,
   /Failed to load resource: net::ERR_/,
   /WebSocket connection to .* failed: WebSocket is closed before the connection is established/,
   // The Studio says goodbye on a socket the browser already closed when a page navigates away.
@@ -93,6 +89,10 @@ export interface StudioPage {
   page: Page;
   /** Page errors and console errors other than the expected ones above. */
   problems: string[];
+  /** Every console error, expected or not, from the first open on. */
+  consoleErrors: string[];
+  /** Requests to any host but the newsdesk server's, from the first open on. */
+  otherHostRequests: string[];
 }
 
 /** Opens the Studio the way an editor does: through the printed link that carries the token. */
@@ -107,9 +107,20 @@ export async function openStudio(kit: StudioServer, browser?: Browser, viewport 
   page.on('console', (m) => {
     if (m.type() === 'error' && !expectedNoise.some((re) => re.test(m.text()))) problems.push(`console: ${m.text().slice(0, 500)}`);
   });
+  const consoleErrors: string[] = [];
+  const otherHostRequests: string[] = [];
+  page.on('console', (m) => {
+    // The address says which resource failed: a 404's text does not.
+    if (m.type() === 'error') consoleErrors.push(`${m.text().slice(0, 500)} (${m.location().url})`);
+  });
+  const ownHost = new URL(kit.url).host;
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (/^(https?|wss?):$/.test(url.protocol) && url.host !== ownHost) otherHostRequests.push(`${r.method()} ${url.origin}${url.pathname}`);
+  });
   await page.goto(`${kit.studioUrl}#token=${kit.token}`);
   await page.getByRole('link', { name: 'Issues' }).first().waitFor({ timeout: hangMs });
-  return { browser: b, context, page, problems };
+  return { browser: b, context, page, problems, consoleErrors, otherHostRequests };
 }
 
 /** Where screenshots for the README's walkthrough go: docs/studio/ when asked for, else a scratch folder. */

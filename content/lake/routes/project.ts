@@ -57,6 +57,24 @@ export function mountProjectRoutes(app: Hono, ctx: LakeContext): void {
   app.get('/projects/:id/user-applications', (c) => c.json([]));
   app.get('/projects/:id/features/:feature', (c) => c.json(false));
   app.get('/features', (c) => c.json([]));
+  // What the editor may do to the project itself, keyed by resource as the hosted API
+  // answers. No deployStudio grant: with it the Studio would upload its schema and
+  // manifest, which a local lake has no use for; no member grants: nobody to invite.
+  app.get('/projects/:id/grants', (c) =>
+    c.json({
+      'sanity.project': [{ grants: [{ name: 'read', params: {} }, { name: 'update', params: {} }], config: {} }],
+      'sanity.project.datasets': [{ grants: [{ name: 'read', params: {} }], config: {} }],
+      'sanity.project.members': [{ grants: [{ name: 'read', params: {} }], config: {} }],
+    }),
+  );
+  // Upsell and trial dialogs (document and asset limits, trials, comments): a local
+  // project has no plan to upgrade, so there is no dialog to show; null is the Studio's
+  // "nothing for this feature", and the trial answer has nothing to show on load.
+  app.get('/journey/trial', (c) => c.json({ id: null, showOnLoad: null, showOnClick: null, daysLeft: 0, totalDays: 0 }));
+  app.get('/journey/:feature', (c) => c.json(null));
+  // The help menu's links and its "latest version" line: none offline, and no newer
+  // version to announce (the pinned Studio is updated with npm, not from Sanity's CDN).
+  app.get('/help', (c) => c.json({ resources: { sectionArray: [] }, latestVersion: null, isSupported: true, isUpToDate: true, outdated: [] }));
 
   // Per-user settings the Studio keeps on the server (last used lists, layout).
   const readStore = async (): Promise<Record<string, unknown>> => {

@@ -75,11 +75,43 @@ describe('writing an issue in the local Studio', () => {
     // An aside in the editor's voice, inline after the sentence.
     await editor.click();
     await page.keyboard.press('End');
-    await toolbarAction(page, body, 'Insert Editorial note (inline)');
+    // Each kind of aside has its own labelled entry in the toolbar.
+    for (const name of ['Insert Inline aside (inline)', 'Insert Block aside (block)']) {
+      await expect.poll(() => body.getByRole('button', { name, exact: true }).count(), { timeout: hangMs }).toBe(1);
+    }
+    await toolbarAction(page, body, 'Insert Inline aside (inline)');
     const noteText = page.locator('[data-testid^="field-"][data-testid*=".children["][data-testid$=".body"] [contenteditable="true"]:visible').last();
     await noteText.click();
     await page.keyboard.type('Bring questions.');
     await page.keyboard.press('Escape');
+    // The aside reads as one line of text in the paragraph, clear of the words before it
+    // (the old chip piled its wrapped lines on top of each other).
+    const chip = editor.getByTestId('inline-aside-text');
+    await expect.poll(() => chip.innerText().catch(() => ''), { timeout: hangMs }).toBe('[Bring questions. —Ed.]');
+    expect(await editor.getByText('Bring questions.').count()).toBe(1);
+    expect(await chip.isVisible()).toBe(true);
+    const layout = await chip.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const card = el.closest('[data-ui="Card"]')!.getBoundingClientRect();
+      const walker = document.createTreeWalker(el.closest('[contenteditable="true"]')!, NodeFilter.SHOW_TEXT);
+      let before: DOMRect | undefined;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent?.indexOf('before the call.') ?? -1;
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + 'before the call.'.length);
+        before = range.getBoundingClientRect();
+      }
+      const overlaps = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      return {
+        lines: el.getClientRects().length,
+        fitsItsText: el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1,
+        insideChip: box.top >= card.top - 1 && box.bottom <= card.bottom + 1 && box.left >= card.left - 1 && box.right <= card.right + 1,
+        clearOfText: before !== undefined && !overlaps(box, before),
+      };
+    });
+    expect(layout).toEqual({ lines: 1, fitsItsText: true, insideChip: true, clearOfText: true });
     await screenshot(page, '2-paragraph');
     await expect
       .poll(async () => {

@@ -4,6 +4,7 @@ import { BlockquoteIcon } from '@sanity/icons/Blockquote';
 import { ImageIcon } from '@sanity/icons/Image';
 import { InlineElementIcon } from '@sanity/icons/InlineElement';
 import { defineArrayMember, defineField, defineType } from 'sanity';
+import { EditorialNotePreview } from '../../studio/components/EditorialNotePreview.tsx';
 import { InlineAside } from '../../studio/components/InlineAside.tsx';
 import { checkAlt } from '../validation.ts';
 
@@ -34,10 +35,11 @@ export const portableText = defineType({
         annotations: [{ type: 'externalLink' }, { type: 'linkReference' }],
       },
       // Both kinds of aside are the same type; their titles and icons tell them apart in
-      // the toolbar, where Sanity names them "Insert <title> (inline|block)".
-      of: [defineArrayMember({ type: 'editorialNote', title: 'Inline aside', icon: InlineElementIcon, components: { inlineBlock: InlineAside } })],
+      // the toolbar, where Sanity names them "Insert <title> (inline|block)". Components
+      // given here replace the type's, so the note's preview is named again.
+      of: [defineArrayMember({ type: 'editorialNote', title: 'Inline aside', icon: InlineElementIcon, components: { inlineBlock: InlineAside, preview: EditorialNotePreview } })],
     }),
-    defineArrayMember({ type: 'editorialNote', title: 'Block aside', icon: BlockquoteIcon }),
+    defineArrayMember({ type: 'editorialNote', title: 'Block aside', icon: BlockquoteIcon, components: { preview: EditorialNotePreview } }),
     defineArrayMember({ type: 'linkCard' }),
     defineArrayMember({
       type: 'image',

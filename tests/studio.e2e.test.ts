@@ -72,14 +72,54 @@ describe('writing an issue in the local Studio', () => {
     const reference = page.locator('input[id$=".reference"]:visible').last();
     await pickReference(page, reference, 'merging', /Merging slates without tears/);
     await page.keyboard.press('Escape');
+    // Each kind of aside has its own labelled entry in the toolbar: a button named
+    // "Insert <title> (inline|block)", or the item with its title in the "more" menu the
+    // toolbar folds buttons into when the dialog is narrow.
+    const labels = await body.locator('button[aria-label]:visible').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+    let folded: string[] = [];
+    const more = body.locator('button[data-testid="insert-menu-button"]:visible');
+    if ((await more.count()) > 0) {
+      await more.first().click();
+      folded = (await page.locator('[role="menuitem"]:visible').allInnerTexts()).map((t) => t.trim());
+      await page.keyboard.press('Escape');
+    }
+    const entry = (title: string, kind: string) => labels.includes(`Insert ${title} (${kind})`) || folded.includes(title);
+    expect({ inline: entry('Inline aside', 'inline'), block: entry('Block aside', 'block'), old: entry('Editorial note', 'inline') || entry('Editorial note', 'block') }).toEqual({ inline: true, block: true, old: false });
     // An aside in the editor's voice, inline after the sentence.
     await editor.click();
     await page.keyboard.press('End');
-    await toolbarAction(page, body, 'Insert Editorial note (inline)');
+    await toolbarAction(page, body, 'Insert Inline aside (inline)');
     const noteText = page.locator('[data-testid^="field-"][data-testid*=".children["][data-testid$=".body"] [contenteditable="true"]:visible').last();
     await noteText.click();
     await page.keyboard.type('Bring questions.');
     await page.keyboard.press('Escape');
+    // The aside reads as one line of text in the paragraph, clear of the words before it
+    // (the old chip piled its wrapped lines on top of each other).
+    const chip = body.locator('[data-testid="inline-aside-text"]');
+    await expect.poll(() => chip.allInnerTexts(), { timeout: hangMs }).toEqual(['[Bring questions. —Ed.]']);
+    expect(await chip.isVisible()).toBe(true);
+    const layout = await chip.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const card = el.closest('[data-ui="Card"]')!.getBoundingClientRect();
+      const walker = document.createTreeWalker(el.closest('[contenteditable="true"]')!, NodeFilter.SHOW_TEXT);
+      let before: DOMRect | undefined;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent?.indexOf('before the call.') ?? -1;
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + 'before the call.'.length);
+        before = range.getBoundingClientRect();
+      }
+      const overlaps = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      return {
+        lines: el.getClientRects().length,
+        fitsItsText: el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1,
+        insideChip: box.top >= card.top - 1 && box.bottom <= card.bottom + 1 && box.left >= card.left - 1 && box.right <= card.right + 1,
+        clearOfText: before !== undefined && !overlaps(box, before),
+      };
+    });
+    expect(layout).toEqual({ lines: 1, fitsItsText: true, insideChip: true, clearOfText: true });
     await screenshot(page, '2-paragraph');
     await expect
       .poll(async () => {

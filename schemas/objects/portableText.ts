@@ -1,7 +1,11 @@
 // The rich text of intros, section bodies and sign-offs. Every feature an issue uses
 // is here and nothing else, so every renderer can handle everything an editor can write.
+import { BlockquoteIcon } from '@sanity/icons/Blockquote';
 import { ImageIcon } from '@sanity/icons/Image';
+import { InlineElementIcon } from '@sanity/icons/InlineElement';
 import { defineArrayMember, defineField, defineType } from 'sanity';
+import { EditorialNotePreview } from '../../studio/components/EditorialNotePreview.tsx';
+import { InlineAside } from '../../studio/components/InlineAside.tsx';
 import { checkAlt } from '../validation.ts';
 
 export const portableText = defineType({
@@ -30,9 +34,12 @@ export const portableText = defineType({
         ],
         annotations: [{ type: 'externalLink' }, { type: 'linkReference' }],
       },
-      of: [defineArrayMember({ type: 'editorialNote' })],
+      // Both kinds of aside are the same type; their titles and icons tell them apart in
+      // the toolbar, where Sanity names them "Insert <title> (inline|block)". Components
+      // given here replace the type's, so the note's preview is named again.
+      of: [defineArrayMember({ type: 'editorialNote', title: 'Inline aside', icon: InlineElementIcon, components: { inlineBlock: InlineAside, preview: EditorialNotePreview } })],
     }),
-    defineArrayMember({ type: 'editorialNote' }),
+    defineArrayMember({ type: 'editorialNote', title: 'Block aside', icon: BlockquoteIcon, components: { preview: EditorialNotePreview } }),
     defineArrayMember({ type: 'linkCard' }),
     defineArrayMember({
       type: 'image',

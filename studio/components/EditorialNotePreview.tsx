@@ -3,16 +3,30 @@
 import { Box, Text } from '@sanity/ui';
 import type { PreviewProps } from 'sanity';
 
-const maxInlineLength = 80;
-
 export function EditorialNotePreview(props: PreviewProps) {
   const text = typeof props.title === 'string' ? props.title : '';
   const signature = typeof props.subtitle === 'string' && props.subtitle ? props.subtitle : 'Ed.';
   if (props.layout === 'inline') {
-    const short = text.length > maxInlineLength ? `${text.slice(0, maxInlineLength - 1)}…` : text;
+    // One line, tinted, cut by CSS with an ellipsis; the full note is the tooltip.
+    const full = `[${text || '…'} —${signature}]`;
     return (
-      <span style={{ fontStyle: 'italic', opacity: 0.75 }}>
-        [{short || '…'} —{signature}]
+      <span
+        data-testid="inline-aside-text"
+        title={full}
+        style={{
+          display: 'block',
+          overflow: 'hidden',
+          whiteSpace: 'nowrap',
+          textOverflow: 'ellipsis',
+          lineHeight: 1.5,
+          fontSize: '0.875em',
+          fontStyle: 'italic',
+          padding: '0 0.4em',
+          borderRadius: 3,
+          background: 'rgba(214, 160, 32, 0.18)',
+        }}
+      >
+        {full}
       </span>
     );
   }

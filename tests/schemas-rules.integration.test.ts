@@ -2,20 +2,16 @@
 // the Studio's own validation (validateDocument, as the Studio runs it, against the local
 // lake) and through `newsdesk check` over the same dataset; both refuse the same issues
 // with the same words, and the lake refuses to publish exactly those.
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { createClient, type SanityClient } from '@sanity/client';
-import { createSchema, pathToString, validateDocument, type Workspace } from 'sanity';
+import type { SanityClient } from '@sanity/client';
+import { pathToString, validateDocument, type Workspace } from 'sanity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkContent } from '../content/check.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import type { SanityDocument } from '../content/store.ts';
-import { schemaTypes } from '../schemas/index.ts';
 import { anIssueForCase, issueRuleCases } from './fixtures/issue-rule-cases.ts';
-import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
-import { makeTempDir } from './helpers/temp.ts';
+import type { LocalLake } from './helpers/local-lake.ts';
+import { startValidationLake } from './helpers/validation-lake.ts';
 
-const schema = createSchema({ name: 'newsdesk', types: schemaTypes });
 const settings: SanityDocument = {
   _id: 'newsletter',
   _type: 'newsletter',
@@ -33,12 +29,7 @@ let workspace: Workspace;
 let datasetPath: string;
 
 beforeAll(async () => {
-  const dir = await makeTempDir('newsdesk-rules-');
-  datasetPath = path.join(dir, 'dataset.ndjson');
-  await fs.writeFile(datasetPath, [settings, ...issues].map((d) => JSON.stringify(d)).join('\n') + '\n');
-  lake = await startLocalLake(new GroqJsStore({ datasetPath }), { dataset: 'test' });
-  client = createClient({ apiHost: lake.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false, token: lake.token });
-  workspace = { schema, getClient: () => client } as unknown as Workspace;
+  ({ lake, client, workspace, datasetPath } = await startValidationLake([settings, ...issues], 'newsdesk-rules-'));
 });
 
 afterAll(async () => {

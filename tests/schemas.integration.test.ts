@@ -5,17 +5,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createClient, type SanityClient } from '@sanity/client';
-import { createSchema, pathToString, validateDocument, type Workspace } from 'sanity';
+import { pathToString, validateDocument, type Workspace } from 'sanity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import type { SanityDocument } from '../content/store.ts';
-import { schemaTypes } from '../schemas/index.ts';
 import { badLinkMessage, emptyIssueMessage, noTitleMessage } from '../content/rules.ts';
 import { httpUrlMessage, siteUrlMessage } from '../schemas/validation.ts';
 import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
+import { startValidationLake, studioSchema as schema } from './helpers/validation-lake.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
-const schema = createSchema({ name: 'newsdesk', types: schemaTypes });
 
 // ── stored-shape builders (what the Studio writes; see /work/notes/shapes.md) ──
 
@@ -131,15 +130,8 @@ let client: SanityClient;
 let workspace: Workspace;
 
 beforeAll(async () => {
-  const dir = await makeTempDir('newsdesk-schemas-');
-  const datasetPath = path.join(dir, 'dataset.ndjson');
-  await fs.writeFile(datasetPath, lakeDocuments.map((d) => JSON.stringify(d)).join('\n'));
-  standIn = await startLocalLake(new GroqJsStore({ datasetPath }), { dataset: 'test' });
-  client = createClient({ apiHost: standIn.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false, token: standIn.token });
-  // validateDocument needs only the schema and a client from the workspace.
-  workspace = { schema, getClient: () => client } as unknown as Workspace;
+  ({ lake: standIn, client, workspace } = await startValidationLake(lakeDocuments, 'newsdesk-schemas-'));
 });
-
 afterAll(async () => {
   await standIn?.close();
 });

@@ -2,19 +2,13 @@
 // @sanity/client against the local stand-in of the Content Lake: on a link document in the
 // inbox, and on a link inserted into a draft issue (leaving out that issue itself). Drafts
 // never count.
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { createClient } from '@sanity/client';
-import { createSchema, pathToString, validateDocument, type Workspace } from 'sanity';
+import { pathToString, validateDocument, type Workspace } from 'sanity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GroqJsStore } from '../content/groq-js-store.ts';
 import { normaliseUrl } from '../content/normalize-url.ts';
 import type { SanityDocument } from '../content/store.ts';
-import { schemaTypes } from '../schemas/index.ts';
-import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
-import { makeTempDir } from './helpers/temp.ts';
+import type { LocalLake } from './helpers/local-lake.ts';
+import { startValidationLake } from './helpers/validation-lake.ts';
 
-const schema = createSchema({ name: 'newsdesk', types: schemaTypes });
 
 const linkDoc = (id: string, url: string): SanityDocument => ({ _id: id, _type: 'link', url, normalizedUrl: normaliseUrl(url), status: 'inbox' });
 
@@ -52,12 +46,7 @@ let lake: LocalLake;
 let workspace: Workspace;
 
 beforeAll(async () => {
-  const dir = await makeTempDir('newsdesk-studio-linked-in-');
-  const datasetPath = path.join(dir, 'dataset.ndjson');
-  await fs.writeFile(datasetPath, lakeDocuments.map((d) => JSON.stringify(d)).join('\n'));
-  lake = await startLocalLake(new GroqJsStore({ datasetPath }), { dataset: 'test' });
-  const client = createClient({ apiHost: lake.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false, token: lake.token });
-  workspace = { schema, getClient: () => client } as unknown as Workspace;
+  ({ lake, workspace } = await startValidationLake(lakeDocuments, 'newsdesk-studio-linked-in-'));
 });
 afterAll(async () => {
   await lake?.close();

@@ -4,12 +4,10 @@
 // One file prints its full summary; several files, a folder or a glob print a table.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { decodeUtf8, importIssues, type ImportInput } from '../content/import-markdown/import-issue.ts';
+import { decodeUtf8, importIssues, readSample, type ImportInput } from '../content/import-markdown/import-issue.ts';
 import { formatArchiveReport, formatIssueSummary } from '../content/import-markdown/report.ts';
 import { parseDate } from '../content/import-markdown/dates.ts';
-import { parseDataset } from '../content/groq-js-store.ts';
 import { openContentStore } from '../content/open-store.ts';
-import type { SanityDocument } from '../content/store.ts';
 import { isHttpUrl } from '../content/rules.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
@@ -113,13 +111,6 @@ async function readText(file: string, cwd: string): Promise<string> {
     throw new NewsdeskError('IMPORT_FAILED', `${path.relative(cwd, file)}: cannot read it (${error.code ?? error.message})`, { hint: 'Check the path and its permissions.' });
   });
   return decodeUtf8(bytes, path.relative(cwd, file));
-}
-
-/** The shipped sample, whose untouched issues give way to an archive; none when it cannot be read. */
-export async function readSample(samplePath: string | undefined): Promise<SanityDocument[] | undefined> {
-  if (!samplePath) return undefined;
-  const text = await fs.readFile(samplePath, 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : parseDataset(text, samplePath);
 }
 
 function usage(message: string, hint: string): never {

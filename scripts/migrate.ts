@@ -4,7 +4,7 @@
 // stored); subscribers keep their state, with a count of how each platform state mapped.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { importIssues } from '../content/import-markdown/import-issue.ts';
+import { importIssues, readSample } from '../content/import-markdown/import-issue.ts';
 import { formatArchiveReport } from '../content/import-markdown/report.ts';
 import { openExport, type ExportFiles } from '../content/migrate/export-files.ts';
 import { readButtondownExport } from '../content/migrate/buttondown.ts';
@@ -16,7 +16,6 @@ import { openContentStore } from '../content/open-store.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
 import { type Command, oneOf, parseOptions } from './cli.ts';
-import { readSample } from './import.ts';
 
 const kinds = ['substack', 'ghost', 'buttondown'] as const;
 

@@ -6,9 +6,11 @@
 // Archive-wide decisions live here, so a real archive needs no flags: the day-month
 // order of "03-04-2022" dates is settled by the archive's other dates; an archive whose
 // numbers are missing or repeat is numbered by date order; and the shipped sample issues
-// give way to an archive when the store holds nothing else (see sampleGivesWay).
+// give way to an archive when the store holds nothing else (see findSampleGivingWay).
+import fs from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import { parseDataset } from '../groq-js-store.ts';
 import { isNewsdeskError, NewsdeskError } from '../../core/errors.ts';
 import type { ContentStore, Mutation, SanityDocument } from '../store.ts';
 import { defaultAsideSignature } from './aside-syntax.ts';
@@ -232,4 +234,11 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
     }
     throw importError(file, line, 'the file is not UTF-8 text (an undecodable byte)', 'Save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`) and import again.');
   }
+}
+
+/** The shipped sample, whose untouched issues give way to an archive; none when it cannot be read. */
+export async function readSample(samplePath: string | undefined): Promise<SanityDocument[] | undefined> {
+  if (!samplePath) return undefined;
+  const text = await fs.readFile(samplePath, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseDataset(text, samplePath);
 }

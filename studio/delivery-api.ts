@@ -33,9 +33,11 @@ async function call<T>(target: PreviewTarget, url: string, pick: (body: Record<s
 }
 
 const delivery = (body: Record<string, unknown>) => body.delivery as DeliveryStatus;
+/** A status read: `undefined` while the issue is not stored yet (nothing to report). */
+const deliveryRead = (body: Record<string, unknown>) => (body.delivery ?? undefined) as DeliveryStatus | undefined;
 
-export function fetchDelivery(target: PreviewTarget, documentId: string, fetchImpl: typeof fetch = fetch): Promise<DeliveryResult<DeliveryStatus>> {
-  return call(target, issueDeliveryUrl(target, documentId, 'delivery'), delivery, undefined, fetchImpl);
+export function fetchDelivery(target: PreviewTarget, documentId: string, fetchImpl: typeof fetch = fetch): Promise<DeliveryResult<DeliveryStatus | undefined>> {
+  return call(target, issueDeliveryUrl(target, documentId, 'delivery'), deliveryRead, undefined, fetchImpl);
 }
 
 export function fetchDeliveries(target: PreviewTarget, fetchImpl: typeof fetch = fetch): Promise<DeliveryResult<DeliveryStatus[]>> {

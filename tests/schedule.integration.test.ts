@@ -364,6 +364,11 @@ describe('the Studio\'s endpoints', { timeout: hangAfter(2) }, () => {
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
 
     expect((await call('delivery', undefined, 'wrong')).status).toBe(401);
+    // A new issue the Studio shows before its first save reaches the lake: nothing to report, no error.
+    const unsaved = await fetch(`${server.url}/preview/issues/not-stored-yet/delivery`, { headers: { authorization: `Bearer ${previewSecret}` } });
+    expect({ status: unsaved.status, body: await unsaved.json() }).toEqual({ status: 200, body: { ok: true, delivery: null } });
+    const unknownUnauthorised = await fetch(`${server.url}/preview/issues/not-stored-yet/delivery`, { headers: { authorization: 'Bearer wrong' } });
+    expect(unknownUnauthorised.status).toBe(401);
     // A Studio on another origin (a hosted project, `sanity dev`) may call them; others may not.
     const preflight = (origin: string) =>
       fetch(`${server.url}/preview/issues/issue-2/schedule`, {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SanityDocument } from '../content/store.ts';
 import { launchChromium } from './helpers/chromium.ts';
 import { runCli } from './helpers/run-cli.ts';
@@ -30,6 +30,18 @@ beforeAll(async () => {
   studio = await openStudio(kit, browser);
   page = studio.page;
 }, hangAfter(3));
+
+// A failed step leaves a picture of the page behind (.out/screenshots/failed-*.png).
+afterEach(async (context) => {
+  if (context.task.result?.state !== 'fail' || !page) return;
+  const name = `failed-${context.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
+  await screenshot(page, name).catch(() => undefined);
+  // …and the lake's last answers, to tell a slow or refused request from a page that stalled.
+  const last = kit.requests.slice(-80).map((r) => `${r.status} ${Math.round(r.ms)} ms ${r.method} ${r.path}?${r.search.toString().slice(0, 300)}`);
+  const { inFlight, console: lines } = studio.diagnostics();
+  const report = ['# lake answers, last 80', ...last, '# browser requests without an answer', ...inFlight, '# console, last 60', ...lines];
+  await fs.writeFile(path.resolve(import.meta.dirname, '.out/screenshots', `${name}.txt`), `${report.join('\n')}\n`).catch(() => undefined);
+});
 
 afterAll(async () => {
   await browser?.close();

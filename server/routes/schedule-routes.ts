@@ -61,8 +61,12 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): Hono {
   });
 
   app.get('/preview/issues/:id/delivery', async (c) => {
-    const issueNumber = await authorisedIssue(c);
-    if (issueNumber instanceof Response) return issueNumber;
+    const refused = access.refusal(c, bearer(c));
+    if (refused) return refused;
+    const issueNumber = await issueNumberOf(c);
+    // The Studio shows a new issue as soon as the editor types, a moment before its first
+    // save reaches the lake: until then there is simply no delivery to report.
+    if (issueNumber instanceof Response) return issueNumber.status === 404 ? c.json({ ok: true, delivery: null }) : issueNumber;
     return c.json({ ok: true, delivery: await readDeliveryStatus(deps.scheduling(), issueNumber) });
   });
 

@@ -93,6 +93,8 @@ export interface StudioPage {
   consoleErrors: string[];
   /** Requests to any host but the newsdesk server's, from the first open on. */
   otherHostRequests: string[];
+  /** For a failed step's report: requests still waiting for an answer, and the last console lines. */
+  diagnostics(): { inFlight: string[]; console: string[] };
 }
 
 /** Opens the Studio the way an editor does: through the printed link that carries the token. */
@@ -118,9 +120,19 @@ export async function openStudio(kit: StudioServer, browser?: Browser, viewport 
     const url = new URL(r.url());
     if (/^(https?|wss?):$/.test(url.protocol) && url.host !== ownHost) otherHostRequests.push(`${r.method()} ${url.origin}${url.pathname}`);
   });
+  const inFlight = new Map<unknown, string>();
+  const consoleLines: string[] = [];
+  page.on('request', (r) => inFlight.set(r, `${new Date().toISOString()} ${r.method()} ${r.url().slice(0, 300)}`));
+  page.on('requestfinished', (r) => inFlight.delete(r));
+  page.on('requestfailed', (r) => inFlight.delete(r));
+  page.on('console', (m) => {
+    consoleLines.push(`${new Date().toISOString()} ${m.type()}: ${m.text().slice(0, 300)}`);
+    if (consoleLines.length > 60) consoleLines.shift();
+  });
+  const diagnostics = () => ({ inFlight: [...inFlight.values()], console: [...consoleLines] });
   await page.goto(`${kit.studioUrl}#token=${kit.token}`);
   await page.getByRole('link', { name: 'Issues' }).first().waitFor({ timeout: hangMs });
-  return { browser: b, context, page, problems, consoleErrors, otherHostRequests };
+  return { browser: b, context, page, problems, consoleErrors, otherHostRequests, diagnostics };
 }
 
 /** Where screenshots for the README's walkthrough go: docs/studio/ when asked for, else a scratch folder. */

@@ -11,29 +11,56 @@ export function field(scope: Page | Locator, pathOrEnd: string): Locator {
   return scope.locator(`[data-testid="field-${pathOrEnd}"], [data-testid^="field-"][data-testid$="${pathOrEnd}"]`).first();
 }
 
+/**
+ * Retries a step whose click can land on an element the Studio is re-rendering (a menu
+ * that re-opens, a button that blinks disabled while a save completes): each try gets a
+ * short while, the whole step no more than the hang limit.
+ */
+async function retried<T>(what: string, attempt: (timeout: number) => Promise<T | undefined>, tryMs = 15_000): Promise<T> {
+  const deadline = Date.now() + hangMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const done = await attempt(Math.min(tryMs, Math.max(1000, deadline - Date.now())));
+      if (done !== undefined) return done;
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw new Error(`${what}: not done within ${hangMs / 1000} s${last instanceof Error ? ` (last try: ${last.message.split('\n')[0]})` : ''}`);
+}
+
 /** Clicks the toolbar action named `label` (aria-label or menu item) inside a Portable Text field. */
 export async function toolbarAction(page: Page, ptField: Locator, label: string): Promise<void> {
-  const direct = ptField.locator(`button[aria-label="${label}"]:visible`);
-  if ((await direct.count()) > 0) {
-    await direct.first().click();
-    return;
-  }
-  const menus = ptField.locator('button[data-testid="action-menu-button"]:visible, button[data-testid="insert-menu-button"]:visible');
-  for (let i = 0; i < (await menus.count()); i++) {
-    await menus.nth(i).click();
-    const item = page.locator(`[role="menuitem"]:visible`).filter({ hasText: label.replace(/^Insert (.*) \((inline|block)\)$/, '$1') });
-    const byLabel = page.locator(`[role="menuitem"][aria-label="${label}"]:visible, [role="menuitem"][data-testid="${label}"]:visible`);
-    if ((await byLabel.count()) > 0) {
-      await byLabel.first().click();
-      return;
+  await retried(`toolbar action "${label}"`, async (timeout) => {
+    const direct = ptField.locator(`button[aria-label="${label}"]:visible`);
+    if ((await direct.count()) > 0) {
+      await direct.first().click({ timeout });
+      return true;
     }
-    if ((await item.count()) === 1) {
-      await item.first().click();
-      return;
+    const menus = ptField.locator('button[data-testid="action-menu-button"]:visible, button[data-testid="insert-menu-button"]:visible');
+    for (let i = 0; i < (await menus.count()); i++) {
+      await menus.nth(i).click({ timeout });
+      const item = page.locator(`[role="menuitem"]:visible`).filter({ hasText: label.replace(/^Insert (.*) \((inline|block)\)$/, '$1') });
+      const byLabel = page.locator(`[role="menuitem"][aria-label="${label}"]:visible, [role="menuitem"][data-testid="${label}"]:visible`);
+      try {
+        if ((await byLabel.count()) > 0) {
+          await byLabel.first().click({ timeout });
+          return true;
+        }
+        if ((await item.count()) === 1) {
+          await item.first().click({ timeout });
+          return true;
+        }
+      } catch (error) {
+        // The menu closed under the pointer: close what is left and open it again.
+        await page.keyboard.press('Escape');
+        throw error;
+      }
+      await page.keyboard.press('Escape');
     }
-    await page.keyboard.press('Escape');
-  }
-  throw new Error(`no toolbar action "${label}" in the field`);
+    throw new Error(`no toolbar action "${label}" in the field`);
+  });
 }
 
 /** Selects the first occurrence of `text` in a contenteditable, as a mouse drag would. */
@@ -70,13 +97,26 @@ export async function pickReference(page: Page, input: Locator, search: string, 
 export async function publish(page: Page): Promise<void> {
   const button = page.locator('[data-testid="action-publish"]:visible').first();
   await button.waitFor();
-  // Publish is disabled while the last edits are being saved.
-  await page.waitForFunction(() => {
-    const b = [...document.querySelectorAll<HTMLButtonElement>('[data-testid="action-publish"]')].find((x) => x.offsetParent);
-    return b !== undefined && !b.disabled && b.getAttribute('data-disabled') !== 'true';
-  }, undefined, { timeout: hangMs });
-  await button.click();
-  await page.getByText(/was published/).first().waitFor({ timeout: hangMs });
+  // Where publishing stands: done (the toast, or the button now reads "Published"),
+  // running ("Publishing…" until the lake answers), ready to press, or busy (disabled
+  // while the last edits are saved).
+  const state = (wanted: string[], timeout: number) =>
+    page.waitForFunction(
+      (wanted) => {
+        const b = [...document.querySelectorAll<HTMLButtonElement>('[data-testid="action-publish"]')].find((x) => x.offsetParent);
+        const label = b?.innerText ?? '';
+        const now = /was published/.test(document.body.innerText) || /^Published/.test(label.trim()) ? 'published' : /Publishing/.test(label) ? 'publishing' : b && !b.disabled && b.getAttribute('data-disabled') !== 'true' ? 'ready' : 'busy';
+        return wanted.includes(now) ? now : undefined;
+      },
+      wanted,
+      { timeout },
+    ).then((h) => h.jsonValue() as Promise<string>);
+  await retried('publish', async (timeout) => {
+    if ((await state(['published', 'ready', 'publishing'], timeout)) === 'ready') await button.click({ timeout });
+    // A click that fell on a button being re-rendered leaves it ready, and the next try
+    // presses it again; one that took shows "Publishing…" until it is done.
+    return (await state(['published'], timeout).catch(() => undefined)) ? true : undefined;
+  });
 }
 
 /** A small valid PNG (solid colour), made here so no image file ships with the tests. */

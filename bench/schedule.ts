@@ -14,8 +14,8 @@ import { buildSite } from '../build/build-site.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { loadConfig } from '../core/config.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
-import { scheduleSend } from '../delivery/scheduling.ts';
-import { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
+import { scheduleSend } from '../delivery/schedule/scheduling.ts';
+import { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
 import { startServer } from '../server/server.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, servers: { type: 'string', default: '2' }, subscribers: { type: 'string', default: '500' } } });

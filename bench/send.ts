@@ -19,17 +19,17 @@ import nodemailer from 'nodemailer';
 import { loadIssues, loadSettings } from '../content/load.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { samplePath } from '../core/config.ts';
-import { openDatabase, transaction } from '../delivery/db.ts';
-import { composeIssueMessage } from '../delivery/message.ts';
-import { toNodemailerMessage } from '../delivery/nodemailer-message.ts';
-import { sendIssue } from '../delivery/send-issue.ts';
-import { SesTransport } from '../delivery/ses-transport.ts';
-import { SmtpTransport } from '../delivery/smtp-transport.ts';
-import type { Transport } from '../delivery/transport.ts';
+import { openDatabase, transaction } from '../delivery/sqlite/db.ts';
+import { composeIssueMessage } from '../delivery/messages/message.ts';
+import { toNodemailerMessage } from '../delivery/transports/nodemailer-message.ts';
+import { sendIssue } from '../delivery/sending/send-issue.ts';
+import { SesTransport } from '../delivery/transports/ses-transport.ts';
+import { SmtpTransport } from '../delivery/transports/smtp-transport.ts';
+import type { Transport } from '../delivery/sending/transport.ts';
 import { startSesStandIn } from '../tests/helpers/ses-stand-in.ts';
-import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
-import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
-import { createSubscriberToken } from '../delivery/tokens.ts';
+import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
+import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
+import { createSubscriberToken } from '../delivery/signing/tokens.ts';
 import { renderIssueEmail } from '../emails/issue-email.ts';
 
 const { values } = parseArgs({

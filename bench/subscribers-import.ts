@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SMTPServer } from 'smtp-server';
-import { openDatabase } from '../delivery/db.ts';
-import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
-import { createUnsubscribeToken } from '../delivery/tokens.ts';
+import { openDatabase } from '../delivery/sqlite/db.ts';
+import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
+import { createUnsubscribeToken } from '../delivery/signing/tokens.ts';
 
 const { values } = parseArgs({
   options: {

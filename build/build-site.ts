@@ -80,7 +80,7 @@ export interface BuildOptions {
   workerThreshold?: number;
   /**
    * Published issues kept off the site for now: those scheduled for sending while the
-   * web follows the send (delivery/scheduling.ts issuesHeldFromWeb).
+   * web follows the send (delivery/schedule/scheduling.ts issuesHeldFromWeb).
    */
   withheld?: ReadonlySet<number>;
   /**

@@ -1,9 +1,15 @@
+// The composition root of delivery/: the only file in it that picks the stores behind
+// the rooms' interfaces (today SQLite, sqlite/) and hands them out. Every other room
+// declares what it needs and never imports a store; delivery/rooms.test.ts checks it.
 // Opens the delivery database with its stores, for commands and the server.
+import fs from 'node:fs';
 import type { Config } from '../core/config.ts';
-import { openDatabase, type Database, type OpenOptions } from './db.ts';
-import { SqliteBounceStore } from './sqlite-bounce-store.ts';
-import { SqliteLedger } from './sqlite-ledger.ts';
-import { SqliteSubscriberStore } from './sqlite-subscriber-store.ts';
+import { issuesHeldFromWeb } from './schedule/scheduling.ts';
+import { openDatabase, type Database, type OpenOptions } from './sqlite/db.ts';
+import { SqliteBounceStore } from './sqlite/sqlite-bounce-store.ts';
+import { SqliteLedger } from './sqlite/sqlite-ledger.ts';
+import { SqliteScheduleStore } from './sqlite/sqlite-schedule-store.ts';
+import { SqliteSubscriberStore } from './sqlite/sqlite-subscriber-store.ts';
 
 export interface Delivery {
   db: Database;
@@ -27,4 +33,15 @@ export function openDelivery(config: Pick<Config, 'dbPath'>, options: OpenOption
     checkHealth: () => void db.prepare('SELECT 1').get(),
     close: () => db.close(),
   };
+}
+
+/** Published issues the site leaves out for now (issuesHeldFromWeb), for a command without a server: from the delivery database, when there is one. */
+export async function readIssuesHeldFromWeb(config: Pick<Config, 'schedule' | 'dbPath'>): Promise<Set<number>> {
+  if (config.schedule.webPublish !== 'at-send' || !fs.existsSync(config.dbPath)) return new Set();
+  const db = openDatabase(config.dbPath);
+  try {
+    return await issuesHeldFromWeb(config, new SqliteScheduleStore(db));
+  } finally {
+    db.close();
+  }
 }

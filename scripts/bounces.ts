@@ -1,16 +1,16 @@
 // `newsdesk bounces process <mbox | Maildir>`: reads the bounce mailbox and applies
 // every delivery status notification, complaint and unsubscribe request by mail in it
-// (delivery/bounce-processor.ts);
+// (delivery/bounces/bounce-processor.ts);
 // `newsdesk bounces aside`: the messages kept aside because they were no report we could
 // act on, with the reason, and optionally written out as .eml files to read.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { NewsdeskError } from '../core/errors.ts';
-import { BounceProcessor, type ReportOutcome } from '../delivery/bounce-processor.ts';
-import { readMailbox } from '../delivery/mailbox-reader.ts';
+import { BounceProcessor, type ReportOutcome } from '../delivery/bounces/bounce-processor.ts';
+import { readMailbox } from '../delivery/bounces/mailbox-reader.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
-import { transactionalMail } from '../delivery/return-path.ts';
-import { resolveSecret } from '../delivery/secret.ts';
+import { transactionalMail } from '../delivery/signing/return-path.ts';
+import { resolveSecret } from '../delivery/signing/secret.ts';
 import { type Command, formatTable, oneOf, parseOptions, positiveInt } from './cli.ts';
 
 const actions = ['process', 'aside'] as const;

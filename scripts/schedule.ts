@@ -1,14 +1,14 @@
 // `newsdesk schedule`: schedule an issue's send for a time (a running `serve` or
 // `studio` starts it), list the scheduled sends with how far each has got, cancel one.
 // The rules (published, no problems, not in the past, not while sending) are the
-// Studio's too: delivery/scheduling.ts.
+// Studio's too: delivery/schedule/scheduling.ts.
 import { openContentStore } from '../content/open-store.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
-import type { DeliveryStatus } from '../delivery/delivery-status.ts';
-import { cancelSchedule, readDeliveryStatuses, scheduleSend, type SchedulingDeps } from '../delivery/scheduling.ts';
-import { formatSendTime, formatTimeUntil, localTimeZone, parseSendTime } from '../delivery/send-time.ts';
-import { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
+import type { DeliveryStatus } from '../delivery/schedule/delivery-status.ts';
+import { cancelSchedule, readDeliveryStatuses, scheduleSend, type SchedulingDeps } from '../delivery/schedule/scheduling.ts';
+import { formatSendTime, formatTimeUntil, localTimeZone, parseSendTime } from '../delivery/schedule/send-time.ts';
+import { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
 import { type Command, type CommandContext, formatTable, parseOptions, positiveInt } from './cli.ts';
 
 export const scheduleCommand: Command = {

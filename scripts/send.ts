@@ -1,21 +1,21 @@
 // `newsdesk send <issue-number>`: shows the plan, and with --yes sends the issue to
-// every active subscriber (delivery/send-issue.ts: resumable, one send per issue at a
+// every active subscriber (delivery/sending/send-issue.ts: resumable, one send per issue at a
 // time, never doubling a message). --to sends one test copy and leaves the ledger alone.
 import { openContentStore } from '../content/open-store.ts';
 import type { Config } from '../core/config.ts';
 import { NewsdeskError } from '../core/errors.ts';
-import { loadIssueMail, renderIssueMail, type IssueMail, type RenderedIssueMail } from '../delivery/issue-mail.ts';
-import { composeTestCopy } from '../delivery/message.ts';
+import { loadIssueMail, renderIssueMail, type IssueMail, type RenderedIssueMail } from '../delivery/messages/issue-mail.ts';
+import { composeTestCopy } from '../delivery/messages/message.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
-import { openTransport } from '../delivery/open-transport.ts';
-import { createProgressBar, formatDuration } from '../delivery/progress.ts';
-import { resolveSecret } from '../delivery/secret.ts';
-import { describeHolder, sendIssue, type SendIssueResult } from '../delivery/send-issue.ts';
-import { defaultRetry } from '../delivery/send-loop.ts';
-import type { SendRecord } from '../delivery/sqlite-ledger.ts';
-import { formatSendTime } from '../delivery/send-time.ts';
-import { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
-import { emailSchema } from '../delivery/subscriber.ts';
+import { openTransport } from '../delivery/transports/open-transport.ts';
+import { createProgressBar, formatDuration } from '../delivery/sending/progress.ts';
+import { resolveSecret } from '../delivery/signing/secret.ts';
+import { describeHolder, sendIssue, type SendIssueResult } from '../delivery/sending/send-issue.ts';
+import { defaultRetry } from '../delivery/sending/send-loop.ts';
+import type { SendRecord } from '../delivery/sending/ledger.ts';
+import { formatSendTime } from '../delivery/schedule/send-time.ts';
+import { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
+import { emailSchema } from '../delivery/subscribers/subscriber.ts';
 import { type Command, type CommandContext, parseOptions, positiveInt } from './cli.ts';
 
 export const sendCommand: Command = {

@@ -3,8 +3,8 @@
 // send in full, with what came back afterwards: bounces (hard and soft) and complaints.
 import { NewsdeskError } from '../core/errors.ts';
 import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
-import { describeHolder } from '../delivery/send-issue.ts';
-import type { SendRecord } from '../delivery/sqlite-ledger.ts';
+import { describeHolder } from '../delivery/sending/send-issue.ts';
+import type { SendRecord } from '../delivery/sending/ledger.ts';
 import { type Command, type CommandContext, formatTable, parseOptions, positiveInt } from './cli.ts';
 
 export const sendsCommand: Command = {

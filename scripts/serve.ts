@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildSite } from '../build/build-site.ts';
-import { readIssuesHeldFromWeb } from '../delivery/scheduling.ts';
+import { readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { startServer } from '../server/server.ts';
 import { studioPaths } from '../server/studio-host.ts';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildSite } from '../build/build-site.ts';
-import { readIssuesHeldFromWeb } from '../delivery/scheduling.ts';
+import { readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { lakeDirFor, lakeToken } from '../content/lake/lake.ts';
 import { loadLakeTls, trustInstruction } from '../content/lake/tls.ts';

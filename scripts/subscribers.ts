@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NewsdeskError, formatZodIssues } from '../core/errors.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
-import { reputationLimits, type SendReputation } from '../delivery/sqlite-bounce-store.ts';
-import { importSubscribers } from '../delivery/import-subscribers.ts';
-import { checkSubscriberCsv, csvHeader, openCsv, readSubscriberCsv, toCsvLine } from '../delivery/subscriber-csv.ts';
-import { subscriberInputSchema, subscriberStates } from '../delivery/subscriber.ts';
+import { reputationLimits, type SendReputation } from '../delivery/sqlite/sqlite-bounce-store.ts';
+import { importSubscribers } from '../delivery/subscribers/import-subscribers.ts';
+import { checkSubscriberCsv, csvHeader, openCsv, readSubscriberCsv, toCsvLine } from '../delivery/subscribers/subscriber-csv.ts';
+import { subscriberInputSchema, subscriberStates } from '../delivery/subscribers/subscriber.ts';
 import { type Command, type CommandContext, formatTable, oneOf, parseOptions, positiveInt } from './cli.ts';
 
 const actions = ['add', 'import', 'export', 'list', 'remove', 'history', 'stats'] as const;

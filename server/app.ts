@@ -11,9 +11,9 @@ import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { isNewsdeskError } from '../core/errors.ts';
 import type { RenderContext } from '../core/render.ts';
-import type { BounceProcessor } from '../delivery/bounce-processor.ts';
-import type { Subscriptions } from '../delivery/subscriptions.ts';
-import type { Transport } from '../delivery/transport.ts';
+import type { BounceProcessor } from '../delivery/bounces/bounce-processor.ts';
+import type { Subscriptions } from '../delivery/subscribers/subscriptions.ts';
+import type { Transport } from '../delivery/sending/transport.ts';
 import { renderNotFoundPage } from '../web/archive-page.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { handleCaptureRequest } from './capture-api.ts';
@@ -34,7 +34,7 @@ export interface AppDeps {
   checkHealth: () => void;
   /** For the Studio's test sends; subscription mail goes through the mail queue instead. */
   transport: Transport;
-  /** HMAC secret for confirm and unsubscribe links (delivery/secret.ts resolveSecret). */
+  /** HMAC secret for confirm and unsubscribe links (delivery/signing/secret.ts resolveSecret). */
   secret: string;
   /** The public base URL links in mails and pages point to, without a trailing slash. */
   publicUrl: () => string;

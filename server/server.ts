@@ -12,19 +12,19 @@ import { openContentStore } from '../content/open-store.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
-import { openTransport } from '../delivery/open-transport.ts';
-import { BounceProcessor } from '../delivery/bounce-processor.ts';
-import type { ImapBouncePoller } from '../delivery/imap-bounce-poller.ts';
-import { SqliteMailQueue } from '../delivery/mail-queue.ts';
-import { MailWorker, type MailWorkerOptions } from '../delivery/mail-worker.ts';
-import { resolveSecret } from '../delivery/secret.ts';
-import { Subscriptions } from '../delivery/subscriptions.ts';
-import { createTransactionalComposer } from '../delivery/transactional-message.ts';
-import type { SendScheduler } from '../delivery/scheduler.ts';
-import type { SendOptions } from '../delivery/send-loop.ts';
-import type { SqliteScheduleStore } from '../delivery/sqlite-schedule-store.ts';
+import { openTransport } from '../delivery/transports/open-transport.ts';
+import { BounceProcessor } from '../delivery/bounces/bounce-processor.ts';
+import type { ImapBouncePoller } from '../delivery/bounces/imap-bounce-poller.ts';
+import { SqliteMailQueue } from '../delivery/sqlite/sqlite-mail-queue.ts';
+import { MailWorker, type MailWorkerOptions } from '../delivery/mail-queue/mail-worker.ts';
+import { resolveSecret } from '../delivery/signing/secret.ts';
+import { Subscriptions } from '../delivery/subscribers/subscriptions.ts';
+import { createTransactionalComposer } from '../delivery/mail-queue/transactional-message.ts';
+import type { SendScheduler } from '../delivery/schedule/scheduler.ts';
+import type { SendOptions } from '../delivery/sending/send-loop.ts';
+import type { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
 import { setUpScheduledSends } from './scheduled-sends.ts';
-import type { Transport } from '../delivery/transport.ts';
+import type { Transport } from '../delivery/sending/transport.ts';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import { SettingsCache } from './http.ts';
@@ -204,7 +204,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const bounces = new BounceProcessor({ store: delivery.bounces, secret, softLimit: config.bounces.softLimit, now });
   // The IMAP client (and the page fetcher below) load only when used: they weigh on every start.
   const bounceMailbox = config.bounces.imap
-    ? new (await import('../delivery/imap-bounce-poller.ts')).ImapBouncePoller({ options: config.bounces.imap, processor: bounces, log })
+    ? new (await import('../delivery/bounces/imap-bounce-poller.ts')).ImapBouncePoller({ options: config.bounces.imap, processor: bounces, log })
     : undefined;
   const scheduled = setUpScheduledSends({
     config,

@@ -1,6 +1,6 @@
 // The Studio's calls about sending an issue, and the words the Issues list shows for each state.
 import { describe, expect, it } from 'vitest';
-import type { DeliveryStatus } from '../delivery/delivery-status.ts';
+import type { DeliveryStatus } from '../delivery/schedule/delivery-status.ts';
 import { deliveryMark, requestSchedule, requestSendNow, sendBlockedReason } from './delivery-api.ts';
 import { pollInterval } from './use-delivery.ts';
 

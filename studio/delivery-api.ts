@@ -3,7 +3,7 @@
 // schedule. Same server and secret as the previews. Never throws: every outcome is a
 // result with a message for people. `fetchImpl` is a seam for tests.
 import { findSendRefusals } from '../content/rules.ts';
-import type { DeliveryStatus } from '../delivery/delivery-status.ts';
+import type { DeliveryStatus } from '../delivery/schedule/delivery-status.ts';
 import { failureText, publishedIdOf, readServerAnswer, unreachable, type PreviewTarget } from './preview-urls.ts';
 
 export type DeliveryResult<T> = { ok: true; value: T; message: string } | { ok: false; message: string };

@@ -3,7 +3,7 @@
 // and one for the whole Issues list. Polls every second while a send is due or running,
 // less often otherwise, and only while something on screen listens.
 import { useCallback, useSyncExternalStore } from 'react';
-import type { DeliveryStatus } from '../delivery/delivery-status.ts';
+import type { DeliveryStatus } from '../delivery/schedule/delivery-status.ts';
 import { fetchDeliveries, fetchDelivery, type DeliveryResult } from './delivery-api.ts';
 import type { PreviewTarget } from './preview-urls.ts';
 import { usePreviewTarget } from './use-preview-target.ts';

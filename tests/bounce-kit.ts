@@ -3,7 +3,7 @@
 // really put on the wire, and an mbox or Maildir written from them.
 import fs from 'node:fs';
 import path from 'node:path';
-import { OutboxTransport } from '../delivery/outbox-transport.ts';
+import { OutboxTransport } from '../delivery/transports/outbox-transport.ts';
 import { aMessageContext, aRenderedEmail, sendIssueWith, type DeliveryDb } from './delivery-kit.ts';
 
 export const bounceAddress = 'bounces@bounce.news.example.org';

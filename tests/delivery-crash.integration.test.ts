@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../delivery/db.ts';
-import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
-import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
+import { openDatabase } from '../delivery/sqlite/db.ts';
+import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
+import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
 import { addresses, fixedNow, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
 import { hangAfter } from './helpers/hang.ts';
 import { binPath, cleanEnv, runCli } from './helpers/run-cli.ts';

@@ -6,13 +6,13 @@ import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { placeholders } from '../core/render.ts';
-import { openDatabase, type Database } from '../delivery/db.ts';
-import { composeIssueMessage, type MessageContext, type RenderedEmail } from '../delivery/message.ts';
-import { sendIssue, type SendIssueRequest } from '../delivery/send-issue.ts';
-import type { Transport } from '../delivery/transport.ts';
-import type { SendOptions } from '../delivery/send-loop.ts';
-import { SqliteLedger } from '../delivery/sqlite-ledger.ts';
-import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
+import { openDatabase, type Database } from '../delivery/sqlite/db.ts';
+import { composeIssueMessage, type MessageContext, type RenderedEmail } from '../delivery/messages/message.ts';
+import { sendIssue, type SendIssueRequest } from '../delivery/sending/send-issue.ts';
+import type { Transport } from '../delivery/sending/transport.ts';
+import type { SendOptions } from '../delivery/sending/send-loop.ts';
+import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
+import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 export interface ReceivedMessage {

@@ -9,7 +9,7 @@ import { ImapFlow } from 'imapflow';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aReport, secret, sendToOutbox } from './bounce-kit.ts';
 import { startTestServer, type TestServer } from './server-kit.ts';
-import { createUnsubscribeToken } from '../delivery/tokens.ts';
+import { createUnsubscribeToken } from '../delivery/signing/tokens.ts';
 
 interface Hoodiecrow {
   listen(port: number, host: string, done: () => void): void;

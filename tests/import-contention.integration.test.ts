@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SmtpTransport } from '../delivery/smtp-transport.ts';
-import { createUnsubscribeToken } from '../delivery/tokens.ts';
+import { SmtpTransport } from '../delivery/transports/smtp-transport.ts';
+import { createUnsubscribeToken } from '../delivery/signing/tokens.ts';
 import { addresses, fixedNow, type ScriptedServer, sendIssueWith, startSmtpServer } from './delivery-kit.ts';
 import { hangMs } from './helpers/hang.ts';
 import { runCli } from './helpers/run-cli.ts';

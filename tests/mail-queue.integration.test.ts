@@ -3,9 +3,9 @@
 // a sign-up answers the same whatever the address and whether the relay is up, and a
 // relay that is down and comes back later loses no mail.
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../delivery/db.ts';
-import { SqliteMailQueue } from '../delivery/mail-queue.ts';
-import { SqliteSubscriberStore } from '../delivery/sqlite-subscriber-store.ts';
+import { openDatabase } from '../delivery/sqlite/db.ts';
+import { SqliteMailQueue } from '../delivery/sqlite/sqlite-mail-queue.ts';
+import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
 import { aFreePort, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
 import { hangMs } from './helpers/hang.ts';
 import { confirmVia, jsonPost, startTestServer, tokenSecret, type TestServer } from './server-kit.ts';

@@ -2,8 +2,8 @@
 // the configured size, each subscriber once, a lost answer re-posted under the same
 // idempotency key, the rate limit waited out, and one refused message failing alone.
 import { afterEach, describe, expect, it } from 'vitest';
-import { readDeliveryToken } from '../delivery/return-path.ts';
-import { ResendTransport, resendDeliveryTag } from '../delivery/resend-transport.ts';
+import { readDeliveryToken } from '../delivery/signing/return-path.ts';
+import { ResendTransport, resendDeliveryTag } from '../delivery/transports/resend-transport.ts';
 import { aDeliveryDb, addresses, aMessageContext, sendIssueWith } from './delivery-kit.ts';
 import { startResendStandIn, type ResendStandIn } from './helpers/resend-stand-in.ts';
 

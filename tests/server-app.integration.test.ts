@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ContentStore } from '../content/store.ts';
 import { loadConfig } from '../core/config.ts';
 import { openDelivery } from '../delivery/open-delivery.ts';
-import { Subscriptions } from '../delivery/subscriptions.ts';
+import { Subscriptions } from '../delivery/subscribers/subscriptions.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { createApp } from '../server/app.ts';
 

@@ -8,7 +8,7 @@ import { buildSite } from '../build/build-site.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { ContentStore } from '../content/store.ts';
 import { loadConfig, type Config } from '../core/config.ts';
-import type { Transport } from '../delivery/transport.ts';
+import type { Transport } from '../delivery/sending/transport.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../server/server.ts';
 import { makeTempDir } from './helpers/temp.ts';
 

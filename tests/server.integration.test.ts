@@ -6,8 +6,8 @@ import { encodeSignatureHeader, SIGNATURE_HEADER_NAME } from '@sanity/webhook';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConfirmToken, createUnsubscribeToken, verifyUnsubscribeToken } from '../delivery/tokens.ts';
-import type { OutgoingMessage, Transport } from '../delivery/transport.ts';
+import { createConfirmToken, createUnsubscribeToken, verifyUnsubscribeToken } from '../delivery/signing/tokens.ts';
+import type { OutgoingMessage, Transport } from '../delivery/sending/transport.ts';
 import { confirmLinkIn, confirmVia, formPost, jsonPost, previewSecret, readOutbox, startTestServer, tokenSecret, webhookSecret, type TestServer } from './server-kit.ts';
 
 let server: TestServer;

@@ -2,12 +2,12 @@
 // gets the issue once, each request carries its delivery's token, the account's send
 // rate is read, throttling is retried as a deferral, and a refused hand-off sends nothing.
 import { afterEach, describe, expect, it } from 'vitest';
-import { readDeliveryToken } from '../delivery/return-path.ts';
-import { SesTransport, sesDeliveryTag } from '../delivery/ses-transport.ts';
-import { HandOffRefused } from '../delivery/transport.ts';
+import { readDeliveryToken } from '../delivery/signing/return-path.ts';
+import { SesTransport, sesDeliveryTag } from '../delivery/transports/ses-transport.ts';
+import { HandOffRefused } from '../delivery/sending/transport.ts';
 import { aDeliveryDb, addresses, aMessageContext, aRenderedEmail, sendIssueWith } from './delivery-kit.ts';
 import { startSesStandIn, type SesStandIn } from './helpers/ses-stand-in.ts';
-import { composeIssueMessage } from '../delivery/message.ts';
+import { composeIssueMessage } from '../delivery/messages/message.ts';
 
 let ses: SesStandIn | undefined;
 let transport: SesTransport | undefined;

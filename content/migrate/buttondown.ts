@@ -4,7 +4,7 @@
 // Markdown, so they go straight into the import.
 import { splitMetadata } from '../import-markdown/front-matter.ts';
 import { decodeUtf8 } from '../import-markdown/import-issue.ts';
-import type { SubscriberState } from '../../delivery/subscriber.ts';
+import type { SubscriberState } from '../../delivery/subscribers/subscriber.ts';
 import { findFile, readCsv, type ExportFiles } from './export-files.ts';
 import { sortByPublication, parseIsoDay, formatMarkdownIssue, type Migration, type MigratedSubscriber } from './migration.ts';
 

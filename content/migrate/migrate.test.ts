@@ -1,7 +1,7 @@
 // Reading each platform's export into issues and subscribers (pure, over in-memory
 // files), and handing subscribers to the store through the one import call.
 import { describe, expect, it } from 'vitest';
-import type { ImportRow } from '../../delivery/import-subscribers.ts';
+import type { ImportRow } from '../../delivery/subscribers/import-subscribers.ts';
 import { readButtondownExport } from './buttondown.ts';
 import type { ExportFiles } from './export-files.ts';
 import { readGhostExport } from './ghost.ts';

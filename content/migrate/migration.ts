@@ -3,7 +3,7 @@
 // same import, fidelity check and report as an archive), and subscribers with the state
 // the platform gave them, plus a count of how each platform state was mapped.
 import { stringify } from 'yaml';
-import type { SubscriberState } from '../../delivery/subscriber.ts';
+import type { SubscriberState } from '../../delivery/subscribers/subscriber.ts';
 import type { ImportInput } from '../import-markdown/import-issue.ts';
 
 export interface MigratedSubscriber {

@@ -4,8 +4,8 @@
 // way in; suppressed states (unsubscribed, bounced, complained) travel with the row and
 // are never undone; pending readers stay pending, everyone else arrives active.
 import { formatZodIssues } from '../../core/errors.ts';
-import { importSubscribers, type ImportRow, type SubscriberImporter } from '../../delivery/import-subscribers.ts';
-import { subscriberInputSchema } from '../../delivery/subscriber.ts';
+import { importSubscribers, type ImportRow, type SubscriberImporter } from '../../delivery/subscribers/import-subscribers.ts';
+import { subscriberInputSchema } from '../../delivery/subscribers/subscriber.ts';
 import type { MigratedSubscriber } from './migration.ts';
 
 export type { SubscriberImporter };

@@ -9,9 +9,9 @@ import { Hono } from 'hono';
 import { timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../../core/config.ts';
-import type { BounceProcessor } from '../../delivery/bounce-processor.ts';
-import { readResendEvent, readSesEvent } from '../../delivery/service-events.ts';
-import { isAllowedSnsUrl, SnsVerifier } from '../../delivery/sns-message.ts';
+import type { BounceProcessor } from '../../delivery/bounces/bounce-processor.ts';
+import { readResendEvent, readSesEvent } from '../../delivery/bounces/service-events.ts';
+import { isAllowedSnsUrl, SnsVerifier } from '../../delivery/bounces/sns-message.ts';
 import { bodyLimits, jsonError, limitBody, type Pages } from '../http.ts';
 import { webhookMaxAgeMs } from './webhook-routes.ts';
 

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import type { ContentStore } from '../../content/store.ts';
 import type { Config } from '../../core/config.ts';
 import { formatZodIssues, isNewsdeskError } from '../../core/errors.ts';
-import { cancelSchedule, readDeliveryStatus, readDeliveryStatuses, scheduleSend, type SchedulingDeps } from '../../delivery/scheduling.ts';
-import { localTimeZone, parseSendTime, sendTimeFromParts } from '../../delivery/send-time.ts';
+import { cancelSchedule, readDeliveryStatus, readDeliveryStatuses, scheduleSend, type SchedulingDeps } from '../../delivery/schedule/scheduling.ts';
+import { localTimeZone, parseSendTime, sendTimeFromParts } from '../../delivery/schedule/send-time.ts';
 import { bearer, bodyLimits, jsonError, limitBody, readJson, type Pages } from '../http.ts';
 import { studioAccess } from '../preview-access.ts';
 

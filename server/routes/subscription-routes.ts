@@ -1,14 +1,14 @@
 // Subscribe (double opt-in), confirm (a page with one button that posts) and unsubscribe
 // (the page with one button, and RFC 8058 one-click from mail providers): no GET or HEAD
 // changes anything, since link scanners follow every link in a mail. No mail is sent
-// while a request waits: the subscription step queues it (delivery/subscriptions.ts), so a sign-up answers the
+// while a request waits: the subscription step queues it (delivery/subscribers/subscriptions.ts), so a sign-up answers the
 // same, in the same time, for a known and an unknown address and with the relay down.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { Config } from '../../core/config.ts';
 import { formatZodIssues, isNewsdeskError } from '../../core/errors.ts';
-import { emailSchema } from '../../delivery/subscriber.ts';
-import type { Subscriptions } from '../../delivery/subscriptions.ts';
+import { emailSchema } from '../../delivery/subscribers/subscriber.ts';
+import type { Subscriptions } from '../../delivery/subscribers/subscriptions.ts';
 import { bodyLimits, isJsonRequest, jsonError, limitBody, readBody, socketAddress, type Pages } from '../http.ts';
 import { clientAddress, RateLimiter } from '../rate-limit.ts';
 

@@ -9,7 +9,7 @@ import { EnvelopeIcon } from '@sanity/icons/Envelope';
 import { RocketIcon } from '@sanity/icons/Rocket';
 import { WarningOutlineIcon } from '@sanity/icons/WarningOutline';
 import type { ComponentType, CSSProperties } from 'react';
-import type { DeliveryPhase } from '../../delivery/delivery-status.ts';
+import type { DeliveryPhase } from '../../delivery/schedule/delivery-status.ts';
 import { deliveryMark } from '../delivery-api.ts';
 import { useDeliveries } from '../use-delivery.ts';
 

@@ -3,8 +3,8 @@
 // (queued, sent, failed, bounced, unknown, rate, time left) and the final report.
 import { Box, Card, Flex, Grid, Heading, Stack, Text } from '@sanity/ui';
 import type { UserViewComponent } from 'sanity/structure';
-import type { DeliveryStatus } from '../../delivery/delivery-status.ts';
-import { formatDuration } from '../../delivery/progress.ts';
+import type { DeliveryStatus } from '../../delivery/schedule/delivery-status.ts';
+import { formatDuration } from '../../delivery/sending/progress.ts';
 import { sendBlockedReason } from '../delivery-api.ts';
 import { useDelivery } from '../use-delivery.ts';
 

@@ -1,0 +1,31 @@
+// What the send ledger records, as the send service, the scheduler and the status views
+// read it: each delivery's state and the counts per state, a send's status, and who
+// holds its lease. The stores behind the ledger (delivery/sqlite/sqlite-ledger.ts) import these
+// types; nothing here knows how they are kept.
+/** Who holds a send's lease: enough to tell a person, and to see that a process on this machine is gone. */
+export interface LeaseHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export const deliveryStates = ['queued', 'claimed', 'sending', 'sent', 'failed', 'skipped'] as const;
+export type DeliveryState = (typeof deliveryStates)[number];
+export type DeliveryCounts = Record<DeliveryState, number>;
+
+/** unresolved: everything else is done, but some deliveries' outcome is unknown (see `send --help`). */
+export type SendStatus = 'running' | 'paused' | 'interrupted' | 'completed' | 'unresolved';
+
+export interface SendRecord {
+  issueNumber: number;
+  subject: string;
+  status: SendStatus;
+  pauseReason: string | undefined;
+  transport: string;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | undefined;
+  /** Who holds the send's lease, and until when (ms); undefined when nobody does. */
+  lease: { holder: LeaseHolder; expiresAt: number } | undefined;
+  counts: DeliveryCounts;
+}

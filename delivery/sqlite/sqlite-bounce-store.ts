@@ -1,0 +1,207 @@
+// Bounce and complaint reports in SQLite: each report is recorded once (by its
+// fingerprint) together with the state change it causes, in one transaction, so a
+// report is never applied twice nor recorded without its effect. Soft bounces add up
+// per issue: enough of them within a subscriber's last sends make the address bounced.
+// Also the counts behind `newsdesk sends <n>` and `newsdesk subscribers stats`.
+import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBouncePolicy, UnsubscribeByMail } from '../bounces/bounce-processor.ts';
+import type { ReportKind } from '../bounces/bounce-report.ts';
+import type { Database } from './db.ts';
+import { retryOnBusy, transaction } from './db.ts';
+import { transactionalMail, type DeliveryRef } from '../signing/return-path.ts';
+import type { SqliteSubscriberStore } from './sqlite-subscriber-store.ts';
+import { canTransition, isSuppressed, type ChangeEvidence } from '../subscribers/subscriber.ts';
+
+export interface IssueReportCounts {
+  hard: number;
+  soft: number;
+  complained: number;
+}
+
+export interface SetAsideMessage {
+  id: number;
+  source: string;
+  reason: string;
+  receivedAt: string;
+  raw: Buffer;
+}
+
+const delivered = "d.state IN ('sent', 'sending')";
+
+export class SqliteBounceStore implements BounceStore {
+  readonly #db: Database;
+  readonly #subscribers: SqliteSubscriberStore;
+  readonly #byRef;
+  readonly #byMessageId;
+  readonly #byMail;
+  readonly #known;
+  readonly #insert;
+  readonly #softIssues;
+  readonly #aside;
+  readonly #unsubscribeMail;
+
+  constructor(db: Database, subscribers: SqliteSubscriberStore) {
+    this.#db = db;
+    this.#subscribers = subscribers;
+    this.#byRef = db.prepare(`SELECT d.issue_number AS issue, d.subscriber_id AS subscriberId, s.email FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+      WHERE d.issue_number = ? AND d.subscriber_id = ? AND ${delivered}`);
+    this.#byMessageId = db.prepare(`SELECT d.issue_number AS issue, d.subscriber_id AS subscriberId, s.email FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+      WHERE d.message_id = ? AND ${delivered} LIMIT 1`);
+    // A transactional mail's return path names its subscriber: the latest such mail that went out.
+    this.#byMail = db.prepare(`SELECT 0 AS issue, m.subscriber_id AS subscriberId, s.email, m.kind AS mail FROM mail_queue m JOIN subscribers s ON s.id = m.subscriber_id
+      WHERE m.subscriber_id = ? AND m.state IN ('sent', 'sending') ORDER BY m.id DESC LIMIT 1`);
+    this.#known = db.prepare(`SELECT 1 FROM bounce_reports WHERE fingerprint = :f UNION ALL SELECT 1 FROM bounce_set_aside WHERE fingerprint = :f
+      UNION ALL SELECT 1 FROM mailbox_unsubscribes WHERE fingerprint = :f LIMIT 1`);
+    this.#unsubscribeMail = db.prepare(`INSERT INTO mailbox_unsubscribes (fingerprint, source, subscriber_id, outcome, received_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (fingerprint) DO NOTHING`);
+    this.#insert = db.prepare(`INSERT INTO bounce_reports (fingerprint, source, kind, issue_number, subscriber_id, status, diagnostic, outcome, received_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING`);
+    // The issues of the subscriber's last sends that drew a soft bounce.
+    this.#softIssues = db.prepare(`SELECT DISTINCT b.issue_number AS issue FROM bounce_reports b
+      WHERE b.subscriber_id = :id AND b.kind = 'soft' AND b.issue_number IN (
+        SELECT d.issue_number FROM deliveries d WHERE d.subscriber_id = :id AND ${delivered} ORDER BY d.issue_number DESC LIMIT :sends)
+      ORDER BY b.issue_number`);
+    this.#aside = db.prepare('INSERT INTO bounce_set_aside (fingerprint, source, reason, raw, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING');
+  }
+
+  async findDelivery(ref: DeliveryRef): Promise<FoundDelivery | undefined> {
+    if (ref.issue === transactionalMail) return retryOnBusy(() => this.#byMail.get(ref.subscriberId) as FoundDelivery | undefined);
+    return retryOnBusy(() => this.#byRef.get(ref.issue, ref.subscriberId) as FoundDelivery | undefined);
+  }
+
+  async findDeliveryByMessageId(messageId: string): Promise<FoundDelivery | undefined> {
+    return retryOnBusy(() => this.#byMessageId.get(messageId) as FoundDelivery | undefined);
+  }
+
+  async isRecorded(fingerprint: string): Promise<boolean> {
+    return retryOnBusy(() => this.#known.get({ f: fingerprint }) !== undefined);
+  }
+
+  async applyReport(report: ReportToApply, policy: SoftBouncePolicy, now: Date): Promise<ReportOutcome> {
+    return retryOnBusy(() => transaction(this.#db, () => this.#apply(report, policy, now)));
+  }
+
+  #apply(report: ReportToApply, policy: SoftBouncePolicy, now: Date): ReportOutcome {
+    const { delivery } = report;
+    const at = now.toISOString();
+    const record = (outcome: string) =>
+      Number(this.#insert.run(report.fingerprint, report.source, report.kind, delivery.issue, delivery.subscriberId, report.status ?? null, report.diagnostic ?? null, outcome, at).changes) === 1;
+    const subscriber = this.#subscribers.getById(delivery.subscriberId);
+    const base = { issue: delivery.issue, subscriberId: delivery.subscriberId, email: delivery.email };
+    if (!subscriber) return { outcome: 'duplicate', detail: 'the subscriber was erased' };
+    const about = delivery.mail ? `the ${delivery.mail === 'confirm' ? 'confirmation' : 'welcome'} mail` : `issue #${delivery.issue}`;
+    const evidence: ChangeEvidence = {
+      ...(delivery.mail ? { mail: delivery.mail } : { issue: delivery.issue }),
+      status: report.status,
+      diagnostic: report.diagnostic,
+      feedbackType: report.feedbackType,
+      source: report.source,
+      report: report.reportId,
+    };
+    const change = (to: 'bounced' | 'complained', reason: string, extra: Partial<ChangeEvidence> = {}) =>
+      this.#subscribers.setState(subscriber.id, to, { actor: `${to === 'complained' ? 'complaint' : 'bounce'}:${report.source}`, reason, now, evidence: { ...evidence, ...extra } });
+    const what = `${[report.status, report.diagnostic].filter(Boolean).join(' ') || 'no diagnostic'} (${about})`;
+
+    switch (report.kind) {
+      case 'hard':
+      case 'complaint': {
+        const to = report.kind === 'hard' ? 'bounced' : 'complained';
+        if (!canTransition(subscriber.state, to, 'system')) {
+          const detail = `${label(report.kind)}; the subscriber was already ${subscriber.state}`;
+          return record(detail) ? { outcome: 'unchanged', detail, ...base } : duplicate();
+        }
+        const reason = report.kind === 'hard' ? `hard bounce: ${what}` : `spam complaint (${report.feedbackType ?? 'abuse'}) about ${about}`;
+        if (!record(to)) return duplicate();
+        change(to, reason);
+        return { outcome: to, detail: reason, ...base };
+      }
+      case 'soft': {
+        if (!record('soft bounce counted')) return duplicate();
+        const issues = (this.#softIssues.all({ id: subscriber.id, sends: policy.sends }) as Array<{ issue: number }>).map((r) => r.issue);
+        const tally = `${issues.length} soft bounce(s) within the last ${policy.sends} send(s), ${policy.bounces} make it bounced`;
+        if (issues.length >= policy.bounces && canTransition(subscriber.state, 'bounced', 'system')) {
+          const reason = `${issues.length} soft bounces within the last ${policy.sends} sends (issues ${issues.map((i) => `#${i}`).join(', ')}); last: ${what}`;
+          change('bounced', reason, { softBounceIssues: issues });
+          return { outcome: 'bounced', detail: reason, ...base };
+        }
+        return { outcome: 'counted', detail: `soft bounce: ${what}; ${tally}`, ...base };
+      }
+      case 'delayed':
+      case 'delivered': {
+        const detail = `${label(report.kind)}: ${what}`;
+        return record(detail) ? { outcome: 'noted', detail, ...base } : duplicate();
+      }
+    }
+  }
+
+  async unsubscribeByMail(request: UnsubscribeByMail, now: Date): Promise<ReportOutcome | { outcome: 'no-subscriber' }> {
+    return retryOnBusy(() =>
+      transaction(this.#db, (): ReportOutcome | { outcome: 'no-subscriber' } => {
+        const subscriber = this.#subscribers.getByToken(request.subscriberToken);
+        if (!subscriber) return { outcome: 'no-subscriber' };
+        const base = { subscriberId: subscriber.id, email: subscriber.email };
+        const suppressed = isSuppressed(subscriber.state);
+        const detail = suppressed ? `unsubscribe by mail; the subscriber was already ${subscriber.state}` : 'unsubscribe by mail (List-Unsubscribe mailto)';
+        const recorded = Number(this.#unsubscribeMail.run(request.fingerprint, request.source, subscriber.id, suppressed ? 'unchanged' : 'unsubscribed', now.toISOString()).changes) === 1;
+        if (!recorded) return duplicate();
+        if (suppressed) return { outcome: 'already-unsubscribed', detail, ...base };
+        this.#subscribers.setState(subscriber.id, 'unsubscribed', { actor: 'subscriber', as: 'subscriber', reason: `${detail}, read from ${request.source}`, now, evidence: request.evidence });
+        return { outcome: 'unsubscribed', detail, ...base };
+      }),
+    );
+  }
+
+  async setAside(item: { fingerprint: string; source: string; reason: string; raw: Buffer }, now: Date): Promise<'kept' | 'duplicate'> {
+    const changes = await retryOnBusy(() => Number(this.#aside.run(item.fingerprint, item.source, item.reason, item.raw, now.toISOString()).changes));
+    return changes === 1 ? 'kept' : 'duplicate';
+  }
+
+  /** Messages kept aside, newest first. */
+  listSetAside(limit = 100): SetAsideMessage[] {
+    const rows = this.#db.prepare('SELECT id, source, reason, raw, received_at FROM bounce_set_aside ORDER BY id DESC LIMIT ?').all(limit) as Array<{ id: number; source: string; reason: string; raw: Uint8Array; received_at: string }>;
+    return rows.map((r) => ({ id: r.id, source: r.source, reason: r.reason, receivedAt: r.received_at, raw: Buffer.from(r.raw) }));
+  }
+
+  /** Bounces and complaints of the last `sends` sends, newest first. */
+  reputation(sends: number): SendReputation[] {
+    return this.#db
+      .prepare(`SELECT s.issue_number AS issue,
+          (SELECT count(*) FROM deliveries d WHERE d.issue_number = s.issue_number AND d.state IN ('sent', 'failed')) AS attempted,
+          (SELECT count(*) FROM deliveries d WHERE d.issue_number = s.issue_number AND d.state = 'sent') AS sent,
+          (SELECT count(DISTINCT subscriber_id) FROM bounce_reports b WHERE b.issue_number = s.issue_number AND b.kind = 'hard') AS hard,
+          (SELECT count(DISTINCT subscriber_id) FROM bounce_reports b WHERE b.issue_number = s.issue_number AND b.kind = 'complaint') AS complained
+        FROM sends s ORDER BY s.issue_number DESC LIMIT ?`)
+      .all(sends) as unknown as SendReputation[];
+  }
+
+  /** Distinct subscribers with a hard bounce, a soft bounce (and no hard one) and a complaint, for one issue. */
+  countsFor(issue: number): IssueReportCounts {
+    const row = this.#db
+      .prepare(`SELECT
+          count(DISTINCT CASE WHEN kind = 'hard' THEN subscriber_id END) AS hard,
+          count(DISTINCT CASE WHEN kind = 'soft' AND subscriber_id NOT IN (SELECT subscriber_id FROM bounce_reports WHERE issue_number = :issue AND kind = 'hard') THEN subscriber_id END) AS soft,
+          count(DISTINCT CASE WHEN kind = 'complaint' THEN subscriber_id END) AS complained
+        FROM bounce_reports WHERE issue_number = :issue`)
+      .get({ issue }) as unknown as IssueReportCounts;
+    return row;
+  }
+}
+
+export interface SendReputation {
+  issue: number;
+  /** Messages that left: accepted by the relay or refused by it. */
+  attempted: number;
+  sent: number;
+  hard: number;
+  complained: number;
+}
+
+/** Inbox providers' thresholds: Gmail and Yahoo want complaints under 0.3%; SES reviews accounts above 5% bounces and warns from 2%. */
+export const reputationLimits = { complaintRate: 0.003, bounceRate: 0.02 } as const;
+
+function label(kind: ReportKind): string {
+  return { hard: 'hard bounce', soft: 'soft bounce', complaint: 'complaint', delayed: 'delay notice', delivered: 'delivery notice' }[kind];
+}
+
+function duplicate(): ReportOutcome {
+  return { outcome: 'duplicate', detail: 'this report was processed before' };
+}

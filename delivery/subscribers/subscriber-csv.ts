@@ -1,0 +1,147 @@
+// Subscriber CSV in and out. Import: a header row naming at least `email`, read as a
+// stream (any size, flat memory); every row is checked with zod and a bad one (an
+// invalid address, bytes that are not UTF-8) is reported by its line number and
+// reason rather than stopping the import. Export writes the same columns back,
+// suppressed states included, so an export re-imported elsewhere keeps every
+// unsubscribe; a cell a spreadsheet would run as a formula is written with a leading
+// apostrophe, which import takes off again.
+import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
+import { stringify } from 'csv-stringify/sync';
+import { NewsdeskError, formatZodIssues } from '../../core/errors.ts';
+import type { BadRow, ImportRow } from './import-subscribers.ts';
+import { subscriberInputSchema, type Subscriber } from './subscriber.ts';
+
+export const exportColumns = ['email', 'name', 'state', 'source', 'created_at', 'updated_at'] as const;
+const known = new Set(['email', 'name', 'state', 'source', 'created_at', 'updated_at']);
+
+// Spreadsheets run a cell starting with = + - @ (and tab or CR before them) as a formula
+// (OWASP "CSV injection"). Escaping adds one apostrophe, also before cells that already
+// start with apostrophes then such a character, so unescaping is exact.
+const formulaStart = /^'*[=+\-@\t\r]/;
+
+export function neutralizeCell(value: string): string {
+  return formulaStart.test(value) ? `'${value}` : value;
+}
+
+export function restoreCell(value: string): string {
+  return /^'+[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
+}
+
+export function csvHeader(): string {
+  return stringify([exportColumns as unknown as string[]]);
+}
+
+export function toCsvLine(s: Subscriber): string {
+  return stringify([[s.email, s.name ?? '', s.state, s.source, s.createdAt, s.updatedAt].map(neutralizeCell)]);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Fields are parsed as latin1, one character per byte, so that bytes which are not
+ * UTF-8 survive parsing and are caught here, with the row's line number, instead of
+ * turning silently into U+FFFD.
+ */
+function decodeField(raw: string): string | undefined {
+  if (/^[\x00-\x7f]*$/.test(raw)) return raw;
+  try {
+    return utf8.decode(Buffer.from(raw, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+function unreadable(file: string, error: unknown): NewsdeskError {
+  return new NewsdeskError('IMPORT_FAILED', `${file} is not readable CSV: ${(error as Error).message}`, {
+    hint: 'Check the quoting on the line named above; fields with commas or quotes must be in double quotes. Nothing was imported.',
+    cause: error,
+  });
+}
+
+function parser() {
+  return parse({
+    encoding: 'latin1',
+    bom: true,
+    columns: (header: string[]) => header.map((h) => (decodeField(h) ?? h).trim().toLowerCase().replace(/[\s-]+/g, '_')),
+    skip_empty_lines: true,
+    relax_column_count: true,
+    info: true,
+  });
+}
+
+/** Opens a CSV file as bytes; a missing or unreadable file is a clear error. */
+export function openCsv(file: string, displayName = file): AsyncIterable<Buffer> {
+  const stream = createReadStream(file);
+  return (async function* () {
+    try {
+      for await (const chunk of stream) yield chunk as Buffer;
+    } catch (error) {
+      throw new NewsdeskError('IMPORT_FAILED', `Could not read ${displayName}: ${(error as Error).message}`, { cause: error });
+    }
+  })();
+}
+
+/**
+ * Reads subscriber rows from CSV bytes, one at a time: good rows as ImportRow, bad
+ * ones as BadRow. Throws (IMPORT_FAILED) when the file is not CSV at all or has no
+ * email column.
+ */
+export async function* readSubscriberCsv(input: AsyncIterable<Buffer>, file: string): AsyncGenerator<ImportRow | BadRow> {
+  for await (const { record, line } of readRecords(input, file)) yield toRow(record, line);
+}
+
+async function* readRecords(input: AsyncIterable<Buffer>, file: string): AsyncGenerator<{ record: Record<string, string>; line: number }> {
+  const records = parser();
+  const feeding = (async () => {
+    try {
+      for await (const chunk of input) if (!records.write(chunk)) await new Promise((resolve) => records.once('drain', resolve));
+      records.end();
+    } catch (error) {
+      records.destroy(error as Error);
+    }
+  })();
+  let first = true;
+  try {
+    for await (const { record, info } of records as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      if (first && !('email' in record)) {
+        throw new NewsdeskError('IMPORT_FAILED', `${file} has no "email" column (found: ${Object.keys(record).join(', ')})`, {
+          hint: 'The first line must be a header naming the columns, e.g. "email,name".',
+        });
+      }
+      first = false;
+      yield { record, line: info.lines };
+    }
+  } catch (error) {
+    if (error instanceof NewsdeskError) throw error;
+    throw unreadable(file, error);
+  } finally {
+    await feeding;
+  }
+}
+
+function toRow(record: Record<string, string>, line: number): ImportRow | BadRow {
+  const fields: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(record)) {
+    if (raw === undefined) continue;
+    const text = decodeField(raw);
+    if (text === undefined) return { line, reason: `${key}: is not valid UTF-8 (save the file as UTF-8 and import it again)` };
+    fields[key] = restoreCell(text);
+  }
+  const parsed = subscriberInputSchema.safeParse({
+    email: fields.email ?? '',
+    name: fields.name || undefined,
+    state: fields.state || undefined,
+    source: fields.source || undefined,
+  });
+  if (!parsed.success) return { line, reason: formatZodIssues(parsed.error.issues).join('; ') };
+  const attributes = Object.fromEntries(Object.entries(fields).filter(([k, v]) => !known.has(k) && v !== ''));
+  return { ...parsed.data, line, attributes };
+}
+
+/** Reads the whole file once without importing, so a file that is not CSV is refused before anything is written. */
+export async function checkSubscriberCsv(input: AsyncIterable<Buffer>, file: string): Promise<{ rows: number }> {
+  let rows = 0;
+  for await (const _ of readRecords(input, file)) rows++;
+  return { rows };
+}

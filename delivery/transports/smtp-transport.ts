@@ -1,0 +1,241 @@
+// SMTP: the real path. A pool of nodemailer SMTP connections (TLS follows the URL:
+// smtps:// is implicit TLS, smtp:// upgrades with STARTTLS when offered), one message
+// per connection at a time. The pool is ours rather than nodemailer's because the send
+// loop must know the moment a message starts to leave (after the server's 354 to
+// DATA) to record the hand-off, and because nodemailer's pool quietly re-sends a
+// message whose connection closed mid-transmission, which could deliver it twice.
+// nodemailer reports every lost connection alike (ECONNECTION or ETIMEDOUT, command
+// "CONN"), so this pool watches the message itself: once all of it, the final "." too,
+// has left the socket's buffer, a loss without a reply is OutcomeUnknown; before that
+// the relay cannot have accepted it, so it is an ordinary retry.
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { parseConnectionUrl } from 'nodemailer/lib/shared/index.js';
+import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import type { Config } from '../../core/config.ts';
+import { loadDkim, rsaKeyOf, signMessage, type DkimOptions } from '../signing/dkim-signer.ts';
+import { toNodemailerMessage } from './nodemailer-message.ts';
+import { HandOffRefused, OutcomeUnknown, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from '../sending/transport.ts';
+
+export interface SmtpTransportOptions {
+  url: string;
+  /** Connections kept open at most; the send loop keeps at most this many messages in flight. */
+  maxConnections: number;
+  dkim?: DkimOptions | undefined;
+  /** Socket time-outs; tests shorten them. */
+  timeoutMs?: number;
+}
+
+export class SmtpTransport implements Transport {
+  readonly description: string;
+  readonly #options: SMTPConnection.Options;
+  readonly #auth: { user: string; pass: string } | undefined;
+  readonly #max: number;
+  readonly #dkim: { options: DkimOptions; key: ReturnType<typeof rsaKeyOf> } | undefined;
+  readonly #idle: PooledConnection[] = [];
+  readonly #waiting: Array<() => void> = [];
+  #open = 0;
+  #closed = false;
+
+  constructor(options: SmtpTransportOptions) {
+    const url = new URL(options.url);
+    this.description = `SMTP ${url.protocol === 'smtps:' ? 'TLS ' : ''}${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)} (pool of ${options.maxConnections})`;
+    const timeout = options.timeoutMs ?? 60_000;
+    const { auth, ...parsed } = parseConnectionUrl(options.url) as SMTPConnection.Options & { auth?: { user?: string; pass?: string } };
+    this.#options = { ...parsed, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout };
+    this.#auth = auth?.user ? { user: auth.user, pass: auth.pass ?? '' } : undefined;
+    this.#max = options.maxConnections;
+    // Signed by our own signer: it over-signs the headers a relay must not add (delivery/signing/dkim-signer.ts).
+    this.#dkim = options.dkim ? { options: options.dkim, key: rsaKeyOf(options.dkim) } : undefined;
+  }
+
+  static fromConfig(config: Pick<Config, 'send' | 'dkim'> & { transport: { kind: 'smtp'; url: string } }): SmtpTransport {
+    return new SmtpTransport({ url: config.transport.url, maxConnections: config.send.concurrency, dkim: loadDkim(config.dkim) });
+  }
+
+  async send(message: OutgoingMessage, hooks: TransmitHooks = {}): Promise<SendResult> {
+    const raw = await this.#sign(message.mime ?? (await compose(message)));
+    const connection = await this.#acquire();
+    try {
+      const response = await connection.send({ from: message.returnPath ?? message.from.address, to: [message.to.address] }, raw, hooks);
+      return { messageId: message.messageId, response };
+    } finally {
+      this.#release(connection);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const c of this.#idle.splice(0)) c.quit();
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+
+  async #sign(raw: Buffer): Promise<Buffer> {
+    return this.#dkim ? signMessage(raw, this.#dkim.options, this.#dkim.key) : raw;
+  }
+
+  async #acquire(): Promise<PooledConnection> {
+    for (;;) {
+      if (this.#closed) throw Object.assign(new Error('The SMTP transport is closed'), { code: 'ECONNECTION' });
+      const idle = this.#idle.pop();
+      if (idle?.usable) return idle;
+      if (idle) {
+        this.#open--;
+        continue;
+      }
+      if (this.#open < this.#max) {
+        this.#open++;
+        try {
+          return await PooledConnection.open(this.#options, this.#auth);
+        } catch (error) {
+          this.#open--;
+          this.#waiting.shift()?.();
+          throw error;
+        }
+      }
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+  }
+
+  #release(connection: PooledConnection): void {
+    if (connection.usable && !this.#closed) this.#idle.push(connection);
+    else {
+      connection.close();
+      this.#open--;
+    }
+    this.#waiting.shift()?.();
+  }
+}
+
+/** One SMTP session: sends one message at a time, and fails the one in flight if the connection drops. */
+class PooledConnection {
+  readonly #connection: SMTPConnection;
+  #usable = true;
+  #inFlight: ((error: Error) => void) | undefined;
+
+  private constructor(connection: SMTPConnection) {
+    this.#connection = connection;
+    const lost = (error?: Error) => {
+      this.#usable = false;
+      this.#inFlight?.(error ?? Object.assign(new Error('Connection closed by the server'), { code: 'ECONNECTION' }));
+    };
+    connection.on('error', lost);
+    connection.on('end', () => lost());
+  }
+
+  static open(options: SMTPConnection.Options, auth: { user: string; pass: string } | undefined): Promise<PooledConnection> {
+    return new Promise((resolve, reject) => {
+      const connection = new SMTPConnection(options);
+      let settled = false;
+      const fail = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        connection.close();
+        reject(error ?? Object.assign(new Error('Connection closed before the greeting'), { code: 'ECONNECTION' }));
+      };
+      connection.once('error', fail);
+      connection.once('end', () => fail());
+      connection.connect(() => {
+        const ready = () => {
+          if (settled) return;
+          settled = true;
+          connection.removeListener('error', fail);
+          resolve(new PooledConnection(connection));
+        };
+        // allowsAuth: the server offered AUTH (nodemailer's types leave it out).
+        if (!auth || !(connection as unknown as { allowsAuth: boolean }).allowsAuth) return ready();
+        connection.login(auth, (error) => (error ? fail(error) : ready()));
+      });
+    });
+  }
+
+  get usable(): boolean {
+    return this.#usable;
+  }
+
+  send(envelope: { from: string; to: string[] }, raw: Buffer, hooks: TransmitHooks): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let handedOff = false;
+      let pushed = false;
+      let transmitted = false;
+      const finish = (error: Error | null, response?: string) => {
+        if (settled) return;
+        settled = true;
+        this.#inFlight = undefined;
+        if (!error) return resolve(response ?? '');
+        const code = (error as { responseCode?: number }).responseCode;
+        // No 4xx/5xx reply to a message sent in full: the relay may have queued it.
+        if (transmitted && !(typeof code === 'number' && code >= 400)) {
+          this.#usable = false;
+          return reject(new OutcomeUnknown(error));
+        }
+        // The server refused this message but the session can go on: RSET before the next one.
+        // Anything else (421, a dropped connection, a refused hand-off mid-DATA) ends the session.
+        if (!this.#usable || typeof code !== 'number' || code === 421 || error instanceof HandOffRefused) {
+          this.#usable = false;
+          return reject(error);
+        }
+        let done = false;
+        const after = (resetFailed: boolean) => {
+          if (done) return;
+          done = true;
+          this.#inFlight = undefined;
+          if (resetFailed) this.#usable = false;
+          reject(error);
+        };
+        this.#inFlight = () => after(true);
+        this.#connection.reset((resetError) => after(Boolean(resetError)));
+      };
+      this.#inFlight = (error) => finish(error);
+      // nodemailer pipes the message only once DATA was accepted; reading starts the hand-off.
+      const message = new Readable({
+        read() {
+          if (this.readableEnded || handedOff) return;
+          handedOff = true;
+          // Envelope refused: nodemailer drains the message it will not send, and has already said why.
+          if (settled) return void this.push(null);
+          Promise.resolve()
+            .then(() => hooks.onTransmit?.())
+            .then(
+              () => {
+                pushed = true;
+                this.push(raw);
+                this.push(null);
+              },
+              (error: unknown) => this.destroy(new HandOffRefused(error)),
+            );
+        },
+      });
+      // 'end': the connection has taken all of it, and the terminating "." follows it into the
+      // socket's buffer; written once that buffer has drained. A loss before then cannot have
+      // delivered it (the relay never saw the end of DATA).
+      message.on('end', () => {
+        if (!pushed) return;
+        const socket = (this.#connection as unknown as { _socket?: Socket | false | null })._socket;
+        if (!socket || socket.writableLength === 0) transmitted = true;
+        else socket.once('drain', () => (transmitted = true));
+      });
+      message.on('error', (error) => finish(error instanceof HandOffRefused ? error : Object.assign(error, { code: 'ESTREAM' })));
+      this.#connection.send(envelope, message, (error, info) => finish(error, info?.response));
+    });
+  }
+
+  quit(): void {
+    this.#usable = false;
+    this.#connection.quit();
+  }
+
+  close(): void {
+    this.#usable = false;
+    this.#connection.close();
+  }
+}
+
+/** Messages without a prebuilt body (transactional mail) are composed by nodemailer. */
+function compose(message: OutgoingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    new MailComposer(toNodemailerMessage(message)).compile().build((error, raw) => (error ? reject(error) : resolve(raw)));
+  });
+}

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { decodeUtf8, importIssues, readSample, type ImportInput } from '../content/import-markdown/import-issue.ts';
 import { formatArchiveReport, formatIssueSummary } from '../content/import-markdown/report.ts';
 import { parseDate } from '../content/import-markdown/dates.ts';
+import { datesFromGitHistory } from '../content/import-markdown/git-dates.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { isHttpUrl } from '../content/rules.ts';
 import { NewsdeskError } from '../core/errors.ts';
@@ -20,7 +21,7 @@ export const importCommand: Command = {
   usage: 'import <file.md|folder|glob>... [--number N] [--date YYYY-MM-DD] [--renumber] [--base-url URL] [--publish] [--replace] [--strict] [--dry-run] [--verbose]',
   options: [
     ['--number <N>', 'one file: its issue number (default: metadata `number:`, the title "#12", "No. 12", "Issue 12", "第 12 期", "12 期", or the file name "issue-12.md")'],
-    ['--date <YYYY-MM-DD>', 'the date of files that have none (metadata, a date line near the title, a 2026-03-14-… file name or a 2026/03/14/ folder)'],
+    ['--date <YYYY-MM-DD>', 'the date of files that have none (metadata, a date line near the title, a 2026-03-14-… file name or a 2026/03/14/ folder); without it, files in a git repository take the day they were first committed'],
     ['--renumber', 'number the files by date, after the highest issue number already stored (automatic when an archive\'s numbers are missing or repeat)'],
     ['--base-url <URL>', 'resolve relative links ("/2024/05/post") against the site the archive was written for'],
     ['--publish', 'store them published (default: drafts; `draft: true` metadata stays a draft)'],
@@ -58,7 +59,7 @@ export const importCommand: Command = {
     if (number !== undefined && files.length > 1) usage(`--number applies to one file, and ${files.length} were given`, 'Use --renumber for an archive.');
     if (number !== undefined && values.renumber) usage('--number and --renumber cannot be used together', 'Pick one.');
     const inputs: ImportInput[] = [];
-    for (const file of files) inputs.push({ file: path.relative(ctx.cwd, file) || file, source: await readText(file, ctx.cwd), number, dir: path.dirname(path.resolve(ctx.cwd, file)) });
+    for (const file of files) inputs.push({ file: path.relative(ctx.cwd, file) || file, source: await readText(file, ctx.cwd), number, dir: path.dirname(path.resolve(ctx.cwd, file)), path: path.resolve(ctx.cwd, file) });
 
     const started = performance.now();
     const content = ctx.config().content;
@@ -73,6 +74,7 @@ export const importCommand: Command = {
       date,
       baseUrl,
       now: () => new Date(),
+      historyDates: datesFromGitHistory,
     });
     const single = report.results.length === 1 ? report.results[0]! : undefined;
     if (single && !single.ok) throw single.error;

@@ -16,11 +16,15 @@ import { samplePath } from '../core/config.ts';
 import { importCommand } from '../scripts/import.ts';
 import { runCommand } from './helpers/run-command.ts';
 
-const archives = path.join(import.meta.dirname, 'fixtures/archives');
+const fixtures = path.join(import.meta.dirname, 'fixtures/archives');
 let dataDir: string;
+// A copy outside this project's git repository: files without a date would otherwise take the day they were committed here.
+let archives: string;
 
 beforeEach(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'newsdesk-archives-'));
+  archives = path.join(dataDir, 'archives');
+  await fs.cp(fixtures, archives, { recursive: true });
 });
 afterEach(async () => {
   await fs.rm(dataDir, { recursive: true, force: true });

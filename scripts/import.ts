@@ -8,6 +8,7 @@ import { decodeUtf8, importIssues, readSample, type ImportInput } from '../conte
 import { formatArchiveReport, formatIssueSummary } from '../content/import-markdown/report.ts';
 import { parseDate } from '../content/import-markdown/dates.ts';
 import { datesFromGitHistory } from '../content/import-markdown/git-dates.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { isHttpUrl } from '../content/rules.ts';
 import { NewsdeskError } from '../core/errors.ts';
@@ -63,7 +64,10 @@ export const importCommand: Command = {
 
     const started = performance.now();
     const content = ctx.config().content;
-    const store = openContentStore(content);
+    // A local dataset folds its journal into the dataset file once, after the archive is
+    // written, instead of again and again as an archive many times the dataset's size grows
+    // it (each fold rewrites the whole file).
+    const store = content.kind === 'local' ? new GroqJsStore({ datasetPath: content.datasetPath, seedFrom: content.samplePath, compaction: { ratio: Infinity } }) : openContentStore(content);
     const report = await importIssues(store, inputs, {
       sample: content.kind === 'local' ? await readSample(content.samplePath) : undefined,
       publish: values.publish,
@@ -76,6 +80,7 @@ export const importCommand: Command = {
       now: () => new Date(),
       historyDates: datesFromGitHistory,
     });
+    if (report.written && store instanceof GroqJsStore) await store.compact();
     const single = report.results.length === 1 ? report.results[0]! : undefined;
     if (single && !single.ok) throw single.error;
     const lines = single?.ok ? formatIssueSummary(single.summary) : formatArchiveReport(report.results, { verbose: values.verbose, seconds: (performance.now() - started) / 1000 });

@@ -80,7 +80,7 @@ export const importCommand: Command = {
       now: () => new Date(),
       historyDates: datesFromGitHistory,
     });
-    if (report.written && store instanceof GroqJsStore) await store.compact();
+    if (report.written && store instanceof GroqJsStore) await compactIfGrown(store);
     const single = report.results.length === 1 ? report.results[0]! : undefined;
     if (single && !single.ok) throw single.error;
     const lines = single?.ok ? formatIssueSummary(single.summary) : formatArchiveReport(report.results, { verbose: values.verbose, seconds: (performance.now() - started) / 1000 });
@@ -111,6 +111,12 @@ export async function expandPaths(patterns: string[], cwd: string): Promise<stri
     }
   }
   return [...found].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+/** Folds the journal in when it has outgrown the store's own rule (a quarter of the dataset, and over 1 MiB). */
+async function compactIfGrown(store: GroqJsStore): Promise<void> {
+  const [dataset, journal] = await Promise.all([fs.stat(store.datasetPath), fs.stat(store.journalPath).catch(() => undefined)]);
+  if (journal && journal.size > Math.max(1 << 20, dataset.size / 4)) await store.compact();
 }
 
 async function readText(file: string, cwd: string): Promise<string> {

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { decodeUtf8, importIssues, readSample, type ImportInput } from '../content/import-markdown/import-issue.ts';
 import { formatArchiveReport, formatIssueSummary } from '../content/import-markdown/report.ts';
 import { parseDate } from '../content/import-markdown/dates.ts';
+import { datesFromGitHistory } from '../content/import-markdown/git-dates.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { isHttpUrl } from '../content/rules.ts';
 import { NewsdeskError } from '../core/errors.ts';
@@ -20,7 +22,7 @@ export const importCommand: Command = {
   usage: 'import <file.md|folder|glob>... [--number N] [--date YYYY-MM-DD] [--renumber] [--base-url URL] [--publish] [--replace] [--strict] [--dry-run] [--verbose]',
   options: [
     ['--number <N>', 'one file: its issue number (default: metadata `number:`, the title "#12", "No. 12", "Issue 12", "第 12 期", "12 期", or the file name "issue-12.md")'],
-    ['--date <YYYY-MM-DD>', 'the date of files that have none (metadata, a date line near the title, a 2026-03-14-… file name or a 2026/03/14/ folder)'],
+    ['--date <YYYY-MM-DD>', 'the date of files that have none (metadata, a date line near the title, a 2026-03-14-… file name or a 2026/03/14/ folder); without it, files in a git repository take the day they were first committed'],
     ['--renumber', 'number the files by date, after the highest issue number already stored (automatic when an archive\'s numbers are missing or repeat)'],
     ['--base-url <URL>', 'resolve relative links ("/2024/05/post") against the site the archive was written for'],
     ['--publish', 'store them published (default: drafts; `draft: true` metadata stays a draft)'],
@@ -58,11 +60,14 @@ export const importCommand: Command = {
     if (number !== undefined && files.length > 1) usage(`--number applies to one file, and ${files.length} were given`, 'Use --renumber for an archive.');
     if (number !== undefined && values.renumber) usage('--number and --renumber cannot be used together', 'Pick one.');
     const inputs: ImportInput[] = [];
-    for (const file of files) inputs.push({ file: path.relative(ctx.cwd, file) || file, source: await readText(file, ctx.cwd), number, dir: path.dirname(path.resolve(ctx.cwd, file)) });
+    for (const file of files) inputs.push({ file: path.relative(ctx.cwd, file) || file, source: await readText(file, ctx.cwd), number, dir: path.dirname(path.resolve(ctx.cwd, file)), path: path.resolve(ctx.cwd, file) });
 
     const started = performance.now();
     const content = ctx.config().content;
-    const store = openContentStore(content);
+    // A local dataset folds its journal into the dataset file once, after the archive is
+    // written, instead of again and again as an archive many times the dataset's size grows
+    // it (each fold rewrites the whole file).
+    const store = content.kind === 'local' ? new GroqJsStore({ datasetPath: content.datasetPath, seedFrom: content.samplePath, compaction: { ratio: Infinity } }) : openContentStore(content);
     const report = await importIssues(store, inputs, {
       sample: content.kind === 'local' ? await readSample(content.samplePath) : undefined,
       publish: values.publish,
@@ -73,7 +78,9 @@ export const importCommand: Command = {
       date,
       baseUrl,
       now: () => new Date(),
+      historyDates: datesFromGitHistory,
     });
+    if (report.written && store instanceof GroqJsStore) await compactIfGrown(store);
     const single = report.results.length === 1 ? report.results[0]! : undefined;
     if (single && !single.ok) throw single.error;
     const lines = single?.ok ? formatIssueSummary(single.summary) : formatArchiveReport(report.results, { verbose: values.verbose, seconds: (performance.now() - started) / 1000 });
@@ -104,6 +111,12 @@ export async function expandPaths(patterns: string[], cwd: string): Promise<stri
     }
   }
   return [...found].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+/** Folds the journal in when it has outgrown the store's own rule (a quarter of the dataset, and over 1 MiB). */
+async function compactIfGrown(store: GroqJsStore): Promise<void> {
+  const [dataset, journal] = await Promise.all([fs.stat(store.datasetPath), fs.stat(store.journalPath).catch(() => undefined)]);
+  if (journal && journal.size > Math.max(1 << 20, dataset.size / 4)) await store.compact();
 }
 
 async function readText(file: string, cwd: string): Promise<string> {

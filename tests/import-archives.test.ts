@@ -16,11 +16,15 @@ import { samplePath } from '../core/config.ts';
 import { importCommand } from '../scripts/import.ts';
 import { runCommand } from './helpers/run-command.ts';
 
-const archives = path.join(import.meta.dirname, 'fixtures/archives');
+const fixtures = path.join(import.meta.dirname, 'fixtures/archives');
 let dataDir: string;
+// A copy outside this project's git repository: files without a date would otherwise take the day they were committed here.
+let archives: string;
 
 beforeEach(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'newsdesk-archives-'));
+  archives = path.join(dataDir, 'archives');
+  await fs.cp(fixtures, archives, { recursive: true });
 });
 afterEach(async () => {
   await fs.rm(dataDir, { recursive: true, force: true });
@@ -190,5 +194,24 @@ describe('numbers an archive cannot keep', () => {
       ['b.md', 2],
     ]);
     expect(report.notes).toEqual(['Numbered the archive by date order, 1–3: 1 file(s) had no issue number and number(s) 3 appeared more than once (give each file a `number:` to keep your own).']);
+  });
+});
+
+describe('an archive written a batch at a time', () => {
+  it('writes each batch as one transaction as the files are converted, a link shared across batches once, around a refused file', async () => {
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+    const transactions: string[][] = [];
+    store.subscribe((t) => void transactions.push(t.changes.filter((c) => c.id.includes('issue-')).map((c) => c.id)));
+    const files = [1, 2, 3, 4, 5].map((n) => ({
+      file: `issue-${n}.md`,
+      // The third says nothing of its date: it is refused, and the others still go out two by two.
+      source: `# Harbour #${n}\n\n${n === 3 ? '' : `2022-0${n}-04\n\n`}See [the tide table](https://tides.example.org/table) and [note ${n}](https://notes.example.org/${n}).\n\n## Reading\n\nBody ${n}.\n`,
+    }));
+    const report = await importIssues(store, files, { publish: true, batchSize: 2, now: () => new Date('2026-03-20T08:00:00Z') });
+    expect(report.results.map((r) => (r.ok ? r.summary.number : r.error.message))).toEqual([1, 2, 'issue-3.md: no date: none in the metadata, under the title or in the file name', 4, 5]);
+    expect(report.results.map((r) => (r.ok ? r.summary.links.created : 0))).toEqual([2, 1, 0, 1, 1]);
+    expect(transactions).toEqual([['issue-1', 'issue-2'], ['issue-4', 'issue-5']]);
+    const links = (await store.fetch(`*[_type == "link"].url`, {}, { perspective: 'raw' })) as string[];
+    expect(links.sort()).toEqual(['https://notes.example.org/1', 'https://notes.example.org/2', 'https://notes.example.org/4', 'https://notes.example.org/5', 'https://tides.example.org/table']);
   });
 });

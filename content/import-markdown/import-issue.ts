@@ -1,12 +1,15 @@
 // The import's only I/O: read what the content store already holds, convert and plan
 // each back-issue (one bad file never stops the rest), and write the good ones. An
 // archive is written in transactions of a few dozen issues, so a large import neither
-// rewrites the dataset per issue nor builds one enormous transaction.
+// rewrites the dataset per issue nor builds one enormous transaction; and each issue is
+// converted, checked and written in turn, so no more than a batch of converted issues is
+// ever held (a first pass keeps only each file's number and date).
 //
 // Archive-wide decisions live here, so a real archive needs no flags: the day-month
 // order of "03-04-2022" dates is settled by the archive's other dates; an archive whose
 // numbers are missing or repeat is numbered by date order; and the shipped sample issues
-// give way to an archive when the store holds nothing else (see findSampleGivingWay).
+// give way to an archive when the store holds nothing else (see findSampleGivingWay);
+// files with no date of their own take the day git history first saw them (git-dates.ts).
 import fs from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
@@ -28,6 +31,8 @@ export interface ImportInput {
   number?: number | undefined;
   /** The folder the file is in: pictures beside it are copied into a local dataset. */
   dir?: string | undefined;
+  /** The file's absolute path, by which its git history is looked up (historyDates). */
+  path?: string | undefined;
 }
 
 export interface ImportIssuesOptions extends PlanOptions {
@@ -41,6 +46,8 @@ export interface ImportIssuesOptions extends PlanOptions {
   batchSize?: number | undefined;
   /** The shipped sample dataset: its issues, while untouched, give way to an imported archive. */
   sample?: SanityDocument[] | undefined;
+  /** Dates for files with none of their own, by absolute path (datesFromGitHistory); never overrides a file's own date. */
+  historyDates?: ((paths: string[]) => Promise<Map<string, string>>) | undefined;
 }
 
 export type ImportResult = { file: string; ok: true; summary: ImportSummary } | { file: string; ok: false; error: NewsdeskError };
@@ -66,19 +73,38 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   const notes: string[] = [];
 
   const assetsDir = localAssetsDir(store);
-  // Convert everything first: renumbering needs every file's date.
-  const converted = inputs.map((input) => {
+  const convert = (input: ImportInput) => {
     const dir = input.dir;
     const localImage = assetsDir && dir ? (src: string) => findLocalImage(dir, src) !== undefined : undefined;
+    return convertMarkdownIssue(input.source, input.file, { ...convertOptions, number: input.number, localImage });
+  };
+  // First pass: every file's number and date, which the archive-wide decisions below need.
+  // The converted issue (its parse above all) is let go at once and converted again when
+  // its turn to be written comes: memory stays bounded whatever the archive's size.
+  const heads: Head[] = inputs.map((input) => {
     try {
-      return { input, issue: convertMarkdownIssue(input.source, input.file, { ...convertOptions, number: input.number, localImage }) };
+      const { number, date } = convert(input);
+      return { input, number, date };
     } catch (error) {
       return { input, error: asImportError(error, input.file) };
     }
   });
 
+  // Files that say nothing of their date: the git history of the archive says when each was first committed.
+  const undated = heads.filter((h) => !h.error && h.date === undefined && h.input.path !== undefined);
+  if (undated.length > 0 && options.historyDates) {
+    const dates = await options.historyDates(undated.map((h) => h.input.path!));
+    let dated = 0;
+    for (const h of undated) {
+      h.date = dates.get(h.input.path!);
+      if (h.date !== undefined) dated++;
+    }
+    if (dated > 0) notes.push(`Dated ${dated} file(s) by their git history (the day each was first committed), having no date of their own.`);
+  }
+
+  const numbered = heads.filter((h) => !h.error);
   // The untouched sample leaves before numbers are compared, so an archive never collides with it.
-  const giveWay = options.sample ? await findSampleGivingWay(store, options.sample, inputs.length, converted.flatMap((c) => (c.issue?.number === undefined ? [] : [c.issue.number]))) : [];
+  const giveWay = options.sample ? await findSampleGivingWay(store, options.sample, inputs.length, numbered.flatMap((h) => (h.number === undefined ? [] : [h.number]))) : [];
   if (giveWay.length) {
     for (const [number, ids] of library.issues) if (ids.every((id) => giveWay.includes(id))) library.issues.delete(number);
   }
@@ -86,53 +112,34 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   const giveWayNote = (removed: boolean) =>
     `The store held only the untouched sample issues: ${giveWay.join(', ')} ${removed ? 'were' : 'would be'} removed to make way for this archive (an issue you edited or created is never removed without --replace).`;
 
-  const kept = converted.filter((c) => c.issue);
-  const numbers = kept.map((c) => c.issue!.number);
+  const numbers = numbered.map((h) => h.number);
   const missing = numbers.filter((n) => n === undefined).length;
   const repeated = [...new Set(numbers.filter((n, i) => n !== undefined && numbers.indexOf(n) !== i))];
   const autoNumber = !options.renumber && inputs.length > 1 && (missing > 0 || repeated.length > 0);
   if (options.renumber || autoNumber) {
     let next = Math.max(0, ...library.issues.keys()) + 1;
     const first = next;
-    const dated = kept.sort((a, b) => (a.issue!.date ?? '\uffff').localeCompare(b.issue!.date ?? '\uffff') || a.input.file.localeCompare(b.input.file, 'en', { numeric: true }));
-    for (const c of dated) c.issue!.number = next++;
+    const dated = [...numbered].sort((a, b) => (a.date ?? '\uffff').localeCompare(b.date ?? '\uffff') || a.input.file.localeCompare(b.input.file, 'en', { numeric: true }));
+    for (const h of dated) h.number = next++;
     if (autoNumber && dated.length) {
       const why = [missing ? `${missing} file(s) had no issue number` : '', repeated.length ? `number(s) ${repeated.join(', ')} appeared more than once` : ''].filter(Boolean).join(' and ');
       notes.push(`Numbered the archive by date order, ${first}–${next - 1}: ${why} (give each file a \`number:\` to keep your own).`);
     }
   }
 
+  // Second pass: convert, plan and check each file again, written a batch of issues at a
+  // time; only the summaries stay.
   const results: ImportResult[] = [];
-  const pending: Array<{ index: number; mutations: Mutation[] }> = [];
   const claimed = new Map<number, string>();
-  for (const c of converted) {
-    if (!c.issue) {
-      results.push({ file: c.input.file, ok: false, error: c.error! });
-      continue;
-    }
-    try {
-      const number = c.issue.number;
-      if (number !== undefined && claimed.has(number)) {
-        throw importError(c.input.file, undefined, `issue number ${number} is already taken by ${claimed.get(number)} in this import`, 'Number the archive with --renumber, or fix the number in one of the two files.');
-      }
-      const plan = planIssueImport(c.issue, library, options);
-      const mutations = assetsDir && c.input.dir ? await attachLocalImages(plan.mutations, c.input.file, c.input.dir, assetsDir, { dryRun: Boolean(options.dryRun), now: (options.now ?? (() => new Date()))() }) : plan.mutations;
-      claimed.set(plan.summary.number, c.input.file);
-      results.push({ file: c.input.file, ok: true, summary: plan.summary });
-      pending.push({ index: results.length - 1, mutations });
-    } catch (error) {
-      results.push({ file: c.input.file, ok: false, error: asImportError(error, c.input.file) });
-    }
-  }
-  if (options.dryRun || pending.length === 0) return { results, written: false, notes: giveWay.length ? [giveWayNote(false), ...notes] : notes };
-  if (giveWay.length) {
-    pending[0]!.mutations.unshift(...giveWay.map((id) => ({ delete: { id } })));
-    notes.unshift(giveWayNote(true));
-  }
-
   const batch = options.batchSize ?? 50;
-  for (let i = 0; i < pending.length; i += batch) {
-    const chunk = pending.slice(i, i + batch);
+  let pending: Array<{ index: number; mutations: Mutation[] }> = [];
+  let flushed = false;
+  const flush = async () => {
+    const chunk = pending;
+    pending = [];
+    if (chunk.length === 0 || options.dryRun) return;
+    if (!flushed && giveWay.length) chunk[0]!.mutations.unshift(...giveWay.map((id) => ({ delete: { id } })));
+    flushed = true;
     try {
       await store.mutate(dedupeCreates(chunk.flatMap((p) => p.mutations)));
     } catch (error) {
@@ -142,8 +149,41 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
         results[p.index] = { file, ok: false, error: new NewsdeskError('IMPORT_FAILED', `${file}: writing failed (${reason})`, { hint: 'Nothing of this batch was stored; fix the store problem and import these files again.', cause: error }) };
       }
     }
+  };
+  for (const head of heads) {
+    const { input } = head;
+    if (head.error) {
+      results.push({ file: input.file, ok: false, error: head.error });
+      continue;
+    }
+    try {
+      const number = head.number;
+      if (number !== undefined && claimed.has(number)) {
+        throw importError(input.file, undefined, `issue number ${number} is already taken by ${claimed.get(number)} in this import`, 'Number the archive with --renumber, or fix the number in one of the two files.');
+      }
+      const issue = { ...convert(input), number, date: head.date };
+      const plan = planIssueImport(issue, library, options);
+      const mutations = assetsDir && input.dir ? await attachLocalImages(plan.mutations, input.file, input.dir, assetsDir, { dryRun: Boolean(options.dryRun), now: (options.now ?? (() => new Date()))() }) : plan.mutations;
+      claimed.set(plan.summary.number, input.file);
+      results.push({ file: input.file, ok: true, summary: plan.summary });
+      pending.push({ index: results.length - 1, mutations });
+    } catch (error) {
+      results.push({ file: input.file, ok: false, error: asImportError(error, input.file) });
+    }
+    if (pending.length >= batch) await flush();
   }
+  await flush();
+  if (!flushed) return { results, written: false, notes: giveWay.length ? [giveWayNote(false), ...notes] : notes };
+  if (giveWay.length) notes.unshift(giveWayNote(true));
   return { results, written: results.some((r) => r.ok), notes };
+}
+
+/** What the first pass keeps of a file: its number and date, or why it was refused. */
+interface Head {
+  input: ImportInput;
+  number?: number | undefined;
+  date?: string | undefined;
+  error?: NewsdeskError | undefined;
 }
 
 /**

@@ -35,7 +35,7 @@ export interface StudioServer {
   close(): Promise<void>;
 }
 
-/** Builds studio-dist/ when its sources changed (about 15 s), once per test run. */
+/** Builds studio-dist/ when its sources changed (15–30 s), once per test run. */
 export function ensureStudioBuilt(): Promise<boolean> {
   return buildStudioIfStale();
 }

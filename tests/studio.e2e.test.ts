@@ -101,6 +101,21 @@ describe('writing an issue in the local Studio', () => {
       ),
     );
     expect(linkButtons).toEqual({ 'Link from the inbox': ['bookmark'], 'External link': ['link'] });
+    // …and every button of the row is inside it: clicks and focus never slide the row sideways.
+    const outside = () =>
+      body.evaluate((root) =>
+        [...root.querySelectorAll<HTMLElement>('[data-ui="CollapseMenu"]')].flatMap((row) => {
+          const box = row.getBoundingClientRect();
+          return [...row.querySelectorAll<HTMLElement>('button[aria-label]')]
+            .filter((b) => b.checkVisibility({ checkVisibilityCSS: true }))
+            .filter((b) => {
+              const r = b.getBoundingClientRect();
+              return r.left < box.left - 1 || r.right > box.right + 1;
+            })
+            .map((b) => b.getAttribute('aria-label'));
+        }),
+      );
+    expect(await outside()).toEqual([]);
     // Each kind of aside has its own labelled entry in the toolbar: a button named
     // "Insert <title> (inline|block)", or the item with its title in the "more" menu the
     // toolbar folds buttons into when the dialog is narrow.
@@ -160,6 +175,7 @@ describe('writing an issue in the local Studio', () => {
       ),
     );
     expect(marks).toEqual({ 'inbox-link': { text: 'sprint notes', after: '"inbox"', underline: 'solid' }, 'typed-link': { text: 'read them', after: '"↗"', underline: 'dotted' } });
+    expect(await outside()).toEqual([]);
     await screenshot(page, '2-paragraph');
     await expect
       .poll(async () => {

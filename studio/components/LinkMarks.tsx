@@ -7,11 +7,14 @@
 import type { BlockAnnotationProps } from 'sanity';
 import { styled } from 'styled-components';
 
-const InboxFrame = styled.span`
-  & > span {
-    border-bottom: 2px solid #2f8a57;
+const inbox = '#2f8a57';
+const typed = '#2763c4';
+
+const Frame = styled.span`
+  &[data-testid='inbox-link'] > span {
+    border-bottom: 2px solid ${inbox};
   }
-  & > span::after {
+  &[data-testid='inbox-link'] > span::after {
     content: 'inbox';
     margin-left: 0.25em;
     padding: 0 0.3em;
@@ -19,26 +22,23 @@ const InboxFrame = styled.span`
     font-size: 0.7em;
     vertical-align: 0.15em;
     color: #ffffff;
-    background: #2f8a57;
+    background: ${inbox};
   }
-`;
-
-const TypedFrame = styled.span`
-  & > span {
-    border-bottom: 2px dotted #2763c4;
+  &[data-testid='typed-link'] > span {
+    border-bottom: 2px dotted ${typed};
   }
-  & > span::after {
+  &[data-testid='typed-link'] > span::after {
     content: '\\2197';
     margin-left: 0.1em;
     font-size: 0.8em;
-    color: #2763c4;
+    color: ${typed};
   }
 `;
 
 export function InboxLinkMark(props: BlockAnnotationProps) {
-  return <InboxFrame data-testid="inbox-link" title="Link from the inbox">{props.renderDefault(props)}</InboxFrame>;
+  return <Frame data-testid="inbox-link" title="Link from the inbox">{props.renderDefault(props)}</Frame>;
 }
 
 export function TypedLinkMark(props: BlockAnnotationProps) {
-  return <TypedFrame data-testid="typed-link" title="External link">{props.renderDefault(props)}</TypedFrame>;
+  return <Frame data-testid="typed-link" title="External link">{props.renderDefault(props)}</Frame>;
 }

@@ -74,6 +74,20 @@ describe('writing an issue in the local Studio', () => {
   });
 
   it('writes a paragraph with a link from the inbox and an inline editorial note', async () => {
+    // Where a toolbar is narrower (the intro, in the document's own column) it folds the
+    // links into its ⋯ menu, where each is still named and has its own icon.
+    const intro = field(page, 'intro');
+    await intro.locator('[contenteditable="true"]').click();
+    const introButtons = await intro.locator('button[aria-label]:visible').evaluateAll((els) => els.map((e) => `${e.getAttribute('aria-label')} ${e.querySelector('svg')?.getAttribute('data-sanity-icon')}`));
+    let introFolded: string[] = [];
+    const introMore = intro.locator('button[data-testid="action-menu-button"]:visible');
+    if ((await introMore.count()) > 0) {
+      await introMore.first().click();
+      introFolded = await page.locator('[role="menuitem"]:visible').evaluateAll((els) => els.map((e) => `${e.textContent?.trim()} ${e.querySelector('svg')?.getAttribute('data-sanity-icon')}`));
+      await page.keyboard.press('Escape');
+    }
+    const introEntries = [...introButtons, ...introFolded];
+    expect(['External link link', 'Link from the inbox bookmark'].filter((e) => !introEntries.includes(e))).toEqual([]);
     await page.getByRole('button', { name: /^News/ }).first().click();
     const body = field(page, '].body');
     const editor = body.locator('[contenteditable="true"]');

@@ -105,8 +105,8 @@ export const issue = defineType({
       group: 'content',
       of: [defineArrayMember({ type: 'section' })],
       // A section opens in a dialog; at Sanity's default width (640px) the body's toolbar
-      // folds the two kinds of link into an unlabelled "more" menu. At the next width it
-      // shows each as its own button, as wide as the document pane allows.
+      // folds the two kinds of link into its "more" menu. The next width (960px, or the
+      // document pane's when narrower) shows each as its own button in a 1600px window.
       options: { modal: { type: 'dialog', width: 2 } },
       validation: (rule) => [rule.custom(checkIssueRules('error')), rule.custom(checkIssueRules('warning')).warning()],
     }),

@@ -7,6 +7,7 @@ import { structureTool } from 'sanity/structure';
 import { schemaTypes, singletonTypes } from './schemas/index.ts';
 import { CancelScheduleAction, ScheduleSendAction, SendNowAction } from './studio/actions/DeliveryActions.tsx';
 import { SendTestEmailAction } from './studio/actions/SendTestEmailAction.tsx';
+import { StudioLayout } from './studio/components/StudioLayout.tsx';
 import { studioEnv } from './studio/env.ts';
 import { localLoginProviders } from './studio/local-lake.ts';
 import { defaultDocumentNode, structure } from './studio/structure.ts';
@@ -44,6 +45,7 @@ export default defineConfig({
   dataset: studioEnv.dataset,
   ...localLake,
   plugins: [structureTool({ structure, defaultDocumentNode })],
+  studio: { components: { layout: StudioLayout } },
   schema: {
     types: schemaTypes,
     templates: (templates) => templates.filter(({ schemaType }) => !singletonTypes.has(schemaType)),

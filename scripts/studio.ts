@@ -52,7 +52,7 @@ export const studioCommand: Command = {
     }
 
     if (!values['no-build'] && !values.dev) {
-      await buildStudioIfStale({ env: ctx.env, onStart: (first) => ctx.out(first ? 'Building the Studio (first run, about 15 s)…' : 'The Studio sources changed; building the Studio again (about 15 s)…') });
+      await buildStudioIfStale({ env: ctx.env, onStart: (first) => ctx.out(first ? 'Building the Studio (first run, about half a minute)…' : 'The Studio sources changed; building the Studio again (about half a minute)…') });
     }
     const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
     if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {

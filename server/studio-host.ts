@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ContentLake } from '../content/lake/lake.ts';
 import { StaticSite } from './static.ts';
-import { makeStudioPageOffline, removeHostedFontFaces } from './studio-offline.ts';
+import { interPackageDir, makeStudioPageOffline, removeHostedFontFaces, studioFontsPath } from './studio-offline.ts';
 
 export const studioPaths = { studio: '/studio', lake: '/lake' } as const;
 
@@ -24,6 +24,7 @@ export interface StudioHost {
 /** `lake` may still be opening (`newsdesk studio` listens first): its requests wait for it, the Studio's files do not. */
 export function createStudioHost(lake: ContentLake | Promise<ContentLake>, studioDir: string = defaultStudioDir): StudioHost {
   const files = new StaticSite(studioDir);
+  const fonts = new StaticSite(path.join(interPackageDir, 'files'));
   let open: ContentLake | undefined = lake instanceof Promise ? undefined : lake;
   if (lake instanceof Promise) lake.then((l) => (open = l)).catch(() => undefined);
   return {
@@ -35,6 +36,7 @@ export function createStudioHost(lake: ContentLake | Promise<ContentLake>, studi
         return open ? open.fetch(forward) : Promise.resolve(lake).then((l) => l.fetch(forward));
       }
       if (url.pathname === studioPaths.studio) return Response.redirect(new URL(`${studioPaths.studio}/${url.search}${url.hash}`, url), 301);
+      if (url.pathname.startsWith(`${studioFontsPath}/`)) return serveFont(fonts, request, url.pathname.slice(studioFontsPath.length));
       if (url.pathname.startsWith(`${studioPaths.studio}/`)) return serveStudio(files, request, url.pathname.slice(studioPaths.studio.length));
       return undefined;
     },
@@ -95,6 +97,16 @@ async function serveStudio(files: StaticSite, request: Request, sitePath: string
   // The Studio's own routes all load index.html, made to ask nothing of Sanity's hosts.
   const html = makeStudioPageOffline(await fs.promises.readFile(indexFile, 'utf8'));
   return withStudioHeaders(new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } }));
+}
+
+/** The Studio's Inter, from the font package (see makeStudioPageOffline): woff2 files only. */
+async function serveFont(fonts: StaticSite, request: Request, filePath: string): Promise<Response> {
+  const result = /^\/[a-z0-9-]+\.woff2$/.test(filePath) ? await fonts.serve(request, filePath) : ({ kind: 'miss' } as const);
+  if (result.kind !== 'file') return new Response('Not found.', { status: 404 });
+  const response = withStudioHeaders(result.response);
+  // The files change only with the package's version, which a restart picks up.
+  if (response.status === 200) response.headers.set('cache-control', 'public, max-age=604800');
+  return response;
 }
 
 function withStudioHeaders(response: Response): Response {

@@ -34,17 +34,38 @@ function createFetchGuard(version: string): string {
 })();`;
 }
 
-/** The system font stack, for the page's own CSS variable (the theme sets the Studio's fonts: studio/theme.ts). */
-const systemSans = `-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", "Liberation Sans", Helvetica, Arial, system-ui, sans-serif`;
+/** The font package the Studio's Inter comes from (its woff2 files are served under studioFontsPath). */
+export const interPackageDir = path.resolve(import.meta.dirname, '../node_modules/@fontsource-variable/inter');
+
+/** Where the studio host serves the font files, on the Studio's own origin. */
+export const studioFontsPath = '/studio/fonts';
+
+/**
+ * @font-face rules for "Inter", the family Sanity's stylesheet and theme name first, from
+ * the variable font package (upright and italic, weights 100–900, one file a script,
+ * fetched only for the characters a page uses), pointing at this server.
+ */
+function localInterFaces(): string {
+  return ['wght.css', 'wght-italic.css']
+    .map((file) => readFileSync(path.join(interPackageDir, file), 'utf8'))
+    .join('\n')
+    .replace(/\/\*[^*]*\*\//g, '')
+    .replace(/font-family:\s*'Inter Variable'/g, 'font-family: Inter')
+    .replace(/url\(\.\/files\/([a-z0-9-]+\.woff2)\)/g, `url(${studioFontsPath}/$1)`)
+    .replace(/\n\s*\n/g, '\n');
+}
+
+let interFaces: string | undefined;
 
 /**
  * The built page, offline: without the hosted dashboard's bridge script, with the fetch
- * guard before any Studio code runs, and with the page's base font set to the system's
- * (Sanity's stylesheet names Inter first, which would be fetched from its font host).
+ * guard before any Studio code runs, and with Inter declared from this server in place of
+ * Sanity's font hosts (its stylesheet's font stacks already name Inter first).
  */
 export function makeStudioPageOffline(html: string, version: string = pinnedStudioVersion): string {
   const guard = `<script>${createFetchGuard(version)}</script>`;
-  const fonts = `<style>:root{--sans:${systemSans}}</style>`;
+  interFaces ??= localInterFaces();
+  const fonts = `<style>${interFaces}</style>`;
   return removeHostedFontFaces(html)
     .replace(/<script[^>]*\bsrc="https:\/\/[^"]*"[^>]*><\/script>/g, '')
     .replace(/<head>/, `<head>${guard}`)
@@ -53,9 +74,7 @@ export function makeStudioPageOffline(html: string, version: string = pinnedStud
 
 /**
  * Drops the @font-face rules whose files live on another host (Sanity's stylesheet and
- * page declare Inter from its font CDNs; no installed package ships the files). The
- * Studio's font stacks name the system fonts after Inter, so text falls through to them;
- * an editor who has Inter installed still sees it through local().
+ * page declare Inter from its font CDNs); the page declares Inter from this server instead.
  */
 export function removeHostedFontFaces(css: string): string {
   return css.replace(/@font-face\s*\{[^}]*\}/g, (rule) => (/url\(\s*["']?(https?:)?\/\//.test(rule) ? '' : rule));

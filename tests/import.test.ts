@@ -11,6 +11,8 @@ import { GroqJsStore } from '../content/groq-js-store.ts';
 import { importIssues } from '../content/import-markdown/import-issue.ts';
 import { convertMarkdownIssue } from '../content/import-markdown/map.ts';
 import type { ImportSummary } from '../content/import-markdown/plan.ts';
+import { formatArchiveReport, formatIssueSummary } from '../content/import-markdown/report.ts';
+import { emptyIssueMessage } from '../content/rules.ts';
 import type { StoredBlock, StoredNote, StoredTextBlock } from '../content/import-markdown/shapes.ts';
 import { assetsDirIn, lakeDirFor } from '../content/lake/paths.ts';
 import { loadIssueByNumber, loadLinks, loadSettings } from '../content/load.ts';
@@ -291,6 +293,27 @@ describe('storing an imported issue', () => {
     expect(replaced).toMatchObject({ id: 'drafts.issue-27', replaced: ['issue-27'], links: { created: 0, reused: 64 } });
     const docs = (await store.documents()).filter((d) => d._type === 'issue' && d.number === 27);
     expect(docs.map((d) => [d._id, d.title])).toEqual([['drafts.issue-27', 'Kelp Tracker #27: Tides Turned']]);
+  });
+
+  it('stores an issue the rules refuse to publish as a draft, even with --publish, and says why', async () => {
+    const empty = '---\nnumber: 40\ndate: 2026-03-14\n---\n# Nothing written yet\n';
+    const summary = await importMarkdownIssue(store, empty, await options({ file: 'empty.md', publish: true }));
+    expect(summary).toMatchObject({ id: 'drafts.issue-40', published: false, keptAsDraft: [emptyIssueMessage] });
+    const ids = (await store.documents()).filter((d) => d.number === 40).map((d) => d._id);
+    expect(ids).toEqual(['drafts.issue-40']);
+    const lines = formatIssueSummary(summary);
+    expect(lines[0]).toMatch(/→ drafts\.issue-40 \(draft\)$/);
+    expect(lines).toContain('Not published: the rules refuse to publish it, so it is stored as a draft to finish in the Studio:');
+    expect(lines).toContain(`  ${emptyIssueMessage}`);
+    // In an archive, the files kept as drafts are listed after the counts; the others are published.
+    const report = await importIssues(store, [{ file: 'archive/41.md', source: empty.replace('number: 40', 'number: 41') }, { file: 'archive/27.md', source }], { publish: true, now: fixedNow });
+    expect(report.results.map((r) => (r.ok ? [r.summary.id, r.summary.published] : r.error.message))).toEqual([
+      ['drafts.issue-41', false],
+      ['issue-27', true],
+    ]);
+    const table = formatArchiveReport(report.results);
+    expect(table).toContain('Kept as drafts, not published (1): the rules refuse to publish them; finish them in the Studio:');
+    expect(table).toContain(`  archive/41.md (issue 41): ${emptyIssueMessage}`);
   });
 
   it('writes nothing on a dry run but reports what it would do', async () => {

@@ -66,7 +66,17 @@ describe('serve --studio', () => {
     // The guard runs before any Studio script: the first script of the page.
     expect(html.indexOf('window.fetch =')).toBeGreaterThan(-1);
     expect(html.indexOf('window.fetch =')).toBeLessThan(html.indexOf('/studio/static/app.js'));
-    expect(html).toMatch(/:root\{--sans:[^}]*system-ui/);
+    // Inter, the family Sanity's stylesheet names first, is declared from this server's font package.
+    const interFiles = [...html.matchAll(/font-family: Inter;[^}]*src: url\(([^)]+)\)/g)].map((m) => m[1]!);
+    expect(interFiles).toContain('/studio/fonts/inter-latin-wght-normal.woff2');
+    expect(interFiles).toContain('/studio/fonts/inter-latin-wght-italic.woff2');
+    for (const file of interFiles) {
+      const font = await fetch(`${server.url}${file}`);
+      expect([file, font.status, font.headers.get('content-type')]).toEqual([file, 200, 'font/woff2']);
+      expect((await font.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    }
+    expect((await fetch(`${server.url}/studio/fonts/../package.json`)).status).toBe(404);
+    expect((await fetch(`${server.url}/studio/fonts/index.css`)).status).toBe(404);
   });
 
   it('answers the lake under /lake/ with its token only, and takes that token for previews', async () => {

@@ -1,6 +1,6 @@
 // The editor's day in the real built Studio on the local Content Lake, in Chromium:
 // write a new issue from its initial values (a section, a paragraph with a link from the
-// inbox and an editorial note, a link card, an image), publish it and find it in the
+// inbox, a typed link and an editorial note, a link card, an image), publish it and find it in the
 // built site; triage a link and watch the inbox counts; preview and send a test email;
 // see another tab's edits and a CLI capture live; restart and find everything again.
 import { readFileSync } from 'node:fs';
@@ -74,6 +74,20 @@ describe('writing an issue in the local Studio', () => {
   });
 
   it('writes a paragraph with a link from the inbox and an inline editorial note', async () => {
+    // Where a toolbar is narrower (the intro, in the document's own column) it folds the
+    // links into its ⋯ menu, where each is still named and has its own icon.
+    const intro = field(page, 'intro');
+    await intro.locator('[contenteditable="true"]').click();
+    const introButtons = await intro.locator('button[aria-label]:visible').evaluateAll((els) => els.map((e) => `${e.getAttribute('aria-label')} ${e.querySelector('svg')?.getAttribute('data-sanity-icon')}`));
+    let introFolded: string[] = [];
+    const introMore = intro.locator('button[data-testid="action-menu-button"]:visible');
+    if ((await introMore.count()) > 0) {
+      await introMore.first().click();
+      introFolded = await page.locator('[role="menuitem"]:visible').evaluateAll((els) => els.map((e) => `${e.textContent?.trim()} ${e.querySelector('svg')?.getAttribute('data-sanity-icon')}`));
+      await page.keyboard.press('Escape');
+    }
+    const introEntries = [...introButtons, ...introFolded];
+    expect(['External link link', 'Link from the inbox bookmark'].filter((e) => !introEntries.includes(e))).toEqual([]);
     await page.getByRole('button', { name: /^News/ }).first().click();
     const body = field(page, '].body');
     const editor = body.locator('[contenteditable="true"]');
@@ -84,6 +98,38 @@ describe('writing an issue in the local Studio', () => {
     const reference = page.locator('input[id$=".reference"]:visible').last();
     await pickReference(page, reference, 'merging', /Merging slates without tears/);
     await page.keyboard.press('Escape');
+    // …and a link typed by hand.
+    await selectText(editor, 'read them');
+    await toolbarAction(page, body, 'External link');
+    await page.locator('input[id$=".href"]:visible').last().fill('https://example.org/sprint-call');
+    await page.keyboard.press('Escape');
+    // Each kind of link has its own button in the section's toolbar, named by its title and
+    // with its own icon, not folded into the unlabelled "more" menu.
+    const linkButtons = await body.evaluate((root) =>
+      Object.fromEntries(
+        ['Link from the inbox', 'External link'].map((title) => {
+          // The toolbar keeps hidden copies of its buttons to measure them: only shown ones count.
+          const buttons = [...root.querySelectorAll<HTMLElement>(`button[aria-label="${title}"]`)].filter((b) => b.checkVisibility({ checkVisibilityCSS: true }));
+          return [title, buttons.map((b) => b.querySelector('svg')?.getAttribute('data-sanity-icon') ?? 'no icon')];
+        }),
+      ),
+    );
+    expect(linkButtons).toEqual({ 'Link from the inbox': ['bookmark'], 'External link': ['link'] });
+    // …and every button of the row is inside it: clicks and focus never slide the row sideways.
+    const outside = () =>
+      body.evaluate((root) =>
+        [...root.querySelectorAll<HTMLElement>('[data-ui="CollapseMenu"]')].flatMap((row) => {
+          const box = row.getBoundingClientRect();
+          return [...row.querySelectorAll<HTMLElement>('button[aria-label]')]
+            .filter((b) => b.checkVisibility({ checkVisibilityCSS: true }))
+            .filter((b) => {
+              const r = b.getBoundingClientRect();
+              return r.left < box.left - 1 || r.right > box.right + 1;
+            })
+            .map((b) => b.getAttribute('aria-label'));
+        }),
+      );
+    expect(await outside()).toEqual([]);
     // Each kind of aside has its own labelled entry in the toolbar: a button named
     // "Insert <title> (inline|block)", or the item with its title in the "more" menu the
     // toolbar folds buttons into when the dialog is narrow.
@@ -132,6 +178,18 @@ describe('writing an issue in the local Studio', () => {
       };
     });
     expect(layout).toEqual({ lines: 1, fitsItsText: true, insideChip: true, clearOfText: true });
+    // The two kinds of link look different in the text: the inbox's tagged "inbox", the typed one with an arrow.
+    const marks = await body.evaluate((root) =>
+      Object.fromEntries(
+        ['inbox-link', 'typed-link'].map((id) => {
+          const mark = root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+          const drawn = mark?.firstElementChild;
+          return [id, drawn ? { text: mark!.innerText.trim(), after: getComputedStyle(drawn, '::after').content, underline: getComputedStyle(drawn).borderBottomStyle } : 'missing'];
+        }),
+      ),
+    );
+    expect(marks).toEqual({ 'inbox-link': { text: 'sprint notes', after: '"inbox"', underline: 'solid' }, 'typed-link': { text: 'read them', after: '"↗"', underline: 'dotted' } });
+    expect(await outside()).toEqual([]);
     await screenshot(page, '2-paragraph');
     await expect
       .poll(async () => {
@@ -139,10 +197,11 @@ describe('writing an issue in the local Studio', () => {
         const blocks = ((draft?.sections as Array<{ body?: Array<Record<string, unknown>> }>)?.[0]?.body ?? []) as Array<{ markDefs?: Array<{ _type: string }>; children?: Array<{ _type: string }> }>;
         return {
           link: blocks.some((b) => b.markDefs?.some((m) => m._type === 'linkReference')),
+          typed: blocks.some((b) => b.markDefs?.some((m) => m._type === 'externalLink' && (m as { href?: string }).href === 'https://example.org/sprint-call')),
           note: blocks.some((b) => b.children?.some((c) => c._type === 'editorialNote')),
         };
       }, { timeout: hangMs })
-      .toEqual({ link: true, note: true });
+      .toEqual({ link: true, typed: true, note: true });
   });
 
   it('adds a link card and an uploaded image with its alt text', async () => {
@@ -192,6 +251,7 @@ describe('writing an issue in the local Studio', () => {
     await expect.poll(() => fs.readFile(page6, 'utf8').catch(() => ''), { timeout: hangMs }).toContain('Made in the local Studio');
     const html = await fs.readFile(page6, 'utf8');
     expect(html).toMatch(/Bring questions\./);
+    expect(html).toContain('href="https://example.org/sprint-call"');
     // The uploaded image is published with the site and linked on the site's own host.
     const src = /<img[^>]*src="([^"]+)"[^>]*alt="The sprint board, one column a team"/.exec(html)?.[1] ?? '';
     expect(src).toMatch(/^https:\/\/news\.example\.org\/media\/[0-9a-f]{40}-120x60\.png$/);
@@ -207,6 +267,20 @@ describe('writing an issue in the local Studio', () => {
     expect(studio.consoleErrors).toEqual([]);
     expect(studio.otherHostRequests).toEqual([]);
     expect(kit.requests.filter((r) => r.status === 404).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
+  it('renders the Studio in Inter, served by the newsdesk server from the font package', async () => {
+    const fonts = await page.evaluate(async () => {
+      await document.fonts.ready;
+      return {
+        loaded: [...document.fonts].some((f) => f.family === 'Inter' && f.status === 'loaded'),
+        check: document.fonts.check('12px Inter'),
+        family: getComputedStyle(document.querySelector('[data-testid="field-title"] input') ?? document.body).fontFamily.split(',')[0],
+      };
+    });
+    expect(fonts).toEqual({ loaded: true, check: true, family: 'Inter' });
+    expect(studio.fontResponses).toContain('200 /studio/fonts/inter-latin-wght-normal.woff2');
+    expect(studio.fontResponses.filter((r) => !/^200 \/studio\/fonts\/inter-[a-z-]+\.woff2$/.test(r))).toEqual([]);
   });
 
   it('previews the issue as email, web page and plain text', async () => {

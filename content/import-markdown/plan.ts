@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { NewsdeskError } from '../../core/errors.ts';
 import { linkIdFor } from '../capture/capture-link.ts';
 import { normaliseUrl } from '../normalize-url.ts';
-import { isHttpUrl, slugify } from '../rules.ts';
+import { findIssueRuleErrors, isHttpUrl, slugify } from '../rules.ts';
 import type { Mutation, SanityDocument } from '../store.ts';
 import { importError, isInformational, type ImportWarning } from './errors.ts';
 import type { ConvertedIssue } from './map.ts';
@@ -45,6 +45,8 @@ export interface ImportSummary {
   date: string;
   byline: string | undefined;
   published: boolean;
+  /** Why an issue asked to be published was stored as a draft: the rule book's refusals. */
+  keptAsDraft: string[];
   replaced: string[];
   sections: Array<{ heading: string; blocks: number; links: number; notes: number }>;
   links: { total: number; distinct: number; created: number; reused: number; mail: number };
@@ -137,12 +139,9 @@ export function planIssueImport(input: ConvertedIssue, library: Library, options
     return [{ _type: 'reference', _ref: id, _key: shortHash(id) }];
   });
 
-  const publish = options.publish && !converted.draft;
   const id = `issue-${number}`;
-  const docId = publish ? id : `drafts.${id}`;
   const toStored = (blocks: StoredBlock[]) => blocks.map((b) => referenceLinks(b, library.links));
-  const issueDoc: SanityDocument = {
-    _id: docId,
+  const content = {
     _type: 'issue',
     number,
     title: converted.title,
@@ -155,6 +154,13 @@ export function planIssueImport(input: ConvertedIssue, library: Library, options
     signOff: [],
     ...(tagRefs.length ? { tags: tagRefs } : {}),
   };
+  // --publish publishes only what the rule book lets the lake publish (content/rules.ts):
+  // an issue it refuses (every section empty, a link that would vanish) is stored as a
+  // draft, with the reason in the summary, to be finished in the Studio.
+  const keptAsDraft = options.publish && !converted.draft ? findIssueRuleErrors(content).map((f) => f.message) : [];
+  const publish = options.publish && !converted.draft && keptAsDraft.length === 0;
+  const docId = publish ? id : `drafts.${id}`;
+  const issueDoc: SanityDocument = { _id: docId, ...content };
 
   // The check runs on exactly what would be stored, following references to the URLs they hold.
   const fidelity = verifyFidelity(converted, {
@@ -182,6 +188,7 @@ export function planIssueImport(input: ConvertedIssue, library: Library, options
       date,
       byline: converted.byline,
       published: Boolean(publish),
+      keptAsDraft,
       replaced,
       sections: converted.sections.map((s) => ({ heading: s.heading, blocks: s.body.length, ...countIn(s.body) })),
       links: { total: converted.links.length, distinct, created: newLinks.length, reused: distinct - newLinks.length, mail: converted.links.length - web.length },

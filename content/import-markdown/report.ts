@@ -17,6 +17,7 @@ export function formatIssueSummary(s: ImportSummary): string[] {
     ...(s.tags.length ? [`Tags: ${s.tags.join(', ')}`] : []),
     `Fidelity: ${s.fidelity.characters} characters, ${s.fidelity.links} link(s) in order, ${s.fidelity.headings} heading(s), ${s.fidelity.listItems} list item(s), ${s.fidelity.quotes} quote(s), ${s.fidelity.asides} aside(s), ${s.fidelity.images} image(s) — all kept`,
   ];
+  if (s.keptAsDraft.length) lines.push('Not published: the rules refuse to publish it, so it is stored as a draft to finish in the Studio:', ...s.keptAsDraft.map((m) => `  ${m}`));
   const site = Object.entries(s.siteSyntax);
   if (site.length) lines.push(`Site syntax left out: ${site.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   if (s.comments) lines.push(`HTML comments left out: ${s.comments} (never visible in the original)`);
@@ -66,6 +67,11 @@ export function formatArchiveReport(results: ImportResult[], options: { verbose?
   const refused = results.filter((r) => !r.ok);
   const took = options.seconds === undefined ? '' : ` (${options.seconds < 10 ? options.seconds.toFixed(1) : Math.round(options.seconds)} s)`;
   out.push('', `${ok.length} of ${results.length} file(s) imported, ${refused.length} refused${took}.`);
+  const drafts = ok.flatMap((r) => (r.ok && r.summary.keptAsDraft.length ? [r.summary] : []));
+  if (drafts.length) {
+    out.push(`Kept as drafts, not published (${drafts.length}): the rules refuse to publish them; finish them in the Studio:`);
+    for (const d of drafts) out.push(`  ${d.file} (issue ${d.number}): ${d.keptAsDraft.join(' ')}`);
+  }
   const images = ok.reduce((sum, r) => (r.ok ? { copied: sum.copied + r.summary.images.copied, remote: sum.remote + r.summary.images.remote } : sum), { copied: 0, remote: 0 });
   if (images.copied + images.remote > 0) out.push(`Images: ${images.copied + images.remote} kept, ${images.copied} copied into the site's media, ${images.remote} at their web address.`);
   if (refused.length) {

@@ -104,6 +104,10 @@ export const issue = defineType({
       type: 'array',
       group: 'content',
       of: [defineArrayMember({ type: 'section' })],
+      // A section opens in a dialog; at Sanity's default width (640px) the body's toolbar
+      // folds the two kinds of link into its "more" menu. The next width (960px, or the
+      // document pane's when narrower) shows each as its own button in a 1600px window.
+      options: { modal: { type: 'dialog', width: 2 } },
       validation: (rule) => [rule.custom(checkIssueRules('error')), rule.custom(checkIssueRules('warning')).warning()],
     }),
     defineField({ name: 'signOff', title: 'Sign-off', type: 'portableText', group: 'content' }),

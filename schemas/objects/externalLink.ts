@@ -1,6 +1,7 @@
 // Annotation: a link from text to any web page or mail address.
 import { LinkIcon } from '@sanity/icons/Link';
 import { defineField, defineType } from 'sanity';
+import { TypedLinkMark } from '../../studio/components/LinkMarks.tsx';
 import { checkLinkHref } from '../validation.ts';
 
 export const externalLink = defineType({
@@ -8,6 +9,8 @@ export const externalLink = defineType({
   title: 'External link',
   type: 'object',
   icon: LinkIcon,
+  // Drawn apart from a link from the inbox in the text (studio/components/LinkMarks.tsx).
+  components: { annotation: TypedLinkMark },
   fields: [
     defineField({
       name: 'href',

@@ -2,6 +2,7 @@
 // live in one place and `references()` can tell which issues used it.
 import { BookmarkIcon } from '@sanity/icons/Bookmark';
 import { defineField, defineType } from 'sanity';
+import { InboxLinkMark } from '../../studio/components/LinkMarks.tsx';
 import { linkedInCheck } from '../../studio/linked-in.ts';
 import { lakeClient } from '../lake-client.ts';
 import { checkReference } from '../validation.ts';
@@ -11,6 +12,7 @@ export const linkReference = defineType({
   title: 'Link from the inbox',
   type: 'object',
   icon: BookmarkIcon,
+  components: { annotation: InboxLinkMark },
   fields: [
     defineField({
       name: 'reference',

@@ -35,7 +35,7 @@ export interface StudioServer {
   close(): Promise<void>;
 }
 
-/** Builds studio-dist/ when its sources changed (about 15 s), once per test run. */
+/** Builds studio-dist/ when its sources changed (15–30 s), once per test run. */
 export function ensureStudioBuilt(): Promise<boolean> {
   return buildStudioIfStale();
 }
@@ -93,6 +93,8 @@ export interface StudioPage {
   consoleErrors: string[];
   /** Requests to any host but the newsdesk server's, from the first open on. */
   otherHostRequests: string[];
+  /** Every font file the page loaded, as "<status> <path>". */
+  fontResponses: string[];
   /** For a failed step's report: requests still waiting for an answer, and the last console lines. */
   diagnostics(): { inFlight: string[]; console: string[] };
 }
@@ -120,6 +122,11 @@ export async function openStudio(kit: StudioServer, browser?: Browser, viewport 
     const url = new URL(r.url());
     if (/^(https?|wss?):$/.test(url.protocol) && url.host !== ownHost) otherHostRequests.push(`${r.method()} ${url.origin}${url.pathname}`);
   });
+  const fontResponses: string[] = [];
+  page.on('response', (r) => {
+    const url = new URL(r.url());
+    if (/\.(woff2?|ttf|otf)$/.test(url.pathname)) fontResponses.push(`${r.status()} ${url.host === ownHost ? '' : url.origin}${url.pathname}`);
+  });
   const inFlight = new Map<unknown, string>();
   const consoleLines: string[] = [];
   page.on('request', (r) => inFlight.set(r, `${new Date().toISOString()} ${r.method()} ${r.url().slice(0, 300)}`));
@@ -132,7 +139,7 @@ export async function openStudio(kit: StudioServer, browser?: Browser, viewport 
   const diagnostics = () => ({ inFlight: [...inFlight.values()], console: [...consoleLines] });
   await page.goto(`${kit.studioUrl}#token=${kit.token}`);
   await page.getByRole('link', { name: 'Issues' }).first().waitFor({ timeout: hangMs });
-  return { browser: b, context, page, problems, consoleErrors, otherHostRequests, diagnostics };
+  return { browser: b, context, page, problems, consoleErrors, otherHostRequests, fontResponses, diagnostics };
 }
 
 /** Where screenshots for the README's walkthrough go: docs/studio/ when asked for, else a scratch folder. */

@@ -3,6 +3,7 @@
 import { LinkIcon } from '@sanity/icons/Link';
 import { defineArrayMember, defineField, defineType } from 'sanity';
 import { NormalizedUrlInput } from '../../studio/components/NormalizedUrlInput.tsx';
+import { linkHealthCheck } from '../../studio/link-health.ts';
 import { linkedInCheck } from '../../studio/linked-in.ts';
 import { lakeClient } from '../lake-client.ts';
 import { checkLinkNotDuplicate, checkLinkStatus, httpUrlMessage, requireText } from '../validation.ts';
@@ -37,6 +38,7 @@ export const link = defineType({
         rule.custom(requireText('Filled in from the URL: enter a valid URL above.')),
         rule.custom((value, context) => checkLinkNotDuplicate(value, context.document?._id, lakeClient(context))).warning(),
         rule.custom((value, context) => linkedInCheck.forUrl(value, lakeClient(context))).info(),
+        rule.custom((value, context) => linkHealthCheck.forUrl(value, lakeClient(context))).warning(),
       ],
     }),
     defineField({ name: 'title', title: 'Title', type: 'string' }),

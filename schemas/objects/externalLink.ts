@@ -1,6 +1,8 @@
 // Annotation: a link from text to any web page or mail address.
 import { LinkIcon } from '@sanity/icons/Link';
 import { defineField, defineType } from 'sanity';
+import { linkHealthCheck } from '../../studio/link-health.ts';
+import { lakeClient } from '../lake-client.ts';
 import { checkLinkHref } from '../validation.ts';
 
 export const externalLink = defineType({
@@ -16,7 +18,7 @@ export const externalLink = defineType({
       // beside the rule book's, which names the section and the link.
       type: 'string',
       description: 'https://…, http://… or mailto:…',
-      validation: (rule) => rule.custom(checkLinkHref),
+      validation: (rule) => [rule.custom(checkLinkHref), rule.custom((value, context) => linkHealthCheck.forUrl(value, lakeClient(context))).warning()],
     }),
   ],
 });

@@ -168,6 +168,7 @@ async function checkLinks(store: ContentStore, values: LinksOptions, ctx: Comman
     const skipped = run.skipped ? `; ${run.skipped} left for later (checked recently${ctx.signal.aborted ? ' or stopped' : ''})` : '';
     ctx.out(`Checked ${run.checked.length} published link(s): ${parts.join(', ')}${skipped}.`);
     if (counts.broken + counts.moved > 0) ctx.out('`newsdesk links list --broken` lists them again; the Studio shows them under Link health.');
+    if (run.checked.length > 1 && run.checked.every((r) => r.failure === 'dns')) ctx.err('No name resolved at all: is this machine offline? The checks are recorded; run the check again once it is online.');
   }
   return values['fail-on-broken'] && counts.broken > 0 ? 1 : 0;
 }

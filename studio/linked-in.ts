@@ -2,7 +2,7 @@
 // link inserted into an issue, naming the published issues that already linked the page
 // (content/capture/linked-in.ts, the same answer capture gives). All rules share one read
 // of the published issues (studio/lake-reads.ts) instead of each reading the archive.
-import { describeLinkedIn, indexLinkedIn, linkedInQuery, type LinkedInLookup } from '../content/capture/linked-in.ts';
+import { describeLinkedIn, indexLinkedIn, linkedInQuery, type LinkedIn, type LinkedInLookup } from '../content/capture/linked-in.ts';
 import type { QueryClient } from '../schemas/validation.ts';
 import { makeDatasetCache, readLinkUrl, type DatasetCacheOptions } from './lake-reads.ts';
 
@@ -31,6 +31,11 @@ export function makeLinkedInCheck(options: DatasetCacheOptions = {}): LinkedInCh
       return notice((await lookup(client))([url]).filter((issue) => issue.number !== issueNumber));
     },
   };
+}
+
+/** A link's list subtitle with the published issues that linked it in front: "Linked in #12, #31 · Inbox · https://…". */
+export function linkedInSubtitle(subtitle: string, issues: ReadonlyArray<Pick<LinkedIn, 'number'>>): string {
+  return issues.length ? `Linked in ${issues.map((i) => `#${i.number}`).join(', ')} · ${subtitle}` : subtitle;
 }
 
 /** The one the schemas use: shared by every rule in the Studio. */

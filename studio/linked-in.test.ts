@@ -1,21 +1,27 @@
-// The link list's "Linked in #N" in front of a row's subtitle, and the link preview handing
-// its URL on to the component that looks it up.
+// A link row's "already linked" mark: the latest issue's number in the media square, the
+// whole notice as its label, and the link preview handing the row its mark.
 import { describe, expect, it } from 'vitest';
 import { link } from '../schemas/documents/link.ts';
-import { linkedInSubtitle } from './linked-in.ts';
+import { linkMedia } from './components/LinkedInMark.tsx';
+import { linkedInMark } from './linked-in.ts';
 
 describe('a link row in the Studio lists', () => {
-  it('puts the published issues that linked the page in front of the subtitle', () => {
-    expect(linkedInSubtitle('Inbox · https://example.org/post', [{ number: 12 }, { number: 31 }])).toBe('Linked in #12, #31 · Inbox · https://example.org/post');
+  it('shows the latest issue that linked the page, and names them all in its label', () => {
+    expect(linkedInMark([{ number: 12, title: 'A', date: '2026-02-06' }, { number: 31, title: 'B', date: '2026-05-01' }])).toEqual({
+      text: '#31',
+      label: 'Already linked in #12 (2026-02-06) and #31 (2026-05-01)',
+    });
   });
 
-  it('leaves the subtitle alone for a page no published issue linked', () => {
-    expect(linkedInSubtitle('Inbox · https://example.org/post', [])).toBe('Inbox · https://example.org/post');
+  it('has no mark for a page no published issue linked', () => {
+    expect(linkedInMark([])).toBeUndefined();
   });
 
-  it('hands the URL on from the preview to the list component', () => {
+  it('gives each URL one media component, kept across renders', () => {
     const prepare = link.preview!.prepare!;
-    expect(prepare({ title: 'A post', url: 'https://example.org/post', status: 'inbox' })).toEqual({ title: 'A post', subtitle: 'Inbox · https://example.org/post', url: 'https://example.org/post' });
-    expect(link.components?.preview).toBeTypeOf('function');
+    const row = prepare({ title: 'A post', url: 'https://example.org/post', status: 'inbox' });
+    expect(row).toMatchObject({ title: 'A post', subtitle: 'Inbox · https://example.org/post' });
+    expect(row.media).toBe(linkMedia('https://example.org/post'));
+    expect(linkMedia('https://example.org/other')).not.toBe(row.media);
   });
 });

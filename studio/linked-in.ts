@@ -11,7 +11,7 @@ export interface LinkedInCheck {
   forUrl(url: unknown, client: QueryClient): Promise<true | string>;
   /** A link referenced from an issue (by document id), leaving out the issue being edited. */
   forReference(linkId: unknown, issueNumber: unknown, client: QueryClient): Promise<true | string>;
-  /** The lookup itself, for the inbox list's "linked in #N" (studio/components/LinkPreview.tsx). */
+  /** The lookup itself, for the link rows' "already linked" mark (studio/components/LinkedInMark.tsx). */
   lookup(client: QueryClient): Promise<LinkedInLookup>;
 }
 
@@ -33,9 +33,10 @@ export function makeLinkedInCheck(options: DatasetCacheOptions = {}): LinkedInCh
   };
 }
 
-/** A link's list subtitle with the published issues that linked it in front: "Linked in #12, #31 · Inbox · https://…". */
-export function linkedInSubtitle(subtitle: string, issues: ReadonlyArray<Pick<LinkedIn, 'number'>>): string {
-  return issues.length ? `Linked in ${issues.map((i) => `#${i.number}`).join(', ')} · ${subtitle}` : subtitle;
+/** A link row's mark when published issues linked its page: the latest number, and the whole notice as its label. */
+export function linkedInMark(issues: LinkedIn[]): { text: string; label: string } | undefined {
+  if (issues.length === 0) return undefined;
+  return { text: `#${issues.at(-1)!.number}`, label: `Already linked in ${describeLinkedIn(issues)}` };
 }
 
 /** The one the schemas use: shared by every rule in the Studio. */

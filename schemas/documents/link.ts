@@ -2,7 +2,7 @@
 // (inbox → shortlisted | discarded) and cite them from issue text or as link cards.
 import { LinkIcon } from '@sanity/icons/Link';
 import { defineArrayMember, defineField, defineType } from 'sanity';
-import { LinkPreview } from '../../studio/components/LinkPreview.tsx';
+import { linkMedia } from '../../studio/components/LinkedInMark.tsx';
 import { NormalizedUrlInput } from '../../studio/components/NormalizedUrlInput.tsx';
 import { linkHealthCheck } from '../../studio/link-health.ts';
 import { linkedInCheck } from '../../studio/linked-in.ts';
@@ -20,8 +20,6 @@ export const link = defineType({
   title: 'Link',
   type: 'document',
   icon: LinkIcon,
-  // Rows in lists say which published issues already linked the page.
-  components: { preview: LinkPreview },
   fields: [
     defineField({
       name: 'url',
@@ -84,8 +82,8 @@ export const link = defineType({
     select: { title: 'title', url: 'url', status: 'status' },
     prepare: ({ title, url, status }: { title?: string; url?: string; status?: string }) => {
       const label = linkStatusOptions.find((o) => o.value === status)?.title ?? 'Inbox';
-      // `url` goes on to LinkPreview, which looks it up among the published issues.
-      return { title: title || url || 'Untitled link', subtitle: `${label} · ${url ?? 'no URL'}`, url };
+      // In lists, whether published issues already linked the page.
+      return { title: title || url || 'Untitled link', subtitle: `${label} · ${url ?? 'no URL'}`, media: linkMedia(url) };
     },
   },
 });

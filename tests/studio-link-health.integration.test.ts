@@ -2,14 +2,14 @@
 // links check` wrote, under Sanity's own validation through a real @sanity/client against
 // the local Content Lake: on a link document, on a link inserted into an issue and on an
 // external link in an issue's text, in any spelling of the address. A fine link says nothing.
-import { pathToString, validateDocument, type Workspace } from 'sanity';
+import type { Workspace } from 'sanity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkCheckIdFor } from '../content/link-check/check-links.ts';
 import type { LinkCheckRecord } from '../content/link-check/link-health.ts';
 import { normaliseUrl } from '../content/normalize-url.ts';
 import type { SanityDocument } from '../content/store.ts';
 import type { LocalLake } from './helpers/local-lake.ts';
-import { startValidationLake } from './helpers/validation-lake.ts';
+import { findingsOf, startValidationLake } from './helpers/validation-lake.ts';
 
 const linkDoc = (id: string, url: string): SanityDocument => ({ _id: id, _type: 'link', url, normalizedUrl: normaliseUrl(url), status: 'inbox', capturedAt: '2026-01-01T00:00:00Z' });
 
@@ -63,19 +63,7 @@ afterAll(async () => {
   await lake?.close();
 });
 
-async function warnings(document: SanityDocument): Promise<string[]> {
-  const ids = new Set(lakeDocuments.map((d) => d._id));
-  const markers = await validateDocument({
-    document: document as Parameters<typeof validateDocument>[0]['document'],
-    workspace,
-    environment: 'studio',
-    getDocumentExists: async ({ id }) => ids.has(id),
-  });
-  return markers
-    .filter((m) => m.level === 'warning')
-    .map((m) => `${pathToString(m.path)}: ${m.message}`)
-    .sort();
-}
+const warnings = async (document: SanityDocument) => (await findingsOf({ workspace }, document, 'warning', new Set(lakeDocuments.map((d) => d._id)))).sort();
 
 describe('link health, in the Studio', () => {
   it('warns on a link document whose page moved, naming where to link instead', async () => {

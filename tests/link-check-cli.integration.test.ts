@@ -8,19 +8,11 @@ import { hangAfter } from './helpers/hang.ts';
 import { runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { startLinkSite, type LinkSite } from './link-check-kit.ts';
+import { aLinkReferenceMark, aStoredIssue, anExternalLinkMark } from './stored-issues.ts';
 
 let site: LinkSite;
 let env: NodeJS.ProcessEnv;
 
-const issue = (id: string, number: number, markDefs: object[]) => ({
-  _id: id,
-  _type: 'issue',
-  number,
-  title: `Issue ${number}`,
-  slug: { _type: 'slug', current: `issue-${number}` },
-  date: '2026-02-06',
-  sections: [{ _key: 's', _type: 'section', heading: 'News', body: [{ _type: 'block', _key: 'b', style: 'normal', markDefs, children: [{ _type: 'span', _key: 'x', text: 'A link', marks: markDefs.map((m) => (m as { _key: string })._key) }] }] }],
-});
 
 beforeAll(async () => {
   site = await startLinkSite();
@@ -28,9 +20,9 @@ beforeAll(async () => {
   const datasetPath = path.join(dir, 'dataset.ndjson');
   const documents = [
     { _id: 'link-old', _type: 'link', url: `${site.base}/old`, normalizedUrl: `${site.base}/old`, status: 'shortlisted', capturedAt: '2026-01-01T00:00:00Z' },
-    issue('issue-1', 1, [{ _key: 'a', _type: 'linkReference', reference: { _type: 'reference', _ref: 'link-old' } }, { _key: 'b', _type: 'externalLink', href: `${site.base}/ok` }]),
-    issue('issue-2', 2, [{ _key: 'c', _type: 'externalLink', href: `${site.base}/gone` }]),
-    issue('drafts.issue-3', 3, [{ _key: 'd', _type: 'externalLink', href: `${site.base}/draft-only` }]),
+    aStoredIssue('issue-1', 1, [aLinkReferenceMark('a', 'link-old'), anExternalLinkMark('b', `${site.base}/ok`)]),
+    aStoredIssue('issue-2', 2, [anExternalLinkMark('c', `${site.base}/gone`)]),
+    aStoredIssue('drafts.issue-3', 3, [anExternalLinkMark('d', `${site.base}/draft-only`)]),
   ];
   await fs.writeFile(datasetPath, documents.map((d) => JSON.stringify(d)).join('\n'));
   env = { NEWSDESK_DATASET: datasetPath, NEWSDESK_DATA_DIR: dir, NEWSDESK_FETCH_ALLOW: `127.0.0.1:${site.port}` };

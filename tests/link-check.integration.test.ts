@@ -13,6 +13,7 @@ import type { SanityDocument } from '../content/store.ts';
 import { hangMs } from './helpers/hang.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { startLinkSite, type LinkSite } from './link-check-kit.ts';
+import { aLinkReferenceMark, aStoredIssue, anExternalLinkMark } from './stored-issues.ts';
 
 const fixedNow = () => new Date('2026-03-14T09:30:00Z');
 // Only a page that never answers should ever reach this time-out.
@@ -126,16 +127,9 @@ describe('politeness, counted by the site', () => {
 });
 
 describe('checking the published issues', () => {
-  const issue = (id: string, number: number, markDefs: object[]): SanityDocument => ({
-    _id: id,
-    _type: 'issue',
-    number,
-    title: `Issue ${number}`,
-    date: '2026-02-06',
-    sections: [{ _type: 'section', _key: 's', heading: 'News', body: [{ _type: 'block', _key: 'p', markDefs, children: [{ _type: 'span', _key: 'x', text: 'a', marks: [] }] }] }],
-  });
-  const ref = (key: string, to: string) => ({ _type: 'linkReference', _key: key, reference: { _type: 'reference', _ref: to } });
-  const ext = (key: string, href: string) => ({ _type: 'externalLink', _key: key, href });
+  const issue = aStoredIssue;
+  const ref = aLinkReferenceMark;
+  const ext = anExternalLinkMark;
 
   async function storeWith(documents: SanityDocument[]): Promise<GroqJsStore> {
     const dir = await makeTempDir('newsdesk-link-check-');

@@ -10,6 +10,7 @@ import { normaliseUrl } from '../content/normalize-url.ts';
 import type { SanityDocument } from '../content/store.ts';
 import type { LocalLake } from './helpers/local-lake.ts';
 import { findingsOf, startValidationLake } from './helpers/validation-lake.ts';
+import { aLinkReferenceMark, aStoredIssue, anExternalLinkMark } from './stored-issues.ts';
 
 const linkDoc = (id: string, url: string): SanityDocument => ({ _id: id, _type: 'link', url, normalizedUrl: normaliseUrl(url), status: 'inbox', capturedAt: '2026-01-01T00:00:00Z' });
 
@@ -27,23 +28,7 @@ const aCheck = (url: string, record: Partial<LinkCheckRecord>): SanityDocument =
   ...record,
 });
 
-const draftIssue = (markDefs: object[]): SanityDocument => ({
-  _id: 'drafts.issue-13',
-  _type: 'issue',
-  number: 13,
-  title: 'Issue 13',
-  slug: { _type: 'slug', current: 'issue-13' },
-  date: '2026-03-20',
-  summary: 'A round-up of the week in small tools.',
-  sections: [
-    {
-      _type: 'section',
-      _key: 'sec',
-      heading: 'News',
-      body: [{ _type: 'block', _key: 'p', style: 'normal', markDefs, children: [{ _type: 'span', _key: 's', text: 'a link', marks: markDefs.map((m) => (m as { _key: string })._key) }] }],
-    },
-  ],
-});
+const draftIssue = (markDefs: object[]) => aStoredIssue('drafts.issue-13', 13, markDefs);
 
 const lakeDocuments: SanityDocument[] = [
   linkDoc('link-old', 'https://example.org/old'),
@@ -75,10 +60,10 @@ describe('link health, in the Studio', () => {
 
   it('warns on a moved link inserted into an issue and on a broken external link in any spelling', async () => {
     const draft = draftIssue([
-      { _type: 'linkReference', _key: 'a', reference: { _type: 'reference', _ref: 'link-old' } },
-      { _type: 'externalLink', _key: 'b', href: 'https://EXAMPLE.org/gone/?utm_source=feed' },
-      { _type: 'externalLink', _key: 'c', href: 'https://example.org/fine' },
-      { _type: 'externalLink', _key: 'd', href: 'mailto:editor@example.org' },
+      aLinkReferenceMark('a', 'link-old'),
+      anExternalLinkMark('b', 'https://EXAMPLE.org/gone/?utm_source=feed'),
+      anExternalLinkMark('c', 'https://example.org/fine'),
+      anExternalLinkMark('d', 'mailto:editor@example.org'),
     ]);
     expect(await warnings(draft)).toEqual([
       'sections[_key=="sec"].body[_key=="p"].markDefs[_key=="a"].reference: Moved: redirects permanently to https://example.org/new (checked on 2026-03-14); link there instead. (newsdesk links check)',

@@ -8,29 +8,14 @@ import { normaliseUrl } from '../content/normalize-url.ts';
 import type { SanityDocument } from '../content/store.ts';
 import type { LocalLake } from './helpers/local-lake.ts';
 import { findingsOf, startValidationLake } from './helpers/validation-lake.ts';
+import { aLinkReferenceMark, aStoredIssue, anExternalLinkMark } from './stored-issues.ts';
 
 
 const linkDoc = (id: string, url: string): SanityDocument => ({ _id: id, _type: 'link', url, normalizedUrl: normaliseUrl(url), status: 'inbox' });
 
-const issueDoc = (id: string, number: number, markDefs: object[]): SanityDocument => ({
-  _id: id,
-  _type: 'issue',
-  number,
-  title: `Issue ${number}`,
-  slug: { _type: 'slug', current: `issue-${number}` },
-  date: '2026-02-06',
-  summary: 'A round-up.',
-  sections: [
-    {
-      _type: 'section',
-      _key: 'sec',
-      heading: 'News',
-      body: [{ _type: 'block', _key: 'p', style: 'normal', markDefs, children: [{ _type: 'span', _key: 's', text: 'a link', marks: markDefs.map((m) => (m as { _key: string })._key) }] }],
-    },
-  ],
-});
-const ref = (key: string, to: string) => ({ _type: 'linkReference', _key: key, reference: { _type: 'reference', _ref: to } });
-const ext = (key: string, href: string) => ({ _type: 'externalLink', _key: key, href });
+const issueDoc = aStoredIssue;
+const ref = aLinkReferenceMark;
+const ext = anExternalLinkMark;
 
 const lakeDocuments: SanityDocument[] = [
   linkDoc('link-seen', 'https://example.org/seen'),

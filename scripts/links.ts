@@ -101,6 +101,11 @@ export const linksCommand: Command = {
       if (outcomes.length) ctx.out(`\n${outcomes.length - still} enriched, ${still} still offline`);
       return 0;
     }
+    const checkOnly = (['issue', 'older-than', 'fail-on-broken', 'concurrency', 'per-host', 'delay-ms'] as const).filter((o) => values[o] !== undefined);
+    if (sub !== 'check' && checkOnly.length > 0) {
+      throw new NewsdeskError('USAGE', `--${checkOnly[0]} is an option of \`links check\``, { hint: `Run \`newsdesk links check --${checkOnly[0]} …\`.` });
+    }
+    if (values.broken && sub !== undefined && sub !== 'list') throw new NewsdeskError('USAGE', '--broken is an option of `links list`', { hint: 'Run `newsdesk links list --broken` after `newsdesk links check`.' });
     if (sub === 'check') return checkLinks(store, values, ctx);
     if (sub !== undefined && sub !== 'list') {
       throw new NewsdeskError('USAGE', `links: unknown subcommand "${sub}"`, { hint: 'Use list, check, set-status, enrich or bookmarklet (no subcommand lists).' });

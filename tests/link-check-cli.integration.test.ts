@@ -61,12 +61,15 @@ describe('newsdesk links check', () => {
     ]);
   }, hangAfter(2));
 
-  it('names a bad option value and an issue that is not published', async () => {
+  it('names a bad option value, an option of another subcommand and an issue that is not published', async () => {
     const badDelay = await runCli(['links', 'check', '--delay-ms', 'soon'], { env });
     expect(badDelay.code).toBe(2);
     expect(badDelay.stderr).toContain('--delay-ms must be a whole number of milliseconds (0 or more), not "soon"');
+    const misplaced = await runCli(['links', 'list', '--older-than', '7'], { env });
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toContain('--older-than is an option of `links check`');
     const missing = await runCli(['links', 'check', '--issue', '3'], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('No published issue #3');
-  }, hangAfter(2));
+  }, hangAfter(3));
 });

@@ -163,6 +163,9 @@ async function checkLinks(store: ContentStore, values: LinksOptions, ctx: Comman
     olderThanDays: whole('--older-than', values['older-than']),
     signal: ctx.signal,
   });
+  if (!run.recorded) {
+    throw new NewsdeskError('LINK_CHECK_FAILED', `Not one of the ${run.checked.length} sites' names resolved, so nothing was recorded`, { hint: 'Is this machine offline, or its DNS resolver down? Run `newsdesk links check` again once names resolve.' });
+  }
   const counts = Object.fromEntries(linkOutcomes.map((o) => [o, run.checked.filter((r) => r.outcome === o).length])) as Record<LinkOutcome, number>;
   if (values.json) {
     ctx.out(JSON.stringify({ counts, skipped: run.skipped, checked: run.checked }, null, 2));
@@ -173,7 +176,6 @@ async function checkLinks(store: ContentStore, values: LinksOptions, ctx: Comman
     const skipped = run.skipped ? `; ${run.skipped} left for later (checked recently${ctx.signal.aborted ? ' or stopped' : ''})` : '';
     ctx.out(`Checked ${run.checked.length} published link(s): ${parts.join(', ')}${skipped}.`);
     if (counts.broken + counts.moved > 0) ctx.out('`newsdesk links list --broken` lists them again; the Studio shows them under Link health.');
-    if (run.checked.length > 1 && run.checked.every((r) => r.failure === 'dns')) ctx.err('No name resolved at all: is this machine offline? The checks are recorded; run the check again once it is online.');
   }
   return values['fail-on-broken'] && counts.broken > 0 ? 1 : 0;
 }

@@ -176,9 +176,18 @@ describe('checking the published issues', () => {
 
     // Checked again later: one document per address still, and --older-than leaves recent ones alone.
     const again = await checkPublishedLinks(store, { check: (url) => checkLink(url, options()), olderThanDays: 7, now: fixedNow });
-    expect(again).toEqual({ checked: [], skipped: 3 });
+    expect(again).toEqual({ checked: [], skipped: 3, recorded: true });
     await checkPublishedLinks(store, { check: (url) => checkLink(url, options()), politeness: { concurrency: 4, perHost: 2, delayMs: 0 } });
     expect(await loadLinkChecks(store)).toHaveLength(3);
+    store.close();
+  });
+
+  it('records nothing when not one name resolves (an offline machine), keeping the last good checks', async () => {
+    const store = await storeWith([issue('issue-1', 1, [ext('a', 'https://one.example/post'), ext('b', 'https://two.example/post')])]);
+    const offline = await checkPublishedLinks(store, { check: (url) => checkLink(url, options({ policy: { resolve: async () => [] } })), politeness: { concurrency: 2, perHost: 1, delayMs: 0 } });
+    expect(offline.recorded).toBe(false);
+    expect(offline.checked.map((c) => c.failure)).toEqual(['dns', 'dns']);
+    expect(await loadLinkChecks(store)).toEqual([]);
     store.close();
   });
 });

@@ -89,6 +89,11 @@ export interface LinkCheckRun {
   checked: LinkCheckRecord[];
   /** Addresses left alone: checked recently (--older-than), or not reached before a stop. */
   skipped: number;
+  /**
+   * False when not one name resolved (the machine is offline, or its resolver is down):
+   * those results say nothing about the links, so they are not written over good ones.
+   */
+  recorded: boolean;
 }
 
 /** Checks the published addresses and records each result as a linkCheck document. */
@@ -115,8 +120,9 @@ export async function checkPublishedLinks(store: ContentStore, options: CheckPub
     { clock: options.clock, signal: options.signal },
   );
   const checked = results.filter((r): r is LinkCheckRecord => r !== undefined);
-  await recordLinkChecks(store, checked);
-  return { checked, skipped: published.length - checked.length };
+  const offline = checked.length > 1 && checked.every((r) => r.failure === 'dns');
+  if (!offline) await recordLinkChecks(store, checked);
+  return { checked, skipped: published.length - checked.length, recorded: !offline };
 }
 
 /** Writes the checks, a few hundred per transaction so one write never grows huge. */

@@ -4,7 +4,7 @@
 import { createClient, type ClientConfig } from '@sanity/client';
 import { defineConfig } from 'sanity';
 import { structureTool } from 'sanity/structure';
-import { schemaTypes, singletonTypes } from './schemas/index.ts';
+import { recordTypes, schemaTypes, singletonTypes } from './schemas/index.ts';
 import { CancelScheduleAction, ScheduleSendAction, SendNowAction } from './studio/actions/DeliveryActions.tsx';
 import { SendTestEmailAction } from './studio/actions/SendTestEmailAction.tsx';
 import { StudioLayout } from './studio/components/StudioLayout.tsx';
@@ -48,13 +48,15 @@ export default defineConfig({
   studio: { components: { layout: StudioLayout } },
   schema: {
     types: schemaTypes,
-    templates: (templates) => templates.filter(({ schemaType }) => !singletonTypes.has(schemaType)),
+    templates: (templates) => templates.filter(({ schemaType }) => !singletonTypes.has(schemaType) && !recordTypes.has(schemaType)),
   },
   document: {
     ...(studioEnv.apiHost ? { comments: { enabled: false } } : {}),
-    newDocumentOptions: (options) => options.filter(({ templateId }) => !singletonTypes.has(templateId)),
+    newDocumentOptions: (options) => options.filter(({ templateId }) => !singletonTypes.has(templateId) && !recordTypes.has(templateId)),
     actions: (actions, { schemaType }) => {
       if (singletonTypes.has(schemaType)) return actions.filter(({ action }) => action !== undefined && singletonActions.has(action));
+      // A check may be deleted (the next run writes it again); nothing else.
+      if (recordTypes.has(schemaType)) return actions.filter(({ action }) => action === 'delete');
       if (schemaType === 'issue') return [...actions, SendTestEmailAction, ScheduleSendAction, SendNowAction, CancelScheduleAction];
       return actions;
     },

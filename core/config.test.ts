@@ -102,4 +102,10 @@ describe('loadConfig', () => {
     expect(loadConfig({}, cwd).server).toMatchObject({ trustProxy: 0, subscribeRate: { count: 5, perMs: 60_000 } });
     expect(() => loadConfig({ NEWSDESK_SUBSCRIBE_RATE: 'lots', NEWSDESK_STUDIO_ORIGIN: 'studio.example' }, cwd)).toThrow(/NEWSDESK_SUBSCRIBE_RATE must be like "5\/minute"[\s\S]*NEWSDESK_STUDIO_ORIGIN must be origins/);
   });
+
+  it('opens no private address for outbound fetches unless NEWSDESK_FETCH_ALLOW names exact address:port pairs', () => {
+    expect(loadConfig({}, cwd).fetch.allowPrivateAddresses).toEqual([]);
+    expect(loadConfig({ NEWSDESK_FETCH_ALLOW: '10.0.0.5:8080 [fd00::5]:443' }, cwd).fetch.allowPrivateAddresses).toEqual(['10.0.0.5:8080', '[fd00::5]:443']);
+    expect(problemsOf({ NEWSDESK_FETCH_ALLOW: 'intranet.example' })).toMatch(/NEWSDESK_FETCH_ALLOW must be address:port pairs such as 10\.0\.0\.5:8080/);
+  });
 });

@@ -88,6 +88,12 @@ const envSchema = z.object({
   NEWSDESK_SEND_PAUSE_WINDOW: intFrom(5, 100_000).optional(),
   NEWSDESK_FETCH_TIMEOUT_MS: intFrom(100, 120_000).optional(),
   NEWSDESK_FETCH_MAX_BYTES: intFrom(1024, 100_000_000).optional(),
+  /** "address:port" pairs outbound fetches may reach although private (an intranet; tests). None by default. */
+  NEWSDESK_FETCH_ALLOW: z
+    .string()
+    .trim()
+    .refine((v) => v.split(/[\s,]+/).filter(Boolean).every((a) => /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\]):\d{1,5}$/i.test(a)), 'must be address:port pairs such as 10.0.0.5:8080 or [fd00::5]:443, separated by spaces')
+    .optional(),
   /** How many reverse proxies in front of `serve` append to X-Forwarded-For (0: ignore the header). */
   NEWSDESK_TRUST_PROXY: z
     .string()
@@ -268,7 +274,13 @@ export interface Config {
     /** The zone for times written without one; undefined: this machine's. */
     timeZone: string | undefined;
   };
-  fetch: { timeoutMs: number; maxBytes: number; maxRedirects: number };
+  fetch: {
+    timeoutMs: number;
+    maxBytes: number;
+    maxRedirects: number;
+    /** Exact "address:port" pairs the outbound fetch policy may reach although they are private. */
+    allowPrivateAddresses: string[];
+  };
   bounces: BounceConfig;
 }
 
@@ -357,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       timeoutMs: e.NEWSDESK_FETCH_TIMEOUT_MS ?? defaults.fetchTimeoutMs,
       maxBytes: e.NEWSDESK_FETCH_MAX_BYTES ?? defaults.fetchMaxBytes,
       maxRedirects: defaults.fetchMaxRedirects,
+      allowPrivateAddresses: splitList(e.NEWSDESK_FETCH_ALLOW ?? ''),
     },
     bounces: {
       address: e.NEWSDESK_BOUNCE_ADDRESS,

@@ -22,6 +22,7 @@ export const errorCodes = {
   DATABASE_BUSY: 'the delivery database stayed locked by another process',
   IMPORT_FAILED: 'an import was refused',
   CAPTURE_FAILED: 'a link could not be captured',
+  LINK_CHECK_FAILED: 'the published links could not be checked',
   SUBSCRIBER_INVALID: 'a subscriber record is invalid',
 } as const;
 

@@ -1,5 +1,7 @@
 // The Studio's desk: the link inbox by triage status (with live counts), issues by
-// number, tags, and the one Settings document.
+// number, link health (what `newsdesk links check` found broken or moved), tags, and the
+// one Settings document.
+import { ActivityIcon } from '@sanity/icons/Activity';
 import { CogIcon } from '@sanity/icons/Cog';
 import { EnvelopeIcon } from '@sanity/icons/Envelope';
 import { InboxIcon } from '@sanity/icons/Inbox';
@@ -67,6 +69,28 @@ function linkInbox(S: StructureBuilder, context: StructureResolverContext) {
       .pipe(map((counts) => linkList(S, (counts ?? {}) as Partial<LinkStatusCounts>)));
 }
 
+/** Checks an editor should act on, worst first: broken, then moved; newest check first within each. */
+export const linkHealthFilter = '_type == "linkCheck" && outcome in ["broken", "moved"]';
+
+function linkHealth(S: StructureBuilder) {
+  const checkedFirst = [{ field: 'checkedAt', direction: 'desc' as const }];
+  return S.list()
+    .id('link-health')
+    .title('Link health')
+    .items([
+      S.listItem()
+        .id('needs-attention')
+        .title('Broken and moved')
+        .schemaType('linkCheck')
+        .child(S.documentList().id('link-health-attention').title('Broken and moved').schemaType('linkCheck').apiVersion(structureApiVersion).filter(linkHealthFilter).defaultOrdering([{ field: 'outcome', direction: 'asc' }, ...checkedFirst])),
+      S.listItem()
+        .id('all-checks')
+        .title('All checks')
+        .schemaType('linkCheck')
+        .child(S.documentTypeList('linkCheck').title('All checks').defaultOrdering(checkedFirst)),
+    ]);
+}
+
 export const structure: StructureResolver = (S, context) =>
   S.list()
     .title('newsdesk')
@@ -78,6 +102,7 @@ export const structure: StructureResolver = (S, context) =>
         .icon(EnvelopeIcon)
         .schemaType('issue')
         .child(S.documentTypeList('issue').title('Issues').defaultOrdering([{ field: 'number', direction: 'desc' }])),
+      S.listItem().id('link-health').title('Link health').icon(ActivityIcon).child(linkHealth(S)),
       S.documentTypeListItem('tag').title('Tags').icon(TagIcon),
       S.divider(),
       S.listItem()

@@ -2,35 +2,20 @@
 // @sanity/client against the local stand-in of the Content Lake: on a link document in the
 // inbox, and on a link inserted into a draft issue (leaving out that issue itself). Drafts
 // never count.
-import { pathToString, validateDocument, type Workspace } from 'sanity';
+import type { Workspace } from 'sanity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normaliseUrl } from '../content/normalize-url.ts';
 import type { SanityDocument } from '../content/store.ts';
 import type { LocalLake } from './helpers/local-lake.ts';
-import { startValidationLake } from './helpers/validation-lake.ts';
+import { findingsOf, startValidationLake } from './helpers/validation-lake.ts';
+import { aLinkReferenceMark, aStoredIssue, anExternalLinkMark } from './stored-issues.ts';
 
 
 const linkDoc = (id: string, url: string): SanityDocument => ({ _id: id, _type: 'link', url, normalizedUrl: normaliseUrl(url), status: 'inbox' });
 
-const issueDoc = (id: string, number: number, markDefs: object[]): SanityDocument => ({
-  _id: id,
-  _type: 'issue',
-  number,
-  title: `Issue ${number}`,
-  slug: { _type: 'slug', current: `issue-${number}` },
-  date: '2026-02-06',
-  summary: 'A round-up.',
-  sections: [
-    {
-      _type: 'section',
-      _key: 'sec',
-      heading: 'News',
-      body: [{ _type: 'block', _key: 'p', style: 'normal', markDefs, children: [{ _type: 'span', _key: 's', text: 'a link', marks: markDefs.map((m) => (m as { _key: string })._key) }] }],
-    },
-  ],
-});
-const ref = (key: string, to: string) => ({ _type: 'linkReference', _key: key, reference: { _type: 'reference', _ref: to } });
-const ext = (key: string, href: string) => ({ _type: 'externalLink', _key: key, href });
+const issueDoc = aStoredIssue;
+const ref = aLinkReferenceMark;
+const ext = anExternalLinkMark;
 
 const lakeDocuments: SanityDocument[] = [
   linkDoc('link-seen', 'https://example.org/seen'),
@@ -52,16 +37,7 @@ afterAll(async () => {
   await lake?.close();
 });
 
-async function notices(document: SanityDocument): Promise<string[]> {
-  const ids = new Set(lakeDocuments.map((d) => d._id));
-  const markers = await validateDocument({
-    document: document as Parameters<typeof validateDocument>[0]['document'],
-    workspace,
-    environment: 'studio',
-    getDocumentExists: async ({ id }) => ids.has(id),
-  });
-  return markers.filter((m) => m.level === 'info').map((m) => `${pathToString(m.path)}: ${m.message}`);
-}
+const notices = (document: SanityDocument) => findingsOf({ workspace }, document, 'info', new Set(lakeDocuments.map((d) => d._id)));
 
 describe('already linked in, in the Studio', () => {
   it('tells on an inbox link which published issues linked its page, in any spelling', async () => {

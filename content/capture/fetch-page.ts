@@ -5,11 +5,10 @@
 // that is not HTML unparsed. The HTML is handed to open-graph-scraper, which does the
 // Open Graph / Twitter / <title> / <link rel=canonical> fallbacks.
 import ogs from 'open-graph-scraper';
-import type { Config } from '../../core/config.ts';
 import { parseHttpUrl } from '../normalize-url.ts';
-import { fetchOutbound, OutboundFetchError, readBodyLimited, type OutboundPolicy } from './fetch-policy.ts';
+import { fetchOutbound, OutboundFetchError, readBodyLimited, type OutboundLimits, type OutboundPolicy } from './fetch-policy.ts';
 
-export type FetchLimits = Config['fetch'];
+export type FetchLimits = OutboundLimits;
 
 export interface PageMetadata {
   title: string | undefined;

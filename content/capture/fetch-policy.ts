@@ -34,6 +34,8 @@ export interface OutboundLimits {
 
 export interface OutboundRequest {
   limits: OutboundLimits;
+  /** GET unless set; a link check asks HEAD first. Redirects keep the method. */
+  method?: 'GET' | 'HEAD';
   policy?: OutboundPolicy;
   headers?: Record<string, string>;
   /** Stops the fetch early (e.g. the CLI's SIGINT). */
@@ -44,13 +46,21 @@ export interface OutboundRequest {
 export interface OutboundResponse {
   response: Response;
   finalUrl: string;
+  /** Each redirect followed, in order: the status that sent the fetch on, and where to. */
+  redirects: Array<{ status: number; location: string }>;
 }
+
+/** Why a fetch failed, for callers that sort failures (a link check's report). */
+export type OutboundFailure = 'refused' | 'timeout' | 'redirect-loop' | 'too-many-redirects' | 'stopped' | 'network';
 
 /** A fetch that did not happen or did not finish; `refused` when the policy said no. */
 export class OutboundFetchError extends Error {
   constructor(
     message: string,
     readonly refused: boolean,
+    readonly failure: OutboundFailure = refused ? 'refused' : 'network',
+    /** The system's error code for a network failure (ECONNRESET, ENOTFOUND…). */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'OutboundFetchError';
@@ -175,7 +185,7 @@ function checkedLookup(policy: OutboundPolicy, port: number): LookupFunction {
         });
         if (allowed.length === 0) {
           const reason = refusals[0] ? `${hostname} resolves only to addresses newsdesk does not fetch: ${refusals[0]}` : `${hostname} has no address`;
-          callback(new OutboundFetchError(reason, refusals.length > 0), '', 0);
+          callback(new OutboundFetchError(reason, refusals.length > 0, undefined, refusals.length > 0 ? undefined : 'ENOTFOUND'), '', 0);
           return;
         }
         if (options.all) (callback as unknown as (e: null, a: typeof allowed) => void)(null, allowed);
@@ -196,32 +206,34 @@ export async function fetchOutbound(url: string, request: OutboundRequest): Prom
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
   const seen = new Set<string>();
+  const redirects: OutboundResponse['redirects'] = [];
   let current = url;
   try {
     for (let hops = 0; ; hops++) {
       seen.add(current);
-      const response = await requestOnce(current, policy, request.headers ?? {}, signal);
+      const response = await requestOnce(current, request.method ?? 'GET', policy, request.headers ?? {}, signal);
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel().catch(() => undefined);
         const next = new URL(location, current).toString();
-        if (seen.has(next)) throw new OutboundFetchError(`redirect loop at ${next}`, false);
-        if (hops + 1 > limits.maxRedirects) throw new OutboundFetchError(`more than ${limits.maxRedirects} redirects`, false);
+        if (seen.has(next)) throw new OutboundFetchError(`redirect loop at ${next}`, false, 'redirect-loop');
+        if (hops + 1 > limits.maxRedirects) throw new OutboundFetchError(`more than ${limits.maxRedirects} redirects`, false, 'too-many-redirects');
+        redirects.push({ status: response.status, location: next });
         current = next;
         continue;
       }
-      return { response, finalUrl: current };
+      return { response, finalUrl: current, redirects };
     }
   } catch (error) {
     if (error instanceof OutboundFetchError) throw error;
-    if (timeout.aborted) throw new OutboundFetchError(`no answer within ${limits.timeoutMs} ms`, false);
-    if (request.signal?.aborted) throw new OutboundFetchError('stopped', false);
+    if (timeout.aborted) throw new OutboundFetchError(`no answer within ${limits.timeoutMs} ms`, false, 'timeout');
+    if (request.signal?.aborted) throw new OutboundFetchError('stopped', false, 'stopped');
     const code = (error as NodeJS.ErrnoException).code;
-    throw new OutboundFetchError(code ?? (error as Error).message, false);
+    throw new OutboundFetchError(code ?? (error as Error).message, false, 'network', code);
   }
 }
 
-function requestOnce(target: string, policy: OutboundPolicy, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+function requestOnce(target: string, method: 'GET' | 'HEAD', policy: OutboundPolicy, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
   let url: URL;
   try {
     url = new URL(target);
@@ -245,7 +257,7 @@ function requestOnce(target: string, policy: OutboundPolicy, headers: Record<str
     const outgoing = client.request(
       url,
       {
-        method: 'GET',
+        method,
         headers,
         signal,
         // A fresh connection each time: a pooled socket would skip the checked lookup.
@@ -256,7 +268,7 @@ function requestOnce(target: string, policy: OutboundPolicy, headers: Record<str
         const responseHeaders = new Headers();
         for (let i = 0; i < incoming.rawHeaders.length; i += 2) responseHeaders.append(incoming.rawHeaders[i]!, incoming.rawHeaders[i + 1]!);
         const status = incoming.statusCode ?? 502;
-        const bodyless = status === 204 || status === 205 || status === 304 || status < 200;
+        const bodyless = method === 'HEAD' || status === 204 || status === 205 || status === 304 || status < 200;
         if (bodyless) incoming.resume();
         const body = bodyless ? null : (Readable.toWeb(incoming) as ReadableStream<Uint8Array>);
         resolve(new Response(body, { status: status < 200 ? 502 : status, headers: responseHeaders }));

@@ -20,7 +20,7 @@ export const linkedInQuery = `{
   "referrers": *[_type == "issue" && !(_id in path("drafts.**")) && !(_id in path("versions.**"))] | order(number asc) { "usedIn": { number, title, date }, "document": @ }
 }`;
 
-const linkedInSchema = z.object({
+export const linkedInSchema = z.object({
   links: z.array(z.object({ _id: z.string(), url: z.string().nullish(), normalizedUrl: z.string().nullish() })),
   referrers: z.array(
     z.object({

@@ -2,7 +2,9 @@
 // (inbox → shortlisted | discarded) and cite them from issue text or as link cards.
 import { LinkIcon } from '@sanity/icons/Link';
 import { defineArrayMember, defineField, defineType } from 'sanity';
+import { linkMedia } from '../../studio/components/LinkedInMark.tsx';
 import { NormalizedUrlInput } from '../../studio/components/NormalizedUrlInput.tsx';
+import { linkHealthCheck } from '../../studio/link-health.ts';
 import { linkedInCheck } from '../../studio/linked-in.ts';
 import { lakeClient } from '../lake-client.ts';
 import { checkLinkNotDuplicate, checkLinkStatus, httpUrlMessage, requireText } from '../validation.ts';
@@ -37,6 +39,7 @@ export const link = defineType({
         rule.custom(requireText('Filled in from the URL: enter a valid URL above.')),
         rule.custom((value, context) => checkLinkNotDuplicate(value, context.document?._id, lakeClient(context))).warning(),
         rule.custom((value, context) => linkedInCheck.forUrl(value, lakeClient(context))).info(),
+        rule.custom((value, context) => linkHealthCheck.forUrl(value, lakeClient(context))).warning(),
       ],
     }),
     defineField({ name: 'title', title: 'Title', type: 'string' }),
@@ -79,7 +82,8 @@ export const link = defineType({
     select: { title: 'title', url: 'url', status: 'status' },
     prepare: ({ title, url, status }: { title?: string; url?: string; status?: string }) => {
       const label = linkStatusOptions.find((o) => o.value === status)?.title ?? 'Inbox';
-      return { title: title || url || 'Untitled link', subtitle: `${label} · ${url ?? 'no URL'}` };
+      // In lists, whether published issues already linked the page.
+      return { title: title || url || 'Untitled link', subtitle: `${label} · ${url ?? 'no URL'}`, media: linkMedia(url) };
     },
   },
 });

@@ -2,6 +2,8 @@
 import { LinkIcon } from '@sanity/icons/Link';
 import { defineField, defineType } from 'sanity';
 import { TypedLinkMark } from '../../studio/components/LinkMarks.tsx';
+import { linkHealthCheck } from '../../studio/link-health.ts';
+import { lakeClient } from '../lake-client.ts';
 import { checkLinkHref } from '../validation.ts';
 
 export const externalLink = defineType({
@@ -19,7 +21,7 @@ export const externalLink = defineType({
       // beside the rule book's, which names the section and the link.
       type: 'string',
       description: 'https://…, http://… or mailto:…',
-      validation: (rule) => rule.custom(checkLinkHref),
+      validation: (rule) => [rule.custom(checkLinkHref), rule.custom((value, context) => linkHealthCheck.forUrl(value, lakeClient(context))).warning()],
     }),
   ],
 });

@@ -2,6 +2,7 @@
 // optional comment from the editor.
 import { DocumentIcon } from '@sanity/icons/Document';
 import { defineField, defineType } from 'sanity';
+import { linkHealthCheck } from '../../studio/link-health.ts';
 import { linkedInCheck } from '../../studio/linked-in.ts';
 import { lakeClient } from '../lake-client.ts';
 import { checkReference } from '../validation.ts';
@@ -20,6 +21,7 @@ export const linkCard = defineType({
       validation: (rule) => [
         rule.custom(checkReference('Choose the link this card shows.')),
         rule.custom((value: { _ref?: unknown } | undefined, context) => linkedInCheck.forReference(value?._ref, context.document?.number, lakeClient(context))).info(),
+        rule.custom((value: { _ref?: unknown } | undefined, context) => linkHealthCheck.forReference(value?._ref, lakeClient(context))).warning(),
       ],
     }),
     defineField({ name: 'comment', title: 'Comment', type: 'string', description: 'Optional: one line on why it is worth reading.' }),

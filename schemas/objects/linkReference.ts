@@ -3,6 +3,7 @@
 import { BookmarkIcon } from '@sanity/icons/Bookmark';
 import { defineField, defineType } from 'sanity';
 import { InboxLinkMark } from '../../studio/components/LinkMarks.tsx';
+import { linkHealthCheck } from '../../studio/link-health.ts';
 import { linkedInCheck } from '../../studio/linked-in.ts';
 import { lakeClient } from '../lake-client.ts';
 import { checkReference } from '../validation.ts';
@@ -22,6 +23,7 @@ export const linkReference = defineType({
       validation: (rule) => [
         rule.custom(checkReference('Choose a link from the inbox, or use an external link instead.')),
         rule.custom((value: { _ref?: unknown } | undefined, context) => linkedInCheck.forReference(value?._ref, context.document?.number, lakeClient(context))).info(),
+        rule.custom((value: { _ref?: unknown } | undefined, context) => linkHealthCheck.forReference(value?._ref, lakeClient(context))).warning(),
       ],
     }),
   ],

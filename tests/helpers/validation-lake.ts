@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createClient, type SanityClient } from '@sanity/client';
-import { createSchema, type Workspace } from 'sanity';
+import { createSchema, pathToString, validateDocument, type Workspace } from 'sanity';
 import { GroqJsStore } from '../../content/groq-js-store.ts';
 import type { SanityDocument } from '../../content/store.ts';
 import { schemaTypes } from '../../schemas/index.ts';
@@ -28,4 +28,15 @@ export async function startValidationLake(documents: SanityDocument[], tempPrefi
   const client = createClient({ apiHost: lake.url, useProjectHostname: false, projectId: 'test', dataset: 'test', apiVersion: '2025-02-19', useCdn: false, token: lake.token });
   const workspace = { schema: studioSchema, getClient: () => client } as unknown as Workspace;
   return { lake, client, workspace, datasetPath };
+}
+
+/** The Studio's findings of one level on a document, as "path: message", as the Studio runs its rules. */
+export async function findingsOf(lake: Pick<ValidationLake, 'workspace'>, document: SanityDocument, level: 'error' | 'warning' | 'info', knownIds: ReadonlySet<string>): Promise<string[]> {
+  const markers = await validateDocument({
+    document: document as Parameters<typeof validateDocument>[0]['document'],
+    workspace: lake.workspace,
+    environment: 'studio',
+    getDocumentExists: async ({ id }) => knownIds.has(id),
+  });
+  return markers.filter((m) => m.level === level).map((m) => `${pathToString(m.path)}: ${m.message}`);
 }

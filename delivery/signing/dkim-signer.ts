@@ -155,7 +155,9 @@ function canonicalHeader(raw: string): string {
  * body, not one per line: an issue's body has a thousand lines, and is signed per recipient.
  */
 function canonicalBody(body: string): string {
-  const relaxed = body.replace(/[ \t]+(?=\r\n|$)/g, '').replace(/[ \t]{2,}|\t/g, ' ');
+  // Quoted-printable never leaves white space at a line end: the first pass is mostly skipped.
+  const endsInSpace = body.includes(' \r\n') || body.includes('\t\r\n') || body.endsWith(' ') || body.endsWith('\t');
+  const relaxed = (endsInSpace ? body.replace(/[ \t]+(?=\r\n|$)/g, '') : body).replace(/[ \t]{2,}|\t/g, ' ');
   let end = relaxed.length;
   while (end >= 2 && relaxed.startsWith('\r\n', end - 2)) end -= 2;
   return end === 0 ? '' : `${relaxed.slice(0, end)}\r\n`;

@@ -4,7 +4,6 @@
 // Opens the delivery database with its stores, for commands and the server.
 import fs from 'node:fs';
 import type { Config } from '../core/config.ts';
-import { issuesHeldFromWeb } from './schedule/scheduling.ts';
 import { openDatabase, type Database, type OpenOptions } from './sqlite/db.ts';
 import { SqliteBounceStore } from './sqlite/sqlite-bounce-store.ts';
 import { SqliteLedger } from './sqlite/sqlite-ledger.ts';
@@ -38,6 +37,8 @@ export function openDelivery(config: Pick<Config, 'dbPath'>, options: OpenOption
 /** Published issues the site leaves out for now (issuesHeldFromWeb), for a command without a server: from the delivery database, when there is one. */
 export async function readIssuesHeldFromWeb(config: Pick<Config, 'schedule' | 'dbPath'>): Promise<Set<number>> {
   if (config.schedule.webPublish !== 'at-send' || !fs.existsSync(config.dbPath)) return new Set();
+  // Loaded only when asked: most commands that open the database never build the site.
+  const { issuesHeldFromWeb } = await import('./schedule/scheduling.ts');
   const db = openDatabase(config.dbPath);
   try {
     return await issuesHeldFromWeb(config, new SqliteScheduleStore(db));

@@ -109,6 +109,19 @@ describe('DKIM signing', () => {
     expect((await verify(signed)).result).toBe('pass');
   });
 
+  it('relaxes white space in the body as an independent verifier does: tabs, runs, line ends, blank lines, a last line without CRLF', async () => {
+    const head = 'From: a@news.example.org\r\nTo: b@example.org\r\nSubject: Spaces\r\n\r\n';
+    const bodies = [
+      '\tindented\r\nruns   of \t spaces\r\nends in spaces   \r\n \t \r\nlone\rCR \r\n\r\n\r\n',
+      'no final line end',
+      'a last line\r\nwithout its line end  \t',
+      'only blank lines follow\r\n  \r\n\t\r\n\r\n',
+      '',
+      '\r\n\r\n',
+    ];
+    for (const body of bodies) expect((await verify(signMessage(Buffer.from(head + body, 'latin1'), dkim))).result, JSON.stringify(body)).toBe('pass');
+  });
+
   it('signs what the outbox transport writes', async () => {
     const dir = await makeTempDir();
     const outbox = new OutboxTransport({ dir, dkim });

@@ -80,10 +80,12 @@ export function dkimPlugin(options: DkimOptions) {
 
 /** The message with a DKIM-Signature header prepended; bare LF line ends become CRLF, as SMTP sends them. */
 export function signMessage(message: Buffer, options: DkimOptions, key: KeyObject = rsaKeyOf(options)): Buffer {
-  const text = message.toString('latin1').replace(/\r?\n/g, '\r\n');
-  const split = text.indexOf('\r\n\r\n');
-  const head = split === -1 ? `${text}\r\n` : text.slice(0, split + 2);
-  const body = split === -1 ? '' : text.slice(split + 4);
+  // Messages built from the MIME template already end every line with CRLF: their bytes
+  // are hashed and sent as they are, not copied through a string for each recipient.
+  const crlf = hasOnlyCrlf(message) ? message : Buffer.from(message.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+  const split = crlf.indexOf('\r\n\r\n');
+  const head = split === -1 ? `${crlf.toString('latin1')}\r\n` : crlf.toString('latin1', 0, split + 2);
+  const body = split === -1 ? crlf.subarray(crlf.length) : crlf.subarray(split + 4);
   const fields = parseHeaderFields(head);
 
   const names: string[] = [];
@@ -99,7 +101,7 @@ export function signMessage(message: Buffer, options: DkimOptions, key: KeyObjec
     if ((overSignedHeaders as readonly string[]).includes(name)) names.push(lower);
   }
 
-  const bodyHash = createHash('sha256').update(canonicalBody(body), 'latin1').digest('base64');
+  const bodyHash = createHash('sha256').update(canonicalBody(body.toString('latin1')), 'latin1').digest('base64');
   const unsigned =
     `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=${options.domainName}; s=${options.keySelector};\r\n` +
     ` h=${foldList(names)};\r\n bh=${bodyHash};\r\n b=`;
@@ -107,7 +109,15 @@ export function signMessage(message: Buffer, options: DkimOptions, key: KeyObjec
   const signed = signedLines.join('') + canonicalHeader(unsigned).slice(0, -2);
   const signature = sign('sha256', Buffer.from(signed, 'latin1'), key).toString('base64');
   const header = `${unsigned}${signature.replace(/(.{72})(?=.)/g, '$1\r\n ')}\r\n`;
-  return Buffer.from(header + text, 'latin1');
+  return Buffer.concat([Buffer.from(header, 'latin1'), crlf]);
+}
+
+/** Whether every LF in the message follows a CR (a scan for line ends only, not every byte in JavaScript). */
+function hasOnlyCrlf(message: Buffer): boolean {
+  for (let at = message.indexOf(0x0a); at !== -1; at = message.indexOf(0x0a, at + 1)) {
+    if (at === 0 || message[at - 1] !== 0x0d) return false;
+  }
+  return true;
 }
 
 interface HeaderField {
@@ -139,11 +149,18 @@ function canonicalHeader(raw: string): string {
   return `${name}:${value}\r\n`;
 }
 
-/** Relaxed body canonicalization (RFC 6376 §3.4.4): white space runs as one space, none at line ends, no trailing empty lines. */
+/**
+ * Relaxed body canonicalization (RFC 6376 §3.4.4): white space runs as one space, none at
+ * line ends, no trailing empty lines. Two passes of a regular expression over the whole
+ * body, not one per line: an issue's body has a thousand lines, and is signed per recipient.
+ */
 function canonicalBody(body: string): string {
-  const lines = body.split('\r\n').map((line) => line.replace(/[ \t]+/g, ' ').replace(/ $/, ''));
-  while (lines.length > 0 && lines.at(-1) === '') lines.pop();
-  return lines.length === 0 ? '' : `${lines.join('\r\n')}\r\n`;
+  // Quoted-printable never leaves white space at a line end: the first pass is mostly skipped.
+  const endsInSpace = body.includes(' \r\n') || body.includes('\t\r\n') || body.endsWith(' ') || body.endsWith('\t');
+  const relaxed = (endsInSpace ? body.replace(/[ \t]+(?=\r\n|$)/g, '') : body).replace(/[ \t]{2,}|\t/g, ' ');
+  let end = relaxed.length;
+  while (end >= 2 && relaxed.startsWith('\r\n', end - 2)) end -= 2;
+  return end === 0 ? '' : `${relaxed.slice(0, end)}\r\n`;
 }
 
 /** "from:from:subject…" folded after a colon when a line would pass 72 characters. */

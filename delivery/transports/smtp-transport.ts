@@ -16,6 +16,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Config } from '../../core/config.ts';
 import { loadDkim, rsaKeyOf, signMessage, type DkimOptions } from '../signing/dkim-signer.ts';
 import { toNodemailerMessage } from './nodemailer-message.ts';
+import { useFastDataEncoding } from './smtp-data.ts';
 import { HandOffRefused, OutcomeUnknown, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from '../sending/transport.ts';
 
 export interface SmtpTransportOptions {
@@ -127,6 +128,7 @@ class PooledConnection {
   static open(options: SMTPConnection.Options, auth: { user: string; pass: string } | undefined): Promise<PooledConnection> {
     return new Promise((resolve, reject) => {
       const connection = new SMTPConnection(options);
+      useFastDataEncoding(connection);
       let settled = false;
       const fail = (error?: Error) => {
         if (settled) return;

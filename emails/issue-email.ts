@@ -18,7 +18,7 @@ import { renderIssueText } from './issue-text.ts';
 import { mutedClass, renderPortableTextHtml, type EmailTheme } from './portable-text-html.ts';
 import { escapeCmsHtml, issueLabel, issuePreheader } from './portable-text.ts';
 import { readableOn, tint } from './colour.ts';
-import { compileSlotted, slotted } from './mjml-slots.ts';
+import { compileSlotted, slotted, type Slotted } from './mjml-slots.ts';
 
 export interface RenderedIssueEmail {
   subject: string;
@@ -48,10 +48,7 @@ const smallClass = 'nd-s';
 
 export async function renderIssueEmail(issue: Issue, ctx: RenderContext): Promise<RenderedIssueEmail> {
   // The layout is compiled once and filled per issue (mjml-slots.ts): the same HTML as compiling buildIssueMjml's source.
-  const html = await compileSlotted(
-    slotted((slot) => issueMjml(issue, ctx, slot)),
-    (source) => compileMjml(source, issueLabel(issue)),
-  );
+  const html = await compileSlotted(issueMjmlSlots(issue, ctx), (source) => compileMjml(source, issueLabel(issue)));
   const { text, warnings } = renderIssueText(issue, ctx);
   return { subject: issueSubject(issue, ctx.settings), preheader: issuePreheader(issue), html, text, warnings };
 }
@@ -74,6 +71,11 @@ export async function compileMjml(source: string, label: string): Promise<string
 /** The MJML source of an issue email; exported so tests and previews can inspect it. */
 export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
   return issueMjml(issue, ctx, (content) => content);
+}
+
+/** The MJML as a layout with markers and the contents they stand for (mjml-slots.ts). */
+export function issueMjmlSlots(issue: Issue, ctx: RenderContext): Slotted {
+  return slotted((slot) => issueMjml(issue, ctx, slot));
 }
 
 /** The MJML, with the content of every ending tag (title, preheader, each mj-text) passed through `slot`. */

@@ -9,7 +9,7 @@ import { syntheticDataset, writeDataset } from '../tests/build-dataset.ts';
 import { aParagraph, aRealSizeIssue, aRenderContext, aSection, anIssue, someSettings } from '../tests/builders.ts';
 import { sampleDataset } from '../tests/email-goldens.ts';
 import { buildIssueMjml, compileMjml, renderIssueEmail } from './issue-email.ts';
-import { clearCompiledLayouts, compileSlotted, compiledLayoutCount, copiesVerbatim, slotted, sourceOf } from './mjml-slots.ts';
+import { clearCompiledLayouts, compileSlotted, compiledLayoutCount, copiesVerbatim, slotStats, slotted, sourceOf } from './mjml-slots.ts';
 import type { Issue } from '../content/model.ts';
 import type { RenderContext } from '../core/render.ts';
 
@@ -22,12 +22,19 @@ describe('issue emails from a compiled layout', () => {
     try {
       const synthetic = path.join(dir, 'dataset.ndjson');
       await writeDataset(synthetic, syntheticDataset({ issues: 3, sectionsPerIssue: 4, linksPerIssue: 20, hostile: true }));
+      const filled = slotStats.filled;
+      let rendered = 0;
       for (const file of [sampleDataset, synthetic]) {
         const store = new GroqJsStore({ datasetPath: file });
         const [issues, settings] = await Promise.all([loadIssues(store), loadSettings(store)]);
         const ctx = { baseUrl: settings.siteUrl, settings };
-        for (const issue of issues) expect((await renderIssueEmail(issue, ctx)).html, `${file} issue ${issue.number}`).toBe(await compiledInFull(issue, ctx));
+        for (const issue of issues) {
+          expect((await renderIssueEmail(issue, ctx)).html, `${file} issue ${issue.number}`).toBe(await compiledInFull(issue, ctx));
+          rendered++;
+        }
       }
+      // All but the hostile issue's email (its text holds "]]>") came from a compiled layout.
+      expect(slotStats.filled - filled).toBeGreaterThanOrEqual(rendered - 1);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
@@ -38,8 +45,10 @@ describe('issue emails from a compiled layout', () => {
     const ctx = aRenderContext();
     const one = anIssue({ number: 3, title: 'First', sections: [aSection({ heading: 'News' })] });
     const other = anIssue({ number: 4, title: 'Second & "quoted"', intro: [aParagraph('  Padded with spaces  ')], sections: [aSection({ heading: 'Proxies' })] });
+    const filled = slotStats.filled;
     for (const issue of [one, other]) expect((await renderIssueEmail(issue, ctx)).html).toBe(await compiledInFull(issue, ctx));
     expect(compiledLayoutCount()).toBe(1);
+    expect(slotStats.filled - filled).toBe(2);
 
     const longer = anIssue({ number: 5, sections: [aSection({ heading: 'News' }), aSection({ heading: 'Deployment' })] });
     expect((await renderIssueEmail(longer, ctx)).html).toBe(await compiledInFull(longer, ctx));
@@ -65,8 +74,10 @@ describe('issue emails from a compiled layout', () => {
     const input = slotted(template);
     expect(sourceOf(input)).toBe(template((c) => c));
     const compile = (source: string) => compileMjml(source, 'a test email');
+    const inFull = slotStats.inFull;
     expect(await compileSlotted(input, compile)).toBe(await compile(sourceOf(input)));
     expect(compiledLayoutCount()).toBe(0);
+    expect(slotStats.inFull - inFull).toBe(1);
   });
 
   it('reports an invalid template as compiling it in full does, naming the email', async () => {

@@ -14,8 +14,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildSite, type BuildSummary } from '../build/build-site.ts';
-import { GroqJsStore } from '../content/groq-js-store.ts';
+import type { BuildSummary } from '../build/build-site.ts';
+
+// As `newsdesk build` runs (scripts/index.ts): React's production build in this thread
+// too. Set before the build's modules load (the child processes inherit it).
+process.env.NODE_ENV ??= 'production';
+const { buildSite } = await import('../build/build-site.ts');
+const { GroqJsStore } = await import('../content/groq-js-store.ts');
 
 const { values } = parseArgs({
   options: {

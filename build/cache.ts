@@ -120,7 +120,11 @@ export class PageStore {
   /** `json` is the inputs' JSON; `same` are hashed as JSON too. */
   keyOf(rel: string, json: string, same: unknown[]): string {
     const hash = createHash('sha256').update(`${this.#version}\0${rel}\0${json}\0`);
-    for (const value of same) hash.update(JSON.stringify(value) ?? 'undefined').update('\0');
+    // Item by item: a tag page's links as one JSON string would be tens of MB at once.
+    for (const value of same) {
+      for (const item of Array.isArray(value) ? value : [value]) hash.update(JSON.stringify(item) ?? 'undefined').update('\n');
+      hash.update('\0');
+    }
     return hash.digest('hex');
   }
 

@@ -4,14 +4,23 @@
 // own timing spans), peak RSS (worker threads share the process, so this covers them),
 // and the raw cost of mjml2html for one issue as the floor. Generating the dataset and
 // measuring the floor run in child processes, so the peak RSS is the build's alone.
+// Then, each in a fresh process: loading the dataset, and `newsdesk build` (the compiled
+// CLI) after a one-issue edit, timed from outside as a user waits for it. The last lines
+// are the figures with their targets.
 //   npm run bench:build -- [--issues 1000] [--threads N]
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildSite, type BuildSummary } from '../build/build-site.ts';
-import { GroqJsStore } from '../content/groq-js-store.ts';
+import type { BuildSummary } from '../build/build-site.ts';
+
+// As `newsdesk build` runs (scripts/index.ts): React's production build in this thread
+// too. Set before the build's modules load (the child processes inherit it).
+process.env.NODE_ENV ??= 'production';
+const { buildSite } = await import('../build/build-site.ts');
+const { GroqJsStore } = await import('../content/groq-js-store.ts');
 
 const { values } = parseArgs({
   options: {
@@ -21,8 +30,12 @@ const { values } = parseArgs({
     'generate-into': { type: 'string' },
     'fresh-build': { type: 'string' },
     'mjml-floor': { type: 'string' },
+    'load-dataset': { type: 'string' },
   },
 });
+
+/** Targets from the build's scale issue: against the mjml2html floor, and in seconds and MB. */
+const targets = { floorRatio: 3, peakMb: 500, freshRebuildS: 1.5 };
 
 if (values['generate-into']) {
   const { syntheticDataset, writeDataset } = await import('../tests/build-dataset.ts');
@@ -34,7 +47,12 @@ if (values['generate-into']) {
   const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, ...threads });
   console.log(JSON.stringify({ seconds: summary.durationMs / 1000, rendered: summary.rendered, peakMb: process.resourceUsage().maxRSS / 1024, spans: spans(summary) }));
 } else if (values['mjml-floor']) {
-  console.log((await mjmlFloor(values['mjml-floor'])).toFixed(2));
+  console.log(JSON.stringify(await mjmlFloor(values['mjml-floor'])));
+} else if (values['load-dataset']) {
+  const t = performance.now();
+  const store = new GroqJsStore({ datasetPath: values['load-dataset'] });
+  const docs = await store.fetch<unknown[]>('*', {}, { perspective: 'published' });
+  console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, documents: docs.length, peakMb: process.resourceUsage().maxRSS / 1024 }));
 } else {
   await bench();
 }
@@ -44,7 +62,8 @@ function child(args: string[]): string {
   return execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, ...args], { encoding: 'utf8' });
 }
 
-async function mjmlFloor(datasetPath: string): Promise<number> {
+/** mjml2html on one issue's MJML, per run: wall and CPU milliseconds (CPU time holds steady on a busy machine, wall time does not). */
+async function mjmlFloor(datasetPath: string): Promise<{ wallMs: number; cpuMs: number }> {
   const { default: mjml2html } = await import('mjml');
   const { loadIssueByNumber, loadSettings } = await import('../content/load.ts');
   const { buildIssueMjml } = await import('../emails/issue-email.ts');
@@ -53,10 +72,12 @@ async function mjmlFloor(datasetPath: string): Promise<number> {
   const issue = await loadIssueByNumber(store, 1);
   const source = buildIssueMjml(issue, { baseUrl: settings.siteUrl, settings });
   await mjml2html(source, { validationLevel: 'strict' });
-  const runs = 20;
+  const runs = 100;
   const t = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < runs; i++) await mjml2html(source, { validationLevel: 'strict' });
-  return (performance.now() - t) / runs;
+  const used = process.cpuUsage(cpu);
+  return { wallMs: (performance.now() - t) / runs, cpuMs: (used.user + used.system) / 1000 / runs };
 }
 
 function spans(summary: BuildSummary): string {
@@ -84,10 +105,15 @@ async function bench(): Promise<void> {
       ? (p: { phase: string; done: number; total: number }) => process.stderr.write(`\r\x1b[2K${p.phase} ${p.done}/${p.total}`)
       : undefined;
 
+    const cpuBefore = process.cpuUsage();
     const full = await buildSite({ config, store, threads, ...(progress ? { onProgress: progress } : {}) });
     if (progress) process.stderr.write('\r\x1b[2K');
     const fullS = full.durationMs / 1000;
-    console.log(`full build:        ${fullS.toFixed(1)} s for ${full.issues} issues (${(full.issues / fullS).toFixed(0)} issues/s, ${full.threads} worker threads, ${full.files} files)`);
+    const cpu = process.cpuUsage(cpuBefore);
+    const fullCpuS = (cpu.user + cpu.system) / 1e6;
+    console.log(
+      `full build:        ${fullS.toFixed(1)} s for ${full.issues} issues (${(full.issues / fullS).toFixed(0)} issues/s, ${full.threads} worker threads, ${full.files} files; ${fullCpuS.toFixed(1)} s CPU over all threads)`,
+    );
     console.log(`                   ms: ${spans(full)}`);
     const fullPeakMb = process.resourceUsage().maxRSS / 1024;
 
@@ -121,13 +147,59 @@ async function bench(): Promise<void> {
     console.log(`fresh process:     ${fresh.seconds.toFixed(2)} s for a one-issue rebuild including loading the dataset (${fresh.rendered} rendered), peak RSS ${fresh.peakMb.toFixed(0)} MB`);
     console.log(`                   ms: ${fresh.spans}`);
 
-    const mjmlMs = Number(child(['--mjml-floor', datasetPath]).trim());
-    const floorS = (mjmlMs * issues) / 1000 / Math.max(1, full.threads || 1);
+    // The CLI as a user runs it after an edit: a new process, timed from outside, the dataset loaded from the file.
+    await store.mutate([{ patch: { id: `issue-${Math.ceil(issues / 5)}`, set: { summary: 'An edited summary, for `newsdesk build`.' } } }]);
+    const cli = await runCli(['build', ...(values.threads ? ['--threads', values.threads] : [])], {
+      NEWSDESK_DATASET: datasetPath,
+      NEWSDESK_OUT_DIR: config.outDir,
+      NEWSDESK_DATA_DIR: config.dataDir,
+    });
+    console.log(`newsdesk build:    ${cli.seconds.toFixed(2)} s for a one-issue rebuild, from starting the process to its exit, peak RSS ${cli.peakMb.toFixed(0)} MB (${cli.output.trim()})`);
+
+    const load = JSON.parse(child(['--load-dataset', datasetPath])) as { seconds: number; documents: number; peakMb: number };
+    console.log(`dataset load:      ${load.seconds.toFixed(2)} s for ${load.documents} documents (${datasetMb.toFixed(0)} MB) in a fresh process, peak RSS ${load.peakMb.toFixed(0)} MB`);
+
+    const floor = JSON.parse(child(['--mjml-floor', datasetPath])) as { wallMs: number; cpuMs: number };
+    const floorS = (floor.wallMs * issues) / 1000 / Math.max(1, full.threads || 1);
+    const floorCpuS = (floor.cpuMs * issues) / 1000;
     console.log(
-      `mjml2html floor:   ${mjmlMs.toFixed(1)} ms per issue → ${floorS.toFixed(1)} s for ${issues} issues on ${Math.max(1, full.threads)} thread(s); full build is ${(fullS / floorS).toFixed(1)}× the floor`,
+      `mjml2html floor:   ${floor.wallMs.toFixed(1)} ms per issue (${floor.cpuMs.toFixed(1)} ms CPU) → ${floorS.toFixed(1)} s for ${issues} issues on ${Math.max(1, full.threads)} thread(s), ${floorCpuS.toFixed(1)} s CPU (this machine: ${os.availableParallelism()} cores)`,
     );
-    console.log(`targets: full ≤ 20 s on 2 cores, incremental ≤ 1 s, peak RSS ≤ 500 MB (this machine: ${os.availableParallelism()} cores)`);
+    console.log(`full build CPU, ${issues} issues, against the mjml2html floor's CPU (steady on a busy machine): ${(fullCpuS / floorCpuS).toFixed(1)} × (target <= ${targets.floorRatio} ×)`);
+    console.log(`full build, ${issues} issues, against the mjml2html floor: ${(fullS / floorS).toFixed(1)} × (target <= ${targets.floorRatio} ×)`);
+    console.log(`full build peak RSS: ${fullPeakMb.toFixed(0)} MB (target <= ${targets.peakMb} MB)`);
+    console.log(`peak RSS after the rebuilds: ${peakMb.toFixed(0)} MB (target <= ${targets.peakMb} MB)`);
+    console.log(`dataset load peak RSS, ${issues} issues: ${load.peakMb.toFixed(0)} MB (target <= ${targets.peakMb} MB)`);
+    console.log(`one-issue rebuild in a fresh process (newsdesk build): ${cli.seconds.toFixed(2)} s (target <= ${targets.freshRebuildS} s)`);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs the compiled CLI (bin/newsdesk.js, compiled beforehand so compiling is not timed)
+ * in a new process; wall time from spawn to exit, and the process's peak RSS as Linux
+ * reports it (VmHWM, read while it runs; 0 elsewhere).
+ */
+async function runCli(args: string[], env: Record<string, string>): Promise<{ seconds: number; peakMb: number; output: string }> {
+  const bin = new URL('../bin/newsdesk.js', import.meta.url).pathname;
+  execFileSync(process.execPath, [new URL('../bin/compile.js', import.meta.url).pathname], { stdio: 'ignore' });
+  const started = performance.now();
+  const proc = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  let peakKb = 0;
+  const poll = setInterval(() => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+      if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+    } catch {
+      // exited, or not Linux
+    }
+  }, 10);
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`newsdesk ${args.join(' ')} exited with ${code}: ${output}`);
+  return { seconds, peakMb: peakKb / 1024, output };
 }

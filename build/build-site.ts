@@ -21,7 +21,7 @@ import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
-import { BuildCache, cacheKey, type EntryMeta } from './cache.ts';
+import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
 import {
@@ -251,8 +251,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     if (previous) await manifest.forget();
     const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir);
     let files = 0;
-    const write = async (rel: string, content: string) => {
-      await staged.write(rel, content);
+    const pages = new PageStore(path.join(cache.dir, 'pages'), version);
+    const write = async (rel: string, content: string | Promise<string>) => {
+      await staged.write(rel, await content);
       files++;
     };
     try {
@@ -281,7 +282,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
 
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
-        write('index.html', renderOnce('index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx))),
+        write('index.html', renderOnce(pages, 'index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx))),
         write('404.html', renderNotFoundPage(ctx)),
         write(feedFiles.rss, feeds.rss),
         write(feedFiles.atom, feeds.atom),
@@ -298,7 +299,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         (async () => {
           for (const t of tagPages) {
             const rel = `${tagPath(t.tag.slug)}index.html`;
-            await write(rel, renderOnce(rel, [t.tag, t.issues, ctx], [t.links], () => renderTagPage(t.tag, t.issues, t.links, ctx)));
+            await write(rel, renderOnce(pages, rel, [t.tag, t.issues, ctx], [t.links], () => renderTagPage(t.tag, t.issues, t.links, ctx)));
           }
         })(),
       ]);
@@ -332,6 +333,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       previous ? cache.remove([...cacheKeysIn(previous.values(), cache)].filter((key) => !keep.has(key))) : cache.prune(keep),
       sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version),
       manifest.save(outDir, staged.files),
+      pages.prune(),
     ]);
     span('cleanup');
 
@@ -419,16 +421,27 @@ function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
  * rebuilding after a publish renders the archive and each tag page again only when
  * something they show changed (a tag page of thousands of links takes a good part of a
  * second). `same` are compared by identity: the tagged links sources.ts hands out again
- * while unchanged (sortedLinks keeps its sorted array too).
+ * while unchanged (sortedLinks keeps its sorted array too). A new process (`newsdesk
+ * build` after an edit) finds them in the PageStore instead, by a hash of the same inputs.
  */
-const lastPages = new Map<string, { inputs: string; same: unknown[]; html: string }>();
+const lastPages = new Map<string, { inputs: string; same: unknown[]; html: string; key: string }>();
 
-function renderOnce(rel: string, inputs: unknown[], same: unknown[], render: () => string): string {
+/** For tests: forgets the pages rendered in this process, as a new process would not have them. */
+export function forgetRenderedPages(): void {
+  lastPages.clear();
+}
+
+async function renderOnce(pages: PageStore, rel: string, inputs: unknown[], same: unknown[], render: () => string): Promise<string> {
   const json = JSON.stringify(inputs);
   const last = lastPages.get(rel);
-  if (last && last.inputs === json && last.same.length === same.length && last.same.every((x, i) => x === same[i])) return last.html;
-  const html = render();
-  lastPages.set(rel, { inputs: json, same, html });
+  if (last && last.inputs === json && last.same.length === same.length && last.same.every((x, i) => x === same[i])) {
+    pages.keep(last.key);
+    return last.html;
+  }
+  const key = pages.keyOf(rel, json, same);
+  const html = (await pages.read(key)) ?? render();
+  await pages.write(key, html);
+  lastPages.set(rel, { inputs: json, same, html, key });
   return html;
 }
 

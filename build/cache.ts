@@ -86,7 +86,8 @@ export class BuildCache {
 
   /** Removes entries not in `keep`, so the cache holds one entry per issue, not its history. */
   async prune(keep: Set<string>): Promise<void> {
-    const shards = await fs.readdir(this.dir).catch(() => [] as string[]);
+    // Entries live in two-hex-digit shards; the rest of the folder (the page store, the source index) is not theirs.
+    const shards = (await fs.readdir(this.dir).catch(() => [] as string[])).filter((name) => /^[0-9a-f]{2}$/.test(name));
     // All shards at once: one after another, 256 folder reads cost a rebuild 100 ms or more.
     await Promise.all(
       shards.map(async (shard) => {
@@ -97,6 +98,64 @@ export class BuildCache {
         );
       }),
     );
+  }
+}
+
+/**
+ * Pages made from many issues (the archive, tag pages), stored by a hash of everything
+ * they show and the template version: a new process finds them here instead of rendering
+ * tag pages of thousands of links again. Written once under their key (temporary file,
+ * rename); a build keeps the pages it used and removes the rest.
+ */
+export class PageStore {
+  readonly #dir: string;
+  readonly #version: string;
+  readonly #used = new Set<string>();
+
+  constructor(dir: string, templateVersion: string) {
+    this.#dir = dir;
+    this.#version = templateVersion;
+  }
+
+  /** `json` is the inputs' JSON; `same` are hashed as JSON too. */
+  keyOf(rel: string, json: string, same: unknown[]): string {
+    const hash = createHash('sha256').update(`${this.#version}\0${rel}\0${json}\0`);
+    // Item by item: a tag page's links as one JSON string would be tens of MB at once.
+    for (const value of same) {
+      for (const item of Array.isArray(value) ? value : [value]) hash.update(JSON.stringify(item) ?? 'undefined').update('\n');
+      hash.update('\0');
+    }
+    return hash.digest('hex');
+  }
+
+  /** Marks a page as used by this build (prune keeps it). */
+  keep(key: string): void {
+    this.#used.add(key);
+  }
+
+  async read(key: string): Promise<string | undefined> {
+    this.#used.add(key);
+    return fs.readFile(this.#file(key), 'utf8').catch(() => undefined);
+  }
+
+  /** Stores the page unless it is there already. */
+  async write(key: string, html: string): Promise<void> {
+    const file = this.#file(key);
+    if (await fs.stat(file).then(() => true, () => false)) return;
+    await fs.mkdir(this.#dir, { recursive: true });
+    const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+    await fs.writeFile(temp, html);
+    await fs.rename(temp, file);
+  }
+
+  /** Removes every stored page this build did not use (and temporary files of interrupted writes). */
+  async prune(): Promise<void> {
+    const names = await fs.readdir(this.#dir).catch(() => [] as string[]);
+    await Promise.all(names.filter((name) => !this.#used.has(name.replace(/\.html$/, ''))).map((name) => fs.rm(path.join(this.#dir, name), { force: true })));
+  }
+
+  #file(key: string): string {
+    return path.join(this.#dir, `${key}.html`);
   }
 }
 

@@ -80,7 +80,7 @@ export class RenderPool {
       env: { ...process.env, NODE_ENV: 'production' },
       // Left alone, each worker's heap grows to hundreds of MB of garbage before V8
       // collects; rendering one issue needs a few MB, so a small heap costs little time.
-      resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 },
+      resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
     });
     const slot: Slot = { worker, ready: false, inFlight: new Map() };
     this.#slots.push(slot);

@@ -18,6 +18,7 @@ import { renderIssueText } from './issue-text.ts';
 import { mutedClass, renderPortableTextHtml, type EmailTheme } from './portable-text-html.ts';
 import { escapeCmsHtml, issueLabel, issuePreheader } from './portable-text.ts';
 import { readableOn, tint } from './colour.ts';
+import { compileSlotted, slotted, type Slotted } from './mjml-slots.ts';
 
 export interface RenderedIssueEmail {
   subject: string;
@@ -46,7 +47,8 @@ const ruleClass = 'nd-r';
 const smallClass = 'nd-s';
 
 export async function renderIssueEmail(issue: Issue, ctx: RenderContext): Promise<RenderedIssueEmail> {
-  const html = await compileMjml(buildIssueMjml(issue, ctx), issueLabel(issue));
+  // The layout is compiled once and filled per issue (mjml-slots.ts): the same HTML as compiling buildIssueMjml's source.
+  const html = await compileSlotted(issueMjmlSlots(issue, ctx), (source) => compileMjml(source, issueLabel(issue)));
   const { text, warnings } = renderIssueText(issue, ctx);
   return { subject: issueSubject(issue, ctx.settings), preheader: issuePreheader(issue), html, text, warnings };
 }
@@ -68,6 +70,16 @@ export async function compileMjml(source: string, label: string): Promise<string
 
 /** The MJML source of an issue email; exported so tests and previews can inspect it. */
 export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
+  return issueMjml(issue, ctx, (content) => content);
+}
+
+/** The MJML as a layout with markers and the contents they stand for (mjml-slots.ts). */
+export function issueMjmlSlots(issue: Issue, ctx: RenderContext): Slotted {
+  return slotted((slot) => issueMjml(issue, ctx, slot));
+}
+
+/** The MJML, with the content of every ending tag (title, preheader, each mj-text) passed through `slot`. */
+function issueMjml(issue: Issue, ctx: RenderContext, slot: (content: string) => string): string {
   const { settings } = ctx;
   // The accent colours text (masthead, links) and section rules, so in each scheme it
   // is the nearest colour to the chosen one that reads on that scheme's background.
@@ -91,7 +103,7 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
 
   const sections = issue.sections.map(
     (section) =>
-      `<mj-text><h2 class="${ruleClass}" style="margin:32px 0 12px;padding-top:16px;border-top:2px solid ${accent};font-size:22px;line-height:1.3">${esc(section.heading)}</h2>${pt(section.body)}</mj-text>`,
+      `<mj-text>${slot(`<h2 class="${ruleClass}" style="margin:32px 0 12px;padding-top:16px;border-top:2px solid ${accent};font-size:22px;line-height:1.3">${esc(section.heading)}</h2>${pt(section.body)}`)}</mj-text>`,
   );
 
   const footer = [
@@ -118,7 +130,7 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
 
   return `<mjml lang="${esc(settings.language)}">
 <mj-head>
-<mj-title>${esc(issueSubject(issue, settings))}</mj-title>
+<mj-title>${slot(esc(issueSubject(issue, settings)))}</mj-title>
 <mj-raw><meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark"></mj-raw>
 <mj-attributes>
 <mj-all font-family="${layout.fonts}"/>
@@ -129,15 +141,15 @@ export function buildIssueMjml(issue: Issue, ctx: RenderContext): string {
 <mj-style>${darkCss}</mj-style>
 </mj-head>
 <mj-body width="${layout.width}px" background-color="${layout.lightBackground}" css-class="nd-body">
-<mj-raw>${renderPreheader(issuePreheader(issue))}</mj-raw>
+<mj-raw>${slot(renderPreheader(issuePreheader(issue)))}</mj-raw>
 <mj-section padding="12px 0 0"><mj-column>
-<mj-text mj-class="small" css-class="nd-t ${smallClass}" align="right"><a href="${esc(webUrl)}" style="color:${layout.muted}" class="${mutedClass}">View in browser</a></mj-text>
-<mj-text padding="16px ${layout.sidePadding}px 8px">${header}</mj-text>
-${issue.intro.length > 0 ? `<mj-text padding="16px ${layout.sidePadding}px 0">${pt(issue.intro)}</mj-text>` : ''}
+<mj-text mj-class="small" css-class="nd-t ${smallClass}" align="right">${slot(`<a href="${esc(webUrl)}" style="color:${layout.muted}" class="${mutedClass}">View in browser</a>`)}</mj-text>
+<mj-text padding="16px ${layout.sidePadding}px 8px">${slot(header)}</mj-text>
+${issue.intro.length > 0 ? `<mj-text padding="16px ${layout.sidePadding}px 0">${slot(pt(issue.intro))}</mj-text>` : ''}
 ${sections.join('\n')}
-${issue.signOff.length > 0 ? `<mj-text padding="24px ${layout.sidePadding}px 0">${pt(issue.signOff)}</mj-text>` : ''}
+${issue.signOff.length > 0 ? `<mj-text padding="24px ${layout.sidePadding}px 0">${slot(pt(issue.signOff))}</mj-text>` : ''}
 <mj-divider border-width="1px" border-color="#d0d7de" padding="24px ${layout.sidePadding}px"/>
-<mj-text mj-class="small" css-class="nd-t ${smallClass}" padding="0 ${layout.sidePadding}px 32px">${footer}</mj-text>
+<mj-text mj-class="small" css-class="nd-t ${smallClass}" padding="0 ${layout.sidePadding}px 32px">${slot(footer)}</mj-text>
 </mj-column></mj-section>
 </mj-body>
 </mjml>`;

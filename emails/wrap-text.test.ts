@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { glue, wrapText } from './wrap-text.ts';
+import { glue, noneWide, wrapText } from './wrap-text.ts';
 
 const zh =
   '新版本把输出从文档里移了出来，这样文件更小，合并也更容易。我们说：「这是一次很大的变化。」' +
@@ -68,5 +68,32 @@ describe('wrapping plain text by display width', () => {
     expect(lines[0]).toBe('  - 一二三四五');
     expect(lines[1]).toBe('    六七八九十');
     for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(14);
+  });
+});
+
+describe('the shortcut for words without wide characters', () => {
+  it('covers only characters that form no wide grapheme, alone or after any other of them', () => {
+    const chars: string[] = [];
+    for (let cp = 0; cp <= 0xffff; cp++) {
+      const ch = String.fromCharCode(cp);
+      // The private use area is one class (narrow, no combining): three of it stand for all.
+      if (noneWide.test(ch) && (cp < 0xe000 || [0xe000, 0xe001, 0xf8ff].includes(cp))) chars.push(ch);
+    }
+    expect(chars.length).toBeGreaterThan(900);
+    const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    const wide: string[] = [];
+    const oneGrapheme = (text: string) => [...segmenter.segment(text)].length === 1;
+    // A pair is one grapheme only when the second extends (a combining mark, a joiner) or the first prepends.
+    const extending = chars.filter((c) => oneGrapheme(`a${c}`) || oneGrapheme(`\r${c}`));
+    const prepending = new Set(chars.filter((c) => oneGrapheme(`${c}a`)));
+    for (const first of chars) {
+      if (stringWidth(first) >= 2) wide.push(first);
+      for (const second of prepending.has(first) ? chars : extending) {
+        const pair = first + second;
+        // Only pairs that make one grapheme can be wider than their parts.
+        if ([...segmenter.segment(pair)].length === 1 && stringWidth(pair) >= 2) wide.push(pair);
+      }
+    }
+    expect(wide.map((w) => [...w].map((c) => c.codePointAt(0)!.toString(16)).join('+'))).toEqual([]);
   });
 });

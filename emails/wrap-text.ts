@@ -12,8 +12,18 @@ import stringWidth from 'string-width';
 
 /** Columns a string takes: printable ASCII (most of an English issue) is one a character, counted without string-width's grapheme work. */
 function displayWidth(text: string): number {
-  return /^[\x20-\x7e]*$/.test(text) ? text.length : stringWidth(text);
+  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+  // The same words come back in every issue (a reference glued to its word is not ASCII): remember them.
+  let width = widths.get(text);
+  if (width === undefined) {
+    if (widths.size >= maxRemembered) widths.clear();
+    widths.set(text, (width = stringWidth(text)));
+  }
+  return width;
 }
+
+const widths = new Map<string, number>();
+const maxRemembered = 20_000;
 
 /** Joins two words so that wrapping never separates them; becomes a plain space in the output. */
 export const glue = '\uE000';
@@ -75,7 +85,8 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * reference glued to its text) stay in one piece.
  */
 function breakableUnits(word: string): string[] {
-  if (/^[\x00-\x7f]*$/.test(word)) return [word];
+  // Pieces join unless a wide character touches the break: a word without one stays whole.
+  if (noneWide.test(word)) return [word];
   const breaker = LineBreaker(word, { lineBreak: 'strict', wordBreak: 'normal' });
   const units: string[] = [];
   for (let next = breaker.next(); !next.done; next = breaker.next()) {
@@ -86,6 +97,14 @@ function breakableUnits(word: string): string[] {
   }
   return units;
 }
+
+/**
+ * Words made only of characters that are never wide, alone or combined (wrap-text.test.ts
+ * checks every pair): Latin with its accents and combining marks, general punctuation
+ * (dashes, quotes) and the private use area (the glue), which string-width counts as
+ * narrow. Emoji need a selector, keycap or regional indicator from outside these ranges.
+ */
+export const noneWide = /^[\u0000-\u036f\u2000-\u206f\ue000-\uf8ff]*$/;
 
 function isBreakBetween(before: string, after: string): boolean {
   if (before.endsWith(glue) || after.startsWith(glue)) return false;

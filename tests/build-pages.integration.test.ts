@@ -1,0 +1,75 @@
+// The page store (build/cache.ts PageStore): the archive and tag pages a build rendered
+// are kept on disk by a hash of what they show, so a new process reuses them; anything
+// they show, the settings or the templates changing gives a new key, and a build removes
+// the pages it no longer uses.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildSite, forgetRenderedPages } from '../build/build-site.ts';
+import { PageStore } from '../build/cache.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { makeTempDir } from './helpers/temp.ts';
+
+async function setUp() {
+  const dir = await makeTempDir('newsdesk-pages-');
+  const datasetPath = path.join(dir, 'dataset.ndjson');
+  await writeDataset(datasetPath, syntheticDataset({ issues: 6, sectionsPerIssue: 3, linksPerIssue: 9 }));
+  const store = new GroqJsStore({ datasetPath });
+  const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+  const pagesDir = path.join(config.dataDir, 'build-cache', 'pages');
+  return { dir, store, config, pagesDir };
+}
+
+const stored = async (dir: string) => (await fs.readdir(dir)).filter((n) => n.endsWith('.html')).sort();
+
+describe('pages made from many issues, across processes', () => {
+  it('are read back by a new process, re-rendered when what they show or the settings change, and pruned', async () => {
+    const { store, config, pagesDir } = await setUp();
+    await buildSite({ config, store, threads: 1 });
+    const first = await stored(pagesDir);
+    const tagPages = (await fs.readdir(path.join(config.outDir, 'tags'))).length;
+    // The archive and one per tag page.
+    expect(first).toHaveLength(1 + tagPages);
+
+    // A new process has no pages in memory: it takes the stored ones (marked here so the test can tell).
+    const archive = await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8');
+    for (const name of first) {
+      const file = path.join(pagesDir, name);
+      await fs.writeFile(file, `${await fs.readFile(file, 'utf8')}<!-- from the page store -->`);
+    }
+    forgetRenderedPages();
+    await buildSite({ config, store, threads: 1 });
+    expect(await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8')).toBe(`${archive}<!-- from the page store -->`);
+    expect(await stored(pagesDir)).toEqual(first);
+
+    // An issue's new title shows in the archive and on its tag pages: those are rendered afresh, the old ones removed.
+    await store.mutate([{ patch: { id: 'issue-2', set: { title: 'A retitled issue' } } }]);
+    forgetRenderedPages();
+    await buildSite({ config, store, threads: 1 });
+    const retitled = await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8');
+    expect(retitled).toContain('A retitled issue');
+    expect(retitled).not.toContain('from the page store');
+    const second = await stored(pagesDir);
+    expect(second).toHaveLength(first.length);
+    expect(second.filter((n) => !first.includes(n)).length).toBeGreaterThan(0);
+
+    // Settings shape every page.
+    await store.mutate([{ patch: { id: 'newsletter', set: { title: 'Renamed Notes' } } }]);
+    forgetRenderedPages();
+    await buildSite({ config, store, threads: 1 });
+    expect(await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8')).toContain('Renamed Notes');
+    const third = await stored(pagesDir);
+    expect(third.filter((n) => second.includes(n))).toEqual([]);
+  });
+
+  it('gives a different key when the template version, the path, the inputs or the linked items differ', () => {
+    const a = new PageStore('/unused', 'v1');
+    const key = a.keyOf('index.html', '[1]', [[{ id: 'x' }]]);
+    expect(a.keyOf('index.html', '[1]', [[{ id: 'x' }]])).toBe(key);
+    expect(new PageStore('/unused', 'v2').keyOf('index.html', '[1]', [[{ id: 'x' }]])).not.toBe(key);
+    expect(a.keyOf('tags/x/index.html', '[1]', [[{ id: 'x' }]])).not.toBe(key);
+    expect(a.keyOf('index.html', '[2]', [[{ id: 'x' }]])).not.toBe(key);
+    expect(a.keyOf('index.html', '[1]', [[{ id: 'y' }]])).not.toBe(key);
+  });
+});

@@ -19,8 +19,12 @@ import { renderArchivePage, renderNotFoundPage, renderTagPage } from '../web/arc
 import { buildFeeds, type FeedEntry } from '../web/feeds.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
+import { renderLinksPages } from '../web/links-pages.tsx';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
+import { buildTopicFeeds } from '../web/topic-feeds.ts';
+import { topicFeedPaths } from '../web/topic-links.tsx';
+import { indexLinks } from './links-index.ts';
 import { BuildCache, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
@@ -278,6 +282,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       const feeds = buildFeeds(feedEntries, ctx);
       const issueListings = planned.map((p) => p.listing);
       const tagPages = collectTagPages(issueListings, taggedLinks(raw, listings), tags);
+      // /links/, the domain pages and a feed per tag page (web/links-pages.tsx, web/topic-feeds.ts).
+      const linksIndex = indexLinks(raw, listings);
+      const linkPages = renderLinksPages(linksIndex, ctx, tagPages.map((t) => t.tag));
+      const topicFeeds = buildTopicFeeds(linksIndex, tagPages.map((t) => t.tag), ctx);
 
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
@@ -292,8 +300,14 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             issueListings,
             tagPages.map((t) => ({ slug: t.tag.slug, lastmod: t.issues.at(-1)?.date })),
             ctx,
+            linkPages,
           ),
         ),
+        ...linkPages.map((p) => write(p.rel, p.html)),
+        ...topicFeeds.flatMap(({ slug, feeds }) => {
+          const paths = topicFeedPaths(slug);
+          return [write(paths.rss, feeds.rss), write(paths.atom, feeds.atom), write(paths.json, feeds.json)];
+        }),
         // One tag page at a time: each is rendered, written and dropped before the next.
         (async () => {
           for (const t of tagPages) {

@@ -1,0 +1,163 @@
+// A feed per tag (RSS 2.0, Atom 1.0, JSON Feed 1.1 at tags/<slug>/feed.xml, atom.xml and
+// feed.json), so a reader can follow one topic: the sections on that topic and the links
+// carrying the tag, newest first, made with the `feed` package like the site's own
+// feeds (web/feeds.ts). Dates come from the content, so the same content gives the same
+// bytes; every piece of CMS text is escaped where a format reads HTML.
+import { Feed, type Item } from 'feed';
+import type { LinksIndex, PublishedLink, TopicSection } from '../build/links-index.ts';
+import { absoluteUrl, escapeHtmlText, issuePath, tagPath, type RenderContext } from '../core/render.ts';
+import { isSafeLinkUrl } from '../content/rules.ts';
+import type { Feeds } from './feeds.ts';
+import { stripControlChars } from './site.ts';
+import { topicFeedPaths } from './topic-links.tsx';
+
+/** How many sections and links each topic feed carries. */
+export const topicFeedLength = 50;
+
+interface TopicItem {
+  id: string;
+  link: string;
+  title: string;
+  date: string;
+  number: number;
+  /** HTML, every CMS string in it escaped. */
+  contentHtml: string;
+}
+
+const html = (text: string) => escapeHtmlText(stripControlChars(text));
+
+function sectionItem(section: TopicSection, ctx: RenderContext): TopicItem {
+  const url = absoluteUrl(ctx, `${issuePath(section)}#${section.anchor}`);
+  return {
+    id: url,
+    link: url,
+    title: `#${section.number} ${section.title}: ${section.heading}`,
+    date: section.date,
+    number: section.number,
+    contentHtml: `${section.paragraphs.map((p) => `<p>${html(p)}</p>`).join('')}<p><a href="${html(url)}">Read it in issue #${section.number}</a></p>`,
+  };
+}
+
+function linkItem(link: PublishedLink, ctx: RenderContext): TopicItem {
+  const first = link.uses[0]!;
+  const uses = link.uses
+    .map((use) => {
+      const url = absoluteUrl(ctx, `${issuePath(use)}${use.anchor ? `#${use.anchor}` : ''}`);
+      return `<li><a href="${html(url)}">#${use.number}: ${html(use.title)}</a>${use.words && use.words !== link.description ? `: ${html(use.words)}` : ''}</li>`;
+    })
+    .join('');
+  return {
+    id: link.url,
+    link: link.url,
+    title: link.title,
+    date: first.date,
+    number: first.number,
+    contentHtml: `${link.description ? `<p>${html(link.description)}</p>` : ''}<p>Appeared in:</p><ul>${uses}</ul>`,
+  };
+}
+
+const day = (date: string) => new Date(`${date}T00:00:00Z`);
+
+function makeFeed(tag: { title: string; slug: string }, items: TopicItem[], ctx: RenderContext, format: 'rss' | 'atom' | 'json'): Feed {
+  const clean = stripControlChars;
+  const page = absoluteUrl(ctx, tagPath(tag.slug));
+  const paths = topicFeedPaths(tag.slug);
+  const feed = new Feed({
+    id: page,
+    title: clean(`${ctx.settings.title}: ${tag.title}`),
+    description: clean(`Sections and links on ${tag.title} from ${ctx.settings.title}.`),
+    link: page,
+    language: ctx.settings.language,
+    // No wall-clock time: an empty feed is dated at the epoch rather than "now".
+    updated: day(items[0]?.date ?? '1970-01-01'),
+    generator: 'newsdesk',
+    copyright: `© ${clean(ctx.settings.senderName)}`,
+    feedLinks: { rss: absoluteUrl(ctx, paths.rss), atom: absoluteUrl(ctx, paths.atom), json: absoluteUrl(ctx, paths.json) },
+    author: { name: clean(ctx.settings.senderName), link: absoluteUrl(ctx, '') },
+  });
+  for (const item of items) {
+    const entry: Item = {
+      // Atom's and RSS's titles are read as HTML by many readers (see web/feeds.ts); JSON Feed's are plain text.
+      title: format === 'json' ? clean(item.title) : html(item.title),
+      id: item.id,
+      guid: item.id,
+      link: item.link,
+      date: day(item.date),
+      published: day(item.date),
+      content: clean(item.contentHtml),
+      category: [{ name: clean(tag.title), term: tag.slug, domain: absoluteUrl(ctx, tagPath(tag.slug)) }],
+    };
+    feed.addItem(entry);
+  }
+  return feed;
+}
+
+/** The feed package writes JSON Feed 1.0; 1.1 adds language, authors and date_published (as web/feeds.ts does). */
+function jsonFeed11(json: string, items: TopicItem[], ctx: RenderContext): string {
+  const doc = JSON.parse(json) as Record<string, unknown> & { items?: Array<Record<string, unknown>> };
+  doc.version = 'https://jsonfeed.org/version/1.1';
+  doc.language = ctx.settings.language;
+  doc.authors = [{ name: stripControlChars(ctx.settings.senderName), url: absoluteUrl(ctx, '') }];
+  delete doc.author;
+  (doc.items ?? []).forEach((entry, i) => {
+    const item = items[i];
+    if (!item) return;
+    entry.id = item.id;
+    entry.date_published = day(item.date).toISOString();
+  });
+  return `${JSON.stringify(doc, null, 2).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')}\n`;
+}
+
+export interface TopicFeed {
+  slug: string;
+  feeds: Feeds;
+}
+
+type Source = { section: TopicSection; link?: undefined } | { link: PublishedLink; section?: undefined };
+const sourceDate = (s: Source) => (s.section ? s.section.date : s.link.uses[0]!.date);
+const sourceNumber = (s: Source) => (s.section ? s.section.number : s.link.uses[0]!.number);
+
+/** Whether two sources show the same: links are handed out as the same object while unchanged (build/links-index.ts). */
+function sameSource(a: Source, b: Source): boolean {
+  if (a.link || b.link) return a.link === b.link;
+  const x = a.section!;
+  const y = b.section!;
+  return x.number === y.number && x.slug === y.slug && x.title === y.title && x.date === y.date && x.heading === y.heading && x.anchor === y.anchor && x.tag.title === y.tag.title && x.paragraphs === y.paragraphs;
+}
+
+/** The feeds last built per tag, with what they were built from: a rebuild redoes only the topics that changed. */
+const lastFeeds = new Map<string, { key: string; sources: Source[]; feeds: Feeds }>();
+
+/** Each given tag's feeds: its sections (by topic) and links (by tag), newest first, at most topicFeedLength. */
+export function buildTopicFeeds(index: LinksIndex, tags: Array<{ title: string; slug: string }>, ctx: RenderContext): TopicFeed[] {
+  const bySlug = new Map<string, Source[]>(tags.map((t) => [t.slug, []]));
+  for (const section of index.sections) bySlug.get(section.tag.slug)?.push({ section });
+  for (const link of index.links) {
+    if (!isSafeLinkUrl(link.url)) continue;
+    for (const tag of link.tags) bySlug.get(tag.slug)?.push({ link });
+  }
+  const ctxKey = JSON.stringify(ctx);
+  return tags.map((tag) => {
+    const sources = bySlug
+      .get(tag.slug)!
+      .sort((a, b) => {
+        const da = sourceDate(a);
+        const db = sourceDate(b);
+        return da < db ? 1 : da > db ? -1 : sourceNumber(b) - sourceNumber(a);
+      })
+      .slice(0, topicFeedLength);
+    const key = JSON.stringify([ctxKey, tag.title]);
+    const last = lastFeeds.get(tag.slug);
+    if (last && last.key === key && last.sources.length === sources.length && last.sources.every((s, i) => sameSource(s, sources[i]!))) {
+      return { slug: tag.slug, feeds: last.feeds };
+    }
+    const items = sources.map((s) => (s.section ? sectionItem(s.section, ctx) : linkItem(s.link, ctx)));
+    const feeds = {
+      rss: stripControlChars(makeFeed(tag, items, ctx, 'rss').rss2()),
+      atom: stripControlChars(makeFeed(tag, items, ctx, 'atom').atom1()),
+      json: jsonFeed11(makeFeed(tag, items, ctx, 'json').json1(), items, ctx),
+    };
+    lastFeeds.set(tag.slug, { key, sources, feeds });
+    return { slug: tag.slug, feeds };
+  });
+}

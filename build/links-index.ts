@@ -6,7 +6,7 @@
 // content/used-in.ts; each issue's walk is remembered per document object, and an entry
 // whose content did not change is handed out again as the same object, so a rebuild
 // after a publish re-renders only the pages whose links changed.
-import { normaliseUrl, parseHttpUrl } from '../content/normalize-url.ts';
+import { normaliseUrl } from '../content/normalize-url.ts';
 import { slugify } from '../content/rules.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { collectReferences, indexUsedIn } from '../content/used-in.ts';
@@ -124,17 +124,20 @@ function walkIssue(doc: SanityDocument): IssueWalk {
 
 type RawBlock = { _type?: unknown; children?: unknown; markDefs?: unknown; body?: unknown; link?: { _ref?: unknown }; comment?: unknown; caption?: unknown };
 
-/** The plain text of a block: its spans (inline notes included), a note's paragraphs, a card's comment, an image's caption. */
+/**
+ * The plain text of a block as the issue page reads: its spans, an editorial note as
+ * "[… —Ed.]" (inline or as a block), a card's comment, an image's caption.
+ */
 function blockText(block: unknown): string {
-  const b = (block ?? {}) as RawBlock;
+  const b = (block ?? {}) as RawBlock & { signature?: unknown };
   let text = '';
   if (b._type === 'block' && Array.isArray(b.children)) {
     for (const child of b.children as Array<{ _type?: unknown; text?: unknown; body?: unknown }>) {
       if (typeof child?.text === 'string') text += child.text;
-      else if (child?._type === 'editorialNote') text += ` ${blockText(child)} `;
+      else if (child?._type === 'editorialNote') text += blockText(child);
     }
   } else if (b._type === 'editorialNote' && Array.isArray(b.body)) {
-    text = (b.body as unknown[]).map(blockText).join(' ');
+    text = `[${(b.body as unknown[]).map(blockText).join(' ')} \u2014${typeof b.signature === 'string' && b.signature ? b.signature : 'Ed.'}]`;
   } else if (b._type === 'linkCard' && typeof b.comment === 'string') {
     text = b.comment;
   } else if (b._type === 'image' && typeof b.caption === 'string') {
@@ -207,9 +210,9 @@ export function wordsAround(text: string, marked: string): string {
   return words;
 }
 
-/** "example.com" from "https://www.Example.com:8080/x"; undefined when the host is no plain name (IPv6, underscores). */
-export function domainOf(url: URL): string | undefined {
-  const host = url.hostname.replace(/\.+$/, '').replace(/^www\./, '');
+/** "example.com" from a host such as "www.example.com:8080"; undefined when it is no plain name (IPv6, underscores). */
+export function domainOf(hostAndPort: string): string | undefined {
+  const host = hostAndPort.replace(/:\d*$/, '').replace(/\.+$/, '').replace(/^www\./, '');
   return host.length <= 253 && /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/.test(host) ? host : undefined;
 }
 
@@ -220,22 +223,119 @@ function anchorId(key: string): string {
   return `l-${(h >>> 0).toString(36)}`;
 }
 
-interface Occurrence {
+/** Where a URL leads, worked out once per address: its de-duplication key, anchor id and domain. */
+interface Address {
   url: string;
-  doc: SanityDocument | undefined;
+  key: string;
+  id: string;
+  domain: string | undefined;
+}
+
+const addresses = new Map<string, Address | null>();
+
+function addressOf(url: string): Address | undefined {
+  let address = addresses.get(url);
+  if (address === undefined) {
+    let key: string | undefined;
+    try {
+      key = normaliseUrl(url);
+    } catch {
+      key = undefined;
+    }
+    // The key's host is the URL's, lower-cased: read it there instead of parsing the URL again.
+    address = key ? { url, key, id: anchorId(key), domain: domainOf(/^https?:\/\/([^/?#]*)/.exec(key)?.[1] ?? '') } : null;
+    // The memo only needs the addresses of the current archive; start again when it grows far past any.
+    if (addresses.size > 1_000_000) addresses.clear();
+    addresses.set(url, address);
+  }
+  return address ?? undefined;
+}
+
+/** One place an issue links a page: what the entry for its key is built from. */
+interface Contribution {
+  address: Address;
+  doc: LinkDoc | undefined;
+  /** The text the editor linked. */
   text: string | undefined;
   words: string;
   topic: TagName | undefined;
+  listing: Listing;
+  anchor: string | undefined;
 }
 
-/** The entries handed out last time, by key: reused while unchanged (see the file comment). */
-let lastLinks = new Map<string, PublishedLink>();
+interface LinkDoc {
+  url?: unknown;
+  title?: unknown;
+  siteName?: unknown;
+  description?: unknown;
+  tags?: unknown;
+}
+
+/**
+ * An issue's contributions, remembered per issue document object with what they were
+ * resolved from (the listing, the link and tag documents they name): a rebuild resolves
+ * again only the issues that changed, and hands the same contribution objects out for the
+ * others, so an entry whose contributions are all the same objects is reused as is.
+ */
+interface IssueContributions {
+  listing: Listing;
+  deps: Array<[string, SanityDocument | undefined]>;
+  contributions: Contribution[];
+}
+const resolved = new WeakMap<object, IssueContributions>();
+
+function sameListing(a: Listing, b: Listing): boolean {
+  return a.number === b.number && a.slug === b.slug && a.title === b.title && a.date === b.date;
+}
+
+function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent, tagName: (id: string) => TagName | undefined): Contribution[] {
+  const last = resolved.get(doc);
+  if (last && sameListing(last.listing, listing) && last.deps.every(([id, dep]) => raw.byId.get(id) === dep)) {
+    last.listing = listing;
+    return last.contributions;
+  }
+  const walk = walkIssue(doc);
+  const deps = new Map<string, SanityDocument | undefined>();
+  const depend = (id: string) => {
+    const dep = raw.byId.get(id);
+    deps.set(id, dep);
+    return dep;
+  };
+  const contributions: Contribution[] = [];
+  for (const block of walk.blocks) {
+    const section = block.section === undefined ? undefined : walk.sections[block.section];
+    const topic = section?.topicRef ? (depend(section.topicRef), tagName(section.topicRef)) : undefined;
+    const seen = new Set<string>();
+    for (const [target, words] of block.words) {
+      // A target is a document id (a link annotation or card) or the href of an externalLink.
+      const linked = depend(target);
+      let address: Address | undefined;
+      let linkDoc: LinkDoc | undefined;
+      if (linked) {
+        if (linked._type !== 'link' || typeof linked.url !== 'string') continue;
+        linkDoc = linked as LinkDoc;
+        for (const ref of Array.isArray(linkDoc.tags) ? (linkDoc.tags as Array<{ _ref?: unknown }>) : []) if (typeof ref?._ref === 'string') depend(ref._ref);
+        address = addressOf(linked.url);
+      } else {
+        address = addressOf(target);
+      }
+      if (!address || seen.has(address.key)) continue;
+      seen.add(address.key);
+      contributions.push({ address, doc: linkDoc, text: block.texts.get(target), words, topic, listing, anchor: section?.anchor });
+    }
+  }
+  resolved.set(doc, { listing, deps: [...deps], contributions });
+  return contributions;
+}
+
+/** The entries handed out last time, by key, with the contributions they were built from. */
+let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
 
 /** Every link of the given published issues (`listings` by document id), oldest first, and the sections with a topic. */
 export function indexLinks(raw: RawContent, listings: Map<string, Listing>): LinksIndex {
   const issues = raw.issues.flatMap((doc) => {
     const listing = listings.get(doc._id);
-    return listing ? [{ doc, listing, walk: walkIssue(doc) }] : [];
+    return listing ? [{ doc, listing }] : [];
   });
   issues.sort((a, b) => a.listing.number - b.listing.number);
 
@@ -249,92 +349,61 @@ export function indexLinks(raw: RawContent, listings: Map<string, Listing>): Lin
     return tagNames.get(id);
   };
 
-  // One referrer per linking block; its keys are the de-duplication keys of what it links.
-  type Referrer = { listing: Listing; anchor: string | undefined; byKey: Map<string, Occurrence> };
-  const referrers: Array<{ usedIn: Referrer; document: Referrer }> = [];
+  // The shared index (content/used-in.ts): each key with its uses, in the order issues use them.
+  const referrers = issues.flatMap(({ doc, listing }) => contributionsOf(doc, listing, raw, tagName).map((c) => ({ usedIn: c, document: c })));
+  const byKey = indexUsedIn(referrers, (c) => [(c as Contribution).address.key]) as Map<string, Contribution[]>;
+
   const sections: TopicSection[] = [];
-  for (const { listing, walk } of issues) {
-    for (const block of walk.blocks) {
-      const section = block.section === undefined ? undefined : walk.sections[block.section];
-      const topic = section?.topicRef ? tagName(section.topicRef) : undefined;
-      const byKey = new Map<string, Occurrence>();
-      for (const [target, words] of block.words) {
-        const doc = raw.byId.get(target);
-        const url = doc ? (doc._type === 'link' && typeof doc.url === 'string' ? doc.url : undefined) : target;
-        if (!url || !parseHttpUrl(url)) continue;
-        const key = normaliseUrl(url);
-        if (!byKey.has(key)) byKey.set(key, { url, doc, text: block.texts.get(target), words, topic });
-      }
-      if (byKey.size > 0) {
-        const referrer = { listing, anchor: section?.anchor, byKey };
-        referrers.push({ usedIn: referrer, document: referrer });
-      }
-    }
-    for (const section of walk.sections) {
+  for (const { doc, listing } of issues) {
+    for (const section of walkIssue(doc).sections) {
       const tag = section.topicRef ? tagName(section.topicRef) : undefined;
       if (tag) {
         sections.push({ tag, number: listing.number, slug: listing.slug, title: listing.title, date: listing.date, heading: section.heading, anchor: section.anchor, paragraphs: section.paragraphs });
       }
     }
   }
-  const byKey = indexUsedIn(referrers, (document) => (document as Referrer).byKey.keys());
 
   const links: PublishedLink[] = [];
-  const current = new Map<string, PublishedLink>();
-  for (const [key, blocks] of byKey as Map<string, Referrer[]>) {
-    const occurrences = blocks.map((b) => ({ referrer: b, occurrence: b.byKey.get(key)! }));
-    // The link document the issues use (the first one, if two documents share a key).
-    const doc = occurrences.find((o) => o.occurrence.doc)?.occurrence.doc as
-      | { url?: unknown; title?: unknown; siteName?: unknown; description?: unknown; tags?: unknown }
-      | undefined;
-    const first = occurrences[0]!.occurrence;
-    const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
-    const description = str(doc?.description);
-    const tags = new Map<string, TagName>();
-    for (const ref of Array.isArray(doc?.tags) ? (doc.tags as Array<{ _ref?: unknown }>) : []) {
-      const tag = typeof ref?._ref === 'string' ? tagName(ref._ref) : undefined;
-      if (tag) tags.set(tag.slug, tag);
-    }
-    const uses: LinkUse[] = [];
-    for (const { referrer, occurrence } of occurrences) {
-      if (occurrence.topic) tags.set(occurrence.topic.slug, occurrence.topic);
-      if (uses.at(-1)?.number === referrer.listing.number) continue;
-      const { number, slug, title, date } = referrer.listing;
-      uses.push({ number, slug, title, date, anchor: referrer.anchor, words: occurrence.words || (description ?? '') });
-    }
-    const url = str(doc?.url) ?? first.url;
-    const candidate: PublishedLink = {
-      key,
-      id: anchorId(key),
-      url,
-      title: str(doc?.title) ?? occurrences.find((o) => o.occurrence.text)?.occurrence.text ?? url,
-      siteName: str(doc?.siteName),
-      description,
-      domain: domainOf(parseHttpUrl(url)!),
-      tags: [...tags.values()].sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0)),
-      uses,
-    };
+  const current = new Map<string, { from: Contribution[]; link: PublishedLink }>();
+  for (const [key, from] of byKey) {
     const last = lastLinks.get(key);
-    const link = last && sameLink(last, candidate) ? last : candidate;
-    current.set(key, link);
+    const link = last && last.from.length === from.length && last.from.every((c, i) => c === from[i]) ? last.link : linkFrom(from, tagName);
+    current.set(key, { from, link });
     links.push(link);
   }
   lastLinks = current;
   return { links, sections };
 }
 
-function sameLink(a: PublishedLink, b: PublishedLink): boolean {
-  return (
-    a.url === b.url &&
-    a.title === b.title &&
-    a.siteName === b.siteName &&
-    a.description === b.description &&
-    a.tags.length === b.tags.length &&
-    a.tags.every((t, i) => t.slug === b.tags[i]!.slug && t.title === b.tags[i]!.title) &&
-    a.uses.length === b.uses.length &&
-    a.uses.every((u, i) => {
-      const v = b.uses[i]!;
-      return u.number === v.number && u.slug === v.slug && u.title === v.title && u.date === v.date && u.anchor === v.anchor && u.words === v.words;
-    })
-  );
+/** The entry for one key from its contributions (oldest first). */
+function linkFrom(from: Contribution[], tagName: (id: string) => TagName | undefined): PublishedLink {
+  // The link document the issues use (the first one, if two documents share a key).
+  const doc = from.find((c) => c.doc)?.doc;
+  const first = from[0]!;
+  const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+  const description = str(doc?.description);
+  const tags = new Map<string, TagName>();
+  for (const ref of Array.isArray(doc?.tags) ? (doc.tags as Array<{ _ref?: unknown }>) : []) {
+    const tag = typeof ref?._ref === 'string' ? tagName(ref._ref) : undefined;
+    if (tag) tags.set(tag.slug, tag);
+  }
+  const uses: LinkUse[] = [];
+  for (const c of from) {
+    if (c.topic) tags.set(c.topic.slug, c.topic);
+    if (uses.at(-1)?.number === c.listing.number) continue;
+    const { number, slug, title, date } = c.listing;
+    uses.push({ number, slug, title, date, anchor: c.anchor, words: c.words || (description ?? '') });
+  }
+  const address = (doc && typeof doc.url === 'string' ? addressOf(doc.url) : undefined) ?? first.address;
+  return {
+    key: address.key,
+    id: address.id,
+    url: address.url,
+    title: str(doc?.title) ?? from.find((c) => c.text)?.text ?? address.url,
+    siteName: str(doc?.siteName),
+    description,
+    domain: address.domain,
+    tags: [...tags.values()].sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0)),
+    uses,
+  };
 }

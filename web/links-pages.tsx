@@ -61,6 +61,15 @@ function pageLastmod(links: PublishedLink[]): string | undefined {
   return newest;
 }
 
+/** Formatting a date costs more than the rest of a link's markup; there are few dates and many links. */
+const formattedDates = new Map<string, string>();
+function formatDate(date: string, language: string): string {
+  const key = `${language} ${date}`;
+  let text = formattedDates.get(key);
+  if (text === undefined) formattedDates.set(key, (text = escapeHtml(formatIssueDate(date, language))));
+  return text;
+}
+
 function useHref(ctx: RenderContext, use: PublishedLink['uses'][number]): string {
   return siteHref(ctx, `${issuePath(use)}${use.anchor ? `#${use.anchor}` : ''}`);
 }
@@ -76,7 +85,7 @@ function linkItemHtml(link: PublishedLink, ctx: RenderContext, tagPages: Readonl
     const words = use.words && use.words !== link.description ? `<p class="words">${escapeHtml(use.words)}</p>` : '';
     uses +=
       `<li><a href="${escapeHtml(useHref(ctx, use))}">#${use.number}: ${escapeHtml(use.title)}</a>` +
-      ` <time class="meta" dateTime="${escapeHtml(use.date)}">${escapeHtml(formatIssueDate(use.date, ctx.settings.language))}</time>${words}</li>`;
+      ` <time class="meta" dateTime="${escapeHtml(use.date)}">${formatDate(use.date, ctx.settings.language)}</time>${words}</li>`;
   }
   return (
     `<li id="${link.id}"><h3><a href="${escapeHtml(link.url)}"><bdi>${escapeHtml(link.title)}</bdi></a></h3>` +
@@ -126,7 +135,7 @@ function pagerHtml(pages: LinkListPage[], at: number, ctx: RenderContext): strin
   if (!newer && !older) return '';
   return (
     '<nav class="pager" aria-label="More links"><ul>' +
-    (newer ? `<li><a href="${escapeHtml(siteHref(ctx, newer.path))}" rel="prev">← Newer: ${escapeHtml(pageLabel(newer))}</a></li>` : '<li></li>') +
+    (newer ? `<li><a href="${escapeHtml(siteHref(ctx, newer.path))}" rel="prev">← ${at === 1 ? 'Newest links' : `Newer: ${escapeHtml(pageLabel(newer))}`}</a></li>` : '<li></li>') +
     (older ? `<li><a href="${escapeHtml(siteHref(ctx, older.path))}" rel="next">Older: ${escapeHtml(pageLabel(older))} →</a></li>` : '<li></li>') +
     '</ul></nav>'
   );
@@ -192,21 +201,26 @@ export function renderLinksPages(index: LinksIndex, ctx: RenderContext, tags: Ta
     else byDomain.set(link.domain, [link]);
   }
 
-  const filters =
+  // The front page says how many; older pages leave counts out, so a publish does not change them.
+  const filters = (counted: boolean) =>
     '<nav class="link-filters" aria-label="Filter links">' +
     (tags.length > 0
       ? `<p>By topic: ${tags.map((t) => `<a href="${escapeHtml(siteHref(ctx, tagPath(t.slug)))}">${escapeHtml(t.title)}</a>`).join(' · ')}</p>`
       : '') +
-    `<p>By site: <a href="${escapeHtml(siteHref(ctx, domainsPath))}">all ${byDomain.size} ${byDomain.size === 1 ? 'site' : 'sites'}</a></p></nav>`;
+    `<p>By site: <a href="${escapeHtml(siteHref(ctx, domainsPath))}">${counted ? `all ${byDomain.size} ${byDomain.size === 1 ? 'site' : 'sites'}` : 'all sites'}</a></p></nav>`;
+  // What a page's pager shows (the first page is "Newest links", whatever it holds).
+  const neighbours = (list: LinkListPage[], at: number) => [at > 1 ? pageLabel(list[at - 1]!) : at, list[at + 1] ? [list[at + 1]!.path, pageLabel(list[at + 1]!)] : null];
 
   pages.forEach((page, at) => {
-    const meta = JSON.stringify([ctxKey, tagsKey, at, pages.length, at === 0 ? pages.map(pageLabel) : [pageLabel(pages[at - 1] ?? page), pageLabel(pages[at + 1] ?? page)], byDomain.size, index.links.length]);
+    const meta = JSON.stringify([ctxKey, tagsKey, neighbours(pages, at), at === 0 ? [pages.map(pageLabel), byDomain.size, index.links.length] : null]);
     const html = remembered(`${page.path}index.html`, meta, page.links, () => {
       const title = at === 0 ? 'Links' : `Links: ${pageLabel(page)}`;
       const main =
         `<h1>${escapeHtml(title)}</h1>` +
-        `<p class="summary">Every link published in an issue, newest first: ${index.links.length} ${index.links.length === 1 ? 'link' : 'links'}, each with the issues it appeared in and the words around it.</p>` +
-        filters +
+        (at === 0
+          ? `<p class="summary">Every link published in an issue, newest first: ${index.links.length} ${index.links.length === 1 ? 'link' : 'links'}, each with the issues it appeared in and the words around it.</p>`
+          : `<p class="summary">Links first published in ${escapeHtml(pageLabel(page).replace(/^I/, 'i'))}, newest first, each with the issues it appeared in and the words around it. <a href="${escapeHtml(siteHref(ctx, linksPath))}">Newest links</a></p>`) +
+        filters(at === 0) +
         (page.links.length === 0
           ? '<p>No links have been published yet.</p>'
           : `<ul class="link-list">${newestFirst(page.links).map((l) => linkItemHtml(l, ctx, tagPages)).join('')}</ul>`) +
@@ -222,12 +236,13 @@ export function renderLinksPages(index: LinksIndex, ctx: RenderContext, tags: Ta
     const links = byDomain.get(domain)!;
     const domainPages = paginateLinks(links, domainPath(domain));
     domainPages.forEach((page, at) => {
-      const meta = JSON.stringify([ctxKey, at, domainPages.length, [pageLabel(domainPages[at - 1] ?? page), pageLabel(domainPages[at + 1] ?? page)], links.length, page.links.map((l) => pageOf.get(l))]);
+      const meta = JSON.stringify([ctxKey, neighbours(domainPages, at), at === 0 ? links.length : null, page.links.map((l) => pageOf.get(l))]);
       const html = remembered(`${page.path}index.html`, meta, page.links, () => {
         const title = `Links from ${domain}${at === 0 ? '' : `: ${pageLabel(page)}`}`;
+        const count = at === 0 ? `${links.length} ${links.length === 1 ? 'link' : 'links'} from ${escapeHtml(domain)}` : `Links from ${escapeHtml(domain)}`;
         const main =
           `<h1>${escapeHtml(title)}</h1>` +
-          `<p class="summary">${links.length} ${links.length === 1 ? 'link' : 'links'} from ${escapeHtml(domain)}, newest first. <a href="${escapeHtml(siteHref(ctx, linksPath))}">All links</a> · <a href="${escapeHtml(siteHref(ctx, domainsPath))}">All sites</a></p>` +
+          `<p class="summary">${count}, newest first. <a href="${escapeHtml(siteHref(ctx, linksPath))}">All links</a> · <a href="${escapeHtml(siteHref(ctx, domainsPath))}">All sites</a></p>` +
           `<ul class="link-list">${newestFirst(page.links).map((l) => compactItemHtml(l, ctx, pageOf.get(l))).join('')}</ul>` +
           pagerHtml(domainPages, at, ctx);
         return pageHtml(ctx, ctxKey, title, page.path, `Every link from ${domain} published in ${ctx.settings.title}.`, main);

@@ -6,7 +6,6 @@
 import { Feed, type Item } from 'feed';
 import type { LinksIndex, PublishedLink, TopicSection } from '../build/links-index.ts';
 import { absoluteUrl, escapeHtmlText, issuePath, tagPath, type RenderContext } from '../core/render.ts';
-import { isSafeLinkUrl } from '../content/rules.ts';
 import type { Feeds } from './feeds.ts';
 import { stripControlChars } from './site.ts';
 import { topicFeedPaths } from './topic-links.tsx';
@@ -114,7 +113,6 @@ export interface TopicFeed {
 }
 
 type Source = { section: TopicSection; link?: undefined } | { link: PublishedLink; section?: undefined };
-const sourceDate = (s: Source) => (s.section ? s.section.date : s.link.uses[0]!.date);
 const sourceNumber = (s: Source) => (s.section ? s.section.number : s.link.uses[0]!.number);
 
 /** Whether two sources show the same: links are handed out as the same object while unchanged (build/links-index.ts). */
@@ -128,30 +126,43 @@ function sameSource(a: Source, b: Source): boolean {
 /** The feeds last built per tag, with what they were built from: a rebuild redoes only the topics that changed. */
 const lastFeeds = new Map<string, { key: string; sources: Source[]; feeds: Feeds }>();
 
-/** Each given tag's feeds: its sections (by topic) and links (by tag), newest first, at most topicFeedLength. */
+/**
+ * Each given tag's feeds: its sections (by topic) and links (by tag), newest first (by
+ * issue), at most topicFeedLength. Both lists are in issue order already, so each tag
+ * takes its newest from their ends instead of sorting every link.
+ */
 export function buildTopicFeeds(index: LinksIndex, tags: Array<{ title: string; slug: string }>, ctx: RenderContext): TopicFeed[] {
-  const bySlug = new Map<string, Source[]>(tags.map((t) => [t.slug, []]));
-  for (const section of index.sections) bySlug.get(section.tag.slug)?.push({ section });
-  for (const link of index.links) {
-    if (!isSafeLinkUrl(link.url)) continue;
-    for (const tag of link.tags) bySlug.get(tag.slug)?.push({ link });
+  const newest = (): { sections: Source[]; links: Source[] } => ({ sections: [], links: [] });
+  const bySlug = new Map(tags.map((t) => [t.slug, newest()]));
+  for (let i = index.sections.length - 1; i >= 0; i--) {
+    const section = index.sections[i]!;
+    const list = bySlug.get(section.tag.slug)?.sections;
+    if (list && list.length < topicFeedLength) list.push({ section });
+  }
+  for (let i = index.links.length - 1; i >= 0; i--) {
+    const link = index.links[i]!;
+    for (const tag of link.tags) {
+      const list = bySlug.get(tag.slug)?.links;
+      if (list && list.length < topicFeedLength) list.push({ link });
+    }
   }
   const ctxKey = JSON.stringify(ctx);
   return tags.map((tag) => {
-    const sources = bySlug
-      .get(tag.slug)!
-      .sort((a, b) => {
-        const da = sourceDate(a);
-        const db = sourceDate(b);
-        return da < db ? 1 : da > db ? -1 : sourceNumber(b) - sourceNumber(a);
-      })
-      .slice(0, topicFeedLength);
+    const { sections: s, links: l } = bySlug.get(tag.slug)!;
+    // Merge the two newest-first lists; within an issue its sections come before its links.
+    const sources: Source[] = [];
+    let a = 0;
+    let b = 0;
+    while (sources.length < topicFeedLength && (a < s.length || b < l.length)) {
+      if (b >= l.length || (a < s.length && sourceNumber(s[a]!) >= sourceNumber(l[b]!))) sources.push(s[a++]!);
+      else sources.push(l[b++]!);
+    }
     const key = JSON.stringify([ctxKey, tag.title]);
     const last = lastFeeds.get(tag.slug);
-    if (last && last.key === key && last.sources.length === sources.length && last.sources.every((s, i) => sameSource(s, sources[i]!))) {
+    if (last && last.key === key && last.sources.length === sources.length && last.sources.every((x, i) => sameSource(x, sources[i]!))) {
       return { slug: tag.slug, feeds: last.feeds };
     }
-    const items = sources.map((s) => (s.section ? sectionItem(s.section, ctx) : linkItem(s.link, ctx)));
+    const items = sources.map((x) => (x.section ? sectionItem(x.section, ctx) : linkItem(x.link, ctx)));
     const feeds = {
       rss: stripControlChars(makeFeed(tag, items, ctx, 'rss').rss2()),
       atom: stripControlChars(makeFeed(tag, items, ctx, 'atom').atom1()),

@@ -19,12 +19,9 @@ import { renderArchivePage, renderNotFoundPage, renderTagPage } from '../web/arc
 import { buildFeeds, type FeedEntry } from '../web/feeds.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
-import { renderLinksPages } from '../web/links-pages.tsx';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
-import { buildTopicFeeds } from '../web/topic-feeds.ts';
-import { topicFeedPaths } from '../web/topic-links.tsx';
-import { indexLinks } from './links-index.ts';
+import { prepareLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
@@ -194,6 +191,18 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     missing.sort((a, b) => b.listing.number - a.listing.number);
     span('plan');
 
+    // The link pages and feeds need only content: with workers, prepared while they render.
+    let linksOutput: Promise<LinksOutput> | undefined;
+    const links = () => {
+      if (!linksOutput) {
+        const tagged = collectTagPages(planned.map((p) => p.listing), taggedLinks(raw, listings), tags).map((t) => t.tag);
+        linksOutput = prepareLinks(raw, listings, tagged, ctx, () => new Promise((resolve) => setImmediate(resolve)));
+        // Awaited with the pages below; this only keeps a failure meanwhile from going unhandled.
+        linksOutput.catch(() => undefined);
+      }
+      return linksOutput;
+    };
+
     let done = 0;
     progress({ phase: 'render', done, total: missing.length });
     const useWorkers = threads > 1 && missing.length > threshold;
@@ -220,6 +229,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           job.catch(() => undefined);
           rendering.push(job);
         }
+        if (i === 0) links();
       }
       // Settle every job before leaving, so a failure reports the first error, not a stopped pool.
       const results = await Promise.allSettled(rendering);
@@ -282,10 +292,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       const feeds = buildFeeds(feedEntries, ctx);
       const issueListings = planned.map((p) => p.listing);
       const tagPages = collectTagPages(issueListings, taggedLinks(raw, listings), tags);
-      // /links/, the domain pages and a feed per tag page (web/links-pages.tsx, web/topic-feeds.ts).
-      const linksIndex = indexLinks(raw, listings);
-      const linkPages = renderLinksPages(linksIndex, ctx, tagPages.map((t) => t.tag));
-      const topicFeeds = buildTopicFeeds(linksIndex, tagPages.map((t) => t.tag), ctx);
+      const linkOutput = await links();
 
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
@@ -300,14 +307,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             issueListings,
             tagPages.map((t) => ({ slug: t.tag.slug, lastmod: t.issues.at(-1)?.date })),
             ctx,
-            linkPages,
+            linkOutput.pages,
           ),
         ),
-        ...linkPages.map((p) => write(p.rel, p.html)),
-        ...topicFeeds.flatMap(({ slug, feeds }) => {
-          const paths = topicFeedPaths(slug);
-          return [write(paths.rss, feeds.rss), write(paths.atom, feeds.atom), write(paths.json, feeds.json)];
-        }),
+        ...linkOutput.files.map(([rel, content]) => write(rel, content)),
         // One tag page at a time: each is rendered, written and dropped before the next.
         (async () => {
           for (const t of tagPages) {

@@ -67,6 +67,10 @@ export interface LinksIndex {
   sections: TopicSection[];
 }
 
+/** Lets other work run (a build's worker threads wait for the main thread to hand out issues). */
+export type Pause = () => Promise<void>;
+const noPause: Pause = () => Promise.resolve();
+
 /** Longest run of editor's words kept for one use; longer paragraphs are cut around the link. */
 const maxWords = 320;
 
@@ -332,7 +336,7 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
 let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
 
 /** Every link of the given published issues (`listings` by document id), oldest first, and the sections with a topic. */
-export function indexLinks(raw: RawContent, listings: Map<string, Listing>): LinksIndex {
+export async function indexLinks(raw: RawContent, listings: Map<string, Listing>, pause: Pause = noPause): Promise<LinksIndex> {
   const issues = raw.issues.flatMap((doc) => {
     const listing = listings.get(doc._id);
     return listing ? [{ doc, listing }] : [];
@@ -350,7 +354,11 @@ export function indexLinks(raw: RawContent, listings: Map<string, Listing>): Lin
   };
 
   // The shared index (content/used-in.ts): each key with its uses, in the order issues use them.
-  const referrers = issues.flatMap(({ doc, listing }) => contributionsOf(doc, listing, raw, tagName).map((c) => ({ usedIn: c, document: c })));
+  const referrers: Array<{ usedIn: Contribution; document: Contribution }> = [];
+  for (const [n, { doc, listing }] of issues.entries()) {
+    for (const c of contributionsOf(doc, listing, raw, tagName)) referrers.push({ usedIn: c, document: c });
+    if (n % 20 === 19) await pause();
+  }
   const byKey = indexUsedIn(referrers, (c) => [(c as Contribution).address.key]) as Map<string, Contribution[]>;
 
   const sections: TopicSection[] = [];

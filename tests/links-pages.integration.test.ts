@@ -165,10 +165,21 @@ describe('the link pages of the sample', () => {
 
   it('are in the sitemap', async () => {
     const locs = (new XMLParser({ isArray: (n) => n === 'url' }).parse(await built.read('sitemap.xml')).urlset.url as Array<{ loc: string }>).map((u) => u.loc);
-    const pages = (await built.files()).filter((f) => f.startsWith('links/')).map((f) => `${site}/${f.replace(/index\.html$/, '')}`);
+    const pages = (await built.files()).filter((f) => f.startsWith('links/') && f.endsWith('index.html')).map((f) => `${site}/${f.replace(/index\.html$/, '')}`);
     expect(pages).toContain(`${site}/links/`);
     expect(pages).toContain(`${site}/links/domains/`);
     for (const page of pages) expect(locs).toContain(page);
+  });
+
+  it('have their own feeds of the newest links, offered on the page', async () => {
+    const json = JSON.parse(await built.read('links/feed.json'));
+    expect(json.feed_url).toBe(`${site}/links/feed.json`);
+    // The first fifty of /links/, in its order.
+    expect(json.items.map((i: { id: string }) => i.id)).toEqual(links.slice(0, 50).map((l) => l.url));
+    const rss = xml.parse(await built.read('links/feed.xml')).rss;
+    expect(rss.channel.item).toHaveLength(json.items.length);
+    const $ = cheerio.load(await built.read('links/index.html'));
+    expect($('link[rel="alternate"]').toArray().map((l) => $(l).attr('href'))).toEqual(expect.arrayContaining(['/links/feed.xml', '/links/atom.xml', '/links/feed.json']));
   });
 
   it('give each tag a feed of its sections and links, the same in RSS, Atom and JSON Feed, newest first', async () => {

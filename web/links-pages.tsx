@@ -6,11 +6,12 @@
 // changes the first page (and the pages of links it used again), never every page: old
 // page addresses and anchors stay put. Pages are written as strings (see
 // web/archive-page.tsx) and remembered per path while their links are the same objects.
-import type { PublishedLink, LinksIndex } from '../build/links-index.ts';
+import type { LinksIndex, Pause, PublishedLink } from '../build/links-index.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import { escapeHtml } from './archive-page.tsx';
 import { Layout, renderDocument } from './layout.tsx';
 import { siteHref, stripControlChars } from './site.ts';
+import { linksFeedPaths } from './topic-feeds.ts';
 
 export const linksPath = 'links/';
 export const domainsPath = 'links/domains/';
@@ -104,6 +105,18 @@ function compactItemHtml(link: PublishedLink, ctx: RenderContext, fullAt: string
   );
 }
 
+/** The links feeds, for feed readers, on every links page. */
+function LinksFeedHead({ ctx }: { ctx: RenderContext }) {
+  const name = `${ctx.settings.title}: links`;
+  return (
+    <>
+      <link rel="alternate" type="application/rss+xml" title={`${name} (RSS)`} href={siteHref(ctx, linksFeedPaths.rss)} />
+      <link rel="alternate" type="application/atom+xml" title={`${name} (Atom)`} href={siteHref(ctx, linksFeedPaths.atom)} />
+      <link rel="alternate" type="application/feed+json" title={`${name} (JSON Feed)`} href={siteHref(ctx, linksFeedPaths.json)} />
+    </>
+  );
+}
+
 /** Stand-ins while React renders the frame once per build; plain letters, so React leaves them as they are. */
 const marks = { title: 'NEWSDESKLINKSTITLE', path: 'NEWSDESKLINKSPATH', description: 'NEWSDESKLINKSDESCRIPTION', main: 'NEWSDESKLINKSMAIN' };
 let frameCache: { key: string; frame: string } | undefined;
@@ -112,7 +125,7 @@ let frameCache: { key: string; frame: string } | undefined;
 function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: string, description: string, main: string): string {
   if (frameCache?.key !== ctxKey) {
     const frame = renderDocument(
-      <Layout title={marks.title} ctx={ctx} canonicalPath={marks.path} description={marks.description}>
+      <Layout title={marks.title} ctx={ctx} canonicalPath={marks.path} description={marks.description} head={<LinksFeedHead ctx={ctx} />}>
         {marks.main}
       </Layout>,
     );
@@ -179,7 +192,7 @@ function remembered(rel: string, meta: string, links: PublishedLink[], render: (
  * Every links page of the site: /links/ and its older pages, a page per site, and the
  * list of sites. `tags` are the tags that have a tag page (the "by topic" filter).
  */
-export function renderLinksPages(index: LinksIndex, ctx: RenderContext, tags: TagListing[]): LinksPageFile[] {
+export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, tags: TagListing[], pause: Pause = () => Promise.resolve()): Promise<LinksPageFile[]> {
   const ctxKey = JSON.stringify(ctx);
   const tagPages = new Set(tags.map((t) => t.slug));
   const tagsKey = JSON.stringify(tags);
@@ -211,14 +224,16 @@ export function renderLinksPages(index: LinksIndex, ctx: RenderContext, tags: Ta
   // What a page's pager shows (the first page is "Newest links", whatever it holds).
   const neighbours = (list: LinkListPage[], at: number) => [at > 1 ? pageLabel(list[at - 1]!) : at, list[at + 1] ? [list[at + 1]!.path, pageLabel(list[at + 1]!)] : null];
 
-  pages.forEach((page, at) => {
+  for (const [at, page] of pages.entries()) {
+    if (at % 10 === 9) await pause();
     const meta = JSON.stringify([ctxKey, tagsKey, neighbours(pages, at), at === 0 ? [pages.map(pageLabel), byDomain.size, index.links.length] : null]);
     const html = remembered(`${page.path}index.html`, meta, page.links, () => {
       const title = at === 0 ? 'Links' : `Links: ${pageLabel(page)}`;
       const main =
         `<h1>${escapeHtml(title)}</h1>` +
         (at === 0
-          ? `<p class="summary">Every link published in an issue, newest first: ${index.links.length} ${index.links.length === 1 ? 'link' : 'links'}, each with the issues it appeared in and the words around it.</p>`
+          ? `<p class="summary">Every link published in an issue, newest first: ${index.links.length} ${index.links.length === 1 ? 'link' : 'links'}, each with the issues it appeared in and the words around it.</p>` +
+            `<p class="topic-feeds">Follow new links: ${(['rss', 'atom', 'json'] as const).map((f) => `<a href="${escapeHtml(siteHref(ctx, linksFeedPaths[f]))}">${{ rss: 'RSS', atom: 'Atom', json: 'JSON Feed' }[f]}</a>`).join(' · ')}</p>`
           : `<p class="summary">Links first published in ${escapeHtml(pageLabel(page).replace(/^I/, 'i'))}, newest first, each with the issues it appeared in and the words around it. <a href="${escapeHtml(siteHref(ctx, linksPath))}">Newest links</a></p>`) +
         filters(at === 0) +
         (page.links.length === 0
@@ -229,13 +244,15 @@ export function renderLinksPages(index: LinksIndex, ctx: RenderContext, tags: Ta
       return pageHtml(ctx, ctxKey, title, page.path, `Every link published in ${ctx.settings.title}, newest first.`, main);
     });
     file(page.path, html, page.links);
-  });
+  }
 
   const domains = [...byDomain.keys()].sort();
-  for (const domain of domains) {
+  for (const [n, domain] of domains.entries()) {
+    if (n % 10 === 9) await pause();
     const links = byDomain.get(domain)!;
     const domainPages = paginateLinks(links, domainPath(domain));
-    domainPages.forEach((page, at) => {
+    for (const [at, page] of domainPages.entries()) {
+      if (at % 10 === 9) await pause();
       const meta = JSON.stringify([ctxKey, neighbours(domainPages, at), at === 0 ? links.length : null, page.links.map((l) => pageOf.get(l))]);
       const html = remembered(`${page.path}index.html`, meta, page.links, () => {
         const title = `Links from ${domain}${at === 0 ? '' : `: ${pageLabel(page)}`}`;
@@ -248,7 +265,7 @@ export function renderLinksPages(index: LinksIndex, ctx: RenderContext, tags: Ta
         return pageHtml(ctx, ctxKey, title, page.path, `Every link from ${domain} published in ${ctx.settings.title}.`, main);
       });
       file(page.path, html, page.links);
-    });
+    }
   }
 
   const counts = domains.map((d) => byDomain.get(d)!.length);

@@ -7,7 +7,7 @@ import { Feed, type Item } from 'feed';
 import type { LinksIndex, PublishedLink, TopicSection } from '../build/links-index.ts';
 import { absoluteUrl, escapeHtmlText, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import type { Feeds } from './feeds.ts';
-import { stripControlChars } from './site.ts';
+import { feedFiles, stripControlChars } from './site.ts';
 import { topicFeedPaths } from './topic-links.tsx';
 
 /** How many sections and links each topic feed carries. */
@@ -57,14 +57,23 @@ function linkItem(link: PublishedLink, ctx: RenderContext): TopicItem {
 
 const day = (date: string) => new Date(`${date}T00:00:00Z`);
 
-function makeFeed(tag: { title: string; slug: string }, items: TopicItem[], ctx: RenderContext, format: 'rss' | 'atom' | 'json'): Feed {
+/** What a feed is about: the tag's, or (no tag) every link's. */
+interface Channel {
+  title: string;
+  description: string;
+  pagePath: string;
+  paths: Feeds;
+  tag: { title: string; slug: string } | undefined;
+}
+
+function makeFeed(channel: Channel, items: TopicItem[], ctx: RenderContext, format: 'rss' | 'atom' | 'json'): Feed {
   const clean = stripControlChars;
-  const page = absoluteUrl(ctx, tagPath(tag.slug));
-  const paths = topicFeedPaths(tag.slug);
+  const page = absoluteUrl(ctx, channel.pagePath);
+  const { paths, tag } = channel;
   const feed = new Feed({
     id: page,
-    title: clean(`${ctx.settings.title}: ${tag.title}`),
-    description: clean(`Sections and links on ${tag.title} from ${ctx.settings.title}.`),
+    title: clean(channel.title),
+    description: clean(channel.description),
     link: page,
     language: ctx.settings.language,
     // No wall-clock time: an empty feed is dated at the epoch rather than "now".
@@ -84,7 +93,7 @@ function makeFeed(tag: { title: string; slug: string }, items: TopicItem[], ctx:
       date: day(item.date),
       published: day(item.date),
       content: clean(item.contentHtml),
-      category: [{ name: clean(tag.title), term: tag.slug, domain: absoluteUrl(ctx, tagPath(tag.slug)) }],
+      ...(tag ? { category: [{ name: clean(tag.title), term: tag.slug, domain: absoluteUrl(ctx, tagPath(tag.slug)) }] } : {}),
     };
     feed.addItem(entry);
   }
@@ -162,13 +171,59 @@ export function buildTopicFeeds(index: LinksIndex, tags: Array<{ title: string; 
     if (last && last.key === key && last.sources.length === sources.length && last.sources.every((x, i) => sameSource(x, sources[i]!))) {
       return { slug: tag.slug, feeds: last.feeds };
     }
-    const items = sources.map((x) => (x.section ? sectionItem(x.section, ctx) : linkItem(x.link, ctx)));
-    const feeds = {
-      rss: stripControlChars(makeFeed(tag, items, ctx, 'rss').rss2()),
-      atom: stripControlChars(makeFeed(tag, items, ctx, 'atom').atom1()),
-      json: jsonFeed11(makeFeed(tag, items, ctx, 'json').json1(), items, ctx),
+    const channel = {
+      title: `${ctx.settings.title}: ${tag.title}`,
+      description: `Sections and links on ${tag.title} from ${ctx.settings.title}.`,
+      pagePath: tagPath(tag.slug),
+      paths: topicFeedPaths(tag.slug),
+      tag,
     };
+    const feeds = renderFeeds(channel, sources, ctx);
     lastFeeds.set(tag.slug, { key, sources, feeds });
     return { slug: tag.slug, feeds };
   });
+}
+
+function renderFeeds(channel: Channel, sources: Source[], ctx: RenderContext): Feeds {
+  const items = sources.map((x) => (x.section ? sectionItem(x.section, ctx) : linkItem(x.link, ctx)));
+  return {
+    rss: stripControlChars(makeFeed(channel, items, ctx, 'rss').rss2()),
+    atom: stripControlChars(makeFeed(channel, items, ctx, 'atom').atom1()),
+    json: jsonFeed11(makeFeed(channel, items, ctx, 'json').json1(), items, ctx),
+  };
+}
+
+/** Site paths of the feeds of every link (links/feed.xml, atom.xml, feed.json). */
+export const linksFeedPaths: Feeds = { rss: `links/${feedFiles.rss}`, atom: `links/${feedFiles.atom}`, json: `links/${feedFiles.json}` };
+
+let lastLinksFeed: { key: string; links: PublishedLink[]; feeds: Feeds } | undefined;
+
+/** The newest links (by the issue they first appeared in), at most topicFeedLength, for readers who follow /links/. */
+export function buildLinksFeed(index: LinksIndex, ctx: RenderContext): Feeds {
+  // The order of /links/: newest issue first, each issue's links in the order it gives them.
+  const groups: PublishedLink[][] = [];
+  let count = 0;
+  for (let i = index.links.length - 1; i >= 0 && count < topicFeedLength; ) {
+    const number = index.links[i]!.uses[0]!.number;
+    let j = i;
+    while (j >= 0 && index.links[j]!.uses[0]!.number === number) j--;
+    groups.push(index.links.slice(j + 1, i + 1));
+    count += i - j;
+    i = j;
+  }
+  const links = groups.flat().slice(0, topicFeedLength);
+  const key = JSON.stringify(ctx);
+  if (lastLinksFeed && lastLinksFeed.key === key && lastLinksFeed.links.length === links.length && lastLinksFeed.links.every((l, i) => l === links[i])) {
+    return lastLinksFeed.feeds;
+  }
+  const channel = {
+    title: `${ctx.settings.title}: links`,
+    description: `Every link published in ${ctx.settings.title}, newest first.`,
+    pagePath: 'links/',
+    paths: linksFeedPaths,
+    tag: undefined,
+  };
+  const feeds = renderFeeds(channel, links.map((link) => ({ link })), ctx);
+  lastLinksFeed = { key, links, feeds };
+  return feeds;
 }

@@ -6,7 +6,7 @@
 import { Feed, type Item } from 'feed';
 import type { LinksIndex, PublishedLink, TopicSection } from '../build/links-index.ts';
 import { absoluteUrl, escapeHtmlText, issuePath, tagPath, type RenderContext } from '../core/render.ts';
-import type { Feeds } from './feeds.ts';
+import { toJsonFeed11, type Feeds } from './feeds.ts';
 import { feedFiles, stripControlChars } from './site.ts';
 import { topicFeedPaths } from './topic-links.tsx';
 
@@ -100,22 +100,6 @@ function makeFeed(channel: Channel, items: TopicItem[], ctx: RenderContext, form
   return feed;
 }
 
-/** The feed package writes JSON Feed 1.0; 1.1 adds language, authors and date_published (as web/feeds.ts does). */
-function jsonFeed11(json: string, items: TopicItem[], ctx: RenderContext): string {
-  const doc = JSON.parse(json) as Record<string, unknown> & { items?: Array<Record<string, unknown>> };
-  doc.version = 'https://jsonfeed.org/version/1.1';
-  doc.language = ctx.settings.language;
-  doc.authors = [{ name: stripControlChars(ctx.settings.senderName), url: absoluteUrl(ctx, '') }];
-  delete doc.author;
-  (doc.items ?? []).forEach((entry, i) => {
-    const item = items[i];
-    if (!item) return;
-    entry.id = item.id;
-    entry.date_published = day(item.date).toISOString();
-  });
-  return `${JSON.stringify(doc, null, 2).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')}\n`;
-}
-
 export interface TopicFeed {
   slug: string;
   feeds: Feeds;
@@ -189,7 +173,7 @@ function renderFeeds(channel: Channel, sources: Source[], ctx: RenderContext): F
   return {
     rss: stripControlChars(makeFeed(channel, items, ctx, 'rss').rss2()),
     atom: stripControlChars(makeFeed(channel, items, ctx, 'atom').atom1()),
-    json: jsonFeed11(makeFeed(channel, items, ctx, 'json').json1(), items, ctx),
+    json: toJsonFeed11(makeFeed(channel, items, ctx, 'json').json1(), items, ctx),
   };
 }
 

@@ -21,7 +21,7 @@ import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
-import { prepareLinks, type LinksOutput } from './links-output.ts';
+import { prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
@@ -310,7 +310,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             linkOutput.pages,
           ),
         ),
-        ...linkOutput.files.map(([rel, content]) => write(rel, content)),
+        writeLinks(linkOutput, write),
         // One tag page at a time: each is rendered, written and dropped before the next.
         (async () => {
           for (const t of tagPages) {

@@ -3,9 +3,9 @@
 // use a captured link document (link annotation or link card) or type the address inline
 // (externalLink), with each issue it appeared in and the editor's words around it. Built
 // from the raw published documents the build already holds, with the shared walk of
-// content/used-in.ts; each issue's walk is remembered per document object, and an entry
-// whose content did not change is handed out again as the same object, so a rebuild
-// after a publish re-renders only the pages whose links changed.
+// content/used-in.ts; what each issue contributes is remembered per document object, and
+// an entry whose contributions did not change is handed out again as the same object, so
+// a rebuild after a publish re-renders only the pages whose links changed.
 import { normaliseUrl } from '../content/normalize-url.ts';
 import { slugify } from '../content/rules.ts';
 import type { SanityDocument } from '../content/store.ts';
@@ -88,17 +88,13 @@ interface IssueWalk {
   sections: Array<{ heading: string; anchor: string; topicRef: string | undefined; paragraphs: string[] }>;
 }
 
-const walks = new WeakMap<object, IssueWalk>();
-
-/** What one issue document links to, block by block; remembered per document object. */
+/** What one issue document links to, block by block (kept only until its contributions are resolved). */
 function walkIssue(doc: SanityDocument): IssueWalk {
-  let walk = walks.get(doc);
-  if (walk) return walk;
-  walk = { blocks: [], sections: [] };
+  const walk: IssueWalk = { blocks: [], sections: [] };
   const record = (blocks: unknown, section: number | undefined, paragraphs?: string[]) => {
     for (const block of Array.isArray(blocks) ? blocks : []) {
       const targets = blockTargets(block, section);
-      if (targets.words.size > 0) walk!.blocks.push(targets);
+      if (targets.words.size > 0) walk.blocks.push(targets);
       if (paragraphs) {
         const text = blockText(block);
         if (text) paragraphs.push(text);
@@ -118,11 +114,10 @@ function walkIssue(doc: SanityDocument): IssueWalk {
     seen.add(anchor);
     const topic = section?.topic as { _ref?: unknown } | undefined;
     const entry = { heading, anchor, topicRef: typeof topic?._ref === 'string' ? topic._ref : undefined, paragraphs: [] as string[] };
-    walk!.sections.push(entry);
+    walk.sections.push(entry);
     record(section?.body, i, entry.topicRef ? entry.paragraphs : undefined);
   });
   record(raw.signOff, undefined);
-  walks.set(doc, walk);
   return walk;
 }
 
@@ -285,6 +280,8 @@ interface IssueContributions {
   listing: Listing;
   deps: Array<[string, SanityDocument | undefined]>;
   contributions: Contribution[];
+  /** The sections that name a topic (for the topic feeds). */
+  topics: IssueWalk['sections'];
 }
 const resolved = new WeakMap<object, IssueContributions>();
 
@@ -292,12 +289,9 @@ function sameListing(a: Listing, b: Listing): boolean {
   return a.number === b.number && a.slug === b.slug && a.title === b.title && a.date === b.date;
 }
 
-function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent, tagName: (id: string) => TagName | undefined): Contribution[] {
+function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent, tagName: (id: string) => TagName | undefined): IssueContributions {
   const last = resolved.get(doc);
-  if (last && sameListing(last.listing, listing) && last.deps.every(([id, dep]) => raw.byId.get(id) === dep)) {
-    last.listing = listing;
-    return last.contributions;
-  }
+  if (last && sameListing(last.listing, listing) && last.deps.every(([id, dep]) => raw.byId.get(id) === dep)) return last;
   const walk = walkIssue(doc);
   const deps = new Map<string, SanityDocument | undefined>();
   const depend = (id: string) => {
@@ -328,8 +322,10 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
       contributions.push({ address, doc: linkDoc, text: block.texts.get(target), words, topic, listing, anchor: section?.anchor });
     }
   }
-  resolved.set(doc, { listing, deps: [...deps], contributions });
-  return contributions;
+  for (const section of walk.sections) if (section.topicRef) depend(section.topicRef);
+  const result = { listing, deps: [...deps], contributions, topics: walk.sections.filter((section) => section.topicRef) };
+  resolved.set(doc, result);
+  return result;
 }
 
 /** The entries handed out last time, by key, with the contributions they were built from. */
@@ -355,15 +351,18 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
 
   // The shared index (content/used-in.ts): each key with its uses, in the order issues use them.
   const referrers: Array<{ usedIn: Contribution; document: Contribution }> = [];
+  const topics: Array<{ listing: Listing; sections: IssueContributions['topics'] }> = [];
   for (const [n, { doc, listing }] of issues.entries()) {
-    for (const c of contributionsOf(doc, listing, raw, tagName)) referrers.push({ usedIn: c, document: c });
+    const issue = contributionsOf(doc, listing, raw, tagName);
+    for (const c of issue.contributions) referrers.push({ usedIn: c, document: c });
+    topics.push({ listing, sections: issue.topics });
     if (n % 20 === 19) await pause();
   }
   const byKey = indexUsedIn(referrers, (c) => [(c as Contribution).address.key]) as Map<string, Contribution[]>;
 
   const sections: TopicSection[] = [];
-  for (const { doc, listing } of issues) {
-    for (const section of walkIssue(doc).sections) {
+  for (const { listing, sections: named } of topics) {
+    for (const section of named) {
       const tag = section.topicRef ? tagName(section.topicRef) : undefined;
       if (tag) {
         sections.push({ tag, number: listing.number, slug: listing.slug, title: listing.title, date: listing.date, heading: section.heading, anchor: section.anchor, paragraphs: section.paragraphs });

@@ -35,3 +35,15 @@ export async function prepareLinks(raw: RawContent, listings: Map<string, Listin
     ],
   };
 }
+
+/** Writes the files a few at a time: tens of megabytes at once would all be buffered together. */
+export async function writeLinks(output: LinksOutput, write: (rel: string, content: string) => Promise<void>, lanes = 8): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < output.files.length) {
+      const [rel, content] = output.files[next++]!;
+      await write(rel, content);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+}

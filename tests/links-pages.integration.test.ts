@@ -1,7 +1,8 @@
 // The link pages and topic feeds, from real builds: the sample dataset (every link of
 // every published issue on /links/, newest first, with the issues it appeared in and the
 // words around it; domain pages; the tag filter; sitemap; topic feeds parsed back), a
-// constructed dataset (paging, hostile text), and an in-place rebuild after a publish.
+// constructed dataset (paging, hostile text), an in-place rebuild after a publish, and the
+// list of sites split by first character when it is long.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as cheerio from 'cheerio';
@@ -15,7 +16,9 @@ import type { Issue, PortableBlock } from '../content/model.ts';
 import { normaliseUrl, parseHttpUrl } from '../content/normalize-url.ts';
 import { escapeHtmlText } from '../core/render.ts';
 import { sectionAnchors } from '../web/issue-page.tsx';
+import { renderLinksPages } from '../web/links-pages.tsx';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { aRenderContext } from './builders.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { buildSample, listFiles, type BuiltSite } from './web-build-fixture.ts';
 
@@ -366,5 +369,32 @@ describe('the link pages of a constructed archive', () => {
     const theirs = (await listFiles(reference)).filter((f) => f.startsWith('links/') || f.startsWith('tags/') || f === 'sitemap.xml');
     expect(ours).toEqual(theirs);
     for (const rel of theirs) expect(await read(rel), rel).toBe(await fs.readFile(path.join(reference, rel), 'utf8'));
+  });
+});
+
+describe('the list of sites', () => {
+  it('splits by first character when there are many, every site on exactly one page', async () => {
+    const names = Array.from({ length: 620 }, (_, i) => `${'abcdefghij0'[i % 11]}site-${i}.example.org`);
+    const links = names.map((domain, i) => ({
+      key: `https://${domain}/p`,
+      id: `l-${i}`,
+      url: `https://${domain}/p`,
+      title: `Page ${i}`,
+      siteName: undefined,
+      description: undefined,
+      domain,
+      tags: [],
+      uses: [{ number: 1 + Math.floor(i / 10), slug: `issue-${1 + Math.floor(i / 10)}`, title: 'An issue', date: '2026-01-02', anchor: undefined, words: 'Some words.' }],
+    }));
+    const files = await renderLinksPages({ links, sections: [] }, aRenderContext(), []);
+    const page = (rel: string) => cheerio.load(files.find((f) => f.rel === rel)!.html);
+    const index = page('links/domains/index.html');
+    const groups = index('ul.domain-groups a').toArray().map((a) => index(a).attr('href')!);
+    expect(groups).toHaveLength(11);
+    const listed = groups.flatMap((href) => {
+      const $ = page(`${href.slice(1)}index.html`);
+      return $('ul.domain-list a').toArray().map((a) => $(a).text());
+    });
+    expect(listed.sort()).toEqual([...names].sort());
   });
 });

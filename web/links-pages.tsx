@@ -16,6 +16,8 @@ import { linksFeedPaths } from './topic-feeds.ts';
 export const linksPath = 'links/';
 export const domainsPath = 'links/domains/';
 export const linksPerPage = 100;
+/** Beyond this many sites, the list of sites is split by first character. */
+export const domainsPerPage = 500;
 
 export function domainPath(domain: string): string {
   return `links/domain/${domain}/`;
@@ -268,18 +270,45 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
     }
   }
 
-  const counts = domains.map((d) => byDomain.get(d)!.length);
-  const domainsHtml = remembered(`${domainsPath}index.html`, JSON.stringify([ctxKey, domains, counts]), [], () => {
+  // The list of sites: one page while it is short, else a page per first character.
+  const count = (d: string) => byDomain.get(d)!.length;
+  const domainList = (list: string[]) =>
+    `<ul class="domain-list">${list.map((d) => `<li><a href="${escapeHtml(siteHref(ctx, domainPath(d)))}">${escapeHtml(d)}</a> <span class="meta">(${count(d)})</span></li>`).join('')}</ul>`;
+  const allLinks = `<a href="${escapeHtml(siteHref(ctx, linksPath))}">All links</a>`;
+  const groups = new Map<string, string[]>();
+  if (domains.length > domainsPerPage) {
+    for (const d of domains) {
+      const list = groups.get(d[0]!);
+      if (list) list.push(d);
+      else groups.set(d[0]!, [d]);
+    }
+  }
+  const lastmod = pageLastmod(index.links.slice(-1));
+  const domainsHtml = remembered(`${domainsPath}index.html`, JSON.stringify([ctxKey, domains, domains.map(count)]), [], () => {
     const main =
       '<h1>Sites</h1>' +
-      `<p class="summary">Every site a published link points to, A to Z, with how many links. <a href="${escapeHtml(siteHref(ctx, linksPath))}">All links</a></p>` +
+      `<p class="summary">Every site a published link points to, A to Z, with how many links. ${allLinks}</p>` +
       (domains.length === 0
         ? '<p>No links have been published yet.</p>'
-        : `<ul class="domain-list">${domains.map((d, i) => `<li><a href="${escapeHtml(siteHref(ctx, domainPath(d)))}">${escapeHtml(d)}</a> <span class="meta">(${counts[i]})</span></li>`).join('')}</ul>`);
+        : groups.size === 0
+          ? domainList(domains)
+          : `<ul class="domain-groups">${[...groups].map(([c, list]) => `<li><a href="${escapeHtml(siteHref(ctx, `${domainsPath}${c}/`))}">${escapeHtml(c)}</a> <span class="meta">(${list.length} ${list.length === 1 ? 'site' : 'sites'})</span></li>`).join('')}</ul>`);
     return pageHtml(ctx, ctxKey, 'Sites', domainsPath, `Every site linked from ${ctx.settings.title}.`, main);
   });
-  files.push({ rel: `${domainsPath}index.html`, html: domainsHtml, path: domainsPath, lastmod: pageLastmod(index.links.slice(-1)) });
+  files.push({ rel: `${domainsPath}index.html`, html: domainsHtml, path: domainsPath, lastmod });
   seen.add(`${domainsPath}index.html`);
+  for (const [c, list] of groups) {
+    const path = `${domainsPath}${c}/`;
+    const html = remembered(`${path}index.html`, JSON.stringify([ctxKey, list, list.map(count)]), [], () => {
+      const main =
+        `<h1>Sites: ${escapeHtml(c)}</h1>` +
+        `<p class="summary">Sites starting with “${escapeHtml(c)}”, A to Z, with how many links. <a href="${escapeHtml(siteHref(ctx, domainsPath))}">All sites</a> · ${allLinks}</p>` +
+        domainList(list);
+      return pageHtml(ctx, ctxKey, `Sites: ${c}`, path, `Sites linked from ${ctx.settings.title}, starting with ${c}.`, main);
+    });
+    files.push({ rel: `${path}index.html`, html, path, lastmod });
+    seen.add(`${path}index.html`);
+  }
 
   for (const rel of lastPages.keys()) if (!seen.has(rel)) lastPages.delete(rel);
   return files;

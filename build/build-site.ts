@@ -21,6 +21,7 @@ import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
+import { prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
@@ -190,6 +191,18 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     missing.sort((a, b) => b.listing.number - a.listing.number);
     span('plan');
 
+    // The link pages and feeds need only content: with workers, prepared while they render.
+    let linksOutput: Promise<LinksOutput> | undefined;
+    const links = () => {
+      if (!linksOutput) {
+        const tagged = collectTagPages(planned.map((p) => p.listing), taggedLinks(raw, listings), tags).map((t) => t.tag);
+        linksOutput = prepareLinks(raw, listings, tagged, ctx, () => new Promise((resolve) => setImmediate(resolve)));
+        // Awaited with the pages below; this only keeps a failure meanwhile from going unhandled.
+        linksOutput.catch(() => undefined);
+      }
+      return linksOutput;
+    };
+
     let done = 0;
     progress({ phase: 'render', done, total: missing.length });
     const useWorkers = threads > 1 && missing.length > threshold;
@@ -216,6 +229,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           job.catch(() => undefined);
           rendering.push(job);
         }
+        if (i === 0) links();
       }
       // Settle every job before leaving, so a failure reports the first error, not a stopped pool.
       const results = await Promise.allSettled(rendering);
@@ -279,6 +293,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       const feeds = buildFeeds(feedEntries, ctx);
       const issueListings = planned.map((p) => p.listing);
       const tagPages = collectTagPages(issueListings, taggedLinks(raw, listings), tags);
+      const linkOutput = await links();
 
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
@@ -293,8 +308,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             issueListings,
             tagPages.map((t) => ({ slug: t.tag.slug, lastmod: t.issues.at(-1)?.date })),
             ctx,
+            linkOutput.pages,
           ),
         ),
+        writeLinks(linkOutput, write),
         // One tag page at a time: each is rendered, written and dropped before the next.
         (async () => {
           for (const t of tagPages) {

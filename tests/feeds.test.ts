@@ -60,7 +60,7 @@ describe('the feeds', () => {
     const locs = (urlset.url as Array<{ loc: string }>).map((u) => u.loc);
     expect(locs[0]).toBe('https://news.example.org/');
     for (const issue of issues) expect(locs).toContain(issueUrl(issue));
-    const tagPages = (await site.files()).filter((f) => f.startsWith('tags/'));
+    const tagPages = (await site.files()).filter((f) => f.startsWith('tags/') && f.endsWith('/index.html'));
     expect(locs.filter((l) => l.includes('/tags/'))).toHaveLength(tagPages.length);
   });
 });

@@ -78,6 +78,12 @@ describe('accessibility in Chromium', () => {
       expect(stylesheetApplied).toBe(true);
     });
 
+    it(`the links page has no serious or critical axe violations (${scheme} scheme)`, async () => {
+      const { violations, cspErrors } = await audit('/links/', scheme);
+      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+      expect(cspErrors).toEqual([]);
+    });
+
     it(`the newest issue page has no serious or critical axe violations (${scheme} scheme)`, async () => {
       const issuePage = (await site.files()).filter((f) => f.startsWith('issues/')).sort((a, b) => b.localeCompare(a, 'en', { numeric: true }))[0]!;
       const { violations, cspErrors } = await audit(`/${path.dirname(issuePage)}/`, scheme);

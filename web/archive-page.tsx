@@ -7,6 +7,7 @@ import { isSafeLinkUrl } from '../content/rules.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import { Layout, renderDocument } from './layout.tsx';
 import { siteHref, stripControlChars } from './site.ts';
+import { TopicFeedHead, topicFeedLinksHtml } from './topic-links.tsx';
 
 export type IssueListing = Pick<Issue, 'number' | 'slug' | 'title' | 'date'> & { summary?: string | undefined };
 
@@ -16,7 +17,7 @@ export type IssueListing = Pick<Issue, 'number' | 'slug' | 'title' | 'date'> & {
  * through React took seconds). The markup and escaping are exactly what React's
  * renderToStaticMarkup produces for the same elements, so the output is unchanged.
  */
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/["&'<>]/g, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : c === "'" ? '&#x27;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
@@ -117,12 +118,13 @@ export function renderTagPage(tag: Pick<Tag, 'title' | 'slug' | 'description'>, 
   const main =
     `<h1>Tag: ${escapeHtml(tag.title)}</h1>` +
     (tag.description ? `<p class="summary">${escapeHtml(tag.description)}</p>` : '') +
+    topicFeedLinksHtml(ctx, tag.slug) +
     (newestFirst.length > 0
       ? `<section aria-labelledby="tag-issues"><h2 id="tag-issues">Issues</h2>${issueListHtml(newestFirst, ctx, 'h3')}</section>`
       : '');
   return renderDocumentAround(
     (children) => (
-      <Layout title={`Tag: ${tag.title}`} ctx={ctx} canonicalPath={tagPath(tag.slug)} description={tag.description}>
+      <Layout title={`Tag: ${tag.title}`} ctx={ctx} canonicalPath={tagPath(tag.slug)} description={tag.description} head={<TopicFeedHead ctx={ctx} tag={tag} />}>
         {children}
       </Layout>
     ),

@@ -76,12 +76,16 @@ export function buildFeeds(entries: FeedEntry[], ctx: RenderContext): Feeds {
   return {
     rss: stripControlChars(makeFeed(latest, ctx, 'rss').rss2()),
     atom: stripControlChars(makeFeed(latest, ctx, 'atom').atom1()),
-    json: toJsonFeed11(makeFeed(latest, ctx, 'json').json1(), latest, ctx),
+    json: toJsonFeed11(makeFeed(latest, ctx, 'json').json1(), latest.map((e) => ({ id: absoluteUrl(ctx, issuePath(e.issue)), date: e.issue.date })), ctx),
   };
 }
 
-/** The feed package writes JSON Feed 1.0; 1.1 adds language, authors and date_published. */
-function toJsonFeed11(json: string, entries: FeedEntry[], ctx: RenderContext): string {
+/**
+ * The feed package writes JSON Feed 1.0; 1.1 adds language, authors and date_published.
+ * `entries` give each item's id and date (YYYY-MM-DD), in the feed's order. Also used by the
+ * topic feeds (web/topic-feeds.ts).
+ */
+export function toJsonFeed11(json: string, entries: Array<{ id: string; date: string }>, ctx: RenderContext): string {
   const doc = JSON.parse(json) as Record<string, unknown> & { items?: Array<Record<string, unknown>> };
   doc.version = 'https://jsonfeed.org/version/1.1';
   doc.language = ctx.settings.language;
@@ -91,8 +95,8 @@ function toJsonFeed11(json: string, entries: FeedEntry[], ctx: RenderContext): s
   items.forEach((item, i) => {
     const entry = entries[i];
     if (!entry) return;
-    item.id = absoluteUrl(ctx, issuePath(entry.issue));
-    item.date_published = issueDate(entry.issue.date).toISOString();
+    item.id = entry.id;
+    item.date_published = issueDate(entry.date).toISOString();
     if (item.author) {
       item.authors = [item.author];
       delete item.author;

@@ -61,6 +61,7 @@ export function Layout({ title, ctx, description, canonicalPath, ogType = 'websi
             <nav className="site-nav" aria-label="Site">
               <ul>
                 <li><a href={siteHref(ctx, '')}>Archive</a></li>
+                <li><a href={siteHref(ctx, 'links/')}>Links</a></li>
                 <li><a href={siteHref(ctx, feedFiles.rss)}>RSS</a></li>
                 <li><a href={siteHref(ctx, '#subscribe')}>Subscribe</a></li>
               </ul>

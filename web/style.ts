@@ -43,6 +43,11 @@ div.ed-note p{margin:.25rem 0}
 .tags{display:flex;flex-wrap:wrap;gap:.5rem;list-style:none;padding:0}
 .issue-list li,.link-list li{padding:1rem 0;border-bottom:1px solid var(--line)}
 .issue-list h2,.link-list h3{margin:0 0 .25rem;font-size:1.2rem}
+.link-uses{list-style:none;margin:.25rem 0 0;padding:0}
+.link-uses li{padding:.25rem 0;border:0}
+.link-uses .words{margin:.1rem 0 0 1rem;color:var(--muted)}
+.link-filters p{margin:.25rem 0}
+.domain-list,.page-index,.domain-groups{columns:14rem;padding-left:1.25rem}
 .pager{border-top:1px solid var(--line);margin-top:2rem;padding-top:1rem}
 .pager ul{display:flex;justify-content:space-between;gap:1rem}
 .site-footer{border-top:1px solid var(--line);padding:1.5rem 0 3rem;color:var(--muted)}

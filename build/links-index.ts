@@ -1,0 +1,416 @@
+// Every link the published issues carry, for the /links/ pages and the topic feeds: one
+// entry per page (the de-duplication key of content/normalize-url.ts), whether issues
+// use a captured link document (link annotation or link card) or type the address inline
+// (externalLink), with each issue it appeared in and the editor's words around it. Built
+// from the raw published documents the build already holds, with the shared walk of
+// content/used-in.ts; what each issue contributes is remembered per document object, and
+// an entry whose contributions did not change is handed out again as the same object, so
+// a rebuild after a publish re-renders only the pages whose links changed.
+import { normaliseUrl } from '../content/normalize-url.ts';
+import { slugify } from '../content/rules.ts';
+import type { SanityDocument } from '../content/store.ts';
+import { collectReferences, indexUsedIn } from '../content/used-in.ts';
+import { isSafeSlug } from '../web/site.ts';
+import type { Listing, RawContent } from './sources.ts';
+
+export interface TagName {
+  title: string;
+  slug: string;
+}
+
+/** One issue a link appeared in (the first place in that issue). */
+export interface LinkUse {
+  number: number;
+  slug: string;
+  title: string;
+  date: string;
+  /** The anchor of the section the link sits in on the issue page, if any. */
+  anchor: string | undefined;
+  /** Plain text: the sentence (or paragraph) around the link, a card's comment, or the link's description. */
+  words: string;
+}
+
+export interface PublishedLink {
+  /** The de-duplication key (normaliseUrl). */
+  key: string;
+  /** A short stable id for the link's anchor on list pages. */
+  id: string;
+  url: string;
+  /** The link document's title, else the text the editor linked. */
+  title: string;
+  siteName: string | undefined;
+  description: string | undefined;
+  /** Host name without "www.", for the domain pages; undefined when unfit for a folder name. */
+  domain: string | undefined;
+  /** The link document's tags and the topics of the sections it sat in, safe slugs only. */
+  tags: TagName[];
+  /** Oldest first, one per issue. */
+  uses: LinkUse[];
+}
+
+/** A section with a topic, for the topic feeds. */
+export interface TopicSection {
+  tag: TagName;
+  number: number;
+  slug: string;
+  title: string;
+  date: string;
+  heading: string;
+  anchor: string;
+  /** Plain-text paragraphs. */
+  paragraphs: string[];
+}
+
+export interface LinksIndex {
+  /** Oldest first: by the issue a link first appeared in, then by its place in that issue. */
+  links: PublishedLink[];
+  sections: TopicSection[];
+}
+
+/** Lets other work run (a build's worker threads wait for the main thread to hand out issues). */
+export type Pause = () => Promise<void>;
+const noPause: Pause = () => Promise.resolve();
+
+/** Longest run of editor's words kept for one use; longer paragraphs are cut around the link. */
+const maxWords = 320;
+
+/** A place in an issue that links to something: refs (document ids) and hrefs, with the words for each. */
+interface BlockTargets {
+  section: number | undefined;
+  /** Target (a document id or an href) → words around it; a card's entry may be "" (the link's description stands in). */
+  words: Map<string, string>;
+  /** Target → the text the editor linked, for links that have no document title. */
+  texts: Map<string, string>;
+}
+
+interface IssueWalk {
+  blocks: BlockTargets[];
+  sections: Array<{ heading: string; anchor: string; topicRef: string | undefined; paragraphs: string[] }>;
+}
+
+/** What one issue document links to, block by block (kept only until its contributions are resolved). */
+function walkIssue(doc: SanityDocument): IssueWalk {
+  const walk: IssueWalk = { blocks: [], sections: [] };
+  const record = (blocks: unknown, section: number | undefined, paragraphs?: string[]) => {
+    for (const block of Array.isArray(blocks) ? blocks : []) {
+      const targets = blockTargets(block, section);
+      if (targets.words.size > 0) walk.blocks.push(targets);
+      if (paragraphs) {
+        const text = blockText(block);
+        if (text) paragraphs.push(text);
+      }
+    }
+  };
+  const raw = doc as { intro?: unknown; sections?: unknown; signOff?: unknown };
+  record(raw.intro, undefined);
+  const sections = Array.isArray(raw.sections) ? (raw.sections as Array<Record<string, unknown>>) : [];
+  // The same anchors the issue page gives its sections (web/issue-page.tsx sectionAnchors).
+  const seen = new Set<string>();
+  sections.forEach((section, i) => {
+    const heading = typeof section?.heading === 'string' ? section.heading.trim() : '';
+    const base = slugify(heading) || `section-${i + 1}`;
+    let anchor = base;
+    for (let n = 2; seen.has(anchor); n++) anchor = `${base}-${n}`;
+    seen.add(anchor);
+    const topic = section?.topic as { _ref?: unknown } | undefined;
+    const entry = { heading, anchor, topicRef: typeof topic?._ref === 'string' ? topic._ref : undefined, paragraphs: [] as string[] };
+    walk.sections.push(entry);
+    record(section?.body, i, entry.topicRef ? entry.paragraphs : undefined);
+  });
+  record(raw.signOff, undefined);
+  return walk;
+}
+
+type RawBlock = { _type?: unknown; children?: unknown; markDefs?: unknown; body?: unknown; link?: { _ref?: unknown }; comment?: unknown; caption?: unknown };
+
+/**
+ * The plain text of a block as the issue page reads: its spans, an editorial note as
+ * "[… —Ed.]" (inline or as a block), a card's comment, an image's caption.
+ */
+function blockText(block: unknown): string {
+  const b = (block ?? {}) as RawBlock & { signature?: unknown };
+  let text = '';
+  if (b._type === 'block' && Array.isArray(b.children)) {
+    for (const child of b.children as Array<{ _type?: unknown; text?: unknown; body?: unknown }>) {
+      if (typeof child?.text === 'string') text += child.text;
+      else if (child?._type === 'editorialNote') text += blockText(child);
+    }
+  } else if (b._type === 'editorialNote' && Array.isArray(b.body)) {
+    text = `[${(b.body as unknown[]).map(blockText).join(' ')} \u2014${typeof b.signature === 'string' && b.signature ? b.signature : 'Ed.'}]`;
+  } else if (b._type === 'linkCard' && typeof b.comment === 'string') {
+    text = b.comment;
+  } else if (b._type === 'image' && typeof b.caption === 'string') {
+    text = b.caption;
+  }
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function blockTargets(block: unknown, section: number | undefined): BlockTargets {
+  const out: BlockTargets = { section, words: new Map(), texts: new Map() };
+  const b = (block ?? {}) as RawBlock;
+  if (b._type === 'image') return out;
+  if (b._type === 'linkCard') {
+    const ref = b.link?._ref;
+    if (typeof ref === 'string') out.words.set(ref, typeof b.comment === 'string' ? b.comment.replace(/\s+/g, ' ').trim() : '');
+    return out;
+  }
+  // The shared walk finds every reference and external link, in inline notes too.
+  const hrefs = new Set<string>();
+  const refs = collectReferences(block, new Set(), { hrefs });
+  if (refs.size === 0 && hrefs.size === 0) return out;
+  const text = blockText(block);
+  // Where each annotation sits, for the sentence around it: the text of the spans it marks.
+  const linked = new Map<string, string>();
+  for (const part of [b, ...(Array.isArray(b.children) ? (b.children as RawBlock[]) : []), ...(Array.isArray(b.body) ? (b.body as RawBlock[]) : [])]) {
+    const markDefs = Array.isArray(part?.markDefs) ? (part.markDefs as Array<{ _key?: unknown; _type?: unknown; href?: unknown; reference?: { _ref?: unknown } }>) : [];
+    const spans = Array.isArray(part?.children) ? (part.children as Array<{ text?: unknown; marks?: unknown }>) : [];
+    for (const def of markDefs) {
+      const target = def._type === 'externalLink' ? def.href : def.reference?._ref;
+      if (typeof target !== 'string' || linked.has(target)) continue;
+      const marked = spans
+        .filter((s) => Array.isArray(s.marks) && s.marks.includes(def._key))
+        .map((s) => (typeof s.text === 'string' ? s.text : ''))
+        .join('');
+      linked.set(target, marked.replace(/\s+/g, ' ').trim());
+    }
+  }
+  for (const target of [...refs, ...hrefs]) {
+    if (typeof target !== 'string') continue;
+    const marked = linked.get(target) ?? '';
+    out.words.set(target, wordsAround(text, marked));
+    if (marked) out.texts.set(target, marked);
+  }
+  return out;
+}
+
+/** The sentence holding `marked` (with its neighbours while short), else the start of the paragraph, at most maxWords characters. */
+export function wordsAround(text: string, marked: string): string {
+  if (text.length <= maxWords) return text;
+  const sentences = text.split(/(?<=[.!?…])\s+/);
+  let at = marked ? sentences.findIndex((s) => s.includes(marked)) : -1;
+  if (at < 0) at = 0;
+  let from = at;
+  let to = at + 1;
+  const length = () => sentences.slice(from, to).join(' ').length;
+  while (length() < maxWords / 2 && (from > 0 || to < sentences.length)) {
+    if (to < sentences.length && sentences.slice(from, to + 1).join(' ').length <= maxWords) to++;
+    else if (from > 0 && sentences.slice(from - 1, to).join(' ').length <= maxWords) from--;
+    else break;
+  }
+  let words = sentences.slice(from, to).join(' ');
+  if (words.length > maxWords) {
+    const centre = marked ? Math.max(0, words.indexOf(marked)) : 0;
+    const start = Math.max(0, Math.min(centre - maxWords / 3, words.length - maxWords));
+    const cut = words.slice(start, start + maxWords);
+    words = `${start > 0 ? '…' : ''}${cut.trim()}${start + maxWords < words.length ? '…' : ''}`;
+  } else {
+    words = `${from > 0 ? '… ' : ''}${words}${to < sentences.length ? ' …' : ''}`;
+  }
+  return words;
+}
+
+/** "example.com" from a host such as "www.example.com:8080"; undefined when it is no plain name (IPv6, underscores). */
+export function domainOf(hostAndPort: string): string | undefined {
+  const host = hostAndPort.replace(/:\d*$/, '').replace(/\.+$/, '').replace(/^www\./, '');
+  return host.length <= 253 && /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/.test(host) ? host : undefined;
+}
+
+/** A short, stable anchor id from the key (FNV-1a, base 36): the same link keeps its anchor from build to build. */
+function anchorId(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return `l-${(h >>> 0).toString(36)}`;
+}
+
+/** Where a URL leads, worked out once per address: its de-duplication key, anchor id and domain. */
+interface Address {
+  url: string;
+  key: string;
+  id: string;
+  domain: string | undefined;
+}
+
+const addresses = new Map<string, Address | null>();
+
+function addressOf(url: string): Address | undefined {
+  let address = addresses.get(url);
+  if (address === undefined) {
+    let key: string | undefined;
+    try {
+      key = normaliseUrl(url);
+    } catch {
+      key = undefined;
+    }
+    // The key's host is the URL's, lower-cased: read it there instead of parsing the URL again.
+    address = key ? { url, key, id: anchorId(key), domain: domainOf(/^https?:\/\/([^/?#]*)/.exec(key)?.[1] ?? '') } : null;
+    // The memo only needs the addresses of the current archive; start again when it grows far past any.
+    if (addresses.size > 1_000_000) addresses.clear();
+    addresses.set(url, address);
+  }
+  return address ?? undefined;
+}
+
+/** One place an issue links a page: what the entry for its key is built from. */
+interface Contribution {
+  address: Address;
+  doc: LinkDoc | undefined;
+  /** The text the editor linked. */
+  text: string | undefined;
+  words: string;
+  topic: TagName | undefined;
+  listing: Listing;
+  anchor: string | undefined;
+}
+
+interface LinkDoc {
+  url?: unknown;
+  title?: unknown;
+  siteName?: unknown;
+  description?: unknown;
+  tags?: unknown;
+}
+
+/**
+ * An issue's contributions, remembered per issue document object with what they were
+ * resolved from (the listing, the link and tag documents they name): a rebuild resolves
+ * again only the issues that changed, and hands the same contribution objects out for the
+ * others, so an entry whose contributions are all the same objects is reused as is.
+ */
+interface IssueContributions {
+  listing: Listing;
+  deps: Array<[string, SanityDocument | undefined]>;
+  contributions: Contribution[];
+  /** The sections that name a topic (for the topic feeds). */
+  topics: IssueWalk['sections'];
+}
+const resolved = new WeakMap<object, IssueContributions>();
+
+function sameListing(a: Listing, b: Listing): boolean {
+  return a.number === b.number && a.slug === b.slug && a.title === b.title && a.date === b.date;
+}
+
+function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent, tagName: (id: string) => TagName | undefined): IssueContributions {
+  const last = resolved.get(doc);
+  if (last && sameListing(last.listing, listing) && last.deps.every(([id, dep]) => raw.byId.get(id) === dep)) return last;
+  const walk = walkIssue(doc);
+  const deps = new Map<string, SanityDocument | undefined>();
+  const depend = (id: string) => {
+    const dep = raw.byId.get(id);
+    deps.set(id, dep);
+    return dep;
+  };
+  const contributions: Contribution[] = [];
+  for (const block of walk.blocks) {
+    const section = block.section === undefined ? undefined : walk.sections[block.section];
+    const topic = section?.topicRef ? (depend(section.topicRef), tagName(section.topicRef)) : undefined;
+    const seen = new Set<string>();
+    for (const [target, words] of block.words) {
+      // A target is a document id (a link annotation or card) or the href of an externalLink.
+      const linked = depend(target);
+      let address: Address | undefined;
+      let linkDoc: LinkDoc | undefined;
+      if (linked) {
+        if (linked._type !== 'link' || typeof linked.url !== 'string') continue;
+        linkDoc = linked as LinkDoc;
+        for (const ref of Array.isArray(linkDoc.tags) ? (linkDoc.tags as Array<{ _ref?: unknown }>) : []) if (typeof ref?._ref === 'string') depend(ref._ref);
+        address = addressOf(linked.url);
+      } else {
+        address = addressOf(target);
+      }
+      if (!address || seen.has(address.key)) continue;
+      seen.add(address.key);
+      contributions.push({ address, doc: linkDoc, text: block.texts.get(target), words, topic, listing, anchor: section?.anchor });
+    }
+  }
+  for (const section of walk.sections) if (section.topicRef) depend(section.topicRef);
+  const result = { listing, deps: [...deps], contributions, topics: walk.sections.filter((section) => section.topicRef) };
+  resolved.set(doc, result);
+  return result;
+}
+
+/** The entries handed out last time, by key, with the contributions they were built from. */
+let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
+
+/** Every link of the given published issues (`listings` by document id), oldest first, and the sections with a topic. */
+export async function indexLinks(raw: RawContent, listings: Map<string, Listing>, pause: Pause = noPause): Promise<LinksIndex> {
+  const issues = raw.issues.flatMap((doc) => {
+    const listing = listings.get(doc._id);
+    return listing ? [{ doc, listing }] : [];
+  });
+  issues.sort((a, b) => a.listing.number - b.listing.number);
+
+  const tagNames = new Map<string, TagName | undefined>();
+  const tagName = (id: string): TagName | undefined => {
+    if (!tagNames.has(id)) {
+      const tag = raw.byId.get(id) as { _type?: unknown; title?: unknown; slug?: { current?: unknown } } | undefined;
+      const ok = tag?._type === 'tag' && typeof tag.title === 'string' && typeof tag.slug?.current === 'string' && isSafeSlug(tag.slug.current);
+      tagNames.set(id, ok ? { title: tag.title as string, slug: tag.slug!.current as string } : undefined);
+    }
+    return tagNames.get(id);
+  };
+
+  // The shared index (content/used-in.ts): each key with its uses, in the order issues use them.
+  const referrers: Array<{ usedIn: Contribution; document: Contribution }> = [];
+  const topics: Array<{ listing: Listing; sections: IssueContributions['topics'] }> = [];
+  for (const [n, { doc, listing }] of issues.entries()) {
+    const issue = contributionsOf(doc, listing, raw, tagName);
+    for (const c of issue.contributions) referrers.push({ usedIn: c, document: c });
+    topics.push({ listing, sections: issue.topics });
+    if (n % 20 === 19) await pause();
+  }
+  const byKey = indexUsedIn(referrers, (c) => [(c as Contribution).address.key]) as Map<string, Contribution[]>;
+
+  const sections: TopicSection[] = [];
+  for (const { listing, sections: named } of topics) {
+    for (const section of named) {
+      const tag = section.topicRef ? tagName(section.topicRef) : undefined;
+      if (tag) {
+        sections.push({ tag, number: listing.number, slug: listing.slug, title: listing.title, date: listing.date, heading: section.heading, anchor: section.anchor, paragraphs: section.paragraphs });
+      }
+    }
+  }
+
+  const links: PublishedLink[] = [];
+  const current = new Map<string, { from: Contribution[]; link: PublishedLink }>();
+  for (const [key, from] of byKey) {
+    const last = lastLinks.get(key);
+    const link = last && last.from.length === from.length && last.from.every((c, i) => c === from[i]) ? last.link : linkFrom(from, tagName);
+    current.set(key, { from, link });
+    links.push(link);
+  }
+  lastLinks = current;
+  return { links, sections };
+}
+
+/** The entry for one key from its contributions (oldest first). */
+function linkFrom(from: Contribution[], tagName: (id: string) => TagName | undefined): PublishedLink {
+  // The link document the issues use (the first one, if two documents share a key).
+  const doc = from.find((c) => c.doc)?.doc;
+  const first = from[0]!;
+  const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+  const description = str(doc?.description);
+  const tags = new Map<string, TagName>();
+  for (const ref of Array.isArray(doc?.tags) ? (doc.tags as Array<{ _ref?: unknown }>) : []) {
+    const tag = typeof ref?._ref === 'string' ? tagName(ref._ref) : undefined;
+    if (tag) tags.set(tag.slug, tag);
+  }
+  const uses: LinkUse[] = [];
+  for (const c of from) {
+    if (c.topic) tags.set(c.topic.slug, c.topic);
+    if (uses.at(-1)?.number === c.listing.number) continue;
+    const { number, slug, title, date } = c.listing;
+    uses.push({ number, slug, title, date, anchor: c.anchor, words: c.words || (description ?? '') });
+  }
+  const address = (doc && typeof doc.url === 'string' ? addressOf(doc.url) : undefined) ?? first.address;
+  return {
+    key: address.key,
+    id: address.id,
+    url: address.url,
+    title: str(doc?.title) ?? from.find((c) => c.text)?.text ?? address.url,
+    siteName: str(doc?.siteName),
+    description,
+    domain: address.domain,
+    tags: [...tags.values()].sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0)),
+    uses,
+  };
+}

@@ -1,0 +1,320 @@
+// The link pages: /links/ lists every link ever published, newest first, each with the
+// issues it appeared in and the editor's words around it; /links/domain/<host>/ lists
+// everything from one site, /links/domains/ every site. Filtering works without
+// scripts: each link names its site and tags, which lead to the domain pages and the tag
+// pages. Lists are paged 100 links a page, counted from the oldest link, so a publish
+// changes the first page (and the pages of links it used again), never every page: old
+// page addresses and anchors stay put. Pages are written as strings (see
+// web/archive-page.tsx) and remembered per path while their links are the same objects.
+import type { LinksIndex, Pause, PublishedLink } from '../build/links-index.ts';
+import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
+import { escapeHtml } from './archive-page.tsx';
+import { Layout, renderDocument } from './layout.tsx';
+import { siteHref, stripControlChars } from './site.ts';
+import { linksFeedPaths } from './topic-feeds.ts';
+
+export const linksPath = 'links/';
+export const domainsPath = 'links/domains/';
+export const linksPerPage = 100;
+/** Beyond this many sites, the list of sites is split by first character. */
+export const domainsPerPage = 500;
+
+export function domainPath(domain: string): string {
+  return `links/domain/${domain}/`;
+}
+
+/** One page of a paged list: its site path and its links, oldest first. */
+export interface LinkListPage {
+  path: string;
+  links: PublishedLink[];
+}
+
+/**
+ * Pages of `links` (oldest first) under `base`: pages of 100 counted from the oldest, the
+ * newest at `base` itself together with the page before it while the newest is not full
+ * (so the first page never shows only a handful). The first element is the page at
+ * `base`, then the older ones, newest first, at `<base>page/<n>/` (n = 1 is the oldest).
+ */
+export function paginateLinks(links: PublishedLink[], base: string): LinkListPage[] {
+  const buckets = Math.max(1, Math.ceil(links.length / linksPerPage));
+  const lastSize = links.length - (buckets - 1) * linksPerPage;
+  const frontBucket = buckets > 1 && lastSize < linksPerPage ? buckets - 2 : buckets - 1;
+  const pages: LinkListPage[] = [{ path: base, links: links.slice(frontBucket * linksPerPage) }];
+  for (let b = frontBucket - 1; b >= 0; b--) pages.push({ path: `${base}page/${b + 1}/`, links: links.slice(b * linksPerPage, (b + 1) * linksPerPage) });
+  return pages;
+}
+
+/** Newest first: by the issue a link first appeared in; within an issue, in the issue's order. */
+function newestFirst(links: PublishedLink[]): PublishedLink[] {
+  return [...links].sort((a, b) => b.uses[0]!.number - a.uses[0]!.number);
+}
+
+/** "Issues #12–#19": what a page of links covers. */
+function pageLabel(page: LinkListPage): string {
+  const first = page.links[0]?.uses[0]?.number;
+  const last = page.links.at(-1)?.uses[0]?.number;
+  if (first === undefined || last === undefined) return 'No links';
+  return first === last ? `Issue #${first}` : `Issues #${first}–#${last}`;
+}
+
+/** The date of the newest issue a page's links appeared in, for the sitemap. */
+function pageLastmod(links: PublishedLink[]): string | undefined {
+  let newest: string | undefined;
+  for (const link of links) for (const use of link.uses) if (newest === undefined || use.date > newest) newest = use.date;
+  return newest;
+}
+
+/** Formatting a date costs more than the rest of a link's markup; there are few dates and many links. */
+const formattedDates = new Map<string, string>();
+function formatDate(date: string, language: string): string {
+  const key = `${language} ${date}`;
+  let text = formattedDates.get(key);
+  if (text === undefined) formattedDates.set(key, (text = escapeHtml(formatIssueDate(date, language))));
+  return text;
+}
+
+function useHref(ctx: RenderContext, use: PublishedLink['uses'][number]): string {
+  return siteHref(ctx, `${issuePath(use)}${use.anchor ? `#${use.anchor}` : ''}`);
+}
+
+function linkItemHtml(link: PublishedLink, ctx: RenderContext, tagPages: ReadonlySet<string>): string {
+  const meta: string[] = [];
+  if (link.domain) meta.push(`<a href="${escapeHtml(siteHref(ctx, domainPath(link.domain)))}">${escapeHtml(link.domain)}</a>`);
+  if (link.siteName && link.siteName !== link.domain) meta.push(`<bdi>${escapeHtml(link.siteName)}</bdi>`);
+  const tags = link.tags.map((t) => (tagPages.has(t.slug) ? `<a href="${escapeHtml(siteHref(ctx, tagPath(t.slug)))}" rel="tag">${escapeHtml(t.title)}</a>` : escapeHtml(t.title)));
+  if (tags.length > 0) meta.push(`Tags: ${tags.join(', ')}`);
+  let uses = '';
+  for (const use of link.uses) {
+    const words = use.words && use.words !== link.description ? `<p class="words">${escapeHtml(use.words)}</p>` : '';
+    uses +=
+      `<li><a href="${escapeHtml(useHref(ctx, use))}">#${use.number}: ${escapeHtml(use.title)}</a>` +
+      ` <time class="meta" dateTime="${escapeHtml(use.date)}">${formatDate(use.date, ctx.settings.language)}</time>${words}</li>`;
+  }
+  return (
+    `<li id="${link.id}"><h3><a href="${escapeHtml(link.url)}"><bdi>${escapeHtml(link.title)}</bdi></a></h3>` +
+    (meta.length > 0 ? `<p class="meta">${meta.join(' · ')}</p>` : '') +
+    (link.description ? `<p>${escapeHtml(link.description)}</p>` : '') +
+    `<ul class="link-uses">${uses}</ul></li>`
+  );
+}
+
+/** A domain page's shorter item: the link, the issues, and where /links/ shows it in full. */
+function compactItemHtml(link: PublishedLink, ctx: RenderContext, fullAt: string | undefined): string {
+  const issues = link.uses.map((use) => `<a href="${escapeHtml(useHref(ctx, use))}">#${use.number}</a>`).join(', ');
+  return (
+    `<li id="${link.id}"><h3><a href="${escapeHtml(link.url)}"><bdi>${escapeHtml(link.title)}</bdi></a></h3>` +
+    `<p class="meta">In ${issues}${fullAt ? ` · <a href="${escapeHtml(siteHref(ctx, fullAt))}#${link.id}">what the editor wrote</a>` : ''}</p></li>`
+  );
+}
+
+/** The links feeds, for feed readers, on every links page. */
+function LinksFeedHead({ ctx }: { ctx: RenderContext }) {
+  const name = `${ctx.settings.title}: links`;
+  return (
+    <>
+      <link rel="alternate" type="application/rss+xml" title={`${name} (RSS)`} href={siteHref(ctx, linksFeedPaths.rss)} />
+      <link rel="alternate" type="application/atom+xml" title={`${name} (Atom)`} href={siteHref(ctx, linksFeedPaths.atom)} />
+      <link rel="alternate" type="application/feed+json" title={`${name} (JSON Feed)`} href={siteHref(ctx, linksFeedPaths.json)} />
+    </>
+  );
+}
+
+/** Stand-ins while React renders the frame once per build; plain letters, so React leaves them as they are. */
+const marks = { title: 'NEWSDESKLINKSTITLE', path: 'NEWSDESKLINKSPATH', description: 'NEWSDESKLINKSDESCRIPTION', main: 'NEWSDESKLINKSMAIN' };
+let frameCache: { key: string; parts: string[] } | undefined;
+const markPattern = new RegExp(`(${Object.values(marks).join('|')})`);
+const controlChar = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/;
+
+/**
+ * A whole page in the site's layout around ready-made main content. The layout is
+ * rendered once per settings and cut at the stand-ins, so a page is one join: tens of
+ * megabytes of pages are not copied once per stand-in.
+ */
+function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: string, description: string, main: string): string {
+  if (frameCache?.key !== ctxKey) {
+    const frame = renderDocument(
+      <Layout title={marks.title} ctx={ctx} canonicalPath={marks.path} description={marks.description} head={<LinksFeedHead ctx={ctx} />}>
+        {marks.main}
+      </Layout>,
+    );
+    frameCache = { key: ctxKey, parts: frame.split(markPattern) };
+  }
+  const values: Record<string, string> = {
+    [marks.title]: escapeHtml(stripControlChars(title)),
+    [marks.path]: escapeHtml(path),
+    [marks.description]: escapeHtml(stripControlChars(description)),
+    // Control characters are rare: look before copying a page to strip them.
+    [marks.main]: controlChar.test(main) ? stripControlChars(main) : main,
+  };
+  return frameCache.parts.map((part, i) => (i % 2 === 1 ? values[part]! : part)).join('');
+}
+
+function pagerHtml(pages: LinkListPage[], at: number, ctx: RenderContext): string {
+  const newer = at > 0 ? pages[at - 1] : undefined;
+  const older = pages[at + 1];
+  if (!newer && !older) return '';
+  return (
+    '<nav class="pager" aria-label="More links"><ul>' +
+    (newer ? `<li><a href="${escapeHtml(siteHref(ctx, newer.path))}" rel="prev">← ${at === 1 ? 'Newest links' : `Newer: ${escapeHtml(pageLabel(newer))}`}</a></li>` : '<li></li>') +
+    (older ? `<li><a href="${escapeHtml(siteHref(ctx, older.path))}" rel="next">Older: ${escapeHtml(pageLabel(older))} →</a></li>` : '<li></li>') +
+    '</ul></nav>'
+  );
+}
+
+/** Every page of a paged list, by label: how a reader who remembers roughly when jumps there. */
+function pageIndexHtml(pages: LinkListPage[], ctx: RenderContext): string {
+  if (pages.length < 2) return '';
+  return (
+    '<section aria-labelledby="link-pages"><h2 id="link-pages">All pages</h2><ol class="page-index">' +
+    pages.map((p, i) => (i === 0 ? `<li>Newest: ${escapeHtml(pageLabel(p))} (this page)</li>` : `<li><a href="${escapeHtml(siteHref(ctx, p.path))}">${escapeHtml(pageLabel(p))}</a></li>`)).join('') +
+    '</ol></section>'
+  );
+}
+
+export interface LinksPageFile {
+  /** Output file, e.g. "links/page/3/index.html". */
+  rel: string;
+  html: string;
+  /** Site path for the sitemap, and its date. */
+  path: string;
+  lastmod: string | undefined;
+}
+
+interface TagListing {
+  slug: string;
+  title: string;
+}
+
+const lastPages = new Map<string, { meta: string; links: PublishedLink[]; html: string }>();
+
+function remembered(rel: string, meta: string, links: PublishedLink[], render: () => string): string {
+  const last = lastPages.get(rel);
+  if (last && last.meta === meta && last.links.length === links.length && last.links.every((l, i) => l === links[i])) return last.html;
+  const html = render();
+  lastPages.set(rel, { meta, links, html });
+  return html;
+}
+
+/**
+ * Every links page of the site: /links/ and its older pages, a page per site, and the
+ * list of sites. `tags` are the tags that have a tag page (the "by topic" filter).
+ */
+export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, tags: TagListing[], pause: Pause = () => Promise.resolve()): Promise<LinksPageFile[]> {
+  const ctxKey = JSON.stringify(ctx);
+  const tagPages = new Set(tags.map((t) => t.slug));
+  const tagsKey = JSON.stringify(tags);
+  const files: LinksPageFile[] = [];
+  const seen = new Set<string>();
+  const file = (path: string, html: string, links: PublishedLink[]) => {
+    seen.add(`${path}index.html`);
+    files.push({ rel: `${path}index.html`, html, path, lastmod: pageLastmod(links) });
+  };
+
+  const pages = paginateLinks(index.links, linksPath);
+  const pageOf = new Map<PublishedLink, string>();
+  for (const page of pages) for (const link of page.links) pageOf.set(link, page.path);
+  const byDomain = new Map<string, PublishedLink[]>();
+  for (const link of index.links) {
+    if (!link.domain) continue;
+    const list = byDomain.get(link.domain);
+    if (list) list.push(link);
+    else byDomain.set(link.domain, [link]);
+  }
+
+  // The front page says how many; older pages leave counts out, so a publish does not change them.
+  const filters = (counted: boolean) =>
+    '<nav class="link-filters" aria-label="Filter links">' +
+    (tags.length > 0
+      ? `<p>By topic: ${tags.map((t) => `<a href="${escapeHtml(siteHref(ctx, tagPath(t.slug)))}">${escapeHtml(t.title)}</a>`).join(' · ')}</p>`
+      : '') +
+    `<p>By site: <a href="${escapeHtml(siteHref(ctx, domainsPath))}">${counted ? `all ${byDomain.size} ${byDomain.size === 1 ? 'site' : 'sites'}` : 'all sites'}</a></p></nav>`;
+  // What a page's pager shows (the first page is "Newest links", whatever it holds).
+  const neighbours = (list: LinkListPage[], at: number) => [at > 1 ? pageLabel(list[at - 1]!) : at, list[at + 1] ? [list[at + 1]!.path, pageLabel(list[at + 1]!)] : null];
+
+  for (const [at, page] of pages.entries()) {
+    if (at % 10 === 9) await pause();
+    const meta = JSON.stringify([ctxKey, tagsKey, neighbours(pages, at), at === 0 ? [pages.map(pageLabel), byDomain.size, index.links.length] : null]);
+    const html = remembered(`${page.path}index.html`, meta, page.links, () => {
+      const title = at === 0 ? 'Links' : `Links: ${pageLabel(page)}`;
+      const main =
+        `<h1>${escapeHtml(title)}</h1>` +
+        (at === 0
+          ? `<p class="summary">Every link published in an issue, newest first: ${index.links.length} ${index.links.length === 1 ? 'link' : 'links'}, each with the issues it appeared in and the words around it.</p>` +
+            `<p class="topic-feeds">Follow new links: ${(['rss', 'atom', 'json'] as const).map((f) => `<a href="${escapeHtml(siteHref(ctx, linksFeedPaths[f]))}">${{ rss: 'RSS', atom: 'Atom', json: 'JSON Feed' }[f]}</a>`).join(' · ')}</p>`
+          : `<p class="summary">Links first published in ${escapeHtml(pageLabel(page).replace(/^I/, 'i'))}, newest first, each with the issues it appeared in and the words around it. <a href="${escapeHtml(siteHref(ctx, linksPath))}">Newest links</a></p>`) +
+        filters(at === 0) +
+        (page.links.length === 0
+          ? '<p>No links have been published yet.</p>'
+          : `<ul class="link-list">${newestFirst(page.links).map((l) => linkItemHtml(l, ctx, tagPages)).join('')}</ul>`) +
+        pagerHtml(pages, at, ctx) +
+        (at === 0 ? pageIndexHtml(pages, ctx) : '');
+      return pageHtml(ctx, ctxKey, title, page.path, `Every link published in ${ctx.settings.title}, newest first.`, main);
+    });
+    file(page.path, html, page.links);
+  }
+
+  const domains = [...byDomain.keys()].sort();
+  for (const [n, domain] of domains.entries()) {
+    if (n % 10 === 9) await pause();
+    const links = byDomain.get(domain)!;
+    const domainPages = paginateLinks(links, domainPath(domain));
+    for (const [at, page] of domainPages.entries()) {
+      if (at % 10 === 9) await pause();
+      const meta = JSON.stringify([ctxKey, neighbours(domainPages, at), at === 0 ? links.length : null, page.links.map((l) => pageOf.get(l))]);
+      const html = remembered(`${page.path}index.html`, meta, page.links, () => {
+        const title = `Links from ${domain}${at === 0 ? '' : `: ${pageLabel(page)}`}`;
+        const count = at === 0 ? `${links.length} ${links.length === 1 ? 'link' : 'links'} from ${escapeHtml(domain)}` : `Links from ${escapeHtml(domain)}`;
+        const main =
+          `<h1>${escapeHtml(title)}</h1>` +
+          `<p class="summary">${count}, newest first. <a href="${escapeHtml(siteHref(ctx, linksPath))}">All links</a> · <a href="${escapeHtml(siteHref(ctx, domainsPath))}">All sites</a></p>` +
+          `<ul class="link-list">${newestFirst(page.links).map((l) => compactItemHtml(l, ctx, pageOf.get(l))).join('')}</ul>` +
+          pagerHtml(domainPages, at, ctx);
+        return pageHtml(ctx, ctxKey, title, page.path, `Every link from ${domain} published in ${ctx.settings.title}.`, main);
+      });
+      file(page.path, html, page.links);
+    }
+  }
+
+  // The list of sites: one page while it is short, else a page per first character.
+  const count = (d: string) => byDomain.get(d)!.length;
+  const domainList = (list: string[]) =>
+    `<ul class="domain-list">${list.map((d) => `<li><a href="${escapeHtml(siteHref(ctx, domainPath(d)))}">${escapeHtml(d)}</a> <span class="meta">(${count(d)})</span></li>`).join('')}</ul>`;
+  const allLinks = `<a href="${escapeHtml(siteHref(ctx, linksPath))}">All links</a>`;
+  const groups = new Map<string, string[]>();
+  if (domains.length > domainsPerPage) {
+    for (const d of domains) {
+      const list = groups.get(d[0]!);
+      if (list) list.push(d);
+      else groups.set(d[0]!, [d]);
+    }
+  }
+  const lastmod = pageLastmod(index.links.slice(-1));
+  const domainsHtml = remembered(`${domainsPath}index.html`, JSON.stringify([ctxKey, domains, domains.map(count)]), [], () => {
+    const main =
+      '<h1>Sites</h1>' +
+      `<p class="summary">Every site a published link points to, A to Z, with how many links. ${allLinks}</p>` +
+      (domains.length === 0
+        ? '<p>No links have been published yet.</p>'
+        : groups.size === 0
+          ? domainList(domains)
+          : `<ul class="domain-groups">${[...groups].map(([c, list]) => `<li><a href="${escapeHtml(siteHref(ctx, `${domainsPath}${c}/`))}">${escapeHtml(c)}</a> <span class="meta">(${list.length} ${list.length === 1 ? 'site' : 'sites'})</span></li>`).join('')}</ul>`);
+    return pageHtml(ctx, ctxKey, 'Sites', domainsPath, `Every site linked from ${ctx.settings.title}.`, main);
+  });
+  files.push({ rel: `${domainsPath}index.html`, html: domainsHtml, path: domainsPath, lastmod });
+  seen.add(`${domainsPath}index.html`);
+  for (const [c, list] of groups) {
+    const path = `${domainsPath}${c}/`;
+    const html = remembered(`${path}index.html`, JSON.stringify([ctxKey, list, list.map(count)]), [], () => {
+      const main =
+        `<h1>Sites: ${escapeHtml(c)}</h1>` +
+        `<p class="summary">Sites starting with “${escapeHtml(c)}”, A to Z, with how many links. <a href="${escapeHtml(siteHref(ctx, domainsPath))}">All sites</a> · ${allLinks}</p>` +
+        domainList(list);
+      return pageHtml(ctx, ctxKey, `Sites: ${c}`, path, `Sites linked from ${ctx.settings.title}, starting with ${c}.`, main);
+    });
+    files.push({ rel: `${path}index.html`, html, path, lastmod });
+    seen.add(`${path}index.html`);
+  }
+
+  for (const rel of lastPages.keys()) if (!seen.has(rel)) lastPages.delete(rel);
+  return files;
+}

@@ -20,10 +20,12 @@ import { buildFeeds, type FeedEntry } from '../web/feeds.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
+import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { BuildCache, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
+import { buildSearchIndex } from './search-index.ts';
 import {
   SourceIndex,
   fetchListings,
@@ -64,7 +66,7 @@ export interface BuildSummary {
   inPlace: boolean;
   warnings: RenderWarning[];
   durationMs: number;
-  /** Milliseconds per build step (load, fingerprint, listings, plan, render, link, pages, swap, cleanup), for benchmarks. */
+  /** Milliseconds per build step (load, fingerprint, listings, plan, render, link, pages, search, swap, cleanup), for benchmarks. */
   spans: Record<string, number>;
 }
 
@@ -277,10 +279,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       );
       const feeds = buildFeeds(feedEntries, ctx);
       const issueListings = planned.map((p) => p.listing);
-      const tagPages = collectTagPages(issueListings, taggedLinks(raw, listings), tags);
+      const links = taggedLinks(raw, listings);
+      const tagPages = collectTagPages(issueListings, links, tags);
 
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
+        write(searchScriptPath, renderSearchScript()),
         write('index.html', renderOnce('index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx))),
         write('404.html', renderNotFoundPage(ctx)),
         write(feedFiles.rss, feeds.rss),
@@ -303,6 +307,15 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         })(),
       ]);
       span('pages');
+
+      // The reader-search index: every issue's search document, merged (build/search-index.ts).
+      const searchFiles = await buildSearchIndex(
+        planned.map((p) => ({ key: p.key, file: cache.artifactPath(p.key, 'search') })),
+        links,
+      );
+      // A few at a time: thousands of small files written at once would hold as many open files.
+      for (let i = 0; i < searchFiles.length; i += 64) await Promise.all(searchFiles.slice(i, i + 64).map(([rel, content]) => write(rel, content)));
+      span('search');
 
       if (options.signal?.aborted) throw interrupted();
       await options.beforeCommit?.();

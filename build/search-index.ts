@@ -1,0 +1,150 @@
+// The static reader-search index, made from every issue's search document (a cache
+// artifact: web/search-doc.ts) at the end of each build. Plain JSON files any static host
+// or CDN serves, read by the search box's script (web/search-box.tsx):
+//   search/meta.json           {v: version, b: word files}: read first, never cached long
+//   search/w/<bucket>.json     {word: [record codes, delta-coded]}: which records hold a word
+//   search/<n>/<s>.json        one record: section s of issue n, block by block, with the
+//                              block's id on the page, its text and its links' details
+// A record code is n * 256 + s. A first search reads the script, meta.json, one word file
+// per word and the records it shows, so its cost does not grow with the archive.
+// Each issue's share is remembered by its cache key (and its links' tags), so a rebuild
+// after one edit reads one search document and re-merges the word lists in memory.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { NewsdeskError } from '../core/errors.ts';
+import type { IssueSearchDoc, SearchLink } from '../web/search-doc.ts';
+import { searchTokenizer } from '../web/search-tokens.ts';
+import type { TaggedLink } from './sources.ts';
+
+export const searchFolder = 'search';
+/** Sections past this share the last record code of their issue (no real issue comes near). */
+const sectionsPerIssue = 256;
+/** About this many record codes per word file: a few kilobytes each. */
+const codesPerBucket = 1500;
+
+const tokenizer = searchTokenizer();
+
+/** One issue's part of the index. */
+interface IssueShare {
+  number: number;
+  /** Record files: [site path, JSON]. */
+  records: Array<[string, string]>;
+  /** Word → section indexes holding it, ascending. */
+  words: Map<string, number[]>;
+  /** The link documents its blocks name, with what they were looked up as (compared by identity on the next build). */
+  tagged: Array<[id: string, link: TaggedLink | undefined]>;
+}
+
+const shares = new Map<string, IssueShare>();
+const taggedById = new WeakMap<readonly TaggedLink[], Map<string, TaggedLink>>();
+let lastOutput: { inputs: IssueShare[]; files: Array<[string, string]> } | undefined;
+
+export interface SearchIndexSource {
+  /** The issue's cache key. */
+  key: string;
+  /** Its search document's file (BuildCache.artifactPath(key, 'search')). */
+  file: string;
+}
+
+/** Every file of the search index, as [site path, content]; issues in any order. */
+export async function buildSearchIndex(issues: readonly SearchIndexSource[], links: readonly TaggedLink[]): Promise<Array<[string, string]>> {
+  let byId = taggedById.get(links);
+  if (!byId) taggedById.set(links, (byId = new Map(links.map((l) => [l.id, l]))));
+  const current = await Promise.all(
+    issues.map(async ({ key, file }) => {
+      const known = shares.get(key);
+      if (known && known.tagged.every(([id, link]) => byId.get(id) === link)) return known;
+      const share = shareOf(await readDoc(file), byId);
+      shares.set(key, share);
+      return share;
+    }),
+  );
+  const keep = new Set(issues.map((i) => i.key));
+  for (const key of shares.keys()) if (!keep.has(key)) shares.delete(key);
+  current.sort((a, b) => a.number - b.number);
+  if (lastOutput && lastOutput.inputs.length === current.length && lastOutput.inputs.every((s, i) => s === current[i])) return lastOutput.files;
+  const files = mergeShares(current);
+  lastOutput = { inputs: current, files };
+  return files;
+}
+
+async function readDoc(file: string): Promise<IssueSearchDoc> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as IssueSearchDoc;
+  } catch (error) {
+    throw new NewsdeskError('BUILD_FAILED', `Reading the search document ${file} failed: ${(error as Error).message}`, {
+      hint: 'Delete the build cache folder (build-cache in the data folder) and build again.',
+      cause: error,
+    });
+  }
+}
+
+function shareOf(doc: IssueSearchDoc, byId: Map<string, TaggedLink>): IssueShare {
+  const tagged: IssueShare['tagged'] = [];
+  const words = new Map<string, number[]>();
+  const records: Array<[string, string]> = [];
+  doc.sections.forEach((section, s) => {
+    const code = Math.min(s, sectionsPerIssue - 1);
+    const blocks = section.blocks.map((block) => {
+      const details = block.links.map((link) => {
+        const tags = link.id ? byId.get(link.id) : undefined;
+        if (link.id) tagged.push([link.id, tags]);
+        return linkDetails(link, tags);
+      });
+      return [block.id, block.text, details.filter(Boolean).join(' | ')] as const;
+    });
+    const text = [s === 0 ? String(doc.number) : '', section.heading, ...blocks.flatMap(([, t, l]) => [t, l])].join(' ');
+    for (const word of tokenizer.terms(text)) {
+      const list = words.get(word);
+      if (!list) words.set(word, [code]);
+      else if (list.at(-1) !== code) list.push(code);
+    }
+    if (s < sectionsPerIssue) {
+      records.push([
+        `${searchFolder}/${doc.number}/${s}.json`,
+        JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, h: section.heading, p: blocks }),
+      ]);
+    }
+  });
+  return { number: doc.number, records, words, tagged };
+}
+
+/** "Title · example.org · tag, tag": what a reader may search a link by besides the text that names it. */
+function linkDetails(link: SearchLink, tagged: TaggedLink | undefined): string {
+  let domain = '';
+  try {
+    domain = new URL(link.url).hostname.replace(/^www\./, '');
+  } catch {
+    domain = '';
+  }
+  const title = tagged?.title ?? link.title;
+  return [title, link.site ?? tagged?.siteName, domain, tagged?.tags.map((t) => t.title).join(', ')].filter(Boolean).join(' · ');
+}
+
+function mergeShares(current: IssueShare[]): Array<[string, string]> {
+  const postings = new Map<string, number[]>();
+  let total = 0;
+  for (const share of current) {
+    const base = share.number * sectionsPerIssue;
+    for (const [word, sections] of share.words) {
+      let list = postings.get(word);
+      if (!list) postings.set(word, (list = []));
+      for (const s of sections) list.push(base + s);
+      total += sections.length;
+    }
+  }
+  let buckets = 1;
+  while (buckets * codesPerBucket < total && buckets < 8192) buckets *= 2;
+  const shards: Array<Record<string, number[]>> = Array.from({ length: buckets }, () => ({}));
+  for (const [word, codes] of postings) {
+    // Issues were merged in ascending order, so each list is ascending already: store the gaps.
+    const gaps = codes.map((code, i) => (i === 0 ? code : code - codes[i - 1]!));
+    shards[tokenizer.bucketOf(word, buckets)]![word] = gaps;
+  }
+  const files: Array<[string, string]> = shards.map((shard, b) => [`${searchFolder}/w/${b}.json`, JSON.stringify(shard)]);
+  for (const share of current) files.push(...share.records);
+  const version = createHash('sha256');
+  for (const [, content] of files) version.update(content);
+  files.push([`${searchFolder}/meta.json`, JSON.stringify({ v: version.digest('hex').slice(0, 12), b: buckets })]);
+  return files;
+}

@@ -1,12 +1,14 @@
 // The static reader-search index, made from every issue's search document (a cache
 // artifact: web/search-doc.ts) at the end of each build. Plain JSON files any static host
 // or CDN serves, read by the search box's script (web/search-box.tsx):
-//   search/meta.json           {v: version, b: word files}: read first, never cached long
-//   search/w/<bucket>.json     {word: [record codes, delta-coded]}: which records hold a word
-//   search/<n>/<s>.json        one record: section s of issue n, block by block, with the
-//                              block's id on the page, its text and its links' details
-// A record code is n * 256 + s. A first search reads the script, meta.json, one word file
-// per word and the records it shows, so its cost does not grow with the archive.
+//   search/meta.json        {v: version, b: word files, i: [[first issue number, [records
+//                           of each issue from there on]], …]}: read first
+//   search/w/<bucket>.json  {word: records}: which records hold a word, as gaps between
+//                           record numbers or a base64 bitmap (see mergeShares)
+//   search/<n>/<s>.json     one record: section s of issue n (0 is the header and intro),
+//                           block by block: the block's id on the page, its text, its links
+// Records are numbered through the archive, oldest issue first. A first search reads the
+// script, meta.json, one word file per word and the records it shows.
 // Each issue's share is remembered by its cache key (and its links' tags), so a rebuild
 // after one edit reads one search document and re-merges the word lists in memory.
 import { createHash } from 'node:crypto';
@@ -17,10 +19,8 @@ import { searchTokenizer } from '../web/search-tokens.ts';
 import type { TaggedLink } from './sources.ts';
 
 export const searchFolder = 'search';
-/** Sections past this share the last record code of their issue (no real issue comes near). */
-const sectionsPerIssue = 256;
-/** About this many record codes per word file: a few kilobytes each. */
-const codesPerBucket = 1500;
+/** About this many bytes per word file. */
+const bytesPerBucket = 4096;
 
 const tokenizer = searchTokenizer();
 
@@ -84,7 +84,6 @@ function shareOf(doc: IssueSearchDoc, byId: Map<string, TaggedLink>): IssueShare
   const words = new Map<string, number[]>();
   const records: Array<[string, string]> = [];
   doc.sections.forEach((section, s) => {
-    const code = Math.min(s, sectionsPerIssue - 1);
     const blocks = section.blocks.map((block) => {
       const details = block.links.map((link) => {
         const tags = link.id ? byId.get(link.id) : undefined;
@@ -96,15 +95,13 @@ function shareOf(doc: IssueSearchDoc, byId: Map<string, TaggedLink>): IssueShare
     const text = [s === 0 ? String(doc.number) : '', section.heading, ...blocks.flatMap(([, t, l]) => [t, l])].join(' ');
     for (const word of tokenizer.terms(text)) {
       const list = words.get(word);
-      if (!list) words.set(word, [code]);
-      else if (list.at(-1) !== code) list.push(code);
+      if (!list) words.set(word, [s]);
+      else if (list.at(-1) !== s) list.push(s);
     }
-    if (s < sectionsPerIssue) {
-      records.push([
-        `${searchFolder}/${doc.number}/${s}.json`,
-        JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, h: section.heading, p: blocks }),
-      ]);
-    }
+    records.push([
+      `${searchFolder}/${doc.number}/${s}.json`,
+      JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, h: section.heading, p: blocks }),
+    ]);
   });
   return { number: doc.number, records, words, tagged };
 }
@@ -122,29 +119,47 @@ function linkDetails(link: SearchLink, tagged: TaggedLink | undefined): string {
 }
 
 function mergeShares(current: IssueShare[]): Array<[string, string]> {
+  // Records are numbered through the archive, oldest issue first, so a word's records are
+  // an ascending list: stored as gaps, or as a bitmap over all records when that is shorter
+  // (a word in most sections costs a fixed records/6 bytes, however big the archive).
   const postings = new Map<string, number[]>();
-  let total = 0;
+  const runs: Array<[first: number, counts: number[]]> = [];
+  let records = 0;
   for (const share of current) {
-    const base = share.number * sectionsPerIssue;
+    const last = runs.at(-1);
+    if (last && last[0] + last[1].length === share.number) last[1].push(share.records.length);
+    else runs.push([share.number, [share.records.length]]);
     for (const [word, sections] of share.words) {
       let list = postings.get(word);
       if (!list) postings.set(word, (list = []));
-      for (const s of sections) list.push(base + s);
-      total += sections.length;
+      for (const s of sections) list.push(records + s);
     }
+    records += share.records.length;
+  }
+  const bitmapLength = Math.ceil(Math.ceil(records / 8) / 3) * 4 + 2;
+  const encoded: Array<[word: string, json: string]> = [];
+  let total = 0;
+  for (const [word, list] of postings) {
+    const gaps = JSON.stringify(list.map((r, i) => (i === 0 ? r : r - list[i - 1]!)));
+    const json = gaps.length <= bitmapLength ? gaps : JSON.stringify(bitmap(list, records));
+    encoded.push([word, json]);
+    total += word.length + json.length + 4;
   }
   let buckets = 1;
-  while (buckets * codesPerBucket < total && buckets < 8192) buckets *= 2;
-  const shards: Array<Record<string, number[]>> = Array.from({ length: buckets }, () => ({}));
-  for (const [word, codes] of postings) {
-    // Issues were merged in ascending order, so each list is ascending already: store the gaps.
-    const gaps = codes.map((code, i) => (i === 0 ? code : code - codes[i - 1]!));
-    shards[tokenizer.bucketOf(word, buckets)]![word] = gaps;
-  }
-  const files: Array<[string, string]> = shards.map((shard, b) => [`${searchFolder}/w/${b}.json`, JSON.stringify(shard)]);
+  while (buckets * bytesPerBucket < total && buckets < 16384) buckets *= 2;
+  const shards: string[][] = Array.from({ length: buckets }, () => []);
+  for (const [word, json] of encoded) shards[tokenizer.bucketOf(word, buckets)]!.push(`${JSON.stringify(word)}:${json}`);
+  const files: Array<[string, string]> = shards.map((shard, b) => [`${searchFolder}/w/${b}.json`, `{${shard.join(',')}}`]);
   for (const share of current) files.push(...share.records);
   const version = createHash('sha256');
   for (const [, content] of files) version.update(content);
-  files.push([`${searchFolder}/meta.json`, JSON.stringify({ v: version.digest('hex').slice(0, 12), b: buckets })]);
+  files.push([`${searchFolder}/meta.json`, JSON.stringify({ v: version.digest('hex').slice(0, 12), b: buckets, i: runs })]);
   return files;
+}
+
+/** Base64 of a bitmap with bit r (low bit first in each byte) set for every record in `list`. */
+function bitmap(list: number[], records: number): string {
+  const bytes = Buffer.alloc(Math.ceil(records / 8));
+  for (const r of list) bytes[r >> 3]! |= 1 << (r & 7);
+  return bytes.toString('base64');
 }

@@ -24,15 +24,20 @@ const tokenizer = searchTokenizer();
 /** The records holding every word of `query`, as the browser finds them. */
 async function lookUp(outDir: string, query: string): Promise<Found[]> {
   const read = async <T,>(rel: string): Promise<T> => JSON.parse(await fs.readFile(path.join(outDir, 'search', rel), 'utf8')) as T;
-  const meta = await read<{ v: string; b: number }>('meta.json');
+  const meta = await read<{ v: string; b: number; i: Array<[number, number[]]> }>('meta.json');
+  const table = meta.i.flatMap(([first, counts]) => counts.flatMap((count, k) => Array.from({ length: count }, (_, s) => [first + k, s] as const)));
   let hits: number[] | undefined;
   for (const word of new Set(tokenizer.terms(query))) {
-    const shard = await read<Record<string, number[]>>(`w/${tokenizer.bucketOf(word, meta.b)}.json`);
-    let code = 0;
-    const codes = (shard[word] ?? []).map((gap) => (code += gap));
-    hits = hits ? hits.filter((c) => codes.includes(c)) : codes;
+    const shard = await read<Record<string, number[] | string>>(`w/${tokenizer.bucketOf(word, meta.b)}.json`);
+    const posting = shard[word];
+    let r = 0;
+    const records =
+      typeof posting === 'string'
+        ? [...Buffer.from(posting, 'base64')].flatMap((byte, i) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => byte & (1 << bit)).map((bit) => i * 8 + bit))
+        : (posting ?? []).map((gap) => (r += gap));
+    hits = hits ? hits.filter((c) => records.includes(c)) : records;
   }
-  return Promise.all((hits ?? []).map((code) => read<Found>(`${Math.floor(code / 256)}/${code % 256}.json`)));
+  return Promise.all((hits ?? []).map((r) => read<Found>(`${table[r]![0]}/${table[r]![1]}.json`)));
 }
 
 /** Each search file's inode and modification time: what changes when a rebuild writes it. */

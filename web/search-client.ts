@@ -7,7 +7,7 @@
 import type { SearchTokenizer } from './search-tokens.ts';
 
 export function searchClient(tokenizer: SearchTokenizer): void {
-  type Meta = { v: string; b: number };
+  type Meta = { v: string; b: number; i: Array<[first: number, records: number[]]> };
   type Block = [id: string, text: string, links: string];
   type Found = { n: number; t: string; d: string; u: string; h: string; p: Block[] };
   const perPage = 8;
@@ -100,6 +100,34 @@ export function searchClient(tokenizer: SearchTokenizer): void {
     return item;
   }
 
+  /** Issue number and section of every record, in record order (see build/search-index.ts). */
+  const tables = new WeakMap<Meta, Array<[number, number]>>();
+  function recordsOf(meta: Meta): Array<[number, number]> {
+    let table = tables.get(meta);
+    if (!table) {
+      table = [];
+      for (const [first, counts] of meta.i) counts.forEach((count, k) => { for (let s = 0; s < count; s++) table!.push([first + k, s]); });
+      tables.set(meta, table);
+    }
+    return table;
+  }
+
+  /** A word's records: gaps between record numbers, or a base64 bitmap over all records. */
+  function decode(posting: number[] | string | undefined): number[] {
+    const out: number[] = [];
+    if (typeof posting === 'string') {
+      const bytes = atob(posting);
+      for (let i = 0; i < bytes.length; i++) {
+        const byte = bytes.charCodeAt(i);
+        for (let bit = 0; bit < 8; bit++) if (byte & (1 << bit)) out.push(i * 8 + bit);
+      }
+    } else {
+      let r = 0;
+      for (const gap of posting ?? []) out.push((r += gap));
+    }
+    return out;
+  }
+
   let latest = 0;
   async function search(query: string): Promise<void> {
     const ticket = ++latest;
@@ -112,18 +140,18 @@ export function searchClient(tokenizer: SearchTokenizer): void {
       const meta = await get<Meta>('meta.json');
       const lists = await Promise.all(
         words.map(async (word) => {
-          const shard = await get<Record<string, number[]>>(`w/${tokenizer.bucketOf(word, meta.b)}.json?v=${meta.v}`);
-          let code = 0;
-          return (shard[word] ?? []).map((gap) => (code += gap));
+          const shard = await get<Record<string, number[] | string>>(`w/${tokenizer.bucketOf(word, meta.b)}.json?v=${meta.v}`);
+          return decode(shard[word]);
         }),
       );
+      const table = recordsOf(meta);
       let hits = lists[0] ?? [];
       for (const list of lists.slice(1)) {
         const has = new Set(list);
-        hits = hits.filter((code) => has.has(code));
+        hits = hits.filter((r) => has.has(r));
       }
       // Newest issue first; within an issue, in page order.
-      hits = [...hits].sort((a, b) => Math.floor(b / 256) - Math.floor(a / 256) || a - b);
+      hits = hits.filter((r) => r < table.length).sort((a, b) => table[b]![0] - table[a]![0] || a - b);
       const list = element('ol', undefined, 'search-list');
       const status = element('p', hits.length === 0 ? `Nothing matches “${query}”.` : `${hits.length} section(s) match “${query}”.`, 'meta');
       const more = element('button', 'More results');
@@ -132,7 +160,7 @@ export function searchClient(tokenizer: SearchTokenizer): void {
       const showMore = async () => {
         const page = hits.slice(shown, shown + perPage);
         shown += page.length;
-        const found = await Promise.all(page.map((code) => get<Found>(`${Math.floor(code / 256)}/${code % 256}.json?v=${meta.v}`)));
+        const found = await Promise.all(page.map((r) => get<Found>(`${table[r]![0]}/${table[r]![1]}.json?v=${meta.v}`)));
         if (ticket !== latest) return;
         list.append(...found.map((f) => resultItem(f, words)));
         more.hidden = shown >= hits.length;

@@ -115,7 +115,8 @@ function linkDetails(link: SearchLink, tagged: TaggedLink | undefined): string {
     domain = '';
   }
   const title = tagged?.title ?? link.title;
-  return [title, link.site ?? tagged?.siteName, domain, tagged?.tags.map((t) => t.title).join(', ')].filter(Boolean).join(' · ');
+  const site = link.site ?? tagged?.siteName;
+  return [title, site, site?.toLowerCase() === domain ? '' : domain, tagged?.tags.map((t) => t.title).join(', ')].filter(Boolean).join(' · ');
 }
 
 function mergeShares(current: IssueShare[]): Array<[string, string]> {

@@ -81,8 +81,9 @@ describe('the reader-search index', () => {
     const aside = (await lookUp(site.outDir, 'quietly relying')).flatMap((f) => f.p.filter(([, text]) => /\[[^\]]*quietly relying[^\]]*—Ed\.\]/.test(text)));
     expect(aside.length).toBeGreaterThan(0);
     // A link: by its document's title, its domain and one of its tags, in the issue that used it.
-    const [, , links] = largest.p.find(([, , l]) => / · .+ · .+/.test(l))!;
-    const [title, , domain, tags] = links.split(' | ')[0]!.split(' · ');
+    // "title · site · domain · tags", as the record shows a link document with a site name and tags.
+    const details = largest.p.flatMap(([, , links]) => links.split(' | ')).find((l) => l.split(' · ').length === 4)!;
+    const [title, , domain, tags] = details.split(' · ');
     const byLink = await lookUp(site.outDir, `${title} ${domain} ${tags!.split(', ')[0]}`);
     expect(byLink.some((f) => f.n === 4 && f.h === largest.h)).toBe(true);
   });

@@ -12,8 +12,18 @@ import { searchTokenizer } from './search-tokens.ts';
 /** Not content-hashed: pages name it, and they must not change when the script does. */
 export const searchScriptPath = 'search.js';
 
+/**
+ * The functions' source as this process holds it. A TypeScript loader that keeps function
+ * names (tsx, esbuild's keepNames) wraps inner functions in calls to its `__name` helper,
+ * which lives outside the function: the script defines a stand-in that does nothing.
+ */
 export function renderSearchScript(): string {
-  return `// newsdesk reader search: the static index in search/ (see the project's build/search-index.ts).\n(${searchClient.toString()})((${searchTokenizer.toString()})());\n`;
+  return [
+    "// newsdesk reader search: the static index in search/ (see the project's build/search-index.ts).",
+    'const __name = (target) => target;',
+    `(${searchClient.toString()})((${searchTokenizer.toString()})());`,
+    '',
+  ].join('\n');
 }
 
 export function SearchBox({ ctx }: { ctx: RenderContext }) {

@@ -41,7 +41,10 @@ export function issueSearchDoc(issue: Issue): IssueSearchDoc {
   const anchors = blockAnchors(issue);
   const header: SearchBlock = {
     id: '',
-    text: [issue.title, issue.summary, issue.byline, issue.tags.map((t) => t.title).join(', ')].filter(Boolean).join('. '),
+    text: [issue.title, issue.summary, issue.byline, issue.tags.map((t) => t.title).join(', ')]
+      .map((part) => part?.trim().replace(/[.!?]$/, ''))
+      .filter(Boolean)
+      .join('. '),
     links: [],
   };
   const blocks = (value: PortableBlock[], ids: string[]) => value.map((block, i) => blockOf(block, ids[i]!)).filter((b) => b.text !== '' || b.links.length > 0);

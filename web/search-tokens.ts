@@ -19,7 +19,10 @@ export function searchTokenizer(): SearchTokenizer {
   return {
     terms(text) {
       const out: string[] = [];
-      for (const raw of text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
+      let plain = text.toLowerCase();
+      // Most text is ASCII: decomposing it would change nothing.
+      if (/[^\x00-\x7f]/.test(plain)) plain = plain.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+      for (const raw of plain.split(/[^\p{L}\p{N}]+/u)) {
         if (raw.length < 2 || raw.length > 40 || common.has(raw)) continue;
         out.push(raw.length > 3 && raw.endsWith('s') && !raw.endsWith('ss') ? raw.slice(0, -1) : raw);
       }

@@ -5,7 +5,7 @@
 // server and the site CSP and, in Chromium, types queries into the box on an issue page:
 // the bytes a first search adds (search.js plus the index files it reads) and the time
 // from the last keystroke to the first result on screen.
-//   npm run bench:search -- [--issues 1000] [--queries 5]
+//   npm run bench:search -- [--issues 1000] [--queries 5] [--vocabulary 20000 (0: the build benchmark's words)]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -22,6 +22,9 @@ const { values } = parseArgs({
   options: {
     issues: { type: 'string', default: '1000' },
     queries: { type: 'string', default: '5' },
+    // The build benchmark's 25 words make every word appear in every section; real prose
+    // has a long tail of rare words, which is what makes an index big.
+    vocabulary: { type: 'string', default: '20000' },
     'generate-into': { type: 'string' },
   },
 });
@@ -30,7 +33,8 @@ const targets = { firstSearchKb: 60, latencyMs: 300, updateMs: 500, fullS: 5 };
 
 if (values['generate-into']) {
   const { syntheticDataset, writeDataset } = await import('../tests/build-dataset.ts');
-  await writeDataset(values['generate-into'], syntheticDataset({ issues: Number(values.issues) }));
+  const vocabulary = Number(values.vocabulary);
+  await writeDataset(values['generate-into'], syntheticDataset({ issues: Number(values.issues), ...(vocabulary > 0 ? { vocabulary } : {}) }));
 } else {
   await bench();
 }
@@ -54,7 +58,9 @@ async function bench(): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'newsdesk-bench-search-'));
   try {
     const datasetPath = path.join(dir, 'dataset.ndjson');
-    execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, '--issues', String(issues), '--generate-into', datasetPath]);
+    execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, '--issues', String(issues), '--vocabulary', values.vocabulary, '--generate-into', datasetPath]);
+    const datasetMb = (await fs.stat(datasetPath)).size / 1e6;
+    console.log(`dataset: ${issues} issues × 12 sections × 80 links, ${Number(values.vocabulary) > 0 ? `words drawn from ${values.vocabulary} with Zipf's frequencies` : 'the build benchmark\'s 25 words'}, ${datasetMb.toFixed(1)} MB`);
     const store = new GroqJsStore({ datasetPath });
     const config = { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
 
@@ -90,8 +96,14 @@ async function measureInChromium(outDir: string, queries: number): Promise<void>
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await launchChromium();
   try {
-    // Words of the synthetic issues: common ones (in nearly every section) and pairs.
-    const asked = ['widget', 'kernel proxy', 'registry', 'sandbox viewer format', 'deploy', 'mirror cache', 'terminal'].slice(0, queries);
+    // One, two or three words out of a paragraph of a different issue each time.
+    const asked: string[] = [];
+    const numbers = (await fs.readdir(path.join(outDir, 'search'))).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => b - a);
+    for (let q = 0; q < queries; q++) {
+      const record = JSON.parse(await fs.readFile(path.join(outDir, 'search', String(numbers[(q * 7) % numbers.length]), `${1 + (q % 10)}.json`), 'utf8')) as { p: string[][] };
+      const words = record.p[0]![1]!.split(/[^a-z0-9]+/).filter((w) => w.length > 3);
+      asked.push(words.slice(q % 3, q % 3 + 1 + (q % 3)).join(' '));
+    }
     const issuePage = (await fs.readdir(path.join(outDir, 'issues')))[0];
     const bytes: number[] = [];
     const latencies: number[] = [];

@@ -29,6 +29,8 @@ interface IssueShare {
   number: number;
   /** Record files: [site path, JSON]. */
   records: Array<[string, string]>;
+  /** A hash of the records, for the index version. */
+  digest: string;
   /** Word → section indexes holding it, ascending. */
   words: Map<string, number[]>;
   /** The link documents its blocks name, with what they were looked up as (compared by identity on the next build). */
@@ -103,7 +105,9 @@ function shareOf(doc: IssueSearchDoc, byId: Map<string, TaggedLink>): IssueShare
       JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, h: section.heading, p: blocks }),
     ]);
   });
-  return { number: doc.number, records, words, tagged };
+  const digest = createHash('sha256');
+  for (const [rel, content] of records) digest.update(rel).update(content);
+  return { number: doc.number, records, digest: digest.digest('base64'), words, tagged };
 }
 
 /** "Title · example.org · tag, tag": what a reader may search a link by besides the text that names it. */
@@ -150,10 +154,17 @@ function mergeShares(current: IssueShare[]): Array<[string, string]> {
   while (buckets * bytesPerBucket < total && buckets < 16384) buckets *= 2;
   const shards: string[][] = Array.from({ length: buckets }, () => []);
   for (const [word, json] of encoded) shards[tokenizer.bucketOf(word, buckets)]!.push(`${JSON.stringify(word)}:${json}`);
-  const files: Array<[string, string]> = shards.map((shard, b) => [`${searchFolder}/w/${b}.json`, `{${shard.join(',')}}`]);
-  for (const share of current) files.push(...share.records);
+  // In writing order: a reader searching during an in-place rebuild finds records by issue
+  // and section (stable), then word files, and meta.json, which names them all, last.
+  const files: Array<[string, string]> = current.flatMap((share) => share.records);
+  // The version names this index's files in the script's requests, so no cache mixes two builds.
   const version = createHash('sha256');
-  for (const [, content] of files) version.update(content);
+  for (const share of current) version.update(share.digest);
+  shards.forEach((shard, b) => {
+    const content = `{${shard.join(',')}}`;
+    version.update(content);
+    files.push([`${searchFolder}/w/${b}.json`, content]);
+  });
   files.push([`${searchFolder}/meta.json`, JSON.stringify({ v: version.digest('hex').slice(0, 12), b: buckets, i: runs })]);
   return files;
 }

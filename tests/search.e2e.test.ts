@@ -2,6 +2,7 @@
 // serving the built sample, whose largest issue has the shape of a real one: a reader
 // types words, sees results, opens one and lands on the paragraph that holds them.
 // Without JavaScript the search box is a plain link to the archive.
+import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchTokenizer } from '../web/search-tokens.ts';
@@ -34,6 +35,8 @@ async function watchedPage(options: { javaScriptEnabled?: boolean } = {}): Promi
   page.on('pageerror', (e) => errors.push(e.message));
   return { page, errors };
 }
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const words = (text: string) => new Set(searchTokenizer().terms(text));
 
@@ -72,6 +75,23 @@ describe('reader search', () => {
     await page.locator('[data-search-results]', { hasText: 'Nothing matches “xylophonequartz”' }).waitFor();
     expect(errors).toEqual([]);
     await page.context().close();
+  });
+
+  it.each(['light', 'dark'] as const)('lists results with no serious or critical axe violations (%s scheme)', async (colorScheme) => {
+    // CSP bypassed only so that axe itself can be injected (the tests above run under it).
+    const context = await browser.newContext({ bypassCSP: true, colorScheme });
+    context.setDefaultTimeout(hangMs);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Search every issue').fill('release');
+    await page.locator('[data-search-results] ol li').first().waitFor();
+    await page.addScriptTag({ path: axePath });
+    const violations = await page.evaluate(async () => {
+      const result = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe.run();
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact }));
+    });
+    expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    await context.close();
   });
 
   it('without JavaScript shows a plain link to the archive instead of the form', async () => {

@@ -60,7 +60,7 @@ div.ed-note p{margin:.25rem 0}
 .search-list{list-style:none;margin:.5rem 0;padding:0}
 .search-list li{padding:.5rem 0;border-bottom:1px solid var(--line)}
 .search-list h3{margin:0;font-size:1.05rem}
-mark{background:color-mix(in srgb,var(--accent) 25%,transparent);color:inherit}
+mark{background:color-mix(in srgb,var(--accent) 20%,transparent);color:var(--fg)}
 :target{scroll-margin-top:1rem;background:color-mix(in srgb,var(--accent) 10%,transparent)}
 .hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
 `;

@@ -123,50 +123,141 @@ function linkDetails(link: SearchLink, tagged: TaggedLink | undefined): string {
   return [title, site, site?.toLowerCase() === domain ? '' : domain, tagged?.tags.map((t) => t.title).join(', ')].filter(Boolean).join(' · ');
 }
 
+/**
+ * The merged word lists of the last build, kept so that the next one re-encodes only the
+ * words of the issues that changed (a one-issue edit of a 1,000-issue archive touches a few
+ * thousand of its hundreds of thousands of words). Starts over when the record layout
+ * (which issues, how many records each) changed, since record numbers then move.
+ */
+interface Merged {
+  layout: string;
+  shares: IssueShare[];
+  /** The first record number of each share. */
+  offsets: number[];
+  records: number;
+  /** Word → indexes (ascending) of the shares holding it. */
+  holders: Map<string, number[]>;
+  /** Word → its records, encoded (gaps or bitmap: see encodePosting). */
+  encoded: Map<string, string>;
+  bytes: number;
+  buckets: number;
+  bucketWords: Array<Set<string>>;
+  shardFiles: string[];
+}
+let merged: Merged | undefined;
+
 function mergeShares(current: IssueShare[]): Array<[string, string]> {
-  // Records are numbered through the archive, oldest issue first, so a word's records are
-  // an ascending list: stored as gaps, or as a bitmap over all records when that is shorter
-  // (a word in most sections costs a fixed records/6 bytes, however big the archive).
-  const postings = new Map<string, number[]>();
+  // Records are numbered through the archive, oldest issue first.
   const runs: Array<[first: number, counts: number[]]> = [];
-  let records = 0;
   for (const share of current) {
     const last = runs.at(-1);
     if (last && last[0] + last[1].length === share.number) last[1].push(share.records.length);
     else runs.push([share.number, [share.records.length]]);
-    for (const [word, sections] of share.words) {
-      let list = postings.get(word);
-      if (!list) postings.set(word, (list = []));
-      for (const s of sections) list.push(records + s);
-    }
-    records += share.records.length;
   }
-  const bitmapLength = Math.ceil(Math.ceil(records / 8) / 3) * 4 + 2;
-  const encoded: Array<[word: string, json: string]> = [];
-  let total = 0;
-  for (const [word, list] of postings) {
-    const gaps = JSON.stringify(list.map((r, i) => (i === 0 ? r : r - list[i - 1]!)));
-    const json = gaps.length <= bitmapLength ? gaps : JSON.stringify(bitmap(list, records));
-    encoded.push([word, json]);
-    total += word.length + json.length + 4;
+  const layout = JSON.stringify(runs);
+  const m = merged?.layout === layout ? merged : (merged = freshMerge(layout));
+  const touched = new Set<string>();
+  current.forEach((share, i) => {
+    const before = m.shares[i];
+    if (before === share) return;
+    for (const word of before?.words.keys() ?? []) {
+      touched.add(word);
+      if (!share.words.has(word)) removeHolder(m.holders, word, i);
+    }
+    // Words in both are touched too: they may have moved between sections.
+    for (const word of share.words.keys()) {
+      touched.add(word);
+      if (!before?.words.has(word)) addHolder(m.holders, word, i);
+    }
+    m.shares[i] = share;
+  });
+  for (const word of touched) {
+    const old = m.encoded.get(word);
+    if (old !== undefined) m.bytes -= word.length + old.length + 4;
+    const holders = m.holders.get(word);
+    if (!holders) {
+      m.encoded.delete(word);
+      continue;
+    }
+    const list: number[] = [];
+    for (const i of holders) for (const s of m.shares[i]!.words.get(word)!) list.push(m.offsets[i]! + s);
+    const json = encodePosting(list, m.records);
+    m.encoded.set(word, json);
+    m.bytes += word.length + json.length + 4;
   }
   let buckets = 1;
-  while (buckets * bytesPerBucket < total && buckets < 16384) buckets *= 2;
-  const shards: string[][] = Array.from({ length: buckets }, () => []);
-  for (const [word, json] of encoded) shards[tokenizer.bucketOf(word, buckets)]!.push(`${JSON.stringify(word)}:${json}`);
+  while (buckets * bytesPerBucket < m.bytes && buckets < 16384) buckets *= 2;
+  const stale = new Set<number>();
+  if (buckets !== m.buckets) {
+    m.buckets = buckets;
+    m.bucketWords = Array.from({ length: buckets }, () => new Set<string>());
+    for (const word of m.encoded.keys()) m.bucketWords[tokenizer.bucketOf(word, buckets)]!.add(word);
+    m.shardFiles = [];
+    for (let b = 0; b < buckets; b++) stale.add(b);
+  } else {
+    for (const word of touched) {
+      const b = tokenizer.bucketOf(word, buckets);
+      if (m.encoded.has(word)) m.bucketWords[b]!.add(word);
+      else m.bucketWords[b]!.delete(word);
+      stale.add(b);
+    }
+  }
+  for (const b of stale) {
+    // Sorted, so the same words give the same bytes however the file was reached.
+    const words = [...m.bucketWords[b]!].sort();
+    m.shardFiles[b] = `{${words.map((w) => `${JSON.stringify(w)}:${m.encoded.get(w)}`).join(',')}}`;
+  }
+
   // In writing order: a reader searching during an in-place rebuild finds records by issue
   // and section (stable), then word files, and meta.json, which names them all, last.
   const files: Array<[string, string]> = current.flatMap((share) => share.records);
   // The version names this index's files in the script's requests, so no cache mixes two builds.
   const version = createHash('sha256');
   for (const share of current) version.update(share.digest);
-  shards.forEach((shard, b) => {
-    const content = `{${shard.join(',')}}`;
+  m.shardFiles.forEach((content, b) => {
     version.update(content);
     files.push([`${searchFolder}/w/${b}.json`, content]);
   });
   files.push([`${searchFolder}/meta.json`, JSON.stringify({ v: version.digest('hex').slice(0, 12), b: buckets, i: runs })]);
   return files;
+
+  function freshMerge(layout: string): Merged {
+    const offsets: number[] = [];
+    let records = 0;
+    for (const share of current) {
+      offsets.push(records);
+      records += share.records.length;
+    }
+    return { layout, shares: [], offsets, records, holders: new Map(), encoded: new Map(), bytes: 0, buckets: 0, bucketWords: [], shardFiles: [] };
+  }
+}
+
+function addHolder(holders: Map<string, number[]>, word: string, i: number): void {
+  const list = holders.get(word);
+  if (!list) return void holders.set(word, [i]);
+  // Shares are visited in order on a fresh merge, so this is nearly always an append.
+  let at = list.length;
+  while (at > 0 && list[at - 1]! > i) at--;
+  list.splice(at, 0, i);
+}
+
+function removeHolder(holders: Map<string, number[]>, word: string, i: number): void {
+  const list = holders.get(word);
+  if (!list) return;
+  const rest = list.filter((x) => x !== i);
+  if (rest.length === 0) holders.delete(word);
+  else holders.set(word, rest);
+}
+
+/**
+ * A word's records, ascending: as gaps between record numbers, or as a base64 bitmap over
+ * all records when that is shorter (a word in most sections then costs records/6 bytes,
+ * however big the archive).
+ */
+function encodePosting(list: number[], records: number): string {
+  const bitmapLength = Math.ceil(Math.ceil(records / 8) / 3) * 4 + 2;
+  const gaps = JSON.stringify(list.map((r, i) => (i === 0 ? r : r - list[i - 1]!)));
+  return gaps.length <= bitmapLength ? gaps : JSON.stringify(bitmap(list, records));
 }
 
 /** Base64 of a bitmap with bit r (low bit first in each byte) set for every record in `list`. */

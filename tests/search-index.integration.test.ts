@@ -3,7 +3,7 @@
 // sample and across in-place rebuilds after an edit.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildSite } from '../build/build-site.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { searchTokenizer } from '../web/search-tokens.ts';
@@ -108,5 +108,18 @@ describe('the reader-search index', () => {
     const after = await stamps(config.outDir);
     const rewritten = [...after].filter(([rel, stamp]) => before.get(rel) !== stamp).map(([rel]) => rel);
     expect(rewritten.filter((rel) => !/^search\/(w\/\d+|meta)\.json$/.test(rel))).toEqual(['search/3/0.json']);
+
+    // The word lists updated in place equal those a fresh process merges from scratch
+    // (modules loaded anew: nothing remembered from the builds above).
+    vi.resetModules();
+    const fresh = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
+    const reference = path.join(dir, 'reference');
+    await fresh.buildSite({ config: { ...config, outDir: reference, dataDir: path.join(dir, 'data-reference') }, store, threads: 1 });
+    const [ours, theirs] = await Promise.all([listFiles(path.join(config.outDir, 'search')), listFiles(path.join(reference, 'search'))]);
+    expect(ours).toEqual(theirs);
+    for (const rel of ours) {
+      const [a, b] = await Promise.all([fs.readFile(path.join(config.outDir, 'search', rel), 'utf8'), fs.readFile(path.join(reference, 'search', rel), 'utf8')]);
+      expect(a, rel).toBe(b);
+    }
   });
 });

@@ -4,13 +4,14 @@
 //   search/meta.json        {v: version, b: word files, i: [[first issue number, [records
 //                           of each issue from there on]], …]}: read first
 //   search/w/<bucket>.json  {word: records}: which records hold a word, as gaps between
-//                           record numbers or a base64 bitmap (see mergeShares)
+//                           record numbers or a base64 bitmap (see encodePosting)
 //   search/<n>/<s>.json     one record: section s of issue n (0 is the header and intro),
 //                           block by block: the block's id on the page, its text, its links
 // Records are numbered through the archive, oldest issue first. A first search reads the
 // script, meta.json, one word file per word and the records it shows.
-// Each issue's share is remembered by its cache key (and its links' tags), so a rebuild
-// after one edit reads one search document and re-merges the word lists in memory.
+// Each issue's share is remembered by its cache key (and its links' tags), and the merged
+// word lists too, so a rebuild after one edit reads one search document and re-encodes
+// only that issue's words (see Merged).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { NewsdeskError } from '../core/errors.ts';

@@ -162,13 +162,15 @@ function mergeShares(current: IssueShare[]): Array<[string, string]> {
     const before = m.shares[i];
     if (before === share) return;
     for (const word of before?.words.keys() ?? []) {
+      if (share.words.has(word)) continue;
       touched.add(word);
-      if (!share.words.has(word)) removeHolder(m.holders, word, i);
+      removeHolder(m.holders, word, i);
     }
-    // Words in both are touched too: they may have moved between sections.
-    for (const word of share.words.keys()) {
-      touched.add(word);
-      if (!before?.words.has(word)) addHolder(m.holders, word, i);
+    // A word in the same sections as before keeps its records (record numbers did not move).
+    for (const [word, sections] of share.words) {
+      const was = before?.words.get(word);
+      if (!was) addHolder(m.holders, word, i);
+      if (!was || was.length !== sections.length || was.some((s, k) => s !== sections[k])) touched.add(word);
     }
     m.shares[i] = share;
   });

@@ -8,6 +8,7 @@ import type { RenderContext, RenderWarning } from '../core/render.ts';
 import { renderIssueEmail } from '../emails/issue-email.ts';
 import { renderIssueBody, renderIssuePageWithBody, type Neighbours } from '../web/issue-page.tsx';
 import { issueSearchDoc } from '../web/search-doc.ts';
+import { stripControlChars } from '../web/site.ts';
 
 export interface IssueJob {
   issue: Issue;
@@ -39,7 +40,8 @@ export async function renderIssueArtifacts(job: IssueJob): Promise<IssueArtifact
       body,
       emailHtml: email.html,
       emailText: email.text,
-      search: JSON.stringify(issueSearchDoc(issue)),
+      // Control characters are left out, as from every page.
+      search: JSON.stringify(issueSearchDoc(issue), (_, value: unknown) => (typeof value === 'string' ? stripControlChars(value) : value)),
       subject: email.subject,
       warnings: dedupeWarnings([...page.warnings, ...email.warnings]),
     };

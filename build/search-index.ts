@@ -103,7 +103,8 @@ function shareOf(doc: IssueSearchDoc, byId: Map<string, TaggedLink>): IssueShare
     }
     records.push([
       `${searchFolder}/${doc.number}/${s}.json`,
-      JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, h: section.heading, p: blocks }),
+      // "<" as \u003c: the same data, and no markup even for a host that sniffs JSON as HTML.
+      JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, h: section.heading, p: blocks }).replaceAll('<', '\\u003c'),
     ]);
   });
   const digest = createHash('sha256');

@@ -89,7 +89,7 @@ function blockOf(block: PortableBlock, id: string): SearchBlock {
 /** An editorial note as the page shows it: "[… —Ed.]". */
 function noteText(note: EditorialNote, addLink: (target: LinkTarget | null | undefined) => void): string {
   for (const paragraph of note.body) linksOf(paragraph.markDefs, paragraph.children, addLink);
-  return ` [${note.body.map((p) => p.children.map((c) => c.text).join('')).join(' ')} \u2014${note.signature}] `;
+  return `[${note.body.map((p) => p.children.map((c) => c.text).join('')).join(' ')} \u2014${note.signature}]`;
 }
 
 /** The links a block's spans actually use, in order. */

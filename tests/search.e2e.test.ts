@@ -14,7 +14,8 @@ let server: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Real rebuilds: the last test publishes an edit and searches for it.
+  server = await startTestServer({ realRebuild: true });
   browser = await launchChromium();
 });
 
@@ -103,6 +104,22 @@ describe('reader search', () => {
       expect(await fallback.getAttribute('href')).toBe('/');
       expect(await page.getByLabel('Search every issue').isVisible()).toBe(false);
     }
+    await page.context().close();
+  });
+
+  it('finds the words of an edit once the server has rebuilt the site in place after the publish', async () => {
+    await server.store.mutate([{ patch: { id: 'issue-3', set: { summary: 'Quokkas audit the marmalade pipeline.' } } }]);
+    server.rebuilds.request('published issue-3');
+    await server.rebuilds.idle();
+    const { page, errors } = await watchedPage();
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Search every issue').fill('quokkas marmalade');
+    const first = page.locator('[data-search-results] ol li a').first();
+    await first.waitFor();
+    expect(await page.locator('[data-search-results] ol li').count()).toBe(1);
+    await Promise.all([page.waitForURL(/\/issues\/3-[a-z0-9-]+\/$/), first.click()]);
+    expect(await page.locator('.summary').textContent()).toBe('Quokkas audit the marmalade pipeline.');
+    expect(errors).toEqual([]);
     await page.context().close();
   });
 });

@@ -313,8 +313,18 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         planned.map((p) => ({ key: p.key, file: cache.artifactPath(p.key, 'search') })),
         links,
       );
-      // A few at a time: thousands of small files written at once would hold as many open files.
-      for (let i = 0; i < searchFiles.length; i += 64) await Promise.all(searchFiles.slice(i, i + 64).map(([rel, content]) => write(rel, content)));
+      // In order, 64 writers at a time: thousands of small files written at once would hold as
+      // many open files, and meta.json, which names the rest, comes last (search-index.ts).
+      let next = 0;
+      const writer = async () => {
+        while (next < searchFiles.length - 1) {
+          const [rel, content] = searchFiles[next++]!;
+          await write(rel, content);
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, writer));
+      const [metaRel, metaContent] = searchFiles.at(-1)!;
+      await write(metaRel, metaContent);
       span('search');
 
       if (options.signal?.aborted) throw interrupted();

@@ -20,11 +20,13 @@ import { buildFeeds, type FeedEntry } from '../web/feeds.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
+import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
+import { buildSearchIndex } from './search-index.ts';
 import {
   SourceIndex,
   fetchListings,
@@ -65,7 +67,7 @@ export interface BuildSummary {
   inPlace: boolean;
   warnings: RenderWarning[];
   durationMs: number;
-  /** Milliseconds per build step (load, fingerprint, listings, plan, render, link, pages, swap, cleanup), for benchmarks. */
+  /** Milliseconds per build step (load, fingerprint, listings, plan, render, link, pages, search, swap, cleanup), for benchmarks. */
   spans: Record<string, number>;
 }
 
@@ -292,11 +294,13 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       );
       const feeds = buildFeeds(feedEntries, ctx);
       const issueListings = planned.map((p) => p.listing);
-      const tagPages = collectTagPages(issueListings, taggedLinks(raw, listings), tags);
+      const linksWithTags = taggedLinks(raw, listings);
+      const tagPages = collectTagPages(issueListings, linksWithTags, tags);
       const linkOutput = await links();
 
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
+        write(searchScriptPath, renderSearchScript()),
         write('index.html', renderOnce(pages, 'index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx))),
         write('404.html', renderNotFoundPage(ctx)),
         write(feedFiles.rss, feeds.rss),
@@ -321,6 +325,25 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         })(),
       ]);
       span('pages');
+
+      // The reader-search index: every issue's search document, merged (build/search-index.ts).
+      const searchFiles = await buildSearchIndex(
+        planned.map((p) => ({ key: p.key, file: cache.artifactPath(p.key, 'search') })),
+        linksWithTags,
+      );
+      // In order, 64 writers at a time: thousands of small files written at once would hold as
+      // many open files, and meta.json, which names the rest, comes last (search-index.ts).
+      let next = 0;
+      const writer = async () => {
+        while (next < searchFiles.length - 1) {
+          const [rel, content] = searchFiles[next++]!;
+          await write(rel, content);
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, writer));
+      const [metaRel, metaContent] = searchFiles.at(-1)!;
+      await write(metaRel, metaContent);
+      span('search');
 
       if (options.signal?.aborted) throw interrupted();
       await options.beforeCommit?.();

@@ -15,6 +15,7 @@ export const artifactFiles = {
   body: 'body.html',
   emailHtml: 'email.html',
   emailText: 'email.txt',
+  search: 'search.json',
 } as const;
 
 const metaSchema = z.object({

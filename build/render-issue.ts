@@ -1,11 +1,14 @@
 // Everything one issue contributes to the output, rendered in one go (in the main
 // thread or a worker): its web page, the body the feeds carry, and the email exactly as
-// it will be sent (with the per-recipient placeholders). Pure apart from being async.
+// it will be sent (with the per-recipient placeholders), and what reader search knows of
+// it. Pure apart from being async.
 import type { Issue } from '../content/model.ts';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import type { RenderContext, RenderWarning } from '../core/render.ts';
 import { renderIssueEmail } from '../emails/issue-email.ts';
 import { renderIssueBody, renderIssuePageWithBody, type Neighbours } from '../web/issue-page.tsx';
+import { issueSearchDoc } from '../web/search-doc.ts';
+import { stripControlChars } from '../web/site.ts';
 
 export interface IssueJob {
   issue: Issue;
@@ -20,6 +23,8 @@ export interface IssueArtifacts {
   body: string;
   emailHtml: string;
   emailText: string;
+  /** The issue's reader-search document (web/search-doc.ts), as JSON. */
+  search: string;
   subject: string;
   warnings: RenderWarning[];
 }
@@ -35,6 +40,8 @@ export async function renderIssueArtifacts(job: IssueJob): Promise<IssueArtifact
       body,
       emailHtml: email.html,
       emailText: email.text,
+      // Control characters are left out, as from every page.
+      search: JSON.stringify(issueSearchDoc(issue), (_, value: unknown) => (typeof value === 'string' ? stripControlChars(value) : value)),
       subject: email.subject,
       warnings: dedupeWarnings([...page.warnings, ...email.warnings]),
     };

@@ -1,5 +1,5 @@
-// Response headers and origin rules. Site pages get a strict CSP (no scripts or inline
-// styles anywhere) and may not be framed; previews may be framed by the Studio only;
+// Response headers and origin rules. Site pages get a strict CSP (no inline scripts or
+// styles, scripts only the site's own: the reader search) and may not be framed; previews may be framed by the Studio only;
 // the email preview, whose HTML must carry inline styles to look like a mail client,
 // is sandboxed instead (no scripts, no forms, no same-origin access).
 import type { MiddlewareHandler } from 'hono';
@@ -28,7 +28,8 @@ export function isStudioOrigin(origin: string, studioOrigins: readonly string[])
 
 const siteCsp = {
   defaultSrc: ["'self'"],
-  scriptSrc: ["'none'"],
+  // The reader search box's script (search.js) and nothing else: no inline code, no eval.
+  scriptSrc: ["'self'"],
   styleSrc: ["'self'"],
   // Issue pages show images from the CMS's CDN.
   imgSrc: ["'self'", 'https:', 'data:'],

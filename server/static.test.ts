@@ -28,6 +28,9 @@ describe('headers for static files', () => {
     expect(cacheControlFor('/style.1a2b3c4d5e.css')).toContain('immutable');
     expect(cacheControlFor('/issues/12-x/')).toBe('public, no-cache');
     expect(cacheControlFor('/feed.xml')).toBe('public, max-age=300');
+    expect(cacheControlFor('/search.js')).toBe('public, no-cache');
+    expect(cacheControlFor('/search/meta.json')).toBe('public, no-cache');
+    expect(cacheControlFor('/search/w/3.json')).toBe('public, max-age=300');
   });
 
   it('names the type and charset of text files', () => {

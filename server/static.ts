@@ -32,7 +32,8 @@ export function contentTypeFor(file: string): string {
 
 export function cacheControlFor(sitePath: string): string {
   if (/\.[0-9a-f]{8,}\.(css|js|woff2?|png|jpe?g|svg|webp|avif)$/i.test(sitePath)) return 'public, max-age=31536000, immutable';
-  if (/(\.html|\/)$/.test(sitePath)) return 'public, no-cache';
+  // Reader search's script and the index file naming the rest (by version) change with every build.
+  if (/(\.html|\/)$/.test(sitePath) || /(^|\/)search(\.js|\/meta\.json)$/.test(sitePath)) return 'public, no-cache';
   if (/\.(xml|json)$/.test(sitePath)) return 'public, max-age=300';
   return 'public, max-age=3600';
 }

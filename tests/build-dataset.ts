@@ -8,6 +8,11 @@ export interface DatasetOptions {
   issues: number;
   sectionsPerIssue?: number;
   linksPerIssue?: number;
+  /**
+   * Draws words from this many made-up words with Zipf's frequencies (the shape of real
+   * prose) instead of the 25 product words every sentence repeats; for the search benchmark.
+   */
+  vocabulary?: number;
   /** Adds one unpublished draft issue that must never reach the output. */
   withDraft?: boolean;
   /** Makes issue 1 hostile: markup, quotes, "]]>", control characters, a javascript: URL. */
@@ -40,12 +45,37 @@ function random(seed: number) {
   };
 }
 
+/** Made-up words ("kalo", "mizeru", …), the k-th drawn with weight 1/k. */
+function zipfWords(vocabulary: number, rnd: () => number): () => string {
+  const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'bu', 'da', 'fe', 'gi', 'ho', 'ju', 'pa'];
+  const lexicon = Array.from({ length: vocabulary }, (_, k) => {
+    let name = '';
+    for (let n = k + 16; n > 0; n = Math.floor(n / 16)) name += syllables[n % 16];
+    return name;
+  });
+  const cumulative: number[] = [];
+  let sum = 0;
+  for (let k = 1; k <= vocabulary; k++) cumulative.push((sum += 1 / k));
+  return () => {
+    const x = rnd() * sum;
+    let lo = 0;
+    let hi = vocabulary - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lexicon[lo]!;
+  };
+}
+
 export function syntheticDataset(options: DatasetOptions): Doc[] {
   const sections = options.sectionsPerIssue ?? 12;
   const linksPerIssue = options.linksPerIssue ?? 80;
   const rnd = random(42);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
-  const sentence = (n: number) => Array.from({ length: n }, () => pick(words)).join(' ');
+  const word = options.vocabulary ? zipfWords(options.vocabulary, rnd) : () => pick(words);
+  const sentence = (n: number) => Array.from({ length: n }, word).join(' ');
   const docs: Doc[] = [
     {
       _id: 'newsletter',
@@ -78,13 +108,13 @@ export function syntheticDataset(options: DatasetOptions): Doc[] {
     for (let l = 0; l < linksPerIssue; l++) {
       const id = `link-${n}-${l}`;
       linkIds.push(id);
-      const name = `${pick(words)}-${pick(words)}`;
+      const name = `${word()}-${word()}`;
       docs.push({
         _id: id,
         _type: 'link',
         url: `https://example.com/${n}/${l}/${name}`,
         normalizedUrl: `example.com/${n}/${l}/${name}`,
-        title: hostile && l === 0 ? hostileTitle : `The ${name} ${pick(words)}`,
+        title: hostile && l === 0 ? hostileTitle : `The ${name} ${word()}`,
         description: `A note on ${sentence(6)}.`,
         siteName: 'example.com',
         capturedAt: `2025-01-01T00:00:${String(l % 60).padStart(2, '0')}Z`,
@@ -105,7 +135,7 @@ export function syntheticDataset(options: DatasetOptions): Doc[] {
         const mk = k();
         if (i % 3 === 2) markDefs.push({ _type: 'externalLink', _key: mk, href: `https://docs.example.net/${n}/${i}` });
         else markDefs.push({ _type: 'linkReference', _key: mk, reference: { _type: 'reference', _ref: takeLink() } });
-        children.push(span(`${pick(words)} ${pick(words)}`, [mk]), span(` ${sentence(5)}, `), span(pick(words), ['strong']), span(` ${sentence(6)}. `));
+        children.push(span(`${word()} ${word()}`, [mk]), span(` ${sentence(5)}, `), span(word(), ['strong']), span(` ${sentence(6)}. `));
       }
       if (withNote) {
         children.push({

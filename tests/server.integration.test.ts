@@ -438,7 +438,10 @@ describe('the built site and the HTTP hygiene around it', () => {
     const csp = response.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("style-src 'self'");
+    // The site's own script (reader search) and nothing else: no inline code, no eval.
+    expect(csp).toContain("script-src 'self';");
     expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('eval');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');

@@ -102,7 +102,7 @@ export function renderArchivePage(issues: IssueListing[], ctx: RenderContext): s
     (newestFirst.length === 0 ? '<p>No issues have been published yet.</p>' : issueListHtml(newestFirst, ctx, 'h2'));
   return renderDocumentAround(
     (children) => (
-      <Layout title={ctx.settings.title} ctx={ctx} canonicalPath="">
+      <Layout title={ctx.settings.title} ctx={ctx} canonicalPath="" search>
         {children}
       </Layout>
     ),

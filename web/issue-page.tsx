@@ -35,18 +35,51 @@ export function sectionAnchors(issue: Pick<Issue, 'sections'>): string[] {
   });
 }
 
+export interface BlockAnchors {
+  /** Section ids (sectionAnchors). */
+  sections: string[];
+  /** One id per block: intro, each section's body, sign-off. */
+  intro: string[];
+  bodies: string[][];
+  signOff: string[];
+}
+
+/**
+ * Ids for every top-level block, so a reader search result can link to its paragraph:
+ * "<section id>_<n>" (n counts the blocks of that section from 1), "intro_<n>" and
+ * "sign-off_<n>" (or "intro-2_<n>" when a section took that name). Section ids are slugs,
+ * which have no underscores, so a block id never equals a section id.
+ */
+export function blockAnchors(issue: Pick<Issue, 'sections' | 'intro' | 'signOff'>): BlockAnchors {
+  const sections = sectionAnchors(issue);
+  const taken = new Set(sections);
+  const free = (base: string) => {
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
+    taken.add(name);
+    return name;
+  };
+  const number = (prefix: string, blocks: readonly unknown[]) => blocks.map((_, i) => `${prefix}_${i + 1}`);
+  return {
+    sections,
+    intro: number(free('intro'), issue.intro),
+    bodies: issue.sections.map((section, i) => number(sections[i]!, section.body)),
+    signOff: number(free('sign-off'), issue.signOff),
+  };
+}
+
 function IssueBody({ issue }: { issue: Issue }) {
-  const anchors = sectionAnchors(issue);
+  const anchors = blockAnchors(issue);
   return (
     <>
-      <RichText value={issue.intro} level="top" />
+      <RichText value={issue.intro} level="top" ids={anchors.intro} />
       {issue.sections.map((section, i) => (
-        <section key={section.key} aria-labelledby={anchors[i]}>
-          <h2 id={anchors[i]}>{section.heading}</h2>
-          <RichText value={section.body} level="section" />
+        <section key={section.key} aria-labelledby={anchors.sections[i]}>
+          <h2 id={anchors.sections[i]}>{section.heading}</h2>
+          <RichText value={section.body} level="section" ids={anchors.bodies[i]} />
         </section>
       ))}
-      <RichText value={issue.signOff} level="top" />
+      <RichText value={issue.signOff} level="top" ids={anchors.signOff} />
     </>
   );
 }
@@ -73,6 +106,7 @@ export function renderIssuePageWithBody(issue: Issue, neighbours: Neighbours, ct
       description={issue.summary ?? settings.description}
       canonicalPath={issuePath(issue)}
       ogType="article"
+      search
       head={<meta property="article:published_time" content={issue.date} />}
     >
       <article className="issue">

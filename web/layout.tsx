@@ -1,9 +1,11 @@
 // The page frame every web page shares (static pages here, and the server's subscribe /
 // confirm / unsubscribe pages): head metadata, header, main, footer with the subscribe
-// form. No scripts and no inline styles, so a strict CSP (default-src 'self') holds.
+// form, and the reader search box on the pages that ask for it. No inline scripts or
+// styles, so a strict CSP (default-src 'self') holds.
 import type { ReactNode } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { absoluteUrl, type RenderContext } from '../core/render.ts';
+import { SearchBox } from './search-box.tsx';
 import { feedFiles, siteHref, stripControlChars } from './site.ts';
 import { stylesheetPath } from './style.ts';
 
@@ -21,10 +23,12 @@ export interface LayoutProps {
   head?: ReactNode;
   /** Shown above the page content on the server's pages; false hides the subscribe form (e.g. on the subscribe page itself). */
   showSubscribe?: boolean;
+  /** Shows the reader search box under the header (the archive and issue pages). */
+  search?: boolean;
   children: ReactNode;
 }
 
-export function Layout({ title, ctx, description, canonicalPath, ogType = 'website', head, showSubscribe = true, children }: LayoutProps) {
+export function Layout({ title, ctx, description, canonicalPath, ogType = 'website', head, showSubscribe = true, search = false, children }: LayoutProps) {
   const { settings } = ctx;
   const fullTitle = title === settings.title ? title : `${title} · ${settings.title}`;
   const desc = description ?? settings.description;
@@ -66,6 +70,7 @@ export function Layout({ title, ctx, description, canonicalPath, ogType = 'websi
                 <li><a href={siteHref(ctx, '#subscribe')}>Subscribe</a></li>
               </ul>
             </nav>
+            {search ? <SearchBox ctx={ctx} /> : null}
           </div>
         </header>
         <main id="main" className="wrap">{children}</main>

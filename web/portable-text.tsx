@@ -44,7 +44,7 @@ function NoteParagraphs({ body, inline }: { body: NoteBlock[]; inline: boolean }
   ));
 }
 
-export function EditorialNoteView({ note, inline }: { note: EditorialNote; inline: boolean }) {
+export function EditorialNoteView({ note, inline, id }: { note: EditorialNote; inline: boolean; id?: string | undefined }) {
   const signature = `\u2014${note.signature}`;
   if (inline) {
     return (
@@ -55,7 +55,7 @@ export function EditorialNoteView({ note, inline }: { note: EditorialNote; inlin
   }
   const last = note.body.length - 1;
   return (
-    <div className="ed-note" role="note">
+    <div className="ed-note" role="note" id={id}>
       {note.body.map((block, i) => (
         <p key={block._key ?? i}>
           {i === 0 ? '[' : null}
@@ -67,11 +67,11 @@ export function EditorialNoteView({ note, inline }: { note: EditorialNote; inlin
   );
 }
 
-function LinkCardView({ card }: { card: LinkCard }) {
+function LinkCardView({ card, id }: { card: LinkCard; id?: string | undefined }) {
   const link = card.link;
   if (!link || !isSafeLinkUrl(link.url)) return null;
   return (
-    <div className="link-card">
+    <div className="link-card" id={id}>
       <p>
         <a href={link.url}>
           <strong>
@@ -91,7 +91,7 @@ function LinkCardView({ card }: { card: LinkCard }) {
   );
 }
 
-function ImageView({ image }: { image: ImageBlock }) {
+function ImageView({ image, id }: { image: ImageBlock; id?: string | undefined }) {
   if (!image.url || !isHttpUrl(image.url)) return null;
   const img = (
     <img
@@ -104,17 +104,17 @@ function ImageView({ image }: { image: ImageBlock }) {
     />
   );
   return (
-    <figure>
+    <figure id={id}>
       {image.link && isHttpUrl(image.link) ? <a href={image.link}>{img}</a> : img}
       {image.caption ? <figcaption>{image.caption}</figcaption> : null}
     </figure>
   );
 }
 
-/** A quote inside a quote sits inside as many outer quotes. */
-function nestQuote(quote: ReactNode, depth: number): ReactNode {
-  let out = quote;
-  for (let d = depth; d > 1; d--) out = <blockquote>{out}</blockquote>;
+/** A quote inside a quote sits inside as many outer quotes; the outermost carries the block's id. */
+function nestQuote(text: ReactNode, depth: number, id: string | undefined): ReactNode {
+  let out: ReactNode = <blockquote id={depth > 1 ? undefined : id}><p>{text}</p></blockquote>;
+  for (let d = depth; d > 1; d--) out = <blockquote id={d === 2 ? id : undefined}>{out}</blockquote>;
   return out;
 }
 
@@ -122,27 +122,32 @@ function isEmptyBlock(value: TextBlock): boolean {
   return value.children.every((c) => c._type === 'span' && c.text.trim() === '');
 }
 
+/** The id each top-level block carries (a reader search result links to it), by block object. */
+type IdOf = (block: unknown) => string | undefined;
+const noIds: IdOf = () => undefined;
+
 /**
  * Components for one Portable Text field. `subheading` is the element for the "h3"
  * style: h3 inside a section (under its h2), h2 in the intro and sign-off (directly
  * under the page's h1), so the outline never skips a level.
  */
-export function portableTextComponents(subheading: 'h2' | 'h3'): PortableTextComponents {
+export function portableTextComponents(subheading: 'h2' | 'h3', idOf: IdOf = noIds): PortableTextComponents {
   const Sub = subheading;
   const SubSub = subheading === 'h2' ? 'h3' : 'h4';
   return {
     marks,
     block: {
-      normal: ({ value, children }) => (isEmptyBlock(value as TextBlock) ? null : <p>{children}</p>),
-      h3: ({ children }) => <Sub>{children}</Sub>,
-      h4: ({ children }) => <SubSub>{children}</SubSub>,
-      blockquote: ({ value, children }) => nestQuote(<blockquote><p>{children}</p></blockquote>, (value as QuoteDepthBlock).quoteDepth ?? 1),
+      normal: ({ value, children }) => (isEmptyBlock(value as TextBlock) ? null : <p id={idOf(value)}>{children}</p>),
+      h3: ({ value, children }) => <Sub id={idOf(value)}>{children}</Sub>,
+      h4: ({ value, children }) => <SubSub id={idOf(value)}>{children}</SubSub>,
+      blockquote: ({ value, children }) => nestQuote(children, (value as QuoteDepthBlock).quoteDepth ?? 1, idOf(value)),
     },
-    unknownBlockStyle: ({ children }) => <p>{children}</p>,
+    listItem: ({ value, children }) => <li id={idOf(value)}>{children}</li>,
+    unknownBlockStyle: ({ value, children }) => <p id={idOf(value)}>{children}</p>,
     types: {
-      editorialNote: ({ value, isInline }) => <EditorialNoteView note={value as EditorialNote} inline={isInline} />,
-      linkCard: ({ value }) => <LinkCardView card={value as LinkCard} />,
-      image: ({ value }) => <ImageView image={value as ImageBlock} />,
+      editorialNote: ({ value, isInline }) => <EditorialNoteView note={value as EditorialNote} inline={isInline} id={isInline ? undefined : idOf(value)} />,
+      linkCard: ({ value }) => <LinkCardView card={value as LinkCard} id={idOf(value)} />,
+      image: ({ value }) => <ImageView image={value as ImageBlock} id={idOf(value)} />,
     },
     unknownType: () => null,
     unknownMark: ({ children }) => <>{children}</>,
@@ -152,13 +157,14 @@ export function portableTextComponents(subheading: 'h2' | 'h3'): PortableTextCom
 const sectionComponents = portableTextComponents('h3');
 const topComponents = portableTextComponents('h2');
 
-export function RichText({ value, level }: { value: PortableBlock[]; level: 'top' | 'section' }) {
+/** `ids`: one per block of `value`, for the blocks' elements (see blockAnchors in issue-page.tsx). */
+export function RichText({ value, level, ids }: { value: PortableBlock[]; level: 'top' | 'section'; ids?: readonly string[] }) {
   if (value.length === 0) return null;
-  return (
-    <PortableText
-      value={markQuoteDepth(value) as never}
-      components={level === 'top' ? topComponents : sectionComponents}
-      onMissingComponent={false}
-    />
-  );
+  const marked = markQuoteDepth(value);
+  let components = level === 'top' ? topComponents : sectionComponents;
+  if (ids) {
+    const byBlock = new Map<unknown, string>(marked.map((block, i) => [block, ids[i]!]));
+    components = portableTextComponents(level === 'top' ? 'h2' : 'h3', (block) => byBlock.get(block));
+  }
+  return <PortableText value={marked as never} components={components} onMissingComponent={false} />;
 }

@@ -55,6 +55,18 @@ div.ed-note p{margin:.25rem 0}
 .subscribe label{display:block;font-size:.9rem}
 .subscribe input{font:inherit;padding:.4rem .5rem;border:1px solid var(--muted);border-radius:4px;background:var(--bg);color:var(--fg)}
 .subscribe button{font:inherit;padding:.45rem 1rem;border:0;border-radius:4px;background:var(--accent);color:var(--bg);cursor:pointer}
+.site-search{flex-basis:100%}
+.site-search form,.site-search.is-live [data-search-fallback]{display:none}
+.site-search.is-live form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+.site-search label{font-size:.9rem}
+.site-search input{font:inherit;flex:1 1 12rem;padding:.4rem .5rem;border:1px solid var(--muted);border-radius:4px;background:var(--bg);color:var(--fg)}
+.site-search button{font:inherit;padding:.4rem 1rem;border:1px solid var(--accent);border-radius:4px;background:var(--bg);color:var(--accent);cursor:pointer}
+.site-search p{margin:.25rem 0}
+.search-list{list-style:none;margin:.5rem 0;padding:0}
+.search-list li{padding:.5rem 0;border-bottom:1px solid var(--line)}
+.search-list h3{margin:0;font-size:1.05rem}
+mark{background:color-mix(in srgb,var(--accent) 20%,transparent);color:var(--fg)}
+:target{scroll-margin-top:1rem;background:color-mix(in srgb,var(--accent) 10%,transparent)}
 .hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
 `;
 }

@@ -1,0 +1,125 @@
+// The reader-search index a build writes (build/search-index.ts): looked up here the way
+// the search box's script does (meta.json, the word's file, the records), on the built
+// sample and across in-place rebuilds after an edit.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { buildSite } from '../build/build-site.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { searchTokenizer } from '../web/search-tokens.ts';
+import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { makeTempDir } from './helpers/temp.ts';
+import { buildSample, listFiles } from './web-build-fixture.ts';
+
+interface Found {
+  n: number;
+  t: string;
+  u: string;
+  h: string;
+  p: Array<[id: string, text: string, links: string]>;
+}
+
+const tokenizer = searchTokenizer();
+
+/** The records holding every word of `query`, as the browser finds them. */
+async function lookUp(outDir: string, query: string): Promise<Found[]> {
+  const read = async <T,>(rel: string): Promise<T> => JSON.parse(await fs.readFile(path.join(outDir, 'search', rel), 'utf8')) as T;
+  const meta = await read<{ v: string; b: number; i: Array<[number, number[]]> }>('meta.json');
+  const table = meta.i.flatMap(([first, counts]) => counts.flatMap((count, k) => Array.from({ length: count }, (_, s) => [first + k, s] as const)));
+  let hits: number[] | undefined;
+  for (const word of new Set(tokenizer.terms(query))) {
+    const shard = await read<Record<string, number[] | string>>(`w/${tokenizer.bucketOf(word, meta.b)}.json`);
+    const posting = shard[word];
+    let r = 0;
+    const records =
+      typeof posting === 'string'
+        ? [...Buffer.from(posting, 'base64')].flatMap((byte, i) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => byte & (1 << bit)).map((bit) => i * 8 + bit))
+        : (posting ?? []).map((gap) => (r += gap));
+    hits = hits ? hits.filter((c) => records.includes(c)) : records;
+  }
+  return Promise.all((hits ?? []).map((r) => read<Found>(`${table[r]![0]}/${table[r]![1]}.json`)));
+}
+
+/** Each search file's inode and modification time: what changes when a rebuild writes it. */
+async function stamps(outDir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const rel of await listFiles(path.join(outDir, 'search'))) {
+    const stat = await fs.stat(path.join(outDir, 'search', rel));
+    out.set(`search/${rel}`, `${stat.ino}:${stat.mtimeMs}`);
+  }
+  return out;
+}
+
+describe('the reader-search index', () => {
+  it('holds every issue of the sample, section by section, each block under the id its element has on the page', async () => {
+    const site = await buildSample();
+    const files = await site.files();
+    expect(files).toContain('search.js');
+    expect(files).toContain('search/meta.json');
+    const issuePages = files.filter((f) => /^issues\/[^/]+\/index\.html$/.test(f));
+    for (const page of issuePages) {
+      const html = await site.read(page);
+      const number = Number(/^issues\/(\d+)-/.exec(page)![1]);
+      const records = files.filter((f) => f.startsWith(`search/${number}/`));
+      // The header and intro, each section, and the sign-off when there is one.
+      expect(records.length).toBeGreaterThanOrEqual((html.match(/<section aria-labelledby=/g) ?? []).length + 1);
+      for (const rel of records) {
+        const record = JSON.parse(await site.read(rel)) as Found;
+        expect(`issues/${record.u.split('/')[1]}/index.html`).toBe(page);
+        for (const [id] of record.p) if (id) expect(html, `${rel} → #${id}`).toContain(` id="${id}"`);
+      }
+    }
+  });
+
+  it('finds paragraphs, asides, section headings and issue titles, and links by title, domain and tag', async () => {
+    const site = await buildSample();
+    const largest = JSON.parse(await site.read('search/4/1.json')) as Found;
+    // A section heading; an issue's title (and number) find the issue's header.
+    expect((await lookUp(site.outDir, largest.h)).some((f) => f.n === 4 && f.h === largest.h)).toBe(true);
+    expect((await lookUp(site.outDir, `4 ${largest.t}`)).map((f) => [f.n, f.p[0]![0]])).toContainEqual([4, '']);
+    // An aside: its words are found in the block whose text carries the bracketed note.
+    const aside = (await lookUp(site.outDir, 'quietly relying')).flatMap((f) => f.p.filter(([, text]) => /\[[^\]]*quietly relying[^\]]*—Ed\.\]/.test(text)));
+    expect(aside.length).toBeGreaterThan(0);
+    // A link: by its document's title, its domain and one of its tags, in the issue that used it.
+    // "title · site · domain · tags", as the record shows a link document with a site name and tags.
+    const details = largest.p.flatMap(([, , links]) => links.split(' | ')).find((l) => l.split(' · ').length === 4)!;
+    const [title, , domain, tags] = details.split(' · ');
+    const byLink = await lookUp(site.outDir, `${title} ${domain} ${tags!.split(', ')[0]}`);
+    expect(byLink.some((f) => f.n === 4 && f.h === largest.h)).toBe(true);
+  });
+
+  it('after an edit, an in-place rebuild finds the new words and no longer the old ones, writing only what changed', async () => {
+    const dir = await makeTempDir('newsdesk-search-');
+    const datasetPath = path.join(dir, 'dataset.ndjson');
+    await writeDataset(datasetPath, syntheticDataset({ issues: 12, sectionsPerIssue: 3, linksPerIssue: 9 }));
+    const store = new GroqJsStore({ datasetPath });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    await buildSite({ config, store, threads: 1, inPlace: true });
+    await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'Marmalade zeppelins over the harbour.' } } }]);
+    expect((await buildSite({ config, store, threads: 1, inPlace: true })).inPlace).toBe(true);
+    expect((await lookUp(config.outDir, 'marmalade zeppelins')).map((f) => [f.n, f.h])).toEqual([[3, '']]);
+
+    const before = await stamps(config.outDir);
+    await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'Quince lanterns instead.' } } }]);
+    await buildSite({ config, store, threads: 1, inPlace: true });
+    expect(await lookUp(config.outDir, 'marmalade zeppelins')).toEqual([]);
+    expect((await lookUp(config.outDir, 'quince lanterns')).map((f) => f.n)).toEqual([3]);
+    // Of the records, only issue 3's header was rewritten; the rest of the index is word files and meta.json.
+    const after = await stamps(config.outDir);
+    const rewritten = [...after].filter(([rel, stamp]) => before.get(rel) !== stamp).map(([rel]) => rel);
+    expect(rewritten.filter((rel) => !/^search\/(w\/\d+|meta)\.json$/.test(rel))).toEqual(['search/3/0.json']);
+
+    // The word lists updated in place equal those a fresh process merges from scratch
+    // (modules loaded anew: nothing remembered from the builds above).
+    vi.resetModules();
+    const fresh = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
+    const reference = path.join(dir, 'reference');
+    await fresh.buildSite({ config: { ...config, outDir: reference, dataDir: path.join(dir, 'data-reference') }, store, threads: 1 });
+    const [ours, theirs] = await Promise.all([listFiles(path.join(config.outDir, 'search')), listFiles(path.join(reference, 'search'))]);
+    expect(ours).toEqual(theirs);
+    for (const rel of ours) {
+      const [a, b] = await Promise.all([fs.readFile(path.join(config.outDir, 'search', rel), 'utf8'), fs.readFile(path.join(reference, 'search', rel), 'utf8')]);
+      expect(a, rel).toBe(b);
+    }
+  });
+});

@@ -100,6 +100,10 @@ describe('writing an issue in the local Studio', () => {
     await page.keyboard.press('Escape');
     // …and a link typed by hand.
     await selectText(editor, 'read them');
+    // The editor takes a selection up a moment after the page makes it: until then the
+    // toolbar still shows the inbox link of "sprint notes" as active, and a click would
+    // mark those words instead.
+    await expect.poll(() => body.locator('button[aria-label="Link from the inbox"][data-selected]').count(), { timeout: hangMs }).toBe(0);
     await toolbarAction(page, body, 'External link');
     await page.locator('input[id$=".href"]:visible').last().fill('https://example.org/sprint-call');
     await page.keyboard.press('Escape');

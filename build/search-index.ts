@@ -34,12 +34,25 @@ interface IssueShare {
   digest: string;
   /** Word → section indexes holding it, ascending. */
   words: Map<string, number[]>;
-  /** The link documents its blocks name, with what they were looked up as (compared by identity on the next build). */
-  tagged: Array<[id: string, link: TaggedLink | undefined]>;
+  /** The link documents its blocks name, with what the index took from each (compared on the next build). */
+  tagged: Array<[id: string, seen: string]>;
 }
 
 const shares = new Map<string, IssueShare>();
 const taggedById = new WeakMap<readonly TaggedLink[], Map<string, TaggedLink>>();
+const seenOf = new WeakMap<TaggedLink, string>();
+
+/**
+ * What the index takes from a link document (linkDetails), as one string: a build makes
+ * its link objects afresh, so an issue's share is kept when these are equal, not when the
+ * objects are the same.
+ */
+function seen(link: TaggedLink | undefined): string {
+  if (!link) return '';
+  let key = seenOf.get(link);
+  if (key === undefined) seenOf.set(link, (key = JSON.stringify([link.title, link.siteName, link.tags.map((t) => t.title)])));
+  return key;
+}
 let lastOutput: { inputs: IssueShare[]; files: Array<[string, string]> } | undefined;
 
 export interface SearchIndexSource {
@@ -56,7 +69,7 @@ export async function buildSearchIndex(issues: readonly SearchIndexSource[], lin
   const current = await Promise.all(
     issues.map(async ({ key, file }) => {
       const known = shares.get(key);
-      if (known && known.tagged.every(([id, link]) => byId.get(id) === link)) return known;
+      if (known && known.tagged.every(([id, key]) => seen(byId.get(id)) === key)) return known;
       const share = shareOf(await readDoc(file), byId);
       shares.set(key, share);
       return share;
@@ -90,7 +103,7 @@ function shareOf(doc: IssueSearchDoc, byId: Map<string, TaggedLink>): IssueShare
     const blocks = section.blocks.map((block) => {
       const details = block.links.map((link) => {
         const tags = link.id ? byId.get(link.id) : undefined;
-        if (link.id) tagged.push([link.id, tags]);
+        if (link.id) tagged.push([link.id, seen(tags)]);
         return linkDetails(link, tags);
       });
       return [block.id, block.text, details.filter(Boolean).join(' | ')] as const;

@@ -99,6 +99,15 @@ describe('the reader-search index', () => {
     expect((await buildSite({ config, store, threads: 1, inPlace: true })).inPlace).toBe(true);
     expect((await lookUp(config.outDir, 'marmalade zeppelins')).map((f) => [f.n, f.h])).toEqual([[3, '']]);
 
+    // A link's tag renamed: the issues naming that link are read again, the others kept.
+    const tag = (await store.fetch<{ _id: string; title: string }>('*[_type == "tag"][0]{_id, title}', {}, { perspective: 'raw' }))!;
+    await store.mutate([{ patch: { id: tag._id, set: { title: 'Tangerine' } } }]);
+    await buildSite({ config, store, threads: 1, inPlace: true });
+    expect((await lookUp(config.outDir, 'tangerine')).length).toBeGreaterThan(0);
+    await store.mutate([{ patch: { id: tag._id, set: { title: tag.title } } }]);
+    await buildSite({ config, store, threads: 1, inPlace: true });
+    expect(await lookUp(config.outDir, 'tangerine')).toEqual([]);
+
     const before = await stamps(config.outDir);
     await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'Quince lanterns instead.' } } }]);
     await buildSite({ config, store, threads: 1, inPlace: true });

@@ -100,19 +100,25 @@ export async function publish(page: Page): Promise<void> {
   // Where publishing stands: done (the toast, or the button now reads "Published"),
   // running ("Publishing…" until the lake answers), ready to press, or busy (disabled
   // while the last edits are saved).
+  // The toast counts only once this call has pressed the button: one left from an earlier
+  // publish must not pass for this one.
+  let pressed = false;
   const state = (wanted: string[], timeout: number) =>
     page.waitForFunction(
-      (wanted) => {
+      ({ wanted, pressed }) => {
         const b = [...document.querySelectorAll<HTMLButtonElement>('[data-testid="action-publish"]')].find((x) => x.offsetParent);
         const label = b?.innerText ?? '';
-        const now = /was published/.test(document.body.innerText) || /^Published/.test(label.trim()) ? 'published' : /Publishing/.test(label) ? 'publishing' : b && !b.disabled && b.getAttribute('data-disabled') !== 'true' ? 'ready' : 'busy';
+        const now = (pressed && /was published/.test(document.body.innerText)) || /^Published/.test(label.trim()) ? 'published' : /Publishing/.test(label) ? 'publishing' : b && !b.disabled && b.getAttribute('data-disabled') !== 'true' ? 'ready' : 'busy';
         return wanted.includes(now) ? now : undefined;
       },
-      wanted,
+      { wanted, pressed },
       { timeout },
     ).then((h) => h.jsonValue() as Promise<string>);
   await retried('publish', async (timeout) => {
-    if ((await state(['published', 'ready', 'publishing'], timeout)) === 'ready') await button.click({ timeout });
+    if ((await state(['published', 'ready', 'publishing'], timeout)) === 'ready') {
+      await button.click({ timeout });
+      pressed = true;
+    }
     // A click that fell on a button being re-rendered leaves it ready, and the next try
     // presses it again; one that took shows "Publishing…" until it is done.
     return (await state(['published'], timeout).catch(() => undefined)) ? true : undefined;

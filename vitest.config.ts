@@ -12,6 +12,8 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts', '**/*.test.tsx'],
     exclude: ['node_modules/**', 'dist/**', 'studio-dist/**', '.newsdesk/**'],
+    // One PostgreSQL server per run, started when a test first asks for a database.
+    globalSetup: ['tests/helpers/postgres-global.ts'],
     // Hang catchers only (tests wait for events, never for time): a loaded 2-core machine
     // running the suite twice can stretch a build or a child process several-fold.
     testTimeout: hangAfter(2),

@@ -33,6 +33,16 @@ describe('loadConfig', () => {
     expect(config.content).toEqual({ kind: 'sanity', projectId: 'abc123', dataset: 'production', apiVersion: defaults.sanityApiVersion, token: 'sk', apiHost: undefined });
   });
 
+  it('keeps the delivery database in the SQLite file unless NEWSDESK_DATABASE_URL names a PostgreSQL database', () => {
+    expect(loadConfig({}, cwd).databaseUrl).toBeUndefined();
+    expect(loadConfig({ NEWSDESK_DATABASE_URL: '' }, cwd).databaseUrl).toBeUndefined();
+    expect(loadConfig({ NEWSDESK_DATABASE_URL: 'postgres://news:pw@db.example.org:5432/newsdesk' }, cwd).databaseUrl).toBe('postgres://news:pw@db.example.org:5432/newsdesk');
+    expect(loadConfig({ NEWSDESK_DATABASE_URL: 'postgresql://db.example.org/newsdesk' }, cwd).databaseUrl).toBe('postgresql://db.example.org/newsdesk');
+    for (const wrong of ['mysql://db.example.org/newsdesk', 'db.example.org:5432', 'postgres://']) {
+      expect(problemsOf({ NEWSDESK_DATABASE_URL: wrong })).toContain('NEWSDESK_DATABASE_URL must be a postgres:// or postgresql:// URL');
+    }
+  });
+
   it('chooses SMTP when SMTP_URL is set', () => {
     expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.org:465' }, cwd).transport).toEqual({ kind: 'smtp', url: 'smtps://u:p@mail.example.org:465' });
   });

@@ -70,6 +70,13 @@ const envSchema = z.object({
   NEWSDESK_DATASET: optionalString,
   NEWSDESK_OUT_DIR: optionalString,
   NEWSDESK_DB: optionalString,
+  /** The delivery database in PostgreSQL instead of the SQLite file (several servers sharing one). */
+  NEWSDESK_DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((v) => v === '' || /^postgres(ql)?:\/\/[^/?#]/i.test(v), 'must be a postgres:// or postgresql:// URL such as postgres://newsdesk:secret@db.example.org:5432/newsdesk (unset it to use the SQLite file)')
+    .transform((v) => (v === '' ? undefined : v))
+    .optional(),
   NEWSDESK_OUTBOX: optionalString,
   NEWSDESK_BASE_URL: httpUrl.optional(),
   NEWSDESK_SECRET: z.string().min(16, 'must be at least 16 characters (try: openssl rand -hex 32)').optional(),
@@ -241,6 +248,8 @@ export interface Config {
   dataDir: string;
   outDir: string;
   dbPath: string;
+  /** The PostgreSQL delivery database; undefined: the SQLite file at dbPath. */
+  databaseUrl: string | undefined;
   content: ContentConfig;
   transport: TransportConfig;
   /** Overrides the site URL from the newsletter settings when set. */
@@ -332,6 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dataDir,
     outDir: resolve(e.NEWSDESK_OUT_DIR ?? defaults.outDir),
     dbPath: resolve(e.NEWSDESK_DB ?? path.join(dataDir, 'newsdesk.db')),
+    databaseUrl: e.NEWSDESK_DATABASE_URL,
     content,
     transport: toTransportConfig(transportKind, e, () => resolve(e.NEWSDESK_OUTBOX ?? path.join(dataDir, 'outbox'))),
     baseUrl: e.NEWSDESK_BASE_URL?.replace(/\/+$/, ''),

@@ -20,6 +20,7 @@ export const errorCodes = {
   SEND_UNRESOLVED: 'the send finished with deliveries whose outcome is unknown',
   SEND_REFUSED: 'an issue cannot be scheduled or sent as it is',
   DATABASE_BUSY: 'the delivery database stayed locked by another process',
+  DATABASE_UNAVAILABLE: 'the delivery database could not be reached or opened',
   IMPORT_FAILED: 'an import was refused',
   CAPTURE_FAILED: 'a link could not be captured',
   LINK_CHECK_FAILED: 'the published links could not be checked',

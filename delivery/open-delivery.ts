@@ -1,10 +1,10 @@
 // The composition root of delivery/: the only file in it that picks the stores behind
-// the rooms' interfaces (today SQLite, sqlite/) and hands them out. Every other room
+// the rooms' interfaces (SQLite, sqlite/, or PostgreSQL, postgres/) and hands them out. Every other room
 // declares what it needs and never imports a store; delivery/rooms.test.ts checks it.
 // Opens the delivery database with its stores, for commands and the server.
 import fs from 'node:fs';
 import type { Config } from '../core/config.ts';
-import { openDatabase, type Database, type OpenOptions } from './sqlite/db.ts';
+import { migrations, openDatabase, type Database, type OpenOptions } from './sqlite/db.ts';
 import { SqliteBounceStore } from './sqlite/sqlite-bounce-store.ts';
 import { SqliteLedger } from './sqlite/sqlite-ledger.ts';
 import { SqliteScheduleStore } from './sqlite/sqlite-schedule-store.ts';
@@ -42,6 +42,46 @@ export async function readIssuesHeldFromWeb(config: Pick<Config, 'schedule' | 'd
   const db = openDatabase(config.dbPath);
   try {
     return await issuesHeldFromWeb(config, new SqliteScheduleStore(db));
+  } finally {
+    db.close();
+  }
+}
+
+export interface DeliveryDatabaseStatus {
+  kind: 'sqlite' | 'postgres';
+  /** The file, or the URL without its password. */
+  where: string;
+  /** The schema version the database records (0: not created yet). */
+  version: number;
+  /** The version this newsdesk would bring it to. */
+  latest: number;
+  tables: Array<{ table: string; rows: number }>;
+}
+
+/** Which delivery database the configuration points at, its schema version and rows per table; changes nothing. */
+export async function deliveryDatabaseStatus(config: Pick<Config, 'dbPath' | 'databaseUrl'>): Promise<DeliveryDatabaseStatus> {
+  if (config.databaseUrl) {
+    // Loaded only when asked: the pg client is not worth loading for SQLite.
+    const { countRows, createPool, latestVersion, redactUrl, schemaVersion, unreachable } = await import('./postgres/pg-db.ts');
+    const url = config.databaseUrl;
+    const pool = createPool(url, { max: 1 });
+    try {
+      return { kind: 'postgres', where: redactUrl(url), version: await schemaVersion(pool), latest: latestVersion(), tables: await countRows(pool) };
+    } catch (error) {
+      throw unreachable(url, error);
+    } finally {
+      await pool.end().catch(() => {});
+    }
+  }
+  const latest = migrations[migrations.length - 1]!.version;
+  if (!fs.existsSync(config.dbPath)) return { kind: 'sqlite', where: config.dbPath, version: 0, latest, tables: [] };
+  const db = openDatabase(config.dbPath);
+  try {
+    const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('schema_migrations') AND name NOT LIKE 'sqlite_%' ORDER BY rowid").all() as Array<{ name: string }>).map(
+      ({ name }) => ({ table: name, rows: (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n }),
+    );
+    const { version } = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as { version: number };
+    return { kind: 'sqlite', where: config.dbPath, version, latest, tables };
   } finally {
     db.close();
   }

@@ -35,6 +35,7 @@ export const commands: CommandEntry[] = [
   { name: 'schedule', summary: "schedule an issue's send for a time, list scheduled sends, cancel one", load: async () => (await import('./schedule.ts')).scheduleCommand },
   { name: 'sends', summary: "list sends with their counts; one issue's delivered, bounced (hard/soft), complained, failed and unknown", load: async () => (await import('./sends.ts')).sendsCommand },
   { name: 'bounces', summary: 'process bounces and complaints from a mailbox; list what was kept aside', load: async () => (await import('./bounces.ts')).bouncesCommand },
+  { name: 'db', summary: 'run a local PostgreSQL for the delivery database; show the database in use, its schema version and rows', load: async () => (await import('./db.ts')).dbCommand },
   { name: 'serve', summary: 'serve the site with sign-up, confirm, unsubscribe, webhook rebuilds, Studio previews and scheduled sends', load: async () => (await import('./serve.ts')).serveCommand },
   { name: 'studio', summary: 'write issues in Sanity Studio on the local dataset: no account, no network', load: async () => (await import('./studio.ts')).studioCommand },
   { name: 'capture', summary: 'capture a link (or a file of links / a bookmarks export) into the link inbox', load: async () => (await import('./capture.ts')).captureCommand },

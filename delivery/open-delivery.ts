@@ -1,36 +1,71 @@
 // The composition root of delivery/: the only file in it that picks the stores behind
-// the rooms' interfaces (SQLite, sqlite/, or PostgreSQL, postgres/) and hands them out. Every other room
+// the rooms' interfaces (SQLite in sqlite/, the embedded default; PostgreSQL in
+// postgres/ when NEWSDESK_DATABASE_URL names one) and hands them out. Every other room
 // declares what it needs and never imports a store; delivery/rooms.test.ts checks it.
-// Opens the delivery database with its stores, for commands and the server.
 import fs from 'node:fs';
 import type { Config } from '../core/config.ts';
+import type { BounceStore } from './bounces/bounce-processor.ts';
+import type { BounceReads } from './bounces/report-counts.ts';
+import type { MailQueue } from './mail-queue/mail-queue.ts';
+import type { ScheduleStore } from './schedule/scheduler.ts';
+import type { SendReads } from './sending/ledger.ts';
+import type { SendStore } from './sending/send-issue.ts';
+import type { BounceRecorder } from './sending/send-loop.ts';
 import { migrations, openDatabase, type Database, type OpenOptions } from './sqlite/db.ts';
 import { SqliteBounceStore } from './sqlite/sqlite-bounce-store.ts';
 import { SqliteLedger } from './sqlite/sqlite-ledger.ts';
+import { SqliteMailQueue, type MailQueueOptions } from './sqlite/sqlite-mail-queue.ts';
 import { SqliteScheduleStore } from './sqlite/sqlite-schedule-store.ts';
 import { SqliteSubscriberStore } from './sqlite/sqlite-subscriber-store.ts';
+import type { SubscriberStore } from './subscribers/subscriber-store.ts';
 
-export interface Delivery {
-  db: Database;
-  subscribers: SqliteSubscriberStore;
-  ledger: SqliteLedger;
+export type { MailQueueOptions };
+
+/** The delivery stores, whichever database holds them. */
+export interface DeliveryStores {
+  subscribers: SubscriberStore & BounceRecorder;
+  /** The send ledger: sends, their deliveries and leases. */
+  ledger: SendStore & SendReads;
   /** Bounce and complaint reports, and the messages kept aside. */
-  bounces: SqliteBounceStore;
-  /** Throws when the database cannot be read. */
-  checkHealth(): void;
-  close(): void;
+  bounces: BounceStore & BounceReads;
+  schedules: ScheduleStore;
+  /** The transactional mail queue, as one worker (host:pid) claims from it. */
+  mailQueue(options?: MailQueueOptions): MailQueue;
+  /** Where the data lives, for messages: the SQLite file, or the PostgreSQL address without its password. */
+  location: string;
+  /** Rejects when the database cannot be read. */
+  checkHealth(): Promise<void>;
+  close(): Promise<void>;
 }
 
-export function openDelivery(config: Pick<Config, 'dbPath'>, options: OpenOptions = {}): Delivery {
-  const db = openDatabase(config.dbPath, options);
+export interface SqliteDelivery extends DeliveryStores {
+  kind: 'sqlite';
+  /** The SQLite connection, for the SQLite-only tools (migrate, benches) and tests that look at rows. */
+  db: Database;
+}
+
+export type Delivery = SqliteDelivery;
+
+/** Opens the delivery database the configuration names, migrating it forward first. */
+export async function openDelivery(config: Pick<Config, 'dbPath'>, options: OpenOptions = {}): Promise<Delivery> {
+  return openSqliteDelivery(config.dbPath, options);
+}
+
+/** The embedded default: one SQLite file. */
+export function openSqliteDelivery(file: string, options: OpenOptions = {}): SqliteDelivery {
+  const db = openDatabase(file, options);
   const subscribers = new SqliteSubscriberStore(db);
   return {
+    kind: 'sqlite',
     db,
     subscribers,
     ledger: new SqliteLedger(db),
     bounces: new SqliteBounceStore(db, subscribers),
-    checkHealth: () => void db.prepare('SELECT 1').get(),
-    close: () => db.close(),
+    schedules: new SqliteScheduleStore(db),
+    mailQueue: (queueOptions) => new SqliteMailQueue(db, queueOptions),
+    location: file,
+    checkHealth: async () => void db.prepare('SELECT 1').get(),
+    close: async () => db.close(),
   };
 }
 

@@ -12,6 +12,7 @@ import { sendIssue, type SendIssueRequest } from '../delivery/sending/send-issue
 import type { Transport } from '../delivery/sending/transport.ts';
 import type { SendOptions } from '../delivery/sending/send-loop.ts';
 import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
+import type { DeliveryStores } from '../delivery/open-delivery.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
@@ -167,7 +168,7 @@ export async function aDeliveryDb(addresses: string[]): Promise<DeliveryDb> {
   const file = path.join(dir, 'newsdesk.db');
   const db = openDatabase(file);
   const subscribers = new SqliteSubscriberStore(db);
-  for (const email of addresses) subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+  for (const email of addresses) await subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
   return { dir, file, db, subscribers, ledger: new SqliteLedger(db) };
 }
 
@@ -181,7 +182,7 @@ export interface DeliveryDb {
 
 /** Sends one issue through the send service, as `newsdesk send N --yes` does. */
 export function sendIssueWith(
-  delivery: Pick<DeliveryDb, 'ledger' | 'subscribers'>,
+  delivery: Pick<DeliveryStores, 'ledger' | 'subscribers'>,
   transport: Transport,
   options: Partial<SendOptions> & {
     issue?: number;

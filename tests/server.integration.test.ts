@@ -19,7 +19,7 @@ afterAll(() => server?.close());
 /** The stored subscriber, once the mail worker has admitted the sign-ups recorded so far. */
 const subscriberOf = async (email: string) => {
   await server.mail.idle();
-  return server.delivery.subscribers.get(email);
+  return await server.delivery.subscribers.get(email);
 };
 
 async function subscribeAndConfirm(email: string): Promise<void> {
@@ -48,7 +48,7 @@ describe('subscribing with double opt-in', () => {
     expect(await confirmed.text()).toContain('Subscription confirmed');
     const subscriber = (await subscriberOf('ada@example.com'))!;
     expect(subscriber.state).toBe('active');
-    expect(server.delivery.subscribers.history(subscriber.id).map((e) => `${e.from ?? '-'}→${e.to}`)).toEqual(['-→pending', 'pending→active']);
+    expect((await server.delivery.subscribers.history(subscriber.id)).map((e) => `${e.from ?? '-'}→${e.to}`)).toEqual(['-→pending', 'pending→active']);
 
     const welcome = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com') && m.subject.startsWith('Welcome'));
     expect(welcome).toBeDefined();
@@ -217,7 +217,7 @@ describe('unsubscribing', () => {
     });
     expect(response.status).toBe(200);
     expect((await subscriberOf('oneclick@example.com'))?.state).toBe('unsubscribed');
-    const history = server.delivery.subscribers.history((await subscriberOf('oneclick@example.com'))!.id);
+    const history = await server.delivery.subscribers.history((await subscriberOf('oneclick@example.com'))!.id);
     expect(history.at(-1)).toMatchObject({ to: 'unsubscribed', actor: 'subscriber', reason: 'one-click (RFC 8058)' });
   });
 

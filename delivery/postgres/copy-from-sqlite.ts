@@ -50,9 +50,12 @@ export async function copySqliteToPostgres(file: string, url: string, options: C
     }
     source.exec('BEGIN');
     try {
-      const sourceCounts = new Map(deliveryTables.map((table) => [table, count(source, table)]));
+      // Tables only PostgreSQL has (the workers sharing a send) start empty.
+      const present = new Set((source.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name));
+      const tables = deliveryTables.filter((table) => present.has(table));
+      const sourceCounts = new Map(tables.map((table) => [table, count(source, table)]));
       await transaction(pool, async (client) => {
-        for (const table of deliveryTables) {
+        for (const table of tables) {
           const total = sourceCounts.get(table)!;
           const columns = await sharedColumns(client, source, table);
           let copied = 0;
@@ -66,7 +69,7 @@ export async function copySqliteToPostgres(file: string, url: string, options: C
         }
       }, { retries: 0 });
       const targetCounts = new Map((await countRows(pool)).map((t) => [t.table, t.rows]));
-      const result = deliveryTables.map((table) => ({ table, source: sourceCounts.get(table)!, target: targetCounts.get(table) ?? 0 }));
+      const result = tables.map((table) => ({ table, source: sourceCounts.get(table)!, target: targetCounts.get(table) ?? 0 }));
       const differing = result.filter((r) => r.source !== r.target);
       if (differing.length > 0) {
         throw new NewsdeskError('SEND_FAILED', `The copy does not match: ${differing.map((r) => `${r.table} ${r.source} in SQLite, ${r.target} in PostgreSQL`).join('; ')}`, {

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { buildSite } from '../build/build-site.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { loadConfig } from '../core/config.ts';
-import { openDelivery } from '../delivery/open-delivery.ts';
+import { openSqliteDelivery } from '../delivery/open-delivery.ts';
 import { scheduleSend } from '../delivery/schedule/scheduling.ts';
 import { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
 import { startServer } from '../server/server.ts';
@@ -30,8 +30,8 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-bench-schedule-'));
 const config = loadConfig({ NEWSDESK_DATA_DIR: path.join(work, 'data'), NEWSDESK_OUT_DIR: path.join(work, 'dist'), NEWSDESK_PORT: '0', NEWSDESK_SEND_RATE: '2000', NEWSDESK_SECRET: 'bench-secret-0123456789abcdef' }, work);
 const store = openContentStore(config.content);
 await buildSite({ config, store, threads: 1 });
-const delivery = openDelivery(config);
-for (let i = 0; i < subscribers; i++) delivery.subscribers.add({ email: `reader${i}@example.org` }, 'active', { actor: 'bench', now: new Date() });
+const delivery = openSqliteDelivery(config.dbPath);
+for (let i = 0; i < subscribers; i++) await delivery.subscribers.add({ email: `reader${i}@example.org` }, 'active', { actor: 'bench', now: new Date() });
 const schedules = new SqliteScheduleStore(delivery.db);
 const logs: string[][] = [];
 const running = await Promise.all(
@@ -50,13 +50,13 @@ try {
     const at = new Date(Math.ceil((now.getTime() + 2000) / 1000) * 1000);
     await scheduleSend({ store, schedules, sends: delivery.ledger, now }, { issueNumber: issue, at: { at, timeZone: 'UTC' }, scheduledBy: 'bench' });
     for (;;) {
-      const send = delivery.ledger.getSend(issue);
+      const send = await delivery.ledger.getSend(issue);
       if (send?.status === 'completed') break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const schedule = (await schedules.get(issue))!;
     const first = delivery.db.prepare("SELECT min(finished_at) AS at FROM deliveries WHERE issue_number = ? AND state = 'sent'").get(issue) as { at: string };
-    const send = delivery.ledger.getSend(issue)!;
+    const send = (await delivery.ledger.getSend(issue))!;
     rows.push({
       claim: schedule.claimedAt!.getTime() - at.getTime(),
       first: new Date(first.at).getTime() - at.getTime(),

@@ -46,7 +46,7 @@ try {
   const db = openDatabase(path.join(work, 'data', 'newsdesk.db'));
   const store = new SqliteSubscriberStore(db);
   const tokens: string[] = [];
-  for (let i = 0; i < readers; i++) tokens.push(store.add({ email: `reader${i}@example.org` }, 'active', { actor: 'bench', now: new Date() }).subscriber.token);
+  for (let i = 0; i < readers; i++) tokens.push((await store.add({ email: `reader${i}@example.org` }, 'active', { actor: 'bench', now: new Date() })).subscriber.token);
   db.close();
   const csv = path.join(work, 'people.csv');
   const out = fs.createWriteStream(csv);

@@ -34,10 +34,10 @@ export const bouncesCommand: Command = {
     if (action === 'process' && target === undefined) throw new NewsdeskError('USAGE', 'newsdesk bounces process needs an mbox file or a Maildir folder');
     if (action === 'aside' && target !== undefined) throw new NewsdeskError('USAGE', `newsdesk bounces aside takes no argument, got "${target}"`);
     const config = ctx.config();
-    const delivery = openDelivery(config);
+    const delivery = await openDelivery(config);
     try {
       if (action === 'aside') {
-        const kept = delivery.bounces.listSetAside(values.limit === undefined ? 50 : positiveInt('--limit', values.limit));
+        const kept = await delivery.bounces.listSetAside(values.limit === undefined ? 50 : positiveInt('--limit', values.limit));
         if (kept.length === 0) {
           ctx.out('Nothing kept aside: every message read so far was a report about one of our deliveries or a genuine unsubscribe request.');
           return 0;
@@ -73,7 +73,7 @@ export const bouncesCommand: Command = {
       }
       return ctx.signal.aborted ? 130 : 0;
     } finally {
-      delivery.close();
+      await delivery.close();
     }
   },
 };

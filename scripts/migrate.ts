@@ -76,7 +76,7 @@ export const migrateCommand: Command = {
 
     let badRows = 0;
     if (!values['no-subscribers'] && migration.subscribers.length > 0) {
-      const delivery = openDelivery(ctx.config());
+      const delivery = await openDelivery(ctx.config());
       try {
         const moved = await moveSubscribers(delivery.subscribers, migration.subscribers, { source: `migrate:${kind}`, dryRun, now: new Date() });
         ctx.out(`\nSubscribers: ${migration.subscribers.length} row(s); platform state → newsdesk state:`);
@@ -86,7 +86,7 @@ export const migrateCommand: Command = {
         badRows = moved.invalid.length;
         if (badRows) ctx.out(`  ${badRows} row(s) skipped as invalid (listed above)`);
       } finally {
-        delivery.close();
+        await delivery.close();
       }
     }
     ctx.out(dryRun ? '\nDry run: nothing was written.' : report.written ? `\nIssues stored in ${store.description}.` : '');

@@ -8,7 +8,6 @@ import { openDelivery } from '../delivery/open-delivery.ts';
 import type { DeliveryStatus } from '../delivery/schedule/delivery-status.ts';
 import { cancelSchedule, readDeliveryStatuses, scheduleSend, type SchedulingDeps } from '../delivery/schedule/scheduling.ts';
 import { formatSendTime, formatTimeUntil, localTimeZone, parseSendTime } from '../delivery/schedule/send-time.ts';
-import { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
 import { type Command, type CommandContext, formatTable, parseOptions, positiveInt } from './cli.ts';
 
 export const scheduleCommand: Command = {
@@ -31,9 +30,9 @@ export const scheduleCommand: Command = {
       throw new NewsdeskError('USAGE', values.list ? '--list takes no issue number' : 'Name exactly one issue number', { hint: '`newsdesk issues` lists them.' });
     }
     const config = ctx.config();
-    const delivery = openDelivery(config);
+    const delivery = await openDelivery(config);
     try {
-      const deps: SchedulingDeps = { store: openContentStore(config.content), schedules: new SqliteScheduleStore(delivery.db), sends: delivery.ledger, now: new Date() };
+      const deps: SchedulingDeps = { store: openContentStore(config.content), schedules: delivery.schedules, sends: delivery.ledger, now: new Date() };
       if (values.list) return await list(ctx, deps, values.json === true);
       const issueNumber = positiveInt('The issue number', positionals[0]);
       if (values.cancel) {
@@ -57,7 +56,7 @@ export const scheduleCommand: Command = {
       if (config.schedule.webPublish === 'at-send') ctx.out('The site leaves the issue out until its send starts: a running `serve` rebuilds it now; otherwise run `newsdesk build`.');
       return 0;
     } finally {
-      delivery.close();
+      await delivery.close();
     }
   },
 };

@@ -14,7 +14,6 @@ import { describeHolder, sendIssue, type SendIssueResult } from '../delivery/sen
 import { defaultRetry } from '../delivery/sending/send-loop.ts';
 import type { SendRecord } from '../delivery/sending/ledger.ts';
 import { formatSendTime } from '../delivery/schedule/send-time.ts';
-import { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
 import { emailSchema } from '../delivery/subscribers/subscriber.ts';
 import { type Command, type CommandContext, parseOptions, positiveInt } from './cli.ts';
 
@@ -62,13 +61,13 @@ export const sendCommand: Command = {
       return 0;
     }
 
-    const delivery = openDelivery(config);
+    const delivery = await openDelivery(config);
     try {
       const { ledger } = delivery;
-      const existing = ledger.getSend(issueNumber);
-      const counts = ledger.counts(issueNumber);
-      const fresh = ledger.countUnqueuedActive(issueNumber);
-      const retryableFailed = ledger.countRetryableFailed(issueNumber);
+      const existing = await ledger.getSend(issueNumber);
+      const counts = await ledger.counts(issueNumber);
+      const fresh = await ledger.countUnqueuedActive(issueNumber);
+      const retryableFailed = await ledger.countRetryableFailed(issueNumber);
       const unknownChoice = values['resend-unknown'] ? 'resend' : values['skip-unknown'] ? 'skip' : 'leave';
       const toSend = fresh + counts.queued + counts.claimed + retryableFailed + (unknownChoice === 'resend' ? counts.sending : 0);
       const transportDescription = describeTransport(config);
@@ -80,14 +79,14 @@ export const sendCommand: Command = {
       if (counts.sending > 0) {
         const fate = { resend: 'RE-SENT (--resend-unknown)', skip: 'closed as skipped without sending (--skip-unknown)', leave: 'not re-sent (add --resend-unknown to re-send them, or --skip-unknown to close them)' }[unknownChoice];
         ctx.out(`Unknown:    ${counts.sending} delivery(ies) went out without a recorded reply (connection lost before the relay answered, or a run stopped abruptly); they may have arrived and are ${fate}`);
-        for (const d of ledger.deliveries(issueNumber, 'sending', 20)) ctx.out(`  ? ${d.email}: ${d.lastError ?? 'a run stopped while it was being transmitted'}`);
+        for (const d of await ledger.deliveries(issueNumber, 'sending', 20)) ctx.out(`  ? ${d.email}: ${d.lastError ?? 'a run stopped while it was being transmitted'}`);
       }
       if (!values.yes) {
         ctx.out('\nNothing sent. Run again with --yes to send.');
         return 0;
       }
       // A scheduled send belongs to the server that will start it; sending it here too would race it.
-      const schedule = await new SqliteScheduleStore(delivery.db).get(issueNumber);
+      const schedule = await delivery.schedules.get(issueNumber);
       if (schedule && (schedule.state === 'scheduled' || schedule.state === 'missed')) {
         throw new NewsdeskError('SEND_REFUSED', `Issue #${issueNumber} is scheduled for ${formatSendTime(schedule.sendAt, schedule.timeZone)}${schedule.state === 'missed' ? ' (missed)' : ''}`, {
           hint: `Cancel the schedule first (\`newsdesk schedule ${issueNumber} --cancel\`), then send, or leave it to the server.`,
@@ -141,7 +140,7 @@ export const sendCommand: Command = {
       }
       return 0;
     } finally {
-      delivery.close();
+      await delivery.close();
     }
   },
 };

@@ -16,10 +16,10 @@ export const sendsCommand: Command = {
   async run(args, ctx) {
     const { values, positionals } = parseOptions(this, args, { json: { type: 'boolean' } });
     if (positionals.length > 1) throw new NewsdeskError('USAGE', 'newsdesk sends takes at most one issue number', { hint: 'e.g. `newsdesk sends 12`, or `newsdesk sends` for all.' });
-    const delivery = openDelivery(ctx.config());
+    const delivery = await openDelivery(ctx.config());
     try {
-      if (positionals[0] !== undefined) return showIssue(ctx, delivery, positiveInt('The issue number', positionals[0]), Boolean(values.json));
-      const sends = delivery.ledger.listSends();
+      if (positionals[0] !== undefined) return await showIssue(ctx, delivery, positiveInt('The issue number', positionals[0]), Boolean(values.json));
+      const sends = await delivery.ledger.listSends();
       if (values.json) {
         ctx.out(JSON.stringify(sends, null, 2));
         return 0;
@@ -54,15 +54,15 @@ export const sendsCommand: Command = {
       for (const s of sends.filter((x) => x.status === 'running' && x.lease)) ctx.out(`#${s.issueNumber} is being sent by ${describeHolder(s.lease!.holder)}`);
       return 0;
     } finally {
-      delivery.close();
+      await delivery.close();
     }
   },
 };
 
-function showIssue(ctx: CommandContext, delivery: Delivery, issue: number, json: boolean): number {
-  const send = delivery.ledger.getSend(issue);
+async function showIssue(ctx: CommandContext, delivery: Delivery, issue: number, json: boolean): Promise<number> {
+  const send = await delivery.ledger.getSend(issue);
   if (!send) throw new NewsdeskError('NOT_FOUND', `Issue #${issue} has not been sent`, { hint: '`newsdesk sends` lists the sends; `newsdesk send <number>` shows the plan for one.' });
-  const reports = delivery.bounces.countsFor(issue);
+  const reports = await delivery.bounces.countsFor(issue);
   const { counts } = send;
   const bounced = reports.hard + reports.soft;
   const report = {

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NewsdeskError, formatZodIssues } from '../core/errors.ts';
-import { openDelivery } from '../delivery/open-delivery.ts';
-import { reputationLimits, type SendReputation } from '../delivery/sqlite/sqlite-bounce-store.ts';
+import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
+import { reputationLimits, type SendReputation } from '../delivery/bounces/report-counts.ts';
 import { importSubscribers } from '../delivery/subscribers/import-subscribers.ts';
 import { checkSubscriberCsv, csvHeader, openCsv, readSubscriberCsv, toCsvLine } from '../delivery/subscribers/subscriber-csv.ts';
 import { subscriberInputSchema, subscriberStates } from '../delivery/subscribers/subscriber.ts';
@@ -73,7 +73,7 @@ export const subscribersCommand: Command = {
     if (!needsTarget && target !== undefined) throw new NewsdeskError('USAGE', `newsdesk subscribers ${action} takes no argument, got "${target}"`);
     const state = values.state === undefined ? undefined : oneOf('--state', values.state, subscriberStates);
 
-    const delivery = openDelivery(ctx.config());
+    const delivery = await openDelivery(ctx.config());
     try {
       const now = new Date();
       const { subscribers } = delivery;
@@ -83,7 +83,7 @@ export const subscribersCommand: Command = {
           if (!parsed.success) {
             throw new NewsdeskError('SUBSCRIBER_INVALID', `"${target}": ${formatZodIssues(parsed.error.issues).join('; ')}`);
           }
-          const { subscriber, created } = subscribers.add(parsed.data, values.pending ? 'pending' : 'active', {
+          const { subscriber, created } = await subscribers.add(parsed.data, values.pending ? 'pending' : 'active', {
             actor: 'cli',
             now,
           });
@@ -96,7 +96,7 @@ export const subscribersCommand: Command = {
           const write = values.out ? openWriter(path.resolve(ctx.cwd, values.out)) : { write: (s: string) => process.stdout.write(s), close: () => {} };
           let n = 0;
           write.write(csvHeader());
-          for (const s of subscribers.iterate({ state })) {
+          for await (const s of subscribers.iterate({ state })) {
             write.write(toCsvLine(s));
             n++;
           }
@@ -107,7 +107,7 @@ export const subscribersCommand: Command = {
         case 'list': {
           const limit = values.limit === undefined ? 100 : positiveInt('--limit', values.limit);
           const rows = [];
-          for (const s of subscribers.iterate({ state })) {
+          for await (const s of subscribers.iterate({ state })) {
             if (rows.length >= limit) break;
             rows.push(s);
           }
@@ -125,18 +125,18 @@ export const subscribersCommand: Command = {
         case 'remove': {
           const email = target!;
           if (values.erase) {
-            if (!subscribers.erase(email)) throw notOnList(email);
+            if (!(await subscribers.erase(email))) throw notOnList(email);
             ctx.out(`Erased ${email} and its history. Note: it is no longer suppressed and could be imported again.`);
             return 0;
           }
-          if (!subscribers.unsubscribe(email, { actor: 'cli:remove', now })) throw notOnList(email);
+          if (!(await subscribers.unsubscribe(email, { actor: 'cli:remove', now }))) throw notOnList(email);
           ctx.out(`${email} is unsubscribed and will not be sent anything again (kept on the suppression list).`);
           return 0;
         }
         case 'history': {
-          const subscriber = subscribers.get(target!);
+          const subscriber = await subscribers.get(target!);
           if (!subscriber) throw notOnList(target!);
-          const events = subscribers.history(subscriber.id);
+          const events = await subscribers.history(subscriber.id);
           if (values.json) {
             ctx.out(JSON.stringify({ email: subscriber.email, state: subscriber.state, history: events }, null, 2));
             return 0;
@@ -149,19 +149,19 @@ export const subscribersCommand: Command = {
           return 0;
         }
         case 'stats': {
-          const stats = subscribers.stats();
+          const stats = await subscribers.stats();
           ctx.out(formatTable(['state', 'subscribers'], subscriberStates.map((s) => [s, String(stats.byState[s])])));
           ctx.out(`\n${stats.total} in total`);
           if (stats.bySource.length > 0) {
             ctx.out('');
             ctx.out(formatTable(['source', 'subscribers'], stats.bySource.map((s) => [s.source, String(s.count)])));
           }
-          printReputation(ctx, delivery.bounces.reputation(values.sends === undefined ? 5 : positiveInt('--sends', values.sends)));
+          printReputation(ctx, await delivery.bounces.reputation(values.sends === undefined ? 5 : positiveInt('--sends', values.sends)));
           return 0;
         }
       }
     } finally {
-      delivery.close();
+      await delivery.close();
     }
   },
 };
@@ -201,7 +201,7 @@ function openWriter(file: string) {
 
 async function importCsv(
   ctx: CommandContext,
-  delivery: ReturnType<typeof openDelivery>,
+  delivery: Delivery,
   file: string,
   options: { pending: boolean; source: string | undefined; dryRun: boolean },
 ): Promise<number> {

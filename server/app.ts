@@ -31,7 +31,7 @@ export interface AppDeps {
   store: ContentStore;
   subscriptions: Subscriptions;
   /** Throws when the delivery database cannot be read (the health check). */
-  checkHealth: () => void;
+  checkHealth: () => Promise<void>;
   /** For the Studio's test sends; subscription mail goes through the mail queue instead. */
   transport: Transport;
   /** HMAC secret for confirm and unsubscribe links (delivery/signing/secret.ts resolveSecret). */
@@ -81,8 +81,8 @@ export function createApp(deps: AppDeps): Hono {
     return prefersJson(c) ? jsonError(c, 'internal') : pages.safePage(c, { kind: 'error' }, 500);
   });
 
-  app.get('/healthz', (c) => {
-    deps.checkHealth();
+  app.get('/healthz', async (c) => {
+    await deps.checkHealth();
     c.header('cache-control', 'no-store');
     return c.json({ ok: true, rebuilding: deps.rebuild?.busy ?? false });
   });

@@ -8,10 +8,9 @@ import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { loadIssueMail, renderIssueMail } from '../delivery/messages/issue-mail.ts';
 import type { Delivery } from '../delivery/open-delivery.ts';
-import { SendScheduler } from '../delivery/schedule/scheduler.ts';
+import { SendScheduler, type ScheduleStore } from '../delivery/schedule/scheduler.ts';
 import { issuesHeldFromWeb, type SchedulingDeps } from '../delivery/schedule/scheduling.ts';
 import { defaultRetry, type SendOptions } from '../delivery/sending/send-loop.ts';
-import { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
 import type { Transport } from '../delivery/sending/transport.ts';
 import { pageResponder, type SettingsCache } from './http.ts';
 import type { RebuildScheduler } from './rebuild.ts';
@@ -35,7 +34,7 @@ export interface ScheduledSendsOptions {
 }
 
 export interface ScheduledSends {
-  schedules: SqliteScheduleStore;
+  schedules: ScheduleStore;
   scheduler: SendScheduler | undefined;
   routes: { path: string; app: Hono };
   /** Published issues the site leaves out now. */
@@ -44,7 +43,7 @@ export interface ScheduledSends {
 
 export function setUpScheduledSends(options: ScheduledSendsOptions): ScheduledSends {
   const { config, store, delivery, now } = options;
-  const schedules = new SqliteScheduleStore(delivery.db);
+  const { schedules } = delivery;
   const tuning = options.scheduler || {};
   const scheduler =
     options.scheduler === false

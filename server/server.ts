@@ -15,14 +15,13 @@ import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/transports/open-transport.ts';
 import { BounceProcessor } from '../delivery/bounces/bounce-processor.ts';
 import type { ImapBouncePoller } from '../delivery/bounces/imap-bounce-poller.ts';
-import { SqliteMailQueue } from '../delivery/sqlite/sqlite-mail-queue.ts';
 import { MailWorker, type MailWorkerOptions } from '../delivery/mail-queue/mail-worker.ts';
 import { resolveSecret } from '../delivery/signing/secret.ts';
 import { Subscriptions } from '../delivery/subscribers/subscriptions.ts';
 import { createTransactionalComposer } from '../delivery/mail-queue/transactional-message.ts';
 import type { SendScheduler } from '../delivery/schedule/scheduler.ts';
 import type { SendOptions } from '../delivery/sending/send-loop.ts';
-import type { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
+import type { ScheduleStore } from '../delivery/schedule/scheduler.ts';
 import { setUpScheduledSends } from './scheduled-sends.ts';
 import type { Transport } from '../delivery/sending/transport.ts';
 import type { Hono } from 'hono';
@@ -97,7 +96,7 @@ export interface RunningServer {
   studioToken: string | undefined;
   /** Reads the bounce mailbox over IMAP, when NEWSDESK_BOUNCE_IMAP_URL is set. */
   bounceMailbox: ImapBouncePoller | undefined;
-  schedules: SqliteScheduleStore;
+  schedules: ScheduleStore;
   /** Starts scheduled sends; undefined when turned off. */
   scheduler: SendScheduler | undefined;
   close(): Promise<void>;
@@ -115,7 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { config } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const store = options.store ?? openContentStore(config.content);
-  const delivery = options.delivery ?? openDelivery(config);
+  const delivery = options.delivery ?? (await openDelivery(config));
   const transport = options.transport ?? openTransport(config);
   const secret = options.secret ?? resolveSecret(config);
   const rebuilds = new RebuildScheduler(
@@ -182,7 +181,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // A request records a sign-up and wakes the worker, which admits it and sends its mail.
   const subscriptions = new Subscriptions({ store: delivery.subscribers, secret, now, onMailQueued: () => mail.wake() });
   const mail = new MailWorker({
-    queue: new SqliteMailQueue(delivery.db),
+    queue: delivery.mailQueue(),
     beforeEachLook: async () => {
       while ((await subscriptions.admitSignups(200)).length === 200);
     },
@@ -308,7 +307,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await mail.stop();
       await bounceMailbox?.stop();
       if (!options.transport) await transport.close();
-      if (!options.delivery) delivery.close();
+      if (!options.delivery) await delivery.close();
     })());
 
   return {

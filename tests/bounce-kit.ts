@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutboxTransport } from '../delivery/transports/outbox-transport.ts';
 import { aMessageContext, aRenderedEmail, sendIssueWith, type DeliveryDb } from './delivery-kit.ts';
+import type { DeliveryStores } from '../delivery/open-delivery.ts';
 
 export const bounceAddress = 'bounces@bounce.news.example.org';
 export const secret = aMessageContext().secret;
@@ -18,7 +19,7 @@ export interface SentMessage {
 }
 
 /** Sends `issue` to every active subscriber through the outbox and reads back what each message carried. */
-export async function sendToOutbox(delivery: DeliveryDb, issue: number): Promise<Map<string, SentMessage>> {
+export async function sendToOutbox(delivery: Pick<DeliveryDb, 'dir'> & Pick<DeliveryStores, 'ledger' | 'subscribers'>, issue: number): Promise<Map<string, SentMessage>> {
   const dir = path.join(delivery.dir, `outbox-${issue}`);
   const email = aRenderedEmail({ subject: `Ecosystem Tracker #${issue}: Lockfiles everywhere` });
   await sendIssueWith(delivery, new OutboxTransport({ dir }), { issue, email, context: { bounceAddress } });

@@ -49,9 +49,9 @@ async function aServerAfterASend(readers: string[]) {
     clockStart: new Date().toISOString(),
     env: { NEWSDESK_SECRET: secret, SES_SNS_TOPIC_ARNS: topic, SES_SNS_CERT_HOSTS: '127.0.0.1', RESEND_WEBHOOK_SECRET: resendSecret },
   });
-  const { db, subscribers, ledger } = server.delivery;
-  for (const email of readers) subscribers.add({ email }, 'active', { actor: 'test', now: new Date() });
-  const sent = await sendToOutbox({ dir: server.dir, file: server.config.dbPath, db, subscribers, ledger }, 7);
+  const { subscribers, ledger } = server.delivery;
+  for (const email of readers) await subscribers.add({ email }, 'active', { actor: 'test', now: new Date() });
+  const sent = await sendToOutbox({ dir: server.dir, subscribers, ledger }, 7);
   return { server, sent };
 }
 
@@ -103,13 +103,13 @@ describe('SES notifications through SNS', () => {
   it('applies a signed bounce (version 1) and complaint (version 2) with their evidence, and a replayed one changes nothing', async () => {
     const { server, sent } = await aServerAfterASend(['marta@example.org', 'yuki@example.org']);
     const { subscribers } = server.delivery;
-    const marta = subscribers.get('marta@example.org')!;
+    const marta = (await subscribers.get('marta@example.org'))!;
     const token = createDeliveryToken({ issue: 7, subscriberId: marta.id }, secret);
     const bounce = snsMessage({ Type: 'Notification', Message: sesBounce(sent.get('marta@example.org')!, token, 'Permanent', '5.1.1', 'smtp; 550 5.1.1 user unknown') }, '1');
     const answer = await post('/hooks/ses', bounce);
     expect(answer.status).toBe(200);
     expect(await answer.json()).toMatchObject({ ok: true, outcome: 'bounced', email: 'marta@example.org', issue: 7 });
-    expect(subscribers.history(marta.id).at(-1)).toMatchObject({ to: 'bounced', actor: 'bounce:ses', evidence: { issue: 7, status: '5.1.1', diagnostic: 'smtp; 550 5.1.1 user unknown', source: 'ses' } });
+    expect((await subscribers.history(marta.id)).at(-1)).toMatchObject({ to: 'bounced', actor: 'bounce:ses', evidence: { issue: 7, status: '5.1.1', diagnostic: 'smtp; 550 5.1.1 user unknown', source: 'ses' } });
 
     // The complaint names its message by the Message-ID it went out with, no tag.
     const yuki = sent.get('yuki@example.org')!;
@@ -119,20 +119,20 @@ describe('SES notifications through SNS', () => {
       mail: { messageId: '0102019b-ses-id', commonHeaders: { messageId: yuki['message-id'] } },
     });
     expect((await post('/hooks/ses', snsMessage({ Type: 'Notification', Message: complaint }, '2'))).status).toBe(200);
-    const yukiNow = subscribers.get('yuki@example.org')!;
+    const yukiNow = (await subscribers.get('yuki@example.org'))!;
     expect(yukiNow.state).toBe('complained');
-    expect(subscribers.history(yukiNow.id).at(-1)!.evidence).toMatchObject({ issue: 7, feedbackType: 'abuse', source: 'ses' });
+    expect((await subscribers.history(yukiNow.id)).at(-1)!.evidence).toMatchObject({ issue: 7, feedbackType: 'abuse', source: 'ses' });
 
-    const events = subscribers.history(marta.id).length;
+    const events = (await subscribers.history(marta.id)).length;
     const replay = await post('/hooks/ses', bounce);
     expect(await replay.json()).toMatchObject({ outcome: 'duplicate' });
-    expect(subscribers.history(marta.id)).toHaveLength(events);
+    expect(await subscribers.history(marta.id)).toHaveLength(events);
   });
 
   it('refuses a bad signature, a certificate from a host that is not allowed and an unknown token, and changes nothing', async () => {
     const { server, sent } = await aServerAfterASend(['calm@example.org']);
     const { subscribers } = server.delivery;
-    const calm = subscribers.get('calm@example.org')!;
+    const calm = (await subscribers.get('calm@example.org'))!;
     const event = sesBounce(sent.get('calm@example.org')!, createDeliveryToken({ issue: 7, subscriberId: calm.id }, secret), 'Permanent', '5.1.1', 'smtp; 550 5.1.1');
     const tampered = JSON.parse(snsMessage({ Type: 'Notification', Message: event })) as SnsMessage;
     tampered.Message = tampered.Message.replace('5.1.1', '5.1.2');
@@ -143,8 +143,8 @@ describe('SES notifications through SNS', () => {
     expect(await refused.json()).toMatchObject({ message: expect.stringContaining('not on an allowed host') });
     const madeUp = await post('/hooks/ses', snsMessage({ Type: 'Notification', Message: sesBounce(sent.get('calm@example.org')!, 'q'.repeat(26), 'Permanent', '5.1.1', 'smtp; 550') }));
     expect(await madeUp.json()).toMatchObject({ outcome: 'set-aside', detail: expect.stringContaining('forged or damaged') });
-    expect(subscribers.get('calm@example.org')!.state).toBe('active');
-    expect(subscribers.history(calm.id)).toHaveLength(1);
+    expect((await subscribers.get('calm@example.org'))!.state).toBe('active');
+    expect(await subscribers.history(calm.id)).toHaveLength(1);
   });
 });
 
@@ -152,15 +152,15 @@ describe('the age of an SNS message', () => {
   it('refuses a validly signed bounce published long ago (a replay), or too far ahead, and changes nothing; one from a minute ago applies', async () => {
     const { server, sent } = await aServerAfterASend(['old@example.org']);
     const { subscribers } = server.delivery;
-    const old = subscribers.get('old@example.org')!;
+    const old = (await subscribers.get('old@example.org'))!;
     const event = sesBounce(sent.get('old@example.org')!, createDeliveryToken({ issue: 7, subscriberId: old.id }, secret), 'Permanent', '5.1.1', 'smtp; 550 5.1.1 user unknown');
     for (const [when, words] of [[new Date('2015-06-01T10:00:00Z'), /published \d+ day\(s\) ago; only messages published within 5 minutes/], [new Date(Date.now() + 60 * 60_000), /in the future/]] as const) {
       const answer = await post('/hooks/ses', snsMessage({ Type: 'Notification', Message: event, Timestamp: when.toISOString() }));
       expect(answer.status).toBe(401);
       expect(await answer.json()).toMatchObject({ message: expect.stringMatching(words) });
     }
-    expect(subscribers.get('old@example.org')!.state).toBe('active');
-    expect(subscribers.history(old.id)).toHaveLength(1);
+    expect((await subscribers.get('old@example.org'))!.state).toBe('active');
+    expect(await subscribers.history(old.id)).toHaveLength(1);
 
     const recent = await post('/hooks/ses', snsMessage({ Type: 'Notification', Message: event, Timestamp: new Date(Date.now() - 60_000).toISOString() }));
     expect(await recent.json()).toMatchObject({ ok: true, outcome: 'bounced' });
@@ -174,27 +174,27 @@ describe("Resend's webhook", () => {
   it('applies bounced and complained events signed with the webhook secret; replayed, stale or wrongly signed ones change nothing', async () => {
     const { server } = await aServerAfterASend(['ines@example.org', 'pat@example.org', 'gus@example.org']);
     const { subscribers } = server.delivery;
-    const tokenOf = (email: string) => createDeliveryToken({ issue: 7, subscriberId: subscribers.get(email)!.id }, secret);
+    const tokenOf = async (email: string) => createDeliveryToken({ issue: 7, subscriberId: (await subscribers.get(email))!.id }, secret);
     const now = Math.floor(server.clock.now().getTime() / 1000);
 
-    const bounced = resendEvent('email.bounced', 'ines@example.org', tokenOf('ines@example.org'), { bounce: { type: 'Permanent', subType: 'General', message: '550 5.1.1 The email account that you tried to reach does not exist.' } });
+    const bounced = resendEvent('email.bounced', 'ines@example.org', await tokenOf('ines@example.org'), { bounce: { type: 'Permanent', subType: 'General', message: '550 5.1.1 The email account that you tried to reach does not exist.' } });
     const signed = signWebhook(resendSecret, bounced, now);
     const first = await post('/hooks/resend', bounced, signed);
     expect(await first.json()).toMatchObject({ outcome: 'bounced', email: 'ines@example.org' });
-    const ines = subscribers.get('ines@example.org')!;
-    expect(subscribers.history(ines.id).at(-1)).toMatchObject({ actor: 'bounce:resend', evidence: { issue: 7, status: '5.1.1', diagnostic: expect.stringContaining('does not exist'), source: 'resend' } });
+    const ines = (await subscribers.get('ines@example.org'))!;
+    expect((await subscribers.history(ines.id)).at(-1)).toMatchObject({ actor: 'bounce:resend', evidence: { issue: 7, status: '5.1.1', diagnostic: expect.stringContaining('does not exist'), source: 'resend' } });
     expect(await (await post('/hooks/resend', bounced, signed)).json()).toMatchObject({ outcome: 'duplicate' });
 
-    const complained = resendEvent('email.complained', 'pat@example.org', tokenOf('pat@example.org'));
+    const complained = resendEvent('email.complained', 'pat@example.org', await tokenOf('pat@example.org'));
     expect((await post('/hooks/resend', complained, signWebhook(resendSecret, complained, now))).status).toBe(200);
-    expect(subscribers.get('pat@example.org')!.state).toBe('complained');
+    expect((await subscribers.get('pat@example.org'))!.state).toBe('complained');
 
-    const gus = resendEvent('email.complained', 'gus@example.org', tokenOf('gus@example.org'));
+    const gus = resendEvent('email.complained', 'gus@example.org', await tokenOf('gus@example.org'));
     const stale = await post('/hooks/resend', gus, signWebhook(resendSecret, gus, now - 10 * 60));
     expect(stale.status).toBe(401);
     expect(await stale.json()).toMatchObject({ message: expect.stringContaining('replay protection') });
     const otherSecret = `whsec_${Buffer.from('some-other-secret-entirely-32by').toString('base64')}`;
     expect((await post('/hooks/resend', gus, signWebhook(otherSecret, gus, now))).status).toBe(401);
-    expect(subscribers.get('gus@example.org')!.state).toBe('active');
+    expect((await subscribers.get('gus@example.org'))!.state).toBe('active');
   });
 });

@@ -35,7 +35,7 @@ describe('processing the bounce mailbox', () => {
     const delivery = await aDeliveryDb(readers);
     const sent = await sendToOutbox(delivery, 7);
     const about = (email: string) => sent.get(email)!;
-    const calmId = delivery.subscribers.get('calm@example.org')!.id;
+    const calmId = (await delivery.subscribers.get('calm@example.org'))!.id;
     // Reports about calm@ that no real send caused, each with its own report id.
     const madeUp = (about: Parameters<typeof aReport>[1], id: string) => Buffer.from(aReport('postfix-user-unknown.eml', about).toString().replace('4Vq2sT1kQzz9sRT@', `${id}@`));
     const forged = madeUp({ ...about('calm@example.org'), 'return-path': `bounces+${'k'.repeat(26)}@bounce.news.example.org`, 'message-id': '<issue7.made-up@news.example.org>' }, 'forged1');
@@ -60,8 +60,8 @@ describe('processing the bounce mailbox', () => {
     expect(first.stdout).toContain('2 bounced, 2 complained, 1 counted, 3 set-aside');
 
     const { db, subscribers, bounces } = reopen(delivery.file);
-    const state = (email: string) => subscribers.get(email)!.state;
-    expect(readers.map((r) => [r, state(r)])).toEqual([
+    const state = async (email: string) => (await subscribers.get(email))!.state;
+    expect(await Promise.all(readers.map(async (r) => [r, await state(r)]))).toEqual([
       ['marta@example.org', 'bounced'],
       ['ines@example.org', 'bounced'],
       ['gus@example.org', 'active'],
@@ -69,8 +69,8 @@ describe('processing the bounce mailbox', () => {
       ['pat@example.org', 'complained'],
       ['calm@example.org', 'active'],
     ]);
-    const last = (email: string) => subscribers.history(subscribers.get(email)!.id).at(-1)!;
-    expect(last('marta@example.org')).toMatchObject({
+    const last = async (email: string) => (await subscribers.history((await subscribers.get(email))!.id)).at(-1)!;
+    expect(await last('marta@example.org')).toMatchObject({
       from: 'active',
       to: 'bounced',
       actor: 'bounce:mailbox:bounces.mbox',
@@ -82,11 +82,11 @@ describe('processing the bounce mailbox', () => {
         report: '<20260314090112.4Vq2sT1kQzz9sRT@relay.news.example.org>',
       },
     });
-    expect(last('ines@example.org').evidence).toMatchObject({ issue: 7, status: '5.1.10', diagnostic: expect.stringContaining('RESOLVER.ADR.RecipientNotFound') });
-    expect(last('yuki@example.org')).toMatchObject({ to: 'complained', actor: 'complaint:mailbox:bounces.mbox', evidence: { issue: 7, feedbackType: 'abuse', diagnostic: 'abuse report by Yahoo!-Mail-Feedback/2.0' } });
-    expect(subscribers.history(subscribers.get('calm@example.org')!.id)).toHaveLength(1);
-    expect(bounces.countsFor(7)).toEqual({ hard: 2, soft: 1, complained: 2 });
-    const aside = bounces.listSetAside();
+    expect((await last('ines@example.org')).evidence).toMatchObject({ issue: 7, status: '5.1.10', diagnostic: expect.stringContaining('RESOLVER.ADR.RecipientNotFound') });
+    expect(await last('yuki@example.org')).toMatchObject({ to: 'complained', actor: 'complaint:mailbox:bounces.mbox', evidence: { issue: 7, feedbackType: 'abuse', diagnostic: 'abuse report by Yahoo!-Mail-Feedback/2.0' } });
+    expect(await subscribers.history((await subscribers.get('calm@example.org'))!.id)).toHaveLength(1);
+    expect(await bounces.countsFor(7)).toEqual({ hard: 2, soft: 1, complained: 2 });
+    const aside = await bounces.listSetAside();
     expect(aside.map((a) => a.reason)).toEqual([
       'its return path names issue #99 to subscriber #6, but no such message was sent',
       "it carries a delivery token that was not made with this newsletter's secret (forged or damaged)",
@@ -103,7 +103,7 @@ describe('processing the bounce mailbox', () => {
     expect(again.stdout).toContain(': 8 duplicate.');
     const after = reopen(delivery.file);
     expect(after.db.prepare('SELECT count(*) AS n FROM subscriber_events').get()).toEqual(eventsBefore);
-    expect(after.bounces.countsFor(7)).toEqual({ hard: 2, soft: 1, complained: 2 });
+    expect(await after.bounces.countsFor(7)).toEqual({ hard: 2, soft: 1, complained: 2 });
     after.db.close();
 
     const listed = await runCommand(bouncesCommand, ['aside', '--out', path.join(delivery.dir, 'aside')], { env: env(delivery.file, delivery.dir) });
@@ -154,10 +154,10 @@ describe('processing the bounce mailbox', () => {
     expect(second.stdout).toMatch(/new\/1773478872\.M0P4242\.mx1: bounced gus@example\.org \(issue #9\): 3 soft bounces within the last 5 sends \(issues #7, #8, #9\)/);
     expect(second.stdout).toContain('3 duplicate');
     const { db, subscribers } = reopen(delivery.file);
-    const gus = subscribers.get('gus@example.org')!;
+    const gus = (await subscribers.get('gus@example.org'))!;
     expect(gus.state).toBe('bounced');
-    expect(subscribers.history(gus.id).at(-1)!.evidence).toMatchObject({ issue: 9, status: '5.2.2', softBounceIssues: [7, 8, 9] });
-    expect(subscribers.get('calm@example.org')!.state).toBe('active');
+    expect((await subscribers.history(gus.id)).at(-1)!.evidence).toMatchObject({ issue: 9, status: '5.2.2', softBounceIssues: [7, 8, 9] });
+    expect((await subscribers.get('calm@example.org'))!.state).toBe('active');
     db.close();
   });
 
@@ -181,14 +181,14 @@ describe('processing the bounce mailbox', () => {
     expect(run.stdout).toContain('bounces.mbox#2: bounced marta@example.org (issue #7)');
     expect(run.stdout).toContain('1 bounced, 1 duplicate, 1 set-aside');
     const { db, subscribers, bounces } = reopen(delivery.file);
-    const marta = subscribers.get('marta@example.org')!;
+    const marta = (await subscribers.get('marta@example.org'))!;
     expect(marta.state).toBe('bounced');
-    expect(subscribers.history(marta.id).at(-1)).toMatchObject({ to: 'bounced', evidence: { issue: 7, status: '5.1.1', report: reportId } });
-    expect(bounces.countsFor(7)).toEqual({ hard: 1, soft: 0, complained: 0 });
-    const aside = bounces.listSetAside();
+    expect((await subscribers.history(marta.id)).at(-1)).toMatchObject({ to: 'bounced', evidence: { issue: 7, status: '5.1.1', report: reportId } });
+    expect(await bounces.countsFor(7)).toEqual({ hard: 1, soft: 0, complained: 0 });
+    const aside = await bounces.listSetAside();
     expect(aside.map((a) => a.reason)).toEqual(['neither a delivery status notification (RFC 3464) nor a feedback report (RFC 5965)']);
     expect(aside[0]!.raw.toString()).toContain('Not a report at all.');
-    expect(subscribers.get('calm@example.org')!.state).toBe('active');
+    expect((await subscribers.get('calm@example.org'))!.state).toBe('active');
     db.close();
   });
 
@@ -230,31 +230,31 @@ describe('processing the bounce mailbox', () => {
     expect(run.stdout).toContain('3 message(s) read from');
     expect(run.stdout).toContain('1 unsubscribed, 2 set-aside');
     const { db, subscribers, bounces } = reopen(delivery.file);
-    const left = subscribers.get('leaving@example.org')!;
+    const left = (await subscribers.get('leaving@example.org'))!;
     expect(left.state).toBe('unsubscribed');
-    expect(subscribers.history(left.id).at(-1)).toMatchObject({
+    expect((await subscribers.history(left.id)).at(-1)).toMatchObject({
       from: 'active',
       to: 'unsubscribed',
       actor: 'subscriber',
       reason: 'unsubscribe by mail (List-Unsubscribe mailto), read from mailbox:Maildir',
       evidence: { source: 'mailbox:Maildir', sender: 'leaving@example.org', report: '<unsub-1@mail.example.org>' },
     });
-    const stayed = subscribers.get('calm@example.org')!;
+    const stayed = (await subscribers.get('calm@example.org'))!;
     expect(stayed.state).toBe('active');
-    expect(subscribers.history(stayed.id)).toHaveLength(1);
-    expect(bounces.listSetAside().map((a) => a.reason)).toEqual([
+    expect(await subscribers.history(stayed.id)).toHaveLength(1);
+    expect((await bounces.listSetAside()).map((a) => a.reason)).toEqual([
       expect.stringMatching(/^an unsubscribe request by mail without the token .*sent by calm@example\.org/),
       "an unsubscribe request whose token was not made with this newsletter's secret (forged or damaged); nothing changed",
     ]);
 
     // Subscribed again since: reading the same mail once more must not unsubscribe them again.
-    for (const to of ['pending', 'active'] as const) expect(subscribers.setState(left.id, to, { actor: 'subscriber', as: 'subscriber', reason: 'signed up again', now: new Date() })).toBe(true);
+    for (const to of ['pending', 'active'] as const) expect(await subscribers.setState(left.id, to, { actor: 'subscriber', as: 'subscriber', reason: 'signed up again', now: new Date() })).toBe(true);
     db.close();
     fs.renameSync(path.join(maildir, 'cur', fs.readdirSync(path.join(maildir, 'cur'))[0]!), path.join(maildir, 'new', 'again'));
     const again = await runCli(['bounces', 'process', maildir], { env: env(delivery.file, delivery.dir) });
     expect(again.stdout).toContain('3 duplicate');
     const after = reopen(delivery.file);
-    expect(after.subscribers.get('leaving@example.org')!.state).toBe('active');
+    expect((await after.subscribers.get('leaving@example.org'))!.state).toBe('active');
     after.db.close();
   });
 });

@@ -94,16 +94,17 @@ describe('newsdesk subscribers import, then newsdesk send', { timeout: hangAfter
     expect(exported.stdout).toContain('Wrote 5 subscriber(s)');
     const reimported = await runCli(['subscribers', 'import', exportFile], { env: { NEWSDESK_DATA_DIR: second } });
     expect(reimported.code, reimported.stderr).toBe(0);
-    const states = (dir: string) => {
+    const states = async (dir: string) => {
       const db = openDatabase(path.join(dir, 'newsdesk.db'));
       const store = new SqliteSubscriberStore(db);
-      const out = [...store.iterate()].map((s) => `${s.email} ${s.state} ${s.name ?? ''}`);
+      const out: string[] = [];
+      for await (const s of store.iterate()) out.push(`${s.email} ${s.state} ${s.name ?? ''}`);
       db.close();
       return out;
     };
-    expect(states(second)).toEqual(states(first));
-    expect(states(second)).toContain('linus@example.org unsubscribed ');
-    expect(new SqliteLedger(openDatabase(path.join(second, 'newsdesk.db'))).listSends()).toEqual([]);
+    expect(await states(second)).toEqual(await states(first));
+    expect(await states(second)).toContain('linus@example.org unsubscribed ');
+    expect(await new SqliteLedger(openDatabase(path.join(second, 'newsdesk.db'))).listSends()).toEqual([]);
   });
 });
 
@@ -142,7 +143,7 @@ describe('subscriber lists from people and spreadsheets', { timeout: hangAfter(5
     await runCli(['subscribers', 'import', out], { env: { NEWSDESK_DATA_DIR: second } });
     const db = openDatabase(path.join(second, 'newsdesk.db'));
     const store = new SqliteSubscriberStore(db);
-    expect([store.get('mallory@example.org')?.name, store.get('plain@example.org')?.name]).toEqual([formula, '-5']);
+    expect([(await store.get('mallory@example.org'))?.name, (await store.get('plain@example.org'))?.name]).toEqual([formula, '-5']);
     db.close();
   });
 

@@ -28,7 +28,7 @@ async function setUp(count: number, options: { connections?: number; replyDelayM
   const db = openDatabase(path.join(dataDir, 'newsdesk.db'));
   const subscribers = new SqliteSubscriberStore(db);
   const list = addresses(count);
-  for (const email of list) subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+  for (const email of list) await subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
   let onReceived: (n: number) => void = () => {};
   let n = 0;
   server = await startSmtpServer({
@@ -86,7 +86,7 @@ describe('a send that is killed and run again', { timeout: hangAfter(6) }, () =>
     for (let trial = 1; trial <= 4; trial++) {
       const run = await sendAndStop('SIGKILL', server.received.length + 1 + Math.floor(random() * 8), Math.floor(random() * 25));
       if (run.signal !== 'SIGKILL') break;
-      const unknown = new Set(ledger.deliveries(1, 'sending').map((d) => d.email));
+      const unknown = new Set((await ledger.deliveries(1, 'sending')).map((d) => d.email));
       const fresh = [...unknown].filter((e) => !unknownBefore.has(e));
       expect(fresh.length, context(trial)).toBeLessThanOrEqual(connections);
       // Unknown means its message had started to leave: the server saw its DATA begin.
@@ -96,8 +96,8 @@ describe('a send that is killed and run again', { timeout: hangAfter(6) }, () =>
     }
 
     const resumed = await runCli(['send', '1', '--yes'], { env });
-    const unknown = ledger.deliveries(1, 'sending').map((d) => d.email);
-    const final = new Map(ledger.deliveries(1).map((d) => [d.email, d.state]));
+    const unknown = (await ledger.deliveries(1, 'sending')).map((d) => d.email);
+    const final = new Map((await ledger.deliveries(1)).map((d) => [d.email, d.state]));
     for (const email of list) {
       const copies = server.copiesTo(email);
       if (unknown.includes(email)) expect(copies, `${context(0)}: ${email}`).toBeLessThanOrEqual(1);
@@ -116,7 +116,7 @@ describe('a send that is killed and run again', { timeout: hangAfter(6) }, () =>
       expect(resumed.code, `${context(0)}\n${resumed.stderr}`).toBe(0);
       expect(sends.stdout).toMatch(/^1\s+completed\s/m);
     }
-    expect(ledger.counts(1)).toMatchObject({ queued: 0, claimed: 0, failed: 0, sending: unknown.length, sent: list.length - unknown.length });
+    expect(await ledger.counts(1)).toMatchObject({ queued: 0, claimed: 0, failed: 0, sending: unknown.length, sent: list.length - unknown.length });
   });
 
   it('after SIGTERM, finishes what is in flight, exits with a summary, and the next run sends the rest exactly once', async () => {
@@ -124,13 +124,13 @@ describe('a send that is killed and run again', { timeout: hangAfter(6) }, () =>
     const stopped = await sendAndStop('SIGTERM', 6);
     expect(stopped.code).toBe(130);
     expect(stopped.stdout).toMatch(/Issue #1: interrupted\. This run: \d+ sent/);
-    expect(ledger.counts(1).sending).toBe(0);
-    expect(ledger.getSend(1)?.status).toBe('interrupted');
+    expect((await ledger.counts(1)).sending).toBe(0);
+    expect((await ledger.getSend(1))?.status).toBe('interrupted');
 
     const resumed = await runCli(['send', '1', '--yes'], { env });
     expect(resumed.code).toBe(0);
     for (const email of list) expect({ email, copies: server.copiesTo(email) }).toEqual({ email, copies: 1 });
-    expect(ledger.counts(1)).toMatchObject({ sent: 30, queued: 0, sending: 0 });
+    expect(await ledger.counts(1)).toMatchObject({ sent: 30, queued: 0, sending: 0 });
   });
 });
 
@@ -140,7 +140,7 @@ describe('a relay that takes a message and hangs up before its 250', () => {
     const db = openDatabase(path.join(dataDir, 'newsdesk.db'));
     const subscribers = new SqliteSubscriberStore(db);
     const list = addresses(40);
-    for (const email of list) subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+    for (const email of list) await subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
     // Every fifth reader: the relay queues the message, then the connection dies before the reply.
     const dropped = list.filter((_, i) => i % 5 === 2);
     server = await startSmtpServer({ onMessage: (to, before) => (before === 0 && dropped.includes(to) ? 'accept-then-drop' : 'accept') });
@@ -151,8 +151,8 @@ describe('a relay that takes a message and hangs up before its 250', () => {
     for (const run of [1, 2]) {
       const sent = run === 1 ? await runCli(['send', '1', '--yes'], { env }) : await runCommand(sendCommand, ['1', '--yes'], { env });
       for (const email of list) expect({ run, email, copies: server.copiesTo(email) }).toEqual({ run, email, copies: 1 });
-      expect(new Set(ledger.deliveries(1, 'sending').map((d) => d.email))).toEqual(new Set(dropped));
-      expect(ledger.counts(1)).toMatchObject({ queued: 0, claimed: 0, failed: 0, sending: dropped.length, sent: list.length - dropped.length });
+      expect(new Set((await ledger.deliveries(1, 'sending')).map((d) => d.email))).toEqual(new Set(dropped));
+      expect(await ledger.counts(1)).toMatchObject({ queued: 0, claimed: 0, failed: 0, sending: dropped.length, sent: list.length - dropped.length });
       expect(sent.code, sent.stderr).toBe(1);
       expect(sent.stdout).toContain('Issue #1: unresolved.');
       expect(sent.stdout).toContain(`${dropped.length} unknown.`);

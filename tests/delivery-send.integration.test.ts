@@ -52,7 +52,7 @@ describe('sending an issue over SMTP', () => {
     expect(server.received.map((m) => m.to).sort()).toEqual(list);
     for (const email of list) {
       const m = server.received.find((r) => r.to === email)!.parsed;
-      const s = subscribers.get(email)!;
+      const s = (await subscribers.get(email))!;
       expect(m.messageId).toBe(createMessageId(issue, s.token, ctx.secret, 'news.example.org'));
       expect(m.subject).toBe('Ecosystem Tracker #7: Lockfiles everywhere');
       expect(m.from?.value).toEqual([{ name: 'Ecosystem Tracker', address: 'tracker@news.example.org' }]);
@@ -73,7 +73,7 @@ describe('sending an issue over SMTP', () => {
       expect(verifyUnsubscribeToken(token, ctx.secret)).toEqual({ subscriberToken: s.token });
       expect(m.html).toContain(listUnsubscribe.url);
     }
-    expect(ledger.counts(issue)).toMatchObject({ sent: 3, queued: 0, sending: 0 });
+    expect(await ledger.counts(issue)).toMatchObject({ sent: 3, queued: 0, sending: 0 });
   });
 
   it('retries a 451 deferral with backoff and delivers exactly once', async () => {
@@ -83,7 +83,7 @@ describe('sending an issue over SMTP', () => {
     const outcome = await run();
     expect(outcome).toMatchObject({ status: 'completed', sent: 2, retried: 1, failed: 0 });
     expect(server.copiesTo('slow@example.org')).toBe(1);
-    expect(ledger.deliveries(issue).find((d) => d.email === 'slow@example.org')).toMatchObject({ state: 'sent', attempts: 2 });
+    expect((await ledger.deliveries(issue)).find((d) => d.email === 'slow@example.org')).toMatchObject({ state: 'sent', attempts: 2 });
   });
 
   it('retries after the server hangs up before the message was sent (at RCPT TO) and delivers exactly once', async () => {
@@ -99,7 +99,7 @@ describe('sending an issue over SMTP', () => {
     const outcome = await run();
     expect(outcome).toMatchObject({ status: 'completed', sent: 4, failed: 0, unknown: 0 });
     for (const a of list) expect(server.copiesTo(a)).toBe(1);
-    expect(ledger.deliveries(issue).filter((d) => d.attempts === 2).map((d) => d.email)).toEqual([list[0], list[2]]);
+    expect((await ledger.deliveries(issue)).filter((d) => d.attempts === 2).map((d) => d.email)).toEqual([list[0], list[2]]);
   });
 
   it('leaves a delivery unknown, never re-sent by itself, when the relay takes the message and hangs up before its 250', async () => {
@@ -112,8 +112,8 @@ describe('sending an issue over SMTP', () => {
     expect(result.outcome).toMatchObject({ sent: 2, failed: 0, retried: 0, unknown: 2 });
     // Never "completed" with deliveries whose outcome is unknown.
     expect(result.status).toBe('unresolved');
-    expect(ledger.getSend(issue)).toMatchObject({ status: 'unresolved', counts: { sent: 2, sending: 2, queued: 0 } });
-    const unknown = ledger.deliveries(issue, 'sending');
+    expect(await ledger.getSend(issue)).toMatchObject({ status: 'unresolved', counts: { sent: 2, sending: 2, queued: 0 } });
+    const unknown = await ledger.deliveries(issue, 'sending');
     expect(unknown.map((d) => d.email)).toEqual([list[0], list[2]]);
     for (const d of unknown) expect(d).toMatchObject({ attempts: 1, lastError: expect.stringMatching(/^outcome unknown: the connection was lost after the message was transmitted/) });
 
@@ -170,12 +170,12 @@ describe('sending an issue over SMTP', () => {
     const outcome = await run();
     expect(outcome).toMatchObject({ status: 'completed', sent: 1, failed: 1, bounced: 1, retried: 0 });
     expect(server.copiesTo('here@example.org')).toBe(1);
-    const gone = ledger.deliveries(issue).find((d) => d.email === 'gone@example.org')!;
+    const gone = (await ledger.deliveries(issue)).find((d) => d.email === 'gone@example.org')!;
     expect(gone).toMatchObject({ state: 'failed', attempts: 1 });
     expect(gone.lastError).toContain('5.1.1');
-    const subscriber = subscribers.get('gone@example.org')!;
+    const subscriber = (await subscribers.get('gone@example.org'))!;
     expect(subscriber.state).toBe('bounced');
-    expect(subscribers.history(subscriber.id).at(-1)).toMatchObject({ from: 'active', to: 'bounced', actor: 'send:issue-7' });
+    expect((await subscribers.history(subscriber.id)).at(-1)).toMatchObject({ from: 'active', to: 'bounced', actor: 'send:issue-7' });
   });
 
   it('honours an unsubscribe that arrives during the send for everyone not yet sent', async () => {
@@ -184,10 +184,10 @@ describe('sending an issue over SMTP', () => {
     delivery = await sendTo(
       list,
       {
-        onMessage: (to) => {
+        onMessage: async (to) => {
           // The reader at the end of the list unsubscribes while the first message is in flight.
-          if (to === list[0]) delivery!.subscribers.unsubscribe(list[5]!, { actor: 'subscriber', now: fixedNow });
-          return 'accept';
+          if (to === list[0]) await delivery!.subscribers.unsubscribe(list[5]!, { actor: 'subscriber', now: fixedNow });
+          return 'accept' as const;
         },
       },
       { concurrency: 1 },
@@ -195,7 +195,7 @@ describe('sending an issue over SMTP', () => {
     const outcome = await delivery.run();
     expect(outcome).toMatchObject({ status: 'completed', sent: 5 });
     expect(delivery.server.copiesTo(list[5]!)).toBe(0);
-    expect(delivery.ledger.deliveries(issue).find((d) => d.email === list[5])).toMatchObject({ state: 'skipped', lastError: 'subscriber is unsubscribed' });
+    expect((await delivery.ledger.deliveries(issue)).find((d) => d.email === list[5])).toMatchObject({ state: 'skipped', lastError: 'subscriber is unsubscribed' });
   });
 
   it('pauses itself on an error storm, says why, and a second run resumes without doubling anything', async () => {
@@ -209,14 +209,14 @@ describe('sending an issue over SMTP', () => {
     const first = await delivery.run();
     expect(first.status).toBe('paused');
     expect(first.status === 'paused' && first.reason).toMatch(/5 of the last 5 deliveries failed .*4\.7\.0 Too many messages/);
-    expect(delivery.ledger.getSend(issue)).toMatchObject({ status: 'paused' });
+    expect(await delivery.ledger.getSend(issue)).toMatchObject({ status: 'paused' });
     expect(delivery.server.received).toHaveLength(0);
 
     storm = false;
     const second = await delivery.run();
     expect(second).toMatchObject({ status: 'completed', sent: 20 });
     for (const a of list) expect(delivery.server.copiesTo(a)).toBe(1);
-    expect(delivery.ledger.getSend(issue)).toMatchObject({ status: 'completed', counts: { sent: 20, sending: 0, queued: 0 } });
+    expect(await delivery.ledger.getSend(issue)).toMatchObject({ status: 'completed', counts: { sent: 20, sending: 0, queued: 0 } });
   });
 
   it('stops taking deliveries when aborted, records what was in flight, and leaves the rest queued', async () => {
@@ -225,7 +225,7 @@ describe('sending an issue over SMTP', () => {
     const delivery = await sendTo(list, { onMessage: () => { if (!controller.signal.aborted) controller.abort(); return 'accept'; }, delayMs: 30 }, { concurrency: 2 }, { signal: controller.signal });
     const outcome = await delivery.run();
     expect(outcome.status).toBe('interrupted');
-    const counts = delivery.ledger.counts(issue);
+    const counts = await delivery.ledger.counts(issue);
     expect(counts.sending).toBe(0);
     expect(counts.sent).toBe(delivery.server.received.length);
     expect(counts.queued).toBe(10 - counts.sent);
@@ -241,7 +241,7 @@ describe('sending an issue over SMTP', () => {
     await sendIssueWith(delivery, transport, { issue, context: ctx });
     const [message] = server.received;
     expect(message!.from).toMatch(/^bounces\+[a-z2-7]{26}@bounce\.news\.example\.org$/);
-    expect(readReturnPath([message!.from], ctx.secret)).toEqual({ issue, subscriberId: delivery.subscribers.get('verp@example.org')!.id });
+    expect(readReturnPath([message!.from], ctx.secret)).toEqual({ issue, subscriberId: (await delivery.subscribers.get('verp@example.org'))!.id });
     expect(message!.parsed.from?.value).toEqual([{ name: 'Ecosystem Tracker', address: 'tracker@news.example.org' }]);
     const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     const result = await dkimVerify(message!.raw, {
@@ -314,7 +314,7 @@ describe('one send per issue at a time', () => {
     release();
     expect((await first).status).toBe('completed');
     for (const a of list) expect(server.copiesTo(a)).toBe(1);
-    expect(delivery.ledger.getSend(issue)?.lease).toBeUndefined();
+    expect((await delivery.ledger.getSend(issue))?.lease).toBeUndefined();
   });
 
   it('takes over the lease of a send whose process died: claimed deliveries go back to the queue, unknown ones are reported and not re-sent', async () => {
@@ -326,7 +326,7 @@ describe('one send per issue at a time', () => {
     await delivery.ledger.enqueueActive(issue, fixedNow);
     const claimed = await delivery.ledger.deliveriesFor(issue, 'dead-send').claim(3, fixedNow);
     await delivery.ledger.deliveriesFor(issue, 'dead-send').markTransmitting(claimed[0]!.subscriberId, fixedNow);
-    expect(delivery.ledger.counts(issue)).toMatchObject({ claimed: 2, sending: 1, queued: 3 });
+    expect(await delivery.ledger.counts(issue)).toMatchObject({ claimed: 2, sending: 1, queued: 3 });
 
     server = await startSmtpServer();
     transport = new SmtpTransport({ url: server.url, maxConnections: 2, timeoutMs: hangMs });
@@ -336,11 +336,11 @@ describe('one send per issue at a time', () => {
     expect(result.counts).toMatchObject({ sent: 5, sending: 1, claimed: 0, queued: 0 });
     expect(server.copiesTo(claimed[0]!.email)).toBe(0);
     for (const r of claimed.slice(1)) expect(server.copiesTo(r.email)).toBe(1);
-    expect(delivery.ledger.deliveries(issue).find((d) => d.email === claimed[1]!.email)?.attempts).toBe(1);
+    expect((await delivery.ledger.deliveries(issue)).find((d) => d.email === claimed[1]!.email)?.attempts).toBe(1);
 
     const closed = await sendIssueWith(delivery, transport, { issue, unknown: 'skip' });
     expect(closed.status).toBe('completed');
-    expect(delivery.ledger.deliveries(issue).find((d) => d.email === claimed[0]!.email)).toMatchObject({ state: 'skipped', lastError: expect.stringContaining('outcome unknown') });
+    expect((await delivery.ledger.deliveries(issue)).find((d) => d.email === claimed[0]!.email)).toMatchObject({ state: 'skipped', lastError: expect.stringContaining('outcome unknown') });
     expect(server.copiesTo(claimed[0]!.email)).toBe(0);
   });
 

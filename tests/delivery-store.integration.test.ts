@@ -21,24 +21,24 @@ const importRows = (store: SqliteSubscriberStore, rows: ImportRow[], options: { 
 describe('importing subscribers', () => {
   it('never re-activates an address that unsubscribed, bounced or complained', async () => {
     const { subscribers } = await aDeliveryDb(['left@example.org', 'bounced@example.org', 'angry@example.org']);
-    subscribers.unsubscribe('left@example.org', { actor: 'subscriber', now: fixedNow });
-    subscribers.setState(subscribers.get('bounced@example.org')!.id, 'bounced', { actor: 'send:issue-1', now: fixedNow });
-    subscribers.setState(subscribers.get('angry@example.org')!.id, 'complained', { actor: 'fbl', now: fixedNow });
+    await subscribers.unsubscribe('left@example.org', { actor: 'subscriber', now: fixedNow });
+    await subscribers.setState((await subscribers.get('bounced@example.org'))!.id, 'bounced', { actor: 'send:issue-1', now: fixedNow });
+    await subscribers.setState((await subscribers.get('angry@example.org'))!.id, 'complained', { actor: 'fbl', now: fixedNow });
 
     const report = await importRows(subscribers, [row('left@example.org'), row('bounced@example.org'), row('angry@example.org')]);
     expect(report.counts.suppressed).toBe(3);
-    expect(subscribers.get('left@example.org')?.state).toBe('unsubscribed');
-    expect(subscribers.get('bounced@example.org')?.state).toBe('bounced');
-    expect(subscribers.get('angry@example.org')?.state).toBe('complained');
+    expect((await subscribers.get('left@example.org'))?.state).toBe('unsubscribed');
+    expect((await subscribers.get('bounced@example.org'))?.state).toBe('bounced');
+    expect((await subscribers.get('angry@example.org'))?.state).toBe('complained');
   });
 
   it('activates pending addresses, adds new ones, de-duplicates, and records who did it in the history', async () => {
     const { subscribers } = await aDeliveryDb([]);
-    subscribers.add({ email: 'waiting@example.org' }, 'pending', { actor: 'subscriber', now: fixedNow });
+    await subscribers.add({ email: 'waiting@example.org' }, 'pending', { actor: 'subscriber', now: fixedNow });
     const report = await importRows(subscribers, [row('waiting@example.org', 2), row('new@example.org', 3), row('new@example.org', 4)]);
     expect(report.counts).toMatchObject({ activated: 1, added: 1, duplicate: 1 });
-    const waiting = subscribers.get('waiting@example.org')!;
-    expect(subscribers.history(waiting.id).map((e) => [e.from, e.to, e.actor])).toEqual([
+    const waiting = (await subscribers.get('waiting@example.org'))!;
+    expect((await subscribers.history(waiting.id)).map((e) => [e.from, e.to, e.actor])).toEqual([
       [undefined, 'pending', 'subscriber'],
       ['pending', 'active', 'import:list.csv'],
     ]);
@@ -48,16 +48,16 @@ describe('importing subscribers', () => {
     const { subscribers } = await aDeliveryDb([]);
     const dry = await importRows(subscribers, [row('a@example.org')], { state: 'pending', dryRun: true });
     expect(dry.counts.added).toBe(1);
-    expect(subscribers.get('a@example.org')).toBeUndefined();
+    expect(await subscribers.get('a@example.org')).toBeUndefined();
     await importRows(subscribers, [row('a@example.org')], { state: 'pending' });
-    expect(subscribers.get('a@example.org')?.state).toBe('pending');
+    expect((await subscribers.get('a@example.org'))?.state).toBe('pending');
   });
 
   it('moves an existing active address into a suppressed state the file gives it', async () => {
     const { subscribers } = await aDeliveryDb(['moving@example.org']);
     const report = await importRows(subscribers, [row('moving@example.org', 2, { state: 'unsubscribed' })]);
     expect(report.counts['newly-suppressed']).toBe(1);
-    expect(subscribers.get('moving@example.org')?.state).toBe('unsubscribed');
+    expect((await subscribers.get('moving@example.org'))?.state).toBe('unsubscribed');
   });
 });
 
@@ -104,7 +104,7 @@ describe('the delivery database', () => {
 
   it('uses a confirmation link once and refuses it the second time', async () => {
     const { subscribers } = await aDeliveryDb([]);
-    const { subscriber } = subscribers.add({ email: 'new@example.org' }, 'pending', { actor: 'test', now: fixedNow });
+    const { subscriber } = await subscribers.add({ email: 'new@example.org' }, 'pending', { actor: 'test', now: fixedNow });
     expect(await subscribers.confirmSubscription(subscriber.token, 'n-1', fixedNow)).toMatchObject({ kind: 'confirmed' });
     expect(await subscribers.confirmSubscription(subscriber.token, 'n-1', fixedNow)).toEqual({ kind: 'used', active: true });
   });
@@ -140,20 +140,20 @@ describe('the outbox transport', () => {
 describe('one mailbox, one subscriber', () => {
   it('treats an address in any letter case as the same subscriber, keeping it as first typed', async () => {
     const { subscribers } = await aDeliveryDb([]);
-    const first = subscribers.add({ email: 'Carol@x.org' }, 'active', { actor: 'test', now: fixedNow });
-    const again = subscribers.add({ email: 'carol@X.ORG' }, 'active', { actor: 'test', now: fixedNow });
+    const first = await subscribers.add({ email: 'Carol@x.org' }, 'active', { actor: 'test', now: fixedNow });
+    const again = await subscribers.add({ email: 'carol@X.ORG' }, 'active', { actor: 'test', now: fixedNow });
     expect(again).toEqual({ subscriber: first.subscriber, created: false });
-    expect(subscribers.get('CAROL@x.org')?.email).toBe('Carol@x.org');
-    expect(subscribers.unsubscribe('cArOl@x.org', { actor: 'cli:remove', now: fixedNow })).toBe(true);
-    expect(subscribers.stats().total).toBe(1);
+    expect((await subscribers.get('CAROL@x.org'))?.email).toBe('Carol@x.org');
+    expect(await subscribers.unsubscribe('cArOl@x.org', { actor: 'cli:remove', now: fixedNow })).toBe(true);
+    expect((await subscribers.stats()).total).toBe(1);
   });
 
   it('never re-subscribes an unsubscribed reader through an import that writes the address in other letter case', async () => {
     const { subscribers } = await aDeliveryDb(['Carol@x.org']);
-    subscribers.unsubscribe('Carol@x.org', { actor: 'subscriber', now: fixedNow });
+    await subscribers.unsubscribe('Carol@x.org', { actor: 'subscriber', now: fixedNow });
     const report = await importRows(subscribers, [row('carol@x.org', 2), row('CAROL@X.ORG', 3)]);
     expect(report.counts).toMatchObject({ suppressed: 1, duplicate: 1, added: 0 });
-    expect(subscribers.stats().byState).toMatchObject({ active: 0, unsubscribed: 1 });
+    expect((await subscribers.stats()).byState).toMatchObject({ active: 0, unsubscribed: 1 });
   });
 
   it('merges case variants stored before, keeping the strictest state, all history, the deliveries and working unsubscribe links', async () => {
@@ -183,22 +183,22 @@ describe('one mailbox, one subscriber', () => {
 
     const db = openDatabase(file);
     const subscribers = new SqliteSubscriberStore(db);
-    const carol = subscribers.get('carol@x.org')!;
+    const carol = (await subscribers.get('carol@x.org'))!;
     expect(carol).toMatchObject({ id: 1, email: 'Carol@x.org', name: 'Carol', state: 'unsubscribed' });
-    expect(subscribers.stats().total).toBe(2);
-    expect(subscribers.history(1).map((e) => `${e.from ?? '-'}→${e.to} ${e.actor}`)).toEqual([
+    expect((await subscribers.stats()).total).toBe(2);
+    expect((await subscribers.history(1)).map((e) => `${e.from ?? '-'}→${e.to} ${e.actor}`)).toEqual([
       '-→active test',
       '-→active test',
       'active→unsubscribed test',
       '-→pending test',
       'active→unsubscribed migration',
     ]);
-    expect(subscribers.history(1).at(-1)?.reason).toContain('carol@x.org, CAROL@x.org');
+    expect((await subscribers.history(1)).at(-1)?.reason).toContain('carol@x.org, CAROL@x.org');
     const ledger = new SqliteLedger(db);
-    expect(ledger.deliveries(3)).toMatchObject([{ email: 'Carol@x.org', state: 'sent' }]);
-    expect(ledger.deliveries(4)).toMatchObject([{ email: 'Carol@x.org', state: 'sent' }]);
+    expect(await ledger.deliveries(3)).toMatchObject([{ email: 'Carol@x.org', state: 'sent' }]);
+    expect(await ledger.deliveries(4)).toMatchObject([{ email: 'Carol@x.org', state: 'sent' }]);
     // Unsubscribe links already sent to the merged rows still find the subscriber.
-    expect(subscribers.getByToken('token-three-cc')?.id).toBe(1);
+    expect((await subscribers.getByToken('token-three-cc'))?.id).toBe(1);
     expect(() => db.exec("INSERT INTO subscribers (email, email_key, state, source, token, created_at, updated_at) VALUES ('cArol@x.org', 'carol@x.org', 'active', 't', 'tok-x-12345678', 'x', 'x')")).toThrow(/UNIQUE/);
     expect(() => db.exec("UPDATE subscriber_events SET actor = 'x'")).toThrow(/append-only/);
   });

@@ -53,9 +53,9 @@ describe('the bounce mailbox over IMAP inside serve', () => {
       build: false,
       env: { NEWSDESK_SECRET: secret, NEWSDESK_BOUNCE_IMAP_URL: `imap://testuser:testpass@127.0.0.1:${port}/INBOX`, NEWSDESK_BOUNCE_IMAP_MOVE_TO: 'Processed', NEWSDESK_BOUNCE_IMAP_POLL_SECONDS: '60' },
     });
-    const { db, subscribers, ledger, bounces } = server.delivery;
-    for (const email of ['marta@example.org', 'calm@example.org']) subscribers.add({ email }, 'active', { actor: 'test', now: new Date() });
-    const sent = await sendToOutbox({ dir: server.dir, file: server.config.dbPath, db, subscribers, ledger }, 7);
+    const { subscribers, ledger, bounces } = server.delivery;
+    for (const email of ['marta@example.org', 'calm@example.org']) await subscribers.add({ email }, 'active', { actor: 'test', now: new Date() });
+    const sent = await sendToOutbox({ dir: server.dir, subscribers, ledger }, 7);
 
     const other = await mailbox(port);
     const report = aReport('postfix-user-unknown.eml', sent.get('marta@example.org')!);
@@ -63,19 +63,19 @@ describe('the bounce mailbox over IMAP inside serve', () => {
     await other.deliver(aReport('out-of-office.eml', sent.get('calm@example.org')!));
     await server.bounceMailbox!.pollNow();
 
-    const marta = subscribers.get('marta@example.org')!;
+    const marta = (await subscribers.get('marta@example.org'))!;
     expect(marta.state).toBe('bounced');
-    expect(subscribers.history(marta.id).at(-1)).toMatchObject({ actor: 'bounce:imap', evidence: { issue: 7, status: '5.1.1', source: 'imap' } });
-    expect(bounces.listSetAside().map((a) => [a.source, a.reason])).toEqual([['imap', 'an automatic reply (out of office or similar), not a delivery report']]);
+    expect((await subscribers.history(marta.id)).at(-1)).toMatchObject({ actor: 'bounce:imap', evidence: { issue: 7, status: '5.1.1', source: 'imap' } });
+    expect((await bounces.listSetAside()).map((a) => [a.source, a.reason])).toEqual([['imap', 'an automatic reply (out of office or similar), not a delivery report']]);
     expect(await other.count('INBOX')).toBe(0);
     expect(await other.count('Processed')).toBe(2);
 
     // The same report delivered again (a relay's retry, or someone replaying it).
     await other.deliver(report);
     await server.bounceMailbox!.pollNow();
-    expect(subscribers.history(marta.id).filter((e) => e.to === 'bounced')).toHaveLength(1);
+    expect((await subscribers.history(marta.id)).filter((e) => e.to === 'bounced')).toHaveLength(1);
     expect(await other.count('Processed')).toBe(3);
-    expect(subscribers.get('calm@example.org')!.state).toBe('active');
+    expect((await subscribers.get('calm@example.org'))!.state).toBe('active');
     await other.close();
   });
 
@@ -86,8 +86,8 @@ describe('the bounce mailbox over IMAP inside serve', () => {
       env: { NEWSDESK_SECRET: secret, NEWSDESK_BOUNCE_IMAP_URL: `imap://testuser:testpass@127.0.0.1:${port}/INBOX`, NEWSDESK_BOUNCE_IMAP_POLL_SECONDS: '60' },
     });
     const { subscribers, bounces } = server.delivery;
-    const leaving = subscribers.add({ email: 'leaving@example.org' }, 'active', { actor: 'test', now: new Date() }).subscriber;
-    const calm = subscribers.add({ email: 'calm@example.org' }, 'active', { actor: 'test', now: new Date() }).subscriber;
+    const leaving = (await subscribers.add({ email: 'leaving@example.org' }, 'active', { actor: 'test', now: new Date() })).subscriber;
+    const calm = (await subscribers.add({ email: 'calm@example.org' }, 'active', { actor: 'test', now: new Date() })).subscriber;
     const request = (from: string, token: string, id: string) =>
       Buffer.from([`From: ${from}`, 'To: unsubscribe@news.example.org', `Subject: unsubscribe ${token}`, `Message-ID: <${id}@mail.example.org>`, 'Date: Sat, 14 Mar 2026 10:00:00 +0000', '', 'unsubscribe', ''].join('\r\n'));
     const other = await mailbox(port);
@@ -95,10 +95,10 @@ describe('the bounce mailbox over IMAP inside serve', () => {
     await other.deliver(request('prankster@elsewhere.example', createUnsubscribeToken(calm.token, 'not-this-newsletters-secret-0123456789'), 'forged-imap-1'));
     await server.bounceMailbox!.pollNow();
 
-    expect(subscribers.get('leaving@example.org')!.state).toBe('unsubscribed');
-    expect(subscribers.history(leaving.id).at(-1)).toMatchObject({ to: 'unsubscribed', actor: 'subscriber', evidence: { source: 'imap', sender: 'leaving@example.org', report: '<unsub-imap-1@mail.example.org>' } });
-    expect(subscribers.get('calm@example.org')!.state).toBe('active');
-    expect(bounces.listSetAside().map((a) => [a.source, a.reason])).toEqual([['imap', "an unsubscribe request whose token was not made with this newsletter's secret (forged or damaged); nothing changed"]]);
+    expect((await subscribers.get('leaving@example.org'))!.state).toBe('unsubscribed');
+    expect((await subscribers.history(leaving.id)).at(-1)).toMatchObject({ to: 'unsubscribed', actor: 'subscriber', evidence: { source: 'imap', sender: 'leaving@example.org', report: '<unsub-imap-1@mail.example.org>' } });
+    expect((await subscribers.get('calm@example.org'))!.state).toBe('active');
+    expect((await bounces.listSetAside()).map((a) => [a.source, a.reason])).toEqual([['imap', "an unsubscribe request whose token was not made with this newsletter's secret (forged or damaged); nothing changed"]]);
     await other.close();
   });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmtpTransport } from '../delivery/transports/smtp-transport.ts';
 import { createUnsubscribeToken } from '../delivery/signing/tokens.ts';
-import { addresses, fixedNow, type ScriptedServer, sendIssueWith, startSmtpServer } from './delivery-kit.ts';
+import { addresses, fixedNow, type ScriptedServer, sendIssueWith, sqliteDbOf, startSmtpServer } from './delivery-kit.ts';
 import { hangMs } from './helpers/hang.ts';
 import { runCli } from './helpers/run-cli.ts';
 import { startTestServer, tokenSecret, type TestServer } from './server-kit.ts';
@@ -37,7 +37,7 @@ describe('a large import beside the server and a send', () => {
   it('keeps one-click unsubscribes answering 200 and lets a running send finish while 275,000 rows are imported', { timeout: 4 * hangMs }, async () => {
     server = await startTestServer({ build: false });
     const readers = addresses(120);
-    for (const email of readers) server.delivery.subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+    for (const email of readers) await server.delivery.subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
     const csv = path.join(server.dir, 'everyone.csv');
     await aLargeCsv(csv, 275_000);
 
@@ -45,7 +45,7 @@ describe('a large import beside the server and a send', () => {
     const importing = runCli(['subscribers', 'import', csv, '--pending'], { env: { NEWSDESK_DATA_DIR: server.config.dataDir, NEWSDESK_SECRET: tokenSecret } });
     let imported: Awaited<typeof importing> | undefined;
     void importing.then((r) => (imported = r));
-    const count = server.delivery.db.prepare('SELECT count(*) AS n FROM subscribers');
+    const count = sqliteDbOf(server.delivery).prepare('SELECT count(*) AS n FROM subscribers');
     const rows = () => (count.get() as { n: number }).n;
     /** Until the import has written `n` rows or ended, looking every 20 ms. */
     const importedRows = async (n: number) => {
@@ -61,7 +61,7 @@ describe('a large import beside the server and a send', () => {
     const answers: Array<{ email: string; status: number; whileImporting: boolean }> = [];
     for (const email of readers) {
       if (imported) break;
-      const token = createUnsubscribeToken(server.delivery.subscribers.get(email)!.token, tokenSecret);
+      const token = createUnsubscribeToken((await server.delivery.subscribers.get(email))!.token, tokenSecret);
       const response = await fetch(`${server.url}/unsubscribe?token=${encodeURIComponent(token)}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -80,12 +80,12 @@ describe('a large import beside the server and a send', () => {
     // The unsubscribes really ran while the import was writing.
     expect(answers.filter((a) => a.whileImporting).length).toBeGreaterThan(20);
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
-    for (const { email } of answers) expect(server.delivery.subscribers.get(email)?.state).toBe('unsubscribed');
+    for (const { email } of answers) expect((await server.delivery.subscribers.get(email))?.state).toBe('unsubscribed');
 
     expect(sent.status).toBe('completed');
     expect(sent.counts.sent + sent.counts.skipped).toBe(readers.length);
     for (const email of readers) expect(relay.copiesTo(email)).toBeLessThanOrEqual(1);
     expect(relay.received).toHaveLength(sent.counts.sent);
-    expect(server.delivery.subscribers.stats().total).toBe(275_000 + readers.length);
+    expect((await server.delivery.subscribers.stats()).total).toBe(275_000 + readers.length);
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../delivery/sqlite/db.ts';
 import { SqliteMailQueue } from '../delivery/sqlite/sqlite-mail-queue.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
-import { aFreePort, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
+import { aFreePort, type ScriptedServer, sqliteDbOf, startSmtpServer } from './delivery-kit.ts';
 import { hangMs } from './helpers/hang.ts';
 import { confirmVia, jsonPost, startTestServer, tokenSecret, type TestServer } from './server-kit.ts';
 import path from 'node:path';
@@ -37,7 +37,7 @@ describe('transactional mail through the queue', () => {
   it('answers a sign-up identically for a known and an unknown address while the relay is down, then delivers the confirmation and welcome once it is back', async () => {
     const port = await aFreePort();
     server = await startTestServer({ build: false, env: { SMTP_URL: `smtp://127.0.0.1:${port}` }, mailWorker: { baseMs: 40, maxMs: 150, pollMs: 100 } });
-    server.delivery.subscribers.add({ email: 'known@example.com' }, 'active', { actor: 'test', now: server.clock.now() });
+    await server.delivery.subscribers.add({ email: 'known@example.com' }, 'active', { actor: 'test', now: server.clock.now() });
 
     const answer = async (email: string) => {
       const r = await jsonPost(`${server!.url}/subscribe`, { email });
@@ -48,7 +48,7 @@ describe('transactional mail through the queue', () => {
     expect(await answer('stranger@example.com')).toEqual(known);
 
     // The relay refuses connections; the worker keeps the mail and tries again.
-    const attempted = server.delivery.db.prepare("SELECT attempts, last_error FROM mail_queue WHERE kind = 'confirm'");
+    const attempted = sqliteDbOf(server.delivery).prepare("SELECT attempts, last_error FROM mail_queue WHERE kind = 'confirm'");
     const failedOnce = await until('a failed attempt', () => {
       const row = attempted.get() as { attempts: number; last_error: string | null } | undefined;
       return row && row.attempts >= 2 && row.last_error ? row : undefined;
@@ -64,7 +64,7 @@ describe('transactional mail through the queue', () => {
     await server.mail.idle();
 
     expect(relay.received.map((m) => `${m.to} ${m.parsed.subject?.split(' ')[0]}`).sort()).toEqual(['stranger@example.com Confirm', 'stranger@example.com Welcome']);
-    expect(server.delivery.db.prepare('SELECT kind, state FROM mail_queue ORDER BY id').all()).toEqual([
+    expect(sqliteDbOf(server.delivery).prepare('SELECT kind, state FROM mail_queue ORDER BY id').all()).toEqual([
       { kind: 'confirm', state: 'sent' },
       { kind: 'welcome', state: 'sent' },
     ]);
@@ -72,7 +72,7 @@ describe('transactional mail through the queue', () => {
 
   it('sends mail a crashed server left mid-attempt when the next one starts', async () => {
     server = await startTestServer({ build: false });
-    const { subscriber } = server.delivery.subscribers.add({ email: 'left@example.com' }, 'pending', { actor: 'test', now: server.clock.now() });
+    const { subscriber } = await server.delivery.subscribers.add({ email: 'left@example.com' }, 'pending', { actor: 'test', now: server.clock.now() });
     await server.close();
     // What a kill during an attempt leaves behind.
     const db = openDatabase(server.config.dbPath);
@@ -88,7 +88,7 @@ describe('transactional mail through the queue', () => {
     const first = await startTestServer({ build: false });
     await first.close();
     const db = openDatabase(first.config.dbPath);
-    const { subscriber } = new SqliteSubscriberStore(db).add({ email: 'shared@example.com' }, 'pending', { actor: 'test', now: new Date() });
+    const { subscriber } = await new SqliteSubscriberStore(db).add({ email: 'shared@example.com' }, 'pending', { actor: 'test', now: new Date() });
     const insert = db.prepare("INSERT INTO mail_queue (kind, subscriber_id, state, attempts, created_at, claimed_by, claimed_at) VALUES ('confirm', ?, 'sending', 1, ?, ?, ?)");
     const now = new Date('2026-03-02T10:00:00Z');
     insert.run(subscriber.id, now.getTime(), 'this-host:111', now.getTime()); // a live worker here
@@ -125,8 +125,8 @@ describe('transactional mail through the queue', () => {
     expect(processed.code, processed.stderr).toBe(0);
     expect(processed.stdout).toContain('bounced ghost@example.com (transactional mail): hard bounce: 5.1.1');
     const { subscribers } = server.delivery;
-    const ghost = subscribers.get('ghost@example.com')!;
+    const ghost = (await subscribers.get('ghost@example.com'))!;
     expect(ghost.state).toBe('bounced');
-    expect(subscribers.history(ghost.id).at(-1)).toMatchObject({ from: 'pending', to: 'bounced', evidence: { mail: 'confirm', status: '5.1.1', source: 'mailbox:bounces.mbox' } });
+    expect((await subscribers.history(ghost.id)).at(-1)).toMatchObject({ from: 'pending', to: 'bounced', evidence: { mail: 'confirm', status: '5.1.1', source: 'mailbox:bounces.mbox' } });
   });
 });

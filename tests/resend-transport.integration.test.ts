@@ -39,8 +39,8 @@ describe('sending an issue through Resend', () => {
     expect(first.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     expect(first.headers?.['Message-ID']).toMatch(/^<issue7\./);
     const token = first.tags?.find((t) => t.name === resendDeliveryTag)?.value ?? '';
-    expect(readDeliveryToken(token, aMessageContext().secret)).toEqual({ issue: 7, subscriberId: delivery.subscribers.get(list[0]!)!.id });
-    expect(delivery.ledger.deliveries(7).every((d) => d.state === 'sent')).toBe(true);
+    expect(readDeliveryToken(token, aMessageContext().secret)).toEqual({ issue: 7, subscriberId: (await delivery.subscribers.get(list[0]!))!.id });
+    expect((await delivery.ledger.deliveries(7)).every((d) => d.state === 'sent')).toBe(true);
   });
 
   it('posts a batch whose answer was lost again under the same idempotency key, and Resend sends it once', async () => {
@@ -76,7 +76,7 @@ describe('sending an issue through Resend', () => {
     const delivery = await aDeliveryDb(list);
     const result = await sendIssueWith(delivery, transport, { issue: 7, concurrency: 4 });
     expect(result.outcome).toMatchObject({ sent: 3, failed: 1, retried: 0 });
-    expect(delivery.ledger.deliveries(7).find((d) => d.email === 'reader003@example.org')).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('Invalid `to` field') });
+    expect((await delivery.ledger.deliveries(7)).find((d) => d.email === 'reader003@example.org')).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('Invalid `to` field') });
     expect(copiesTo(resend, 'reader003@example.org')).toBe(0);
     for (const address of list.filter((a) => a !== 'reader003@example.org')) expect(copiesTo(resend, address)).toBe(1);
   });

@@ -27,7 +27,7 @@ const clock = aClock(new Date().toISOString());
 beforeAll(async () => {
   await ensureStudioBuilt();
   kit = await startStudioServer({ now: clock.now });
-  for (const email of readers) kit.server.delivery.subscribers.add({ email }, 'active', { actor: 'test', now: new Date() });
+  for (const email of readers) await kit.server.delivery.subscribers.add({ email }, 'active', { actor: 'test', now: new Date() });
   browser = await launchChromium();
   studio = await openStudio(kit, browser);
   page = studio.page;
@@ -147,7 +147,7 @@ describe('sending from the Studio', { timeout: hangAfter(2) }, () => {
     expect(await page.locator('[data-testid="delivery-reach"]').innerText()).toBe('3');
     expect(await page.locator('[data-testid="delivery-report"]').innerText()).toContain('3 of 3 sent.');
     await screenshot(page, '9-delivery-sent');
-    const send = kit.server.delivery.ledger.getSend(2)!;
+    const send = (await kit.server.delivery.ledger.getSend(2))!;
     expect(new Date(send.createdAt).getTime()).toBeGreaterThanOrEqual(at.toMillis());
 
     const mail = (await readOutbox(kit.outbox)).filter((m) => m.subject.includes('slatehouse 4.1'));

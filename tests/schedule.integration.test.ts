@@ -14,7 +14,7 @@ import { buildSite } from '../build/build-site.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { ContentStore } from '../content/store.ts';
 import { loadConfig, type Config } from '../core/config.ts';
-import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
+import { openSqliteDelivery, type SqliteDelivery } from '../delivery/open-delivery.ts';
 import { cancelSchedule, readDeliveryStatus, scheduleSend, type SchedulingDeps } from '../delivery/schedule/scheduling.ts';
 import { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../server/server.ts';
@@ -34,7 +34,7 @@ interface Desk {
   config: Config;
   env: Record<string, string>;
   store: ContentStore;
-  delivery: Delivery;
+  delivery: SqliteDelivery;
   schedules: SqliteScheduleStore;
   list: string[];
   logs: string[];
@@ -71,10 +71,10 @@ async function aDesk(options: { subscribers?: number; env?: Record<string, strin
   const config = loadConfig(env, dir);
   const store = openContentStore(config.content);
   await buildSite({ config, store, threads: 1 });
-  const delivery = openDelivery(config);
+  const delivery = openSqliteDelivery(config.dbPath);
   open.push({ close: () => delivery.close() });
   const list = addresses(options.subscribers ?? 5);
-  for (const email of list) delivery.subscribers.add({ email }, 'active', { actor: 'test', now: new Date() });
+  for (const email of list) await delivery.subscribers.add({ email }, 'active', { actor: 'test', now: new Date() });
   const schedules = new SqliteScheduleStore(delivery.db);
   const logs: string[] = [];
   const servers: RunningServer[] = [];
@@ -158,7 +158,7 @@ describe('a scheduled send with the server running', { timeout: hangAfter(2) }, 
     const mail = await desk.outbox();
     expect(mail.map((m) => m.to).sort()).toEqual(desk.list);
     expect(new Set(mail.map((m) => m.subject))).toEqual(new Set([`Marrow Fortnight #2: ${issueTitle}`]));
-    expect(desk.delivery.ledger.getSend(issue)?.status).toBe('completed');
+    expect((await desk.delivery.ledger.getSend(issue))?.status).toBe('completed');
     await server.rebuilds.idle();
     await until('the rebuilt site to have the issue', () => desk.archive(), (html) => html.includes(issueTitle));
     expect(await readFeed(desk)).toContain(issueTitle);
@@ -186,7 +186,7 @@ describe('restarts', { timeout: hangAfter(2) }, () => {
     desk.reach(at);
     await finished(desk);
     expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(at.getTime());
-    expect(sentCounts(desk)).toMatchObject({ sent: 5, queued: 0 });
+    expect(await sentCounts(desk)).toMatchObject({ sent: 5, queued: 0 });
   });
 
   it('a server down at the time starts the send when it comes back within the grace period', async () => {
@@ -194,7 +194,7 @@ describe('restarts', { timeout: hangAfter(2) }, () => {
     const at = await desk.schedule(60 * 60_000);
     // Its time passes with no server running; one comes up a minute later.
     desk.reach(new Date(at.getTime() + 60_000));
-    expect(desk.delivery.ledger.getSend(issue)).toBeUndefined();
+    expect(await desk.delivery.ledger.getSend(issue)).toBeUndefined();
     const started = desk.clock.now().getTime();
     await desk.start();
     await finished(desk);
@@ -212,7 +212,7 @@ describe('restarts', { timeout: hangAfter(2) }, () => {
     const status = await until('the schedule to be marked missed', () => readDeliveryStatus(desk.scheduling(clock.now()), issue), (s) => s.phase === 'missed');
     expect(status.schedule?.reason).toMatch(/^no server was running at Fri 4 Dec 2026, 08:00 Europe\/Berlin \(07:00 UTC\); found 2 hour\(s\) late, more than the 30-minute grace period/);
     expect(status.summary).toContain('waiting for the editor');
-    expect(desk.delivery.ledger.getSend(issue)).toBeUndefined();
+    expect(await desk.delivery.ledger.getSend(issue)).toBeUndefined();
     expect(await desk.outbox()).toEqual([]);
   });
 });
@@ -248,10 +248,10 @@ describe('two servers on one database', { timeout: hangAfter(2) }, () => {
     await a.close();
     expect(desk.logs).toContainEqual(expect.stringMatching(/^schedule: issue #2 interrupted: \d+ sent/));
     b.scheduler!.wake();
-    await until('the send to complete', () => desk.delivery.ledger.getSend(issue)?.status, (s) => s === 'completed');
+    await until('the send to complete', async () => (await desk.delivery.ledger.getSend(issue))?.status, (s) => s === 'completed');
     await b.scheduler!.idle();
     for (const email of desk.list) expect({ email, copies: smtp.copiesTo(email) }).toEqual({ email, copies: 1 });
-    expect(desk.delivery.ledger.getSend(issue)?.status).toBe('completed');
+    expect((await desk.delivery.ledger.getSend(issue))?.status).toBe('completed');
     expect(desk.logs.some((l) => l.includes('resuming a send that stopped before it finished'))).toBe(true);
   });
 });
@@ -267,7 +267,7 @@ describe('changing a schedule', { timeout: hangAfter(2) }, () => {
     desk.reach(at);
     await server.scheduler!.idle();
     expect(await desk.outbox()).toEqual([]);
-    expect(desk.delivery.ledger.getSend(issue)).toBeUndefined();
+    expect(await desk.delivery.ledger.getSend(issue)).toBeUndefined();
     await until('the site to have the issue again', () => desk.archive(), (html) => html.includes(issueTitle));
     // From the command line, as an editor would.
     await desk.schedule(60 * 60_000);
@@ -283,7 +283,7 @@ describe('changing a schedule', { timeout: hangAfter(2) }, () => {
     const later = await desk.schedule(2 * 60 * 60_000);
     desk.reach(earlier);
     await server.scheduler!.idle();
-    expect(desk.delivery.ledger.getSend(issue)).toBeUndefined();
+    expect(await desk.delivery.ledger.getSend(issue)).toBeUndefined();
     desk.reach(later);
     await finished(desk);
     expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(later.getTime());
@@ -420,14 +420,14 @@ describe('a server killed mid-send', { timeout: hangAfter(2) }, () => {
     child.stderr.resume();
     open.push({ close: () => void child.kill('SIGKILL') });
     expect(await exited).toBe('SIGKILL');
-    const afterCrash = desk.delivery.ledger.counts(issue);
+    const afterCrash = await desk.delivery.ledger.counts(issue);
     expect(afterCrash.sent, 'killed before the send finished').toBeLessThan(40);
     expect(afterCrash.sending).toBeLessThanOrEqual(connections);
-    for (const d of desk.delivery.ledger.deliveries(issue, 'sending')) expect(smtp.transmissions).toContain(d.email);
+    for (const d of await desk.delivery.ledger.deliveries(issue, 'sending')) expect(smtp.transmissions).toContain(d.email);
 
     await desk.start();
     const send = await finished(desk);
-    const unknown = desk.delivery.ledger.deliveries(issue, 'sending').map((d) => d.email);
+    const unknown = (await desk.delivery.ledger.deliveries(issue, 'sending')).map((d) => d.email);
     for (const email of desk.list) {
       if (unknown.includes(email)) expect(smtp.copiesTo(email)).toBeLessThanOrEqual(1);
       else expect({ email, copies: smtp.copiesTo(email) }).toEqual({ email, copies: 1 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ContentStore } from '../content/store.ts';
 import { loadConfig } from '../core/config.ts';
-import { openDelivery } from '../delivery/open-delivery.ts';
+import { openSqliteDelivery } from '../delivery/open-delivery.ts';
 import { Subscriptions } from '../delivery/subscribers/subscriptions.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { createApp } from '../server/app.ts';
@@ -22,7 +22,7 @@ const brokenStore: ContentStore = {
 async function anAppOverABrokenStore() {
   const dir = await makeTempDir('newsdesk-app-');
   const config = loadConfig({ NEWSDESK_DATA_DIR: path.join(dir, 'data'), NEWSDESK_OUT_DIR: path.join(dir, 'dist'), NEWSDESK_SECRET: 'app-test-secret-0123456789' }, dir);
-  const delivery = openDelivery(config);
+  const delivery = openSqliteDelivery(config.dbPath);
   afterAll(() => delivery.close());
   const logged: string[] = [];
   const now = () => new Date('2026-03-02T10:00:00Z');
@@ -60,7 +60,7 @@ describe('when the server fails on its side', () => {
 describe('a sign-up request', () => {
   it('does the same single write for a known and an unknown address, and nothing else until the mail worker admits it', async () => {
     const { app, delivery } = await anAppOverABrokenStore();
-    delivery.subscribers.add({ email: 'known@example.com' }, 'active', { actor: 'test', now: new Date('2026-03-01T00:00:00Z') });
+    await delivery.subscribers.add({ email: 'known@example.com' }, 'active', { actor: 'test', now: new Date('2026-03-01T00:00:00Z') });
     const before = () => delivery.db.prepare('SELECT (SELECT count(*) FROM subscribers) AS subscribers, (SELECT count(*) FROM subscriber_events) AS events, (SELECT count(*) FROM mail_queue) AS mail').get();
     const untouched = before();
     const post = (email: string) => app.fetch(new Request('http://news.test/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) }));

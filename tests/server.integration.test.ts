@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfirmToken, createUnsubscribeToken, verifyUnsubscribeToken } from '../delivery/signing/tokens.ts';
 import type { OutgoingMessage, Transport } from '../delivery/sending/transport.ts';
 import { confirmLinkIn, confirmVia, formPost, jsonPost, previewSecret, readOutbox, startTestServer, tokenSecret, webhookSecret, type TestServer } from './server-kit.ts';
+import { sqliteDbOf } from './delivery-kit.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ afterAll(() => server?.close());
 /** The stored subscriber, once the mail worker has admitted the sign-ups recorded so far. */
 const subscriberOf = async (email: string) => {
   await server.mail.idle();
-  return server.delivery.subscribers.get(email);
+  return await server.delivery.subscribers.get(email);
 };
 
 async function subscribeAndConfirm(email: string): Promise<void> {
@@ -48,7 +49,7 @@ describe('subscribing with double opt-in', () => {
     expect(await confirmed.text()).toContain('Subscription confirmed');
     const subscriber = (await subscriberOf('ada@example.com'))!;
     expect(subscriber.state).toBe('active');
-    expect(server.delivery.subscribers.history(subscriber.id).map((e) => `${e.from ?? '-'}→${e.to}`)).toEqual(['-→pending', 'pending→active']);
+    expect((await server.delivery.subscribers.history(subscriber.id)).map((e) => `${e.from ?? '-'}→${e.to}`)).toEqual(['-→pending', 'pending→active']);
 
     const welcome = (await server.outboxMail()).find((m) => m.to.includes('ada@example.com') && m.subject.startsWith('Welcome'));
     expect(welcome).toBeDefined();
@@ -84,7 +85,7 @@ describe('subscribing with double opt-in', () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => jsonPost(`${server.url}/subscribe`, { email: 'Twin@Example.COM' })));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(202));
     await server.mail.idle();
-    const rows = server.delivery.db.prepare("SELECT email FROM subscribers WHERE email_key = 'twin@example.com'").all();
+    const rows = sqliteDbOf(server.delivery).prepare("SELECT email FROM subscribers WHERE email_key = 'twin@example.com'").all();
     expect(rows).toEqual([{ email: 'Twin@example.com' }]);
   });
 
@@ -92,7 +93,7 @@ describe('subscribing with double opt-in', () => {
     const variants = ['Carol@Example.com', 'carol@example.com', 'CAROL@example.com', 'cArol@example.com', 'caRol@example.com', 'carOl@example.com', 'caroL@example.com', 'CArol@example.com', 'caROL@example.com', 'CAROl@example.com'];
     for (const email of variants) expect((await jsonPost(`${server.url}/subscribe`, { email })).status).toBe(202);
     await server.mail.idle();
-    const stored = server.delivery.db.prepare("SELECT email, state FROM subscribers WHERE email_key = 'carol@example.com'").all();
+    const stored = sqliteDbOf(server.delivery).prepare("SELECT email, state FROM subscribers WHERE email_key = 'carol@example.com'").all();
     expect(stored).toEqual([{ email: 'Carol@example.com', state: 'pending' }]);
     const confirmations = (await server.outboxMail()).filter((m) => m.to.toLowerCase().includes('carol@example.com'));
     expect(confirmations).toHaveLength(3);
@@ -217,7 +218,7 @@ describe('unsubscribing', () => {
     });
     expect(response.status).toBe(200);
     expect((await subscriberOf('oneclick@example.com'))?.state).toBe('unsubscribed');
-    const history = server.delivery.subscribers.history((await subscriberOf('oneclick@example.com'))!.id);
+    const history = await server.delivery.subscribers.history((await subscriberOf('oneclick@example.com'))!.id);
     expect(history.at(-1)).toMatchObject({ to: 'unsubscribed', actor: 'subscriber', reason: 'one-click (RFC 8058)' });
   });
 

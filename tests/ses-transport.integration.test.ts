@@ -36,7 +36,7 @@ describe('sending an issue through Amazon SES', () => {
     for (const address of list) expect(emails.filter((e) => e.destination.to.some((to) => to.includes(address)))).toHaveLength(1);
     expect(emails[0]?.subject).toBe(aRenderedEmail().subject);
     const tagged = ses.accepted.map((r) => readDeliveryToken(r.EmailTags?.find((t) => t.Name === sesDeliveryTag)?.Value ?? '', aMessageContext().secret));
-    expect(tagged.map((t) => t?.subscriberId).sort()).toEqual(list.map((a) => delivery.subscribers.get(a)!.id).sort());
+    expect(tagged.map((t) => t?.subscriberId).sort()).toEqual((await Promise.all(list.map(async (a) => (await delivery.subscribers.get(a))!.id))).sort());
     expect(new Set(tagged.map((t) => t?.issue))).toEqual(new Set([7]));
     expect(ses.accepted.every((r) => r.ConfigurationSetName === 'newsletter-events' && r.FromEmailAddress === 'tracker@news.example.org')).toBe(true);
   });
@@ -54,7 +54,7 @@ describe('sending an issue through Amazon SES', () => {
     const emails = await ses.emails();
     expect(emails).toHaveLength(8);
     expect(new Set(emails.map((e) => e.destination.to.join()))).toHaveProperty('size', 8);
-    expect(delivery.ledger.deliveries(7).filter((d) => d.attempts > 1).every((d) => d.state === 'sent')).toBe(true);
+    expect((await delivery.ledger.deliveries(7)).filter((d) => d.attempts > 1).every((d) => d.state === 'sent')).toBe(true);
   });
 
   it('sends nothing when the hand-off is refused (the send no longer holds the delivery)', async () => {
@@ -78,6 +78,6 @@ describe('sending an issue through Amazon SES', () => {
     expect(result.status).toBe('unresolved');
     expect(result.outcome).toMatchObject({ sent: 3, unknown: 1, retried: 0 });
     expect(result.counts).toMatchObject({ sent: 3, sending: 1, queued: 0 });
-    expect(delivery.ledger.deliveries(7, 'sending')[0]?.lastError).toMatch(/^outcome unknown/);
+    expect((await delivery.ledger.deliveries(7, 'sending'))[0]?.lastError).toMatch(/^outcome unknown/);
   });
 });

@@ -47,10 +47,10 @@ it('a reader subscribes from the home page, confirms from the email, and later u
   expect(confirmation?.subject).toMatch(/^Confirm your subscription/);
   await page.goto(confirmLinkIn(confirmation!));
   // Opening the link changes nothing (mail scanners open links too); the button confirms.
-  expect(server.delivery.subscribers.get('reader@example.com')?.state).toBe('pending');
+  expect((await server.delivery.subscribers.get('reader@example.com'))?.state).toBe('pending');
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Confirm subscription' }).click()]);
   await page.getByRole('heading', { name: 'Subscription confirmed' }).waitFor();
-  expect(server.delivery.subscribers.get('reader@example.com')?.state).toBe('active');
+  expect((await server.delivery.subscribers.get('reader@example.com'))?.state).toBe('active');
 
   const welcome = (await server.outboxMail()).find((m) => m.to.includes('reader@example.com') && m.subject.startsWith('Welcome'));
   const unsubscribeLink = /https?:\/\/\S+\/unsubscribe\?token=[^\s\]>)]+/.exec(welcome!.text)![0];
@@ -58,7 +58,7 @@ it('a reader subscribes from the home page, confirms from the email, and later u
   expect(await page.getByText('reader@example.com').count()).toBeGreaterThan(0);
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Unsubscribe' }).click()]);
   await page.getByRole('heading', { name: 'You are unsubscribed' }).waitFor();
-  expect(server.delivery.subscribers.get('reader@example.com')?.state).toBe('unsubscribed');
+  expect((await server.delivery.subscribers.get('reader@example.com'))?.state).toBe('unsubscribed');
 
   expect(cspErrors).toEqual([]);
   await page.close();
@@ -78,13 +78,13 @@ it('the confirmation page confirms with JavaScript off, and has no serious or cr
   });
   await audited.close();
   expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
-  expect(server.delivery.subscribers.get('nojs@example.com')?.state).toBe('pending');
+  expect((await server.delivery.subscribers.get('nojs@example.com'))?.state).toBe('pending');
 
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto(link);
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Confirm subscription' }).click()]);
   await page.getByRole('heading', { name: 'Subscription confirmed' }).waitFor();
-  expect(server.delivery.subscribers.get('nojs@example.com')?.state).toBe('active');
+  expect((await server.delivery.subscribers.get('nojs@example.com'))?.state).toBe('active');
   await context.close();
 });

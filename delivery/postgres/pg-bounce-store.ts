@@ -5,37 +5,15 @@
 // counts behind `newsdesk sends <n>` and `newsdesk subscribers stats`.
 import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBouncePolicy, UnsubscribeByMail } from '../bounces/bounce-processor.ts';
 import type { ReportKind } from '../bounces/bounce-report.ts';
+import type { BounceReads, IssueReportCounts, SendReputation, SetAsideMessage } from '../bounces/report-counts.ts';
 import { transactionalMail, type DeliveryRef } from '../signing/return-path.ts';
 import { canTransition, isSuppressed, type ChangeEvidence } from '../subscribers/subscriber.ts';
 import { transaction, type Pool, type PoolClient } from './pg-db.ts';
 import { lockSubscriber, setStateIn, subscriberByToken } from './pg-subscriber-store.ts';
 
-export interface IssueReportCounts {
-  hard: number;
-  soft: number;
-  complained: number;
-}
-
-export interface SetAsideMessage {
-  id: number;
-  source: string;
-  reason: string;
-  receivedAt: string;
-  raw: Buffer;
-}
-
-export interface SendReputation {
-  issue: number;
-  /** Messages that left: accepted by the relay or refused by it. */
-  attempted: number;
-  sent: number;
-  hard: number;
-  complained: number;
-}
-
 const delivered = "d.state IN ('sent', 'sending')";
 
-export class PgBounceStore implements BounceStore {
+export class PgBounceStore implements BounceStore, BounceReads {
   readonly #pool: Pool;
 
   constructor(pool: Pool) {

@@ -5,10 +5,11 @@
 // BEGIN IMMEDIATE, here the subscriber's row is locked (FOR UPDATE) for the change, and
 // sign-ups are taken FOR UPDATE SKIP LOCKED so several servers admit them side by side.
 // Imports are set-based: one lookup, one multi-row insert and one update per chunk.
-import { planImportRow, type ImportOptions, type ImportRow, type RowPlan, type SubscriberImporter } from '../subscribers/import-subscribers.ts';
+import { planImportRow, type ImportOptions, type ImportRow, type RowPlan } from '../subscribers/import-subscribers.ts';
 import type { MailKind } from '../mail-queue/mail-queue.ts';
 import type { BounceRecorder } from '../sending/send-loop.ts';
-import type { AdmittedSignup, ConfirmResult, SignupRequest, SubscriptionStore, UnsubscribeResult } from '../subscribers/subscriptions.ts';
+import type { AdmittedSignup, ConfirmResult, SignupRequest, UnsubscribeResult } from '../subscribers/subscriptions.ts';
+import type { ChangeBy, SubscriberStats, SubscriberStore } from '../subscribers/subscriber-store.ts';
 import {
   canTransition,
   emailKey,
@@ -48,13 +49,6 @@ export function subscriberFromRow(r: SubscriberRow): Subscriber {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
-}
-
-export interface ChangeBy {
-  actor: string;
-  reason?: string | undefined;
-  now: Date;
-  evidence?: ChangeEvidence | undefined;
 }
 
 export const subscriberColumns = 'id, email, name, state, source, token, attributes, created_at, updated_at';
@@ -97,7 +91,7 @@ export async function setStateIn(db: Queryable, id: number, to: SubscriberState,
   return true;
 }
 
-export class PgSubscriberStore implements BounceRecorder, SubscriberImporter, SubscriptionStore {
+export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
   readonly #pool: Pool;
 
   constructor(pool: Pool) {
@@ -206,7 +200,7 @@ export class PgSubscriberStore implements BounceRecorder, SubscriberImporter, Su
     }
   }
 
-  async stats(): Promise<{ byState: Record<SubscriberState, number>; bySource: Array<{ source: string; count: number }>; total: number }> {
+  async stats(): Promise<SubscriberStats> {
     const byState = Object.fromEntries(subscriberStates.map((s) => [s, 0])) as Record<SubscriberState, number>;
     const states = await this.#pool.query<{ state: SubscriberState; n: number }>('SELECT state, count(*) AS n FROM subscribers GROUP BY state');
     for (const r of states.rows) byState[r.state] = r.n;

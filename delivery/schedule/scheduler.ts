@@ -13,7 +13,7 @@ import { isNewsdeskError } from '../../core/errors.ts';
 import { describeHolder, isHolderLive, isProcessAlive, sendIssue, thisProcess, defaultLeaseTtlMs, type SendStore } from '../sending/send-issue.ts';
 import type { BounceRecorder, Recipient, SendOptions } from '../sending/send-loop.ts';
 import { formatSendTime } from './send-time.ts';
-import type { LeaseHolder, SendRecord } from '../sending/ledger.ts';
+import type { LeaseHolder, SendReads } from '../sending/ledger.ts';
 import type { OutgoingMessage, Transport } from '../sending/transport.ts';
 
 export type ScheduleState = 'scheduled' | 'started' | 'missed' | 'refused' | 'cancelled';
@@ -52,6 +52,8 @@ export interface ScheduleStore {
   nextDue(): Promise<Date | undefined>;
   waitingIssues(): Promise<number[]>;
   activity(issue: number, since: Date): Promise<{ bounced: number; finishedSince: number }>;
+  /** Whom a send started now would reach. */
+  countActiveSubscribers(): Promise<number>;
 }
 
 /** The issue as published at send time, checked and rendered once. */
@@ -62,7 +64,7 @@ export interface PreparedSend {
 
 export interface SchedulerDeps {
   schedules: ScheduleStore;
-  sends: SendStore & { getSend(issue: number): SendRecord | undefined };
+  sends: SendStore & Pick<SendReads, 'getSend'>;
   bounces: BounceRecorder;
   transport: Transport;
   /** Loads, checks and renders the published issue; throws SEND_REFUSED when it may not be sent. */
@@ -189,7 +191,7 @@ export class SendScheduler {
     const ttlMs = this.#deps.leaseTtlMs ?? defaultLeaseTtlMs;
     const alive = this.#deps.isProcessAlive ?? isProcessAlive;
     for (const schedule of (await schedules.list()).filter((s) => s.state === 'started' && !this.#running.has(s.issueNumber))) {
-      const send = sends.getSend(schedule.issueNumber);
+      const send = await sends.getSend(schedule.issueNumber);
       if (send && (send.status === 'completed' || send.status === 'unresolved' || send.status === 'paused')) continue;
       if (send?.lease && isHolderLive(send.lease.holder, send.lease.expiresAt, now, alive)) continue;
       // Claimed but not yet begun: the claimer is still loading and rendering the issue.

@@ -12,19 +12,14 @@ import { describeDelivery, type DeliveryStatus } from './delivery-status.ts';
 import type { Schedule, ScheduleStore } from './scheduler.ts';
 import { describeHolder, isHolderLive, isProcessAlive } from '../sending/send-issue.ts';
 import { formatSendTime, type SendTime } from './send-time.ts';
-import type { SendRecord } from '../sending/ledger.ts';
+import type { SendReads, SendRecord } from '../sending/ledger.ts';
 
 /** What scheduling reads from the ledger. */
-export interface SendReader {
-  getSend(issue: number): SendRecord | undefined;
-  listSends(): SendRecord[];
-  countUnqueuedActive(issue: number): number;
-  countRetryableFailed(issue: number): number;
-}
+export type SendReader = Pick<SendReads, 'getSend' | 'listSends' | 'countUnqueuedActive' | 'countRetryableFailed'>;
 
 export interface SchedulingDeps {
   store: ContentStore;
-  schedules: ScheduleStore & { countActiveSubscribers(): Promise<number> };
+  schedules: ScheduleStore;
   sends: SendReader;
   now: Date;
   isProcessAlive?: (pid: number) => boolean;
@@ -51,7 +46,7 @@ export async function scheduleSend(deps: SchedulingDeps, request: { issueNumber:
     });
   }
   const issue = await checkIssueForSend(deps.store, issueNumber);
-  refuseWhileBusyOrDone(deps, issueNumber, await deps.schedules.get(issueNumber));
+  await refuseWhileBusyOrDone(deps, issueNumber, await deps.schedules.get(issueNumber));
   const previous = await deps.schedules.put(
     { issueNumber, sendAt: request.immediately ? deps.now : at.at, timeZone: at.timeZone, documentId: issue.documentId, revision: issue.revision, scheduledBy: request.scheduledBy },
     deps.now,
@@ -60,8 +55,8 @@ export async function scheduleSend(deps: SchedulingDeps, request: { issueNumber:
   return { schedule, previous: previous?.state === 'cancelled' ? undefined : previous, issue, activeSubscribers: await deps.schedules.countActiveSubscribers() };
 }
 
-function refuseWhileBusyOrDone(deps: SchedulingDeps, issueNumber: number, schedule: Schedule | undefined): void {
-  const send = deps.sends.getSend(issueNumber);
+async function refuseWhileBusyOrDone(deps: SchedulingDeps, issueNumber: number, schedule: Schedule | undefined): Promise<void> {
+  const send = await deps.sends.getSend(issueNumber);
   const alive = deps.isProcessAlive ?? isProcessAlive;
   if (send?.status === 'running' && send.lease && isHolderLive(send.lease.holder, send.lease.expiresAt, deps.now, alive)) {
     throw new NewsdeskError('SEND_REFUSED', `Issue #${issueNumber} is being sent now by ${describeHolder(send.lease.holder)}`, {
@@ -72,7 +67,7 @@ function refuseWhileBusyOrDone(deps: SchedulingDeps, issueNumber: number, schedu
     throw new NewsdeskError('SEND_REFUSED', `The send of issue #${issueNumber} is starting now`, { hint: 'Watch it with `newsdesk schedule --list` or in the Studio\'s Delivery view.' });
   }
   if (send && (send.status === 'completed' || send.status === 'unresolved')) {
-    const left = deps.sends.countUnqueuedActive(issueNumber) + send.counts.queued + send.counts.claimed + deps.sends.countRetryableFailed(issueNumber);
+    const left = (await deps.sends.countUnqueuedActive(issueNumber)) + send.counts.queued + send.counts.claimed + (await deps.sends.countRetryableFailed(issueNumber));
     if (left === 0) {
       throw new NewsdeskError('SEND_REFUSED', `Issue #${issueNumber} has already gone to every active subscriber`, {
         hint: send.counts.sending > 0 ? `${send.counts.sending} delivery(ies) have an unknown outcome: see \`newsdesk send ${issueNumber}\`.` : 'Nothing is left to send.',
@@ -101,13 +96,13 @@ const rateWindowSeconds = 10;
 export async function readDeliveryStatus(deps: SchedulingDeps, issueNumber: number, content?: IssueRevision): Promise<DeliveryStatus> {
   const revision = content ?? (await loadIssueRevisions(deps.store, issueNumber)).get(issueNumber);
   const [schedule, activeSubscribers] = await Promise.all([deps.schedules.get(issueNumber), deps.schedules.countActiveSubscribers()]);
-  return statusOf(deps, issueNumber, schedule, deps.sends.getSend(issueNumber), revision, activeSubscribers);
+  return statusOf(deps, issueNumber, schedule, await deps.sends.getSend(issueNumber), revision, activeSubscribers);
 }
 
 /** The delivery status of every issue that has a schedule or a send, newest issue first. */
 export async function readDeliveryStatuses(deps: SchedulingDeps): Promise<DeliveryStatus[]> {
   const [schedules, revisions, activeSubscribers] = await Promise.all([deps.schedules.list(), loadIssueRevisions(deps.store), deps.schedules.countActiveSubscribers()]);
-  const sends = new Map(deps.sends.listSends().map((s) => [s.issueNumber, s] as const));
+  const sends = new Map((await deps.sends.listSends()).map((s) => [s.issueNumber, s] as const));
   const byIssue = new Map(schedules.map((s) => [s.issueNumber, s] as const));
   const numbers = [...new Set([...byIssue.keys(), ...sends.keys()])].sort((a, b) => b - a);
   return Promise.all(numbers.map((n) => statusOf(deps, n, byIssue.get(n), sends.get(n), revisions.get(n), activeSubscribers)));

@@ -29,3 +29,24 @@ export interface SendRecord {
   lease: { holder: LeaseHolder; expiresAt: number } | undefined;
   counts: DeliveryCounts;
 }
+
+/** One delivery as the status commands list it. */
+export interface DeliveryRow {
+  email: string;
+  state: DeliveryState;
+  attempts: number;
+  lastError: string | undefined;
+  messageId: string | undefined;
+}
+
+/** What the status views, the scheduler and the `send` command read from the ledger. */
+export interface SendReads {
+  getSend(issue: number): Promise<SendRecord | undefined>;
+  /** Every send, newest issue first. */
+  listSends(): Promise<SendRecord[]>;
+  counts(issue: number): Promise<DeliveryCounts>;
+  /** Active subscribers a new run would queue, without queuing them. */
+  countUnqueuedActive(issue: number): Promise<number>;
+  countRetryableFailed(issue: number): Promise<number>;
+  deliveries(issue: number, state?: DeliveryState, limit?: number): Promise<DeliveryRow[]>;
+}

@@ -5,29 +5,16 @@
 // Also the counts behind `newsdesk sends <n>` and `newsdesk subscribers stats`.
 import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBouncePolicy, UnsubscribeByMail } from '../bounces/bounce-processor.ts';
 import type { ReportKind } from '../bounces/bounce-report.ts';
+import type { BounceReads, IssueReportCounts, SendReputation, SetAsideMessage } from '../bounces/report-counts.ts';
 import type { Database } from './db.ts';
 import { retryOnBusy, transaction } from './db.ts';
 import { transactionalMail, type DeliveryRef } from '../signing/return-path.ts';
 import type { SqliteSubscriberStore } from './sqlite-subscriber-store.ts';
 import { canTransition, isSuppressed, type ChangeEvidence } from '../subscribers/subscriber.ts';
 
-export interface IssueReportCounts {
-  hard: number;
-  soft: number;
-  complained: number;
-}
-
-export interface SetAsideMessage {
-  id: number;
-  source: string;
-  reason: string;
-  receivedAt: string;
-  raw: Buffer;
-}
-
 const delivered = "d.state IN ('sent', 'sending')";
 
-export class SqliteBounceStore implements BounceStore {
+export class SqliteBounceStore implements BounceStore, BounceReads {
   readonly #db: Database;
   readonly #subscribers: SqliteSubscriberStore;
   readonly #byRef;
@@ -85,7 +72,7 @@ export class SqliteBounceStore implements BounceStore {
     const at = now.toISOString();
     const record = (outcome: string) =>
       Number(this.#insert.run(report.fingerprint, report.source, report.kind, delivery.issue, delivery.subscriberId, report.status ?? null, report.diagnostic ?? null, outcome, at).changes) === 1;
-    const subscriber = this.#subscribers.getById(delivery.subscriberId);
+    const subscriber = this.#subscribers.readById(delivery.subscriberId);
     const base = { issue: delivery.issue, subscriberId: delivery.subscriberId, email: delivery.email };
     if (!subscriber) return { outcome: 'duplicate', detail: 'the subscriber was erased' };
     const about = delivery.mail ? `the ${delivery.mail === 'confirm' ? 'confirmation' : 'welcome'} mail` : `issue #${delivery.issue}`;
@@ -98,7 +85,7 @@ export class SqliteBounceStore implements BounceStore {
       report: report.reportId,
     };
     const change = (to: 'bounced' | 'complained', reason: string, extra: Partial<ChangeEvidence> = {}) =>
-      this.#subscribers.setState(subscriber.id, to, { actor: `${to === 'complained' ? 'complaint' : 'bounce'}:${report.source}`, reason, now, evidence: { ...evidence, ...extra } });
+      this.#subscribers.changeState(subscriber.id, to, { actor: `${to === 'complained' ? 'complaint' : 'bounce'}:${report.source}`, reason, now, evidence: { ...evidence, ...extra } });
     const what = `${[report.status, report.diagnostic].filter(Boolean).join(' ') || 'no diagnostic'} (${about})`;
 
     switch (report.kind) {
@@ -136,7 +123,7 @@ export class SqliteBounceStore implements BounceStore {
   async unsubscribeByMail(request: UnsubscribeByMail, now: Date): Promise<ReportOutcome | { outcome: 'no-subscriber' }> {
     return retryOnBusy(() =>
       transaction(this.#db, (): ReportOutcome | { outcome: 'no-subscriber' } => {
-        const subscriber = this.#subscribers.getByToken(request.subscriberToken);
+        const subscriber = this.#subscribers.readByToken(request.subscriberToken);
         if (!subscriber) return { outcome: 'no-subscriber' };
         const base = { subscriberId: subscriber.id, email: subscriber.email };
         const suppressed = isSuppressed(subscriber.state);
@@ -144,7 +131,7 @@ export class SqliteBounceStore implements BounceStore {
         const recorded = Number(this.#unsubscribeMail.run(request.fingerprint, request.source, subscriber.id, suppressed ? 'unchanged' : 'unsubscribed', now.toISOString()).changes) === 1;
         if (!recorded) return duplicate();
         if (suppressed) return { outcome: 'already-unsubscribed', detail, ...base };
-        this.#subscribers.setState(subscriber.id, 'unsubscribed', { actor: 'subscriber', as: 'subscriber', reason: `${detail}, read from ${request.source}`, now, evidence: request.evidence });
+        this.#subscribers.changeState(subscriber.id, 'unsubscribed', { actor: 'subscriber', as: 'subscriber', reason: `${detail}, read from ${request.source}`, now, evidence: request.evidence });
         return { outcome: 'unsubscribed', detail, ...base };
       }),
     );
@@ -156,13 +143,13 @@ export class SqliteBounceStore implements BounceStore {
   }
 
   /** Messages kept aside, newest first. */
-  listSetAside(limit = 100): SetAsideMessage[] {
+  async listSetAside(limit = 100): Promise<SetAsideMessage[]> {
     const rows = this.#db.prepare('SELECT id, source, reason, raw, received_at FROM bounce_set_aside ORDER BY id DESC LIMIT ?').all(limit) as Array<{ id: number; source: string; reason: string; raw: Uint8Array; received_at: string }>;
     return rows.map((r) => ({ id: r.id, source: r.source, reason: r.reason, receivedAt: r.received_at, raw: Buffer.from(r.raw) }));
   }
 
   /** Bounces and complaints of the last `sends` sends, newest first. */
-  reputation(sends: number): SendReputation[] {
+  async reputation(sends: number): Promise<SendReputation[]> {
     return this.#db
       .prepare(`SELECT s.issue_number AS issue,
           (SELECT count(*) FROM deliveries d WHERE d.issue_number = s.issue_number AND d.state IN ('sent', 'failed')) AS attempted,
@@ -174,7 +161,7 @@ export class SqliteBounceStore implements BounceStore {
   }
 
   /** Distinct subscribers with a hard bounce, a soft bounce (and no hard one) and a complaint, for one issue. */
-  countsFor(issue: number): IssueReportCounts {
+  async countsFor(issue: number): Promise<IssueReportCounts> {
     const row = this.#db
       .prepare(`SELECT
           count(DISTINCT CASE WHEN kind = 'hard' THEN subscriber_id END) AS hard,
@@ -185,18 +172,6 @@ export class SqliteBounceStore implements BounceStore {
     return row;
   }
 }
-
-export interface SendReputation {
-  issue: number;
-  /** Messages that left: accepted by the relay or refused by it. */
-  attempted: number;
-  sent: number;
-  hard: number;
-  complained: number;
-}
-
-/** Inbox providers' thresholds: Gmail and Yahoo want complaints under 0.3%; SES reviews accounts above 5% bounces and warns from 2%. */
-export const reputationLimits = { complaintRate: 0.003, bounceRate: 0.02 } as const;
 
 function label(kind: ReportKind): string {
   return { hard: 'hard bounce', soft: 'soft bounce', complaint: 'complaint', delayed: 'delay notice', delivered: 'delivery notice' }[kind];

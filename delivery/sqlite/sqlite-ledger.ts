@@ -8,22 +8,14 @@
 // instead of stopping it.
 import type { Database } from './db.ts';
 import { GroupCommit, retryOnBusy, transaction } from './db.ts';
-import type { DeliveryCounts, DeliveryState, LeaseHolder, SendRecord, SendStatus } from '../sending/ledger.ts';
+import type { DeliveryCounts, DeliveryRow, DeliveryState, LeaseHolder, SendReads, SendRecord, SendStatus } from '../sending/ledger.ts';
 import type { LeaseRequest, SendStore } from '../sending/send-issue.ts';
 import type { Ledger, Recipient } from '../sending/send-loop.ts';
 import type { SendResult } from '../sending/transport.ts';
 
-export interface DeliveryRow {
-  email: string;
-  state: DeliveryState;
-  attempts: number;
-  lastError: string | undefined;
-  messageId: string | undefined;
-}
-
 const emptyCounts = (): DeliveryCounts => ({ queued: 0, claimed: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
 
-export class SqliteLedger implements SendStore {
+export class SqliteLedger implements SendStore, SendReads {
   readonly #db: Database;
 
   constructor(db: Database) {
@@ -37,14 +29,18 @@ export class SqliteLedger implements SendStore {
 
   // ── Starting, leasing, resuming, reporting ─────────────────────────────────
 
-  getSend(issue: number): SendRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM sends WHERE issue_number = ?').get(issue) as SendRow | undefined;
-    return row ? toSendRecord(row, this.counts(issue)) : undefined;
+  async getSend(issue: number): Promise<SendRecord | undefined> {
+    return retryOnBusy(() => {
+      const row = this.#db.prepare('SELECT * FROM sends WHERE issue_number = ?').get(issue) as SendRow | undefined;
+      return row ? toSendRecord(row, this.#counts(issue)) : undefined;
+    });
   }
 
-  listSends(): SendRecord[] {
-    const rows = this.#db.prepare('SELECT * FROM sends ORDER BY issue_number DESC').all() as unknown as SendRow[];
-    return rows.map((r) => toSendRecord(r, this.counts(r.issue_number)));
+  async listSends(): Promise<SendRecord[]> {
+    return retryOnBusy(() => {
+      const rows = this.#db.prepare('SELECT * FROM sends ORDER BY issue_number DESC').all() as unknown as SendRow[];
+      return rows.map((r) => toSendRecord(r, this.#counts(r.issue_number)));
+    });
   }
 
   /**
@@ -123,7 +119,7 @@ export class SqliteLedger implements SendStore {
   }
 
   /** Active subscribers who would be queued by enqueueActive, without queuing them. */
-  countUnqueuedActive(issue: number): number {
+  async countUnqueuedActive(issue: number): Promise<number> {
     const row = this.#db
       .prepare(`SELECT count(*) AS n FROM subscribers s WHERE s.state = 'active'
         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_number = ? AND d.subscriber_id = s.id)`)
@@ -131,7 +127,7 @@ export class SqliteLedger implements SendStore {
     return row.n;
   }
 
-  countRetryableFailed(issue: number): number {
+  async countRetryableFailed(issue: number): Promise<number> {
     return (this.#db.prepare("SELECT count(*) AS n FROM deliveries WHERE issue_number = ? AND state = 'failed' AND retryable = 1").get(issue) as { n: number }).n;
   }
 
@@ -174,7 +170,11 @@ export class SqliteLedger implements SendStore {
     );
   }
 
-  counts(issue: number): DeliveryCounts {
+  async counts(issue: number): Promise<DeliveryCounts> {
+    return retryOnBusy(() => this.#counts(issue));
+  }
+
+  #counts(issue: number): DeliveryCounts {
     const counts = emptyCounts();
     const rows = this.#db.prepare('SELECT state, count(*) AS n FROM deliveries WHERE issue_number = ? GROUP BY state').all(issue) as Array<{
       state: DeliveryState;
@@ -185,10 +185,10 @@ export class SqliteLedger implements SendStore {
   }
 
   async countsNow(issue: number): Promise<DeliveryCounts> {
-    return retryOnBusy(() => this.counts(issue));
+    return this.counts(issue);
   }
 
-  deliveries(issue: number, state?: DeliveryState, limit = 1_000_000): DeliveryRow[] {
+  async deliveries(issue: number, state?: DeliveryState, limit = 1_000_000): Promise<DeliveryRow[]> {
     const rows = this.#db
       .prepare(`SELECT s.email, d.state, d.attempts, d.last_error, d.message_id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
         WHERE d.issue_number = ? AND (? IS NULL OR d.state = ?) ORDER BY d.subscriber_id LIMIT ?`)

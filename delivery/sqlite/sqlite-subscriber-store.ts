@@ -5,10 +5,11 @@
 // cause, so a subscriber is never admitted without its confirmation mail or the reverse.
 import type { Database } from './db.ts';
 import { retryOnBusy, transaction } from './db.ts';
-import { planImportRow, type ImportOptions, type ImportRow, type RowPlan, type SubscriberImporter } from '../subscribers/import-subscribers.ts';
+import { planImportRow, type ImportOptions, type ImportRow, type RowPlan } from '../subscribers/import-subscribers.ts';
 import type { MailKind } from '../mail-queue/mail-queue.ts';
 import type { BounceRecorder } from '../sending/send-loop.ts';
-import type { AdmittedSignup, ConfirmResult, SignupRequest, SubscriptionStore, UnsubscribeResult } from '../subscribers/subscriptions.ts';
+import type { AdmittedSignup, ConfirmResult, SignupRequest, UnsubscribeResult } from '../subscribers/subscriptions.ts';
+import type { ChangeBy, SubscriberStats, SubscriberStore } from '../subscribers/subscriber-store.ts';
 import {
   canTransition,
   emailKey,
@@ -49,16 +50,9 @@ export function subscriberFromRow(r: SubscriberRow): Subscriber {
   };
 }
 
-export interface ChangeBy {
-  actor: string;
-  reason?: string | undefined;
-  now: Date;
-  evidence?: ChangeEvidence | undefined;
-}
-
 const columns = 'id, email, name, state, source, token, attributes, created_at, updated_at';
 
-export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter, SubscriptionStore {
+export class SqliteSubscriberStore implements BounceRecorder, SubscriberStore {
   readonly #db: Database;
   readonly #byKey;
   readonly #byId;
@@ -99,39 +93,29 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
-  /** The subscriber for an address, in any letter case. */
-  get(email: string): Subscriber | undefined {
+  // The synchronous reads and writes below are for use inside this file's transactions and
+  // by the other SQLite stores sharing the connection (sqlite-bounce-store.ts); everyone
+  // else goes through the asynchronous SubscriberStore methods.
+
+  readByEmail(email: string): Subscriber | undefined {
     const row = this.#byKey.get(emailKey(email)) as SubscriberRow | undefined;
     return row && subscriberFromRow(row);
   }
 
-  getById(id: number): Subscriber | undefined {
+  readById(id: number): Subscriber | undefined {
     const row = this.#byId.get(id) as SubscriberRow | undefined;
     return row && subscriberFromRow(row);
   }
 
-  /** The subscriber an unsubscribe/confirm link points at (after its signature was verified), merged records included. */
-  getByToken(token: string): Subscriber | undefined {
+  readByToken(token: string): Subscriber | undefined {
     const row = this.#byToken.get({ token }) as SubscriberRow | undefined;
     return row && subscriberFromRow(row);
   }
 
-  /** Adds a new subscriber, or reports the existing one unchanged. */
-  add(input: SubscriberInput & { attributes?: Record<string, string> }, state: 'pending' | 'active', by: ChangeBy): { subscriber: Subscriber; created: boolean } {
-    return transaction(this.#db, () => {
-      const existing = this.get(input.email);
-      if (existing) return { subscriber: existing, created: false };
-      return { subscriber: this.#insertSubscriber(input, state, by), created: true };
-    });
-  }
-
-  /**
-   * Moves a subscriber to a new state and appends the change to its history.
-   * Returns false when the move is not allowed (e.g. out of a suppressed state by the system).
-   */
-  setState(id: number, to: SubscriberState, by: ChangeBy & { as?: 'subscriber' | 'system' }): boolean {
+  /** setState inside a transaction of the caller's (or its own when there is none). */
+  changeState(id: number, to: SubscriberState, by: ChangeBy & { as?: 'subscriber' | 'system' }): boolean {
     const run = () => {
-      const current = this.getById(id);
+      const current = this.readById(id);
       if (!current || !canTransition(current.state, to, by.as ?? 'system')) return false;
       this.#changeState(current, to, by);
       return true;
@@ -139,40 +123,68 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
     return this.#db.isTransaction ? run() : transaction(this.#db, run);
   }
 
+  async get(email: string): Promise<Subscriber | undefined> {
+    return retryOnBusy(() => this.readByEmail(email));
+  }
+
+  async getById(id: number): Promise<Subscriber | undefined> {
+    return retryOnBusy(() => this.readById(id));
+  }
+
+  async getByToken(token: string): Promise<Subscriber | undefined> {
+    return retryOnBusy(() => this.readByToken(token));
+  }
+
+  async add(input: SubscriberInput & { attributes?: Record<string, string> }, state: 'pending' | 'active', by: ChangeBy): Promise<{ subscriber: Subscriber; created: boolean }> {
+    return retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const existing = this.readByEmail(input.email);
+        if (existing) return { subscriber: existing, created: false };
+        return { subscriber: this.#insertSubscriber(input, state, by), created: true };
+      }),
+    );
+  }
+
+  async setState(id: number, to: SubscriberState, by: ChangeBy & { as?: 'subscriber' | 'system' }): Promise<boolean> {
+    return retryOnBusy(() => this.changeState(id, to, by));
+  }
+
   async markBounced(subscriberId: number, actor: string, reason: string, now: Date, evidence?: ChangeEvidence): Promise<void> {
     await retryOnBusy(() =>
       transaction(this.#db, () => {
-        const changed = this.setState(subscriberId, 'bounced', { actor, reason, now, evidence });
+        const changed = this.changeState(subscriberId, 'bounced', { actor, reason, now, evidence });
         if (evidence?.issue === undefined) return;
         this.#recordRefusal.run(`send:${evidence.issue}:${subscriberId}`, evidence.issue, subscriberId, evidence.status ?? null, evidence.diagnostic ?? null, changed ? 'bounced' : 'refused during the send', now.toISOString());
       }),
     );
   }
 
-  /** Marks an address unsubscribed (kept, so it stays suppressed). False when unknown. */
-  unsubscribe(email: string, by: ChangeBy): boolean {
-    return transaction(this.#db, () => {
-      const s = this.get(email);
-      if (!s) return false;
-      if (s.state !== 'unsubscribed') this.setState(s.id, 'unsubscribed', by);
-      return true;
-    });
+  async unsubscribe(email: string, by: ChangeBy): Promise<boolean> {
+    return retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const s = this.readByEmail(email);
+        if (!s) return false;
+        if (s.state !== 'unsubscribed') this.changeState(s.id, 'unsubscribed', by);
+        return true;
+      }),
+    );
   }
 
-  /** Deletes an address and its history outright (right to erasure): it is no longer suppressed. */
-  erase(email: string): boolean {
-    return transaction(this.#db, () => {
-      const s = this.get(email);
-      if (!s) return false;
-      this.#db.prepare('DELETE FROM deliveries WHERE subscriber_id = ?').run(s.id);
-      this.#db.prepare('DELETE FROM subscriber_events WHERE subscriber_id = ?').run(s.id);
-      this.#db.prepare('DELETE FROM subscribers WHERE id = ?').run(s.id);
-      return true;
-    });
+  async erase(email: string): Promise<boolean> {
+    return retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const s = this.readByEmail(email);
+        if (!s) return false;
+        this.#db.prepare('DELETE FROM deliveries WHERE subscriber_id = ?').run(s.id);
+        this.#db.prepare('DELETE FROM subscriber_events WHERE subscriber_id = ?').run(s.id);
+        this.#db.prepare('DELETE FROM subscribers WHERE id = ?').run(s.id);
+        return true;
+      }),
+    );
   }
 
-  history(id: number): SubscriberEvent[] {
-    const rows = this.#db.prepare('SELECT * FROM subscriber_events WHERE subscriber_id = ? ORDER BY id').all(id) as Array<{
+  async history(id: number): Promise<SubscriberEvent[]> {
+    const rows = (await retryOnBusy(() => this.#db.prepare('SELECT * FROM subscriber_events WHERE subscriber_id = ? ORDER BY id').all(id))) as Array<{
       subscriber_id: number;
       from_state: SubscriberState | null;
       to_state: SubscriberState;
@@ -192,27 +204,28 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
     }));
   }
 
-  /** Streams subscribers in id order, a page at a time, so memory stays flat for any list size. */
-  *iterate(filter: { state?: SubscriberState | undefined } = {}, pageSize = 1000): Generator<Subscriber> {
+  async *iterate(filter: { state?: SubscriberState | undefined } = {}, pageSize = 1000): AsyncGenerator<Subscriber> {
     const page = this.#db.prepare(`SELECT ${columns} FROM subscribers WHERE id > ? AND (? IS NULL OR state = ?) ORDER BY id LIMIT ?`);
     let after = 0;
     for (;;) {
-      const rows = page.all(after, filter.state ?? null, filter.state ?? null, pageSize) as unknown as SubscriberRow[];
+      const rows = (await retryOnBusy(() => page.all(after, filter.state ?? null, filter.state ?? null, pageSize))) as unknown as SubscriberRow[];
       if (rows.length === 0) return;
       for (const r of rows) yield subscriberFromRow(r);
       after = rows[rows.length - 1]!.id;
     }
   }
 
-  stats(): { byState: Record<SubscriberState, number>; bySource: Array<{ source: string; count: number }>; total: number } {
-    const byState = Object.fromEntries(subscriberStates.map((s) => [s, 0])) as Record<SubscriberState, number>;
-    for (const r of this.#db.prepare('SELECT state, count(*) AS n FROM subscribers GROUP BY state').all() as Array<{ state: SubscriberState; n: number }>) {
-      byState[r.state] = r.n;
-    }
-    const bySource = (this.#db.prepare('SELECT source, count(*) AS n FROM subscribers GROUP BY source ORDER BY n DESC, source').all() as Array<{ source: string; n: number }>).map(
-      (r) => ({ source: r.source, count: r.n }),
-    );
-    return { byState, bySource, total: Object.values(byState).reduce((a, b) => a + b, 0) };
+  async stats(): Promise<SubscriberStats> {
+    return retryOnBusy(() => {
+      const byState = Object.fromEntries(subscriberStates.map((s) => [s, 0])) as Record<SubscriberState, number>;
+      for (const r of this.#db.prepare('SELECT state, count(*) AS n FROM subscribers GROUP BY state').all() as Array<{ state: SubscriberState; n: number }>) {
+        byState[r.state] = r.n;
+      }
+      const bySource = (this.#db.prepare('SELECT source, count(*) AS n FROM subscribers GROUP BY source ORDER BY n DESC, source').all() as Array<{ source: string; n: number }>).map(
+        (r) => ({ source: r.source, count: r.n }),
+      );
+      return { byState, bySource, total: Object.values(byState).reduce((a, b) => a + b, 0) };
+    });
   }
 
   // ── Imports (see delivery/subscribers/import-subscribers.ts) ─────────────────────────────────────
@@ -256,7 +269,7 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
         return requests.map((request): AdmittedSignup => {
           this.#deleteSignup.run(request.id);
           const by = { actor: 'subscriber', reason: 'subscribe form', now: new Date(request.created_at) };
-          const subscriber = this.get(request.email) ?? this.#insertSubscriber({ email: request.email, name: request.name ?? undefined, source: request.source }, 'pending', by);
+          const subscriber = this.readByEmail(request.email) ?? this.#insertSubscriber({ email: request.email, name: request.name ?? undefined, source: request.source }, 'pending', by);
           if (subscriber.state === 'active') return { subscriber, queued: false, why: 'active' };
           // Someone who reported us as spam gets no mail from a form anyone can fill in.
           if (subscriber.state === 'complained') return { subscriber, queued: false, why: 'complained' };
@@ -272,33 +285,33 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberImporter
   confirmSubscription(subscriberToken: string, nonce: string, at: Date): Promise<ConfirmResult> {
     return retryOnBusy(() =>
       transaction(this.#db, (): ConfirmResult => {
-        const subscriber = this.getByToken(subscriberToken);
+        const subscriber = this.readByToken(subscriberToken);
         if (!subscriber) return { kind: 'invalid' };
         const fresh = Number(this.#db.prepare('INSERT INTO confirm_nonces (nonce, used_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(nonce, at.toISOString()).changes) === 1;
         if (!fresh) return { kind: 'used', active: subscriber.state === 'active' };
         if (subscriber.state === 'active') return { kind: 'already-active', subscriber };
         const by = { actor: 'subscriber', now: at, as: 'subscriber' as const };
         // Coming back from a suppressed state is a fresh opt-in: recorded as two steps in the history.
-        if (isSuppressed(subscriber.state)) this.setState(subscriber.id, 'pending', { ...by, reason: 're-subscribed and confirmed' });
-        this.setState(subscriber.id, 'active', { ...by, reason: 'confirmed by link' });
+        if (isSuppressed(subscriber.state)) this.changeState(subscriber.id, 'pending', { ...by, reason: 're-subscribed and confirmed' });
+        this.changeState(subscriber.id, 'active', { ...by, reason: 'confirmed by link' });
         this.#queue('welcome', subscriber.id, at);
-        return { kind: 'confirmed', subscriber: this.getById(subscriber.id)! };
+        return { kind: 'confirmed', subscriber: this.readById(subscriber.id)! };
       }),
     );
   }
 
   findByToken(subscriberToken: string): Promise<Subscriber | undefined> {
-    return retryOnBusy(() => this.getByToken(subscriberToken));
+    return this.getByToken(subscriberToken);
   }
 
   unsubscribeByToken(subscriberToken: string, reason: string, at: Date): Promise<UnsubscribeResult> {
     return retryOnBusy(() =>
       transaction(this.#db, (): UnsubscribeResult => {
-        const subscriber = this.getByToken(subscriberToken);
+        const subscriber = this.readByToken(subscriberToken);
         if (!subscriber) return { subscriber: undefined, changed: false };
         if (isSuppressed(subscriber.state)) return { subscriber, changed: false };
         this.#changeState(subscriber, 'unsubscribed', { actor: 'subscriber', reason, now: at });
-        return { subscriber: this.getById(subscriber.id)!, changed: true };
+        return { subscriber: this.readById(subscriber.id)!, changed: true };
       }),
     );
   }

@@ -93,6 +93,8 @@ export async function setStateIn(db: Queryable, id: number, to: SubscriberState,
 
 export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
   readonly #pool: Pool;
+  /** Row locks, not a file lock: chunks of 2,000 rows, nobody waiting behind them. */
+  readonly importPace = { chunkSize: 2000, yieldRatio: 0 };
 
   constructor(pool: Pool) {
     this.#pool = pool;

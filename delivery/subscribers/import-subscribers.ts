@@ -74,6 +74,12 @@ export interface SubscriberImporter {
    * with dryRun only works out what it would do. Resolves with each row's plan, in order.
    */
   importChunk(rows: readonly ImportRow[], options: ImportOptions): Promise<RowPlan[]>;
+  /**
+   * The pace that suits the store, unless the caller sets one: SQLite locks the whole
+   * file per transaction, so small chunks with a pause let other writers in; PostgreSQL
+   * locks rows, so bigger chunks with no pause only make the import faster.
+   */
+  readonly importPace?: { chunkSize: number; yieldRatio: number };
 }
 
 export interface ImportRunOptions extends ImportOptions {
@@ -95,8 +101,8 @@ export async function importSubscribers(
   store: SubscriberImporter,
   options: ImportRunOptions,
 ): Promise<ImportReport> {
-  const chunkSize = options.chunkSize ?? 250;
-  const yieldRatio = options.yieldRatio ?? 1;
+  const chunkSize = options.chunkSize ?? store.importPace?.chunkSize ?? 250;
+  const yieldRatio = options.yieldRatio ?? store.importPace?.yieldRatio ?? 1;
   const report: ImportReport = {
     counts: { added: 0, activated: 0, unchanged: 0, suppressed: 0, 'newly-suppressed': 0, duplicate: 0 },
     addedByState: {},
@@ -117,7 +123,7 @@ export async function importSubscribers(
     }
     done += rows.length;
     options.onProgress?.(done);
-    await sleep(Math.max(2, (performance.now() - started) * yieldRatio));
+    if (yieldRatio > 0) await sleep(Math.max(2, (performance.now() - started) * yieldRatio));
   };
   for await (const item of source) {
     if (options.signal?.aborted) break;

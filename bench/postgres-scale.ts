@@ -6,8 +6,8 @@
 // window, then a second `send 1 --yes` joining it for a window of the same length (the
 // two split the recipients), while one-click unsubscribes are fired at the server all
 // along. The last lines are the figures.
-//   npm run bench:postgres                                  # 1,000,000 rows
-//   npm run bench:postgres -- --rows 100000 --window 10
+//   npm run bench:postgres-scale                            # 1,000,000 rows
+//   npm run bench:postgres-scale -- --rows 100000 --window 10
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,7 +29,7 @@ const rows = Number(values.rows);
 const windowS = Number(values.window);
 const everyMs = Number(values.every);
 if (![rows, windowS, everyMs].every((n) => Number.isInteger(n) && n >= 1)) {
-  console.error('usage: npm run bench:postgres -- [--rows N] [--window SECONDS] [--every MS_BETWEEN_UNSUBSCRIBES]');
+  console.error('usage: npm run bench:postgres-scale -- [--rows N] [--window SECONDS] [--every MS_BETWEEN_UNSUBSCRIBES]');
   process.exit(2);
 }
 

@@ -8,7 +8,7 @@ import type { ReportKind } from '../bounces/bounce-report.ts';
 import type { BounceReads, IssueReportCounts, SendReputation, SetAsideMessage } from '../bounces/report-counts.ts';
 import { transactionalMail, type DeliveryRef } from '../signing/return-path.ts';
 import { canTransition, isSuppressed, type ChangeEvidence } from '../subscribers/subscriber.ts';
-import { transaction, type Pool, type PoolClient } from './pg-db.ts';
+import { transaction, type Pool, type PoolClient, type Queryable } from './pg-db.ts';
 import { lockSubscriber, setStateIn, subscriberByToken } from './pg-subscriber-store.ts';
 
 const delivered = "d.state IN ('sent', 'sending')";
@@ -63,6 +63,7 @@ export class PgBounceStore implements BounceStore, BounceReads {
     const { delivery } = report;
     const at = now.toISOString();
     const record = async (outcome: string) =>
+      !(await known(client, 'bounce_reports', report.fingerprint)) &&
       (
         await client.query(
           `INSERT INTO bounce_reports (fingerprint, source, kind, issue_number, subscriber_id, status, diagnostic, outcome, received_at)
@@ -134,6 +135,7 @@ export class PgBounceStore implements BounceStore, BounceReads {
       const base = { subscriberId: subscriber.id, email: subscriber.email };
       const suppressed = isSuppressed(subscriber.state);
       const detail = suppressed ? `unsubscribe by mail; the subscriber was already ${subscriber.state}` : 'unsubscribe by mail (List-Unsubscribe mailto)';
+      if (await known(client, 'mailbox_unsubscribes', request.fingerprint)) return duplicate();
       const { rowCount } = await client.query(
         `INSERT INTO mailbox_unsubscribes (fingerprint, source, subscriber_id, outcome, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint) DO NOTHING`,
         [request.fingerprint, request.source, subscriber.id, suppressed ? 'unchanged' : 'unsubscribed', now.toISOString()],
@@ -146,6 +148,7 @@ export class PgBounceStore implements BounceStore, BounceReads {
   }
 
   async setAside(item: { fingerprint: string; source: string; reason: string; raw: Buffer }, now: Date): Promise<'kept' | 'duplicate'> {
+    if (await known(this.#pool, 'bounce_set_aside', item.fingerprint)) return 'duplicate';
     const { rowCount } = await this.#pool.query(
       'INSERT INTO bounce_set_aside (fingerprint, source, reason, raw, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint) DO NOTHING',
       [item.fingerprint, item.source, item.reason, item.raw, now.toISOString()],
@@ -188,6 +191,15 @@ export class PgBounceStore implements BounceStore, BounceReads {
     );
     return rows[0]!;
   }
+}
+
+/**
+ * Whether a fingerprint is recorded: asked before inserting, because an insert that ON
+ * CONFLICT refuses still uses up an id, and ids should run without gaps as in SQLite.
+ * The unique index still decides a race between two servers.
+ */
+export async function known(db: Queryable, table: 'bounce_reports' | 'bounce_set_aside' | 'mailbox_unsubscribes', fingerprint: string): Promise<boolean> {
+  return ((await db.query(`SELECT 1 FROM ${table} WHERE fingerprint = $1`, [fingerprint])).rowCount ?? 0) > 0;
 }
 
 function label(kind: ReportKind): string {

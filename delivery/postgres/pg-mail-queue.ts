@@ -7,7 +7,7 @@ import os from 'node:os';
 import { isProcessAlive } from '../sending/send-issue.ts';
 import type { MailQueue, MailState, QueuedMail, MailKind } from '../mail-queue/mail-queue.ts';
 import { transaction, type Pool } from './pg-db.ts';
-import { subscriberFromRow, type SubscriberRow } from './pg-subscriber-store.ts';
+import { subscriberFromRow, type SubscriberRow } from '../subscribers/subscriber-row.ts';
 
 /** A worker on another host that holds a claim this long has stopped (a mail takes seconds); as in SQLite. */
 export const staleClaimMs = 15 * 60_000;

@@ -23,33 +23,9 @@ import {
   type SubscriberState,
 } from '../subscribers/subscriber.ts';
 import { createSubscriberToken } from '../signing/tokens.ts';
+import { eventFromRow, subscriberFromRow, type SubscriberEventRow, type SubscriberRow } from '../subscribers/subscriber-row.ts';
 import { transaction, type Pool, type Queryable } from './pg-db.ts';
 
-export interface SubscriberRow {
-  id: number;
-  email: string;
-  name: string | null;
-  state: SubscriberState;
-  source: string;
-  token: string;
-  attributes: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export function subscriberFromRow(r: SubscriberRow): Subscriber {
-  return {
-    id: r.id,
-    email: r.email,
-    name: r.name ?? undefined,
-    state: r.state,
-    source: r.source,
-    token: r.token,
-    attributes: JSON.parse(r.attributes) as Record<string, string>,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
 
 export const subscriberColumns = 'id, email, name, state, source, token, attributes, created_at, updated_at';
 const aliased = subscriberColumns.replace(/(\w+)/g, 's.$1');
@@ -165,24 +141,8 @@ export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
   }
 
   async history(id: number): Promise<SubscriberEvent[]> {
-    const { rows } = await this.#pool.query<{
-      subscriber_id: number;
-      from_state: SubscriberState | null;
-      to_state: SubscriberState;
-      actor: string;
-      reason: string | null;
-      at: string;
-      evidence: string | null;
-    }>('SELECT * FROM subscriber_events WHERE subscriber_id = $1 ORDER BY id', [id]);
-    return rows.map((r) => ({
-      subscriberId: r.subscriber_id,
-      from: r.from_state ?? undefined,
-      to: r.to_state,
-      actor: r.actor,
-      reason: r.reason ?? undefined,
-      at: r.at,
-      ...(r.evidence ? { evidence: JSON.parse(r.evidence) as ChangeEvidence } : {}),
-    }));
+    const { rows } = await this.#pool.query<SubscriberEventRow>('SELECT * FROM subscriber_events WHERE subscriber_id = $1 ORDER BY id', [id]);
+    return rows.map(eventFromRow);
   }
 
   /** Streams subscribers in id order, a page at a time, so memory stays flat for any list size. */

@@ -192,51 +192,51 @@ export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
         const plan = plans[i]!;
         return before && (plan.outcome === 'activated' || plan.outcome === 'newly-suppressed') ? [{ id: before.id, to: plan.state }] : [];
       });
-      const ids = new Map<string, number>();
-      if (added.length > 0) {
-        // In file order, so ids follow the file as in SQLite. A mailbox another server added
-        // since the lookup is left to it (ON CONFLICT) and gets no event here.
-        const { rows: inserted } = await client.query<{ id: number; email_key: string }>(
-          `INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
+      // The history in file order: a change names its subscriber, an addition its mailbox (its id is known only once inserted).
+      const events = rows.flatMap((_, i): Array<{ id: number | null; key: string; from: SubscriberState | null; to: SubscriberState }> => {
+        const plan = plans[i]!;
+        const before = existing.get(keys[i]!);
+        if (plan.outcome === 'added') return [{ id: null, key: keys[i]!, from: null, to: plan.state }];
+        return before && (plan.outcome === 'activated' || plan.outcome === 'newly-suppressed') ? [{ id: before.id, key: keys[i]!, from: before.state, to: plan.state }] : [];
+      });
+      if (events.length === 0) return plans;
+      // One statement for the chunk. New rows go in in file order, so ids follow the file as in
+      // SQLite; a mailbox another server added since the lookup is left to it (ON CONFLICT) and
+      // gets no event here.
+      await client.query(
+        `WITH added AS (
+           INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
            SELECT email, email_key, name, state, source, token, attributes, $8, $8
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS r(email, email_key, name, state, source, token, attributes, n)
            ORDER BY n
            ON CONFLICT (email_key) DO NOTHING
-           RETURNING id, email_key`,
-          [
-            added.map((a) => normalizeEmail(a.row.email)),
-            added.map((a) => a.key),
-            added.map((a) => a.row.name ?? null),
-            added.map((a) => a.state),
-            added.map((a) => a.row.source ?? options.source),
-            added.map(() => createSubscriberToken()),
-            added.map((a) => JSON.stringify(a.row.attributes ?? {})),
-            at,
-          ],
-        );
-        for (const r of inserted) ids.set(r.email_key, r.id);
-      }
-      if (changed.length > 0) {
-        await client.query('UPDATE subscribers s SET state = c.to_state, updated_at = $3 FROM unnest($1::bigint[], $2::text[]) AS c(id, to_state) WHERE s.id = c.id', [
+           RETURNING id, email_key),
+         moved AS (
+           UPDATE subscribers s SET state = c.to_state, updated_at = $8 FROM unnest($10::bigint[], $11::text[]) AS c(id, to_state) WHERE s.id = c.id RETURNING s.id)
+         INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at, evidence)
+         SELECT coalesce(e.id, a.id), e.from_state, e.to_state, $9, NULL, $8, NULL
+         FROM unnest($12::bigint[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY AS e(id, email_key, from_state, to_state, n)
+         LEFT JOIN added a ON e.id IS NULL AND a.email_key = e.email_key
+         WHERE coalesce(e.id, a.id) IS NOT NULL
+         ORDER BY e.n`,
+        [
+          added.map((a) => normalizeEmail(a.row.email)),
+          added.map((a) => a.key),
+          added.map((a) => a.row.name ?? null),
+          added.map((a) => a.state),
+          added.map((a) => a.row.source ?? options.source),
+          added.map(() => createSubscriberToken()),
+          added.map((a) => JSON.stringify(a.row.attributes ?? {})),
+          at,
+          options.actor,
           changed.map((c) => c.id),
           changed.map((c) => c.to),
-          at,
-        ]);
-      }
-      // The history in file order, one statement for the chunk.
-      const events = rows.flatMap((_, i): Array<{ id: number; from: SubscriberState | null; to: SubscriberState }> => {
-        const plan = plans[i]!;
-        const before = existing.get(keys[i]!);
-        if (plan.outcome === 'added') return ids.has(keys[i]!) ? [{ id: ids.get(keys[i]!)!, from: null, to: plan.state }] : [];
-        return before && (plan.outcome === 'activated' || plan.outcome === 'newly-suppressed') ? [{ id: before.id, from: before.state, to: plan.state }] : [];
-      });
-      if (events.length > 0) {
-        await client.query(
-          `INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at, evidence)
-           SELECT id, from_state, to_state, $4, NULL, $5, NULL FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS e(id, from_state, to_state, n) ORDER BY n`,
-          [events.map((e) => e.id), events.map((e) => e.from), events.map((e) => e.to), options.actor, at],
-        );
-      }
+          events.map((e) => e.id),
+          events.map((e) => e.key),
+          events.map((e) => e.from),
+          events.map((e) => e.to),
+        ],
+      );
       return plans;
     });
   }

@@ -6,7 +6,7 @@
 // anything twice.
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../delivery/open-delivery.ts';
-import { openPostgresDelivery } from '../delivery/open-delivery.ts';
+import { openPostgresDelivery, readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
 import { deliveryTables } from '../delivery/postgres/pg-db.ts';
 import { transactionalMail } from '../delivery/signing/return-path.ts';
 import { importSubscribers } from '../delivery/subscribers/import-subscribers.ts';
@@ -224,5 +224,17 @@ describe('several servers on one PostgreSQL database', () => {
     } finally {
       await Promise.all(servers.map((d) => d.close()));
     }
+  });
+
+  it('tell a command without a server which issues wait for their send, from NEWSDESK_DATABASE_URL', async () => {
+    const url = await freshDatabase('test');
+    const delivery = await openPostgresDelivery(url);
+    await delivery.schedules.put({ issueNumber: 4, sendAt: later(60), timeZone: 'UTC', documentId: 'issue-4', revision: 'r', scheduledBy: 'editor' }, at);
+    await delivery.close();
+    const schedule = { graceMinutes: 60, timeZone: undefined };
+    // No SQLite file exists at dbPath: the answer comes from PostgreSQL.
+    const config = { dbPath: '/nonexistent/newsdesk.db', databaseUrl: url };
+    expect(await readIssuesHeldFromWeb({ ...config, schedule: { ...schedule, webPublish: 'at-send' } })).toEqual(new Set([4]));
+    expect(await readIssuesHeldFromWeb({ ...config, schedule: { ...schedule, webPublish: 'on-publish' } })).toEqual(new Set());
   });
 });

@@ -5,12 +5,12 @@
 // data again on the next start.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../delivery/postgres/pg-db.ts';
 import { openDatabase } from '../delivery/sqlite/db.ts';
+import { aFreePort } from './delivery-kit.ts';
 import { hangAfter } from './helpers/hang.ts';
 import { freshDatabase } from './helpers/postgres.ts';
 import { binPath, cleanEnv, runCli } from './helpers/run-cli.ts';
@@ -58,7 +58,7 @@ describe('newsdesk db status', { timeout: hangAfter(3) }, () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('NEWSDESK_DATABASE_URL must be a postgres:// or postgresql:// URL');
 
-    const port = await freePort();
+    const port = await aFreePort();
     const gone = await runCli(['db', 'status'], { env: { NEWSDESK_DATABASE_URL: `postgresql://newsdesk:hush@127.0.0.1:${port}/newsdesk` } });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain(`Could not open the PostgreSQL delivery database postgresql://newsdesk:***@127.0.0.1:${port}/newsdesk`);
@@ -72,7 +72,7 @@ describe('newsdesk db start', { timeout: hangAfter(4) }, () => {
     const dataDir = await makeTempDir('newsdesk-db-start-');
     // Run as root, the server runs as the postgres user, which must reach the folder.
     fs.chmodSync(dataDir, 0o755);
-    const port = await freePort();
+    const port = await aFreePort();
 
     const first = startServer(dataDir, port);
     const url = await first.url;
@@ -125,15 +125,4 @@ function startServer(dataDir: string, port: number) {
       return exited;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -1,4 +1,5 @@
-// The SQLite subscriber store, ledger and outbox on real files in temp folders.
+// The subscriber store on SQLite and on PostgreSQL (each test once per store), the SQLite
+// ledger and database file, and the outbox, on real files in temp folders.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -11,16 +12,17 @@ import { OutboxTransport } from '../delivery/transports/outbox-transport.ts';
 import { resolveSecret } from '../delivery/signing/secret.ts';
 import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
-import { aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow } from './delivery-kit.ts';
+import type { SubscriberStore } from '../delivery/subscribers/subscriber-store.ts';
+import { aDelivery, aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow, rowsOf, storeKinds } from './delivery-kit.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const row = (email: string, line = 2, extra: { state?: 'unsubscribed' | 'bounced' | 'complained' } = {}) => ({ email, line, ...extra });
-const importRows = (store: SqliteSubscriberStore, rows: ImportRow[], options: { state?: 'active' | 'pending'; dryRun?: boolean } = {}) =>
+const importRows = (store: SubscriberStore, rows: ImportRow[], options: { state?: 'active' | 'pending'; dryRun?: boolean } = {}) =>
   importSubscribers(rows, store, { state: options.state ?? 'active', source: 'import:list.csv', dryRun: options.dryRun ?? false, actor: 'import:list.csv', now: () => fixedNow });
 
-describe('importing subscribers', () => {
+describe.each(storeKinds)('importing subscribers (%s)', (kind) => {
   it('never re-activates an address that unsubscribed, bounced or complained', async () => {
-    const { subscribers } = await aDeliveryDb(['left@example.org', 'bounced@example.org', 'angry@example.org']);
+    const { subscribers } = await aDelivery(kind, ['left@example.org', 'bounced@example.org', 'angry@example.org']);
     await subscribers.unsubscribe('left@example.org', { actor: 'subscriber', now: fixedNow });
     await subscribers.setState((await subscribers.get('bounced@example.org'))!.id, 'bounced', { actor: 'send:issue-1', now: fixedNow });
     await subscribers.setState((await subscribers.get('angry@example.org'))!.id, 'complained', { actor: 'fbl', now: fixedNow });
@@ -33,7 +35,7 @@ describe('importing subscribers', () => {
   });
 
   it('activates pending addresses, adds new ones, de-duplicates, and records who did it in the history', async () => {
-    const { subscribers } = await aDeliveryDb([]);
+    const { subscribers } = await aDelivery(kind, []);
     await subscribers.add({ email: 'waiting@example.org' }, 'pending', { actor: 'subscriber', now: fixedNow });
     const report = await importRows(subscribers, [row('waiting@example.org', 2), row('new@example.org', 3), row('new@example.org', 4)]);
     expect(report.counts).toMatchObject({ activated: 1, added: 1, duplicate: 1 });
@@ -45,7 +47,7 @@ describe('importing subscribers', () => {
   });
 
   it('with --pending adds new addresses as pending, and a dry run changes nothing', async () => {
-    const { subscribers } = await aDeliveryDb([]);
+    const { subscribers } = await aDelivery(kind, []);
     const dry = await importRows(subscribers, [row('a@example.org')], { state: 'pending', dryRun: true });
     expect(dry.counts.added).toBe(1);
     expect(await subscribers.get('a@example.org')).toBeUndefined();
@@ -54,10 +56,21 @@ describe('importing subscribers', () => {
   });
 
   it('moves an existing active address into a suppressed state the file gives it', async () => {
-    const { subscribers } = await aDeliveryDb(['moving@example.org']);
+    const { subscribers } = await aDelivery(kind, ['moving@example.org']);
     const report = await importRows(subscribers, [row('moving@example.org', 2, { state: 'unsubscribed' })]);
     expect(report.counts['newly-suppressed']).toBe(1);
     expect((await subscribers.get('moving@example.org'))?.state).toBe('unsubscribed');
+  });
+});
+
+describe.each(storeKinds)('the subscriber store (%s)', (kind) => {
+  it('uses a confirmation link once and refuses it the second time', async () => {
+    const delivery = await aDelivery(kind);
+    const { subscribers } = delivery;
+    const { subscriber } = await subscribers.add({ email: 'new@example.org' }, 'pending', { actor: 'test', now: fixedNow });
+    expect(await subscribers.confirmSubscription(subscriber.token, 'n-1', fixedNow)).toMatchObject({ kind: 'confirmed' });
+    expect(await subscribers.confirmSubscription(subscriber.token, 'n-1', fixedNow)).toEqual({ kind: 'used', active: true });
+    expect(await rowsOf(delivery, 'SELECT kind, state FROM mail_queue')).toEqual([{ kind: 'welcome', state: 'queued' }]);
   });
 });
 
@@ -102,12 +115,6 @@ describe('the delivery database', () => {
     await expect(ledger.deliveriesFor(1, 'not-the-holder').markTransmitting(first!.subscriberId, fixedNow)).rejects.toThrow(/no longer held by this send/);
   });
 
-  it('uses a confirmation link once and refuses it the second time', async () => {
-    const { subscribers } = await aDeliveryDb([]);
-    const { subscriber } = await subscribers.add({ email: 'new@example.org' }, 'pending', { actor: 'test', now: fixedNow });
-    expect(await subscribers.confirmSubscription(subscriber.token, 'n-1', fixedNow)).toMatchObject({ kind: 'confirmed' });
-    expect(await subscribers.confirmSubscription(subscriber.token, 'n-1', fixedNow)).toEqual({ kind: 'used', active: true });
-  });
 });
 
 describe('the secret', () => {
@@ -137,9 +144,9 @@ describe('the outbox transport', () => {
   });
 });
 
-describe('one mailbox, one subscriber', () => {
+describe.each(storeKinds)('one mailbox, one subscriber (%s)', (kind) => {
   it('treats an address in any letter case as the same subscriber, keeping it as first typed', async () => {
-    const { subscribers } = await aDeliveryDb([]);
+    const { subscribers } = await aDelivery(kind, []);
     const first = await subscribers.add({ email: 'Carol@x.org' }, 'active', { actor: 'test', now: fixedNow });
     const again = await subscribers.add({ email: 'carol@X.ORG' }, 'active', { actor: 'test', now: fixedNow });
     expect(again).toEqual({ subscriber: first.subscriber, created: false });
@@ -149,13 +156,16 @@ describe('one mailbox, one subscriber', () => {
   });
 
   it('never re-subscribes an unsubscribed reader through an import that writes the address in other letter case', async () => {
-    const { subscribers } = await aDeliveryDb(['Carol@x.org']);
+    const { subscribers } = await aDelivery(kind, ['Carol@x.org']);
     await subscribers.unsubscribe('Carol@x.org', { actor: 'subscriber', now: fixedNow });
     const report = await importRows(subscribers, [row('carol@x.org', 2), row('CAROL@X.ORG', 3)]);
     expect(report.counts).toMatchObject({ suppressed: 1, duplicate: 1, added: 0 });
     expect((await subscribers.stats()).byState).toMatchObject({ active: 0, unsubscribed: 1 });
   });
 
+});
+
+describe('one mailbox, one subscriber: SQLite files from before', () => {
   it('merges case variants stored before, keeping the strictest state, all history, the deliveries and working unsubscribe links', async () => {
     const dir = await makeTempDir('newsdesk-merge-');
     const file = path.join(dir, 'newsdesk.db');

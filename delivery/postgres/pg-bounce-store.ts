@@ -4,11 +4,11 @@
 // applied twice nor recorded without its effect, whichever server reads it. Also the
 // counts behind `newsdesk sends <n>` and `newsdesk subscribers stats`.
 import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBouncePolicy, UnsubscribeByMail } from '../bounces/bounce-processor.ts';
-import type { ReportKind } from '../bounces/bounce-report.ts';
+import { duplicateReport, reportActor, reportLabel, reportWording } from '../bounces/report-wording.ts';
 import type { BounceReads, IssueReportCounts, SendReputation, SetAsideMessage } from '../bounces/report-counts.ts';
 import { transactionalMail, type DeliveryRef } from '../signing/return-path.ts';
 import { canTransition, isSuppressed, type ChangeEvidence } from '../subscribers/subscriber.ts';
-import { transaction, type Pool, type PoolClient } from './pg-db.ts';
+import { transaction, type Pool, type PoolClient, type Queryable } from './pg-db.ts';
 import { lockSubscriber, setStateIn, subscriberByToken } from './pg-subscriber-store.ts';
 
 const delivered = "d.state IN ('sent', 'sending')";
@@ -63,6 +63,7 @@ export class PgBounceStore implements BounceStore, BounceReads {
     const { delivery } = report;
     const at = now.toISOString();
     const record = async (outcome: string) =>
+      !(await known(client, 'bounce_reports', report.fingerprint)) &&
       (
         await client.query(
           `INSERT INTO bounce_reports (fingerprint, source, kind, issue_number, subscriber_id, status, diagnostic, outcome, received_at)
@@ -74,34 +75,25 @@ export class PgBounceStore implements BounceStore, BounceReads {
     const subscriber = await lockSubscriber(client, delivery.subscriberId);
     const base = { issue: delivery.issue, subscriberId: delivery.subscriberId, email: delivery.email };
     if (!subscriber) return { outcome: 'duplicate', detail: 'the subscriber was erased' };
-    const about = delivery.mail ? `the ${delivery.mail === 'confirm' ? 'confirmation' : 'welcome'} mail` : `issue #${delivery.issue}`;
-    const evidence: ChangeEvidence = {
-      ...(delivery.mail ? { mail: delivery.mail } : { issue: delivery.issue }),
-      status: report.status,
-      diagnostic: report.diagnostic,
-      feedbackType: report.feedbackType,
-      source: report.source,
-      report: report.reportId,
-    };
+    const { about, what, evidence } = reportWording(report);
     const change = (to: 'bounced' | 'complained', reason: string, extra: Partial<ChangeEvidence> = {}) =>
-      setStateIn(client, subscriber.id, to, { actor: `${to === 'complained' ? 'complaint' : 'bounce'}:${report.source}`, reason, now, evidence: { ...evidence, ...extra } });
-    const what = `${[report.status, report.diagnostic].filter(Boolean).join(' ') || 'no diagnostic'} (${about})`;
+      setStateIn(client, subscriber.id, to, { actor: reportActor(to, report), reason, now, evidence: { ...evidence, ...extra } });
 
     switch (report.kind) {
       case 'hard':
       case 'complaint': {
         const to = report.kind === 'hard' ? 'bounced' : 'complained';
         if (!canTransition(subscriber.state, to, 'system')) {
-          const detail = `${label(report.kind)}; the subscriber was already ${subscriber.state}`;
-          return (await record(detail)) ? { outcome: 'unchanged', detail, ...base } : duplicate();
+          const detail = `${reportLabel(report.kind)}; the subscriber was already ${subscriber.state}`;
+          return (await record(detail)) ? { outcome: 'unchanged', detail, ...base } : duplicateReport();
         }
         const reason = report.kind === 'hard' ? `hard bounce: ${what}` : `spam complaint (${report.feedbackType ?? 'abuse'}) about ${about}`;
-        if (!(await record(to))) return duplicate();
+        if (!(await record(to))) return duplicateReport();
         await change(to, reason);
         return { outcome: to, detail: reason, ...base };
       }
       case 'soft': {
-        if (!(await record('soft bounce counted'))) return duplicate();
+        if (!(await record('soft bounce counted'))) return duplicateReport();
         // The issues of the subscriber's last sends that drew a soft bounce.
         const { rows } = await client.query<{ issue: number }>(
           `SELECT DISTINCT b.issue_number AS issue FROM bounce_reports b
@@ -121,8 +113,8 @@ export class PgBounceStore implements BounceStore, BounceReads {
       }
       case 'delayed':
       case 'delivered': {
-        const detail = `${label(report.kind)}: ${what}`;
-        return (await record(detail)) ? { outcome: 'noted', detail, ...base } : duplicate();
+        const detail = `${reportLabel(report.kind)}: ${what}`;
+        return (await record(detail)) ? { outcome: 'noted', detail, ...base } : duplicateReport();
       }
     }
   }
@@ -134,11 +126,12 @@ export class PgBounceStore implements BounceStore, BounceReads {
       const base = { subscriberId: subscriber.id, email: subscriber.email };
       const suppressed = isSuppressed(subscriber.state);
       const detail = suppressed ? `unsubscribe by mail; the subscriber was already ${subscriber.state}` : 'unsubscribe by mail (List-Unsubscribe mailto)';
+      if (await known(client, 'mailbox_unsubscribes', request.fingerprint)) return duplicateReport();
       const { rowCount } = await client.query(
         `INSERT INTO mailbox_unsubscribes (fingerprint, source, subscriber_id, outcome, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint) DO NOTHING`,
         [request.fingerprint, request.source, subscriber.id, suppressed ? 'unchanged' : 'unsubscribed', now.toISOString()],
       );
-      if (rowCount !== 1) return duplicate();
+      if (rowCount !== 1) return duplicateReport();
       if (suppressed) return { outcome: 'already-unsubscribed', detail, ...base };
       await setStateIn(client, subscriber.id, 'unsubscribed', { actor: 'subscriber', as: 'subscriber', reason: `${detail}, read from ${request.source}`, now, evidence: request.evidence });
       return { outcome: 'unsubscribed', detail, ...base };
@@ -146,6 +139,7 @@ export class PgBounceStore implements BounceStore, BounceReads {
   }
 
   async setAside(item: { fingerprint: string; source: string; reason: string; raw: Buffer }, now: Date): Promise<'kept' | 'duplicate'> {
+    if (await known(this.#pool, 'bounce_set_aside', item.fingerprint)) return 'duplicate';
     const { rowCount } = await this.#pool.query(
       'INSERT INTO bounce_set_aside (fingerprint, source, reason, raw, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint) DO NOTHING',
       [item.fingerprint, item.source, item.reason, item.raw, now.toISOString()],
@@ -190,10 +184,11 @@ export class PgBounceStore implements BounceStore, BounceReads {
   }
 }
 
-function label(kind: ReportKind): string {
-  return { hard: 'hard bounce', soft: 'soft bounce', complaint: 'complaint', delayed: 'delay notice', delivered: 'delivery notice' }[kind];
-}
-
-function duplicate(): ReportOutcome {
-  return { outcome: 'duplicate', detail: 'this report was processed before' };
+/**
+ * Whether a fingerprint is recorded: asked before inserting, because an insert that ON
+ * CONFLICT refuses still uses up an id, and ids should run without gaps as in SQLite.
+ * The unique index still decides a race between two servers.
+ */
+export async function known(db: Queryable, table: 'bounce_reports' | 'bounce_set_aside' | 'mailbox_unsubscribes', fingerprint: string): Promise<boolean> {
+  return ((await db.query(`SELECT 1 FROM ${table} WHERE fingerprint = $1`, [fingerprint])).rowCount ?? 0) > 0;
 }

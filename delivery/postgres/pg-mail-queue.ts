@@ -3,47 +3,24 @@
 // drain one queue side by side without waiting on each other or taking a mail twice; a
 // claim names its worker (claimed_by host:pid, claimed_at), and a starting worker puts
 // back only the mails whose claimant is gone.
-import os from 'node:os';
-import { isProcessAlive } from '../sending/send-issue.ts';
+import { claimantOf, staleClaimMs, type Claimant, type MailQueueOptions } from '../mail-queue/claims.ts';
 import type { MailQueue, MailState, QueuedMail, MailKind } from '../mail-queue/mail-queue.ts';
 import { transaction, type Pool } from './pg-db.ts';
-import { subscriberFromRow, type SubscriberRow } from './pg-subscriber-store.ts';
-
-/** A worker on another host that holds a claim this long has stopped (a mail takes seconds); as in SQLite. */
-export const staleClaimMs = 15 * 60_000;
-
-export interface MailQueueOptions {
-  /** This worker, as claims name it: host:pid. */
-  claimant?: { host: string; pid: number };
-  isProcessAlive?: (pid: number) => boolean;
-}
+import { subscriberFromRow, type SubscriberRow } from '../subscribers/subscriber-row.ts';
 
 export class PgMailQueue implements MailQueue {
   readonly #pool: Pool;
-  readonly #host: string;
-  readonly #me: string;
-  readonly #isAlive: (pid: number) => boolean;
+  readonly #claimant: Claimant;
 
   constructor(pool: Pool, options: MailQueueOptions = {}) {
     this.#pool = pool;
-    const claimant = options.claimant ?? { host: os.hostname(), pid: process.pid };
-    this.#host = claimant.host;
-    this.#me = `${claimant.host}:${claimant.pid}`;
-    this.#isAlive = options.isProcessAlive ?? isProcessAlive;
+    this.#claimant = claimantOf(options);
   }
 
   requeueInterrupted(now: Date, ownOnly = false): Promise<number> {
     return transaction(this.#pool, async (client) => {
       const { rows } = await client.query<{ claimed_by: string | null }>("SELECT DISTINCT claimed_by FROM mail_queue WHERE state = 'sending'");
-      const gone = rows
-        .map((r) => r.claimed_by)
-        .filter((claimant) => {
-          if (claimant === this.#me) return true;
-          // Rows from before claims were named have no claimant: only a starting worker takes them.
-          if (ownOnly || claimant === null) return claimant === null && !ownOnly;
-          const at = claimant.lastIndexOf(':');
-          return claimant.slice(0, at) === this.#host && !this.#isAlive(Number(claimant.slice(at + 1)));
-        });
+      const gone = this.#claimant.gone(rows.map((r) => r.claimed_by), ownOnly);
       let changes = 0;
       if (gone.length > 0) {
         const named = gone.filter((c): c is string => c !== null);
@@ -71,7 +48,7 @@ export class PgMailQueue implements MailQueue {
          FROM due WHERE m.id = due.id
          RETURNING m.id, m.kind, m.attempts, m.subscriber_id)
        SELECT c.id, c.kind, c.attempts, to_jsonb(s) AS subscriber FROM claimed c LEFT JOIN subscribers s ON s.id = c.subscriber_id ORDER BY c.id`,
-      [this.#me, now.getTime(), limit],
+      [this.#claimant.me, now.getTime(), limit],
     );
     return rows.map((r) => ({ id: r.id, kind: r.kind, attempts: r.attempts, subscriber: r.subscriber ? subscriberFromRow(r.subscriber) : undefined }));
   }

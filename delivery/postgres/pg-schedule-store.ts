@@ -3,26 +3,11 @@
 // FOR UPDATE SKIP LOCKED, so of any number of servers sharing the database exactly one
 // starts it and none waits on another's claim.
 import type { LeaseHolder } from '../sending/ledger.ts';
-import type { NewSchedule, Schedule, ScheduleState, ScheduleStore } from '../schedule/scheduler.ts';
+import type { NewSchedule, Schedule, ScheduleStore } from '../schedule/scheduler.ts';
+import { scheduleFromRow as toSchedule, waitingStates, type ScheduleRow } from '../schedule/schedule-row.ts';
 import { transaction, type Pool } from './pg-db.ts';
 
-interface ScheduleRow {
-  issue_number: number;
-  send_at: number;
-  time_zone: string;
-  document_id: string;
-  revision: string;
-  state: ScheduleState;
-  reason: string | null;
-  scheduled_by: string;
-  created_at: string;
-  updated_at: string;
-  claimed_by: string | null;
-  claimed_at: number | null;
-}
 
-/** States in which the issue waits for its send (and, by default, stays off the web); as sqlite-schedule-store.ts has them. */
-const waitingStates: ReadonlyArray<ScheduleState> = ['scheduled', 'missed', 'refused'];
 
 export class PgScheduleStore implements ScheduleStore {
   readonly #pool: Pool;
@@ -140,21 +125,4 @@ export class PgScheduleStore implements ScheduleStore {
     );
     return { bounced: rows[0]!.bounced, finishedSince: rows[0]!.recent };
   }
-}
-
-function toSchedule(r: ScheduleRow): Schedule {
-  return {
-    issueNumber: r.issue_number,
-    sendAt: new Date(r.send_at),
-    timeZone: r.time_zone,
-    documentId: r.document_id,
-    revision: r.revision,
-    state: r.state,
-    reason: r.reason ?? undefined,
-    scheduledBy: r.scheduled_by,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    claimedBy: r.claimed_by ? (JSON.parse(r.claimed_by) as LeaseHolder) : undefined,
-    claimedAt: r.claimed_at === null ? undefined : new Date(r.claimed_at),
-  };
 }

@@ -23,33 +23,9 @@ import {
   type SubscriberState,
 } from '../subscribers/subscriber.ts';
 import { createSubscriberToken } from '../signing/tokens.ts';
+import { eventFromRow, subscriberFromRow, type SubscriberEventRow, type SubscriberRow } from '../subscribers/subscriber-row.ts';
 import { transaction, type Pool, type Queryable } from './pg-db.ts';
 
-export interface SubscriberRow {
-  id: number;
-  email: string;
-  name: string | null;
-  state: SubscriberState;
-  source: string;
-  token: string;
-  attributes: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export function subscriberFromRow(r: SubscriberRow): Subscriber {
-  return {
-    id: r.id,
-    email: r.email,
-    name: r.name ?? undefined,
-    state: r.state,
-    source: r.source,
-    token: r.token,
-    attributes: JSON.parse(r.attributes) as Record<string, string>,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
 
 export const subscriberColumns = 'id, email, name, state, source, token, attributes, created_at, updated_at';
 const aliased = subscriberColumns.replace(/(\w+)/g, 's.$1');
@@ -116,11 +92,7 @@ export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
 
   /** Adds a new subscriber, or reports the existing one unchanged. */
   add(input: SubscriberInput & { attributes?: Record<string, string> }, state: 'pending' | 'active', by: ChangeBy): Promise<{ subscriber: Subscriber; created: boolean }> {
-    return transaction(this.#pool, async (client) => {
-      const inserted = await this.#insertSubscriber(client, input, state, by);
-      if (inserted) return { subscriber: inserted, created: true };
-      return { subscriber: (await one(client, `SELECT ${subscriberColumns} FROM subscribers WHERE email_key = $1`, [emailKey(input.email)]))!, created: false };
-    });
+    return transaction(this.#pool, (client) => this.#getOrInsert(client, input, state, by));
   }
 
   /**
@@ -135,11 +107,14 @@ export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
     await transaction(this.#pool, async (client) => {
       const changed = await setStateIn(client, subscriberId, 'bounced', { actor, reason, now, evidence });
       if (evidence?.issue === undefined) return;
+      const fingerprint = `send:${evidence.issue}:${subscriberId}`;
+      // Asked first: a refused insert would use up an id (ids run without gaps, as in SQLite); the unique index settles races.
+      if ((await client.query('SELECT 1 FROM bounce_reports WHERE fingerprint = $1', [fingerprint])).rowCount) return;
       // A refusal during the send is a bounce report too, so the issue's counts include it.
       await client.query(
         `INSERT INTO bounce_reports (fingerprint, source, kind, issue_number, subscriber_id, status, diagnostic, outcome, received_at)
          VALUES ($1, 'smtp', 'hard', $2, $3, $4, $5, $6, $7) ON CONFLICT (fingerprint) DO NOTHING`,
-        [`send:${evidence.issue}:${subscriberId}`, evidence.issue, subscriberId, evidence.status ?? null, evidence.diagnostic ?? null, changed ? 'bounced' : 'refused during the send', now.toISOString()],
+        [fingerprint, evidence.issue, subscriberId, evidence.status ?? null, evidence.diagnostic ?? null, changed ? 'bounced' : 'refused during the send', now.toISOString()],
       );
     });
   }
@@ -168,24 +143,8 @@ export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
   }
 
   async history(id: number): Promise<SubscriberEvent[]> {
-    const { rows } = await this.#pool.query<{
-      subscriber_id: number;
-      from_state: SubscriberState | null;
-      to_state: SubscriberState;
-      actor: string;
-      reason: string | null;
-      at: string;
-      evidence: string | null;
-    }>('SELECT * FROM subscriber_events WHERE subscriber_id = $1 ORDER BY id', [id]);
-    return rows.map((r) => ({
-      subscriberId: r.subscriber_id,
-      from: r.from_state ?? undefined,
-      to: r.to_state,
-      actor: r.actor,
-      reason: r.reason ?? undefined,
-      at: r.at,
-      ...(r.evidence ? { evidence: JSON.parse(r.evidence) as ChangeEvidence } : {}),
-    }));
+    const { rows } = await this.#pool.query<SubscriberEventRow>('SELECT * FROM subscriber_events WHERE subscriber_id = $1 ORDER BY id', [id]);
+    return rows.map(eventFromRow);
   }
 
   /** Streams subscribers in id order, a page at a time, so memory stays flat for any list size. */
@@ -233,43 +192,53 @@ export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
       const changed = rows.flatMap((_, i) => {
         const before = existing.get(keys[i]!);
         const plan = plans[i]!;
-        return before && (plan.outcome === 'activated' || plan.outcome === 'newly-suppressed') ? [{ id: before.id, from: before.state, to: plan.state }] : [];
+        return before && (plan.outcome === 'activated' || plan.outcome === 'newly-suppressed') ? [{ id: before.id, to: plan.state }] : [];
       });
-      if (added.length > 0) {
-        // A row another process added since the lookup is skipped here (ON CONFLICT) and gets no event.
-        await client.query(
-          `WITH added AS (
-             INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
-             SELECT email, email_key, name, state, source, token, attributes, $8, $8
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS r(email, email_key, name, state, source, token, attributes)
-             ON CONFLICT (email_key) DO NOTHING
-             RETURNING id, state)
-           INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at, evidence)
-           SELECT id, NULL, state, $9, NULL, $8, NULL FROM added ORDER BY id`,
-          [
-            added.map((a) => normalizeEmail(a.row.email)),
-            added.map((a) => a.key),
-            added.map((a) => a.row.name ?? null),
-            added.map((a) => a.state),
-            added.map((a) => a.row.source ?? options.source),
-            added.map(() => createSubscriberToken()),
-            added.map((a) => JSON.stringify(a.row.attributes ?? {})),
-            at,
-            options.actor,
-          ],
-        );
-      }
-      if (changed.length > 0) {
-        await client.query(
-          `WITH moved AS (
-             UPDATE subscribers s SET state = c.to_state, updated_at = $4
-             FROM unnest($1::bigint[], $2::text[], $3::text[]) AS c(id, from_state, to_state) WHERE s.id = c.id
-             RETURNING s.id, c.from_state, c.to_state)
-           INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at, evidence)
-           SELECT id, from_state, to_state, $5, NULL, $4, NULL FROM moved ORDER BY id`,
-          [changed.map((c) => c.id), changed.map((c) => c.from), changed.map((c) => c.to), at, options.actor],
-        );
-      }
+      // The history in file order: a change names its subscriber, an addition its mailbox (its id is known only once inserted).
+      const events = rows.flatMap((_, i): Array<{ id: number | null; key: string; from: SubscriberState | null; to: SubscriberState }> => {
+        const plan = plans[i]!;
+        const before = existing.get(keys[i]!);
+        if (plan.outcome === 'added') return [{ id: null, key: keys[i]!, from: null, to: plan.state }];
+        return before && (plan.outcome === 'activated' || plan.outcome === 'newly-suppressed') ? [{ id: before.id, key: keys[i]!, from: before.state, to: plan.state }] : [];
+      });
+      if (events.length === 0) return plans;
+      // One statement for the chunk. New rows go in in file order, so ids follow the file as in
+      // SQLite; a mailbox another server added since the lookup is left to it (ON CONFLICT) and
+      // gets no event here.
+      await client.query(
+        `WITH added AS (
+           INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
+           SELECT email, email_key, name, state, source, token, attributes, $8, $8
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS r(email, email_key, name, state, source, token, attributes, n)
+           ORDER BY n
+           ON CONFLICT (email_key) DO NOTHING
+           RETURNING id, email_key),
+         moved AS (
+           UPDATE subscribers s SET state = c.to_state, updated_at = $8 FROM unnest($10::bigint[], $11::text[]) AS c(id, to_state) WHERE s.id = c.id RETURNING s.id)
+         INSERT INTO subscriber_events (subscriber_id, from_state, to_state, actor, reason, at, evidence)
+         SELECT coalesce(e.id, a.id), e.from_state, e.to_state, $9, NULL, $8, NULL
+         FROM unnest($12::bigint[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY AS e(id, email_key, from_state, to_state, n)
+         LEFT JOIN added a ON e.id IS NULL AND a.email_key = e.email_key
+         WHERE coalesce(e.id, a.id) IS NOT NULL
+         ORDER BY e.n`,
+        [
+          added.map((a) => normalizeEmail(a.row.email)),
+          added.map((a) => a.key),
+          added.map((a) => a.row.name ?? null),
+          added.map((a) => a.state),
+          added.map((a) => a.row.source ?? options.source),
+          added.map(() => createSubscriberToken()),
+          added.map((a) => JSON.stringify(a.row.attributes ?? {})),
+          at,
+          options.actor,
+          changed.map((c) => c.id),
+          changed.map((c) => c.to),
+          events.map((e) => e.id),
+          events.map((e) => e.key),
+          events.map((e) => e.from),
+          events.map((e) => e.to),
+        ],
+      );
       return plans;
     });
   }
@@ -291,9 +260,7 @@ export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
       const admitted: AdmittedSignup[] = [];
       for (const request of requests) {
         const by = { actor: 'subscriber', reason: 'subscribe form', now: new Date(request.created_at) };
-        const subscriber =
-          (await this.#insertSubscriber(client, { email: request.email, name: request.name ?? undefined, source: request.source }, 'pending', by)) ??
-          (await one(client, `SELECT ${subscriberColumns} FROM subscribers WHERE email_key = $1 FOR UPDATE`, [emailKey(request.email)]))!;
+        const { subscriber } = await this.#getOrInsert(client, { email: request.email, name: request.name ?? undefined, source: request.source }, 'pending', by);
         if (subscriber.state === 'active') {
           admitted.push({ subscriber, queued: false, why: 'active' });
           continue;
@@ -348,18 +315,31 @@ export class PgSubscriberStore implements BounceRecorder, SubscriberStore {
     });
   }
 
-  /** Inserts a new subscriber with its first history event; undefined when the mailbox is known already. */
-  async #insertSubscriber(db: Queryable, input: SubscriberInput & { attributes?: Record<string, string> | undefined }, state: SubscriberState, by: ChangeBy): Promise<Subscriber | undefined> {
-    const at = by.now.toISOString();
+  /**
+   * The subscriber for the address, locked, or a new one with its first history event.
+   * Looked up first, so ids run without gaps as in SQLite (a refused insert would use one
+   * up); the insert still yields to a row another server added in between.
+   */
+  async #getOrInsert(
+    db: Queryable,
+    input: SubscriberInput & { attributes?: Record<string, string> | undefined },
+    state: SubscriberState,
+    by: ChangeBy,
+  ): Promise<{ subscriber: Subscriber; created: boolean }> {
     const email = normalizeEmail(input.email);
+    const byKey = `SELECT ${subscriberColumns} FROM subscribers WHERE email_key = $1 FOR UPDATE`;
+    const existing = await one(db, byKey, [emailKey(email)]);
+    if (existing) return { subscriber: existing, created: false };
+    const at = by.now.toISOString();
     const inserted = await one(
       db,
       `INSERT INTO subscribers (email, email_key, name, state, source, token, attributes, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (email_key) DO NOTHING RETURNING ${subscriberColumns}`,
       [email, emailKey(email), input.name ?? null, state, input.source ?? by.actor, createSubscriberToken(), JSON.stringify(input.attributes ?? {}), at],
     );
-    if (inserted) await db.query(appendEventSql, [inserted.id, null, state, by.actor, by.reason ?? null, at, null]);
-    return inserted;
+    if (!inserted) return { subscriber: (await one(db, byKey, [emailKey(email)]))!, created: false };
+    await db.query(appendEventSql, [inserted.id, null, state, by.actor, by.reason ?? null, at, null]);
+    return { subscriber: inserted, created: true };
   }
 }
 

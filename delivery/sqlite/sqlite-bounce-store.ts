@@ -4,7 +4,7 @@
 // per issue: enough of them within a subscriber's last sends make the address bounced.
 // Also the counts behind `newsdesk sends <n>` and `newsdesk subscribers stats`.
 import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBouncePolicy, UnsubscribeByMail } from '../bounces/bounce-processor.ts';
-import type { ReportKind } from '../bounces/bounce-report.ts';
+import { duplicateReport, reportActor, reportLabel, reportWording } from '../bounces/report-wording.ts';
 import type { BounceReads, IssueReportCounts, SendReputation, SetAsideMessage } from '../bounces/report-counts.ts';
 import type { Database } from './db.ts';
 import { retryOnBusy, transaction } from './db.ts';
@@ -75,34 +75,25 @@ export class SqliteBounceStore implements BounceStore, BounceReads {
     const subscriber = this.#subscribers.readById(delivery.subscriberId);
     const base = { issue: delivery.issue, subscriberId: delivery.subscriberId, email: delivery.email };
     if (!subscriber) return { outcome: 'duplicate', detail: 'the subscriber was erased' };
-    const about = delivery.mail ? `the ${delivery.mail === 'confirm' ? 'confirmation' : 'welcome'} mail` : `issue #${delivery.issue}`;
-    const evidence: ChangeEvidence = {
-      ...(delivery.mail ? { mail: delivery.mail } : { issue: delivery.issue }),
-      status: report.status,
-      diagnostic: report.diagnostic,
-      feedbackType: report.feedbackType,
-      source: report.source,
-      report: report.reportId,
-    };
+    const { about, what, evidence } = reportWording(report);
     const change = (to: 'bounced' | 'complained', reason: string, extra: Partial<ChangeEvidence> = {}) =>
-      this.#subscribers.changeState(subscriber.id, to, { actor: `${to === 'complained' ? 'complaint' : 'bounce'}:${report.source}`, reason, now, evidence: { ...evidence, ...extra } });
-    const what = `${[report.status, report.diagnostic].filter(Boolean).join(' ') || 'no diagnostic'} (${about})`;
+      this.#subscribers.changeState(subscriber.id, to, { actor: reportActor(to, report), reason, now, evidence: { ...evidence, ...extra } });
 
     switch (report.kind) {
       case 'hard':
       case 'complaint': {
         const to = report.kind === 'hard' ? 'bounced' : 'complained';
         if (!canTransition(subscriber.state, to, 'system')) {
-          const detail = `${label(report.kind)}; the subscriber was already ${subscriber.state}`;
-          return record(detail) ? { outcome: 'unchanged', detail, ...base } : duplicate();
+          const detail = `${reportLabel(report.kind)}; the subscriber was already ${subscriber.state}`;
+          return record(detail) ? { outcome: 'unchanged', detail, ...base } : duplicateReport();
         }
         const reason = report.kind === 'hard' ? `hard bounce: ${what}` : `spam complaint (${report.feedbackType ?? 'abuse'}) about ${about}`;
-        if (!record(to)) return duplicate();
+        if (!record(to)) return duplicateReport();
         change(to, reason);
         return { outcome: to, detail: reason, ...base };
       }
       case 'soft': {
-        if (!record('soft bounce counted')) return duplicate();
+        if (!record('soft bounce counted')) return duplicateReport();
         const issues = (this.#softIssues.all({ id: subscriber.id, sends: policy.sends }) as Array<{ issue: number }>).map((r) => r.issue);
         const tally = `${issues.length} soft bounce(s) within the last ${policy.sends} send(s), ${policy.bounces} make it bounced`;
         if (issues.length >= policy.bounces && canTransition(subscriber.state, 'bounced', 'system')) {
@@ -114,8 +105,8 @@ export class SqliteBounceStore implements BounceStore, BounceReads {
       }
       case 'delayed':
       case 'delivered': {
-        const detail = `${label(report.kind)}: ${what}`;
-        return record(detail) ? { outcome: 'noted', detail, ...base } : duplicate();
+        const detail = `${reportLabel(report.kind)}: ${what}`;
+        return record(detail) ? { outcome: 'noted', detail, ...base } : duplicateReport();
       }
     }
   }
@@ -129,7 +120,7 @@ export class SqliteBounceStore implements BounceStore, BounceReads {
         const suppressed = isSuppressed(subscriber.state);
         const detail = suppressed ? `unsubscribe by mail; the subscriber was already ${subscriber.state}` : 'unsubscribe by mail (List-Unsubscribe mailto)';
         const recorded = Number(this.#unsubscribeMail.run(request.fingerprint, request.source, subscriber.id, suppressed ? 'unchanged' : 'unsubscribed', now.toISOString()).changes) === 1;
-        if (!recorded) return duplicate();
+        if (!recorded) return duplicateReport();
         if (suppressed) return { outcome: 'already-unsubscribed', detail, ...base };
         this.#subscribers.changeState(subscriber.id, 'unsubscribed', { actor: 'subscriber', as: 'subscriber', reason: `${detail}, read from ${request.source}`, now, evidence: request.evidence });
         return { outcome: 'unsubscribed', detail, ...base };
@@ -171,12 +162,4 @@ export class SqliteBounceStore implements BounceStore, BounceReads {
       .get({ issue }) as unknown as IssueReportCounts;
     return row;
   }
-}
-
-function label(kind: ReportKind): string {
-  return { hard: 'hard bounce', soft: 'soft bounce', complaint: 'complaint', delayed: 'delay notice', delivered: 'delivery notice' }[kind];
-}
-
-function duplicate(): ReportOutcome {
-  return { outcome: 'duplicate', detail: 'this report was processed before' };
 }

@@ -4,36 +4,21 @@
 // naming its worker, while one attempt runs; a crash leaves it "sending", and a worker
 // that starts later puts it back once its claimant is gone (a second confirmation mail
 // is harmless, a lost one is not), never while another live worker is sending it.
-import os from 'node:os';
 import type { Database } from './db.ts';
 import { retryOnBusy, transaction } from './db.ts';
-import { isProcessAlive } from '../sending/send-issue.ts';
+import { claimantOf, staleClaimMs, type Claimant, type MailQueueOptions } from '../mail-queue/claims.ts';
 import { subscriberFromRow, type SubscriberRow } from './sqlite-subscriber-store.ts';
 import type { MailKind, MailQueue, MailState, QueuedMail } from '../mail-queue/mail-queue.ts';
-
-/** A worker on another host that holds a claim this long has stopped (a mail takes seconds). */
-export const staleClaimMs = 15 * 60_000;
-
-export interface MailQueueOptions {
-  /** This worker, as claims name it: host:pid. */
-  claimant?: { host: string; pid: number };
-  isProcessAlive?: (pid: number) => boolean;
-}
 
 export class SqliteMailQueue implements MailQueue {
   readonly #db: Database;
   readonly #claim;
   readonly #subscriber;
-  readonly #host: string;
-  readonly #me: string;
-  readonly #isAlive: (pid: number) => boolean;
+  readonly #claimant: Claimant;
 
   constructor(db: Database, options: MailQueueOptions = {}) {
     this.#db = db;
-    const claimant = options.claimant ?? { host: os.hostname(), pid: process.pid };
-    this.#host = claimant.host;
-    this.#me = `${claimant.host}:${claimant.pid}`;
-    this.#isAlive = options.isProcessAlive ?? isProcessAlive;
+    this.#claimant = claimantOf(options);
     this.#claim = db.prepare(`UPDATE mail_queue SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claimed_at = ?
       WHERE id IN (SELECT id FROM mail_queue WHERE state = 'queued' AND not_before <= ? ORDER BY id LIMIT ?)
       RETURNING id, kind, attempts, subscriber_id`);
@@ -44,13 +29,7 @@ export class SqliteMailQueue implements MailQueue {
     return retryOnBusy(() =>
       transaction(this.#db, () => {
         const claimants = (this.#db.prepare("SELECT DISTINCT claimed_by FROM mail_queue WHERE state = 'sending'").all() as Array<{ claimed_by: string | null }>).map((r) => r.claimed_by);
-        const gone = claimants.filter((claimant) => {
-          if (claimant === this.#me) return true;
-          // Rows from before claims were named have no claimant: only a starting worker takes them.
-          if (ownOnly || claimant === null) return claimant === null && !ownOnly;
-          const at = claimant.lastIndexOf(':');
-          return claimant.slice(0, at) === this.#host && !this.#isAlive(Number(claimant.slice(at + 1)));
-        });
+        const gone = this.#claimant.gone(claimants, ownOnly);
         const requeue = this.#db.prepare("UPDATE mail_queue SET state = 'queued', claimed_by = NULL WHERE state = 'sending' AND claimed_by IS ?");
         let changes = gone.reduce((n, claimant) => n + Number(requeue.run(claimant).changes), 0);
         if (!ownOnly) {
@@ -66,7 +45,7 @@ export class SqliteMailQueue implements MailQueue {
   claimDue(limit: number, now: Date): Promise<QueuedMail[]> {
     return retryOnBusy(() =>
       transaction(this.#db, () => {
-        const rows = this.#claim.all(this.#me, now.getTime(), now.getTime(), limit) as Array<{ id: number; kind: MailKind; attempts: number; subscriber_id: number }>;
+        const rows = this.#claim.all(this.#claimant.me, now.getTime(), now.getTime(), limit) as Array<{ id: number; kind: MailKind; attempts: number; subscriber_id: number }>;
         return rows
           .sort((a, b) => a.id - b.id)
           .map((r) => {

@@ -23,32 +23,9 @@ import {
   type SubscriberState,
 } from '../subscribers/subscriber.ts';
 import { createSubscriberToken } from '../signing/tokens.ts';
+import { eventFromRow, subscriberFromRow, type SubscriberEventRow, type SubscriberRow } from '../subscribers/subscriber-row.ts';
 
-export interface SubscriberRow {
-  id: number;
-  email: string;
-  name: string | null;
-  state: SubscriberState;
-  source: string;
-  token: string;
-  attributes: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export function subscriberFromRow(r: SubscriberRow): Subscriber {
-  return {
-    id: r.id,
-    email: r.email,
-    name: r.name ?? undefined,
-    state: r.state,
-    source: r.source,
-    token: r.token,
-    attributes: JSON.parse(r.attributes) as Record<string, string>,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
+export { subscriberFromRow, type SubscriberRow };
 
 const columns = 'id, email, name, state, source, token, attributes, created_at, updated_at';
 
@@ -184,24 +161,8 @@ export class SqliteSubscriberStore implements BounceRecorder, SubscriberStore {
   }
 
   async history(id: number): Promise<SubscriberEvent[]> {
-    const rows = (await retryOnBusy(() => this.#db.prepare('SELECT * FROM subscriber_events WHERE subscriber_id = ? ORDER BY id').all(id))) as Array<{
-      subscriber_id: number;
-      from_state: SubscriberState | null;
-      to_state: SubscriberState;
-      actor: string;
-      reason: string | null;
-      at: string;
-      evidence: string | null;
-    }>;
-    return rows.map((r) => ({
-      subscriberId: r.subscriber_id,
-      from: r.from_state ?? undefined,
-      to: r.to_state,
-      actor: r.actor,
-      reason: r.reason ?? undefined,
-      at: r.at,
-      ...(r.evidence ? { evidence: JSON.parse(r.evidence) as ChangeEvidence } : {}),
-    }));
+    const rows = (await retryOnBusy(() => this.#db.prepare('SELECT * FROM subscriber_events WHERE subscriber_id = ? ORDER BY id').all(id))) as unknown as SubscriberEventRow[];
+    return rows.map(eventFromRow);
   }
 
   async *iterate(filter: { state?: SubscriberState | undefined } = {}, pageSize = 1000): AsyncGenerator<Subscriber> {

@@ -20,10 +20,11 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let server: Promise<LocalPostgres> | undefined;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-pg-'));
-  // Run as root, the server runs as the postgres user, which must reach its folder.
-  fs.chmodSync(root, 0o755);
+  let root: string | undefined;
   const start = async (): Promise<LocalPostgres> => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-pg-'));
+    // Run as root, the server runs as the postgres user, which must reach its folder.
+    fs.chmodSync(root, 0o755);
     // A port found free may be taken before the server binds it: try a few.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -47,7 +48,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     control.close();
     await server?.then((pg) => pg.stop(), () => {});
-    fs.rmSync(root, { recursive: true, force: true });
+    if (root) fs.rmSync(root, { recursive: true, force: true });
   };
 }
 

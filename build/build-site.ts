@@ -262,10 +262,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     progress({ phase: 'write', done, total: missing.length });
     const outDir = path.resolve(config.outDir);
     const manifest = new OutputManifest(cache.dir);
-    const previous = options.inPlace ? await manifest.read(outDir) : undefined;
+    const current = await manifest.read(outDir);
+    const previous = options.inPlace ? current : undefined;
     // Files are about to change one by one: a crash half-way must leave no manifest claiming the old state.
     if (previous) await manifest.forget();
-    const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir);
+    const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir, current);
     let files = 0;
     const pages = new PageStore(path.join(cache.dir, 'pages'), version);
     const write = async (rel: string, content: string | Promise<string>) => {

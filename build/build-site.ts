@@ -316,7 +316,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             linkOutput.pages,
           ),
         ),
-        writeLinks(linkOutput, write),
+        writeLinks(linkOutput, async (rel, key, render) => {
+          files++;
+          return staged.place(rel, key, render);
+        }),
         // One tag page at a time: each is rendered, written and dropped before the next.
         (async () => {
           for (const t of tagPages) {

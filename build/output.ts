@@ -62,17 +62,28 @@ export class StagedOutput {
   }
 
   async write(rel: string, content: string): Promise<void> {
-    const key = contentKey.textAt(rel, content);
+    await this.place(rel, contentKey.textAt(rel, content), () => content);
+  }
+
+  /**
+   * Writes a file known by its content key, rendering it only when the current output
+   * does not hold the same (`key` undefined: render, and key it by its text). Resolves with the key.
+   */
+  async place(rel: string, key: string | undefined, render: () => string): Promise<string> {
+    let content: string | undefined;
+    if (key === undefined) key = contentKey.text((content = render()));
     this.files.set(rel, key);
     const target = await this.#ensureDir(rel);
     if (this.#current?.get(rel) === key) {
       try {
-        return await fs.link(path.join(this.outDir, rel), target);
+        await fs.link(path.join(this.outDir, rel), target);
+        return key;
       } catch {
         // Gone or not linkable (another file system): write it.
       }
     }
-    await fs.writeFile(target, content);
+    await fs.writeFile(target, content ?? render());
+    return key;
   }
 
   /**

@@ -302,7 +302,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
         write(searchScriptPath, renderSearchScript()),
-        write('index.html', renderOnce(pages, 'index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx))),
+        placeOnce(staged, pages, 'index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx)).then(() => void files++),
         write('404.html', renderNotFoundPage(ctx)),
         write(feedFiles.rss, feeds.rss),
         write(feedFiles.atom, feeds.atom),
@@ -324,7 +324,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         (async () => {
           for (const t of tagPages) {
             const rel = `${tagPath(t.tag.slug)}index.html`;
-            await write(rel, renderOnce(pages, rel, [t.tag, t.issues, ctx], [t.links], () => renderTagPage(t.tag, t.issues, t.links, ctx)));
+            await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx], [t.links], () => renderTagPage(t.tag, t.issues, t.links, ctx));
+            files++;
           }
         })(),
       ]);
@@ -466,27 +467,29 @@ function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
  * something they show changed (a tag page of thousands of links takes a good part of a
  * second). `same` are compared by identity: the tagged links sources.ts hands out again
  * while unchanged (sortedLinks keeps its sorted array too). A new process (`newsdesk
- * build` after an edit) finds them in the PageStore instead, by a hash of the same inputs.
+ * build` after an edit) finds them in the PageStore, by a hash of the same inputs. Only
+ * the page's key is kept: the page itself is a file in the store, linked into the output.
  */
-const lastPages = new Map<string, { inputs: string; same: unknown[]; html: string; key: string }>();
+const lastPages = new Map<string, { inputs: string; same: unknown[]; key: string }>();
 
 /** For tests: forgets the pages rendered in this process, as a new process would not have them. */
 export function forgetRenderedPages(): void {
   lastPages.clear();
 }
 
-async function renderOnce(pages: PageStore, rel: string, inputs: unknown[], same: unknown[], render: () => string): Promise<string> {
+/**
+ * Places the page at `rel` by hard link from the page store (entries never change once
+ * written, as the cache's), rendering and storing it first when the store lacks it: the
+ * page is never read back or held in memory.
+ */
+async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStore, rel: string, inputs: unknown[], same: unknown[], render: () => string): Promise<void> {
   const json = JSON.stringify(inputs);
   const last = lastPages.get(rel);
-  if (last && last.inputs === json && last.same.length === same.length && last.same.every((x, i) => x === same[i])) {
-    pages.keep(last.key);
-    return last.html;
-  }
-  const key = pages.keyOf(rel, json, same);
-  const html = (await pages.read(key)) ?? render();
-  await pages.write(key, html);
-  lastPages.set(rel, { inputs: json, same, html, key });
-  return html;
+  const key = last && last.inputs === json && last.same.length === same.length && last.same.every((x, i) => x === same[i]) ? last.key : pages.keyOf(rel, json, same);
+  pages.keep(key);
+  if (!(await pages.has(key))) await pages.write(key, render());
+  lastPages.set(rel, { inputs: json, same, key });
+  await staged.linkFrom(rel, pages.file(key));
 }
 
 /** Code-point order: the same on every machine, unlike localeCompare. */
@@ -498,7 +501,12 @@ function compare(a: string, b: string): number {
 function cacheKeysIn(keys: Iterable<string>, cache: BuildCache): Set<string> {
   const prefix = contentKey.link(`${cache.dir}${path.sep}`);
   const out = new Set<string>();
-  for (const key of keys) if (key.startsWith(prefix)) out.add(path.basename(path.dirname(key.slice(contentKey.link('').length))));
+  for (const key of keys) {
+    if (!key.startsWith(prefix)) continue;
+    // Entries sit in <shard>/<key>/; the page store's files (pages/<key>.html) are pruned by the page store.
+    const [shard, entry] = key.slice(prefix.length).split(path.sep);
+    if (entry !== undefined && /^[0-9a-f]{2}$/.test(shard!)) out.add(entry);
+  }
   return out;
 }
 

@@ -22,7 +22,7 @@ import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
-import { prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
+import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
@@ -194,11 +194,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     span('plan');
 
     // The link pages and feeds need only content: with workers, prepared while they render.
+    const linkPageKeys = StoredPageKeys.in(cache.dir, version);
     let linksOutput: Promise<LinksOutput> | undefined;
     const links = () => {
       if (!linksOutput) {
         const tagged = collectTagPages(planned.map((p) => p.listing), taggedLinks(raw, listings), tags).map((t) => t.tag);
-        linksOutput = prepareLinks(raw, listings, tagged, ctx, () => new Promise((resolve) => setImmediate(resolve)));
+        linksOutput = prepareLinks(raw, listings, tagged, ctx, () => new Promise((resolve) => setImmediate(resolve)), linkPageKeys);
         // Awaited with the pages below; this only keeps a failure meanwhile from going unhandled.
         linksOutput.catch(() => undefined);
       }
@@ -366,8 +367,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     }
     // Deleting the replaced output (thousands of files) is not awaited: it sits under a
     // name unique to this build that nothing else reads or links to, so the summary need
-    // not wait for it. The process stays alive until it finishes (pending file operations
-    // keep Node's event loop running); a failure only leaves a stray hidden folder.
+    // not wait for it, and a detached process does it (StagedOutput.removePrevious), so
+    // `newsdesk build` need not either; a failure only leaves a stray hidden folder.
     if (staged instanceof StagedOutput) staged.removePrevious().catch(() => undefined);
     // Only after a successful swap: a failed build keeps the entries the old output links to.
     // Awaited: pruning while the next build writes new entries would delete them. An
@@ -379,6 +380,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version),
       manifest.save(outDir, staged.files),
       pages.prune(),
+      linkPageKeys.save(),
     ]);
     span('cleanup');
 

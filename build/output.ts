@@ -5,6 +5,7 @@
 // it instead of written: on a 1,000-issue archive that is ~15,000 search-index files, and
 // a link costs a tenth of creating and writing a small file. The previous output is only
 // read (files there are replaced by rename, never changed in place), so it stays whole.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -121,11 +122,27 @@ export class StagedOutput {
     if (hadOld) this.#previous = old;
   }
 
-  /** Deletes the output the commit replaced (thousands of files: the caller may do other work meanwhile). */
+  /**
+   * Deletes the output the commit replaced: thousands of files take a second or two, so
+   * a detached process of its own does it and `newsdesk build` exits without waiting (the
+   * folder has a name of its own that nothing reads; an interrupted delete leaves a stray
+   * hidden folder). Resolves once that process has started; deletes here if it cannot start.
+   */
   async removePrevious(): Promise<void> {
     const previous = this.#previous;
     this.#previous = undefined;
-    if (previous) await fs.rm(previous, { recursive: true, force: true });
+    if (!previous) return;
+    const started = await new Promise<boolean>((resolve) => {
+      const child = spawn(process.execPath, ['-e', 'require("node:fs").rmSync(process.argv[1], { recursive: true, force: true })', previous], {
+        detached: true,
+        stdio: 'ignore',
+        env: { PATH: process.env.PATH ?? '' },
+      });
+      child.once('spawn', () => resolve(true));
+      child.once('error', () => resolve(false));
+      child.unref();
+    });
+    if (!started) await fs.rm(previous, { recursive: true, force: true });
   }
 
   async discard(): Promise<void> {

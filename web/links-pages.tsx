@@ -182,6 +182,8 @@ export interface LinksPageFile {
   html(): string;
   /** Tells the page the content key it was written under, for the next build. */
   written(key: string): void;
+  /** What the page is made from besides the templates: equal inputs give an equal page. */
+  inputs: { meta: string; links: PublishedLink[] };
   /** Site path for the sitemap, and its date. */
   path: string;
   lastmod: string | undefined;
@@ -195,10 +197,10 @@ interface TagListing {
 const lastPages = new Map<string, { meta: string; links: PublishedLink[]; key: string }>();
 
 /** The page at `rel`, with its content key when it was last written from the same inputs. */
-function remembered(rel: string, meta: string, links: PublishedLink[], render: () => string): Pick<LinksPageFile, 'key' | 'html' | 'written'> {
+function remembered(rel: string, meta: string, links: PublishedLink[], render: () => string): Pick<LinksPageFile, 'key' | 'html' | 'written' | 'inputs'> {
   const last = lastPages.get(rel);
   const same = last && last.meta === meta && last.links.length === links.length && last.links.every((l, i) => l === links[i]);
-  return { key: same ? last.key : undefined, html: render, written: (key) => void lastPages.set(rel, { meta, links, key }) };
+  return { key: same ? last.key : undefined, html: render, written: (key) => void lastPages.set(rel, { meta, links, key }), inputs: { meta, links } };
 }
 
 /**

@@ -22,7 +22,7 @@ import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
-import { prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
+import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
@@ -194,11 +194,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     span('plan');
 
     // The link pages and feeds need only content: with workers, prepared while they render.
+    const linkPageKeys = StoredPageKeys.in(cache.dir, version);
     let linksOutput: Promise<LinksOutput> | undefined;
     const links = () => {
       if (!linksOutput) {
         const tagged = collectTagPages(planned.map((p) => p.listing), taggedLinks(raw, listings), tags).map((t) => t.tag);
-        linksOutput = prepareLinks(raw, listings, tagged, ctx, () => new Promise((resolve) => setImmediate(resolve)));
+        linksOutput = prepareLinks(raw, listings, tagged, ctx, () => new Promise((resolve) => setImmediate(resolve)), linkPageKeys);
         // Awaited with the pages below; this only keeps a failure meanwhile from going unhandled.
         linksOutput.catch(() => undefined);
       }
@@ -262,10 +263,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     progress({ phase: 'write', done, total: missing.length });
     const outDir = path.resolve(config.outDir);
     const manifest = new OutputManifest(cache.dir);
-    const previous = options.inPlace ? await manifest.read(outDir) : undefined;
+    const current = await manifest.read(outDir);
+    const previous = options.inPlace ? current : undefined;
     // Files are about to change one by one: a crash half-way must leave no manifest claiming the old state.
     if (previous) await manifest.forget();
-    const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir);
+    const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir, current);
     let files = 0;
     const pages = new PageStore(path.join(cache.dir, 'pages'), version);
     const write = async (rel: string, content: string | Promise<string>) => {
@@ -301,7 +303,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       await Promise.all([
         write(stylesheetPath(settings), renderStylesheet(settings)),
         write(searchScriptPath, renderSearchScript()),
-        write('index.html', renderOnce(pages, 'index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx))),
+        placeOnce(staged, pages, 'index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx)).then(() => void files++),
         write('404.html', renderNotFoundPage(ctx)),
         write(feedFiles.rss, feeds.rss),
         write(feedFiles.atom, feeds.atom),
@@ -315,12 +317,16 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             linkOutput.pages,
           ),
         ),
-        writeLinks(linkOutput, write),
+        writeLinks(linkOutput, async (rel, key, render) => {
+          files++;
+          return staged.place(rel, key, render);
+        }),
         // One tag page at a time: each is rendered, written and dropped before the next.
         (async () => {
           for (const t of tagPages) {
             const rel = `${tagPath(t.tag.slug)}index.html`;
-            await write(rel, renderOnce(pages, rel, [t.tag, t.issues, ctx], [t.links], () => renderTagPage(t.tag, t.issues, t.links, ctx)));
+            await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx], [t.links], () => renderTagPage(t.tag, t.issues, t.links, ctx));
+            files++;
           }
         })(),
       ]);
@@ -361,8 +367,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     }
     // Deleting the replaced output (thousands of files) is not awaited: it sits under a
     // name unique to this build that nothing else reads or links to, so the summary need
-    // not wait for it. The process stays alive until it finishes (pending file operations
-    // keep Node's event loop running); a failure only leaves a stray hidden folder.
+    // not wait for it, and a detached process does it (StagedOutput.removePrevious), so
+    // `newsdesk build` need not either; a failure only leaves a stray hidden folder.
     if (staged instanceof StagedOutput) staged.removePrevious().catch(() => undefined);
     // Only after a successful swap: a failed build keeps the entries the old output links to.
     // Awaited: pruning while the next build writes new entries would delete them. An
@@ -374,6 +380,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version),
       manifest.save(outDir, staged.files),
       pages.prune(),
+      linkPageKeys.save(),
     ]);
     span('cleanup');
 
@@ -462,27 +469,29 @@ function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
  * something they show changed (a tag page of thousands of links takes a good part of a
  * second). `same` are compared by identity: the tagged links sources.ts hands out again
  * while unchanged (sortedLinks keeps its sorted array too). A new process (`newsdesk
- * build` after an edit) finds them in the PageStore instead, by a hash of the same inputs.
+ * build` after an edit) finds them in the PageStore, by a hash of the same inputs. Only
+ * the page's key is kept: the page itself is a file in the store, linked into the output.
  */
-const lastPages = new Map<string, { inputs: string; same: unknown[]; html: string; key: string }>();
+const lastPages = new Map<string, { inputs: string; same: unknown[]; key: string }>();
 
 /** For tests: forgets the pages rendered in this process, as a new process would not have them. */
 export function forgetRenderedPages(): void {
   lastPages.clear();
 }
 
-async function renderOnce(pages: PageStore, rel: string, inputs: unknown[], same: unknown[], render: () => string): Promise<string> {
+/**
+ * Places the page at `rel` by hard link from the page store (entries never change once
+ * written, as the cache's), rendering and storing it first when the store lacks it: the
+ * page is never read back or held in memory.
+ */
+async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStore, rel: string, inputs: unknown[], same: unknown[], render: () => string): Promise<void> {
   const json = JSON.stringify(inputs);
   const last = lastPages.get(rel);
-  if (last && last.inputs === json && last.same.length === same.length && last.same.every((x, i) => x === same[i])) {
-    pages.keep(last.key);
-    return last.html;
-  }
-  const key = pages.keyOf(rel, json, same);
-  const html = (await pages.read(key)) ?? render();
-  await pages.write(key, html);
-  lastPages.set(rel, { inputs: json, same, html, key });
-  return html;
+  const key = last && last.inputs === json && last.same.length === same.length && last.same.every((x, i) => x === same[i]) ? last.key : pages.keyOf(rel, json, same);
+  pages.keep(key);
+  if (!(await pages.has(key))) await pages.write(key, render());
+  lastPages.set(rel, { inputs: json, same, key });
+  await staged.linkFrom(rel, pages.file(key));
 }
 
 /** Code-point order: the same on every machine, unlike localeCompare. */
@@ -494,7 +503,12 @@ function compare(a: string, b: string): number {
 function cacheKeysIn(keys: Iterable<string>, cache: BuildCache): Set<string> {
   const prefix = contentKey.link(`${cache.dir}${path.sep}`);
   const out = new Set<string>();
-  for (const key of keys) if (key.startsWith(prefix)) out.add(path.basename(path.dirname(key.slice(contentKey.link('').length))));
+  for (const key of keys) {
+    if (!key.startsWith(prefix)) continue;
+    // Entries sit in <shard>/<key>/; the page store's files (pages/<key>.html) are pruned by the page store.
+    const [shard, entry] = key.slice(prefix.length).split(path.sep);
+    if (entry !== undefined && /^[0-9a-f]{2}$/.test(shard!)) out.add(entry);
+  }
   return out;
 }
 

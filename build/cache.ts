@@ -106,7 +106,8 @@ export class BuildCache {
  * Pages made from many issues (the archive, tag pages), stored by a hash of everything
  * they show and the template version: a new process finds them here instead of rendering
  * tag pages of thousands of links again. Written once under their key (temporary file,
- * rename); a build keeps the pages it used and removes the rest.
+ * rename) and never changed, so the output hard-links them as it does cache entries; a
+ * build keeps the pages it used and removes the rest.
  */
 export class PageStore {
   readonly #dir: string;
@@ -136,12 +137,21 @@ export class PageStore {
 
   async read(key: string): Promise<string | undefined> {
     this.#used.add(key);
-    return fs.readFile(this.#file(key), 'utf8').catch(() => undefined);
+    return fs.readFile(this.file(key), 'utf8').catch(() => undefined);
+  }
+
+  /** Whether the store holds the page (marks it used, as read does). */
+  async has(key: string): Promise<boolean> {
+    this.#used.add(key);
+    return fs.stat(this.file(key)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Stores the page unless it is there already. */
   async write(key: string, html: string): Promise<void> {
-    const file = this.#file(key);
+    const file = this.file(key);
     if (await fs.stat(file).then(() => true, () => false)) return;
     await fs.mkdir(this.#dir, { recursive: true });
     const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
@@ -155,7 +165,8 @@ export class PageStore {
     await Promise.all(names.filter((name) => !this.#used.has(name.replace(/\.html$/, ''))).map((name) => fs.rm(path.join(this.#dir, name), { force: true })));
   }
 
-  #file(key: string): string {
+  /** The stored page's file: an output may hard-link it, so it is never changed once written. */
+  file(key: string): string {
     return path.join(this.#dir, `${key}.html`);
   }
 }

@@ -86,8 +86,17 @@ export class InPlaceOutput {
   }
 
   async write(rel: string, content: string): Promise<void> {
-    if (!this.#changed(rel, contentKey.textAt(rel, content))) return;
-    await this.#replace(rel, (temp) => fs.writeFile(temp, content));
+    await this.place(rel, contentKey.textAt(rel, content), () => content);
+  }
+
+  /** As StagedOutput.place: renders the file only when it must be written; resolves with its content key. */
+  async place(rel: string, key: string | undefined, render: () => string): Promise<string> {
+    let content: string | undefined;
+    if (key === undefined) key = contentKey.text((content = render()));
+    if (!this.#changed(rel, key)) return key;
+    const text = content ?? render();
+    await this.#replace(rel, (temp) => fs.writeFile(temp, text));
+    return key;
   }
 
   /** Places a cache file by hard link (a copy across file systems), as the staged output does. */

@@ -7,7 +7,9 @@ import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import type { RenderContext, RenderWarning } from '../core/render.ts';
 import { renderIssueEmail } from '../emails/issue-email.ts';
 import { renderIssueBody, renderIssuePageWithBody, type Neighbours } from '../web/issue-page.tsx';
-import { issueSearchDoc } from '../web/search-doc.ts';
+import type { IssueSearchDoc } from '../web/search-doc.ts';
+import { issueSearchDoc, sectionOwnText } from '../web/search-doc.ts';
+import { searchTokenizer } from '../web/search-tokens.ts';
 import { stripControlChars } from '../web/site.ts';
 
 export interface IssueJob {
@@ -23,7 +25,7 @@ export interface IssueArtifacts {
   body: string;
   emailHtml: string;
   emailText: string;
-  /** The issue's reader-search document (web/search-doc.ts), as JSON. */
+  /** The issue's reader-search document (web/search-doc.ts) and each section's own words (SearchArtifact), as JSON. */
   search: string;
   subject: string;
   warnings: RenderWarning[];
@@ -40,8 +42,7 @@ export async function renderIssueArtifacts(job: IssueJob): Promise<IssueArtifact
       body,
       emailHtml: email.html,
       emailText: email.text,
-      // Control characters are left out, as from every page.
-      search: JSON.stringify(issueSearchDoc(issue), (_, value: unknown) => (typeof value === 'string' ? stripControlChars(value) : value)),
+      search: searchArtifact(issue),
       subject: email.subject,
       warnings: dedupeWarnings([...page.warnings, ...email.warnings]),
     };
@@ -52,6 +53,18 @@ export async function renderIssueArtifacts(job: IssueJob): Promise<IssueArtifact
       cause: error,
     });
   }
+}
+
+/** The search cache artifact: the search document and, per section, the words of its own text (build/search-index.ts adds its links'). */
+export type SearchArtifact = IssueSearchDoc & { words: string[][] };
+
+const tokenizer = searchTokenizer();
+
+function searchArtifact(issue: Issue): string {
+  const doc = issueSearchDoc(issue);
+  // Control characters are left out, as from every page (before finding words: one may sit between two letters).
+  const words = doc.sections.map((_, s) => [...new Set(tokenizer.terms(stripControlChars(sectionOwnText(doc, s))))]);
+  return JSON.stringify({ ...doc, words } satisfies SearchArtifact, (_, value: unknown) => (typeof value === 'string' ? stripControlChars(value) : value));
 }
 
 /** The web and email renderers report the same dropped link; say it once. */

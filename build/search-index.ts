@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { NewsdeskError } from '../core/errors.ts';
-import type { IssueSearchDoc, SearchLink } from '../web/search-doc.ts';
+import { sectionOwnText, type IssueSearchDoc, type SearchLink } from '../web/search-doc.ts';
 import { searchTokenizer } from '../web/search-tokens.ts';
 import type { TaggedLink } from './sources.ts';
 
@@ -84,9 +84,12 @@ export async function buildSearchIndex(issues: readonly SearchIndexSource[], lin
   return files;
 }
 
-async function readDoc(file: string): Promise<IssueSearchDoc> {
+/** The search artifact (build/render-issue.ts SearchArtifact); `words` may be missing from an older cache entry. */
+type SearchDocWithWords = IssueSearchDoc & { words?: string[][] };
+
+async function readDoc(file: string): Promise<SearchDocWithWords> {
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as IssueSearchDoc;
+    return JSON.parse(await fs.readFile(file, 'utf8')) as SearchDocWithWords;
   } catch (error) {
     throw new NewsdeskError('BUILD_FAILED', `Reading the search document ${file} failed: ${(error as Error).message}`, {
       hint: 'Delete the build cache folder (build-cache in the data folder) and build again.',
@@ -95,7 +98,7 @@ async function readDoc(file: string): Promise<IssueSearchDoc> {
   }
 }
 
-function shareOf(doc: IssueSearchDoc, byId: Map<string, TaggedLink>): IssueShare {
+function shareOf(doc: SearchDocWithWords, byId: Map<string, TaggedLink>): IssueShare {
   const tagged: IssueShare['tagged'] = [];
   const words = new Map<string, number[]>();
   const records: Array<[string, string]> = [];
@@ -108,8 +111,9 @@ function shareOf(doc: IssueSearchDoc, byId: Map<string, TaggedLink>): IssueShare
       });
       return [block.id, block.text, details.filter(Boolean).join(' | ')] as const;
     });
-    const text = [s === 0 ? String(doc.number) : '', section.heading, ...blocks.flatMap(([, t, l]) => [t, l])].join(' ');
-    for (const word of tokenizer.terms(text)) {
+    // The section's own words were found when the issue was rendered (in a worker thread); its links' details are joined in here.
+    const own = doc.words?.[s] ?? tokenizer.terms(sectionOwnText(doc, s));
+    for (const word of [...own, ...tokenizer.terms(blocks.map(([, , l]) => l).join(' '))]) {
       const list = words.get(word);
       if (!list) words.set(word, [s]);
       else if (list.at(-1) !== s) list.push(s);

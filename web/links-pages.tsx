@@ -5,7 +5,9 @@
 // pages. Lists are paged 100 links a page, counted from the oldest link, so a publish
 // changes the first page (and the pages of links it used again), never every page: old
 // page addresses and anchors stay put. Pages are written as strings (see
-// web/archive-page.tsx) and remembered per path while their links are the same objects.
+// web/archive-page.tsx) and rendered only when written (tens of megabytes of them are
+// never held at once); per path, what a page was made from and its content key are
+// remembered, so a rebuild need not render a page whose links are the same objects.
 import type { LinksIndex, Pause, PublishedLink } from '../build/links-index.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import { escapeHtml } from './archive-page.tsx';
@@ -174,7 +176,14 @@ function pageIndexHtml(pages: LinkListPage[], ctx: RenderContext): string {
 export interface LinksPageFile {
   /** Output file, e.g. "links/page/3/index.html". */
   rel: string;
-  html: string;
+  /** The page's content key (build/in-place-output.ts) when this process wrote the very same page before; else undefined. */
+  key: string | undefined;
+  /** Renders the page (nothing keeps it: render when writing). */
+  html(): string;
+  /** Tells the page the content key it was written under, for the next build. */
+  written(key: string): void;
+  /** What the page is made from besides the templates: equal inputs give an equal page. */
+  inputs: { meta: string; links: PublishedLink[] };
   /** Site path for the sitemap, and its date. */
   path: string;
   lastmod: string | undefined;
@@ -185,14 +194,13 @@ interface TagListing {
   title: string;
 }
 
-const lastPages = new Map<string, { meta: string; links: PublishedLink[]; html: string }>();
+const lastPages = new Map<string, { meta: string; links: PublishedLink[]; key: string }>();
 
-function remembered(rel: string, meta: string, links: PublishedLink[], render: () => string): string {
+/** The page at `rel`, with its content key when it was last written from the same inputs. */
+function remembered(rel: string, meta: string, links: PublishedLink[], render: () => string): Pick<LinksPageFile, 'key' | 'html' | 'written' | 'inputs'> {
   const last = lastPages.get(rel);
-  if (last && last.meta === meta && last.links.length === links.length && last.links.every((l, i) => l === links[i])) return last.html;
-  const html = render();
-  lastPages.set(rel, { meta, links, html });
-  return html;
+  const same = last && last.meta === meta && last.links.length === links.length && last.links.every((l, i) => l === links[i]);
+  return { key: same ? last.key : undefined, html: render, written: (key) => void lastPages.set(rel, { meta, links, key }), inputs: { meta, links } };
 }
 
 /**
@@ -205,9 +213,9 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
   const tagsKey = JSON.stringify(tags);
   const files: LinksPageFile[] = [];
   const seen = new Set<string>();
-  const file = (path: string, html: string, links: PublishedLink[]) => {
+  const file = (path: string, page: ReturnType<typeof remembered>, links: PublishedLink[]) => {
     seen.add(`${path}index.html`);
-    files.push({ rel: `${path}index.html`, html, path, lastmod: pageLastmod(links) });
+    files.push({ rel: `${path}index.html`, ...page, path, lastmod: pageLastmod(links) });
   };
 
   const pages = paginateLinks(index.links, linksPath);
@@ -234,7 +242,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
   for (const [at, page] of pages.entries()) {
     if (at % 10 === 9) await pause();
     const meta = JSON.stringify([ctxKey, tagsKey, neighbours(pages, at), at === 0 ? [pages.map(pageLabel), byDomain.size, index.links.length] : null]);
-    const html = remembered(`${page.path}index.html`, meta, page.links, () => {
+    const made = remembered(`${page.path}index.html`, meta, page.links, () => {
       const title = at === 0 ? 'Links' : `Links: ${pageLabel(page)}`;
       const main =
         `<h1>${escapeHtml(title)}</h1>` +
@@ -250,7 +258,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
         (at === 0 ? pageIndexHtml(pages, ctx) : '');
       return pageHtml(ctx, ctxKey, title, page.path, `Every link published in ${ctx.settings.title}, newest first.`, main);
     });
-    file(page.path, html, page.links);
+    file(page.path, made, page.links);
   }
 
   const domains = [...byDomain.keys()].sort();
@@ -261,7 +269,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
     for (const [at, page] of domainPages.entries()) {
       if (at % 10 === 9) await pause();
       const meta = JSON.stringify([ctxKey, neighbours(domainPages, at), at === 0 ? links.length : null, page.links.map((l) => pageOf.get(l))]);
-      const html = remembered(`${page.path}index.html`, meta, page.links, () => {
+      const made = remembered(`${page.path}index.html`, meta, page.links, () => {
         const title = `Links from ${domain}${at === 0 ? '' : `: ${pageLabel(page)}`}`;
         const count = at === 0 ? `${links.length} ${links.length === 1 ? 'link' : 'links'} from ${escapeHtml(domain)}` : `Links from ${escapeHtml(domain)}`;
         const main =
@@ -271,7 +279,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
           pagerHtml(domainPages, at, ctx);
         return pageHtml(ctx, ctxKey, title, page.path, `Every link from ${domain} published in ${ctx.settings.title}.`, main);
       });
-      file(page.path, html, page.links);
+      file(page.path, made, page.links);
     }
   }
 
@@ -300,7 +308,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
           : `<ul class="domain-groups">${[...groups].map(([c, list]) => `<li><a href="${escapeHtml(siteHref(ctx, `${domainsPath}${c}/`))}">${escapeHtml(c)}</a> <span class="meta">(${list.length} ${list.length === 1 ? 'site' : 'sites'})</span></li>`).join('')}</ul>`);
     return pageHtml(ctx, ctxKey, 'Sites', domainsPath, `Every site linked from ${ctx.settings.title}.`, main);
   });
-  files.push({ rel: `${domainsPath}index.html`, html: domainsHtml, path: domainsPath, lastmod });
+  files.push({ rel: `${domainsPath}index.html`, ...domainsHtml, path: domainsPath, lastmod });
   seen.add(`${domainsPath}index.html`);
   for (const [c, list] of groups) {
     const path = `${domainsPath}${c}/`;
@@ -311,7 +319,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
         domainList(list);
       return pageHtml(ctx, ctxKey, `Sites: ${c}`, path, `Sites linked from ${ctx.settings.title}, starting with ${c}.`, main);
     });
-    files.push({ rel: `${path}index.html`, html, path, lastmod });
+    files.push({ rel: `${path}index.html`, ...html, path, lastmod });
     seen.add(`${path}index.html`);
   }
 

@@ -37,6 +37,17 @@ export interface IssueSearchDoc {
   sections: SearchSection[];
 }
 
+/**
+ * The text of a section that the index takes from the issue itself (the issue number for
+ * the first, the heading, every block's text): its words are found where the issue is
+ * rendered (build/render-issue.ts), and those of the links' details, which come from other
+ * documents, when the index is built (build/search-index.ts).
+ */
+export function sectionOwnText(doc: IssueSearchDoc, s: number): string {
+  const section = doc.sections[s]!;
+  return [s === 0 ? String(doc.number) : '', section.heading, ...section.blocks.map((b) => b.text)].join(' ');
+}
+
 export function issueSearchDoc(issue: Issue): IssueSearchDoc {
   const anchors = blockAnchors(issue);
   const header: SearchBlock = {

@@ -22,6 +22,12 @@ export interface OutgoingMessage {
    */
   mime?: Buffer | undefined;
   /**
+   * The same bytes as `mime`, in the pieces they were built from (most of them the body
+   * encoded once per send and shared by every message), for a transport that can write
+   * them as they are rather than join them into one buffer per recipient.
+   */
+  mimeParts?: readonly Buffer[] | undefined;
+  /**
    * The envelope sender (SMTP MAIL FROM) when it is not the From address: the
    * delivery's own return path (delivery/signing/return-path.ts). The From header is never changed.
    */

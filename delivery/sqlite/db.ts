@@ -426,44 +426,27 @@ export async function retryOnBusy<T>(step: () => T, options: RetryOptions = {}):
  * together in one transaction, each resolved once that transaction is durable. Every
  * commit appends the pages it touched to the WAL, and neighbouring deliveries share
  * pages, so a send recording each hand-off and reply as it happens writes a fraction of
- * what one commit per write would. Writes nobody waits for at once (runSoon) join the next
- * commit someone does wait for, or go on their own a moment later. Should a step throw,
- * the batch is undone and its steps are run again one transaction each, so only that
- * step's caller sees the error.
+ * what one commit per write would. Should a step throw, the batch is undone and its
+ * steps are run again one transaction each, so only that step's caller sees the error.
  */
 export class GroupCommit {
   readonly #db: Database;
   #pending: Array<{ step: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
-  #immediate: NodeJS.Immediate | undefined;
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(db: Database) {
     this.#db = db;
   }
 
-  /** Committed with whatever else was handed in during this turn of the event loop. */
   run<T>(step: () => T): Promise<T> {
-    this.#immediate ??= setImmediate(() => void this.#flush());
-    return this.#add(step);
-  }
-
-  /** Committed with the next run() batch, or on its own within `withinMs`. */
-  runSoon<T>(step: () => T, withinMs: number): Promise<T> {
-    if (!this.#immediate) this.#timer ??= setTimeout(() => void this.#flush(), withinMs);
-    return this.#add(step);
-  }
-
-  #add<T>(step: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.#pending.push({ step, resolve: resolve as (value: unknown) => void, reject }));
+    return new Promise<T>((resolve, reject) => {
+      if (this.#pending.length === 0) setImmediate(() => void this.#flush());
+      this.#pending.push({ step, resolve: resolve as (value: unknown) => void, reject });
+    });
   }
 
   async #flush(): Promise<void> {
-    clearImmediate(this.#immediate);
-    clearTimeout(this.#timer);
-    this.#immediate = this.#timer = undefined;
     const batch = this.#pending;
     this.#pending = [];
-    if (batch.length === 0) return;
     try {
       const values = await retryOnBusy(() => transaction(this.#db, () => batch.map(({ step }) => step())));
       batch.forEach(({ resolve }, i) => resolve(values[i]));

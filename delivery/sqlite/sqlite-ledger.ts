@@ -283,8 +283,7 @@ class SqliteIssueLedger implements Ledger {
   }
 
   async markSent(subscriberId: number, result: SendResult, now: Date): Promise<void> {
-    // Nothing waits for it but the same worker's next hand-off, whose commit it joins (see send-loop.ts).
-    await this.#writes.runSoon(() => this.#sent.run(result.messageId, now.toISOString(), this.#issue, subscriberId), 2);
+    await this.#writes.run(() => this.#sent.run(result.messageId, now.toISOString(), this.#issue, subscriberId));
   }
 
   async markRetry(subscriberId: number, error: string, notBefore: Date): Promise<void> {

@@ -11,6 +11,7 @@
 import type { Socket } from 'node:net';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { HandOffRefused, type TransmitHooks } from '../sending/transport.ts';
+import { dataTerminator, encodeDataChunk } from './smtp-data.ts';
 
 /** The parts of nodemailer's SMTPConnection (8.x) a transaction drives; checked by supportsTransactions. */
 interface ConnectionInternals {
@@ -19,37 +20,32 @@ interface ConnectionInternals {
   _socket: Socket | false | null | undefined;
   _destroyed: boolean;
   _formatError(message: string, code: string, response: string | false, command: string): Error & { responseCode?: number };
-  /** A DataStream piped to the socket: dots doubled as it writes, the final "." written when it ends; its reply goes to callback. */
-  _createSendStream(callback: (error: Error | null, reply?: string) => void): NodeJS.WritableStream & NodeJS.EventEmitter;
 }
 
 export interface TransactionEvents {
   /** Every byte of the message, the final "." too, has left the socket's buffer. */
   transmitted(): void;
-  /** The message reached the wire without its final dot and the connection must not carry another one. */
+  /** The message went out without its final dot, which must never follow: the connection is to be closed. */
   abandoned(): void;
 }
 
 /** Whether this nodemailer connection has the internals a transaction needs (another nodemailer version may not). */
 export function supportsTransactions(connection: SMTPConnection): boolean {
   const c = connection as unknown as Partial<ConnectionInternals>;
-  return Array.isArray(c._supportedExtensions) && Array.isArray(c._responseActions) && typeof c._createSendStream === 'function' && typeof c._formatError === 'function';
-}
-
-export function offersPipelining(connection: SMTPConnection): boolean {
-  return (connection as unknown as ConnectionInternals)._supportedExtensions.includes('PIPELINING');
+  return Array.isArray(c._supportedExtensions) && Array.isArray(c._responseActions) && typeof c._formatError === 'function';
 }
 
 /**
- * Runs one transaction. `done` is called once: with the relay's reply to the message, or
- * with the first refusal (MAIL FROM, then RCPT TO, then DATA: with pipelining every reply
+ * Runs one transaction. `done` gets the relay's reply to the message, or the first
+ * refusal (MAIL FROM, then RCPT TO, then DATA: with pipelining every reply
  * is read, and a refused sender or recipient is what is reported, not the DATA refusal that
- * follows from it). A lost connection reaches the caller through the connection's events.
+ * follows from it); only its first call counts. A lost connection reaches the caller
+ * through the connection's events, with refusal() saying what the relay refused before it.
  */
 export function runTransaction(
   connection: SMTPConnection,
   envelope: { from: string; to: string },
-  raw: Buffer,
+  parts: readonly Buffer[],
   hooks: TransmitHooks,
   events: TransactionEvents,
   done: (error: Error | null, reply?: string) => void,
@@ -103,25 +99,26 @@ export function runTransaction(
   };
 
   const sendMessage = () => {
-    let ended = false;
-    const stream = c._createSendStream((error, reply) => {
-      // A reply before the dot was written: the relay gave up on the message part-way.
-      if (!ended) events.abandoned();
-      done(error, reply);
-    });
-    stream.write(raw);
+    // The whole message in one write (the socket's writev), its dot left for after the hand-off.
+    let lastByte: number | false = false;
+    socket.cork();
+    for (const part of parts) {
+      if (part.length === 0) continue;
+      socket.write(encodeDataChunk(part, lastByte));
+      lastByte = part[part.length - 1]!;
+    }
+    socket.uncork();
     Promise.resolve()
       .then(() => hooks.onTransmit?.())
       .then(
         () => {
-          if (c._destroyed) return;
-          ended = true;
-          stream.once('end', () => {
-            // The dot follows the message into the socket's buffer; it has left once that is empty.
-            if (!socket.writableLength) events.transmitted();
-            else socket.once('drain', () => events.transmitted());
+          // Lost meanwhile: the connection's events have already failed the transaction.
+          if (c._destroyed || socket.destroyed) return;
+          c._responseActions.push((reply) => done(reply.startsWith('2') ? null : c._formatError('Message failed', 'EMESSAGE', reply, 'DATA'), reply));
+          // Called once the dot, and so all of the message, has left the socket's buffer.
+          socket.write(dataTerminator(lastByte), (error) => {
+            if (!error) events.transmitted();
           });
-          stream.end();
         },
         (error: unknown) => {
           events.abandoned();

@@ -16,7 +16,6 @@ import type { Config } from '../../core/config.ts';
 import { NewsdeskError } from '../../core/errors.ts';
 import { loadDkim, rsaKeyOf, signMessage, type DkimOptions } from '../signing/dkim-signer.ts';
 import { toNodemailerMessage } from './nodemailer-message.ts';
-import { useFastDataEncoding } from './smtp-data.ts';
 import { runTransaction, supportsTransactions } from './smtp-transaction.ts';
 import { HandOffRefused, OutcomeUnknown, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from '../sending/transport.ts';
 
@@ -62,10 +61,11 @@ export class SmtpTransport implements Transport {
   }
 
   async send(message: OutgoingMessage, hooks: TransmitHooks = {}): Promise<SendResult> {
-    const raw = await this.#sign(message.mime ?? (await compose(message)));
+    // Signed, the message is one buffer; unsigned, it goes out in the pieces it was built from.
+    const parts = this.#dkim ? [await this.#sign(message.mime ?? (await compose(message)))] : (message.mimeParts ?? [message.mime ?? (await compose(message))]);
     const connection = await this.#acquire();
     try {
-      const response = await connection.send({ from: message.returnPath ?? message.from.address, to: message.to.address }, raw, hooks);
+      const response = await connection.send({ from: message.returnPath ?? message.from.address, to: message.to.address }, parts, hooks);
       return { messageId: message.messageId, response };
     } finally {
       this.#release(connection);
@@ -134,7 +134,6 @@ class PooledConnection {
   static open(options: SMTPConnection.Options, auth: { user: string; pass: string } | undefined): Promise<PooledConnection> {
     return new Promise((resolve, reject) => {
       const connection = new SMTPConnection(options);
-      useFastDataEncoding(connection);
       let settled = false;
       const fail = (error?: Error) => {
         if (settled) return;
@@ -162,7 +161,7 @@ class PooledConnection {
     return this.#usable;
   }
 
-  send(envelope: { from: string; to: string }, raw: Buffer, hooks: TransmitHooks): Promise<string> {
+  send(envelope: { from: string; to: string }, parts: readonly Buffer[], hooks: TransmitHooks): Promise<string> {
     return new Promise((resolve, reject) => {
       let settled = false;
       let transmitted = false;
@@ -200,7 +199,7 @@ class PooledConnection {
       const transaction = runTransaction(
         this.#connection,
         envelope,
-        raw,
+        parts,
         hooks,
         {
           transmitted: () => (transmitted = true),

@@ -1,29 +1,36 @@
 // The message as SMTP's DATA carries it: a dot that starts a line doubled, a bare LF sent as
 // CRLF (RFC 5321 §4.5.2), then the final ".". nodemailer's connection does this in its
 // DataStream one byte at a time in JavaScript, a fifth of a millisecond for each 85 KB issue
-// message; here the line ends are found with indexOf (native), a piece that needs no change,
-// as ours never do, passes through as it came, and a large piece found clean once (the body
-// encoded once per send, shared by every message) is not read again.
+// message; here the line ends are found with indexOf (native), a piece that needs no change
+// passes through as it came, and a large piece is encoded once and its encoding kept: the
+// body encoded once per send is shared by every message, and a few of its lines start with
+// a dot, so without this each message would cost a scan and a copy of the whole body.
 const dot = Buffer.from('.');
 const crlf = Buffer.from('\r\n');
 
 /**
- * Large pieces whose every line end inside is CRLF with no dot after it: only their first
- * byte depends on what came before. Such pieces are built once and never changed afterwards.
+ * Encodings of large pieces, by what the byte before them was (all a piece's encoding
+ * depends on). Such pieces are built once per send and never changed afterwards.
  */
-const cleanInside = new WeakSet<Buffer>();
-const rememberAbove = 4096;
+const encoded = new WeakMap<Buffer, Partial<Record<'lineStart' | 'afterCr' | 'midLine', Buffer>>>();
+const rememberFrom = 4096;
 
 /**
  * One piece encoded for DATA, exactly as nodemailer's DataStream encodes it (including its
  * reading of the byte before a piece: a line starts after LF, or at the start of the message).
  */
 export function encodeDataChunk(chunk: Buffer, lastByte: number | false): Buffer {
-  const first = chunk[0];
-  if (first !== 0x2e && first !== 0x0a && cleanInside.has(chunk)) return chunk;
+  if (chunk.length < rememberFrom) return encode(chunk, lastByte);
+  const context = !lastByte || lastByte === 0x0a ? 'lineStart' : lastByte === 0x0d ? 'afterCr' : 'midLine';
+  let known = encoded.get(chunk);
+  if (!known) encoded.set(chunk, (known = {}));
+  return (known[context] ??= encode(chunk, lastByte));
+}
+
+function encode(chunk: Buffer, lastByte: number | false): Buffer {
   const pieces: Buffer[] = [];
   let from = 0;
-  if (first === 0x2e && (!lastByte || lastByte === 0x0a)) {
+  if (chunk[0] === 0x2e && (!lastByte || lastByte === 0x0a)) {
     pieces.push(chunk.subarray(0, 1), dot);
     from = 1;
   }
@@ -38,10 +45,7 @@ export function encodeDataChunk(chunk: Buffer, lastByte: number | false): Buffer
       from = lf + 2;
     }
   }
-  if (pieces.length === 0) {
-    if (chunk.length >= rememberAbove && first !== 0x2e && first !== 0x0a) cleanInside.add(chunk);
-    return chunk;
-  }
+  if (pieces.length === 0) return chunk;
   pieces.push(chunk.subarray(from));
   return Buffer.concat(pieces);
 }

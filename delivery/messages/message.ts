@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Settings } from '../../content/model.ts';
 import { fillPlaceholders, toHeaderText, type RenderWarning } from '../../core/render.ts';
-import { buildMime, compileMimeTemplate, type MimeTemplate } from './mime-template.ts';
+import { buildMimeParts, compileMimeTemplate, type MimeTemplate } from './mime-template.ts';
 import { createDeliveryToken, returnPathFor } from '../signing/return-path.ts';
 import { createMessageId, createUnsubscribeToken } from '../signing/tokens.ts';
 import type { OutgoingMessage } from '../sending/transport.ts';
@@ -130,7 +130,18 @@ export function composeIssueMessage(email: RenderedEmail, recipient: MessageReci
   lazily(message, 'html', () => fillPlaceholders(email.html, values, true));
   let template = templates.get(email);
   if (!template) templates.set(email, (template = compileMimeTemplate(email)));
-  message.mime = buildMime(template, message, values);
+  // Joined only if something asks for the whole (DKIM signing, an email service's API): the
+  // SMTP pool writes the pieces, so no recipient costs a copy of the whole message.
+  const parts = buildMimeParts(template, message, values);
+  let mime: Buffer | undefined;
+  message.mimeParts = parts;
+  Object.defineProperty(message, 'mime', {
+    enumerable: true,
+    configurable: true,
+    get: () => (mime ??= Buffer.concat(parts)),
+    // Whoever replaces the message replaces its pieces too.
+    set: (v: Buffer | undefined) => void ((mime = v), (message.mimeParts = undefined)),
+  });
   return message;
 }
 

@@ -88,8 +88,11 @@ function rfc2822Date(date: Date): string {
   return date.toUTCString().replace(/GMT$/, '+0000');
 }
 
-/** The whole RFC 5322 message for one recipient, CRLF line ends, as bytes (the shared body parts are not copied into a string). */
-export function buildMime(template: MimeTemplate, message: OutgoingMessage, values: Record<Key, string>): Buffer {
+/**
+ * The whole RFC 5322 message for one recipient, CRLF line ends, as pieces of bytes: the
+ * shared encoded body parts as they are (never copied), the recipient's own pieces between them.
+ */
+export function buildMimeParts(template: MimeTemplate, message: OutgoingMessage, values: Record<Key, string>): Buffer[] {
   let out = '';
   for (const [name, value] of Object.entries(message.headers)) out += header(name.replace(/[^A-Za-z0-9-]/g, ''), toHeaderText(value));
   out += header('From', mailbox(message.from));
@@ -108,5 +111,5 @@ export function buildMime(template: MimeTemplate, message: OutgoingMessage, valu
     out = '\r\n';
   }
   chunks.push(Buffer.from(`${out}--${template.boundary}--\r\n`));
-  return Buffer.concat(chunks);
+  return chunks;
 }

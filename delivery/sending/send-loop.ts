@@ -1,8 +1,9 @@
 // The send loop: claims deliveries a few at a time from the ledger, sends them through
-// the transport at the send's rate and concurrency, and records every outcome before
-// the worker that sent it takes more work. The hand-off is recorded at the last moment
-// before a message leaves (the transport's onTransmit), so at any instant each worker
-// has at most one delivery whose outcome a crash would leave unknown. It declares the
+// the transport at the send's rate and concurrency, and records every outcome. The
+// hand-off is recorded before a message can be complete (the transport's onTransmit),
+// and a worker's next hand-off waits until its previous message's reply is recorded
+// (the next message's envelope goes out meanwhile), so at any instant each worker has
+// at most one delivery whose outcome a crash would leave unknown. It declares the
 // small interfaces it needs (Ledger, BounceRecorder) so the SQLite adapters can be
 // swapped for PostgreSQL ones, and never assumes it is the only sender: a delivery is
 // ours only once claim() said so.
@@ -105,6 +106,15 @@ function isDeferral(failure: ClassifiedFailure): boolean {
   return failure.kind === 'transient' && (failure.throttled === true || /^(421|45[012])\b/.test(failure.message));
 }
 
+/** A ledger write under way that nobody has waited for yet: never rejects, so its failure waits for whoever settles it. */
+type PendingRecord = Promise<{ error: unknown } | undefined>;
+const nothingPending: PendingRecord = Promise.resolve(undefined);
+
+async function settle(record: PendingRecord): Promise<void> {
+  const failed = await record;
+  if (failed) throw failed.error;
+}
+
 export async function runSend(deps: SendDeps): Promise<SendOutcome> {
   const { issue, ledger, transport, options, signal } = deps;
   const now = deps.now ?? (() => new Date());
@@ -144,28 +154,42 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
     progress.lowestRate = pace.lowest;
   };
 
-  const deliver = async (recipient: Recipient) => {
+  /**
+   * Sends one delivery and records its outcome. A failure is recorded before it returns; a
+   * reply is handed back as a pending record, which the worker's next hand-off waits for.
+   */
+  const deliver = async (recipient: Recipient, previous: PendingRecord): Promise<{ pending: PendingRecord }> => {
     let result: SendResult | undefined;
     let failure: ClassifiedFailure | undefined;
     try {
-      result = await transport.send(deps.compose(recipient), { onTransmit: () => ledger.markTransmitting(recipient.subscriberId, now()) });
+      result = await transport.send(deps.compose(recipient), {
+        onTransmit: async () => {
+          await settle(previous);
+          await ledger.markTransmitting(recipient.subscriberId, now());
+        },
+      });
     } catch (error) {
       if (error instanceof HandOffRefused) {
         // Nothing left; the delivery is still claimed and goes back to the queue.
         stop ??= { status: 'interrupted', reason: error.message };
         await ledger.release([recipient.subscriberId]).catch(() => undefined);
-        return;
+        return { pending: previous };
       }
       failure = classifySendError(error);
     }
     const at = now();
     if (result) {
-      await ledger.markSent(recipient.subscriberId, result, at);
-      progress.sent++;
       adjustPace(false);
       window.record(false);
-      deps.onProgress?.(progress);
-      return;
+      const pending = ledger.markSent(recipient.subscriberId, result, at).then(
+        () => {
+          progress.sent++;
+          deps.onProgress?.(progress);
+          return undefined;
+        },
+        (error: unknown) => ({ error }),
+      );
+      return { pending };
     }
     lastError = failure!.message;
     adjustPace(isDeferral(failure!));
@@ -196,32 +220,42 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
       if (!stop && window.tripped) stop = { status: 'paused', reason: window.describe(lastError) };
     }
     deps.onProgress?.(progress);
+    return { pending: previous };
   };
 
   const worker = async () => {
-    while (!stop) {
-      if (signal.aborted) {
-        stop ??= { status: 'interrupted' };
-        break;
+    let pending: PendingRecord = nothingPending;
+    try {
+      while (!stop) {
+        if (signal.aborted) {
+          stop ??= { status: 'interrupted' };
+          break;
+        }
+        await limiter.take(signal);
+        if (stop || signal.aborted) continue;
+        const recipient = await next();
+        if (!recipient) {
+          // Nothing to hand over now: what this worker sent is recorded before it waits or leaves.
+          await settle(pending);
+          pending = nothingPending;
+          const due = await ledger.nextDue();
+          if (due === undefined && inFlight === 0) return;
+          // Something is waiting for its retry time, or in flight elsewhere and may come back.
+          const wait = due === undefined ? 50 : Math.max(5, Math.min(500, due.getTime() - now().getTime()));
+          await sleep(wait, signal);
+          continue;
+        }
+        inFlight++;
+        try {
+          ({ pending } = await deliver(recipient, pending));
+        } finally {
+          inFlight--;
+        }
       }
-      await limiter.take(signal);
-      if (stop || signal.aborted) continue;
-      const recipient = await next();
-      if (!recipient) {
-        const due = await ledger.nextDue();
-        if (due === undefined && inFlight === 0) return;
-        // Something is waiting for its retry time, or in flight elsewhere and may come back.
-        const wait = due === undefined ? 50 : Math.max(5, Math.min(500, due.getTime() - now().getTime()));
-        await sleep(wait, signal);
-        continue;
-      }
-      inFlight++;
-      try {
-        await deliver(recipient);
-      } finally {
-        inFlight--;
-      }
+    } finally {
+      await pending;
     }
+    await settle(pending);
   };
 
   // A worker that fails (the database gone, say) stops the others before the error is passed on,

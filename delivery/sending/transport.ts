@@ -22,6 +22,12 @@ export interface OutgoingMessage {
    */
   mime?: Buffer | undefined;
   /**
+   * The same bytes as `mime`, in the pieces they were built from (most of them the body
+   * encoded once per send and shared by every message), for a transport that can write
+   * them as they are rather than join them into one buffer per recipient.
+   */
+  mimeParts?: readonly Buffer[] | undefined;
+  /**
    * The envelope sender (SMTP MAIL FROM) when it is not the From address: the
    * delivery's own return path (delivery/signing/return-path.ts). The From header is never changed.
    */
@@ -38,11 +44,13 @@ export interface SendResult {
 
 export interface TransmitHooks {
   /**
-   * Called once, at the last moment before the message itself leaves (over SMTP: after
-   * the server accepted DATA, before the first byte of the message). The transport
-   * waits for it and sends nothing if it throws; the send loop records the hand-off
-   * here, so a delivery counts as "outcome unknown" only once it may really have arrived.
-   * Not called when the send fails earlier (connection, MAIL FROM, RCPT TO, DATA refused).
+   * Called once, before the message can be complete at the other end. Over SMTP: after
+   * the server accepted DATA; the message may already be leaving while it runs, but its
+   * final "." is written only once it has resolved. Over HTTP: before the request. If it
+   * throws, the transport makes sure the message cannot arrive (over SMTP it closes the
+   * connection without the final dot). The send loop records the hand-off here, so a
+   * delivery counts as "outcome unknown" only once it may really have arrived. Not called
+   * when the send fails earlier (connection, MAIL FROM, RCPT TO, DATA refused).
    */
   onTransmit?: () => void | Promise<void>;
 }

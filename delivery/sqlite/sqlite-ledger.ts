@@ -254,20 +254,19 @@ class SqliteIssueLedger implements Ledger {
   }
 
   claim(limit: number, now: Date): Promise<Recipient[]> {
-    return retryOnBusy(() =>
-      transaction(this.#db, () => {
-        const rows = this.#claim.all({ now: now.toISOString(), issue: this.#issue, nowMs: now.getTime(), limit, token: this.#token }) as Array<{
-          subscriber_id: number;
-          attempts: number;
-        }>;
-        return rows
-          .sort((a, b) => a.subscriber_id - b.subscriber_id)
-          .map((r) => {
-            const s = this.#recipient.get(r.subscriber_id) as { email: string; name: string | null; token: string };
-            return { subscriberId: r.subscriber_id, email: s.email, name: s.name ?? undefined, token: s.token, attempts: r.attempts };
-          });
-      }),
-    );
+    // Joins the marks' group commit rather than committing on its own.
+    return this.#writes.run(() => {
+      const rows = this.#claim.all({ now: now.toISOString(), issue: this.#issue, nowMs: now.getTime(), limit, token: this.#token }) as Array<{
+        subscriber_id: number;
+        attempts: number;
+      }>;
+      return rows
+        .sort((a, b) => a.subscriber_id - b.subscriber_id)
+        .map((r) => {
+          const s = this.#recipient.get(r.subscriber_id) as { email: string; name: string | null; token: string };
+          return { subscriberId: r.subscriber_id, email: s.email, name: s.name ?? undefined, token: s.token, attempts: r.attempts };
+        });
+    });
   }
 
   async markTransmitting(subscriberId: number, now: Date): Promise<void> {

@@ -1,6 +1,6 @@
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream.js';
 import { describe, expect, it } from 'vitest';
-import { encodeDataChunk } from './smtp-data.ts';
+import { dataTerminator, encodeDataChunk } from './smtp-data.ts';
 
 /** What nodemailer's own DataStream makes of these chunks, its end marker included. */
 async function nodemailerEncoding(chunks: Buffer[]): Promise<Buffer> {
@@ -14,7 +14,7 @@ async function nodemailerEncoding(chunks: Buffer[]): Promise<Buffer> {
   return Buffer.concat(out);
 }
 
-/** Ours, with the end marker nodemailer's stream still adds (its _flush is kept). */
+/** Ours, with the end marker written after it. */
 function ourEncoding(chunks: Buffer[], withEnd = false): Buffer {
   let lastByte: number | false = false;
   const out: Buffer[] = [];
@@ -23,7 +23,7 @@ function ourEncoding(chunks: Buffer[], withEnd = false): Buffer {
     out.push(encodeDataChunk(chunk, lastByte));
     lastByte = chunk[chunk.length - 1]!;
   }
-  if (withEnd) out.push(Buffer.from(lastByte === 0x0a ? '.\r\n' : lastByte === 0x0d ? '\n.\r\n' : '\r\n.\r\n'));
+  if (withEnd) out.push(dataTerminator(lastByte));
   return Buffer.concat(out);
 }
 
@@ -60,5 +60,20 @@ describe('encoding a message for SMTP DATA', () => {
       }
       expect(ourEncoding(chunks, true).toString('latin1'), `seed ${seed}: ${JSON.stringify(text)}`).toBe((await nodemailerEncoding(chunks)).toString('latin1'));
     }
+  });
+
+  it('a large piece is encoded once for each kind of byte before it, and the same encoding is handed out again', () => {
+    const body = Buffer.from(`${'a line of the body\r\n.a line with a dot\r\n'.repeat(200)}`);
+    const once = encodeDataChunk(body, 0x0a);
+    expect(encodeDataChunk(body, 0x0a)).toBe(once);
+    expect(once.toString()).toBe(body.toString().replaceAll('\r\n.', '\r\n..'));
+    const dotted = Buffer.from(`.${'a line of the body\r\n'.repeat(400)}`);
+    expect(encodeDataChunk(dotted, 0x61)).toBe(dotted);
+    // The same piece after a line end: its leading dot is doubled, every time.
+    for (let i = 0; i < 2; i++) expect(encodeDataChunk(dotted, 0x0a).subarray(0, 3).toString()).toBe('..a');
+    expect(encodeDataChunk(dotted, false).subarray(0, 3).toString()).toBe('..a');
+    const bareLf = Buffer.from(`\n${'a line of the body\r\n'.repeat(400)}`);
+    expect(encodeDataChunk(bareLf, 0x61).subarray(0, 3).toString()).toBe('\r\na');
+    expect(encodeDataChunk(bareLf, 0x0d)).toBe(bareLf);
   });
 });

@@ -1,22 +1,22 @@
 // SMTP: the real path. A pool of nodemailer SMTP connections (TLS follows the URL:
 // smtps:// is implicit TLS, smtp:// upgrades with STARTTLS when offered), one message
-// per connection at a time. The pool is ours rather than nodemailer's because the send
-// loop must know the moment a message starts to leave (after the server's 354 to
-// DATA) to record the hand-off, and because nodemailer's pool quietly re-sends a
-// message whose connection closed mid-transmission, which could deliver it twice.
+// per connection at a time, each a transaction of our own (smtp-transaction.ts: the
+// envelope pipelined when the relay offers it). The pool is ours rather than nodemailer's
+// because the send loop must record the hand-off before a message can be complete (before
+// its final "."), and because nodemailer's pool quietly re-sends a message whose
+// connection closed mid-transmission, which could deliver it twice.
 // nodemailer reports every lost connection alike (ECONNECTION or ETIMEDOUT, command
 // "CONN"), so this pool watches the message itself: once all of it, the final "." too,
 // has left the socket's buffer, a loss without a reply is OutcomeUnknown; before that
 // the relay cannot have accepted it, so it is an ordinary retry.
-import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { parseConnectionUrl } from 'nodemailer/lib/shared/index.js';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Config } from '../../core/config.ts';
+import { NewsdeskError } from '../../core/errors.ts';
 import { loadDkim, rsaKeyOf, signMessage, type DkimOptions } from '../signing/dkim-signer.ts';
 import { toNodemailerMessage } from './nodemailer-message.ts';
-import { useFastDataEncoding } from './smtp-data.ts';
+import { runTransaction, supportsTransactions } from './smtp-transaction.ts';
 import { HandOffRefused, OutcomeUnknown, type OutgoingMessage, type SendResult, type TransmitHooks, type Transport } from '../sending/transport.ts';
 
 export interface SmtpTransportOptions {
@@ -47,6 +47,11 @@ export class SmtpTransport implements Transport {
     this.#options = { ...parsed, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout };
     this.#auth = auth?.user ? { user: auth.user, pass: auth.pass ?? '' } : undefined;
     this.#max = options.maxConnections;
+    if (!supportsTransactions(new SMTPConnection({}))) {
+      throw new NewsdeskError('SEND_FAILED', 'The installed nodemailer does not have the SMTP connection internals the SMTP transport drives (written for nodemailer 8).', {
+        hint: 'Install the nodemailer version package.json pins (npm ci).',
+      });
+    }
     // Signed by our own signer: it over-signs the headers a relay must not add (delivery/signing/dkim-signer.ts).
     this.#dkim = options.dkim ? { options: options.dkim, key: rsaKeyOf(options.dkim) } : undefined;
   }
@@ -56,10 +61,11 @@ export class SmtpTransport implements Transport {
   }
 
   async send(message: OutgoingMessage, hooks: TransmitHooks = {}): Promise<SendResult> {
-    const raw = await this.#sign(message.mime ?? (await compose(message)));
+    // Signed, the message is one buffer; unsigned, it goes out in the pieces it was built from.
+    const parts = this.#dkim ? [await this.#sign(message.mime ?? (await compose(message)))] : (message.mimeParts ?? [message.mime ?? (await compose(message))]);
     const connection = await this.#acquire();
     try {
-      const response = await connection.send({ from: message.returnPath ?? message.from.address, to: [message.to.address] }, raw, hooks);
+      const response = await connection.send({ from: message.returnPath ?? message.from.address, to: message.to.address }, parts, hooks);
       return { messageId: message.messageId, response };
     } finally {
       this.#release(connection);
@@ -128,7 +134,6 @@ class PooledConnection {
   static open(options: SMTPConnection.Options, auth: { user: string; pass: string } | undefined): Promise<PooledConnection> {
     return new Promise((resolve, reject) => {
       const connection = new SMTPConnection(options);
-      useFastDataEncoding(connection);
       let settled = false;
       const fail = (error?: Error) => {
         if (settled) return;
@@ -156,12 +161,11 @@ class PooledConnection {
     return this.#usable;
   }
 
-  send(envelope: { from: string; to: string[] }, raw: Buffer, hooks: TransmitHooks): Promise<string> {
+  send(envelope: { from: string; to: string }, parts: readonly Buffer[], hooks: TransmitHooks): Promise<string> {
     return new Promise((resolve, reject) => {
       let settled = false;
-      let handedOff = false;
-      let pushed = false;
       let transmitted = false;
+      let abandoned = false;
       const finish = (error: Error | null, response?: string) => {
         if (settled) return;
         settled = true;
@@ -174,9 +178,11 @@ class PooledConnection {
           return reject(new OutcomeUnknown(error));
         }
         // The server refused this message but the session can go on: RSET before the next one.
-        // Anything else (421, a dropped connection, a refused hand-off mid-DATA) ends the session.
-        if (!this.#usable || typeof code !== 'number' || code === 421 || error instanceof HandOffRefused) {
+        // Anything else (421, a dropped connection, a message left without its final dot) ends the session.
+        if (abandoned || !this.#usable || typeof code !== 'number' || code === 421 || error instanceof HandOffRefused) {
           this.#usable = false;
+          // Closed before anything else is written: a message without its final dot is discarded by the relay.
+          if (abandoned) this.#connection.close();
           return reject(error);
         }
         let done = false;
@@ -190,37 +196,19 @@ class PooledConnection {
         this.#inFlight = () => after(true);
         this.#connection.reset((resetError) => after(Boolean(resetError)));
       };
-      this.#inFlight = (error) => finish(error);
-      // nodemailer pipes the message only once DATA was accepted; reading starts the hand-off.
-      const message = new Readable({
-        read() {
-          if (this.readableEnded || handedOff) return;
-          handedOff = true;
-          // Envelope refused: nodemailer drains the message it will not send, and has already said why.
-          if (settled) return void this.push(null);
-          Promise.resolve()
-            .then(() => hooks.onTransmit?.())
-            .then(
-              () => {
-                pushed = true;
-                this.push(raw);
-                this.push(null);
-              },
-              (error: unknown) => this.destroy(new HandOffRefused(error)),
-            );
+      const transaction = runTransaction(
+        this.#connection,
+        envelope,
+        parts,
+        hooks,
+        {
+          transmitted: () => (transmitted = true),
+          abandoned: () => (abandoned = true),
         },
-      });
-      // 'end': the connection has taken all of it, and the terminating "." follows it into the
-      // socket's buffer; written once that buffer has drained. A loss before then cannot have
-      // delivered it (the relay never saw the end of DATA).
-      message.on('end', () => {
-        if (!pushed) return;
-        const socket = (this.#connection as unknown as { _socket?: Socket | false | null })._socket;
-        if (!socket || socket.writableLength === 0) transmitted = true;
-        else socket.once('drain', () => (transmitted = true));
-      });
-      message.on('error', (error) => finish(error instanceof HandOffRefused ? error : Object.assign(error, { code: 'ESTREAM' })));
-      this.#connection.send(envelope, message, (error, info) => finish(error, info?.response));
+        finish,
+      );
+      // A lost connection after a refusal (a relay that says 421 and hangs up) reports the refusal.
+      if (!settled) this.#inFlight = (error) => finish(transaction.refusal() ?? error);
     });
   }
 

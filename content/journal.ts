@@ -140,7 +140,7 @@ export async function readJournal(file: string, since?: JournalRead): Promise<Jo
   }
 }
 
-function isRecord(value: unknown): value is JournalRecord {
+export function isRecord(value: unknown): value is JournalRecord {
   const record = value as Partial<JournalRecord> | undefined;
   return typeof record?.tx === 'string' && Array.isArray(record.put) && Array.isArray(record.del);
 }

@@ -2,7 +2,8 @@
 // runInWorker): the same runImport, its outcome or its error posted back to be printed.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isNewsdeskError } from '../core/errors.ts';
-import { runImport, type ImportJob, type ImportWorkerReply } from './import.ts';
+import type { ImportWorkerReply } from './import.ts';
+import { runImport, type ImportJob } from './import-run.ts';
 
 let reply: ImportWorkerReply;
 try {

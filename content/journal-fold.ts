@@ -11,7 +11,7 @@
 // each document's latest version found there by its byte span.
 import fs from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { isRecord } from './journal.ts';
+import { isRecord, parseLine, readFully } from './journal.ts';
 import type { SanityDocument } from './store.ts';
 
 export interface FoldSources {
@@ -40,7 +40,7 @@ export async function* foldJournalInParts(sources: FoldSources): AsyncGenerator<
     let order = 0;
     let first = true;
     for await (const line of linesOf(sources.journalPath, 0, sources.journalEnd)) {
-      const value = parseJson(line);
+      const value = parseLine(line);
       if (first) {
         first = false;
         // No header: nothing in the file was ever acknowledged (as readJournal reads it).
@@ -134,15 +134,9 @@ class Spill {
 
   async read({ offset, length }: Span): Promise<string> {
     if (offset < this.#windowStart || offset + length > this.#windowStart + this.#window.length) {
-      this.#window = Buffer.allocUnsafe(Math.max(1 << 20, length));
+      const window = Buffer.allocUnsafe(Math.max(1 << 20, length));
+      this.#window = window.subarray(0, await readFully(this.#handle, window, offset));
       this.#windowStart = offset;
-      let filled = 0;
-      while (filled < this.#window.length) {
-        const { bytesRead } = await this.#handle.read(this.#window, filled, this.#window.length - filled, offset + filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      this.#window = this.#window.subarray(0, filled);
     }
     return this.#window.toString('utf8', offset - this.#windowStart, offset - this.#windowStart + length);
   }
@@ -176,13 +170,5 @@ async function* linesOf(file: string, start: number, end: number): AsyncGenerato
     if (rest !== '') yield rest;
   } finally {
     await handle.close();
-  }
-}
-
-function parseJson(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
   }
 }

@@ -294,7 +294,7 @@ export class GroqJsStore implements ContentStore {
         release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
         // Re-read under the lock: another process may have written since our last look.
         // A lean store's plan that reads documents gets them whole.
-        const snapshot = batch.every((entry) => entry.identityOnly) ? await this.#load() : await this.#loadWhole();
+        const snapshot = batch.every((entry) => entry.identityOnly) ? await this.#load(true) : await this.#loadWhole();
         if (this.#announced && snapshot.documents !== this.#announced) {
           outside = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
         }
@@ -389,13 +389,13 @@ export class GroqJsStore implements ContentStore {
   async #compactOnce(force: boolean): Promise<void> {
     await this.#startUp();
     // The state to fold, taken in the write queue: no write of this store is half-applied.
-    const snapshot = await this.#inWriteQueue(() => this.#load());
+    const snapshot = await this.#inWriteQueue(() => this.#load(true));
     const journal = snapshot.journal;
     if (!journal) return;
     if (snapshot.journalStale || journal.bases.length === 0) {
       await this.#inWriteQueue(() =>
         this.#underLock(async () => {
-          const now = await this.#load();
+          const now = await this.#load(true);
           if (!now.journal || !(now.journalStale || now.journal.bases.length === 0)) return;
           await this.#setAsideJournal(now);
           this.#settle({ ...now, journal: undefined, journalStale: false });
@@ -417,7 +417,7 @@ export class GroqJsStore implements ContentStore {
       const fingerprint = await fingerprintFile(tmp);
       await this.#inWriteQueue(() =>
         this.#underLock(async () => {
-          const now = await this.#load();
+          const now = await this.#load(true);
           // Another process compacted, or the dataset was replaced, meanwhile: this file is not needed.
           if (!isSameBase(now.base, snapshot.base) || !now.journal || now.journalStale || now.journal.ino !== journal.ino || now.journal.end < journal.end) return;
           await appendRebase(this.#journalPath, now.journal.end, fingerprint);
@@ -480,7 +480,8 @@ export class GroqJsStore implements ContentStore {
     this.#reading = undefined;
   }
 
-  async #load(): Promise<Snapshot> {
+  /** The current state; with `partialOk`, a lean store reads what it lacks as identities only (enough to write and fold). */
+  async #load(partialOk = false): Promise<Snapshot> {
     await this.#seedIfMissing();
     await this.#startUp();
     const [stat, journalStat] = await Promise.all([fs.stat(this.#path), statIfExists(this.#journalPath)]);
@@ -492,7 +493,8 @@ export class GroqJsStore implements ContentStore {
     const version = `${stat.ino}:${stat.mtimeMs}:${stat.size}|${journalStat ? `${journalStat.ino}:${journalStat.size}:${journalStat.mtimeMs}` : '-'}`;
     if (this.#reading?.version !== version) {
       // Only the journal changed (a write by this or another process): read what was appended.
-      const reading = { version, promise: sameBase && journalStat ? this.#readAppended(cached) : this.#readWhole() };
+      const identities = this.#lean && partialOk;
+      const reading = { version, promise: sameBase && journalStat ? this.#readAppended(cached, identities) : this.#readWhole(identities) };
       this.#reading = reading;
       reading.promise
         .then((snapshot) => {
@@ -517,22 +519,22 @@ export class GroqJsStore implements ContentStore {
     }
   }
 
-  async #readAppended(from: Snapshot): Promise<Snapshot> {
+  async #readAppended(from: Snapshot, identities: boolean): Promise<Snapshot> {
     const read = await readJournal(this.#journalPath, from.journal);
     // Compaction by another process replaces the dataset file before it removes the
     // journal: a new dataset file means the journal read may be of another base.
     const stat = await fs.stat(this.#path);
-    if (!read || !isSameBase(from.base, stat)) return this.#readWhole();
+    if (!read || !isSameBase(from.base, stat)) return this.#readWhole(identities);
     const previous = from.journal && from.journal.end > 0 ? from.journal : undefined;
     const continued = previous !== undefined && read.ino === previous.ino && read.size >= previous.end;
     // A different journal file under the same dataset file (removed by hand): start over.
-    if (previous && !continued) return this.#readWhole();
+    if (previous && !continued) return this.#readWhole(identities);
     const stale = continued ? from.journalStale : !belongs(read, from.base.fingerprint);
-    const documents = stale ? from.documents : applyRecordsIndexed(from.documents, read.records);
+    const documents = stale ? from.documents : applyRecordsIndexed(from.documents, from.partial ? read.records.map(identityRecord) : read.records);
     return { base: from.base, journal: { ...read, records: [] }, journalStale: stale, documents, views: documents === from.documents ? from.views : new Map(), partial: from.partial };
   }
 
-  async #readWhole(): Promise<Snapshot> {
+  async #readWhole(identities = false): Promise<Snapshot> {
     for (let attempt = 0; ; attempt++) {
       const handle = await fs.open(this.#path, 'r');
       let base: BaseState;
@@ -540,7 +542,7 @@ export class GroqJsStore implements ContentStore {
       try {
         const stat = await handle.stat();
         base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint: await fingerprintOf(handle, stat.size) };
-        documents = await readDatasetFrom(handle, this.#path, { deriveRevisions: true });
+        documents = await readDatasetFrom(handle, this.#path, { deriveRevisions: true, ...(identities ? { map: identityOf } : {}) });
       } finally {
         await handle.close();
       }
@@ -548,8 +550,8 @@ export class GroqJsStore implements ContentStore {
       // Replaced while we read (another process compacted): the journal may not be this file's.
       if (attempt < 5 && !isSameBase(base, await fs.stat(this.#path))) continue;
       const stale = journal !== undefined && !belongs(journal, base.fingerprint);
-      if (journal && !stale) documents = applyRecordsIndexed(documents, journal.records);
-      return { base, journal: journal && { ...journal, records: [] }, journalStale: stale, documents, views: new Map() };
+      if (journal && !stale) documents = applyRecordsIndexed(documents, identities ? journal.records.map(identityRecord) : journal.records);
+      return { base, journal: journal && { ...journal, records: [] }, journalStale: stale, documents, views: new Map(), ...(identities ? { partial: true } : {}) };
     }
   }
 
@@ -660,8 +662,8 @@ export async function readDataset(file: string, options: { deriveRevisions?: boo
   }
 }
 
-async function readDatasetFrom(handle: fs.FileHandle, file: string, options: { deriveRevisions?: boolean } = {}): Promise<SanityDocument[]> {
-  const parser = new DatasetParser(file, options.deriveRevisions ?? false);
+async function readDatasetFrom(handle: fs.FileHandle, file: string, options: { deriveRevisions?: boolean; map?: (doc: SanityDocument) => SanityDocument } = {}): Promise<SanityDocument[]> {
+  const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map);
   {
     const decoder = new StringDecoder('utf8');
     const buffer = Buffer.allocUnsafe(1 << 20);
@@ -689,16 +691,19 @@ class DatasetParser {
   readonly documents: SanityDocument[] = [];
   readonly #file: string;
   readonly #deriveRevisions: boolean;
+  readonly #map: ((doc: SanityDocument) => SanityDocument) | undefined;
   readonly #seen = new Map<string, number>();
 
-  constructor(file: string, deriveRevisions = false) {
+  /** `map` turns each document into what is kept of it (a lean store keeps its identity). */
+  constructor(file: string, deriveRevisions = false, map?: (doc: SanityDocument) => SanityDocument) {
     this.#file = file;
     this.#deriveRevisions = deriveRevisions;
+    this.#map = map;
   }
 
   line(text: string, lineNumber: number): void {
     const doc = this.document(text, lineNumber);
-    if (doc) this.documents.push(doc);
+    if (doc) this.documents.push(this.#map ? this.#map(doc) : doc);
   }
 
   /** One line's document, checked (and its revision derived) as line() does, without keeping it; undefined for a blank line. */

@@ -59,4 +59,18 @@ describe('a lean store', () => {
     expect(await fs.readdir(leanDir)).toEqual(['dataset.ndjson']);
     expect(await new GroqJsStore({ datasetPath: lean.datasetPath }).documents()).toEqual(await ordinary.documents());
   });
+
+  it('keeps writing identities only when another store folded the journal meanwhile, and loses nothing', async () => {
+    const { lean } = await twoStores();
+    await lean.mutate(transactions[0]!, { transactionId: 'tx-0' });
+    // Another writer (the Studio, say) writes and folds the journal into a new dataset file.
+    const other = new GroqJsStore({ datasetPath: lean.datasetPath, now: fixedNow });
+    await other.mutate([{ createOrReplace: doc('from-the-studio') }], { transactionId: 'tx-studio' });
+    await other.compact();
+    for (const [i, mutations] of transactions.slice(1).entries()) await lean.mutate(mutations, { transactionId: `tx-${i + 1}` });
+    await lean.compact();
+    const ids = (await new GroqJsStore({ datasetPath: lean.datasetPath }).documents()).map((d) => d._id);
+    expect(ids).toEqual(['a', 'b', 'd', 'x1', 'from-the-studio', 'x3', 'c', 'x2', 'x4']);
+    expect(await lean.fetch('*[_id == "x1"][0].text')).toBe('x1 again, in its place');
+  });
 });

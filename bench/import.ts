@@ -9,7 +9,8 @@
 //   weekly-zh a Chinese weekly titled "第 N 期", dated only by git history (a real repository)
 //   seed      issues opening with a date line above the "# … #N" title, as the sample reads
 //   images    issues with pictures beside them (copied into the dataset) and at web addresses
-// Prints, per shape, files per second, time and peak RSS, each with its target.
+// Prints, per shape, files per second, time and peak RSS, each with its target, and last the
+// highest peak RSS of them all.
 //   npm run bench:import -- [--issues 1000] [--shape weekly,jekyll]
 import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -210,6 +211,7 @@ if (values.child) {
   const issues = Number(values.issues);
   const wanted = values.shape?.split(',');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'newsdesk-bench-import-'));
+  let peakMb = 0;
   try {
     for (const shape of shapes(issues).filter((s) => !wanted || wanted.includes(s.name))) {
       const root = path.join(dir, shape.name);
@@ -226,8 +228,10 @@ if (values.child) {
       console.log(`import ${shape.name} files/s: ${perSecond.toFixed(1)} files/s (target >= 10 files/s)`);
       console.log(`import ${shape.name} time: ${figures.seconds.toFixed(1)} s (target <= ${(shape.files / 10).toFixed(0)} s)`);
       console.log(`import ${shape.name} peak RSS: ${figures.peakMb.toFixed(0)} MB (target <= 500 MB)`);
+      peakMb = Math.max(peakMb, figures.peakMb);
       await fs.rm(root, { recursive: true, force: true });
     }
+    console.log(`import peak RSS: ${peakMb.toFixed(0)} MB (target <= 500 MB)`);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -15,6 +15,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
+import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
 import { buildView } from './perspective-view.ts';
 import type { ContentStore, DocumentChange, FetchOptions, MutateOptions, Mutation, MutationResult, Perspective, SanityDocument } from './store.ts';
@@ -33,6 +34,12 @@ export interface GroqJsStoreOptions {
    * share of the dataset's size (default 0.25) and more than minBytes (default 1 MiB).
    */
   compaction?: { ratio?: number; minBytes?: number };
+  /**
+   * For a bulk writer (the archive import): once written, a document is kept in memory only
+   * as its identity (id, type, revision, times), so memory stays that of one transaction
+   * however much is written. A query reads the files again; compaction streams them.
+   */
+  lean?: boolean;
 }
 
 /** A committed write, as the local Content Lake reports it to listeners and history. */
@@ -55,6 +62,8 @@ export type StoreListener = (transaction: StoreTransaction) => unknown;
 
 interface PendingTransaction {
   plan: (lookup: (id: string) => SanityDocument | undefined, now: string) => Mutation[];
+  /** The plan writes whole documents or deletes, reading nothing of the stored ones but their identity. */
+  identityOnly?: boolean;
   options: MutateOptions;
   resolve: (result: MutationResult & { changes: DocumentChange[] }) => void;
   reject: (error: unknown) => void;
@@ -76,6 +85,8 @@ interface Snapshot {
   journalStale: boolean;
   documents: SanityDocument[];
   views: Map<Perspective, SanityDocument[]>;
+  /** Lean mode: some documents are only their identity (enough to write, not to query). */
+  partial?: boolean;
 }
 
 export class GroqJsStore implements ContentStore {
@@ -86,6 +97,7 @@ export class GroqJsStore implements ContentStore {
   readonly #lockTimeoutMs: number;
   readonly #journalPath: string;
   readonly #compaction: { ratio: number; minBytes: number };
+  readonly #lean: boolean;
   #startingUp: Promise<void> | undefined;
   #compacting: Promise<void> = Promise.resolve();
   #compactionQueued = false;
@@ -107,6 +119,7 @@ export class GroqJsStore implements ContentStore {
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
     this.#journalPath = journalPathFor(this.#path);
     this.#compaction = { ratio: options.compaction?.ratio ?? 0.25, minBytes: options.compaction?.minBytes ?? 1 << 20 };
+    this.#lean = options.lean ?? false;
     this.description = `local dataset ${path.relative(process.cwd(), this.#path) || this.#path}`;
   }
 
@@ -120,7 +133,7 @@ export class GroqJsStore implements ContentStore {
   }
 
   async fetch<T = unknown>(query: string, params: Record<string, unknown> = {}, options: FetchOptions = {}): Promise<T> {
-    const snapshot = await this.#load();
+    const snapshot = await this.#loadWhole();
     const dataset = viewFor(snapshot, options.perspective ?? 'published');
     let tree;
     try {
@@ -146,7 +159,7 @@ export class GroqJsStore implements ContentStore {
   }
 
   mutate(mutations: Mutation[], options: MutateOptions = {}): Promise<MutationResult & { changes: DocumentChange[] }> {
-    return this.transact(() => mutations, options);
+    return this.#enqueue(() => mutations, options, mutations.every((m) => m && typeof m === 'object' && !('patch' in m)));
   }
 
   /**
@@ -157,8 +170,12 @@ export class GroqJsStore implements ContentStore {
     plan: (lookup: (id: string) => SanityDocument | undefined, now: string) => Mutation[],
     options: MutateOptions = {},
   ): Promise<MutationResult & { changes: DocumentChange[] }> {
+    return this.#enqueue(plan, options, false);
+  }
+
+  #enqueue(plan: PendingTransaction['plan'], options: MutateOptions, identityOnly: boolean): Promise<MutationResult & { changes: DocumentChange[] }> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ plan, options, resolve, reject });
+      this.#pending.push({ plan, options, identityOnly, resolve, reject });
       this.#startCommitting();
     });
   }
@@ -186,7 +203,7 @@ export class GroqJsStore implements ContentStore {
    */
   async watchForOutsideChanges(): Promise<void> {
     if (this.#watcher) return;
-    this.#announced ??= (await this.#load()).documents;
+    this.#announced ??= (await this.#loadWhole()).documents;
     let timer: NodeJS.Timeout | undefined;
     // Writes append to the journal; compaction replaces both files by rename and removal.
     // So watch the folder, not the files.
@@ -208,7 +225,7 @@ export class GroqJsStore implements ContentStore {
   #noticeOutsideWrite(): Promise<void> {
     // Through the write queue: never compare while this store is itself mid-write.
     const run = this.#writeQueue.then(async () => {
-      const snapshot = await this.#load().catch(() => undefined);
+      const snapshot = await this.#loadWhole().catch(() => undefined);
       if (!snapshot || !this.#announced || snapshot.documents === this.#announced) return;
       const transactions = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
       this.#announced = snapshot.documents;
@@ -234,18 +251,18 @@ export class GroqJsStore implements ContentStore {
 
   /** All stored documents, drafts included; for export and tests. */
   async documents(): Promise<SanityDocument[]> {
-    return structuredClone((await this.#load()).documents);
+    return structuredClone((await this.#loadWhole()).documents);
   }
 
   /** The documents a perspective sees (drafts overlaid for "drafts"); shared, never modify them. */
   async view(perspective: Perspective): Promise<() => SanityDocument[]> {
-    const snapshot = await this.#load();
+    const snapshot = await this.#loadWhole();
     return () => viewFor(snapshot, perspective);
   }
 
   /** Stored documents by id, drafts included, exactly as stored (undefined where missing). */
   async getDocuments(ids: string[]): Promise<Array<SanityDocument | undefined>> {
-    const index = indexOf((await this.#load()).documents);
+    const index = indexOf((await this.#loadWhole()).documents);
     return ids.map((id) => index.get(id));
   }
 
@@ -276,7 +293,8 @@ export class GroqJsStore implements ContentStore {
       try {
         release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
         // Re-read under the lock: another process may have written since our last look.
-        const snapshot = await this.#load();
+        // A lean store's plan that reads documents gets them whole.
+        const snapshot = batch.every((entry) => entry.identityOnly) ? await this.#load(true) : await this.#loadWhole();
         if (this.#announced && snapshot.documents !== this.#announced) {
           outside = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
         }
@@ -319,8 +337,9 @@ export class GroqJsStore implements ContentStore {
             journal = undefined;
           }
           const appended = await appendToJournal(this.#journalPath, records, journal ? { end: journal.end } : { createFor: snapshot.base.fingerprint });
-          const documents = applyRecordsIndexed(snapshot.documents, records);
-          this.#settle({ base: snapshot.base, journal: { ...appended, bases: journal?.bases ?? [snapshot.base.fingerprint], records: [] }, journalStale: false, documents, views: new Map() });
+          // Lean: the documents just written, and those read before, are kept as their identity only.
+          const documents = this.#lean ? applyRecordsIndexed(identitiesOf(snapshot), records.map(identityRecord)) : applyRecordsIndexed(snapshot.documents, records);
+          this.#settle({ base: snapshot.base, journal: { ...appended, bases: journal?.bases ?? [snapshot.base.fingerprint], records: [] }, journalStale: false, documents, views: new Map(), partial: this.#lean });
           if (this.#announced) this.#announced = documents;
         }
       } catch (error) {
@@ -370,13 +389,13 @@ export class GroqJsStore implements ContentStore {
   async #compactOnce(force: boolean): Promise<void> {
     await this.#startUp();
     // The state to fold, taken in the write queue: no write of this store is half-applied.
-    const snapshot = await this.#inWriteQueue(() => this.#load());
+    const snapshot = await this.#inWriteQueue(() => this.#load(true));
     const journal = snapshot.journal;
     if (!journal) return;
     if (snapshot.journalStale || journal.bases.length === 0) {
       await this.#inWriteQueue(() =>
         this.#underLock(async () => {
-          const now = await this.#load();
+          const now = await this.#load(true);
           if (!now.journal || !(now.journalStale || now.journal.bases.length === 0)) return;
           await this.#setAsideJournal(now);
           this.#settle({ ...now, journal: undefined, journalStale: false });
@@ -388,12 +407,17 @@ export class GroqJsStore implements ContentStore {
     const folder = path.dirname(this.#path);
     const tmp = temporaryPathFor(this.#path);
     try {
-      // In small parts: between two, the event loop answers the edits made meanwhile.
-      await writeDurably(tmp, serialiseInParts(snapshot.documents, 64 * 1024));
+      // In small parts: between two, the event loop answers the edits made meanwhile. A lean
+      // store holds no documents: the dataset file and the journal are folded line by line.
+      const parser = new DatasetParser(this.#path, true);
+      const folded = snapshot.partial
+        ? foldJournalInParts({ datasetPath: this.#path, journalPath: this.#journalPath, journalEnd: journal.end, spillPath: temporaryPathFor(this.#path), parseLine: (text, n) => parser.document(text, n) })
+        : serialiseInParts(snapshot.documents, 64 * 1024);
+      await writeDurably(tmp, folded);
       const fingerprint = await fingerprintFile(tmp);
       await this.#inWriteQueue(() =>
         this.#underLock(async () => {
-          const now = await this.#load();
+          const now = await this.#load(true);
           // Another process compacted, or the dataset was replaced, meanwhile: this file is not needed.
           if (!isSameBase(now.base, snapshot.base) || !now.journal || now.journalStale || now.journal.ino !== journal.ino || now.journal.end < journal.end) return;
           await appendRebase(this.#journalPath, now.journal.end, fingerprint);
@@ -411,7 +435,7 @@ export class GroqJsStore implements ContentStore {
           await syncFolder(folder);
           const stat = await fs.stat(this.#path);
           const base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint };
-          this.#settle({ base, journal: next, journalStale: false, documents: now.documents, views: now.views });
+          this.#settle({ base, journal: next, journalStale: false, documents: now.documents, views: now.views, partial: now.partial });
         }),
       );
     } finally {
@@ -456,7 +480,8 @@ export class GroqJsStore implements ContentStore {
     this.#reading = undefined;
   }
 
-  async #load(): Promise<Snapshot> {
+  /** The current state; with `partialOk`, a lean store reads what it lacks as identities only (enough to write and fold). */
+  async #load(partialOk = false): Promise<Snapshot> {
     await this.#seedIfMissing();
     await this.#startUp();
     const [stat, journalStat] = await Promise.all([fs.stat(this.#path), statIfExists(this.#journalPath)]);
@@ -468,7 +493,8 @@ export class GroqJsStore implements ContentStore {
     const version = `${stat.ino}:${stat.mtimeMs}:${stat.size}|${journalStat ? `${journalStat.ino}:${journalStat.size}:${journalStat.mtimeMs}` : '-'}`;
     if (this.#reading?.version !== version) {
       // Only the journal changed (a write by this or another process): read what was appended.
-      const reading = { version, promise: sameBase && journalStat ? this.#readAppended(cached) : this.#readWhole() };
+      const identities = this.#lean && partialOk;
+      const reading = { version, promise: sameBase && journalStat ? this.#readAppended(cached, identities) : this.#readWhole(identities) };
       this.#reading = reading;
       reading.promise
         .then((snapshot) => {
@@ -482,22 +508,33 @@ export class GroqJsStore implements ContentStore {
     return this.#reading.promise;
   }
 
-  async #readAppended(from: Snapshot): Promise<Snapshot> {
+  /** The current state with every document whole (a lean store's writes left only identities). */
+  async #loadWhole(): Promise<Snapshot> {
+    for (;;) {
+      const snapshot = await this.#load();
+      if (!snapshot.partial) return snapshot;
+      // Read afresh: neither the partial state nor a read continuing it will do.
+      this.#snapshot = undefined;
+      this.#reading = undefined;
+    }
+  }
+
+  async #readAppended(from: Snapshot, identities: boolean): Promise<Snapshot> {
     const read = await readJournal(this.#journalPath, from.journal);
     // Compaction by another process replaces the dataset file before it removes the
     // journal: a new dataset file means the journal read may be of another base.
     const stat = await fs.stat(this.#path);
-    if (!read || !isSameBase(from.base, stat)) return this.#readWhole();
+    if (!read || !isSameBase(from.base, stat)) return this.#readWhole(identities);
     const previous = from.journal && from.journal.end > 0 ? from.journal : undefined;
     const continued = previous !== undefined && read.ino === previous.ino && read.size >= previous.end;
     // A different journal file under the same dataset file (removed by hand): start over.
-    if (previous && !continued) return this.#readWhole();
+    if (previous && !continued) return this.#readWhole(identities);
     const stale = continued ? from.journalStale : !belongs(read, from.base.fingerprint);
-    const documents = stale ? from.documents : applyRecordsIndexed(from.documents, read.records);
-    return { base: from.base, journal: { ...read, records: [] }, journalStale: stale, documents, views: documents === from.documents ? from.views : new Map() };
+    const documents = stale ? from.documents : applyRecordsIndexed(from.documents, from.partial ? read.records.map(identityRecord) : read.records);
+    return { base: from.base, journal: { ...read, records: [] }, journalStale: stale, documents, views: documents === from.documents ? from.views : new Map(), partial: from.partial };
   }
 
-  async #readWhole(): Promise<Snapshot> {
+  async #readWhole(identities = false): Promise<Snapshot> {
     for (let attempt = 0; ; attempt++) {
       const handle = await fs.open(this.#path, 'r');
       let base: BaseState;
@@ -505,7 +542,7 @@ export class GroqJsStore implements ContentStore {
       try {
         const stat = await handle.stat();
         base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint: await fingerprintOf(handle, stat.size) };
-        documents = await readDatasetFrom(handle, this.#path, { deriveRevisions: true });
+        documents = await readDatasetFrom(handle, this.#path, { deriveRevisions: true, ...(identities ? { map: identityOf } : {}) });
       } finally {
         await handle.close();
       }
@@ -513,8 +550,8 @@ export class GroqJsStore implements ContentStore {
       // Replaced while we read (another process compacted): the journal may not be this file's.
       if (attempt < 5 && !isSameBase(base, await fs.stat(this.#path))) continue;
       const stale = journal !== undefined && !belongs(journal, base.fingerprint);
-      if (journal && !stale) documents = applyRecordsIndexed(documents, journal.records);
-      return { base, journal: journal && { ...journal, records: [] }, journalStale: stale, documents, views: new Map() };
+      if (journal && !stale) documents = applyRecordsIndexed(documents, identities ? journal.records.map(identityRecord) : journal.records);
+      return { base, journal: journal && { ...journal, records: [] }, journalStale: stale, documents, views: new Map(), ...(identities ? { partial: true } : {}) };
     }
   }
 
@@ -625,8 +662,8 @@ export async function readDataset(file: string, options: { deriveRevisions?: boo
   }
 }
 
-async function readDatasetFrom(handle: fs.FileHandle, file: string, options: { deriveRevisions?: boolean } = {}): Promise<SanityDocument[]> {
-  const parser = new DatasetParser(file, options.deriveRevisions ?? false);
+async function readDatasetFrom(handle: fs.FileHandle, file: string, options: { deriveRevisions?: boolean; map?: (doc: SanityDocument) => SanityDocument } = {}): Promise<SanityDocument[]> {
+  const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map);
   {
     const decoder = new StringDecoder('utf8');
     const buffer = Buffer.allocUnsafe(1 << 20);
@@ -654,16 +691,25 @@ class DatasetParser {
   readonly documents: SanityDocument[] = [];
   readonly #file: string;
   readonly #deriveRevisions: boolean;
+  readonly #map: ((doc: SanityDocument) => SanityDocument) | undefined;
   readonly #seen = new Map<string, number>();
 
-  constructor(file: string, deriveRevisions = false) {
+  /** `map` turns each document into what is kept of it (a lean store keeps its identity). */
+  constructor(file: string, deriveRevisions = false, map?: (doc: SanityDocument) => SanityDocument) {
     this.#file = file;
     this.#deriveRevisions = deriveRevisions;
+    this.#map = map;
   }
 
   line(text: string, lineNumber: number): void {
+    const doc = this.document(text, lineNumber);
+    if (doc) this.documents.push(this.#map ? this.#map(doc) : doc);
+  }
+
+  /** One line's document, checked (and its revision derived) as line() does, without keeping it; undefined for a blank line. */
+  document(text: string, lineNumber: number): SanityDocument | undefined {
     const line = text.trim();
-    if (line === '') return;
+    if (line === '') return undefined;
     const where = `${this.#file}:${lineNumber}`;
     let value: unknown;
     try {
@@ -697,12 +743,26 @@ class DatasetParser {
     if (this.#deriveRevisions && (typeof doc._rev !== 'string' || doc._rev === '')) {
       doc._rev = `r${createHash('sha1').update(line).digest('base64url').slice(0, 20)}`;
     }
-    this.documents.push(doc as SanityDocument);
+    return doc as SanityDocument;
   }
 }
 
 export function serialise(documents: SanityDocument[]): string {
   return documents.map((d) => JSON.stringify(d)).join('\n') + (documents.length ? '\n' : '');
+}
+
+/** A lean store's documents: each only its identity, enough for a write to tell what exists and when it was created. */
+function identitiesOf(snapshot: Snapshot): SanityDocument[] {
+  return snapshot.partial ? snapshot.documents : snapshot.documents.map(identityOf);
+}
+
+function identityOf(doc: SanityDocument): SanityDocument {
+  const { _id, _type, _rev, _createdAt, _updatedAt } = doc;
+  return { _id, _type, ...(_rev === undefined ? {} : { _rev }), ...(_createdAt === undefined ? {} : { _createdAt }), ...(_updatedAt === undefined ? {} : { _updatedAt }) };
+}
+
+function identityRecord(record: JournalRecord): JournalRecord {
+  return { ...record, put: record.put.map(identityOf) };
 }
 
 function isSyncUnsupported(error: unknown): boolean {
@@ -766,7 +826,7 @@ export function* serialiseInParts(documents: SanityDocument[], partSize = 1 << 2
 }
 
 /** Writes a file so that readers see either the old or the new content, never a mix. */
-export async function writeAtomically(file: string, content: string | Iterable<string>): Promise<void> {
+export async function writeAtomically(file: string, content: string | Iterable<string> | AsyncIterable<string>): Promise<void> {
   const tmp = temporaryPathFor(file);
   try {
     await writeDurably(tmp, content);
@@ -782,12 +842,12 @@ function temporaryPathFor(file: string): string {
 }
 
 /** Writes and fsyncs a new file, in parts when given parts. */
-async function writeDurably(file: string, content: string | Iterable<string>): Promise<void> {
+async function writeDurably(file: string, content: string | Iterable<string> | AsyncIterable<string>): Promise<void> {
   try {
     const handle = await fs.open(file, 'w');
     try {
       if (typeof content === 'string') await handle.writeFile(content);
-      else for (const part of content) await handle.writeFile(part);
+      else for await (const part of content) await handle.writeFile(part);
       await handle.sync();
     } finally {
       await handle.close();

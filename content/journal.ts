@@ -79,13 +79,15 @@ export async function fingerprintOf(handle: fs.FileHandle, size: number): Promis
   return `${size}:${hash.digest('base64url')}`;
 }
 
-async function readFully(handle: fs.FileHandle, buffer: Buffer, position: number): Promise<void> {
+/** Fills `buffer` from `position` on, or up to the end of the file. */
+export async function readFully(handle: fs.FileHandle, buffer: Buffer, position: number): Promise<number> {
   let done = 0;
   while (done < buffer.length) {
     const { bytesRead } = await handle.read(buffer, done, buffer.length - done, position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
   }
+  return done;
 }
 
 /**
@@ -140,7 +142,7 @@ export async function readJournal(file: string, since?: JournalRead): Promise<Jo
   }
 }
 
-function isRecord(value: unknown): value is JournalRecord {
+export function isRecord(value: unknown): value is JournalRecord {
   const record = value as Partial<JournalRecord> | undefined;
   return typeof record?.tx === 'string' && Array.isArray(record.put) && Array.isArray(record.del);
 }
@@ -162,7 +164,8 @@ export async function readJournalBytes(file: string, start: number, end: number)
   }
 }
 
-function parseLine(line: string): unknown {
+/** A line's JSON, or undefined when it is not JSON. */
+export function parseLine(line: string): unknown {
   try {
     return JSON.parse(line);
   } catch {

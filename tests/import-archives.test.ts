@@ -166,6 +166,20 @@ describe('importing real-shaped archives with no flags', () => {
     expect(result.stderr).toContain('no Markdown files (.md, .mdx, .markdown)');
   });
 
+  it('brings a refused file’s error back from the import’s worker thread with its hint, and writes nothing', async () => {
+    await fs.writeFile(path.join(archives, 'undated.md'), '# Harbour #7\n\nNo date anywhere.\n\n## Reading\n\nBody.\n');
+    await fs.writeFile(path.join(archives, 'latin1.md'), Buffer.from('# Harbour #8\n\n2022-01-01\n\nCaf\xe9\n', 'latin1'));
+    const undated = await runCommand(importCommand, ['undated.md'], { env: { NEWSDESK_DATA_DIR: dataDir }, cwd: archives });
+    expect(undated.code).toBe(1);
+    expect(undated.stderr).toContain('newsdesk import: undated.md: no date: none in the metadata, under the title or in the file name');
+    expect(undated.stderr).toContain('→ Add `date: 2026-03-14` to the front matter');
+    const latin1 = await runCommand(importCommand, ['latin1.md'], { env: { NEWSDESK_DATA_DIR: dataDir }, cwd: archives });
+    expect(latin1.code).toBe(1);
+    expect(latin1.stderr).toContain('latin1.md:5: the file is not UTF-8 text');
+    // Only the sample, drafts included.
+    expect((await storedIssues()).map((i) => i.number)).toEqual([1, 2, 3, 3, 4, 5]);
+  });
+
   it('keeps the sample when the editor has touched it: a colliding number still needs --replace', async () => {
     const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson'), seedFrom: samplePath });
     const sample = parseDataset(await fs.readFile(samplePath, 'utf8'), samplePath);

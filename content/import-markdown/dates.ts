@@ -38,16 +38,23 @@ export function parseDate(text: string, order?: DateOrder): string | undefined {
  * The day-month order an archive's texts show: a "13-04-2022" anywhere settles it as day
  * first, a "04-13-2022" as month first. Undefined when nothing settles it (or both appear).
  */
-export function detectDateOrder(texts: string[]): DateOrder | undefined {
-  let dayFirst = false;
-  let monthFirst = false;
-  for (const text of texts) {
-    for (const m of text.matchAll(/(?<![\d.-])(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?![\d])/g)) {
-      if (Number(m[1]) > 12 && Number(m[2]) <= 12) dayFirst = true;
-      if (Number(m[2]) > 12 && Number(m[1]) <= 12) monthFirst = true;
-    }
+export function detectDateOrder(texts: Iterable<string>): DateOrder | undefined {
+  const seen = { dayFirst: false, monthFirst: false };
+  for (const text of texts) noteDateOrder(text, seen);
+  return settleDateOrder(seen);
+}
+
+/** What one text shows of the day-month order, added to `seen` (an archive read a file at a time). */
+export function noteDateOrder(text: string, seen: { dayFirst: boolean; monthFirst: boolean }): void {
+  for (const m of text.matchAll(/(?<![\d.-])(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?![\d])/g)) {
+    if (Number(m[1]) > 12 && Number(m[2]) <= 12) seen.dayFirst = true;
+    if (Number(m[2]) > 12 && Number(m[1]) <= 12) seen.monthFirst = true;
   }
-  return dayFirst === monthFirst ? undefined : dayFirst ? 'day-first' : 'month-first';
+}
+
+/** The order `seen` settles, if it settles one. */
+export function settleDateOrder(seen: { dayFirst: boolean; monthFirst: boolean }): DateOrder | undefined {
+  return seen.dayFirst === seen.monthFirst ? undefined : seen.dayFirst ? 'day-first' : 'month-first';
 }
 
 /** The first "03-04-2022"-like date in a text whose day and month could trade places. */

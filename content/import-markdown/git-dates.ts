@@ -4,9 +4,10 @@
 // repository reads every file's first addition, following renames, so an archive of
 // hundreds of files costs one command. Without git on PATH, or outside a repository,
 // nothing is found and such files are refused as before.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 
 /**
  * Absolute file path → the date (YYYY-MM-DD, in the author's own time zone) of the
@@ -48,42 +49,77 @@ async function repositoryRoot(folder: string): Promise<string | undefined> {
 /**
  * Walks the history newest first, tracking each wanted file back through its renames
  * (`R old new` moves the name it is looked for under to `old`); the last addition met
- * (the oldest) is the file's first.
+ * (the oldest) is the file's first. git's output is read as it comes, never held whole: a
+ * long history costs the files' names, not the log's size.
  */
 async function firstAdditions(root: string, wanted: Set<string>): Promise<Map<string, string>> {
-  const out = await git(root, ['-c', 'core.quotePath=false', 'log', '-M', '--name-status', '-z', '--no-color', '--format=%x00commit %aI']);
   const found = new Map<string, string>();
-  if (out === undefined) return found;
   // The name each wanted file had at the point of history being read → the file.
   const lookingFor = new Map([...wanted].map((f) => [f, f] as const));
-  const tokens = out.split('\0');
   let date = '';
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!.replace(/^\n+/, '');
-    if (token === '') continue;
+  /** Reads the tokens at the front of `tokens` that make a whole entry; how many it used (0: it needs more). */
+  const take = (tokens: string[], at: number, ended: boolean): number => {
+    const token = tokens[at]!.replace(/^\n+/, '');
+    if (token === '') return 1;
     if (token.startsWith('commit ')) {
       date = token.slice('commit '.length, 'commit '.length + 10);
-      continue;
+      return 1;
     }
     const status = token[0];
-    if (status === 'R' || status === 'C') {
-      const from = tokens[++i] ?? '';
-      const to = tokens[++i] ?? '';
+    const renamed = status === 'R' || status === 'C';
+    const needed = renamed ? 3 : 2;
+    if (tokens.length - at < needed && !ended) return 0;
+    if (renamed) {
+      const from = tokens[at + 1] ?? '';
+      const to = tokens[at + 2] ?? '';
       const file = lookingFor.get(to);
       // A copy leaves its source in place: only a rename carries the file back to its old name.
       if (file !== undefined && status === 'R') {
         lookingFor.delete(to);
         lookingFor.set(from, file);
       }
-      continue;
-    }
-    const name = tokens[++i] ?? '';
-    if (status === 'A') {
-      const file = lookingFor.get(name);
+    } else if (status === 'A') {
+      const file = lookingFor.get(tokens[at + 1] ?? '');
       if (file !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(date)) found.set(file, date);
     }
-  }
-  return found;
+    return needed;
+  };
+  const ok = await gitTokens(root, ['-c', 'core.quotePath=false', 'log', '-M', '--name-status', '-z', '--no-color', '--format=%x00commit %aI'], (tokens, ended) => {
+    let at = 0;
+    while (at < tokens.length) {
+      const used = take(tokens, at, ended);
+      if (used === 0) break;
+      at += used;
+    }
+    return at;
+  });
+  return ok ? found : new Map();
+}
+
+/**
+ * Runs git and hands its NUL-separated output to `read` as it arrives: the whole tokens so
+ * far (those it left over first), and whether the output has ended; `read` says how many it
+ * used. False when git is missing or the command fails (not a repository, no commits).
+ */
+function gitTokens(cwd: string, args: string[], read: (tokens: string[], ended: boolean) => number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const decoder = new StringDecoder('utf8');
+    let partial = '';
+    let left: string[] = [];
+    const feed = (text: string, ended: boolean) => {
+      const parts = (partial + text).split('\0');
+      partial = ended ? '' : parts.pop()!;
+      const tokens = left.length ? [...left, ...parts] : parts;
+      left = tokens.slice(read(tokens, ended));
+    };
+    child.stdout.on('data', (chunk: Buffer) => feed(decoder.write(chunk), false));
+    child.once('error', () => resolve(false));
+    child.once('close', (code) => {
+      feed(decoder.end(), true);
+      resolve(code === 0);
+    });
+  });
 }
 
 /** Runs git; undefined when git is missing or the command fails (not a repository). */

@@ -17,7 +17,7 @@ import { parseDataset } from '../groq-js-store.ts';
 import { isNewsdeskError, NewsdeskError } from '../../core/errors.ts';
 import type { ContentStore, Mutation, SanityDocument } from '../store.ts';
 import { defaultAsideSignature } from './aside-syntax.ts';
-import { detectDateOrder } from './dates.ts';
+import { noteDateOrder, settleDateOrder } from './dates.ts';
 import { importError } from './errors.ts';
 import { attachLocalImages, findLocalImage, localAssetsDir } from './local-images.ts';
 import { convertMarkdownIssue, type ConvertOptions } from './map.ts';
@@ -26,7 +26,8 @@ import { planIssueImport, type ImportSummary, type Library, type PlanOptions } f
 export interface ImportInput {
   /** Name used in messages (the path as the user gave it, or the export's post id). */
   file: string;
-  source: string;
+  /** The Markdown, or how to read it: an archive's files are read when their turn comes, never held all at once. */
+  source: string | (() => Promise<string>);
   /** A number decided outside the file (the platform export's order, --number). */
   number?: number | undefined;
   /** The folder the file is in: pictures beside it are copied into a local dataset. */
@@ -68,27 +69,30 @@ const librarySchema = z.object({
 
 export async function importIssues(store: ContentStore, inputs: ImportInput[], options: ImportIssuesOptions): Promise<ImportReport> {
   const [settings, library] = await Promise.all([readImportSettings(store), readLibrary(store)]);
-  const dateOrder = detectDateOrder(inputs.map((i) => `${i.file}\n${i.source}`));
+  const seen = { dayFirst: false, monthFirst: false };
+  for (const input of inputs) noteDateOrder(`${input.file}\n${await sourceOf(input)}`, seen);
+  const dateOrder = settleDateOrder(seen);
   const convertOptions: ConvertOptions = { asideSignature: settings.asideSignature, baseUrl: options.baseUrl, date: options.date, newsletterTitle: settings.title, dateOrder };
   const notes: string[] = [];
 
   const assetsDir = localAssetsDir(store);
-  const convert = (input: ImportInput) => {
+  const convert = async (input: ImportInput) => {
     const dir = input.dir;
     const localImage = assetsDir && dir ? (src: string) => findLocalImage(dir, src) !== undefined : undefined;
-    return convertMarkdownIssue(input.source, input.file, { ...convertOptions, number: input.number, localImage });
+    return convertMarkdownIssue(await sourceOf(input), input.file, { ...convertOptions, number: input.number, localImage });
   };
   // First pass: every file's number and date, which the archive-wide decisions below need.
   // The converted issue (its parse above all) is let go at once and converted again when
   // its turn to be written comes: memory stays bounded whatever the archive's size.
-  const heads: Head[] = inputs.map((input) => {
+  const heads: Head[] = [];
+  for (const input of inputs) {
     try {
-      const { number, date } = convert(input);
-      return { input, number, date };
+      const { number, date } = await convert(input);
+      heads.push({ input, number, date });
     } catch (error) {
-      return { input, error: asImportError(error, input.file) };
+      heads.push({ input, error: asImportError(error, input.file) });
     }
-  });
+  }
 
   // Files that say nothing of their date: the git history of the archive says when each was first committed.
   const undated = heads.filter((h) => !h.error && h.date === undefined && h.input.path !== undefined);
@@ -161,11 +165,13 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
       if (number !== undefined && claimed.has(number)) {
         throw importError(input.file, undefined, `issue number ${number} is already taken by ${claimed.get(number)} in this import`, 'Number the archive with --renumber, or fix the number in one of the two files.');
       }
-      const issue = { ...convert(input), number, date: head.date };
+      const issue = { ...(await convert(input)), number, date: head.date };
       const plan = planIssueImport(issue, library, options);
       const mutations = assetsDir && input.dir ? await attachLocalImages(plan.mutations, input.file, input.dir, assetsDir, { dryRun: Boolean(options.dryRun), now: (options.now ?? (() => new Date()))() }) : plan.mutations;
       claimed.set(plan.summary.number, input.file);
-      results.push({ file: input.file, ok: true, summary: plan.summary });
+      // A copy: the summary's strings (headings, warnings) may be slices of the file's text,
+      // which would keep every file's text alive until the end.
+      results.push({ file: input.file, ok: true, summary: structuredClone(plan.summary) });
       pending.push({ index: results.length - 1, mutations });
     } catch (error) {
       results.push({ file: input.file, ok: false, error: asImportError(error, input.file) });
@@ -176,6 +182,10 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   if (!flushed) return { results, written: false, notes: giveWay.length ? [giveWayNote(false), ...notes] : notes };
   if (giveWay.length) notes.unshift(giveWayNote(true));
   return { results, written: results.some((r) => r.ok), notes };
+}
+
+function sourceOf(input: ImportInput): Promise<string> {
+  return typeof input.source === 'string' ? Promise.resolve(input.source) : input.source();
 }
 
 /** What the first pass keeps of a file: its number and date, or why it was refused. */

@@ -121,8 +121,11 @@ export function planIssueImport(input: ConvertedIssue, library: Library, options
       tags: [],
     };
     newLinks.push(doc);
-    library.links.set(n, { _id: doc._id, url: doc.url });
-    library.linkUrls.set(doc._id, doc.url);
+    // A copy of the address: the one in the document may be a slice of the file's text,
+    // which the library (kept for the whole archive) would otherwise keep alive.
+    const url = structuredClone(doc.url);
+    library.links.set(n, { _id: doc._id, url });
+    library.linkUrls.set(doc._id, url);
   }
   const distinct = new Set(web.map((l) => normaliseUrl(l.href))).size;
 

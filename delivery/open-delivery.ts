@@ -3,6 +3,7 @@
 // postgres/ when NEWSDESK_DATABASE_URL names one) and hands them out. Every other room
 // declares what it needs and never imports a store; delivery/rooms.test.ts checks it.
 import fs from 'node:fs';
+import { NewsdeskError } from '../core/errors.ts';
 import type { Config } from '../core/config.ts';
 import type { BounceStore } from './bounces/bounce-processor.ts';
 import type { BounceReads } from './bounces/report-counts.ts';
@@ -18,6 +19,7 @@ import { SqliteMailQueue, type MailQueueOptions } from './sqlite/sqlite-mail-que
 import { SqliteScheduleStore } from './sqlite/sqlite-schedule-store.ts';
 import { SqliteSubscriberStore } from './sqlite/sqlite-subscriber-store.ts';
 import type { SubscriberStore } from './subscribers/subscriber-store.ts';
+import type { Pool } from './postgres/pg-db.ts';
 
 export type { MailQueueOptions };
 
@@ -44,11 +46,59 @@ export interface SqliteDelivery extends DeliveryStores {
   db: Database;
 }
 
-export type Delivery = SqliteDelivery;
+export interface PostgresDelivery extends DeliveryStores {
+  kind: 'postgres';
+  /** The connection pool, for tests that look at rows. */
+  pool: Pool;
+}
+
+export type Delivery = SqliteDelivery | PostgresDelivery;
 
 /** Opens the delivery database the configuration names, migrating it forward first. */
-export async function openDelivery(config: Pick<Config, 'dbPath'>, options: OpenOptions = {}): Promise<Delivery> {
-  return openSqliteDelivery(config.dbPath, options);
+export async function openDelivery(config: Pick<Config, 'dbPath'> & Partial<Pick<Config, 'databaseUrl'>>, options: OpenOptions = {}): Promise<Delivery> {
+  return config.databaseUrl ? openPostgresDelivery(config.databaseUrl) : openSqliteDelivery(config.dbPath, options);
+}
+
+/** Several servers sharing one database: PostgreSQL at NEWSDESK_DATABASE_URL. */
+export async function openPostgresDelivery(url: string): Promise<PostgresDelivery> {
+  // Loaded only here: SQLite users never load the pg client.
+  const [{ openPostgres, redactUrl }, { PgSubscriberStore }, { PgBounceStore }, { PgScheduleStore }, { PgMailQueue }] = await Promise.all([
+    import('./postgres/pg-db.ts'),
+    import('./postgres/pg-subscriber-store.ts'),
+    import('./postgres/pg-bounce-store.ts'),
+    import('./postgres/pg-schedule-store.ts'),
+    import('./postgres/pg-mail-queue.ts'),
+  ]);
+  const pool = await openPostgres(url);
+  return {
+    kind: 'postgres',
+    pool,
+    subscribers: new PgSubscriberStore(pool),
+    // The send ledger's PostgreSQL store (postgres/pg-ledger.ts) is being written separately;
+    // it is wired here, as `new PgLedger(pool)`, when it lands.
+    ledger: ledgerNotYetInPostgres(),
+    bounces: new PgBounceStore(pool),
+    schedules: new PgScheduleStore(pool),
+    mailQueue: (queueOptions) => new PgMailQueue(pool, queueOptions),
+    location: redactUrl(url),
+    checkHealth: async () => void (await pool.query('SELECT 1')),
+    close: () => pool.end(),
+  };
+}
+
+/** Until postgres/pg-ledger.ts is wired: every ledger call rejects, saying so. */
+function ledgerNotYetInPostgres(): SendStore & SendReads {
+  return new Proxy({} as SendStore & SendReads, {
+    get: (_, name) =>
+      name === 'then' || typeof name === 'symbol'
+        ? undefined
+        : () =>
+            Promise.reject(
+              new NewsdeskError('DATABASE_UNAVAILABLE', `The send ledger (${String(name)}) has no PostgreSQL store yet`, {
+                hint: 'Sends and their counts need the SQLite delivery database for now: unset NEWSDESK_DATABASE_URL.',
+              }),
+            ),
+  });
 }
 
 /** The embedded default: one SQLite file. */
@@ -70,10 +120,19 @@ export function openSqliteDelivery(file: string, options: OpenOptions = {}): Sql
 }
 
 /** Published issues the site leaves out for now (issuesHeldFromWeb), for a command without a server: from the delivery database, when there is one. */
-export async function readIssuesHeldFromWeb(config: Pick<Config, 'schedule' | 'dbPath'>): Promise<Set<number>> {
-  if (config.schedule.webPublish !== 'at-send' || !fs.existsSync(config.dbPath)) return new Set();
+export async function readIssuesHeldFromWeb(config: Pick<Config, 'schedule' | 'dbPath'> & Partial<Pick<Config, 'databaseUrl'>>): Promise<Set<number>> {
+  if (config.schedule.webPublish !== 'at-send') return new Set();
+  if (!config.databaseUrl && !fs.existsSync(config.dbPath)) return new Set();
   // Loaded only when asked: most commands that open the database never build the site.
   const { issuesHeldFromWeb } = await import('./schedule/scheduling.ts');
+  if (config.databaseUrl) {
+    const delivery = await openPostgresDelivery(config.databaseUrl);
+    try {
+      return await issuesHeldFromWeb(config, delivery.schedules);
+    } finally {
+      await delivery.close();
+    }
+  }
   const db = openDatabase(config.dbPath);
   try {
     return await issuesHeldFromWeb(config, new SqliteScheduleStore(db));

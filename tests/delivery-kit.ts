@@ -5,6 +5,7 @@ import net, { type Socket } from 'node:net';
 import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { onTestFinished } from 'vitest';
 import { placeholders } from '../core/render.ts';
 import { openDatabase, type Database } from '../delivery/sqlite/db.ts';
 import { composeIssueMessage, type MessageContext, type RenderedEmail } from '../delivery/messages/message.ts';
@@ -12,8 +13,9 @@ import { sendIssue, type SendIssueRequest } from '../delivery/sending/send-issue
 import type { Transport } from '../delivery/sending/transport.ts';
 import type { SendOptions } from '../delivery/sending/send-loop.ts';
 import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
-import type { DeliveryStores } from '../delivery/open-delivery.ts';
+import { openPostgresDelivery, openSqliteDelivery, type Delivery, type DeliveryStores } from '../delivery/open-delivery.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
+import { freshDatabase } from './helpers/postgres.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 export interface ReceivedMessage {
@@ -170,6 +172,35 @@ export async function aDeliveryDb(addresses: string[]): Promise<DeliveryDb> {
   const subscribers = new SqliteSubscriberStore(db);
   for (const email of addresses) await subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
   return { dir, file, db, subscribers, ledger: new SqliteLedger(db) };
+}
+
+/** The databases the delivery stores run on; store tests run once for each (describe.each(storeKinds)). */
+export const storeKinds = ['sqlite', 'postgres'] as const;
+export type StoreKind = (typeof storeKinds)[number];
+
+/**
+ * The delivery stores on a new, empty database of that kind with `addresses` active
+ * subscribers: a SQLite file in a temp folder, or a new database on the run's PostgreSQL
+ * server. Closed (and the database dropped) when the test ends.
+ */
+export async function aDelivery(kind: StoreKind, addresses: string[] = []): Promise<Delivery> {
+  const delivery = kind === 'sqlite' ? openSqliteDelivery(path.join(await makeTempDir('newsdesk-delivery-'), 'newsdesk.db')) : await openPostgresDelivery(await freshDatabase('test'));
+  onTestFinished(() => delivery.close());
+  for (const email of addresses) await delivery.subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+  return delivery;
+}
+
+/** Rows of a query on either database; write it with ? placeholders. */
+export async function rowsOf<T = Record<string, unknown>>(delivery: Delivery, sql: string, ...params: unknown[]): Promise<T[]> {
+  if (delivery.kind === 'sqlite') return delivery.db.prepare(sql).all(...(params as Array<string | number | null>)) as T[];
+  let n = 0;
+  return (await delivery.pool.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
+}
+
+/** The SQLite connection of a delivery that must be on SQLite (tests that reach into the file). */
+export function sqliteDbOf(delivery: Delivery): Database {
+  if (delivery.kind !== 'sqlite') throw new Error(`this test reads the SQLite file, but the delivery is on ${delivery.kind}`);
+  return delivery.db;
 }
 
 export interface DeliveryDb {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmtpTransport } from '../delivery/transports/smtp-transport.ts';
 import { createUnsubscribeToken } from '../delivery/signing/tokens.ts';
-import { addresses, fixedNow, type ScriptedServer, sendIssueWith, startSmtpServer } from './delivery-kit.ts';
+import { addresses, fixedNow, type ScriptedServer, sendIssueWith, sqliteDbOf, startSmtpServer } from './delivery-kit.ts';
 import { hangMs } from './helpers/hang.ts';
 import { runCli } from './helpers/run-cli.ts';
 import { startTestServer, tokenSecret, type TestServer } from './server-kit.ts';
@@ -45,7 +45,7 @@ describe('a large import beside the server and a send', () => {
     const importing = runCli(['subscribers', 'import', csv, '--pending'], { env: { NEWSDESK_DATA_DIR: server.config.dataDir, NEWSDESK_SECRET: tokenSecret } });
     let imported: Awaited<typeof importing> | undefined;
     void importing.then((r) => (imported = r));
-    const count = server.delivery.db.prepare('SELECT count(*) AS n FROM subscribers');
+    const count = sqliteDbOf(server.delivery).prepare('SELECT count(*) AS n FROM subscribers');
     const rows = () => (count.get() as { n: number }).n;
     /** Until the import has written `n` rows or ended, looking every 20 ms. */
     const importedRows = async (n: number) => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../delivery/sqlite/db.ts';
 import { SqliteMailQueue } from '../delivery/sqlite/sqlite-mail-queue.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
-import { aFreePort, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
+import { aFreePort, type ScriptedServer, sqliteDbOf, startSmtpServer } from './delivery-kit.ts';
 import { hangMs } from './helpers/hang.ts';
 import { confirmVia, jsonPost, startTestServer, tokenSecret, type TestServer } from './server-kit.ts';
 import path from 'node:path';
@@ -48,7 +48,7 @@ describe('transactional mail through the queue', () => {
     expect(await answer('stranger@example.com')).toEqual(known);
 
     // The relay refuses connections; the worker keeps the mail and tries again.
-    const attempted = server.delivery.db.prepare("SELECT attempts, last_error FROM mail_queue WHERE kind = 'confirm'");
+    const attempted = sqliteDbOf(server.delivery).prepare("SELECT attempts, last_error FROM mail_queue WHERE kind = 'confirm'");
     const failedOnce = await until('a failed attempt', () => {
       const row = attempted.get() as { attempts: number; last_error: string | null } | undefined;
       return row && row.attempts >= 2 && row.last_error ? row : undefined;
@@ -64,7 +64,7 @@ describe('transactional mail through the queue', () => {
     await server.mail.idle();
 
     expect(relay.received.map((m) => `${m.to} ${m.parsed.subject?.split(' ')[0]}`).sort()).toEqual(['stranger@example.com Confirm', 'stranger@example.com Welcome']);
-    expect(server.delivery.db.prepare('SELECT kind, state FROM mail_queue ORDER BY id').all()).toEqual([
+    expect(sqliteDbOf(server.delivery).prepare('SELECT kind, state FROM mail_queue ORDER BY id').all()).toEqual([
       { kind: 'confirm', state: 'sent' },
       { kind: 'welcome', state: 'sent' },
     ]);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfirmToken, createUnsubscribeToken, verifyUnsubscribeToken } from '../delivery/signing/tokens.ts';
 import type { OutgoingMessage, Transport } from '../delivery/sending/transport.ts';
 import { confirmLinkIn, confirmVia, formPost, jsonPost, previewSecret, readOutbox, startTestServer, tokenSecret, webhookSecret, type TestServer } from './server-kit.ts';
+import { sqliteDbOf } from './delivery-kit.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -84,7 +85,7 @@ describe('subscribing with double opt-in', () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => jsonPost(`${server.url}/subscribe`, { email: 'Twin@Example.COM' })));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(202));
     await server.mail.idle();
-    const rows = server.delivery.db.prepare("SELECT email FROM subscribers WHERE email_key = 'twin@example.com'").all();
+    const rows = sqliteDbOf(server.delivery).prepare("SELECT email FROM subscribers WHERE email_key = 'twin@example.com'").all();
     expect(rows).toEqual([{ email: 'Twin@example.com' }]);
   });
 
@@ -92,7 +93,7 @@ describe('subscribing with double opt-in', () => {
     const variants = ['Carol@Example.com', 'carol@example.com', 'CAROL@example.com', 'cArol@example.com', 'caRol@example.com', 'carOl@example.com', 'caroL@example.com', 'CArol@example.com', 'caROL@example.com', 'CAROl@example.com'];
     for (const email of variants) expect((await jsonPost(`${server.url}/subscribe`, { email })).status).toBe(202);
     await server.mail.idle();
-    const stored = server.delivery.db.prepare("SELECT email, state FROM subscribers WHERE email_key = 'carol@example.com'").all();
+    const stored = sqliteDbOf(server.delivery).prepare("SELECT email, state FROM subscribers WHERE email_key = 'carol@example.com'").all();
     expect(stored).toEqual([{ email: 'Carol@example.com', state: 'pending' }]);
     const confirmations = (await server.outboxMail()).filter((m) => m.to.toLowerCase().includes('carol@example.com'));
     expect(confirmations).toHaveLength(3);

@@ -190,6 +190,18 @@ export async function aDelivery(kind: StoreKind, addresses: string[] = []): Prom
   return delivery;
 }
 
+/** The address of a delivery's database, for a second connection or a `newsdesk` child process (NEWSDESK_DATABASE_URL); a SQLite file's path. */
+export function databaseOf(delivery: Delivery): string {
+  return delivery.kind === 'sqlite' ? delivery.location : (delivery.pool as unknown as { options: { connectionString: string } }).options.connectionString;
+}
+
+/** The same database's ledger through a connection of its own (another worker's, say); closed when the test ends. */
+export async function anotherLedger(delivery: Delivery): Promise<DeliveryStores['ledger']> {
+  const other = delivery.kind === 'sqlite' ? openSqliteDelivery(delivery.location) : await openPostgresDelivery(databaseOf(delivery));
+  onTestFinished(() => other.close());
+  return other.ledger;
+}
+
 /** Rows of a query on either database; write it with ? placeholders. */
 export async function rowsOf<T = Record<string, unknown>>(delivery: Delivery, sql: string, ...params: unknown[]): Promise<T[]> {
   if (delivery.kind === 'sqlite') return delivery.db.prepare(sql).all(...(params as Array<string | number | null>)) as T[];

@@ -206,7 +206,7 @@ export const pgMigrations: ReadonlyArray<PgMigration> = [
   },
 ];
 
-/** The tables of the delivery schema, in an order that copies respect references in. */
+/** The tables of the delivery schema, in an order that copies respect references in (not send_workers: leases live only while their sends run). */
 export const deliveryTables = [
   'subscribers',
   'subscriber_events',
@@ -214,7 +214,6 @@ export const deliveryTables = [
   'confirm_nonces',
   'sends',
   'deliveries',
-  'send_workers',
   'signup_requests',
   'mail_queue',
   'bounce_reports',

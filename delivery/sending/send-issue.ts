@@ -59,7 +59,8 @@ export interface SendStore {
     isLive: LeaseRequest['isLive'],
     settle: SettleSend,
   ): Promise<SendState & { last: boolean; counts: DeliveryCounts }>;
-  enqueueActive(issue: number, now: Date): Promise<number>;
+  /** Queues every active subscriber not yet queued, `batchSize` at a time (each store has its default). */
+  enqueueActive(issue: number, now: Date, batchSize?: number): Promise<number>;
   requeueAbandoned(issue: number): Promise<number>;
   requeueRetryable(issue: number): Promise<number>;
   requeueUnknown(issue: number): Promise<number>;

@@ -52,6 +52,8 @@ export async function startSmtpServer(
     onMessage?: (to: string, seenBefore: number) => Verdict | Promise<Verdict>;
     /** Rejects a recipient at RCPT TO. */
     onRecipient?: (to: string) => Verdict;
+    /** Called as each message's transmission begins (DATA accepted), after it is counted in `transmissions`. */
+    onTransmission?: (to: string) => void;
     /** Hangs up as soon as the first part of this recipient's message arrives (mid-DATA). */
     hangUpMidMessage?: (to: string) => boolean;
     delayMs?: number;
@@ -75,6 +77,7 @@ export async function startSmtpServer(
     },
     onData(stream, session: SMTPServerSession, callback) {
       transmissions.push(session.envelope.rcptTo[0]?.address ?? '');
+      options.onTransmission?.(session.envelope.rcptTo[0]?.address ?? '');
       const chunks: Buffer[] = [];
       if (options.hangUpMidMessage?.(session.envelope.rcptTo[0]?.address ?? '')) {
         stream.once('data', () => sockets.get(session.remotePort)?.destroy());

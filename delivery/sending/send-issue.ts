@@ -13,7 +13,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { NewsdeskError } from '../../core/errors.ts';
-import type { DeliveryCounts, LeaseHolder, SendStatus } from './ledger.ts';
+import type { DeliveryCounts, LeaseHolder, SendRecord, SendStatus } from './ledger.ts';
 import { runSend, type BounceRecorder, type Ledger, type Recipient, type SendOptions, type SendOutcome, type SendProgress } from './send-loop.ts';
 import type { OutgoingMessage, Transport } from './transport.ts';
 
@@ -143,6 +143,12 @@ export function settleAfter(ended: SendState & { status: 'completed' | 'interrup
     if (ended.status === 'completed' && counts.sending > 0) return { status: 'unresolved', reason: `${counts.sending} delivery(ies) with an unknown outcome` };
     return ended;
   };
+}
+
+/** Other workers sharing a send (PostgreSQL), after the first one named: " and 2 more worker(s)". */
+export function moreWorkers(send: Pick<SendRecord, 'workers'>): string {
+  const more = (send.workers ?? 1) - 1;
+  return more > 0 ? ` and ${more} more worker(s)` : '';
 }
 
 export async function sendIssue(request: SendIssueRequest): Promise<SendIssueResult> {

@@ -35,7 +35,9 @@ async function worker([url, issueArg, portArg, concurrencyArg]: string[]): Promi
   const concurrency = Number(concurrencyArg);
   const transport = new SmtpTransport({ url: `smtp://127.0.0.1:${portArg}`, maxConnections: concurrency });
   console.log('ready');
-  await new Promise<void>((resolve) => readline.createInterface({ input: process.stdin }).once('line', () => resolve()));
+  const go = readline.createInterface({ input: process.stdin });
+  await new Promise<void>((resolve) => go.once('line', () => resolve()));
+  go.close();
   const result = await sendIssue({
     issue: Number(issueArg),
     subject: email.subject,
@@ -69,7 +71,7 @@ async function race(url: string, issue: number, senders: number, port: number, c
   );
   await Promise.all(ready);
   const start = performance.now();
-  for (const child of children) child.stdin!.write('go\n');
+  for (const child of children) child.stdin!.end('go\n');
   const counts = await Promise.all(sent);
   return { seconds: (performance.now() - start) / 1000, sent: counts };
 }

@@ -10,6 +10,7 @@
 //   npm run bench:send -- --subscribers 10000 --concurrency 10
 //   npm run bench:send -- --transport ses    # 10,000 subscribers through SES
 //   npm run bench:send -- --dkim             # each message DKIM-signed (a 2048-bit RSA key)
+//   npm run bench:send -- --postgres         # the PostgreSQL ledger: one sender against two (bench/send-postgres.ts)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
@@ -41,13 +42,14 @@ const { values } = parseArgs({
     transport: { type: 'string', default: 'smtp' },
     'no-smtp-source': { type: 'boolean', default: false },
     dkim: { type: 'boolean', default: false },
+    postgres: { type: 'boolean', default: false },
   },
 });
 const viaSes = values.transport === 'ses';
-const n = Number(values.subscribers ?? (viaSes ? '10000' : '100000'));
+const n = Number(values.subscribers ?? (viaSes || values.postgres ? (viaSes ? '10000' : '20000') : '100000'));
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(n) || n < 1 || !Number.isInteger(concurrency) || concurrency < 1 || !['smtp', 'ses'].includes(values.transport)) {
-  console.error('usage: npm run bench:send -- [--transport smtp|ses] [--subscribers N] [--concurrency C] [--dkim] [--no-smtp-source]');
+  console.error('usage: npm run bench:send -- [--transport smtp|ses] [--subscribers N] [--concurrency C] [--dkim] [--no-smtp-source] [--postgres]');
   process.exit(2);
 }
 
@@ -60,6 +62,13 @@ const sink = viaSes ? undefined : spawn('/usr/sbin/smtp-sink', ['-u', 'nobody', 
 const ses = viaSes ? await startSesStandIn({ maxSendRate: 100_000 }) : undefined;
 try {
   if (sink) await waitForPort(port);
+  if (values.postgres) {
+    const { benchPostgres } = await import('./send-postgres.ts');
+    await benchPostgres({ subscribers: n, concurrency, port, databasePort: await freePort() });
+    sink?.kill('SIGTERM');
+    fs.rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
 
   // ── The message: the largest issue of the sample newsletter, rendered once ──
   const store = new GroqJsStore({ datasetPath: path.join(work, 'dataset.ndjson'), seedFrom: samplePath });

@@ -63,21 +63,20 @@ export async function openDelivery(config: Pick<Config, 'dbPath'> & Partial<Pick
 /** Several servers sharing one database: PostgreSQL at NEWSDESK_DATABASE_URL. */
 export async function openPostgresDelivery(url: string): Promise<PostgresDelivery> {
   // Loaded only here: SQLite users never load the pg client.
-  const [{ openPostgres, redactUrl }, { PgSubscriberStore }, { PgBounceStore }, { PgScheduleStore }, { PgMailQueue }] = await Promise.all([
+  const [{ openPostgres, redactUrl }, { PgSubscriberStore }, { PgBounceStore }, { PgScheduleStore }, { PgMailQueue }, { PgLedger }] = await Promise.all([
     import('./postgres/pg-db.ts'),
     import('./postgres/pg-subscriber-store.ts'),
     import('./postgres/pg-bounce-store.ts'),
     import('./postgres/pg-schedule-store.ts'),
     import('./postgres/pg-mail-queue.ts'),
+    import('./postgres/pg-ledger.ts'),
   ]);
   const pool = await openPostgres(url);
   return {
     kind: 'postgres',
     pool,
     subscribers: new PgSubscriberStore(pool),
-    // The send ledger's PostgreSQL store (postgres/pg-ledger.ts) is being written separately;
-    // it is wired here, as `new PgLedger(pool)`, when it lands.
-    ledger: ledgerNotYetInPostgres(),
+    ledger: new PgLedger(pool),
     bounces: new PgBounceStore(pool),
     schedules: new PgScheduleStore(pool),
     mailQueue: (queueOptions) => new PgMailQueue(pool, queueOptions),
@@ -85,21 +84,6 @@ export async function openPostgresDelivery(url: string): Promise<PostgresDeliver
     checkHealth: async () => void (await pool.query('SELECT 1')),
     close: () => pool.end(),
   };
-}
-
-/** Until postgres/pg-ledger.ts is wired: every ledger call rejects, saying so. */
-function ledgerNotYetInPostgres(): SendStore & SendReads {
-  return new Proxy({} as SendStore & SendReads, {
-    get: (_, name) =>
-      name === 'then' || typeof name === 'symbol'
-        ? undefined
-        : () =>
-            Promise.reject(
-              new NewsdeskError('DATABASE_UNAVAILABLE', `The send ledger (${String(name)}) has no PostgreSQL store yet`, {
-                hint: 'Sends and their counts need the SQLite delivery database for now: unset NEWSDESK_DATABASE_URL.',
-              }),
-            ),
-  });
 }
 
 /** The embedded default: one SQLite file. */

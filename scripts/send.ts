@@ -10,7 +10,7 @@ import { openDelivery } from '../delivery/open-delivery.ts';
 import { openTransport } from '../delivery/transports/open-transport.ts';
 import { createProgressBar, formatDuration } from '../delivery/sending/progress.ts';
 import { resolveSecret } from '../delivery/signing/secret.ts';
-import { describeHolder, sendIssue, type SendIssueResult } from '../delivery/sending/send-issue.ts';
+import { describeHolder, moreWorkers, sendIssue, type SendIssueResult } from '../delivery/sending/send-issue.ts';
 import { defaultRetry } from '../delivery/sending/send-loop.ts';
 import type { SendRecord } from '../delivery/sending/ledger.ts';
 import { formatSendTime } from '../delivery/schedule/send-time.ts';
@@ -162,7 +162,7 @@ function describeTransport(config: Config): string {
 }
 
 function describeStatus(send: SendRecord): string {
-  if (send.status === 'running' && send.lease) return `running (${describeHolder(send.lease.holder)})`;
+  if (send.status === 'running' && send.lease) return `running (${describeHolder(send.lease.holder)}${moreWorkers(send)})`;
   if (send.status === 'running') return 'stopped abruptly';
   return `${send.status}${send.pauseReason ? ` (${send.pauseReason})` : ''}`;
 }
@@ -171,6 +171,7 @@ function printSummary(ctx: CommandContext, issue: number, result: SendIssueResul
   const { outcome, counts } = result;
   const slowed = outcome.lowestRate < configuredRate ? ` The relay deferred messages; the rate went down to ${Number(outcome.lowestRate.toFixed(2))} msg/s at its lowest.` : '';
   ctx.out(`\nIssue #${issue}: ${result.status}. This run: ${outcome.sent} sent, ${outcome.failed} failed (${outcome.bounced} bounced), ${outcome.retried} retries${outcome.unknown > 0 ? `, ${outcome.unknown} unknown (the connection was lost after the message went out, before the relay's reply; not re-sent)` : ''}.${slowed}`);
+  if (result.workersLeft) ctx.out(`Other workers are still sending issue #${issue}; the last of them to finish records how the send ended.`);
   if (result.requeued > 0) ctx.out(`${result.requeued} delivery(ies) an earlier run had claimed but never started went back to the queue.`);
   ctx.out(`Ledger: ${counts.sent} sent, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.queued + counts.claimed} queued, ${counts.sending} unknown.`);
 }

@@ -3,7 +3,7 @@
 // send in full, with what came back afterwards: bounces (hard and soft) and complaints.
 import { NewsdeskError } from '../core/errors.ts';
 import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
-import { describeHolder } from '../delivery/sending/send-issue.ts';
+import { describeHolder, moreWorkers } from '../delivery/sending/send-issue.ts';
 import type { SendRecord } from '../delivery/sending/ledger.ts';
 import { type Command, type CommandContext, formatTable, parseOptions, positiveInt } from './cli.ts';
 
@@ -51,7 +51,7 @@ export const sendsCommand: Command = {
             `\`newsdesk send ${s.issueNumber}\` lists them; \`newsdesk send ${s.issueNumber} --yes --resend-unknown\` sends them again, \`--skip-unknown\` closes them.`,
         );
       }
-      for (const s of sends.filter((x) => x.status === 'running' && x.lease)) ctx.out(`#${s.issueNumber} is being sent by ${describeHolder(s.lease!.holder)}`);
+      for (const s of sends.filter((x) => x.status === 'running' && x.lease)) ctx.out(`#${s.issueNumber} is being sent by ${describeHolder(s.lease!.holder)}${moreWorkers(s)}`);
       return 0;
     } finally {
       await delivery.close();
@@ -111,3 +111,4 @@ function displayStatus(send: SendRecord): string {
   if (send.status === 'completed' && send.counts.sending > 0) return 'unresolved';
   return send.status;
 }
+

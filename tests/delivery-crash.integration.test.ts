@@ -2,14 +2,16 @@
 // server that answers slowly, and is SIGKILLed at random points (no chance to clean
 // up) or sent SIGTERM (asked to stop). Running the send again must leave every active
 // subscriber with exactly one copy, except deliveries whose outcome is unknown: at most
-// one per connection per crash, each really transmitted, reported and not re-sent.
+// one per connection per crash, each really transmitted, reported and not re-sent. The
+// kill trials run on the SQLite file and on PostgreSQL (NEWSDESK_DATABASE_URL).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { openSqliteDelivery } from '../delivery/open-delivery.ts';
 import { openDatabase } from '../delivery/sqlite/db.ts';
 import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
-import { addresses, fixedNow, type ScriptedServer, startSmtpServer } from './delivery-kit.ts';
+import { aDelivery, addresses, databaseOf, fixedNow, type ScriptedServer, startSmtpServer, storeKinds, type StoreKind } from './delivery-kit.ts';
 import { hangAfter } from './helpers/hang.ts';
 import { binPath, cleanEnv, runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
@@ -23,12 +25,15 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setUp(count: number, options: { connections?: number; replyDelayMs?: () => number } = {}) {
+async function setUp(count: number, options: { connections?: number; replyDelayMs?: () => number; kind?: StoreKind } = {}) {
   const dataDir = await makeTempDir('newsdesk-crash-');
-  const db = openDatabase(path.join(dataDir, 'newsdesk.db'));
-  const subscribers = new SqliteSubscriberStore(db);
   const list = addresses(count);
-  for (const email of list) await subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+  // SQLite: the file in the data folder the CLI uses; PostgreSQL: a new database it is pointed at.
+  const delivery = options.kind === 'postgres' ? await aDelivery('postgres', list) : openSqliteDelivery(path.join(dataDir, 'newsdesk.db'));
+  if (delivery.kind === 'sqlite') {
+    onTestFinished(() => delivery.close());
+    for (const email of list) await delivery.subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
+  }
   let onReceived: (n: number) => void = () => {};
   let n = 0;
   server = await startSmtpServer({
@@ -45,6 +50,7 @@ async function setUp(count: number, options: { connections?: number; replyDelayM
     SMTP_URL: server.url,
     NEWSDESK_SEND_RATE: '1000',
     NEWSDESK_SEND_CONCURRENCY: String(options.connections ?? 3),
+    ...(delivery.kind === 'postgres' ? { NEWSDESK_DATABASE_URL: databaseOf(delivery) } : {}),
   };
   /** Starts `newsdesk send 1 --yes` and sends `signal` to it `delayMs` after `after` messages in all reached the server. */
   const sendAndStop = (signal: NodeJS.Signals, after: number, delayMs = 0) =>
@@ -65,7 +71,7 @@ async function setUp(count: number, options: { connections?: number; replyDelayM
       child.on('error', reject);
       child.on('close', (code, sig) => resolve({ code, signal: sig, stdout }));
     });
-  return { list, db, ledger: new SqliteLedger(db), server, env, sendAndStop };
+  return { list, ledger: delivery.ledger, server, env, sendAndStop };
 }
 
 /** A small seeded generator, so a failing trial can be replayed from the seed in its message. */
@@ -75,12 +81,12 @@ function seeded(seed: number): () => number {
 }
 
 // Up to six CLI runs in a test, each one a child process: the limit counts them.
-describe('a send that is killed and run again', { timeout: hangAfter(6) }, () => {
+describe.each(storeKinds)('a send that is killed and run again (%s)', { timeout: hangAfter(6) }, (kind) => {
   it('kill -9 at random points: each crash leaves at most one unknown delivery per connection, all of them really transmitted; nothing is doubled or lost unreported', async () => {
     const connections = 3;
     const seed = Number(process.env.NEWSDESK_KILL_SEED ?? Date.now() % 100_000);
     const random = seeded(seed);
-    const { list, ledger, server, env, sendAndStop } = await setUp(48, { connections, replyDelayMs: () => 5 + Math.floor(random() * 40) });
+    const { list, ledger, server, env, sendAndStop } = await setUp(48, { kind, connections, replyDelayMs: () => 5 + Math.floor(random() * 40) });
     const context = (trial: number) => `seed ${seed}, trial ${trial}`;
     let unknownBefore = new Set<string>();
     for (let trial = 1; trial <= 4; trial++) {
@@ -120,7 +126,7 @@ describe('a send that is killed and run again', { timeout: hangAfter(6) }, () =>
   });
 
   it('after SIGTERM, finishes what is in flight, exits with a summary, and the next run sends the rest exactly once', async () => {
-    const { list, ledger, server, env, sendAndStop } = await setUp(30);
+    const { list, ledger, server, env, sendAndStop } = await setUp(30, { kind });
     const stopped = await sendAndStop('SIGTERM', 6);
     expect(stopped.code).toBe(130);
     expect(stopped.stdout).toMatch(/Issue #1: interrupted\. This run: \d+ sent/);

@@ -52,6 +52,8 @@ export async function startSmtpServer(
     onMessage?: (to: string, seenBefore: number) => Verdict | Promise<Verdict>;
     /** Rejects a recipient at RCPT TO. */
     onRecipient?: (to: string) => Verdict;
+    /** Called as each message's transmission begins (DATA accepted), after it is counted in `transmissions`. */
+    onTransmission?: (to: string) => void;
     /** Hangs up as soon as the first part of this recipient's message arrives (mid-DATA). */
     hangUpMidMessage?: (to: string) => boolean;
     delayMs?: number;
@@ -75,6 +77,7 @@ export async function startSmtpServer(
     },
     onData(stream, session: SMTPServerSession, callback) {
       transmissions.push(session.envelope.rcptTo[0]?.address ?? '');
+      options.onTransmission?.(session.envelope.rcptTo[0]?.address ?? '');
       const chunks: Buffer[] = [];
       if (options.hangUpMidMessage?.(session.envelope.rcptTo[0]?.address ?? '')) {
         stream.once('data', () => sockets.get(session.remotePort)?.destroy());
@@ -188,6 +191,18 @@ export async function aDelivery(kind: StoreKind, addresses: string[] = []): Prom
   onTestFinished(() => delivery.close());
   for (const email of addresses) await delivery.subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
   return delivery;
+}
+
+/** The address of a delivery's database, for a second connection or a `newsdesk` child process (NEWSDESK_DATABASE_URL); a SQLite file's path. */
+export function databaseOf(delivery: Delivery): string {
+  return delivery.kind === 'sqlite' ? delivery.location : (delivery.pool as unknown as { options: { connectionString: string } }).options.connectionString;
+}
+
+/** The same database's ledger through a connection of its own (another worker's, say); closed when the test ends. */
+export async function anotherLedger(delivery: Delivery): Promise<DeliveryStores['ledger']> {
+  const other = delivery.kind === 'sqlite' ? openSqliteDelivery(delivery.location) : await openPostgresDelivery(databaseOf(delivery));
+  onTestFinished(() => other.close());
+  return other.ledger;
 }
 
 /** Rows of a query on either database; write it with ? placeholders. */

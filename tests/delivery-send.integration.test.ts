@@ -12,7 +12,7 @@ import { SmtpTransport } from '../delivery/transports/smtp-transport.ts';
 import { readReturnPath } from '../delivery/signing/return-path.ts';
 import { classifySendError, OutcomeUnknown } from '../delivery/sending/transport.ts';
 import { createMessageId, verifyUnsubscribeToken } from '../delivery/signing/tokens.ts';
-import { aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow, type ScriptedServer, sendIssueWith, someSendOptions, startSmtpServer, type Verdict } from './delivery-kit.ts';
+import { aDelivery, aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow, type ScriptedServer, sendIssueWith, someSendOptions, startSmtpServer, storeKinds, type StoreKind, type Verdict } from './delivery-kit.ts';
 import { hangMs } from './helpers/hang.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { aClock } from './server-kit.ts';
@@ -28,12 +28,13 @@ afterEach(async () => {
 });
 
 async function sendTo(
+  kind: StoreKind,
   list: string[],
   script: Parameters<typeof startSmtpServer>[0] = {},
   options: Partial<SendOptions> = {},
   extra: { dkim?: ConstructorParameters<typeof SmtpTransport>[0]['dkim']; signal?: AbortSignal } = {},
 ) {
-  const delivery = await aDeliveryDb(list);
+  const delivery = await aDelivery(kind, list);
   server = await startSmtpServer(script);
   const sendOptions = someSendOptions(options);
   transport = new SmtpTransport({ url: server.url, maxConnections: sendOptions.concurrency, dkim: extra.dkim, timeoutMs: hangMs });
@@ -44,9 +45,9 @@ async function sendTo(
 }
 
 describe('sending an issue over SMTP', () => {
-  it('delivers one multipart message per active subscriber with list headers, a personal unsubscribe link and a stable Message-ID', async () => {
+  it.each(storeKinds)('delivers one multipart message per active subscriber with list headers, a personal unsubscribe link and a stable Message-ID (%s)', async (kind) => {
     const list = addresses(3);
-    const { run, server, subscribers, ctx, ledger } = await sendTo(list);
+    const { run, server, subscribers, ctx, ledger } = await sendTo(kind, list);
     const outcome = await run();
     expect(outcome).toMatchObject({ status: 'completed', sent: 3, failed: 0 });
     expect(server.received.map((m) => m.to).sort()).toEqual(list);
@@ -76,8 +77,8 @@ describe('sending an issue over SMTP', () => {
     expect(await ledger.counts(issue)).toMatchObject({ sent: 3, queued: 0, sending: 0 });
   });
 
-  it('retries a 451 deferral with backoff and delivers exactly once', async () => {
-    const { run, server, ledger } = await sendTo(['slow@example.org', 'fine@example.org'], {
+  it.each(storeKinds)('retries a 451 deferral with backoff and delivers exactly once (%s)', async (kind) => {
+    const { run, server, ledger } = await sendTo(kind, ['slow@example.org', 'fine@example.org'], {
       onMessage: (to, before): Verdict => (to === 'slow@example.org' && before === 0 ? { code: 451, message: '4.3.2 Try again later' } : 'accept'),
     });
     const outcome = await run();
@@ -86,10 +87,10 @@ describe('sending an issue over SMTP', () => {
     expect((await ledger.deliveries(issue)).find((d) => d.email === 'slow@example.org')).toMatchObject({ state: 'sent', attempts: 2 });
   });
 
-  it('retries after the server hangs up before the message was sent (at RCPT TO) and delivers exactly once', async () => {
+  it.each(storeKinds)('retries after the server hangs up before the message was sent (at RCPT TO) and delivers exactly once (%s)', async (kind) => {
     const list = addresses(4);
     const seen = new Set<string>();
-    const { run, server, ledger } = await sendTo(list, {
+    const { run, server, ledger } = await sendTo(kind, list, {
       onRecipient: (to): Verdict => {
         const first = !seen.has(to);
         seen.add(to);
@@ -102,9 +103,9 @@ describe('sending an issue over SMTP', () => {
     expect((await ledger.deliveries(issue)).filter((d) => d.attempts === 2).map((d) => d.email)).toEqual([list[0], list[2]]);
   });
 
-  it('leaves a delivery unknown, never re-sent by itself, when the relay takes the message and hangs up before its 250', async () => {
+  it.each(storeKinds)('leaves a delivery unknown, never re-sent by itself, when the relay takes the message and hangs up before its 250 (%s)', async (kind) => {
     const list = addresses(4);
-    const { send, server, ledger } = await sendTo(list, {
+    const { send, server, ledger } = await sendTo(kind, list, {
       onMessage: (to, before): Verdict => (before === 0 && (to === list[0] || to === list[2]) ? 'accept-then-drop' : 'accept'),
     });
     const result = await send();
@@ -163,8 +164,8 @@ describe('sending an issue over SMTP', () => {
     for (const a of list) expect(server.copiesTo(a)).toBe(1);
   }, 60_000);
 
-  it('marks a 550 5.1.1 delivery failed without retrying and the subscriber bounced', async () => {
-    const { run, server, ledger, subscribers } = await sendTo(['gone@example.org', 'here@example.org'], {
+  it.each(storeKinds)('marks a 550 5.1.1 delivery failed without retrying and the subscriber bounced (%s)', async (kind) => {
+    const { run, server, ledger, subscribers } = await sendTo(kind, ['gone@example.org', 'here@example.org'], {
       onRecipient: (to): Verdict => (to === 'gone@example.org' ? { code: 550, message: '5.1.1 No such mailbox' } : 'accept'),
     });
     const outcome = await run();
@@ -178,10 +179,11 @@ describe('sending an issue over SMTP', () => {
     expect((await subscribers.history(subscriber.id)).at(-1)).toMatchObject({ from: 'active', to: 'bounced', actor: 'send:issue-7' });
   });
 
-  it('honours an unsubscribe that arrives during the send for everyone not yet sent', async () => {
+  it.each(storeKinds)('honours an unsubscribe that arrives during the send for everyone not yet sent (%s)', async (kind) => {
     const list = addresses(6);
     let delivery: Awaited<ReturnType<typeof sendTo>> | undefined;
     delivery = await sendTo(
+      kind,
       list,
       {
         onMessage: async (to) => {
@@ -198,10 +200,11 @@ describe('sending an issue over SMTP', () => {
     expect((await delivery.ledger.deliveries(issue)).find((d) => d.email === list[5])).toMatchObject({ state: 'skipped', lastError: 'subscriber is unsubscribed' });
   });
 
-  it('pauses itself on an error storm, says why, and a second run resumes without doubling anything', async () => {
+  it.each(storeKinds)('pauses itself on an error storm, says why, and a second run resumes without doubling anything (%s)', async (kind) => {
     const list = addresses(20);
     let storm = true;
     const delivery = await sendTo(
+      kind,
       list,
       { onMessage: (): Verdict => (storm ? { code: 421, message: '4.7.0 Too many messages, slow down' } : 'accept') },
       { pauseWindow: 5, pauseErrorRate: 0.5, maxAttempts: 2, concurrency: 1 },
@@ -219,10 +222,10 @@ describe('sending an issue over SMTP', () => {
     expect(await delivery.ledger.getSend(issue)).toMatchObject({ status: 'completed', counts: { sent: 20, sending: 0, queued: 0 } });
   });
 
-  it('stops taking deliveries when aborted, records what was in flight, and leaves the rest queued', async () => {
+  it.each(storeKinds)('stops taking deliveries when aborted, records what was in flight, and leaves the rest queued (%s)', async (kind) => {
     const list = addresses(10);
     const controller = new AbortController();
-    const delivery = await sendTo(list, { onMessage: () => { if (!controller.signal.aborted) controller.abort(); return 'accept'; }, delayMs: 30 }, { concurrency: 2 }, { signal: controller.signal });
+    const delivery = await sendTo(kind, list, { onMessage: () => { if (!controller.signal.aborted) controller.abort(); return 'accept'; }, delayMs: 30 }, { concurrency: 2 }, { signal: controller.signal });
     const outcome = await delivery.run();
     expect(outcome.status).toBe('interrupted');
     const counts = await delivery.ledger.counts(issue);
@@ -260,7 +263,7 @@ describe('sending an issue over SMTP', () => {
     const keyFile = path.join(dir, 'dkim.pem');
     fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const dkim = { domainName: 'news.example.org', keySelector: 'nd2026', privateKey: fs.readFileSync(keyFile, 'utf8') };
-    const { run, server } = await sendTo(['signed@example.org'], {}, {}, { dkim });
+    const { run, server } = await sendTo('sqlite', ['signed@example.org'], {}, {}, { dkim });
     await run();
     const raw = server.received[0]!.raw;
     const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
@@ -280,10 +283,11 @@ describe('sending an issue over SMTP', () => {
 });
 
 describe('the pace of a send', () => {
-  it('slows down in a storm of 421 deferrals instead of pausing, then delivers everyone exactly once', async () => {
+  it.each(storeKinds)('slows down in a storm of 421 deferrals instead of pausing, then delivers everyone exactly once (%s)', async (kind) => {
     const list = addresses(30);
     let deferrals = 12;
     const delivery = await sendTo(
+      kind,
       list,
       { onMessage: (): Verdict => (deferrals-- > 0 ? { code: 421, message: '4.7.0 Too many messages, slow down' } : 'accept') },
       { rate: 1000, concurrency: 2, maxAttempts: 10, pauseWindow: 5, pauseErrorRate: 0.2 },
@@ -317,9 +321,9 @@ describe('one send per issue at a time', () => {
     expect((await delivery.ledger.getSend(issue))?.lease).toBeUndefined();
   });
 
-  it('takes over the lease of a send whose process died: claimed deliveries go back to the queue, unknown ones are reported and not re-sent', async () => {
+  it.each(storeKinds)('takes over the lease of a send whose process died: claimed deliveries go back to the queue, unknown ones are reported and not re-sent (%s)', async (kind) => {
     const list = addresses(6);
-    const delivery = await aDeliveryDb(list);
+    const delivery = await aDelivery(kind, list);
     // What a send killed mid-way leaves: its lease, two deliveries claimed but not started, one mid-transmission.
     const dead = { pid: 999_999, host: (await import('node:os')).hostname(), startedAt: fixedNow.toISOString() };
     await delivery.ledger.startSend(issue, 'Subject', 'SMTP', { token: 'dead-send', holder: dead, now: new Date(), ttlMs: 60_000, isLive: () => false });

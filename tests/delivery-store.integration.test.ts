@@ -13,7 +13,7 @@ import { resolveSecret } from '../delivery/signing/secret.ts';
 import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
 import type { SubscriberStore } from '../delivery/subscribers/subscriber-store.ts';
-import { aDelivery, aDeliveryDb, addresses, aMessageContext, aRenderedEmail, fixedNow, rowsOf, storeKinds } from './delivery-kit.ts';
+import { aDelivery, aDeliveryDb, addresses, aMessageContext, aRenderedEmail, anotherLedger, fixedNow, rowsOf, storeKinds } from './delivery-kit.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const row = (email: string, line = 2, extra: { state?: 'unsubscribed' | 'bounced' | 'complained' } = {}) => ({ email, line, ...extra });
@@ -74,6 +74,41 @@ describe.each(storeKinds)('the subscriber store (%s)', (kind) => {
   });
 });
 
+describe.each(storeKinds)('the send ledger (%s)', (kind) => {
+  const holder = { pid: 1, host: 'h', startedAt: '' };
+  it('never hands the same delivery to two workers of a send claiming at once from separate connections', async () => {
+    const delivery = await aDelivery(kind, addresses(50));
+    const { ledger } = delivery;
+    const other = await anotherLedger(delivery);
+    // SQLite: one send, two connections under its lease; PostgreSQL: two workers, each with a lease of its own.
+    const tokens = kind === 'sqlite' ? ['lease', 'lease'] : ['first', 'second'];
+    await ledger.startSend(1, 'Subject', 'test', { token: tokens[0]!, holder, now: fixedNow, ttlMs: 60_000, isLive: () => false });
+    if (kind === 'postgres') await other.startSend(1, 'Subject', 'test', { token: tokens[1]!, holder, now: fixedNow, ttlMs: 60_000, isLive: () => true });
+    await ledger.enqueueActive(1, fixedNow, 7);
+    const claimAll = async (worker: ReturnType<typeof ledger.deliveriesFor>, size: number) => {
+      const mine: number[] = [];
+      for (;;) {
+        const got = await worker.claim(size, fixedNow);
+        if (got.length === 0) return mine;
+        mine.push(...got.map((r) => r.subscriberId));
+      }
+    };
+    const [a, b] = await Promise.all([claimAll(ledger.deliveriesFor(1, tokens[0]!), 3), claimAll(other.deliveriesFor(1, tokens[1]!), 4)]);
+    const claimed = [...a, ...b];
+    expect(claimed).toHaveLength(50);
+    expect(new Set(claimed).size).toBe(50);
+  });
+
+  it('gives nothing to a send that does not hold the lease', async () => {
+    const { ledger } = await aDelivery(kind, addresses(3));
+    await ledger.startSend(1, 'Subject', 'test', { token: 'holder', holder, now: fixedNow, ttlMs: 60_000, isLive: () => false });
+    await ledger.enqueueActive(1, fixedNow);
+    expect(await ledger.deliveriesFor(1, 'not-the-holder').claim(3, fixedNow)).toEqual([]);
+    const [first] = await ledger.deliveriesFor(1, 'holder').claim(1, fixedNow);
+    await expect(ledger.deliveriesFor(1, 'not-the-holder').markTransmitting(first!.subscriberId, fixedNow)).rejects.toThrow(/no longer held by this send/);
+  });
+});
+
 describe('the delivery database', () => {
   it('keeps the state history append-only', async () => {
     const { db } = await aDeliveryDb(['a@example.org']);
@@ -87,32 +122,6 @@ describe('the delivery database', () => {
     expect(again.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: migrations.length });
     expect(again.prepare('SELECT count(*) AS n FROM subscribers').get()).toEqual({ n: 1 });
-  });
-
-  it('never hands the same delivery to two workers of a send claiming from separate connections', async () => {
-    const { file, ledger } = await aDeliveryDb(addresses(50));
-    await ledger.startSend(1, 'Subject', 'test', { token: 'lease', holder: { pid: 1, host: 'h', startedAt: '' }, now: fixedNow, ttlMs: 60_000, isLive: () => false });
-    await ledger.enqueueActive(1, fixedNow, 7);
-    const mine = ledger.deliveriesFor(1, 'lease');
-    const other = new SqliteLedger(openDatabase(file)).deliveriesFor(1, 'lease');
-    const claimed: number[] = [];
-    for (;;) {
-      const a = await mine.claim(3, fixedNow);
-      const b = await other.claim(4, fixedNow);
-      if (a.length === 0 && b.length === 0) break;
-      claimed.push(...a.map((r) => r.subscriberId), ...b.map((r) => r.subscriberId));
-    }
-    expect(claimed).toHaveLength(50);
-    expect(new Set(claimed).size).toBe(50);
-  });
-
-  it('gives nothing to a send that does not hold the lease', async () => {
-    const { ledger } = await aDeliveryDb(addresses(3));
-    await ledger.startSend(1, 'Subject', 'test', { token: 'holder', holder: { pid: 1, host: 'h', startedAt: '' }, now: fixedNow, ttlMs: 60_000, isLive: () => false });
-    await ledger.enqueueActive(1, fixedNow);
-    expect(await ledger.deliveriesFor(1, 'not-the-holder').claim(3, fixedNow)).toEqual([]);
-    const [first] = await ledger.deliveriesFor(1, 'holder').claim(1, fixedNow);
-    await expect(ledger.deliveriesFor(1, 'not-the-holder').markTransmitting(first!.subscriberId, fixedNow)).rejects.toThrow(/no longer held by this send/);
   });
 
 });

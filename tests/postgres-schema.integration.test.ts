@@ -41,7 +41,7 @@ describe('the PostgreSQL delivery schema', () => {
     await migratePostgres(a!);
     expect((await a!.query('SELECT * FROM schema_migrations')).rowCount).toBe(pgMigrations.length);
     const { rows: tables } = await a!.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
-    expect(tables.map((t) => t.name)).toEqual([...deliveryTables, 'schema_migrations'].sort());
+    expect(tables.map((t) => t.name)).toEqual([...deliveryTables, 'schema_migrations', 'send_workers'].sort());
   });
 
   it('says version 0 for a database nothing was created in', async () => {

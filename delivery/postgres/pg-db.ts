@@ -186,9 +186,27 @@ export const pgMigrations: ReadonlyArray<PgMigration> = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'several senders share one send: a lease per worker, and who claimed each delivery',
+    up: `
+      -- One row per process working on a send, renewed while it runs; a worker whose row is
+      -- gone or expired is dead, and only its claims go back to the queue.
+      CREATE TABLE send_workers (
+        token TEXT PRIMARY KEY,
+        issue_number INTEGER NOT NULL REFERENCES sends(issue_number),
+        holder TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        started_at TEXT NOT NULL
+      );
+      CREATE INDEX send_workers_by_issue ON send_workers(issue_number, started_at);
+      -- The worker (its lease token) that claimed a delivery: only it may put the message on the wire.
+      ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+    `,
+  },
 ];
 
-/** The tables of the delivery schema, in an order that copies respect references in. */
+/** The tables of the delivery schema, in an order that copies respect references in (not send_workers: leases live only while their sends run). */
 export const deliveryTables = [
   'subscribers',
   'subscriber_events',

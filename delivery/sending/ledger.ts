@@ -1,6 +1,6 @@
 // What the send ledger records, as the send service, the scheduler and the status views
 // read it: each delivery's state and the counts per state, a send's status, and who
-// holds its lease. The stores behind the ledger (delivery/sqlite/sqlite-ledger.ts) import these
+// holds its lease. The stores behind the ledger (sqlite/sqlite-ledger.ts, postgres/pg-ledger.ts) import these
 // types; nothing here knows how they are kept.
 /** Who holds a send's lease: enough to tell a person, and to see that a process on this machine is gone. */
 export interface LeaseHolder {
@@ -27,6 +27,8 @@ export interface SendRecord {
   completedAt: string | undefined;
   /** Who holds the send's lease, and until when (ms); undefined when nobody does. */
   lease: { holder: LeaseHolder; expiresAt: number } | undefined;
+  /** Workers with a live lease on the send (PostgreSQL, where several may share it); the lease above is the first of them. */
+  workers?: number;
   counts: DeliveryCounts;
 }
 

@@ -9,7 +9,7 @@
 import type { Database } from './db.ts';
 import { GroupCommit, retryOnBusy, transaction } from './db.ts';
 import type { DeliveryCounts, DeliveryRow, DeliveryState, LeaseHolder, SendReads, SendRecord, SendStatus } from '../sending/ledger.ts';
-import type { LeaseRequest, SendStore } from '../sending/send-issue.ts';
+import type { LeaseRequest, SendState, SendStore, SettleSend } from '../sending/send-issue.ts';
 import type { Ledger, Recipient } from '../sending/send-loop.ts';
 import type { SendResult } from '../sending/transport.ts';
 
@@ -77,6 +77,25 @@ export class SqliteLedger implements SendStore, SendReads {
     );
   }
 
+  /**
+   * One worker per send here: the one leaving is the last, unless its lease was taken
+   * over meanwhile (then the new holder records how the send ends).
+   */
+  async finishWorker(issue: number, token: string, now: Date, _isLive: LeaseRequest['isLive'], settle: SettleSend): Promise<SendState & { last: boolean; counts: DeliveryCounts }> {
+    return retryOnBusy(() =>
+      transaction(this.#db, () => {
+        const row = this.#db.prepare('SELECT status, pause_reason, lease_token FROM sends WHERE issue_number = ?').get(issue) as Pick<SendRow, 'status' | 'pause_reason' | 'lease_token'>;
+        const current: SendState = { status: row.status, reason: row.pause_reason ?? undefined };
+        const last = row.lease_token === null || row.lease_token === token;
+        const counts = this.#counts(issue);
+        const decided = settle(counts, current, last);
+        if (decided) this.#setStatus(issue, decided.status, decided.reason, now);
+        this.#db.prepare('UPDATE sends SET lease_token = NULL, lease_holder = NULL, lease_expires_at = NULL WHERE issue_number = ? AND lease_token = ?').run(issue, token);
+        return { ...(decided ?? current), last, counts };
+      }),
+    );
+  }
+
   async releaseLease(issue: number, token: string): Promise<void> {
     await retryOnBusy(() =>
       this.#db.prepare('UPDATE sends SET lease_token = NULL, lease_holder = NULL, lease_expires_at = NULL WHERE issue_number = ? AND lease_token = ?').run(issue, token),
@@ -84,12 +103,14 @@ export class SqliteLedger implements SendStore, SendReads {
   }
 
   async setStatus(issue: number, status: SendStatus, reason: string | undefined, now: Date): Promise<void> {
+    await retryOnBusy(() => this.#setStatus(issue, status, reason, now));
+  }
+
+  #setStatus(issue: number, status: SendStatus, reason: string | undefined, now: Date): void {
     const at = now.toISOString();
-    await retryOnBusy(() =>
-      this.#db
-        .prepare("UPDATE sends SET status = ?, pause_reason = ?, updated_at = ?, completed_at = CASE WHEN ? = 'completed' THEN ? ELSE completed_at END WHERE issue_number = ?")
-        .run(status, reason ?? null, at, status, at, issue),
-    );
+    this.#db
+      .prepare("UPDATE sends SET status = ?, pause_reason = ?, updated_at = ?, completed_at = CASE WHEN ? = 'completed' THEN ? ELSE completed_at END WHERE issue_number = ?")
+      .run(status, reason ?? null, at, status, at, issue);
   }
 
   /**

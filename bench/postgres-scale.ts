@@ -12,48 +12,20 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
 import { startLocalPostgres } from '../delivery/postgres/local-postgres.ts';
-import { createUnsubscribeToken } from '../delivery/signing/tokens.ts';
+import { children, describeStatuses, fireUnsubscribes, integerOptions, killChildren, quantile, root, serveUrl, startCli, startSmtpSink } from './list-kit.ts';
 
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '1000000' },
-    window: { type: 'string', default: '20' },
-    every: { type: 'string', default: '20' },
-  },
-});
-const rows = Number(values.rows);
-const windowS = Number(values.window);
-const everyMs = Number(values.every);
-if (![rows, windowS, everyMs].every((n) => Number.isInteger(n) && n >= 1)) {
-  console.error('usage: npm run bench:postgres-scale -- [--rows N] [--window SECONDS] [--every MS_BETWEEN_UNSUBSCRIBES]');
-  process.exit(2);
-}
+const { rows, window: windowS, every: everyMs } = integerOptions({ rows: 1_000_000, window: 20, every: 20 }, 'npm run bench:postgres-scale -- [--rows N] [--window SECONDS] [--every MS_BETWEEN_UNSUBSCRIBES]');
 
-const root = path.resolve(import.meta.dirname, '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-bench-pg-'));
 // As root the server runs as the postgres user, who must reach the folder.
 fs.chmodSync(work, 0o755);
 const secret = 'bench-secret-0123456789abcdef';
-const children: ChildProcess[] = [];
 /** Set when the unsubscribes stop (also on a failure, so nothing keeps the process alive). */
 let stop = false;
-let received = 0;
-const sink = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS', 'AUTH'],
-  logger: false,
-  onData: (s, _session, done) =>
-    s.resume().on('end', () => {
-      received++;
-      done();
-    }),
-});
-await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-const smtpPort = ((sink as unknown as { server: import('node:net').Server }).server.address() as import('node:net').AddressInfo).port;
+const sink = await startSmtpSink();
+const smtpPort = sink.port;
 const server = await startLocalPostgres({ dir: path.join(work, 'postgres'), port: await freePort(), temporary: true });
 
 try {
@@ -83,60 +55,33 @@ try {
 
   // ── serve, then one sender, then a second one joining it ──
   const serve = start(['serve', '--no-build'], env);
-  const url = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    serve.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const match = /serving .* at (http:\/\/\S+)/.exec(text);
-      if (match) resolve(match[1]!);
-    });
-    serve.once('exit', (code) => reject(new Error(`newsdesk serve exited with ${code}`)));
-  });
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  // Answered statuses; 0 counts a request that got no answer at all.
-  const unsubscribing = (async () => {
-    for (let i = 0; !stop; i = (i + 1) % tokens.length) {
-      const t = performance.now();
-      const status = await fetch(`${url}/unsubscribe?token=${encodeURIComponent(createUnsubscribeToken(tokens[i]!, secret))}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'List-Unsubscribe=One-Click',
-      }).then(
-        async (response) => (await response.arrayBuffer(), response.status),
-        () => 0,
-      );
-      latencies.push(performance.now() - t);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
+  const url = await serveUrl(serve);
+  const unsubscribing = fireUnsubscribes(url, tokens, secret, everyMs, () => stop);
 
   const enqueueStarted = performance.now();
   const first = start(['send', '1', '--yes'], env);
-  await until(() => received > 0, first);
+  await until(() => sink.received() > 0, first);
   const enqueueS = (performance.now() - enqueueStarted) / 1000;
   const one = await rateOver(windowS);
   const second = start(['send', '1', '--yes'], env);
   // The second sender needs a moment to start (load, render, join); its window starts with its first message.
-  const before = received;
-  await until(() => received > before + 100, second);
+  const before = sink.received();
+  await until(() => sink.received() > before + 100, second);
   const two = await rateOver(windowS);
   stop = true;
-  await unsubscribing;
+  const { latencies, statuses } = await unsubscribing;
   for (const sender of [first, second]) sender.kill('SIGINT');
   const exits = await Promise.all([first, second].map((c) => new Promise<number | null>((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', resolve)))));
   serve.kill('SIGINT');
   await new Promise((resolve) => serve.once('exit', resolve));
   const doubled = await doubledDeliveries(server.url);
 
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  const at = (q: number) => quantile(latencies, q);
   console.log(`newsdesk on PostgreSQL — ${rows.toLocaleString('en')} subscribers; ${os.availableParallelism()} core(s), load ${os.loadavg()[0]!.toFixed(1)}; PostgreSQL, the server, the senders and the SMTP sink on this machine`);
   console.log(`  import:        exit ${imported.code}, ${Math.round(rows / imported.seconds).toLocaleString('en')} rows/s${imported.maxRssMb ? `, peak RSS ${imported.maxRssMb} MB` : ''}`);
   console.log(`  stats:         exit ${stats.code}`);
   console.log(`  first sender:  first message ${enqueueS.toFixed(1)} s after start (every active subscriber queued)`);
-  console.log(`  unsubscribes:  ${latencies.length} one-click POSTs during the send, status ${[...statuses].map(([s, n]) => `${s}×${n}`).join(' ')}`);
+  console.log(`  unsubscribes:  ${latencies.length} one-click POSTs during the send, status ${describeStatuses(statuses)}`);
   console.log(`  senders:       stopped with Ctrl+C, exits ${exits.join(', ')}; deliveries recorded twice: ${doubled}`);
   console.log('');
   console.log(`import ${rows.toLocaleString('en')} subscribers: ${imported.seconds.toFixed(1)} s`);
@@ -149,15 +94,14 @@ try {
   process.exitCode = imported.code === 0 && stats.code === 0 && doubled === 0 && [...statuses.keys()].every((s) => s === 200) ? 0 : 1;
 } finally {
   stop = true;
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  killChildren();
   await server.stop();
-  await new Promise<void>((resolve) => sink.close(() => resolve()));
+  await sink.close();
   fs.rmSync(work, { recursive: true, force: true });
 }
 
 function start(args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [path.join(root, 'bin/newsdesk.js'), ...args], { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
+  const child = startCli(args, childEnv);
   let tail = '';
   child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-2000)));
   child.once('exit', (code) => code !== 0 && code !== null && console.error(`newsdesk ${args.join(' ')} exited with ${code}: ${tail}`));
@@ -184,10 +128,10 @@ async function timed(args: string[], childEnv: NodeJS.ProcessEnv): Promise<{ cod
 
 /** Messages per second reaching the sink over the next `seconds`. */
 async function rateOver(seconds: number): Promise<number> {
-  const from = received;
+  const from = sink.received();
   const t = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  return (received - from) / ((performance.now() - t) / 1000);
+  return (sink.received() - from) / ((performance.now() - t) / 1000);
 }
 
 /** Waits for the sink to see what `done` asks for, failing as soon as the sender it waits on has stopped. */
@@ -217,7 +161,7 @@ async function doubledDeliveries(url: string): Promise<number> {
   await client.connect();
   try {
     const { rows: counted } = await client.query<{ n: string }>("SELECT count(*) AS n FROM deliveries WHERE issue_number = 1 AND state IN ('sent', 'sending')");
-    return Math.max(0, received - Number(counted[0]!.n));
+    return Math.max(0, sink.received() - Number(counted[0]!.n));
   } finally {
     await client.end();
   }

@@ -10,36 +10,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { SMTPServer } from 'smtp-server';
 import { openDatabase } from '../delivery/sqlite/db.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
-import { createUnsubscribeToken } from '../delivery/signing/tokens.ts';
+import { children, describeStatuses, fireUnsubscribes, integerOptions, killChildren, quantile, root, serveUrl, startCli as start, startSmtpSink } from './list-kit.ts';
 
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '275000' },
-    readers: { type: 'string', default: '2000' },
-    every: { type: 'string', default: '20' },
-  },
-});
-const rows = Number(values.rows);
-const readers = Number(values.readers);
-const everyMs = Number(values.every);
-if (![rows, readers, everyMs].every((n) => Number.isInteger(n) && n >= 1)) {
-  console.error('usage: npm run bench:subscribers -- [--rows N] [--readers N] [--every MS_BETWEEN_UNSUBSCRIBES]');
-  process.exit(2);
-}
+const { rows, readers, every: everyMs } = integerOptions({ rows: 275_000, readers: 2000, every: 20 }, 'npm run bench:subscribers -- [--rows N] [--readers N] [--every MS_BETWEEN_UNSUBSCRIBES]');
 
-const root = path.resolve(import.meta.dirname, '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-bench-import-'));
 const secret = 'bench-secret-0123456789abcdef';
-const mailSink = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, onData: (s, _session, done) => s.resume().on('end', () => done()) });
-await new Promise<void>((resolve) => mailSink.listen(0, '127.0.0.1', resolve));
-const smtpPort = ((mailSink as unknown as { server: import('node:net').Server }).server.address() as import('node:net').AddressInfo).port;
+const mailSink = await startSmtpSink();
+const smtpPort = mailSink.port;
 const env = { ...process.env, NEWSDESK_DATA_DIR: path.join(work, 'data'), NEWSDESK_OUT_DIR: path.join(work, 'dist'), NEWSDESK_PORT: '0', NEWSDESK_SECRET: secret };
 delete (env as NodeJS.ProcessEnv).SMTP_URL;
-const children: Array<ReturnType<typeof spawn>> = [];
 
 try {
   // ── The list the server and the send work on ──
@@ -55,15 +37,7 @@ try {
   await new Promise<void>((resolve) => out.end(() => resolve()));
 
   const serve = start(['serve', '--no-build'], env);
-  const url = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    serve.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const match = /serving .* at (http:\/\/\S+)/.exec(text);
-      if (match) resolve(match[1]!);
-    });
-    serve.once('exit', (code) => reject(new Error(`newsdesk serve exited with ${code}`)));
-  });
+  const url = await serveUrl(serve);
 
   // ── The import, timed and with its peak memory (through GNU time when it is there) ──
   const gnuTime = spawnSync('/usr/bin/time', ['--version']).status === 0;
@@ -89,30 +63,15 @@ try {
   const sendDone = new Promise<{ code: number | null; seconds: number }>((resolve) => send.once('exit', (code) => resolve({ code, seconds: (performance.now() - sendStarted) / 1000 })));
 
   // ── One-click unsubscribes while the import runs ──
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  for (let i = 0; !finished; i = (i + 1) % readers) {
-    const token = createUnsubscribeToken(tokens[i]!, secret);
-    const t = performance.now();
-    const response = await fetch(`${url}/unsubscribe?token=${encodeURIComponent(token)}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'List-Unsubscribe=One-Click',
-    });
-    await response.arrayBuffer();
-    latencies.push(performance.now() - t);
-    statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  const { latencies, statuses } = await fireUnsubscribes(url, tokens, secret, everyMs, () => finished);
   const imported = await importDone;
   const sent = await sendDone;
 
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1) ?? '—';
+  const at = (q: number) => (latencies.length > 0 ? quantile(latencies, q).toFixed(1) : '—');
   const maxRss = /maxrss_kb=(\d+)/.exec(importOut)?.[1];
   console.log(`newsdesk import benchmark — ${rows.toLocaleString('en')} rows beside \`serve\` and a send to ${readers.toLocaleString('en')} readers; ${os.availableParallelism()} core(s), load ${os.loadavg()[0]!.toFixed(1)}`);
   console.log(`  import:         exit ${imported.code} in ${imported.seconds.toFixed(1)} s = ${Math.round(rows / imported.seconds).toLocaleString('en')} rows/s${maxRss ? `, peak RSS ${Math.round(Number(maxRss) / 1024)} MB` : ''}`);
-  console.log(`  unsubscribes:   ${latencies.length} one-click POSTs during the import, status ${[...statuses].map(([s, n]) => `${s}×${n}`).join(' ')}`);
+  console.log(`  unsubscribes:   ${latencies.length} one-click POSTs during the import, status ${describeStatuses(statuses)}`);
   console.log(`                  latency p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${latencies.at(-1)?.toFixed(1) ?? '—'} ms (target p99 < 1000 ms)`);
   console.log(`  send:           exit ${sent.code} after ${sent.seconds.toFixed(1)} s; ${/Issue #1: \w+\. This run: [^\n]*/.exec(sendOut)?.[0] ?? sendOut.trim().split('\n').at(-1)}`);
   const ok = imported.code === 0 && sent.code === 0 && statuses.size === 1 && statuses.has(200);
@@ -121,13 +80,8 @@ try {
   serve.kill('SIGINT');
   await new Promise((resolve) => serve.once('exit', resolve));
 } finally {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  await new Promise<void>((resolve) => mailSink.close(() => resolve()));
+  killChildren();
+  await mailSink.close();
   fs.rmSync(work, { recursive: true, force: true });
 }
 
-function start(args: string[], childEnv: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [path.join(root, 'bin/newsdesk.js'), ...args], { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return child;
-}

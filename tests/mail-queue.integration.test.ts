@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDelivery } from '../delivery/open-delivery.ts';
 import { aFreePort, rowsOf, type ScriptedServer, startSmtpServer, type StoreKind, storeKinds } from './delivery-kit.ts';
 import { freshDatabase } from './helpers/postgres.ts';
-import { hangMs } from './helpers/hang.ts';
+import { until } from './helpers/hang.ts';
 import { confirmVia, jsonPost, startTestServer, tokenSecret, type TestServer } from './server-kit.ts';
 import path from 'node:path';
 import { aReport, writeMbox } from './bounce-kit.ts';
@@ -21,17 +21,6 @@ afterEach(async () => {
   await relay?.close();
   relay = server = undefined;
 });
-
-/** Waits for `probe` to give a value, looking every 25 ms; the limit only catches a hang. */
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const started = performance.now();
-  while (performance.now() - started < hangMs) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 /** The environment that puts the delivery database on this kind of store. */
 const storeEnv = async (kind: StoreKind): Promise<Record<string, string>> => (kind === 'postgres' ? { NEWSDESK_DATABASE_URL: await freshDatabase('test') } : {});

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUnsubscribeToken } from '../delivery/signing/tokens.ts';
 import { startSmtpServer, type ScriptedServer } from './delivery-kit.ts';
-import { hangAfter, hangMs } from './helpers/hang.ts';
+import { hangAfter, until } from './helpers/hang.ts';
 import { freshDatabase } from './helpers/postgres.ts';
 import { confirmVia, jsonPost, startTestServer, tokenSecret, type TestServer } from './server-kit.ts';
 
@@ -38,16 +38,6 @@ async function roundRobin(backends: string[]): Promise<{ url: string; answeredBy
   });
   await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(proxy.address() as import('node:net').AddressInfo).port}`, answeredBy };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const started = performance.now();
-  while (performance.now() - started < hangMs) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 describe('two servers on one PostgreSQL behind one address', { timeout: hangAfter(4) }, () => {

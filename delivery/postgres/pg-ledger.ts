@@ -10,6 +10,7 @@ import type { DeliveryCounts, DeliveryRow, DeliveryState, LeaseHolder, SendReads
 import type { LeaseRequest, SendState, SendStore, SettleSend } from '../sending/send-issue.ts';
 import type { Ledger, Recipient } from '../sending/send-loop.ts';
 import type { SendResult } from '../sending/transport.ts';
+import { sendRecordFrom, type SendRow } from '../sending/send-row.ts';
 import { transaction, type Pool, type Queryable } from './pg-db.ts';
 
 const emptyCounts = (): DeliveryCounts => ({ queued: 0, claimed: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
@@ -163,7 +164,7 @@ export class PgLedger implements SendStore, SendReads {
   }
 
   async #sends(where: string, params: unknown[]): Promise<SendRecord[]> {
-    const { rows } = await this.#pool.query<SendRow>(
+    const { rows } = await this.#pool.query<PgSendRow>(
       `SELECT s.*, w.holder, w.expires_at, coalesce(w.workers, 0) AS workers FROM sends s
         LEFT JOIN LATERAL (SELECT holder, expires_at, count(*) OVER () AS workers FROM send_workers
           WHERE issue_number = s.issue_number AND expires_at > $${params.length + 1} ORDER BY started_at, token LIMIT 1) w ON true
@@ -266,8 +267,12 @@ class PgIssueLedger implements Ledger {
   async claim(limit: number, now: Date): Promise<Recipient[]> {
     const { rows } = await this.#pool.query<{ subscriber_id: number; attempts: number; email: string; name: string | null; token: string }>(
       `WITH picked AS (
-          SELECT d.subscriber_id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-          WHERE d.issue_number = $1 AND d.state = 'queued' AND d.not_before <= $2 AND s.state = 'active'
+          -- The subscriber's state is read per picked row (a subquery, never a join): a join lets the
+          -- planner merge both tables in id order, walking every subscriber already sent to first,
+          -- so each claim got slower as the send went on (88 ms at 300,000 sent; now under 1 ms).
+          SELECT d.subscriber_id FROM deliveries d
+          WHERE d.issue_number = $1 AND d.state = 'queued' AND d.not_before <= $2
+            AND (SELECT s.state FROM subscribers s WHERE s.id = d.subscriber_id) = 'active'
             AND EXISTS (SELECT 1 FROM sends WHERE issue_number = $1 AND status = 'running')
             AND EXISTS (SELECT 1 FROM send_workers WHERE token = $3)
           ORDER BY d.subscriber_id LIMIT $4
@@ -416,32 +421,12 @@ async function writeMarks(db: Queryable, issue: number, token: string, marks: Ma
   return changed;
 }
 
-interface SendRow {
-  issue_number: number;
-  subject: string;
-  status: SendStatus;
-  pause_reason: string | null;
-  transport: string;
-  created_at: string;
-  updated_at: string;
-  completed_at: string | null;
+interface PgSendRow extends SendRow {
   holder: string | null;
   expires_at: number | null;
   workers: number;
 }
 
-function toSendRecord(r: SendRow, counts: DeliveryCounts): SendRecord {
-  return {
-    issueNumber: r.issue_number,
-    subject: r.subject,
-    status: r.status,
-    pauseReason: r.pause_reason ?? undefined,
-    transport: r.transport,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    completedAt: r.completed_at ?? undefined,
-    lease: r.holder && r.expires_at !== null ? { holder: JSON.parse(r.holder) as LeaseHolder, expiresAt: r.expires_at } : undefined,
-    workers: r.workers,
-    counts,
-  };
+function toSendRecord(r: PgSendRow, counts: DeliveryCounts): SendRecord {
+  return sendRecordFrom(r, { holder: r.holder, expiresAt: r.expires_at }, counts, r.workers);
 }

@@ -12,6 +12,7 @@ import type { DeliveryCounts, DeliveryRow, DeliveryState, LeaseHolder, SendReads
 import type { LeaseRequest, SendState, SendStore, SettleSend } from '../sending/send-issue.ts';
 import type { Ledger, Recipient } from '../sending/send-loop.ts';
 import type { SendResult } from '../sending/transport.ts';
+import { sendRecordFrom, type SendRow } from '../sending/send-row.ts';
 
 const emptyCounts = (): DeliveryCounts => ({ queued: 0, claimed: 0, sending: 0, sent: 0, failed: 0, skipped: 0 });
 
@@ -31,14 +32,14 @@ export class SqliteLedger implements SendStore, SendReads {
 
   async getSend(issue: number): Promise<SendRecord | undefined> {
     return retryOnBusy(() => {
-      const row = this.#db.prepare('SELECT * FROM sends WHERE issue_number = ?').get(issue) as SendRow | undefined;
+      const row = this.#db.prepare('SELECT * FROM sends WHERE issue_number = ?').get(issue) as SqliteSendRow | undefined;
       return row ? toSendRecord(row, this.#counts(issue)) : undefined;
     });
   }
 
   async listSends(): Promise<SendRecord[]> {
     return retryOnBusy(() => {
-      const rows = this.#db.prepare('SELECT * FROM sends ORDER BY issue_number DESC').all() as unknown as SendRow[];
+      const rows = this.#db.prepare('SELECT * FROM sends ORDER BY issue_number DESC').all() as unknown as SqliteSendRow[];
       return rows.map((r) => toSendRecord(r, this.#counts(r.issue_number)));
     });
   }
@@ -51,7 +52,7 @@ export class SqliteLedger implements SendStore, SendReads {
     return retryOnBusy(() =>
       transaction(this.#db, () => {
         const current = this.#db.prepare('SELECT lease_token, lease_holder, lease_expires_at FROM sends WHERE issue_number = ?').get(issue) as
-          | Pick<SendRow, 'lease_token' | 'lease_holder' | 'lease_expires_at'>
+          | Pick<SqliteSendRow, 'lease_token' | 'lease_holder' | 'lease_expires_at'>
           | undefined;
         if (current?.lease_token && current.lease_holder && current.lease_expires_at !== null) {
           const holder = JSON.parse(current.lease_holder) as LeaseHolder;
@@ -84,7 +85,7 @@ export class SqliteLedger implements SendStore, SendReads {
   async finishWorker(issue: number, token: string, now: Date, _isLive: LeaseRequest['isLive'], settle: SettleSend): Promise<SendState & { last: boolean; counts: DeliveryCounts }> {
     return retryOnBusy(() =>
       transaction(this.#db, () => {
-        const row = this.#db.prepare('SELECT status, pause_reason, lease_token FROM sends WHERE issue_number = ?').get(issue) as Pick<SendRow, 'status' | 'pause_reason' | 'lease_token'>;
+        const row = this.#db.prepare('SELECT status, pause_reason, lease_token FROM sends WHERE issue_number = ?').get(issue) as Pick<SqliteSendRow, 'status' | 'pause_reason' | 'lease_token'>;
         const current: SendState = { status: row.status, reason: row.pause_reason ?? undefined };
         const last = row.lease_token === null || row.lease_token === token;
         const counts = this.#counts(issue);
@@ -325,31 +326,12 @@ class SqliteIssueLedger implements Ledger {
   }
 }
 
-interface SendRow {
-  issue_number: number;
-  subject: string;
-  status: SendStatus;
-  pause_reason: string | null;
-  transport: string;
-  created_at: string;
-  updated_at: string;
-  completed_at: string | null;
+interface SqliteSendRow extends SendRow {
   lease_token: string | null;
   lease_holder: string | null;
   lease_expires_at: number | null;
 }
 
-function toSendRecord(r: SendRow, counts: DeliveryCounts): SendRecord {
-  return {
-    issueNumber: r.issue_number,
-    subject: r.subject,
-    status: r.status,
-    pauseReason: r.pause_reason ?? undefined,
-    transport: r.transport,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    completedAt: r.completed_at ?? undefined,
-    lease: r.lease_token && r.lease_holder && r.lease_expires_at !== null ? { holder: JSON.parse(r.lease_holder) as LeaseHolder, expiresAt: r.lease_expires_at } : undefined,
-    counts,
-  };
+function toSendRecord(r: SqliteSendRow, counts: DeliveryCounts): SendRecord {
+  return sendRecordFrom(r, { holder: r.lease_token ? r.lease_holder : null, expiresAt: r.lease_expires_at }, counts);
 }

@@ -8,3 +8,14 @@ export const hangMs = 120_000;
 
 /** The time-out of a test or hook that runs `steps` child processes (or long waits) one after another. */
 export const hangAfter = (steps: number): number => Math.max(1, steps) * hangMs;
+
+/** Waits for `probe` to give a value, looking every 25 ms; the limit only catches a hang. */
+export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const started = performance.now();
+  while (performance.now() - started < hangMs) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}

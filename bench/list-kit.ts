@@ -1,0 +1,105 @@
+// Shared parts of the benches that run the real CLI against a large list: positive
+// integer options, child `newsdesk` processes (killed on the way out), `serve`'s address
+// read from its output, an SMTP sink counting what arrives, one-click unsubscribes fired
+// at the server with their latency, and percentiles.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { SMTPServer } from 'smtp-server';
+import { createUnsubscribeToken } from '../delivery/signing/tokens.ts';
+
+export const root = path.resolve(import.meta.dirname, '..');
+
+/** Integer options ≥ 1 with their defaults; prints `usage` and exits 2 on anything else. */
+export function integerOptions<K extends string>(defaults: Record<K, number>, usage: string): Record<K, number> {
+  const { values } = parseArgs({ options: Object.fromEntries(Object.keys(defaults).map((k) => [k, { type: 'string' as const }])) });
+  const parsed = Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, values[k] === undefined ? d : Number(values[k])])) as Record<K, number>;
+  if (!Object.values<number>(parsed).every((n) => Number.isInteger(n) && n >= 1)) {
+    console.error(`usage: ${usage}`);
+    process.exit(2);
+  }
+  return parsed;
+}
+
+/** The newsdesk processes a bench started, so its `finally` can kill any left. */
+export const children: ChildProcess[] = [];
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [path.join(root, 'bin/newsdesk.js'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return child;
+}
+
+export function killChildren(): void {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** The address `newsdesk serve` prints once it listens. */
+export function serveUrl(serve: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let text = '';
+    serve.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const match = /serving .* at (http:\/\/\S+)/.exec(text);
+      if (match) resolve(match[1]!);
+    });
+    serve.once('exit', (code) => reject(new Error(`newsdesk serve exited with ${code}`)));
+  });
+}
+
+export interface SmtpSink {
+  port: number;
+  /** Messages received so far. */
+  received(): number;
+  close(): Promise<void>;
+}
+
+/** An SMTP server on loopback that takes every message and counts it. */
+export async function startSmtpSink(): Promise<SmtpSink> {
+  let received = 0;
+  const sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData: (s, _session, done) =>
+      s.resume().on('end', () => {
+        received++;
+        done();
+      }),
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const port = ((sink as unknown as { server: import('node:net').Server }).server.address() as import('node:net').AddressInfo).port;
+  return { port, received: () => received, close: () => new Promise<void>((resolve) => sink.close(() => resolve())) };
+}
+
+/** One-click unsubscribes (RFC 8058) fired at `serveUrl` in turn over `tokens` until `stop()` says so, `everyMs` apart. */
+export async function fireUnsubscribes(serveAt: string, tokens: string[], secret: string, everyMs: number, stop: () => boolean): Promise<{ latencies: number[]; statuses: Map<number, number> }> {
+  const latencies: number[] = [];
+  // Answered statuses; 0 counts a request that got no answer at all.
+  const statuses = new Map<number, number>();
+  for (let i = 0; !stop(); i = (i + 1) % tokens.length) {
+    const t = performance.now();
+    const status = await fetch(`${serveAt}/unsubscribe?token=${encodeURIComponent(createUnsubscribeToken(tokens[i]!, secret))}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    }).then(
+      async (response) => (await response.arrayBuffer(), response.status),
+      () => 0,
+    );
+    latencies.push(performance.now() - t);
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  latencies.sort((a, b) => a - b);
+  return { latencies, statuses };
+}
+
+/** The q-quantile of sorted numbers (NaN for none). */
+export function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+export function describeStatuses(statuses: Map<number, number>): string {
+  return [...statuses].map(([s, n]) => `${s}×${n}`).join(' ');
+}

@@ -108,9 +108,13 @@ export class PgLedger implements SendStore, SendReads {
         [issue, after, batchSize, at],
       );
       queued += rows[0]!.n;
-      if (rows[0]!.last === null) return queued;
+      if (rows[0]!.last === null) break;
       after = rows[0]!.last;
     }
+    // A table that just grew by a whole list has no statistics for it yet (autovacuum gets to
+    // it later): without them the planner may scan every delivery for each claim.
+    if (queued >= analyzeAfterRows) await this.#pool.query('ANALYZE deliveries');
+    return queued;
   }
 
   /** Claims of workers that are gone (no lease row left) go back to the queue, their attempt not counted; a live co-worker's never. */
@@ -244,10 +248,10 @@ interface Pending {
 }
 
 /**
- * The loop's Ledger for one worker. The per-message marks that arrive while a write is
- * under way are written together, one statement per kind in one transaction, and each
- * caller's promise resolves only after that transaction committed: a markTransmitting
- * is durable before the message's DATA is finished.
+ * The loop's Ledger for one worker. The per-message marks that arrive while writes are
+ * under way are written together, one statement per kind (in one transaction when there
+ * are several kinds), and each caller's promise resolves only after its batch committed:
+ * a markTransmitting is durable before the message's DATA is finished.
  */
 class PgIssueLedger implements Ledger {
   readonly #pool: Pool;
@@ -255,7 +259,8 @@ class PgIssueLedger implements Ledger {
   readonly #token: string;
   readonly #isLive: IsLive | undefined;
   #pending: Pending[] = [];
-  #writing = false;
+  /** Batches being written now; each mark's caller hears once its own batch is committed. */
+  #writers = 0;
 
   constructor(pool: Pool, issue: number, token: string, isLive: IsLive | undefined) {
     this.#pool = pool;
@@ -349,22 +354,31 @@ class PgIssueLedger implements Ledger {
   #mark(mark: Mark): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ mark, resolve, reject });
-      if (!this.#writing) void this.#write();
+      if (this.#writers < maxMarkWriters) void this.#write();
     });
   }
 
+  /**
+   * Writes the marks waiting, a batch at a time, beside up to maxMarkWriters - 1 other
+   * writers: a delivery's marks are never in flight together (each waits for the one
+   * before it), so batches of different deliveries may commit in any order. A batch of one
+   * kind is one statement, committed on its own in one round trip.
+   */
   async #write(): Promise<void> {
-    this.#writing = true;
+    this.#writers++;
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0);
+      const marks = batch.map((p) => p.mark);
       try {
-        const changed = await transaction(this.#pool, (client) => writeMarks(client, this.#issue, this.#token, batch.map((p) => p.mark)));
+        const changed = new Set(marks.map((m) => m.kind)).size === 1
+          ? await writeMarks(this.#pool, this.#issue, this.#token, marks)
+          : await transaction(this.#pool, (client) => writeMarks(client, this.#issue, this.#token, marks));
         for (const p of batch) p.resolve(changed.has(`${p.mark.kind}:${p.mark.id}`));
       } catch (error) {
         for (const p of batch) p.reject(error);
       }
     }
-    this.#writing = false;
+    this.#writers--;
   }
 }
 
@@ -426,6 +440,12 @@ interface PgSendRow extends SendRow {
   expires_at: number | null;
   workers: number;
 }
+
+/** Mark batches written at once by one send's worker (each takes a pooled connection). */
+const maxMarkWriters = 3;
+
+/** Rows queued at once past which the deliveries table's statistics are refreshed before the send claims from it. */
+const analyzeAfterRows = 10_000;
 
 function toSendRecord(r: PgSendRow, counts: DeliveryCounts): SendRecord {
   return sendRecordFrom(r, { holder: r.holder, expiresAt: r.expires_at }, counts, r.workers);

@@ -1,8 +1,11 @@
-// Shared parts of the benches that run the real CLI against a large list: positive
-// integer options, child `newsdesk` processes (killed on the way out), `serve`'s address
-// read from its output, an SMTP sink counting what arrives, one-click unsubscribes fired
-// at the server with their latency, and percentiles.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Shared parts of the benches that run the real CLI against a large list or send to a
+// sink: positive integer options, child `newsdesk` processes (killed on the way out),
+// `serve`'s address read from its output, SMTP sinks (one in this process that counts what
+// arrives, and Postfix's smtp-sink, which is never the bottleneck), free ports, one-click
+// unsubscribes fired at the server with their latency, and percentiles.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SMTPServer } from 'smtp-server';
@@ -102,4 +105,53 @@ export function quantile(sorted: number[], q: number): number {
 
 export function describeStatuses(statuses: Map<number, number>): string {
   return [...statuses].map(([s, n]) => `${s}×${n}`).join(' ');
+}
+
+/** Postfix's smtp-sink and smtp-source, installed from Debian when missing. */
+export function ensurePostfixTools(): void {
+  if (fs.existsSync('/usr/sbin/smtp-sink') && fs.existsSync('/usr/sbin/smtp-source')) return;
+  console.log('Installing postfix for smtp-sink and smtp-source …');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', 'postfix'], { env, stdio: 'inherit' }).status === 0;
+  if (!install()) {
+    spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'inherit' });
+    if (!install()) throw new Error('Could not install postfix (needed for smtp-sink and smtp-source).');
+  }
+}
+
+/** Postfix's smtp-sink on a free loopback port: it accepts everything and keeps nothing (count what was sent in the ledger). */
+export async function startPostfixSink(): Promise<{ port: number; close(): Promise<void> }> {
+  ensurePostfixTools();
+  const port = await freePort();
+  const sink = spawn('/usr/sbin/smtp-sink', ['-u', 'nobody', `127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
+  await waitForPort(port);
+  return {
+    port,
+    close: async () => {
+      sink.kill('SIGTERM');
+      if (sink.exitCode === null) await new Promise((resolve) => sink.once('exit', resolve));
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export async function waitForPort(p: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(p, '127.0.0.1', () => (c.end(), resolve(true)));
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on port ${p}`);
 }

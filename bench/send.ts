@@ -11,10 +11,9 @@
 //   npm run bench:send -- --transport ses    # 10,000 subscribers through SES
 //   npm run bench:send -- --dkim             # each message DKIM-signed (a 2048-bit RSA key)
 //   npm run bench:send -- --postgres         # the PostgreSQL ledger: one sender against two (bench/send-postgres.ts)
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +33,7 @@ import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
 import { createSubscriberToken } from '../delivery/signing/tokens.ts';
 import { renderIssueEmail } from '../emails/issue-email.ts';
+import { ensurePostfixTools, freePort, waitForPort } from './list-kit.ts';
 
 const { values } = parseArgs({
   options: {
@@ -158,39 +158,6 @@ function seed(db: ReturnType<typeof openDatabase>, count: number): void {
 function benchDkim() {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return { domainName: 'bench.example.org', keySelector: 'bench', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
-}
-
-function ensurePostfixTools(): void {
-  if (fs.existsSync('/usr/sbin/smtp-sink') && fs.existsSync('/usr/sbin/smtp-source')) return;
-  console.log('Installing postfix for smtp-sink and smtp-source …');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', 'postfix'], { env, stdio: 'inherit' }).status === 0;
-  if (!install()) {
-    spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'inherit' });
-    if (!install()) throw new Error('Could not install postfix (needed for smtp-sink and smtp-source).');
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitForPort(p: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(p, '127.0.0.1', () => (c.end(), resolve(true)));
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`smtp-sink did not start on port ${p}`);
 }
 
 function mb(bytes: number): string {

@@ -14,11 +14,12 @@ import { buildSite } from '../build/build-site.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { ContentStore } from '../content/store.ts';
 import { loadConfig, type Config } from '../core/config.ts';
-import { openSqliteDelivery, type SqliteDelivery } from '../delivery/open-delivery.ts';
+import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
 import { cancelSchedule, readDeliveryStatus, scheduleSend, type SchedulingDeps } from '../delivery/schedule/scheduling.ts';
-import { SqliteScheduleStore } from '../delivery/sqlite/sqlite-schedule-store.ts';
+import type { ScheduleStore } from '../delivery/schedule/scheduler.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../server/server.ts';
-import { addresses, startSmtpServer, type ScriptedServer } from './delivery-kit.ts';
+import { addresses, rowsOf, startSmtpServer, storeKinds, type ScriptedServer, type StoreKind } from './delivery-kit.ts';
+import { freshDatabase } from './helpers/postgres.ts';
 import { hangAfter, hangMs } from './helpers/hang.ts';
 import { binPath, cleanEnv, runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
@@ -34,8 +35,8 @@ interface Desk {
   config: Config;
   env: Record<string, string>;
   store: ContentStore;
-  delivery: SqliteDelivery;
-  schedules: SqliteScheduleStore;
+  delivery: Delivery;
+  schedules: ScheduleStore;
   list: string[];
   logs: string[];
   servers: RunningServer[];
@@ -56,7 +57,7 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
-async function aDesk(options: { subscribers?: number; env?: Record<string, string> } = {}): Promise<Desk> {
+async function aDesk(options: { subscribers?: number; env?: Record<string, string>; store?: StoreKind } = {}): Promise<Desk> {
   const dir = await makeTempDir('newsdesk-schedule-');
   const env = {
     NEWSDESK_DATA_DIR: path.join(dir, 'data'),
@@ -66,16 +67,17 @@ async function aDesk(options: { subscribers?: number; env?: Record<string, strin
     NEWSDESK_PREVIEW_SECRET: previewSecret,
     NEWSDESK_SEND_RATE: '1000',
     NEWSDESK_TIME_ZONE: 'Europe/Berlin',
+    ...(options.store === 'postgres' ? { NEWSDESK_DATABASE_URL: await freshDatabase('test') } : {}),
     ...options.env,
   };
   const config = loadConfig(env, dir);
   const store = openContentStore(config.content);
   await buildSite({ config, store, threads: 1 });
-  const delivery = openSqliteDelivery(config.dbPath);
+  const delivery = await openDelivery(config);
   open.push({ close: () => delivery.close() });
   const list = addresses(options.subscribers ?? 5);
   for (const email of list) await delivery.subscribers.add({ email }, 'active', { actor: 'test', now: new Date() });
-  const schedules = new SqliteScheduleStore(delivery.db);
+  const { schedules } = delivery;
   const logs: string[] = [];
   const servers: RunningServer[] = [];
   const clock = aClock(new Date().toISOString());
@@ -135,9 +137,9 @@ const sentCounts = (desk: Desk, n = issue) => desk.delivery.ledger.counts(n);
 const finished = (desk: Desk, n = issue) => until(`issue #${n} to finish`, () => desk.delivery.ledger.getSend(n), (s) => s !== undefined && s.status !== 'running');
 
 /** When the first message of the send was claimed: how soon after its time the send started. */
-function firstClaimAt(desk: Desk, n = issue): Date {
-  const row = desk.delivery.db.prepare('SELECT min(claimed_at) AS at FROM deliveries WHERE issue_number = ?').get(n) as { at: string };
-  return new Date(row.at);
+async function firstClaimAt(desk: Desk, n = issue): Promise<Date> {
+  const [row] = await rowsOf<{ at: string }>(desk.delivery, 'SELECT min(claimed_at) AS at FROM deliveries WHERE issue_number = ?', n);
+  return new Date(row!.at);
 }
 
 describe('a scheduled send with the server running', { timeout: hangAfter(2) }, () => {
@@ -154,7 +156,7 @@ describe('a scheduled send with the server running', { timeout: hangAfter(2) }, 
     desk.reach(at);
     await finished(desk);
     // How soon after its time is measured by `npm run bench:schedule`; here, never before it.
-    expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(at.getTime());
+    expect((await firstClaimAt(desk)).getTime()).toBeGreaterThanOrEqual(at.getTime());
     const mail = await desk.outbox();
     expect(mail.map((m) => m.to).sort()).toEqual(desk.list);
     expect(new Set(mail.map((m) => m.subject))).toEqual(new Set([`Marrow Fortnight #2: ${issueTitle}`]));
@@ -185,7 +187,7 @@ describe('restarts', { timeout: hangAfter(2) }, () => {
     await desk.start();
     desk.reach(at);
     await finished(desk);
-    expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(at.getTime());
+    expect((await firstClaimAt(desk)).getTime()).toBeGreaterThanOrEqual(at.getTime());
     expect(await sentCounts(desk)).toMatchObject({ sent: 5, queued: 0 });
   });
 
@@ -198,7 +200,7 @@ describe('restarts', { timeout: hangAfter(2) }, () => {
     const started = desk.clock.now().getTime();
     await desk.start();
     await finished(desk);
-    expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(Math.max(started, at.getTime()));
+    expect((await firstClaimAt(desk)).getTime()).toBeGreaterThanOrEqual(Math.max(started, at.getTime()));
     expect((await desk.outbox()).length).toBe(5);
   });
 
@@ -217,9 +219,9 @@ describe('restarts', { timeout: hangAfter(2) }, () => {
   });
 });
 
-describe('two servers on one database', { timeout: hangAfter(2) }, () => {
+describe.each(storeKinds)('two servers on one database (%s)', { timeout: hangAfter(2) }, (kind) => {
   it('start the send exactly once; each subscriber gets one copy', async () => {
-    const desk = await aDesk({ subscribers: 12 });
+    const desk = await aDesk({ subscribers: 12, store: kind });
     const [a, b] = [await desk.start(), await desk.start()];
     expect(a.delivery).not.toBe(b.delivery);
     // Both look at the same moment once the time has come.
@@ -235,7 +237,7 @@ describe('two servers on one database', { timeout: hangAfter(2) }, () => {
   it('when the server sending stops, the other one resumes the send', async () => {
     // The relay answers four messages, then holds its replies until the first server is stopping.
     const relay = await heldSmtp(4);
-    const desk = await aDesk({ subscribers: 30, env: { SMTP_URL: relay.smtp.url, NEWSDESK_SEND_CONCURRENCY: '2' } });
+    const desk = await aDesk({ subscribers: 30, env: { SMTP_URL: relay.smtp.url, NEWSDESK_SEND_CONCURRENCY: '2' }, store: kind });
     const smtp = relay.smtp;
     const a = await desk.start();
     desk.reach(await desk.schedule(60 * 60_000));
@@ -286,7 +288,7 @@ describe('changing a schedule', { timeout: hangAfter(2) }, () => {
     expect(await desk.delivery.ledger.getSend(issue)).toBeUndefined();
     desk.reach(later);
     await finished(desk);
-    expect(firstClaimAt(desk).getTime()).toBeGreaterThanOrEqual(later.getTime());
+    expect((await firstClaimAt(desk)).getTime()).toBeGreaterThanOrEqual(later.getTime());
     expect((await desk.outbox()).length).toBe(5);
   });
 

@@ -129,9 +129,41 @@ function readPassword(dir: string): string {
   }
 }
 
+/**
+ * As root, the binaries run as the postgres user, who may not be able to reach them where
+ * npm put them (a checkout under a private folder: a clone in a mktemp folder, root's
+ * home). They are then run from a copy in the system's temporary folder, made once per
+ * version, readable by everyone (PostgreSQL finds its lib/ and share/ beside its bin/).
+ */
+function reachableBinaries(binaries: Binaries): Binaries {
+  const native = path.dirname(path.dirname(binaries.initdb));
+  let version = 'unknown';
+  try {
+    version = (JSON.parse(fs.readFileSync(path.join(native, '..', 'package.json'), 'utf8')) as { version?: string }).version ?? version;
+  } catch {
+    // No package.json beside the binaries: the copy is keyed by the folder alone.
+  }
+  const key = crypto.createHash('sha256').update(`${native}\0${version}`).digest('hex').slice(0, 12);
+  const copy = path.join(os.tmpdir(), `newsdesk-postgres-${version}-${key}`);
+  const marker = path.join(copy, '.complete');
+  if (!fs.existsSync(marker)) {
+    const staging = `${copy}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(staging, 0o755);
+    fs.writeFileSync(path.join(staging, '.complete'), '');
+    try {
+      fs.renameSync(staging, copy);
+    } catch {
+      // Another process made the same copy first: use that one.
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  return { initdb: path.join(copy, path.relative(native, binaries.initdb)), postgres: path.join(copy, path.relative(native, binaries.postgres)) };
+}
+
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
-  const binaries = await loadBinaries();
   const user = runAs();
+  const binaries = user ? reachableBinaries(await loadBinaries()) : await loadBinaries();
   const dir = path.resolve(options.dir);
   const created = !fs.existsSync(path.join(dir, 'PG_VERSION'));
   if (created && fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {

@@ -53,6 +53,25 @@ async function stored(id: string): Promise<SanityDocument | undefined> {
   return doc;
 }
 
+
+/**
+ * Clicks into a Portable Text editor. A popover left open over it (an inline object's, or a
+ * block's dialog the Escape before did not close under load) keeps the click waiting: each
+ * try gets a short while, and Escape closes what covers the editor before the next.
+ */
+async function clickEditor(editor: import('playwright-core').Locator): Promise<void> {
+  const deadline = Date.now() + hangMs;
+  for (;;) {
+    try {
+      await editor.click({ timeout: 10_000 });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await editor.page().keyboard.press('Escape');
+    }
+  }
+}
+
 describe('writing an issue in the local Studio', () => {
   it('lists the sample issues in the desk', async () => {
     await page.getByRole('link', { name: 'Issues' }).first().click();
@@ -211,12 +230,12 @@ describe('writing an issue in the local Studio', () => {
   it('adds a link card and an uploaded image with its alt text', async () => {
     const body = field(page, '].body');
     const editor = body.locator('[contenteditable="true"]').first();
-    await editor.click();
+    await clickEditor(editor);
     await page.keyboard.press('Control+End');
     await toolbarAction(page, body, 'Insert Link card (block)');
     await pickReference(page, page.locator('input[id$=".link"]:visible').last(), 'kelpie', /GPU pools for kelpie/);
     await page.keyboard.press('Escape');
-    await editor.click();
+    await clickEditor(editor);
     await page.keyboard.press('Control+End');
     await toolbarAction(page, body, 'Insert Image (block)');
     const upload = page.locator('input[type="file"]').last();

@@ -78,6 +78,10 @@ function sendTimeZone(zone: string): string {
 export const ScheduleSendAction: DocumentActionComponent = (props) => {
   const { target, status, busy, run, open, setOpen } = useSendAction(props);
   const [when, setWhen] = useState(() => suggestion(undefined));
+  // Each field updates from the latest state, not the render it was drawn in: the action's
+  // dialog is drawn by the Studio a render late, so two quick edits (a date, then a time)
+  // would otherwise have the second put back the first's old value.
+  const setField = (field: keyof typeof when, value: string) => setWhen((current) => ({ ...current, [field]: value }));
   const allZones = useMemo(zones, []);
   const blocked = sendOffReason(props, status);
   const rescheduling = status !== undefined && waiting.has(status.phase);
@@ -118,19 +122,19 @@ export const ScheduleSendAction: DocumentActionComponent = (props) => {
                     <Text size={1} weight="semibold">
                       Date
                     </Text>
-                    <TextInput type="date" name="date" value={when.date} onChange={(e) => setWhen({ ...when, date: e.currentTarget.value })} />
+                    <TextInput type="date" name="date" value={when.date} onChange={(e) => setField('date', e.currentTarget.value)} />
                   </Stack>
                   <Stack gap={2}>
                     <Text size={1} weight="semibold">
                       Time
                     </Text>
-                    <TextInput type="time" name="time" step={1} value={when.time} onChange={(e) => setWhen({ ...when, time: e.currentTarget.value })} />
+                    <TextInput type="time" name="time" step={1} value={when.time} onChange={(e) => setField('time', e.currentTarget.value)} />
                   </Stack>
                   <Stack gap={2}>
                     <Text size={1} weight="semibold">
                       Time zone
                     </Text>
-                    <Select name="timeZone" value={when.timeZone} onChange={(e) => setWhen({ ...when, timeZone: e.currentTarget.value })}>
+                    <Select name="timeZone" value={when.timeZone} onChange={(e) => setField('timeZone', e.currentTarget.value)}>
                       {allZones.map((z) => (
                         <option key={z} value={z}>
                           {z}

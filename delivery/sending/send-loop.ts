@@ -48,6 +48,13 @@ export interface Ledger {
   markUnknown(subscriberId: number, error: string, now: Date): Promise<void>;
   /** When the earliest queued delivery becomes due; undefined when nothing claimable is queued. */
   nextDue(): Promise<Date | undefined>;
+  /**
+   * True when writes become durable in the order they are asked for (one group commit):
+   * the loop then asks for a hand-off without first waiting for the previous reply's
+   * record, and the two can share a commit. Otherwise it waits, so a crash never leaves
+   * a connection with two deliveries whose outcome is unknown.
+   */
+  readonly writesInOrder?: boolean;
 }
 
 export interface BounceRecorder {
@@ -164,8 +171,17 @@ export async function runSend(deps: SendDeps): Promise<SendOutcome> {
     try {
       result = await transport.send(deps.compose(recipient), {
         onTransmit: async () => {
+          if (!ledger.writesInOrder) {
+            await settle(previous);
+            await ledger.markTransmitting(recipient.subscriberId, now());
+            return;
+          }
+          // Asked for together, so both can share one commit: the previous reply's record
+          // is durable no later than this hand-off's.
+          const handingOff = ledger.markTransmitting(recipient.subscriberId, now());
+          handingOff.catch(() => undefined);
           await settle(previous);
-          await ledger.markTransmitting(recipient.subscriberId, now());
+          await handingOff;
         },
       });
     } catch (error) {

@@ -432,21 +432,50 @@ export async function retryOnBusy<T>(step: () => T, options: RetryOptions = {}):
 export class GroupCommit {
   readonly #db: Database;
   #pending: Array<{ step: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+  /** The flush to come: on the next turn of the event loop, or after a short wait for company. */
+  #soon: NodeJS.Immediate | undefined;
+  #later: NodeJS.Timeout | undefined;
+  #commits = 0;
 
   constructor(db: Database) {
     this.#db = db;
   }
 
+  /** Transactions this group commit has committed (or tried to) so far. */
+  get commits(): number {
+    return this.#commits;
+  }
+
   run<T>(step: () => T): Promise<T> {
+    return this.#add(step, () => (this.#soon ??= setImmediate(() => void this.#flush())));
+  }
+
+  /**
+   * Like run, but the write does not ask for a commit of its own: it joins the next one
+   * that another write asks for (writes commit in the order they were handed in), or one
+   * after `laterMs` when none does. For records nothing waits on soon.
+   */
+  runLater<T>(step: () => T, laterMs = 20): Promise<T> {
+    return this.#add(step, () => {
+      if (!this.#soon) this.#later ??= setTimeout(() => void this.#flush(), laterMs);
+    });
+  }
+
+  #add<T>(step: () => T, schedule: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.#pending.length === 0) setImmediate(() => void this.#flush());
       this.#pending.push({ step, resolve: resolve as (value: unknown) => void, reject });
+      schedule();
     });
   }
 
   async #flush(): Promise<void> {
+    if (this.#soon) clearImmediate(this.#soon);
+    if (this.#later) clearTimeout(this.#later);
+    this.#soon = this.#later = undefined;
     const batch = this.#pending;
     this.#pending = [];
+    if (batch.length === 0) return;
+    this.#commits++;
     try {
       const values = await retryOnBusy(() => transaction(this.#db, () => batch.map(({ step }) => step())));
       batch.forEach(({ resolve }, i) => resolve(values[i]));

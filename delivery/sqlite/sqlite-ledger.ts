@@ -238,6 +238,8 @@ class SqliteIssueLedger implements Ledger {
   readonly #unknown;
   readonly #nextDue;
   readonly #writes: GroupCommit;
+  /** Every mark and claim goes through one group commit, which commits in the order asked. */
+  readonly writesInOrder = true;
 
   constructor(db: Database, issue: number, leaseToken: string) {
     this.#db = db;
@@ -305,7 +307,8 @@ class SqliteIssueLedger implements Ledger {
   }
 
   async markSent(subscriberId: number, result: SendResult, now: Date): Promise<void> {
-    await this.#writes.run(() => this.#sent.run(result.messageId, now.toISOString(), this.#issue, subscriberId));
+    // Rides with the next commit asked for: the send loop asks for the next hand-off right away (writesInOrder).
+    await this.#writes.runLater(() => this.#sent.run(result.messageId, now.toISOString(), this.#issue, subscriberId));
   }
 
   async markRetry(subscriberId: number, error: string, notBefore: Date): Promise<void> {

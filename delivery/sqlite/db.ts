@@ -435,6 +435,8 @@ export class GroupCommit {
   /** The flush to come: on the next turn of the event loop, or after a short wait for company. */
   #soon: NodeJS.Immediate | undefined;
   #later: NodeJS.Timeout | undefined;
+  /** Flushes run one after another, so batches commit in the order their writes were handed in, even when one waits for a lock. */
+  #flushing: Promise<void> = Promise.resolve();
   #commits = 0;
 
   constructor(db: Database) {
@@ -447,7 +449,7 @@ export class GroupCommit {
   }
 
   run<T>(step: () => T): Promise<T> {
-    return this.#add(step, () => (this.#soon ??= setImmediate(() => void this.#flush())));
+    return this.#add(step, () => (this.#soon ??= setImmediate(() => this.#kick())));
   }
 
   /**
@@ -457,7 +459,7 @@ export class GroupCommit {
    */
   runLater<T>(step: () => T, laterMs = 20): Promise<T> {
     return this.#add(step, () => {
-      if (!this.#soon) this.#later ??= setTimeout(() => void this.#flush(), laterMs);
+      if (!this.#soon) this.#later ??= setTimeout(() => this.#kick(), laterMs);
     });
   }
 
@@ -466,6 +468,10 @@ export class GroupCommit {
       this.#pending.push({ step, resolve: resolve as (value: unknown) => void, reject });
       schedule();
     });
+  }
+
+  #kick(): void {
+    this.#flushing = this.#flushing.then(() => this.#flush()).catch(() => undefined);
   }
 
   async #flush(): Promise<void> {

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { until } from '../../tests/helpers/hang.ts';
 import { makeTempDir } from '../../tests/helpers/temp.ts';
 import { GroupCommit, openDatabase } from './db.ts';
 
-async function table() {
-  const db = openDatabase(path.join(await makeTempDir(), 'group.db'));
-  db.exec('CREATE TABLE marks (id INTEGER PRIMARY KEY, what TEXT NOT NULL)');
+async function table(file?: string) {
+  const db = openDatabase(file ?? path.join(await makeTempDir(), 'group.db'), { busyTimeoutMs: 5 });
+  db.exec('CREATE TABLE IF NOT EXISTS marks (id INTEGER PRIMARY KEY, what TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO marks (what) VALUES (?)');
   const count = db.prepare('SELECT count(*) AS n FROM marks');
   return { db, add: (what: string) => () => Number(insert.run(what).lastInsertRowid), count: () => (count.get() as { n: number }).n };
@@ -43,6 +44,26 @@ describe('group commit', () => {
     expect(await writes.runLater(add('last reply'), 5)).toBe(1);
     expect(count()).toBe(1);
     expect(writes.commits).toBe(1);
+  });
+
+  it('commits in the order writes were handed in when a batch has to wait for another writer\'s lock', async () => {
+    const file = path.join(await makeTempDir(), 'locked.db');
+    const { db, add, count } = await table(file);
+    const other = openDatabase(file);
+    other.exec('BEGIN IMMEDIATE');
+    const writes = new GroupCommit(db);
+    const sent = writes.run(add('sent'));
+    // Its batch has tried, found the lock taken, and waits to try again.
+    await until('the first batch to try', () => (writes.commits === 1 ? true : undefined));
+    const handOff = writes.run(() => {
+      const before = count();
+      add('sending')();
+      return before;
+    });
+    other.exec('COMMIT');
+    // The later write still sees the earlier one committed first.
+    expect(await Promise.all([sent, handOff])).toEqual([1, 1]);
+    other.close();
   });
 
   it('reports a failing write to its own caller only, and still commits the others', async () => {

@@ -106,9 +106,7 @@ async function initialise(binaries: Binaries, dir: string, user: { uid: number; 
     await run(binaries.initdb, fast ? [...args, '--no-sync'] : args, user);
   } catch (error) {
     throw new NewsdeskError('DATABASE_UNAVAILABLE', `Could not create a PostgreSQL data folder in ${dir}: ${(error as Error).message}`, {
-      hint: user
-        ? `Run as root, the server runs as the postgres user, which must be able to reach ${dir}: choose a folder outside root's home (--dir), e.g. /var/lib/newsdesk/postgres.`
-        : 'Use an empty folder that is writable (--dir), on a local disk.',
+      hint: user ? rootHint(dir, user) : 'Use an empty folder that is writable (--dir), on a local disk.',
       cause: error,
     });
   } finally {
@@ -116,6 +114,33 @@ async function initialise(binaries: Binaries, dir: string, user: { uid: number; 
   }
   fs.writeFileSync(path.join(dir, passwordFile), `${password}\n`, { mode: 0o600 });
   return password;
+}
+
+/** Run as root, the data folder must be reachable by the postgres user: names the folder on the way that is not. */
+function rootHint(dir: string, user: { uid: number; gid: number }): string {
+  const closed = unreachableAncestor(dir, user);
+  const why = closed ? `it cannot enter ${closed.dir} (mode ${closed.mode}, owned by uid ${closed.uid})` : `it must be able to reach ${dir}`;
+  return `Run as root, the server runs as the postgres user, and ${why}: choose a folder it can reach (--dir), e.g. /var/lib/newsdesk/postgres.`;
+}
+
+/** The first folder above `dir` that `user` may not pass through (no search permission for it). */
+export function unreachableAncestor(dir: string, user: { uid: number; gid: number }): { dir: string; mode: string; uid: number } | undefined {
+  const chain: string[] = [];
+  for (let at = path.dirname(path.resolve(dir)); ; at = path.dirname(at)) {
+    chain.unshift(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const at of chain) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(at);
+    } catch {
+      return undefined;
+    }
+    const bit = stat.uid === user.uid ? 0o100 : stat.gid === user.gid ? 0o010 : 0o001;
+    if ((stat.mode & bit) === 0) return { dir: at, mode: (stat.mode & 0o777).toString(8), uid: stat.uid };
+  }
+  return undefined;
 }
 
 function readPassword(dir: string): string {

@@ -107,7 +107,9 @@ async function start(ctx: CommandContext, portNumber: number, dirOption: string 
     await server.stop();
     throw error;
   }
-  const rel = path.relative(ctx.cwd, dir) || dir;
+  // Relative only below the working folder: "../../var/lib/…" reads worse than the path itself.
+  const below = path.relative(ctx.cwd, dir);
+  const rel = below && !below.startsWith('..') && !path.isAbsolute(below) ? below : path.resolve(dir);
   ctx.out(`PostgreSQL is running on 127.0.0.1:${portNumber}, its data in ${rel}/${server.created ? ' (created now)' : ''}; the delivery schema is up to date.`);
   ctx.out('Use it with:');
   ctx.out(`NEWSDESK_DATABASE_URL=${server.url}`);

@@ -4,7 +4,7 @@
 // applied twice nor recorded without its effect, whichever server reads it. Also the
 // counts behind `newsdesk sends <n>` and `newsdesk subscribers stats`.
 import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBouncePolicy, UnsubscribeByMail } from '../bounces/bounce-processor.ts';
-import { duplicateReport, reportActor, reportLabel, reportWording } from '../bounces/report-wording.ts';
+import { alreadyDetail, duplicateReport, noticeDetail, reportActor, reportWording, softBounceWording, stateChangeReason } from '../bounces/report-wording.ts';
 import type { BounceReads, IssueReportCounts, SendReputation, SetAsideMessage } from '../bounces/report-counts.ts';
 import { transactionalMail, type DeliveryRef } from '../signing/return-path.ts';
 import { canTransition, isSuppressed, type ChangeEvidence } from '../subscribers/subscriber.ts';
@@ -75,7 +75,8 @@ export class PgBounceStore implements BounceStore, BounceReads {
     const subscriber = await lockSubscriber(client, delivery.subscriberId);
     const base = { issue: delivery.issue, subscriberId: delivery.subscriberId, email: delivery.email };
     if (!subscriber) return { outcome: 'duplicate', detail: 'the subscriber was erased' };
-    const { about, what, evidence } = reportWording(report);
+    const wording = reportWording(report);
+    const { what, evidence } = wording;
     const change = (to: 'bounced' | 'complained', reason: string, extra: Partial<ChangeEvidence> = {}) =>
       setStateIn(client, subscriber.id, to, { actor: reportActor(to, report), reason, now, evidence: { ...evidence, ...extra } });
 
@@ -84,10 +85,10 @@ export class PgBounceStore implements BounceStore, BounceReads {
       case 'complaint': {
         const to = report.kind === 'hard' ? 'bounced' : 'complained';
         if (!canTransition(subscriber.state, to, 'system')) {
-          const detail = `${reportLabel(report.kind)}; the subscriber was already ${subscriber.state}`;
+          const detail = alreadyDetail(report.kind, subscriber.state);
           return (await record(detail)) ? { outcome: 'unchanged', detail, ...base } : duplicateReport();
         }
-        const reason = report.kind === 'hard' ? `hard bounce: ${what}` : `spam complaint (${report.feedbackType ?? 'abuse'}) about ${about}`;
+        const reason = stateChangeReason(report, wording);
         if (!(await record(to))) return duplicateReport();
         await change(to, reason);
         return { outcome: to, detail: reason, ...base };
@@ -103,17 +104,16 @@ export class PgBounceStore implements BounceStore, BounceReads {
           [subscriber.id, policy.sends],
         );
         const issues = rows.map((r) => r.issue);
-        const tally = `${issues.length} soft bounce(s) within the last ${policy.sends} send(s), ${policy.bounces} make it bounced`;
+        const words = softBounceWording(issues, policy, what);
         if (issues.length >= policy.bounces && canTransition(subscriber.state, 'bounced', 'system')) {
-          const reason = `${issues.length} soft bounces within the last ${policy.sends} sends (issues ${issues.map((i) => `#${i}`).join(', ')}); last: ${what}`;
-          await change('bounced', reason, { softBounceIssues: issues });
-          return { outcome: 'bounced', detail: reason, ...base };
+          await change('bounced', words.bounced, { softBounceIssues: issues });
+          return { outcome: 'bounced', detail: words.bounced, ...base };
         }
-        return { outcome: 'counted', detail: `soft bounce: ${what}; ${tally}`, ...base };
+        return { outcome: 'counted', detail: words.counted, ...base };
       }
       case 'delayed':
       case 'delivered': {
-        const detail = `${reportLabel(report.kind)}: ${what}`;
+        const detail = noticeDetail(report.kind, what);
         return (await record(detail)) ? { outcome: 'noted', detail, ...base } : duplicateReport();
       }
     }

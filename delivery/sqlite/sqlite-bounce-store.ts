@@ -4,7 +4,7 @@
 // per issue: enough of them within a subscriber's last sends make the address bounced.
 // Also the counts behind `newsdesk sends <n>` and `newsdesk subscribers stats`.
 import type { BounceStore, FoundDelivery, ReportOutcome, ReportToApply, SoftBouncePolicy, UnsubscribeByMail } from '../bounces/bounce-processor.ts';
-import { duplicateReport, reportActor, reportLabel, reportWording } from '../bounces/report-wording.ts';
+import { alreadyDetail, duplicateReport, noticeDetail, reportActor, reportWording, softBounceWording, stateChangeReason } from '../bounces/report-wording.ts';
 import type { BounceReads, IssueReportCounts, SendReputation, SetAsideMessage } from '../bounces/report-counts.ts';
 import type { Database } from './db.ts';
 import { retryOnBusy, transaction } from './db.ts';
@@ -75,7 +75,8 @@ export class SqliteBounceStore implements BounceStore, BounceReads {
     const subscriber = this.#subscribers.readById(delivery.subscriberId);
     const base = { issue: delivery.issue, subscriberId: delivery.subscriberId, email: delivery.email };
     if (!subscriber) return { outcome: 'duplicate', detail: 'the subscriber was erased' };
-    const { about, what, evidence } = reportWording(report);
+    const wording = reportWording(report);
+    const { what, evidence } = wording;
     const change = (to: 'bounced' | 'complained', reason: string, extra: Partial<ChangeEvidence> = {}) =>
       this.#subscribers.changeState(subscriber.id, to, { actor: reportActor(to, report), reason, now, evidence: { ...evidence, ...extra } });
 
@@ -84,10 +85,10 @@ export class SqliteBounceStore implements BounceStore, BounceReads {
       case 'complaint': {
         const to = report.kind === 'hard' ? 'bounced' : 'complained';
         if (!canTransition(subscriber.state, to, 'system')) {
-          const detail = `${reportLabel(report.kind)}; the subscriber was already ${subscriber.state}`;
+          const detail = alreadyDetail(report.kind, subscriber.state);
           return record(detail) ? { outcome: 'unchanged', detail, ...base } : duplicateReport();
         }
-        const reason = report.kind === 'hard' ? `hard bounce: ${what}` : `spam complaint (${report.feedbackType ?? 'abuse'}) about ${about}`;
+        const reason = stateChangeReason(report, wording);
         if (!record(to)) return duplicateReport();
         change(to, reason);
         return { outcome: to, detail: reason, ...base };
@@ -95,17 +96,16 @@ export class SqliteBounceStore implements BounceStore, BounceReads {
       case 'soft': {
         if (!record('soft bounce counted')) return duplicateReport();
         const issues = (this.#softIssues.all({ id: subscriber.id, sends: policy.sends }) as Array<{ issue: number }>).map((r) => r.issue);
-        const tally = `${issues.length} soft bounce(s) within the last ${policy.sends} send(s), ${policy.bounces} make it bounced`;
+        const words = softBounceWording(issues, policy, what);
         if (issues.length >= policy.bounces && canTransition(subscriber.state, 'bounced', 'system')) {
-          const reason = `${issues.length} soft bounces within the last ${policy.sends} sends (issues ${issues.map((i) => `#${i}`).join(', ')}); last: ${what}`;
-          change('bounced', reason, { softBounceIssues: issues });
-          return { outcome: 'bounced', detail: reason, ...base };
+          change('bounced', words.bounced, { softBounceIssues: issues });
+          return { outcome: 'bounced', detail: words.bounced, ...base };
         }
-        return { outcome: 'counted', detail: `soft bounce: ${what}; ${tally}`, ...base };
+        return { outcome: 'counted', detail: words.counted, ...base };
       }
       case 'delayed':
       case 'delivered': {
-        const detail = `${reportLabel(report.kind)}: ${what}`;
+        const detail = noticeDetail(report.kind, what);
         return record(detail) ? { outcome: 'noted', detail, ...base } : duplicateReport();
       }
     }

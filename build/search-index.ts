@@ -5,10 +5,14 @@
 //                           of each issue from there on]], …]}: read first
 //   search/w/<bucket>.json  {word: records}: which records hold a word, as gaps between
 //                           record numbers or a base64 bitmap (see encodePosting)
-//   search/<n>/<s>.json     one record: section s of issue n (0 is the header and intro),
-//                           block by block: the block's id on the page, its text, its links
-// Records are numbered through the archive, oldest issue first. A first search reads the
-// script, meta.json, one word file per word and the records it shows.
+//   search/<n>.json         issue n's records: {n, t, d, u, s: [section…]}, section s (0 is
+//                           the header and intro) as {h: heading, p: blocks}, block by
+//                           block: the block's id on the page, its text, its links
+// Records (sections) are numbered through the archive, oldest issue first. A first search
+// reads the script, meta.json, one word file per word and the issues of the records it
+// shows. One file per issue, not per section: a 1,000-issue archive's index is ~1,100
+// files, not ~15,000 (what a build creates or links, and a host's file limit counts), and
+// a reader fetches an issue once for all its matching sections.
 // Each issue's share is remembered by its cache key (and its links' tags), and the merged
 // word lists too, so a rebuild after one edit reads one search document and re-encodes
 // only that issue's words (see Merged).
@@ -28,8 +32,10 @@ const tokenizer = searchTokenizer();
 /** One issue's part of the index. */
 interface IssueShare {
   number: number;
-  /** Record files: [site path, JSON]. */
-  records: Array<[string, string]>;
+  /** Its records' file: [site path, JSON]. */
+  file: [string, string];
+  /** How many records (sections) it has. */
+  records: number;
   /** A hash of the records, for the index version. */
   digest: string;
   /** Word → section indexes holding it, ascending. */
@@ -101,7 +107,7 @@ async function readDoc(file: string): Promise<SearchDocWithWords> {
 function shareOf(doc: SearchDocWithWords, byId: Map<string, TaggedLink>): IssueShare {
   const tagged: IssueShare['tagged'] = [];
   const words = new Map<string, number[]>();
-  const records: Array<[string, string]> = [];
+  const records: Array<{ h: string | undefined; p: ReadonlyArray<readonly [string, string, string]> }> = [];
   doc.sections.forEach((section, s) => {
     const blocks = section.blocks.map((block) => {
       const details = block.links.map((link) => {
@@ -118,15 +124,15 @@ function shareOf(doc: SearchDocWithWords, byId: Map<string, TaggedLink>): IssueS
       if (!list) words.set(word, [s]);
       else if (list.at(-1) !== s) list.push(s);
     }
-    records.push([
-      `${searchFolder}/${doc.number}/${s}.json`,
-      // "<" as \u003c: the same data, and no markup even for a host that sniffs JSON as HTML.
-      JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, h: section.heading, p: blocks }).replaceAll('<', '\\u003c'),
-    ]);
+    records.push({ h: section.heading, p: blocks });
   });
-  const digest = createHash('sha256');
-  for (const [rel, content] of records) digest.update(rel).update(content);
-  return { number: doc.number, records, digest: digest.digest('base64'), words, tagged };
+  const file: [string, string] = [
+    `${searchFolder}/${doc.number}.json`,
+    // "<" as \u003c: the same data, and no markup even for a host that sniffs JSON as HTML.
+    JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, s: records }).replaceAll('<', '\\u003c'),
+  ];
+  const digest = createHash('sha256').update(file[0]).update(file[1]);
+  return { number: doc.number, file, records: records.length, digest: digest.digest('base64'), words, tagged };
 }
 
 /** "Title · example.org · tag, tag": what a reader may search a link by besides the text that names it. */
@@ -170,8 +176,8 @@ function mergeShares(current: IssueShare[]): Array<[string, string]> {
   const runs: Array<[first: number, counts: number[]]> = [];
   for (const share of current) {
     const last = runs.at(-1);
-    if (last && last[0] + last[1].length === share.number) last[1].push(share.records.length);
-    else runs.push([share.number, [share.records.length]]);
+    if (last && last[0] + last[1].length === share.number) last[1].push(share.records);
+    else runs.push([share.number, [share.records]]);
   }
   const layout = JSON.stringify(runs);
   const m = merged?.layout === layout ? merged : (merged = freshMerge(layout));
@@ -229,9 +235,9 @@ function mergeShares(current: IssueShare[]): Array<[string, string]> {
     m.shardFiles[b] = `{${words.map((w) => `${JSON.stringify(w)}:${m.encoded.get(w)}`).join(',')}}`;
   }
 
-  // In writing order: a reader searching during an in-place rebuild finds records by issue
-  // and section (stable), then word files, and meta.json, which names them all, last.
-  const files: Array<[string, string]> = current.flatMap((share) => share.records);
+  // In writing order: a reader searching during an in-place rebuild finds records in their
+  // issue's file (stable names), then word files, and meta.json, which names them all, last.
+  const files: Array<[string, string]> = current.map((share) => share.file);
   // The version names this index's files in the script's requests, so no cache mixes two builds.
   const version = createHash('sha256');
   for (const share of current) version.update(share.digest);
@@ -247,7 +253,7 @@ function mergeShares(current: IssueShare[]): Array<[string, string]> {
     let records = 0;
     for (const share of current) {
       offsets.push(records);
-      records += share.records.length;
+      records += share.records;
     }
     return { layout, shares: [], offsets, records, holders: new Map(), encoded: new Map(), bytes: 0, buckets: 0, bucketWords: [], shardFiles: [] };
   }

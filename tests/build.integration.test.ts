@@ -84,9 +84,9 @@ describe('buildSite', () => {
     const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
     await buildSite({ config, store, threads: 2, workerThreshold: 4 });
     const inodes = async (rels: string[]) => Promise.all(rels.map(async (rel) => (await fs.stat(path.join(config.outDir, rel))).ino));
-    // Written (not cache) files: a search record of an issue no edit touches, and one of the edited issue.
-    const kept = ['search/2/0.json', 'search/2/1.json', '404.html'];
-    const [keptBefore, editedBefore] = [await inodes(kept), await inodes(['search/8/0.json'])];
+    // Written (not cache) files: the search records of an issue no edit touches, and those of the edited issue.
+    const kept = ['search/2.json', '404.html'];
+    const [keptBefore, editedBefore] = [await inodes(kept), await inodes(['search/8.json'])];
     await store.mutate([
       { patch: { id: 'link-5-0', set: { title: 'A renamed link' } } },
       { patch: { id: 'issue-8', set: { title: 'A retitled eighth issue' } } },
@@ -95,7 +95,7 @@ describe('buildSite', () => {
     expect(rebuilt.rendered).toBe(4); // issue 5 (the link), 8, and its neighbours 7 and 9
     // The new folder links what the previous output already held instead of writing it again.
     expect(await inodes(kept)).toEqual(keptBefore);
-    expect(await inodes(['search/8/0.json'])).not.toEqual(editedBefore);
+    expect(await inodes(['search/8.json'])).not.toEqual(editedBefore);
     const scratch = { outDir: path.join(dir, 'scratch'), dataDir: path.join(dir, 'data-scratch'), baseUrl: undefined };
     await buildSite({ config: scratch, store: new GroqJsStore({ datasetPath }), threads: 1 });
     expect(await snapshot(config.outDir)).toEqual(await snapshot(scratch.outDir));

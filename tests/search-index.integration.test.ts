@@ -19,6 +19,15 @@ interface Found {
   p: Array<[id: string, text: string, links: string]>;
 }
 
+/** An issue's records file (search/<n>.json): the issue, and its sections in page order. */
+type IssueRecords = Omit<Found, 'h' | 'p'> & { s: Array<Pick<Found, 'h' | 'p'>> };
+
+/** Section `s` of an issue's records file, as the search box's script shows it. */
+function section(file: IssueRecords, s: number): Found {
+  const { s: sections, ...issue } = file;
+  return { ...issue, ...sections[s]! };
+}
+
 const tokenizer = searchTokenizer();
 
 /** The records holding every word of `query`, as the browser finds them. */
@@ -37,7 +46,7 @@ async function lookUp(outDir: string, query: string): Promise<Found[]> {
         : (posting ?? []).map((gap) => (r += gap));
     hits = hits ? hits.filter((c) => records.includes(c)) : records;
   }
-  return Promise.all((hits ?? []).map((r) => read<Found>(`${table[r]![0]}/${table[r]![1]}.json`)));
+  return Promise.all((hits ?? []).map(async (r) => section(await read<IssueRecords>(`${table[r]![0]}.json`), table[r]![1])));
 }
 
 /** Each search file's inode and modification time: what changes when a rebuild writes it. */
@@ -60,20 +69,20 @@ describe('the reader-search index', () => {
     for (const page of issuePages) {
       const html = await site.read(page);
       const number = Number(/^issues\/(\d+)-/.exec(page)![1]);
-      const records = files.filter((f) => f.startsWith(`search/${number}/`));
+      const rel = `search/${number}.json`;
+      const file = JSON.parse(await site.read(rel)) as IssueRecords;
       // The header and intro, each section, and the sign-off when there is one.
-      expect(records.length).toBeGreaterThanOrEqual((html.match(/<section aria-labelledby=/g) ?? []).length + 1);
-      for (const rel of records) {
-        const record = JSON.parse(await site.read(rel)) as Found;
-        expect(`issues/${record.u.split('/')[1]}/index.html`).toBe(page);
-        for (const [id] of record.p) if (id) expect(html, `${rel} → #${id}`).toContain(` id="${id}"`);
-      }
+      expect(file.s.length).toBeGreaterThanOrEqual((html.match(/<section aria-labelledby=/g) ?? []).length + 1);
+      expect(`issues/${file.u.split('/')[1]}/index.html`).toBe(page);
+      file.s.forEach((record, s) => {
+        for (const [id] of record.p) if (id) expect(html, `${rel} section ${s} → #${id}`).toContain(` id="${id}"`);
+      });
     }
   });
 
   it('finds paragraphs, asides, section headings and issue titles, and links by title, domain and tag', async () => {
     const site = await buildSample();
-    const largest = JSON.parse(await site.read('search/4/1.json')) as Found;
+    const largest = section(JSON.parse(await site.read('search/4.json')) as IssueRecords, 1);
     // A section heading; an issue's title (and number) find the issue's header.
     expect((await lookUp(site.outDir, largest.h)).some((f) => f.n === 4 && f.h === largest.h)).toBe(true);
     expect((await lookUp(site.outDir, `4 ${largest.t}`)).map((f) => [f.n, f.p[0]![0]])).toContainEqual([4, '']);
@@ -113,10 +122,10 @@ describe('the reader-search index', () => {
     await buildSite({ config, store, threads: 1, inPlace: true });
     expect(await lookUp(config.outDir, 'marmalade zeppelins')).toEqual([]);
     expect((await lookUp(config.outDir, 'quince lanterns')).map((f) => f.n)).toEqual([3]);
-    // Of the records, only issue 3's header was rewritten; the rest of the index is word files and meta.json.
+    // Of the records, only issue 3's were rewritten; the rest of the index is word files and meta.json.
     const after = await stamps(config.outDir);
     const rewritten = [...after].filter(([rel, stamp]) => before.get(rel) !== stamp).map(([rel]) => rel);
-    expect(rewritten.filter((rel) => !/^search\/(w\/\d+|meta)\.json$/.test(rel))).toEqual(['search/3/0.json']);
+    expect(rewritten.filter((rel) => !/^search\/(w\/\d+|meta)\.json$/.test(rel))).toEqual(['search/3.json']);
 
     // The word lists updated in place equal those a fresh process merges from scratch
     // (modules loaded anew: nothing remembered from the builds above).

@@ -10,6 +10,8 @@ export function searchClient(tokenizer: SearchTokenizer): void {
   type Meta = { v: string; b: number; i: Array<[first: number, records: number[]]> };
   type Block = [id: string, text: string, links: string];
   type Found = { n: number; t: string; d: string; u: string; h: string; p: Block[] };
+  /** An issue's records (search/<n>.json): its sections in page order. */
+  type IssueRecords = Omit<Found, 'h' | 'p'> & { s: Array<Pick<Found, 'h' | 'p'>> };
   const perPage = 8;
 
   const box = document.querySelector<HTMLElement>('[data-search]');
@@ -160,7 +162,14 @@ export function searchClient(tokenizer: SearchTokenizer): void {
       const showMore = async () => {
         const page = hits.slice(shown, shown + perPage);
         shown += page.length;
-        const found = await Promise.all(page.map((r) => get<Found>(`${table[r]![0]}/${table[r]![1]}.json?v=${meta.v}`)));
+        // One file per issue: sections of the same issue share its fetch.
+        const found = await Promise.all(
+          page.map(async (r) => {
+            const [n, s] = table[r]!;
+            const { s: sections, ...issue } = await get<IssueRecords>(`${n}.json?v=${meta.v}`);
+            return { ...issue, ...sections[s]! } as Found;
+          }),
+        );
         if (ticket !== latest) return;
         list.append(...found.map((f) => resultItem(f, words)));
         more.hidden = shown >= hits.length;

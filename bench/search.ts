@@ -85,7 +85,10 @@ async function measureInChromium(outDir: string, queries: number): Promise<void>
   const site = new StaticSite(outDir);
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const result = await site.serve(new Request(url, { method: req.method ?? 'GET' }), url.pathname);
+    // The browser's headers go along (Accept-Encoding, validators), as `newsdesk serve` hands them on.
+    const asked = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') asked.set(name, value);
+    const result = await site.serve(new Request(url, { method: req.method ?? 'GET', headers: asked }), url.pathname);
     if (result.kind !== 'file') return void res.writeHead(result.kind === 'redirect' ? 301 : 404, result.kind === 'redirect' ? { location: result.location } : {}).end();
     const headers = Object.fromEntries(result.response.headers);
     // The CSP `newsdesk serve` gives site pages (server/security.ts), in its essentials.
@@ -98,9 +101,10 @@ async function measureInChromium(outDir: string, queries: number): Promise<void>
   try {
     // One, two or three words out of a paragraph of a different issue each time.
     const asked: string[] = [];
-    const numbers = (await fs.readdir(path.join(outDir, 'search'))).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => b - a);
+    const numbers = (await fs.readdir(path.join(outDir, 'search'))).filter((n) => /^\d+\.json$/.test(n)).map((n) => parseInt(n, 10)).sort((a, b) => b - a);
     for (let q = 0; q < queries; q++) {
-      const record = JSON.parse(await fs.readFile(path.join(outDir, 'search', String(numbers[(q * 7) % numbers.length]), `${1 + (q % 10)}.json`), 'utf8')) as { p: string[][] };
+      const file = JSON.parse(await fs.readFile(path.join(outDir, 'search', `${numbers[(q * 7) % numbers.length]}.json`), 'utf8')) as { s: Array<{ p: string[][] }> };
+      const record = file.s[1 + (q % 10)] ?? file.s.at(-1)!;
       const words = record.p[0]![1]!.split(/[^a-z0-9]+/).filter((w) => w.length > 3);
       asked.push(words.slice(q % 3, q % 3 + 1 + (q % 3)).join(' '));
     }

@@ -26,7 +26,7 @@ import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './li
 import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
-import { buildSearchIndex } from './search-index.ts';
+import { buildSearchIndex, readSearchShare } from './search-index.ts';
 import {
   SourceIndex,
   fetchListings,
@@ -209,9 +209,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     let done = 0;
     progress({ phase: 'render', done, total: missing.length });
     const useWorkers = threads > 1 && missing.length > threshold;
+    // Each rendered issue's share of the search index is read as it arrives, while the workers render the next.
+    const searchReads: Promise<void>[] = [];
     if (useWorkers) {
       const workers = startPool();
       const rendering: Promise<void>[] = [];
+      const searchLinks = taggedLinks(raw, listings);
       for (let i = 0; i < missing.length; i += projectionChunk) {
         // Project only as fast as the workers render, so projected issues never pile up.
         await workers.drained(threads * 2);
@@ -227,6 +230,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             .then((meta) => {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
+              // A failure here is met again, and reported, when the index is built.
+              searchReads.push(readSearchShare({ key: p.key, file: cache.artifactPath(p.key, 'search') }, searchLinks).catch(() => undefined));
             });
           // Failures are collected below; this only keeps an early exit from leaving them unhandled.
           job.catch(() => undefined);
@@ -333,6 +338,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       span('pages');
 
       // The reader-search index: every issue's search document, merged (build/search-index.ts).
+      await Promise.all(searchReads);
       const searchFiles = await buildSearchIndex(
         planned.map((p) => ({ key: p.key, file: cache.artifactPath(p.key, 'search') })),
         linksWithTags,

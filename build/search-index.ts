@@ -68,19 +68,19 @@ export interface SearchIndexSource {
   file: string;
 }
 
+/**
+ * Reads one issue's share of the index ahead of buildSearchIndex, which then finds it
+ * remembered: a full build calls it as each issue is rendered, so the reading is done
+ * while the render workers are busy instead of after them.
+ */
+export async function readSearchShare(issue: SearchIndexSource, links: readonly TaggedLink[]): Promise<void> {
+  await shareFor(issue, linksById(links));
+}
+
 /** Every file of the search index, as [site path, content]; issues in any order. */
 export async function buildSearchIndex(issues: readonly SearchIndexSource[], links: readonly TaggedLink[]): Promise<Array<[string, string]>> {
-  let byId = taggedById.get(links);
-  if (!byId) taggedById.set(links, (byId = new Map(links.map((l) => [l.id, l]))));
-  const current = await Promise.all(
-    issues.map(async ({ key, file }) => {
-      const known = shares.get(key);
-      if (known && known.tagged.every(([id, key]) => seen(byId.get(id)) === key)) return known;
-      const share = shareOf(await readDoc(file), byId);
-      shares.set(key, share);
-      return share;
-    }),
-  );
+  const byId = linksById(links);
+  const current = await Promise.all(issues.map((issue) => shareFor(issue, byId)));
   const keep = new Set(issues.map((i) => i.key));
   for (const key of shares.keys()) if (!keep.has(key)) shares.delete(key);
   current.sort((a, b) => a.number - b.number);
@@ -88,6 +88,21 @@ export async function buildSearchIndex(issues: readonly SearchIndexSource[], lin
   const files = mergeShares(current);
   lastOutput = { inputs: current, files };
   return files;
+}
+
+function linksById(links: readonly TaggedLink[]): Map<string, TaggedLink> {
+  let byId = taggedById.get(links);
+  if (!byId) taggedById.set(links, (byId = new Map(links.map((l) => [l.id, l]))));
+  return byId;
+}
+
+/** The issue's share: remembered while its cache entry and what it took from its links are the same. */
+async function shareFor({ key, file }: SearchIndexSource, byId: Map<string, TaggedLink>): Promise<IssueShare> {
+  const known = shares.get(key);
+  if (known && known.tagged.every(([id, seenKey]) => seen(byId.get(id)) === seenKey)) return known;
+  const share = shareOf(await readDoc(file), byId);
+  shares.set(key, share);
+  return share;
 }
 
 /** The search artifact (build/render-issue.ts SearchArtifact); `words` may be missing from an older cache entry. */

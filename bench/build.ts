@@ -136,6 +136,10 @@ async function bench(): Promise<void> {
       `peak RSS:          ${fullPeakMb.toFixed(0)} MB through the full build (main thread and workers, one process, with the ${datasetMb.toFixed(0)} MB dataset loaded); ${peakMb.toFixed(0)} MB after the edits and rebuilds`,
     );
 
+    // The rebuilds above left their replaced outputs to detached deleting processes: let
+    // those finish, so the new processes below are timed on a disk nothing else is using.
+    await replacedOutputsGone(dir);
+
     // What `newsdesk build` does after an edit: a new process that loads the dataset first.
     await store.mutate([{ patch: { id: `issue-${Math.ceil(issues / 3)}`, set: { summary: 'Another edited summary, for a fresh process.' } } }]);
     const fresh = JSON.parse(child(['--fresh-build', dir, ...(values.threads ? ['--threads', values.threads] : [])])) as {
@@ -148,6 +152,7 @@ async function bench(): Promise<void> {
     console.log(`                   ms: ${fresh.spans}`);
 
     // The CLI as a user runs it after an edit: a new process, timed from outside, the dataset loaded from the file.
+    await replacedOutputsGone(dir);
     await store.mutate([{ patch: { id: `issue-${Math.ceil(issues / 5)}`, set: { summary: 'An edited summary, for `newsdesk build`.' } } }]);
     const cli = await runCli(['build', ...(values.threads ? ['--threads', values.threads] : [])], {
       NEWSDESK_DATASET: datasetPath,
@@ -174,6 +179,12 @@ async function bench(): Promise<void> {
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Resolves once no replaced output (".dist.old-…", deleted by a detached process after each build) is left in `dir`; gives up after a minute. */
+async function replacedOutputsGone(dir: string): Promise<void> {
+  const until = Date.now() + 60_000;
+  while ((await fs.readdir(dir)).some((name) => name.startsWith('.dist.old-')) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /**

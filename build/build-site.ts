@@ -272,7 +272,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     const previous = options.inPlace ? current : undefined;
     // Files are about to change one by one: a crash half-way must leave no manifest claiming the old state.
     if (previous) await manifest.forget();
-    const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir, current);
+    const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir, current, cache.dir);
     let files = 0;
     const pages = new PageStore(path.join(cache.dir, 'pages'), version);
     const write = async (rel: string, content: string | Promise<string>) => {

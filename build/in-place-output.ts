@@ -38,15 +38,20 @@ const lastTextKeys = new Map<string, { content: string; key: string }>();
 export class OutputManifest {
   readonly file: string;
 
-  constructor(cacheDir: string) {
-    this.file = path.join(cacheDir, 'output.json');
+  /** `name`: the manifest's file in the cache folder (output.json for the output folder; build/output.ts keeps a spare folder's too). */
+  constructor(cacheDir: string, name = 'output.json') {
+    this.file = path.join(cacheDir, name);
   }
 
-  /** The files the output folder holds now, by content key; undefined when unknown (no manifest, or another folder). */
-  async read(outDir: string): Promise<Map<string, string> | undefined> {
+  /**
+   * The files the output folder holds now, by content key; undefined when unknown (no
+   * manifest, or another folder). `recordedAs`: the path the manifest was saved under,
+   * when the folder has been renamed since (its identity goes with it).
+   */
+  async read(outDir: string, recordedAs = outDir): Promise<Map<string, string> | undefined> {
     try {
       const parsed = manifestSchema.safeParse(JSON.parse(await fs.readFile(this.file, 'utf8')));
-      if (!parsed.success || parsed.data.outDir !== outDir) return undefined;
+      if (!parsed.success || parsed.data.outDir !== recordedAs) return undefined;
       const [dir, index] = await Promise.all([fs.stat(outDir), fs.stat(path.join(outDir, 'index.html'))]);
       if (dir.ino !== parsed.data.dirIno || index.ino !== parsed.data.index.ino || index.mtimeMs !== parsed.data.index.mtimeMs) return undefined;
       return new Map(Object.entries(parsed.data.files));
@@ -77,12 +82,19 @@ export class InPlaceOutput {
   readonly files = new Map<string, string>();
   /** Files actually written (new or changed), relative to the output folder. */
   readonly written: string[] = [];
-  readonly #previous: Map<string, string>;
+  readonly #previous: ReadonlyMap<string, string>;
+  readonly #linkable: { dir: string; files: ReadonlyMap<string, string> } | undefined;
   #madeDirs = new Map<string, Promise<void>>();
 
-  constructor(outDir: string, previous: Map<string, string>) {
+  /**
+   * `previous`: what the folder holds, by content key. `linkable`: another folder and its
+   * files by key, to hard-link a changed file from when it holds the same content (build/output.ts
+   * brings a spare folder up to date beside the live output this way) instead of rendering it.
+   */
+  constructor(outDir: string, previous: ReadonlyMap<string, string>, linkable?: { dir: string; files: ReadonlyMap<string, string> }) {
     this.outDir = outDir;
     this.#previous = previous;
+    this.#linkable = linkable;
   }
 
   async write(rel: string, content: string): Promise<void> {
@@ -94,6 +106,14 @@ export class InPlaceOutput {
     let content: string | undefined;
     if (key === undefined) key = contentKey.text((content = render()));
     if (!this.#changed(rel, key)) return key;
+    if (content === undefined && this.#linkable?.files.get(rel) === key) {
+      const linked = await this.#replace(rel, (temp) => fs.link(path.join(this.#linkable!.dir, rel), temp)).then(
+        () => true,
+        // Gone or not linkable: written below.
+        () => false,
+      );
+      if (linked) return key;
+    }
     const text = content ?? render();
     await this.#replace(rel, (temp) => fs.writeFile(temp, text));
     return key;

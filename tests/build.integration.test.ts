@@ -145,3 +145,79 @@ describe('buildSite', () => {
     expect(await snapshot(config.outDir)).toEqual(before);
   });
 });
+
+describe('the spare output folder', () => {
+  const setUp = async () => {
+    const dir = await makeTempDir();
+    const datasetPath = await smallDataset(dir, 8);
+    const store = new GroqJsStore({ datasetPath });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    const spare = path.join(dir, '.out.spare');
+    /** What a build from scratch of the store's content gives, in a folder of its own. */
+    const scratch = async () => {
+      const other = { outDir: path.join(dir, `scratch-${Math.random().toString(36).slice(2)}`), dataDir: path.join(dir, `data-${Math.random().toString(36).slice(2)}`), baseUrl: undefined };
+      await buildSite({ config: other, store: new GroqJsStore({ datasetPath }), threads: 1 });
+      return snapshot(other.outDir);
+    };
+    return { dir, store, config, spare, scratch };
+  };
+  const inodes = async (root: string) => {
+    const out = new Map<string, number>();
+    for (const file of await listFiles(root)) out.set(file, (await fs.stat(path.join(root, file))).ino);
+    return out;
+  };
+
+  it('keeps the replaced output as the spare, and the next build brings it up to date and swaps it in, equal to a build from scratch', async () => {
+    const { dir, store, config, spare, scratch } = await setUp();
+    await buildSite({ config, store, threads: 1 });
+    await expect(fs.stat(spare)).rejects.toThrow(); // nothing was replaced yet
+    await store.mutate([{ patch: { id: 'issue-3', set: { title: 'A third issue, retitled' } } }]);
+    await buildSite({ config, store, threads: 1 });
+    // The first output is the spare now, whole.
+    expect(await fs.readFile(path.join(spare, 'issues/3-issue-3/index.html'), 'utf8')).not.toContain('A third issue, retitled');
+    const spareBefore = await inodes(spare);
+    const secondOutput = await snapshot(config.outDir);
+
+    await store.mutate([{ patch: { id: 'issue-6', set: { summary: 'A summary the third build adds.' } } }]);
+    const third = await buildSite({ config, store, threads: 1 });
+    expect(third.rendered).toBeGreaterThan(0);
+    // The output is the former spare, brought up to date: every file as a build from scratch writes it, no file more.
+    const output = await snapshot(config.outDir);
+    expect(output).toEqual(await scratch());
+    const now = await inodes(config.outDir);
+    const untouched = [...now].filter(([file, ino]) => spareBefore.get(file) === ino).map(([file]) => file);
+    expect(untouched).toContain('emails/1.html'); // issue 1 changed in neither build: its email stayed where it was
+    expect(untouched).not.toContain('issues/3-issue-3/index.html'); // changed since the spare was live
+    expect(untouched).not.toContain('issues/6-issue-6/index.html'); // changed in this build
+    // …and the second output is the spare in its turn, exactly as it was served.
+    expect(await snapshot(spare)).toEqual(secondOutput);
+    expect((await fs.readdir(dir)).filter((n) => n.includes('staging') || n.includes('.old-'))).toEqual([]);
+  });
+
+  it('deletes a spare its manifest does not vouch for and builds in a new folder', async () => {
+    const { store, config, spare, scratch } = await setUp();
+    await buildSite({ config, store, threads: 1 });
+    await buildSite({ config, store, threads: 1 });
+    // Something changed the spare behind the build's back (its manifest no longer matches it).
+    await fs.rm(path.join(spare, 'index.html'));
+    await fs.writeFile(path.join(spare, 'index.html'), 'not what the manifest says');
+    await fs.writeFile(path.join(spare, 'stray.txt'), 'left behind');
+    await store.mutate([{ patch: { id: 'issue-2', set: { title: 'A second issue, retitled' } } }]);
+    await buildSite({ config, store, threads: 1 });
+    expect(await snapshot(config.outDir)).toEqual(await scratch());
+  });
+
+  it('leaves the live output untouched when a build staging in the spare fails, and the next build starts afresh', async () => {
+    const { store, config, spare, scratch } = await setUp();
+    await buildSite({ config, store, threads: 1 });
+    await buildSite({ config, store, threads: 1 });
+    const before = await snapshot(config.outDir);
+    await store.mutate([{ patch: { id: 'issue-5', set: { title: 'A title the failed build must not publish' } } }]);
+    await expect(buildSite({ config, store, threads: 1, beforeCommit: () => Promise.reject(new Error('disk full (injected)')) })).rejects.toThrow(/unchanged/);
+    expect(await snapshot(config.outDir)).toEqual(before);
+    // The half-updated spare is gone, not left to pass for the output it was.
+    await expect(fs.stat(spare)).rejects.toThrow();
+    await buildSite({ config, store, threads: 1 });
+    expect(await snapshot(config.outDir)).toEqual(await scratch());
+  });
+});

@@ -167,6 +167,9 @@ export class StagedOutput {
   async commit(): Promise<void> {
     // A spare brought up to date still holds the files this output no longer has.
     await this.#update?.removeStale();
+    // The output about to be replaced becomes the spare only if it still is what its manifest
+    // said when this build began (a server's in-place rebuild meanwhile would make it lie).
+    const keepAsSpare = this.#current !== undefined && this.#cacheDir !== undefined && sameFiles(await new OutputManifest(this.#cacheDir).read(this.outDir), this.#current);
     const old = path.join(path.dirname(this.outDir), `.${path.basename(this.outDir)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
     let hadOld = true;
     try {
@@ -182,7 +185,7 @@ export class StagedOutput {
       throw error;
     }
     if (hadOld) this.#previous = old;
-    if (hadOld && this.#current && this.#cacheDir) {
+    if (hadOld && keepAsSpare && this.#current && this.#cacheDir) {
       const spare = spareOf(this.outDir, this.#cacheDir);
       try {
         // Another build's spare already there: this one is deleted instead (rename does not replace a folder that has files).
@@ -210,6 +213,12 @@ export class StagedOutput {
   async discard(): Promise<void> {
     await fs.rm(this.dir, { recursive: true, force: true });
   }
+}
+
+function sameFiles(a: ReadonlyMap<string, string> | undefined, b: ReadonlyMap<string, string>): boolean {
+  if (!a || a.size !== b.size) return false;
+  for (const [rel, key] of a) if (b.get(rel) !== key) return false;
+  return true;
 }
 
 /**

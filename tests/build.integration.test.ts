@@ -221,3 +221,34 @@ describe('the spare output folder', () => {
     expect(await snapshot(config.outDir)).toEqual(await scratch());
   });
 });
+
+describe('the spare output folder, beside a server rebuilding in place', () => {
+  it('is not kept when the output it was made from changed in place during the build, so no manifest lies about it', async () => {
+    const dir = await makeTempDir();
+    const datasetPath = await smallDataset(dir, 6);
+    const store = new GroqJsStore({ datasetPath });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    const title = { id: 'issue-2', original: 'Issue 2', edited: 'A second issue, retitled in place' };
+    const page = path.join(config.outDir, 'issues/2-issue-2/index.html');
+    await store.mutate([{ patch: { id: title.id, set: { title: title.original } } }]);
+    await buildSite({ config, store, threads: 1 });
+    await buildSite({ config, store, threads: 1 });
+    // While a third build is about to swap, a server publishes an edit in place into the live output.
+    await buildSite({
+      config,
+      store: new GroqJsStore({ datasetPath }),
+      threads: 1,
+      beforeCommit: async () => {
+        await store.mutate([{ patch: { id: title.id, set: { title: title.edited } } }]);
+        expect((await buildSite({ config, store, threads: 1, inPlace: true })).inPlace).toBe(true);
+        expect(await fs.readFile(page, 'utf8')).toContain(title.edited);
+      },
+    });
+    // The edit is taken back; the next build (staging in whatever spare the last one kept) must show the original title again, everywhere.
+    await store.mutate([{ patch: { id: title.id, set: { title: title.original } } }]);
+    await buildSite({ config, store, threads: 1 });
+    const scratch = { outDir: path.join(dir, 'scratch'), dataDir: path.join(dir, 'data-scratch'), baseUrl: undefined };
+    await buildSite({ config: scratch, store: new GroqJsStore({ datasetPath }), threads: 1 });
+    expect(await snapshot(config.outDir)).toEqual(await snapshot(scratch.outDir));
+  });
+});

@@ -120,6 +120,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const threshold = options.workerThreshold ?? 8;
   const cache = new BuildCache(path.join(config.dataDir, buildCacheFolder));
+  // Whether the spare output folder can be staged in (build/output.ts): a folder listing, done while content loads.
+  const spareLooked = options.inPlace ? undefined : StagedOutput.lookAtSpare(path.resolve(config.outDir), cache.dir);
+  spareLooked?.catch(() => undefined);
   const sourceIndex = new SourceIndex(cache.dir);
   const [version] = await Promise.all([templateVersion(), sourceIndex.load()]);
   // Starting a worker costs about a second; on a first build or after a template change
@@ -273,7 +276,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     const previous = options.inPlace ? current : undefined;
     // Files are about to change one by one: a crash half-way must leave no manifest claiming the old state.
     if (previous) await manifest.forget();
-    const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir, current, cache.dir);
+    const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir, current, cache.dir, spareLooked);
     let files = 0;
     const pages = new PageStore(path.join(cache.dir, 'pages'), version);
     const write = async (rel: string, content: string | Promise<string>) => {

@@ -207,6 +207,21 @@ describe('the spare output folder', () => {
     expect(await snapshot(config.outDir)).toEqual(await scratch());
   });
 
+  it('deletes a spare with a file taken away or added by hand, though its manifest still matches its index page', async () => {
+    for (const tamper of [
+      (spare: string) => fs.rm(path.join(spare, 'emails/1.html')),
+      (spare: string) => fs.writeFile(path.join(spare, 'issues/1-issue-1/notes.txt'), 'added by hand'),
+    ]) {
+      const { store, config, spare, scratch } = await setUp();
+      await buildSite({ config, store, threads: 1 });
+      await buildSite({ config, store, threads: 1 });
+      await tamper(spare);
+      await store.mutate([{ patch: { id: 'issue-2', set: { title: 'A second issue, retitled' } } }]);
+      await buildSite({ config, store, threads: 1 });
+      expect(await snapshot(config.outDir)).toEqual(await scratch());
+    }
+  });
+
   it('leaves the live output untouched when a build staging in the spare fails, and the next build starts afresh', async () => {
     const { store, config, spare, scratch } = await setUp();
     await buildSite({ config, store, threads: 1 });

@@ -132,11 +132,6 @@ export class StagedOutput {
     await this.place(rel, contentKey.textAt(rel, content), () => content);
   }
 
-  /** True when this build stages in the spare (files are replaced there, not created). */
-  get reusesSpare(): boolean {
-    return this.#update !== undefined;
-  }
-
   /**
    * Writes a file known by its content key, rendering it only when the current output
    * does not hold the same (`key` undefined: render, and key it by its text). Resolves with the key.
@@ -185,7 +180,10 @@ export class StagedOutput {
     await this.#update?.removeStale();
     // The output about to be replaced becomes the spare only if it still is what its manifest
     // said when this build began (a server's in-place rebuild meanwhile would make it lie).
-    const keepAsSpare = this.#current !== undefined && this.#cacheDir !== undefined && sameFiles(await new OutputManifest(this.#cacheDir).read(this.outDir), this.#current);
+    const spare =
+      this.#current && this.#cacheDir && sameFiles(await new OutputManifest(this.#cacheDir).read(this.outDir), this.#current)
+        ? { ...spareOf(this.outDir, this.#cacheDir), files: this.#current }
+        : undefined;
     const old = path.join(path.dirname(this.outDir), `.${path.basename(this.outDir)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
     let hadOld = true;
     try {
@@ -201,13 +199,12 @@ export class StagedOutput {
       throw error;
     }
     if (hadOld) this.#previous = old;
-    if (hadOld && keepAsSpare && this.#current && this.#cacheDir) {
-      const spare = spareOf(this.outDir, this.#cacheDir);
+    if (hadOld && spare) {
       try {
         // Another build's spare already there: this one is deleted instead (rename does not replace a folder that has files).
         await fs.rename(old, spare.dir);
         this.#previous = undefined;
-        await spare.manifest.save(spare.dir, new Map(this.#current));
+        await spare.manifest.save(spare.dir, new Map(spare.files));
       } catch {
         // Not kept: deleted by removePrevious() if it is still where it was.
       }

@@ -103,7 +103,8 @@ export class StaticSite {
     this.root = path.resolve(root);
   }
 
-  async serve(request: Request, urlPath: string): Promise<StaticResult> {
+  /** `options.compress: false`: the file as it is on disk, whatever the client accepts (for a caller that rewrites it). */
+  async serve(request: Request, urlPath: string, options: { compress?: boolean } = {}): Promise<StaticResult> {
     const segments = safeSegments(urlPath);
     if (!segments) return { kind: 'miss' };
     let file = path.join(this.root, ...segments);
@@ -115,7 +116,7 @@ export class StaticSite {
       if (stat?.isFile() && !urlPath.endsWith('/')) return { kind: 'redirect', location: `${urlPath}/` };
     }
     if (!stat?.isFile() || !(await this.#inside(file))) return { kind: 'miss' };
-    return { kind: 'file', response: await this.#respond(request, file, stat, urlPath, 200) };
+    return { kind: 'file', response: await this.#respond(request, file, stat, urlPath, 200, options.compress ?? true) };
   }
 
   /** 404.html from the output, when the build made one. */
@@ -123,7 +124,7 @@ export class StaticSite {
     const file = path.join(this.root, '404.html');
     const stat = await statOrUndefined(file);
     if (!stat?.isFile()) return undefined;
-    return this.#respond(request, file, stat, '/404.html', 404);
+    return this.#respond(request, file, stat, '/404.html', 404, true);
   }
 
   async hasIndex(): Promise<boolean> {
@@ -143,7 +144,7 @@ export class StaticSite {
     }
   }
 
-  async #respond(request: Request, file: string, stat: import('node:fs').Stats, sitePath: string, status: number): Promise<Response> {
+  async #respond(request: Request, file: string, stat: import('node:fs').Stats, sitePath: string, status: number, compress: boolean): Promise<Response> {
     const etag = `W/"${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`;
     const headers = new Headers({
       'content-type': contentTypeFor(file),
@@ -151,7 +152,7 @@ export class StaticSite {
       etag,
       'last-modified': stat.mtime.toUTCString(),
     });
-    const compressible = stat.size > compressAbove && stat.size <= compressUpTo && isCompressible(headers.get('content-type')!);
+    const compressible = compress && stat.size > compressAbove && stat.size <= compressUpTo && isCompressible(headers.get('content-type')!);
     // The weak validator stands for every encoding of the same bytes (RFC 9110 8.8.1).
     if (compressible) headers.set('vary', 'accept-encoding');
     if (status === 200 && matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });

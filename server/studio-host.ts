@@ -77,21 +77,14 @@ export const studioCsp = [
   "object-src 'none'",
 ].join('; ');
 
-function withoutAcceptEncoding(request: Request): Request {
-  const headers = new Headers(request.headers);
-  headers.delete('accept-encoding');
-  return new Request(request.url, { method: request.method, headers });
-}
-
 /** A file of the built Studio, or its index.html for the Studio's own routes (/studio/structure/…). */
 async function serveStudio(files: StaticSite, request: Request, sitePath: string): Promise<Response> {
   const indexFile = path.join(files.root, 'index.html');
   if (!fs.existsSync(indexFile)) {
     return new Response('The Studio has not been built yet: run `npm run studio:build`, then reload.', { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   }
-  // A stylesheet is rewritten below, so it is asked for as it is on disk (uncompressed).
-  const asked = sitePath.endsWith('.css') ? withoutAcceptEncoding(request) : request;
-  const result = sitePath === '/' || sitePath === '/index.html' ? ({ kind: 'miss' } as const) : await files.serve(asked, sitePath);
+  // A stylesheet is rewritten below, so it is read as it is on disk (uncompressed).
+  const result = sitePath === '/' || sitePath === '/index.html' ? ({ kind: 'miss' } as const) : await files.serve(request, sitePath, { compress: !sitePath.endsWith('.css') });
   if (result.kind === 'file' && result.response.status === 200 && sitePath.endsWith('.css')) {
     // Built stylesheets are a few hundred kB at most: rewritten on each (cached) request.
     const headers = new Headers(result.response.headers);

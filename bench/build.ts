@@ -19,7 +19,7 @@ import type { BuildSummary } from '../build/build-site.ts';
 // As `newsdesk build` runs (scripts/index.ts): React's production build in this thread
 // too. Set before the build's modules load (the child processes inherit it).
 process.env.NODE_ENV ??= 'production';
-const { buildSite } = await import('../build/build-site.ts');
+const { buildSite, formatSpans } = await import('../build/build-site.ts');
 const { GroqJsStore } = await import('../content/groq-js-store.ts');
 
 const { values } = parseArgs({
@@ -146,9 +146,7 @@ async function mjmlFloor(datasetPath: string): Promise<{ wallMs: number; cpuMs: 
 }
 
 function spans(summary: BuildSummary): string {
-  return Object.entries(summary.spans)
-    .map(([name, ms]) => `${name} ${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)}`)
-    .join(', ');
+  return formatSpans(summary.spans);
 }
 
 async function bench(): Promise<void> {

@@ -71,6 +71,13 @@ export interface BuildSummary {
   spans: Record<string, number>;
 }
 
+/** "load 834, fingerprint 256, …": BuildSummary.spans in the order the steps ran, in milliseconds. */
+export function formatSpans(spans: Record<string, number>): string {
+  return Object.entries(spans)
+    .map(([name, ms]) => `${name} ${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)}`)
+    .join(', ');
+}
+
 export interface BuildOptions {
   /** `content` says whether images are the local dataset's own (published under /media/). */
   config: Pick<Config, 'outDir' | 'dataDir' | 'baseUrl'> & Partial<Pick<Config, 'content'>>;

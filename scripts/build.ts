@@ -2,18 +2,21 @@
 // the output folder (atomically), reusing the build cache for unchanged issues.
 import pc from 'picocolors';
 import { openContentStore } from '../content/open-store.ts';
-import { buildSite, type BuildProgress } from '../build/build-site.ts';
+import { buildSite, formatSpans, type BuildProgress } from '../build/build-site.ts';
 import { readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
 
 export const buildCommand: Command = {
   name: 'build',
   summary: 'render published issues to the web site, feeds and emails in the output folder',
-  usage: 'build [--threads N]',
-  options: [['--threads N', 'worker threads for rendering (default: the number of cores)']],
-  examples: ['newsdesk build', 'NEWSDESK_OUT_DIR=public NEWSDESK_BASE_URL=https://news.example.org newsdesk build'],
+  usage: 'build [--threads N] [--timings]',
+  options: [
+    ['--threads N', 'worker threads for rendering (default: the number of cores)'],
+    ['--timings', 'also print where the time went, step by step (load, fingerprint, listings, plan, render, link, pages, search, swap, cleanup)'],
+  ],
+  examples: ['newsdesk build', 'newsdesk build --timings', 'NEWSDESK_OUT_DIR=public NEWSDESK_BASE_URL=https://news.example.org newsdesk build'],
   async run(args, ctx) {
-    const { values } = parseOptions(this, args, { threads: { type: 'string' } }, false);
+    const { values } = parseOptions(this, args, { threads: { type: 'string' }, timings: { type: 'boolean' } }, false);
     const threads = values.threads === undefined ? undefined : positiveInt('--threads', values.threads);
     const config = ctx.config();
     const store = openContentStore(config.content);
@@ -30,6 +33,7 @@ export const buildCommand: Command = {
     ctx.out(
       `✓ built ${summary.issues} issue(s) into ${summary.outDir}: ${summary.rendered} rendered, ${summary.reused} reused from cache, ${seconds} s, ${summary.warnings.length} warning(s)`,
     );
+    if (values.timings) ctx.out(`  ms: ${formatSpans(summary.spans)}`);
     return 0;
   },
 };

@@ -38,10 +38,14 @@ describe('newsdesk build', () => {
     const files = await listFiles(env.NEWSDESK_OUT_DIR);
     for (const f of ['index.html', '404.html', 'feed.xml', 'atom.xml', 'feed.json', 'sitemap.xml', 'emails/1.html', 'emails/1.txt']) expect(files).toContain(f);
 
-    const second = await runCli(['build'], { env });
+    const second = await runCli(['build', '--timings'], { env });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`built ${issues} issue(s)`);
     expect(second.stdout).toContain(`0 rendered, ${issues} reused from cache`);
+    // --timings: every step, in the order it ran, in milliseconds.
+    const steps = /\n {2}ms: (.+)\n/.exec(second.stdout)?.[1]?.split(', ').map((s) => s.split(' ')[0]);
+    expect(steps).toEqual(['load', 'fingerprint', 'listings', 'plan', 'render', 'link', 'pages', 'search', 'swap', 'cleanup']);
+    expect(first.stdout).not.toContain('ms: ');
   });
 
   it('rejects unknown options by listing the valid ones', async () => {

@@ -5,6 +5,7 @@
 // Where the time goes is in BuildSummary.spans; `npm run bench:build` prints it. The
 // main thread fingerprints raw documents and fetches light listings; only issues to
 // render go through the full projection, a chunk at a time, paced to the workers.
+import { readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,7 @@ import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './li
 import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
-import { buildSearchIndex, readSearchShare } from './search-index.ts';
+import { buildSearchIndex, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';
 import {
   SourceIndex,
   fetchListings,
@@ -131,6 +132,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   const spareLooked = options.inPlace ? undefined : StagedOutput.lookAtSpare(path.resolve(config.outDir), cache.dir);
   spareLooked?.catch(() => undefined);
   const sourceIndex = new SourceIndex(cache.dir);
+  // What the last build left to patch its search index with (build/search-index.ts patchIndex).
+  const searchStateFile = path.join(cache.dir, 'search-state.json');
+  const searchState = readSearchState(searchStateFile);
   const [version] = await Promise.all([templateVersion(), sourceIndex.load()]);
   // Starting a worker costs about a second; on a first build or after a template change
   // every issue is rendered, so start them now and let them load while content loads.
@@ -282,9 +286,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     const current = await manifest.read(outDir);
     const previous = options.inPlace ? current : undefined;
     // Files are about to change one by one: a crash half-way must leave no manifest claiming the old state.
-    if (previous) await manifest.forget();
+    if (previous) await Promise.all([manifest.forget(), saveSearchState(searchStateFile, undefined)]);
     const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir, current, cache.dir, spareLooked);
     let files = 0;
+    let searchIndexState: SearchState | undefined;
     const pages = new PageStore(path.join(cache.dir, 'pages'), version);
     const write = async (rel: string, content: string | Promise<string>) => {
       await staged.write(rel, await content);
@@ -350,22 +355,39 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
 
       // The reader-search index: every issue's search document, merged (build/search-index.ts).
       await Promise.all(searchReads);
-      const searchFiles = await buildSearchIndex(
+      const search = await buildSearchIndex(
         planned.map((p) => ({ key: p.key, file: cache.artifactPath(p.key, 'search') })),
         linksWithTags,
+        { template: version, tags: tagDigest(everything.byId.values()) },
+        { outDir, state: await searchState },
       );
+      searchIndexState = search.state;
+      const searchFiles = search.files;
       // In order, 64 writers at a time: thousands of small files written at once would hold as
       // many open files, and meta.json, which names the rest, comes last (search-index.ts).
+      // An issue's records file without content is the one the current output has.
+      const place = async ([rel, content]: [string, string | undefined]) => {
+        if (content !== undefined) return write(rel, content);
+        await staged.place(rel, current?.get(rel), () => {
+          try {
+            return readFileSync(path.join(outDir, rel), 'utf8');
+          } catch (error) {
+            // Removed by hand: the next build must not patch this output again.
+            rmSync(searchStateFile, { force: true });
+            throw new NewsdeskError('BUILD_FAILED', `${rel} is missing from ${outDir}, whose search index this build was updating`, {
+              hint: 'Build again: the next build makes the search index from every issue instead.',
+              cause: error,
+            });
+          }
+        });
+        files++;
+      };
       let next = 0;
       const writer = async () => {
-        while (next < searchFiles.length - 1) {
-          const [rel, content] = searchFiles[next++]!;
-          await write(rel, content);
-        }
+        while (next < searchFiles.length - 1) await place(searchFiles[next++]!);
       };
       await Promise.all(Array.from({ length: 64 }, writer));
-      const [metaRel, metaContent] = searchFiles.at(-1)!;
-      await write(metaRel, metaContent);
+      await place(searchFiles.at(-1)!);
       span('search');
 
       if (options.signal?.aborted) throw interrupted();
@@ -396,6 +418,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       previous ? cache.remove([...cacheKeysIn(previous.values(), cache)].filter((key) => !keep.has(key))) : cache.prune(keep),
       sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version),
       manifest.save(outDir, staged.files),
+      saveSearchState(searchStateFile, searchIndexState),
       pages.prune(),
       linkPageKeys.save(),
     ]);

@@ -112,6 +112,8 @@ describe('buildSite in place', () => {
     await store.mutate([{ patch: { id: 'issue-2', set: { summary: 'Written by a rebuild that then failed.' } } }]);
     const failing = buildSite({ config, store, threads: 1, inPlace: true, beforeCommit: () => Promise.reject(new Error('disk gone')) });
     await expect(failing).rejects.toThrow(/some files .* may be new and others old/);
+    // Nor of the search index it may have half-written (a new process would patch it: build/search-index.ts).
+    await expect(fs.stat(path.join(config.dataDir, 'build-cache', 'search-state.json'))).rejects.toThrow();
     await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'And another edit.' } } }]);
     const summary = await buildSite({ config, store, threads: 1, inPlace: true });
     // The half-written folder is not trusted: no record of it survived the failure.

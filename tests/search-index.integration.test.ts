@@ -140,4 +140,93 @@ describe('the reader-search index', () => {
       expect(a, rel).toBe(b);
     }
   });
+
+  it('a new process patches the index its output holds: the files a build from every share writes, reading only the shares of issues that changed', async () => {
+    const dir = await makeTempDir('newsdesk-search-patch-');
+    const datasetPath = path.join(dir, 'dataset.ndjson');
+    await writeDataset(datasetPath, syntheticDataset({ issues: 16, sectionsPerIssue: 3, linksPerIssue: 9 }));
+    const store = new GroqJsStore({ datasetPath });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    /** buildSite as a new process has it: nothing remembered from earlier builds. */
+    const freshBuildSite = async () => {
+      vi.resetModules();
+      return ((await import('../build/build-site.ts')) as typeof import('../build/build-site.ts')).buildSite;
+    };
+    await (await freshBuildSite())({ config, store, threads: 1 });
+    let step = 0;
+    /**
+     * Builds as a new process would, with the search share of an issue that did not change
+     * moved out of the cache (so reading every share would fail), then compares the index
+     * with a build from scratch.
+     */
+    const buildAndCompare = async (expectPatched: boolean, inPlace = false) => {
+      let share: string | undefined;
+      if (expectPatched) {
+        const state = JSON.parse(await fs.readFile(path.join(config.dataDir, 'build-cache', 'search-state.json'), 'utf8')) as { issues: Array<[number, string]> };
+        const key = state.issues[0]![1];
+        share = path.join(config.dataDir, 'build-cache', key.slice(0, 2), key, 'search.json');
+        await fs.rename(share, `${share}.aside`);
+      }
+      try {
+        await (await freshBuildSite())({ config, store, threads: 1, inPlace });
+      } finally {
+        if (share) await fs.rename(`${share}.aside`, share);
+      }
+      const reference = path.join(dir, `reference-${++step}`);
+      await (await freshBuildSite())({ config: { ...config, outDir: reference, dataDir: path.join(dir, `data-reference-${step}`) }, store, threads: 1 });
+      const [ours, theirs] = await Promise.all([listFiles(path.join(config.outDir, 'search')), listFiles(path.join(reference, 'search'))]);
+      expect(ours).toEqual(theirs);
+      for (const rel of ours) {
+        const [a, b] = await Promise.all([fs.readFile(path.join(config.outDir, 'search', rel), 'utf8'), fs.readFile(path.join(reference, 'search', rel), 'utf8')]);
+        expect(a, `step ${step}: ${rel}`).toBe(b);
+      }
+    };
+
+    // An edit to one issue's words, in place as the server rebuilds.
+    await store.mutate([{ patch: { id: 'issue-5', set: { summary: 'Persimmon gondolas at dawn.' } } }]);
+    await buildAndCompare(true, true);
+    expect((await lookUp(config.outDir, 'persimmon gondolas')).map((f) => f.n)).toEqual([5]);
+    // A new issue: more records, so every bitmap is longer.
+    const issue = (await store.fetch<Record<string, unknown>>('*[_id == "issue-16"][0]', {}, { perspective: 'raw' }))!;
+    await store.mutate([{ create: { ...issue, _id: 'issue-17', number: 17, slug: { _type: 'slug', current: 'issue-17' }, title: 'Seventeen', summary: 'Kumquat regattas.' } }]);
+    await buildAndCompare(true);
+    expect((await lookUp(config.outDir, 'kumquat regattas')).map((f) => f.n)).toEqual([17]);
+    // An issue gone from the middle, and another with a section fewer: the records after them move.
+    await store.mutate([{ delete: { id: 'issue-8' } }]);
+    await buildAndCompare(true);
+    const third = (await store.fetch<{ sections: unknown[] }>('*[_id == "issue-3"][0]{sections}', {}, { perspective: 'raw' }))!;
+    await store.mutate([{ patch: { id: 'issue-3', set: { sections: third.sections.slice(1) } } }]);
+    await buildAndCompare(true);
+    expect((await lookUp(config.outDir, 'kumquat regattas')).map((f) => f.n)).toEqual([17]);
+    // A tag only a link names, added then renamed: no issue's cache key covers a tag document,
+    // so a change to any makes the build read every share again.
+    await store.mutate([
+      { create: { _id: 'tag-loquat', _type: 'tag', title: 'Loquat', slug: { _type: 'slug', current: 'loquat' } } },
+      { patch: { id: 'link-12-0', set: { tags: [{ _type: 'reference', _ref: 'tag-loquat', _key: 'lq' }] } } },
+    ]);
+    await buildAndCompare(false);
+    expect((await lookUp(config.outDir, 'loquat')).map((f) => f.n)).toEqual([12]);
+    await store.mutate([{ patch: { id: 'tag-loquat', set: { title: 'Medlar' } } }]);
+    await buildAndCompare(false);
+    expect(await lookUp(config.outDir, 'loquat')).toEqual([]);
+    expect((await lookUp(config.outDir, 'medlar')).map((f) => f.n)).toEqual([12]);
+    // A state that does not describe the output (as after a crash between the swap and saving
+    // it; here its records are off by one section): every share is read again.
+    const stateFile = path.join(config.dataDir, 'build-cache', 'search-state.json');
+    const state = JSON.parse(await fs.readFile(stateFile, 'utf8')) as { v: string; issues: Array<[number, string, number, string]> };
+    state.issues[0]![2] += 1;
+    state.v = 'not-this-one';
+    await fs.writeFile(stateFile, JSON.stringify(state));
+    await store.mutate([{ patch: { id: 'issue-2', set: { summary: 'Tamarind kites.' } } }]);
+    await buildAndCompare(false);
+    expect((await lookUp(config.outDir, 'tamarind kites')).map((f) => f.n)).toEqual([2]);
+    // An unchanged issue's records file deleted by hand from the output (and the spare folder
+    // gone, which would have it): that build fails saying so, and the next makes the index from every share.
+    await fs.rm(path.join(config.outDir, 'search', '1.json'));
+    await fs.rm(path.join(dir, '.out.spare'), { recursive: true, force: true });
+    await store.mutate([{ patch: { id: 'issue-4', set: { summary: 'Guava balloons.' } } }]);
+    await expect((await freshBuildSite())({ config, store, threads: 1 })).rejects.toThrow(/search\/1\.json is missing/);
+    await buildAndCompare(false);
+    expect((await lookUp(config.outDir, 'guava balloons')).map((f) => f.n)).toEqual([4]);
+  });
 });

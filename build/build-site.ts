@@ -40,6 +40,7 @@ import {
   type TaggedLink,
 } from './sources.ts';
 import { templateVersion } from './template-version.ts';
+import { layoutPrefix, type LayoutStore } from '../emails/mjml-slots.ts';
 import { RenderPool } from './worker-pool.ts';
 
 export interface BuildProgress {
@@ -136,6 +137,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   const searchStateFile = path.join(cache.dir, 'search-state.json');
   const searchState = readSearchState(searchStateFile);
   const [version] = await Promise.all([templateVersion(), sourceIndex.load()]);
+  // Compiled email layouts, kept for the next process (emails/mjml-slots.ts); named for this template version.
+  const layouts: LayoutStore = { dir: path.join(cache.dir, 'layouts'), salt: version };
   // Starting a worker costs about a second; on a first build or after a template change
   // every issue is rendered, so start them now and let them load while content loads.
   let pool: RenderPool | undefined;
@@ -241,7 +244,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           const issue = projected.get(p.id);
           if (!issue) throw disappeared(p.listing);
           const job = workers
-            .render({ key: p.key, issueJson: JSON.stringify(issue), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase })
+            .render({ key: p.key, issueJson: JSON.stringify(issue), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase, layouts })
             .then((meta) => {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
@@ -270,7 +273,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           if (!raw) throw disappeared(p.listing);
           const issue = withLocalMedia(parseProjectedIssue(raw, p.listing), mediaBase);
           const { renderIssueArtifacts } = await renderModule();
-          const artifacts = await renderIssueArtifacts({ issue, neighbours: p.neighbours, ctx, key: p.key });
+          const artifacts = await renderIssueArtifacts({ issue, neighbours: p.neighbours, ctx, key: p.key, layouts });
           metas.set(p.key, await cache.write(p.key, issue.number, artifacts));
           progress({ phase: 'render', done: ++done, total: missing.length });
         }
@@ -421,6 +424,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       saveSearchState(searchStateFile, searchIndexState),
       pages.prune(),
       linkPageKeys.save(),
+      removeOtherLayouts(layouts),
     ]);
     span('cleanup');
 
@@ -550,6 +554,15 @@ function cacheKeysIn(keys: Iterable<string>, cache: BuildCache): Set<string> {
     if (entry !== undefined && /^[0-9a-f]{2}$/.test(shard!)) out.add(entry);
   }
   return out;
+}
+
+/** Removes the stored email layouts of other template versions (every layout of this one may be used again). */
+async function removeOtherLayouts(store: LayoutStore): Promise<void> {
+  const prefix = layoutPrefix(store.salt);
+  const names = await fs.readdir(store.dir).catch(() => [] as string[]);
+  // Temporary files of interrupted writes too.
+  const stale = names.filter((name) => !name.startsWith(prefix) || !name.endsWith('.json'));
+  await Promise.all(stale.map((name) => fs.rm(path.join(store.dir, name), { force: true })));
 }
 
 /** Puts every image uploaded to the local dataset into the output's media folder (hard links: no copies). */

@@ -6,6 +6,7 @@ import type { Issue } from '../content/model.ts';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import type { RenderContext, RenderWarning } from '../core/render.ts';
 import { renderIssueEmail } from '../emails/issue-email.ts';
+import type { LayoutStore } from '../emails/mjml-slots.ts';
 import { renderIssueBody, renderIssuePageWithBody, type Neighbours } from '../web/issue-page.tsx';
 import type { IssueSearchDoc } from '../web/search-doc.ts';
 import { issueSearchDoc, sectionOwnText } from '../web/search-doc.ts';
@@ -18,6 +19,8 @@ export interface IssueJob {
   ctx: RenderContext;
   /** Cache key: the artifacts are stored under it. */
   key: string;
+  /** Where compiled email layouts are kept between processes (emails/mjml-slots.ts). */
+  layouts?: LayoutStore | undefined;
 }
 
 export interface IssueArtifacts {
@@ -36,7 +39,7 @@ export async function renderIssueArtifacts(job: IssueJob): Promise<IssueArtifact
   try {
     const body = renderIssueBody(issue);
     const page = renderIssuePageWithBody(issue, neighbours, ctx, body);
-    const email = await renderIssueEmail(issue, ctx);
+    const email = await renderIssueEmail(issue, ctx, job.layouts);
     return {
       page: page.html,
       body,

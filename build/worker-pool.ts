@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RenderContext } from '../core/render.ts';
 import { NewsdeskError, type ErrorCode, errorCodes } from '../core/errors.ts';
+import type { LayoutStore } from '../emails/mjml-slots.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import type { EntryMeta } from './cache.ts';
 import type { Listing } from './sources.ts';
@@ -25,6 +26,8 @@ export interface RenderRequest {
   ctx: RenderContext;
   /** Where the site publishes the local dataset's images (content/media.ts); undefined with a Sanity project. */
   mediaBase?: string | undefined;
+  /** Where compiled email layouts are kept between processes (emails/mjml-slots.ts). */
+  layouts?: LayoutStore | undefined;
 }
 
 export type WorkerRequest = { type: 'render'; request: RenderRequest };

@@ -1,7 +1,7 @@
 // The issue email: one MJML document per issue, compiled to HTML once and shared by all
 // recipients (their unsubscribe URL and address are placeholders delivery fills in),
 // alongside the plain-text part from issue-text.ts. Pure: no clock, no environment.
-import mjml2html from 'mjml';
+import type Mjml2Html from 'mjml';
 import type { Issue } from '../content/model.ts';
 import { isHttpUrl } from '../content/rules.ts';
 import { NewsdeskError } from '../core/errors.ts';
@@ -18,7 +18,7 @@ import { renderIssueText } from './issue-text.ts';
 import { mutedClass, renderPortableTextHtml, type EmailTheme } from './portable-text-html.ts';
 import { escapeCmsHtml, issueLabel, issuePreheader } from './portable-text.ts';
 import { readableOn, tint } from './colour.ts';
-import { compileSlotted, slotted, type Slotted } from './mjml-slots.ts';
+import { compileSlotted, slotted, type LayoutStore, type Slotted } from './mjml-slots.ts';
 
 export interface RenderedIssueEmail {
   subject: string;
@@ -46,18 +46,23 @@ const accentClass = 'nd-a';
 const ruleClass = 'nd-r';
 const smallClass = 'nd-s';
 
-export async function renderIssueEmail(issue: Issue, ctx: RenderContext): Promise<RenderedIssueEmail> {
+/** `layouts`: where a build keeps compiled layouts between processes (mjml-slots.ts). */
+export async function renderIssueEmail(issue: Issue, ctx: RenderContext, layouts?: LayoutStore): Promise<RenderedIssueEmail> {
   // The layout is compiled once and filled per issue (mjml-slots.ts): the same HTML as compiling buildIssueMjml's source.
-  const html = await compileSlotted(issueMjmlSlots(issue, ctx), (source) => compileMjml(source, issueLabel(issue)));
+  const html = await compileSlotted(issueMjmlSlots(issue, ctx), (source) => compileMjml(source, issueLabel(issue)), layouts);
   const { text, warnings } = renderIssueText(issue, ctx);
   return { subject: issueSubject(issue, ctx.settings), preheader: issuePreheader(issue), html, text, warnings };
 }
+
+let mjml: Promise<typeof Mjml2Html> | undefined;
 
 /** MJML → HTML with strict validation; a template mistake is a RENDER_FAILED naming what was rendered. */
 export async function compileMjml(source: string, label: string): Promise<string> {
   try {
     // No web fonts: MJML would otherwise link Google Fonts for any family it knows
     // (Roboto is in our stack), and every open would tell Google who read the issue.
+    // Loaded on first use: filling a stored layout needs no MJML.
+    const mjml2html = await (mjml ??= import('mjml').then((m) => m.default));
     const { html } = await mjml2html(source, { validationLevel: 'strict', keepComments: false, fonts: {} });
     return html;
   } catch (error) {

@@ -8,8 +8,8 @@ import { isNewsdeskError } from '../core/errors.ts';
 import { syntheticDataset, writeDataset } from '../tests/build-dataset.ts';
 import { aParagraph, aRealSizeIssue, aRenderContext, aSection, anIssue, someSettings } from '../tests/builders.ts';
 import { sampleDataset } from '../tests/email-goldens.ts';
-import { buildIssueMjml, compileMjml, renderIssueEmail } from './issue-email.ts';
-import { clearCompiledLayouts, compileSlotted, compiledLayoutCount, copiesVerbatim, slotStats, slotted, sourceOf } from './mjml-slots.ts';
+import { buildIssueMjml, compileMjml, issueMjmlSlots, renderIssueEmail } from './issue-email.ts';
+import { clearCompiledLayouts, compileSlotted, compiledLayoutCount, copiesVerbatim, layoutPrefix, slotStats, slotted, sourceOf } from './mjml-slots.ts';
 import type { Issue } from '../content/model.ts';
 import type { RenderContext } from '../core/render.ts';
 
@@ -86,5 +86,43 @@ describe('issue emails from a compiled layout', () => {
     expect(isNewsdeskError(failure) && failure.code).toBe('RENDER_FAILED');
     expect((failure as Error).message).toContain('issue 9');
     expect((failure as Error).message).toContain('mj-nonsense');
+  });
+
+  it('keeps compiled layouts in a store for the next process, which fills them without compiling (so without loading MJML)', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'newsdesk-layouts-'));
+    try {
+      const ctx = aRenderContext();
+      const issue = anIssue({ number: 6, title: 'Stored', sections: [aSection({ heading: 'News' }), aSection({ heading: 'Tools' })] });
+      const store = { dir, salt: 'template-a' };
+      const source = issueMjmlSlots(issue, ctx);
+      clearCompiledLayouts();
+      let compiles = 0;
+      const compile = (mjml: string) => (compiles++, compileMjml(mjml, 'issue 6'));
+      const first = await compileSlotted(source, compile, store);
+      expect(first).toBe(await compiledInFull(issue, ctx));
+      expect(compiles).toBe(1);
+      expect(await fs.readdir(dir)).toHaveLength(1);
+
+      // A new process (nothing compiled in memory): the stored layout is filled, nothing compiled.
+      clearCompiledLayouts();
+      const refuse = () => Promise.reject(new Error('compiled although the layout was stored'));
+      expect(await compileSlotted(source, refuse, store)).toBe(first);
+      // Another issue of the same shape, in another process, fills the same layout.
+      clearCompiledLayouts();
+      const sibling = anIssue({ number: 7, title: 'Sibling', sections: [aSection({ heading: 'Elsewhere' }), aSection({ heading: 'More' })] });
+      expect(await compileSlotted(issueMjmlSlots(sibling, ctx), refuse, store)).toBe(await compiledInFull(sibling, ctx));
+
+      // Another template version does not read it; a damaged file is compiled again.
+      clearCompiledLayouts();
+      expect(await compileSlotted(source, compile, { dir, salt: 'template-b' })).toBe(first);
+      expect(compiles).toBe(2);
+      const [stored] = (await fs.readdir(dir)).filter((name) => name.startsWith(layoutPrefix('template-a')));
+      await fs.writeFile(path.join(dir, stored!), '{"pieces":["<html>"],"order":[0]}');
+      clearCompiledLayouts();
+      expect(await compileSlotted(source, compile, store)).toBe(first);
+      expect(compiles).toBe(3);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -66,6 +66,23 @@ describe('buildSite', () => {
     expect(a.rendered).toBe(12);
     expect(b.rendered).toBe(12);
     expect(await snapshot(path.join(dir, 'a'))).toEqual(await snapshot(path.join(dir, 'b')));
+    // Both left the compiled email layout for the next process (emails/mjml-slots.ts), in the workers and in this thread alike.
+    const layouts = (data: string) => fs.readdir(path.join(dir, data, 'build-cache', 'layouts'));
+    expect((await layouts('data-a')).length).toBeGreaterThan(0);
+    expect(await layouts('data-b')).toEqual(await layouts('data-a'));
+  });
+
+  it('removes stored email layouts of another template version, and temporary files, keeping its own', async () => {
+    const dir = await makeTempDir();
+    const store = new GroqJsStore({ datasetPath: await smallDataset(dir, 3) });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    await buildSite({ config, store, threads: 1 });
+    const folder = path.join(config.dataDir, 'build-cache', 'layouts');
+    const own = await fs.readdir(folder);
+    await fs.writeFile(path.join(folder, 'otherversio-abc.json'), '{}');
+    await fs.writeFile(path.join(folder, `${own[0]}.tmp-1234`), '{');
+    await buildSite({ config, store, threads: 1 });
+    expect(await fs.readdir(folder)).toEqual(own);
   });
 
   it('re-renders only the changed issue when one issue changes', async () => {

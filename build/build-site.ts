@@ -5,6 +5,7 @@
 // Where the time goes is in BuildSummary.spans; `npm run bench:build` prints it. The
 // main thread fingerprints raw documents and fetches light listings; only issues to
 // render go through the full projection, a chunk at a time, paced to the workers.
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -212,12 +213,23 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     span('plan');
 
     // The link pages and feeds need only content: with workers, prepared while they render.
+    // The tag documents, which no issue's cache key covers (a link's tags are shown by name).
+    let tagDocs: string | undefined;
+    const tagsDigest = () => (tagDocs ??= tagDigest(everything.byId.values()));
     const linkPageKeys = StoredPageKeys.in(cache.dir, version);
+    // What the current output holds (build-cache/output.json), by content key.
+    const outDir = path.resolve(config.outDir);
+    const manifest = new OutputManifest(cache.dir);
+    const currentOutput = manifest.read(outDir);
     let linksOutput: Promise<LinksOutput> | undefined;
     const links = () => {
       if (!linksOutput) {
         const tagged = collectTagPages(planned.map((p) => p.listing), taggedLinks(raw, listings), tags).map((t) => t.tag);
-        linksOutput = prepareLinks(raw, listings, tagged, ctx, () => new Promise((resolve) => setImmediate(resolve)), linkPageKeys);
+        const keys = new Map(planned.map((p) => [p.id, p.key] as const));
+        const digest = createHash('sha256').update(JSON.stringify([version, ctx, tagged, tagsDigest()])).digest('base64url');
+        linksOutput = currentOutput.then((current) =>
+          prepareLinks(raw, listings, tagged, ctx, () => new Promise((resolve) => setImmediate(resolve)), linkPageKeys, { digest, keys, outDir, current }),
+        );
         // Awaited with the pages below; this only keeps a failure meanwhile from going unhandled.
         linksOutput.catch(() => undefined);
       }
@@ -284,9 +296,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     span('render');
 
     progress({ phase: 'write', done, total: missing.length });
-    const outDir = path.resolve(config.outDir);
-    const manifest = new OutputManifest(cache.dir);
-    const current = await manifest.read(outDir);
+    const current = await currentOutput;
     const previous = options.inPlace ? current : undefined;
     // Files are about to change one by one: a crash half-way must leave no manifest claiming the old state.
     if (previous) await Promise.all([manifest.forget(), saveSearchState(searchStateFile, undefined)]);
@@ -361,7 +371,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       const search = await buildSearchIndex(
         planned.map((p) => ({ key: p.key, file: cache.artifactPath(p.key, 'search') })),
         linksWithTags,
-        { template: version, tags: tagDigest(everything.byId.values()) },
+        { template: version, tags: tagsDigest() },
         { outDir, state: await searchState },
       );
       searchIndexState = search.state;

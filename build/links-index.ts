@@ -6,6 +6,7 @@
 // content/used-in.ts; what each issue contributes is remembered per document object, and
 // an entry whose contributions did not change is handed out again as the same object, so
 // a rebuild after a publish re-renders only the pages whose links changed.
+import { createHash } from 'node:crypto';
 import { normaliseUrl } from '../content/normalize-url.ts';
 import { slugify } from '../content/rules.ts';
 import type { SanityDocument } from '../content/store.ts';
@@ -328,19 +329,10 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
   return result;
 }
 
-/** The entries handed out last time, by key, with the contributions they were built from. */
-let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
-
-/** Every link of the given published issues (`listings` by document id), oldest first, and the sections with a topic. */
-export async function indexLinks(raw: RawContent, listings: Map<string, Listing>, pause: Pause = noPause): Promise<LinksIndex> {
-  const issues = raw.issues.flatMap((doc) => {
-    const listing = listings.get(doc._id);
-    return listing ? [{ doc, listing }] : [];
-  });
-  issues.sort((a, b) => a.listing.number - b.listing.number);
-
+/** A tag document's name by id, looked up once per id (undefined: no tag, or one unfit for a page). */
+function tagNamer(raw: RawContent): (id: string) => TagName | undefined {
   const tagNames = new Map<string, TagName | undefined>();
-  const tagName = (id: string): TagName | undefined => {
+  return (id) => {
     if (!tagNames.has(id)) {
       const tag = raw.byId.get(id) as { _type?: unknown; title?: unknown; slug?: { current?: unknown } } | undefined;
       const ok = tag?._type === 'tag' && typeof tag.title === 'string' && typeof tag.slug?.current === 'string' && isSafeSlug(tag.slug.current);
@@ -348,6 +340,61 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
     }
     return tagNames.get(id);
   };
+}
+
+const shareDigests = new WeakMap<IssueContributions, string>();
+
+/**
+ * Per issue document id, a digest of everything the issue gives the links index: each place it links (the
+ * address, the link document's fields and tags, the text linked and the words around it,
+ * the section's topic and anchor), its listing, and its topic sections. While every issue's
+ * digest is what it was, the index, and so every link page and feed, is what it was
+ * (links-output.ts StoredPageKeys.reuse).
+ */
+export function issueLinksDigests(raw: RawContent, listings: Map<string, Listing>, docs: readonly SanityDocument[]): Map<string, string> {
+  const tagName = tagNamer(raw);
+  const out = new Map<string, string>();
+  for (const doc of docs) {
+    const listing = listings.get(doc._id);
+    if (listing) out.set(doc._id, issueLinksDigest(doc, listing, raw, tagName));
+  }
+  return out;
+}
+
+function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent, tagName: (id: string) => TagName | undefined): string {
+  const issue = contributionsOf(doc, listing, raw, tagName);
+  let digest = shareDigests.get(issue);
+  if (digest === undefined) {
+    const hash = createHash('sha256').update(JSON.stringify([listing.number, listing.slug, listing.title, listing.date]));
+    for (const c of issue.contributions) {
+      const tags = Array.isArray(c.doc?.tags) ? (c.doc.tags as Array<{ _ref?: unknown }>).map((ref) => (typeof ref?._ref === 'string' ? (tagName(ref._ref) ?? null) : null)) : null;
+      const link = c.doc ? [c.doc.url, c.doc.title, c.doc.siteName, c.doc.description, tags] : null;
+      hash.update(JSON.stringify([c.address.url, c.address.key, link, c.text, c.words, c.topic ?? null, c.anchor ?? null])).update('\n');
+    }
+    for (const section of issue.topics) {
+      hash.update(JSON.stringify([section.heading, section.anchor, section.topicRef ? (tagName(section.topicRef) ?? null) : null, section.paragraphs])).update('\n');
+    }
+    shareDigests.set(issue, (digest = hash.digest('base64url')));
+  }
+  return digest;
+}
+
+/** The entries handed out last time, by key, with the contributions they were built from. */
+let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
+
+/** Every link of the given published issues (`listings` by document id), oldest first, and the sections with a topic. */
+/** For tests and benchmarks: how many times this process made the links index. */
+export const linksIndexStats = { made: 0 };
+
+export async function indexLinks(raw: RawContent, listings: Map<string, Listing>, pause: Pause = noPause): Promise<LinksIndex> {
+  linksIndexStats.made++;
+  const issues = raw.issues.flatMap((doc) => {
+    const listing = listings.get(doc._id);
+    return listing ? [{ doc, listing }] : [];
+  });
+  issues.sort((a, b) => a.listing.number - b.listing.number);
+
+  const tagName = tagNamer(raw);
 
   // The shared index (content/used-in.ts): each key with its uses, in the order issues use them.
   const referrers: Array<{ usedIn: Contribution; document: Contribution }> = [];

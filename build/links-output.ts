@@ -6,21 +6,36 @@
 // each page was made from is kept by digest in the build cache (StoredPageKeys), so a new
 // process, too, places the pages an edit did not change without rendering them.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { NewsdeskError } from '../core/errors.ts';
 import type { RenderContext } from '../core/render.ts';
 import type { Feeds } from '../web/feeds.ts';
 import { renderLinksPages, type LinksPageFile } from '../web/links-pages.tsx';
 import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-feeds.ts';
 import { topicFeedPaths } from '../web/topic-links.tsx';
-import { indexLinks, type Pause } from './links-index.ts';
+import { indexLinks, issueLinksDigests, type Pause } from './links-index.ts';
 import type { Listing, RawContent } from './sources.ts';
 
 export interface LinksOutput {
   /** The pages, with their sitemap paths and dates. */
   pages: LinksPageFile[];
-  /** The feeds, by output path. */
-  files: Array<[rel: string, content: string]>;
+  /** The feeds: output path, content key when known without rendering, content. */
+  files: Array<{ rel: string; key: string | undefined; content: () => string }>;
+  /** Tells the store the content key a feed was written under. */
+  feedWritten?: (rel: string, key: string) => void;
+}
+
+/** What the link pages and feeds are made from besides the issues (when it changes, nothing is reused). */
+export interface LinksContext {
+  /** A digest of the template version, the render context, the tags with a page and the tag documents. */
+  digest: string;
+  /** Each published issue's cache key, by document id. */
+  keys: Map<string, string>;
+  /** The output folder and its files' content keys (build/in-place-output.ts OutputManifest): what the last build wrote. */
+  outDir: string;
+  current: Map<string, string> | undefined;
 }
 
 /**
@@ -29,7 +44,12 @@ export interface LinksOutput {
  */
 export type Place = (rel: string, key: string | undefined, render: () => string) => Promise<string>;
 
-/** `tags`: the tags that have a tag page (their feeds and the "by topic" filter); `stored`: the keys of the last build's pages. */
+/**
+ * `tags`: the tags that have a tag page (their feeds and the "by topic" filter); `stored`:
+ * the keys of the last build's pages; `context`: lets a build whose issues all give the
+ * links index what they gave the last build reuse its pages and feeds without making the
+ * index (StoredPageKeys.reuse).
+ */
 export async function prepareLinks(
   raw: RawContent,
   listings: Map<string, Listing>,
@@ -37,22 +57,27 @@ export async function prepareLinks(
   ctx: RenderContext,
   pause?: Pause,
   stored?: StoredPageKeys,
+  context?: LinksContext,
 ): Promise<LinksOutput> {
+  await stored?.load();
+  const reused = stored && context ? stored.reuse(raw, listings, context) : undefined;
+  if (reused) return reused;
   const index = await indexLinks(raw, listings, pause);
   const rendered = await renderLinksPages(index, ctx, tags, pause);
-  await stored?.load();
+  if (stored && context) stored.describe(raw, listings, context);
   const pages = stored ? rendered.map((page) => stored.wrap(page)) : rendered;
-  const feedFiles = (paths: Feeds, feeds: Feeds): Array<[string, string]> => [
-    [paths.rss, feeds.rss],
-    [paths.atom, feeds.atom],
-    [paths.json, feeds.json],
-  ];
+  const feedFiles = (paths: Feeds, feeds: Feeds) =>
+    [paths.rss, paths.atom, paths.json].map((rel, i) => {
+      const content = [feeds.rss, feeds.atom, feeds.json][i]!;
+      return { rel, key: undefined, content: () => content };
+    });
   return {
     pages,
     files: [
       ...feedFiles(linksFeedPaths, buildLinksFeed(index, ctx)),
       ...buildTopicFeeds(index, tags, ctx).flatMap((t) => feedFiles(topicFeedPaths(t.slug), t.feeds)),
     ],
+    ...(stored ? { feedWritten: (rel: string, key: string) => stored.feedWritten(rel, key) } : {}),
   };
 }
 
@@ -61,7 +86,10 @@ export async function writeLinks(output: LinksOutput, place: Place, lanes = 8): 
   let next = 0;
   const jobs: Array<() => Promise<unknown>> = [
     ...output.pages.map((page) => async () => page.written(await place(page.rel, page.key, () => page.html()))),
-    ...output.files.map(([rel, content]) => () => place(rel, undefined, () => content)),
+    ...output.files.map((file) => async () => {
+      const key = await place(file.rel, file.key, file.content);
+      output.feedWritten?.(file.rel, key);
+    }),
   ];
   const lane = async () => {
     while (next < jobs.length) await jobs[next++]!();
@@ -76,6 +104,21 @@ export async function writeLinks(output: LinksOutput, place: Place, lanes = 8): 
  * from the current output) without rendering it. Hashing a page's inputs costs a fraction
  * of rendering it. One instance per file and process, as the pages' own memo is.
  */
+/**
+ * What the last build's link pages and feeds were made from, for the next build to reuse
+ * them whole: the context's digest, each issue's share of the links index by digest, and
+ * every page and feed it wrote with its content key.
+ */
+interface LinksReuse {
+  context: string;
+  /** Oldest first: number, cache key, digest of the issue's share (links-index.ts issueLinksDigests). */
+  issues: Array<[number: number, key: string, digest: string]>;
+  /** rel, content key, sitemap path, sitemap date. */
+  pages: Array<[rel: string, key: string, path: string, lastmod: string | null]>;
+  /** rel, content key. */
+  feeds: Array<[rel: string, key: string]>;
+}
+
 export class StoredPageKeys {
   static readonly #open = new Map<string, StoredPageKeys>();
   readonly #file: string;
@@ -84,6 +127,9 @@ export class StoredPageKeys {
   #loaded: Promise<void> | undefined;
   #changed = false;
   readonly #used = new Set<string>();
+  /** The last build's, as stored; and this build's, filled in as it goes (saved with the keys). */
+  #reuse: LinksReuse | undefined;
+  #next: { context: string; issues: LinksReuse['issues']; pages: Map<string, LinksReuse['pages'][number]>; feeds: Map<string, string> } | undefined;
 
   private constructor(file: string, version: string) {
     this.#file = file;
@@ -96,26 +142,118 @@ export class StoredPageKeys {
     let keys = StoredPageKeys.#open.get(file);
     if (!keys || keys.#version !== version) StoredPageKeys.#open.set(file, (keys = new StoredPageKeys(file, version)));
     keys.#used.clear();
+    keys.#next = undefined;
     return keys;
   }
 
   load(): Promise<void> {
     this.#loaded ??= fs.readFile(this.#file, 'utf8').then(
       (text) => {
-        const stored = JSON.parse(text) as { version?: unknown; pages?: Record<string, [string, string]> };
-        if (stored.version === this.#version && stored.pages && typeof stored.pages === 'object') this.#entries = new Map(Object.entries(stored.pages));
+        const stored = JSON.parse(text) as { version?: unknown; pages?: Record<string, [string, string]>; reuse?: LinksReuse };
+        if (stored.version !== this.#version) return;
+        if (stored.pages && typeof stored.pages === 'object') this.#entries = new Map(Object.entries(stored.pages));
+        const reuse = stored.reuse;
+        if (reuse && typeof reuse.context === 'string' && [reuse.issues, reuse.pages, reuse.feeds].every(Array.isArray)) this.#reuse = reuse;
       },
       () => undefined,
     );
     return this.#loaded.catch(() => undefined);
   }
 
+  /**
+   * The last build's pages and feeds as they are in the output, when every issue gives the
+   * links index what it gave then: the same issues, each with the cache key it had or, for
+   * the few that changed, the same digest of its share (an edit to an issue's summary, or
+   * to text that holds no link); the same context; and an output whose manifest still
+   * holds every one of those files. Then neither the index nor a page is made again (a new
+   * process saves the second or so a 1,000-issue archive's index takes). Undefined otherwise.
+   */
+  reuse(raw: RawContent, listings: Map<string, Listing>, context: LinksContext): LinksOutput | undefined {
+    const last = this.#reuse;
+    if (!last || last.context !== context.digest || !context.current) return undefined;
+    const issues = raw.issues.flatMap((doc) => {
+      const listing = listings.get(doc._id);
+      return listing ? [{ doc, number: listing.number, key: context.keys.get(doc._id) ?? '' }] : [];
+    });
+    issues.sort((a, b) => a.number - b.number);
+    if (issues.length !== last.issues.length || issues.some((issue, i) => issue.number !== last.issues[i]![0])) return undefined;
+    const changed = issues.filter((issue, i) => issue.key !== last.issues[i]![1]);
+    if (changed.length * 4 > issues.length) return undefined;
+    const digests = issueLinksDigests(raw, listings, changed.map((issue) => issue.doc));
+    if (issues.some((issue, i) => issue.key !== last.issues[i]![1] && digests.get(issue.doc._id) !== last.issues[i]![2])) return undefined;
+    const current = context.current;
+    if (![...last.pages, ...last.feeds].every(([rel, key]) => current.get(rel) === key)) return undefined;
+
+    this.#next = {
+      context: last.context,
+      issues: issues.map((issue, i) => [issue.number, issue.key, last.issues[i]![2]]),
+      pages: new Map(last.pages.map((page) => [page[0], page])),
+      feeds: new Map(last.feeds),
+    };
+    for (const [rel] of last.pages) this.#used.add(rel);
+    const live = (rel: string) => () => this.#readLive(context.outDir, rel);
+    return {
+      pages: last.pages.map(([rel, key, sitePath, lastmod]) => ({
+        rel,
+        key,
+        html: live(rel),
+        written: () => undefined,
+        inputs: { meta: '', links: [] },
+        path: sitePath,
+        lastmod: lastmod ?? undefined,
+      })),
+      files: last.feeds.map(([rel, key]) => ({ rel, key, content: live(rel) })),
+    };
+  }
+
+  /** A file the output's manifest holds, read when it cannot be linked; missing, this build fails and the next makes every page again. */
+  #readLive(outDir: string, rel: string): string {
+    try {
+      return readFileSync(path.join(outDir, rel), 'utf8');
+    } catch (error) {
+      rmSync(this.#file, { force: true });
+      this.#reuse = undefined;
+      throw new NewsdeskError('BUILD_FAILED', `${rel} is missing from ${outDir}, whose link pages this build was reusing`, {
+        hint: 'Build again: the next build makes the link pages anew.',
+        cause: error,
+      });
+    }
+  }
+
+  /** Starts recording what this build's pages and feeds are made from (after the index was made), for the next build's reuse(). */
+  describe(raw: RawContent, listings: Map<string, Listing>, context: LinksContext): void {
+    const digests = issueLinksDigests(raw, listings, raw.issues);
+    const issues = raw.issues
+      .flatMap((doc) => {
+        const listing = listings.get(doc._id);
+        return listing ? [[listing.number, context.keys.get(doc._id) ?? '', digests.get(doc._id)!] as LinksReuse['issues'][number]] : [];
+      })
+      .sort((a, b) => a[0] - b[0]);
+    this.#next = { context: context.digest, issues, pages: new Map(), feeds: new Map() };
+  }
+
+  /** Records the content key a feed was written under. */
+  feedWritten(rel: string, key: string): void {
+    this.#next?.feeds.set(rel, key);
+  }
+
   /** The page, with its key when the stored digest matches, and recording the key it is written under. */
   wrap(page: LinksPageFile): LinksPageFile {
     this.#used.add(page.rel);
     const entry = this.#entries.get(page.rel);
+    // In the pages' order (the sitemap lists them so), keyed once written.
+    const record = (key: string) => this.#next?.pages.set(page.rel, [page.rel, key, page.path, page.lastmod ?? null]);
+    record('');
     // Known from this process's memo: the stored entry is the one written with it.
-    if (page.key !== undefined && entry?.[1] === page.key) return page;
+    if (page.key !== undefined && entry?.[1] === page.key) {
+      return {
+        ...page,
+        written: (written) => {
+          page.written(written);
+          record(written);
+        },
+      };
+    }
     const digest = digestOf(page.inputs, this.#version);
     const key = page.key ?? (entry?.[0] === digest ? entry[1] : undefined);
     return {
@@ -123,6 +261,7 @@ export class StoredPageKeys {
       key,
       written: (written) => {
         page.written(written);
+        record(written);
         if (entry?.[0] !== digest || entry[1] !== written) {
           this.#entries.set(page.rel, [digest, written]);
           this.#changed = true;
@@ -131,17 +270,25 @@ export class StoredPageKeys {
     };
   }
 
-  /** Writes the keys of this build's pages (temporary file, rename), dropping the others. */
+  /** Writes the keys of this build's pages (temporary file, rename), dropping the others, with what the next build needs to reuse them. */
   async save(): Promise<void> {
     for (const rel of this.#entries.keys()) {
       if (this.#used.has(rel)) continue;
       this.#entries.delete(rel);
       this.#changed = true;
     }
+    const next = this.#next;
+    this.#next = undefined;
+    if (next) {
+      const pages = [...next.pages.values()];
+      // Every page written, else nothing to reuse.
+      this.#reuse = pages.every(([, key]) => key !== '') ? { context: next.context, issues: next.issues, pages, feeds: [...next.feeds].sort() } : undefined;
+      this.#changed = true;
+    }
     if (!this.#changed) return;
     const temp = `${this.#file}.tmp-${randomBytes(4).toString('hex')}`;
     await fs.mkdir(path.dirname(this.#file), { recursive: true });
-    await fs.writeFile(temp, JSON.stringify({ version: this.#version, pages: Object.fromEntries(this.#entries) }));
+    await fs.writeFile(temp, JSON.stringify({ version: this.#version, pages: Object.fromEntries(this.#entries), reuse: this.#reuse }));
     await fs.rename(temp, this.#file);
     this.#changed = false;
   }

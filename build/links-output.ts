@@ -222,11 +222,14 @@ export class StoredPageKeys {
 
   /** Starts recording what this build's pages and feeds are made from (after the index was made), for the next build's reuse(). */
   describe(raw: RawContent, listings: Map<string, Listing>, context: LinksContext): void {
-    const digests = issueLinksDigests(raw, listings, raw.issues);
+    // In the same context, an issue with the cache key it had gives what it gave: only the others are digested.
+    const known = this.#reuse?.context === context.digest ? new Map(this.#reuse.issues.map(([, key, digest]) => [key, digest])) : new Map<string, string>();
+    const digests = issueLinksDigests(raw, listings, raw.issues.filter((doc) => !known.has(context.keys.get(doc._id) ?? '')));
     const issues = raw.issues
       .flatMap((doc) => {
         const listing = listings.get(doc._id);
-        return listing ? [[listing.number, context.keys.get(doc._id) ?? '', digests.get(doc._id)!] as LinksReuse['issues'][number]] : [];
+        const key = context.keys.get(doc._id) ?? '';
+        return listing ? [[listing.number, key, known.get(key) ?? digests.get(doc._id)!] as LinksReuse['issues'][number]] : [];
       })
       .sort((a, b) => a[0] - b[0]);
     this.#next = { context: context.digest, issues, pages: new Map(), feeds: new Map() };

@@ -56,6 +56,10 @@ describe('link pages in a new process', () => {
     await store.mutate([{ patch: { id: 'issue-6', set: { sections } } }]);
     expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
     await sameAsFromScratch();
+    // That build digested only the issue that changed, keeping the others' digests: enough to reuse again.
+    await store.mutate([{ patch: { id: 'issue-6', set: { summary: 'And then only its summary.' } } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(0);
+    await sameAsFromScratch();
 
     // A tag only a link names, renamed: its name is on the link pages, and no issue's cache key covers it.
     await store.mutate([

@@ -146,10 +146,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   const startPool = () => (pool ??= RenderPool.start({ threads, cacheDir: cache.dir }));
   if (threads > 1 && (sourceIndex.templateVersion === undefined || sourceIndex.templateVersion !== version)) startPool();
 
-  // The renderers (MJML, React) take a third of a second to load, in this thread when few
-  // issues are to be rendered: loaded when the first is, since loading them while content
-  // loads saves nothing in one thread, and a rebuild with nothing to render needs none
-  // (`newsdesk build` with nothing changed: 0.2-0.3 s sooner).
+  // The renderers (React, and MJML when an email layout must be compiled: emails/mjml-slots.ts)
+  // take a tenth to a third of a second to load, in this thread when few issues are to be
+  // rendered: loaded when the first is, since loading them while content loads saves nothing
+  // in one thread, and a rebuild with nothing to render needs none (`newsdesk build` with
+  // nothing changed: 0.2-0.3 s sooner).
   let renderer: Promise<typeof import('./render-issue.ts')> | undefined;
   const renderModule = () => (renderer ??= import('./render-issue.ts'));
 

@@ -6,7 +6,7 @@
 // main thread fingerprints raw documents and fetches light listings; only issues to
 // render go through the full projection, a chunk at a time, paced to the workers.
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,7 @@ import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
-import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
+import { InPlaceOutput, OutputManifest, contentKey, readOutputFile } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
 import { buildSearchIndex, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';
 import {
@@ -213,10 +213,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     missing.sort((a, b) => b.listing.number - a.listing.number);
     span('plan');
 
-    // The link pages and feeds need only content: with workers, prepared while they render.
     // The tag documents, which no issue's cache key covers (a link's tags are shown by name).
     let tagDocs: string | undefined;
     const tagsDigest = () => (tagDocs ??= tagDigest(everything.byId.values()));
+    // The link pages and feeds need only content: with workers, prepared while they render.
     const linkPageKeys = StoredPageKeys.in(cache.dir, version);
     // What the current output holds (build-cache/output.json), by content key.
     const outDir = path.resolve(config.outDir);
@@ -382,18 +382,15 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       // An issue's records file without content is the one the current output has.
       const place = async ([rel, content]: [string, string | undefined]) => {
         if (content !== undefined) return write(rel, content);
-        await staged.place(rel, current?.get(rel), () => {
-          try {
-            return readFileSync(path.join(outDir, rel), 'utf8');
-          } catch (error) {
-            // Removed by hand: the next build must not patch this output again.
-            rmSync(searchStateFile, { force: true });
-            throw new NewsdeskError('BUILD_FAILED', `${rel} is missing from ${outDir}, whose search index this build was updating`, {
-              hint: 'Build again: the next build makes the search index from every issue instead.',
-              cause: error,
-            });
-          }
-        });
+        await staged.place(rel, current?.get(rel), () =>
+          readOutputFile(
+            outDir,
+            rel,
+            () => rmSync(searchStateFile, { force: true }),
+            'whose search index this build was updating',
+            'Build again: the next build makes the search index from every issue instead.',
+          ),
+        );
         files++;
       };
       let next = 0;

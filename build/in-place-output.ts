@@ -6,9 +6,11 @@
 // writes a handful of files however big the archive is. The manifest only counts while
 // the output folder is the one it describes (a full build swaps in a new folder).
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { NewsdeskError } from '../core/errors.ts';
 
 const manifestSchema = z.object({
   outDir: z.string(),
@@ -21,6 +23,21 @@ const manifestSchema = z.object({
 type Manifest = z.infer<typeof manifestSchema>;
 
 /** What identifies a file's content: a placed cache file's path (entries never change) or the written text's hash. */
+/**
+ * A file of the current output, read when a build that relied on a record of it (a file of
+ * the build cache saying what the output holds) must place the file again and cannot link
+ * it. Missing (removed by hand), `forget` drops that record, so the next build does the
+ * work afresh, and this one fails saying so: `what` names what the build was doing with it.
+ */
+export function readOutputFile(outDir: string, rel: string, forget: () => void, what: string, hint: string): string {
+  try {
+    return readFileSync(path.join(outDir, rel), 'utf8');
+  } catch (error) {
+    forget();
+    throw new NewsdeskError('BUILD_FAILED', `${rel} is missing from ${outDir}, ${what}`, { hint, cause: error });
+  }
+}
+
 export const contentKey = {
   link: (source: string) => `link:${source}`,
   text: (content: string) => `sha256:${createHash('sha256').update(content).digest('base64url')}`,

@@ -382,10 +382,10 @@ function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent
 /** The entries handed out last time, by key, with the contributions they were built from. */
 let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
 
-/** Every link of the given published issues (`listings` by document id), oldest first, and the sections with a topic. */
 /** For tests and benchmarks: how many times this process made the links index. */
 export const linksIndexStats = { made: 0 };
 
+/** Every link of the given published issues (`listings` by document id), oldest first, and the sections with a topic. */
 export async function indexLinks(raw: RawContent, listings: Map<string, Listing>, pause: Pause = noPause): Promise<LinksIndex> {
   linksIndexStats.made++;
   const issues = raw.issues.flatMap((doc) => {

@@ -6,25 +6,23 @@
 // each page was made from is kept by digest in the build cache (StoredPageKeys), so a new
 // process, too, places the pages an edit did not change without rendering them.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { NewsdeskError } from '../core/errors.ts';
 import type { RenderContext } from '../core/render.ts';
 import type { Feeds } from '../web/feeds.ts';
 import { renderLinksPages, type LinksPageFile } from '../web/links-pages.tsx';
 import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-feeds.ts';
 import { topicFeedPaths } from '../web/topic-links.tsx';
+import { readOutputFile } from './in-place-output.ts';
 import { indexLinks, issueLinksDigests, type Pause } from './links-index.ts';
 import type { Listing, RawContent } from './sources.ts';
 
 export interface LinksOutput {
   /** The pages, with their sitemap paths and dates. */
   pages: LinksPageFile[];
-  /** The feeds: output path, content key when known without rendering, content. */
-  files: Array<{ rel: string; key: string | undefined; content: () => string }>;
-  /** Tells the store the content key a feed was written under. */
-  feedWritten?: (rel: string, key: string) => void;
+  /** The feeds: output path, content key when known without rendering, content, and what to tell of the key it was written under. */
+  files: Array<{ rel: string; key: string | undefined; content: () => string; written?: (key: string) => void }>;
 }
 
 /** What the link pages and feeds are made from besides the issues (when it changes, nothing is reused). */
@@ -67,17 +65,18 @@ export async function prepareLinks(
   if (stored && context) stored.describe(raw, listings, context);
   const pages = stored ? rendered.map((page) => stored.wrap(page)) : rendered;
   const feedFiles = (paths: Feeds, feeds: Feeds) =>
-    [paths.rss, paths.atom, paths.json].map((rel, i) => {
-      const content = [feeds.rss, feeds.atom, feeds.json][i]!;
-      return { rel, key: undefined, content: () => content };
-    });
+    (['rss', 'atom', 'json'] as const).map((kind) => ({
+      rel: paths[kind],
+      key: undefined,
+      content: () => feeds[kind],
+      ...(stored ? { written: (key: string) => stored.feedWritten(paths[kind], key) } : {}),
+    }));
   return {
     pages,
     files: [
       ...feedFiles(linksFeedPaths, buildLinksFeed(index, ctx)),
       ...buildTopicFeeds(index, tags, ctx).flatMap((t) => feedFiles(topicFeedPaths(t.slug), t.feeds)),
     ],
-    ...(stored ? { feedWritten: (rel: string, key: string) => stored.feedWritten(rel, key) } : {}),
   };
 }
 
@@ -87,8 +86,9 @@ export async function writeLinks(output: LinksOutput, place: Place, lanes = 8): 
   const jobs: Array<() => Promise<unknown>> = [
     ...output.pages.map((page) => async () => page.written(await place(page.rel, page.key, () => page.html()))),
     ...output.files.map((file) => async () => {
+      // Placed whether or not anyone records the key (an optional call would skip its argument).
       const key = await place(file.rel, file.key, file.content);
-      output.feedWritten?.(file.rel, key);
+      file.written?.(key);
     }),
   ];
   const lane = async () => {
@@ -191,7 +191,17 @@ export class StoredPageKeys {
       feeds: new Map(last.feeds),
     };
     for (const [rel] of last.pages) this.#used.add(rel);
-    const live = (rel: string) => () => this.#readLive(context.outDir, rel);
+    const live = (rel: string) => () =>
+      readOutputFile(
+        context.outDir,
+        rel,
+        () => {
+          rmSync(this.#file, { force: true });
+          this.#reuse = undefined;
+        },
+        'whose link pages this build was reusing',
+        'Build again: the next build makes the link pages anew.',
+      );
     return {
       pages: last.pages.map(([rel, key, sitePath, lastmod]) => ({
         rel,
@@ -204,20 +214,6 @@ export class StoredPageKeys {
       })),
       files: last.feeds.map(([rel, key]) => ({ rel, key, content: live(rel) })),
     };
-  }
-
-  /** A file the output's manifest holds, read when it cannot be linked; missing, this build fails and the next makes every page again. */
-  #readLive(outDir: string, rel: string): string {
-    try {
-      return readFileSync(path.join(outDir, rel), 'utf8');
-    } catch (error) {
-      rmSync(this.#file, { force: true });
-      this.#reuse = undefined;
-      throw new NewsdeskError('BUILD_FAILED', `${rel} is missing from ${outDir}, whose link pages this build was reusing`, {
-        hint: 'Build again: the next build makes the link pages anew.',
-        cause: error,
-      });
-    }
   }
 
   /** Starts recording what this build's pages and feeds are made from (after the index was made), for the next build's reuse(). */

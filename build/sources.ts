@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { issueSchema, parseOrThrow, sectionSchema, tagRefSchema, type Issue } from '../content/model.ts';
 import { issueListingsByIdQuery, issueListingsQuery, issuesByIdQuery, issuesByNumberRangeQuery } from '../content/queries.ts';
+import { documentDigest } from '../content/document-digest.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import type { ContentStore, SanityDocument } from '../content/store.ts';
 
@@ -122,25 +123,19 @@ export async function fetchRawContent(store: ContentStore): Promise<RawContent> 
 
 /**
  * Hash of an issue document and every document it references (links, tags, image assets).
- * Per-document hashes and reference lists are remembered per document object: stores
- * hand out a new object whenever a document changes (GroqJsStore replaces patched
- * documents, the Sanity client parses every response afresh), so a long-running process
- * (the server rebuilding on webhooks) hashes only what changed.
+ * Per-document digests (content/document-digest.ts: the local store's come with the
+ * lines it parsed) and reference lists are remembered per document object: stores hand
+ * out a new object whenever a document changes (GroqJsStore replaces patched documents,
+ * the Sanity client parses every response afresh), so a long-running process (the
+ * server rebuilding on webhooks) hashes only what changed.
  */
 export function fingerprintIssue(issue: SanityDocument, byId: Map<string, SanityDocument>): string {
-  const parts = [documentHash(issue)];
+  const parts = [documentDigest(issue)];
   for (const id of referencesOf(issue)) {
     const doc = byId.get(id);
-    parts.push(`${id}:${doc ? documentHash(doc) : 'missing'}`);
+    parts.push(`${id}:${doc ? documentDigest(doc) : 'missing'}`);
   }
   return hash('sha256', parts.join('\n'));
-}
-
-const documentHashes = new WeakMap<object, string>();
-function documentHash(doc: SanityDocument): string {
-  let digest = documentHashes.get(doc);
-  if (digest === undefined) documentHashes.set(doc, (digest = hash('sha256', JSON.stringify(doc))));
-  return digest;
 }
 
 const documentReferences = new WeakMap<object, string[]>();

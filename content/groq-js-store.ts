@@ -7,7 +7,7 @@
 // is folded into a fresh dataset file (written while writes go on, then temp file, fsync,
 // rename), so the file stays a valid Sanity export and a crash at any moment leaves a
 // whole dataset.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +15,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
+import { digestOfText, recordDigest } from './document-digest.ts';
+import { narrowByType } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
 import { buildView } from './perspective-view.ts';
@@ -141,7 +143,8 @@ export class GroqJsStore implements ContentStore {
     } catch (error) {
       throw new NewsdeskError('QUERY_FAILED', `GROQ query could not be parsed: ${(error as Error).message}`, { cause: error });
     }
-    const evaluation = { dataset, params, dereference: dereferencer(dataset), ...(options.identity ? { identity: options.identity } : {}) };
+    // Each `*` filtered to one type reads only that type's documents (content/groq-narrow.ts).
+    const evaluation = { dataset, params: narrowByType(tree, dataset, params), dereference: dereferencer(dataset), ...(options.identity ? { identity: options.identity } : {}) };
     try {
       // groq-js's synchronous evaluator gives the same results 2-3× faster (no promise per
       // node); a few functions (diff::, delta::) exist only in the async one.
@@ -740,9 +743,12 @@ class DatasetParser {
     // Every document needs a revision: the Studio chains live changes by previous and
     // next revision. A hand-written line without one gets one derived from its text, so
     // every process reading the same file derives the same.
+    const digest = digestOfText(line);
     if (this.#deriveRevisions && (typeof doc._rev !== 'string' || doc._rev === '')) {
-      doc._rev = `r${createHash('sha1').update(line).digest('base64url').slice(0, 20)}`;
+      doc._rev = `r${Buffer.from(digest, 'hex').toString('base64url').slice(0, 20)}`;
     }
+    // What the line says, so a build fingerprints the document without serialising it again.
+    recordDigest(doc, digest);
     return doc as SanityDocument;
   }
 }

@@ -1,0 +1,105 @@
+import { evaluateSync, parse, type ExprNode } from 'groq-js';
+import { describe, expect, it } from 'vitest';
+import { issueListingsByIdQuery, issueProjection, linksQuery, settingsQuery, tagsQuery } from './queries.ts';
+import { narrowByType, requiredType } from './groq-narrow.ts';
+import type { SanityDocument } from './store.ts';
+
+const filterOf = (query: string): ExprNode => {
+  const tree = parse(query);
+  if (tree.type !== 'Filter') throw new Error(`${query} is not a filter`);
+  return tree.expr;
+};
+
+describe('requiredType', () => {
+  it('finds a type every match must have, through && and parentheses, on either side of ==', () => {
+    expect(requiredType(filterOf('*[_type == "issue"]'))).toBe('issue');
+    expect(requiredType(filterOf('*[number > 2 && _type == "issue"]'))).toBe('issue');
+    expect(requiredType(filterOf('*[(_type == "issue" && number > 2) && defined(title)]'))).toBe('issue');
+    expect(requiredType(filterOf('*["link" == _type]'))).toBe('link');
+    expect(requiredType(filterOf('*[@._type == "tag"]'))).toBe('tag');
+  });
+
+  it('finds none where a document of another type could still match', () => {
+    for (const query of [
+      '*[_type == "issue" || _type == "link"]',
+      '*[_type != "issue"]',
+      '*[!(_type == "issue")]',
+      '*[_type == $type]',
+      '*[^._type == "issue"]',
+      '*[_type in ["issue"]]',
+      '*[defined(title)]',
+    ]) {
+      expect(requiredType(filterOf(query)), query).toBeUndefined();
+    }
+  });
+});
+
+describe('narrowByType', () => {
+  const ref = (id: string) => ({ _type: 'reference', _ref: id, _key: id });
+  const dataset: SanityDocument[] = [
+    { _id: 'newsletter', _type: 'newsletter', title: 'Notes', siteUrl: 'https://example.org' },
+    { _id: 'tag-a', _type: 'tag', title: 'Alpha', slug: { current: 'alpha' } },
+    { _id: 'tag-b', _type: 'tag', title: 'Beta', slug: { current: 'beta' } },
+    { _id: 'link-1', _type: 'link', url: 'https://a.example/1', title: 'One', tags: [ref('tag-a')] },
+    { _id: 'link-2', _type: 'link', url: 'https://a.example/2', title: 'Two', tags: [ref('tag-b')] },
+    { _id: 'link-3', _type: 'link', url: 'https://a.example/3', title: 'Three', tags: [] },
+    ...[3, 1, 2].map((n) => ({
+      _id: `issue-${n}`,
+      _type: 'issue',
+      number: n,
+      title: `Issue ${n}`,
+      slug: { _type: 'slug', current: `issue-${n}` },
+      date: `2026-0${n}-01`,
+      tags: [ref(n === 2 ? 'tag-b' : 'tag-a')],
+      sections: [{ _key: 's', _type: 'section', heading: 'News', items: [{ _key: 'i', _type: 'linkItem', link: ref(`link-${n}`) }] }],
+    })),
+  ];
+  const byId = new Map(dataset.map((d) => [d._id, d]));
+  const dereference = ({ _ref }: { _ref: string }) => byId.get(_ref) ?? null;
+
+  /** The answer as groq-js gives it over the whole dataset, and with this module's rewrite; and whether it rewrote. */
+  const both = (query: string, params: Record<string, unknown> = {}) => {
+    const plain = evaluateSync(parse(query, { params }), { dataset, params, dereference }).data;
+    const tree = parse(query, { params });
+    const narrowedParams = narrowByType(tree, dataset, params);
+    const narrowed = evaluateSync(tree, { dataset, params: narrowedParams, dereference }).data;
+    return { plain, narrowed, rewrote: narrowedParams !== params };
+  };
+
+  it("gives groq-js's own answer for the product's queries and nested ones, reading only the named type", () => {
+    const cases: Array<[string, Record<string, unknown>?]> = [
+      [settingsQuery],
+      [tagsQuery],
+      [issueListingsByIdQuery, { ids: ['issue-2', 'issue-3'] }],
+      [`*[_type == "issue"] | order(number asc) ${issueProjection}`],
+      [`*[_type == "issue" && number >= 2][0]{ title }`],
+      [linksQuery],
+      ['*[_type == "link"]{ title, "usedIn": *[_type == "issue" && references(^._id)] | order(number asc).number }'],
+      ['count(*[_type == "link"])'],
+      ['{ "issues": *[_type == "issue"].number, "tags": *[(_type == "tag")].title, "all": count(*) }'],
+    ];
+    for (const [query, params] of cases) {
+      const { plain, narrowed, rewrote } = both(query, params);
+      expect(narrowed, query).toEqual(plain);
+      expect(rewrote, query).toBe(true);
+    }
+  });
+
+  it('leaves a query alone when no filter requires one type, and answers a type with no documents with none', () => {
+    for (const query of ['*[_type == "issue" || _type == "tag"]._id', '*[defined(title)]._id', '*._id']) {
+      const { plain, narrowed, rewrote } = both(query);
+      expect(narrowed, query).toEqual(plain);
+      expect(rewrote, query).toBe(false);
+    }
+    expect(both('*[_type == "author"]')).toEqual({ plain: [], narrowed: [], rewrote: true });
+  });
+
+  it('reads the documents of the type, in dataset order, through a parameter no query can name', () => {
+    const tree = parse('*[_type == "issue"].number');
+    const params = narrowByType(tree, dataset, { ids: [] });
+    const names = Object.keys(params).filter((name) => name !== 'ids');
+    expect(names).toHaveLength(1);
+    expect(names[0]).toContain('\u0000');
+    expect((params[names[0]!] as SanityDocument[]).map((d) => d._id)).toEqual(['issue-3', 'issue-1', 'issue-2']);
+  });
+});

@@ -17,17 +17,17 @@ import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import { issuePath, tagPath, type RenderContext, type RenderWarning } from '../core/render.ts';
-import { renderArchivePage, renderNotFoundPage, renderTagPage } from '../web/archive-page.tsx';
+import { renderArchivePage, renderNotFoundPage, renderTagPageWith } from '../web/archive-page.tsx';
 import { buildFeeds, type FeedEntry } from '../web/feeds.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
-import { feedFiles, feedLength, isSafeSlug } from '../web/site.ts';
+import { feedFiles, feedLength } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey, readOutputFile } from './in-place-output.ts';
-import { StagedOutput } from './output.ts';
+import { StagedOutput, settled } from './output.ts';
 import { buildSearchIndex, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';
 import {
   SourceIndex,
@@ -36,10 +36,9 @@ import {
   fetchRawContent,
   fingerprintIssue,
   parseProjectedIssue,
-  taggedLinks,
   type Listing,
-  type TaggedLink,
 } from './sources.ts';
+import { TagLinks } from './tag-pages.ts';
 import { templateVersion } from './template-version.ts';
 import { layoutPrefix, type LayoutStore } from '../emails/mjml-slots.ts';
 import { RenderPool } from './worker-pool.ts';
@@ -137,6 +136,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   // What the last build left to patch its search index with (build/search-index.ts patchIndex).
   const searchStateFile = path.join(cache.dir, 'search-state.json');
   const searchState = readSearchState(searchStateFile);
+  // What the last build's tag pages were made from (build/tag-pages.ts).
+  const tagLinksRecord = TagLinks.read(cache.dir);
   const [version] = await Promise.all([templateVersion(), sourceIndex.load()]);
   // Compiled email layouts, kept for the next process (emails/mjml-slots.ts); named for this template version.
   const layouts: LayoutStore = { dir: path.join(cache.dir, 'layouts'), salt: version };
@@ -211,11 +212,26 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     );
     // Newest first: the issues readers are most likely to open are ready first.
     missing.sort((a, b) => b.listing.number - a.listing.number);
-    span('plan');
-
     // The tag documents, which no issue's cache key covers (a link's tags are shown by name).
     let tagDocs: string | undefined;
     const tagsDigest = () => (tagDocs ??= tagDigest(everything.byId.values()));
+    // Pages made from many issues (the archive, tag pages), stored by what they show (build/cache.ts).
+    const pages = new PageStore(path.join(cache.dir, 'pages'), version);
+    // Each tag's links: from the last build's record when no issue's use of links changed (build/tag-pages.ts).
+    const tagRecord = await tagLinksRecord;
+    let tagLinksPlan: TagLinks | undefined;
+    const tagLinks = () =>
+      (tagLinksPlan ??= TagLinks.plan({
+        cacheDir: cache.dir,
+        record: tagRecord,
+        context: createHash('sha256').update(JSON.stringify([version, tagsDigest()])).digest('base64url'),
+        issues: planned,
+        raw,
+        listings,
+        pages,
+      }));
+    span('plan');
+
     // The link pages and feeds need only content: with workers, prepared while they render.
     const linkPageKeys = StoredPageKeys.in(cache.dir, version);
     // What the current output holds (build-cache/output.json), by content key.
@@ -225,7 +241,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     let linksOutput: Promise<LinksOutput> | undefined;
     const links = () => {
       if (!linksOutput) {
-        const tagged = collectTagPages(planned.map((p) => p.listing), taggedLinks(raw, listings), tags).map((t) => t.tag);
+        const tagged = tagLinks()
+          .pages(planned.map((p) => p.listing), tags)
+          .map((t) => t.tag);
         const keys = new Map(planned.map((p) => [p.id, p.key] as const));
         const digest = createHash('sha256').update(JSON.stringify([version, ctx, tagged, tagsDigest()])).digest('base64url');
         linksOutput = currentOutput.then((current) =>
@@ -245,7 +263,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     if (useWorkers) {
       const workers = startPool();
       const rendering: Promise<void>[] = [];
-      const searchLinks = taggedLinks(raw, listings);
+      const searchLinks = tagLinks().forSearch();
       for (let i = 0; i < missing.length; i += projectionChunk) {
         // Project only as fast as the workers render, so projected issues never pile up.
         await workers.drained(threads * 2);
@@ -271,9 +289,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         if (i === 0) links();
       }
       // Settle every job before leaving, so a failure reports the first error, not a stopped pool.
-      const results = await Promise.allSettled(rendering);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      await settled(rendering);
     } else {
       await pool?.close();
       pool = undefined;
@@ -304,13 +320,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     const staged = previous ? new InPlaceOutput(outDir, previous) : await StagedOutput.create(outDir, current, cache.dir, spareLooked);
     let files = 0;
     let searchIndexState: SearchState | undefined;
-    const pages = new PageStore(path.join(cache.dir, 'pages'), version);
     const write = async (rel: string, content: string | Promise<string>) => {
       await staged.write(rel, await content);
       files++;
     };
     try {
-      await Promise.all(
+      await settled(
         planned.flatMap((p) => {
           const n = p.listing.number;
           files += 3;
@@ -331,14 +346,14 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       );
       const feeds = buildFeeds(feedEntries, ctx);
       const issueListings = planned.map((p) => p.listing);
-      const linksWithTags = taggedLinks(raw, listings);
-      const tagPages = collectTagPages(issueListings, linksWithTags, tags);
+      const tagPlan = tagLinks();
+      const tagPages = tagPlan.pages(issueListings, tags);
       const linkOutput = await links();
 
-      await Promise.all([
+      await settled([
         write(stylesheetPath(settings), renderStylesheet(settings)),
         write(searchScriptPath, renderSearchScript()),
-        placeOnce(staged, pages, 'index.html', [issueListings, ctx], [], () => renderArchivePage(issueListings, ctx)).then(() => void files++),
+        placeOnce(staged, pages, 'index.html', [issueListings, ctx], () => renderArchivePage(issueListings, ctx)).then(() => void files++),
         write('404.html', renderNotFoundPage(ctx)),
         write(feedFiles.rss, feeds.rss),
         write(feedFiles.atom, feeds.atom),
@@ -360,7 +375,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         (async () => {
           for (const t of tagPages) {
             const rel = `${tagPath(t.tag.slug)}index.html`;
-            await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx], [t.links], () => renderTagPage(t.tag, t.issues, t.links, ctx));
+            // The links section (most of the page) is known by its digest: stored, rendered only when its links change.
+            await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => renderTagPageWith(t.tag, t.issues, await tagPlan.section(t.tag.slug), ctx));
             files++;
           }
         })(),
@@ -371,7 +387,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       await Promise.all(searchReads);
       const search = await buildSearchIndex(
         planned.map((p) => ({ key: p.key, file: cache.artifactPath(p.key, 'search') })),
-        linksWithTags,
+        tagPlan.forSearch(),
         { template: version, tags: tagsDigest() },
         { outDir, state: await searchState },
       );
@@ -397,7 +413,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       const writer = async () => {
         while (next < searchFiles.length - 1) await place(searchFiles[next++]!);
       };
-      await Promise.all(Array.from({ length: 64 }, writer));
+      await settled(Array.from({ length: 64 }, writer));
       await place(searchFiles.at(-1)!);
       span('search');
 
@@ -432,6 +448,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       saveSearchState(searchStateFile, searchIndexState),
       pages.prune(),
       linkPageKeys.save(),
+      tagLinksPlan?.save(),
       removeOtherLayouts(layouts),
     ]);
     span('cleanup');
@@ -465,66 +482,15 @@ function interrupted(): NewsdeskError {
   return new NewsdeskError('BUILD_FAILED', 'The build was interrupted', { hint: 'The previous output is untouched; run the build again.' });
 }
 
-interface TagPage {
-  tag: { title: string; slug: string; description: string | undefined };
-  issues: Listing[];
-  links: TaggedLink[];
-}
-
-/** Tags that have something to show: issues tagged (or with a section on that topic) and used links (sources.ts). */
-function collectTagPages(issues: Listing[], links: TaggedLink[], tags: Array<{ title: string; slug: string; description?: string | undefined }>): TagPage[] {
-  const pages = new Map<string, TagPage>();
-  const described = new Map(tags.map((t) => [t.slug, t]));
-  const pageFor = (ref: { title: string; slug: string }) => {
-    let page = pages.get(ref.slug);
-    if (!page) {
-      const known = described.get(ref.slug);
-      page = { tag: { title: known?.title ?? ref.title, slug: ref.slug, description: known?.description }, issues: [], links: [] };
-      pages.set(ref.slug, page);
-    }
-    return page;
-  };
-  for (const issue of issues) {
-    const refs = [...issue.tags, ...issue.topics];
-    const seen = new Set<string>();
-    for (const tag of refs) {
-      if (!isSafeSlug(tag.slug) || seen.has(tag.slug)) continue;
-      seen.add(tag.slug);
-      pageFor(tag).issues.push(issue);
-    }
-  }
-  for (const link of links) {
-    for (const tag of link.tags) if (isSafeSlug(tag.slug)) pageFor(tag).links.push(link);
-  }
-  for (const page of pages.values()) page.links = sortedLinks(page.tag.slug, page.links);
-  return [...pages.values()].sort((a, b) => compare(a.tag.slug, b.tag.slug));
-}
-
-/**
- * The last sort per tag: sources.ts hands out the same link objects in the same order
- * while nothing about them changed, so a rebuild after an unrelated edit skips sorting
- * tens of thousands of links again.
- */
-const lastSorts = new Map<string, { input: TaggedLink[]; sorted: TaggedLink[] }>();
-
-function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
-  const last = lastSorts.get(slug);
-  if (last && last.input.length === links.length && last.input.every((link, i) => link === links[i])) return last.sorted;
-  const sorted = [...links].sort((a, b) => compare(a.title ?? a.url, b.title ?? b.url) || compare(a.id, b.id));
-  lastSorts.set(slug, { input: links, sorted });
-  return sorted;
-}
-
 /**
  * The last page rendered per output path, with what it was rendered from: a server
  * rebuilding after a publish renders the archive and each tag page again only when
- * something they show changed (a tag page of thousands of links takes a good part of a
- * second). `same` are compared by identity: the tagged links sources.ts hands out again
- * while unchanged (sortedLinks keeps its sorted array too). A new process (`newsdesk
- * build` after an edit) finds them in the PageStore, by a hash of the same inputs. Only
- * the page's key is kept: the page itself is a file in the store, linked into the output.
+ * something they show changed (a tag page's links are in its inputs by their digest:
+ * build/tag-pages.ts). A new process (`newsdesk build` after an edit) finds them in the
+ * PageStore, by a hash of the same inputs. Only the page's key is kept: the page itself
+ * is a file in the store, linked into the output.
  */
-const lastPages = new Map<string, { inputs: string; same: unknown[]; key: string }>();
+const lastPages = new Map<string, { inputs: string; key: string }>();
 
 /** For tests: forgets the pages rendered in this process, as a new process would not have them. */
 export function forgetRenderedPages(): void {
@@ -536,19 +502,14 @@ export function forgetRenderedPages(): void {
  * written, as the cache's), rendering and storing it first when the store lacks it: the
  * page is never read back or held in memory.
  */
-async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStore, rel: string, inputs: unknown[], same: unknown[], render: () => string): Promise<void> {
+async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStore, rel: string, inputs: unknown[], render: () => string | Promise<string>): Promise<void> {
   const json = JSON.stringify(inputs);
   const last = lastPages.get(rel);
-  const key = last && last.inputs === json && last.same.length === same.length && last.same.every((x, i) => x === same[i]) ? last.key : pages.keyOf(rel, json, same);
+  const key = last && last.inputs === json ? last.key : pages.keyOf(rel, json);
   pages.keep(key);
-  if (!(await pages.has(key))) await pages.write(key, render());
-  lastPages.set(rel, { inputs: json, same, key });
+  if (!(await pages.has(key))) await pages.write(key, await render());
+  lastPages.set(rel, { inputs: json, key });
   await staged.linkFrom(rel, pages.file(key));
-}
-
-/** Code-point order: the same on every machine, unlike localeCompare. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Cache entries that output files (by their manifest keys) are hard links to. */

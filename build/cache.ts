@@ -119,15 +119,9 @@ export class PageStore {
     this.#version = templateVersion;
   }
 
-  /** `json` is the inputs' JSON; `same` are hashed as JSON too. */
-  keyOf(rel: string, json: string, same: unknown[]): string {
-    const hash = createHash('sha256').update(`${this.#version}\0${rel}\0${json}\0`);
-    // Item by item: a tag page's links as one JSON string would be tens of MB at once.
-    for (const value of same) {
-      for (const item of Array.isArray(value) ? value : [value]) hash.update(JSON.stringify(item) ?? 'undefined').update('\n');
-      hash.update('\0');
-    }
-    return hash.digest('hex');
+  /** The key of what `rel` shows, given as JSON (a tag page's links by their digest: build/tag-pages.ts). */
+  keyOf(rel: string, json: string): string {
+    return createHash('sha256').update(`${this.#version}\0${rel}\0${json}\0`).digest('hex');
   }
 
   /** Marks a page as used by this build (prune keeps it). */

@@ -15,6 +15,7 @@ import { renderLinksPages, type LinksPageFile } from '../web/links-pages.tsx';
 import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-feeds.ts';
 import { topicFeedPaths } from '../web/topic-links.tsx';
 import { readOutputFile } from './in-place-output.ts';
+import { settled } from './output.ts';
 import { indexLinks, issueLinksDigests, type Pause } from './links-index.ts';
 import type { Listing, RawContent } from './sources.ts';
 
@@ -94,7 +95,7 @@ export async function writeLinks(output: LinksOutput, place: Place, lanes = 8): 
   const lane = async () => {
     while (next < jobs.length) await jobs[next++]!();
   };
-  await Promise.all(Array.from({ length: lanes }, lane));
+  await settled(Array.from({ length: lanes }, lane));
 }
 
 /**

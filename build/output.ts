@@ -265,3 +265,14 @@ async function removeDetached(dir: string): Promise<void> {
   });
   if (!started) await fs.rm(dir, { recursive: true, force: true });
 }
+
+/**
+ * Waits for every one, then fails with the first failure: when one write into the staging
+ * folder fails, the others still running would otherwise write into it while it is
+ * discarded (and the discard fail with ENOTEMPTY instead of the build with its reason).
+ */
+export async function settled(work: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

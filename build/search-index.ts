@@ -28,6 +28,11 @@ import { sectionOwnText, type IssueSearchDoc, type SearchLink } from '../web/sea
 import { searchTokenizer } from '../web/search-tokens.ts';
 import type { TaggedLink } from './sources.ts';
 
+/** What the index takes from a tagged link (linkDetails). */
+export type SearchLinkDetails = Pick<TaggedLink, 'title' | 'siteName' | 'tags'>;
+/** The tagged links by id: all of them (a list, indexed here), or a lookup that resolves the ones asked for. */
+export type TaggedLookup = { get(id: string): SearchLinkDetails | undefined };
+
 export const searchFolder = 'search';
 /** About this many bytes per word file. */
 const bytesPerBucket = 4096;
@@ -53,14 +58,14 @@ interface IssueShare {
 
 const shares = new Map<string, IssueShare>();
 const taggedById = new WeakMap<readonly TaggedLink[], Map<string, TaggedLink>>();
-const seenOf = new WeakMap<TaggedLink, string>();
+const seenOf = new WeakMap<SearchLinkDetails, string>();
 
 /**
  * What the index takes from a link document (linkDetails), as one string: a build makes
  * its link objects afresh, so an issue's share is kept when these are equal, not when the
  * objects are the same.
  */
-function seen(link: TaggedLink | undefined): string {
+function seen(link: SearchLinkDetails | undefined): string {
   if (!link) return '';
   let key = seenOf.get(link);
   if (key === undefined) seenOf.set(link, (key = JSON.stringify([link.title, link.siteName, link.tags.map((t) => t.title)])));
@@ -80,7 +85,7 @@ export interface SearchIndexSource {
  * remembered: a full build calls it as each issue is rendered, so the reading is done
  * while the render workers are busy instead of after them.
  */
-export async function readSearchShare(issue: SearchIndexSource, links: readonly TaggedLink[]): Promise<void> {
+export async function readSearchShare(issue: SearchIndexSource, links: readonly TaggedLink[] | TaggedLookup): Promise<void> {
   await shareFor(issue, linksById(links));
 }
 
@@ -127,7 +132,7 @@ export interface SearchIndex {
  */
 export async function buildSearchIndex(
   issues: readonly SearchIndexSource[],
-  links: readonly TaggedLink[],
+  links: readonly TaggedLink[] | TaggedLookup,
   context: SearchContext,
   previous?: { outDir: string; state: SearchState | undefined },
 ): Promise<SearchIndex> {
@@ -186,7 +191,7 @@ export async function saveSearchState(file: string, state: SearchState | undefin
  */
 async function patchIndex(
   issues: readonly SearchIndexSource[],
-  byId: Map<string, TaggedLink>,
+  byId: TaggedLookup,
   context: SearchContext,
   outDir: string,
   state: SearchState,
@@ -269,14 +274,15 @@ async function patchIndex(
   return { files, state: { format: searchStateFormat, ...context, v, issues: entries.map((e) => [e.number, e.key, e.records, e.digest]) } };
 }
 
-function linksById(links: readonly TaggedLink[]): Map<string, TaggedLink> {
+function linksById(links: readonly TaggedLink[] | TaggedLookup): TaggedLookup {
+  if (!Array.isArray(links)) return links as TaggedLookup;
   let byId = taggedById.get(links);
   if (!byId) taggedById.set(links, (byId = new Map(links.map((l) => [l.id, l]))));
   return byId;
 }
 
 /** The issue's share: remembered while its cache entry and what it took from its links are the same. */
-async function shareFor({ key, file }: SearchIndexSource, byId: Map<string, TaggedLink>): Promise<IssueShare> {
+async function shareFor({ key, file }: SearchIndexSource, byId: TaggedLookup): Promise<IssueShare> {
   const known = shares.get(key);
   if (known && known.tagged.every(([id, seenKey]) => seen(byId.get(id)) === seenKey)) return known;
   const share = shareOf(key, await readDoc(file), byId);
@@ -298,7 +304,7 @@ async function readDoc(file: string): Promise<SearchDocWithWords> {
   }
 }
 
-function shareOf(key: string, doc: SearchDocWithWords, byId: Map<string, TaggedLink>): IssueShare {
+function shareOf(key: string, doc: SearchDocWithWords, byId: TaggedLookup): IssueShare {
   const tagged: IssueShare['tagged'] = [];
   const words = new Map<string, number[]>();
   const records: Array<{ h: string | undefined; p: ReadonlyArray<readonly [string, string, string]> }> = [];
@@ -330,7 +336,7 @@ function shareOf(key: string, doc: SearchDocWithWords, byId: Map<string, TaggedL
 }
 
 /** "Title · example.org · tag, tag": what a reader may search a link by besides the text that names it. */
-function linkDetails(link: SearchLink, tagged: TaggedLink | undefined): string {
+function linkDetails(link: SearchLink, tagged: SearchLinkDetails | undefined): string {
   let domain = '';
   try {
     domain = new URL(link.url).hostname.replace(/^www\./, '');

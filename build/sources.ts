@@ -140,7 +140,7 @@ export function fingerprintIssue(issue: SanityDocument, byId: Map<string, Sanity
 
 const documentReferences = new WeakMap<object, string[]>();
 /** Ids a document references, sorted and without repeats. */
-function referencesOf(doc: SanityDocument): string[] {
+export function referencesOf(doc: SanityDocument): string[] {
   let refs = documentReferences.get(doc);
   if (refs === undefined) documentReferences.set(doc, (refs = [...collectRefs(doc)].sort()));
   return refs;
@@ -333,14 +333,7 @@ function resolveTaggedLinks(raw: RawContent, listings: Map<string, Listing>): Ta
       else usedIn.set(id, [use]);
     }
   }
-  const tagRefs = new Map<string, { title: string; slug: string } | undefined>();
-  const tagRef = (id: string) => {
-    if (!tagRefs.has(id)) {
-      const tag = raw.byId.get(id) as { title?: unknown; slug?: { current?: unknown } } | undefined;
-      tagRefs.set(id, typeof tag?.title === 'string' && typeof tag.slug?.current === 'string' ? { title: tag.title, slug: tag.slug.current } : undefined);
-    }
-    return tagRefs.get(id);
-  };
+  const tagRef = tagResolver(raw);
   const out: TaggedLink[] = [];
   for (const [id, uses] of usedIn) {
     const memo = linkMemoOf(raw.byId.get(id)!);
@@ -357,6 +350,39 @@ function resolveTaggedLinks(raw: RawContent, listings: Map<string, Listing>): Ta
     out.push(memo.link);
   }
   return out;
+}
+
+/** A tag document's title and slug by id (undefined for a missing or unfinished tag), each looked up once. */
+function tagResolver(raw: RawContent): (id: string) => { title: string; slug: string } | undefined {
+  const tagRefs = new Map<string, { title: string; slug: string } | undefined>();
+  return (id) => {
+    if (!tagRefs.has(id)) {
+      const tag = raw.byId.get(id) as { title?: unknown; slug?: { current?: unknown } } | undefined;
+      tagRefs.set(id, typeof tag?.title === 'string' && typeof tag.slug?.current === 'string' ? { title: tag.title, slug: tag.slug.current } : undefined);
+    }
+    return tagRefs.get(id);
+  };
+}
+
+/**
+ * What taggedLinks() would say of the links asked for, by id, without resolving the rest:
+ * for a link a published issue uses (the search index asks only for those), its title,
+ * site and tags when it has any to show.
+ */
+export function taggedLinkDetails(raw: RawContent): { get(id: string): Pick<TaggedLink, 'title' | 'siteName' | 'tags'> | undefined } {
+  const tagRef = tagResolver(raw);
+  const known = new Map<string, Pick<TaggedLink, 'title' | 'siteName' | 'tags'> | undefined>();
+  return {
+    get(id) {
+      if (!known.has(id)) {
+        const doc = raw.byId.get(id);
+        const base = doc?._type === 'link' ? linkMemoOf(doc).base : null;
+        const tags = base ? base.tagIds.flatMap((tagId) => tagRef(tagId) ?? []) : [];
+        known.set(id, base && tags.length > 0 ? { title: base.title, siteName: base.siteName, tags } : undefined);
+      }
+      return known.get(id);
+    },
+  };
 }
 
 function sameRefs(a: Array<{ title: string; slug: string }>, b: Array<{ title: string; slug: string }>): boolean {

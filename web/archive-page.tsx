@@ -60,14 +60,15 @@ function linkItem(link: TagPageLink): string {
 /** Stands in for the page content while React renders the frame; plain letters, so React leaves it as is. */
 const contentMarker = 'NEWSDESKPAGECONTENTMARKER';
 
+const linkSections = new WeakMap<readonly TagPageLink[], string>();
+
 /**
  * A tag page's links section, control characters already stripped, remembered per links
  * array: the build hands the same (read-only) sorted array while none of a tag's links
- * changed, and this section is most of a tag page's megabytes.
+ * changed, and this section is most of a tag page's megabytes (a new process finds it in
+ * the page store: build/tag-pages.ts).
  */
-const linkSections = new WeakMap<readonly TagPageLink[], string>();
-
-function linkSection(links: readonly TagPageLink[]): string {
+export function linkSection(links: readonly TagPageLink[]): string {
   let section = linkSections.get(links);
   if (section === undefined) {
     const items = links.map(linkItem).filter((item) => item !== '');
@@ -114,6 +115,11 @@ export function renderArchivePage(issues: IssueListing[], ctx: RenderContext): s
 export type TagPageLink = Pick<Link, 'id' | 'url' | 'title' | 'siteName' | 'description' | 'usedIn'>;
 
 export function renderTagPage(tag: Pick<Tag, 'title' | 'slug' | 'description'>, issues: IssueListing[], links: TagPageLink[], ctx: RenderContext): string {
+  return renderTagPageWith(tag, issues, linkSection(links), ctx);
+}
+
+/** A tag page around its links section (tagLinksSection), made earlier or by another process. */
+export function renderTagPageWith(tag: Pick<Tag, 'title' | 'slug' | 'description'>, issues: IssueListing[], linksSection: string, ctx: RenderContext): string {
   const newestFirst = [...issues].sort((a, b) => b.number - a.number);
   const main =
     `<h1>Tag: ${escapeHtml(tag.title)}</h1>` +
@@ -129,7 +135,7 @@ export function renderTagPage(tag: Pick<Tag, 'title' | 'slug' | 'description'>, 
       </Layout>
     ),
     main,
-    linkSection(links),
+    linksSection,
   );
 }
 

@@ -1,0 +1,113 @@
+// A new process (`newsdesk build` after an edit) takes each tag's links from the last
+// build's record (build/tag-pages.ts) when no published issue's use of links changed, and
+// a tag page it must render again takes its links section from the page store; anything
+// that changes what the tag pages list resolves the links again. Either way the output is
+// the one a build from scratch writes.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { makeTempDir } from './helpers/temp.ts';
+import { listFiles } from './web-build-fixture.ts';
+
+type BuildOptions = Parameters<typeof import('../build/build-site.ts').buildSite>[0];
+
+/** buildSite as a new process has it (nothing remembered); how many times it resolved every tag's links. */
+async function buildInNewProcess(options: BuildOptions): Promise<number> {
+  vi.resetModules();
+  const { buildSite } = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
+  const { tagLinksStats } = (await import('../build/tag-pages.ts')) as typeof import('../build/tag-pages.ts');
+  await buildSite(options);
+  return tagLinksStats.resolved;
+}
+
+describe('tag pages in a new process', () => {
+  it('take their links from the record while no issue changed its use of links, resolve them when one did, and equal a build from scratch', async () => {
+    const dir = await makeTempDir('newsdesk-tag-pages-');
+    const datasetPath = path.join(dir, 'dataset.ndjson');
+    await writeDataset(datasetPath, syntheticDataset({ issues: 12, sectionsPerIssue: 3, linksPerIssue: 9 }));
+    const store = new GroqJsStore({ datasetPath });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    const record = path.join(config.dataDir, 'build-cache', 'tag-links.json');
+    const pagesDir = path.join(config.dataDir, 'build-cache', 'pages');
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    let step = 0;
+    const sameAsFromScratch = async () => {
+      const reference = path.join(dir, `reference-${++step}`);
+      await buildInNewProcess({ config: { ...config, outDir: reference, dataDir: path.join(dir, `data-reference-${step}`) }, store, threads: 1 });
+      const [ours, theirs] = await Promise.all([listFiles(config.outDir), listFiles(reference)]);
+      expect(ours).toEqual(theirs);
+      for (const rel of ours) {
+        const [a, b] = await Promise.all([fs.readFile(path.join(config.outDir, rel)), fs.readFile(path.join(reference, rel))]);
+        expect(a.equals(b), `step ${step}: ${rel}`).toBe(true);
+      }
+    };
+    const tagPagesShowing = async (text: string) => {
+      const slugs = await fs.readdir(path.join(config.outDir, 'tags'));
+      const pages = await Promise.all(slugs.map((slug) => fs.readFile(path.join(config.outDir, 'tags', slug, 'index.html'), 'utf8')));
+      return pages.filter((html) => html.includes(text)).length;
+    };
+
+    // A summary is on the tags' pages of its issue, not in any link: those pages are rendered again around their stored links sections.
+    await store.mutate([{ patch: { id: 'issue-4', set: { summary: 'A summary the tag pages show.' } } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(0);
+    expect(await tagPagesShowing('A summary the tag pages show.')).toBeGreaterThan(0);
+    await sameAsFromScratch();
+    // In place, as a server would after a publish.
+    await store.mutate([{ patch: { id: 'issue-5', set: { summary: 'Another one.' } } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1, inPlace: true })).toBe(0);
+    await sameAsFromScratch();
+
+    // A link's title, a number ("issue #n" under each link), a tag's name: each changes what the pages list.
+    await store.mutate([{ patch: { id: 'link-3-0', set: { title: 'A retitled link' } } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    expect(await tagPagesShowing('A retitled link')).toBeGreaterThan(0);
+    await sameAsFromScratch();
+    await store.mutate([{ patch: { id: 'issue-12', set: { number: 40 } } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    expect(await tagPagesShowing('issue #40')).toBeGreaterThan(0);
+    await sameAsFromScratch();
+    const [tag] = await store.fetch<Array<{ _id: string }>>('*[_type == "tag"] | order(_id asc) { _id }');
+    await store.mutate([{ patch: { id: tag!._id, set: { title: 'Renamed tag' } } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    await sameAsFromScratch();
+    // An issue unpublished: its links' "issue #n" go.
+    await store.mutate([{ delete: { id: 'issue-11' } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    await sameAsFromScratch();
+    // After resolving, the record is whole again.
+    await store.mutate([{ patch: { id: 'issue-6', set: { summary: 'Once more from the record.' } } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(0);
+    await sameAsFromScratch();
+
+    // A stored links section gone: made again (resolving the links), and the record stands.
+    const sections = async () => (await fs.readdir(pagesDir)).filter((name) => name.endsWith('.html'));
+    const before = await sections();
+    for (const name of before) await fs.rm(path.join(pagesDir, name));
+    await store.mutate([{ patch: { id: 'issue-7', set: { summary: 'With the store emptied.' } } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    await sameAsFromScratch();
+    await store.mutate([{ patch: { id: 'issue-7', set: { summary: 'And back to the record.' } } }]);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(0);
+    await sameAsFromScratch();
+
+    // A record that does not match the content (a tag's links digest changed by hand): the
+    // build stops before the swap and deletes it; the output stays; the next build resolves.
+    const stored = JSON.parse(await fs.readFile(record, 'utf8')) as { tags: Array<[string, string, string]> };
+    stored.tags[0]![2] = 'not-the-digest';
+    await fs.writeFile(record, JSON.stringify(stored));
+    const output = await fs.readFile(path.join(config.outDir, 'index.html'));
+    await store.mutate([{ patch: { id: 'issue-8', set: { summary: 'After the record went wrong.' } } }]);
+    const failure = await buildInNewProcess({ config, store, threads: 1 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    // A NewsdeskError of the modules that build loaded (vi.resetModules), so by its fields.
+    expect(failure).toMatchObject({ code: 'BUILD_FAILED', message: expect.stringContaining('tag-links.json') });
+    expect((await fs.readFile(path.join(config.outDir, 'index.html'))).equals(output)).toBe(true);
+    await expect(fs.stat(record)).rejects.toThrow();
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    await sameAsFromScratch();
+  });
+});

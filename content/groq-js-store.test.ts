@@ -53,6 +53,16 @@ describe('perspectives', () => {
     ]);
   });
 
+  it('answers * alone with the documents the perspective sees, in a new array each time, as a filter over them does', async () => {
+    const { store } = await storeWith(docs);
+    for (const perspective of ['published', 'drafts', 'raw'] as const) {
+      const all = await store.fetch<SanityDocument[]>('*', {}, { perspective });
+      expect(all).toEqual(await store.fetch<SanityDocument[]>('*[true]', {}, { perspective }));
+      all.pop();
+      expect(await store.fetch<SanityDocument[]>('*', {}, { perspective })).toHaveLength(all.length + 1);
+    }
+  });
+
   it('raw shows drafts under their own ids', async () => {
     const { store } = await storeWith(docs);
     const ids = await store.fetch<string[]>('*[_type == "issue"] | order(_id asc)._id', {}, { perspective: 'raw' });

@@ -143,6 +143,9 @@ export class GroqJsStore implements ContentStore {
     } catch (error) {
       throw new NewsdeskError('QUERY_FAILED', `GROQ query could not be parsed: ${(error as Error).message}`, { cause: error });
     }
+    // `*` alone is the view itself, as groq-js gives it (the same documents, in a new
+    // array), without its walk over every document (a build asks for it first).
+    if (tree.type === 'Everything') return dataset.slice() as T;
     // Each `*` filtered to one type reads only that type's documents (content/groq-narrow.ts).
     const evaluation = { dataset, params: narrowByType(tree, dataset, params), dereference: dereferencer(dataset), ...(options.identity ? { identity: options.identity } : {}) };
     try {

@@ -238,7 +238,7 @@ interface LinkBase {
  * built from it, handed out again while nothing about the link changed so the tag page
  * renderer's per-link memo (web/archive-page.tsx) can reuse its markup.
  */
-const linkMemo = new WeakMap<object, { base: LinkBase | null; link?: TaggedLink }>();
+const linkMemo = new WeakMap<object, { base: LinkBase | null; link?: TaggedLink; details?: Pick<TaggedLink, 'title' | 'siteName' | 'tags'> }>();
 
 function linkMemoOf(doc: SanityDocument) {
   let memo = linkMemo.get(doc);
@@ -264,10 +264,24 @@ function linkMemoOf(doc: SanityDocument) {
  * Unused inbox links stay off the public site: they are the editor's working material.
  */
 export function taggedLinks(raw: RawContent, listings: Map<string, Listing>): TaggedLink[] {
+  return knownTaggedLinks(raw, listings) ?? resolveAndRemember(raw, listings);
+}
+
+/**
+ * The tagged links this process resolved last, when nothing they depend on changed since
+ * (the same objects, which the search index and tag pages compare by); undefined when it
+ * has none or they would differ. Never resolves anything.
+ */
+export function knownTaggedLinks(raw: RawContent, listings: Map<string, Listing>): TaggedLink[] | undefined {
+  if (!lastTagged) return undefined;
+  const unchanged = sameUsage(lastTagged.uses, usesOf(raw, listings), raw);
+  return unchanged && lastTagged.tagDocs.every(([id, doc]) => raw.byId.get(id) === doc) ? lastTagged.out : undefined;
+}
+
+function resolveAndRemember(raw: RawContent, listings: Map<string, Listing>): TaggedLink[] {
   const uses = usesOf(raw, listings);
-  // Called whatever lastTagged holds: it records the documents the next build compares with.
-  const unchanged = sameUsage(lastTagged?.uses ?? [], uses, raw);
-  if (lastTagged && unchanged && lastTagged.tagDocs.every(([id, doc]) => raw.byId.get(id) === doc)) return lastTagged.out;
+  // sameUsage fills in each use's referenced documents, which the next build compares with.
+  sameUsage([], uses, raw);
   const out = resolveTaggedLinks(raw, listings);
   const tagDocs = new Map<string, SanityDocument | undefined>();
   for (const link of out) for (const tagId of linkMemoOf(raw.byId.get(link.id)!).base?.tagIds ?? []) tagDocs.set(tagId, raw.byId.get(tagId));
@@ -376,9 +390,15 @@ export function taggedLinkDetails(raw: RawContent): { get(id: string): Pick<Tagg
     get(id) {
       if (!known.has(id)) {
         const doc = raw.byId.get(id);
-        const base = doc?._type === 'link' ? linkMemoOf(doc).base : null;
+        const memo = doc?._type === 'link' ? linkMemoOf(doc) : undefined;
+        const base = memo?.base;
         const tags = base ? base.tagIds.flatMap((tagId) => tagRef(tagId) ?? []) : [];
-        known.set(id, base && tags.length > 0 ? { title: base.title, siteName: base.siteName, tags } : undefined);
+        if (!base || tags.length === 0) known.set(id, undefined);
+        else {
+          // The same object while nothing about the link changed: the search index compares its shares' links by it.
+          if (!memo.details || !sameRefs(memo.details.tags, tags)) memo.details = { title: base.title, siteName: base.siteName, tags };
+          known.set(id, memo.details);
+        }
       }
       return known.get(id);
     },

@@ -21,7 +21,7 @@ import { linkSection } from '../web/archive-page.tsx';
 import { isSafeSlug } from '../web/site.ts';
 import type { PageStore } from './cache.ts';
 import type { TaggedLookup } from './search-index.ts';
-import { referencesOf, taggedLinkDetails, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
+import { knownTaggedLinks, referencesOf, taggedLinkDetails, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 
 const recordFormat = 1;
 
@@ -119,9 +119,13 @@ export class TagLinks {
     return this.#resolved === undefined;
   }
 
-  /** The tagged links for the search index: all of them when resolved, else a lookup of the ones it asks for. */
+  /**
+   * The tagged links for the search index: all of them when this build or an earlier one in
+   * this process resolved them (the same objects, which its shares are compared by), else a
+   * lookup of the ones it asks for.
+   */
   forSearch(): readonly TaggedLink[] | TaggedLookup {
-    return this.#resolved ?? taggedLinkDetails(this.#raw);
+    return this.#resolved ?? knownTaggedLinks(this.#raw, this.#listings) ?? taggedLinkDetails(this.#raw);
   }
 
   /** Tags that have something to show: issues tagged (or with a section on that topic), and links. By slug. */

@@ -230,15 +230,34 @@ export class StagedOutput {
 
 /** Whether the folder's files are exactly those named (paths relative to it). */
 async function holdsExactly(dir: string, files: ReadonlyMap<string, string>): Promise<boolean> {
-  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => undefined);
-  if (!entries) return false;
-  let count = 0;
-  for (const entry of entries) {
-    if (entry.isDirectory()) continue;
-    count++;
-    if (!files.has(path.relative(dir, path.join(entry.parentPath, entry.name)))) return false;
-  }
-  return count === files.size;
+  const found = await filesUnder(dir).catch(() => undefined);
+  return found !== undefined && found.length === files.size && found.every((rel) => files.has(rel));
+}
+
+/**
+ * Every file under `dir` (paths relative to it), its folders read 16 at a time: a recursive
+ * readdir reads them one after another, and a site's 2,000 folders then took a second
+ * while a build loaded content beside it (each read waits for the busy thread's next turn).
+ */
+async function filesUnder(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const pending = [''];
+  let reading = 0;
+  return new Promise((resolve, reject) => {
+    const next = () => {
+      if (pending.length === 0 && reading === 0) return resolve(found);
+      while (reading < 16 && pending.length > 0) {
+        const rel = pending.pop()!;
+        reading++;
+        fs.readdir(path.join(dir, rel), { withFileTypes: true }).then((entries) => {
+          for (const entry of entries) (entry.isDirectory() ? pending : found).push(rel === '' ? entry.name : path.join(rel, entry.name));
+          reading--;
+          next();
+        }, reject);
+      }
+    };
+    next();
+  });
 }
 
 function sameFiles(a: ReadonlyMap<string, string> | undefined, b: ReadonlyMap<string, string>): boolean {

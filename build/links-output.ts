@@ -296,6 +296,19 @@ export class StoredPageKeys {
 
 function digestOf(inputs: LinksPageFile['inputs'], version: string): string {
   const hash = createHash('sha256').update(version).update('\0').update(inputs.meta).update('\0');
-  for (const link of inputs.links) hash.update(JSON.stringify(link)).update('\n');
+  for (const link of inputs.links) hash.update(linkDigest(link)).update('\n');
   return hash.digest('base64url');
+}
+
+/**
+ * A link entry's digest, remembered per entry: the index hands out the same (read-only)
+ * entry while its contributions are the same, and an entry is on two pages (the links page
+ * and its site's), so each is serialised once.
+ */
+const linkDigests = new WeakMap<object, string>();
+
+function linkDigest(link: LinksPageFile['inputs']['links'][number]): string {
+  let digest = linkDigests.get(link);
+  if (digest === undefined) linkDigests.set(link, (digest = createHash('sha256').update(JSON.stringify(link)).digest('base64url')));
+  return digest;
 }

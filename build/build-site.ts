@@ -514,11 +514,15 @@ async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStor
 
 /** Cache entries that output files (by their manifest keys) are hard links to. */
 function cacheKeysIn(keys: Iterable<string>, cache: BuildCache): Set<string> {
-  const prefix = contentKey.link('');
-  const sources: string[] = [];
-  // The page store's files (pages/<key>.html) are pruned by the page store.
-  for (const key of keys) if (key.startsWith(prefix)) sources.push(key.slice(prefix.length));
-  return cache.keysOf(sources);
+  const prefix = contentKey.link(`${cache.dir}${path.sep}`);
+  const out = new Set<string>();
+  for (const key of keys) {
+    if (!key.startsWith(prefix)) continue;
+    // Entries sit in <shard>/<key>/; the page store's files (pages/<key>.html) are pruned by the page store.
+    const [shard, entry] = key.slice(prefix.length).split(path.sep);
+    if (entry !== undefined && /^[0-9a-f]{2}$/.test(shard!)) out.add(entry);
+  }
+  return out;
 }
 
 /** Removes the stored email layouts of other template versions (every layout of this one may be used again). */

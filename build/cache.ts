@@ -1,10 +1,8 @@
 // The build cache: each issue's rendered artifacts stored under a key that hashes
 // everything they depend on (the issue, its neighbours, settings, base URL and the
-// template sources). An entry is a few files named for its key in one of 256 shard
-// folders (<shard>/<key>.page.html, …, <key>.meta.json): no folder of its own, since
-// making a folder costs as much as writing several files on some disks. The metadata is
-// written last and marks the entry complete; entries are never changed once complete,
-// which is what makes hard-linking them into the output safe.
+// template sources). Entries are written once into a temporary folder and renamed into
+// place, and never changed afterwards, which is what makes hard-linking them into the
+// output safe.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -19,14 +17,6 @@ export const artifactFiles = {
   emailText: 'email.txt',
   search: 'search.json',
 } as const;
-
-/** The file that marks an entry complete. */
-const metaFile = 'meta.json';
-
-/** An entry's file in a shard folder: "<key>.<name>". */
-const entryFileName = /^([0-9a-f]{64})\.([a-z]+\.[a-z]+)$/;
-/** An entry of an older cache: a folder "<key>" (or "<key>.tmp-<hex>" while it was written). */
-const olderEntryFolder = /^([0-9a-f]{64})(?:\.tmp-[0-9a-f]+)?$/;
 
 const metaSchema = z.object({
   number: z.number(),
@@ -47,56 +37,52 @@ export function cacheKey(
 
 export class BuildCache {
   readonly dir: string;
-  /** Shard folders known to exist (made once per process). */
-  readonly #shards = new Map<string, Promise<unknown>>();
 
   constructor(dir: string) {
     this.dir = dir;
   }
 
-  #file(key: string, name: string): string {
-    return path.join(this.dir, key.slice(0, 2), `${key}.${name}`);
+  entryDir(key: string): string {
+    return path.join(this.dir, key.slice(0, 2), key);
   }
 
   artifactPath(key: string, artifact: keyof typeof artifactFiles): string {
-    return this.#file(key, artifactFiles[artifact]);
+    return path.join(this.entryDir(key), artifactFiles[artifact]);
   }
 
   /** The entry's metadata, or undefined when there is no complete entry under this key. */
   async readMeta(key: string): Promise<EntryMeta | undefined> {
     try {
-      const parsed = metaSchema.safeParse(JSON.parse(await fs.readFile(this.#file(key, metaFile), 'utf8')));
+      const parsed = metaSchema.safeParse(JSON.parse(await fs.readFile(path.join(this.entryDir(key), 'meta.json'), 'utf8')));
       return parsed.success ? parsed.data : undefined;
     } catch {
       return undefined;
     }
   }
 
-  /**
-   * Writes the entry: its artifacts, then its metadata, which marks it complete. A file
-   * already there (left by a build stopped half-way, or another build writing the same key
-   * now: either way the same content) is replaced by a new file, never changed in place: a
-   * complete entry's files may be hard-linked into an output.
-   */
   async write(key: string, number: number, artifacts: IssueArtifacts): Promise<EntryMeta> {
-    const shard = path.join(this.dir, key.slice(0, 2));
-    let made = this.#shards.get(shard);
-    if (!made) this.#shards.set(shard, (made = fs.mkdir(shard, { recursive: true })));
-    await made;
+    const final = this.entryDir(key);
+    const temp = `${final}.tmp-${randomBytes(6).toString('hex')}`;
+    await fs.mkdir(temp, { recursive: true });
     const meta: EntryMeta = { number, subject: artifacts.subject, warnings: artifacts.warnings };
-    await Promise.all(Object.entries(artifactFiles).map(([name, file]) => writeNew(this.#file(key, file), artifacts[name as keyof typeof artifactFiles])));
-    await writeNew(this.#file(key, metaFile), JSON.stringify(meta));
+    try {
+      await Promise.all([
+        ...Object.entries(artifactFiles).map(([name, file]) => fs.writeFile(path.join(temp, file), artifacts[name as keyof typeof artifactFiles])),
+        // meta.json marks the entry complete, so it is written with the rest and checked on read.
+        fs.writeFile(path.join(temp, 'meta.json'), JSON.stringify(meta)),
+      ]);
+      await fs.rename(temp, final);
+    } catch (error) {
+      await fs.rm(temp, { recursive: true, force: true });
+      // Another build wrote the same key first: its entry is identical, keep it.
+      if (!((error as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (error as NodeJS.ErrnoException).code === 'EEXIST')) throw error;
+    }
     return meta;
   }
 
   /** Removes the given entries (those an in-place rebuild stopped linking to). */
   async remove(keys: Iterable<string>): Promise<void> {
-    const names = [...Object.values(artifactFiles), metaFile];
-    // The metadata first: an entry half-removed is incomplete, never complete with a file missing.
-    await Promise.all([...keys].map(async (key) => {
-      await fs.rm(this.#file(key, metaFile), { force: true });
-      await Promise.all(names.map((name) => fs.rm(this.#file(key, name), { force: true })));
-    }));
+    await Promise.all([...keys].map((key) => fs.rm(this.entryDir(key), { recursive: true, force: true })));
   }
 
   /** Removes entries not in `keep`, so the cache holds one entry per issue, not its history. */
@@ -107,40 +93,12 @@ export class BuildCache {
     await Promise.all(
       shards.map(async (shard) => {
         const shardDir = path.join(this.dir, shard);
-        const names = await fs.readdir(shardDir).catch(() => [] as string[]);
-        // An entry's files, and the entry folders (and their temporary folders) an older cache kept.
-        const stale = names.filter((name) => {
-          const key = entryFileName.exec(name)?.[1] ?? olderEntryFolder.exec(name)?.[1];
-          return key !== undefined && (!keep.has(key) || olderEntryFolder.test(name));
-        });
-        await Promise.all(stale.map((name) => fs.rm(path.join(shardDir, name), { recursive: true, force: true })));
+        const entries = await fs.readdir(shardDir).catch(() => [] as string[]);
+        await Promise.all(
+          entries.filter((name) => !keep.has(name)).map((name) => fs.rm(path.join(shardDir, name), { recursive: true, force: true })),
+        );
       }),
     );
-  }
-
-  /** The entry keys among output files' sources (their manifest's link keys: contentKey.link of a cache file's path). */
-  keysOf(sources: Iterable<string>): Set<string> {
-    const out = new Set<string>();
-    for (const source of sources) {
-      if (path.dirname(path.dirname(source)) !== this.dir) continue;
-      const key = entryFileName.exec(path.basename(source))?.[1];
-      if (key !== undefined) out.add(key);
-    }
-    return out;
-  }
-}
-
-/** Writes a new file at `file`: one already there is unlinked first, never truncated (it may be hard-linked elsewhere). */
-async function writeNew(file: string, content: string): Promise<void> {
-  try {
-    await fs.writeFile(file, content, { flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    await fs.rm(file, { force: true });
-    await fs.writeFile(file, content, { flag: 'wx' }).catch(async (again: NodeJS.ErrnoException) => {
-      // Another build wrote it between the two: the same content under the same key.
-      if (again.code !== 'EEXIST') throw again;
-    });
   }
 }
 

@@ -164,7 +164,7 @@ describe('the reader-search index', () => {
       if (expectPatched) {
         const state = JSON.parse(await fs.readFile(path.join(config.dataDir, 'build-cache', 'search-state.json'), 'utf8')) as { issues: Array<[number, string]> };
         const key = state.issues[0]![1];
-        share = path.join(config.dataDir, 'build-cache', key.slice(0, 2), `${key}.search.json`);
+        share = path.join(config.dataDir, 'build-cache', key.slice(0, 2), key, 'search.json');
         await fs.rename(share, `${share}.aside`);
       }
       try {

@@ -4,20 +4,14 @@
 // way the output is the one a build from scratch writes.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { buildInNewProcess as buildFresh, expectSameAsFromScratch, type BuildOptions } from './helpers/fresh-build.ts';
 import { makeTempDir } from './helpers/temp.ts';
-import { listFiles } from './web-build-fixture.ts';
 
-/** buildSite as a new process has it (nothing remembered), and how many times it made the links index. */
-async function buildInNewProcess(options: Parameters<typeof import('../build/build-site.ts').buildSite>[0]): Promise<number> {
-  vi.resetModules();
-  const { buildSite } = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
-  const { linksIndexStats } = (await import('../build/links-index.ts')) as typeof import('../build/links-index.ts');
-  await buildSite(options);
-  return linksIndexStats.made;
-}
+/** buildSite as a new process has it; how many times it made the links index. */
+const buildInNewProcess = (options: BuildOptions) => buildFresh(options, ({ linksIndex }) => linksIndex.linksIndexStats.made);
 
 describe('link pages in a new process', () => {
   it('are reused when no issue changed what it gives them, made again when one did, and equal a build from scratch either way', async () => {
@@ -28,16 +22,7 @@ describe('link pages in a new process', () => {
     const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
     expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
     let step = 0;
-    const sameAsFromScratch = async () => {
-      const reference = path.join(dir, `reference-${++step}`);
-      await buildInNewProcess({ config: { ...config, outDir: reference, dataDir: path.join(dir, `data-reference-${step}`) }, store, threads: 1 });
-      const [ours, theirs] = await Promise.all([listFiles(config.outDir), listFiles(reference)]);
-      expect(ours).toEqual(theirs);
-      for (const rel of ours) {
-        const [a, b] = await Promise.all([fs.readFile(path.join(config.outDir, rel)), fs.readFile(path.join(reference, rel))]);
-        expect(a.equals(b), `step ${step}: ${rel}`).toBe(true);
-      }
-    };
+    const sameAsFromScratch = () => expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, `reference-${++step}`), `step ${step}`);
 
     // A summary: not on the link pages.
     await store.mutate([{ patch: { id: 'issue-4', set: { summary: 'A summary no link page shows.' } } }]);

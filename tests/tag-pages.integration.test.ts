@@ -5,22 +5,14 @@
 // the one a build from scratch writes.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { buildInNewProcess as buildFresh, expectSameAsFromScratch, type BuildOptions } from './helpers/fresh-build.ts';
 import { makeTempDir } from './helpers/temp.ts';
-import { listFiles } from './web-build-fixture.ts';
 
-type BuildOptions = Parameters<typeof import('../build/build-site.ts').buildSite>[0];
-
-/** buildSite as a new process has it (nothing remembered); how many times it resolved every tag's links. */
-async function buildInNewProcess(options: BuildOptions): Promise<number> {
-  vi.resetModules();
-  const { buildSite } = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
-  const { tagLinksStats } = (await import('../build/tag-pages.ts')) as typeof import('../build/tag-pages.ts');
-  await buildSite(options);
-  return tagLinksStats.resolved;
-}
+/** buildSite as a new process has it; how many times it resolved every tag's links. */
+const buildInNewProcess = (options: BuildOptions) => buildFresh(options, ({ tagPages }) => tagPages.tagLinksStats.resolved);
 
 describe('tag pages in a new process', () => {
   it('take their links from the record while no issue changed its use of links, resolve them when one did, and equal a build from scratch', async () => {
@@ -33,16 +25,7 @@ describe('tag pages in a new process', () => {
     const pagesDir = path.join(config.dataDir, 'build-cache', 'pages');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
     let step = 0;
-    const sameAsFromScratch = async () => {
-      const reference = path.join(dir, `reference-${++step}`);
-      await buildInNewProcess({ config: { ...config, outDir: reference, dataDir: path.join(dir, `data-reference-${step}`) }, store, threads: 1 });
-      const [ours, theirs] = await Promise.all([listFiles(config.outDir), listFiles(reference)]);
-      expect(ours).toEqual(theirs);
-      for (const rel of ours) {
-        const [a, b] = await Promise.all([fs.readFile(path.join(config.outDir, rel)), fs.readFile(path.join(reference, rel))]);
-        expect(a.equals(b), `step ${step}: ${rel}`).toBe(true);
-      }
-    };
+    const sameAsFromScratch = () => expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, `reference-${++step}`), `step ${step}`);
     const tagPagesShowing = async (text: string) => {
       const slugs = await fs.readdir(path.join(config.outDir, 'tags'));
       const pages = await Promise.all(slugs.map((slug) => fs.readFile(path.join(config.outDir, 'tags', slug, 'index.html'), 'utf8')));

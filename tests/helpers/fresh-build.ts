@@ -1,0 +1,35 @@
+// Builds as a new process (`newsdesk build` after an edit) runs them: every module loaded
+// afresh, so nothing a build remembers in memory is there, only what the build cache holds.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { expect, vi } from 'vitest';
+import { listFiles } from '../web-build-fixture.ts';
+
+export type BuildOptions = Parameters<typeof import('../../build/build-site.ts').buildSite>[0];
+
+interface FreshModules {
+  linksIndex: typeof import('../../build/links-index.ts');
+  tagPages: typeof import('../../build/tag-pages.ts');
+}
+
+/** buildSite with every module loaded afresh; returns what `counted` reads from the modules it ran with (how often it made the links index, say). */
+export async function buildInNewProcess(options: BuildOptions, counted: (modules: FreshModules) => number = () => 0): Promise<number> {
+  vi.resetModules();
+  const { buildSite } = (await import('../../build/build-site.ts')) as typeof import('../../build/build-site.ts');
+  await buildSite(options);
+  const linksIndex = (await import('../../build/links-index.ts')) as FreshModules['linksIndex'];
+  const tagPages = (await import('../../build/tag-pages.ts')) as FreshModules['tagPages'];
+  return counted({ linksIndex, tagPages });
+}
+
+/** Asserts that `options.config.outDir` holds, byte for byte, what a build from scratch of the same store writes (into `scratch`, with its own data folder). */
+export async function expectSameAsFromScratch(options: BuildOptions, scratch: string, label: string): Promise<void> {
+  const reference = path.join(scratch, 'out');
+  await buildInNewProcess({ ...options, inPlace: false, config: { ...options.config, outDir: reference, dataDir: path.join(scratch, 'data') } });
+  const [ours, theirs] = await Promise.all([listFiles(options.config.outDir), listFiles(reference)]);
+  expect(ours).toEqual(theirs);
+  for (const rel of ours) {
+    const [a, b] = await Promise.all([fs.readFile(path.join(options.config.outDir, rel)), fs.readFile(path.join(reference, rel))]);
+    expect(a.equals(b), `${label}: ${rel}`).toBe(true);
+  }
+}

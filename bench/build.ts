@@ -44,7 +44,9 @@ if (values['generate-into']) {
   await writeDataset(values['generate-into'], syntheticDataset({ issues: Number(values.issues) }));
 } else if (values['fresh-build']) {
   const dir = values['fresh-build'];
-  const store = new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson') });
+  // As `newsdesk build` opens it (scripts/build.ts): after an earlier build, documents parsed when read.
+  const { SourceIndex } = await import('../build/sources.ts');
+  const store = new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), lazy: await SourceIndex.exists(path.join(dir, 'data', 'build-cache')) });
   const threads = values.threads === undefined ? {} : { threads: Number(values.threads) };
   const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, ...threads });
   console.log(JSON.stringify({ seconds: summary.durationMs / 1000, rendered: summary.rendered, peakMb: process.resourceUsage().maxRSS / 1024, spans: spans(summary) }));

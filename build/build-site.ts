@@ -443,7 +443,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     const keep = new Set(planned.map((p) => p.key));
     await Promise.all([
       previous ? cache.remove([...cacheKeysIn(previous.values(), cache)].filter((key) => !keep.has(key))) : cache.prune(keep),
-      sourceIndex.save(new Map(planned.map((p) => [p.fingerprint, p.listing])), version),
+      sourceIndex.save(
+        new Map(planned.map((p) => [p.fingerprint, p.listing])),
+        version,
+        planned.map((p) => raw.byId.get(p.id)!),
+      ),
       manifest.save(outDir, staged.files),
       saveSearchState(searchStateFile, searchIndexState),
       pages.prune(),

@@ -29,7 +29,11 @@ export const listingSchema = z.object({
 /** An issue's metadata: enough for the archive, tag pages, feeds and sitemap. */
 export type Listing = z.infer<typeof listingSchema>;
 
-const indexSchema = z.object({ templateVersion: z.string().optional(), entries: z.record(z.string(), listingSchema) });
+const indexSchema = z.object({
+  templateVersion: z.string().optional(),
+  entries: z.record(z.string(), listingSchema),
+  refs: z.record(z.string(), z.array(z.string())).optional(),
+});
 
 export interface IssueSource {
   id: string;
@@ -76,12 +80,25 @@ export class SourceIndex {
     this.#file = path.join(cacheDir, 'sources.json');
   }
 
+  /**
+   * Whether a build left its record in `cacheDir`: the next build then reads most documents
+   * only by id and digest (open the store lazily: content/lazy-document.ts). A first build
+   * reads every document, which costs more through lazy documents, in time and memory.
+   */
+  static async exists(cacheDir: string): Promise<boolean> {
+    return fs.access(path.join(cacheDir, 'sources.json')).then(
+      () => true,
+      () => false,
+    );
+  }
+
   async load(): Promise<void> {
     try {
       const parsed = indexSchema.safeParse(JSON.parse(await fs.readFile(this.#file, 'utf8')));
       if (parsed.success) {
         this.#entries = parsed.data.entries;
         this.#templateVersion = parsed.data.templateVersion;
+        savedRefs = new Map(Object.entries(parsed.data.refs ?? {}));
       }
     } catch {
       this.#entries = {};
@@ -97,13 +114,19 @@ export class SourceIndex {
     return this.#entries[fingerprint];
   }
 
-  /** Keeps exactly the given fingerprints and writes the index atomically. */
-  async save(current: Map<string, Listing>, templateVersion: string): Promise<void> {
+  /**
+   * Keeps exactly the given fingerprints and writes the index atomically, with the
+   * reference lists of the given documents (the published issues) by digest, for the next
+   * process's referencesOf().
+   */
+  async save(current: Map<string, Listing>, templateVersion: string, documents: Iterable<SanityDocument> = []): Promise<void> {
     this.#entries = Object.fromEntries(current);
     this.#templateVersion = templateVersion;
+    const refs: Record<string, string[]> = {};
+    for (const doc of documents) refs[documentDigest(doc)] = referencesOf(doc);
     await fs.mkdir(path.dirname(this.#file), { recursive: true });
     const temp = `${this.#file}.tmp-${randomBytes(4).toString('hex')}`;
-    await fs.writeFile(temp, JSON.stringify({ templateVersion, entries: this.#entries }));
+    await fs.writeFile(temp, JSON.stringify({ templateVersion, entries: this.#entries, refs }));
     await fs.rename(temp, this.#file);
   }
 }
@@ -139,10 +162,17 @@ export function fingerprintIssue(issue: SanityDocument, byId: Map<string, Sanity
 }
 
 const documentReferences = new WeakMap<object, string[]>();
+/**
+ * Reference lists the last build saved (SourceIndex), by document digest: a new process
+ * takes an unchanged issue's from here instead of walking the whole document, which a lazy
+ * one (content/lazy-document.ts) then never parses.
+ */
+let savedRefs = new Map<string, string[]>();
+
 /** Ids a document references, sorted and without repeats. */
 export function referencesOf(doc: SanityDocument): string[] {
   let refs = documentReferences.get(doc);
-  if (refs === undefined) documentReferences.set(doc, (refs = [...collectRefs(doc)].sort()));
+  if (refs === undefined) documentReferences.set(doc, (refs = savedRefs.get(documentDigest(doc)) ?? [...collectRefs(doc)].sort()));
   return refs;
 }
 

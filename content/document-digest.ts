@@ -6,6 +6,7 @@
 // is the same text, so the same digest. Documents are never changed once handed out
 // (stores replace what they change), so a digest is remembered per object.
 import { hash } from 'node:crypto';
+import { lazyDigest } from './lazy-document.ts';
 
 const digests = new WeakMap<object, string>();
 
@@ -21,7 +22,7 @@ export function recordDigest(doc: object, digest: string): void {
 
 /** The digest of the text `doc` was read from, or of its JSON when it was not read from text. */
 export function documentDigest(doc: object): string {
-  let digest = digests.get(doc);
+  let digest = lazyDigest(doc) ?? digests.get(doc);
   if (digest === undefined) digests.set(doc, (digest = digestOfText(JSON.stringify(doc))));
   return digest;
 }

@@ -11,11 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { digestOfText, recordDigest } from './document-digest.ts';
+import { idAndTypeOf, lazyDocument, materialise, type LineReader } from './lazy-document.ts';
 import { narrowByType } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
@@ -42,6 +42,12 @@ export interface GroqJsStoreOptions {
    * however much is written. A query reads the files again; compaction streams them.
    */
   lean?: boolean;
+  /**
+   * For a one-off build (`newsdesk build`): documents whose line names its _id and _type
+   * first are parsed only when something reads more of them (content/lazy-document.ts).
+   * Such a store's documents must not be structured-cloned; documents() copies them out.
+   */
+  lazy?: boolean;
 }
 
 /** A committed write, as the local Content Lake reports it to listeners and history. */
@@ -100,6 +106,7 @@ export class GroqJsStore implements ContentStore {
   readonly #journalPath: string;
   readonly #compaction: { ratio: number; minBytes: number };
   readonly #lean: boolean;
+  readonly #lazy: boolean;
   #startingUp: Promise<void> | undefined;
   #compacting: Promise<void> = Promise.resolve();
   #compactionQueued = false;
@@ -122,6 +129,7 @@ export class GroqJsStore implements ContentStore {
     this.#journalPath = journalPathFor(this.#path);
     this.#compaction = { ratio: options.compaction?.ratio ?? 0.25, minBytes: options.compaction?.minBytes ?? 1 << 20 };
     this.#lean = options.lean ?? false;
+    this.#lazy = options.lazy ?? false;
     this.description = `local dataset ${path.relative(process.cwd(), this.#path) || this.#path}`;
   }
 
@@ -257,7 +265,7 @@ export class GroqJsStore implements ContentStore {
 
   /** All stored documents, drafts included; for export and tests. */
   async documents(): Promise<SanityDocument[]> {
-    return structuredClone((await this.#loadWhole()).documents);
+    return structuredClone((await this.#loadWhole()).documents.map(materialise));
   }
 
   /** The documents a perspective sees (drafts overlaid for "drafts"); shared, never modify them. */
@@ -548,7 +556,7 @@ export class GroqJsStore implements ContentStore {
       try {
         const stat = await handle.stat();
         base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint: await fingerprintOf(handle, stat.size) };
-        documents = await readDatasetFrom(handle, this.#path, { deriveRevisions: true, ...(identities ? { map: identityOf } : {}) });
+        documents = await readDatasetFrom(handle, this.#path, { deriveRevisions: true, ...(identities ? { map: identityOf } : { lazy: this.#lazy }) });
       } finally {
         await handle.close();
       }
@@ -668,27 +676,36 @@ export async function readDataset(file: string, options: { deriveRevisions?: boo
   }
 }
 
-async function readDatasetFrom(handle: fs.FileHandle, file: string, options: { deriveRevisions?: boolean; map?: (doc: SanityDocument) => SanityDocument } = {}): Promise<SanityDocument[]> {
-  const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map);
-  {
-    const decoder = new StringDecoder('utf8');
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    let rest = '';
-    let lineNumber = 0;
-    let position = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      position += bytesRead;
-      const text = bytesRead === 0 ? rest + decoder.end() : rest + decoder.write(buffer.subarray(0, bytesRead));
-      let start = 0;
-      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-        parser.line(text.slice(start, end), ++lineNumber);
-        start = end + 1;
-      }
-      rest = text.slice(start);
-      if (bytesRead === 0) break;
+async function readDatasetFrom(
+  handle: fs.FileHandle,
+  file: string,
+  options: { deriveRevisions?: boolean; map?: (doc: SanityDocument) => SanityDocument; lazy?: boolean } = {},
+): Promise<SanityDocument[]> {
+  const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map, options.lazy);
+  // Split on the bytes, each line decoded on its own: a line's text (which a lazy document
+  // keeps until it is parsed) then holds no block of the file in memory with it. A newline
+  // byte never occurs inside a multi-byte UTF-8 character.
+  let buffer = Buffer.allocUnsafe(1 << 20);
+  let held = 0;
+  let lineNumber = 0;
+  let position = 0;
+  for (;;) {
+    // A line longer than the buffer: a bigger one, the part read so far carried over.
+    if (held === buffer.length) buffer = Buffer.concat([buffer], buffer.length * 2);
+    const { bytesRead } = await handle.read(buffer, held, buffer.length - held, position);
+    position += bytesRead;
+    const end = held + bytesRead;
+    let start = 0;
+    for (let newline = buffer.indexOf(10, held); newline >= 0 && newline < end; newline = buffer.indexOf(10, start)) {
+      parser.line(buffer.toString('utf8', start, newline), ++lineNumber);
+      start = newline + 1;
     }
-    parser.line(rest, ++lineNumber);
+    if (bytesRead === 0) {
+      parser.line(buffer.toString('utf8', start, end), ++lineNumber);
+      break;
+    }
+    // The unfinished line moves to the front, and the next read continues it.
+    held = buffer.copy(buffer, 0, start, end);
   }
   return parser.documents;
 }
@@ -698,13 +715,20 @@ class DatasetParser {
   readonly #file: string;
   readonly #deriveRevisions: boolean;
   readonly #map: ((doc: SanityDocument) => SanityDocument) | undefined;
+  readonly #lazy: boolean;
   readonly #seen = new Map<string, number>();
+  #reader: LineReader | undefined;
 
-  /** `map` turns each document into what is kept of it (a lean store keeps its identity). */
-  constructor(file: string, deriveRevisions = false, map?: (doc: SanityDocument) => SanityDocument) {
+  /**
+   * `map` turns each document into what is kept of it (a lean store keeps its identity);
+   * `lazy` hands out lines that name their _id and _type first as lazy documents
+   * (content/lazy-document.ts), parsed when first read.
+   */
+  constructor(file: string, deriveRevisions = false, map?: (doc: SanityDocument) => SanityDocument, lazy = false) {
     this.#file = file;
     this.#deriveRevisions = deriveRevisions;
     this.#map = map;
+    this.#lazy = lazy;
   }
 
   line(text: string, lineNumber: number): void {
@@ -716,44 +740,74 @@ class DatasetParser {
   document(text: string, lineNumber: number): SanityDocument | undefined {
     const line = text.trim();
     if (line === '') return undefined;
-    const where = `${this.#file}:${lineNumber}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} is not valid JSON (${(error as Error).message})`, {
-        hint: 'Each line of a dataset file must be one whole JSON document; fix or remove that line.',
-      });
+    const digest = digestOfText(line);
+    const named = this.#lazy ? idAndTypeOf(line) : undefined;
+    if (named && named.id !== '' && named.type !== '') {
+      this.#claim(named.id, lineNumber);
+      return lazyDocument<SanityDocument>(named.id, named.type, line, lineNumber, digest, (this.#reader ??= lineReader(this.#file, this.#deriveRevisions)));
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} is not a JSON object`, {
-        hint: 'Each line of a dataset file must be one document object with _id and _type.',
-      });
-    }
-    const doc = value as Record<string, unknown>;
-    if (typeof doc._id !== 'string' || doc._id === '' || typeof doc._type !== 'string' || doc._type === '') {
-      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} has no _id or no _type`, {
-        hint: 'Every document needs a string _id and _type, as in a `sanity dataset export`.',
-      });
-    }
-    const earlier = this.#seen.get(doc._id);
+    const doc = parseLine(line, this.#file, lineNumber, this.#deriveRevisions, digest);
+    this.#claim(doc._id, lineNumber);
+    // What the line says, so a build fingerprints the document without serialising it again.
+    recordDigest(doc, digest);
+    return doc;
+  }
+
+  #claim(id: string, lineNumber: number): void {
+    const earlier = this.#seen.get(id);
     if (earlier !== undefined) {
-      throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} repeats _id "${doc._id}" from line ${earlier}`, {
+      throw new NewsdeskError('DATASET_PARSE', `${this.#file}:${lineNumber}: line ${lineNumber} repeats _id "${id}" from line ${earlier}`, {
         hint: 'Document ids must be unique; remove one of the two lines.',
       });
     }
-    this.#seen.set(doc._id, lineNumber);
-    // Every document needs a revision: the Studio chains live changes by previous and
-    // next revision. A hand-written line without one gets one derived from its text, so
-    // every process reading the same file derives the same.
-    const digest = digestOfText(line);
-    if (this.#deriveRevisions && (typeof doc._rev !== 'string' || doc._rev === '')) {
-      doc._rev = `r${Buffer.from(digest, 'hex').toString('base64url').slice(0, 20)}`;
-    }
-    // What the line says, so a build fingerprints the document without serialising it again.
-    recordDigest(doc, digest);
-    return doc as SanityDocument;
+    this.#seen.set(id, lineNumber);
   }
+}
+
+/** Parses the lines of lazy documents (content/lazy-document.ts) of one dataset file. */
+function lineReader(file: string, deriveRevisions: boolean): LineReader {
+  return {
+    parse(line, lineNumber, digest, named) {
+      const doc = parseLine(line, file, lineNumber, deriveRevisions, digest);
+      if (doc._id !== named.id || doc._type !== named.type) {
+        throw new NewsdeskError('DATASET_PARSE', `${file}:${lineNumber}: line ${lineNumber} gives its _id or _type twice`, {
+          hint: 'Each key of a document may appear once; remove the repeated one.',
+        });
+      }
+      return doc;
+    },
+  };
+}
+
+/** One dataset line's document, checked, its revision derived from `digest` (the line's) when it has none and `deriveRevisions`. */
+function parseLine(line: string, file: string, lineNumber: number, deriveRevisions: boolean, digest: string): SanityDocument {
+  const where = `${file}:${lineNumber}`;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} is not valid JSON (${(error as Error).message})`, {
+      hint: 'Each line of a dataset file must be one whole JSON document; fix or remove that line.',
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} is not a JSON object`, {
+      hint: 'Each line of a dataset file must be one document object with _id and _type.',
+    });
+  }
+  const doc = value as Record<string, unknown>;
+  if (typeof doc._id !== 'string' || doc._id === '' || typeof doc._type !== 'string' || doc._type === '') {
+    throw new NewsdeskError('DATASET_PARSE', `${where}: line ${lineNumber} has no _id or no _type`, {
+      hint: 'Every document needs a string _id and _type, as in a `sanity dataset export`.',
+    });
+  }
+  // Every document needs a revision: the Studio chains live changes by previous and
+  // next revision. A hand-written line without one gets one derived from its text, so
+  // every process reading the same file derives the same.
+  if (deriveRevisions && (typeof doc._rev !== 'string' || doc._rev === '')) {
+    doc._rev = `r${Buffer.from(digest, 'hex').toString('base64url').slice(0, 20)}`;
+  }
+  return doc as SanityDocument;
 }
 
 export function serialise(documents: SanityDocument[]): string {

@@ -5,7 +5,8 @@ import { GroqJsStore } from './groq-js-store.ts';
 import { SanityClientStore } from './sanity-client-store.ts';
 import type { ContentStore } from './store.ts';
 
-export function openContentStore(content: ContentConfig): ContentStore {
+/** `lazy`: for a one-off build, the local dataset's documents are parsed only when read (GroqJsStoreOptions.lazy). */
+export function openContentStore(content: ContentConfig, options: { lazy?: boolean } = {}): ContentStore {
   if (content.kind === 'sanity') return new SanityClientStore(content);
-  return new GroqJsStore({ datasetPath: content.datasetPath, seedFrom: content.samplePath });
+  return new GroqJsStore({ datasetPath: content.datasetPath, seedFrom: content.samplePath, ...(options.lazy ? { lazy: true } : {}) });
 }

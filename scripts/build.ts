@@ -1,8 +1,10 @@
 // `newsdesk build`: render every published issue to the web site, feeds and emails in
 // the output folder (atomically), reusing the build cache for unchanged issues.
+import path from 'node:path';
 import pc from 'picocolors';
 import { openContentStore } from '../content/open-store.ts';
-import { buildSite, formatSpans, type BuildProgress } from '../build/build-site.ts';
+import { buildCacheFolder, buildSite, formatSpans, type BuildProgress } from '../build/build-site.ts';
+import { SourceIndex } from '../build/sources.ts';
 import { readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
 
@@ -19,7 +21,8 @@ export const buildCommand: Command = {
     const { values } = parseOptions(this, args, { threads: { type: 'string' }, timings: { type: 'boolean' } }, false);
     const threads = values.threads === undefined ? undefined : positiveInt('--threads', values.threads);
     const config = ctx.config();
-    const store = openContentStore(config.content);
+    // After an earlier build, this one reads most documents only by id and digest (the rest is in the build cache).
+    const store = openContentStore(config.content, { lazy: await SourceIndex.exists(path.join(config.dataDir, buildCacheFolder)) });
     const bar = progressLine(ctx.isTTY, (s) => process.stdout.write(s));
     let summary;
     try {

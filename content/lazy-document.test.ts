@@ -1,0 +1,87 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeTempDir } from '../tests/helpers/temp.ts';
+import { documentDigest } from './document-digest.ts';
+import { GroqJsStore } from './groq-js-store.ts';
+import { idAndTypeOf, isUnparsed, lazyStats } from './lazy-document.ts';
+import type { SanityDocument } from './store.ts';
+
+const docs: SanityDocument[] = [
+  { _id: 'newsletter', _type: 'newsletter', title: 'Notes' },
+  { _id: 'tag-a', _type: 'tag', title: 'Alpha', slug: { current: 'alpha' } },
+  { _id: 'link-1', _type: 'link', url: 'https://a.example/1', title: 'One "quoted"', tags: [{ _type: 'reference', _ref: 'tag-a', _key: 'k' }] },
+  { _id: 'issue-1', _type: 'issue', _rev: 'r1', number: 1, title: 'First', sections: [{ _key: 's', _type: 'section', heading: 'News', body: [] }] },
+  { _id: 'issue-2', _type: 'issue', _rev: 'r2', number: 2, title: 'Second', next: 'a field named as the iterator protocol asks' },
+];
+
+async function stores(lines: string[]) {
+  const dir = await makeTempDir('newsdesk-lazy-');
+  const datasetPath = path.join(dir, 'dataset.ndjson');
+  await fs.writeFile(datasetPath, `${lines.join('\n')}\n`);
+  return { lazy: new GroqJsStore({ datasetPath, lazy: true }), eager: new GroqJsStore({ datasetPath }), datasetPath };
+}
+
+describe('idAndTypeOf', () => {
+  it("reads a line's _id and _type from its start, whatever the spacing and escapes", () => {
+    expect(idAndTypeOf('{"_id":"a","_type":"issue","title":"x"}')).toEqual({ id: 'a', type: 'issue' });
+    expect(idAndTypeOf(' { "_createdAt" : "2026-01-01", "_type":"link" ,"_rev":"r","_id":"b\\"c","url":{}}')).toEqual({ id: 'b"c', type: 'link' });
+    expect(idAndTypeOf('{"_id":"\\u0061","_type":"tag"}')).toEqual({ id: 'a', type: 'tag' });
+  });
+
+  it('gives up where only parsing the line could tell', () => {
+    for (const line of ['{"_id":"a","number":1,"_type":"issue"}', '{"_id":"a","slug":{"current":"x"},"_type":"issue"}', '["_id","a"]', '{"_id":"a"}', '{"_id":1,"_type":"x"}', 'not json']) {
+      expect(idAndTypeOf(line), line).toBeUndefined();
+    }
+  });
+});
+
+describe('a lazy store', () => {
+  it('gives the documents an eager one gives, parsing a line only when more than its _id and _type is read', async () => {
+    const { lazy, eager } = await stores(docs.map((d) => JSON.stringify(d)));
+    const before = lazyStats.parsed;
+    const all = await lazy.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });
+    const ids = await lazy.fetch<string[]>('*[_type == "issue" && _id in $ids]._id', { ids: ['issue-2'] }, { perspective: 'raw' });
+    expect(ids).toEqual(['issue-2']);
+    expect(all.map((d) => [d._id, d._type])).toEqual(docs.map((d) => [d._id, d._type]));
+    // groq-js asks each document it meets for `next`: only the one whose line holds that key is parsed to answer.
+    expect(all.map((d) => isUnparsed(d))).toEqual([true, true, true, true, false]);
+    expect(lazyStats.parsed).toBe(before + 1);
+    // The digest comes from the line, as an eager store's does.
+    const plain = await eager.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });
+    expect(all.map((d) => documentDigest(d))).toEqual(plain.map((d) => documentDigest(d)));
+    expect(lazyStats.parsed).toBe(before + 1);
+
+    // Read as a whole, each is the parsed document.
+    expect(all.map((d) => JSON.stringify(d))).toEqual(plain.map((d) => JSON.stringify(d)));
+    expect(all.map((d) => ({ ...d }))).toEqual(plain);
+    expect(all.map((d) => Object.keys(d))).toEqual(plain.map((d) => Object.keys(d)));
+    expect(lazyStats.parsed).toBe(before + docs.length);
+    const [, , link, issue, second] = all;
+    expect('url' in link! && !('url' in issue!) && Object.hasOwn(issue!, 'sections')).toBe(true);
+    expect(second!.next).toBe(docs[4]!.next);
+    expect(await lazy.fetch('*[_type == "link"][0]{ title, "tag": tags[0]->title }')).toEqual({ title: 'One "quoted"', tag: 'Alpha' });
+    expect(await lazy.documents()).toEqual(await eager.documents());
+  });
+
+  it('derives a missing revision as an eager store does', async () => {
+    const { lazy, eager } = await stores(['{"_id":"tag-a","_type":"tag","title":"Alpha"}']);
+    const [fromLazy] = await lazy.fetch<SanityDocument[]>('*');
+    const [fromEager] = await eager.fetch<SanityDocument[]>('*');
+    expect(fromLazy!._rev).toMatch(/^r/);
+    expect(fromLazy!._rev).toBe(fromEager!._rev);
+  });
+
+  it('finds a repeated _id while loading, and a broken line when it is read, naming the file and line', async () => {
+    const repeated = await stores(['{"_id":"a","_type":"tag"}', '{"_id":"a","_type":"tag"}']);
+    await expect(repeated.lazy.fetch('*')).rejects.toMatchObject({ code: 'DATASET_PARSE', message: expect.stringContaining(':2: line 2 repeats _id "a"') });
+
+    const broken = await stores(['{"_id":"a","_type":"tag","title":"ok"}', '{"_id":"b","_type":"tag","title":', '{"_id":"c","_type":"tag","_id":"d"}']);
+    const [a, b, c] = await broken.lazy.fetch<SanityDocument[]>('*');
+    expect(a!.title).toBe('ok');
+    expect(() => b!.title).toThrow(expect.objectContaining({ code: 'DATASET_PARSE', message: expect.stringContaining(`${broken.datasetPath}:2: line 2 is not valid JSON`) }));
+    expect(() => JSON.stringify(c)).toThrow(expect.objectContaining({ code: 'DATASET_PARSE', message: expect.stringContaining(':3: line 3 gives its _id or _type twice') }));
+    // The eager store refuses the file as it loads.
+    await expect(broken.eager.fetch('*')).rejects.toMatchObject({ code: 'DATASET_PARSE' });
+  });
+});

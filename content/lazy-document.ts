@@ -1,0 +1,162 @@
+// Documents read from a dataset line but parsed only when something looks inside them.
+// `newsdesk build` after an edit needs of most documents only their id, type and digest
+// (content/document-digest.ts): the rest of its work comes from the build cache. Parsing
+// 80 MB of JSON it would not read was over half its time. A lazy document knows its _id
+// and _type from the start of its line (found without parsing the rest) and parses the
+// line the first time anything else is asked of it; it then behaves as the parsed
+// document (keys, spread, JSON.stringify, `in`). It cannot be structured-cloned (it is a
+// Proxy): only a store opened for a build hands them out, and it copies documents out
+// (materialise) before anything clones them.
+
+/** How many lazy documents were parsed, for tests and benchmarks. */
+export const lazyStats = { parsed: 0 };
+
+/** Parses the lines of one file: shared by all its lazy documents. */
+export interface LineReader {
+  /** The line's document, checked (it must have the `_id` and `_type` its start gave: `named`); throws an error naming the file and line. */
+  parse(line: string, lineNumber: number, digest: string, named: { id: string; type: string }): Record<string, unknown>;
+}
+
+/** A lazy document's own state: the Proxy's target, so one handler serves them all. */
+interface LazyState {
+  id: string;
+  type: string;
+  digest: string;
+  parsed: Record<string, unknown> | undefined;
+  /** Dropped once parsed: the line's text is then garbage. */
+  line: string | undefined;
+  lineNumber: number;
+  reader: LineReader;
+  /** Keys the line surely lacks (or may have), as asked so far. */
+  lacks: Map<string, boolean> | undefined;
+}
+
+/** Reads a lazy document's state (undefined from any other object). */
+const state = Symbol('lazy document');
+
+function whole(s: LazyState): Record<string, unknown> {
+  if (s.parsed === undefined) {
+    s.parsed = s.reader.parse(s.line!, s.lineNumber, s.digest, s);
+    s.line = undefined;
+    s.lacks = undefined;
+    lazyStats.parsed++;
+  }
+  return s.parsed;
+}
+
+/**
+ * Whether `key` can be answered without parsing: _id, _type, a key the line's text does not
+ * hold (nor could: no \u escapes), and symbols (a parsed line has none of its own); the
+ * (empty) target then answers as the parsed object would. groq-js asks every document for
+ * `next` (is it an iterator?) and reads attributes as `data.hasOwnProperty(name)`.
+ */
+function known(s: LazyState, key: string | symbol): boolean {
+  if (s.parsed !== undefined) return false;
+  if (typeof key === 'symbol' || key === '_id' || key === '_type') return true;
+  // A line without a revision gets one when it is parsed (GroqJsStore derives it).
+  if (key === '_rev') return false;
+  s.lacks ??= new Map();
+  let lacks = s.lacks.get(key);
+  if (lacks === undefined) s.lacks.set(key, (lacks = !s.line!.includes(`"${key}"`) && !s.line!.includes('\\u')));
+  return lacks;
+}
+
+const empty: Record<string, unknown> = {};
+
+const handler: ProxyHandler<LazyState> = {
+  get: (s, key) => (key === state ? s : !known(s, key) ? Reflect.get(whole(s), key) : key === '_id' ? s.id : key === '_type' ? s.type : Reflect.get(empty, key)),
+  has: (s, key) => (!known(s, key) ? Reflect.has(whole(s), key) : key === '_id' || key === '_type' || Reflect.has(empty, key)),
+  ownKeys: (s) => Reflect.ownKeys(whole(s)),
+  getOwnPropertyDescriptor: (s, key) => {
+    if (known(s, key)) {
+      if (key !== '_id' && key !== '_type') return undefined;
+      return { value: key === '_id' ? s.id : s.type, writable: true, enumerable: true, configurable: true };
+    }
+    const descriptor = Reflect.getOwnPropertyDescriptor(whole(s), key);
+    // Reported as configurable: the target (the state) does not hold it, which a Proxy must not contradict.
+    return descriptor && { ...descriptor, configurable: true };
+  },
+  set: (s, key, value) => Reflect.set(whole(s), key, value),
+  defineProperty: (s, key, descriptor) => Reflect.defineProperty(whole(s), key, descriptor),
+  deleteProperty: (s, key) => Reflect.deleteProperty(whole(s), key),
+  getPrototypeOf: () => Object.prototype,
+};
+
+/** A document of the line `line` (of `reader`'s file) whose `_id` and `_type` are known; parsed when more is read. */
+export function lazyDocument<T>(id: string, type: string, line: string, lineNumber: number, digest: string, reader: LineReader): T {
+  const s: LazyState = { id, type, digest, parsed: undefined, line, lineNumber, reader, lacks: undefined };
+  return new Proxy(s, handler) as unknown as T;
+}
+
+/** The digest a lazy document was read with (content/document-digest.ts asks); undefined for any other object. */
+export function lazyDigest(doc: object): string | undefined {
+  return (doc as { [state]?: LazyState })[state]?.digest;
+}
+
+/** Whether `doc` is a lazy document not parsed yet. */
+export function isUnparsed(doc: object): boolean {
+  const s = (doc as { [state]?: LazyState })[state];
+  return s !== undefined && s.parsed === undefined;
+}
+
+/** The document as a plain object: a lazy one parsed and copied out of its Proxy (one level; its fields are plain), any other as it is. */
+export function materialise<T extends object>(doc: T): T {
+  const s = (doc as { [state]?: LazyState })[state];
+  return s ? ({ ...whole(s) } as T) : doc;
+}
+
+/**
+ * The `_id` and `_type` of the JSON object `line`, read from its start without parsing the
+ * rest: both must come before any member whose value is not a string (as in Sanity's
+ * exports and the store's own writes). Undefined when they do not, or the start is not
+ * plainly a JSON object; the line is then parsed whole.
+ */
+export function idAndTypeOf(line: string): { id: string; type: string } | undefined {
+  let at = skipSpace(line, 0);
+  if (line[at] !== '{') return undefined;
+  at++;
+  let id: string | undefined;
+  let type: string | undefined;
+  for (;;) {
+    at = skipSpace(line, at);
+    const key = stringAt(line, at);
+    if (!key) return undefined;
+    at = skipSpace(line, key.end);
+    if (line[at] !== ':') return undefined;
+    at = skipSpace(line, at + 1);
+    const value = stringAt(line, at);
+    if (!value) return undefined;
+    if (key.value === '_id') id = value.value;
+    else if (key.value === '_type') type = value.value;
+    if (id !== undefined && type !== undefined) return { id, type };
+    at = skipSpace(line, value.end);
+    if (line[at] !== ',') return undefined;
+    at++;
+  }
+}
+
+function skipSpace(line: string, at: number): number {
+  while (at < line.length && (line[at] === ' ' || line[at] === '\t' || line[at] === '\r' || line[at] === '\n')) at++;
+  return at;
+}
+
+/** The JSON string starting at `at` (decoded) and the index after it; undefined when there is none. */
+function stringAt(line: string, at: number): { value: string; end: number } | undefined {
+  if (line[at] !== '"') return undefined;
+  let escaped = false;
+  for (let i = at + 1; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x5c) {
+      escaped = true;
+      i++;
+    } else if (c === 0x22) {
+      const raw = line.slice(at, i + 1);
+      try {
+        return { value: escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1), end: i + 1 };
+      } catch {
+        return undefined;
+      }
+    } else if (c < 0x20) return undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,49 @@
+// `newsdesk build` after an earlier build opens the local dataset lazily
+// (content/lazy-document.ts): a rebuild after an edit parses only the documents it reads
+// beyond their id, type and digest, and writes what a build from scratch writes.
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { GroqJsStore } from '../content/groq-js-store.ts';
+import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { expectSameAsFromScratch, type BuildOptions } from './helpers/fresh-build.ts';
+import { makeTempDir } from './helpers/temp.ts';
+
+/** A build as `newsdesk build` runs it in a new process, on a lazy store of that process's modules; how many documents it parsed. */
+async function lazyBuildInNewProcess(datasetPath: string, config: BuildOptions['config']): Promise<number> {
+  vi.resetModules();
+  const { GroqJsStore: FreshStore } = (await import('../content/groq-js-store.ts')) as typeof import('../content/groq-js-store.ts');
+  const { lazyStats } = (await import('../content/lazy-document.ts')) as typeof import('../content/lazy-document.ts');
+  const { buildSite } = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
+  await buildSite({ config, store: new FreshStore({ datasetPath, lazy: true }), threads: 1 });
+  return lazyStats.parsed;
+}
+
+describe('a build on a lazily read dataset', () => {
+  it('parses only what an edit makes it read, and writes what a build from scratch writes', async () => {
+    const dir = await makeTempDir('newsdesk-lazy-build-');
+    const datasetPath = path.join(dir, 'dataset.ndjson');
+    const issues = 12;
+    const linksPerIssue = 9;
+    await writeDataset(datasetPath, syntheticDataset({ issues, sectionsPerIssue: 3, linksPerIssue }));
+    const store = new GroqJsStore({ datasetPath });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    const documents = (await store.fetch<unknown[]>('*', {}, { perspective: 'raw' })).length;
+    // The first build reads nearly everything.
+    expect(await lazyBuildInNewProcess(datasetPath, config)).toBeGreaterThan(documents * 0.8);
+
+    // A summary: the edited issue comes from the journal; of the rest, its links, the tags and the settings are read.
+    await store.mutate([{ patch: { id: 'issue-4', set: { summary: 'Read lazily.' } } }]);
+    const parsed = await lazyBuildInNewProcess(datasetPath, config);
+    expect(parsed).toBeGreaterThan(0);
+    expect(parsed).toBeLessThanOrEqual(linksPerIssue + 10);
+    await expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, 'reference-1'), 'after a summary edit');
+
+    // The words around a link: the links index reads every issue.
+    const issue = (await store.fetch<{ sections: Array<{ body: Array<{ children?: Array<{ text?: string }> }> }> }>('*[_id == "issue-6"][0]{sections}', {}, { perspective: 'raw' }))!;
+    const sections = structuredClone(issue.sections);
+    sections.flatMap((s) => s.body).find((b) => b.children?.some((c) => typeof c.text === 'string' && c.text.length > 0))!.children![0]!.text += ' And more.';
+    await store.mutate([{ patch: { id: 'issue-6', set: { sections } } }]);
+    expect(await lazyBuildInNewProcess(datasetPath, config)).toBeGreaterThanOrEqual(issues - 1);
+    await expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, 'reference-2'), 'after a link edit');
+  });
+});

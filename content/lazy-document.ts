@@ -55,9 +55,11 @@ function known(s: LazyState, key: string | symbol): boolean {
   if (typeof key === 'symbol' || key === '_id' || key === '_type') return true;
   // A line without a revision gets one when it is parsed (GroqJsStore derives it).
   if (key === '_rev') return false;
-  s.lacks ??= new Map();
-  let lacks = s.lacks.get(key);
-  if (lacks === undefined) s.lacks.set(key, (lacks = !s.line!.includes(`"${key}"`) && !s.line!.includes('\\u')));
+  const cached = s.lacks?.get(key);
+  if (cached !== undefined) return cached;
+  const lacks = !s.line!.includes(`"${key}"`) && !s.line!.includes('\\u');
+  // Kept only when it spares a parse: a key the line holds is read right after, parsing it.
+  if (lacks) (s.lacks ??= new Map()).set(key, lacks);
   return lacks;
 }
 

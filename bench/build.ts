@@ -5,9 +5,9 @@
 // and the raw cost of mjml2html for one issue as the floor. The full build is also timed as a
 // user runs it: `newsdesk build` (the compiled CLI) from an empty data folder, from outside.
 // Generating the dataset, the builds and measuring the floor each run in a child process, so
-// a peak RSS is one step's alone. Then, each in a fresh process: loading the dataset, and `newsdesk build` (the
-// compiled CLI) after a one-issue edit, timed from outside as a user waits for it. The
-// last lines are the figures with their targets.
+// a peak RSS is one step's alone. Then, each in a fresh process: loading the dataset, and
+// `newsdesk build` (the compiled CLI) after a one-issue edit, timed from outside as a user
+// waits for it. The last lines are the figures with their targets.
 //   npm run bench:build -- [--issues 1000] [--threads N]
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -38,7 +38,7 @@ import {
   parseProjectedIssue,
   type Listing,
 } from './sources.ts';
-import { TagLinks } from './tag-pages.ts';
+import { TagLinks, type TagPage } from './tag-pages.ts';
 import { templateVersion } from './template-version.ts';
 import { layoutPrefix, type LayoutStore } from '../emails/mjml-slots.ts';
 import { RenderPool } from './worker-pool.ts';
@@ -230,6 +230,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         listings,
         pages,
       }));
+    // The tag pages (and the tags with one, which the link pages name), from the same listings.
+    let tagPagesMade: TagPage[] | undefined;
+    const tagPages = () => (tagPagesMade ??= tagLinks().pages(planned.map((p) => p.listing), tags));
     span('plan');
 
     // The link pages and feeds need only content: with workers, prepared while they render.
@@ -241,9 +244,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     let linksOutput: Promise<LinksOutput> | undefined;
     const links = () => {
       if (!linksOutput) {
-        const tagged = tagLinks()
-          .pages(planned.map((p) => p.listing), tags)
-          .map((t) => t.tag);
+        const tagged = tagPages().map((t) => t.tag);
         const keys = new Map(planned.map((p) => [p.id, p.key] as const));
         const digest = createHash('sha256').update(JSON.stringify([version, ctx, tagged, tagsDigest()])).digest('base64url');
         linksOutput = currentOutput.then((current) =>
@@ -347,7 +348,6 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       const feeds = buildFeeds(feedEntries, ctx);
       const issueListings = planned.map((p) => p.listing);
       const tagPlan = tagLinks();
-      const tagPages = tagPlan.pages(issueListings, tags);
       const linkOutput = await links();
 
       await settled([
@@ -362,7 +362,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           'sitemap.xml',
           renderSitemap(
             issueListings,
-            tagPages.map((t) => ({ slug: t.tag.slug, lastmod: t.issues.at(-1)?.date })),
+            tagPages().map((t) => ({ slug: t.tag.slug, lastmod: t.issues.at(-1)?.date })),
             ctx,
             linkOutput.pages,
           ),
@@ -373,7 +373,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         }),
         // One tag page at a time: each is rendered, written and dropped before the next.
         (async () => {
-          for (const t of tagPages) {
+          for (const t of tagPages()) {
             const rel = `${tagPath(t.tag.slug)}index.html`;
             // The links section (most of the page) is known by its digest: stored, rendered only when its links change.
             await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => renderTagPageWith(t.tag, t.issues, await tagPlan.section(t.tag.slug), ctx));

@@ -103,6 +103,17 @@ export class BuildCache {
 }
 
 /**
+ * Writes one of the build cache's records as JSON, whole or not at all (a temporary file
+ * renamed over it): what a build leaves the next one (search-index.ts, tag-pages.ts).
+ */
+export async function writeRecord(file: string, value: unknown): Promise<void> {
+  const temp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(temp, JSON.stringify(value));
+  await fs.rename(temp, file);
+}
+
+/**
  * Pages made from many issues (the archive, tag pages), stored by a hash of everything
  * they show and the template version: a new process finds them here instead of rendering
  * tag pages of thousands of links again. Written once under their key (temporary file,

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { NewsdeskError } from '../core/errors.ts';
 import { sectionOwnText, type IssueSearchDoc, type SearchLink } from '../web/search-doc.ts';
 import { searchTokenizer } from '../web/search-tokens.ts';
+import { writeRecord } from './cache.ts';
 import type { TaggedLink } from './sources.ts';
 
 /** What the index takes from a tagged link (linkDetails). */
@@ -174,10 +175,7 @@ export async function readSearchState(file: string): Promise<SearchState | undef
 /** Writes the state (temporary file, rename); undefined removes it (an in-place rebuild is about to change the index file by file). */
 export async function saveSearchState(file: string, state: SearchState | undefined): Promise<void> {
   if (!state) return fs.rm(file, { force: true });
-  const temp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(temp, JSON.stringify(state));
-  await fs.rename(temp, file);
+  await writeRecord(file, state);
 }
 
 /**

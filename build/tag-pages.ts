@@ -19,7 +19,7 @@ import type { SanityDocument } from '../content/store.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { linkSection } from '../web/archive-page.tsx';
 import { isSafeSlug } from '../web/site.ts';
-import type { PageStore } from './cache.ts';
+import { writeRecord, type PageStore } from './cache.ts';
 import type { TaggedLookup } from './search-index.ts';
 import { knownTaggedLinks, referencesOf, taggedLinkDetails, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 
@@ -43,7 +43,7 @@ export interface TagPage {
 }
 
 /** A published issue as the build planned it. */
-export interface PlannedIssue {
+interface PlannedIssue {
   id: string;
   key: string;
   listing: Listing;
@@ -114,11 +114,6 @@ export class TagLinks {
     return plan;
   }
 
-  /** Whether the links were taken from the record (none resolved), for tests. */
-  get fromRecord(): boolean {
-    return this.#resolved === undefined;
-  }
-
   /**
    * The tagged links for the search index: all of them when this build or an earlier one in
    * this process resolved them (the same objects, which its shares are compared by), else a
@@ -166,12 +161,9 @@ export class TagLinks {
     return html;
   }
 
-  /** Writes the record for the next build (temporary file, rename). */
-  async save(): Promise<void> {
-    const temp = `${this.#file}.tmp-${process.pid}-${Date.now()}`;
-    await fs.mkdir(path.dirname(this.#file), { recursive: true });
-    await fs.writeFile(temp, JSON.stringify(this.#next));
-    await fs.rename(temp, this.#file);
+  /** Writes the record for the next build. */
+  save(): Promise<void> {
+    return writeRecord(this.#file, this.#next);
   }
 
   #sectionKey(entry: TagLinksEntry): string {

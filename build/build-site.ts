@@ -39,7 +39,7 @@ import {
   type Listing,
 } from './sources.ts';
 import { TagLinks, type TagPage } from './tag-pages.ts';
-import { templateVersion } from './template-version.ts';
+import { linksCodeVersion, templateVersion } from './template-version.ts';
 import { layoutPrefix, type LayoutStore } from '../emails/mjml-slots.ts';
 import { RenderPool } from './worker-pool.ts';
 
@@ -138,7 +138,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   const searchState = readSearchState(searchStateFile);
   // What the last build's tag pages were made from (build/tag-pages.ts).
   const tagLinksRecord = TagLinks.read(cache.dir);
-  const [version] = await Promise.all([templateVersion(), sourceIndex.load()]);
+  const [version, linksCode] = await Promise.all([templateVersion(), linksCodeVersion(), sourceIndex.load()]);
   // Compiled email layouts, kept for the next process (emails/mjml-slots.ts); named for this template version.
   const layouts: LayoutStore = { dir: path.join(cache.dir, 'layouts'), salt: version };
   // Starting a worker costs about a second; on a first build or after a template change
@@ -246,7 +246,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       if (!linksOutput) {
         const tagged = tagPages().map((t) => t.tag);
         const keys = new Map(planned.map((p) => [p.id, p.key] as const));
-        const digest = createHash('sha256').update(JSON.stringify([version, ctx, tagged, tagsDigest()])).digest('base64url');
+        const digest = createHash('sha256').update(JSON.stringify([version, linksCode, ctx, tagged, tagsDigest()])).digest('base64url');
         linksOutput = currentOutput.then((current) =>
           prepareLinks(raw, listings, tagged, ctx, () => new Promise((resolve) => setImmediate(resolve)), linkPageKeys, { digest, keys, outDir, current }),
         );

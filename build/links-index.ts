@@ -283,16 +283,110 @@ interface IssueContributions {
   contributions: Contribution[];
   /** The sections that name a topic (for the topic feeds). */
   topics: IssueWalk['sections'];
+  /** The share as the build cache keeps it (shareJson), once made or read. */
+  json?: string;
 }
 const resolved = new WeakMap<object, IssueContributions>();
+
+/**
+ * An issue's share as the build cache keeps it, by the issue's cache key (which covers the
+ * issue and every document it references; the tag documents are the links context's):
+ * what contributionsOf resolves, without the documents, so a new process rebuilds the
+ * links index from the unchanged issues' shares without walking (or even parsing) them.
+ */
+interface StoredShare {
+  deps: string[];
+  /** The fields of each link document the contributions use. */
+  docs: LinkDoc[];
+  /** The topics the contributions name. */
+  topicNames: TagName[];
+  contributions: Array<[url: string, key: string, id: string, domain: string | null, doc: number, text: string | null, words: string, topic: number, anchor: string | null]>;
+  topics: IssueWalk['sections'];
+}
+
+/** The share as JSON (what StoredShare describes), made once per share. */
+function shareJson(share: IssueContributions): string {
+  if (share.json !== undefined) return share.json;
+  const docs = new Map<LinkDoc, number>();
+  const topicNames = new Map<TagName, number>();
+  const indexIn = <T>(map: Map<T, number>, value: T | undefined) => {
+    if (value === undefined) return -1;
+    let at = map.get(value);
+    if (at === undefined) map.set(value, (at = map.size));
+    return at;
+  };
+  const stored: StoredShare = {
+    deps: share.deps.map(([id]) => id),
+    docs: [],
+    topicNames: [],
+    contributions: share.contributions.map((c) => [
+      c.address.url,
+      c.address.key,
+      c.address.id,
+      c.address.domain ?? null,
+      indexIn(docs, c.doc),
+      c.text ?? null,
+      c.words,
+      indexIn(topicNames, c.topic),
+      c.anchor ?? null,
+    ]),
+    topics: share.topics,
+  };
+  // Only the fields the index reads, and of the tags only their targets.
+  stored.docs = [...docs.keys()].map((doc) => ({
+    url: doc.url,
+    title: doc.title,
+    siteName: doc.siteName,
+    description: doc.description,
+    tags: Array.isArray(doc.tags) ? (doc.tags as Array<{ _ref?: unknown }>).map((ref) => ({ _ref: typeof ref?._ref === 'string' ? ref._ref : null })) : null,
+  }));
+  stored.topicNames = [...topicNames.keys()].map(({ title, slug }) => ({ title, slug }));
+  return (share.json = JSON.stringify(stored));
+}
+
+/** A share from its JSON (shareJson), with the issue's listing now and the documents it depends on as the store holds them. */
+function shareFrom(json: string, listing: Listing, raw: RawContent): IssueContributions {
+  const stored = JSON.parse(json) as StoredShare;
+  const contributions = stored.contributions.map(([url, key, id, domain, doc, text, words, topic, anchor]): Contribution => ({
+    address: { url, key, id, domain: domain ?? undefined },
+    doc: stored.docs[doc],
+    text: text ?? undefined,
+    words,
+    topic: stored.topicNames[topic],
+    listing,
+    anchor: anchor ?? undefined,
+  }));
+  return { listing, deps: stored.deps.map((id) => [id, raw.byId.get(id)]), contributions, topics: stored.topics, json };
+}
+
+/**
+ * The shares the last build kept (by issue cache key, JSON), and each published issue's
+ * cache key now (by document id): an issue whose key is there is read from its share.
+ */
+export interface KeptShares {
+  keys: Map<string, string>;
+  get(key: string): string | undefined;
+}
 
 function sameListing(a: Listing, b: Listing): boolean {
   return a.number === b.number && a.slug === b.slug && a.title === b.title && a.date === b.date;
 }
 
-function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent, tagName: (id: string) => TagName | undefined): IssueContributions {
+function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent, tagName: (id: string) => TagName | undefined, kept?: KeptShares): IssueContributions {
   const last = resolved.get(doc);
   if (last && sameListing(last.listing, listing) && last.deps.every(([id, dep]) => raw.byId.get(id) === dep)) return last;
+  const key = kept?.keys.get(doc._id);
+  const json = key === undefined ? undefined : kept!.get(key);
+  if (json !== undefined) {
+    try {
+      const share = shareFrom(json, listing, raw);
+      resolved.set(doc, share);
+      return share;
+    } catch {
+      // Not a share this code wrote: walk the issue instead.
+    }
+  }
+  linksIndexStats.walked++;
   const walk = walkIssue(doc);
   const deps = new Map<string, SanityDocument | undefined>();
   const depend = (id: string) => {
@@ -382,11 +476,15 @@ function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent
 /** The entries handed out last time, by key, with the contributions they were built from. */
 let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
 
-/** For tests and benchmarks: how many times this process made the links index. */
-export const linksIndexStats = { made: 0 };
+/** For tests and benchmarks: how many times this process made the links index, and walked an issue's text for it. */
+export const linksIndexStats = { made: 0, walked: 0 };
 
-/** Every link of the given published issues (`listings` by document id), oldest first, and the sections with a topic. */
-export async function indexLinks(raw: RawContent, listings: Map<string, Listing>, pause: Pause = noPause): Promise<LinksIndex> {
+/**
+ * Every link of the given published issues (`listings` by document id), oldest first, and
+ * the sections with a topic. With `kept`, an issue whose cache key the last build kept a
+ * share for is read from it; `shares` then receives each issue's share as JSON, by key.
+ */
+export async function indexLinks(raw: RawContent, listings: Map<string, Listing>, pause: Pause = noPause, kept?: KeptShares, shares?: Map<string, () => string>): Promise<LinksIndex> {
   linksIndexStats.made++;
   const issues = raw.issues.flatMap((doc) => {
     const listing = listings.get(doc._id);
@@ -400,7 +498,9 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   const referrers: Array<{ usedIn: Contribution; document: Contribution }> = [];
   const topics: Array<{ listing: Listing; sections: IssueContributions['topics'] }> = [];
   for (const [n, { doc, listing }] of issues.entries()) {
-    const issue = contributionsOf(doc, listing, raw, tagName);
+    const issue = contributionsOf(doc, listing, raw, tagName, kept);
+    const key = kept?.keys.get(doc._id);
+    if (shares && key !== undefined) shares.set(key, () => shareJson(issue));
     for (const c of issue.contributions) referrers.push({ usedIn: c, document: c });
     topics.push({ listing, sections: issue.topics });
     if (n % 20 === 19) await pause();
@@ -431,8 +531,9 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
 
 /** The entry for one key from its contributions (oldest first). */
 function linkFrom(from: Contribution[], tagName: (id: string) => TagName | undefined): PublishedLink {
-  // The link document the issues use (the first one, if two documents share a key).
-  const doc = from.find((c) => c.doc)?.doc;
+  // The link document the issues use (the first one, if two documents share a key), and its address.
+  const withDoc = from.find((c) => c.doc);
+  const doc = withDoc?.doc;
   const first = from[0]!;
   const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
   const description = str(doc?.description);
@@ -448,7 +549,8 @@ function linkFrom(from: Contribution[], tagName: (id: string) => TagName | undef
     const { number, slug, title, date } = c.listing;
     uses.push({ number, slug, title, date, anchor: c.anchor, words: c.words || (description ?? '') });
   }
-  const address = (doc && typeof doc.url === 'string' ? addressOf(doc.url) : undefined) ?? first.address;
+  // A contribution's address is its link document's (contributionsOf).
+  const address = withDoc?.address ?? first.address;
   return {
     key: address.key,
     id: address.id,

@@ -5,7 +5,7 @@
 // is written (or not at all when the last build wrote the same page: see Place). What
 // each page was made from is kept by digest in the build cache (StoredPageKeys), so a new
 // process, too, places the pages an edit did not change without rendering them.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -16,7 +16,9 @@ import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-fe
 import { topicFeedPaths } from '../web/topic-links.tsx';
 import { readOutputFile } from './in-place-output.ts';
 import { settled } from './output.ts';
-import { indexLinks, issueLinksDigests, type Pause } from './links-index.ts';
+import { indexLinks, issueLinksDigests, type KeptShares, type Pause } from './links-index.ts';
+import { writeRecord } from './cache.ts';
+import { LinkSharesRecord } from './links-shares.ts';
 import type { Listing, RawContent } from './sources.ts';
 
 export interface LinksOutput {
@@ -61,9 +63,12 @@ export async function prepareLinks(
   await stored?.load();
   const reused = stored && context ? stored.reuse(raw, listings, context) : undefined;
   if (reused) return reused;
-  const index = await indexLinks(raw, listings, pause);
+  // Each issue's share of the index: the unchanged issues' from the last build's record, this build's for the next.
+  const kept = stored && context ? stored.keptShares(context) : undefined;
+  const shares = new Map<string, () => string>();
+  const index = await indexLinks(raw, listings, pause, kept, shares);
   const rendered = await renderLinksPages(index, ctx, tags, pause);
-  if (stored && context) stored.describe(raw, listings, context);
+  if (stored && context) stored.describe(raw, listings, context, shares);
   const pages = stored ? rendered.map((page) => stored.wrap(page)) : rendered;
   const feedFiles = (paths: Feeds, feeds: Feeds) =>
     (['rss', 'atom', 'json'] as const).map((kind) => ({
@@ -131,10 +136,13 @@ export class StoredPageKeys {
   /** The last build's, as stored; and this build's, filled in as it goes (saved with the keys). */
   #reuse: LinksReuse | undefined;
   #next: { context: string; issues: LinksReuse['issues']; pages: Map<string, LinksReuse['pages'][number]>; feeds: Map<string, string> } | undefined;
+  /** Each issue's share of the links index by cache key, in a file of its own. */
+  readonly #shares: LinkSharesRecord;
 
   private constructor(file: string, version: string) {
     this.#file = file;
     this.#version = version;
+    this.#shares = new LinkSharesRecord(path.dirname(file));
   }
 
   /** The keys kept in `cacheDir` for this template version (another version starts empty). */
@@ -217,8 +225,14 @@ export class StoredPageKeys {
     };
   }
 
-  /** Starts recording what this build's pages and feeds are made from (after the index was made), for the next build's reuse(). */
-  describe(raw: RawContent, listings: Map<string, Listing>, context: LinksContext): void {
+  /** The shares of the links index the last build kept for this context (links-shares.ts). */
+  keptShares(context: LinksContext): KeptShares {
+    return this.#shares.kept(context.digest, context.keys);
+  }
+
+  /** Starts recording what this build's pages and feeds are made from (after the index was made), for the next build's reuse(); `shares`: each issue's share of the index by cache key. */
+  describe(raw: RawContent, listings: Map<string, Listing>, context: LinksContext, shares?: Map<string, () => string>): void {
+    if (shares) this.#shares.record(context.digest, shares);
     // In the same context, an issue with the cache key it had gives what it gave: only the others are digested.
     const known = this.#reuse?.context === context.digest ? new Map(this.#reuse.issues.map(([, key, digest]) => [key, digest])) : new Map<string, string>();
     const digests = issueLinksDigests(raw, listings, raw.issues.filter((doc) => !known.has(context.keys.get(doc._id) ?? '')));
@@ -285,11 +299,9 @@ export class StoredPageKeys {
       this.#reuse = pages.every(([, key]) => key !== '') ? { context: next.context, issues: next.issues, pages, feeds: [...next.feeds].sort() } : undefined;
       this.#changed = true;
     }
+    await this.#shares.save();
     if (!this.#changed) return;
-    const temp = `${this.#file}.tmp-${randomBytes(4).toString('hex')}`;
-    await fs.mkdir(path.dirname(this.#file), { recursive: true });
-    await fs.writeFile(temp, JSON.stringify({ version: this.#version, pages: Object.fromEntries(this.#entries), reuse: this.#reuse }));
-    await fs.rename(temp, this.#file);
+    await writeRecord(this.#file, { version: this.#version, pages: Object.fromEntries(this.#entries), reuse: this.#reuse });
     this.#changed = false;
   }
 }

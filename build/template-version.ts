@@ -29,7 +29,6 @@ export function templateVersion(): Promise<string> {
 }
 
 async function computeTemplateVersion(): Promise<string> {
-  const hash = createHash('sha256');
   const paths: string[] = [...files];
   for (const folder of folders) {
     const entries = await fs.readdir(path.join(root, folder), { recursive: true, withFileTypes: true }).catch(() => []);
@@ -38,6 +37,23 @@ async function computeTemplateVersion(): Promise<string> {
       paths.push(path.relative(root, path.join(entry.parentPath, entry.name)));
     }
   }
+  return hashFiles(paths);
+}
+
+let linksCode: Promise<string> | undefined;
+
+/**
+ * A fingerprint of the code that makes the links index from issues (links-index.ts and the
+ * walks and URL keys it uses), outside the template version: part of the context the link
+ * pages' records are kept in (links-output.ts), so what an older index code recorded of an
+ * issue is never read as this code's.
+ */
+export function linksCodeVersion(): Promise<string> {
+  return (linksCode ??= hashFiles(['build/links-index.ts', 'content/used-in.ts', 'content/normalize-url.ts']));
+}
+
+async function hashFiles(paths: string[]): Promise<string> {
+  const hash = createHash('sha256');
   paths.sort();
   for (const rel of paths) {
     const bytes = await fs.readFile(path.join(root, rel)).catch(() => undefined);

@@ -71,3 +71,64 @@ describe('link pages in a new process', () => {
     await sameAsFromScratch();
   });
 });
+
+describe("the links index in a new process", () => {
+  it('reads the unchanged issues from their kept shares and walks only the changed ones, in the same context, equal to a build from scratch', async () => {
+    const dir = await makeTempDir('newsdesk-links-shares-');
+    const datasetPath = path.join(dir, 'dataset.ndjson');
+    await writeDataset(datasetPath, syntheticDataset({ issues: 12, sectionsPerIssue: 3, linksPerIssue: 9 }));
+    const store = new GroqJsStore({ datasetPath });
+    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    /** How many issues the build walked to make the links index (and that it made it). */
+    const walked = async () => {
+      let made = 0;
+      const count = await buildFresh({ config, store, threads: 1 }, ({ linksIndex }) => ((made = linksIndex.linksIndexStats.made), linksIndex.linksIndexStats.walked));
+      expect(made).toBe(1);
+      return count;
+    };
+    let step = 0;
+    const sameAsFromScratch = () => expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, `reference-${++step}`), `step ${step}`);
+    const editWords = async (id: string, words: string) => {
+      const issue = (await store.fetch<{ sections: Array<{ body: Array<{ markDefs?: unknown[]; children?: Array<{ text?: string }> }> }> }>('*[_id == $id][0]{sections}', { id }, { perspective: 'raw' }))!;
+      const sections = structuredClone(issue.sections);
+      const block = sections.flatMap((s) => s.body).find((b) => b.markDefs?.length && b.children?.some((c) => typeof c.text === 'string'))!;
+      block.children!.find((c) => typeof c.text === 'string')!.text += words;
+      await store.mutate([{ patch: { id, set: { sections } } }]);
+    };
+    const published = 12;
+    expect(await walked()).toBe(published);
+
+    // Words around a link, outside ASCII too (the record is ASCII, its JSON escaping the rest).
+    await editWords('issue-6', ' Now with a café, a naïve “quote” — and 🦆.');
+    expect(await walked()).toBe(1);
+    await sameAsFromScratch();
+    // Another issue: issue 6 is read from the share the last build kept of it.
+    await editWords('issue-7', ' And one more sentence.');
+    expect(await walked()).toBe(1);
+    await sameAsFromScratch();
+
+    // A link document retitled: the issues that use it have new cache keys, and only they are walked.
+    await store.mutate([{ patch: { id: 'link-3-0', set: { title: 'A retitled link' } } }]);
+    const users = (await store.fetch<number>('count(*[_type == "issue" && references("link-3-0")])', {}, { perspective: 'published' }))!;
+    expect(users).toBeGreaterThan(0);
+    expect(await walked()).toBe(users);
+    await sameAsFromScratch();
+
+    // A tag renamed: another context (no issue's key covers the tag documents), so every issue is walked.
+    await store.mutate([{ patch: { id: 'tag-tooling', set: { title: 'Tools' } } }]);
+    await editWords('issue-8', ' After the rename.');
+    expect(await walked()).toBe(published);
+    await sameAsFromScratch();
+
+    // A share the record holds broken (as a build stopped while appending might leave it): that issue is walked.
+    const file = path.join(config.dataDir, 'build-cache', 'links-shares.ndjson');
+    const lines = (await fs.readFile(file, 'latin1')).split('\n');
+    expect(lines.every((line) => /^[\x00-\x7f]*$/.test(line))).toBe(true);
+    const broken = lines.findIndex((line) => line.split('\t').length === 3);
+    lines[broken] = lines[broken]!.slice(0, lines[broken]!.length / 2);
+    await fs.writeFile(file, lines.join('\n'), 'latin1');
+    await editWords('issue-9', ' After the record broke.');
+    expect(await walked()).toBe(2);
+    await sameAsFromScratch();
+  });
+});

@@ -1,0 +1,89 @@
+// Each published issue's share of the links index (links-index.ts shareJson), kept in the
+// build cache between processes: a new process that must make the index again (after an
+// edit to the words around a link, say) reads the unchanged issues' shares instead of
+// walking, and so parsing, every issue and link document of the archive.
+//
+// One line per share, `context<TAB>issue cache key<TAB>share JSON`: the issue's cache key
+// covers the issue and every document it references, the context (links-output.ts
+// LinksContext.digest) the template and index code and the tag documents, so a line is
+// read only in the context it was made in. A build appends the shares it made; the file is
+// written anew when most of it is shares no issue has any more. The text is ASCII (JSON
+// escapes anything else), so it is read as Latin-1, without decoding UTF-8: tens of
+// megabytes for a 1,000-issue archive.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { appendFile, mkdir, open, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { KeptShares } from './links-index.ts';
+
+/** JSON escapes for characters outside ASCII (JSON.parse reads them back as they were). */
+const nonAscii = /[\u0080-\uffff]/g;
+const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+export class LinkSharesRecord {
+  readonly #file: string;
+  /** What the file holds, as far as this process knows: `context\tkey` of every line (stale ones too). */
+  #inFile: Set<string> | undefined;
+  #next: { context: string; shares: Map<string, () => string> } | undefined;
+
+  constructor(cacheDir: string) {
+    this.#file = path.join(cacheDir, 'links-shares.ndjson');
+  }
+
+  /** The shares kept for `context`, read from the file when one is first asked for (a process that resolved every issue before never reads it). */
+  kept(context: string, keys: Map<string, string>): KeptShares {
+    let shares: Map<string, string> | undefined;
+    const read = () => {
+      shares = new Map();
+      let text = '';
+      try {
+        text = readFileSync(this.#file, 'latin1');
+      } catch {
+        // No record yet.
+      }
+      this.#inFile = new Set();
+      for (const line of text.split('\n')) {
+        const first = line.indexOf('\t');
+        const second = first < 0 ? -1 : line.indexOf('\t', first + 1);
+        if (second < 0) continue;
+        this.#inFile.add(line.slice(0, second));
+        if (line.slice(0, first) === context) shares.set(line.slice(first + 1, second), line.slice(second + 1));
+      }
+      return shares;
+    };
+    return { keys, get: (key) => (shares ?? read()).get(key) };
+  }
+
+  /** This build's shares by issue cache key (made when saved), for the next build. */
+  record(context: string, shares: Map<string, () => string>): void {
+    this.#next = { context, shares };
+  }
+
+  /** Appends the shares the file lacks, or writes it anew when more than a third of it would be shares no issue has now. */
+  async save(): Promise<void> {
+    const next = this.#next;
+    this.#next = undefined;
+    if (!next) return;
+    const line = (key: string) => `${next.context}\t${key}\t${next.shares.get(key)!().replace(nonAscii, escape)}`;
+    const inFile = this.#inFile;
+    const missing = [...next.shares.keys()].filter((key) => !inFile?.has(`${next.context}\t${key}`));
+    if (inFile && inFile.size > 0 && (inFile.size + missing.length) * 2 <= next.shares.size * 3) {
+      if (missing.length === 0) return;
+      await appendFile(this.#file, missing.map((key) => `\n${line(key)}`).join(''), 'latin1');
+      for (const key of missing) inFile.add(`${next.context}\t${key}`);
+      return;
+    }
+    // Written a few shares at a time: the file is never one string in memory.
+    const temp = `${this.#file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await mkdir(path.dirname(temp), { recursive: true });
+    const file = await open(temp, 'w');
+    try {
+      const keys = [...next.shares.keys()];
+      for (let i = 0; i < keys.length; i += 50) await file.write(keys.slice(i, i + 50).map((key) => `${line(key)}\n`).join(''), null, 'latin1');
+    } finally {
+      await file.close();
+    }
+    await rename(temp, this.#file);
+    this.#inFile = new Set([...next.shares.keys()].map((key) => `${next.context}\t${key}`));
+  }
+}

@@ -7,6 +7,7 @@
 // is folded into a fresh dataset file (written while writes go on, then temp file, fsync,
 // rename), so the file stays a valid Sanity export and a crash at any moment leaves a
 // whole dataset.
+import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -696,7 +697,21 @@ async function readDatasetFrom(
     position += bytesRead;
     const end = held + bytesRead;
     let start = 0;
-    for (let newline = buffer.indexOf(10, held); newline >= 0 && newline < end; newline = buffer.indexOf(10, start)) {
+    const last = options.lazy && bytesRead > 0 ? buffer.lastIndexOf(10, end - 1) : -1;
+    if (last >= held && last > 0 && isAscii(buffer.subarray(0, last))) {
+      // Lazily, ASCII lines are cut from one string of the whole block: held outside the
+      // young generation (large enough), it is never copied by the garbage collector as
+      // tens of thousands of line strings would be while the dataset is read. (A block
+      // with other characters is decoded line by line: one would make it two bytes a character.)
+      const block = buffer.toString('latin1', 0, last);
+      for (let newline = block.indexOf('\n'); newline >= 0; newline = block.indexOf('\n', start)) {
+        parser.line(block.slice(start, newline), ++lineNumber);
+        start = newline + 1;
+      }
+      parser.line(block.slice(start), ++lineNumber);
+      start = last + 1;
+    }
+    for (let newline = buffer.indexOf(10, Math.max(held, start)); newline >= 0 && newline < end; newline = buffer.indexOf(10, start)) {
       parser.line(buffer.toString('utf8', start, newline), ++lineNumber);
       start = newline + 1;
     }

@@ -64,6 +64,24 @@ describe('a lazy store', () => {
     expect(await lazy.documents()).toEqual(await eager.documents());
   });
 
+  it('reads a dataset of many blocks as an eager store does: ASCII blocks cut from one string, others line by line, lines across blocks and longer than one', async () => {
+    // About 3 MB: lines cross the 1 MB reads; a line of 2.5 MB is longer than a read; some blocks hold non-ASCII text.
+    const lines: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const title = i % 1500 === 7 ? `Caf\u00e9 \u201c${i}\u201d \u2014 \ud83e\udd86` : `Plain title ${i}`;
+      lines.push(JSON.stringify({ _id: `link-${i}`, _type: 'link', url: `https://a.example/${i}`, title, description: 'x'.repeat(100 + (i % 250)) }));
+      if (i === 3000) lines.push(JSON.stringify({ _id: 'long', _type: 'issue', title: 'Long', body: 'y'.repeat(2_500_000) }));
+    }
+    for (const end of ['\n', '']) {
+      const { lazy, eager, datasetPath } = await stores(lines);
+      if (end === '') await fs.writeFile(datasetPath, lines.join('\n'));
+      const [fromLazy, fromEager] = await Promise.all([lazy.documents(), eager.documents()]);
+      expect(fromLazy.length).toBe(lines.length);
+      expect(fromLazy).toEqual(fromEager);
+      expect(fromLazy.map((d) => documentDigest(d))).toEqual(fromEager.map((d) => documentDigest(d)));
+    }
+  });
+
   it('derives a missing revision as an eager store does', async () => {
     const { lazy, eager } = await stores(['{"_id":"tag-a","_type":"tag","title":"Alpha"}']);
     const [fromLazy] = await lazy.fetch<SanityDocument[]>('*');

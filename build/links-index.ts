@@ -261,6 +261,8 @@ interface Contribution {
   topic: TagName | undefined;
   listing: Listing;
   anchor: string | undefined;
+  /** From a kept share: the digest of the entry this contribution alone makes (see entryDigest). */
+  digest?: string | undefined;
 }
 
 interface LinkDoc {
@@ -300,12 +302,13 @@ interface StoredShare {
   docs: LinkDoc[];
   /** The topics the contributions name. */
   topicNames: TagName[];
-  contributions: Array<[url: string, key: string, id: string, domain: string | null, doc: number, text: string | null, words: string, topic: number, anchor: string | null]>;
+  /** The last: the digest of the entry the contribution alone made, when it was alone (an entry is the same from the same contributions in the same context). */
+  contributions: Array<[url: string, key: string, id: string, domain: string | null, doc: number, text: string | null, words: string, topic: number, anchor: string | null, digest: string | null]>;
   topics: IssueWalk['sections'];
 }
 
-/** The share as JSON (what StoredShare describes), made once per share. */
-function shareJson(share: IssueContributions): string {
+/** The share as JSON (what StoredShare describes), made once per share; `alone`: the entry a contribution alone makes, if it does. */
+function shareJson(share: IssueContributions, alone: (c: Contribution) => PublishedLink | undefined): string {
   if (share.json !== undefined) return share.json;
   const docs = new Map<LinkDoc, number>();
   const topicNames = new Map<TagName, number>();
@@ -329,6 +332,7 @@ function shareJson(share: IssueContributions): string {
       c.words,
       indexIn(topicNames, c.topic),
       c.anchor ?? null,
+      c.digest ?? entryDigestIfAlone(alone(c)),
     ]),
     topics: share.topics,
   };
@@ -347,7 +351,7 @@ function shareJson(share: IssueContributions): string {
 /** A share from its JSON (shareJson), with the issue's listing now and the documents it depends on as the store holds them. */
 function shareFrom(json: string, listing: Listing, raw: RawContent): IssueContributions {
   const stored = JSON.parse(json) as StoredShare;
-  const contributions = stored.contributions.map(([url, key, id, domain, doc, text, words, topic, anchor]): Contribution => ({
+  const contributions = stored.contributions.map(([url, key, id, domain, doc, text, words, topic, anchor, digest]): Contribution => ({
     address: { url, key, id, domain: domain ?? undefined },
     doc: stored.docs[doc],
     text: text ?? undefined,
@@ -355,8 +359,31 @@ function shareFrom(json: string, listing: Listing, raw: RawContent): IssueContri
     topic: stored.topicNames[topic],
     listing,
     anchor: anchor ?? undefined,
+    digest: digest ?? undefined,
   }));
-  return { listing, deps: stored.deps.map((id) => [id, raw.byId.get(id)]), contributions, topics: stored.topics, json };
+  // Its JSON is not kept: the record is appended to, and written anew (from the contributions) only when mostly stale.
+  return { listing, deps: stored.deps.map((id) => [id, raw.byId.get(id)]), contributions, topics: stored.topics };
+}
+
+function entryDigestIfAlone(entry: PublishedLink | undefined): string | null {
+  return entry ? entryDigest(entry) : null;
+}
+
+/**
+ * A link entry's digest, remembered per entry: the index hands out the same (read-only)
+ * entry while its contributions are the same, and an entry is on two pages (the links page
+ * and its site's), so each is serialised once. An entry made from one contribution of a
+ * kept share starts with the digest the share kept.
+ */
+const entryDigests = new WeakMap<object, string>();
+
+export function entryDigest(link: PublishedLink): string {
+  let digest = entryDigests.get(link);
+  if (digest === undefined) {
+    linksIndexStats.digested++;
+    entryDigests.set(link, (digest = createHash('sha256').update(JSON.stringify(link)).digest('base64url')));
+  }
+  return digest;
 }
 
 /**
@@ -476,8 +503,8 @@ function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent
 /** The entries handed out last time, by key, with the contributions they were built from. */
 let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
 
-/** For tests and benchmarks: how many times this process made the links index, and walked an issue's text for it. */
-export const linksIndexStats = { made: 0, walked: 0 };
+/** For tests and benchmarks: how many times this process made the links index, walked an issue's text for it, and digested an entry. */
+export const linksIndexStats = { made: 0, walked: 0, digested: 0 };
 
 /**
  * Every link of the given published issues (`listings` by document id), oldest first, and
@@ -500,7 +527,7 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   for (const [n, { doc, listing }] of issues.entries()) {
     const issue = contributionsOf(doc, listing, raw, tagName, kept);
     const key = kept?.keys.get(doc._id);
-    if (shares && key !== undefined) shares.set(key, () => shareJson(issue));
+    if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => (byKey.get(c.address.key)?.length === 1 ? current.get(c.address.key)?.link : undefined)));
     for (const c of issue.contributions) referrers.push({ usedIn: c, document: c });
     topics.push({ listing, sections: issue.topics });
     if (n % 20 === 19) await pause();
@@ -521,7 +548,12 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   const current = new Map<string, { from: Contribution[]; link: PublishedLink }>();
   for (const [key, from] of byKey) {
     const last = lastLinks.get(key);
-    const link = last && last.from.length === from.length && last.from.every((c, i) => c === from[i]) ? last.link : linkFrom(from, tagName);
+    let link: PublishedLink;
+    if (last && last.from.length === from.length && last.from.every((c, i) => c === from[i])) link = last.link;
+    else {
+      link = linkFrom(from, tagName);
+      if (from.length === 1 && from[0]!.digest !== undefined) entryDigests.set(link, from[0]!.digest);
+    }
     current.set(key, { from, link });
     links.push(link);
   }

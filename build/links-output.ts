@@ -16,7 +16,7 @@ import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-fe
 import { topicFeedPaths } from '../web/topic-links.tsx';
 import { readOutputFile } from './in-place-output.ts';
 import { settled } from './output.ts';
-import { indexLinks, issueLinksDigests, type KeptShares, type Pause } from './links-index.ts';
+import { entryDigest, indexLinks, issueLinksDigests, type KeptShares, type Pause } from './links-index.ts';
 import { writeRecord } from './cache.ts';
 import { LinkSharesRecord } from './links-shares.ts';
 import type { Listing, RawContent } from './sources.ts';
@@ -308,19 +308,6 @@ export class StoredPageKeys {
 
 function digestOf(inputs: LinksPageFile['inputs'], version: string): string {
   const hash = createHash('sha256').update(version).update('\0').update(inputs.meta).update('\0');
-  for (const link of inputs.links) hash.update(linkDigest(link)).update('\n');
+  for (const link of inputs.links) hash.update(entryDigest(link)).update('\n');
   return hash.digest('base64url');
-}
-
-/**
- * A link entry's digest, remembered per entry: the index hands out the same (read-only)
- * entry while its contributions are the same, and an entry is on two pages (the links page
- * and its site's), so each is serialised once.
- */
-const linkDigests = new WeakMap<object, string>();
-
-function linkDigest(link: LinksPageFile['inputs']['links'][number]): string {
-  let digest = linkDigests.get(link);
-  if (digest === undefined) linkDigests.set(link, (digest = createHash('sha256').update(JSON.stringify(link)).digest('base64url')));
-  return digest;
 }

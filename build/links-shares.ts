@@ -51,7 +51,16 @@ export class LinkSharesRecord {
       }
       return shares;
     };
-    return { keys, get: (key) => (shares ?? read()).get(key) };
+    // Each share is asked for once a build: let go of its text once read.
+    return {
+      keys,
+      get: (key) => {
+        const all = shares ?? read();
+        const json = all.get(key);
+        all.delete(key);
+        return json;
+      },
+    };
   }
 
   /** This build's shares by issue cache key (made when saved), for the next build. */

@@ -79,10 +79,14 @@ describe("the links index in a new process", () => {
     await writeDataset(datasetPath, syntheticDataset({ issues: 12, sectionsPerIssue: 3, linksPerIssue: 9 }));
     const store = new GroqJsStore({ datasetPath });
     const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
-    /** How many issues the build walked to make the links index (and that it made it). */
+    /** How many issues the build walked to make the links index (and that it made it); `digested`: how many entries it digested. */
+    let digested = 0;
     const walked = async () => {
       let made = 0;
-      const count = await buildFresh({ config, store, threads: 1 }, ({ linksIndex }) => ((made = linksIndex.linksIndexStats.made), linksIndex.linksIndexStats.walked));
+      const count = await buildFresh({ config, store, threads: 1 }, ({ linksIndex }) => {
+        ({ made, digested } = linksIndex.linksIndexStats);
+        return linksIndex.linksIndexStats.walked;
+      });
       expect(made).toBe(1);
       return count;
     };
@@ -102,9 +106,14 @@ describe("the links index in a new process", () => {
     await editWords('issue-6', ' Now with a café, a naïve “quote” — and 🦆.');
     expect(await walked()).toBe(1);
     await sameAsFromScratch();
-    // Another issue: issue 6 is read from the share the last build kept of it.
+    // Another issue: issue 6 is read from the share the last build kept of it. An entry made
+    // from one kept contribution takes its digest from the share: only issue 7's own links,
+    // and the few entries several issues share, are digested.
+    const entries = (await store.fetch<string[]>('*[_type == "link"].url', {}, { perspective: 'published' }))!.length;
     await editWords('issue-7', ' And one more sentence.');
     expect(await walked()).toBe(1);
+    expect(digested).toBeGreaterThan(0);
+    expect(digested).toBeLessThan(entries / 4);
     await sameAsFromScratch();
 
     // A link document retitled: the issues that use it have new cache keys, and only they are walked.

@@ -285,8 +285,6 @@ interface IssueContributions {
   contributions: Contribution[];
   /** The sections that name a topic (for the topic feeds). */
   topics: IssueWalk['sections'];
-  /** The share as the build cache keeps it (shareJson), once made or read. */
-  json?: string;
 }
 const resolved = new WeakMap<object, IssueContributions>();
 
@@ -307,9 +305,8 @@ interface StoredShare {
   topics: IssueWalk['sections'];
 }
 
-/** The share as JSON (what StoredShare describes), made once per share; `alone`: the entry a contribution alone makes, if it does. */
+/** The share as JSON (what StoredShare describes), not kept: it is made when the record lacks it, once; `alone`: the entry a contribution alone makes, if it does. */
 function shareJson(share: IssueContributions, alone: (c: Contribution) => PublishedLink | undefined): string {
-  if (share.json !== undefined) return share.json;
   const docs = new Map<LinkDoc, number>();
   const topicNames = new Map<TagName, number>();
   const indexIn = <T>(map: Map<T, number>, value: T | undefined) => {
@@ -345,7 +342,7 @@ function shareJson(share: IssueContributions, alone: (c: Contribution) => Publis
     tags: Array.isArray(doc.tags) ? (doc.tags as Array<{ _ref?: unknown }>).map((ref) => ({ _ref: typeof ref?._ref === 'string' ? ref._ref : null })) : null,
   }));
   stored.topicNames = [...topicNames.keys()].map(({ title, slug }) => ({ title, slug }));
-  return (share.json = JSON.stringify(stored));
+  return JSON.stringify(stored);
 }
 
 /** A share from its JSON (shareJson), with the issue's listing now and the documents it depends on as the store holds them. */
@@ -361,7 +358,6 @@ function shareFrom(json: string, listing: Listing, raw: RawContent): IssueContri
     anchor: anchor ?? undefined,
     digest: digest ?? undefined,
   }));
-  // Its JSON is not kept: the record is appended to, and written anew (from the contributions) only when mostly stale.
   return { listing, deps: stored.deps.map((id) => [id, raw.byId.get(id)]), contributions, topics: stored.topics };
 }
 

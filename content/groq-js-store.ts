@@ -9,14 +9,14 @@
 // whole dataset.
 import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
+import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
-import { digestOfText, recordDigest } from './document-digest.ts';
-import { idAndTypeOf, lazyDocument, materialise, type LineReader } from './lazy-document.ts';
+import { digestOfText, documentDigest, recordDigest } from './document-digest.ts';
+import { idAndTypeOf, isUnparsed, lazyDocument, lazyDocumentAt, materialise, probesOf, type LineReader } from './lazy-document.ts';
 import { narrowByType } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
@@ -557,7 +557,14 @@ export class GroqJsStore implements ContentStore {
       try {
         const stat = await handle.stat();
         base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint: await fingerprintOf(handle, stat.size) };
-        documents = await readDatasetFrom(handle, this.#path, { deriveRevisions: true, ...(identities ? { map: identityOf } : { lazy: this.#lazy }) });
+        // Lazily, from the line index an earlier lazy read of this very file left, if any.
+        const index = this.#lazy && !identities ? await readLineIndex(this.#path, base) : undefined;
+        if (index) documents = documentsOfIndex(index, this.#path, true);
+        else {
+          const read = await readDatasetFrom(handle, this.#path, { deriveRevisions: true, ...(identities ? { map: identityOf } : { lazy: this.#lazy }) });
+          documents = read.documents;
+          if (read.index && !identities) await writeLineIndex(this.#path, { version: 1, ...base, ...read.index });
+        }
       } finally {
         await handle.close();
       }
@@ -584,8 +591,9 @@ export class GroqJsStore implements ContentStore {
     const folder = path.dirname(this.#path);
     const name = escapeRegExp(path.basename(this.#path));
     // dataset.ndjson.<pid>.<hex>.tmp (compaction), dataset.ndjson.journal.<pid>.<hex>.tmp,
-    // dataset.ndjson.<pid>.<hex>.seed, dataset.ndjson.lock.<pid>.<hex>: each names its writer.
-    const owned = new RegExp(`^${name}\\.(?:lock\\.|journal\\.)?(\\d+)\\.[0-9a-f]{8}(?:\\.seed|\\.tmp)?$`);
+    // dataset.ndjson.lines.<pid>.<hex>.tmp (a line index), dataset.ndjson.<pid>.<hex>.seed,
+    // dataset.ndjson.lock.<pid>.<hex>: each names its writer.
+    const owned = new RegExp(`^${name}\\.(?:lock\\.|journal\\.|lines\\.)?(\\d+)\\.[0-9a-f]{8}(?:\\.seed|\\.tmp)?$`);
     const strays = (names: string[]) =>
       names.filter((n) => {
         const pid = Number(owned.exec(n)?.[1]);
@@ -671,7 +679,7 @@ export function parseDataset(text: string, file: string): SanityDocument[] {
 export async function readDataset(file: string, options: { deriveRevisions?: boolean } = {}): Promise<SanityDocument[]> {
   const handle = await fs.open(file, 'r');
   try {
-    return await readDatasetFrom(handle, file, options);
+    return (await readDatasetFrom(handle, file, options)).documents;
   } finally {
     await handle.close();
   }
@@ -681,7 +689,7 @@ async function readDatasetFrom(
   handle: fs.FileHandle,
   file: string,
   options: { deriveRevisions?: boolean; map?: (doc: SanityDocument) => SanityDocument; lazy?: boolean } = {},
-): Promise<SanityDocument[]> {
+): Promise<{ documents: SanityDocument[]; index?: DatasetParser['index'] | undefined }> {
   const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map, options.lazy);
   // Split on the bytes, each line decoded on its own: a line's text (which a lazy document
   // keeps until it is parsed) then holds no block of the file in memory with it. A newline
@@ -693,6 +701,8 @@ async function readDatasetFrom(
   for (;;) {
     // A line longer than the buffer: a bigger one, the part read so far carried over.
     if (held === buffer.length) buffer = Buffer.concat([buffer], buffer.length * 2);
+    // The file offset of buffer[0] (a line's offset and length go into a lazy read's line index).
+    const base = position - held;
     const { bytesRead } = await handle.read(buffer, held, buffer.length - held, position);
     position += bytesRead;
     const end = held + bytesRead;
@@ -705,24 +715,118 @@ async function readDatasetFrom(
       // with other characters is decoded line by line: one would make it two bytes a character.)
       const block = buffer.toString('latin1', 0, last);
       for (let newline = block.indexOf('\n'); newline >= 0; newline = block.indexOf('\n', start)) {
-        parser.line(block.slice(start, newline), ++lineNumber);
+        parser.line(block.slice(start, newline), ++lineNumber, base + start, newline - start);
         start = newline + 1;
       }
-      parser.line(block.slice(start), ++lineNumber);
+      parser.line(block.slice(start), ++lineNumber, base + start, last - start);
       start = last + 1;
     }
     for (let newline = buffer.indexOf(10, Math.max(held, start)); newline >= 0 && newline < end; newline = buffer.indexOf(10, start)) {
-      parser.line(buffer.toString('utf8', start, newline), ++lineNumber);
+      parser.line(buffer.toString('utf8', start, newline), ++lineNumber, base + start, newline - start);
       start = newline + 1;
     }
     if (bytesRead === 0) {
-      parser.line(buffer.toString('utf8', start, end), ++lineNumber);
+      parser.line(buffer.toString('utf8', start, end), ++lineNumber, base + start, end - start);
       break;
     }
     // The unfinished line moves to the front, and the next read continues it.
     held = buffer.copy(buffer, 0, start, end);
   }
-  return parser.documents;
+  return { documents: parser.documents, index: options.lazy && parser.index.offsets.every((offset) => offset >= 0) ? parser.index : undefined };
+}
+
+/**
+ * What a lazy read of a dataset file found, line by line, so the next lazy read of the same
+ * file (same inode, size, modification time and fingerprint) makes its documents without
+ * reading 80 MB: per line its _id, _type, digest, line number, byte offset and length, and
+ * which probe keys it may hold (lazy-document.ts probesOf); a line that does not name its
+ * _id and _type first has null for both and is parsed when the index is read. Kept beside
+ * the dataset as `<dataset>.lines`; writes go to the journal, so the file (and its index)
+ * stays the same from one edit to the next until compaction replaces it.
+ */
+interface LineIndex {
+  version: 1;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  fingerprint: string;
+  ids: Array<string | null>;
+  types: Array<string | null>;
+  digests: string[];
+  lineNumbers: number[];
+  offsets: number[];
+  lengths: number[];
+  probes: number[];
+}
+
+const lineIndexPath = (file: string) => `${file}.lines`;
+
+/** The line index of `base`'s file, or undefined when there is none for it (or it is unreadable). */
+async function readLineIndex(file: string, base: BaseState): Promise<LineIndex | undefined> {
+  try {
+    const index = JSON.parse(await fs.readFile(lineIndexPath(file), 'latin1')) as LineIndex;
+    const columns = [index.ids, index.types, index.digests, index.lineNumbers, index.offsets, index.lengths, index.probes];
+    if (index.version !== 1 || index.ino !== base.ino || index.size !== base.size || index.mtimeMs !== base.mtimeMs || index.fingerprint !== base.fingerprint) return undefined;
+    return columns.every((column) => Array.isArray(column) && column.length === index.ids.length) ? index : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a line index whole (temporary file, rename), ASCII (JSON escapes the rest); a failure only means the next read reads the file. */
+async function writeLineIndex(file: string, index: LineIndex): Promise<void> {
+  const temp = `${lineIndexPath(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await fs.writeFile(temp, JSON.stringify(index).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), 'latin1');
+    await fs.rename(temp, lineIndexPath(file));
+  } catch {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+  }
+}
+
+/** Closes the descriptor a line index's documents read from once nothing can read through it any more. */
+const descriptors = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+});
+
+/**
+ * The documents of a line index: lazy ones whose line is read from the file (through a
+ * descriptor kept open, so a compaction that replaces the file meanwhile does not change
+ * what they read), and the few lines that do not name their _id and _type first, parsed now.
+ */
+function documentsOfIndex(index: LineIndex, file: string, deriveRevisions: boolean): SanityDocument[] {
+  const fd = openSync(file, 'r');
+  const parse = lineReader(file, deriveRevisions);
+  const reader: LineReader = {
+    parse: parse.parse,
+    read(offset, length) {
+      const bytes = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length; ) {
+        const read = readSync(fd, bytes, done, length - done, offset + done);
+        if (read === 0) throw new NewsdeskError('DATASET_PARSE', `${file}: the file ended before the line at byte ${offset} that an earlier read found`, { hint: 'Run the command again.' });
+        done += read;
+      }
+      return bytes.toString('utf8').trim();
+    },
+  };
+  descriptors.register(reader, fd);
+  const documents: SanityDocument[] = [];
+  for (let i = 0; i < index.ids.length; i++) {
+    const id = index.ids[i];
+    const type = index.types[i];
+    if (id === null || type === null || id === undefined || type === undefined) {
+      const doc = parseLine(reader.read!(index.offsets[i]!, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, index.digests[i]!);
+      recordDigest(doc, index.digests[i]!);
+      documents.push(doc);
+    } else {
+      documents.push(lazyDocumentAt<SanityDocument>(id, type, index.offsets[i]!, index.lengths[i]!, index.lineNumbers[i]!, index.digests[i]!, index.probes[i]!, reader));
+    }
+  }
+  return documents;
 }
 
 class DatasetParser {
@@ -746,9 +850,23 @@ class DatasetParser {
     this.#lazy = lazy;
   }
 
-  line(text: string, lineNumber: number): void {
+  /** A lazy read's line index, filled as lines are read (offsets in bytes). */
+  readonly index: Pick<LineIndex, 'ids' | 'types' | 'digests' | 'lineNumbers' | 'offsets' | 'lengths' | 'probes'> = { ids: [], types: [], digests: [], lineNumbers: [], offsets: [], lengths: [], probes: [] };
+
+  line(text: string, lineNumber: number, offset = -1, length = 0): void {
     const doc = this.document(text, lineNumber);
-    if (doc) this.documents.push(this.#map ? this.#map(doc) : doc);
+    if (!doc) return;
+    this.documents.push(this.#map ? this.#map(doc) : doc);
+    if (this.#lazy) {
+      const unparsed = isUnparsed(doc);
+      this.index.ids.push(unparsed ? doc._id : null);
+      this.index.types.push(unparsed ? doc._type : null);
+      this.index.digests.push(documentDigest(doc));
+      this.index.lineNumbers.push(lineNumber);
+      this.index.offsets.push(offset);
+      this.index.lengths.push(length);
+      this.index.probes.push(unparsed ? probesOf(text) : 0);
+    }
   }
 
   /** One line's document, checked (and its revision derived) as line() does, without keeping it; undefined for a blank line. */

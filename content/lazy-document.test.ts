@@ -82,6 +82,43 @@ describe('a lazy store', () => {
     }
   });
 
+  it("makes a second read's documents from the line index the first left, reading a line from the file only when more than its _id, _type and digest is asked", async () => {
+    const lines = [
+      ...docs.map((d) => JSON.stringify(d)),
+      // Not naming _id and _type first: parsed whole, from the index too.
+      '{"title":"Late \u00e9t\u00e9 \u2014 naming","_id":"tag-b","_type":"tag"}',
+      JSON.stringify({ _id: 'link-2', _type: 'link', url: 'https://b.example/2', title: 'Caf\u00e9 \u201cquoted\u201d \ud83e\udd86' }),
+    ];
+    const { lazy: first, eager, datasetPath } = await stores(lines);
+    const plain = await eager.documents();
+    expect(await first.documents()).toEqual(plain);
+    const indexFile = `${datasetPath}.lines`;
+    expect((await fs.stat(indexFile)).size).toBeGreaterThan(0);
+
+    const second = new GroqJsStore({ datasetPath, lazy: true });
+    const before = { ...lazyStats };
+    const all = await second.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });
+    expect(await second.fetch<string[]>('*[_type == "link"]._id', {}, { perspective: 'raw' })).toEqual(['link-1', 'link-2']);
+    const fromEager = await eager.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });
+    expect(all.map((d) => documentDigest(d))).toEqual(fromEager.map((d) => documentDigest(d)));
+    // Ids, types and digests come from the index: no line was read.
+    expect(lazyStats.linesRead - before.linesRead).toBe(0);
+    expect(await second.fetch('*[_id == "link-2"][0].title', {}, { perspective: 'raw' })).toBe('Caf\u00e9 \u201cquoted\u201d \ud83e\udd86');
+    // That filter asked every document for `next`: the index answers for all but issue-2, whose line holds it; then link-2's title.
+    expect(lazyStats.linesRead - before.linesRead).toBe(2);
+    expect(await second.documents()).toEqual(plain);
+
+    // Another file at the same path (as a compaction leaves it): the index is not its, and is made anew.
+    const replaced = [...lines.slice(1), JSON.stringify({ _id: 'tag-c', _type: 'tag', title: 'Gamma' })];
+    await fs.writeFile(`${datasetPath}.new`, `${replaced.join('\n')}\n`);
+    await fs.rename(`${datasetPath}.new`, datasetPath);
+    const third = new GroqJsStore({ datasetPath, lazy: true });
+    expect(await third.documents()).toEqual(await new GroqJsStore({ datasetPath }).documents());
+    // An index that cannot be read is only not used.
+    await fs.writeFile(indexFile, '{"version":1,"ids":[');
+    expect(await new GroqJsStore({ datasetPath, lazy: true }).documents()).toEqual(await new GroqJsStore({ datasetPath }).documents());
+  });
+
   it('derives a missing revision as an eager store does', async () => {
     const { lazy, eager } = await stores(['{"_id":"tag-a","_type":"tag","title":"Alpha"}']);
     const [fromLazy] = await lazy.fetch<SanityDocument[]>('*');

@@ -6,15 +6,19 @@
 // line the first time anything else is asked of it; it then behaves as the parsed
 // document (keys, spread, JSON.stringify, `in`). It cannot be structured-cloned (it is a
 // Proxy): only a store opened for a build hands them out, and it copies documents out
-// (materialise) before anything clones them.
+// (materialise) before anything clones them. A lazy read leaves a line index beside the
+// dataset (GroqJsStore): the next lazy read of the same file makes its documents from it,
+// each reading its line from the file only when more than its id, type and digest is asked.
 
-/** How many lazy documents were parsed, for tests and benchmarks. */
-export const lazyStats = { parsed: 0 };
+/** How many lazy documents were parsed, and lines read back from the file (documents of a line index), for tests and benchmarks. */
+export const lazyStats = { parsed: 0, linesRead: 0 };
 
 /** Parses the lines of one file: shared by all its lazy documents. */
 export interface LineReader {
   /** The line's document, checked (it must have the `_id` and `_type` its start gave: `named`); throws an error naming the file and line. */
   parse(line: string, lineNumber: number, digest: string, named: { id: string; type: string }): Record<string, unknown>;
+  /** The text of the line at `offset` (bytes) in the file, for documents made from a line index (lazyDocumentAt). */
+  read?(offset: number, length: number): string;
 }
 
 /** A lazy document's own state: the Proxy's target, so one handler serves them all. */
@@ -23,8 +27,13 @@ interface LazyState {
   type: string;
   digest: string;
   parsed: Record<string, unknown> | undefined;
-  /** Dropped once parsed: the line's text is then garbage. */
+  /** Dropped once parsed: the line's text is then garbage. Undefined before too for a document of a line index, read from the file when needed. */
   line: string | undefined;
+  /** Where the line is in the file (bytes), for a document of a line index. */
+  offset: number;
+  length: number;
+  /** Which of the keys every document is asked for (probes) its line may hold, for a document of a line index. */
+  probes: number;
   lineNumber: number;
   reader: LineReader;
   /** Keys the line surely lacks (or may have), as asked so far. */
@@ -36,7 +45,7 @@ const state = Symbol('lazy document');
 
 function whole(s: LazyState): Record<string, unknown> {
   if (s.parsed === undefined) {
-    s.parsed = s.reader.parse(s.line!, s.lineNumber, s.digest, s);
+    s.parsed = s.reader.parse(textOf(s), s.lineNumber, s.digest, s);
     s.line = undefined;
     s.lacks = undefined;
     lazyStats.parsed++;
@@ -57,7 +66,13 @@ function known(s: LazyState, key: string | symbol): boolean {
   if (key === '_rev') return false;
   const cached = s.lacks?.get(key);
   if (cached !== undefined) return cached;
-  const lacks = !s.line!.includes(`"${key}"`) && !s.line!.includes('\\u');
+  if (s.line === undefined) {
+    // A document of a line index: the keys every document is asked for are answered from the index.
+    const probe = probeKeys.indexOf(key);
+    if (probe >= 0) return (s.probes & (1 << probe)) === 0;
+  }
+  const line = textOf(s);
+  const lacks = !line.includes(`"${key}"`) && !line.includes('\\u');
   // Kept only when it spares a parse: a key the line holds is read right after, parsing it.
   if (lacks) (s.lacks ??= new Map()).set(key, lacks);
   return lacks;
@@ -86,8 +101,39 @@ const handler: ProxyHandler<LazyState> = {
 
 /** A document of the line `line` (of `reader`'s file) whose `_id` and `_type` are known; parsed when more is read. */
 export function lazyDocument<T>(id: string, type: string, line: string, lineNumber: number, digest: string, reader: LineReader): T {
-  const s: LazyState = { id, type, digest, parsed: undefined, line, lineNumber, reader, lacks: undefined };
+  const s: LazyState = { id, type, digest, parsed: undefined, line, offset: -1, length: 0, probes: 0, lineNumber, reader, lacks: undefined };
   return new Proxy(s, handler) as unknown as T;
+}
+
+/**
+ * A document of a line index (what an earlier read of the same file found): the line at
+ * `offset` is read from the file (reader.read) only when more than its _id, _type, digest or
+ * the keys every document is asked for (`probes`, from probesOf) is read.
+ */
+export function lazyDocumentAt<T>(id: string, type: string, offset: number, length: number, lineNumber: number, digest: string, probes: number, reader: LineReader): T {
+  const s: LazyState = { id, type, digest, parsed: undefined, line: undefined, offset, length, probes, lineNumber, reader, lacks: undefined };
+  return new Proxy(s, handler) as unknown as T;
+}
+
+/** Keys groq-js asks every document for (is it an iterator, a promise; attributes as hasOwnProperty), which a line seldom holds. */
+const probeKeys = ['next', 'then', 'hasOwnProperty'];
+
+/** Which probe keys `line` may hold, as bits (a \u escape could spell any of them). */
+export function probesOf(line: string): number {
+  const escaped = line.includes('\\u');
+  let bits = 0;
+  probeKeys.forEach((key, i) => {
+    if (escaped || line.includes(`"${key}"`)) bits |= 1 << i;
+  });
+  return bits;
+}
+
+function textOf(s: LazyState): string {
+  if (s.line === undefined) {
+    s.line = s.reader.read!(s.offset, s.length);
+    lazyStats.linesRead++;
+  }
+  return s.line;
 }
 
 /** The digest a lazy document was read with (content/document-digest.ts asks); undefined for any other object. */

@@ -138,6 +138,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   const searchState = readSearchState(searchStateFile);
   // What the last build's tag pages were made from (build/tag-pages.ts).
   const tagLinksRecord = TagLinks.read(cache.dir);
+  // The content loads meanwhile: reading the dataset needs neither the template version nor the records.
+  const content = Promise.all([loadSettings(store), fetchRawContent(store), loadTags(store)]);
+  // Awaited in build(); this only keeps a failure before then from going unhandled.
+  content.catch(() => undefined);
   const [version, linksCode] = await Promise.all([templateVersion(), linksCodeVersion(), sourceIndex.load()]);
   // Compiled email layouts, kept for the next process (emails/mjml-slots.ts); named for this template version.
   const layouts: LayoutStore = { dir: path.join(cache.dir, 'layouts'), salt: version };
@@ -162,7 +166,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   }
 
   async function build(): Promise<BuildSummary> {
-    const [storedSettings, everything, tags] = await Promise.all([loadSettings(store), fetchRawContent(store), loadTags(store)]);
+    const [storedSettings, everything, tags] = await content;
     const withheld = options.withheld ?? new Set<number>();
     const raw = withheld.size === 0 ? everything : { ...everything, issues: everything.issues.filter((doc) => !withheld.has(doc.number as number)) };
     const baseUrl = (config.baseUrl ?? storedSettings.siteUrl).replace(/\/+$/, '');

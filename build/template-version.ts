@@ -55,10 +55,11 @@ export function linksCodeVersion(): Promise<string> {
 async function hashFiles(paths: string[]): Promise<string> {
   const hash = createHash('sha256');
   paths.sort();
-  for (const rel of paths) {
-    const bytes = await fs.readFile(path.join(root, rel)).catch(() => undefined);
-    if (bytes === undefined) continue;
-    hash.update(`${rel}\0${bytes.length}\0`).update(bytes);
-  }
+  // Read all at once (one after another, a hundred reads cost a new process a quarter of a second on a slow disk), hashed in order.
+  const contents = await Promise.all(paths.map((rel) => fs.readFile(path.join(root, rel)).catch(() => undefined)));
+  paths.forEach((rel, i) => {
+    const bytes = contents[i];
+    if (bytes !== undefined) hash.update(`${rel}\0${bytes.length}\0`).update(bytes);
+  });
   return hash.digest('hex').slice(0, 16);
 }

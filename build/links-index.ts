@@ -345,9 +345,10 @@ function shareJson(share: IssueContributions, alone: (c: Contribution) => Publis
   return JSON.stringify(stored);
 }
 
-/** A share from its JSON (shareJson), with the issue's listing now and the documents it depends on as the store holds them. */
-function shareFrom(json: string, listing: Listing, raw: RawContent): IssueContributions {
-  const stored = JSON.parse(json) as StoredShare;
+/** A share from its parsed JSON (shareJson), with the issue's listing now and the documents it depends on as the store holds them; throws when it is not a share. */
+function shareFrom(parsed: unknown, listing: Listing, raw: RawContent): IssueContributions {
+  const stored = parsed as StoredShare;
+  if (!Array.isArray(stored?.contributions) || !Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.topics)) throw new Error('not a share');
   const contributions = stored.contributions.map(([url, key, id, domain, doc, text, words, topic, anchor, digest]): Contribution => ({
     address: { url, key, id, domain: domain ?? undefined },
     doc: stored.docs[doc],
@@ -383,12 +384,13 @@ export function entryDigest(link: PublishedLink): string {
 }
 
 /**
- * The shares the last build kept (by issue cache key, JSON), and each published issue's
+ * The shares the last build kept (by issue cache key, parsed), and each published issue's
  * cache key now (by document id): an issue whose key is there is read from its share.
  */
 export interface KeptShares {
   keys: Map<string, string>;
-  get(key: string): string | undefined;
+  /** The share kept for an issue cache key, parsed (undefined when none). */
+  get(key: string): unknown;
 }
 
 function sameListing(a: Listing, b: Listing): boolean {
@@ -399,10 +401,10 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
   const last = resolved.get(doc);
   if (last && sameListing(last.listing, listing) && last.deps.every(([id, dep]) => raw.byId.get(id) === dep)) return last;
   const key = kept?.keys.get(doc._id);
-  const json = key === undefined ? undefined : kept!.get(key);
-  if (json !== undefined) {
+  const stored = key === undefined ? undefined : kept!.get(key);
+  if (stored !== undefined) {
     try {
-      const share = shareFrom(json, listing, raw);
+      const share = shareFrom(stored, listing, raw);
       resolved.set(doc, share);
       return share;
     } catch {

@@ -9,9 +9,9 @@
 // read only in the context it was made in. A build appends the shares it made; the file is
 // written anew when most of it is shares no issue has any more. The text is ASCII (JSON
 // escapes anything else), so it is read as Latin-1, without decoding UTF-8: tens of
-// megabytes for a 1,000-issue archive.
+// megabytes for a 1,000-issue archive, read a block at a time, only the lines wanted decoded.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { appendFile, mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeptShares } from './links-index.ts';
@@ -30,37 +30,73 @@ export class LinkSharesRecord {
     this.#file = path.join(cacheDir, 'links-shares.ndjson');
   }
 
-  /** The shares kept for `context`, read from the file when one is first asked for (a process that resolved every issue before never reads it). */
+  /**
+   * The shares kept for `context` of the issues with the cache keys `keys` has now, read
+   * from the file when one is first asked for (a process that resolved every issue before
+   * never reads it). The file is read a block at a time into one buffer, and only those
+   * lines are decoded and parsed, as they come: no copy of tens of megabytes is made.
+   */
   kept(context: string, keys: Map<string, string>): KeptShares {
-    let shares: Map<string, string> | undefined;
+    let shares: Map<string, unknown> | undefined;
     const read = () => {
       shares = new Map();
-      let text = '';
-      try {
-        text = readFileSync(this.#file, 'latin1');
-      } catch {
-        // No record yet.
-      }
+      const wanted = new Set(keys.values());
       this.#inFile = new Set();
-      for (const line of text.split('\n')) {
-        const first = line.indexOf('\t');
-        const second = first < 0 ? -1 : line.indexOf('\t', first + 1);
-        if (second < 0) continue;
-        this.#inFile.add(line.slice(0, second));
-        if (line.slice(0, first) === context) shares.set(line.slice(first + 1, second), line.slice(second + 1));
+      let fd: number;
+      try {
+        fd = openSync(this.#file, 'r');
+      } catch {
+        return shares;
+      }
+      try {
+        let buffer = Buffer.allocUnsafe(1 << 20);
+        let held = 0;
+        for (;;) {
+          if (held === buffer.length) buffer = Buffer.concat([buffer], buffer.length * 2);
+          const read = readSync(fd, buffer, held, buffer.length - held, null);
+          const end = held + read;
+          let start = 0;
+          for (let newline = buffer.indexOf(10, held); newline >= 0 && newline < end; newline = buffer.indexOf(10, start)) {
+            this.#line(buffer, start, newline, context, wanted, shares);
+            start = newline + 1;
+          }
+          if (read === 0) {
+            this.#line(buffer, start, end, context, wanted, shares);
+            break;
+          }
+          held = buffer.copy(buffer, 0, start, end);
+        }
+      } finally {
+        closeSync(fd);
       }
       return shares;
     };
-    // Each share is asked for once a build: let go of its text once read.
+    // Each share is asked for once a build: let go of it once read.
     return {
       keys,
       get: (key) => {
         const all = shares ?? read();
-        const json = all.get(key);
+        const share = all.get(key);
         all.delete(key);
-        return json;
+        return share;
       },
     };
+  }
+
+  /** One line of the file (bytes start..end of `buffer`): noted as held, and parsed into `shares` when it is one of `context` and a `wanted` key. */
+  #line(buffer: Buffer, start: number, end: number, context: string, wanted: Set<string>, shares: Map<string, unknown>): void {
+    const first = buffer.indexOf(9, start);
+    const second = first < 0 || first >= end ? -1 : buffer.indexOf(9, first + 1);
+    if (second < 0 || second >= end) return;
+    const held = buffer.toString('latin1', start, second);
+    this.#inFile!.add(held);
+    const key = held.slice(first - start + 1);
+    if (held.slice(0, first - start) !== context || !wanted.has(key)) return;
+    try {
+      shares.set(key, JSON.parse(buffer.toString('latin1', second + 1, end)));
+    } catch {
+      // A broken line (a build stopped while appending): that issue is walked.
+    }
   }
 
   /** This build's shares by issue cache key (made when saved), for the next build. */

@@ -14,11 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { appendFile, mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { asciiJson } from '../core/ascii-json.ts';
 import type { KeptShares } from './links-index.ts';
-
-/** JSON escapes for characters outside ASCII (JSON.parse reads them back as they were). */
-const nonAscii = /[\u0080-\uffff]/g;
-const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 export class LinkSharesRecord {
   readonly #file: string;
@@ -109,7 +106,7 @@ export class LinkSharesRecord {
     const next = this.#next;
     this.#next = undefined;
     if (!next) return;
-    const line = (key: string) => `${next.context}\t${key}\t${next.shares.get(key)!().replace(nonAscii, escape)}`;
+    const line = (key: string) => `${next.context}\t${key}\t${asciiJson(next.shares.get(key)!())}`;
     const inFile = this.#inFile;
     const missing = [...next.shares.keys()].filter((key) => !inFile?.has(`${next.context}\t${key}`));
     if (inFile && inFile.size > 0 && (inFile.size + missing.length) * 2 <= next.shares.size * 3) {

@@ -13,6 +13,7 @@ import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { evaluate, evaluateSync, parse } from 'groq-js';
+import { asciiJson } from '../core/ascii-json.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { digestOfText, documentDigest, recordDigest } from './document-digest.ts';
@@ -777,7 +778,7 @@ async function readLineIndex(file: string, base: BaseState): Promise<LineIndex |
 async function writeLineIndex(file: string, index: LineIndex): Promise<void> {
   const temp = `${lineIndexPath(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await fs.writeFile(temp, JSON.stringify(index).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), 'latin1');
+    await fs.writeFile(temp, asciiJson(JSON.stringify(index)), 'latin1');
     await fs.rename(temp, lineIndexPath(file));
   } catch {
     await fs.rm(temp, { force: true }).catch(() => undefined);

@@ -27,7 +27,8 @@ async function retried<T>(what: string, attempt: (timeout: number) => Promise<T 
       last = error;
     }
   }
-  throw new Error(`${what}: not done within ${hangMs / 1000} s${last instanceof Error ? ` (last try: ${last.message.split('\n')[0]})` : ''}`);
+  // Playwright's call log says what kept the last try from acting (an element intercepting the pointer, a disabled button): kept, for a hang seen only on a loaded machine.
+  throw new Error(`${what}: not done within ${hangMs / 1000} s${last instanceof Error ? ` (last try: ${last.message.split('\n').filter((line) => line.trim() !== '').slice(0, 12).join(' | ')})` : ''}`);
 }
 
 /** Clicks the toolbar action named `label` (aria-label or menu item) inside a Portable Text field. */

@@ -307,6 +307,10 @@ interface StoredShare {
 
 /** The share as JSON (what StoredShare describes), not kept: it is made when the record lacks it, once; `alone`: the entry a contribution alone makes, if it does. */
 function shareJson(share: IssueContributions, alone: (c: Contribution) => PublishedLink | undefined): string {
+  const digestIfAlone = (c: Contribution) => {
+    const entry = alone(c);
+    return entry ? entryDigest(entry) : null;
+  };
   const docs = new Map<LinkDoc, number>();
   const topicNames = new Map<TagName, number>();
   const indexIn = <T>(map: Map<T, number>, value: T | undefined) => {
@@ -329,7 +333,7 @@ function shareJson(share: IssueContributions, alone: (c: Contribution) => Publis
       c.words,
       indexIn(topicNames, c.topic),
       c.anchor ?? null,
-      c.digest ?? entryDigestIfAlone(alone(c)),
+      c.digest ?? digestIfAlone(c),
     ]),
     topics: share.topics,
   };
@@ -360,10 +364,6 @@ function shareFrom(parsed: unknown, listing: Listing, raw: RawContent): IssueCon
     digest: digest ?? undefined,
   }));
   return { listing, deps: stored.deps.map((id) => [id, raw.byId.get(id)]), contributions, topics: stored.topics };
-}
-
-function entryDigestIfAlone(entry: PublishedLink | undefined): string | null {
-  return entry ? entryDigest(entry) : null;
 }
 
 /**

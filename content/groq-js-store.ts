@@ -692,9 +692,8 @@ async function readDatasetFrom(
   options: { deriveRevisions?: boolean; map?: (doc: SanityDocument) => SanityDocument; lazy?: boolean } = {},
 ): Promise<{ documents: SanityDocument[]; index?: DatasetParser['index'] | undefined }> {
   const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map, options.lazy);
-  // Split on the bytes, each line decoded on its own: a line's text (which a lazy document
-  // keeps until it is parsed) then holds no block of the file in memory with it. A newline
-  // byte never occurs inside a multi-byte UTF-8 character.
+  // Split on the bytes (a newline byte never occurs inside a multi-byte UTF-8 character),
+  // each line decoded on its own, but for a lazy read's ASCII blocks (below).
   let buffer = Buffer.allocUnsafe(1 << 20);
   let held = 0;
   let lineNumber = 0;
@@ -801,9 +800,8 @@ const descriptors = new FinalizationRegistry<number>((fd) => {
  */
 function documentsOfIndex(index: LineIndex, file: string, deriveRevisions: boolean): SanityDocument[] {
   const fd = openSync(file, 'r');
-  const parse = lineReader(file, deriveRevisions);
   const reader: LineReader = {
-    parse: parse.parse,
+    ...lineReader(file, deriveRevisions),
     read(offset, length) {
       const bytes = Buffer.allocUnsafe(length);
       for (let done = 0; done < length; ) {
@@ -819,7 +817,7 @@ function documentsOfIndex(index: LineIndex, file: string, deriveRevisions: boole
   for (let i = 0; i < index.ids.length; i++) {
     const id = index.ids[i];
     const type = index.types[i];
-    if (id === null || type === null || id === undefined || type === undefined) {
+    if (!id || !type) {
       const doc = parseLine(reader.read!(index.offsets[i]!, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, index.digests[i]!);
       recordDigest(doc, index.digests[i]!);
       documents.push(doc);

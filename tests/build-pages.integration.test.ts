@@ -7,16 +7,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSite, forgetRenderedPages } from '../build/build-site.ts';
 import { PageStore } from '../build/cache.ts';
-import { GroqJsStore } from '../content/groq-js-store.ts';
-import { syntheticDataset, writeDataset } from './build-dataset.ts';
-import { makeTempDir } from './helpers/temp.ts';
+import { syntheticSite } from './helpers/fresh-build.ts';
 
 async function setUp() {
-  const dir = await makeTempDir('newsdesk-pages-');
-  const datasetPath = path.join(dir, 'dataset.ndjson');
-  await writeDataset(datasetPath, syntheticDataset({ issues: 6, sectionsPerIssue: 3, linksPerIssue: 9 }));
-  const store = new GroqJsStore({ datasetPath });
-  const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+  const { dir, store, config } = await syntheticSite('newsdesk-pages-', 6);
   const pagesDir = path.join(config.dataDir, 'build-cache', 'pages');
   return { dir, store, config, pagesDir };
 }

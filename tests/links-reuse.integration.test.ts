@@ -5,21 +5,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GroqJsStore } from '../content/groq-js-store.ts';
-import { syntheticDataset, writeDataset } from './build-dataset.ts';
-import { buildInNewProcess as buildFresh, expectSameAsFromScratch, type BuildOptions } from './helpers/fresh-build.ts';
-import { makeTempDir } from './helpers/temp.ts';
+import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
 
 /** buildSite as a new process has it; how many times it made the links index. */
 const buildInNewProcess = (options: BuildOptions) => buildFresh(options, ({ linksIndex }) => linksIndex.linksIndexStats.made);
 
 describe('link pages in a new process', () => {
   it('are reused when no issue changed what it gives them, made again when one did, and equal a build from scratch either way', async () => {
-    const dir = await makeTempDir('newsdesk-links-reuse-');
-    const datasetPath = path.join(dir, 'dataset.ndjson');
-    await writeDataset(datasetPath, syntheticDataset({ issues: 12, sectionsPerIssue: 3, linksPerIssue: 9 }));
-    const store = new GroqJsStore({ datasetPath });
-    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    const { dir, store, config } = await syntheticSite('newsdesk-links-reuse-');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
     let step = 0;
     const sameAsFromScratch = () => expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, `reference-${++step}`), `step ${step}`);
@@ -74,11 +67,7 @@ describe('link pages in a new process', () => {
 
 describe("the links index in a new process", () => {
   it('reads the unchanged issues from their kept shares and walks only the changed ones, in the same context, equal to a build from scratch', async () => {
-    const dir = await makeTempDir('newsdesk-links-shares-');
-    const datasetPath = path.join(dir, 'dataset.ndjson');
-    await writeDataset(datasetPath, syntheticDataset({ issues: 12, sectionsPerIssue: 3, linksPerIssue: 9 }));
-    const store = new GroqJsStore({ datasetPath });
-    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    const { dir, store, config } = await syntheticSite('newsdesk-links-shares-');
     /** How many issues the build walked to make the links index (and that it made it); `digested`: how many entries it digested. */
     let digested = 0;
     const walked = async () => {

@@ -8,6 +8,7 @@ import { buildSite } from '../build/build-site.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { searchTokenizer } from '../web/search-tokens.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { syntheticSite } from './helpers/fresh-build.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { buildSample, listFiles } from './web-build-fixture.ts';
 
@@ -98,11 +99,7 @@ describe('the reader-search index', () => {
   });
 
   it('after an edit, an in-place rebuild finds the new words and no longer the old ones, writing only what changed', async () => {
-    const dir = await makeTempDir('newsdesk-search-');
-    const datasetPath = path.join(dir, 'dataset.ndjson');
-    await writeDataset(datasetPath, syntheticDataset({ issues: 12, sectionsPerIssue: 3, linksPerIssue: 9 }));
-    const store = new GroqJsStore({ datasetPath });
-    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    const { dir, store, config } = await syntheticSite('newsdesk-search-');
     await buildSite({ config, store, threads: 1, inPlace: true });
     await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'Marmalade zeppelins over the harbour.' } } }]);
     expect((await buildSite({ config, store, threads: 1, inPlace: true })).inPlace).toBe(true);

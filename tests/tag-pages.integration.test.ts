@@ -6,21 +6,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GroqJsStore } from '../content/groq-js-store.ts';
-import { syntheticDataset, writeDataset } from './build-dataset.ts';
-import { buildInNewProcess as buildFresh, expectSameAsFromScratch, type BuildOptions } from './helpers/fresh-build.ts';
-import { makeTempDir } from './helpers/temp.ts';
+import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
 
 /** buildSite as a new process has it; how many times it resolved every tag's links. */
 const buildInNewProcess = (options: BuildOptions) => buildFresh(options, ({ tagPages }) => tagPages.tagLinksStats.resolved);
 
 describe('tag pages in a new process', () => {
   it('take their links from the record while no issue changed its use of links, resolve them when one did, and equal a build from scratch', async () => {
-    const dir = await makeTempDir('newsdesk-tag-pages-');
-    const datasetPath = path.join(dir, 'dataset.ndjson');
-    await writeDataset(datasetPath, syntheticDataset({ issues: 12, sectionsPerIssue: 3, linksPerIssue: 9 }));
-    const store = new GroqJsStore({ datasetPath });
-    const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+    const { dir, store, config } = await syntheticSite('newsdesk-tag-pages-');
     const record = path.join(config.dataDir, 'build-cache', 'tag-links.json');
     const pagesDir = path.join(config.dataDir, 'build-cache', 'pages');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);

@@ -3,7 +3,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect, vi } from 'vitest';
+import { GroqJsStore } from '../../content/groq-js-store.ts';
+import { syntheticDataset, writeDataset } from '../build-dataset.ts';
 import { listFiles } from '../web-build-fixture.ts';
+import { makeTempDir } from './temp.ts';
 
 export type BuildOptions = Parameters<typeof import('../../build/build-site.ts').buildSite>[0];
 
@@ -32,4 +35,14 @@ export async function expectSameAsFromScratch(options: BuildOptions, scratch: st
     const [a, b] = await Promise.all([fs.readFile(path.join(options.config.outDir, rel)), fs.readFile(path.join(reference, rel))]);
     expect(a.equals(b), `${label}: ${rel}`).toBe(true);
   }
+}
+
+/** A temporary folder with a synthetic dataset of `issues` issues (3 sections, 9 links each), its store, and a build config writing into the folder. */
+export async function syntheticSite(prefix: string, issues = 12) {
+  const dir = await makeTempDir(prefix);
+  const datasetPath = path.join(dir, 'dataset.ndjson');
+  await writeDataset(datasetPath, syntheticDataset({ issues, sectionsPerIssue: 3, linksPerIssue: 9 }));
+  const store = new GroqJsStore({ datasetPath });
+  const config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
+  return { dir, datasetPath, store, config };
 }

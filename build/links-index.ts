@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { normaliseUrl } from '../content/normalize-url.ts';
 import { slugify } from '../content/rules.ts';
 import type { SanityDocument } from '../content/store.ts';
-import { collectReferences, indexUsedIn } from '../content/used-in.ts';
+import { collectReferences } from '../content/used-in.ts';
 import { isSafeSlug } from '../web/site.ts';
 import type { Listing, RawContent } from './sources.ts';
 
@@ -519,18 +519,21 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
 
   const tagName = tagNamer(raw);
 
-  // The shared index (content/used-in.ts): each key with its uses, in the order issues use them.
-  const referrers: Array<{ usedIn: Contribution; document: Contribution }> = [];
+  // Each key with its contributions, in the order issues make them.
+  const byKey = new Map<string, Contribution[]>();
   const topics: Array<{ listing: Listing; sections: IssueContributions['topics'] }> = [];
   for (const [n, { doc, listing }] of issues.entries()) {
     const issue = contributionsOf(doc, listing, raw, tagName, kept);
     const key = kept?.keys.get(doc._id);
     if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => (byKey.get(c.address.key)?.length === 1 ? current.get(c.address.key)?.link : undefined)));
-    for (const c of issue.contributions) referrers.push({ usedIn: c, document: c });
+    for (const c of issue.contributions) {
+      const uses = byKey.get(c.address.key);
+      if (uses) uses.push(c);
+      else byKey.set(c.address.key, [c]);
+    }
     topics.push({ listing, sections: issue.topics });
     if (n % 20 === 19) await pause();
   }
-  const byKey = indexUsedIn(referrers, (c) => [(c as Contribution).address.key]) as Map<string, Contribution[]>;
 
   const sections: TopicSection[] = [];
   for (const { listing, sections: named } of topics) {

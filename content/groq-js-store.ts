@@ -973,7 +973,8 @@ const idIndexes = new WeakMap<SanityDocument[], Map<string, SanityDocument>>();
 function indexOf(dataset: SanityDocument[]): Map<string, SanityDocument> {
   let index = idIndexes.get(dataset);
   if (!index) {
-    index = new Map(dataset.map((d) => [d._id, d] as const));
+    index = new Map();
+    for (const d of dataset) index.set(d._id, d);
     idIndexes.set(dataset, index);
   }
   return index;

@@ -6,7 +6,8 @@ import type { Perspective, SanityDocument } from './store.ts';
 export function buildView(documents: SanityDocument[], perspective: Perspective): SanityDocument[] {
   if (perspective === 'raw') return documents;
   const published = documents.filter((d) => !d._id.startsWith('drafts.'));
-  if (perspective === 'published') return published;
+  // With no drafts the view is the documents themselves, and shares their id index (groq-js-store.ts indexOf).
+  if (perspective === 'published') return published.length === documents.length ? documents : published;
   const drafts = new Map(
     documents.filter((d) => d._id.startsWith('drafts.')).map((d) => [d._id.slice('drafts.'.length), d] as const),
   );

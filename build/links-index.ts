@@ -7,6 +7,7 @@
 // an entry whose contributions did not change is handed out again as the same object, so
 // a rebuild after a publish re-renders only the pages whose links changed.
 import { createHash } from 'node:crypto';
+import { asciiJson } from '../core/ascii-json.ts';
 import { normaliseUrl } from '../content/normalize-url.ts';
 import { slugify } from '../content/rules.ts';
 import type { SanityDocument } from '../content/store.ts';
@@ -253,6 +254,8 @@ function addressOf(url: string): Address | undefined {
 
 /** One place an issue links a page: what the entry for its key is built from. */
 interface Contribution {
+  /** The address's de-duplication key (address.key), which a kept contribution holds without reading the rest. */
+  key: string;
   address: Address;
   doc: LinkDoc | undefined;
   /** The text the editor linked. */
@@ -261,8 +264,9 @@ interface Contribution {
   topic: TagName | undefined;
   listing: Listing;
   anchor: string | undefined;
-  /** From a kept share: the digest of the entry this contribution alone makes (see entryDigest). */
+  /** From a kept share: the digest of the entry for this contribution's key (see entryDigest), made from `from` when other contributions made it too. */
   digest?: string | undefined;
+  from?: string[] | undefined;
 }
 
 interface LinkDoc {
@@ -293,23 +297,45 @@ const resolved = new WeakMap<object, IssueContributions>();
  * issue and every document it references; the tag documents are the links context's):
  * what contributionsOf resolves, without the documents, so a new process rebuilds the
  * links index from the unchanged issues' shares without walking (or even parsing) them.
+ * It is two JSON texts: what places an entry (its key, site, tags and digest: StoredShare)
+ * and what only a rendered entry shows (its words, title, address: StoredWords), which a
+ * new process keeps as text and parses only for the entries of the pages it renders.
  */
 interface StoredShare {
   deps: string[];
-  /** The fields of each link document the contributions use. */
-  docs: LinkDoc[];
+  /** Of each link document the contributions use, its tags' targets. */
+  docs: Array<{ tags: Array<{ _ref: string | null }> | null }>;
   /** The topics the contributions name. */
   topicNames: TagName[];
-  /** The last: the digest of the entry the contribution alone made, when it was alone (an entry is the same from the same contributions in the same context). */
-  contributions: Array<[url: string, key: string, id: string, domain: string | null, doc: number, text: string | null, words: string, topic: number, anchor: string | null, digest: string | null]>;
+  /**
+   * The last two, on the first contribution an entry is made from: the entry's digest, and
+   * when other contributions made it too, the cache keys of the issues they are in, in
+   * order, each once (an entry is the same from the same contributions in the same
+   * context, and an issue with the same key gives the same contributions: the digest holds
+   * while those issues have those keys).
+   */
+  contributions: Array<[key: string, domain: string | null, doc: number, topic: number, digest: string | null, from: string[] | null]>;
   topics: IssueWalk['sections'];
+  /** The length of the StoredWords text, so a line cut short is known before its words are needed. */
+  words: number;
 }
 
-/** The share as JSON (what StoredShare describes), not kept: it is made when the record lacks it, once; `alone`: the entry a contribution alone makes, if it does. */
-function shareJson(share: IssueContributions, alone: (c: Contribution) => PublishedLink | undefined): string {
-  const digestIfAlone = (c: Contribution) => {
-    const entry = alone(c);
-    return entry ? entryDigest(entry) : null;
+/** The rest of a share, in the order of StoredShare's docs and contributions. */
+interface StoredWords {
+  docs: Array<[url: unknown, title: unknown, siteName: unknown, description: unknown]>;
+  contributions: Array<[url: string, id: string, text: string | null, words: string, anchor: string | null]>;
+}
+
+/**
+ * The share as the record keeps it, its two JSON texts (StoredShare, StoredWords) in ASCII
+ * with a tab between; not kept: made when the record lacks it, once. `alone`: the entry a
+ * contribution alone makes, if it does.
+ */
+function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { link: PublishedLink; from: Contribution[]; issues: Array<string | undefined> } | undefined): string {
+  const digested = (c: Contribution): [string | null, string[] | null] => {
+    const entry = entryOf(c);
+    if (!entry || entry.from[0] !== c || entry.issues.some((key) => key === undefined)) return [null, null];
+    return [entryDigest(entry.link), entry.from.length > 1 ? (entry.issues as string[]) : null];
   };
   const docs = new Map<LinkDoc, number>();
   const topicNames = new Map<TagName, number>();
@@ -319,50 +345,122 @@ function shareJson(share: IssueContributions, alone: (c: Contribution) => Publis
     if (at === undefined) map.set(value, (at = map.size));
     return at;
   };
+  const contributions = share.contributions.map((c): StoredShare['contributions'][number] => [c.key, c.address.domain ?? null, indexIn(docs, c.doc), indexIn(topicNames, c.topic), ...digested(c)]);
+  const words: StoredWords = {
+    // Only the fields the index reads.
+    docs: [...docs.keys()].map((doc) => [doc.url, doc.title, doc.siteName, doc.description]),
+    contributions: share.contributions.map((c) => [c.address.url, c.address.id, c.text ?? null, c.words, c.anchor ?? null]),
+  };
+  const wordsJson = asciiJson(JSON.stringify(words));
   const stored: StoredShare = {
     deps: share.deps.map(([id]) => id),
-    docs: [],
-    topicNames: [],
-    contributions: share.contributions.map((c) => [
-      c.address.url,
-      c.address.key,
-      c.address.id,
-      c.address.domain ?? null,
-      indexIn(docs, c.doc),
-      c.text ?? null,
-      c.words,
-      indexIn(topicNames, c.topic),
-      c.anchor ?? null,
-      c.digest ?? digestIfAlone(c),
-    ]),
+    // Of the tags, only their targets.
+    docs: [...docs.keys()].map((doc) => ({ tags: Array.isArray(doc.tags) ? (doc.tags as Array<{ _ref?: unknown }>).map((ref) => ({ _ref: typeof ref?._ref === 'string' ? ref._ref : null })) : null })),
+    topicNames: [...topicNames.keys()].map(({ title, slug }) => ({ title, slug })),
+    contributions,
     topics: share.topics,
+    words: wordsJson.length,
   };
-  // Only the fields the index reads, and of the tags only their targets.
-  stored.docs = [...docs.keys()].map((doc) => ({
-    url: doc.url,
-    title: doc.title,
-    siteName: doc.siteName,
-    description: doc.description,
-    tags: Array.isArray(doc.tags) ? (doc.tags as Array<{ _ref?: unknown }>).map((ref) => ({ _ref: typeof ref?._ref === 'string' ? ref._ref : null })) : null,
-  }));
-  stored.topicNames = [...topicNames.keys()].map(({ title, slug }) => ({ title, slug }));
-  return JSON.stringify(stored);
+  return `${asciiJson(JSON.stringify(stored))}\t${wordsJson}`;
 }
 
-/** A share from its parsed JSON (shareJson), with the issue's listing now and the documents it depends on as the store holds them; throws when it is not a share. */
-function shareFrom(parsed: unknown, listing: Listing, raw: RawContent): IssueContributions {
-  const stored = parsed as StoredShare;
+/** A kept share's StoredWords, kept as bytes outside the heap and parsed when an entry first needs them (linksIndexStats.wordsRead counts how many were). */
+class KeptWords {
+  #text: Buffer | undefined;
+  #parsed: StoredWords | undefined;
+  readonly docs = new Map<number, LinkDoc>();
+
+  constructor(text: Buffer) {
+    this.#text = text;
+  }
+
+  get(): StoredWords {
+    if (!this.#parsed) {
+      linksIndexStats.wordsRead++;
+      const parsed = JSON.parse(this.#text!.toString('latin1')) as StoredWords;
+      if (!Array.isArray(parsed?.docs) || !Array.isArray(parsed.contributions)) throw new Error('The build cache\'s links-shares.ndjson is damaged: delete it and build again.');
+      this.#parsed = parsed;
+      this.#text = undefined;
+    }
+    return this.#parsed;
+  }
+}
+
+/**
+ * A contribution read from a kept share: its key, site, topic, tags and digest at once; its
+ * address, link document fields, text and words when first asked for (KeptWords).
+ */
+class KeptContribution implements Contribution {
+  readonly key: string;
+  readonly domain: string | undefined;
+  readonly topic: TagName | undefined;
+  readonly listing: Listing;
+  readonly digest: string | undefined;
+  readonly from: string[] | undefined;
+  /** The link document's tags as stored (undefined: no link document). */
+  readonly docTags: StoredShare['docs'][number]['tags'] | undefined;
+  readonly #words: KeptWords;
+  readonly #at: number;
+  readonly #doc: number;
+  #address: Address | undefined;
+
+  constructor(stored: StoredShare, at: number, listing: Listing, words: KeptWords) {
+    const [key, domain, doc, topic, digest, from] = stored.contributions[at]!;
+    this.key = key;
+    this.domain = domain ?? undefined;
+    this.topic = stored.topicNames[topic];
+    this.listing = listing;
+    this.digest = digest ?? undefined;
+    this.from = Array.isArray(from) ? from : undefined;
+    this.docTags = doc >= 0 ? (stored.docs[doc]?.tags ?? null) : undefined;
+    this.#words = words;
+    this.#at = at;
+    this.#doc = doc;
+  }
+
+  #own() {
+    return this.#words.get().contributions[this.#at]!;
+  }
+
+  get address(): Address {
+    if (!this.#address) {
+      const [url, id] = this.#own();
+      this.#address = { url, key: this.key, id, domain: this.domain };
+    }
+    return this.#address;
+  }
+
+  get doc(): LinkDoc | undefined {
+    if (this.docTags === undefined) return undefined;
+    let doc = this.#words.docs.get(this.#doc);
+    if (!doc) {
+      const [url, title, siteName, description] = this.#words.get().docs[this.#doc]!;
+      this.#words.docs.set(this.#doc, (doc = { url, title, siteName, description, tags: this.docTags }));
+    }
+    return doc;
+  }
+
+  get text(): string | undefined {
+    return this.#own()[2] ?? undefined;
+  }
+
+  get words(): string {
+    return this.#own()[3];
+  }
+
+  get anchor(): string | undefined {
+    return this.#own()[4] ?? undefined;
+  }
+}
+
+/** A share from its kept texts (shareJson), with the issue's listing now and the documents it depends on as the store holds them; throws when it is not a share. */
+function shareFrom(kept: { parsed: unknown; rest: Buffer | undefined }, listing: Listing, raw: RawContent): IssueContributions {
+  const stored = kept.parsed as StoredShare;
   if (!Array.isArray(stored?.contributions) || !Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.topics)) throw new Error('not a share');
-  const contributions = stored.contributions.map(([url, key, id, domain, doc, text, words, topic, anchor, digest]): Contribution => ({
-    address: { url, key, id, domain: domain ?? undefined },
-    doc: stored.docs[doc],
-    text: text ?? undefined,
-    words,
-    topic: stored.topicNames[topic],
-    listing,
-    anchor: anchor ?? undefined,
-    digest: digest ?? undefined,
-  }));
+  // A line cut short (a build stopped while appending) has fewer words than it says.
+  if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
+  const words = new KeptWords(kept.rest);
+  const contributions = stored.contributions.map((_, at) => new KeptContribution(stored, at, listing, words));
   return { listing, deps: stored.deps.map((id) => [id, raw.byId.get(id)]), contributions, topics: stored.topics };
 }
 
@@ -375,6 +473,7 @@ function shareFrom(parsed: unknown, listing: Listing, raw: RawContent): IssueCon
 const entryDigests = new WeakMap<object, string>();
 
 export function entryDigest(link: PublishedLink): string {
+  if (link instanceof KeptLink) return link.digest;
   let digest = entryDigests.get(link);
   if (digest === undefined) {
     linksIndexStats.digested++;
@@ -389,8 +488,8 @@ export function entryDigest(link: PublishedLink): string {
  */
 export interface KeptShares {
   keys: Map<string, string>;
-  /** The share kept for an issue cache key, parsed (undefined when none). */
-  get(key: string): unknown;
+  /** The share kept for an issue cache key: its first JSON text parsed, and the ASCII bytes after it (undefined when none). */
+  get(key: string): { parsed: unknown; rest: Buffer | undefined } | undefined;
 }
 
 function sameListing(a: Listing, b: Listing): boolean {
@@ -439,7 +538,7 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
       }
       if (!address || seen.has(address.key)) continue;
       seen.add(address.key);
-      contributions.push({ address, doc: linkDoc, text: block.texts.get(target), words, topic, listing, anchor: section?.anchor });
+      contributions.push({ key: address.key, address, doc: linkDoc, text: block.texts.get(target), words, topic, listing, anchor: section?.anchor });
     }
   }
   for (const section of walk.sections) if (section.topicRef) depend(section.topicRef);
@@ -501,8 +600,8 @@ function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent
 /** The entries handed out last time, by key, with the contributions they were built from. */
 let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
 
-/** For tests and benchmarks: how many times this process made the links index, walked an issue's text for it, and digested an entry. */
-export const linksIndexStats = { made: 0, walked: 0, digested: 0 };
+/** For tests and benchmarks: how many times this process made the links index, walked an issue's text for it, digested an entry, and read a kept share's words. */
+export const linksIndexStats = { made: 0, walked: 0, digested: 0, wordsRead: 0 };
 
 /**
  * Every link of the given published issues (`listings` by document id), oldest first, and
@@ -525,11 +624,11 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   for (const [n, { doc, listing }] of issues.entries()) {
     const issue = contributionsOf(doc, listing, raw, tagName, kept);
     const key = kept?.keys.get(doc._id);
-    if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => (byKey.get(c.address.key)?.length === 1 ? current.get(c.address.key)?.link : undefined)));
+    if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => entryOf(c.key)));
     for (const c of issue.contributions) {
-      const uses = byKey.get(c.address.key);
+      const uses = byKey.get(c.key);
       if (uses) uses.push(c);
-      else byKey.set(c.address.key, [c]);
+      else byKey.set(c.key, [c]);
     }
     topics.push({ listing, sections: issue.topics });
     if (n % 20 === 19) await pause();
@@ -552,14 +651,46 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
     let link: PublishedLink;
     if (last && last.from.length === from.length && last.from.every((c, i) => c === from[i])) link = last.link;
     else {
-      link = linkFrom(from, tagName);
-      if (from.length === 1 && from[0]!.digest !== undefined) entryDigests.set(link, from[0]!.digest);
+      // The digest a share kept, if it is of these contributions; an entry from kept
+      // contributions with it reads their words only if a page or feed shows it.
+      const digest = keptDigest(from, kept);
+      if (digest !== undefined && from.every((c) => c instanceof KeptContribution)) link = new KeptLink(from as KeptContribution[], tagName, digest);
+      else {
+        link = linkFrom(from, tagName);
+        if (digest !== undefined) entryDigests.set(link, digest);
+      }
     }
     current.set(key, { from, link });
     links.push(link);
   }
   lastLinks = current;
+  // For the shares: an entry and the cache keys of the issues it is made from.
+  const entryOf = (key: string) => {
+    const entry = current.get(key);
+    return entry && { link: entry.link, from: entry.from, issues: issuesOf(entry.from, kept) };
+  };
   return { links, sections };
+}
+
+/** The cache keys of the issues contributions are in, in order, each once (undefined: an issue with none). */
+function issuesOf(from: Contribution[], kept: KeptShares | undefined): Array<string | undefined> {
+  const issues: Array<string | undefined> = [];
+  let last: string | undefined;
+  for (const c of from) {
+    if (c.listing.id === last) continue;
+    last = c.listing.id;
+    issues.push(kept?.keys.get(last));
+  }
+  return issues;
+}
+
+/** The digest a kept share holds for the entry `from` makes: one contribution's own, or one that names the issues of all of them as they are now. */
+function keptDigest(from: Contribution[], kept: KeptShares | undefined): string | undefined {
+  const { digest, from: issues } = from[0]!;
+  if (digest === undefined) return undefined;
+  if (from.length === 1) return issues === undefined ? digest : undefined;
+  const now = issuesOf(from, kept);
+  return issues?.length === now.length && now.every((key, i) => key === issues[i]) ? digest : undefined;
 }
 
 /** The entry for one key from its contributions (oldest first). */
@@ -570,14 +701,8 @@ function linkFrom(from: Contribution[], tagName: (id: string) => TagName | undef
   const first = from[0]!;
   const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
   const description = str(doc?.description);
-  const tags = new Map<string, TagName>();
-  for (const ref of Array.isArray(doc?.tags) ? (doc.tags as Array<{ _ref?: unknown }>) : []) {
-    const tag = typeof ref?._ref === 'string' ? tagName(ref._ref) : undefined;
-    if (tag) tags.set(tag.slug, tag);
-  }
   const uses: LinkUse[] = [];
   for (const c of from) {
-    if (c.topic) tags.set(c.topic.slug, c.topic);
     if (uses.at(-1)?.number === c.listing.number) continue;
     const { number, slug, title, date } = c.listing;
     uses.push({ number, slug, title, date, anchor: c.anchor, words: c.words || (description ?? '') });
@@ -592,7 +717,110 @@ function linkFrom(from: Contribution[], tagName: (id: string) => TagName | undef
     siteName: str(doc?.siteName),
     description,
     domain: address.domain,
-    tags: [...tags.values()].sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0)),
+    tags: tagsOf(doc?.tags, from, tagName),
     uses,
   };
+}
+
+/** An entry's tags: its link document's (`docTags`, the tags field as stored) and the topics of the sections it sat in, by slug. */
+function tagsOf(docTags: unknown, from: Contribution[], tagName: (id: string) => TagName | undefined): TagName[] {
+  const tags = new Map<string, TagName>();
+  for (const ref of Array.isArray(docTags) ? (docTags as Array<{ _ref?: unknown }>) : []) {
+    const tag = typeof ref?._ref === 'string' ? tagName(ref._ref) : undefined;
+    if (tag) tags.set(tag.slug, tag);
+  }
+  for (const c of from) if (c.topic) tags.set(c.topic.slug, c.topic);
+  return [...tags.values()].sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+}
+
+/**
+ * The entry kept contributions make, with what places it (key, site, tags, the issues it
+ * appeared in and their dates) at hand, and the rest (its address, title and words) made
+ * by linkFrom when first read: a rebuild renders a few pages and feeds of tens of
+ * thousands of entries, so most entries never read their shares' words. Serialises as
+ * linkFrom's entry.
+ */
+class KeptLink implements PublishedLink {
+  readonly key: string;
+  readonly domain: string | undefined;
+  readonly tags: TagName[];
+  readonly uses: LinkUse[] = [];
+  /** The digest the share kept (entryDigest): kept here, as tens of thousands of weak-map entries cost every collection. */
+  readonly digest: string;
+  readonly #from: KeptContribution[];
+  readonly #tagName: (id: string) => TagName | undefined;
+  #entry: PublishedLink | undefined;
+
+  constructor(from: KeptContribution[], tagName: (id: string) => TagName | undefined, digest: string) {
+    this.digest = digest;
+    // As linkFrom: the first contribution with a link document gives the address and tags.
+    const withDoc = from.find((c) => c.docTags !== undefined);
+    this.key = from[0]!.key;
+    this.domain = (withDoc ?? from[0]!).domain;
+    this.tags = tagsOf(withDoc?.docTags, from, tagName);
+    this.#from = from;
+    this.#tagName = tagName;
+    for (const c of from) {
+      if (this.uses.at(-1)?.number === c.listing.number) continue;
+      const at = this.uses.length;
+      this.uses.push(new KeptUse(c.listing, () => this.#full().uses[at]!));
+    }
+  }
+
+  #full(): PublishedLink {
+    return (this.#entry ??= linkFrom(this.#from, this.#tagName));
+  }
+
+  get id(): string {
+    return this.#full().id;
+  }
+
+  get url(): string {
+    return this.#full().url;
+  }
+
+  get title(): string {
+    return this.#full().title;
+  }
+
+  get siteName(): string | undefined {
+    return this.#full().siteName;
+  }
+
+  get description(): string | undefined {
+    return this.#full().description;
+  }
+
+  toJSON(): PublishedLink {
+    return this.#full();
+  }
+}
+
+/** A KeptLink's use: the issue from its listing at once, the anchor and words when read. */
+class KeptUse implements LinkUse {
+  readonly number: number;
+  readonly slug: string;
+  readonly title: string;
+  readonly date: string;
+  readonly #full: () => LinkUse;
+
+  constructor(listing: Listing, full: () => LinkUse) {
+    this.number = listing.number;
+    this.slug = listing.slug;
+    this.title = listing.title;
+    this.date = listing.date;
+    this.#full = full;
+  }
+
+  get anchor(): string | undefined {
+    return this.#full().anchor;
+  }
+
+  get words(): string {
+    return this.#full().words;
+  }
+
+  toJSON(): LinkUse {
+    return this.#full();
+  }
 }

@@ -3,13 +3,15 @@
 // edit to the words around a link, say) reads the unchanged issues' shares instead of
 // walking, and so parsing, every issue and link document of the archive.
 //
-// One line per share, `context<TAB>issue cache key<TAB>share JSON`: the issue's cache key
+// One line per share, `context<TAB>issue cache key<TAB>share`, the share being a JSON text
+// parsed as it is read and, after a tab, bytes handed on unparsed: the issue's cache key
 // covers the issue and every document it references, the context (links-output.ts
 // LinksContext.digest) the template and index code and the tag documents, so a line is
 // read only in the context it was made in. A build appends the shares it made; the file is
 // written anew when most of it is shares no issue has any more. The text is ASCII (JSON
 // escapes anything else), so it is read as Latin-1, without decoding UTF-8: tens of
-// megabytes for a 1,000-issue archive, read a block at a time, only the lines wanted decoded.
+// megabytes for a 1,000-issue archive, read a block at a time, only the lines wanted kept,
+// and each decoded when its share is asked for.
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { appendFile, mkdir, open, rename } from 'node:fs/promises';
@@ -31,10 +33,12 @@ export class LinkSharesRecord {
    * The shares kept for `context` of the issues with the cache keys `keys` has now, read
    * from the file when one is first asked for (a process that resolved every issue before
    * never reads it). The file is read a block at a time into one buffer, and only those
-   * lines are decoded and parsed, as they come: no copy of tens of megabytes is made.
+   * lines are copied out of it, as bytes outside the JavaScript heap; each is decoded and
+   * parsed when the index asks for it, so a thousand parsed shares never wait together for
+   * the collector to copy them.
    */
   kept(context: string, keys: Map<string, string>): KeptShares {
-    let shares: Map<string, unknown> | undefined;
+    let shares: Map<string, Buffer> | undefined;
     const read = () => {
       shares = new Map();
       const wanted = new Set(keys.values());
@@ -74,14 +78,24 @@ export class LinkSharesRecord {
       get: (key) => {
         const all = shares ?? read();
         const share = all.get(key);
+        if (!share) return undefined;
         all.delete(key);
-        return share;
+        // The share's first JSON text is parsed now, as the index takes it (what it does not
+        // keep dies young); what follows its tab is handed on as bytes until it is needed.
+        const tab = share.indexOf(9);
+        const cut = tab < 0 ? share.length : tab;
+        try {
+          return { parsed: JSON.parse(share.toString('latin1', 0, cut)), rest: tab < 0 ? undefined : share.subarray(tab + 1) };
+        } catch {
+          // A broken line (a build stopped while appending): that issue is walked.
+          return undefined;
+        }
       },
     };
   }
 
-  /** One line of the file (bytes start..end of `buffer`): noted as held, and parsed into `shares` when it is one of `context` and a `wanted` key. */
-  #line(buffer: Buffer, start: number, end: number, context: string, wanted: Set<string>, shares: Map<string, unknown>): void {
+  /** One line of the file (bytes start..end of `buffer`): noted as held, and its share's bytes copied into `shares` when it is one of `context` and a `wanted` key. */
+  #line(buffer: Buffer, start: number, end: number, context: string, wanted: Set<string>, shares: Map<string, Buffer>): void {
     const first = buffer.indexOf(9, start);
     const second = first < 0 || first >= end ? -1 : buffer.indexOf(9, first + 1);
     if (second < 0 || second >= end) return;
@@ -89,11 +103,8 @@ export class LinkSharesRecord {
     this.#inFile!.add(held);
     const key = held.slice(first - start + 1);
     if (held.slice(0, first - start) !== context || !wanted.has(key)) return;
-    try {
-      shares.set(key, JSON.parse(buffer.toString('latin1', second + 1, end)));
-    } catch {
-      // A broken line (a build stopped while appending): that issue is walked.
-    }
+    // Kept as bytes, outside the JavaScript heap, until asked for (see kept()).
+    shares.set(key, Buffer.from(buffer.subarray(second + 1, end)));
   }
 
   /** This build's shares by issue cache key (made when saved), for the next build. */

@@ -15,14 +15,20 @@ export function digestOfText(text: string): string {
   return hash('sha256', text);
 }
 
+// A digest recorded from a document's text is kept on the document itself, as a hidden
+// property (JSON, spreads and clones leave it out), not in the weak map: a dataset read
+// records 80,000 of them, and a weak-map entry per document costs every young-generation
+// collection while the read goes on.
+const recorded = Symbol('digest');
+
 /** Records that `doc` was parsed from `text`, whose digest is `digest` (digestOfText). */
 export function recordDigest(doc: object, digest: string): void {
-  digests.set(doc, digest);
+  Object.defineProperty(doc, recorded, { value: digest, writable: true });
 }
 
 /** The digest of the text `doc` was read from, or of its JSON when it was not read from text. */
 export function documentDigest(doc: object): string {
-  let digest = lazyDigest(doc) ?? digests.get(doc);
+  let digest = lazyDigest(doc) ?? (doc as { [recorded]?: string })[recorded] ?? digests.get(doc);
   if (digest === undefined) digests.set(doc, (digest = digestOfText(JSON.stringify(doc))));
   return digest;
 }

@@ -122,11 +122,36 @@ describe("the links index in a new process", () => {
     const file = path.join(config.dataDir, 'build-cache', 'links-shares.ndjson');
     const lines = (await fs.readFile(file, 'latin1')).split('\n');
     expect(lines.every((line) => /^[\x00-\x7f]*$/.test(line))).toBe(true);
-    const broken = lines.findIndex((line) => line.split('\t').length === 3);
+    const broken = lines.findIndex((line) => line.split('\t').length === 4);
     lines[broken] = lines[broken]!.slice(0, lines[broken]!.length / 2);
     await fs.writeFile(file, lines.join('\n'), 'latin1');
     await editWords('issue-9', ' After the record broke.');
     expect(await walked()).toBe(2);
     await sameAsFromScratch();
+  });
+
+  it("reads the words of only the kept shares whose entries a rendered page or feed shows", async () => {
+    const published = 120;
+    const { dir, store, config } = await syntheticSite('newsdesk-links-words-', published);
+    const build = () =>
+      buildFresh({ config, store, threads: 1 }, ({ linksIndex }) => {
+        const { walked, wordsRead } = linksIndex.linksIndexStats;
+        return { walked, wordsRead };
+      });
+    expect((await build()).walked).toBe(published);
+    // Words around a link in an early issue: its page of /links/ and its site's page are made
+    // again, and the feeds (in a new process, from the newest 50 links of each tag: here the
+    // newest third of the archive or so); the other pages keep their digests without their
+    // entries' words, so most kept shares' words are never read.
+    const issue = (await store.fetch<{ sections: Array<{ body: Array<{ markDefs?: unknown[]; children?: Array<{ text?: string }> }> }> }>('*[_id == "issue-5"][0]{sections}', {}, { perspective: 'raw' }))!;
+    const sections = structuredClone(issue.sections);
+    const block = sections.flatMap((s) => s.body).find((b) => b.markDefs?.length && b.children?.some((c) => typeof c.text === 'string'))!;
+    block.children!.find((c) => typeof c.text === 'string')!.text += ' A sentence more.';
+    await store.mutate([{ patch: { id: 'issue-5', set: { sections } } }]);
+    const { walked, wordsRead } = await build();
+    expect(walked).toBe(1);
+    expect(wordsRead).toBeGreaterThan(0);
+    expect(wordsRead).toBeLessThan(published / 2);
+    await expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, 'reference'), 'after the words edit');
   });
 });

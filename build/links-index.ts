@@ -331,11 +331,13 @@ interface StoredWords {
  * with a tab between; not kept: made when the record lacks it, once. `alone`: the entry a
  * contribution alone makes, if it does.
  */
-function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { link: PublishedLink; from: Contribution[]; issues: Array<string | undefined> } | undefined): string {
+function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { link: PublishedLink; from: Contribution[] } | undefined, issuesOf: (from: Contribution[]) => Array<string | undefined>): string {
   const digested = (c: Contribution): [string | null, string[] | null] => {
     const entry = entryOf(c);
-    if (!entry || entry.from[0] !== c || entry.issues.some((key) => key === undefined)) return [null, null];
-    return [entryDigest(entry.link), entry.from.length > 1 ? (entry.issues as string[]) : null];
+    if (entry?.from[0] !== c) return [null, null];
+    const issues = entry.from.length > 1 ? issuesOf(entry.from) : [];
+    if (issues.some((key) => key === undefined)) return [null, null];
+    return [entryDigest(entry.link), entry.from.length > 1 ? (issues as string[]) : null];
   };
   const docs = new Map<LinkDoc, number>();
   const topicNames = new Map<TagName, number>();
@@ -624,7 +626,7 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   for (const [n, { doc, listing }] of issues.entries()) {
     const issue = contributionsOf(doc, listing, raw, tagName, kept);
     const key = kept?.keys.get(doc._id);
-    if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => entryOf(c.key)));
+    if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => current.get(c.key), (from) => issuesOf(from, kept)));
     for (const c of issue.contributions) {
       const uses = byKey.get(c.key);
       if (uses) uses.push(c);
@@ -664,11 +666,6 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
     links.push(link);
   }
   lastLinks = current;
-  // For the shares: an entry and the cache keys of the issues it is made from.
-  const entryOf = (key: string) => {
-    const entry = current.get(key);
-    return entry && { link: entry.link, from: entry.from, issues: issuesOf(entry.from, kept) };
-  };
   return { links, sections };
 }
 

@@ -16,7 +16,6 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { appendFile, mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { asciiJson } from '../core/ascii-json.ts';
 import type { KeptShares } from './links-index.ts';
 
 export class LinkSharesRecord {
@@ -104,10 +103,12 @@ export class LinkSharesRecord {
     const key = held.slice(first - start + 1);
     if (held.slice(0, first - start) !== context || !wanted.has(key)) return;
     // Kept as bytes, outside the JavaScript heap, until asked for (see kept()).
-    shares.set(key, Buffer.from(buffer.subarray(second + 1, end)));
+    const share = Buffer.allocUnsafeSlow(end - second - 1);
+    buffer.copy(share, 0, second + 1, end);
+    shares.set(key, share);
   }
 
-  /** This build's shares by issue cache key (made when saved), for the next build. */
+  /** This build's shares by issue cache key (made when saved, as ASCII text with no newline), for the next build. */
   record(context: string, shares: Map<string, () => string>): void {
     this.#next = { context, shares };
   }
@@ -117,7 +118,7 @@ export class LinkSharesRecord {
     const next = this.#next;
     this.#next = undefined;
     if (!next) return;
-    const line = (key: string) => `${next.context}\t${key}\t${asciiJson(next.shares.get(key)!())}`;
+    const line = (key: string) => `${next.context}\t${key}\t${next.shares.get(key)!()}`;
     const inFile = this.#inFile;
     const missing = [...next.shares.keys()].filter((key) => !inFile?.has(`${next.context}\t${key}`));
     if (inFile && inFile.size > 0 && (inFile.size + missing.length) * 2 <= next.shares.size * 3) {

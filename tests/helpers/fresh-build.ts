@@ -16,7 +16,7 @@ interface FreshModules {
 }
 
 /** buildSite with every module loaded afresh; returns what `counted` reads from the modules it ran with (how often it made the links index, say). */
-export async function buildInNewProcess(options: BuildOptions, counted: (modules: FreshModules) => number = () => 0): Promise<number> {
+export async function buildInNewProcess<T = number>(options: BuildOptions, counted: (modules: FreshModules) => T = () => 0 as T): Promise<T> {
   vi.resetModules();
   const { buildSite } = (await import('../../build/build-site.ts')) as typeof import('../../build/build-site.ts');
   await buildSite(options);

@@ -370,17 +370,24 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
 class KeptWords {
   #text: Buffer | undefined;
   #parsed: StoredWords | undefined;
+  readonly #damaged: () => never;
   readonly docs = new Map<number, LinkDoc>();
 
-  constructor(text: Buffer) {
+  constructor(text: Buffer, damaged: () => never) {
     this.#text = text;
+    this.#damaged = damaged;
   }
 
   get(): StoredWords {
     if (!this.#parsed) {
       linksIndexStats.wordsRead++;
-      const parsed = JSON.parse(this.#text!.toString('latin1')) as StoredWords;
-      if (!Array.isArray(parsed?.docs) || !Array.isArray(parsed.contributions)) throw new Error('The build cache\'s links-shares.ndjson is damaged: delete it and build again.');
+      let parsed: StoredWords | undefined;
+      try {
+        parsed = JSON.parse(this.#text!.toString('latin1')) as StoredWords;
+      } catch {
+        // Whole (its length is checked when read) yet not JSON: the file was damaged on disk.
+      }
+      if (!Array.isArray(parsed?.docs) || !Array.isArray(parsed.contributions)) this.#damaged();
       this.#parsed = parsed;
       this.#text = undefined;
     }
@@ -456,12 +463,12 @@ class KeptContribution implements Contribution {
 }
 
 /** A share from its kept texts (shareJson), with the issue's listing now and the documents it depends on as the store holds them; throws when it is not a share. */
-function shareFrom(kept: { parsed: unknown; rest: Buffer | undefined }, listing: Listing, raw: RawContent): IssueContributions {
+function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueContributions {
   const stored = kept.parsed as StoredShare;
   if (!Array.isArray(stored?.contributions) || !Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.topics)) throw new Error('not a share');
   // A line cut short (a build stopped while appending) has fewer words than it says.
   if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
-  const words = new KeptWords(kept.rest);
+  const words = new KeptWords(kept.rest, kept.damaged);
   const contributions = stored.contributions.map((_, at) => new KeptContribution(stored, at, listing, words));
   return { listing, deps: stored.deps.map((id) => [id, raw.byId.get(id)]), contributions, topics: stored.topics };
 }
@@ -490,8 +497,15 @@ export function entryDigest(link: PublishedLink): string {
  */
 export interface KeptShares {
   keys: Map<string, string>;
-  /** The share kept for an issue cache key: its first JSON text parsed, and the ASCII bytes after it (undefined when none). */
-  get(key: string): { parsed: unknown; rest: Buffer | undefined } | undefined;
+  /** The share kept for an issue cache key (undefined when none). */
+  get(key: string): KeptShare | undefined;
+}
+
+/** A kept share: its first JSON text parsed, and the ASCII bytes after it; `damaged` removes the record and throws, for bytes found damaged later. */
+export interface KeptShare {
+  parsed: unknown;
+  rest: Buffer | undefined;
+  damaged: () => never;
 }
 
 function sameListing(a: Listing, b: Listing): boolean {

@@ -13,9 +13,10 @@
 // megabytes for a 1,000-issue archive, read a block at a time, only the lines wanted kept,
 // and each decoded when its share is asked for.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { appendFile, mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { NewsdeskError } from '../core/errors.ts';
 import type { KeptShares } from './links-index.ts';
 
 export class LinkSharesRecord {
@@ -27,6 +28,15 @@ export class LinkSharesRecord {
   constructor(cacheDir: string) {
     this.#file = path.join(cacheDir, 'links-shares.ndjson');
   }
+
+  /** For a share whose bytes turn out damaged once needed: removes the file, so the next build walks every issue, and fails this one saying so. */
+  readonly #damaged = (): never => {
+    rmSync(this.#file, { force: true });
+    this.#inFile = undefined;
+    throw new NewsdeskError('BUILD_FAILED', `${this.#file} was damaged (a share in it is not the JSON it was written as), so it was removed`, {
+      hint: 'Build again: the next build makes the links index from the issues themselves.',
+    });
+  };
 
   /**
    * The shares kept for `context` of the issues with the cache keys `keys` has now, read
@@ -84,7 +94,7 @@ export class LinkSharesRecord {
         const tab = share.indexOf(9);
         const cut = tab < 0 ? share.length : tab;
         try {
-          return { parsed: JSON.parse(share.toString('latin1', 0, cut)), rest: tab < 0 ? undefined : share.subarray(tab + 1) };
+          return { parsed: JSON.parse(share.toString('latin1', 0, cut)), rest: tab < 0 ? undefined : share.subarray(tab + 1), damaged: this.#damaged };
         } catch {
           // A broken line (a build stopped while appending): that issue is walked.
           return undefined;

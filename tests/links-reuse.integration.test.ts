@@ -153,5 +153,17 @@ describe("the links index in a new process", () => {
     expect(wordsRead).toBeGreaterThan(0);
     expect(wordsRead).toBeLessThan(published / 2);
     await expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, 'reference'), 'after the words edit');
+
+    // Words damaged on disk (whole lines, the same length, not JSON): the build that needs them
+    // fails saying so and removes the record; the next one walks every issue, and is right.
+    const file = path.join(config.dataDir, 'build-cache', 'links-shares.ndjson');
+    const lines = (await fs.readFile(file, 'latin1')).split('\n').map((line) => line.replace(/\t\{(?=[^\t]*$)/, '\tx'));
+    await fs.writeFile(file, lines.join('\n'), 'latin1');
+    block.children!.find((c) => typeof c.text === 'string')!.text += ' And another.';
+    await store.mutate([{ patch: { id: 'issue-5', set: { sections } } }]);
+    await expect(build()).rejects.toThrow(/links-shares\.ndjson was damaged/);
+    await expect(fs.access(file)).rejects.toThrow();
+    expect((await build()).walked).toBe(published);
+    await expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, 'reference-2'), 'after the damaged record');
   });
 });

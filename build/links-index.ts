@@ -772,9 +772,7 @@ class KeptLink implements PublishedLink {
     this.#from = from;
     this.#tagName = tagName;
     for (const c of from) {
-      if (this.uses.at(-1)?.number === c.listing.number) continue;
-      const at = this.uses.length;
-      this.uses.push(new KeptUse(c.listing, () => this.#full().uses[at]!));
+      if (this.uses.at(-1)?.number !== c.listing.number) this.uses.push(new KeptUse(c.listing, this, this.uses.length));
     }
   }
 
@@ -813,14 +811,20 @@ class KeptUse implements LinkUse {
   readonly slug: string;
   readonly title: string;
   readonly date: string;
-  readonly #full: () => LinkUse;
+  readonly #link: KeptLink;
+  readonly #at: number;
 
-  constructor(listing: Listing, full: () => LinkUse) {
+  constructor(listing: Listing, link: KeptLink, at: number) {
     this.number = listing.number;
     this.slug = listing.slug;
     this.title = listing.title;
     this.date = listing.date;
-    this.#full = full;
+    this.#link = link;
+    this.#at = at;
+  }
+
+  #full(): LinkUse {
+    return this.#link.toJSON().uses[this.#at]!;
   }
 
   get anchor(): string | undefined {

@@ -264,9 +264,9 @@ interface Contribution {
   topic: TagName | undefined;
   listing: Listing;
   anchor: string | undefined;
-  /** From a kept share: the digest of the entry for this contribution's key (see entryDigest), made from `from` when other contributions made it too. */
+  /** From a kept share: the digest of the entry for this contribution's key (see entryDigest), and the cache keys of the issues it was made from when other contributions made it too. */
   digest?: string | undefined;
-  from?: string[] | undefined;
+  issues?: string[] | undefined;
 }
 
 interface LinkDoc {
@@ -314,7 +314,7 @@ interface StoredShare {
    * context, and an issue with the same key gives the same contributions: the digest holds
    * while those issues have those keys).
    */
-  contributions: Array<[key: string, domain: string | null, doc: number, topic: number, digest: string | null, from: string[] | null]>;
+  contributions: Array<[key: string, domain: string | null, doc: number, topic: number, digest: string | null, issues: string[] | null]>;
   topics: IssueWalk['sections'];
   /** The length of the StoredWords text, so a line cut short is known before its words are needed. */
   words: number;
@@ -328,16 +328,17 @@ interface StoredWords {
 
 /**
  * The share as the record keeps it, its two JSON texts (StoredShare, StoredWords) in ASCII
- * with a tab between; not kept: made when the record lacks it, once. `alone`: the entry a
- * contribution alone makes, if it does.
+ * with a tab between; not kept: made when the record lacks it, once. `entryOf`: the entry
+ * made for a contribution's key and what it was made from; `issuesOf`: the cache keys of
+ * the issues contributions are in (see StoredShare's digests).
  */
 function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { link: PublishedLink; from: Contribution[] } | undefined, issuesOf: (from: Contribution[]) => Array<string | undefined>): string {
   const digested = (c: Contribution): [string | null, string[] | null] => {
     const entry = entryOf(c);
     if (entry?.from[0] !== c) return [null, null];
-    const issues = entry.from.length > 1 ? issuesOf(entry.from) : [];
-    if (issues.some((key) => key === undefined)) return [null, null];
-    return [entryDigest(entry.link), entry.from.length > 1 ? (issues as string[]) : null];
+    if (entry.from.length === 1) return [entryDigest(entry.link), null];
+    const issues = issuesOf(entry.from);
+    return issues.every((key) => key !== undefined) ? [entryDigest(entry.link), issues as string[]] : [null, null];
   };
   const docs = new Map<LinkDoc, number>();
   const topicNames = new Map<TagName, number>();
@@ -405,7 +406,7 @@ class KeptContribution implements Contribution {
   readonly topic: TagName | undefined;
   readonly listing: Listing;
   readonly digest: string | undefined;
-  readonly from: string[] | undefined;
+  readonly issues: string[] | undefined;
   /** The link document's tags as stored (undefined: no link document). */
   readonly docTags: StoredShare['docs'][number]['tags'] | undefined;
   readonly #words: KeptWords;
@@ -414,13 +415,13 @@ class KeptContribution implements Contribution {
   #address: Address | undefined;
 
   constructor(stored: StoredShare, at: number, listing: Listing, words: KeptWords) {
-    const [key, domain, doc, topic, digest, from] = stored.contributions[at]!;
+    const [key, domain, doc, topic, digest, issues] = stored.contributions[at]!;
     this.key = key;
     this.domain = domain ?? undefined;
     this.topic = stored.topicNames[topic];
     this.listing = listing;
     this.digest = digest ?? undefined;
-    this.from = Array.isArray(from) ? from : undefined;
+    this.issues = Array.isArray(issues) ? issues : undefined;
     this.docTags = doc >= 0 ? (stored.docs[doc]?.tags ?? null) : undefined;
     this.#words = words;
     this.#at = at;
@@ -476,8 +477,8 @@ function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueCon
 /**
  * A link entry's digest, remembered per entry: the index hands out the same (read-only)
  * entry while its contributions are the same, and an entry is on two pages (the links page
- * and its site's), so each is serialised once. An entry made from one contribution of a
- * kept share starts with the digest the share kept.
+ * and its site's), so each is serialised once. An entry made from kept contributions starts
+ * with the digest their share kept (a KeptLink holds it itself).
  */
 const entryDigests = new WeakMap<object, string>();
 
@@ -492,7 +493,7 @@ export function entryDigest(link: PublishedLink): string {
 }
 
 /**
- * The shares the last build kept (by issue cache key, parsed), and each published issue's
+ * The shares the last build kept (by issue cache key), and each published issue's
  * cache key now (by document id): an issue whose key is there is read from its share.
  */
 export interface KeptShares {
@@ -697,7 +698,7 @@ function issuesOf(from: Contribution[], kept: KeptShares | undefined): Array<str
 
 /** The digest a kept share holds for the entry `from` makes: one contribution's own, or one that names the issues of all of them as they are now. */
 function keptDigest(from: Contribution[], kept: KeptShares | undefined): string | undefined {
-  const { digest, from: issues } = from[0]!;
+  const { digest, issues } = from[0]!;
   if (digest === undefined) return undefined;
   if (from.length === 1) return issues === undefined ? digest : undefined;
   const now = issuesOf(from, kept);
@@ -776,32 +777,33 @@ class KeptLink implements PublishedLink {
     }
   }
 
-  #full(): PublishedLink {
+  /** The entry as linkFrom makes it (made once, on first read). */
+  entry(): PublishedLink {
     return (this.#entry ??= linkFrom(this.#from, this.#tagName));
   }
 
   get id(): string {
-    return this.#full().id;
+    return this.entry().id;
   }
 
   get url(): string {
-    return this.#full().url;
+    return this.entry().url;
   }
 
   get title(): string {
-    return this.#full().title;
+    return this.entry().title;
   }
 
   get siteName(): string | undefined {
-    return this.#full().siteName;
+    return this.entry().siteName;
   }
 
   get description(): string | undefined {
-    return this.#full().description;
+    return this.entry().description;
   }
 
   toJSON(): PublishedLink {
-    return this.#full();
+    return this.entry();
   }
 }
 
@@ -824,7 +826,7 @@ class KeptUse implements LinkUse {
   }
 
   #full(): LinkUse {
-    return this.#link.toJSON().uses[this.#at]!;
+    return this.#link.entry().uses[this.#at]!;
   }
 
   get anchor(): string | undefined {

@@ -16,7 +16,7 @@ port.on('message', async ({ request }: WorkerRequest) => {
   try {
     const issue = withLocalMedia(parseProjectedIssue(JSON.parse(request.issueJson), request.listing), request.mediaBase);
     const artifacts = await renderIssueArtifacts({ issue, neighbours: request.neighbours, ctx: request.ctx, key: request.key, layouts: request.layouts });
-    const meta = await cache.write(request.key, issue.number, artifacts);
+    const meta = cache.writeSync(request.key, issue.number, artifacts);
     port.postMessage({ type: 'done', key: request.key, meta } satisfies WorkerReply);
   } catch (error) {
     const e = error as { code?: string; message?: string; hint?: string; stack?: string };

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSite } from '../build/build-site.ts';
+import { OutputManifest } from '../build/in-place-output.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
 import { makeTempDir } from './helpers/temp.ts';
@@ -130,5 +131,27 @@ describe('buildSite in place', () => {
     const summary = await buildSite({ config, store, threads: 1, inPlace: true });
     expect(summary.inPlace).toBe(false);
     expect(await listFiles(config.outDir)).toContain('index.html');
+  });
+});
+
+describe('OutputManifest', () => {
+  it('gives back the files it saved for the same folder, and nothing when the record is damaged', async () => {
+    const dir = await makeTempDir();
+    const outDir = path.join(dir, 'dist');
+    await fs.mkdir(outDir);
+    await fs.writeFile(path.join(outDir, 'index.html'), '<p>archive</p>');
+    const manifest = new OutputManifest(path.join(dir, 'cache'));
+    const files = new Map([
+      ['index.html', 'sha256:abc'],
+      ['emails/1.html', 'link:/cache/01/x/emailHtml'],
+    ]);
+    await manifest.save(outDir, files);
+    expect(await manifest.read(outDir)).toEqual(files);
+
+    const saved = JSON.parse(await fs.readFile(manifest.file, 'utf8')) as Record<string, unknown>;
+    for (const damaged of [{ 'index.html': 7 }, ['index.html'], 'index.html', null, { 'index.html': 'sha256:abc', 'a.html': { key: 'x' } }]) {
+      await fs.writeFile(manifest.file, JSON.stringify({ ...saved, files: damaged }));
+      expect(await manifest.read(outDir), JSON.stringify(damaged)).toBeUndefined();
+    }
   });
 });

@@ -1,9 +1,21 @@
 // The build's content loading against the contract: listings from the light query equal
 // the listing of the fully projected and parsed issue, and issues fetched by a range of
 // numbers are the ones fetched by id, on the shipped sample and on synthetic datasets.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fetchListings, fetchProjectedIssues, fetchRawContent, fingerprintIssue, listingOf, parseProjectedIssue, taggedLinks } from '../build/sources.ts';
+import {
+  SourceIndex,
+  fetchListings,
+  fetchProjectedIssues,
+  fetchRawContent,
+  fingerprintIssue,
+  listingOf,
+  listingSchema,
+  parseProjectedIssue,
+  taggedLinks,
+  type Listing,
+} from '../build/sources.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { loadIssues } from '../content/load.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
@@ -91,6 +103,54 @@ describe('taggedLinks', () => {
       const incremental = await resolve(store);
       const fresh = await resolve(new GroqJsStore({ datasetPath: store.datasetPath }));
       expect(incremental).toEqual(fresh);
+    }
+  });
+});
+
+describe('SourceIndex', () => {
+  it('takes back the listings it saved, and drops the record when a listing is not one listingSchema accepts', async () => {
+    const dir = await makeTempDir();
+    const listing: Listing = {
+      id: 'issue-1',
+      number: 1,
+      slug: 'one',
+      title: 'One',
+      date: '2026-01-01',
+      summary: 'A summary',
+      tags: [{ title: 'Tooling', slug: 'tooling' }],
+      topics: [],
+    };
+    const saved = new SourceIndex(dir);
+    await saved.save(new Map([['fp', listing]]), 'v1');
+    const intact = new SourceIndex(dir);
+    await intact.load();
+    expect(intact.get('fp')).toEqual(listing);
+    expect(intact.templateVersion).toBe('v1');
+
+    const file = path.join(dir, 'sources.json');
+    const record = JSON.parse(await fs.readFile(file, 'utf8')) as { entries: Record<string, unknown> };
+    const variants: unknown[] = [
+      { ...listing, byline: 'Someone' },
+      { ...listing, summary: undefined },
+      { ...listing, number: '1' },
+      { ...listing, slug: undefined },
+      { ...listing, date: 20260101 },
+      { ...listing, summary: null },
+      { ...listing, byline: 7 },
+      { ...listing, tags: 'tooling' },
+      { ...listing, tags: [{ title: 'Tooling' }] },
+      { ...listing, tags: [{ title: '', slug: 'tooling' }] },
+      { ...listing, topics: [null] },
+      { ...listing, topics: undefined },
+      'issue-1',
+      null,
+    ];
+    for (const variant of variants) {
+      await fs.writeFile(file, JSON.stringify({ ...record, entries: { fp: variant } }));
+      const read = new SourceIndex(dir);
+      await read.load();
+      // The loop's check is listingSchema's: what one accepts, the other does.
+      expect(read.get('fp') !== undefined, JSON.stringify(variant)).toBe(listingSchema.safeParse(variant).success);
     }
   });
 });

@@ -367,14 +367,14 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
   return `${asciiJson(JSON.stringify(stored))}\t${wordsJson}`;
 }
 
-/** A kept share's StoredWords, kept as bytes outside the heap and parsed when an entry first needs them (linksIndexStats.wordsRead counts how many were). */
+/** A kept share's StoredWords, read and parsed when an entry first needs them (linksIndexStats.wordsRead counts how many were). */
 class KeptWords {
-  #text: Buffer | undefined;
+  #text: (() => string) | undefined;
   #parsed: StoredWords | undefined;
   readonly #damaged: () => never;
   readonly docs = new Map<number, LinkDoc>();
 
-  constructor(text: Buffer, damaged: () => never) {
+  constructor(text: () => string, damaged: () => never) {
     this.#text = text;
     this.#damaged = damaged;
   }
@@ -384,7 +384,7 @@ class KeptWords {
       linksIndexStats.wordsRead++;
       let parsed: StoredWords | undefined;
       try {
-        parsed = JSON.parse(this.#text!.toString('latin1')) as StoredWords;
+        parsed = JSON.parse(this.#text!()) as StoredWords;
       } catch {
         // Whole (its length is checked when read) yet not JSON: the file was damaged on disk.
       }
@@ -469,7 +469,7 @@ function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueCon
   if (!Array.isArray(stored?.contributions) || !Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.topics)) throw new Error('not a share');
   // A line cut short (a build stopped while appending) has fewer words than it says.
   if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
-  const words = new KeptWords(kept.rest, kept.damaged);
+  const words = new KeptWords(kept.rest.text, kept.damaged);
   const contributions = stored.contributions.map((_, at) => new KeptContribution(stored, at, listing, words));
   return { listing, deps: stored.deps.map((id) => [id, raw.byId.get(id)]), contributions, topics: stored.topics };
 }
@@ -502,10 +502,10 @@ export interface KeptShares {
   get(key: string): KeptShare | undefined;
 }
 
-/** A kept share: its first JSON text parsed, and the ASCII bytes after it; `damaged` removes the record and throws, for bytes found damaged later. */
+/** A kept share: its first JSON text parsed, and the ASCII text after it, read when asked for; `damaged` removes the record and throws, for a text found damaged then. */
 export interface KeptShare {
   parsed: unknown;
-  rest: Buffer | undefined;
+  rest: { length: number; text: () => string } | undefined;
   damaged: () => never;
 }
 

@@ -9,11 +9,12 @@
 // whole dataset.
 import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { evaluate, evaluateSync, parse } from 'groq-js';
 import { asciiJson } from '../core/ascii-json.ts';
+import { OpenFile } from '../core/open-file.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { digestOfText, documentDigest, recordDigest } from './document-digest.ts';
@@ -784,35 +785,21 @@ async function writeLineIndex(file: string, index: LineIndex): Promise<void> {
   }
 }
 
-/** Closes the descriptor a line index's documents read from once nothing can read through it any more. */
-const descriptors = new FinalizationRegistry<number>((fd) => {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed.
-  }
-});
-
 /**
  * The documents of a line index: lazy ones whose line is read from the file (through a
  * descriptor kept open, so a compaction that replaces the file meanwhile does not change
  * what they read), and the few lines that do not name their _id and _type first, parsed now.
  */
 function documentsOfIndex(index: LineIndex, file: string, deriveRevisions: boolean): SanityDocument[] {
-  const fd = openSync(file, 'r');
+  const lines = new OpenFile(file);
   const reader: LineReader = {
     ...lineReader(file, deriveRevisions),
     read(offset, length) {
-      const bytes = Buffer.allocUnsafe(length);
-      for (let done = 0; done < length; ) {
-        const read = readSync(fd, bytes, done, length - done, offset + done);
-        if (read === 0) throw new NewsdeskError('DATASET_PARSE', `${file}: the file ended before the line at byte ${offset} that an earlier read found`, { hint: 'Run the command again.' });
-        done += read;
-      }
+      const bytes = lines.read(offset, length);
+      if (bytes.length < length) throw new NewsdeskError('DATASET_PARSE', `${file}: the file ended before the line at byte ${offset} that an earlier read found`, { hint: 'Run the command again.' });
       return bytes.toString('utf8').trim();
     },
   };
-  descriptors.register(reader, fd);
   const documents: SanityDocument[] = [];
   for (let i = 0; i < index.ids.length; i++) {
     const id = index.ids[i];

@@ -18,7 +18,7 @@ import type { Config } from '../core/config.ts';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import { issuePath, tagPath, type RenderContext, type RenderWarning } from '../core/render.ts';
 import { renderArchivePage, renderNotFoundPage, renderTagPageWith } from '../web/archive-page.tsx';
-import { buildFeeds, type FeedEntry } from '../web/feeds.ts';
+import { buildFeeds, type FeedEntry, type Feeds } from '../web/feeds.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
@@ -344,12 +344,17 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       files += await publishLocalImages(staged, localImagesDir(config));
       span('link');
 
-      const feedEntries: FeedEntry[] = await Promise.all(
-        planned
-          .slice(-feedLength)
-          .map(async (p) => ({ issue: p.listing, contentHtml: await fs.readFile(cache.artifactPath(p.key, 'body'), 'utf8') })),
-      );
-      const feeds = buildFeeds(feedEntries, ctx);
+      // The feeds show the newest issues whole: known by those issues' cache keys (each covers
+      // the issue, the context and the templates), so an edit to an older issue neither reads
+      // their bodies nor builds the feeds again (placeOnce).
+      const fed = planned.slice(-feedLength);
+      let feedsMade: Promise<Feeds> | undefined;
+      const feeds = () =>
+        (feedsMade ??= Promise.all(fed.map(async (p): Promise<FeedEntry> => ({ issue: p.listing, contentHtml: await fs.readFile(cache.artifactPath(p.key, 'body'), 'utf8') }))).then(
+          (entries) => buildFeeds(entries, ctx),
+        ));
+      const feedKeys = fed.map((p) => p.key);
+      const placeFeed = (kind: keyof Feeds) => placeOnce(staged, pages, feedFiles[kind], [feedKeys], async () => (await feeds())[kind]).then(() => void files++);
       const issueListings = planned.map((p) => p.listing);
       const tagPlan = tagLinks();
       const linkOutput = await links();
@@ -359,9 +364,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         write(searchScriptPath, renderSearchScript()),
         placeOnce(staged, pages, 'index.html', [issueListings, ctx], () => renderArchivePage(issueListings, ctx)).then(() => void files++),
         write('404.html', renderNotFoundPage(ctx)),
-        write(feedFiles.rss, feeds.rss),
-        write(feedFiles.atom, feeds.atom),
-        write(feedFiles.json, feeds.json),
+        placeFeed('rss'),
+        placeFeed('atom'),
+        placeFeed('json'),
         write(
           'sitemap.xml',
           renderSitemap(

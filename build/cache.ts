@@ -142,7 +142,7 @@ export async function writeRecord(file: string, value: unknown): Promise<void> {
 }
 
 /**
- * Pages made from many issues (the archive, tag pages), stored by a hash of everything
+ * Pages made from many issues (the archive, tag pages, feeds), stored by a hash of everything
  * they show and the template version: a new process finds them here instead of rendering
  * tag pages of thousands of links again. Written once under their key (temporary file,
  * rename) and never changed, so the output hard-links them as it does cache entries; a

@@ -1,4 +1,4 @@
-// The page store (build/cache.ts PageStore): the archive and tag pages a build rendered
+// The page store (build/cache.ts PageStore): the archive, tag pages and feeds a build rendered
 // are kept on disk by a hash of what they show, so a new process reuses them; anything
 // they show, the settings or the templates changing gives a new key, and a build removes
 // the pages it no longer uses.
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSite, forgetRenderedPages } from '../build/build-site.ts';
 import { PageStore } from '../build/cache.ts';
+import { feedFiles } from '../web/site.ts';
 import { syntheticSite } from './helpers/fresh-build.ts';
 
 async function setUp() {
@@ -23,8 +24,8 @@ describe('pages made from many issues, across processes', () => {
     await buildSite({ config, store, threads: 1 });
     const first = await stored(pagesDir);
     const tagPages = (await fs.readdir(path.join(config.outDir, 'tags'))).length;
-    // The archive, one per tag page, and each tag's links section (build/tag-pages.ts).
-    expect(first).toHaveLength(1 + 2 * tagPages);
+    // The archive, one per tag page, each tag's links section (build/tag-pages.ts), and the three issue feeds.
+    expect(first).toHaveLength(1 + 2 * tagPages + 3);
 
     // A new process has no pages in memory: it takes the stored ones (marked here so the test can tell).
     const archive = await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8');
@@ -35,6 +36,7 @@ describe('pages made from many issues, across processes', () => {
     forgetRenderedPages();
     await buildSite({ config, store, threads: 1 });
     expect(await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8')).toBe(`${archive}<!-- from the page store -->`);
+    expect(await fs.readFile(path.join(config.outDir, feedFiles.rss), 'utf8')).toMatch(/<\/rss>\s*<!-- from the page store -->$/);
     expect(await stored(pagesDir)).toEqual(first);
 
     // An issue's new title shows in the archive and on its tag pages: those are rendered afresh, the old ones removed.

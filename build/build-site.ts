@@ -17,7 +17,7 @@ import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import { issuePath, tagPath, type RenderContext, type RenderWarning } from '../core/render.ts';
-import { renderArchivePage, renderNotFoundPage, renderTagPageWith } from '../web/archive-page.tsx';
+import { renderArchivePage, renderNotFoundPage, tagPageAround } from '../web/archive-page.tsx';
 import { buildFeeds, type FeedEntry, type Feeds } from '../web/feeds.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength } from '../web/site.ts';
@@ -385,7 +385,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           for (const t of tagPages()) {
             const rel = `${tagPath(t.tag.slug)}index.html`;
             // The links section (most of the page) is known by its digest: stored, rendered only when its links change.
-            await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => renderTagPageWith(t.tag, t.issues, await tagPlan.section(t.tag.slug), ctx));
+            await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => {
+              const [before, after] = tagPageAround(t.tag, t.issues, ctx);
+              return Buffer.concat([Buffer.from(before), await tagPlan.section(t.tag.slug), Buffer.from(after)]);
+            });
             files++;
           }
         })(),
@@ -515,7 +518,7 @@ export function forgetRenderedPages(): void {
  * written, as the cache's), rendering and storing it first when the store lacks it: the
  * page is never read back or held in memory.
  */
-async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStore, rel: string, inputs: unknown[], render: () => string | Promise<string>): Promise<void> {
+async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStore, rel: string, inputs: unknown[], render: () => string | Buffer | Promise<string | Buffer>): Promise<void> {
   const json = JSON.stringify(inputs);
   const last = lastPages.get(rel);
   const key = last && last.inputs === json ? last.key : pages.keyOf(rel, json);

@@ -168,9 +168,10 @@ export class PageStore {
     this.#used.add(key);
   }
 
-  async read(key: string): Promise<string | undefined> {
+  /** The stored page's bytes (a tag's links section is spliced into its page as they are, never decoded: build/tag-pages.ts). */
+  async read(key: string): Promise<Buffer | undefined> {
     this.#used.add(key);
-    return fs.readFile(this.file(key), 'utf8').catch(() => undefined);
+    return fs.readFile(this.file(key)).catch(() => undefined);
   }
 
   /** Whether the store holds the page (marks it used, as read does). */
@@ -183,7 +184,7 @@ export class PageStore {
   }
 
   /** Stores the page unless it is there already. */
-  async write(key: string, html: string): Promise<void> {
+  async write(key: string, html: string | Buffer): Promise<void> {
     const file = this.file(key);
     if (await fs.stat(file).then(() => true, () => false)) return;
     await fs.mkdir(this.#dir, { recursive: true });

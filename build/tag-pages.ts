@@ -149,16 +149,20 @@ export class TagLinks {
     return [...pages.values()].sort((a, b) => compare(a.tag.slug, b.tag.slug));
   }
 
-  /** The tag's links section: from the page store, else made (resolving the links if this build has not) and stored. */
-  async section(slug: string): Promise<string> {
+  /**
+   * The tag's links section, as UTF-8 bytes: from the page store, else made (resolving the
+   * links if this build has not) and stored. Megabytes for a tag of thousands of links, so
+   * it is never decoded: the page is its bytes between the rest of the page's (tagPageAround).
+   */
+  async section(slug: string): Promise<Buffer> {
     const entry = this.#bySlug.get(slug);
-    if (!entry) return '';
+    if (!entry) return Buffer.alloc(0);
     const key = this.#sectionKey(entry);
     const stored = await this.#pages.read(key);
     if (stored !== undefined) return stored;
-    const html = linkSection(this.#linksOf(slug, entry));
-    await this.#pages.write(key, html);
-    return html;
+    const bytes = Buffer.from(linkSection(this.#linksOf(slug, entry)));
+    await this.#pages.write(key, bytes);
+    return bytes;
   }
 
   /** Writes the record for the next build. */

@@ -87,11 +87,17 @@ export function linkSection(links: readonly TagPageLink[]): string {
  * character by character, so stripping parts equals stripping the whole).
  */
 function renderDocumentAround(layout: (children: ReactNode) => ReactNode, mainHtml: string, strippedTail = ''): string {
+  const [before, after] = documentAround(layout, mainHtml);
+  return `${before}${strippedTail}${after}`;
+}
+
+/** The page renderDocumentAround makes, as the HTML before its tail and the HTML after it. */
+function documentAround(layout: (children: ReactNode) => ReactNode, mainHtml: string): [string, string] {
   const frame = renderDocument(layout(contentMarker));
   const slot = `<main id="main" class="wrap">${contentMarker}</main>`;
   const at = frame.indexOf(slot);
   if (at < 0) throw new Error('The page layout has no <main id="main" class="wrap"> element to fill');
-  return `${frame.slice(0, at)}<main id="main" class="wrap">${stripControlChars(mainHtml)}${strippedTail}</main>${frame.slice(at + slot.length)}`;
+  return [`${frame.slice(0, at)}<main id="main" class="wrap">${stripControlChars(mainHtml)}`, `</main>${frame.slice(at + slot.length)}`];
 }
 
 /** index.html: every published issue, newest first. */
@@ -115,11 +121,16 @@ export function renderArchivePage(issues: IssueListing[], ctx: RenderContext): s
 export type TagPageLink = Pick<Link, 'id' | 'url' | 'title' | 'siteName' | 'description' | 'usedIn'>;
 
 export function renderTagPage(tag: Pick<Tag, 'title' | 'slug' | 'description'>, issues: IssueListing[], links: TagPageLink[], ctx: RenderContext): string {
-  return renderTagPageWith(tag, issues, linkSection(links), ctx);
+  const [before, after] = tagPageAround(tag, issues, ctx);
+  return `${before}${linkSection(links)}${after}`;
 }
 
-/** A tag page around its links section (tagLinksSection), made earlier or by another process. */
-export function renderTagPageWith(tag: Pick<Tag, 'title' | 'slug' | 'description'>, issues: IssueListing[], linksSection: string, ctx: RenderContext): string {
+/**
+ * A tag page as the HTML before its links section and the HTML after it: the build puts
+ * the section's stored bytes between them (build/tag-pages.ts section), without decoding
+ * megabytes of links to splice them into a string.
+ */
+export function tagPageAround(tag: Pick<Tag, 'title' | 'slug' | 'description'>, issues: IssueListing[], ctx: RenderContext): [string, string] {
   const newestFirst = [...issues].sort((a, b) => b.number - a.number);
   const main =
     `<h1>Tag: ${escapeHtml(tag.title)}</h1>` +
@@ -128,14 +139,13 @@ export function renderTagPageWith(tag: Pick<Tag, 'title' | 'slug' | 'description
     (newestFirst.length > 0
       ? `<section aria-labelledby="tag-issues"><h2 id="tag-issues">Issues</h2>${issueListHtml(newestFirst, ctx, 'h3')}</section>`
       : '');
-  return renderDocumentAround(
+  return documentAround(
     (children) => (
       <Layout title={`Tag: ${tag.title}`} ctx={ctx} canonicalPath={tagPath(tag.slug)} description={tag.description} head={<TopicFeedHead ctx={ctx} tag={tag} />}>
         {children}
       </Layout>
     ),
     main,
-    linksSection,
   );
 }
 

@@ -205,15 +205,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       return { ...source, neighbours, key: cacheKey({ fingerprint: source.fingerprint, neighbours, ctx }, version) };
     });
 
-    const metas = new Map<string, EntryMeta>();
-    const missing: typeof planned = [];
-    await Promise.all(
-      planned.map(async (p) => {
-        const meta = await cache.readMeta(p.key);
-        if (meta) metas.set(p.key, meta);
-        else missing.push(p);
-      }),
-    );
+    const metas = await cache.readMetas(planned.map((p) => p.key));
+    const missing = planned.filter((p) => !metas.has(p.key));
     // Newest first: the issues readers are most likely to open are ready first.
     missing.sort((a, b) => b.listing.number - a.listing.number);
     // The tag documents, which no issue's cache key covers (a link's tags are shown by name).
@@ -462,6 +455,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       ),
       manifest.save(outDir, staged.files),
       saveSearchState(searchStateFile, searchIndexState),
+      cache.saveMetas(new Map(planned.map((p) => [p.key, metas.get(p.key)!] as const))),
       pages.prune(),
       linkPageKeys.save(),
       tagLinksPlan?.save(),

@@ -1,0 +1,50 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeTempDir } from '../tests/helpers/temp.ts';
+import { BuildCache, metaSchema, type EntryMeta } from './cache.ts';
+
+const key = (c: string) => c.repeat(64);
+
+describe('BuildCache.readMetas', () => {
+  it('takes the record for entries whose folders are there, meta.json for the others, and nothing for entries that are gone', async () => {
+    const cache = new BuildCache(await makeTempDir());
+    const meta = (n: number): EntryMeta => ({ number: n, subject: `Issue ${n}`, warnings: [] });
+    const artifacts = { subject: 'Issue 1', warnings: [], page: 'p', body: 'b', emailHtml: 'h', emailText: 't', search: '{}' };
+    await cache.write(key('a'), 1, artifacts);
+    cache.writeSync(key('b'), 2, { ...artifacts, subject: 'Issue 2' });
+    // No record yet: each entry's meta.json.
+    expect(await cache.readMetas([key('a'), key('b'), key('c')])).toEqual(new Map([[key('a'), meta(1)], [key('b'), meta(2)]]));
+
+    // The record says what it says for entries that are there (a test can tell: it differs from meta.json)…
+    await cache.saveMetas(new Map([[key('a'), { ...meta(1), subject: 'From the record' }], [key('c'), meta(3)]]));
+    // …and nothing for an entry whose folder was removed.
+    await cache.remove([key('b')]);
+    expect(await cache.readMetas([key('a'), key('b'), key('c')])).toEqual(new Map([[key('a'), { ...meta(1), subject: 'From the record' }]]));
+  });
+
+  it('checks the record as metaSchema checks one entry: a record it would refuse is not used', async () => {
+    const dir = await makeTempDir();
+    const cache = new BuildCache(dir);
+    // A folder without meta.json: only a record can vouch for it.
+    await fs.mkdir(path.join(cache.entryDir(key('d'))), { recursive: true });
+    const good: EntryMeta = { number: 4, subject: 'Issue 4', warnings: [{ where: 'issue 4', field: 'title', message: 'long' }] };
+    const variants: unknown[] = [
+      good,
+      { ...good, warnings: [] },
+      { ...good, number: '4' },
+      { ...good, subject: undefined },
+      { ...good, warnings: undefined },
+      { ...good, warnings: [{ where: 'issue 4', field: 'title' }] },
+      { ...good, warnings: [null] },
+      [],
+      null,
+      'issue 4',
+    ];
+    for (const variant of variants) {
+      await fs.writeFile(path.join(dir, 'metas.json'), JSON.stringify({ [key('d')]: variant }));
+      const metas = await cache.readMetas([key('d')]);
+      expect(metas.has(key('d')), JSON.stringify(variant)).toBe(metaSchema.safeParse(variant).success);
+    }
+  });
+});

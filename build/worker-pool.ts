@@ -62,6 +62,14 @@ export class RenderPool {
   readonly #drainWaiters: Array<{ limit: number; resolve: () => void }> = [];
   #failure: unknown;
   #closed = false;
+  /**
+   * Until a first job is done, one worker alone takes jobs: it compiles the email layout
+   * the first issues need and stores it (emails/mjml-slots.ts), and the others then read it
+   * there instead of each loading MJML to compile the same layout (over a second of CPU a
+   * worker on a first build, on a machine whose cores the main thread needs too).
+   */
+  #pioneer: Slot | undefined;
+  #firstDone = false;
 
   private constructor(threads: number) {
     this.threads = threads;
@@ -93,6 +101,7 @@ export class RenderPool {
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type === 'ready') slot.ready = true;
       else {
+        this.#firstDone = true;
         const pending = slot.inFlight.get(reply.key);
         slot.inFlight.delete(reply.key);
         if (reply.type === 'done') pending?.resolve(reply.meta);
@@ -142,7 +151,9 @@ export class RenderPool {
 
   #pump(): void {
     for (const slot of this.#slots) {
+      if (!this.#firstDone && this.#pioneer !== undefined && slot !== this.#pioneer) continue;
       while (slot.ready && slot.inFlight.size < inFlightPerWorker && this.#queue.length > 0) {
+        this.#pioneer ??= slot;
         const pending = this.#queue.shift()!;
         slot.inFlight.set(pending.request.key, pending);
         slot.worker.postMessage({ type: 'render', request: pending.request } satisfies WorkerRequest);

@@ -36,7 +36,13 @@ export async function toolbarAction(page: Page, ptField: Locator, label: string)
   await retried(`toolbar action "${label}"`, async (timeout) => {
     const direct = ptField.locator(`button[aria-label="${label}"]:visible`);
     if ((await direct.count()) > 0) {
-      await direct.first().click({ timeout });
+      try {
+        await direct.first().click({ timeout });
+      } catch (error) {
+        // A popover left open over the toolbar (an annotation's, seen on a loaded machine) takes the pointer: close it for the next try.
+        await page.keyboard.press('Escape');
+        throw error;
+      }
       return true;
     }
     const menus = ptField.locator('button[data-testid="action-menu-button"]:visible, button[data-testid="insert-menu-button"]:visible');

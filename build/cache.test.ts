@@ -21,6 +21,12 @@ describe('BuildCache.readMetas', () => {
     // …and nothing for an entry whose folder was removed.
     await cache.remove([key('b')]);
     expect(await cache.readMetas([key('a'), key('b'), key('c')])).toEqual(new Map([[key('a'), { ...meta(1), subject: 'From the record' }]]));
+
+    // A record cut short or damaged is passed over: each entry's own meta.json says.
+    for (const damaged of ['{"broken', '', 'null', '[1, 2']) {
+      await fs.writeFile(path.join(cache.dir, 'metas.json'), damaged);
+      expect(await cache.readMetas([key('a'), key('b')]), damaged).toEqual(new Map([[key('a'), meta(1)]]));
+    }
   });
 
   it('checks the record as metaSchema checks one entry: a record it would refuse is not used', async () => {

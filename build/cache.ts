@@ -93,10 +93,11 @@ export class BuildCache {
   async readMetas(keys: string[]): Promise<Map<string, EntryMeta>> {
     const shards = [...new Set(keys.map((key) => key.slice(0, 2)))];
     const [record, listed] = await Promise.all([
-      fs.readFile(this.#metasFile, 'utf8').then(
-        (text) => metasRecordSchema.safeParse(JSON.parse(text)).data,
-        () => undefined,
-      ),
+      // Missing, cut short or damaged: each entry's meta.json is read instead.
+      fs
+        .readFile(this.#metasFile, 'utf8')
+        .then((text) => metasRecordSchema.safeParse(JSON.parse(text)).data)
+        .catch(() => undefined),
       Promise.all(shards.map((shard) => fs.readdir(path.join(this.dir, shard)).catch(() => [] as string[]))),
     ]);
     const present = new Set(listed.flat());

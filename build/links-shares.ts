@@ -4,14 +4,14 @@
 // walking, and so parsing, every issue and link document of the archive.
 //
 // One line per share, `context<TAB>issue cache key<TAB>share`, the share being a JSON text
-// parsed as it is read and, after a tab, bytes handed on unparsed: the issue's cache key
+// parsed as it is read and, after a tab, a second one read only when needed: the issue's cache key
 // covers the issue and every document it references, the context (links-output.ts
 // LinksContext.digest) the template and index code and the tag documents, so a line is
 // read only in the context it was made in. A build appends the shares it made; the file is
 // written anew when most of it is shares no issue has any more. The text is ASCII (JSON
 // escapes anything else), so it is read as Latin-1, without decoding UTF-8: tens of
-// megabytes for a 1,000-issue archive, read a block at a time, only the lines wanted kept,
-// and each decoded when its share is asked for.
+// megabytes for a 1,000-issue archive, scanned a block at a time for where the wanted lines
+// are, and each read back from the file and decoded when its share is asked for.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { appendFile, mkdir, open, rename } from 'node:fs/promises';

@@ -25,7 +25,7 @@ import { renderSitemap } from '../web/sitemap.ts';
 import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
-import { BuildCache, PageStore, cacheKey, type EntryMeta } from './cache.ts';
+import { BuildCache, PageStore, cacheKey } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey, readOutputFile } from './in-place-output.ts';
 import { StagedOutput, settled } from './output.ts';
 import { buildSearchIndex, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';

@@ -26,6 +26,12 @@ export interface JournalRecord {
   put: SanityDocument[];
   /** Ids deleted. */
   del: string[];
+  /**
+   * Ids the record put, without their documents: readJournal gives a record so when later
+   * records write or delete every document it wrote, since all that is left of it then is
+   * where each document goes (applyRecords: a new one at the end where it was first written).
+   */
+  placed?: string[];
 }
 
 interface JournalHeader {
@@ -114,32 +120,88 @@ export async function readJournal(file: string, since?: JournalRead): Promise<Jo
     const read: JournalRead = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, end: start + whole, bases: continuing ? [...since.bases] : [], records: [] };
     const lines = bytes.subarray(0, whole).toString('utf8').split('\n');
     lines.pop();
-    let first = !continuing;
-    for (const line of lines) {
-      if (first) {
-        first = false;
-        const header = parseLine(line) as Partial<JournalHeader> | undefined;
-        if (header?.journal === 1 && typeof header.base === 'string') {
-          read.bases.push(header.base);
-          continue;
-        }
-        // No header: nothing in this file was ever acknowledged (the header goes out with the first record).
+    let from = 0;
+    if (!continuing && lines.length > 0) {
+      from = 1;
+      const header = parseLine(lines[0]!) as Partial<JournalHeader> | undefined;
+      // No header: nothing in this file was ever acknowledged (the header goes out with the first record).
+      if (header?.journal !== 1 || typeof header.base !== 'string') {
         read.end = 0;
         return read;
       }
+      read.bases.push(header.base);
+    }
+    // Last line first: a record whose every document a later one writes or deletes again is
+    // not parsed (an editor's hundredth save of an issue leaves ninety-nine versions of it:
+    // megabytes every new process parsed to throw away). Its ids, which its line starts
+    // with, are all that is needed of it (JournalRecord.placed).
+    const later = new Set<string>();
+    const records: JournalRecord[] = [];
+    const rebases: string[] = [];
+    for (let i = lines.length - 1; i >= from; i--) {
+      const line = lines[i]!;
+      const ids = idsOf(line);
+      if (ids && ids.put.length + ids.del.length > 0 && ids.put.every((id) => later.has(id)) && ids.del.every((id) => later.has(id))) {
+        records.push({ tx: '', at: '', by: '', put: [], del: ids.del, placed: ids.put });
+        continue;
+      }
+      journalStats.parsed++;
       const record = parseLine(line) as JournalRecord | Partial<RebaseLine> | undefined;
       if (record && 'rebase' in record && typeof record.rebase === 'string') {
-        read.bases.push(record.rebase);
+        rebases.push(record.rebase);
         continue;
       }
       // A damaged line in the middle (not something a crash leaves) is passed over: the
       // records are whole documents, so the ones after it still give the latest state.
-      if (isRecord(record)) read.records.push(record);
+      if (!isRecord(record)) continue;
+      records.push(record);
+      for (const doc of record.put) later.add(doc._id);
+      for (const id of record.del) later.add(id);
     }
+    read.records = records.reverse();
+    read.bases.push(...rebases.reverse());
     return read;
   } finally {
     await handle.close();
   }
+}
+
+/** For tests: journal lines parsed whole by readJournal (the others were read only by their ids). */
+export const journalStats = { parsed: 0 };
+
+/**
+ * What a record's line deletes and puts, read from its start without parsing its documents
+ * (recordLine writes them first); undefined for a line that does not start so (a record
+ * written before they were, a rebase line, a damaged one), which is then parsed whole.
+ */
+function idsOf(line: string): { del: string[]; put: string[] } | undefined {
+  if (!line.startsWith('{"del":[')) return undefined;
+  const del = stringArrayAt(line, 7);
+  if (!del || !line.startsWith(',"ids":[', del.end)) return undefined;
+  const put = stringArrayAt(line, del.end + 7);
+  return put && { del: del.values, put: put.values };
+}
+
+/** The JSON array of strings whose '[' is at `at`, and the index after its ']'. */
+function stringArrayAt(line: string, at: number): { values: string[]; end: number } | undefined {
+  let inString = false;
+  for (let i = at + 1; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5d) {
+      const values = parseLine(line.slice(at, i + 1));
+      return Array.isArray(values) && values.every((v) => typeof v === 'string') ? { values, end: i + 1 } : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** A record as its journal line: what it deletes and the ids it puts first, for idsOf. */
+function recordLine(record: JournalRecord): string {
+  return JSON.stringify({ del: record.del, ids: record.put.map((doc) => doc._id), tx: record.tx, at: record.at, by: record.by, put: record.put });
 }
 
 export function isRecord(value: unknown): value is JournalRecord {
@@ -180,7 +242,7 @@ export function parseLine(line: string): unknown {
  * On failure the journal is cut back to `at`: a batch is on disk whole or not at all.
  */
 export function appendToJournal(file: string, records: JournalRecord[], at: { end: number } | { createFor: string }): Promise<JournalRead> {
-  const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+  const text = records.map((r) => `${recordLine(r)}\n`).join('');
   return appendText(file, 'createFor' in at ? journalHeader(at.createFor) + text : text, at, records);
 }
 
@@ -252,6 +314,12 @@ export function applyRecords(documents: SanityDocument[], records: JournalRecord
       }
       placed.set(id, -1);
       index.delete(id);
+    }
+    // A version a later record replaces: only its place is kept (the later put fills it, a later delete empties it).
+    for (const id of record.placed ?? []) {
+      if (positionOf(id) >= 0) continue;
+      placed.set(id, out.push(undefined) - 1);
+      removed = true;
     }
     for (const doc of record.put) {
       const at = positionOf(doc._id);

@@ -8,6 +8,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { isArrayOf, isString, recordOf } from '../core/record-of.ts';
 import type { RenderWarning } from '../core/render.ts';
 import type { IssueArtifacts, IssueJob } from './render-issue.ts';
 
@@ -26,27 +27,20 @@ export const metaSchema = z.object({
 });
 export type EntryMeta = z.infer<typeof metaSchema>;
 
-/**
- * The metadata of many entries by key, checked in one loop as metaSchema would check each:
- * zod's walk of a thousand of them, in the new process each `newsdesk build` is, would cost
- * a good part of what reading one file instead of a thousand saves.
- */
-export const metasRecordSchema = z.custom<Record<string, EntryMeta>>((value) => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  for (const meta of Object.values(value)) if (!isEntryMeta(meta)) return false;
-  return true;
-});
+/** The metadata of many entries by key (metas.json): zod's walk of a thousand would cost a good part of what reading one file instead of a thousand saves. */
+const metasRecordSchema = recordOf<EntryMeta>(isEntryMeta);
 
+/** metaSchema's test. */
 function isEntryMeta(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const { number, subject, warnings } = value as Record<string, unknown>;
-  if (typeof number !== 'number' || typeof subject !== 'string' || !Array.isArray(warnings)) return false;
-  for (const w of warnings) {
-    if (typeof w !== 'object' || w === null) return false;
-    const { where, field, message } = w as Record<string, unknown>;
-    if (typeof where !== 'string' || typeof field !== 'string' || typeof message !== 'string') return false;
-  }
-  return true;
+  return typeof number === 'number' && typeof subject === 'string' && isArrayOf(warnings, isWarning);
+}
+
+function isWarning(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { where, field, message } = value as Record<string, unknown>;
+  return isString(where) && isString(field) && isString(message);
 }
 
 /** `fingerprint` covers the issue and everything it references (sources.ts). */

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { NewsdeskError } from '../core/errors.ts';
+import { isArrayOf, isString } from '../core/record-of.ts';
 import type { SanityDocument } from './store.ts';
 
 /** One committed transaction, as the journal keeps it. */
@@ -193,7 +194,7 @@ function stringArrayAt(line: string, at: number): { values: string[]; end: numbe
     } else if (c === 0x22) inString = true;
     else if (c === 0x5d) {
       const values = parseLine(line.slice(at, i + 1));
-      return Array.isArray(values) && values.every((v) => typeof v === 'string') ? { values, end: i + 1 } : undefined;
+      return isArrayOf(values, isString) ? { values: values as string[], end: i + 1 } : undefined;
     }
   }
   return undefined;

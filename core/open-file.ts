@@ -12,12 +12,10 @@ const descriptors = new FinalizationRegistry<number>((fd) => {
 });
 
 export class OpenFile {
-  readonly path: string;
   readonly #fd: number;
 
   /** Throws as openSync does (ENOENT when there is no file). */
   constructor(path: string) {
-    this.path = path;
     this.#fd = openSync(path, 'r');
     descriptors.register(this, this.#fd);
   }

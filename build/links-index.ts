@@ -144,8 +144,15 @@ function blockText(block: unknown): string {
   } else if (b._type === 'image' && typeof b.caption === 'string') {
     text = b.caption;
   }
-  return text.replace(/\s+/g, ' ').trim();
+  return collapseSpaces(text);
 }
+
+/** Runs of white space as one space, none at either end: `text.replace(/\s+/g, ' ').trim()`, without copying a text that is so already (most are). */
+export function collapseSpaces(text: string): string {
+  return needsCollapsing.test(text) ? text.replace(/\s+/g, ' ').trim() : text;
+}
+/** White space other than a lone inner space (\s as replace and trim see it). */
+const needsCollapsing = /[^\S ]|^ | $| {2}/;
 
 function blockTargets(block: unknown, section: number | undefined): BlockTargets {
   const out: BlockTargets = { section, words: new Map(), texts: new Map() };
@@ -153,7 +160,7 @@ function blockTargets(block: unknown, section: number | undefined): BlockTargets
   if (b._type === 'image') return out;
   if (b._type === 'linkCard') {
     const ref = b.link?._ref;
-    if (typeof ref === 'string') out.words.set(ref, typeof b.comment === 'string' ? b.comment.replace(/\s+/g, ' ').trim() : '');
+    if (typeof ref === 'string') out.words.set(ref, typeof b.comment === 'string' ? collapseSpaces(b.comment) : '');
     return out;
   }
   // The shared walk finds every reference and external link, in inline notes too.
@@ -173,7 +180,7 @@ function blockTargets(block: unknown, section: number | undefined): BlockTargets
         .filter((s) => Array.isArray(s.marks) && s.marks.includes(def._key))
         .map((s) => (typeof s.text === 'string' ? s.text : ''))
         .join('');
-      linked.set(target, marked.replace(/\s+/g, ' ').trim());
+      linked.set(target, collapseSpaces(marked));
     }
   }
   for (const target of [...refs, ...hrefs]) {
@@ -193,10 +200,11 @@ export function wordsAround(text: string, marked: string): string {
   if (at < 0) at = 0;
   let from = at;
   let to = at + 1;
-  const length = () => sentences.slice(from, to).join(' ').length;
-  while (length() < maxWords / 2 && (from > 0 || to < sentences.length)) {
-    if (to < sentences.length && sentences.slice(from, to + 1).join(' ').length <= maxWords) to++;
-    else if (from > 0 && sentences.slice(from - 1, to).join(' ').length <= maxWords) from--;
+  // The length of sentences[from..to) joined with spaces, kept as the run grows (no joins).
+  let length = sentences[at]!.length;
+  while (length < maxWords / 2 && (from > 0 || to < sentences.length)) {
+    if (to < sentences.length && length + 1 + sentences[to]!.length <= maxWords) length += 1 + sentences[to++]!.length;
+    else if (from > 0 && length + 1 + sentences[from - 1]!.length <= maxWords) length += 1 + sentences[--from]!.length;
     else break;
   }
   let words = sentences.slice(from, to).join(' ');
@@ -600,16 +608,17 @@ function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent
   const issue = contributionsOf(doc, listing, raw, tagName);
   let digest = shareDigests.get(issue);
   if (digest === undefined) {
-    const hash = createHash('sha256').update(JSON.stringify([listing.number, listing.slug, listing.title, listing.date]));
+    // One text hashed in one call (two calls a contribution cost more than the hashing).
+    let text = JSON.stringify([listing.number, listing.slug, listing.title, listing.date]);
     for (const c of issue.contributions) {
       const tags = Array.isArray(c.doc?.tags) ? (c.doc.tags as Array<{ _ref?: unknown }>).map((ref) => (typeof ref?._ref === 'string' ? (tagName(ref._ref) ?? null) : null)) : null;
       const link = c.doc ? [c.doc.url, c.doc.title, c.doc.siteName, c.doc.description, tags] : null;
-      hash.update(JSON.stringify([c.address.url, c.address.key, link, c.text, c.words, c.topic ?? null, c.anchor ?? null])).update('\n');
+      text += `${JSON.stringify([c.address.url, c.address.key, link, c.text, c.words, c.topic ?? null, c.anchor ?? null])}\n`;
     }
     for (const section of issue.topics) {
-      hash.update(JSON.stringify([section.heading, section.anchor, section.topicRef ? (tagName(section.topicRef) ?? null) : null, section.paragraphs])).update('\n');
+      text += `${JSON.stringify([section.heading, section.anchor, section.topicRef ? (tagName(section.topicRef) ?? null) : null, section.paragraphs])}\n`;
     }
-    shareDigests.set(issue, (digest = hash.digest('base64url')));
+    shareDigests.set(issue, (digest = createHash('sha256').update(text).digest('base64url')));
   }
   return digest;
 }

@@ -20,6 +20,9 @@ import { NewsdeskError } from '../core/errors.ts';
 import { OpenFile } from '../core/open-file.ts';
 import type { KeptShares } from './links-index.ts';
 
+/** Lines of the record written at once when it is written anew. */
+const linesInFlight = 8;
+
 /** Where a wanted line's share is in the file: its first text, and the bytes after its tab. */
 interface ShareAt {
   position: number;
@@ -152,13 +155,26 @@ export class LinkSharesRecord {
     }
     // Written a share at a time: the file is never one string in memory, and each line is
     // short-lived garbage of the young generation (a batch of lines would be a large object,
-    // left for a full collection: 60 MB more at the end of a full build).
+    // left for a full collection: 60 MB more at the end of a full build). A few lines are
+    // written at once, each at its place (Latin-1: a byte a character), so the next line is
+    // made while the last ones are written instead of after (a full build waited 0.3 s more).
     const temp = `${this.#file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     await mkdir(path.dirname(temp), { recursive: true });
     const file = await open(temp, 'w');
+    const writing: Array<Promise<unknown>> = [];
     try {
-      const keys = [...next.shares.keys()];
-      for (const key of keys) await file.write(`${line(key)}\n`, null, 'latin1');
+      let position = 0;
+      for (const key of next.shares.keys()) {
+        const text = `${line(key)}\n`;
+        writing.push(file.write(text, position, 'latin1'));
+        position += text.length;
+        if (writing.length >= linesInFlight) await writing.shift();
+      }
+      await Promise.all(writing.splice(0));
+    } catch (error) {
+      // Every write settled before the file closes.
+      await Promise.allSettled(writing);
+      throw error;
     } finally {
       await file.close();
     }

@@ -145,10 +145,17 @@ function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: strin
     [marks.title]: escapeHtml(stripControlChars(title)),
     [marks.path]: escapeHtml(path),
     [marks.description]: escapeHtml(stripControlChars(description)),
-    // Control characters are rare: look before copying a page to strip them.
-    [marks.main]: controlChar.test(main) ? stripControlChars(main) : main,
+    [marks.main]: main,
   };
-  return frameCache.parts.map((part, i) => (i % 2 === 1 ? values[part]! : part)).join('');
+  const { parts } = frameCache;
+  const join = () => parts.map((part, i) => (i % 2 === 1 ? values[part]! : part)).join('');
+  const page = join();
+  // Control characters are rare: looked for in the joined page (flat), not in `main`, which
+  // is pieces a look would first copy into one string; the page is joined again only when
+  // it has one and `main` is where.
+  if (!controlChar.test(page) || !controlChar.test(main)) return page;
+  values[marks.main] = stripControlChars(main);
+  return join();
 }
 
 function pagerHtml(pages: LinkListPage[], at: number, ctx: RenderContext): string {

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { collapseSpaces, wordsAround } from './links-index.ts';
+import { collapseSpaces, sentenceRun } from './links-index.ts';
 
-/** What wordsAround keeps, as first written: the run of sentences grows by joining them and measuring the join. */
-function wordsAroundByJoining(text: string, marked: string): string {
+/** The run wordsAround keeps, as first written: grown by joining the sentences and measuring the join. */
+function runByJoining(sentences: string[], at: number): [number, number] {
   const maxWords = 320;
-  if (text.length <= maxWords) return text;
-  const sentences = text.split(/(?<=[.!?…])\s+/);
-  let at = marked ? sentences.findIndex((s) => s.includes(marked)) : -1;
-  if (at < 0) at = 0;
   let from = at;
   let to = at + 1;
   const length = () => sentences.slice(from, to).join(' ').length;
@@ -16,16 +12,7 @@ function wordsAroundByJoining(text: string, marked: string): string {
     else if (from > 0 && sentences.slice(from - 1, to).join(' ').length <= maxWords) from--;
     else break;
   }
-  let words = sentences.slice(from, to).join(' ');
-  if (words.length > maxWords) {
-    const centre = marked ? Math.max(0, words.indexOf(marked)) : 0;
-    const start = Math.max(0, Math.min(centre - maxWords / 3, words.length - maxWords));
-    const cut = words.slice(start, start + maxWords);
-    words = `${start > 0 ? '…' : ''}${cut.trim()}${start + maxWords < words.length ? '…' : ''}`;
-  } else {
-    words = `${from > 0 ? '… ' : ''}${words}${to < sentences.length ? ' …' : ''}`;
-  }
-  return words;
+  return [from, to];
 }
 
 /** A deterministic stream of numbers in [0, 1). */
@@ -37,25 +24,20 @@ function numbers(seed: number): () => number {
   };
 }
 
-describe('wordsAround', () => {
-  it('keeps the sentences that joining and measuring them kept, for paragraphs of every shape', () => {
+describe('sentenceRun', () => {
+  it('keeps the sentences that joining and measuring them kept, around any sentence of paragraphs of every shape', () => {
     const next = numbers(7);
-    const word = () => 'abcdefghij'.slice(0, 1 + Math.floor(next() * 10));
-    let checked = 0;
-    for (let n = 0; n < 2000; n++) {
-      // Sentences from one word to a run longer than the limit, ended by . ! ? or …, with one or more spaces between.
-      const sentences = Array.from({ length: 1 + Math.floor(next() * 14) }, () => {
-        const length = next() < 0.1 ? 60 + Math.floor(next() * 40) : 1 + Math.floor(next() * 16);
-        return `${Array.from({ length }, word).join(' ')}${'.!?…'[Math.floor(next() * 4)]}`;
-      });
-      const text = sentences.join(next() < 0.2 ? '  ' : ' ');
-      const pick = sentences[Math.floor(next() * sentences.length)]!;
-      const marked = next() < 0.2 ? '' : next() < 0.1 ? 'not in the text' : pick.slice(0, 12);
-      expect(wordsAround(text, marked)).toBe(wordsAroundByJoining(text, marked));
-      if (text.length > 320) checked++;
+    let grown = 0;
+    for (let n = 0; n < 3000; n++) {
+      // From one sentence to twenty, of 1 to 200 characters (a few longer than the limit).
+      const sentences = Array.from({ length: 1 + Math.floor(next() * 20) }, () => 'x'.repeat(next() < 0.05 ? 300 + Math.floor(next() * 100) : 1 + Math.floor(next() * 200)));
+      const at = Math.floor(next() * sentences.length);
+      const run = sentenceRun(sentences, at);
+      expect(run).toEqual(runByJoining(sentences, at));
+      if (run[1] - run[0] > 1) grown++;
     }
-    // Most paragraphs were long enough to be cut.
-    expect(checked).toBeGreaterThan(1000);
+    // Most runs took in more than their own sentence.
+    expect(grown).toBeGreaterThan(1500);
   });
 });
 

@@ -198,15 +198,7 @@ export function wordsAround(text: string, marked: string): string {
   const sentences = text.split(/(?<=[.!?…])\s+/);
   let at = marked ? sentences.findIndex((s) => s.includes(marked)) : -1;
   if (at < 0) at = 0;
-  let from = at;
-  let to = at + 1;
-  // The length of sentences[from..to) joined with spaces, kept as the run grows (no joins).
-  let length = sentences[at]!.length;
-  while (length < maxWords / 2 && (from > 0 || to < sentences.length)) {
-    if (to < sentences.length && length + 1 + sentences[to]!.length <= maxWords) length += 1 + sentences[to++]!.length;
-    else if (from > 0 && length + 1 + sentences[from - 1]!.length <= maxWords) length += 1 + sentences[--from]!.length;
-    else break;
-  }
+  const [from, to] = sentenceRun(sentences, at);
   let words = sentences.slice(from, to).join(' ');
   if (words.length > maxWords) {
     const centre = marked ? Math.max(0, words.indexOf(marked)) : 0;
@@ -217,6 +209,23 @@ export function wordsAround(text: string, marked: string): string {
     words = `${from > 0 ? '… ' : ''}${words}${to < sentences.length ? ' …' : ''}`;
   }
   return words;
+}
+
+/**
+ * The sentences wordsAround keeps around sentences[at], as [from, to): the run grows by a
+ * sentence after, else one before, while it is shorter than half of maxWords and the next
+ * one fits (its length joined with spaces is counted, not made).
+ */
+export function sentenceRun(sentences: readonly string[], at: number): [from: number, to: number] {
+  let from = at;
+  let to = at + 1;
+  let length = sentences[at]!.length;
+  while (length < maxWords / 2 && (from > 0 || to < sentences.length)) {
+    if (to < sentences.length && length + 1 + sentences[to]!.length <= maxWords) length += 1 + sentences[to++]!.length;
+    else if (from > 0 && length + 1 + sentences[from - 1]!.length <= maxWords) length += 1 + sentences[--from]!.length;
+    else break;
+  }
+  return [from, to];
 }
 
 /** "example.com" from a host such as "www.example.com:8080"; undefined when it is no plain name (IPv6, underscores). */

@@ -12,7 +12,7 @@ const port = parentPort;
 if (!port) throw new Error('build/worker.ts is a worker thread entry, not a module to import');
 const cache = new BuildCache((workerData as { cacheDir: string }).cacheDir);
 
-port.on('message', async ({ request }: WorkerRequest) => {
+const render = async ({ request }: WorkerRequest): Promise<void> => {
   try {
     const issue = withLocalMedia(parseProjectedIssue(JSON.parse(request.issueJson), request.listing), request.mediaBase);
     const artifacts = await renderIssueArtifacts({ issue, neighbours: request.neighbours, ctx: request.ctx, key: request.key, layouts: request.layouts });
@@ -26,5 +26,12 @@ port.on('message', async ({ request }: WorkerRequest) => {
       error: { code: typeof e.code === 'string' ? e.code : undefined, message: e.message ?? String(error), hint: e.hint, stack: e.stack },
     } satisfies WorkerReply);
   }
+};
+
+// One job at a time: the pool hands each worker several (worker-pool.ts inFlightPerWorker),
+// and a job that awaits would otherwise let the next start, holding two issues' renders at once.
+let previous: Promise<void> = Promise.resolve();
+port.on('message', (message: WorkerRequest) => {
+  previous = previous.then(() => render(message));
 });
 port.postMessage({ type: 'ready' } satisfies WorkerReply);

@@ -81,17 +81,16 @@ export function linkSection(links: readonly TagPageLink[]): string {
   return section;
 }
 
-/**
- * A <Layout> page whose <main> content is ready-made HTML (see escapeHtml), followed by
- * `strippedTail`, HTML whose control characters are already stripped (stripping works
- * character by character, so stripping parts equals stripping the whole).
- */
-function renderDocumentAround(layout: (children: ReactNode) => ReactNode, mainHtml: string, strippedTail = ''): string {
-  const [before, after] = documentAround(layout, mainHtml);
-  return `${before}${strippedTail}${after}`;
+/** A <Layout> page whose <main> content is ready-made HTML (see escapeHtml). */
+function renderDocumentAround(layout: (children: ReactNode) => ReactNode, mainHtml: string): string {
+  return documentAround(layout, mainHtml).join('');
 }
 
-/** The page renderDocumentAround makes, as the HTML before its tail and the HTML after it. */
+/**
+ * The page renderDocumentAround makes, as the HTML up to the end of its <main> content and
+ * the HTML after it: what goes between must have its control characters stripped already
+ * (stripping works character by character, so stripping parts equals stripping the whole).
+ */
 function documentAround(layout: (children: ReactNode) => ReactNode, mainHtml: string): [string, string] {
   const frame = renderDocument(layout(contentMarker));
   const slot = `<main id="main" class="wrap">${contentMarker}</main>`;

@@ -12,7 +12,7 @@ import type { LinksIndex, Pause, PublishedLink } from '../build/links-index.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import { escapeHtml } from './archive-page.tsx';
 import { Layout, renderDocument } from './layout.tsx';
-import { siteHref, stripControlChars } from './site.ts';
+import { hasControlChars, siteHref, stripControlChars } from './site.ts';
 import { linksFeedPaths } from './topic-feeds.ts';
 
 export const linksPath = 'links/';
@@ -125,7 +125,6 @@ function LinksFeedHead({ ctx }: { ctx: RenderContext }) {
 const marks = { title: 'NEWSDESKLINKSTITLE', path: 'NEWSDESKLINKSPATH', description: 'NEWSDESKLINKSDESCRIPTION', main: 'NEWSDESKLINKSMAIN' };
 let frameCache: { key: string; parts: string[] } | undefined;
 const markPattern = new RegExp(`(${Object.values(marks).join('|')})`);
-const controlChar = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/;
 
 /**
  * A whole page in the site's layout around ready-made main content. The layout is
@@ -153,7 +152,7 @@ function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: strin
   // Control characters are rare: looked for in the joined page (flat), not in `main`, which
   // is pieces a look would first copy into one string; the page is joined again only when
   // it has one and `main` is where.
-  if (!controlChar.test(page) || !controlChar.test(main)) return page;
+  if (!hasControlChars(page) || !hasControlChars(main)) return page;
   values[marks.main] = stripControlChars(main);
   return join();
 }

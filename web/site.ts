@@ -30,8 +30,16 @@ export const feedLength = 20;
  * finished output, so no CMS text can smuggle them through any renderer.
  */
 export function stripControlChars(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/g, '');
+  return text.replace(controlChars, '');
 }
+
+/** Whether stripControlChars would change `text` (a look copies nothing, a strip copies it). */
+export function hasControlChars(text: string): boolean {
+  return controlChar.test(text);
+}
+
+const controlChar = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/;
+const controlChars = new RegExp(controlChar.source, 'g');
 
 /** Tag slugs become folder names, so only plain lower-case words joined by hyphens are used. */
 export function isSafeSlug(slug: string): boolean {

@@ -32,10 +32,10 @@ import { buildSearchIndex, readSearchShare, readSearchState, saveSearchState, ta
 import {
   SourceIndex,
   fetchListings,
-  fetchProjectedIssues,
   fetchRawContent,
   fingerprintIssue,
   parseProjectedIssue,
+  projectIssues,
   type Listing,
 } from './sources.ts';
 import { TagLinks, type TagPage } from './tag-pages.ts';
@@ -271,7 +271,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         if (options.signal?.aborted) throw interrupted();
         if (workers.failed) break;
         const chunk = missing.slice(i, i + projectionChunk);
-        const projected = await fetchProjectedIssues(store, chunk.map((p) => p.listing));
+        const projected = projectIssues(raw, chunk);
         for (const p of chunk) {
           const issue = projected.get(p.id);
           if (!issue) throw disappeared(p.listing);
@@ -296,7 +296,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       pool = undefined;
       for (let i = 0; i < missing.length; i += projectionChunk) {
         const chunk = missing.slice(i, i + projectionChunk);
-        const projected = await fetchProjectedIssues(store, chunk.map((p) => p.listing));
+        const projected = projectIssues(raw, chunk);
         for (const p of chunk) {
           if (options.signal?.aborted) throw interrupted();
           const raw = projected.get(p.id);

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isArrayOf, isString, recordOf } from '../core/record-of.ts';
 import { issueSchema, parseOrThrow, sectionSchema, tagRefSchema, type Issue } from '../content/model.ts';
-import { issueListingsByIdQuery, issueListingsQuery, issuesByIdQuery, issuesByNumberRangeQuery } from '../content/queries.ts';
+import { projectIssue } from '../content/issue-projection.ts';
+import { issueListingsByIdQuery, issueListingsQuery } from '../content/queries.ts';
 import { documentDigest } from '../content/document-digest.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import type { ContentStore, SanityDocument } from '../content/store.ts';
@@ -240,24 +241,18 @@ export async function fetchListings(store: ContentStore, ids: string[]): Promise
 }
 
 /**
- * The given issues through the contract projection, unparsed (whoever renders an issue
- * parses it, in a worker thread when there are many), keyed by id. Asks for their range
- * of numbers when that is barely wider than the list (see issuesByNumberRangeQuery).
+ * The given issues through the contract projection (content/issue-projection.ts), unparsed
+ * (whoever renders an issue parses it, in a worker thread when there are many), keyed by
+ * id: from the documents the build read and fingerprinted, so what an issue is rendered
+ * from is what its cache key was made from, and no query runs.
  */
-export async function fetchProjectedIssues(store: ContentStore, issues: Array<Pick<Listing, 'id' | 'number'>>): Promise<Map<string, Record<string, unknown>>> {
-  if (issues.length === 0) return new Map();
-  const numbers = issues.map((i) => i.number);
-  const from = Math.min(...numbers);
-  const to = Math.max(...numbers);
-  const raw =
-    issues.length > 2 && to - from + 1 <= 2 * issues.length
-      ? await store.fetch<unknown>(issuesByNumberRangeQuery, { from, to }, { perspective: 'published' })
-      : await store.fetch<unknown>(issuesByIdQuery, { ids: issues.map((i) => i.id) }, { perspective: 'published' });
-  const wanted = new Set(issues.map((i) => i.id));
+export function projectIssues(raw: RawContent, issues: Array<Pick<Listing, 'id'>>): Map<string, Record<string, unknown>> {
+  const lookup = (id: string) => raw.byId.get(id);
   const out = new Map<string, Record<string, unknown>>();
-  for (const doc of Array.isArray(raw) ? raw : []) {
-    const id = typeof doc === 'object' && doc !== null ? (doc as { id?: unknown }).id : undefined;
-    if (typeof id === 'string' && wanted.has(id)) out.set(id, doc as Record<string, unknown>);
+  for (const { id } of issues) {
+    const doc = raw.byId.get(id);
+    const projected = doc?._type === 'issue' ? projectIssue(doc, lookup) : null;
+    if (projected) out.set(id, projected);
   }
   return out;
 }

@@ -66,12 +66,11 @@ export const issueByNumberQuery = `*[_type == "issue" && number == $number][0] $
 export const issueByIdQuery = `*[_type == "issue" && (_id == $id || _id == "drafts." + $id)][0] ${issueProjection}`;
 
 /**
- * Issues by id or by a range of numbers: what the build renders. groq-js tests `in $ids`
- * element by element for every issue, so the build asks for a range of numbers when the
- * issues it needs are (nearly) consecutive.
+ * Issues by id (`newsdesk check`). The build projects the issues it renders from the
+ * documents it already holds, in code (content/issue-projection.ts) that this projection's
+ * test holds to what groq-js gives for this query.
  */
 export const issuesByIdQuery = `*[_type == "issue" && _id in $ids] ${issueProjection}`;
-export const issuesByNumberRangeQuery = `*[_type == "issue" && number >= $from && number <= $to] ${issueProjection}`;
 
 /**
  * The metadata fields of issueProjection only (sections carry just their topic): what the

@@ -1,18 +1,19 @@
 // The build's content loading against the contract: listings from the light query equal
-// the listing of the fully projected and parsed issue, and issues fetched by a range of
-// numbers are the ones fetched by id, on the shipped sample and on synthetic datasets.
+// the listing of the fully projected and parsed issue, and issues projected from the
+// documents the build read parse to the loaded issues, on the shipped sample and on
+// synthetic datasets.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   SourceIndex,
   fetchListings,
-  fetchProjectedIssues,
   fetchRawContent,
   fingerprintIssue,
   listingOf,
   listingSchema,
   parseProjectedIssue,
+  projectIssues,
   taggedLinks,
   type Listing,
 } from '../build/sources.ts';
@@ -46,17 +47,19 @@ describe.each(Object.entries(stores))('build sources on %s', (_, open) => {
     expect(new Map(all.map((l) => [l.id, l]))).toEqual(expected);
   });
 
-  it('fetch the same projected issues by a range of numbers as by their ids, and parse them to the loaded issues', async () => {
+  it('project the issues from the documents the build read, and parse them to the loaded issues', async () => {
     const store = await open();
     const issues = await loadIssues(store);
+    const raw = await fetchRawContent(store);
     const byNumber = [...issues].sort((a, b) => a.number - b.number);
-    const consecutive = byNumber.slice(0, Math.max(3, Math.floor(byNumber.length / 2)));
-    const sparse = [byNumber[0]!, byNumber.at(-1)!];
-    for (const wanted of [consecutive, sparse]) {
-      const projected = await fetchProjectedIssues(store, wanted);
+    const some = byNumber.slice(0, Math.max(3, Math.floor(byNumber.length / 2)));
+    for (const wanted of [some, [byNumber[0]!, byNumber.at(-1)!]]) {
+      const projected = projectIssues(raw, wanted);
       expect([...projected.keys()].sort()).toEqual(wanted.map((i) => i.id).sort());
       for (const issue of wanted) expect(parseProjectedIssue(projected.get(issue.id), listingOf(issue))).toEqual(issue);
     }
+    // Only issues: an id of another document, or of none, projects nothing.
+    expect(projectIssues(raw, [{ id: 'newsletter' }, { id: 'no-such-document' }]).size).toBe(0);
   });
 
   it('change an issue fingerprint when a document it references changes, and no other', async () => {
@@ -76,7 +79,7 @@ describe('parseProjectedIssue', () => {
   it('refuses an issue whose listing changed since the build planned with it', async () => {
     const store = await syntheticStore(3);
     const [issue] = await loadIssues(store);
-    const projected = await fetchProjectedIssues(store, [issue!]);
+    const projected = projectIssues(await fetchRawContent(store), [issue!]);
     expect(() => parseProjectedIssue(projected.get(issue!.id), { ...listingOf(issue!), title: 'A title from an older snapshot' })).toThrow(
       /changed while it was being built/,
     );

@@ -3,17 +3,23 @@
 // static host and from the server's own pages alike.
 import type { RenderContext } from '../core/render.ts';
 
+/** The last base sitePrefix parsed, and its prefix. */
+let lastPrefix = { baseUrl: undefined as string | undefined, prefix: '' };
+
 /** The path part of baseUrl without a trailing slash: "" or e.g. "/news". */
 export function sitePrefix(ctx: Pick<RenderContext, 'baseUrl'>): string {
-  let pathname = '';
-  try {
-    pathname = new URL(ctx.baseUrl).pathname;
-  } catch {
-    pathname = '';
+  // Asked for every link of every page, always of the same base: parsed once per base.
+  if (ctx.baseUrl !== lastPrefix.baseUrl) {
+    let pathname = '';
+    try {
+      pathname = new URL(ctx.baseUrl).pathname;
+    } catch {
+      pathname = '';
+    }
+    lastPrefix = { baseUrl: ctx.baseUrl, prefix: pathname.replace(/\/+$/, '') };
   }
-  return pathname.replace(/\/+$/, '');
+  return lastPrefix.prefix;
 }
-
 /** A root-relative link to a site path such as "issues/12-x/" or "feed.xml". */
 export function siteHref(ctx: Pick<RenderContext, 'baseUrl'>, sitePath: string): string {
   return `${sitePrefix(ctx)}/${sitePath.replace(/^\/+/, '')}`;

@@ -183,10 +183,11 @@ function blockTargets(block: unknown, section: number | undefined): BlockTargets
       linked.set(target, collapseSpaces(marked));
     }
   }
+  const around = wordsIn(text);
   for (const target of [...refs, ...hrefs]) {
     if (typeof target !== 'string') continue;
     const marked = linked.get(target) ?? '';
-    out.words.set(target, wordsAround(text, marked));
+    out.words.set(target, around(marked));
     if (marked) out.texts.set(target, marked);
   }
   return out;
@@ -194,8 +195,17 @@ function blockTargets(block: unknown, section: number | undefined): BlockTargets
 
 /** The sentence holding `marked` (with its neighbours while short), else the start of the paragraph, at most maxWords characters. */
 export function wordsAround(text: string, marked: string): string {
-  if (text.length <= maxWords) return text;
-  const sentences = text.split(/(?<=[.!?…])\s+/);
+  return wordsIn(text)(marked);
+}
+
+/** wordsAround for each link of one paragraph: its sentences are found once, when the first link needs them. */
+function wordsIn(text: string): (marked: string) => string {
+  if (text.length <= maxWords) return () => text;
+  let sentences: string[] | undefined;
+  return (marked) => wordsAmong((sentences ??= text.split(/(?<=[.!?…])\s+/)), marked);
+}
+
+function wordsAmong(sentences: readonly string[], marked: string): string {
   let at = marked ? sentences.findIndex((s) => s.includes(marked)) : -1;
   if (at < 0) at = 0;
   const [from, to] = sentenceRun(sentences, at);

@@ -277,11 +277,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           if (!issue) throw disappeared(p.listing);
           const job = workers
             .render({ key: p.key, issueJson: JSON.stringify(issue), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase, layouts })
-            .then((meta) => {
+            .then(({ meta, search }) => {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
               // A failure here is met again, and reported, when the index is built.
-              searchReads.push(readSearchShare({ key: p.key, file: cache.artifactPath(p.key, 'search') }, searchLinks).catch(() => undefined));
+              searchReads.push(readSearchShare({ key: p.key, file: cache.artifactPath(p.key, 'search'), text: search }, searchLinks).catch(() => undefined));
             });
           // Failures are collected below; this only keeps an early exit from leaving them unhandled.
           job.catch(() => undefined);

@@ -79,6 +79,8 @@ export interface SearchIndexSource {
   key: string;
   /** Its search document's file (BuildCache.artifactPath(key, 'search')). */
   file: string;
+  /** The file's text when the caller holds it already (a render worker's reply): then the file is not read. */
+  text?: string;
 }
 
 /**
@@ -280,10 +282,10 @@ function linksById(links: readonly TaggedLink[] | TaggedLookup): TaggedLookup {
 }
 
 /** The issue's share: remembered while its cache entry and what it took from its links are the same. */
-async function shareFor({ key, file }: SearchIndexSource, byId: TaggedLookup): Promise<IssueShare> {
+async function shareFor({ key, file, text }: SearchIndexSource, byId: TaggedLookup): Promise<IssueShare> {
   const known = shares.get(key);
   if (known && known.tagged.every(([id, seenKey]) => seen(byId.get(id)) === seenKey)) return known;
-  const share = shareOf(key, await readDoc(file), byId);
+  const share = shareOf(key, await readDoc(file, text), byId);
   shares.set(key, share);
   return share;
 }
@@ -291,9 +293,9 @@ async function shareFor({ key, file }: SearchIndexSource, byId: TaggedLookup): P
 /** The search artifact (build/render-issue.ts SearchArtifact); `words` may be missing from an older cache entry. */
 type SearchDocWithWords = IssueSearchDoc & { words?: string[][] };
 
-async function readDoc(file: string): Promise<SearchDocWithWords> {
+async function readDoc(file: string, text?: string): Promise<SearchDocWithWords> {
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as SearchDocWithWords;
+    return JSON.parse(text ?? (await fs.readFile(file, 'utf8'))) as SearchDocWithWords;
   } catch (error) {
     throw new NewsdeskError('BUILD_FAILED', `Reading the search document ${file} failed: ${(error as Error).message}`, {
       hint: 'Delete the build cache folder (build-cache in the data folder) and build again.',

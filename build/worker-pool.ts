@@ -33,7 +33,7 @@ export interface RenderRequest {
 export type WorkerRequest = { type: 'render'; request: RenderRequest };
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; key: string; meta: EntryMeta }
+  | { type: 'done'; key: string; meta: EntryMeta; search: string }
   | { type: 'failed'; key: string; error: { code: string | undefined; message: string; hint: string | undefined; stack: string | undefined } };
 
 // bin/compile.js points this at the compiled worker next to the compiled pool.
@@ -49,9 +49,15 @@ const workerExecArgv = workerEntry.pathname.endsWith('.ts') ? ['--import', pathT
  */
 const inFlightPerWorker = 8;
 
+/** A rendered issue: its cache entry's metadata, and the text of its search document as written there. */
+export interface Rendered {
+  meta: EntryMeta;
+  search: string;
+}
+
 interface Pending {
   request: RenderRequest;
-  resolve: (meta: EntryMeta) => void;
+  resolve: (rendered: Rendered) => void;
   reject: (error: unknown) => void;
 }
 
@@ -110,7 +116,7 @@ export class RenderPool {
         this.#firstDone = true;
         const pending = slot.inFlight.get(reply.key);
         slot.inFlight.delete(reply.key);
-        if (reply.type === 'done') pending?.resolve(reply.meta);
+        if (reply.type === 'done') pending?.resolve({ meta: reply.meta, search: reply.search });
         else {
           const error = toError(reply.error);
           this.#fail(error);
@@ -139,8 +145,8 @@ export class RenderPool {
     return this.#failure !== undefined;
   }
 
-  /** Renders one issue in a worker and writes its cache entry; resolves with the entry's metadata. */
-  render(request: RenderRequest): Promise<EntryMeta> {
+  /** Renders one issue in a worker and writes its cache entry; resolves with the entry's metadata and search document. */
+  render(request: RenderRequest): Promise<Rendered> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new NewsdeskError('BUILD_FAILED', 'The render workers were stopped', {}));
     return new Promise((resolve, reject) => {

@@ -17,7 +17,9 @@ const render = async ({ request }: WorkerRequest): Promise<void> => {
     const issue = withLocalMedia(parseProjectedIssue(JSON.parse(request.issueJson), request.listing), request.mediaBase);
     const artifacts = await renderIssueArtifacts({ issue, neighbours: request.neighbours, ctx: request.ctx, key: request.key, layouts: request.layouts });
     const meta = cache.writeSync(request.key, issue.number, artifacts);
-    port.postMessage({ type: 'done', key: request.key, meta } satisfies WorkerReply);
+    // The search document goes back with the reply: the main thread reads it at once
+    // (search-index.ts readSearchShare), and reading the file back cost it 0.5 s a build.
+    port.postMessage({ type: 'done', key: request.key, meta, search: artifacts.search } satisfies WorkerReply);
   } catch (error) {
     const e = error as { code?: string; message?: string; hint?: string; stack?: string };
     port.postMessage({

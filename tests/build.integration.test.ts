@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildSite } from '../build/build-site.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { isNewsdeskError } from '../core/errors.ts';
@@ -60,7 +60,11 @@ describe('buildSite', () => {
     const dir = await makeTempDir();
     const store = new GroqJsStore({ datasetPath: await smallDataset(dir, 12) });
     const a = await buildSite({ config: { outDir: path.join(dir, 'a'), dataDir: path.join(dir, 'data-a'), baseUrl: undefined }, store, threads: 2, workerThreshold: 8 });
-    const b = await buildSite({ config: { outDir: path.join(dir, 'b'), dataDir: path.join(dir, 'data-b'), baseUrl: undefined }, store, threads: 1 });
+    // The one-thread build in modules loaded anew, as another process: it remembers nothing of
+    // the first (what the workers handed back, such as each issue's search document, included).
+    vi.resetModules();
+    const fresh = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
+    const b = await fresh.buildSite({ config: { outDir: path.join(dir, 'b'), dataDir: path.join(dir, 'data-b'), baseUrl: undefined }, store, threads: 1 });
     expect(a.threads).toBe(2);
     expect(b.threads).toBe(0);
     expect(a.rendered).toBe(12);

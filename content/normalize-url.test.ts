@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isNewsdeskError } from '../core/errors.ts';
-import { isSameUrl, normaliseUrl } from './normalize-url.ts';
+import { isSameUrl, normaliseUrl, parseHttpUrl, trackingParameters } from './normalize-url.ts';
 
 describe('normaliseUrl', () => {
   it('lower-cases the scheme and host but not the path', () => {
@@ -49,5 +49,84 @@ describe('normaliseUrl', () => {
 
   it('drops credentials and collapses doubled slashes in the path', () => {
     expect(normaliseUrl('https://user:pw@example.org//a//b/')).toBe('https://example.org/a/b');
+  });
+
+  it('gives what setting every part of the URL gives, on odd and random addresses (it sets only the parts that change)', () => {
+    /** The comparison form with each part set whether or not it changes, as normaliseUrl first did. */
+    const settingEveryPart = (value: string): string => {
+      const url = parseHttpUrl(value);
+      if (!url) throw new Error('not an http(s) URL');
+      url.hash = '';
+      url.username = '';
+      url.password = '';
+      if (url.hostname.endsWith('.')) url.hostname = url.hostname.replace(/\.+$/, '');
+      const params = [...url.searchParams].filter(([name]) => !name.toLowerCase().startsWith('utm_') && !trackingParameters.has(name.toLowerCase()));
+      params.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+      url.search = new URLSearchParams(params).toString();
+      url.pathname = url.pathname.length > 1 ? url.pathname.replace(/\/{2,}/g, '/').replace(/(.)\/+$/, '$1') : url.pathname;
+      const out = url.toString();
+      return url.pathname === '/' && url.search === '' ? out.replace(/\/$/, '') : out;
+    };
+    const odd = [
+      'https://example.org',
+      'https://example.org/',
+      'https://example.org/#',
+      'https://example.org/?',
+      'https://example.org/?#',
+      'https://example.org?#?',
+      'https://example.org/a#frag?x=1',
+      'https://example.org/a?b#c?d',
+      'https://@example.org/',
+      'https://:@example.org/',
+      'https://user@example.org/a',
+      'https://:pw@example.org/a',
+      'https://u:p@Example.ORG.:8443//x//y//?utm_source=z&b=2&a=1&a=0#top',
+      'http://example.org:80/a/',
+      'https://[::1]:443/a/b/',
+      'https://[2001:db8::1]/',
+      'https://192.168.0.1./x',
+      'https://xn--bcher-kva.example/',
+      'https://bücher.example/straße/ä?ü=ö#ß',
+      'https://example.org/%7e/%7E/%2e%2E/%2F/a%20b/',
+      'https://example.org/./a/../b/./c/..',
+      'https://example.org\\a\\b\\',
+      'https://example.org/a;b=c;d/',
+      'https://example.org/a b/c\td\ne',
+      '  https://example.org/trim  ',
+      'https://example.org/?q=a+b&q=a%20b&r=%zz&s',
+      'https://example.org/?=x&&&=',
+      'https://example.org/?fbclid=1&gclid=2&UTM_Medium=3',
+      'https://example.org/?utm_source=only',
+      'https://example.org////',
+      'https://example.org/a////',
+      'https://example.org//',
+      'https://example.org/a?b=c/',
+      'https://example.org/%',
+      'https://example.org/a%2',
+      'https://example.org/😀/?😀=😀#😀',
+      'http://EXAMPLE.org/A/B?Z=1&y=2',
+    ];
+    // Random addresses over the characters that change how a URL parses.
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pieces = ['a', 'Z', '/', '//', '.', '..', '%2e', '%', '%41', '?', '#', '&', '=', ';', '@', ':', '\\', ' ', '+', '~', 'é', '😀', 'utm_x', 'fbclid', '!', '*', "'", '(', '[', ']', '|', '^', '`', '{', '<', '"'];
+    const random = Array.from({ length: 3000 }, () => {
+      let rest = '';
+      for (let i = Math.floor(rnd() * 14); i > 0; i--) rest += pieces[Math.floor(rnd() * pieces.length)];
+      return `${rnd() < 0.5 ? 'https' : 'http'}://${rnd() < 0.2 ? 'u:p@' : ''}example.org${rnd() < 0.2 ? '.' : ''}${rnd() < 0.2 ? ':8080' : ''}/${rest}`;
+    });
+    let compared = 0;
+    for (const value of [...odd, ...random]) {
+      let expected: string;
+      try {
+        expected = settingEveryPart(value);
+      } catch {
+        expect(() => normaliseUrl(value), value).toThrow();
+        continue;
+      }
+      expect(normaliseUrl(value), value).toBe(expected);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(2500);
   });
 });

@@ -63,17 +63,24 @@ export function normaliseUrl(value: string): string {
       hint: 'Give the whole address, starting with https:// or http://.',
     });
   }
-  url.hash = '';
-  url.username = '';
-  url.password = '';
+  // Each setter serialises the whole URL again: a part is set only when it has something
+  // to change (most addresses have no fragment, credentials or query), which is a third of
+  // what de-duplicating every link of an archive costs. `href` is read for "#" and "?" as
+  // an empty fragment or query reads as "" yet is still there to remove.
+  const href = url.href;
+  if (href.includes('#')) url.hash = '';
+  if (url.username) url.username = '';
+  if (url.password) url.password = '';
   // Trailing dot in a host name is the same host.
   if (url.hostname.endsWith('.')) url.hostname = url.hostname.replace(/\.+$/, '');
-  const kept = [...url.searchParams].filter(([name]) => !isTrackingParameter(name));
-  kept.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1));
-  url.search = new URLSearchParams(kept).toString();
+  if (href.includes('?')) {
+    const kept = [...url.searchParams].filter(([name]) => !isTrackingParameter(name));
+    kept.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1));
+    url.search = new URLSearchParams(kept).toString();
+  }
   let pathname = url.pathname.replace(/\/{2,}/g, '/');
   if (pathname.length > 1) pathname = pathname.replace(/\/+$/, '');
-  url.pathname = pathname;
+  if (pathname !== url.pathname) url.pathname = pathname;
   let out = url.toString();
   // URL keeps "/" for an empty path; the bare origin is the shorter, canonical spelling.
   if (url.pathname === '/' && url.search === '') out = out.replace(/\/$/, '');

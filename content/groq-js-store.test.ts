@@ -343,6 +343,18 @@ describe('the journal', () => {
     expect((await fs.readdir(dir)).sort()).toEqual(['dataset.ndjson', 'unrelated.tmp']);
   });
 
+  it('removes the lock a killed writer held, at start-up, even when the store only reads', async () => {
+    const { datasetPath, dir } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    // Killed between taking the lock and releasing it, after its lock candidate was removed.
+    await fs.writeFile(`${datasetPath}.lock`, '999999999');
+    expect(await new GroqJsStore({ datasetPath }).fetch('count(*)')).toBe(1);
+    expect((await fs.readdir(dir)).sort()).toEqual(['dataset.ndjson']);
+    // A live owner's lock stays.
+    await fs.writeFile(`${datasetPath}.lock`, String(process.ppid));
+    expect(await new GroqJsStore({ datasetPath }).fetch('count(*)')).toBe(1);
+    expect((await fs.readdir(dir)).sort()).toEqual(['dataset.ndjson', 'dataset.ndjson.lock']);
+  });
+
   it('tells listeners of another process\'s writes read from the journal, once each', async () => {
     const { store, datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One')]);
     const heard: string[] = [];

@@ -581,8 +581,8 @@ export class GroqJsStore implements ContentStore {
 
   /**
    * Once per store: removes what writers killed mid-write left behind (temporary dataset
-   * and journal files, half-made seeds and lock candidates): files named after a process
-   * that no longer runs, removed under the lock.
+   * and journal files, half-made seeds and lock candidates, and the lock they held): files
+   * named after a process that no longer runs, removed under the lock.
    */
   #startUp(): Promise<void> {
     this.#startingUp ??= this.#removeStrayFiles().catch(() => undefined);
@@ -601,7 +601,10 @@ export class GroqJsStore implements ContentStore {
         const pid = Number(owned.exec(n)?.[1]);
         return pid > 0 && pid !== process.pid && !isAlive(pid);
       });
-    if (strays(await fs.readdir(folder).catch(() => [])).length === 0) return;
+    // The lock itself, when the writer holding it was killed: taken over (acquireLock) and released.
+    const lockOwner = Number(await fs.readFile(`${this.#path}.lock`, 'utf8').catch(() => ''));
+    const staleLock = lockOwner > 0 && lockOwner !== process.pid && !isAlive(lockOwner);
+    if (!staleLock && strays(await fs.readdir(folder).catch(() => [])).length === 0) return;
     const release = await acquireLock(`${this.#path}.lock`, this.#lockTimeoutMs);
     try {
       for (const file of strays(await fs.readdir(folder))) await fs.rm(path.join(folder, file), { force: true });

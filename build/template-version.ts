@@ -15,6 +15,8 @@ const files = [
   'core/render.ts',
   'content/model.ts',
   'content/queries.ts',
+  // The build projects issues in code, not through queries.ts's projection (build/sources.ts projectIssues).
+  'content/issue-projection.ts',
   'content/media.ts',
   'content/rules.ts',
   'build/render-issue.ts',
@@ -25,19 +27,20 @@ const files = [
 let cached: Promise<string> | undefined;
 
 export function templateVersion(): Promise<string> {
-  return (cached ??= computeTemplateVersion());
+  return (cached ??= templateVersionAt(root));
 }
 
-async function computeTemplateVersion(): Promise<string> {
+/** The template version of the sources under `at` (the project's root, or a copy of it in a test). */
+export async function templateVersionAt(at: string): Promise<string> {
   const paths: string[] = [...files];
   for (const folder of folders) {
-    const entries = await fs.readdir(path.join(root, folder), { recursive: true, withFileTypes: true }).catch(() => []);
+    const entries = await fs.readdir(path.join(at, folder), { recursive: true, withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       if (!entry.isFile() || !/\.(ts|tsx|css|mjml)$/.test(entry.name) || /\.test\.tsx?$/.test(entry.name)) continue;
-      paths.push(path.relative(root, path.join(entry.parentPath, entry.name)));
+      paths.push(path.relative(at, path.join(entry.parentPath, entry.name)));
     }
   }
-  return hashFiles(paths);
+  return hashFiles(paths, at);
 }
 
 let linksCode: Promise<string> | undefined;
@@ -52,11 +55,11 @@ export function linksCodeVersion(): Promise<string> {
   return (linksCode ??= hashFiles(['build/links-index.ts', 'content/used-in.ts', 'content/normalize-url.ts']));
 }
 
-async function hashFiles(paths: string[]): Promise<string> {
+async function hashFiles(paths: string[], at = root): Promise<string> {
   const hash = createHash('sha256');
   paths.sort();
   // Read all at once (one after another, a hundred reads cost a new process a quarter of a second on a slow disk), hashed in order.
-  const contents = await Promise.all(paths.map((rel) => fs.readFile(path.join(root, rel)).catch(() => undefined)));
+  const contents = await Promise.all(paths.map((rel) => fs.readFile(path.join(at, rel)).catch(() => undefined)));
   paths.forEach((rel, i) => {
     const bytes = contents[i];
     if (bytes !== undefined) hash.update(`${rel}\0${bytes.length}\0`).update(bytes);

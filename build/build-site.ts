@@ -281,7 +281,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
               // A failure here is met again, and reported, when the index is built.
-              searchReads.push(readSearchShare({ key: p.key, file: cache.artifactPath(p.key, 'search'), text: search }, searchLinks).catch(() => undefined));
+              searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, searchLinks).catch(() => undefined));
             });
           // Failures are collected below; this only keeps an early exit from leaving them unhandled.
           job.catch(() => undefined);
@@ -346,7 +346,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       const fed = planned.slice(-feedLength);
       let feedsMade: Promise<Feeds> | undefined;
       const feeds = () =>
-        (feedsMade ??= Promise.all(fed.map(async (p): Promise<FeedEntry> => ({ issue: p.listing, contentHtml: await fs.readFile(cache.artifactPath(p.key, 'body'), 'utf8') }))).then(
+        (feedsMade ??= Promise.all(fed.map(async (p): Promise<FeedEntry> => ({ issue: p.listing, contentHtml: await cache.readBody(p.key) }))).then(
           (entries) => buildFeeds(entries, ctx),
         ));
       const feedKeys = fed.map((p) => p.key);
@@ -394,7 +394,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       // The reader-search index: every issue's search document, merged (build/search-index.ts).
       await Promise.all(searchReads);
       const search = await buildSearchIndex(
-        planned.map((p) => ({ key: p.key, file: cache.artifactPath(p.key, 'search') })),
+        planned.map((p) => ({ key: p.key, file: cache.entryPath(p.key) })),
         tagPlan.forSearch(),
         { template: version, tags: tagsDigest() },
         { outDir, state: await searchState },

@@ -7,22 +7,22 @@ import { BuildCache, metaSchema, type EntryMeta } from './cache.ts';
 const key = (c: string) => c.repeat(64);
 
 describe('BuildCache.readMetas', () => {
-  it('takes the record for entries whose folders are there, meta.json for the others, and nothing for entries that are gone', async () => {
+  it('takes the record for entries whose folders are there, entry.json for the others, and nothing for entries that are gone', async () => {
     const cache = new BuildCache(await makeTempDir());
     const meta = (n: number): EntryMeta => ({ number: n, subject: `Issue ${n}`, warnings: [] });
     const artifacts = { subject: 'Issue 1', warnings: [], page: 'p', body: 'b', emailHtml: 'h', emailText: 't', search: '{}' };
     await cache.write(key('a'), 1, artifacts);
     cache.writeSync(key('b'), 2, { ...artifacts, subject: 'Issue 2' });
-    // No record yet: each entry's meta.json.
+    // No record yet: each entry's entry.json.
     expect(await cache.readMetas([key('a'), key('b'), key('c')])).toEqual(new Map([[key('a'), meta(1)], [key('b'), meta(2)]]));
 
-    // The record says what it says for entries that are there (a test can tell: it differs from meta.json)…
+    // The record says what it says for entries that are there (a test can tell: it differs from entry.json)…
     await cache.saveMetas(new Map([[key('a'), { ...meta(1), subject: 'From the record' }], [key('c'), meta(3)]]));
     // …and nothing for an entry whose folder was removed.
     await cache.remove([key('b')]);
     expect(await cache.readMetas([key('a'), key('b'), key('c')])).toEqual(new Map([[key('a'), { ...meta(1), subject: 'From the record' }]]));
 
-    // A record cut short or damaged is passed over: each entry's own meta.json says.
+    // A record cut short or damaged is passed over: each entry's own entry.json says.
     for (const damaged of ['{"broken', '', 'null', '[1, 2']) {
       await fs.writeFile(path.join(cache.dir, 'metas.json'), damaged);
       expect(await cache.readMetas([key('a'), key('b')]), damaged).toEqual(new Map([[key('a'), meta(1)]]));
@@ -32,7 +32,7 @@ describe('BuildCache.readMetas', () => {
   it('checks the record as metaSchema checks one entry: a record it would refuse is not used', async () => {
     const dir = await makeTempDir();
     const cache = new BuildCache(dir);
-    // A folder without meta.json: only a record can vouch for it.
+    // A folder without entry.json: only a record can vouch for it.
     await fs.mkdir(path.join(cache.entryDir(key('d'))), { recursive: true });
     const good: EntryMeta = { number: 4, subject: 'Issue 4', warnings: [{ where: 'issue 4', field: 'title', message: 'long' }] };
     const variants: unknown[] = [
@@ -54,3 +54,23 @@ describe('BuildCache.readMetas', () => {
     }
   });
 });
+
+describe('a cache entry', () => {
+  it('is the three files the output links and one entry.json with the metadata, the body and the search document, the same through write and writeSync', async () => {
+    const cache = new BuildCache(await makeTempDir());
+    const search = JSON.stringify({ number: 7, sections: [{ heading: 'A "quoted" <b>', blocks: [] }], words: [['quoted']] });
+    const artifacts = { subject: 'Issue 7', warnings: [], page: '<p>page</p>', body: '<p>Body with "quotes", \\ and \u2028</p>', emailHtml: 'h', emailText: 't', search };
+    await cache.write(key('e'), 7, artifacts);
+    cache.writeSync(key('f'), 7, artifacts);
+    for (const k of [key('e'), key('f')]) {
+      expect((await fs.readdir(cache.entryDir(k))).sort()).toEqual(['email.html', 'email.txt', 'entry.json', 'page.html']);
+      expect(await cache.readBody(k)).toBe(artifacts.body);
+      expect(await cache.readMeta(k)).toEqual({ number: 7, subject: 'Issue 7', warnings: [] });
+      expect(JSON.parse(await fs.readFile(cache.entryPath(k), 'utf8')).search).toEqual(JSON.parse(search));
+    }
+    await fs.writeFile(cache.entryPath(key('e')), '{"meta":');
+    await expect(cache.readBody(key('e'))).rejects.toThrow(/entry\.json failed/);
+    expect(await cache.readMeta(key('e'))).toBeUndefined();
+  });
+});
+

@@ -77,9 +77,9 @@ let lastOutput: { inputs: IssueShare[]; files: Array<[string, string]>; v: strin
 export interface SearchIndexSource {
   /** The issue's cache key. */
   key: string;
-  /** Its search document's file (BuildCache.artifactPath(key, 'search')). */
+  /** Its cache entry's entry.json (BuildCache.entryPath), which holds the search document. */
   file: string;
-  /** The file's text when the caller holds it already (a render worker's reply): then the file is not read. */
+  /** The search document's text when the caller holds it already (a render worker's reply): then the file is not read. */
   text?: string;
 }
 
@@ -295,7 +295,9 @@ type SearchDocWithWords = IssueSearchDoc & { words?: string[][] };
 
 async function readDoc(file: string, text?: string): Promise<SearchDocWithWords> {
   try {
-    return JSON.parse(text ?? (await fs.readFile(file, 'utf8'))) as SearchDocWithWords;
+    const doc = text !== undefined ? JSON.parse(text) : (JSON.parse(await fs.readFile(file, 'utf8')) as { search?: unknown }).search;
+    if (typeof doc !== 'object' || doc === null) throw new Error('it holds no search document');
+    return doc as SearchDocWithWords;
   } catch (error) {
     throw new NewsdeskError('BUILD_FAILED', `Reading the search document ${file} failed: ${(error as Error).message}`, {
       hint: 'Delete the build cache folder (build-cache in the data folder) and build again.',

@@ -152,22 +152,23 @@ describe('the reader-search index', () => {
     await (await freshBuildSite())({ config, store, threads: 1 });
     let step = 0;
     /**
-     * Builds as a new process would, with the search share of an issue that did not change
-     * moved out of the cache (so reading every share would fail), then compares the index
-     * with a build from scratch.
+     * Builds as a new process would, with the search document of an issue that did not
+     * change taken out of its cache entry (so reading every share would fail), then compares
+     * the index with a build from scratch.
      */
     const buildAndCompare = async (expectPatched: boolean, inPlace = false) => {
-      let share: string | undefined;
+      let entry: { file: string; text: string } | undefined;
       if (expectPatched) {
         const state = JSON.parse(await fs.readFile(path.join(config.dataDir, 'build-cache', 'search-state.json'), 'utf8')) as { issues: Array<[number, string]> };
         const key = state.issues[0]![1];
-        share = path.join(config.dataDir, 'build-cache', key.slice(0, 2), key, 'search.json');
-        await fs.rename(share, `${share}.aside`);
+        const file = path.join(config.dataDir, 'build-cache', key.slice(0, 2), key, 'entry.json');
+        entry = { file, text: await fs.readFile(file, 'utf8') };
+        await fs.writeFile(file, JSON.stringify({ ...JSON.parse(entry.text), search: undefined }));
       }
       try {
         await (await freshBuildSite())({ config, store, threads: 1, inPlace });
       } finally {
-        if (share) await fs.rename(`${share}.aside`, share);
+        if (entry) await fs.writeFile(entry.file, entry.text);
       }
       const reference = path.join(dir, `reference-${++step}`);
       await (await freshBuildSite())({ config: { ...config, outDir: reference, dataDir: path.join(dir, `data-reference-${step}`) }, store, threads: 1 });

@@ -110,10 +110,7 @@ export interface BuildOptions {
 
 export const buildCacheFolder = 'build-cache';
 
-/**
- * Issues projected per query: big enough that groq-js's scan of the dataset is amortised,
- * small enough that projecting them (synchronous) does not outlast the jobs the workers hold.
- */
+/** Issues projected at a time: few enough that projecting them (synchronous) does not outlast the jobs the workers hold. */
 const projectionChunk = 25;
 
 export async function buildSite(options: BuildOptions): Promise<BuildSummary> {

@@ -31,7 +31,13 @@ export const entryFile = 'entry.json';
 /** Part of every cache key: entries of another layout are never read as this one's. */
 const entryLayout = 2;
 
-const damagedHint = 'Delete the build cache folder (build-cache in the data folder) and build again.';
+/** What to do about a cache entry found damaged. */
+export const damagedCacheHint = 'Delete the build cache folder (build-cache in the data folder) and build again.';
+
+/** One part of the entry.json at `file` (undefined when it holds none); throws when the file cannot be read or is not JSON. */
+export async function readEntryPart(file: string, part: 'meta' | 'body' | 'search'): Promise<unknown> {
+  return (JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Record<typeof part, unknown>>)[part];
+}
 
 export const metaSchema = z.object({
   number: z.number(),
@@ -89,7 +95,7 @@ export class BuildCache {
   /** The entry's metadata, or undefined when there is no complete entry under this key. */
   async readMeta(key: string): Promise<EntryMeta | undefined> {
     try {
-      const parsed = metaSchema.safeParse((JSON.parse(await fs.readFile(this.entryPath(key), 'utf8')) as { meta?: unknown }).meta);
+      const parsed = metaSchema.safeParse(await readEntryPart(this.entryPath(key), 'meta'));
       return parsed.success ? parsed.data : undefined;
     } catch {
       return undefined;
@@ -101,11 +107,11 @@ export class BuildCache {
     const file = this.entryPath(key);
     let body: unknown;
     try {
-      body = (JSON.parse(await fs.readFile(file, 'utf8')) as { body?: unknown }).body;
+      body = await readEntryPart(file, 'body');
     } catch (error) {
-      throw new NewsdeskError('BUILD_FAILED', `Reading ${file} failed: ${(error as Error).message}`, { hint: damagedHint, cause: error });
+      throw new NewsdeskError('BUILD_FAILED', `Reading ${file} failed: ${(error as Error).message}`, { hint: damagedCacheHint, cause: error });
     }
-    if (typeof body !== 'string') throw new NewsdeskError('BUILD_FAILED', `${file} holds no issue body`, { hint: damagedHint });
+    if (typeof body !== 'string') throw new NewsdeskError('BUILD_FAILED', `${file} holds no issue body`, { hint: damagedCacheHint });
     return body;
   }
 

@@ -26,7 +26,7 @@ import path from 'node:path';
 import { NewsdeskError } from '../core/errors.ts';
 import { sectionOwnText, type IssueSearchDoc, type SearchLink } from '../web/search-doc.ts';
 import { searchTokenizer } from '../web/search-tokens.ts';
-import { writeRecord } from './cache.ts';
+import { damagedCacheHint, readEntryPart, writeRecord } from './cache.ts';
 import type { TaggedLink } from './sources.ts';
 
 /** What the index takes from a tagged link (linkDetails). */
@@ -295,12 +295,12 @@ type SearchDocWithWords = IssueSearchDoc & { words?: string[][] };
 
 async function readDoc(file: string, text?: string): Promise<SearchDocWithWords> {
   try {
-    const doc = text !== undefined ? JSON.parse(text) : (JSON.parse(await fs.readFile(file, 'utf8')) as { search?: unknown }).search;
+    const doc = text !== undefined ? JSON.parse(text) : await readEntryPart(file, 'search');
     if (typeof doc !== 'object' || doc === null) throw new Error('it holds no search document');
     return doc as SearchDocWithWords;
   } catch (error) {
     throw new NewsdeskError('BUILD_FAILED', `Reading the search document ${file} failed: ${(error as Error).message}`, {
-      hint: 'Delete the build cache folder (build-cache in the data folder) and build again.',
+      hint: damagedCacheHint,
       cause: error,
     });
   }

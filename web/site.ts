@@ -20,6 +20,7 @@ export function sitePrefix(ctx: Pick<RenderContext, 'baseUrl'>): string {
   }
   return lastPrefix.prefix;
 }
+
 /** A root-relative link to a site path such as "issues/12-x/" or "feed.xml". */
 export function siteHref(ctx: Pick<RenderContext, 'baseUrl'>, sitePath: string): string {
   return `${sitePrefix(ctx)}/${sitePath.replace(/^\/+/, '')}`;

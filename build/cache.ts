@@ -260,9 +260,12 @@ export class PageStore {
     this.#used.add(key);
   }
 
-  /** The stored page's bytes (a tag's links section is spliced into its page as they are, never decoded: build/tag-pages.ts). */
-  async read(key: string): Promise<Buffer | undefined> {
-    this.#used.add(key);
+  /**
+   * The stored page's bytes (a tag's links section is spliced into its page as they are, never
+   * decoded: build/tag-pages.ts); `keep: false` reads it without keeping it past this build.
+   */
+  async read(key: string, options: { keep?: boolean } = {}): Promise<Buffer | undefined> {
+    if (options.keep !== false) this.#used.add(key);
     return fs.readFile(this.file(key)).catch(() => undefined);
   }
 

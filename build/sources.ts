@@ -402,24 +402,33 @@ function resolveTaggedLinks(raw: RawContent, listings: Map<string, Listing>): Ta
   const tagRef = tagResolver(raw);
   const out: TaggedLink[] = [];
   for (const [id, uses] of usedIn) {
-    const memo = linkMemoOf(raw.byId.get(id)!);
-    const base = memo.base;
-    if (!base) continue;
-    const tags = base.tagIds.flatMap((tagId) => tagRef(tagId) ?? []);
-    if (tags.length === 0) continue;
-    if (uses.length > 1) uses.sort((a, b) => a.number - b.number);
-    if (memo.link && sameRefs(memo.link.tags, tags) && sameUses(memo.link.usedIn, uses)) {
-      out.push(memo.link);
-      continue;
-    }
-    memo.link = { id, url: base.url, title: base.title, siteName: base.siteName, description: base.description, tags, usedIn: uses };
-    out.push(memo.link);
+    const link = taggedLinkOf(id, raw.byId.get(id)!, uses, tagRef);
+    if (link) out.push(link);
   }
   return out;
 }
 
+/**
+ * The link document `doc` (by id `id`) as the tag pages show it, used in the published issues `uses`
+ * (any order; sorted here); undefined when it has no tag to show. The same object as last
+ * time while nothing about the link changed.
+ */
+export function taggedLinkOf(id: string, doc: SanityDocument, uses: Array<{ number: number; title: string }>, tagRef: TagResolver): TaggedLink | undefined {
+  const memo = linkMemoOf(doc);
+  const base = memo.base;
+  if (!base) return undefined;
+  const tags = base.tagIds.flatMap((tagId) => tagRef(tagId) ?? []);
+  if (tags.length === 0) return undefined;
+  if (uses.length > 1) uses.sort((a, b) => a.number - b.number);
+  if (memo.link && sameRefs(memo.link.tags, tags) && sameUses(memo.link.usedIn, uses)) return memo.link;
+  memo.link = { id, url: base.url, title: base.title, siteName: base.siteName, description: base.description, tags, usedIn: uses };
+  return memo.link;
+}
+
+export type TagResolver = (id: string) => { title: string; slug: string } | undefined;
+
 /** A tag document's title and slug by id (undefined for a missing or unfinished tag), each looked up once. */
-function tagResolver(raw: RawContent): (id: string) => { title: string; slug: string } | undefined {
+export function tagResolver(raw: RawContent): TagResolver {
   const tagRefs = new Map<string, { title: string; slug: string } | undefined>();
   return (id) => {
     if (!tagRefs.has(id)) {

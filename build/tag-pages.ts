@@ -11,19 +11,26 @@
 // links are what they were, and a new process (`newsdesk build` after an edit) takes
 // their digests from the record without resolving a single link. A page it must render
 // (the tags of an issue whose summary changed) takes its links section from the store.
-import { createHash } from 'node:crypto';
+//
+// When a few issues changed their use of links (a new issue published, a link retitled),
+// a new process splices: the links index beside the record (build-cache/tag-links-index.json)
+// lists every shown link with its sort key, digest, list item's length and the issues it
+// is used in, and each tag's links in order. Only the links the changed issues use (or
+// used) are resolved; each tag's new section is its stored section's unchanged byte runs
+// with those links' items put in their places, and its digest comes from the links' digests.
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { documentDigest } from '../content/document-digest.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { NewsdeskError } from '../core/errors.ts';
-import { linkSection } from '../web/archive-page.tsx';
+import { linkItem, linkSection, linkSectionFrame } from '../web/archive-page.tsx';
 import { isSafeSlug } from '../web/site.ts';
 import { writeRecord, type PageStore } from './cache.ts';
 import type { TaggedLookup } from './search-index.ts';
-import { knownTaggedLinks, referencesOf, taggedLinkDetails, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
+import { knownTaggedLinks, referencesOf, tagResolver, taggedLinkDetails, taggedLinkOf, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 
-const recordFormat = 1;
+const recordFormat = 2;
 
 interface TagLinksRecord {
   format: number;
@@ -33,7 +40,37 @@ interface TagLinksRecord {
   issues: Record<string, [key: string, usage: string]>;
   /** Per tag that has links: its slug, its title as the links name it, the digest of its links. */
   tags: Array<[slug: string, title: string, digest: string]>;
+  /** The generation of the links index that describes these tags' links (absent: none does). */
+  index?: string;
 }
+
+/** A link a tag page lists, in the links index: what splicing needs of it. */
+type IndexedLink = [id: string, sortKey: string, digest: string, bytes: number, usedIn: string[]];
+
+/**
+ * Every link the tag pages list and each tag's links in order (build-cache/tag-links-index.json):
+ * what a new process splices the tags' stored sections with. Written before the record that
+ * names its generation, so a record never names an index other than the one it was made with.
+ */
+interface TagLinksIndex {
+  format: number;
+  generation: string;
+  /** Each link: its id, sort key (its title, else its URL), digest, list item's length in UTF-8 bytes, and the ids of the issues it is used in. */
+  links: IndexedLink[];
+  /** Per tag, its links as the section lists them: positions in `links`. */
+  tags: Array<[slug: string, order: number[]]>;
+}
+
+/** What the last build left: its record, and the links index's bytes (parsed only to splice). */
+export interface StoredTagLinks {
+  record: TagLinksRecord | undefined;
+  index: Buffer | undefined;
+}
+
+/** Splicing is for a few changed issues; beyond this share of the archive, resolving every link costs no more. */
+const spliceShare = 0.1;
+/** However small the archive, this many changed issues are spliced (tests change several at once). */
+const spliceAlways = 16;
 
 export interface TagPage {
   tag: { title: string; slug: string; description: string | undefined };
@@ -54,6 +91,14 @@ interface TagLinksEntry {
   digest: string;
   /** Sorted as shown; only when this build resolved the links. */
   links?: TaggedLink[];
+  /** When this build spliced the tag's links: its stored section's digest and length, and the new section's items, as byte ranges of that section or links to render. */
+  splice?: { from: string; length: number; pieces: Array<[start: number, end: number] | TaggedLink> };
+}
+
+/** Splicing's result: the tags' entries, and the links index for the next build (made when saved). */
+interface Spliced {
+  bySlug: Map<string, TagLinksEntry>;
+  index: () => Omit<TagLinksIndex, 'format' | 'generation'>;
 }
 
 export class TagLinks {
@@ -63,54 +108,77 @@ export class TagLinks {
   readonly #pages: PageStore;
   #bySlug: Map<string, TagLinksEntry>;
   #resolved: TaggedLink[] | undefined;
+  readonly #spliced: Spliced | undefined;
   readonly #next: TagLinksRecord;
 
-  private constructor(file: string, raw: RawContent, listings: Map<string, Listing>, pages: PageStore, bySlug: Map<string, TagLinksEntry>, resolved: TaggedLink[] | undefined, next: TagLinksRecord) {
+  private constructor(
+    file: string,
+    raw: RawContent,
+    listings: Map<string, Listing>,
+    pages: PageStore,
+    bySlug: Map<string, TagLinksEntry>,
+    resolved: TaggedLink[] | undefined,
+    spliced: Spliced | undefined,
+    next: TagLinksRecord,
+  ) {
     this.#file = file;
     this.#raw = raw;
     this.#listings = listings;
     this.#pages = pages;
     this.#bySlug = bySlug;
     this.#resolved = resolved;
+    this.#spliced = spliced;
     this.#next = next;
   }
 
-  /** The record a build left in `cacheDir` (undefined when there is none, or it is unreadable or of another format). */
-  static async read(cacheDir: string): Promise<TagLinksRecord | undefined> {
-    try {
-      const record = JSON.parse(await fs.readFile(recordFile(cacheDir), 'utf8')) as TagLinksRecord;
-      const wellFormed = record.format === recordFormat && typeof record.context === 'string' && typeof record.issues === 'object' && record.issues !== null && Array.isArray(record.tags);
-      return wellFormed ? record : undefined;
-    } catch {
-      return undefined;
-    }
+  /** What a build left in `cacheDir`: its record (undefined when there is none, or it is unreadable or of another format) and the links index's bytes. */
+  static async read(cacheDir: string): Promise<StoredTagLinks> {
+    const [record, index] = await Promise.all([readRecord(recordFile(cacheDir)), fs.readFile(indexFile(cacheDir)).catch(() => undefined)]);
+    return { record, index };
   }
 
   /**
-   * Each tag's links for this build: from `record` when it shows no issue's use of links
-   * changed, else resolved from the documents. `context` is the template version and the
-   * tag documents' digest.
+   * Each tag's links for this build: from the stored record when it shows no issue's use of
+   * links changed, spliced when a few did, else resolved from the documents. `context` is
+   * the template version and the tag documents' digest.
    */
-  static plan(input: { cacheDir: string; record: TagLinksRecord | undefined; context: string; issues: readonly PlannedIssue[]; raw: RawContent; listings: Map<string, Listing>; pages: PageStore }): TagLinks {
-    const { record, context, issues, raw } = input;
+  static plan(input: { cacheDir: string; stored: StoredTagLinks; context: string; issues: readonly PlannedIssue[]; raw: RawContent; listings: Map<string, Listing>; pages: PageStore }): TagLinks {
+    const { context, issues, raw } = input;
+    const record = input.stored.record;
     const known = record?.context === context ? record : undefined;
-    let same = known !== undefined && Object.keys(known.issues).length === issues.length;
     const usages: TagLinksRecord['issues'] = {};
+    // The issues whose use of links changed, were published since or are no longer.
+    const changed = new Set<string>();
     for (const issue of issues) {
-      const was = known?.issues[issue.id];
+      const was = known && Object.hasOwn(known.issues, issue.id) ? known.issues[issue.id] : undefined;
       const usage = was && was[0] === issue.key ? was[1] : usageDigest(raw.byId.get(issue.id), issue.listing, raw);
-      if (usage !== was?.[1]) same = false;
+      if (usage !== was?.[1]) changed.add(issue.id);
       usages[issue.id] = [issue.key, usage];
     }
+    if (known) for (const id of Object.keys(known.issues)) if (!Object.hasOwn(usages, id)) changed.add(id);
     const file = recordFile(input.cacheDir);
     let bySlug: Map<string, TagLinksEntry>;
     let resolved: TaggedLink[] | undefined;
-    if (same) bySlug = new Map(known!.tags.map(([slug, title, digest]) => [slug, { title, digest }]));
-    else ({ bySlug, resolved } = resolve(raw, input.listings));
-    const next: TagLinksRecord = { format: recordFormat, context, issues: usages, tags: [...bySlug].map(([slug, e]) => [slug, e.title, e.digest]) };
-    const plan = new TagLinks(file, raw, input.listings, input.pages, bySlug, resolved, next);
+    let spliced: Spliced | undefined;
+    if (known && changed.size === 0) bySlug = new Map(known.tags.map(([slug, title, digest]) => [slug, { title, digest }]));
+    else {
+      if (known?.index !== undefined && changed.size <= Math.max(spliceAlways, issues.length * spliceShare)) {
+        const index = parseIndex(input.stored.index, known.index);
+        spliced = index && splice({ index, known, changed, raw, listings: input.listings });
+      }
+      if (spliced) bySlug = spliced.bySlug;
+      else ({ bySlug, resolved } = resolve(raw, input.listings));
+    }
+    const next: TagLinksRecord = {
+      format: recordFormat,
+      context,
+      issues: usages,
+      tags: [...bySlug].map(([slug, e]) => [slug, e.title, e.digest]),
+      ...(known && changed.size === 0 && known.index !== undefined ? { index: known.index } : {}),
+    };
+    const plan = new TagLinks(file, raw, input.listings, input.pages, bySlug, resolved, spliced, next);
     // Every section this build's pages show stays in the store, rendered now or not.
-    for (const entry of bySlug.values()) input.pages.keep(plan.#sectionKey(entry));
+    for (const entry of bySlug.values()) input.pages.keep(plan.#sectionKey(entry.digest));
     return plan;
   }
 
@@ -157,21 +225,45 @@ export class TagLinks {
   async section(slug: string): Promise<Buffer> {
     const entry = this.#bySlug.get(slug);
     if (!entry) return Buffer.alloc(0);
-    const key = this.#sectionKey(entry);
+    const key = this.#sectionKey(entry.digest);
     const stored = await this.#pages.read(key);
     if (stored !== undefined) return stored;
-    const bytes = Buffer.from(linkSection(this.#linksOf(slug, entry)));
+    const bytes = (entry.splice && (await this.#splicedSection(entry.splice))) ?? Buffer.from(linkSection(this.#linksOf(slug, entry)));
     await this.#pages.write(key, bytes);
     return bytes;
   }
 
-  /** Writes the record for the next build. */
-  save(): Promise<void> {
-    return writeRecord(this.#file, this.#next);
+  /**
+   * A spliced section: its stored section's byte runs and its new links' items, in order.
+   * Undefined when that section is gone or not what the index says (then the links are
+   * resolved, and must give the digests this build planned with).
+   */
+  async #splicedSection(splice: NonNullable<TagLinksEntry['splice']>): Promise<Buffer | undefined> {
+    const from = await this.#pages.read(this.#sectionKey(splice.from), { keep: false });
+    if (from === undefined || from.length !== splice.length) return undefined;
+    const parts: Buffer[] = [];
+    for (const piece of splice.pieces) {
+      if (!Array.isArray(piece)) parts.push(Buffer.from(linkItem(piece)));
+      else if (from.toString('latin1', piece[0], piece[0] + 4) !== '<li>' || from.toString('latin1', piece[1] - 5, piece[1]) !== '</li>') return undefined;
+      else parts.push(from.subarray(piece[0], piece[1]));
+    }
+    const items = Buffer.concat(parts);
+    return items.length === 0 ? items : Buffer.concat([Buffer.from(linkSectionFrame[0]), items, Buffer.from(linkSectionFrame[1])]);
   }
 
-  #sectionKey(entry: TagLinksEntry): string {
-    return this.#pages.keyOf('#tag-links', JSON.stringify(entry.digest));
+  /** Writes the record for the next build, after the links index it names when this build made a new one. */
+  async save(): Promise<void> {
+    const index = this.#resolved ? fullIndex(this.#bySlug, this.#listings) : this.#spliced?.index();
+    if (index) {
+      const generation = randomBytes(9).toString('base64url');
+      await writeRecord(indexFile(path.dirname(this.#file)), { format: indexFormat, generation, ...index } satisfies TagLinksIndex);
+      this.#next.index = generation;
+    }
+    await writeRecord(this.#file, this.#next);
+  }
+
+  #sectionKey(digest: string): string {
+    return this.#pages.keyOf('#tag-links', JSON.stringify(digest));
   }
 
   #linksOf(slug: string, entry: TagLinksEntry): TaggedLink[] {
@@ -199,8 +291,219 @@ function recordFile(cacheDir: string): string {
   return path.join(cacheDir, 'tag-links.json');
 }
 
-/** For tests and benchmarks: how many times this process resolved every tag's links. */
-export const tagLinksStats = { resolved: 0 };
+async function readRecord(file: string): Promise<TagLinksRecord | undefined> {
+  try {
+    const record = JSON.parse(await fs.readFile(file, 'utf8')) as TagLinksRecord;
+    const wellFormed = record.format === recordFormat && typeof record.context === 'string' && typeof record.issues === 'object' && record.issues !== null && Array.isArray(record.tags);
+    return wellFormed ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function indexFile(cacheDir: string): string {
+  return path.join(cacheDir, 'tag-links-index.json');
+}
+
+const indexFormat = 1;
+
+/** For tests and benchmarks: how many times this process resolved every tag's links, and spliced them. */
+export const tagLinksStats = { resolved: 0, spliced: 0 };
+
+/** The links index, when the bytes are the one of that generation and well formed. */
+function parseIndex(bytes: Buffer | undefined, generation: string): TagLinksIndex | undefined {
+  if (!bytes) return undefined;
+  try {
+    const index = JSON.parse(bytes.toString('utf8')) as TagLinksIndex;
+    if (index.format !== indexFormat || index.generation !== generation || !Array.isArray(index.links) || !Array.isArray(index.tags)) return undefined;
+    const linkOk = (l: unknown) =>
+      Array.isArray(l) && typeof l[0] === 'string' && typeof l[1] === 'string' && typeof l[2] === 'string' && Number.isSafeInteger(l[3]) && l[3] >= 0 && Array.isArray(l[4]);
+    const orderOk = (t: unknown) => Array.isArray(t) && typeof t[0] === 'string' && Array.isArray(t[1]) && t[1].every((i: unknown) => Number.isInteger(i) && index.links[i as number] !== undefined);
+    return index.links.every(linkOk) && index.tags.every(orderOk) ? index : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A link as the index keeps it, with the ids of the issues it is used in (`ids`: issue number → id). */
+function indexed(link: TaggedLink, ids: Map<number, string>): IndexedLink {
+  return [link.id, sortKey(link), linkDigest(link), Buffer.byteLength(linkItem(link)), link.usedIn.map((u) => ids.get(u.number)!)];
+}
+
+function issueIds(listings: Map<string, Listing>): Map<number, string> {
+  return new Map([...listings.values()].map((l) => [l.number, l.id] as const));
+}
+
+/** The links index of resolved tags' links (each entry holds its sorted links). */
+function fullIndex(bySlug: Map<string, TagLinksEntry>, listings: Map<string, Listing>): Omit<TagLinksIndex, 'format' | 'generation'> {
+  const ids = issueIds(listings);
+  const links: IndexedLink[] = [];
+  const at = new Map<TaggedLink, number>();
+  const tags: TagLinksIndex['tags'] = [];
+  for (const [slug, entry] of bySlug) {
+    tags.push([
+      slug,
+      (entry.links ?? []).map((link) => {
+        let i = at.get(link);
+        if (i === undefined) at.set(link, (i = links.push(indexed(link, ids)) - 1));
+        return i;
+      }),
+    ]);
+  }
+  return { links, tags };
+}
+
+/**
+ * Each tag's links after `changed` issues changed their use of links, from the last build's
+ * index: only the links those issues use or used are resolved. Undefined when the index
+ * cannot say (an issue it names is gone unnoticed, or two tag documents share a slug under
+ * different titles, which resolving settles by document order): then every link is resolved.
+ */
+function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: Set<string>; raw: RawContent; listings: Map<string, Listing> }): Spliced | undefined {
+  const { index, known, changed, raw, listings } = input;
+  const titles = new Map<string, string>();
+  for (const doc of raw.byId.values()) {
+    if (doc._type !== 'tag') continue;
+    const { title, slug } = doc as { title?: unknown; slug?: { current?: unknown } };
+    if (typeof title !== 'string' || typeof slug?.current !== 'string') continue;
+    if ((titles.get(slug.current) ?? title) !== title) return undefined;
+    titles.set(slug.current, title);
+  }
+  // The links the changed issues use now, with those issues; and the ones they used.
+  const usedNow = new Map<string, string[]>();
+  for (const id of changed) {
+    const doc = raw.byId.get(id);
+    if (!doc || !listings.has(id)) continue;
+    for (const ref of referencesOf(doc)) {
+      if (raw.byId.get(ref)?._type !== 'link') continue;
+      const list = usedNow.get(ref);
+      if (list) list.push(id);
+      else usedNow.set(ref, [id]);
+    }
+  }
+  const position = new Map<string, number>();
+  const affected = new Set(usedNow.keys());
+  index.links.forEach((link, i) => {
+    position.set(link[0], i);
+    if (link[4].some((id) => changed.has(id))) affected.add(link[0]);
+  });
+  const tagRef = tagResolver(raw);
+  const made: TaggedLink[] = [];
+  for (const id of affected) {
+    const at = position.get(id);
+    const before = at === undefined ? undefined : index.links[at];
+    const users = [...(before?.[4].filter((issue) => !changed.has(issue)) ?? []), ...(usedNow.get(id) ?? [])];
+    const uses: Array<{ number: number; title: string }> = [];
+    for (const issue of users) {
+      const listing = listings.get(issue);
+      if (!listing) return undefined;
+      uses.push({ number: listing.number, title: listing.title });
+    }
+    const doc = raw.byId.get(id);
+    const link = uses.length > 0 && doc?._type === 'link' ? taggedLinkOf(id, doc, uses, tagRef) : undefined;
+    if (link) made.push(link);
+  }
+
+  // Each tag's new links, sorted as shown (a link names a tag as often as it carries it, as resolve() lists it).
+  const added = new Map<string, TaggedLink[]>();
+  for (const link of made) {
+    for (const tag of link.tags) {
+      if (!isSafeSlug(tag.slug)) continue;
+      const list = added.get(tag.slug);
+      if (list) list.push(link);
+      else added.set(tag.slug, [link]);
+    }
+  }
+  const wasTitle = new Map(known.tags.map(([slug, title, digest]) => [slug, { title, digest }] as const));
+  const bySlug = new Map<string, TagLinksEntry>();
+  const order = new Map<string, Array<number | TaggedLink>>();
+  const [head] = linkSectionFrame;
+  const frameBytes = Buffer.byteLength(linkSectionFrame[0]) + Buffer.byteLength(linkSectionFrame[1]);
+  const slugs = new Set([...index.tags.map(([slug]) => slug), ...added.keys()]);
+  const oldOrder = new Map(index.tags);
+  for (const slug of slugs) {
+    const was = oldOrder.get(slug) ?? [];
+    const kept = was.filter((i) => !affected.has(index.links[i]![0]));
+    const fresh = (added.get(slug) ?? []).sort(byShownOrder);
+    if (kept.length === was.length && fresh.length === 0) {
+      // Untouched: as the record says.
+      const entry = wasTitle.get(slug);
+      if (!entry) return undefined;
+      bySlug.set(slug, { title: entry.title, digest: entry.digest });
+      order.set(slug, was);
+      continue;
+    }
+    // Merged in shown order; the unchanged links' items are byte runs of the stored section.
+    const merged: Array<number | TaggedLink> = [];
+    let k = 0;
+    for (const link of fresh) {
+      while (k < kept.length && compareShown(index.links[kept[k]!]!, link) <= 0) merged.push(kept[k++]!);
+      merged.push(link);
+    }
+    while (k < kept.length) merged.push(kept[k++]!);
+    if (merged.length === 0) continue;
+    const offsets = new Map<number, number>();
+    let length = 0;
+    for (const i of was) {
+      offsets.set(i, length);
+      length += index.links[i]![3];
+    }
+    const from = wasTitle.get(slug);
+    // A tag the index lists and the record does not: they do not describe the same build.
+    if (!from && kept.length > 0) return undefined;
+    const base = length > 0 ? Buffer.byteLength(head) : 0;
+    const pieces: Array<[number, number] | TaggedLink> = [];
+    const hash = createHash('sha256');
+    for (const item of merged) {
+      if (typeof item !== 'number') {
+        pieces.push(item);
+        hash.update(linkDigest(item)).update('\n');
+        continue;
+      }
+      const [, , digest, bytes] = index.links[item]!;
+      hash.update(digest).update('\n');
+      if (bytes === 0) continue;
+      const start = base + offsets.get(item)!;
+      const last = pieces.at(-1);
+      if (Array.isArray(last) && last[1] === start) last[1] = start + bytes;
+      else pieces.push([start, start + bytes]);
+    }
+    const title = from?.title ?? titles.get(slug) ?? fresh[0]!.tags.find((t) => t.slug === slug)!.title;
+    const splice = from ? { from: from.digest, length: length > 0 ? length + frameBytes : 0, pieces } : undefined;
+    bySlug.set(slug, { title, digest: hash.digest('base64url'), ...(splice && kept.length > 0 ? { splice } : { links: merged as TaggedLink[] }) });
+    order.set(slug, merged);
+  }
+
+  tagLinksStats.spliced++;
+  return {
+    bySlug,
+    index() {
+      // The unchanged links keep their entries; the changed ones are indexed anew.
+      const ids = issueIds(listings);
+      const links: IndexedLink[] = [];
+      const moved = new Map<number | TaggedLink, number>();
+      const at = (item: number | TaggedLink) => {
+        let i = moved.get(item);
+        if (i === undefined) moved.set(item, (i = links.push(typeof item === 'number' ? index.links[item]! : indexed(item, ids)) - 1));
+        return i;
+      };
+      return { links, tags: [...order].filter(([slug]) => bySlug.has(slug)).map(([slug, items]) => [slug, items.map(at)]) };
+    },
+  };
+}
+
+/** The order a tag page lists links in: by title (else URL), then id, in code points. */
+function byShownOrder(a: TaggedLink, b: TaggedLink): number {
+  return compare(sortKey(a), sortKey(b)) || compare(a.id, b.id);
+}
+
+function compareShown(a: IndexedLink, b: TaggedLink): number {
+  return compare(a[1], sortKey(b)) || compare(a[0], b.id);
+}
+
+function sortKey(link: TaggedLink): string {
+  return link.title ?? link.url;
+}
 
 /** Every tag's links, resolved from the documents: sorted as the page lists them, with their digest. */
 function resolve(raw: RawContent, listings: Map<string, Listing>): { bySlug: Map<string, TagLinksEntry>; resolved: TaggedLink[] } {
@@ -233,20 +536,28 @@ function usageDigest(doc: SanityDocument | undefined, listing: Listing, raw: Raw
 }
 
 /**
- * The digest of a tag's links, remembered per sorted array: sources.ts hands out the same
- * link objects while nothing about them changed, so a server's rebuild after an unrelated
- * edit does not serialise tens of thousands of links again.
+ * The digest of a tag's links (of their digests, in order), remembered per sorted array:
+ * sources.ts hands out the same link objects while nothing about them changed, so a
+ * server's rebuild after an unrelated edit does not serialise tens of thousands of links again.
  */
 const linksDigests = new WeakMap<readonly TaggedLink[], string>();
 
 function linksDigest(links: readonly TaggedLink[]): string {
   let digest = linksDigests.get(links);
   if (digest === undefined) {
-    // Link by link: a tag's links as one JSON string would be tens of MB at once.
     const hash = createHash('sha256');
-    for (const link of links) hash.update(JSON.stringify(link)).update('\n');
+    for (const link of links) hash.update(linkDigest(link)).update('\n');
     linksDigests.set(links, (digest = hash.digest('base64url')));
   }
+  return digest;
+}
+
+const linkDigests = new WeakMap<TaggedLink, string>();
+
+/** A link's digest: of everything about it a tag page shows or the index keeps. */
+function linkDigest(link: TaggedLink): string {
+  let digest = linkDigests.get(link);
+  if (digest === undefined) linkDigests.set(link, (digest = createHash('sha256').update(JSON.stringify(link)).digest('base64url')));
   return digest;
 }
 
@@ -260,7 +571,7 @@ const lastSorts = new Map<string, { input: TaggedLink[]; sorted: TaggedLink[] }>
 function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
   const last = lastSorts.get(slug);
   if (last && last.input.length === links.length && last.input.every((link, i) => link === links[i])) return last.sorted;
-  const sorted = [...links].sort((a, b) => compare(a.title ?? a.url, b.title ?? b.url) || compare(a.id, b.id));
+  const sorted = [...links].sort(byShownOrder);
   lastSorts.set(slug, { input: links, sorted });
   return sorted;
 }

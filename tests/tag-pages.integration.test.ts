@@ -1,22 +1,28 @@
 // A new process (`newsdesk build` after an edit) takes each tag's links from the last
 // build's record (build/tag-pages.ts) when no published issue's use of links changed, and
-// a tag page it must render again takes its links section from the page store; anything
-// that changes what the tag pages list resolves the links again. Either way the output is
-// the one a build from scratch writes.
+// a tag page it must render again takes its links section from the page store; when a few
+// issues changed their use of links it splices the stored sections with the links those
+// issues use, from the links index; a change to the tags themselves, or a record or index
+// it cannot trust, resolves every link again. Either way the output is the one a build from
+// scratch writes.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
 
-/** buildSite as a new process has it; how many times it resolved every tag's links. */
-const buildInNewProcess = (options: BuildOptions) => buildFresh(options, ({ tagPages }) => tagPages.tagLinksStats.resolved);
+/** buildSite as a new process has it; how many times it resolved every tag's links, and spliced them. */
+const buildInNewProcess = (options: BuildOptions) => buildFresh(options, ({ tagPages }) => ({ ...tagPages.tagLinksStats }));
+const fromRecord = { resolved: 0, spliced: 0 };
+const spliced = { resolved: 0, spliced: 1 };
+const resolved = { resolved: 1, spliced: 0 };
 
 describe('tag pages in a new process', () => {
-  it('take their links from the record while no issue changed its use of links, resolve them when one did, and equal a build from scratch', async () => {
+  it('take their links from the record while no issue changed its use of links, splice them when one did, resolve them when a tag changed, and equal a build from scratch', async () => {
     const { dir, store, config } = await syntheticSite('newsdesk-tag-pages-');
     const record = path.join(config.dataDir, 'build-cache', 'tag-links.json');
+    const index = path.join(config.dataDir, 'build-cache', 'tag-links-index.json');
     const pagesDir = path.join(config.dataDir, 'build-cache', 'pages');
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     let step = 0;
     const sameAsFromScratch = () => expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, `reference-${++step}`), `step ${step}`);
     const tagPagesShowing = async (text: string) => {
@@ -27,34 +33,34 @@ describe('tag pages in a new process', () => {
 
     // A summary is on the tags' pages of its issue, not in any link: those pages are rendered again around their stored links sections.
     await store.mutate([{ patch: { id: 'issue-4', set: { summary: 'A summary the tag pages show.' } } }]);
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(0);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(fromRecord);
     expect(await tagPagesShowing('A summary the tag pages show.')).toBeGreaterThan(0);
     await sameAsFromScratch();
     // In place, as a server would after a publish.
     await store.mutate([{ patch: { id: 'issue-5', set: { summary: 'Another one.' } } }]);
-    expect(await buildInNewProcess({ config, store, threads: 1, inPlace: true })).toBe(0);
+    expect(await buildInNewProcess({ config, store, threads: 1, inPlace: true })).toEqual(fromRecord);
     await sameAsFromScratch();
 
-    // A link's title, a number ("issue #n" under each link), a tag's name: each changes what the pages list.
+    // A link's title, a number ("issue #n" under each link): each changes what the pages list, spliced; a tag's name resolves them all.
     await store.mutate([{ patch: { id: 'link-3-0', set: { title: 'A retitled link' } } }]);
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(spliced);
     expect(await tagPagesShowing('A retitled link')).toBeGreaterThan(0);
     await sameAsFromScratch();
     await store.mutate([{ patch: { id: 'issue-12', set: { number: 40 } } }]);
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(spliced);
     expect(await tagPagesShowing('issue #40')).toBeGreaterThan(0);
     await sameAsFromScratch();
     const [tag] = await store.fetch<Array<{ _id: string }>>('*[_type == "tag"] | order(_id asc) { _id }');
     await store.mutate([{ patch: { id: tag!._id, set: { title: 'Renamed tag' } } }]);
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
     // An issue unpublished: its links' "issue #n" go.
     await store.mutate([{ delete: { id: 'issue-11' } }]);
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(spliced);
     await sameAsFromScratch();
-    // After resolving, the record is whole again.
+    // After resolving or splicing, the record is whole again.
     await store.mutate([{ patch: { id: 'issue-6', set: { summary: 'Once more from the record.' } } }]);
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(0);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(fromRecord);
     await sameAsFromScratch();
 
     // A stored links section gone: made again (resolving the links), and the record stands.
@@ -62,10 +68,41 @@ describe('tag pages in a new process', () => {
     const before = await sections();
     for (const name of before) await fs.rm(path.join(pagesDir, name));
     await store.mutate([{ patch: { id: 'issue-7', set: { summary: 'With the store emptied.' } } }]);
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
     await store.mutate([{ patch: { id: 'issue-7', set: { summary: 'And back to the record.' } } }]);
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(0);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(fromRecord);
+    await sameAsFromScratch();
+
+    // A links index it cannot trust. Gone, or of another generation than the record names:
+    // every link is resolved. Wrong lengths, or the stored sections gone: the splice is
+    // planned, the sections cannot be made from it, and the links are resolved instead
+    // (giving the digests planned).
+    const retitle = (title: string) => store.mutate([{ patch: { id: 'link-5-1', set: { title } } }]);
+    const rewriteIndex = async (change: (index: { generation: string; links: Array<[string, string, string, number, string[]]> }) => void) => {
+      const stored = JSON.parse(await fs.readFile(index, 'utf8')) as Parameters<typeof change>[0];
+      change(stored);
+      await fs.writeFile(index, JSON.stringify(stored));
+    };
+    await fs.rm(index);
+    await retitle('Retitled with no index');
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
+    await sameAsFromScratch();
+    await rewriteIndex((stored) => void (stored.generation = 'another'));
+    await retitle('Retitled with another index');
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
+    await sameAsFromScratch();
+    await rewriteIndex((stored) => void (stored.links = stored.links.map(([id, key, digest, bytes, used]) => [id, key, digest, bytes + 1, used])));
+    await retitle('Retitled with wrong lengths');
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual({ resolved: 1, spliced: 1 });
+    await sameAsFromScratch();
+    for (const name of await sections()) await fs.rm(path.join(pagesDir, name));
+    await retitle('Retitled with the sections gone');
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual({ resolved: 1, spliced: 1 });
+    expect(await tagPagesShowing('Retitled with the sections gone')).toBeGreaterThan(0);
+    await sameAsFromScratch();
+    await retitle('Retitled from the index again');
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(spliced);
     await sameAsFromScratch();
 
     // A record that does not match the content (a tag's links digest changed by hand): the
@@ -83,7 +120,7 @@ describe('tag pages in a new process', () => {
     expect(failure).toMatchObject({ code: 'BUILD_FAILED', message: expect.stringContaining('tag-links.json') });
     expect((await fs.readFile(path.join(config.outDir, 'index.html'))).equals(output)).toBe(true);
     await expect(fs.stat(record)).rejects.toThrow();
-    expect(await buildInNewProcess({ config, store, threads: 1 })).toBe(1);
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
   });
 });

@@ -45,37 +45,39 @@ function linkHtml(link: TagPageLink): string {
 }
 
 /**
- * A link's list item ("" for a link whose URL is not safe to show), remembered per link
- * object. Links are read-only values: the build hands the same object again when nothing
- * about the link changed, so a rebuild renders only the links that did.
+ * A link's list item, control characters stripped ("" for a link whose URL is not safe to
+ * show), remembered per link object. Links are read-only values: the build hands the same
+ * object again when nothing about the link changed, so a rebuild renders only the links
+ * that did. Stripping works character by character, so items stripped one by one make the
+ * section stripped whole; build/tag-pages.ts splices a stored section by its items' lengths.
  */
 const linkItems = new WeakMap<TagPageLink, string>();
 
-function linkItem(link: TagPageLink): string {
+export function linkItem(link: TagPageLink): string {
   let item = linkItems.get(link);
-  if (item === undefined) linkItems.set(link, (item = isSafeLinkUrl(link.url) ? linkHtml(link) : ''));
+  if (item === undefined) linkItems.set(link, (item = isSafeLinkUrl(link.url) ? stripControlChars(linkHtml(link)) : ''));
   return item;
 }
 
 /** Stands in for the page content while React renders the frame; plain letters, so React leaves it as is. */
 const contentMarker = 'NEWSDESKPAGECONTENTMARKER';
 
+/** A links section's markup before and after its items (no control characters in either). */
+export const linkSectionFrame = ['<section aria-labelledby="tag-links"><h2 id="tag-links">Links</h2><ul class="link-list">', '</ul></section>'] as const;
+
 const linkSections = new WeakMap<readonly TagPageLink[], string>();
 
 /**
- * A tag page's links section, control characters already stripped, remembered per links
- * array: the build hands the same (read-only) sorted array while none of a tag's links
- * changed, and this section is most of a tag page's megabytes (a new process finds it in
- * the page store: build/tag-pages.ts).
+ * A tag page's links section ("" when no link is safe to show), control characters already
+ * stripped, remembered per links array: the build hands the same (read-only) sorted array
+ * while none of a tag's links changed, and this section is most of a tag page's megabytes
+ * (a new process finds it in the page store: build/tag-pages.ts).
  */
 export function linkSection(links: readonly TagPageLink[]): string {
   let section = linkSections.get(links);
   if (section === undefined) {
     const items = links.map(linkItem).filter((item) => item !== '');
-    section =
-      items.length > 0
-        ? stripControlChars(`<section aria-labelledby="tag-links"><h2 id="tag-links">Links</h2><ul class="link-list">${items.join('')}</ul></section>`)
-        : '';
+    section = items.length > 0 ? `${linkSectionFrame[0]}${items.join('')}${linkSectionFrame[1]}` : '';
     linkSections.set(links, section);
   }
   return section;

@@ -18,7 +18,7 @@
 // is used in, and each tag's links in order. Only the links the changed issues use (or
 // used) are resolved; each tag's new section is its stored section's unchanged byte runs
 // with those links' items put in their places, and its digest comes from the links' digests.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { documentDigest } from '../content/document-digest.ts';
@@ -453,15 +453,15 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     if (!from && kept.length > 0) return undefined;
     const base = length > 0 ? Buffer.byteLength(head) : 0;
     const pieces: Array<[number, number] | TaggedLink> = [];
-    const hash = createHash('sha256');
+    const hasher = createHash('sha256');
     for (const item of merged) {
       if (typeof item !== 'number') {
         pieces.push(item);
-        hash.update(linkDigest(item)).update('\n');
+        hasher.update(linkDigest(item)).update('\n');
         continue;
       }
       const [, , digest, bytes] = index.links[item]!;
-      hash.update(digest).update('\n');
+      hasher.update(digest).update('\n');
       if (bytes === 0) continue;
       const start = base + offsets.get(item)!;
       const last = pieces.at(-1);
@@ -470,7 +470,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     }
     const title = from?.title ?? titles.get(slug) ?? fresh[0]!.tags.find((t) => t.slug === slug)!.title;
     const splice = from ? { from: from.digest, length: length > 0 ? length + frameBytes : 0, pieces } : undefined;
-    bySlug.set(slug, { title, digest: hash.digest('base64url'), ...(splice && kept.length > 0 ? { splice } : { links: merged as TaggedLink[] }) });
+    bySlug.set(slug, { title, digest: hasher.digest('base64url'), ...(splice && kept.length > 0 ? { splice } : { links: merged as TaggedLink[] }) });
     order.set(slug, merged);
   }
 
@@ -527,12 +527,12 @@ function resolve(raw: RawContent, listings: Map<string, Listing>): { bySlug: Map
 
 /** What an issue's use of links depends on: its number and title, and every document it references. */
 function usageDigest(doc: SanityDocument | undefined, listing: Listing, raw: RawContent): string {
-  const hash = createHash('sha256').update(JSON.stringify([listing.number, listing.title]));
+  const hasher = createHash('sha256').update(JSON.stringify([listing.number, listing.title]));
   for (const id of doc ? referencesOf(doc) : []) {
     const ref = raw.byId.get(id);
-    hash.update(`\n${id}:${ref ? documentDigest(ref) : '-'}`);
+    hasher.update(`\n${id}:${ref ? documentDigest(ref) : '-'}`);
   }
-  return hash.digest('base64url');
+  return hasher.digest('base64url');
 }
 
 /**
@@ -545,9 +545,9 @@ const linksDigests = new WeakMap<readonly TaggedLink[], string>();
 function linksDigest(links: readonly TaggedLink[]): string {
   let digest = linksDigests.get(links);
   if (digest === undefined) {
-    const hash = createHash('sha256');
-    for (const link of links) hash.update(linkDigest(link)).update('\n');
-    linksDigests.set(links, (digest = hash.digest('base64url')));
+    const hasher = createHash('sha256');
+    for (const link of links) hasher.update(linkDigest(link)).update('\n');
+    linksDigests.set(links, (digest = hasher.digest('base64url')));
   }
   return digest;
 }
@@ -557,7 +557,7 @@ const linkDigests = new WeakMap<TaggedLink, string>();
 /** A link's digest: of everything about it a tag page shows or the index keeps. */
 function linkDigest(link: TaggedLink): string {
   let digest = linkDigests.get(link);
-  if (digest === undefined) linkDigests.set(link, (digest = createHash('sha256').update(JSON.stringify(link)).digest('base64url')));
+  if (digest === undefined) linkDigests.set(link, (digest = hash('sha256', JSON.stringify(link), 'base64url')));
   return digest;
 }
 

@@ -220,7 +220,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     const tagLinks = () =>
       (tagLinksPlan ??= TagLinks.plan({
         cacheDir: cache.dir,
-        stored: tagRecord,
+        record: tagRecord,
         context: createHash('sha256').update(JSON.stringify([version, tagsDigest()])).digest('base64url'),
         issues: planned,
         raw,

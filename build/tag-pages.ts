@@ -19,6 +19,7 @@
 // used) are resolved; each tag's new section is its stored section's unchanged byte runs
 // with those links' items put in their places, and its digest comes from the links' digests.
 import { createHash, hash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { documentDigest } from '../content/document-digest.ts';
@@ -59,12 +60,6 @@ interface TagLinksIndex {
   links: IndexedLink[];
   /** Per tag, its links as the section lists them: positions in `links`. */
   tags: Array<[slug: string, order: number[]]>;
-}
-
-/** What the last build left: its record, and the links index's bytes (parsed only to splice). */
-export interface StoredTagLinks {
-  record: TagLinksRecord | undefined;
-  index: Buffer | undefined;
 }
 
 /** Splicing is for a few changed issues; beyond this share of the archive, resolving every link costs no more. */
@@ -131,10 +126,15 @@ export class TagLinks {
     this.#next = next;
   }
 
-  /** What a build left in `cacheDir`: its record (undefined when there is none, or it is unreadable or of another format) and the links index's bytes. */
-  static async read(cacheDir: string): Promise<StoredTagLinks> {
-    const [record, index] = await Promise.all([readRecord(recordFile(cacheDir)), fs.readFile(indexFile(cacheDir)).catch(() => undefined)]);
-    return { record, index };
+  /** The record a build left in `cacheDir` (undefined when there is none, or it is unreadable or of another format). */
+  static async read(cacheDir: string): Promise<TagLinksRecord | undefined> {
+    try {
+      const record = JSON.parse(await fs.readFile(recordFile(cacheDir), 'utf8')) as TagLinksRecord;
+      const wellFormed = record.format === recordFormat && typeof record.context === 'string' && typeof record.issues === 'object' && record.issues !== null && Array.isArray(record.tags);
+      return wellFormed ? record : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -142,9 +142,8 @@ export class TagLinks {
    * links changed, spliced when a few did, else resolved from the documents. `context` is
    * the template version and the tag documents' digest.
    */
-  static plan(input: { cacheDir: string; stored: StoredTagLinks; context: string; issues: readonly PlannedIssue[]; raw: RawContent; listings: Map<string, Listing>; pages: PageStore }): TagLinks {
-    const { context, issues, raw } = input;
-    const record = input.stored.record;
+  static plan(input: { cacheDir: string; record: TagLinksRecord | undefined; context: string; issues: readonly PlannedIssue[]; raw: RawContent; listings: Map<string, Listing>; pages: PageStore }): TagLinks {
+    const { record, context, issues, raw } = input;
     const known = record?.context === context ? record : undefined;
     const usages: TagLinksRecord['issues'] = {};
     // The issues whose use of links changed, were published since or are no longer.
@@ -163,7 +162,7 @@ export class TagLinks {
     if (known && changed.size === 0) bySlug = new Map(known.tags.map(([slug, title, digest]) => [slug, { title, digest }]));
     else {
       if (known?.index !== undefined && changed.size <= Math.max(spliceAlways, issues.length * spliceShare)) {
-        const index = parseIndex(input.stored.index, known.index);
+        const index = readIndex(indexFile(input.cacheDir), known.index);
         spliced = index && splice({ index, known, changed, raw, listings: input.listings });
       }
       if (spliced) bySlug = spliced.bySlug;
@@ -291,16 +290,6 @@ function recordFile(cacheDir: string): string {
   return path.join(cacheDir, 'tag-links.json');
 }
 
-async function readRecord(file: string): Promise<TagLinksRecord | undefined> {
-  try {
-    const record = JSON.parse(await fs.readFile(file, 'utf8')) as TagLinksRecord;
-    const wellFormed = record.format === recordFormat && typeof record.context === 'string' && typeof record.issues === 'object' && record.issues !== null && Array.isArray(record.tags);
-    return wellFormed ? record : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function indexFile(cacheDir: string): string {
   return path.join(cacheDir, 'tag-links-index.json');
 }
@@ -310,11 +299,14 @@ const indexFormat = 1;
 /** For tests and benchmarks: how many times this process resolved every tag's links, and spliced them. */
 export const tagLinksStats = { resolved: 0, spliced: 0 };
 
-/** The links index, when the bytes are the one of that generation and well formed. */
-function parseIndex(bytes: Buffer | undefined, generation: string): TagLinksIndex | undefined {
-  if (!bytes) return undefined;
+/**
+ * The links index in `file`, when it is the one of that generation and well formed. Read
+ * only to splice, in one synchronous read (a few MB for a thousand issues: its parsing
+ * costs more).
+ */
+function readIndex(file: string, generation: string): TagLinksIndex | undefined {
   try {
-    const index = JSON.parse(bytes.toString('utf8')) as TagLinksIndex;
+    const index = JSON.parse(readFileSync(file, 'utf8')) as TagLinksIndex;
     if (index.format !== indexFormat || index.generation !== generation || !Array.isArray(index.links) || !Array.isArray(index.tags)) return undefined;
     const linkOk = (l: unknown) =>
       Array.isArray(l) && typeof l[0] === 'string' && typeof l[1] === 'string' && typeof l[2] === 'string' && Number.isSafeInteger(l[3]) && l[3] >= 0 && Array.isArray(l[4]);

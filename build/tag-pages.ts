@@ -62,7 +62,7 @@ interface TagLinksIndex {
   tags: Array<[slug: string, order: number[]]>;
 }
 
-/** Splicing is for a few changed issues; beyond this share of the archive, resolving every link costs no more. */
+/** Splicing is for a few changed issues: beyond this share of the archive (an import of back-issues, say), every link is resolved. */
 const spliceShare = 0.1;
 /** However small the archive, this many changed issues are spliced (tests change several at once). */
 const spliceAlways = 16;
@@ -406,7 +406,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
       else added.set(tag.slug, [link]);
     }
   }
-  const wasTitle = new Map(known.tags.map(([slug, title, digest]) => [slug, { title, digest }] as const));
+  const recorded = new Map(known.tags.map(([slug, title, digest]) => [slug, { title, digest }] as const));
   const bySlug = new Map<string, TagLinksEntry>();
   const order = new Map<string, Array<number | TaggedLink>>();
   const [head] = linkSectionFrame;
@@ -419,7 +419,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     const fresh = (added.get(slug) ?? []).sort(byShownOrder);
     if (kept.length === was.length && fresh.length === 0) {
       // Untouched: as the record says.
-      const entry = wasTitle.get(slug);
+      const entry = recorded.get(slug);
       if (!entry) return undefined;
       bySlug.set(slug, { title: entry.title, digest: entry.digest });
       order.set(slug, was);
@@ -440,7 +440,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
       offsets.set(i, length);
       length += index.links[i]![3];
     }
-    const from = wasTitle.get(slug);
+    const from = recorded.get(slug);
     // A tag the index lists and the record does not: they do not describe the same build.
     if (!from && kept.length > 0) return undefined;
     const base = length > 0 ? Buffer.byteLength(head) : 0;

@@ -74,7 +74,7 @@ describe('tag pages in a new process', () => {
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(fromRecord);
     await sameAsFromScratch();
 
-    // A links index it cannot trust. Gone, or of another generation than the record names:
+    // A links index it cannot trust. Gone, of another generation than the record names, or damaged:
     // every link is resolved. Wrong lengths, or the stored sections gone: the splice is
     // planned, the sections cannot be made from it, and the links are resolved instead
     // (giving the digests planned).
@@ -90,6 +90,10 @@ describe('tag pages in a new process', () => {
     await sameAsFromScratch();
     await rewriteIndex((stored) => void (stored.generation = 'another'));
     await retitle('Retitled with another index');
+    expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
+    await sameAsFromScratch();
+    await fs.writeFile(index, '{"format":1,"generation":');
+    await retitle('Retitled with a damaged index');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
     await rewriteIndex((stored) => void (stored.links = stored.links.map(([id, key, digest, bytes, used]) => [id, key, digest, bytes + 1, used])));

@@ -184,10 +184,12 @@ export class TagLinks {
   /**
    * The tagged links for the search index: all of them when this build or an earlier one in
    * this process resolved them (the same objects, which its shares are compared by), else a
-   * lookup of the ones it asks for.
+   * lookup of the ones it asks for. After a splice an issue's use of links has changed since
+   * the last build, so what an earlier build in this process resolved is almost surely out
+   * of date: the lookup is used without walking every issue's references to find out.
    */
   forSearch(): readonly TaggedLink[] | TaggedLookup {
-    return this.#resolved ?? knownTaggedLinks(this.#raw, this.#listings) ?? taggedLinkDetails(this.#raw);
+    return this.#resolved ?? (this.#spliced ? undefined : knownTaggedLinks(this.#raw, this.#listings)) ?? taggedLinkDetails(this.#raw);
   }
 
   /** Tags that have something to show: issues tagged (or with a section on that topic), and links. By slug. */

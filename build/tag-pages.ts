@@ -254,7 +254,7 @@ export class TagLinks {
 
   /** Writes the record for the next build, after the links index it names when this build made a new one. */
   async save(): Promise<void> {
-    const index = this.#resolved ? fullIndex(this.#bySlug, this.#listings) : this.#spliced?.index();
+    const index = this.#resolved ? makeIndex([...this.#bySlug].map(([slug, e]) => [slug, e.links ?? []]), [], this.#listings) : this.#spliced?.index();
     if (index) {
       const generation = randomBytes(9).toString('base64url');
       await writeRecord(indexFile(path.dirname(this.#file)), { format: indexFormat, generation, ...index } satisfies TagLinksIndex);
@@ -324,27 +324,20 @@ function indexed(link: TaggedLink, ids: Map<number, string>): IndexedLink {
   return [link.id, sortKey(link), linkDigest(link), Buffer.byteLength(linkItem(link)), link.usedIn.map((u) => ids.get(u.number)!)];
 }
 
-function issueIds(listings: Map<string, Listing>): Map<number, string> {
-  return new Map([...listings.values()].map((l) => [l.number, l.id] as const));
-}
-
-/** The links index of resolved tags' links (each entry holds its sorted links). */
-function fullIndex(bySlug: Map<string, TagLinksEntry>, listings: Map<string, Listing>): Omit<TagLinksIndex, 'format' | 'generation'> {
-  const ids = issueIds(listings);
+/**
+ * The links index of each tag's links in order (`items`): a link as a TaggedLink, indexed
+ * now, or as its position in the last index (`kept`), whose entry is taken as it is.
+ */
+function makeIndex(items: Iterable<[slug: string, items: ReadonlyArray<number | TaggedLink>]>, kept: readonly IndexedLink[], listings: Map<string, Listing>): Omit<TagLinksIndex, 'format' | 'generation'> {
+  const ids = new Map([...listings.values()].map((l) => [l.number, l.id] as const));
   const links: IndexedLink[] = [];
-  const at = new Map<TaggedLink, number>();
-  const tags: TagLinksIndex['tags'] = [];
-  for (const [slug, entry] of bySlug) {
-    tags.push([
-      slug,
-      (entry.links ?? []).map((link) => {
-        let i = at.get(link);
-        if (i === undefined) at.set(link, (i = links.push(indexed(link, ids)) - 1));
-        return i;
-      }),
-    ]);
-  }
-  return { links, tags };
+  const at = new Map<number | TaggedLink, number>();
+  const position = (item: number | TaggedLink) => {
+    let i = at.get(item);
+    if (i === undefined) at.set(item, (i = links.push(typeof item === 'number' ? kept[item]! : indexed(item, ids)) - 1));
+    return i;
+  };
+  return { links, tags: [...items].map(([slug, order]) => [slug, order.map(position)]) };
 }
 
 /**
@@ -447,15 +440,12 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     if (!from && kept.length > 0) return undefined;
     const base = length > 0 ? Buffer.byteLength(head) : 0;
     const pieces: Array<[number, number] | TaggedLink> = [];
-    const hasher = createHash('sha256');
     for (const item of merged) {
       if (typeof item !== 'number') {
         pieces.push(item);
-        hasher.update(linkDigest(item)).update('\n');
         continue;
       }
-      const [, , digest, bytes] = index.links[item]!;
-      hasher.update(digest).update('\n');
+      const bytes = index.links[item]![3];
       if (bytes === 0) continue;
       const start = base + offsets.get(item)!;
       const last = pieces.at(-1);
@@ -464,25 +454,16 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     }
     const title = from?.title ?? titles.get(slug) ?? fresh[0]!.tags.find((t) => t.slug === slug)!.title;
     const splice = from ? { from: from.digest, length: length > 0 ? length + frameBytes : 0, pieces } : undefined;
-    bySlug.set(slug, { title, digest: hasher.digest('base64url'), ...(splice && kept.length > 0 ? { splice } : { links: merged as TaggedLink[] }) });
+    const digest = digestOfLinks(merged.map((item) => (typeof item === 'number' ? index.links[item]![2] : linkDigest(item))));
+    bySlug.set(slug, { title, digest, ...(splice && kept.length > 0 ? { splice } : { links: merged as TaggedLink[] }) });
     order.set(slug, merged);
   }
 
   tagLinksStats.spliced++;
   return {
     bySlug,
-    index() {
-      // The unchanged links keep their entries; the changed ones are indexed anew.
-      const ids = issueIds(listings);
-      const links: IndexedLink[] = [];
-      const moved = new Map<number | TaggedLink, number>();
-      const at = (item: number | TaggedLink) => {
-        let i = moved.get(item);
-        if (i === undefined) moved.set(item, (i = links.push(typeof item === 'number' ? index.links[item]! : indexed(item, ids)) - 1));
-        return i;
-      };
-      return { links, tags: [...order].filter(([slug]) => bySlug.has(slug)).map(([slug, items]) => [slug, items.map(at)]) };
-    },
+    // The unchanged links keep their entries; the changed ones are indexed anew.
+    index: () => makeIndex([...order].filter(([slug]) => bySlug.has(slug)), index.links, listings),
   };
 }
 
@@ -538,12 +519,15 @@ const linksDigests = new WeakMap<readonly TaggedLink[], string>();
 
 function linksDigest(links: readonly TaggedLink[]): string {
   let digest = linksDigests.get(links);
-  if (digest === undefined) {
-    const hasher = createHash('sha256');
-    for (const link of links) hasher.update(linkDigest(link)).update('\n');
-    linksDigests.set(links, (digest = hasher.digest('base64url')));
-  }
+  if (digest === undefined) linksDigests.set(links, (digest = digestOfLinks(links.map(linkDigest))));
   return digest;
+}
+
+/** A tag's digest from its links' digests in order: the same whether the links were resolved or spliced. */
+function digestOfLinks(digests: readonly string[]): string {
+  const hasher = createHash('sha256');
+  for (const digest of digests) hasher.update(digest).update('\n');
+  return hasher.digest('base64url');
 }
 
 const linkDigests = new WeakMap<TaggedLink, string>();

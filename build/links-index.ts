@@ -312,7 +312,14 @@ interface LinkDoc {
  */
 interface IssueContributions {
   listing: Listing;
-  deps: Array<[string, SanityDocument | undefined]>;
+  /**
+   * The ids of the documents they were resolved from, and those documents then (undefined:
+   * none had the id), which only a later build in the same process asks for: a kept share
+   * looks them up then, in the documents of the build that read it (a new process reads a
+   * thousand shares and looks up none).
+   */
+  depIds: readonly string[];
+  depDocs: () => ReadonlyArray<SanityDocument | undefined>;
   contributions: Contribution[];
   /** The sections that name a topic (for the topic feeds). */
   topics: IssueWalk['sections'];
@@ -330,18 +337,23 @@ const resolved = new WeakMap<object, IssueContributions>();
  */
 interface StoredShare {
   deps: string[];
-  /** Of each link document the contributions use, its tags' targets. */
-  docs: Array<{ tags: Array<{ _ref: string | null }> | null }>;
+  /** Of each link document the contributions use, its tags' targets (null: a target that is not an id; the list null: a tags field that is not a list). */
+  docs: Array<TagIds | null>;
   /** The topics the contributions name. */
   topicNames: TagName[];
+  /** The sites the contributions link to. */
+  domains: string[];
   /**
-   * The last two, on the first contribution an entry is made from: the entry's digest, and
-   * when other contributions made it too, the cache keys of the issues they are in, in
-   * order, each once (an entry is the same from the same contributions in the same
-   * context, and an issue with the same key gives the same contributions: the digest holds
-   * while those issues have those keys).
+   * The contributions, a list per field (a new process reads a thousand shares, and a few
+   * lists each cost its collections far less than a list per contribution). Of each: its
+   * key; its indexes into domains, docs and topicNames (-1: none); and on the first
+   * contribution an entry is made from, the entry's digest and, when other contributions
+   * made it too, the cache keys of the issues they are in, in order, each once (an entry
+   * is the same from the same contributions in the same context, and an issue with the
+   * same key gives the same contributions: the digest holds while those issues have those
+   * keys).
    */
-  contributions: Array<[key: string, domain: string | null, doc: number, topic: number, digest: string | null, issues: string[] | null]>;
+  contributions: { keys: string[]; domains: number[]; docs: number[]; topics: number[]; digests: Array<string | null>; issues: Array<string[] | null> };
   topics: IssueWalk['sections'];
   /** The length of the StoredWords text, so a line cut short is known before its words are needed. */
   words: number;
@@ -375,7 +387,17 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
     if (at === undefined) map.set(value, (at = map.size));
     return at;
   };
-  const contributions = share.contributions.map((c): StoredShare['contributions'][number] => [c.key, c.address.domain ?? null, indexIn(docs, c.doc), indexIn(topicNames, c.topic), ...digested(c)]);
+  const domains = new Map<string, number>();
+  const contributions: StoredShare['contributions'] = { keys: [], domains: [], docs: [], topics: [], digests: [], issues: [] };
+  for (const c of share.contributions) {
+    const [digest, issues] = digested(c);
+    contributions.keys.push(c.key);
+    contributions.domains.push(indexIn(domains, c.address.domain));
+    contributions.docs.push(indexIn(docs, c.doc));
+    contributions.topics.push(indexIn(topicNames, c.topic));
+    contributions.digests.push(digest);
+    contributions.issues.push(issues);
+  }
   const words: StoredWords = {
     // Only the fields the index reads.
     docs: [...docs.keys()].map((doc) => [doc.url, doc.title, doc.siteName, doc.description]),
@@ -383,10 +405,11 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
   };
   const wordsJson = asciiJson(JSON.stringify(words));
   const stored: StoredShare = {
-    deps: share.deps.map(([id]) => id),
+    deps: [...share.depIds],
     // Of the tags, only their targets.
-    docs: [...docs.keys()].map((doc) => ({ tags: Array.isArray(doc.tags) ? (doc.tags as Array<{ _ref?: unknown }>).map((ref) => ({ _ref: typeof ref?._ref === 'string' ? ref._ref : null })) : null })),
+    docs: [...docs.keys()].map((doc) => tagIdsOf(doc.tags)),
     topicNames: [...topicNames.keys()].map(({ title, slug }) => ({ title, slug })),
+    domains: [...domains.keys()],
     contributions,
     topics: share.topics,
     words: wordsJson.length,
@@ -434,22 +457,25 @@ class KeptContribution implements Contribution {
   readonly listing: Listing;
   readonly digest: string | undefined;
   readonly issues: string[] | undefined;
-  /** The link document's tags as stored (undefined: no link document). */
-  readonly docTags: StoredShare['docs'][number]['tags'] | undefined;
+  /** The link document's tags' targets as stored (undefined: no link document). */
+  readonly docTags: TagIds | null | undefined;
   readonly #words: KeptWords;
   readonly #at: number;
   readonly #doc: number;
   #address: Address | undefined;
 
   constructor(stored: StoredShare, at: number, listing: Listing, words: KeptWords) {
-    const [key, domain, doc, topic, digest, issues] = stored.contributions[at]!;
-    this.key = key;
-    this.domain = domain ?? undefined;
-    this.topic = stored.topicNames[topic];
+    const { keys, domains, docs, topics, digests, issues } = stored.contributions;
+    const doc = docs[at]!;
+    this.key = keys[at]!;
+    this.domain = stored.domains[domains[at]!];
+    this.topic = stored.topicNames[topics[at]!];
     this.listing = listing;
-    this.digest = digest ?? undefined;
-    this.issues = Array.isArray(issues) ? issues : undefined;
-    this.docTags = doc >= 0 ? (stored.docs[doc]?.tags ?? null) : undefined;
+    this.digest = digests[at] ?? undefined;
+    const theIssues = issues[at];
+    this.issues = Array.isArray(theIssues) ? theIssues : undefined;
+    const tagIds = stored.docs[doc];
+    this.docTags = doc >= 0 ? (Array.isArray(tagIds) ? tagIds : null) : undefined;
     this.#words = words;
     this.#at = at;
     this.#doc = doc;
@@ -472,7 +498,8 @@ class KeptContribution implements Contribution {
     let doc = this.#words.docs.get(this.#doc);
     if (!doc) {
       const [url, title, siteName, description] = this.#words.get().docs[this.#doc]!;
-      this.#words.docs.set(this.#doc, (doc = { url, title, siteName, description, tags: this.docTags }));
+      const tags = this.docTags && this.docTags.map((_ref) => ({ _ref }));
+      this.#words.docs.set(this.#doc, (doc = { url, title, siteName, description, tags }));
     }
     return doc;
   }
@@ -493,12 +520,30 @@ class KeptContribution implements Contribution {
 /** A share from its kept texts (shareJson), with the issue's listing now and the documents it depends on as the store holds them; throws when it is not a share. */
 function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueContributions {
   const stored = kept.parsed as StoredShare;
-  if (!Array.isArray(stored?.contributions) || !Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.topics)) throw new Error('not a share');
+  const columns = stored?.contributions;
+  const count = columns?.keys?.length;
+  const fits = (list: unknown) => Array.isArray(list) && list.length === count;
+  if (!fits(columns?.keys) || !fits(columns.domains) || !fits(columns.docs) || !fits(columns.topics) || !fits(columns.digests) || !fits(columns.issues)) throw new Error('not a share');
+  if (!Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.domains) || !Array.isArray(stored.topics)) throw new Error('not a share');
   // A line cut short (a build stopped while appending) has fewer words than it says.
   if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
   const words = new KeptWords(kept.rest.text, kept.damaged);
-  const contributions = stored.contributions.map((_, at) => new KeptContribution(stored, at, listing, words));
-  return { listing, deps: stored.deps.map((id) => [id, raw.byId.get(id)]), contributions, topics: stored.topics };
+  const contributions = columns.keys.map((_, at) => new KeptContribution(stored, at, listing, words));
+  return { listing, depIds: stored.deps, depDocs: docsThen(stored.deps, raw.byId), contributions, topics: stored.topics };
+}
+
+/** The documents `byId` holds for `ids`, looked up when first asked for (and `byId` let go then). */
+function docsThen(ids: readonly string[], byId: Map<string, SanityDocument>): () => ReadonlyArray<SanityDocument | undefined> {
+  let from: Map<string, SanityDocument> | undefined = byId;
+  let docs: ReadonlyArray<SanityDocument | undefined> | undefined;
+  return () => {
+    if (!docs) {
+      const map = from!;
+      docs = ids.map((id) => map.get(id));
+      from = undefined;
+    }
+    return docs;
+  };
 }
 
 /**
@@ -542,7 +587,10 @@ function sameListing(a: Listing, b: Listing): boolean {
 
 function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent, tagName: (id: string) => TagName | undefined, kept?: KeptShares): IssueContributions {
   const last = resolved.get(doc);
-  if (last && sameListing(last.listing, listing) && last.deps.every(([id, dep]) => raw.byId.get(id) === dep)) return last;
+  if (last && sameListing(last.listing, listing)) {
+    const then = last.depDocs();
+    if (last.depIds.every((id, i) => raw.byId.get(id) === then[i])) return last;
+  }
   const key = kept?.keys.get(doc._id);
   const stored = key === undefined ? undefined : kept!.get(key);
   if (stored !== undefined) {
@@ -586,7 +634,8 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
     }
   }
   for (const section of walk.sections) if (section.topicRef) depend(section.topicRef);
-  const result = { listing, deps: [...deps], contributions, topics: walk.sections.filter((section) => section.topicRef) };
+  const depDocs = [...deps.values()];
+  const result = { listing, depIds: [...deps.keys()], depDocs: () => depDocs, contributions, topics: walk.sections.filter((section) => section.topicRef) };
   resolved.set(doc, result);
   return result;
 }
@@ -757,16 +806,23 @@ function linkFrom(from: Contribution[], tagName: (id: string) => TagName | undef
     siteName: str(doc?.siteName),
     description,
     domain: address.domain,
-    tags: tagsOf(doc?.tags, from, tagName),
+    tags: tagsOf(tagIdsOf(doc?.tags), from, tagName),
     uses,
   };
 }
 
-/** An entry's tags: its link document's (`docTags`, the tags field as stored) and the topics of the sections it sat in, by slug. */
-function tagsOf(docTags: unknown, from: Contribution[], tagName: (id: string) => TagName | undefined): TagName[] {
+/** A link document's tags field as the targets it names (null: a target that is not an id; the list null: a field that is not a list). */
+type TagIds = Array<string | null>;
+
+function tagIdsOf(docTags: unknown): TagIds | null {
+  return Array.isArray(docTags) ? (docTags as Array<{ _ref?: unknown }>).map((ref) => (typeof ref?._ref === 'string' ? ref._ref : null)) : null;
+}
+
+/** An entry's tags: its link document's (`tagIds`, see tagIdsOf) and the topics of the sections it sat in, by slug. */
+function tagsOf(tagIds: TagIds | null | undefined, from: Contribution[], tagName: (id: string) => TagName | undefined): TagName[] {
   const tags = new Map<string, TagName>();
-  for (const ref of Array.isArray(docTags) ? (docTags as Array<{ _ref?: unknown }>) : []) {
-    const tag = typeof ref?._ref === 'string' ? tagName(ref._ref) : undefined;
+  for (const id of tagIds ?? []) {
+    const tag = id === null ? undefined : tagName(id);
     if (tag) tags.set(tag.slug, tag);
   }
   for (const c of from) if (c.topic) tags.set(c.topic.slug, c.topic);

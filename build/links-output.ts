@@ -307,7 +307,8 @@ export class StoredPageKeys {
 }
 
 function digestOf(inputs: LinksPageFile['inputs'], version: string): string {
-  const hash = createHash('sha256').update(version).update('\0').update(inputs.meta).update('\0');
-  for (const link of inputs.links) hash.update(entryDigest(link)).update('\n');
-  return hash.digest('base64url');
+  // The same bytes as an update per digest, in one call: a call costs more than hashing a digest (a publish hashes every page's).
+  let text = `${version}\0${inputs.meta}\0`;
+  for (const link of inputs.links) text += `${entryDigest(link)}\n`;
+  return createHash('sha256').update(text).digest('base64url');
 }

@@ -525,9 +525,10 @@ function linksDigest(links: readonly TaggedLink[]): string {
 
 /** A tag's digest from its links' digests in order: the same whether the links were resolved or spliced. */
 function digestOfLinks(digests: readonly string[]): string {
-  const hasher = createHash('sha256');
-  for (const digest of digests) hasher.update(digest).update('\n');
-  return hasher.digest('base64url');
+  // The same bytes as an update per digest, in one call (a call costs more than hashing a digest).
+  let text = '';
+  for (const digest of digests) text += `${digest}\n`;
+  return createHash('sha256').update(text).digest('base64url');
 }
 
 const linkDigests = new WeakMap<TaggedLink, string>();

@@ -368,11 +368,14 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
       else usedNow.set(ref, [id]);
     }
   }
+  // Where in the index the affected links are (only theirs: the index holds every tagged link of the archive).
   const position = new Map<string, number>();
   const affected = new Set(usedNow.keys());
   index.links.forEach((link, i) => {
-    position.set(link[0], i);
-    if (link[4].some((id) => changed.has(id))) affected.add(link[0]);
+    if (usedNow.has(link[0]) || link[4].some((id) => changed.has(id))) {
+      affected.add(link[0]);
+      position.set(link[0], i);
+    }
   });
   const tagRef = tagResolver(raw);
   const made: TaggedLink[] = [];
@@ -408,6 +411,8 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
   const frameBytes = Buffer.byteLength(linkSectionFrame[0]) + Buffer.byteLength(linkSectionFrame[1]);
   const slugs = new Set([...index.tags.map(([slug]) => slug), ...added.keys()]);
   const oldOrder = new Map(index.tags);
+  // Each link's offset in the tag's stored section, by its position in the index (set per tag for the links it lists).
+  const offsets = new Float64Array(index.links.length);
   for (const slug of slugs) {
     const was = oldOrder.get(slug) ?? [];
     const kept = was.filter((i) => !affected.has(index.links[i]![0]));
@@ -429,10 +434,9 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     }
     while (k < kept.length) merged.push(kept[k++]!);
     if (merged.length === 0) continue;
-    const offsets = new Map<number, number>();
     let length = 0;
     for (const i of was) {
-      offsets.set(i, length);
+      offsets[i] = length;
       length += index.links[i]![3];
     }
     const from = recorded.get(slug);
@@ -447,7 +451,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
       }
       const bytes = index.links[item]![3];
       if (bytes === 0) continue;
-      const start = base + offsets.get(item)!;
+      const start = base + offsets[item]!;
       const last = pieces.at(-1);
       if (Array.isArray(last) && last[1] === start) last[1] = start + bytes;
       else pieces.push([start, start + bytes]);

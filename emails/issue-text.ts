@@ -16,7 +16,6 @@ import {
   type ToolkitPortableTextListItem,
 } from '@portabletext/toolkit';
 import type { PortableTextBlock, TypedObject } from '@portabletext/types';
-import stringWidth from 'string-width';
 import type { EditorialNote, ImageBlock, Issue, LinkCard, MarkDef, NoteBlock, PortableBlock, TextBlock } from '../content/model.ts';
 import { isHttpUrl } from '../content/rules.ts';
 import { absoluteUrl, formatIssueDate, issuePath, placeholders, type RenderContext, type RenderWarning } from '../core/render.ts';
@@ -30,7 +29,7 @@ import {
   resolveLinkMark,
   spaceInlineNotes,
 } from './portable-text.ts';
-import { glue, wrapText } from './wrap-text.ts';
+import { displayWidth, glue, wrapText } from './wrap-text.ts';
 
 export const textWidth = 72;
 
@@ -232,6 +231,6 @@ function plain(text: string): string {
 
 function underline(heading: string, char: '=' | '-', width: number): string {
   const lines = wrapText(heading, { width });
-  const longest = Math.max(...lines.map((l) => stringWidth(l)));
+  const longest = Math.max(...lines.map((l) => displayWidth(l)));
   return `${lines.join('\n')}\n${char.repeat(Math.min(width, Math.max(3, longest)))}`;
 }

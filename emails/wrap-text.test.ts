@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { glue, noneWide, wrapText } from './wrap-text.ts';
+import { displayWidth, glue, noneWide, oneColumnEach, wrapText } from './wrap-text.ts';
 
 const zh =
   '新版本把输出从文档里移了出来，这样文件更小，合并也更容易。我们说：「这是一次很大的变化。」' +
@@ -95,5 +95,28 @@ describe('the shortcut for words without wide characters', () => {
       }
     }
     expect(wide.map((w) => [...w].map((c) => c.codePointAt(0)!.toString(16)).join('+'))).toEqual([]);
+  });
+});
+
+describe('the shortcut for text measured by its length', () => {
+  it('covers only characters string-width counts as one column, none joining a neighbour into one grapheme', () => {
+    const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    const oneGrapheme = (text: string) => [...segmenter.segment(text)].length === 1;
+    const covered: string[] = [];
+    const wrong: string[] = [];
+    for (let cp = 0; cp <= 0xffff; cp++) {
+      const ch = String.fromCharCode(cp);
+      if (!oneColumnEach.test(ch)) continue;
+      covered.push(ch);
+      // One column alone, and never part of a grapheme with a neighbour (so a run of them is as wide as it is long).
+      if (stringWidth(ch) !== 1 || oneGrapheme(`a${ch}`) || oneGrapheme(`${ch}a`) || oneGrapheme(`\u{1F600}${ch}`)) wrong.push(cp.toString(16));
+    }
+    expect(covered.length).toBeGreaterThan(7000);
+    expect(wrong).toEqual([]);
+  });
+
+  it('measures text with other characters by string-width', () => {
+    for (const text of ['plain words', '“Curly” quotes — and dashes…', 'Café naïve façade', '漢字の幅', 'emoji 👍🏽 here', 'e\u0301 combining', 'soft\u00adhyphen', 'zero\u200bwidth'])
+      expect(displayWidth(text), text).toBe(stringWidth(text));
   });
 });

@@ -7,12 +7,32 @@
 // kinsoku: never before 。，」 or a small kana, never after 「). Never inside a Latin
 // word, a URL or an address, even one embedded in CJK text: a broken URL is a dead link,
 // so a word longer than the line stays whole on a line of its own.
+import { createRequire } from 'node:module';
 import { LineBreaker } from 'css-line-break';
-import stringWidth from 'string-width';
 
-/** Columns a string takes: printable ASCII (most of an English issue) is one a character, counted without string-width's grapheme work. */
-function displayWidth(text: string): number {
-  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+/**
+ * Characters string-width counts as one column each, none joining a neighbour into one
+ * grapheme (wrap-text.test.ts checks each of them): printable ASCII, Latin letters with
+ * their accents (precomposed), general punctuation (dashes, curly quotes, ellipsis) and the
+ * private use area (the glue). Text of these alone, most of an issue in a Western language,
+ * is measured by its length, without string-width's grapheme work.
+ */
+export const oneColumnEach = /^[\x20-\x7e\u00a0-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e\ue000-\uf8ff]*$/;
+
+/**
+ * string-width, loaded when text outside oneColumnEach is first measured: building its
+ * emoji and property patterns costs a new process a few tens of milliseconds that text
+ * of those characters alone never needs.
+ */
+let stringWidthOf: ((text: string) => number) | undefined;
+function stringWidth(text: string): number {
+  stringWidthOf ??= (createRequire(import.meta.url)('string-width') as { default: (text: string) => number }).default;
+  return stringWidthOf(text);
+}
+
+/** Columns a string takes (see oneColumnEach); the rest by string-width. */
+export function displayWidth(text: string): number {
+  if (oneColumnEach.test(text)) return text.length;
   // The same words come back in every issue (a reference glued to its word is not ASCII): remember them.
   let width = widths.get(text);
   if (width === undefined) {

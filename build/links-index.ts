@@ -355,15 +355,17 @@ interface StoredShare {
    */
   contributions: { keys: string[]; domains: number[]; docs: number[]; topics: number[]; digests: Array<string | null>; issues: Array<string[] | null> };
   topics: IssueWalk['sections'];
-  /** The length of the StoredWords text, so a line cut short is known before its words are needed. */
+  /** The length of the words' text, so a line cut short is known before its words are needed. */
   words: number;
 }
 
-/** The rest of a share, in the order of StoredShare's docs and contributions. */
-interface StoredWords {
-  docs: Array<[url: unknown, title: unknown, siteName: unknown, description: unknown]>;
-  contributions: Array<[url: string, id: string, text: string | null, words: string, anchor: string | null]>;
-}
+/**
+ * The rest of a share, in the order of StoredShare's docs and contributions: a JSON text
+ * for each, tab-separated (JSON escapes tabs), so an entry shown reads its own words, not
+ * those of every link of the issue (a page of a site's links shows one link each of many issues).
+ */
+type StoredDocWords = [url: unknown, title: unknown, siteName: unknown, description: unknown];
+type StoredContributionWords = [url: string, id: string, text: string | null, words: string, anchor: string | null];
 
 /**
  * The share as the record keeps it, its two JSON texts (StoredShare, StoredWords) in ASCII
@@ -398,12 +400,12 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
     contributions.digests.push(digest);
     contributions.issues.push(issues);
   }
-  const words: StoredWords = {
-    // Only the fields the index reads.
-    docs: [...docs.keys()].map((doc) => [doc.url, doc.title, doc.siteName, doc.description]),
-    contributions: share.contributions.map((c) => [c.address.url, c.address.id, c.text ?? null, c.words, c.anchor ?? null]),
-  };
-  const wordsJson = asciiJson(JSON.stringify(words));
+  // Only the fields the index reads.
+  const words: Array<StoredDocWords | StoredContributionWords> = [
+    ...[...docs.keys()].map((doc): StoredDocWords => [doc.url, doc.title, doc.siteName, doc.description]),
+    ...share.contributions.map((c): StoredContributionWords => [c.address.url, c.address.id, c.text ?? null, c.words, c.anchor ?? null]),
+  ];
+  const wordsJson = words.map((piece) => asciiJson(JSON.stringify(piece))).join('\t');
   const stored: StoredShare = {
     deps: [...share.depIds],
     // Of the tags, only their targets.
@@ -417,32 +419,47 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
   return `${asciiJson(JSON.stringify(stored))}\t${wordsJson}`;
 }
 
-/** A kept share's StoredWords, read and parsed when an entry first needs them (linksIndexStats.wordsRead counts how many were). */
+/**
+ * A kept share's words (StoredDocWords, StoredContributionWords), read when an entry first
+ * needs them (linksIndexStats.wordsRead counts how many shares were) and each parsed when
+ * asked for.
+ */
 class KeptWords {
   #text: (() => string) | undefined;
-  #parsed: StoredWords | undefined;
+  #pieces: string[] | undefined;
+  readonly #docCount: number;
+  readonly #count: number;
   readonly #damaged: () => never;
   readonly docs = new Map<number, LinkDoc>();
 
-  constructor(text: () => string, damaged: () => never) {
+  constructor(text: () => string, docCount: number, contributionCount: number, damaged: () => never) {
     this.#text = text;
+    this.#docCount = docCount;
+    this.#count = docCount + contributionCount;
     this.#damaged = damaged;
   }
 
-  get(): StoredWords {
-    if (!this.#parsed) {
+  doc(at: number): StoredDocWords {
+    return this.#piece(at) as StoredDocWords;
+  }
+
+  contribution(at: number): StoredContributionWords {
+    return this.#piece(this.#docCount + at) as StoredContributionWords;
+  }
+
+  #piece(at: number): unknown[] {
+    if (!this.#pieces) {
       linksIndexStats.wordsRead++;
-      let parsed: StoredWords | undefined;
-      try {
-        parsed = JSON.parse(this.#text!()) as StoredWords;
-      } catch {
-        // Whole (its length is checked when read) yet not JSON: the file was damaged on disk.
-      }
-      if (!Array.isArray(parsed?.docs) || !Array.isArray(parsed.contributions)) this.#damaged();
-      this.#parsed = parsed;
+      this.#pieces = this.#text!().split('\t');
       this.#text = undefined;
     }
-    return this.#parsed;
+    let parsed: unknown;
+    try {
+      parsed = this.#pieces.length === this.#count ? JSON.parse(this.#pieces[at]!) : undefined;
+    } catch {
+      // Whole (its length is checked when read) yet not JSON: the file was damaged on disk.
+    }
+    return Array.isArray(parsed) ? parsed : this.#damaged();
   }
 }
 
@@ -463,6 +480,7 @@ class KeptContribution implements Contribution {
   readonly #at: number;
   readonly #doc: number;
   #address: Address | undefined;
+  #ownWords: StoredContributionWords | undefined;
 
   constructor(stored: StoredShare, at: number, listing: Listing, words: KeptWords) {
     const { keys, domains, docs, topics, digests, issues } = stored.contributions;
@@ -481,8 +499,8 @@ class KeptContribution implements Contribution {
     this.#doc = doc;
   }
 
-  #own() {
-    return this.#words.get().contributions[this.#at]!;
+  #own(): StoredContributionWords {
+    return (this.#ownWords ??= this.#words.contribution(this.#at));
   }
 
   get address(): Address {
@@ -497,7 +515,7 @@ class KeptContribution implements Contribution {
     if (this.docTags === undefined) return undefined;
     let doc = this.#words.docs.get(this.#doc);
     if (!doc) {
-      const [url, title, siteName, description] = this.#words.get().docs[this.#doc]!;
+      const [url, title, siteName, description] = this.#words.doc(this.#doc);
       const tags = this.docTags && this.docTags.map((_ref) => ({ _ref }));
       this.#words.docs.set(this.#doc, (doc = { url, title, siteName, description, tags }));
     }
@@ -527,7 +545,7 @@ function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueCon
   if (!Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.domains) || !Array.isArray(stored.topics)) throw new Error('not a share');
   // A line cut short (a build stopped while appending) has fewer words than it says.
   if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
-  const words = new KeptWords(kept.rest.text, kept.damaged);
+  const words = new KeptWords(kept.rest.text, stored.docs.length, count, kept.damaged);
   const contributions = columns.keys.map((_, at) => new KeptContribution(stored, at, listing, words));
   return { listing, depIds: stored.deps, depDocs: docsThen(stored.deps, raw.byId), contributions, topics: stored.topics };
 }

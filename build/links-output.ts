@@ -5,7 +5,7 @@
 // is written (or not at all when the last build wrote the same page: see Place). What
 // each page was made from is kept by digest in the build cache (StoredPageKeys), so a new
 // process, too, places the pages an edit did not change without rendering them.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -310,5 +310,5 @@ function digestOf(inputs: LinksPageFile['inputs'], version: string): string {
   // The same bytes as an update per digest, in one call: a call costs more than hashing a digest (a publish hashes every page's).
   let text = `${version}\0${inputs.meta}\0`;
   for (const link of inputs.links) text += `${entryDigest(link)}\n`;
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
 }

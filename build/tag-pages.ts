@@ -407,8 +407,8 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
   const recorded = new Map(known.tags.map(([slug, title, digest]) => [slug, { title, digest }] as const));
   const bySlug = new Map<string, TagLinksEntry>();
   const order = new Map<string, Array<number | TaggedLink>>();
-  const [head] = linkSectionFrame;
-  const frameBytes = Buffer.byteLength(linkSectionFrame[0]) + Buffer.byteLength(linkSectionFrame[1]);
+  const headBytes = Buffer.byteLength(linkSectionFrame[0]);
+  const frameBytes = headBytes + Buffer.byteLength(linkSectionFrame[1]);
   const slugs = new Set([...index.tags.map(([slug]) => slug), ...added.keys()]);
   const oldOrder = new Map(index.tags);
   // Each link's offset in the tag's stored section, by its position in the index (set per tag for the links it lists).
@@ -442,7 +442,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     const from = recorded.get(slug);
     // A tag the index lists and the record does not: they do not describe the same build.
     if (!from && kept.length > 0) return undefined;
-    const base = length > 0 ? Buffer.byteLength(head) : 0;
+    const base = length > 0 ? headBytes : 0;
     const pieces: Array<[number, number] | TaggedLink> = [];
     for (const item of merged) {
       if (typeof item !== 'number') {
@@ -532,7 +532,7 @@ function digestOfLinks(digests: readonly string[]): string {
   // The same bytes as an update per digest, in one call (a call costs more than hashing a digest).
   let text = '';
   for (const digest of digests) text += `${digest}\n`;
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
 }
 
 const linkDigests = new WeakMap<TaggedLink, string>();

@@ -61,17 +61,25 @@ export function absoluteUrl(ctx: Pick<RenderContext, 'baseUrl'>, sitePath: strin
   return `${ctx.baseUrl.replace(/\/+$/, '')}/${sitePath.replace(/^\/+/, '')}`;
 }
 
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
+/** Per language, its formatter and the dates it formatted (an archive names a few thousand dates, each on many pages). */
+const dateFormats = new Map<string, { format: Intl.DateTimeFormat; done: Map<string, string> }>();
 
 /** "2026-03-14" → "March 14, 2026" (in the newsletter's language), in UTC so the machine's zone never shifts a date. */
 export function formatIssueDate(date: string, language = 'en'): string {
-  // Building a formatter costs far more than formatting; archive and tag pages format thousands of dates.
-  let format = dateFormats.get(language);
-  if (!format) {
-    format = new Intl.DateTimeFormat(language, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
-    dateFormats.set(language, format);
+  // Building a formatter costs far more than formatting, and formatting more than looking a date up.
+  let dates = dateFormats.get(language);
+  if (!dates) {
+    dates = { format: new Intl.DateTimeFormat(language, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }), done: new Map() };
+    dateFormats.set(language, dates);
   }
-  return format.format(new Date(`${date}T00:00:00Z`));
+  let text = dates.done.get(date);
+  if (text === undefined) {
+    text = dates.format.format(new Date(`${date}T00:00:00Z`));
+    // Only an archive's dates are asked for; start again if something asks for far more.
+    if (dates.done.size > 100_000) dates.done.clear();
+    dates.done.set(date, text);
+  }
+  return text;
 }
 
 /** Strips CR, LF and other control characters from text bound for an email header. */

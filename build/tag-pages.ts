@@ -45,21 +45,34 @@ interface TagLinksRecord {
   index?: string;
 }
 
-/** A link a tag page lists, in the links index: what splicing needs of it. */
-type IndexedLink = [id: string, sortKey: string, digest: string, bytes: number, usedIn: string[]];
-
 /**
  * Every link the tag pages list and each tag's links in order (build-cache/tag-links-index.json):
  * what a new process splices the tags' stored sections with. Written before the record that
  * names its generation, so a record never names an index other than the one it was made with.
+ * A list per field, not one per link: an archive's tags list tens of thousands of links, and
+ * a list each cost every publish more to parse and to write again than the splice itself.
  */
 interface TagLinksIndex {
   format: number;
   generation: string;
-  /** Each link: its id, sort key (its title, else its URL), digest, list item's length in UTF-8 bytes, and the ids of the issues it is used in. */
-  links: IndexedLink[];
-  /** Per tag, its links as the section lists them: positions in `links`. */
+  /** Of each link, by its position: its id, sort key (its title, else its URL), digest, and list item's length in UTF-8 bytes. */
+  ids: string[];
+  sortKeys: string[];
+  digests: string[];
+  bytes: number[];
+  /** The issues links are used in (document ids); link i's are those at used[usedAt[i]] up to used[usedAt[i + 1]], as positions in `issues`. */
+  issues: string[];
+  usedAt: number[];
+  used: number[];
+  /** Per tag, its links as the section lists them: positions in the lists above. */
   tags: Array<[slug: string, order: number[]]>;
+}
+
+/** The ids of the issues the index's link `i` is used in. */
+function usedIn(index: TagLinksIndex, i: number): string[] {
+  const ids: string[] = [];
+  for (let u = index.usedAt[i]!; u < index.usedAt[i + 1]!; u++) ids.push(index.issues[index.used[u]!]!);
+  return ids;
 }
 
 /** Splicing is for a few changed issues: beyond this share of the archive (an import of back-issues, say), every link is resolved. */
@@ -254,7 +267,7 @@ export class TagLinks {
 
   /** Writes the record for the next build, after the links index it names when this build made a new one. */
   async save(): Promise<void> {
-    const index = this.#resolved ? makeIndex([...this.#bySlug].map(([slug, e]) => [slug, e.links ?? []]), [], this.#listings) : this.#spliced?.index();
+    const index = this.#resolved ? makeIndex([...this.#bySlug].map(([slug, e]) => [slug, e.links ?? []]), undefined, this.#listings) : this.#spliced?.index();
     if (index) {
       const generation = randomBytes(9).toString('base64url');
       await writeRecord(indexFile(path.dirname(this.#file)), { format: indexFormat, generation, ...index } satisfies TagLinksIndex);
@@ -296,7 +309,7 @@ function indexFile(cacheDir: string): string {
   return path.join(cacheDir, 'tag-links-index.json');
 }
 
-const indexFormat = 1;
+const indexFormat = 2;
 
 /** For tests and benchmarks: how many times this process resolved every tag's links, and spliced them. */
 export const tagLinksStats = { resolved: 0, spliced: 0 };
@@ -309,35 +322,64 @@ export const tagLinksStats = { resolved: 0, spliced: 0 };
 function readIndex(file: string, generation: string): TagLinksIndex | undefined {
   try {
     const index = JSON.parse(readFileSync(file, 'utf8')) as TagLinksIndex;
-    if (index.format !== indexFormat || index.generation !== generation || !Array.isArray(index.links) || !Array.isArray(index.tags)) return undefined;
-    const linkOk = (l: unknown) =>
-      Array.isArray(l) && typeof l[0] === 'string' && typeof l[1] === 'string' && typeof l[2] === 'string' && Number.isSafeInteger(l[3]) && l[3] >= 0 && Array.isArray(l[4]);
-    const orderOk = (t: unknown) => Array.isArray(t) && typeof t[0] === 'string' && Array.isArray(t[1]) && t[1].every((i: unknown) => Number.isInteger(i) && index.links[i as number] !== undefined);
-    return index.links.every(linkOk) && index.tags.every(orderOk) ? index : undefined;
+    if (index.format !== indexFormat || index.generation !== generation) return undefined;
+    const { ids, sortKeys, digests, bytes, issues, usedAt, used, tags } = index;
+    const lists = [ids, sortKeys, digests, bytes, issues, usedAt, used, tags];
+    if (!lists.every(Array.isArray)) return undefined;
+    const n = ids.length;
+    if (sortKeys.length !== n || digests.length !== n || bytes.length !== n || usedAt.length !== n + 1 || usedAt[0] !== 0 || usedAt[n] !== used.length) return undefined;
+    const isString = (v: unknown) => typeof v === 'string';
+    if (!ids.every(isString) || !sortKeys.every(isString) || !digests.every(isString) || !issues.every(isString)) return undefined;
+    if (!bytes.every((b) => Number.isSafeInteger(b) && b >= 0)) return undefined;
+    for (let i = 0; i < n; i++) if (!Number.isSafeInteger(usedAt[i + 1]) || usedAt[i + 1]! < usedAt[i]!) return undefined;
+    if (!used.every((k) => Number.isInteger(k) && k >= 0 && k < issues.length)) return undefined;
+    const orderOk = (t: unknown) => Array.isArray(t) && typeof t[0] === 'string' && Array.isArray(t[1]) && t[1].every((i: unknown) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < n);
+    return tags.every(orderOk) ? index : undefined;
   } catch {
     return undefined;
   }
-}
-
-/** A link as the index keeps it, with the ids of the issues it is used in (`ids`: issue number → id). */
-function indexed(link: TaggedLink, ids: Map<number, string>): IndexedLink {
-  return [link.id, sortKey(link), linkDigest(link), Buffer.byteLength(linkItem(link)), link.usedIn.map((u) => ids.get(u.number)!)];
 }
 
 /**
  * The links index of each tag's links in order (`items`): a link as a TaggedLink, indexed
  * now, or as its position in the last index (`kept`), whose entry is taken as it is.
  */
-function makeIndex(items: Iterable<[slug: string, items: ReadonlyArray<number | TaggedLink>]>, kept: readonly IndexedLink[], listings: Map<string, Listing>): Omit<TagLinksIndex, 'format' | 'generation'> {
-  const ids = new Map([...listings.values()].map((l) => [l.number, l.id] as const));
-  const links: IndexedLink[] = [];
+function makeIndex(
+  items: Iterable<[slug: string, items: ReadonlyArray<number | TaggedLink>]>,
+  kept: TagLinksIndex | undefined,
+  listings: Map<string, Listing>,
+): Omit<TagLinksIndex, 'format' | 'generation'> {
+  const idOf = new Map([...listings.values()].map((l) => [l.number, l.id] as const));
+  const made: Omit<TagLinksIndex, 'format' | 'generation' | 'tags'> = { ids: [], sortKeys: [], digests: [], bytes: [], issues: [], usedAt: [0], used: [] };
+  const issueAt = new Map<string, number>();
+  const issue = (id: string) => {
+    let k = issueAt.get(id);
+    if (k === undefined) issueAt.set(id, (k = made.issues.push(id) - 1));
+    return k;
+  };
   const at = new Map<number | TaggedLink, number>();
   const position = (item: number | TaggedLink) => {
     let i = at.get(item);
-    if (i === undefined) at.set(item, (i = links.push(typeof item === 'number' ? kept[item]! : indexed(item, ids)) - 1));
+    if (i === undefined) {
+      at.set(item, (i = made.ids.length));
+      if (typeof item === 'number') {
+        made.ids.push(kept!.ids[item]!);
+        made.sortKeys.push(kept!.sortKeys[item]!);
+        made.digests.push(kept!.digests[item]!);
+        made.bytes.push(kept!.bytes[item]!);
+        for (let u = kept!.usedAt[item]!; u < kept!.usedAt[item + 1]!; u++) made.used.push(issue(kept!.issues[kept!.used[u]!]!));
+      } else {
+        made.ids.push(item.id);
+        made.sortKeys.push(sortKey(item));
+        made.digests.push(linkDigest(item));
+        made.bytes.push(Buffer.byteLength(linkItem(item)));
+        for (const use of item.usedIn) made.used.push(issue(idOf.get(use.number)!));
+      }
+      made.usedAt.push(made.used.length);
+    }
     return i;
   };
-  return { links, tags: [...items].map(([slug, order]) => [slug, order.map(position)]) };
+  return { ...made, tags: [...items].map(([slug, order]) => [slug, order.map(position)]) };
 }
 
 /**
@@ -371,18 +413,24 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
   // Where in the index the affected links are (only theirs: the index holds every tagged link of the archive).
   const position = new Map<string, number>();
   const affected = new Set(usedNow.keys());
-  index.links.forEach((link, i) => {
-    if (usedNow.has(link[0]) || link[4].some((id) => changed.has(id))) {
-      affected.add(link[0]);
-      position.set(link[0], i);
+  const changedAt = new Set<number>();
+  index.issues.forEach((id, k) => changed.has(id) && changedAt.add(k));
+  const usedByChanged = (i: number) => {
+    for (let u = index.usedAt[i]!; u < index.usedAt[i + 1]!; u++) if (changedAt.has(index.used[u]!)) return true;
+    return false;
+  };
+  for (let i = 0; i < index.ids.length; i++) {
+    const id = index.ids[i]!;
+    if (usedNow.has(id) || usedByChanged(i)) {
+      affected.add(id);
+      position.set(id, i);
     }
-  });
+  }
   const tagRef = tagResolver(raw);
   const made: TaggedLink[] = [];
   for (const id of affected) {
     const at = position.get(id);
-    const before = at === undefined ? undefined : index.links[at];
-    const users = [...(before?.[4].filter((issue) => !changed.has(issue)) ?? []), ...(usedNow.get(id) ?? [])];
+    const users = [...(at === undefined ? [] : usedIn(index, at).filter((issue) => !changed.has(issue))), ...(usedNow.get(id) ?? [])];
     const uses: Array<{ number: number; title: string }> = [];
     for (const issue of users) {
       const listing = listings.get(issue);
@@ -412,10 +460,10 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
   const slugs = new Set([...index.tags.map(([slug]) => slug), ...added.keys()]);
   const oldOrder = new Map(index.tags);
   // Each link's offset in the tag's stored section, by its position in the index (set per tag for the links it lists).
-  const offsets = new Float64Array(index.links.length);
+  const offsets = new Float64Array(index.ids.length);
   for (const slug of slugs) {
     const was = oldOrder.get(slug) ?? [];
-    const kept = was.filter((i) => !affected.has(index.links[i]![0]));
+    const kept = was.filter((i) => !affected.has(index.ids[i]!));
     const fresh = (added.get(slug) ?? []).sort(byShownOrder);
     if (kept.length === was.length && fresh.length === 0) {
       // Untouched: as the record says.
@@ -429,7 +477,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     const merged: Array<number | TaggedLink> = [];
     let k = 0;
     for (const link of fresh) {
-      while (k < kept.length && compareShown(index.links[kept[k]!]!, link) <= 0) merged.push(kept[k++]!);
+      while (k < kept.length && compareShown(index, kept[k]!, link) <= 0) merged.push(kept[k++]!);
       merged.push(link);
     }
     while (k < kept.length) merged.push(kept[k++]!);
@@ -437,7 +485,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     let length = 0;
     for (const i of was) {
       offsets[i] = length;
-      length += index.links[i]![3];
+      length += index.bytes[i]!;
     }
     const from = recorded.get(slug);
     // A tag the index lists and the record does not: they do not describe the same build.
@@ -449,7 +497,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
         pieces.push(item);
         continue;
       }
-      const bytes = index.links[item]![3];
+      const bytes = index.bytes[item]!;
       if (bytes === 0) continue;
       const start = base + offsets[item]!;
       const last = pieces.at(-1);
@@ -458,7 +506,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     }
     const title = from?.title ?? titles.get(slug) ?? fresh[0]!.tags.find((t) => t.slug === slug)!.title;
     const splice = from ? { from: from.digest, length: length > 0 ? length + frameBytes : 0, pieces } : undefined;
-    const digest = digestOfLinks(merged.map((item) => (typeof item === 'number' ? index.links[item]![2] : linkDigest(item))));
+    const digest = digestOfLinks(merged.map((item) => (typeof item === 'number' ? index.digests[item]! : linkDigest(item))));
     bySlug.set(slug, { title, digest, ...(splice && kept.length > 0 ? { splice } : { links: merged as TaggedLink[] }) });
     order.set(slug, merged);
   }
@@ -467,7 +515,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
   return {
     bySlug,
     // The unchanged links keep their entries; the changed ones are indexed anew.
-    index: () => makeIndex([...order].filter(([slug]) => bySlug.has(slug)), index.links, listings),
+    index: () => makeIndex([...order].filter(([slug]) => bySlug.has(slug)), index, listings),
   };
 }
 
@@ -476,8 +524,9 @@ function byShownOrder(a: TaggedLink, b: TaggedLink): number {
   return compare(sortKey(a), sortKey(b)) || compare(a.id, b.id);
 }
 
-function compareShown(a: IndexedLink, b: TaggedLink): number {
-  return compare(a[1], sortKey(b)) || compare(a[0], b.id);
+/** byShownOrder between the index's link `a` (a position) and `b`. */
+function compareShown(index: TagLinksIndex, a: number, b: TaggedLink): number {
+  return compare(index.sortKeys[a]!, sortKey(b)) || compare(index.ids[a]!, b.id);
 }
 
 function sortKey(link: TaggedLink): string {

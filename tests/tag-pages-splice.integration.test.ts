@@ -124,8 +124,9 @@ describe('tag pages spliced in a new process', () => {
       // The index after splicing is the one resolving makes (the same links, tags and order).
       const ours = JSON.parse(await fs.readFile(path.join(config.dataDir, 'build-cache', 'tag-links-index.json'), 'utf8'));
       const theirs = JSON.parse(await fs.readFile(path.join(dir, `reference-${step}`, 'data', 'build-cache', 'tag-links-index.json'), 'utf8'));
-      const byTag = (index: { links: unknown[]; tags: Array<[string, number[]]> }) =>
-        Object.fromEntries(index.tags.map(([slug, order]) => [slug, order.map((i) => index.links[i])]));
+      type Index = { ids: string[]; sortKeys: string[]; digests: string[]; bytes: number[]; issues: string[]; usedAt: number[]; used: number[]; tags: Array<[string, number[]]> };
+      const linkAt = (index: Index, i: number) => [index.ids[i], index.sortKeys[i], index.digests[i], index.bytes[i], index.used.slice(index.usedAt[i], index.usedAt[i + 1]).map((k) => index.issues[k])];
+      const byTag = (index: Index) => Object.fromEntries(index.tags.map(([slug, order]) => [slug, order.map((i) => linkAt(index, i))]));
       expect(byTag(ours), `step ${step}: ${name}`).toEqual(byTag(theirs));
     }
     expect(splices).toBeGreaterThanOrEqual(edits.length);

@@ -79,7 +79,7 @@ describe('tag pages in a new process', () => {
     // planned, the sections cannot be made from it, and the links are resolved instead
     // (giving the digests planned).
     const retitle = (title: string) => store.mutate([{ patch: { id: 'link-5-1', set: { title } } }]);
-    const rewriteIndex = async (change: (index: { generation: string; links: Array<[string, string, string, number, string[]]> }) => void) => {
+    const rewriteIndex = async (change: (index: { generation: string; bytes: number[] }) => void) => {
       const stored = JSON.parse(await fs.readFile(index, 'utf8')) as Parameters<typeof change>[0];
       change(stored);
       await fs.writeFile(index, JSON.stringify(stored));
@@ -92,11 +92,11 @@ describe('tag pages in a new process', () => {
     await retitle('Retitled with another index');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
-    await fs.writeFile(index, '{"format":1,"generation":');
+    await fs.writeFile(index, '{"format":2,"generation":');
     await retitle('Retitled with a damaged index');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
-    await rewriteIndex((stored) => void (stored.links = stored.links.map(([id, key, digest, bytes, used]) => [id, key, digest, bytes + 1, used])));
+    await rewriteIndex((stored) => void (stored.bytes = stored.bytes.map((bytes) => bytes + 1)));
     await retitle('Retitled with wrong lengths');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual({ resolved: 1, spliced: 1 });
     await sameAsFromScratch();

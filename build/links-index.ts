@@ -463,75 +463,101 @@ class KeptWords {
   }
 }
 
+/** What the contributions of one kept share have in common: its columns, the issue's listing now, its words. */
+interface KeptColumns {
+  stored: StoredShare;
+  listing: Listing;
+  words: KeptWords;
+}
+
 /**
- * A contribution read from a kept share: its key, site, topic, tags and digest at once; its
- * address, link document fields, text and words when first asked for (KeptWords).
+ * A contribution read from a kept share: its key at once; its site, topic, tags and digest
+ * from the share's columns; its address, link document fields, text and words when first
+ * asked for (KeptWords). A new process makes one for every link of every issue, so it
+ * holds little of its own.
  */
 class KeptContribution implements Contribution {
   readonly key: string;
-  readonly domain: string | undefined;
-  readonly topic: TagName | undefined;
-  readonly listing: Listing;
-  readonly digest: string | undefined;
-  readonly issues: string[] | undefined;
-  /** The link document's tags' targets as stored (undefined: no link document). */
-  readonly docTags: TagIds | null | undefined;
-  readonly #words: KeptWords;
+  readonly #share: KeptColumns;
   readonly #at: number;
-  readonly #doc: number;
-  #address: Address | undefined;
-  #ownWords: StoredContributionWords | undefined;
+  #own: { address: Address | undefined; words: StoredContributionWords } | undefined;
 
-  constructor(stored: StoredShare, at: number, listing: Listing, words: KeptWords) {
-    const { keys, domains, docs, topics, digests, issues } = stored.contributions;
-    const doc = docs[at]!;
-    this.key = keys[at]!;
-    this.domain = stored.domains[domains[at]!];
-    this.topic = stored.topicNames[topics[at]!];
-    this.listing = listing;
-    this.digest = digests[at] ?? undefined;
-    const theIssues = issues[at];
-    this.issues = Array.isArray(theIssues) ? theIssues : undefined;
-    const tagIds = stored.docs[doc];
-    this.docTags = doc >= 0 ? (Array.isArray(tagIds) ? tagIds : null) : undefined;
-    this.#words = words;
+  constructor(share: KeptColumns, at: number) {
+    this.key = share.stored.contributions.keys[at]!;
+    this.#share = share;
     this.#at = at;
-    this.#doc = doc;
   }
 
-  #own(): StoredContributionWords {
-    return (this.#ownWords ??= this.#words.contribution(this.#at));
+  get listing(): Listing {
+    return this.#share.listing;
+  }
+
+  get domain(): string | undefined {
+    const { stored } = this.#share;
+    return stored.domains[stored.contributions.domains[this.#at]!];
+  }
+
+  get topic(): TagName | undefined {
+    const { stored } = this.#share;
+    return stored.topicNames[stored.contributions.topics[this.#at]!];
+  }
+
+  /** The digest of the entry this contribution's key makes, kept on the first contribution it was made from (see StoredShare). */
+  get digest(): string | undefined {
+    return this.#share.stored.contributions.digests[this.#at] ?? undefined;
+  }
+
+  get issues(): string[] | undefined {
+    const issues = this.#share.stored.contributions.issues[this.#at];
+    return Array.isArray(issues) ? issues : undefined;
+  }
+
+  /** The link document's tags' targets as stored (undefined: no link document). */
+  get docTags(): TagIds | null | undefined {
+    const { stored } = this.#share;
+    const doc = stored.contributions.docs[this.#at]!;
+    if (doc < 0) return undefined;
+    const tagIds = stored.docs[doc];
+    return Array.isArray(tagIds) ? tagIds : null;
+  }
+
+  #words(): { address: Address | undefined; words: StoredContributionWords } {
+    return (this.#own ??= { address: undefined, words: this.#share.words.contribution(this.#at) });
   }
 
   get address(): Address {
-    if (!this.#address) {
-      const [url, id] = this.#own();
-      this.#address = { url, key: this.key, id, domain: this.domain };
+    const own = this.#words();
+    if (!own.address) {
+      const [url, id] = own.words;
+      own.address = { url, key: this.key, id, domain: this.domain };
     }
-    return this.#address;
+    return own.address;
   }
 
   get doc(): LinkDoc | undefined {
-    if (this.docTags === undefined) return undefined;
-    let doc = this.#words.docs.get(this.#doc);
+    const docTags = this.docTags;
+    if (docTags === undefined) return undefined;
+    const { stored, words } = this.#share;
+    const at = stored.contributions.docs[this.#at]!;
+    let doc = words.docs.get(at);
     if (!doc) {
-      const [url, title, siteName, description] = this.#words.doc(this.#doc);
-      const tags = this.docTags && this.docTags.map((_ref) => ({ _ref }));
-      this.#words.docs.set(this.#doc, (doc = { url, title, siteName, description, tags }));
+      const [url, title, siteName, description] = words.doc(at);
+      const tags = docTags && docTags.map((_ref) => ({ _ref }));
+      words.docs.set(at, (doc = { url, title, siteName, description, tags }));
     }
     return doc;
   }
 
   get text(): string | undefined {
-    return this.#own()[2] ?? undefined;
+    return this.#words().words[2] ?? undefined;
   }
 
   get words(): string {
-    return this.#own()[3];
+    return this.#words().words[3];
   }
 
   get anchor(): string | undefined {
-    return this.#own()[4] ?? undefined;
+    return this.#words().words[4] ?? undefined;
   }
 }
 
@@ -545,8 +571,9 @@ function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueCon
   if (!Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.domains) || !Array.isArray(stored.topics)) throw new Error('not a share');
   // A line cut short (a build stopped while appending) has fewer words than it says.
   if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
-  const words = new KeptWords(kept.rest.text, stored.docs.length, count, kept.damaged);
-  const contributions = columns.keys.map((_, at) => new KeptContribution(stored, at, listing, words));
+  const share: KeptColumns = { stored, listing, words: new KeptWords(kept.rest.text, stored.docs.length, count, kept.damaged) };
+  const contributions = new Array<Contribution>(count);
+  for (let at = 0; at < count; at++) contributions[at] = new KeptContribution(share, at);
   return { listing, depIds: stored.deps, depDocs: docsThen(stored.deps, raw.byId), contributions, topics: stored.topics };
 }
 
@@ -709,8 +736,8 @@ function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent
   return digest;
 }
 
-/** The entries handed out last time, by key, with the contributions they were built from. */
-let lastLinks = new Map<string, { from: Contribution[]; link: PublishedLink }>();
+/** The entries handed out last time by key, and by key the contributions they were made from. */
+let lastLinks: { links: Map<string, PublishedLink>; from: Map<string, Contribution[]> } = { links: new Map(), from: new Map() };
 
 /** For tests and benchmarks: how many times this process made the links index, walked an issue's text for it, digested an entry, and read a kept share's words. */
 export const linksIndexStats = { made: 0, walked: 0, digested: 0, wordsRead: 0 };
@@ -736,7 +763,7 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   for (const [n, { doc, listing }] of issues.entries()) {
     const issue = contributionsOf(doc, listing, raw, tagName, kept);
     const key = kept?.keys.get(doc._id);
-    if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => current.get(c.key), (from) => issuesOf(from, kept)));
+    if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => entryOf(c.key), (from) => issuesOf(from, kept)));
     for (const c of issue.contributions) {
       const uses = byKey.get(c.key);
       if (uses) uses.push(c);
@@ -757,11 +784,16 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   }
 
   const links: PublishedLink[] = [];
-  const current = new Map<string, { from: Contribution[]; link: PublishedLink }>();
+  const current = new Map<string, PublishedLink>();
+  const entryOf = (key: string) => {
+    const link = current.get(key);
+    return link && { link, from: byKey.get(key)! };
+  };
   for (const [key, from] of byKey) {
-    const last = lastLinks.get(key);
+    const last = lastLinks.links.get(key);
+    const lastFrom = last && lastLinks.from.get(key);
     let link: PublishedLink;
-    if (last && last.from.length === from.length && last.from.every((c, i) => c === from[i])) link = last.link;
+    if (last && lastFrom && lastFrom.length === from.length && lastFrom.every((c, i) => c === from[i])) link = last;
     else {
       // The digest a share kept, if it is of these contributions; an entry from kept
       // contributions with it reads their words only if a page or feed shows it.
@@ -772,10 +804,10 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
         if (digest !== undefined) entryDigests.set(link, digest);
       }
     }
-    current.set(key, { from, link });
+    current.set(key, link);
     links.push(link);
   }
-  lastLinks = current;
+  lastLinks = { links: current, from: byKey };
   return { links, sections };
 }
 
@@ -836,8 +868,25 @@ function tagIdsOf(docTags: unknown): TagIds | null {
   return Array.isArray(docTags) ? (docTags as Array<{ _ref?: unknown }>).map((ref) => (typeof ref?._ref === 'string' ? ref._ref : null)) : null;
 }
 
+/**
+ * The tag lists made with a tag namer (one per index), by what they were made from: tens of
+ * thousands of entries carry a few dozen different lists, shared (read-only) among them.
+ */
+const tagLists = new WeakMap<(id: string) => TagName | undefined, Map<string, TagName[]>>();
+
 /** An entry's tags: its link document's (`tagIds`, see tagIdsOf) and the topics of the sections it sat in, by slug. */
 function tagsOf(tagIds: TagIds | null | undefined, from: Contribution[], tagName: (id: string) => TagName | undefined): TagName[] {
+  // The ids (a null one, like an absent list, names no tag), then each topic's slug and title, in order.
+  let made = tagIds ? tagIds.join('\u0000') : '';
+  for (const c of from) if (c.topic) made += `\u0001${c.topic.slug}\u0002${c.topic.title}`;
+  let lists = tagLists.get(tagName);
+  if (!lists) tagLists.set(tagName, (lists = new Map()));
+  let list = lists.get(made);
+  if (!list) lists.set(made, (list = tagsMadeOf(tagIds, from, tagName)));
+  return list;
+}
+
+function tagsMadeOf(tagIds: TagIds | null | undefined, from: Contribution[], tagName: (id: string) => TagName | undefined): TagName[] {
   const tags = new Map<string, TagName>();
   for (const id of tagIds ?? []) {
     const tag = id === null ? undefined : tagName(id);
@@ -858,7 +907,7 @@ class KeptLink implements PublishedLink {
   readonly key: string;
   readonly domain: string | undefined;
   readonly tags: TagName[];
-  readonly uses: LinkUse[] = [];
+  readonly uses: LinkUse[];
   /** The digest the share kept (entryDigest): kept here, as tens of thousands of weak-map entries cost every collection. */
   readonly digest: string;
   readonly #from: KeptContribution[];
@@ -874,8 +923,13 @@ class KeptLink implements PublishedLink {
     this.tags = tagsOf(withDoc?.docTags, from, tagName);
     this.#from = from;
     this.#tagName = tagName;
-    for (const c of from) {
-      if (this.uses.at(-1)?.number !== c.listing.number) this.uses.push(new KeptUse(c.listing, this, this.uses.length));
+    // One use per issue, in a list of that length (most entries have one; a list grown by push holds room for seventeen).
+    let count = 1;
+    for (let i = 1; i < from.length; i++) if (from[i]!.listing.number !== from[i - 1]!.listing.number) count++;
+    this.uses = count === 1 ? [new KeptUse(from[0]!.listing, this, 0)] : new Array<LinkUse>(count);
+    if (count > 1) {
+      let at = 0;
+      for (let i = 0; i < from.length; i++) if (i === 0 || from[i]!.listing.number !== from[i - 1]!.listing.number) this.uses[at] = new KeptUse(from[i]!.listing, this, at++);
     }
   }
 
@@ -909,22 +963,32 @@ class KeptLink implements PublishedLink {
   }
 }
 
-/** A KeptLink's use: the issue from its listing at once, the anchor and words when read. */
+/** A KeptLink's use: the issue from its listing, the anchor and words when read. */
 class KeptUse implements LinkUse {
-  readonly number: number;
-  readonly slug: string;
-  readonly title: string;
-  readonly date: string;
+  readonly #listing: Listing;
   readonly #link: KeptLink;
   readonly #at: number;
 
   constructor(listing: Listing, link: KeptLink, at: number) {
-    this.number = listing.number;
-    this.slug = listing.slug;
-    this.title = listing.title;
-    this.date = listing.date;
+    this.#listing = listing;
     this.#link = link;
     this.#at = at;
+  }
+
+  get number(): number {
+    return this.#listing.number;
+  }
+
+  get slug(): string {
+    return this.#listing.slug;
+  }
+
+  get title(): string {
+    return this.#listing.title;
+  }
+
+  get date(): string {
+    return this.#listing.date;
   }
 
   #full(): LinkUse {

@@ -66,15 +66,6 @@ function pageLastmod(links: PublishedLink[]): string | undefined {
   return newest;
 }
 
-/** Formatting a date costs more than the rest of a link's markup; there are few dates and many links. */
-const formattedDates = new Map<string, string>();
-function formatDate(date: string, language: string): string {
-  const key = `${language} ${date}`;
-  let text = formattedDates.get(key);
-  if (text === undefined) formattedDates.set(key, (text = escapeHtml(formatIssueDate(date, language))));
-  return text;
-}
-
 function useHref(ctx: RenderContext, use: PublishedLink['uses'][number]): string {
   return siteHref(ctx, `${issuePath(use)}${use.anchor ? `#${use.anchor}` : ''}`);
 }
@@ -90,7 +81,7 @@ function linkItemHtml(link: PublishedLink, ctx: RenderContext, tagPages: Readonl
     const words = use.words && use.words !== link.description ? `<p class="words">${escapeHtml(use.words)}</p>` : '';
     uses +=
       `<li><a href="${escapeHtml(useHref(ctx, use))}">#${use.number}: ${escapeHtml(use.title)}</a>` +
-      ` <time class="meta" dateTime="${escapeHtml(use.date)}">${formatDate(use.date, ctx.settings.language)}</time>${words}</li>`;
+      ` <time class="meta" dateTime="${escapeHtml(use.date)}">${escapeHtml(formatIssueDate(use.date, ctx.settings.language))}</time>${words}</li>`;
   }
   return (
     `<li id="${link.id}"><h3><a href="${escapeHtml(link.url)}"><bdi>${escapeHtml(link.title)}</bdi></a></h3>` +

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { collapseSpaces, sentenceRun } from './links-index.ts';
+import type { SanityDocument } from '../content/store.ts';
+import { collapseSpaces, indexLinks, sentenceRun } from './links-index.ts';
+import type { Listing } from './sources.ts';
 
 /** The run wordsAround keeps, as first written: grown by joining the sentences and measuring the join. */
 function runByJoining(sentences: string[], at: number): [number, number] {
@@ -64,5 +66,54 @@ describe('collapseSpaces', () => {
     for (const text of texts) expect(collapseSpaces(text)).toBe(text.replace(/\s+/g, ' ').trim());
     const plain = ['plain words with single spaces', 'x'].join(' ');
     expect(collapseSpaces(plain)).toBe(plain);
+  });
+});
+
+describe('indexLinks tags', () => {
+  it("gives each entry its link document's tags and its sections' topics, entries with the same ones sharing a list and no others", async () => {
+    const tag = (id: string, title: string, slug: string) => ({ _id: id, _type: 'tag', title, slug: { _type: 'slug', current: slug } });
+    const link = (id: string, tags?: string[]) => ({ _id: id, _type: 'link', url: `https://${id}.example/`, title: id, ...(tags ? { tags: tags.map((_ref) => ({ _ref })) } : {}) });
+    const card = (ref: string) => ({ _type: 'linkCard', _key: `k-${ref}`, link: { _ref: ref } });
+    const docs: SanityDocument[] = [
+      tag('tag-x', 'X', 'x'),
+      tag('tag-y', 'Y', 'y'),
+      tag('tag-t', 'Topic T', 't'),
+      // Another tag document with the slug x: as a section's topic it names x so.
+      tag('tag-xt', 'X as a topic', 'x'),
+      link('link-a', ['tag-x']),
+      link('link-b', ['tag-x']),
+      link('link-c', ['tag-x', 'tag-y']),
+      link('link-d', ['tag-y', 'tag-x']),
+      link('link-e'),
+      link('link-f', ['tag-x']),
+      link('link-g', ['tag-x']),
+      link('link-h', ['tag-x']),
+      {
+        _id: 'issue-1',
+        _type: 'issue',
+        sections: [
+          { heading: 'With a topic', topic: { _ref: 'tag-t' }, body: [card('link-a')] },
+          { heading: 'Without', body: [card('link-b'), card('link-c'), card('link-d'), card('link-e'), card('link-h')] },
+          { heading: 'Topic named x', topic: { _ref: 'tag-xt' }, body: [card('link-f')] },
+          { heading: 'Topic x', topic: { _ref: 'tag-x' }, body: [card('link-g')] },
+        ],
+      },
+    ];
+    const listing: Listing = { id: 'issue-1', number: 1, slug: 'issue-1', title: 'One', date: '2026-01-01', tags: [], topics: [] };
+    const raw = { issues: docs.filter((d) => d._type === 'issue'), byId: new Map(docs.map((d) => [d._id, d] as const)) };
+    const index = await indexLinks(raw, new Map([[listing.id, listing]]));
+    const tagsOf = (id: string) => index.links.find((l) => l.url === `https://${id}.example/`)!.tags;
+    const x = { title: 'X', slug: 'x' };
+    const y = { title: 'Y', slug: 'y' };
+    expect(tagsOf('link-a')).toEqual([{ title: 'Topic T', slug: 't' }, x]);
+    expect(tagsOf('link-b')).toEqual([x]);
+    expect(tagsOf('link-c')).toEqual([x, y]);
+    expect(tagsOf('link-d')).toEqual([x, y]);
+    expect(tagsOf('link-e')).toEqual([]);
+    expect(tagsOf('link-f')).toEqual([{ title: 'X as a topic', slug: 'x' }]);
+    expect(tagsOf('link-g')).toEqual([x]);
+    // Entries made from the same tags and topics share one list.
+    expect(tagsOf('link-h')).toEqual([x]);
+    expect(tagsOf('link-h')).toBe(tagsOf('link-b'));
   });
 });

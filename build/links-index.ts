@@ -876,9 +876,10 @@ const tagLists = new WeakMap<(id: string) => TagName | undefined, Map<string, Ta
 
 /** An entry's tags: its link document's (`tagIds`, see tagIdsOf) and the topics of the sections it sat in, by slug. */
 function tagsOf(tagIds: TagIds | null | undefined, from: Contribution[], tagName: (id: string) => TagName | undefined): TagName[] {
-  // The ids (a null one, like an absent list, names no tag), then each topic's slug and title, in order.
-  let made = tagIds ? tagIds.join('\u0000') : '';
-  for (const c of from) if (c.topic) made += `\u0001${c.topic.slug}\u0002${c.topic.title}`;
+  // The ids (a null one, like an absent list, names no tag), then each topic's slug and title, in order, each after its length.
+  let made = '';
+  for (const id of tagIds ?? []) made += id === null ? '-' : `${id.length}:${id}`;
+  for (const c of from) if (c.topic) made += `/${c.topic.slug.length}:${c.topic.slug}${c.topic.title.length}:${c.topic.title}`;
   let lists = tagLists.get(tagName);
   if (!lists) tagLists.set(tagName, (lists = new Map()));
   let list = lists.get(made);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SanityDocument } from '../content/store.ts';
-import { collapseSpaces, indexLinks, sentenceRun } from './links-index.ts';
+import { collapseSpaces, indexLinks, linksIndexStats, sentenceRun, type KeptShares } from './links-index.ts';
 import type { Listing } from './sources.ts';
 
 /** The run wordsAround keeps, as first written: grown by joining the sentences and measuring the join. */
@@ -115,5 +115,60 @@ describe('indexLinks tags', () => {
     // Entries made from the same tags and topics share one list.
     expect(tagsOf('link-h')).toEqual([x]);
     expect(tagsOf('link-h')).toBe(tagsOf('link-b'));
+  });
+});
+
+describe('indexLinks from kept shares', () => {
+  it("gives each topic section its own paragraphs, parsed only when a feed reads them, as walking the issue gives them", async () => {
+    const tag = (id: string, slug: string) => ({ _id: id, _type: 'tag', title: slug.toUpperCase(), slug: { _type: 'slug', current: slug } });
+    const paragraph = (key: string, text: string) => ({ _type: 'block', _key: key, style: 'normal', markDefs: [], children: [{ _type: 'span', _key: `${key}s`, text, marks: [] }] });
+    const docs: SanityDocument[] = [
+      tag('tag-a', 'a'),
+      tag('tag-b', 'b'),
+      { _id: 'link-1', _type: 'link', url: 'https://one.example/', title: 'One' },
+      {
+        _id: 'issue-1',
+        _type: 'issue',
+        sections: [
+          { heading: 'First', topic: { _ref: 'tag-a' }, body: [paragraph('p1', 'The first section, on a.'), { _type: 'linkCard', _key: 'c1', link: { _ref: 'link-1' } }] },
+          { heading: 'Untopical', body: [paragraph('p2', 'No topic here.')] },
+          { heading: 'Second', topic: { _ref: 'tag-b' }, body: [paragraph('p3', 'The second section, on b.'), paragraph('p4', 'And a second paragraph.')] },
+          { heading: 'Third', topic: { _ref: 'tag-a' }, body: [paragraph('p5', 'The third section, on a again.')] },
+        ],
+      },
+    ];
+    const listing: Listing = { id: 'issue-1', number: 1, slug: 'issue-1', title: 'One', date: '2026-01-01', tags: [], topics: [] };
+    const listings = new Map([[listing.id, listing]]);
+    const rawOf = (from: SanityDocument[]) => ({ issues: from.filter((d) => d._type === 'issue'), byId: new Map(from.map((d) => [d._id, d] as const)) });
+
+    // Walked, handing out the issue's share under its cache key.
+    const shares = new Map<string, () => string>();
+    const keys = new Map([['issue-1', 'key-1']]);
+    const walked = await indexLinks(rawOf(docs), listings, undefined, { keys, get: () => undefined }, shares);
+    const text = shares.get('key-1')!();
+    const tab = text.indexOf('\t');
+    const kept: KeptShares = {
+      keys,
+      get: (key) =>
+        key === 'key-1'
+          ? { parsed: JSON.parse(text.slice(0, tab)), rest: { length: text.length - tab - 1, text: () => text.slice(tab + 1) }, damaged: () => { throw new Error('damaged'); } }
+          : undefined,
+    };
+    // New document objects, as a new process has: the index is made from the share, not by walking.
+    const walks = linksIndexStats.walked;
+    const read = linksIndexStats.wordsRead;
+    const fromShare = await indexLinks(rawOf(structuredClone(docs)), listings, undefined, kept);
+    expect(linksIndexStats.walked).toBe(walks);
+    expect(linksIndexStats.wordsRead).toBe(read);
+    const shown = (index: typeof walked) => index.sections.map((s) => [s.tag.slug, s.heading, s.anchor, s.paragraphs]);
+    expect(shown(fromShare)).toEqual(shown(walked));
+    expect(shown(fromShare).map(([, heading, , paragraphs]) => [heading, paragraphs])).toEqual([
+      ['First', ['The first section, on a.']],
+      ['Second', ['The second section, on b.', 'And a second paragraph.']],
+      ['Third', ['The third section, on a again.']],
+    ]);
+    expect(linksIndexStats.wordsRead).toBe(read + 1);
+    // The same list each time it is read.
+    expect(fromShare.sections[1]!.paragraphs).toBe(fromShare.sections[1]!.paragraphs);
   });
 });

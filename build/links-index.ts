@@ -354,15 +354,17 @@ interface StoredShare {
    * keys).
    */
   contributions: { keys: string[]; domains: number[]; docs: number[]; topics: number[]; digests: Array<string | null>; issues: Array<string[] | null> };
-  topics: IssueWalk['sections'];
+  /** The sections that name a topic, without their paragraphs (in the words: only the newest few are in a feed). */
+  topics: Array<Omit<IssueWalk['sections'][number], 'paragraphs'>>;
   /** The length of the words' text, so a line cut short is known before its words are needed. */
   words: number;
 }
 
 /**
- * The rest of a share, in the order of StoredShare's docs and contributions: a JSON text
- * for each, tab-separated (JSON escapes tabs), so an entry shown reads its own words, not
- * those of every link of the issue (a page of a site's links shows one link each of many issues).
+ * The rest of a share, in the order of StoredShare's docs, contributions and topics (each
+ * topic section's paragraphs): a JSON text for each, tab-separated (JSON escapes tabs), so an
+ * entry shown reads its own words, not those of every link of the issue (a page of a site's
+ * links shows one link each of many issues), and a topic feed the paragraphs of the sections it shows.
  */
 type StoredDocWords = [url: unknown, title: unknown, siteName: unknown, description: unknown];
 type StoredContributionWords = [url: string, id: string, text: string | null, words: string, anchor: string | null];
@@ -401,9 +403,10 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
     contributions.issues.push(issues);
   }
   // Only the fields the index reads.
-  const words: Array<StoredDocWords | StoredContributionWords> = [
+  const words: Array<StoredDocWords | StoredContributionWords | string[]> = [
     ...[...docs.keys()].map((doc): StoredDocWords => [doc.url, doc.title, doc.siteName, doc.description]),
     ...share.contributions.map((c): StoredContributionWords => [c.address.url, c.address.id, c.text ?? null, c.words, c.anchor ?? null]),
+    ...share.topics.map((section) => section.paragraphs),
   ];
   const wordsJson = words.map((piece) => asciiJson(JSON.stringify(piece))).join('\t');
   const stored: StoredShare = {
@@ -413,30 +416,44 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
     topicNames: [...topicNames.keys()].map(({ title, slug }) => ({ title, slug })),
     domains: [...domains.keys()],
     contributions,
-    topics: share.topics,
+    topics: share.topics.map(({ heading, anchor, topicRef }) => ({ heading, anchor, topicRef })),
     words: wordsJson.length,
   };
   return `${asciiJson(JSON.stringify(stored))}\t${wordsJson}`;
 }
 
 /**
- * A kept share's words (StoredDocWords, StoredContributionWords), read when an entry first
- * needs them (linksIndexStats.wordsRead counts how many shares were) and each parsed when
- * asked for.
+ * A kept share's words (StoredDocWords, StoredContributionWords, a topic section's
+ * paragraphs), read when an entry or a topic feed first needs them (linksIndexStats.wordsRead
+ * counts how many shares were) and each parsed when asked for.
  */
 class KeptWords {
   #text: (() => string) | undefined;
   #pieces: string[] | undefined;
   readonly #docCount: number;
+  readonly #contributionCount: number;
   readonly #count: number;
   readonly #damaged: () => never;
   readonly docs = new Map<number, LinkDoc>();
+  /** Each topic section's paragraphs once parsed: the same list each time asked (a feed is reused while its sections are the same). */
+  readonly #paragraphs = new Map<number, string[]>();
 
-  constructor(text: () => string, docCount: number, contributionCount: number, damaged: () => never) {
+  constructor(text: () => string, counts: { docs: number; contributions: number; topics: number }, damaged: () => never) {
     this.#text = text;
-    this.#docCount = docCount;
-    this.#count = docCount + contributionCount;
+    this.#docCount = counts.docs;
+    this.#contributionCount = counts.contributions;
+    this.#count = counts.docs + counts.contributions + counts.topics;
     this.#damaged = damaged;
+  }
+
+  /** The paragraphs of the share's topic section `at`. */
+  paragraphs(at: number): string[] {
+    let paragraphs = this.#paragraphs.get(at);
+    if (!paragraphs) {
+      const piece = this.#piece(this.#docCount + this.#contributionCount + at);
+      this.#paragraphs.set(at, (paragraphs = piece.every((p) => typeof p === 'string') ? (piece as string[]) : this.#damaged()));
+    }
+    return paragraphs;
   }
 
   doc(at: number): StoredDocWords {
@@ -571,10 +588,20 @@ function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueCon
   if (!Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.domains) || !Array.isArray(stored.topics)) throw new Error('not a share');
   // A line cut short (a build stopped while appending) has fewer words than it says.
   if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
-  const share: KeptColumns = { stored, listing, words: new KeptWords(kept.rest.text, stored.docs.length, count, kept.damaged) };
+  const words = new KeptWords(kept.rest.text, { docs: stored.docs.length, contributions: count, topics: stored.topics.length }, kept.damaged);
+  const share: KeptColumns = { stored, listing, words };
   const contributions = new Array<Contribution>(count);
   for (let at = 0; at < count; at++) contributions[at] = new KeptContribution(share, at);
-  return { listing, depIds: stored.deps, depDocs: docsThen(stored.deps, raw.byId), contributions, topics: stored.topics };
+  // A section's paragraphs are parsed only when read (a topic feed shows the newest few).
+  const topics = stored.topics.map(({ heading, anchor, topicRef }, at) => ({
+    heading,
+    anchor,
+    topicRef,
+    get paragraphs() {
+      return words.paragraphs(at);
+    },
+  }));
+  return { listing, depIds: stored.deps, depDocs: docsThen(stored.deps, raw.byId), contributions, topics };
 }
 
 /** The documents `byId` holds for `ids`, looked up when first asked for (and `byId` let go then). */
@@ -778,7 +805,20 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
     for (const section of named) {
       const tag = section.topicRef ? tagName(section.topicRef) : undefined;
       if (tag) {
-        sections.push({ tag, number: listing.number, slug: listing.slug, title: listing.title, date: listing.date, heading: section.heading, anchor: section.anchor, paragraphs: section.paragraphs });
+        const { heading, anchor } = section;
+        // Read from the section when asked: a kept share's are parsed then.
+        sections.push({
+          tag,
+          number: listing.number,
+          slug: listing.slug,
+          title: listing.title,
+          date: listing.date,
+          heading,
+          anchor,
+          get paragraphs() {
+            return section.paragraphs;
+          },
+        });
       }
     }
   }

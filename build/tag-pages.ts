@@ -60,7 +60,11 @@ interface TagLinksIndex {
   sortKeys: string[];
   digests: string[];
   bytes: number[];
-  /** The issues links are used in (document ids); link i's are those at used[usedAt[i]] up to used[usedAt[i + 1]], as positions in `issues`. */
+  /**
+   * The issues links are used in (document ids); link i's are those at used[usedAt[i]] up to
+   * used[usedAt[i + 1]], as positions in `issues`. A splice keeps the positions (an issue
+   * unpublished since stays listed, unused, until a build resolves every link).
+   */
   issues: string[];
   usedAt: number[];
   used: number[];
@@ -350,8 +354,9 @@ function makeIndex(
   listings: Map<string, Listing>,
 ): Omit<TagLinksIndex, 'format' | 'generation'> {
   const idOf = new Map([...listings.values()].map((l) => [l.number, l.id] as const));
-  const made: Omit<TagLinksIndex, 'format' | 'generation' | 'tags'> = { ids: [], sortKeys: [], digests: [], bytes: [], issues: [], usedAt: [0], used: [] };
-  const issueAt = new Map<string, number>();
+  // The last index's issues keep their positions (a kept link's are copied as they are), new ones go after them.
+  const made: Omit<TagLinksIndex, 'format' | 'generation' | 'tags'> = { ids: [], sortKeys: [], digests: [], bytes: [], issues: [...(kept?.issues ?? [])], usedAt: [0], used: [] };
+  const issueAt = new Map(made.issues.map((id, k) => [id, k] as const));
   const issue = (id: string) => {
     let k = issueAt.get(id);
     if (k === undefined) issueAt.set(id, (k = made.issues.push(id) - 1));
@@ -367,7 +372,7 @@ function makeIndex(
         made.sortKeys.push(kept!.sortKeys[item]!);
         made.digests.push(kept!.digests[item]!);
         made.bytes.push(kept!.bytes[item]!);
-        for (let u = kept!.usedAt[item]!; u < kept!.usedAt[item + 1]!; u++) made.used.push(issue(kept!.issues[kept!.used[u]!]!));
+        for (let u = kept!.usedAt[item]!; u < kept!.usedAt[item + 1]!; u++) made.used.push(kept!.used[u]!);
       } else {
         made.ids.push(item.id);
         made.sortKeys.push(sortKey(item));

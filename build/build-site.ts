@@ -261,7 +261,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     if (useWorkers) {
       const workers = startPool();
       const rendering: Promise<void>[] = [];
-      const searchLinks = tagLinks().forSearch();
+      // Planned once the first issues are with the workers (it reads every tagged link), not before.
+      let searchLinks: ReturnType<TagLinks['forSearch']> | undefined;
       for (let i = 0; i < missing.length; i += projectionChunk) {
         // Project only as fast as the workers render, so projected issues never pile up.
         await workers.drained(threads * 2);
@@ -278,7 +279,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
               // A failure here is met again, and reported, when the index is built.
-              searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, searchLinks).catch(() => undefined));
+              searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, (searchLinks ??= tagLinks().forSearch())).catch(() => undefined));
             });
           // Failures are collected below; this only keeps an early exit from leaving them unhandled.
           job.catch(() => undefined);

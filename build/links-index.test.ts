@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SanityDocument } from '../content/store.ts';
-import { collapseSpaces, indexLinks, linksIndexStats, sentenceRun, type KeptShares } from './links-index.ts';
+import { collapseSpaces, indexLinks, issueLinksDigests, issueLinksDigestsPaced, linksIndexStats, sentenceRun, type KeptShares } from './links-index.ts';
 import type { Listing } from './sources.ts';
 
 /** The run wordsAround keeps, as first written: grown by joining the sentences and measuring the join. */
@@ -170,5 +170,25 @@ describe('indexLinks from kept shares', () => {
     expect(linksIndexStats.wordsRead).toBe(read + 1);
     // The same list each time it is read.
     expect(fromShare.sections[1]!.paragraphs).toBe(fromShare.sections[1]!.paragraphs);
+  });
+});
+
+describe('issueLinksDigestsPaced', () => {
+  it('gives the digests issueLinksDigests gives, pausing after every twenty issues', async () => {
+    const docs: SanityDocument[] = [];
+    const listings = new Map<string, Listing>();
+    for (let n = 1; n <= 45; n++) {
+      docs.push({ _id: `link-${n}`, _type: 'link', url: `https://site-${n % 7}.example/${n}`, title: `Link ${n}` });
+      docs.push({ _id: `issue-${n}`, _type: 'issue', sections: [{ heading: 'Links', body: [{ _type: 'linkCard', _key: `c${n}`, link: { _ref: `link-${n}` }, comment: `Issue ${n}'s link.` }] }] });
+      listings.set(`issue-${n}`, { id: `issue-${n}`, number: n, slug: `issue-${n}`, title: `Issue ${n}`, date: '2026-01-01', tags: [], topics: [] });
+    }
+    const raw = { issues: docs.filter((d) => d._type === 'issue'), byId: new Map(docs.map((d) => [d._id, d] as const)) };
+    let pauses = 0;
+    const paced = await issueLinksDigestsPaced(raw, listings, raw.issues, async () => void pauses++);
+    expect(pauses).toBe(2);
+    expect(paced.size).toBe(45);
+    expect(paced).toEqual(issueLinksDigests(raw, listings, raw.issues));
+    // Each issue's own: different links give different digests.
+    expect(new Set(paced.values()).size).toBe(45);
   });
 });

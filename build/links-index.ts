@@ -744,6 +744,16 @@ export function issueLinksDigests(raw: RawContent, listings: Map<string, Listing
   return out;
 }
 
+/** issueLinksDigests, pausing every few issues: a full build digests every issue while its render workers wait for the main thread's next issues. */
+export async function issueLinksDigestsPaced(raw: RawContent, listings: Map<string, Listing>, docs: readonly SanityDocument[], pause: Pause): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let at = 0; at < docs.length; at += 20) {
+    if (at > 0) await pause();
+    for (const [id, digest] of issueLinksDigests(raw, listings, docs.slice(at, at + 20))) out.set(id, digest);
+  }
+  return out;
+}
+
 function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent, tagName: (id: string) => TagName | undefined): string {
   const issue = contributionsOf(doc, listing, raw, tagName);
   let digest = shareDigests.get(issue);

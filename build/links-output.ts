@@ -16,7 +16,7 @@ import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-fe
 import { topicFeedPaths } from '../web/topic-links.tsx';
 import { readOutputFile } from './in-place-output.ts';
 import { settled } from './output.ts';
-import { entryDigest, indexLinks, issueLinksDigests, type KeptShares, type Pause } from './links-index.ts';
+import { entryDigest, indexLinks, issueLinksDigests, issueLinksDigestsPaced, type KeptShares, type Pause } from './links-index.ts';
 import { writeRecord } from './cache.ts';
 import { LinkSharesRecord } from './links-shares.ts';
 import type { Listing, RawContent } from './sources.ts';
@@ -68,7 +68,7 @@ export async function prepareLinks(
   const shares = new Map<string, () => string>();
   const index = await indexLinks(raw, listings, pause, kept, shares);
   const rendered = await renderLinksPages(index, ctx, tags, pause);
-  if (stored && context) stored.describe(raw, listings, context, shares);
+  if (stored && context) await stored.describe(raw, listings, context, shares, pause);
   const pages = stored ? rendered.map((page) => stored.wrap(page)) : rendered;
   const feedFiles = (paths: Feeds, feeds: Feeds) =>
     (['rss', 'atom', 'json'] as const).map((kind) => ({
@@ -231,11 +231,11 @@ export class StoredPageKeys {
   }
 
   /** Starts recording what this build's pages and feeds are made from (after the index was made), for the next build's reuse(); `shares`: each issue's share of the index by cache key. */
-  describe(raw: RawContent, listings: Map<string, Listing>, context: LinksContext, shares?: Map<string, () => string>): void {
+  async describe(raw: RawContent, listings: Map<string, Listing>, context: LinksContext, shares?: Map<string, () => string>, pause: Pause = () => Promise.resolve()): Promise<void> {
     if (shares) this.#shares.record(context.digest, shares);
     // In the same context, an issue with the cache key it had gives what it gave: only the others are digested.
     const known = this.#reuse?.context === context.digest ? new Map(this.#reuse.issues.map(([, key, digest]) => [key, digest])) : new Map<string, string>();
-    const digests = issueLinksDigests(raw, listings, raw.issues.filter((doc) => !known.has(context.keys.get(doc._id) ?? '')));
+    const digests = await issueLinksDigestsPaced(raw, listings, raw.issues.filter((doc) => !known.has(context.keys.get(doc._id) ?? '')), pause);
     const issues = raw.issues
       .flatMap((doc) => {
         const listing = listings.get(doc._id);

@@ -331,9 +331,10 @@ const resolved = new WeakMap<object, IssueContributions>();
  * issue and every document it references; the tag documents are the links context's):
  * what contributionsOf resolves, without the documents, so a new process rebuilds the
  * links index from the unchanged issues' shares without walking (or even parsing) them.
- * It is two JSON texts: what places an entry (its key, site, tags and digest: StoredShare)
- * and what only a rendered entry shows (its words, title, address: StoredWords), which a
- * new process keeps as text and parses only for the entries of the pages it renders.
+ * It is what places an entry (its key, site, tags and digest: StoredShare), one JSON text,
+ * then what only a rendered entry or a topic feed shows (its words, title, address; a topic
+ * section's paragraphs: StoredDocWords, StoredContributionWords), a JSON text for each, which
+ * a new process keeps as text and parses only for the entries and sections it shows.
  */
 interface StoredShare {
   deps: string[];
@@ -370,8 +371,8 @@ type StoredDocWords = [url: unknown, title: unknown, siteName: unknown, descript
 type StoredContributionWords = [url: string, id: string, text: string | null, words: string, anchor: string | null];
 
 /**
- * The share as the record keeps it, its two JSON texts (StoredShare, StoredWords) in ASCII
- * with a tab between; not kept: made when the record lacks it, once. `entryOf`: the entry
+ * The share as the record keeps it, its JSON texts (StoredShare, then each piece of its
+ * words) in ASCII with a tab between each; not kept: made when the record lacks it, once. `entryOf`: the entry
  * made for a contribution's key and what it was made from; `issuesOf`: the cache keys of
  * the issues contributions are in (see StoredShare's digests).
  */
@@ -974,14 +975,12 @@ class KeptLink implements PublishedLink {
     this.tags = tagsOf(withDoc?.docTags, from, tagName);
     this.#from = from;
     this.#tagName = tagName;
-    // One use per issue, in a list of that length (most entries have one; a list grown by push holds room for seventeen).
-    let count = 1;
-    for (let i = 1; i < from.length; i++) if (from[i]!.listing.number !== from[i - 1]!.listing.number) count++;
-    this.uses = count === 1 ? [new KeptUse(from[0]!.listing, this, 0)] : new Array<LinkUse>(count);
-    if (count > 1) {
-      let at = 0;
-      for (let i = 0; i < from.length; i++) if (i === 0 || from[i]!.listing.number !== from[i - 1]!.listing.number) this.uses[at] = new KeptUse(from[i]!.listing, this, at++);
-    }
+    // One use per issue, in a list of that length (a list grown by push holds room for seventeen).
+    const firstOfIssue = (i: number) => i === 0 || from[i]!.listing.number !== from[i - 1]!.listing.number;
+    let count = 0;
+    for (let i = 0; i < from.length; i++) if (firstOfIssue(i)) count++;
+    this.uses = new Array<LinkUse>(count);
+    for (let i = 0, at = 0; i < from.length; i++) if (firstOfIssue(i)) this.uses[at] = new KeptUse(from[i]!.listing, this, at++);
   }
 
   /** The entry as linkFrom makes it (made once, on first read). */

@@ -119,6 +119,71 @@ describe('indexLinks tags', () => {
 });
 
 describe('indexLinks from kept shares', () => {
+  it('gives each entry the tags, site and uses walking gives it, whatever the tags field holds', async () => {
+    const tag = (id: string, slug: string) => ({ _id: id, _type: 'tag', title: `Tag ${slug}`, slug: { _type: 'slug', current: slug } });
+    const link = (id: string, tags: unknown) => ({ _id: id, _type: 'link', url: `https://${id}.example/`, title: id, ...(tags === undefined ? {} : { tags }) });
+    const card = (ref: string) => ({ _type: 'linkCard', _key: `k-${ref}`, link: { _ref: ref } });
+    const refs = (...ids: unknown[]) => ids.map((_ref) => ({ _ref }));
+    const docs: SanityDocument[] = [
+      // Ids that look like the stored text's own marks: digits, colons, dashes, a bang.
+      tag('tag-1:2', 'one-two'),
+      tag('12:tag', 'twelve'),
+      tag('-', 'dash'),
+      tag('!', 'bang'),
+      tag('tag-t', 't'),
+      link('link-a', refs('tag-1:2')),
+      link('link-b', refs('12:tag', '-', '!')),
+      // Not a list; a target that is not an id; no tags at all; an empty list.
+      link('link-c', 'tag-1:2'),
+      link('link-d', refs(42, 'tag-1:2')),
+      link('link-e', undefined),
+      link('link-f', []),
+      {
+        _id: 'issue-1',
+        _type: 'issue',
+        sections: [
+          { heading: 'All', body: ['link-a', 'link-b', 'link-c', 'link-d', 'link-e', 'link-f'].map(card) },
+          { heading: 'On t', topic: { _ref: 'tag-t' }, body: [card('link-a')] },
+        ],
+      },
+      // A second issue uses two of the links again, one in a section on a topic.
+      { _id: 'issue-2', _type: 'issue', sections: [{ heading: 'Again', topic: { _ref: 'tag-t' }, body: [card('link-b'), card('link-e')] }] },
+    ];
+    const listing = (n: number): Listing => ({ id: `issue-${n}`, number: n, slug: `issue-${n}`, title: `Issue ${n}`, date: `2026-01-0${n}`, tags: [], topics: [] });
+    const listings = new Map([listing(1), listing(2)].map((l) => [l.id, l] as const));
+    const rawOf = (from: SanityDocument[]) => ({ issues: from.filter((d) => d._type === 'issue'), byId: new Map(from.map((d) => [d._id, d] as const)) });
+    const keys = new Map([['issue-1', 'key-1'], ['issue-2', 'key-2']]);
+    const shares = new Map<string, () => string>();
+    const walked = await indexLinks(rawOf(docs), listings, undefined, { keys, get: () => undefined }, shares);
+    const texts = new Map([...shares].map(([key, text]) => [key, text()] as const));
+    const kept: KeptShares = {
+      keys,
+      get: (key) => {
+        const text = texts.get(key);
+        const tab = text?.indexOf('\t') ?? -1;
+        return text === undefined ? undefined : { parsed: JSON.parse(text.slice(0, tab)), rest: { length: text.length - tab - 1, text: () => text.slice(tab + 1) }, damaged: () => { throw new Error('damaged'); } };
+      },
+    };
+    const walks = linksIndexStats.walked;
+    const read = linksIndexStats.wordsRead;
+    const fromShares = await indexLinks(rawOf(structuredClone(docs)), listings, undefined, kept);
+    expect(linksIndexStats.walked).toBe(walks);
+    // What places an entry, without reading any share's words.
+    const placed = (index: typeof walked) => index.links.map((l) => [l.key, l.domain, l.tags, l.uses.map((u) => u.number)]);
+    expect(placed(fromShares)).toEqual(placed(walked));
+    expect(linksIndexStats.wordsRead).toBe(read);
+    expect(placed(walked)).toEqual([
+      ['https://link-a.example', 'link-a.example', [{ title: 'Tag one-two', slug: 'one-two' }, { title: 'Tag t', slug: 't' }], [1]],
+      ['https://link-b.example', 'link-b.example', [{ title: 'Tag bang', slug: 'bang' }, { title: 'Tag dash', slug: 'dash' }, { title: 'Tag t', slug: 't' }, { title: 'Tag twelve', slug: 'twelve' }], [1, 2]],
+      ['https://link-c.example', 'link-c.example', [], [1]],
+      ['https://link-d.example', 'link-d.example', [{ title: 'Tag one-two', slug: 'one-two' }], [1]],
+      ['https://link-e.example', 'link-e.example', [{ title: 'Tag t', slug: 't' }], [1, 2]],
+      ['https://link-f.example', 'link-f.example', [], [1]],
+    ]);
+    // And whole, as the pages show them.
+    expect(JSON.parse(JSON.stringify(fromShares.links))).toEqual(JSON.parse(JSON.stringify(walked.links)));
+  });
+
   it("gives each topic section its own paragraphs, parsed only when a feed reads them, as walking the issue gives them", async () => {
     const tag = (id: string, slug: string) => ({ _id: id, _type: 'tag', title: slug.toUpperCase(), slug: { _type: 'slug', current: slug } });
     const paragraph = (key: string, text: string) => ({ _type: 'block', _key: key, style: 'normal', markDefs: [], children: [{ _type: 'span', _key: `${key}s`, text, marks: [] }] });

@@ -338,8 +338,8 @@ const resolved = new WeakMap<object, IssueContributions>();
  */
 interface StoredShare {
   deps: string[];
-  /** Of each link document the contributions use, its tags' targets (null: a target that is not an id; the list null: a tags field that is not a list). */
-  docs: Array<TagIds | null>;
+  /** Of each link document the contributions use, its tags' targets as one text (tagIdsKey). */
+  docs: string[];
   /** The topics the contributions name. */
   topicNames: TagName[];
   /** The sites the contributions link to. */
@@ -412,8 +412,8 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
   const wordsJson = words.map((piece) => asciiJson(JSON.stringify(piece))).join('\t');
   const stored: StoredShare = {
     deps: [...share.depIds],
-    // Of the tags, only their targets.
-    docs: [...docs.keys()].map((doc) => tagIdsOf(doc.tags)),
+    // Of the tags, only their targets, as the entries' tag lists are known by them.
+    docs: [...docs.keys()].map((doc) => tagIdsKey(tagIdsOf(doc.tags))),
     topicNames: [...topicNames.keys()].map(({ title, slug }) => ({ title, slug })),
     domains: [...domains.keys()],
     contributions,
@@ -530,13 +530,17 @@ class KeptContribution implements Contribution {
     return Array.isArray(issues) ? issues : undefined;
   }
 
-  /** The link document's tags' targets as stored (undefined: no link document). */
-  get docTags(): TagIds | null | undefined {
+  /** The link document's tags' targets as stored (tagIdsKey; undefined: no link document). */
+  get docTagsKey(): string | undefined {
     const { stored } = this.#share;
     const doc = stored.contributions.docs[this.#at]!;
-    if (doc < 0) return undefined;
-    const tagIds = stored.docs[doc];
-    return Array.isArray(tagIds) ? tagIds : null;
+    return doc < 0 ? undefined : stored.docs[doc];
+  }
+
+  /** The link document's tags' targets (undefined: no link document). */
+  get docTags(): TagIds | null | undefined {
+    const key = this.docTagsKey;
+    return key === undefined ? undefined : tagIdsFromKey(key);
   }
 
   #words(): { address: Address | undefined; words: StoredContributionWords } {
@@ -586,7 +590,7 @@ function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueCon
   const count = columns?.keys?.length;
   const fits = (list: unknown) => Array.isArray(list) && list.length === count;
   if (!fits(columns?.keys) || !fits(columns.domains) || !fits(columns.docs) || !fits(columns.topics) || !fits(columns.digests) || !fits(columns.issues)) throw new Error('not a share');
-  if (!Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !Array.isArray(stored.topicNames) || !Array.isArray(stored.domains) || !Array.isArray(stored.topics)) throw new Error('not a share');
+  if (!Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !stored.docs.every((key) => typeof key === 'string') || !Array.isArray(stored.topicNames) || !Array.isArray(stored.domains) || !Array.isArray(stored.topics)) throw new Error('not a share');
   // A line cut short (a build stopped while appending) has fewer words than it says.
   if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
   const words = new KeptWords(kept.rest.text, { docs: stored.docs.length, contributions: count, topics: stored.topics.length }, kept.damaged);
@@ -774,8 +778,37 @@ function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent
   return digest;
 }
 
-/** The entries handed out last time by key, and by key the contributions they were made from. */
-let lastLinks: { links: Map<string, PublishedLink>; from: Map<string, Contribution[]> } = { links: new Map(), from: new Map() };
+/**
+ * What an index is made from, entry by entry: each key's place (the order issues make them
+ * in), and the contributions its entry is made from; a key used once (most are) holds its
+ * one contribution, not a list of it.
+ */
+interface Entries {
+  at: Map<string, number>;
+  froms: Array<Contribution | Contribution[]>;
+}
+
+/** The entries handed out last time, with what each was made from. */
+let lastLinks: Entries & { links: PublishedLink[] } = { at: new Map(), froms: [], links: [] };
+
+/** A key's contributions as a list. */
+function listOf<C extends Contribution>(from: C | C[]): C[] {
+  return Array.isArray(from) ? from : [from];
+}
+
+function firstOf<C extends Contribution>(from: C | C[]): C {
+  return Array.isArray(from) ? from[0]! : from;
+}
+
+/** Whether two entries are made from the same contribution objects. */
+function sameFrom(a: Contribution | Contribution[], b: Contribution | Contribution[]): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b)) return a === b;
+  return a.length === b.length && a.every((c, i) => c === b[i]);
+}
+
+function isKept(c: Contribution): c is KeptContribution {
+  return c instanceof KeptContribution;
+}
 
 /** For tests and benchmarks: how many times this process made the links index, walked an issue's text for it, digested an entry, and read a kept share's words. */
 export const linksIndexStats = { made: 0, walked: 0, digested: 0, wordsRead: 0 };
@@ -796,16 +829,22 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   const tagName = tagNamer(raw);
 
   // Each key with its contributions, in the order issues make them.
-  const byKey = new Map<string, Contribution[]>();
+  const { at, froms }: Entries = { at: new Map(), froms: [] };
   const topics: Array<{ listing: Listing; sections: IssueContributions['topics'] }> = [];
   for (const [n, { doc, listing }] of issues.entries()) {
     const issue = contributionsOf(doc, listing, raw, tagName, kept);
     const key = kept?.keys.get(doc._id);
     if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => entryOf(c.key), (from) => issuesOf(from, kept)));
     for (const c of issue.contributions) {
-      const uses = byKey.get(c.key);
-      if (uses) uses.push(c);
-      else byKey.set(c.key, [c]);
+      const i = at.get(c.key);
+      if (i === undefined) {
+        at.set(c.key, froms.length);
+        froms.push(c);
+      } else {
+        const held = froms[i]!;
+        if (Array.isArray(held)) held.push(c);
+        else froms[i] = [held, c];
+      }
     }
     topics.push({ listing, sections: issue.topics });
     if (n % 20 === 19) await pause();
@@ -834,31 +873,30 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
     }
   }
 
-  const links: PublishedLink[] = [];
-  const current = new Map<string, PublishedLink>();
+  const links = new Array<PublishedLink>(froms.length);
   const entryOf = (key: string) => {
-    const link = current.get(key);
-    return link && { link, from: byKey.get(key)! };
+    const i = at.get(key);
+    return i === undefined ? undefined : { link: links[i]!, from: listOf(froms[i]!) };
   };
-  for (const [key, from] of byKey) {
-    const last = lastLinks.links.get(key);
-    const lastFrom = last && lastLinks.from.get(key);
+  const last = lastLinks;
+  for (let i = 0; i < froms.length; i++) {
+    const from = froms[i]!;
+    const lastAt = last.at.size === 0 ? undefined : last.at.get(firstOf(from).key);
     let link: PublishedLink;
-    if (last && lastFrom && lastFrom.length === from.length && lastFrom.every((c, i) => c === from[i])) link = last;
+    if (lastAt !== undefined && sameFrom(last.froms[lastAt]!, from)) link = last.links[lastAt]!;
     else {
       // The digest a share kept, if it is of these contributions; an entry from kept
       // contributions with it reads their words only if a page or feed shows it.
       const digest = keptDigest(from, kept);
-      if (digest !== undefined && from.every((c) => c instanceof KeptContribution)) link = new KeptLink(from as KeptContribution[], tagName, digest);
+      if (digest !== undefined && (Array.isArray(from) ? from.every(isKept) : isKept(from))) link = new KeptLink(from as KeptContribution | KeptContribution[], tagName, digest);
       else {
-        link = linkFrom(from, tagName);
+        link = linkFrom(listOf(from), tagName);
         if (digest !== undefined) entryDigests.set(link, digest);
       }
     }
-    current.set(key, link);
-    links.push(link);
+    links[i] = link;
   }
-  lastLinks = { links: current, from: byKey };
+  lastLinks = { at, froms, links };
   return { links, sections };
 }
 
@@ -875,10 +913,10 @@ function issuesOf(from: Contribution[], kept: KeptShares | undefined): Array<str
 }
 
 /** The digest a kept share holds for the entry `from` makes: one contribution's own, or one that names the issues of all of them as they are now. */
-function keptDigest(from: Contribution[], kept: KeptShares | undefined): string | undefined {
-  const { digest, issues } = from[0]!;
+function keptDigest(from: Contribution | Contribution[], kept: KeptShares | undefined): string | undefined {
+  const { digest, issues } = firstOf(from);
   if (digest === undefined) return undefined;
-  if (from.length === 1) return issues === undefined ? digest : undefined;
+  if (!Array.isArray(from)) return issues === undefined ? digest : undefined;
   const now = issuesOf(from, kept);
   return issues?.length === now.length && now.every((key, i) => key === issues[i]) ? digest : undefined;
 }
@@ -907,7 +945,7 @@ function linkFrom(from: Contribution[], tagName: (id: string) => TagName | undef
     siteName: str(doc?.siteName),
     description,
     domain: address.domain,
-    tags: tagsOf(tagIdsOf(doc?.tags), from, tagName),
+    tags: tagsOf(doc ? tagIdsKey(tagIdsOf(doc.tags)) : '', from, tagName),
     uses,
   };
 }
@@ -925,16 +963,55 @@ function tagIdsOf(docTags: unknown): TagIds | null {
  */
 const tagLists = new WeakMap<(id: string) => TagName | undefined, Map<string, TagName[]>>();
 
-/** An entry's tags: its link document's (`tagIds`, see tagIdsOf) and the topics of the sections it sat in, by slug. */
-function tagsOf(tagIds: TagIds | null | undefined, from: Contribution[], tagName: (id: string) => TagName | undefined): TagName[] {
-  // The ids (a null one, like an absent list, names no tag), then each topic's slug and title, in order, each after its length.
-  let made = '';
-  for (const id of tagIds ?? []) made += id === null ? '-' : `${id.length}:${id}`;
-  for (const c of from) if (c.topic) made += `/${c.topic.slug.length}:${c.topic.slug}${c.topic.title.length}:${c.topic.title}`;
+/**
+ * A link document's tags' targets as one text, which a kept share stores and the entries'
+ * tag lists are known by: each target after its length, `-` for one that is not an id, `!`
+ * for a field that is not a list ('' for none).
+ */
+function tagIdsKey(tagIds: TagIds | null): string {
+  if (tagIds === null) return '!';
+  let key = '';
+  for (const id of tagIds) key += id === null ? '-' : `${id.length}:${id}`;
+  return key;
+}
+
+/** The targets tagIdsKey made `key` of. */
+export function tagIdsFromKey(key: string): TagIds | null {
+  if (key === '!') return null;
+  const ids: TagIds = [];
+  let at = 0;
+  while (at < key.length) {
+    if (key[at] === '-') {
+      ids.push(null);
+      at++;
+      continue;
+    }
+    const colon = key.indexOf(':', at);
+    const length = colon > at ? Number(key.slice(at, colon)) : Number.NaN;
+    // Not a key tagIdsKey made (a damaged file): no more targets.
+    if (!Number.isSafeInteger(length) || colon + 1 + length > key.length) break;
+    ids.push(key.slice(colon + 1, colon + 1 + length));
+    at = colon + 1 + length;
+  }
+  return ids;
+}
+
+/** A section's topic in an entry's tags key: its slug and title, each after its length. */
+function topicKey(c: Contribution): string {
+  const topic = c.topic;
+  return topic ? `/${topic.slug.length}:${topic.slug}${topic.title.length}:${topic.title}` : '';
+}
+
+/** An entry's tags: its link document's (`idsKey`, see tagIdsKey; '' for none) and the topics of the sections it sat in, by slug. */
+function tagsOf(idsKey: string, from: Contribution | Contribution[], tagName: (id: string) => TagName | undefined): TagName[] {
+  // The targets, then each topic's (both length-prefixed: one text can never stand for another).
+  let made = idsKey;
+  if (Array.isArray(from)) for (const c of from) made += topicKey(c);
+  else made += topicKey(from);
   let lists = tagLists.get(tagName);
   if (!lists) tagLists.set(tagName, (lists = new Map()));
   let list = lists.get(made);
-  if (!list) lists.set(made, (list = tagsMadeOf(tagIds, from, tagName)));
+  if (!list) lists.set(made, (list = tagsMadeOf(tagIdsFromKey(idsKey), listOf(from), tagName)));
   return list;
 }
 
@@ -962,19 +1039,27 @@ class KeptLink implements PublishedLink {
   readonly uses: LinkUse[];
   /** The digest the share kept (entryDigest): kept here, as tens of thousands of weak-map entries cost every collection. */
   readonly digest: string;
-  readonly #from: KeptContribution[];
+  readonly #from: KeptContribution | KeptContribution[];
   readonly #tagName: (id: string) => TagName | undefined;
   #entry: PublishedLink | undefined;
 
-  constructor(from: KeptContribution[], tagName: (id: string) => TagName | undefined, digest: string) {
+  constructor(from: KeptContribution | KeptContribution[], tagName: (id: string) => TagName | undefined, digest: string) {
     this.digest = digest;
-    // As linkFrom: the first contribution with a link document gives the address and tags.
-    const withDoc = from.find((c) => c.docTags !== undefined);
-    this.key = from[0]!.key;
-    this.domain = (withDoc ?? from[0]!).domain;
-    this.tags = tagsOf(withDoc?.docTags, from, tagName);
     this.#from = from;
     this.#tagName = tagName;
+    if (!Array.isArray(from)) {
+      // Most entries: one issue's one contribution.
+      this.key = from.key;
+      this.domain = from.domain;
+      this.tags = tagsOf(from.docTagsKey ?? '', from, tagName);
+      this.uses = [new KeptUse(from.listing, this, 0)];
+      return;
+    }
+    // As linkFrom: the first contribution with a link document gives the address and tags.
+    const withDoc = from.find((c) => c.docTagsKey !== undefined);
+    this.key = from[0]!.key;
+    this.domain = (withDoc ?? from[0]!).domain;
+    this.tags = tagsOf(withDoc?.docTagsKey ?? '', from, tagName);
     // One use per issue, in a list of that length (a list grown by push holds room for seventeen).
     const firstOfIssue = (i: number) => i === 0 || from[i]!.listing.number !== from[i - 1]!.listing.number;
     let count = 0;
@@ -985,7 +1070,7 @@ class KeptLink implements PublishedLink {
 
   /** The entry as linkFrom makes it (made once, on first read). */
   entry(): PublishedLink {
-    return (this.#entry ??= linkFrom(this.#from, this.#tagName));
+    return (this.#entry ??= linkFrom(listOf(this.#from), this.#tagName));
   }
 
   get id(): string {

@@ -379,10 +379,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           for (const t of tagPages()) {
             const rel = `${tagPath(t.tag.slug)}index.html`;
             // The links section (most of the page) is known by its digest: stored, rendered only when its links change.
-            await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => {
+            const key = await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => {
               const [before, after] = tagPageAround(t.tag, t.issues, ctx);
               return Buffer.concat([Buffer.from(before), await tagPlan.section(t.tag.slug), Buffer.from(after)]);
             });
+            // The next build finds this tag's links section in that page.
+            tagPlan.placed(t.tag.slug, key);
             files++;
           }
         })(),
@@ -511,9 +513,9 @@ export function forgetRenderedPages(): void {
 /**
  * Places the page at `rel` by hard link from the page store (entries never change once
  * written, as the cache's), rendering and storing it first when the store lacks it: the
- * page is never read back or held in memory.
+ * page is never read back or held in memory. Resolves with its key in the store.
  */
-async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStore, rel: string, inputs: unknown[], render: () => string | Buffer | Promise<string | Buffer>): Promise<void> {
+async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStore, rel: string, inputs: unknown[], render: () => string | Buffer | Promise<string | Buffer>): Promise<string> {
   const json = JSON.stringify(inputs);
   const last = lastPages.get(rel);
   const key = last && last.inputs === json ? last.key : pages.keyOf(rel, json);
@@ -521,6 +523,7 @@ async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStor
   if (!(await pages.has(key))) await pages.write(key, await render());
   lastPages.set(rel, { inputs: json, key });
   await staged.linkFrom(rel, pages.file(key));
+  return key;
 }
 
 /** Cache entries that output files (by their manifest keys) are hard links to. */

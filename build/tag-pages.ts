@@ -1,8 +1,10 @@
 // Tag pages: each tag's issues, and the links published issues use that carry the tag
 // (sources.ts taggedLinks). The links are most of the work: resolving them walks every
 // reference of every issue, and a tag's links section is megabytes of markup. So each
-// tag's links are known by a digest, a tag page is stored (PageStore) under a key made
-// with that digest, and its links section under the digest alone.
+// tag's links are known by a digest, and a tag page is stored (PageStore) under a key made
+// with that digest; the record says which stored page holds the section of which digest,
+// and how long it is (the section is not stored on its own: that was megabytes more to
+// write for every tag a publish touches).
 //
 // A build records (build-cache/tag-links.json), per published issue, a digest of all its
 // use of links depends on: its number, its title and every document it references (the
@@ -10,13 +12,13 @@
 // record says, or its cache key is (the key covers all of that and more), every tag's
 // links are what they were, and a new process (`newsdesk build` after an edit) takes
 // their digests from the record without resolving a single link. A page it must render
-// (the tags of an issue whose summary changed) takes its links section from the store.
+// (the tags of an issue whose summary changed) takes its links section from the page that holds it.
 //
 // When a few issues changed their use of links (a new issue published, a link retitled),
 // a new process splices: the links index beside the record (build-cache/tag-links-index.json)
 // lists every shown link with its sort key, digest, list item's length and the issues it
 // is used in, and each tag's links in order. Only the links the changed issues use (or
-// used) are resolved; each tag's new section is its stored section's unchanged byte runs
+// used) are resolved; each tag's new section is its last section's unchanged byte runs
 // with those links' items put in their places, and its digest comes from the links' digests.
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -31,7 +33,7 @@ import { writeRecord, type PageStore } from './cache.ts';
 import type { TaggedLookup } from './search-index.ts';
 import { knownTaggedLinks, referencesOf, tagResolver, taggedLinkDetails, taggedLinkOf, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 
-const recordFormat = 2;
+const recordFormat = 3;
 
 interface TagLinksRecord {
   format: number;
@@ -39,8 +41,8 @@ interface TagLinksRecord {
   context: string;
   /** Per published issue, by document id: its cache key and the digest of its use of links. */
   issues: Record<string, [key: string, usage: string]>;
-  /** Per tag that has links: its slug, its title as the links name it, the digest of its links. */
-  tags: Array<[slug: string, title: string, digest: string]>;
+  /** Per tag that has links: its slug, its title as the links name it, the digest of its links, and the stored page that holds their section (when known). */
+  tags: Array<[slug: string, title: string, digest: string, held?: Held]>;
   /** The generation of the links index that describes these tags' links (absent: none does). */
   index?: string;
 }
@@ -98,14 +100,36 @@ interface PlannedIssue {
   listing: Listing;
 }
 
+/**
+ * A links section inside a stored tag page: the page's key in the page store, the digest of
+ * the links the section lists (it holds those, whatever else the record says) and, when
+ * known, its length in bytes. It starts at linkSectionFrame's head and ends at the first
+ * tail after it (a page reused as it was, its section not read, has no length noted: then
+ * the page shows where the section ends).
+ */
+type Held = [page: string, digest: string, length?: number];
+
 interface TagLinksEntry {
   title: string;
   digest: string;
+  /** The stored page that holds the section of these links, when the last build says so. */
+  held?: Held | undefined;
   /** Sorted as shown; only when this build resolved the links. */
   links?: TaggedLink[];
-  /** When this build spliced the tag's links: its stored section's digest and length, and the new section's items, as byte ranges of that section or links to render. */
-  splice?: { from: string; length: number; pieces: Array<[start: number, end: number] | TaggedLink> };
+  /** When this build spliced the tag's links: where the last section is and its length, and the new section's items, as byte ranges of that section or links to render. */
+  splice?: { held: Held | undefined; length: number; pieces: Array<[start: number, end: number] | TaggedLink> };
 }
+
+/** The record's page holding a tag's section, if well formed. */
+/** The record's page holding a tag's section of the links of `digest`, if well formed. */
+function heldOf(value: unknown, digest: string): Held | undefined {
+  if (!Array.isArray(value) || typeof value[0] !== 'string' || value[1] !== digest) return undefined;
+  if (value.length === 2) return [value[0], digest];
+  return Number.isSafeInteger(value[2]) && value[2] >= 0 ? [value[0], digest, value[2] as number] : undefined;
+}
+
+const sectionHead = Buffer.from(linkSectionFrame[0]);
+const sectionTail = Buffer.from(linkSectionFrame[1]);
 
 /** Splicing's result: the tags' entries, and the links index for the next build (made when saved). */
 interface Spliced {
@@ -122,6 +146,9 @@ export class TagLinks {
   #resolved: TaggedLink[] | undefined;
   readonly #spliced: Spliced | undefined;
   readonly #next: TagLinksRecord;
+  /** The length of each section this build made or read, and the page each tag's section is now in. */
+  readonly #lengths = new Map<string, number>();
+  readonly #holders = new Map<string, Held>();
 
   private constructor(
     file: string,
@@ -185,6 +212,9 @@ export class TagLinks {
       if (spliced) bySlug = spliced.bySlug;
       else ({ bySlug, resolved } = resolve(raw, input.listings));
     }
+    // A tag whose links are as they were (resolved, spliced or taken from the record): its section is in the page the record names.
+    const held = new Map(known?.tags.map(([slug, , , place]) => [slug, place]));
+    for (const [slug, entry] of bySlug) entry.held = heldOf(held.get(slug), entry.digest);
     const next: TagLinksRecord = {
       format: recordFormat,
       context,
@@ -192,10 +222,7 @@ export class TagLinks {
       tags: [...bySlug].map(([slug, e]) => [slug, e.title, e.digest]),
       ...(known && changed.size === 0 && known.index !== undefined ? { index: known.index } : {}),
     };
-    const plan = new TagLinks(file, raw, input.listings, input.pages, bySlug, resolved, spliced, next);
-    // Every section this build's pages show stays in the store, rendered now or not.
-    for (const entry of bySlug.values()) input.pages.keep(plan.#sectionKey(entry.digest));
-    return plan;
+    return new TagLinks(file, raw, input.listings, input.pages, bySlug, resolved, spliced, next);
   }
 
   /**
@@ -236,28 +263,52 @@ export class TagLinks {
   }
 
   /**
-   * The tag's links section, as UTF-8 bytes: from the page store, else made (resolving the
-   * links if this build has not) and stored. Megabytes for a tag of thousands of links, so
-   * it is never decoded: the page is its bytes between the rest of the page's (tagPageAround).
+   * The tag's links section, as UTF-8 bytes: from the stored page that holds it, else made
+   * (resolving the links if this build has not). Megabytes for a tag of thousands of links,
+   * so it is never decoded: the page is its bytes between the rest of the page's (tagPageAround).
    */
   async section(slug: string): Promise<Buffer> {
     const entry = this.#bySlug.get(slug);
     if (!entry) return Buffer.alloc(0);
-    const key = this.#sectionKey(entry.digest);
-    const stored = await this.#pages.read(key);
-    if (stored !== undefined) return stored;
-    const bytes = (entry.splice && (await this.#splicedSection(entry.splice))) ?? Buffer.from(linkSection(this.#linksOf(slug, entry)));
-    await this.#pages.write(key, bytes);
+    const bytes =
+      (entry.held && (await this.#sectionIn(entry.held))) ??
+      (entry.splice && (await this.#splicedSection(entry.splice))) ??
+      Buffer.from(linkSection(this.#linksOf(slug, entry)));
+    this.#lengths.set(slug, bytes.length);
     return bytes;
   }
 
+  /** Notes that the tag's page is stored under `page` (its links section in it), for the next build to find the section there. */
+  placed(slug: string, page: string): void {
+    const entry = this.#bySlug.get(slug);
+    if (!entry) return;
+    // Made or read now, its section's length is known; else the record's, when it named this page.
+    const length = this.#lengths.get(slug) ?? (entry.held?.[0] === page ? entry.held[2] : undefined);
+    this.#holders.set(slug, length === undefined ? [page, entry.digest] : [page, entry.digest, length]);
+  }
+
+  /** The section a stored page holds (Held), when the page is there (and holds one of the length noted). */
+  async #sectionIn([page, , length]: Held): Promise<Buffer | undefined> {
+    if (length === 0) return Buffer.alloc(0);
+    const bytes = await this.#pages.read(page, { keep: false });
+    if (!bytes) return undefined;
+    const start = bytes.indexOf(sectionHead);
+    // A page shows its section whole, or no section: none when it has no links to show.
+    if (start < 0) return length === undefined ? Buffer.alloc(0) : undefined;
+    const tail = bytes.indexOf(sectionTail, start);
+    const end = length === undefined ? (tail < 0 ? -1 : tail + sectionTail.length) : start + length;
+    if (end < 0 || end > bytes.length) return undefined;
+    const section = bytes.subarray(start, end);
+    return section.subarray(section.length - sectionTail.length).equals(sectionTail) ? section : undefined;
+  }
+
   /**
-   * A spliced section: its stored section's byte runs and its new links' items, in order.
+   * A spliced section: the last section's byte runs and its new links' items, in order.
    * Undefined when that section is gone or not what the index says (then the links are
    * resolved, and must give the digests this build planned with).
    */
   async #splicedSection(splice: NonNullable<TagLinksEntry['splice']>): Promise<Buffer | undefined> {
-    const from = await this.#pages.read(this.#sectionKey(splice.from), { keep: false });
+    const from = splice.held && (await this.#sectionIn(splice.held));
     if (from === undefined || from.length !== splice.length) return undefined;
     const parts: Buffer[] = [];
     for (const piece of splice.pieces) {
@@ -277,11 +328,11 @@ export class TagLinks {
       await writeRecord(indexFile(path.dirname(this.#file)), { format: indexFormat, generation, ...index } satisfies TagLinksIndex);
       this.#next.index = generation;
     }
+    this.#next.tags = this.#next.tags.map(([slug, title, digest]) => {
+      const held = this.#holders.get(slug);
+      return held ? [slug, title, digest, held] : [slug, title, digest];
+    });
     await writeRecord(this.#file, this.#next);
-  }
-
-  #sectionKey(digest: string): string {
-    return this.#pages.keyOf('#tag-links', JSON.stringify(digest));
   }
 
   #linksOf(slug: string, entry: TagLinksEntry): TaggedLink[] {
@@ -457,7 +508,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
       else added.set(tag.slug, [link]);
     }
   }
-  const recorded = new Map(known.tags.map(([slug, title, digest]) => [slug, { title, digest }] as const));
+  const recorded = new Map(known.tags.map(([slug, title, digest, held]) => [slug, { title, digest, held: heldOf(held, digest) }] as const));
   const bySlug = new Map<string, TagLinksEntry>();
   const order = new Map<string, Array<number | TaggedLink>>();
   const headBytes = Buffer.byteLength(linkSectionFrame[0]);
@@ -510,7 +561,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
       else pieces.push([start, start + bytes]);
     }
     const title = from?.title ?? titles.get(slug) ?? fresh[0]!.tags.find((t) => t.slug === slug)!.title;
-    const splice = from ? { from: from.digest, length: length > 0 ? length + frameBytes : 0, pieces } : undefined;
+    const splice = from ? { held: from.held, length: length > 0 ? length + frameBytes : 0, pieces } : undefined;
     const digest = digestOfLinks(merged.map((item) => (typeof item === 'number' ? index.digests[item]! : linkDigest(item))));
     bySlug.set(slug, { title, digest, ...(splice && kept.length > 0 ? { splice } : { links: merged as TaggedLink[] }) });
     order.set(slug, merged);

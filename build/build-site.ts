@@ -378,7 +378,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         (async () => {
           for (const t of tagPages()) {
             const rel = `${tagPath(t.tag.slug)}index.html`;
-            // The links section (most of the page) is known by its digest: stored, rendered only when its links change.
+            // The links section (most of the page) is known by its digest: taken from the page that held it, rendered only when its links change.
             const key = await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => {
               const [before, after] = tagPageAround(t.tag, t.issues, ctx);
               return Buffer.concat([Buffer.from(before), await tagPlan.section(t.tag.slug), Buffer.from(after)]);

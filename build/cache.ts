@@ -261,8 +261,9 @@ export class PageStore {
   }
 
   /**
-   * The stored page's bytes (a tag's links section is spliced into its page as they are, never
-   * decoded: build/tag-pages.ts); `keep: false` reads it without keeping it past this build.
+   * The stored page's bytes (a tag page's links section is taken from the last page that held
+   * it as they are, never decoded: build/tag-pages.ts); `keep: false` reads it without keeping
+   * it past this build.
    */
   async read(key: string, options: { keep?: boolean } = {}): Promise<Buffer | undefined> {
     if (options.keep !== false) this.#used.add(key);

@@ -120,7 +120,6 @@ interface TagLinksEntry {
   splice?: { held: Held | undefined; length: number; pieces: Array<[start: number, end: number] | TaggedLink> };
 }
 
-/** The record's page holding a tag's section, if well formed. */
 /** The record's page holding a tag's section of the links of `digest`, if well formed. */
 function heldOf(value: unknown, digest: string): Held | undefined {
   if (!Array.isArray(value) || typeof value[0] !== 'string' || value[1] !== digest) return undefined;
@@ -337,7 +336,7 @@ export class TagLinks {
 
   #linksOf(slug: string, entry: TagLinksEntry): TaggedLink[] {
     if (entry.links) return entry.links;
-    // Taken from the record, and its section is not in the store: resolve them now. They
+    // Taken from the record, and its section is not in the page the record names: resolve them now. They
     // must be what the record said, or the page keys this build made would be wrong.
     const { bySlug, resolved } = resolve(this.#raw, this.#listings);
     const same = bySlug.size === this.#bySlug.size && [...bySlug].every(([s, e]) => this.#bySlug.get(s)?.digest === e.digest);

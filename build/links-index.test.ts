@@ -118,6 +118,23 @@ describe('indexLinks tags', () => {
   });
 });
 
+/** Raw content of documents, as a build reads it. */
+const rawOf = (from: SanityDocument[]) => ({ issues: from.filter((d) => d._type === 'issue'), byId: new Map(from.map((d) => [d._id, d] as const)) });
+
+/** The shares a walk handed out (by cache key), kept as the record keeps them: what a new process reads. */
+function keptFrom(keys: Map<string, string>, shares: Map<string, () => string>): KeptShares {
+  const texts = new Map([...shares].map(([key, text]) => [key, text()] as const));
+  return {
+    keys,
+    get: (key) => {
+      const text = texts.get(key);
+      if (text === undefined) return undefined;
+      const tab = text.indexOf('\t');
+      return { parsed: JSON.parse(text.slice(0, tab)), rest: { length: text.length - tab - 1, text: () => text.slice(tab + 1) }, damaged: () => { throw new Error('damaged'); } };
+    },
+  };
+}
+
 describe('indexLinks from kept shares', () => {
   it('gives each entry the tags, site and uses walking gives it, whatever the tags field holds', async () => {
     const tag = (id: string, slug: string) => ({ _id: id, _type: 'tag', title: `Tag ${slug}`, slug: { _type: 'slug', current: slug } });
@@ -151,19 +168,10 @@ describe('indexLinks from kept shares', () => {
     ];
     const listing = (n: number): Listing => ({ id: `issue-${n}`, number: n, slug: `issue-${n}`, title: `Issue ${n}`, date: `2026-01-0${n}`, tags: [], topics: [] });
     const listings = new Map([listing(1), listing(2)].map((l) => [l.id, l] as const));
-    const rawOf = (from: SanityDocument[]) => ({ issues: from.filter((d) => d._type === 'issue'), byId: new Map(from.map((d) => [d._id, d] as const)) });
     const keys = new Map([['issue-1', 'key-1'], ['issue-2', 'key-2']]);
     const shares = new Map<string, () => string>();
     const walked = await indexLinks(rawOf(docs), listings, undefined, { keys, get: () => undefined }, shares);
-    const texts = new Map([...shares].map(([key, text]) => [key, text()] as const));
-    const kept: KeptShares = {
-      keys,
-      get: (key) => {
-        const text = texts.get(key);
-        const tab = text?.indexOf('\t') ?? -1;
-        return text === undefined ? undefined : { parsed: JSON.parse(text.slice(0, tab)), rest: { length: text.length - tab - 1, text: () => text.slice(tab + 1) }, damaged: () => { throw new Error('damaged'); } };
-      },
-    };
+    const kept = keptFrom(keys, shares);
     const walks = linksIndexStats.walked;
     const read = linksIndexStats.wordsRead;
     const fromShares = await indexLinks(rawOf(structuredClone(docs)), listings, undefined, kept);
@@ -204,21 +212,12 @@ describe('indexLinks from kept shares', () => {
     ];
     const listing: Listing = { id: 'issue-1', number: 1, slug: 'issue-1', title: 'One', date: '2026-01-01', tags: [], topics: [] };
     const listings = new Map([[listing.id, listing]]);
-    const rawOf = (from: SanityDocument[]) => ({ issues: from.filter((d) => d._type === 'issue'), byId: new Map(from.map((d) => [d._id, d] as const)) });
 
     // Walked, handing out the issue's share under its cache key.
     const shares = new Map<string, () => string>();
     const keys = new Map([['issue-1', 'key-1']]);
     const walked = await indexLinks(rawOf(docs), listings, undefined, { keys, get: () => undefined }, shares);
-    const text = shares.get('key-1')!();
-    const tab = text.indexOf('\t');
-    const kept: KeptShares = {
-      keys,
-      get: (key) =>
-        key === 'key-1'
-          ? { parsed: JSON.parse(text.slice(0, tab)), rest: { length: text.length - tab - 1, text: () => text.slice(tab + 1) }, damaged: () => { throw new Error('damaged'); } }
-          : undefined,
-    };
+    const kept = keptFrom(keys, shares);
     // New document objects, as a new process has: the index is made from the share, not by walking.
     const walks = linksIndexStats.walked;
     const read = linksIndexStats.wordsRead;

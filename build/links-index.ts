@@ -829,7 +829,8 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   const tagName = tagNamer(raw);
 
   // Each key with its contributions, in the order issues make them.
-  const { at, froms }: Entries = { at: new Map(), froms: [] };
+  const at: Entries['at'] = new Map();
+  const froms: Entries['froms'] = [];
   const topics: Array<{ listing: Listing; sections: IssueContributions['topics'] }> = [];
   for (const [n, { doc, listing }] of issues.entries()) {
     const issue = contributionsOf(doc, listing, raw, tagName, kept);
@@ -976,7 +977,7 @@ function tagIdsKey(tagIds: TagIds | null): string {
 }
 
 /** The targets tagIdsKey made `key` of. */
-export function tagIdsFromKey(key: string): TagIds | null {
+function tagIdsFromKey(key: string): TagIds | null {
   if (key === '!') return null;
   const ids: TagIds = [];
   let at = 0;

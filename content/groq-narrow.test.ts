@@ -94,6 +94,49 @@ describe('narrowByType', () => {
     expect(both('*[_type == "author"]')).toEqual({ plain: [], narrowed: [], rewrote: true });
   });
 
+  it('tests a path pattern of plain segments ending in .** as a prefix, with groq-js\'s answer for every id it gives one for', () => {
+    const withDrafts: SanityDocument[] = [
+      ...dataset,
+      { _id: 'drafts.issue-1', _type: 'issue', number: 1, title: 'Issue 1, edited' },
+      { _id: 'drafts.link-9', _type: 'link', url: 'https://a.example/9', title: 'Nine' },
+      { _id: 'versions.r1.link-1', _type: 'link', url: 'https://a.example/1', title: 'One, in a release' },
+      { _id: 'nodrafts.x', _type: 'link', title: 'Not a draft' },
+      { _id: 'drafts', _type: 'link', title: 'No dot' },
+      { _id: 7 as unknown as string, _type: 'link', title: 'An id that is no string' },
+    ];
+    const answer = (query: string, rewrite: boolean) => {
+      const tree = parse(query);
+      const params = rewrite ? narrowByType(tree, withDrafts, {}) : {};
+      return { tree, data: evaluateSync(tree, { dataset: withDrafts, params }).data };
+    };
+    for (const query of [
+      '*[!(_id in path("drafts.**")) && !(_id in path("versions.**"))]._id',
+      '*[_id in path("drafts.**")]{ _id, title }',
+      '*[_type == "link"]{ _id, "draft": _id in path("drafts.**"), "release": _id in path("versions.r1.**") }',
+      '{ "drafts": count(*[_id in path("drafts.**")]), "ids": *[@._id in path("drafts.**")]._id }',
+    ]) {
+      const plain = answer(query, false);
+      const rewritten = answer(query, true);
+      expect(rewritten.data, query).toEqual(plain.data);
+      expect(JSON.stringify(rewritten.tree), query).not.toContain('"path"');
+      expect(JSON.stringify(rewritten.tree), query).toContain('"startsWith"');
+    }
+    // Patterns with a wildcard segment before the end stay paths.
+    const kept = parse('*[_id in path("drafts.*") || _id in path("*.issue-1") || _id in path("**")]._id');
+    narrowByType(kept, withDrafts, {});
+    expect(JSON.stringify(kept)).not.toContain('"startsWith"');
+    expect(evaluateSync(kept, { dataset: withDrafts }).data).toEqual(evaluateSync(parse('*[_id in path("drafts.*") || _id in path("*.issue-1") || _id in path("**")]._id'), { dataset: withDrafts }).data);
+  });
+
+  it('reads drafts.** as the Content Lake does: an id whose first segment is "drafts", not one that merely starts with the letters', () => {
+    const tree = parse('*[!(_id in path("drafts.**"))]._id');
+    const docs: SanityDocument[] = [
+      { _id: 'draftsman-notes', _type: 'link' },
+      { _id: 'drafts.draftsman-notes', _type: 'link' },
+    ];
+    expect(evaluateSync(tree, { dataset: docs, params: narrowByType(tree, docs, {}) }).data).toEqual(['draftsman-notes']);
+  });
+
   it('reads the documents of the type, in dataset order, through a parameter no query can name', () => {
     const tree = parse('*[_type == "issue"].number');
     const params = narrowByType(tree, dataset, { ids: [] });

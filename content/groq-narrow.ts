@@ -5,7 +5,8 @@
 // type is swapped for a parameter holding only that type's documents (in dataset order,
 // gathered in one pass per view and kept while the view is). A document of another type
 // fails such a filter whatever else it says (false && anything is false in GROQ), so the
-// answer is the same.
+// answer is the same. And each `x in path("drafts.**")` (how the product tells drafts
+// apart) becomes a prefix test (see prefixTest).
 import type { ExprNode } from 'groq-js';
 import type { SanityDocument } from './store.ts';
 
@@ -30,7 +31,8 @@ function documentsByType(dataset: readonly SanityDocument[]): Map<string, Sanity
 
 /**
  * Rewrites `tree` in place: every `*[filter]` whose filter requires `_type == "<literal>"`
- * reads a parameter holding the dataset's documents of that type. Returns the parameters
+ * reads a parameter holding the dataset's documents of that type, and every path pattern
+ * `prefix.**` is tested as a prefix (prefixTest). Returns the parameters
  * to evaluate with (the caller's, plus those); `params` itself when nothing was narrowed.
  */
 export function narrowByType(tree: ExprNode, dataset: readonly SanityDocument[], params: Record<string, unknown>): Record<string, unknown> {
@@ -53,10 +55,32 @@ export function narrowByType(tree: ExprNode, dataset: readonly SanityDocument[],
     }
     // A Value node's value is data, not a tree.
     if (expr.type === 'Value') return;
+    prefixTest(expr);
     for (const key in node) visit((node as Record<string, unknown>)[key]);
   };
   visit(tree);
   return narrowed ?? params;
+}
+
+/**
+ * `x in path("drafts.**")` becomes `string::startsWith(x, "drafts.")`, in place: groq-js
+ * compiles the path's pattern into a regular expression each time it meets it, once per
+ * document a filter tests (a third of a second for the "already linked in" query over an
+ * archive of 1,000 issues), where a prefix test costs next to nothing. Only a pattern of
+ * plain segments ending in `.**` is rewritten. Both give null when x is not a string. The
+ * prefix is the Content Lake's reading of the pattern: groq-js joins its segments with an
+ * unescaped dot, so there `draftsman-notes` is in path("drafts.**") too.
+ */
+function prefixTest(expr: ExprNode): void {
+  if (expr.type !== 'OpCall' || expr.op !== 'in') return;
+  const path = expr.right;
+  if (path.type !== 'FuncCall' || path.namespace !== 'global' || path.name !== 'path' || path.args.length !== 1) return;
+  const pattern = path.args[0]!;
+  if (pattern.type !== 'Value' || typeof pattern.value !== 'string' || !/^[^*]+\.\*\*$/.test(pattern.value)) return;
+  const test: ExprNode = { type: 'FuncCall', namespace: 'string', name: 'startsWith', args: [expr.left, { type: 'Value', value: pattern.value.slice(0, -2) }] };
+  const node = expr as unknown as Record<string, unknown>;
+  for (const key of Object.keys(node)) delete node[key];
+  Object.assign(node, test);
 }
 
 /** The type a filter requires of `@`: a `_type == "x"` (or `"x" == _type`) that must hold for the filter to, through `&&` and parentheses. */

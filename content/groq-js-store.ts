@@ -102,6 +102,8 @@ interface Snapshot {
 
 export class GroqJsStore implements ContentStore {
   readonly description: string;
+  /** Queries are answered in this process, with the stored documents themselves (ContentStore.local). */
+  readonly local = true;
   readonly #path: string;
   readonly #seedFrom: string | undefined;
   readonly #now: () => Date;

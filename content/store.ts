@@ -71,4 +71,10 @@ export interface ContentStore {
   mutate(mutations: Mutation[], options?: MutateOptions): Promise<MutationResult>;
   /** A short description for messages, e.g. "local dataset .newsdesk/dataset.ndjson". */
   readonly description: string;
+  /**
+   * The store holds its documents in this process and answers with them as they are: a
+   * query may then return whole documents as cheaply as a projection of them (cheaper:
+   * nothing is copied), where over the network each field costs.
+   */
+  readonly local?: boolean;
 }

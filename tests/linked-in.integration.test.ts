@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePageFetcher } from '../content/capture/fetch-page.ts';
+import { indexLinkedIn, linkedInQuery, loadLinkedIn } from '../content/capture/linked-in.ts';
+import { GroqJsStore } from '../content/groq-js-store.ts';
 import { normaliseUrl } from '../content/normalize-url.ts';
 import { captureCommand } from '../scripts/capture.ts';
 import { hangMs } from './helpers/hang.ts';
@@ -198,5 +200,55 @@ describe('POST /api/links: linkedIn', () => {
     expect(fresh.status).toBe(201);
     expect(fresh.body.linkedIn).toEqual([]);
     expect(fresh.body.message).not.toContain('already linked');
+  });
+});
+
+describe('the lookup itself, over a store in this process', () => {
+  const base = 'https://pages.example';
+  const spelling = { seenLink: `${base}/seen/?utm_source=newsletter`, seenHref: `HTTPS://PAGES.EXAMPLE/seen#top`, hrefOnly: `${base}/href-only/`, draftOnly: `${base}/draft-only`, oldKey: `${base}/old-key` };
+  const asked = [`${base}/seen`, `${base}/href-only`, `${base}/old-key/`, `${base}/draft-only`, `${base}/fresh`, 'mailto:someone@example.org'];
+  let store: GroqJsStore;
+  beforeAll(async () => {
+    const dir = await makeTempDir('newsdesk-linked-in-lookup-');
+    const datasetPath = path.join(dir, 'dataset.ndjson');
+    await fs.writeFile(datasetPath, documents(spelling).map((d) => JSON.stringify(d)).join('\n') + '\n');
+    store = new GroqJsStore({ datasetPath });
+  });
+  afterAll(() => store?.close());
+
+  const numbers = (found: Array<{ number: number }>) => found.map((i) => i.number);
+
+  it('answers a first question (one pass for the keys asked) and every later one (an index of all keys) alike, from whole link documents or projected ones', async () => {
+    const expected = [[901, 902], [902], [901], [], [], []];
+    const loads = [() => loadLinkedIn(store), async () => indexLinkedIn(await store.fetch(linkedInQuery, {}, { perspective: 'published' }))];
+    for (const load of loads) {
+      // Each URL asked of a lookup that has answered nothing yet…
+      const firsts: number[][] = [];
+      for (const url of asked) firsts.push(numbers((await load())([url])));
+      expect(firsts).toEqual(expected);
+      // …and of one that answers every question after its first from its index.
+      const lookup = await load();
+      expect(asked.map((url) => numbers(lookup([url])))).toEqual(expected);
+      expect(asked.map((url) => numbers(lookup([url])))).toEqual(expected);
+      expect(numbers(lookup(asked))).toEqual([901, 902]);
+    }
+  });
+
+  it('sees an issue that stopped or started linking a page, and a link whose address changed, on the next load', async () => {
+    const before = await loadLinkedIn(store);
+    expect(numbers(before([`${base}/seen`]))).toEqual([901, 902]);
+    const ext = (key: string, href: string) => ({ _type: 'externalLink', _key: key, href });
+    await store.mutate([
+      // 902 no longer links the page; 905 links it by annotation; the old-key link moves.
+      { createOrReplace: issue('issue-902', 902, '2026-03-01', [block('b2', [ext('m3', spelling.hrefOnly)])]) },
+      { createOrReplace: issue('issue-905', 905, '2026-06-01', [block('b5', [ext('m6', `${base}/seen`)])]) },
+      { patch: { id: 'link-old-key', set: { url: `${base}/moved-key` } } },
+    ]);
+    const after = await loadLinkedIn(store);
+    expect(numbers(after([`${base}/seen`]))).toEqual([901, 905]);
+    expect(numbers(after([`${base}/old-key`]))).toEqual([]);
+    expect(numbers(after([`${base}/moved-key`]))).toEqual([901]);
+    // The lookup loaded before the writes keeps answering what it read.
+    expect(numbers(before([`${base}/seen`]))).toEqual([901, 902]);
   });
 });

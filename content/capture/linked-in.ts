@@ -1,11 +1,12 @@
 // "Already linked in #N": the published issues a URL already appeared in, matched by the
 // de-duplication key (normaliseUrl), whether an issue uses the captured link document or
-// links the page by an external link annotation. Built as an index from one walk over the
-// published issues (content/used-in.ts), so a bulk capture asks the store once.
+// links the page by an external link annotation. One query reads the published issues and
+// links, so a bulk capture asks the store once; what each issue names is found by one walk
+// over it (content/used-in.ts), remembered while the document is the same.
 import { z } from 'zod';
 import { normaliseUrl, parseHttpUrl } from '../normalize-url.ts';
 import type { ContentStore } from '../store.ts';
-import { collectReferences, indexUsedIn } from '../used-in.ts';
+import { collectReferences } from '../used-in.ts';
 
 export interface LinkedIn {
   number: number;
@@ -15,10 +16,15 @@ export interface LinkedIn {
 
 // Drafts (and release versions) never count: an editor is told what readers were already
 // sent. The filter holds in any perspective, so the Studio's raw client can ask it too.
-export const linkedInQuery = `{
-  "links": *[_type == "link" && !(_id in path("drafts.**")) && !(_id in path("versions.**"))]{ _id, url, normalizedUrl },
-  "referrers": *[_type == "issue" && !(_id in path("drafts.**")) && !(_id in path("versions.**"))] | order(number asc) { "usedIn": { number, title, date }, "document": @ }
-}`;
+const published = '!(_id in path("drafts.**")) && !(_id in path("versions.**"))';
+const referrersQuery = `*[_type == "issue" && ${published}] | order(number asc) { "usedIn": { number, title, date }, "document": @ }`;
+export const linkedInQuery = `{ "links": *[_type == "link" && ${published}]{ _id, url, normalizedUrl }, "referrers": ${referrersQuery} }`;
+/**
+ * The same for a store that holds its documents in this process (ContentStore.local): the
+ * link documents as they are, which it hands out without copying, where projecting 80,000
+ * of them cost groq-js a tenth of a second.
+ */
+const linkedInLocalQuery = `{ "links": *[_type == "link" && ${published}], "referrers": ${referrersQuery} }`;
 
 export const linkedInSchema = z.object({
   links: z.array(z.object({ _id: z.string(), url: z.string().nullish(), normalizedUrl: z.string().nullish() })),
@@ -40,38 +46,96 @@ export type LinkedInLookup = (urls: string[]) => LinkedIn[];
 
 /** Reads the published issues once and answers, for any URL, the issues that linked it. */
 export async function loadLinkedIn(store: ContentStore): Promise<LinkedInLookup> {
-  return indexLinkedIn(await store.fetch(linkedInQuery, {}, { perspective: 'published' }));
+  return indexLinkedIn(await store.fetch(store.local ? linkedInLocalQuery : linkedInQuery, {}, { perspective: 'published' }));
 }
 
-/** The lookup over what linkedInQuery answered, whichever client asked it. */
+/**
+ * The lookup over what linkedInQuery answered, whichever client asked it. A capture asks
+ * once, for one address or two: that is answered by one pass over the links and one over
+ * the issues for the keys asked. A caller that asks again (a bulk capture, the Studio's
+ * link list) gets an index of every key, made once, from the same two passes.
+ */
 export function indexLinkedIn(answer: unknown): LinkedInLookup {
   const { links, referrers } = linkedInSchema.parse(answer);
+  const keyOfUrl = rememberedKeys(links.length);
   // The stored key is what capture de-duplicates by; the URL's own key also counts, so a
   // link whose key was written by an older rule or by hand is still found.
-  const keysByLinkId = new Map<unknown, string[]>();
-  for (const link of links) {
-    const keys = [...new Set([link.normalizedUrl, keyOf(link.url)])].filter((k): k is string => Boolean(k));
-    if (keys.length > 0) keysByLinkId.set(link._id, keys);
-  }
-  const index = indexUsedIn(
-    referrers.map((r) => ({ usedIn: { number: r.usedIn.number, title: r.usedIn.title ?? '', date: r.usedIn.date ?? '' }, document: r.document })),
-    (document) => {
-      const hrefs = new Set<string>();
-      const keys = new Set<string>();
-      for (const ref of collectReferences(document, new Set(), { hrefs })) {
-        for (const key of keysByLinkId.get(ref) ?? []) keys.add(key);
-      }
-      for (const href of hrefs) {
-        const key = keyOf(href);
-        if (key) keys.add(key);
-      }
-      return keys;
-    },
-  );
+  const keysOfLink = (link: (typeof links)[number]): string[] => {
+    const own = keyOfUrl(link.url);
+    const stored = link.normalizedUrl || undefined;
+    return stored === undefined || stored === own ? (own === undefined ? [] : [own]) : own === undefined ? [stored] : [stored, own];
+  };
+  const uses = referrers.map(({ usedIn, document }) => ({ issue: { number: usedIn.number, title: usedIn.title ?? '', date: usedIn.date ?? '' }, named: namedIn(document) }));
+  const sorted = (found: Iterable<LinkedIn>) => [...new Map([...found].map((issue) => [issue.number, issue])).values()].sort((a, b) => a.number - b.number);
+  let asked = 0;
+  let index: Map<string, LinkedIn[]> | undefined;
   return (urls) => {
-    const byNumber = new Map<number, LinkedIn>();
-    for (const url of urls) for (const issue of index.get(keyOf(url)) ?? []) byNumber.set(issue.number, issue);
-    return [...byNumber.values()].sort((a, b) => a.number - b.number);
+    const wanted = new Set(urls.flatMap((url) => keyOf(url) ?? []));
+    if (wanted.size === 0) return [];
+    if (++asked > 1) {
+      index ??= indexAll(links, keysOfLink, uses);
+      return sorted([...wanted].flatMap((key) => index!.get(key) ?? []));
+    }
+    const ids = new Set<unknown>();
+    for (const link of links) if (keysOfLink(link).some((key) => wanted.has(key))) ids.add(link._id);
+    return sorted(uses.filter(({ named }) => named.refs.some((ref) => ids.has(ref)) || named.hrefKeys.some((key) => wanted.has(key))).map((use) => use.issue));
+  };
+}
+
+/** Every key with the issues that linked it, in the issues' order. */
+function indexAll<L extends { _id: unknown }>(links: L[], keysOfLink: (link: L) => string[], uses: Array<{ issue: LinkedIn; named: Named }>): Map<string, LinkedIn[]> {
+  const keysById = new Map<unknown, string[]>();
+  for (const link of links) {
+    const keys = keysOfLink(link);
+    if (keys.length > 0) keysById.set(link._id, keys);
+  }
+  const byKey = new Map<string, LinkedIn[]>();
+  for (const { issue, named } of uses) {
+    const keys = new Set(named.hrefKeys);
+    for (const ref of named.refs) for (const key of keysById.get(ref) ?? []) keys.add(key);
+    for (const key of keys) {
+      const list = byKey.get(key);
+      if (list) list.push(issue);
+      else byKey.set(key, [issue]);
+    }
+  }
+  return byKey;
+}
+
+// A server asks for the lookup on every capture, over the same archive but for the link
+// the last capture added: walking every issue and parsing every link's URL again cost it
+// about half a second for 1,000 issues. What an issue document names is remembered by the
+// document (a store hands out a new object when a document changes; GroqJsStore's answer
+// holds the stored object itself), and a URL's key by the URL.
+
+/** What an issue document names: the targets of its references, and the keys of its external links' addresses. */
+interface Named {
+  refs: unknown[];
+  hrefKeys: string[];
+}
+const named = new WeakMap<object, Named>();
+
+function namedIn(document: unknown): Named {
+  const known = typeof document === 'object' && document !== null ? named.get(document) : undefined;
+  if (known) return known;
+  const hrefs = new Set<string>();
+  const refs = [...collectReferences(document, new Set(), { hrefs })];
+  const hrefKeys = [...hrefs].flatMap((href) => keyOf(href) ?? []);
+  const found = { refs, hrefKeys };
+  if (typeof document === 'object' && document !== null) named.set(document, found);
+  return found;
+}
+
+const urlKeys = new Map<string, string | undefined>();
+
+/** keyOf, remembered by URL; the memory is emptied when it holds over twice as many URLs as there are links (links deleted, addresses changed). */
+function rememberedKeys(links: number): (url: string | null | undefined) => string | undefined {
+  if (urlKeys.size > 2 * links + 1000) urlKeys.clear();
+  return (url) => {
+    if (!url) return undefined;
+    let key = urlKeys.get(url);
+    if (key === undefined && !urlKeys.has(url)) urlKeys.set(url, (key = keyOf(url)));
+    return key;
   };
 }
 

@@ -8,6 +8,7 @@ import { makeTempDir } from '../tests/helpers/temp.ts';
 import { checkContent } from './check.ts';
 import { GroqJsStore } from './groq-js-store.ts';
 import { describeProblem } from './model.ts';
+import type { ContentStore } from './store.ts';
 
 type Doc = Record<string, unknown> & { _id: string; _type: string };
 type Block = { markDefs: unknown[] };
@@ -57,6 +58,26 @@ async function checkDataset(dir: string, name: string, docs: Doc[]): Promise<str
 }
 
 describe('checkContent', () => {
+  it('finds the same through a store in this process (issues and links projected in code) as through GROQ alone', async () => {
+    const dir = await makeTempDir();
+    const docs: Doc[] = [
+      ...brokenDataset(),
+      // Links a projection could get wrong: tags that point nowhere or are no list, fields of the wrong kind.
+      { _id: 'link-odd', _type: 'link', url: 'https://example.org/odd', title: 5, tags: [{ _type: 'reference', _ref: 'tag-missing' }, 'tag-x', null], status: 'inbox' },
+      { _id: 'link-tags-object', _type: 'link', url: 'https://example.org/t', tags: { _ref: 'tag-1' }, capturedAt: 3 },
+    ];
+    const file = path.join(dir, 'both.ndjson');
+    await writeDataset(file, docs);
+    const store = new GroqJsStore({ datasetPath: file });
+    expect(store.local).toBe(true);
+    // The same store, seen as a remote one is: everything asked of it in GROQ.
+    const remote: ContentStore = { fetch: (query, params, options) => store.fetch(query, params, options), mutate: (mutations, options) => store.mutate(mutations, options), description: store.description };
+    const viaGroq = (await checkContent(remote)).map(describeProblem);
+    expect((await checkContent(store)).map(describeProblem)).toEqual(viaGroq);
+    expect(viaGroq.filter((line) => line.includes('link-odd') || line.includes('link-tags-object')).length).toBeGreaterThanOrEqual(2);
+    expect(viaGroq.length).toBeGreaterThanOrEqual(16);
+  });
+
   it('finds in a store of many issues exactly what it finds in each issue alone', async () => {
     const dir = await makeTempDir();
     const docs = brokenDataset();

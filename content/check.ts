@@ -6,7 +6,8 @@ import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import { collectUrlWarnings, describeUrl } from '../web/url-warnings.ts';
 import { loadIssueByNumber, loadSettings } from './load.ts';
 import { describeProblem, issueSchema, linkSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem, type Issue } from './model.ts';
-import { everythingQuery, issuesByIdQuery } from './queries.ts';
+import { projectIssue, projectLink } from './issue-projection.ts';
+import { everythingLocalQuery, everythingQuery, issuesByIdQuery } from './queries.ts';
 import { findIssueRuleErrors, isSafeLinkUrl, summaryMaxLength, summaryTooLongMessage } from './rules.ts';
 import type { ContentStore } from './store.ts';
 import { collectReferences, indexUsedIn } from './used-in.ts';
@@ -22,7 +23,8 @@ type Referrer = z.infer<typeof everythingSchema>['referrers'][number];
 
 /** Every problem in the store: model violations plus the cross-document rules. */
 export async function checkContent(store: ContentStore): Promise<ContentProblem[]> {
-  const all = everythingSchema.parse(await store.fetch(everythingQuery, {}, { perspective: 'published' }));
+  const local = store.local ? await everythingInProcess(store) : undefined;
+  const all = everythingSchema.parse(local?.answer ?? (await store.fetch(everythingQuery, {}, { perspective: 'published' })));
   const found: ContentProblem[] = [];
   if (all.settings.length === 0) {
     found.push({ id: 'newsletter', label: 'settings', path: '(document)', message: 'no published newsletter settings document; create and publish Settings' });
@@ -35,10 +37,30 @@ export async function checkContent(store: ContentStore): Promise<ContentProblem[
     if (!isSafeLinkUrl(link.url)) found.push({ id: link.id, label: 'link', path: 'url', message: `${describeUrl(link.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
   }
   found.push(...parseDocuments(tagSchema, all.tags, 'tag').problems);
-  const issues = checkIssues(all.issues, true);
+  const issues = checkIssues(all.issues, true, undefined, local?.projectIssue);
   found.push(...issues.problems);
   const reported = new Set(found.map(keyProblem));
   return [...found, ...(await checkDrafts(store, issues.valid, all.referrers, reported))];
+}
+
+/**
+ * everythingQuery's answer from a store in this process: its links projected in code as
+ * groq-js would, and its issues as they are, with the projection for checkIssues to make
+ * one issue at a time (so each projected copy dies young).
+ */
+async function everythingInProcess(store: ContentStore): Promise<{ answer: unknown; projectIssue: (doc: unknown) => unknown }> {
+  // Each document is checked by the read model once projected (parseDocuments); here only that it is one.
+  const { documents, ...rest } = z
+    .object({ documents: z.array(z.unknown()) })
+    .loose()
+    .parse(await store.fetch(everythingLocalQuery, {}, { perspective: 'published' }));
+  const docs = documents.filter((doc): doc is { _id: string; _type?: unknown } => typeof doc === 'object' && doc !== null && typeof (doc as { _id?: unknown })._id === 'string');
+  const byId = new Map(docs.map((doc) => [doc._id, doc] as const));
+  const lookup = (id: string) => byId.get(id);
+  return {
+    answer: { ...rest, issues: docs.filter((doc) => doc._type === 'issue'), links: docs.flatMap((doc) => (doc._type === 'link' ? [projectLink(doc, lookup)] : [])) },
+    projectIssue: (doc) => projectIssue(doc as object, lookup),
+  };
 }
 
 type IssueIdentity = Pick<Issue, 'id' | 'number' | 'slug'>;
@@ -54,13 +76,15 @@ function checkIssues(
   raw: unknown[],
   published: boolean,
   clashesAmong: (valid: IssueIdentity[]) => IssueIdentity[] = (valid) => valid,
+  /** Makes each item the projected issue, when `raw` holds the documents themselves. */
+  project: (doc: unknown) => unknown = (doc) => doc,
 ): { problems: ContentProblem[]; valid: IssueIdentity[]; drafts: Set<string> } {
   const parseProblems: ContentProblem[] = [];
   const fieldProblems: ContentProblem[] = [];
   const valid: IssueIdentity[] = [];
   const drafts = new Set<string>();
   for (let i = 0; i < raw.length; i++) {
-    const doc = raw[i];
+    const doc = project(raw[i]);
     raw[i] = undefined;
     if (typeof doc === 'object' && doc !== null && (doc as { isDraft?: unknown }).isDraft === true) drafts.add((doc as { id?: string }).id as string);
     const { documents, problems } = parseDocuments(issueSchema, [doc], 'issue');

@@ -10,9 +10,9 @@ import { sampleDataset } from '../tests/email-goldens.ts';
 import { syntheticDataset, writeDataset } from '../tests/build-dataset.ts';
 import { makeTempDir } from '../tests/helpers/temp.ts';
 import { GroqJsStore } from './groq-js-store.ts';
-import { projectIssue } from './issue-projection.ts';
+import { projectIssue, projectLink } from './issue-projection.ts';
 import { isUnparsed } from './lazy-document.ts';
-import { issuesByIdQuery } from './queries.ts';
+import { everythingQuery, issuesByIdQuery } from './queries.ts';
 
 /** Every published issue of the store, through groq-js and through projectIssue over the documents `*` gives; returns how many. */
 async function expectSameProjections(store: GroqJsStore, groq: GroqJsStore = store): Promise<number> {
@@ -135,5 +135,39 @@ describe('projectIssue, against groq-js on issueProjection', () => {
     // The first lazy read leaves the line index the second makes its documents from.
     await fetchRawContent(new GroqJsStore({ datasetPath, lazy: true }));
     expect(await expectSameProjections(new GroqJsStore({ datasetPath, lazy: true }), store)).toBe(9);
+  });
+});
+
+/** Every published link of the store, as everythingQuery's links through groq-js and through projectLink; returns how many. */
+async function expectSameLinks(store: GroqJsStore): Promise<number> {
+  const raw = await fetchRawContent(store);
+  const expected = (await store.fetch<{ links: Array<{ id: string }> }>(everythingQuery, {}, { perspective: 'published' })).links;
+  const projected = [...raw.byId.values()].filter((doc) => doc._type === 'link').map((doc) => projectLink(doc, (id) => raw.byId.get(id)));
+  expect(JSON.stringify(projected)).toBe(JSON.stringify(expected));
+  expect(isDeepStrictEqual(projected, expected)).toBe(true);
+  return expected.length;
+}
+
+/** Links with every field projectLink reads missing, null, of the wrong kind, or pointing nowhere. */
+function oddLinks(): unknown[] {
+  return [
+    ...oddDocuments(),
+    { _id: 'link-odd-tags', _type: 'link', url: 7, normalizedUrl: null, title: ['A'], tags: [ref('tag-missing'), ref('tag-no-slug'), ref('link-full'), 'tag-plain', null, { _ref: 3 }, ref('tag-string-slug')], needsEnrichment: 'yes' },
+    { _id: 'link-tags-object', _type: 'link', tags: { _ref: 'tag-plain' }, status: 'inbox', note: { text: 'n' }, capturedAt: 5, foundAt: null },
+    { _id: 'link-everything', _type: 'link', url: 'https://example.org/e', normalizedUrl: 'example.org/e', title: 'E', description: 'About E', siteName: 'Example', capturedAt: '2026-12-01T10:00:00Z', foundAt: 'a list', tags: [ref('tag-plain')], status: 'shortlisted', note: 'Worth a look', needsEnrichment: false },
+    { _id: 'drafts.link-everything', _type: 'link', title: 'A draft the published check never sees' },
+  ];
+}
+
+describe('projectLink, against groq-js on the links of everythingQuery', () => {
+  it('gives what groq-js gives on the shipped sample and on a synthetic archive with hostile content and a draft', async () => {
+    expect(await expectSameLinks(new GroqJsStore({ datasetPath: sampleDataset }))).toBeGreaterThan(5);
+    const { store } = await storeOf(syntheticDataset({ issues: 10, sectionsPerIssue: 3, linksPerIssue: 6, withDraft: true, hostile: true }));
+    expect(await expectSameLinks(store)).toBeGreaterThanOrEqual(60);
+  });
+
+  it('gives what groq-js gives where fields are missing, null, of the wrong kind or point nowhere', async () => {
+    const { store } = await storeOf(oddLinks());
+    expect(await expectSameLinks(store)).toBe(5);
   });
 });

@@ -1,4 +1,5 @@
-// issueProjection (content/queries.ts) as plain code over documents already in memory: what
+// issueProjection (content/queries.ts) as plain code over documents already in memory (and
+// the link fields `newsdesk check` reads: projectLink): what
 // groq-js gives for that projection, value for value and key for key, without evaluating
 // GROQ. A full build projects every issue of the archive; through groq-js that was ~1.8 ms
 // an issue of the main thread's time, most of it wrapping each value of the issue and
@@ -61,17 +62,22 @@ function or(left: boolean | null, right: boolean | null): boolean | null {
   return left === null || right === null ? null : false;
 }
 
+/** `base->` */
+function follow(base: unknown, lookup: Lookup): unknown {
+  const ref = isObject(base) ? base._ref : undefined;
+  return typeof ref === 'string' ? (lookup(ref) ?? null) : null;
+}
+
+/** tagRef: `{ title, "slug": slug.current }` */
+function tagRef(base: unknown): Obj | null {
+  return project(base, (d) => ({ title: attr(d, 'title'), slug: attr(attr(d, 'slug'), 'current') }));
+}
+
 export function projectIssue(doc: object, lookup: Lookup): Obj | null {
-  /** `base->` */
-  const deref = (base: unknown): unknown => {
-    const ref = isObject(base) ? base._ref : undefined;
-    return typeof ref === 'string' ? (lookup(ref) ?? null) : null;
-  };
+  const deref = (base: unknown) => follow(base, lookup);
   /** linkTarget */
   const linkTarget = (base: unknown) =>
     project(base, (d) => ({ id: attr(d, '_id'), url: attr(d, 'url'), title: attr(d, 'title'), siteName: attr(d, 'siteName'), description: attr(d, 'description') }));
-  /** tagRef */
-  const tagRef = (base: unknown) => project(base, (d) => ({ title: attr(d, 'title'), slug: attr(attr(d, 'slug'), 'current') }));
   /** markDefs[]{ ..., _type == "linkReference" => { "link": reference->linkTarget } } */
   const markDef = (item: unknown) =>
     project(item, (d) => {
@@ -128,5 +134,27 @@ export function projectIssue(doc: object, lookup: Lookup): Obj | null {
     signOff: portableText(attr(d, 'signOff')),
     tags: map(attr(d, 'tags'), (tag) => tagRef(deref(tag))),
     updatedAt: attr(d, '_updatedAt'),
+  }));
+}
+
+/**
+ * The link fields `newsdesk check` reads (content/queries.ts everythingQuery's links:
+ * linkFields), as groq-js gives them: `{ "id": _id, url, normalizedUrl, title, description,
+ * siteName, capturedAt, foundAt, "tags": tags[]->tagRef, status, note, needsEnrichment }`.
+ */
+export function projectLink(doc: object, lookup: Lookup): Obj | null {
+  return project(doc, (d) => ({
+    id: attr(d, '_id'),
+    url: attr(d, 'url'),
+    normalizedUrl: attr(d, 'normalizedUrl'),
+    title: attr(d, 'title'),
+    description: attr(d, 'description'),
+    siteName: attr(d, 'siteName'),
+    capturedAt: attr(d, 'capturedAt'),
+    foundAt: attr(d, 'foundAt'),
+    tags: map(attr(d, 'tags'), (tag) => tagRef(follow(tag, lookup))),
+    status: attr(d, 'status'),
+    note: attr(d, 'note'),
+    needsEnrichment: attr(d, 'needsEnrichment'),
   }));
 }

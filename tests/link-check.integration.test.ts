@@ -9,7 +9,7 @@ import { GroqJsStore } from '../content/groq-js-store.ts';
 import { checkLink, type CheckLinkOptions } from '../content/link-check/check-link.ts';
 import { checkPublishedLinks, loadLinkChecks, loadPublishedLinks } from '../content/link-check/check-links.ts';
 import { runPolitely } from '../content/link-check/polite-queue.ts';
-import type { SanityDocument } from '../content/store.ts';
+import type { ContentStore, SanityDocument } from '../content/store.ts';
 import { hangMs } from './helpers/hang.ts';
 import { makeTempDir } from './helpers/temp.ts';
 import { startLinkSite, type LinkSite } from './link-check-kit.ts';
@@ -154,6 +154,9 @@ describe('checking the published issues', () => {
       [`${site.base}/ok`, [2]],
     ]);
     expect((await loadPublishedLinks(store, { issue: 2 })).map((p) => p.usedIn)).toEqual([[2], [2], [2]]);
+    // A store read over the network (a Sanity project) is asked for what each issue names, not the whole issue: the same links.
+    const remote: ContentStore = { fetch: (query, params, opts) => store.fetch(query, params, opts), mutate: (mutations, opts) => store.mutate(mutations, opts), description: store.description };
+    expect(await loadPublishedLinks(remote)).toEqual(published);
     await expect(loadPublishedLinks(store, { issue: 3 })).rejects.toThrow(/No published issue #3/);
 
     const run = await checkPublishedLinks(store, { check: (url) => checkLink(url, options()), politeness: { concurrency: 4, perHost: 2, delayMs: 0 } });

@@ -211,8 +211,35 @@ describe('the lookup itself, over a store in this process', () => {
   beforeAll(async () => {
     const dir = await makeTempDir('newsdesk-linked-in-lookup-');
     const datasetPath = path.join(dir, 'dataset.ndjson');
-    await fs.writeFile(datasetPath, documents(spelling).map((d) => JSON.stringify(d)).join('\n') + '\n');
+    await fs.writeFile(datasetPath, [...documents(spelling), ...everyPlace()].map((d) => JSON.stringify(d)).join('\n') + '\n');
     store = new GroqJsStore({ datasetPath });
+  });
+
+  /** Issue 906 names a page in each place the content model has for a link: the intro, an inline aside, a block aside, a link card, the sign-off. */
+  const places = ['intro', 'inline-aside', 'block-aside', 'card', 'sign-off'];
+  function everyPlace(): object[] {
+    const ref = (key: string, to: string) => ({ _type: 'linkReference', _key: key, reference: { _type: 'reference', _ref: to } });
+    const ext = (key: string, href: string) => ({ _type: 'externalLink', _key: key, href });
+    const link = (place: string) => ({ _id: `link-${place}`, _type: 'link', url: `${base}/${place}`, normalizedUrl: normaliseUrl(`${base}/${place}`), status: 'used' });
+    const aside = (key: string, markDefs: object[]) => ({ _type: 'editorialNote', _key: key, signature: 'Ed.', body: [block(`${key}b`, markDefs)] });
+    const doc = issue('issue-906', 906, '2026-07-01', [
+      { ...block('b6', []), children: [{ _type: 'span', _key: 'b6s', text: 'see', marks: [] }, aside('n1', [ref('m1', 'link-inline-aside')])] },
+      aside('n2', [ext('m2', `${base}/block-aside?utm_source=x`)]),
+      { _type: 'linkCard', _key: 'c6', link: { _type: 'reference', _ref: 'link-card' } },
+    ]);
+    return [link('intro'), link('inline-aside'), link('card'), { ...doc, intro: [block('i6', [ref('m3', 'link-intro')])], signOff: [block('o6', [ext('m4', `${base}/sign-off/`)])] }];
+  }
+
+  it('finds an issue by a link in any place the content model has for one, whether it walks whole issues or reads what the query picked out', async () => {
+    const lean = indexLinkedIn(await store.fetch(linkedInQuery, {}, { perspective: 'published' }));
+    const whole = await loadLinkedIn(store);
+    for (const place of places) {
+      expect(numbers(whole([`${base}/${place}`])), place).toEqual([906]);
+      expect(numbers(lean([`${base}/${place}`])), place).toEqual([906]);
+    }
+    // The query picks out references and addresses, not whole issues.
+    const answer = (await store.fetch(linkedInQuery, {}, { perspective: 'published' })) as { referrers: Array<Record<string, unknown>> };
+    expect(answer.referrers.every((r) => !('document' in r) && Array.isArray(r.refs) && Array.isArray(r.hrefs))).toBe(true);
   });
   afterAll(() => store?.close());
 

@@ -17,21 +17,45 @@ export interface LinkedIn {
 // Drafts (and release versions) never count: an editor is told what readers were already
 // sent. The filter holds in any perspective, so the Studio's raw client can ask it too.
 const published = '!(_id in path("drafts.**")) && !(_id in path("versions.**"))';
-const referrersQuery = `*[_type == "issue" && ${published}] | order(number asc) { "usedIn": { number, title, date }, "document": @ }`;
-export const linkedInQuery = `{ "links": *[_type == "link" && ${published}]{ _id, url, normalizedUrl }, "referrers": ${referrersQuery} }`;
-/**
- * The same for a store that holds its documents in this process (ContentStore.local): the
- * link documents as they are, which it hands out without copying, where projecting 80,000
- * of them cost groq-js a tenth of a second.
- */
-const linkedInLocalQuery = `{ "links": *[_type == "link" && ${published}], "referrers": ${referrersQuery} }`;
+const usedIn = '"usedIn": { number, title, date }';
 
-export const linkedInSchema = z.object({
+/** A Portable Text field's places for annotations: its blocks, the blocks of its inline asides and of its block asides. */
+const annotated = (field: string) => [`${field}[]`, `${field}[].children[_type == "editorialNote"].body[]`, `${field}[_type == "editorialNote"].body[]`];
+const textFields = ['intro', 'sections[].body', 'signOff'];
+/** The link documents an issue names (link annotations, link cards) and its external links' addresses, where the content model puts them. */
+const refsOfIssue = textFields.flatMap((field) => [...annotated(field).map((at) => `...${at}.markDefs[_type == "linkReference"].reference._ref`), `...${field}[_type == "linkCard"].link._ref`]);
+const hrefsOfIssue = textFields.flatMap((field) => annotated(field).map((at) => `...${at}.markDefs[_type == "externalLink"].href`));
+
+/**
+ * For a client that reads over the network (the Studio, a Sanity project): each issue's
+ * references and external addresses as the content model places them, not the whole
+ * document (for 1,000 issues the answer was 54 MB and took the local lake 2-10 s). A
+ * reference the model has no place for (written through the API, say) is not seen here;
+ * a store in this process walks whole documents (linkedInLocalQuery) and sees it.
+ */
+export const linkedInQuery = `{
+  "links": *[_type == "link" && ${published}]{ _id, url, normalizedUrl },
+  "referrers": *[_type == "issue" && ${published}] | order(number asc) { ${usedIn}, "refs": [${refsOfIssue.join(', ')}], "hrefs": [${hrefsOfIssue.join(', ')}] }
+}`;
+/**
+ * For a store that holds its documents in this process (ContentStore.local): the link
+ * documents and issues as they are, which it hands out without copying (projecting 80,000
+ * links cost groq-js a tenth of a second), each issue walked whole for what it names.
+ */
+const linkedInLocalQuery = `{
+  "links": *[_type == "link" && ${published}],
+  "referrers": *[_type == "issue" && ${published}] | order(number asc) { ${usedIn}, "document": @ }
+}`;
+
+const linkedInSchema = z.object({
   links: z.array(z.object({ _id: z.string(), url: z.string().nullish(), normalizedUrl: z.string().nullish() })),
   referrers: z.array(
     z.object({
       usedIn: z.object({ number: z.number(), title: z.string().nullish(), date: z.string().nullish() }),
-      document: z.unknown(),
+      // The whole issue (linkedInLocalQuery), or what it names (linkedInQuery).
+      document: z.unknown().optional(),
+      refs: z.array(z.unknown()).nullish(),
+      hrefs: z.array(z.unknown()).nullish(),
     }),
   ),
 });
@@ -44,9 +68,17 @@ function keyOf(url: string | null | undefined): string | undefined {
 /** Looks up the published issues that linked any of the given URLs, by number. */
 export type LinkedInLookup = (urls: string[]) => LinkedIn[];
 
+/** What the query answered: the published links, and the published issues with what each names. */
+export type LinkedInAnswer = z.infer<typeof linkedInSchema>;
+
+/** Reads the published links and issues from `store`, in the form that costs it least (linkedInQuery, or linkedInLocalQuery for a store in this process). */
+export async function fetchLinkedIn(store: ContentStore): Promise<LinkedInAnswer> {
+  return linkedInSchema.parse(await store.fetch(store.local ? linkedInLocalQuery : linkedInQuery, {}, { perspective: 'published' }));
+}
+
 /** Reads the published issues once and answers, for any URL, the issues that linked it. */
 export async function loadLinkedIn(store: ContentStore): Promise<LinkedInLookup> {
-  return indexLinkedIn(await store.fetch(store.local ? linkedInLocalQuery : linkedInQuery, {}, { perspective: 'published' }));
+  return indexLinkedIn(await fetchLinkedIn(store));
 }
 
 /**
@@ -65,7 +97,10 @@ export function indexLinkedIn(answer: unknown): LinkedInLookup {
     const stored = link.normalizedUrl || undefined;
     return stored === undefined || stored === own ? (own === undefined ? [] : [own]) : own === undefined ? [stored] : [stored, own];
   };
-  const uses = referrers.map(({ usedIn, document }) => ({ issue: { number: usedIn.number, title: usedIn.title ?? '', date: usedIn.date ?? '' }, named: namedIn(document) }));
+  const uses = referrers.map((referrer) => {
+    const { refs, hrefs } = namedBy(referrer);
+    return { issue: { number: referrer.usedIn.number, title: referrer.usedIn.title ?? '', date: referrer.usedIn.date ?? '' }, named: { refs, hrefKeys: hrefs.flatMap((href) => keyOfUrl(href) ?? []) } };
+  });
   const sorted = (found: Iterable<LinkedIn>) => [...new Map([...found].map((issue) => [issue.number, issue])).values()].sort((a, b) => a.number - b.number);
   let asked = 0;
   let index: Map<string, LinkedIn[]> | undefined;
@@ -83,7 +118,7 @@ export function indexLinkedIn(answer: unknown): LinkedInLookup {
 }
 
 /** Every key with the issues that linked it, in the issues' order. */
-function indexAll<L extends { _id: unknown }>(links: L[], keysOfLink: (link: L) => string[], uses: Array<{ issue: LinkedIn; named: Named }>): Map<string, LinkedIn[]> {
+function indexAll<L extends { _id: unknown }>(links: L[], keysOfLink: (link: L) => string[], uses: Array<{ issue: LinkedIn; named: { refs: unknown[]; hrefKeys: string[] } }>): Map<string, LinkedIn[]> {
   const keysById = new Map<unknown, string[]>();
   for (const link of links) {
     const keys = keysOfLink(link);
@@ -108,22 +143,22 @@ function indexAll<L extends { _id: unknown }>(links: L[], keysOfLink: (link: L) 
 // document (a store hands out a new object when a document changes; GroqJsStore's answer
 // holds the stored object itself), and a URL's key by the URL.
 
-/** What an issue document names: the targets of its references, and the keys of its external links' addresses. */
-interface Named {
+/** What an issue names: the targets of its references, and the addresses of its external links. */
+export interface Named {
   refs: unknown[];
-  hrefKeys: string[];
+  hrefs: string[];
 }
 const named = new WeakMap<object, Named>();
 
-function namedIn(document: unknown): Named {
+/** What a referrer of the answer names, from either form: picked out by the query, or found by walking the whole issue (remembered by the document). */
+export function namedBy({ document, refs, hrefs }: LinkedInAnswer['referrers'][number]): Named {
+  if (refs || hrefs) return { refs: (refs ?? []).filter((ref) => typeof ref === 'string'), hrefs: (hrefs ?? []).filter((href) => typeof href === 'string') };
   const known = typeof document === 'object' && document !== null ? named.get(document) : undefined;
   if (known) return known;
-  const hrefs = new Set<string>();
-  const refs = [...collectReferences(document, new Set(), { hrefs })];
-  const hrefKeys = [...hrefs].flatMap((href) => keyOf(href) ?? []);
-  const found = { refs, hrefKeys };
-  if (typeof document === 'object' && document !== null) named.set(document, found);
-  return found;
+  const found = new Set<string>();
+  const walked = { refs: [...collectReferences(document, new Set(), { hrefs: found })], hrefs: [...found] };
+  if (typeof document === 'object' && document !== null) named.set(document, walked);
+  return walked;
 }
 
 const urlKeys = new Map<string, string | undefined>();

@@ -53,6 +53,15 @@ describe('query workers', () => {
     expect(await ask(pool, '*[_id == "link-9"][0].title')).toBe('After close');
   });
 
+  it('answer as the store does, path("drafts.**") read as the Content Lake reads it (groq-js alone counts draftsman-notes a draft)', async () => {
+    const { store, pool } = await openPool();
+    await store.mutate([{ create: { _id: 'draftsman-notes', _type: 'link', title: 'Not a draft' } }, { create: { _id: 'drafts.link-5', _type: 'link', title: 'A draft' } }]);
+    for (const query of ['*[_type == "link" && !(_id in path("drafts.**"))][_id match "draft*"]._id', '*[_id in path("drafts.**")]._id', 'count(*[_type == "link" && !(_id in path("drafts.**"))])']) {
+      expect(await ask(pool, query), query).toEqual(await store.fetch(query, {}, { perspective: 'raw' }));
+    }
+    expect(await ask(pool, '*[!(_id in path("drafts.**")) && _id match "draftsman*"]._id')).toEqual(['draftsman-notes']);
+  });
+
   it('answer a broken query with the error the store gives', async () => {
     const { store, pool } = await openPool();
     const fromStore = await store.fetch('*[_type == ').catch((error: Error) => error);

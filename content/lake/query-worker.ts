@@ -3,7 +3,7 @@
 // Studio's GROQ queries (text::query() search included) on it, so a heavy query costs
 // this thread, never the lake's event loop. The main thread stops it when a query runs
 // past its budget (query-pool.ts). Results cross back as JSON text, ready to send.
-// It imports only groq-js, the search rewrite and the perspective views (no store, no
+// It imports only groq-js, the search rewrite, the store's query narrowing and the perspective views (no store, no
 // error classes): a worker that loads in a few hundred milliseconds is back quickly after
 // one was stopped.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -11,6 +11,7 @@ import { evaluate, evaluateSync, parse } from 'groq-js';
 import type { Perspective, SanityDocument } from '../store.ts';
 import type { QueryWorkerReply, QueryWorkerRequest } from './query-pool.ts';
 import { rewriteTextQuery } from './search.ts';
+import { narrowByType } from '../groq-narrow.ts';
 import { buildView } from '../perspective-view.ts';
 
 const port = parentPort;
@@ -50,7 +51,8 @@ async function runQuery(request: Extract<QueryWorkerRequest, { type: 'query' }>)
   }
   const evaluation = {
     dataset,
-    params: search.params,
+    // As the store does (content/groq-narrow.ts): each `*` filtered to one type reads only that type's documents, and path("….**") is a prefix test.
+    params: narrowByType(tree, dataset, search.params),
     dereference: ({ _ref }: { _ref: string }) => byId.get(_ref) ?? null,
     ...(request.identity ? { identity: request.identity } : {}),
   };

@@ -6,9 +6,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { NewsdeskError } from '../../core/errors.ts';
-import { linkedInQuery, linkedInSchema } from '../capture/linked-in.ts';
+import { fetchLinkedIn, namedBy } from '../capture/linked-in.ts';
 import type { ContentStore, Mutation } from '../store.ts';
-import { collectReferences } from '../used-in.ts';
 import type { LinkCheckResult } from './check-link.ts';
 import { linkCheckRecordSchema, linkCheckType, linkKeyOf, type LinkCheckRecord } from './link-health.ts';
 import { runPolitely, type Politeness, type QueueClock } from './polite-queue.ts';
@@ -29,7 +28,7 @@ export function linkCheckIdFor(key: string): string {
 
 /** Every http(s) address in the published issues (or in one of them), in issue order. */
 export async function loadPublishedLinks(store: ContentStore, options: { issue?: number } = {}): Promise<PublishedLink[]> {
-  const { links, referrers } = linkedInSchema.parse(await store.fetch(linkedInQuery, {}, { perspective: 'published' }));
+  const { links, referrers } = await fetchLinkedIn(store);
   const chosen = options.issue === undefined ? referrers : referrers.filter((r) => r.usedIn.number === options.issue);
   if (options.issue !== undefined && chosen.length === 0) {
     throw new NewsdeskError('NOT_FOUND', `No published issue #${options.issue} in ${store.description}`, { hint: 'See `newsdesk issues` for the published numbers.' });
@@ -37,9 +36,9 @@ export async function loadPublishedLinks(store: ContentStore, options: { issue?:
   const urlOfLink = new Map<unknown, string | null | undefined>(links.map((l) => [l._id, l.url]));
   const byKey = new Map<string, PublishedLink>();
   for (const referrer of chosen) {
-    const hrefs = new Set<string>();
+    const { refs, hrefs } = namedBy(referrer);
     const urls: string[] = [];
-    for (const ref of collectReferences(referrer.document, new Set(), { hrefs })) {
+    for (const ref of refs) {
       const url = urlOfLink.get(ref);
       if (url) urls.push(url);
     }

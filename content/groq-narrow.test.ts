@@ -128,6 +128,50 @@ describe('narrowByType', () => {
     expect(evaluateSync(kept, { dataset: withDrafts }).data).toEqual(evaluateSync(parse('*[_id in path("drafts.*") || _id in path("*.issue-1") || _id in path("**")]._id'), { dataset: withDrafts }).data);
   });
 
+  it('reads only the documents a filter on _id can match (==, in, sanity::versionOf; literals or parameters), with groq-js\'s answer', () => {
+    const withVersions: SanityDocument[] = [
+      ...dataset,
+      { _id: 'drafts.issue-1', _type: 'issue', number: 1, title: 'Issue 1, edited' },
+      { _id: 'versions.r1.issue-1', _type: 'issue', number: 1, title: 'Issue 1, in a release' },
+      { _id: 'versions.r1.sub.issue-1', _type: 'issue', title: 'Not a version of issue-1 (its release has a dot)' },
+      { _id: 'drafts.link-2', _type: 'link', url: 'https://a.example/2-draft', title: 'Two, draft' },
+    ];
+    const params = { id: 'link-2', draft: 'drafts.link-2', ids: ['issue-3', 'link-1', 7, 'nope'], published: 'issue-1', missing: 'nothing-here', notAList: 'issue-2' };
+    const cases = [
+      '*[_id == "issue-2"]',
+      '*["link-3" == _id]{ title }',
+      '*[_id in ["issue-3", "link-1", "nope", 5, null]]{ _id }',
+      '*[_id in $ids]._id',
+      '*[_id in [$published, $draft, $ids]]._id',
+      'coalesce(*[_id == $id][0].url, *[_id == $draft][0].url)',
+      'coalesce(*[_id == $missing][0].url, *[_id == $draft][0].url)',
+      '*[sanity::versionOf("issue-1")]._id',
+      '*[sanity::versionOf($published)] | order(_id asc){ _id, title }',
+      '[*[_id in ["drafts.issue-1", "issue-1"]][0...1]{ _id, _rev, _type }][0...1]',
+      '*[_id in $ids && _type == "issue"]{ _id, number }',
+      '*[_type == "issue" && (_id == "issue-2" || _id == "issue-3")]._id',
+      '*[@._id == "tag-a"].title',
+      '*[_type == "link"]{ _id, "same": *[_id == ^._id][0].title }',
+    ];
+    for (const query of cases) {
+      const plain = evaluateSync(parse(query, { params }), { dataset: withVersions, params }).data;
+      const tree = parse(query, { params });
+      const narrowedParams = narrowByType(tree, withVersions, params);
+      expect(evaluateSync(tree, { dataset: withVersions, params: narrowedParams }).data, query).toEqual(plain);
+    }
+    // Only the ids asked for are read: the parameter holds just those documents, in dataset order.
+    const tree = parse('*[_id in ["link-2", "issue-3", "tag-b"]]._id');
+    const narrowed = narrowByType(tree, withVersions, {});
+    const [holding] = Object.values(narrowed) as SanityDocument[][];
+    expect(holding!.map((d) => d._id)).toEqual(['tag-b', 'link-2', 'issue-3']);
+    const versions = narrowByType(parse('*[sanity::versionOf("issue-1")]'), withVersions, {});
+    expect((Object.values(versions)[0] as SanityDocument[]).map((d) => d._id)).toEqual(['issue-1', 'drafts.issue-1', 'versions.r1.issue-1']);
+    // Ids a filter only may name leave it reading everything.
+    for (const query of ['*[_id == "issue-2" || defined(title)]', '*[!(_id in ["issue-2"])]', '*[_id == ^.ref]', '*[_id in [...$ids]]']) {
+      expect(narrowByType(parse(query, { params }), withVersions, params), query).toBe(params);
+    }
+  });
+
   it('reads drafts.** as the Content Lake does: an id whose first segment is "drafts", not one that merely starts with the letters', () => {
     const tree = parse('*[!(_id in path("drafts.**"))]._id');
     const docs: SanityDocument[] = [

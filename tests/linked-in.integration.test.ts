@@ -237,9 +237,9 @@ describe('the lookup itself, over a store in this process', () => {
       expect(numbers(whole([`${base}/${place}`])), place).toEqual([906]);
       expect(numbers(lean([`${base}/${place}`])), place).toEqual([906]);
     }
-    // The query picks out references and addresses, not whole issues.
+    // The query reads annotations and link cards, not whole issues.
     const answer = (await store.fetch(linkedInQuery, {}, { perspective: 'published' })) as { referrers: Array<Record<string, unknown>> };
-    expect(answer.referrers.every((r) => !('document' in r) && Array.isArray(r.refs) && Array.isArray(r.hrefs))).toBe(true);
+    expect(answer.referrers.every((r) => !('document' in r) && Array.isArray(r.marks) && Array.isArray(r.cards))).toBe(true);
   });
   afterAll(() => store?.close());
 

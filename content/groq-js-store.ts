@@ -19,7 +19,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { digestOfText, documentDigest, recordDigest } from './document-digest.ts';
 import { idAndTypeOf, isUnparsed, lazyDocument, lazyDocumentAt, materialise, probesOf, type LineReader } from './lazy-document.ts';
-import { narrowByType } from './groq-narrow.ts';
+import { narrowQuery } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
 import { buildView } from './perspective-view.ts';
@@ -160,7 +160,7 @@ export class GroqJsStore implements ContentStore {
     // array), without its walk over every document (a build asks for it first).
     if (tree.type === 'Everything') return dataset.slice() as T;
     // Each `*` filtered to one type reads only that type's documents (content/groq-narrow.ts).
-    const evaluation = { dataset, params: narrowByType(tree, dataset, params), dereference: dereferencer(dataset), ...(options.identity ? { identity: options.identity } : {}) };
+    const evaluation = { dataset, params: narrowQuery(tree, dataset, params), dereference: dereferencer(dataset), ...(options.identity ? { identity: options.identity } : {}) };
     try {
       // groq-js's synchronous evaluator gives the same results 2-3× faster (no promise per
       // node); a few functions (diff::, delta::) exist only in the async one.

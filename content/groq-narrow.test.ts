@@ -1,7 +1,7 @@
 import { evaluateSync, parse, type ExprNode } from 'groq-js';
 import { describe, expect, it } from 'vitest';
 import { issueListingsByIdQuery, issueProjection, linksQuery, settingsQuery, tagsQuery } from './queries.ts';
-import { narrowByType, requiredType } from './groq-narrow.ts';
+import { narrowQuery, requiredType } from './groq-narrow.ts';
 import type { SanityDocument } from './store.ts';
 
 const filterOf = (query: string): ExprNode => {
@@ -34,7 +34,7 @@ describe('requiredType', () => {
   });
 });
 
-describe('narrowByType', () => {
+describe('narrowQuery', () => {
   const ref = (id: string) => ({ _type: 'reference', _ref: id, _key: id });
   const dataset: SanityDocument[] = [
     { _id: 'newsletter', _type: 'newsletter', title: 'Notes', siteUrl: 'https://example.org' },
@@ -61,7 +61,7 @@ describe('narrowByType', () => {
   const both = (query: string, params: Record<string, unknown> = {}) => {
     const plain = evaluateSync(parse(query, { params }), { dataset, params, dereference }).data;
     const tree = parse(query, { params });
-    const narrowedParams = narrowByType(tree, dataset, params);
+    const narrowedParams = narrowQuery(tree, dataset, params);
     const narrowed = evaluateSync(tree, { dataset, params: narrowedParams, dereference }).data;
     return { plain, narrowed, rewrote: narrowedParams !== params };
   };
@@ -106,7 +106,7 @@ describe('narrowByType', () => {
     ];
     const answer = (query: string, rewrite: boolean) => {
       const tree = parse(query);
-      const params = rewrite ? narrowByType(tree, withDrafts, {}) : {};
+      const params = rewrite ? narrowQuery(tree, withDrafts, {}) : {};
       return { tree, data: evaluateSync(tree, { dataset: withDrafts, params }).data };
     };
     for (const query of [
@@ -123,7 +123,7 @@ describe('narrowByType', () => {
     }
     // Patterns with a wildcard segment before the end stay paths.
     const kept = parse('*[_id in path("drafts.*") || _id in path("*.issue-1") || _id in path("**")]._id');
-    narrowByType(kept, withDrafts, {});
+    narrowQuery(kept, withDrafts, {});
     expect(JSON.stringify(kept)).not.toContain('"startsWith"');
     expect(evaluateSync(kept, { dataset: withDrafts }).data).toEqual(evaluateSync(parse('*[_id in path("drafts.*") || _id in path("*.issue-1") || _id in path("**")]._id'), { dataset: withDrafts }).data);
   });
@@ -156,19 +156,19 @@ describe('narrowByType', () => {
     for (const query of cases) {
       const plain = evaluateSync(parse(query, { params }), { dataset: withVersions, params }).data;
       const tree = parse(query, { params });
-      const narrowedParams = narrowByType(tree, withVersions, params);
+      const narrowedParams = narrowQuery(tree, withVersions, params);
       expect(evaluateSync(tree, { dataset: withVersions, params: narrowedParams }).data, query).toEqual(plain);
     }
     // Only the ids asked for are read: the parameter holds just those documents, in dataset order.
     const tree = parse('*[_id in ["link-2", "issue-3", "tag-b"]]._id');
-    const narrowed = narrowByType(tree, withVersions, {});
+    const narrowed = narrowQuery(tree, withVersions, {});
     const [holding] = Object.values(narrowed) as SanityDocument[][];
     expect(holding!.map((d) => d._id)).toEqual(['tag-b', 'link-2', 'issue-3']);
-    const versions = narrowByType(parse('*[sanity::versionOf("issue-1")]'), withVersions, {});
+    const versions = narrowQuery(parse('*[sanity::versionOf("issue-1")]'), withVersions, {});
     expect((Object.values(versions)[0] as SanityDocument[]).map((d) => d._id)).toEqual(['issue-1', 'drafts.issue-1', 'versions.r1.issue-1']);
     // Ids a filter only may name leave it reading everything.
     for (const query of ['*[_id == "issue-2" || defined(title)]', '*[!(_id in ["issue-2"])]', '*[_id == ^.ref]', '*[_id in [...$ids]]']) {
-      expect(narrowByType(parse(query, { params }), withVersions, params), query).toBe(params);
+      expect(narrowQuery(parse(query, { params }), withVersions, params), query).toBe(params);
     }
   });
 
@@ -178,12 +178,12 @@ describe('narrowByType', () => {
       { _id: 'draftsman-notes', _type: 'link' },
       { _id: 'drafts.draftsman-notes', _type: 'link' },
     ];
-    expect(evaluateSync(tree, { dataset: docs, params: narrowByType(tree, docs, {}) }).data).toEqual(['draftsman-notes']);
+    expect(evaluateSync(tree, { dataset: docs, params: narrowQuery(tree, docs, {}) }).data).toEqual(['draftsman-notes']);
   });
 
   it('reads the documents of the type, in dataset order, through a parameter no query can name', () => {
     const tree = parse('*[_type == "issue"].number');
-    const params = narrowByType(tree, dataset, { ids: [] });
+    const params = narrowQuery(tree, dataset, { ids: [] });
     const names = Object.keys(params).filter((name) => name !== 'ids');
     expect(names).toHaveLength(1);
     expect(names[0]).toContain('\u0000');

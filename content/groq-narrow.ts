@@ -5,8 +5,10 @@
 // type is swapped for a parameter holding only that type's documents (in dataset order,
 // gathered in one pass per view and kept while the view is). A document of another type
 // fails such a filter whatever else it says (false && anything is false in GROQ), so the
-// answer is the same. And each `x in path("drafts.**")` (how the product tells drafts
-// apart) becomes a prefix test (see prefixTest).
+// answer is the same. A `*` whose filter requires certain ids (`_id == x`, `_id in [...]`,
+// `sanity::versionOf(x)`: how the Studio reads documents) reads just the documents those
+// ids can match, the same way. And each `x in path("drafts.**")` (how the product tells
+// drafts apart) becomes a prefix test (see prefixTest).
 import type { ExprNode } from 'groq-js';
 import type { SanityDocument } from './store.ts';
 
@@ -70,7 +72,7 @@ function idIndex(dataset: readonly SanityDocument[]): IdIndex {
  * more for a few ids of an 80,000-document archive. Returns the parameters to evaluate
  * with (the caller's, plus those); `params` itself when nothing was narrowed.
  */
-export function narrowByType(tree: ExprNode, dataset: readonly SanityDocument[], params: Record<string, unknown>): Record<string, unknown> {
+export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], params: Record<string, unknown>): Record<string, unknown> {
   let narrowed: Record<string, unknown> | undefined;
   let byIds = 0;
   const visit = (node: unknown): void => {

@@ -11,7 +11,7 @@ import { evaluate, evaluateSync, parse } from 'groq-js';
 import type { Perspective, SanityDocument } from '../store.ts';
 import type { QueryWorkerReply, QueryWorkerRequest } from './query-pool.ts';
 import { rewriteTextQuery } from './search.ts';
-import { narrowByType } from '../groq-narrow.ts';
+import { narrowQuery } from '../groq-narrow.ts';
 import { buildView } from '../perspective-view.ts';
 
 const port = parentPort;
@@ -52,7 +52,7 @@ async function runQuery(request: Extract<QueryWorkerRequest, { type: 'query' }>)
   const evaluation = {
     dataset,
     // As the store does (content/groq-narrow.ts): each `*` filtered to one type reads only that type's documents, and path("….**") is a prefix test.
-    params: narrowByType(tree, dataset, search.params),
+    params: narrowQuery(tree, dataset, search.params),
     dereference: ({ _ref }: { _ref: string }) => byId.get(_ref) ?? null,
     ...(request.identity ? { identity: request.identity } : {}),
   };

@@ -103,10 +103,16 @@ describe('a lazy store', () => {
     expect(all.map((d) => documentDigest(d))).toEqual(fromEager.map((d) => documentDigest(d)));
     // Ids, types and digests come from the index: no line was read.
     expect(lazyStats.linesRead - before.linesRead).toBe(0);
-    expect(await second.fetch('*[_id == "link-2"][0].title', {}, { perspective: 'raw' })).toBe('Caf\u00e9 \u201cquoted\u201d \ud83e\udd86');
-    // That filter asked every document for `next`: the index answers for all but issue-2, whose line holds it; then link-2's title.
+    const title = 'Caf\u00e9 \u201cquoted\u201d \ud83e\udd86';
+    expect(await second.fetch('*[_id == "link-2" || _id == "none"][0].title', {}, { perspective: 'raw' })).toBe(title);
+    // That filter (no id a document must have) asked every document for `next`: the index answers for all but issue-2, whose line holds it; then link-2's title.
     expect(lazyStats.linesRead - before.linesRead).toBe(2);
     expect(await second.documents()).toEqual(plain);
+    // A filter that names the one id it must have reads that document's line alone (content/groq-narrow.ts).
+    const byId = new GroqJsStore({ datasetPath, lazy: true });
+    const beforeById = { ...lazyStats };
+    expect(await byId.fetch('*[_id == "link-2"][0].title', {}, { perspective: 'raw' })).toBe(title);
+    expect(lazyStats.linesRead - beforeById.linesRead).toBe(1);
 
     // Another file at the same path (as a compaction leaves it): the index is not its, and is made anew.
     const replaced = [...lines.slice(1), JSON.stringify({ _id: 'tag-c', _type: 'tag', title: 'Gamma' })];

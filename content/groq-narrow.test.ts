@@ -19,6 +19,12 @@ describe('requiredType', () => {
     expect(requiredType(filterOf('*[@._type == "tag"]'))).toBe('tag');
   });
 
+  it('reads a type named by a parameter holding a string, as the Studio\'s document lists name it', () => {
+    expect(requiredType(filterOf('*[_type == $type]'), { type: 'issue' })).toBe('issue');
+    expect(requiredType(filterOf('*[defined(title) && ($type == _type)]'), { type: 'link' })).toBe('link');
+    for (const type of [undefined, 5, ['issue'], null]) expect(requiredType(filterOf('*[_type == $type]'), { type }), String(type)).toBeUndefined();
+  });
+
   it('finds none where a document of another type could still match', () => {
     for (const query of [
       '*[_type == "issue" || _type == "link"]',
@@ -76,6 +82,8 @@ describe('narrowQuery', () => {
       [linksQuery],
       ['*[_type == "link"]{ title, "usedIn": *[_type == "issue" && references(^._id)] | order(number asc).number }'],
       ['count(*[_type == "link"])'],
+      ['*[_type == $type && number >= 2] | order(number desc){ _id, number }', { type: 'issue' }],
+      ['*[_type in ["issue", "link"] && (_type == $type)]._id', { type: 'link' }],
       ['{ "issues": *[_type == "issue"].number, "tags": *[(_type == "tag")].title, "all": count(*) }'],
     ];
     for (const [query, params] of cases) {

@@ -97,7 +97,7 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
       narrowed[name] = [...places].sort((a, b) => a - b).map((at) => dataset[at]);
       (expr as { base: ExprNode }).base = { type: 'Parameter', name };
     } else if (expr.type === 'Filter' && expr.base.type === 'Everything') {
-      const type = requiredType(expr.expr);
+      const type = requiredType(expr.expr, params);
       if (type !== undefined) {
         const name = `${parameterPrefix}${type}`;
         narrowed ??= { ...params };
@@ -192,22 +192,23 @@ export function requiredIds(expr: ExprNode, params: Record<string, unknown>): { 
   }
 }
 
-/** The type a filter requires of `@`: a `_type == "x"` (or `"x" == _type`) that must hold for the filter to, through `&&` and parentheses. */
-export function requiredType(expr: ExprNode): string | undefined {
+/** The type a filter requires of `@`: a `_type == "x"` (or `"x" == _type`, or `_type == $param` holding a string) that must hold for the filter to, through `&&` and parentheses. */
+export function requiredType(expr: ExprNode, params: Record<string, unknown> = {}): string | undefined {
   switch (expr.type) {
     case 'Group':
-      return requiredType(expr.base);
+      return requiredType(expr.base, params);
     case 'And':
-      return requiredType(expr.left) ?? requiredType(expr.right);
+      return requiredType(expr.left, params) ?? requiredType(expr.right, params);
     case 'OpCall':
       if (expr.op !== '==') return undefined;
-      return typeOf(expr.left, expr.right) ?? typeOf(expr.right, expr.left);
+      return typeOf(expr.left, expr.right, params) ?? typeOf(expr.right, expr.left, params);
     default:
       return undefined;
   }
 }
 
-function typeOf(attribute: ExprNode, value: ExprNode): string | undefined {
+function typeOf(attribute: ExprNode, value: ExprNode, params: Record<string, unknown>): string | undefined {
   const ofThis = attribute.type === 'AccessAttribute' && attribute.name === '_type' && (attribute.base === undefined || attribute.base.type === 'This');
-  return ofThis && value.type === 'Value' && typeof value.value === 'string' ? value.value : undefined;
+  // The Studio's document lists name their type as a parameter ($type).
+  return ofThis ? stringOf(value, params) : undefined;
 }

@@ -82,8 +82,9 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
     }
     if (node === null || typeof node !== 'object') return;
     const expr = node as ExprNode;
-    const ids = expr.type === 'Filter' && expr.base.type === 'Everything' ? requiredIds(expr.expr, params) : undefined;
-    if (ids) {
+    const test = expr.type === 'Filter' && expr.base.type === 'Everything' ? idTest(expr.expr, params) : undefined;
+    if (test) {
+      const { ids } = test;
       const index = idIndex(dataset);
       const places = new Set<number>();
       for (const id of ids.exact) {
@@ -91,11 +92,22 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
         if (at !== undefined) places.add(at);
       }
       for (const id of ids.versionsOf) for (const at of index.versions.get(id) ?? []) places.add(at);
+      if (ids.referencing.length > 0) {
+        const targets = new Set(ids.referencing);
+        dataset.forEach((doc, at) => {
+          if (hasReference(doc, targets)) places.add(at);
+        });
+      }
       const name = `${parameterPrefix}ids:${byIds++}`;
       narrowed ??= { ...params };
       // In dataset order, as `*` gives them.
       narrowed[name] = [...places].sort((a, b) => a - b).map((at) => dataset[at]);
       (expr as { base: ExprNode }).base = { type: 'Parameter', name };
+      // Every document left makes the id test true (a search's `_id in [thousands]` tested
+      // each against the whole list, past the lake's 5 s for a word in 80,000 links).
+      const node = test.node as unknown as Record<string, unknown>;
+      for (const key of Object.keys(node)) delete node[key];
+      Object.assign(node, { type: 'Value', value: true });
     } else if (expr.type === 'Filter' && expr.base.type === 'Everything') {
       const type = requiredType(expr.expr, params);
       if (type !== undefined) {
@@ -135,6 +147,18 @@ function prefixTest(expr: ExprNode): void {
   Object.assign(node, test);
 }
 
+/** Whether `value` references one of `targets`, as groq-js's references() tells: an object with a _ref answers by it, without looking inside. */
+function hasReference(value: unknown, targets: Set<string>): boolean {
+  if (Array.isArray(value)) {
+    for (const v of value) if (hasReference(v, targets)) return true;
+  } else if (value !== null && typeof value === 'object') {
+    const ref = (value as { _ref?: unknown })._ref;
+    if (ref) return targets.has(ref as string);
+    for (const v of Object.values(value)) if (hasReference(v, targets)) return true;
+  }
+  return false;
+}
+
 /** A string a filter names: a literal, or a parameter holding one; and a list of them the same way. */
 function stringOf(node: ExprNode, params: Record<string, unknown>): string | undefined {
   const value = node.type === 'Value' ? node.value : node.type === 'Parameter' ? params[node.name] : undefined;
@@ -142,8 +166,9 @@ function stringOf(node: ExprNode, params: Record<string, unknown>): string | und
 }
 function stringsOf(node: ExprNode, params: Record<string, unknown>): string[] | undefined {
   // Anything but a string matches no _id (ids are strings), so it adds no candidate.
-  if (node.type === 'Parameter') {
-    const value = params[node.name];
+  // groq-js's parser puts a parameter's value in place (a Value), unless it is asked to keep it.
+  if (node.type === 'Parameter' || node.type === 'Value') {
+    const value = node.type === 'Parameter' ? params[node.name] : node.value;
     return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
   }
   if (node.type !== 'Array') return undefined;
@@ -165,27 +190,74 @@ function isIdOfThis(node: ExprNode): boolean {
  * `_id == x`, `_id in [x, y]` (or a parameter list), `sanity::versionOf(x)`; undefined when
  * a document of any id could still match.
  */
-export function requiredIds(expr: ExprNode, params: Record<string, unknown>): { exact: string[]; versionsOf: string[] } | undefined {
+export function requiredIds(expr: ExprNode, params: Record<string, unknown>): RequiredIds | undefined {
+  return idTest(expr, params)?.ids;
+}
+
+/** What documents a filter's ids can match: these ids, the versions of these, and those that reference these. */
+export interface RequiredIds {
+  exact: string[];
+  versionsOf: string[];
+  referencing: string[];
+}
+
+/**
+ * The ids a filter requires, and the conjunct that requires them (found through `&&` and
+ * parentheses): exactly the documents those ids can match make it true (never null). An
+ * `||` of such tests requires the union; the Studio's search asks `_id in [the ids whose
+ * words match] || references(the words as typed)`.
+ */
+function idTest(expr: ExprNode, params: Record<string, unknown>): { ids: RequiredIds; node: ExprNode } | undefined {
   switch (expr.type) {
     case 'Group':
-      return requiredIds(expr.base, params);
+      return idTest(expr.base, params);
     case 'And':
-      return requiredIds(expr.left, params) ?? requiredIds(expr.right, params);
+      return idTest(expr.left, params) ?? idTest(expr.right, params);
+    case 'Or': {
+      const left = idTest(expr.left, params);
+      const right = left && idTest(expr.right, params);
+      if (!left || !right) return undefined;
+      return { node: expr, ids: { exact: [...left.ids.exact, ...right.ids.exact], versionsOf: [...left.ids.versionsOf, ...right.ids.versionsOf], referencing: [...left.ids.referencing, ...right.ids.referencing] } };
+    }
+    default: {
+      const ids = idsOf(expr, params);
+      return ids && { node: expr, ids };
+    }
+  }
+}
+
+/** One test of `@`'s id: `_id == x`, `_id in [x, y]`, `sanity::versionOf(x)`, `references(x)` (or a list of them). */
+function idsOf(expr: ExprNode, params: Record<string, unknown>): RequiredIds | undefined {
+  const none = { exact: [], versionsOf: [], referencing: [] };
+  switch (expr.type) {
     case 'OpCall': {
       if (expr.op === '==') {
         const id = isIdOfThis(expr.left) ? stringOf(expr.right, params) : isIdOfThis(expr.right) ? stringOf(expr.left, params) : undefined;
-        return id === undefined ? undefined : { exact: [id], versionsOf: [] };
+        return id === undefined ? undefined : { ...none, exact: [id] };
       }
       if (expr.op === 'in' && isIdOfThis(expr.left)) {
         const ids = stringsOf(expr.right, params);
-        return ids && { exact: ids, versionsOf: [] };
+        return ids && { ...none, exact: ids };
       }
       return undefined;
     }
     case 'FuncCall': {
-      if (expr.namespace !== 'sanity' || expr.name !== 'versionOf' || expr.args.length !== 1) return undefined;
-      const id = stringOf(expr.args[0]!, params);
-      return id === undefined ? undefined : { exact: [], versionsOf: [id] };
+      if (expr.namespace === 'sanity' && expr.name === 'versionOf' && expr.args.length === 1) {
+        const id = stringOf(expr.args[0]!, params);
+        return id === undefined ? undefined : { ...none, versionsOf: [id] };
+      }
+      if (expr.namespace === 'global' && expr.name === 'references') {
+        // As groq-js reads its arguments: strings, and the strings of arrays; anything else adds none.
+        const targets: string[] = [];
+        for (const arg of expr.args) {
+          const one = stringOf(arg, params);
+          const list = one === undefined ? stringsOf(arg, params) : [one];
+          if (list) targets.push(...list);
+          else if (arg.type !== 'Value' && arg.type !== 'Parameter') return undefined;
+        }
+        return { ...none, referencing: targets };
+      }
+      return undefined;
     }
     default:
       return undefined;

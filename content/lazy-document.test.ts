@@ -104,8 +104,8 @@ describe('a lazy store', () => {
     // Ids, types and digests come from the index: no line was read.
     expect(lazyStats.linesRead - before.linesRead).toBe(0);
     const title = 'Caf\u00e9 \u201cquoted\u201d \ud83e\udd86';
-    expect(await second.fetch('*[_id == "link-2" || _id == "none"][0].title', {}, { perspective: 'raw' })).toBe(title);
-    // That filter (no id a document must have) asked every document for `next`: the index answers for all but issue-2, whose line holds it; then link-2's title.
+    expect(await second.fetch('*[_id == "link-2" || _id == $notAnId][0].title', { notAnId: 5 }, { perspective: 'raw' })).toBe(title);
+    // That filter (no id list a document must be in) asked every document for `next`: the index answers for all but issue-2, whose line holds it; then link-2's title.
     expect(lazyStats.linesRead - before.linesRead).toBe(2);
     expect(await second.documents()).toEqual(plain);
     // A filter that names the one id it must have reads that document's line alone (content/groq-narrow.ts).

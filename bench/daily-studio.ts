@@ -11,8 +11,9 @@
 //     the lake's query worker), median of 3 (target <= 1.5 s), with the answer's size;
 //   - what the Studio asks most, documents by id: the versions of 50 issues and 50 issues
 //     by id, in one query each as its document lists ask them, median of 3 (target <= 0.2 s);
-//   - a search of the link list for a word many links hold, as the Studio's list search
-//     words it (text::query, or what references the words), after one search for another
+//   - a search of the link list for a word many links hold, as the Studio's list words it
+//     while sorted by a field (text::query, or what references the words, in the filter;
+//     sorted by relevance it asks score(boost(…)) over every link), after one search for another
 //     word (the first after a start also loads the lake's query worker), median of 3
 //     (target <= 2 s).
 // The archive, its built site and build cache are kept in bench/.out/ between runs (the

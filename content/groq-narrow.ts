@@ -82,35 +82,34 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
     }
     if (node === null || typeof node !== 'object') return;
     const expr = node as ExprNode;
-    const test = expr.type === 'Filter' && expr.base.type === 'Everything' ? idTest(expr.expr, params) : undefined;
-    if (test) {
-      const { ids } = test;
-      const index = idIndex(dataset);
-      const places = new Set<number>();
-      for (const id of ids.exact) {
-        const at = index.at.get(id);
-        if (at !== undefined) places.add(at);
-      }
-      for (const id of ids.versionsOf) for (const at of index.versions.get(id) ?? []) places.add(at);
-      if (ids.referencing.length > 0) {
-        const targets = new Set(ids.referencing);
-        dataset.forEach((doc, at) => {
-          if (hasReference(doc, targets)) places.add(at);
-        });
-      }
-      const name = `${parameterPrefix}ids:${byIds++}`;
-      narrowed ??= { ...params };
-      // In dataset order, as `*` gives them.
-      narrowed[name] = [...places].sort((a, b) => a - b).map((at) => dataset[at]);
-      (expr as { base: ExprNode }).base = { type: 'Parameter', name };
-      // Every document left makes the id test true (a search's `_id in [thousands]` tested
-      // each against the whole list, past the lake's 5 s for a word in 80,000 links).
-      const node = test.node as unknown as Record<string, unknown>;
-      for (const key of Object.keys(node)) delete node[key];
-      Object.assign(node, { type: 'Value', value: true });
-    } else if (expr.type === 'Filter' && expr.base.type === 'Everything') {
+    if (expr.type === 'Filter' && expr.base.type === 'Everything') {
       const type = requiredType(expr.expr, params);
-      if (type !== undefined) {
+      const test = idTest(expr.expr, params);
+      if (test) {
+        const { ids } = test;
+        const index = idIndex(dataset);
+        const places = new Set<number>();
+        for (const id of ids.exact) {
+          const at = index.at.get(id);
+          if (at !== undefined) places.add(at);
+        }
+        for (const id of ids.versionsOf) for (const at of index.versions.get(id) ?? []) places.add(at);
+        if (ids.referencing.length > 0) {
+          // Among the documents of the type the filter requires, when it requires one.
+          const targets = new Set(ids.referencing);
+          for (const doc of type === undefined ? dataset : (documentsByType(dataset).get(type) ?? [])) {
+            if (hasReference(doc, targets)) places.add(index.at.get(doc._id)!);
+          }
+        }
+        const name = `${parameterPrefix}ids:${byIds++}`;
+        narrowed ??= { ...params };
+        // In dataset order, as `*` gives them.
+        narrowed[name] = [...places].sort((a, b) => a - b).map((at) => dataset[at]);
+        (expr as { base: ExprNode }).base = { type: 'Parameter', name };
+        // Every document left makes the id test true (a search's `_id in [thousands]` tested
+        // each against the whole list, past the lake's 5 s for a word in 80,000 links).
+        replaceNode(test.node, { type: 'Value', value: true });
+      } else if (type !== undefined) {
         const name = `${parameterPrefix}${type}`;
         narrowed ??= { ...params };
         narrowed[name] ??= documentsByType(dataset).get(type) ?? [];
@@ -141,10 +140,14 @@ function prefixTest(expr: ExprNode): void {
   if (path.type !== 'FuncCall' || path.namespace !== 'global' || path.name !== 'path' || path.args.length !== 1) return;
   const pattern = path.args[0]!;
   if (pattern.type !== 'Value' || typeof pattern.value !== 'string' || !/^[^*]+\.\*\*$/.test(pattern.value)) return;
-  const test: ExprNode = { type: 'FuncCall', namespace: 'string', name: 'startsWith', args: [expr.left, { type: 'Value', value: pattern.value.slice(0, -2) }] };
-  const node = expr as unknown as Record<string, unknown>;
-  for (const key of Object.keys(node)) delete node[key];
-  Object.assign(node, test);
+  replaceNode(expr, { type: 'FuncCall', namespace: 'string', name: 'startsWith', args: [expr.left, { type: 'Value', value: pattern.value.slice(0, -2) }] });
+}
+
+/** Makes `node` the `replacement`, in place (its parent keeps pointing at it). */
+function replaceNode(node: ExprNode, replacement: ExprNode): void {
+  const fields = node as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) delete fields[key];
+  Object.assign(fields, replacement);
 }
 
 /** Whether `value` references one of `targets`, as groq-js's references() tells: an object with a _ref answers by it, without looking inside. */
@@ -185,17 +188,8 @@ function isIdOfThis(node: ExprNode): boolean {
   return node.type === 'AccessAttribute' && node.name === '_id' && (node.base === undefined || node.base.type === 'This');
 }
 
-/**
- * The ids a filter requires `@` to have or be a version of, through `&&` and parentheses:
- * `_id == x`, `_id in [x, y]` (or a parameter list), `sanity::versionOf(x)`; undefined when
- * a document of any id could still match.
- */
-export function requiredIds(expr: ExprNode, params: Record<string, unknown>): RequiredIds | undefined {
-  return idTest(expr, params)?.ids;
-}
-
 /** What documents a filter's ids can match: these ids, the versions of these, and those that reference these. */
-export interface RequiredIds {
+interface RequiredIds {
   exact: string[];
   versionsOf: string[];
   referencing: string[];
@@ -203,7 +197,8 @@ export interface RequiredIds {
 
 /**
  * The ids a filter requires, and the conjunct that requires them (found through `&&` and
- * parentheses): exactly the documents those ids can match make it true (never null). An
+ * parentheses): exactly the documents those ids can match make it true (never null);
+ * undefined when a document of any id could still match. An
  * `||` of such tests requires the union; the Studio's search asks `_id in [the ids whose
  * words match] || references(the words as typed)`.
  */

@@ -95,8 +95,9 @@ export function indexLinkedIn(answer: unknown): LinkedInLookup {
   // link whose key was written by an older rule or by hand is still found.
   const keysOfLink = (link: (typeof links)[number]): string[] => {
     const own = keyOfUrl(link.url);
-    const stored = link.normalizedUrl || undefined;
-    return stored === undefined || stored === own ? (own === undefined ? [] : [own]) : own === undefined ? [stored] : [stored, own];
+    const keys = link.normalizedUrl ? [link.normalizedUrl] : [];
+    if (own !== undefined && own !== link.normalizedUrl) keys.push(own);
+    return keys;
   };
   const uses = referrers.map((referrer) => {
     const { refs, hrefs } = namedBy(referrer);

@@ -11,11 +11,11 @@
 //     the lake's query worker), median of 3 (target <= 1.5 s), with the answer's size;
 //   - what the Studio asks most, documents by id: the versions of 50 issues and 50 issues
 //     by id, in one query each as its document lists ask them, median of 3 (target <= 0.2 s);
-//   - a search of the link list for a word many links hold, as the Studio's list words it
-//     while sorted by a field (text::query, or what references the words, in the filter;
-//     sorted by relevance it asks score(boost(…)) over every link), after one search for another
-//     word (the first after a start also loads the lake's query worker), median of 3
-//     (target <= 2 s).
+//   - searches of the link list for words many links hold, as the Studio's list words them:
+//     the first after a start, which also loads the lake's query worker (target <= 4 s, the
+//     lake stopping a query at 5 s), then sorted by relevance, its default (score(boost(…))
+//     kept by _score > 0), and sorted by a field (text::query, or what references the
+//     words, in the filter), median of 3 (target <= 2 s each).
 // The archive, its built site and build cache are kept in bench/.out/ between runs (the
 // first run builds them once, which takes a while for a big archive); each run works on
 // a fresh copy, so runs do not feed each other.
@@ -35,7 +35,7 @@ if (!Number.isInteger(issues) || issues < 2 || !Number.isInteger(rounds) || roun
   console.error('usage: npx tsx bench/daily-studio.ts [--issues N (>= 2)] [--rounds N]');
   process.exit(2);
 }
-const targets = { startS: 3, publishS: 2, linkedInS: 1.5, byIdS: 0.2, searchS: 2 };
+const targets = { startS: 3, publishS: 2, linkedInS: 1.5, byIdS: 0.2, searchS: 2, firstSearchS: 4 };
 
 const cli = path.join(root, 'bin', 'newsdesk.js');
 const agent = new Agent({ rejectUnauthorized: false, keepAlive: false });
@@ -186,7 +186,7 @@ try {
   const publishes: number[] = [];
   const linkedInReads: Array<{ ms: number; bytes: number }> = [];
   const byIdReads: number[] = [];
-  const searches: number[] = [];
+  const searches: Array<{ firstMs: number; relevanceMs: number; fieldMs: number }> = [];
   for (let i = 0; i < rounds; i++) {
     const studio = await startStudio(dir);
     starts.push(studio.readyMs);
@@ -205,7 +205,9 @@ try {
   const read = [...linkedInReads].sort((a, b) => a.ms - b.ms)[Math.floor(linkedInReads.length / 2)]!;
   console.log(`studio already-linked read through the lake, ${issues}-issue archive, ${(read.bytes / 1e6).toFixed(1)} MB (median of ${rounds}): ${(read.ms / 1000).toFixed(2)} s (target <= ${targets.linkedInS} s)`);
   console.log(`studio reads by id through the lake (50 issues' versions, then 50 issues), ${issues}-issue archive (median of ${rounds}): ${(median(byIdReads) / 1000).toFixed(2)} s (target <= ${targets.byIdS} s)`);
-  console.log(`studio search of the link list for a common word, ${issues}-issue archive (median of ${rounds}): ${(median(searches) / 1000).toFixed(2)} s (target <= ${targets.searchS} s)`);
+  console.log(`studio first search of the link list after a start, ${issues}-issue archive (median of ${rounds}): ${(median(searches.map((s) => s.firstMs)) / 1000).toFixed(2)} s (target <= ${targets.firstSearchS} s)`);
+  console.log(`studio search of the link list for a common word, sorted by relevance, ${issues}-issue archive (median of ${rounds}): ${(median(searches.map((s) => s.relevanceMs)) / 1000).toFixed(2)} s (target <= ${targets.searchS} s)`);
+  console.log(`studio search of the link list for a common word, sorted by a field, ${issues}-issue archive (median of ${rounds}): ${(median(searches.map((s) => s.fieldMs)) / 1000).toFixed(2)} s (target <= ${targets.searchS} s)`);
 } finally {
   await fs.rm(dir, { recursive: true, force: true });
 }
@@ -234,17 +236,28 @@ async function measureByIdReads(dir: string, studio: Studio): Promise<number> {
   return performance.now() - started;
 }
 
-/** Searches the link list as the Studio's list search asks (the first page of 50), and times the answer. */
-async function measureLinkSearch(dir: string, studio: Studio): Promise<number> {
+/**
+ * Searches the link list as the Studio's list search asks (sorted by relevance, its
+ * default, and sorted by a field), and times the answers: the first search after a start
+ * (which also loads the lake's query worker and reads every document's words), then each
+ * form for another word.
+ */
+async function measureLinkSearch(dir: string, studio: Studio): Promise<{ firstMs: number; relevanceMs: number; fieldMs: number }> {
   const token = (await fs.readFile(path.join(dir, 'data', 'dataset.lake', 'token'), 'utf8')).trim();
-  const query = '*[_type in $__types && ([@, _id] match text::query($__query) || references($__rawQuery)) && (_type == $type)] {_type, _id, _originalId, "orderings": [capturedAt]} | order(orderings[0] desc) [0...50]';
-  const search = (word: string) => post(`${studio.origin}/lake/v2026-05-04/data/query/production?perspective=raw`, token, { query, params: { __types: ['link'], type: 'link', __query: `${word}*`, __rawQuery: word } });
-  await search('release');
-  const started = performance.now();
-  const answer = await search('plugin');
-  const ms = performance.now() - started;
-  if (answer.status !== 200 || !answer.text.includes('"link-')) throw new Error(`the link search failed: ${answer.status} ${answer.text.slice(0, 300)}`);
-  return ms;
+  const byField = '*[_type in $__types && ([@, _id] match text::query($__query) || references($__rawQuery)) && (_type == $type)] {_type, _id, _originalId, "orderings": [capturedAt]} | order(orderings[0] desc) [0...50]';
+  const byRelevance =
+    '*[_type in $__types && (_type == $type)] | score(boost(_type in ["link"] && title match text::query($__query), 10), ([@, _id] match text::query($__query) || references($__rawQuery))) [_score > 0] {_type, _id, _originalId, "orderings": [_score, capturedAt]} | order(orderings[0] desc,dateTime(orderings[1]) desc) [0...$__limit]';
+  const search = async (query: string, word: string) => {
+    const started = performance.now();
+    const answer = await post(`${studio.origin}/lake/v2026-05-04/data/query/production?perspective=drafts`, token, { query, params: { __types: ['link'], type: 'link', __limit: 101, __query: `${word}*`, __rawQuery: word } });
+    const ms = performance.now() - started;
+    if (answer.status !== 200 || !answer.text.includes('"link-')) throw new Error(`the link search failed: ${answer.status} ${answer.text.slice(0, 300)}`);
+    return ms;
+  };
+  const firstMs = await search(byRelevance, 'release');
+  // Each of the lake's query workers reads the words once; the second answers next.
+  await search(byRelevance, 'release');
+  return { firstMs, relevanceMs: await search(byRelevance, 'plugin'), fieldMs: await search(byField, 'schema') };
 }
 
 /** Edits the newest issue's summary as a draft, publishes it, and times publish → page on disk. */

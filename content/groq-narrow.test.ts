@@ -201,6 +201,56 @@ describe('narrowQuery', () => {
     expect(JSON.stringify(tree)).not.toContain('__ids');
   });
 
+  it("answers a search sorted by relevance (score() kept by _score > 0) from the documents some argument scores, with groq-js's scores", () => {
+    const many = Array.from({ length: 2000 }, (_, i) => ({ _id: `link-m${i}`, _type: 'link', title: `Match ${i}`, capturedAt: `2026-01-01T00:${String(i % 60).padStart(2, '0')}:00Z`, tags: i % 7 === 0 ? [ref('tag-b')] : [] }));
+    const docs: SanityDocument[] = [...dataset, ...many, { _id: 'link-scored', _type: 'link', title: 'Carries a score', _score: 3 }, { _id: 'drafts.link-m4', _type: 'link', title: 'Match 4, draft' }];
+    const params = {
+      __types: ['link'],
+      type: 'link',
+      __limit: 101,
+      titles: many.filter((_, i) => i % 3 === 0).map((d) => d._id),
+      words: [...many.filter((_, i) => i % 2 === 0).map((d) => d._id), 'issue-1', 'drafts.link-m4'],
+      __rawQuery: 'tag-b',
+    };
+    const studio = '*[_type in $__types && (_type == $type)] | score(boost(_type in ["link"] && (_id in $titles), 10), ((_id in $words) || references($__rawQuery))) [_score > 0] {_type, _id, _originalId, "orderings": [_score, capturedAt]} | order(orderings[0] desc, dateTime(orderings[1]) desc) [0...$__limit]';
+    const narrowedCases = [
+      studio,
+      // Unparenthesised || and && score each side; ! and a version test; the whole documents, with their scores.
+      '*[_type == "link"] | score(_id in $words || _id in $titles, boost(!(_id in $titles) && sanity::versionOf("link-m4"), 2)) [_score > 1] | order(_score desc, _id asc) [0...30]',
+      '* | score(references("tag-b"), _id == "issue-2") [_score > 0] { ..., "s": _score } | order(_id asc)',
+      'count(*[_type == "link"] | score(_id in $titles) [(_score > 0)])',
+    ];
+    for (const query of narrowedCases) {
+      const { plain, narrowed, rewrote } = both(query, params, docs);
+      expect(narrowed, query).toEqual(plain);
+      expect(rewrote, query).toBe(true);
+      // The marks on the documents read are not seen in the answer.
+      expect(JSON.stringify(narrowed), query).toBe(JSON.stringify(plain));
+    }
+    // Only the documents some argument scores (or that carry a score) are read, and the lists are no longer tested element by element.
+    const tree = parse(studio, { params });
+    const narrowedParams = narrowQuery(tree, docs, params);
+    const read = Object.entries(narrowedParams).filter(([name]) => name.includes('\u0000')).map(([, value]) => value as SanityDocument[]);
+    expect(read).toHaveLength(1);
+    // link-2 of the fixture references tag-b too.
+    const scoring = new Set([...params.titles, ...params.words, ...many.filter((_, i) => i % 7 === 0).map((d) => d._id), 'link-2', 'link-scored']);
+    expect(read[0]!.map((d) => d._id).sort()).toEqual(docs.filter((d) => d._type === 'link' && scoring.has(d._id)).map((d) => d._id).sort());
+    expect(JSON.stringify(tree)).not.toContain('link-m');
+    // Where an argument might score any document, or a score may fall, everything is scored as before.
+    for (const query of [
+      '*[_type == "link"] | score(_id in $titles, title match "match") [_score > 0]._id',
+      '*[_type == "link"] | score(boost(_id in $titles, -1), _id in $words) [_score > 0]._id',
+      '*[_type == "link"] | score(_id in $titles) [_score >= 0]._id',
+      '*[_type == "link"] | score(_id in $titles) [_score < 1]._id',
+    ]) {
+      const { plain, narrowed } = both(query, params, docs);
+      expect(narrowed, query).toEqual(plain);
+      const again = parse(query, { params });
+      narrowQuery(again, docs, params);
+      expect(JSON.stringify(again), query).toContain('link-m');
+    }
+  });
+
   it('reads drafts.** as the Content Lake does: an id whose first segment is "drafts", not one that merely starts with the letters', () => {
     const tree = parse('*[!(_id in path("drafts.**"))]._id');
     const docs: SanityDocument[] = [

@@ -75,6 +75,56 @@ function idIndex(dataset: readonly SanityDocument[]): IdIndex {
 export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], params: Record<string, unknown>): Record<string, unknown> {
   let narrowed: Record<string, unknown> | undefined;
   let byIds = 0;
+  const parameter = (suffix: string, documents: SanityDocument[]): ExprNode => {
+    const name = `${parameterPrefix}${suffix}`;
+    narrowed ??= { ...params };
+    narrowed[name] = documents;
+    return { type: 'Parameter', name };
+  };
+  /**
+   * `*[filter] | score(a, boost(b, 10), …)` kept by `[_score > 0]` (how the Studio's search
+   * sorts by relevance) keeps only the documents for which some argument scores: when every
+   * argument requires ids (idTest), those documents are all it reads. Each id test in the
+   * arguments is then read from a mark on the document (a copy carrying it, not enumerable,
+   * so no answer shows it), not a list tested element by element: a search of 80,000 links
+   * tested each against lists of thousands of matches, minutes for a common word.
+   */
+  const narrowScore = (score: Extract<ExprNode, { type: 'PipeFuncCall' }>): void => {
+    const base = score.base;
+    const filter = base.type === 'Filter' && base.base.type === 'Everything' ? base : undefined;
+    if (!filter && base.type !== 'Everything') return;
+    const tests: ExprNode[] = [];
+    for (const arg of score.args) {
+      const scored = boosted(arg);
+      const test = scored && idTest(scored, params);
+      if (!test) return;
+      tests.push(scored);
+    }
+    const type = filter && requiredType(filter.expr, params);
+    const candidates = new Set<number>();
+    const leaves = tests.flatMap((test) => idLeaves(test, params));
+    const marks = leaves.map(({ ids }) => placesOf(ids, dataset, type));
+    for (const places of marks) for (const at of places) candidates.add(at);
+    // A document that has a _score of its own starts from it.
+    const index = idIndex(dataset);
+    for (const doc of type === undefined ? dataset : (documentsByType(dataset).get(type) ?? [])) {
+      const at = index.at.get(doc._id);
+      if (at !== undefined && Object.hasOwn(doc, '_score')) candidates.add(at);
+    }
+    const symbols = leaves.map(() => Symbol('newsdesk id test'));
+    const documents = [...candidates]
+      .sort((a, b) => a - b)
+      .filter((at) => type === undefined || dataset[at]!._type === type)
+      .map((at) => {
+        const copy = { ...dataset[at]! };
+        marks.forEach((places, i) => Object.defineProperty(copy, symbols[i]!, { value: places.has(at), enumerable: false }));
+        return copy;
+      });
+    leaves.forEach(({ node }, i) => replaceNode(node, { type: 'AccessAttribute', name: symbols[i] as unknown as string }));
+    const narrowedBase = parameter(`scored:${byIds++}`, documents);
+    if (filter) (filter as { base: ExprNode }).base = narrowedBase;
+    else (score as { base: ExprNode }).base = narrowedBase;
+  };
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) {
       for (const item of node) visit(item);
@@ -82,30 +132,16 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
     }
     if (node === null || typeof node !== 'object') return;
     const expr = node as ExprNode;
+    if (expr.type === 'Filter' && expr.base.type === 'PipeFuncCall' && expr.base.name === 'score' && keepsScored(expr.expr)) {
+      narrowScore(expr.base);
+    }
     if (expr.type === 'Filter' && expr.base.type === 'Everything') {
       const type = requiredType(expr.expr, params);
       const test = idTest(expr.expr, params);
       if (test) {
-        const { ids } = test;
-        const index = idIndex(dataset);
-        const places = new Set<number>();
-        for (const id of ids.exact) {
-          const at = index.at.get(id);
-          if (at !== undefined) places.add(at);
-        }
-        for (const id of ids.versionsOf) for (const at of index.versions.get(id) ?? []) places.add(at);
-        if (ids.referencing.length > 0) {
-          // Among the documents of the type the filter requires, when it requires one.
-          const targets = new Set(ids.referencing);
-          for (const doc of type === undefined ? dataset : (documentsByType(dataset).get(type) ?? [])) {
-            if (hasReference(doc, targets)) places.add(index.at.get(doc._id)!);
-          }
-        }
-        const name = `${parameterPrefix}ids:${byIds++}`;
-        narrowed ??= { ...params };
+        const places = placesOf(test.ids, dataset, type);
         // In dataset order, as `*` gives them.
-        narrowed[name] = [...places].sort((a, b) => a - b).map((at) => dataset[at]);
-        (expr as { base: ExprNode }).base = { type: 'Parameter', name };
+        (expr as { base: ExprNode }).base = parameter(`ids:${byIds++}`, [...places].sort((a, b) => a - b).map((at) => dataset[at]!));
         // Every document left makes the id test true (a search's `_id in [thousands]` tested
         // each against the whole list, past the lake's 5 s for a word in 80,000 links).
         replaceNode(test.node, { type: 'Value', value: true });
@@ -123,6 +159,63 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
   };
   visit(tree);
   return narrowed ?? params;
+}
+
+/** The dataset places of the documents `ids` match, among those of `type` for references (when a filter requires one). */
+function placesOf(ids: RequiredIds, dataset: readonly SanityDocument[], type: string | undefined): Set<number> {
+  const index = idIndex(dataset);
+  const places = new Set<number>();
+  for (const id of ids.exact) {
+    const at = index.at.get(id);
+    if (at !== undefined) places.add(at);
+  }
+  for (const id of ids.versionsOf) for (const at of index.versions.get(id) ?? []) places.add(at);
+  if (ids.referencing.length > 0) {
+    const targets = new Set(ids.referencing);
+    for (const doc of type === undefined ? dataset : (documentsByType(dataset).get(type) ?? [])) {
+      const at = index.at.get(doc._id);
+      if (at !== undefined && hasReference(doc, targets)) places.add(at);
+    }
+  }
+  return places;
+}
+
+/** `_score > n` (n a number, 0 or more): only documents some score() argument scored pass. */
+function keepsScored(expr: ExprNode): boolean {
+  if (expr.type === 'Group') return keepsScored(expr.base);
+  return (
+    expr.type === 'OpCall' &&
+    expr.op === '>' &&
+    expr.left.type === 'AccessAttribute' &&
+    expr.left.name === '_score' &&
+    (expr.left.base === undefined || expr.left.base.type === 'This') &&
+    expr.right.type === 'Value' &&
+    typeof expr.right.value === 'number' &&
+    expr.right.value >= 0
+  );
+}
+
+/** A score() argument's test: itself, or boost()'s first argument when its boost is a positive number (a boost of 0 or less could lower a score another argument gave). */
+function boosted(arg: ExprNode): ExprNode | undefined {
+  if (arg.type !== 'FuncCall' || arg.namespace !== 'global' || arg.name !== 'boost') return arg;
+  const by = arg.args[1];
+  return arg.args.length === 2 && by?.type === 'Value' && typeof by.value === 'number' && by.value > 0 ? arg.args[0] : undefined;
+}
+
+/** Every test of `@`'s id in `expr` through &&, ||, ! and parentheses: each is true for exactly the documents its ids match. */
+function idLeaves(expr: ExprNode, params: Record<string, unknown>): Array<{ node: ExprNode; ids: RequiredIds }> {
+  switch (expr.type) {
+    case 'Group':
+    case 'Not':
+      return idLeaves(expr.base, params);
+    case 'And':
+    case 'Or':
+      return [...idLeaves(expr.left, params), ...idLeaves(expr.right, params)];
+    default: {
+      const ids = idsOf(expr, params);
+      return ids ? [{ node: expr, ids }] : [];
+    }
+  }
 }
 
 /**

@@ -31,33 +31,44 @@ function documentsByType(dataset: readonly SanityDocument[]): Map<string, Sanity
   return byType;
 }
 
-/** Each document's place in the dataset by id, and the places of the documents each id is sanity::versionOf (itself, its draft, its release versions). */
-interface IdIndex {
-  at: Map<string, number>;
-  versions: Map<string, number[]>;
-}
-const idIndexOf = new WeakMap<readonly SanityDocument[], IdIndex>();
+/** Each document's place in a pool by id. */
+const idIndexOf = new WeakMap<readonly SanityDocument[], Map<string, number>>();
 
-function idIndex(dataset: readonly SanityDocument[]): IdIndex {
-  let index = idIndexOf.get(dataset);
+function idIndex(pool: readonly SanityDocument[]): Map<string, number> {
+  let index = idIndexOf.get(pool);
   if (!index) {
-    index = { at: new Map(), versions: new Map() };
+    index = new Map();
+    for (let i = 0; i < pool.length; i++) {
+      const id = pool[i]!._id;
+      if (typeof id === 'string') index.set(id, i);
+    }
+    idIndexOf.set(pool, index);
+  }
+  return index;
+}
+
+/** The places of the documents each id is sanity::versionOf (itself, its draft, its release versions); made only when a filter asks for versions. */
+const versionIndexOf = new WeakMap<readonly SanityDocument[], Map<string, number[]>>();
+
+function versionIndex(pool: readonly SanityDocument[]): Map<string, number[]> {
+  let index = versionIndexOf.get(pool);
+  if (!index) {
+    const versions = new Map<string, number[]>();
     const add = (base: string, i: number) => {
-      const list = index!.versions.get(base);
+      const list = versions.get(base);
       if (list) list.push(i);
-      else index!.versions.set(base, [i]);
+      else versions.set(base, [i]);
     };
-    dataset.forEach((doc, i) => {
+    pool.forEach((doc, i) => {
       const id = doc._id;
       if (typeof id !== 'string') return;
-      index!.at.set(id, i);
       add(id, i);
       // As groq-js's sanity::versionOf reads an id: drafts.<base>, or versions.<release>.<base>.
       const parts = id.split('.');
       if (parts.length >= 2 && parts[0] === 'drafts') add(parts.slice(1).join('.'), i);
       if (parts.length >= 3 && parts[0] === 'versions') add(parts.slice(2).join('.'), i);
     });
-    idIndexOf.set(dataset, index);
+    versionIndexOf.set(pool, (index = versions));
   }
   return index;
 }
@@ -100,23 +111,20 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
       if (!test) return;
       tests.push(scored);
     }
-    const type = filter && requiredType(filter.expr, params);
+    const pool = poolOf(dataset, filter && requiredType(filter.expr, params));
     const candidates = new Set<number>();
     const leaves = tests.flatMap((test) => idLeaves(test, params));
-    const marks = leaves.map(({ ids }) => placesOf(ids, dataset, type));
+    const marks = leaves.map(({ ids }) => placesOf(ids, pool));
     for (const places of marks) for (const at of places) candidates.add(at);
     // A document that has a _score of its own starts from it.
-    const index = idIndex(dataset);
-    for (const doc of type === undefined ? dataset : (documentsByType(dataset).get(type) ?? [])) {
-      const at = index.at.get(doc._id);
-      if (at !== undefined && Object.hasOwn(doc, '_score')) candidates.add(at);
-    }
+    pool.forEach((doc, at) => {
+      if (Object.hasOwn(doc, '_score')) candidates.add(at);
+    });
     const symbols = leaves.map(() => Symbol('newsdesk id test'));
     const documents = [...candidates]
       .sort((a, b) => a - b)
-      .filter((at) => type === undefined || dataset[at]!._type === type)
       .map((at) => {
-        const copy = { ...dataset[at]! };
+        const copy = { ...pool[at]! };
         marks.forEach((places, i) => Object.defineProperty(copy, symbols[i]!, { value: places.has(at), enumerable: false }));
         return copy;
       });
@@ -139,9 +147,10 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
       const type = requiredType(expr.expr, params);
       const test = idTest(expr.expr, params);
       if (test) {
-        const places = placesOf(test.ids, dataset, type);
+        const pool = poolOf(dataset, type);
+        const places = placesOf(test.ids, pool);
         // In dataset order, as `*` gives them.
-        (expr as { base: ExprNode }).base = parameter(`ids:${byIds++}`, [...places].sort((a, b) => a - b).map((at) => dataset[at]!));
+        (expr as { base: ExprNode }).base = parameter(`ids:${byIds++}`, [...places].sort((a, b) => a - b).map((at) => pool[at]!));
         // Every document left makes the id test true (a search's `_id in [thousands]` tested
         // each against the whole list, past the lake's 5 s for a word in 80,000 links).
         replaceNode(test.node, { type: 'Value', value: true });
@@ -161,23 +170,36 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
   return narrowed ?? params;
 }
 
-/** The dataset places of the documents `ids` match, among those of `type` for references (when a filter requires one). */
-function placesOf(ids: RequiredIds, dataset: readonly SanityDocument[], type: string | undefined): Set<number> {
-  const index = idIndex(dataset);
+/** The places in `pool` (the dataset, or its documents of one type) of the documents `ids` match. */
+function placesOf(ids: RequiredIds, pool: readonly SanityDocument[]): Set<number> {
   const places = new Set<number>();
-  for (const id of ids.exact) {
-    const at = index.at.get(id);
-    if (at !== undefined) places.add(at);
-  }
-  for (const id of ids.versionsOf) for (const at of index.versions.get(id) ?? []) places.add(at);
-  if (ids.referencing.length > 0) {
-    const targets = new Set(ids.referencing);
-    for (const doc of type === undefined ? dataset : (documentsByType(dataset).get(type) ?? [])) {
-      const at = index.at.get(doc._id);
-      if (at !== undefined && hasReference(doc, targets)) places.add(at);
+  if (ids.exact.length > 0) {
+    const index = idIndex(pool);
+    for (const id of ids.exact) {
+      const at = index.get(id);
+      if (at !== undefined) places.add(at);
     }
   }
+  if (ids.versionsOf.length > 0) {
+    const index = versionIndex(pool);
+    for (const id of ids.versionsOf) for (const at of index.get(id) ?? []) places.add(at);
+  }
+  if (ids.referencing.length > 0) {
+    const targets = new Set(ids.referencing);
+    pool.forEach((doc, at) => {
+      if (hasReference(doc, targets)) places.add(at);
+    });
+  }
   return places;
+}
+
+/**
+ * What a filter can read: the dataset's documents of the type it requires (kept per
+ * dataset, as is each pool's index by id: a read by id of one type indexes that type's
+ * documents, not all 81,000), or the whole dataset.
+ */
+function poolOf(dataset: readonly SanityDocument[], type: string | undefined): readonly SanityDocument[] {
+  return type === undefined ? dataset : (documentsByType(dataset).get(type) ?? []);
 }
 
 /** `_score > n` (n a number, 0 or more): only documents some score() argument scored pass. */

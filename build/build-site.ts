@@ -232,7 +232,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     const tagPages = () => (tagPagesMade ??= tagLinks().pages(planned.map((p) => p.listing), tags));
     span('plan');
 
-    // The link pages and feeds need only content: with workers, prepared while they render.
+    // The link pages and feeds need only content: prepared while the workers render when a
+    // core is left for it (overlapLinks below), else after them.
     const linkPageKeys = StoredPageKeys.in(cache.dir, version);
     // What the current output holds (build-cache/output.json), by content key.
     const outDir = path.resolve(config.outDir);
@@ -260,6 +261,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     const searchReads: Promise<void>[] = [];
     if (useWorkers) {
       const workers = startPool();
+      // With a core for each worker and none to spare, preparing the links while they render
+      // only takes turns with them, and holds the links index alongside the workers' heaps:
+      // on 2 cores, a full build of 1,000 issues peaked at 889-898 MB that way, 839-846 MB
+      // preparing them after, in the same time (16.7-17.0 s against 16.8-17.3 s, alternating).
+      const overlapLinks = availableParallelism() > workers.threads;
       const rendering: Promise<void>[] = [];
       // Planned once the first issues are with the workers (it reads every tagged link), not before.
       let searchLinks: ReturnType<TagLinks['forSearch']> | undefined;
@@ -285,7 +291,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           job.catch(() => undefined);
           rendering.push(job);
         }
-        if (i === 0) links();
+        if (i === 0 && overlapLinks) links();
       }
       // Settle every job before leaving, so a failure reports the first error, not a stopped pool.
       await settled(rendering);

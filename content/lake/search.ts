@@ -65,7 +65,8 @@ function matchesTerms(haystack: string, terms: Term[]): boolean {
 }
 
 const wordCache = new WeakMap<SanityDocument, string>();
-const fieldCache = new WeakMap<SanityDocument, Map<string, string>>();
+/** By field, then by document: a few fields are searched by name (the Studio's title boost), over every document. */
+const fieldCache = new Map<string, WeakMap<SanityDocument, string>>();
 
 /** Every word in a document's strings (system fields aside, _id included), cached per stored version. */
 function documentWords(doc: SanityDocument): string {
@@ -81,12 +82,12 @@ function documentWords(doc: SanityDocument): string {
 
 /** The words of one field of a document, cached the same way. */
 function fieldWords(doc: SanityDocument, field: string): string {
-  let fields = fieldCache.get(doc);
-  if (!fields) fieldCache.set(doc, (fields = new Map()));
-  let cached = fields.get(field);
+  let byDocument = fieldCache.get(field);
+  if (!byDocument) fieldCache.set(field, (byDocument = new WeakMap()));
+  let cached = byDocument.get(doc);
   if (cached === undefined) {
     cached = wordText(stringsOf(readPath(doc, field), []));
-    fields.set(field, cached);
+    byDocument.set(doc, cached);
   }
   return cached;
 }

@@ -264,7 +264,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       // With a core for each worker and none to spare, preparing the links while they render
       // only takes turns with them, and holds the links index alongside the workers' heaps:
       // on 2 cores, a full build of 1,000 issues peaked at 889-898 MB that way, 839-846 MB
-      // preparing them after, in the same time (16.7-17.0 s against 16.8-17.3 s, alternating).
+      // preparing them after, in the same time (15.6-17.3 s against 16.3-17.0 s, alternating).
       const overlapLinks = availableParallelism() > workers.threads;
       const rendering: Promise<void>[] = [];
       // Planned once the first issues are with the workers (it reads every tagged link), not before.

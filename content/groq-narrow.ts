@@ -86,7 +86,7 @@ function versionIndex(pool: readonly SanityDocument[]): Map<string, number[]> {
 export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], params: Record<string, unknown>): Record<string, unknown> {
   let narrowed: Record<string, unknown> | undefined;
   let byIds = 0;
-  const parameter = (suffix: string, documents: SanityDocument[]): ExprNode => {
+  const parameter = (suffix: string, documents: readonly SanityDocument[]): ExprNode => {
     const name = `${parameterPrefix}${suffix}`;
     narrowed ??= { ...params };
     narrowed[name] = documents;
@@ -155,10 +155,8 @@ export function narrowQuery(tree: ExprNode, dataset: readonly SanityDocument[], 
         // each against the whole list, past the lake's 5 s for a word in 80,000 links).
         replaceNode(test.node, { type: 'Value', value: true });
       } else if (type !== undefined) {
-        const name = `${parameterPrefix}${type}`;
-        narrowed ??= { ...params };
-        narrowed[name] ??= documentsByType(dataset).get(type) ?? [];
-        (expr as { base: ExprNode }).base = { type: 'Parameter', name };
+        // One parameter per type, however many filters name it: the same list each time.
+        (expr as { base: ExprNode }).base = parameter(type, poolOf(dataset, type));
       }
     }
     // A Value node's value is data, not a tree.

@@ -28,7 +28,7 @@ import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './li
 import { BuildCache, PageStore, cacheKey } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey, readOutputFile } from './in-place-output.ts';
 import { StagedOutput, settled } from './output.ts';
-import { buildSearchIndex, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';
+import { buildSearchIndex, forgetSearchShares, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';
 import {
   SourceIndex,
   fetchListings,
@@ -214,6 +214,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     const tagsDigest = () => (tagDocs ??= tagDigest(everything.byId.values()));
     // Pages made from many issues (the archive, tag pages), stored by what they show (build/cache.ts).
     const pages = new PageStore(path.join(cache.dir, 'pages'), version);
+    // Each issue's records file of the search index, from when its share is read until it is placed (build/search-index.ts StoredRecords).
+    const searchRecords = new PageStore(path.join(cache.dir, 'search-records'), version, '.json');
     // Each tag's links: from the last build's record when no issue's use of links changed (build/tag-pages.ts).
     const tagRecord = await tagLinksRecord;
     let tagLinksPlan: TagLinks | undefined;
@@ -285,7 +287,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
               // A failure here is met again, and reported, when the index is built.
-              searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, (searchLinks ??= tagLinks().forSearch())).catch(() => undefined));
+              searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, (searchLinks ??= tagLinks().forSearch()), searchRecords).catch(() => undefined));
             });
           // Failures are collected below; this only keeps an early exit from leaving them unhandled.
           job.catch(() => undefined);
@@ -404,14 +406,26 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         tagPlan.forSearch(),
         { template: version, tags: tagsDigest() },
         { outDir, state: await searchState },
+        searchRecords,
       );
       searchIndexState = search.state;
       const searchFiles = search.files;
       // In order, 64 writers at a time: thousands of small files written at once would hold as
       // many open files, and meta.json, which names the rest, comes last (search-index.ts).
-      // An issue's records file without content is the one the current output has.
-      const place = async ([rel, content]: [string, string | undefined]) => {
-        if (content !== undefined) return write(rel, content);
+      // An issue's records file without content is the one the current output has; one in
+      // the page store is hard-linked from there.
+      const place = async ([rel, content]: (typeof searchFiles)[number]) => {
+        if (typeof content === 'string') return write(rel, content);
+        if (content !== undefined) {
+          searchRecords.keep(content.key);
+          await staged.linkFrom(rel, content.path).catch((error: NodeJS.ErrnoException) => {
+            // Deleted under a running server: the next build reads the shares again.
+            if (error.code === 'ENOENT') forgetSearchShares();
+            throw error;
+          });
+          files++;
+          return;
+        }
         await staged.place(rel, current?.get(rel), () =>
           readOutputFile(
             outDir,
@@ -466,6 +480,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       saveSearchState(searchStateFile, searchIndexState),
       cache.saveMetas(new Map(planned.map((p) => [p.key, metas.get(p.key)!] as const))),
       pages.prune(),
+      searchRecords.prune(),
       linkPageKeys.save(),
       tagLinksPlan?.save(),
       removeOtherLayouts(layouts),

@@ -243,11 +243,14 @@ export async function writeRecord(file: string, value: unknown): Promise<void> {
 export class PageStore {
   readonly #dir: string;
   readonly #version: string;
+  readonly #extension: string;
   readonly #used = new Set<string>();
 
-  constructor(dir: string, templateVersion: string) {
+  /** `extension`: of the stored files (the search index's records files are JSON: build/search-index.ts). */
+  constructor(dir: string, templateVersion: string, extension = '.html') {
     this.#dir = dir;
     this.#version = templateVersion;
+    this.#extension = extension;
   }
 
   /** The key of what `rel` shows, given as JSON (a tag page's links by their digest: build/tag-pages.ts). */
@@ -292,12 +295,14 @@ export class PageStore {
   /** Removes every stored page this build did not use (and temporary files of interrupted writes). */
   async prune(): Promise<void> {
     const names = await fs.readdir(this.#dir).catch(() => [] as string[]);
-    await Promise.all(names.filter((name) => !this.#used.has(name.replace(/\.html$/, ''))).map((name) => fs.rm(path.join(this.#dir, name), { force: true })));
+    await Promise.all(
+      names.filter((name) => !(name.endsWith(this.#extension) && this.#used.has(name.slice(0, -this.#extension.length)))).map((name) => fs.rm(path.join(this.#dir, name), { force: true })),
+    );
   }
 
   /** The stored page's file: an output may hard-link it, so it is never changed once written. */
   file(key: string): string {
-    return path.join(this.#dir, `${key}.html`);
+    return path.join(this.#dir, `${key}${this.#extension}`);
   }
 }
 

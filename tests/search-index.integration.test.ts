@@ -138,6 +138,51 @@ describe('the reader-search index', () => {
     }
   });
 
+  it("keeps each issue's records file in the build cache, not in memory, and hard-links it into the output; a build that finds one deleted fails, and the next reads the shares again", async () => {
+    const { dir, store, config } = await syntheticSite('newsdesk-search-records-', 6);
+    const recordsDir = path.join(config.dataDir, 'build-cache', 'search-records');
+    /** The inodes of the stored records files, and of the output's search/<n>.json files. */
+    const inodes = async (outDir: string) => {
+      const stored = (await fs.readdir(recordsDir)).filter((name) => name.endsWith('.json'));
+      const output = (await fs.readdir(path.join(outDir, 'search'))).filter((name) => /^\d+\.json$/.test(name));
+      const ino = (file: string) => fs.stat(file).then((stat) => stat.ino);
+      return {
+        stored: new Set(await Promise.all(stored.map((name) => ino(path.join(recordsDir, name))))),
+        output: await Promise.all(output.map((name) => ino(path.join(outDir, 'search', name)))),
+      };
+    };
+    // The workers' path: each share read as its issue is rendered.
+    await buildSite({ config, store, threads: 2, workerThreshold: 1 });
+    let { stored, output } = await inodes(config.outDir);
+    expect(output).toHaveLength(6);
+    expect(stored.size).toBe(6);
+    for (const ino of output) expect(stored.has(ino)).toBe(true);
+
+    // An edit: the issue's new records are stored and linked, its old ones pruned from the store.
+    await store.mutate([{ patch: { id: 'issue-3', set: { summary: 'Damson pelicans.' } } }]);
+    await buildSite({ config, store, threads: 1, inPlace: true });
+    ({ stored, output } = await inodes(config.outDir));
+    expect(stored.size).toBe(6);
+    for (const ino of output) expect(stored.has(ino)).toBe(true);
+    expect((await lookUp(config.outDir, 'damson pelicans')).map((f) => f.n)).toEqual([3]);
+
+    // The store deleted under a running server: a build staging a whole new folder finds a
+    // remembered share's file gone, fails leaving that folder as it was, and the next build
+    // reads every share again.
+    await fs.rm(recordsDir, { recursive: true });
+    const elsewhere = { ...config, outDir: path.join(dir, 'elsewhere') };
+    await expect(buildSite({ config: elsewhere, store, threads: 1 })).rejects.toThrow(/Writing the output failed: ENOENT/);
+    await expect(fs.stat(elsewhere.outDir)).rejects.toThrow(/ENOENT/);
+    await buildSite({ config: elsewhere, store, threads: 1 });
+    ({ stored, output } = await inodes(elsewhere.outDir));
+    expect(stored.size).toBe(6);
+    for (const ino of output) expect(stored.has(ino)).toBe(true);
+    for (const rel of await listFiles(path.join(config.outDir, 'search'))) {
+      const [a, b] = await Promise.all([fs.readFile(path.join(config.outDir, 'search', rel), 'utf8'), fs.readFile(path.join(elsewhere.outDir, 'search', rel), 'utf8')]);
+      expect(a, rel).toBe(b);
+    }
+  });
+
   it('a new process patches the index its output holds: the files a build from every share writes, reading only the shares of issues that changed', async () => {
     const dir = await makeTempDir('newsdesk-search-patch-');
     const datasetPath = path.join(dir, 'dataset.ndjson');

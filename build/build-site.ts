@@ -41,7 +41,7 @@ import {
 import { TagLinks, type TagPage } from './tag-pages.ts';
 import { linksCodeVersion, templateVersion } from './template-version.ts';
 import { layoutPrefix, type LayoutStore } from '../emails/mjml-slots.ts';
-import { RenderPool } from './worker-pool.ts';
+import { RenderPool, issueBytes } from './worker-pool.ts';
 
 export interface BuildProgress {
   phase: 'load' | 'render' | 'write';
@@ -282,7 +282,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           const issue = projected.get(p.id);
           if (!issue) throw disappeared(p.listing);
           const job = workers
-            .render({ key: p.key, issueJson: JSON.stringify(issue), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase, layouts })
+            .render({ key: p.key, issue: issueBytes(JSON.stringify(issue)), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase, layouts })
             .then(({ meta, search }) => {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });

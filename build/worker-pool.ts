@@ -1,9 +1,9 @@
 // A pool of render worker threads that lives for one build. It is started as early as
 // the build can tell it will have many issues to render, so the workers load their
 // modules (a second or so each) while the main thread is still loading content. Jobs
-// cross as JSON strings (one copy, no object graph to clone); each worker keeps two in
-// flight so it never waits for the main thread, and writes its cache entries itself,
-// so only a little metadata comes back. In the compiled CLI (bin/compile.js) the worker
+// cross as JSON in UTF-8 whose buffer moves to the worker (no object graph to clone, no
+// copy left on this thread); each worker keeps eight in flight so it never waits for the
+// main thread, and writes its cache entries itself, so only a little metadata comes back. In the compiled CLI (bin/compile.js) the worker
 // is compiled JavaScript; run from the sources, workers load TypeScript through tsx
 // (registered with --import), resolved from this package so it works from any working directory.
 import { createRequire } from 'node:module';
@@ -19,8 +19,12 @@ import type { Listing } from './sources.ts';
 /** One issue to render: the projected issue is parsed (and checked against its listing) in the worker. */
 export interface RenderRequest {
   key: string;
-  /** The issue as the contract projection returned it, as JSON. */
-  issueJson: string;
+  /**
+   * The issue as the contract projection returned it, as JSON in UTF-8 (issueBytes), its
+   * buffer moved to the worker with the job: outside the main thread's heap while the job
+   * waits, and gone from this thread once posted.
+   */
+  issue: Uint8Array;
   listing: Listing;
   neighbours: Neighbours;
   ctx: RenderContext;
@@ -61,10 +65,17 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/**
+ * A job with its worker: only how to settle it. Holding the request until the reply kept
+ * every issue's JSON alive for as long as its worker's queue, long enough for the garbage
+ * collector to move it to the old generation, where it stayed until the next full collection.
+ */
+type Posted = Omit<Pending, 'request'>;
+
 interface Slot {
   worker: Worker;
   ready: boolean;
-  inFlight: Map<string, Pending>;
+  inFlight: Map<string, Posted>;
 }
 
 export class RenderPool {
@@ -166,9 +177,9 @@ export class RenderPool {
       if (!this.#firstDone && this.#pioneer !== undefined && slot !== this.#pioneer) continue;
       while (slot.ready && slot.inFlight.size < inFlightPerWorker && this.#queue.length > 0) {
         this.#pioneer ??= slot;
-        const pending = this.#queue.shift()!;
-        slot.inFlight.set(pending.request.key, pending);
-        slot.worker.postMessage({ type: 'render', request: pending.request } satisfies WorkerRequest);
+        const { request, resolve, reject } = this.#queue.shift()!;
+        slot.inFlight.set(request.key, { resolve, reject });
+        slot.worker.postMessage({ type: 'render', request } satisfies WorkerRequest, [request.issue.buffer as ArrayBuffer]);
       }
     }
     this.#wakeDrainWaiters();
@@ -205,6 +216,13 @@ export class RenderPool {
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
 }
+
+/** An issue's JSON as RenderRequest.issue: a buffer of its own (never a slice of a shared pool), so it can be moved to the worker. */
+export function issueBytes(json: string): Uint8Array {
+  return encoder.encode(json);
+}
+
+const encoder = new TextEncoder();
 
 function toError(e: { code: string | undefined; message: string; hint: string | undefined; stack: string | undefined }): Error {
   if (e.code && e.code in errorCodes) return new NewsdeskError(e.code as ErrorCode, e.message, { hint: e.hint });

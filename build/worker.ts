@@ -11,10 +11,11 @@ import type { WorkerReply, WorkerRequest } from './worker-pool.ts';
 const port = parentPort;
 if (!port) throw new Error('build/worker.ts is a worker thread entry, not a module to import');
 const cache = new BuildCache((workerData as { cacheDir: string }).cacheDir);
+const decoder = new TextDecoder();
 
 const render = async ({ request }: WorkerRequest): Promise<void> => {
   try {
-    const issue = withLocalMedia(parseProjectedIssue(JSON.parse(request.issueJson), request.listing), request.mediaBase);
+    const issue = withLocalMedia(parseProjectedIssue(JSON.parse(decoder.decode(request.issue)), request.listing), request.mediaBase);
     const artifacts = await renderIssueArtifacts({ issue, neighbours: request.neighbours, ctx: request.ctx, key: request.key, layouts: request.layouts });
     const meta = cache.writeSync(request.key, issue.number, artifacts);
     // The search document goes back with the reply: the main thread reads it at once

@@ -15,6 +15,7 @@ import { loadSettings, loadTags } from '../content/load.ts';
 import { localImagesDir, localMediaBase, mediaPath, settingsWithLocalMedia, withLocalMedia } from '../content/media.ts';
 import type { ContentStore } from '../content/store.ts';
 import type { Config } from '../core/config.ts';
+import { collectGarbage } from '../core/collect-garbage.ts';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import { issuePath, tagPath, type RenderContext, type RenderWarning } from '../core/render.ts';
 import { renderArchivePage, renderNotFoundPage, tagPageAround } from '../web/archive-page.tsx';
@@ -317,6 +318,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     }
     if (options.signal?.aborted) throw interrupted();
     await pool?.close();
+    // The workers' replies, the issues projected for them and the search documents read
+    // back left a few hundred MB of garbage on this thread's heap, which would otherwise
+    // stay through the pages step (core/collect-garbage.ts).
+    if (useWorkers) collectGarbage();
     span('render');
 
     progress({ phase: 'write', done, total: missing.length });

@@ -292,6 +292,23 @@ export class PageStore {
     await fs.rename(temp, file);
   }
 
+  /**
+   * Stores content keyed by its own digest (a search records file), without first asking
+   * whether the store holds it: the same key is the same bytes, so replacing it changes
+   * nothing, and a full build would ask a thousand times for files it has not written.
+   * Marks it used.
+   */
+  async put(key: string, content: string | Buffer): Promise<void> {
+    this.#used.add(key);
+    await (this.#made ??= fs.mkdir(this.#dir, { recursive: true }).then(() => undefined));
+    const file = this.file(key);
+    const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+    await fs.writeFile(temp, content);
+    await fs.rename(temp, file);
+  }
+
+  #made: Promise<void> | undefined;
+
   /** Removes every stored page this build did not use (and temporary files of interrupted writes). */
   async prune(): Promise<void> {
     const names = await fs.readdir(this.#dir).catch(() => [] as string[]);

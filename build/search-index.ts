@@ -319,7 +319,7 @@ async function shareFor({ key, file, text }: SearchIndexSource, byId: TaggedLook
   const [rel, records] = share.file;
   if (store && typeof records === 'string') {
     const stored = store.keyOf(rel, share.digest);
-    await store.write(stored, records);
+    await store.put(stored, records);
     share.file = [rel, { key: stored, path: store.file(stored) }];
   }
   shares.set(key, share);

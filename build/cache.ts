@@ -238,7 +238,8 @@ export async function writeRecord(file: string, value: unknown): Promise<void> {
  * they show and the template version: a new process finds them here instead of rendering
  * tag pages of thousands of links again. Written once under their key (temporary file,
  * rename) and never changed, so the output hard-links them as it does cache entries; a
- * build keeps the pages it used and removes the rest.
+ * build keeps the pages it used and removes the rest. A second store holds the search
+ * index's records files, keyed by their content (put), until the output links them.
  */
 export class PageStore {
   readonly #dir: string;

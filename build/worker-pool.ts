@@ -3,9 +3,10 @@
 // modules (a second or so each) while the main thread is still loading content. Jobs
 // cross as JSON in UTF-8 whose buffer moves to the worker (no object graph to clone, no
 // copy left on this thread); each worker keeps eight in flight so it never waits for the
-// main thread, and writes its cache entries itself, so only a little metadata comes back. In the compiled CLI (bin/compile.js) the worker
-// is compiled JavaScript; run from the sources, workers load TypeScript through tsx
-// (registered with --import), resolved from this package so it works from any working directory.
+// main thread, and writes its cache entries itself, so only a little metadata comes back.
+// In the compiled CLI (bin/compile.js) the worker is compiled JavaScript; run from the
+// sources, workers load TypeScript through tsx (registered with --import), resolved from
+// this package so it works from any working directory.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';

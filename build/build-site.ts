@@ -26,7 +26,7 @@ import { renderSitemap } from '../web/sitemap.ts';
 import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
 import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
-import { BuildCache, PageStore, cacheKey } from './cache.ts';
+import { BuildCache, PageStore, cacheKey, type PageContent } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey, readOutputFile } from './in-place-output.ts';
 import { StagedOutput, settled } from './output.ts';
 import { buildSearchIndex, forgetSearchShares, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';
@@ -394,7 +394,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             // The links section (most of the page) is known by its digest: taken from the page that held it, rendered only when its links change.
             const key = await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => {
               const [before, after] = tagPageAround(t.tag, t.issues, ctx);
-              return Buffer.concat([Buffer.from(before), await tagPlan.section(t.tag.slug), Buffer.from(after)]);
+              // Written as its three parts: the links section (megabytes) is not copied again.
+              return [Buffer.from(before), await tagPlan.section(t.tag.slug), Buffer.from(after)];
             });
             // The next build finds this tag's links section in that page.
             tagPlan.placed(t.tag.slug, key);
@@ -541,7 +542,13 @@ export function forgetRenderedPages(): void {
  * written, as the cache's), rendering and storing it first when the store lacks it: the
  * page is never read back or held in memory. Resolves with its key in the store.
  */
-async function placeOnce(staged: Pick<StagedOutput, 'linkFrom'>, pages: PageStore, rel: string, inputs: unknown[], render: () => string | Buffer | Promise<string | Buffer>): Promise<string> {
+async function placeOnce(
+  staged: Pick<StagedOutput, 'linkFrom'>,
+  pages: PageStore,
+  rel: string,
+  inputs: unknown[],
+  render: () => PageContent | Promise<PageContent>,
+): Promise<string> {
   const json = JSON.stringify(inputs);
   const last = lastPages.get(rel);
   const key = last && last.inputs === json ? last.key : pages.keyOf(rel, json);

@@ -233,6 +233,9 @@ export async function writeRecord(file: string, value: unknown): Promise<void> {
   await fs.rename(temp, file);
 }
 
+/** A stored page: its text, its bytes, or its bytes in parts written one after another (not copied into one buffer first). */
+export type PageContent = string | Buffer | readonly Buffer[];
+
 /**
  * Pages made from many issues (the archive, tag pages, feeds), stored by a hash of everything
  * they show and the template version: a new process finds them here instead of rendering
@@ -284,7 +287,7 @@ export class PageStore {
   }
 
   /** Stores the page unless it is there already. */
-  async write(key: string, html: string | Buffer): Promise<void> {
+  async write(key: string, html: PageContent): Promise<void> {
     const file = this.file(key);
     if (await fs.stat(file).then(() => true, () => false)) return;
     await fs.mkdir(this.#dir, { recursive: true });

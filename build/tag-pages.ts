@@ -315,8 +315,8 @@ export class TagLinks {
       else if (from.toString('latin1', piece[0], piece[0] + 4) !== '<li>' || from.toString('latin1', piece[1] - 5, piece[1]) !== '</li>') return undefined;
       else parts.push(from.subarray(piece[0], piece[1]));
     }
-    const items = Buffer.concat(parts);
-    return items.length === 0 ? items : Buffer.concat([Buffer.from(linkSectionFrame[0]), items, Buffer.from(linkSectionFrame[1])]);
+    // One copy: the section's frame and items at once (a tag of thousands of links is megabytes).
+    return parts.length === 0 ? Buffer.alloc(0) : Buffer.concat([sectionHead, ...parts, sectionTail]);
   }
 
   /** Writes the record for the next build, after the links index it names when this build made a new one. */

@@ -214,12 +214,22 @@ try {
   await fs.rm(dir, { recursive: true, force: true });
 }
 
+/** The token the Studio's lake for `dir` takes. */
+async function lakeToken(dir: string): Promise<string> {
+  return (await fs.readFile(path.join(dir, 'data', 'dataset.lake', 'token'), 'utf8')).trim();
+}
+
+/** Sends a query to the lake as the Studio's client does, in `perspective`. */
+function lakeQuery(studio: Studio, token: string, perspective: 'raw' | 'drafts', body: Record<string, unknown>) {
+  return post(`${studio.origin}/lake/v2026-05-04/data/query/production?perspective=${perspective}`, token, body);
+}
+
 /** Sends the Studio's already-linked query to the lake (as its client does, in the raw perspective) and times the whole answer. */
 async function measureLinkedInRead(dir: string, studio: Studio): Promise<{ ms: number; bytes: number }> {
   const { linkedInQuery } = await import('../content/capture/linked-in.ts');
-  const token = (await fs.readFile(path.join(dir, 'data', 'dataset.lake', 'token'), 'utf8')).trim();
+  const token = await lakeToken(dir);
   const started = performance.now();
-  const answer = await post(`${studio.origin}/lake/v2026-05-04/data/query/production?perspective=raw`, token, { query: linkedInQuery });
+  const answer = await lakeQuery(studio, token, 'raw', { query: linkedInQuery });
   const ms = performance.now() - started;
   if (answer.status !== 200 || !answer.text.includes('"referrers"')) throw new Error(`the already-linked query failed: ${answer.status} ${answer.text.slice(0, 300)}`);
   return { ms, bytes: Buffer.byteLength(answer.text) };
@@ -227,12 +237,12 @@ async function measureLinkedInRead(dir: string, studio: Studio): Promise<{ ms: n
 
 /** Asks the lake what a document list asks, by id (as the Studio words it), and times both answers together. */
 async function measureByIdReads(dir: string, studio: Studio): Promise<number> {
-  const token = (await fs.readFile(path.join(dir, 'data', 'dataset.lake', 'token'), 'utf8')).trim();
+  const token = await lakeToken(dir);
   const ids = Array.from({ length: 50 }, (_, i) => `issue-${issues - i}`);
   const queries = [`[${ids.map((id) => `*[sanity::versionOf("${id}")]._id`).join(',')}]`, `[${ids.map((id) => `*[_id in ["${id}"]][0...1]{_id,_rev,_type,title}`).join(',')}]`];
   const started = performance.now();
   for (const query of queries) {
-    const answer = await post(`${studio.origin}/lake/v2026-05-04/data/query/production?perspective=raw`, token, { query });
+    const answer = await lakeQuery(studio, token, 'raw', { query });
     if (answer.status !== 200 || !answer.text.includes(`"issue-${issues}"`)) throw new Error(`a read by id failed: ${answer.status} ${answer.text.slice(0, 300)}`);
   }
   return performance.now() - started;
@@ -245,7 +255,7 @@ async function measureByIdReads(dir: string, studio: Studio): Promise<number> {
  * form for another word.
  */
 async function measureLinkSearch(dir: string, studio: Studio): Promise<{ firstMs: number; relevanceMs: number; fieldMs: number; referenceMs: number }> {
-  const token = (await fs.readFile(path.join(dir, 'data', 'dataset.lake', 'token'), 'utf8')).trim();
+  const token = await lakeToken(dir);
   const byField = '*[_type in $__types && ([@, _id] match text::query($__query) || references($__rawQuery)) && (_type == $type)] {_type, _id, _originalId, "orderings": [capturedAt]} | order(orderings[0] desc) [0...50]';
   const byRelevance =
     '*[_type in $__types && (_type == $type)] | score(boost(_type in ["link"] && title match text::query($__query), 10), ([@, _id] match text::query($__query) || references($__rawQuery))) [_score > 0] {_type, _id, _originalId, "orderings": [_score, capturedAt]} | order(orderings[0] desc,dateTime(orderings[1]) desc) [0...$__limit]';
@@ -254,7 +264,7 @@ async function measureLinkSearch(dir: string, studio: Studio): Promise<{ firstMs
     '*[_type in $__types] | score(boost(_type in ["link"] && title match text::query($__query), 10), ([@, _id] match text::query($__query) || references($__rawQuery))) [_score > 0] {_type, _id, _originalId, "orderings": [_score]} | order(orderings[0] desc) [0...$__limit]';
   const search = async (query: string, word: string) => {
     const started = performance.now();
-    const answer = await post(`${studio.origin}/lake/v2026-05-04/data/query/production?perspective=drafts`, token, { query, params: { __types: ['link'], type: 'link', __limit: 101, __query: `${word}*`, __rawQuery: word } });
+    const answer = await lakeQuery(studio, token, 'drafts', { query, params: { __types: ['link'], type: 'link', __limit: 101, __query: `${word}*`, __rawQuery: word } });
     const ms = performance.now() - started;
     if (answer.status !== 200 || !answer.text.includes('"link-')) throw new Error(`the link search failed: ${answer.status} ${answer.text.slice(0, 300)}`);
     return ms;
@@ -267,7 +277,7 @@ async function measureLinkSearch(dir: string, studio: Studio): Promise<{ firstMs
 
 /** Edits the newest issue's summary as a draft, publishes it, and times publish → page on disk. */
 async function measureFirstPublish(dir: string, studio: Studio): Promise<number> {
-  const token = (await fs.readFile(path.join(dir, 'data', 'dataset.lake', 'token'), 'utf8')).trim();
+  const token = await lakeToken(dir);
   const lake = `${studio.origin}/lake/v2026-05-04`;
   const id = `issue-${issues}`;
   const text = `Summary published at ${new Date().toISOString()}.`;

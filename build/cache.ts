@@ -288,12 +288,8 @@ export class PageStore {
 
   /** Stores the page unless it is there already. */
   async write(key: string, html: PageContent): Promise<void> {
-    const file = this.file(key);
-    if (await fs.stat(file).then(() => true, () => false)) return;
-    await fs.mkdir(this.#dir, { recursive: true });
-    const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-    await fs.writeFile(temp, html);
-    await fs.rename(temp, file);
+    if (await fs.stat(this.file(key)).then(() => true, () => false)) return;
+    await this.#store(key, html);
   }
 
   /**
@@ -304,6 +300,11 @@ export class PageStore {
    */
   async put(key: string, content: string | Buffer): Promise<void> {
     this.#used.add(key);
+    await this.#store(key, content);
+  }
+
+  /** Writes the file whole under its key: a temporary file, renamed into place (the folder made once per store). */
+  async #store(key: string, content: PageContent): Promise<void> {
     await (this.#made ??= fs.mkdir(this.#dir, { recursive: true }).then(() => undefined));
     const file = this.file(key);
     const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;

@@ -206,9 +206,7 @@ function keepsScored(expr: ExprNode): boolean {
   return (
     expr.type === 'OpCall' &&
     expr.op === '>' &&
-    expr.left.type === 'AccessAttribute' &&
-    expr.left.name === '_score' &&
-    (expr.left.base === undefined || expr.left.base.type === 'This') &&
+    isAttributeOfThis(expr.left, '_score') &&
     expr.right.type === 'Value' &&
     typeof expr.right.value === 'number' &&
     expr.right.value >= 0
@@ -297,8 +295,13 @@ function stringsOf(node: ExprNode, params: Record<string, unknown>): string[] | 
   return ids;
 }
 
+/** `name` or `@.name`: an attribute of the document the filter tests. */
+function isAttributeOfThis(node: ExprNode, name: string): boolean {
+  return node.type === 'AccessAttribute' && node.name === name && (node.base === undefined || node.base.type === 'This');
+}
+
 function isIdOfThis(node: ExprNode): boolean {
-  return node.type === 'AccessAttribute' && node.name === '_id' && (node.base === undefined || node.base.type === 'This');
+  return isAttributeOfThis(node, '_id');
 }
 
 /** What documents a filter's ids can match: these ids, the versions of these, and those that reference these. */
@@ -388,7 +391,6 @@ export function requiredType(expr: ExprNode, params: Record<string, unknown> = {
 }
 
 function typeOf(attribute: ExprNode, value: ExprNode, params: Record<string, unknown>): string | undefined {
-  const ofThis = attribute.type === 'AccessAttribute' && attribute.name === '_type' && (attribute.base === undefined || attribute.base.type === 'This');
   // The Studio's document lists name their type as a parameter ($type).
-  return ofThis ? stringOf(value, params) : undefined;
+  return isAttributeOfThis(attribute, '_type') ? stringOf(value, params) : undefined;
 }

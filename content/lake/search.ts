@@ -70,25 +70,24 @@ const fieldCache = new Map<string, WeakMap<SanityDocument, string>>();
 
 /** Every word in a document's strings (system fields aside, _id included), cached per stored version. */
 function documentWords(doc: SanityDocument): string {
-  let cached = wordCache.get(doc);
-  if (cached === undefined) {
+  return remembered(wordCache, doc, () => {
     const strings = [doc._id];
     for (const key in doc) if (!key.startsWith('_')) stringsOf((doc as Record<string, unknown>)[key], strings);
-    cached = wordText(strings);
-    wordCache.set(doc, cached);
-  }
-  return cached;
+    return strings;
+  });
 }
 
 /** The words of one field of a document, cached the same way. */
 function fieldWords(doc: SanityDocument, field: string): string {
   let byDocument = fieldCache.get(field);
   if (!byDocument) fieldCache.set(field, (byDocument = new WeakMap()));
-  let cached = byDocument.get(doc);
-  if (cached === undefined) {
-    cached = wordText(stringsOf(readPath(doc, field), []));
-    byDocument.set(doc, cached);
-  }
+  return remembered(byDocument, doc, () => stringsOf(readPath(doc, field), []));
+}
+
+/** The word text (wordText) of the strings `strings` gives, made once per document. */
+function remembered(cache: WeakMap<SanityDocument, string>, doc: SanityDocument, strings: () => string[]): string {
+  let cached = cache.get(doc);
+  if (cached === undefined) cache.set(doc, (cached = wordText(strings())));
   return cached;
 }
 

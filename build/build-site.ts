@@ -4,7 +4,9 @@
 // The library entry point for the `build` command and the server's webhook rebuilds.
 // Where the time goes is in BuildSummary.spans; `npm run bench:build` prints it. The
 // main thread fingerprints raw documents and fetches light listings; only issues to
-// render go through the full projection, a chunk at a time, paced to the workers.
+// render go through the full projection, a chunk at a time, paced to the workers: in the
+// workers themselves for issues whose documents were read from the dataset file (they are
+// handed where the lines are), here for the others.
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -35,6 +37,7 @@ import {
   fetchListings,
   fetchRawContent,
   fingerprintIssue,
+  issueLines,
   parseProjectedIssue,
   projectIssues,
   type Listing,
@@ -278,12 +281,18 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         if (options.signal?.aborted) throw interrupted();
         if (workers.failed) break;
         const chunk = missing.slice(i, i + projectionChunk);
-        const projected = projectIssues(raw, chunk);
+        // Each issue read from the dataset file goes to a worker as where its lines are; the others are projected here.
+        const lines = new Map(chunk.map((p) => [p.id, issueLines(raw, p.id)] as const));
+        const projected = projectIssues(
+          raw,
+          chunk.filter((p) => !lines.get(p.id)),
+        );
         for (const p of chunk) {
-          const issue = projected.get(p.id);
-          if (!issue) throw disappeared(p.listing);
+          const fromLines = lines.get(p.id);
+          const issue = fromLines ? undefined : projected.get(p.id);
+          if (!fromLines && !issue) throw disappeared(p.listing);
           const job = workers
-            .render({ key: p.key, issue: issueBytes(JSON.stringify(issue)), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase, layouts })
+            .render({ key: p.key, ...(fromLines ? { lines: fromLines } : { issue: issueBytes(JSON.stringify(issue)) }), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase, layouts })
             .then(({ meta, search }) => {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });

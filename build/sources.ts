@@ -6,6 +6,7 @@
 // contract query only the issues it must render. Listings are kept per fingerprint in
 // the build cache.
 import { hash, randomBytes } from 'node:crypto';
+import { readSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -13,7 +14,7 @@ import { isArrayOf, isString, recordOf } from '../core/record-of.ts';
 import { issueSchema, parseOrThrow, sectionSchema, tagRefSchema, type Issue } from '../content/model.ts';
 import { projectIssue } from '../content/issue-projection.ts';
 import { issueListingsByIdQuery, issueListingsQuery } from '../content/queries.ts';
-import { documentDigest } from '../content/document-digest.ts';
+import { documentDigest, lineOf } from '../content/document-digest.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import type { ContentStore, SanityDocument } from '../content/store.ts';
 
@@ -255,6 +256,56 @@ export function projectIssues(raw: RawContent, issues: Array<Pick<Listing, 'id'>
     if (projected) out.set(id, projected);
   }
   return out;
+}
+
+/**
+ * Where the lines an issue is projected from are: the issue's and those of every published
+ * document it references, all in one file the store read (content/document-digest.ts
+ * lineOf), by offset and length in bytes, the issue's first. A render worker reads, parses
+ * and projects them itself (projectIssueFromLines), so the main thread neither projects
+ * nor serialises the issue, and what it would have left on its heap (a full build's
+ * render step left tens of megabytes there) is never made. Undefined when any of them was
+ * not read from that file (an edit in the journal, say): the issue is then projected here.
+ */
+export function issueLines(raw: RawContent, id: string): IssueLines | undefined {
+  const doc = raw.byId.get(id);
+  const at = doc?._type === 'issue' ? lineOf(doc) : undefined;
+  if (!doc || !at) return undefined;
+  const refs = referencesOf(doc);
+  const positions: number[] = [at.offset, at.length];
+  for (const ref of refs) {
+    const target = raw.byId.get(ref);
+    if (!target) continue;
+    const line = lineOf(target);
+    if (!line || line.file !== at.file) return undefined;
+    positions.push(line.offset, line.length);
+  }
+  return { fd: at.file.fd, at: new Float64Array(positions) };
+}
+
+/** The lines of an issue's documents in the file open as `fd` (offset and length in bytes, in pairs, the issue's first): see issueLines. */
+export interface IssueLines {
+  fd: number;
+  at: Float64Array;
+}
+
+/** The issue of `lines` (issueLines) through the contract projection, read from its file: what projectIssues gives for it. */
+export function projectIssueFromLines(lines: IssueLines, buffer: { bytes: Buffer } = { bytes: Buffer.alloc(0) }): Record<string, unknown> | null {
+  const docs: SanityDocument[] = [];
+  for (let i = 0; i < lines.at.length; i += 2) {
+    const offset = lines.at[i]!;
+    const length = lines.at[i + 1]!;
+    if (buffer.bytes.length < length) buffer.bytes = Buffer.allocUnsafe(Math.max(length, 2 * buffer.bytes.length));
+    let done = 0;
+    while (done < length) {
+      const read = readSync(lines.fd, buffer.bytes, done, length - done, offset + done);
+      if (read === 0) throw new NewsdeskError('BUILD_FAILED', 'The dataset file ended before a line the build had read from it', { hint: 'Build again.' });
+      done += read;
+    }
+    docs.push(JSON.parse(buffer.bytes.toString('utf8', 0, length)) as SanityDocument);
+  }
+  const byId = new Map(docs.slice(1).map((doc) => [doc._id, doc] as const));
+  return projectIssue(docs[0]!, (id) => byId.get(id));
 }
 
 /** Parses one projected issue with the read model and checks it still matches the listing the build planned with. */

@@ -15,7 +15,7 @@ import { NewsdeskError, type ErrorCode, errorCodes } from '../core/errors.ts';
 import type { LayoutStore } from '../emails/mjml-slots.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import type { EntryMeta } from './cache.ts';
-import type { Listing } from './sources.ts';
+import type { IssueLines, Listing } from './sources.ts';
 
 /** One issue to render: the projected issue is parsed (and checked against its listing) in the worker. */
 export interface RenderRequest {
@@ -25,7 +25,9 @@ export interface RenderRequest {
    * buffer moved to the worker with the job: outside the main thread's heap while the job
    * waits, and gone from this thread once posted.
    */
-  issue: Uint8Array;
+  issue?: Uint8Array | undefined;
+  /** Or where the lines it is projected from are in the dataset file (build/sources.ts issueLines): the worker projects it. */
+  lines?: IssueLines | undefined;
   listing: Listing;
   neighbours: Neighbours;
   ctx: RenderContext;
@@ -180,7 +182,7 @@ export class RenderPool {
         this.#pioneer ??= slot;
         const { request, resolve, reject } = this.#queue.shift()!;
         slot.inFlight.set(request.key, { resolve, reject });
-        slot.worker.postMessage({ type: 'render', request } satisfies WorkerRequest, [request.issue.buffer as ArrayBuffer]);
+        slot.worker.postMessage({ type: 'render', request } satisfies WorkerRequest, [(request.issue ?? request.lines!.at).buffer as ArrayBuffer]);
       }
     }
     this.#wakeDrainWaiters();

@@ -1,21 +1,25 @@
-// A build worker thread: parses the projected issues it is handed with the read model,
-// renders them and writes their cache entries itself, so only a little metadata
-// crosses back to the main thread. Imports only what rendering needs.
+// A build worker thread: projects the issues it is handed from their lines in the dataset
+// file (or takes them projected), parses them with the read model, renders them and
+// writes their cache entries itself, so only a little metadata crosses back to the main
+// thread. Imports only what rendering needs.
 import { parentPort, workerData } from 'node:worker_threads';
 import { BuildCache } from './cache.ts';
 import { renderIssueArtifacts } from './render-issue.ts';
 import { withLocalMedia } from '../content/media.ts';
-import { parseProjectedIssue } from './sources.ts';
+import { parseProjectedIssue, projectIssueFromLines } from './sources.ts';
 import type { WorkerReply, WorkerRequest } from './worker-pool.ts';
 
 const port = parentPort;
 if (!port) throw new Error('build/worker.ts is a worker thread entry, not a module to import');
 const cache = new BuildCache((workerData as { cacheDir: string }).cacheDir);
 const decoder = new TextDecoder();
+// The buffer an issue's lines are read into, grown as needed and kept.
+const scratch = { bytes: Buffer.alloc(0) };
 
 const render = async ({ request }: WorkerRequest): Promise<void> => {
   try {
-    const issue = withLocalMedia(parseProjectedIssue(JSON.parse(decoder.decode(request.issue)), request.listing), request.mediaBase);
+    const projected = request.lines ? projectIssueFromLines(request.lines, scratch) : JSON.parse(decoder.decode(request.issue));
+    const issue = withLocalMedia(parseProjectedIssue(projected, request.listing), request.mediaBase);
     const artifacts = await renderIssueArtifacts({ issue, neighbours: request.neighbours, ctx: request.ctx, key: request.key, layouts: request.layouts });
     const meta = cache.writeSync(request.key, issue.number, artifacts);
     // The search document goes back with the reply: the main thread reads it at once

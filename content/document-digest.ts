@@ -6,6 +6,7 @@
 // is the same text, so the same digest. Documents are never changed once handed out
 // (stores replace what they change), so a digest is remembered per object.
 import { hash } from 'node:crypto';
+import type { OpenFile } from '../core/open-file.ts';
 import { lazyDigest } from './lazy-document.ts';
 
 const digests = new WeakMap<object, string>();
@@ -24,6 +25,25 @@ const recorded = Symbol('digest');
 /** Records that `doc` was parsed from `text`, whose digest is `digest` (digestOfText). */
 export function recordDigest(doc: object, digest: string): void {
   Object.defineProperty(doc, recorded, { value: digest, writable: true });
+}
+
+/** Where a document's line is: in `file` (kept open as long as the document is), `length` bytes from `offset`. */
+export interface LineAt {
+  file: OpenFile;
+  offset: number;
+  length: number;
+}
+
+const located = Symbol('line');
+
+/** Records where in its file the line `doc` was parsed from is (a hidden property, as the digest). */
+export function recordLine(doc: object, at: LineAt): void {
+  Object.defineProperty(doc, located, { value: at });
+}
+
+/** Where the line `doc` was parsed from is, when it was read from a file (undefined otherwise). */
+export function lineOf(doc: object): LineAt | undefined {
+  return (doc as { [located]?: LineAt })[located];
 }
 
 /** The digest of the text `doc` was read from, or of its JSON when it was not read from text. */

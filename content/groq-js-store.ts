@@ -9,7 +9,7 @@
 // whole dataset.
 import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
+import { fstatSync, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { evaluate, evaluateSync, parse } from 'groq-js';
@@ -17,7 +17,7 @@ import { asciiJson } from '../core/ascii-json.ts';
 import { OpenFile } from '../core/open-file.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
-import { digestOfText, documentDigest, recordDigest } from './document-digest.ts';
+import { digestOfText, documentDigest, recordDigest, recordLine } from './document-digest.ts';
 import { idAndTypeOf, isUnparsed, lazyDocument, lazyDocumentAt, materialise, probesOf, type LineReader } from './lazy-document.ts';
 import { narrowQuery } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
@@ -697,7 +697,7 @@ async function readDatasetFrom(
   file: string,
   options: { deriveRevisions?: boolean; map?: (doc: SanityDocument) => SanityDocument; lazy?: boolean } = {},
 ): Promise<{ documents: SanityDocument[]; index?: DatasetParser['index'] | undefined }> {
-  const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map, options.lazy);
+  const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map, options.lazy, options.lazy || options.map ? undefined : await sameFile(handle, file));
   // Split on the bytes (a newline byte never occurs inside a multi-byte UTF-8 character),
   // each line decoded on its own, but for a lazy read's ASCII blocks (below).
   let buffer = Buffer.allocUnsafe(1 << 20);
@@ -739,6 +739,22 @@ async function readDatasetFrom(
     held = buffer.copy(buffer, 0, start, end);
   }
   return { documents: parser.documents, index: options.lazy && parser.index.offsets.every((offset) => offset >= 0) ? parser.index : undefined };
+}
+
+/**
+ * The file `handle` reads, opened again by its path and kept open for as long as a
+ * document read from it is alive (an eager read records where each line is: a build's
+ * render workers read an issue's lines from it instead of the main thread projecting and
+ * serialising the issue); undefined when the path now names another file.
+ */
+async function sameFile(handle: fs.FileHandle, file: string): Promise<OpenFile | undefined> {
+  try {
+    const source = new OpenFile(file);
+    const [a, b] = [await handle.stat(), fstatSync(source.fd)];
+    return a.ino === b.ino && a.dev === b.dev ? source : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -828,14 +844,16 @@ class DatasetParser {
   readonly #lazy: boolean;
   readonly #seen = new Map<string, number>();
   #reader: LineReader | undefined;
+  readonly #source: OpenFile | undefined;
 
   /**
    * `map` turns each document into what is kept of it (a lean store keeps its identity);
    * `lazy` hands out lines that name their _id and _type first as lazy documents
    * (content/lazy-document.ts), parsed when first read.
    */
-  constructor(file: string, deriveRevisions = false, map?: (doc: SanityDocument) => SanityDocument, lazy = false) {
+  constructor(file: string, deriveRevisions = false, map?: (doc: SanityDocument) => SanityDocument, lazy = false, source?: OpenFile) {
     this.#file = file;
+    this.#source = source;
     this.#deriveRevisions = deriveRevisions;
     this.#map = map;
     this.#lazy = lazy;
@@ -848,6 +866,7 @@ class DatasetParser {
     const doc = this.document(text, lineNumber);
     if (!doc) return;
     this.documents.push(this.#map ? this.#map(doc) : doc);
+    if (this.#source && offset >= 0) recordLine(doc, { file: this.#source, offset, length });
     if (this.#lazy) {
       const unparsed = isUnparsed(doc);
       this.index.ids.push(unparsed ? doc._id : null);

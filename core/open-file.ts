@@ -20,6 +20,11 @@ export class OpenFile {
     descriptors.register(this, this.#fd);
   }
 
+  /** The descriptor, for a worker thread of this process to read through (descriptors are the process's). */
+  get fd(): number {
+    return this.#fd;
+  }
+
   /** Reads `length` bytes at `position` into `into` (a new buffer by default); fewer at the end of the file: the returned view says how many. */
   read(position: number, length: number, into: Buffer = Buffer.allocUnsafe(length)): Buffer {
     let done = 0;

@@ -10,10 +10,13 @@ import {
   fetchListings,
   fetchRawContent,
   fingerprintIssue,
+  issueLines,
   listingOf,
   listingSchema,
   parseProjectedIssue,
+  projectIssueFromLines,
   projectIssues,
+  referencesOf,
   taggedLinks,
   type Listing,
 } from '../build/sources.ts';
@@ -62,6 +65,19 @@ describe.each(Object.entries(stores))('build sources on %s', (_, open) => {
     expect(projectIssues(raw, [{ id: 'newsletter' }, { id: 'no-such-document' }]).size).toBe(0);
   });
 
+  it('project each issue from its lines in the file the store read, as from the documents the build read', async () => {
+    const raw = await fetchRawContent(await open());
+    expect(raw.issues.length).toBeGreaterThan(2);
+    for (const doc of raw.issues) {
+      const lines = issueLines(raw, doc._id);
+      expect(lines, doc._id).toBeDefined();
+      // The issue's line and one for each published document it references.
+      expect(lines!.at.length / 2).toBe(1 + referencesOf(doc).filter((id) => raw.byId.has(id)).length);
+      expect(projectIssueFromLines(lines!)).toEqual(projectIssues(raw, [{ id: doc._id }]).get(doc._id));
+    }
+    expect(issueLines(raw, 'newsletter')).toBeUndefined();
+  });
+
   it('change an issue fingerprint when a document it references changes, and no other', async () => {
     const store = await open();
     const before = await fetchRawContent(store);
@@ -72,6 +88,28 @@ describe.each(Object.entries(stores))('build sources on %s', (_, open) => {
     expect(fingerprintIssue(issue, changed)).not.toBe(fingerprintIssue(issue, before.byId));
     const other = before.issues.find((d) => d._id !== issue._id && !JSON.stringify(d).includes(`"${referenced}"`));
     if (other) expect(fingerprintIssue(other, changed)).toBe(fingerprintIssue(other, before.byId));
+  });
+});
+
+describe('issueLines', () => {
+  it('leaves out an issue with a document edited since the file was read, and reads the others from that file after it is replaced', async () => {
+    const store = await syntheticStore(4);
+    const before = await fetchRawContent(store);
+    const [first, second] = before.issues;
+    const link = referencesOf(first!).find((id) => before.byId.get(id)?._type === 'link' && !referencesOf(second!).includes(id))!;
+    await store.mutate([{ patch: { id: link, set: { title: 'A title from the journal' } } }]);
+    const raw = await fetchRawContent(store);
+    // The edited link is in the journal, not in the file: that issue is projected from the documents.
+    expect(issueLines(raw, first!._id)).toBeUndefined();
+    const lines = issueLines(raw, second!._id)!;
+    const expected = projectIssues(raw, [{ id: second!._id }]).get(second!._id);
+    // The dataset replaced by a file of other content (as a compaction renames one over it):
+    // the lines are read from the file the store read, through the descriptor it keeps.
+    const datasetPath = store.datasetPath;
+    const other = `${datasetPath}.other`;
+    await writeDataset(other, syntheticDataset({ issues: 2, sectionsPerIssue: 1, linksPerIssue: 1 }));
+    await fs.rename(other, datasetPath);
+    expect(projectIssueFromLines(lines)).toEqual(expected);
   });
 });
 

@@ -7,7 +7,7 @@
 // (stores replace what they change), so a digest is remembered per object.
 import { hash } from 'node:crypto';
 import type { OpenFile } from '../core/open-file.ts';
-import { lazyDigest } from './lazy-document.ts';
+import { lazyDigest, lazyLineOf } from './lazy-document.ts';
 
 const digests = new WeakMap<object, string>();
 
@@ -41,9 +41,9 @@ export function recordLine(doc: object, at: LineAt): void {
   Object.defineProperty(doc, located, { value: at });
 }
 
-/** Where the line `doc` was parsed from is, when it was read from a file (undefined otherwise). */
+/** Where the line `doc` was parsed from is, when it was read from a file, eagerly or lazily from a line index (undefined otherwise). */
 export function lineOf(doc: object): LineAt | undefined {
-  return (doc as { [located]?: LineAt })[located];
+  return lazyLineOf(doc) ?? (doc as { [located]?: LineAt })[located];
 }
 
 /** The digest of the text `doc` was read from, or of its JSON when it was not read from text. */

@@ -815,6 +815,7 @@ function documentsOfIndex(index: LineIndex, file: string, deriveRevisions: boole
   const lines = new OpenFile(file);
   const reader: LineReader = {
     ...lineReader(file, deriveRevisions),
+    source: lines,
     read(offset, length) {
       const bytes = lines.read(offset, length);
       if (bytes.length < length) throw new NewsdeskError('DATASET_PARSE', `${file}: the file ended before the line at byte ${offset} that an earlier read found`, { hint: 'Run the command again.' });

@@ -9,6 +9,7 @@
 // (materialise) before anything clones them. A lazy read leaves a line index beside the
 // dataset (GroqJsStore): the next lazy read of the same file makes its documents from it,
 // each reading its line from the file only when more than its id, type and digest is asked.
+import type { OpenFile } from '../core/open-file.ts';
 
 /** How many lazy documents were parsed, and lines read back from the file (documents of a line index), for tests and benchmarks. */
 export const lazyStats = { parsed: 0, linesRead: 0 };
@@ -19,6 +20,8 @@ export interface LineReader {
   parse(line: string, lineNumber: number, digest: string, named: { id: string; type: string }): Record<string, unknown>;
   /** The text of the line at `offset` (bytes) in the file, for documents made from a line index (lazyDocumentAt). */
   read?(offset: number, length: number): string;
+  /** The file read() reads, kept open as long as the reader is. */
+  source?: OpenFile;
 }
 
 /** A lazy document's own state: the Proxy's target, so one handler serves them all. */
@@ -51,6 +54,12 @@ function whole(s: LazyState): Record<string, unknown> {
     lazyStats.parsed++;
   }
   return s.parsed;
+}
+
+/** Where the line of a lazy document of a line index is in its file (content/document-digest.ts lineOf); undefined for any other object. */
+export function lazyLineOf(doc: object): { file: OpenFile; offset: number; length: number } | undefined {
+  const s = (doc as { [state]?: LazyState })[state];
+  return s && s.offset >= 0 && s.reader.source ? { file: s.reader.source, offset: s.offset, length: s.length } : undefined;
 }
 
 /**

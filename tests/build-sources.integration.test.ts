@@ -36,6 +36,12 @@ async function syntheticStore(issues: number, hostile = false) {
 const stores = {
   'the sample dataset': async () => new GroqJsStore({ datasetPath: sampleDataset }),
   'a synthetic dataset with hostile content and a draft': () => syntheticStore(40, true),
+  // Documents made from the line index the first lazy read left: each parsed only when read.
+  'a synthetic dataset read lazily, from its line index': async () => {
+    const { datasetPath } = await syntheticStore(12, true);
+    await fetchRawContent(new GroqJsStore({ datasetPath, lazy: true }));
+    return new GroqJsStore({ datasetPath, lazy: true });
+  },
 };
 
 describe.each(Object.entries(stores))('build sources on %s', (_, open) => {

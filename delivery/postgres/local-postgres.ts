@@ -158,18 +158,24 @@ function readPassword(dir: string): string {
  * As root, the binaries run as the postgres user, who may not be able to reach them where
  * npm put them (a checkout under a private folder: a clone in a mktemp folder, root's
  * home). They are then run from a copy in the system's temporary folder, made once per
- * version, readable by everyone (PostgreSQL finds its lib/ and share/ beside its bin/).
+ * version of the binaries' package, whichever checkout it was installed in (a clone per CI
+ * run made a 60 MB copy each), readable by everyone (PostgreSQL finds its lib/ and share/
+ * beside its bin/).
  */
 function reachableBinaries(binaries: Binaries): Binaries {
   const native = path.dirname(path.dirname(binaries.initdb));
-  let version = 'unknown';
+  let version: string | undefined;
   try {
-    version = (JSON.parse(fs.readFileSync(path.join(native, '..', 'package.json'), 'utf8')) as { version?: string }).version ?? version;
+    version = (JSON.parse(fs.readFileSync(path.join(native, '..', 'package.json'), 'utf8')) as { version?: string }).version;
   } catch {
-    // No package.json beside the binaries: the copy is keyed by the folder alone.
+    // No package.json beside the binaries: the copy is keyed by their folder.
   }
-  const key = crypto.createHash('sha256').update(`${native}\0${version}`).digest('hex').slice(0, 12);
-  const copy = path.join(os.tmpdir(), `newsdesk-postgres-${version}-${key}`);
+  const key = crypto
+    .createHash('sha256')
+    .update(version === undefined ? native : `${version}\0${process.platform}\0${process.arch}`)
+    .digest('hex')
+    .slice(0, 12);
+  const copy = path.join(os.tmpdir(), `newsdesk-postgres-${version ?? 'unknown'}-${key}`);
   const marker = path.join(copy, '.complete');
   if (!fs.existsSync(marker)) {
     const staging = `${copy}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;

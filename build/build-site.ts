@@ -281,7 +281,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         if (options.signal?.aborted) throw interrupted();
         if (workers.failed) break;
         const chunk = missing.slice(i, i + projectionChunk);
-        // Each issue read from the dataset file goes to a worker as where its lines are; the others are projected here.
+        // Each issue read from the dataset file goes to a worker as where its lines are; the others
+        // are projected here. The file stays open while its documents live: `content` holds them
+        // until this function returns, after the workers are stopped.
         const lines = new Map(chunk.map((p) => [p.id, issueLines(raw, p.id)] as const));
         const projected = projectIssues(
           raw,

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { watch } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -365,6 +366,27 @@ describe('the journal', () => {
     await expect.poll(() => heard, { timeout: 5_000 }).toEqual(['outside:issue-1']);
     await store.mutate([{ create: { _id: 'tag-a', _type: 'tag' } }]);
     expect(heard).toEqual(['outside:issue-1', 'newsdesk:tag-a']);
-    store.close();
+    await store.close();
+  });
+
+  it('neither makes again a dataset file moved away while it watches, nor reports its documents deleted', async () => {
+    const { store, datasetPath } = await storeWith([issueDoc('issue-1', 1, 'One')]);
+    const heard: string[] = [];
+    store.subscribe((t) => heard.push(`${t.author}:${t.changes.map((c) => c.id).join(',')}`));
+    await store.watchForOutsideChanges();
+    // A watch of our own on the folder says when the move is seen; the store's watcher sees it in the same turn of the event loop.
+    const seen = new Promise<void>((resolve) => {
+      const watcher = watch(path.dirname(datasetPath), () => {
+        watcher.close();
+        resolve();
+      });
+    });
+    await fs.rename(datasetPath, `${datasetPath}.moved`);
+    await seen;
+    await new Promise((resolve) => setImmediate(resolve));
+    await store.noticed();
+    await expect(fs.access(datasetPath)).rejects.toThrow();
+    expect(heard).toEqual([]);
+    await store.close();
   });
 });

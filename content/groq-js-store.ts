@@ -125,6 +125,10 @@ export class GroqJsStore implements ContentStore {
   /** The documents listeners last heard about; outside writes are found by comparing with it. */
   #announced: SanityDocument[] | undefined;
   #watcher: FSWatcher | undefined;
+  /** The watcher's planned look at the file (a moment after the last change it saw), its promise, and the look under way. */
+  #noticeTimer: NodeJS.Timeout | undefined;
+  #nextNotice: { promise: Promise<void>; resolve: () => void } | undefined;
+  #noticing: Promise<void> = Promise.resolve();
 
   constructor(options: GroqJsStoreOptions) {
     this.#path = path.resolve(options.datasetPath);
@@ -223,27 +227,49 @@ export class GroqJsStore implements ContentStore {
   async watchForOutsideChanges(): Promise<void> {
     if (this.#watcher) return;
     this.#announced ??= (await this.#loadWhole()).documents;
-    let timer: NodeJS.Timeout | undefined;
     // Writes append to the journal; compaction replaces both files by rename and removal.
     // So watch the folder, not the files.
     const names = new Set([path.basename(this.#path), path.basename(this.#journalPath)]);
     this.#watcher = watch(path.dirname(this.#path), (_event, name) => {
       if (!name || !names.has(name)) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => void this.#noticeOutsideWrite(), 15);
+      // A burst of changes is looked at once, a moment after the last.
+      clearTimeout(this.#noticeTimer);
+      const next = (this.#nextNotice ??= pending());
+      this.#noticeTimer = setTimeout(() => {
+        this.#noticeTimer = undefined;
+        this.#nextNotice = undefined;
+        this.#noticing = this.#noticeOutsideWrite().finally(next.resolve);
+      }, 15);
     });
     this.#watcher.on('error', () => undefined);
   }
 
-  /** Stops watching the file (listeners stay subscribed to this store's own writes). */
-  close(): void {
+  /**
+   * Stops watching the file (listeners stay subscribed to this store's own writes): a look
+   * at the file its watcher had planned is dropped; resolves once one under way is over.
+   */
+  close(): Promise<void> {
+    clearTimeout(this.#noticeTimer);
+    this.#noticeTimer = undefined;
+    this.#nextNotice?.resolve();
+    this.#nextNotice = undefined;
     this.#watcher?.close();
     this.#watcher = undefined;
+    return this.#noticing.catch(() => undefined);
+  }
+
+  /** Resolves once the store has looked at the file after every change its watcher has seen so far (for tests). */
+  async noticed(): Promise<void> {
+    await this.#nextNotice?.promise;
+    await this.#noticing.catch(() => undefined);
   }
 
   #noticeOutsideWrite(): Promise<void> {
     // Through the write queue: never compare while this store is itself mid-write.
     const run = this.#writeQueue.then(async () => {
+      // Closed meanwhile; or the dataset file is gone (moved, or its folder removed): that is
+      // no write to report, and the store must not make the file (and its folder) again.
+      if (!this.#watcher || !(await fs.access(this.#path).then(() => true, () => false))) return;
       const snapshot = await this.#loadWhole().catch(() => undefined);
       if (!snapshot || !this.#announced || snapshot.documents === this.#announced) return;
       const transactions = diffAsTransactions(this.#announced, snapshot.documents, this.#now().toISOString());
@@ -640,6 +666,13 @@ export class GroqJsStore implements ContentStore {
       });
     }
   }
+}
+
+/** A promise and what resolves it. */
+function pending(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /**

@@ -154,7 +154,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       stopWatching = () => {
         unsubscribe();
-        store.close();
+        void store.close();
       };
     }
     if (studio && lakeDir && store instanceof GroqJsStore) {

@@ -151,7 +151,7 @@ export class ContentLake {
     this.#context.queries.close();
     this.#context.listeners.disconnectAll();
     this.presence.close();
-    this.#context.store.close();
+    void this.#context.store.close();
   }
 
   #tokenMatches(given: string): boolean {

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { buildSite } from '../build/build-site.ts';
+import { fetchRawContent, issueLines } from '../build/sources.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { isNewsdeskError } from '../core/errors.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
@@ -74,6 +75,29 @@ describe('buildSite', () => {
     const layouts = (data: string) => fs.readdir(path.join(dir, data, 'build-cache', 'layouts'));
     expect((await layouts('data-a')).length).toBeGreaterThan(0);
     expect(await layouts('data-b')).toEqual(await layouts('data-a'));
+  });
+
+  it('builds in worker threads from the dataset file and from edits in the journal alike what one thread builds', async () => {
+    const dir = await makeTempDir();
+    const datasetPath = await smallDataset(dir, 12);
+    const store = new GroqJsStore({ datasetPath });
+    // Edits in the journal: those issues are projected on the main thread, the others by the workers from the file's lines.
+    await store.mutate([
+      { patch: { id: 'link-3-0', set: { title: 'A link renamed in the journal' } } },
+      { patch: { id: 'issue-7', set: { summary: 'A summary edited in the journal.' } } },
+    ]);
+    const raw = await fetchRawContent(store);
+    const fromLines = raw.issues.filter((doc) => issueLines(raw, doc._id) !== undefined).length;
+    expect(fromLines).toBeGreaterThan(0);
+    expect(fromLines).toBeLessThan(raw.issues.length);
+    const a = await buildSite({ config: { outDir: path.join(dir, 'a'), dataDir: path.join(dir, 'data-a'), baseUrl: undefined }, store, threads: 2, workerThreshold: 0 });
+    expect(a.threads).toBe(2);
+    vi.resetModules();
+    const fresh = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
+    const b = await fresh.buildSite({ config: { outDir: path.join(dir, 'b'), dataDir: path.join(dir, 'data-b'), baseUrl: undefined }, store: new GroqJsStore({ datasetPath }), threads: 1 });
+    expect(b.threads).toBe(0);
+    expect(await snapshot(path.join(dir, 'a'))).toEqual(await snapshot(path.join(dir, 'b')));
+    expect(await fs.readFile(path.join(dir, 'a', 'index.html'), 'utf8')).toContain('A summary edited in the journal.');
   });
 
   it('removes stored email layouts of another template version, and temporary files, keeping its own', async () => {

@@ -285,10 +285,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         // are projected here. The file stays open while its documents live: `content` holds them
         // until this function returns, after the workers are stopped.
         const lines = new Map(chunk.map((p) => [p.id, issueLines(raw, p.id)] as const));
-        const projected = projectIssues(
-          raw,
-          chunk.filter((p) => !lines.get(p.id)),
-        );
+        const projected = projectIssues(raw, chunk.filter((p) => !lines.get(p.id)));
         for (const p of chunk) {
           const fromLines = lines.get(p.id);
           const issue = fromLines ? undefined : projected.get(p.id);
@@ -329,9 +326,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     }
     if (options.signal?.aborted) throw interrupted();
     await pool?.close();
-    // The workers' replies, the issues projected for them and the search documents read
-    // back left a few hundred MB of garbage on this thread's heap, which would otherwise
-    // stay through the pages step (core/collect-garbage.ts).
+    // The workers' replies, the issues projected here for them (those edited in the journal)
+    // and the search documents read back left garbage on this thread's heap, which would
+    // otherwise stay through the pages step (core/collect-garbage.ts).
     if (useWorkers) collectGarbage();
     span('render');
 

@@ -52,13 +52,18 @@ export interface StoredRecords {
   path: string;
 }
 
+/** An issue's records file: [site path, JSON, or where the page store keeps it]. */
+type RecordsFile = [rel: string, content: string | StoredRecords];
+/** A file of the index: [site path, content]; content undefined: the current output's, unchanged (SearchIndex.files). */
+type IndexFile = [rel: string, content: string | StoredRecords | undefined];
+
 /** One issue's part of the index. */
 interface IssueShare {
   /** The issue's cache key. */
   key: string;
   number: number;
-  /** Its records' file: [site path, JSON, or where the page store keeps it]. */
-  file: [string, string | StoredRecords];
+  /** Its records' file. */
+  file: RecordsFile;
   /** How many records (sections) it has. */
   records: number;
   /** A hash of the records, for the index version. */
@@ -84,7 +89,7 @@ function seen(link: SearchLinkDetails | undefined): string {
   if (key === undefined) seenOf.set(link, (key = JSON.stringify([link.title, link.siteName, link.tags.map((t) => t.title)])));
   return key;
 }
-let lastOutput: { inputs: IssueShare[]; files: Array<[string, string | StoredRecords]>; v: string } | undefined;
+let lastOutput: { inputs: IssueShare[]; files: RecordsFile[]; v: string } | undefined;
 
 export interface SearchIndexSource {
   /** The issue's cache key. */
@@ -136,7 +141,7 @@ export interface SearchIndex {
    * an issue's records file exactly as the current output has it (the issue did not change);
    * a StoredRecords: the records file as the page store keeps it (written when a store was given).
    */
-  files: Array<[string, string | StoredRecords | undefined]>;
+  files: IndexFile[];
   /** For the next build (saveSearchState), once this one's output is in place. */
   state: SearchState;
 }
@@ -296,7 +301,7 @@ async function patchIndex(
     bytes += word.length + json.length + 4;
   }
   const { shardFiles, buckets } = shardsOf(encoded, bytes);
-  const files: Array<[string, string | StoredRecords | undefined]> = entries.map((entry) => [`${searchFolder}/${entry.number}.json`, entry.share?.file[1]]);
+  const files: IndexFile[] = entries.map((entry) => [`${searchFolder}/${entry.number}.json`, entry.share?.file[1]]);
   const v = indexFiles(files, entries.map((e) => e.digest), shardFiles, buckets, runsOf(entries));
   return { files, state: { format: searchStateFormat, ...context, v, issues: entries.map((e) => [e.number, e.key, e.records, e.digest]) } };
 }
@@ -409,7 +414,7 @@ interface Merged {
 }
 let merged: Merged | undefined;
 
-function mergeShares(current: IssueShare[]): { files: Array<[string, string | StoredRecords]>; v: string } {
+function mergeShares(current: IssueShare[]): { files: RecordsFile[]; v: string } {
   const runs = runsOf(current);
   const layout = JSON.stringify(runs);
   const m = merged?.layout === layout ? merged : (merged = freshMerge(layout));
@@ -462,7 +467,7 @@ function mergeShares(current: IssueShare[]): { files: Array<[string, string | St
   }
   for (const b of stale) m.shardFiles[b] = shardContent(m.bucketWords[b]!, m.encoded);
 
-  const files: Array<[string, string | StoredRecords]> = current.map((share) => share.file);
+  const files: RecordsFile[] = current.map((share) => share.file);
   const v = indexFiles(files, current.map((share) => share.digest), m.shardFiles, buckets, runs);
   return { files, v };
 
@@ -518,7 +523,7 @@ function shardsOf(encoded: Map<string, string>, bytes: number): { shardFiles: st
  * which names them all, last. The version names this index's files in the script's
  * requests, so no cache mixes two builds.
  */
-function indexFiles(files: Array<[string, string | StoredRecords | undefined]>, digests: string[], shardFiles: string[], buckets: number, runs: ReturnType<typeof runsOf>): string {
+function indexFiles(files: IndexFile[], digests: string[], shardFiles: string[], buckets: number, runs: ReturnType<typeof runsOf>): string {
   const version = createHash('sha256');
   for (const digest of digests) version.update(digest);
   shardFiles.forEach((content, b) => {

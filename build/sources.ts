@@ -6,7 +6,6 @@
 // contract query only the issues it must render. Listings are kept per fingerprint in
 // the build cache.
 import { hash, randomBytes } from 'node:crypto';
-import { readSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -16,6 +15,7 @@ import { projectIssue } from '../content/issue-projection.ts';
 import { issueListingsByIdQuery, issueListingsQuery } from '../content/queries.ts';
 import { documentDigest, lineOf } from '../content/document-digest.ts';
 import { NewsdeskError } from '../core/errors.ts';
+import { readAt } from '../core/open-file.ts';
 import type { ContentStore, SanityDocument } from '../content/store.ts';
 
 export const listingSchema = z.object({
@@ -307,7 +307,9 @@ export function projectIssueFromLines(lines: IssueLines, buffer: { bytes: Buffer
       to = Math.max(to, lines.at[2 * order[last]!]! + lines.at[2 * order[last]! + 1]!);
     }
     if (buffer.bytes.length < to - from) buffer.bytes = Buffer.allocUnsafe(Math.max(to - from, 2 * buffer.bytes.length));
-    readFully(lines.fd, buffer.bytes, to - from, from);
+    if (readAt(lines.fd, from, to - from, buffer.bytes).length < to - from) {
+      throw new NewsdeskError('BUILD_FAILED', 'The dataset file ended before a line the build had read from it', { hint: 'Build again.' });
+    }
     for (let k = first; k <= last; k++) {
       const i = order[k]!;
       const offset = lines.at[2 * i]! - from;
@@ -317,15 +319,6 @@ export function projectIssueFromLines(lines: IssueLines, buffer: { bytes: Buffer
   }
   const byId = new Map(docs.slice(1).map((doc) => [doc._id, doc] as const));
   return projectIssue(docs[0]!, (id) => byId.get(id));
-}
-
-function readFully(fd: number, into: Buffer, length: number, position: number): void {
-  let done = 0;
-  while (done < length) {
-    const read = readSync(fd, into, done, length - done, position + done);
-    if (read === 0) throw new NewsdeskError('BUILD_FAILED', 'The dataset file ended before a line the build had read from it', { hint: 'Build again.' });
-    done += read;
-  }
 }
 
 /** Parses one projected issue with the read model and checks it still matches the listing the build planned with. */

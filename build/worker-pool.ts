@@ -1,9 +1,11 @@
 // A pool of render worker threads that lives for one build. It is started as early as
 // the build can tell it will have many issues to render, so the workers load their
-// modules (a second or so each) while the main thread is still loading content. Jobs
-// cross as JSON in UTF-8 whose buffer moves to the worker (no object graph to clone, no
-// copy left on this thread); each worker keeps eight in flight so it never waits for the
-// main thread, and writes its cache entries itself, so only a little metadata comes back.
+// modules (a second or so each) while the main thread is still loading content. A job
+// names where its issue's lines are in the dataset file (the worker projects it), or
+// carries the projected issue as JSON in UTF-8 whose buffer moves to the worker (no object
+// graph to clone, no copy left on this thread); each worker keeps eight in flight so it
+// never waits for the main thread, and writes its cache entries itself, so only a little
+// metadata comes back.
 // In the compiled CLI (bin/compile.js) the worker is compiled JavaScript; run from the
 // sources, workers load TypeScript through tsx (registered with --import), resolved from
 // this package so it works from any working directory.
@@ -17,7 +19,7 @@ import type { Neighbours } from '../web/issue-page.tsx';
 import type { EntryMeta } from './cache.ts';
 import type { IssueLines, Listing } from './sources.ts';
 
-/** One issue to render: the projected issue is parsed (and checked against its listing) in the worker. */
+/** One issue to render: projected (from `lines`) or taken as projected (`issue`), then parsed and checked against its listing, in the worker. */
 export interface RenderRequest {
   key: string;
   /**

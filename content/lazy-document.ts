@@ -10,6 +10,7 @@
 // dataset (GroqJsStore): the next lazy read of the same file makes its documents from it,
 // each reading its line from the file only when more than its id, type and digest is asked.
 import type { OpenFile } from '../core/open-file.ts';
+import type { LineAt } from './document-digest.ts';
 
 /** How many lazy documents were parsed, and lines read back from the file (documents of a line index), for tests and benchmarks. */
 export const lazyStats = { parsed: 0, linesRead: 0 };
@@ -57,7 +58,7 @@ function whole(s: LazyState): Record<string, unknown> {
 }
 
 /** Where the line of a lazy document of a line index is in its file (content/document-digest.ts lineOf); undefined for any other object. */
-export function lazyLineOf(doc: object): { file: OpenFile; offset: number; length: number } | undefined {
+export function lazyLineOf(doc: object): LineAt | undefined {
   const s = (doc as { [state]?: LazyState })[state];
   return s && s.offset >= 0 && s.reader.source ? { file: s.reader.source, offset: s.offset, length: s.length } : undefined;
 }

@@ -27,12 +27,17 @@ export class OpenFile {
 
   /** Reads `length` bytes at `position` into `into` (a new buffer by default); fewer at the end of the file: the returned view says how many. */
   read(position: number, length: number, into: Buffer = Buffer.allocUnsafe(length)): Buffer {
-    let done = 0;
-    while (done < length) {
-      const read = readSync(this.#fd, into, done, length - done, position + done);
-      if (read === 0) break;
-      done += read;
-    }
-    return into.subarray(0, done);
+    return readAt(this.#fd, position, length, into);
   }
+}
+
+/** Reads `length` bytes at `position` of the file open as `fd` into `into`; fewer at the end of the file: the returned view says how many. */
+export function readAt(fd: number, position: number, length: number, into: Buffer): Buffer {
+  let done = 0;
+  while (done < length) {
+    const read = readSync(fd, into, done, length - done, position + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return into.subarray(0, done);
 }

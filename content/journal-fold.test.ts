@@ -55,6 +55,9 @@ describe('a lean store', () => {
     const folded = await fs.readFile(lean.datasetPath, 'utf8');
     expect(folded).toBe(await fs.readFile(ordinary.datasetPath, 'utf8'));
     expect(folded.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as SanityDocument)._id)).toEqual(['a', 'b', 'd', 'x1', 'x3', 'c', 'x2', 'x4', 'x5']);
+    // The lines no record touched are as they were written: without a revision (readers derive the same one).
+    const [a, , d] = folded.split('\n');
+    expect([a, d]).toEqual([JSON.stringify(doc('a')), JSON.stringify(doc('d'))]);
     // Nothing is left beside the dataset: no journal, no spill file.
     expect(await fs.readdir(leanDir)).toEqual(['dataset.ndjson']);
     expect(await new GroqJsStore({ datasetPath: lean.datasetPath }).documents()).toEqual(await ordinary.documents());

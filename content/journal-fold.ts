@@ -66,7 +66,9 @@ export async function* foldJournalInParts(sources: FoldSources): AsyncGenerator<
       const doc = sources.parseLine(line, ++lineNumber);
       if (!doc) continue;
       const span = latest.get(doc._id);
-      if (span === undefined) part += `${JSON.stringify(doc)}\n`;
+      // A line no record changed is written again as it was (what the parse read), as the
+      // store's own compaction does (groq-js-store.ts linesInParts).
+      if (span === undefined) part += `${line.trim()}\n`;
       else if (!deleted.has(doc._id)) {
         // Rewritten, never deleted: the latest version in the document's own place.
         atEnd.delete(doc._id);

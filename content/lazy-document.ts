@@ -151,6 +151,11 @@ export function lazyDigest(doc: object): string | undefined {
   return (doc as { [state]?: LazyState })[state]?.digest;
 }
 
+/** The text a lazy document not parsed yet holds of its line (undefined once parsed, before its line is read, and for any other object). */
+export function lazyText(doc: object): string | undefined {
+  return (doc as { [state]?: LazyState })[state]?.line;
+}
+
 /** Whether `doc` is a lazy document not parsed yet. */
 export function isUnparsed(doc: object): boolean {
   const s = (doc as { [state]?: LazyState })[state];

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { NewsdeskError } from '../core/errors.ts';
 import type { DocumentChange, Mutation, MutationResult, NewDocument, SanityDocument } from './store.ts';
+import { materialise } from './lazy-document.ts';
 
 // @sanity/mutator takes over 100 ms to load and only patches need it, so reading commands
 // never load it; require() keeps applyMutations synchronous.
@@ -113,7 +114,7 @@ export function mutationTarget(mutation: Mutation): string | undefined {
 function applyPatch(doc: SanityDocument, patch: Record<string, unknown> & { id: string }, where: string): SanityDocument {
   let patched: SanityDocument | null;
   try {
-    patched = new (loadPatcher())({ mutations: [{ patch: structuredClone(patch) as never }] }).apply(structuredClone(doc)) as SanityDocument | null;
+    patched = new (loadPatcher())({ mutations: [{ patch: structuredClone(patch) as never }] }).apply(structuredClone(materialise(doc))) as SanityDocument | null;
   } catch (error) {
     fail(`${where}: patch on "${patch.id}" could not be applied (${(error as Error).message})`, 'Check the paths, e.g. title, slug.current, tags[-1] or sections[_key=="abc"].heading.');
   }

@@ -7,7 +7,7 @@ import { BuildCache, metaSchema, type EntryMeta } from './cache.ts';
 const key = (c: string) => c.repeat(64);
 
 describe('BuildCache.readMetas', () => {
-  it('takes the record for entries whose folders are there, entry.json for the others, and nothing for entries that are gone', async () => {
+  it('takes the record for entries whose entry.json is there, entry.json for the others, and nothing for entries that are gone', async () => {
     const cache = new BuildCache(await makeTempDir());
     const meta = (n: number): EntryMeta => ({ number: n, subject: `Issue ${n}`, warnings: [] });
     const artifacts = { subject: 'Issue 1', warnings: [], page: 'p', body: 'b', emailHtml: 'h', emailText: 't', search: '{}' };
@@ -18,7 +18,7 @@ describe('BuildCache.readMetas', () => {
 
     // The record says what it says for entries that are there (a test can tell: it differs from entry.json)…
     await cache.saveMetas(new Map([[key('a'), { ...meta(1), subject: 'From the record' }], [key('c'), meta(3)]]));
-    // …and nothing for an entry whose folder was removed.
+    // …and nothing for an entry that was removed.
     await cache.remove([key('b')]);
     expect(await cache.readMetas([key('a'), key('b'), key('c')])).toEqual(new Map([[key('a'), { ...meta(1), subject: 'From the record' }]]));
 
@@ -32,8 +32,9 @@ describe('BuildCache.readMetas', () => {
   it('checks the record as metaSchema checks one entry: a record it would refuse is not used', async () => {
     const dir = await makeTempDir();
     const cache = new BuildCache(dir);
-    // A folder without entry.json: only a record can vouch for it.
-    await fs.mkdir(path.join(cache.entryDir(key('d'))), { recursive: true });
+    // An entry.json without metadata: only a record can vouch for it.
+    await fs.mkdir(path.dirname(cache.entryPath(key('d'))), { recursive: true });
+    await fs.writeFile(cache.entryPath(key('d')), '{}');
     const good: EntryMeta = { number: 4, subject: 'Issue 4', warnings: [{ where: 'issue 4', field: 'title', message: 'long' }] };
     const variants: unknown[] = [
       good,
@@ -63,7 +64,9 @@ describe('a cache entry', () => {
     await cache.write(key('e'), 7, artifacts);
     cache.writeSync(key('f'), 7, artifacts);
     for (const k of [key('e'), key('f')]) {
-      expect((await fs.readdir(cache.entryDir(k))).sort()).toEqual(['email.html', 'email.txt', 'entry.json', 'page.html']);
+      // Four files named by the key in its shard, nothing else (no temporary file left).
+      const shard = (await fs.readdir(path.dirname(cache.entryPath(k)))).filter((name) => name.startsWith(k)).sort();
+      expect(shard).toEqual(['email.html', 'email.txt', 'entry.json', 'page.html'].map((name) => `${k}.${name}`));
       expect(await cache.readBody(k)).toBe(artifacts.body);
       expect(await cache.readMeta(k)).toEqual({ number: 7, subject: 'Issue 7', warnings: [] });
       expect(JSON.parse(await fs.readFile(cache.entryPath(k), 'utf8')).search).toEqual(JSON.parse(search));
@@ -71,6 +74,31 @@ describe('a cache entry', () => {
     await fs.writeFile(cache.entryPath(key('e')), '{"meta":');
     await expect(cache.readBody(key('e'))).rejects.toThrow(/entry\.json failed/);
     expect(await cache.readMeta(key('e'))).toBeUndefined();
+  });
+
+  it('is written again by replacing its files, never into them: a file the output links keeps its bytes', async () => {
+    const dir = await makeTempDir();
+    const cache = new BuildCache(path.join(dir, 'cache'));
+    const artifacts = { subject: 'Issue 7', warnings: [], page: '<p>first</p>', body: 'b', emailHtml: 'h', emailText: 't', search: '{}' };
+    cache.writeSync(key('e'), 7, artifacts);
+    const linked = path.join(dir, 'index.html');
+    await fs.link(cache.artifactPath(key('e'), 'page'), linked);
+    // The same key written again (another build, or one that found the entry incomplete).
+    await cache.write(key('e'), 7, { ...artifacts, page: '<p>second</p>' });
+    expect(await fs.readFile(cache.artifactPath(key('e'), 'page'), 'utf8')).toBe('<p>second</p>');
+    expect(await fs.readFile(linked, 'utf8')).toBe('<p>first</p>');
+  });
+
+  it('is pruned whole when no longer kept, with what a build stopped half-way left and entries of an older layout', async () => {
+    const cache = new BuildCache(await makeTempDir());
+    const artifacts = { subject: 'Issue 7', warnings: [], page: 'p', body: 'b', emailHtml: 'h', emailText: 't', search: '{}' };
+    for (const c of ['a', 'b']) cache.writeSync(key(c), 7, artifacts);
+    const shard = path.dirname(cache.entryPath(key('a')));
+    await fs.writeFile(`${cache.artifactPath(key('a'), 'page')}.tmp-0a1b2c3d4e5f`, 'half');
+    await fs.mkdir(path.join(shard, key('a').replace(/^a{3}/, 'aa0')), { recursive: true });
+    await cache.prune(new Set([key('a')]));
+    expect((await fs.readdir(shard)).sort()).toEqual(['email.html', 'email.txt', 'entry.json', 'page.html'].map((name) => `${key('a')}.${name}`));
+    expect(await cache.readMetas([key('a'), key('b')])).toEqual(new Map([[key('a'), { number: 7, subject: 'Issue 7', warnings: [] }]]));
   });
 });
 

@@ -1,8 +1,9 @@
 // The build cache: each issue's rendered artifacts stored under a key that hashes
 // everything they depend on (the issue, its neighbours, settings, base URL and the
-// template sources). Entries are written once into a temporary folder and renamed into
-// place, and never changed afterwards, which is what makes hard-linking them into the
-// output safe.
+// template sources). An entry is four files named by its key in a shard folder, each
+// written under a temporary name and renamed into place, its entry.json last (which marks
+// it complete), and never changed afterwards, which is what makes hard-linking them into
+// the output safe.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { isArrayOf, isString, recordOf } from '../core/record-of.ts';
 import type { RenderWarning } from '../core/render.ts';
 import type { IssueArtifacts, IssueJob } from './render-issue.ts';
 
-/** The artifacts the output hard-links, each a file of its entry. */
+/** The artifacts the output hard-links, each a file of its entry (`<key>.page.html`…). */
 export const artifactFiles = {
   page: 'page.html',
   emailHtml: 'email.html',
@@ -24,12 +25,16 @@ export const artifactFiles = {
  * The rest of an entry, in one file (making a file cost a worker 0.3-1.5 ms on this
  * machine's disk, more than writing its bytes): the entry's metadata, which marks it
  * complete, the issue's body (the feeds) and its search document (search-index.ts), as
- * `{"meta":…,"body":…,"search":…}`.
+ * `{"meta":…,"body":…,"search":…}`. No folder per entry either: a folder costs as much as a
+ * file (a full build of 1,000 issues made 1,000 fewer).
  */
 export const entryFile = 'entry.json';
 
+/** The names of an entry's files, in the order they are written (entry.json last). */
+const entryFiles = [...Object.values(artifactFiles), entryFile];
+
 /** Part of every cache key: entries of another layout are never read as this one's. */
-const entryLayout = 2;
+const entryLayout = 3;
 
 /** What to do about a cache entry found damaged. */
 export const damagedCacheHint = 'Delete the build cache folder (build-cache in the data folder) and build again.';
@@ -79,17 +84,18 @@ export class BuildCache {
     this.dir = dir;
   }
 
-  entryDir(key: string): string {
-    return path.join(this.dir, key.slice(0, 2), key);
+  /** The path of one of the entry's files (`name`: an artifact's file name, or entryFile). */
+  entryFilePath(key: string, name: string): string {
+    return path.join(this.dir, key.slice(0, 2), `${key}.${name}`);
   }
 
   artifactPath(key: string, artifact: keyof typeof artifactFiles): string {
-    return path.join(this.entryDir(key), artifactFiles[artifact]);
+    return this.entryFilePath(key, artifactFiles[artifact]);
   }
 
   /** The entry's entry.json: its metadata, body and search document. */
   entryPath(key: string): string {
-    return path.join(this.entryDir(key), entryFile);
+    return this.entryFilePath(key, entryFile);
   }
 
   /** The entry's metadata, or undefined when there is no complete entry under this key. */
@@ -118,8 +124,8 @@ export class BuildCache {
   /**
    * The metadata of the complete entries among `keys` (a key without one is left out). A
    * build reads it from the record the last build left (metas.json) for the entries whose
-   * folders are there (an entry's folder appears whole, by rename), and from entry.json for
-   * the others: a thousand small reads cost a rebuild 50-100 ms, the shards' listings a fraction.
+   * entry.json is there (written last, so the entry is whole), and from entry.json for the
+   * others: a thousand small reads cost a rebuild 50-100 ms, the shards' listings a fraction.
    */
   async readMetas(keys: string[]): Promise<Map<string, EntryMeta>> {
     const shards = [...new Set(keys.map((key) => key.slice(0, 2)))];
@@ -131,7 +137,8 @@ export class BuildCache {
         .catch(() => undefined),
       Promise.all(shards.map((shard) => fs.readdir(path.join(this.dir, shard)).catch(() => [] as string[]))),
     ]);
-    const present = new Set(listed.flat());
+    const suffix = `.${entryFile}`;
+    const present = new Set(listed.flat().flatMap((name) => (name.endsWith(suffix) ? [name.slice(0, -suffix.length)] : [])));
     const metas = new Map<string, EntryMeta>();
     await Promise.all(
       keys.map(async (key) => {
@@ -153,50 +160,67 @@ export class BuildCache {
   }
 
   async write(key: string, number: number, artifacts: IssueArtifacts): Promise<EntryMeta> {
-    const { final, temp, files, meta } = this.#entry(key, number, artifacts);
-    await fs.mkdir(temp, { recursive: true });
+    const { shard, files, meta } = this.#entry(key, number, artifacts);
+    if (!this.#shards.has(shard)) await fs.mkdir(shard, { recursive: true });
+    this.#shards.add(shard);
     try {
-      await Promise.all(files.map(([file, content]) => fs.writeFile(path.join(temp, file), content)));
-      await fs.rename(temp, final);
+      const put = ({ file, temp, content }: (typeof files)[number]) => fs.writeFile(temp, content).then(() => fs.rename(temp, file));
+      await Promise.all(files.slice(0, -1).map(put));
+      await put(files.at(-1)!);
     } catch (error) {
-      await fs.rm(temp, { recursive: true, force: true });
-      if (!writtenByAnother(error)) throw error;
+      await Promise.all(files.map(({ temp }) => fs.rm(temp, { force: true })));
+      throw error;
     }
     return meta;
   }
 
   /**
    * write(), in blocking calls: for a build worker, whose thread has nothing else to do
-   * meanwhile. Through promises, its six files cost a worker more than rendering the email
+   * meanwhile. Through promises, its files cost a worker more than rendering the email
    * (a file handle, a promise and a thread-pool hop per open, write and close).
    */
   writeSync(key: string, number: number, artifacts: IssueArtifacts): EntryMeta {
-    const { final, temp, files, meta } = this.#entry(key, number, artifacts);
-    mkdirSync(temp, { recursive: true });
+    const { shard, files, meta } = this.#entry(key, number, artifacts);
+    if (!this.#shards.has(shard)) mkdirSync(shard, { recursive: true });
+    this.#shards.add(shard);
     try {
-      for (const [file, content] of files) writeFileSync(path.join(temp, file), content);
-      renameSync(temp, final);
+      for (const { file, temp, content } of files) {
+        writeFileSync(temp, content);
+        renameSync(temp, file);
+      }
     } catch (error) {
-      rmSync(temp, { recursive: true, force: true });
-      if (!writtenByAnother(error)) throw error;
+      for (const { temp } of files) rmSync(temp, { force: true });
+      throw error;
     }
     return meta;
   }
 
-  /** An entry's folder, the temporary folder it is written in, and its files. */
+  /** Shard folders this cache made or found. */
+  readonly #shards = new Set<string>();
+
+  /**
+   * An entry's shard folder and its files, each with the temporary name it is written under
+   * (a file already there under the final name, perhaps linked into the output, is replaced,
+   * never written into), entry.json last. Another build writing the same key meanwhile
+   * writes the same bytes.
+   */
   #entry(key: string, number: number, artifacts: IssueArtifacts) {
-    const final = this.entryDir(key);
     const meta: EntryMeta = { number, subject: artifacts.subject, warnings: artifacts.warnings };
-    const files: Array<[string, string]> = Object.entries(artifactFiles).map(([name, file]) => [file, artifacts[name as keyof typeof artifactFiles]]);
-    // The metadata marks the entry complete, so it is written with the rest and checked on
+    const contents: Array<[string, string]> = Object.entries(artifactFiles).map(([name, file]) => [file, artifacts[name as keyof typeof artifactFiles]]);
+    // The metadata marks the entry complete, so it is written after the rest and checked on
     // read. The search document is JSON already: placed as it is, not parsed and made again.
-    files.push([entryFile, `{"meta":${JSON.stringify(meta)},"body":${JSON.stringify(artifacts.body)},"search":${artifacts.search}}`]);
-    return { final, temp: `${final}.tmp-${randomBytes(6).toString('hex')}`, files, meta };
+    contents.push([entryFile, `{"meta":${JSON.stringify(meta)},"body":${JSON.stringify(artifacts.body)},"search":${artifacts.search}}`]);
+    const suffix = `.tmp-${randomBytes(6).toString('hex')}`;
+    const files = contents.map(([name, content]) => {
+      const file = this.entryFilePath(key, name);
+      return { file, temp: `${file}${suffix}`, content };
+    });
+    return { shard: path.join(this.dir, key.slice(0, 2)), files, meta };
   }
 
   /** Removes the given entries (those an in-place rebuild stopped linking to). */
   async remove(keys: Iterable<string>): Promise<void> {
-    await Promise.all([...keys].map((key) => fs.rm(this.entryDir(key), { recursive: true, force: true })));
+    await Promise.all([...keys].flatMap((key) => entryFiles.map((name) => fs.rm(this.entryFilePath(key, name), { force: true }))));
   }
 
   /** Removes entries not in `keep`, so the cache holds one entry per issue, not its history. */
@@ -208,18 +232,15 @@ export class BuildCache {
       shards.map(async (shard) => {
         const shardDir = path.join(this.dir, shard);
         const entries = await fs.readdir(shardDir).catch(() => [] as string[]);
-        await Promise.all(
-          entries.filter((name) => !keep.has(name)).map((name) => fs.rm(path.join(shardDir, name), { recursive: true, force: true })),
-        );
+        // An entry's own files only (what a build stopped half-way left, and entries of an older layout, go too).
+        const kept = (name: string) => {
+          const dot = name.indexOf('.');
+          return dot > 0 && keep.has(name.slice(0, dot)) && entryFiles.includes(name.slice(dot + 1));
+        };
+        await Promise.all(entries.filter((name) => !kept(name)).map((name) => fs.rm(path.join(shardDir, name), { recursive: true, force: true })));
       }),
     );
   }
-}
-
-/** Another build wrote the same key first: its entry is identical, keep it. */
-function writtenByAnother(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOTEMPTY' || code === 'EEXIST';
 }
 
 /**

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { buildSite } from '../build/build-site.ts';
+import { BuildCache } from '../build/cache.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { searchTokenizer } from '../web/search-tokens.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
@@ -206,7 +207,7 @@ describe('the reader-search index', () => {
       if (expectPatched) {
         const state = JSON.parse(await fs.readFile(path.join(config.dataDir, 'build-cache', 'search-state.json'), 'utf8')) as { issues: Array<[number, string]> };
         const key = state.issues[0]![1];
-        const file = path.join(config.dataDir, 'build-cache', key.slice(0, 2), key, 'entry.json');
+        const file = new BuildCache(path.join(config.dataDir, 'build-cache')).entryPath(key);
         entry = { file, text: await fs.readFile(file, 'utf8') };
         await fs.writeFile(file, JSON.stringify({ ...JSON.parse(entry.text), search: undefined }));
       }

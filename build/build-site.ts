@@ -573,9 +573,10 @@ function cacheKeysIn(keys: Iterable<string>, cache: BuildCache): Set<string> {
   const out = new Set<string>();
   for (const key of keys) {
     if (!key.startsWith(prefix)) continue;
-    // Entries sit in <shard>/<key>/; the page store's files (pages/<key>.html) are pruned by the page store.
+    // Entries' files sit in <shard>/<key>.<name> (BuildCache.entryFilePath; in <shard>/<key>/<name>
+    // before); the page store's files (pages/<key>.html) are pruned by the page store.
     const [shard, entry] = key.slice(prefix.length).split(path.sep);
-    if (entry !== undefined && /^[0-9a-f]{2}$/.test(shard!)) out.add(entry);
+    if (entry !== undefined && /^[0-9a-f]{2}$/.test(shard!)) out.add(entry.split('.')[0]!);
   }
   return out;
 }

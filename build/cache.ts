@@ -218,9 +218,14 @@ export class BuildCache {
     return { shard: path.join(this.dir, key.slice(0, 2)), files, meta };
   }
 
-  /** Removes the given entries (those an in-place rebuild stopped linking to). */
+  /** Removes the given entries (those an in-place rebuild stopped linking to), in either layout (a folder per entry before). */
   async remove(keys: Iterable<string>): Promise<void> {
-    await Promise.all([...keys].flatMap((key) => entryFiles.map((name) => fs.rm(this.entryFilePath(key, name), { force: true }))));
+    await Promise.all(
+      [...keys].flatMap((key) => [
+        ...entryFiles.map((name) => fs.rm(this.entryFilePath(key, name), { force: true })),
+        fs.rm(path.join(this.dir, key.slice(0, 2), key), { recursive: true, force: true }),
+      ]),
+    );
   }
 
   /** Removes entries not in `keep`, so the cache holds one entry per issue, not its history. */

@@ -84,6 +84,14 @@ describe('buildSite in place', () => {
       expect(before.get(rel)?.content.equals(after.get(rel)!.content), rel).not.toBe(true);
     }
     expect(after.get('issues/3-issue-3/index.html')!.content.toString()).toContain('A summary written after the first build.');
+    // The issue's old cache entry went with its old files: the cache holds the current entries, each whole.
+    const cacheDir = path.join(config.dataDir, 'build-cache');
+    const current = Object.keys(JSON.parse(await fs.readFile(path.join(cacheDir, 'metas.json'), 'utf8')) as object).sort();
+    expect(current).toHaveLength(8);
+    const shards = (await fs.readdir(cacheDir)).filter((name) => /^[0-9a-f]{2}$/.test(name));
+    const entryFiles = (await Promise.all(shards.map((shard) => fs.readdir(path.join(cacheDir, shard))))).flat();
+    expect([...new Set(entryFiles.map((name) => name.split('.')[0]))].sort()).toEqual(current);
+    expect(entryFiles).toHaveLength(current.length * 4);
     await expectSameAsFullBuild(store, dir, config.outDir, 'edit');
   });
 

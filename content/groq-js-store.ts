@@ -455,9 +455,12 @@ export class GroqJsStore implements ContentStore {
       // In small parts: between two, the event loop answers the edits made meanwhile. A lean
       // store holds no documents: the dataset file and the journal are folded line by line.
       const parser = new DatasetParser(this.#path, true);
+      // The new file's line index, made as its lines are written: the next lazy read (the
+      // next `newsdesk build`) need not read the whole file to make it.
+      const index = snapshot.partial ? undefined : emptyLineIndex();
       const folded = snapshot.partial
         ? foldJournalInParts({ datasetPath: this.#path, journalPath: this.#journalPath, journalEnd: journal.end, spillPath: temporaryPathFor(this.#path), parseLine: (text, n) => parser.document(text, n) })
-        : linesInParts(snapshot.documents, 64 * 1024);
+        : linesInParts(snapshot.documents, 64 * 1024, index);
       await writeDurably(tmp, folded);
       const fingerprint = await fingerprintFile(tmp);
       await this.#inWriteQueue(() =>
@@ -480,6 +483,7 @@ export class GroqJsStore implements ContentStore {
           await syncFolder(folder);
           const stat = await fs.stat(this.#path);
           const base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint };
+          if (index) await writeLineIndex(this.#path, { version: 1, ...base, ...index });
           this.#settle({ base, journal: next, journalStale: false, documents: now.documents, views: now.views, partial: now.partial });
         }),
       );
@@ -730,7 +734,7 @@ async function readDatasetFrom(
   file: string,
   options: { deriveRevisions?: boolean; map?: (doc: SanityDocument) => SanityDocument; lazy?: boolean } = {},
 ): Promise<{ documents: SanityDocument[]; index?: DatasetParser['index'] | undefined }> {
-  const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map, options.lazy, options.lazy || options.map ? undefined : await sameFile(handle, file));
+  const parser = new DatasetParser(file, options.deriveRevisions ?? false, options.map, options.lazy, options.map ? undefined : await sameFile(handle, file));
   // Split on the bytes (a newline byte never occurs inside a multi-byte UTF-8 character),
   // each line decoded on its own, but for a lazy read's ASCII blocks (below).
   let buffer = Buffer.allocUnsafe(1 << 20);
@@ -816,6 +820,36 @@ interface LineIndex {
 
 const lineIndexPath = (file: string) => `${file}.lines`;
 
+/** A line index's columns, one entry per document line. */
+type LineColumns = Pick<LineIndex, 'ids' | 'types' | 'digests' | 'lineNumbers' | 'offsets' | 'lengths' | 'probes'>;
+
+function emptyLineIndex(): LineColumns {
+  return { ids: [], types: [], digests: [], lineNumbers: [], offsets: [], lengths: [], probes: [] };
+}
+
+/** Adds a line to `index`: `named` when a lazy read hands it out unparsed (it names its _id and _type first), with the probe keys it may hold. */
+function pushLine(index: LineColumns, named: { id: string; type: string; probes: number } | undefined, lineNumber: number, offset: number, length: number, digest: string): void {
+  index.ids.push(named ? named.id : null);
+  index.types.push(named ? named.type : null);
+  index.digests.push(digest);
+  index.lineNumbers.push(lineNumber);
+  index.offsets.push(offset);
+  index.lengths.push(length);
+  index.probes.push(named ? named.probes : 0);
+}
+
+/**
+ * Adds a line a compaction writes (its bytes) to `index`, as a lazy read of the new file
+ * would (DatasetParser.line). Its _id and _type come first or not at all, so the start of
+ * the line is decoded, and the rest only when they were not found in it.
+ */
+function indexLine(index: LineColumns, line: Buffer, lineNumber: number, offset: number, digest: string): void {
+  const start = 1024;
+  const named = idAndTypeOf(line.toString('utf8', 0, Math.min(line.length, start))) ?? (line.length > start ? idAndTypeOf(line.toString()) : undefined);
+  // The probe keys are ASCII: found in the bytes read as Latin-1 as in the text (and a string search is faster than a buffer's).
+  pushLine(index, named && named.id !== '' && named.type !== '' ? { ...named, probes: probesOf(line.toString('latin1')) } : undefined, lineNumber, offset, line.length, digest);
+}
+
 /** The line index of `base`'s file, or undefined when there is none for it (or it is unreadable). */
 async function readLineIndex(file: string, base: BaseState): Promise<LineIndex | undefined> {
   try {
@@ -862,6 +896,7 @@ function documentsOfIndex(index: LineIndex, file: string, deriveRevisions: boole
     if (!id || !type) {
       const doc = parseLine(reader.read!(index.offsets[i]!, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, index.digests[i]!);
       recordDigest(doc, index.digests[i]!);
+      recordLine(doc, { file: lines, offset: index.offsets[i]!, length: index.lengths[i]! });
       documents.push(doc);
     } else {
       documents.push(lazyDocumentAt<SanityDocument>(id, type, index.offsets[i]!, index.lengths[i]!, index.lineNumbers[i]!, index.digests[i]!, index.probes[i]!, reader));
@@ -894,34 +929,30 @@ class DatasetParser {
   }
 
   /** A lazy read's line index, filled as lines are read (offsets in bytes). */
-  readonly index: Pick<LineIndex, 'ids' | 'types' | 'digests' | 'lineNumbers' | 'offsets' | 'lengths' | 'probes'> = { ids: [], types: [], digests: [], lineNumbers: [], offsets: [], lengths: [], probes: [] };
+  readonly index: LineColumns = emptyLineIndex();
 
   line(text: string, lineNumber: number, offset = -1, length = 0): void {
-    const doc = this.document(text, lineNumber);
+    const doc = this.document(text, lineNumber, offset, length);
     if (!doc) return;
     this.documents.push(this.#map ? this.#map(doc) : doc);
-    if (this.#source && offset >= 0) recordLine(doc, { file: this.#source, offset, length });
+    // A lazy document knows where its line is itself.
+    if (this.#source && offset >= 0 && !isUnparsed(doc)) recordLine(doc, { file: this.#source, offset, length });
     if (this.#lazy) {
       const unparsed = isUnparsed(doc);
-      this.index.ids.push(unparsed ? doc._id : null);
-      this.index.types.push(unparsed ? doc._type : null);
-      this.index.digests.push(documentDigest(doc));
-      this.index.lineNumbers.push(lineNumber);
-      this.index.offsets.push(offset);
-      this.index.lengths.push(length);
-      this.index.probes.push(unparsed ? probesOf(text) : 0);
+      pushLine(this.index, unparsed ? { id: doc._id, type: doc._type, probes: probesOf(text) } : undefined, lineNumber, offset, length, documentDigest(doc));
     }
   }
 
   /** One line's document, checked (and its revision derived) as line() does, without keeping it; undefined for a blank line. */
-  document(text: string, lineNumber: number): SanityDocument | undefined {
+  document(text: string, lineNumber: number, offset = -1, length = 0): SanityDocument | undefined {
     const line = text.trim();
     if (line === '') return undefined;
     const digest = digestOfText(line);
     const named = this.#lazy ? idAndTypeOf(line) : undefined;
     if (named && named.id !== '' && named.type !== '') {
       this.#claim(named.id, lineNumber);
-      return lazyDocument<SanityDocument>(named.id, named.type, line, lineNumber, digest, (this.#reader ??= lineReader(this.#file, this.#deriveRevisions)));
+      this.#reader ??= { ...lineReader(this.#file, this.#deriveRevisions), ...(this.#source ? { source: this.#source } : {}) };
+      return lazyDocument<SanityDocument>(named.id, named.type, line, lineNumber, digest, this.#reader, this.#source ? offset : -1, length);
     }
     const doc = parseLine(line, this.#file, lineNumber, this.#deriveRevisions, digest);
     this.#claim(doc._id, lineNumber);
@@ -1075,8 +1106,9 @@ export function* serialiseInParts(documents: SanityDocument[], partSize = 1 << 2
  * lazy store has not (80,000 of them cost 2.2 s and 150 MB), nor makes other text of lines
  * no edit touched: a line written without a revision keeps none (readers derive the same
  * one from the same text), and the digests a build fingerprints issues with stay as they were.
+ * With `index`, each line written is added to it as a lazy read of the new file would add it.
  */
-export function* linesInParts(documents: SanityDocument[], partSize = 1 << 20): Generator<Buffer> {
+export function* linesInParts(documents: SanityDocument[], partSize = 1 << 20, index?: LineColumns): Generator<Buffer> {
   // The stretch of a file last read: documents come mostly in the order of their lines.
   let window: { file: OpenFile; start: number; bytes: Buffer } | undefined;
   const lineBytes = (doc: SanityDocument): Buffer | undefined => {
@@ -1092,8 +1124,13 @@ export function* linesInParts(documents: SanityDocument[], partSize = 1 << 20): 
   };
   let pieces: Buffer[] = [];
   let size = 0;
+  let position = 0;
   for (const doc of documents) {
-    const line = lineBytes(doc) ?? Buffer.from(JSON.stringify(doc));
+    const copied = lineBytes(doc);
+    const json = copied ? undefined : JSON.stringify(doc);
+    const line = copied ?? Buffer.from(json!);
+    if (index) indexLine(index, line, index.offsets.length + 1, position, json === undefined ? documentDigest(doc) : digestOfText(json));
+    position += line.length + 1;
     pieces.push(line, newline);
     size += line.length + 1;
     if (size >= partSize) {

@@ -780,9 +780,10 @@ async function readDatasetFrom(
 
 /**
  * The file `handle` reads, opened again by its path and kept open for as long as a
- * document read from it is alive (an eager read records where each line is: a build's
- * render workers read an issue's lines from it instead of the main thread projecting and
- * serialising the issue); undefined when the path now names another file.
+ * document read from it is alive (each document records where its line is, a lazy one in
+ * its own state: a build's render workers read an issue's lines from it instead of the
+ * main thread projecting and serialising the issue, and a compaction copies the lines no
+ * edit touched); undefined when the path now names another file.
  */
 async function sameFile(handle: fs.FileHandle, file: string): Promise<OpenFile | undefined> {
   try {

@@ -27,6 +27,7 @@ import { feedFiles, feedLength } from '../web/site.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
+import { settleEarlierBuilds } from './links-index.ts';
 import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type PageContent } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey, readOutputFile } from './in-place-output.ts';
@@ -127,6 +128,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     mark = now;
   };
   const { config, store } = options;
+  // What an earlier build in this process (a running server) still held of its documents is let go.
+  settleEarlierBuilds();
   const progress = options.onProgress ?? (() => undefined);
   progress({ phase: 'load', done: 0, total: 0 });
 

@@ -316,7 +316,7 @@ interface IssueContributions {
    * The ids of the documents they were resolved from, and those documents then (undefined:
    * none had the id), which only a later build in the same process asks for: a kept share
    * looks them up then, in the documents of the build that read it (a new process reads a
-   * thousand shares and looks up none).
+   * thousand shares and looks up none), or when the next build starts (settleEarlierBuilds).
    */
   depIds: readonly string[];
   depDocs: () => ReadonlyArray<SanityDocument | undefined>;
@@ -609,17 +609,39 @@ function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueCon
   return { listing, depIds: stored.deps, depDocs: docsThen(stored.deps, raw.byId), contributions, topics };
 }
 
-/** The documents `byId` holds for `ids`, looked up when first asked for (and `byId` let go then). */
+/** A function that gives `list`, made outside any scope that holds a build's documents. */
+function listed<T>(list: T): () => T {
+  return () => list;
+}
+
+/** The lookups kept shares left for a later build (docsThen), each holding the documents of the build that read it until it is done. */
+let pendingLookups: Array<() => void> = [];
+
+/**
+ * Does the lookups earlier builds' kept shares left, so that a build's documents are let go
+ * when the next one starts: called by each build (build-site.ts). Left until an entry was
+ * asked for, each build's documents stayed alive in a long-running server until the links
+ * index was made again: 4 MB more with every rebuild of a 1,000-issue archive.
+ */
+export function settleEarlierBuilds(): void {
+  for (const settle of pendingLookups) settle();
+  pendingLookups = [];
+}
+
+/** The documents `byId` holds for `ids`, looked up when first asked for or when the next build starts (and `byId` let go then). */
 function docsThen(ids: readonly string[], byId: Map<string, SanityDocument>): () => ReadonlyArray<SanityDocument | undefined> {
   let from: Map<string, SanityDocument> | undefined = byId;
   let docs: ReadonlyArray<SanityDocument | undefined> | undefined;
+  const settle = () => {
+    if (docs) return;
+    const map = from!;
+    docs = ids.map((id) => map.get(id));
+    from = undefined;
+  };
+  pendingLookups.push(settle);
   return () => {
-    if (!docs) {
-      const map = from!;
-      docs = ids.map((id) => map.get(id));
-      from = undefined;
-    }
-    return docs;
+    settle();
+    return docs!;
   };
 }
 
@@ -711,23 +733,41 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
     }
   }
   for (const section of walk.sections) if (section.topicRef) depend(section.topicRef);
-  const depDocs = [...deps.values()];
-  const result = { listing, depIds: [...deps.keys()], depDocs: () => depDocs, contributions, topics: walk.sections.filter((section) => section.topicRef) };
+  // Not made here as `() => list`: a function made in this scope would keep `raw`, which
+  // `depend` names, and with it every document of this build, for as long as the result lives.
+  const result = { listing, depIds: [...deps.keys()], depDocs: listed([...deps.values()]), contributions, topics: walk.sections.filter((section) => section.topicRef) };
   resolved.set(doc, result);
   return result;
 }
 
 /** A tag document's name by id, looked up once per id (undefined: no tag, or one unfit for a page). */
 function tagNamer(raw: RawContent): (id: string) => TagName | undefined {
-  const tagNames = new Map<string, TagName | undefined>();
-  return (id) => {
-    if (!tagNames.has(id)) {
-      const tag = raw.byId.get(id) as { _type?: unknown; title?: unknown; slug?: { current?: unknown } } | undefined;
-      const ok = tag?._type === 'tag' && typeof tag.title === 'string' && typeof tag.slug?.current === 'string' && isSafeSlug(tag.slug.current);
-      tagNames.set(id, ok ? { title: tag.title as string, slug: tag.slug!.current as string } : undefined);
-    }
-    return tagNames.get(id);
-  };
+  let namer = tagNamers.get(raw);
+  if (!namer) tagNamers.set(raw, (namer = namerOf(tagNamesIn(raw.byId))));
+  return namer;
+}
+
+/** Each build's tag namer (one look over its documents). */
+const tagNamers = new WeakMap<RawContent, (id: string) => TagName | undefined>();
+
+/** The name of each tag fit for a page (a title and a safe slug), by id. */
+function tagNamesIn(byId: Map<string, SanityDocument>): Map<string, TagName> {
+  const names = new Map<string, TagName>();
+  for (const doc of byId.values()) {
+    if (doc._type !== 'tag') continue;
+    const tag = doc as { title?: unknown; slug?: { current?: unknown } };
+    if (typeof tag.title === 'string' && typeof tag.slug?.current === 'string' && isSafeSlug(tag.slug.current)) names.set(doc._id, { title: tag.title, slug: tag.slug.current });
+  }
+  return names;
+}
+
+/**
+ * A tag's name by id, from the tags alone: the entries the index keeps between builds hold
+ * it, and one that looked tags up in the build's documents kept every document of that
+ * build alive in a running server.
+ */
+function namerOf(names: Map<string, TagName>): (id: string) => TagName | undefined {
+  return (id) => names.get(id);
 }
 
 const shareDigests = new WeakMap<IssueContributions, string>();

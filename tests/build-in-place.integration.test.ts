@@ -3,7 +3,9 @@
 // same bytes a full build of the same content writes into a fresh folder.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { describe, expect, it, vi } from 'vitest';
 import { buildSite } from '../build/build-site.ts';
 import { OutputManifest } from '../build/in-place-output.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
@@ -139,6 +141,54 @@ describe('buildSite in place', () => {
     const summary = await buildSite({ config, store, threads: 1, inPlace: true });
     expect(summary.inPlace).toBe(false);
     expect(await listFiles(config.outDir)).toContain('index.html');
+  });
+});
+
+describe('rebuilds in one process (a running server)', () => {
+  it('keep no earlier build\'s documents alive: an edited document\'s old version is let go', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const { store, config } = await setUp();
+    const rebuild = () => buildSite({ config, store, threads: 1, inPlace: true });
+    // Each rebuild after an edit to another issue (as a day of publishing does).
+    await store.mutate([{ patch: { id: 'issue-2', set: { summary: 'First edit.' } } }]);
+    await rebuild();
+    const old = new WeakRef((await store.fetch<object>('*[_id == "issue-5"][0]', {}, { perspective: 'raw' }))!);
+    await store.mutate([{ patch: { id: 'issue-5', set: { summary: 'Second edit.' } } }]);
+    await rebuild();
+    await store.mutate([{ patch: { id: 'issue-7', set: { summary: 'Third edit.' } } }]);
+    await rebuild();
+    // A WeakRef holds its target until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(old.deref()).toBeUndefined();
+  });
+
+  it('keep no earlier build\'s documents alive when the first build of the process read the links index from kept shares', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const { dir, config } = await setUp();
+    // A process started after that build (a server restarted): its modules remember nothing yet.
+    vi.resetModules();
+    const { buildSite: serverBuild } = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
+    const { GroqJsStore: ServerStore } = (await import('../content/groq-js-store.ts')) as typeof import('../content/groq-js-store.ts');
+    const store = new ServerStore({ datasetPath: path.join(dir, 'dataset.ndjson') });
+    const rebuild = () => serverBuild({ config, store, threads: 1, inPlace: true });
+    // The words around a link: the links index is made again, every other issue from its kept share.
+    const issue = (await store.fetch<{ sections: Array<{ body: Array<{ children?: Array<{ text?: string }> }> }> }>('*[_id == "issue-3"][0]{sections}', {}, { perspective: 'raw' }))!;
+    const sections = structuredClone(issue.sections);
+    sections.flatMap((section) => section.body).find((block) => block.children?.some((child) => typeof child.text === 'string' && child.text.length > 0))!.children![0]!.text += ' And more.';
+    await store.mutate([{ patch: { id: 'issue-3', set: { sections } } }]);
+    await rebuild();
+    const old = new WeakRef((await store.fetch<object>('*[_id == "issue-5"][0]', {}, { perspective: 'raw' }))!);
+    // Summary edits: the link pages are reused whole, the links index not asked for.
+    await store.mutate([{ patch: { id: 'issue-5', set: { summary: 'An edit.' } } }]);
+    await rebuild();
+    await store.mutate([{ patch: { id: 'issue-7', set: { summary: 'Another edit.' } } }]);
+    await rebuild();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(old.deref()).toBeUndefined();
   });
 });
 

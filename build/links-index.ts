@@ -740,7 +740,7 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
   return result;
 }
 
-/** A tag document's name by id, looked up once per id (undefined: no tag, or one unfit for a page). */
+/** A tag document's name by id, from one look over the build's documents (undefined: no tag, or one unfit for a page). */
 function tagNamer(raw: RawContent): (id: string) => TagName | undefined {
   let namer = tagNamers.get(raw);
   if (!namer) tagNamers.set(raw, (namer = namerOf(tagNamesIn(raw.byId))));

@@ -936,10 +936,10 @@ class DatasetParser {
     const doc = this.document(text, lineNumber, offset, length);
     if (!doc) return;
     this.documents.push(this.#map ? this.#map(doc) : doc);
+    const unparsed = isUnparsed(doc);
     // A lazy document knows where its line is itself.
-    if (this.#source && offset >= 0 && !isUnparsed(doc)) recordLine(doc, { file: this.#source, offset, length });
+    if (this.#source && offset >= 0 && !unparsed) recordLine(doc, { file: this.#source, offset, length });
     if (this.#lazy) {
-      const unparsed = isUnparsed(doc);
       pushLine(this.index, unparsed ? { id: doc._id, type: doc._type, probes: probesOf(text) } : undefined, lineNumber, offset, length, documentDigest(doc));
     }
   }

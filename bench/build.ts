@@ -20,7 +20,7 @@ import type { BuildSummary } from '../build/build-site.ts';
 // As `newsdesk build` runs (scripts/index.ts): React's production build in this thread
 // too. Set before the build's modules load (the child processes inherit it).
 process.env.NODE_ENV ??= 'production';
-const { buildSite, formatSpans } = await import('../build/build-site.ts');
+const { buildHeapGrowth, buildSite, formatSpans } = await import('../build/build-site.ts');
 const { GroqJsStore } = await import('../content/groq-js-store.ts');
 
 const { values } = parseArgs({
@@ -46,9 +46,10 @@ if (values['generate-into']) {
   await writeDataset(values['generate-into'], syntheticDataset({ issues: Number(values.issues) }));
 } else if (values['fresh-build']) {
   const dir = values['fresh-build'];
-  // As `newsdesk build` opens it (scripts/build.ts): after an earlier build, documents parsed when read.
-  const { SourceIndex } = await import('../build/sources.ts');
-  const store = new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), lazy: await SourceIndex.exists(path.join(dir, 'data', 'build-cache')) });
+  // As `newsdesk build` opens it (scripts/build.ts): documents parsed when read, few parses kept, V8 collecting sooner.
+  const { collectSooner } = await import('../core/collect-garbage.ts');
+  const store = new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), lazy: true });
+  collectSooner(buildHeapGrowth);
   const threads = values.threads === undefined ? {} : { threads: Number(values.threads) };
   const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, ...threads });
   console.log(JSON.stringify({ seconds: summary.durationMs / 1000, rendered: summary.rendered, peakMb: process.resourceUsage().maxRSS / 1024, spans: spans(summary) }));

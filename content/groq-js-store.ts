@@ -881,15 +881,7 @@ async function writeLineIndex(file: string, index: LineIndex): Promise<void> {
  */
 function documentsOfIndex(index: LineIndex, file: string, deriveRevisions: boolean): SanityDocument[] {
   const lines = new OpenFile(file);
-  const reader: LineReader = {
-    ...lineReader(file, deriveRevisions),
-    source: lines,
-    read(offset, length) {
-      const bytes = lines.read(offset, length);
-      if (bytes.length < length) throw new NewsdeskError('DATASET_PARSE', `${file}: the file ended before the line at byte ${offset} that an earlier read found`, { hint: 'Run the command again.' });
-      return bytes.toString('utf8').trim();
-    },
-  };
+  const reader = lineReader(file, deriveRevisions, lines);
   const documents: SanityDocument[] = [];
   for (let i = 0; i < index.ids.length; i++) {
     const id = index.ids[i];
@@ -915,6 +907,8 @@ class DatasetParser {
   readonly #seen = new Map<string, number>();
   #reader: LineReader | undefined;
   readonly #source: OpenFile | undefined;
+  /** The probe keys (lazy-document.ts probesOf) the last lazy document's line may hold. */
+  #probes = 0;
 
   /**
    * `map` turns each document into what is kept of it (a lean store keeps its identity);
@@ -940,7 +934,7 @@ class DatasetParser {
     // A lazy document knows where its line is itself.
     if (this.#source && offset >= 0 && !unparsed) recordLine(doc, { file: this.#source, offset, length });
     if (this.#lazy) {
-      pushLine(this.index, unparsed ? { id: doc._id, type: doc._type, probes: probesOf(text) } : undefined, lineNumber, offset, length, documentDigest(doc));
+      pushLine(this.index, unparsed ? { id: doc._id, type: doc._type, probes: this.#probes } : undefined, lineNumber, offset, length, documentDigest(doc));
     }
   }
 
@@ -952,8 +946,9 @@ class DatasetParser {
     const named = this.#lazy ? idAndTypeOf(line) : undefined;
     if (named && named.id !== '' && named.type !== '') {
       this.#claim(named.id, lineNumber);
-      this.#reader ??= { ...lineReader(this.#file, this.#deriveRevisions), ...(this.#source ? { source: this.#source } : {}) };
-      return lazyDocument<SanityDocument>(named.id, named.type, line, lineNumber, digest, this.#reader, this.#source ? offset : -1, length);
+      this.#reader ??= lineReader(this.#file, this.#deriveRevisions, this.#source);
+      this.#probes = probesOf(line);
+      return lazyDocument<SanityDocument>(named.id, named.type, line, lineNumber, digest, this.#reader, this.#source ? offset : -1, length, this.#probes);
     }
     const doc = parseLine(line, this.#file, lineNumber, this.#deriveRevisions, digest);
     this.#claim(doc._id, lineNumber);
@@ -973,9 +968,20 @@ class DatasetParser {
   }
 }
 
-/** Parses the lines of lazy documents (content/lazy-document.ts) of one dataset file. */
-function lineReader(file: string, deriveRevisions: boolean): LineReader {
+/**
+ * Parses the lines of lazy documents (content/lazy-document.ts) of one dataset file; with
+ * `source` (the file, kept open), reads them from it by position too.
+ */
+function lineReader(file: string, deriveRevisions: boolean, source?: OpenFile): LineReader {
   return {
+    ...(source && {
+      source,
+      read(offset: number, length: number) {
+        const bytes = source.read(offset, length);
+        if (bytes.length < length) throw new NewsdeskError('DATASET_PARSE', `${file}: the file ended before the line at byte ${offset} that an earlier read found`, { hint: 'Run the command again.' });
+        return bytes.toString('utf8').trim();
+      },
+    }),
     parse(line, lineNumber, digest, named) {
       const doc = parseLine(line, file, lineNumber, deriveRevisions, digest);
       if (doc._id !== named.id || doc._type !== named.type) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { makeTempDir } from '../tests/helpers/temp.ts';
 import { documentDigest } from './document-digest.ts';
 import { GroqJsStore } from './groq-js-store.ts';
-import { idAndTypeOf, isUnparsed, lazyStats } from './lazy-document.ts';
+import { idAndTypeOf, isUnparsed, lazyStats, parsedBudget } from './lazy-document.ts';
 import type { SanityDocument } from './store.ts';
 
 const docs: SanityDocument[] = [
@@ -145,4 +145,43 @@ describe('a lazy store', () => {
     // The eager store refuses the file as it loads.
     await expect(broken.eager.fetch('*')).rejects.toMatchObject({ code: 'DATASET_PARSE' });
   });
+
+  it('lets the oldest parses go past its budget and parses them again from the file when read, but keeps one in use and one changed', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ _id: `link-${i}`, _type: 'link', url: `https://a.example/${i}`, title: `Link ${i} \u00e9t\u00e9` }));
+    // Read from the file (offsets known) and, the second time, from the line index it left.
+    for (const pass of ['first read', 'from the line index']) {
+      const { lazy, eager, datasetPath } = await stores(lines);
+      if (pass === 'from the line index') await lazy.documents();
+      const store = pass === 'first read' ? lazy : new GroqJsStore({ datasetPath, lazy: true });
+      const docsOf = await store.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });
+      const plain = await eager.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });
+      const budget = parsedBudget.bytes;
+      // Room for about three lines' parses.
+      parsedBudget.bytes = Buffer.byteLength(lines[0]!) * 3;
+      try {
+        const before = { ...lazyStats };
+        const inUse = docsOf[0]!;
+        const changed = docsOf[1]!;
+        changed.title = 'Changed';
+        for (const [i, doc] of docsOf.entries()) {
+          expect(doc.title, pass).toBe(i === 1 ? 'Changed' : plain[i]!.title);
+          // Read again as each of the others is parsed: never let go.
+          expect(inUse.url).toBe(plain[0]!.url);
+        }
+        expect(lazyStats.letGo - before.letGo, pass).toBeGreaterThan(30);
+        expect(isUnparsed(docsOf[5]!)).toBe(true);
+        expect(isUnparsed(inUse) || isUnparsed(changed)).toBe(false);
+        // Read again, each is its line's document (the changed one as changed), and the
+        // keys every document is asked for are answered without parsing.
+        const parsed = lazyStats.parsed;
+        expect(docsOf.filter((d) => 'next' in d || 'then' in d)).toEqual([]);
+        expect(lazyStats.parsed).toBe(parsed);
+        expect(docsOf.map((d) => ({ ...d }))).toEqual(plain.map((d, i) => (i === 1 ? { ...d, title: 'Changed' } : d)));
+        expect(lazyStats.parsed - parsed).toBeGreaterThan(30);
+      } finally {
+        parsedBudget.bytes = budget;
+      }
+    }
+  });
 });
+

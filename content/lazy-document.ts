@@ -12,8 +12,8 @@
 import type { OpenFile } from '../core/open-file.ts';
 import type { LineAt } from './document-digest.ts';
 
-/** How many lazy documents were parsed, and lines read back from the file (documents of a line index), for tests and benchmarks. */
-export const lazyStats = { parsed: 0, linesRead: 0 };
+/** How many lazy documents were parsed, lines read back from the file (documents of a line index), and parses let go (parsedBudget), for tests and benchmarks. */
+export const lazyStats = { parsed: 0, linesRead: 0, letGo: 0 };
 
 /** Parses the lines of one file: shared by all its lazy documents. */
 export interface LineReader {
@@ -36,25 +36,96 @@ interface LazyState {
   /** Where the line is in the file (bytes), for a document of a line index. */
   offset: number;
   length: number;
-  /** Which of the keys every document is asked for (probes) its line may hold, for a document of a line index. */
+  /** Which of the keys every document is asked for (probes) its line may hold, for a document of a line index; -1: not known (read from its line). */
   probes: number;
   lineNumber: number;
   reader: LineReader;
   /** Keys the line surely lacks (or may have), as asked so far. */
   lacks: Map<string, boolean> | undefined;
+  /** Read since it was last kept among the parsed documents (see held). */
+  used: boolean;
+  /** Changed through the Proxy (set, define, delete): its parse is then all there is of it, never let go. */
+  written: boolean;
+  /** Among the parsed documents that may be let go (held). */
+  held: boolean;
 }
 
 /** Reads a lazy document's state (undefined from any other object). */
 const state = Symbol('lazy document');
 
+/**
+ * How many bytes of lines the parsed documents that can be read again from their file may
+ * come from, in all: past it, the parse read longest ago is let go (and made again if the
+ * document is read again). A build reads each issue and link a few times, step by step
+ * (fingerprints, listings, the search index, the links index); every parse kept made
+ * 80 MB of lines some 270 MB of objects, most of the build's peak.
+ */
+export const parsedBudget = { bytes: 1024 * 1024 };
+
+/**
+ * The parsed documents that can be let go, oldest parse first (a queue: a Set's oldest
+ * entry is found past every entry deleted before it), and the bytes of their lines. The
+ * oldest is let go unless it was read since it was kept: then it is kept again, as the
+ * newest (a second chance), so a document in use stays parsed.
+ */
+const held = {
+  queue: [] as Array<LazyState | undefined>,
+  head: 0,
+  bytes: 0,
+  add(s: LazyState): void {
+    // Being read now: the newest parse goes last of all.
+    s.used = true;
+    s.held = true;
+    this.queue.push(s);
+    this.bytes += s.length;
+    while (this.bytes > parsedBudget.bytes && this.head < this.queue.length - 1) {
+      const oldest = this.queue[this.head]!;
+      this.queue[this.head++] = undefined;
+      if (!oldest.held) continue;
+      if (oldest.used) {
+        oldest.used = false;
+        this.queue.push(oldest);
+        continue;
+      }
+      oldest.held = false;
+      this.bytes -= oldest.length;
+      oldest.parsed = undefined;
+      lazyStats.letGo++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  },
+  /** A document changed through its Proxy: what it holds now is not its line's. */
+  keep(s: LazyState): void {
+    s.written = true;
+    if (s.held) {
+      s.held = false;
+      this.bytes -= s.length;
+    }
+  },
+};
+
 function whole(s: LazyState): Record<string, unknown> {
-  if (s.parsed === undefined) {
-    s.parsed = s.reader.parse(textOf(s), s.lineNumber, s.digest, s);
-    s.line = undefined;
-    s.lacks = undefined;
-    lazyStats.parsed++;
+  if (s.parsed !== undefined) {
+    s.used = true;
+    return s.parsed;
   }
-  return s.parsed;
+  const parsed = s.reader.parse(textOf(s), s.lineNumber, s.digest, s);
+  s.parsed = parsed;
+  s.line = undefined;
+  s.lacks = undefined;
+  lazyStats.parsed++;
+  if (s.offset >= 0 && s.reader.read && !s.written) held.add(s);
+  return parsed;
+}
+
+/** The parsed document, about to be changed: kept parsed from now on. */
+function written(s: LazyState): Record<string, unknown> {
+  const parsed = whole(s);
+  held.keep(s);
+  return parsed;
 }
 
 /** Where the line of a lazy document of a line index is in its file (content/document-digest.ts lineOf); undefined for any other object. */
@@ -76,7 +147,7 @@ function known(s: LazyState, key: string | symbol): boolean {
   if (key === '_rev') return false;
   const cached = s.lacks?.get(key);
   if (cached !== undefined) return cached;
-  if (s.line === undefined) {
+  if (s.line === undefined && s.probes >= 0) {
     // A document of a line index: the keys every document is asked for are answered from the index.
     const probe = probeKeys.indexOf(key);
     if (probe >= 0) return (s.probes & (1 << probe)) === 0;
@@ -103,15 +174,19 @@ const handler: ProxyHandler<LazyState> = {
     // Reported as configurable: the target (the state) does not hold it, which a Proxy must not contradict.
     return descriptor && { ...descriptor, configurable: true };
   },
-  set: (s, key, value) => Reflect.set(whole(s), key, value),
-  defineProperty: (s, key, descriptor) => Reflect.defineProperty(whole(s), key, descriptor),
-  deleteProperty: (s, key) => Reflect.deleteProperty(whole(s), key),
+  set: (s, key, value) => Reflect.set(written(s), key, value),
+  defineProperty: (s, key, descriptor) => Reflect.defineProperty(written(s), key, descriptor),
+  deleteProperty: (s, key) => Reflect.deleteProperty(written(s), key),
   getPrototypeOf: () => Object.prototype,
 };
 
-/** A document of the line `line` (of `reader`'s file) whose `_id` and `_type` are known; parsed when more is read. */
-export function lazyDocument<T>(id: string, type: string, line: string, lineNumber: number, digest: string, reader: LineReader, offset = -1, length = 0): T {
-  const s: LazyState = { id, type, digest, parsed: undefined, line, offset, length, probes: 0, lineNumber, reader, lacks: undefined };
+/**
+ * A document of the line `line` (of `reader`'s file) whose `_id` and `_type` are known;
+ * parsed when more is read. With its place in the file (`offset`), its parse can be let go
+ * and read again; `probes` (probesOf) then answers the keys every document is asked for.
+ */
+export function lazyDocument<T>(id: string, type: string, line: string, lineNumber: number, digest: string, reader: LineReader, offset = -1, length = 0, probes = -1): T {
+  const s: LazyState = { id, type, digest, parsed: undefined, line, offset, length, probes, lineNumber, reader, lacks: undefined, used: false, written: false, held: false };
   return new Proxy(s, handler) as unknown as T;
 }
 
@@ -121,7 +196,7 @@ export function lazyDocument<T>(id: string, type: string, line: string, lineNumb
  * the keys every document is asked for (`probes`, from probesOf) is read.
  */
 export function lazyDocumentAt<T>(id: string, type: string, offset: number, length: number, lineNumber: number, digest: string, probes: number, reader: LineReader): T {
-  const s: LazyState = { id, type, digest, parsed: undefined, line: undefined, offset, length, probes, lineNumber, reader, lacks: undefined };
+  const s: LazyState = { id, type, digest, parsed: undefined, line: undefined, offset, length, probes, lineNumber, reader, lacks: undefined, used: false, written: false, held: false };
   return new Proxy(s, handler) as unknown as T;
 }
 

@@ -6,7 +6,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { buildSite } from '../build/build-site.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
-import { expectSameAsFromScratch, type BuildOptions } from './helpers/fresh-build.ts';
+import { lazyStats, parsedBudget } from '../content/lazy-document.ts';
+import { expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 /** A build as `newsdesk build` runs it in a new process, on a lazy store of that process's modules; how many documents it parsed. */
@@ -65,4 +66,25 @@ describe('a build on a lazily read dataset', () => {
     expect(await build()).toBe(1);
     await expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, 'reference'), 'after a compaction');
   });
+
+  it('writes what a build from scratch writes when it keeps no parse but the newest, in one thread and with workers', async () => {
+    const { dir, datasetPath, store, config } = await syntheticSite('newsdesk-lazy-budget-', 14);
+    const documents = (await store.fetch<unknown[]>('*', {}, { perspective: 'raw' })).length;
+    const budget = parsedBudget.bytes;
+    parsedBudget.bytes = 0;
+    try {
+      for (const threads of [1, 2]) {
+        const build = { ...config, outDir: path.join(dir, `out-${threads}`), dataDir: path.join(dir, `data-${threads}`) };
+        const before = { ...lazyStats };
+        await buildSite({ config: build, store: new GroqJsStore({ datasetPath, lazy: true }), threads });
+        // Each document read in more than one step was parsed again.
+        expect(lazyStats.letGo - before.letGo).toBeGreaterThan(documents);
+        expect(lazyStats.parsed - before.parsed).toBeGreaterThan(documents * 1.5);
+        await expectSameAsFromScratch({ config: build, store, threads: 1 }, path.join(dir, `reference-${threads}`), `${threads} thread(s), no parse kept`);
+      }
+    } finally {
+      parsedBudget.bytes = budget;
+    }
+  });
 });
+

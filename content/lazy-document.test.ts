@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { makeTempDir } from '../tests/helpers/temp.ts';
 import { documentDigest } from './document-digest.ts';
 import { GroqJsStore } from './groq-js-store.ts';
-import { idAndTypeOf, isUnparsed, lazyStats, parsedBudget } from './lazy-document.ts';
+import { idAndTypeOf, isUnparsed, lazyStats, lazyText, parsedBudget } from './lazy-document.ts';
 import type { SanityDocument } from './store.ts';
 
 const docs: SanityDocument[] = [
@@ -144,6 +144,23 @@ describe('a lazy store', () => {
     expect(() => JSON.stringify(c)).toThrow(expect.objectContaining({ code: 'DATASET_PARSE', message: expect.stringContaining(':3: line 3 gives its _id or _type twice') }));
     // The eager store refuses the file as it loads.
     await expect(broken.eager.fetch('*')).rejects.toMatchObject({ code: 'DATASET_PARSE' });
+  });
+
+  it('keeps no line it can read again from the file, but for the parse a question leads to', async () => {
+    const { lazy } = await stores(docs.map((d) => JSON.stringify(d)));
+    const all = await lazy.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });
+    const issue = all[3]!;
+    expect(all.map((d) => lazyText(d))).toEqual(all.map(() => undefined));
+    const before = lazyStats.linesRead;
+    // A key its line lacks: the line is read to answer, and not kept.
+    expect('url' in issue).toBe(false);
+    expect(lazyText(issue)).toBeUndefined();
+    expect(isUnparsed(issue)).toBe(true);
+    expect(lazyStats.linesRead).toBe(before + 1);
+    // A key it holds: read once, for the question and the parse.
+    expect(issue.title).toBe('First');
+    expect(lazyStats.linesRead).toBe(before + 2);
+    expect(isUnparsed(issue)).toBe(false);
   });
 
   it('lets the oldest parses go past its budget and parses them again from the file when read, but keeps one in use and one changed', async () => {

@@ -9,6 +9,9 @@
 // (materialise) before anything clones them. A lazy read leaves a line index beside the
 // dataset (GroqJsStore): the next lazy read of the same file makes its documents from it,
 // each reading its line from the file only when more than its id, type and digest is asked.
+// A document that knows where its line is keeps no text of it, and only the latest parses
+// (parsedBudget): one let go is parsed again from its line when read again. Documents of
+// a lazy store are read, not changed in place: one changed through its Proxy is kept whole.
 import type { OpenFile } from '../core/open-file.ts';
 import type { LineAt } from './document-digest.ts';
 
@@ -31,9 +34,13 @@ interface LazyState {
   type: string;
   digest: string;
   parsed: Record<string, unknown> | undefined;
-  /** Dropped once parsed: the line's text is then garbage. Undefined before too for a document of a line index, read from the file when needed. */
+  /**
+   * The line's text, for a document whose line cannot be read again from its file (no
+   * offset); one that can holds it only from a question its line answered until the parse
+   * that follows. Dropped once parsed: the line's text is then garbage.
+   */
   line: string | undefined;
-  /** Where the line is in the file (bytes), for a document of a line index. */
+  /** Where the line is in the file (bytes): its parse can be let go, and its line read again. -1: not known. */
   offset: number;
   length: number;
   /** Which of the keys every document is asked for (probes) its line may hold, for a document of a line index; -1: not known (read from its line). */
@@ -147,15 +154,17 @@ function known(s: LazyState, key: string | symbol): boolean {
   if (key === '_rev') return false;
   const cached = s.lacks?.get(key);
   if (cached !== undefined) return cached;
-  if (s.line === undefined && s.probes >= 0) {
-    // A document of a line index: the keys every document is asked for are answered from the index.
+  if (s.probes >= 0) {
+    // The keys every document is asked for are answered from what its read found (or the line index).
     const probe = probeKeys.indexOf(key);
     if (probe >= 0) return (s.probes & (1 << probe)) === 0;
   }
   const line = textOf(s);
   const lacks = !line.includes(`"${key}"`) && !line.includes('\\u');
-  // Kept only when it spares a parse: a key the line holds is read right after, parsing it.
+  // An answer is kept only when it spares a parse; a key the line holds is read right
+  // after, parsing it: the line read for this is kept for that.
   if (lacks) (s.lacks ??= new Map()).set(key, lacks);
+  else s.line = line;
   return lacks;
 }
 
@@ -185,7 +194,7 @@ const handler: ProxyHandler<LazyState> = {
  * parsed when more is read. With its place in the file (`offset`), its parse can be let go
  * and read again; `probes` (probesOf) then answers the keys every document is asked for.
  */
-export function lazyDocument<T>(id: string, type: string, line: string, lineNumber: number, digest: string, reader: LineReader, offset = -1, length = 0, probes = -1): T {
+export function lazyDocument<T>(id: string, type: string, line: string | undefined, lineNumber: number, digest: string, reader: LineReader, offset = -1, length = 0, probes = -1): T {
   const s: LazyState = { id, type, digest, parsed: undefined, line, offset, length, probes, lineNumber, reader, lacks: undefined, used: false, written: false, held: false };
   return new Proxy(s, handler) as unknown as T;
 }
@@ -217,12 +226,11 @@ export function probesOf(line: string): number {
   return bits;
 }
 
+/** The document's line: the text it holds, else read from the file (and not kept: a document keeps no line it is not about to parse). */
 function textOf(s: LazyState): string {
-  if (s.line === undefined) {
-    s.line = s.reader.read!(s.offset, s.length);
-    lazyStats.linesRead++;
-  }
-  return s.line;
+  if (s.line !== undefined) return s.line;
+  lazyStats.linesRead++;
+  return s.reader.read!(s.offset, s.length);
 }
 
 /** The digest a lazy document was read with (content/document-digest.ts asks); undefined for any other object. */

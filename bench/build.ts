@@ -46,12 +46,10 @@ if (values['generate-into']) {
   await writeDataset(values['generate-into'], syntheticDataset({ issues: Number(values.issues) }));
 } else if (values['fresh-build']) {
   const dir = values['fresh-build'];
-  // As `newsdesk build` opens it (scripts/build.ts): documents parsed when read, few parses kept, V8 collecting sooner.
-  const { collectSooner } = await import('../core/collect-garbage.ts');
+  // As `newsdesk build` runs it (scripts/build.ts): documents parsed when read, few parses kept, V8 collecting sooner in a first build.
   const store = new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), lazy: true });
-  collectSooner(buildHeapGrowth);
   const threads = values.threads === undefined ? {} : { threads: Number(values.threads) };
-  const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, ...threads });
+  const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, heapGrowth: buildHeapGrowth, ...threads });
   console.log(JSON.stringify({ seconds: summary.durationMs / 1000, rendered: summary.rendered, peakMb: process.resourceUsage().maxRSS / 1024, spans: spans(summary) }));
 } else if (values['mjml-floor']) {
   console.log(JSON.stringify(await mjmlFloor(values['mjml-floor'])));

@@ -3,7 +3,6 @@
 import pc from 'picocolors';
 import { openContentStore } from '../content/open-store.ts';
 import { buildHeapGrowth, buildSite, formatSpans, type BuildProgress } from '../build/build-site.ts';
-import { collectSooner } from '../core/collect-garbage.ts';
 import { readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
 
@@ -26,12 +25,11 @@ export const buildCommand: Command = {
     // Kept on an eager store, every parse made a first build of 1,000 issues peak at
     // 637-663 MB; lazily, with V8 collecting sooner, 526-537 MB.
     const store = openContentStore(config.content, { lazy: true });
-    collectSooner(buildHeapGrowth);
     const bar = progressLine(ctx.isTTY, (s) => process.stdout.write(s));
     let summary;
     try {
       const withheld = await readIssuesHeldFromWeb(config);
-      summary = await buildSite({ config, store, withheld, onProgress: bar.update, signal: ctx.signal, ...(threads ? { threads } : {}) });
+      summary = await buildSite({ config, store, withheld, heapGrowth: buildHeapGrowth, onProgress: bar.update, signal: ctx.signal, ...(threads ? { threads } : {}) });
     } finally {
       bar.clear();
     }

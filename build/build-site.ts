@@ -124,11 +124,12 @@ export const buildCacheFolder = 'build-cache';
 
 /**
  * BuildOptions.heapGrowth for `newsdesk build`. A first build of 1,000 issues on a lazy
- * store peaked at 526-537 MB with it, 610-790 MB with V8's own factor, for about the same
- * CPU. Not for a build that renders a few issues: it peaks at 300 MB either way, and its
- * collections took 40-50 ms more of a 1.5 s rebuild.
+ * store peaked at 537-542 MB with 40 (four runs), 543-547 with 25, 551-561 with 33 and
+ * 594-597 MB with V8's own factor; V8's collector threads spent 6.3-6.8 s of CPU with 40,
+ * 6.5-8 s with 25, 5.1-5.3 s with its own. Not for a build that renders a few issues: it
+ * peaks at 300 MB either way, and its collections took 40-50 ms more of a 1.5 s rebuild.
  */
-export const buildHeapGrowth = 25;
+export const buildHeapGrowth = 40;
 
 /** Issues projected at a time: few enough that projecting them (synchronous) does not outlast the jobs the workers hold. */
 const projectionChunk = 25;

@@ -305,6 +305,20 @@ interface LinkDoc {
 }
 
 /**
+ * What the index reads of a link document, taken once per document object: the entry, its
+ * digest and the share kept for the next build all read it, and a lazily read document's
+ * parse may be let go between (content/lazy-document.ts): each read parsed it again, four
+ * times over for a first build's 52,000 link documents.
+ */
+const linkDocs = new WeakMap<object, LinkDoc>();
+
+function linkDocOf(doc: SanityDocument): LinkDoc {
+  let taken = linkDocs.get(doc);
+  if (!taken) linkDocs.set(doc, (taken = { url: doc.url, title: doc.title, siteName: doc.siteName, description: doc.description, tags: doc.tags }));
+  return taken;
+}
+
+/**
  * An issue's contributions, remembered per issue document object with what they were
  * resolved from (the listing, the link and tag documents they name): a rebuild resolves
  * again only the issues that changed, and hands the same contribution objects out for the
@@ -721,7 +735,7 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
       let linkDoc: LinkDoc | undefined;
       if (linked) {
         if (linked._type !== 'link' || typeof linked.url !== 'string') continue;
-        linkDoc = linked as LinkDoc;
+        linkDoc = linkDocOf(linked);
         for (const ref of Array.isArray(linkDoc.tags) ? (linkDoc.tags as Array<{ _ref?: unknown }>) : []) if (typeof ref?._ref === 'string') depend(ref._ref);
         address = addressOf(linked.url);
       } else {

@@ -23,7 +23,7 @@ export const buildCommand: Command = {
     // documents only by id and digest (the rest is in the build cache); a first build
     // parses each document again when it reads it again, and keeps few parses at once.
     // Kept on an eager store, every parse made a first build of 1,000 issues peak at
-    // 637-663 MB; lazily, with V8 collecting sooner, 526-537 MB.
+    // 637-663 MB; lazily, with V8 collecting sooner (buildHeapGrowth), 537-542 MB.
     const store = openContentStore(config.content, { lazy: true });
     const bar = progressLine(ctx.isTTY, (s) => process.stdout.write(s));
     let summary;

@@ -243,6 +243,16 @@ export function lazyText(doc: object): string | undefined {
   return (doc as { [state]?: LazyState })[state]?.line;
 }
 
+/**
+ * The text of a lazy document's line while it is not parsed (read from its file when it
+ * holds none, and not kept), for a reader that finds what it needs in the text without
+ * parsing it; undefined once parsed, and for any other object.
+ */
+export function unparsedLine(doc: object): string | undefined {
+  const s = (doc as { [state]?: LazyState })[state];
+  return s && s.parsed === undefined ? textOf(s) : undefined;
+}
+
 /** Whether `doc` is a lazy document not parsed yet. */
 export function isUnparsed(doc: object): boolean {
   const s = (doc as { [state]?: LazyState })[state];

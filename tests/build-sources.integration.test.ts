@@ -16,11 +16,14 @@ import {
   parseProjectedIssue,
   projectIssueFromLines,
   projectIssues,
+  referencesInLine,
   referencesOf,
   taggedLinks,
   type Listing,
 } from '../build/sources.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
+import { isUnparsed, unparsedLine } from '../content/lazy-document.ts';
+import { collectGarbage } from '../core/collect-garbage.ts';
 import { loadIssues } from '../content/load.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
 import { sampleDataset } from './email-goldens.ts';
@@ -84,6 +87,22 @@ describe.each(Object.entries(stores))('build sources on %s', (_, open) => {
     expect(issueLines(raw, 'newsletter')).toBeUndefined();
   });
 
+  it("find each issue's references as its parsed document has them, from a lazily read line without parsing it", async () => {
+    const raw = await fetchRawContent(await open());
+    const lazy = raw.issues.filter((doc) => isUnparsed(doc)).length;
+    let fromText = 0;
+    for (const doc of raw.issues) {
+      const line = unparsedLine(doc);
+      const refs = referencesOf(doc);
+      if (line !== undefined && !line.includes('\\u')) {
+        expect(isUnparsed(doc), doc._id).toBe(true);
+        fromText++;
+      }
+      expect(refs, doc._id).toEqual([...refsIn(JSON.parse(JSON.stringify(doc)))].sort());
+    }
+    if (lazy > 0) expect(fromText).toBeGreaterThan(lazy / 2);
+  });
+
   it('change an issue fingerprint when a document it references changes, and no other', async () => {
     const store = await open();
     const before = await fetchRawContent(store);
@@ -94,6 +113,57 @@ describe.each(Object.entries(stores))('build sources on %s', (_, open) => {
     expect(fingerprintIssue(issue, changed)).not.toBe(fingerprintIssue(issue, before.byId));
     const other = before.issues.find((d) => d._id !== issue._id && !JSON.stringify(d).includes(`"${referenced}"`));
     if (other) expect(fingerprintIssue(other, changed)).toBe(fingerprintIssue(other, before.byId));
+  });
+});
+
+/** Every string `_ref` of an object in `value`, however deep. */
+function refsIn(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) refsIn(v, out);
+  else if (value && typeof value === 'object') {
+    if (typeof (value as { _ref?: unknown })._ref === 'string') out.add((value as { _ref: string })._ref);
+    for (const v of Object.values(value)) refsIn(v, out);
+  }
+  return out;
+}
+
+describe('referencesInLine', () => {
+  it('finds the references a parse finds, however the line is spaced, and no text that only spells one', () => {
+    const docs = [
+      { _id: 'a', _type: 'issue', body: [{ _type: 'block', children: [{ text: 'Write {"_ref":"not-a-ref"} and ,"_ref": "nor-this"' }], markDefs: [{ _type: 'linkReference', _key: 'k', link: { _ref: 'link-1', _type: 'reference' } }] }] },
+      { _id: 'b', _type: 'issue', topic: { _ref: 'tag-"quoted"\\back' }, list: [{ _ref: 'link-2' }, { _ref: 7 }, { _ref: null }, ['_ref', ':', 'x']], note: 'a\\', '_ref': 'last' },
+      { _id: 'c', _type: 'issue', title: 'No references here' },
+    ];
+    for (const doc of docs) {
+      for (const line of [JSON.stringify(doc), JSON.stringify(doc, null, 2).replace(/\n/g, ' ')]) {
+        expect([...referencesInLine(line)!].sort(), line).toEqual([...refsIn(doc)].sort());
+      }
+    }
+    // A \u escape could spell a key: such a line is left to a parse.
+    expect(referencesInLine('{"_id":"d","_type":"issue","x":{"\\u005fref":"link-3"}}')).toBeUndefined();
+  });
+});
+
+describe('a lazily read issue', () => {
+  it('keeps no text of its line in its id or its references (a cut of a string keeps the whole string alive)', async () => {
+    const dir = await makeTempDir();
+    const datasetPath = path.join(dir, 'dataset.ndjson');
+    // 400 issues with ids as long as Sanity's and 25 KB lines: 10 MB of lines.
+    const id = (n: number) => `${String(n).padStart(8, '0')}-4b1e-4c2d-9f3a-5e6d7c8b9a0f`;
+    const lines = Array.from({ length: 400 }, (_, n) =>
+      JSON.stringify({ _id: id(n), _type: 'issue-of-a-long-type-name', body: [{ _type: 'block', text: 'w'.repeat(25_000), link: { _type: 'reference', _ref: `link-ref-of-a-long-name-${n}` } }] }),
+    );
+    await fs.writeFile(datasetPath, `${lines.join('\n')}\n`);
+    collectGarbage();
+    const before = process.memoryUsage().heapUsed;
+    const raw = await fetchRawContent(new GroqJsStore({ datasetPath, lazy: true }));
+    const docs = [...raw.byId.values()];
+    const refs = docs.map((doc) => referencesOf(doc));
+    expect(docs.every((doc) => isUnparsed(doc))).toBe(true);
+    expect(refs[7]).toEqual(['link-ref-of-a-long-name-7']);
+    collectGarbage();
+    // What the documents hold is ids, digests and places in the file: well under the lines' 10 MB.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4_000_000);
+    expect(docs.length).toBe(400);
   });
 });
 

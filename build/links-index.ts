@@ -13,7 +13,7 @@ import { slugify } from '../content/rules.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { collectReferences } from '../content/used-in.ts';
 import { isSafeSlug } from '../web/site.ts';
-import type { Listing, RawContent } from './sources.ts';
+import { linkFieldsOf, type Listing, type RawContent } from './sources.ts';
 
 export interface TagName {
   title: string;
@@ -302,20 +302,6 @@ interface LinkDoc {
   siteName?: unknown;
   description?: unknown;
   tags?: unknown;
-}
-
-/**
- * What the index reads of a link document, taken once per document object: the entry, its
- * digest and the share kept for the next build all read it, and a lazily read document's
- * parse may be let go between (content/lazy-document.ts): each read parsed it again, four
- * times over for a first build's 52,000 link documents.
- */
-const linkDocs = new WeakMap<object, LinkDoc>();
-
-function linkDocOf(doc: SanityDocument): LinkDoc {
-  let taken = linkDocs.get(doc);
-  if (!taken) linkDocs.set(doc, (taken = { url: doc.url, title: doc.title, siteName: doc.siteName, description: doc.description, tags: doc.tags }));
-  return taken;
 }
 
 /**
@@ -734,10 +720,13 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
       let address: Address | undefined;
       let linkDoc: LinkDoc | undefined;
       if (linked) {
-        if (linked._type !== 'link' || typeof linked.url !== 'string') continue;
-        linkDoc = linkDocOf(linked);
+        if (linked._type !== 'link') continue;
+        // Taken once per document (the entry, its digest and the share kept for the next build read it).
+        const fields = linkFieldsOf(linked);
+        if (typeof fields.url !== 'string') continue;
+        linkDoc = fields;
         for (const ref of Array.isArray(linkDoc.tags) ? (linkDoc.tags as Array<{ _ref?: unknown }>) : []) if (typeof ref?._ref === 'string') depend(ref._ref);
-        address = addressOf(linked.url);
+        address = addressOf(fields.url);
       } else {
         address = addressOf(target);
       }

@@ -357,6 +357,34 @@ export function parseProjectedIssue(raw: unknown, listing: Listing): Issue {
   return issue;
 }
 
+/** What the build reads of a link document: the tag pages and the search index's tags (linkMemoOf), and the links index. */
+export interface LinkFields {
+  _id: string;
+  url?: unknown;
+  title?: unknown;
+  siteName?: unknown;
+  description?: unknown;
+  status?: unknown;
+  tags?: unknown;
+}
+
+const linkFields = new WeakMap<object, LinkFields>();
+
+/**
+ * A link document's fields the build reads, taken once per document object: a lazily read
+ * document's parse may be let go between the steps that read it (content/lazy-document.ts),
+ * and each step's reading it again parsed it again (a first build parsed each of 52,000
+ * links five times, then twice with the links index taking them once, now once).
+ */
+export function linkFieldsOf(doc: SanityDocument): LinkFields {
+  let fields = linkFields.get(doc);
+  if (!fields) {
+    const { _id, url, title, siteName, description, status, tags } = doc;
+    linkFields.set(doc, (fields = { _id, url, title, siteName, description, status, tags }));
+  }
+  return fields;
+}
+
 const rawLinkSchema = z.object({
   _id: z.string(),
   url: z.string(),
@@ -386,7 +414,7 @@ const linkMemo = new WeakMap<object, { base: LinkBase | null; link?: TaggedLink;
 function linkMemoOf(doc: SanityDocument) {
   let memo = linkMemo.get(doc);
   if (!memo) {
-    const parsed = rawLinkSchema.safeParse(doc);
+    const parsed = rawLinkSchema.safeParse(linkFieldsOf(doc));
     const base: LinkBase | null =
       !parsed.success || parsed.data.status === 'discarded' || !parsed.data.tags?.length
         ? null

@@ -79,11 +79,13 @@ describe('a build on a lazily read dataset', () => {
         await buildSite({ config: build, store: new GroqJsStore({ datasetPath, lazy: true }), threads });
         // Each document read in more than one step was parsed again.
         expect(lazyStats.letGo - before.letGo).toBeGreaterThan(documents);
-        expect(lazyStats.parsed - before.parsed).toBeGreaterThan(documents * 1.5);
-        // But each link document not much more than twice (the search index's tags, then the
-        // links index, which takes what it reads of one once): 3.7 and 2.4 times the documents,
-        // with one thread and two; 6.8 and 5.4 when the index read each link four times.
-        expect(lazyStats.parsed - before.parsed).toBeLessThan(documents * 4.5);
+        expect(lazyStats.parsed - before.parsed).toBeGreaterThan(documents * 1.2);
+        // But a link document once (its fields are taken once for every step that reads them),
+        // and an issue's references are found in its line: 2.9 and 1.5 times the documents,
+        // in one thread and with workers (issues are projected in this thread without them);
+        // 3.7 and 2.4 with the fields taken again for the search index's tags, 6.8 and 5.4
+        // with the links index reading them anew for each use too.
+        expect(lazyStats.parsed - before.parsed).toBeLessThan(documents * (threads === 1 ? 3.3 : 2));
         await expectSameAsFromScratch({ config: build, store, threads: 1 }, path.join(dir, `reference-${threads}`), `${threads} thread(s), no parse kept`);
       }
     } finally {

@@ -109,18 +109,6 @@ export class SourceIndex {
     this.#file = path.join(cacheDir, 'sources.json');
   }
 
-  /**
-   * Whether a build left its record in `cacheDir`: the next build then reads most documents
-   * only by id and digest (open the store lazily: content/lazy-document.ts). A first build
-   * reads every document, which costs more through lazy documents, in time and memory.
-   */
-  static async exists(cacheDir: string): Promise<boolean> {
-    return fs.access(path.join(cacheDir, 'sources.json')).then(
-      () => true,
-      () => false,
-    );
-  }
-
   async load(): Promise<void> {
     try {
       const parsed = indexSchema.safeParse(JSON.parse(await fs.readFile(this.#file, 'utf8')));
@@ -203,11 +191,16 @@ let savedRefs = new Map<string, string[]>();
 export function referencesOf(doc: SanityDocument): string[] {
   let refs = documentReferences.get(doc);
   if (refs === undefined) {
-    const line = unparsedLine(doc);
-    refs = savedRefs.get(documentDigest(doc)) ?? [...((line !== undefined && referencesInLine(line)) || collectRefs(doc))].sort();
+    refs = savedRefs.get(documentDigest(doc)) ?? [...(referencesInText(doc) ?? collectRefs(doc))].sort();
     documentReferences.set(doc, refs);
   }
   return refs;
+}
+
+/** referencesInLine of a lazy document not parsed yet (its line read from the file); undefined for any other. */
+function referencesInText(doc: SanityDocument): Set<string> | undefined {
+  const line = unparsedLine(doc);
+  return line === undefined ? undefined : referencesInLine(line);
 }
 
 /**

@@ -205,8 +205,7 @@ export function lazyDocument<T>(id: string, type: string, line: string | undefin
  * the keys every document is asked for (`probes`, from probesOf) is read.
  */
 export function lazyDocumentAt<T>(id: string, type: string, offset: number, length: number, lineNumber: number, digest: string, probes: number, reader: LineReader): T {
-  const s: LazyState = { id, type, digest, parsed: undefined, line: undefined, offset, length, probes, lineNumber, reader, lacks: undefined, used: false, written: false, held: false };
-  return new Proxy(s, handler) as unknown as T;
+  return lazyDocument<T>(id, type, undefined, lineNumber, digest, reader, offset, length, probes);
 }
 
 /** Keys groq-js asks every document for (is it an iterator, a promise; attributes as hasOwnProperty), which a line seldom holds. */

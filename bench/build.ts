@@ -49,7 +49,7 @@ if (values['generate-into']) {
   // As `newsdesk build` runs it (scripts/build.ts): documents parsed when read, few parses kept, V8 collecting sooner in a first build.
   const store = new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), lazy: true });
   const threads = values.threads === undefined ? {} : { threads: Number(values.threads) };
-  const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, heapGrowth: buildHeapGrowth, ...threads });
+  const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, heapGrowth: buildHeapGrowth, alone: true, ...threads });
   console.log(JSON.stringify({ seconds: summary.durationMs / 1000, rendered: summary.rendered, peakMb: process.resourceUsage().maxRSS / 1024, spans: spans(summary) }));
 } else if (values['mjml-floor']) {
   console.log(JSON.stringify(await mjmlFloor(values['mjml-floor'])));

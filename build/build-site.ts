@@ -31,13 +31,14 @@ import { settleEarlierBuilds } from './links-index.ts';
 import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type PageContent } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey, readOutputFile } from './in-place-output.ts';
-import { StagedOutput, settled } from './output.ts';
+import { StagedOutput, inLanes, settled } from './output.ts';
 import { buildSearchIndex, forgetSearchShares, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';
 import {
   SourceIndex,
   fetchListings,
   fetchRawContent,
   fingerprintIssue,
+  forgetTaggedLinks,
   issueLines,
   parseProjectedIssue,
   projectIssues,
@@ -116,6 +117,13 @@ export interface BuildOptions {
    * for the rest of the process. See buildHeapGrowth.
    */
   heapGrowth?: number;
+  /**
+   * For a process that runs this build alone (`newsdesk build`): nothing is kept in memory
+   * for a next build in it, and the steps that are made from what the links index is not
+   * (the search index, the tag pages) run before it and let go of what they held. The
+   * output is the same.
+   */
+  alone?: boolean;
   /** Test seam: runs after everything is staged (written, in place) and before the swap; a throw aborts the build. */
   beforeCommit?: () => void | Promise<void>;
 }
@@ -171,6 +179,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   // Starting a worker costs about a second; on a first build or after a template change
   // every issue is rendered, so start them now and let them load while content loads.
   let pool: RenderPool | undefined;
+  const alone = options.alone === true;
   // Many issues to render (BuildOptions.heapGrowth): known when the workers start, or once the cache is read.
   const renderingMany = () => {
     if (options.heapGrowth !== undefined) collectSooner(options.heapGrowth);
@@ -322,8 +331,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             .then(({ meta, search }) => {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
-              // A failure here is met again, and reported, when the index is built.
-              searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, (searchLinks ??= tagLinks().forSearch()), searchRecords).catch(() => undefined));
+              // A failure here is met again, and reported, when the index is built. A build alone
+              // in its process reads the shares after the render instead (BuildOptions.alone):
+              // reading them needs every tagged link, which would be held beside the workers.
+              if (!alone) searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, (searchLinks ??= tagLinks().forSearch()), searchRecords).catch(() => undefined));
             });
           // Failures are collected below; this only keeps an early exit from leaving them unhandled.
           job.catch(() => undefined);
@@ -371,80 +382,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       await staged.write(rel, await content);
       files++;
     };
-    try {
-      await settled(
-        planned.flatMap((p) => {
-          const n = p.listing.number;
-          files += 3;
-          return [
-            staged.linkFrom(`${issuePath(p.listing)}index.html`, cache.artifactPath(p.key, 'page')),
-            staged.linkFrom(`emails/${n}.html`, cache.artifactPath(p.key, 'emailHtml')),
-            staged.linkFrom(`emails/${n}.txt`, cache.artifactPath(p.key, 'emailText')),
-          ];
-        }),
-      );
-      files += await publishLocalImages(staged, localImagesDir(config));
-      span('link');
-
-      // The feeds show the newest issues whole: known by those issues' cache keys (each covers
-      // the issue, the context and the templates), so an edit to an older issue neither reads
-      // their bodies nor builds the feeds again (placeOnce).
-      const fed = planned.slice(-feedLength);
-      let feedsMade: Promise<Feeds> | undefined;
-      const feeds = () =>
-        (feedsMade ??= Promise.all(fed.map(async (p): Promise<FeedEntry> => ({ issue: p.listing, contentHtml: await cache.readBody(p.key) }))).then(
-          (entries) => buildFeeds(entries, ctx),
-        ));
-      const feedKeys = fed.map((p) => p.key);
-      const placeFeed = (kind: keyof Feeds) => placeOnce(staged, pages, feedFiles[kind], [feedKeys], async () => (await feeds())[kind]).then(() => void files++);
-      const issueListings = planned.map((p) => p.listing);
-      const tagPlan = tagLinks();
-      const linkOutput = await links();
-
-      await settled([
-        write(stylesheetPath(settings), renderStylesheet(settings)),
-        write(searchScriptPath, renderSearchScript()),
-        placeOnce(staged, pages, 'index.html', [issueListings, ctx], () => renderArchivePage(issueListings, ctx)).then(() => void files++),
-        write('404.html', renderNotFoundPage(ctx)),
-        placeFeed('rss'),
-        placeFeed('atom'),
-        placeFeed('json'),
-        write(
-          'sitemap.xml',
-          renderSitemap(
-            issueListings,
-            tagPages().map((t) => ({ slug: t.tag.slug, lastmod: t.issues.at(-1)?.date })),
-            ctx,
-            linkOutput.pages,
-          ),
-        ),
-        writeLinks(linkOutput, async (rel, key, render) => {
-          files++;
-          return staged.place(rel, key, render);
-        }),
-        // One tag page at a time: each is rendered, written and dropped before the next.
-        (async () => {
-          for (const t of tagPages()) {
-            const rel = `${tagPath(t.tag.slug)}index.html`;
-            // The links section (most of the page) is known by its digest: taken from the page that held it, rendered only when its links change.
-            const key = await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => {
-              const [before, after] = tagPageAround(t.tag, t.issues, ctx);
-              // Written as its three parts: the links section (megabytes) is not copied again.
-              return [Buffer.from(before), await tagPlan.section(t.tag.slug), Buffer.from(after)];
-            });
-            // The next build finds this tag's links section in that page.
-            tagPlan.placed(t.tag.slug, key);
-            files++;
-          }
-        })(),
-      ]);
-      span('pages');
-
-      // The reader-search index: every issue's search document, merged (build/search-index.ts).
+    // The reader-search index: every issue's search document, merged (build/search-index.ts).
+    const searchStep = async (tagged: ReturnType<TagLinks['forSearch']>) => {
       await Promise.all(searchReads);
       const search = await buildSearchIndex(
         planned.map((p) => ({ key: p.key, file: cache.entryPath(p.key) })),
-        tagPlan.forSearch(),
+        tagged,
         { template: version, tags: tagsDigest() },
         { outDir, state: await searchState },
         searchRecords,
@@ -478,13 +421,94 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         );
         files++;
       };
-      let next = 0;
-      const writer = async () => {
-        while (next < searchFiles.length - 1) await place(searchFiles[next++]!);
-      };
-      await settled(Array.from({ length: 64 }, writer));
+      await inLanes(searchFiles.slice(0, -1), 64, place);
       await place(searchFiles.at(-1)!);
       span('search');
+    };
+    try {
+      await settled(
+        planned.flatMap((p) => {
+          const n = p.listing.number;
+          files += 3;
+          return [
+            staged.linkFrom(`${issuePath(p.listing)}index.html`, cache.artifactPath(p.key, 'page')),
+            staged.linkFrom(`emails/${n}.html`, cache.artifactPath(p.key, 'emailHtml')),
+            staged.linkFrom(`emails/${n}.txt`, cache.artifactPath(p.key, 'emailText')),
+          ];
+        }),
+      );
+      files += await publishLocalImages(staged, localImagesDir(config));
+      span('link');
+
+      // The feeds show the newest issues whole: known by those issues' cache keys (each covers
+      // the issue, the context and the templates), so an edit to an older issue neither reads
+      // their bodies nor builds the feeds again (placeOnce).
+      const fed = planned.slice(-feedLength);
+      let feedsMade: Promise<Feeds> | undefined;
+      const feeds = () =>
+        (feedsMade ??= Promise.all(fed.map(async (p): Promise<FeedEntry> => ({ issue: p.listing, contentHtml: await cache.readBody(p.key) }))).then(
+          (entries) => buildFeeds(entries, ctx),
+        ));
+      const feedKeys = fed.map((p) => p.key);
+      const placeFeed = (kind: keyof Feeds) => placeOnce(staged, pages, feedFiles[kind], [feedKeys], async () => (await feeds())[kind]).then(() => void files++);
+      const issueListings = planned.map((p) => p.listing);
+      const tagPlan = tagLinks();
+      // One tag page at a time: each is rendered, written and dropped before the next.
+      const placeTagPages = async () => {
+        for (const t of tagPages()) {
+          const rel = `${tagPath(t.tag.slug)}index.html`;
+          // The links section (most of the page) is known by its digest: taken from the page that held it, rendered only when its links change.
+          const key = await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => {
+            const [before, after] = tagPageAround(t.tag, t.issues, ctx);
+            // Written as its three parts: the links section (megabytes) is not copied again.
+            return [Buffer.from(before), await tagPlan.section(t.tag.slug), Buffer.from(after)];
+          });
+          // The next build finds this tag's links section in that page.
+          tagPlan.placed(t.tag.slug, key);
+          files++;
+        }
+      };
+      if (alone) {
+        // Alone in its process, the build writes the search index and the tag pages before
+        // making the links index, and lets go of what they were made from: the search index's
+        // shares (16 MB for 1,000 issues) and the tagged links with what the tag pages keep of
+        // them (each tag's sort, the markup: over 40 MB for 52,000 links) are not kept for a
+        // next build, so they are not held beside the links index, where the build peaked.
+        await searchStep(tagPlan.forSearch());
+        forgetSearchShares();
+        await placeTagPages();
+        tagPlan.settle();
+        forgetTaggedLinks();
+        span('tags');
+      }
+      const linkOutput = await links();
+
+      await settled([
+        write(stylesheetPath(settings), renderStylesheet(settings)),
+        write(searchScriptPath, renderSearchScript()),
+        placeOnce(staged, pages, 'index.html', [issueListings, ctx], () => renderArchivePage(issueListings, ctx)).then(() => void files++),
+        write('404.html', renderNotFoundPage(ctx)),
+        placeFeed('rss'),
+        placeFeed('atom'),
+        placeFeed('json'),
+        write(
+          'sitemap.xml',
+          renderSitemap(
+            issueListings,
+            tagPages().map((t) => ({ slug: t.tag.slug, lastmod: t.issues.at(-1)?.date })),
+            ctx,
+            linkOutput.pages,
+          ),
+        ),
+        writeLinks(linkOutput, async (rel, key, render) => {
+          files++;
+          return staged.place(rel, key, render);
+        }),
+        alone ? Promise.resolve() : placeTagPages(),
+      ]);
+      span('pages');
+
+      if (!alone) await searchStep(tagPlan.forSearch());
 
       if (options.signal?.aborted) throw interrupted();
       await options.beforeCommit?.();

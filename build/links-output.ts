@@ -15,7 +15,7 @@ import { renderLinksPages, type LinksPageFile } from '../web/links-pages.tsx';
 import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-feeds.ts';
 import { topicFeedPaths } from '../web/topic-links.tsx';
 import { readOutputFile } from './in-place-output.ts';
-import { settled } from './output.ts';
+import { inLanes } from './output.ts';
 import { entryDigest, indexLinks, issueLinksDigests, issueLinksDigestsPaced, type KeptShares, type Pause } from './links-index.ts';
 import { writeRecord } from './cache.ts';
 import { LinkSharesRecord } from './links-shares.ts';
@@ -88,7 +88,6 @@ export async function prepareLinks(
 
 /** Writes the files a few at a time: tens of megabytes of pages are never held together. */
 export async function writeLinks(output: LinksOutput, place: Place, lanes = 8): Promise<void> {
-  let next = 0;
   const jobs: Array<() => Promise<unknown>> = [
     ...output.pages.map((page) => async () => page.written(await place(page.rel, page.key, () => page.html()))),
     ...output.files.map((file) => async () => {
@@ -97,10 +96,7 @@ export async function writeLinks(output: LinksOutput, place: Place, lanes = 8): 
       file.written?.(key);
     }),
   ];
-  const lane = async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  };
-  await settled(Array.from({ length: lanes }, lane));
+  await inLanes(jobs, lanes, (job) => job());
 }
 
 /**

@@ -295,3 +295,20 @@ export async function settled(work: Array<Promise<unknown>>): Promise<void> {
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
+
+/**
+ * `work` for each item, `lanes` at a time (each lane takes the next item once its last is
+ * done), waited for as settled() waits; the results in the items' order.
+ */
+export async function inLanes<T, R>(items: readonly T[], lanes: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const at = next++;
+      results[at] = await work(items[at]!);
+    }
+  };
+  await settled(Array.from({ length: Math.min(lanes, items.length) }, lane));
+  return results;
+}

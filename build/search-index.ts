@@ -27,6 +27,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { sectionOwnText, type IssueSearchDoc, type SearchLink } from '../web/search-doc.ts';
 import { searchTokenizer } from '../web/search-tokens.ts';
 import { damagedCacheHint, readEntryPart, writeRecord, type PageStore } from './cache.ts';
+import { inLanes } from './output.ts';
 import type { TaggedLink } from './sources.ts';
 
 /** What the index takes from a tagged link (linkDetails). */
@@ -164,7 +165,8 @@ export async function buildSearchIndex(
     const patched = await patchIndex(issues, byId, context, previous.outDir, previous.state, store);
     if (patched) return patched;
   }
-  const current = await Promise.all(issues.map((issue) => shareFor(issue, byId, store)));
+  // A few at a time: each share read is an issue's whole search document (66 MB for 1,000 issues read at once).
+  const current = await inLanes(issues, 8, (issue) => shareFor(issue, byId, store));
   const keep = new Set(issues.map((i) => i.key));
   for (const key of shares.keys()) if (!keep.has(key)) shares.delete(key);
   current.sort((a, b) => a.number - b.number);

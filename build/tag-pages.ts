@@ -148,6 +148,8 @@ export class TagLinks {
   /** The length of each section this build made or read, and the page each tag's section is now in. */
   readonly #lengths = new Map<string, number>();
   readonly #holders = new Map<string, Held>();
+  /** The links index for the next build, when made before save() (settle). */
+  #index: { made: Omit<TagLinksIndex, 'format' | 'generation'> | undefined } | undefined;
 
   private constructor(
     file: string,
@@ -320,8 +322,29 @@ export class TagLinks {
   }
 
   /** Writes the record for the next build, after the links index it names when this build made a new one. */
+  /**
+   * Makes now the links index save() writes, and lets go of the links this build resolved
+   * or spliced and of each tag's sort kept for a next build: for a build alone in its process, once every tag page is placed (the
+   * search index, which forSearch hands them to, made before). section() must not be
+   * called after.
+   */
+  settle(): void {
+    this.#index ??= { made: this.#makeIndex() };
+    this.#resolved = undefined;
+    // With the sorts goes what web/archive-page.tsx keeps per sorted list (a section's markup) and per link (its item's).
+    lastSorts.clear();
+    for (const entry of this.#bySlug.values()) {
+      delete entry.links;
+      delete entry.splice;
+    }
+  }
+
+  #makeIndex(): Omit<TagLinksIndex, 'format' | 'generation'> | undefined {
+    return this.#resolved ? makeIndex([...this.#bySlug].map(([slug, e]) => [slug, e.links ?? []]), undefined, this.#listings) : this.#spliced?.index();
+  }
+
   async save(): Promise<void> {
-    const index = this.#resolved ? makeIndex([...this.#bySlug].map(([slug, e]) => [slug, e.links ?? []]), undefined, this.#listings) : this.#spliced?.index();
+    const index = this.#index ? this.#index.made : this.#makeIndex();
     if (index) {
       const generation = randomBytes(9).toString('base64url');
       await writeRecord(indexFile(path.dirname(this.#file)), { format: indexFormat, generation, ...index } satisfies TagLinksIndex);

@@ -29,7 +29,7 @@ export const buildCommand: Command = {
     let summary;
     try {
       const withheld = await readIssuesHeldFromWeb(config);
-      summary = await buildSite({ config, store, withheld, heapGrowth: buildHeapGrowth, onProgress: bar.update, signal: ctx.signal, ...(threads ? { threads } : {}) });
+      summary = await buildSite({ config, store, withheld, heapGrowth: buildHeapGrowth, alone: true, onProgress: bar.update, signal: ctx.signal, ...(threads ? { threads } : {}) });
     } finally {
       bar.clear();
     }

@@ -8,6 +8,7 @@ import { GroqJsStore } from '../content/groq-js-store.ts';
 import { syntheticDataset, writeDataset } from './build-dataset.ts';
 import { lazyStats, parsedBudget } from '../content/lazy-document.ts';
 import { expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
+import { collectGarbage } from '../core/collect-garbage.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 /** A build as `newsdesk build` runs it in a new process, on a lazy store of that process's modules; how many documents it parsed. */
@@ -92,5 +93,27 @@ describe('a build on a lazily read dataset', () => {
       parsedBudget.bytes = budget;
     }
   });
+  it('alone in its process, lets go of the tagged links once its tag pages are written, and writes what a build from scratch writes', async () => {
+    const { dir, datasetPath, store, config } = await syntheticSite('newsdesk-lone-build-', 14);
+    for (const threads of [1, 2]) {
+      vi.resetModules();
+      const sources = (await import('../build/sources.ts')) as typeof import('../build/sources.ts');
+      const { buildSite } = (await import('../build/build-site.ts')) as typeof import('../build/build-site.ts');
+      const lazy = new GroqJsStore({ datasetPath, lazy: true });
+      // The links as the build resolves them: the same objects, as nothing changes in between.
+      const raw = await sources.fetchRawContent(lazy);
+      const listings = new Map((await sources.fetchListings(lazy, raw.issues.map((d) => d._id))).map((l) => [l.id, l] as const));
+      let links: unknown[] | undefined = sources.taggedLinks(raw, listings);
+      const refs = links.map((link) => new WeakRef(link as object));
+      expect(refs.length).toBeGreaterThan(20);
+      const build = { ...config, outDir: path.join(dir, `out-${threads}`), dataDir: path.join(dir, `data-${threads}`) };
+      await buildSite({ config: build, store: lazy, threads, alone: true });
+      // Nothing kept for a next build: not the links, nor each tag's sort of them, nor their markup.
+      expect(sources.knownTaggedLinks(raw, listings)).toBeUndefined();
+      links = undefined;
+      collectGarbage();
+      expect(refs.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+      await expectSameAsFromScratch({ config: build, store, threads: 1 }, path.join(dir, `reference-${threads}`), `alone, ${threads} thread(s)`);
+    }
+  });
 });
-

@@ -18,7 +18,7 @@ import { OpenFile } from '../core/open-file.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { digestOfText, documentDigest, lineOf, recordDigest, recordLine } from './document-digest.ts';
-import { idAndTypeOf, isUnparsed, lazyDocument, lazyDocumentAt, lazyText, materialise, probesOf, type LineReader } from './lazy-document.ts';
+import { idAndTypeOf, isUnparsed, lazyDocument, lazyDocumentAt, lazyStats, lazyText, materialise, probesOf, type LineReader } from './lazy-document.ts';
 import { narrowQuery } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
@@ -970,16 +970,39 @@ class DatasetParser {
   }
 }
 
+/** How far ahead a lazy document's line is read when the line before it was the last one read (lineReader). */
+const readAhead = 64 * 1024;
+
 /**
  * Parses the lines of lazy documents (content/lazy-document.ts) of one dataset file; with
  * `source` (the file, kept open), reads them from it by position too.
  */
 function lineReader(file: string, deriveRevisions: boolean, source?: OpenFile): LineReader {
+  // The stretch of the file read ahead, when lines are asked for in the order they are in
+  // the file (an issue's links, one after the other): then one read takes the next lines
+  // too. A first build read 52,000 link lines one system call each, 0.5 s of its main
+  // thread. A line far from the last one is read alone, so reading here and there costs
+  // no more than before. One buffer, read into again each time (its lines are copied out).
+  let ahead = Buffer.alloc(0);
+  let aheadAt = 0;
+  let aheadLength = 0;
+  let lastEnd = -1;
   return {
     ...(source && {
       source,
       read(offset: number, length: number) {
-        const bytes = source.read(offset, length);
+        let bytes: Buffer;
+        if (offset >= aheadAt && offset + length <= aheadAt + aheadLength) bytes = ahead.subarray(offset - aheadAt, offset - aheadAt + length);
+        else {
+          lazyStats.fileReads++;
+          if (offset >= lastEnd && offset - lastEnd < readAhead) {
+            if (ahead.length < Math.max(readAhead, length)) ahead = Buffer.allocUnsafe(Math.max(readAhead, length));
+            aheadAt = offset;
+            aheadLength = source.read(offset, ahead.length, ahead).length;
+            bytes = ahead.subarray(0, Math.min(length, aheadLength));
+          } else bytes = source.read(offset, length);
+        }
+        lastEnd = offset + length;
         if (bytes.length < length) throw new NewsdeskError('DATASET_PARSE', `${file}: the file ended before the line at byte ${offset} that an earlier read found`, { hint: 'Run the command again.' });
         return bytes.toString('utf8').trim();
       },

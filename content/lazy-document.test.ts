@@ -146,6 +146,29 @@ describe('a lazy store', () => {
     await expect(broken.eager.fetch('*')).rejects.toMatchObject({ code: 'DATASET_PARSE' });
   });
 
+  it('reads lines asked for in the order of the file a stretch at a time, and a line far from the last one alone', async () => {
+    const words = 'caf\u00e9 \u00e9t\u00e9 \u2014 \ud83e\udd86 '.repeat(40);
+    const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ _id: `link-${i}`, _type: 'link', url: `https://a.example/${i}`, title: `Link ${i}`, description: words }));
+    // One line longer than a stretch.
+    lines.splice(150, 0, JSON.stringify({ _id: 'issue-long', _type: 'issue', title: 'Long', summary: 'x'.repeat(100_000) }));
+    const { lazy, eager, datasetPath } = await stores(lines);
+    await lazy.documents();
+    const bytes = (await fs.stat(datasetPath)).size;
+    const expected = await eager.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });
+    for (const order of ['in the order of the file', 'last line first']) {
+      // Documents of the line index the first read left: each line is read from the file when first looked into.
+      const all = await new GroqJsStore({ datasetPath, lazy: true }).fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });
+      const before = { ...lazyStats };
+      const at = order === 'last line first' ? [...all.keys()].reverse() : [...all.keys()];
+      for (const i of at) expect(all[i]!.description ?? all[i]!.summary, `${order}: line ${i + 1}`).toEqual(expected[i]!.description ?? expected[i]!.summary);
+      const linesRead = lazyStats.linesRead - before.linesRead;
+      expect(linesRead).toBeGreaterThanOrEqual(lines.length);
+      const reads = lazyStats.fileReads - before.fileReads;
+      if (order === 'last line first') expect(reads).toBe(linesRead);
+      else expect(reads).toBeLessThanOrEqual(Math.ceil(bytes / 65_536) + 2);
+    }
+  });
+
   it('keeps no line it can read again from the file, but for the parse a question leads to', async () => {
     const { lazy } = await stores(docs.map((d) => JSON.stringify(d)));
     const all = await lazy.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' });

@@ -15,8 +15,8 @@
 import type { OpenFile } from '../core/open-file.ts';
 import type { LineAt } from './document-digest.ts';
 
-/** How many lazy documents were parsed, lines read back from the file (documents of a line index), and parses let go (parsedBudget), for tests and benchmarks. */
-export const lazyStats = { parsed: 0, linesRead: 0, letGo: 0 };
+/** How many lazy documents were parsed, lines read back from the file (documents of a line index), the reads of the file that took them (see LineReader.read), and parses let go (parsedBudget), for tests and benchmarks. */
+export const lazyStats = { parsed: 0, linesRead: 0, fileReads: 0, letGo: 0 };
 
 /** Parses the lines of one file: shared by all its lazy documents. */
 export interface LineReader {

@@ -327,14 +327,15 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
           const issue = fromLines ? undefined : projected.get(p.id);
           if (!fromLines && !issue) throw disappeared(p.listing);
           const job = workers
-            .render({ key: p.key, ...(fromLines ? { lines: fromLines } : { issue: issueBytes(JSON.stringify(issue)) }), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase, layouts })
+            .render({ key: p.key, ...(fromLines ? { lines: fromLines } : { issue: issueBytes(JSON.stringify(issue)) }), listing: p.listing, neighbours: p.neighbours, ctx, mediaBase, layouts, withSearch: !alone })
             .then(({ meta, search }) => {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
               // A failure here is met again, and reported, when the index is built. A build alone
-              // in its process reads the shares after the render instead (BuildOptions.alone):
-              // reading them needs every tagged link, which would be held beside the workers.
-              if (!alone) searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, (searchLinks ??= tagLinks().forSearch()), searchRecords).catch(() => undefined));
+              // in its process asks for no search document back and reads the shares after the
+              // render (BuildOptions.alone): reading them needs every tagged link, which would be
+              // held beside the workers.
+              if (search !== undefined) searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, (searchLinks ??= tagLinks().forSearch()), searchRecords).catch(() => undefined));
             });
           // Failures are collected below; this only keeps an early exit from leaving them unhandled.
           job.catch(() => undefined);

@@ -37,12 +37,14 @@ export interface RenderRequest {
   mediaBase?: string | undefined;
   /** Where compiled email layouts are kept between processes (emails/mjml-slots.ts). */
   layouts?: LayoutStore | undefined;
+  /** Whether the search document comes back with the reply (Rendered.search): not for a build that reads it later from the cache entry. */
+  withSearch: boolean;
 }
 
 export type WorkerRequest = { type: 'render'; request: RenderRequest };
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; key: string; meta: EntryMeta; search: string }
+  | { type: 'done'; key: string; meta: EntryMeta; search: string | undefined }
   | { type: 'failed'; key: string; error: { code: string | undefined; message: string; hint: string | undefined; stack: string | undefined } };
 
 // bin/compile.js points this at the compiled worker next to the compiled pool.
@@ -58,10 +60,10 @@ const workerExecArgv = workerEntry.pathname.endsWith('.ts') ? ['--import', pathT
  */
 const inFlightPerWorker = 8;
 
-/** A rendered issue: its cache entry's metadata, and the text of its search document as written there. */
+/** A rendered issue: its cache entry's metadata, and the text of its search document as written there (when the request asked for it). */
 export interface Rendered {
   meta: EntryMeta;
-  search: string;
+  search: string | undefined;
 }
 
 interface Pending {

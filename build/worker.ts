@@ -22,9 +22,11 @@ const render = async ({ request }: WorkerRequest): Promise<void> => {
     const issue = withLocalMedia(parseProjectedIssue(projected, request.listing), request.mediaBase);
     const artifacts = await renderIssueArtifacts({ issue, neighbours: request.neighbours, ctx: request.ctx, key: request.key, layouts: request.layouts });
     const meta = cache.writeSync(request.key, issue.number, artifacts);
-    // The search document goes back with the reply: the main thread reads it at once
-    // (search-index.ts readSearchShare), and reading the file back cost it 0.5 s a build.
-    port.postMessage({ type: 'done', key: request.key, meta, search: artifacts.search } satisfies WorkerReply);
+    // The search document goes back with the reply when asked: the main thread reads it at
+    // once (search-index.ts readSearchShare), and reading the file back cost it 0.5 s a build.
+    // A build alone in its process reads it back after the render (build-site.ts), and 66 MB
+    // of copies for 1,000 issues would only be garbage there.
+    port.postMessage({ type: 'done', key: request.key, meta, search: request.withSearch ? artifacts.search : undefined } satisfies WorkerReply);
   } catch (error) {
     const e = error as { code?: string; message?: string; hint?: string; stack?: string };
     port.postMessage({

@@ -321,12 +321,11 @@ export class TagLinks {
     return parts.length === 0 ? Buffer.alloc(0) : Buffer.concat([sectionHead, ...parts, sectionTail]);
   }
 
-  /** Writes the record for the next build, after the links index it names when this build made a new one. */
   /**
    * Makes now the links index save() writes, and lets go of the links this build resolved
-   * or spliced and of each tag's sort kept for a next build: for a build alone in its process, once every tag page is placed (the
-   * search index, which forSearch hands them to, made before). section() must not be
-   * called after.
+   * or spliced and of each tag's sort kept for a next build: for a build alone in its
+   * process, once every tag page is placed (the search index, which forSearch hands them
+   * to, made before). section() must not be called after.
    */
   settle(): void {
     this.#index ??= { made: this.#makeIndex() };
@@ -343,6 +342,7 @@ export class TagLinks {
     return this.#resolved ? makeIndex([...this.#bySlug].map(([slug, e]) => [slug, e.links ?? []]), undefined, this.#listings) : this.#spliced?.index();
   }
 
+  /** Writes the record for the next build, after the links index it names when this build made a new one. */
   async save(): Promise<void> {
     const index = this.#index ? this.#index.made : this.#makeIndex();
     if (index) {

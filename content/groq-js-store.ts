@@ -996,9 +996,10 @@ function lineReader(file: string, deriveRevisions: boolean, source?: OpenFile): 
         else {
           lazyStats.fileReads++;
           if (offset >= lastEnd && offset - lastEnd < readAhead) {
-            if (ahead.length < Math.max(readAhead, length)) ahead = Buffer.allocUnsafe(Math.max(readAhead, length));
+            const stretch = Math.max(readAhead, length);
+            if (ahead.length < stretch) ahead = Buffer.allocUnsafe(stretch);
             aheadAt = offset;
-            aheadLength = source.read(offset, ahead.length, ahead).length;
+            aheadLength = source.read(offset, stretch, ahead).length;
             bytes = ahead.subarray(0, Math.min(length, aheadLength));
           } else bytes = source.read(offset, length);
         }

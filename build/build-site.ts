@@ -383,49 +383,6 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       await staged.write(rel, await content);
       files++;
     };
-    // The reader-search index: every issue's search document, merged (build/search-index.ts).
-    const searchStep = async (tagged: ReturnType<TagLinks['forSearch']>) => {
-      await Promise.all(searchReads);
-      const search = await buildSearchIndex(
-        planned.map((p) => ({ key: p.key, file: cache.entryPath(p.key) })),
-        tagged,
-        { template: version, tags: tagsDigest() },
-        { outDir, state: await searchState },
-        searchRecords,
-      );
-      searchIndexState = search.state;
-      const searchFiles = search.files;
-      // In order, 64 writers at a time: thousands of small files written at once would hold as
-      // many open files, and meta.json, which names the rest, comes last (search-index.ts).
-      // An issue's records file without content is the one the current output has; one in
-      // the page store is hard-linked from there.
-      const place = async ([rel, content]: (typeof searchFiles)[number]) => {
-        if (typeof content === 'string') return write(rel, content);
-        if (content !== undefined) {
-          searchRecords.keep(content.key);
-          await staged.linkFrom(rel, content.path).catch((error: NodeJS.ErrnoException) => {
-            // Deleted under a running server: the next build reads the shares again.
-            if (error.code === 'ENOENT') forgetSearchShares();
-            throw error;
-          });
-          files++;
-          return;
-        }
-        await staged.place(rel, current?.get(rel), () =>
-          readOutputFile(
-            outDir,
-            rel,
-            () => rmSync(searchStateFile, { force: true }),
-            'whose search index this build was updating',
-            'Build again: the next build makes the search index from every issue instead.',
-          ),
-        );
-        files++;
-      };
-      await inLanes(searchFiles.slice(0, -1), 64, place);
-      await place(searchFiles.at(-1)!);
-      span('search');
-    };
     try {
       await settled(
         planned.flatMap((p) => {
@@ -454,6 +411,49 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       const placeFeed = (kind: keyof Feeds) => placeOnce(staged, pages, feedFiles[kind], [feedKeys], async () => (await feeds())[kind]).then(() => void files++);
       const issueListings = planned.map((p) => p.listing);
       const tagPlan = tagLinks();
+      // The reader-search index: every issue's search document, merged (build/search-index.ts).
+      const searchStep = async () => {
+        await Promise.all(searchReads);
+        const search = await buildSearchIndex(
+          planned.map((p) => ({ key: p.key, file: cache.entryPath(p.key) })),
+          tagPlan.forSearch(),
+          { template: version, tags: tagsDigest() },
+          { outDir, state: await searchState },
+          searchRecords,
+        );
+        searchIndexState = search.state;
+        const searchFiles = search.files;
+        // In order, 64 writers at a time: thousands of small files written at once would hold as
+        // many open files, and meta.json, which names the rest, comes last (search-index.ts).
+        // An issue's records file without content is the one the current output has; one in
+        // the page store is hard-linked from there.
+        const place = async ([rel, content]: (typeof searchFiles)[number]) => {
+          if (typeof content === 'string') return write(rel, content);
+          if (content !== undefined) {
+            searchRecords.keep(content.key);
+            await staged.linkFrom(rel, content.path).catch((error: NodeJS.ErrnoException) => {
+              // Deleted under a running server: the next build reads the shares again.
+              if (error.code === 'ENOENT') forgetSearchShares();
+              throw error;
+            });
+            files++;
+            return;
+          }
+          await staged.place(rel, current?.get(rel), () =>
+            readOutputFile(
+              outDir,
+              rel,
+              () => rmSync(searchStateFile, { force: true }),
+              'whose search index this build was updating',
+              'Build again: the next build makes the search index from every issue instead.',
+            ),
+          );
+          files++;
+        };
+        await inLanes(searchFiles.slice(0, -1), 64, place);
+        await place(searchFiles.at(-1)!);
+        span('search');
+      };
       // One tag page at a time: each is rendered, written and dropped before the next.
       const placeTagPages = async () => {
         for (const t of tagPages()) {
@@ -475,7 +475,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         // shares (16 MB for 1,000 issues) and the tagged links with what the tag pages keep of
         // them (each tag's sort, the markup: over 40 MB for 52,000 links) are not kept for a
         // next build, so they are not held beside the links index, where the build peaked.
-        await searchStep(tagPlan.forSearch());
+        await searchStep();
         forgetSearchShares();
         await placeTagPages();
         tagPlan.settle();
@@ -509,7 +509,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
       ]);
       span('pages');
 
-      if (!alone) await searchStep(tagPlan.forSearch());
+      if (!alone) await searchStep();
 
       if (options.signal?.aborted) throw interrupted();
       await options.beforeCommit?.();

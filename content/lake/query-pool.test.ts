@@ -1,21 +1,22 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../tests/helpers/hang.ts';
 import { makeTempDir } from '../../tests/helpers/temp.ts';
 import { GroqJsStore } from '../groq-js-store.ts';
 import type { SanityDocument } from '../store.ts';
 import { LakeError } from './protocol.ts';
-import { QueryPool, type QueryBudget } from './query-pool.ts';
+import { QueryPool, type QueryBudget, type SpareWorkers } from './query-pool.ts';
 
 const bomb = 'count(*[]{"a":*[]{"b":*[]{"c":*[]{"d":*[]{_id}}}}})';
 const pools: QueryPool[] = [];
 
-async function openPool(budget: Partial<QueryBudget> = {}): Promise<{ store: GroqJsStore; pool: QueryPool; datasetPath: string }> {
+async function openPool(budget: Partial<QueryBudget> = {}, spare: Partial<SpareWorkers> = {}): Promise<{ store: GroqJsStore; pool: QueryPool; datasetPath: string }> {
   const datasetPath = path.join(await makeTempDir(), 'dataset.ndjson');
   const docs: SanityDocument[] = Array.from({ length: 200 }, (_, i) => ({ _id: `link-${i}`, _type: 'link', _rev: `r${i}`, title: `Link ${i}` }));
   await fs.writeFile(datasetPath, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
   const store = new GroqJsStore({ datasetPath });
-  const pool = await QueryPool.start(store, { budget });
+  const pool = await QueryPool.start(store, { budget, spare });
   pools.push(pool);
   return { store, pool, datasetPath };
 }
@@ -82,4 +83,25 @@ describe('query workers', () => {
     await expect(ask(pool, bomb)).rejects.toMatchObject({ status: 422, message: expect.stringMatching(/64 MB of memory/) });
     expect(await ask(pool, 'count(*)')).toBe(200);
   });
+
+  it('run one worker, a second only while a slow query holds the first with others waiting, which stops once idle', async () => {
+    const { pool } = await openPool({ ms: 120_000 }, { afterMs: 100, idleMs: 200 });
+    // Quick queries, even many at once, share the one worker.
+    expect(await Promise.all(Array.from({ length: 20 }, () => ask(pool, 'count(*)')))).toEqual(Array(20).fill(200));
+    expect(pool.workers).toBe(1);
+    expect(pool.sparesStarted).toBe(0);
+    // A slow one (this one takes seconds) holds it: the quick one waiting behind it gets a second worker.
+    let slowDone = false;
+    const slow = ask(pool, 'count(*[count(*[count(*[_id != ^._id]) > 0]) > 0])').finally(() => (slowDone = true));
+    expect(await ask(pool, 'count(*[_type == "link"])')).toBe(200);
+    expect(slowDone).toBe(false);
+    expect(pool.sparesStarted).toBe(1);
+    expect(pool.workers).toBe(2);
+    expect(await slow).toBe(200);
+    // Idle, the second stops again (idleMs), and queries go on.
+    await until('the second worker to stop', () => (pool.workers === 1 ? true : undefined));
+    expect(await ask(pool, 'count(*)')).toBe(200);
+    expect(pool.replaced).toBe(0);
+  });
 });
+

@@ -7,6 +7,10 @@
 // query sees every write acknowledged before it was asked (read-your-writes); before each
 // query the mirror also catches up with the dataset as the store reads it (another
 // process's write), as the store's own queries did.
+// Each worker's copy costs about three times the dataset file (250 MB for 1,000 issues),
+// so one worker runs at all times and a second starts only while a query has held the
+// first for a moment with others waiting behind it (a heavy search); it stops again once
+// it has had nothing to do for a while.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -33,6 +37,16 @@ export interface QueryBudget {
 }
 
 export const defaultQueryBudget: QueryBudget = { ms: 5_000, memoryMb: 384 };
+
+/** When the pool starts a worker beyond the first, and when it stops it again. */
+export interface SpareWorkers {
+  /** How long a query may hold every worker, with another query waiting, before one more starts. */
+  afterMs: number;
+  /** How long a worker beyond the first may go without a query before it stops. */
+  idleMs: number;
+}
+
+export const defaultSpareWorkers: SpareWorkers = { afterMs: 250, idleMs: 120_000 };
 
 /**
  * How long a closed pool goes on answering after its last query: a server that stops
@@ -61,12 +75,20 @@ interface Slot {
   /** Changes held back while the worker is still being sent the documents (see #load). */
   held: QueryWorkerRequest[] | undefined;
   job: Job | undefined;
+  /** When the worker was handed its job (performance.now()). */
+  jobStarted: number;
   timer: NodeJS.Timeout | undefined;
+  /** Set while a worker beyond the first has nothing to do: it stops when this fires. */
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 export class QueryPool {
   readonly #budget: QueryBudget;
+  /** The most workers the pool runs at once; it keeps one. */
   readonly #size: number;
+  readonly #spare: SpareWorkers;
+  /** Set while the pool waits to see whether the running queries hold the waiting ones long enough to start another worker. */
+  #spareCheck: NodeJS.Timeout | undefined;
   readonly #description: string;
   /** The store's documents by id, in its order: what a new worker is loaded with. */
   readonly #mirror = new Map<string, SanityDocument>();
@@ -88,17 +110,30 @@ export class QueryPool {
   #forwarded = 0;
   /** Workers replaced since the pool started (stopped past their budget, or failed). */
   replaced = 0;
+  /** Workers started beyond the first since the pool started (see SpareWorkers). */
+  sparesStarted = 0;
 
-  private constructor(store: GroqJsStore, options: { budget: QueryBudget; size: number; description: string }) {
+  private constructor(store: GroqJsStore, options: { budget: QueryBudget; size: number; spare: SpareWorkers; description: string }) {
     this.#store = store;
     this.#budget = options.budget;
     this.#size = options.size;
+    this.#spare = options.spare;
     this.#description = options.description;
   }
 
-  /** Mirrors the store's documents and starts the workers; queries wait until one has loaded. */
-  static async start(store: GroqJsStore, options: { budget?: Partial<QueryBudget>; size?: number } = {}): Promise<QueryPool> {
-    const pool = new QueryPool(store, { budget: { ...defaultQueryBudget, ...options.budget }, size: options.size ?? 2, description: store.description });
+  /** How many workers run now (starting ones included). */
+  get workers(): number {
+    return this.#slots.size;
+  }
+
+  /** Mirrors the store's documents and starts the first worker; queries wait until it has loaded. */
+  static async start(store: GroqJsStore, options: { budget?: Partial<QueryBudget>; size?: number; spare?: Partial<SpareWorkers> } = {}): Promise<QueryPool> {
+    const pool = new QueryPool(store, {
+      budget: { ...defaultQueryBudget, ...options.budget },
+      size: Math.max(1, options.size ?? 2),
+      spare: { ...defaultSpareWorkers, ...options.spare },
+      description: store.description,
+    });
     // Writes committed while the documents are read are replayed over them, in order.
     let early: StoreTransaction[] | undefined = [];
     pool.#unsubscribe = store.subscribe((transaction) => (early ? early.push(transaction) : pool.#forward(transaction)));
@@ -106,7 +141,7 @@ export class QueryPool {
     for (const doc of pool.#seen) pool.#mirror.set(doc._id, doc);
     for (const transaction of early) pool.#applyToMirror(transaction);
     early = undefined;
-    for (let i = 0; i < pool.#size; i++) pool.#spawn();
+    pool.#spawn();
     return pool;
   }
 
@@ -140,8 +175,10 @@ export class QueryPool {
     const busy = [...this.#slots].some((slot) => slot.job !== undefined);
     if ((busy || this.#queue.length > 0) && this.#slots.size > 0) return this.#stopLater();
     this.#stopped = true;
+    clearTimeout(this.#spareCheck);
     for (const slot of this.#slots) {
       clearTimeout(slot.timer);
+      clearTimeout(slot.idleTimer);
       void slot.worker.terminate();
     }
     this.#slots.clear();
@@ -196,7 +233,7 @@ export class QueryPool {
     });
     // A query worker never keeps the process alive on its own.
     worker.unref();
-    const slot: Slot = { worker, ready: false, held: [], job: undefined, timer: undefined };
+    const slot: Slot = { worker, ready: false, held: [], job: undefined, jobStarted: 0, timer: undefined, idleTimer: undefined };
     this.#slots.add(slot);
     let loaded = false;
     let started = false;
@@ -251,6 +288,7 @@ export class QueryPool {
   #retire(slot: Slot, error: unknown): void {
     if (!this.#slots.delete(slot)) return;
     clearTimeout(slot.timer);
+    clearTimeout(slot.idleTimer);
     slot.job?.reject(error);
     slot.job = undefined;
     void slot.worker.terminate();
@@ -263,19 +301,59 @@ export class QueryPool {
       for (const job of this.#queue.splice(0)) job.reject(this.#broken);
       return;
     }
+    // Another worker running (a spare) takes the queries on: no need for a fresh one.
+    if (this.#slots.size > 0) return this.#pump();
     this.replaced++;
     this.#spawn();
   }
 
   #pump(): void {
     for (const slot of this.#slots) {
-      if (this.#queue.length === 0) return;
+      if (this.#queue.length === 0) break;
       if (!slot.ready || slot.job) continue;
       const job = this.#queue.shift()!;
       slot.job = job;
+      slot.jobStarted = performance.now();
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
       slot.timer = setTimeout(() => this.#retire(slot, this.#overBudget('time')), this.#budget.ms);
       slot.worker.postMessage({ type: 'query', key: job.key, ...job.request } satisfies QueryWorkerRequest);
     }
+    this.#considerSpare();
+    for (const slot of this.#slots) if (slot.ready && !slot.job && !slot.idleTimer && this.#slots.size > 1) this.#idleOut(slot);
+  }
+
+  /**
+   * Starts one more worker when queries wait while every worker has been busy for
+   * SpareWorkers.afterMs (one slow query should not hold up the Studio's quick ones), or
+   * looks again once that time is up; not while a worker is still starting.
+   */
+  #considerSpare(): void {
+    if (this.#queue.length === 0 || this.#slots.size >= this.#size || this.#closed || this.#spareCheck) return;
+    const slots = [...this.#slots];
+    if (slots.some((slot) => !slot.ready || !slot.job)) return;
+    const heldFor = performance.now() - Math.max(...slots.map((slot) => slot.jobStarted));
+    if (heldFor >= this.#spare.afterMs) {
+      this.sparesStarted++;
+      this.#spawn();
+      return;
+    }
+    this.#spareCheck = setTimeout(() => {
+      this.#spareCheck = undefined;
+      this.#considerSpare();
+    }, this.#spare.afterMs - heldFor);
+    this.#spareCheck.unref();
+  }
+
+  /** Stops an idle worker beyond the first once it has had no query for SpareWorkers.idleMs. */
+  #idleOut(slot: Slot): void {
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (slot.job || this.#slots.size <= 1 || !this.#slots.delete(slot)) return;
+      clearTimeout(slot.timer);
+      void slot.worker.terminate();
+    }, this.#spare.idleMs);
+    slot.idleTimer.unref();
   }
 
   #overBudget(what: 'time' | 'memory'): LakeError {

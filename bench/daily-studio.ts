@@ -16,12 +16,14 @@
 //     lake stopping a query at 5 s), then sorted by relevance, its default (score(boost(…))
 //     kept by _score > 0), and sorted by a field (text::query, or what references the
 //     words, in the filter), and what a link field of an issue asks as the editor types
-//     (the same scoring over links), median of 3 (target <= 2 s each).
+//     (the same scoring over links), median of 3 (target <= 2 s each);
+//   - the studio process's memory after all that (RSS and its peak, from /proc), median of 3.
 // The archive, its built site and build cache are kept in bench/.out/ between runs (the
 // first run builds them once, which takes a while for a big archive); each run works on
 // a fresh copy, so runs do not feed each other.
 //   npx tsx bench/daily-studio.ts [--issues 1000] [--rounds 3]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import os from 'node:os';
@@ -188,6 +190,7 @@ try {
   const linkedInReads: Array<{ ms: number; bytes: number }> = [];
   const byIdReads: number[] = [];
   const searches: Array<{ firstMs: number; relevanceMs: number; fieldMs: number; referenceMs: number }> = [];
+  const memory: Array<{ rssMb: number; peakMb: number }> = [];
   for (let i = 0; i < rounds; i++) {
     const studio = await startStudio(dir);
     starts.push(studio.readyMs);
@@ -199,6 +202,7 @@ try {
     linkedInReads.push(await measureLinkedInRead(dir, studio));
     byIdReads.push(await measureByIdReads(dir, studio));
     searches.push(await measureLinkSearch(dir, studio));
+    memory.push(memoryOf(studio));
     await studio.stop();
   }
   console.log(`studio warm start to ready, ${issues}-issue archive (median of ${rounds}): ${(median(starts) / 1000).toFixed(2)} s (target <= ${targets.startS} s)`);
@@ -210,8 +214,22 @@ try {
   console.log(`studio search of the link list for a common word, sorted by relevance, ${issues}-issue archive (median of ${rounds}): ${(median(searches.map((s) => s.relevanceMs)) / 1000).toFixed(2)} s (target <= ${targets.searchS} s)`);
   console.log(`studio search of the link list for a common word, sorted by a field, ${issues}-issue archive (median of ${rounds}): ${(median(searches.map((s) => s.fieldMs)) / 1000).toFixed(2)} s (target <= ${targets.searchS} s)`);
   console.log(`studio search for a link to put in an issue (a link field), ${issues}-issue archive (median of ${rounds}): ${(median(searches.map((s) => s.referenceMs)) / 1000).toFixed(2)} s (target <= ${targets.searchS} s)`);
+  if (memory.some((m) => m.peakMb > 0)) {
+    console.log(`studio memory after the publish, reads and searches, ${issues}-issue archive (median of ${rounds}): RSS ${median(memory.map((m) => m.rssMb)).toFixed(0)} MB, peak ${median(memory.map((m) => m.peakMb)).toFixed(0)} MB (the process, its lake's query workers and the build's render workers)`);
+  }
 } finally {
   await fs.rm(dir, { recursive: true, force: true });
+}
+
+/** The studio process's resident memory now and its peak so far, as Linux reports them (0 elsewhere). */
+function memoryOf(studio: Studio): { rssMb: number; peakMb: number } {
+  try {
+    const status = readFileSync(`/proc/${studio.child.pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  } catch {
+    return { rssMb: 0, peakMb: 0 };
+  }
 }
 
 /** The token the Studio's lake for `dir` takes. */

@@ -5,6 +5,7 @@
 // size is held to the 5 s that 600 issues must meet; that the check grows linearly is the
 // growth from 300 to 600 issues (2× for linear, 4× for the pairwise check it replaced),
 // taken from CPU time, which on a machine shared with other work is the steadier figure.
+// Each size's peak RSS (the check's process, dataset loaded) is held to 500 MB.
 //   npx tsx bench/daily-check.ts
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -17,6 +18,7 @@ const { values } = parseArgs({ options: { 'generate-into': { type: 'string' }, i
 const sizes = [100, 300, 600];
 const targetSeconds = 5;
 const targetGrowth = 2.3;
+const targetPeakMb = 500;
 
 if (values['generate-into']) {
   const { syntheticDataset, writeDataset } = await import('../tests/build-dataset.ts');
@@ -28,7 +30,7 @@ if (values['generate-into']) {
   const cpu = process.cpuUsage();
   const problems = await checkContent(new GroqJsStore({ datasetPath: values.measure }));
   const used = process.cpuUsage(cpu);
-  console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, cpuSeconds: (used.user + used.system) / 1e6, problems: problems.length }));
+  console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, cpuSeconds: (used.user + used.system) / 1e6, problems: problems.length, peakMb: process.resourceUsage().maxRSS / 1024 }));
 } else {
   await bench();
 }
@@ -45,12 +47,13 @@ async function bench(): Promise<void> {
     for (const issues of sizes) {
       const datasetPath = path.join(dir, `dataset-${issues}.ndjson`);
       child(['--generate-into', datasetPath, '--issues', String(issues)]);
-      const { seconds, cpuSeconds, problems } = JSON.parse(child(['--measure', datasetPath])) as { seconds: number; cpuSeconds: number; problems: number };
+      const { seconds, cpuSeconds, problems, peakMb } = JSON.parse(child(['--measure', datasetPath])) as { seconds: number; cpuSeconds: number; problems: number; peakMb: number };
       // The synthetic issues are valid: a problem here means the check changed, not the data.
       if (problems !== 0) throw new Error(`check found ${problems} problem(s) in valid synthetic content`);
       cpuBySize.set(issues, cpuSeconds);
       console.log(`check in-process, ${issues} issues: ${seconds.toFixed(2)} s (target <= ${targetSeconds} s)`);
       console.log(`check in-process CPU time, ${issues} issues: ${cpuSeconds.toFixed(2)} s (target <= ${targetSeconds} s)`);
+      console.log(`check in-process peak RSS, ${issues} issues: ${peakMb.toFixed(0)} MB (target <= ${targetPeakMb} MB)`);
       if (issues === sizes.at(-1)) {
         const bin = path.resolve(import.meta.dirname, '../bin/newsdesk.js');
         const t = performance.now();

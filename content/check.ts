@@ -30,12 +30,7 @@ export async function checkContent(store: ContentStore): Promise<ContentProblem[
     found.push({ id: 'newsletter', label: 'settings', path: '(document)', message: 'no published newsletter settings document; create and publish Settings' });
   }
   found.push(...parseDocuments(settingsSchema, all.settings, 'settings').problems);
-  const links = parseDocuments(linkSchema, attachUsedIn(all.links, all.referrers), 'link');
-  found.push(...links.problems);
-  for (const link of links.documents) {
-    // The build leaves such a link out wherever an issue uses it; say so before it is used.
-    if (!isSafeLinkUrl(link.url)) found.push({ id: link.id, label: 'link', path: 'url', message: `${describeUrl(link.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
-  }
+  found.push(...checkLinks(all.links, all.referrers, local?.projectLink));
   found.push(...parseDocuments(tagSchema, all.tags, 'tag').problems);
   const issues = checkIssues(all.issues, true, undefined, local?.projectIssue);
   found.push(...issues.problems);
@@ -44,11 +39,11 @@ export async function checkContent(store: ContentStore): Promise<ContentProblem[
 }
 
 /**
- * everythingQuery's answer from a store in this process: its links projected in code as
- * groq-js would, and its issues as they are, with the projection for checkIssues to make
- * one issue at a time (so each projected copy dies young).
+ * everythingQuery's answer from a store in this process: its links and issues as they are,
+ * with the projections (in code, as groq-js would make them) for checkLinks and
+ * checkIssues to make one document at a time (so each projected copy dies young).
  */
-async function everythingInProcess(store: ContentStore): Promise<{ answer: unknown; projectIssue: (doc: unknown) => unknown }> {
+async function everythingInProcess(store: ContentStore): Promise<{ answer: unknown; projectIssue: (doc: unknown) => unknown; projectLink: (doc: unknown) => unknown }> {
   // Each document is checked by the read model once projected (parseDocuments); here only that it is one.
   const { documents, ...rest } = z
     .object({ documents: z.array(z.unknown()) })
@@ -58,9 +53,35 @@ async function everythingInProcess(store: ContentStore): Promise<{ answer: unkno
   const byId = new Map(docs.map((doc) => [doc._id, doc] as const));
   const lookup = (id: string) => byId.get(id);
   return {
-    answer: { ...rest, issues: docs.filter((doc) => doc._type === 'issue'), links: docs.flatMap((doc) => (doc._type === 'link' ? [projectLink(doc, lookup)] : [])) },
+    answer: { ...rest, issues: docs.filter((doc) => doc._type === 'issue'), links: docs.filter((doc) => doc._type === 'link') },
     projectIssue: (doc) => projectIssue(doc as object, lookup),
+    projectLink: (doc) => projectLink(doc as object, lookup),
   };
+}
+
+/**
+ * The problems of projected links: what does not fit the model, then URLs the build would
+ * leave out. As checkIssues, each link is projected (`project`, when `raw` holds the
+ * documents themselves), given the published issues that use it (indexUsedIn: one walk over
+ * each issue, not one per link and issue), parsed and checked, then let go:
+ * 80,000 links parsed all at once were most of a long archive's check peak.
+ */
+function checkLinks(raw: unknown[], referrers: Referrer[], project: (doc: unknown) => unknown = (doc) => doc): ContentProblem[] {
+  const usedIn = indexUsedIn(referrers);
+  const parseProblems: ContentProblem[] = [];
+  const urlProblems: ContentProblem[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const link = project(raw[i]);
+    raw[i] = undefined;
+    const withUse = typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link;
+    const { documents, problems } = parseDocuments(linkSchema, [withUse], 'link');
+    parseProblems.push(...problems);
+    for (const doc of documents) {
+      // The build leaves such a link out wherever an issue uses it; say so before it is used.
+      if (!isSafeLinkUrl(doc.url)) urlProblems.push({ id: doc.id, label: 'link', path: 'url', message: `${describeUrl(doc.url)} is not an http(s) or mailto URL; the build leaves this link out. Fix the URL or delete the link` });
+    }
+  }
+  return [...parseProblems, ...urlProblems];
 }
 
 type IssueIdentity = Pick<Issue, 'id' | 'number' | 'slug'>;
@@ -155,16 +176,6 @@ async function checkDrafts(store: ContentStore, published: IssueIdentity[], refe
 
 function keyProblem(p: ContentProblem): string {
   return JSON.stringify([p.id, p.path, p.message]);
-}
-
-/**
- * Each link with the published issues that use it, as linkProjection's usedIn gives them:
- * an issue uses a link when a reference in it names the link (what GROQ's references()
- * tests). One walk over each issue instead of one per link and issue.
- */
-function attachUsedIn(links: unknown[], referrers: Referrer[]): unknown[] {
-  const usedIn = indexUsedIn(referrers);
-  return links.map((link) => (typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link));
 }
 
 /** Numbers and slugs each issue must have to itself. */

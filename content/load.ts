@@ -14,8 +14,9 @@ import {
   type Settings,
   type Tag,
 } from './model.ts';
-import { issueByIdQuery, issueByNumberQuery, issuesQuery, linksQuery, settingsQuery, tagsQuery } from './queries.ts';
+import { issueByIdQuery, issueByNumberQuery, issuesQuery, linksLocalQuery, linksQuery, settingsQuery, tagsQuery } from './queries.ts';
 import type { ContentStore, Perspective } from './store.ts';
+import { indexUsedIn } from './used-in.ts';
 
 /** Every issue the perspective shows (published by default), newest first. */
 export async function loadIssues(store: ContentStore, perspective: Perspective = 'published'): Promise<Issue[]> {
@@ -54,9 +55,19 @@ export async function loadLinks(
   store: ContentStore,
   filter: { status?: LinkStatus | undefined; tag?: string | undefined; unused?: boolean | undefined } = {},
 ): Promise<Link[]> {
-  const raw = await store.fetch(linksQuery, { status: filter.status ?? null, tag: filter.tag ?? null }, { perspective: 'published' });
+  const params = { status: filter.status ?? null, tag: filter.tag ?? null };
+  const raw = store.local ? withUsedIn(await store.fetch(linksLocalQuery, params, { perspective: 'published' })) : await store.fetch(linksQuery, params, { perspective: 'published' });
   const links = parseOrThrow(linkSchema, raw, 'link');
   return filter.unused ? links.filter((l) => l.usedIn.length === 0) : links;
+}
+
+const linksLocalSchema = z.object({ links: z.array(z.unknown()), referrers: z.array(z.object({ usedIn: z.unknown(), document: z.unknown() })) });
+
+/** linksLocalQuery's answer as linksQuery gives it: each link with the published issues that reference it (one walk over each issue). */
+function withUsedIn(answer: unknown): unknown[] {
+  const { links, referrers } = linksLocalSchema.parse(answer);
+  const usedIn = indexUsedIn(referrers);
+  return links.map((link) => (typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link));
 }
 
 export async function loadTags(store: ContentStore): Promise<Tag[]> {

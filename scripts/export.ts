@@ -27,9 +27,11 @@ export const exportCommand: Command = {
     if (file === path.resolve(content.datasetPath)) {
       throw new NewsdeskError('USAGE', `${target} is the dataset itself`, { hint: 'Name another file; the dataset and its journal stay as they are.' });
     }
-    const store = new GroqJsStore({ datasetPath: content.datasetPath, seedFrom: content.samplePath });
+    // Lazily, and not copied: each document is parsed as it is written out and let go (content/lazy-document.ts),
+    // where a parsed dataset and its copy (GroqJsStore.documents) held 1,000 issues' 80 MB as 590 MB.
+    const store = new GroqJsStore({ datasetPath: content.datasetPath, seedFrom: content.samplePath, lazy: true });
     try {
-      const all = await store.documents();
+      const all = (await store.view('raw'))();
       const documents = values.published ? all.filter((d) => !d._id.startsWith('drafts.')) : all;
       await writeAtomically(file, serialiseInParts(documents));
       ctx.out(`${documents.length} document(s) from ${store.description} written to ${path.relative(ctx.cwd, file) || file}`);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GroqJsStore, readDataset } from '../content/groq-js-store.ts';
+import { GroqJsStore, readDataset, serialiseInParts } from '../content/groq-js-store.ts';
 import { exportCommand } from '../scripts/export.ts';
 import { runCommand } from './helpers/run-command.ts';
 import { makeTempDir } from './helpers/temp.ts';
@@ -27,6 +27,10 @@ describe('newsdesk export', () => {
     expect(exported.map((d) => d._id)).toEqual(expect.arrayContaining(['tag-exported', 'drafts.tag-exported']));
     expect(exported.length).toBe(datasetBefore.trim().split('\n').length + 2);
     expect(all.stdout).toContain(`${exported.length} document(s)`);
+    // Read lazily and never copied, each document is written as a store reading the whole dataset holds it.
+    const eager = new GroqJsStore({ datasetPath });
+    expect(fs.readFileSync(path.join(dataDir, 'all.ndjson'), 'utf8')).toBe([...serialiseInParts(await eager.documents())].join(''));
+    eager.close();
 
     const published = await runCommand(exportCommand, ['published.ndjson', '--published'], { env, cwd: dataDir });
     expect(published.code, published.stderr).toBe(0);

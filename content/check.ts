@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import { collectUrlWarnings, describeUrl } from '../web/url-warnings.ts';
-import { loadIssueByNumber, loadSettings } from './load.ts';
-import { describeProblem, issueSchema, linkSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem, type Issue } from './model.ts';
+import { loadIssueByNumber, loadSettings, parseLinkUsedIn } from './load.ts';
+import { describeProblem, issueSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem, type Issue } from './model.ts';
 import { projectIssue, projectLink } from './issue-projection.ts';
 import { everythingLocalQuery, everythingQuery, issuesByIdQuery } from './queries.ts';
 import { findIssueRuleErrors, isSafeLinkUrl, summaryMaxLength, summaryTooLongMessage } from './rules.ts';
@@ -73,8 +73,7 @@ function checkLinks(raw: unknown[], referrers: Referrer[], project: (doc: unknow
   for (let i = 0; i < raw.length; i++) {
     const link = project(raw[i]);
     raw[i] = undefined;
-    const withUse = typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link;
-    const { documents, problems } = parseDocuments(linkSchema, [withUse], 'link');
+    const { documents, problems } = parseLinkUsedIn(link, usedIn);
     parseProblems.push(...problems);
     for (const doc of documents) {
       // The build leaves such a link out wherever an issue uses it; say so before it is used.

@@ -79,15 +79,19 @@ function linksWithUsedIn(answer: unknown): Link[] {
   const parsed: Link[] = [];
   const problems: ContentProblem[] = [];
   for (let i = 0; i < links.length; i++) {
-    const link = links[i];
+    const one = parseLinkUsedIn(links[i], usedIn);
     links[i] = undefined;
-    const withUse = typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link;
-    const one = parseDocuments(linkSchema, [withUse], 'link');
     parsed.push(...one.documents);
     problems.push(...one.problems);
   }
   if (problems.length > 0) throw contentError(problems);
   return parsed;
+}
+
+/** One projected link with the published issues that use it (indexUsedIn's map, by link id), parsed as linksQuery's links are. */
+export function parseLinkUsedIn(link: unknown, usedIn: Map<unknown, unknown[]>): { documents: Link[]; problems: ContentProblem[] } {
+  const withUse = typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link;
+  return parseDocuments(linkSchema, [withUse], 'link');
 }
 
 export async function loadTags(store: ContentStore): Promise<Tag[]> {

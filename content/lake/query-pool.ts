@@ -7,8 +7,8 @@
 // query sees every write acknowledged before it was asked (read-your-writes); before each
 // query the mirror also catches up with the dataset as the store reads it (another
 // process's write), as the store's own queries did.
-// Each worker's copy costs about three times the dataset file (250 MB for 1,000 issues),
-// so one worker runs at all times and a second starts only while a query has held the
+// Each worker's copy costs about twice the dataset file (165 MB for 1,000 issues), so
+// one worker runs at all times and a second starts only while a query has held the
 // first for a moment with others waiting behind it (a heavy search); it stops again once
 // it has had nothing to do for a while.
 import { createRequire } from 'node:module';

@@ -331,10 +331,12 @@ export class QueryPool {
   /**
    * Starts one more worker when queries wait while every worker has been busy for
    * SpareWorkers.afterMs (one slow query should not hold up the Studio's quick ones), or
-   * looks again once that time is up; not while a worker is still starting.
+   * looks again once that time is up; not while a worker is still starting, nor after one
+   * failed to (each failure would start another while the slow query runs).
    */
   #considerSpare(): void {
-    if (this.#queue.length === 0 || this.#slots.size >= this.#size || this.#closed || this.#spareCheck) return;
+    // Not after a worker failed to start, until one has started: a spare is only a help.
+    if (this.#queue.length === 0 || this.#slots.size >= this.#size || this.#closed || this.#spareCheck || this.#failedStarts > 0) return;
     const slots = [...this.#slots];
     if (slots.some((slot) => !slot.ready || !slot.job)) return;
     const heldFor = performance.now() - Math.max(...slots.map((slot) => slot.jobStarted));

@@ -4,13 +4,13 @@
 import { z } from 'zod';
 import { NewsdeskError, isNewsdeskError } from '../core/errors.ts';
 import { collectUrlWarnings, describeUrl } from '../web/url-warnings.ts';
-import { loadIssueByNumber, loadSettings, parseLinkUsedIn } from './load.ts';
+import { eachLinkUsedIn, loadIssueByNumber, loadSettings } from './load.ts';
 import { describeProblem, issueSchema, parseDocuments, settingsSchema, tagSchema, type ContentProblem, type Issue } from './model.ts';
 import { projectIssue, projectLink } from './issue-projection.ts';
 import { everythingLocalQuery, everythingQuery, issuesByIdQuery } from './queries.ts';
 import { findIssueRuleErrors, isSafeLinkUrl, summaryMaxLength, summaryTooLongMessage } from './rules.ts';
 import type { ContentStore } from './store.ts';
-import { collectReferences, indexUsedIn } from './used-in.ts';
+import { collectReferences } from './used-in.ts';
 
 const everythingSchema = z.object({
   settings: z.array(z.unknown()),
@@ -60,20 +60,14 @@ async function everythingInProcess(store: ContentStore): Promise<{ answer: unkno
 }
 
 /**
- * The problems of projected links: what does not fit the model, then URLs the build would
- * leave out. As checkIssues, each link is projected (`project`, when `raw` holds the
- * documents themselves), given the published issues that use it (indexUsedIn: one walk over
- * each issue, not one per link and issue), parsed and checked, then let go:
- * 80,000 links parsed all at once were most of a long archive's check peak.
+ * The problems of the links (eachLinkUsedIn parses one at a time: 80,000 links parsed all
+ * at once were most of a long archive's check peak): what does not fit the model, then
+ * URLs the build would leave out.
  */
-function checkLinks(raw: unknown[], referrers: Referrer[], project: (doc: unknown) => unknown = (doc) => doc): ContentProblem[] {
-  const usedIn = indexUsedIn(referrers);
+function checkLinks(raw: unknown[], referrers: Referrer[], project?: (doc: unknown) => unknown): ContentProblem[] {
   const parseProblems: ContentProblem[] = [];
   const urlProblems: ContentProblem[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const link = project(raw[i]);
-    raw[i] = undefined;
-    const { documents, problems } = parseLinkUsedIn(link, usedIn);
+  for (const { documents, problems } of eachLinkUsedIn(raw, referrers, project)) {
     parseProblems.push(...problems);
     for (const doc of documents) {
       // The build leaves such a link out wherever an issue uses it; say so before it is used.

@@ -19,7 +19,7 @@ import {
 } from './model.ts';
 import { issueByIdQuery, issueByNumberQuery, issuesQuery, linksLocalQuery, linksQuery, settingsQuery, tagsQuery } from './queries.ts';
 import type { ContentStore, Perspective } from './store.ts';
-import { indexUsedIn } from './used-in.ts';
+import { indexUsedIn, type Referrer } from './used-in.ts';
 
 /** Every issue the perspective shows (published by default), newest first. */
 export async function loadIssues(store: ContentStore, perspective: Perspective = 'published'): Promise<Issue[]> {
@@ -67,20 +67,12 @@ export async function loadLinks(
 
 const linksLocalSchema = z.object({ links: z.array(z.unknown()), referrers: z.array(z.object({ usedIn: z.unknown(), document: z.unknown() })) });
 
-/**
- * The links of linksLocalQuery's answer, each given the published issues that reference it
- * (one walk over each issue) and parsed as linksQuery's would be, then let go of (zod's
- * copy of the list is emptied as it goes): the projected, the completed and the parsed
- * copies of 80,000 links are never all held at once.
- */
+/** The links of linksLocalQuery's answer, parsed as linksQuery's would be (eachLinkUsedIn). */
 function linksWithUsedIn(answer: unknown): Link[] {
   const { links, referrers } = linksLocalSchema.parse(answer);
-  const usedIn = indexUsedIn(referrers);
   const parsed: Link[] = [];
   const problems: ContentProblem[] = [];
-  for (let i = 0; i < links.length; i++) {
-    const one = parseLinkUsedIn(links[i], usedIn);
-    links[i] = undefined;
+  for (const one of eachLinkUsedIn(links, referrers)) {
     parsed.push(...one.documents);
     problems.push(...one.problems);
   }
@@ -88,10 +80,25 @@ function linksWithUsedIn(answer: unknown): Link[] {
   return parsed;
 }
 
-/** One projected link with the published issues that use it (indexUsedIn's map, by link id), parsed as linksQuery's links are. */
-export function parseLinkUsedIn(link: unknown, usedIn: Map<unknown, unknown[]>): { documents: Link[]; problems: ContentProblem[] } {
-  const withUse = typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link;
-  return parseDocuments(linkSchema, [withUse], 'link');
+/**
+ * Each link of `raw` (projected by `project`, when `raw` holds the documents themselves),
+ * given the published issues that reference it (indexUsedIn: one walk over each issue, not
+ * one per link and issue) and parsed as linksQuery's links are, one at a time. Each entry of
+ * `raw` is let go of as it is read: the projected, the completed and the parsed copies of
+ * 80,000 links are never all held at once.
+ */
+export function* eachLinkUsedIn(
+  raw: unknown[],
+  referrers: ReadonlyArray<Referrer<unknown>>,
+  project: (doc: unknown) => unknown = (doc) => doc,
+): Generator<{ documents: Link[]; problems: ContentProblem[] }> {
+  const usedIn = indexUsedIn(referrers);
+  for (let i = 0; i < raw.length; i++) {
+    const link = project(raw[i]);
+    raw[i] = undefined;
+    const withUse = typeof link === 'object' && link !== null ? { ...link, usedIn: usedIn.get((link as { id?: unknown }).id) ?? [] } : link;
+    yield parseDocuments(linkSchema, [withUse], 'link');
+  }
 }
 
 export async function loadTags(store: ContentStore): Promise<Tag[]> {

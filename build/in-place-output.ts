@@ -40,9 +40,44 @@ export function readOutputFile(outDir: string, rel: string, forget: () => void, 
   }
 }
 
+/**
+ * A file's text: one string, or pieces written one after another. A link page is its
+ * layout's pieces around its list: joined into one string it was copied again (at two bytes
+ * a character once any link's words hold one beyond Latin-1), only to be encoded.
+ */
+export type FileText = string | readonly string[];
+
+/** What is hashed and written of a FileText: the string, or each piece in UTF-8 (encoded once for both). */
+export type FileBytes = string | readonly Buffer[];
+
+export function fileBytes(text: FileText): FileBytes {
+  return typeof text === 'string' ? text : text.map((piece) => Buffer.from(piece, 'utf8'));
+}
+
+/** Writes a file: a string at once, pieces in one gathered write (a write each cost a first build thousands of round trips to the file threads). */
+export async function writeFileBytes(file: string, bytes: FileBytes): Promise<void> {
+  if (typeof bytes === 'string') return fs.writeFile(file, bytes);
+  const handle = await fs.open(file, 'w');
+  try {
+    const pieces = bytes as Buffer[];
+    const { bytesWritten } = await handle.writev(pieces);
+    // A short write (rare on a file) is finished from where it stopped.
+    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    if (bytesWritten < length) await handle.write(Buffer.concat(pieces).subarray(bytesWritten));
+  } finally {
+    await handle.close();
+  }
+}
+
 export const contentKey = {
   link: (source: string) => `link:${source}`,
-  text: (content: string) => `sha256:${createHash('sha256').update(content).digest('base64url')}`,
+  /** The hash of the text's UTF-8 bytes (the same for a text in pieces as for the pieces joined). */
+  text: (content: FileBytes) => {
+    const hash = createHash('sha256');
+    if (typeof content === 'string') hash.update(content);
+    else for (const piece of content) hash.update(piece);
+    return `sha256:${hash.digest('base64url')}`;
+  },
   /** The same, remembered per path: a page the build reused (build-site.ts renderOnce) is the same string, not hashed again. */
   textAt(rel: string, content: string): string {
     const last = lastTextKeys.get(rel);
@@ -121,9 +156,9 @@ export class InPlaceOutput {
   }
 
   /** As StagedOutput.place: renders the file only when it must be written; resolves with its content key. */
-  async place(rel: string, key: string | undefined, render: () => string): Promise<string> {
-    let content: string | undefined;
-    if (key === undefined) key = contentKey.text((content = render()));
+  async place(rel: string, key: string | undefined, render: () => FileText): Promise<string> {
+    let content: FileBytes | undefined;
+    if (key === undefined) key = contentKey.text((content = fileBytes(render())));
     if (!this.#changed(rel, key)) return key;
     if (content === undefined && this.#linkable?.files.get(rel) === key) {
       const linked = await this.#replace(rel, (temp) => fs.link(path.join(this.#linkable!.dir, rel), temp)).then(
@@ -133,8 +168,8 @@ export class InPlaceOutput {
       );
       if (linked) return key;
     }
-    const text = content ?? render();
-    await this.#replace(rel, (temp) => fs.writeFile(temp, text));
+    const bytes = content ?? fileBytes(render());
+    await this.#replace(rel, (temp) => writeFileBytes(temp, bytes));
     return key;
   }
 

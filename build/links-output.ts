@@ -14,7 +14,7 @@ import type { Feeds } from '../web/feeds.ts';
 import { renderLinksPages, type LinksPageFile } from '../web/links-pages.tsx';
 import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-feeds.ts';
 import { topicFeedPaths } from '../web/topic-links.tsx';
-import { readOutputFile } from './in-place-output.ts';
+import { readOutputFile, type FileText } from './in-place-output.ts';
 import { inLanes } from './output.ts';
 import { entryDigest, indexLinks, issueLinksDigests, issueLinksDigestsPaced, type KeptShares, type Pause } from './links-index.ts';
 import { writeRecord } from './cache.ts';
@@ -43,7 +43,7 @@ export interface LinksContext {
  * Puts a file in the output: `key` is its content key when known without rendering it;
  * `render` is called only when the file must be written. Resolves with the content key.
  */
-export type Place = (rel: string, key: string | undefined, render: () => string) => Promise<string>;
+export type Place = (rel: string, key: string | undefined, render: () => FileText) => Promise<string>;
 
 /**
  * `tags`: the tags that have a tag page (their feeds and the "by topic" filter); `stored`:

@@ -19,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InPlaceOutput, OutputManifest, contentKey } from './in-place-output.ts';
+import { InPlaceOutput, OutputManifest, contentKey, fileBytes, writeFileBytes, type FileBytes, type FileText } from './in-place-output.ts';
 
 /** The spare folder beside an output folder, and its manifest in the build cache. */
 function spareOf(outDir: string, cacheDir: string): { dir: string; manifest: OutputManifest } {
@@ -136,10 +136,10 @@ export class StagedOutput {
    * Writes a file known by its content key, rendering it only when the current output
    * does not hold the same (`key` undefined: render, and key it by its text). Resolves with the key.
    */
-  async place(rel: string, key: string | undefined, render: () => string): Promise<string> {
+  async place(rel: string, key: string | undefined, render: () => FileText): Promise<string> {
     if (this.#update) return this.#update.place(rel, key, render);
-    let content: string | undefined;
-    if (key === undefined) key = contentKey.text((content = render()));
+    let content: FileBytes | undefined;
+    if (key === undefined) key = contentKey.text((content = fileBytes(render())));
     this.files.set(rel, key);
     const target = await this.#ensureDir(rel);
     if (this.#current?.get(rel) === key) {
@@ -150,7 +150,7 @@ export class StagedOutput {
         // Gone or not linkable (another file system): write it.
       }
     }
-    await fs.writeFile(target, content ?? render());
+    await writeFileBytes(target, content ?? fileBytes(render()));
     return key;
   }
 

@@ -387,7 +387,7 @@ describe('the list of sites', () => {
       uses: [{ number: 1 + Math.floor(i / 10), slug: `issue-${1 + Math.floor(i / 10)}`, title: 'An issue', date: '2026-01-02', anchor: undefined, words: 'Some words.' }],
     }));
     const files = await renderLinksPages({ links, sections: [] }, aRenderContext(), []);
-    const page = (rel: string) => cheerio.load(files.find((f) => f.rel === rel)!.html());
+    const page = (rel: string) => cheerio.load([files.find((f) => f.rel === rel)!.html()].flat().join(''));
     const index = page('links/domains/index.html');
     const groups = index('ul.domain-groups a').toArray().map((a) => index(a).attr('href')!);
     expect(groups).toHaveLength(11);

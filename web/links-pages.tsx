@@ -8,6 +8,7 @@
 // web/archive-page.tsx) and rendered only when written (tens of megabytes of them are
 // never held at once); per path, what a page was made from and its content key are
 // remembered, so a rebuild need not render a page whose links are the same objects.
+import type { FileText } from '../build/in-place-output.ts';
 import type { LinksIndex, Pause, PublishedLink } from '../build/links-index.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import { escapeHtml } from './archive-page.tsx';
@@ -118,11 +119,12 @@ let frameCache: { key: string; parts: string[] } | undefined;
 const markPattern = new RegExp(`(${Object.values(marks).join('|')})`);
 
 /**
- * A whole page in the site's layout around ready-made main content. The layout is
- * rendered once per settings and cut at the stand-ins, so a page is one join: tens of
- * megabytes of pages are not copied once per stand-in.
+ * A whole page in the site's layout around ready-made main content, as the pieces it is
+ * written in: the layout is rendered once per settings and cut at the stand-ins, and the
+ * pieces are encoded and written one after another, so the tens of megabytes of a first
+ * build's link pages are neither copied once per stand-in nor joined into one more string.
  */
-function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: string, description: string, main: string): string {
+function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: string, description: string, main: string): string[] {
   if (frameCache?.key !== ctxKey) {
     const frame = renderDocument(
       <Layout title={marks.title} ctx={ctx} canonicalPath={marks.path} description={marks.description} head={<LinksFeedHead ctx={ctx} />}>
@@ -137,15 +139,9 @@ function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: strin
     [marks.description]: escapeHtml(stripControlChars(description)),
     [marks.main]: main,
   };
-  const { parts } = frameCache;
-  const join = () => parts.map((part, i) => (i % 2 === 1 ? values[part]! : part)).join('');
-  const page = join();
-  // Control characters are rare: looked for in the joined page (flat), not in `main`, which
-  // is pieces a look would first copy into one string; the page is joined again only when
-  // it has one and `main` is where.
-  if (!hasControlChars(page) || !hasControlChars(main)) return page;
-  values[marks.main] = stripControlChars(main);
-  return join();
+  // The title and description are stripped above; `main` (escaped text) when it holds one.
+  if (hasControlChars(main)) values[marks.main] = stripControlChars(main);
+  return frameCache.parts.map((part, i) => (i % 2 === 1 ? values[part]! : part));
 }
 
 function pagerHtml(pages: LinkListPage[], at: number, ctx: RenderContext): string {
@@ -175,8 +171,8 @@ export interface LinksPageFile {
   rel: string;
   /** The page's content key (build/in-place-output.ts) when this process wrote the very same page before; else undefined. */
   key: string | undefined;
-  /** Renders the page (nothing keeps it: render when writing). */
-  html(): string;
+  /** Renders the page, as the pieces it is written in (nothing keeps it: render when writing). */
+  html(): FileText;
   /** Tells the page the content key it was written under, for the next build. */
   written(key: string): void;
   /** What the page is made from besides the templates: equal inputs give an equal page. */
@@ -194,7 +190,7 @@ interface TagListing {
 const lastPages = new Map<string, { meta: string; links: PublishedLink[]; key: string }>();
 
 /** The page at `rel`, with its content key when it was last written from the same inputs. */
-function remembered(rel: string, meta: string, links: PublishedLink[], render: () => string): Pick<LinksPageFile, 'key' | 'html' | 'written' | 'inputs'> {
+function remembered(rel: string, meta: string, links: PublishedLink[], render: () => FileText): Pick<LinksPageFile, 'key' | 'html' | 'written' | 'inputs'> {
   const last = lastPages.get(rel);
   const same = last && last.meta === meta && last.links.length === links.length && last.links.every((l, i) => l === links[i]);
   return { key: same ? last.key : undefined, html: render, written: (key) => void lastPages.set(rel, { meta, links, key }), inputs: { meta, links } };

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InPlaceOutput, contentKey, fileBytes, writeFileBytes } from './in-place-output.ts';
+import { writeContent } from './cache.ts';
+import { InPlaceOutput, contentKey, fileBytes } from './in-place-output.ts';
 import { StagedOutput } from './output.ts';
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'newsdesk-file-text-'));
@@ -15,7 +16,7 @@ const joined = pieces.join('');
 describe('a file written in pieces', () => {
   it('holds the bytes of the pieces joined, keyed as the joined text is', async () => {
     const file = path.join(dir, 'page.html');
-    await writeFileBytes(file, fileBytes(pieces));
+    await writeContent(file, fileBytes(pieces));
     expect(await readFile(file, 'utf8')).toBe(joined);
     expect(contentKey.text(fileBytes(pieces))).toBe(contentKey.text(joined));
     expect(contentKey.text(fileBytes(pieces))).not.toBe(contentKey.text(pieces.slice(1).join('')));

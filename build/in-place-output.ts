@@ -12,6 +12,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isString, recordOf } from '../core/record-of.ts';
 import { NewsdeskError } from '../core/errors.ts';
+import { writeContent, type PageContent } from './cache.ts';
 
 const manifestSchema = z.object({
   outDir: z.string(),
@@ -47,35 +48,18 @@ export function readOutputFile(outDir: string, rel: string, forget: () => void, 
  */
 export type FileText = string | readonly string[];
 
-/** What is hashed and written of a FileText: the string, or each piece in UTF-8 (encoded once for both). */
-export type FileBytes = string | readonly Buffer[];
-
-export function fileBytes(text: FileText): FileBytes {
+/** The text's bytes, hashed and written: the string, or each piece in UTF-8 (encoded once for both). */
+export function fileBytes(text: FileText): PageContent {
   return typeof text === 'string' ? text : text.map((piece) => Buffer.from(piece, 'utf8'));
-}
-
-/** Writes a file: a string at once, pieces in one gathered write (a write each cost a first build thousands of round trips to the file threads). */
-export async function writeFileBytes(file: string, bytes: FileBytes): Promise<void> {
-  if (typeof bytes === 'string') return fs.writeFile(file, bytes);
-  const handle = await fs.open(file, 'w');
-  try {
-    const pieces = bytes as Buffer[];
-    const { bytesWritten } = await handle.writev(pieces);
-    // A short write (rare on a file) is finished from where it stopped.
-    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-    if (bytesWritten < length) await handle.write(Buffer.concat(pieces).subarray(bytesWritten));
-  } finally {
-    await handle.close();
-  }
 }
 
 export const contentKey = {
   link: (source: string) => `link:${source}`,
   /** The hash of the text's UTF-8 bytes (the same for a text in pieces as for the pieces joined). */
-  text: (content: FileBytes) => {
+  text: (content: PageContent) => {
     const hash = createHash('sha256');
-    if (typeof content === 'string') hash.update(content);
-    else for (const piece of content) hash.update(piece);
+    if (typeof content === 'string' || Buffer.isBuffer(content)) hash.update(content);
+    else for (const piece of content as Buffer[]) hash.update(piece);
     return `sha256:${hash.digest('base64url')}`;
   },
   /** The same, remembered per path: a page the build reused (build-site.ts renderOnce) is the same string, not hashed again. */
@@ -157,7 +141,7 @@ export class InPlaceOutput {
 
   /** As StagedOutput.place: renders the file only when it must be written; resolves with its content key. */
   async place(rel: string, key: string | undefined, render: () => FileText): Promise<string> {
-    let content: FileBytes | undefined;
+    let content: PageContent | undefined;
     if (key === undefined) key = contentKey.text((content = fileBytes(render())));
     if (!this.#changed(rel, key)) return key;
     if (content === undefined && this.#linkable?.files.get(rel) === key) {
@@ -169,7 +153,7 @@ export class InPlaceOutput {
       if (linked) return key;
     }
     const bytes = content ?? fileBytes(render());
-    await this.#replace(rel, (temp) => writeFileBytes(temp, bytes));
+    await this.#replace(rel, (temp) => writeContent(temp, bytes));
     return key;
   }
 

@@ -19,7 +19,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InPlaceOutput, OutputManifest, contentKey, fileBytes, writeFileBytes, type FileBytes, type FileText } from './in-place-output.ts';
+import { writeContent, type PageContent } from './cache.ts';
+import { InPlaceOutput, OutputManifest, contentKey, fileBytes, type FileText } from './in-place-output.ts';
 
 /** The spare folder beside an output folder, and its manifest in the build cache. */
 function spareOf(outDir: string, cacheDir: string): { dir: string; manifest: OutputManifest } {
@@ -138,7 +139,7 @@ export class StagedOutput {
    */
   async place(rel: string, key: string | undefined, render: () => FileText): Promise<string> {
     if (this.#update) return this.#update.place(rel, key, render);
-    let content: FileBytes | undefined;
+    let content: PageContent | undefined;
     if (key === undefined) key = contentKey.text((content = fileBytes(render())));
     this.files.set(rel, key);
     const target = await this.#ensureDir(rel);
@@ -150,7 +151,7 @@ export class StagedOutput {
         // Gone or not linkable (another file system): write it.
       }
     }
-    await writeFileBytes(target, content ?? fileBytes(render()));
+    await writeContent(target, content ?? fileBytes(render()));
     return key;
   }
 

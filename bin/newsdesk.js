@@ -5,8 +5,8 @@
 // only when it cannot be compiled (a read-only install, say).
 import module from 'node:module';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { pathToFileURL } from 'node:url';
+import { optimiseLater } from './v8-tiering.js';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
@@ -15,15 +15,8 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(1);
 }
-// V8 optimises a function with TurboFan once it has run about 3,000 times. A full build runs
-// the render code in three isolates (this thread and two render workers), and each compiles it
-// on its own: about 2,400 TurboFan compiles, 3-4 s of CPU on V8's helper threads, some
-// functions optimised again and again as their types settle. At 10,000 calls a full build
-// of 1,000 issues took 1.4-3.3 s less CPU on those threads and no more elsewhere (eight
-// alternating pairs: 28.1 s against 30.0 s in all); a long-running server or send still
-// optimises its hot code within its first seconds. Set before any code runs, so the
-// compile cache and every worker thread see the same setting.
-v8.setFlagsFromString('--invocation-count-for-turbofan=10000');
+// TurboFan later than V8's default: a full build's three isolates compile far less (v8-tiering.js).
+optimiseLater();
 // `newsdesk issues | head` closes the pipe early; that is not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error) => {

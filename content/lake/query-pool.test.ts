@@ -78,6 +78,19 @@ describe('query workers', () => {
     expect(await ask(pool, 'count(*)')).toBe(200);
   });
 
+  it("read every document's search words once loaded, before a search asks, as does the fresh worker that replaces one", async () => {
+    const { pool } = await openPool({ ms: 300 });
+    await until('the worker to read the words', () => (pool.warmedDocuments > 0 ? true : undefined));
+    expect(pool.warmedDocuments).toBe(200);
+    const search = (q: string) =>
+      pool.query({ query: '*[_type in $types && [@, _id] match text::query($q)] | order(_id) [0..1]._id', params: { types: ['link'], q }, perspective: 'raw', identity: undefined }).then((json) => JSON.parse(json!));
+    expect(await search('link 12*')).toEqual(['link-12', 'link-120']);
+    await expect(ask(pool, bomb)).rejects.toMatchObject({ type: 'queryBudgetExceeded' });
+    await until('the fresh worker to read the words', () => (pool.warmedDocuments > 200 ? true : undefined));
+    expect(pool.warmedDocuments).toBe(400);
+    expect(await search('link 19*')).toEqual(['link-19', 'link-190']);
+  });
+
   it('stop a query past its memory', async () => {
     const { pool } = await openPool({ ms: 120_000, memoryMb: 64 });
     await expect(ask(pool, bomb)).rejects.toMatchObject({ status: 422, message: expect.stringMatching(/64 MB of memory/) });
@@ -93,6 +106,8 @@ describe('query workers', () => {
     // A slow one (this one takes seconds) holds it: the quick one waiting behind it gets a second worker.
     let slowDone = false;
     const slow = ask(pool, 'count(*[count(*[count(*[_id != ^._id]) > 0]) > 0])').finally(() => (slowDone = true));
+    // Each query first reads the dataset's state, which can finish in either order: the slow one is asked first.
+    await until('the slow query to run', () => (pool.running === 1 ? true : undefined));
     expect(await ask(pool, 'count(*[_type == "link"])')).toBe(200);
     expect(slowDone).toBe(false);
     expect(pool.sparesStarted).toBe(1);

@@ -22,10 +22,14 @@ import { LakeError } from './protocol.ts';
 export type QueryWorkerRequest =
   | { type: 'load'; documents: SanityDocument[]; first: boolean }
   | { type: 'apply'; changes: Array<{ id: string; after: SanityDocument | null }> }
+  /** Sent once the documents are loaded: the worker reads what a search needs of each while it waits for queries (query-worker.ts warm). */
+  | { type: 'warm' }
   | { type: 'query'; key: number; query: string; params: Record<string, unknown>; perspective: Perspective; identity: string | undefined };
 
 export type QueryWorkerReply =
   | { type: 'ready' }
+  /** The worker has read the words of every document it was loaded with (see warm). */
+  | { type: 'warmed'; documents: number }
   | { type: 'result'; key: number; json: string | undefined }
   | { type: 'failed'; key: number; error: { code: string | undefined; message: string; hint: string | undefined } };
 
@@ -117,6 +121,8 @@ export class QueryPool {
   replaced = 0;
   /** Workers started beyond the first since the pool started (see SpareWorkers). */
   sparesStarted = 0;
+  /** Documents whose search words the workers have read before any search asked (query-worker.ts warm), over all workers so far. */
+  warmedDocuments = 0;
 
   private constructor(store: GroqJsStore, options: { budget: QueryBudget; size: number; spare: SpareWorkers; description: string }) {
     this.#store = store;
@@ -129,6 +135,11 @@ export class QueryPool {
   /** How many workers run now (starting ones included). */
   get workers(): number {
     return this.#slots.size;
+  }
+
+  /** How many queries the workers are evaluating now. */
+  get running(): number {
+    return [...this.#slots].filter((slot) => slot.job !== undefined).length;
   }
 
   /** Mirrors the store's documents and starts the first worker; queries wait until it has loaded. */
@@ -252,7 +263,7 @@ export class QueryPool {
         started = true;
         slot.ready = loaded;
         this.#failedStarts = 0;
-      }
+      } else if (reply.type === 'warmed') this.warmedDocuments += reply.documents;
       else if (slot.job?.key === reply.key) {
         const job = slot.job;
         clearTimeout(slot.timer);
@@ -287,6 +298,7 @@ export class QueryPool {
     }
     for (const message of slot.held ?? []) slot.worker.postMessage(message);
     slot.held = undefined;
+    slot.worker.postMessage({ type: 'warm' } satisfies QueryWorkerRequest);
   }
 
   /** Takes a worker out of the pool, answers its query with `error`, and starts another in its place. */

@@ -11,22 +11,67 @@ export interface SearchRewrite {
 
 const textQueryCall = /(\[\s*@\s*,\s*_id\s*\]|[\w.]+)\s+match\s+text::query\(\s*\$(\w+)\s*\)/g;
 
-/** Rewrites text::query() calls against `documents` (the perspective's view); unchanged when there are none. */
+/**
+ * Rewrites text::query() calls against `documents` (the perspective's view); unchanged when
+ * there are none. Only documents of the types the query scans are looked at, when it says
+ * which (scannedTypes): a search of the link list reads no issue's words.
+ */
 export function rewriteTextQuery(query: string, params: Record<string, unknown>, documents: () => SanityDocument[]): SearchRewrite {
   if (!query.includes('text::query(')) return { query, params };
   const extra: Record<string, unknown> = {};
   let n = 0;
+  let candidates: SanityDocument[] | undefined;
+  const searched = () => {
+    if (!candidates) {
+      const types = scannedTypes(query, params);
+      candidates = types ? documents().filter((doc) => types.has(doc._type)) : documents();
+    }
+    return candidates;
+  };
   const rewritten = query.replace(textQueryCall, (_match, target: string, param: string) => {
     const terms = parseTextQuery(String(params[param] ?? ''));
     if (terms.length === 0) return 'true';
     const name = `__newsdeskMatches${n++}`;
     const field = /^\[/.test(target) ? undefined : target;
-    extra[name] = documents()
+    extra[name] = searched()
       .filter((doc) => matchesTerms(field === undefined ? documentWords(doc) : fieldWords(doc, field), terms))
       .map((doc) => doc._id);
     return `(_id in $${name})`;
   });
   return { query: rewritten, params: { ...params, ...extra } };
+}
+
+/**
+ * The document types a query can test text::query() on, when it says so plainly: one scan
+ * (a single `*`, comments and strings aside) whose filter starts with `_type in $param`,
+ * `_type == $param` or `_type == "type"` joined to the rest by `&&` (no `||` outside
+ * parentheses), as the Studio's searches are (`*[_type in $__types && …] | score(…)`).
+ * Undefined when it cannot tell: every document is then a candidate.
+ */
+export function scannedTypes(query: string, params: Record<string, unknown>): Set<string> | undefined {
+  const code = query.replace(/^\s*\/\/.*$/gm, '');
+  // Strings emptied, so a `*`, bracket or `||` in one is not read as code.
+  const bare = code.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+  if (bare.split('*').length !== 2) return undefined;
+  const start = /^\s*\*\s*\[/.exec(bare);
+  if (!start) return undefined;
+  // The filter: up to the bracket that closes the scan's, with no `||` at its own level.
+  let depth = 0;
+  let end = -1;
+  for (let i = start[0].length; i < bare.length && end < 0; i++) {
+    const c = bare[i]!;
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === '}' || (c === ']' && depth > 0)) depth--;
+    else if (c === ']') end = i;
+    else if (depth === 0 && c === '|' && bare[i + 1] === '|') return undefined;
+  }
+  if (end < 0) return undefined;
+  const first = /^\s*\*\s*\[\s*_type\s*(?:in\s*\$(\w+)|==\s*\$(\w+)|==\s*"([^"\\]*)")\s*(?:&&|\])/.exec(code);
+  if (!first) return undefined;
+  if (first[3] !== undefined) return new Set([first[3]]);
+  // `in` a list of names, or `==` one name; anything else is left to the evaluation.
+  const value = first[1] !== undefined ? params[first[1]] : [params[first[2]!]];
+  return Array.isArray(value) && value.every((t) => typeof t === 'string') ? new Set(value as string[]) : undefined;
 }
 
 interface Term {
@@ -68,8 +113,12 @@ const wordCache = new WeakMap<SanityDocument, string>();
 /** By field, then by document: a few fields are searched by name (the Studio's title boost), over every document. */
 const fieldCache = new Map<string, WeakMap<SanityDocument, string>>();
 
-/** Every word in a document's strings (system fields aside, _id included), cached per stored version. */
-function documentWords(doc: SanityDocument): string {
+/**
+ * Every word in a document's strings (system fields aside, _id included), cached per
+ * stored version. A query worker makes them for every document once it has loaded
+ * (query-worker.ts), so its first search is as quick as the next.
+ */
+export function documentWords(doc: SanityDocument): string {
   return remembered(wordCache, doc, () => {
     const strings = [doc._id];
     for (const key in doc) if (!key.startsWith('_')) stringsOf((doc as Record<string, unknown>)[key], strings);

@@ -5,8 +5,9 @@
 // and _type from the start of its line (found without parsing the rest) and parses the
 // line the first time anything else is asked of it; it then behaves as the parsed
 // document (keys, spread, JSON.stringify, `in`). It cannot be structured-cloned (it is a
-// Proxy): only a store opened for a build hands them out, and it copies documents out
-// (materialise) before anything clones them. A lazy read leaves a line index beside the
+// Proxy): only a store opened for a build or for a server without the Studio
+// (content/open-store.ts) hands them out, never into a message to another thread, and it
+// copies documents out (materialise) before anything clones them. A lazy read leaves a line index beside the
 // dataset (GroqJsStore): the next lazy read of the same file makes its documents from it,
 // each reading its line from the file only when more than its id, type and digest is asked.
 // A document that knows where its line is keeps no text of it, and only the latest parses

@@ -113,7 +113,7 @@ function publishedChange(transaction: StoreTransaction): string | undefined {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store = options.store ?? openContentStore(config.content);
+  const store = options.store ?? openContentStore(config.content, { lazy: !options.studio });
   const delivery = options.delivery ?? (await openDelivery(config));
   const transport = options.transport ?? openTransport(config);
   const secret = options.secret ?? resolveSecret(config);

@@ -52,7 +52,8 @@ export async function startTestServer(
     },
     dir,
   );
-  const store = openContentStore(config.content);
+  // As `newsdesk serve` opens it without the Studio (scripts/serve.ts).
+  const store = openContentStore(config.content, { lazy: true });
   if (options.build !== false) await buildSite({ config, store, threads: 1 });
   const clock = aClock(options.clockStart);
   const rebuildRuns: string[][] = [];

@@ -11,6 +11,8 @@ import { GroqJsStore } from '../content/groq-js-store.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { badLinkMessage, emptyIssueMessage, noTitleMessage } from '../content/rules.ts';
 import { httpUrlMessage, siteUrlMessage } from '../schemas/validation.ts';
+import { studioSearchFields } from '../content/lake/search.ts';
+import { schemaTypes } from '../schemas/index.ts';
 import { startLocalLake, type LocalLake } from './helpers/local-lake.ts';
 import { startValidationLake, studioSchema as schema } from './helpers/validation-lake.ts';
 import { makeTempDir } from './helpers/temp.ts';
@@ -162,6 +164,21 @@ describe('the compiled schema', () => {
   it('compiles without errors, as `sanity schema validate` requires', () => {
     const problems = (schema._validation ?? []).flatMap((group) => group.problems.map((p) => ({ path: group.path, ...p })));
     expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+  });
+
+  it("boosts in the Studio's search only the fields the lake's query workers read ahead", () => {
+    // Sanity weighs a document type's preview title, subtitle and description in its search (10, 5, 1.5).
+    const boosted = new Set<string>();
+    for (const { name } of schemaTypes) {
+      const type = schema.get(name) as { type?: { name?: string }; preview?: { select?: Record<string, string> } } | undefined;
+      if (type?.type?.name !== 'document') continue;
+      for (const key of ['title', 'subtitle', 'description']) {
+        const path = type.preview?.select?.[key];
+        if (path) boosted.add(path);
+      }
+    }
+    expect(boosted.size).toBeGreaterThan(0);
+    expect([...boosted].filter((path) => !studioSearchFields.includes(path))).toEqual([]);
   });
 
   it('defines every type the stored shapes use', () => {

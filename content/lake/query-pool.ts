@@ -22,12 +22,13 @@ import { LakeError } from './protocol.ts';
 export type QueryWorkerRequest =
   | { type: 'load'; documents: SanityDocument[]; first: boolean }
   | { type: 'apply'; changes: Array<{ id: string; after: SanityDocument | null }> }
-  /** Sent once the documents are loaded: the worker reads what a search needs of each while it waits for queries (query-worker.ts warm). */
+  /** Sent after the documents (and the changes held meanwhile): the worker answers 'loaded', then reads what a search needs of each while it waits for queries (query-worker.ts warm). */
   | { type: 'warm' }
   | { type: 'query'; key: number; query: string; params: Record<string, unknown>; perspective: Perspective; identity: string | undefined };
 
 export type QueryWorkerReply =
-  | { type: 'ready' }
+  /** The worker has taken in every document it was sent (it answers the warm request so): it takes queries from now on. */
+  | { type: 'loaded' }
   /** The worker has read the words of every document it was loaded with (see warm). */
   | { type: 'warmed'; documents: number }
   | { type: 'result'; key: number; json: string | undefined }
@@ -80,6 +81,12 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /**
+   * Has taken in the documents (its 'loaded' reply). Only such a worker is handed a query:
+   * one handed it while the documents were still on their way (a spare, started while a
+   * slow query held the first) answered it after taking them all in, seconds later, though
+   * the first worker was free again long before.
+   */
   ready: boolean;
   /** Changes held back while the worker is still being sent the documents (see #load). */
   held: QueryWorkerRequest[] | undefined;
@@ -251,17 +258,10 @@ export class QueryPool {
     worker.unref();
     const slot: Slot = { worker, ready: false, held: [], job: undefined, jobStarted: 0, timer: undefined, idleTimer: undefined };
     this.#slots.add(slot);
-    let loaded = false;
-    let started = false;
-    void this.#load(slot).then(() => {
-      loaded = true;
-      slot.ready = started;
-      this.#pump();
-    });
+    void this.#load(slot);
     worker.on('message', (reply: QueryWorkerReply) => {
-      if (reply.type === 'ready') {
-        started = true;
-        slot.ready = loaded;
+      if (reply.type === 'loaded') {
+        slot.ready = true;
         this.#failedStarts = 0;
       } else if (reply.type === 'warmed') this.warmedDocuments += reply.documents;
       else if (slot.job?.key === reply.key) {

@@ -126,8 +126,16 @@ export function documentWords(doc: SanityDocument): string {
   });
 }
 
+/**
+ * The fields the Studio's searches boost, in every type: Sanity weighs a type's preview
+ * title, subtitle and description (10, 5, 1.5), and each newsdesk type's preview selects
+ * `title` alone (schemas/; tests/schemas.integration.test.ts holds them to this list). A
+ * query worker reads their words ahead with the documents' (query-worker.ts warm).
+ */
+export const studioSearchFields: readonly string[] = ['title'];
+
 /** The words of one field of a document, cached the same way. */
-function fieldWords(doc: SanityDocument, field: string): string {
+export function fieldWords(doc: SanityDocument, field: string): string {
   let byDocument = fieldCache.get(field);
   if (!byDocument) fieldCache.set(field, (byDocument = new WeakMap()));
   return remembered(byDocument, doc, () => stringsOf(readPath(doc, field), []));

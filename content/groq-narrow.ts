@@ -196,7 +196,7 @@ function placesOf(ids: RequiredIds, pool: readonly SanityDocument[]): Set<number
  * dataset, as is each pool's index by id: a read by id of one type indexes that type's
  * documents, not all 81,000), or the whole dataset.
  */
-function poolOf(dataset: readonly SanityDocument[], type: string | undefined): readonly SanityDocument[] {
+export function poolOf(dataset: readonly SanityDocument[], type: string | undefined): readonly SanityDocument[] {
   return type === undefined ? dataset : (documentsByType(dataset).get(type) ?? []);
 }
 

@@ -2,6 +2,7 @@
 // text::query(). groq-js has no such function, so before evaluating, the lake finds the
 // matching documents itself and rewrites each `<target> match text::query($q)` into
 // `_id in $<ids>`. This is the one place that knows that dialect difference.
+import { poolOf } from '../groq-narrow.ts';
 import type { SanityDocument } from '../store.ts';
 
 export interface SearchRewrite {
@@ -20,11 +21,13 @@ export function rewriteTextQuery(query: string, params: Record<string, unknown>,
   if (!query.includes('text::query(')) return { query, params };
   const extra: Record<string, unknown> = {};
   let n = 0;
-  let candidates: SanityDocument[] | undefined;
+  let candidates: readonly SanityDocument[] | undefined;
+  // Each type's documents as the query's narrowing keeps them (groq-narrow.ts poolOf), gathered once per view.
   const searched = () => {
     if (!candidates) {
       const types = scannedTypes(query, params);
-      candidates = types ? documents().filter((doc) => types.has(doc._type)) : documents();
+      const dataset = documents();
+      candidates = types ? [...types].flatMap((type) => poolOf(dataset, type)) : dataset;
     }
     return candidates;
   };

@@ -190,6 +190,11 @@ export function forgetSearchShares(): void {
   merged = undefined;
 }
 
+/** For tests: how many issues' shares this process holds for a next build. */
+export function heldSearchShares(): number {
+  return shares.size;
+}
+
 /** A digest of the tag documents' ids, titles and slugs (what a link's search details take from them). */
 export function tagDigest(docs: Iterable<{ _id: string; _type: string; title?: unknown; slug?: unknown }>): string {
   const tags: string[] = [];
@@ -263,6 +268,8 @@ async function patchIndex(
   const entries: Entry[] = [
     ...issues.filter((issue) => before.has(issue.key)).map((issue) => {
       const b = before.get(issue.key)!;
+      // Its records file stays in the store for a later build to link (one that merges every share).
+      store?.keep(store.keyOf(`${searchFolder}/${b.number}.json`, b.digest));
       return { number: b.number, key: issue.key, records: b.records, digest: b.digest, oldOffset: b.offset };
     }),
     ...fresh.map((share) => ({ number: share.number, key: share.key, records: share.records, digest: share.digest, share })),
@@ -326,7 +333,9 @@ async function shareFor({ key, file, text }: SearchIndexSource, byId: TaggedLook
   const [rel, records] = share.file;
   if (store && typeof records === 'string') {
     const stored = store.keyOf(rel, share.digest);
-    await store.put(stored, records);
+    // Read from a cache entry an earlier build made (not a worker's reply): its records file
+    // is most likely stored already, and kept as it is the output's files stay links to it.
+    if (text !== undefined || !(await store.has(stored))) await store.put(stored, records);
     share.file = [rel, { key: stored, path: store.file(stored) }];
   }
   shares.set(key, share);

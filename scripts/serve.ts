@@ -3,7 +3,8 @@
 // Builds the site first when the output folder has none, and runs until SIGINT/SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildSite } from '../build/build-site.ts';
+import { buildHeapGrowth, buildSite } from '../build/build-site.ts';
+import { collectSooner } from '../core/collect-garbage.ts';
 import { readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
 import { openContentStore } from '../content/open-store.ts';
 import { startServer } from '../server/server.ts';
@@ -31,6 +32,11 @@ export const serveCommand: Command = {
     // issues idled at 350 MB holding every document parsed, 200 MB holding few parses, and
     // after three rebuilds at 679 MB against 445 MB, each rebuild as quick.
     const store = openContentStore(config.content, { lazy: !values.studio });
+    // Each rebuild leaves tens of MB of garbage, which V8 let pile up to twice what the server
+    // keeps: on 1,000 issues, RSS rose 198 → 344 MB over eleven rebuilds in a row (and on),
+    // and stayed at 211-226 MB collecting sooner, the rebuilds as quick (0.37-0.45 s against
+    // 0.41-0.51 s). Not with the Studio: its lake's query workers hold every document.
+    if (!values.studio) collectSooner(buildHeapGrowth);
     const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
     if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {
       if (values['no-build']) {

@@ -76,7 +76,8 @@ async function inProcessBuilds(dir: string): Promise<void> {
   const datasetMb = (await fs.stat(datasetPath)).size / 1e6;
   // As `newsdesk serve` reads the dataset without the Studio (scripts/serve.ts): lazily. A
   // server with the Studio reads it whole for its lake: 644 MB through the full build and
-  // 699 MB after the rebuilds, against 556 and 612 MB, the rebuilds as quick (2026-12-06).
+  // 699 MB after the rebuilds, against 556 and 612 MB, the rebuilds as quick (2026-12-06,
+  // before a build that renders many issues kept nothing for the next: 421 and 444 MB).
   const store = new GroqJsStore({ datasetPath, lazy: true });
   const config = { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
   const progress = process.stderr.isTTY

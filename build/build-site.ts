@@ -186,8 +186,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   // first build, or its first after a template change, then goes as `newsdesk build` goes: V8
   // collects sooner (BuildOptions.heapGrowth) and the build keeps nothing for the next, which
   // takes what it needs from the build cache, as a new process does. Kept for the next, a
-  // server's full build of 1,000 issues peaked at 547-555 MB and its rebuilds after it at
-  // 605-616 MB; lean, at 428 and 468 MB, its first rebuild 0.68 s against 0.62-1.01 s.
+  // server's full build of 1,000 issues peaked at 547-555 MB and its edits after it at
+  // 605-616 MB; lean, at 420-446 MB, and 444-488 MB after edits and a publish, its first
+  // rebuild as quick (0.6-1.1 s).
   const renderingMany = () => {
     lean = true;
     collectSooner(options.heapGrowth ?? buildHeapGrowth);
@@ -339,9 +340,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
             .then(({ meta, search }) => {
               metas.set(p.key, meta);
               progress({ phase: 'render', done: ++done, total: missing.length });
-              // A failure here is met again, and reported, when the index is built. A build alone
-              // in its process asks for no search document back and reads the shares after the
-              // render (BuildOptions.alone): reading them needs every tagged link, which would be
+              // A failure here is met again, and reported, when the index is built. A lean build
+              // asks for no search document back and reads the shares after the render
+              // (BuildOptions.alone): reading them needs every tagged link, which would be
               // held beside the workers.
               if (search !== undefined) searchReads.push(readSearchShare({ key: p.key, file: cache.entryPath(p.key), text: search }, (searchLinks ??= tagLinks().forSearch()), searchRecords).catch(() => undefined));
             });
@@ -478,7 +479,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         }
       };
       if (lean) {
-        // Alone in its process, the build writes the search index and the tag pages before
+        // Lean (see above), the build writes the search index and the tag pages before
         // making the links index, and lets go of what they were made from: the search index's
         // shares (16 MB for 1,000 issues) and the tagged links with what the tag pages keep of
         // them (each tag's sort, the markup: over 40 MB for 52,000 links) are not kept for a

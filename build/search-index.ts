@@ -190,6 +190,11 @@ export function forgetSearchShares(): void {
   merged = undefined;
 }
 
+/** An issue's records file in the output (and its name in the records store's keys). */
+function recordsPath(number: number): string {
+  return `${searchFolder}/${number}.json`;
+}
+
 /** For tests: how many issues' shares this process holds for a next build. */
 export function heldSearchShares(): number {
   return shares.size;
@@ -269,7 +274,7 @@ async function patchIndex(
     ...issues.filter((issue) => before.has(issue.key)).map((issue) => {
       const b = before.get(issue.key)!;
       // Its records file stays in the store for a later build to link (one that merges every share).
-      store?.keep(store.keyOf(`${searchFolder}/${b.number}.json`, b.digest));
+      store?.keep(store.keyOf(recordsPath(b.number), b.digest));
       return { number: b.number, key: issue.key, records: b.records, digest: b.digest, oldOffset: b.offset };
     }),
     ...fresh.map((share) => ({ number: share.number, key: share.key, records: share.records, digest: share.digest, share })),
@@ -310,7 +315,7 @@ async function patchIndex(
     bytes += word.length + json.length + 4;
   }
   const { shardFiles, buckets } = shardsOf(encoded, bytes);
-  const files: IndexFile[] = entries.map((entry) => [`${searchFolder}/${entry.number}.json`, entry.share?.file[1]]);
+  const files: IndexFile[] = entries.map((entry) => [recordsPath(entry.number), entry.share?.file[1]]);
   const v = indexFiles(files, entries.map((e) => e.digest), shardFiles, buckets, runsOf(entries));
   return { files, state: { format: searchStateFormat, ...context, v, issues: entries.map((e) => [e.number, e.key, e.records, e.digest]) } };
 }
@@ -381,7 +386,7 @@ function shareOf(key: string, doc: SearchDocWithWords, byId: TaggedLookup): Issu
     records.push({ h: section.heading, p: blocks });
   });
   const file: [string, string] = [
-    `${searchFolder}/${doc.number}.json`,
+    recordsPath(doc.number),
     // "<" as \u003c: the same data, and no markup even for a host that sniffs JSON as HTML.
     JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, s: records }).replaceAll('<', '\\u003c'),
   ];

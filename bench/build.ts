@@ -21,7 +21,7 @@ import type { BuildSummary } from '../build/build-site.ts';
 // As `newsdesk build` runs (scripts/index.ts): React's production build in this thread
 // too. Set before the build's modules load (the child processes inherit it).
 process.env.NODE_ENV ??= 'production';
-const { buildHeapGrowth, buildSite, formatSpans } = await import('../build/build-site.ts');
+const { buildSite, formatSpans } = await import('../build/build-site.ts');
 const { GroqJsStore } = await import('../content/groq-js-store.ts');
 
 const { values } = parseArgs({
@@ -52,7 +52,7 @@ if (values['generate-into']) {
   // As `newsdesk build` runs it (scripts/build.ts): documents parsed when read, few parses kept, V8 collecting sooner in a first build.
   const store = new GroqJsStore({ datasetPath: path.join(dir, 'dataset.ndjson'), lazy: true });
   const threads = values.threads === undefined ? {} : { threads: Number(values.threads) };
-  const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, heapGrowth: buildHeapGrowth, alone: true, ...threads });
+  const summary = await buildSite({ config: { outDir: path.join(dir, 'dist'), dataDir: path.join(dir, 'data'), baseUrl: undefined }, store, alone: true, ...threads });
   console.log(JSON.stringify({ seconds: summary.durationMs / 1000, rendered: summary.rendered, peakMb: process.resourceUsage().maxRSS / 1024, spans: spans(summary) }));
 } else if (values['mjml-floor']) {
   console.log(JSON.stringify(await mjmlFloor(values['mjml-floor'])));

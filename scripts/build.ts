@@ -2,7 +2,7 @@
 // the output folder (atomically), reusing the build cache for unchanged issues.
 import pc from 'picocolors';
 import { openContentStore } from '../content/open-store.ts';
-import { buildHeapGrowth, buildSite, formatSpans, type BuildProgress } from '../build/build-site.ts';
+import { buildSite, formatSpans, type BuildProgress } from '../build/build-site.ts';
 import { readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
 
@@ -23,13 +23,13 @@ export const buildCommand: Command = {
     // documents only by id and digest (the rest is in the build cache); a first build
     // parses each document again when it reads it again, and keeps few parses at once.
     // Kept on an eager store, every parse made a first build of 1,000 issues peak at
-    // 637-663 MB; lazily, with V8 collecting sooner (buildHeapGrowth), 537-542 MB.
+    // 637-663 MB; lazily, with V8 collecting sooner (build-site.ts aloneHeapGrowth), 537-542 MB.
     const store = openContentStore(config.content, { lazy: true });
     const bar = progressLine(ctx.isTTY, (s) => process.stdout.write(s));
     let summary;
     try {
       const withheld = await readIssuesHeldFromWeb(config);
-      summary = await buildSite({ config, store, withheld, heapGrowth: buildHeapGrowth, alone: true, onProgress: bar.update, signal: ctx.signal, ...(threads ? { threads } : {}) });
+      summary = await buildSite({ config, store, withheld, alone: true, onProgress: bar.update, signal: ctx.signal, ...(threads ? { threads } : {}) });
     } finally {
       bar.clear();
     }

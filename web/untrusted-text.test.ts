@@ -2,8 +2,10 @@
 // reorder the page around it with bidi control characters, and very long words wrap.
 import { describe, expect, it } from 'vitest';
 import { aLinkCard, aLinkTarget, anIssue, aRenderContext, aSection } from '../tests/builders.ts';
-import { renderTagPage } from './archive-page.tsx';
+import { escapeHtml, renderTagPage } from './archive-page.tsx';
 import { renderIssuePage } from './issue-page.tsx';
+import { escapeText } from './links-pages.tsx';
+import { stripControlChars } from './site.ts';
 import { renderStylesheet } from './style.ts';
 
 const spoofed = aLinkTarget({ title: 'Release notes \u202Efdp.exe', siteName: 'Kernels \u202EgolB' });
@@ -19,6 +21,15 @@ describe('text from captured pages', () => {
     const html = renderTagPage({ title: 'Kernels', slug: 'kernels', description: undefined }, [], [{ ...spoofed, usedIn: [] }], aRenderContext());
     expect(html).toContain('<bdi>Release notes \u202Efdp.exe</bdi>');
     expect(html).toContain('<bdi>Kernels \u202EgolB</bdi>');
+  });
+});
+
+describe('text on the links pages', () => {
+  it('is escaped with its control characters left out, in one pass, as every page leaves them out', () => {
+    for (const text of ['<b>"Tom" & \'Jerry\'</b>', 'a bell\u0007, NUL\u0000, DEL\u007f and \ufffe\uffff', 'tab\tnewline\ncarriage\r kept', '\u202Ebidi kept', '']) {
+      expect(escapeText(text)).toBe(escapeHtml(stripControlChars(text)));
+    }
+    expect(escapeText('a\u0007<b>')).toBe('a&lt;b&gt;');
   });
 });
 

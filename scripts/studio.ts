@@ -7,8 +7,6 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSite } from '../build/build-site.ts';
-import { readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { lakeDirFor, lakeToken } from '../content/lake/lake.ts';
 import { loadLakeTls, trustInstruction } from '../content/lake/tls.ts';
@@ -17,6 +15,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { buildStudioIfStale, spawnSanity, studioBuildEnv } from '../server/studio-build.ts';
 import { defaultStudioDir, studioPaths } from '../server/studio-host.ts';
 import { startServer, urlHost } from '../server/server.ts';
+import { buildInItsOwnProcess } from './build-first.ts';
 import { type Command, type CommandContext, parseOptions } from './cli.ts';
 
 const devPort = 3333;
@@ -56,8 +55,9 @@ export const studioCommand: Command = {
     }
     const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
     if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {
+      // In a process of its own (scripts/build-first.ts), which prints its own summary.
       ctx.out(`${rel}/ has no site yet; building it first…`);
-      await buildSite({ config, store, signal: ctx.signal, withheld: await readIssuesHeldFromWeb(config) });
+      await buildInItsOwnProcess(ctx);
     }
 
     const studioConfig = { ...config, server: { ...config.server, port: config.server.studioPort } };

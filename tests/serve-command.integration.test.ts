@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { issuePath } from '../core/render.ts';
 import { until } from './helpers/hang.ts';
-import { binPath, cleanEnv } from './helpers/run-cli.ts';
+import { syntheticDataset, writeDataset } from './build-dataset.ts';
+import { binPath, cleanEnv, runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
 const running: ChildProcess[] = [];
@@ -29,6 +30,8 @@ describe('newsdesk serve', () => {
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const url = await until('the server to answer', () => /is serving .* at (http:\/\/\S+)/.exec(stdout)?.[1]);
     expect(stdout).toMatch(/building it first/);
+    // Built by `newsdesk build` in a process of its own (scripts/build-first.ts), which printed its summary.
+    expect(stdout).toMatch(/✓ built \d+ issue\(s\) into .*: \d+ rendered, 0 reused from cache/);
 
     // The lazy read's line index: a store that parses every document leaves none.
     const datasetPath = path.join(dataDir, 'dataset.ndjson');
@@ -42,5 +45,22 @@ describe('newsdesk serve', () => {
     await store.mutate([{ patch: { id: newest._id, set: { summary } } }]);
     await until('the rebuild', () => (/rebuild: .* in place/.test(stderr) ? true : undefined));
     expect(await (await fetch(page)).text()).toContain(summary);
+  });
+
+  it('stops with the message of the build when the site it builds first cannot be built', async () => {
+    const dir = await makeTempDir('newsdesk-serve-');
+    const dataDir = path.join(dir, 'data');
+    await fs.promises.mkdir(dataDir);
+    // Two published issues with one number: `newsdesk build` refuses them.
+    const docs = syntheticDataset({ issues: 2, sectionsPerIssue: 1, linksPerIssue: 2 });
+    for (const doc of docs) if (doc._type === 'issue') doc.number = 1;
+    await writeDataset(path.join(dataDir, 'dataset.ndjson'), docs);
+    const env = { NEWSDESK_DATA_DIR: dataDir, NEWSDESK_OUT_DIR: path.join(dir, 'dist'), NEWSDESK_PORT: '0', NEWSDESK_SUBSCRIBE_RATE: 'off' };
+    const result = await runCli(['serve'], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Two published issues have number 1');
+    expect(result.stderr).toContain('Building the site first failed: `newsdesk build` exited with code 1');
+    expect(result.stdout).not.toMatch(/is serving/);
+    expect(fs.existsSync(path.join(dir, 'dist', 'index.html'))).toBe(false);
   });
 });

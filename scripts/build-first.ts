@@ -14,9 +14,17 @@ import type { CommandContext } from './cli.ts';
 /** The `newsdesk` executable (bin/newsdesk.js), which runs the compiled CLI or, failing that, the sources. */
 const executable = path.join(import.meta.dirname, '..', 'bin', 'newsdesk.js');
 
-/** Runs `newsdesk build` with this command's environment and folder, and waits for it; a stop (ctx.signal) stops it too. */
+/**
+ * Runs `newsdesk build` with this command's environment and folder, and waits for it. A
+ * stop (ctx.signal) stops it too, and returns once it has stopped (it says so itself): the
+ * caller then checks ctx.signal.
+ */
 export async function buildInItsOwnProcess(ctx: CommandContext): Promise<void> {
-  const child = spawn(process.execPath, [executable, 'build'], { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (ctx.signal.aborted) return;
+  // In a process group of its own, so that a Ctrl+C reaches it once, from here, not also
+  // from the terminal: a second signal would stop it at once instead of when it has left
+  // the output as it was.
+  const child = spawn(process.execPath, [executable, 'build'], { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
   // SIGTERM: the build stops taking new work, leaves the output as it was, and exits.
   const stop = () => child.kill('SIGTERM');
   ctx.signal.addEventListener('abort', stop, { once: true });
@@ -34,10 +42,7 @@ export async function buildInItsOwnProcess(ctx: CommandContext): Promise<void> {
   } finally {
     ctx.signal.removeEventListener('abort', stop);
   }
-  if (ended.code === 0) return;
-  if (ctx.signal.aborted) {
-    throw new NewsdeskError('BUILD_FAILED', 'The build was interrupted', { hint: 'The previous output is untouched; run the build again.' });
-  }
+  if (ended.code === 0 || ctx.signal.aborted) return;
   throw new NewsdeskError('BUILD_FAILED', `Building the site first failed: \`newsdesk build\` ${ended.code === null ? `was stopped by ${ended.signal}` : `exited with code ${ended.code}`} (its message is above)`, {
     hint: 'Fix what it names and start again, or start with --no-build to serve without a site.',
   });

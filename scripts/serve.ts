@@ -31,6 +31,7 @@ export const serveCommand: Command = {
         // In a process of its own (scripts/build-first.ts), which prints its own summary.
         ctx.out(`${rel}/ has no site yet; building it first…`);
         await buildInItsOwnProcess(ctx);
+        if (ctx.signal.aborted) return 130;
       }
     }
     // Loaded once that build is done: the server's code (80 MB of this process's memory,

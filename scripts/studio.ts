@@ -58,6 +58,7 @@ export const studioCommand: Command = {
       // In a process of its own (scripts/build-first.ts), which prints its own summary.
       ctx.out(`${rel}/ has no site yet; building it first…`);
       await buildInItsOwnProcess(ctx);
+      if (ctx.signal.aborted) return 130;
     }
 
     const studioConfig = { ...config, server: { ...config.server, port: config.server.studioPort } };

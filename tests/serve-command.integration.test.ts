@@ -63,4 +63,28 @@ describe('newsdesk serve', () => {
     expect(result.stdout).not.toMatch(/is serving/);
     expect(fs.existsSync(path.join(dir, 'dist', 'index.html'))).toBe(false);
   });
+
+  it('stops the build it started, and itself, when stopped while that build runs', async () => {
+    const dir = await makeTempDir('newsdesk-serve-');
+    const dataDir = path.join(dir, 'data');
+    const outDir = path.join(dir, 'dist');
+    await fs.promises.mkdir(dataDir);
+    // Enough issues that the build is still running when the stop arrives.
+    await writeDataset(path.join(dataDir, 'dataset.ndjson'), syntheticDataset({ issues: 120 }));
+    const env = { ...cleanEnv(), NEWSDESK_DATA_DIR: dataDir, NEWSDESK_OUT_DIR: outDir, NEWSDESK_PORT: '0', NEWSDESK_SUBSCRIBE_RATE: 'off' };
+    const child = spawn(process.execPath, [binPath, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(child);
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.resume();
+    await until('the build to start', () => (/building it first/.test(stdout) ? true : undefined));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(stdout).not.toMatch(/is serving/);
+    // The build stopped before putting a site in place, and had taken away its staging folder
+    // by the time the server exited: the server waited for it.
+    expect(fs.existsSync(path.join(outDir, 'index.html'))).toBe(false);
+    expect(fs.readdirSync(dir).filter((name) => name.startsWith('.dist.'))).toEqual([]);
+  });
 });

@@ -23,8 +23,9 @@ export async function buildInItsOwnProcess(ctx: CommandContext): Promise<void> {
   if (ctx.signal.aborted) return;
   // In a process group of its own, so that a Ctrl+C reaches it once, from here, not also
   // from the terminal: a second signal would stop it at once instead of when it has left
-  // the output as it was.
-  const child = spawn(process.execPath, [executable, 'build'], { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  // the output as it was. Not on Windows, where a detached process gets a console window
+  // of its own.
+  const child = spawn(process.execPath, [executable, 'build'], { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', 'inherit', 'inherit'], detached: process.platform !== 'win32' });
   // SIGTERM: the build stops taking new work, leaves the output as it was, and exits.
   const stop = () => child.kill('SIGTERM');
   ctx.signal.addEventListener('abort', stop, { once: true });

@@ -45,6 +45,7 @@ import {
   type Listing,
 } from './sources.ts';
 import { TagLinks, type TagPage } from './tag-pages.ts';
+import { buildCacheFolder } from './cache-folder.ts';
 import { linksCodeVersion, templateVersion } from './template-version.ts';
 import { layoutPrefix, type LayoutStore } from '../emails/mjml-slots.ts';
 import { RenderPool, issueBytes } from './worker-pool.ts';
@@ -127,8 +128,6 @@ export interface BuildOptions {
   /** Test seam: runs after everything is staged (written, in place) and before the swap; a throw aborts the build. */
   beforeCommit?: () => void | Promise<void>;
 }
-
-export const buildCacheFolder = 'build-cache';
 
 /**
  * BuildOptions.heapGrowth for a build in a process that goes on after it (a server). A

@@ -15,6 +15,7 @@ import { projectIssue } from '../content/issue-projection.ts';
 import { issueListingsByIdQuery, issueListingsQuery } from '../content/queries.ts';
 import { documentDigest, lineOf } from '../content/document-digest.ts';
 import { unparsedLine } from '../content/lazy-document.ts';
+import { sourcesFile } from './cache-folder.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { readAt } from '../core/open-file.ts';
 import type { ContentStore, SanityDocument } from '../content/store.ts';
@@ -106,7 +107,7 @@ export class SourceIndex {
   #templateVersion: string | undefined;
 
   constructor(cacheDir: string) {
-    this.#file = path.join(cacheDir, 'sources.json');
+    this.#file = path.join(cacheDir, sourcesFile);
   }
 
   async load(): Promise<void> {
@@ -143,6 +144,7 @@ export class SourceIndex {
     for (const doc of documents) refs[documentDigest(doc)] = referencesOf(doc);
     await fs.mkdir(path.dirname(this.#file), { recursive: true });
     const temp = `${this.#file}.tmp-${randomBytes(4).toString('hex')}`;
+    // The template version first: `newsdesk serve` reads it from the start of the file (build/cache-folder.ts lastTemplateVersion).
     await fs.writeFile(temp, JSON.stringify({ templateVersion, entries: this.#entries, refs }));
     await fs.rename(temp, this.#file);
   }

@@ -1,6 +1,7 @@
 // The build `newsdesk serve` and `newsdesk studio` run before they start when the output
-// folder has no site yet: `newsdesk build` itself, in a process of its own, which shows its
-// progress and summary as it does run alone. A first build renders every issue; in the
+// folder has no site yet, and `newsdesk serve` while it starts when the site was built with
+// other templates (after an update, every issue renders again): `newsdesk build` itself, in
+// a process of its own, which shows its progress and summary as it does run alone. A first build renders every issue; in the
 // server's own process it left that process holding far more than it needs to serve: over
 // ten publishes on 1,000 issues a server that had built the site itself settled near
 // 510 MB and peaked at 531-563 MB, against 307-405 MB (peak 422 MB) for one started on a
@@ -8,6 +9,8 @@
 // new process does.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { lastTemplateVersion } from '../build/cache-folder.ts';
+import { templateVersion } from '../build/template-version.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import type { CommandContext } from './cli.ts';
 
@@ -17,15 +20,19 @@ const executable = path.join(import.meta.dirname, '..', 'bin', 'newsdesk.js');
 /**
  * Runs `newsdesk build` with this command's environment and folder, and waits for it. A
  * stop (ctx.signal) stops it too, and returns once it has stopped (it says so itself): the
- * caller then checks ctx.signal.
+ * caller then checks ctx.signal. `background`: while the server runs, its lines are passed
+ * on as lines (no progress bar among the server's).
  */
-export async function buildInItsOwnProcess(ctx: CommandContext): Promise<void> {
+export async function buildInItsOwnProcess(ctx: CommandContext, options: { background?: boolean } = {}): Promise<void> {
   if (ctx.signal.aborted) return;
   // In a process group of its own, so that a Ctrl+C reaches it once, from here, not also
   // from the terminal: a second signal would stop it at once instead of when it has left
   // the output as it was. Not on Windows, where a detached process gets a console window
   // of its own.
-  const child = spawn(process.execPath, [executable, 'build'], { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', 'inherit', 'inherit'], detached: process.platform !== 'win32' });
+  const output = options.background ? 'pipe' : 'inherit';
+  const child = spawn(process.execPath, [executable, 'build'], { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', output, output], detached: process.platform !== 'win32' });
+  if (child.stdout) passLines(child.stdout, ctx.out);
+  if (child.stderr) passLines(child.stderr, ctx.err);
   // SIGTERM: the build stops taking new work, leaves the output as it was, and exits.
   const stop = () => child.kill('SIGTERM');
   ctx.signal.addEventListener('abort', stop, { once: true });
@@ -44,7 +51,36 @@ export async function buildInItsOwnProcess(ctx: CommandContext): Promise<void> {
     ctx.signal.removeEventListener('abort', stop);
   }
   if (ended.code === 0 || ctx.signal.aborted) return;
-  throw new NewsdeskError('BUILD_FAILED', `Building the site first failed: \`newsdesk build\` ${ended.code === null ? `was stopped by ${ended.signal}` : `exited with code ${ended.code}`} (its message is above)`, {
-    hint: 'Fix what it names and start again, or start with --no-build to serve without a site.',
+  const how = ended.code === null ? `was stopped by ${ended.signal}` : `exited with code ${ended.code}`;
+  throw options.background
+    ? new NewsdeskError('BUILD_FAILED', `Building the site again with these templates failed: \`newsdesk build\` ${how} (its message is above); the site stays as it was`, {
+        hint: 'Fix what it names; the next publish builds the site again.',
+      })
+    : new NewsdeskError('BUILD_FAILED', `Building the site first failed: \`newsdesk build\` ${how} (its message is above)`, {
+        hint: 'Fix what it names and start again, or start with --no-build to serve without a site.',
+      });
+}
+
+/** Each line of `stream` to `write`, as it comes. */
+function passLines(stream: NodeJS.ReadableStream, write: (line: string) => void): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) write(line);
   });
+  stream.on('end', () => {
+    if (rest) write(rest);
+  });
+}
+
+/**
+ * Whether the site in the output folder was built with other templates than these
+ * (newsdesk was updated since): every issue would render again, which a server should not
+ * do in its own process (see above). False when no build left its template version.
+ */
+export async function builtWithOtherTemplates(dataDir: string): Promise<boolean> {
+  const [last, now] = await Promise.all([lastTemplateVersion(dataDir), templateVersion()]);
+  return last !== undefined && last !== now;
 }

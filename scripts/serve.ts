@@ -3,7 +3,7 @@
 // Builds the site first when the output folder has none, and runs until SIGINT/SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildInItsOwnProcess } from './build-first.ts';
+import { buildInItsOwnProcess, builtWithOtherTemplates } from './build-first.ts';
 import { type Command, parseOptions } from './cli.ts';
 
 export const serveCommand: Command = {
@@ -11,7 +11,7 @@ export const serveCommand: Command = {
   summary: 'serve the site with sign-up, confirm, unsubscribe, webhook rebuilds, Studio previews and scheduled sends',
   usage: 'serve [--no-build] [--studio]',
   options: [
-    ['--no-build', 'do not build the site first when the output folder has no index.html'],
+    ['--no-build', 'do not build the site first when the output folder has no index.html, nor again when it was built with other templates'],
     ['--studio', 'also serve the local Studio (/studio/) and its Content Lake (/lake/) on the same port; put an HTTPS proxy with HTTP/2 in front'],
   ],
   examples: [
@@ -24,15 +24,21 @@ export const serveCommand: Command = {
     const { values } = parseOptions(this, args, { 'no-build': { type: 'boolean' }, studio: { type: 'boolean' } }, false);
     const config = ctx.config();
     const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
+    // A build of the whole site runs in a process of its own (scripts/build-first.ts), which prints its own summary.
+    let rebuilding: Promise<void> | undefined;
     if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {
       if (values['no-build']) {
         ctx.err(`${rel}/ has no index.html yet: the server will answer 404 until you run \`npm run build\`.`);
       } else {
-        // In a process of its own (scripts/build-first.ts), which prints its own summary.
         ctx.out(`${rel}/ has no site yet; building it first…`);
         await buildInItsOwnProcess(ctx);
         if (ctx.signal.aborted) return 130;
       }
+    } else if (!values['no-build'] && (await builtWithOtherTemplates(config.dataDir))) {
+      ctx.out(`${rel}/ was built with other templates (newsdesk was updated since); building it again, and serving it as it is meanwhile…`);
+      rebuilding = buildInItsOwnProcess(ctx, { background: true });
+      // Reported by the server's rebuilds, which wait for it (server/rebuild.ts RebuildOptions.after).
+      rebuilding.catch(() => undefined);
     }
     // Loaded once that build is done: the server's code (80 MB of this process's memory,
     // against 70 MB for the CLI alone) is not held beside it.
@@ -55,6 +61,7 @@ export const serveCommand: Command = {
     const server = await startServer({
       config,
       store,
+      ...(rebuilding ? { rebuildAfter: rebuilding } : {}),
       ...(values.studio ? { studio: { allowedOrigins: config.baseUrl ? [new URL(config.baseUrl).origin] : [] } } : {}),
       log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
     });

@@ -31,6 +31,37 @@ describe('RebuildScheduler', () => {
     expect(build.calls).toEqual([['a', 'b', 'c']]);
   });
 
+  it('holds requests until a build running elsewhere ends, then folds them into one rebuild', async () => {
+    const build = aControllableBuild();
+    let endElsewhere!: () => void;
+    const elsewhere = new Promise<void>((resolve) => (endElsewhere = resolve));
+    const scheduler = new RebuildScheduler(build.run, { debounceMs: 5, after: elsewhere });
+    expect(scheduler.busy).toBe(true);
+    scheduler.request('a');
+    scheduler.request('b');
+    // Longer than the quiet time: nothing runs while the other build does.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(build.calls).toEqual([]);
+    endElsewhere();
+    await build.waitForRun(1);
+    build.finishNext();
+    await scheduler.idle();
+    expect(build.calls).toEqual([['a', 'b']]);
+  });
+
+  it('reports a build running elsewhere that failed, and takes requests after it', async () => {
+    const build = aControllableBuild();
+    const errors: unknown[] = [];
+    const scheduler = new RebuildScheduler(build.run, { debounceMs: 5, after: Promise.reject(new Error('elsewhere')), onError: (error) => errors.push(error) });
+    await scheduler.idle();
+    expect(errors).toHaveLength(1);
+    scheduler.request('a');
+    await build.waitForRun(1);
+    build.finishNext();
+    await scheduler.idle();
+    expect(build.calls).toEqual([['a']]);
+  });
+
   it('starts a rebuild waiting for its quiet time at once when flushed', async () => {
     const build = aControllableBuild();
     const scheduler = new RebuildScheduler(build.run, { debounceMs: 3_600_000 });

@@ -9,6 +9,12 @@ export interface RebuildOptions {
   /** Told about every failed rebuild; the scheduler itself keeps going. */
   onError?: (error: unknown) => void;
   onDone?: (info: { reasons: string[]; ms: number }) => void;
+  /**
+   * A build of the same output already running elsewhere (`newsdesk serve` rebuilding a site
+   * made with other templates in a process of its own): requests wait for it to end, as for
+   * a run of this scheduler, and close() waits for it too.
+   */
+  after?: Promise<unknown>;
 }
 
 export class RebuildScheduler {
@@ -24,6 +30,7 @@ export class RebuildScheduler {
   constructor(run: (reasons: string[]) => Promise<void>, options: RebuildOptions) {
     this.#run = run;
     this.#options = options;
+    if (options.after) this.#running = this.#finish(options.after.then(() => undefined, (error: unknown) => this.#options.onError?.(error)));
   }
 
   /** Asks for a rebuild; returns at once. */
@@ -77,18 +84,27 @@ export class RebuildScheduler {
     this.#queued = [];
     const started = performance.now();
     this.runs++;
-    this.#running = (async () => {
-      try {
-        await this.#run(reasons);
-        this.#options.onDone?.({ reasons, ms: Math.round(performance.now() - started) });
-      } catch (error) {
-        this.#options.onError?.(error);
-      } finally {
-        this.#running = undefined;
-        if (this.#queued.length > 0 && !this.#closed) this.#arm();
-        else this.#settle();
-      }
-    })();
+    this.#running = this.#finish(
+      (async () => {
+        try {
+          await this.#run(reasons);
+          this.#options.onDone?.({ reasons, ms: Math.round(performance.now() - started) });
+        } catch (error) {
+          this.#options.onError?.(error);
+        }
+      })(),
+    );
+  }
+
+  /** `run` as the running rebuild: once it ends, the requests that came meanwhile get one more. */
+  async #finish(run: Promise<void>): Promise<void> {
+    try {
+      await run;
+    } finally {
+      this.#running = undefined;
+      if (this.#queued.length > 0 && !this.#closed) this.#arm();
+      else this.#settle();
+    }
   }
 
   #settle(): void {

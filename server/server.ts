@@ -48,6 +48,8 @@ export interface ServerOptions {
   rebuildSite?: (reasons: string[]) => Promise<void>;
   /** Quiet time before a webhook rebuild starts (default 2 s: publishing fires bursts). */
   rebuildDebounceMs?: number;
+  /** A build of the site running in another process as the server starts (scripts/serve.ts): its rebuilds wait for it. */
+  rebuildAfter?: Promise<unknown>;
   /** Retry timing of the transactional mail worker (tests shorten it). */
   mailWorker?: Partial<MailWorkerOptions>;
   /** Further route families, mounted before the static site. */
@@ -127,7 +129,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         );
       }),
     // A Sanity publish fires a burst of webhooks; a local publish is one transaction.
-    { debounceMs: options.rebuildDebounceMs ?? (store instanceof GroqJsStore ? 300 : 2000), onError: (error) => log(`rebuild failed: ${(error as Error)?.message ?? String(error)}`) },
+    {
+      debounceMs: options.rebuildDebounceMs ?? (store instanceof GroqJsStore ? 300 : 2000),
+      onError: (error) => log(`rebuild failed: ${(error as Error)?.message ?? String(error)}`),
+      ...(options.rebuildAfter ? { after: options.rebuildAfter } : {}),
+    },
   );
 
   let publicUrl = config.baseUrl ?? '';

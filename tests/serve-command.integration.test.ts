@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lastTemplateVersion } from '../build/cache-folder.ts';
 import { GroqJsStore } from '../content/groq-js-store.ts';
 import { issuePath } from '../core/render.ts';
 import { until } from './helpers/hang.ts';
@@ -86,5 +87,39 @@ describe('newsdesk serve', () => {
     // by the time the server exited: the server waited for it.
     expect(fs.existsSync(path.join(outDir, 'index.html'))).toBe(false);
     expect(fs.readdirSync(dir).filter((name) => name.startsWith('.dist.'))).toEqual([]);
+  });
+
+  it('builds a site made with other templates again in a process of its own, serving it meanwhile, and rebuilds after it', async () => {
+    const dir = await makeTempDir('newsdesk-serve-');
+    const dataDir = path.join(dir, 'data');
+    const env = { ...cleanEnv(), NEWSDESK_DATA_DIR: dataDir, NEWSDESK_OUT_DIR: path.join(dir, 'dist'), NEWSDESK_PORT: '0', NEWSDESK_SUBSCRIBE_RATE: 'off' };
+    expect((await runCli(['build'], { env })).code).toBe(0);
+    // As an update of newsdesk that changed the templates leaves it: the last build's record names others.
+    const current = await lastTemplateVersion(dataDir);
+    const record = path.join(dataDir, 'build-cache', 'sources.json');
+    await fs.promises.writeFile(record, (await fs.promises.readFile(record, 'utf8')).replace(`"templateVersion":"${current}"`, '"templateVersion":"0123456789abcdef"'));
+    expect(await lastTemplateVersion(dataDir)).toBe('0123456789abcdef');
+
+    const child = spawn(process.execPath, [binPath, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const url = await until('the server to answer', () => /is serving .* at (http:\/\/\S+)/.exec(stdout)?.[1]);
+    expect(stdout).toMatch(/was built with other templates .*building it again, and serving it as it is meanwhile/);
+    expect(stdout).not.toMatch(/has no site yet/);
+    expect((await fetch(`${url}/`)).status).toBe(200);
+    // The build's own summary, passed on as a line, and its record of the templates it used.
+    await until('the build to end', () => (/✓ built \d+ issue\(s\) into /.test(stdout) ? true : undefined));
+    expect(await lastTemplateVersion(dataDir)).toBe(current);
+
+    // The server's own rebuilds go on after it.
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+    const newest = await store.fetch<{ _id: string; number: number; slug: string }>('*[_type == "issue"] | order(number desc)[0]{_id, number, "slug": slug.current}');
+    const summary = `Published after the templates changed, at ${Date.now()}.`;
+    await store.mutate([{ patch: { id: newest._id, set: { summary } } }]);
+    await until('the rebuild', () => (/rebuild: .* in place/.test(stderr) ? true : undefined));
+    expect(await (await fetch(`${url}/${issuePath(newest)}`)).text()).toContain(summary);
   });
 });

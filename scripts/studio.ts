@@ -15,7 +15,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { buildStudioIfStale, spawnSanity, studioBuildEnv } from '../server/studio-build.ts';
 import { defaultStudioDir, studioPaths } from '../server/studio-host.ts';
 import { startServer, urlHost } from '../server/server.ts';
-import { buildInItsOwnProcess } from './build-first.ts';
+import { buildInItsOwnProcess, builtWithOtherTemplates } from './build-first.ts';
 import { type Command, type CommandContext, parseOptions } from './cli.ts';
 
 const devPort = 3333;
@@ -54,11 +54,17 @@ export const studioCommand: Command = {
       await buildStudioIfStale({ env: ctx.env, onStart: (first) => ctx.out(first ? 'Building the Studio (first run, about half a minute)…' : 'The Studio sources changed; building the Studio again (about half a minute)…') });
     }
     const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
+    // A build of the whole site runs in a process of its own (scripts/build-first.ts), which prints its own summary.
+    let rebuilding: Promise<void> | undefined;
     if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {
-      // In a process of its own (scripts/build-first.ts), which prints its own summary.
       ctx.out(`${rel}/ has no site yet; building it first…`);
       await buildInItsOwnProcess(ctx);
       if (ctx.signal.aborted) return 130;
+    } else if (await builtWithOtherTemplates(config.dataDir)) {
+      ctx.out(`${rel}/ was built with other templates (newsdesk was updated since); building it again, and serving it as it is meanwhile…`);
+      rebuilding = buildInItsOwnProcess(ctx, { background: true });
+      // Reported by the server's rebuilds, which wait for it (server/rebuild.ts RebuildOptions.after).
+      rebuilding.catch(() => undefined);
     }
 
     const studioConfig = { ...config, server: { ...config.server, port: config.server.studioPort } };
@@ -66,6 +72,7 @@ export const studioCommand: Command = {
       config: studioConfig,
       store,
       tls,
+      ...(rebuilding ? { rebuildAfter: rebuilding } : {}),
       studio: {
         studioDir: defaultStudioDir,
         allowedOrigins: values.dev ? [`http://localhost:${devPort}`] : [],
@@ -79,7 +86,8 @@ export const studioCommand: Command = {
     const token = server.studioToken!;
     // Bring the site up to date now rather than on the first publish: this run loads the
     // dataset and the renderers and fills the build's in-memory caches, so a publish later
-    // rewrites only its own pages. Nothing is written when the site is already current.
+    // rewrites only its own pages. Nothing is written when the site is already current
+    // (after the build above, which it waits for).
     server.rebuilds.request('start-up: bring the site up to date');
     let dev: ChildProcess | undefined;
     if (values.dev) dev = startDevStudio(ctx, `${server.url}${studioPaths.lake}`);

@@ -1,6 +1,7 @@
 // `newsdesk serve` as a site owner starts it, without the Studio: it reads the dataset as
-// `newsdesk build` does (lazily, leaving the line index beside it), builds the site when
-// there is none, and rebuilds it in place when another process publishes.
+// `newsdesk build` does (lazily, leaving the line index beside it), builds the site with
+// `newsdesk build` in a process of its own when there is none (or when it was built with
+// other templates, serving it meanwhile), and rebuilds it in place when another process publishes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,34 +19,43 @@ afterEach(() => {
   for (const child of running.splice(0)) child.kill('SIGKILL');
 });
 
+/** `newsdesk serve` in a process of its own, what it has printed so far, and its address once it answers. */
+function startServe(env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [binPath, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  const printed = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (printed.stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (printed.stderr += c));
+  const url = () => until('the server to answer', () => /is serving .* at (http:\/\/\S+)/.exec(printed.stdout)?.[1]);
+  return { child, printed, url };
+}
+
+/** Publishes a new summary of the newest issue from this process, and checks the server rebuilt its page in place. */
+async function publishAndSee(dataDir: string, url: string, printed: { stderr: string }): Promise<void> {
+  const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+  const newest = await store.fetch<{ _id: string; number: number; slug: string }>('*[_type == "issue"] | order(number desc)[0]{_id, number, "slug": slug.current}');
+  const page = `${url}/${issuePath(newest)}`;
+  expect((await fetch(page)).status).toBe(200);
+  const summary = `Published from another process at ${Date.now()}.`;
+  await store.mutate([{ patch: { id: newest._id, set: { summary } } }]);
+  await until('the rebuild', () => (/rebuild: .* in place/.test(printed.stderr) ? true : undefined));
+  expect(await (await fetch(page)).text()).toContain(summary);
+}
+
 describe('newsdesk serve', () => {
   it('reads the dataset lazily, builds the missing site, and rebuilds it when another process publishes', async () => {
     const dir = await makeTempDir('newsdesk-serve-');
     const dataDir = path.join(dir, 'data');
     const env = { ...cleanEnv(), NEWSDESK_DATA_DIR: dataDir, NEWSDESK_OUT_DIR: path.join(dir, 'dist'), NEWSDESK_PORT: '0', NEWSDESK_SUBSCRIBE_RATE: 'off' };
-    const child = spawn(process.execPath, [binPath, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.push(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const url = await until('the server to answer', () => /is serving .* at (http:\/\/\S+)/.exec(stdout)?.[1]);
-    expect(stdout).toMatch(/building it first/);
+    const { printed, url } = startServe(env);
+    const address = await url();
+    expect(printed.stdout).toMatch(/building it first/);
     // Built by `newsdesk build` in a process of its own (scripts/build-first.ts), which printed its summary.
-    expect(stdout).toMatch(/✓ built \d+ issue\(s\) into .*: \d+ rendered, 0 reused from cache/);
+    expect(printed.stdout).toMatch(/✓ built \d+ issue\(s\) into .*: \d+ rendered, 0 reused from cache/);
 
     // The lazy read's line index: a store that parses every document leaves none.
-    const datasetPath = path.join(dataDir, 'dataset.ndjson');
-    expect(fs.existsSync(`${datasetPath}.lines`)).toBe(true);
-
-    const store = new GroqJsStore({ datasetPath });
-    const newest = await store.fetch<{ _id: string; number: number; slug: string }>('*[_type == "issue"] | order(number desc)[0]{_id, number, "slug": slug.current}');
-    const page = `${url}/${issuePath(newest)}`;
-    expect((await fetch(page)).status).toBe(200);
-    const summary = `Published from another process at ${Date.now()}.`;
-    await store.mutate([{ patch: { id: newest._id, set: { summary } } }]);
-    await until('the rebuild', () => (/rebuild: .* in place/.test(stderr) ? true : undefined));
-    expect(await (await fetch(page)).text()).toContain(summary);
+    expect(fs.existsSync(path.join(dataDir, 'dataset.ndjson.lines'))).toBe(true);
+    await publishAndSee(dataDir, address, printed);
   });
 
   it('stops with the message of the build when the site it builds first cannot be built', async () => {
@@ -73,16 +83,12 @@ describe('newsdesk serve', () => {
     // Enough issues that the build is still running when the stop arrives.
     await writeDataset(path.join(dataDir, 'dataset.ndjson'), syntheticDataset({ issues: 120 }));
     const env = { ...cleanEnv(), NEWSDESK_DATA_DIR: dataDir, NEWSDESK_OUT_DIR: outDir, NEWSDESK_PORT: '0', NEWSDESK_SUBSCRIBE_RATE: 'off' };
-    const child = spawn(process.execPath, [binPath, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.push(child);
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.resume();
-    await until('the build to start', () => (/building it first/.test(stdout) ? true : undefined));
+    const { child, printed } = startServe(env);
+    await until('the build to start', () => (/building it first/.test(printed.stdout) ? true : undefined));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(130);
-    expect(stdout).not.toMatch(/is serving/);
+    expect(printed.stdout).not.toMatch(/is serving/);
     // The build stopped before putting a site in place, and had taken away its staging folder
     // by the time the server exited: the server waited for it.
     expect(fs.existsSync(path.join(outDir, 'index.html'))).toBe(false);
@@ -100,26 +106,15 @@ describe('newsdesk serve', () => {
     await fs.promises.writeFile(record, (await fs.promises.readFile(record, 'utf8')).replace(`"templateVersion":"${current}"`, '"templateVersion":"0123456789abcdef"'));
     expect(await lastTemplateVersion(dataDir)).toBe('0123456789abcdef');
 
-    const child = spawn(process.execPath, [binPath, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.push(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const url = await until('the server to answer', () => /is serving .* at (http:\/\/\S+)/.exec(stdout)?.[1]);
-    expect(stdout).toMatch(/was built with other templates .*building it again, and serving it as it is meanwhile/);
-    expect(stdout).not.toMatch(/has no site yet/);
-    expect((await fetch(`${url}/`)).status).toBe(200);
+    const { printed, url } = startServe(env);
+    const address = await url();
+    expect(printed.stdout).toMatch(/was built with other templates .*building it again, and serving it as it is meanwhile/);
+    expect(printed.stdout).not.toMatch(/has no site yet/);
+    expect((await fetch(`${address}/`)).status).toBe(200);
     // The build's own summary, passed on as a line, and its record of the templates it used.
-    await until('the build to end', () => (/✓ built \d+ issue\(s\) into /.test(stdout) ? true : undefined));
+    await until('the build to end', () => (/✓ built \d+ issue\(s\) into /.test(printed.stdout) ? true : undefined));
     expect(await lastTemplateVersion(dataDir)).toBe(current);
-
     // The server's own rebuilds go on after it.
-    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
-    const newest = await store.fetch<{ _id: string; number: number; slug: string }>('*[_type == "issue"] | order(number desc)[0]{_id, number, "slug": slug.current}');
-    const summary = `Published after the templates changed, at ${Date.now()}.`;
-    await store.mutate([{ patch: { id: newest._id, set: { summary } } }]);
-    await until('the rebuild', () => (/rebuild: .* in place/.test(stderr) ? true : undefined));
-    expect(await (await fetch(`${url}/${issuePath(newest)}`)).text()).toContain(summary);
+    await publishAndSee(dataDir, address, printed);
   });
 });

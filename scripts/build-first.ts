@@ -1,12 +1,12 @@
-// The build `newsdesk serve` and `newsdesk studio` run before they start when the output
-// folder has no site yet, and `newsdesk serve` while it starts when the site was built with
-// other templates (after an update, every issue renders again): `newsdesk build` itself, in
-// a process of its own, which shows its progress and summary as it does run alone. A first build renders every issue; in the
-// server's own process it left that process holding far more than it needs to serve: over
-// ten publishes on 1,000 issues a server that had built the site itself settled near
-// 510 MB and peaked at 531-563 MB, against 307-405 MB (peak 422 MB) for one started on a
-// site already built. Its next rebuild then reads what it needs from the build cache, as a
-// new process does.
+// The builds `newsdesk serve` and `newsdesk studio` leave to `newsdesk build` itself, in a
+// process of its own, which shows its progress and summary as it does run alone: the first
+// one, before they start, when the output folder has no site yet; and one while they start
+// when the site was built with other templates (after an update, every issue renders
+// again). A build that renders every issue left the server's own process holding far more
+// than it needs to serve: over ten publishes on 1,000 issues, a server that had built the
+// site itself settled near 510 MB and peaked at 531-563 MB, against 307-405 MB (peak
+// 422 MB) for one started on a site already built. Its next rebuild reads what it needs
+// from the build cache, as a new process does.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { lastTemplateVersion } from '../build/cache-folder.ts';
@@ -43,7 +43,7 @@ export async function buildInItsOwnProcess(ctx: CommandContext, options: { backg
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
   } catch (error) {
-    throw new NewsdeskError('BUILD_FAILED', `Could not start \`newsdesk build\` to build the site first: ${(error as Error).message}`, {
+    throw new NewsdeskError('BUILD_FAILED', `Could not start \`newsdesk build\`: ${(error as Error).message}`, {
       hint: 'Run `newsdesk build` yourself, then start again.',
       cause: error,
     });

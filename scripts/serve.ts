@@ -1,6 +1,7 @@
 // `newsdesk serve`: the reader-facing server (built site, subscribe/confirm/unsubscribe,
 // Sanity webhook rebuilds, Studio previews, capture API) on NEWSDESK_HOST:NEWSDESK_PORT.
-// Builds the site first when the output folder has none, and runs until SIGINT/SIGTERM.
+// Builds the site first when the output folder has none (and again, while it starts, when
+// it was built with other templates), and runs until SIGINT/SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildInItsOwnProcess, builtWithOtherTemplates } from './build-first.ts';

@@ -2,12 +2,13 @@
 // TypeScript through tsx), a command's modules load only when that command runs, and an
 // edited source is compiled before the next run uses it. Which modules a run loaded is
 // recorded by a module hook in the child process itself.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../scripts/index.ts';
+import { until } from './helpers/hang.ts';
 import { cleanEnv, binPath, type CliResult, runCli } from './helpers/run-cli.ts';
 import { makeTempDir } from './helpers/temp.ts';
 
@@ -83,6 +84,24 @@ describe('newsdesk startup', () => {
     const scheduled = await runTraced(['schedule', '--list']);
     expect(scheduled.code, scheduled.stderr).toBe(0);
     expect([...packagesLoaded(scheduled.loaded)].filter((p) => heavy.includes(p))).toEqual([]);
+  });
+
+  it('starts the server without loading the transactional emails\u2019 renderer (the first mail loads it)', async () => {
+    const loadsFile = path.join(dir, `loads-serve-${Math.random().toString(36).slice(2)}.json`);
+    const env = { ...cleanEnv(), NEWSDESK_DATA_DIR: path.join(dir, 'serve-data'), NEWSDESK_OUT_DIR: path.join(dir, 'serve-dist'), NEWSDESK_PORT: '0', NEWSDESK_TEST_LOADS: loadsFile };
+    const child = spawn(process.execPath, ['--import', recordLoads, binPath, 'serve', '--no-build'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await until('the server to answer', () => (/is serving/.test(stdout) ? true : undefined));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const packages = packagesLoaded(JSON.parse(await fs.readFile(loadsFile, 'utf8')) as string[]);
+    // The server itself is loaded (what is measured), the emails' renderer is not.
+    expect(packages.has('hono')).toBe(true);
+    expect(packages.has('@react-email/render')).toBe(false);
+    expect(packages.has('@react-email/components')).toBe(false);
   });
 
   it('lists each command with the summary its own module gives', async () => {

@@ -1,14 +1,21 @@
 // Renders the transactional emails to the parts a message needs (subject, HTML, plain
 // text) with @react-email/render. Pure apart from being async: everything a mail says
-// comes in through its arguments.
-import { render } from '@react-email/render';
-import { createElement, type ReactElement } from 'react';
+// comes in through its arguments. The renderer and the emails' components are loaded when
+// the first mail is rendered, not with the server: @react-email/components and
+// @react-email/render were 48 MB of a server's memory and half a second of its start.
+import { createElement, type FunctionComponent, type ReactElement } from 'react';
 import type { Settings } from '../../content/model.ts';
 import { toHeaderText } from '../../core/render.ts';
 import { textWidth } from '../issue-text.ts';
 import { wrapText } from '../wrap-text.ts';
-import { ConfirmationEmail, type ConfirmationEmailProps } from './confirmation-email.tsx';
-import { WelcomeEmail, type WelcomeEmailProps } from './welcome-email.tsx';
+import type { ConfirmationEmailProps } from './confirmation-email.tsx';
+import type { WelcomeEmailProps } from './welcome-email.tsx';
+
+let renderer: Promise<(typeof import('@react-email/render'))['render']> | undefined;
+let confirmation: Promise<FunctionComponent<ConfirmationEmailProps>> | undefined;
+let welcome: Promise<FunctionComponent<WelcomeEmailProps>> | undefined;
+const confirmationEmail = () => (confirmation ??= import('./confirmation-email.tsx').then((m) => m.ConfirmationEmail));
+const welcomeEmail = () => (welcome ??= import('./welcome-email.tsx').then((m) => m.WelcomeEmail));
 
 export interface RenderedTransactionalEmail {
   subject: string;
@@ -17,6 +24,7 @@ export interface RenderedTransactionalEmail {
 }
 
 async function renderParts(subject: string, element: ReactElement): Promise<RenderedTransactionalEmail> {
+  const render = await (renderer ??= import('@react-email/render').then((m) => m.render));
   const [html, text] = await Promise.all([render(element), render(element, { plainText: true })]);
   return { subject: toHeaderText(subject), html, text };
 }
@@ -35,7 +43,7 @@ export function confirmationSubject(settings: Pick<Settings, 'title'>): string {
 }
 
 export async function renderConfirmationEmail(props: ConfirmationEmailProps): Promise<RenderedTransactionalEmail> {
-  return wrapParts(await renderParts(confirmationSubject(props.settings), createElement(ConfirmationEmail, props)));
+  return wrapParts(await renderParts(confirmationSubject(props.settings), createElement(await confirmationEmail(), props)));
 }
 
 /**
@@ -47,9 +55,9 @@ export async function renderConfirmationEmail(props: ConfirmationEmailProps): Pr
 export const confirmationPlaceholders = { confirmUrl: '{{newsdesk:confirm_url}}', email: '{{newsdesk:recipient_email}}' } as const;
 
 /** The template's text is left unwrapped: it is wrapped once the link and address are in, as they change the line lengths. */
-export function renderConfirmationTemplate(settings: Settings, ttlHours: number): Promise<RenderedTransactionalEmail> {
+export async function renderConfirmationTemplate(settings: Settings, ttlHours: number): Promise<RenderedTransactionalEmail> {
   const props = { settings, ttlHours, email: confirmationPlaceholders.email, confirmUrl: confirmationPlaceholders.confirmUrl };
-  return renderParts(confirmationSubject(settings), createElement(ConfirmationEmail, props));
+  return renderParts(confirmationSubject(settings), createElement(await confirmationEmail(), props));
 }
 
 export function fillConfirmation(template: RenderedTransactionalEmail, values: { confirmUrl: string; email: string }): RenderedTransactionalEmail {
@@ -64,5 +72,5 @@ function escapeLikeReact(text: string): string {
 }
 
 export async function renderWelcomeEmail(props: WelcomeEmailProps): Promise<RenderedTransactionalEmail> {
-  return wrapParts(await renderParts(`Welcome to ${props.settings.title}`, createElement(WelcomeEmail, props)));
+  return wrapParts(await renderParts(`Welcome to ${props.settings.title}`, createElement(await welcomeEmail(), props)));
 }

@@ -142,8 +142,9 @@ export const buildHeapGrowth = 40;
 /**
  * BuildOptions.heapGrowth for a build alone in its process (`newsdesk build`, BuildOptions.alone).
  * Since such a build keeps nothing for a next one, a first build of 1,000 issues peaks lower
- * (412-428 MB with 40), and it has the room to collect less often: with 70 it peaked at
- * 443-450 MB for 1.2-2.7 s less CPU (alternating pairs).
+ * (412-435 MB with 40), and it has the room to collect less often: with 70 it peaked at
+ * 440-447 MB, V8's collector threads spending 0.7-1.7 s less CPU and the main thread
+ * 0.4-0.5 s less (alternating pairs).
  */
 export const aloneHeapGrowth = 70;
 

@@ -8,10 +8,12 @@
 // 422 MB) for one started on a site already built. Its next rebuild reads what it needs
 // from the build cache, as a new process does.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { lastTemplateVersion } from '../build/cache-folder.ts';
 import { templateVersion } from '../build/template-version.ts';
 import { NewsdeskError } from '../core/errors.ts';
+import type { Config } from '../core/config.ts';
 import type { CommandContext } from './cli.ts';
 
 /** The `newsdesk` executable (bin/newsdesk.js), which runs the compiled CLI or, failing that, the sources. */
@@ -76,11 +78,32 @@ function passLines(stream: NodeJS.ReadableStream, write: (line: string) => void)
 }
 
 /**
+ * What `serve` and `studio` do about the site before they start: build it first when the
+ * output folder has none (`stopped` when a stop came meanwhile), or start building it
+ * again while they start when it was built with other templates (`rebuilding`: that build,
+ * for the server's rebuilds to wait for: server/rebuild.ts RebuildOptions.after).
+ */
+export async function buildSiteToServe(ctx: CommandContext, config: Pick<Config, 'outDir' | 'dataDir'>): Promise<{ stopped: boolean; rebuilding?: Promise<void> }> {
+  const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
+  if (!existsSync(path.join(config.outDir, 'index.html'))) {
+    ctx.out(`${rel}/ has no site yet; building it first…`);
+    await buildInItsOwnProcess(ctx);
+    return { stopped: ctx.signal.aborted };
+  }
+  if (!(await builtWithOtherTemplates(config.dataDir))) return { stopped: false };
+  ctx.out(`${rel}/ was built with other templates (newsdesk was updated since); building it again, and serving it as it is meanwhile…`);
+  const rebuilding = buildInItsOwnProcess(ctx, { background: true });
+  // Reported by the server's rebuilds, which wait for it.
+  rebuilding.catch(() => undefined);
+  return { stopped: false, rebuilding };
+}
+
+/**
  * Whether the site in the output folder was built with other templates than these
  * (newsdesk was updated since): every issue would render again, which a server should not
  * do in its own process (see above). False when no build left its template version.
  */
-export async function builtWithOtherTemplates(dataDir: string): Promise<boolean> {
+async function builtWithOtherTemplates(dataDir: string): Promise<boolean> {
   const [last, now] = await Promise.all([lastTemplateVersion(dataDir), templateVersion()]);
   return last !== undefined && last !== now;
 }

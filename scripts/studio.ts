@@ -4,7 +4,6 @@
 // building the Studio first when its sources changed. With a Sanity project configured
 // it runs `sanity dev` against the hosted project instead, as before.
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GroqJsStore } from '../content/groq-js-store.ts';
@@ -15,7 +14,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { buildStudioIfStale, spawnSanity, studioBuildEnv } from '../server/studio-build.ts';
 import { defaultStudioDir, studioPaths } from '../server/studio-host.ts';
 import { startServer, urlHost } from '../server/server.ts';
-import { buildInItsOwnProcess, builtWithOtherTemplates } from './build-first.ts';
+import { buildSiteToServe } from './build-first.ts';
 import { type Command, type CommandContext, parseOptions } from './cli.ts';
 
 const devPort = 3333;
@@ -53,19 +52,9 @@ export const studioCommand: Command = {
     if (!values['no-build'] && !values.dev) {
       await buildStudioIfStale({ env: ctx.env, onStart: (first) => ctx.out(first ? 'Building the Studio (first run, about half a minute)…' : 'The Studio sources changed; building the Studio again (about half a minute)…') });
     }
-    const rel = path.relative(ctx.cwd, config.outDir) || config.outDir;
     // A build of the whole site runs in a process of its own (scripts/build-first.ts), which prints its own summary.
-    let rebuilding: Promise<void> | undefined;
-    if (!fs.existsSync(path.join(config.outDir, 'index.html'))) {
-      ctx.out(`${rel}/ has no site yet; building it first…`);
-      await buildInItsOwnProcess(ctx);
-      if (ctx.signal.aborted) return 130;
-    } else if (await builtWithOtherTemplates(config.dataDir)) {
-      ctx.out(`${rel}/ was built with other templates (newsdesk was updated since); building it again, and serving it as it is meanwhile…`);
-      rebuilding = buildInItsOwnProcess(ctx, { background: true });
-      // Reported by the server's rebuilds, which wait for it (server/rebuild.ts RebuildOptions.after).
-      rebuilding.catch(() => undefined);
-    }
+    const { stopped, rebuilding } = await buildSiteToServe(ctx, config);
+    if (stopped) return 130;
 
     const studioConfig = { ...config, server: { ...config.server, port: config.server.studioPort } };
     const server = await startServer({

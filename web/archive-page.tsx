@@ -6,7 +6,7 @@ import type { Issue, Link, Tag } from '../content/model.ts';
 import { isSafeLinkUrl } from '../content/rules.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import { Layout, renderDocument } from './layout.tsx';
-import { siteHref, stripControlChars } from './site.ts';
+import { controlCharRange, siteHref, stripControlChars } from './site.ts';
 import { TopicFeedHead, topicFeedLinksHtml } from './topic-links.tsx';
 
 export type IssueListing = Pick<Issue, 'number' | 'slug' | 'title' | 'date'> & { summary?: string | undefined };
@@ -18,8 +18,21 @@ export type IssueListing = Pick<Issue, 'number' | 'slug' | 'title' | 'date'> & {
  * renderToStaticMarkup produces for the same elements, so the output is unchanged.
  */
 export function escapeHtml(text: string): string {
-  return text.replace(/["&'<>]/g, (c) => (c === '"' ? '&quot;' : c === '&' ? '&amp;' : c === "'" ? '&#x27;' : c === '<' ? '&lt;' : '&gt;'));
+  return text.replace(/["&'<>]/g, (c) => htmlEscapes[c]!);
 }
+
+/**
+ * escapeHtml with the control characters left out (web/site.ts stripControlChars), in the
+ * same pass: a page whose every text goes through it is made without any, instead of
+ * looked through for one once made (web/links-pages.tsx: 61 MB of a first build's link
+ * pages, 0.3 s).
+ */
+export function escapeText(text: string): string {
+  return text.replace(textToEscape, (c) => htmlEscapes[c] ?? '');
+}
+
+const htmlEscapes: Record<string, string> = { '"': '&quot;', '&': '&amp;', "'": '&#x27;', '<': '&lt;', '>': '&gt;' };
+const textToEscape = new RegExp(`["&'<>${controlCharRange}]`, 'g');
 
 function issueListHtml(issues: IssueListing[], ctx: RenderContext, headingLevel: 'h2' | 'h3'): string {
   const h = headingLevel;

@@ -11,6 +11,7 @@
 import type { FileText } from '../build/in-place-output.ts';
 import type { LinksIndex, Pause, PublishedLink } from '../build/links-index.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
+import { escapeText } from './archive-page.tsx';
 import { Layout, renderDocument } from './layout.tsx';
 import { siteHref } from './site.ts';
 import { linksFeedPaths } from './topic-feeds.ts';
@@ -20,18 +21,6 @@ export const domainsPath = 'links/domains/';
 export const linksPerPage = 100;
 /** Beyond this many sites, the list of sites is split by first character. */
 export const domainsPerPage = 500;
-
-/**
- * Text as HTML (web/archive-page.tsx escapeHtml), its control characters left out, as from
- * every page (web/site.ts stripControlChars), in the same pass. Every text a links page
- * shows goes through it, so a page is made without any, instead of looked through for one
- * once made: 61 MB of a first build's link pages, 0.3 s.
- */
-export function escapeText(text: string): string {
-  return text.replace(textToEscape, (c) => htmlEscapes[c] ?? '');
-}
-const textToEscape = /["&'<>\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/g;
-const htmlEscapes: Record<string, string> = { '"': '&quot;', '&': '&amp;', "'": '&#x27;', '<': '&lt;', '>': '&gt;' };
 
 export function domainPath(domain: string): string {
   return `links/domain/${domain}/`;

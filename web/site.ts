@@ -45,7 +45,9 @@ export function hasControlChars(text: string): boolean {
   return controlChar.test(text);
 }
 
-const controlChar = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/;
+/** The characters stripControlChars removes, as the inside of a RegExp character class. */
+export const controlCharRange = '\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F\\uFFFE\\uFFFF';
+const controlChar = new RegExp(`[${controlCharRange}]`);
 const controlChars = new RegExp(controlChar.source, 'g');
 
 /** Tag slugs become folder names, so only plain lower-case words joined by hyphens are used. */

@@ -2,9 +2,8 @@
 // reorder the page around it with bidi control characters, and very long words wrap.
 import { describe, expect, it } from 'vitest';
 import { aLinkCard, aLinkTarget, anIssue, aRenderContext, aSection } from '../tests/builders.ts';
-import { escapeHtml, renderTagPage } from './archive-page.tsx';
+import { escapeHtml, escapeText, renderTagPage } from './archive-page.tsx';
 import { renderIssuePage } from './issue-page.tsx';
-import { escapeText } from './links-pages.tsx';
 import { stripControlChars } from './site.ts';
 import { renderStylesheet } from './style.ts';
 

@@ -24,13 +24,14 @@ import { renderArchivePage, renderNotFoundPage, tagPageAround } from '../web/arc
 import { buildFeeds, type FeedEntry, type Feeds } from '../web/feeds.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import { feedFiles, feedLength } from '../web/site.ts';
+import { forgetTopicFeeds } from '../web/topic-feeds.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
-import { settleEarlierBuilds } from './links-index.ts';
+import { forgetLinksIndex, settleEarlierBuilds } from './links-index.ts';
 import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type PageContent } from './cache.ts';
-import { InPlaceOutput, OutputManifest, contentKey, readOutputFile } from './in-place-output.ts';
+import { InPlaceOutput, OutputManifest, contentKey, forgetTextKeys, readOutputFile } from './in-place-output.ts';
 import { StagedOutput, inLanes, settled } from './output.ts';
 import { buildSearchIndex, forgetSearchShares, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';
 import {
@@ -44,7 +45,7 @@ import {
   projectIssues,
   type Listing,
 } from './sources.ts';
-import { TagLinks, type TagPage } from './tag-pages.ts';
+import { TagLinks, forgetTagSorts, type TagPage } from './tag-pages.ts';
 import { buildCacheFolder } from './cache-folder.ts';
 import { linksCodeVersion, templateVersion } from './template-version.ts';
 import { layoutPrefix, type LayoutStore } from '../emails/mjml-slots.ts';
@@ -78,6 +79,8 @@ export interface BuildSummary {
   durationMs: number;
   /** Milliseconds per build step (load, fingerprint, listings, plan, render, link, pages, search, swap, cleanup), for benchmarks. */
   spans: Record<string, number>;
+  /** Left to another process (BuildOptions.handOff): this build rendered and wrote nothing; `rendered` is what it would have rendered. */
+  handedOff?: boolean;
 }
 
 /** "load 834, fingerprint 256, …": BuildSummary.spans in the order the steps ran, in milliseconds. */
@@ -125,6 +128,13 @@ export interface BuildOptions {
    * output is the same. A build that renders many issues goes so in any process.
    */
   alone?: boolean;
+  /**
+   * For a server: asked once the build knows how many of the issues it must render; true
+   * leaves the build to a process of its own (`newsdesk build`, scripts/build-first.ts),
+   * and this one returns before rendering or writing anything (BuildSummary.handedOff).
+   * Then no render workers start before it is asked.
+   */
+  handOff?: (toRender: number, issues: number) => boolean;
   /** Test seam: runs after everything is staged (written, in place) and before the swap; a throw aborts the build. */
   beforeCommit?: () => void | Promise<void>;
 }
@@ -148,6 +158,9 @@ export const buildHeapGrowth = 40;
  */
 export const aloneHeapGrowth = 70;
 
+/** BuildOptions.workerThreshold's default: a build renders this many issues or fewer in the calling thread. */
+export const workerThreshold = 8;
+
 /** Issues projected at a time: few enough that projecting them (synchronous) does not outlast the jobs the workers hold. */
 const projectionChunk = 25;
 
@@ -167,7 +180,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
   progress({ phase: 'load', done: 0, total: 0 });
 
   const threads = Math.max(1, options.threads ?? availableParallelism());
-  const threshold = options.workerThreshold ?? 8;
+  const threshold = options.workerThreshold ?? workerThreshold;
   const cache = new BuildCache(path.join(config.dataDir, buildCacheFolder));
   // Whether the spare output folder can be staged in (build/output.ts): a folder listing, done while content loads.
   const spareLooked = options.inPlace ? undefined : StagedOutput.lookAtSpare(path.resolve(config.outDir), cache.dir);
@@ -206,7 +219,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     if (!pool) renderingMany();
     return (pool ??= RenderPool.start({ threads, cacheDir: cache.dir }));
   };
-  if (threads > 1 && (sourceIndex.templateVersion === undefined || sourceIndex.templateVersion !== version)) startPool();
+  if (threads > 1 && !options.handOff && (sourceIndex.templateVersion === undefined || sourceIndex.templateVersion !== version)) startPool();
 
   // The renderers (React, and MJML when an email layout must be compiled: emails/mjml-slots.ts)
   // take a tenth to a third of a second to load, in this thread when few issues are to be
@@ -239,7 +252,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     });
     span('fingerprint');
     const unknown = sources.filter((s) => !s.listing).map((s) => s.id);
-    if (threads > 1 && unknown.length > threshold) startPool();
+    // Each issue whose listing is unknown changed, so renders: the pool starts now unless that many would be handed off.
+    if (threads > 1 && unknown.length > threshold && !options.handOff?.(unknown.length, sources.length)) startPool();
     const fetched = new Map((await fetchListings(store, unknown)).map((l) => [l.id, l] as const));
     const listings = new Map<string, Listing>();
     for (const source of sources) {
@@ -264,6 +278,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
 
     const metas = await cache.readMetas(planned.map((p) => p.key));
     const missing = planned.filter((p) => !metas.has(p.key));
+    if (options.handOff?.(missing.length, planned.length)) {
+      span('plan');
+      const none = { threads: 0, files: 0, written: 0, inPlace: false, warnings: [] };
+      return { outDir: path.resolve(config.outDir), issues: planned.length, rendered: missing.length, reused: planned.length - missing.length, ...none, durationMs: performance.now() - started, spans, handedOff: true };
+    }
     if (missing.length > threshold) renderingMany();
     // Newest first: the issues readers are most likely to open are ready first.
     missing.sort((a, b) => b.listing.number - a.listing.number);
@@ -610,9 +629,22 @@ function interrupted(): NewsdeskError {
  */
 const lastPages = new Map<string, { inputs: string; key: string }>();
 
-/** For tests: forgets the pages rendered in this process, as a new process would not have them. */
-export function forgetRenderedPages(): void {
+/**
+ * Forgets what earlier builds in this process kept for the next one, as a new process has
+ * none of it, so the next build reads what it needs from the build cache: for a server
+ * after another process built its site (BuildOptions.handOff), whose records (the link
+ * pages' keys, the search index's stored records) it must not save over or point to; and
+ * for tests. What it let go of is garbage then: over 40 MB for 1,000 issues.
+ */
+export function forgetEarlierBuilds(): void {
   lastPages.clear();
+  forgetSearchShares();
+  forgetTaggedLinks();
+  forgetTagSorts();
+  forgetLinksIndex();
+  forgetTopicFeeds();
+  forgetTextKeys();
+  StoredPageKeys.forgetAll();
 }
 
 /**

@@ -73,6 +73,11 @@ export const contentKey = {
 };
 const lastTextKeys = new Map<string, { content: string; key: string }>();
 
+/** Lets go of the texts contentKey.textAt remembers. */
+export function forgetTextKeys(): void {
+  lastTextKeys.clear();
+}
+
 export class OutputManifest {
   readonly file: string;
 

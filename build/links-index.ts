@@ -628,6 +628,12 @@ export function settleEarlierBuilds(): void {
   pendingLookups = [];
 }
 
+/** Lets go of the entries the last index handed out (lastLinks), as a new process has none. */
+export function forgetLinksIndex(): void {
+  settleEarlierBuilds();
+  lastLinks = { at: new Map(), froms: [], links: [] };
+}
+
 /** The documents `byId` holds for `ids`, looked up when first asked for or when the next build starts (and `byId` let go then). */
 function docsThen(ids: readonly string[], byId: Map<string, SanityDocument>): () => ReadonlyArray<SanityDocument | undefined> {
   let from: Map<string, SanityDocument> | undefined = byId;

@@ -141,6 +141,11 @@ export class StoredPageKeys {
     this.#shares = new LinkSharesRecord(path.dirname(file));
   }
 
+  /** Lets go of every file's keys read or made in this process: the next build reads the file again (another process wrote it). */
+  static forgetAll(): void {
+    StoredPageKeys.#open.clear();
+  }
+
   /** The keys kept in `cacheDir` for this template version (another version starts empty). */
   static in(cacheDir: string, version: string): StoredPageKeys {
     const file = path.join(cacheDir, 'links-pages.json');

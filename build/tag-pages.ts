@@ -678,6 +678,11 @@ function linkDigest(link: TaggedLink): string {
  */
 const lastSorts = new Map<string, { input: TaggedLink[]; sorted: TaggedLink[] }>();
 
+/** Lets go of each tag's sort kept for a next build. */
+export function forgetTagSorts(): void {
+  lastSorts.clear();
+}
+
 function sortedLinks(slug: string, links: TaggedLink[]): TaggedLink[] {
   const last = lastSorts.get(slug);
   if (last && last.input.length === links.length && last.input.every((link, i) => link === links[i])) return last.sorted;

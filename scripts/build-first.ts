@@ -1,8 +1,9 @@
 // The builds `newsdesk serve` and `newsdesk studio` leave to `newsdesk build` itself, in a
 // process of its own, which shows its progress and summary as it does run alone: the first
-// one, before they start, when the output folder has no site yet; and one while they start
+// one, before they start, when the output folder has no site yet; one while they start
 // when the site was built with other templates (after an update, every issue renders
-// again). A build that renders every issue left the server's own process holding far more
+// again); and, while they run, a rebuild that renders most issues (a change to the site's
+// settings renders every one: server/server.ts handOffRebuild). A build that renders every issue left the server's own process holding far more
 // than it needs to serve: over ten publishes on 1,000 issues, a server that had built the
 // site itself settled near 510 MB and peaked at 531-563 MB, against 307-405 MB (peak
 // 422 MB) for one started on a site already built. Its next rebuild reads what it needs
@@ -55,7 +56,7 @@ export async function buildInItsOwnProcess(ctx: CommandContext, options: { backg
   if (ended.code === 0 || ctx.signal.aborted) return;
   const how = ended.code === null ? `was stopped by ${ended.signal}` : `exited with code ${ended.code}`;
   throw options.background
-    ? new NewsdeskError('BUILD_FAILED', `Building the site again with these templates failed: \`newsdesk build\` ${how} (its message is above); the site stays as it was`, {
+    ? new NewsdeskError('BUILD_FAILED', `Building the site again in a process of its own failed: \`newsdesk build\` ${how} (its message is above); the site stays as it was`, {
         hint: 'Fix what it names; the next publish builds the site again.',
       })
     : new NewsdeskError('BUILD_FAILED', `Building the site first failed: \`newsdesk build\` ${how} (its message is above)`, {

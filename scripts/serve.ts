@@ -4,7 +4,7 @@
 // it was built with other templates), and runs until SIGINT/SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildSiteToServe } from './build-first.ts';
+import { buildInItsOwnProcess, buildSiteToServe } from './build-first.ts';
 import { type Command, parseOptions } from './cli.ts';
 
 export const serveCommand: Command = {
@@ -56,6 +56,7 @@ export const serveCommand: Command = {
       config,
       store,
       ...(rebuilding ? { rebuildAfter: rebuilding } : {}),
+      buildElsewhere: () => buildInItsOwnProcess(ctx, { background: true }),
       ...(values.studio ? { studio: { allowedOrigins: config.baseUrl ? [new URL(config.baseUrl).origin] : [] } } : {}),
       log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
     });

@@ -14,7 +14,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { buildStudioIfStale, spawnSanity, studioBuildEnv } from '../server/studio-build.ts';
 import { defaultStudioDir, studioPaths } from '../server/studio-host.ts';
 import { startServer, urlHost } from '../server/server.ts';
-import { buildSiteToServe } from './build-first.ts';
+import { buildInItsOwnProcess, buildSiteToServe } from './build-first.ts';
 import { type Command, type CommandContext, parseOptions } from './cli.ts';
 
 const devPort = 3333;
@@ -62,6 +62,7 @@ export const studioCommand: Command = {
       store,
       tls,
       ...(rebuilding ? { rebuildAfter: rebuilding } : {}),
+      buildElsewhere: () => buildInItsOwnProcess(ctx, { background: true }),
       studio: {
         studioDir: defaultStudioDir,
         allowedOrigins: values.dev ? [`http://localhost:${devPort}`] : [],

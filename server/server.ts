@@ -6,7 +6,8 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { createSecureServer, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { buildSite } from '../build/build-site.ts';
+import { buildSite, forgetEarlierBuilds, workerThreshold } from '../build/build-site.ts';
+import { collectGarbage } from '../core/collect-garbage.ts';
 import type { FetchPage } from '../content/capture/fetch-page.ts';
 import { openContentStore } from '../content/open-store.ts';
 import type { ContentStore } from '../content/store.ts';
@@ -50,6 +51,12 @@ export interface ServerOptions {
   rebuildDebounceMs?: number;
   /** A build of the site running in another process as the server starts (scripts/serve.ts): its rebuilds wait for it. */
   rebuildAfter?: Promise<unknown>;
+  /**
+   * Builds the site in another process (`newsdesk build`: scripts/build-first.ts), for a
+   * rebuild that renders many of the issues (handOffRebuild): a change to the site's
+   * settings renders every one. Without it, every rebuild runs in the server's process.
+   */
+  buildElsewhere?: () => Promise<void>;
   /** Retry timing of the transactional mail worker (tests shorten it). */
   mailWorker?: Partial<MailWorkerOptions>;
   /** Further route families, mounted before the static site. */
@@ -112,6 +119,19 @@ function publishedChange(transaction: StoreTransaction): string | undefined {
   return `${change.after ? 'published' : 'removed'} ${type} ${change.id}`;
 }
 
+/**
+ * Whether a server leaves a rebuild to another process (ServerOptions.buildElsewhere): when
+ * it renders more issues than a build renders without workers, and more than a quarter of
+ * them. A rebuild that renders most of the issues (every one after a change to the site's
+ * settings) left the server's process holding what such a build leaves: on 1,000 issues,
+ * 543 MB after it and 598-659 MB over five publishes after that (peak 660 MB). Left to
+ * `newsdesk build`: 289 MB after it, 374-422 MB over the publishes (peak 437-457 MB); the
+ * two processes held 684-734 MB together at most while it built, for about 17 s.
+ */
+export function handOffRebuild(toRender: number, issues: number): boolean {
+  return toRender > workerThreshold && toRender * 4 > issues;
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -123,7 +143,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options.rebuildSite ??
       (async () => {
         // In place: a publish rewrites the pages it changes, not a new copy of the whole site.
-        const summary = await buildSite({ config, store, withheld: await scheduled.withheld(), inPlace: true });
+        const elsewhere = options.buildElsewhere;
+        const summary = await buildSite({ config, store, withheld: await scheduled.withheld(), inPlace: true, ...(elsewhere ? { handOff: handOffRebuild } : {}) });
+        if (elsewhere && summary.handedOff) {
+          log(`rebuild: ${summary.rendered} of ${summary.issues} issue(s) to render; left to \`newsdesk build\` in a process of its own`);
+          // What this process kept for its next rebuild is let go before that build starts, not held beside it.
+          forgetEarlierBuilds();
+          collectGarbage();
+          try {
+            await elsewhere();
+          } finally {
+            // Its records replaced this process's (and the site is new): the next rebuild starts from them.
+            forgetEarlierBuilds();
+          }
+          return;
+        }
         log(
           `rebuild: ${summary.issues} issue(s), ${summary.rendered} rendered, ${summary.reused} reused, ${summary.written} file(s) written${summary.inPlace ? ' in place' : ''} in ${Math.round(summary.durationMs)} ms`,
         );

@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildSite, forgetRenderedPages } from '../build/build-site.ts';
+import { buildSite, forgetEarlierBuilds } from '../build/build-site.ts';
 import { PageStore } from '../build/cache.ts';
 import { feedFiles } from '../web/site.ts';
 import { syntheticSite } from './helpers/fresh-build.ts';
@@ -33,7 +33,7 @@ describe('pages made from many issues, across processes', () => {
       const file = path.join(pagesDir, name);
       await fs.writeFile(file, `${await fs.readFile(file, 'utf8')}<!-- from the page store -->`);
     }
-    forgetRenderedPages();
+    forgetEarlierBuilds();
     await buildSite({ config, store, threads: 1 });
     expect(await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8')).toBe(`${archive}<!-- from the page store -->`);
     expect(await fs.readFile(path.join(config.outDir, feedFiles.rss), 'utf8')).toMatch(/<\/rss>\s*<!-- from the page store -->$/);
@@ -41,7 +41,7 @@ describe('pages made from many issues, across processes', () => {
 
     // An issue's new title shows in the archive and on its tag pages: those are rendered afresh, the old ones removed.
     await store.mutate([{ patch: { id: 'issue-2', set: { title: 'A retitled issue' } } }]);
-    forgetRenderedPages();
+    forgetEarlierBuilds();
     await buildSite({ config, store, threads: 1 });
     const retitled = await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8');
     expect(retitled).toContain('A retitled issue');
@@ -59,7 +59,7 @@ describe('pages made from many issues, across processes', () => {
     const sections = await linksSections();
     expect(sections.filter((section) => section.length > 100)).toHaveLength(tagPages);
     await store.mutate([{ patch: { id: 'newsletter', set: { title: 'Renamed Notes' } } }]);
-    forgetRenderedPages();
+    forgetEarlierBuilds();
     await buildSite({ config, store, threads: 1 });
     expect(await fs.readFile(path.join(config.outDir, 'index.html'), 'utf8')).toContain('Renamed Notes');
     const third = await stored(pagesDir);

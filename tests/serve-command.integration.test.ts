@@ -37,9 +37,15 @@ async function publishAndSee(dataDir: string, url: string, printed: { stderr: st
   const page = `${url}/${issuePath(newest)}`;
   expect((await fetch(page)).status).toBe(200);
   const summary = `Published from another process at ${Date.now()}.`;
+  const before = count(printed.stderr, /rebuild: .* in place/g);
   await store.mutate([{ patch: { id: newest._id, set: { summary } } }]);
-  await until('the rebuild', () => (/rebuild: .* in place/.test(printed.stderr) ? true : undefined));
+  await until('the rebuild', () => (count(printed.stderr, /rebuild: .* in place/g) > before ? true : undefined));
   expect(await (await fetch(page)).text()).toContain(summary);
+}
+
+/** How many times `pattern` (global) matches `text`. */
+function count(text: string, pattern: RegExp): number {
+  return text.match(pattern)?.length ?? 0;
 }
 
 describe('newsdesk serve', () => {
@@ -93,6 +99,32 @@ describe('newsdesk serve', () => {
     // by the time the server exited: the server waited for it.
     expect(fs.existsSync(path.join(outDir, 'index.html'))).toBe(false);
     expect(fs.readdirSync(dir).filter((name) => name.startsWith('.dist.'))).toEqual([]);
+  });
+
+  it('leaves a rebuild that renders most issues to `newsdesk build` in a process of its own, and rebuilds in place after it', async () => {
+    const dir = await makeTempDir('newsdesk-serve-');
+    const dataDir = path.join(dir, 'data');
+    await fs.promises.mkdir(dataDir);
+    const datasetPath = path.join(dataDir, 'dataset.ndjson');
+    await writeDataset(datasetPath, syntheticDataset({ issues: 12, sectionsPerIssue: 2, linksPerIssue: 6 }));
+    const env = { ...cleanEnv(), NEWSDESK_DATA_DIR: dataDir, NEWSDESK_OUT_DIR: path.join(dir, 'dist'), NEWSDESK_PORT: '0', NEWSDESK_SUBSCRIBE_RATE: 'off' };
+    const { printed, url } = startServe(env);
+    const address = await url();
+    // A rebuild in the server's process first, so it holds what a next one would reuse.
+    await publishAndSee(dataDir, address, printed);
+    expect(count(printed.stdout, /✓ built /g)).toBe(1);
+
+    // A new title is on every page: every issue renders again, in `newsdesk build`.
+    const store = new GroqJsStore({ datasetPath });
+    await store.mutate([{ patch: { id: 'newsletter', set: { title: 'Renamed Notes' } } }]);
+    await until('the build to end', () => (count(printed.stdout, /✓ built 12 issue\(s\) into .*: 12 rendered, 0 reused from cache/g) === 2 ? true : undefined));
+    expect(printed.stderr).toMatch(/rebuild: 12 of 12 issue\(s\) to render; left to `newsdesk build` in a process of its own/);
+    expect(await (await fetch(`${address}/`)).text()).toContain('Renamed Notes');
+
+    // The server's own rebuilds go on after it, from the records that build left.
+    await publishAndSee(dataDir, address, printed);
+    expect(printed.stderr).not.toMatch(/rebuild failed/);
+    expect(count(printed.stdout, /✓ built /g)).toBe(2);
   });
 
   it('builds a site made with other templates again in a process of its own, serving it meanwhile, and rebuilds after it', async () => {

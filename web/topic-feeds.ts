@@ -119,6 +119,12 @@ function sameSource(a: Source, b: Source): boolean {
 /** The feeds last built per tag, with what they were built from: a rebuild redoes only the topics that changed. */
 const lastFeeds = new Map<string, { key: string; sources: Source[]; feeds: Feeds }>();
 
+/** Lets go of the feeds kept for a next build (lastFeeds, lastLinksFeed). */
+export function forgetTopicFeeds(): void {
+  lastFeeds.clear();
+  lastLinksFeed = undefined;
+}
+
 /**
  * Each given tag's feeds: its sections (by topic) and links (by tag), newest first (by
  * issue), at most topicFeedLength. Both lists are in issue order already, so each tag

@@ -125,7 +125,7 @@ function publishedChange(transaction: StoreTransaction): string | undefined {
  * them. A rebuild that renders most of the issues (every one after a change to the site's
  * settings) left the server's process holding what such a build leaves: on 1,000 issues,
  * 543 MB after it and 598-659 MB over five publishes after that (peak 660 MB). Left to
- * `newsdesk build`: 289 MB after it, 374-422 MB over the publishes (peak 437-457 MB); the
+ * `newsdesk build`: 289-315 MB after it, 373-422 MB over the publishes (peak 437-457 MB); the
  * two processes held 684-734 MB together at most while it built, for about 17 s.
  */
 export function handOffRebuild(toRender: number, issues: number): boolean {

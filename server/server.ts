@@ -125,8 +125,10 @@ function publishedChange(transaction: StoreTransaction): string | undefined {
  * them. A rebuild that renders most of the issues (every one after a change to the site's
  * settings) left the server's process holding what such a build leaves: on 1,000 issues,
  * 543 MB after it and 598-659 MB over five publishes after that (peak 660 MB). Left to
- * `newsdesk build`: 289-315 MB after it, 373-422 MB over the publishes (peak 437-457 MB); the
- * two processes held 684-734 MB together at most while it built, for about 17 s.
+ * `newsdesk build`: 241-315 MB after it, 373-422 MB over the publishes (peak 437-457 MB); the
+ * two processes held 653-734 MB together at most while it built, for about 17 s. `newsdesk
+ * studio` (the Studio's lake holds every document): 584 MB after it against 780 MB, 1,026 MB
+ * together at most.
  */
 export function handOffRebuild(toRender: number, issues: number): boolean {
   return toRender > workerThreshold && toRender * 4 > issues;

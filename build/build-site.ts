@@ -632,9 +632,10 @@ const lastPages = new Map<string, { inputs: string; key: string }>();
 /**
  * Forgets what earlier builds in this process kept for the next one, as a new process has
  * none of it, so the next build reads what it needs from the build cache: for a server
- * after another process built its site (BuildOptions.handOff), whose records (the link
- * pages' keys, the search index's stored records) it must not save over or point to; and
- * for tests. What it let go of is garbage then: over 40 MB for 1,000 issues.
+ * whose site another process is building (BuildOptions.handOff), which would otherwise
+ * hold what described the site before beside that build and after it, and for tests.
+ * What was kept is content-addressed, so the next build is right either way; a server on
+ * 1,000 issues held 241-315 MB after the other process's build, against 348-368 MB just before it.
  */
 export function forgetEarlierBuilds(): void {
   lastPages.clear();

@@ -149,15 +149,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const summary = await buildSite({ config, store, withheld: await scheduled.withheld(), inPlace: true, ...(elsewhere ? { handOff: handOffRebuild } : {}) });
         if (elsewhere && summary.handedOff) {
           log(`rebuild: ${summary.rendered} of ${summary.issues} issue(s) to render; left to \`newsdesk build\` in a process of its own`);
-          // What this process kept for its next rebuild is let go before that build starts, not held beside it.
+          // What this process kept for its next rebuild described the site before: let go before
+          // that build starts, not held beside it. No rebuild runs here meanwhile (they wait for
+          // this one), so the next starts from what that build left, as a new process would.
           forgetEarlierBuilds();
           collectGarbage();
-          try {
-            await elsewhere();
-          } finally {
-            // Its records replaced this process's (and the site is new): the next rebuild starts from them.
-            forgetEarlierBuilds();
-          }
+          await elsewhere();
           return;
         }
         log(

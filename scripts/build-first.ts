@@ -15,6 +15,7 @@ import { lastTemplateVersion } from '../build/cache-folder.ts';
 import { templateVersion } from '../build/template-version.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import type { Config } from '../core/config.ts';
+import type { ServerOptions } from '../server/server.ts';
 import type { CommandContext } from './cli.ts';
 
 /** The `newsdesk` executable (bin/newsdesk.js), which runs the compiled CLI or, failing that, the sources. */
@@ -97,6 +98,15 @@ export async function buildSiteToServe(ctx: CommandContext, config: Pick<Config,
   // Reported by the server's rebuilds, which wait for it.
   rebuilding.catch(() => undefined);
   return { stopped: false, rebuilding };
+}
+
+/**
+ * The server's options for the builds it leaves to `newsdesk build`: the one started as it
+ * starts (`rebuilding`, from buildSiteToServe), which its rebuilds wait for, and a rebuild
+ * that renders most issues (server/server.ts handOffRebuild).
+ */
+export function buildsInOwnProcesses(ctx: CommandContext, rebuilding: Promise<void> | undefined): Pick<ServerOptions, 'rebuildAfter' | 'buildElsewhere'> {
+  return { ...(rebuilding ? { rebuildAfter: rebuilding } : {}), buildElsewhere: () => buildInItsOwnProcess(ctx, { background: true }) };
 }
 
 /**

@@ -4,7 +4,7 @@
 // it was built with other templates), and runs until SIGINT/SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildInItsOwnProcess, buildSiteToServe } from './build-first.ts';
+import { buildSiteToServe, buildsInOwnProcesses } from './build-first.ts';
 import { type Command, parseOptions } from './cli.ts';
 
 export const serveCommand: Command = {
@@ -55,8 +55,7 @@ export const serveCommand: Command = {
     const server = await startServer({
       config,
       store,
-      ...(rebuilding ? { rebuildAfter: rebuilding } : {}),
-      buildElsewhere: () => buildInItsOwnProcess(ctx, { background: true }),
+      ...buildsInOwnProcesses(ctx, rebuilding),
       ...(values.studio ? { studio: { allowedOrigins: config.baseUrl ? [new URL(config.baseUrl).origin] : [] } } : {}),
       log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
     });

@@ -14,7 +14,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { buildStudioIfStale, spawnSanity, studioBuildEnv } from '../server/studio-build.ts';
 import { defaultStudioDir, studioPaths } from '../server/studio-host.ts';
 import { startServer, urlHost } from '../server/server.ts';
-import { buildInItsOwnProcess, buildSiteToServe } from './build-first.ts';
+import { buildSiteToServe, buildsInOwnProcesses } from './build-first.ts';
 import { type Command, type CommandContext, parseOptions } from './cli.ts';
 
 const devPort = 3333;
@@ -61,8 +61,7 @@ export const studioCommand: Command = {
       config: studioConfig,
       store,
       tls,
-      ...(rebuilding ? { rebuildAfter: rebuilding } : {}),
-      buildElsewhere: () => buildInItsOwnProcess(ctx, { background: true }),
+      ...buildsInOwnProcesses(ctx, rebuilding),
       studio: {
         studioDir: defaultStudioDir,
         allowedOrigins: values.dev ? [`http://localhost:${devPort}`] : [],

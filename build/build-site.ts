@@ -161,6 +161,9 @@ export const aloneHeapGrowth = 70;
 /** BuildOptions.workerThreshold's default: a build renders this many issues or fewer in the calling thread. */
 export const workerThreshold = 8;
 
+/** Tag pages made and written at once (placeTagPages): reading and writing one overlaps making another; a publish to 1,000 issues spent 70-100 ms less on them than one at a time. */
+const tagPageLanes = 3;
+
 /** Issues projected at a time: few enough that projecting them (synchronous) does not outlast the jobs the workers hold. */
 const projectionChunk = 25;
 
@@ -491,20 +494,21 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
         await place(searchFiles.at(-1)!);
         span('search');
       };
-      // One tag page at a time: each is rendered, written and dropped before the next.
+      // A few tag pages at a time (each is rendered, written and dropped before the lane takes
+      // another): reading and writing one (megabytes) overlaps making the next.
       const placeTagPages = async () => {
-        for (const t of tagPages()) {
+        await inLanes(tagPages(), tagPageLanes, async (t) => {
           const rel = `${tagPath(t.tag.slug)}index.html`;
           // The links section (most of the page) is known by its digest: taken from the page that held it, rendered only when its links change.
           const key = await placeOnce(staged, pages, rel, [t.tag, t.issues, ctx, t.linksDigest], async () => {
             const [before, after] = tagPageAround(t.tag, t.issues, ctx);
-            // Written as its three parts: the links section (megabytes) is not copied again.
-            return [Buffer.from(before), await tagPlan.section(t.tag.slug), Buffer.from(after)];
+            // Written in parts: the links section (megabytes) is not copied again.
+            return [Buffer.from(before), ...(await tagPlan.section(t.tag.slug)), Buffer.from(after)];
           });
           // The next build finds this tag's links section in that page.
           tagPlan.placed(t.tag.slug, key);
           files++;
-        }
+        });
       };
       if (lean) {
         // Lean (see above), the build writes the search index and the tag pages before

@@ -264,19 +264,19 @@ export class TagLinks {
   }
 
   /**
-   * The tag's links section, as UTF-8 bytes: from the stored page that holds it, else made
-   * (resolving the links if this build has not). Megabytes for a tag of thousands of links,
-   * so it is never decoded: the page is its bytes between the rest of the page's (tagPageAround).
+   * The tag's links section, as UTF-8 bytes in runs written one after another: from the
+   * stored page that holds it, else made (resolving the links if this build has not).
+   * Megabytes for a tag of thousands of links, so it is never decoded, nor copied into one
+   * buffer: the page is its runs between the rest of the page's (tagPageAround).
    */
-  async section(slug: string): Promise<Buffer> {
+  async section(slug: string): Promise<readonly Buffer[]> {
     const entry = this.#bySlug.get(slug);
-    if (!entry) return Buffer.alloc(0);
-    const bytes =
-      (entry.held && (await this.#sectionIn(entry.held))) ??
-      (entry.splice && (await this.#splicedSection(entry.splice))) ??
-      Buffer.from(linkSection(this.#linksOf(slug, entry)));
-    this.#lengths.set(slug, bytes.length);
-    return bytes;
+    if (!entry) return [];
+    const held = entry.held && (await this.#sectionIn(entry.held));
+    const runs =
+      (held && [held]) ?? (entry.splice && (await this.#splicedSection(entry.splice))) ?? [Buffer.from(linkSection(this.#linksOf(slug, entry)))];
+    this.#lengths.set(slug, runs.reduce((sum, run) => sum + run.length, 0));
+    return runs;
   }
 
   /** Notes that the tag's page is stored under `page` (its links section in it), for the next build to find the section there. */
@@ -308,7 +308,7 @@ export class TagLinks {
    * Undefined when that section is gone or not what the index says (then the links are
    * resolved, and must give the digests this build planned with).
    */
-  async #splicedSection(splice: NonNullable<TagLinksEntry['splice']>): Promise<Buffer | undefined> {
+  async #splicedSection(splice: NonNullable<TagLinksEntry['splice']>): Promise<Buffer[] | undefined> {
     const from = splice.held && (await this.#sectionIn(splice.held));
     if (from === undefined || from.length !== splice.length) return undefined;
     const parts: Buffer[] = [];
@@ -317,8 +317,9 @@ export class TagLinks {
       else if (from.toString('latin1', piece[0], piece[0] + 4) !== '<li>' || from.toString('latin1', piece[1] - 5, piece[1]) !== '</li>') return undefined;
       else parts.push(from.subarray(piece[0], piece[1]));
     }
-    // One copy: the section's frame and items at once (a tag of thousands of links is megabytes).
-    return parts.length === 0 ? Buffer.alloc(0) : Buffer.concat([sectionHead, ...parts, sectionTail]);
+    // No copy: the section's frame and items are written as they are (a tag of thousands of
+    // links is megabytes; copying each into one buffer cost a publish 30 ms or more).
+    return parts.length === 0 ? [] : [sectionHead, ...parts, sectionTail];
   }
 
   /**
@@ -359,6 +360,9 @@ export class TagLinks {
 
   #linksOf(slug: string, entry: TagLinksEntry): TaggedLink[] {
     if (entry.links) return entry.links;
+    // Resolved meanwhile for another tag's page (a few are made at once).
+    const now = this.#bySlug.get(slug);
+    if (now?.links) return now.links;
     // Taken from the record, and its section is not in the page the record names: resolve them now. They
     // must be what the record said, or the page keys this build made would be wrong.
     const { bySlug, resolved } = resolve(this.#raw, this.#listings);

@@ -635,8 +635,8 @@ export function forgetLinksIndex(): void {
 }
 
 /** The documents `byId` holds for `ids`, looked up when first asked for or when the next build starts (and `byId` let go then). */
-function docsThen(ids: readonly string[], byId: Map<string, SanityDocument>): () => ReadonlyArray<SanityDocument | undefined> {
-  let from: Map<string, SanityDocument> | undefined = byId;
+function docsThen(ids: readonly string[], byId: ReadonlyMap<string, SanityDocument>): () => ReadonlyArray<SanityDocument | undefined> {
+  let from: ReadonlyMap<string, SanityDocument> | undefined = byId;
   let docs: ReadonlyArray<SanityDocument | undefined> | undefined;
   const settle = () => {
     if (docs) return;
@@ -760,7 +760,7 @@ function tagNamer(raw: RawContent): (id: string) => TagName | undefined {
 const tagNamers = new WeakMap<RawContent, (id: string) => TagName | undefined>();
 
 /** The name of each tag fit for a page (a title and a safe slug), by id. */
-function tagNamesIn(byId: Map<string, SanityDocument>): Map<string, TagName> {
+function tagNamesIn(byId: ReadonlyMap<string, SanityDocument>): Map<string, TagName> {
   const names = new Map<string, TagName>();
   for (const doc of byId.values()) {
     if (doc._type !== 'tag') continue;

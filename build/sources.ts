@@ -152,11 +152,15 @@ export class SourceIndex {
 
 export interface RawContent {
   issues: SanityDocument[];
-  byId: Map<string, SanityDocument>;
+  byId: ReadonlyMap<string, SanityDocument>;
 }
 
-/** Every published document, raw: one cheap query instead of one projection per issue. */
+/** Every published document, raw: one cheap query instead of one projection per issue; from a local store, its own id index (ContentStore.published). */
 export async function fetchRawContent(store: ContentStore): Promise<RawContent> {
+  if (store.published) {
+    const { documents, byId } = await store.published();
+    return { issues: documents.filter((d) => d._type === 'issue'), byId };
+  }
   const docs = await store.fetch<SanityDocument[]>('*', {}, { perspective: 'published' });
   const list = Array.isArray(docs) ? docs : [];
   const byId = new Map<string, SanityDocument>();
@@ -172,7 +176,7 @@ export async function fetchRawContent(store: ContentStore): Promise<RawContent> 
  * the Sanity client parses every response afresh), so a long-running process (the
  * server rebuilding on webhooks) hashes only what changed.
  */
-export function fingerprintIssue(issue: SanityDocument, byId: Map<string, SanityDocument>): string {
+export function fingerprintIssue(issue: SanityDocument, byId: ReadonlyMap<string, SanityDocument>): string {
   const parts = [documentDigest(issue)];
   for (const id of referencesOf(issue)) {
     const doc = byId.get(id);

@@ -64,6 +64,27 @@ describe('perspectives', () => {
     }
   });
 
+  it('hands a build the published documents with their id index, which a later edit leaves as it was', async () => {
+    // No drafts: the published view is then the store's documents themselves, with the id
+    // index the store keeps up to date as edits come in (an edit first makes it).
+    const { store } = await storeWith([docs[0]!, issueDoc('issue-3', 3, 'Third')]);
+    await store.mutate([{ patch: { id: 'issue-3', set: { title: 'Third, edited' } } }]);
+    const first = await store.published();
+    expect(first.documents.map((d) => d._id).sort()).toEqual(['issue-1', 'issue-3']);
+    expect([...first.byId.keys()].sort()).toEqual(['issue-1', 'issue-3']);
+    expect(first.byId.get('issue-3')?.title).toBe('Third, edited');
+
+    await store.mutate([{ patch: { id: 'issue-3', set: { title: 'Third, again' } } }, { createOrReplace: issueDoc('issue-4', 4, 'Fourth') }, { delete: { id: 'issue-1' } }]);
+    // What the first build holds is still the state it began with.
+    expect(first.byId.get('issue-3')?.title).toBe('Third, edited');
+    expect(first.byId.has('issue-4')).toBe(false);
+    expect(first.byId.get('issue-1')?.title).toBe('Published one');
+    const second = await store.published();
+    expect(second.byId.get('issue-3')?.title).toBe('Third, again');
+    expect([...second.byId.keys()].sort()).toEqual(['issue-3', 'issue-4']);
+    expect(second.documents.map((d) => d._id).sort()).toEqual(['issue-3', 'issue-4']);
+  });
+
   it('raw shows drafts under their own ids', async () => {
     const { store } = await storeWith(docs);
     const ids = await store.fetch<string[]>('*[_type == "issue"] | order(_id asc)._id', {}, { perspective: 'raw' });

@@ -305,6 +305,14 @@ export class GroqJsStore implements ContentStore {
     return () => viewFor(snapshot, perspective);
   }
 
+  /** ContentStore.published: the published view and its id index, which the next edit applied copies instead of changing (handedOut). */
+  async published(): Promise<{ documents: readonly SanityDocument[]; byId: ReadonlyMap<string, SanityDocument> }> {
+    const documents = viewFor(await this.#loadWhole(), 'published');
+    const byId = indexOf(documents);
+    handedOut.add(byId);
+    return { documents, byId };
+  }
+
   /** Stored documents by id, drafts included, exactly as stored (undefined where missing). */
   async getDocuments(ids: string[]): Promise<Array<SanityDocument | undefined>> {
     const index = indexOf((await this.#loadWhole()).documents);
@@ -1096,12 +1104,17 @@ function indexOf(dataset: SanityDocument[]): Map<string, SanityDocument> {
  */
 function applyRecordsIndexed(documents: SanityDocument[], records: JournalRecord[]): SanityDocument[] {
   if (records.length === 0) return documents;
-  const index = indexOf(documents);
+  const found = indexOf(documents);
+  // One a build holds (GroqJsStore.published) stays as it was: the new array gets a copy.
+  const index = handedOut.has(found) ? new Map(found) : found;
   const result = applyRecords(documents, records, index);
-  idIndexes.delete(documents);
+  if (index === found) idIndexes.delete(documents);
   idIndexes.set(result, index);
   return result;
 }
+
+/** Id indexes handed out whole (GroqJsStore.published): never changed in place again. */
+const handedOut = new WeakSet<Map<string, SanityDocument>>();
 
 function dereferencer(dataset: SanityDocument[]) {
   const byId = indexOf(dataset);

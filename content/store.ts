@@ -77,4 +77,11 @@ export interface ContentStore {
    * nothing is copied), where over the network each field costs.
    */
   readonly local?: boolean;
+  /**
+   * Every published document and their id index, as the store holds them (shared: never
+   * modify either, and the index is not changed after it is handed out): a build's raw
+   * content without a copy of its own (build/sources.ts fetchRawContent). A store without
+   * it is asked for `*`.
+   */
+  published?(): Promise<{ documents: readonly SanityDocument[]; byId: ReadonlyMap<string, SanityDocument> }>;
 }

@@ -459,11 +459,11 @@ describe('compaction', () => {
       expect(await new GroqJsStore({ datasetPath }).documents()).toEqual(await reference.documents());
       // The new file's line index came with it: what a lazy read of the file makes, and through it a lazy store reads the same documents.
       const lines = `${datasetPath}.lines`;
-      const written = JSON.parse(await fs.readFile(lines, 'latin1')) as unknown;
+      const written = await fs.readFile(lines);
       expect(await new GroqJsStore({ datasetPath, lazy: true }).documents()).toEqual(await reference.documents());
       await fs.rm(lines);
       expect(await new GroqJsStore({ datasetPath, lazy: true }).fetch('count(*)')).toBe(6);
-      expect(JSON.parse(await fs.readFile(lines, 'latin1'))).toEqual(written);
+      expect((await fs.readFile(lines)).equals(written)).toBe(true);
     });
   }
 

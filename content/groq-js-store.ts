@@ -491,7 +491,7 @@ export class GroqJsStore implements ContentStore {
           await syncFolder(folder);
           const stat = await fs.stat(this.#path);
           const base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint };
-          if (index) await writeLineIndex(this.#path, { version: 1, ...base, ...index });
+          if (index) await writeLineIndex(this.#path, { version: 2, ...base, ...index });
           this.#settle({ base, journal: next, journalStale: false, documents: now.documents, views: now.views, partial: now.partial });
         }),
       );
@@ -605,7 +605,7 @@ export class GroqJsStore implements ContentStore {
         else {
           const read = await readDatasetFrom(handle, this.#path, { deriveRevisions: true, ...(identities ? { map: identityOf } : { lazy: this.#lazy }) });
           documents = read.documents;
-          if (read.index && !identities) await writeLineIndex(this.#path, { version: 1, ...base, ...read.index });
+          if (read.index && !identities) await writeLineIndex(this.#path, { version: 2, ...base, ...read.index });
         }
       } finally {
         await handle.close();
@@ -812,12 +812,14 @@ async function sameFile(handle: fs.FileHandle, file: string): Promise<OpenFile |
  * the dataset as `<dataset>.lines`; writes go to the journal, so the file (and its index)
  * stays the same from one edit to the next until compaction replaces it.
  */
-interface LineIndex {
-  version: 1;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-  fingerprint: string;
+interface LineIndex extends BaseState, LineColumns {
+  version: 2;
+}
+
+const lineIndexPath = (file: string) => `${file}.lines`;
+
+/** A line index's columns, one entry per document line. */
+interface LineColumns {
   ids: Array<string | null>;
   types: Array<string | null>;
   digests: string[];
@@ -826,11 +828,6 @@ interface LineIndex {
   lengths: number[];
   probes: number[];
 }
-
-const lineIndexPath = (file: string) => `${file}.lines`;
-
-/** A line index's columns, one entry per document line. */
-type LineColumns = Pick<LineIndex, 'ids' | 'types' | 'digests' | 'lineNumbers' | 'offsets' | 'lengths' | 'probes'>;
 
 function emptyLineIndex(): LineColumns {
   return { ids: [], types: [], digests: [], lineNumbers: [], offsets: [], lengths: [], probes: [] };
@@ -859,23 +856,104 @@ function indexLine(index: LineColumns, line: Buffer, lineNumber: number, offset:
   pushLine(index, named && named.id !== '' && named.type !== '' ? { ...named, probes: probesOf(line.toString('latin1')) } : undefined, lineNumber, offset, line.length, digest);
 }
 
-/** The line index of `base`'s file, or undefined when there is none for it (or it is unreadable). */
-async function readLineIndex(file: string, base: BaseState): Promise<LineIndex | undefined> {
+/**
+ * The line index as read back: the ids, and the rest as they are stored (writeLineIndex):
+ * the digests one string (a line's is sliced from it), the types by number, the numbers in
+ * typed arrays. Made without parsing a number or a digest: read as JSON, 81,000 lines' index
+ * cost a new process 140 ms, most of it in making a string for each digest and type.
+ */
+interface IndexedLines {
+  count: number;
+  ids: Array<string | null>;
+  typeNames: string[];
+  /** Into typeNames; -1: none. */
+  types: Int32Array;
+  digests: string;
+  lineNumbers: Uint32Array;
+  offsets: Float64Array;
+  lengths: Uint32Array;
+  probes: Int32Array;
+}
+
+/** A line index file's first line. */
+interface LineIndexHeader extends BaseState {
+  version: 2;
+  count: number;
+  typeNames: string[];
+  /** The bytes of the ids' JSON array, which follows the header's line. */
+  idsBytes: number;
+}
+
+/** Every digest a line index holds is this long (content/document-digest.ts digestOfText: SHA-256 in hex). */
+const lineDigestLength = 64;
+const isLineDigest = /^[0-9a-f]{64}$/;
+
+/** The number columns after the digests, in order: each value's bytes and how it is read. */
+const numberColumns = [
+  ['types', 4],
+  ['lineNumbers', 4],
+  ['offsets', 8],
+  ['lengths', 4],
+  ['probes', 4],
+] as const;
+const bytesPerLine = lineDigestLength + numberColumns.reduce((sum, [, bytes]) => sum + bytes, 0);
+
+/** The line index of `base`'s file, or undefined when there is none for it (or it is unreadable, or of another format). */
+async function readLineIndex(file: string, base: BaseState): Promise<IndexedLines | undefined> {
   try {
-    const index = JSON.parse(await fs.readFile(lineIndexPath(file), 'latin1')) as LineIndex;
-    const columns = [index.ids, index.types, index.digests, index.lineNumbers, index.offsets, index.lengths, index.probes];
-    if (index.version !== 1 || index.ino !== base.ino || index.size !== base.size || index.mtimeMs !== base.mtimeMs || index.fingerprint !== base.fingerprint) return undefined;
-    return columns.every((column) => Array.isArray(column) && column.length === index.ids.length) ? index : undefined;
+    const bytes = await fs.readFile(lineIndexPath(file));
+    const newline = bytes.indexOf(10);
+    if (newline < 0) return undefined;
+    const header = JSON.parse(bytes.toString('latin1', 0, newline)) as LineIndexHeader;
+    if (header.version !== 2 || header.ino !== base.ino || header.size !== base.size || header.mtimeMs !== base.mtimeMs || header.fingerprint !== base.fingerprint) return undefined;
+    const { count, typeNames, idsBytes } = header;
+    let at = newline + 1;
+    if (!Number.isInteger(count) || !Number.isInteger(idsBytes) || !Array.isArray(typeNames) || bytes.length !== at + idsBytes + count * bytesPerLine) return undefined;
+    const ids = JSON.parse(bytes.toString('latin1', at, (at += idsBytes))) as Array<string | null>;
+    if (!Array.isArray(ids) || ids.length !== count) return undefined;
+    const digests = bytes.toString('latin1', at, (at += count * lineDigestLength));
+    // Copied out into arrays of their own (the file's bytes need not be aligned for them).
+    const column = <T>(make: (buffer: ArrayBuffer) => T, width: number): T => {
+      const copy = new Uint8Array(count * width);
+      copy.set(bytes.subarray(at, (at += count * width)));
+      return make(copy.buffer);
+    };
+    const types = column((b) => new Int32Array(b), 4);
+    const lineNumbers = column((b) => new Uint32Array(b), 4);
+    const offsets = column((b) => new Float64Array(b), 8);
+    const lengths = column((b) => new Uint32Array(b), 4);
+    const probes = column((b) => new Int32Array(b), 4);
+    if (types.some((t) => t < -1 || t >= typeNames.length)) return undefined;
+    return { count, ids, typeNames, types, digests, lineNumbers, offsets, lengths, probes };
   } catch {
     return undefined;
   }
 }
 
-/** Writes a line index whole (temporary file, rename), ASCII (JSON escapes the rest); a failure only means the next read reads the file. */
+/**
+ * Writes a line index whole (temporary file, rename): a JSON header line, the ids as a JSON
+ * array (ASCII: JSON escapes the rest), the digests back to back, then the number columns
+ * (numberColumns) in the machine's byte order (read back only here). A failure, or a digest
+ * of another kind, only means the next read reads the file.
+ */
 async function writeLineIndex(file: string, index: LineIndex): Promise<void> {
+  const count = index.ids.length;
+  if (!index.digests.every((digest) => isLineDigest.test(digest))) return;
+  const typeNames = [...new Set(index.types.filter((t): t is string => t !== null))];
+  const typeNumber = new Map(typeNames.map((name, i) => [name, i] as const));
+  const ids = Buffer.from(asciiJson(JSON.stringify(index.ids)), 'latin1');
+  const header: LineIndexHeader = { version: 2, ino: index.ino, size: index.size, mtimeMs: index.mtimeMs, fingerprint: index.fingerprint, count, typeNames, idsBytes: ids.length };
+  const numbers = {
+    types: Int32Array.from(index.types, (t) => (t === null ? -1 : typeNumber.get(t)!)),
+    lineNumbers: Uint32Array.from(index.lineNumbers),
+    offsets: Float64Array.from(index.offsets),
+    lengths: Uint32Array.from(index.lengths),
+    probes: Int32Array.from(index.probes),
+  };
+  const parts = [Buffer.from(`${asciiJson(JSON.stringify(header))}\n`, 'latin1'), ids, Buffer.from(index.digests.join(''), 'latin1'), ...numberColumns.map(([name]) => Buffer.from(numbers[name].buffer))];
   const temp = `${lineIndexPath(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await fs.writeFile(temp, asciiJson(JSON.stringify(index)), 'latin1');
+    await fs.writeFile(temp, parts);
     await fs.rename(temp, lineIndexPath(file));
   } catch {
     await fs.rm(temp, { force: true }).catch(() => undefined);
@@ -887,20 +965,22 @@ async function writeLineIndex(file: string, index: LineIndex): Promise<void> {
  * descriptor kept open, so a compaction that replaces the file meanwhile does not change
  * what they read), and the few lines that do not name their _id and _type first, parsed now.
  */
-function documentsOfIndex(index: LineIndex, file: string, deriveRevisions: boolean): SanityDocument[] {
+function documentsOfIndex(index: IndexedLines, file: string, deriveRevisions: boolean): SanityDocument[] {
   const lines = new OpenFile(file);
   const reader = lineReader(file, deriveRevisions, lines);
-  const documents: SanityDocument[] = [];
-  for (let i = 0; i < index.ids.length; i++) {
+  const documents: SanityDocument[] = new Array(index.count);
+  for (let i = 0; i < index.count; i++) {
     const id = index.ids[i];
-    const type = index.types[i];
+    const type = index.types[i]! < 0 ? undefined : index.typeNames[index.types[i]!];
+    // A slice of the one string (V8 shares its characters).
+    const digest = index.digests.slice(i * lineDigestLength, (i + 1) * lineDigestLength);
     if (!id || !type) {
-      const doc = parseLine(reader.read!(index.offsets[i]!, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, index.digests[i]!);
-      recordDigest(doc, index.digests[i]!);
+      const doc = parseLine(reader.read!(index.offsets[i]!, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, digest);
+      recordDigest(doc, digest);
       recordLine(doc, { file: lines, offset: index.offsets[i]!, length: index.lengths[i]! });
-      documents.push(doc);
+      documents[i] = doc;
     } else {
-      documents.push(lazyDocumentAt<SanityDocument>(id, type, index.offsets[i]!, index.lengths[i]!, index.lineNumbers[i]!, index.digests[i]!, index.probes[i]!, reader));
+      documents[i] = lazyDocumentAt<SanityDocument>(id, type, index.offsets[i]!, index.lengths[i]!, index.lineNumbers[i]!, digest, index.probes[i]!, reader);
     }
   }
   return documents;

@@ -8,6 +8,7 @@
 // web/archive-page.tsx) and rendered only when written (tens of megabytes of them are
 // never held at once); per path, what a page was made from and its content key are
 // remembered, so a rebuild need not render a page whose links are the same objects.
+import { hash } from 'node:crypto';
 import type { FileText } from '../build/in-place-output.ts';
 import type { LinksIndex, Pause, PublishedLink } from '../build/links-index.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
@@ -202,7 +203,10 @@ function remembered(rel: string, meta: string, links: PublishedLink[], render: (
 export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, tags: TagListing[], pause: Pause = () => Promise.resolve()): Promise<LinksPageFile[]> {
   const ctxKey = JSON.stringify(ctx);
   const tagPages = new Set(tags.map((t) => t.slug));
-  const tagsKey = JSON.stringify(tags);
+  // What every page's inputs (remembered) name, by digest: a thousand pages' inputs held the
+  // context and the tags whole (4 MB of text made, kept and hashed for 1,000 issues).
+  const ctxDigest = hash('sha256', ctxKey, 'base64url');
+  const tagsDigest = hash('sha256', JSON.stringify(tags), 'base64url');
   const files: LinksPageFile[] = [];
   const seen = new Set<string>();
   const file = (path: string, page: ReturnType<typeof remembered>, links: PublishedLink[]) => {
@@ -211,8 +215,16 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
   };
 
   const pages = paginateLinks(index.links, linksPath);
-  const pageOf = new Map<PublishedLink, string>();
-  for (const page of pages) for (const link of page.links) pageOf.set(link, page.path);
+  // Which of `pages` each link is on. A domain page's inputs name it by the number in its
+  // path (0 for the first page, n for links/page/n/: paginateLinks), which stays as it is
+  // when a publish adds pages, rather than by the path for each link (3.6 MB of text for 1,000 issues).
+  const pageAt = new Map<PublishedLink, number>();
+  pages.forEach((page, i) => {
+    for (const link of page.links) pageAt.set(link, i);
+  });
+  const pathOf = (link: PublishedLink) => pages[pageAt.get(link) ?? -1]?.path;
+  const numbers = pages.map((page) => (page.path === linksPath ? 0 : Number(/page\/(\d+)\/$/.exec(page.path)?.[1])));
+  const pageNumberOf = (link: PublishedLink) => numbers[pageAt.get(link) ?? -1] ?? null;
   const byDomain = new Map<string, PublishedLink[]>();
   for (const link of index.links) {
     if (!link.domain) continue;
@@ -233,7 +245,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
 
   for (const [at, page] of pages.entries()) {
     if (at % 10 === 9) await pause();
-    const meta = JSON.stringify([ctxKey, tagsKey, neighbours(pages, at), at === 0 ? [pages.map(pageLabel), byDomain.size, index.links.length] : null]);
+    const meta = JSON.stringify([ctxDigest, tagsDigest, neighbours(pages, at), at === 0 ? [pages.map(pageLabel), byDomain.size, index.links.length] : null]);
     const made = remembered(`${page.path}index.html`, meta, page.links, () => {
       const title = at === 0 ? 'Links' : `Links: ${pageLabel(page)}`;
       const main =
@@ -260,14 +272,14 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
     const domainPages = paginateLinks(links, domainPath(domain));
     for (const [at, page] of domainPages.entries()) {
       if (at % 10 === 9) await pause();
-      const meta = JSON.stringify([ctxKey, neighbours(domainPages, at), at === 0 ? links.length : null, page.links.map((l) => pageOf.get(l))]);
+      const meta = JSON.stringify([ctxDigest, neighbours(domainPages, at), at === 0 ? links.length : null, page.links.map(pageNumberOf)]);
       const made = remembered(`${page.path}index.html`, meta, page.links, () => {
         const title = `Links from ${domain}${at === 0 ? '' : `: ${pageLabel(page)}`}`;
         const count = at === 0 ? `${links.length} ${links.length === 1 ? 'link' : 'links'} from ${escapeText(domain)}` : `Links from ${escapeText(domain)}`;
         const main =
           `<h1>${escapeText(title)}</h1>` +
           `<p class="summary">${count}, newest first. <a href="${escapeText(siteHref(ctx, linksPath))}">All links</a> · <a href="${escapeText(siteHref(ctx, domainsPath))}">All sites</a></p>` +
-          `<ul class="link-list">${newestFirst(page.links).map((l) => compactItemHtml(l, ctx, pageOf.get(l))).join('')}</ul>` +
+          `<ul class="link-list">${newestFirst(page.links).map((l) => compactItemHtml(l, ctx, pathOf(l))).join('')}</ul>` +
           pagerHtml(domainPages, at, ctx);
         return pageHtml(ctx, ctxKey, title, page.path, `Every link from ${domain} published in ${ctx.settings.title}.`, main);
       });
@@ -289,7 +301,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
     }
   }
   const lastmod = pageLastmod(index.links.slice(-1));
-  const domainsHtml = remembered(`${domainsPath}index.html`, JSON.stringify([ctxKey, domains, domains.map(count)]), [], () => {
+  const domainsHtml = remembered(`${domainsPath}index.html`, JSON.stringify([ctxDigest, domains, domains.map(count)]), [], () => {
     const main =
       '<h1>Sites</h1>' +
       `<p class="summary">Every site a published link points to, A to Z, with how many links. ${allLinks}</p>` +
@@ -304,7 +316,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
   seen.add(`${domainsPath}index.html`);
   for (const [c, list] of groups) {
     const path = `${domainsPath}${c}/`;
-    const html = remembered(`${path}index.html`, JSON.stringify([ctxKey, list, list.map(count)]), [], () => {
+    const html = remembered(`${path}index.html`, JSON.stringify([ctxDigest, list, list.map(count)]), [], () => {
       const main =
         `<h1>Sites: ${escapeText(c)}</h1>` +
         `<p class="summary">Sites starting with “${escapeText(c)}”, A to Z, with how many links. <a href="${escapeText(siteHref(ctx, domainsPath))}">All sites</a> · ${allLinks}</p>` +

@@ -974,13 +974,17 @@ function documentsOfIndex(index: IndexedLines, file: string, deriveRevisions: bo
     const type = index.types[i]! < 0 ? undefined : index.typeNames[index.types[i]!];
     // A slice of the one string (V8 shares its characters).
     const digest = index.digests.slice(i * lineDigestLength, (i + 1) * lineDigestLength);
+    // A small integer, as V8 stores it in the document's state without a box of its own (a
+    // Float64Array's element is a heap number: 81,000 of them).
+    const at = index.offsets[i]!;
+    const offset = at < 0x3fffffff ? at | 0 : at;
     if (!id || !type) {
-      const doc = parseLine(reader.read!(index.offsets[i]!, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, digest);
+      const doc = parseLine(reader.read!(offset, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, digest);
       recordDigest(doc, digest);
-      recordLine(doc, { file: lines, offset: index.offsets[i]!, length: index.lengths[i]! });
+      recordLine(doc, { file: lines, offset, length: index.lengths[i]! });
       documents[i] = doc;
     } else {
-      documents[i] = lazyDocumentAt<SanityDocument>(id, type, index.offsets[i]!, index.lengths[i]!, index.lineNumbers[i]!, digest, index.probes[i]!, reader);
+      documents[i] = lazyDocumentAt<SanityDocument>(id, type, offset, index.lengths[i]!, index.lineNumbers[i]!, digest, index.probes[i]!, reader);
     }
   }
   return documents;

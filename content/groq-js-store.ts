@@ -491,7 +491,7 @@ export class GroqJsStore implements ContentStore {
           await syncFolder(folder);
           const stat = await fs.stat(this.#path);
           const base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint };
-          if (index) await writeLineIndex(this.#path, { version: 2, ...base, ...index });
+          if (index) await writeLineIndex(this.#path, { ...base, ...index });
           this.#settle({ base, journal: next, journalStale: false, documents: now.documents, views: now.views, partial: now.partial });
         }),
       );
@@ -605,7 +605,7 @@ export class GroqJsStore implements ContentStore {
         else {
           const read = await readDatasetFrom(handle, this.#path, { deriveRevisions: true, ...(identities ? { map: identityOf } : { lazy: this.#lazy }) });
           documents = read.documents;
-          if (read.index && !identities) await writeLineIndex(this.#path, { version: 2, ...base, ...read.index });
+          if (read.index && !identities) await writeLineIndex(this.#path, { ...base, ...read.index });
         }
       } finally {
         await handle.close();
@@ -812,9 +812,7 @@ async function sameFile(handle: fs.FileHandle, file: string): Promise<OpenFile |
  * the dataset as `<dataset>.lines`; writes go to the journal, so the file (and its index)
  * stays the same from one edit to the next until compaction replaces it.
  */
-interface LineIndex extends BaseState, LineColumns {
-  version: 2;
-}
+type LineIndex = BaseState & LineColumns;
 
 const lineIndexPath = (file: string) => `${file}.lines`;
 
@@ -862,17 +860,12 @@ function indexLine(index: LineColumns, line: Buffer, lineNumber: number, offset:
  * typed arrays. Made without parsing a number or a digest: read as JSON, 81,000 lines' index
  * cost a new process 140 ms, most of it in making a string for each digest and type.
  */
-interface IndexedLines {
+interface IndexedLines extends NumberColumns {
   count: number;
   ids: Array<string | null>;
+  /** What `types` numbers (-1: none). */
   typeNames: string[];
-  /** Into typeNames; -1: none. */
-  types: Int32Array;
   digests: string;
-  lineNumbers: Uint32Array;
-  offsets: Float64Array;
-  lengths: Uint32Array;
-  probes: Int32Array;
 }
 
 /** A line index file's first line. */
@@ -888,15 +881,16 @@ interface LineIndexHeader extends BaseState {
 const lineDigestLength = 64;
 const isLineDigest = /^[0-9a-f]{64}$/;
 
-/** The number columns after the digests, in order: each value's bytes and how it is read. */
+/** The number columns after the digests, in the file's order, each with the typed array it is read and written as. */
 const numberColumns = [
-  ['types', 4],
-  ['lineNumbers', 4],
-  ['offsets', 8],
-  ['lengths', 4],
-  ['probes', 4],
+  ['types', Int32Array],
+  ['lineNumbers', Uint32Array],
+  ['offsets', Float64Array],
+  ['lengths', Uint32Array],
+  ['probes', Int32Array],
 ] as const;
-const bytesPerLine = lineDigestLength + numberColumns.reduce((sum, [, bytes]) => sum + bytes, 0);
+type NumberColumns = { [C in (typeof numberColumns)[number] as C[0]]: InstanceType<C[1]> };
+const bytesPerLine = lineDigestLength + numberColumns.reduce((sum, [, array]) => sum + array.BYTES_PER_ELEMENT, 0);
 
 /** The line index of `base`'s file, or undefined when there is none for it (or it is unreadable, or of another format). */
 async function readLineIndex(file: string, base: BaseState): Promise<IndexedLines | undefined> {
@@ -913,18 +907,15 @@ async function readLineIndex(file: string, base: BaseState): Promise<IndexedLine
     if (!Array.isArray(ids) || ids.length !== count) return undefined;
     const digests = bytes.toString('latin1', at, (at += count * lineDigestLength));
     // Copied out into arrays of their own (the file's bytes need not be aligned for them).
-    const column = <T>(make: (buffer: ArrayBuffer) => T, width: number): T => {
-      const copy = new Uint8Array(count * width);
-      copy.set(bytes.subarray(at, (at += count * width)));
-      return make(copy.buffer);
-    };
-    const types = column((b) => new Int32Array(b), 4);
-    const lineNumbers = column((b) => new Uint32Array(b), 4);
-    const offsets = column((b) => new Float64Array(b), 8);
-    const lengths = column((b) => new Uint32Array(b), 4);
-    const probes = column((b) => new Int32Array(b), 4);
-    if (types.some((t) => t < -1 || t >= typeNames.length)) return undefined;
-    return { count, ids, typeNames, types, digests, lineNumbers, offsets, lengths, probes };
+    const columns = Object.fromEntries(
+      numberColumns.map(([name, array]) => {
+        const copy = new Uint8Array(count * array.BYTES_PER_ELEMENT);
+        copy.set(bytes.subarray(at, (at += copy.length)));
+        return [name, new array(copy.buffer)];
+      }),
+    ) as unknown as NumberColumns;
+    if (columns.types.some((t) => t < -1 || t >= typeNames.length)) return undefined;
+    return { count, ids, typeNames, digests, ...columns };
   } catch {
     return undefined;
   }
@@ -943,14 +934,9 @@ async function writeLineIndex(file: string, index: LineIndex): Promise<void> {
   const typeNumber = new Map(typeNames.map((name, i) => [name, i] as const));
   const ids = Buffer.from(asciiJson(JSON.stringify(index.ids)), 'latin1');
   const header: LineIndexHeader = { version: 2, ino: index.ino, size: index.size, mtimeMs: index.mtimeMs, fingerprint: index.fingerprint, count, typeNames, idsBytes: ids.length };
-  const numbers = {
-    types: Int32Array.from(index.types, (t) => (t === null ? -1 : typeNumber.get(t)!)),
-    lineNumbers: Uint32Array.from(index.lineNumbers),
-    offsets: Float64Array.from(index.offsets),
-    lengths: Uint32Array.from(index.lengths),
-    probes: Int32Array.from(index.probes),
-  };
-  const parts = [Buffer.from(`${asciiJson(JSON.stringify(header))}\n`, 'latin1'), ids, Buffer.from(index.digests.join(''), 'latin1'), ...numberColumns.map(([name]) => Buffer.from(numbers[name].buffer))];
+  const values = { ...index, types: index.types.map((t) => (t === null ? -1 : typeNumber.get(t)!)) };
+  const numbers = numberColumns.map(([name, array]) => Buffer.from(array.from(values[name]).buffer));
+  const parts = [Buffer.from(`${asciiJson(JSON.stringify(header))}\n`, 'latin1'), ids, Buffer.from(index.digests.join(''), 'latin1'), ...numbers];
   const temp = `${lineIndexPath(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await fs.writeFile(temp, parts);

@@ -30,6 +30,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { linkItem, linkSection, linkSectionFrame } from '../web/archive-page.tsx';
 import { isSafeSlug } from '../web/site.ts';
 import { writeRecord, type PageStore } from './cache.ts';
+import { columnFromJson, columnToJson, IntColumnBuilder, intsFromText, intsToText, TextColumn, TextColumnBuilder } from './tag-links-index.ts';
 import type { TaggedLookup } from './search-index.ts';
 import { knownTaggedLinks, referencesOf, tagResolver, taggedLinkDetails, taggedLinkOf, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 
@@ -51,27 +52,38 @@ interface TagLinksRecord {
  * Every link the tag pages list and each tag's links in order (build-cache/tag-links-index.json):
  * what a new process splices the tags' stored sections with. Written before the record that
  * names its generation, so a record never names an index other than the one it was made with.
- * A list per field, not one per link: an archive's tags list tens of thousands of links, and
- * a list each cost every publish more to parse and to write again than the splice itself.
+ * Columns, not a list per link nor a list of strings per field (tag-links-index.ts).
  */
 interface TagLinksIndex {
-  format: number;
-  generation: string;
-  /** Of each link, by its position: its id, sort key (its title, else its URL), digest, and list item's length in UTF-8 bytes. */
-  ids: string[];
-  sortKeys: string[];
-  digests: string[];
-  bytes: number[];
+  /** Of each link, by its position: its id, sort key (its title, else its URL), digest followed by a newline (so a run of them is what digestOfLinks hashes), and list item's length in UTF-8 bytes. */
+  ids: TextColumn;
+  sortKeys: TextColumn;
+  digests: TextColumn;
+  bytes: Int32Array;
   /**
    * The issues links are used in (document ids); link i's are those at used[usedAt[i]] up to
    * used[usedAt[i + 1]], as positions in `issues`. A splice keeps the positions (an issue
    * unpublished since stays listed, unused, until a build resolves every link).
    */
   issues: string[];
-  usedAt: number[];
-  used: number[];
+  usedAt: Int32Array;
+  used: Int32Array;
   /** Per tag, its links as the section lists them: positions in the lists above. */
-  tags: Array<[slug: string, order: number[]]>;
+  tags: Array<[slug: string, order: Int32Array]>;
+}
+
+/** The index as its file holds it. */
+interface StoredTagLinksIndex {
+  format: number;
+  generation: string;
+  issues: string[];
+  ids: [text: string, at: string];
+  sortKeys: [text: string, at: string];
+  digests: [text: string, at: string];
+  bytes: string;
+  usedAt: string;
+  used: string;
+  tags: Array<[slug: string, order: string]>;
 }
 
 /** The ids of the issues the index's link `i` is used in. */
@@ -133,7 +145,7 @@ const sectionTail = Buffer.from(linkSectionFrame[1]);
 /** Splicing's result: the tags' entries, and the links index for the next build (made when saved). */
 interface Spliced {
   bySlug: Map<string, TagLinksEntry>;
-  index: () => Omit<TagLinksIndex, 'format' | 'generation'>;
+  index: () => TagLinksIndex;
 }
 
 export class TagLinks {
@@ -149,7 +161,7 @@ export class TagLinks {
   readonly #lengths = new Map<string, number>();
   readonly #holders = new Map<string, Held>();
   /** The links index for the next build, when made before save() (settle). */
-  #index: { made: Omit<TagLinksIndex, 'format' | 'generation'> | undefined } | undefined;
+  #index: { made: TagLinksIndex | undefined } | undefined;
 
   private constructor(
     file: string,
@@ -339,7 +351,7 @@ export class TagLinks {
     }
   }
 
-  #makeIndex(): Omit<TagLinksIndex, 'format' | 'generation'> | undefined {
+  #makeIndex(): TagLinksIndex | undefined {
     return this.#resolved ? makeIndex([...this.#bySlug].map(([slug, e]) => [slug, e.links ?? []]), undefined, this.#listings) : this.#spliced?.index();
   }
 
@@ -348,7 +360,7 @@ export class TagLinks {
     const index = this.#index ? this.#index.made : this.#makeIndex();
     if (index) {
       const generation = randomBytes(9).toString('base64url');
-      await writeRecord(indexFile(path.dirname(this.#file)), { format: indexFormat, generation, ...index } satisfies TagLinksIndex);
+      await writeRecord(indexFile(path.dirname(this.#file)), storedIndex(index, generation), { ascii: true });
       this.#next.index = generation;
     }
     this.#next.tags = this.#next.tags.map(([slug, title, digest]) => {
@@ -390,10 +402,49 @@ function indexFile(cacheDir: string): string {
   return path.join(cacheDir, 'tag-links-index.json');
 }
 
-const indexFormat = 2;
+const indexFormat = 3;
 
 /** For tests and benchmarks: how many times this process resolved every tag's links, and spliced them. */
 export const tagLinksStats = { resolved: 0, spliced: 0 };
+
+/** The index as its file holds it (StoredTagLinksIndex). */
+function storedIndex(index: TagLinksIndex, generation: string): StoredTagLinksIndex {
+  return {
+    format: indexFormat,
+    generation,
+    issues: index.issues,
+    ids: columnToJson(index.ids),
+    sortKeys: columnToJson(index.sortKeys),
+    digests: columnToJson(index.digests),
+    bytes: intsToText(index.bytes),
+    usedAt: intsToText(index.usedAt),
+    used: intsToText(index.used),
+    tags: index.tags.map(([slug, order]) => [slug, intsToText(order)]),
+  };
+}
+
+/** The index a stored one describes, when well formed (any generation). */
+function indexOf(stored: StoredTagLinksIndex): TagLinksIndex | undefined {
+  if (stored?.format !== indexFormat || !Array.isArray(stored.issues) || !stored.issues.every((id) => typeof id === 'string') || !Array.isArray(stored.tags)) return undefined;
+  const [ids, sortKeys, digests] = [stored.ids, stored.sortKeys, stored.digests].map(columnFromJson);
+  const [bytes, usedAt, used] = [stored.bytes, stored.usedAt, stored.used].map(intsFromText);
+  if (!ids || !sortKeys || !digests || !bytes || !usedAt || !used) return undefined;
+  const n = ids.length;
+  if (sortKeys.length !== n || digests.length !== n || bytes.length !== n || usedAt.length !== n + 1 || usedAt[0] !== 0 || usedAt[n] !== used.length) return undefined;
+  for (let i = 0; i < n; i++) {
+    if (bytes[i]! < 0 || usedAt[i + 1]! < usedAt[i]!) return undefined;
+    // Each digest ends its line (digestOfLinks hashes runs of them as they are).
+    if (digests.at[i + 1]! === digests.at[i]! || digests.text.charCodeAt(digests.at[i + 1]! - 1) !== 10) return undefined;
+  }
+  for (let u = 0; u < used.length; u++) if (used[u]! < 0 || used[u]! >= stored.issues.length) return undefined;
+  const tags: TagLinksIndex['tags'] = [];
+  for (const entry of stored.tags) {
+    const order = Array.isArray(entry) && typeof entry[0] === 'string' ? intsFromText(entry[1]) : undefined;
+    if (!order || order.some((i) => i < 0 || i >= n)) return undefined;
+    tags.push([entry[0], order]);
+  }
+  return { ids, sortKeys, digests, bytes, issues: stored.issues, usedAt, used, tags };
+}
 
 /**
  * The links index in `file`, when it is the one of that generation and well formed. Read
@@ -402,66 +453,113 @@ export const tagLinksStats = { resolved: 0, spliced: 0 };
  */
 function readIndex(file: string, generation: string): TagLinksIndex | undefined {
   try {
-    const index = JSON.parse(readFileSync(file, 'utf8')) as TagLinksIndex;
-    if (index.format !== indexFormat || index.generation !== generation) return undefined;
-    const { ids, sortKeys, digests, bytes, issues, usedAt, used, tags } = index;
-    const lists = [ids, sortKeys, digests, bytes, issues, usedAt, used, tags];
-    if (!lists.every(Array.isArray)) return undefined;
-    const n = ids.length;
-    if (sortKeys.length !== n || digests.length !== n || bytes.length !== n || usedAt.length !== n + 1 || usedAt[0] !== 0 || usedAt[n] !== used.length) return undefined;
-    const isString = (v: unknown) => typeof v === 'string';
-    if (!ids.every(isString) || !sortKeys.every(isString) || !digests.every(isString) || !issues.every(isString)) return undefined;
-    if (!bytes.every((b) => Number.isSafeInteger(b) && b >= 0)) return undefined;
-    for (let i = 0; i < n; i++) if (!Number.isSafeInteger(usedAt[i + 1]) || usedAt[i + 1]! < usedAt[i]!) return undefined;
-    if (!used.every((k) => Number.isInteger(k) && k >= 0 && k < issues.length)) return undefined;
-    const orderOk = (t: unknown) => Array.isArray(t) && typeof t[0] === 'string' && Array.isArray(t[1]) && t[1].every((i: unknown) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < n);
-    return tags.every(orderOk) ? index : undefined;
+    const stored = JSON.parse(readFileSync(file, 'latin1')) as StoredTagLinksIndex;
+    return stored.generation === generation ? indexOf(stored) : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** For tests: the index in `cacheDir` as a list per field (each digest without its newline), whatever its generation; undefined when there is none fit to read. */
+export function readTagLinksIndex(cacheDir: string): { ids: string[]; sortKeys: string[]; digests: string[]; bytes: number[]; issues: string[]; usedAt: number[]; used: number[]; tags: Array<[string, number[]]> } | undefined {
+  let index: TagLinksIndex | undefined;
+  try {
+    index = indexOf(JSON.parse(readFileSync(indexFile(cacheDir), 'latin1')) as StoredTagLinksIndex);
+  } catch {
+    return undefined;
+  }
+  if (!index) return undefined;
+  const strings = (column: TextColumn) => Array.from({ length: column.length }, (_, i) => column.get(i));
+  return {
+    ids: strings(index.ids),
+    sortKeys: strings(index.sortKeys),
+    digests: strings(index.digests).map((d) => d.slice(0, -1)),
+    bytes: [...index.bytes],
+    issues: index.issues,
+    usedAt: [...index.usedAt],
+    used: [...index.used],
+    tags: index.tags.map(([slug, order]) => [slug, [...order]]),
+  };
+}
+
 /**
  * The links index of each tag's links in order (`items`): a link as a TaggedLink, indexed
- * now, or as its position in the last index (`kept`), whose entry is taken as it is.
+ * now, or as its position in the last index (`kept`), whose entry is taken as it is. Kept
+ * links that follow each other there and here are copied as one run.
  */
 function makeIndex(
-  items: Iterable<[slug: string, items: ReadonlyArray<number | TaggedLink>]>,
+  items: Iterable<[slug: string, items: ArrayLike<number | TaggedLink>]>,
   kept: TagLinksIndex | undefined,
   listings: Map<string, Listing>,
-): Omit<TagLinksIndex, 'format' | 'generation'> {
+): TagLinksIndex {
   const idOf = new Map([...listings.values()].map((l) => [l.number, l.id] as const));
   // The last index's issues keep their positions (a kept link's are copied as they are), new ones go after them.
-  const made: Omit<TagLinksIndex, 'format' | 'generation' | 'tags'> = { ids: [], sortKeys: [], digests: [], bytes: [], issues: [...(kept?.issues ?? [])], usedAt: [0], used: [] };
-  const issueAt = new Map(made.issues.map((id, k) => [id, k] as const));
+  const issues = [...(kept?.issues ?? [])];
+  const issueAt = new Map(issues.map((id, k) => [id, k] as const));
   const issue = (id: string) => {
     let k = issueAt.get(id);
-    if (k === undefined) issueAt.set(id, (k = made.issues.push(id) - 1));
+    if (k === undefined) issueAt.set(id, (k = issues.push(id) - 1));
     return k;
   };
-  const at = new Map<number | TaggedLink, number>();
-  const position = (item: number | TaggedLink) => {
-    let i = at.get(item);
-    if (i === undefined) {
-      at.set(item, (i = made.ids.length));
-      if (typeof item === 'number') {
-        made.ids.push(kept!.ids[item]!);
-        made.sortKeys.push(kept!.sortKeys[item]!);
-        made.digests.push(kept!.digests[item]!);
-        made.bytes.push(kept!.bytes[item]!);
-        for (let u = kept!.usedAt[item]!; u < kept!.usedAt[item + 1]!; u++) made.used.push(kept!.used[u]!);
-      } else {
-        made.ids.push(item.id);
-        made.sortKeys.push(sortKey(item));
-        made.digests.push(linkDigest(item));
-        made.bytes.push(Buffer.byteLength(linkItem(item)));
-        for (const use of item.usedIn) made.used.push(issue(idOf.get(use.number)!));
+  const ids = new TextColumnBuilder();
+  const sortKeys = new TextColumnBuilder();
+  const digests = new TextColumnBuilder();
+  const bytes = new IntColumnBuilder();
+  const usedAt = new IntColumnBuilder();
+  const used = new IntColumnBuilder();
+  usedAt.add(0);
+  let count = 0;
+  // Where each kept link is now (-1: not yet), and each new one.
+  const keptAt = new Int32Array(kept?.ids.length ?? 0).fill(-1);
+  const freshAt = new Map<TaggedLink, number>();
+  // Kept links placed and not yet copied: positions runFrom up to runTo of the last index.
+  let runFrom = 0;
+  let runTo = 0;
+  const copyRun = () => {
+    if (runTo === runFrom) return;
+    ids.addRun(kept!.ids, runFrom, runTo);
+    sortKeys.addRun(kept!.sortKeys, runFrom, runTo);
+    digests.addRun(kept!.digests, runFrom, runTo);
+    const shift = used.length - kept!.usedAt[runFrom]!;
+    for (let i = runFrom; i < runTo; i++) bytes.add(kept!.bytes[i]!);
+    for (let u = kept!.usedAt[runFrom]!; u < kept!.usedAt[runTo]!; u++) used.add(kept!.used[u]!);
+    for (let i = runFrom + 1; i <= runTo; i++) usedAt.add(kept!.usedAt[i]! + shift);
+    runFrom = runTo;
+  };
+  const position = (item: number | TaggedLink): number => {
+    if (typeof item === 'number') {
+      let i = keptAt[item]!;
+      if (i < 0) {
+        if (item !== runTo) {
+          copyRun();
+          runFrom = runTo = item;
+        }
+        runTo++;
+        keptAt[item] = i = count++;
       }
-      made.usedAt.push(made.used.length);
+      return i;
+    }
+    let i = freshAt.get(item);
+    if (i === undefined) {
+      copyRun();
+      freshAt.set(item, (i = count++));
+      ids.add(item.id);
+      sortKeys.add(sortKey(item));
+      digests.add(`${linkDigest(item)}\n`);
+      bytes.add(Buffer.byteLength(linkItem(item)));
+      for (const use of item.usedIn) used.add(issue(idOf.get(use.number)!));
+      usedAt.add(used.length);
     }
     return i;
   };
-  return { ...made, tags: [...items].map(([slug, order]) => [slug, order.map(position)]) };
+  const tags: TagLinksIndex['tags'] = [];
+  for (const [slug, order] of items) {
+    const positions = new Int32Array(order.length);
+    for (let k = 0; k < order.length; k++) positions[k] = position(order[k]!);
+    tags.push([slug, positions]);
+  }
+  copyRun();
+  return { ids: ids.done(), sortKeys: sortKeys.done(), digests: digests.done(), bytes: bytes.done(), issues, usedAt: usedAt.done(), used: used.done(), tags };
 }
 
 /**
@@ -501,12 +599,13 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     for (let u = index.usedAt[i]!; u < index.usedAt[i + 1]!; u++) if (changedAt.has(index.used[u]!)) return true;
     return false;
   };
+  const affectedAt = new Uint8Array(index.ids.length);
   for (let i = 0; i < index.ids.length; i++) {
-    const id = index.ids[i]!;
-    if (usedNow.has(id) || usedByChanged(i)) {
-      affected.add(id);
-      position.set(id, i);
-    }
+    if (!usedByChanged(i) && !usedNow.has(index.ids.get(i))) continue;
+    const id = index.ids.get(i);
+    affected.add(id);
+    position.set(id, i);
+    affectedAt[i] = 1;
   }
   const tagRef = tagResolver(raw);
   const made: TaggedLink[] = [];
@@ -536,7 +635,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
   }
   const recorded = new Map(known.tags.map(([slug, title, digest, held]) => [slug, { title, digest, held: heldOf(held, digest) }] as const));
   const bySlug = new Map<string, TagLinksEntry>();
-  const order = new Map<string, Array<number | TaggedLink>>();
+  const order = new Map<string, ArrayLike<number | TaggedLink>>();
   const headBytes = Buffer.byteLength(linkSectionFrame[0]);
   const frameBytes = headBytes + Buffer.byteLength(linkSectionFrame[1]);
   const slugs = new Set([...index.tags.map(([slug]) => slug), ...added.keys()]);
@@ -544,8 +643,8 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
   // Each link's offset in the tag's stored section, by its position in the index (set per tag for the links it lists).
   const offsets = new Float64Array(index.ids.length);
   for (const slug of slugs) {
-    const was = oldOrder.get(slug) ?? [];
-    const kept = was.filter((i) => !affected.has(index.ids[i]!));
+    const was = oldOrder.get(slug) ?? new Int32Array(0);
+    const kept = was.filter((i) => affectedAt[i] === 0);
     const fresh = (added.get(slug) ?? []).sort(byShownOrder);
     if (kept.length === was.length && fresh.length === 0) {
       // Untouched: as the record says.
@@ -559,7 +658,14 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     const merged: Array<number | TaggedLink> = [];
     let k = 0;
     for (const link of fresh) {
-      while (k < kept.length && compareShown(index, kept[k]!, link) <= 0) merged.push(kept[k++]!);
+      // The first kept link shown after it (kept is in shown order).
+      let after = kept.length;
+      for (let lo = k; lo < after; ) {
+        const mid = (lo + after) >>> 1;
+        if (compareShown(index, kept[mid]!, link) <= 0) lo = mid + 1;
+        else after = mid;
+      }
+      while (k < after) merged.push(kept[k++]!);
       merged.push(link);
     }
     while (k < kept.length) merged.push(kept[k++]!);
@@ -588,7 +694,7 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
     }
     const title = from?.title ?? titles.get(slug) ?? fresh[0]!.tags.find((t) => t.slug === slug)!.title;
     const splice = from ? { held: from.held, length: length > 0 ? length + frameBytes : 0, pieces } : undefined;
-    const digest = digestOfLinks(merged.map((item) => (typeof item === 'number' ? index.digests[item]! : linkDigest(item))));
+    const digest = splicedDigest(index, merged);
     bySlug.set(slug, { title, digest, ...(splice && kept.length > 0 ? { splice } : { links: merged as TaggedLink[] }) });
     order.set(slug, merged);
   }
@@ -601,6 +707,29 @@ function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: S
   };
 }
 
+/** digestOfLinks of a spliced tag's links: the kept ones' digests a run of the index at a time. */
+function splicedDigest(index: TagLinksIndex, merged: ReadonlyArray<number | TaggedLink>): string {
+  let text = '';
+  let runFrom = 0;
+  let runTo = 0;
+  for (const item of merged) {
+    if (typeof item === 'number' && item === runTo && runTo > runFrom) {
+      runTo++;
+      continue;
+    }
+    if (runTo > runFrom) text += index.digests.run(runFrom, runTo);
+    if (typeof item === 'number') {
+      runFrom = item;
+      runTo = item + 1;
+    } else {
+      runFrom = runTo = 0;
+      text += `${linkDigest(item)}\n`;
+    }
+  }
+  if (runTo > runFrom) text += index.digests.run(runFrom, runTo);
+  return hash('sha256', text, 'base64url');
+}
+
 /** The order a tag page lists links in: by title (else URL), then id, in code points. */
 function byShownOrder(a: TaggedLink, b: TaggedLink): number {
   return compare(sortKey(a), sortKey(b)) || compare(a.id, b.id);
@@ -608,7 +737,7 @@ function byShownOrder(a: TaggedLink, b: TaggedLink): number {
 
 /** byShownOrder between the index's link `a` (a position) and `b`. */
 function compareShown(index: TagLinksIndex, a: number, b: TaggedLink): number {
-  return compare(index.sortKeys[a]!, sortKey(b)) || compare(index.ids[a]!, b.id);
+  return compare(index.sortKeys.get(a), sortKey(b)) || compare(index.ids.get(a), b.id);
 }
 
 function sortKey(link: TaggedLink): string {

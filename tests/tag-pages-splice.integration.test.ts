@@ -4,9 +4,9 @@
 // its tags dropped, doubled or moved, a link discarded, an issue renumbered, retitled,
 // unpublished, a link added to an older issue or taken out of it), each followed by a build
 // as a new process runs it and compared, byte for byte, with a build from scratch.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readTagLinksIndex } from '../build/tag-pages.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
 
@@ -122,9 +122,9 @@ describe('tag pages spliced in a new process', () => {
       if (step <= edits.length) expect(stats.spliced, `step ${step}: ${name}`).toBe(1);
       await expectSameAsFromScratch(options, path.join(dir, `reference-${step}`), `step ${step}: ${name}`);
       // The index after splicing is the one resolving makes (the same links, tags and order).
-      const ours = JSON.parse(await fs.readFile(path.join(config.dataDir, 'build-cache', 'tag-links-index.json'), 'utf8'));
-      const theirs = JSON.parse(await fs.readFile(path.join(dir, `reference-${step}`, 'data', 'build-cache', 'tag-links-index.json'), 'utf8'));
-      type Index = { ids: string[]; sortKeys: string[]; digests: string[]; bytes: number[]; issues: string[]; usedAt: number[]; used: number[]; tags: Array<[string, number[]]> };
+      const ours = readTagLinksIndex(path.join(config.dataDir, 'build-cache'))!;
+      const theirs = readTagLinksIndex(path.join(dir, `reference-${step}`, 'data', 'build-cache'))!;
+      type Index = NonNullable<ReturnType<typeof readTagLinksIndex>>;
       const linkAt = (index: Index, i: number) => [index.ids[i], index.sortKeys[i], index.digests[i], index.bytes[i], index.used.slice(index.usedAt[i], index.usedAt[i + 1]).map((k) => index.issues[k])];
       const byTag = (index: Index) => Object.fromEntries(index.tags.map(([slug, order]) => [slug, order.map((i) => linkAt(index, i))]));
       expect(byTag(ours), `step ${step}: ${name}`).toEqual(byTag(theirs));

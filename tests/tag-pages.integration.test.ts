@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { intsFromText, intsToText } from '../build/tag-links-index.ts';
 import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
 
 /** buildSite as a new process has it; how many times it resolved every tag's links, and spliced them. */
@@ -79,7 +80,7 @@ describe('tag pages in a new process', () => {
     // planned, the sections cannot be made from it, and the links are resolved instead
     // (giving the digests planned).
     const retitle = (title: string) => store.mutate([{ patch: { id: 'link-5-1', set: { title } } }]);
-    const rewriteIndex = async (change: (index: { generation: string; bytes: number[] }) => void) => {
+    const rewriteIndex = async (change: (index: { generation: string; bytes: string }) => void) => {
       const stored = JSON.parse(await fs.readFile(index, 'utf8')) as Parameters<typeof change>[0];
       change(stored);
       await fs.writeFile(index, JSON.stringify(stored));
@@ -96,7 +97,7 @@ describe('tag pages in a new process', () => {
     await retitle('Retitled with a damaged index');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
-    await rewriteIndex((stored) => void (stored.bytes = stored.bytes.map((bytes) => bytes + 1)));
+    await rewriteIndex((stored) => void (stored.bytes = intsToText(intsFromText(stored.bytes)!.map((bytes) => bytes + 1))));
     await retitle('Retitled with wrong lengths');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual({ resolved: 1, spliced: 1 });
     await sameAsFromScratch();

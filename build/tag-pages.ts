@@ -30,7 +30,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { linkItem, linkSection, linkSectionFrame } from '../web/archive-page.tsx';
 import { isSafeSlug } from '../web/site.ts';
 import { writeRecord, type PageStore } from './cache.ts';
-import { columnFromJson, columnToJson, IntColumnBuilder, intsFromText, intsToText, TextColumn, TextColumnBuilder } from './tag-links-index.ts';
+import { columnFromJson, columnToJson, IntColumnBuilder, intsFromText, intsToText, TextColumn, TextColumnBuilder } from './columns.ts';
 import type { TaggedLookup } from './search-index.ts';
 import { knownTaggedLinks, referencesOf, tagResolver, taggedLinkDetails, taggedLinkOf, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 

@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { intsFromText, intsToText } from '../build/tag-links-index.ts';
+import { intsFromText, intsToText } from '../build/columns.ts';
 import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
 
 /** buildSite as a new process has it; how many times it resolved every tag's links, and spliced them. */

@@ -1,9 +1,9 @@
-// The links index of the tag pages (build-cache/tag-links-index.json, see tag-pages.ts) as
-// columns: each list of strings is one text with where each string starts, each list of
-// numbers an Int32Array (in the file: base64, in this machine's byte order). A publish
-// reads the index, splices it and writes it again; as lists of 80,000 strings each
-// (1,000 issues) that cost it three times what the splice itself does, and a column of
-// strings is read, written and copied a run at a time.
+// Lists kept in the build cache as columns: each list of strings one text with where each
+// string starts, each list of numbers an Int32Array (in a file: base64, in this machine's
+// byte order). A publish reads such an index, changes a few entries and writes it again
+// (tag-pages.ts, links-outline.ts); as lists of tens of thousands of strings each that cost
+// it more than the change itself, and a column of strings is read, written and copied a run
+// at a time.
 
 /** A list of strings as one text and where each starts (`at` has one more offset: the text's end). */
 export class TextColumn {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { columnFromJson, columnToJson, IntColumnBuilder, intsFromText, intsToText, TextColumnBuilder } from './tag-links-index.ts';
+import { columnFromJson, columnToJson, IntColumnBuilder, intsFromText, intsToText, TextColumnBuilder } from './columns.ts';
 
-describe('the tag links index columns', () => {
+describe('columns', () => {
   it('copy runs of another column with their offsets, and read back what they wrote', () => {
     const first = new TextColumnBuilder();
     for (const value of ['alpha', '', 'βeta', 'gamma\n', 'delta']) first.add(value);

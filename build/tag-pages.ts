@@ -34,7 +34,7 @@ import { columnFromJson, columnToJson, IntColumnBuilder, intsFromText, intsToTex
 import type { TaggedLookup } from './search-index.ts';
 import { knownTaggedLinks, referencesOf, tagResolver, taggedLinkDetails, taggedLinkOf, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 
-const recordFormat = 3;
+const recordFormat = 4;
 
 interface TagLinksRecord {
   format: number;
@@ -402,7 +402,7 @@ function indexFile(cacheDir: string): string {
   return path.join(cacheDir, 'tag-links-index.json');
 }
 
-const indexFormat = 3;
+const indexFormat = 4;
 
 /** For tests and benchmarks: how many times this process resolved every tag's links, and spliced them. */
 export const tagLinksStats = { resolved: 0, spliced: 0 };
@@ -797,10 +797,14 @@ function digestOfLinks(digests: readonly string[]): string {
 
 const linkDigests = new WeakMap<TaggedLink, string>();
 
-/** A link's digest: of everything about it a tag page shows or the index keeps. */
+/**
+ * A link's digest: of everything about it a tag page shows or the index keeps. Its first 72
+ * bits (base64url): the index keeps one per tagged link, and the full digest made it
+ * megabytes more to read and write again at every publish.
+ */
 function linkDigest(link: TaggedLink): string {
   let digest = linkDigests.get(link);
-  if (digest === undefined) linkDigests.set(link, (digest = hash('sha256', JSON.stringify(link), 'base64url')));
+  if (digest === undefined) linkDigests.set(link, (digest = hash('sha256', JSON.stringify(link), 'base64url').slice(0, 12)));
   return digest;
 }
 

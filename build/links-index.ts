@@ -13,7 +13,10 @@ import { slugify } from '../content/rules.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { collectReferences } from '../content/used-in.ts';
 import { isSafeSlug } from '../web/site.ts';
+import { IntColumnBuilder, TextColumnBuilder } from './columns.ts';
+import { shortDigestLength, type LinksOutline } from './links-outline.ts';
 import { linkFieldsOf, type Listing, type RawContent } from './sources.ts';
+import { NewsdeskError } from '../core/errors.ts';
 
 export interface TagName {
   title: string;
@@ -628,6 +631,11 @@ export function settleEarlierBuilds(): void {
   pendingLookups = [];
 }
 
+/** Whether this process holds the entries of an index it made (lastLinks), which the next index reuses. */
+export function holdsLinksIndex(): boolean {
+  return lastLinks.links.length > 0;
+}
+
 /** Lets go of the entries the last index handed out (lastLinks), as a new process has none. */
 export function forgetLinksIndex(): void {
   settleEarlierBuilds();
@@ -661,6 +669,8 @@ const entryDigests = new WeakMap<object, string>();
 
 export function entryDigest(link: PublishedLink): string {
   if (link instanceof KeptLink) return link.digest;
+  // Not asked for: the outline keeps a short digest (shortDigest), which is what the pages' keys name.
+  if (link instanceof OutlineLink) return entryDigest(link.entry());
   let digest = entryDigests.get(link);
   if (digest === undefined) {
     linksIndexStats.digested++;
@@ -677,6 +687,10 @@ export interface KeptShares {
   keys: Map<string, string>;
   /** The share kept for an issue cache key (undefined when none). */
   get(key: string): KeptShare | undefined;
+  /** Whether there is one, without reading it. */
+  has?(key: string): boolean;
+  /** The share's text as the record holds it (links-shares.ts), undefined when it cannot be read. */
+  text?(key: string): string | undefined;
 }
 
 /** A kept share: its first JSON text parsed, and the ASCII text after it, read when asked for; `damaged` removes the record and throws, for a text found damaged then. */
@@ -859,15 +873,15 @@ function isKept(c: Contribution): c is KeptContribution {
   return c instanceof KeptContribution;
 }
 
-/** For tests and benchmarks: how many times this process made the links index, walked an issue's text for it, digested an entry, and read a kept share's words. */
-export const linksIndexStats = { made: 0, walked: 0, digested: 0, wordsRead: 0 };
+/** For tests and benchmarks: how many times this process made the links index (and how many of those from an outline), walked an issue's text for it, digested an entry, and read a kept share's words. */
+export const linksIndexStats = { made: 0, walked: 0, digested: 0, wordsRead: 0, outlined: 0 };
 
 /**
  * Every link of the given published issues (`listings` by document id), oldest first, and
  * the sections with a topic. With `kept`, an issue whose cache key the last build kept a
  * share for is read from it; `shares` then receives each issue's share as JSON, by key.
  */
-export async function indexLinks(raw: RawContent, listings: Map<string, Listing>, pause: Pause = noPause, kept?: KeptShares, shares?: Map<string, () => string>): Promise<LinksIndex> {
+export async function indexLinks(raw: RawContent, listings: Map<string, Listing>, pause: Pause = noPause, kept?: KeptShares, shares?: Map<string, () => string | undefined>): Promise<LinksIndex> {
   linksIndexStats.made++;
   const issues = raw.issues.flatMap((doc) => {
     const listing = listings.get(doc._id);
@@ -881,8 +895,10 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   const at: Entries['at'] = new Map();
   const froms: Entries['froms'] = [];
   const topics: Array<{ listing: Listing; sections: IssueContributions['topics'] }> = [];
+  const made: IssueContributions[] = [];
   for (const [n, { doc, listing }] of issues.entries()) {
     const issue = contributionsOf(doc, listing, raw, tagName, kept);
+    made.push(issue);
     const key = kept?.keys.get(doc._id);
     if (shares && key !== undefined) shares.set(key, () => shareJson(issue, (c) => entryOf(c.key), (from) => issuesOf(from, kept)));
     for (const c of issue.contributions) {
@@ -901,10 +917,12 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   }
 
   const sections: TopicSection[] = [];
-  for (const { listing, sections: named } of topics) {
-    for (const section of named) {
+  const sectionPlaces: IndexOrigin['sectionPlaces'] = [];
+  for (const [k, { listing, sections: named }] of topics.entries()) {
+    for (const [t, section] of named.entries()) {
       const tag = section.topicRef ? tagName(section.topicRef) : undefined;
       if (tag) {
+        sectionPlaces.push([k, t]);
         const { heading, anchor } = section;
         // Read from the section when asked: a kept share's are parsed then.
         sections.push({
@@ -947,7 +965,9 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
     links[i] = link;
   }
   lastLinks = { at, froms, links };
-  return { links, sections };
+  const index = { links, sections };
+  origins.set(index, { listings: issues.map((issue) => issue.listing), issueKeys: () => made.map((issue) => distinctKeys(issue).map((key) => at.get(key)!)), sectionPlaces });
+  return index;
 }
 
 /** The cache keys of the issues contributions are in, in order, each once (undefined: an issue with none). */
@@ -1155,6 +1175,564 @@ class KeptUse implements LinkUse {
   readonly #at: number;
 
   constructor(listing: Listing, link: KeptLink, at: number) {
+    this.#listing = listing;
+    this.#link = link;
+    this.#at = at;
+  }
+
+  get number(): number {
+    return this.#listing.number;
+  }
+
+  get slug(): string {
+    return this.#listing.slug;
+  }
+
+  get title(): string {
+    return this.#listing.title;
+  }
+
+  get date(): string {
+    return this.#listing.date;
+  }
+
+  #full(): LinkUse {
+    return this.#link.entry().uses[this.#at]!;
+  }
+
+  get anchor(): string | undefined {
+    return this.#full().anchor;
+  }
+
+  get words(): string {
+    return this.#full().words;
+  }
+
+  toJSON(): LinkUse {
+    return this.#full();
+  }
+}
+
+/** What an index was made from, for the outline a next process makes its index from (links-outline.ts). */
+interface IndexOrigin {
+  /** The issues, oldest first. */
+  listings: Listing[];
+  /** Per issue, the positions of the entries it links to, in the order it first links to each. */
+  issueKeys: () => ArrayLike<number>[];
+  /** Per section of the index: its issue (a position in listings) and its place among that issue's sections with a topic. */
+  sectionPlaces: Array<[issue: number, topic: number]>;
+  /** When made from an outline: it, and which of its issues (positions) each of the issues now is (-1: none). */
+  outline?: { outline: LinksOutline; issueOf: Int32Array };
+}
+
+const origins = new WeakMap<LinksIndex, IndexOrigin>();
+
+/** The keys an issue links to, each once, in the order it first links to each. */
+function distinctKeys(issue: IssueContributions): string[] {
+  const seen = new Set<string>();
+  const keys: string[] = [];
+  for (const c of issue.contributions) {
+    if (seen.has(c.key)) continue;
+    seen.add(c.key);
+    keys.push(c.key);
+  }
+  return keys;
+}
+
+/**
+ * A key's 64-bit hash, in two halves (FNV-1a and a multiplicative hash of its UTF-16 code
+ * units): what the outline knows keys by. Two keys among a hundred thousand share one with
+ * a chance of one in a billion billion.
+ */
+export function keyHash(key: string): [low: number, high: number] {
+  let low = 0x811c9dc5;
+  let high = 0x9e3779b9 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    low = Math.imul(low ^ c, 0x01000193);
+    high = Math.imul(high ^ c, 0x5bd1e995);
+    high ^= high >>> 15;
+  }
+  return [low | 0, high | 0];
+}
+
+function sameHash(key: string, low: number, high: number): boolean {
+  const [l, h] = keyHash(key);
+  return l === low && h === high;
+}
+
+/** An entry's digest as the link pages' keys name it (links-output.ts): its first 72 bits, which the outline keeps. */
+export function shortDigest(link: PublishedLink): string {
+  return link instanceof OutlineLink ? link.shortDigest : entryDigest(link).slice(0, shortDigestLength);
+}
+
+/**
+ * The outline of an index this process made (links-outline.ts), in `context`, with each
+ * issue's cache key from `cacheKeys` (by document id); undefined when an issue has none, or
+ * two issues share a number. An index made from an outline copies the columns of the
+ * entries it took from it.
+ */
+export function outlineOf(index: LinksIndex, context: string, cacheKeys: ReadonlyMap<string, string>): LinksOutline | undefined {
+  const origin = origins.get(index);
+  if (!origin) return undefined;
+  const issues: LinksOutline['issues'] = [];
+  const issueAt = new Map<number, number>();
+  for (const listing of origin.listings) {
+    const key = cacheKeys.get(listing.id);
+    if (key === undefined || issueAt.has(listing.number)) return undefined;
+    issueAt.set(listing.number, issues.push([listing.number, key]) - 1);
+  }
+  const count = index.links.length;
+  const from = origin.outline;
+  let digests = '';
+  const hashLow = new Int32Array(count);
+  const hashHigh = new Int32Array(count);
+  const domainOf = new Int32Array(count);
+  const tagsOf = new Int32Array(count);
+  // An outline's sites and tag lists are kept as they are, in their places; new ones go after them.
+  const domains = new Map<string, number>((from?.outline.domains ?? []).map((domain, i) => [domain, i]));
+  const storedTagLists: LinksOutline['tagLists'] = [...(from?.outline.tagLists ?? [])];
+  const tagListsByText = new Map(storedTagLists.map((pairs, i) => [JSON.stringify(pairs), i]));
+  const tagLists = new Map<TagName[], number>();
+  const usesAt = new IntColumnBuilder();
+  const uses = new IntColumnBuilder();
+  usesAt.add(0);
+  // A run of entries taken from the outline, copied at once: [runFrom, runTo) here, from runAt there.
+  let runFrom = 0;
+  let runTo = 0;
+  const copy = () => {
+    if (runTo === runFrom || !from) return;
+    const { outline, issueOf } = from;
+    const start = (index.links[runFrom] as OutlineLink).at;
+    const end = start + (runTo - runFrom);
+    digests += outline.digests.slice(start * shortDigestLength, end * shortDigestLength);
+    hashLow.set(outline.hashLow.subarray(start, end), runFrom);
+    hashHigh.set(outline.hashHigh.subarray(start, end), runFrom);
+    domainOf.set(outline.domainOf.subarray(start, end), runFrom);
+    tagsOf.set(outline.tagsOf.subarray(start, end), runFrom);
+    const shift = uses.length - outline.usesAt[start]!;
+    for (let u = outline.usesAt[start]!; u < outline.usesAt[end]!; u++) uses.add(issueOf[outline.uses[u]!]!);
+    for (let i = start + 1; i <= end; i++) usesAt.add(outline.usesAt[i]! + shift);
+    runFrom = runTo;
+  };
+  for (let i = 0; i < count; i++) {
+    const link = index.links[i]!;
+    if (from && link instanceof OutlineLink && link.source.outline === from.outline) {
+      // Taken from the outline: part of the run when it follows the last one there too.
+      if (runTo === runFrom || (index.links[runTo - 1] as OutlineLink).at + 1 !== link.at) {
+        copy();
+        runFrom = i;
+      }
+      runTo = i + 1;
+      continue;
+    }
+    copy();
+    runFrom = runTo = i + 1;
+    digests += shortDigest(link);
+    [hashLow[i], hashHigh[i]] = keyHash(link.key);
+    if (link.domain === undefined) domainOf[i] = -1;
+    else {
+      let at = domains.get(link.domain);
+      if (at === undefined) domains.set(link.domain, (at = domains.size));
+      domainOf[i] = at;
+    }
+    let tags = tagLists.get(link.tags);
+    if (tags === undefined) {
+      const pairs = link.tags.map(({ slug, title }): [string, string] => [slug, title]);
+      const text = JSON.stringify(pairs);
+      tags = tagListsByText.get(text);
+      if (tags === undefined) tagListsByText.set(text, (tags = storedTagLists.push(pairs) - 1));
+      tagLists.set(link.tags, tags);
+    }
+    tagsOf[i] = tags;
+    for (const use of link.uses) {
+      const at = issueAt.get(use.number);
+      if (at === undefined) return undefined;
+      uses.add(at);
+    }
+    usesAt.add(uses.length);
+  }
+  copy();
+  const issueKeysAt = new IntColumnBuilder();
+  const issueKeys = new IntColumnBuilder();
+  issueKeysAt.add(0);
+  for (const positions of origin.issueKeys()) {
+    for (let j = 0; j < positions.length; j++) issueKeys.add(positions[j]!);
+    issueKeysAt.add(issueKeys.length);
+  }
+  const sections = index.sections.map((section, i): LinksOutline['sections'][number] => {
+    const [issue, topic] = origin.sectionPlaces[i]!;
+    return [issue, section.tag.slug, section.tag.title, section.heading, section.anchor, topic];
+  });
+  return {
+    context,
+    issues,
+    count,
+    digests,
+    hashLow,
+    hashHigh,
+    domains: [...domains.keys()],
+    domainOf,
+    tagLists: storedTagLists,
+    tagsOf,
+    usesAt: usesAt.done(),
+    uses: uses.done(),
+    issueKeysAt: issueKeysAt.done(),
+    issueKeys: issueKeys.done(),
+    sections,
+  };
+}
+
+/**
+ * The index made from the last build's outline (links-outline.ts) when this build's issues
+ * are its issues, a few changed and new ones published after them: the changed and new
+ * issues are walked (or read from their kept shares); every entry they link to is made
+ * again from every contribution to it (the unchanged issues' from their kept shares); the
+ * other entries are the outline's (OutlineLink), their words read from the kept shares if a
+ * page or feed shows them. Undefined, and nothing read but the changed and new issues, when
+ * the outline cannot say: an issue gone or renumbered, one published between two others, a
+ * changed issue linking to other entries or in another order than it did (which moves
+ * entries), a share missing, or too many changes for it to pay. With the index, each
+ * issue's share for the shares record (links-shares.ts): the unchanged ones' as kept.
+ */
+export async function indexFromOutline(
+  raw: RawContent,
+  listings: Map<string, Listing>,
+  outline: LinksOutline,
+  kept: KeptShares,
+  pause: Pause = noPause,
+): Promise<{ index: LinksIndex; shares: Map<string, () => string | undefined> } | undefined> {
+  const { has, text } = kept;
+  if (!has || !text) return undefined;
+  const issues = raw.issues.flatMap((doc) => {
+    const listing = listings.get(doc._id);
+    return listing ? [{ doc, listing }] : [];
+  });
+  issues.sort((a, b) => a.listing.number - b.listing.number);
+  const old = outline.issues;
+  if (issues.length < old.length) return undefined;
+  const cacheKeys: string[] = [];
+  for (const [k, { doc, listing }] of issues.entries()) {
+    const key = kept.keys.get(doc._id);
+    if (key === undefined || (k > 0 && listing.number === issues[k - 1]!.listing.number)) return undefined;
+    if (k < old.length && listing.number !== old[k]![0]) return undefined;
+    cacheKeys.push(key);
+  }
+  // Changed (another cache key) or new: walked; the others' shares must be there.
+  const walkedAt = new Uint8Array(issues.length);
+  let walking = issues.length - old.length;
+  for (let k = 0; k < old.length; k++) {
+    if (cacheKeys[k] !== old[k]![1]) {
+      walkedAt[k] = 1;
+      walking++;
+    } else if (!has(cacheKeys[k]!)) return undefined;
+  }
+  if (walking * 4 > issues.length) return undefined;
+
+  const tagName = tagNamer(raw);
+  const walked = new Map<number, IssueContributions>();
+  const count = outline.count;
+  const sameKey = (at: number, key: string) => {
+    const [low, high] = keyHash(key);
+    return outline.hashLow[at] === low && outline.hashHigh[at] === high;
+  };
+  // The entry of each key a walked issue links to.
+  const positions = new Map<string, number>();
+  for (let k = 0; k < old.length; k++) {
+    if (!walkedAt[k]) continue;
+    const issue = contributionsOf(issues[k]!.doc, issues[k]!.listing, raw, tagName, kept);
+    walked.set(k, issue);
+    const keys = distinctKeys(issue);
+    const from = outline.issueKeysAt[k]!;
+    if (keys.length !== outline.issueKeysAt[k + 1]! - from) return undefined;
+    for (const [j, key] of keys.entries()) {
+      const at = outline.issueKeys[from + j]!;
+      if (!sameKey(at, key)) return undefined;
+      positions.set(key, at);
+    }
+    if (walked.size % 20 === 0) await pause();
+  }
+  // A new issue's keys: an entry of the outline's, else a new one after them, in the order they first appear.
+  const newKeys: string[][] = [];
+  const wanted = new Map<number, string[]>();
+  for (let k = old.length; k < issues.length; k++) {
+    const issue = contributionsOf(issues[k]!.doc, issues[k]!.listing, raw, tagName, kept);
+    walked.set(k, issue);
+    const keys = distinctKeys(issue);
+    newKeys.push(keys);
+    for (const key of keys) {
+      if (positions.has(key)) continue;
+      const [low] = keyHash(key);
+      const list = wanted.get(low);
+      if (list) list.push(key);
+      else wanted.set(low, [key]);
+    }
+  }
+  if (wanted.size > 0) {
+    for (let at = 0; at < count; at++) {
+      for (const key of wanted.get(outline.hashLow[at]!) ?? []) if (!positions.has(key) && sameKey(at, key)) positions.set(key, at);
+    }
+  }
+  let next = count;
+  const newPositions = newKeys.map((keys) =>
+    keys.map((key) => {
+      let at = positions.get(key);
+      if (at === undefined) positions.set(key, (at = next++));
+      return at;
+    }),
+  );
+
+  const source = new OutlineSource(outline, issues.map((issue) => issue.listing), cacheKeys, kept, tagName);
+  // Every contribution to each entry a walked issue links to, oldest first.
+  const fromOf = new Map<string, Contribution[]>();
+  try {
+    for (const [key, at] of positions) {
+      const from: Contribution[] = [];
+      if (at < count) {
+        for (let u = outline.usesAt[at]!; u < outline.usesAt[at + 1]!; u++) {
+          const k = outline.uses[u]!;
+          const issue = walked.get(k) ?? source.share(k);
+          for (const c of issue.contributions) if (c.key === key) from.push(c);
+        }
+      }
+      for (let k = old.length; k < issues.length; k++) for (const c of walked.get(k)!.contributions) if (c.key === key) from.push(c);
+      if (from.length === 0) return undefined;
+      fromOf.set(key, from);
+    }
+  } catch {
+    // A kept share this code did not write: the index is made the usual way, walking that issue.
+    return undefined;
+  }
+  linksIndexStats.made++;
+  linksIndexStats.outlined++;
+
+  const links = new Array<PublishedLink>(next);
+  for (const [key, at] of positions) links[at] = linkFrom(fromOf.get(key)!, tagName);
+  for (let at = 0; at < count; at++) links[at] ??= new OutlineLink(source, at);
+
+  const sections: TopicSection[] = [];
+  const sectionPlaces: IndexOrigin['sectionPlaces'] = [];
+  const stored = outline.sections;
+  let s = 0;
+  for (let k = 0; k < issues.length; k++) {
+    const listing = issues[k]!.listing;
+    const issue = walked.get(k);
+    if (!issue) {
+      while (s < stored.length && stored[s]![0] < k) s++;
+      for (; s < stored.length && stored[s]![0] === k; s++) {
+        const [, slug, title, heading, anchor, topic] = stored[s]!;
+        sectionPlaces.push([k, topic]);
+        sections.push({
+          tag: source.tag(slug, title),
+          number: listing.number,
+          slug: listing.slug,
+          title: listing.title,
+          date: listing.date,
+          heading,
+          anchor,
+          get paragraphs() {
+            return source.paragraphs(k, topic);
+          },
+        });
+      }
+      continue;
+    }
+    for (const [t, section] of issue.topics.entries()) {
+      const tag = section.topicRef ? tagName(section.topicRef) : undefined;
+      if (!tag) continue;
+      sectionPlaces.push([k, t]);
+      const { heading, anchor } = section;
+      sections.push({
+        tag,
+        number: listing.number,
+        slug: listing.slug,
+        title: listing.title,
+        date: listing.date,
+        heading,
+        anchor,
+        get paragraphs() {
+          return section.paragraphs;
+        },
+      });
+    }
+  }
+
+  const index: LinksIndex = { links, sections };
+  // The outline's issues are the first ones now, in the same places. Made here, not in the
+  // function asked for them: the sections' getters keep this function's scope, which would
+  // keep every document of this build alive in a running server (`issues`).
+  const issueOf = Int32Array.from({ length: old.length }, (_, k) => k);
+  const issueKeys = [...Array.from({ length: old.length }, (_, k) => outline.issueKeys.subarray(outline.issueKeysAt[k]!, outline.issueKeysAt[k + 1]!)), ...newPositions];
+  origins.set(index, { listings: source.listings as Listing[], issueKeys: listed(issueKeys), sectionPlaces, outline: { outline, issueOf } });
+  const entryOf = (c: Contribution) => {
+    const at = positions.get(c.key);
+    return at === undefined ? undefined : { link: links[at]!, from: fromOf.get(c.key)! };
+  };
+  const shares = new Map<string, () => string | undefined>();
+  for (const [k, key] of cacheKeys.entries()) {
+    const issue = walked.get(k);
+    shares.set(key, issue ? () => shareJson(issue, entryOf, (from) => issuesOf(from, kept)) : () => text(key));
+  }
+  return { index, shares };
+}
+
+/** No documents: what a share read for an outline looks its documents up in (never, see OutlineSource.share). */
+const noContent: RawContent = { issues: [], byId: new Map() };
+
+/** The kept shares an outline's entries and sections read their words from, each parsed once. */
+class OutlineSource {
+  readonly outline: LinksOutline;
+  readonly listings: readonly Listing[];
+  readonly #cacheKeys: readonly string[];
+  readonly #kept: KeptShares;
+  readonly tagName: (id: string) => TagName | undefined;
+  readonly #shares = new Map<number, IssueContributions>();
+  readonly #tags = new Map<string, TagName>();
+  readonly #tagLists = new Map<number, TagName[]>();
+  readonly #domains: Array<string | undefined>;
+
+  constructor(outline: LinksOutline, listings: readonly Listing[], cacheKeys: readonly string[], kept: KeptShares, tagName: (id: string) => TagName | undefined) {
+    this.outline = outline;
+    this.listings = listings;
+    this.#cacheKeys = cacheKeys;
+    this.#kept = kept;
+    this.tagName = tagName;
+    this.#domains = outline.domains;
+  }
+
+  /** The share of unchanged issue `k` (a position in the outline's issues); throws when it cannot be read. */
+  share(k: number): IssueContributions {
+    let share = this.#shares.get(k);
+    if (!share) {
+      const kept = this.#kept.get(this.#cacheKeys[k]!);
+      if (!kept) throw new NewsdeskError('BUILD_FAILED', 'A share of the links index the build found before could not be read again', { hint: 'Build again.' });
+      try {
+        // A share's documents are looked up only by a later build in this process; an outline's are never needed.
+        share = shareFrom(kept, this.listings[k]!, noContent);
+      } catch {
+        // Whole when the build began (has()), so damaged since.
+        return kept.damaged();
+      }
+      this.#shares.set(k, share);
+    }
+    return share;
+  }
+
+  paragraphs(k: number, topic: number): string[] {
+    return this.share(k).topics[topic]!.paragraphs;
+  }
+
+  tag(slug: string, title: string): TagName {
+    const key = `${slug.length}:${slug}${title}`;
+    let tag = this.#tags.get(key);
+    if (!tag) this.#tags.set(key, (tag = { title, slug }));
+    return tag;
+  }
+
+  tags(at: number): TagName[] {
+    let list = this.#tagLists.get(at);
+    if (!list) this.#tagLists.set(at, (list = this.outline.tagLists[at]!.map(([slug, title]) => this.tag(slug, title))));
+    return list;
+  }
+
+  domain(at: number): string | undefined {
+    return this.#domains[at];
+  }
+
+  /** Entry `at` as linkFrom makes it from every contribution to its key (known by its hash). */
+  entry(at: number): PublishedLink {
+    const { outline } = this;
+    const low = outline.hashLow[at]!;
+    const high = outline.hashHigh[at]!;
+    const from: Contribution[] = [];
+    for (let u = outline.usesAt[at]!; u < outline.usesAt[at + 1]!; u++) {
+      for (const c of this.share(outline.uses[u]!).contributions) {
+        if (from.length > 0 ? c.key !== from[0]!.key : !sameHash(c.key, low, high)) continue;
+        from.push(c);
+      }
+    }
+    if (from.length === 0) throw new NewsdeskError('BUILD_FAILED', 'The outline of the links index names a link its issues do not have', { hint: 'Build again.' });
+    return linkFrom(from, this.tagName);
+  }
+}
+
+/**
+ * An entry of the outline no changed or new issue links to: what places it (site, tags, the
+ * issues it appeared in and their dates) and its digest from the outline, the rest made
+ * from the kept shares of its issues when first read. Serialises as linkFrom's entry.
+ */
+class OutlineLink implements PublishedLink {
+  /** Where it is in the outline, which holds the rest (a new process makes tens of thousands of these: each holds only this). */
+  readonly source: OutlineSource;
+  readonly at: number;
+  #entry: PublishedLink | undefined;
+
+  constructor(source: OutlineSource, at: number) {
+    this.source = source;
+    this.at = at;
+  }
+
+  get shortDigest(): string {
+    return this.source.outline.digests.slice(this.at * shortDigestLength, (this.at + 1) * shortDigestLength);
+  }
+
+  get domain(): string | undefined {
+    return this.source.domain(this.source.outline.domainOf[this.at]!);
+  }
+
+  get tags(): TagName[] {
+    return this.source.tags(this.source.outline.tagsOf[this.at]!);
+  }
+
+  /** Made when asked for (each time: the pages read a few of each, and nothing keeps them). */
+  get uses(): LinkUse[] {
+    const { outline, listings } = this.source;
+    const from = outline.usesAt[this.at]!;
+    const uses = new Array<LinkUse>(outline.usesAt[this.at + 1]! - from);
+    for (let u = 0; u < uses.length; u++) uses[u] = new OutlineUse(listings[outline.uses[from + u]!]!, this, u);
+    return uses;
+  }
+
+  get key(): string {
+    return this.entry().key;
+  }
+
+  entry(): PublishedLink {
+    return (this.#entry ??= this.source.entry(this.at));
+  }
+
+  get id(): string {
+    return this.entry().id;
+  }
+
+  get url(): string {
+    return this.entry().url;
+  }
+
+  get title(): string {
+    return this.entry().title;
+  }
+
+  get siteName(): string | undefined {
+    return this.entry().siteName;
+  }
+
+  get description(): string | undefined {
+    return this.entry().description;
+  }
+
+  toJSON(): PublishedLink {
+    return this.entry();
+  }
+}
+
+/** An OutlineLink's use: the issue from its listing, the anchor and words when read. */
+class OutlineUse implements LinkUse {
+  readonly #listing: Listing;
+  readonly #link: OutlineLink;
+  readonly #at: number;
+
+  constructor(listing: Listing, link: OutlineLink, at: number) {
     this.#listing = listing;
     this.#link = link;
     this.#at = at;

@@ -16,7 +16,8 @@ import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-fe
 import { topicFeedPaths } from '../web/topic-links.tsx';
 import { readOutputFile, type FileText } from './in-place-output.ts';
 import { inLanes } from './output.ts';
-import { entryDigest, indexLinks, issueLinksDigests, issueLinksDigestsPaced, type KeptShares, type Pause } from './links-index.ts';
+import { holdsLinksIndex, indexFromOutline, indexLinks, issueLinksDigests, issueLinksDigestsPaced, outlineOf, shortDigest, type KeptShares, type Pause } from './links-index.ts';
+import { readOutline, saveOutline, type LinksOutline } from './links-outline.ts';
 import { writeRecord } from './cache.ts';
 import { LinkSharesRecord } from './links-shares.ts';
 import type { Listing, RawContent } from './sources.ts';
@@ -65,8 +66,13 @@ export async function prepareLinks(
   if (reused) return reused;
   // Each issue's share of the index: the unchanged issues' from the last build's record, this build's for the next.
   const kept = stored && context ? stored.keptShares(context) : undefined;
-  const shares = new Map<string, () => string>();
-  const index = await indexLinks(raw, listings, pause, kept, shares);
+  let shares = new Map<string, () => string | undefined>();
+  // From the last build's outline when it can say (a new process, a few issues changed or published), else from every issue.
+  const outline = kept && context && !holdsLinksIndex() ? stored!.outline(context) : undefined;
+  const fromOutline = outline && (await indexFromOutline(raw, listings, outline, kept!, pause));
+  if (fromOutline) shares = fromOutline.shares;
+  const index = fromOutline ? fromOutline.index : await indexLinks(raw, listings, pause, kept, shares);
+  if (stored && context) stored.keepOutline(() => outlineOf(index, context.digest, context.keys));
   const rendered = await renderLinksPages(index, ctx, tags, pause);
   if (stored && context) await stored.describe(raw, listings, context, shares, pause);
   const pages = stored ? rendered.map((page) => stored.wrap(page)) : rendered;
@@ -134,6 +140,8 @@ export class StoredPageKeys {
   #next: { context: string; issues: LinksReuse['issues']; pages: Map<string, LinksReuse['pages'][number]>; feeds: Map<string, string> } | undefined;
   /** Each issue's share of the links index by cache key, in a file of its own. */
   readonly #shares: LinkSharesRecord;
+  /** The outline of the index this build made, made when saved. */
+  #outline: (() => LinksOutline | undefined) | undefined;
 
   private constructor(file: string, version: string) {
     this.#file = file;
@@ -226,13 +234,23 @@ export class StoredPageKeys {
     };
   }
 
+  /** The outline of the index the last build made, when it was made in this context (links-outline.ts). */
+  outline(context: LinksContext): LinksOutline | undefined {
+    return readOutline(path.dirname(this.#file), context.digest);
+  }
+
+  /** What to save as the outline of this build's index (undefined: none). */
+  keepOutline(outline: () => LinksOutline | undefined): void {
+    this.#outline = outline;
+  }
+
   /** The shares of the links index the last build kept for this context (links-shares.ts). */
   keptShares(context: LinksContext): KeptShares {
     return this.#shares.kept(context.digest, context.keys);
   }
 
   /** Starts recording what this build's pages and feeds are made from (after the index was made), for the next build's reuse(); `shares`: each issue's share of the index by cache key. */
-  async describe(raw: RawContent, listings: Map<string, Listing>, context: LinksContext, shares?: Map<string, () => string>, pause: Pause = () => Promise.resolve()): Promise<void> {
+  async describe(raw: RawContent, listings: Map<string, Listing>, context: LinksContext, shares?: Map<string, () => string | undefined>, pause: Pause = () => Promise.resolve()): Promise<void> {
     if (shares) this.#shares.record(context.digest, shares);
     // In the same context, an issue with the cache key it had gives what it gave: only the others are digested.
     const known = this.#reuse?.context === context.digest ? new Map(this.#reuse.issues.map(([, key, digest]) => [key, digest])) : new Map<string, string>();
@@ -301,6 +319,9 @@ export class StoredPageKeys {
       this.#changed = true;
     }
     await this.#shares.save();
+    const outline = this.#outline;
+    this.#outline = undefined;
+    if (outline) await saveOutline(path.dirname(this.#file), outline());
     if (!this.#changed) return;
     await writeRecord(this.#file, { version: this.#version, pages: Object.fromEntries(this.#entries), reuse: this.#reuse });
     this.#changed = false;
@@ -310,6 +331,7 @@ export class StoredPageKeys {
 function digestOf(inputs: LinksPageFile['inputs'], version: string): string {
   // The same bytes as an update per digest, in one call: a call costs more than hashing a digest (a publish hashes every page's).
   let text = `${version}\0${inputs.meta}\0`;
-  for (const link of inputs.links) text += `${entryDigest(link)}\n`;
+  // Each entry by its short digest, which an entry taken from the outline knows without being made (links-outline.ts).
+  for (const link of inputs.links) text += `${shortDigest(link)}\n`;
   return hash('sha256', text, 'base64url');
 }

@@ -28,13 +28,15 @@ interface ShareAt {
   position: number;
   length: number;
   rest: { position: number; length: number } | undefined;
+  /** Whether its words are as long as its first text says (a line cut short is not). */
+  whole: boolean;
 }
 
 export class LinkSharesRecord {
   readonly #file: string;
   /** What the file holds, as far as this process knows: `context\tkey` of every line (stale ones too). */
   #inFile: Set<string> | undefined;
-  #next: { context: string; shares: Map<string, () => string> } | undefined;
+  #next: { context: string; shares: Map<string, () => string | undefined> } | undefined;
 
   constructor(cacheDir: string) {
     this.#file = path.join(cacheDir, 'links-shares.ndjson');
@@ -94,14 +96,19 @@ export class LinkSharesRecord {
       }
       return shares;
     };
-    // Each share is asked for once a build: let go of it once read.
     return {
       keys,
-      get: (key) => {
-        const all = shares ?? read();
-        const at = all.get(key);
+      has: (key) => (shares ?? read()).get(key)?.whole === true && file !== undefined,
+      text: (key) => {
+        const at = (shares ?? read()).get(key);
         if (!at || !file) return undefined;
-        all.delete(key);
+        const end = at.rest ? at.rest.position + at.rest.length : at.position + at.length;
+        const text = file.read(at.position, end - at.position).toString('latin1');
+        return text.length === end - at.position ? text : undefined;
+      },
+      get: (key) => {
+        const at = (shares ?? read()).get(key);
+        if (!at || !file) return undefined;
         if (scratch.length < at.length) scratch = Buffer.allocUnsafe(at.length);
         const from = file;
         // The share's first JSON text is parsed now, as the index takes it (what it does not
@@ -131,11 +138,14 @@ export class LinkSharesRecord {
     if (held.slice(0, first - start) !== context || !wanted.has(key)) return;
     const tab = buffer.indexOf(9, second + 1);
     const cut = tab < 0 || tab >= end ? end : tab;
-    shares.set(key, { position: base + second + 1, length: cut - second - 1, rest: cut === end ? undefined : { position: base + cut + 1, length: end - cut - 1 } });
+    // The first text ends with the length of the words (links-index.ts StoredShare, whose last field it is).
+    const words = /"words":(\d+)\}$/.exec(buffer.toString('latin1', Math.max(second + 1, cut - 32), cut))?.[1];
+    const rest = cut === end ? undefined : { position: base + cut + 1, length: end - cut - 1 };
+    shares.set(key, { position: base + second + 1, length: cut - second - 1, rest, whole: rest !== undefined && Number(words) === rest.length });
   }
 
-  /** This build's shares by issue cache key (made when saved, as ASCII text with no newline), for the next build. */
-  record(context: string, shares: Map<string, () => string>): void {
+  /** This build's shares by issue cache key (made when saved, as ASCII text with no newline; undefined: none to keep), for the next build. */
+  record(context: string, shares: Map<string, () => string | undefined>): void {
     this.#next = { context, shares };
   }
 
@@ -144,13 +154,20 @@ export class LinkSharesRecord {
     const next = this.#next;
     this.#next = undefined;
     if (!next) return;
-    const line = (key: string) => `${next.context}\t${key}\t${next.shares.get(key)!()}`;
+    const line = (key: string) => {
+      const share = next.shares.get(key)!();
+      return share === undefined ? undefined : `${next.context}\t${key}\t${share}`;
+    };
     const inFile = this.#inFile;
     const missing = [...next.shares.keys()].filter((key) => !inFile?.has(`${next.context}\t${key}`));
     if (inFile && inFile.size > 0 && (inFile.size + missing.length) * 2 <= next.shares.size * 3) {
       if (missing.length === 0) return;
-      await appendFile(this.#file, missing.map((key) => `\n${line(key)}`).join(''), 'latin1');
-      for (const key of missing) inFile.add(`${next.context}\t${key}`);
+      const lines = missing.flatMap((key) => {
+        const text = line(key);
+        return text === undefined ? [] : [[key, `\n${text}`] as const];
+      });
+      await appendFile(this.#file, lines.map(([, text]) => text).join(''), 'latin1');
+      for (const [key] of lines) inFile.add(`${next.context}\t${key}`);
       return;
     }
     // Written a share at a time: the file is never one string in memory, and each line is
@@ -162,10 +179,14 @@ export class LinkSharesRecord {
     await mkdir(path.dirname(temp), { recursive: true });
     const file = await open(temp, 'w');
     const writing: Array<Promise<unknown>> = [];
+    const written: string[] = [];
     try {
       let position = 0;
       for (const key of next.shares.keys()) {
-        const text = `${line(key)}\n`;
+        const share = line(key);
+        if (share === undefined) continue;
+        written.push(key);
+        const text = `${share}\n`;
         writing.push(file.write(text, position, 'latin1'));
         position += text.length;
         if (writing.length >= linesInFlight) await writing.shift();
@@ -179,6 +200,6 @@ export class LinkSharesRecord {
       await file.close();
     }
     await rename(temp, this.#file);
-    this.#inFile = new Set([...next.shares.keys()].map((key) => `${next.context}\t${key}`));
+    this.#inFile = new Set(written.map((key) => `${next.context}\t${key}`));
   }
 }

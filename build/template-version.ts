@@ -52,7 +52,7 @@ let linksCode: Promise<string> | undefined;
  * issue is never read as this code's.
  */
 export function linksCodeVersion(): Promise<string> {
-  return (linksCode ??= hashFiles(['build/links-index.ts', 'content/used-in.ts', 'content/normalize-url.ts']));
+  return (linksCode ??= hashFiles(['build/links-index.ts', 'build/links-outline.ts', 'build/columns.ts', 'content/used-in.ts', 'content/normalize-url.ts']));
 }
 
 async function hashFiles(paths: string[], at = root): Promise<string> {

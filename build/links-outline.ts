@@ -1,0 +1,152 @@
+// What the last build's links index held, entry by entry (build-cache/links-outline.bin):
+// each entry's key (as a 64-bit hash), a short digest, its site, tags and the issues it
+// appeared in, in the index's order, with the issues it was made from (number and cache
+// key), the entries each links to, and the sections with a topic. A new process whose
+// issues are the outline's, a few changed (each linking to the same entries in the same
+// order) and new ones published after them, makes its index from it (links-index.ts
+// indexFromOutline): an entry no changed or new issue links to is the outline's, read from
+// the kept shares only if a page or feed shows it, so the thousand shares of the unchanged
+// issues are neither read nor merged again. One line of JSON, then the columns in binary
+// (this machine's byte order): a few megabytes for 1,000 issues, where JSON was twice that
+// and cost a rebuild as much to read and write as it saved.
+import { readFileSync, rmSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { asciiJson } from '../core/ascii-json.ts';
+
+/** Bumped when the outline's shape changes. */
+const outlineFormat = 1;
+
+/** The length of an entry's short digest (links-index.ts shortDigest): 72 bits, as base64url. */
+export const shortDigestLength = 12;
+
+export interface LinksOutline {
+  /** The links context it was made in (links-output.ts LinksContext.digest). */
+  context: string;
+  /** Oldest first: each issue's number and cache key. */
+  issues: Array<[number: number, key: string]>;
+  /** How many entries. */
+  count: number;
+  /** Per entry, in the index's order: its short digest (shortDigestLength characters each, one after another). */
+  digests: string;
+  /** Its key's hash (links-index.ts keyHash), in two halves. */
+  hashLow: Int32Array;
+  hashHigh: Int32Array;
+  /** Its site, as a position in `domains` (-1: none), and its tags, a position in `tagLists`. */
+  domains: string[];
+  domainOf: Int32Array;
+  tagLists: Array<Array<[slug: string, title: string]>>;
+  tagsOf: Int32Array;
+  /** The issues entry i appeared in, oldest first, as positions in `issues`: uses[usesAt[i]] up to uses[usesAt[i + 1]]. */
+  usesAt: Int32Array;
+  uses: Int32Array;
+  /** The entries issue k links to, in the order it first links to each: issueKeys[issueKeysAt[k]] up to issueKeys[issueKeysAt[k + 1]]. */
+  issueKeysAt: Int32Array;
+  issueKeys: Int32Array;
+  /** The sections with a topic, in the index's order: the issue (a position in `issues`), the topic's slug and title, the heading, the anchor, and the section's place among the issue's sections with a topic. */
+  sections: Array<[issue: number, slug: string, title: string, heading: string, anchor: string, topic: number]>;
+}
+
+/** The first line: all but the columns, and how many numbers each column holds. */
+interface Header {
+  format: number;
+  context: string;
+  issues: LinksOutline['issues'];
+  count: number;
+  domains: string[];
+  tagLists: LinksOutline['tagLists'];
+  sections: LinksOutline['sections'];
+  /** The length of each number column, in the order of numberColumns. */
+  lengths: number[];
+}
+
+const numberColumns = ['hashLow', 'hashHigh', 'domainOf', 'tagsOf', 'usesAt', 'uses', 'issueKeysAt', 'issueKeys'] as const;
+
+export function outlineFile(cacheDir: string): string {
+  return path.join(cacheDir, 'links-outline.bin');
+}
+
+/** Writes the outline (temporary file, rename), or removes the one there when this build made none. */
+export async function saveOutline(cacheDir: string, outline: LinksOutline | undefined): Promise<void> {
+  const file = outlineFile(cacheDir);
+  if (!outline) return rmSync(file, { force: true });
+  const header: Header = {
+    format: outlineFormat,
+    context: outline.context,
+    issues: outline.issues,
+    count: outline.count,
+    domains: outline.domains,
+    tagLists: outline.tagLists,
+    sections: outline.sections,
+    lengths: numberColumns.map((name) => outline[name].length),
+  };
+  // ASCII: JSON escapes what is not, so the line is read as Latin-1.
+  const line = `${asciiJson(JSON.stringify(header))}\n`;
+  const parts = [Buffer.from(line, 'latin1'), Buffer.from(outline.digests, 'latin1'), ...numberColumns.map((name) => Buffer.from(outline[name].buffer, outline[name].byteOffset, outline[name].byteLength))];
+  const temp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  await fs.mkdir(cacheDir, { recursive: true });
+  const handle = await fs.open(temp, 'w');
+  try {
+    await handle.writev(parts);
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, file);
+}
+
+/** The outline kept in `cacheDir` for `context`, when there is one and it is well formed. */
+export function readOutline(cacheDir: string, context: string): LinksOutline | undefined {
+  try {
+    const bytes = readFileSync(outlineFile(cacheDir));
+    // Of another context (a full build after a template change, say): not parsed. JSON.stringify wrote these first.
+    const start = `{"format":${outlineFormat},"context":${JSON.stringify(context)},`;
+    if (bytes.toString('latin1', 0, start.length) !== start) return undefined;
+    const newline = bytes.indexOf(10);
+    const header = JSON.parse(bytes.toString('latin1', 0, newline)) as Header;
+    return wellFormed(header, bytes, newline + 1);
+  } catch {
+    return undefined;
+  }
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** Within `from` (0 by default) and below `end`, each of `values`. */
+function within(values: Int32Array, end: number, from = 0): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i]! < from || values[i]! >= end) return false;
+  return true;
+}
+
+/** `at` starts at 0, never goes back and ends at `end`, with `count` + 1 offsets. */
+function offsets(at: Int32Array, count: number, end: number): boolean {
+  if (at.length !== count + 1 || at[0] !== 0 || at[count] !== end) return false;
+  for (let i = 1; i < at.length; i++) if (at[i]! < at[i - 1]!) return false;
+  return true;
+}
+
+function wellFormed(header: Header, bytes: Buffer, from: number): LinksOutline | undefined {
+  const { issues, domains, tagLists, sections, count, lengths } = header;
+  if (!Number.isSafeInteger(count) || count < 0 || !Array.isArray(lengths) || lengths.length !== numberColumns.length || !lengths.every((n) => Number.isSafeInteger(n) && n >= 0)) return undefined;
+  if (!Array.isArray(issues) || !issues.every((issue) => Array.isArray(issue) && Number.isSafeInteger(issue[0]) && isString(issue[1]))) return undefined;
+  if (!Array.isArray(domains) || !domains.every(isString)) return undefined;
+  if (!Array.isArray(tagLists) || !tagLists.every((list) => Array.isArray(list) && list.every((tag) => Array.isArray(tag) && isString(tag[0]) && isString(tag[1])))) return undefined;
+  const section = (s: unknown) =>
+    Array.isArray(s) && s.length === 6 && Number.isInteger(s[0]) && s[0] >= 0 && s[0] < issues.length && isString(s[1]) && isString(s[2]) && isString(s[3]) && isString(s[4]) && Number.isInteger(s[5]) && s[5] >= 0;
+  if (!Array.isArray(sections) || !sections.every(section)) return undefined;
+  let at = from;
+  const digestBytes = count * shortDigestLength;
+  if (bytes.length !== at + digestBytes + lengths.reduce((sum, n) => sum + n * 4, 0)) return undefined;
+  const digests = bytes.toString('latin1', at, (at += digestBytes));
+  const columns = numberColumns.map((_, i) => {
+    // Copied: a typed array needs its own aligned buffer.
+    const column = new Int32Array(lengths[i]!);
+    new Uint8Array(column.buffer).set(bytes.subarray(at, (at += column.byteLength)));
+    return column;
+  });
+  const [hashLow, hashHigh, domainOf, tagsOf, usesAt, uses, issueKeysAt, issueKeys] = columns as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+  if (![hashLow, hashHigh, domainOf, tagsOf].every((column) => column.length === count)) return undefined;
+  if (!offsets(usesAt, count, uses.length) || !offsets(issueKeysAt, issues.length, issueKeys.length)) return undefined;
+  if (!within(domainOf, domains.length, -1) || !within(tagsOf, tagLists.length) || !within(uses, issues.length) || !within(issueKeys, count)) return undefined;
+  return { context: header.context, issues, count, digests, hashLow, hashHigh, domains, domainOf, tagLists, tagsOf, usesAt, uses, issueKeysAt, issueKeys, sections };
+}

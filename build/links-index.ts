@@ -6,7 +6,7 @@
 // content/used-in.ts; what each issue contributes is remembered per document object, and
 // an entry whose contributions did not change is handed out again as the same object, so
 // a rebuild after a publish re-renders only the pages whose links changed.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { asciiJson } from '../core/ascii-json.ts';
 import { normaliseUrl } from '../content/normalize-url.ts';
 import { slugify } from '../content/rules.ts';
@@ -966,6 +966,11 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   }
   lastLinks = { at, froms, links };
   const index = { links, sections };
+  sections.forEach((section, i) => {
+    const [k, t] = sectionPlaces[i]!;
+    const key = kept?.keys.get(issues[k]!.listing.id);
+    if (key !== undefined) sectionKeys.set(section, `${key}:${t}`);
+  });
   origins.set(index, { listings: issues.map((issue) => issue.listing), issueKeys: () => made.map((issue) => distinctKeys(issue).map((key) => at.get(key)!)), sectionPlaces });
   return index;
 }
@@ -1211,6 +1216,14 @@ class KeptUse implements LinkUse {
   toJSON(): LinkUse {
     return this.#full();
   }
+}
+
+/** Each section of an index by its issue's cache key and its place among the issue's sections with a topic (the key covers what the section shows). */
+const sectionKeys = new WeakMap<TopicSection, string>();
+
+/** A section as a topic feed's digest names it: by its issue's cache key and place, else by what it shows. */
+export function sectionDigest(section: TopicSection): string {
+  return sectionKeys.get(section) ?? hash('sha256', JSON.stringify([section.number, section.slug, section.title, section.date, section.heading, section.anchor, section.tag, section.paragraphs]), 'base64url');
 }
 
 /** What an index was made from, for the outline a next process makes its index from (links-outline.ts). */
@@ -1558,6 +1571,7 @@ export async function indexFromOutline(
   }
 
   const index: LinksIndex = { links, sections };
+  sections.forEach((section, i) => sectionKeys.set(section, `${cacheKeys[sectionPlaces[i]![0]]}:${sectionPlaces[i]![1]}`));
   // The outline's issues are the first ones now, in the same places. Made here, not in the
   // function asked for them: the sections' getters keep this function's scope, which would
   // keep every document of this build alive in a running server (`issues`).

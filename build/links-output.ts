@@ -76,19 +76,17 @@ export async function prepareLinks(
   const rendered = await renderLinksPages(index, ctx, tags, pause);
   if (stored && context) await stored.describe(raw, listings, context, shares, pause);
   const pages = stored ? rendered.map((page) => stored.wrap(page)) : rendered;
-  const feedFiles = (paths: Feeds, feeds: Feeds) =>
+  // A feed the last build wrote from the same sources is placed by its key, not made again.
+  const feedFiles = (paths: Feeds, { digest, feeds }: { digest: string; feeds: () => Feeds }) =>
     (['rss', 'atom', 'json'] as const).map((kind) => ({
       rel: paths[kind],
-      key: undefined,
-      content: () => feeds[kind],
-      ...(stored ? { written: (key: string) => stored.feedWritten(paths[kind], key) } : {}),
+      key: stored?.feedKey(paths[kind], digest),
+      content: () => feeds()[kind],
+      ...(stored ? { written: (key: string) => stored.feedWritten(paths[kind], key, digest) } : {}),
     }));
   return {
     pages,
-    files: [
-      ...feedFiles(linksFeedPaths, buildLinksFeed(index, ctx)),
-      ...buildTopicFeeds(index, tags, ctx).flatMap((t) => feedFiles(topicFeedPaths(t.slug), t.feeds)),
-    ],
+    files: [...feedFiles(linksFeedPaths, buildLinksFeed(index, ctx)), ...buildTopicFeeds(index, tags, ctx).flatMap((t) => feedFiles(topicFeedPaths(t.slug), t))],
   };
 }
 
@@ -208,7 +206,8 @@ export class StoredPageKeys {
       pages: new Map(last.pages.map((page) => [page[0], page])),
       feeds: new Map(last.feeds),
     };
-    for (const [rel] of last.pages) this.#used.add(rel);
+    // The feeds too: their entries (feedKey) are kept for the next build.
+    for (const [rel] of [...last.pages, ...last.feeds]) this.#used.add(rel);
     const live = (rel: string) => () =>
       readOutputFile(
         context.outDir,
@@ -265,9 +264,27 @@ export class StoredPageKeys {
     this.#next = { context: context.digest, issues, pages: new Map(), feeds: new Map() };
   }
 
-  /** Records the content key a feed was written under. */
-  feedWritten(rel: string, key: string): void {
+  /** The content key of the feed at `rel` when the last build wrote it from sources of the same digest (TopicFeed.digest). */
+  feedKey(rel: string, digest: string): string | undefined {
+    this.#used.add(rel);
+    const entry = this.#entries.get(rel);
+    return entry?.[0] === this.#feedDigest(digest) ? entry[1] : undefined;
+  }
+
+  /** Records the content key a feed was written under (and, given, the digest of its sources, for the next build's feedKey). */
+  feedWritten(rel: string, key: string, digest?: string): void {
     this.#next?.feeds.set(rel, key);
+    if (digest === undefined) return;
+    const made = this.#feedDigest(digest);
+    const entry = this.#entries.get(rel);
+    if (entry?.[0] === made && entry[1] === key) return;
+    this.#entries.set(rel, [made, key]);
+    this.#changed = true;
+  }
+
+  /** A feed's sources' digest with the template version (the feeds' code is part of it). */
+  #feedDigest(digest: string): string {
+    return hash('sha256', `${this.#version}\0${digest}`, 'base64url');
   }
 
   /** The page, with its key when the stored digest matches, and recording the key it is written under. */

@@ -4,7 +4,8 @@
 // feeds (web/feeds.ts). Dates come from the content, so the same content gives the same
 // bytes; every piece of CMS text is escaped where a format reads HTML.
 import { Feed, type Item } from 'feed';
-import type { LinksIndex, PublishedLink, TopicSection } from '../build/links-index.ts';
+import { hash } from 'node:crypto';
+import { sectionDigest, shortDigest, type LinksIndex, type PublishedLink, type TopicSection } from '../build/links-index.ts';
 import { absoluteUrl, escapeHtmlText, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import { toJsonFeed11, type Feeds } from './feeds.ts';
 import { feedFiles, stripControlChars } from './site.ts';
@@ -102,7 +103,23 @@ function makeFeed(channel: Channel, items: TopicItem[], ctx: RenderContext, form
 
 export interface TopicFeed {
   slug: string;
-  feeds: Feeds;
+  /** What its feeds are made from, by digest (without the template, which the caller adds): equal digests give equal feeds. */
+  digest: string;
+  /** Its feeds, made when first asked for (a new process need not make those it finds already written from the same digest). */
+  feeds: () => Feeds;
+}
+
+/** What a feed is made from, by digest: its channel, and each source (a link by its entry's short digest, a section by its issue's cache key and place). */
+function sourcesDigest(channel: unknown, sources: readonly Source[]): string {
+  let text = `${JSON.stringify(channel)}\n`;
+  for (const source of sources) text += `${source.link ? `l${shortDigest(source.link)}` : `s${sectionDigest(source.section!)}`}\n`;
+  return hash('sha256', text, 'base64url');
+}
+
+/** Once made, the same feeds. */
+function madeOnce(make: () => Feeds): () => Feeds {
+  let feeds: Feeds | undefined;
+  return () => (feeds ??= make());
 }
 
 type Source = { section: TopicSection; link?: undefined } | { link: PublishedLink; section?: undefined };
@@ -117,7 +134,7 @@ function sameSource(a: Source, b: Source): boolean {
 }
 
 /** The feeds last built per tag, with what they were built from: a rebuild redoes only the topics that changed. */
-const lastFeeds = new Map<string, { key: string; sources: Source[]; feeds: Feeds }>();
+const lastFeeds = new Map<string, { key: string; sources: Source[]; feeds: () => Feeds }>();
 
 /** Lets go of the feeds kept for a next build (lastFeeds, lastLinksFeed). */
 export function forgetTopicFeeds(): void {
@@ -157,9 +174,10 @@ export function buildTopicFeeds(index: LinksIndex, tags: Array<{ title: string; 
       else sources.push(l[b++]!);
     }
     const key = JSON.stringify([ctxKey, tag.title]);
+    const digest = sourcesDigest([ctxKey, tag.title, tag.slug], sources);
     const last = lastFeeds.get(tag.slug);
     if (last && last.key === key && last.sources.length === sources.length && last.sources.every((x, i) => sameSource(x, sources[i]!))) {
-      return { slug: tag.slug, feeds: last.feeds };
+      return { slug: tag.slug, digest, feeds: last.feeds };
     }
     const channel = {
       title: `${ctx.settings.title}: ${tag.title}`,
@@ -168,13 +186,20 @@ export function buildTopicFeeds(index: LinksIndex, tags: Array<{ title: string; 
       paths: topicFeedPaths(tag.slug),
       tag,
     };
-    const feeds = renderFeeds(channel, sources, ctx);
-    lastFeeds.set(tag.slug, { key, sources, feeds });
-    return { slug: tag.slug, feeds };
+    const feeds = madeOnce(() => {
+      const made = renderFeeds(channel, sources, ctx);
+      lastFeeds.set(tag.slug, { key, sources, feeds: () => made });
+      return made;
+    });
+    return { slug: tag.slug, digest, feeds };
   });
 }
 
+/** For tests: how many feeds (each in three formats) this process made. */
+export const topicFeedStats = { made: 0 };
+
 function renderFeeds(channel: Channel, sources: Source[], ctx: RenderContext): Feeds {
+  topicFeedStats.made++;
   const items = sources.map((x) => (x.section ? sectionItem(x.section, ctx) : linkItem(x.link, ctx)));
   return {
     rss: stripControlChars(makeFeed(channel, items, ctx, 'rss').rss2()),
@@ -186,10 +211,10 @@ function renderFeeds(channel: Channel, sources: Source[], ctx: RenderContext): F
 /** Site paths of the feeds of every link (links/feed.xml, atom.xml, feed.json). */
 export const linksFeedPaths: Feeds = { rss: `links/${feedFiles.rss}`, atom: `links/${feedFiles.atom}`, json: `links/${feedFiles.json}` };
 
-let lastLinksFeed: { key: string; links: PublishedLink[]; feeds: Feeds } | undefined;
+let lastLinksFeed: { key: string; links: PublishedLink[]; feeds: () => Feeds } | undefined;
 
-/** The newest links (by the issue they first appeared in), at most topicFeedLength, for readers who follow /links/. */
-export function buildLinksFeed(index: LinksIndex, ctx: RenderContext): Feeds {
+/** The newest links (by the issue they first appeared in), at most topicFeedLength, for readers who follow /links/: what they are made from by digest, and the feeds made when first asked for. */
+export function buildLinksFeed(index: LinksIndex, ctx: RenderContext): { digest: string; feeds: () => Feeds } {
   // The order of /links/: newest issue first, each issue's links in the order it gives them.
   const groups: PublishedLink[][] = [];
   let count = 0;
@@ -203,8 +228,9 @@ export function buildLinksFeed(index: LinksIndex, ctx: RenderContext): Feeds {
   }
   const links = groups.flat().slice(0, topicFeedLength);
   const key = JSON.stringify(ctx);
+  const digest = sourcesDigest([key], links.map((link) => ({ link })));
   if (lastLinksFeed && lastLinksFeed.key === key && lastLinksFeed.links.length === links.length && lastLinksFeed.links.every((l, i) => l === links[i])) {
-    return lastLinksFeed.feeds;
+    return { digest, feeds: lastLinksFeed.feeds };
   }
   const channel = {
     title: `${ctx.settings.title}: links`,
@@ -213,7 +239,10 @@ export function buildLinksFeed(index: LinksIndex, ctx: RenderContext): Feeds {
     paths: linksFeedPaths,
     tag: undefined,
   };
-  const feeds = renderFeeds(channel, links.map((link) => ({ link })), ctx);
-  lastLinksFeed = { key, links, feeds };
-  return feeds;
+  const feeds = madeOnce(() => {
+    const made = renderFeeds(channel, links.map((link) => ({ link })), ctx);
+    lastLinksFeed = { key, links, feeds: () => made };
+    return made;
+  });
+  return { digest, feeds };
 }

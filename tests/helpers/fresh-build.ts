@@ -13,6 +13,7 @@ export type BuildOptions = Parameters<typeof import('../../build/build-site.ts')
 interface FreshModules {
   linksIndex: typeof import('../../build/links-index.ts');
   tagPages: typeof import('../../build/tag-pages.ts');
+  topicFeeds: typeof import('../../web/topic-feeds.ts');
 }
 
 /** buildSite with every module loaded afresh; returns what `counted` reads from the modules it ran with (how often it made the links index, say). */
@@ -22,7 +23,8 @@ export async function buildInNewProcess<T = number>(options: BuildOptions, count
   await buildSite(options);
   const linksIndex = (await import('../../build/links-index.ts')) as FreshModules['linksIndex'];
   const tagPages = (await import('../../build/tag-pages.ts')) as FreshModules['tagPages'];
-  return counted({ linksIndex, tagPages });
+  const topicFeeds = (await import('../../web/topic-feeds.ts')) as FreshModules['topicFeeds'];
+  return counted({ linksIndex, tagPages, topicFeeds });
 }
 
 /** Asserts that `options.config.outDir` holds, byte for byte, what a build from scratch of the same store writes (into `scratch`, with its own data folder). */

@@ -966,11 +966,13 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
   }
   lastLinks = { at, froms, links };
   const index = { links, sections };
-  sections.forEach((section, i) => {
+  // A loop, not a callback: a function made here would keep `issues`, and so every document of
+  // this build, in the scope the sections' getters keep alive in a running server.
+  for (let i = 0; i < sections.length; i++) {
     const [k, t] = sectionPlaces[i]!;
     const key = kept?.keys.get(issues[k]!.listing.id);
-    if (key !== undefined) sectionKeys.set(section, `${key}:${t}`);
-  });
+    if (key !== undefined) sectionKeys.set(sections[i]!, `${key}:${t}`);
+  }
   origins.set(index, { listings: issues.map((issue) => issue.listing), issueKeys: () => made.map((issue) => distinctKeys(issue).map((key) => at.get(key)!)), sectionPlaces });
   return index;
 }
@@ -1571,7 +1573,7 @@ export async function indexFromOutline(
   }
 
   const index: LinksIndex = { links, sections };
-  sections.forEach((section, i) => sectionKeys.set(section, `${cacheKeys[sectionPlaces[i]![0]]}:${sectionPlaces[i]![1]}`));
+  for (let i = 0; i < sections.length; i++) sectionKeys.set(sections[i]!, `${cacheKeys[sectionPlaces[i]![0]]}:${sectionPlaces[i]![1]}`);
   // The outline's issues are the first ones now, in the same places. Made here, not in the
   // function asked for them: the sections' getters keep this function's scope, which would
   // keep every document of this build alive in a running server (`issues`).

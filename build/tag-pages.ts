@@ -308,7 +308,8 @@ export class TagLinks {
     const start = bytes.indexOf(sectionHead);
     // A page shows its section whole, or no section: none when it has no links to show.
     if (start < 0) return length === undefined ? Buffer.alloc(0) : undefined;
-    const tail = bytes.indexOf(sectionTail, start);
+    // With its length noted, the section's end is known (and checked below) without searching megabytes for it.
+    const tail = length === undefined ? bytes.indexOf(sectionTail, start) : -1;
     const end = length === undefined ? (tail < 0 ? -1 : tail + sectionTail.length) : start + length;
     if (end < 0 || end > bytes.length) return undefined;
     const section = bytes.subarray(start, end);

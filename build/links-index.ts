@@ -923,20 +923,7 @@ export async function indexLinks(raw: RawContent, listings: Map<string, Listing>
       const tag = section.topicRef ? tagName(section.topicRef) : undefined;
       if (tag) {
         sectionPlaces.push([k, t]);
-        const { heading, anchor } = section;
-        // Read from the section when asked: a kept share's are parsed then.
-        sections.push({
-          tag,
-          number: listing.number,
-          slug: listing.slug,
-          title: listing.title,
-          date: listing.date,
-          heading,
-          anchor,
-          get paragraphs() {
-            return section.paragraphs;
-          },
-        });
+        sections.push(topicSection(tag, listing, section.heading, section.anchor, section));
       }
     }
   }
@@ -1109,46 +1096,19 @@ function tagsMadeOf(tagIds: TagIds | null | undefined, from: Contribution[], tag
  * thousands of entries, so most entries never read their shares' words. Serialises as
  * linkFrom's entry.
  */
-class KeptLink implements PublishedLink {
-  readonly key: string;
-  readonly domain: string | undefined;
-  readonly tags: TagName[];
-  readonly uses: LinkUse[];
-  /** The digest the share kept (entryDigest): kept here, as tens of thousands of weak-map entries cost every collection. */
-  readonly digest: string;
-  readonly #from: KeptContribution | KeptContribution[];
-  readonly #tagName: (id: string) => TagName | undefined;
-  #entry: PublishedLink | undefined;
-
-  constructor(from: KeptContribution | KeptContribution[], tagName: (id: string) => TagName | undefined, digest: string) {
-    this.digest = digest;
-    this.#from = from;
-    this.#tagName = tagName;
-    if (!Array.isArray(from)) {
-      // Most entries: one issue's one contribution.
-      this.key = from.key;
-      this.domain = from.domain;
-      this.tags = tagsOf(from.docTagsKey ?? '', from, tagName);
-      this.uses = [new KeptUse(from.listing, this, 0)];
-      return;
-    }
-    // As linkFrom: the first contribution with a link document gives the address and tags.
-    const withDoc = from.find((c) => c.docTagsKey !== undefined);
-    this.key = from[0]!.key;
-    this.domain = (withDoc ?? from[0]!).domain;
-    this.tags = tagsOf(withDoc?.docTagsKey ?? '', from, tagName);
-    // One use per issue, in a list of that length (a list grown by push holds room for seventeen).
-    const firstOfIssue = (i: number) => i === 0 || from[i]!.listing.number !== from[i - 1]!.listing.number;
-    let count = 0;
-    for (let i = 0; i < from.length; i++) if (firstOfIssue(i)) count++;
-    this.uses = new Array<LinkUse>(count);
-    for (let i = 0, at = 0; i < from.length; i++) if (firstOfIssue(i)) this.uses[at] = new KeptUse(from[i]!.listing, this, at++);
-  }
+/**
+ * An entry whose address, titles and words are made when first read (entry()): what the
+ * index hands out for the entries a rebuild takes from kept shares or the outline, most of
+ * which no page or feed made again shows. Serialises as the entry.
+ */
+abstract class LazyEntry implements PublishedLink {
+  abstract readonly key: string;
+  abstract readonly domain: string | undefined;
+  abstract readonly tags: TagName[];
+  abstract readonly uses: LinkUse[];
 
   /** The entry as linkFrom makes it (made once, on first read). */
-  entry(): PublishedLink {
-    return (this.#entry ??= linkFrom(listOf(this.#from), this.#tagName));
-  }
+  abstract entry(): PublishedLink;
 
   get id(): string {
     return this.entry().id;
@@ -1175,13 +1135,55 @@ class KeptLink implements PublishedLink {
   }
 }
 
-/** A KeptLink's use: the issue from its listing, the anchor and words when read. */
-class KeptUse implements LinkUse {
+class KeptLink extends LazyEntry {
+  readonly key: string;
+  readonly domain: string | undefined;
+  readonly tags: TagName[];
+  readonly uses: LinkUse[];
+  /** The digest the share kept (entryDigest): kept here, as tens of thousands of weak-map entries cost every collection. */
+  readonly digest: string;
+  readonly #from: KeptContribution | KeptContribution[];
+  readonly #tagName: (id: string) => TagName | undefined;
+  #entry: PublishedLink | undefined;
+
+  constructor(from: KeptContribution | KeptContribution[], tagName: (id: string) => TagName | undefined, digest: string) {
+    super();
+    this.digest = digest;
+    this.#from = from;
+    this.#tagName = tagName;
+    if (!Array.isArray(from)) {
+      // Most entries: one issue's one contribution.
+      this.key = from.key;
+      this.domain = from.domain;
+      this.tags = tagsOf(from.docTagsKey ?? '', from, tagName);
+      this.uses = [new LazyUse(from.listing, this, 0)];
+      return;
+    }
+    // As linkFrom: the first contribution with a link document gives the address and tags.
+    const withDoc = from.find((c) => c.docTagsKey !== undefined);
+    this.key = from[0]!.key;
+    this.domain = (withDoc ?? from[0]!).domain;
+    this.tags = tagsOf(withDoc?.docTagsKey ?? '', from, tagName);
+    // One use per issue, in a list of that length (a list grown by push holds room for seventeen).
+    const firstOfIssue = (i: number) => i === 0 || from[i]!.listing.number !== from[i - 1]!.listing.number;
+    let count = 0;
+    for (let i = 0; i < from.length; i++) if (firstOfIssue(i)) count++;
+    this.uses = new Array<LinkUse>(count);
+    for (let i = 0, at = 0; i < from.length; i++) if (firstOfIssue(i)) this.uses[at] = new LazyUse(from[i]!.listing, this, at++);
+  }
+
+  entry(): PublishedLink {
+    return (this.#entry ??= linkFrom(listOf(this.#from), this.#tagName));
+  }
+}
+
+/** A lazy entry's use: the issue from its listing, the anchor and words when read. */
+class LazyUse implements LinkUse {
   readonly #listing: Listing;
-  readonly #link: KeptLink;
+  readonly #link: LazyEntry;
   readonly #at: number;
 
-  constructor(listing: Listing, link: KeptLink, at: number) {
+  constructor(listing: Listing, link: LazyEntry, at: number) {
     this.#listing = listing;
     this.#link = link;
     this.#at = at;
@@ -1537,18 +1539,7 @@ export async function indexFromOutline(
       for (; s < stored.length && stored[s]![0] === k; s++) {
         const [, slug, title, heading, anchor, topic] = stored[s]!;
         sectionPlaces.push([k, topic]);
-        sections.push({
-          tag: source.tag(slug, title),
-          number: listing.number,
-          slug: listing.slug,
-          title: listing.title,
-          date: listing.date,
-          heading,
-          anchor,
-          get paragraphs() {
-            return source.paragraphs(k, topic);
-          },
-        });
+        sections.push(topicSection(source.tag(slug, title), listing, heading, anchor, new OutlineParagraphs(source, k, topic)));
       }
       continue;
     }
@@ -1556,19 +1547,7 @@ export async function indexFromOutline(
       const tag = section.topicRef ? tagName(section.topicRef) : undefined;
       if (!tag) continue;
       sectionPlaces.push([k, t]);
-      const { heading, anchor } = section;
-      sections.push({
-        tag,
-        number: listing.number,
-        slug: listing.slug,
-        title: listing.title,
-        date: listing.date,
-        heading,
-        anchor,
-        get paragraphs() {
-          return section.paragraphs;
-        },
-      });
+      sections.push(topicSection(tag, listing, section.heading, section.anchor, section));
     }
   }
 
@@ -1594,6 +1573,44 @@ export async function indexFromOutline(
 
 /** No documents: what a share read for an outline looks its documents up in (never, see OutlineSource.share). */
 const noContent: RawContent = { issues: [], byId: new Map() };
+
+/**
+ * A section with a topic as the index lists it, its paragraphs read from `words` when asked
+ * (a kept share's are parsed then). Made here, not where the index is made: a getter made
+ * there would keep that function's scope, and with it a build's documents, as long as a
+ * topic feed kept for the next build holds the section.
+ */
+function topicSection(tag: TagName, listing: Listing, heading: string, anchor: string, words: { readonly paragraphs: string[] }): TopicSection {
+  return {
+    tag,
+    number: listing.number,
+    slug: listing.slug,
+    title: listing.title,
+    date: listing.date,
+    heading,
+    anchor,
+    get paragraphs() {
+      return words.paragraphs;
+    },
+  };
+}
+
+/** An outline's section's paragraphs, from its issue's kept share. */
+class OutlineParagraphs {
+  readonly #source: OutlineSource;
+  readonly #issue: number;
+  readonly #topic: number;
+
+  constructor(source: OutlineSource, issue: number, topic: number) {
+    this.#source = source;
+    this.#issue = issue;
+    this.#topic = topic;
+  }
+
+  get paragraphs(): string[] {
+    return this.#source.paragraphs(this.#issue, this.#topic);
+  }
+}
 
 /** The kept shares an outline's entries and sections read their words from, each parsed once. */
 class OutlineSource {
@@ -1677,13 +1694,14 @@ class OutlineSource {
  * issues it appeared in and their dates) and its digest from the outline, the rest made
  * from the kept shares of its issues when first read. Serialises as linkFrom's entry.
  */
-class OutlineLink implements PublishedLink {
+class OutlineLink extends LazyEntry {
   /** Where it is in the outline, which holds the rest (a new process makes tens of thousands of these: each holds only this). */
   readonly source: OutlineSource;
   readonly at: number;
   #entry: PublishedLink | undefined;
 
   constructor(source: OutlineSource, at: number) {
+    super();
     this.source = source;
     this.at = at;
   }
@@ -1705,7 +1723,7 @@ class OutlineLink implements PublishedLink {
     const { outline, listings } = this.source;
     const from = outline.usesAt[this.at]!;
     const uses = new Array<LinkUse>(outline.usesAt[this.at + 1]! - from);
-    for (let u = 0; u < uses.length; u++) uses[u] = new OutlineUse(listings[outline.uses[from + u]!]!, this, u);
+    for (let u = 0; u < uses.length; u++) uses[u] = new LazyUse(listings[outline.uses[from + u]!]!, this, u);
     return uses;
   }
 
@@ -1715,74 +1733,5 @@ class OutlineLink implements PublishedLink {
 
   entry(): PublishedLink {
     return (this.#entry ??= this.source.entry(this.at));
-  }
-
-  get id(): string {
-    return this.entry().id;
-  }
-
-  get url(): string {
-    return this.entry().url;
-  }
-
-  get title(): string {
-    return this.entry().title;
-  }
-
-  get siteName(): string | undefined {
-    return this.entry().siteName;
-  }
-
-  get description(): string | undefined {
-    return this.entry().description;
-  }
-
-  toJSON(): PublishedLink {
-    return this.entry();
-  }
-}
-
-/** An OutlineLink's use: the issue from its listing, the anchor and words when read. */
-class OutlineUse implements LinkUse {
-  readonly #listing: Listing;
-  readonly #link: OutlineLink;
-  readonly #at: number;
-
-  constructor(listing: Listing, link: OutlineLink, at: number) {
-    this.#listing = listing;
-    this.#link = link;
-    this.#at = at;
-  }
-
-  get number(): number {
-    return this.#listing.number;
-  }
-
-  get slug(): string {
-    return this.#listing.slug;
-  }
-
-  get title(): string {
-    return this.#listing.title;
-  }
-
-  get date(): string {
-    return this.#listing.date;
-  }
-
-  #full(): LinkUse {
-    return this.#link.entry().uses[this.#at]!;
-  }
-
-  get anchor(): string | undefined {
-    return this.#full().anchor;
-  }
-
-  get words(): string {
-    return this.#full().words;
-  }
-
-  toJSON(): LinkUse {
-    return this.#full();
   }
 }

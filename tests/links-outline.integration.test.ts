@@ -13,18 +13,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outlineFile, readOutline, type LinksOutline } from '../build/links-outline.ts';
 import type { SanityDocument } from '../content/store.ts';
+import { seededRandom } from './helpers/seeded-random.ts';
 import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite } from './helpers/fresh-build.ts';
-
-/** mulberry32: the same run every time. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Doc = SanityDocument & Record<string, unknown>;
 type Block = { _type: string; _key: string; markDefs?: Array<{ _key: string }>; children?: Array<{ text?: string; marks?: string[] }>; link?: unknown };
@@ -53,7 +43,7 @@ describe('the links index from the outline, in a new process', () => {
     const options = { config, store, threads: 1 };
     const build = (inPlace: boolean) => buildFresh({ ...options, inPlace }, ({ linksIndex }) => ({ made: linksIndex.linksIndexStats.made, outlined: linksIndex.linksIndexStats.outlined }));
     expect(await build(false)).toEqual({ made: 1, outlined: 0 });
-    const rnd = random(11);
+    const rnd = seededRandom(11);
     const pick = <T,>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
     const docs = async (type: string) => (await store.fetch<Doc[]>('*[_type == $type && !(_id in path("drafts.**"))] | order(_id asc)', { type })).filter(Boolean);
     const issueWithCards = async () => pick((await docs('issue')).filter((i) => (i.sections as Array<{ body: Block[] }>).some((s) => s.body.some((b) => b._type === 'linkCard'))));

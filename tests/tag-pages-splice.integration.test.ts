@@ -8,20 +8,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTagLinksIndex } from '../build/tag-pages.ts';
 import type { SanityDocument } from '../content/store.ts';
+import { seededRandom } from './helpers/seeded-random.ts';
 import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
 
 const buildInNewProcess = (options: BuildOptions) => buildFresh(options, ({ tagPages }) => ({ ...tagPages.tagLinksStats }));
-
-/** mulberry32: the same run every time. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Doc = SanityDocument & Record<string, unknown>;
 
@@ -30,7 +20,7 @@ describe('tag pages spliced in a new process', () => {
     const { dir, store, config } = await syntheticSite('newsdesk-tag-splice-', 14);
     const options = { config, store, threads: 1 };
     await buildInNewProcess(options);
-    const rnd = random(7);
+    const rnd = seededRandom(7);
     const pick = <T,>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
     const docs = async (type: string) => (await store.fetch<Doc[]>('*[_type == $type && !(_id in path("drafts.**"))] | order(_id asc)', { type })).filter(Boolean);
     const tags = (await docs('tag')).map((t) => t._id);

@@ -1633,12 +1633,17 @@ class OutlineSource {
     this.#domains = outline.domains;
   }
 
+  #damaged(why: string): never {
+    if (this.outline.damaged) return this.outline.damaged(why);
+    throw new NewsdeskError('BUILD_FAILED', `The outline of the links index does not match its kept shares (${why})`, { hint: 'Build again.' });
+  }
+
   /** The share of unchanged issue `k` (a position in the outline's issues); throws when it cannot be read. */
   share(k: number): IssueContributions {
     let share = this.#shares.get(k);
     if (!share) {
       const kept = this.#kept.get(this.#cacheKeys[k]!);
-      if (!kept) throw new NewsdeskError('BUILD_FAILED', 'A share of the links index the build found before could not be read again', { hint: 'Build again.' });
+      if (!kept) return this.#damaged(`the share of issue #${this.listings[k]!.number} cannot be read`);
       try {
         // A share's documents are looked up only by a later build in this process; an outline's are never needed.
         share = shareFrom(kept, this.listings[k]!, noContent);
@@ -1684,7 +1689,7 @@ class OutlineSource {
         from.push(c);
       }
     }
-    if (from.length === 0) throw new NewsdeskError('BUILD_FAILED', 'The outline of the links index names a link its issues do not have', { hint: 'Build again.' });
+    if (from.length === 0) return this.#damaged(`its entry ${at} is in none of the issues it names`);
     return linkFrom(from, this.tagName);
   }
 }

@@ -14,6 +14,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { asciiJson } from '../core/ascii-json.ts';
+import { NewsdeskError } from '../core/errors.ts';
 
 /** Bumped when the outline's shape changes. */
 const outlineFormat = 1;
@@ -46,6 +47,8 @@ export interface LinksOutline {
   issueKeys: Int32Array;
   /** The sections with a topic, in the index's order: the issue (a position in `issues`), the topic's slug and title, the heading, the anchor, and the section's place among the issue's sections with a topic. */
   sections: Array<[issue: number, slug: string, title: string, heading: string, anchor: string, topic: number]>;
+  /** For an outline read from its file, found not to match the kept shares once read: removes the file, so the next build makes the index from every issue, and fails this one saying why. */
+  damaged?: (why: string) => never;
 }
 
 /** The first line: all but the columns, and how many numbers each column holds. */
@@ -104,7 +107,19 @@ export function readOutline(cacheDir: string, context: string): LinksOutline | u
     if (bytes.toString('latin1', 0, start.length) !== start) return undefined;
     const newline = bytes.indexOf(10);
     const header = JSON.parse(bytes.toString('latin1', 0, newline)) as Header;
-    return wellFormed(header, bytes, newline + 1);
+    const outline = wellFormed(header, bytes, newline + 1);
+    const file = outlineFile(cacheDir);
+    return (
+      outline && {
+        ...outline,
+        damaged: (why) => {
+          rmSync(file, { force: true });
+          throw new NewsdeskError('BUILD_FAILED', `${file} does not match the links index's kept shares (${why}), so it was removed`, {
+            hint: 'Build again: the next build makes the links index from every issue.',
+          });
+        },
+      }
+    );
   } catch {
     return undefined;
   }

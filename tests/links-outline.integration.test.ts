@@ -9,6 +9,7 @@
 // from every issue. Either way the outline left for the next build is the one a build from
 // scratch leaves.
 import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outlineFile, readOutline, type LinksOutline } from '../build/links-outline.ts';
@@ -146,5 +147,30 @@ describe('the links index from the outline, in a new process', () => {
       // The outline left for the next build: the one a build from scratch leaves.
       if (way !== 'reused') expect(outlineIn(config.dataDir), label).toEqual(outlineIn(path.join(dir, `reference-${step}`, 'data')));
     }
+
+    // An outline damaged on disk: its entries other than an issue's named by hashes no key has.
+    // An edit to that issue's words passes the outline's checks; the build fails once it reads
+    // an entry from the kept shares, saying so, and removes the outline; the next build makes
+    // the index from every issue, and is right.
+    const file = outlineFile(path.join(config.dataDir, 'build-cache'));
+    const bytes = readFileSync(file);
+    const newline = bytes.indexOf(10);
+    const header = JSON.parse(bytes.toString('latin1', 0, newline)) as { count: number; lengths: number[]; issues: Array<[number, string]> };
+    const outline = outlineIn(config.dataDir);
+    const issue = 0;
+    const kept = new Set(outline.issueKeys[issue]);
+    const highAt = newline + 1 + header.count * 12 + header.count * 4;
+    for (let i = 0; i < header.count; i++) if (!kept.has(i)) bytes.writeInt32LE(bytes.readInt32LE(highAt + i * 4) ^ 1, highAt + i * 4);
+    await fs.writeFile(file, bytes);
+    const number = header.issues[issue]![0];
+    const [edited] = await store.fetch<Doc[]>('*[_type == "issue" && number == $number && !(_id in path("drafts.**"))]', { number });
+    const sections = structuredClone(edited!.sections) as Array<{ body: Block[] }>;
+    const block = sections.flatMap((s) => s.body).find((b) => b.markDefs?.length && b.children?.some((c) => typeof c.text === 'string'))!;
+    block.children!.find((c) => typeof c.text === 'string')!.text += ' After the outline was damaged.';
+    await store.mutate([{ patch: { id: edited!._id, set: { sections } } }]);
+    await expect(build(false)).rejects.toThrow(/links-outline\.bin does not match the links index's kept shares/);
+    await expect(fs.access(file)).rejects.toThrow();
+    expect(await build(false)).toEqual({ made: 1, outlined: 0 });
+    await expectSameAsFromScratch(options, path.join(dir, 'reference-damaged'), 'after the damaged outline');
   });
 });

@@ -40,12 +40,22 @@ export interface LinkListPage {
  * `base`, then the older ones, newest first, at `<base>page/<n>/` (n = 1 is the oldest).
  */
 export function paginateLinks(links: PublishedLink[], base: string): LinkListPage[] {
-  const buckets = Math.max(1, Math.ceil(links.length / linksPerPage));
-  const lastSize = links.length - (buckets - 1) * linksPerPage;
-  const frontBucket = buckets > 1 && lastSize < linksPerPage ? buckets - 2 : buckets - 1;
-  const pages: LinkListPage[] = [{ path: base, links: links.slice(frontBucket * linksPerPage) }];
-  for (let b = frontBucket - 1; b >= 0; b--) pages.push({ path: `${base}page/${b + 1}/`, links: links.slice(b * linksPerPage, (b + 1) * linksPerPage) });
-  return pages;
+  return pageRanges(links.length).map(([from, to, n]) => ({ path: n === 0 ? base : `${base}page/${n}/`, links: links.slice(from, to) }));
+}
+
+/** Where paginateLinks cuts a list of `count` links, page by page in its order: the range of the list, and the number in the page's path (0: the page at the base). */
+function pageRanges(count: number): Array<[from: number, to: number, n: number]> {
+  const front = frontOf(count);
+  const ranges: Array<[number, number, number]> = [[front, count, 0]];
+  for (let b = front / linksPerPage - 1; b >= 0; b--) ranges.push([b * linksPerPage, (b + 1) * linksPerPage, b + 1]);
+  return ranges;
+}
+
+/** Where the page at the base begins in a list of `count` links (see paginateLinks). */
+function frontOf(count: number): number {
+  const buckets = Math.max(1, Math.ceil(count / linksPerPage));
+  const lastSize = count - (buckets - 1) * linksPerPage;
+  return (buckets > 1 && lastSize < linksPerPage ? buckets - 2 : buckets - 1) * linksPerPage;
 }
 
 /** Newest first: by the issue a link first appeared in; within an issue, in the issue's order. */
@@ -215,23 +225,29 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
   };
 
   const pages = paginateLinks(index.links, linksPath);
-  // Which of `pages` each link is on. A domain page's inputs name it by the number in its
-  // path (0 for the first page, n for links/page/n/: paginateLinks), which stays as it is
-  // when a publish adds pages, rather than by the path for each link (3.6 MB of text for 1,000 issues).
-  const pageAt = new Map<PublishedLink, number>();
-  pages.forEach((page, i) => {
-    for (const link of page.links) pageAt.set(link, i);
-  });
-  const pathOf = (link: PublishedLink) => pages[pageAt.get(link) ?? -1]?.path;
-  const numbers = pages.map((page) => (page.path === linksPath ? 0 : Number(/page\/(\d+)\/$/.exec(page.path)?.[1])));
-  const pageNumberOf = (link: PublishedLink) => numbers[pageAt.get(link) ?? -1] ?? null;
+  // Which of `pages` the link at each place of the index is on, by the number in its path (0
+  // for the first page, n for links/page/n/: paginateLinks): a domain page's inputs name each
+  // link's so, which stays as it is when a publish adds pages, rather than by its path (3.6 MB
+  // of text for 1,000 issues). Worked out from the place, not looked up per link (a map of
+  // 80,000 links was most of this function's time in a new process).
+  const front = frontOf(index.links.length);
+  const pageNumberAt = (at: number) => (at >= front ? 0 : Math.floor(at / linksPerPage) + 1);
+  const pathAt = (at: number) => (at >= front ? linksPath : `${linksPath}page/${pageNumberAt(at)}/`);
+  // Each site's links, and their places in the index.
   const byDomain = new Map<string, PublishedLink[]>();
-  for (const link of index.links) {
-    if (!link.domain) continue;
-    const list = byDomain.get(link.domain);
-    if (list) list.push(link);
-    else byDomain.set(link.domain, [link]);
-  }
+  const placesByDomain = new Map<string, number[]>();
+  index.links.forEach((link, at) => {
+    const domain = link.domain;
+    if (!domain) return;
+    const list = byDomain.get(domain);
+    if (list) {
+      list.push(link);
+      placesByDomain.get(domain)!.push(at);
+    } else {
+      byDomain.set(domain, [link]);
+      placesByDomain.set(domain, [at]);
+    }
+  });
 
   // The front page says how many; older pages leave counts out, so a publish does not change them.
   const filters = (counted: boolean) =>
@@ -270,16 +286,18 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
     if (n % 10 === 9) await pause();
     const links = byDomain.get(domain)!;
     const domainPages = paginateLinks(links, domainPath(domain));
+    const ranges = pageRanges(links.length);
     for (const [at, page] of domainPages.entries()) {
       if (at % 10 === 9) await pause();
-      const meta = JSON.stringify([ctxDigest, neighbours(domainPages, at), at === 0 ? links.length : null, page.links.map(pageNumberOf)]);
+      const places = placesByDomain.get(domain)!.slice(ranges[at]![0], ranges[at]![1]);
+      const meta = JSON.stringify([ctxDigest, neighbours(domainPages, at), at === 0 ? links.length : null, places.map(pageNumberAt)]);
       const made = remembered(`${page.path}index.html`, meta, page.links, () => {
         const title = `Links from ${domain}${at === 0 ? '' : `: ${pageLabel(page)}`}`;
         const count = at === 0 ? `${links.length} ${links.length === 1 ? 'link' : 'links'} from ${escapeText(domain)}` : `Links from ${escapeText(domain)}`;
         const main =
           `<h1>${escapeText(title)}</h1>` +
           `<p class="summary">${count}, newest first. <a href="${escapeText(siteHref(ctx, linksPath))}">All links</a> · <a href="${escapeText(siteHref(ctx, domainsPath))}">All sites</a></p>` +
-          `<ul class="link-list">${newestFirst(page.links).map((l) => compactItemHtml(l, ctx, pathOf(l))).join('')}</ul>` +
+          `<ul class="link-list">${newestFirst(page.links).map((l) => compactItemHtml(l, ctx, pathAt(places[page.links.indexOf(l)]!))).join('')}</ul>` +
           pagerHtml(domainPages, at, ctx);
         return pageHtml(ctx, ctxKey, title, page.path, `Every link from ${domain} published in ${ctx.settings.title}.`, main);
       });

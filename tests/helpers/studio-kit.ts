@@ -109,7 +109,20 @@ export async function openStudio(kit: StudioServer, browser?: Browser, viewport 
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !expectedNoise.some((re) => re.test(m.text()))) problems.push(`console: ${m.text().slice(0, 500)}`);
+    if (m.type() !== 'error' || expectedNoise.some((re) => re.test(m.text()))) return;
+    const problem = `console: ${m.text().slice(0, 500)}`;
+    // The Studio gives up on working out a template's initial value after 10 s and logs an
+    // rxjs TimeoutError (getTemplatePermissions): a tab starved of CPU on this loaded 2-core
+    // machine (the two-editors test runs two Studios), seen in full runs only. Any other error
+    // with this text is still a problem, and so is one whose error can no longer be read.
+    if (/^Failed to resolve initial value for template "[^"]+":/.test(m.text()) && m.args()[1]) {
+      m.args()[1]!.evaluate((error) => (error as Error | undefined)?.name).then(
+        (name) => name !== 'TimeoutError' && problems.push(problem),
+        () => problems.push(problem),
+      );
+      return;
+    }
+    problems.push(problem);
   });
   const consoleErrors: string[] = [];
   const otherHostRequests: string[] = [];

@@ -254,10 +254,15 @@ export class BuildCache {
  * renamed over it): what a build leaves the next one (search-index.ts, tag-pages.ts).
  */
 export async function writeRecord(file: string, value: unknown, options: { ascii?: boolean } = {}): Promise<void> {
+  // ASCII (core/ascii-json.ts): read back as Latin-1, a plain copy.
+  await writeWhole(file, options.ascii ? Buffer.from(asciiJson(JSON.stringify(value)), 'latin1') : JSON.stringify(value));
+}
+
+/** Writes a record's content whole or not at all (a temporary file renamed over it): JSON (writeRecord) or parts in binary (links-outline.ts). */
+export async function writeWhole(file: string, content: PageContent): Promise<void> {
   const temp = `${file}.tmp-${process.pid}-${Date.now()}`;
   await fs.mkdir(path.dirname(file), { recursive: true });
-  // ASCII (core/ascii-json.ts): read back as Latin-1, a plain copy.
-  await fs.writeFile(temp, options.ascii ? Buffer.from(asciiJson(JSON.stringify(value)), 'latin1') : JSON.stringify(value));
+  await writeContent(temp, content);
   await fs.rename(temp, file);
 }
 

@@ -30,11 +30,21 @@ export class TextColumn {
 
   /** Whether the offsets describe the text: from 0, never backwards, to its end. */
   wellFormed(): boolean {
-    const { at } = this;
-    if (at.length === 0 || at[0] !== 0 || at[at.length - 1] !== this.text.length) return false;
-    for (let i = 1; i < at.length; i++) if (at[i]! < at[i - 1]!) return false;
-    return true;
+    return this.at.length > 0 && wellFormedOffsets(this.at, this.length, this.text.length);
   }
+}
+
+/** Whether `at` holds `count` + 1 offsets that start at 0, never go back and end at `end` (where each of `count` items starts, then the end). */
+export function wellFormedOffsets(at: Int32Array, count: number, end: number): boolean {
+  if (at.length !== count + 1 || at[0] !== 0 || at[count] !== end) return false;
+  for (let i = 1; i < at.length; i++) if (at[i]! < at[i - 1]!) return false;
+  return true;
+}
+
+/** Whether each of `values` is at least `from` (0 by default) and below `end`. */
+export function within(values: Int32Array, end: number, from = 0): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i]! < from || values[i]! >= end) return false;
+  return true;
 }
 
 /** Makes a TextColumn a string or a run of another column at a time. */

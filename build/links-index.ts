@@ -1238,8 +1238,8 @@ interface IndexOrigin {
   issueKeys: () => ArrayLike<number>[];
   /** Per section of the index: its issue (a position in listings) and its place among that issue's sections with a topic. */
   sectionPlaces: Array<[issue: number, topic: number]>;
-  /** When made from an outline: it, and which of its issues (positions) each of the issues now is (-1: none). */
-  outline?: { outline: LinksOutline; issueOf: Int32Array };
+  /** When made from an outline: it (its issues are this index's first ones, in the same places). */
+  outline?: LinksOutline;
 }
 
 const origins = new WeakMap<LinksIndex, IndexOrigin>();
@@ -1307,19 +1307,19 @@ export function outlineOf(index: LinksIndex, context: string, cacheKeys: Readonl
   const domainOf = new Int32Array(count);
   const tagsOf = new Int32Array(count);
   // An outline's sites and tag lists are kept as they are, in their places; new ones go after them.
-  const domains = new Map<string, number>((from?.outline.domains ?? []).map((domain, i) => [domain, i]));
-  const storedTagLists: LinksOutline['tagLists'] = [...(from?.outline.tagLists ?? [])];
+  const domains = new Map<string, number>((from?.domains ?? []).map((domain, i) => [domain, i]));
+  const storedTagLists: LinksOutline['tagLists'] = [...(from?.tagLists ?? [])];
   const tagListsByText = new Map(storedTagLists.map((pairs, i) => [JSON.stringify(pairs), i]));
   const tagLists = new Map<TagName[], number>();
   const usesAt = new IntColumnBuilder();
   const uses = new IntColumnBuilder();
   usesAt.add(0);
-  // A run of entries taken from the outline, copied at once: [runFrom, runTo) here, from runAt there.
+  // A run of entries taken from the outline, copied at once: [runFrom, runTo) here.
   let runFrom = 0;
   let runTo = 0;
   const copy = () => {
     if (runTo === runFrom || !from) return;
-    const { outline, issueOf } = from;
+    const outline = from;
     const start = (index.links[runFrom] as OutlineLink).at;
     const end = start + (runTo - runFrom);
     digests += outline.digests.slice(start * shortDigestLength, end * shortDigestLength);
@@ -1328,13 +1328,13 @@ export function outlineOf(index: LinksIndex, context: string, cacheKeys: Readonl
     domainOf.set(outline.domainOf.subarray(start, end), runFrom);
     tagsOf.set(outline.tagsOf.subarray(start, end), runFrom);
     const shift = uses.length - outline.usesAt[start]!;
-    for (let u = outline.usesAt[start]!; u < outline.usesAt[end]!; u++) uses.add(issueOf[outline.uses[u]!]!);
+    uses.addAll(outline.uses.subarray(outline.usesAt[start]!, outline.usesAt[end]!));
     for (let i = start + 1; i <= end; i++) usesAt.add(outline.usesAt[i]! + shift);
     runFrom = runTo;
   };
   for (let i = 0; i < count; i++) {
     const link = index.links[i]!;
-    if (from && link instanceof OutlineLink && link.source.outline === from.outline) {
+    if (from && link instanceof OutlineLink && link.source.outline === from) {
       // Taken from the outline: part of the run when it follows the last one there too.
       if (runTo === runFrom || (index.links[runTo - 1] as OutlineLink).at + 1 !== link.at) {
         copy();
@@ -1449,10 +1449,7 @@ export async function indexFromOutline(
   const tagName = tagNamer(raw);
   const walked = new Map<number, IssueContributions>();
   const count = outline.count;
-  const sameKey = (at: number, key: string) => {
-    const [low, high] = keyHash(key);
-    return outline.hashLow[at] === low && outline.hashHigh[at] === high;
-  };
+  const sameKey = (at: number, key: string) => sameHash(key, outline.hashLow[at]!, outline.hashHigh[at]!);
   // The entry of each key a walked issue links to.
   const positions = new Map<string, number>();
   for (let k = 0; k < old.length; k++) {
@@ -1556,9 +1553,8 @@ export async function indexFromOutline(
   // The outline's issues are the first ones now, in the same places. Made here, not in the
   // function asked for them: the sections' getters keep this function's scope, which would
   // keep every document of this build alive in a running server (`issues`).
-  const issueOf = Int32Array.from({ length: old.length }, (_, k) => k);
   const issueKeys = [...Array.from({ length: old.length }, (_, k) => outline.issueKeys.subarray(outline.issueKeysAt[k]!, outline.issueKeysAt[k + 1]!)), ...newPositions];
-  origins.set(index, { listings: source.listings as Listing[], issueKeys: listed(issueKeys), sectionPlaces, outline: { outline, issueOf } });
+  origins.set(index, { listings: source.listings as Listing[], issueKeys: listed(issueKeys), sectionPlaces, outline });
   const entryOf = (c: Contribution) => {
     const at = positions.get(c.key);
     return at === undefined ? undefined : { link: links[at]!, from: fromOf.get(c.key)! };
@@ -1622,7 +1618,6 @@ class OutlineSource {
   readonly #shares = new Map<number, IssueContributions>();
   readonly #tags = new Map<string, TagName>();
   readonly #tagLists = new Map<number, TagName[]>();
-  readonly #domains: Array<string | undefined>;
 
   constructor(outline: LinksOutline, listings: readonly Listing[], cacheKeys: readonly string[], kept: KeptShares, tagName: (id: string) => TagName | undefined) {
     this.outline = outline;
@@ -1630,7 +1625,6 @@ class OutlineSource {
     this.#cacheKeys = cacheKeys;
     this.#kept = kept;
     this.tagName = tagName;
-    this.#domains = outline.domains;
   }
 
   #damaged(why: string): never {
@@ -1674,7 +1668,7 @@ class OutlineSource {
   }
 
   domain(at: number): string | undefined {
-    return this.#domains[at];
+    return this.outline.domains[at];
   }
 
   /** Entry `at` as linkFrom makes it from every contribution to its key (known by its hash). */

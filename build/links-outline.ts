@@ -10,11 +10,11 @@
 // (this machine's byte order): a few megabytes for 1,000 issues, where JSON was twice that
 // and cost a rebuild as much to read and write as it saved.
 import { readFileSync, rmSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { asciiJson } from '../core/ascii-json.ts';
 import { NewsdeskError } from '../core/errors.ts';
+import { writeWhole } from './cache.ts';
+import { wellFormedOffsets, within } from './columns.ts';
 
 /** Bumped when the outline's shape changes. */
 const outlineFormat = 1;
@@ -86,16 +86,7 @@ export async function saveOutline(cacheDir: string, outline: LinksOutline | unde
   };
   // ASCII: JSON escapes what is not, so the line is read as Latin-1.
   const line = `${asciiJson(JSON.stringify(header))}\n`;
-  const parts = [Buffer.from(line, 'latin1'), Buffer.from(outline.digests, 'latin1'), ...numberColumns.map((name) => Buffer.from(outline[name].buffer, outline[name].byteOffset, outline[name].byteLength))];
-  const temp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
-  await fs.mkdir(cacheDir, { recursive: true });
-  const handle = await fs.open(temp, 'w');
-  try {
-    await handle.writev(parts);
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
+  await writeWhole(file, [Buffer.from(line, 'latin1'), Buffer.from(outline.digests, 'latin1'), ...numberColumns.map((name) => Buffer.from(outline[name].buffer, outline[name].byteOffset, outline[name].byteLength))]);
 }
 
 /** The outline kept in `cacheDir` for `context`, when there is one and it is well formed. */
@@ -127,19 +118,6 @@ export function readOutline(cacheDir: string, context: string): LinksOutline | u
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 
-/** Within `from` (0 by default) and below `end`, each of `values`. */
-function within(values: Int32Array, end: number, from = 0): boolean {
-  for (let i = 0; i < values.length; i++) if (values[i]! < from || values[i]! >= end) return false;
-  return true;
-}
-
-/** `at` starts at 0, never goes back and ends at `end`, with `count` + 1 offsets. */
-function offsets(at: Int32Array, count: number, end: number): boolean {
-  if (at.length !== count + 1 || at[0] !== 0 || at[count] !== end) return false;
-  for (let i = 1; i < at.length; i++) if (at[i]! < at[i - 1]!) return false;
-  return true;
-}
-
 function wellFormed(header: Header, bytes: Buffer, from: number): LinksOutline | undefined {
   const { issues, domains, tagLists, sections, count, lengths } = header;
   if (!Number.isSafeInteger(count) || count < 0 || !Array.isArray(lengths) || lengths.length !== numberColumns.length || !lengths.every((n) => Number.isSafeInteger(n) && n >= 0)) return undefined;
@@ -161,7 +139,7 @@ function wellFormed(header: Header, bytes: Buffer, from: number): LinksOutline |
   });
   const [hashLow, hashHigh, domainOf, tagsOf, usesAt, uses, issueKeysAt, issueKeys] = columns as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
   if (![hashLow, hashHigh, domainOf, tagsOf].every((column) => column.length === count)) return undefined;
-  if (!offsets(usesAt, count, uses.length) || !offsets(issueKeysAt, issues.length, issueKeys.length)) return undefined;
+  if (!wellFormedOffsets(usesAt, count, uses.length) || !wellFormedOffsets(issueKeysAt, issues.length, issueKeys.length)) return undefined;
   if (!within(domainOf, domains.length, -1) || !within(tagsOf, tagLists.length) || !within(uses, issues.length) || !within(issueKeys, count)) return undefined;
   return { context: header.context, issues, count, digests, hashLow, hashHigh, domains, domainOf, tagLists, tagsOf, usesAt, uses, issueKeysAt, issueKeys, sections };
 }

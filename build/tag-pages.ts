@@ -30,7 +30,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { linkItem, linkSection, linkSectionFrame } from '../web/archive-page.tsx';
 import { isSafeSlug } from '../web/site.ts';
 import { writeRecord, type PageStore } from './cache.ts';
-import { columnFromJson, columnToJson, IntColumnBuilder, intsFromText, intsToText, TextColumn, TextColumnBuilder } from './columns.ts';
+import { columnFromJson, columnToJson, IntColumnBuilder, intsFromText, intsToText, TextColumn, TextColumnBuilder, wellFormedOffsets, within } from './columns.ts';
 import type { TaggedLookup } from './search-index.ts';
 import { knownTaggedLinks, referencesOf, tagResolver, taggedLinkDetails, taggedLinkOf, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 
@@ -431,31 +431,28 @@ function indexOf(stored: StoredTagLinksIndex): TagLinksIndex | undefined {
   const [bytes, usedAt, used] = [stored.bytes, stored.usedAt, stored.used].map(intsFromText);
   if (!ids || !sortKeys || !digests || !bytes || !usedAt || !used) return undefined;
   const n = ids.length;
-  if (sortKeys.length !== n || digests.length !== n || bytes.length !== n || usedAt.length !== n + 1 || usedAt[0] !== 0 || usedAt[n] !== used.length) return undefined;
-  for (let i = 0; i < n; i++) {
-    if (bytes[i]! < 0 || usedAt[i + 1]! < usedAt[i]!) return undefined;
-    // Each digest ends its line (digestOfLinks hashes runs of them as they are).
-    if (digests.at[i + 1]! === digests.at[i]! || digests.text.charCodeAt(digests.at[i + 1]! - 1) !== 10) return undefined;
-  }
-  for (let u = 0; u < used.length; u++) if (used[u]! < 0 || used[u]! >= stored.issues.length) return undefined;
+  if (sortKeys.length !== n || digests.length !== n || bytes.length !== n || !wellFormedOffsets(usedAt, n, used.length)) return undefined;
+  if (!within(bytes, 2 ** 31) || !within(used, stored.issues.length)) return undefined;
+  // Each digest ends its line (digestOfLinks hashes runs of them as they are).
+  for (let i = 0; i < n; i++) if (digests.at[i + 1]! === digests.at[i]! || digests.text.charCodeAt(digests.at[i + 1]! - 1) !== 10) return undefined;
   const tags: TagLinksIndex['tags'] = [];
   for (const entry of stored.tags) {
     const order = Array.isArray(entry) && typeof entry[0] === 'string' ? intsFromText(entry[1]) : undefined;
-    if (!order || order.some((i) => i < 0 || i >= n)) return undefined;
+    if (!order || !within(order, n)) return undefined;
     tags.push([entry[0], order]);
   }
   return { ids, sortKeys, digests, bytes, issues: stored.issues, usedAt, used, tags };
 }
 
 /**
- * The links index in `file`, when it is the one of that generation and well formed. Read
+ * The links index in `file`, when it is the one of that generation (any, without one: for tests) and well formed. Read
  * only to splice, in one synchronous read (a few MB for a thousand issues: its parsing
  * costs more).
  */
-function readIndex(file: string, generation: string): TagLinksIndex | undefined {
+function readIndex(file: string, generation?: string): TagLinksIndex | undefined {
   try {
     const stored = JSON.parse(readFileSync(file, 'latin1')) as StoredTagLinksIndex;
-    return stored.generation === generation ? indexOf(stored) : undefined;
+    return generation === undefined || stored.generation === generation ? indexOf(stored) : undefined;
   } catch {
     return undefined;
   }
@@ -463,12 +460,7 @@ function readIndex(file: string, generation: string): TagLinksIndex | undefined 
 
 /** For tests: the index in `cacheDir` as a list per field (each digest without its newline), whatever its generation; undefined when there is none fit to read. */
 export function readTagLinksIndex(cacheDir: string): { ids: string[]; sortKeys: string[]; digests: string[]; bytes: number[]; issues: string[]; usedAt: number[]; used: number[]; tags: Array<[string, number[]]> } | undefined {
-  let index: TagLinksIndex | undefined;
-  try {
-    index = indexOf(JSON.parse(readFileSync(indexFile(cacheDir), 'latin1')) as StoredTagLinksIndex);
-  } catch {
-    return undefined;
-  }
+  const index = readIndex(indexFile(cacheDir));
   if (!index) return undefined;
   const strings = (column: TextColumn) => Array.from({ length: column.length }, (_, i) => column.get(i));
   return {

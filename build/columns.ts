@@ -1,9 +1,10 @@
 // Lists kept in the build cache as columns: each list of strings one text with where each
-// string starts, each list of numbers an Int32Array (in a file: base64, in this machine's
-// byte order). A publish reads such an index, changes a few entries and writes it again
+// string starts, each list of numbers an Int32Array (in a file: the bytes, in this machine's
+// byte order, after a line of JSON; columnsFileParts). A publish reads such an index, changes a few entries and writes it again
 // (tag-pages.ts, links-outline.ts); as lists of tens of thousands of strings each that cost
 // it more than the change itself, and a column of strings is read, written and copied a run
 // at a time.
+import { asciiJson } from '../core/ascii-json.ts';
 
 /** A list of strings as one text and where each starts (`at` has one more offset: the text's end). */
 export class TextColumn {
@@ -110,31 +111,68 @@ export class IntColumnBuilder {
   }
 }
 
-/** The integers as the file keeps them. */
-export function intsToText(values: Int32Array): string {
-  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+/**
+ * A file of named columns: one line of JSON (the caller's header, with each column's name and
+ * size under `columns`, padded to a multiple of four bytes), then each list of integers as
+ * 32-bit integers in this machine's byte order and each text in UTF-8, one after another.
+ * Read without parsing or decoding the columns as JSON and base64, and the integers in place
+ * (aligned, they need no copy): a publish to 1,000 issues read and wrote the tag pages' links
+ * index (4.6 MB) in 85 ms as JSON.
+ */
+export interface ColumnsFile<H extends object = Record<string, unknown>> {
+  header: H;
+  texts: Record<string, string>;
+  ints: Record<string, Int32Array>;
 }
 
-/** The integers intsToText wrote, or undefined when `text` is not such a text. */
-export function intsFromText(text: unknown): Int32Array | undefined {
-  if (typeof text !== 'string') return undefined;
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length % 4 !== 0) return undefined;
-  // Copied into a buffer of its own: the decoded bytes may start at any offset of a shared pool.
-  const values = new Int32Array(bytes.length / 4);
-  new Uint8Array(values.buffer).set(bytes);
-  return values;
+interface ColumnsLayout {
+  /** Each integer list's name and length, then each text's name and length in UTF-8 bytes. */
+  ints: Array<[name: string, count: number]>;
+  texts: Array<[name: string, bytes: number]>;
 }
 
-/** A column as the file keeps it: the text, then its offsets. */
-export function columnToJson(column: TextColumn): [string, string] {
-  return [column.text, intsToText(column.at)];
+/** The file's bytes, in parts to write one after another (cache.ts writeWhole). */
+export function columnsFileParts(file: ColumnsFile<object>): Buffer[] {
+  const ints = Object.entries(file.ints);
+  const texts = Object.entries(file.texts).map(([name, text]) => [name, Buffer.from(text, 'utf8')] as const);
+  const columns: ColumnsLayout = { ints: ints.map(([name, values]) => [name, values.length]), texts: texts.map(([name, bytes]) => [name, bytes.length]) };
+  // ASCII: JSON escapes what is not, so the line is read as Latin-1.
+  const json = asciiJson(JSON.stringify({ ...file.header, columns }));
+  const line = `${json.padEnd(json.length + ((4 - ((json.length + 1) % 4)) % 4))}\n`;
+  return [Buffer.from(line, 'latin1'), ...ints.map(([, values]) => Buffer.from(values.buffer, values.byteOffset, values.byteLength)), ...texts.map(([, bytes]) => bytes)];
 }
 
-/** The column columnToJson wrote, when well formed. */
-export function columnFromJson(value: unknown): TextColumn | undefined {
-  if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string') return undefined;
-  const at = intsFromText(value[1]);
-  const column = at && new TextColumn(value[0], at);
-  return column?.wellFormed() ? column : undefined;
+/**
+ * The columns file in `bytes`, when its sizes add up; undefined when not, or when `accept`
+ * turns its header down (read before any column is). Throws when the first line is not JSON.
+ * The integer lists are views of `bytes` when they are aligned in memory.
+ */
+export function readColumnsFile(bytes: Buffer, accept: (header: Record<string, unknown>) => boolean = () => true): ColumnsFile | undefined {
+  const newline = bytes.indexOf(10);
+  if (newline < 0) return undefined;
+  const { columns, ...header } = JSON.parse(bytes.toString('latin1', 0, newline)) as Record<string, unknown> & { columns?: ColumnsLayout };
+  if (!accept(header) || !wellFormedLayout(columns)) return undefined;
+  let at = newline + 1;
+  const end = columns.texts.reduce((sum, [, n]) => sum + n, at) + columns.ints.reduce((sum, [, n]) => sum + n * 4, 0);
+  if (end !== bytes.length) return undefined;
+  const ints: Record<string, Int32Array> = {};
+  for (const [name, count] of columns.ints) {
+    const from = bytes.byteOffset + at;
+    at += count * 4;
+    if (from % 4 === 0) ints[name] = new Int32Array(bytes.buffer, from, count);
+    else {
+      const values = new Int32Array(count);
+      new Uint8Array(values.buffer).set(bytes.subarray(at - count * 4, at));
+      ints[name] = values;
+    }
+  }
+  const texts: Record<string, string> = {};
+  for (const [name, length] of columns.texts) texts[name] = bytes.toString('utf8', at, (at += length));
+  return { header, texts, ints };
+}
+
+function wellFormedLayout(columns: unknown): columns is ColumnsLayout {
+  const sizes = (list: unknown) => Array.isArray(list) && list.every((c) => Array.isArray(c) && c.length === 2 && typeof c[0] === 'string' && Number.isSafeInteger(c[1]) && c[1] >= 0);
+  const layout = columns as ColumnsLayout | undefined;
+  return typeof layout === 'object' && layout !== null && sizes(layout.texts) && sizes(layout.ints);
 }

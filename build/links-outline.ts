@@ -6,18 +6,17 @@
 // order) and new ones published after them, makes its index from it (links-index.ts
 // indexFromOutline): an entry no changed or new issue links to is the outline's, read from
 // the kept shares only if a page or feed shows it, so the thousand shares of the unchanged
-// issues are neither read nor merged again. One line of JSON, then the columns in binary
-// (this machine's byte order): a few megabytes for 1,000 issues, where JSON was twice that
+// issues are neither read nor merged again. A columns file (columns.ts: one line of JSON,
+// then the columns in binary): a few megabytes for 1,000 issues, where JSON was twice that
 // and cost a rebuild as much to read and write as it saved.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { asciiJson } from '../core/ascii-json.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { writeWhole } from './cache.ts';
-import { wellFormedOffsets, within } from './columns.ts';
+import { columnsFileParts, readColumnsFile, wellFormedOffsets, within, type ColumnsFile } from './columns.ts';
 
 /** Bumped when the outline's shape changes. */
-const outlineFormat = 1;
+const outlineFormat = 2;
 
 /** The length of an entry's short digest (links-index.ts shortDigest): 72 bits, as base64url. */
 export const shortDigestLength = 12;
@@ -51,7 +50,7 @@ export interface LinksOutline {
   damaged?: (why: string) => never;
 }
 
-/** The first line: all but the columns, and how many numbers each column holds. */
+/** The header: all but the columns. */
 interface Header {
   format: number;
   context: string;
@@ -60,8 +59,6 @@ interface Header {
   domains: string[];
   tagLists: LinksOutline['tagLists'];
   sections: LinksOutline['sections'];
-  /** The length of each number column, in the order of numberColumns. */
-  lengths: number[];
 }
 
 const numberColumns = ['hashLow', 'hashHigh', 'domainOf', 'tagsOf', 'usesAt', 'uses', 'issueKeysAt', 'issueKeys'] as const;
@@ -74,32 +71,17 @@ export function outlineFile(cacheDir: string): string {
 export async function saveOutline(cacheDir: string, outline: LinksOutline | undefined): Promise<void> {
   const file = outlineFile(cacheDir);
   if (!outline) return rmSync(file, { force: true });
-  const header: Header = {
-    format: outlineFormat,
-    context: outline.context,
-    issues: outline.issues,
-    count: outline.count,
-    domains: outline.domains,
-    tagLists: outline.tagLists,
-    sections: outline.sections,
-    lengths: numberColumns.map((name) => outline[name].length),
-  };
-  // ASCII: JSON escapes what is not, so the line is read as Latin-1.
-  const line = `${asciiJson(JSON.stringify(header))}\n`;
-  await writeWhole(file, [Buffer.from(line, 'latin1'), Buffer.from(outline.digests, 'latin1'), ...numberColumns.map((name) => Buffer.from(outline[name].buffer, outline[name].byteOffset, outline[name].byteLength))]);
+  const { context, issues, count, domains, tagLists, sections } = outline;
+  const header: Header = { format: outlineFormat, context, issues, count, domains, tagLists, sections };
+  await writeWhole(file, columnsFileParts({ header, texts: { digests: outline.digests }, ints: Object.fromEntries(numberColumns.map((name) => [name, outline[name]])) }));
 }
 
 /** The outline kept in `cacheDir` for `context`, when there is one and it is well formed. */
 export function readOutline(cacheDir: string, context: string): LinksOutline | undefined {
   try {
-    const bytes = readFileSync(outlineFile(cacheDir));
-    // Of another context (a full build after a template change, say): not parsed. JSON.stringify wrote these first.
-    const start = `{"format":${outlineFormat},"context":${JSON.stringify(context)},`;
-    if (bytes.toString('latin1', 0, start.length) !== start) return undefined;
-    const newline = bytes.indexOf(10);
-    const header = JSON.parse(bytes.toString('latin1', 0, newline)) as Header;
-    const outline = wellFormed(header, bytes, newline + 1);
     const file = outlineFile(cacheDir);
+    const stored = readColumnsFile(readFileSync(file), (header) => header.format === outlineFormat && header.context === context);
+    const outline = stored && wellFormed(stored as unknown as ColumnsFile<Header>);
     return (
       outline && {
         ...outline,
@@ -118,26 +100,19 @@ export function readOutline(cacheDir: string, context: string): LinksOutline | u
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 
-function wellFormed(header: Header, bytes: Buffer, from: number): LinksOutline | undefined {
-  const { issues, domains, tagLists, sections, count, lengths } = header;
-  if (!Number.isSafeInteger(count) || count < 0 || !Array.isArray(lengths) || lengths.length !== numberColumns.length || !lengths.every((n) => Number.isSafeInteger(n) && n >= 0)) return undefined;
+function wellFormed({ header, texts, ints }: ColumnsFile<Header>): LinksOutline | undefined {
+  const { issues, domains, tagLists, sections, count } = header;
+  if (!Number.isSafeInteger(count) || count < 0) return undefined;
   if (!Array.isArray(issues) || !issues.every((issue) => Array.isArray(issue) && Number.isSafeInteger(issue[0]) && isString(issue[1]))) return undefined;
   if (!Array.isArray(domains) || !domains.every(isString)) return undefined;
   if (!Array.isArray(tagLists) || !tagLists.every((list) => Array.isArray(list) && list.every((tag) => Array.isArray(tag) && isString(tag[0]) && isString(tag[1])))) return undefined;
   const section = (s: unknown) =>
     Array.isArray(s) && s.length === 6 && Number.isInteger(s[0]) && s[0] >= 0 && s[0] < issues.length && isString(s[1]) && isString(s[2]) && isString(s[3]) && isString(s[4]) && Number.isInteger(s[5]) && s[5] >= 0;
   if (!Array.isArray(sections) || !sections.every(section)) return undefined;
-  let at = from;
-  const digestBytes = count * shortDigestLength;
-  if (bytes.length !== at + digestBytes + lengths.reduce((sum, n) => sum + n * 4, 0)) return undefined;
-  const digests = bytes.toString('latin1', at, (at += digestBytes));
-  const columns = numberColumns.map((_, i) => {
-    // Copied: a typed array needs its own aligned buffer.
-    const column = new Int32Array(lengths[i]!);
-    new Uint8Array(column.buffer).set(bytes.subarray(at, (at += column.byteLength)));
-    return column;
-  });
-  const [hashLow, hashHigh, domainOf, tagsOf, usesAt, uses, issueKeysAt, issueKeys] = columns as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+  const digests = texts.digests;
+  if (digests?.length !== count * shortDigestLength) return undefined;
+  const [hashLow, hashHigh, domainOf, tagsOf, usesAt, uses, issueKeysAt, issueKeys] = numberColumns.map((name) => ints[name]);
+  if (!hashLow || !hashHigh || !domainOf || !tagsOf || !usesAt || !uses || !issueKeysAt || !issueKeys) return undefined;
   if (![hashLow, hashHigh, domainOf, tagsOf].every((column) => column.length === count)) return undefined;
   if (!wellFormedOffsets(usesAt, count, uses.length) || !wellFormedOffsets(issueKeysAt, issues.length, issueKeys.length)) return undefined;
   if (!within(domainOf, domains.length, -1) || !within(tagsOf, tagLists.length) || !within(uses, issues.length) || !within(issueKeys, count)) return undefined;

@@ -15,7 +15,7 @@
 // (the tags of an issue whose summary changed) takes its links section from the page that holds it.
 //
 // When a few issues changed their use of links (a new issue published, a link retitled),
-// a new process splices: the links index beside the record (build-cache/tag-links-index.json)
+// a new process splices: the links index beside the record (build-cache/tag-links-index.bin)
 // lists every shown link with its sort key, digest, list item's length and the issues it
 // is used in, and each tag's links in order. Only the links the changed issues use (or
 // used) are resolved; each tag's new section is its last section's unchanged byte runs
@@ -29,8 +29,8 @@ import type { SanityDocument } from '../content/store.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { linkItem, linkSection, linkSectionFrame } from '../web/archive-page.tsx';
 import { isSafeSlug } from '../web/site.ts';
-import { writeRecord, type PageStore } from './cache.ts';
-import { columnFromJson, columnToJson, IntColumnBuilder, intsFromText, intsToText, TextColumn, TextColumnBuilder, wellFormedOffsets, within } from './columns.ts';
+import { writeRecord, writeWhole, type PageStore } from './cache.ts';
+import { columnsFileParts, IntColumnBuilder, readColumnsFile, TextColumn, TextColumnBuilder, wellFormedOffsets, within, type ColumnsFile } from './columns.ts';
 import type { TaggedLookup } from './search-index.ts';
 import { knownTaggedLinks, referencesOf, tagResolver, taggedLinkDetails, taggedLinkOf, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 
@@ -49,7 +49,7 @@ interface TagLinksRecord {
 }
 
 /**
- * Every link the tag pages list and each tag's links in order (build-cache/tag-links-index.json):
+ * Every link the tag pages list and each tag's links in order (build-cache/tag-links-index.bin):
  * what a new process splices the tags' stored sections with. Written before the record that
  * names its generation, so a record never names an index other than the one it was made with.
  * Columns, not a list per link nor a list of strings per field (tag-links-index.ts).
@@ -72,18 +72,13 @@ interface TagLinksIndex {
   tags: Array<[slug: string, order: Int32Array]>;
 }
 
-/** The index as its file holds it. */
+/** The index's file (build/columns.ts ColumnsFile): this header, the three texts and their offsets, the numbers, and the tags' orders one after another. */
 interface StoredTagLinksIndex {
   format: number;
   generation: string;
   issues: string[];
-  ids: [text: string, at: string];
-  sortKeys: [text: string, at: string];
-  digests: [text: string, at: string];
-  bytes: string;
-  usedAt: string;
-  used: string;
-  tags: Array<[slug: string, order: string]>;
+  /** The tags' slugs: tag t's order is orders[ordersAt[t]] up to orders[ordersAt[t + 1]]. */
+  tags: string[];
 }
 
 /** The ids of the issues the index's link `i` is used in. */
@@ -361,7 +356,10 @@ export class TagLinks {
     const index = this.#index ? this.#index.made : this.#makeIndex();
     if (index) {
       const generation = randomBytes(9).toString('base64url');
-      await writeRecord(indexFile(path.dirname(this.#file)), storedIndex(index, generation), { ascii: true });
+      const cacheDir = path.dirname(this.#file);
+      await writeWhole(indexFile(cacheDir), columnsFileParts(storedIndex(index, generation)));
+      // The index as JSON, which builds before this format kept.
+      await fs.rm(path.join(cacheDir, 'tag-links-index.json'), { force: true });
       this.#next.index = generation;
     }
     this.#next.tags = this.#next.tags.map(([slug, title, digest]) => {
@@ -400,48 +398,61 @@ function recordFile(cacheDir: string): string {
 }
 
 function indexFile(cacheDir: string): string {
-  return path.join(cacheDir, 'tag-links-index.json');
+  return path.join(cacheDir, 'tag-links-index.bin');
 }
 
-const indexFormat = 4;
+const indexFormat = 5;
 
 /** For tests and benchmarks: how many times this process resolved every tag's links, and spliced them. */
 export const tagLinksStats = { resolved: 0, spliced: 0 };
 
 /** The index as its file holds it (StoredTagLinksIndex). */
-function storedIndex(index: TagLinksIndex, generation: string): StoredTagLinksIndex {
+function storedIndex(index: TagLinksIndex, generation: string): ColumnsFile<StoredTagLinksIndex> {
+  const orders = new IntColumnBuilder();
+  const ordersAt = new IntColumnBuilder();
+  ordersAt.add(0);
+  for (const [, order] of index.tags) {
+    orders.addAll(order);
+    ordersAt.add(orders.length);
+  }
   return {
-    format: indexFormat,
-    generation,
-    issues: index.issues,
-    ids: columnToJson(index.ids),
-    sortKeys: columnToJson(index.sortKeys),
-    digests: columnToJson(index.digests),
-    bytes: intsToText(index.bytes),
-    usedAt: intsToText(index.usedAt),
-    used: intsToText(index.used),
-    tags: index.tags.map(([slug, order]) => [slug, intsToText(order)]),
+    header: { format: indexFormat, generation, issues: index.issues, tags: index.tags.map(([slug]) => slug) },
+    texts: { ids: index.ids.text, sortKeys: index.sortKeys.text, digests: index.digests.text },
+    ints: {
+      idsAt: index.ids.at,
+      sortKeysAt: index.sortKeys.at,
+      digestsAt: index.digests.at,
+      bytes: index.bytes,
+      usedAt: index.usedAt,
+      used: index.used,
+      orders: orders.done(),
+      ordersAt: ordersAt.done(),
+    },
   };
 }
 
+const isString = (value: unknown): value is string => typeof value === 'string';
+
 /** The index a stored one describes, when well formed (any generation). */
-function indexOf(stored: StoredTagLinksIndex): TagLinksIndex | undefined {
-  if (stored?.format !== indexFormat || !Array.isArray(stored.issues) || !stored.issues.every((id) => typeof id === 'string') || !Array.isArray(stored.tags)) return undefined;
-  const [ids, sortKeys, digests] = [stored.ids, stored.sortKeys, stored.digests].map(columnFromJson);
-  const [bytes, usedAt, used] = [stored.bytes, stored.usedAt, stored.used].map(intsFromText);
-  if (!ids || !sortKeys || !digests || !bytes || !usedAt || !used) return undefined;
+function indexOf({ header, texts, ints }: ColumnsFile): TagLinksIndex | undefined {
+  const { issues, tags: slugs } = header;
+  if (!Array.isArray(issues) || !issues.every(isString) || !Array.isArray(slugs) || !slugs.every(isString)) return undefined;
+  const column = (name: string) => {
+    const text = texts[name];
+    const at = ints[`${name}At`];
+    const made = text !== undefined && at ? new TextColumn(text, at) : undefined;
+    return made?.wellFormed() ? made : undefined;
+  };
+  const [ids, sortKeys, digests] = ['ids', 'sortKeys', 'digests'].map(column);
+  const { bytes, usedAt, used, orders, ordersAt } = ints;
+  if (!ids || !sortKeys || !digests || !bytes || !usedAt || !used || !orders || !ordersAt) return undefined;
   const n = ids.length;
   if (sortKeys.length !== n || digests.length !== n || bytes.length !== n || !wellFormedOffsets(usedAt, n, used.length)) return undefined;
-  if (!within(bytes, 2 ** 31) || !within(used, stored.issues.length)) return undefined;
+  if (!within(bytes, 2 ** 31) || !within(used, issues.length) || !wellFormedOffsets(ordersAt, slugs.length, orders.length) || !within(orders, n)) return undefined;
   // Each digest ends its line (digestOfLinks hashes runs of them as they are).
   for (let i = 0; i < n; i++) if (digests.at[i + 1]! === digests.at[i]! || digests.text.charCodeAt(digests.at[i + 1]! - 1) !== 10) return undefined;
-  const tags: TagLinksIndex['tags'] = [];
-  for (const entry of stored.tags) {
-    const order = Array.isArray(entry) && typeof entry[0] === 'string' ? intsFromText(entry[1]) : undefined;
-    if (!order || !within(order, n)) return undefined;
-    tags.push([entry[0], order]);
-  }
-  return { ids, sortKeys, digests, bytes, issues: stored.issues, usedAt, used, tags };
+  const tags = slugs.map((slug, t): [string, Int32Array] => [slug, orders.subarray(ordersAt[t]!, ordersAt[t + 1]!)]);
+  return { ids, sortKeys, digests, bytes, issues, usedAt, used, tags };
 }
 
 /**
@@ -451,8 +462,8 @@ function indexOf(stored: StoredTagLinksIndex): TagLinksIndex | undefined {
  */
 function readIndex(file: string, generation?: string): TagLinksIndex | undefined {
   try {
-    const stored = JSON.parse(readFileSync(file, 'latin1')) as StoredTagLinksIndex;
-    return generation === undefined || stored.generation === generation ? indexOf(stored) : undefined;
+    const stored = readColumnsFile(readFileSync(file), (header) => header.format === indexFormat && (generation === undefined || header.generation === generation));
+    return stored && indexOf(stored);
   } catch {
     return undefined;
   }

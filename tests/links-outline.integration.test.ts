@@ -13,6 +13,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outlineFile, readOutline, type LinksOutline } from '../build/links-outline.ts';
+import { columnsFileParts, readColumnsFile } from '../build/columns.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { seededRandom } from './helpers/seeded-random.ts';
 import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite } from './helpers/fresh-build.ts';
@@ -153,15 +154,13 @@ describe('the links index from the outline, in a new process', () => {
     // an entry from the kept shares, saying so, and removes the outline; the next build makes
     // the index from every issue, and is right.
     const file = outlineFile(path.join(config.dataDir, 'build-cache'));
-    const bytes = readFileSync(file);
-    const newline = bytes.indexOf(10);
-    const header = JSON.parse(bytes.toString('latin1', 0, newline)) as { count: number; lengths: number[]; issues: Array<[number, string]> };
+    const stored = readColumnsFile(readFileSync(file))!;
+    const header = stored.header as { count: number; issues: Array<[number, string]> };
     const outline = outlineIn(config.dataDir);
     const issue = 0;
     const kept = new Set(outline.issueKeys[issue]);
-    const highAt = newline + 1 + header.count * 12 + header.count * 4;
-    for (let i = 0; i < header.count; i++) if (!kept.has(i)) bytes.writeInt32LE(bytes.readInt32LE(highAt + i * 4) ^ 1, highAt + i * 4);
-    await fs.writeFile(file, bytes);
+    stored.ints.hashHigh = stored.ints.hashHigh!.map((high, i) => (kept.has(i) ? high : high ^ 1));
+    await fs.writeFile(file, Buffer.concat(columnsFileParts(stored)));
     const number = header.issues[issue]![0];
     const [edited] = await store.fetch<Doc[]>('*[_type == "issue" && number == $number && !(_id in path("drafts.**"))]', { number });
     const sections = structuredClone(edited!.sections) as Array<{ body: Block[] }>;

@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { intsFromText, intsToText } from '../build/columns.ts';
+import { columnsFileParts, readColumnsFile, type ColumnsFile } from '../build/columns.ts';
 import { buildInNewProcess as buildFresh, expectSameAsFromScratch, syntheticSite, type BuildOptions } from './helpers/fresh-build.ts';
 
 /** buildSite as a new process has it; how many times it resolved every tag's links, and spliced them. */
@@ -21,7 +21,7 @@ describe('tag pages in a new process', () => {
   it('take their links from the record while no issue changed its use of links, splice them when one did, resolve them when a tag changed, and equal a build from scratch', async () => {
     const { dir, store, config } = await syntheticSite('newsdesk-tag-pages-');
     const record = path.join(config.dataDir, 'build-cache', 'tag-links.json');
-    const index = path.join(config.dataDir, 'build-cache', 'tag-links-index.json');
+    const index = path.join(config.dataDir, 'build-cache', 'tag-links-index.bin');
     const pagesDir = path.join(config.dataDir, 'build-cache', 'pages');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     let step = 0;
@@ -80,24 +80,24 @@ describe('tag pages in a new process', () => {
     // planned, the sections cannot be made from it, and the links are resolved instead
     // (giving the digests planned).
     const retitle = (title: string) => store.mutate([{ patch: { id: 'link-5-1', set: { title } } }]);
-    const rewriteIndex = async (change: (index: { generation: string; bytes: string }) => void) => {
-      const stored = JSON.parse(await fs.readFile(index, 'utf8')) as Parameters<typeof change>[0];
+    const rewriteIndex = async (change: (index: ColumnsFile) => void) => {
+      const stored = readColumnsFile(await fs.readFile(index))!;
       change(stored);
-      await fs.writeFile(index, JSON.stringify(stored));
+      await fs.writeFile(index, Buffer.concat(columnsFileParts(stored)));
     };
     await fs.rm(index);
     await retitle('Retitled with no index');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
-    await rewriteIndex((stored) => void (stored.generation = 'another'));
+    await rewriteIndex((stored) => void (stored.header.generation = 'another'));
     await retitle('Retitled with another index');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
-    await fs.writeFile(index, '{"format":2,"generation":');
+    await fs.writeFile(index, (await fs.readFile(index)).subarray(0, -3));
     await retitle('Retitled with a damaged index');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual(resolved);
     await sameAsFromScratch();
-    await rewriteIndex((stored) => void (stored.bytes = intsToText(intsFromText(stored.bytes)!.map((bytes) => bytes + 1))));
+    await rewriteIndex((stored) => void (stored.ints.bytes = stored.ints.bytes!.map((bytes) => bytes + 1)));
     await retitle('Retitled with wrong lengths');
     expect(await buildInNewProcess({ config, store, threads: 1 })).toEqual({ resolved: 1, spliced: 1 });
     await sameAsFromScratch();

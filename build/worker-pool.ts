@@ -18,6 +18,7 @@ import type { LayoutStore } from '../emails/mjml-slots.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import type { EntryMeta } from './cache.ts';
 import type { IssueLines, Listing } from './sources.ts';
+import { workerEnv } from '../core/worker-env.ts';
 
 /** One issue to render: projected (from `lines`) or taken as projected (`issue`), then parsed and checked against its listing, in the worker. */
 export interface RenderRequest {
@@ -118,7 +119,7 @@ export class RenderPool {
       workerData: { cacheDir },
       // React's production build renders the same markup as its development build
       // (the tests compare worker and main-thread output byte for byte) at a third of the cost.
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: workerEnv({ NODE_ENV: 'production' }),
       // Left alone, each worker's heap grows to hundreds of MB of garbage before V8
       // collects; rendering one issue needs a few MB. The young generation is sized for an
       // issue's garbage, though: at 8 MB (with 64 MB old) a worker collected 670 times

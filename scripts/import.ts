@@ -13,6 +13,7 @@ import { isHttpUrl } from '../content/rules.ts';
 import { errorCodes, NewsdeskError, type ErrorCode } from '../core/errors.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
 import type { ImportJob, ImportOutcome } from './import-run.ts';
+import { workerEnv } from '../core/worker-env.ts';
 
 const markdownExtensions = /\.(md|mdx|markdown|mdown|mkd|txt)$/i;
 
@@ -92,7 +93,7 @@ const workerExecArgv = workerEntry.pathname.endsWith('.ts') ? ['--import', pathT
  */
 function runInWorker(job: ImportJob): Promise<ImportOutcome> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerEntry, { execArgv: workerExecArgv, workerData: job, resourceLimits: { maxOldGenerationSizeMb: importHeapMb, maxYoungGenerationSizeMb: 32 } });
+    const worker = new Worker(workerEntry, { execArgv: workerExecArgv, workerData: job, env: workerEnv(), resourceLimits: { maxOldGenerationSizeMb: importHeapMb, maxYoungGenerationSizeMb: 32 } });
     worker.once('message', (reply: ImportWorkerReply) => (reply.ok ? resolve(reply.outcome) : reject(toError(reply.error))));
     worker.once('error', (error: Error & { code?: string }) =>
       reject(

@@ -18,6 +18,7 @@ import { errorCodes, NewsdeskError, type ErrorCode } from '../../core/errors.ts'
 import type { GroqJsStore, StoreTransaction } from '../groq-js-store.ts';
 import type { Perspective, SanityDocument } from '../store.ts';
 import { LakeError } from './protocol.ts';
+import { workerEnv } from '../../core/worker-env.ts';
 
 export type QueryWorkerRequest =
   | { type: 'load'; documents: SanityDocument[]; first: boolean }
@@ -252,6 +253,7 @@ export class QueryPool {
     const worker = new Worker(workerUrl, {
       execArgv: workerExecArgv,
       workerData: { description: this.#description },
+      env: workerEnv(),
       resourceLimits: { maxOldGenerationSizeMb: this.#budget.memoryMb },
     });
     // A query worker never keeps the process alive on its own.

@@ -4,7 +4,7 @@
 // written under a temporary name and renamed into place, its entry.json last (which marks
 // it complete), and never changed afterwards, which is what makes hard-linking them into
 // the output safe.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -73,9 +73,7 @@ export function cacheKey(
   input: { fingerprint: string; neighbours: IssueJob['neighbours']; ctx: IssueJob['ctx'] },
   templateVersion: string,
 ): string {
-  return createHash('sha256')
-    .update(JSON.stringify({ templateVersion, entryLayout, fingerprint: input.fingerprint, neighbours: input.neighbours, baseUrl: input.ctx.baseUrl, settings: input.ctx.settings }))
-    .digest('hex');
+  return hash('sha256', JSON.stringify({ templateVersion, entryLayout, fingerprint: input.fingerprint, neighbours: input.neighbours, baseUrl: input.ctx.baseUrl, settings: input.ctx.settings }), 'hex');
 }
 
 export class BuildCache {
@@ -307,7 +305,7 @@ export class PageStore {
 
   /** The key of what `rel` shows, given as JSON (a tag page's links by their digest: build/tag-pages.ts). */
   keyOf(rel: string, json: string): string {
-    return createHash('sha256').update(`${this.#version}\0${rel}\0${json}\0`).digest('hex');
+    return hash('sha256', `${this.#version}\0${rel}\0${json}\0`, 'hex');
   }
 
   /** Marks a page as used by this build (prune keeps it). */

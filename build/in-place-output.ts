@@ -5,7 +5,7 @@
 // a manifest in the build cache (each file's content key), so a rebuild after a publish
 // writes a handful of files however big the archive is. The manifest only counts while
 // the output folder is the one it describes (a full build swaps in a new folder).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -57,10 +57,10 @@ export const contentKey = {
   link: (source: string) => `link:${source}`,
   /** The hash of the text's UTF-8 bytes (the same for a text in pieces as for the pieces joined). */
   text: (content: PageContent) => {
-    const hash = createHash('sha256');
-    if (typeof content === 'string' || Buffer.isBuffer(content)) hash.update(content);
-    else for (const piece of content as Buffer[]) hash.update(piece);
-    return `sha256:${hash.digest('base64url')}`;
+    if (typeof content === 'string' || Buffer.isBuffer(content)) return `sha256:${hash('sha256', content, 'base64url')}`;
+    const pieces = createHash('sha256');
+    for (const piece of content as Buffer[]) pieces.update(piece);
+    return `sha256:${pieces.digest('base64url')}`;
   },
   /** The same, remembered per path: a page the build reused (build-site.ts renderOnce) is the same string, not hashed again. */
   textAt(rel: string, content: string): string {

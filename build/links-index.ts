@@ -6,7 +6,7 @@
 // content/used-in.ts; what each issue contributes is remembered per document object, and
 // an entry whose contributions did not change is handed out again as the same object, so
 // a rebuild after a publish re-renders only the pages whose links changed.
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { asciiJson } from '../core/ascii-json.ts';
 import { normaliseUrl } from '../content/normalize-url.ts';
 import { slugify } from '../content/rules.ts';
@@ -674,7 +674,7 @@ export function entryDigest(link: PublishedLink): string {
   let digest = entryDigests.get(link);
   if (digest === undefined) {
     linksIndexStats.digested++;
-    entryDigests.set(link, (digest = createHash('sha256').update(JSON.stringify(link)).digest('base64url')));
+    entryDigests.set(link, (digest = hash('sha256', JSON.stringify(link), 'base64url')));
   }
   return digest;
 }
@@ -836,7 +836,7 @@ function issueLinksDigest(doc: SanityDocument, listing: Listing, raw: RawContent
     for (const section of issue.topics) {
       text += `${JSON.stringify([section.heading, section.anchor, section.topicRef ? (tagName(section.topicRef) ?? null) : null, section.paragraphs])}\n`;
     }
-    shareDigests.set(issue, (digest = createHash('sha256').update(text).digest('base64url')));
+    shareDigests.set(issue, (digest = hash('sha256', text, 'base64url')));
   }
   return digest;
 }

@@ -19,7 +19,7 @@
 // remembers nothing, so it patches the index the output holds instead, from a small state
 // the last build left in the build cache (see patchIndex): reading every issue's share
 // took it 0.55-1.2 s for 1,000 issues, the patch 0.05-0.07 s.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -390,8 +390,8 @@ function shareOf(key: string, doc: SearchDocWithWords, byId: TaggedLookup): Issu
     // "<" as \u003c: the same data, and no markup even for a host that sniffs JSON as HTML.
     JSON.stringify({ n: doc.number, t: doc.title, d: doc.date, u: doc.path, s: records }).replaceAll('<', '\\u003c'),
   ];
-  const digest = createHash('sha256').update(file[0]).update(file[1]);
-  return { key, number: doc.number, file, records: records.length, digest: digest.digest('base64'), words, tagged };
+  // One call on the two texts joined: the same bytes as an update each.
+  return { key, number: doc.number, file, records: records.length, digest: hash('sha256', file[0] + file[1], 'base64'), words, tagged };
 }
 
 /** "Title · example.org · tag, tag": what a reader may search a link by besides the text that names it. */

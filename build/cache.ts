@@ -9,7 +9,6 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { asciiJson } from '../core/ascii-json.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { isArrayOf, isString, recordOf } from '../core/record-of.ts';
 import type { RenderWarning } from '../core/render.ts';
@@ -251,12 +250,11 @@ export class BuildCache {
  * Writes one of the build cache's records as JSON, whole or not at all (a temporary file
  * renamed over it): what a build leaves the next one (search-index.ts, tag-pages.ts).
  */
-export async function writeRecord(file: string, value: unknown, options: { ascii?: boolean } = {}): Promise<void> {
-  // ASCII (core/ascii-json.ts): read back as Latin-1, a plain copy.
-  await writeWhole(file, options.ascii ? Buffer.from(asciiJson(JSON.stringify(value)), 'latin1') : JSON.stringify(value));
+export async function writeRecord(file: string, value: unknown): Promise<void> {
+  await writeWhole(file, JSON.stringify(value));
 }
 
-/** Writes a record's content whole or not at all (a temporary file renamed over it): JSON (writeRecord) or parts in binary (links-outline.ts). */
+/** Writes a record's content whole or not at all (a temporary file renamed over it): JSON (writeRecord) or a columns file's parts (columns.ts). */
 export async function writeWhole(file: string, content: PageContent): Promise<void> {
   const temp = `${file}.tmp-${process.pid}-${Date.now()}`;
   await fs.mkdir(path.dirname(file), { recursive: true });

@@ -1,9 +1,8 @@
 // Lists kept in the build cache as columns: each list of strings one text with where each
-// string starts, each list of numbers an Int32Array (in a file: the bytes, in this machine's
-// byte order, after a line of JSON; columnsFileParts). A publish reads such an index, changes a few entries and writes it again
-// (tag-pages.ts, links-outline.ts); as lists of tens of thousands of strings each that cost
-// it more than the change itself, and a column of strings is read, written and copied a run
-// at a time.
+// string starts, each list of numbers an Int32Array (in a file: ColumnsFile). A publish reads
+// such an index, changes a few entries and writes it again (tag-pages.ts, links-outline.ts);
+// as lists of tens of thousands of strings each that cost it more than the change itself,
+// and a column of strings is read, written and copied a run at a time.
 import { asciiJson } from '../core/ascii-json.ts';
 
 /** A list of strings as one text and where each starts (`at` has one more offset: the text's end). */

@@ -12,6 +12,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { NewsdeskError } from '../core/errors.ts';
+import { isString } from '../core/record-of.ts';
 import { writeWhole } from './cache.ts';
 import { columnsFileParts, readColumnsFile, wellFormedOffsets, within, type ColumnsFile } from './columns.ts';
 
@@ -97,8 +98,6 @@ export function readOutline(cacheDir: string, context: string): LinksOutline | u
     return undefined;
   }
 }
-
-const isString = (value: unknown): value is string => typeof value === 'string';
 
 function wellFormed({ header, texts, ints }: ColumnsFile<Header>): LinksOutline | undefined {
   const { issues, domains, tagLists, sections, count } = header;

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { documentDigest } from '../content/document-digest.ts';
 import type { SanityDocument } from '../content/store.ts';
 import { NewsdeskError } from '../core/errors.ts';
+import { isString } from '../core/record-of.ts';
 import { linkItem, linkSection, linkSectionFrame } from '../web/archive-page.tsx';
 import { isSafeSlug } from '../web/site.ts';
 import { writeRecord, writeWhole, type PageStore } from './cache.ts';
@@ -52,7 +53,7 @@ interface TagLinksRecord {
  * Every link the tag pages list and each tag's links in order (build-cache/tag-links-index.bin):
  * what a new process splices the tags' stored sections with. Written before the record that
  * names its generation, so a record never names an index other than the one it was made with.
- * Columns, not a list per link nor a list of strings per field (tag-links-index.ts).
+ * Columns, not a list per link nor a list of strings per field (columns.ts).
  */
 interface TagLinksIndex {
   /** Of each link, by its position: its id, sort key (its title, else its URL), digest followed by a newline (so a run of them is what digestOfLinks hashes), and list item's length in UTF-8 bytes. */
@@ -430,8 +431,6 @@ function storedIndex(index: TagLinksIndex, generation: string): ColumnsFile<Stor
     },
   };
 }
-
-const isString = (value: unknown): value is string => typeof value === 'string';
 
 /** The index a stored one describes, when well formed (any generation). */
 function indexOf({ header, texts, ints }: ColumnsFile): TagLinksIndex | undefined {

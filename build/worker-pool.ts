@@ -14,11 +14,11 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RenderContext } from '../core/render.ts';
 import { NewsdeskError, type ErrorCode, errorCodes } from '../core/errors.ts';
+import { workerEnv } from '../core/worker-env.ts';
 import type { LayoutStore } from '../emails/mjml-slots.ts';
 import type { Neighbours } from '../web/issue-page.tsx';
 import type { EntryMeta } from './cache.ts';
 import type { IssueLines, Listing } from './sources.ts';
-import { workerEnv } from '../core/worker-env.ts';
 
 /** One issue to render: projected (from `lines`) or taken as projected (`issue`), then parsed and checked against its listing, in the worker. */
 export interface RenderRequest {

@@ -11,9 +11,9 @@ import { Worker } from 'node:worker_threads';
 import { parseDate } from '../content/import-markdown/dates.ts';
 import { isHttpUrl } from '../content/rules.ts';
 import { errorCodes, NewsdeskError, type ErrorCode } from '../core/errors.ts';
+import { workerEnv } from '../core/worker-env.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
 import type { ImportJob, ImportOutcome } from './import-run.ts';
-import { workerEnv } from '../core/worker-env.ts';
 
 const markdownExtensions = /\.(md|mdx|markdown|mdown|mkd|txt)$/i;
 

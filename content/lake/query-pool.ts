@@ -15,10 +15,10 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { errorCodes, NewsdeskError, type ErrorCode } from '../../core/errors.ts';
+import { workerEnv } from '../../core/worker-env.ts';
 import type { GroqJsStore, StoreTransaction } from '../groq-js-store.ts';
 import type { Perspective, SanityDocument } from '../store.ts';
 import { LakeError } from './protocol.ts';
-import { workerEnv } from '../../core/worker-env.ts';
 
 export type QueryWorkerRequest =
   | { type: 'load'; documents: SanityDocument[]; first: boolean }

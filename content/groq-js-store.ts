@@ -18,7 +18,7 @@ import { OpenFile } from '../core/open-file.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { digestOfText, documentDigest, lineOf, recordDigest, recordLine } from './document-digest.ts';
-import { idAndTypeOf, isUnparsed, lazyDocument, lazyDocumentAt, lazyStats, lazyText, materialise, probesOf, type LineReader } from './lazy-document.ts';
+import { idAndTypeOf, isUnparsed, lazyDocument, lazyStats, lazyText, materialise, probesOf, type LineReader, type LineTable } from './lazy-document.ts';
 import { narrowQuery } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
@@ -954,26 +954,53 @@ async function writeLineIndex(file: string, index: LineIndex): Promise<void> {
 function documentsOfIndex(index: IndexedLines, file: string, deriveRevisions: boolean): SanityDocument[] {
   const lines = new OpenFile(file);
   const reader = lineReader(file, deriveRevisions, lines);
+  const table = indexTable(index, reader);
   const documents: SanityDocument[] = new Array(index.count);
   for (let i = 0; i < index.count; i++) {
-    const id = index.ids[i];
-    const type = index.types[i]! < 0 ? undefined : index.typeNames[index.types[i]!];
-    // A slice of the one string (V8 shares its characters).
-    const digest = index.digests.slice(i * lineDigestLength, (i + 1) * lineDigestLength);
-    // A small integer, as V8 stores it in the document's state without a box of its own (a
-    // Float64Array's element is a heap number: 81,000 of them).
-    const at = index.offsets[i]!;
-    const offset = at < 0x3fffffff ? at | 0 : at;
-    if (!id || !type) {
-      const doc = parseLine(reader.read!(offset, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, digest);
-      recordDigest(doc, digest);
+    if (index.ids[i] && index.types[i]! >= 0) documents[i] = lazyDocument<SanityDocument>(table, i);
+    else {
+      const offset = table.offset(i);
+      const doc = parseLine(reader.read!(offset, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, table.digest(i));
+      recordDigest(doc, table.digest(i));
       recordLine(doc, { file: lines, offset, length: index.lengths[i]! });
       documents[i] = doc;
-    } else {
-      documents[i] = lazyDocumentAt<SanityDocument>(id, type, offset, index.lengths[i]!, index.lineNumbers[i]!, digest, index.probes[i]!, reader);
     }
   }
   return documents;
+}
+
+/** The rows of a line index read from its file, as its lazy documents read them (content/lazy-document.ts LineTable). */
+function indexTable(index: IndexedLines, reader: LineReader): LineTable {
+  const { ids, types, typeNames, digests, offsets, lengths, probes, lineNumbers } = index;
+  return {
+    reader,
+    id: (row) => ids[row]!,
+    type: (row) => typeNames[types[row]!]!,
+    // A slice of the one string (V8 shares its characters), made when asked.
+    digest: (row) => digests.slice(row * lineDigestLength, (row + 1) * lineDigestLength),
+    offset: (row) => offsets[row]!,
+    length: (row) => lengths[row]!,
+    probes: (row) => probes[row]!,
+    lineNumber: (row) => lineNumbers[row]!,
+  };
+}
+
+/**
+ * The rows of a line index a lazy read is making (DatasetParser.index), as its lazy
+ * documents read them; without `source` the file is not read again (offset -1: each
+ * document holds its line).
+ */
+function columnsTable(index: LineColumns, reader: LineReader, source: OpenFile | undefined): LineTable {
+  return {
+    reader,
+    id: (row) => index.ids[row]!,
+    type: (row) => index.types[row]!,
+    digest: (row) => index.digests[row]!,
+    offset: source ? (row) => index.offsets[row]! : () => -1,
+    length: (row) => index.lengths[row]!,
+    probes: (row) => index.probes[row]!,
+    lineNumber: (row) => index.lineNumbers[row]!,
+  };
 }
 
 class DatasetParser {
@@ -983,7 +1010,7 @@ class DatasetParser {
   readonly #map: ((doc: SanityDocument) => SanityDocument) | undefined;
   readonly #lazy: boolean;
   readonly #seen = new Map<string, number>();
-  #reader: LineReader | undefined;
+  #table: LineTable | undefined;
   readonly #source: OpenFile | undefined;
   /** The probe keys (lazy-document.ts probesOf) the last lazy document's line may hold. */
   #probes = 0;
@@ -1005,36 +1032,41 @@ class DatasetParser {
   readonly index: LineColumns = emptyLineIndex();
 
   line(text: string, lineNumber: number, offset = -1, length = 0): void {
-    const doc = this.document(text, lineNumber, offset, length);
-    if (!doc) return;
+    const read = this.#read(text, lineNumber, offset, length, this.#lazy);
+    if (!read) return;
+    const { doc, named, digest } = read;
     this.documents.push(this.#map ? this.#map(doc) : doc);
-    const unparsed = isUnparsed(doc);
     // A lazy document knows where its line is itself.
-    if (this.#source && offset >= 0 && !unparsed) recordLine(doc, { file: this.#source, offset, length });
-    if (this.#lazy) {
-      pushLine(this.index, unparsed ? { id: doc._id, type: doc._type, probes: this.#probes } : undefined, lineNumber, offset, length, documentDigest(doc));
-    }
+    if (this.#source && offset >= 0 && !named) recordLine(doc, { file: this.#source, offset, length });
+    if (this.#lazy) pushLine(this.index, named && { ...named, probes: this.#probes }, lineNumber, offset, length, digest);
   }
 
   /** One line's document, checked (and its revision derived) as line() does, without keeping it; undefined for a blank line. */
   document(text: string, lineNumber: number, offset = -1, length = 0): SanityDocument | undefined {
+    return this.#read(text, lineNumber, offset, length, false)?.doc;
+  }
+
+  /**
+   * A line's document and digest. `lazy`: a line that names its _id and _type first (`named`)
+   * gives a lazy document, of the row line() adds to the index next.
+   */
+  #read(text: string, lineNumber: number, offset: number, length: number, lazy: boolean): { doc: SanityDocument; digest: string; named?: { id: string; type: string } } | undefined {
     const line = text.trim();
     if (line === '') return undefined;
     const digest = digestOfText(line);
-    const named = this.#lazy ? idAndTypeOf(line) : undefined;
+    const named = lazy ? idAndTypeOf(line) : undefined;
     if (named && named.id !== '' && named.type !== '') {
       this.#claim(named.id, lineNumber);
-      this.#reader ??= lineReader(this.#file, this.#deriveRevisions, this.#source);
+      this.#table ??= columnsTable(this.index, lineReader(this.#file, this.#deriveRevisions, this.#source), this.#source);
       this.#probes = probesOf(line);
       // A line that can be read again from the file is not kept (80 MB of lines for 1,000 issues).
-      const at = this.#source ? offset : -1;
-      return lazyDocument<SanityDocument>(named.id, named.type, at >= 0 ? undefined : line, lineNumber, digest, this.#reader, at, length, this.#probes);
+      return { doc: lazyDocument<SanityDocument>(this.#table, this.index.ids.length, this.#source && offset >= 0 ? undefined : line), digest, named };
     }
     const doc = parseLine(line, this.#file, lineNumber, this.#deriveRevisions, digest);
     this.#claim(doc._id, lineNumber);
     // What the line says, so a build fingerprints the document without serialising it again.
     recordDigest(doc, digest);
-    return doc;
+    return { doc, digest };
   }
 
   #claim(id: string, lineNumber: number): void {

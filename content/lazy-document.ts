@@ -23,17 +23,44 @@ export const lazyStats = { parsed: 0, linesRead: 0, fileReads: 0, letGo: 0 };
 export interface LineReader {
   /** The line's document, checked (it must have the `_id` and `_type` its start gave: `named`); throws an error naming the file and line. */
   parse(line: string, lineNumber: number, digest: string, named: { id: string; type: string }): Record<string, unknown>;
-  /** The text of the line at `offset` (bytes) in the file, for documents made from a line index (lazyDocumentAt). */
+  /** The text of the line at `offset` (bytes) in the file, for documents whose table knows where their line is (LineTable.offset). */
   read?(offset: number, length: number): string;
   /** The file read() reads, kept open as long as the reader is. */
   source?: OpenFile;
 }
 
+/**
+ * What the line index of a file (or a read of it that makes one) says of its lazy
+ * documents, a row each: shared by all of them, so a document's own state is a few fields
+ * (a load of 81,000 documents made, and its collections copied, half the bytes it did with
+ * every field in each document).
+ */
+export interface LineTable {
+  /** Parses the rows' lines (and reads them from the file, when it can). */
+  readonly reader: LineReader;
+  id(row: number): string;
+  type(row: number): string;
+  /** The line's digest (content/document-digest.ts). */
+  digest(row: number): string;
+  /** Where the line is in the file (bytes), for the reader to read again; -1: not known (the document holds its line). */
+  offset(row: number): number;
+  length(row: number): number;
+  /** Which of the keys every document is asked for (probes) the line may hold; -1: not known (read from its line). */
+  probes(row: number): number;
+  lineNumber(row: number): number;
+}
+
+/** LazyState.flags: read since it was last kept among the parsed documents (see held). */
+const usedFlag = 1;
+/** LazyState.flags: changed through the Proxy (set, define, delete): its parse is then all there is of it, never let go. */
+const writtenFlag = 2;
+/** LazyState.flags: among the parsed documents that may be let go (held). */
+const heldFlag = 4;
+
 /** A lazy document's own state: the Proxy's target, so one handler serves them all. */
 interface LazyState {
-  id: string;
-  type: string;
-  digest: string;
+  table: LineTable;
+  row: number;
   parsed: Record<string, unknown> | undefined;
   /**
    * The line's text, for a document whose line cannot be read again from its file (no
@@ -41,21 +68,10 @@ interface LazyState {
    * that follows. Dropped once parsed: the line's text is then garbage.
    */
   line: string | undefined;
-  /** Where the line is in the file (bytes): its parse can be let go, and its line read again. -1: not known. */
-  offset: number;
-  length: number;
-  /** Which of the keys every document is asked for (probes) its line may hold, for a document of a line index; -1: not known (read from its line). */
-  probes: number;
-  lineNumber: number;
-  reader: LineReader;
   /** Keys the line surely lacks (or may have), as asked so far. */
   lacks: Map<string, boolean> | undefined;
-  /** Read since it was last kept among the parsed documents (see held). */
-  used: boolean;
-  /** Changed through the Proxy (set, define, delete): its parse is then all there is of it, never let go. */
-  written: boolean;
-  /** Among the parsed documents that may be let go (held). */
-  held: boolean;
+  /** usedFlag, writtenFlag, heldFlag. */
+  flags: number;
 }
 
 /** Reads a lazy document's state (undefined from any other object). */
@@ -82,21 +98,20 @@ const held = {
   bytes: 0,
   add(s: LazyState): void {
     // Being read now: the newest parse goes last of all.
-    s.used = true;
-    s.held = true;
+    s.flags |= usedFlag | heldFlag;
     this.queue.push(s);
-    this.bytes += s.length;
+    this.bytes += s.table.length(s.row);
     while (this.bytes > parsedBudget.bytes && this.head < this.queue.length - 1) {
       const oldest = this.queue[this.head]!;
       this.queue[this.head++] = undefined;
-      if (!oldest.held) continue;
-      if (oldest.used) {
-        oldest.used = false;
+      if (!(oldest.flags & heldFlag)) continue;
+      if (oldest.flags & usedFlag) {
+        oldest.flags &= ~usedFlag;
         this.queue.push(oldest);
         continue;
       }
-      oldest.held = false;
-      this.bytes -= oldest.length;
+      oldest.flags &= ~heldFlag;
+      this.bytes -= oldest.table.length(oldest.row);
       oldest.parsed = undefined;
       lazyStats.letGo++;
     }
@@ -107,25 +122,26 @@ const held = {
   },
   /** A document changed through its Proxy: what it holds now is not its line's. */
   keep(s: LazyState): void {
-    s.written = true;
-    if (s.held) {
-      s.held = false;
-      this.bytes -= s.length;
+    s.flags |= writtenFlag;
+    if (s.flags & heldFlag) {
+      s.flags &= ~heldFlag;
+      this.bytes -= s.table.length(s.row);
     }
   },
 };
 
 function whole(s: LazyState): Record<string, unknown> {
   if (s.parsed !== undefined) {
-    s.used = true;
+    s.flags |= usedFlag;
     return s.parsed;
   }
-  const parsed = s.reader.parse(textOf(s), s.lineNumber, s.digest, s);
+  const { table, row } = s;
+  const parsed = table.reader.parse(textOf(s), table.lineNumber(row), table.digest(row), { id: table.id(row), type: table.type(row) });
   s.parsed = parsed;
   s.line = undefined;
   s.lacks = undefined;
   lazyStats.parsed++;
-  if (s.offset >= 0 && s.reader.read && !s.written) held.add(s);
+  if (table.offset(row) >= 0 && table.reader.read && !(s.flags & writtenFlag)) held.add(s);
   return parsed;
 }
 
@@ -139,7 +155,10 @@ function written(s: LazyState): Record<string, unknown> {
 /** Where the line of a lazy document of a line index is in its file (content/document-digest.ts lineOf); undefined for any other object. */
 export function lazyLineOf(doc: object): LineAt | undefined {
   const s = (doc as { [state]?: LazyState })[state];
-  return s && s.offset >= 0 && s.reader.source ? { file: s.reader.source, offset: s.offset, length: s.length } : undefined;
+  if (!s) return undefined;
+  const { table, row } = s;
+  const offset = table.offset(row);
+  return offset >= 0 && table.reader.source ? { file: table.reader.source, offset, length: table.length(row) } : undefined;
 }
 
 /**
@@ -155,10 +174,11 @@ function known(s: LazyState, key: string | symbol): boolean {
   if (key === '_rev') return false;
   const cached = s.lacks?.get(key);
   if (cached !== undefined) return cached;
-  if (s.probes >= 0) {
+  const probes = s.table.probes(s.row);
+  if (probes >= 0) {
     // The keys every document is asked for are answered from what its read found (or the line index).
     const probe = probeKeys.indexOf(key);
-    if (probe >= 0) return (s.probes & (1 << probe)) === 0;
+    if (probe >= 0) return (probes & (1 << probe)) === 0;
   }
   const line = textOf(s);
   const lacks = !line.includes(`"${key}"`) && !line.includes('\\u');
@@ -172,13 +192,13 @@ function known(s: LazyState, key: string | symbol): boolean {
 const empty: Record<string, unknown> = {};
 
 const handler: ProxyHandler<LazyState> = {
-  get: (s, key) => (key === state ? s : !known(s, key) ? Reflect.get(whole(s), key) : key === '_id' ? s.id : key === '_type' ? s.type : Reflect.get(empty, key)),
+  get: (s, key) => (key === state ? s : !known(s, key) ? Reflect.get(whole(s), key) : key === '_id' ? s.table.id(s.row) : key === '_type' ? s.table.type(s.row) : Reflect.get(empty, key)),
   has: (s, key) => (!known(s, key) ? Reflect.has(whole(s), key) : key === '_id' || key === '_type' || Reflect.has(empty, key)),
   ownKeys: (s) => Reflect.ownKeys(whole(s)),
   getOwnPropertyDescriptor: (s, key) => {
     if (known(s, key)) {
       if (key !== '_id' && key !== '_type') return undefined;
-      return { value: key === '_id' ? s.id : s.type, writable: true, enumerable: true, configurable: true };
+      return { value: key === '_id' ? s.table.id(s.row) : s.table.type(s.row), writable: true, enumerable: true, configurable: true };
     }
     const descriptor = Reflect.getOwnPropertyDescriptor(whole(s), key);
     // Reported as configurable: the target (the state) does not hold it, which a Proxy must not contradict.
@@ -191,22 +211,14 @@ const handler: ProxyHandler<LazyState> = {
 };
 
 /**
- * A document of the line `line` (of `reader`'s file) whose `_id` and `_type` are known;
- * parsed when more is read. With its place in the file (`offset`), its parse can be let go
- * and read again; `probes` (probesOf) then answers the keys every document is asked for.
+ * The document of row `row` of `table`, whose `_id` and `_type` the table knows; parsed when
+ * more is read. `line`: the line's text, for a table that cannot read it again from the
+ * file (offset -1). One that can lets its parse go and reads the line again; the row's
+ * probes then answer the keys every document is asked for.
  */
-export function lazyDocument<T>(id: string, type: string, line: string | undefined, lineNumber: number, digest: string, reader: LineReader, offset = -1, length = 0, probes = -1): T {
-  const s: LazyState = { id, type, digest, parsed: undefined, line, offset, length, probes, lineNumber, reader, lacks: undefined, used: false, written: false, held: false };
+export function lazyDocument<T>(table: LineTable, row: number, line?: string): T {
+  const s: LazyState = { table, row, parsed: undefined, line, lacks: undefined, flags: 0 };
   return new Proxy(s, handler) as unknown as T;
-}
-
-/**
- * A document of a line index (what an earlier read of the same file found): the line at
- * `offset` is read from the file (reader.read) only when more than its _id, _type, digest or
- * the keys every document is asked for (`probes`, from probesOf) is read.
- */
-export function lazyDocumentAt<T>(id: string, type: string, offset: number, length: number, lineNumber: number, digest: string, probes: number, reader: LineReader): T {
-  return lazyDocument<T>(id, type, undefined, lineNumber, digest, reader, offset, length, probes);
 }
 
 /** Keys groq-js asks every document for (is it an iterator, a promise; attributes as hasOwnProperty), which a line seldom holds. */
@@ -230,12 +242,13 @@ export function probesOf(line: string): number {
 function textOf(s: LazyState): string {
   if (s.line !== undefined) return s.line;
   lazyStats.linesRead++;
-  return s.reader.read!(s.offset, s.length);
+  return s.table.reader.read!(s.table.offset(s.row), s.table.length(s.row));
 }
 
 /** The digest a lazy document was read with (content/document-digest.ts asks); undefined for any other object. */
 export function lazyDigest(doc: object): string | undefined {
-  return (doc as { [state]?: LazyState })[state]?.digest;
+  const s = (doc as { [state]?: LazyState })[state];
+  return s?.table.digest(s.row);
 }
 
 /** The text a lazy document not parsed yet holds of its line (undefined once parsed, before its line is read, and for any other object). */

@@ -43,6 +43,7 @@ import {
   issueLines,
   parseProjectedIssue,
   projectIssues,
+  tagDocumentsOf,
   type Listing,
 } from './sources.ts';
 import { TagLinks, forgetTagSorts, type TagPage } from './tag-pages.ts';
@@ -291,7 +292,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     missing.sort((a, b) => b.listing.number - a.listing.number);
     // The tag documents, which no issue's cache key covers (a link's tags are shown by name).
     let tagDocs: string | undefined;
-    const tagsDigest = () => (tagDocs ??= tagDigest(everything.byId.values()));
+    const tagsDigest = () => (tagDocs ??= tagDigest(tagDocumentsOf(everything)));
     // Pages made from many issues (the archive, tag pages), stored by what they show (build/cache.ts).
     const pages = new PageStore(path.join(cache.dir, 'pages'), version);
     // Each issue's records file of the search index, from when its share is read until it is placed (build/search-index.ts StoredRecords).

@@ -15,7 +15,7 @@ import { collectReferences } from '../content/used-in.ts';
 import { isSafeSlug } from '../web/site.ts';
 import { IntColumnBuilder, TextColumnBuilder } from './columns.ts';
 import { shortDigestLength, type LinksOutline } from './links-outline.ts';
-import { linkFieldsOf, type Listing, type RawContent } from './sources.ts';
+import { linkFieldsOf, tagDocumentsOf, type Listing, type RawContent } from './sources.ts';
 import { NewsdeskError } from '../core/errors.ts';
 
 export interface TagName {
@@ -766,7 +766,7 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
 /** A tag document's name by id, from one look over the build's documents (undefined: no tag, or one unfit for a page). */
 function tagNamer(raw: RawContent): (id: string) => TagName | undefined {
   let namer = tagNamers.get(raw);
-  if (!namer) tagNamers.set(raw, (namer = namerOf(tagNamesIn(raw.byId))));
+  if (!namer) tagNamers.set(raw, (namer = namerOf(tagNamesIn(tagDocumentsOf(raw)))));
   return namer;
 }
 
@@ -774,10 +774,9 @@ function tagNamer(raw: RawContent): (id: string) => TagName | undefined {
 const tagNamers = new WeakMap<RawContent, (id: string) => TagName | undefined>();
 
 /** The name of each tag fit for a page (a title and a safe slug), by id. */
-function tagNamesIn(byId: ReadonlyMap<string, SanityDocument>): Map<string, TagName> {
+function tagNamesIn(tags: Iterable<SanityDocument>): Map<string, TagName> {
   const names = new Map<string, TagName>();
-  for (const doc of byId.values()) {
-    if (doc._type !== 'tag') continue;
+  for (const doc of tags) {
     const tag = doc as { title?: unknown; slug?: { current?: unknown } };
     if (typeof tag.title === 'string' && typeof tag.slug?.current === 'string' && isSafeSlug(tag.slug.current)) names.set(doc._id, { title: tag.title, slug: tag.slug.current });
   }

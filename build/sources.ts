@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { isArrayOf, isString, recordOf } from '../core/record-of.ts';
 import { issueSchema, parseOrThrow, sectionSchema, tagRefSchema, type Issue } from '../content/model.ts';
 import { projectIssue } from '../content/issue-projection.ts';
+import { poolOf } from '../content/groq-narrow.ts';
 import { issueListingsByIdQuery, issueListingsQuery } from '../content/queries.ts';
 import { documentDigest, lineOf } from '../content/document-digest.ts';
 import { unparsedLine } from '../content/lazy-document.ts';
@@ -151,21 +152,33 @@ export class SourceIndex {
 }
 
 export interface RawContent {
-  issues: SanityDocument[];
+  issues: readonly SanityDocument[];
   byId: ReadonlyMap<string, SanityDocument>;
+  /** The tag documents, in document order (tagDocumentsOf: every document otherwise). */
+  tags?: readonly SanityDocument[];
 }
 
-/** Every published document, raw: one cheap query instead of one projection per issue; from a local store, its own id index (ContentStore.published). */
+/** The tag documents of `raw`: its list, or those among all its documents. */
+export function tagDocumentsOf(raw: RawContent): Iterable<SanityDocument> {
+  return raw.tags ?? [...raw.byId.values()].filter((doc) => doc._type === 'tag');
+}
+
+/**
+ * Every published document, raw: one cheap query instead of one projection per issue; from a
+ * local store, its own id index (ContentStore.published). The issues and tags are the
+ * pools queries read too (content/groq-narrow.ts poolOf), which a local store makes without
+ * asking each of its documents for its type.
+ */
 export async function fetchRawContent(store: ContentStore): Promise<RawContent> {
   if (store.published) {
     const { documents, byId } = await store.published();
-    return { issues: documents.filter((d) => d._type === 'issue'), byId };
+    return { issues: poolOf(documents, 'issue'), byId, tags: poolOf(documents, 'tag') };
   }
   const docs = await store.fetch<SanityDocument[]>('*', {}, { perspective: 'published' });
   const list = Array.isArray(docs) ? docs : [];
   const byId = new Map<string, SanityDocument>();
   for (const d of list) byId.set(d._id, d);
-  return { issues: list.filter((d) => d._type === 'issue'), byId };
+  return { issues: poolOf(list, 'issue'), byId, tags: poolOf(list, 'tag') };
 }
 
 /**

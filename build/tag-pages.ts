@@ -33,7 +33,7 @@ import { isSafeSlug } from '../web/site.ts';
 import { writeRecord, writeWhole, type PageStore } from './cache.ts';
 import { columnsFileParts, IntColumnBuilder, readColumnsFile, TextColumn, TextColumnBuilder, wellFormedOffsets, within, type ColumnsFile } from './columns.ts';
 import type { TaggedLookup } from './search-index.ts';
-import { knownTaggedLinks, referencesOf, tagResolver, taggedLinkDetails, taggedLinkOf, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
+import { knownTaggedLinks, referencesOf, tagDocumentsOf, tagResolver, taggedLinkDetails, taggedLinkOf, taggedLinks, type Listing, type RawContent, type TaggedLink } from './sources.ts';
 
 const recordFormat = 4;
 
@@ -574,8 +574,7 @@ function makeIndex(
 function splice(input: { index: TagLinksIndex; known: TagLinksRecord; changed: Set<string>; raw: RawContent; listings: Map<string, Listing> }): Spliced | undefined {
   const { index, known, changed, raw, listings } = input;
   const titles = new Map<string, string>();
-  for (const doc of raw.byId.values()) {
-    if (doc._type !== 'tag') continue;
+  for (const doc of tagDocumentsOf(raw)) {
     const { title, slug } = doc as { title?: unknown; slug?: { current?: unknown } };
     if (typeof title !== 'string' || typeof slug?.current !== 'string') continue;
     if ((titles.get(slug.current) ?? title) !== title) return undefined;

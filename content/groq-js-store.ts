@@ -19,7 +19,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { digestOfText, documentDigest, lineOf, recordDigest, recordLine } from './document-digest.ts';
 import { idAndTypeOf, isUnparsed, lazyDocument, lazyStats, lazyText, materialise, probesOf, type LineReader, type LineTable } from './lazy-document.ts';
-import { narrowQuery } from './groq-narrow.ts';
+import { narrowQuery, rememberTypes } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
 import { buildView } from './perspective-view.ts';
@@ -959,18 +959,31 @@ function documentsOfIndex(index: IndexedLines, file: string, deriveRevisions: bo
   // The id index (indexOf) made here from the ids the line index holds: asked of each lazy
   // document through its Proxy, the ids cost a new process as much again (cold code, 81,000 calls).
   const byId = new Map<string, SanityDocument>();
+  // So are the types (the pools of groq-narrow.ts) and whether any is a draft (the views).
+  const types = new Array<string>(index.count);
+  let drafts = false;
   for (let i = 0; i < index.count; i++) {
     const id = index.ids[i];
-    if (id && index.types[i]! >= 0) byId.set(id, (documents[i] = lazyDocument<SanityDocument>(table, i)));
-    else {
+    const type = index.types[i]!;
+    let doc: SanityDocument;
+    if (id && type >= 0) {
+      doc = lazyDocument<SanityDocument>(table, i);
+      byId.set(id, doc);
+      types[i] = index.typeNames[type]!;
+      drafts ||= isDraftId(id);
+    } else {
       const offset = table.offset(i);
-      const doc = parseLine(reader.read!(offset, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, table.digest(i));
+      doc = parseLine(reader.read!(offset, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, table.digest(i));
       recordDigest(doc, table.digest(i));
       recordLine(doc, { file: lines, offset, length: index.lengths[i]! });
-      byId.set(doc._id, (documents[i] = doc));
+      byId.set(doc._id, doc);
+      types[i] = doc._type;
+      drafts ||= isDraftId(doc._id);
     }
+    documents[i] = doc;
   }
   idIndexes.set(documents, byId);
+  knowTypes(documents, types, !drafts);
   return documents;
 }
 
@@ -1214,11 +1227,23 @@ function applyRecordsIndexed(documents: SanityDocument[], records: JournalRecord
   const found = indexOf(documents);
   // One a build holds (GroqJsStore.published) stays as it was: the new array gets a copy.
   const index = handedOut.has(found) ? new Map(found) : found;
-  const result = applyRecords(documents, records, index);
+  const known = knownTypes.get(documents);
+  const result = applyRecords(documents, records, index, known?.types);
   if (index === found) idIndexes.delete(documents);
-  idIndexes.set(result, index);
-  return result;
+  idIndexes.set(result.documents, index);
+  if (known && result.types) knowTypes(result.documents, result.types, known.draftFree && records.every((r) => r.put.every((doc) => !isDraftId(doc._id))));
+  return result.documents;
 }
+
+/** Each document's type by place and whether none is a draft, for arrays whose documents were not asked (a line index's, and what journal records made of them). */
+const knownTypes = new WeakMap<SanityDocument[], { types: string[]; draftFree: boolean }>();
+
+function knowTypes(documents: SanityDocument[], types: string[], draftFree: boolean): void {
+  knownTypes.set(documents, { types, draftFree });
+  rememberTypes(documents, types);
+}
+
+const isDraftId = (id: string) => id.startsWith('drafts.');
 
 /** Id indexes handed out whole (GroqJsStore.published): never changed in place again. */
 const handedOut = new WeakSet<Map<string, SanityDocument>>();
@@ -1231,7 +1256,7 @@ function dereferencer(dataset: SanityDocument[]) {
 function viewFor(snapshot: Snapshot, perspective: Perspective): SanityDocument[] {
   let view = snapshot.views.get(perspective);
   if (!view) {
-    view = buildView(snapshot.documents, perspective);
+    view = buildView(snapshot.documents, perspective, knownTypes.get(snapshot.documents)?.draftFree);
     snapshot.views.set(perspective, view);
   }
   return view;

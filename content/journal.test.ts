@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeTempDir } from '../tests/helpers/temp.ts';
 import { GroqJsStore } from './groq-js-store.ts';
-import { journalStats, readJournal } from './journal.ts';
+import { applyRecords, journalStats, readJournal, type JournalRecord } from './journal.ts';
 import type { Mutation, SanityDocument } from './store.ts';
 
 const fixedNow = () => new Date('2026-05-01T10:00:00Z');
@@ -66,5 +66,24 @@ describe('the journal read by a new process', () => {
     const reader = new GroqJsStore({ datasetPath, now: fixedNow, compaction: { ratio: Infinity } });
     expect((await reader.fetch<SanityDocument[]>('*', {}, { perspective: 'raw' })).map((d) => d.text)).toEqual(['save 4']);
     expect(journalStats.parsed).toBe(5);
+  });
+});
+
+describe('applyRecords', () => {
+  it("gives the result's types by place with it, as its documents say them, through deletes, replacements, new documents and places kept for later ones", () => {
+    const doc = (id: string, type: string) => ({ _id: id, _type: type });
+    const documents = [doc('a', 'tag'), doc('b', 'link'), doc('c', 'issue'), doc('d', 'link')];
+    const record = (put: SanityDocument[], del: string[] = [], placed?: string[]): JournalRecord => ({ tx: 't', at: '2026-01-01T00:00:00Z', by: 'test', put, del, ...(placed ? { placed } : {}) });
+    const records = [
+      record([doc('b', 'tag'), doc('e', 'issue')], ['a']),
+      record([], [], ['f', 'g']),
+      record([doc('g', 'link'), doc('a', 'issue')], ['d']),
+      record([doc('f', 'tag')], ['c']),
+    ];
+    const index = new Map(documents.map((d) => [d._id, d] as const));
+    const result = applyRecords(documents, records, index, documents.map((d) => d._type));
+    expect(result.documents.map((d) => d._id)).toEqual(['b', 'e', 'f', 'g', 'a']);
+    expect(result.types).toEqual(result.documents.map((d) => d._type));
+    expect(applyRecords(documents, records, new Map(documents.map((d) => [d._id, d] as const))).types).toBeUndefined();
   });
 });

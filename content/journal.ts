@@ -292,11 +292,15 @@ export async function syncFolder(folder: string): Promise<void> {
 /**
  * Applies journal records over documents. Only the array is copied (unchanged documents
  * stay shared) and `index` (id → document, for `documents`) is updated in place to serve
- * the result: a write costs a copy of references, not a pass that hashes every id.
+ * the result: a write costs a copy of references, not a pass that hashes every id. With
+ * `types` (each document's _type by place), the result's types come too, without asking
+ * the documents (lazy ones answer through a Proxy).
  */
-export function applyRecords(documents: SanityDocument[], records: JournalRecord[], index: Map<string, SanityDocument>): SanityDocument[] {
-  if (records.length === 0) return documents;
+export function applyRecords(documents: SanityDocument[], records: JournalRecord[], index: Map<string, SanityDocument>, types?: string[]): { documents: SanityDocument[]; types?: string[] } {
+  if (records.length === 0) return { documents, types };
   const out: Array<SanityDocument | undefined> = documents.slice();
+  // Each document's type by place, kept beside `out` (the records' documents are plain objects).
+  const outTypes: Array<string | undefined> | undefined = types?.slice();
   // Where this call put or removed a document (-1: removed).
   const placed = new Map<string, number>();
   const positionOf = (id: string): number => {
@@ -311,6 +315,7 @@ export function applyRecords(documents: SanityDocument[], records: JournalRecord
       const at = positionOf(id);
       if (at >= 0) {
         out[at] = undefined;
+        if (outTypes) outTypes[at] = undefined;
         removed = true;
       }
       placed.set(id, -1);
@@ -320,16 +325,19 @@ export function applyRecords(documents: SanityDocument[], records: JournalRecord
     for (const id of record.placed ?? []) {
       if (positionOf(id) >= 0) continue;
       placed.set(id, out.push(undefined) - 1);
+      outTypes?.push(undefined);
       removed = true;
     }
     for (const doc of record.put) {
       const at = positionOf(doc._id);
       if (at >= 0) out[at] = doc;
       else placed.set(doc._id, out.push(doc) - 1);
+      if (outTypes) outTypes[at >= 0 ? at : out.length - 1] = doc._type;
       index.set(doc._id, doc);
     }
   }
-  return removed ? out.filter((d): d is SanityDocument => d !== undefined) : (out as SanityDocument[]);
+  if (!removed) return { documents: out as SanityDocument[], types: outTypes as string[] | undefined };
+  return { documents: out.filter((d): d is SanityDocument => d !== undefined), types: outTypes?.filter((_, i) => out[i] !== undefined) as string[] | undefined };
 }
 
 /** Whether every record's last word on a document is what `documents` holds (the journal was folded into them). */

@@ -125,6 +125,35 @@ describe('a lazy store', () => {
     expect(await new GroqJsStore({ datasetPath, lazy: true }).documents()).toEqual(await new GroqJsStore({ datasetPath }).documents());
   });
 
+  it("answers by type and perspective as an eager store does after journal writes over its line index's documents: a draft, a type changed, a document deleted and made again", async () => {
+    const { lazy: first, datasetPath } = await stores(docs.map((d) => JSON.stringify(d)));
+    await first.documents();
+    // A new process: documents from the line index, their types and draft-free views known from it.
+    const writer = new GroqJsStore({ datasetPath, lazy: true });
+    const queries = ['*[_type == "issue"]._id', '*[_type == "tag"]{_id, title}', '*[_type == "link"]._id', '*._id'];
+    const answers = async (store: GroqJsStore) => {
+      const out: unknown[] = [];
+      for (const perspective of ['published', 'drafts', 'raw'] as const) for (const query of queries) out.push(await store.fetch(query, {}, { perspective }));
+      return out;
+    };
+    expect(await answers(writer)).toEqual(await answers(new GroqJsStore({ datasetPath })));
+    await writer.mutate([{ createOrReplace: { _id: 'drafts.issue-1', _type: 'issue', number: 1, title: 'First, drafted' } }]);
+    await writer.mutate([{ createOrReplace: { _id: 'link-1', _type: 'tag', title: 'Once a link' } }, { delete: { id: 'tag-a' } }]);
+    await writer.mutate([{ create: { _id: 'tag-a', _type: 'tag', title: 'Alpha again' } }, { create: { _id: 'issue-3', _type: 'issue', number: 3, title: 'Third' } }]);
+    for (const store of [writer, new GroqJsStore({ datasetPath, lazy: true })]) {
+      const got = await answers(store);
+      expect(got).toEqual(await answers(new GroqJsStore({ datasetPath })));
+      // The draft is seen through the drafts perspective only; link-1 is a tag now; tag-a was made again, last.
+      expect(got[0]).toEqual(['issue-1', 'issue-2', 'issue-3']);
+      expect(got[3]).not.toContain('drafts.issue-1');
+      expect(got[11]).toContain('drafts.issue-1');
+      expect(await store.fetch('*[_id == "issue-1"][0].title', {}, { perspective: 'drafts' })).toBe('First, drafted');
+      expect(await store.fetch('*[_id == "issue-1"][0].title', {}, { perspective: 'published' })).toBe('First');
+      expect(got[1]).toEqual([{ _id: 'link-1', title: 'Once a link' }, { _id: 'tag-a', title: 'Alpha again' }]);
+      expect(got[2]).toEqual([]);
+    }
+  });
+
   it('derives a missing revision as an eager store does', async () => {
     const { lazy, eager } = await stores(['{"_id":"tag-a","_type":"tag","title":"Alpha"}']);
     const [fromLazy] = await lazy.fetch<SanityDocument[]>('*');

@@ -3,8 +3,9 @@
 // it imports nothing but types: a worker thread loads it without the store behind it.
 import type { Perspective, SanityDocument } from './store.ts';
 
-export function buildView(documents: SanityDocument[], perspective: Perspective): SanityDocument[] {
-  if (perspective === 'raw') return documents;
+export function buildView(documents: SanityDocument[], perspective: Perspective, draftFree = false): SanityDocument[] {
+  // Known to hold no draft (the store read every id from its line index): every view is the documents.
+  if (perspective === 'raw' || draftFree) return documents;
   const published = documents.filter((d) => !d._id.startsWith('drafts.'));
   // With no drafts the view is the documents themselves, and shares their id index (groq-js-store.ts indexOf).
   if (perspective === 'published') return published.length === documents.length ? documents : published;

@@ -18,7 +18,7 @@ import { OpenFile } from '../core/open-file.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { digestOfText, documentDigest, lineOf, recordDigest, recordLine } from './document-digest.ts';
-import { idAndTypeOf, isUnparsed, lazyDocument, lazyStats, lazyText, materialise, probesOf, type LineReader, type LineTable } from './lazy-document.ts';
+import { idAndTypeOf, lazyDocument, lazyStats, lazyText, materialise, probesOf, type LineReader, type LineTable } from './lazy-document.ts';
 import { narrowQuery, rememberTypes } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';

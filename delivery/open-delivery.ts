@@ -104,28 +104,6 @@ export function openSqliteDelivery(file: string, options: OpenOptions = {}): Sql
   };
 }
 
-/** Published issues the site leaves out for now (issuesHeldFromWeb), for a command without a server: from the delivery database, when there is one. */
-export async function readIssuesHeldFromWeb(config: Pick<Config, 'schedule' | 'dbPath'> & Partial<Pick<Config, 'databaseUrl'>>): Promise<Set<number>> {
-  if (config.schedule.webPublish !== 'at-send') return new Set();
-  if (!config.databaseUrl && !fs.existsSync(config.dbPath)) return new Set();
-  // Loaded only when asked: most commands that open the database never build the site.
-  const { issuesHeldFromWeb } = await import('./schedule/scheduling.ts');
-  if (config.databaseUrl) {
-    const delivery = await openPostgresDelivery(config.databaseUrl);
-    try {
-      return await issuesHeldFromWeb(config, delivery.schedules);
-    } finally {
-      await delivery.close();
-    }
-  }
-  const db = openDatabase(config.dbPath);
-  try {
-    return await issuesHeldFromWeb(config, new SqliteScheduleStore(db));
-  } finally {
-    db.close();
-  }
-}
-
 export interface DeliveryDatabaseStatus {
   kind: 'sqlite' | 'postgres';
   /** The file, or the URL without its password. */

@@ -3,7 +3,7 @@
 import pc from 'picocolors';
 import { openContentStore } from '../content/open-store.ts';
 import { buildSite, formatSpans, type BuildProgress } from '../build/build-site.ts';
-import { readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
+import { readIssuesHeldFromWeb } from '../delivery/held-from-web.ts';
 import { type Command, parseOptions, positiveInt } from './cli.ts';
 
 export const buildCommand: Command = {

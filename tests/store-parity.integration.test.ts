@@ -6,7 +6,8 @@
 // anything twice.
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../delivery/open-delivery.ts';
-import { openPostgresDelivery, readIssuesHeldFromWeb } from '../delivery/open-delivery.ts';
+import { openPostgresDelivery } from '../delivery/open-delivery.ts';
+import { readIssuesHeldFromWeb } from '../delivery/held-from-web.ts';
 import { deliveryTables } from '../delivery/postgres/pg-db.ts';
 import { transactionalMail } from '../delivery/signing/return-path.ts';
 import { importSubscribers } from '../delivery/subscribers/import-subscribers.ts';
@@ -236,5 +237,16 @@ describe('several servers on one PostgreSQL database', () => {
     const config = { dbPath: '/nonexistent/newsdesk.db', databaseUrl: url };
     expect(await readIssuesHeldFromWeb({ ...config, schedule: { ...schedule, webPublish: 'at-send' } })).toEqual(new Set([4]));
     expect(await readIssuesHeldFromWeb({ ...config, schedule: { ...schedule, webPublish: 'on-publish' } })).toEqual(new Set());
+  });
+});
+
+describe('a command without a server, on a SQLite file', () => {
+  it('is told which issues wait for their send, and nothing when the file is missing', async () => {
+    const delivery = await aDelivery('sqlite');
+    await delivery.schedules.put({ issueNumber: 4, sendAt: later(60), timeZone: 'UTC', documentId: 'issue-4', revision: 'r', scheduledBy: 'editor' }, at);
+    const schedule = { graceMinutes: 60, timeZone: undefined };
+    expect(await readIssuesHeldFromWeb({ dbPath: delivery.location, schedule: { ...schedule, webPublish: 'at-send' } })).toEqual(new Set([4]));
+    expect(await readIssuesHeldFromWeb({ dbPath: delivery.location, schedule: { ...schedule, webPublish: 'on-publish' } })).toEqual(new Set());
+    expect(await readIssuesHeldFromWeb({ dbPath: `${delivery.location}.missing`, schedule: { ...schedule, webPublish: 'at-send' } })).toEqual(new Set());
   });
 });

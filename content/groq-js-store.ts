@@ -19,7 +19,7 @@ import { NewsdeskError } from '../core/errors.ts';
 import { appendRebase, appendToJournal, applyRecords, fingerprintOf, isFoldedInto, journalHeader, journalPathFor, readJournal, readJournalBytes, sameJournalState, syncFolder, type JournalRead, type JournalRecord } from './journal.ts';
 import { digestOfText, documentDigest, lineOf, recordDigest, recordLine } from './document-digest.ts';
 import { idAndTypeOf, lazyDocument, lazyStats, lazyText, materialise, probesOf, type LineReader, type LineTable } from './lazy-document.ts';
-import { narrowQuery, rememberTypes } from './groq-narrow.ts';
+import { narrowQuery, rememberedTypes, rememberTypes } from './groq-narrow.ts';
 import { foldJournalInParts } from './journal-fold.ts';
 import { applyMutations, mutationTarget } from './mutations.ts';
 import { buildView } from './perspective-view.ts';
@@ -973,8 +973,9 @@ function documentsOfIndex(index: IndexedLines, file: string, deriveRevisions: bo
       drafts ||= isDraftId(id);
     } else {
       const offset = table.offset(i);
-      doc = parseLine(reader.read!(offset, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, table.digest(i));
-      recordDigest(doc, table.digest(i));
+      const digest = table.digest(i);
+      doc = parseLine(reader.read!(offset, index.lengths[i]!), file, index.lineNumbers[i]!, deriveRevisions, digest);
+      recordDigest(doc, digest);
       recordLine(doc, { file: lines, offset, length: index.lengths[i]! });
       byId.set(doc._id, doc);
       types[i] = doc._type;
@@ -1227,20 +1228,21 @@ function applyRecordsIndexed(documents: SanityDocument[], records: JournalRecord
   const found = indexOf(documents);
   // One a build holds (GroqJsStore.published) stays as it was: the new array gets a copy.
   const index = handedOut.has(found) ? new Map(found) : found;
-  const known = knownTypes.get(documents);
-  const result = applyRecords(documents, records, index, known?.types);
+  const types = rememberedTypes(documents);
+  const result = applyRecords(documents, records, index, types);
   if (index === found) idIndexes.delete(documents);
   idIndexes.set(result.documents, index);
-  if (known && result.types) knowTypes(result.documents, result.types, known.draftFree && records.every((r) => r.put.every((doc) => !isDraftId(doc._id))));
+  if (result.types) knowTypes(result.documents, result.types, draftFree.has(documents) && records.every((r) => r.put.every((doc) => !isDraftId(doc._id))));
   return result.documents;
 }
 
-/** Each document's type by place and whether none is a draft, for arrays whose documents were not asked (a line index's, and what journal records made of them). */
-const knownTypes = new WeakMap<SanityDocument[], { types: string[]; draftFree: boolean }>();
+/** Arrays known to hold no draft (a line index's, and what journal records without one made of them): every view of them is the array. */
+const draftFree = new WeakSet<SanityDocument[]>();
 
-function knowTypes(documents: SanityDocument[], types: string[], draftFree: boolean): void {
-  knownTypes.set(documents, { types, draftFree });
+/** Each document's type by place (groq-narrow.ts rememberTypes), for arrays whose documents were not asked (a line index's, and what journal records made of them). */
+function knowTypes(documents: SanityDocument[], types: readonly string[], free: boolean): void {
   rememberTypes(documents, types);
+  if (free) draftFree.add(documents);
 }
 
 const isDraftId = (id: string) => id.startsWith('drafts.');
@@ -1256,7 +1258,7 @@ function dereferencer(dataset: SanityDocument[]) {
 function viewFor(snapshot: Snapshot, perspective: Perspective): SanityDocument[] {
   let view = snapshot.views.get(perspective);
   if (!view) {
-    view = buildView(snapshot.documents, perspective, knownTypes.get(snapshot.documents)?.draftFree);
+    view = buildView(snapshot.documents, perspective, draftFree.has(snapshot.documents));
     snapshot.views.set(perspective, view);
   }
   return view;

@@ -29,6 +29,11 @@ export function rememberTypes(dataset: readonly SanityDocument[], types: readonl
   if (types.length === dataset.length) typesOf.set(dataset, types);
 }
 
+/** The types rememberTypes was told for `dataset`, if any. */
+export function rememberedTypes(dataset: readonly SanityDocument[]): readonly string[] | undefined {
+  return typesOf.get(dataset);
+}
+
 function documentsByType(dataset: readonly SanityDocument[]): Map<string, SanityDocument[]> {
   let byType = byTypeOf.get(dataset);
   if (!byType) {

@@ -296,7 +296,7 @@ export async function syncFolder(folder: string): Promise<void> {
  * `types` (each document's _type by place), the result's types come too, without asking
  * the documents (lazy ones answer through a Proxy).
  */
-export function applyRecords(documents: SanityDocument[], records: JournalRecord[], index: Map<string, SanityDocument>, types?: string[]): { documents: SanityDocument[]; types?: string[] } {
+export function applyRecords(documents: SanityDocument[], records: JournalRecord[], index: Map<string, SanityDocument>, types?: readonly string[]): { documents: SanityDocument[]; types?: readonly string[] } {
   if (records.length === 0) return { documents, types };
   const out: Array<SanityDocument | undefined> = documents.slice();
   // Each document's type by place, kept beside `out` (the records' documents are plain objects).

@@ -15,7 +15,6 @@
 // costs this machine's disk up to a millisecond), and no old output is left to delete. A
 // spare without a manifest that vouches for it (a build stopped while updating it) is
 // deleted and a new staging folder made instead.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -273,6 +272,9 @@ function sameFiles(a: ReadonlyMap<string, string> | undefined, b: ReadonlyMap<st
  * started, deleting here if it cannot start.
  */
 async function removeDetached(dir: string): Promise<void> {
+  // Loaded here: child processes (and the sockets and streams they bring) cost every build's
+  // start a few milliseconds, and a build that stages in the spare deletes nothing.
+  const { spawn } = await import('node:child_process');
   const started = await new Promise<boolean>((resolve) => {
     const child = spawn(process.execPath, ['-e', 'require("node:fs").rmSync(process.argv[1], { recursive: true, force: true })', dir], {
       detached: true,

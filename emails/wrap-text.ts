@@ -81,7 +81,16 @@ export function wrapText(text: string, options: WrapOptions): string[] {
       line += piece;
       used += pieceWidth;
     };
-    for (const word of hardLine.split(/[ \t]+/).filter((w) => w !== '')) {
+    // Most lines are of one-column characters alone (oneColumnEach, all narrow: noneWide): each
+    // word one unit as wide as it is long, without a test of each word and unit.
+    const narrow = oneColumnEach.test(hardLine);
+    for (const word of hardLine.split(/[ \t]+/)) {
+      if (word === '') continue;
+      if (narrow) {
+        if (line !== '' && used + 1 + word.length > room) flush();
+        add(word, word.length, ' ');
+        continue;
+      }
       const units = breakableUnits(word);
       let separator = ' ';
       for (const unit of units) {

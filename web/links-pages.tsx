@@ -10,7 +10,7 @@
 // remembered, so a rebuild need not render a page whose links are the same objects.
 import { hash } from 'node:crypto';
 import type { FileText } from '../build/in-place-output.ts';
-import type { LinksIndex, Pause, PublishedLink } from '../build/links-index.ts';
+import { newestUseDate, type LinksIndex, type Pause, type PublishedLink } from '../build/links-index.ts';
 import { formatIssueDate, issuePath, tagPath, type RenderContext } from '../core/render.ts';
 import { escapeText } from './archive-page.tsx';
 import { Layout, renderDocument } from './layout.tsx';
@@ -74,7 +74,10 @@ function pageLabel(page: LinkListPage): string {
 /** The date of the newest issue a page's links appeared in, for the sitemap. */
 function pageLastmod(links: PublishedLink[]): string | undefined {
   let newest: string | undefined;
-  for (const link of links) for (const use of link.uses) if (newest === undefined || use.date > newest) newest = use.date;
+  for (const link of links) {
+    const date = newestUseDate(link);
+    if (date !== undefined && (newest === undefined || date > newest)) newest = date;
+  }
   return newest;
 }
 

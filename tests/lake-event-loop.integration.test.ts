@@ -13,10 +13,13 @@ import { makeTempDir } from './helpers/temp.ts';
 
 /**
  * Bounds on blocking, not speed targets (bench/daily-lake.ts measures the figures): no
- * turn of the event loop may use more than 100 ms of the thread's CPU, and none may last
+ * turn of the event loop may use more than 200 ms of the thread's CPU, and none may last
  * a second even on a loaded shared machine; the old handlers held the loop for seconds.
+ * The longest turn here takes 9-39 ms of CPU alone, and took up to 106 ms while the whole
+ * suite ran on two busy cores (a collection of this process's heap falls in some turn),
+ * which a bound of 100 ms failed about one run in six.
  */
-const maxTurnCpuMs = 100;
+const maxTurnCpuMs = 200;
 const maxTurnWallMs = 1_000;
 
 const bomb = 'count(*[]{"a":*[]{"b":*[]{"c":*[]{"d":*[]{_id}}}}})';

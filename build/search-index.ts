@@ -268,6 +268,10 @@ async function patchIndex(
   });
   if (shards.some((text) => text === undefined)) return undefined;
   const fresh = await Promise.all(changed.map((issue) => shareFor(issue, byId, store)));
+  // The old records of each issue number whose cache key is gone (its issue changed or left).
+  const current = new Set(issues.map((issue) => issue.key));
+  const gone = new Map<number, { records: number; digest: string; offset: number }>();
+  for (const [key, b] of before) if (!current.has(key)) gone.set(b.number, b);
 
   type Entry = { number: number; key: string; records: number; digest: string; share?: IssueShare; oldOffset?: number };
   const entries: Entry[] = [
@@ -277,7 +281,13 @@ async function patchIndex(
       store?.keep(store.keyOf(recordsPath(b.number), b.digest));
       return { number: b.number, key: issue.key, records: b.records, digest: b.digest, oldOffset: b.offset };
     }),
-    ...fresh.map((share) => ({ number: share.number, key: share.key, records: share.records, digest: share.digest, share })),
+    ...fresh.map((share) => {
+      const old = gone.get(share.number);
+      // An issue changed but not its records (the issue before a new one: its page now links
+      // to the next): its records stay where they were, and its words with them.
+      const same = old !== undefined && old.digest === share.digest && old.records === share.records;
+      return { number: share.number, key: share.key, records: share.records, digest: share.digest, share, oldOffset: same ? old.offset : undefined };
+    }),
   ].sort((a, b) => a.number - b.number);
   // Where each old record goes (-1: its issue changed or left).
   const moved = new Int32Array(oldRecords).fill(-1);
@@ -288,29 +298,40 @@ async function patchIndex(
     if (entry.oldOffset !== undefined) for (let s = 0; s < entry.records; s++) moved[entry.oldOffset + s] = records + s;
     records += entry.records;
   }
-  const postings = new Map<string, number[]>();
+  // The new records' words: every other word keeps its records, renumbered.
+  const added = entries.filter((entry) => entry.share && entry.oldOffset === undefined);
+  const touched = new Set<string>();
+  for (const entry of added) for (const word of entry.share!.words.keys()) touched.add(word);
+  // Each word's records, in the order the index lists its words; one no new record holds is
+  // taken as it is encoded when renumbering leaves it as it was (postingUnchanged).
+  const unchanged = postingUnchanged(moved, oldRecords, records);
+  const postings = new Map<string, number[] | string>();
   for (const text of shards) {
     for (const [word, encoded] of Object.entries(JSON.parse(text!) as Record<string, number[] | string>)) {
+      const same = touched.has(word) ? undefined : unchanged(encoded);
+      if (same !== undefined) {
+        postings.set(word, same);
+        continue;
+      }
       const list: number[] = [];
       for (const r of decodePosting(encoded, oldRecords)) if (r < oldRecords && moved[r]! >= 0) list.push(moved[r]!);
       if (list.length > 0) postings.set(word, list);
     }
   }
-  const touched = new Set<string>();
-  entries.forEach((entry, i) => {
-    for (const [word, sections] of entry.share?.words ?? []) {
-      const list = postings.get(word) ?? [];
-      for (const s of sections) list.push(offsets[i]! + s);
+  for (const entry of added) {
+    const offset = offsets[entries.indexOf(entry)]!;
+    for (const [word, sections] of entry.share!.words) {
+      const list = (postings.get(word) as number[] | undefined) ?? [];
+      for (const s of sections) list.push(offset + s);
       postings.set(word, list);
-      touched.add(word);
     }
-  });
-  for (const word of touched) postings.get(word)!.sort((a, b) => a - b);
+  }
+  for (const word of touched) (postings.get(word) as number[]).sort((a, b) => a - b);
 
   const encoded = new Map<string, string>();
   let bytes = 0;
   for (const [word, list] of postings) {
-    const json = encodePosting(list, records);
+    const json = typeof list === 'string' ? list : encodePosting(list, records);
     encoded.set(word, json);
     bytes += word.length + json.length + 4;
   }
@@ -577,6 +598,19 @@ function encodePosting(list: number[], records: number): string {
   const bitmapLength = Math.ceil(Math.ceil(records / 8) / 3) * 4 + 2;
   const gaps = JSON.stringify(list.map((r, i) => (i === 0 ? r : r - list[i - 1]!)));
   return gaps.length <= bitmapLength ? gaps : JSON.stringify(bitmap(list, records));
+}
+
+/**
+ * When every old record keeps its place (`moved` maps each to itself: a publish adds an
+ * issue after the rest), the encoding of a word no new record holds, taken from the old one
+ * without decoding it, as encodePosting would make it for `records`: a list of gaps stays
+ * one (a longer index only lengthens the bitmap it was shorter than), a bitmap of as many
+ * bytes is the same. Undefined otherwise: the word is decoded, renumbered and encoded again.
+ */
+function postingUnchanged(moved: Int32Array, oldRecords: number, records: number): (encoded: number[] | string) => string | undefined {
+  for (let r = 0; r < oldRecords; r++) if (moved[r] !== r) return () => undefined;
+  const sameBitmap = Math.ceil(records / 8) === Math.ceil(oldRecords / 8);
+  return (encoded) => (Array.isArray(encoded) || sameBitmap ? JSON.stringify(encoded) : undefined);
 }
 
 /** The records encodePosting encoded (`records`: how many the index had). */

@@ -235,6 +235,14 @@ describe('the reader-search index', () => {
     await store.mutate([{ create: { ...issue, _id: 'issue-17', number: 17, slug: { _type: 'slug', current: 'issue-17' }, title: 'Seventeen', summary: 'Kumquat regattas.' } }]);
     await buildAndCompare(true);
     expect((await lookUp(config.outDir, 'kumquat regattas')).map((f) => f.n)).toEqual([17]);
+    // Two more, one after the other, as publishes add them: the issue before each changes
+    // (its page links to the next) but not its records, so every old record keeps its place
+    // and the words no new issue holds keep their encoding (search-index.ts postingUnchanged).
+    for (const [n, words] of [[18, 'Sapodilla lanterns'], [19, 'Rambutan semaphores']] as const) {
+      await store.mutate([{ create: { ...issue, _id: `issue-${n}`, number: n, slug: { _type: 'slug', current: `issue-${n}` }, title: `Issue ${n}`, summary: `${words}.` } }]);
+      await buildAndCompare(true);
+      expect((await lookUp(config.outDir, words.toLowerCase())).map((f) => f.n)).toEqual([n]);
+    }
     // An issue gone from the middle, and another with a section fewer: the records after them move.
     await store.mutate([{ delete: { id: 'issue-8' } }]);
     await buildAndCompare(true);

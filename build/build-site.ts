@@ -28,7 +28,7 @@ import { forgetTopicFeeds } from '../web/topic-feeds.ts';
 import { renderSitemap } from '../web/sitemap.ts';
 import { renderSearchScript, searchScriptPath } from '../web/search-box.tsx';
 import { renderStylesheet, stylesheetPath } from '../web/style.ts';
-import { forgetLinksIndex, settleEarlierBuilds } from './links-index.ts';
+import { forgetLinksIndex, rememberWalk, settleEarlierBuilds } from './links-index.ts';
 import { StoredPageKeys, prepareLinks, writeLinks, type LinksOutput } from './links-output.ts';
 import { BuildCache, PageStore, cacheKey, type PageContent } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey, forgetTextKeys, readOutputFile } from './in-place-output.ts';
@@ -36,7 +36,7 @@ import { StagedOutput, inLanes, settled } from './output.ts';
 import { buildSearchIndex, forgetSearchShares, readSearchShare, readSearchState, saveSearchState, tagDigest, type SearchState } from './search-index.ts';
 import {
   SourceIndex,
-  fetchListings,
+  projectListings,
   fetchRawContent,
   fingerprintIssue,
   forgetTaggedLinks,
@@ -257,8 +257,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     span('fingerprint');
     const unknown = sources.filter((s) => !s.listing).map((s) => s.id);
     // Each issue whose listing is unknown changed, so renders: the pool starts now unless that many would be handed off.
-    if (threads > 1 && unknown.length > threshold && !options.handOff?.(unknown.length, sources.length)) startPool();
-    const fetched = new Map((await fetchListings(store, unknown)).map((l) => [l.id, l] as const));
+    // A build that will be handed to another process (BuildOptions.handOff) does no more here than it must.
+    const handingOff = options.handOff?.(unknown.length, sources.length) ?? false;
+    if (threads > 1 && unknown.length > threshold && !handingOff) startPool();
+    const fetched = new Map(projectListings(raw, unknown, handingOff ? undefined : rememberWalk).map((l) => [l.id, l] as const));
     const listings = new Map<string, Listing>();
     for (const source of sources) {
       const listing = source.listing ?? fetched.get(source.id);

@@ -82,15 +82,38 @@ const maxWords = 320;
 /** A place in an issue that links to something: refs (document ids) and hrefs, with the words for each. */
 interface BlockTargets {
   section: number | undefined;
-  /** Target (a document id or an href) → words around it; a card's entry may be "" (the link's description stands in). */
-  words: Map<string, string>;
-  /** Target → the text the editor linked, for links that have no document title. */
-  texts: Map<string, string>;
+  /**
+   * Each target (a document id or an href) once, in the order first met, with the words
+   * around it (a card's may be "": the link's description stands in) and the text the editor
+   * linked (for links that have no document title). A list, not maps: a build keeps the walks
+   * of its new issues from their listing to the links step (rememberWalk), and two maps a
+   * block made 1,000 issues' walks take tens of megabytes.
+   */
+  targets: Array<[target: string, words: string, text: string | undefined]>;
+}
+
+/** Sets a target's words and text in a block's list, where it is if already there (a map's set). */
+function setTarget(out: BlockTargets, target: string, words: string, text: string | undefined): void {
+  const at = out.targets.findIndex(([t]) => t === target);
+  if (at < 0) out.targets.push([target, words, text]);
+  else out.targets[at] = [target, words, text ?? out.targets[at]![2]];
 }
 
 interface IssueWalk {
   blocks: BlockTargets[];
   sections: Array<{ heading: string; anchor: string; topicRef: string | undefined; paragraphs: string[] }>;
+}
+
+/** Walks made while an issue document was parsed for another reason (rememberWalk), until its contributions are worked out. */
+const walks = new WeakMap<SanityDocument, IssueWalk>();
+
+/**
+ * Walks an issue document now, for the links index: a build lists a new or changed issue
+ * from its document (build/sources.ts projectListings), and a lazy document read now is
+ * parsed already, where the links step would parse it again.
+ */
+export function rememberWalk(doc: SanityDocument): void {
+  walks.set(doc, walkIssue(doc));
 }
 
 /** What one issue document links to, block by block (kept only until its contributions are resolved). */
@@ -99,7 +122,7 @@ function walkIssue(doc: SanityDocument): IssueWalk {
   const record = (blocks: unknown, section: number | undefined, paragraphs?: string[]) => {
     for (const block of Array.isArray(blocks) ? blocks : []) {
       const targets = blockTargets(block, section);
-      if (targets.words.size > 0) walk.blocks.push(targets);
+      if (targets.targets.length > 0) walk.blocks.push(targets);
       if (paragraphs) {
         const text = blockText(block);
         if (text) paragraphs.push(text);
@@ -158,12 +181,12 @@ export function collapseSpaces(text: string): string {
 const needsCollapsing = /[^\S ]|^ | $| {2}/;
 
 function blockTargets(block: unknown, section: number | undefined): BlockTargets {
-  const out: BlockTargets = { section, words: new Map(), texts: new Map() };
+  const out: BlockTargets = { section, targets: [] };
   const b = (block ?? {}) as RawBlock;
   if (b._type === 'image') return out;
   if (b._type === 'linkCard') {
     const ref = b.link?._ref;
-    if (typeof ref === 'string') out.words.set(ref, typeof b.comment === 'string' ? collapseSpaces(b.comment) : '');
+    if (typeof ref === 'string') setTarget(out, ref, typeof b.comment === 'string' ? collapseSpaces(b.comment) : '', undefined);
     return out;
   }
   // The shared walk finds every reference and external link, in inline notes too.
@@ -190,8 +213,7 @@ function blockTargets(block: unknown, section: number | undefined): BlockTargets
   for (const target of [...refs, ...hrefs]) {
     if (typeof target !== 'string') continue;
     const marked = linked.get(target) ?? '';
-    out.words.set(target, around(marked));
-    if (marked) out.texts.set(target, marked);
+    setTarget(out, target, around(marked), marked || undefined);
   }
   return out;
 }
@@ -722,7 +744,8 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
     }
   }
   linksIndexStats.walked++;
-  const walk = walkIssue(doc);
+  const walk = walks.get(doc) ?? walkIssue(doc);
+  walks.delete(doc);
   const deps = new Map<string, SanityDocument | undefined>();
   const depend = (id: string) => {
     const dep = raw.byId.get(id);
@@ -734,7 +757,7 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
     const section = block.section === undefined ? undefined : walk.sections[block.section];
     const topic = section?.topicRef ? (depend(section.topicRef), tagName(section.topicRef)) : undefined;
     const seen = new Set<string>();
-    for (const [target, words] of block.words) {
+    for (const [target, words, text] of block.targets) {
       // A target is a document id (a link annotation or card) or the href of an externalLink.
       const linked = depend(target);
       let address: Address | undefined;
@@ -752,7 +775,7 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
       }
       if (!address || seen.has(address.key)) continue;
       seen.add(address.key);
-      contributions.push({ key: address.key, address, doc: linkDoc, text: block.texts.get(target), words, topic, listing, anchor: section?.anchor });
+      contributions.push({ key: address.key, address, doc: linkDoc, text, words, topic, listing, anchor: section?.anchor });
     }
   }
   for (const section of walk.sections) if (section.topicRef) depend(section.topicRef);

@@ -11,9 +11,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isArrayOf, isString, recordOf } from '../core/record-of.ts';
 import { issueSchema, parseOrThrow, sectionSchema, tagRefSchema, type Issue } from '../content/model.ts';
-import { projectIssue } from '../content/issue-projection.ts';
+import { projectIssue, projectIssueListing } from '../content/issue-projection.ts';
 import { poolOf } from '../content/groq-narrow.ts';
-import { issueListingsByIdQuery, issueListingsQuery } from '../content/queries.ts';
 import { documentDigest, lineOf } from '../content/document-digest.ts';
 import { unparsedLine } from '../content/lazy-document.ts';
 import { sourcesFile } from './cache-folder.ts';
@@ -262,21 +261,25 @@ const listingSourceSchema = issueSchema
   .pick({ id: true, number: true, title: true, slug: true, date: true, summary: true, byline: true, tags: true })
   .extend({ sections: z.array(sectionSchema.pick({ topic: true })).nullish().transform((s) => s ?? []) });
 
-/** Beyond this many ids, fetching all issues is cheaper in groq-js than testing `_id in $ids` on each. */
-const idListLimit = 32;
-
 /**
- * Listings of the given issues through a light projection (no Portable Text), parsed
- * with the same field schemas as the full read model, so they equal listingOf(issue).
+ * Listings of the given issues from the documents the build read (`raw`): issueListingsByIdQuery's
+ * projection in code (projectIssueListing, held to groq-js by its test; no Portable Text),
+ * parsed with the read model's field schemas, so they equal listingOf(issue). The listings
+ * come from the same documents the fingerprints and the render do, where a query ran on the
+ * store as it was a moment later. `each` is handed each issue's document right after,
+ * while a lazy one is still parsed: the links index walks it then (links-index.ts
+ * rememberWalk), where it had been parsed once for the query and again for the walk (half a
+ * second of a full build's main thread for 1,000 issues).
  */
-export async function fetchListings(store: ContentStore, ids: string[]): Promise<Listing[]> {
-  if (ids.length === 0) return [];
-  const wanted = new Set(ids);
-  const raw =
-    ids.length <= idListLimit
-      ? await store.fetch<unknown>(issueListingsByIdQuery, { ids }, { perspective: 'published' })
-      : await store.fetch<unknown>(issueListingsQuery, {}, { perspective: 'published' });
-  const docs = (Array.isArray(raw) ? raw : []).filter((d: { id?: unknown } | null) => typeof d?.id === 'string' && wanted.has(d.id));
+export function projectListings(raw: RawContent, ids: readonly string[], each?: (doc: SanityDocument) => void): Listing[] {
+  const lookup = (id: string) => raw.byId.get(id);
+  const docs: unknown[] = [];
+  for (const id of ids) {
+    const doc = raw.byId.get(id);
+    if (doc?._type !== 'issue') continue;
+    docs.push(projectIssueListing(doc, lookup));
+    each?.(doc);
+  }
   return parseOrThrow(listingSourceSchema, docs, 'issue').map(listingOf);
 }
 

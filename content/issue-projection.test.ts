@@ -1,4 +1,5 @@
-// projectIssue is issueProjection without GROQ: held to what groq-js gives for the same
+// projectIssue is issueProjection without GROQ (projectIssueListing the listings' projection):
+// held to what groq-js gives for the same
 // query, key for key and in the same key order, on the shipped sample, on a synthetic
 // archive with hostile content and a draft, on documents with every field missing, null
 // or of the wrong kind, and on lazy documents (a build after an edit reads those).
@@ -10,9 +11,9 @@ import { sampleDataset } from '../tests/email-goldens.ts';
 import { syntheticDataset, writeDataset } from '../tests/build-dataset.ts';
 import { makeTempDir } from '../tests/helpers/temp.ts';
 import { GroqJsStore } from './groq-js-store.ts';
-import { projectIssue, projectLink } from './issue-projection.ts';
+import { projectIssue, projectIssueListing, projectLink } from './issue-projection.ts';
 import { isUnparsed } from './lazy-document.ts';
-import { everythingQuery, issuesByIdQuery } from './queries.ts';
+import { everythingQuery, issueListingsByIdQuery, issuesByIdQuery } from './queries.ts';
 
 /** Every published issue of the store, through groq-js and through projectIssue over the documents `*` gives; returns how many. */
 async function expectSameProjections(store: GroqJsStore, groq: GroqJsStore = store): Promise<number> {
@@ -26,6 +27,14 @@ async function expectSameProjections(store: GroqJsStore, groq: GroqJsStore = sto
     // The text pins the key order and the nulls; the deep comparison the values' kinds.
     expect(JSON.stringify(projected)).toBe(JSON.stringify(issue));
     expect(isDeepStrictEqual(projected, issue), `issue ${issue.id}`).toBe(true);
+  }
+  // The listings a build takes from the same documents (projectIssueListing), likewise.
+  const listings = await groq.fetch<Array<{ id: string }>>(issueListingsByIdQuery, { ids }, { perspective: 'published' });
+  expect(listings.map((listing) => listing.id).sort()).toEqual([...ids].sort());
+  for (const listing of listings) {
+    const projected = projectIssueListing(raw.byId.get(listing.id)!, (id) => raw.byId.get(id));
+    expect(JSON.stringify(projected)).toBe(JSON.stringify(listing));
+    expect(isDeepStrictEqual(projected, listing), `listing ${listing.id}`).toBe(true);
   }
   return expected.length;
 }

@@ -73,6 +73,27 @@ function tagRef(base: unknown): Obj | null {
   return project(base, (d) => ({ title: attr(d, 'title'), slug: attr(attr(d, 'slug'), 'current') }));
 }
 
+/**
+ * issueListingsByIdQuery's projection (content/queries.ts: the metadata, each section's
+ * topic, the tags) as plain code, as projectIssue is issueProjection: a build lists each new
+ * or changed issue from the document it holds, and walks it for the links index in the same
+ * parse of a lazy document, rather than parsing it once for the query and again for the walk.
+ */
+export function projectIssueListing(doc: object, lookup: Lookup): Obj | null {
+  const deref = (base: unknown) => follow(base, lookup);
+  return project(doc, (d) => ({
+    id: attr(d, '_id'),
+    number: attr(d, 'number'),
+    title: attr(d, 'title'),
+    slug: attr(attr(d, 'slug'), 'current'),
+    date: attr(d, 'date'),
+    summary: attr(d, 'summary'),
+    byline: attr(d, 'byline'),
+    sections: map(attr(d, 'sections'), (section) => project(section, (s) => ({ topic: tagRef(deref(attr(s, 'topic'))) }))),
+    tags: map(attr(d, 'tags'), (tag) => tagRef(deref(tag))),
+  }));
+}
+
 export function projectIssue(doc: object, lookup: Lookup): Obj | null {
   const deref = (base: unknown) => follow(base, lookup);
   /** linkTarget */

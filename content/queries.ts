@@ -74,13 +74,14 @@ export const issuesByIdQuery = `*[_type == "issue" && _id in $ids] ${issueProjec
 
 /**
  * The metadata fields of issueProjection only (sections carry just their topic): what the
- * build's archive, tag pages, feeds and sitemap need, without following every link.
+ * build's archive, tag pages, feeds and sitemap need, without following every link. The
+ * build lists issues by this projection in code (content/issue-projection.ts
+ * projectIssueListing), held to this query by its test.
  */
 const issueListingProjection = `{${issueMetadata},
   "sections": sections[]{ "topic": topic->${tagRef} },
   "tags": tags[]->${tagRef}
 }`;
-export const issueListingsQuery = `*[_type == "issue"] ${issueListingProjection}`;
 export const issueListingsByIdQuery = `*[_type == "issue" && _id in $ids] ${issueListingProjection}`;
 
 /** Compact listing for `newsdesk issues`: the Portable Text comes along only to count links. */

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   SourceIndex,
-  fetchListings,
   fetchRawContent,
   fingerprintIssue,
   issueLines,
@@ -15,6 +14,7 @@ import {
   listingSchema,
   parseProjectedIssue,
   projectIssueFromLines,
+  projectListings,
   projectIssues,
   referencesInLine,
   referencesOf,
@@ -48,13 +48,14 @@ const stores = {
 };
 
 describe.each(Object.entries(stores))('build sources on %s', (_, open) => {
-  it('give each published issue the listing its full projection gives, through the id list and through the all-issues query', async () => {
+  it('give each published issue the listing its full projection gives, for a few issues and for all', async () => {
     const store = await open();
     const issues = await loadIssues(store);
     const expected = new Map(issues.map((i) => [i.id, listingOf(i)]));
     const ids = [...expected.keys()];
-    const few = await fetchListings(store, ids.slice(0, 3));
-    const all = await fetchListings(store, ids);
+    const raw = await fetchRawContent(store);
+    const few = projectListings(raw, ids.slice(0, 3));
+    const all = projectListings(raw, ids);
     expect(new Map(few.map((l) => [l.id, l]))).toEqual(new Map(ids.slice(0, 3).map((id) => [id, expected.get(id)!])));
     expect(new Map(all.map((l) => [l.id, l]))).toEqual(expected);
   });
@@ -205,7 +206,7 @@ describe('taggedLinks', () => {
     const store = await syntheticStore(6);
     const resolve = async (s: GroqJsStore) => {
       const raw = await fetchRawContent(s);
-      const listings = await fetchListings(s, raw.issues.map((d) => d._id));
+      const listings = projectListings(raw, raw.issues.map((d) => d._id));
       return taggedLinks(raw, new Map(listings.map((l) => [l.id, l])));
     };
     await resolve(store);

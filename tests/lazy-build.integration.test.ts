@@ -102,7 +102,7 @@ describe('a build on a lazily read dataset', () => {
       const lazy = new GroqJsStore({ datasetPath, lazy: true });
       // The links as the build resolves them: the same objects, as nothing changes in between.
       const raw = await sources.fetchRawContent(lazy);
-      const listings = new Map((await sources.fetchListings(lazy, raw.issues.map((d) => d._id))).map((l) => [l.id, l] as const));
+      const listings = new Map(sources.projectListings(raw, raw.issues.map((d) => d._id)).map((l) => [l.id, l] as const));
       let links: unknown[] | undefined = sources.taggedLinks(raw, listings);
       const refs = links.map((link) => new WeakRef(link as object));
       expect(refs.length).toBeGreaterThan(20);

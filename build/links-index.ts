@@ -79,28 +79,22 @@ const noPause: Pause = () => Promise.resolve();
 /** Longest run of editor's words kept for one use; longer paragraphs are cut around the link. */
 const maxWords = 320;
 
-/** A place in an issue that links to something: refs (document ids) and hrefs, with the words for each. */
-interface BlockTargets {
-  section: number | undefined;
-  /**
-   * Each target (a document id or an href) once, in the order first met, with the words
-   * around it (a card's may be "": the link's description stands in) and the text the editor
-   * linked (for links that have no document title). A list, not maps: a build keeps the walks
-   * of its new issues from their listing to the links step (rememberWalk), and two maps a
-   * block made 1,000 issues' walks take tens of megabytes.
-   */
-  targets: Array<[target: string, words: string, text: string | undefined]>;
-}
-
-/** Sets a target's words and text in a block's list, where it is if already there (a map's set). */
-function setTarget(out: BlockTargets, target: string, words: string, text: string | undefined): void {
-  const at = out.targets.findIndex(([t]) => t === target);
-  if (at < 0) out.targets.push([target, words, text]);
-  else out.targets[at] = [target, words, text ?? out.targets[at]![2]];
-}
-
+/**
+ * What one issue links to, block by block: each block with a target (a document id or an
+ * href) has its section (-1: none) and where its targets end in the three lists, which hold
+ * each target of a block once, in the order first met, with the words around it (a card's
+ * may be "": the link's description stands in) and the text the editor linked (for links
+ * that have no document title). Lists for the whole issue, not objects and maps per block:
+ * a build keeps the walks of its new issues from their listing to the links step
+ * (rememberWalk), and a map or an object a block or target made 1,000 issues' walks take
+ * tens of megabytes more.
+ */
 interface IssueWalk {
-  blocks: BlockTargets[];
+  blockSections: number[];
+  blockEnds: number[];
+  targets: string[];
+  words: string[];
+  texts: Array<string | undefined>;
   sections: Array<{ heading: string; anchor: string; topicRef: string | undefined; paragraphs: string[] }>;
 }
 
@@ -118,11 +112,15 @@ export function rememberWalk(doc: SanityDocument): void {
 
 /** What one issue document links to, block by block (kept only until its contributions are resolved). */
 function walkIssue(doc: SanityDocument): IssueWalk {
-  const walk: IssueWalk = { blocks: [], sections: [] };
+  const walk: IssueWalk = { blockSections: [], blockEnds: [], targets: [], words: [], texts: [], sections: [] };
   const record = (blocks: unknown, section: number | undefined, paragraphs?: string[]) => {
     for (const block of Array.isArray(blocks) ? blocks : []) {
-      const targets = blockTargets(block, section);
-      if (targets.targets.length > 0) walk.blocks.push(targets);
+      const from = walk.targets.length;
+      blockTargets(block, walk);
+      if (walk.targets.length > from) {
+        walk.blockSections.push(section ?? -1);
+        walk.blockEnds.push(walk.targets.length);
+      }
       if (paragraphs) {
         const text = blockText(block);
         if (text) paragraphs.push(text);
@@ -180,19 +178,32 @@ export function collapseSpaces(text: string): string {
 /** White space other than a lone inner space (\s as replace and trim see it). */
 const needsCollapsing = /[^\S ]|^ | $| {2}/;
 
-function blockTargets(block: unknown, section: number | undefined): BlockTargets {
-  const out: BlockTargets = { section, targets: [] };
+/** Adds a block's targets to the walk's lists (IssueWalk), after those of the blocks before it. */
+function blockTargets(block: unknown, walk: IssueWalk): void {
+  const from = walk.targets.length;
+  // A target met again in the block takes the words and text of its last use, where it was first met (as a map's set).
+  const setTarget = (target: string, words: string, text: string | undefined) => {
+    const at = walk.targets.indexOf(target, from);
+    if (at < 0) {
+      walk.targets.push(target);
+      walk.words.push(words);
+      walk.texts.push(text);
+    } else {
+      walk.words[at] = words;
+      if (text !== undefined) walk.texts[at] = text;
+    }
+  };
   const b = (block ?? {}) as RawBlock;
-  if (b._type === 'image') return out;
+  if (b._type === 'image') return;
   if (b._type === 'linkCard') {
     const ref = b.link?._ref;
-    if (typeof ref === 'string') setTarget(out, ref, typeof b.comment === 'string' ? collapseSpaces(b.comment) : '', undefined);
-    return out;
+    if (typeof ref === 'string') setTarget(ref, typeof b.comment === 'string' ? collapseSpaces(b.comment) : '', undefined);
+    return;
   }
   // The shared walk finds every reference and external link, in inline notes too.
   const hrefs = new Set<string>();
   const refs = collectReferences(block, new Set(), { hrefs });
-  if (refs.size === 0 && hrefs.size === 0) return out;
+  if (refs.size === 0 && hrefs.size === 0) return;
   const text = blockText(block);
   // Where each annotation sits, for the sentence around it: the text of the spans it marks.
   const linked = new Map<string, string>();
@@ -213,9 +224,8 @@ function blockTargets(block: unknown, section: number | undefined): BlockTargets
   for (const target of [...refs, ...hrefs]) {
     if (typeof target !== 'string') continue;
     const marked = linked.get(target) ?? '';
-    setTarget(out, target, around(marked), marked || undefined);
+    setTarget(target, around(marked), marked || undefined);
   }
-  return out;
 }
 
 /** The sentence holding `marked` (with its neighbours while short), else the start of the paragraph, at most maxWords characters. */
@@ -753,11 +763,14 @@ function contributionsOf(doc: SanityDocument, listing: Listing, raw: RawContent,
     return dep;
   };
   const contributions: Contribution[] = [];
-  for (const block of walk.blocks) {
-    const section = block.section === undefined ? undefined : walk.sections[block.section];
+  for (let k = 0, from = 0; k < walk.blockEnds.length; from = walk.blockEnds[k++]!) {
+    const section = walk.blockSections[k]! < 0 ? undefined : walk.sections[walk.blockSections[k]!];
     const topic = section?.topicRef ? (depend(section.topicRef), tagName(section.topicRef)) : undefined;
     const seen = new Set<string>();
-    for (const [target, words, text] of block.targets) {
+    for (let t = from; t < walk.blockEnds[k]!; t++) {
+      const target = walk.targets[t]!;
+      const words = walk.words[t]!;
+      const text = walk.texts[t];
       // A target is a document id (a link annotation or card) or the href of an externalLink.
       const linked = depend(target);
       let address: Address | undefined;

@@ -257,9 +257,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
     span('fingerprint');
     const unknown = sources.filter((s) => !s.listing).map((s) => s.id);
     // Each issue whose listing is unknown changed, so renders: the pool starts now unless that many would be handed off.
-    // A build that will be handed to another process (BuildOptions.handOff) does no more here than it must.
-    const handingOff = options.handOff?.(unknown.length, sources.length) ?? false;
-    if (threads > 1 && unknown.length > threshold && !handingOff) startPool();
+    // A build that will be handed to another process (BuildOptions.handOff) walks nothing for the links index here.
+    const many = threads > 1 && unknown.length > threshold;
+    const handingOff = many && (options.handOff?.(unknown.length, sources.length) ?? false);
+    if (many && !handingOff) startPool();
     const fetched = new Map(projectListings(raw, unknown, handingOff ? undefined : rememberWalk).map((l) => [l.id, l] as const));
     const listings = new Map<string, Listing>();
     for (const source of sources) {

@@ -15,28 +15,31 @@ import { projectIssue, projectIssueListing, projectLink } from './issue-projecti
 import { isUnparsed } from './lazy-document.ts';
 import { everythingQuery, issueListingsByIdQuery, issuesByIdQuery } from './queries.ts';
 
-/** Every published issue of the store, through groq-js and through projectIssue over the documents `*` gives; returns how many. */
+/**
+ * Every published issue of the store, through groq-js and through projectIssue over the
+ * documents `*` gives, and its listing through groq-js and projectIssueListing (what a build
+ * takes from the same documents); returns how many.
+ */
 async function expectSameProjections(store: GroqJsStore, groq: GroqJsStore = store): Promise<number> {
   const raw = await fetchRawContent(store);
   if (store !== groq) expect(raw.issues.every(isUnparsed), 'the issues are lazy documents, not parsed yet').toBe(true);
   const ids = raw.issues.map((doc) => doc._id);
-  const expected = await groq.fetch<Array<{ id: string }>>(issuesByIdQuery, { ids }, { perspective: 'published' });
-  expect(expected.map((issue) => issue.id).sort()).toEqual([...ids].sort());
-  for (const issue of expected) {
-    const projected = projectIssue(raw.byId.get(issue.id)!, (id) => raw.byId.get(id));
-    // The text pins the key order and the nulls; the deep comparison the values' kinds.
-    expect(JSON.stringify(projected)).toBe(JSON.stringify(issue));
-    expect(isDeepStrictEqual(projected, issue), `issue ${issue.id}`).toBe(true);
+  let count = 0;
+  for (const [query, project] of [
+    [issuesByIdQuery, projectIssue],
+    [issueListingsByIdQuery, projectIssueListing],
+  ] as const) {
+    const expected = await groq.fetch<Array<{ id: string }>>(query, { ids }, { perspective: 'published' });
+    expect(expected.map((issue) => issue.id).sort()).toEqual([...ids].sort());
+    for (const issue of expected) {
+      const projected = project(raw.byId.get(issue.id)!, (id) => raw.byId.get(id));
+      // The text pins the key order and the nulls; the deep comparison the values' kinds.
+      expect(JSON.stringify(projected)).toBe(JSON.stringify(issue));
+      expect(isDeepStrictEqual(projected, issue), `${project.name} of ${issue.id}`).toBe(true);
+    }
+    count = expected.length;
   }
-  // The listings a build takes from the same documents (projectIssueListing), likewise.
-  const listings = await groq.fetch<Array<{ id: string }>>(issueListingsByIdQuery, { ids }, { perspective: 'published' });
-  expect(listings.map((listing) => listing.id).sort()).toEqual([...ids].sort());
-  for (const listing of listings) {
-    const projected = projectIssueListing(raw.byId.get(listing.id)!, (id) => raw.byId.get(id));
-    expect(JSON.stringify(projected)).toBe(JSON.stringify(listing));
-    expect(isDeepStrictEqual(projected, listing), `listing ${listing.id}`).toBe(true);
-  }
-  return expected.length;
+  return count;
 }
 
 async function storeOf(docs: unknown[]): Promise<{ datasetPath: string; store: GroqJsStore }> {

@@ -73,6 +73,19 @@ function tagRef(base: unknown): Obj | null {
   return project(base, (d) => ({ title: attr(d, 'title'), slug: attr(attr(d, 'slug'), 'current') }));
 }
 
+/** issueMetadata (content/queries.ts), the fields both issue projections open with. */
+function metadata(d: Obj): Obj {
+  return {
+    id: attr(d, '_id'),
+    number: attr(d, 'number'),
+    title: attr(d, 'title'),
+    slug: attr(attr(d, 'slug'), 'current'),
+    date: attr(d, 'date'),
+    summary: attr(d, 'summary'),
+    byline: attr(d, 'byline'),
+  };
+}
+
 /**
  * issueListingsByIdQuery's projection (content/queries.ts: the metadata, each section's
  * topic, the tags) as plain code, as projectIssue is issueProjection: a build lists each new
@@ -82,13 +95,7 @@ function tagRef(base: unknown): Obj | null {
 export function projectIssueListing(doc: object, lookup: Lookup): Obj | null {
   const deref = (base: unknown) => follow(base, lookup);
   return project(doc, (d) => ({
-    id: attr(d, '_id'),
-    number: attr(d, 'number'),
-    title: attr(d, 'title'),
-    slug: attr(attr(d, 'slug'), 'current'),
-    date: attr(d, 'date'),
-    summary: attr(d, 'summary'),
-    byline: attr(d, 'byline'),
+    ...metadata(d),
     sections: map(attr(d, 'sections'), (section) => project(section, (s) => ({ topic: tagRef(deref(attr(s, 'topic'))) }))),
     tags: map(attr(d, 'tags'), (tag) => tagRef(deref(tag))),
   }));
@@ -140,13 +147,7 @@ export function projectIssue(doc: object, lookup: Lookup): Obj | null {
   const portableText = (base: unknown) => map(base, block);
 
   return project(doc, (d) => ({
-    id: attr(d, '_id'),
-    number: attr(d, 'number'),
-    title: attr(d, 'title'),
-    slug: attr(attr(d, 'slug'), 'current'),
-    date: attr(d, 'date'),
-    summary: attr(d, 'summary'),
-    byline: attr(d, 'byline'),
+    ...metadata(d),
     isDraft: or(inDrafts(attr(d, '_id')), and(attr(d, '_originalId') !== null, inDrafts(attr(d, '_originalId')))),
     intro: portableText(attr(d, 'intro')),
     sections: map(attr(d, 'sections'), (section) =>

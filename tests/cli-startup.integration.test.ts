@@ -104,6 +104,19 @@ describe('newsdesk startup', () => {
     expect(packages.has('@react-email/components')).toBe(false);
   });
 
+  it('is compiled into files that each parse as a module, whichever command loads them', async () => {
+    // bin/compile.js puts lines of its own at the top of every file (a require() for the
+    // CommonJS code compiled in); a file they broke would fail only when a command first
+    // loads it, and most chunks are loaded by no test here.
+    const { build } = JSON.parse(await fs.readFile(path.join(root, 'cli-dist', 'current.json'), 'utf8')) as { build: string };
+    const parseAll = `const vm = require('node:vm'); const fs = require('node:fs'); const path = require('node:path');
+      let count = 0;
+      for (const name of fs.readdirSync(process.argv[1])) if (name.endsWith('.js')) { new vm.SourceTextModule(fs.readFileSync(path.join(process.argv[1], name), 'utf8'), { identifier: name }); count++; }
+      console.log(count);`;
+    const { stdout } = await execFileAsync(process.execPath, ['--experimental-vm-modules', '--no-warnings', '-e', parseAll, path.join(root, 'cli-dist', build)]);
+    expect(Number(stdout)).toBeGreaterThan(20);
+  });
+
   it('lists each command with the summary its own module gives', async () => {
     for (const entry of commands) {
       const command = await entry.load();

@@ -299,9 +299,9 @@ async function patchIndex(
     records += entry.records;
   }
   // The new records' words: every other word keeps its records, renumbered.
-  const added = entries.filter((entry) => entry.share && entry.oldOffset === undefined);
+  const adds = (entry: Entry) => entry.share !== undefined && entry.oldOffset === undefined;
   const touched = new Set<string>();
-  for (const entry of added) for (const word of entry.share!.words.keys()) touched.add(word);
+  for (const entry of entries) if (adds(entry)) for (const word of entry.share!.words.keys()) touched.add(word);
   // Each word's records, in the order the index lists its words; one no new record holds is
   // taken as it is encoded when renumbering leaves it as it was (postingUnchanged).
   const unchanged = postingUnchanged(moved, oldRecords, records);
@@ -318,14 +318,14 @@ async function patchIndex(
       if (list.length > 0) postings.set(word, list);
     }
   }
-  for (const entry of added) {
-    const offset = offsets[entries.indexOf(entry)]!;
+  entries.forEach((entry, i) => {
+    if (!adds(entry)) return;
     for (const [word, sections] of entry.share!.words) {
       const list = (postings.get(word) as number[] | undefined) ?? [];
-      for (const s of sections) list.push(offset + s);
+      for (const s of sections) list.push(offsets[i]! + s);
       postings.set(word, list);
     }
-  }
+  });
   for (const word of touched) (postings.get(word) as number[]).sort((a, b) => a - b);
 
   const encoded = new Map<string, string>();

@@ -11,7 +11,7 @@ import { readCsv, type ExportFiles } from './export-files.ts';
 import { sortByPublication, parseIsoDay, formatMarkdownIssue, type Migration, type MigratedSubscriber } from './migration.ts';
 
 // Ghost's renderers ship CommonJS builds that load cleanly only through require().
-const requireCjs = createRequire(import.meta.url);
+const require = createRequire(import.meta.url);
 
 const postSchema = z.object({
   id: z.union([z.string(), z.number()]).transform(String),
@@ -103,8 +103,8 @@ interface LexicalRenderer {
 }
 
 async function renderLexical(lexical: string): Promise<string> {
-  const { LexicalHTMLRenderer } = requireCjs('@tryghost/kg-lexical-html-renderer') as { LexicalHTMLRenderer: new (options: { nodes: unknown[] }) => LexicalRenderer };
-  const { DEFAULT_NODES } = requireCjs('@tryghost/kg-default-nodes') as { DEFAULT_NODES: unknown[] };
+  const { LexicalHTMLRenderer } = require('@tryghost/kg-lexical-html-renderer') as { LexicalHTMLRenderer: new (options: { nodes: unknown[] }) => LexicalRenderer };
+  const { DEFAULT_NODES } = require('@tryghost/kg-default-nodes') as { DEFAULT_NODES: unknown[] };
   return new LexicalHTMLRenderer({ nodes: DEFAULT_NODES }).render(lexical);
 }
 
@@ -115,7 +115,7 @@ interface CardEnv {
 
 /** Mobiledoc's common cards (markdown, html, image, bookmark); anything else is reported by name. */
 function renderMobiledoc(mobiledoc: string): string {
-  const { MobiledocHtmlRenderer } = requireCjs('@tryghost/kg-mobiledoc-html-renderer') as { MobiledocHtmlRenderer: new (options: unknown) => { render(doc: unknown): string } };
+  const { MobiledocHtmlRenderer } = require('@tryghost/kg-mobiledoc-html-renderer') as { MobiledocHtmlRenderer: new (options: unknown) => { render(doc: unknown): string } };
   const raw = (html: string) => ({ name: '', type: 'dom', render: ({ env }: CardEnv) => env.dom.createRawHTMLSection(html) });
   const card = (name: string, toHtml: (payload: Record<string, unknown>) => string) => ({ ...raw(''), name, render: ({ payload, env }: CardEnv) => env.dom.createRawHTMLSection(toHtml(payload)) });
   const text = (v: unknown) => (typeof v === 'string' ? v : '');

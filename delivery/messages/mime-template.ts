@@ -10,9 +10,9 @@ import type { OutgoingMessage } from '../sending/transport.ts';
 
 // nodemailer's own encoders, so these messages encode exactly like the ones it composes.
 // CommonJS objects whose named exports ESM cannot see, hence require.
-const requireCjs = createRequire(import.meta.url);
-const mimeFuncs = requireCjs('nodemailer/lib/mime-funcs') as typeof import('nodemailer/lib/mime-funcs/index.js');
-const { encode: qpEncode, wrap: qpWrap } = requireCjs('nodemailer/lib/qp') as typeof import('nodemailer/lib/qp/index.js');
+const require = createRequire(import.meta.url);
+const mimeFuncs = require('nodemailer/lib/mime-funcs') as typeof import('nodemailer/lib/mime-funcs/index.js');
+const { encode: qpEncode, wrap: qpWrap } = require('nodemailer/lib/qp') as typeof import('nodemailer/lib/qp/index.js');
 
 type Key = keyof typeof placeholders;
 const keyOf = new Map<string, Key>(Object.entries(placeholders).map(([k, v]) => [v, k as Key]));

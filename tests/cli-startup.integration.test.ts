@@ -117,6 +117,17 @@ describe('newsdesk startup', () => {
     expect(Number(stdout)).toBeGreaterThan(20);
   });
 
+  it('compiles zod in with its English messages and none of its other languages', async () => {
+    const { build } = JSON.parse(await fs.readFile(path.join(root, 'cli-dist', 'current.json'), 'utf8')) as { build: string };
+    const dir = path.join(root, 'cli-dist', build);
+    const names = (await fs.readdir(dir)).filter((name) => name.endsWith('.js'));
+    const text = (await Promise.all(names.map((name) => fs.readFile(path.join(dir, name), 'utf8')))).join('\n');
+    // esbuild names each module it compiles in a comment above its code.
+    const languages = [...text.matchAll(/^\/\/ node_modules\/zod\/v4\/locales\/([\w-]+)\.js$/gm)].map((m) => m[1]);
+    expect(languages).toEqual(['en']);
+    expect(text).toContain('node_modules/zod/v4/classic/schemas.js');
+  });
+
   it('lists each command with the summary its own module gives', async () => {
     for (const entry of commands) {
       const command = await entry.load();

@@ -464,8 +464,15 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
  * counts how many shares were) and each parsed when asked for.
  */
 class KeptWords {
-  #text: (() => string) | undefined;
-  #pieces: string[] | undefined;
+  #read: (() => Buffer) | undefined;
+  /**
+   * The words' bytes and where each piece starts (a piece's end is the next one's start,
+   * less its tab). Held as bytes, outside V8's heap, and each piece decoded when parsed: as
+   * one string split into pieces they were copied by every collection of the young
+   * generation while they lived (a publish to a real archive of 667 issues read 25 MB of them).
+   */
+  #bytes: Buffer | undefined;
+  #starts: Int32Array | undefined;
   readonly #docCount: number;
   readonly #contributionCount: number;
   readonly #count: number;
@@ -474,8 +481,8 @@ class KeptWords {
   /** Each topic section's paragraphs once parsed: the same list each time asked (a feed is reused while its sections are the same). */
   readonly #paragraphs = new Map<number, string[]>();
 
-  constructor(text: () => string, counts: { docs: number; contributions: number; topics: number }, damaged: () => never) {
-    this.#text = text;
+  constructor(read: () => Buffer, counts: { docs: number; contributions: number; topics: number }, damaged: () => never) {
+    this.#read = read;
     this.#docCount = counts.docs;
     this.#contributionCount = counts.contributions;
     this.#count = counts.docs + counts.contributions + counts.topics;
@@ -501,14 +508,25 @@ class KeptWords {
   }
 
   #piece(at: number): unknown[] {
-    if (!this.#pieces) {
+    if (!this.#bytes) {
       linksIndexStats.wordsRead++;
-      this.#pieces = this.#text!().split('\t');
-      this.#text = undefined;
+      const bytes = this.#read!();
+      this.#read = undefined;
+      // Pieces are separated by tabs (ASCII, so a byte is a character); a count other than the share's says damaged.
+      const starts = new Int32Array(this.#count + 1);
+      let pieces = 1;
+      for (let tab = bytes.indexOf(9); tab >= 0; tab = bytes.indexOf(9, tab + 1)) {
+        if (pieces < starts.length) starts[pieces] = tab + 1;
+        pieces++;
+      }
+      if (pieces === this.#count) starts[pieces] = bytes.length + 1;
+      this.#bytes = bytes;
+      this.#starts = pieces === this.#count ? starts : undefined;
     }
     let parsed: unknown;
     try {
-      parsed = this.#pieces.length === this.#count ? JSON.parse(this.#pieces[at]!) : undefined;
+      const starts = this.#starts;
+      parsed = starts ? JSON.parse(this.#bytes.toString('latin1', starts[at]!, starts[at + 1]! - 1)) : undefined;
     } catch {
       // Whole (its length is checked when read) yet not JSON: the file was damaged on disk.
     }
@@ -628,7 +646,7 @@ function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueCon
   if (!Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !stored.docs.every((key) => typeof key === 'string') || !Array.isArray(stored.topicNames) || !Array.isArray(stored.domains) || !Array.isArray(stored.topics)) throw new Error('not a share');
   // A line cut short (a build stopped while appending) has fewer words than it says.
   if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
-  const words = new KeptWords(kept.rest.text, { docs: stored.docs.length, contributions: count, topics: stored.topics.length }, kept.damaged);
+  const words = new KeptWords(kept.rest.bytes, { docs: stored.docs.length, contributions: count, topics: stored.topics.length }, kept.damaged);
   const share: KeptColumns = { stored, listing, words };
   const contributions = new Array<Contribution>(count);
   for (let at = 0; at < count; at++) contributions[at] = new KeptContribution(share, at);
@@ -725,10 +743,10 @@ export interface KeptShares {
   text?(key: string): string | undefined;
 }
 
-/** A kept share: its first JSON text parsed, and the ASCII text after it, read when asked for; `damaged` removes the record and throws, for a text found damaged then. */
+/** A kept share: its first JSON text parsed, and the ASCII text after it (its bytes), read when asked for; `damaged` removes the record and throws, for a text found damaged then. */
 export interface KeptShare {
   parsed: unknown;
-  rest: { length: number; text: () => string } | undefined;
+  rest: { length: number; bytes: () => Buffer } | undefined;
   damaged: () => never;
 }
 
@@ -1308,6 +1326,31 @@ export function keyHash(key: string): [low: number, high: number] {
   return [low | 0, high | 0];
 }
 
+/**
+ * An issue's contributions by their key's low hash (keyHash), each list in the issue's
+ * order, made once per issue: an entry's contributions are then found in each issue it
+ * appeared in without going through all of that issue's. A link used in most issues (a real
+ * archive links its project's home page in every one) otherwise had every contribution of
+ * hundreds of issues hashed to find its own, for each such link on a page made again.
+ */
+const byLowHash = new WeakMap<IssueContributions, Map<number, Contribution[]>>();
+
+function contributionsWithLowHash(issue: IssueContributions, low: number): readonly Contribution[] {
+  let index = byLowHash.get(issue);
+  if (!index) {
+    index = new Map();
+    for (const c of issue.contributions) {
+      const [l] = keyHash(c.key);
+      const list = index.get(l);
+      if (list) list.push(c);
+      else index.set(l, [c]);
+    }
+    byLowHash.set(issue, index);
+  }
+  return index.get(low) ?? noContributions;
+}
+const noContributions: readonly Contribution[] = [];
+
 function sameHash(key: string, low: number, high: number): boolean {
   const [l, h] = keyHash(key);
   return l === low && h === high;
@@ -1537,14 +1580,15 @@ export async function indexFromOutline(
   try {
     for (const [key, at] of positions) {
       const from: Contribution[] = [];
+      const [low] = keyHash(key);
       if (at < count) {
         for (let u = outline.usesAt[at]!; u < outline.usesAt[at + 1]!; u++) {
           const k = outline.uses[u]!;
           const issue = walked.get(k) ?? source.share(k);
-          for (const c of issue.contributions) if (c.key === key) from.push(c);
+          for (const c of contributionsWithLowHash(issue, low)) if (c.key === key) from.push(c);
         }
       }
-      for (let k = old.length; k < issues.length; k++) for (const c of walked.get(k)!.contributions) if (c.key === key) from.push(c);
+      for (let k = old.length; k < issues.length; k++) for (const c of contributionsWithLowHash(walked.get(k)!, low)) if (c.key === key) from.push(c);
       if (from.length === 0) return undefined;
       fromOf.set(key, from);
     }
@@ -1713,7 +1757,7 @@ class OutlineSource {
     const high = outline.hashHigh[at]!;
     const from: Contribution[] = [];
     for (let u = outline.usesAt[at]!; u < outline.usesAt[at + 1]!; u++) {
-      for (const c of this.share(outline.uses[u]!).contributions) {
+      for (const c of contributionsWithLowHash(this.share(outline.uses[u]!), low)) {
         if (from.length > 0 ? c.key !== from[0]!.key : !sameHash(c.key, low, high)) continue;
         from.push(c);
       }

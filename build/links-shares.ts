@@ -116,7 +116,7 @@ export class LinkSharesRecord {
         try {
           return {
             parsed: JSON.parse(from.read(at.position, at.length, scratch).toString('latin1')),
-            rest: at.rest && { length: at.rest.length, text: () => from.read(at.rest!.position, at.rest!.length).toString('latin1') },
+            rest: at.rest && { length: at.rest.length, bytes: () => from.read(at.rest!.position, at.rest!.length) },
             damaged: this.#damaged,
           };
         } catch {

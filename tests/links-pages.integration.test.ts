@@ -263,6 +263,46 @@ function hostileIssue(n: number, date: string): Doc[] {
   ];
 }
 
+const recurringWords = 'Every week, the calendar of meetings is';
+
+/** Three issues that link to the same page: the first two with the same words around it, the third with others. */
+function recurringIssues(first: number): Doc[] {
+  const issue = (n: number, words: string): Doc => ({
+    _id: `issue-${n}`,
+    _type: 'issue',
+    number: n,
+    title: `Issue ${n}`,
+    slug: { _type: 'slug', current: `issue-${n}` },
+    date: `2021-04-0${n - first + 1}`,
+    sections: [
+      {
+        _type: 'section',
+        _key: 's1',
+        heading: 'Every week',
+        body: [
+          {
+            _type: 'block',
+            _key: 'b1',
+            style: 'normal',
+            markDefs: [{ _type: 'linkReference', _key: 'm1', reference: { _type: 'reference', _ref: 'link-recurring' } }],
+            children: [
+              { _type: 'span', _key: 'c1', text: `${words} `, marks: [] },
+              { _type: 'span', _key: 'c2', text: 'here', marks: ['m1'] },
+              { _type: 'span', _key: 'c3', text: '.', marks: [] },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  return [
+    { _id: 'link-recurring', _type: 'link', url: 'https://calendar.example.org/meetings', title: 'The meetings calendar', status: 'shortlisted' },
+    issue(first, recurringWords),
+    issue(first + 1, recurringWords),
+    issue(first + 2, 'This week the meetings moved, as'),
+  ];
+}
+
 describe('the link pages of a constructed archive', () => {
   let dir: string;
   let store: GroqJsStore;
@@ -273,7 +313,7 @@ describe('the link pages of a constructed archive', () => {
     dir = await makeTempDir('newsdesk-links-');
     const datasetPath = path.join(dir, 'dataset.ndjson');
     const docs = syntheticDataset({ issues: 30, sectionsPerIssue: 3, linksPerIssue: 9 }) as Doc[];
-    docs.push(...hostileIssue(31, '2021-03-01'));
+    docs.push(...hostileIssue(31, '2021-03-01'), ...recurringIssues(32));
     await writeDataset(datasetPath, docs);
     store = new GroqJsStore({ datasetPath });
     config = { outDir: path.join(dir, 'out'), dataDir: path.join(dir, 'data'), baseUrl: undefined };
@@ -303,6 +343,15 @@ describe('the link pages of a constructed archive', () => {
       walked.push(at);
     }
     expect(walked).toEqual(older);
+  });
+
+  it('says the words around a link once for issues in a row that say the same', async () => {
+    const recurring = listedLinks(await read('links/index.html')).find((l) => l.title === 'The meetings calendar')!;
+    expect(recurring.uses.map((use) => [use.number, use.words])).toEqual([
+      [32, `${recurringWords} here.`],
+      [33, ''],
+      [34, 'This week the meetings moved, as here.'],
+    ]);
   });
 
   it('shows hostile text as text in pages and feeds, and drops tracking parameters from the key only', async () => {
@@ -346,20 +395,20 @@ describe('the link pages of a constructed archive', () => {
       { _type: 'linkReference', _key: 'm1', reference: { _type: 'reference', _ref: reusedId } },
       { _type: 'externalLink', _key: 'm2', href: 'https://fresh.example.com/just-published' },
     ];
-    await store.mutate([{ create: { ...template, _id: 'issue-32', number: 32, title: 'Issue thirty-two', slug: { _type: 'slug', current: 'issue-32' }, date: '2021-03-15', sections } }]);
+    await store.mutate([{ create: { ...template, _id: 'issue-35', number: 35, title: 'Issue thirty-five', slug: { _type: 'slug', current: 'issue-35' }, date: '2021-04-15', sections } }]);
 
     const summary = await buildSite({ config, store, threads: 1, inPlace: true });
     expect(summary.inPlace).toBe(true);
     const links = listedLinks(await read('links/index.html'));
     expect(links[0]!.url).toBe('https://fresh.example.com/just-published');
-    expect(links[0]!.uses.map((u) => u.number)).toEqual([32]);
-    expect(links.find((l) => l.url === reused.url)!.uses.map((u) => u.number)).toEqual([30, 32]);
+    expect(links[0]!.uses.map((u) => u.number)).toEqual([35]);
+    expect(links.find((l) => l.url === reused.url)!.uses.map((u) => u.number)).toEqual([30, 35]);
     // Older pages stay as they were.
     expect(await stat(oldest)).toBe(oldestMtime);
     expect(await read('links/domain/fresh.example.com/index.html')).toContain('https://fresh.example.com/just-published');
 
     const json = JSON.parse(await read('tags/tooling/feed.json'));
-    expect(json.items[0].id).toBe(`${site}/issues/32-issue-32/#brand-new`);
+    expect(json.items[0].id).toBe(`${site}/issues/35-issue-35/#brand-new`);
     expect(json.items.map((i: { id: string }) => i.id)).toContain('https://fresh.example.com/just-published');
 
     // The same bytes a full build of the same content writes.

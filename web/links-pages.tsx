@@ -92,8 +92,13 @@ function linkItemHtml(link: PublishedLink, ctx: RenderContext, tagPages: Readonl
   const tags = link.tags.map((t) => (tagPages.has(t.slug) ? `<a href="${escapeText(siteHref(ctx, tagPath(t.slug)))}" rel="tag">${escapeText(t.title)}</a>` : escapeText(t.title)));
   if (tags.length > 0) meta.push(`Tags: ${tags.join(', ')}`);
   let uses = '';
+  // Words the issue before said already are not said again: a link in every issue (a
+  // project's home page, a recurring section's) comes with the same sentence each time, which
+  // a real archive repeated under hundreds of issues.
+  let said: string | undefined;
   for (const use of link.uses) {
-    const words = use.words && use.words !== link.description ? `<p class="words">${escapeText(use.words)}</p>` : '';
+    const words = use.words && use.words !== link.description && use.words !== said ? `<p class="words">${escapeText(use.words)}</p>` : '';
+    said = use.words;
     uses +=
       `<li><a href="${escapeText(useHref(ctx, use))}">#${use.number}: ${escapeText(use.title)}</a>` +
       ` <time class="meta" dateTime="${escapeText(use.date)}">${escapeText(formatIssueDate(use.date, ctx.settings.language))}</time>${words}</li>`;

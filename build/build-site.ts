@@ -38,7 +38,6 @@ import {
   SourceIndex,
   projectListings,
   fetchRawContent,
-  fingerprintIssue,
   forgetTaggedLinks,
   issueLines,
   parseProjectedIssue,
@@ -251,7 +250,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildSummary> {
 
     // Fetch listings only for issues whose content we have not seen.
     const sources = raw.issues.map((doc) => {
-      const fingerprint = fingerprintIssue(doc, raw.byId);
+      const fingerprint = sourceIndex.fingerprint(doc, raw.byId);
       return { id: doc._id, fingerprint, listing: sourceIndex.get(fingerprint) };
     });
     span('fingerprint');

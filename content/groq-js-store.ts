@@ -601,7 +601,7 @@ export class GroqJsStore implements ContentStore {
         base = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, fingerprint: await fingerprintOf(handle, stat.size) };
         // Lazily, from the line index an earlier lazy read of this very file left, if any.
         const index = this.#lazy && !identities ? await readLineIndex(this.#path, base) : undefined;
-        if (index) documents = documentsOfIndex(index, this.#path, true);
+        if (index) documents = documentsOfIndex(index, this.#path, true, base);
         else {
           const read = await readDatasetFrom(handle, this.#path, { deriveRevisions: true, ...(identities ? { map: identityOf } : { lazy: this.#lazy }) });
           documents = read.documents;
@@ -951,10 +951,10 @@ async function writeLineIndex(file: string, index: LineIndex): Promise<void> {
  * descriptor kept open, so a compaction that replaces the file meanwhile does not change
  * what they read), and the few lines that do not name their _id and _type first, parsed now.
  */
-function documentsOfIndex(index: IndexedLines, file: string, deriveRevisions: boolean): SanityDocument[] {
+function documentsOfIndex(index: IndexedLines, file: string, deriveRevisions: boolean, base: BaseState): SanityDocument[] {
   const lines = new OpenFile(file);
   const reader = lineReader(file, deriveRevisions, lines);
-  const table = indexTable(index, reader);
+  const table = indexTable(index, reader, base);
   const documents: SanityDocument[] = new Array(index.count);
   // The id index (indexOf) made here from the ids the line index holds: asked of each lazy
   // document through its Proxy, the ids cost a new process as much again (cold code, 81,000 calls).
@@ -989,10 +989,12 @@ function documentsOfIndex(index: IndexedLines, file: string, deriveRevisions: bo
 }
 
 /** The rows of a line index read from its file, as its lazy documents read them (content/lazy-document.ts LineTable). */
-function indexTable(index: IndexedLines, reader: LineReader): LineTable {
+function indexTable(index: IndexedLines, reader: LineReader, base: BaseState): LineTable {
   const { ids, types, typeNames, digests, offsets, lengths, probes, lineNumbers } = index;
   return {
     reader,
+    // The line index was read for this base alone (readLineIndex), so its digests are this file's.
+    base: JSON.stringify([base.ino, base.size, base.mtimeMs, base.fingerprint]),
     id: (row) => ids[row]!,
     type: (row) => typeNames[types[row]!]!,
     // A slice of the one string (V8 shares its characters), made when asked.

@@ -48,6 +48,12 @@ export interface LineTable {
   /** Which of the keys every document is asked for (probes) the line may hold; -1: not known (read from its line). */
   probes(row: number): number;
   lineNumber(row: number): number;
+  /**
+   * Which file the rows are the lines of, when known: a line index's base (its inode, size,
+   * modification time and fingerprint: content/groq-js-store.ts). Two tables with the same
+   * base give a row of the same id the same digest.
+   */
+  readonly base?: string;
 }
 
 /** LazyState.flags: read since it was last kept among the parsed documents (see held). */
@@ -249,6 +255,12 @@ function textOf(s: LazyState): string {
 export function lazyDigest(doc: object): string | undefined {
   const s = (doc as { [state]?: LazyState })[state];
   return s?.table.digest(s.row);
+}
+
+/** The base (LineTable.base) of a lazy document never changed through its Proxy; undefined for any other object. */
+export function lazyBase(doc: object): string | undefined {
+  const s = (doc as { [state]?: LazyState })[state];
+  return s && (s.flags & writtenFlag) === 0 ? s.table.base : undefined;
 }
 
 /** The text a lazy document not parsed yet holds of its line (undefined once parsed, before its line is read, and for any other object). */

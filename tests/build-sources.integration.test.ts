@@ -168,6 +168,55 @@ describe('a lazily read issue', () => {
   });
 });
 
+describe('SourceIndex.fingerprint', () => {
+  it("takes an issue's fingerprint from the last build while it and what it references are lines of the same unchanged file, and makes it again when one changed", async () => {
+    const { datasetPath } = await syntheticStore(6);
+    const cacheDir = await makeTempDir();
+    // The first lazy read leaves the line index that the next ones read through.
+    await fetchRawContent(new GroqJsStore({ datasetPath, lazy: true }));
+    const fingerprints = async (store: GroqJsStore) => {
+      const raw = await fetchRawContent(store);
+      const index = new SourceIndex(cacheDir);
+      await index.load();
+      const made = new Map(raw.issues.map((doc) => [doc._id, index.fingerprint(doc, raw.byId)] as const));
+      return { raw, index, made };
+    };
+    const first = await fingerprints(new GroqJsStore({ datasetPath, lazy: true }));
+    for (const doc of first.raw.issues) expect(first.made.get(doc._id)).toBe(fingerprintIssue(doc, first.raw.byId));
+    const listings = new Map(projectListings(first.raw, [...first.made.keys()]).map((l) => [l.id, l] as const));
+    await first.index.save(new Map([...first.made].map(([id, fingerprint]) => [fingerprint, listings.get(id)!])), 'v1', first.raw.issues);
+    // What the last build saved stands for what it would make: marked, to tell it from a fingerprint made again.
+    const file = path.join(cacheDir, 'sources.json');
+    const saved = JSON.parse(await fs.readFile(file, 'utf8')) as { unchanged: { base: string; fingerprints: Record<string, string> }; entries: Record<string, Listing> };
+    expect(Object.keys(saved.unchanged.fingerprints)).toHaveLength(first.raw.issues.length);
+    for (const digest of Object.keys(saved.unchanged.fingerprints)) saved.unchanged.fingerprints[digest] = `saved-${saved.unchanged.fingerprints[digest]}`;
+    await fs.writeFile(file, JSON.stringify(saved));
+
+    const store = new GroqJsStore({ datasetPath, lazy: true });
+    const unchanged = await fingerprints(store);
+    for (const doc of unchanged.raw.issues) expect(unchanged.made.get(doc._id)).toBe(`saved-${first.made.get(doc._id)}`);
+
+    // A link one issue references, edited through the store's journal: that issue's fingerprint is made again, the others are taken.
+    const issue = unchanged.raw.issues[2]!;
+    const link = referencesOf(issue).find((id) => unchanged.raw.byId.get(id)?._type === 'link')!;
+    await store.mutate([{ patch: { id: link, set: { title: 'A title from the journal' } } }]);
+    const edited = await fingerprints(new GroqJsStore({ datasetPath, lazy: true }));
+    for (const doc of edited.raw.issues) {
+      const uses = referencesOf(doc).includes(link);
+      expect(edited.made.get(doc._id), doc._id).toBe(uses ? fingerprintIssue(doc, edited.raw.byId) : `saved-${first.made.get(doc._id)}`);
+      if (uses) expect(edited.made.get(doc._id)).not.toBe(first.made.get(doc._id));
+    }
+    expect(edited.made.get(issue._id)).not.toContain('saved-');
+
+    // The journal folded into a new file: every fingerprint is made again (the same, for the issues nothing changed in).
+    await store.compact();
+    await fetchRawContent(new GroqJsStore({ datasetPath, lazy: true }));
+    const folded = await fingerprints(new GroqJsStore({ datasetPath, lazy: true }));
+    expect(folded.raw.issues.every((doc) => isUnparsed(doc))).toBe(true);
+    for (const doc of folded.raw.issues) expect(folded.made.get(doc._id)).toBe(fingerprintIssue(doc, folded.raw.byId));
+  });
+});
+
 describe('issueLines', () => {
   it('leaves out an issue with a document edited since the file was read, and reads the others from that file after it is replaced', async () => {
     const store = await syntheticStore(4);

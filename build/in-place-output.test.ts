@@ -22,6 +22,11 @@ describe('a file written in pieces', () => {
     expect(contentKey.text(fileBytes(pieces))).not.toBe(contentKey.text(pieces.slice(1).join('')));
   });
 
+  it('holds the UTF-8 of thousands of small pieces, most beyond ASCII', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? 'a' : i % 3 === 1 ? '✓😀' : '«é»'));
+    expect(Buffer.compare(fileBytes(many) as Buffer, Buffer.from(many.join(''), 'utf8'))).toBe(0);
+  });
+
   it('is placed in a staged output under the same content key as the joined text', async () => {
     const outDir = path.join(dir, 'out');
     const staged = await StagedOutput.create(outDir, undefined, path.join(dir, 'cache'));

@@ -48,9 +48,35 @@ export function readOutputFile(outDir: string, rel: string, forget: () => void, 
  */
 export type FileText = string | readonly string[];
 
-/** The text's bytes, hashed and written: the string, or each piece in UTF-8 (encoded once for both). */
+/** The text's bytes, hashed and written: the string, or the pieces in UTF-8 one after another in one buffer (encoded once for both). */
 export function fileBytes(text: FileText): PageContent {
-  return typeof text === 'string' ? text : text.map((piece) => Buffer.from(piece, 'utf8'));
+  return typeof text === 'string' ? text : utf8Of(text);
+}
+
+/**
+ * The pieces' UTF-8 bytes, each written where the one before ended: neither the joined text
+ * nor a buffer per piece is made (a link page is thousands of pieces, one per link). The
+ * buffer is grown, when a piece might not fit, to what it surely needs.
+ */
+function utf8Of(pieces: readonly string[]): Buffer {
+  let chars = 0;
+  for (const piece of pieces) chars += piece.length;
+  // Most text here is ASCII, a byte a character: room for an eighth more before growing.
+  let out = Buffer.allocUnsafe(chars + (chars >> 3) + 16);
+  let at = 0;
+  for (const piece of pieces) {
+    // A UTF-16 code unit is at most three bytes in UTF-8.
+    if (out.length - at < piece.length * 3) {
+      const need = at + Buffer.byteLength(piece, 'utf8');
+      if (out.length < need) {
+        const grown = Buffer.allocUnsafe(Math.max(need, out.length * 2));
+        out.copy(grown, 0, 0, at);
+        out = grown;
+      }
+    }
+    at += out.write(piece, at, 'utf8');
+  }
+  return out.subarray(0, at);
 }
 
 export const contentKey = {

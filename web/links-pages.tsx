@@ -143,7 +143,7 @@ const markPattern = new RegExp(`(${Object.values(marks).join('|')})`);
  * pieces are encoded and written one after another, so the tens of megabytes of a first
  * build's link pages are neither copied once per stand-in nor joined into one more string.
  */
-function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: string, description: string, main: string): string[] {
+function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: string, description: string, main: string | readonly string[]): string[] {
   if (frameCache?.key !== ctxKey) {
     const frame = renderDocument(
       <Layout title={marks.title} ctx={ctx} canonicalPath={marks.path} description={marks.description} head={<LinksFeedHead ctx={ctx} />}>
@@ -152,14 +152,14 @@ function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: strin
     );
     frameCache = { key: ctxKey, parts: frame.split(markPattern) };
   }
-  const values: Record<string, string> = {
+  const values: Record<string, string | readonly string[]> = {
     [marks.title]: escapeText(title),
     [marks.path]: escapeText(path),
     [marks.description]: escapeText(description),
     // Made with escapeText only: no control character is left in it.
     [marks.main]: main,
   };
-  return frameCache.parts.map((part, i) => (i % 2 === 1 ? values[part]! : part));
+  return frameCache.parts.flatMap((part, i) => (i % 2 === 1 ? values[part]! : part));
 }
 
 function pagerHtml(pages: LinkListPage[], at: number, ctx: RenderContext): string {
@@ -272,18 +272,21 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
     const meta = JSON.stringify([ctxDigest, tagsDigest, neighbours(pages, at), at === 0 ? [pages.map(pageLabel), byDomain.size, index.links.length] : null]);
     const made = remembered(`${page.path}index.html`, meta, page.links, () => {
       const title = at === 0 ? 'Links' : `Links: ${pageLabel(page)}`;
-      const main =
+      // Each link's item a piece of its own, written after the one before (build/in-place-output.ts
+      // fileBytes): joined, a first build's 60 MB of link pages were copied twice more (at two
+      // bytes a character once one item held a character beyond Latin-1) before being encoded.
+      const head =
         `<h1>${escapeText(title)}</h1>` +
         (at === 0
           ? `<p class="summary">Every link published in an issue, newest first: ${index.links.length} ${index.links.length === 1 ? 'link' : 'links'}, each with the issues it appeared in and the words around it.</p>` +
             `<p class="topic-feeds">Follow new links: ${(['rss', 'atom', 'json'] as const).map((f) => `<a href="${escapeText(siteHref(ctx, linksFeedPaths[f]))}">${{ rss: 'RSS', atom: 'Atom', json: 'JSON Feed' }[f]}</a>`).join(' · ')}</p>`
           : `<p class="summary">Links first published in ${escapeText(pageLabel(page).replace(/^I/, 'i'))}, newest first, each with the issues it appeared in and the words around it. <a href="${escapeText(siteHref(ctx, linksPath))}">Newest links</a></p>`) +
-        filters(at === 0) +
-        (page.links.length === 0
-          ? '<p>No links have been published yet.</p>'
-          : `<ul class="link-list">${newestFirst(page.links).map((l) => linkItemHtml(l, ctx, tagPages)).join('')}</ul>`) +
-        pagerHtml(pages, at, ctx) +
-        (at === 0 ? pageIndexHtml(pages, ctx) : '');
+        filters(at === 0);
+      const tail = pagerHtml(pages, at, ctx) + (at === 0 ? pageIndexHtml(pages, ctx) : '');
+      const main =
+        page.links.length === 0
+          ? [`${head}<p>No links have been published yet.</p>${tail}`]
+          : [`${head}<ul class="link-list">`, ...newestFirst(page.links).map((l) => linkItemHtml(l, ctx, tagPages)), `</ul>${tail}`];
       return pageHtml(ctx, ctxKey, title, page.path, `Every link published in ${ctx.settings.title}, newest first.`, main);
     });
     file(page.path, made, page.links);
@@ -302,11 +305,15 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
       const made = remembered(`${page.path}index.html`, meta, page.links, () => {
         const title = `Links from ${domain}${at === 0 ? '' : `: ${pageLabel(page)}`}`;
         const count = at === 0 ? `${links.length} ${links.length === 1 ? 'link' : 'links'} from ${escapeText(domain)}` : `Links from ${escapeText(domain)}`;
-        const main =
+        // Where /links/ shows each in full, by its place in this page's list.
+        const placeOf = new Map(page.links.map((l, i) => [l, places[i]!] as const));
+        const main = [
           `<h1>${escapeText(title)}</h1>` +
-          `<p class="summary">${count}, newest first. <a href="${escapeText(siteHref(ctx, linksPath))}">All links</a> · <a href="${escapeText(siteHref(ctx, domainsPath))}">All sites</a></p>` +
-          `<ul class="link-list">${newestFirst(page.links).map((l) => compactItemHtml(l, ctx, pathAt(places[page.links.indexOf(l)]!))).join('')}</ul>` +
-          pagerHtml(domainPages, at, ctx);
+            `<p class="summary">${count}, newest first. <a href="${escapeText(siteHref(ctx, linksPath))}">All links</a> · <a href="${escapeText(siteHref(ctx, domainsPath))}">All sites</a></p>` +
+            `<ul class="link-list">`,
+          ...newestFirst(page.links).map((l) => compactItemHtml(l, ctx, pathAt(placeOf.get(l)!))),
+          `</ul>${pagerHtml(domainPages, at, ctx)}`,
+        ];
         return pageHtml(ctx, ctxKey, title, page.path, `Every link from ${domain} published in ${ctx.settings.title}.`, main);
       });
       file(page.path, made, page.links);

@@ -45,6 +45,17 @@ export function hasControlChars(text: string): boolean {
   return controlChar.test(text);
 }
 
+/**
+ * Whether JSON.stringify's text of some value may hold a string with a character
+ * stripControlChars removes: as JSON writes them, escaped (\u0000-\u0008 as `\u0000`…`\b`,
+ * \u000B, \u000C as `\f`, \u000E-\u001F) or as they are (DEL, U+FFFE, U+FFFF). Never false
+ * when one is there; true now and then when none is (a backslash written before a `b`).
+ */
+export function jsonMayHoldControlChars(json: string): boolean {
+  return jsonControlChar.test(json);
+}
+const jsonControlChar = /\\u00(?:0[0-8bcef]|1[0-9a-f])|\\[bf]|[\u007F\uFFFE\uFFFF]/;
+
 /** The characters stripControlChars removes, as the inside of a RegExp character class. */
 export const controlCharRange = '\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F\\uFFFE\\uFFFF';
 const controlChar = new RegExp(`[${controlCharRange}]`);

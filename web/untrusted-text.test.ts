@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { aLinkCard, aLinkTarget, anIssue, aRenderContext, aSection } from '../tests/builders.ts';
 import { escapeHtml, escapeText, renderTagPage } from './archive-page.tsx';
 import { renderIssuePage } from './issue-page.tsx';
-import { stripControlChars } from './site.ts';
+import { jsonMayHoldControlChars, stripControlChars } from './site.ts';
 import { renderStylesheet } from './style.ts';
 
 const spoofed = aLinkTarget({ title: 'Release notes \u202Efdp.exe', siteName: 'Kernels \u202EgolB' });
@@ -29,6 +29,19 @@ describe('text on the links pages', () => {
       expect(escapeText(text)).toBe(escapeHtml(stripControlChars(text)));
     }
     expect(escapeText('a\u0007<b>')).toBe('a&lt;b&gt;');
+  });
+});
+
+describe('JSON that may hold a control character', () => {
+  it('is told from JSON that holds none, for every character stripControlChars removes and none it keeps', () => {
+    for (let code = 0; code <= 0xffff; code++) {
+      const c = String.fromCharCode(code);
+      const json = JSON.stringify({ words: [`a${c}b`], title: `${c}` });
+      if (stripControlChars(c) === '') expect(jsonMayHoldControlChars(json), `U+${code.toString(16)}`).toBe(true);
+      else if (c !== '\\') expect(jsonMayHoldControlChars(json), `U+${code.toString(16)}`).toBe(false);
+    }
+    // A backslash before a b or an f may be taken for one: then the text is only stripped as before.
+    expect(jsonMayHoldControlChars(JSON.stringify('C:\\bin'))).toBe(true);
   });
 });
 

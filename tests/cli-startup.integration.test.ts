@@ -46,6 +46,13 @@ function packagesLoaded(loaded: string[]): Set<string> {
   return new Set(loaded.flatMap((url) => url.match(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? []));
 }
 
+/** npm packages compiled into the CLI's files a run loaded (esbuild names each module it compiles in a comment above its code). */
+async function packagesCompiledIn(loaded: string[]): Promise<Set<string>> {
+  const files = loaded.filter((url) => /\/cli-dist\/[^/]+\/[^/]+\.js$/.test(url));
+  const texts = await Promise.all(files.map((url) => fs.readFile(new URL(url), 'utf8')));
+  return new Set(texts.flatMap((text) => [...text.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]!)));
+}
+
 const heavy = ['mjml', 'react', 'react-dom', '@react-email/render', '@aws-sdk/client-sesv2', 'imapflow', 'nodemailer', '@sanity/client', '@sanity/mutator', 'open-graph-scraper', 'hono'];
 
 beforeAll(async () => {
@@ -81,6 +88,9 @@ describe('newsdesk startup', () => {
     expect(issues.code, issues.stderr).toBe(0);
     expect(issues.stdout).toContain('Hello, Fortnight');
     expect([...packagesLoaded(issues.loaded)].filter((p) => heavy.includes(p))).toEqual([]);
+    // The configuration checks a time zone without the scheduler's date library (8 ms of every command's start).
+    expect(await packagesCompiledIn(issues.loaded)).toContain('zod');
+    expect(await packagesCompiledIn(issues.loaded)).not.toContain('luxon');
     const scheduled = await runTraced(['schedule', '--list']);
     expect(scheduled.code, scheduled.stderr).toBe(0);
     expect([...packagesLoaded(scheduled.loaded)].filter((p) => heavy.includes(p))).toEqual([]);

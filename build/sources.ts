@@ -13,8 +13,8 @@ import { isArrayOf, isString, recordOf } from '../core/record-of.ts';
 import { issueSchema, parseOrThrow, sectionSchema, tagRefSchema, type Issue } from '../content/model.ts';
 import { projectIssue, projectIssueListing } from '../content/issue-projection.ts';
 import { poolOf } from '../content/groq-narrow.ts';
-import { documentDigest, lineBase, lineOf } from '../content/document-digest.ts';
-import { unparsedLine } from '../content/lazy-document.ts';
+import { documentDigest, lineOf } from '../content/document-digest.ts';
+import { lazyBase, unparsedLine } from '../content/lazy-document.ts';
 import { sourcesFile } from './cache-folder.ts';
 import { NewsdeskError } from '../core/errors.ts';
 import { readAt } from '../core/open-file.ts';
@@ -107,7 +107,7 @@ export class SourceIndex {
   readonly #file: string;
   #entries: Record<string, Listing> = {};
   #templateVersion: string | undefined;
-  /** The dataset file (lineBase) the last build's saved fingerprints were made from, and those fingerprints by issue digest. */
+  /** The dataset file (lazyBase) the last build's saved fingerprints were made from, and those fingerprints by issue digest. */
   #base: string | undefined;
   #fingerprints = new Map<string, string>();
   /** This build's fingerprints of issues made from one file's lines alone (fingerprint), for the next. */
@@ -143,13 +143,13 @@ export class SourceIndex {
 
   /**
    * fingerprintIssue's answer, taken from the last build when the issue and every document
-   * it references are lines of the same unchanged dataset file as then (lineBase): their
+   * it references are lines of the same unchanged dataset file as then (lazyBase): their
    * digests are then those the last build hashed. Hashing 1,000 issues' hundred references
    * each took a new process 80-120 ms of every build, an edit or a publish changing only a
    * few of them (those in the store's journal, read from no line).
    */
   fingerprint(issue: SanityDocument, byId: ReadonlyMap<string, SanityDocument>): string {
-    const base = lineBase(issue);
+    const base = lazyBase(issue);
     const ofBase = base !== undefined && allOfBase(referencesOf(issue), byId, base);
     const known = ofBase && base === this.#base ? this.#fingerprints.get(documentDigest(issue)) : undefined;
     const fingerprint = known ?? fingerprintIssue(issue, byId);
@@ -232,11 +232,11 @@ export function fingerprintIssue(issue: SanityDocument, byId: ReadonlyMap<string
   return hash('sha256', parts.join('\n'));
 }
 
-/** Whether every one of `ids` is a document of `byId` read from the unchanged lines of `base` (lineBase). */
+/** Whether every one of `ids` is a document of `byId` read from the unchanged lines of `base` (lazyBase). */
 function allOfBase(ids: readonly string[], byId: ReadonlyMap<string, SanityDocument>, base: string): boolean {
   for (const id of ids) {
     const doc = byId.get(id);
-    if (doc === undefined || lineBase(doc) !== base) return false;
+    if (doc === undefined || lazyBase(doc) !== base) return false;
   }
   return true;
 }

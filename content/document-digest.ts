@@ -7,7 +7,7 @@
 // (stores replace what they change), so a digest is remembered per object.
 import { hash } from 'node:crypto';
 import type { OpenFile } from '../core/open-file.ts';
-import { lazyBase, lazyDigest, lazyLineOf } from './lazy-document.ts';
+import { lazyDigest, lazyLineOf } from './lazy-document.ts';
 
 const digests = new WeakMap<object, string>();
 
@@ -51,14 +51,4 @@ export function documentDigest(doc: object): string {
   let digest = lazyDigest(doc) ?? (doc as { [recorded]?: string })[recorded] ?? digests.get(doc);
   if (digest === undefined) digests.set(doc, (digest = digestOfText(JSON.stringify(doc))));
   return digest;
-}
-
-/**
- * Which file `doc` is an unchanged line of, when the store knows (a lazy document read
- * through the line index of its dataset file: content/lazy-document.ts LineTable.base);
- * undefined for any other. While a file's base is the same, each of its documents has the
- * same digest, so what was made from documents of one base alone holds while it does.
- */
-export function lineBase(doc: object): string | undefined {
-  return lazyBase(doc);
 }

@@ -1,8 +1,9 @@
-// A 275,000-row subscriber import (the real CLI, in its own process) running against
+// A 100,000-row subscriber import (the real CLI, in its own process) running against
 // the same database as the server and a send: one-click unsubscribes keep succeeding
 // and the send finishes, because the import writes in short transactions and every
-// other writer waits its turn instead of failing. Latency is measured by
-// `npm run bench:subscribers`, not asserted here.
+// other writer waits its turn instead of failing. 100,000 rows are 400 of the import's
+// transactions, as many as the unsubscribes below need to fall between them; the
+// 275,000-row import, with its latency, is `npm run bench:subscribers`'s (not asserted here).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,13 +34,15 @@ async function aLargeCsv(file: string, rows: number): Promise<void> {
   await new Promise<void>((resolve) => out.end(() => resolve()));
 }
 
+const imports = 100_000;
+
 describe('a large import beside the server and a send', () => {
-  it('keeps one-click unsubscribes answering 200 and lets a running send finish while 275,000 rows are imported', { timeout: 4 * hangMs }, async () => {
+  it('keeps one-click unsubscribes answering 200 and lets a running send finish while 100,000 rows are imported', { timeout: 4 * hangMs }, async () => {
     server = await startTestServer({ build: false });
     const readers = addresses(120);
     for (const email of readers) await server.delivery.subscribers.add({ email }, 'active', { actor: 'test', now: fixedNow });
     const csv = path.join(server.dir, 'everyone.csv');
-    await aLargeCsv(csv, 275_000);
+    await aLargeCsv(csv, imports);
 
     // Imported as pending (double opt-in), so the send's list stays the readers above.
     const importing = runCli(['subscribers', 'import', csv, '--pending'], { env: { NEWSDESK_DATA_DIR: server.config.dataDir, NEWSDESK_SECRET: tokenSecret } });
@@ -76,7 +79,7 @@ describe('a large import beside the server and a send', () => {
     const sent = await sending;
 
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('275000 new subscriber(s) were added (275000 pending)');
+    expect(result.stdout).toContain(`${imports} new subscriber(s) were added (${imports} pending)`);
     // The unsubscribes really ran while the import was writing.
     expect(answers.filter((a) => a.whileImporting).length).toBeGreaterThan(20);
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
@@ -86,6 +89,6 @@ describe('a large import beside the server and a send', () => {
     expect(sent.counts.sent + sent.counts.skipped).toBe(readers.length);
     for (const email of readers) expect(relay.copiesTo(email)).toBeLessThanOrEqual(1);
     expect(relay.received).toHaveLength(sent.counts.sent);
-    expect((await server.delivery.subscribers.stats()).total).toBe(275_000 + readers.length);
+    expect((await server.delivery.subscribers.stats()).total).toBe(imports + readers.length);
   });
 });

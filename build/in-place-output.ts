@@ -46,7 +46,8 @@ export function readOutputFile(outDir: string, rel: string, forget: () => void, 
  * layout's pieces around its list: joined into one string it was copied again (at two bytes
  * a character once any link's words hold one beyond Latin-1), only to be encoded.
  */
-export type FileText = string | readonly string[];
+/** A file's text, or its pieces in order: text, or bytes taken as they are (an unchanged link item from the page before: links-items.ts). */
+export type FileText = string | ReadonlyArray<string | Uint8Array>;
 
 /** The text's bytes, hashed and written: the string, or the pieces in UTF-8 one after another in one buffer (encoded once for both). */
 export function fileBytes(text: FileText): PageContent {
@@ -58,23 +59,27 @@ export function fileBytes(text: FileText): PageContent {
  * nor a buffer per piece is made (a link page is thousands of pieces, one per link). The
  * buffer is grown, when a piece might not fit, to what it surely needs.
  */
-function utf8Of(pieces: readonly string[]): Buffer {
+function utf8Of(pieces: ReadonlyArray<string | Uint8Array>): Buffer {
   let chars = 0;
   for (const piece of pieces) chars += piece.length;
   // Most text here is ASCII, a byte a character: room for an eighth more before growing.
   let out = Buffer.allocUnsafe(chars + (chars >> 3) + 16);
   let at = 0;
   for (const piece of pieces) {
+    const bytes = typeof piece !== 'string';
     // A UTF-16 code unit is at most three bytes in UTF-8.
-    if (out.length - at < piece.length * 3) {
-      const need = at + Buffer.byteLength(piece, 'utf8');
+    if (out.length - at < (bytes ? piece.length : piece.length * 3)) {
+      const need = at + (bytes ? piece.length : Buffer.byteLength(piece, 'utf8'));
       if (out.length < need) {
         const grown = Buffer.allocUnsafe(Math.max(need, out.length * 2));
         out.copy(grown, 0, 0, at);
         out = grown;
       }
     }
-    at += out.write(piece, at, 'utf8');
+    if (bytes) {
+      out.set(piece, at);
+      at += piece.length;
+    } else at += out.write(piece, at, 'utf8');
   }
   return out.subarray(0, at);
 }

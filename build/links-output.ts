@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { RenderContext } from '../core/render.ts';
 import type { Feeds } from '../web/feeds.ts';
-import { renderLinksPages, type LinksPageFile } from '../web/links-pages.tsx';
+import { renderLinksPages, type LinksPageFile, type PagePieces } from '../web/links-pages.tsx';
 import { buildLinksFeed, buildTopicFeeds, linksFeedPaths } from '../web/topic-feeds.ts';
 import { topicFeedPaths } from '../web/topic-links.tsx';
 import { readOutputFile, type FileText } from './in-place-output.ts';
@@ -19,6 +19,7 @@ import { inLanes } from './output.ts';
 import { holdsLinksIndex, indexFromOutline, indexLinks, issueLinksDigests, issueLinksDigestsPaced, outlineOf, shortDigest, type KeptShares, type Pause } from './links-index.ts';
 import { readOutline, saveOutline, type LinksOutline } from './links-outline.ts';
 import { writeRecord } from './cache.ts';
+import { LinkItemsRecord } from './links-items.ts';
 import { LinkSharesRecord } from './links-shares.ts';
 import type { Listing, RawContent } from './sources.ts';
 
@@ -75,7 +76,7 @@ export async function prepareLinks(
   if (stored && context) stored.keepOutline(() => outlineOf(index, context.digest, context.keys));
   const rendered = await renderLinksPages(index, ctx, tags, pause);
   if (stored && context) await stored.describe(raw, listings, context, shares, pause);
-  const pages = stored ? rendered.map((page) => stored.wrap(page)) : rendered;
+  const pages = stored ? rendered.map((page) => stored.wrap(page, context)) : rendered;
   // A feed the last build wrote from the same sources is placed by its key, not made again.
   const feedFiles = (paths: Feeds, { digest, feeds }: { digest: string; feeds: () => Feeds }) =>
     (['rss', 'atom', 'json'] as const).map((kind) => ({
@@ -93,7 +94,10 @@ export async function prepareLinks(
 /** Writes the files a few at a time: tens of megabytes of pages are never held together. */
 export async function writeLinks(output: LinksOutput, place: Place, lanes = 8): Promise<void> {
   const jobs: Array<() => Promise<unknown>> = [
-    ...output.pages.map((page) => async () => page.written(await place(page.rel, page.key, () => page.html()))),
+    ...output.pages.map((page) => async () => {
+      if (page.key === undefined) await page.prepare?.();
+      page.written(await place(page.rel, page.key, () => page.html()));
+    }),
     ...output.files.map((file) => async () => {
       // Placed whether or not anyone records the key (an optional call would skip its argument).
       const key = await place(file.rel, file.key, file.content);
@@ -140,11 +144,14 @@ export class StoredPageKeys {
   readonly #shares: LinkSharesRecord;
   /** The outline of the index this build made, made when saved. */
   #outline: (() => LinksOutline | undefined) | undefined;
+  /** Where each item is in the pages written (links-items.ts): one per build, read when a page is spliced. */
+  #items: LinkItemsRecord;
 
   private constructor(file: string, version: string) {
     this.#file = file;
     this.#version = version;
     this.#shares = new LinkSharesRecord(path.dirname(file));
+    this.#items = new LinkItemsRecord(path.dirname(file), version);
   }
 
   /** Lets go of every file's keys read or made in this process: the next build reads the file again (another process wrote it). */
@@ -159,6 +166,7 @@ export class StoredPageKeys {
     if (!keys || keys.#version !== version) StoredPageKeys.#open.set(file, (keys = new StoredPageKeys(file, version)));
     keys.#used.clear();
     keys.#next = undefined;
+    keys.#items = new LinkItemsRecord(cacheDir, version);
     return keys;
   }
 
@@ -287,20 +295,27 @@ export class StoredPageKeys {
     return hash('sha256', `${this.#version}\0${digest}`, 'base64url');
   }
 
-  /** The page, with its key when the stored digest matches, and recording the key it is written under. */
-  wrap(page: LinksPageFile): LinksPageFile {
+  /**
+   * The page, with its key when the stored digest matches, and recording the key it is written
+   * under. A page of links that must be written takes its unchanged items from the file the
+   * output holds (links-items.ts), given the output (`context`).
+   */
+  wrap(page: LinksPageFile, context?: LinksContext): LinksPageFile {
     this.#used.add(page.rel);
     const entry = this.#entries.get(page.rel);
     // In the pages' order (the sitemap lists them so), keyed once written.
     const record = (key: string) => this.#next?.pages.set(page.rel, [page.rel, key, page.path, page.lastmod ?? null]);
     record('');
+    const spliced = this.#spliced(page, context);
     // Known from this process's memo: the stored entry is the one written with it.
     if (page.key !== undefined && entry?.[1] === page.key) {
       return {
         ...page,
+        ...spliced,
         written: (written) => {
           page.written(written);
           record(written);
+          spliced.written(written);
         },
       };
     }
@@ -308,14 +323,45 @@ export class StoredPageKeys {
     const key = page.key ?? (entry?.[0] === digest ? entry[1] : undefined);
     return {
       ...page,
+      ...spliced,
       key,
       written: (written) => {
         page.written(written);
         record(written);
+        spliced.written(written);
         if (entry?.[0] !== digest || entry[1] !== written) {
           this.#entries.set(page.rel, [digest, written]);
           this.#changed = true;
         }
+      },
+    };
+  }
+
+  /**
+   * For a page of links: its html() with the items the output's file holds unchanged taken from
+   * it (read by prepare(), when the page must be written), and what to record once written.
+   */
+  #spliced(page: LinksPageFile, context: LinksContext | undefined): Pick<LinksPageFile, 'html' | 'prepare' | 'written'> {
+    const items = page.items;
+    const record = this.#items;
+    if (!items) return { html: page.html, written: () => undefined };
+    const digests = () => items.list().links.map(shortDigest);
+    let taken: ReadonlyMap<number, Uint8Array> | undefined;
+    let made: PagePieces | undefined;
+    return {
+      prepare: async () => {
+        if (!context) return;
+        taken = await record.taken(page.rel, items.context, { outDir: context.outDir, key: context.current?.get(page.rel) }, { digests: digests(), fullAt: items.list().fullAt });
+      },
+      html: () => {
+        made = items.render(taken);
+        taken = undefined;
+        return made.pieces;
+      },
+      written: (key) => {
+        if (made) record.written(page.rel, key, items.context, { ...made, digests: digests(), fullAt: items.list().fullAt });
+        else record.placed(page.rel, key);
+        made = undefined;
       },
     };
   }
@@ -335,7 +381,7 @@ export class StoredPageKeys {
       this.#reuse = pages.every(([, key]) => key !== '') ? { context: next.context, issues: next.issues, pages, feeds: [...next.feeds].sort() } : undefined;
       this.#changed = true;
     }
-    await this.#shares.save();
+    await Promise.all([this.#shares.save(), this.#items.save()]);
     const outline = this.#outline;
     this.#outline = undefined;
     if (outline) await saveOutline(path.dirname(this.#file), outline());

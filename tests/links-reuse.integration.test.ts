@@ -141,20 +141,34 @@ describe("the links index in a new process", () => {
       });
     expect((await build()).walked).toBe(published);
     // Words around a link in an early issue: its page of /links/ and its site's page are made
-    // again; the other pages and the feeds keep their digests without their entries' words,
-    // so most kept shares' words are never read.
+    // again; the other pages and the feeds keep their digests without their entries' words.
+    // The two pages take their other items from the pages the output holds (links-items.ts),
+    // so no kept share's words are read at all.
     const issue = (await store.fetch<{ sections: Array<{ body: Array<{ markDefs?: unknown[]; children?: Array<{ text?: string }> }> }> }>('*[_id == "issue-5"][0]{sections}', {}, { perspective: 'raw' }))!;
     const sections = structuredClone(issue.sections);
     const block = sections.flatMap((s) => s.body).find((b) => b.markDefs?.length && b.children?.some((c) => typeof c.text === 'string'))!;
-    block.children!.find((c) => typeof c.text === 'string')!.text += ' A sentence more.';
-    await store.mutate([{ patch: { id: 'issue-5', set: { sections } } }]);
-    const { walked, wordsRead, feedsMade } = await build();
+    const edit = async (words: string) => {
+      block.children!.find((c) => typeof c.text === 'string')!.text += words;
+      await store.mutate([{ patch: { id: 'issue-5', set: { sections } } }]);
+    };
+    await edit(' A sentence more.');
+    const spliced = await build();
+    expect(spliced.walked).toBe(1);
+    expect(spliced.wordsRead).toBe(0);
+    // No feed shows an entry of issue 5 (each shows the newest 50 of its kind): each is placed from what the last build wrote.
+    expect(spliced.feedsMade).toBe(0);
+    await expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, 'reference'), 'after the words edit');
+
+    // Without the record of where the items are, the two pages are rendered whole: only the
+    // shares of the entries they show are read.
+    const items = path.join(config.dataDir, 'build-cache', 'links-items.bin');
+    await fs.rm(items);
+    await edit(' One more.');
+    const { walked, wordsRead } = await build();
     expect(walked).toBe(1);
     expect(wordsRead).toBeGreaterThan(0);
     expect(wordsRead).toBeLessThan(published / 2);
-    // No feed shows an entry of issue 5 (each shows the newest 50 of its kind): each is placed from what the last build wrote.
-    expect(feedsMade).toBe(0);
-    await expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, 'reference'), 'after the words edit');
+    await expectSameAsFromScratch({ config, store, threads: 1 }, path.join(dir, 'reference-1'), 'after the words edit, rendered whole');
 
     // Words damaged on disk (whole lines, the same length, not JSON): the build that needs them
     // fails saying so and removes the record; the next one walks every issue, and is right.
@@ -162,8 +176,8 @@ describe("the links index in a new process", () => {
     // Every word text of every share starts with '[' after a tab (the share's first text with '{').
     const lines = (await fs.readFile(file, 'latin1')).split('\n').map((line) => line.replace(/\t\[/g, '\tx'));
     await fs.writeFile(file, lines.join('\n'), 'latin1');
-    block.children!.find((c) => typeof c.text === 'string')!.text += ' And another.';
-    await store.mutate([{ patch: { id: 'issue-5', set: { sections } } }]);
+    await fs.rm(items);
+    await edit(' And another.');
     await expect(build()).rejects.toThrow(/links-shares\.ndjson was damaged/);
     await expect(fs.access(file)).rejects.toThrow();
     expect((await build()).walked).toBe(published);

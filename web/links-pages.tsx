@@ -143,7 +143,7 @@ const markPattern = new RegExp(`(${Object.values(marks).join('|')})`);
  * pieces are encoded and written one after another, so the tens of megabytes of a first
  * build's link pages are neither copied once per stand-in nor joined into one more string.
  */
-function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: string, description: string, main: string | readonly string[]): string[] {
+function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: string, description: string, main: string | ReadonlyArray<string | Uint8Array>): Array<string | Uint8Array> {
   if (frameCache?.key !== ctxKey) {
     const frame = renderDocument(
       <Layout title={marks.title} ctx={ctx} canonicalPath={marks.path} description={marks.description} head={<LinksFeedHead ctx={ctx} />}>
@@ -152,7 +152,7 @@ function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: strin
     );
     frameCache = { key: ctxKey, parts: frame.split(markPattern) };
   }
-  const values: Record<string, string | readonly string[]> = {
+  const values: Record<string, string | ReadonlyArray<string | Uint8Array>> = {
     [marks.title]: escapeText(title),
     [marks.path]: escapeText(path),
     [marks.description]: escapeText(description),
@@ -160,6 +160,28 @@ function pageHtml(ctx: RenderContext, ctxKey: string, title: string, path: strin
     [marks.main]: main,
   };
   return frameCache.parts.flatMap((part, i) => (i % 2 === 1 ? values[part]! : part));
+}
+
+/**
+ * A page whose main content is a list of items between a head and a tail (pageHtml), with
+ * where its first item is among the pieces: each item taken as `taken` holds it (its bytes in
+ * the page the last build wrote, build/links-items.ts), else rendered.
+ */
+function pageWithItems(
+  ctx: RenderContext,
+  ctxKey: string,
+  page: { title: string; path: string; description: string },
+  head: string,
+  items: { count: number; render: (i: number) => string },
+  tail: string,
+  taken: ReadonlyMap<number, Uint8Array> | undefined,
+): PagePieces {
+  const main: Array<string | Uint8Array> = [head];
+  for (let i = 0; i < items.count; i++) main.push(taken?.get(i) ?? items.render(i));
+  main.push(tail);
+  const pieces = pageHtml(ctx, ctxKey, page.title, page.path, page.description, main);
+  // The pieces before the main content are the frame's, one for each stand-in before it.
+  return { pieces, first: frameCache!.parts.indexOf(marks.main) + 1 };
 }
 
 function pagerHtml(pages: LinkListPage[], at: number, ctx: RenderContext): string {
@@ -198,6 +220,37 @@ export interface LinksPageFile {
   /** Site path for the sitemap, and its date. */
   path: string;
   lastmod: string | undefined;
+  /** A page that lists links: what a build needs to write it with its unchanged items taken from the page the last build wrote (build/links-items.ts). */
+  items?: PageItems;
+  /** Called before the page is written when it must be (its key unknown): reads what html() takes from the page before. */
+  prepare?: () => Promise<void>;
+}
+
+/** A page's pieces, and where its items start among them. */
+export interface PagePieces {
+  pieces: Array<string | Uint8Array>;
+  first: number;
+}
+
+/** The links a page lists, each an item of its own. */
+export interface PageItems {
+  /** A digest of all an item depends on besides its link and where it points (the site's settings and address, the tags with a page). */
+  context: string;
+  /**
+   * The links in the order the page lists them, and per link, on a site's page, the number of
+   * the /links/ page that shows it in full (0: /links/ itself), or -1 for an item that shows it
+   * in full. Made when asked.
+   */
+  list(): { links: readonly PublishedLink[]; fullAt: readonly number[] };
+  /** The page, with the items `taken` holds (by their place in list()) taken as they are. */
+  render(taken?: ReadonlyMap<number, Uint8Array>): PagePieces;
+}
+
+/** A page's items, each rendered only when not taken, in the order `order` lists the links. */
+function pageItems(context: string, order: () => { links: readonly PublishedLink[]; fullAt: readonly number[] }, render: (list: { links: readonly PublishedLink[]; fullAt: readonly number[] }, taken: ReadonlyMap<number, Uint8Array> | undefined) => PagePieces): PageItems {
+  let list: ReturnType<typeof order> | undefined;
+  const listed = () => (list ??= order());
+  return { context, list: listed, render: (taken) => render(listed(), taken) };
 }
 
 interface TagListing {
@@ -225,11 +278,13 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
   // context and the tags whole (4 MB of text made, kept and hashed for 1,000 issues).
   const ctxDigest = hash('sha256', ctxKey, 'base64url');
   const tagsDigest = hash('sha256', JSON.stringify(tags), 'base64url');
+  // What every item is made with besides its link (and where it points): the settings and the tags with a page.
+  const itemContext = hash('sha256', `${ctxDigest}\0${tagsDigest}`, 'base64url');
   const files: LinksPageFile[] = [];
   const seen = new Set<string>();
-  const file = (path: string, page: ReturnType<typeof remembered>, links: PublishedLink[]) => {
+  const file = (path: string, page: ReturnType<typeof remembered>, links: PublishedLink[], items?: PageItems) => {
     seen.add(`${path}index.html`);
-    files.push({ rel: `${path}index.html`, ...page, path, lastmod: pageLastmod(links) });
+    files.push({ rel: `${path}index.html`, ...page, path, lastmod: pageLastmod(links), ...(items ? { items } : {}) });
   };
 
   const pages = paginateLinks(index.links, linksPath);
@@ -240,7 +295,7 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
   // 80,000 links was most of this function's time in a new process).
   const front = frontOf(index.links.length);
   const pageNumberAt = (at: number) => (at >= front ? 0 : Math.floor(at / linksPerPage) + 1);
-  const pathAt = (at: number) => (at >= front ? linksPath : `${linksPath}page/${pageNumberAt(at)}/`);
+  const fullPath = (n: number) => (n === 0 ? linksPath : `${linksPath}page/${n}/`);
   // Each site's links, and their places in the index.
   const byDomain = new Map<string, PublishedLink[]>();
   const placesByDomain = new Map<string, number[]>();
@@ -270,26 +325,35 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
   for (const [at, page] of pages.entries()) {
     if (at % 10 === 9) await pause();
     const meta = JSON.stringify([ctxDigest, tagsDigest, neighbours(pages, at), at === 0 ? [pages.map(pageLabel), byDomain.size, index.links.length] : null]);
-    const made = remembered(`${page.path}index.html`, meta, page.links, () => {
-      const title = at === 0 ? 'Links' : `Links: ${pageLabel(page)}`;
-      // Each link's item a piece of its own, written after the one before (build/in-place-output.ts
-      // fileBytes): joined, a first build's 60 MB of link pages were copied twice more (at two
-      // bytes a character once one item held a character beyond Latin-1) before being encoded.
-      const head =
-        `<h1>${escapeText(title)}</h1>` +
-        (at === 0
-          ? `<p class="summary">Every link published in an issue, newest first: ${index.links.length} ${index.links.length === 1 ? 'link' : 'links'}, each with the issues it appeared in and the words around it.</p>` +
-            `<p class="topic-feeds">Follow new links: ${(['rss', 'atom', 'json'] as const).map((f) => `<a href="${escapeText(siteHref(ctx, linksFeedPaths[f]))}">${{ rss: 'RSS', atom: 'Atom', json: 'JSON Feed' }[f]}</a>`).join(' · ')}</p>`
-          : `<p class="summary">Links first published in ${escapeText(pageLabel(page).replace(/^I/, 'i'))}, newest first, each with the issues it appeared in and the words around it. <a href="${escapeText(siteHref(ctx, linksPath))}">Newest links</a></p>`) +
-        filters(at === 0);
-      const tail = pagerHtml(pages, at, ctx) + (at === 0 ? pageIndexHtml(pages, ctx) : '');
-      const main =
-        page.links.length === 0
-          ? [`${head}<p>No links have been published yet.</p>${tail}`]
-          : [`${head}<ul class="link-list">`, ...newestFirst(page.links).map((l) => linkItemHtml(l, ctx, tagPages)), `</ul>${tail}`];
-      return pageHtml(ctx, ctxKey, title, page.path, `Every link published in ${ctx.settings.title}, newest first.`, main);
-    });
-    file(page.path, made, page.links);
+    const title = at === 0 ? 'Links' : `Links: ${pageLabel(page)}`;
+    const description = `Every link published in ${ctx.settings.title}, newest first.`;
+    const head = () =>
+      `<h1>${escapeText(title)}</h1>` +
+      (at === 0
+        ? `<p class="summary">Every link published in an issue, newest first: ${index.links.length} ${index.links.length === 1 ? 'link' : 'links'}, each with the issues it appeared in and the words around it.</p>` +
+          `<p class="topic-feeds">Follow new links: ${(['rss', 'atom', 'json'] as const).map((f) => `<a href="${escapeText(siteHref(ctx, linksFeedPaths[f]))}">${{ rss: 'RSS', atom: 'Atom', json: 'JSON Feed' }[f]}</a>`).join(' · ')}</p>`
+        : `<p class="summary">Links first published in ${escapeText(pageLabel(page).replace(/^I/, 'i'))}, newest first, each with the issues it appeared in and the words around it. <a href="${escapeText(siteHref(ctx, linksPath))}">Newest links</a></p>`) +
+      filters(at === 0);
+    const tail = () => pagerHtml(pages, at, ctx) + (at === 0 ? pageIndexHtml(pages, ctx) : '');
+    // Each link's item a piece of its own, written after the one before (build/in-place-output.ts
+    // fileBytes): joined, a first build's 60 MB of link pages were copied twice more (at two
+    // bytes a character once one item held a character beyond Latin-1) before being encoded.
+    const items =
+      page.links.length === 0
+        ? undefined
+        : pageItems(
+            itemContext,
+            () => {
+              const links = newestFirst(page.links);
+              return { links, fullAt: links.map(() => -1) };
+            },
+            ({ links }, taken) =>
+              pageWithItems(ctx, ctxKey, { title, path: page.path, description }, `${head()}<ul class="link-list">`, { count: links.length, render: (i) => linkItemHtml(links[i]!, ctx, tagPages) }, `</ul>${tail()}`, taken),
+          );
+    const made = remembered(`${page.path}index.html`, meta, page.links, () =>
+      items ? items.render().pieces : pageHtml(ctx, ctxKey, title, page.path, description, [`${head()}<p>No links have been published yet.</p>${tail()}`]),
+    );
+    file(page.path, made, page.links, items);
   }
 
   const domains = [...byDomain.keys()].sort();
@@ -302,21 +366,31 @@ export async function renderLinksPages(index: LinksIndex, ctx: RenderContext, ta
       if (at % 10 === 9) await pause();
       const places = placesByDomain.get(domain)!.slice(ranges[at]![0], ranges[at]![1]);
       const meta = JSON.stringify([ctxDigest, neighbours(domainPages, at), at === 0 ? links.length : null, places.map(pageNumberAt)]);
-      const made = remembered(`${page.path}index.html`, meta, page.links, () => {
-        const title = `Links from ${domain}${at === 0 ? '' : `: ${pageLabel(page)}`}`;
-        const count = at === 0 ? `${links.length} ${links.length === 1 ? 'link' : 'links'} from ${escapeText(domain)}` : `Links from ${escapeText(domain)}`;
-        // Where /links/ shows each in full, by its place in this page's list.
-        const placeOf = new Map(page.links.map((l, i) => [l, places[i]!] as const));
-        const main = [
-          `<h1>${escapeText(title)}</h1>` +
-            `<p class="summary">${count}, newest first. <a href="${escapeText(siteHref(ctx, linksPath))}">All links</a> · <a href="${escapeText(siteHref(ctx, domainsPath))}">All sites</a></p>` +
-            `<ul class="link-list">`,
-          ...newestFirst(page.links).map((l) => compactItemHtml(l, ctx, pathAt(placeOf.get(l)!))),
-          `</ul>${pagerHtml(domainPages, at, ctx)}`,
-        ];
-        return pageHtml(ctx, ctxKey, title, page.path, `Every link from ${domain} published in ${ctx.settings.title}.`, main);
-      });
-      file(page.path, made, page.links);
+      const title = `Links from ${domain}${at === 0 ? '' : `: ${pageLabel(page)}`}`;
+      const count = at === 0 ? `${links.length} ${links.length === 1 ? 'link' : 'links'} from ${escapeText(domain)}` : `Links from ${escapeText(domain)}`;
+      const items = pageItems(
+        itemContext,
+        () => {
+          // Where /links/ shows each in full, by its place in this page's list.
+          const placeOf = new Map(page.links.map((l, i) => [l, places[i]!] as const));
+          const listed = newestFirst(page.links);
+          return { links: listed, fullAt: listed.map((l) => pageNumberAt(placeOf.get(l)!)) };
+        },
+        ({ links: listed, fullAt }, taken) =>
+          pageWithItems(
+            ctx,
+            ctxKey,
+            { title, path: page.path, description: `Every link from ${domain} published in ${ctx.settings.title}.` },
+            `<h1>${escapeText(title)}</h1>` +
+              `<p class="summary">${count}, newest first. <a href="${escapeText(siteHref(ctx, linksPath))}">All links</a> · <a href="${escapeText(siteHref(ctx, domainsPath))}">All sites</a></p>` +
+              `<ul class="link-list">`,
+            { count: listed.length, render: (i) => compactItemHtml(listed[i]!, ctx, fullPath(fullAt[i]!)) },
+            `</ul>${pagerHtml(domainPages, at, ctx)}`,
+            taken,
+          ),
+      );
+      const made = remembered(`${page.path}index.html`, meta, page.links, () => items.render().pieces);
+      file(page.path, made, page.links, items);
     }
   }
 

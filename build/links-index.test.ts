@@ -130,7 +130,14 @@ function keptFrom(keys: Map<string, string>, shares: Map<string, () => string>):
       const text = texts.get(key);
       if (text === undefined) return undefined;
       const tab = text.indexOf('\t');
-      return { parsed: JSON.parse(text.slice(0, tab)), rest: { length: text.length - tab - 1, bytes: () => Buffer.from(text.slice(tab + 1), 'latin1') }, damaged: () => { throw new Error('damaged'); } };
+      const words = text.slice(tab + 1);
+      return {
+        parsed: JSON.parse(text.slice(0, tab)),
+        rest: { length: words.length, slice: (from, length) => words.slice(from, from + length) },
+        damaged: () => {
+          throw new Error('damaged');
+        },
+      };
     },
   };
 }

@@ -394,6 +394,13 @@ interface StoredShare {
   topics: Array<Omit<IssueWalk['sections'][number], 'paragraphs'>>;
   /** The length of the words' text, so a line cut short is known before its words are needed. */
   words: number;
+  /**
+   * The length of each of the words' pieces (their JSON texts, without the tabs between):
+   * an entry shown reads its own piece from the file, not the whole words of each issue it
+   * is in (a publish to a real archive of 667 issues read 36 MB of words for the pieces of
+   * 12,800 uses).
+   */
+  pieces: number[];
 }
 
 /**
@@ -444,7 +451,8 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
     ...share.contributions.map((c): StoredContributionWords => [c.address.url, c.address.id, c.text ?? null, c.words, c.anchor ?? null]),
     ...share.topics.map((section) => section.paragraphs),
   ];
-  const wordsJson = words.map((piece) => asciiJson(JSON.stringify(piece))).join('\t');
+  const pieces = words.map((piece) => asciiJson(JSON.stringify(piece)));
+  const wordsJson = pieces.join('\t');
   const stored: StoredShare = {
     deps: [...share.depIds],
     // Of the tags, only their targets, as the entries' tag lists are known by them.
@@ -453,6 +461,8 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
     domains: [...domains.keys()],
     contributions,
     topics: share.topics.map(({ heading, anchor, topicRef }) => ({ heading, anchor, topicRef })),
+    pieces: pieces.map((piece) => piece.length),
+    // Last: the record finds it at the end of the text (links-shares.ts).
     words: wordsJson.length,
   };
   return `${asciiJson(JSON.stringify(stored))}\t${wordsJson}`;
@@ -460,32 +470,26 @@ function shareJson(share: IssueContributions, entryOf: (c: Contribution) => { li
 
 /**
  * A kept share's words (StoredDocWords, StoredContributionWords, a topic section's
- * paragraphs), read when an entry or a topic feed first needs them (linksIndexStats.wordsRead
- * counts how many shares were) and each parsed when asked for.
+ * paragraphs): each piece read from the file on its own when an entry or a topic feed needs
+ * it, and parsed (linksIndexStats.wordsRead counts the shares any piece was read of).
  */
 class KeptWords {
-  #read: (() => Buffer) | undefined;
-  /**
-   * The words' bytes and where each piece starts (a piece's end is the next one's start,
-   * less its tab). Held as bytes, outside V8's heap, and each piece decoded when parsed: as
-   * one string split into pieces they were copied by every collection of the young
-   * generation while they lived (a publish to a real archive of 667 issues read 25 MB of them).
-   */
-  #bytes: Buffer | undefined;
-  #starts: Int32Array | undefined;
+  readonly #rest: NonNullable<KeptShare['rest']>;
+  /** Where each piece starts (a piece's end is the next one's start, less its tab), from the share's lengths of its pieces. */
+  readonly #starts: Int32Array;
+  #read = false;
   readonly #docCount: number;
   readonly #contributionCount: number;
-  readonly #count: number;
   readonly #damaged: () => never;
   readonly docs = new Map<number, LinkDoc>();
   /** Each topic section's paragraphs once parsed: the same list each time asked (a feed is reused while its sections are the same). */
   readonly #paragraphs = new Map<number, string[]>();
 
-  constructor(read: () => Buffer, counts: { docs: number; contributions: number; topics: number }, damaged: () => never) {
-    this.#read = read;
+  constructor(rest: NonNullable<KeptShare['rest']>, counts: { docs: number; contributions: number }, starts: Int32Array, damaged: () => never) {
+    this.#rest = rest;
     this.#docCount = counts.docs;
     this.#contributionCount = counts.contributions;
-    this.#count = counts.docs + counts.contributions + counts.topics;
+    this.#starts = starts;
     this.#damaged = damaged;
   }
 
@@ -507,31 +511,35 @@ class KeptWords {
     return this.#piece(this.#docCount + at) as StoredContributionWords;
   }
 
+  /** Piece `at`, read from the file on its own and parsed. */
   #piece(at: number): unknown[] {
-    if (!this.#bytes) {
+    if (!this.#read) {
       linksIndexStats.wordsRead++;
-      const bytes = this.#read!();
-      this.#read = undefined;
-      // Pieces are separated by tabs (ASCII, so a byte is a character); a count other than the share's says damaged.
-      const starts = new Int32Array(this.#count + 1);
-      let pieces = 1;
-      for (let tab = bytes.indexOf(9); tab >= 0; tab = bytes.indexOf(9, tab + 1)) {
-        if (pieces < starts.length) starts[pieces] = tab + 1;
-        pieces++;
-      }
-      if (pieces === this.#count) starts[pieces] = bytes.length + 1;
-      this.#bytes = bytes;
-      this.#starts = pieces === this.#count ? starts : undefined;
+      this.#read = true;
     }
     let parsed: unknown;
     try {
-      const starts = this.#starts;
-      parsed = starts ? JSON.parse(this.#bytes.toString('latin1', starts[at]!, starts[at + 1]! - 1)) : undefined;
+      parsed = JSON.parse(this.#rest.slice(this.#starts[at]!, this.#starts[at + 1]! - 1 - this.#starts[at]!));
     } catch {
       // Whole (its length is checked when read) yet not JSON: the file was damaged on disk.
     }
     return Array.isArray(parsed) ? parsed : this.#damaged();
   }
+}
+
+/** Where each of `count` pieces starts, from their lengths (and, last, the words' length and one), when the lengths add up to the words' length with a tab between each two. */
+function startsOf(pieces: unknown, count: number, length: number): Int32Array | undefined {
+  if (!Array.isArray(pieces) || pieces.length !== count) return undefined;
+  const starts = new Int32Array(count + 1);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const piece = pieces[i] as unknown;
+    if (!Number.isSafeInteger(piece) || (piece as number) < 0) return undefined;
+    starts[i] = at;
+    at += (piece as number) + 1;
+  }
+  starts[count] = at;
+  return at === length + 1 ? starts : undefined;
 }
 
 /** What the contributions of one kept share have in common: its columns, the issue's listing now, its words. */
@@ -646,7 +654,9 @@ function shareFrom(kept: KeptShare, listing: Listing, raw: RawContent): IssueCon
   if (!Array.isArray(stored.deps) || !Array.isArray(stored.docs) || !stored.docs.every((key) => typeof key === 'string') || !Array.isArray(stored.topicNames) || !Array.isArray(stored.domains) || !Array.isArray(stored.topics)) throw new Error('not a share');
   // A line cut short (a build stopped while appending) has fewer words than it says.
   if (kept.rest === undefined || kept.rest.length !== stored.words) throw new Error('not a whole share');
-  const words = new KeptWords(kept.rest.bytes, { docs: stored.docs.length, contributions: count, topics: stored.topics.length }, kept.damaged);
+  const starts = startsOf(stored.pieces, stored.docs.length + count + stored.topics.length, stored.words);
+  if (!starts) throw new Error('not a share');
+  const words = new KeptWords(kept.rest, { docs: stored.docs.length, contributions: count }, starts, kept.damaged);
   const share: KeptColumns = { stored, listing, words };
   const contributions = new Array<Contribution>(count);
   for (let at = 0; at < count; at++) contributions[at] = new KeptContribution(share, at);
@@ -743,10 +753,10 @@ export interface KeptShares {
   text?(key: string): string | undefined;
 }
 
-/** A kept share: its first JSON text parsed, and the ASCII text after it (its bytes), read when asked for; `damaged` removes the record and throws, for a text found damaged then. */
+/** A kept share: its first JSON text parsed, and the ASCII text after it (its words), a piece read when asked for; `damaged` removes the record and throws, for a text found damaged then. */
 export interface KeptShare {
   parsed: unknown;
-  rest: { length: number; bytes: () => Buffer } | undefined;
+  rest: { length: number; slice: (from: number, length: number) => string } | undefined;
   damaged: () => never;
 }
 

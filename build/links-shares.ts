@@ -56,8 +56,8 @@ export class LinkSharesRecord {
    * in the file when one is first asked for (a process that resolved every issue before
    * never reads it). The file is scanned a block at a time through one buffer for where
    * those lines are; each share is read back from the file (through a descriptor kept open)
-   * and parsed when the index asks for it, and the words after its tab only when an entry
-   * shows them. Nothing of the file is held meanwhile: copying the wanted lines out, 44 MB
+   * and parsed when the index asks for it, and of the words after its tab only the piece an
+   * entry shows, when it shows it. Nothing of the file is held meanwhile: copying the wanted lines out, 44 MB
    * for a 1,000-issue archive, cost a rebuild more than reading them again.
    */
   kept(context: string, keys: Map<string, string>): KeptShares {
@@ -65,6 +65,7 @@ export class LinkSharesRecord {
     let file: OpenFile | undefined;
     // One buffer for the shares' first texts, each decoded as soon as read.
     let scratch = Buffer.allocUnsafe(1 << 16);
+    let pieces = Buffer.allocUnsafe(1 << 12);
     const read = () => {
       shares = new Map();
       this.#inFile = new Set();
@@ -116,7 +117,14 @@ export class LinkSharesRecord {
         try {
           return {
             parsed: JSON.parse(from.read(at.position, at.length, scratch).toString('latin1')),
-            rest: at.rest && { length: at.rest.length, bytes: () => from.read(at.rest!.position, at.rest!.length) },
+            rest: at.rest && {
+              length: at.rest.length,
+              // A piece of the words (read into one buffer kept for them, and decoded): less than the length asked for if the file is cut short.
+              slice: (start: number, length: number) => {
+                if (pieces.length < length) pieces = Buffer.allocUnsafe(Math.max(length, pieces.length * 2));
+                return from.read(at.rest!.position + start, length, pieces).toString('latin1');
+              },
+            },
             damaged: this.#damaged,
           };
         } catch {

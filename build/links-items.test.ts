@@ -35,17 +35,17 @@ describe('the record of where each link item is in the pages written', () => {
     const { items, outDir } = await writtenPage();
     const record = new LinkItemsRecord(dir, 'v1');
     // The page now: a new item first, then C, B (pointing to another page now) and A.
-    const taken = await record.taken(rel, 'c1', { outDir, key: 'sha256:one' }, { digests: ['N', 'C', 'B', 'A'].map(digest), fullAt: [-1, -1, 5, -1] });
+    const taken = await record.taken(rel, 'c1', { outDir, key: 'sha256:one' }, () => ({ digests: ['N', 'C', 'B', 'A'].map(digest), fullAt: [-1, -1, 5, -1] }));
     expect([...taken!.keys()].sort()).toEqual([1, 3]);
     expect(Buffer.from(taken!.get(1)!).toString()).toBe(items[2]);
     expect(Buffer.from(taken!.get(3)!).toString()).toBe(items[0]);
-    const same = await record.taken(rel, 'c1', { outDir, key: 'sha256:one' }, { digests: ['B'].map(digest), fullAt: [4] });
+    const same = await record.taken(rel, 'c1', { outDir, key: 'sha256:one' }, () => ({ digests: ['B'].map(digest), fullAt: [4] }));
     expect(Buffer.from(same!.get(0)!).toString()).toBe(items[1]);
   });
 
   it('gives nothing when the output holds another file, or the items were made in another context or version', async () => {
     const { outDir } = await writtenPage();
-    const now = { digests: ['A'].map(digest), fullAt: [-1] };
+    const now = () => ({ digests: ['A'].map(digest), fullAt: [-1] });
     expect(await new LinkItemsRecord(dir, 'v1').taken(rel, 'c1', { outDir, key: 'sha256:two' }, now)).toBeUndefined();
     expect(await new LinkItemsRecord(dir, 'v1').taken(rel, 'c2', { outDir, key: 'sha256:one' }, now)).toBeUndefined();
     expect(await new LinkItemsRecord(dir, 'v2').taken(rel, 'c1', { outDir, key: 'sha256:one' }, now)).toBeUndefined();
@@ -68,7 +68,7 @@ describe('the record of where each link item is in the pages written', () => {
     next.placed(rel, 'sha256:one');
     next.written(other, 'sha256:three', 'c1', { pieces: ['<ul>', item('z', 'Zeta'), '</ul>'], first: 1, digests: [digest('Z')], fullAt: [-1] });
     await next.save();
-    const now = { digests: ['A'].map(digest), fullAt: [-1] };
+    const now = () => ({ digests: ['A'].map(digest), fullAt: [-1] });
     expect((await new LinkItemsRecord(dir, 'v1').taken(rel, 'c1', { outDir, key: 'sha256:one' }, now))?.size).toBe(1);
 
     // The output now holds another file there: the record, made for the one before, gives nothing for it.
@@ -90,8 +90,8 @@ describe('the record of where each link item is in the pages written', () => {
     const file = path.join(dir, 'links-items.bin');
     const bytes = await fs.readFile(file);
     await fs.writeFile(file, bytes.subarray(0, bytes.length - 3));
-    expect(await new LinkItemsRecord(dir, 'v1').taken(rel, 'c1', { outDir, key: 'sha256:one' }, { digests: ['A'].map(digest), fullAt: [-1] })).toBeUndefined();
+    expect(await new LinkItemsRecord(dir, 'v1').taken(rel, 'c1', { outDir, key: 'sha256:one' }, () => ({ digests: ['A'].map(digest), fullAt: [-1] }))).toBeUndefined();
     await fs.writeFile(file, 'not a record');
-    expect(await new LinkItemsRecord(dir, 'v1').taken(rel, 'c1', { outDir, key: 'sha256:one' }, { digests: ['A'].map(digest), fullAt: [-1] })).toBeUndefined();
+    expect(await new LinkItemsRecord(dir, 'v1').taken(rel, 'c1', { outDir, key: 'sha256:one' }, () => ({ digests: ['A'].map(digest), fullAt: [-1] }))).toBeUndefined();
   });
 });

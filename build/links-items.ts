@@ -115,10 +115,11 @@ export class LinkItemsRecord {
 
   /**
    * The bytes of each item of the page at `rel` that the output holds unchanged, by its place in
-   * `layout` (the page as it is now); undefined when there is nothing to take: no record in this
-   * context, the output's file is not the one recorded, or it cannot be read.
+   * the page as it is now (`listed`, asked only when there is a record to look in); undefined
+   * when there is nothing to take: no record in this context, the output's file is not the one
+   * recorded, or it cannot be read.
    */
-  async taken(rel: string, context: string, current: { outDir: string; key: string | undefined }, layout: Pick<PageLayout, 'digests' | 'fullAt'>): Promise<Map<number, Uint8Array> | undefined> {
+  async taken(rel: string, context: string, current: { outDir: string; key: string }, listed: () => Pick<PageLayout, 'digests' | 'fullAt'>): Promise<Map<number, Uint8Array> | undefined> {
     const last = this.#read();
     const page = last?.context === context ? last.pages.get(rel) : undefined;
     if (!page || current.key !== page.key) return undefined;
@@ -137,6 +138,7 @@ export class LinkItemsRecord {
       at += page.lengths[i]!;
     }
     const taken = new Map<number, Uint8Array>();
+    const layout = listed();
     for (let i = 0; i < layout.digests.length; i++) {
       const place = items.get(itemId(layout.digests[i]!, layout.fullAt[i]!));
       if (!place) continue;

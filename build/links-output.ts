@@ -345,13 +345,18 @@ export class StoredPageKeys {
     const items = page.items;
     const record = this.#items;
     if (!items) return { html: page.html, written: () => undefined };
-    const digests = () => items.list().links.map(shortDigest);
+    // Each item's entry by its short digest, made once (and only for a page that is written).
+    let digests: string[] | undefined;
+    const layout = () => {
+      const { links, fullAt } = items.list();
+      return { digests: (digests ??= links.map(shortDigest)), fullAt };
+    };
     let taken: ReadonlyMap<number, Uint8Array> | undefined;
     let made: PagePieces | undefined;
     return {
       prepare: async () => {
-        if (!context) return;
-        taken = await record.taken(page.rel, items.context, { outDir: context.outDir, key: context.current?.get(page.rel) }, { digests: digests(), fullAt: items.list().fullAt });
+        const key = context?.current?.get(page.rel);
+        if (context && key !== undefined) taken = await record.taken(page.rel, items.context, { outDir: context.outDir, key }, layout);
       },
       html: () => {
         made = items.render(taken);
@@ -359,7 +364,7 @@ export class StoredPageKeys {
         return made.pieces;
       },
       written: (key) => {
-        if (made) record.written(page.rel, key, items.context, { ...made, digests: digests(), fullAt: items.list().fullAt });
+        if (made) record.written(page.rel, key, items.context, { ...made, ...layout() });
         else record.placed(page.rel, key);
         made = undefined;
       },

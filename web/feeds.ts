@@ -60,7 +60,8 @@ function makeFeed(entries: FeedEntry[], ctx: RenderContext, format: 'rss' | 'ato
       link: url,
       date: issueDate(issue.date),
       published: issueDate(issue.date),
-      content: clean(contentHtml),
+      // Cleaned by buildFeeds, once for the three formats.
+      content: contentHtml,
       category: issue.tags.filter((t) => isSafeSlug(t.slug)).map((t) => ({ name: clean(t.title), term: clean(t.slug), domain: absoluteUrl(ctx, `tags/${t.slug}/`) })),
     };
     if (summary) item.description = format === 'json' ? clean(summary) : html(summary);
@@ -72,13 +73,19 @@ function makeFeed(entries: FeedEntry[], ctx: RenderContext, format: 'rss' | 'ato
 
 /** The latest `feedLength` issues (by number) in all three formats. */
 export function buildFeeds(entries: FeedEntry[], ctx: RenderContext): Feeds {
-  const latest = [...entries].sort((a, b) => b.issue.number - a.issue.number).slice(0, feedLength);
+  // Each body cleaned once for the three formats (makeFeed takes it as it is).
+  const latest = [...entries]
+    .sort((a, b) => b.issue.number - a.issue.number)
+    .slice(0, feedLength)
+    .map((entry) => ({ ...entry, contentHtml: stripControlChars(entry.contentHtml) }));
   return {
     rss: stripControlChars(makeFeed(latest, ctx, 'rss').rss2()),
     atom: stripControlChars(makeFeed(latest, ctx, 'atom').atom1()),
     json: toJsonFeed11(makeFeed(latest, ctx, 'json').json1(), latest.map((e) => ({ id: absoluteUrl(ctx, issuePath(e.issue)), date: e.issue.date })), ctx),
   };
 }
+
+const markupEscapes = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
 
 /**
  * The feed package writes JSON Feed 1.0; 1.1 adds language, authors and date_published.
@@ -102,6 +109,6 @@ export function toJsonFeed11(json: string, entries: Array<{ id: string; date: st
       delete item.author;
     }
   });
-  // Same text once parsed; "<" escaped so the file can never be mistaken for markup if a server sniffs it.
-  return `${JSON.stringify(doc, null, 2).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')}\n`;
+  // Same text once parsed; "<" escaped so the file can never be mistaken for markup if a server sniffs it (in one pass).
+  return `${JSON.stringify(doc, null, 2).replace(/[<>&]/g, (c) => markupEscapes[c as '<' | '>' | '&'])}\n`;
 }

@@ -186,10 +186,12 @@ describe('indexLinks from kept shares', () => {
       },
       // A second issue uses two of the links again, one in a section on a topic.
       { _id: 'issue-2', _type: 'issue', sections: [{ heading: 'Again', topic: { _ref: 'tag-t' }, body: [card('link-b'), card('link-e')] }] },
+      // A third links nowhere: its share has no words at all, and is read as one all the same.
+      { _id: 'issue-3', _type: 'issue', sections: [{ heading: 'Words only', body: [] }] },
     ];
     const listing = (n: number): Listing => ({ id: `issue-${n}`, number: n, slug: `issue-${n}`, title: `Issue ${n}`, date: `2026-01-0${n}`, tags: [], topics: [] });
-    const listings = new Map([listing(1), listing(2)].map((l) => [l.id, l] as const));
-    const keys = new Map([['issue-1', 'key-1'], ['issue-2', 'key-2']]);
+    const listings = new Map([listing(1), listing(2), listing(3)].map((l) => [l.id, l] as const));
+    const keys = new Map([['issue-1', 'key-1'], ['issue-2', 'key-2'], ['issue-3', 'key-3']]);
     const { walked, fromShares, before } = await walkedThenKept(docs, listings, keys);
     expect(linksIndexStats.walked).toBe(before.walked);
     // What places an entry, without reading any share's words.

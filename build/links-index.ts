@@ -527,7 +527,7 @@ class KeptWords {
   }
 }
 
-/** Where each of `count` pieces starts, from their lengths (and, last, the words' length and one), when the lengths add up to the words' length with a tab between each two. */
+/** Where each of `count` pieces starts, from their lengths (and, last, the words' length and one), when the lengths add up to the words' length with a tab between each two (none: the words are empty). */
 function startsOf(pieces: unknown, count: number, length: number): Int32Array | undefined {
   if (!Array.isArray(pieces) || pieces.length !== count) return undefined;
   const starts = new Int32Array(count + 1);
@@ -539,7 +539,8 @@ function startsOf(pieces: unknown, count: number, length: number): Int32Array | 
     at += (piece as number) + 1;
   }
   starts[count] = at;
-  return at === length + 1 ? starts : undefined;
+  // No piece (an issue that links nowhere): no words either.
+  return at === length + 1 || (count === 0 && length === 0) ? starts : undefined;
 }
 
 /** What the contributions of one kept share have in common: its columns, the issue's listing now, its words. */

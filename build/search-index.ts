@@ -302,40 +302,59 @@ async function patchIndex(
   const adds = (entry: Entry) => entry.share !== undefined && entry.oldOffset === undefined;
   const touched = new Set<string>();
   for (const entry of entries) if (adds(entry)) for (const word of entry.share!.words.keys()) touched.add(word);
-  // Each word's records, in the order the index lists its words; one no new record holds is
-  // taken as it is encoded when renumbering leaves it as it was (postingUnchanged).
-  const unchanged = postingUnchanged(moved, oldRecords, records);
-  const postings = new Map<string, number[] | string>();
-  for (const text of shards) {
-    for (const [word, encoded] of Object.entries(JSON.parse(text!) as Record<string, number[] | string>)) {
-      const same = touched.has(word) ? undefined : unchanged(encoded);
-      if (same !== undefined) {
-        postings.set(word, same);
-        continue;
+  // A publish's usual case first: every old record where it was and as many word files as
+  // before, each file patched on its own (patchShards); else every word placed again.
+  const { shardFiles, buckets } = (postingsKeepPlaces(moved, oldRecords) && patchShards(shards as string[], oldBuckets, newRecords(), oldRecords, records)) || everyWord();
+  /** The new records of each word a new or changed issue's records hold. */
+  function newRecords(): Map<string, number[]> {
+    const added = new Map<string, number[]>();
+    entries.forEach((entry, i) => {
+      if (!adds(entry)) return;
+      for (const [word, sections] of entry.share!.words) {
+        const list = added.get(word);
+        const records = sections.map((s) => offsets[i]! + s);
+        if (list) list.push(...records);
+        else added.set(word, records);
       }
-      const list: number[] = [];
-      for (const r of decodePosting(encoded, oldRecords)) if (r < oldRecords && moved[r]! >= 0) list.push(moved[r]!);
-      if (list.length > 0) postings.set(word, list);
-    }
+    });
+    return added;
   }
-  entries.forEach((entry, i) => {
-    if (!adds(entry)) return;
-    for (const [word, sections] of entry.share!.words) {
-      const list = (postings.get(word) as number[] | undefined) ?? [];
-      for (const s of sections) list.push(offsets[i]! + s);
-      postings.set(word, list);
+  function everyWord(): { shardFiles: string[]; buckets: number } {
+    // Each word's records, in the order the index lists its words; one no new record holds is
+    // taken as it is encoded when renumbering leaves it as it was (postingUnchanged).
+    const unchanged = postingUnchanged(moved, oldRecords, records);
+    const postings = new Map<string, number[] | string>();
+    for (const text of shards) {
+      for (const [word, encoded] of Object.entries(JSON.parse(text!) as Record<string, number[] | string>)) {
+        const same = touched.has(word) ? undefined : unchanged(encoded);
+        if (same !== undefined) {
+          postings.set(word, same);
+          continue;
+        }
+        const list: number[] = [];
+        for (const r of decodePosting(encoded, oldRecords)) if (r < oldRecords && moved[r]! >= 0) list.push(moved[r]!);
+        if (list.length > 0) postings.set(word, list);
+      }
     }
-  });
-  for (const word of touched) (postings.get(word) as number[]).sort((a, b) => a - b);
+    entries.forEach((entry, i) => {
+      if (!adds(entry)) return;
+      for (const [word, sections] of entry.share!.words) {
+        const list = (postings.get(word) as number[] | undefined) ?? [];
+        for (const s of sections) list.push(offsets[i]! + s);
+        postings.set(word, list);
+      }
+    });
+    for (const word of touched) (postings.get(word) as number[]).sort((a, b) => a - b);
 
-  const encoded = new Map<string, string>();
-  let bytes = 0;
-  for (const [word, list] of postings) {
-    const json = typeof list === 'string' ? list : encodePosting(list, records);
-    encoded.set(word, json);
-    bytes += word.length + json.length + 4;
+    const encoded = new Map<string, string>();
+    let bytes = 0;
+    for (const [word, list] of postings) {
+      const json = typeof list === 'string' ? list : encodePosting(list, records);
+      encoded.set(word, json);
+      bytes += word.length + json.length + 4;
+    }
+    return shardsOf(encoded, bytes);
   }
-  const { shardFiles, buckets } = shardsOf(encoded, bytes);
   const files: IndexFile[] = entries.map((entry) => [recordsPath(entry.number), entry.share?.file[1]]);
   const v = indexFiles(files, entries.map((e) => e.digest), shardFiles, buckets, runsOf(entries));
   return { files, state: { format: searchStateFormat, ...context, v, issues: entries.map((e) => [e.number, e.key, e.records, e.digest]) } };
@@ -598,6 +617,67 @@ function encodePosting(list: number[], records: number): string {
   const bitmapLength = Math.ceil(Math.ceil(records / 8) / 3) * 4 + 2;
   const gaps = JSON.stringify(list.map((r, i) => (i === 0 ? r : r - list[i - 1]!)));
   return gaps.length <= bitmapLength ? gaps : JSON.stringify(bitmap(list, records));
+}
+
+/** Whether every old record keeps its place (`moved` maps each to itself: a publish adds an issue after the rest). */
+function postingsKeepPlaces(moved: Int32Array, oldRecords: number): boolean {
+  for (let r = 0; r < oldRecords; r++) if (moved[r] !== r) return false;
+  return true;
+}
+
+/**
+ * The word files patched one by one, for an index whose old records all keep their places
+ * (postingsKeepPlaces) and whose size keeps its number of files (`buckets`): each file's
+ * words are read from its text in order (as shardContent wrote them: sorted, each key
+ * JSON.stringify's, each encoding encodePosting's); a word no new record holds is copied as
+ * it is (a bitmap of another length decoded and encoded again, as postingUnchanged says), a
+ * word `added` gives records to is decoded, given them and encoded again, and a new word is
+ * put in its place. The same text shardsOf makes of every word, without parsing, re-encoding
+ * and placing again the tens of thousands no new record holds (a publish to a real archive
+ * of 667 issues allocated 75 MB doing so). Undefined when the patched index's size calls for
+ * another number of files.
+ */
+function patchShards(shards: string[], buckets: number, added: Map<string, number[]>, oldRecords: number, records: number): { shardFiles: string[]; buckets: number } | undefined {
+  const sameBitmap = Math.ceil(records / 8) === Math.ceil(oldRecords / 8);
+  // The words given records, by the file they belong in, sorted as shardContent sorts.
+  const byFile = Array.from({ length: buckets }, () => [] as string[]);
+  for (const word of added.keys()) byFile[tokenizer.bucketOf(word, buckets)]!.push(word);
+  const encode = (word: string, old: number[] | string | undefined) => {
+    const list = old === undefined ? [] : decodePosting(old, oldRecords);
+    list.push(...added.get(word)!);
+    return encodePosting(list.sort((a, b) => a - b), records);
+  };
+  let bytes = 0;
+  const shardFiles = shards.map((text, b) => {
+    const given = byFile[b]!.sort();
+    const parts: string[] = [];
+    const put = (key: string, word: string, json: string) => {
+      parts.push(`${key}:${json}`);
+      bytes += word.length + json.length + 4;
+    };
+    let next = 0;
+    // Between the braces: "key":encoding, comma-separated; a key's escapes are skipped two characters at a time.
+    for (let at = 1; at < text.length - 1; ) {
+      let end = at + 1;
+      let escaped = false;
+      while (text.charCodeAt(end) !== 34) {
+        if (text.charCodeAt(end) === 92) escaped = true;
+        end += text.charCodeAt(end) === 92 ? 2 : 1;
+      }
+      const key = text.slice(at, end + 1);
+      const word = escaped ? (JSON.parse(key) as string) : key.slice(1, -1);
+      const from = end + 2;
+      at = (text.charCodeAt(from) === 91 ? text.indexOf(']', from) : text.indexOf('"', from + 1)) + 1;
+      const value = text.slice(from, at);
+      at++;
+      while (next < given.length && given[next]! < word) put(JSON.stringify(given[next]), given[next]!, encode(given[next++]!, undefined));
+      if (given[next] === word) put(key, word, encode(given[next++]!, JSON.parse(value) as number[] | string));
+      else put(key, word, value.charCodeAt(0) === 91 || sameBitmap ? value : encodePosting(decodePosting(JSON.parse(value) as string, oldRecords), records));
+    }
+    while (next < given.length) put(JSON.stringify(given[next]), given[next]!, encode(given[next++]!, undefined));
+    return `{${parts.join(',')}}`;
+  });
+  return bucketsFor(bytes) === buckets ? { shardFiles, buckets } : undefined;
 }
 
 /**

@@ -238,7 +238,8 @@ describe('the reader-search index', () => {
     // Two more, one after the other, as publishes add them: the issue before each changes
     // (its page links to the next) but not its records, so every old record keeps its place
     // and the words no new issue holds keep their encoding (search-index.ts postingUnchanged).
-    for (const [n, words] of [[18, 'Sapodilla lanterns'], [19, 'Rambutan semaphores']] as const) {
+    // The last one's made-up word sorts after every other word of its word file: it goes at the file's end.
+    for (const [n, words] of [[18, 'Sapodilla lanterns'], [19, 'Rambutan semaphores zzzquokka']] as const) {
       await store.mutate([{ create: { ...issue, _id: `issue-${n}`, number: n, slug: { _type: 'slug', current: `issue-${n}` }, title: `Issue ${n}`, summary: `${words}.` } }]);
       await buildAndCompare(true);
       expect((await lookUp(config.outDir, words.toLowerCase())).map((f) => f.n)).toEqual([n]);

@@ -42,11 +42,11 @@ export function readOutputFile(outDir: string, rel: string, forget: () => void, 
 }
 
 /**
- * A file's text: one string, or pieces written one after another. A link page is its
+ * A file's text: one string, or pieces written one after another, each text or bytes taken as
+ * they are (an unchanged link item from the page before: links-items.ts). A link page is its
  * layout's pieces around its list: joined into one string it was copied again (at two bytes
  * a character once any link's words hold one beyond Latin-1), only to be encoded.
  */
-/** A file's text, or its pieces in order: text, or bytes taken as they are (an unchanged link item from the page before: links-items.ts). */
 export type FileText = string | ReadonlyArray<string | Uint8Array>;
 
 /** The text's bytes, hashed and written: the string, or the pieces in UTF-8 one after another in one buffer (encoded once for both). */

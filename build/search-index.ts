@@ -298,27 +298,20 @@ async function patchIndex(
     if (entry.oldOffset !== undefined) for (let s = 0; s < entry.records; s++) moved[entry.oldOffset + s] = records + s;
     records += entry.records;
   }
-  // The new records' words: every other word keeps its records, renumbered.
-  const adds = (entry: Entry) => entry.share !== undefined && entry.oldOffset === undefined;
-  const touched = new Set<string>();
-  for (const entry of entries) if (adds(entry)) for (const word of entry.share!.words.keys()) touched.add(word);
+  // The new records of each word a new or changed issue's records hold: every other word keeps its records, renumbered.
+  const added = new Map<string, number[]>();
+  entries.forEach((entry, i) => {
+    if (entry.share === undefined || entry.oldOffset !== undefined) return;
+    for (const [word, sections] of entry.share.words) {
+      const list = added.get(word);
+      const fresh = sections.map((s) => offsets[i]! + s);
+      if (list) list.push(...fresh);
+      else added.set(word, fresh);
+    }
+  });
   // A publish's usual case first: every old record where it was and as many word files as
   // before, each file patched on its own (patchShards); else every word placed again.
-  const { shardFiles, buckets } = (postingsKeepPlaces(moved, oldRecords) && patchShards(shards as string[], oldBuckets, newRecords(), oldRecords, records)) || everyWord();
-  /** The new records of each word a new or changed issue's records hold. */
-  function newRecords(): Map<string, number[]> {
-    const added = new Map<string, number[]>();
-    entries.forEach((entry, i) => {
-      if (!adds(entry)) return;
-      for (const [word, sections] of entry.share!.words) {
-        const list = added.get(word);
-        const records = sections.map((s) => offsets[i]! + s);
-        if (list) list.push(...records);
-        else added.set(word, records);
-      }
-    });
-    return added;
-  }
+  const { shardFiles, buckets } = (postingsKeepPlaces(moved, oldRecords) && patchShards(shards as string[], oldBuckets, added, oldRecords, records)) || everyWord();
   function everyWord(): { shardFiles: string[]; buckets: number } {
     // Each word's records, in the order the index lists its words; one no new record holds is
     // taken as it is encoded when renumbering leaves it as it was (postingUnchanged).
@@ -326,7 +319,7 @@ async function patchIndex(
     const postings = new Map<string, number[] | string>();
     for (const text of shards) {
       for (const [word, encoded] of Object.entries(JSON.parse(text!) as Record<string, number[] | string>)) {
-        const same = touched.has(word) ? undefined : unchanged(encoded);
+        const same = added.has(word) ? undefined : unchanged(encoded);
         if (same !== undefined) {
           postings.set(word, same);
           continue;
@@ -336,15 +329,7 @@ async function patchIndex(
         if (list.length > 0) postings.set(word, list);
       }
     }
-    entries.forEach((entry, i) => {
-      if (!adds(entry)) return;
-      for (const [word, sections] of entry.share!.words) {
-        const list = (postings.get(word) as number[] | undefined) ?? [];
-        for (const s of sections) list.push(offsets[i]! + s);
-        postings.set(word, list);
-      }
-    });
-    for (const word of touched) (postings.get(word) as number[]).sort((a, b) => a - b);
+    for (const [word, fresh] of added) postings.set(word, [...((postings.get(word) as number[] | undefined) ?? []), ...fresh].sort((a, b) => a - b));
 
     const encoded = new Map<string, string>();
     let bytes = 0;
@@ -688,7 +673,7 @@ function patchShards(shards: string[], buckets: number, added: Map<string, numbe
  * bytes is the same. Undefined otherwise: the word is decoded, renumbered and encoded again.
  */
 function postingUnchanged(moved: Int32Array, oldRecords: number, records: number): (encoded: number[] | string) => string | undefined {
-  for (let r = 0; r < oldRecords; r++) if (moved[r] !== r) return () => undefined;
+  if (!postingsKeepPlaces(moved, oldRecords)) return () => undefined;
   const sameBitmap = Math.ceil(records / 8) === Math.ceil(oldRecords / 8);
   return (encoded) => (Array.isArray(encoded) || sameBitmap ? JSON.stringify(encoded) : undefined);
 }

@@ -241,14 +241,17 @@ export interface PageItems {
    * the /links/ page that shows it in full (0: /links/ itself), or -1 for an item that shows it
    * in full. Made when asked.
    */
-  list(): { links: readonly PublishedLink[]; fullAt: readonly number[] };
+  list(): ListedLinks;
   /** The page, with the items `taken` holds (by their place in list()) taken as they are. */
   render(taken?: ReadonlyMap<number, Uint8Array>): PagePieces;
 }
 
+/** The links a page lists, in its order, and where each points for more (PageItems.list). */
+type ListedLinks = { links: readonly PublishedLink[]; fullAt: readonly number[] };
+
 /** A page's items, each rendered only when not taken, in the order `order` lists the links. */
-function pageItems(context: string, order: () => { links: readonly PublishedLink[]; fullAt: readonly number[] }, render: (list: { links: readonly PublishedLink[]; fullAt: readonly number[] }, taken: ReadonlyMap<number, Uint8Array> | undefined) => PagePieces): PageItems {
-  let list: ReturnType<typeof order> | undefined;
+function pageItems(context: string, order: () => ListedLinks, render: (list: ListedLinks, taken: ReadonlyMap<number, Uint8Array> | undefined) => PagePieces): PageItems {
+  let list: ListedLinks | undefined;
   const listed = () => (list ??= order());
   return { context, list: listed, render: (taken) => render(listed(), taken) };
 }

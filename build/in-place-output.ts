@@ -6,7 +6,7 @@
 // writes a handful of files however big the archive is. The manifest only counts while
 // the output folder is the one it describes (a full build swaps in a new folder).
 import { createHash, hash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -149,6 +149,20 @@ export class OutputManifest {
   }
 }
 
+/**
+ * Places a file by hard link to `source` (instant, no extra disk), or a copy when the two are
+ * on different file systems. Blocking, as the output's other file calls (cache.ts writeContent).
+ */
+export function linkOrCopy(source: string, target: string): void {
+  try {
+    linkSync(source, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error;
+    copyFileSync(source, target);
+  }
+}
+
 /** Writes into the live output folder only the files whose content changed since `previous`. */
 export class InPlaceOutput {
   readonly outDir: string;
@@ -158,7 +172,7 @@ export class InPlaceOutput {
   readonly written: string[] = [];
   readonly #previous: ReadonlyMap<string, string>;
   readonly #linkable: { dir: string; files: ReadonlyMap<string, string> } | undefined;
-  #madeDirs = new Map<string, Promise<void>>();
+  readonly #madeDirs = new Set<string>();
 
   /**
    * `previous`: what the folder holds, by content key. `linkable`: another folder and its
@@ -181,30 +195,22 @@ export class InPlaceOutput {
     if (key === undefined) key = contentKey.text((content = fileBytes(render())));
     if (!this.#changed(rel, key)) return key;
     if (content === undefined && this.#linkable?.files.get(rel) === key) {
-      const linked = await this.#replace(rel, (temp) => fs.link(path.join(this.#linkable!.dir, rel), temp)).then(
-        () => true,
+      try {
+        this.#replace(rel, (temp) => linkSync(path.join(this.#linkable!.dir, rel), temp));
+        return key;
+      } catch {
         // Gone or not linkable: written below.
-        () => false,
-      );
-      if (linked) return key;
+      }
     }
     const bytes = content ?? fileBytes(render());
-    await this.#replace(rel, (temp) => writeContent(temp, bytes));
+    this.#replace(rel, (temp) => writeContent(temp, bytes));
     return key;
   }
 
   /** Places a cache file by hard link (a copy across file systems), as the staged output does. */
   async linkFrom(rel: string, source: string): Promise<void> {
     if (!this.#changed(rel, contentKey.link(source))) return;
-    await this.#replace(rel, async (temp) => {
-      try {
-        await fs.link(source, temp);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error;
-        await fs.copyFile(source, temp);
-      }
-    });
+    this.#replace(rel, (temp) => linkOrCopy(source, temp));
   }
 
   /** Deletes the files the new output no longer has (and folders left empty); returns their paths. */
@@ -231,26 +237,19 @@ export class InPlaceOutput {
   }
 
   /** Writes the new content beside the file and renames it over: readers see the old file or the new one, never half of one. */
-  async #replace(rel: string, put: (temp: string) => Promise<void>): Promise<void> {
+  #replace(rel: string, put: (temp: string) => void): void {
     const target = path.join(this.outDir, rel);
-    await this.#mkdir(path.dirname(target));
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
+    const dir = path.dirname(target);
+    if (!this.#madeDirs.has(dir)) mkdirSync(dir, { recursive: true });
+    this.#madeDirs.add(dir);
+    const temp = path.join(dir, `.${path.basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
     try {
-      await put(temp);
-      await fs.rename(temp, target);
+      put(temp);
+      renameSync(temp, target);
     } catch (error) {
-      await fs.rm(temp, { force: true });
+      rmSync(temp, { force: true });
       throw error;
     }
     this.written.push(rel);
-  }
-
-  #mkdir(dir: string): Promise<void> {
-    let made = this.#madeDirs.get(dir);
-    if (!made) {
-      made = fs.mkdir(dir, { recursive: true }).then(() => undefined);
-      this.#madeDirs.set(dir, made);
-    }
-    return made;
   }
 }

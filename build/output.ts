@@ -16,11 +16,11 @@
 // spare without a manifest that vouches for it (a build stopped while updating it) is
 // deleted and a new staging folder made instead.
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeContent, type PageContent } from './cache.ts';
-import { InPlaceOutput, OutputManifest, contentKey, fileBytes, type FileText } from './in-place-output.ts';
+import { InPlaceOutput, OutputManifest, contentKey, fileBytes, linkOrCopy, type FileText } from './in-place-output.ts';
 
 /** The spare folder beside an output folder, and its manifest in the build cache. */
 function spareOf(outDir: string, cacheDir: string): { dir: string; manifest: OutputManifest } {
@@ -32,7 +32,7 @@ export class StagedOutput {
   readonly dir: string;
   /** Every file placed, by content key: the manifest that lets the next rebuild write only what changed. */
   readonly files: Map<string, string>;
-  #madeDirs = new Map<string, Promise<void>>();
+  readonly #madeDirs = new Set<string>();
   #previous: string | undefined;
   /** The current output's files by content key (its manifest), to link from; undefined when unknown. */
   readonly #current: ReadonlyMap<string, string> | undefined;
@@ -102,30 +102,22 @@ export class StagedOutput {
     return files !== undefined && holdsExactly(spare.dir, files);
   }
 
-  async #ensureDir(rel: string): Promise<string> {
+  #ensureDir(rel: string): string {
     const target = path.join(this.dir, rel);
-    await this.#mkdir(path.dirname(target));
+    this.#mkdir(path.dirname(target));
     return target;
   }
 
-  /**
-   * Creates a folder once, however many files are placed in it at the same time (thousands
-   * of emails/ links start together), and with one plain mkdir when its parent exists.
-   */
-  #mkdir(dir: string): Promise<void> {
-    let made = this.#madeDirs.get(dir);
-    if (!made) {
-      made =
-        dir === this.dir
-          ? Promise.resolve()
-          : this.#mkdir(path.dirname(dir)).then(async () => {
-              await fs.mkdir(dir).catch((error: NodeJS.ErrnoException) => {
-                if (error.code !== 'EEXIST') throw error;
-              });
-            });
-      this.#madeDirs.set(dir, made);
+  /** Creates a folder once, however many files are placed in it (thousands of emails/ links), with one plain mkdir when its parent exists. */
+  #mkdir(dir: string): void {
+    if (dir === this.dir || this.#madeDirs.has(dir)) return;
+    this.#mkdir(path.dirname(dir));
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    return made;
+    this.#madeDirs.add(dir);
   }
 
   async write(rel: string, content: string): Promise<void> {
@@ -141,16 +133,16 @@ export class StagedOutput {
     let content: PageContent | undefined;
     if (key === undefined) key = contentKey.text((content = fileBytes(render())));
     this.files.set(rel, key);
-    const target = await this.#ensureDir(rel);
+    const target = this.#ensureDir(rel);
     if (this.#current?.get(rel) === key) {
       try {
-        await fs.link(path.join(this.outDir, rel), target);
+        linkSync(path.join(this.outDir, rel), target);
         return key;
       } catch {
         // Gone or not linkable (another file system): write it.
       }
     }
-    await writeContent(target, content ?? fileBytes(render()));
+    writeContent(target, content ?? fileBytes(render()));
     return key;
   }
 
@@ -161,14 +153,7 @@ export class StagedOutput {
   async linkFrom(rel: string, source: string): Promise<void> {
     if (this.#update) return this.#update.linkFrom(rel, source);
     this.files.set(rel, contentKey.link(source));
-    const target = await this.#ensureDir(rel);
-    try {
-      await fs.link(source, target);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error;
-      await fs.copyFile(source, target);
-    }
+    linkOrCopy(source, this.#ensureDir(rel));
   }
 
   /**

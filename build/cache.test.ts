@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeTempDir } from '../tests/helpers/temp.ts';
-import { BuildCache, metaSchema, type EntryMeta } from './cache.ts';
+import { BuildCache, entryPart, metaSchema, readEntryPart, type EntryMeta } from './cache.ts';
 
 const key = (c: string) => c.repeat(64);
 
@@ -74,6 +74,19 @@ describe('a cache entry', () => {
     await fs.writeFile(cache.entryPath(key('e')), '{"meta":');
     await expect(cache.readBody(key('e'))).rejects.toThrow(/entry\.json failed/);
     expect(await cache.readMeta(key('e'))).toBeUndefined();
+  });
+
+  it('gives each part of entry.json as the whole file parsed would, with the other parts named in quotes in its texts', async () => {
+    const cache = new BuildCache(await makeTempDir());
+    const search = JSON.stringify({ number: 8, title: 'x","body":"y', sections: [{ heading: '},"meta":{', blocks: [] }] });
+    const tricky = 'A body that quotes ,"search": and ,"body": and {"meta": \\",\'s\u00e9';
+    const artifacts = { subject: 'The ,"body":"x" issue', warnings: [{ where: ',"search":', field: 'f', message: '\\' }], page: 'p', body: tricky, emailHtml: 'h', emailText: 't', search };
+    cache.writeSync(key('g'), 8, artifacts);
+    const whole = JSON.parse(await fs.readFile(cache.entryPath(key('g')), 'utf8')) as Record<string, unknown>;
+    for (const part of ['meta', 'body', 'search'] as const) expect(await readEntryPart(cache.entryPath(key('g')), part)).toEqual(whole[part]);
+    expect(await cache.readBody(key('g'))).toBe(tricky);
+    expect(entryPart('{"search":{"a":1},"body":"b"}', 'body')).toBe('b');
+    expect(entryPart('{"meta":{"number":1}}', 'search')).toBeUndefined();
   });
 
   it('is written again by replacing its files, never into them: a file the output links keeps its bytes', async () => {

@@ -41,7 +41,26 @@ export const damagedCacheHint = 'Delete the build cache folder (build-cache in t
 
 /** One part of the entry.json at `file` (undefined when it holds none); throws when the file cannot be read or is not JSON. */
 export async function readEntryPart(file: string, part: 'meta' | 'body' | 'search'): Promise<unknown> {
-  return (JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Record<typeof part, unknown>>)[part];
+  return entryPart(readFileSync(file, 'utf8'), part);
+}
+
+/** The members of an entry.json, in the order #entry writes them. */
+const entryParts = ['meta', 'body', 'search'] as const;
+
+/**
+ * One part of an entry.json's text, parsed alone: its members are written in one order
+ * (#entry), and a member's name in quotes can stand nowhere else in the text (a quote
+ * inside a JSON string is escaped), so the part lies between its name and the next one's.
+ * A lean build reads every entry's search document so (a third of the entry), not its body
+ * and metadata too. The whole is parsed when the text is not laid out so.
+ */
+export function entryPart(text: string, part: (typeof entryParts)[number]): unknown {
+  const at = entryParts.indexOf(part);
+  const name = `${at === 0 ? '{' : ','}"${part}":`;
+  const start = text.indexOf(name);
+  const next = at + 1 < entryParts.length ? text.indexOf(`,"${entryParts[at + 1]}":`, start) : text.length - 1;
+  if (start >= 0 && next > start && text.endsWith('}')) return JSON.parse(text.slice(start + name.length, next));
+  return (JSON.parse(text) as Partial<Record<typeof part, unknown>>)[part];
 }
 
 export const metaSchema = z.object({

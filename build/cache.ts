@@ -286,22 +286,38 @@ export async function writeRecord(file: string, value: unknown): Promise<void> {
 /** Writes a record's content whole or not at all (a temporary file renamed over it): JSON (writeRecord) or a columns file's parts (columns.ts). */
 export async function writeWhole(file: string, content: PageContent): Promise<void> {
   const temp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeContent(temp, content);
-  renameSync(temp, file);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await writeContent(temp, content);
+  // Through promises: renamed over the record it replaces, the new file's blocks are allocated there and then (in-place-output.ts).
+  await fs.rename(temp, file);
 }
 
 /** A stored page: its text, its bytes, or its bytes in parts written one after another (not copied into one buffer first). */
 export type PageContent = string | Buffer | readonly Buffer[];
 
+/** Writes a file's content: parts in one gathered write (a write each cost a first build thousands of round trips to the file threads). */
+export async function writeContent(file: string, content: PageContent): Promise<void> {
+  if (typeof content === 'string' || Buffer.isBuffer(content)) return fs.writeFile(file, content);
+  const parts = content as Buffer[];
+  const handle = await fs.open(file, 'w');
+  try {
+    const { bytesWritten } = await handle.writev(parts);
+    // A short write (rare on a file) is finished from where it stopped.
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    if (bytesWritten < length) await handle.write(Buffer.concat(parts).subarray(bytesWritten));
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
- * Writes a file's content, parts in one gathered write. Blocking, as the build's other file
- * calls on this thread (output.ts, in-place-output.ts, PageStore): through promises each
- * open, write, close, link, rename or mkdir wakes a file thread and then this one, which
- * cost a full build of 1,000 issues (15,000 of them) more CPU than the calls themselves,
- * 3-4 times what the same calls cost made in turn here.
+ * writeContent() in blocking calls, as the build makes new files (a staged output's, the
+ * page store's, its records): through promises each open, write, close, link, rename or mkdir
+ * woke a file thread and then the build's thread again, which cost a full build of 1,000
+ * issues (15,000 of them) more CPU than the calls themselves, 3-4 times what the same calls
+ * cost made one after another here.
  */
-export function writeContent(file: string, content: PageContent): void {
+export function writeContentNow(file: string, content: PageContent): void {
   if (typeof content === 'string' || Buffer.isBuffer(content)) return writeFileSync(file, content);
   const parts = content as Buffer[];
   const fd = openSync(file, 'w');
@@ -313,6 +329,15 @@ export function writeContent(file: string, content: PageContent): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** From this many bytes a page store's file is written through the file threads (PageStore). */
+const largeFile = 1 << 20;
+
+function contentLength(content: PageContent): number {
+  if (typeof content === 'string') return content.length;
+  if (Buffer.isBuffer(content)) return content.length;
+  return (content as readonly Buffer[]).reduce((sum, part) => sum + part.length, 0);
 }
 
 /**
@@ -353,11 +378,8 @@ export class PageStore {
    */
   async read(key: string, options: { keep?: boolean } = {}): Promise<Buffer | undefined> {
     if (options.keep !== false) this.#used.add(key);
-    try {
-      return readFileSync(this.file(key));
-    } catch {
-      return undefined;
-    }
+    // Through the file threads: a tag page is megabytes, read while this thread goes on.
+    return fs.readFile(this.file(key)).catch(() => undefined);
   }
 
   /** Whether the store holds the page (marks it used, as read does). */
@@ -369,7 +391,7 @@ export class PageStore {
   /** Stores the page unless it is there already. */
   async write(key: string, html: PageContent): Promise<void> {
     if (existsSync(this.file(key))) return;
-    this.#store(key, html);
+    await this.#store(key, html);
   }
 
   /**
@@ -380,17 +402,24 @@ export class PageStore {
    */
   async put(key: string, content: string | Buffer): Promise<void> {
     this.#used.add(key);
-    this.#store(key, content);
+    await this.#store(key, content);
   }
 
   /** Writes the file whole under its key: a temporary file, renamed into place (the folder made once per store). */
-  #store(key: string, content: PageContent): void {
+  async #store(key: string, content: PageContent): Promise<void> {
     if (!this.#made) mkdirSync(this.#dir, { recursive: true });
     this.#made = true;
     const file = this.file(key);
     const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-    writeContent(temp, content);
-    renameSync(temp, file);
+    // A small file in blocking calls (writeContentNow); a large one (a tag page of thousands of
+    // links, megabytes) through the file threads, which copy it while this thread goes on.
+    if (contentLength(content) < largeFile) {
+      writeContentNow(temp, content);
+      renameSync(temp, file);
+    } else {
+      await writeContent(temp, content);
+      await fs.rename(temp, file);
+    }
   }
 
   #made = false;

@@ -14,6 +14,7 @@
 // output holds the very file recorded (its content key in the output's manifest, and its
 // length), and each item taken starts as an item does; anything else renders the whole page.
 import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeWhole } from './cache.ts';
 import { columnsFileParts, IntColumnBuilder, readColumnsFile, TextColumn, TextColumnBuilder, wellFormedOffsets, type ColumnsFile } from './columns.ts';
@@ -124,7 +125,7 @@ export class LinkItemsRecord {
     if (!page || current.key !== page.key) return undefined;
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path.join(current.outDir, rel));
+      bytes = await fs.readFile(path.join(current.outDir, rel));
     } catch {
       return undefined;
     }

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeContent, type PageContent } from './cache.ts';
+import { writeContentNow, type PageContent } from './cache.ts';
 import { InPlaceOutput, OutputManifest, contentKey, fileBytes, linkOrCopy, type FileText } from './in-place-output.ts';
 
 /** The spare folder beside an output folder, and its manifest in the build cache. */
@@ -142,7 +142,7 @@ export class StagedOutput {
         // Gone or not linkable (another file system): write it.
       }
     }
-    writeContent(target, content ?? fileBytes(render()));
+    writeContentNow(target, content ?? fileBytes(render()));
     return key;
   }
 

@@ -267,7 +267,7 @@ export class BuildCache {
  * shard folders cost 4-10 ms of CPU so, through promises several times as much (a file
  * thread woken per folder, then this thread for its answer).
  */
-export function namesIn(dir: string): string[] {
+function namesIn(dir: string): string[] {
   try {
     return readdirSync(dir);
   } catch {
@@ -303,8 +303,7 @@ export async function writeContent(file: string, content: PageContent): Promise<
   try {
     const { bytesWritten } = await handle.writev(parts);
     // A short write (rare on a file) is finished from where it stopped.
-    const length = parts.reduce((sum, part) => sum + part.length, 0);
-    if (bytesWritten < length) await handle.write(Buffer.concat(parts).subarray(bytesWritten));
+    if (bytesWritten < contentLength(parts)) await handle.write(Buffer.concat(parts).subarray(bytesWritten));
   } finally {
     await handle.close();
   }
@@ -324,8 +323,7 @@ export function writeContentNow(file: string, content: PageContent): void {
   try {
     const written = writevSync(fd, parts);
     // A short write (rare on a file) is finished from where it stopped.
-    const length = parts.reduce((sum, part) => sum + part.length, 0);
-    if (written < length) writeFileSync(fd, Buffer.concat(parts).subarray(written));
+    if (written < contentLength(parts)) writeFileSync(fd, Buffer.concat(parts).subarray(written));
   } finally {
     closeSync(fd);
   }
@@ -334,9 +332,9 @@ export function writeContentNow(file: string, content: PageContent): void {
 /** From this many bytes a page store's file is written through the file threads (PageStore). */
 const largeFile = 1 << 20;
 
+/** A content's length: bytes for its parts or a buffer, UTF-16 units for a text (PageStore's threshold). */
 function contentLength(content: PageContent): number {
-  if (typeof content === 'string') return content.length;
-  if (Buffer.isBuffer(content)) return content.length;
+  if (typeof content === 'string' || Buffer.isBuffer(content)) return content.length;
   return (content as readonly Buffer[]).reduce((sum, part) => sum + part.length, 0);
 }
 

@@ -57,3 +57,14 @@ if (entry) {
   ({ main } = await import('../scripts/index.ts'));
 }
 process.exitCode = await main(process.argv.slice(2));
+// A build's process ends holding a heap of up to a few hundred MB, which a natural exit has
+// V8 free piece by piece: 35-40 ms of a 1,000-issue full build's exit, ~15 ms of a
+// publish's. Once nothing is left to run (the event loop is empty, so every write and
+// child process the build started is done), it exits without that. Only after `build`, which
+// closes all it opens: a SQLite database some other command left open is checkpointed and
+// closed by a natural exit alone.
+if (process.argv[2] === 'build') {
+  process.once('beforeExit', () => {
+    if (process.listenerCount('beforeExit') === 0) process.exit();
+  });
+}

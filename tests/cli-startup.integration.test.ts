@@ -127,6 +127,32 @@ describe('newsdesk startup', () => {
     expect(Number(stdout)).toBeGreaterThan(20);
   });
 
+  it('builds with React taken through require(), so Node never reads React\u2019s sources (its development build among them) to find what they export', async () => {
+    // The loads with the conditions each was resolved under: an ES module import of a
+    // CommonJS package shows "import" (and Node then reads it, and the files it re-exports,
+    // for their exports); a require() shows "require".
+    const loadsFile = path.join(dir, `loads-build-${Math.random().toString(36).slice(2)}.json`);
+    const recordConditions = `data:text/javascript,${encodeURIComponent(`
+      import { registerHooks } from 'node:module';
+      import { writeFileSync } from 'node:fs';
+      const loaded = [];
+      registerHooks({ load(url, context, next) { loaded.push([url, context.conditions ?? []]); return next(url, context); } });
+      process.on('exit', () => writeFileSync(process.env.NEWSDESK_TEST_LOADS, JSON.stringify(loaded)));
+    `)}`;
+    const out = path.join(dir, 'react-build');
+    const run = await runCli(['build'], {
+      cwd: dir,
+      nodeArgs: ['--import', recordConditions],
+      // As a user's shell has it (the test runner's NODE_ENV=test would choose React's development build).
+      env: { NODE_ENV: 'production', NEWSDESK_DATA_DIR: path.join(out, 'data'), NEWSDESK_OUT_DIR: path.join(out, 'dist'), NEWSDESK_TEST_LOADS: loadsFile },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const react = (JSON.parse(await fs.readFile(loadsFile, 'utf8')) as Array<[string, string[]]>).filter(([url]) => /\/node_modules\/react(-dom)?\//.test(url));
+    expect(react.map(([url]) => url)).toContainEqual(expect.stringMatching(/react-dom-server-legacy\.node\.production\.js$/));
+    expect(react.filter(([, conditions]) => conditions.includes('import')).map(([url]) => url)).toEqual([]);
+    expect(react.filter(([url]) => url.includes('.development.')).map(([url]) => url)).toEqual([]);
+  });
+
   it('compiles zod in with its English messages and none of its other languages', async () => {
     const { build } = JSON.parse(await fs.readFile(path.join(root, 'cli-dist', 'current.json'), 'utf8')) as { build: string };
     const dir = path.join(root, 'cli-dist', build);

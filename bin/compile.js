@@ -1,5 +1,6 @@
 // Compiles the CLI's TypeScript once into cli-dist/ (esbuild, code-split ES modules, npm
-// packages left as imports but for a few small ones nearly every command loads), and tells bin/newsdesk.js whether that output is still
+// packages left as imports but for a few small ones nearly every command loads, and React
+// taken with require()), and tells bin/newsdesk.js whether that output is still
 // current so an edited source is never run stale. Plain JavaScript on purpose: it runs
 // before anything can load TypeScript. `node bin/compile.js` compiles unconditionally
 // (the package's prepare script and `npm run build` call it).

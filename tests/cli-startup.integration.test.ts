@@ -15,17 +15,28 @@ import { makeTempDir } from './helpers/temp.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const execFileAsync = promisify(execFile);
 
-/** Records every module the process loads (ES modules and require alike) into a file. */
+/**
+ * Records every module the process loads (ES modules and require alike) into a file, with
+ * the conditions each was resolved under: an ES module import shows "import", a require()
+ * "require".
+ */
 const recordLoads = `data:text/javascript,${encodeURIComponent(`
 import { registerHooks } from 'node:module';
 import { writeFileSync } from 'node:fs';
 const loaded = [];
-registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+registerHooks({ load(url, context, next) { loaded.push([url, context.conditions ?? []]); return next(url, context); } });
 process.on('exit', () => writeFileSync(process.env.NEWSDESK_TEST_LOADS, JSON.stringify(loaded)));
 `)}`;
 
+/** What recordLoads wrote: each module's URL and the conditions it was resolved under. */
+async function readLoads(file: string): Promise<Array<[url: string, conditions: string[]]>> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as Array<[string, string[]]>;
+}
+
 interface TracedRun extends CliResult {
   loaded: string[];
+  /** The URLs loaded, each with the conditions it was resolved under. */
+  loads: Array<[url: string, conditions: string[]]>;
 }
 
 let dir: string;
@@ -38,7 +49,8 @@ async function runTraced(args: string[], options: { bin?: string; env?: NodeJS.P
     nodeArgs: ['--import', recordLoads],
     env: { NEWSDESK_DATA_DIR: path.join(dir, 'data'), ...options.env, NEWSDESK_TEST_LOADS: loadsFile },
   });
-  return { ...result, loaded: JSON.parse(await fs.readFile(loadsFile, 'utf8')) as string[] };
+  const loads = await readLoads(loadsFile);
+  return { ...result, loaded: loads.map(([url]) => url), loads };
 }
 
 /** npm packages a run loaded, by name. */
@@ -107,7 +119,7 @@ describe('newsdesk startup', () => {
     await until('the server to answer', () => (/is serving/.test(stdout) ? true : undefined));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const packages = packagesLoaded(JSON.parse(await fs.readFile(loadsFile, 'utf8')) as string[]);
+    const packages = packagesLoaded((await readLoads(loadsFile)).map(([url]) => url));
     // The server itself is loaded (what is measured), the emails' renderer is not.
     expect(packages.has('hono')).toBe(true);
     expect(packages.has('@react-email/render')).toBe(false);
@@ -128,26 +140,13 @@ describe('newsdesk startup', () => {
   });
 
   it('builds with React taken through require(), so Node never reads React\u2019s sources (its development build among them) to find what they export', async () => {
-    // The loads with the conditions each was resolved under: an ES module import of a
-    // CommonJS package shows "import" (and Node then reads it, and the files it re-exports,
-    // for their exports); a require() shows "require".
-    const loadsFile = path.join(dir, `loads-build-${Math.random().toString(36).slice(2)}.json`);
-    const recordConditions = `data:text/javascript,${encodeURIComponent(`
-      import { registerHooks } from 'node:module';
-      import { writeFileSync } from 'node:fs';
-      const loaded = [];
-      registerHooks({ load(url, context, next) { loaded.push([url, context.conditions ?? []]); return next(url, context); } });
-      process.on('exit', () => writeFileSync(process.env.NEWSDESK_TEST_LOADS, JSON.stringify(loaded)));
-    `)}`;
+    // An ES module import of a CommonJS package has Node read it, and the files it
+    // re-exports, for their exports (recordLoads shows it as "import").
     const out = path.join(dir, 'react-build');
-    const run = await runCli(['build'], {
-      cwd: dir,
-      nodeArgs: ['--import', recordConditions],
-      // As a user's shell has it (the test runner's NODE_ENV=test would choose React's development build).
-      env: { NODE_ENV: 'production', NEWSDESK_DATA_DIR: path.join(out, 'data'), NEWSDESK_OUT_DIR: path.join(out, 'dist'), NEWSDESK_TEST_LOADS: loadsFile },
-    });
+    // NODE_ENV as a user's shell has it (the test runner's NODE_ENV=test would choose React's development build).
+    const run = await runTraced(['build'], { env: { NODE_ENV: 'production', NEWSDESK_DATA_DIR: path.join(out, 'data'), NEWSDESK_OUT_DIR: path.join(out, 'dist') } });
     expect(run.code, run.stderr).toBe(0);
-    const react = (JSON.parse(await fs.readFile(loadsFile, 'utf8')) as Array<[string, string[]]>).filter(([url]) => /\/node_modules\/react(-dom)?\//.test(url));
+    const react = run.loads.filter(([url]) => /\/node_modules\/react(-dom)?\//.test(url));
     expect(react.map(([url]) => url)).toContainEqual(expect.stringMatching(/react-dom-server-legacy\.node\.production\.js$/));
     expect(react.filter(([, conditions]) => conditions.includes('import')).map(([url]) => url)).toEqual([]);
     expect(react.filter(([url]) => url.includes('.development.')).map(([url]) => url)).toEqual([]);

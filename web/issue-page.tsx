@@ -84,6 +84,26 @@ function IssueBody({ issue }: { issue: Issue }) {
   );
 }
 
+/**
+ * Whether the page's text opens with the summary already: its first paragraph (the intro's,
+ * or the first section's when there is no intro) says what the summary says, or begins with
+ * it when the summary was cut short with an ellipsis. An import takes an issue's summary from
+ * that paragraph, and an editor may paste it in: the page then shows it once, in the body.
+ * The summary still describes the issue wherever the body is not beside it (the archive,
+ * feeds, the page's description, the email's preview text).
+ */
+export function summaryOpensBody(issue: Pick<Issue, 'summary' | 'intro' | 'sections'>): boolean {
+  const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
+  const summary = flat(issue.summary ?? '');
+  const cut = summary.endsWith('…');
+  const words = cut ? summary.slice(0, -1).trimEnd() : summary;
+  if (words === '') return false;
+  const first = (issue.intro.length > 0 ? issue.intro : (issue.sections[0]?.body ?? []))[0];
+  if (first?._type !== 'block' || first.style !== 'normal' || first.listItem) return false;
+  const text = flat(first.children.map((child) => (child._type === 'span' ? child.text : '')).join(''));
+  return cut ? text.startsWith(words) && text.length > words.length : text === words;
+}
+
 /** The issue's content as an HTML fragment: what the page embeds and the feeds carry in full. */
 export function renderIssueBody(issue: Issue): string {
   return stripControlChars(renderToStaticMarkup(<IssueBody issue={issue} />));
@@ -116,7 +136,7 @@ export function renderIssuePageWithBody(issue: Issue, neighbours: Neighbours, ct
             {issue.byline ? <> · {issue.byline}</> : null}
           </p>
           <h1>{issue.title}</h1>
-          {issue.summary ? <p className="summary">{issue.summary}</p> : null}
+          {issue.summary && !summaryOpensBody(issue) ? <p className="summary">{issue.summary}</p> : null}
         </header>
         <div className="issue-body" dangerouslySetInnerHTML={{ __html: bodyHtml }} />
         {tags.length > 0 ? (

@@ -211,6 +211,47 @@ describe('numbers an archive cannot keep', () => {
   });
 });
 
+describe('numbers an archive gives', () => {
+  /** A weekly issue numbered in its title, `weeks` weeks into 2024. */
+  const weekly = (n: number, weeks: number) => ({
+    file: `${String(n).padStart(3, '0')}.md`,
+    source: `# Harbour Weekly ${n}\n\n${new Date(Date.UTC(2024, 0, 1 + 7 * weeks)).toISOString().slice(0, 10)}\n\nWeek ${n}.\n`,
+  });
+
+  it('keeps them when a few files have none, refusing those few, where numbering by date would shift the rest', async () => {
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+    // Twenty weekly issues, and a special edition between the seventh and the eighth whose title holds a version, not a number.
+    const files = [...Array.from({ length: 20 }, (_, i) => weekly(i + 1, i)), { file: 'state-of-harbour.md', source: '# The State of Harbour 0.7\n\n2024-02-15\n\nA look back.\n' }];
+    const report = await importIssues(store, files, { now: () => new Date('2026-03-20T08:00:00Z') });
+    const imported = report.results.flatMap((r) => (r.ok ? [[r.file, r.summary.number]] : []));
+    expect(imported).toEqual(Array.from({ length: 20 }, (_, i) => [`${String(i + 1).padStart(3, '0')}.md`, i + 1]));
+    const refused = report.results.flatMap((r) => (r.ok ? [] : [[r.error.message, r.error.hint]]));
+    expect(refused).toEqual([
+      [
+        "state-of-harbour.md: no issue number, and the archive's 20 other file(s) give theirs, which are kept (numbering the archive by date would change 13 of them)",
+        'Add `number: N` to its front matter (a number no other issue has), or pass --renumber to number the whole archive by date.',
+      ],
+    ]);
+    expect(report.notes).toEqual(['Kept the issue numbers the archive\'s files give; 1 file(s) without one were not imported (numbering the archive by date would change 13 of the others: pass --renumber for that).']);
+    const stored = (await store.fetch(`*[_type == "issue"]{number, title}`, {}, { perspective: 'raw' })) as Array<{ number: number; title: string }>;
+    expect(stored.find((i) => i.number === 8)?.title).toBe('Harbour Weekly 8');
+    expect(stored.some((i) => i.title.startsWith('The State'))).toBe(false);
+  });
+
+  it('numbers the archive by date when that changes no file\'s own number, or when many files have none', async () => {
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+    // The gap the numberless file fills is its own place by date.
+    const gap = [...Array.from({ length: 10 }, (_, i) => weekly(i + 1, i)).filter((f) => f.file !== '004.md'), { file: 'fourth.md', source: '# Harbour, the fourth week\n\n2024-01-22\n\nWeek four.\n' }];
+    const filled = await importIssues(store, gap, { now: () => new Date('2026-03-20T08:00:00Z'), dryRun: true });
+    expect(filled.results.map((r) => (r.ok ? [r.file, r.summary.number] : r.error.message))).toContainEqual(['fourth.md', 4]);
+    expect(filled.notes).toEqual(['Numbered the archive by date order, 1–10: 1 file(s) had no issue number (give each file a `number:` to keep your own).']);
+    // Two of five without a number: too many to refuse.
+    const many = [weekly(1, 0), { file: 'b.md', source: '# Harbour\n\n2024-01-05\n\nB.\n' }, weekly(2, 1), { file: 'd.md', source: '# Harbour again\n\n2024-01-12\n\nD.\n' }, weekly(3, 2)];
+    const numberedByDate = await importIssues(store, many, { now: () => new Date('2026-03-20T08:00:00Z'), dryRun: true });
+    expect(numberedByDate.results.map((r) => (r.ok ? r.summary.number : r.error.message))).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
 describe('an archive written a batch at a time', () => {
   it('writes each batch as one transaction as the files are converted, a link shared across batches once, around a refused file', async () => {
     const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });

@@ -7,7 +7,8 @@
 //
 // Archive-wide decisions live here, so a real archive needs no flags: the day-month
 // order of "03-04-2022" dates is settled by the archive's other dates; an archive whose
-// numbers are missing or repeat is numbered by date order; and the shipped sample issues
+// numbers are missing or repeat is numbered by date order (unless a few files lack one and
+// numbering would shift the numbers the others give: those are kept); and the shipped sample issues
 // give way to an archive when the store holds nothing else (see findSampleGivingWay);
 // files with no date of their own take the day git history first saw them (git-dates.ts).
 import fs from 'node:fs/promises';
@@ -120,10 +121,29 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   const missing = numbers.filter((n) => n === undefined).length;
   const repeated = [...new Set(numbers.filter((n, i) => n !== undefined && numbers.indexOf(n) !== i))];
   const autoNumber = !options.renumber && inputs.length > 1 && (missing > 0 || repeated.length > 0);
-  if (options.renumber || autoNumber) {
-    let next = Math.max(0, ...library.issues.keys()) + 1;
+  const start = Math.max(0, ...library.issues.keys()) + 1;
+  const dated = [...numbered].sort((a, b) => (a.date ?? '\uffff').localeCompare(b.date ?? '\uffff') || a.input.file.localeCompare(b.input.file, 'en', { numeric: true }));
+  // A few files without a number in an archive whose others all give theirs (a special edition
+  // among the weekly issues): numbering by date would shift the real numbers past each of them,
+  // so the archive's own numbers are kept and those few files are refused, saying how to number
+  // them. Numbering by date still happens when it changes no file's own number (it fills gaps).
+  const changed = dated.filter((h, i) => h.number !== undefined && h.number !== start + i).length;
+  const keepOwn = autoNumber && repeated.length === 0 && missing * 10 <= numbered.length && changed > 0;
+  if (keepOwn) {
+    const own = numbered.length - missing;
+    for (const h of numbered) {
+      if (h.number !== undefined) continue;
+      h.error = importError(
+        h.input.file,
+        undefined,
+        `no issue number, and the archive's ${own} other file(s) give theirs, which are kept (numbering the archive by date would change ${changed} of them)`,
+        'Add `number: N` to its front matter (a number no other issue has), or pass --renumber to number the whole archive by date.',
+      );
+    }
+    notes.push(`Kept the issue numbers the archive's files give; ${missing} file(s) without one were not imported (numbering the archive by date would change ${changed} of the others: pass --renumber for that).`);
+  } else if (options.renumber || autoNumber) {
+    let next = start;
     const first = next;
-    const dated = [...numbered].sort((a, b) => (a.date ?? '\uffff').localeCompare(b.date ?? '\uffff') || a.input.file.localeCompare(b.input.file, 'en', { numeric: true }));
     for (const h of dated) h.number = next++;
     if (autoNumber && dated.length) {
       const why = [missing ? `${missing} file(s) had no issue number` : '', repeated.length ? `number(s) ${repeated.join(', ')} appeared more than once` : ''].filter(Boolean).join(' and ');

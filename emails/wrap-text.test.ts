@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { displayWidth, glue, noneWide, oneColumnEach, wrapText } from './wrap-text.ts';
+import { displayWidth, glue, loneEmoji, noneWide, oneColumnEach, wrapText } from './wrap-text.ts';
 
 const zh =
   '新版本把输出从文档里移了出来，这样文件更小，合并也更容易。我们说：「这是一次很大的变化。」' +
@@ -117,6 +117,27 @@ describe('the shortcut for text measured by its length', () => {
 
   it('measures text with other characters by string-width', () => {
     for (const text of ['plain words', '“Curly” quotes — and dashes…', 'Café naïve façade', '漢字の幅', 'emoji 👍🏽 here', 'e\u0301 combining', 'soft\u00adhyphen', 'zero\u200bwidth'])
+      expect(displayWidth(text), text).toBe(stringWidth(text));
+  });
+
+  it('counts a lone emoji two columns, as string-width does, beside any one-column character, and leaves joined emoji to string-width', () => {
+    const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    const graphemes = (text: string) => [...segmenter.segment(text)].length;
+    const covered: string[] = [];
+    const wrong: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      if (!loneEmoji.test(ch)) continue;
+      covered.push(ch);
+      // Two columns alone, and its own grapheme between one-column characters and beside another lone emoji.
+      const beside = `a${ch}é${ch}${ch}\u2014`;
+      if (stringWidth(ch) !== 2 || displayWidth(ch) !== 2 || graphemes(beside) !== 6 || stringWidth(beside) !== 9 || displayWidth(beside) !== 9) wrong.push(cp.toString(16));
+    }
+    expect(covered.length).toBeGreaterThan(1000);
+    expect(wrong).toEqual([]);
+    // A flag, a skin tone, a selector, a keycap and a family: string-width's answers, whatever they are.
+    for (const text of ['Rust 🦀 weekly ✅', 'hi 👋🏽', 'vive la 🇫🇷', 'love ❤️', 'press 1️⃣', 'family 👨‍👩‍👧', 'tone 🏽 alone', '🦀\ufe0e text style'])
       expect(displayWidth(text), text).toBe(stringWidth(text));
   });
 });

@@ -17,7 +17,8 @@ import { LineBreaker } from 'css-line-break';
  * private use area (the glue). Text of these alone, most of an issue in a Western language,
  * is measured by its length, without string-width's grapheme work.
  */
-export const oneColumnEach = /^[\x20-\x7e\u00a0-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e\ue000-\uf8ff]*$/;
+const oneColumn = '[\\x20-\\x7e\\u00a0-\\u00ac\\u00ae-\\u02ff\\u2010-\\u2027\\u2030-\\u205e\\ue000-\\uf8ff]';
+export const oneColumnEach = new RegExp(`^${oneColumn}*$`);
 
 /**
  * string-width, loaded when text outside oneColumnEach is first measured: building its
@@ -30,9 +31,24 @@ function stringWidth(text: string): number {
   return stringWidthOf(text);
 }
 
-/** Columns a string takes (see oneColumnEach); the rest by string-width. */
+/**
+ * Emoji that stand alone in two columns (Emoji_Presentation), as string-width counts each on
+ * its own: not a regional indicator (two make one flag) nor a skin tone (it joins the emoji
+ * before it), and followed by nothing that would join them (a selector, a joiner, a keycap
+ * mark: none is in oneColumnEach). A newsletter's text has a few (🦀, ✅); measured here, a
+ * process that renders them never loads string-width, whose first use cost 45-50 ms.
+ */
+export const loneEmoji = new RegExp('[\\p{Emoji_Presentation}--[\\p{Regional_Indicator}\\p{Emoji_Modifier}]]', 'v');
+const oneColumnOrLoneEmoji = new RegExp(`^(?:${oneColumn}|${loneEmoji.source})*$`, 'v');
+
+/** Columns a string takes (see oneColumnEach and loneEmoji); the rest by string-width. */
 export function displayWidth(text: string): number {
   if (oneColumnEach.test(text)) return text.length;
+  if (oneColumnOrLoneEmoji.test(text)) {
+    let width = 0;
+    for (const character of text) width += character.length === 1 && !loneEmoji.test(character) ? 1 : 2;
+    return width;
+  }
   // The same words come back in every issue (a reference glued to its word is not ASCII): remember them.
   let width = widths.get(text);
   if (width === undefined) {
@@ -143,5 +159,5 @@ function isBreakBetween(before: string, after: string): boolean {
 }
 
 function isWide(grapheme: string): boolean {
-  return stringWidth(grapheme) >= 2;
+  return displayWidth(grapheme) >= 2;
 }

@@ -252,6 +252,46 @@ describe('numbers an archive gives', () => {
   });
 });
 
+describe('summaries an archive gives', () => {
+  const greeting = 'Hello and welcome to another issue of Harbour Weekly, the news of the harbour and the boats that use it.';
+  /** Issue `n` of a weekly whose every issue opens with the same greeting, unless `opening` says otherwise. */
+  const weekly = (n: number, opening = greeting, frontMatter = '') => ({
+    file: `${String(n).padStart(3, '0')}.md`,
+    source: `---\ntitle: Harbour Weekly ${n}\ndate: ${new Date(Date.UTC(2024, 0, 1 + 7 * n)).toISOString().slice(0, 10)}\n${frontMatter}---\n\n${opening}\n\n## Boats\n\n- [Boat ${n}](https://boats.example.org/${n})\n`,
+  });
+  const summaries = async (store: GroqJsStore) =>
+    Object.fromEntries(((await store.fetch(`*[_type == "issue"]{number, summary}`, {}, { perspective: 'raw' })) as Array<{ number: number; summary?: string | null }>).map((i) => [i.number, i.summary ?? null]));
+
+  it('leaves out a summary taken from the greeting most issues open with, keeping those the files give or that say something of their own', async () => {
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+    const files = [
+      ...Array.from({ length: 8 }, (_, i) => weekly(i + 1)),
+      weekly(9, greeting, 'summary: Nine boats, one regatta.\n'),
+      weekly(10, 'A storm week: the harbour closed twice and reopened with a new pier.'),
+    ];
+    const report = await importIssues(store, files, { now: () => new Date('2026-03-20T08:00:00Z') });
+    expect(report.results.every((r) => r.ok)).toBe(true);
+    expect(report.notes).toContain(
+      "Left the summary out of 8 issue(s) whose first paragraph, where a summary would come from, is the newsletter's greeting (the same in three or more issues): give an issue a `summary:` in its front matter, or write one in the Studio.",
+    );
+    const byNumber = await summaries(store);
+    expect(byNumber).toEqual({ ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [i + 1, null])), 9: 'Nine boats, one regatta.', 10: 'A storm week: the harbour closed twice and reopened with a new pier.' });
+
+    // The next issue imported on its own: the newest issues stored open with its greeting too.
+    const next = await importIssues(store, [weekly(11)], { now: () => new Date('2026-03-20T08:00:00Z') });
+    expect(next.results.map((r) => r.ok)).toEqual([true]);
+    expect((await summaries(store))[11]).toBeNull();
+  });
+
+  it('keeps a summary two files happen to share, and one the newest stored issues do not open with', async () => {
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });
+    await importIssues(store, [weekly(1), weekly(2)], { now: () => new Date('2026-03-20T08:00:00Z') });
+    expect(await summaries(store)).toEqual({ 1: greeting, 2: greeting });
+    await importIssues(store, [weekly(3, 'Quiet week.')], { now: () => new Date('2026-03-20T08:00:00Z') });
+    expect((await summaries(store))[3]).toBe('Quiet week.');
+  });
+});
+
 describe('an archive written a batch at a time', () => {
   it('writes each batch as one transaction as the files are converted, a link shared across batches once, around a refused file', async () => {
     const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson') });

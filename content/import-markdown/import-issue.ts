@@ -21,7 +21,7 @@ import { defaultAsideSignature } from './aside-syntax.ts';
 import { noteDateOrder, settleDateOrder } from './dates.ts';
 import { importError } from './errors.ts';
 import { attachLocalImages, findLocalImage, localAssetsDir } from './local-images.ts';
-import { convertMarkdownIssue, type ConvertOptions } from './map.ts';
+import { convertMarkdownIssue, derivedSummaryOf, type ConvertOptions } from './map.ts';
 import { planIssueImport, type ImportSummary, type Library, type PlanOptions } from './plan.ts';
 
 export interface ImportInput {
@@ -88,8 +88,8 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   const heads: Head[] = [];
   for (const input of inputs) {
     try {
-      const { number, date } = await convert(input);
-      heads.push({ input, number, date });
+      const { number, date, summary, summaryDerived } = await convert(input);
+      heads.push({ input, number, date, ...(summaryDerived && summary !== undefined ? { derivedSummary: summary } : {}) });
     } catch (error) {
       heads.push({ input, error: asImportError(error, input.file) });
     }
@@ -151,6 +151,25 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
     }
   }
 
+  // A summary taken from the first paragraph that three or more of the archive's issues share is the
+  // newsletter's greeting, not what an issue is about: the archive would show it under every
+  // title. Those issues get none (the archive then shows title and date; an email's preview
+  // text still opens with the intro). The newest issues already stored say the same of a file
+  // imported on its own (the next issue of an archive imported before).
+  const derived = new Map<string, number>();
+  for (const h of numbered) if (h.derivedSummary !== undefined) derived.set(h.derivedSummary, (derived.get(h.derivedSummary) ?? 0) + 1);
+  const stored = derived.size > 0 ? await newestDerivedSummaries(store) : [];
+  const greetings = new Set(
+    [...derived]
+      .filter(([summary, count]) => count >= 3 || stored.filter((s) => s === summary).length >= 2)
+      .map(([summary]) => summary),
+  );
+  const greeted = numbered.filter((h) => h.derivedSummary !== undefined && greetings.has(h.derivedSummary));
+  for (const h of greeted) h.dropSummary = true;
+  if (greeted.length > 0) {
+    notes.push(`Left the summary out of ${greeted.length} issue(s) whose first paragraph, where a summary would come from, is the newsletter's greeting (the same in three or more issues): give an issue a \`summary:\` in its front matter, or write one in the Studio.`);
+  }
+
   // Second pass: convert, plan and check each file again, written a batch of issues at a
   // time; only the summaries stay.
   const results: ImportResult[] = [];
@@ -185,7 +204,7 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
       if (number !== undefined && claimed.has(number)) {
         throw importError(input.file, undefined, `issue number ${number} is already taken by ${claimed.get(number)} in this import`, 'Number the archive with --renumber, or fix the number in one of the two files.');
       }
-      const issue = { ...(await convert(input)), number, date: head.date };
+      const issue = { ...(await convert(input)), number, date: head.date, ...(head.dropSummary ? { summary: undefined } : {}) };
       const plan = planIssueImport(issue, library, options);
       const mutations = assetsDir && input.dir ? await attachLocalImages(plan.mutations, input.file, input.dir, assetsDir, { dryRun: Boolean(options.dryRun), now: (options.now ?? (() => new Date()))() }) : plan.mutations;
       claimed.set(plan.summary.number, input.file);
@@ -213,6 +232,10 @@ interface Head {
   input: ImportInput;
   number?: number | undefined;
   date?: string | undefined;
+  /** The summary convert() took from the first paragraph, when the file gives none. */
+  derivedSummary?: string | undefined;
+  /** Set when that summary is the archive's greeting: the issue is imported without one. */
+  dropSummary?: boolean | undefined;
   error?: NewsdeskError | undefined;
 }
 
@@ -255,6 +278,20 @@ function dedupeCreates(mutations: Mutation[]): Mutation[] {
 async function readImportSettings(store: ContentStore): Promise<{ title: string | undefined; asideSignature: string }> {
   const raw = settingsSchema.parse(await store.fetch(`*[_type == "newsletter"][0]{ title, asideSignature }`, {}, { perspective: 'published' }));
   return { title: raw?.title ?? undefined, asideSignature: raw?.asideSignature?.trim() || defaultAsideSignature };
+}
+
+const newestIssuesSchema = z.array(z.object({ number: z.number().nullish(), intro: z.array(z.unknown()).nullish(), first: z.array(z.unknown()).nullish() }));
+
+/** The summaries the three newest issues (published or drafts: one document a number) would be given from their first paragraph (derivedSummaryOf), whatever summary they have. */
+async function newestDerivedSummaries(store: ContentStore): Promise<string[]> {
+  const fetched = newestIssuesSchema.parse(
+    await store.fetch(`*[_type == "issue"] | order(number desc)[0...6]{ number, intro, "first": sections[0].body }`, {}, { perspective: 'raw' }),
+  );
+  const newest = fetched.filter((issue, i) => fetched.findIndex((other) => other.number === issue.number) === i).slice(0, 3);
+  return newest.flatMap((issue) => {
+    const summary = derivedSummaryOf([...(issue.intro ?? []), ...(issue.first ?? [])]);
+    return summary === undefined ? [] : [summary];
+  });
 }
 
 async function readLibrary(store: ContentStore): Promise<Library> {

@@ -40,6 +40,8 @@ export interface ConvertedIssue {
   date: string | undefined;
   byline: string | undefined;
   summary: string | undefined;
+  /** Whether the summary is the words of the first paragraph (the file gives none): an archive leaves out one its issues all share (import-issue.ts). */
+  summaryDerived: boolean;
   slug: string;
   tags: string[];
   draft: boolean;
@@ -185,6 +187,7 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
     date,
     byline: byline?.trim() || undefined,
     summary: metadata.summary ?? deriveSummary([...intro, ...(sections[0]?.body ?? [])]),
+    summaryDerived: metadata.summary === undefined,
     slug: metadata.slug ? slugify(metadata.slug) || slugify(title) : slugify(title) || `issue-${number ?? 0}`,
     tags: metadata.tags,
     draft: metadata.draft,
@@ -537,9 +540,22 @@ function headingLinkCards(heading: RawBlock | undefined, what: string, keys: () 
 }
 
 function deriveSummary(blocks: StoredBlock[]): string | undefined {
-  const first = blocks.find((b): b is StoredTextBlock => b._type === 'block' && b.style === 'normal' && !b.listItem);
+  return derivedSummaryOf(blocks);
+}
+
+/**
+ * The summary an import gives an issue whose file has none: the words of its first plain
+ * paragraph (of `blocks`: the intro's, then the first section's), cut at a word past the
+ * summary's length. Of stored blocks too (an issue written in the Studio), so anything not
+ * shaped as a paragraph of spans is passed over.
+ */
+export function derivedSummaryOf(blocks: readonly unknown[]): string | undefined {
+  const first = blocks.find((b): b is StoredTextBlock => {
+    const block = b as Partial<StoredTextBlock> | null;
+    return block?._type === 'block' && (block.style ?? 'normal') === 'normal' && !block.listItem && Array.isArray(block.children);
+  });
   if (!first) return undefined;
-  const text = flat(first.children.map((c) => (c._type === 'span' ? c.text : '')).join(''));
+  const text = flat(first.children.map((c) => (c?._type === 'span' && typeof c.text === 'string' ? c.text : '')).join(''));
   if (text === '') return undefined;
   if (text.length <= summaryMaxLength) return text;
   const cut = text.slice(0, summaryMaxLength - 1);

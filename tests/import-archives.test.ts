@@ -68,6 +68,8 @@ describe('importing real-shaped archives with no flags', () => {
     expect(mdx.code).toBe(0);
     expect(mdx.stdout).toMatch(/^2 of 2 file\(s\) imported, 0 refused \(\d+(\.\d)? s\)\.$/m);
     expect(mdx.stdout).toMatch(/The store held only the untouched sample issues: drafts\.issue-3, drafts\.issue-5, issue-1, issue-2, issue-3, issue-4 were removed/);
+    // The sample's settings still name the site: the report says where to set the newsletter's own.
+    expect(mdx.stdout).toContain('The site is still named "Marrow Fortnight" with the sample\'s description and address: set your newsletter\'s own in the Studio (Settings).');
     // One warning per kind per file, each with its file and line; nothing of the site syntax prints.
     expect(mdx.stdout).toContain('Warnings (7), by kind:');
     for (const line of [
@@ -190,6 +192,20 @@ describe('importing real-shaped archives with no flags', () => {
     expect(report.results.map((r) => (r.ok ? 'ok' : r.error.message))).toEqual(['a.md: issue 1 already exists (issue-1)', 'b.md: issue 2 already exists (issue-2)']);
     const ids = (await store.fetch(`*[_type == "issue"]._id`, {}, { perspective: 'raw' })) as string[];
     expect(ids.sort()).toEqual(['drafts.issue-3', 'drafts.issue-5', 'issue-1', 'issue-2', 'issue-3', 'issue-4']);
+  });
+});
+
+describe('the sample\'s settings after an archive takes its place', () => {
+  it('says nothing of them once the editor has named the newsletter', async () => {
+    const store = new GroqJsStore({ datasetPath: path.join(dataDir, 'dataset.ndjson'), seedFrom: samplePath });
+    const sample = parseDataset(await fs.readFile(samplePath, 'utf8'), samplePath);
+    const settingsId = sample.find((d) => d._type === 'newsletter')!._id;
+    const files = ['a.md', 'b.md'].map((file, i) => ({ file, source: `---\ntitle: Real ${i + 1}\ndate: 2022-0${i + 1}-01\nnumber: ${i + 1}\n---\nText.\n\n## S\n\nBody.\n` }));
+    await store.mutate([{ patch: { id: settingsId, set: { title: 'Harbour Weekly' } } }]);
+    const report = await importIssues(store, files, { sample, now: () => new Date('2026-03-20T08:00:00Z') });
+    expect(report.results.every((r) => r.ok)).toBe(true);
+    expect(report.notes.some((n) => n.startsWith('The store held only the untouched sample issues'))).toBe(true);
+    expect(report.notes.some((n) => n.includes('still named'))).toBe(false);
   });
 });
 

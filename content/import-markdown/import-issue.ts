@@ -220,6 +220,10 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   await flush();
   if (!flushed) return { results, written: false, notes: giveWay.length ? [giveWayNote(false), ...notes] : notes };
   if (giveWay.length) notes.unshift(giveWayNote(true));
+  // The sample's issues are gone, but its newsletter settings would still name the site.
+  if (giveWay.length && options.sample && (await holdsSampleSettings(store, options.sample))) {
+    notes.push(`The site is still named "${settings.title ?? ''}" with the sample's description and address: set your newsletter's own in the Studio (Settings).`);
+  }
   return { results, written: results.some((r) => r.ok), notes };
 }
 
@@ -257,6 +261,14 @@ async function findSampleGivingWay(store: ContentStore, sample: SanityDocument[]
   if (!untouched) return [];
   const claims = stored.some((doc) => typeof doc.number === 'number' && numbers.includes(doc.number));
   return files > 1 || claims ? stored.map((d) => d._id).sort() : [];
+}
+
+/** Whether the newsletter settings are still exactly the shipped sample's. */
+async function holdsSampleSettings(store: ContentStore, sample: SanityDocument[]): Promise<boolean> {
+  const shipped = sample.find((d) => d._type === 'newsletter');
+  if (!shipped) return false;
+  const stored = z.array(z.object({ _id: z.string() }).passthrough()).parse(await store.fetch(`*[_type == "newsletter"]`, {}, { perspective: 'raw' })) as SanityDocument[];
+  return stored.length === 1 && isDeepStrictEqual(withoutSystemFields(stored[0]!), withoutSystemFields(shipped));
 }
 
 function withoutSystemFields(doc: SanityDocument): Record<string, unknown> {

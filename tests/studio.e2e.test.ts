@@ -116,6 +116,15 @@ describe('writing an issue in the local Studio', () => {
     await toolbarAction(page, body, 'Link from the inbox');
     const reference = page.locator('input[id$=".reference"]:visible').last();
     await pickReference(page, reference, 'merging', /Merging slates without tears/);
+    // Closed before the pick is taken up, the annotation would be dropped as empty (seen on a
+    // loaded machine): the draft holds the reference first.
+    await expect
+      .poll(async () => {
+        const draft = await stored(`drafts.${issueId}`);
+        const blocks = ((draft?.sections as Array<{ body?: Array<{ markDefs?: Array<{ _type: string; reference?: { _ref?: string } }> }> }>)?.[0]?.body ?? []);
+        return blocks.some((b) => b.markDefs?.some((m) => m._type === 'linkReference' && typeof m.reference?._ref === 'string'));
+      }, { timeout: hangMs })
+      .toBe(true);
     await page.keyboard.press('Escape');
     // …and a link typed by hand.
     await selectText(editor, 'read them');

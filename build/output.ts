@@ -16,7 +16,7 @@
 // spare without a manifest that vouches for it (a build stopped while updating it) is
 // deleted and a new staging folder made instead.
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readdirSync } from 'node:fs';
+import { linkSync, mkdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -86,7 +86,7 @@ export class StagedOutput {
     const files = await spare.manifest.read(dir, spare.dir);
     // Forgotten before anything in it changes: a build stopped half-way leaves no manifest that lies.
     await spare.manifest.forget();
-    if (files && (whole ?? holdsExactly(dir, files))) return files;
+    if (files && (whole ?? (await holdsExactly(filesUnderInThread(dir).files, files)))) return files;
     await removeDetached(dir);
     return undefined;
   }
@@ -109,8 +109,7 @@ export class StagedOutput {
       listing.stop();
       return false;
     }
-    const found = await listing.files;
-    return found !== undefined && found.length === files.size && found.every((rel) => files.has(rel));
+    return holdsExactly(listing.files, files);
   }
 
   #ensureDir(rel: string): string {
@@ -224,34 +223,18 @@ export class StagedOutput {
   }
 }
 
-/** Whether the folder's files are exactly those named (paths relative to it). */
-function holdsExactly(dir: string, files: ReadonlyMap<string, string>): boolean {
-  let found: string[];
-  try {
-    found = filesUnder(dir);
-  } catch {
-    return false;
-  }
-  return found.length === files.size && found.every((rel) => files.has(rel));
+/** Whether the folder listed (filesUnderInThread) holds exactly the files named (paths relative to it); false when it could not be listed. */
+async function holdsExactly(listing: Promise<string[] | undefined>, files: ReadonlyMap<string, string>): Promise<boolean> {
+  const found = await listing;
+  return found !== undefined && found.length === files.size && found.every((rel) => files.has(rel));
 }
 
 /**
- * Every file under `dir` (paths relative to it), in blocking reads: a 1,000-issue site's
+ * Every file under a folder (paths relative to it), in blocking reads: a 1,000-issue site's
  * 2,000 folders cost 40 ms of CPU so, against 150-200 ms through promises (four file
- * threads woken for each folder, then this thread for each answer), which a one-issue
- * rebuild on a 2-core machine felt as much as any step of its own.
+ * threads woken for each folder, then the build's thread for each answer). Run by a thread
+ * of its own (filesUnderInThread): CommonJS, as an evaluated worker runs.
  */
-function filesUnder(dir: string): string[] {
-  const found: string[] = [];
-  const pending = [''];
-  while (pending.length > 0) {
-    const rel = pending.pop()!;
-    for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) (entry.isDirectory() ? pending : found).push(rel === '' ? entry.name : `${rel}/${entry.name}`);
-  }
-  return found;
-}
-
-/** filesUnder's walk, for a thread of its own (filesUnderInThread): CommonJS, as an evaluated worker runs. */
 const filesUnderSource = `
 const { readdirSync } = require('node:fs');
 const { parentPort, workerData: dir } = require('node:worker_threads');
@@ -268,7 +251,7 @@ try {
 }`;
 
 /**
- * filesUnder in a worker thread (undefined when `dir` cannot be listed): a build looks at
+ * The files under `dir`, listed in a worker thread (undefined when it cannot be listed): a build looks at
  * the spare while it loads its content, and the listing, blocking reads of every folder
  * (5,300 for a 664-issue archive whose link pages have a folder per site), took that
  * thread 63-120 ms of a publish; the worker costs it 2-5 ms to start, and the listing

@@ -165,7 +165,6 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
       .map(([summary]) => summary),
   );
   const greeted = numbered.filter((h) => h.derivedSummary !== undefined && greetings.has(h.derivedSummary));
-  for (const h of greeted) h.dropSummary = true;
   if (greeted.length > 0) {
     notes.push(`Left the summary out of ${greeted.length} issue(s) whose first paragraph, where a summary would come from, is the newsletter's greeting (the same in three or more issues): give an issue a \`summary:\` in its front matter, or write one in the Studio.`);
   }
@@ -204,7 +203,8 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
       if (number !== undefined && claimed.has(number)) {
         throw importError(input.file, undefined, `issue number ${number} is already taken by ${claimed.get(number)} in this import`, 'Number the archive with --renumber, or fix the number in one of the two files.');
       }
-      const issue = { ...(await convert(input)), number, date: head.date, ...(head.dropSummary ? { summary: undefined } : {}) };
+      const greeting = head.derivedSummary !== undefined && greetings.has(head.derivedSummary);
+      const issue = { ...(await convert(input)), number, date: head.date, ...(greeting ? { summary: undefined } : {}) };
       const plan = planIssueImport(issue, library, options);
       const mutations = assetsDir && input.dir ? await attachLocalImages(plan.mutations, input.file, input.dir, assetsDir, { dryRun: Boolean(options.dryRun), now: (options.now ?? (() => new Date()))() }) : plan.mutations;
       claimed.set(plan.summary.number, input.file);
@@ -236,10 +236,8 @@ interface Head {
   input: ImportInput;
   number?: number | undefined;
   date?: string | undefined;
-  /** The summary convert() took from the first paragraph, when the file gives none. */
+  /** The summary convert() took from the first paragraph, when the file gives none (left out when it is the archive's greeting). */
   derivedSummary?: string | undefined;
-  /** Set when that summary is the archive's greeting: the issue is imported without one. */
-  dropSummary?: boolean | undefined;
   error?: NewsdeskError | undefined;
 }
 
@@ -252,7 +250,7 @@ interface Head {
 async function findSampleGivingWay(store: ContentStore, sample: SanityDocument[], files: number, numbers: number[]): Promise<string[]> {
   const shipped = new Map(sample.filter((d) => d._type === 'issue').map((d) => [d._id, d]));
   if (shipped.size === 0) return [];
-  const stored = z.array(z.object({ _id: z.string() }).passthrough()).parse(await store.fetch(`*[_type == "issue"]`, {}, { perspective: 'raw' })) as SanityDocument[];
+  const stored = await documentsOfType(store, 'issue');
   if (stored.length === 0) return [];
   const untouched = stored.every((doc) => {
     const original = shipped.get(doc._id);
@@ -267,8 +265,13 @@ async function findSampleGivingWay(store: ContentStore, sample: SanityDocument[]
 async function holdsSampleSettings(store: ContentStore, sample: SanityDocument[]): Promise<boolean> {
   const shipped = sample.find((d) => d._type === 'newsletter');
   if (!shipped) return false;
-  const stored = z.array(z.object({ _id: z.string() }).passthrough()).parse(await store.fetch(`*[_type == "newsletter"]`, {}, { perspective: 'raw' })) as SanityDocument[];
+  const stored = await documentsOfType(store, 'newsletter');
   return stored.length === 1 && isDeepStrictEqual(withoutSystemFields(stored[0]!), withoutSystemFields(shipped));
+}
+
+/** Every stored document of `type`, drafts included, as stored. */
+async function documentsOfType(store: ContentStore, type: string): Promise<SanityDocument[]> {
+  return z.array(z.object({ _id: z.string() }).passthrough()).parse(await store.fetch(`*[_type == $type]`, { type }, { perspective: 'raw' })) as SanityDocument[];
 }
 
 function withoutSystemFields(doc: SanityDocument): Record<string, unknown> {

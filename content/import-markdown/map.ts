@@ -186,7 +186,7 @@ export function convertMarkdownIssue(source: string, file: string, options: Conv
     number,
     date,
     byline: byline?.trim() || undefined,
-    summary: metadata.summary ?? deriveSummary([...intro, ...(sections[0]?.body ?? [])]),
+    summary: metadata.summary ?? derivedSummaryOf([...intro, ...(sections[0]?.body ?? [])]),
     summaryDerived: metadata.summary === undefined,
     slug: metadata.slug ? slugify(metadata.slug) || slugify(title) : slugify(title) || `issue-${number ?? 0}`,
     tags: metadata.tags,
@@ -537,10 +537,6 @@ function headingLinkCards(heading: RawBlock | undefined, what: string, keys: () 
     } else text += t.content ?? '';
   }
   return cards;
-}
-
-function deriveSummary(blocks: StoredBlock[]): string | undefined {
-  return derivedSummaryOf(blocks);
 }
 
 /**

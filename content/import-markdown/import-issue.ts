@@ -110,6 +110,8 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   const numbered = heads.filter((h) => !h.error);
   // The untouched sample leaves before numbers are compared, so an archive never collides with it.
   const giveWay = options.sample ? await findSampleGivingWay(store, options.sample, inputs.length, numbered.flatMap((h) => (h.number === undefined ? [] : [h.number]))) : [];
+  // Read now, before anything is written: a lean store reads its whole file again for a query after a write.
+  const sampleSettings = giveWay.length > 0 && options.sample !== undefined && (await holdsSampleSettings(store, options.sample));
   if (giveWay.length) {
     for (const [number, ids] of library.issues) if (ids.every((id) => giveWay.includes(id))) library.issues.delete(number);
   }
@@ -221,7 +223,7 @@ export async function importIssues(store: ContentStore, inputs: ImportInput[], o
   if (!flushed) return { results, written: false, notes: giveWay.length ? [giveWayNote(false), ...notes] : notes };
   if (giveWay.length) notes.unshift(giveWayNote(true));
   // The sample's issues are gone, but its newsletter settings would still name the site.
-  if (giveWay.length && options.sample && (await holdsSampleSettings(store, options.sample))) {
+  if (sampleSettings) {
     notes.push(`The site is still named "${settings.title ?? ''}" with the sample's description and address: set your newsletter's own in the Studio (Settings).`);
   }
   return { results, written: results.some((r) => r.ok), notes };

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { optimiseLater } from '../bin/v8-tiering.js';
+import { runCli, type CliRun } from './list-kit.ts';
 import type { BuildSummary } from '../build/build-site.ts';
 
 // As `newsdesk build` runs (scripts/index.ts): React's production build in this thread
@@ -39,8 +40,6 @@ const { values } = parseArgs({
 
 /** Targets from the build's scale issue: against the mjml2html floor, and in seconds and MB. */
 const targets = { floorRatio: 3, peakMb: 500, freshRebuildS: 1.5 };
-/** Whether this bench compiled the CLI yet (runCli). */
-const cliState = { compiled: false };
 
 if (values['generate-into']) {
   const { syntheticDataset, writeDataset } = await import('../tests/build-dataset.ts');
@@ -234,7 +233,7 @@ async function bench(): Promise<void> {
     const cliEnv = { NEWSDESK_DATASET: datasetPath, NEWSDESK_OUT_DIR: config.outDir, NEWSDESK_DATA_DIR: config.dataDir };
     const cliArgs = ['build', ...(values.threads ? ['--threads', values.threads] : [])];
     const afterEach = async (what: string, edit: (i: number) => Promise<unknown>) => {
-      const runs: Array<Awaited<ReturnType<typeof runCli>>> = [];
+      const runs: CliRun[] = [];
       for (let i = 0; i < 3; i++) {
         // The rebuilds before left their replaced outputs to detached deleting processes: let those finish first.
         await replacedOutputsGone(dir);
@@ -329,42 +328,4 @@ function renamedCopy(lines: string[], from: number, number: number): Array<{ _id
 async function replacedOutputsGone(dir: string): Promise<void> {
   const until = Date.now() + 60_000;
   while ((await fs.readdir(dir)).some((name) => name.startsWith('.dist.old-')) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
-}
-
-/**
- * Runs the compiled CLI (bin/newsdesk.js, compiled beforehand so compiling is not timed)
- * in a new process; wall time from spawn to exit, and the process's peak RSS as Linux
- * reports it (VmHWM, read while it runs; 0 elsewhere). Compiled once per bench, as a user
- * runs it day to day: each compile is a new folder whose V8 code cache the first run fills
- * (the full build here), and a run with it cold cost up to 0.7 s more.
- */
-async function runCli(args: string[], env: Record<string, string>): Promise<{ seconds: number; peakMb: number; cpuS: number; systemS: number; output: string }> {
-  const bin = new URL('../bin/newsdesk.js', import.meta.url).pathname;
-  if (!cliState.compiled) execFileSync(process.execPath, [new URL('../bin/compile.js', import.meta.url).pathname], { stdio: 'ignore' });
-  cliState.compiled = true;
-  const started = performance.now();
-  const proc = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  let peakKb = 0;
-  let cpuTicks = 0;
-  let systemTicks = 0;
-  const poll = setInterval(() => {
-    try {
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
-      if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
-      // utime and stime (fields 14 and 15, all threads), after the command name in parentheses.
-      const fields = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-      cpuTicks = Math.max(cpuTicks, Number(fields[11]) + Number(fields[12]));
-      systemTicks = Math.max(systemTicks, Number(fields[12]));
-    } catch {
-      // exited, or not Linux
-    }
-  }, 10);
-  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`newsdesk ${args.join(' ')} exited with ${code}: ${output}`);
-  // Clock ticks are 1/100 s on Linux; the last 10 ms before the exit are not seen.
-  return { seconds, peakMb: peakKb / 1024, cpuS: cpuTicks / 100, systemS: systemTicks / 100, output };
 }

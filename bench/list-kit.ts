@@ -2,8 +2,9 @@
 // sink: positive integer options, child `newsdesk` processes (killed on the way out),
 // `serve`'s address read from its output, SMTP sinks (one in this process that counts what
 // arrives, and Postfix's smtp-sink, which is never the bottleneck), free ports, one-click
-// unsubscribes fired at the server with their latency, and percentiles.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// unsubscribes fired at the server with their latency, percentiles, and a `newsdesk` command
+// timed from outside as a user waits for it (wall time, peak RSS, CPU).
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -154,4 +155,59 @@ export async function waitForPort(p: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nothing listens on port ${p}`);
+}
+
+/** Whether this bench compiled the CLI yet (runCli). */
+const cliState = { compiled: false };
+
+/** What runCli measured of one command. */
+export interface CliRun {
+  /** From spawning the process to its exit. */
+  seconds: number;
+  /** The process's peak RSS (VmHWM), main thread and workers. */
+  peakMb: number;
+  /** CPU over all its threads, and the kernel's part of it. */
+  cpuS: number;
+  systemS: number;
+  /** What it printed on stdout. */
+  output: string;
+}
+
+/**
+ * Runs the compiled CLI (bin/newsdesk.js, compiled beforehand so compiling is not timed)
+ * in a new process; wall time from spawn to exit, and the process's peak RSS as Linux
+ * reports it (VmHWM, read while it runs; 0 elsewhere). Compiled once per bench, as a user
+ * runs it day to day: each compile is a new folder whose V8 code cache the first run fills,
+ * and a run with it cold cost up to 0.7 s more. `env` is added to this process's, except
+ * where a value is undefined: that variable is left out.
+ */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  if (!cliState.compiled) execFileSync(process.execPath, [path.join(root, 'bin/compile.js')], { stdio: 'ignore' });
+  cliState.compiled = true;
+  const merged = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined));
+  const started = performance.now();
+  const proc = spawn(process.execPath, [path.join(root, 'bin/newsdesk.js'), ...args], { env: merged, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  let peakKb = 0;
+  let cpuTicks = 0;
+  let systemTicks = 0;
+  const poll = setInterval(() => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+      if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+      // utime and stime (fields 14 and 15, all threads), after the command name in parentheses.
+      const fields = fs.readFileSync(`/proc/${proc.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      cpuTicks = Math.max(cpuTicks, Number(fields[11]) + Number(fields[12]));
+      systemTicks = Math.max(systemTicks, Number(fields[12]));
+    } catch {
+      // exited, or not Linux
+    }
+  }, 10);
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`newsdesk ${args.join(' ')} exited with ${code}: ${output}`);
+  // Clock ticks are 1/100 s on Linux; the last 10 ms before the exit are not seen.
+  return { seconds, peakMb: peakKb / 1024, cpuS: cpuTicks / 100, systemS: systemTicks / 100, output };
 }

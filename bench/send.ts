@@ -33,7 +33,7 @@ import { SqliteLedger } from '../delivery/sqlite/sqlite-ledger.ts';
 import { SqliteSubscriberStore } from '../delivery/sqlite/sqlite-subscriber-store.ts';
 import { createSubscriberToken } from '../delivery/signing/tokens.ts';
 import { renderIssueEmail } from '../emails/issue-email.ts';
-import { ensurePostfixTools, freePort, waitForPort } from './list-kit.ts';
+import { ensurePostfixTools, freePort, runCli, waitForPort, type CliRun } from './list-kit.ts';
 
 const { values } = parseArgs({
   options: {
@@ -127,6 +127,16 @@ try {
   console.log(`  RSS at 25/50/75/100% of the list: ${quarters.join(' / ')}`);
   console.log(`  ledger after:   ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
+  // ── The same send as a user runs it: `newsdesk send N --yes`, a new process timed from outside ──
+  // This process also holds tsx, the sample's store and the renderer it composed the message
+  // with; the command's own process is what a send costs a user's machine.
+  const cli = ses ? undefined : await cliSend(issue.number);
+  if (cli) {
+    console.log(
+      `  newsdesk send:  ${n.toLocaleString('en')} messages in ${cli.seconds.toFixed(1)} s = ${(n / cli.seconds).toFixed(0)} msg/s as \`newsdesk send ${issue.number} --yes\` (the CLI, from starting the process to its exit; ${((cli.cpuS * 1000) / n).toFixed(2)} ms CPU per message over all its threads), peak RSS ${cli.peakMb.toFixed(0)} MB`,
+    );
+  }
+
   // ── The physical limit ──
   if (!ses && !values['no-smtp-source']) {
     const t = performance.now();
@@ -135,13 +145,40 @@ try {
     const sourceSeconds = (performance.now() - t) / 1000;
     const limit = n / sourceSeconds;
     console.log(`  smtp-source:    ${n.toLocaleString('en')} messages of ${size} bytes in ${sourceSeconds.toFixed(1)} s = ${limit.toFixed(0)} msg/s`);
-    console.log(`  ratio:          newsdesk / smtp-source = ${(ours / limit).toFixed(2)}× (target ≥ 0.8×)`);
+    const asCli = cli ? `, ${(n / cli.seconds / limit).toFixed(2)}× as \`newsdesk send\`` : '';
+    console.log(`  ratio:          newsdesk / smtp-source = ${(ours / limit).toFixed(2)}× in this process${asCli} (target ≥ 0.8×)`);
   }
+  if (cli) console.log(`  peak RSS:       ${mb(peakRss)} MB in this process, ${cli.peakMb.toFixed(0)} MB as \`newsdesk send\` (target ≤ 300 MB)`);
   db.close();
 } finally {
   sink?.kill('SIGTERM');
   await ses?.close();
   fs.rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * `newsdesk send <issue> --yes` to the same sink, for the same number of subscribers, in a
+ * data folder of its own (the sample dataset, made on first use, and a delivery database
+ * seeded as this process's was). Variables of the environment that configure newsdesk are
+ * left out, so a developer's own set-up does not change what is measured.
+ */
+async function cliSend(issueNumber: number): Promise<CliRun> {
+  const dataDir = path.join(work, 'cli-data');
+  fs.mkdirSync(dataDir);
+  const cliDb = openDatabase(path.join(dataDir, 'newsdesk.db'));
+  seed(cliDb, n);
+  cliDb.close();
+  const ours = Object.fromEntries(Object.keys(process.env).filter((name) => /^(NEWSDESK_|SMTP_|DKIM_|SES_|RESEND_|AWS_|SANITY_)/.test(name)).map((name) => [name, undefined]));
+  const dkim = values.dkim ? benchDkim() : undefined;
+  if (dkim) fs.writeFileSync(path.join(work, 'dkim.pem'), dkim.privateKey);
+  return runCli(['send', String(issueNumber), '--yes'], {
+    ...ours,
+    NEWSDESK_DATA_DIR: dataDir,
+    SMTP_URL: `smtp://127.0.0.1:${port}`,
+    NEWSDESK_SEND_RATE: '100000',
+    NEWSDESK_SEND_CONCURRENCY: String(concurrency),
+    ...(dkim ? { DKIM_DOMAIN: dkim.domainName, DKIM_SELECTOR: dkim.keySelector, DKIM_PRIVATE_KEY_FILE: path.join(work, 'dkim.pem') } : {}),
+  });
 }
 
 function seed(db: ReturnType<typeof openDatabase>, count: number): void {

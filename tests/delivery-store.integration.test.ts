@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { migrations, openDatabase } from '../delivery/sqlite/db.ts';
+import { migrations, openDatabase, walPagesPerCheckpoint } from '../delivery/sqlite/db.ts';
 import { importSubscribers, type ImportRow } from '../delivery/subscribers/import-subscribers.ts';
 import { composeIssueMessage } from '../delivery/messages/message.ts';
 import { OutboxTransport } from '../delivery/transports/outbox-transport.ts';
@@ -122,6 +122,16 @@ describe('the delivery database', () => {
     expect(again.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: migrations.length });
     expect(again.prepare('SELECT count(*) AS n FROM subscribers').get()).toEqual({ n: 1 });
+  });
+
+  it('keeps thousands of small commits in the WAL before copying them into the database', async () => {
+    const { db } = await aDeliveryDb([]);
+    const insert = db.prepare("INSERT INTO subscribers (email, email_key, state, source, token, created_at, updated_at) VALUES (?, ?, 'active', 'test', ?, '2026-01-01', '2026-01-01')");
+    // One commit each, as a send's hand-offs commit: SQLite's default would have copied the WAL back after 1,000 pages.
+    for (let i = 0; i < 1500; i++) insert.run(`r${i}@example.org`, `r${i}@example.org`, `token-${i}`);
+    const { log } = db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as { log: number };
+    expect(log).toBeGreaterThanOrEqual(1500);
+    expect(log).toBeLessThan(walPagesPerCheckpoint);
   });
 
 });

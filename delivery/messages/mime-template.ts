@@ -68,8 +68,18 @@ function fillPart(part: EncodedPart, values: Record<Key, string>, out: Buffer[])
   }
 }
 
-function header(name: string, value: string): string {
-  return `${mimeFuncs.foldLines(`${name}: ${value}`, 76)}\r\n`;
+/**
+ * Per header name, the line last made and what it was made from (`key`): most headers are
+ * the same for every recipient of a send, so their line is cleaned and folded once.
+ */
+const lastHeaders = new Map<string, { key: string; line: string }>();
+
+function header(name: string, key: string, value: () => string): string {
+  const last = lastHeaders.get(name);
+  if (last?.key === key) return last.line;
+  const line = `${mimeFuncs.foldLines(`${name}: ${value()}`, 76)}\r\n`;
+  lastHeaders.set(name, { key, line });
+  return line;
 }
 
 function headerText(text: string): string {
@@ -94,13 +104,14 @@ function rfc2822Date(date: Date): string {
  */
 export function buildMimeParts(template: MimeTemplate, message: OutgoingMessage, values: Record<Key, string>): Buffer[] {
   let out = '';
-  for (const [name, value] of Object.entries(message.headers)) out += header(name.replace(/[^A-Za-z0-9-]/g, ''), toHeaderText(value));
-  out += header('From', mailbox(message.from));
-  out += header('To', mailbox(message.to));
-  if (message.replyTo) out += header('Reply-To', toHeaderText(message.replyTo));
-  out += header('Subject', headerText(message.subject));
-  out += header('Message-ID', toHeaderText(message.messageId));
-  out += header('Date', rfc2822Date(message.date));
+  const { from, to, replyTo, subject, messageId, date } = message;
+  for (const [name, value] of Object.entries(message.headers)) out += header(name.replace(/[^A-Za-z0-9-]/g, ''), value, () => toHeaderText(value));
+  out += header('From', `${from.name ?? ''}\0${from.address}`, () => mailbox(from));
+  out += header('To', `${to.name ?? ''}\0${to.address}`, () => mailbox(to));
+  if (replyTo) out += header('Reply-To', replyTo, () => toHeaderText(replyTo));
+  out += header('Subject', subject, () => headerText(subject));
+  out += header('Message-ID', messageId, () => toHeaderText(messageId));
+  out += header('Date', String(date.getTime()), () => rfc2822Date(date));
   out += 'MIME-Version: 1.0\r\n';
   out += `Content-Type: multipart/alternative;\r\n boundary="${template.boundary}"\r\n\r\n`;
   const chunks: Buffer[] = [];

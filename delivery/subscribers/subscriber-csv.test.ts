@@ -49,6 +49,21 @@ describe('reading subscriber CSV', () => {
   it('refuses a file that is not CSV, naming it', async () => {
     await expect(read('email,name\n"ada@example.org,Ada\n', 'broken.csv')).rejects.toThrow(/broken\.csv is not readable CSV/);
   });
+
+  it('refuses a long file without an email column, as soon as it has read the header', async () => {
+    const rest = Array.from({ length: 3000 }, (_, i) => `reader${i}@example.org,Reader ${i}\n`).join('');
+    await expect(read(`mail,name\n${rest}`, 'long.csv')).rejects.toThrow(/long\.csv has no "email" column/);
+    // As one piece too, as a small file is read.
+    const whole = readSubscriberCsv((async function* () { yield Buffer.from(`mail,name\n${rest}`); })(), 'long.csv');
+    await expect((async () => { for await (const _ of whole); })()).rejects.toThrow(/no "email" column/);
+  });
+
+  it('keeps quotes inside a field that is not quoted, as a hand-written file has them', async () => {
+    const { rows, bad } = await read('email,name\ncy@example.org,Cy "Quotes" Ng\ndee@example.org,"Dee ""Dee"" Lo"\n"eve@example.org"x,Eve\n');
+    expect(rows.map((r) => r.name)).toEqual(['Cy "Quotes" Ng', 'Dee "Dee" Lo']);
+    // A quoted field with more after its closing quote is taken as written: not an address, so that row is reported.
+    expect(bad).toEqual([{ line: 4, reason: 'email: is not a valid email address' }]);
+  });
 });
 
 describe('writing subscriber CSV', () => {

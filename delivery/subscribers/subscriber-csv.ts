@@ -6,6 +6,7 @@
 // unsubscribe; a cell a spreadsheet would run as a formula is written with a leading
 // apostrophe, which import takes off again.
 import { createReadStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { NewsdeskError, formatZodIssues } from '../../core/errors.ts';
@@ -66,6 +67,8 @@ function parser() {
     columns: (header: string[]) => header.map((h) => (decodeField(h) ?? h).trim().toLowerCase().replace(/[\s-]+/g, '_')),
     skip_empty_lines: true,
     relax_column_count: true,
+    // A quote inside a field that is not quoted (Cy "Quotes" Ng, as typed by hand) is kept as written.
+    relax_quotes: true,
     info: true,
   });
 }
@@ -93,9 +96,14 @@ export async function* readSubscriberCsv(input: AsyncIterable<Buffer>, file: str
 
 async function* readRecords(input: AsyncIterable<Buffer>, file: string): AsyncGenerator<{ record: Record<string, string>; line: number }> {
   const records = parser();
+  // Stops feeding once the parser has failed (it is destroyed, and drains no more): the error
+  // reaches the reading loop below, which waits for this before it throws.
   const feeding = (async () => {
     try {
-      for await (const chunk of input) if (!records.write(chunk)) await new Promise((resolve) => records.once('drain', resolve));
+      for await (const chunk of input) {
+        if (records.destroyed) return;
+        if (!records.write(chunk)) await drainedOrClosed(records);
+      }
       records.end();
     } catch (error) {
       records.destroy(error as Error);
@@ -118,6 +126,20 @@ async function* readRecords(input: AsyncIterable<Buffer>, file: string): AsyncGe
   } finally {
     await feeding;
   }
+}
+
+/** Resolves when a stream that refused a write can take more, or is closed (destroyed by an error) and never will. */
+function drainedOrClosed(stream: Writable): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 function toRow(record: Record<string, string>, line: number): ImportRow | BadRow {

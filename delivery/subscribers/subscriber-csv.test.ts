@@ -58,6 +58,32 @@ describe('reading subscriber CSV', () => {
     await expect((async () => { for await (const _ of whole); })()).rejects.toThrow(/no "email" column/);
   });
 
+  it('reads a file separated by semicolons or tabs, as spreadsheets in many locales save CSV', async () => {
+    const semicolons = await read('\ufeffEmail;Name;City\r\nada@example.org;Okafor, Ada;Lagos\r\nbo@example.org;"Bo; Jr";\r\n');
+    expect(semicolons.rows.map((r) => [r.line, r.email, r.name, r.attributes])).toEqual([
+      [2, 'ada@example.org', 'Okafor, Ada', { city: 'Lagos' }],
+      [3, 'bo@example.org', 'Bo; Jr', {}],
+    ]);
+    const tabs = await read('email\tname\nada@example.org\tAda, Okafor\n');
+    expect(tabs.rows.map((r) => [r.email, r.name])).toEqual([['ada@example.org', 'Ada, Okafor']]);
+    // A semicolon inside a quoted column name is not the delimiter.
+    const commas = await read('"email","name; full"\nada@example.org,Ada\n');
+    expect(commas.rows.map((r) => [r.email, r.attributes])).toEqual([['ada@example.org', { 'name;_full': 'Ada' }]]);
+  });
+
+  it('reads another service\'s export: its address column, and a first and a last name as the name', async () => {
+    const mailchimp = await read('"Email Address","First Name","Last Name","MEMBER_RATING"\n"ada@example.org","Ada","Okafor",2\n"bo@example.org","","Bo",1\n"cy@example.org","","",3\n');
+    expect(mailchimp.bad).toEqual([]);
+    expect(mailchimp.rows.map((r) => [r.email, r.name, r.attributes])).toEqual([
+      ['ada@example.org', 'Ada Okafor', { member_rating: '2' }],
+      ['bo@example.org', 'Bo', { member_rating: '1' }],
+      ['cy@example.org', undefined, { member_rating: '3' }],
+    ]);
+    // A file with both keeps its own email and name columns.
+    const both = await read('email,e-mail,name,first name\nada@example.org,old@example.org,Ada O.,Ada\n');
+    expect(both.rows.map((r) => [r.email, r.name, r.attributes])).toEqual([['ada@example.org', 'Ada O.', { e_mail: 'old@example.org', first_name: 'Ada' }]]);
+  });
+
   it('keeps quotes inside a field that is not quoted, as a hand-written file has them', async () => {
     const { rows, bad } = await read('email,name\ncy@example.org,Cy "Quotes" Ng\ndee@example.org,"Dee ""Dee"" Lo"\n"eve@example.org"x,Eve\n');
     expect(rows.map((r) => r.name)).toEqual(['Cy "Quotes" Ng', 'Dee "Dee" Lo']);

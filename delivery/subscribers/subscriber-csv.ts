@@ -1,4 +1,5 @@
-// Subscriber CSV in and out. Import: a header row naming at least `email`, read as a
+// Subscriber CSV in and out. Import: a header row naming at least `email` (or another
+// service's name for it), its delimiter a comma, a semicolon or a tab, read as a
 // stream (any size, flat memory); every row is checked with zod and a bad one (an
 // invalid address, bytes that are not UTF-8) is reported by its line number and
 // reason rather than stopping the import. Export writes the same columns back,
@@ -60,11 +61,47 @@ function unreadable(file: string, error: unknown): NewsdeskError {
   });
 }
 
-function parser() {
+/**
+ * Column names other services export for the address: Mailchimp's "Email Address",
+ * ConvertKit's email_address, "E-mail". Read as `email` when the file has no column of that name.
+ */
+const emailAliases = ['email_address', 'e_mail', 'e_mail_address'];
+
+/** The header's names, lower-case with spaces and dashes as underscores, and the address column found under another service's name. */
+function columnNames(header: string[]): string[] {
+  const names = header.map((h) => (decodeField(h) ?? h).trim().toLowerCase().replace(/[\s-]+/g, '_'));
+  const alias = names.includes('email') ? -1 : names.findIndex((n) => emailAliases.includes(n));
+  if (alias >= 0) names[alias] = 'email';
+  return names;
+}
+
+/** Candidate field delimiters: a comma, or what spreadsheets in many locales export (a semicolon), or a tab. */
+const delimiters = [',', ';', '\t'] as const;
+
+/**
+ * The delimiter of a file from its header line (the bytes read so far, up to its first line
+ * end): the candidate found most often outside double quotes; a comma when none is.
+ */
+export function delimiterOf(head: Buffer): (typeof delimiters)[number] {
+  const end = head.indexOf(0x0a);
+  const line = head.toString('latin1', 0, end < 0 ? head.length : end);
+  const counts = new Map<string, number>(delimiters.map((d) => [d, 0]));
+  let quoted = false;
+  for (const char of line) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && counts.has(char)) counts.set(char, counts.get(char)! + 1);
+  }
+  let best: (typeof delimiters)[number] = ',';
+  for (const d of delimiters) if (counts.get(d)! > counts.get(best)!) best = d;
+  return best;
+}
+
+function parser(delimiter: string) {
   return parse({
     encoding: 'latin1',
     bom: true,
-    columns: (header: string[]) => header.map((h) => (decodeField(h) ?? h).trim().toLowerCase().replace(/[\s-]+/g, '_')),
+    delimiter,
+    columns: columnNames,
     skip_empty_lines: true,
     relax_column_count: true,
     // A quote inside a field that is not quoted (Cy "Quotes" Ng, as typed by hand) is kept as written.
@@ -94,15 +131,40 @@ export async function* readSubscriberCsv(input: AsyncIterable<Buffer>, file: str
   for await (const { record, line } of readRecords(input, file)) yield toRow(record, line);
 }
 
+/** Bytes read before the delimiter is chosen: the header line, however it is split into chunks (a header is never this long). */
+const headLimit = 64 * 1024;
+
 async function* readRecords(input: AsyncIterable<Buffer>, file: string): AsyncGenerator<{ record: Record<string, string>; line: number }> {
-  const records = parser();
+  // The header line first, to choose the delimiter (delimiterOf); those bytes then go to the parser with the rest.
+  const chunks = input[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let ended = false;
+  try {
+    while (headBytes < headLimit && !head.some((chunk) => chunk.includes(0x0a))) {
+      const next = await chunks.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      head.push(next.value);
+      headBytes += next.value.length;
+    }
+  } catch (error) {
+    if (error instanceof NewsdeskError) throw error;
+    throw unreadable(file, error);
+  }
+  const records = parser(delimiterOf(Buffer.concat(head)));
   // Stops feeding once the parser has failed (it is destroyed, and drains no more): the error
   // reaches the reading loop below, which waits for this before it throws.
   const feeding = (async () => {
     try {
-      for await (const chunk of input) {
-        if (records.destroyed) return;
-        if (!records.write(chunk)) await drainedOrClosed(records);
+      const rest = ended ? [] : { [Symbol.asyncIterator]: () => chunks };
+      for (const source of [head, rest] as Array<Iterable<Buffer> | AsyncIterable<Buffer>>) {
+        for await (const chunk of source) {
+          if (records.destroyed) return;
+          if (!records.write(chunk)) await drainedOrClosed(records);
+        }
       }
       records.end();
     } catch (error) {
@@ -114,7 +176,7 @@ async function* readRecords(input: AsyncIterable<Buffer>, file: string): AsyncGe
     for await (const { record, info } of records as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       if (first && !('email' in record)) {
         throw new NewsdeskError('IMPORT_FAILED', `${file} has no "email" column (found: ${Object.keys(record).join(', ')})`, {
-          hint: 'The first line must be a header naming the columns, e.g. "email,name".',
+          hint: 'The first line must be a header naming the columns, e.g. "email,name" ("Email Address" and "E-mail" are read as email too).',
         });
       }
       first = false;
@@ -150,9 +212,15 @@ function toRow(record: Record<string, string>, line: number): ImportRow | BadRow
     if (text === undefined) return { line, reason: `${key}: is not valid UTF-8 (save the file as UTF-8 and import it again)` };
     fields[key] = restoreCell(text);
   }
+  // No name column: a first and a last name, as Mailchimp and others export them, make the name.
+  const fullName = fields.name === undefined ? [fields.first_name, fields.last_name].filter(Boolean).join(' ') : '';
+  if (fullName) {
+    delete fields.first_name;
+    delete fields.last_name;
+  }
   const parsed = subscriberInputSchema.safeParse({
     email: fields.email ?? '',
-    name: fields.name || undefined,
+    name: fields.name || fullName || undefined,
     state: fields.state || undefined,
     source: fields.source || undefined,
   });

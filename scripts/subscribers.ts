@@ -9,7 +9,7 @@ import { openDelivery, type Delivery } from '../delivery/open-delivery.ts';
 import { reputationLimits, type SendReputation } from '../delivery/bounces/report-counts.ts';
 import { importSubscribers } from '../delivery/subscribers/import-subscribers.ts';
 import { checkSubscriberCsv, csvHeader, openCsv, readSubscriberCsv, toCsvLine } from '../delivery/subscribers/subscriber-csv.ts';
-import { subscriberInputSchema, subscriberStates } from '../delivery/subscribers/subscriber.ts';
+import { mailboxParts, subscriberInputSchema, subscriberStates } from '../delivery/subscribers/subscriber.ts';
 import { type Command, type CommandContext, formatTable, oneOf, parseOptions, positiveInt } from './cli.ts';
 
 const actions = ['add', 'import', 'export', 'list', 'remove', 'history', 'stats'] as const;
@@ -40,6 +40,7 @@ export const subscribersCommand: Command = {
   ],
   examples: [
     'newsdesk subscribers add ada@example.org --name "Ada Lovelace"',
+    'newsdesk subscribers add "Ada Lovelace <ada@example.org>"',
     'newsdesk subscribers import people.csv --dry-run',
     'newsdesk subscribers import people.csv --pending --source signup-sheet',
     'newsdesk subscribers export --out backup.csv',
@@ -79,7 +80,9 @@ export const subscribersCommand: Command = {
       const { subscribers } = delivery;
       switch (action) {
         case 'add': {
-          const parsed = subscriberInputSchema.safeParse({ email: target, name: values.name, source: values.source });
+          // "Ada Okafor <ada@example.org>", as copied from an email program: the name comes with it (--name wins).
+          const given = mailboxParts(target!);
+          const parsed = subscriberInputSchema.safeParse({ email: given.email, name: values.name ?? given.name, source: values.source });
           if (!parsed.success) {
             throw new NewsdeskError('SUBSCRIBER_INVALID', `"${target}": ${formatZodIssues(parsed.error.issues).join('; ')}`);
           }

@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, emailKey, normalizeEmail, subscriberInputSchema } from './subscriber.ts';
+import { canTransition, emailKey, mailboxParts, normalizeEmail, subscriberInputSchema } from './subscriber.ts';
+
+describe('an address as an email program copies it', () => {
+  it('gives the address and the name before it, quoted or not', () => {
+    expect(mailboxParts('Ada Okafor <ada@example.org>')).toEqual({ email: 'ada@example.org', name: 'Ada Okafor' });
+    expect(mailboxParts(' "Okafor, Ada \\"AO\\"" <ada@example.org> ')).toEqual({ email: 'ada@example.org', name: 'Okafor, Ada "AO"' });
+    expect(mailboxParts('<ada@example.org>')).toEqual({ email: 'ada@example.org', name: undefined });
+  });
+
+  it('takes anything else as the address alone, for the address check to judge', () => {
+    for (const text of ['ada@example.org', 'Ada <ada@example.org', 'Ada <ada@example.org> <bo@example.org>', '<ada @example.org>']) {
+      expect(mailboxParts(text)).toEqual({ email: text, name: undefined });
+    }
+    expect(subscriberInputSchema.safeParse({ email: mailboxParts('Ada <ada@example.org').email }).success).toBe(false);
+  });
+});
 
 describe('normalising addresses', () => {
   it('trims and lower-cases the domain but keeps the local part as written', () => {

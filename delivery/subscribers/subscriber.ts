@@ -53,6 +53,18 @@ export function emailKey(raw: string): string {
 }
 
 /** How restrictive a state is, for merging two records of one mailbox: the stricter one wins. */
+/**
+ * An address as an email program copies it, `Ada Okafor <ada@example.org>` or
+ * `"Okafor, Ada" <ada@example.org>`: its address and the name before it. Anything else is
+ * taken as the address alone (and checked as one).
+ */
+export function mailboxParts(text: string): { email: string; name: string | undefined } {
+  const match = /^\s*(?:"((?:[^"\\]|\\.)*)"|([^"<>]*?))\s*<([^<>\s]+)>\s*$/.exec(text);
+  if (!match) return { email: text, name: undefined };
+  const name = (match[1]?.replace(/\\(.)/g, '$1') ?? match[2] ?? '').trim();
+  return { email: match[3]!, name: name || undefined };
+}
+
 export const stateStrictness: Readonly<Record<SubscriberState, number>> = { pending: 0, active: 1, unsubscribed: 2, bounced: 3, complained: 4 };
 
 export const emailSchema = z

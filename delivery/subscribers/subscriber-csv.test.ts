@@ -79,6 +79,9 @@ describe('reading subscriber CSV', () => {
       ['bo@example.org', 'Bo', { member_rating: '1' }],
       ['cy@example.org', undefined, { member_rating: '3' }],
     ]);
+    // An address book's export: the name in the address cell.
+    const book = await read('email\n"Ada Okafor <ada@example.org>"\n<bo@example.org>\n');
+    expect(book.rows.map((r) => [r.email, r.name])).toEqual([['ada@example.org', 'Ada Okafor'], ['bo@example.org', undefined]]);
     // A file with both keeps its own email and name columns.
     const both = await read('email,e-mail,name,first name\nada@example.org,old@example.org,Ada O.,Ada\n');
     expect(both.rows.map((r) => [r.email, r.name, r.attributes])).toEqual([['ada@example.org', 'Ada O.', { e_mail: 'old@example.org', first_name: 'Ada' }]]);

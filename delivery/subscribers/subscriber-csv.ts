@@ -12,7 +12,7 @@ import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { NewsdeskError, formatZodIssues } from '../../core/errors.ts';
 import type { BadRow, ImportRow } from './import-subscribers.ts';
-import { subscriberInputSchema, type Subscriber } from './subscriber.ts';
+import { mailboxParts, subscriberInputSchema, type Subscriber } from './subscriber.ts';
 
 export const exportColumns = ['email', 'name', 'state', 'source', 'created_at', 'updated_at'] as const;
 const known = new Set(['email', 'name', 'state', 'source', 'created_at', 'updated_at']);
@@ -218,9 +218,11 @@ function toRow(record: Record<string, string>, line: number): ImportRow | BadRow
     delete fields.first_name;
     delete fields.last_name;
   }
+  // An address cell as an email program copies it ("Ada <ada@example.org>") gives the name too.
+  const given = mailboxParts(fields.email ?? '');
   const parsed = subscriberInputSchema.safeParse({
-    email: fields.email ?? '',
-    name: fields.name || fullName || undefined,
+    email: given.email,
+    name: fields.name || fullName || given.name,
     state: fields.state || undefined,
     source: fields.source || undefined,
   });

@@ -29,6 +29,13 @@ export async function loadIssues(store: ContentStore, perspective: Perspective =
 export async function loadIssueByNumber(store: ContentStore, number: number, perspective: Perspective = 'published'): Promise<Issue> {
   const raw = await store.fetch(issueByNumberQuery, { number }, { perspective });
   if (raw === null) {
+    // Only a draft so far: say so, rather than that the number does not exist.
+    const draft = perspective === 'published' ? ((await store.fetch(issueByNumberQuery, { number }, { perspective: 'drafts' })) as { title?: unknown } | null) : null;
+    if (draft !== null) {
+      throw new NewsdeskError('NOT_FOUND', `Issue #${number}${typeof draft.title === 'string' && draft.title ? ` ("${draft.title}")` : ''} is a draft, not published yet`, {
+        hint: 'Publish it first (in the Studio, or `newsdesk import --publish`).',
+      });
+    }
     throw new NewsdeskError('NOT_FOUND', `There is no ${perspective === 'published' ? 'published ' : ''}issue number ${number}`, {
       hint: 'Run `newsdesk issues` to see the issues and their numbers.',
     });

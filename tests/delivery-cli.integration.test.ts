@@ -30,6 +30,19 @@ describe('newsdesk subscribers import, then newsdesk send', { timeout: hangAfter
     expect(m.headerLines.find((h) => h.key === 'feedback-id')?.line).toMatch(/^Feedback-ID: 1:[a-z0-9-]+:newsdesk:[a-z0-9.-]+$/);
   });
 
+  it('refuses to send a draft, saying it is one, and a number no issue has', async () => {
+    const dataDir = await makeTempDir('newsdesk-cli-draft-');
+    const env = { NEWSDESK_DATA_DIR: dataDir };
+    // The sample's issue 5 is a draft.
+    const draft = await runCli(['send', '5', '--yes'], { env });
+    expect(draft.code).toBe(1);
+    expect(draft.stderr).toContain('Issue #5 ("Election week") is a draft, not published yet');
+    expect(draft.stderr).toContain('Publish it first');
+    const none = await runCli(['send', '99', '--to', 'editor@example.org'], { env });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('There is no published issue number 99');
+  });
+
   it('imports the good rows, reports the bad ones by line, and writes one complete .eml per active subscriber to the outbox', async () => {
     const dataDir = await makeTempDir('newsdesk-cli-send-');
     const env = { NEWSDESK_DATA_DIR: dataDir };

@@ -136,6 +136,9 @@ export async function expandPaths(patterns: string[], cwd: string): Promise<stri
     } else {
       const matches: string[] = [];
       for await (const match of fs.glob(pattern, { cwd })) matches.push(path.resolve(cwd, match));
+      if (matches.length === 0 && /^https?:\/\//i.test(pattern)) {
+        usage(`${pattern}: import reads files and folders on this machine, not web addresses`, 'Download the archive first (for a git repository, `git clone` it), then import the folder.');
+      }
       if (matches.length === 0) usage(`${pattern}: no such file, folder or matching files`, 'Check the path; quote a glob so the shell does not expand it.');
       for (const m of matches) found.add(m);
     }

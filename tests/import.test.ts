@@ -24,6 +24,7 @@ import { isNewsdeskError, type NewsdeskError } from '../core/errors.ts';
 import { renderIssueEmail } from '../emails/issue-email.ts';
 import { renderIssueText } from '../emails/issue-text.ts';
 import { buildCommand } from '../scripts/build.ts';
+import { expandPaths } from '../scripts/import.ts';
 import type { CommandContext } from '../scripts/cli.ts';
 import { renderIssueBody } from '../web/issue-page.tsx';
 import { aPng } from './helpers/studio-page.ts';
@@ -230,6 +231,13 @@ describe('malformed files', () => {
     const issue = convertMarkdownIssue(text, 'broken.md');
     expect(issue.asides).toEqual([]);
     expect(issue.warnings).toEqual([expect.objectContaining({ line: 10, kind: 'aside', message: expect.stringContaining('outside brackets') })]);
+  });
+
+  it('says a web address is not a file, and how to import what it holds', async () => {
+    const error = await rejected(expandPaths(['https://example.org/archive/issue-3.md', 'missing.md'], os.tmpdir()));
+    expect(error.message).toBe('https://example.org/archive/issue-3.md: import reads files and folders on this machine, not web addresses');
+    expect(error.hint).toContain('git clone');
+    expect((await rejected(expandPaths(['missing-issue-3.md'], os.tmpdir()))).message).toBe('missing-issue-3.md: no such file, folder or matching files');
   });
 
   it('refuses an import without a date or a number, saying how to give one', async () => {

@@ -82,7 +82,7 @@ const delimiters = [',', ';', '\t'] as const;
  * The delimiter of a file from its header line (the bytes read so far, up to its first line
  * end): the candidate found most often outside double quotes; a comma when none is.
  */
-export function delimiterOf(head: Buffer): (typeof delimiters)[number] {
+function delimiterOf(head: Buffer): (typeof delimiters)[number] {
   const end = head.indexOf(0x0a);
   const line = head.toString('latin1', 0, end < 0 ? head.length : end);
   const counts = new Map<string, number>(delimiters.map((d) => [d, 0]));

@@ -27,6 +27,15 @@ describe('normalising addresses', () => {
     expect(emailKey('carol@x.org')).not.toBe(emailKey('caro1@x.org'));
   });
 
+  it('says an empty address is empty, and only that', () => {
+    for (const email of ['', '   ']) {
+      const result = subscriberInputSchema.safeParse({ email });
+      expect(result.success).toBe(false);
+      expect(result.error?.issues.map((i) => i.message)).toEqual(['is empty']);
+    }
+    expect(subscriberInputSchema.safeParse({ email: 'ab' }).error?.issues.map((i) => i.message)).toEqual(['is not a valid email address']);
+  });
+
   it('refuses an address with a line break, even one that would otherwise parse', () => {
     const result = subscriberInputSchema.safeParse({ email: 'eve@example.org\r\nBcc: x@example.org' });
     expect(result.success).toBe(false);

@@ -71,7 +71,7 @@ export const emailSchema = z
   .string()
   .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters or line breaks')
   .transform(normalizeEmail)
-  .pipe(z.string().min(3, 'is empty').max(254, 'is longer than 254 characters').email('is not a valid email address'));
+  .pipe(z.string().min(1, { message: 'is empty', abort: true }).max(254, 'is longer than 254 characters').email('is not a valid email address'));
 
 const nameSchema = z
   .string()

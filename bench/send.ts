@@ -171,11 +171,11 @@ async function cliSend(issueNumber: number): Promise<CliRun> {
   seed(cliDb, n);
   cliDb.close();
   settleDisk();
-  const ours = Object.fromEntries(Object.keys(process.env).filter((name) => /^(NEWSDESK_|SMTP_|DKIM_|SES_|RESEND_|AWS_|SANITY_)/.test(name)).map((name) => [name, undefined]));
+  const unset = Object.fromEntries(Object.keys(process.env).filter((name) => /^(NEWSDESK_|SMTP_|DKIM_|SES_|RESEND_|AWS_|SANITY_)/.test(name)).map((name) => [name, undefined]));
   const dkim = values.dkim ? benchDkim() : undefined;
   if (dkim) fs.writeFileSync(path.join(work, 'dkim.pem'), dkim.privateKey);
   return runCli(['send', String(issueNumber), '--yes'], {
-    ...ours,
+    ...unset,
     NEWSDESK_DATA_DIR: dataDir,
     SMTP_URL: `smtp://127.0.0.1:${port}`,
     NEWSDESK_SEND_RATE: '100000',

@@ -141,7 +141,7 @@ async function* readRecords(input: AsyncIterable<Buffer>, file: string): AsyncGe
   let headBytes = 0;
   let ended = false;
   try {
-    while (headBytes < headLimit && !head.some((chunk) => chunk.includes(0x0a))) {
+    while (headBytes < headLimit) {
       const next = await chunks.next();
       if (next.done) {
         ended = true;
@@ -149,6 +149,7 @@ async function* readRecords(input: AsyncIterable<Buffer>, file: string): AsyncGe
       }
       head.push(next.value);
       headBytes += next.value.length;
+      if (next.value.includes(0x0a)) break;
     }
   } catch (error) {
     if (error instanceof NewsdeskError) throw error;

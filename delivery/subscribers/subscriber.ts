@@ -52,7 +52,6 @@ export function emailKey(raw: string): string {
   return normalizeEmail(raw).normalize('NFC').toLowerCase();
 }
 
-/** How restrictive a state is, for merging two records of one mailbox: the stricter one wins. */
 /**
  * An address as an email program copies it, `Ada Okafor <ada@example.org>` or
  * `"Okafor, Ada" <ada@example.org>`: its address and the name before it. Anything else is
@@ -65,6 +64,7 @@ export function mailboxParts(text: string): { email: string; name: string | unde
   return { email: match[3]!, name: name || undefined };
 }
 
+/** How restrictive a state is, for merging two records of one mailbox: the stricter one wins. */
 export const stateStrictness: Readonly<Record<SubscriberState, number>> = { pending: 0, active: 1, unsubscribed: 2, bounced: 3, complained: 4 };
 
 export const emailSchema = z
